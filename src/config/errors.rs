@@ -1,0 +1,86 @@
+//! Configuration errors, collected rather than returned one at a time.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// One problem in a configuration file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The file the problem is in.
+    pub file: PathBuf,
+    /// The TOML key path, e.g. `sources.apc.contract` (empty for whole-file problems).
+    pub key: String,
+    /// What is wrong, including the valid alternatives where there are any.
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.key.is_empty() {
+            write!(f, "{}: {}", self.file.display(), self.message)
+        } else {
+            write!(f, "{}: {}: {}", self.file.display(), self.key, self.message)
+        }
+    }
+}
+
+/// Every configuration problem found in one check.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConfigErrors(pub Vec<ConfigError>);
+
+impl ConfigErrors {
+    /// Records a problem.
+    pub fn push(&mut self, file: &Path, key: impl Into<String>, message: impl Into<String>) {
+        self.0.push(ConfigError {
+            file: file.to_path_buf(),
+            key: key.into(),
+            message: message.into(),
+        });
+    }
+
+    /// True when nothing was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The number of problems.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.0.len();
+        writeln!(
+            f,
+            "{n} configuration error{} found:",
+            if n == 1 { "" } else { "s" }
+        )?;
+        for (i, e) in self.0.iter().enumerate() {
+            if i + 1 == n {
+                write!(f, "  - {e}")?;
+            } else {
+                writeln!(f, "  - {e}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Formats a list of valid alternatives for an error message.
+pub(crate) fn alternatives<I, S>(items: I) -> String
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<str>,
+{
+    let v: Vec<String> = items
+        .into_iter()
+        .map(|s| format!("\"{}\"", s.as_ref()))
+        .collect();
+    if v.is_empty() {
+        "there are none".to_string()
+    } else {
+        format!("valid values are {}", v.join(", "))
+    }
+}

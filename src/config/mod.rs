@@ -1,0 +1,14 @@
+//! Configuration: raw TOML files → a checked [`Plan`].
+//!
+//! Two phases, as in ripgrep's low/high arguments: [`raw`] mirrors the TOML files
+//! exactly (serde, `deny_unknown_fields`, no I/O beyond reading the file), and [`plan`]
+//! resolves paths, loads contracts, code lists, shared entities and mappings, and checks
+//! every cross-reference. All errors found are returned together ([`ConfigErrors`]),
+//! each naming the file, the key path and the valid alternatives.
+
+mod errors;
+pub mod plan;
+pub mod raw;
+
+pub use errors::{ConfigError, ConfigErrors};
+pub use plan::{KeySource, LinkPlan, OutputPlan, Plan, SourceOverride, SourcePlan, load_plan};

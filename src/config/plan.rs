@@ -1,0 +1,1079 @@
+//! The checked plan: raw TOML resolved into what the stages run.
+//!
+//! [`load_plan`] reads the pipeline file, then every contract, code list, shared entity
+//! and mapping it references, and checks each cross-reference. It never stops at the
+//! first problem: everything found is returned together.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+
+use super::errors::{ConfigErrors, alternatives};
+use super::raw::{
+    RawCodeList, RawContract, RawEntity, RawFieldMapping, RawMapping, RawPipeline, RawSource,
+};
+use crate::ingest::dates::DateFormat;
+use crate::schema::{
+    Code, CodeList, Column, ColumnType, Contract, DriftPolicy, Encoding, Entity, Field, Matching,
+    Rule, RuleKind, ValueType,
+};
+
+/// Default share of quarantined rows above which a run exits with code 1.
+pub const DEFAULT_MAX_QUARANTINE_FRACTION: f64 = 0.05;
+
+/// A checked pipeline.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// The pipeline file.
+    pub file: PathBuf,
+    /// Pipeline name.
+    pub name: String,
+    /// The schemas folder.
+    pub schemas_dir: PathBuf,
+    /// Where the pseudonymisation key comes from.
+    pub key: KeySource,
+    /// Sources in name order.
+    pub sources: Vec<SourcePlan>,
+    /// Shared entities by name.
+    pub entities: BTreeMap<String, Arc<Entity>>,
+    /// Linkage parameters.
+    pub link: LinkPlan,
+    /// Datasets to write, in name order.
+    pub outputs: Vec<OutputPlan>,
+}
+
+/// Where the pseudonymisation key comes from. The key itself is read only when a run starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySource {
+    /// An environment variable.
+    Env(String),
+    /// A file.
+    File(PathBuf),
+    /// An explicitly labelled demo key from the pipeline file (synthetic data only).
+    Demo(String),
+}
+
+/// A checked source.
+#[derive(Debug, Clone)]
+pub struct SourcePlan {
+    /// Source name (`apc`, `ecds`, `cld`, …).
+    pub name: String,
+    /// File or folder to read.
+    pub path: PathBuf,
+    /// File-name pattern when `path` is a folder.
+    pub pattern: String,
+    /// True when `path` came from `--source` on the command line.
+    pub overridden: bool,
+    /// The contract files must meet.
+    pub contract: Arc<Contract>,
+    /// The mapping to the shared model.
+    pub mapping: Mapping,
+    /// Share of quarantined rows above which the run exits with code 1.
+    pub max_quarantine_fraction: f64,
+}
+
+/// A checked mapping from one contract to one entity.
+#[derive(Debug, Clone)]
+pub struct Mapping {
+    /// The mapping file.
+    pub file: PathBuf,
+    /// Target entity name.
+    pub target: String,
+    /// Every entity field, in entity order, with how it is filled (`None` = null).
+    pub fields: Vec<(String, Option<FieldSource>)>,
+}
+
+/// How one entity field is filled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldSource {
+    /// Copy a contract column (by index), optionally via its code list.
+    Column {
+        /// Contract column index.
+        index: usize,
+        /// Take the code's label or group instead of the code.
+        via: Option<Via>,
+    },
+    /// Combine a date column and a time column.
+    DateTime {
+        /// Date column index.
+        date: usize,
+        /// Time column index.
+        time: usize,
+    },
+    /// A constant string.
+    Value(String),
+}
+
+/// Which attribute of a code to take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// The code's label.
+    Label,
+    /// The code's group.
+    Group,
+}
+
+/// Linkage parameters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkPlan {
+    /// Hours before admission within which an A&E arrival counts as leading to it.
+    pub ed_window_hours: i64,
+    /// Days after the ready date within which a social-care service counts as awaited.
+    pub care_window_days: i64,
+    /// Route of access that marks a request from hospital discharge.
+    pub discharge_route: String,
+}
+
+/// A dataset to write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputPlan {
+    /// Which dataset.
+    pub dataset: crate::publish::Dataset,
+}
+
+/// A `--source name=path` override from the command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceOverride {
+    /// Source name.
+    pub name: String,
+    /// File or folder.
+    pub path: PathBuf,
+}
+
+impl std::str::FromStr for SourceOverride {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.split_once('=') {
+            Some((name, path)) if !name.is_empty() && !path.is_empty() => Ok(SourceOverride {
+                name: name.to_string(),
+                path: PathBuf::from(path),
+            }),
+            _ => Err(format!(
+                "expected NAME=PATH, e.g. apc=extracts/apc.csv; got \"{s}\""
+            )),
+        }
+    }
+}
+
+/// Reads and checks a pipeline and everything it references.
+pub fn load_plan(file: &Path, overrides: &[SourceOverride]) -> Result<Plan, ConfigErrors> {
+    let mut errors = ConfigErrors::default();
+    let Some(raw) = read_toml::<RawPipeline>(file, &mut errors) else {
+        return Err(errors);
+    };
+    let base = file.parent().unwrap_or(Path::new(".")).to_path_buf();
+    let schemas_dir = base.join(&raw.pipeline.schemas);
+    if !schemas_dir.is_dir() {
+        errors.push(
+            file,
+            "pipeline.schemas",
+            format!("folder {} does not exist", schemas_dir.display()),
+        );
+        return Err(errors);
+    }
+    let mut loader = Loader {
+        schemas_dir: schemas_dir.clone(),
+        errors,
+        code_lists: HashMap::new(),
+        contracts: HashMap::new(),
+        entities: BTreeMap::new(),
+    };
+
+    let key = check_key(
+        file,
+        raw.pseudonymisation.as_ref(),
+        &base,
+        &mut loader.errors,
+    );
+
+    let default_fraction = raw
+        .quality
+        .max_quarantine_fraction
+        .unwrap_or(DEFAULT_MAX_QUARANTINE_FRACTION);
+    check_fraction(
+        file,
+        "quality.max_quarantine_fraction",
+        default_fraction,
+        &mut loader.errors,
+    );
+
+    for o in overrides {
+        if !raw.sources.contains_key(&o.name) {
+            loader.errors.push(
+                file,
+                format!("sources.{}", o.name),
+                format!(
+                    "--source names a source the pipeline does not have; {}",
+                    alternatives(raw.sources.keys())
+                ),
+            );
+        }
+    }
+    if raw.sources.is_empty() {
+        loader
+            .errors
+            .push(file, "sources", "the pipeline declares no sources");
+    }
+
+    let mut sources = Vec::new();
+    for (name, source) in &raw.sources {
+        let RawSource::Local(s) = source;
+        let key_path = format!("sources.{name}");
+        let contract = loader.contract(&s.contract, file, &format!("{key_path}.contract"));
+        let overridden = overrides.iter().rev().find(|o| &o.name == name);
+        let path = match overridden {
+            Some(o) => o.path.clone(),
+            None => base.join(&s.path),
+        };
+        let fraction = s.max_quarantine_fraction.unwrap_or(default_fraction);
+        check_fraction(
+            file,
+            &format!("{key_path}.max_quarantine_fraction"),
+            fraction,
+            &mut loader.errors,
+        );
+        let mapping_file = base.join(&s.mapping);
+        let mapping = contract
+            .as_ref()
+            .and_then(|c| loader.mapping(&mapping_file, c));
+        if let (Some(contract), Some(mapping)) = (contract, mapping) {
+            sources.push(SourcePlan {
+                name: name.clone(),
+                path,
+                pattern: s.pattern.clone().unwrap_or_else(|| "*.csv".to_string()),
+                overridden: overridden.is_some(),
+                contract,
+                mapping,
+                max_quarantine_fraction: fraction,
+            });
+        }
+    }
+
+    // The link and measure stages read these entities and fields.
+    for (entity, fields) in crate::link::REQUIRED_FIELDS {
+        loader.require_entity_fields(entity, fields, file);
+    }
+
+    let link = LinkPlan {
+        ed_window_hours: raw.link.ed_window_hours.unwrap_or(24),
+        care_window_days: raw.link.care_window_days.unwrap_or(90),
+        discharge_route: raw
+            .link
+            .discharge_route
+            .clone()
+            .unwrap_or_else(|| "Discharge from Hospital".to_string()),
+    };
+    if link.ed_window_hours <= 0 {
+        loader.errors.push(
+            file,
+            "link.ed_window_hours",
+            "must be a positive number of hours",
+        );
+    }
+    if link.care_window_days < 0 {
+        loader
+            .errors
+            .push(file, "link.care_window_days", "must be zero or more days");
+    }
+
+    let mut outputs = Vec::new();
+    for (name, out) in &raw.outputs {
+        let key_path = format!("outputs.{name}");
+        match crate::publish::Dataset::from_name(name) {
+            Some(dataset) => {
+                if let Some(d) = &out.disclosure
+                    && d != "hes"
+                {
+                    loader.errors.push(
+                        file,
+                        format!("{key_path}.disclosure"),
+                        format!("unknown disclosure rule \"{d}\"; {}", alternatives(["hes"])),
+                    );
+                }
+                outputs.push(OutputPlan { dataset });
+            }
+            None => loader.errors.push(
+                file,
+                key_path,
+                format!(
+                    "unknown dataset; {}",
+                    alternatives(crate::publish::Dataset::ALL.iter().map(|d| d.name()))
+                ),
+            ),
+        }
+    }
+    if raw.outputs.is_empty() {
+        loader
+            .errors
+            .push(file, "outputs", "the pipeline writes no datasets");
+    }
+
+    if !loader.errors.is_empty() {
+        return Err(loader.errors);
+    }
+    Ok(Plan {
+        file: file.to_path_buf(),
+        name: raw.pipeline.name,
+        schemas_dir,
+        key: key.unwrap_or(KeySource::Env(String::new())),
+        sources,
+        entities: loader
+            .entities
+            .into_iter()
+            .filter_map(|(k, v)| v.map(|v| (k, v)))
+            .collect(),
+        link,
+        outputs,
+    })
+}
+
+fn check_fraction(file: &Path, key: &str, v: f64, errors: &mut ConfigErrors) {
+    if !(0.0..=1.0).contains(&v) {
+        errors.push(file, key, format!("must be between 0 and 1; got {v}"));
+    }
+}
+
+fn check_key(
+    file: &Path,
+    raw: Option<&super::raw::RawPseudonymisation>,
+    base: &Path,
+    errors: &mut ConfigErrors,
+) -> Option<KeySource> {
+    let Some(p) = raw else {
+        errors.push(
+            file,
+            "pseudonymisation",
+            "missing: name the key with key_env = \"JOINEDUP_PSEUDONYM_KEY\" or key_file = \"…\"",
+        );
+        return None;
+    };
+    let given = [
+        p.key_env.as_ref().map(|v| KeySource::Env(v.clone())),
+        p.key_file.as_ref().map(|v| KeySource::File(base.join(v))),
+        p.demo_key.as_ref().map(|v| KeySource::Demo(v.clone())),
+    ];
+    let given: Vec<KeySource> = given.into_iter().flatten().collect();
+    match given.as_slice() {
+        [KeySource::Demo(k)] if !k.starts_with("DEMO-") => {
+            errors.push(
+                file,
+                "pseudonymisation.demo_key",
+                "a key written in a pipeline file must start with \"DEMO-\" to show it is not secret; use key_env or key_file for real data",
+            );
+            None
+        }
+        [one] => Some(one.clone()),
+        [] => {
+            errors.push(
+                file,
+                "pseudonymisation",
+                "no key source; set one of key_env, key_file, demo_key",
+            );
+            None
+        }
+        _ => {
+            errors.push(
+                file,
+                "pseudonymisation",
+                "set exactly one of key_env, key_file, demo_key",
+            );
+            None
+        }
+    }
+}
+
+/// Reads a TOML file into a raw type, recording an error on failure.
+fn read_toml<T: DeserializeOwned>(file: &Path, errors: &mut ConfigErrors) -> Option<T> {
+    let text = match std::fs::read_to_string(file) {
+        Ok(t) => t,
+        Err(e) => {
+            errors.push(file, "", format!("cannot read: {e}"));
+            return None;
+        }
+    };
+    match toml::from_str::<T>(&text) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            let msg = e.message().to_string();
+            let at = e
+                .span()
+                .map(|s| {
+                    let line = text[..s.start].matches('\n').count() + 1;
+                    format!("line {line}: ")
+                })
+                .unwrap_or_default();
+            errors.push(file, "", format!("{at}{msg}"));
+            None
+        }
+    }
+}
+
+/// Loads schema files once each and records every problem.
+struct Loader {
+    schemas_dir: PathBuf,
+    errors: ConfigErrors,
+    code_lists: HashMap<String, Option<Arc<CodeList>>>,
+    contracts: HashMap<String, Option<Arc<Contract>>>,
+    entities: BTreeMap<String, Option<Arc<Entity>>>,
+}
+
+impl Loader {
+    fn available(&self, sub: &str) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(self.schemas_dir.join(sub))
+            .map(|rd| {
+                rd.filter_map(|e| e.ok())
+                    .filter_map(|e| {
+                        let p = e.path();
+                        (p.extension()? == "toml")
+                            .then(|| p.file_stem()?.to_str().map(String::from))?
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
+
+    fn schema_file(&mut self, sub: &str, name: &str, from: &Path, key: &str) -> Option<PathBuf> {
+        let path = self.schemas_dir.join(sub).join(format!("{name}.toml"));
+        if path.is_file() {
+            Some(path)
+        } else {
+            let alts = alternatives(self.available(sub));
+            self.errors.push(
+                from,
+                key,
+                format!(
+                    "no {sub} schema \"{name}\" in {}; {alts}",
+                    self.schemas_dir.join(sub).display()
+                ),
+            );
+            None
+        }
+    }
+
+    fn code_list(&mut self, name: &str, from: &Path, key: &str) -> Option<Arc<CodeList>> {
+        if let Some(cached) = self.code_lists.get(name) {
+            return cached.clone();
+        }
+        let loaded = self.load_code_list(name, from, key);
+        self.code_lists.insert(name.to_string(), loaded.clone());
+        loaded
+    }
+
+    fn load_code_list(&mut self, name: &str, from: &Path, key: &str) -> Option<Arc<CodeList>> {
+        let path = self.schema_file("codes", name, from, key)?;
+        let raw: RawCodeList = read_toml(&path, &mut self.errors)?;
+        if raw.name != name {
+            self.errors.push(
+                &path,
+                "name",
+                format!("is \"{}\" but the file is named \"{name}\"", raw.name),
+            );
+        }
+        let matching = match raw.matching.as_deref() {
+            None | Some("exact") => Matching::Exact,
+            Some("folded") => Matching::Folded,
+            Some(other) => {
+                self.errors.push(
+                    &path,
+                    "match",
+                    format!(
+                        "unknown rule \"{other}\"; {}",
+                        alternatives(["exact", "folded"])
+                    ),
+                );
+                Matching::Exact
+            }
+        };
+        let codes: Vec<Code> = raw
+            .codes
+            .into_iter()
+            .map(|c| Code {
+                code: c.code,
+                label: c.label,
+                group: c.group,
+            })
+            .collect();
+        let list = CodeList::new(name.to_string(), matching, codes.clone());
+        for (i, c) in codes.iter().enumerate() {
+            if list
+                .lookup(&c.code)
+                .map(|found| found.code != c.code)
+                .unwrap_or(true)
+            {
+                self.errors.push(
+                    &path,
+                    format!("codes[{i}].code"),
+                    format!(
+                        "\"{}\" repeats an earlier code (after {} matching)",
+                        c.code,
+                        if matching == Matching::Folded {
+                            "folded"
+                        } else {
+                            "exact"
+                        }
+                    ),
+                );
+            }
+        }
+        Some(Arc::new(list))
+    }
+
+    fn contract(&mut self, name: &str, from: &Path, key: &str) -> Option<Arc<Contract>> {
+        if let Some(cached) = self.contracts.get(name) {
+            return cached.clone();
+        }
+        let loaded = self.load_contract(name, from, key);
+        self.contracts.insert(name.to_string(), loaded.clone());
+        loaded
+    }
+
+    fn load_contract(&mut self, name: &str, from: &Path, key: &str) -> Option<Arc<Contract>> {
+        let path = self.schema_file("sources", name, from, key)?;
+        let raw: RawContract = read_toml(&path, &mut self.errors)?;
+        let before = self.errors.len();
+        let m = &raw.contract;
+        if m.name != name {
+            self.errors.push(
+                &path,
+                "contract.name",
+                format!("is \"{}\" but the file is named \"{name}\"", m.name),
+            );
+        }
+        let encoding = match m.encoding.to_ascii_lowercase().as_str() {
+            "utf-8" | "utf8" => Encoding::Utf8,
+            "windows-1252" | "cp1252" => Encoding::Windows1252,
+            other => {
+                self.errors.push(
+                    &path,
+                    "contract.encoding",
+                    format!(
+                        "unknown encoding \"{other}\"; {}",
+                        alternatives(["utf-8", "windows-1252"])
+                    ),
+                );
+                Encoding::Utf8
+            }
+        };
+        let delimiter = match m.delimiter.as_deref() {
+            None => b',',
+            Some(d) if d.len() == 1 && d.is_ascii() => d.as_bytes()[0],
+            Some(d) => {
+                self.errors.push(
+                    &path,
+                    "contract.delimiter",
+                    format!("must be one ASCII character; got \"{d}\""),
+                );
+                b','
+            }
+        };
+        let on_extra_column = match m.on_extra_column.as_deref() {
+            None | Some("warn") => DriftPolicy::Warn,
+            Some("ignore") => DriftPolicy::Ignore,
+            Some("error") => DriftPolicy::Error,
+            Some(other) => {
+                self.errors.push(
+                    &path,
+                    "contract.on_extra_column",
+                    format!(
+                        "unknown policy \"{other}\"; {}",
+                        alternatives(["warn", "ignore", "error"])
+                    ),
+                );
+                DriftPolicy::Warn
+            }
+        };
+
+        let mut columns: Vec<Column> = Vec::new();
+        let mut headers_seen: HashMap<String, usize> = HashMap::new();
+        for (i, c) in raw.columns.iter().enumerate() {
+            let key = format!("columns[{i}]");
+            if columns.iter().any(|x| x.name == c.name) {
+                self.errors.push(
+                    &path,
+                    format!("{key}.name"),
+                    format!("\"{}\" is declared twice", c.name),
+                );
+            }
+            for h in std::iter::once(&c.header).chain(&c.aliases) {
+                let folded = crate::schema::fold::fold(h);
+                if let Some(j) = headers_seen.insert(folded, i) {
+                    self.errors.push(
+                        &path,
+                        format!("{key}.header"),
+                        format!("header \"{h}\" is also accepted for columns[{j}]; each header may name one column"),
+                    );
+                }
+            }
+            let formats = |this: &mut Self, want_date: bool, want_time: bool| -> Vec<DateFormat> {
+                if c.formats.is_empty() {
+                    this.errors.push(&path, format!("{key}.formats"), "a date, datetime or time column needs at least one format, e.g. \"%d/%m/%Y\"");
+                }
+                c.formats
+                    .iter()
+                    .filter_map(|f| match DateFormat::compile(f) {
+                        Ok(df) if df.has_date() == want_date && df.has_time() == want_time => {
+                            Some(df)
+                        }
+                        Ok(_) => {
+                            this.errors.push(
+                                &path,
+                                format!("{key}.formats"),
+                                format!("format \"{f}\" does not fit type \"{}\"", c.kind),
+                            );
+                            None
+                        }
+                        Err(e) => {
+                            this.errors.push(&path, format!("{key}.formats"), e);
+                            None
+                        }
+                    })
+                    .collect()
+            };
+            let kind = match c.kind.as_str() {
+                "string" => ColumnType::String,
+                "integer" => ColumnType::Integer,
+                "date" => ColumnType::Date(formats(self, true, false)),
+                "datetime" => ColumnType::DateTime(formats(self, true, true)),
+                "time" => ColumnType::Time(formats(self, false, true)),
+                "code" => match &c.codes {
+                    Some(list) => match self.code_list(list, &path, &format!("{key}.codes")) {
+                        Some(l) => ColumnType::Code(l),
+                        None => ColumnType::String,
+                    },
+                    None => {
+                        self.errors.push(
+                            &path,
+                            format!("{key}.codes"),
+                            format!(
+                                "a code column needs a code list; {}",
+                                alternatives(self.available("codes"))
+                            ),
+                        );
+                        ColumnType::String
+                    }
+                },
+                "nhs_number" => ColumnType::NhsNumber,
+                "identifier" => ColumnType::Identifier { scope: None },
+                "sensitive" => ColumnType::Sensitive,
+                other => {
+                    self.errors.push(
+                        &path,
+                        format!("{key}.type"),
+                        format!(
+                            "unknown type \"{other}\"; {}",
+                            alternatives([
+                                "string",
+                                "integer",
+                                "date",
+                                "datetime",
+                                "time",
+                                "code",
+                                "nhs_number",
+                                "identifier",
+                                "sensitive"
+                            ])
+                        ),
+                    );
+                    ColumnType::String
+                }
+            };
+            if c.codes.is_some() && c.kind != "code" {
+                self.errors.push(
+                    &path,
+                    format!("{key}.codes"),
+                    "only a column of type \"code\" takes a code list",
+                );
+            }
+            if !c.formats.is_empty() && !matches!(c.kind.as_str(), "date" | "datetime" | "time") {
+                self.errors.push(
+                    &path,
+                    format!("{key}.formats"),
+                    "only date, datetime and time columns take formats",
+                );
+            }
+            if matches!(kind, ColumnType::Sensitive) && c.required {
+                self.errors.push(
+                    &path,
+                    format!("{key}.required"),
+                    "a sensitive column is discarded, so it cannot be required",
+                );
+            }
+            columns.push(Column {
+                name: c.name.clone(),
+                header: c.header.clone(),
+                aliases: c.aliases.clone(),
+                kind,
+                required: c.required,
+            });
+        }
+        // Identifier scopes refer to other columns.
+        for (i, c) in raw.columns.iter().enumerate() {
+            match (&c.scope, c.kind.as_str()) {
+                (Some(scope), "identifier") => {
+                    match columns.iter().position(|x| &x.name == scope) {
+                        Some(j) if j != i => {
+                            columns[i].kind = ColumnType::Identifier { scope: Some(j) }
+                        }
+                        _ => self.errors.push(
+                            &path,
+                            format!("columns[{i}].scope"),
+                            format!(
+                                "no other column \"{scope}\"; {}",
+                                alternatives(columns.iter().map(|x| &x.name))
+                            ),
+                        ),
+                    }
+                }
+                (Some(_), _) => self.errors.push(
+                    &path,
+                    format!("columns[{i}].scope"),
+                    "only an identifier column takes a scope",
+                ),
+                _ => {}
+            }
+        }
+        let mut rules = Vec::new();
+        for (i, r) in raw.rules.iter().enumerate() {
+            let key = format!("rules[{i}]");
+            let kind = match r.rule.as_str() {
+                "not_before" => Some(RuleKind::NotBefore),
+                "not_after" => Some(RuleKind::NotAfter),
+                other => {
+                    self.errors.push(
+                        &path,
+                        format!("{key}.rule"),
+                        format!(
+                            "unknown rule \"{other}\"; {}",
+                            alternatives(["not_before", "not_after"])
+                        ),
+                    );
+                    None
+                }
+            };
+            let mut find = |name: &str, what: &str| -> Option<usize> {
+                let found = columns.iter().position(|c| c.name == name);
+                if found.is_none() {
+                    self.errors.push(
+                        &path,
+                        format!("{key}.{what}"),
+                        format!(
+                            "no column \"{name}\"; {}",
+                            alternatives(columns.iter().map(|c| &c.name))
+                        ),
+                    );
+                }
+                found
+            };
+            let (col, reference) = (find(&r.column, "column"), find(&r.reference, "reference"));
+            if let (Some(kind), Some(column), Some(reference)) = (kind, col, reference) {
+                let (a, b) = (
+                    columns[column].kind.stored(),
+                    columns[reference].kind.stored(),
+                );
+                if a != b
+                    || !matches!(
+                        a,
+                        Some(ValueType::Date | ValueType::DateTime | ValueType::Integer)
+                    )
+                {
+                    self.errors.push(
+                        &path,
+                        key.clone(),
+                        "rules compare two columns of the same type: date, datetime or integer",
+                    );
+                } else {
+                    rules.push(Rule {
+                        kind,
+                        column,
+                        reference,
+                    });
+                }
+            }
+        }
+        if self.errors.len() > before {
+            return None;
+        }
+        Some(Arc::new(Contract {
+            name: name.to_string(),
+            version: m.version,
+            file: path,
+            encoding,
+            delimiter,
+            null_values: m.null_values.clone().unwrap_or_else(|| vec![String::new()]),
+            on_extra_column,
+            columns,
+            rules,
+        }))
+    }
+
+    fn entity(&mut self, name: &str, from: &Path, key: &str) -> Option<Arc<Entity>> {
+        if let Some(cached) = self.entities.get(name) {
+            return cached.clone();
+        }
+        let loaded = self.load_entity(name, from, key);
+        self.entities.insert(name.to_string(), loaded.clone());
+        loaded
+    }
+
+    fn load_entity(&mut self, name: &str, from: &Path, key: &str) -> Option<Arc<Entity>> {
+        let path = self.schema_file("shared", name, from, key)?;
+        let raw: RawEntity = read_toml(&path, &mut self.errors)?;
+        let before = self.errors.len();
+        if raw.entity.name != name {
+            self.errors.push(
+                &path,
+                "entity.name",
+                format!(
+                    "is \"{}\" but the file is named \"{name}\"",
+                    raw.entity.name
+                ),
+            );
+        }
+        let mut fields: Vec<Field> = Vec::new();
+        for (i, f) in raw.fields.iter().enumerate() {
+            let kind = match f.kind.as_str() {
+                "string" => ValueType::String,
+                "integer" => ValueType::Integer,
+                "date" => ValueType::Date,
+                "datetime" => ValueType::DateTime,
+                other => {
+                    self.errors.push(
+                        &path,
+                        format!("fields[{i}].type"),
+                        format!(
+                            "unknown type \"{other}\"; {}",
+                            alternatives(["string", "integer", "date", "datetime"])
+                        ),
+                    );
+                    ValueType::String
+                }
+            };
+            if fields.iter().any(|x| x.name == f.name) {
+                self.errors.push(
+                    &path,
+                    format!("fields[{i}].name"),
+                    format!("\"{}\" is declared twice", f.name),
+                );
+            }
+            if let Some(list) = &f.codes {
+                self.code_list(list, &path, &format!("fields[{i}].codes"));
+            }
+            fields.push(Field {
+                name: f.name.clone(),
+                kind,
+                nullable: f.nullable,
+                description: f.description.clone(),
+            });
+        }
+        if self.errors.len() > before {
+            return None;
+        }
+        Some(Arc::new(Entity {
+            name: name.to_string(),
+            description: raw.entity.description,
+            fields,
+        }))
+    }
+
+    fn require_entity_fields(&mut self, entity: &str, fields: &[(&str, ValueType)], from: &Path) {
+        let Some(e) = self.entity(entity, from, "outputs") else {
+            return;
+        };
+        let file = self
+            .schemas_dir
+            .join("shared")
+            .join(format!("{entity}.toml"));
+        for (name, kind) in fields {
+            match e.field(name) {
+                Some(f) if f.kind == *kind => {}
+                Some(f) => self.errors.push(
+                    &file,
+                    format!("fields.{name}"),
+                    format!(
+                        "the link stage needs type \"{}\", not \"{}\"",
+                        kind.name(),
+                        f.kind.name()
+                    ),
+                ),
+                None => self.errors.push(
+                    &file,
+                    "fields",
+                    format!(
+                        "the link stage needs a field \"{name}\" of type \"{}\"",
+                        kind.name()
+                    ),
+                ),
+            }
+        }
+    }
+
+    fn mapping(&mut self, file: &Path, contract: &Contract) -> Option<Mapping> {
+        let raw: RawMapping = read_toml(file, &mut self.errors)?;
+        let entity = self.entity(&raw.mapping.target, file, "mapping.target")?;
+        let before = self.errors.len();
+        for target in raw.fields.keys() {
+            if entity.field(target).is_none() {
+                self.errors.push(
+                    file,
+                    format!("fields.{target}"),
+                    format!(
+                        "entity \"{}\" has no such field; {}",
+                        entity.name,
+                        alternatives(entity.fields.iter().map(|f| &f.name))
+                    ),
+                );
+            }
+        }
+        let mut fields = Vec::new();
+        for f in &entity.fields {
+            let key = format!("fields.{}", f.name);
+            let source = match raw.fields.get(&f.name) {
+                Some(m) => self.field_mapping(file, &key, m, f, contract),
+                None => {
+                    if !f.nullable && f.name != "source" {
+                        self.errors.push(file, &key, format!("entity \"{}\" requires this field but the mapping does not fill it", entity.name));
+                    }
+                    None
+                }
+            };
+            fields.push((f.name.clone(), source));
+        }
+        (self.errors.len() == before).then(|| Mapping {
+            file: file.to_path_buf(),
+            target: entity.name.clone(),
+            fields,
+        })
+    }
+
+    fn field_mapping(
+        &mut self,
+        file: &Path,
+        key: &str,
+        m: &RawFieldMapping,
+        field: &Field,
+        contract: &Contract,
+    ) -> Option<FieldSource> {
+        let column = |this: &mut Self, name: &str, what: &str| -> Option<usize> {
+            let found = contract.column_index(name);
+            if found.is_none() {
+                this.errors.push(
+                    file,
+                    format!("{key}.{what}"),
+                    format!(
+                        "no column \"{name}\" in contract \"{}\"; {}",
+                        contract.name,
+                        alternatives(
+                            contract
+                                .columns
+                                .iter()
+                                .filter(|c| c.kind.stored().is_some())
+                                .map(|c| &c.name)
+                        )
+                    ),
+                );
+            }
+            found
+        };
+        let kind_of = |i: usize| contract.columns[i].kind.stored();
+        match (&m.from, &m.date, &m.time, &m.value) {
+            (Some(from), None, None, None) => {
+                let index = column(self, from, "from")?;
+                let via = match m.via.as_deref() {
+                    None => None,
+                    Some("label") => Some(Via::Label),
+                    Some("group") => Some(Via::Group),
+                    Some(other) => {
+                        self.errors.push(
+                            file,
+                            format!("{key}.via"),
+                            format!(
+                                "unknown attribute \"{other}\"; {}",
+                                alternatives(["label", "group"])
+                            ),
+                        );
+                        return None;
+                    }
+                };
+                let col = &contract.columns[index];
+                if via.is_some() && !matches!(col.kind, ColumnType::Code(_)) {
+                    self.errors.push(
+                        file,
+                        format!("{key}.via"),
+                        format!("column \"{}\" is not a code column", col.name),
+                    );
+                    return None;
+                }
+                let stored = if via.is_some() {
+                    Some(ValueType::String)
+                } else {
+                    kind_of(index)
+                };
+                match stored {
+                    None => {
+                        self.errors.push(
+                            file,
+                            format!("{key}.from"),
+                            format!(
+                                "column \"{}\" is sensitive: it is never read and cannot be mapped",
+                                col.name
+                            ),
+                        );
+                        None
+                    }
+                    Some(t) if t != field.kind => {
+                        self.errors.push(
+                            file,
+                            format!("{key}.from"),
+                            format!(
+                                "column \"{}\" is {} but the field is {}",
+                                col.name,
+                                t.name(),
+                                field.kind.name()
+                            ),
+                        );
+                        None
+                    }
+                    Some(_) => Some(FieldSource::Column { index, via }),
+                }
+            }
+            (None, Some(date), Some(time), None) => {
+                let (d, t) = (column(self, date, "date")?, column(self, time, "time")?);
+                if kind_of(d) != Some(ValueType::Date)
+                    || kind_of(t) != Some(ValueType::Time)
+                    || field.kind != ValueType::DateTime
+                {
+                    self.errors.push(
+                        file,
+                        key,
+                        "date + time needs a date column, a time column and a datetime field",
+                    );
+                    return None;
+                }
+                Some(FieldSource::DateTime { date: d, time: t })
+            }
+            (None, None, None, Some(v)) => {
+                if field.kind != ValueType::String {
+                    self.errors.push(
+                        file,
+                        format!("{key}.value"),
+                        "constants are only supported for string fields",
+                    );
+                    return None;
+                }
+                Some(FieldSource::Value(v.clone()))
+            }
+            _ => {
+                self.errors.push(
+                    file,
+                    key,
+                    "give exactly one of: from (optionally with via), date + time, value",
+                );
+                None
+            }
+        }
+    }
+}

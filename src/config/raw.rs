@@ -1,0 +1,279 @@
+//! Serde mirrors of the TOML files, exactly as written: no defaults resolved, no I/O.
+//!
+//! Every struct denies unknown fields, so a misspelt key is an error that lists the
+//! valid keys. `#[serde(flatten)]` is avoided on purpose: it disables that check.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+/// `pipelines/*.toml`: what runs.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPipeline {
+    /// Name and description.
+    pub pipeline: RawPipelineMeta,
+    /// Where the pseudonymisation key comes from.
+    pub pseudonymisation: Option<RawPseudonymisation>,
+    /// Named sources.
+    #[serde(default)]
+    pub sources: BTreeMap<String, RawSource>,
+    /// Linkage parameters.
+    #[serde(default)]
+    pub link: RawLink,
+    /// Datasets to write.
+    #[serde(default)]
+    pub outputs: BTreeMap<String, RawOutput>,
+    /// Data-quality thresholds.
+    #[serde(default)]
+    pub quality: RawQuality,
+}
+
+/// `[pipeline]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPipelineMeta {
+    /// Short name, used in the manifest.
+    pub name: String,
+    /// One line on what the pipeline is for.
+    pub description: Option<String>,
+    /// The schemas folder (contracts, shared entities, code lists), relative to this file.
+    pub schemas: String,
+}
+
+/// `[pseudonymisation]`: exactly one key source.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPseudonymisation {
+    /// Environment variable holding the key.
+    pub key_env: Option<String>,
+    /// File holding the key (relative to the pipeline file).
+    pub key_file: Option<String>,
+    /// A demo key, written in the file: only for synthetic data, must start with `DEMO-`.
+    pub demo_key: Option<String>,
+}
+
+/// `[sources.<name>]`.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum RawSource {
+    /// Files already on local disk: one file, or a folder of files.
+    Local(RawLocalSource),
+}
+
+/// A local file or folder source.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLocalSource {
+    /// File or folder, relative to the pipeline file.
+    pub path: String,
+    /// For a folder: file-name pattern (`*` and `?` wildcards); default `*.csv`.
+    pub pattern: Option<String>,
+    /// Source contract name, in `<schemas>/sources/<name>.toml`.
+    pub contract: String,
+    /// Mapping file to the shared schema, relative to the pipeline file.
+    pub mapping: String,
+    /// Largest share of rows that may be quarantined before the run exits with code 1.
+    pub max_quarantine_fraction: Option<f64>,
+}
+
+/// `[link]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLink {
+    /// An A&E attendance leads to an admission if it arrived at most this many hours before.
+    pub ed_window_hours: Option<i64>,
+    /// A social-care service links to a spell if it starts within this many days after the ready date.
+    pub care_window_days: Option<i64>,
+    /// The `Request: Route of Access` value that marks a hospital-discharge request.
+    pub discharge_route: Option<String>,
+}
+
+/// `[outputs.<dataset>]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOutput {
+    /// Disclosure rule for a published dataset: `hes` (default) or `none` (restricted only).
+    pub disclosure: Option<String>,
+}
+
+/// `[quality]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawQuality {
+    /// Default largest quarantined share per source before exit code 1 (default 0.05).
+    pub max_quarantine_fraction: Option<f64>,
+}
+
+/// `schemas/sources/<name>.toml`: what a source file must look like.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawContract {
+    /// File-level settings.
+    pub contract: RawContractMeta,
+    /// Declared columns.
+    pub columns: Vec<RawColumn>,
+    /// Row rules across columns.
+    #[serde(default)]
+    pub rules: Vec<RawRule>,
+}
+
+/// `[contract]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawContractMeta {
+    /// Contract name (matches the file name).
+    pub name: String,
+    /// Version number, recorded in the manifest.
+    pub version: u32,
+    /// What the extract is.
+    pub description: String,
+    /// `utf-8` (a BOM is accepted) or `windows-1252`.
+    pub encoding: String,
+    /// Field delimiter, one ASCII character; default `,`.
+    pub delimiter: Option<String>,
+    /// Cell values that mean "blank"; default `[""]`.
+    pub null_values: Option<Vec<String>>,
+    /// What to do with a column the contract does not declare: `warn` (default), `ignore`, `error`.
+    pub on_extra_column: Option<String>,
+}
+
+/// `[[columns]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawColumn {
+    /// Internal name used by rules and mappings.
+    pub name: String,
+    /// The header as the supplier writes it.
+    pub header: String,
+    /// Other headers accepted for this column.
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    /// Value type.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Accepted formats for `date`, `datetime` and `time`.
+    #[serde(default)]
+    pub formats: Vec<String>,
+    /// Code list for `code` columns.
+    pub codes: Option<String>,
+    /// Column that scopes an `identifier` (e.g. the council code).
+    pub scope: Option<String>,
+    /// The header must be present and every value non-blank.
+    #[serde(default)]
+    pub required: bool,
+    /// What the column holds.
+    pub description: Option<String>,
+}
+
+/// `[[rules]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRule {
+    /// `not_before` or `not_after`.
+    pub rule: String,
+    /// The column checked.
+    pub column: String,
+    /// The column it is compared with.
+    pub reference: String,
+}
+
+/// `schemas/shared/<entity>.toml`: one entity of the shared model.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEntity {
+    /// Name and description.
+    pub entity: RawEntityMeta,
+    /// Fields in output order.
+    pub fields: Vec<RawEntityField>,
+}
+
+/// `[entity]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEntityMeta {
+    /// Entity name (matches the file name).
+    pub name: String,
+    /// What one row is.
+    pub description: String,
+}
+
+/// `[[fields]]` of an entity.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEntityField {
+    /// Field name.
+    pub name: String,
+    /// `string`, `integer`, `date` or `datetime`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Whether nulls are allowed.
+    pub nullable: bool,
+    /// Code list the values come from, if any.
+    pub codes: Option<String>,
+    /// One line on what the field holds.
+    pub description: String,
+}
+
+/// `schemas/codes/<name>.toml`: a code list (top-level keys, then `codes = [...]`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCodeList {
+    /// Name (matches the file name).
+    pub name: String,
+    /// What the list is and where it comes from.
+    pub description: String,
+    /// `exact` (default) or `folded` (trim, case, whitespace and dash variants ignored).
+    #[serde(rename = "match")]
+    pub matching: Option<String>,
+    /// The codes.
+    pub codes: Vec<RawCode>,
+}
+
+/// `[[codes]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCode {
+    /// The canonical value.
+    pub code: String,
+    /// Human-readable meaning.
+    pub label: Option<String>,
+    /// Group used by mappings (`via = "group"`).
+    pub group: Option<String>,
+}
+
+/// `pipelines/mappings/<feed>.toml`: one source → one shared entity.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMapping {
+    /// Target entity.
+    pub mapping: RawMappingMeta,
+    /// Target field → how to fill it.
+    pub fields: BTreeMap<String, RawFieldMapping>,
+}
+
+/// `[mapping]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMappingMeta {
+    /// Shared entity name.
+    pub target: String,
+    /// What the mapping does.
+    pub description: Option<String>,
+}
+
+/// How one target field is filled: exactly one of `from`, `date` + `time`, or `value`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFieldMapping {
+    /// Copy this contract column.
+    pub from: Option<String>,
+    /// With `from` on a code column: take the code's `label` or `group` instead of the code.
+    pub via: Option<String>,
+    /// Combine this date column …
+    pub date: Option<String>,
+    /// … with this time column into a datetime.
+    pub time: Option<String>,
+    /// A constant.
+    pub value: Option<String>,
+}

@@ -1,0 +1,130 @@
+//! Top-level error type and the documented process exit codes.
+//!
+//! Library code returns [`Error`]; the binary maps it to an [`ExitCode`] once, in `main.rs`.
+//! Variants are split by who is at fault: the configuration, an input file, an
+//! unavailable source, or joinedup itself (a bug).
+
+use std::path::PathBuf;
+
+use crate::config::ConfigErrors;
+
+/// Documented exit codes (see README "Exit codes").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum ExitCode {
+    /// The run completed; every row was published or quarantined.
+    Ok = 0,
+    /// The run completed, but a source quarantined more rows than its threshold allows.
+    DataQuality = 1,
+    /// The pipeline, a contract, mapping or the command line is wrong; nothing was read.
+    Config = 2,
+    /// An input file breaks its contract as a whole (missing column, not decodable); nothing was written.
+    InputRejected = 3,
+    /// A source could not be read (missing file or folder, permission denied).
+    SourceUnavailable = 4,
+    /// A bug or an environment failure (disk full, writing outputs failed).
+    Internal = 5,
+}
+
+/// Where in an input file something went wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    /// The input file.
+    pub file: PathBuf,
+    /// 1-based line number in the file, when known.
+    pub line: Option<u64>,
+    /// The column (header as found in the file), when known.
+    pub column: Option<String>,
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+        }
+        if let Some(column) = &self.column {
+            write!(f, " column \"{column}\"")?;
+        }
+        Ok(())
+    }
+}
+
+/// Everything that can stop a joinedup command.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// One or more configuration errors, all reported together.
+    #[error("{0}")]
+    Config(ConfigErrors),
+    /// An input file cannot be processed at all.
+    #[error("{location}: {message}")]
+    InputRejected {
+        /// Where.
+        location: Location,
+        /// What is wrong, and what was found instead.
+        message: String,
+    },
+    /// A source is missing or unreadable.
+    #[error("source `{source_name}`: {message}")]
+    SourceUnavailable {
+        /// The source name in the pipeline.
+        source_name: String,
+        /// What failed.
+        message: String,
+    },
+    /// Reading or writing a file failed.
+    #[error("{action} {}", path.display())]
+    Io {
+        /// What joinedup was doing.
+        action: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The data engine failed.
+    #[error("{context}")]
+    Engine {
+        /// What joinedup was doing.
+        context: String,
+        /// The underlying polars error.
+        #[source]
+        source: polars::error::PolarsError,
+    },
+    /// An invariant did not hold: a bug in joinedup.
+    #[error("internal error (a bug, please report it): {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// The process exit code for this error.
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            Error::Config(_) => ExitCode::Config,
+            Error::InputRejected { .. } => ExitCode::InputRejected,
+            Error::SourceUnavailable { .. } => ExitCode::SourceUnavailable,
+            Error::Io { .. } | Error::Engine { .. } | Error::Internal(_) => ExitCode::Internal,
+        }
+    }
+
+    /// Shorthand for an [`Error::Io`].
+    pub fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            action,
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// Shorthand for an [`Error::Engine`].
+    pub fn engine(context: impl Into<String>, source: polars::error::PolarsError) -> Self {
+        Error::Engine {
+            context: context.into(),
+            source,
+        }
+    }
+}
+
+/// Result alias for the library.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

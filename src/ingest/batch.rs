@@ -1,0 +1,142 @@
+//! Column builders for accepted rows, turned into DataFrames batch by batch.
+
+use polars::prelude::*;
+
+use crate::schema::{Contract, ValueType};
+
+/// A checked value of one field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cell {
+    /// Blank.
+    Null,
+    /// Text (codes and pseudonyms included).
+    Str(String),
+    /// Integer.
+    Int(i64),
+    /// Days since 1970-01-01.
+    Date(i32),
+    /// Milliseconds since 1970-01-01T00:00.
+    DateTime(i64),
+    /// Milliseconds since midnight.
+    Time(i64),
+}
+
+#[derive(Debug)]
+enum Builder {
+    Str(Vec<Option<String>>),
+    Int(Vec<Option<i64>>),
+    Date(Vec<Option<i32>>),
+    DateTime(Vec<Option<i64>>),
+    Time(Vec<Option<i64>>),
+}
+
+/// Accumulates accepted rows for the stored columns of a contract.
+#[derive(Debug)]
+pub struct BatchBuilder {
+    columns: Vec<(usize, String, Builder)>,
+    rows: Vec<u64>,
+    files: Vec<u32>,
+    file_names: Vec<String>,
+}
+
+/// Name of the lineage column holding the data row number.
+pub const ROW_COLUMN: &str = "_row";
+/// Name of the lineage column holding the input file name.
+pub const FILE_COLUMN: &str = "_file";
+
+impl BatchBuilder {
+    /// A builder for the stored (non-sensitive) columns of `contract`.
+    pub fn new(contract: &Contract) -> Self {
+        let columns = contract
+            .columns
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| {
+                let b = match c.kind.stored()? {
+                    ValueType::String => Builder::Str(Vec::new()),
+                    ValueType::Integer => Builder::Int(Vec::new()),
+                    ValueType::Date => Builder::Date(Vec::new()),
+                    ValueType::DateTime => Builder::DateTime(Vec::new()),
+                    ValueType::Time => Builder::Time(Vec::new()),
+                };
+                Some((i, c.name.clone(), b))
+            })
+            .collect();
+        BatchBuilder {
+            columns,
+            rows: Vec::new(),
+            files: Vec::new(),
+            file_names: Vec::new(),
+        }
+    }
+
+    /// Rows held.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// True when no rows are held.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Sets the file name recorded for the rows pushed next.
+    pub fn set_file(&mut self, name: &str) {
+        self.file_names.push(name.to_string());
+    }
+
+    /// Adds one accepted row; `cells` is indexed by contract column.
+    pub fn push(&mut self, row: u64, cells: Vec<Cell>) {
+        let mut cells: Vec<Option<Cell>> = cells.into_iter().map(Some).collect();
+        for (i, _, b) in &mut self.columns {
+            let cell = cells[*i].take().unwrap_or(Cell::Null);
+            match (b, cell) {
+                (Builder::Str(v), Cell::Str(s)) => v.push(Some(s)),
+                (Builder::Int(v), Cell::Int(x)) => v.push(Some(x)),
+                (Builder::Date(v), Cell::Date(x)) => v.push(Some(x)),
+                (Builder::DateTime(v), Cell::DateTime(x)) => v.push(Some(x)),
+                (Builder::Time(v), Cell::Time(x)) => v.push(Some(x)),
+                (Builder::Str(v), _) => v.push(None),
+                (Builder::Int(v), _) => v.push(None),
+                (Builder::Date(v), _) => v.push(None),
+                (Builder::DateTime(v), _) => v.push(None),
+                (Builder::Time(v), _) => v.push(None),
+            }
+        }
+        self.rows.push(row);
+        self.files
+            .push(self.file_names.len().saturating_sub(1) as u32);
+    }
+
+    /// Takes the rows held as a DataFrame and empties the builder.
+    pub fn take_frame(&mut self) -> PolarsResult<DataFrame> {
+        let n = self.rows.len();
+        let mut out = Vec::with_capacity(self.columns.len() + 2);
+        for (_, name, b) in &mut self.columns {
+            let name = PlSmallStr::from(name.as_str());
+            let col = match b {
+                Builder::Str(v) => Column::new(name, std::mem::take(v)),
+                Builder::Int(v) => Column::new(name, std::mem::take(v)),
+                Builder::Date(v) => Column::new(name, std::mem::take(v)).cast(&DataType::Date)?,
+                Builder::DateTime(v) => Column::new(name, std::mem::take(v))
+                    .cast(&DataType::Datetime(TimeUnit::Milliseconds, None))?,
+                Builder::Time(v) => Column::new(name, std::mem::take(v)),
+            };
+            out.push(col);
+        }
+        let names = &self.file_names;
+        out.push(Column::new(
+            FILE_COLUMN.into(),
+            self.files
+                .iter()
+                .map(|&f| names[f as usize].as_str())
+                .collect::<Vec<_>>(),
+        ));
+        out.push(Column::new(
+            ROW_COLUMN.into(),
+            std::mem::take(&mut self.rows),
+        ));
+        self.files.clear();
+        DataFrame::new(n, out)
+    }
+}

@@ -1,0 +1,259 @@
+//! Explicit date, datetime and time formats, parsed without allocation.
+//!
+//! Contracts name their formats (`%d/%m/%Y`, `%Y-%m-%d %H:%M`, `%Y%m%d`, …): dates are
+//! never guessed, and a value that fits none of a column's formats is a defect.
+//! Supported fields: `%d` and `%m` (1–2 digits), `%Y` (4 digits), `%H` (1–2 digits),
+//! `%M` and `%S` (2 digits), `%%`; any other character must appear literally.
+
+/// A compiled format.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DateFormat {
+    text: String,
+    items: Vec<Item>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Item {
+    Day,
+    Month,
+    Year,
+    Hour,
+    Minute,
+    Second,
+    Literal(u8),
+}
+
+/// The parts of a parsed value; absent parts are zero.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Parts {
+    /// Year.
+    pub year: i32,
+    /// Month 1–12 (0 when the format has none).
+    pub month: u32,
+    /// Day 1–31 (0 when the format has none).
+    pub day: u32,
+    /// Hour 0–23.
+    pub hour: u32,
+    /// Minute 0–59.
+    pub minute: u32,
+    /// Second 0–59.
+    pub second: u32,
+}
+
+impl DateFormat {
+    /// Compiles a format string; the error names the offending directive.
+    pub fn compile(text: &str) -> Result<Self, String> {
+        let bytes = text.as_bytes();
+        let mut items = Vec::new();
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i] == b'%' {
+                let Some(&d) = bytes.get(i + 1) else {
+                    return Err(format!("format \"{text}\" ends with a lone %"));
+                };
+                items.push(match d {
+                    b'd' => Item::Day,
+                    b'm' => Item::Month,
+                    b'Y' => Item::Year,
+                    b'H' => Item::Hour,
+                    b'M' => Item::Minute,
+                    b'S' => Item::Second,
+                    b'%' => Item::Literal(b'%'),
+                    other => {
+                        return Err(format!(
+                            "format \"{text}\" uses %{}; supported directives are %d %m %Y %H %M %S %%",
+                            other as char
+                        ));
+                    }
+                });
+                i += 2;
+            } else {
+                items.push(Item::Literal(bytes[i]));
+                i += 1;
+            }
+        }
+        Ok(DateFormat {
+            text: text.to_string(),
+            items,
+        })
+    }
+
+    /// The format as written in the contract.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// True when the format has a day, a month and a year.
+    pub fn has_date(&self) -> bool {
+        [Item::Day, Item::Month, Item::Year]
+            .iter()
+            .all(|i| self.items.contains(i))
+    }
+
+    /// True when the format has an hour and a minute.
+    pub fn has_time(&self) -> bool {
+        self.items.contains(&Item::Hour) && self.items.contains(&Item::Minute)
+    }
+
+    /// Parses `value` (already trimmed); `None` if it does not fit or is not a real date/time.
+    pub fn parse(&self, value: &str) -> Option<Parts> {
+        let b = value.as_bytes();
+        let mut pos = 0;
+        let mut p = Parts::default();
+        for item in &self.items {
+            match *item {
+                Item::Literal(c) => {
+                    if b.get(pos) != Some(&c) {
+                        return None;
+                    }
+                    pos += 1;
+                }
+                Item::Year => p.year = digits(b, &mut pos, 4, 4)? as i32,
+                Item::Month => p.month = digits(b, &mut pos, 1, 2)?,
+                Item::Day => p.day = digits(b, &mut pos, 1, 2)?,
+                Item::Hour => p.hour = digits(b, &mut pos, 1, 2)?,
+                Item::Minute => p.minute = digits(b, &mut pos, 2, 2)?,
+                Item::Second => p.second = digits(b, &mut pos, 2, 2)?,
+            }
+        }
+        if pos != b.len() || p.hour > 23 || p.minute > 59 || p.second > 59 {
+            return None;
+        }
+        if self.has_date()
+            && (p.month == 0
+                || p.month > 12
+                || p.day == 0
+                || p.day > days_in_month(p.year, p.month))
+        {
+            return None;
+        }
+        Some(p)
+    }
+}
+
+/// Reads between `min` and `max` ASCII digits.
+fn digits(b: &[u8], pos: &mut usize, min: usize, max: usize) -> Option<u32> {
+    let start = *pos;
+    let mut v: u32 = 0;
+    while *pos < b.len() && *pos - start < max && b[*pos].is_ascii_digit() {
+        v = v * 10 + u32::from(b[*pos] - b'0');
+        *pos += 1;
+    }
+    (*pos - start >= min).then_some(v)
+}
+
+fn is_leap(y: i32) -> bool {
+    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+}
+
+fn days_in_month(y: i32, m: u32) -> u32 {
+    match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if is_leap(y) => 29,
+        2 => 28,
+        _ => 0,
+    }
+}
+
+/// Days since 1970-01-01 for a valid civil date (Howard Hinnant's algorithm).
+pub fn days_from_civil(y: i32, m: u32, d: u32) -> i32 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = (y - era * 400) as u32;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe as i32 - 719_468
+}
+
+/// Milliseconds since midnight.
+pub fn time_ms(p: &Parts) -> i64 {
+    i64::from(p.hour * 3_600 + p.minute * 60 + p.second) * 1_000
+}
+
+/// Milliseconds since 1970-01-01T00:00 for a datetime.
+pub fn datetime_ms(p: &Parts) -> i64 {
+    i64::from(days_from_civil(p.year, p.month, p.day)) * 86_400_000 + time_ms(p)
+}
+
+/// Parses with the first format that fits.
+pub fn parse_any<'a>(formats: &'a [DateFormat], value: &str) -> Option<(Parts, &'a DateFormat)> {
+    formats.iter().find_map(|f| f.parse(value).map(|p| (p, f)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f(s: &str) -> DateFormat {
+        DateFormat::compile(s).unwrap()
+    }
+
+    #[test]
+    fn day_first_sus_dates() {
+        let p = f("%d/%m/%Y").parse("03/09/2026").unwrap();
+        assert_eq!((p.year, p.month, p.day), (2026, 9, 3));
+        assert_eq!(days_from_civil(2026, 9, 3), 20_699);
+        // Single-digit day and month as exported by spreadsheets.
+        assert!(f("%d/%m/%Y").parse("3/9/2026").is_some());
+        assert!(f("%d/%m/%Y").parse("31/02/2026").is_none());
+        assert!(f("%d/%m/%Y").parse("00/08/2026").is_none());
+        assert!(f("%d/%m/%Y").parse("15/13/2026").is_none());
+        assert!(f("%d/%m/%Y").parse("29/02/2024").is_some());
+        assert!(f("%d/%m/%Y").parse("29/02/2026").is_none());
+        assert!(f("%d/%m/%Y").parse("2026-09-03").is_none());
+        assert!(f("%d/%m/%Y").parse("03/09/2026 ").is_none());
+    }
+
+    #[test]
+    fn iso_and_compact_dates() {
+        assert_eq!(
+            f("%Y-%m-%d")
+                .parse("1970-01-01")
+                .map(|p| days_from_civil(p.year, p.month, p.day)),
+            Some(0)
+        );
+        assert_eq!(
+            f("%Y%m%d")
+                .parse("20000301")
+                .map(|p| days_from_civil(p.year, p.month, p.day)),
+            Some(11_017)
+        );
+        assert!(f("%Y%m%d").parse("2000031").is_none());
+        assert_eq!(days_from_civil(1969, 12, 31), -1);
+    }
+
+    #[test]
+    fn ecds_datetimes_and_times() {
+        let p = f("%Y-%m-%d %H:%M").parse("2026-08-01 23:59").unwrap();
+        assert_eq!(
+            datetime_ms(&p),
+            (i64::from(days_from_civil(2026, 8, 1)) * 86_400 + 86_340) * 1000
+        );
+        assert!(f("%Y-%m-%d %H:%M").parse("2026-08-01 25:10").is_none());
+        assert!(f("%Y-%m-%d %H:%M").parse("2026-08-32 10:00").is_none());
+        assert!(f("%Y-%m-%d %H:%M").parse("2026-08-01 10:7").is_none());
+        assert_eq!(
+            f("%H:%M:%S").parse("07:05:09").map(|p| time_ms(&p)),
+            Some(25_509_000)
+        );
+    }
+
+    #[test]
+    fn compile_errors_name_the_directive() {
+        let e = DateFormat::compile("%d/%b/%Y").unwrap_err();
+        assert!(e.contains("%b"), "{e}");
+        assert!(DateFormat::compile("%d%").is_err());
+    }
+
+    #[test]
+    fn first_matching_format_wins() {
+        let fs = vec![f("%d/%m/%Y"), f("%Y-%m-%d")];
+        let (p, used) = parse_any(&fs, "2026-07-01").unwrap();
+        assert_eq!(
+            (p.year, p.month, p.day, used.as_str()),
+            (2026, 7, 1, "%Y-%m-%d")
+        );
+    }
+}

@@ -1,0 +1,168 @@
+//! Quarantined rows: collected during ingest, written as Parquet with their reasons.
+//!
+//! A quarantine row keeps where the row was (file, line, data row number), every reason
+//! code, a human-readable detail naming each failing column, and the row's
+//! non-identifying values as JSON so an analyst can fix the source. Identifying columns
+//! (NHS numbers, person identifiers, names, dates of birth, postcodes) are never
+//! written, and anything else that looks like an NHS number is masked.
+
+use std::collections::BTreeMap;
+
+use polars::prelude::*;
+
+use super::reason::Reason;
+
+/// One quarantined row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuarantineRow {
+    /// Input file name.
+    pub file: String,
+    /// 1-based line where the row starts.
+    pub line: u64,
+    /// 1-based data row number (header excluded).
+    pub row: u64,
+    /// Reasons, sorted, without repeats.
+    pub reasons: Vec<Reason>,
+    /// One entry per failing check, naming the column.
+    pub details: Vec<String>,
+    /// Non-identifying values as JSON, when the row's fields line up with the header.
+    pub record: Option<String>,
+}
+
+/// The quarantine of one source.
+#[derive(Debug, Default)]
+pub struct Quarantine {
+    rows: Vec<QuarantineRow>,
+    counts: BTreeMap<&'static str, u64>,
+}
+
+impl Quarantine {
+    /// Adds a row and counts its reasons.
+    pub fn push(&mut self, mut row: QuarantineRow) {
+        row.reasons.sort();
+        row.reasons.dedup();
+        for r in &row.reasons {
+            *self.counts.entry(r.code()).or_default() += 1;
+        }
+        self.rows.push(row);
+    }
+
+    /// Number of quarantined rows.
+    pub fn len(&self) -> u64 {
+        self.rows.len() as u64
+    }
+
+    /// True when nothing was quarantined.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Rows per reason code (a row with two reasons counts under both).
+    pub fn counts(&self) -> &BTreeMap<&'static str, u64> {
+        &self.counts
+    }
+
+    /// The quarantined rows.
+    pub fn rows(&self) -> &[QuarantineRow] {
+        &self.rows
+    }
+
+    /// The rows as a DataFrame: `source, file, line, row, reasons, detail, record`.
+    pub fn to_frame(&self, source: &str) -> PolarsResult<DataFrame> {
+        let n = self.rows.len();
+        let r = &self.rows;
+        DataFrame::new(
+            n,
+            vec![
+                Column::new("source".into(), vec![source; n]),
+                Column::new(
+                    "file".into(),
+                    r.iter().map(|q| q.file.as_str()).collect::<Vec<_>>(),
+                ),
+                Column::new("line".into(), r.iter().map(|q| q.line).collect::<Vec<_>>()),
+                Column::new("row".into(), r.iter().map(|q| q.row).collect::<Vec<_>>()),
+                Column::new(
+                    "reasons".into(),
+                    r.iter()
+                        .map(|q| {
+                            q.reasons
+                                .iter()
+                                .map(|x| x.code())
+                                .collect::<Vec<_>>()
+                                .join(";")
+                        })
+                        .collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    "detail".into(),
+                    r.iter().map(|q| q.details.join("; ")).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    "record".into(),
+                    r.iter().map(|q| q.record.as_deref()).collect::<Vec<_>>(),
+                ),
+            ],
+        )
+    }
+}
+
+/// Replaces anything shaped like an NHS number (10 digits, optionally `3 3 4` with spaces
+/// or dashes, not part of a longer number) with `<withheld>`.
+pub fn mask_nhs_like(text: &str) -> String {
+    let b = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    let mut last = 0;
+    while i < b.len() {
+        if b[i].is_ascii_digit() && (i == 0 || !b[i - 1].is_ascii_digit()) {
+            if let Some(end) = nhs_shape_end(b, i) {
+                out.push_str(&text[last..i]);
+                out.push_str("<withheld>");
+                i = end;
+                last = end;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    out.push_str(&text[last..]);
+    out
+}
+
+/// If an NHS-number shape starts at `start`, returns where it ends.
+fn nhs_shape_end(b: &[u8], start: usize) -> Option<usize> {
+    let mut digits = 0;
+    let mut i = start;
+    while i < b.len() && digits < 10 {
+        if b[i].is_ascii_digit() {
+            digits += 1;
+            i += 1;
+        } else if (b[i] == b' ' || b[i] == b'-')
+            && (digits == 3 || digits == 6)
+            && i + 1 < b.len()
+            && b[i + 1].is_ascii_digit()
+        {
+            i += 1;
+        } else {
+            break;
+        }
+    }
+    let longer = i < b.len() && b[i].is_ascii_digit();
+    (digits == 10 && !longer).then_some(i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mask_nhs_like;
+
+    #[test]
+    fn masks_nhs_shapes_only() {
+        assert_eq!(mask_nhs_like("x 9434765919 y"), "x <withheld> y");
+        assert_eq!(mask_nhs_like("943 476 5919"), "<withheld>");
+        assert_eq!(mask_nhs_like("943-476-5919,"), "<withheld>,");
+        // SNOMED codes, dates and short numbers stay.
+        assert_eq!(mask_nhs_like("1064891000000107"), "1064891000000107");
+        assert_eq!(mask_nhs_like("01/08/2026"), "01/08/2026");
+        assert_eq!(mask_nhs_like("12345"), "12345");
+    }
+}

@@ -1,0 +1,50 @@
+//! Reason codes for quarantined rows: stable strings, documented in README.
+
+/// Why a row was quarantined. One row may have several.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Reason {
+    /// The row has more or fewer fields than the header (includes a truncated last line).
+    WrongFieldCount,
+    /// A field's bytes are not valid in the declared encoding.
+    InvalidEncoding,
+    /// A required value is blank.
+    MissingRequired,
+    /// An NHS number fails the format or Modulus 11 check.
+    NhsNumberInvalid,
+    /// A date, datetime or time fits none of the column's formats, or is not a real date.
+    InvalidDate,
+    /// An integer column holds something else.
+    InvalidInteger,
+    /// A code column holds a value missing from its code list.
+    UnknownCode,
+    /// Two dates in the row are in an impossible order (e.g. discharge before admission).
+    DateOrder,
+}
+
+impl Reason {
+    /// All reasons, in report order.
+    pub const ALL: [Reason; 8] = [
+        Reason::WrongFieldCount,
+        Reason::InvalidEncoding,
+        Reason::MissingRequired,
+        Reason::NhsNumberInvalid,
+        Reason::InvalidDate,
+        Reason::InvalidInteger,
+        Reason::UnknownCode,
+        Reason::DateOrder,
+    ];
+
+    /// The stable reason code written to quarantine files and the manifest.
+    pub fn code(self) -> &'static str {
+        match self {
+            Reason::WrongFieldCount => "wrong_field_count",
+            Reason::InvalidEncoding => "invalid_encoding",
+            Reason::MissingRequired => "missing_required",
+            Reason::NhsNumberInvalid => "nhs_number_invalid",
+            Reason::InvalidDate => "invalid_date",
+            Reason::InvalidInteger => "invalid_integer",
+            Reason::UnknownCode => "unknown_code",
+            Reason::DateOrder => "date_order",
+        }
+    }
+}

@@ -1,0 +1,223 @@
+//! Checking one row against its contract: decode, blank, type, code list, NHS number and
+//! row rules. Every failing check is reported, not just the first.
+
+use csv::ByteRecord;
+
+use super::batch::Cell;
+use super::dates::{datetime_ms, days_from_civil, parse_any, time_ms};
+use super::decode::decode;
+use super::header::HeaderMap;
+use super::nhs_number;
+use super::quarantine::{QuarantineRow, mask_nhs_like};
+use super::reason::Reason;
+use crate::normalise::pseudonym::Pseudonymiser;
+use crate::schema::{ColumnType, Contract, RuleKind};
+
+/// Checks rows of one file.
+pub struct RowChecker<'a> {
+    /// The contract.
+    pub contract: &'a Contract,
+    /// Where the contract's columns are in this file.
+    pub header: &'a HeaderMap,
+    /// Pseudonymiser for identifiers.
+    pub pseudo: &'a Pseudonymiser,
+    /// File name for quarantine rows.
+    pub file_name: &'a str,
+}
+
+impl RowChecker<'_> {
+    /// Returns the row's cells (indexed by contract column) or its quarantine entry.
+    pub fn check(
+        &self,
+        record: &ByteRecord,
+        line: u64,
+        row: u64,
+    ) -> Result<Vec<Cell>, QuarantineRow> {
+        let c = self.contract;
+        let mut q = QuarantineRow {
+            file: self.file_name.to_string(),
+            line,
+            row,
+            reasons: Vec::new(),
+            details: Vec::new(),
+            record: None,
+        };
+        if record.len() != self.header.width {
+            q.reasons.push(Reason::WrongFieldCount);
+            q.details.push(format!(
+                "expected {} fields as in the header, found {}{}",
+                self.header.width,
+                record.len(),
+                if record.len() < self.header.width {
+                    " (a short or truncated line)"
+                } else {
+                    ""
+                }
+            ));
+            return Err(q);
+        }
+
+        // Decode the fields the contract reads; keep text for the quarantine record.
+        let mut texts: Vec<Option<String>> = vec![None; c.columns.len()];
+        for (i, col) in c.columns.iter().enumerate() {
+            let Some(pos) = self.header.positions[i] else {
+                continue;
+            };
+            if matches!(col.kind, ColumnType::Sensitive) {
+                continue;
+            }
+            let bytes = record.get(pos).unwrap_or_default();
+            match decode(c.encoding, bytes) {
+                Ok(t) => texts[i] = Some(t.trim().to_string()),
+                Err(offset) => {
+                    q.reasons.push(Reason::InvalidEncoding);
+                    let start = record.position().map(|p| p.byte()).unwrap_or(0);
+                    q.details.push(format!(
+                        "\"{}\" has bytes that are not valid {} (byte {} of the field; the row starts at byte offset {start})",
+                        col.header,
+                        encoding_name(c),
+                        offset + 1
+                    ));
+                }
+            }
+        }
+        if !q.reasons.is_empty() {
+            return Err(q);
+        }
+
+        let is_null = |t: &str| c.null_values.iter().any(|n| n == t);
+        let mut cells: Vec<Cell> = vec![Cell::Null; c.columns.len()];
+        for (i, col) in c.columns.iter().enumerate() {
+            let Some(text) = texts[i].as_deref().filter(|t| !is_null(t)) else {
+                if col.required {
+                    q.reasons.push(Reason::MissingRequired);
+                    q.details.push(format!("\"{}\" is blank", col.header));
+                }
+                continue;
+            };
+            let parsed = match &col.kind {
+                ColumnType::String => Ok(Cell::Str(text.to_string())),
+                ColumnType::Integer => text.parse::<i64>().map(Cell::Int).map_err(|_| {
+                    (
+                        Reason::InvalidInteger,
+                        format!("\"{}\" value \"{text}\" is not a whole number", col.header),
+                    )
+                }),
+                ColumnType::Date(f) | ColumnType::DateTime(f) | ColumnType::Time(f) => {
+                    match parse_any(f, text) {
+                        Some((p, _)) => Ok(match col.kind {
+                            ColumnType::Date(_) => {
+                                Cell::Date(days_from_civil(p.year, p.month, p.day))
+                            }
+                            ColumnType::DateTime(_) => Cell::DateTime(datetime_ms(&p)),
+                            _ => Cell::Time(time_ms(&p)),
+                        }),
+                        None => Err((
+                            Reason::InvalidDate,
+                            format!(
+                                "\"{}\" value \"{text}\" is not a real date/time in format {}",
+                                col.header,
+                                f.iter()
+                                    .map(|x| x.as_str())
+                                    .collect::<Vec<_>>()
+                                    .join(" or ")
+                            ),
+                        )),
+                    }
+                }
+                ColumnType::Code(list) => match list.lookup(text) {
+                    Some(code) => Ok(Cell::Str(code.code.clone())),
+                    None => Err((
+                        Reason::UnknownCode,
+                        format!(
+                            "\"{}\" value \"{text}\" is not in code list \"{}\"",
+                            col.header, list.name
+                        ),
+                    )),
+                },
+                ColumnType::NhsNumber => match nhs_number::validate(text) {
+                    Ok(digits) => Ok(Cell::Str(self.pseudo.nhs_number(&digits))),
+                    Err(d) => Err((
+                        Reason::NhsNumberInvalid,
+                        format!("\"{}\" {}", col.header, d.describe()),
+                    )),
+                },
+                // Scoped identifiers are hashed below, once their scope is known.
+                ColumnType::Identifier { .. } => Ok(Cell::Str(text.to_string())),
+                ColumnType::Sensitive => Ok(Cell::Null),
+            };
+            match parsed {
+                Ok(cell) => cells[i] = cell,
+                Err((reason, detail)) => {
+                    q.reasons.push(reason);
+                    q.details.push(mask_nhs_like(&detail));
+                }
+            }
+        }
+        for (i, col) in c.columns.iter().enumerate() {
+            if let ColumnType::Identifier { scope } = col.kind
+                && let Cell::Str(raw) = &cells[i]
+            {
+                let scope_value = match scope.map(|s| &cells[s]) {
+                    Some(Cell::Str(s)) => s.as_str(),
+                    _ => "",
+                };
+                cells[i] = Cell::Str(self.pseudo.scoped_identifier(scope_value, raw));
+            }
+        }
+        for rule in &c.rules {
+            let (a, b) = (&cells[rule.column], &cells[rule.reference]);
+            let order = match (a, b) {
+                (Cell::Date(x), Cell::Date(y)) => Some(x.cmp(y)),
+                (Cell::DateTime(x), Cell::DateTime(y)) => Some(x.cmp(y)),
+                (Cell::Int(x), Cell::Int(y)) => Some(x.cmp(y)),
+                _ => None,
+            };
+            let broken = match (rule.kind, order) {
+                (RuleKind::NotBefore, Some(std::cmp::Ordering::Less)) => Some("before"),
+                (RuleKind::NotAfter, Some(std::cmp::Ordering::Greater)) => Some("after"),
+                _ => None,
+            };
+            if let Some(word) = broken {
+                let (ca, cb) = (&c.columns[rule.column], &c.columns[rule.reference]);
+                q.reasons.push(Reason::DateOrder);
+                q.details.push(format!(
+                    "\"{}\" ({}) is {word} \"{}\" ({})",
+                    ca.header,
+                    texts[rule.column].as_deref().unwrap_or(""),
+                    cb.header,
+                    texts[rule.reference].as_deref().unwrap_or("")
+                ));
+            }
+        }
+        if q.reasons.is_empty() {
+            return Ok(cells);
+        }
+        q.record = Some(self.record_json(&texts));
+        Err(q)
+    }
+
+    /// The row's non-identifying values as JSON, keyed by contract column name.
+    fn record_json(&self, texts: &[Option<String>]) -> String {
+        let mut map = serde_json::Map::new();
+        for (col, text) in self.contract.columns.iter().zip(texts) {
+            if col.kind.is_identifying() {
+                continue;
+            }
+            if let Some(t) = text {
+                map.insert(
+                    col.name.clone(),
+                    serde_json::Value::String(mask_nhs_like(t)),
+                );
+            }
+        }
+        serde_json::Value::Object(map).to_string()
+    }
+}
+
+fn encoding_name(c: &Contract) -> &'static str {
+    match c.encoding {
+        crate::schema::Encoding::Utf8 => "UTF-8",
+        crate::schema::Encoding::Windows1252 => "Windows-1252",
+    }
+}

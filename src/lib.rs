@@ -1,0 +1,31 @@
+//! joinedup: NHS and council activity extracts in, joined-up Parquet out.
+//!
+//! ```text
+//!  pipelines/*.toml ─┐            schemas/{sources,shared,codes}/*.toml
+//!                    ▼                         │
+//!               config::load_plan ◀────────────┘   (all errors at once)
+//!                    │ Plan
+//!  files ──▶ pull ──▶ ingest ──▶ normalise ──▶ link ──▶ measure ──▶ publish ──▶ out/
+//!           (fingerprint) (contract,     (mapping to     (person-   (bottleneck  restricted/
+//!                          quarantine,    shared schema)   level      aggregates)  published/
+//!                          pseudonyms)                     joins)                  quarantine/
+//!                                                                                  runs/<id>/manifest.json
+//! ```
+//!
+//! Stage modules are declared below in run order. See `ARCHITECTURE.md`.
+
+pub mod config;
+pub mod schema;
+
+pub mod ingest;
+pub mod link;
+pub mod measure;
+pub mod normalise;
+pub mod publish;
+pub mod pull;
+
+pub mod app;
+pub mod cli;
+pub mod error;
+pub mod summary;
+pub mod telemetry;

@@ -1,0 +1,98 @@
+//! Stage 3, normalise: map each source's accepted rows onto its shared entity.
+//!
+//! A mapping (`pipelines/mappings/*.toml`) fills every entity field from a contract
+//! column, a code's label or group, a date + time pair, or a constant; fields it does not
+//! fill are null, and `source` is set to the source name. Several sources may feed one
+//! entity (two trusts' APC extracts, several councils' CLD); their rows are stacked.
+//! NHS numbers were already replaced by pseudonyms at ingest ([`pseudonym`]).
+
+pub mod pseudonym;
+
+use std::path::Path;
+
+use polars::prelude::*;
+
+use crate::config::SourcePlan;
+use crate::config::plan::{FieldSource, Via};
+use crate::error::{Error, Result};
+use crate::schema::{ColumnType, Entity, ValueType};
+
+/// The polars type of a stored value type.
+pub fn dtype(kind: ValueType) -> DataType {
+    match kind {
+        ValueType::String => DataType::String,
+        ValueType::Integer | ValueType::Time => DataType::Int64,
+        ValueType::Date => DataType::Date,
+        ValueType::DateTime => DataType::Datetime(TimeUnit::Milliseconds, None),
+    }
+}
+
+/// An empty frame with the entity's columns, for entities no source feeds.
+pub fn empty_entity(entity: &Entity) -> LazyFrame {
+    let cols: Vec<Column> = entity
+        .fields
+        .iter()
+        .map(|f| Column::new_empty(f.name.as_str().into(), &dtype(f.kind)))
+        .collect();
+    DataFrame::new(0, cols)
+        .map(|df| df.lazy())
+        .unwrap_or_default()
+}
+
+/// The source's staged rows, mapped onto `entity` (lazy).
+pub fn normalise_source(source: &SourcePlan, entity: &Entity, staged: &Path) -> Result<LazyFrame> {
+    let path = staged.to_string_lossy().to_string();
+    let lf = LazyFrame::scan_parquet(PlRefPath::new(path.as_str()), ScanArgsParquet::default())
+        .map_err(|e| {
+            Error::engine(
+                format!("reading staged rows of source `{}`", source.name),
+                e,
+            )
+        })?;
+    let contract = &source.contract;
+    let mut exprs = Vec::with_capacity(entity.fields.len());
+    for (field, (name, how)) in entity.fields.iter().zip(&source.mapping.fields) {
+        debug_assert_eq!(&field.name, name);
+        let target = dtype(field.kind);
+        let e = match how {
+            Some(FieldSource::Column { index, via }) => {
+                let col_def = &contract.columns[*index];
+                let base = col(col_def.name.as_str());
+                match (via, &col_def.kind) {
+                    (Some(via), ColumnType::Code(list)) => {
+                        let (old, new): (Vec<&str>, Vec<Option<&str>>) = list
+                            .codes
+                            .iter()
+                            .map(|c| {
+                                let v = match via {
+                                    Via::Label => c.label.as_deref(),
+                                    Via::Group => c.group.as_deref(),
+                                };
+                                (c.code.as_str(), v)
+                            })
+                            .unzip();
+                        base.replace_strict(
+                            lit(Series::new("old".into(), old)),
+                            lit(Series::new("new".into(), new)),
+                            Some(lit(NULL).cast(DataType::String)),
+                            Some(DataType::String),
+                        )
+                    }
+                    _ => base,
+                }
+            }
+            Some(FieldSource::DateTime { date, time }) => {
+                let d = col(contract.columns[*date].name.as_str())
+                    .cast(DataType::Int32)
+                    .cast(DataType::Int64);
+                let t = col(contract.columns[*time].name.as_str());
+                (d * lit(86_400_000i64) + t).cast(target.clone())
+            }
+            Some(FieldSource::Value(v)) => lit(v.clone()),
+            None if field.name == "source" => lit(source.name.clone()),
+            None => lit(NULL),
+        };
+        exprs.push(e.cast(target).alias(field.name.as_str()));
+    }
+    Ok(lf.select(exprs))
+}

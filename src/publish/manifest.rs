@@ -1,0 +1,122 @@
+//! The run manifest: what a run read, did and wrote, as `runs/<run_id>/manifest.json`.
+//!
+//! Wall-clock values live here, never inside data files.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+/// The whole manifest.
+#[derive(Debug, Clone, Serialize)]
+pub struct Manifest {
+    /// Run id (UTC start time plus process id).
+    pub run_id: String,
+    /// `ok` or `data_quality_warning`.
+    pub status: String,
+    /// Pipeline name and file.
+    pub pipeline: PipelineInfo,
+    /// Software versions.
+    pub versions: BTreeMap<String, String>,
+    /// UTC start, RFC 3339.
+    pub started_at: String,
+    /// UTC end, RFC 3339.
+    pub finished_at: String,
+    /// Pseudonymisation key source and fingerprint (never the key).
+    pub pseudonymisation: KeyInfo,
+    /// Per source.
+    pub sources: Vec<SourceInfo>,
+    /// Seconds per stage.
+    pub stages: Vec<StageTiming>,
+    /// Datasets written.
+    pub outputs: Vec<OutputInfo>,
+    /// Warnings (schema drift, demo key, thresholds).
+    pub warnings: Vec<String>,
+}
+
+/// Pipeline identity.
+#[derive(Debug, Clone, Serialize)]
+pub struct PipelineInfo {
+    /// Name.
+    pub name: String,
+    /// File.
+    pub file: String,
+}
+
+/// Key provenance.
+#[derive(Debug, Clone, Serialize)]
+pub struct KeyInfo {
+    /// `env`, `file` or `demo`.
+    pub key_source: String,
+    /// Non-reversible key fingerprint.
+    pub fingerprint: String,
+}
+
+/// One source's accounting.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceInfo {
+    /// Source name.
+    pub name: String,
+    /// Contract name.
+    pub contract: String,
+    /// Contract version.
+    pub contract_version: u32,
+    /// Files read.
+    pub files: Vec<FileInfo>,
+    /// Rows read.
+    pub rows_in: u64,
+    /// Rows accepted (and carried to the shared model).
+    pub accepted: u64,
+    /// Rows quarantined.
+    pub quarantined: u64,
+    /// Quarantined rows per reason code.
+    pub quarantine_reasons: BTreeMap<String, u64>,
+    /// Threshold used for exit code 1.
+    pub max_quarantine_fraction: f64,
+}
+
+/// One input file.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileInfo {
+    /// Path as read.
+    pub path: String,
+    /// SHA-256.
+    pub sha256: String,
+    /// Size.
+    pub bytes: u64,
+    /// Encoding used.
+    pub encoding: String,
+    /// Rows read.
+    pub rows_in: u64,
+    /// Rows accepted.
+    pub accepted: u64,
+    /// Rows quarantined.
+    pub quarantined: u64,
+    /// Undeclared columns found.
+    pub extra_columns: Vec<String>,
+}
+
+/// Time spent in a stage.
+#[derive(Debug, Clone, Serialize)]
+pub struct StageTiming {
+    /// Stage name.
+    pub stage: String,
+    /// Seconds.
+    pub seconds: f64,
+}
+
+/// One dataset written.
+#[derive(Debug, Clone, Serialize)]
+pub struct OutputInfo {
+    /// Dataset or quarantine name.
+    pub dataset: String,
+    /// `restricted`, `published` or `quarantine`.
+    pub access: String,
+    /// Path relative to the data directory.
+    pub path: String,
+    /// Rows.
+    pub rows: u64,
+    /// File size.
+    pub bytes: u64,
+    /// Cells suppressed by disclosure control.
+    pub suppressed_cells: u64,
+}

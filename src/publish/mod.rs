@@ -1,0 +1,84 @@
+//! Stage 6, publish: write datasets as Parquet, disclosure-controlled where shareable.
+//!
+//! - `restricted/<dataset>/`: person-level data, pseudonymised (never raw identifiers).
+//! - `published/<dataset>/`: aggregates that passed the disclosure gate.
+//! - `quarantine/<source>/`: rejected rows with reasons.
+//! - `runs/<run_id>/manifest.json`: inputs, counts, outputs, timings.
+//!
+//! Everything is written under a staging folder first and moved into place only when the
+//! whole run succeeded ([`staging::RunDir`]), so a failed run leaves earlier outputs as
+//! they were and writes no partial dataset.
+
+pub mod disclosure;
+pub mod manifest;
+pub mod parquet;
+pub mod staging;
+
+/// Who may see a dataset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Person-level, pseudonymised: `restricted/`.
+    Restricted,
+    /// Aggregate, disclosure-controlled: `published/`.
+    Published,
+}
+
+impl Access {
+    /// The folder under the data directory.
+    pub fn folder(self) -> &'static str {
+        match self {
+            Access::Restricted => "restricted",
+            Access::Published => "published",
+        }
+    }
+}
+
+/// The datasets joinedup can write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Dataset {
+    /// The shared `hospital_spell` entity, all sources stacked.
+    HospitalSpell,
+    /// The shared `ed_attendance` entity.
+    EdAttendance,
+    /// The shared `social_care_event` entity.
+    SocialCareEvent,
+    /// One row per spell with its A&E and social-care links.
+    PatientJourney,
+    /// Delayed discharges by month, provider, council and awaited service.
+    DischargeDelays,
+}
+
+impl Dataset {
+    /// Every dataset.
+    pub const ALL: [Dataset; 5] = [
+        Dataset::HospitalSpell,
+        Dataset::EdAttendance,
+        Dataset::SocialCareEvent,
+        Dataset::PatientJourney,
+        Dataset::DischargeDelays,
+    ];
+
+    /// The name used in pipelines and folders.
+    pub fn name(self) -> &'static str {
+        match self {
+            Dataset::HospitalSpell => "hospital_spell",
+            Dataset::EdAttendance => "ed_attendance",
+            Dataset::SocialCareEvent => "social_care_event",
+            Dataset::PatientJourney => "patient_journey",
+            Dataset::DischargeDelays => "discharge_delays",
+        }
+    }
+
+    /// Looks a dataset up by name.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|d| d.name() == name)
+    }
+
+    /// Where it is written.
+    pub fn access(self) -> Access {
+        match self {
+            Dataset::DischargeDelays => Access::Published,
+            _ => Access::Restricted,
+        }
+    }
+}

@@ -1,0 +1,150 @@
+//! The run's staging folder and the final switch of outputs into place.
+//!
+//! A run writes everything under `<out>/.staging/<run_id>/`. [`RunDir::commit`] then
+//! moves each finished dataset folder into place with a rename (the previous version is
+//! moved aside first and deleted after). If the run fails or panics before commit, the
+//! staging folder is removed on drop and the data directory is as it was.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// A run's staging area inside the data directory.
+#[derive(Debug)]
+pub struct RunDir {
+    out: PathBuf,
+    run_id: String,
+    staging: PathBuf,
+    done: bool,
+}
+
+impl RunDir {
+    /// Creates `<out>/.staging/<run_id>/`.
+    pub fn create(out: &Path, run_id: &str) -> Result<Self> {
+        let staging = out.join(".staging").join(run_id);
+        std::fs::create_dir_all(staging.join("ingest"))
+            .map_err(|e| Error::io("creating", &staging, e))?;
+        Ok(RunDir {
+            out: out.to_path_buf(),
+            run_id: run_id.to_string(),
+            staging,
+            done: false,
+        })
+    }
+
+    /// The run id.
+    pub fn run_id(&self) -> &str {
+        &self.run_id
+    }
+
+    /// The data directory.
+    pub fn out(&self) -> &Path {
+        &self.out
+    }
+
+    /// Scratch folder for ingest's staged rows (never published).
+    pub fn ingest_dir(&self) -> PathBuf {
+        self.staging.join("ingest")
+    }
+
+    /// Where an output folder (`restricted/<name>`, …) is built before commit.
+    pub fn staged(&self, rel: &str) -> PathBuf {
+        self.staging.join("out").join(rel)
+    }
+
+    /// Moves each staged output folder into place, then removes the staging folder.
+    pub fn commit(mut self, rels: &[String]) -> Result<()> {
+        let old_root = self.staging.join("old");
+        for rel in rels {
+            let from = self.staged(rel);
+            let to = self.out.join(rel);
+            if let Some(parent) = to.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| Error::io("creating", parent, e))?;
+            }
+            if to.exists() {
+                let aside = old_root.join(rel);
+                if let Some(p) = aside.parent() {
+                    std::fs::create_dir_all(p).map_err(|e| Error::io("creating", p, e))?;
+                }
+                std::fs::rename(&to, &aside).map_err(|e| Error::io("moving aside", &to, e))?;
+            }
+            std::fs::rename(&from, &to).map_err(|e| Error::io("publishing", &to, e))?;
+            sync_dir(to.parent().unwrap_or(&self.out));
+        }
+        self.done = true;
+        remove_staging(&self.staging, &self.out);
+        Ok(())
+    }
+}
+
+impl Drop for RunDir {
+    fn drop(&mut self) {
+        if !self.done {
+            remove_staging(&self.staging, &self.out);
+        }
+    }
+}
+
+fn remove_staging(staging: &Path, out: &Path) {
+    if let Err(e) = std::fs::remove_dir_all(staging) {
+        tracing::warn!(path = %staging.display(), error = %e, "could not remove the staging folder");
+    }
+    // Remove `.staging` itself when no other run is using it.
+    let _ = std::fs::remove_dir(out.join(".staging"));
+}
+
+/// Makes a rename durable (best effort; not all file systems support it).
+fn sync_dir(dir: &Path) {
+    if let Ok(f) = std::fs::File::open(dir) {
+        let _ = f.sync_all();
+    }
+}
+
+/// Writes `bytes` to `path` via a temporary file, fsync and rename.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| Error::io("creating", dir, e))?;
+    let tmp = dir.join(format!(
+        ".{}.tmp",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("file")
+    ));
+    let mut f = std::fs::File::create(&tmp).map_err(|e| Error::io("creating", &tmp, e))?;
+    f.write_all(bytes)
+        .map_err(|e| Error::io("writing", &tmp, e))?;
+    f.sync_all().map_err(|e| Error::io("syncing", &tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::io("renaming into", path, e))?;
+    sync_dir(dir);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commit_replaces_and_drop_discards() {
+        let out = tempfile::tempdir().unwrap();
+        let target = out.path().join("published/x");
+        std::fs::create_dir_all(&target).unwrap();
+        std::fs::write(target.join("old.parquet"), "old").unwrap();
+
+        // A run that fails leaves the old version.
+        {
+            let run = RunDir::create(out.path(), "r1").unwrap();
+            std::fs::create_dir_all(run.staged("published/x")).unwrap();
+            std::fs::write(run.staged("published/x").join("new.parquet"), "new").unwrap();
+        }
+        assert!(target.join("old.parquet").exists());
+        assert!(!out.path().join(".staging").exists());
+
+        // A run that commits replaces it whole.
+        let run = RunDir::create(out.path(), "r2").unwrap();
+        std::fs::create_dir_all(run.staged("published/x")).unwrap();
+        std::fs::write(run.staged("published/x").join("new.parquet"), "new").unwrap();
+        run.commit(&["published/x".to_string()]).unwrap();
+        assert!(target.join("new.parquet").exists());
+        assert!(!target.join("old.parquet").exists());
+        assert!(!out.path().join(".staging").exists());
+    }
+}

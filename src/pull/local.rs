@@ -1,0 +1,146 @@
+//! Local file and folder sources.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+
+/// One input file, fingerprinted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputFile {
+    /// Path as resolved.
+    pub path: PathBuf,
+    /// Size in bytes.
+    pub bytes: u64,
+    /// SHA-256, lower-case hex.
+    pub sha256: String,
+}
+
+/// Lists the files of a source (one file, or the folder's files matching `pattern`, in
+/// name order) and fingerprints each.
+pub fn list_inputs(source: &str, path: &Path, pattern: &str) -> Result<Vec<InputFile>> {
+    let unavailable = |message: String| Error::SourceUnavailable {
+        source_name: source.to_string(),
+        message,
+    };
+    let meta = std::fs::metadata(path)
+        .map_err(|e| unavailable(format!("cannot open {}: {e}", path.display())))?;
+    let mut paths = Vec::new();
+    if meta.is_dir() {
+        let entries = std::fs::read_dir(path)
+            .map_err(|e| unavailable(format!("cannot list {}: {e}", path.display())))?;
+        for entry in entries {
+            let entry =
+                entry.map_err(|e| unavailable(format!("cannot list {}: {e}", path.display())))?;
+            let p = entry.path();
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else { continue };
+            if p.is_file() && !name.starts_with('.') && wildcard_match(pattern, name) {
+                paths.push(p);
+            }
+        }
+        paths.sort();
+        if paths.is_empty() {
+            return Err(unavailable(format!(
+                "folder {} has no files matching \"{pattern}\"",
+                path.display()
+            )));
+        }
+    } else {
+        paths.push(path.to_path_buf());
+    }
+    paths
+        .into_iter()
+        .map(|p| {
+            fingerprint(&p).map_err(|e| unavailable(format!("cannot read {}: {e}", p.display())))
+        })
+        .collect()
+}
+
+fn fingerprint(path: &Path) -> std::io::Result<InputFile> {
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    let mut bytes = 0u64;
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        bytes += n as u64;
+        hasher.update(&buf[..n]);
+    }
+    let sha256 = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Ok(InputFile {
+        path: path.to_path_buf(),
+        bytes,
+        sha256,
+    })
+}
+
+/// `*` matches any run of characters, `?` one character; everything else literally.
+pub fn wildcard_match(pattern: &str, name: &str) -> bool {
+    let (p, n): (Vec<char>, Vec<char>) = (pattern.chars().collect(), name.chars().collect());
+    let (mut pi, mut ni) = (0, 0);
+    let (mut star, mut mark) = (None, 0);
+    while ni < n.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == n[ni]) {
+            pi += 1;
+            ni += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ni;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ni = mark;
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|&c| c == '*')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcards() {
+        assert!(wildcard_match("*.csv", "cld_901.csv"));
+        assert!(!wildcard_match("*.csv", "cld_901.csv.bak"));
+        assert!(wildcard_match("cld_9??_*.csv", "cld_902_2026Q3.csv"));
+        assert!(!wildcard_match("cld_9??_*.csv", "cld_92_2026Q3.csv"));
+        assert!(wildcard_match("*", ""));
+    }
+
+    #[test]
+    fn folder_listing_is_sorted_and_fingerprinted() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("b.csv"), "x").unwrap();
+        std::fs::write(dir.path().join("a.csv"), "abc").unwrap();
+        std::fs::write(dir.path().join("notes.txt"), "x").unwrap();
+        let files = list_inputs("s", dir.path(), "*.csv").unwrap();
+        assert_eq!(files.len(), 2);
+        assert!(files[0].path.ends_with("a.csv"));
+        assert_eq!(files[0].bytes, 3);
+        assert_eq!(
+            files[0].sha256,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn missing_source_is_unavailable() {
+        let e = list_inputs("apc", Path::new("/nonexistent/x.csv"), "*.csv").unwrap_err();
+        assert!(matches!(e, Error::SourceUnavailable { .. }));
+        assert!(e.to_string().contains("/nonexistent/x.csv"), "{e}");
+    }
+}

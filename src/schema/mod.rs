@@ -1,0 +1,273 @@
+//! Resolved schemas: source contracts, the shared model and code lists.
+//!
+//! These are built from the raw TOML by [`crate::config::plan`]; stages only ever see
+//! these checked types.
+
+pub mod fold;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::ingest::dates::DateFormat;
+
+/// Text encoding of a source file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    /// UTF-8; a byte-order mark is accepted and skipped.
+    Utf8,
+    /// Windows-1252 (what council systems export); a UTF-8 BOM overrides it.
+    Windows1252,
+}
+
+/// What to do with a column a contract does not declare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DriftPolicy {
+    /// Log a warning, record it in the manifest, and ignore the column.
+    Warn,
+    /// Ignore the column silently.
+    Ignore,
+    /// Reject the file.
+    Error,
+}
+
+/// The type of a contract column and how its values are checked.
+#[derive(Debug, Clone)]
+pub enum ColumnType {
+    /// Free text, kept as written (trimmed).
+    String,
+    /// A whole number.
+    Integer,
+    /// A date in one of the formats.
+    Date(Vec<DateFormat>),
+    /// A date and time in one of the formats.
+    DateTime(Vec<DateFormat>),
+    /// A time of day in one of the formats.
+    Time(Vec<DateFormat>),
+    /// A value from a code list; stored as the canonical code.
+    Code(Arc<CodeList>),
+    /// An NHS number: checked with Modulus 11, stored only as its pseudonym.
+    NhsNumber,
+    /// Another person identifier: stored only as its pseudonym, scoped by another column.
+    Identifier {
+        /// Index of the column whose value scopes the identifier (e.g. the council code).
+        scope: Option<usize>,
+    },
+    /// Personal data joinedup must never keep (names, dates of birth, postcodes):
+    /// declared so the file is recognised, discarded at decode time.
+    Sensitive,
+}
+
+impl ColumnType {
+    /// The stored value type, or `None` for a sensitive column.
+    pub fn stored(&self) -> Option<ValueType> {
+        Some(match self {
+            ColumnType::String
+            | ColumnType::Code(_)
+            | ColumnType::NhsNumber
+            | ColumnType::Identifier { .. } => ValueType::String,
+            ColumnType::Integer => ValueType::Integer,
+            ColumnType::Date(_) => ValueType::Date,
+            ColumnType::DateTime(_) => ValueType::DateTime,
+            ColumnType::Time(_) => ValueType::Time,
+            ColumnType::Sensitive => return None,
+        })
+    }
+
+    /// True for columns whose raw values identify a person.
+    pub fn is_identifying(&self) -> bool {
+        matches!(
+            self,
+            ColumnType::NhsNumber | ColumnType::Identifier { .. } | ColumnType::Sensitive
+        )
+    }
+}
+
+/// A stored value type, shared by contract columns and entity fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueType {
+    /// Text.
+    String,
+    /// 64-bit integer.
+    Integer,
+    /// Calendar date.
+    Date,
+    /// Date and time (naive UK local time, millisecond precision).
+    DateTime,
+    /// Time of day (milliseconds since midnight); only used to build datetimes.
+    Time,
+}
+
+impl ValueType {
+    /// The name used in TOML files.
+    pub fn name(self) -> &'static str {
+        match self {
+            ValueType::String => "string",
+            ValueType::Integer => "integer",
+            ValueType::Date => "date",
+            ValueType::DateTime => "datetime",
+            ValueType::Time => "time",
+        }
+    }
+}
+
+/// One declared column of a source contract.
+#[derive(Debug, Clone)]
+pub struct Column {
+    /// Internal name.
+    pub name: String,
+    /// The header as written by the supplier.
+    pub header: String,
+    /// Other accepted headers.
+    pub aliases: Vec<String>,
+    /// Type and checks.
+    pub kind: ColumnType,
+    /// Header must be present and values non-blank.
+    pub required: bool,
+}
+
+/// A comparison between two columns of one row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleKind {
+    /// `column` must be on or after `reference`.
+    NotBefore,
+    /// `column` must be on or before `reference`.
+    NotAfter,
+}
+
+/// A row rule, with column indexes resolved.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    /// The comparison.
+    pub kind: RuleKind,
+    /// Checked column index.
+    pub column: usize,
+    /// Reference column index.
+    pub reference: usize,
+}
+
+/// A source contract: what one supplier's file must look like.
+#[derive(Debug, Clone)]
+pub struct Contract {
+    /// Name.
+    pub name: String,
+    /// Version.
+    pub version: u32,
+    /// The contract file.
+    pub file: PathBuf,
+    /// Declared encoding.
+    pub encoding: Encoding,
+    /// Field delimiter.
+    pub delimiter: u8,
+    /// Values that mean blank (compared after trimming).
+    pub null_values: Vec<String>,
+    /// Undeclared-column policy.
+    pub on_extra_column: DriftPolicy,
+    /// Declared columns.
+    pub columns: Vec<Column>,
+    /// Row rules.
+    pub rules: Vec<Rule>,
+}
+
+impl Contract {
+    /// Index of the column with this internal name.
+    pub fn column_index(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c.name == name)
+    }
+}
+
+/// How labels in a code list are compared with file values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Matching {
+    /// Byte-for-byte after trimming.
+    Exact,
+    /// After [`fold::fold`].
+    Folded,
+}
+
+/// One code of a code list.
+#[derive(Debug, Clone)]
+pub struct Code {
+    /// Canonical value.
+    pub code: String,
+    /// Meaning.
+    pub label: Option<String>,
+    /// Group for mappings.
+    pub group: Option<String>,
+}
+
+/// A code list with its lookup index.
+#[derive(Debug, Clone)]
+pub struct CodeList {
+    /// Name.
+    pub name: String,
+    /// Comparison rule.
+    pub matching: Matching,
+    /// Codes in file order.
+    pub codes: Vec<Code>,
+    index: HashMap<String, usize>,
+}
+
+impl CodeList {
+    /// Builds a code list and its index.
+    pub fn new(name: String, matching: Matching, codes: Vec<Code>) -> Self {
+        let index = codes
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (Self::key(matching, &c.code), i))
+            .collect();
+        CodeList {
+            name,
+            matching,
+            codes,
+            index,
+        }
+    }
+
+    fn key(matching: Matching, value: &str) -> String {
+        match matching {
+            Matching::Exact => value.trim().to_string(),
+            Matching::Folded => fold::fold(value),
+        }
+    }
+
+    /// Finds the code a file value stands for.
+    pub fn lookup(&self, value: &str) -> Option<&Code> {
+        let found = match self.matching {
+            Matching::Exact => self.index.get(value.trim()),
+            Matching::Folded => self.index.get(&fold::fold(value)),
+        };
+        found.map(|&i| &self.codes[i])
+    }
+}
+
+/// A field of a shared entity.
+#[derive(Debug, Clone)]
+pub struct Field {
+    /// Name.
+    pub name: String,
+    /// Type.
+    pub kind: ValueType,
+    /// Nulls allowed.
+    pub nullable: bool,
+    /// One-line description.
+    pub description: String,
+}
+
+/// An entity of the shared model (`hospital_spell`, `ed_attendance`, `social_care_event`).
+#[derive(Debug, Clone)]
+pub struct Entity {
+    /// Name.
+    pub name: String,
+    /// What one row is.
+    pub description: String,
+    /// Fields in output order.
+    pub fields: Vec<Field>,
+}
+
+impl Entity {
+    /// The field with this name.
+    pub fn field(&self, name: &str) -> Option<&Field> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+}
