@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use joinedup::cli::{Cli, Command};
+use joinedup::cli::{Cli, Command, LogFormat};
 use joinedup::{app, error, summary, telemetry};
 
 fn main() -> ExitCode {
@@ -13,8 +13,11 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             let code = e.exit_code();
-            tracing::error!(exit_code = code as u8, "{e:#}");
-            eprintln!("error: {}", error_chain(&e));
+            if cli.log_format == LogFormat::Json {
+                tracing::error!(exit_code = code as u8, "{}", error_chain(&e));
+            } else {
+                eprintln!("error: {}", error_chain(&e));
+            }
             code
         }
     };

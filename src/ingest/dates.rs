@@ -2,14 +2,18 @@
 //!
 //! Contracts name their formats (`%d/%m/%Y`, `%Y-%m-%d %H:%M`, `%Y%m%d`, …): dates are
 //! never guessed, and a value that fits none of a column's formats is a defect.
-//! Supported fields: `%d` and `%m` (1–2 digits), `%Y` (4 digits), `%H` (1–2 digits),
-//! `%M` and `%S` (2 digits), `%%`; any other character must appear literally.
+//! Supported fields: `%d`, `%m` and `%H` (1–2 digits when a separator or the end of the
+//! value delimits them, as spreadsheets write `3/9/2026`; exactly 2 in compact formats
+//! such as `%Y%m%d`), `%Y` (4 digits), `%M` and `%S` (2 digits), `%%`; any other
+//! character must appear literally.
 
 /// A compiled format.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DateFormat {
     text: String,
     items: Vec<Item>,
+    /// Per item: may this field have fewer digits than its maximum?
+    flexible: Vec<bool>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,9 +76,16 @@ impl DateFormat {
                 i += 1;
             }
         }
+        let is_sep = |i: Option<&Item>| matches!(i, None | Some(Item::Literal(_)));
+        let flexible = (0..items.len())
+            .map(|i| {
+                is_sep(i.checked_sub(1).and_then(|p| items.get(p))) && is_sep(items.get(i + 1))
+            })
+            .collect();
         Ok(DateFormat {
             text: text.to_string(),
             items,
+            flexible,
         })
     }
 
@@ -100,7 +111,8 @@ impl DateFormat {
         let b = value.as_bytes();
         let mut pos = 0;
         let mut p = Parts::default();
-        for item in &self.items {
+        for (item, &flexible) in self.items.iter().zip(&self.flexible) {
+            let short = if flexible { 1 } else { 2 };
             match *item {
                 Item::Literal(c) => {
                     if b.get(pos) != Some(&c) {
@@ -109,9 +121,9 @@ impl DateFormat {
                     pos += 1;
                 }
                 Item::Year => p.year = digits(b, &mut pos, 4, 4)? as i32,
-                Item::Month => p.month = digits(b, &mut pos, 1, 2)?,
-                Item::Day => p.day = digits(b, &mut pos, 1, 2)?,
-                Item::Hour => p.hour = digits(b, &mut pos, 1, 2)?,
+                Item::Month => p.month = digits(b, &mut pos, short, 2)?,
+                Item::Day => p.day = digits(b, &mut pos, short, 2)?,
+                Item::Hour => p.hour = digits(b, &mut pos, short, 2)?,
                 Item::Minute => p.minute = digits(b, &mut pos, 2, 2)?,
                 Item::Second => p.second = digits(b, &mut pos, 2, 2)?,
             }
@@ -220,7 +232,9 @@ mod tests {
                 .map(|p| days_from_civil(p.year, p.month, p.day)),
             Some(11_017)
         );
+        // Regression: compact formats must not read a one-digit day or month.
         assert!(f("%Y%m%d").parse("2000031").is_none());
+        assert!(f("%Y%m%d").parse("200031").is_none());
         assert_eq!(days_from_civil(1969, 12, 31), -1);
     }
 

@@ -114,14 +114,15 @@ pub fn mask_nhs_like(text: &str) -> String {
     let mut i = 0;
     let mut last = 0;
     while i < b.len() {
-        if b[i].is_ascii_digit() && (i == 0 || !b[i - 1].is_ascii_digit()) {
-            if let Some(end) = nhs_shape_end(b, i) {
-                out.push_str(&text[last..i]);
-                out.push_str("<withheld>");
-                i = end;
-                last = end;
-                continue;
-            }
+        if b[i].is_ascii_digit()
+            && (i == 0 || !b[i - 1].is_ascii_digit())
+            && let Some(end) = nhs_shape_end(b, i)
+        {
+            out.push_str(&text[last..i]);
+            out.push_str("<withheld>");
+            i = end;
+            last = end;
+            continue;
         }
         i += 1;
     }

@@ -10,6 +10,7 @@
 //!   after the discharge ready date and at most `care_window_days` after it; its group
 //!   (reablement, home_care, short_term_bed, care_home, other) is the awaited service and
 //!   its council the spell's local authority (else the request's council).
+//!
 //! Spells with no linked service have `awaited_service = "none"`.
 
 use polars::prelude::*;

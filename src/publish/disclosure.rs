@@ -98,13 +98,7 @@ mod tests {
         )
         .unwrap();
         let (out, suppressed) = apply_hes(df, &["n"], &[("median", "n")]).unwrap();
-        let n: Vec<Option<i64>> = out
-            .column("n")
-            .unwrap()
-            .i64()
-            .unwrap()
-            .into_iter()
-            .collect();
+        let n: Vec<Option<i64>> = out.column("n").unwrap().i64().unwrap().iter().collect();
         assert_eq!(
             n,
             vec![Some(0), None, None, Some(10), Some(10), Some(15), Some(100)]
@@ -114,7 +108,7 @@ mod tests {
             .unwrap()
             .f64()
             .unwrap()
-            .into_iter()
+            .iter()
             .collect();
         assert_eq!(
             m,

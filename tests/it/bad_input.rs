@@ -1,0 +1,262 @@
+//! Malformed inputs, one defect per fixture file (tests/fixtures/bad/apc/), each with an
+//! exact expected outcome.
+
+use std::path::{Path, PathBuf};
+
+use crate::util::*;
+
+const PIPELINE: &str = "tests/fixtures/apc_only.toml";
+
+struct Run {
+    code: i32,
+    stderr: String,
+    out: tempfile::TempDir,
+}
+
+fn run_fixture(name: &str) -> Run {
+    let out = tempfile::tempdir().unwrap();
+    let source = format!("apc=tests/fixtures/bad/apc/{name}");
+    let (code, _, stderr) = result(&joinedup(&[
+        "run",
+        PIPELINE,
+        "--source",
+        &source,
+        "--out",
+        out.path().to_str().unwrap(),
+    ]));
+    Run { code, stderr, out }
+}
+
+fn manifest(out: &Path) -> serde_json::Value {
+    let run = std::fs::read_dir(out.join("runs"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    serde_json::from_str(&std::fs::read_to_string(run.join("manifest.json")).unwrap()).unwrap()
+}
+
+fn quarantine(out: &Path) -> Table {
+    read_parquet(&out.join("quarantine/apc/part-0.parquet"))
+}
+
+fn spells(out: &Path) -> PathBuf {
+    out.join("restricted/hospital_spell/part-0.parquet")
+}
+
+fn assert_nothing_written(out: &Path) {
+    let left: Vec<_> = std::fs::read_dir(out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert!(left.is_empty(), "partial outputs: {left:?}");
+}
+
+#[test]
+fn valid_fixture_is_fully_accepted() {
+    let r = run_fixture("valid.csv");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(read_parquet(&spells(r.out.path())).rows, 3);
+    assert_eq!(quarantine(r.out.path()).rows, 0);
+}
+
+#[test]
+fn missing_required_column_rejects_the_file_naming_the_column_and_writes_nothing() {
+    let r = run_fixture("missing_required_column.csv");
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("missing_required_column.csv:1"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("required column \"Start Date (Hospital Provider Spell)\" (or \"Admission_Date\") missing"), "{}", r.stderr);
+    assert!(r.stderr.contains("the file has columns: \"Hospital Provider Spell Number\", \"Organisation code  Sender of transaction\""), "{}", r.stderr);
+    assert_nothing_written(r.out.path());
+}
+
+#[test]
+fn missing_column_leaves_earlier_outputs_untouched() {
+    let good = run_fixture("valid.csv");
+    let before = std::fs::read(spells(good.out.path())).unwrap();
+    let out = good.out.path().to_str().unwrap();
+    let (code, _, _) = result(&joinedup(&[
+        "run",
+        PIPELINE,
+        "--source",
+        "apc=tests/fixtures/bad/apc/missing_required_column.csv",
+        "--out",
+        out,
+    ]));
+    assert_eq!(code, 3);
+    assert_eq!(std::fs::read(spells(good.out.path())).unwrap(), before);
+    assert!(!good.out.path().join(".staging").exists());
+    assert_eq!(
+        std::fs::read_dir(good.out.path().join("runs"))
+            .unwrap()
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn unexpected_extra_column_is_ignored_with_a_warning_by_default() {
+    let r = run_fixture("extra_column.csv");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("ignored undeclared columns") && r.stderr.contains("Local Ward"),
+        "{}",
+        r.stderr
+    );
+    let m = manifest(r.out.path());
+    assert_eq!(
+        m["sources"][0]["files"][0]["extra_columns"],
+        serde_json::json!(["Local Ward"])
+    );
+    assert!(
+        m["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w.as_str().unwrap().contains("\"Local Ward\""))
+    );
+    let t = read_parquet(&spells(r.out.path()));
+    assert_eq!(t.rows, 3);
+    assert!(!t.names.iter().any(|n| n.contains("ward")));
+}
+
+#[test]
+fn empty_file_is_rejected() {
+    let r = run_fixture("empty.csv");
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(
+            "empty.csv: is empty: expected a header row with the columns of contract \"sus_apc\""
+        ),
+        "{}",
+        r.stderr
+    );
+    assert_nothing_written(r.out.path());
+}
+
+#[test]
+fn header_only_file_gives_zero_rows() {
+    let r = run_fixture("header_only.csv");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let m = manifest(r.out.path());
+    assert_eq!(
+        (
+            m["sources"][0]["rows_in"].as_u64(),
+            m["sources"][0]["quarantined"].as_u64()
+        ),
+        (Some(0), Some(0))
+    );
+    assert_eq!(read_parquet(&spells(r.out.path())).rows, 0);
+}
+
+fn single_quarantined(name: &str) -> (Table, serde_json::Value) {
+    let r = run_fixture(name);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let q = quarantine(r.out.path());
+    assert_eq!(q.rows, 1, "{name}");
+    let m = manifest(r.out.path());
+    assert_eq!(m["sources"][0]["rows_in"], 3);
+    assert_eq!(m["sources"][0]["accepted"], 2);
+    assert_eq!(read_parquet(&spells(r.out.path())).rows, 2);
+    (q, m)
+}
+
+#[test]
+fn too_few_fields_is_quarantined_with_its_line() {
+    let (q, _) = single_quarantined("too_few_fields.csv");
+    let r = q.row(0);
+    assert_eq!(
+        (r["line"], r["row"], r["reasons"]),
+        (Some("3"), Some("2"), Some("wrong_field_count"))
+    );
+    assert_eq!(
+        r["detail"],
+        Some("expected 16 fields as in the header, found 14 (a short or truncated line)")
+    );
+    assert_eq!(r["record"], None);
+}
+
+#[test]
+fn too_many_fields_is_quarantined_with_its_line() {
+    let (q, _) = single_quarantined("too_many_fields.csv");
+    let r = q.row(0);
+    assert_eq!(
+        (r["line"], r["row"], r["reasons"]),
+        (Some("3"), Some("2"), Some("wrong_field_count"))
+    );
+    assert_eq!(
+        r["detail"],
+        Some("expected 16 fields as in the header, found 17")
+    );
+}
+
+#[test]
+fn truncated_last_line_is_quarantined_with_its_line() {
+    let (q, _) = single_quarantined("truncated_last_line.csv");
+    let r = q.row(0);
+    assert_eq!(
+        (r["line"], r["row"], r["reasons"]),
+        (Some("4"), Some("3"), Some("wrong_field_count"))
+    );
+    assert_eq!(
+        r["detail"],
+        Some("expected 16 fields as in the header, found 6 (a short or truncated line)")
+    );
+}
+
+#[test]
+fn invalid_utf8_bytes_quarantine_the_row_with_the_offset() {
+    let (q, _) = single_quarantined("invalid_utf8.csv");
+    let r = q.row(0);
+    assert_eq!(
+        (r["line"], r["row"], r["reasons"]),
+        (Some("3"), Some("2"), Some("invalid_encoding"))
+    );
+    let header_len = std::fs::read_to_string(root().join("tests/fixtures/bad/apc/valid.csv"))
+        .unwrap()
+        .lines()
+        .take(2)
+        .map(|l| l.len() + 1)
+        .sum::<usize>();
+    assert_eq!(
+        r["detail"].unwrap(),
+        format!(
+            "\"Hospital Provider Spell Number\" has bytes that are not valid UTF-8 (byte 5 of the field; the row starts at byte offset {header_len})"
+        )
+    );
+}
+
+#[test]
+fn utf16_is_rejected_with_advice() {
+    let r = run_fixture("utf16.csv");
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.contains("utf16.csv:1: is UTF-16"), "{}", r.stderr);
+}
+
+#[test]
+fn bom_and_crlf_are_accepted() {
+    let r = run_fixture("bom_crlf.csv");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(read_parquet(&spells(r.out.path())).rows, 3);
+    let t = read_parquet(&spells(r.out.path()));
+    assert_eq!(t.col("spell_id")[0].as_deref(), Some("RX19000001"));
+    assert_eq!(
+        t.col("discharge_ready_date")[2].as_deref(),
+        Some("2026-08-13")
+    );
+}
+
+#[test]
+fn quarantine_over_the_threshold_exits_1_but_still_publishes() {
+    let r = run_fixture("two_bad_rows.csv");
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(quarantine(r.out.path()).rows, 2);
+    assert_eq!(read_parquet(&spells(r.out.path())).rows, 1);
+    let m = manifest(r.out.path());
+    assert_eq!(m["status"], "data_quality_warning");
+}

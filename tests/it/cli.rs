@@ -1,0 +1,99 @@
+//! Command-line behaviour: help, validate, overrides, exit codes.
+
+use crate::util::*;
+
+#[test]
+fn help_lists_commands_examples_and_exit_codes() {
+    let (code, stdout, _) = result(&joinedup(&["--help"]));
+    assert_eq!(code, 0);
+    for s in ["run", "validate", "Examples:", "Exit codes:"] {
+        assert!(stdout.contains(s), "{s} missing from:\n{stdout}");
+    }
+}
+
+#[test]
+fn validate_checks_the_sample_without_reading_data() {
+    let (code, stdout, stderr) = result(&joinedup(&["validate"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        stdout.trim(),
+        "pipelines/sample.toml: ok (3 sources, 5 datasets)"
+    );
+}
+
+#[test]
+fn a_source_can_be_overridden_with_one_file() {
+    let out = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = result(&joinedup(&[
+        "run",
+        "--source",
+        "cld=data-samples/cld/cld_902_2026Q3.csv",
+        "--out",
+        out.path().to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let line = stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("cld "))
+        .unwrap();
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    // Easton's file only: 531 rows.
+    assert_eq!(&fields[..3], ["cld", "1", "531"], "{line}");
+}
+
+#[test]
+fn unknown_source_override_is_a_config_error_listing_the_sources() {
+    let (code, _, stderr) = result(&joinedup(&[
+        "run",
+        "--source",
+        "sus=x.csv",
+        "--out",
+        "/nonexistent/never",
+    ]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("sources.sus") && stderr.contains("\"apc\", \"cld\", \"ecds\""),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn missing_source_is_unavailable_with_exit_code_4_and_writes_nothing() {
+    let out = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = result(&joinedup(&[
+        "run",
+        "--source",
+        "apc=no/such/dir",
+        "--out",
+        out.path().to_str().unwrap(),
+    ]));
+    assert_eq!(code, 4, "{stderr}");
+    assert!(
+        stderr.contains("source `apc`") && stderr.contains("no/such/dir"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn json_logs_are_one_object_per_line_without_identifiers() {
+    let out = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = result(&joinedup(&[
+        "run",
+        "--log-format",
+        "json",
+        "-q",
+        "--out",
+        out.path().to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let mut n = 0;
+    for line in stderr.lines() {
+        let v: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert!(v.get("level").is_some());
+        n += 1;
+    }
+    // -q keeps warnings only: the demo-key warning.
+    assert_eq!(n, 1, "{stderr}");
+}

@@ -1,0 +1,118 @@
+//! Configuration errors are reported all at once, with file, key path and alternatives.
+
+use crate::util::*;
+
+fn write(dir: &std::path::Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p.to_str().unwrap().to_string()
+}
+
+#[test]
+fn every_error_is_reported_with_file_key_and_alternatives() {
+    let dir = tempfile::tempdir().unwrap();
+    let schemas = root().join("schemas");
+    write(
+        dir.path(),
+        "bad_mapping.toml",
+        "[mapping]\ntarget = \"hospital_spell\"\n[fields]\nspell_id = { from = \"spell_number\" }\nperson_id = { from = \"nhs_number\" }\nward = { from = \"spell_id\" }\n",
+    );
+    let pipeline = write(
+        dir.path(),
+        "broken.toml",
+        &format!(
+            r#"[pipeline]
+name = "broken"
+schemas = "{}"
+[pseudonymisation]
+demo_key = "not-labelled-as-demo-key"
+[sources.apc]
+kind = "local"
+path = "x.csv"
+contract = "sus_apc"
+mapping = "bad_mapping.toml"
+[sources.council]
+kind = "local"
+path = "y.csv"
+contract = "council_cld"
+mapping = "nope.toml"
+[outputs.patient_journeys]
+"#,
+            schemas.display()
+        ),
+    );
+    let (code, _, stderr) = result(&joinedup(&["validate", &pipeline]));
+    assert_eq!(code, 2, "{stderr}");
+    let expect = [
+        "broken.toml: pseudonymisation.demo_key: a key written in a pipeline file must start with \"DEMO-\"",
+        "broken.toml: sources.council.contract: no sources schema \"council_cld\"",
+        "valid values are \"cld\", \"ecds\", \"sus_apc\"",
+        "bad_mapping.toml: fields.ward: entity \"hospital_spell\" has no such field; valid values are \"spell_id\", \"person_id\"",
+        "bad_mapping.toml: fields.spell_id.from: no column \"spell_number\" in contract \"sus_apc\"; valid values are \"spell_id\", \"provider_code\"",
+        "bad_mapping.toml: fields.provider_code: entity \"hospital_spell\" requires this field but the mapping does not fill it",
+        "broken.toml: outputs.patient_journeys: unknown dataset; valid values are \"hospital_spell\", \"ed_attendance\", \"social_care_event\", \"patient_journey\", \"discharge_delays\"",
+    ];
+    for e in expect {
+        assert!(stderr.contains(e), "missing {e:?} in:\n{stderr}");
+    }
+    assert!(stderr.contains("configuration errors found"), "{stderr}");
+}
+
+#[test]
+fn unknown_keys_are_named_with_the_valid_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let pipeline = write(
+        dir.path(),
+        "typo.toml",
+        "[pipeline]\nname = \"t\"\nschemas = \"../schemas\"\nschema_dir = \"x\"\n",
+    );
+    let (code, _, stderr) = result(&joinedup(&["validate", &pipeline]));
+    assert_eq!(code, 2);
+    assert!(stderr.contains("typo.toml: line 4: unknown field `schema_dir`, expected one of `name`, `description`, `schemas`"), "{stderr}");
+}
+
+#[test]
+fn a_missing_key_environment_variable_refuses_to_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(root().join("pipelines/sample.toml"))
+        .unwrap()
+        .replace(
+            "demo_key = \"DEMO-joinedup-sample-key-not-secret\"",
+            "key_env = \"JOINEDUP_TEST_UNSET_KEY\"",
+        )
+        .replace("\"../", &format!("\"{}/", root().display()))
+        .replace(
+            "\"mappings/",
+            &format!("\"{}/pipelines/mappings/", root().display()),
+        );
+    let pipeline = write(dir.path(), "real.toml", &text);
+    let out = dir.path().join("out");
+    let (code, _, stderr) = result(&joinedup_env(
+        &["run", &pipeline, "--out", out.to_str().unwrap()],
+        &[],
+    ));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("environment variable JOINEDUP_TEST_UNSET_KEY is not set; refusing to run without a pseudonymisation key"), "{stderr}");
+    assert!(!out.exists());
+
+    // With the key set, the same pipeline runs and records the key source, not the key.
+    let (code, _, stderr) = result(&joinedup_env(
+        &["run", &pipeline, "--out", out.to_str().unwrap(), "-q"],
+        &[(
+            "JOINEDUP_TEST_UNSET_KEY",
+            "a-real-deployment-key-of-enough-length",
+        )],
+    ));
+    assert_eq!(code, 0, "{stderr}");
+    let run = std::fs::read_dir(out.join("runs"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let m = std::fs::read_to_string(run.join("manifest.json")).unwrap();
+    assert!(
+        m.contains("\"key_source\": \"env\"") && !m.contains("a-real-deployment-key"),
+        "{m}"
+    );
+}

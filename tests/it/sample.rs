@@ -1,0 +1,433 @@
+//! The sample pipeline end to end: row accounting, quarantine reasons, planted facts,
+//! disclosure control, no identifiers in the outputs, and deterministic output files.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::sync::OnceLock;
+
+use crate::util::*;
+
+/// Runs the sample pipeline once into a temporary directory shared by these tests.
+fn sample_out() -> &'static Path {
+    static OUT: OnceLock<tempfile::TempDir> = OnceLock::new();
+    OUT.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let o = joinedup(&["run", "--out", dir.path().to_str().unwrap()]);
+        let (code, stdout, stderr) = result(&o);
+        assert_eq!(code, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
+        dir
+    })
+    .path()
+}
+
+fn manifest(out: &Path) -> serde_json::Value {
+    let runs = out.join("runs");
+    let run = std::fs::read_dir(&runs)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    serde_json::from_str(&std::fs::read_to_string(run.join("manifest.json")).unwrap()).unwrap()
+}
+
+/// Source, rows in, rows quarantined, quarantined per reason.
+type Expected = (&'static str, u64, u64, &'static [(&'static str, u64)]);
+
+#[test]
+fn every_row_is_published_or_quarantined_and_counts_match_the_planted_defects() {
+    let m = manifest(sample_out());
+    let truth = truth();
+    // Pinned exact values (also in data-samples/README.md), then checked against truth.json.
+    let expected: [Expected; 3] = [
+        (
+            "apc",
+            1600,
+            18,
+            &[
+                ("date_order", 5),
+                ("invalid_date", 3),
+                ("missing_required", 2),
+                ("nhs_number_invalid", 5),
+                ("unknown_code", 3),
+            ],
+        ),
+        (
+            "cld",
+            1463,
+            13,
+            &[
+                ("date_order", 2),
+                ("invalid_date", 3),
+                ("missing_required", 1),
+                ("nhs_number_invalid", 3),
+                ("unknown_code", 4),
+            ],
+        ),
+        (
+            "ecds",
+            2200,
+            12,
+            &[
+                ("date_order", 2),
+                ("invalid_date", 3),
+                ("nhs_number_invalid", 4),
+                ("unknown_code", 3),
+            ],
+        ),
+    ];
+    let sources = m["sources"].as_array().unwrap();
+    assert_eq!(sources.len(), 3);
+    for ((name, rows, quarantined, reasons), s) in expected.iter().zip(sources) {
+        assert_eq!(s["name"], *name);
+        assert_eq!(s["rows_in"], *rows, "{name}");
+        assert_eq!(s["quarantined"], *quarantined, "{name}");
+        assert_eq!(s["accepted"], rows - quarantined, "{name}");
+        let got: BTreeMap<String, u64> =
+            serde_json::from_value(s["quarantine_reasons"].clone()).unwrap();
+        let want: BTreeMap<String, u64> =
+            reasons.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+        assert_eq!(got, want, "{name}");
+        let t = &truth[*name];
+        assert_eq!(t["rows"], *rows);
+        let t_reasons: BTreeMap<String, u64> =
+            serde_json::from_value(t["quarantined"].clone()).unwrap();
+        assert_eq!(t_reasons, want, "truth.json disagrees for {name}");
+        // Per file, rows add up too.
+        let files = s["files"].as_array().unwrap();
+        let sum = |k: &str| files.iter().map(|f| f[k].as_u64().unwrap()).sum::<u64>();
+        assert_eq!(sum("rows_in"), sum("accepted") + sum("quarantined"));
+    }
+
+    // The restricted entities hold exactly the accepted rows.
+    let out = sample_out();
+    for (dataset, rows) in [
+        ("hospital_spell", 1582),
+        ("ed_attendance", 2188),
+        ("social_care_event", 1450),
+        ("patient_journey", 1582),
+    ] {
+        let t = read_parquet(&out.join(format!("restricted/{dataset}/part-0.parquet")));
+        assert_eq!(t.rows, rows, "{dataset}");
+    }
+}
+
+#[test]
+fn quarantine_files_name_row_line_and_reason() {
+    let out = sample_out();
+    let q = read_parquet(&out.join("quarantine/apc/part-0.parquet"));
+    assert_eq!(q.rows, 18);
+    assert_eq!(
+        q.names,
+        [
+            "source", "file", "line", "row", "reasons", "detail", "record"
+        ]
+    );
+    let apc_csv =
+        std::fs::read_to_string(root().join("data-samples/apc/apc_spells_2026Q3.csv")).unwrap();
+    let lines: Vec<&str> = apc_csv.lines().collect();
+    for i in 0..q.rows {
+        let r = q.row(i);
+        assert_eq!(r["source"], Some("apc"));
+        assert_eq!(r["file"], Some("apc_spells_2026Q3.csv"));
+        let line: usize = r["line"].unwrap().parse().unwrap();
+        let row: usize = r["row"].unwrap().parse().unwrap();
+        assert_eq!(line, row + 1, "one header line, no multi-line records");
+        let text = lines[line - 1];
+        let detail = r["detail"].unwrap();
+        match r["reasons"].unwrap() {
+            "unknown_code" => {
+                assert!(text.contains(",X9,"), "line {line}: {text}");
+                assert!(
+                    detail.contains("Admission Method (Hospital Provider Spell)")
+                        && detail.contains("\"X9\""),
+                    "{detail}"
+                );
+            }
+            "missing_required" => {
+                assert!(text.starts_with(','), "line {line}");
+                assert_eq!(detail, "\"Hospital Provider Spell Number\" is blank");
+            }
+            "nhs_number_invalid" => {
+                assert_eq!(detail, "\"NHS Number\" fails the Modulus 11 check digit")
+            }
+            "invalid_date" => assert!(
+                detail.contains("is not a real date/time in format %d/%m/%Y"),
+                "{detail}"
+            ),
+            "date_order" => assert!(
+                detail.contains(" is before ") || detail.contains(" is after "),
+                "{detail}"
+            ),
+            other => panic!("unexpected reasons {other}"),
+        }
+        // The record never carries the NHS number column.
+        let record: serde_json::Value = serde_json::from_str(r["record"].unwrap()).unwrap();
+        assert!(record.get("nhs_number").is_none());
+        assert!(record.get("spell_id").is_some() || r["reasons"] == Some("missing_required"));
+    }
+}
+
+fn journey() -> Table {
+    read_parquet(&sample_out().join("restricted/patient_journey/part-0.parquet"))
+}
+
+fn median(mut v: Vec<i64>) -> f64 {
+    v.sort_unstable();
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2] as f64
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) as f64 / 2.0
+    }
+}
+
+#[test]
+fn planted_social_care_delays_are_recovered_exactly() {
+    let j = journey();
+    let (la, service, delay) = (
+        j.col("la_code"),
+        j.col("awaited_service"),
+        j.i64s("delay_days"),
+    );
+    let mut groups: BTreeMap<(String, String), Vec<i64>> = BTreeMap::new();
+    for i in 0..j.rows {
+        if service[i].as_deref() != Some("none") {
+            groups
+                .entry((la[i].clone().unwrap(), service[i].clone().unwrap()))
+                .or_default()
+                .push(delay[i].unwrap());
+        }
+    }
+    let truth = truth();
+    let want = truth["delays"].as_array().unwrap();
+    assert_eq!(groups.len(), want.len());
+    for t in want {
+        let key = (
+            t["la_code"].as_str().unwrap().to_string(),
+            t["awaited_service"].as_str().unwrap().to_string(),
+        );
+        let got = &groups[&key];
+        assert_eq!(got.len() as u64, t["spells"].as_u64().unwrap(), "{key:?}");
+        assert_eq!(
+            got.iter().sum::<i64>(),
+            t["delayed_bed_days"].as_i64().unwrap(),
+            "{key:?}"
+        );
+        assert_eq!(
+            median(got.clone()),
+            t["median_delay_days"].as_f64().unwrap(),
+            "{key:?}"
+        );
+    }
+    // The planted bottleneck, pinned: Easton (902) home care waits 8–12 days, median 11.
+    let easton = &groups[&("902".to_string(), "home_care".to_string())];
+    assert_eq!(
+        (
+            easton.len(),
+            easton.iter().sum::<i64>(),
+            median(easton.clone())
+        ),
+        (44, 459, 11.0)
+    );
+    assert_eq!(groups.values().map(Vec::len).sum::<usize>(), 277);
+    assert_eq!(truth["social_care_linked_spells"], 277);
+}
+
+#[test]
+fn journeys_link_the_ae_attendance_and_the_hospital_request() {
+    let j = journey();
+    let linked = j
+        .col("ed_attendance_id")
+        .iter()
+        .filter(|v| v.is_some())
+        .count();
+    assert_eq!(linked as u64, truth()["ed_linked_spells"].as_u64().unwrap());
+    assert_eq!(linked, 769);
+    // Every linked attendance arrived within 24 hours before admission.
+    let (arr, adm) = (j.col("ed_arrival"), j.col("admission_datetime"));
+    for i in 0..j.rows {
+        if let (Some(a), Some(b)) = (&arr[i], &adm[i]) {
+            assert!(a <= b, "arrival after admission in row {i}");
+        }
+    }
+    // Every spell awaiting a service had a discharge request from hospital first.
+    let (svc, req, start) = (
+        j.col("awaited_service"),
+        j.col("care_request_date"),
+        j.col("care_service_start"),
+    );
+    for i in 0..j.rows {
+        if svc[i].as_deref() != Some("none") {
+            assert!(req[i].is_some() && req[i] <= start[i], "row {i}");
+        }
+    }
+}
+
+#[test]
+fn published_delays_are_disclosure_controlled() {
+    let d = read_parquet(&sample_out().join("published/discharge_delays/part-0.parquet"));
+    let hes = |v: i64| match v {
+        0 => Some(0),
+        1..=7 => None,
+        _ => Some((v + 2) / 5 * 5),
+    };
+    let mut by_key = BTreeMap::new();
+    for i in 0..d.rows {
+        let r = d.row(i);
+        by_key.insert(
+            (
+                r["month"].unwrap()[..7].to_string(),
+                r["provider_code"].unwrap().to_string(),
+                r["la_code"].map(String::from),
+                r["awaited_service"].unwrap().to_string(),
+            ),
+            i,
+        );
+    }
+    let truth = truth();
+    for t in truth["by_month"].as_array().unwrap() {
+        let key = (
+            t["month"].as_str().unwrap().to_string(),
+            t["provider_code"].as_str().unwrap().to_string(),
+            Some(t["la_code"].as_str().unwrap().to_string()),
+            t["awaited_service"].as_str().unwrap().to_string(),
+        );
+        let i = by_key[&key];
+        assert_eq!(
+            d.i64s("discharges")[i],
+            hes(t["discharges"].as_i64().unwrap()),
+            "{key:?}"
+        );
+        assert_eq!(
+            d.i64s("delayed_bed_days")[i],
+            hes(t["delayed_bed_days"].as_i64().unwrap()),
+            "{key:?}"
+        );
+    }
+    // No published count is 1–7, and none is off the multiple-of-5 grid.
+    for c in ["discharges", "delayed_discharges", "delayed_bed_days"] {
+        for v in d.i64s(c).into_iter().flatten() {
+            assert!(v == 0 || (v >= 10 && v % 5 == 0), "{c} = {v}");
+        }
+    }
+}
+
+/// Every NHS number written in the inputs (valid or not), as 10 digits.
+fn input_nhs_numbers() -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for (dir, col, enc) in [
+        ("apc", "NHS Number", "utf-8"),
+        ("ecds", "NHS_Number", "utf-8"),
+        ("cld", "NHS Number", "cp1252"),
+    ] {
+        for f in files_under(&root().join("data-samples").join(dir)) {
+            let bytes = std::fs::read(&f).unwrap();
+            let text: String = if enc == "cp1252" {
+                bytes
+                    .iter()
+                    .map(|&b| if b < 0x80 { b as char } else { '?' })
+                    .collect()
+            } else {
+                String::from_utf8(bytes).unwrap()
+            };
+            let mut lines = text.lines();
+            let header: Vec<&str> = lines
+                .next()
+                .unwrap()
+                .trim_start_matches('\u{feff}')
+                .split(',')
+                .collect();
+            let idx = header.iter().position(|h| *h == col).unwrap();
+            for l in lines {
+                if let Some(v) = l.split(',').nth(idx) {
+                    let digits: String = v.chars().filter(char::is_ascii_digit).collect();
+                    if digits.len() >= 9 {
+                        out.insert(digits);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn no_raw_identifier_reaches_any_output() {
+    let numbers = input_nhs_numbers();
+    assert!(numbers.len() > 1000, "found {}", numbers.len());
+    // Sensitive CLD values that must never be copied: names, dates of birth, postcodes.
+    let mut sensitive = BTreeSet::new();
+    for f in files_under(&root().join("data-samples/cld")) {
+        let text: String = std::fs::read(&f)
+            .unwrap()
+            .iter()
+            .map(|&b| if b < 0x80 { b as char } else { '?' })
+            .collect();
+        for l in text.lines().skip(1) {
+            let v: Vec<&str> = l.split(',').collect();
+            for i in [6, 7, 8, 9] {
+                if v[i].len() >= 5 && !v[i].contains('?') {
+                    sensitive.insert(v[i].to_string());
+                }
+            }
+        }
+    }
+    let mut checked = 0;
+    for path in files_under(sample_out()) {
+        let texts: Vec<String> = if path.extension().is_some_and(|e| e == "parquet") {
+            let t = read_parquet(&path);
+            t.columns.values().flatten().flatten().cloned().collect()
+        } else {
+            vec![String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned()]
+        };
+        for text in texts {
+            // Every 10-digit window of every digit run, with spaces and dashes squeezed out.
+            let squeezed: String = text.chars().filter(|c| *c != ' ' && *c != '-').collect();
+            for run in squeezed
+                .split(|c: char| !c.is_ascii_digit())
+                .filter(|r| r.len() >= 10)
+            {
+                for w in 0..=run.len() - 10 {
+                    assert!(
+                        !numbers.contains(&run[w..w + 10]),
+                        "{} holds an input NHS number",
+                        path.display()
+                    );
+                }
+            }
+            for s in &sensitive {
+                assert!(
+                    !text.contains(s.as_str()),
+                    "{} holds sensitive value {s:?}",
+                    path.display()
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 10_000, "checked {checked} values");
+}
+
+#[test]
+fn two_runs_on_the_same_inputs_write_identical_data_files() {
+    let other = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = result(&joinedup(&[
+        "run",
+        "--out",
+        other.path().to_str().unwrap(),
+        "-q",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    for dir in ["restricted", "published", "quarantine"] {
+        for f in files_under(&sample_out().join(dir)) {
+            let rel = f.strip_prefix(sample_out()).unwrap();
+            assert_eq!(
+                std::fs::read(&f).unwrap(),
+                std::fs::read(other.path().join(rel)).unwrap(),
+                "{}",
+                rel.display()
+            );
+        }
+    }
+}

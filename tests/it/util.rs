@@ -1,0 +1,223 @@
+//! Test helpers: run the binary, read Parquet back with arrow-rs (not polars).
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::ArrowPrimitiveType;
+use arrow_array::types::{
+    Date32Type, Float64Type, Int32Type, Int64Type, TimestampMillisecondType, UInt32Type, UInt64Type,
+};
+use arrow_array::{Array, ArrayRef};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs `joinedup` with `args` from the repository root.
+pub fn joinedup(args: &[&str]) -> Output {
+    joinedup_env(args, &[])
+}
+
+/// Runs `joinedup` with extra environment variables.
+pub fn joinedup_env(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_joinedup"));
+    cmd.current_dir(root())
+        .args(args)
+        .env_remove("JOINEDUP_LOG")
+        .env_remove("JOINEDUP_OUT")
+        .env("NO_COLOR", "1");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run joinedup")
+}
+
+/// Exit code, stdout and stderr as text.
+pub fn result(o: &Output) -> (i32, String, String) {
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+/// A Parquet file read back as columns of display strings (`None` = null).
+#[derive(Debug)]
+pub struct Table {
+    pub columns: BTreeMap<String, Vec<Option<String>>>,
+    pub rows: usize,
+    pub names: Vec<String>,
+}
+
+impl Table {
+    pub fn col(&self, name: &str) -> &[Option<String>] {
+        self.columns
+            .get(name)
+            .unwrap_or_else(|| panic!("no column {name}; have {:?}", self.names))
+    }
+
+    /// Row `i` as a map.
+    pub fn row(&self, i: usize) -> BTreeMap<&str, Option<&str>> {
+        self.names
+            .iter()
+            .map(|n| (n.as_str(), self.columns[n][i].as_deref()))
+            .collect()
+    }
+
+    pub fn i64s(&self, name: &str) -> Vec<Option<i64>> {
+        self.col(name)
+            .iter()
+            .map(|v| v.as_ref().map(|s| s.parse().unwrap()))
+            .collect()
+    }
+}
+
+fn prim<T: ArrowPrimitiveType>(
+    a: &ArrayRef,
+    f: impl Fn(T::Native) -> String,
+) -> Vec<Option<String>> {
+    let p = a.as_primitive::<T>();
+    (0..p.len())
+        .map(|i| (!p.is_null(i)).then(|| f(p.value(i))))
+        .collect()
+}
+
+fn to_strings(a: &ArrayRef) -> Vec<Option<String>> {
+    use arrow_array::types::Int8Type;
+    use arrow_schema::DataType;
+    match a.data_type() {
+        DataType::Utf8 => {
+            let s = a.as_string::<i32>();
+            (0..s.len())
+                .map(|i| (!s.is_null(i)).then(|| s.value(i).to_string()))
+                .collect()
+        }
+        DataType::LargeUtf8 => {
+            let s = a.as_string::<i64>();
+            (0..s.len())
+                .map(|i| (!s.is_null(i)).then(|| s.value(i).to_string()))
+                .collect()
+        }
+        DataType::Utf8View => {
+            let s = a.as_string_view();
+            (0..s.len())
+                .map(|i| (!s.is_null(i)).then(|| s.value(i).to_string()))
+                .collect()
+        }
+        DataType::Int64 => prim::<Int64Type>(a, |v| v.to_string()),
+        DataType::Int32 => prim::<Int32Type>(a, |v| v.to_string()),
+        DataType::Int8 => prim::<Int8Type>(a, |v| v.to_string()),
+        DataType::UInt64 => prim::<UInt64Type>(a, |v| v.to_string()),
+        DataType::UInt32 => prim::<UInt32Type>(a, |v| v.to_string()),
+        DataType::Float64 => prim::<Float64Type>(a, |v| format!("{v:?}")),
+        DataType::Date32 => prim::<Date32Type>(a, |v| civil(i64::from(v))),
+        DataType::Timestamp(_, _) => prim::<TimestampMillisecondType>(a, |v| {
+            let (d, ms) = (v.div_euclid(86_400_000), v.rem_euclid(86_400_000));
+            format!(
+                "{} {:02}:{:02}:{:02}",
+                civil(d),
+                ms / 3_600_000,
+                ms / 60_000 % 60,
+                ms / 1000 % 60
+            )
+        }),
+        DataType::Boolean => {
+            let b = a.as_boolean();
+            (0..b.len())
+                .map(|i| (!b.is_null(i)).then(|| b.value(i).to_string()))
+                .collect()
+        }
+        other => panic!("unexpected type {other:?}"),
+    }
+}
+
+/// `yyyy-mm-dd` for days since 1970-01-01 (Hinnant's civil_from_days).
+pub fn civil(z: i64) -> String {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// Reads every row of a Parquet file with arrow-rs.
+pub fn read_parquet(path: &Path) -> Table {
+    let file = File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .build()
+        .unwrap();
+    let mut columns: BTreeMap<String, Vec<Option<String>>> = BTreeMap::new();
+    let mut names = Vec::new();
+    let mut rows = 0;
+    for batch in reader {
+        let batch = batch.unwrap();
+        if names.is_empty() {
+            names = batch
+                .schema()
+                .fields()
+                .iter()
+                .map(|f| f.name().clone())
+                .collect();
+        }
+        rows += batch.num_rows();
+        for (f, a) in batch.schema().fields().iter().zip(batch.columns()) {
+            columns
+                .entry(f.name().clone())
+                .or_default()
+                .extend(to_strings(a));
+        }
+    }
+    if names.is_empty() {
+        let file = File::open(path).unwrap();
+        let b = ParquetRecordBatchReaderBuilder::try_new(file).unwrap();
+        names = b
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        for n in &names {
+            columns.insert(n.clone(), Vec::new());
+        }
+    }
+    Table {
+        columns,
+        rows,
+        names,
+    }
+}
+
+/// Every file under `dir`, recursively.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Reads `truth.json` of the sample.
+pub fn truth() -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(root().join("data-samples/truth.json")).unwrap())
+        .unwrap()
+}
