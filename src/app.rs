@@ -104,11 +104,12 @@ fn run_id(now: chrono::DateTime<chrono::Utc>) -> String {
 struct Timer(Vec<StageTiming>, Instant);
 
 impl Timer {
-    fn lap(&mut self, stage: &str) {
+    fn lap(&mut self, stage: &str, rows_out: Option<u64>) {
         let now = Instant::now();
         self.0.push(StageTiming {
             stage: stage.to_string(),
             seconds: (now - self.1).as_secs_f64(),
+            rows_out,
         });
         self.1 = now;
     }
@@ -127,7 +128,7 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
                 .to_string(),
         );
     }
-    timer.lap("config");
+    timer.lap("config", None);
 
     // Pull: find and fingerprint every input before reading any.
     let mut inputs = Vec::new();
@@ -136,7 +137,7 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
         tracing::info!(stage = "pull", source = %s.name, files = files.len(), "inputs found");
         inputs.push(files);
     }
-    timer.lap("pull");
+    timer.lap("pull", None);
 
     std::fs::create_dir_all(&opts.out).map_err(|e| Error::io("creating", &opts.out, e))?;
     let id = run_id(started);
@@ -157,7 +158,10 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
         warnings.extend(r.warnings.iter().cloned());
         ingested.push(r);
     }
-    timer.lap("ingest");
+    timer.lap(
+        "ingest",
+        Some(ingested.iter().map(SourceIngest::accepted).sum()),
+    );
 
     // Normalise: stack every source of each entity.
     let mut entities: BTreeMap<String, LazyFrame> = BTreeMap::new();
@@ -183,7 +187,7 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
             .cloned()
             .ok_or_else(|| Error::Internal(format!("entity {n} missing from the plan")))
     };
-    timer.lap("normalise");
+    timer.lap("normalise", None);
 
     // Link and measure.
     let journey = crate::link::patient_journey(
@@ -193,12 +197,12 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
         &plan.link,
     );
     let journey_df = collect(journey, "linking patient journeys")?;
-    timer.lap("link");
+    timer.lap("link", Some(journey_df.height() as u64));
     let delays_df = collect(
         crate::measure::discharge_delays(journey_df.clone().lazy()),
         "measuring discharge delays",
     )?;
-    timer.lap("measure");
+    timer.lap("measure", Some(delays_df.height() as u64));
 
     // Publish into staging, then switch into place.
     let mut outputs = Vec::new();
@@ -271,7 +275,7 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
         rels.push(rel);
     }
     run.commit(&rels)?;
-    timer.lap("publish");
+    timer.lap("publish", Some(outputs.iter().map(|o| o.rows).sum()));
 
     // Accounting and the exit code.
     let mut exit = ExitCode::Ok;
@@ -344,7 +348,7 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
                 "joinedup".to_string(),
                 env!("CARGO_PKG_VERSION").to_string(),
             ),
-            ("polars".to_string(), "0.55".to_string()),
+            ("polars".to_string(), "0.55.2".to_string()),
         ]),
         started_at: started.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         finished_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),

@@ -1,4 +1,5 @@
-//! Logging: tracing to stderr, human-readable or JSON, colour only on a terminal.
+//! Logging: tracing to stderr, human-readable or JSON, colour only on a terminal, and
+//! progress bars for long files only when a person is watching.
 //!
 //! Log lines carry counts, stages, sources and file paths, never row values: identifiers
 //! cannot reach a log because they are pseudonymised before any value is logged, and
@@ -21,6 +22,7 @@ pub fn init(format: LogFormat, quiet: bool) {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_target(false);
+    enable_progress(format == LogFormat::Text && !quiet && std::io::stderr().is_terminal());
     let _ = match format {
         LogFormat::Text => builder.with_ansi(ansi).try_init(),
         LogFormat::Json => builder
@@ -29,4 +31,51 @@ pub fn init(format: LogFormat, quiet: bool) {
             .with_current_span(false)
             .try_init(),
     };
+}
+
+static PROGRESS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Turns progress bars on (only call when stderr is a terminal and logs are text).
+fn enable_progress(on: bool) {
+    PROGRESS.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// A progress bar over the bytes of one file, shown only on an interactive terminal with
+/// text logs; otherwise a no-op, so schedulers get clean logs.
+pub struct FileProgress(Option<indicatif::ProgressBar>);
+
+impl FileProgress {
+    /// Files smaller than this finish too fast to need a bar.
+    const MIN_BYTES: u64 = 32 << 20;
+
+    /// Starts a bar for `label` over `total` bytes.
+    pub fn start(label: &str, total: u64) -> Self {
+        if !PROGRESS.load(std::sync::atomic::Ordering::Relaxed) || total < Self::MIN_BYTES {
+            return FileProgress(None);
+        }
+        let bar = indicatif::ProgressBar::new(total);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{msg:30!} {wide_bar} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar.set_message(label.to_string());
+        FileProgress(Some(bar))
+    }
+
+    /// Reports the byte position reached.
+    pub fn set(&self, pos: u64) {
+        if let Some(b) = &self.0 {
+            b.set_position(pos);
+        }
+    }
+}
+
+impl Drop for FileProgress {
+    fn drop(&mut self) {
+        if let Some(b) = &self.0 {
+            b.finish_and_clear();
+        }
+    }
 }

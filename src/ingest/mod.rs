@@ -269,6 +269,8 @@ fn ingest_file(
         quarantined: 0,
         extra_columns: header.extra.clone(),
     };
+    let progress =
+        crate::telemetry::FileProgress::start(&format!("{} {file_name}", source.name), input.bytes);
     loop {
         let more = csv
             .read_byte_record(&mut record)
@@ -288,7 +290,7 @@ fn ingest_file(
                 builder.push(report.rows_in, cells);
                 if builder.len() >= BATCH_ROWS {
                     flush(builder)?;
-                    builder.set_file(&file_name);
+                    progress.set(record.position().map(|p| p.byte()).unwrap_or(0));
                 }
             }
             Err(q) => {

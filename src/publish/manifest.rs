@@ -102,6 +102,9 @@ pub struct StageTiming {
     pub stage: String,
     /// Seconds.
     pub seconds: f64,
+    /// Rows the stage produced, where it produces rows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rows_out: Option<u64>,
 }
 
 /// One dataset written.
