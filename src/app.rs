@@ -14,13 +14,15 @@ use crate::error::{Error, ExitCode, Result};
 use crate::ingest::{SourceIngest, ingest_source};
 use crate::normalise::pseudonym::Pseudonymiser;
 use crate::normalise::{empty_entity, normalise_source};
-use crate::publish::disclosure::apply_hes;
+use crate::publish::Access;
+use crate::publish::disclosure;
 use crate::publish::manifest::{
-    FileInfo, KeyInfo, Manifest, OutputInfo, PipelineInfo, SourceInfo, StageTiming,
+    FileInfo, KeyInfo, Manifest, OutputInfo, PipelineInfo, ResolutionInfo, SourceInfo, StageTiming,
 };
 use crate::publish::parquet::write_parquet;
 use crate::publish::staging::{RunDir, write_atomic};
-use crate::publish::{Access, Dataset};
+
+mod datasets;
 
 /// What `joinedup run` was asked to do.
 #[derive(Debug, Clone)]
@@ -181,67 +183,36 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
         };
         entities.insert(name.clone(), lf);
     }
-    let entity = |n: &str| -> Result<LazyFrame> {
+    let mut entity = |n: &str| -> Result<LazyFrame> {
         entities
-            .get(n)
-            .cloned()
+            .remove(n)
             .ok_or_else(|| Error::Internal(format!("entity {n} missing from the plan")))
+    };
+    let entities = datasets::Entities {
+        spells: entity("hospital_spell")?,
+        ed: entity("ed_attendance")?,
+        care: entity("social_care_event")?,
     };
     timer.lap("normalise", None);
 
-    // Link and measure.
-    let journey = crate::link::patient_journey(
-        entity("hospital_spell")?,
-        entity("ed_attendance")?,
-        entity("social_care_event")?,
-        &plan.link,
-    );
-    let journey_df = collect(journey, "linking patient journeys")?;
-    timer.lap("link", Some(journey_df.height() as u64));
-    let delays_df = collect(
-        crate::measure::discharge_delays(journey_df.clone().lazy()),
-        "measuring discharge delays",
-    )?;
-    timer.lap("measure", Some(delays_df.height() as u64));
-
-    // Publish into staging, then switch into place.
+    // Link, then measure and publish each dataset into staging.
+    let linked = datasets::link(entities, &plan.link)?;
+    timer.lap("link", Some(linked.journey.height() as u64));
     let mut outputs = Vec::new();
     let mut rels = Vec::new();
+    let mut measured = 0;
     for o in &plan.outputs {
-        let (mut df, suppressed) = match o.dataset {
-            Dataset::HospitalSpell => (
-                collect(
-                    entity("hospital_spell")?.sort(["spell_id"], Default::default()),
-                    "hospital spells",
-                )?,
-                0,
-            ),
-            Dataset::EdAttendance => (
-                collect(
-                    entity("ed_attendance")?.sort(["attendance_id"], Default::default()),
-                    "A&E attendances",
-                )?,
-                0,
-            ),
-            Dataset::SocialCareEvent => (
-                collect(
-                    entity("social_care_event")?.sort(
-                        ["la_code", "la_person_id", "event_start", "event_type"],
-                        SortMultipleOptions::default().with_maintain_order(true),
-                    ),
-                    "social-care events",
-                )?,
-                0,
-            ),
-            Dataset::PatientJourney => (journey_df.clone(), 0),
-            Dataset::DischargeDelays => apply_hes(
-                delays_df.clone(),
-                &["discharges", "delayed_discharges", "delayed_bed_days"],
-                &[("median_delay_days", "delayed_discharges")],
-            )
-            .map_err(|e| Error::engine("applying disclosure control", e))?,
-        };
+        let df = datasets::dataset(o.dataset, &linked, &plan.link)?;
+        measured += df.height() as u64;
         let access = o.dataset.access();
+        let (mut df, suppressed) = match access {
+            Access::Published => {
+                disclosure::apply(df, &o.dataset.gate(), o.disclosure).map_err(|e| {
+                    Error::engine(format!("disclosure control on {}", o.dataset.name()), e)
+                })?
+            }
+            Access::Restricted => (df, Default::default()),
+        };
         let rel = format!("{}/{}", access.folder(), o.dataset.name());
         let bytes = write_parquet(&mut df, &run.staged(&rel).join("part-0.parquet"))?;
         outputs.push(OutputInfo {
@@ -250,13 +221,12 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
             path: format!("{rel}/part-0.parquet"),
             rows: df.height() as u64,
             bytes,
-            suppressed_cells: suppressed,
+            suppressed_cells: suppressed.values().sum(),
+            suppressed,
         });
-        debug_assert!(
-            access != Access::Published || suppressed <= (df.height() * df.width()) as u64
-        );
         rels.push(rel);
     }
+    timer.lap("measure", Some(measured));
     for r in &ingested {
         let rel = format!("quarantine/{}", r.name);
         let mut df = r
@@ -271,6 +241,7 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
             rows: df.height() as u64,
             bytes,
             suppressed_cells: 0,
+            suppressed: Default::default(),
         });
         rels.push(rel);
     }
@@ -352,6 +323,12 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
         ]),
         started_at: started.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         finished_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        social_care_resolution: ResolutionInfo {
+            events_in: linked.resolution.events_in,
+            superseded_by_later_submission: linked.resolution.superseded,
+            person_key_backfilled: linked.resolution.person_key_backfilled,
+            without_nhs_key: linked.resolution.without_nhs_key,
+        },
         pseudonymisation: KeyInfo {
             key_source: key_kind.to_string(),
             fingerprint: pseudo.fingerprint().to_string(),
@@ -370,10 +347,4 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
         manifest_path,
         exit,
     })
-}
-
-fn collect(lf: LazyFrame, what: &str) -> Result<DataFrame> {
-    lf.collect_with_engine(Engine::Streaming)
-        .map(|r| r.unwrap_single())
-        .map_err(|e| Error::engine(what.to_string(), e))
 }

@@ -104,6 +104,8 @@ pub enum FieldSource {
     },
     /// A constant string.
     Value(String),
+    /// The name of the input file the row came from.
+    SourceFile,
 }
 
 /// Which attribute of a code to take.
@@ -124,6 +126,8 @@ pub struct LinkPlan {
     pub care_window_days: i64,
     /// Route of access that marks a request from hospital discharge.
     pub discharge_route: String,
+    /// Days after discharge within which an emergency admission counts as a readmission.
+    pub readmission_window_days: i64,
 }
 
 /// A dataset to write.
@@ -131,6 +135,8 @@ pub struct LinkPlan {
 pub struct OutputPlan {
     /// Which dataset.
     pub dataset: crate::publish::Dataset,
+    /// The disclosure rule for a published dataset.
+    pub disclosure: crate::publish::disclosure::Rule,
 }
 
 /// A `--source name=path` override from the command line.
@@ -264,7 +270,15 @@ pub fn load_plan(file: &Path, overrides: &[SourceOverride]) -> Result<Plan, Conf
             .discharge_route
             .clone()
             .unwrap_or_else(|| "Discharge from Hospital".to_string()),
+        readmission_window_days: raw.link.readmission_window_days.unwrap_or(30),
     };
+    if link.readmission_window_days < 0 {
+        loader.errors.push(
+            file,
+            "link.readmission_window_days",
+            "must be zero or more days",
+        );
+    }
     if link.ed_window_hours <= 0 {
         loader.errors.push(
             file,
@@ -292,7 +306,10 @@ pub fn load_plan(file: &Path, overrides: &[SourceOverride]) -> Result<Plan, Conf
                         format!("unknown disclosure rule \"{d}\"; {}", alternatives(["hes"])),
                     );
                 }
-                outputs.push(OutputPlan { dataset });
+                outputs.push(OutputPlan {
+                    dataset,
+                    disclosure: crate::publish::disclosure::Rule::Hes,
+                });
             }
             None => loader.errors.push(
                 file,
@@ -979,6 +996,33 @@ impl Loader {
             found
         };
         let kind_of = |i: usize| contract.columns[i].kind.stored();
+        if let Some(meta) = &m.meta {
+            if m.from.is_some() || m.date.is_some() || m.time.is_some() || m.value.is_some() {
+                self.errors.push(
+                    file,
+                    key,
+                    "give exactly one of: from (optionally with via), date + time, value, meta",
+                );
+                return None;
+            }
+            if meta != "file" {
+                self.errors.push(
+                    file,
+                    format!("{key}.meta"),
+                    format!(
+                        "unknown lineage value \"{meta}\"; {}",
+                        alternatives(["file"])
+                    ),
+                );
+                return None;
+            }
+            if field.kind != ValueType::String {
+                self.errors
+                    .push(file, format!("{key}.meta"), "lineage values are strings");
+                return None;
+            }
+            return Some(FieldSource::SourceFile);
+        }
         match (&m.from, &m.date, &m.time, &m.value) {
             (Some(from), None, None, None) => {
                 let index = column(self, from, "from")?;
@@ -1070,7 +1114,7 @@ impl Loader {
                 self.errors.push(
                     file,
                     key,
-                    "give exactly one of: from (optionally with via), date + time, value",
+                    "give exactly one of: from (optionally with via), date + time, value, meta",
                 );
                 None
             }

@@ -87,6 +87,8 @@ pub struct RawLink {
     pub care_window_days: Option<i64>,
     /// The `Request: Route of Access` value that marks a hospital-discharge request.
     pub discharge_route: Option<String>,
+    /// An emergency admission this many days or fewer after discharge is a readmission.
+    pub readmission_window_days: Option<i64>,
 }
 
 /// `[outputs.<dataset>]`.
@@ -262,7 +264,7 @@ pub struct RawMappingMeta {
     pub description: Option<String>,
 }
 
-/// How one target field is filled: exactly one of `from`, `date` + `time`, or `value`.
+/// How one target field is filled: exactly one of `from`, `date` + `time`, `value` or `meta`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawFieldMapping {
@@ -276,4 +278,6 @@ pub struct RawFieldMapping {
     pub time: Option<String>,
     /// A constant.
     pub value: Option<String>,
+    /// Lineage: `file` (the input file name the row came from).
+    pub meta: Option<String>,
 }

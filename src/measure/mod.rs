@@ -1,20 +1,36 @@
 //! Stage 5, measure: system bottleneck aggregates from the linked journeys.
 //!
-//! Measures are computed unrounded here; disclosure control is applied when they are
-//! published ([`crate::publish::disclosure`]).
+//! Every measure is computed unrounded from restricted data; disclosure control is applied
+//! when it is published ([`crate::publish::disclosure`]). Definitions are documented
+//! field by field in `schemas/shared/<dataset>.toml` and in ARCHITECTURE.md.
+
+mod bottlenecks;
+mod discharge_delays;
+mod flow_daily;
+mod linkage_quality;
+mod social_care_queue;
+
+pub use bottlenecks::bottlenecks;
+pub use discharge_delays::discharge_delays;
+pub use flow_daily::flow_daily;
+pub use linkage_quality::linkage_quality;
+pub use social_care_queue::social_care_queue;
 
 use polars::prelude::*;
 
-/// `discharge_delays`: per discharge month × provider × local authority × awaited
-/// service, over finished spells with a discharge ready date:
-/// - `discharges`: spells discharged;
-/// - `delayed_discharges`: of those, discharged after their ready date (`delay_days > 0`);
-/// - `delayed_bed_days`: total days between ready date and discharge;
-/// - `median_delay_days`: median `delay_days` over the delayed discharges.
-///
-/// `la_code` is null for spells with no linked social-care event.
-pub fn discharge_delays(journey: LazyFrame) -> LazyFrame {
-    let delayed = col("delay_days").gt(lit(0i64));
+/// Days since 1970-01-01 of a date column, as Int32, for arithmetic.
+pub(crate) fn days(name: &str) -> Expr {
+    col(name).cast(DataType::Int32)
+}
+
+/// The 90th percentile by linear interpolation (R type 7, NumPy's default).
+pub(crate) fn p90(e: Expr) -> Expr {
+    e.cast(DataType::Float64)
+        .quantile(lit(0.9), QuantileMethod::Linear)
+}
+
+/// Finished spells with a ready date: the population of the delay measures.
+pub(crate) fn discharged_with_ready_date(journey: LazyFrame) -> LazyFrame {
     journey
         .filter(
             col("discharge_date")
@@ -22,30 +38,4 @@ pub fn discharge_delays(journey: LazyFrame) -> LazyFrame {
                 .and(col("discharge_ready_date").is_not_null()),
         )
         .with_column(col("discharge_date").dt().month_start().alias("month"))
-        .group_by([
-            col("month"),
-            col("provider_code"),
-            col("la_code"),
-            col("awaited_service"),
-        ])
-        .agg([
-            len().cast(DataType::Int64).alias("discharges"),
-            delayed
-                .clone()
-                .cast(DataType::Int64)
-                .sum()
-                .alias("delayed_discharges"),
-            col("delay_days")
-                .filter(delayed.clone())
-                .sum()
-                .alias("delayed_bed_days"),
-            col("delay_days")
-                .filter(delayed)
-                .median()
-                .alias("median_delay_days"),
-        ])
-        .sort(
-            ["month", "provider_code", "la_code", "awaited_service"],
-            SortMultipleOptions::default().with_nulls_last(true),
-        )
 }

@@ -1,7 +1,8 @@
 //! Stage 3, normalise: map each source's accepted rows onto its shared entity.
 //!
 //! A mapping (`pipelines/mappings/*.toml`) fills every entity field from a contract
-//! column, a code's label or group, a date + time pair, or a constant; fields it does not
+//! column, a code's label or group, a date + time pair, a constant, or lineage (the
+//! input file name); fields it does not
 //! fill are null, and `source` is set to the source name. Several sources may feed one
 //! entity (two trusts' APC extracts, several councils' CLD); their rows are stacked.
 //! NHS numbers were already replaced by pseudonyms at ingest ([`pseudonym`]).
@@ -89,6 +90,7 @@ pub fn normalise_source(source: &SourcePlan, entity: &Entity, staged: &Path) -> 
                 (d * lit(86_400_000i64) + t).cast(target.clone())
             }
             Some(FieldSource::Value(v)) => lit(v.clone()),
+            Some(FieldSource::SourceFile) => col(crate::ingest::batch::FILE_COLUMN),
             None if field.name == "source" => lit(source.name.clone()),
             None => lit(NULL),
         };

@@ -1,15 +1,50 @@
-//! Statistical disclosure control for published datasets: the HES/ECDS rule.
+//! Statistical disclosure control for published datasets, applied at write time.
 //!
-//! Sub-national counts of individuals: 0 stays 0; 1–7 are suppressed (written as null);
-//! 8 and above are rounded to the nearest 5. A median or other statistic based on 1–7
-//! individuals is suppressed too. Totals are rounded from unrounded values, so rows need
-//! not add up (NHS England, "Change to disclosure control methodology for HES and ECDS",
-//! September 2018).
+//! The HES/ECDS rule (NHS England, "Change to disclosure control methodology for HES and
+//! ECDS", September 2018): sub-national counts of people — 0 stays 0; 1–7 are
+//! suppressed; 8 and above are rounded to the nearest 5. A statistic (median, share,
+//! change) based on 1–7 people is suppressed too. Totals and statistics are computed from
+//! unrounded values, so rows need not add up. Counts of organisations are exempt.
+//!
+//! Suppression is explicit: the value becomes null and a boolean `<column>_suppressed`
+//! flag, placed right after it, is true. A null with a false flag means "no value" (for
+//! example a median over zero delayed discharges). Shares are percentages, shown to one
+//! decimal place only when their denominator is at least 4,000, otherwise to a whole
+//! percent.
+
+use std::collections::BTreeMap;
 
 use polars::prelude::*;
 
 /// Smallest count shown.
 pub const MIN_SHOWN: i64 = 8;
+
+/// Denominator from which a percentage may be shown to one decimal place.
+pub const ONE_DECIMAL_DENOMINATOR: i64 = 4_000;
+
+/// Which columns of a published dataset count people, and which statistics rest on them.
+#[derive(Debug, Clone, Default)]
+pub struct GateSpec {
+    /// Counts of people (or of their bed-days): suppressed at 1–7, rounded to 5 from 8.
+    pub counts: Vec<&'static str>,
+    /// `(statistic, base count)`: the statistic is suppressed when its base is 1–7.
+    pub statistics: Vec<(&'static str, &'static str)>,
+    /// `(percentage, denominator)`: rounded to 1 decimal or whole percent by denominator
+    /// (after the statistic rule above, if also listed there).
+    pub percentages: Vec<(&'static str, &'static str)>,
+}
+
+/// The rule a pipeline applies to a published dataset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    /// The HES/ECDS rule (default).
+    Hes,
+    /// No suppression: only for statistics NHS England has already published.
+    None,
+}
+
+/// What the gate did to one dataset: suppressed cells per column.
+pub type Suppressed = BTreeMap<String, u64>;
 
 /// The HES rule applied to one count: `None` means suppressed.
 pub fn hes_count(v: i64) -> Option<i64> {
@@ -20,55 +55,81 @@ pub fn hes_count(v: i64) -> Option<i64> {
     }
 }
 
-/// Applies the HES rule to `counts`, and suppresses each `(statistic, base)` pair's
-/// statistic where its base count is 1–7. Returns the frame and the number of cells
+fn small(c: &str) -> Expr {
+    col(c).gt_eq(lit(1i64)).and(col(c).lt(lit(MIN_SHOWN)))
+}
+
+/// Applies `rule` to `df` as `spec` describes; returns the gated frame and what was
 /// suppressed.
-pub fn apply_hes(
-    df: DataFrame,
-    counts: &[&str],
-    statistics: &[(&str, &str)],
-) -> PolarsResult<(DataFrame, u64)> {
-    let mut suppressed = 0u64;
-    for c in counts {
-        let s = df.column(c)?.cast(&DataType::Int64)?;
-        suppressed += s
-            .i64()?
-            .iter()
-            .filter(|v| matches!(v, Some(x) if (1..MIN_SHOWN).contains(x)))
-            .count() as u64;
+pub fn apply(df: DataFrame, spec: &GateSpec, rule: Rule) -> PolarsResult<(DataFrame, Suppressed)> {
+    if rule == Rule::None {
+        return Ok((df, Suppressed::new()));
     }
-    for (stat, base) in statistics {
-        let b = df.column(base)?.cast(&DataType::Int64)?;
-        let st = df.column(stat)?;
-        suppressed += b
-            .i64()?
-            .iter()
-            .zip(st.is_not_null().iter())
-            .filter(|(b, has)| {
-                has.unwrap_or(false) && matches!(b, Some(x) if (1..MIN_SHOWN).contains(x))
-            })
-            .count() as u64;
+    let mut exprs: Vec<Expr> = Vec::new();
+    let mut flags: Vec<(String, Expr)> = Vec::new();
+    for (stat, base) in &spec.statistics {
+        let hide = small(base)
+            .and(col(*stat).is_not_null())
+            .fill_null(lit(false));
+        let mut value = when(hide.clone()).then(lit(NULL)).otherwise(col(*stat));
+        if let Some((_, denom)) = spec.percentages.iter().find(|(p, _)| p == stat) {
+            value = round_percentage(value, denom);
+        }
+        exprs.push(value.alias(*stat));
+        flags.push((stat.to_string(), hide));
     }
-    let small = |c: &str| col(c).gt_eq(lit(1i64)).and(col(c).lt(lit(MIN_SHOWN)));
-    let mut exprs: Vec<Expr> = statistics
-        .iter()
-        .map(|(stat, base)| {
-            when(small(base))
-                .then(lit(NULL))
-                .otherwise(col(*stat))
-                .alias(*stat)
-        })
-        .collect();
-    for c in counts {
+    for (pct, denom) in &spec.percentages {
+        if !spec.statistics.iter().any(|(s, _)| s == pct) {
+            exprs.push(round_percentage(col(*pct), denom).alias(*pct));
+        }
+    }
+    for c in &spec.counts {
+        let hide = small(c).fill_null(lit(false));
         exprs.push(
-            when(small(c))
+            when(hide.clone())
                 .then(lit(NULL).cast(DataType::Int64))
                 .otherwise(((col(*c) + lit(2i64)) / lit(5i64)) * lit(5i64))
                 .alias(*c),
         );
+        flags.push((c.to_string(), hide));
     }
-    let out = df.lazy().with_columns(exprs).collect()?;
-    Ok((out, suppressed))
+    // Flags and values are computed from the unrounded input in one pass.
+    let flag_exprs: Vec<Expr> = flags
+        .iter()
+        .map(|(c, e)| e.clone().alias(format!("{c}_suppressed")))
+        .collect();
+    let names: Vec<PlSmallStr> = df.get_column_names().into_iter().cloned().collect();
+    let gated = df
+        .lazy()
+        .with_columns(flag_exprs)
+        .with_columns(exprs)
+        .collect()?;
+    let mut suppressed = Suppressed::new();
+    for (c, _) in &flags {
+        let n = gated
+            .column(&format!("{c}_suppressed"))?
+            .bool()?
+            .sum()
+            .unwrap_or(0) as u64;
+        suppressed.insert(c.clone(), n);
+    }
+    // Each flag sits right after its column.
+    let mut order: Vec<PlSmallStr> = Vec::new();
+    for name in names {
+        order.push(name.clone());
+        if flags.iter().any(|(c, _)| c.as_str() == name.as_str()) {
+            order.push(format!("{name}_suppressed").into());
+        }
+    }
+    Ok((gated.select(order)?, suppressed))
+}
+
+/// Rounds a percentage to 1 decimal place when its denominator is ≥ 4,000, else to a
+/// whole percent.
+fn round_percentage(value: Expr, denom: &str) -> Expr {
+    when(col(denom).gt_eq(lit(ONE_DECIMAL_DENOMINATOR)))
+        .then(value.clone().round(1, RoundMode::HalfAwayFromZero))
+        .otherwise(value.round(0, RoundMode::HalfAwayFromZero))
 }
 
 #[cfg(test)]
@@ -90,18 +151,54 @@ mod tests {
         assert_eq!(hes_count(1234), Some(1235));
     }
 
+    fn spec() -> GateSpec {
+        GateSpec {
+            counts: vec!["n"],
+            statistics: vec![("median", "n"), ("share", "n")],
+            percentages: vec![("share", "denominator")],
+        }
+    }
+
     #[test]
-    fn frame_rule_matches_scalar_rule_and_suppresses_small_medians() {
+    fn counts_and_statistics_are_suppressed_with_flags() {
         let df = df!(
+            "key" => ["a", "b", "c", "d", "e", "f", "g"],
             "n" => [0i64, 1, 7, 8, 12, 13, 101],
             "median" => [None, Some(4.0), Some(2.0), Some(3.5), Some(9.0), Some(1.0), Some(5.0)],
+            "share" => [None, Some(12.34), Some(50.0), Some(33.333), Some(66.66), Some(12.45), Some(7.25)],
+            "denominator" => [0i64, 10, 10, 10, 4000, 3999, 5000],
         )
         .unwrap();
-        let (out, suppressed) = apply_hes(df, &["n"], &[("median", "n")]).unwrap();
+        let (out, suppressed) = apply(df, &spec(), Rule::Hes).unwrap();
+        let names: Vec<&str> = out.get_column_names().iter().map(|s| s.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "key",
+                "n",
+                "n_suppressed",
+                "median",
+                "median_suppressed",
+                "share",
+                "share_suppressed",
+                "denominator"
+            ]
+        );
         let n: Vec<Option<i64>> = out.column("n").unwrap().i64().unwrap().iter().collect();
         assert_eq!(
             n,
             vec![Some(0), None, None, Some(10), Some(10), Some(15), Some(100)]
+        );
+        let flag: Vec<Option<bool>> = out
+            .column("n_suppressed")
+            .unwrap()
+            .bool()
+            .unwrap()
+            .iter()
+            .collect();
+        assert_eq!(
+            flag,
+            [false, true, true, false, false, false, false].map(Some)
         );
         let m: Vec<Option<f64>> = out
             .column("median")
@@ -114,7 +211,42 @@ mod tests {
             m,
             vec![None, None, None, Some(3.5), Some(9.0), Some(1.0), Some(5.0)]
         );
-        // Two counts (1, 7) and two medians (bases 1, 7) suppressed.
-        assert_eq!(suppressed, 4);
+        // A missing median over zero people is not a suppression.
+        let mflag: Vec<Option<bool>> = out
+            .column("median_suppressed")
+            .unwrap()
+            .bool()
+            .unwrap()
+            .iter()
+            .collect();
+        assert_eq!(
+            mflag,
+            [false, true, true, false, false, false, false].map(Some)
+        );
+        let s: Vec<Option<f64>> = out.column("share").unwrap().f64().unwrap().iter().collect();
+        assert_eq!(
+            s,
+            vec![
+                None,
+                None,
+                None,
+                Some(33.0),
+                Some(66.7),
+                Some(12.0),
+                Some(7.3)
+            ]
+        );
+        assert_eq!(
+            suppressed,
+            Suppressed::from([("n".into(), 2), ("median".into(), 2), ("share".into(), 2)])
+        );
+    }
+
+    #[test]
+    fn rule_none_leaves_the_frame_alone() {
+        let df = df!("n" => [1i64, 3]).unwrap();
+        let (out, s) = apply(df.clone(), &spec(), Rule::None).unwrap();
+        assert!(out.equals(&df));
+        assert!(s.is_empty());
     }
 }

@@ -25,6 +25,8 @@ pub struct Manifest {
     pub pseudonymisation: KeyInfo,
     /// Per source.
     pub sources: Vec<SourceInfo>,
+    /// What the CLD processing rules did to social-care events.
+    pub social_care_resolution: ResolutionInfo,
     /// Seconds per stage.
     pub stages: Vec<StageTiming>,
     /// Datasets written.
@@ -122,4 +124,19 @@ pub struct OutputInfo {
     pub bytes: u64,
     /// Cells suppressed by disclosure control.
     pub suppressed_cells: u64,
+    /// Cells suppressed per column.
+    pub suppressed: BTreeMap<String, u64>,
+}
+
+/// What the CLD processing rules did.
+#[derive(Debug, Clone, Serialize)]
+pub struct ResolutionInfo {
+    /// Social-care events before resolution.
+    pub events_in: u64,
+    /// Events replaced by the same event in a later submission.
+    pub superseded_by_later_submission: u64,
+    /// Kept events without an NHS number that got one from the same council person.
+    pub person_key_backfilled: u64,
+    /// Kept events with no NHS-number key (cannot link to NHS records).
+    pub without_nhs_key: u64,
 }

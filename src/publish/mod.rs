@@ -33,32 +33,45 @@ impl Access {
     }
 }
 
-/// The datasets joinedup can write.
+/// The datasets joinedup can write. Their columns are documented, field by field, in
+/// `schemas/shared/<name>.toml` (checked by the integration tests).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Dataset {
     /// The shared `hospital_spell` entity, all sources stacked.
     HospitalSpell,
     /// The shared `ed_attendance` entity.
     EdAttendance,
-    /// The shared `social_care_event` entity.
+    /// The shared `social_care_event` entity, after CLD resolution (latest submission).
     SocialCareEvent,
     /// One row per spell with its A&E and social-care links.
     PatientJourney,
-    /// Delayed discharges by month, provider, council and awaited service.
+    /// Delayed discharges by month, provider, council, pathway and awaited service.
     DischargeDelays,
+    /// Per provider and day: admissions, discharges, occupancy, delays, A&E.
+    FlowDaily,
+    /// Hospital-discharge requests to councils and how long they wait.
+    SocialCareQueue,
+    /// Ranked delayed bed-days by council, awaited service and provider, per month.
+    Bottlenecks,
+    /// Match rates per source, council and month.
+    LinkageQuality,
 }
 
 impl Dataset {
     /// Every dataset.
-    pub const ALL: [Dataset; 5] = [
+    pub const ALL: [Dataset; 9] = [
         Dataset::HospitalSpell,
         Dataset::EdAttendance,
         Dataset::SocialCareEvent,
         Dataset::PatientJourney,
         Dataset::DischargeDelays,
+        Dataset::FlowDaily,
+        Dataset::SocialCareQueue,
+        Dataset::Bottlenecks,
+        Dataset::LinkageQuality,
     ];
 
-    /// The name used in pipelines and folders.
+    /// The name used in pipelines, folders and `schemas/shared/`.
     pub fn name(self) -> &'static str {
         match self {
             Dataset::HospitalSpell => "hospital_spell",
@@ -66,6 +79,10 @@ impl Dataset {
             Dataset::SocialCareEvent => "social_care_event",
             Dataset::PatientJourney => "patient_journey",
             Dataset::DischargeDelays => "discharge_delays",
+            Dataset::FlowDaily => "flow_daily",
+            Dataset::SocialCareQueue => "social_care_queue",
+            Dataset::Bottlenecks => "bottlenecks",
+            Dataset::LinkageQuality => "linkage_quality",
         }
     }
 
@@ -77,8 +94,90 @@ impl Dataset {
     /// Where it is written.
     pub fn access(self) -> Access {
         match self {
-            Dataset::DischargeDelays => Access::Published,
-            _ => Access::Restricted,
+            Dataset::HospitalSpell
+            | Dataset::EdAttendance
+            | Dataset::SocialCareEvent
+            | Dataset::PatientJourney => Access::Restricted,
+            _ => Access::Published,
+        }
+    }
+
+    /// Which columns the disclosure gate treats as counts of people and statistics.
+    pub fn gate(self) -> disclosure::GateSpec {
+        use disclosure::GateSpec;
+        match self {
+            Dataset::DischargeDelays => GateSpec {
+                counts: vec!["discharges", "delayed_discharges", "delayed_bed_days"],
+                statistics: vec![
+                    ("median_delay_days", "delayed_discharges"),
+                    ("p90_delay_days", "delayed_discharges"),
+                ],
+                percentages: vec![],
+            },
+            Dataset::FlowDaily => GateSpec {
+                counts: vec![
+                    "admissions_elective",
+                    "admissions_emergency",
+                    "admissions_other",
+                    "discharges",
+                    "occupied_beds_midnight",
+                    "ready_to_leave_in_hospital",
+                    "delayed_bed_days",
+                    "ae_arrivals",
+                    "ae_over_4h",
+                    "ae_over_12h",
+                    "admissions_via_ae",
+                    "social_care_starts_from_hospital",
+                ],
+                statistics: vec![],
+                percentages: vec![],
+            },
+            Dataset::SocialCareQueue => GateSpec {
+                counts: vec![
+                    "requests",
+                    "assessed",
+                    "service_started",
+                    "still_waiting_at_month_end",
+                ],
+                statistics: vec![
+                    ("median_days_to_assessment", "assessed"),
+                    ("p90_days_to_assessment", "assessed"),
+                    ("median_days_to_service", "service_started"),
+                    ("p90_days_to_service", "service_started"),
+                ],
+                percentages: vec![],
+            },
+            Dataset::Bottlenecks => GateSpec {
+                counts: vec![
+                    "delayed_discharges",
+                    "delayed_bed_days",
+                    "system_delayed_discharges",
+                    "system_delayed_bed_days",
+                ],
+                statistics: vec![
+                    ("share_of_system_pct", "delayed_discharges"),
+                    ("change_in_delayed_bed_days", "delayed_discharges"),
+                ],
+                percentages: vec![("share_of_system_pct", "system_delayed_bed_days")],
+            },
+            Dataset::LinkageQuality => GateSpec {
+                counts: vec![
+                    "records",
+                    "with_valid_nhs_number",
+                    "linked_to_other_source",
+                    "delayed_spells",
+                    "delayed_spells_linked_to_social_care",
+                ],
+                statistics: vec![
+                    ("linked_pct", "records"),
+                    ("delayed_linked_to_social_care_pct", "delayed_spells"),
+                ],
+                percentages: vec![
+                    ("linked_pct", "records"),
+                    ("delayed_linked_to_social_care_pct", "delayed_spells"),
+                ],
+            },
+            _ => GateSpec::default(),
         }
     }
 }

@@ -17,7 +17,7 @@ fn validate_checks_the_sample_without_reading_data() {
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(
         stdout.trim(),
-        "pipelines/sample.toml: ok (3 sources, 5 datasets)"
+        "pipelines/sample.toml: ok (3 sources, 9 datasets)"
     );
 }
 

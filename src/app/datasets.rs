@@ -1,0 +1,109 @@
+//! Link and measure: the shared entities in, every dataset a pipeline can write out.
+//!
+//! Social-care events are resolved first (NHS England's CLD rules), then journeys are
+//! linked, then each measure is computed from the journeys. Frames that several
+//! datasets share are collected once.
+
+use polars::prelude::*;
+
+use crate::config::LinkPlan;
+use crate::error::{Error, Result};
+use crate::link::social_care::{Resolution, resolve};
+use crate::publish::Dataset;
+
+/// The entities after normalise, as lazy frames.
+pub struct Entities {
+    /// `hospital_spell`.
+    pub spells: LazyFrame,
+    /// `ed_attendance`.
+    pub ed: LazyFrame,
+    /// `social_care_event`, before resolution.
+    pub care: LazyFrame,
+}
+
+/// Everything link and measure produce.
+pub struct Linked {
+    /// Resolved social-care events.
+    pub care: DataFrame,
+    /// What resolution did.
+    pub resolution: Resolution,
+    /// A&E attendances.
+    pub ed: DataFrame,
+    /// Hospital spells.
+    pub spells: DataFrame,
+    /// One row per spell.
+    pub journey: DataFrame,
+}
+
+pub(crate) fn collect(lf: LazyFrame, what: &str) -> Result<DataFrame> {
+    lf.collect_with_engine(Engine::Streaming)
+        .map(|r| r.unwrap_single())
+        .map_err(|e| Error::engine(what.to_string(), e))
+}
+
+/// Resolves social care and links journeys.
+pub fn link(entities: Entities, plan: &LinkPlan) -> Result<Linked> {
+    let care = collect(entities.care, "reading social-care events")?;
+    let (care, resolution) =
+        resolve(care).map_err(|e| Error::engine("resolving social-care events (CLD rules)", e))?;
+    let spells = collect(
+        entities.spells.sort(["spell_id"], Default::default()),
+        "reading hospital spells",
+    )?;
+    let ed = collect(
+        entities.ed.sort(["attendance_id"], Default::default()),
+        "reading A&E attendances",
+    )?;
+    let journey = collect(
+        crate::link::patient_journey(
+            spells.clone().lazy(),
+            ed.clone().lazy(),
+            care.clone().lazy(),
+            plan,
+        ),
+        "linking patient journeys",
+    )?;
+    Ok(Linked {
+        care,
+        resolution,
+        ed,
+        spells,
+        journey,
+    })
+}
+
+/// The unrounded frame for one dataset.
+pub fn dataset(d: Dataset, linked: &Linked, plan: &LinkPlan) -> Result<DataFrame> {
+    let journey = || linked.journey.clone().lazy();
+    match d {
+        Dataset::HospitalSpell => Ok(linked.spells.clone()),
+        Dataset::EdAttendance => Ok(linked.ed.clone()),
+        Dataset::SocialCareEvent => Ok(linked.care.clone()),
+        Dataset::PatientJourney => Ok(linked.journey.clone()),
+        Dataset::DischargeDelays => collect(
+            crate::measure::discharge_delays(journey()),
+            "measuring discharge delays",
+        ),
+        Dataset::FlowDaily => crate::measure::flow_daily(&linked.journey, &linked.ed)
+            .map_err(|e| Error::engine("measuring daily flow", e)),
+        Dataset::SocialCareQueue => collect(
+            crate::measure::social_care_queue(
+                linked.care.clone().lazy(),
+                &plan.discharge_route,
+                plan.care_window_days,
+            ),
+            "measuring the social-care queue",
+        ),
+        Dataset::Bottlenecks => crate::measure::bottlenecks(journey())
+            .map_err(|e| Error::engine("ranking bottlenecks", e)),
+        Dataset::LinkageQuality => collect(
+            crate::measure::linkage_quality(
+                journey(),
+                linked.spells.clone().lazy(),
+                linked.ed.clone().lazy(),
+                linked.care.clone().lazy(),
+            ),
+            "measuring linkage quality",
+        ),
+    }
+}

@@ -1,0 +1,302 @@
+//! `patient_journey`: one row per hospital spell, joined to the person's A&E attendance,
+//! social-care request, assessment and service, with pathway and readmission.
+//!
+//! - The A&E attendance that led to the admission: same person, arrival at or before the
+//!   admission datetime and at most `ed_window_hours` before it; the latest such wins.
+//! - The social-care request from hospital: the first request with route
+//!   `discharge_route`, same person, starting between admission and the window end
+//!   (ready date, else discharge date, else admission date, + `care_window_days`); the
+//!   first assessment in the same interval.
+//! - The awaited service: the first social-care service, same person, starting on or
+//!   after the discharge ready date and at most `care_window_days` after it. Its group
+//!   (reablement, home_care, short_term_bed, care_home, other) is the awaited service and
+//!   its council the spell's local authority (else the request's council). `none` when no
+//!   service links.
+//! - Discharge pathway: P1 when the awaited service is reablement or home care, P2 for a
+//!   short-term bed, P3 for a care home; otherwise from the destination: a care home or
+//!   council accommodation is P3 (new placement) unless the patient was admitted from one
+//!   (P0, returning home), the usual or a temporary residence is P0, anything else
+//!   `other`; null while in hospital or when the patient died.
+//! - Emergency readmission: another spell of the same person, admitted as an emergency
+//!   between the discharge date and `readmission_window_days` after it (null while the
+//!   spell is open).
+
+use polars::prelude::*;
+
+use crate::config::LinkPlan;
+
+/// Days since 1970-01-01 of a date column, as Int32, for arithmetic.
+fn days(name: &str) -> Expr {
+    col(name).cast(DataType::Int32)
+}
+
+/// First row per spell by `order`.
+fn first_per_spell(lf: LazyFrame, order: &[&str], keep: &[&str], descending: bool) -> LazyFrame {
+    let by: Vec<Expr> = order.iter().map(|c| col(*c)).collect();
+    let opts = SortMultipleOptions::default()
+        .with_order_descending(descending)
+        .with_nulls_last(true);
+    let aggs: Vec<Expr> = keep
+        .iter()
+        .map(|c| col(*c).sort_by(by.clone(), opts.clone()).first())
+        .collect();
+    lf.group_by([col("spell_id")]).agg(aggs)
+}
+
+/// Admission sources that mean the patient lived in a care home or council accommodation.
+const FROM_CARE_HOME: [&str; 4] = ["54", "65", "66", "85"];
+
+/// One row per hospital spell with its A&E attendance, social-care links, pathway and
+/// readmission. `care` must already be resolved ([`super::social_care::resolve`]).
+pub fn patient_journey(
+    spells: LazyFrame,
+    ed: LazyFrame,
+    care: LazyFrame,
+    link: &LinkPlan,
+) -> LazyFrame {
+    let keys = spells.clone().select([
+        col("spell_id"),
+        col("person_id"),
+        col("admission_datetime"),
+        col("admission_date"),
+        col("discharge_date"),
+        col("discharge_ready_date"),
+    ]);
+    let inner = || JoinArgs::new(JoinType::Inner);
+    let left = || JoinArgs::new(JoinType::Left);
+    let by_person = |lf: LazyFrame, other: LazyFrame| {
+        lf.join(other, [col("person_id")], [col("person_id")], inner())
+    };
+
+    // A&E attendance that led to the admission.
+    let window =
+        lit(link.ed_window_hours * 3_600_000).cast(DataType::Duration(TimeUnit::Milliseconds));
+    let ed_pairs = by_person(
+        keys.clone(),
+        ed.select([
+            col("person_id"),
+            col("attendance_id").alias("ed_attendance_id"),
+            col("arrival").alias("ed_arrival"),
+            col("departure").alias("ed_departure"),
+        ]),
+    )
+    .filter(
+        col("ed_arrival")
+            .lt_eq(col("admission_datetime"))
+            .and(col("ed_arrival").gt_eq(col("admission_datetime") - window)),
+    );
+    let ed_link = first_per_spell(
+        ed_pairs,
+        &["ed_arrival", "ed_attendance_id"],
+        &["ed_attendance_id", "ed_arrival", "ed_departure"],
+        true,
+    );
+
+    // Social-care request and assessment between admission and the window end.
+    let with_person = care.filter(col("person_id").is_not_null());
+    let window_end = coalesce(&[
+        days("discharge_ready_date"),
+        days("discharge_date"),
+        days("admission_date"),
+    ]) + lit(link.care_window_days as i32);
+    let in_stay = |c: &str| {
+        days(c)
+            .gt_eq(days("admission_date"))
+            .and(days(c).lt_eq(window_end.clone()))
+    };
+    let request_pairs = by_person(
+        keys.clone(),
+        with_person
+            .clone()
+            .filter(
+                col("event_type")
+                    .eq(lit("Request"))
+                    .and(col("route_of_access").eq(lit(link.discharge_route.clone()))),
+            )
+            .select([
+                col("person_id"),
+                col("event_start").alias("care_request_date"),
+                col("la_code").alias("request_la_code"),
+            ]),
+    )
+    .filter(in_stay("care_request_date"));
+    let request_link = first_per_spell(
+        request_pairs,
+        &["care_request_date", "request_la_code"],
+        &["care_request_date", "request_la_code"],
+        false,
+    );
+    let assessment_pairs = by_person(
+        keys.clone(),
+        with_person
+            .clone()
+            .filter(col("event_type").eq(lit("Assessment")))
+            .select([
+                col("person_id"),
+                col("event_start").alias("care_assessment_date"),
+            ]),
+    )
+    .filter(in_stay("care_assessment_date"));
+    let assessment_link = first_per_spell(
+        assessment_pairs,
+        &["care_assessment_date"],
+        &["care_assessment_date"],
+        false,
+    );
+
+    // The service awaited: first service starting within the window after the ready date.
+    let service_pairs = by_person(
+        keys.clone(),
+        with_person
+            .filter(col("event_type").eq(lit("Service")))
+            .select([
+                col("person_id"),
+                col("event_start").alias("care_service_start"),
+                col("service_group")
+                    .fill_null(lit("other"))
+                    .alias("awaited_service"),
+                col("la_code").alias("service_la_code"),
+            ]),
+    )
+    .filter(
+        days("care_service_start")
+            .gt_eq(days("discharge_ready_date"))
+            .and(
+                days("care_service_start")
+                    .lt_eq(days("discharge_ready_date") + lit(link.care_window_days as i32)),
+            ),
+    );
+    let service_link = first_per_spell(
+        service_pairs,
+        &["care_service_start", "awaited_service", "service_la_code"],
+        &["care_service_start", "awaited_service", "service_la_code"],
+        false,
+    );
+
+    // Emergency readmission after discharge.
+    let readmission_pairs = by_person(
+        keys.select([col("spell_id"), col("person_id"), col("discharge_date")]),
+        spells
+            .clone()
+            .filter(col("admission_type").eq(lit("emergency")))
+            .select([
+                col("person_id"),
+                col("spell_id").alias("readmission_spell_id"),
+                col("admission_date").alias("readmission_date"),
+            ]),
+    )
+    .filter(
+        col("readmission_spell_id").neq(col("spell_id")).and(
+            days("readmission_date").gt_eq(days("discharge_date")).and(
+                days("readmission_date")
+                    .lt_eq(days("discharge_date") + lit(link.readmission_window_days as i32)),
+            ),
+        ),
+    );
+    let readmission_link = first_per_spell(
+        readmission_pairs,
+        &["readmission_date", "readmission_spell_id"],
+        &["readmission_spell_id"],
+        false,
+    );
+
+    let awaited = |names: &[&str]| {
+        col("awaited_service").is_in(
+            lit(Series::new("s".into(), names.to_vec())).implode(false),
+            false,
+        )
+    };
+    let pathway = when(
+        col("discharge_date")
+            .is_null()
+            .or(col("discharge_destination_group").eq(lit("died"))),
+    )
+    .then(lit(NULL).cast(DataType::String))
+    .when(awaited(&["reablement", "home_care"]))
+    .then(lit("P1"))
+    .when(col("awaited_service").eq(lit("short_term_bed")))
+    .then(lit("P2"))
+    .when(col("awaited_service").eq(lit("care_home")))
+    .then(lit("P3"))
+    .when(col("discharge_destination_group").is_in(
+        lit(Series::new("g".into(), ["care_home", "la_care"])).implode(false),
+        false,
+    ))
+    .then(
+        when(col("admission_source").is_in(
+            lit(Series::new("a".into(), FROM_CARE_HOME)).implode(false),
+            false,
+        ))
+        .then(lit("P0"))
+        .otherwise(lit("P3")),
+    )
+    .when(col("discharge_destination_group").eq(lit("returned_home")))
+    .then(lit("P0"))
+    .otherwise(lit("other"));
+
+    spells
+        .join(ed_link, [col("spell_id")], [col("spell_id")], left())
+        .join(request_link, [col("spell_id")], [col("spell_id")], left())
+        .join(
+            assessment_link,
+            [col("spell_id")],
+            [col("spell_id")],
+            left(),
+        )
+        .join(service_link, [col("spell_id")], [col("spell_id")], left())
+        .join(
+            readmission_link,
+            [col("spell_id")],
+            [col("spell_id")],
+            left(),
+        )
+        .with_columns([
+            (days("discharge_date") - days("admission_date"))
+                .cast(DataType::Int64)
+                .alias("length_of_stay_days"),
+            (days("discharge_date") - days("discharge_ready_date"))
+                .cast(DataType::Int64)
+                .alias("delay_days"),
+            ((col("ed_departure") - col("ed_arrival"))
+                .dt()
+                .total_minutes(false))
+            .cast(DataType::Int64)
+            .alias("ed_duration_minutes"),
+            col("awaited_service").fill_null(lit("none")),
+            coalesce(&[col("service_la_code"), col("request_la_code")]).alias("la_code"),
+            (days("care_service_start") - days("discharge_ready_date"))
+                .cast(DataType::Int64)
+                .alias("days_ready_to_service"),
+            when(col("discharge_date").is_null())
+                .then(lit(NULL).cast(DataType::Boolean))
+                .otherwise(col("readmission_spell_id").is_not_null())
+                .alias("emergency_readmission_30d"),
+        ])
+        .with_column(pathway.alias("discharge_pathway"))
+        .select([
+            col("spell_id"),
+            col("person_id"),
+            col("provider_code"),
+            col("admission_date"),
+            col("admission_datetime"),
+            col("admission_type"),
+            col("discharge_date"),
+            col("discharge_destination"),
+            col("discharge_ready_date"),
+            col("length_of_stay_days"),
+            col("delay_days"),
+            col("ed_attendance_id"),
+            col("ed_arrival"),
+            col("ed_duration_minutes"),
+            col("care_request_date"),
+            col("care_assessment_date"),
+            col("care_service_start"),
+            col("awaited_service"),
+            col("la_code"),
+            col("days_ready_to_service"),
+            col("discharge_pathway"),
+            col("emergency_readmission_30d"),
+            col("readmission_spell_id"),
+        ])
+        .sort(["spell_id"], SortMultipleOptions::default())
+}

@@ -1,0 +1,175 @@
+//! `bottlenecks`: per discharge month, which local authority × awaited service ×
+//! provider accounts for how many delayed bed-days, its share of the system total, its
+//! rank, and the change against the previous month.
+
+use std::collections::HashMap;
+
+use polars::prelude::*;
+
+use super::discharged_with_ready_date;
+
+/// Month, council, awaited service, provider.
+type GroupKey<'a> = (i32, Option<&'a str>, Option<&'a str>, Option<&'a str>);
+
+/// Ranked delayed bed-days per month. Spells not waiting for a linked service count in
+/// the system total under `awaited_service = "none"`. `change_in_delayed_bed_days` is
+/// against the same group in the previous calendar month (0 when the group had none
+/// then; null in the first month of the data).
+pub fn bottlenecks(journey: LazyFrame) -> PolarsResult<DataFrame> {
+    let delayed = discharged_with_ready_date(journey).filter(col("delay_days").gt(lit(0i64)));
+    let system = |c: &str| col(c).sum().over([col("month")]);
+    let groups = delayed
+        .group_by([
+            col("month"),
+            col("la_code"),
+            col("awaited_service"),
+            col("provider_code"),
+        ])
+        .agg([
+            len().cast(DataType::Int64).alias("delayed_discharges"),
+            col("delay_days")
+                .sum()
+                .cast(DataType::Int64)
+                .alias("delayed_bed_days"),
+        ])
+        .with_columns([
+            system("delayed_discharges")?.alias("system_delayed_discharges"),
+            system("delayed_bed_days")?.alias("system_delayed_bed_days"),
+        ])
+        .with_column(
+            (col("delayed_bed_days").cast(DataType::Float64) * lit(100.0)
+                / col("system_delayed_bed_days").cast(DataType::Float64))
+            .alias("share_of_system_pct"),
+        )
+        .sort(
+            [
+                "month",
+                "delayed_bed_days",
+                "la_code",
+                "awaited_service",
+                "provider_code",
+            ],
+            SortMultipleOptions::default()
+                .with_order_descending_multi([false, true, false, false, false])
+                .with_nulls_last(true),
+        )
+        .collect()?;
+
+    // Rank within month and change against the previous month (small table: plain Rust).
+    let month = groups.column("month")?.cast(&DataType::Int32)?;
+    let month = month.i32()?;
+    let key = |c: &str| -> PolarsResult<Vec<Option<String>>> {
+        Ok(groups
+            .column(c)?
+            .str()?
+            .iter()
+            .map(|v| v.map(String::from))
+            .collect())
+    };
+    let (la, service, provider) = (
+        key("la_code")?,
+        key("awaited_service")?,
+        key("provider_code")?,
+    );
+    let bed_days: Vec<i64> = groups
+        .column("delayed_bed_days")?
+        .i64()?
+        .iter()
+        .map(|v| v.unwrap_or(0))
+        .collect();
+    let months: Vec<i32> = month.iter().map(|m| m.unwrap_or(0)).collect();
+    let first_month = months.iter().min().copied();
+    let mut by_key: HashMap<GroupKey, i64> = HashMap::new();
+    for i in 0..groups.height() {
+        by_key.insert(
+            (
+                months[i],
+                la[i].as_deref(),
+                service[i].as_deref(),
+                provider[i].as_deref(),
+            ),
+            bed_days[i],
+        );
+    }
+    let mut rank = Vec::with_capacity(groups.height());
+    let mut change = Vec::with_capacity(groups.height());
+    let (mut current, mut r) = (None, 0i64);
+    for i in 0..groups.height() {
+        if current != Some(months[i]) {
+            current = Some(months[i]);
+            r = 0;
+        }
+        r += 1;
+        rank.push(r);
+        let prev = previous_month_start(months[i]);
+        change.push(if Some(months[i]) == first_month {
+            None
+        } else {
+            let before = by_key
+                .get(&(
+                    prev,
+                    la[i].as_deref(),
+                    service[i].as_deref(),
+                    provider[i].as_deref(),
+                ))
+                .copied()
+                .unwrap_or(0);
+            Some(bed_days[i] - before)
+        });
+    }
+    let mut out = groups;
+    out.with_column(Column::new("rank".into(), rank))?;
+    out.with_column(Column::new("change_in_delayed_bed_days".into(), change))?;
+    out.select([
+        "month",
+        "rank",
+        "la_code",
+        "awaited_service",
+        "provider_code",
+        "delayed_discharges",
+        "delayed_bed_days",
+        "system_delayed_discharges",
+        "system_delayed_bed_days",
+        "share_of_system_pct",
+        "change_in_delayed_bed_days",
+    ])
+}
+
+/// The first day of the month before the month starting on day `month_start` (days since
+/// 1970-01-01).
+fn previous_month_start(month_start: i32) -> i32 {
+    let (y, m) = civil_year_month(month_start);
+    let (py, pm) = if m == 1 { (y - 1, 12) } else { (y, m - 1) };
+    crate::ingest::dates::days_from_civil(py, pm, 1)
+}
+
+fn civil_year_month(days: i32) -> (i32, u32) {
+    // Hinnant's civil_from_days, year and month only.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i32::from(m <= 2), m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::dates::days_from_civil;
+
+    #[test]
+    fn previous_month_crosses_years() {
+        assert_eq!(
+            previous_month_start(days_from_civil(2026, 1, 1)),
+            days_from_civil(2025, 12, 1)
+        );
+        assert_eq!(
+            previous_month_start(days_from_civil(2026, 3, 1)),
+            days_from_civil(2026, 2, 1)
+        );
+        assert_eq!(civil_year_month(days_from_civil(2024, 2, 29)), (2024, 2));
+    }
+}

@@ -1,0 +1,136 @@
+//! `social_care_queue`: requests to councils from hospital discharge, and how long they
+//! wait, per request month × local authority × service type.
+//!
+//! For each request with route `discharge_route`: the first assessment and the first
+//! service of the same council person starting on or after the request and at most
+//! `window_days` after it. `service_type` is that service's type, or `not_started`.
+//! `still_waiting_at_month_end` counts requests whose service had not started by the last
+//! day of the request's month. Medians and 90th percentiles are in days.
+
+use polars::prelude::*;
+
+use super::{days, p90};
+
+/// The queue from resolved `social_care_event` rows.
+pub fn social_care_queue(care: LazyFrame, discharge_route: &str, window_days: i64) -> LazyFrame {
+    let person = [col("la_code"), col("la_person_id")];
+    let requests = care
+        .clone()
+        .filter(
+            col("event_type")
+                .eq(lit("Request"))
+                .and(col("route_of_access").eq(lit(discharge_route.to_string()))),
+        )
+        .select([
+            col("la_code"),
+            col("la_person_id"),
+            col("event_start").alias("request_date"),
+        ])
+        .with_row_index("request_id", None);
+    let within = |c: &str| {
+        days(c)
+            .gt_eq(days("request_date"))
+            .and(days(c).lt_eq(days("request_date") + lit(window_days as i32)))
+    };
+    let first_by = |c: &str, by: &[&str]| {
+        col(c)
+            .sort_by(
+                by.iter().map(|b| col(*b)).collect::<Vec<_>>(),
+                SortMultipleOptions::default().with_nulls_last(true),
+            )
+            .first()
+    };
+    let inner = JoinArgs::new(JoinType::Inner);
+    let assessments = requests
+        .clone()
+        .join(
+            care.clone()
+                .filter(col("event_type").eq(lit("Assessment")))
+                .select([
+                    col("la_code"),
+                    col("la_person_id"),
+                    col("event_start").alias("assessment_date"),
+                ]),
+            person.clone(),
+            person.clone(),
+            inner.clone(),
+        )
+        .filter(within("assessment_date"))
+        .group_by([col("request_id")])
+        .agg([col("assessment_date").min()]);
+    let services = requests
+        .clone()
+        .join(
+            care.filter(col("event_type").eq(lit("Service"))).select([
+                col("la_code"),
+                col("la_person_id"),
+                col("event_start").alias("service_start"),
+                col("service_type"),
+            ]),
+            person.clone(),
+            person,
+            inner,
+        )
+        .filter(within("service_start"))
+        .group_by([col("request_id")])
+        .agg([
+            first_by("service_start", &["service_start", "service_type"]),
+            first_by("service_type", &["service_start", "service_type"]),
+        ]);
+    let left = JoinArgs::new(JoinType::Left);
+    let month = col("request_date").dt().month_start();
+    // Last day of the month: the first of the next month, less one day.
+    let next_month = (month.clone().cast(DataType::Int32) + lit(31i32))
+        .cast(DataType::Date)
+        .dt()
+        .month_start();
+    let month_end = next_month.cast(DataType::Int32) - lit(1i32);
+    requests
+        .join(
+            assessments,
+            [col("request_id")],
+            [col("request_id")],
+            left.clone(),
+        )
+        .join(services, [col("request_id")], [col("request_id")], left)
+        .with_columns([
+            month.alias("month"),
+            (days("assessment_date") - days("request_date")).alias("days_to_assessment"),
+            (days("service_start") - days("request_date")).alias("days_to_service"),
+            col("service_start")
+                .is_null()
+                .or(days("service_start").gt(month_end))
+                .alias("waiting_at_month_end"),
+            col("service_type").fill_null(lit("not_started")),
+        ])
+        .group_by([col("month"), col("la_code"), col("service_type")])
+        .agg([
+            len().cast(DataType::Int64).alias("requests"),
+            col("days_to_assessment")
+                .count()
+                .cast(DataType::Int64)
+                .alias("assessed"),
+            col("days_to_assessment")
+                .cast(DataType::Float64)
+                .median()
+                .alias("median_days_to_assessment"),
+            p90(col("days_to_assessment")).alias("p90_days_to_assessment"),
+            col("days_to_service")
+                .count()
+                .cast(DataType::Int64)
+                .alias("service_started"),
+            col("days_to_service")
+                .cast(DataType::Float64)
+                .median()
+                .alias("median_days_to_service"),
+            p90(col("days_to_service")).alias("p90_days_to_service"),
+            col("waiting_at_month_end")
+                .cast(DataType::Int64)
+                .sum()
+                .alias("still_waiting_at_month_end"),
+        ])
+        .sort(
+            ["month", "la_code", "service_type"],
+            SortMultipleOptions::default(),
+        )
+}
