@@ -857,13 +857,17 @@ impl Loader {
                 "integer" => ValueType::Integer,
                 "date" => ValueType::Date,
                 "datetime" => ValueType::DateTime,
+                "float" => ValueType::Float,
+                "boolean" => ValueType::Boolean,
                 other => {
                     self.errors.push(
                         &path,
                         format!("fields[{i}].type"),
                         format!(
                             "unknown type \"{other}\"; {}",
-                            alternatives(["string", "integer", "date", "datetime"])
+                            alternatives([
+                                "string", "integer", "date", "datetime", "float", "boolean"
+                            ])
                         ),
                     );
                     ValueType::String

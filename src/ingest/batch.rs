@@ -58,6 +58,8 @@ impl BatchBuilder {
                     ValueType::Date => Builder::Date(Vec::new()),
                     ValueType::DateTime => Builder::DateTime(Vec::new()),
                     ValueType::Time => Builder::Time(Vec::new()),
+                    // Contract columns are never stored as these.
+                    ValueType::Float | ValueType::Boolean => return None,
                 };
                 Some((i, c.name.clone(), b))
             })

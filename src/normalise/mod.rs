@@ -25,6 +25,8 @@ pub fn dtype(kind: ValueType) -> DataType {
         ValueType::Integer | ValueType::Time => DataType::Int64,
         ValueType::Date => DataType::Date,
         ValueType::DateTime => DataType::Datetime(TimeUnit::Milliseconds, None),
+        ValueType::Float => DataType::Float64,
+        ValueType::Boolean => DataType::Boolean,
     }
 }
 

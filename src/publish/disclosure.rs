@@ -25,8 +25,11 @@ pub const ONE_DECIMAL_DENOMINATOR: i64 = 4_000;
 /// Which columns of a published dataset count people, and which statistics rest on them.
 #[derive(Debug, Clone, Default)]
 pub struct GateSpec {
-    /// Counts of people (or of their bed-days): suppressed at 1–7, rounded to 5 from 8.
+    /// Counts of people: suppressed at 1–7, rounded to 5 from 8.
     pub counts: Vec<&'static str>,
+    /// `(count, base count of people)`: a count of things people account for (bed-days),
+    /// suppressed when it or its base is 1–7, rounded to 5 otherwise.
+    pub counts_of_people_things: Vec<(&'static str, &'static str)>,
     /// `(statistic, base count)`: the statistic is suppressed when its base is 1–7.
     pub statistics: Vec<(&'static str, &'static str)>,
     /// `(percentage, denominator)`: rounded to 1 decimal or whole percent by denominator
@@ -83,13 +86,22 @@ pub fn apply(df: DataFrame, spec: &GateSpec, rule: Rule) -> PolarsResult<(DataFr
             exprs.push(round_percentage(col(*pct), denom).alias(*pct));
         }
     }
-    for c in &spec.counts {
-        let hide = small(c).fill_null(lit(false));
+    let counts = spec.counts.iter().map(|c| (*c, None)).chain(
+        spec.counts_of_people_things
+            .iter()
+            .map(|(c, b)| (*c, Some(*b))),
+    );
+    for (c, base) in counts {
+        let mut hide = small(c);
+        if let Some(b) = base {
+            hide = hide.or(small(b));
+        }
+        let hide = hide.fill_null(lit(false));
         exprs.push(
             when(hide.clone())
                 .then(lit(NULL).cast(DataType::Int64))
-                .otherwise(((col(*c) + lit(2i64)) / lit(5i64)) * lit(5i64))
-                .alias(*c),
+                .otherwise(((col(c) + lit(2i64)) / lit(5i64)) * lit(5i64))
+                .alias(c),
         );
         flags.push((c.to_string(), hide));
     }
@@ -154,6 +166,7 @@ mod tests {
     fn spec() -> GateSpec {
         GateSpec {
             counts: vec!["n"],
+            counts_of_people_things: vec![],
             statistics: vec![("median", "n"), ("share", "n")],
             percentages: vec![("share", "denominator")],
         }
@@ -240,6 +253,26 @@ mod tests {
             suppressed,
             Suppressed::from([("n".into(), 2), ("median".into(), 2), ("share".into(), 2)])
         );
+    }
+
+    #[test]
+    fn bed_days_of_fewer_than_eight_people_are_suppressed() {
+        let df = df!("people" => [7i64, 8, 0], "bed_days" => [14i64, 9, 0]).unwrap();
+        let spec = GateSpec {
+            counts: vec!["people"],
+            counts_of_people_things: vec![("bed_days", "people")],
+            ..Default::default()
+        };
+        let (out, suppressed) = apply(df, &spec, Rule::Hes).unwrap();
+        let b: Vec<Option<i64>> = out
+            .column("bed_days")
+            .unwrap()
+            .i64()
+            .unwrap()
+            .iter()
+            .collect();
+        assert_eq!(b, vec![None, Some(10), Some(0)]);
+        assert_eq!(suppressed["bed_days"], 1);
     }
 
     #[test]

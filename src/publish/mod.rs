@@ -107,7 +107,8 @@ impl Dataset {
         use disclosure::GateSpec;
         match self {
             Dataset::DischargeDelays => GateSpec {
-                counts: vec!["discharges", "delayed_discharges", "delayed_bed_days"],
+                counts: vec!["discharges", "delayed_discharges"],
+                counts_of_people_things: vec![("delayed_bed_days", "delayed_discharges")],
                 statistics: vec![
                     ("median_delay_days", "delayed_discharges"),
                     ("p90_delay_days", "delayed_discharges"),
@@ -129,6 +130,7 @@ impl Dataset {
                     "admissions_via_ae",
                     "social_care_starts_from_hospital",
                 ],
+                counts_of_people_things: vec![],
                 statistics: vec![],
                 percentages: vec![],
             },
@@ -139,6 +141,7 @@ impl Dataset {
                     "service_started",
                     "still_waiting_at_month_end",
                 ],
+                counts_of_people_things: vec![],
                 statistics: vec![
                     ("median_days_to_assessment", "assessed"),
                     ("p90_days_to_assessment", "assessed"),
@@ -148,11 +151,10 @@ impl Dataset {
                 percentages: vec![],
             },
             Dataset::Bottlenecks => GateSpec {
-                counts: vec![
-                    "delayed_discharges",
-                    "delayed_bed_days",
-                    "system_delayed_discharges",
-                    "system_delayed_bed_days",
+                counts: vec!["delayed_discharges", "system_delayed_discharges"],
+                counts_of_people_things: vec![
+                    ("delayed_bed_days", "delayed_discharges"),
+                    ("system_delayed_bed_days", "system_delayed_discharges"),
                 ],
                 statistics: vec![
                     ("share_of_system_pct", "delayed_discharges"),
@@ -168,6 +170,7 @@ impl Dataset {
                     "delayed_spells",
                     "delayed_spells_linked_to_social_care",
                 ],
+                counts_of_people_things: vec![],
                 statistics: vec![
                     ("linked_pct", "records"),
                     ("delayed_linked_to_social_care_pct", "delayed_spells"),

@@ -96,6 +96,10 @@ pub enum ValueType {
     DateTime,
     /// Time of day (milliseconds since midnight); only used to build datetimes.
     Time,
+    /// 64-bit float (measures only).
+    Float,
+    /// True or false (measures only).
+    Boolean,
 }
 
 impl ValueType {
@@ -107,6 +111,8 @@ impl ValueType {
             ValueType::Date => "date",
             ValueType::DateTime => "datetime",
             ValueType::Time => "time",
+            ValueType::Float => "float",
+            ValueType::Boolean => "boolean",
         }
     }
 }

@@ -299,18 +299,60 @@ fn published_delays_are_disclosure_controlled() {
             hes(t["discharges"].as_i64().unwrap()),
             "{key:?}"
         );
-        assert_eq!(
-            d.i64s("delayed_bed_days")[i],
-            hes(t["delayed_bed_days"].as_i64().unwrap()),
-            "{key:?}"
-        );
+        // Every planted spell is delayed, so bed-days of 1–7 people are suppressed too.
+        let people = t["discharges"].as_i64().unwrap();
+        let bed_days = if (1..=7).contains(&people) {
+            None
+        } else {
+            hes(t["delayed_bed_days"].as_i64().unwrap())
+        };
+        assert_eq!(d.i64s("delayed_bed_days")[i], bed_days, "{key:?}");
     }
-    // No published count is 1–7, and none is off the multiple-of-5 grid.
-    for c in ["discharges", "delayed_discharges", "delayed_bed_days"] {
-        for v in d.i64s(c).into_iter().flatten() {
-            assert!(v == 0 || (v >= 10 && v % 5 == 0), "{c} = {v}");
+}
+
+#[test]
+fn no_published_file_holds_a_count_of_one_to_seven_people() {
+    let mut counts_checked = 0;
+    for d in joinedup::publish::Dataset::ALL
+        .into_iter()
+        .filter(|d| d.access() == joinedup::publish::Access::Published)
+    {
+        let t = read_parquet(&sample_out().join(format!("published/{}/part-0.parquet", d.name())));
+        let gate = d.gate();
+        for c in gate
+            .counts
+            .iter()
+            .chain(gate.counts_of_people_things.iter().map(|(c, _)| c))
+        {
+            let flags = t.col(&format!("{c}_suppressed"));
+            for (i, v) in t.i64s(c).into_iter().enumerate() {
+                match v {
+                    Some(v) => assert!(v == 0 || (v >= 10 && v % 5 == 0), "{}.{c} = {v}", d.name()),
+                    None => assert_eq!(
+                        flags[i].as_deref(),
+                        Some("true"),
+                        "{}.{c} row {i}: null without a flag",
+                        d.name()
+                    ),
+                }
+                counts_checked += 1;
+            }
+        }
+        // Every suppressed statistic is null.
+        for (s, _) in &gate.statistics {
+            let (vals, flags) = (t.col(s), t.col(&format!("{s}_suppressed")));
+            for i in 0..t.rows {
+                if flags[i].as_deref() == Some("true") {
+                    assert!(
+                        vals[i].is_none(),
+                        "{}.{s} row {i} suppressed but shown",
+                        d.name()
+                    );
+                }
+            }
         }
     }
+    assert!(counts_checked > 4_000, "{counts_checked}");
 }
 
 /// Every NHS number written in the inputs (valid or not), as 10 digits.
@@ -430,4 +472,77 @@ fn two_runs_on_the_same_inputs_write_identical_data_files() {
             );
         }
     }
+}
+
+/// The arrow type of a column, as a `schemas/shared` type name.
+fn type_name(dt: &arrow_schema::DataType) -> &'static str {
+    use arrow_schema::DataType::*;
+    match dt {
+        Utf8 | LargeUtf8 | Utf8View => "string",
+        Int64 => "integer",
+        Date32 => "date",
+        Timestamp(_, _) => "datetime",
+        Float64 => "float",
+        Boolean => "boolean",
+        other => panic!("unexpected column type {other:?}"),
+    }
+}
+
+#[test]
+fn every_dataset_matches_its_schema_file_column_for_column() {
+    let out = sample_out();
+    let mut checked = 0;
+    for d in joinedup::publish::Dataset::ALL {
+        let path = out.join(format!(
+            "{}/{}/part-0.parquet",
+            d.access().folder(),
+            d.name()
+        ));
+        let file = std::fs::File::open(&path).unwrap();
+        let schema = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+            .unwrap()
+            .schema()
+            .clone();
+        let got: Vec<(String, &str)> = schema
+            .fields()
+            .iter()
+            .map(|f| (f.name().clone(), type_name(f.data_type())))
+            .collect();
+
+        let text =
+            std::fs::read_to_string(root().join(format!("schemas/shared/{}.toml", d.name())))
+                .unwrap();
+        let doc: toml::Value = toml::from_str(&text).unwrap();
+        let gate = d.gate();
+        let gated: BTreeSet<&str> = gate
+            .counts
+            .iter()
+            .copied()
+            .chain(gate.counts_of_people_things.iter().map(|(c, _)| *c))
+            .chain(gate.statistics.iter().map(|(s, _)| *s))
+            .collect();
+        let mut want: Vec<(String, &str)> = Vec::new();
+        for f in doc["fields"].as_array().unwrap() {
+            let name = f["name"].as_str().unwrap().to_string();
+            let kind = match f["type"].as_str().unwrap() {
+                "string" => "string",
+                "integer" => "integer",
+                "date" => "date",
+                "datetime" => "datetime",
+                "float" => "float",
+                "boolean" => "boolean",
+                other => panic!("{other}"),
+            };
+            assert!(!f["description"].as_str().unwrap().is_empty());
+            let flag =
+                gated.contains(name.as_str()) && d.access() == joinedup::publish::Access::Published;
+            want.push((name.clone(), kind));
+            if flag {
+                want.push((format!("{name}_suppressed"), "boolean"));
+            }
+        }
+        assert_eq!(got, want, "{}", d.name());
+        checked += 1;
+    }
+    assert_eq!(checked, 9);
 }
