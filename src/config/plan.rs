@@ -292,6 +292,23 @@ pub fn load_plan(file: &Path, overrides: &[SourceOverride]) -> Result<Plan, Conf
             .push(file, "link.care_window_days", "must be zero or more days");
     }
 
+    let rule = crate::publish::disclosure::Rule::Threshold {
+        min_shown: raw
+            .disclosure
+            .min_shown
+            .unwrap_or(crate::publish::disclosure::MIN_SHOWN),
+        round_to: raw.disclosure.round_to.unwrap_or(5),
+    };
+    if raw.disclosure.min_shown.is_some_and(|v| v < 1) {
+        loader
+            .errors
+            .push(file, "disclosure.min_shown", "must be 1 or more");
+    }
+    if raw.disclosure.round_to.is_some_and(|v| v < 1) {
+        loader
+            .errors
+            .push(file, "disclosure.round_to", "must be 1 or more");
+    }
     let mut outputs = Vec::new();
     for (name, out) in &raw.outputs {
         let key_path = format!("outputs.{name}");
@@ -308,7 +325,7 @@ pub fn load_plan(file: &Path, overrides: &[SourceOverride]) -> Result<Plan, Conf
                 }
                 outputs.push(OutputPlan {
                     dataset,
-                    disclosure: crate::publish::disclosure::Rule::Hes,
+                    disclosure: rule,
                 });
             }
             None => loader.errors.push(

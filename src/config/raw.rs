@@ -27,6 +27,19 @@ pub struct RawPipeline {
     /// Data-quality thresholds.
     #[serde(default)]
     pub quality: RawQuality,
+    /// Disclosure control for published datasets.
+    #[serde(default)]
+    pub disclosure: RawDisclosure,
+}
+
+/// `[disclosure]`: the threshold rule for published datasets (default: HES/ECDS).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDisclosure {
+    /// Smallest count of people shown; 1 up to this minus one are suppressed (default 8).
+    pub min_shown: Option<i64>,
+    /// Shown counts are rounded to the nearest multiple of this (default 5).
+    pub round_to: Option<i64>,
 }
 
 /// `[pipeline]`.

@@ -40,10 +40,24 @@ pub struct GateSpec {
 /// The rule a pipeline applies to a published dataset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rule {
-    /// The HES/ECDS rule (default).
-    Hes,
+    /// Counts below `min_shown` (other than 0) are suppressed; the rest are rounded to the
+    /// nearest `round_to`. [`Rule::HES`] is the default.
+    Threshold {
+        /// Smallest count shown (HES: 8).
+        min_shown: i64,
+        /// Rounding base (HES: 5).
+        round_to: i64,
+    },
     /// No suppression: only for statistics NHS England has already published.
     None,
+}
+
+impl Rule {
+    /// The HES/ECDS rule: 1–7 suppressed, 8 and above rounded to the nearest 5.
+    pub const HES: Rule = Rule::Threshold {
+        min_shown: MIN_SHOWN,
+        round_to: 5,
+    };
 }
 
 /// What the gate did to one dataset: suppressed cells per column.
@@ -58,16 +72,21 @@ pub fn hes_count(v: i64) -> Option<i64> {
     }
 }
 
-fn small(c: &str) -> Expr {
-    col(c).gt_eq(lit(1i64)).and(col(c).lt(lit(MIN_SHOWN)))
+fn small(c: &str, min_shown: i64) -> Expr {
+    col(c).gt_eq(lit(1i64)).and(col(c).lt(lit(min_shown)))
 }
 
 /// Applies `rule` to `df` as `spec` describes; returns the gated frame and what was
 /// suppressed.
 pub fn apply(df: DataFrame, spec: &GateSpec, rule: Rule) -> PolarsResult<(DataFrame, Suppressed)> {
-    if rule == Rule::None {
+    let Rule::Threshold {
+        min_shown,
+        round_to,
+    } = rule
+    else {
         return Ok((df, Suppressed::new()));
-    }
+    };
+    let small = |c: &str| small(c, min_shown);
     let mut exprs: Vec<Expr> = Vec::new();
     let mut flags: Vec<(String, Expr)> = Vec::new();
     for (stat, base) in &spec.statistics {
@@ -100,7 +119,7 @@ pub fn apply(df: DataFrame, spec: &GateSpec, rule: Rule) -> PolarsResult<(DataFr
         exprs.push(
             when(hide.clone())
                 .then(lit(NULL).cast(DataType::Int64))
-                .otherwise(((col(c) + lit(2i64)) / lit(5i64)) * lit(5i64))
+                .otherwise(((col(c) + lit(round_to / 2)) / lit(round_to)) * lit(round_to))
                 .alias(c),
         );
         flags.push((c.to_string(), hide));
@@ -182,7 +201,7 @@ mod tests {
             "denominator" => [0i64, 10, 10, 10, 4000, 3999, 5000],
         )
         .unwrap();
-        let (out, suppressed) = apply(df, &spec(), Rule::Hes).unwrap();
+        let (out, suppressed) = apply(df, &spec(), Rule::HES).unwrap();
         let names: Vec<&str> = out.get_column_names().iter().map(|s| s.as_str()).collect();
         assert_eq!(
             names,
@@ -263,7 +282,7 @@ mod tests {
             counts_of_people_things: vec![("bed_days", "people")],
             ..Default::default()
         };
-        let (out, suppressed) = apply(df, &spec, Rule::Hes).unwrap();
+        let (out, suppressed) = apply(df, &spec, Rule::HES).unwrap();
         let b: Vec<Option<i64>> = out
             .column("bed_days")
             .unwrap()
@@ -273,6 +292,25 @@ mod tests {
             .collect();
         assert_eq!(b, vec![None, Some(10), Some(0)]);
         assert_eq!(suppressed["bed_days"], 1);
+    }
+
+    #[test]
+    fn a_pipeline_can_set_its_own_threshold() {
+        let df = df!("n" => [0i64, 9, 10, 14, 15, 26]).unwrap();
+        let spec = GateSpec {
+            counts: vec!["n"],
+            ..Default::default()
+        };
+        let rule = Rule::Threshold {
+            min_shown: 10,
+            round_to: 10,
+        };
+        let (out, _) = apply(df, &spec, rule).unwrap();
+        let n: Vec<Option<i64>> = out.column("n").unwrap().i64().unwrap().iter().collect();
+        assert_eq!(
+            n,
+            vec![Some(0), None, Some(10), Some(10), Some(20), Some(30)]
+        );
     }
 
     #[test]
