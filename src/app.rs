@@ -58,7 +58,14 @@ pub fn load_key(plan: &Plan) -> Result<(Pseudonymiser, &'static str)> {
         e.push(&plan.file, key, message);
         Error::Config(e)
     };
-    let (bytes, kind) = match &plan.key {
+    let Some(key) = &plan.key else {
+        return Err(config_error(
+            "pseudonymisation",
+            "missing: name the key with key_env = \"JOINEDUP_PSEUDONYM_KEY\" or key_file = \"…\""
+                .to_string(),
+        ));
+    };
+    let (bytes, kind) = match key {
         KeySource::Env(var) => match std::env::var_os(var) {
             Some(v) if !v.is_empty() => (v.into_encoded_bytes(), "env"),
             _ => {
@@ -117,6 +124,22 @@ impl Timer {
     }
 }
 
+/// Runs only the pull stage: fetches every fetched source into `<out>/landing/`.
+pub fn pull(pipeline: &Path, out: &Path) -> Result<Vec<crate::pull::SourcePull>> {
+    let plan = validate(pipeline, &[])?;
+    if plan.fetches.is_empty() {
+        let mut e = ConfigErrors::default();
+        e.push(
+            &plan.file,
+            "sources",
+            "no source is fetched (kind = \"http\", \"mesh\" or \"file_drop\"); nothing to pull",
+        );
+        return Err(Error::Config(e));
+    }
+    std::fs::create_dir_all(out).map_err(|e| Error::io("creating", out, e))?;
+    crate::pull::fetch_all(&plan, out)
+}
+
 /// Runs a pipeline end to end.
 pub fn run(opts: &RunOptions) -> Result<RunReport> {
     let started = chrono::Utc::now();
@@ -132,10 +155,19 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
     }
     timer.lap("config", None);
 
-    // Pull: find and fingerprint every input before reading any.
+    // Pull: fetch into the landing zone, then find and fingerprint every input.
+    let pulled = crate::pull::fetch_all(&plan, &opts.out)?;
+    if let Some(e) = crate::pull::failures_error(&pulled) {
+        return Err(e);
+    }
     let mut inputs = Vec::new();
     for s in &plan.sources {
-        let files = crate::pull::list_inputs(&s.name, &s.path, &s.pattern)?;
+        let path = if s.landed {
+            opts.out.join(&s.path)
+        } else {
+            s.path.clone()
+        };
+        let files = crate::pull::list_inputs(&s.name, &path, &s.pattern)?;
         tracing::info!(stage = "pull", source = %s.name, files = files.len(), "inputs found");
         inputs.push(files);
     }

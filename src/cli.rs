@@ -35,6 +35,7 @@ const EXAMPLES: &str = "Examples:
   joinedup run                                  # the sample pipeline over data-samples/, into ./out
   joinedup run pipelines/sample.toml --source apc=/data/sus/2026-11 --out /data/joinedup
   joinedup validate pipelines/sample.toml       # check config and contracts; reads no data
+  joinedup pull pipelines/mesh_inbox.toml --out /data/joinedup   # land a MESH mailbox
 
 Exit codes: 0 ok, 1 ok but a source quarantined more than its threshold,
 2 configuration error, 3 an input file was rejected, 4 a source is unavailable,
@@ -47,6 +48,20 @@ pub enum Command {
     Run(RunArgs),
     /// Check a pipeline, its contracts, code lists and mappings; read no data.
     Validate(ValidateArgs),
+    /// Fetch the pipeline's HTTP, MESH and drop-folder sources into DIR/landing/.
+    Pull(PullArgs),
+}
+
+/// `joinedup pull`.
+#[derive(Debug, clap::Args)]
+pub struct PullArgs {
+    /// Pipeline file.
+    #[arg(default_value = DEFAULT_PIPELINE)]
+    pub pipeline: PathBuf,
+
+    /// Data directory; files land in DIR/landing/<source>/.
+    #[arg(long, default_value = "out", env = "JOINEDUP_OUT")]
+    pub out: PathBuf,
 }
 
 /// `joinedup run`.

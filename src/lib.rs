@@ -27,5 +27,6 @@ pub mod pull;
 pub mod app;
 pub mod cli;
 pub mod error;
+pub mod fault;
 pub mod summary;
 pub mod telemetry;

@@ -56,6 +56,19 @@ fn run(cli: &Cli) -> Result<error::ExitCode, error::Error> {
             }
             Ok(report.exit)
         }
+        Command::Pull(args) => {
+            let reports = app::pull(&args.pipeline, &args.out)?;
+            if !cli.quiet {
+                #[allow(clippy::print_stdout)]
+                {
+                    println!("{}", joinedup::pull::report::render(&reports));
+                }
+            }
+            match joinedup::pull::failures_error(&reports) {
+                Some(e) => Err(e),
+                None => Ok(error::ExitCode::Ok),
+            }
+        }
         Command::Validate(args) => {
             let plan = app::validate(&args.pipeline, &args.sources)?;
             if !cli.quiet {

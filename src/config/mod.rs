@@ -7,6 +7,7 @@
 //! each naming the file, the key path and the valid alternatives.
 
 mod errors;
+pub mod fetch;
 pub mod plan;
 pub mod raw;
 

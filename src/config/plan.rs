@@ -32,10 +32,12 @@ pub struct Plan {
     pub name: String,
     /// The schemas folder.
     pub schemas_dir: PathBuf,
-    /// Where the pseudonymisation key comes from.
-    pub key: KeySource,
-    /// Sources in name order.
+    /// Where the pseudonymisation key comes from (`None` when nothing is ingested).
+    pub key: Option<KeySource>,
+    /// Sources to ingest, in name order.
     pub sources: Vec<SourcePlan>,
+    /// Sources to fetch into the landing zone first, in name order.
+    pub fetches: Vec<super::fetch::FetchPlan>,
     /// Shared entities by name.
     pub entities: BTreeMap<String, Arc<Entity>>,
     /// Linkage parameters.
@@ -66,6 +68,9 @@ pub struct SourcePlan {
     pub pattern: String,
     /// True when `path` came from `--source` on the command line.
     pub overridden: bool,
+    /// True when the files are read from `<data dir>/landing/<name>` (fetched sources);
+    /// `path` is then relative to the data directory.
+    pub landed: bool,
     /// The contract files must meet.
     pub contract: Arc<Contract>,
     /// The mapping to the shared model.
@@ -187,12 +192,23 @@ pub fn load_plan(file: &Path, overrides: &[SourceOverride]) -> Result<Plan, Conf
         entities: BTreeMap::new(),
     };
 
-    let key = check_key(
-        file,
-        raw.pseudonymisation.as_ref(),
-        &base,
-        &mut loader.errors,
-    );
+    // Only sources that are ingested read identifiers, so only they need a key.
+    let ingests = raw.sources.values().any(|s| match s {
+        RawSource::Local(_) => true,
+        RawSource::Http(s) => s.contract.is_some(),
+        RawSource::Mesh(s) => s.contract.is_some(),
+        RawSource::FileDrop(s) => s.contract.is_some(),
+    });
+    let key = if ingests || raw.pseudonymisation.is_some() {
+        check_key(
+            file,
+            raw.pseudonymisation.as_ref(),
+            &base,
+            &mut loader.errors,
+        )
+    } else {
+        None
+    };
 
     let default_fraction = raw
         .quality
@@ -224,23 +240,73 @@ pub fn load_plan(file: &Path, overrides: &[SourceOverride]) -> Result<Plan, Conf
     }
 
     let mut sources = Vec::new();
+    let mut fetches = Vec::new();
     for (name, source) in &raw.sources {
-        let RawSource::Local(s) = source;
         let key_path = format!("sources.{name}");
-        let contract = loader.contract(&s.contract, file, &format!("{key_path}.contract"));
         let overridden = overrides.iter().rev().find(|o| &o.name == name);
-        let path = match overridden {
-            Some(o) => o.path.clone(),
-            None => base.join(&s.path),
+        // What to ingest: contract, mapping, pattern, threshold, and where files are.
+        let (contract, mapping, pattern, fraction, landed) = match source {
+            RawSource::Local(s) => (
+                Some(&s.contract),
+                Some(&s.mapping),
+                s.pattern.clone().unwrap_or_else(|| "*.csv".to_string()),
+                s.max_quarantine_fraction,
+                None,
+            ),
+            RawSource::Http(s) => {
+                fetches.extend(super::fetch::http(name, s, &base, file, &mut loader.errors));
+                (
+                    s.contract.as_ref(),
+                    s.mapping.as_ref(),
+                    s.pattern.clone().unwrap_or_else(|| "*".into()),
+                    s.max_quarantine_fraction,
+                    Some(()),
+                )
+            }
+            RawSource::Mesh(s) => {
+                fetches.extend(super::fetch::mesh(name, s, &base, file, &mut loader.errors));
+                (
+                    s.contract.as_ref(),
+                    s.mapping.as_ref(),
+                    s.pattern.clone().unwrap_or_else(|| "*".into()),
+                    s.max_quarantine_fraction,
+                    Some(()),
+                )
+            }
+            RawSource::FileDrop(s) => {
+                fetches.push(super::fetch::file_drop(name, s, &base));
+                (
+                    s.contract.as_ref(),
+                    s.mapping.as_ref(),
+                    "*".to_string(),
+                    s.max_quarantine_fraction,
+                    Some(()),
+                )
+            }
         };
-        let fraction = s.max_quarantine_fraction.unwrap_or(default_fraction);
+        let (contract_name, mapping_name) = match (contract, mapping) {
+            (Some(c), Some(m)) => (c, m),
+            (None, None) => continue, // pulled only, not ingested
+            _ => {
+                loader.errors.push(file, &key_path, "give both contract and mapping to ingest the source, or neither to only pull it");
+                continue;
+            }
+        };
+        let contract = loader.contract(contract_name, file, &format!("{key_path}.contract"));
+        let path = match (overridden, landed, source) {
+            (Some(o), _, _) => o.path.clone(),
+            (None, Some(()), _) => PathBuf::from("landing").join(name),
+            (None, None, RawSource::Local(s)) => base.join(&s.path),
+            (None, None, _) => unreachable!("only local sources are not landed"),
+        };
+        let fraction = fraction.unwrap_or(default_fraction);
         check_fraction(
             file,
             &format!("{key_path}.max_quarantine_fraction"),
             fraction,
             &mut loader.errors,
         );
-        let mapping_file = base.join(&s.mapping);
+        let mapping_file = base.join(mapping_name);
         let mapping = contract
             .as_ref()
             .and_then(|c| loader.mapping(&mapping_file, c));
@@ -248,8 +314,9 @@ pub fn load_plan(file: &Path, overrides: &[SourceOverride]) -> Result<Plan, Conf
             sources.push(SourcePlan {
                 name: name.clone(),
                 path,
-                pattern: s.pattern.clone().unwrap_or_else(|| "*.csv".to_string()),
+                pattern,
                 overridden: overridden.is_some(),
+                landed: landed.is_some() && overridden.is_none(),
                 contract,
                 mapping,
                 max_quarantine_fraction: fraction,
@@ -338,10 +405,12 @@ pub fn load_plan(file: &Path, overrides: &[SourceOverride]) -> Result<Plan, Conf
             ),
         }
     }
-    if raw.outputs.is_empty() {
-        loader
-            .errors
-            .push(file, "outputs", "the pipeline writes no datasets");
+    if raw.outputs.is_empty() && ingests {
+        loader.errors.push(
+            file,
+            "outputs",
+            "the pipeline ingests sources but writes no datasets",
+        );
     }
 
     if !loader.errors.is_empty() {
@@ -351,8 +420,12 @@ pub fn load_plan(file: &Path, overrides: &[SourceOverride]) -> Result<Plan, Conf
         file: file.to_path_buf(),
         name: raw.pipeline.name,
         schemas_dir,
-        key: key.unwrap_or(KeySource::Env(String::new())),
+        key,
         sources,
+        fetches: fetches
+            .into_iter()
+            .filter(|f| !overrides.iter().any(|o| o.name == f.source))
+            .collect(),
         entities: loader
             .entities
             .into_iter()

@@ -72,6 +72,105 @@ pub struct RawPseudonymisation {
 pub enum RawSource {
     /// Files already on local disk: one file, or a folder of files.
     Local(RawLocalSource),
+    /// Files downloaded over HTTP(S) into the landing zone.
+    Http(RawHttpSource),
+    /// Messages pulled from an NHS England MESH mailbox into the landing zone.
+    Mesh(RawMeshSource),
+    /// Files picked up from a drop folder into the landing zone.
+    FileDrop(RawFileDropSource),
+}
+
+/// `kind = "http"`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHttpSource {
+    /// URLs to download.
+    pub urls: Vec<String>,
+    /// Expected SHA-256 per URL, for pinned files: a mismatch is a failure.
+    #[serde(default)]
+    pub sha256: BTreeMap<String, String>,
+    /// Environment variable holding a bearer token.
+    pub bearer_token_env: Option<String>,
+    /// File holding a bearer token.
+    pub bearer_token_file: Option<String>,
+    /// Seconds allowed to connect (default 10).
+    pub connect_timeout_seconds: Option<u64>,
+    /// Seconds allowed between bytes of a response (default 30).
+    pub read_timeout_seconds: Option<u64>,
+    /// Retries after the first attempt (default 4).
+    pub retries: Option<u32>,
+    /// Largest file accepted, in bytes (default 2 GiB).
+    pub max_bytes: Option<u64>,
+    /// Downloads at once (default 4).
+    pub max_concurrent: Option<usize>,
+    /// Source contract; without one the source is pulled but not ingested.
+    pub contract: Option<String>,
+    /// Mapping file.
+    pub mapping: Option<String>,
+    /// Landed files to ingest (`*`/`?` against the original name); default `*`.
+    pub pattern: Option<String>,
+    /// Largest share of rows that may be quarantined before the run exits with code 1.
+    pub max_quarantine_fraction: Option<f64>,
+}
+
+/// `kind = "mesh"`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMeshSource {
+    /// Base URL, e.g. `https://mesh-sync.spineservices.nhs.uk`.
+    pub url: Option<String>,
+    /// Environment variable holding the base URL.
+    pub url_env: Option<String>,
+    /// Mailbox id.
+    pub mailbox: Option<String>,
+    /// Environment variable holding the mailbox id.
+    pub mailbox_env: Option<String>,
+    /// Environment variable holding the mailbox password.
+    pub password_env: Option<String>,
+    /// File holding the mailbox password.
+    pub password_file: Option<String>,
+    /// Environment variable holding the MESH shared key.
+    pub shared_key_env: Option<String>,
+    /// File holding the MESH shared key.
+    pub shared_key_file: Option<String>,
+    /// Only messages of workflows matching this MESH filter (`X`, `X*`, `!X`, …).
+    pub workflow_filter: Option<String>,
+    /// Client certificate (PEM) for mutual TLS.
+    pub client_cert_file: Option<String>,
+    /// Client private key (PEM) for mutual TLS.
+    pub client_key_file: Option<String>,
+    /// CA bundle (PEM) to trust instead of the system roots.
+    pub ca_file: Option<String>,
+    /// Seconds allowed per request (default 120).
+    pub timeout_seconds: Option<u64>,
+    /// Source contract; without one the source is pulled but not ingested.
+    pub contract: Option<String>,
+    /// Mapping file.
+    pub mapping: Option<String>,
+    /// Landed files to ingest; default `*`.
+    pub pattern: Option<String>,
+    /// Largest share of rows that may be quarantined before the run exits with code 1.
+    pub max_quarantine_fraction: Option<f64>,
+}
+
+/// `kind = "file_drop"`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFileDropSource {
+    /// The drop folder (relative to the pipeline file).
+    pub folder: String,
+    /// Files to pick up; default `*`.
+    pub pattern: Option<String>,
+    /// Where originals go once landed; default `<folder>/processed`.
+    pub processed_folder: Option<String>,
+    /// A file is picked up once its size and time are unchanged for this long (default 5).
+    pub settle_seconds: Option<u64>,
+    /// Source contract; without one the source is pulled but not ingested.
+    pub contract: Option<String>,
+    /// Mapping file.
+    pub mapping: Option<String>,
+    /// Largest share of rows that may be quarantined before the run exits with code 1.
+    pub max_quarantine_fraction: Option<f64>,
 }
 
 /// A local file or folder source.

@@ -5,5 +5,7 @@ mod bad_input;
 mod cli;
 mod config_errors;
 mod golden;
+mod mesh_sandbox;
+mod pull_mesh;
 mod sample;
 mod util;

@@ -1,0 +1,125 @@
+//! Drop folders: land files that have stopped growing, then move the originals aside.
+//!
+//! A file is taken when its size and modification time are the same before and after
+//! `settle_seconds`; a file still being written is left for the next pull. The original
+//! moves to the processed folder only after its landed copy and manifest line are
+//! durable, so a crash in between lands it again on the next pull — recognised by its
+//! SHA-256 and not landed twice.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use super::landing::{LandingZone, Origin};
+use super::local::wildcard_match;
+use super::report::SourcePull;
+use crate::config::fetch::FileDropFetch;
+
+fn snapshot(path: &Path) -> Option<(u64, SystemTime)> {
+    let m = std::fs::metadata(path).ok()?;
+    Some((m.len(), m.modified().ok()?))
+}
+
+/// Picks up a drop folder.
+pub async fn pull_folder(source: &str, cfg: &FileDropFetch, zone: &LandingZone) -> SourcePull {
+    let mut report = SourcePull::new(source, "file_drop");
+    let entries = match std::fs::read_dir(&cfg.folder) {
+        Ok(e) => e,
+        Err(e) => {
+            report.fail(
+                &cfg.folder.display().to_string(),
+                format!("cannot list the drop folder: {e}"),
+            );
+            return report;
+        }
+    };
+    let mut files: Vec<PathBuf> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_file())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| !n.starts_with('.') && wildcard_match(&cfg.pattern, n))
+        })
+        .collect();
+    files.sort();
+    report.found = files.len() as u64;
+    let before: Vec<_> = files.iter().map(|p| snapshot(p)).collect();
+    if !files.is_empty() && cfg.settle_seconds > 0 {
+        tokio::time::sleep(Duration::from_secs(cfg.settle_seconds)).await;
+    }
+    for (path, was) in files.iter().zip(before) {
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("file")
+            .to_string();
+        if was.is_none() || snapshot(path) != was {
+            report.waiting += 1;
+            continue;
+        }
+        match land_one(source, path, &name, zone) {
+            Ok(new) => {
+                if new {
+                    report.landed += 1;
+                } else {
+                    report.already_had += 1;
+                }
+            }
+            Err(e) => {
+                report.fail(&name, e);
+                continue;
+            }
+        }
+        crate::fault::point("file_drop_before_move");
+        if let Err(e) = move_aside(path, &name, &cfg.processed_folder) {
+            report.fail(
+                &name,
+                format!("landed, but could not move it to the processed folder: {e}"),
+            );
+        }
+    }
+    report
+}
+
+fn land_one(source: &str, path: &Path, name: &str, zone: &LandingZone) -> Result<bool, String> {
+    let mut file = std::fs::File::open(path).map_err(|e| format!("cannot open: {e}"))?;
+    let mut incoming = zone.incoming(source).map_err(|e| e.to_string())?;
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = match file.read(&mut buf) {
+            Ok(n) => n,
+            Err(e) => {
+                incoming.discard();
+                return Err(format!("cannot read: {e}"));
+            }
+        };
+        if n == 0 {
+            break;
+        }
+        if let Err(e) = incoming.append(&buf[..n]) {
+            incoming.discard();
+            return Err(e.to_string());
+        }
+    }
+    let origin = Origin::FileDrop {
+        path: path.display().to_string(),
+    };
+    match zone.commit(source, incoming, name, origin) {
+        Ok(super::landing::Landed::New(_)) => Ok(true),
+        Ok(super::landing::Landed::AlreadyHad { .. }) => Ok(false),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+fn move_aside(path: &Path, name: &str, processed: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(processed)?;
+    let mut target = processed.join(name);
+    let mut n = 1;
+    while target.exists() {
+        target = processed.join(format!("{name}.{n}"));
+        n += 1;
+    }
+    std::fs::rename(path, &target)
+}

@@ -1,0 +1,401 @@
+//! HTTP(S) downloads into the landing zone (reqwest + rustls on tokio).
+//!
+//! Each URL is fetched at most `max_concurrent` at a time, with connect and read
+//! timeouts, a size limit, and retries with exponential backoff and jitter on connect
+//! errors, timeouts, 429/5xx and truncated bodies. A body shorter than its
+//! Content-Length, or whose SHA-256 differs from a pinned one, is a failure and never a
+//! landed file. ETag and Last-Modified are kept per URL (`landing/http_state.json`) and
+//! sent back, so a publication that has not changed answers 304 and is not downloaded.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde::{Deserialize, Serialize};
+use tokio::sync::{Mutex, Semaphore};
+
+use super::landing::{Landed, LandingZone, Origin};
+use super::report::SourcePull;
+use super::secret;
+use crate::config::fetch::HttpFetch;
+
+/// Validators remembered per URL.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Validators {
+    /// The last ETag.
+    pub etag: Option<String>,
+    /// The last Last-Modified.
+    pub last_modified: Option<String>,
+}
+
+/// The conditional-GET state of a data directory.
+pub type HttpState = BTreeMap<String, Validators>;
+
+fn state_path(zone: &LandingZone) -> PathBuf {
+    zone.root().join("http_state.json")
+}
+
+/// Reads the saved validators (empty when none).
+pub fn load_state(zone: &LandingZone) -> HttpState {
+    std::fs::read_to_string(state_path(zone))
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default()
+}
+
+/// Saves validators atomically.
+pub fn save_state(zone: &LandingZone, state: &HttpState) -> crate::error::Result<()> {
+    let json = serde_json::to_vec_pretty(state)
+        .map_err(|e| crate::error::Error::Internal(e.to_string()))?;
+    crate::publish::staging::write_atomic(&state_path(zone), &json)
+}
+
+enum Outcome {
+    Landed(Box<Landed>, Validators),
+    Unchanged,
+}
+
+enum Attempt {
+    Done(Outcome),
+    Retry(String, Option<Duration>),
+    Fail(String),
+}
+
+/// Downloads every URL of a source.
+pub async fn pull_urls(source: &str, cfg: &HttpFetch, zone: Arc<LandingZone>) -> SourcePull {
+    let mut report = SourcePull::new(source, "http");
+    report.found = cfg.urls.len() as u64;
+    let token = match cfg.bearer_token.as_ref().map(secret::secret).transpose() {
+        Ok(t) => t,
+        Err(e) => {
+            report.fail("bearer token", e);
+            return report;
+        }
+    };
+    let client = match reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(cfg.connect_timeout_seconds))
+        .read_timeout(Duration::from_secs(cfg.read_timeout_seconds))
+        .no_gzip()
+        .redirect(reqwest::redirect::Policy::limited(5))
+        .user_agent(concat!("joinedup/", env!("CARGO_PKG_VERSION")))
+        .build()
+    {
+        Ok(c) => c,
+        Err(e) => {
+            report.fail("client", e.to_string());
+            return report;
+        }
+    };
+    let state = Arc::new(Mutex::new(load_state(&zone)));
+    let limit = Arc::new(Semaphore::new(cfg.max_concurrent));
+    let mut tasks = tokio::task::JoinSet::new();
+    for url in cfg.urls.clone() {
+        let (client, zone, state, limit, token) = (
+            client.clone(),
+            zone.clone(),
+            state.clone(),
+            limit.clone(),
+            token.clone(),
+        );
+        let (cfg, source) = (cfg.clone(), source.to_string());
+        tasks.spawn(async move {
+            let _permit = limit.acquire_owned().await;
+            let known = state.lock().await.get(&url).cloned().unwrap_or_default();
+            let result = fetch_with_retries(
+                &client,
+                &url,
+                &cfg,
+                &source,
+                &zone,
+                token.as_deref(),
+                &known,
+            )
+            .await;
+            if let Ok(Outcome::Landed(_, v)) = &result {
+                state.lock().await.insert(url.clone(), v.clone());
+            }
+            (url, result)
+        });
+    }
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok((_, Ok(Outcome::Landed(l, _)))) => match *l {
+                Landed::New(_) => report.landed += 1,
+                Landed::AlreadyHad { .. } => report.already_had += 1,
+            },
+            Ok((_, Ok(Outcome::Unchanged))) => report.unchanged += 1,
+            Ok((url, Err(reason))) => report.fail(&url, reason),
+            Err(e) => report.fail("download task", e.to_string()),
+        }
+    }
+    if let Err(e) = save_state(&zone, &*state.lock().await) {
+        report.fail("http_state.json", e.to_string());
+    }
+    report
+}
+
+async fn fetch_with_retries(
+    client: &reqwest::Client,
+    url: &str,
+    cfg: &HttpFetch,
+    source: &str,
+    zone: &LandingZone,
+    token: Option<&str>,
+    known: &Validators,
+) -> Result<Outcome, String> {
+    let mut last = String::new();
+    for attempt in 0..=cfg.retries {
+        if attempt > 0 {
+            tracing::info!(stage = "pull", source = %source, url = %url, attempt, reason = %last, "retrying");
+        }
+        match fetch_once(client, url, cfg, source, zone, token, known).await {
+            Attempt::Done(o) => return Ok(o),
+            Attempt::Fail(reason) => return Err(reason),
+            Attempt::Retry(reason, wait) => {
+                last = reason;
+                if attempt < cfg.retries {
+                    tokio::time::sleep(wait.unwrap_or_else(|| backoff(attempt))).await;
+                }
+            }
+        }
+    }
+    Err(format!(
+        "gave up after {} attempts: {last}",
+        cfg.retries + 1
+    ))
+}
+
+/// Exponential backoff from 250 ms, doubling, capped at 30 s, with up to 50% jitter.
+fn backoff(attempt: u32) -> Duration {
+    let base = 250u64.saturating_mul(1 << attempt.min(7)).min(30_000);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0) as u64;
+    Duration::from_millis(base + (nanos % (base / 2 + 1)))
+}
+
+async fn fetch_once(
+    client: &reqwest::Client,
+    url: &str,
+    cfg: &HttpFetch,
+    source: &str,
+    zone: &LandingZone,
+    token: Option<&str>,
+    known: &Validators,
+) -> Attempt {
+    let mut req = client.get(url);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if let Some(etag) = &known.etag {
+        req = req.header("If-None-Match", etag);
+    }
+    if let Some(lm) = &known.last_modified {
+        req = req.header("If-Modified-Since", lm);
+    }
+    let mut resp = match req.send().await {
+        Ok(r) => r,
+        Err(e) => return Attempt::Retry(describe(&e), None),
+    };
+    let status = resp.status();
+    if status == StatusCode::NOT_MODIFIED {
+        return Attempt::Done(Outcome::Unchanged);
+    }
+    if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
+        let wait = resp
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(|s| Duration::from_secs(s.min(60)));
+        return Attempt::Retry(format!("HTTP {status}"), wait);
+    }
+    if !status.is_success() {
+        return Attempt::Fail(format!("HTTP {status}"));
+    }
+    let expected_len = resp.content_length();
+    if expected_len.is_some_and(|n| n > cfg.max_bytes) {
+        return Attempt::Fail(format!(
+            "{} bytes is over the limit of {}",
+            expected_len.unwrap_or(0),
+            cfg.max_bytes
+        ));
+    }
+    let header = |name: &str| {
+        resp.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(String::from)
+    };
+    let validators = Validators {
+        etag: header("etag"),
+        last_modified: header("last-modified"),
+    };
+    let original = header("content-disposition")
+        .and_then(|d| disposition_filename(&d))
+        .unwrap_or_else(|| url_filename(url));
+    let mut incoming = match zone.incoming(source) {
+        Ok(i) => i,
+        Err(e) => return Attempt::Fail(e.to_string()),
+    };
+    loop {
+        match resp.chunk().await {
+            Ok(Some(bytes)) => {
+                if incoming.len() + bytes.len() as u64 > cfg.max_bytes {
+                    incoming.discard();
+                    return Attempt::Fail(format!(
+                        "body is over the limit of {} bytes",
+                        cfg.max_bytes
+                    ));
+                }
+                if let Err(e) = incoming.append(&bytes) {
+                    incoming.discard();
+                    return Attempt::Fail(e.to_string());
+                }
+            }
+            Ok(None) => break,
+            Err(e) => {
+                let got = incoming.len();
+                incoming.discard();
+                return Attempt::Retry(
+                    format!("body interrupted after {got} bytes: {}", describe(&e)),
+                    None,
+                );
+            }
+        }
+    }
+    if let Some(n) = expected_len
+        && incoming.len() != n
+    {
+        let got = incoming.len();
+        incoming.discard();
+        return Attempt::Retry(format!("truncated body: {got} of {n} bytes"), None);
+    }
+    let landed = match zone.commit_checked(
+        source,
+        incoming,
+        &original,
+        Origin::Http {
+            url: url.to_string(),
+        },
+        cfg.sha256.get(url).map(String::as_str),
+    ) {
+        Ok(l) => l,
+        Err(reason) => return Attempt::Fail(reason),
+    };
+    Attempt::Done(Outcome::Landed(Box::new(landed), validators))
+}
+
+fn describe(e: &reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "could not connect"
+    } else if e.is_body() || e.is_decode() {
+        "body error"
+    } else {
+        "request failed"
+    };
+    let mut detail = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        detail = format!("{detail}: {s}");
+        source = s.source();
+    }
+    format!("{kind} ({detail})")
+}
+
+/// The file name a `Content-Disposition` header offers (RFC 6266), verbatim.
+pub fn disposition_filename(header: &str) -> Option<String> {
+    let mut plain = None;
+    for part in header.split(';').map(str::trim) {
+        if let Some(v) = part.strip_prefix("filename*=") {
+            // RFC 5987: charset'lang'percent-encoded
+            let encoded = v.splitn(3, '\'').nth(2)?;
+            return Some(percent_decode(encoded));
+        }
+        if let Some(v) = part.strip_prefix("filename=") {
+            plain = Some(v.trim_matches('"').to_string());
+        }
+    }
+    plain
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = b
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (b[i], hex) {
+            (b'%', Some(v)) => {
+                out.push(v);
+                i += 3;
+            }
+            (c, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The last path segment of a URL, or `download`.
+pub fn url_filename(url: &str) -> String {
+    let path = url.split(['?', '#']).next().unwrap_or("");
+    let after_host = path.splitn(4, '/').nth(3).unwrap_or("");
+    after_host
+        .rsplit('/')
+        .next()
+        .filter(|s| !s.is_empty())
+        .map(percent_decode)
+        .unwrap_or_else(|| "download".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_disposition_names() {
+        assert_eq!(
+            disposition_filename("attachment; filename=\"a.csv\"").as_deref(),
+            Some("a.csv")
+        );
+        assert_eq!(
+            disposition_filename("attachment; filename=\"../../etc/passwd\"").as_deref(),
+            Some("../../etc/passwd")
+        );
+        assert_eq!(
+            disposition_filename("attachment; filename*=UTF-8''na%C3%AFve%20file.csv").as_deref(),
+            Some("naïve file.csv")
+        );
+        assert_eq!(disposition_filename("inline"), None);
+    }
+
+    #[test]
+    fn url_names() {
+        assert_eq!(
+            url_filename("https://host/stats/Daily-discharge.xlsx?x=1"),
+            "Daily-discharge.xlsx"
+        );
+        assert_eq!(url_filename("https://host/"), "download");
+        assert_eq!(url_filename("https://host"), "download");
+    }
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        assert!(
+            backoff(0) >= Duration::from_millis(250) && backoff(0) <= Duration::from_millis(375)
+        );
+        assert!(backoff(3) >= Duration::from_millis(2000));
+        assert!(backoff(20) <= Duration::from_millis(45_000));
+    }
+}

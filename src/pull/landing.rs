@@ -1,0 +1,521 @@
+//! The landing zone: fetched files, written once, durably, under names joinedup chooses.
+//!
+//! A file is streamed to `landing/<source>/.incoming-<uuid>`, fsynced, then renamed to
+//! `<safe stem>__<sha256 prefix>.<ext>` and recorded in `landing/manifest.jsonl` (one JSON
+//! object per line, fsynced) with its origin, SHA-256, size, time and original name. The
+//! original name is only metadata: the landed name keeps only `[A-Za-z0-9._-]` from its
+//! last path component, so no name (`../../etc/passwd`, `/abs`, NUL, 10 kB long) can choose
+//! where a file is written. Content already landed for a source (same SHA-256) is not
+//! landed again, and a MESH message id already recorded is not downloaded again. Because
+//! the landed name is derived from the content, re-landing after a crash between the
+//! rename and the manifest line overwrites the same file with the same bytes.
+
+use std::collections::HashSet;
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+
+/// Where a landed file came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Origin {
+    /// An HTTP(S) download.
+    Http {
+        /// The URL.
+        url: String,
+    },
+    /// A MESH message.
+    Mesh {
+        /// The mailbox it was sent to.
+        mailbox: String,
+        /// Its message id.
+        message_id: String,
+    },
+    /// A drop-folder file.
+    FileDrop {
+        /// Where it was picked up.
+        path: String,
+    },
+}
+
+/// One line of the landing manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LandingRecord {
+    /// Source name.
+    pub source: String,
+    /// File name under `landing/<source>/`.
+    pub file: String,
+    /// SHA-256 of the content, lower-case hex.
+    pub sha256: String,
+    /// Size in bytes.
+    pub bytes: u64,
+    /// UTC time of landing, RFC 3339.
+    pub landed_at: String,
+    /// The name the sender gave, verbatim (metadata only).
+    pub original_name: String,
+    /// Where it came from.
+    pub origin: Origin,
+}
+
+/// The outcome of landing one file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Landed {
+    /// Newly landed.
+    New(LandingRecord),
+    /// The same content was already landed for this source.
+    AlreadyHad {
+        /// Its SHA-256.
+        sha256: String,
+    },
+}
+
+#[derive(Debug, Default)]
+struct Index {
+    shas: HashSet<(String, String)>,
+    messages: HashSet<(String, String)>,
+}
+
+/// The landing zone of one data directory.
+#[derive(Debug)]
+pub struct LandingZone {
+    root: PathBuf,
+    index: Mutex<Index>,
+}
+
+/// A file being written into the landing zone, hashed as it is written.
+pub struct Incoming {
+    path: PathBuf,
+    file: File,
+    hasher: Sha256,
+    bytes: u64,
+}
+
+impl Write for Incoming {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.hasher.update(buf);
+        self.bytes += buf.len() as u64;
+        self.file.write_all(buf)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
+}
+
+impl Incoming {
+    /// Appends bytes.
+    pub fn append(&mut self, data: &[u8]) -> Result<()> {
+        self.hasher.update(data);
+        self.bytes += data.len() as u64;
+        self.file
+            .write_all(data)
+            .map_err(|e| Error::io("writing", &self.path, e))
+    }
+
+    /// Bytes written so far.
+    pub fn len(&self) -> u64 {
+        self.bytes
+    }
+
+    /// True when nothing was written.
+    pub fn is_empty(&self) -> bool {
+        self.bytes == 0
+    }
+
+    /// The SHA-256 of what was written so far, lower-case hex.
+    pub fn sha256(&self) -> String {
+        self.hasher
+            .clone()
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    /// Removes the partial file (a failed download).
+    pub fn discard(self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+impl LandingZone {
+    /// Opens (creating) `<out>/landing`, reading its manifest. A torn last line left by a
+    /// crash is cut off, and leftover `.incoming-*` files are removed.
+    pub fn open(out: &Path) -> Result<Self> {
+        let root = out.join("landing");
+        std::fs::create_dir_all(&root).map_err(|e| Error::io("creating", &root, e))?;
+        let manifest = root.join("manifest.jsonl");
+        let mut index = Index::default();
+        if manifest.exists() {
+            let mut text = String::new();
+            File::open(&manifest)
+                .and_then(|mut f| f.read_to_string(&mut text))
+                .map_err(|e| Error::io("reading", &manifest, e))?;
+            if !text.is_empty() && !text.ends_with('\n') {
+                let keep = text.rfind('\n').map(|i| i + 1).unwrap_or(0);
+                tracing::warn!(path = %manifest.display(), "cutting off a torn last line left by an interrupted pull");
+                let f = OpenOptions::new()
+                    .write(true)
+                    .open(&manifest)
+                    .map_err(|e| Error::io("opening", &manifest, e))?;
+                f.set_len(keep as u64)
+                    .map_err(|e| Error::io("truncating", &manifest, e))?;
+                f.sync_all()
+                    .map_err(|e| Error::io("syncing", &manifest, e))?;
+                text.truncate(keep);
+            }
+            for (n, line) in text.lines().enumerate() {
+                let r: LandingRecord =
+                    serde_json::from_str(line).map_err(|e| Error::InputRejected {
+                        location: crate::error::Location {
+                            file: manifest.clone(),
+                            line: Some(n as u64 + 1),
+                            column: None,
+                        },
+                        message: format!("landing manifest line is not a landing record: {e}"),
+                    })?;
+                index.shas.insert((r.source.clone(), r.sha256.clone()));
+                if let Origin::Mesh { message_id, .. } = &r.origin {
+                    index
+                        .messages
+                        .insert((r.source.clone(), message_id.clone()));
+                }
+            }
+        }
+        Ok(LandingZone {
+            root,
+            index: Mutex::new(index),
+        })
+    }
+
+    /// The folder a source's files land in.
+    pub fn folder(&self, source: &str) -> PathBuf {
+        self.root.join(source)
+    }
+
+    /// The landing root.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// True when a MESH message of this source was already landed.
+    pub fn has_message(&self, source: &str, message_id: &str) -> bool {
+        self.index
+            .lock()
+            .map(|i| {
+                i.messages
+                    .contains(&(source.to_string(), message_id.to_string()))
+            })
+            .unwrap_or(false)
+    }
+
+    /// Starts a new incoming file for `source`.
+    pub fn incoming(&self, source: &str) -> Result<Incoming> {
+        let dir = self.folder(source);
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io("creating", &dir, e))?;
+        for entry in std::fs::read_dir(&dir)
+            .map_err(|e| Error::io("listing", &dir, e))?
+            .flatten()
+        {
+            let name = entry.file_name();
+            if name.to_string_lossy().starts_with(".incoming-")
+                && entry
+                    .metadata()
+                    .map(|m| m.modified().ok())
+                    .ok()
+                    .flatten()
+                    .is_some_and(|t| t.elapsed().is_ok_and(|d| d.as_secs() > 24 * 3600))
+            {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+        let path = dir.join(format!(".incoming-{}", uuid::Uuid::new_v4().simple()));
+        let file = File::create(&path).map_err(|e| Error::io("creating", &path, e))?;
+        Ok(Incoming {
+            path,
+            file,
+            hasher: Sha256::new(),
+            bytes: 0,
+        })
+    }
+
+    /// Makes an incoming file durable and records it (or recognises its content).
+    pub fn commit(
+        &self,
+        source: &str,
+        incoming: Incoming,
+        original_name: &str,
+        origin: Origin,
+    ) -> Result<Landed> {
+        let Incoming {
+            path,
+            file,
+            hasher,
+            bytes,
+        } = incoming;
+        file.sync_all()
+            .map_err(|e| Error::io("syncing", &path, e))?;
+        drop(file);
+        let sha256: String = hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let mut index = self
+            .index
+            .lock()
+            .map_err(|_| Error::Internal("landing index lock poisoned".into()))?;
+        let key = (source.to_string(), sha256.clone());
+        if index.shas.contains(&key) {
+            let _ = std::fs::remove_file(&path);
+            if let Origin::Mesh { message_id, .. } = &origin {
+                // Remember the id so the message is never downloaded again.
+                let record = self.record(source, "", &sha256, bytes, original_name, origin.clone());
+                self.append(&record, true)?;
+                index
+                    .messages
+                    .insert((source.to_string(), message_id.clone()));
+            }
+            return Ok(Landed::AlreadyHad { sha256 });
+        }
+        let name = landed_name(original_name, &sha256);
+        let dir = self.folder(source);
+        let target = dir.join(&name);
+        std::fs::rename(&path, &target).map_err(|e| Error::io("landing", &target, e))?;
+        sync_dir(&dir);
+        crate::fault::point("landing_before_manifest");
+        let record = self.record(source, &name, &sha256, bytes, original_name, origin);
+        self.append(&record, false)?;
+        index.shas.insert(key);
+        if let Origin::Mesh { message_id, .. } = &record.origin {
+            index
+                .messages
+                .insert((source.to_string(), message_id.clone()));
+        }
+        Ok(Landed::New(record))
+    }
+
+    /// Like [`LandingZone::commit`], but a content whose SHA-256 differs from `expected`
+    /// is discarded and reported, never landed.
+    pub fn commit_checked(
+        &self,
+        source: &str,
+        incoming: Incoming,
+        original_name: &str,
+        origin: Origin,
+        expected: Option<&str>,
+    ) -> std::result::Result<Landed, String> {
+        if let Some(want) = expected {
+            let got = incoming.sha256();
+            if got != want {
+                incoming.discard();
+                return Err(format!(
+                    "SHA-256 {got} differs from the pinned {want}; not landed"
+                ));
+            }
+        }
+        self.commit(source, incoming, original_name, origin)
+            .map_err(|e| e.to_string())
+    }
+
+    fn record(
+        &self,
+        source: &str,
+        file: &str,
+        sha256: &str,
+        bytes: u64,
+        original_name: &str,
+        origin: Origin,
+    ) -> LandingRecord {
+        LandingRecord {
+            source: source.to_string(),
+            file: file.to_string(),
+            sha256: sha256.to_string(),
+            bytes,
+            landed_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            original_name: original_name.to_string(),
+            origin,
+        }
+    }
+
+    /// Appends one record durably. `duplicate` records (a message whose content was
+    /// already landed) have an empty `file`.
+    fn append(&self, record: &LandingRecord, duplicate: bool) -> Result<()> {
+        let manifest = self.root.join("manifest.jsonl");
+        let mut line = serde_json::to_string(record)
+            .map_err(|e| Error::Internal(format!("landing record: {e}")))?;
+        line.push('\n');
+        let mut f = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&manifest)
+            .map_err(|e| Error::io("opening", &manifest, e))?;
+        f.write_all(line.as_bytes())
+            .map_err(|e| Error::io("writing", &manifest, e))?;
+        f.sync_data()
+            .map_err(|e| Error::io("syncing", &manifest, e))?;
+        if !duplicate {
+            tracing::debug!(source = %record.source, file = %record.file, bytes = record.bytes, "landed");
+        }
+        Ok(())
+    }
+
+    /// Every record of the manifest.
+    pub fn records(&self) -> Result<Vec<LandingRecord>> {
+        let manifest = self.root.join("manifest.jsonl");
+        let text = match std::fs::read_to_string(&manifest) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(Error::io("reading", &manifest, e)),
+        };
+        Ok(text
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect())
+    }
+}
+
+fn sync_dir(dir: &Path) {
+    if let Ok(f) = File::open(dir) {
+        let _ = f.sync_all();
+    }
+}
+
+/// The landed name: a safe stem and extension from the original name's last component,
+/// and the first 12 hex digits of the SHA-256.
+pub fn landed_name(original: &str, sha256: &str) -> String {
+    let last = original.rsplit(['/', '\\']).next().unwrap_or("");
+    let safe: String = last
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let safe = safe.trim_start_matches(['.', '-']);
+    let (stem, ext) = match safe.rsplit_once('.') {
+        Some((s, e))
+            if !s.is_empty()
+                && !e.is_empty()
+                && e.len() <= 10
+                && e.chars().all(|c| c.is_ascii_alphanumeric()) =>
+        {
+            (s, Some(e))
+        }
+        _ => (safe, None),
+    };
+    let stem: String = stem.chars().take(80).collect();
+    let stem = if stem.trim_matches(['.', '_']).is_empty() {
+        "file".to_string()
+    } else {
+        stem
+    };
+    let hash = &sha256[..12.min(sha256.len())];
+    match ext {
+        Some(e) => format!("{stem}__{hash}.{}", e.to_ascii_lowercase()),
+        None => format!("{stem}__{hash}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SHA: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn hostile_names_cannot_choose_the_path() {
+        assert_eq!(
+            landed_name("cld_902_2026Q3.csv", SHA),
+            "cld_902_2026Q3__0123456789ab.csv"
+        );
+        assert_eq!(landed_name("../../etc/passwd", SHA), "passwd__0123456789ab");
+        assert_eq!(landed_name("/etc/shadow", SHA), "shadow__0123456789ab");
+        assert_eq!(
+            landed_name("..\\..\\windows\\system.ini", SHA),
+            "system__0123456789ab.ini"
+        );
+        assert_eq!(landed_name("..", SHA), "file__0123456789ab");
+        assert_eq!(landed_name("", SHA), "file__0123456789ab");
+        assert_eq!(landed_name("a\0b.csv", SHA), "a_b__0123456789ab.csv");
+        assert_eq!(landed_name(".bashrc", SHA), "bashrc__0123456789ab");
+        assert_eq!(
+            landed_name("extract 2026 (v2).CSV", SHA),
+            "extract_2026__v2___0123456789ab.csv"
+        );
+        let long = "x".repeat(10_000) + ".csv";
+        assert_eq!(landed_name(&long, SHA).len(), 80 + 2 + 12 + 4);
+        for n in ["../../etc/passwd", "/etc/shadow", "..", "a/../../b"] {
+            let name = landed_name(n, SHA);
+            assert!(
+                !name.contains('/') && !name.contains('\\') && !name.starts_with('.'),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn same_content_lands_once_and_message_ids_are_remembered() {
+        let out = tempfile::tempdir().unwrap();
+        let zone = LandingZone::open(out.path()).unwrap();
+        let mut a = zone.incoming("cld").unwrap();
+        a.append(b"hello").unwrap();
+        let origin = Origin::Mesh {
+            mailbox: "X26ABC2".into(),
+            message_id: "M1".into(),
+        };
+        let Landed::New(r) = zone.commit("cld", a, "../../x.csv", origin).unwrap() else {
+            panic!()
+        };
+        assert_eq!(r.file, format!("x__{}.csv", &r.sha256[..12]));
+        assert!(zone.folder("cld").join(&r.file).exists());
+        let mut b = zone.incoming("cld").unwrap();
+        b.append(b"hello").unwrap();
+        let origin2 = Origin::Mesh {
+            mailbox: "X26ABC2".into(),
+            message_id: "M2".into(),
+        };
+        assert!(matches!(
+            zone.commit("cld", b, "y.csv", origin2).unwrap(),
+            Landed::AlreadyHad { .. }
+        ));
+        // Reopened, the zone still knows both messages and the content.
+        let zone = LandingZone::open(out.path()).unwrap();
+        assert!(zone.has_message("cld", "M1") && zone.has_message("cld", "M2"));
+        let files: Vec<_> = std::fs::read_dir(zone.folder("cld")).unwrap().collect();
+        assert_eq!(files.len(), 1);
+    }
+
+    #[test]
+    fn a_torn_manifest_line_is_cut_off() {
+        let out = tempfile::tempdir().unwrap();
+        let zone = LandingZone::open(out.path()).unwrap();
+        let mut a = zone.incoming("s").unwrap();
+        a.append(b"x").unwrap();
+        zone.commit(
+            "s",
+            a,
+            "a.csv",
+            Origin::Http {
+                url: "http://h/a.csv".into(),
+            },
+        )
+        .unwrap();
+        let manifest = out.path().join("landing/manifest.jsonl");
+        let mut f = OpenOptions::new().append(true).open(&manifest).unwrap();
+        f.write_all(b"{\"source\":\"s\",\"fi").unwrap();
+        let zone = LandingZone::open(out.path()).unwrap();
+        assert_eq!(zone.records().unwrap().len(), 1);
+        assert!(std::fs::read_to_string(&manifest).unwrap().ends_with('\n'));
+    }
+}

@@ -1,0 +1,390 @@
+//! A MESH API client over reqwest (rustls), API version 2.
+
+use std::io::Write;
+use std::time::Duration;
+
+use flate2::write::MultiGzDecoder;
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
+
+use super::auth::authorization_now;
+use crate::config::fetch::MeshFetch;
+use crate::pull::landing::Incoming;
+use crate::pull::secret;
+
+const ACCEPT_V2: &str = "application/vnd.mesh.v2+json";
+
+/// Why a MESH call failed. Messages never contain the password or the shared key.
+#[derive(Debug, thiserror::Error)]
+pub enum MeshError {
+    /// Settings or secrets could not be read, or the client could not be built.
+    #[error("{0}")]
+    Setup(String),
+    /// The request did not complete (connect, timeout, reset).
+    #[error("request to {what} failed: {detail}")]
+    Transport {
+        /// The call.
+        what: String,
+        /// What failed.
+        detail: String,
+    },
+    /// MESH answered with an error status.
+    #[error("MESH answered {status} to {what}: {detail}")]
+    Status {
+        /// The call.
+        what: String,
+        /// The HTTP status.
+        status: u16,
+        /// The error description from the body.
+        detail: String,
+    },
+    /// The response did not follow the protocol.
+    #[error("{0}")]
+    Protocol(String),
+}
+
+/// Headers of a downloaded message that joinedup keeps.
+#[derive(Debug, Clone, Default)]
+pub struct MessageMeta {
+    /// `mex-filename`.
+    pub filename: Option<String>,
+    /// `mex-workflowid`.
+    pub workflow: Option<String>,
+    /// Number of chunks.
+    pub chunks: u32,
+}
+
+/// A MESH client for one mailbox.
+pub struct MeshClient {
+    http: reqwest::Client,
+    base: String,
+    mailbox: String,
+    password: String,
+    shared_key: String,
+}
+
+fn transport(what: &str, e: reqwest::Error) -> MeshError {
+    MeshError::Transport {
+        what: what.to_string(),
+        detail: e.without_url().to_string(),
+    }
+}
+
+async fn check(what: &str, resp: Response) -> Result<Response, MeshError> {
+    if resp.status().is_success() {
+        return Ok(resp);
+    }
+    let status = resp.status().as_u16();
+    let body = resp.text().await.unwrap_or_default();
+    let detail = serde_json::from_str::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| {
+            v.get("errorDescription")
+                .and_then(|d| d.as_str().map(String::from))
+                .or_else(|| v.get("detail").map(|d| d.to_string()))
+        })
+        .unwrap_or_else(|| body.chars().take(200).collect());
+    Err(MeshError::Status {
+        what: what.to_string(),
+        status,
+        detail,
+    })
+}
+
+fn header(resp: &Response, name: &str) -> Option<String> {
+    resp.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(String::from)
+}
+
+impl MeshClient {
+    /// Builds a client, reading the URL, mailbox and secrets the configuration names.
+    pub fn from_config(cfg: &MeshFetch) -> Result<Self, MeshError> {
+        let base = secret::setting(&cfg.url).map_err(MeshError::Setup)?;
+        let mailbox = secret::setting(&cfg.mailbox)
+            .map_err(MeshError::Setup)?
+            .to_ascii_uppercase();
+        let password = secret::secret(&cfg.password).map_err(MeshError::Setup)?;
+        let shared_key = secret::secret(&cfg.shared_key).map_err(MeshError::Setup)?;
+        let mut builder = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(cfg.timeout_seconds.min(30)))
+            .timeout(Duration::from_secs(cfg.timeout_seconds))
+            .no_gzip()
+            .user_agent(concat!("joinedup/", env!("CARGO_PKG_VERSION")));
+        if let Some((cert, key)) = &cfg.client_identity {
+            let mut pem = std::fs::read(cert).map_err(|e| {
+                MeshError::Setup(format!(
+                    "cannot read client certificate {}: {e}",
+                    cert.display()
+                ))
+            })?;
+            pem.extend(std::fs::read(key).map_err(|e| {
+                MeshError::Setup(format!("cannot read client key {}: {e}", key.display()))
+            })?);
+            let identity = reqwest::Identity::from_pem(&pem).map_err(|e| {
+                MeshError::Setup(format!("client certificate or key is not usable PEM: {e}"))
+            })?;
+            builder = builder.identity(identity);
+        }
+        if let Some(ca) = &cfg.ca_file {
+            let pem = std::fs::read(ca).map_err(|e| {
+                MeshError::Setup(format!("cannot read CA file {}: {e}", ca.display()))
+            })?;
+            for cert in reqwest::Certificate::from_pem_bundle(&pem)
+                .map_err(|e| MeshError::Setup(format!("CA file is not PEM: {e}")))?
+            {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        let http = builder
+            .build()
+            .map_err(|e| MeshError::Setup(format!("cannot build the HTTP client: {e}")))?;
+        Ok(MeshClient {
+            http,
+            base: base.trim_end_matches('/').to_string(),
+            mailbox,
+            password,
+            shared_key,
+        })
+    }
+
+    /// The mailbox id.
+    pub fn mailbox(&self) -> &str {
+        &self.mailbox
+    }
+
+    fn request(&self, method: Method, url: &str) -> RequestBuilder {
+        self.http
+            .request(method, url)
+            .header(
+                "Authorization",
+                authorization_now(&self.mailbox, &self.password, &self.shared_key),
+            )
+            .header("Accept", ACCEPT_V2)
+            .header(
+                "mex-ClientVersion",
+                concat!("joinedup/", env!("CARGO_PKG_VERSION")),
+            )
+            .header("mex-OSName", std::env::consts::OS)
+            .header("mex-OSVersion", "unknown")
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}/messageexchange/{}{path}", self.base, self.mailbox)
+    }
+
+    /// Validates the mailbox (the MESH handshake).
+    pub async fn handshake(&self) -> Result<(), MeshError> {
+        let resp = self
+            .request(Method::POST, &self.url(""))
+            .send()
+            .await
+            .map_err(|e| transport("handshake", e))?;
+        check("handshake", resp).await.map(|_| ())
+    }
+
+    /// Every message id in the inbox, following `links.next` pages.
+    pub async fn inbox(&self, workflow_filter: Option<&str>) -> Result<Vec<String>, MeshError> {
+        let mut ids = Vec::new();
+        let mut url = self.url("/inbox?max_results=500");
+        if let Some(f) = workflow_filter {
+            url.push_str("&workflow_filter=");
+            url.push_str(&f.replace('*', "%2A").replace('!', "%21"));
+        }
+        for _page in 0..10_000 {
+            let resp = self
+                .request(Method::GET, &url)
+                .send()
+                .await
+                .map_err(|e| transport("inbox", e))?;
+            let body: serde_json::Value = check("inbox", resp)
+                .await?
+                .json()
+                .await
+                .map_err(|e| MeshError::Protocol(format!("inbox listing is not JSON: {e}")))?;
+            let messages = body
+                .get("messages")
+                .and_then(|m| m.as_array())
+                .ok_or_else(|| MeshError::Protocol("inbox listing has no messages array".into()))?;
+            for m in messages {
+                match m
+                    .as_str()
+                    .or_else(|| m.get("message_id").and_then(|v| v.as_str()))
+                {
+                    Some(id) => ids.push(id.to_string()),
+                    None => return Err(MeshError::Protocol(format!("unexpected inbox entry {m}"))),
+                }
+            }
+            match body.pointer("/links/next").and_then(|n| n.as_str()) {
+                Some(next) if !messages.is_empty() => {
+                    url = if next.starts_with("http") {
+                        next.to_string()
+                    } else {
+                        format!("{}{next}", self.base)
+                    };
+                }
+                _ => return Ok(ids),
+            }
+        }
+        Err(MeshError::Protocol("inbox paging did not end".into()))
+    }
+
+    /// Downloads a message (every chunk) into `out`, decoding gzip transfer encoding.
+    /// Per-chunk gzip and one gzip stream split across chunks both decode, because the
+    /// chunks are fed in order to one multi-member gzip decoder.
+    pub async fn download(&self, id: &str, out: &mut Incoming) -> Result<MessageMeta, MeshError> {
+        let mut meta = MessageMeta::default();
+        let mut decoder: Option<MultiGzDecoder<&mut Incoming>> = None;
+        let mut raw_out = Some(out);
+        let mut n: u32 = 1;
+        loop {
+            let what = format!("download of chunk {n}");
+            let path = if n == 1 {
+                format!("/inbox/{id}")
+            } else {
+                format!("/inbox/{id}/{n}")
+            };
+            let resp = self
+                .request(Method::GET, &self.url(&path))
+                .header("Accept-Encoding", "gzip")
+                .send()
+                .await
+                .map_err(|e| transport(&what, e))?;
+            let mut resp = check(&what, resp).await?;
+            let status = resp.status();
+            if n == 1 {
+                meta.filename = header(&resp, "mex-filename");
+                meta.workflow = header(&resp, "mex-workflowid");
+                let gzip = header(&resp, "content-encoding")
+                    .is_some_and(|v| v.eq_ignore_ascii_case("gzip"));
+                if gzip {
+                    decoder = raw_out.take().map(MultiGzDecoder::new);
+                }
+            }
+            let total: Option<u32> = header(&resp, "mex-total-chunks")
+                .and_then(|v| v.parse().ok())
+                .or_else(|| {
+                    header(&resp, "mex-chunk-range").and_then(|r| r.split(':').nth(1)?.parse().ok())
+                });
+            while let Some(bytes) = resp.chunk().await.map_err(|e| transport(&what, e))? {
+                let written = match (&mut decoder, &mut raw_out) {
+                    (Some(d), _) => d.write_all(&bytes),
+                    (None, Some(o)) => o.write_all(&bytes),
+                    (None, None) => Ok(()),
+                };
+                written.map_err(|e| MeshError::Protocol(format!("message {id} chunk {n}: {e}")))?;
+            }
+            meta.chunks = n;
+            match status {
+                StatusCode::OK => {
+                    if total.is_some_and(|t| t != n) {
+                        return Err(MeshError::Protocol(format!(
+                            "message {id}: last chunk was {n} of {}",
+                            total.unwrap_or(0)
+                        )));
+                    }
+                    break;
+                }
+                StatusCode::PARTIAL_CONTENT => n += 1,
+                other => {
+                    return Err(MeshError::Protocol(format!(
+                        "message {id}: unexpected status {other} for chunk {n}"
+                    )));
+                }
+            }
+            if n > 100_000 {
+                return Err(MeshError::Protocol(format!(
+                    "message {id}: too many chunks"
+                )));
+            }
+        }
+        if let Some(d) = decoder {
+            d.finish().map_err(|e| {
+                MeshError::Protocol(format!("message {id}: gzip stream incomplete: {e}"))
+            })?;
+        }
+        Ok(meta)
+    }
+
+    /// Acknowledges a message (idempotent).
+    pub async fn acknowledge(&self, id: &str) -> Result<(), MeshError> {
+        let resp = self
+            .request(
+                Method::PUT,
+                &self.url(&format!("/inbox/{id}/status/acknowledged")),
+            )
+            .send()
+            .await
+            .map_err(|e| transport("acknowledge", e))?;
+        check("acknowledge", resp).await.map(|_| ())
+    }
+
+    /// Sends `data` to mailbox `to` in `chunks` chunks, each gzip-compressed on its own
+    /// when `gzip` is set (what the official client does). Returns the message id.
+    pub async fn send(
+        &self,
+        to: &str,
+        workflow: &str,
+        filename: &str,
+        data: &[u8],
+        chunks: usize,
+        gzip: bool,
+    ) -> Result<String, MeshError> {
+        let chunks = chunks.max(1);
+        let size = data.len().div_ceil(chunks).max(1);
+        let parts: Vec<&[u8]> = if data.is_empty() {
+            vec![data]
+        } else {
+            data.chunks(size).collect()
+        };
+        let total = parts.len();
+        let mut id = String::new();
+        for (i, part) in parts.iter().enumerate() {
+            let n = i + 1;
+            let body = if gzip {
+                let mut enc =
+                    flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+                enc.write_all(part)
+                    .and_then(|_| enc.finish())
+                    .map_err(|e| MeshError::Protocol(e.to_string()))?
+            } else {
+                part.to_vec()
+            };
+            let url = if n == 1 {
+                self.url("/outbox")
+            } else {
+                self.url(&format!("/outbox/{id}/{n}"))
+            };
+            let mut req = self
+                .request(Method::POST, &url)
+                .header("mex-Chunk-Range", format!("{n}:{total}"))
+                .header("Content-Type", "application/octet-stream")
+                .body(body);
+            if n == 1 {
+                req = req
+                    .header("mex-To", to)
+                    .header("mex-WorkflowID", workflow)
+                    .header("mex-FileName", filename);
+            }
+            if gzip {
+                req = req.header("Content-Encoding", "gzip");
+            }
+            let resp = check("send", req.send().await.map_err(|e| transport("send", e))?).await?;
+            if n == 1 {
+                let v: serde_json::Value = resp
+                    .json()
+                    .await
+                    .map_err(|e| MeshError::Protocol(format!("send reply is not JSON: {e}")))?;
+                id = v
+                    .get("message_id")
+                    .or_else(|| v.get("messageID"))
+                    .and_then(|m| m.as_str())
+                    .ok_or_else(|| {
+                        MeshError::Protocol(format!("send reply has no message id: {v}"))
+                    })?
+                    .to_string();
+            }
+        }
+        Ok(id)
+    }
+}

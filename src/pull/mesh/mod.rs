@@ -1,0 +1,88 @@
+//! MESH: NHS England's Message Exchange for Social Care and Health (reference/mesh.md).
+//!
+//! [`client`] speaks the HTTP API (handshake, inbox paging, chunked download with gzip,
+//! acknowledge, and send for tests and tooling); [`pull_mailbox`] lands every inbox
+//! message and acknowledges it only after the landed file and its manifest line are
+//! durable. A crash between landing and acknowledging leaves the message in the inbox;
+//! the next pull recognises its message id (or content) and acknowledges it without
+//! landing it again, so each message lands exactly once.
+
+pub mod auth;
+pub mod client;
+
+use super::landing::{Landed, LandingZone, Origin};
+use super::report::SourcePull;
+use crate::config::fetch::MeshFetch;
+use client::MeshClient;
+
+/// Pulls one mailbox into `landing/<source>/`.
+pub async fn pull_mailbox(source: &str, cfg: &MeshFetch, zone: &LandingZone) -> SourcePull {
+    let mut report = SourcePull::new(source, "mesh");
+    let client = match MeshClient::from_config(cfg) {
+        Ok(c) => c,
+        Err(e) => {
+            report.fail("mailbox", e.to_string());
+            return report;
+        }
+    };
+    if let Err(e) = client.handshake().await {
+        report.fail("handshake", e.to_string());
+        return report;
+    }
+    let ids = match client.inbox(cfg.workflow_filter.as_deref()).await {
+        Ok(ids) => ids,
+        Err(e) => {
+            report.fail("inbox", e.to_string());
+            return report;
+        }
+    };
+    report.found = ids.len() as u64;
+    for id in ids {
+        if zone.has_message(source, &id) {
+            // Landed by an earlier pull that stopped before acknowledging.
+            match client.acknowledge(&id).await {
+                Ok(()) => report.already_had += 1,
+                Err(e) => report.fail(&id, format!("acknowledging: {e}")),
+            }
+            continue;
+        }
+        let mut incoming = match zone.incoming(source) {
+            Ok(i) => i,
+            Err(e) => {
+                report.fail(&id, e.to_string());
+                continue;
+            }
+        };
+        let meta = match client.download(&id, &mut incoming).await {
+            Ok(m) => m,
+            Err(e) => {
+                incoming.discard();
+                report.fail(&id, format!("downloading: {e}"));
+                continue;
+            }
+        };
+        let origin = Origin::Mesh {
+            mailbox: client.mailbox().to_string(),
+            message_id: id.clone(),
+        };
+        let name = meta.filename.unwrap_or_else(|| format!("{id}.dat"));
+        match zone.commit(source, incoming, &name, origin) {
+            Ok(Landed::New(_)) => report.landed += 1,
+            Ok(Landed::AlreadyHad { .. }) => report.already_had += 1,
+            Err(e) => {
+                report.fail(&id, format!("landing: {e}"));
+                continue;
+            }
+        }
+        crate::fault::point("mesh_before_ack");
+        if let Err(e) = client.acknowledge(&id).await {
+            report.fail(
+                &id,
+                format!(
+                    "landed, but acknowledging failed (it will be acknowledged next time): {e}"
+                ),
+            );
+        }
+    }
+    report
+}

@@ -1,0 +1,86 @@
+//! What a pull did, per source: found, landed, already had, unchanged, waiting, failed.
+
+use serde::Serialize;
+
+/// One source's pull.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct SourcePull {
+    /// Source name.
+    pub source: String,
+    /// `http`, `mesh` or `file_drop`.
+    pub kind: String,
+    /// Items found (URLs, inbox messages, drop files).
+    pub found: u64,
+    /// Newly landed.
+    pub landed: u64,
+    /// Content or message already landed earlier.
+    pub already_had: u64,
+    /// HTTP 304: not changed since the last download.
+    pub unchanged: u64,
+    /// Drop files still growing, left for the next pull.
+    pub waiting: u64,
+    /// Failures: item and reason.
+    pub failed: Vec<Failure>,
+}
+
+/// A failed item.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Failure {
+    /// URL, message id or file.
+    pub item: String,
+    /// Why.
+    pub reason: String,
+}
+
+impl SourcePull {
+    /// An empty report.
+    pub fn new(source: &str, kind: &str) -> Self {
+        SourcePull {
+            source: source.to_string(),
+            kind: kind.to_string(),
+            found: 0,
+            landed: 0,
+            already_had: 0,
+            unchanged: 0,
+            waiting: 0,
+            failed: Vec::new(),
+        }
+    }
+
+    /// Records a failure (also logged, without secrets: reasons never carry them).
+    pub fn fail(&mut self, item: &str, reason: String) {
+        tracing::warn!(stage = "pull", source = %self.source, item = %item, reason = %reason, "pull failed");
+        self.failed.push(Failure {
+            item: item.to_string(),
+            reason,
+        });
+    }
+}
+
+/// Renders the pull summary table.
+pub fn render(pulls: &[SourcePull]) -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "pulled                kind        found  landed  already had  unchanged  waiting  failed"
+    );
+    for p in pulls {
+        let _ = writeln!(
+            s,
+            "  {:<18} {:<10} {:>6} {:>7} {:>12} {:>10} {:>8} {:>7}",
+            p.source,
+            p.kind,
+            p.found,
+            p.landed,
+            p.already_had,
+            p.unchanged,
+            p.waiting,
+            p.failed.len()
+        );
+        for f in &p.failed {
+            let _ = writeln!(s, "    failed: {}: {}", f.item, f.reason);
+        }
+    }
+    s
+}

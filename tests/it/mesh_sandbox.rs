@@ -1,0 +1,148 @@
+//! Starts NHS England's `mesh-sandbox` (mesh-sandbox==1.0.137, AUTH_MODE=full,
+//! STORE_MODE=file, SHARED_KEY=TestKey) on a free loopback port for one test, and stops
+//! it on drop. The virtual environment is `.venv-mesh/` (scripts/test creates it), or
+//! `JOINEDUP_MESH_SANDBOX_VENV`.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use joinedup::config::fetch::{MeshFetch, Secret, Setting};
+use joinedup::pull::mesh::client::MeshClient;
+
+use crate::util::root;
+
+pub const SHARED_KEY: &str = "TestKey";
+pub const PASSWORD: &str = "password";
+
+pub struct Sandbox {
+    child: Child,
+    pub url: String,
+    _store: tempfile::TempDir,
+    secrets: tempfile::TempDir,
+}
+
+fn venv() -> PathBuf {
+    std::env::var_os("JOINEDUP_MESH_SANDBOX_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join(".venv-mesh"))
+}
+
+/// GET over a raw socket; returns the status code.
+fn get_status(port: u16, path: &str) -> Option<u16> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
+    let mut buf = String::new();
+    s.read_to_string(&mut buf).ok()?;
+    buf.split_whitespace().nth(1)?.parse().ok()
+}
+
+impl Sandbox {
+    /// Starts a sandbox, or returns `None` (with a printed reason) when the virtual
+    /// environment is missing and `JOINEDUP_REQUIRE_MESH_SANDBOX` is not set.
+    pub fn start() -> Option<Sandbox> {
+        let python = venv().join("bin/python");
+        if !python.exists() {
+            if std::env::var_os("JOINEDUP_REQUIRE_MESH_SANDBOX").is_some() {
+                panic!(
+                    "mesh-sandbox venv missing at {}; run scripts/test to create it",
+                    venv().display()
+                );
+            }
+            eprintln!(
+                "SKIPPED: mesh-sandbox venv missing at {} (scripts/test creates it)",
+                venv().display()
+            );
+            return None;
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let store = tempfile::tempdir().unwrap();
+        let log = std::fs::File::create(store.path().join("sandbox.log")).unwrap();
+        let mut child = Command::new(&python)
+            .args([
+                "-m",
+                "uvicorn",
+                "mesh_sandbox.api:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                &port.to_string(),
+                "--workers",
+                "1",
+            ])
+            .env("AUTH_MODE", "full")
+            .env("STORE_MODE", "file")
+            .env("SHARED_KEY", SHARED_KEY)
+            .env("MAILBOXES_DATA_DIR", store.path())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start mesh-sandbox");
+        let start = Instant::now();
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                let log =
+                    std::fs::read_to_string(store.path().join("sandbox.log")).unwrap_or_default();
+                panic!("mesh-sandbox exited with {status}:\n{log}");
+            }
+            if get_status(port, "/health") == Some(200)
+                && get_status(port, "/admin/mailbox/X26ABC2") == Some(200)
+            {
+                break;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "mesh-sandbox did not start"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let secrets = tempfile::tempdir().unwrap();
+        std::fs::write(secrets.path().join("password"), format!("{PASSWORD}\n")).unwrap();
+        std::fs::write(secrets.path().join("key"), SHARED_KEY).unwrap();
+        Some(Sandbox {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            _store: store,
+            secrets,
+        })
+    }
+
+    /// A client for a mailbox, using secret files.
+    pub fn client(&self, mailbox: &str) -> MeshClient {
+        MeshClient::from_config(&MeshFetch {
+            url: Setting::Literal(self.url.clone()),
+            mailbox: Setting::Literal(mailbox.to_string()),
+            password: Secret::File(self.secrets.path().join("password")),
+            shared_key: Secret::File(self.secrets.path().join("key")),
+            workflow_filter: None,
+            client_identity: None,
+            ca_file: None,
+            timeout_seconds: 30,
+        })
+        .unwrap()
+    }
+
+    /// The environment `pipelines/mesh_inbox.toml` reads, for a mailbox.
+    pub fn env(&self, mailbox: &str) -> Vec<(&'static str, String)> {
+        vec![
+            ("JOINEDUP_MESH_URL", self.url.clone()),
+            ("JOINEDUP_MESH_MAILBOX", mailbox.to_string()),
+            ("JOINEDUP_MESH_PASSWORD", PASSWORD.to_string()),
+            ("JOINEDUP_MESH_SHARED_KEY", SHARED_KEY.to_string()),
+        ]
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,266 @@
+//! `joinedup pull` against NHS England's mesh-sandbox on 127.0.0.1: plain, gzip and
+//! chunked messages land byte-identical and exactly once, acknowledged only after they are
+//! durable, including across crashes between landing and acknowledging.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+
+use crate::mesh_sandbox::Sandbox;
+use crate::util::*;
+
+fn sha(b: &[u8]) -> String {
+    Sha256::digest(b)
+        .iter()
+        .map(|x| format!("{x:02x}"))
+        .collect()
+}
+
+fn pull(sandbox: &Sandbox, out: &Path, fault: Option<&str>) -> (i32, String, String) {
+    let mut env: Vec<(&str, String)> = sandbox.env("X26ABC2");
+    if let Some(f) = fault {
+        env.push(("JOINEDUP_FAULT", f.to_string()));
+    }
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    result(&joinedup_env(
+        &[
+            "pull",
+            "pipelines/mesh_inbox.toml",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &env,
+    ))
+}
+
+/// `found landed already_had` from the summary line of source `mesh`.
+fn counts(stdout: &str) -> (u64, u64, u64) {
+    let line = stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("mesh "))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    let f: Vec<u64> = line
+        .split_whitespace()
+        .skip(2)
+        .map(|v| v.parse().unwrap())
+        .collect();
+    (f[0], f[1], f[2])
+}
+
+fn landed(out: &Path) -> BTreeSet<String> {
+    std::fs::read_dir(out.join("landing/mesh"))
+        .map(|rd| {
+            rd.map(|e| sha(&std::fs::read(e.unwrap().path()).unwrap()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn manifest_ids(out: &Path) -> Vec<String> {
+    std::fs::read_to_string(out.join("landing/manifest.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["origin"]["message_id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect()
+}
+
+fn payload(tag: &str, rows: usize) -> Vec<u8> {
+    let mut s = String::from("LA Code,Event Type,Event Start Date\r\n");
+    for i in 0..rows {
+        s.push_str(&format!("90{},{tag},{:02}/08/2026\r\n", i % 3, 1 + i % 28));
+    }
+    s.into_bytes()
+}
+
+#[test]
+fn mesh_messages_land_exactly_once_and_are_acknowledged_after_landing() {
+    let Some(sandbox) = Sandbox::start() else {
+        return;
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let sender = sandbox.client("X26ABC1");
+    let receiver = sandbox.client("X26ABC2");
+    let send = |name: &str, data: &[u8], chunks: usize, gzip: bool| {
+        rt.block_on(sender.send("X26ABC2", "CLD_EXTRACT", name, data, chunks, gzip))
+            .unwrap()
+    };
+
+    let messages = [
+        ("plain.csv", payload("plain", 10), 1, false),
+        ("gzip.csv", payload("gzip", 200), 1, true),
+        ("chunked.csv", payload("chunked", 20_000), 2, true),
+        (
+            "chunked_plain.csv",
+            payload("chunked-plain", 5_000),
+            2,
+            false,
+        ),
+    ];
+    let mut sent_ids = BTreeSet::new();
+    for (name, data, chunks, gzip) in &messages {
+        sent_ids.insert(send(name, data, *chunks, *gzip));
+    }
+    let sent: BTreeSet<String> = messages.iter().map(|m| sha(&m.1)).collect();
+
+    let out = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = pull(&sandbox, out.path(), None);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert_eq!(counts(&stdout), (4, 4, 0), "{stdout}");
+    assert_eq!(landed(out.path()), sent);
+    assert_eq!(
+        manifest_ids(out.path())
+            .into_iter()
+            .collect::<BTreeSet<_>>(),
+        sent_ids
+    );
+    assert!(
+        rt.block_on(receiver.inbox(None)).unwrap().is_empty(),
+        "inbox not empty after the pull"
+    );
+
+    // Nothing new: nothing lands.
+    let (code, stdout, _) = pull(&sandbox, out.path(), None);
+    assert_eq!((code, counts(&stdout)), (0, (0, 0, 0)));
+
+    // A crash after landing, before acknowledging: landed once, acknowledged next time.
+    let crash = payload("crash-before-ack", 50);
+    let crash_id = send("crash.csv", &crash, 1, false);
+    let (code, _, stderr) = pull(&sandbox, out.path(), Some("mesh_before_ack"));
+    assert_ne!(code, 0, "the fault should abort: {stderr}");
+    assert!(
+        stderr.contains("fault injected at mesh_before_ack"),
+        "{stderr}"
+    );
+    assert_eq!(
+        rt.block_on(receiver.inbox(None)).unwrap(),
+        vec![crash_id.clone()]
+    );
+    assert_eq!(landed(out.path()).len(), 5);
+    let (code, stdout, stderr) = pull(&sandbox, out.path(), None);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(counts(&stdout), (1, 0, 1), "{stdout}");
+    assert!(rt.block_on(receiver.inbox(None)).unwrap().is_empty());
+    assert_eq!(landed(out.path()).len(), 5);
+    assert_eq!(
+        manifest_ids(out.path())
+            .iter()
+            .filter(|id| **id == crash_id)
+            .count(),
+        1
+    );
+
+    // A crash after the rename, before the manifest line: landed again, same file, once.
+    let torn = payload("crash-before-manifest", 60);
+    let torn_id = send("torn.csv", &torn, 1, false);
+    let (code, _, _) = pull(&sandbox, out.path(), Some("landing_before_manifest"));
+    assert_ne!(code, 0);
+    assert!(!manifest_ids(out.path()).contains(&torn_id));
+    let (code, stdout, stderr) = pull(&sandbox, out.path(), None);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(counts(&stdout), (1, 1, 0), "{stdout}");
+    assert_eq!(landed(out.path()).len(), 6);
+    assert_eq!(
+        std::fs::read_dir(out.path().join("landing/mesh"))
+            .unwrap()
+            .count(),
+        6
+    );
+    assert_eq!(
+        manifest_ids(out.path())
+            .iter()
+            .filter(|id| **id == torn_id)
+            .count(),
+        1
+    );
+    assert!(landed(out.path()).contains(&sha(&torn)));
+}
+
+#[test]
+fn a_hostile_mex_filename_cannot_choose_where_the_file_lands() {
+    let Some(sandbox) = Sandbox::start() else {
+        return;
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let data = payload("hostile", 3);
+    rt.block_on(sandbox.client("X26ABC1").send(
+        "X26ABC2",
+        "WF",
+        "../../etc/passwd",
+        &data,
+        1,
+        false,
+    ))
+    .unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = pull(&sandbox, out.path(), None);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let names: Vec<String> = std::fs::read_dir(out.path().join("landing/mesh"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(names, vec![format!("passwd__{}", &sha(&data)[..12])]);
+    // Nothing was written outside the data directory's landing folder.
+    let all = files_under(out.path());
+    assert!(
+        all.iter()
+            .all(|p| p.starts_with(out.path().join("landing"))),
+        "{all:?}"
+    );
+    let record: serde_json::Value = serde_json::from_str(
+        std::fs::read_to_string(out.path().join("landing/manifest.jsonl"))
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(record["original_name"], "../../etc/passwd");
+}
+
+#[test]
+fn a_wrong_password_fails_the_source_without_revealing_it() {
+    let Some(sandbox) = Sandbox::start() else {
+        return;
+    };
+    let out = tempfile::tempdir().unwrap();
+    let mut env = sandbox.env("X26ABC2");
+    env[2].1 = "not-the-password-9f3k".to_string();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (code, stdout, stderr) = result(&joinedup_env(
+        &[
+            "pull",
+            "pipelines/mesh_inbox.toml",
+            "--out",
+            out.path().to_str().unwrap(),
+        ],
+        &env,
+    ));
+    assert_eq!(code, 4, "{stdout}{stderr}");
+    assert!(stdout.contains("handshake: MESH answered 403"), "{stdout}");
+    assert!(!stdout.contains("not-the-password-9f3k") && !stderr.contains("not-the-password-9f3k"));
+}
+
+#[test]
+fn missing_mesh_settings_fail_the_source_by_name() {
+    let out = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = result(&joinedup_env(
+        &[
+            "pull",
+            "pipelines/mesh_inbox.toml",
+            "--out",
+            out.path().to_str().unwrap(),
+        ],
+        &[],
+    ));
+    assert_eq!(code, 4, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("environment variable JOINEDUP_MESH_URL is not set"),
+        "{stdout}"
+    );
+}
