@@ -260,10 +260,13 @@ async fn fetch_once(
             Err(e) => {
                 let got = incoming.len();
                 incoming.discard();
-                return Attempt::Retry(
-                    format!("body interrupted after {got} bytes: {}", describe(&e)),
-                    None,
-                );
+                let reason = match expected_len {
+                    Some(n) if got < n => {
+                        format!("truncated body: {got} of {n} bytes (connection closed early)")
+                    }
+                    _ => format!("body interrupted after {got} bytes: {}", describe(&e)),
+                };
+                return Attempt::Retry(reason, None);
             }
         }
     }

@@ -1,0 +1,201 @@
+//! Drop folders: files that stopped growing land once, originals move aside only after
+//! landing, a crash in between re-lands nothing, and `joinedup run` ingests what landed.
+
+use std::path::Path;
+
+use crate::util::*;
+
+fn pipeline(dir: &Path, settle: u64, ingest: bool) -> String {
+    let r = root();
+    let ingest_keys = if ingest {
+        "contract = \"cld\"\nmapping = \"mappings/cld.toml\"\n"
+    } else {
+        ""
+    };
+    let text = format!(
+        r#"[pipeline]
+name = "drop-test"
+schemas = "{schemas}"
+
+[pseudonymisation]
+demo_key = "DEMO-drop-test-key-0123"
+
+[sources.cld]
+kind = "file_drop"
+folder = "drop"
+pattern = "cld_*.csv"
+settle_seconds = {settle}
+{ingest_keys}
+[sources.apc]
+kind = "local"
+path = "{apc}"
+contract = "sus_apc"
+mapping = "mappings/sus_apc.toml"
+
+[sources.ecds]
+kind = "local"
+path = "{ecds}"
+contract = "ecds"
+mapping = "mappings/ecds.toml"
+
+[outputs.social_care_event]
+[outputs.patient_journey]
+"#,
+        schemas = r.join("schemas").display(),
+        apc = r.join("data-samples/apc").display(),
+        ecds = r.join("data-samples/ecds").display(),
+    );
+    std::fs::create_dir_all(dir.join("mappings")).unwrap();
+    for m in ["cld", "sus_apc", "ecds"] {
+        std::fs::copy(
+            r.join(format!("pipelines/mappings/{m}.toml")),
+            dir.join(format!("mappings/{m}.toml")),
+        )
+        .unwrap();
+    }
+    std::fs::create_dir_all(dir.join("drop")).unwrap();
+    let p = dir.join("drop.toml");
+    std::fs::write(&p, text).unwrap();
+    p.to_str().unwrap().to_string()
+}
+
+fn counts(stdout: &str) -> Vec<u64> {
+    let line = stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("cld "))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    line.split_whitespace()
+        .skip(2)
+        .map(|v| v.parse().unwrap())
+        .collect()
+}
+
+fn names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.map(|e| e.unwrap().file_name().into_string().unwrap())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+#[test]
+fn settled_files_land_once_and_move_aside_after_landing() {
+    let dir = tempfile::tempdir().unwrap();
+    let pipeline = pipeline(dir.path(), 1, false);
+    let (drop, out) = (dir.path().join("drop"), dir.path().join("out"));
+    std::fs::write(drop.join("cld_901_a.csv"), "a\n").unwrap();
+    std::fs::write(drop.join("cld_902_b.csv"), "b\n").unwrap();
+    std::fs::write(drop.join("notes.txt"), "not a cld file").unwrap();
+
+    // A file still being written while the pull watches it is left for next time.
+    let growing = drop.join("cld_903_c.csv");
+    std::fs::write(&growing, "c").unwrap();
+    let writer = {
+        let growing = growing.clone();
+        std::thread::spawn(move || {
+            for _ in 0..15 {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+                let mut f = std::fs::OpenOptions::new()
+                    .append(true)
+                    .open(&growing)
+                    .unwrap();
+                std::io::Write::write_all(&mut f, b"c").unwrap();
+            }
+        })
+    };
+    let (code, stdout, stderr) = result(&joinedup(&[
+        "pull",
+        &pipeline,
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    writer.join().unwrap();
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert_eq!(counts(&stdout), [3, 2, 0, 0, 1, 0], "{stdout}");
+    assert_eq!(names(&drop), ["cld_903_c.csv", "notes.txt", "processed"]);
+    assert_eq!(
+        names(&drop.join("processed")),
+        ["cld_901_a.csv", "cld_902_b.csv"]
+    );
+
+    // It has stopped growing now; the same content dropped again is recognised.
+    std::fs::write(drop.join("cld_901_a_resent.csv"), "a\n").unwrap();
+    let (code, stdout, _) = result(&joinedup(&[
+        "pull",
+        &pipeline,
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0);
+    assert_eq!(counts(&stdout), [2, 1, 1, 0, 0, 0], "{stdout}");
+    assert_eq!(names(&out.join("landing/cld")).len(), 3);
+    assert_eq!(names(&drop), ["notes.txt", "processed"]);
+}
+
+#[test]
+fn a_crash_before_moving_the_original_lands_nothing_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let pipeline = pipeline(dir.path(), 0, false);
+    let (drop, out) = (dir.path().join("drop"), dir.path().join("out"));
+    std::fs::write(drop.join("cld_901.csv"), "x\n").unwrap();
+    let (code, _, stderr) = result(&joinedup_env(
+        &["pull", &pipeline, "--out", out.to_str().unwrap()],
+        &[("JOINEDUP_FAULT", "file_drop_before_move")],
+    ));
+    assert_ne!(code, 0, "{stderr}");
+    assert_eq!(names(&drop), ["cld_901.csv"]);
+    assert_eq!(names(&out.join("landing/cld")).len(), 1);
+    let (code, stdout, _) = result(&joinedup(&[
+        "pull",
+        &pipeline,
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0);
+    assert_eq!(counts(&stdout), [1, 0, 1, 0, 0, 0], "{stdout}");
+    assert_eq!(names(&out.join("landing/cld")).len(), 1);
+    assert_eq!(names(&drop.join("processed")), ["cld_901.csv"]);
+}
+
+#[test]
+fn run_pulls_then_ingests_the_landed_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let pipeline = pipeline(dir.path(), 0, true);
+    let drop = dir.path().join("drop");
+    for f in std::fs::read_dir(root().join("data-samples/cld")).unwrap() {
+        let f = f.unwrap();
+        std::fs::copy(f.path(), drop.join(f.file_name())).unwrap();
+    }
+    let out = dir.path().join("out");
+    let (code, stdout, stderr) = result(&joinedup(&[
+        "run",
+        &pipeline,
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let line = stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("cld "))
+        .unwrap();
+    let v: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(&v[..5], ["cld", "3", "1463", "1450", "13"], "{line}");
+    assert_eq!(names(&drop.join("processed")).len(), 3);
+    // A second run lands nothing new and reads the same three landed files.
+    let (code, stdout, _) = result(&joinedup(&[
+        "run",
+        &pipeline,
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0);
+    assert!(
+        stdout.lines().any(
+            |l| l.split_whitespace().collect::<Vec<_>>()[..].starts_with(&["cld", "3", "1463"])
+        ),
+        "{stdout}"
+    );
+}
