@@ -95,6 +95,8 @@ pub struct MeshFetch {
     pub ca_file: Option<PathBuf>,
     /// Seconds per request.
     pub timeout_seconds: u64,
+    /// Messages per inbox page.
+    pub inbox_page_size: u32,
 }
 
 /// File-drop settings.
@@ -279,6 +281,16 @@ pub fn mesh(
         ],
         true,
     );
+    if raw
+        .inbox_page_size
+        .is_some_and(|n| !(10..=5000).contains(&n))
+    {
+        errors.push(
+            file,
+            format!("{key}.inbox_page_size"),
+            "must be between 10 and 5000 (the MESH API's limits)",
+        );
+    }
     let client_identity = match (&raw.client_cert_file, &raw.client_key_file) {
         (Some(c), Some(k)) => Some((base.join(c), base.join(k))),
         (None, None) => None,
@@ -305,6 +317,7 @@ pub fn mesh(
             client_identity,
             ca_file: raw.ca_file.as_ref().map(|f| base.join(f)),
             timeout_seconds: raw.timeout_seconds.unwrap_or(120),
+            inbox_page_size: raw.inbox_page_size.unwrap_or(500),
         }),
     })
 }

@@ -143,6 +143,8 @@ pub struct RawMeshSource {
     pub ca_file: Option<String>,
     /// Seconds allowed per request (default 120).
     pub timeout_seconds: Option<u64>,
+    /// Messages per inbox page, 10 to 5000 (default 500).
+    pub inbox_page_size: Option<u32>,
     /// Source contract; without one the source is pulled but not ingested.
     pub contract: Option<String>,
     /// Mapping file.

@@ -116,6 +116,11 @@ impl Sandbox {
 
     /// A client for a mailbox, using secret files.
     pub fn client(&self, mailbox: &str) -> MeshClient {
+        self.client_paged(mailbox, 500)
+    }
+
+    /// A client whose inbox listing asks for `page_size` messages per page.
+    pub fn client_paged(&self, mailbox: &str, page_size: u32) -> MeshClient {
         MeshClient::from_config(&MeshFetch {
             url: Setting::Literal(self.url.clone()),
             mailbox: Setting::Literal(mailbox.to_string()),
@@ -125,6 +130,7 @@ impl Sandbox {
             client_identity: None,
             ca_file: None,
             timeout_seconds: 30,
+            inbox_page_size: page_size,
         })
         .unwrap()
     }

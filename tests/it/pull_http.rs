@@ -222,3 +222,45 @@ fn http_pull_retries_what_is_transient_and_never_lands_a_bad_body() {
         7
     );
 }
+
+#[test]
+fn a_pinned_checksum_mismatch_and_a_refused_connection_fail_without_landing() {
+    let server = server();
+    let dir = tempfile::tempdir().unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let ok_url = format!("{}/ok.csv", server.base);
+    let p = dir.path().join("pinned.toml");
+    std::fs::write(
+        &p,
+        format!(
+            "[pipeline]\nname = \"pinned\"\nschemas = \"{}\"\n\n[sources.pubs]\nkind = \"http\"\nurls = [\"{ok_url}\", \"http://127.0.0.1:{closed}/x.csv\"]\nretries = 1\n\n[sources.pubs.sha256]\n\"{ok_url}\" = \"{}\"\n",
+            root().join("schemas").display(),
+            "0".repeat(64)
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let (code, stdout, _) = result(&joinedup(&[
+        "pull",
+        p.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 4, "{stdout}");
+    assert_eq!(counts(&stdout), [2, 0, 0, 0, 0, 2], "{stdout}");
+    assert!(stdout.contains("differs from the pinned 0000000000000000000000000000000000000000000000000000000000000000; not landed"), "{stdout}");
+    assert!(
+        stdout.contains("gave up after 2 attempts: could not connect"),
+        "{stdout}"
+    );
+    assert_eq!(
+        std::fs::read_dir(out.join("landing/pubs"))
+            .map(|d| d.count())
+            .unwrap_or(0),
+        0
+    );
+}

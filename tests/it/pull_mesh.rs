@@ -264,3 +264,32 @@ fn missing_mesh_settings_fail_the_source_by_name() {
         "{stdout}"
     );
 }
+
+#[test]
+fn the_inbox_is_listed_page_by_page() {
+    let Some(sandbox) = Sandbox::start() else {
+        return;
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let sender = sandbox.client("X26ABC1");
+    let mut sent = BTreeSet::new();
+    for i in 0..23 {
+        sent.insert(
+            rt.block_on(sender.send(
+                "X26ABC2",
+                "WF",
+                &format!("m{i}.csv"),
+                format!("m,{i}\n").as_bytes(),
+                1,
+                false,
+            ))
+            .unwrap(),
+        );
+    }
+    let listed: BTreeSet<String> = rt
+        .block_on(sandbox.client_paged("X26ABC2", 10).inbox(None))
+        .unwrap()
+        .into_iter()
+        .collect();
+    assert_eq!(listed, sent);
+}

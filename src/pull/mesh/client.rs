@@ -60,6 +60,7 @@ pub struct MeshClient {
     mailbox: String,
     password: String,
     shared_key: String,
+    page_size: u32,
 }
 
 fn transport(what: &str, e: reqwest::Error) -> MeshError {
@@ -145,6 +146,7 @@ impl MeshClient {
             mailbox,
             password,
             shared_key,
+            page_size: cfg.inbox_page_size,
         })
     }
 
@@ -186,7 +188,7 @@ impl MeshClient {
     /// Every message id in the inbox, following `links.next` pages.
     pub async fn inbox(&self, workflow_filter: Option<&str>) -> Result<Vec<String>, MeshError> {
         let mut ids = Vec::new();
-        let mut url = self.url("/inbox?max_results=500");
+        let mut url = self.url(&format!("/inbox?max_results={}", self.page_size));
         if let Some(f) = workflow_filter {
             url.push_str("&workflow_filter=");
             url.push_str(&f.replace('*', "%2A").replace('!', "%21"));
