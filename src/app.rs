@@ -1,7 +1,11 @@
 //! Orchestration: a checked plan → pull → ingest → normalise → link → measure → publish.
 //!
-//! This is the only place that knows the run order. Each stage lives in its own module
-//! and is called once per source or dataset; counts and timings flow into the manifest.
+//! This is the only place that knows the run order. A run takes the data directory's
+//! lock, removes staging left by a killed run, compares the inputs with the state of the
+//! last successful run ([`state`]), and then either stops (nothing changed), or reads the
+//! new files (earlier files come from the ingest cache), recomputes the datasets, writes
+//! the partitions whose content changed and switches each dataset into place atomically.
+//! The state is written last, so a run killed at any point is redone by the next one.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -11,6 +15,7 @@ use polars::prelude::*;
 
 use crate::config::{ConfigErrors, KeySource, Plan, SourceOverride, load_plan};
 use crate::error::{Error, ExitCode, Result};
+use crate::fault;
 use crate::ingest::{SourceIngest, ingest_source};
 use crate::normalise::pseudonym::Pseudonymiser;
 use crate::normalise::{empty_entity, normalise_source};
@@ -19,13 +24,16 @@ use crate::publish::disclosure;
 use crate::publish::manifest::{
     FileInfo, KeyInfo, Manifest, OutputInfo, PipelineInfo, ResolutionInfo, SourceInfo, StageTiming,
 };
-use crate::publish::parquet::write_parquet;
-use crate::publish::staging::{RunDir, write_atomic};
+use crate::publish::partition::write_dataset;
+use crate::publish::staging::{RunDir, remove_stale, write_atomic};
+use crate::pull::InputFile;
 
 mod datasets;
+pub mod lock;
+pub mod state;
 
 /// What `joinedup run` was asked to do.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct RunOptions {
     /// The pipeline file.
     pub pipeline: PathBuf,
@@ -33,15 +41,19 @@ pub struct RunOptions {
     pub overrides: Vec<SourceOverride>,
     /// The data directory.
     pub out: PathBuf,
+    /// Rebuild everything, ignoring the state and the ingest cache.
+    pub full_refresh: bool,
+    /// Say what would be done; read and write nothing but the input listing.
+    pub dry_run: bool,
 }
 
 /// The result of a run.
 #[derive(Debug, Clone)]
 pub struct RunReport {
-    /// The manifest as written.
+    /// The manifest (written unless this was a dry run).
     pub manifest: Manifest,
     /// Where it was written.
-    pub manifest_path: PathBuf,
+    pub manifest_path: Option<PathBuf>,
     /// `Ok` or `DataQuality`.
     pub exit: ExitCode,
 }
@@ -137,14 +149,53 @@ pub fn pull(pipeline: &Path, out: &Path) -> Result<Vec<crate::pull::SourcePull>>
         return Err(Error::Config(e));
     }
     std::fs::create_dir_all(out).map_err(|e| Error::io("creating", out, e))?;
+    let _lock = lock::acquire(out)?;
     crate::pull::fetch_all(&plan, out)
 }
 
-/// Runs a pipeline end to end.
+/// Lists and fingerprints the input files of every ingested source.
+pub fn list_inputs(plan: &Plan, out: &Path) -> Result<Vec<(String, Vec<InputFile>)>> {
+    let mut inputs = Vec::new();
+    for s in &plan.sources {
+        let path = if s.landed {
+            out.join(&s.path)
+        } else {
+            s.path.clone()
+        };
+        let files = crate::pull::list_inputs(&s.name, &path, &s.pattern)?;
+        tracing::info!(stage = "pull", source = %s.name, files = files.len(), "inputs found");
+        inputs.push((s.name.clone(), files));
+    }
+    Ok(inputs)
+}
+
+fn now_rfc3339() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+fn versions() -> BTreeMap<String, String> {
+    BTreeMap::from([
+        (
+            "joinedup".to_string(),
+            env!("CARGO_PKG_VERSION").to_string(),
+        ),
+        ("polars".to_string(), "0.55.2".to_string()),
+    ])
+}
+
+/// Runs a pipeline: everything when something changed, nothing when nothing did.
 pub fn run(opts: &RunOptions) -> Result<RunReport> {
     let started = chrono::Utc::now();
+    let id = run_id(started);
+    let span = tracing::info_span!("run", run_id = %id);
+    let _entered = span.enter();
     let mut timer = Timer(Vec::new(), Instant::now());
     let plan = validate(&opts.pipeline, &opts.overrides)?;
+    if plan.sources.is_empty() {
+        let mut e = ConfigErrors::default();
+        e.push(&plan.file, "sources", "no source has a contract and mapping, so there is nothing to run; use `joinedup pull` to only fetch");
+        return Err(Error::Config(e));
+    }
     let (pseudo, key_kind) = load_key(&plan)?;
     let mut warnings = Vec::new();
     if key_kind == "demo" {
@@ -153,49 +204,121 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
                 .to_string(),
         );
     }
+    let fingerprint = state::fingerprint(&plan, pseudo.fingerprint())?;
     timer.lap("config", None);
 
-    // Pull: fetch into the landing zone, then find and fingerprint every input.
-    let pulled = crate::pull::fetch_all(&plan, &opts.out)?;
-    if let Some(e) = crate::pull::failures_error(&pulled) {
-        return Err(e);
-    }
-    let mut inputs = Vec::new();
-    for s in &plan.sources {
-        let path = if s.landed {
-            opts.out.join(&s.path)
-        } else {
-            s.path.clone()
-        };
-        let files = crate::pull::list_inputs(&s.name, &path, &s.pattern)?;
-        tracing::info!(stage = "pull", source = %s.name, files = files.len(), "inputs found");
-        inputs.push(files);
-    }
-    timer.lap("pull", None);
+    // A dry run only reads, so it neither creates the data directory nor waits for a lock.
+    let _lock = if opts.dry_run {
+        None
+    } else {
+        std::fs::create_dir_all(&opts.out).map_err(|e| Error::io("creating", &opts.out, e))?;
+        let lock = lock::acquire(&opts.out)?;
+        fault::point("run_after_lock");
+        remove_stale(&opts.out);
+        Some(lock)
+    };
 
-    std::fs::create_dir_all(&opts.out).map_err(|e| Error::io("creating", &opts.out, e))?;
-    let id = run_id(started);
+    // Pull: fetch into the landing zone (not in a dry run), then list every input.
+    if !opts.dry_run {
+        let pulled = crate::pull::fetch_all(&plan, &opts.out)?;
+        if let Some(e) = crate::pull::failures_error(&pulled) {
+            return Err(e);
+        }
+    }
+    let inputs = list_inputs(&plan, &opts.out)?;
+    let previous = state::load(&opts.out);
+    let now_state = state::current(&fingerprint, &id, &inputs);
+    let mut changes = state::changes(previous.as_ref(), &now_state);
+    if opts.full_refresh {
+        changes.configuration_changed = true;
+    }
+    let outputs_present = plan.outputs.iter().all(|o| {
+        opts.out
+            .join(o.dataset.access().folder())
+            .join(o.dataset.name())
+            .is_dir()
+    });
+    timer.lap("pull", None);
+    fault::point("run_after_pull");
+
+    let base_manifest =
+        |mode: &str, timer: &Timer, warnings: Vec<String>, changes: &state::Changes| Manifest {
+            run_id: id.clone(),
+            status: mode.to_string(),
+            mode: mode.to_string(),
+            changes: changes.clone(),
+            pipeline: PipelineInfo {
+                name: plan.name.clone(),
+                file: plan.file.display().to_string(),
+            },
+            versions: versions(),
+            started_at: started.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            finished_at: now_rfc3339(),
+            social_care_resolution: None,
+            pseudonymisation: KeyInfo {
+                key_source: key_kind.to_string(),
+                fingerprint: pseudo.fingerprint().to_string(),
+            },
+            sources: Vec::new(),
+            stages: timer.0.clone(),
+            outputs: Vec::new(),
+            warnings,
+        };
+    if opts.dry_run {
+        let mode = if changes.is_empty() && outputs_present {
+            "dry_run_up_to_date"
+        } else {
+            "dry_run_would_build"
+        };
+        return Ok(RunReport {
+            manifest: base_manifest(mode, &timer, warnings, &changes),
+            manifest_path: None,
+            exit: ExitCode::Ok,
+        });
+    }
+    if changes.is_empty() && outputs_present {
+        tracing::info!(
+            stage = "pull",
+            unchanged_files = changes.unchanged,
+            "inputs unchanged since the last run; nothing to do"
+        );
+        let manifest = base_manifest("up_to_date", &timer, warnings, &changes);
+        let path = write_manifest(&opts.out, &id, &manifest)?;
+        return Ok(RunReport {
+            manifest,
+            manifest_path: Some(path),
+            exit: ExitCode::Ok,
+        });
+    }
+    let cache = opts.out.join(".cache").join("ingest");
+    if changes.configuration_changed && cache.exists() {
+        tracing::info!("configuration, key or version changed: rebuilding from every input");
+        std::fs::remove_dir_all(&cache).map_err(|e| Error::io("clearing", &cache, e))?;
+    }
     let run = RunDir::create(&opts.out, &id)?;
 
-    // Ingest.
+    // Ingest: new files are read; files seen before come from the cache.
     let mut ingested: Vec<SourceIngest> = Vec::new();
-    for (s, files) in plan.sources.iter().zip(&inputs) {
-        let r = ingest_source(s, files, &pseudo, &run.ingest_dir())?;
+    for (s, (_, files)) in plan.sources.iter().zip(&inputs) {
+        let r = ingest_source(s, files, &pseudo, &cache)?;
         tracing::info!(
             stage = "ingest",
             source = %s.name,
+            files = r.files.len(),
+            files_read = r.fresh(),
             rows_in = r.rows_in(),
             accepted = r.accepted(),
             quarantined = r.quarantined(),
             "source ingested"
         );
-        warnings.extend(r.warnings.iter().cloned());
+        warnings.extend(r.warnings().cloned());
         ingested.push(r);
     }
     timer.lap(
         "ingest",
         Some(ingested.iter().map(SourceIngest::accepted).sum()),
     );
+    fault::point("run_after_ingest");
 
     // Normalise: stack every source of each entity.
     let mut entities: BTreeMap<String, LazyFrame> = BTreeMap::new();
@@ -205,7 +328,13 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
             .iter()
             .zip(&ingested)
             .filter(|(s, _)| &s.mapping.target == name)
-            .map(|(s, r)| normalise_source(s, entity, &r.staged))
+            .map(|(s, r)| {
+                normalise_source(
+                    s,
+                    entity,
+                    &r.files.iter().map(|f| f.staged.clone()).collect::<Vec<_>>(),
+                )
+            })
             .collect::<Result<_>>()?;
         let lf = if frames.is_empty() {
             empty_entity(entity)
@@ -227,9 +356,10 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
     };
     timer.lap("normalise", None);
 
-    // Link, then measure and publish each dataset into staging.
+    // Link, then measure and write each dataset into staging.
     let linked = datasets::link(entities, &plan.link)?;
     timer.lap("link", Some(linked.journey.height() as u64));
+    fault::point("run_after_link");
     let mut outputs = Vec::new();
     let mut rels = Vec::new();
     let mut measured = 0;
@@ -237,7 +367,7 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
         let df = datasets::dataset(o.dataset, &linked, &plan.link)?;
         measured += df.height() as u64;
         let access = o.dataset.access();
-        let (mut df, suppressed) = match access {
+        let (df, suppressed) = match access {
             Access::Published => {
                 disclosure::apply(df, &o.dataset.gate(), o.disclosure).map_err(|e| {
                     Error::engine(format!("disclosure control on {}", o.dataset.name()), e)
@@ -246,39 +376,59 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
             Access::Restricted => (df, Default::default()),
         };
         let rel = format!("{}/{}", access.folder(), o.dataset.name());
-        let bytes = write_parquet(&mut df, &run.staged(&rel).join("part-0.parquet"))?;
-        outputs.push(OutputInfo {
-            dataset: o.dataset.name().to_string(),
-            access: access.folder().to_string(),
-            path: format!("{rel}/part-0.parquet"),
-            rows: df.height() as u64,
-            bytes,
-            suppressed_cells: suppressed.values().sum(),
+        let partitions = write_dataset(
+            df,
+            Some(o.dataset.month_column()),
+            &run.staged(&rel),
+            &opts.out.join(&rel),
+        )?;
+        outputs.push(OutputInfo::new(
+            o.dataset.name(),
+            access.folder(),
+            &rel,
+            partitions,
             suppressed,
-        });
+        ));
         rels.push(rel);
+        fault::point("run_after_first_dataset");
     }
     timer.lap("measure", Some(measured));
     for r in &ingested {
         let rel = format!("quarantine/{}", r.name);
-        let mut df = r
-            .quarantine
-            .to_frame(&r.name)
-            .map_err(|e| Error::engine("building quarantine", e))?;
-        let bytes = write_parquet(&mut df, &run.staged(&rel).join("part-0.parquet"))?;
-        outputs.push(OutputInfo {
-            dataset: r.name.clone(),
-            access: "quarantine".to_string(),
-            path: format!("{rel}/part-0.parquet"),
-            rows: df.height() as u64,
-            bytes,
-            suppressed_cells: 0,
-            suppressed: Default::default(),
-        });
+        let files: Vec<PathBuf> = r.files.iter().map(|f| f.quarantine.clone()).collect();
+        let df = datasets::collect(
+            concat(
+                files
+                    .iter()
+                    .map(|p| {
+                        LazyFrame::scan_parquet(
+                            PlRefPath::new(p.to_string_lossy().as_ref()),
+                            ScanArgsParquet::default(),
+                        )
+                    })
+                    .collect::<PolarsResult<Vec<_>>>()
+                    .map_err(|e| Error::engine("reading quarantine", e))?,
+                UnionArgs::default(),
+            )
+            .map_err(|e| Error::engine("stacking quarantine", e))?,
+            "stacking quarantine",
+        )?;
+        let partitions = write_dataset(df, None, &run.staged(&rel), &opts.out.join(&rel))?;
+        outputs.push(OutputInfo::new(
+            &r.name,
+            "quarantine",
+            &rel,
+            partitions,
+            Default::default(),
+        ));
         rels.push(rel);
     }
+    fault::point("run_before_switch");
     run.commit(&rels)?;
     timer.lap("publish", Some(outputs.iter().map(|o| o.rows).sum()));
+    fault::point("run_before_state");
+    state::save(&opts.out, &now_state)?;
+    fault::point("run_after_state");
 
     // Accounting and the exit code.
     let mut exit = ExitCode::Ok;
@@ -315,68 +465,53 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
                     path: f.input.path.display().to_string(),
                     sha256: f.input.sha256.clone(),
                     bytes: f.input.bytes,
-                    encoding: f.encoding.to_string(),
+                    encoding: f.encoding.clone(),
                     rows_in: f.rows_in,
                     accepted: f.accepted,
                     quarantined: f.quarantined,
                     extra_columns: f.extra_columns.clone(),
+                    read_this_run: !f.cached,
                 })
                 .collect(),
             rows_in: r.rows_in(),
             accepted: r.accepted(),
             quarantined: r.quarantined(),
-            quarantine_reasons: r
-                .quarantine
-                .counts()
-                .iter()
-                .map(|(k, v)| (k.to_string(), *v))
-                .collect(),
+            quarantine_reasons: r.reasons(),
             max_quarantine_fraction: s.max_quarantine_fraction,
         });
     }
-    let manifest = Manifest {
-        run_id: id.clone(),
-        status: if exit == ExitCode::Ok {
-            "ok"
-        } else {
-            "data_quality_warning"
-        }
-        .to_string(),
-        pipeline: PipelineInfo {
-            name: plan.name.clone(),
-            file: plan.file.display().to_string(),
-        },
-        versions: BTreeMap::from([
-            (
-                "joinedup".to_string(),
-                env!("CARGO_PKG_VERSION").to_string(),
-            ),
-            ("polars".to_string(), "0.55.2".to_string()),
-        ]),
-        started_at: started.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        finished_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        social_care_resolution: ResolutionInfo {
-            events_in: linked.resolution.events_in,
-            superseded_by_later_submission: linked.resolution.superseded,
-            person_key_backfilled: linked.resolution.person_key_backfilled,
-            without_nhs_key: linked.resolution.without_nhs_key,
-        },
-        pseudonymisation: KeyInfo {
-            key_source: key_kind.to_string(),
-            fingerprint: pseudo.fingerprint().to_string(),
-        },
-        sources,
-        stages: timer.0,
-        outputs,
-        warnings,
+    let mode = if changes.configuration_changed {
+        "full"
+    } else {
+        "incremental"
     };
-    let manifest_path = opts.out.join("runs").join(&id).join("manifest.json");
-    let json = serde_json::to_vec_pretty(&manifest)
-        .map_err(|e| Error::Internal(format!("manifest: {e}")))?;
-    write_atomic(&manifest_path, &json)?;
+    let mut manifest = base_manifest(mode, &timer, warnings, &changes);
+    manifest.status = if exit == ExitCode::Ok {
+        "ok"
+    } else {
+        "data_quality_warning"
+    }
+    .to_string();
+    manifest.social_care_resolution = Some(ResolutionInfo {
+        events_in: linked.resolution.events_in,
+        superseded_by_later_submission: linked.resolution.superseded,
+        person_key_backfilled: linked.resolution.person_key_backfilled,
+        without_nhs_key: linked.resolution.without_nhs_key,
+    });
+    manifest.sources = sources;
+    manifest.outputs = outputs;
+    let manifest_path = write_manifest(&opts.out, &id, &manifest)?;
     Ok(RunReport {
         manifest,
-        manifest_path,
+        manifest_path: Some(manifest_path),
         exit,
     })
+}
+
+fn write_manifest(out: &Path, id: &str, manifest: &Manifest) -> Result<PathBuf> {
+    let path = out.join("runs").join(id).join("manifest.json");
+    let json = serde_json::to_vec_pretty(manifest)
+        .map_err(|e| Error::Internal(format!("manifest: {e}")))?;
+    write_atomic(&path, &json)?;
+    Ok(path)
 }

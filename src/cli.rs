@@ -34,12 +34,13 @@ pub struct Cli {
 const EXAMPLES: &str = "Examples:
   joinedup run                                  # the sample pipeline over data-samples/, into ./out
   joinedup run pipelines/sample.toml --source apc=/data/sus/2026-11 --out /data/joinedup
+  joinedup status --out /data/joinedup          # last runs, and inputs not yet processed
   joinedup validate pipelines/sample.toml       # check config and contracts; reads no data
   joinedup pull pipelines/mesh_inbox.toml --out /data/joinedup   # land a MESH mailbox
 
 Exit codes: 0 ok, 1 ok but a source quarantined more than its threshold,
 2 configuration error, 3 an input file was rejected, 4 a source is unavailable,
-5 internal error.";
+5 internal error, 6 another run holds the data directory.";
 
 /// Subcommands.
 #[derive(Debug, Subcommand)]
@@ -50,6 +51,10 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Fetch the pipeline's HTTP, MESH and drop-folder sources into DIR/landing/.
     Pull(PullArgs),
+    /// Show the resolved plan and what a run would do now; changes nothing.
+    Explain(InspectArgs),
+    /// Show the last runs of a data directory and what is pending.
+    Status(InspectArgs),
 }
 
 /// `joinedup pull`.
@@ -76,6 +81,30 @@ pub struct RunArgs {
     pub sources: Vec<SourceOverride>,
 
     /// Data directory for everything the run writes.
+    #[arg(long, default_value = "out", env = "JOINEDUP_OUT")]
+    pub out: PathBuf,
+
+    /// Rebuild every dataset from every input, ignoring what earlier runs did.
+    #[arg(long)]
+    pub full_refresh: bool,
+
+    /// Say what a run would do now (new and removed inputs) without doing it.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `joinedup explain` and `joinedup status`.
+#[derive(Debug, clap::Args)]
+pub struct InspectArgs {
+    /// Pipeline file.
+    #[arg(default_value = DEFAULT_PIPELINE)]
+    pub pipeline: PathBuf,
+
+    /// Read a source from another file or folder: NAME=PATH (repeatable).
+    #[arg(long = "source", value_name = "NAME=PATH")]
+    pub sources: Vec<SourceOverride>,
+
+    /// Data directory.
     #[arg(long, default_value = "out", env = "JOINEDUP_OUT")]
     pub out: PathBuf,
 }

@@ -24,6 +24,8 @@ pub enum ExitCode {
     SourceUnavailable = 4,
     /// A bug or an environment failure (disk full, writing outputs failed).
     Internal = 5,
+    /// Another run holds the data directory's lock; nothing was done.
+    Busy = 6,
 }
 
 /// Where in an input file something went wrong.
@@ -95,6 +97,12 @@ pub enum Error {
     /// An invariant did not hold: a bug in joinedup.
     #[error("internal error (a bug, please report it): {0}")]
     Internal(String),
+    /// Another joinedup process is running on the same data directory.
+    #[error("another joinedup run holds {}; try again when it has finished", lock.display())]
+    Busy {
+        /// The lock file.
+        lock: PathBuf,
+    },
 }
 
 impl Error {
@@ -105,6 +113,7 @@ impl Error {
             Error::InputRejected { .. } => ExitCode::InputRejected,
             Error::SourceUnavailable { .. } => ExitCode::SourceUnavailable,
             Error::Io { .. } | Error::Engine { .. } | Error::Internal(_) => ExitCode::Internal,
+            Error::Busy { .. } => ExitCode::Busy,
         }
     }
 

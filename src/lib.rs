@@ -27,6 +27,7 @@ pub mod pull;
 pub mod app;
 pub mod cli;
 pub mod error;
+pub mod explain;
 pub mod fault;
 pub mod summary;
 pub mod telemetry;

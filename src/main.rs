@@ -41,20 +41,35 @@ fn run(cli: &Cli) -> Result<error::ExitCode, error::Error> {
                 pipeline: args.pipeline.clone(),
                 overrides: args.sources.clone(),
                 out: args.out.clone(),
+                full_refresh: args.full_refresh,
+                dry_run: args.dry_run,
             })?;
-            if !cli.quiet {
+            if !cli.quiet || args.dry_run {
                 #[allow(clippy::print_stdout)]
                 {
                     println!(
                         "{}",
-                        summary::render(
-                            &report.manifest,
-                            &report.manifest_path.display().to_string()
-                        )
+                        summary::render(&report.manifest, report.manifest_path.as_deref())
                     );
                 }
             }
             Ok(report.exit)
+        }
+        Command::Explain(args) => {
+            let text = joinedup::explain::explain(&args.pipeline, &args.sources, &args.out)?;
+            #[allow(clippy::print_stdout)]
+            {
+                println!("{text}");
+            }
+            Ok(error::ExitCode::Ok)
+        }
+        Command::Status(args) => {
+            let text = joinedup::explain::status(&args.pipeline, &args.sources, &args.out)?;
+            #[allow(clippy::print_stdout)]
+            {
+                println!("{text}");
+            }
+            Ok(error::ExitCode::Ok)
         }
         Command::Pull(args) => {
             let reports = app::pull(&args.pipeline, &args.out)?;

@@ -2,9 +2,12 @@
 //!
 //! Per file: sniff the byte-order mark, match the header row to the contract (a missing
 //! required column rejects the file), then check every row ([`row::RowChecker`]).
-//! Accepted rows are written in batches to a staging Parquet file with identifiers
-//! already pseudonymised; rejected rows go to the source's [`quarantine::Quarantine`]
-//! with reason codes. Rows in = rows accepted + rows quarantined, per file and source.
+//! Accepted rows are written in batches to a Parquet file with identifiers already
+//! pseudonymised; rejected rows go to the file's [`quarantine::Quarantine`] with reason
+//! codes. Rows in = rows accepted + rows quarantined, per file and source.
+//!
+//! Each file's result is kept in the data directory's ingest cache, keyed by content and
+//! name, so a later run reads only new or changed files.
 
 pub mod batch;
 pub mod dates;
@@ -15,11 +18,13 @@ pub mod quarantine;
 pub mod reason;
 pub mod row;
 
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use crate::config::SourcePlan;
 use crate::error::{Error, Location, Result};
@@ -33,21 +38,34 @@ use quarantine::Quarantine;
 /// Rows per staged batch.
 const BATCH_ROWS: usize = 65_536;
 
-/// What ingest did with one file.
-#[derive(Debug, Clone)]
+/// What ingest did with one file; also kept as `report.json` in the ingest cache.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FileIngest {
     /// The file and its fingerprint.
     pub input: InputFile,
     /// Encoding used to decode it.
-    pub encoding: &'static str,
+    pub encoding: String,
     /// Data rows read (header excluded).
     pub rows_in: u64,
     /// Rows accepted.
     pub accepted: u64,
     /// Rows quarantined.
     pub quarantined: u64,
+    /// Quarantined rows per reason code.
+    pub reasons: BTreeMap<String, u64>,
     /// Columns the contract does not declare.
     pub extra_columns: Vec<String>,
+    /// Warnings for the run report (schema drift and the like).
+    pub warnings: Vec<String>,
+    /// Accepted rows (Parquet, identifiers pseudonymised).
+    #[serde(skip)]
+    pub staged: PathBuf,
+    /// Quarantined rows (Parquet).
+    #[serde(skip)]
+    pub quarantine: PathBuf,
+    /// True when this run reused an earlier run's work on the same file.
+    #[serde(skip)]
+    pub cached: bool,
 }
 
 /// What ingest did with one source.
@@ -55,14 +73,8 @@ pub struct FileIngest {
 pub struct SourceIngest {
     /// Source name.
     pub name: String,
-    /// Per file.
+    /// Per file, in input order.
     pub files: Vec<FileIngest>,
-    /// Rejected rows.
-    pub quarantine: Quarantine,
-    /// Staging Parquet file of accepted rows.
-    pub staged: PathBuf,
-    /// Warnings for the run report (schema drift and the like).
-    pub warnings: Vec<String>,
 }
 
 impl SourceIngest {
@@ -76,18 +88,106 @@ impl SourceIngest {
     }
     /// Rows quarantined.
     pub fn quarantined(&self) -> u64 {
-        self.quarantine.len()
+        self.files.iter().map(|f| f.quarantined).sum()
+    }
+    /// Quarantined rows per reason, over all files.
+    pub fn reasons(&self) -> BTreeMap<String, u64> {
+        let mut out = BTreeMap::new();
+        for f in &self.files {
+            for (k, v) in &f.reasons {
+                *out.entry(k.clone()).or_default() += v;
+            }
+        }
+        out
+    }
+    /// Warnings of all files.
+    pub fn warnings(&self) -> impl Iterator<Item = &String> {
+        self.files.iter().flat_map(|f| &f.warnings)
+    }
+    /// Files read fresh (not from the cache).
+    pub fn fresh(&self) -> usize {
+        self.files.iter().filter(|f| !f.cached).count()
     }
 }
 
-/// Ingests every file of a source into `staging_dir/<source>.parquet`.
+/// Ingests every file of a source, reusing `cache_root/<source>/<file key>/` for files an
+/// earlier run already checked (same content, same name, same configuration and key —
+/// the caller clears the cache when configuration or key change).
 pub fn ingest_source(
     source: &SourcePlan,
     inputs: &[InputFile],
     pseudo: &Pseudonymiser,
-    staging_dir: &Path,
+    cache_root: &Path,
 ) -> Result<SourceIngest> {
-    let staged = staging_dir.join(format!("{}.parquet", source.name));
+    let mut files = Vec::with_capacity(inputs.len());
+    for input in inputs {
+        files.push(ingest_file_cached(source, input, pseudo, cache_root)?);
+    }
+    Ok(SourceIngest {
+        name: source.name.clone(),
+        files,
+    })
+}
+
+/// The cache folder name of an input: content hash and file name.
+fn cache_key(input: &InputFile) -> String {
+    let name = input
+        .path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("file");
+    crate::pull::landing::landed_name(name, &input.sha256)
+}
+
+fn ingest_file_cached(
+    source: &SourcePlan,
+    input: &InputFile,
+    pseudo: &Pseudonymiser,
+    cache_root: &Path,
+) -> Result<FileIngest> {
+    let dir = cache_root.join(&source.name);
+    let done = dir.join(cache_key(input));
+    let report_path = done.join("report.json");
+    if let Ok(text) = std::fs::read_to_string(&report_path)
+        && let Ok(mut report) = serde_json::from_str::<FileIngest>(&text)
+    {
+        report.input = input.clone();
+        report.staged = done.join("rows.parquet");
+        report.quarantine = done.join("quarantine.parquet");
+        report.cached = true;
+        return Ok(report);
+    }
+    let tmp = dir.join(format!(".tmp-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&tmp).map_err(|e| Error::io("creating", &tmp, e))?;
+    let result = ingest_into(source, input, pseudo, &tmp);
+    let mut report = match result {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&tmp);
+            return Err(e);
+        }
+    };
+    let json = serde_json::to_vec_pretty(&report)
+        .map_err(|e| Error::Internal(format!("ingest report: {e}")))?;
+    crate::publish::staging::write_atomic(&tmp.join("report.json"), &json)?;
+    crate::fault::point("ingest_before_cache_commit");
+    if done.exists() {
+        std::fs::remove_dir_all(&done).map_err(|e| Error::io("replacing", &done, e))?;
+    }
+    std::fs::rename(&tmp, &done).map_err(|e| Error::io("caching", &done, e))?;
+    report.staged = done.join("rows.parquet");
+    report.quarantine = done.join("quarantine.parquet");
+    Ok(report)
+}
+
+/// Reads one file into `dir/rows.parquet` and `dir/quarantine.parquet`.
+fn ingest_into(
+    source: &SourcePlan,
+    input: &InputFile,
+    pseudo: &Pseudonymiser,
+    dir: &Path,
+) -> Result<FileIngest> {
+    let staged = dir.join("rows.parquet");
     let out = File::create(&staged).map_err(|e| Error::io("creating", &staged, e))?;
     let mut builder = BatchBuilder::new(&source.contract);
     let schema = builder
@@ -100,24 +200,24 @@ pub fn ingest_source(
         .with_compression(ParquetCompression::Lz4Raw)
         .batched(&schema)
         .map_err(|e| Error::engine(format!("opening {}", staged.display()), e))?;
-    let mut result = SourceIngest {
-        name: source.name.clone(),
-        files: Vec::new(),
-        quarantine: Quarantine::default(),
-        staged: staged.clone(),
-        warnings: Vec::new(),
-    };
-    for input in inputs {
-        let report = ingest_file(source, input, pseudo, &mut builder, &mut result, &mut |b| {
+    let mut quarantine = Quarantine::default();
+    let mut warnings = Vec::new();
+    let mut report = ingest_file(
+        source,
+        input,
+        pseudo,
+        &mut builder,
+        &mut quarantine,
+        &mut warnings,
+        &mut |b| {
             let df = b
                 .take_frame()
                 .map_err(|e| Error::engine("building a batch", e))?;
             writer
                 .write_batch(&df)
                 .map_err(|e| Error::engine(format!("writing {}", staged.display()), e))
-        })?;
-        result.files.push(report);
-    }
+        },
+    )?;
     if !builder.is_empty() {
         let df = builder
             .take_frame()
@@ -129,7 +229,17 @@ pub fn ingest_source(
     writer
         .finish()
         .map_err(|e| Error::engine(format!("finishing {}", staged.display()), e))?;
-    Ok(result)
+    let mut qdf = quarantine
+        .to_frame(&source.name)
+        .map_err(|e| Error::engine("building quarantine", e))?;
+    crate::publish::parquet::write_parquet(&mut qdf, &dir.join("quarantine.parquet"))?;
+    report.reasons = quarantine
+        .counts()
+        .iter()
+        .map(|(k, v)| (k.to_string(), *v))
+        .collect();
+    report.warnings = warnings;
+    Ok(report)
 }
 
 fn ingest_file(
@@ -137,7 +247,8 @@ fn ingest_file(
     input: &InputFile,
     pseudo: &Pseudonymiser,
     builder: &mut BatchBuilder,
-    result: &mut SourceIngest,
+    quarantine: &mut Quarantine,
+    warnings: &mut Vec<String>,
     flush: &mut dyn FnMut(&mut BatchBuilder) -> Result<()>,
 ) -> Result<FileIngest> {
     let path = &input.path;
@@ -159,7 +270,7 @@ fn ingest_file(
         Bom::Utf8 => {
             reader.consume(3);
             if contract.encoding != Encoding::Utf8 {
-                result.warnings.push(format!(
+                warnings.push(format!(
                     "{}: starts with a UTF-8 byte-order mark, so it was read as UTF-8 although contract \"{}\" says windows-1252",
                     path.display(),
                     contract.name
@@ -240,7 +351,7 @@ fn ingest_file(
                     contract.name
                 );
                 tracing::warn!(source = %source.name, file = %path.display(), columns = %cols, "ignored undeclared columns");
-                result.warnings.push(msg);
+                warnings.push(msg);
             }
             DriftPolicy::Ignore => {}
         }
@@ -263,11 +374,17 @@ fn ingest_file(
             "utf-8"
         } else {
             "windows-1252"
-        },
+        }
+        .to_string(),
         rows_in: 0,
         accepted: 0,
         quarantined: 0,
+        reasons: BTreeMap::new(),
         extra_columns: header.extra.clone(),
+        warnings: Vec::new(),
+        staged: PathBuf::new(),
+        quarantine: PathBuf::new(),
+        cached: false,
     };
     let progress =
         crate::telemetry::FileProgress::start(&format!("{} {file_name}", source.name), input.bytes);
@@ -295,7 +412,7 @@ fn ingest_file(
             }
             Err(q) => {
                 report.quarantined += 1;
-                result.quarantine.push(q);
+                quarantine.push(q);
             }
         }
     }

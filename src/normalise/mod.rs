@@ -9,7 +9,7 @@
 
 pub mod pseudonym;
 
-use std::path::Path;
+use std::path::PathBuf;
 
 use polars::prelude::*;
 
@@ -43,15 +43,31 @@ pub fn empty_entity(entity: &Entity) -> LazyFrame {
 }
 
 /// The source's staged rows, mapped onto `entity` (lazy).
-pub fn normalise_source(source: &SourcePlan, entity: &Entity, staged: &Path) -> Result<LazyFrame> {
-    let path = staged.to_string_lossy().to_string();
-    let lf = LazyFrame::scan_parquet(PlRefPath::new(path.as_str()), ScanArgsParquet::default())
-        .map_err(|e| {
-            Error::engine(
-                format!("reading staged rows of source `{}`", source.name),
-                e,
+pub fn normalise_source(
+    source: &SourcePlan,
+    entity: &Entity,
+    staged: &[PathBuf],
+) -> Result<LazyFrame> {
+    let reading = |e| {
+        Error::engine(
+            format!("reading staged rows of source `{}`", source.name),
+            e,
+        )
+    };
+    let scans = staged
+        .iter()
+        .map(|p| {
+            LazyFrame::scan_parquet(
+                PlRefPath::new(p.to_string_lossy().as_ref()),
+                ScanArgsParquet::default(),
             )
-        })?;
+        })
+        .collect::<PolarsResult<Vec<_>>>()
+        .map_err(reading)?;
+    if scans.is_empty() {
+        return Ok(empty_entity(entity));
+    }
+    let lf = concat(scans, UnionArgs::default()).map_err(reading)?;
     let contract = &source.contract;
     let mut exprs = Vec::with_capacity(entity.fields.len());
     for (field, (name, how)) in entity.fields.iter().zip(&source.mapping.fields) {

@@ -4,15 +4,19 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The whole manifest.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Manifest {
     /// Run id (UTC start time plus process id).
     pub run_id: String,
-    /// `ok` or `data_quality_warning`.
+    /// `ok`, `data_quality_warning` or `up_to_date`.
     pub status: String,
+    /// `full`, `incremental` or `up_to_date` (or `dry_run_…`).
+    pub mode: String,
+    /// Inputs new, removed and unchanged since the last successful run.
+    pub changes: crate::app::state::Changes,
     /// Pipeline name and file.
     pub pipeline: PipelineInfo,
     /// Software versions.
@@ -26,7 +30,8 @@ pub struct Manifest {
     /// Per source.
     pub sources: Vec<SourceInfo>,
     /// What the CLD processing rules did to social-care events.
-    pub social_care_resolution: ResolutionInfo,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub social_care_resolution: Option<ResolutionInfo>,
     /// Seconds per stage.
     pub stages: Vec<StageTiming>,
     /// Datasets written.
@@ -36,7 +41,7 @@ pub struct Manifest {
 }
 
 /// Pipeline identity.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PipelineInfo {
     /// Name.
     pub name: String,
@@ -45,7 +50,7 @@ pub struct PipelineInfo {
 }
 
 /// Key provenance.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct KeyInfo {
     /// `env`, `file` or `demo`.
     pub key_source: String,
@@ -54,7 +59,7 @@ pub struct KeyInfo {
 }
 
 /// One source's accounting.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SourceInfo {
     /// Source name.
     pub name: String,
@@ -77,7 +82,7 @@ pub struct SourceInfo {
 }
 
 /// One input file.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FileInfo {
     /// Path as read.
     pub path: String,
@@ -95,28 +100,30 @@ pub struct FileInfo {
     pub quarantined: u64,
     /// Undeclared columns found.
     pub extra_columns: Vec<String>,
+    /// False when this run reused an earlier run's reading of the same file.
+    pub read_this_run: bool,
 }
 
 /// Time spent in a stage.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StageTiming {
     /// Stage name.
     pub stage: String,
     /// Seconds.
     pub seconds: f64,
     /// Rows the stage produced, where it produces rows.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rows_out: Option<u64>,
 }
 
 /// One dataset written.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct OutputInfo {
     /// Dataset or quarantine name.
     pub dataset: String,
     /// `restricted`, `published` or `quarantine`.
     pub access: String,
-    /// Path relative to the data directory.
+    /// Folder relative to the data directory.
     pub path: String,
     /// Rows.
     pub rows: u64,
@@ -126,10 +133,39 @@ pub struct OutputInfo {
     pub suppressed_cells: u64,
     /// Cells suppressed per column.
     pub suppressed: BTreeMap<String, u64>,
+    /// Files (one per month), and whether each was rewritten.
+    pub partitions: Vec<crate::publish::partition::PartitionInfo>,
+}
+
+impl OutputInfo {
+    /// Totals from the partitions.
+    pub fn new(
+        dataset: &str,
+        access: &str,
+        path: &str,
+        partitions: Vec<crate::publish::partition::PartitionInfo>,
+        suppressed: BTreeMap<String, u64>,
+    ) -> Self {
+        OutputInfo {
+            dataset: dataset.to_string(),
+            access: access.to_string(),
+            path: path.to_string(),
+            rows: partitions.iter().map(|p| p.rows).sum(),
+            bytes: partitions.iter().map(|p| p.bytes).sum(),
+            suppressed_cells: suppressed.values().sum(),
+            suppressed,
+            partitions,
+        }
+    }
+
+    /// Partitions rewritten by this run.
+    pub fn rewritten(&self) -> usize {
+        self.partitions.iter().filter(|p| p.rewritten).count()
+    }
 }
 
 /// What the CLD processing rules did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ResolutionInfo {
     /// Social-care events before resolution.
     pub events_in: u64,

@@ -12,6 +12,7 @@
 pub mod disclosure;
 pub mod manifest;
 pub mod parquet;
+pub mod partition;
 pub mod staging;
 
 /// Who may see a dataset.
@@ -99,6 +100,20 @@ impl Dataset {
             | Dataset::SocialCareEvent
             | Dataset::PatientJourney => Access::Restricted,
             _ => Access::Published,
+        }
+    }
+
+    /// The date column whose month partitions the dataset's files.
+    pub fn month_column(self) -> &'static str {
+        match self {
+            Dataset::HospitalSpell | Dataset::PatientJourney => "admission_date",
+            Dataset::EdAttendance => "arrival",
+            Dataset::SocialCareEvent => "event_start",
+            Dataset::FlowDaily => "date",
+            Dataset::DischargeDelays
+            | Dataset::SocialCareQueue
+            | Dataset::Bottlenecks
+            | Dataset::LinkageQuality => "month",
         }
     }
 

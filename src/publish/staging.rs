@@ -1,9 +1,10 @@
 //! The run's staging folder and the final switch of outputs into place.
 //!
 //! A run writes everything under `<out>/.staging/<run_id>/`. [`RunDir::commit`] then
-//! moves each finished dataset folder into place with a rename (the previous version is
-//! moved aside first and deleted after). If the run fails or panics before commit, the
-//! staging folder is removed on drop and the data directory is as it was.
+//! switches each finished dataset folder into place with one atomic exchange of the two
+//! folders, so a reader sees the previous version or the new one, never a mixture, and
+//! files already opened stay readable. If the run fails or panics before commit, the
+//! staging folder is removed on drop; if it is killed, the next run removes it.
 
 use std::path::{Path, PathBuf};
 
@@ -54,7 +55,6 @@ impl RunDir {
 
     /// Moves each staged output folder into place, then removes the staging folder.
     pub fn commit(mut self, rels: &[String]) -> Result<()> {
-        let old_root = self.staging.join("old");
         for rel in rels {
             let from = self.staged(rel);
             let to = self.out.join(rel);
@@ -62,14 +62,14 @@ impl RunDir {
                 std::fs::create_dir_all(parent).map_err(|e| Error::io("creating", parent, e))?;
             }
             if to.exists() {
-                let aside = old_root.join(rel);
-                if let Some(p) = aside.parent() {
-                    std::fs::create_dir_all(p).map_err(|e| Error::io("creating", p, e))?;
-                }
-                std::fs::rename(&to, &aside).map_err(|e| Error::io("moving aside", &to, e))?;
+                // Swap the new version in and the old one out in one atomic step; the old
+                // one, now at `from`, is deleted with the staging folder.
+                exchange(&from, &to).map_err(|e| Error::io("publishing", &to, e))?;
+            } else {
+                std::fs::rename(&from, &to).map_err(|e| Error::io("publishing", &to, e))?;
             }
-            std::fs::rename(&from, &to).map_err(|e| Error::io("publishing", &to, e))?;
             sync_dir(to.parent().unwrap_or(&self.out));
+            crate::fault::point("publish_after_first_switch");
         }
         self.done = true;
         remove_staging(&self.staging, &self.out);
@@ -82,6 +82,38 @@ impl Drop for RunDir {
         if !self.done {
             remove_staging(&self.staging, &self.out);
         }
+    }
+}
+
+/// Atomically exchanges two paths (Linux `renameat2(RENAME_EXCHANGE)`).
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
+    rustix::fs::renameat_with(
+        rustix::fs::CWD,
+        a,
+        rustix::fs::CWD,
+        b,
+        rustix::fs::RenameFlags::EXCHANGE,
+    )
+    .map_err(std::io::Error::from)
+}
+
+/// Elsewhere: the old version is moved aside, then the new one renamed in (a reader may
+/// briefly find the dataset missing, never half-written).
+#[cfg(not(target_os = "linux"))]
+fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
+    let aside = a.with_extension("previous");
+    std::fs::rename(b, &aside)?;
+    std::fs::rename(a, b)?;
+    std::fs::rename(&aside, a)
+}
+
+/// Removes staging folders left by runs that were killed (call with the lock held).
+pub fn remove_stale(out: &Path) {
+    let dir = out.join(".staging");
+    if dir.exists() {
+        tracing::info!(path = %dir.display(), "removing staging left by an interrupted run");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
 

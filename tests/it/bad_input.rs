@@ -38,17 +38,20 @@ fn manifest(out: &Path) -> serde_json::Value {
 }
 
 fn quarantine(out: &Path) -> Table {
-    read_parquet(&out.join("quarantine/apc/part-0.parquet"))
+    read_parquet(&out.join("quarantine/apc"))
 }
 
 fn spells(out: &Path) -> PathBuf {
-    out.join("restricted/hospital_spell/part-0.parquet")
+    out.join("restricted/hospital_spell")
 }
 
+/// No dataset, quarantine, run manifest or state was written (the lock file and the
+/// ingest cache are the data directory's own bookkeeping).
 fn assert_nothing_written(out: &Path) {
     let left: Vec<_> = std::fs::read_dir(out)
         .unwrap()
-        .map(|e| e.unwrap().path())
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n != ".lock" && n != ".cache")
         .collect();
     assert!(left.is_empty(), "partial outputs: {left:?}");
 }
@@ -78,7 +81,13 @@ fn missing_required_column_rejects_the_file_naming_the_column_and_writes_nothing
 #[test]
 fn missing_column_leaves_earlier_outputs_untouched() {
     let good = run_fixture("valid.csv");
-    let before = std::fs::read(spells(good.out.path())).unwrap();
+    let snapshot = |dir: &Path| -> Vec<(PathBuf, Vec<u8>)> {
+        files_under(dir)
+            .into_iter()
+            .map(|p| (p.clone(), std::fs::read(p).unwrap()))
+            .collect()
+    };
+    let before = snapshot(&spells(good.out.path()));
     let out = good.out.path().to_str().unwrap();
     let (code, _, _) = result(&joinedup(&[
         "run",
@@ -89,7 +98,7 @@ fn missing_column_leaves_earlier_outputs_untouched() {
         out,
     ]));
     assert_eq!(code, 3);
-    assert_eq!(std::fs::read(spells(good.out.path())).unwrap(), before);
+    assert_eq!(snapshot(&spells(good.out.path())), before);
     assert!(!good.out.path().join(".staging").exists());
     assert_eq!(
         std::fs::read_dir(good.out.path().join("runs"))

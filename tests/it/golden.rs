@@ -54,7 +54,7 @@ fn check_case(case: &Path) {
         .flatten()
     {
         let dataset = e["dataset"].as_str().unwrap();
-        let t = read_parquet(&out.path().join(dataset).join("part-0.parquet"));
+        let t = read_parquet(&out.path().join(dataset));
         let columns: Vec<&str> = e["columns"]
             .as_array()
             .unwrap()

@@ -150,8 +150,32 @@ pub fn civil(z: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
-/// Reads every row of a Parquet file with arrow-rs.
+/// Reads a Parquet file, or every `*.parquet` file of a dataset folder in name order
+/// (months in order), with arrow-rs.
 pub fn read_parquet(path: &Path) -> Table {
+    if path.is_dir() {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+            .collect();
+        files.sort();
+        assert!(!files.is_empty(), "no parquet files in {}", path.display());
+        let mut all = read_file(&files[0]);
+        for f in &files[1..] {
+            let t = read_file(f);
+            assert_eq!(t.names, all.names, "{} has other columns", f.display());
+            for (k, v) in t.columns {
+                all.columns.get_mut(&k).unwrap().extend(v);
+            }
+            all.rows += t.rows;
+        }
+        return all;
+    }
+    read_file(path)
+}
+
+fn read_file(path: &Path) -> Table {
     let file = File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let reader = ParquetRecordBatchReaderBuilder::try_new(file)
         .unwrap()

@@ -1,0 +1,192 @@
+//! `joinedup explain` (the resolved plan and what a run would do now) and
+//! `joinedup status` (the last runs of a data directory and what is pending).
+//! Neither changes anything.
+
+use std::fmt::Write;
+use std::path::Path;
+
+use crate::app::{self, RunOptions};
+use crate::config::SourceOverride;
+use crate::config::fetch::Fetch;
+use crate::error::Result;
+use crate::publish::manifest::Manifest;
+
+fn pending(pipeline: &Path, overrides: &[SourceOverride], out: &Path) -> Result<String> {
+    let report = app::run(&RunOptions {
+        pipeline: pipeline.to_path_buf(),
+        overrides: overrides.to_vec(),
+        out: out.to_path_buf(),
+        full_refresh: false,
+        dry_run: true,
+    })?;
+    let c = &report.manifest.changes;
+    let mut s = String::new();
+    if report.manifest.mode == "dry_run_up_to_date" {
+        let _ = writeln!(
+            s,
+            "up to date: {} input file(s) unchanged since the last run",
+            c.unchanged
+        );
+    } else if c.configuration_changed {
+        let _ = writeln!(
+            s,
+            "a run now would rebuild everything (no earlier run, or configuration, key or version changed)"
+        );
+    } else {
+        let _ = writeln!(
+            s,
+            "a run now would read {} new file(s) ({} removed, {} unchanged):",
+            c.new.len(),
+            c.removed.len(),
+            c.unchanged
+        );
+        for f in &c.new {
+            let _ = writeln!(s, "  new      {f}");
+        }
+        for f in &c.removed {
+            let _ = writeln!(s, "  removed  {f}");
+        }
+    }
+    Ok(s)
+}
+
+/// The resolved plan, and what an incremental run would do now.
+pub fn explain(pipeline: &Path, overrides: &[SourceOverride], out: &Path) -> Result<String> {
+    let plan = app::validate(pipeline, overrides)?;
+    let mut s = String::new();
+    let _ = writeln!(s, "pipeline {} ({})", plan.name, plan.file.display());
+    let _ = writeln!(s, "schemas  {}", plan.schemas_dir.display());
+    let key = match &plan.key {
+        Some(crate::config::KeySource::Env(v)) => format!("from environment variable {v}"),
+        Some(crate::config::KeySource::File(p)) => format!("from file {}", p.display()),
+        Some(crate::config::KeySource::Demo(_)) => {
+            "DEMO key written in the pipeline (synthetic data only)".to_string()
+        }
+        None => "none needed (nothing is ingested)".to_string(),
+    };
+    let _ = writeln!(s, "key      {key}\n\nfetched sources");
+    if plan.fetches.is_empty() {
+        let _ = writeln!(s, "  (none)");
+    }
+    for f in &plan.fetches {
+        let what = match &f.kind {
+            Fetch::Http(h) => format!(
+                "http: {} URL(s), {} at a time, {} retries",
+                h.urls.len(),
+                h.max_concurrent,
+                h.retries
+            ),
+            Fetch::Mesh(m) => format!("mesh: mailbox {:?}, url {:?}", m.mailbox, m.url),
+            Fetch::FileDrop(d) => format!(
+                "file_drop: {} ({}), settle {} s",
+                d.folder.display(),
+                d.pattern,
+                d.settle_seconds
+            ),
+        };
+        let _ = writeln!(
+            s,
+            "  {:<10} {what} → {}/landing/{}/",
+            f.source,
+            out.display(),
+            f.source
+        );
+    }
+    let _ = writeln!(s, "\ningested sources");
+    for src in &plan.sources {
+        let path = if src.landed {
+            out.join(&src.path)
+        } else {
+            src.path.clone()
+        };
+        let _ = writeln!(
+            s,
+            "  {:<10} {} ({}) with contract {} v{} → mapping {} → {}",
+            src.name,
+            path.display(),
+            src.pattern,
+            src.contract.name,
+            src.contract.version,
+            src.mapping.file.display(),
+            src.mapping.target
+        );
+    }
+    let _ = writeln!(
+        s,
+        "\nlink     A&E within {} h before admission; care within {} days of the ready date; route \"{}\"; readmission within {} days",
+        plan.link.ed_window_hours,
+        plan.link.care_window_days,
+        plan.link.discharge_route,
+        plan.link.readmission_window_days
+    );
+    let _ = writeln!(s, "\noutputs");
+    for o in &plan.outputs {
+        let rule = match o.disclosure {
+            crate::publish::disclosure::Rule::Threshold {
+                min_shown,
+                round_to,
+            } if o.dataset.access() == crate::publish::Access::Published => {
+                format!("; 1–{} suppressed, rounded to {round_to}", min_shown - 1)
+            }
+            _ => String::new(),
+        };
+        let _ = writeln!(
+            s,
+            "  {}/{}/<YYYY-MM>.parquet by {}{rule}",
+            o.dataset.access().folder(),
+            o.dataset.name(),
+            o.dataset.month_column()
+        );
+    }
+    let _ = writeln!(s, "\nnow");
+    let _ = write!(
+        s,
+        "  {}",
+        pending(pipeline, overrides, out)?
+            .trim_end()
+            .replace('\n', "\n  ")
+    );
+    Ok(s)
+}
+
+/// The last runs of a data directory, and what a run would do now.
+pub fn status(pipeline: &Path, overrides: &[SourceOverride], out: &Path) -> Result<String> {
+    let mut runs: Vec<Manifest> = std::fs::read_dir(out.join("runs"))
+        .map(|rd| {
+            rd.flatten()
+                .filter_map(|e| std::fs::read_to_string(e.path().join("manifest.json")).ok())
+                .filter_map(|t| serde_json::from_str(&t).ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    runs.sort_by(|a, b| b.started_at.cmp(&a.started_at));
+    let mut s = String::new();
+    let _ = writeln!(s, "data directory {}", out.display());
+    if runs.is_empty() {
+        let _ = writeln!(s, "no runs yet");
+    } else {
+        let _ = writeln!(
+            s,
+            "\nlast runs                                   status                 finished                  rows in"
+        );
+    }
+    for m in runs.iter().take(10) {
+        let rows: u64 = m.sources.iter().map(|x| x.rows_in).sum();
+        let _ = writeln!(
+            s,
+            "  {:<42} {:<22} {:<25} {rows:>8}",
+            m.run_id, m.status, m.finished_at
+        );
+    }
+    if pipeline.exists() {
+        let _ = writeln!(s, "\npending ({})", pipeline.display());
+        let _ = write!(
+            s,
+            "  {}",
+            pending(pipeline, overrides, out)?
+                .trim_end()
+                .replace('\n', "\n  ")
+        );
+    }
+    Ok(s.trim_end().to_string())
+}
