@@ -355,6 +355,7 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
         care: entity("social_care_event")?,
     };
     timer.lap("normalise", None);
+    fault::point("run_after_normalise");
 
     // Link, then measure and write each dataset into staging.
     let linked = datasets::link(entities, &plan.link)?;
@@ -389,8 +390,8 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
             partitions,
             suppressed,
         ));
+        fault::point(&format!("publish_staged_{}", rel.replace('/', "_")));
         rels.push(rel);
-        fault::point("run_after_first_dataset");
     }
     timer.lap("measure", Some(measured));
     for r in &ingested {
@@ -421,6 +422,7 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
             partitions,
             Default::default(),
         ));
+        fault::point(&format!("publish_staged_{}", rel.replace('/', "_")));
         rels.push(rel);
     }
     fault::point("run_before_switch");

@@ -1,6 +1,10 @@
-//! Fault injection for crash tests: `JOINEDUP_FAULT=<point>` makes the process abort at
-//! that named point, as a crash or a `kill -9` would, so tests can prove that every
-//! point leaves the data directory recoverable.
+//! Fault injection for crash and concurrency tests.
+//!
+//! - `JOINEDUP_FAULT=<point>` aborts the process at that named point, as a crash or a
+//!   `kill -9` would, so tests can prove every point leaves the data directory
+//!   recoverable.
+//! - `JOINEDUP_FAULT=sleep:<point>:<milliseconds>` pauses there instead, so a test can
+//!   hold a run at a known place (e.g. to start a second run against the same lock).
 //!
 //! Points are plain strings at the call sites (`grep fault::point src`). In normal runs
 //! the variable is unset and a point costs one cached lookup.
@@ -18,10 +22,17 @@ fn armed() -> Option<&'static str> {
         .as_deref()
 }
 
-/// Aborts the process if `JOINEDUP_FAULT` names this point.
+/// Aborts (or pauses) the process if `JOINEDUP_FAULT` names this point.
 pub fn point(name: &str) {
-    if armed() == Some(name) {
+    let Some(fault) = armed() else { return };
+    if fault == name {
         eprintln!("joinedup: fault injected at {name}: aborting");
         std::process::abort();
+    }
+    if let Some(rest) = fault.strip_prefix("sleep:")
+        && let Some((at, ms)) = rest.rsplit_once(':')
+        && at == name
+    {
+        std::thread::sleep(std::time::Duration::from_millis(ms.parse().unwrap_or(0)));
     }
 }

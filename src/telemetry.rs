@@ -28,7 +28,8 @@ pub fn init(format: LogFormat, quiet: bool) {
         LogFormat::Json => builder
             .json()
             .flatten_event(true)
-            .with_current_span(false)
+            .with_current_span(true)
+            .with_span_list(false)
             .try_init(),
     };
 }

@@ -287,9 +287,14 @@ fn ingest_file(
         }
         Bom::None => {}
     }
+    // Only '\n' ends a record: with the default CRLF terminator the csv crate reports
+    // the line and byte of every CRLF record after the first one too early (it starts the
+    // next record at the '\n'). The '\r' left at the end of a line's last field is
+    // trimmed with the rest of the field's whitespace.
     let mut csv = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
+        .terminator(csv::Terminator::Any(b'\n'))
         .delimiter(contract.delimiter)
         .from_reader(reader);
     let mut record = csv::ByteRecord::new();

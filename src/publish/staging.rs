@@ -69,7 +69,7 @@ impl RunDir {
                 std::fs::rename(&from, &to).map_err(|e| Error::io("publishing", &to, e))?;
             }
             sync_dir(to.parent().unwrap_or(&self.out));
-            crate::fault::point("publish_after_first_switch");
+            crate::fault::point(&format!("publish_switched_{}", rel.replace('/', "_")));
         }
         self.done = true;
         remove_staging(&self.staging, &self.out);
@@ -108,12 +108,26 @@ fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
     std::fs::rename(&aside, a)
 }
 
-/// Removes staging folders left by runs that were killed (call with the lock held).
+/// Removes what runs that were killed left behind (call with the lock held): staging
+/// folders, and half-written ingest cache entries.
 pub fn remove_stale(out: &Path) {
     let dir = out.join(".staging");
     if dir.exists() {
         tracing::info!(path = %dir.display(), "removing staging left by an interrupted run");
         let _ = std::fs::remove_dir_all(&dir);
+    }
+    if let Ok(sources) = std::fs::read_dir(out.join(".cache").join("ingest")) {
+        for source in sources.flatten() {
+            for entry in std::fs::read_dir(source.path())
+                .into_iter()
+                .flatten()
+                .flatten()
+            {
+                if entry.file_name().to_string_lossy().starts_with(".tmp-") {
+                    let _ = std::fs::remove_dir_all(entry.path());
+                }
+            }
+        }
     }
 }
 

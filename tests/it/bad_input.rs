@@ -269,3 +269,16 @@ fn quarantine_over_the_threshold_exits_1_but_still_publishes() {
     let m = manifest(r.out.path());
     assert_eq!(m["status"], "data_quality_warning");
 }
+
+/// Regression: with CRLF line endings the csv crate reported every row after the first
+/// one line (and one byte) too early, so quarantine line numbers were off by one in
+/// council files.
+#[test]
+fn r_crlf_line_numbers_are_exact() {
+    let (q, _) = single_quarantined("crlf_bad_row.csv");
+    let r = q.row(0);
+    assert_eq!(
+        (r["line"], r["row"], r["reasons"]),
+        (Some("3"), Some("2"), Some("unknown_code"))
+    );
+}

@@ -1,0 +1,465 @@
+//! Nightly operation: killed runs, concurrent runs, re-runs with nothing new, and a new
+//! council file, on a copy of the sample where council 903's file arrives a night late.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use crate::util::*;
+
+/// A working copy: a pipeline over `inputs/`, with cld_903 held back in `late/`.
+struct Night {
+    dir: tempfile::TempDir,
+}
+
+impl Night {
+    fn new() -> Night {
+        let dir = tempfile::tempdir().unwrap();
+        let r = root();
+        for sub in ["apc", "ecds", "cld"] {
+            std::fs::create_dir_all(dir.path().join("inputs").join(sub)).unwrap();
+            for f in std::fs::read_dir(r.join("data-samples").join(sub)).unwrap() {
+                let f = f.unwrap();
+                let name = f.file_name().into_string().unwrap();
+                let to = if name.starts_with("cld_903") {
+                    dir.path().join("late")
+                } else {
+                    dir.path().join("inputs").join(sub)
+                };
+                std::fs::create_dir_all(&to).unwrap();
+                std::fs::copy(f.path(), to.join(&name)).unwrap();
+            }
+        }
+        let text = std::fs::read_to_string(r.join("pipelines/sample.toml"))
+            .unwrap()
+            .replace(
+                "\"../schemas\"",
+                &format!("\"{}\"", r.join("schemas").display()),
+            )
+            .replace("\"../data-samples/", "\"inputs/")
+            .replace(
+                "\"mappings/",
+                &format!("\"{}/pipelines/mappings/", r.display()),
+            );
+        std::fs::write(dir.path().join("nightly.toml"), text).unwrap();
+        Night { dir }
+    }
+
+    fn pipeline(&self) -> String {
+        self.dir
+            .path()
+            .join("nightly.toml")
+            .to_str()
+            .unwrap()
+            .to_string()
+    }
+
+    fn deliver_late_file(&self) {
+        let late = self.dir.path().join("late");
+        for f in std::fs::read_dir(&late).unwrap() {
+            let f = f.unwrap();
+            std::fs::copy(
+                f.path(),
+                self.dir.path().join("inputs/cld").join(f.file_name()),
+            )
+            .unwrap();
+        }
+    }
+
+    fn run(&self, out: &Path, env: &[(&str, &str)]) -> (i32, String, String) {
+        result(&joinedup_env(
+            &[
+                "run",
+                &self.pipeline(),
+                "--out",
+                out.to_str().unwrap(),
+                "-q",
+            ],
+            env,
+        ))
+    }
+}
+
+/// The data of every dataset: relative path → bytes (not runs, state or caches).
+fn data(out: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    ["restricted", "published", "quarantine"]
+        .iter()
+        .flat_map(|d| files_under(&out.join(d)))
+        .map(|p| {
+            (
+                p.strip_prefix(out).unwrap().to_path_buf(),
+                std::fs::read(&p).unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// Each dataset folder, as a map of its files.
+fn by_dataset(all: &BTreeMap<PathBuf, Vec<u8>>) -> BTreeMap<PathBuf, BTreeMap<PathBuf, Vec<u8>>> {
+    let mut out: BTreeMap<PathBuf, BTreeMap<PathBuf, Vec<u8>>> = BTreeMap::new();
+    for (p, b) in all {
+        out.entry(p.parent().unwrap().to_path_buf())
+            .or_default()
+            .insert(p.clone(), b.clone());
+    }
+    out
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for f in files_under(from) {
+        let rel = f.strip_prefix(from).unwrap();
+        let target = to.join(rel);
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::copy(&f, target).unwrap();
+    }
+}
+
+const CRASH_POINTS: &[&str] = &[
+    "run_after_lock",
+    "run_after_pull",
+    "ingest_before_cache_commit",
+    "run_after_ingest",
+    "run_after_normalise",
+    "run_after_link",
+    "publish_staged_restricted_hospital_spell",
+    "publish_staged_restricted_ed_attendance",
+    "publish_staged_restricted_social_care_event",
+    "publish_staged_restricted_patient_journey",
+    "publish_staged_published_discharge_delays",
+    "publish_staged_published_flow_daily",
+    "publish_staged_published_social_care_queue",
+    "publish_staged_published_bottlenecks",
+    "publish_staged_published_linkage_quality",
+    "publish_staged_quarantine_cld",
+    "run_before_switch",
+    "publish_switched_published_bottlenecks",
+    "publish_switched_published_discharge_delays",
+    "publish_switched_restricted_patient_journey",
+    "publish_switched_restricted_social_care_event",
+    "publish_switched_published_social_care_queue",
+    "publish_switched_quarantine_apc",
+    "publish_switched_quarantine_cld",
+    "run_before_state",
+    "run_after_state",
+];
+
+#[test]
+fn a_run_killed_anywhere_leaves_whole_datasets_and_the_next_run_completes_it() {
+    let night = Night::new();
+    let reference = night.dir.path().join("reference");
+    let (code, _, stderr) = night.run(&reference, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let before = data(&reference);
+    let after_first_night = night.dir.path().join("after_first_night");
+    copy_dir(&reference, &after_first_night);
+    night.deliver_late_file();
+    let (code, _, stderr) = night.run(&reference, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let after = data(&reference);
+    assert_ne!(before, after, "the late file must change the outputs");
+    let (old, new) = (by_dataset(&before), by_dataset(&after));
+
+    assert!(CRASH_POINTS.len() >= 20);
+    for point in CRASH_POINTS {
+        let out = night.dir.path().join(format!("crash_{point}"));
+        copy_dir(&after_first_night, &out);
+        let (code, _, stderr) = night.run(&out, &[("JOINEDUP_FAULT", point)]);
+        assert!(
+            code != 0 && stderr.contains(&format!("fault injected at {point}")),
+            "{point} was not reached: {code} {stderr}"
+        );
+        // Every dataset is the previous version or the new one, whole.
+        for (dataset, files) in by_dataset(&data(&out)) {
+            let ok = old.get(&dataset) == Some(&files) || new.get(&dataset) == Some(&files);
+            assert!(
+                ok,
+                "after a crash at {point}, {} is neither the previous nor the new version",
+                dataset.display()
+            );
+        }
+        let (code, _, stderr) = night.run(&out, &[]);
+        assert_eq!(code, 0, "{point}: {stderr}");
+        assert_eq!(
+            data(&out),
+            after,
+            "after a crash at {point}, the next run did not converge"
+        );
+        assert!(!out.join(".staging").exists());
+        let leftovers: Vec<_> = files_under(&out.join(".cache"))
+            .into_iter()
+            .filter(|p| p.to_string_lossy().contains(".tmp-"))
+            .collect();
+        assert!(leftovers.is_empty(), "{point}: {leftovers:?}");
+    }
+}
+
+#[test]
+fn a_second_run_at_the_same_time_exits_6_and_changes_nothing() {
+    let night = Night::new();
+    let out = night.dir.path().join("out");
+    let first = Command::new(env!("CARGO_BIN_EXE_joinedup"))
+        .current_dir(root())
+        .args([
+            "run",
+            &night.pipeline(),
+            "--out",
+            out.to_str().unwrap(),
+            "-q",
+        ])
+        .env("JOINEDUP_FAULT", "sleep:run_after_lock:3000")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until the first run holds the lock.
+    let lock = out.join(".lock");
+    let start = std::time::Instant::now();
+    while !lock.exists() && start.elapsed().as_secs() < 10 {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let (code, _, stderr) = night.run(&out, &[]);
+    assert_eq!(code, 6, "{stderr}");
+    assert!(
+        stderr.contains("another joinedup run holds") && stderr.contains(".lock"),
+        "{stderr}"
+    );
+    let status = first.wait_with_output().unwrap().status;
+    assert!(status.success(), "{status}");
+    // The lock died with its holder: a run now proceeds.
+    let (code, _, stderr) = night.run(&out, &[]);
+    assert_eq!(code, 0, "{stderr}");
+}
+
+#[test]
+fn a_killed_run_does_not_leave_the_lock_stuck() {
+    let night = Night::new();
+    let out = night.dir.path().join("out");
+    let (code, _, _) = night.run(&out, &[("JOINEDUP_FAULT", "run_after_lock")]);
+    assert_ne!(code, 0);
+    assert!(out.join(".lock").exists());
+    let (code, _, stderr) = night.run(&out, &[]);
+    assert_eq!(code, 0, "{stderr}");
+}
+
+fn inodes(out: &Path) -> BTreeMap<PathBuf, (u64, i64)> {
+    use std::os::unix::fs::MetadataExt;
+    ["restricted", "published", "quarantine"]
+        .iter()
+        .flat_map(|d| files_under(&out.join(d)))
+        .map(|p| {
+            let m = std::fs::metadata(&p).unwrap();
+            (p, (m.ino(), m.mtime_nsec()))
+        })
+        .collect()
+}
+
+fn manifest_of_last_run(out: &Path) -> serde_json::Value {
+    let mut runs: Vec<PathBuf> = std::fs::read_dir(out.join("runs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    runs.sort();
+    serde_json::from_str(
+        &std::fs::read_to_string(runs.last().unwrap().join("manifest.json")).unwrap(),
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_rerun_with_nothing_new_does_no_work_and_a_new_council_file_rebuilds_only_its_months() {
+    let night = Night::new();
+    let out = night.dir.path().join("out");
+    assert_eq!(night.run(&out, &[]).0, 0);
+    let first = inodes(&out);
+
+    // Nothing new: nothing read, no data file touched.
+    let (code, stdout, _) = result(&joinedup(&[
+        "run",
+        &night.pipeline(),
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0);
+    assert!(
+        stdout.contains("up to date: 4 input file(s) unchanged since the last run; nothing to do"),
+        "{stdout}"
+    );
+    assert_eq!(inodes(&out), first);
+    let m = manifest_of_last_run(&out);
+    assert_eq!(
+        (m["mode"].as_str(), m["stages"].as_array().unwrap().len()),
+        (Some("up_to_date"), 2)
+    );
+
+    // Council 903's file arrives: only it is read, and only its months change.
+    night.deliver_late_file();
+    let (code, stdout, stderr) = result(&joinedup(&[
+        "run",
+        &night.pipeline(),
+        "--dry-run",
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout
+            .contains("would rebuild from 1 new and 0 removed input file(s); 4 file(s) unchanged")
+            && stdout.contains("new      cld: "),
+        "{stdout}"
+    );
+    assert_eq!(inodes(&out), first, "a dry run changes nothing");
+    assert_eq!(night.run(&out, &[]).0, 0);
+    let m = manifest_of_last_run(&out);
+    assert_eq!(m["mode"], "incremental");
+    let read: Vec<&str> = m["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["files"].as_array().unwrap())
+        .filter(|f| f["read_this_run"] == true)
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(read.len(), 1);
+    assert!(read[0].ends_with("cld_903_2026Q3.csv"), "{read:?}");
+
+    // The months of Westbury's valid events are exactly the social-care partitions rewritten.
+    let text: String = std::fs::read(night.dir.path().join("inputs/cld/cld_903_2026Q3.csv"))
+        .unwrap()
+        .iter()
+        .map(|&b| b as char)
+        .collect();
+    let quarantined: BTreeSet<u64> = {
+        let q = read_parquet(&out.join("quarantine/cld"));
+        (0..q.rows)
+            .filter(|&i| q.col("file")[i].as_deref() == Some("cld_903_2026Q3.csv"))
+            .map(|i| q.col("line")[i].as_ref().unwrap().parse().unwrap())
+            .collect()
+    };
+    let mut months = BTreeSet::new();
+    for (i, line) in text.lines().enumerate().skip(1) {
+        if quarantined.contains(&(i as u64 + 1)) {
+            continue;
+        }
+        let start = line.split(',').nth(15).unwrap();
+        months.insert(format!("{}-{}.parquet", &start[6..10], &start[3..5]));
+    }
+    let sce = m["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["dataset"] == "social_care_event")
+        .unwrap();
+    let rewritten: BTreeSet<String> = sce["partitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["rewritten"] == true)
+        .map(|p| p["file"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(rewritten, months);
+    let all: usize = sce["partitions"].as_array().unwrap().len();
+    assert!(all > rewritten.len(), "some months must be untouched");
+    // Untouched months keep their very files; the APC quarantine is untouched too.
+    let after = inodes(&out);
+    for (path, before) in &first {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if path.starts_with(out.join("restricted/social_care_event")) && !months.contains(&name) {
+            assert_eq!(
+                after.get(path),
+                Some(before),
+                "{} was rewritten",
+                path.display()
+            );
+        }
+    }
+    let apc_q = out.join("quarantine/apc/data.parquet");
+    assert_eq!(after[&apc_q], first[&apc_q]);
+}
+
+#[test]
+fn full_refresh_rebuilds_to_the_same_bytes() {
+    let night = Night::new();
+    let out = night.dir.path().join("out");
+    assert_eq!(night.run(&out, &[]).0, 0);
+    let before = data(&out);
+    let (code, stdout, _) = result(&joinedup(&[
+        "run",
+        &night.pipeline(),
+        "--full-refresh",
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0);
+    assert!(stdout.contains("rebuilt from everything"), "{stdout}");
+    assert_eq!(data(&out), before);
+}
+
+#[test]
+fn json_logs_carry_the_run_id() {
+    let night = Night::new();
+    let out = night.dir.path().join("out");
+    let (code, _, stderr) = result(&joinedup(&[
+        "run",
+        &night.pipeline(),
+        "--log-format",
+        "json",
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let ingested: Vec<serde_json::Value> = stderr
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v["message"] == "source ingested")
+        .collect();
+    assert_eq!(ingested.len(), 3, "{stderr}");
+    let run_id = manifest_of_last_run(&out)["run_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for v in &ingested {
+        assert_eq!(v["span"]["run_id"].as_str(), Some(run_id.as_str()), "{v}");
+        assert_eq!(v["stage"], "ingest");
+        assert!(v["rows_in"].as_u64().is_some());
+    }
+}
+
+#[test]
+fn explain_and_status_describe_without_changing_anything() {
+    let night = Night::new();
+    let out = night.dir.path().join("out");
+    let (code, stdout, stderr) = result(&joinedup(&[
+        "explain",
+        &night.pipeline(),
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    for s in [
+        "ingested sources",
+        "with contract sus_apc v1",
+        "published/discharge_delays/<YYYY-MM>.parquet by month; 1–7 suppressed, rounded to 5",
+        "a run now would rebuild everything",
+    ] {
+        assert!(stdout.contains(s), "{s:?} missing:\n{stdout}");
+    }
+    assert!(!out.exists(), "explain must not create the data directory");
+    assert_eq!(night.run(&out, &[]).0, 0);
+    night.deliver_late_file();
+    let (code, stdout, _) = result(&joinedup(&[
+        "status",
+        &night.pipeline(),
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0);
+    assert!(
+        stdout.contains("last runs") && stdout.contains(" ok "),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("a run now would read 1 new file(s) (0 removed, 4 unchanged):"),
+        "{stdout}"
+    );
+}
