@@ -377,12 +377,24 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
             Access::Restricted => (df, Default::default()),
         };
         let rel = format!("{}/{}", access.folder(), o.dataset.name());
+        let lookback = if changes.configuration_changed {
+            None
+        } else {
+            plan.lookback_months
+        };
         let partitions = write_dataset(
             df,
             Some(o.dataset.month_column()),
             &run.staged(&rel),
             &opts.out.join(&rel),
+            lookback,
         )?;
+        for p in partitions.iter().filter(|p| p.closed_changed) {
+            warnings.push(format!(
+                "{rel}/{}: late data for a closed month was not published (outside lookback_months); run with --full-refresh to include it",
+                p.file
+            ));
+        }
         outputs.push(OutputInfo::new(
             o.dataset.name(),
             access.folder(),
@@ -414,7 +426,7 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
             .map_err(|e| Error::engine("stacking quarantine", e))?,
             "stacking quarantine",
         )?;
-        let partitions = write_dataset(df, None, &run.staged(&rel), &opts.out.join(&rel))?;
+        let partitions = write_dataset(df, None, &run.staged(&rel), &opts.out.join(&rel), None)?;
         outputs.push(OutputInfo::new(
             &r.name,
             "quarantine",

@@ -44,6 +44,8 @@ pub struct Plan {
     pub link: LinkPlan,
     /// Datasets to write, in name order.
     pub outputs: Vec<OutputPlan>,
+    /// Incremental runs: months of look-back for late data (`None`: all months open).
+    pub lookback_months: Option<u32>,
 }
 
 /// Where the pseudonymisation key comes from. The key itself is read only when a run starts.
@@ -433,6 +435,7 @@ pub fn load_plan(file: &Path, overrides: &[SourceOverride]) -> Result<Plan, Conf
             .collect(),
         link,
         outputs,
+        lookback_months: raw.incremental.lookback_months,
     })
 }
 

@@ -30,6 +30,18 @@ pub struct RawPipeline {
     /// Disclosure control for published datasets.
     #[serde(default)]
     pub disclosure: RawDisclosure,
+    /// Incremental runs.
+    #[serde(default)]
+    pub incremental: RawIncremental,
+}
+
+/// `[incremental]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawIncremental {
+    /// Months before a dataset's newest month that late data may still change; older
+    /// published months are kept as they are (unset: every month stays open).
+    pub lookback_months: Option<u32>,
 }
 
 /// `[disclosure]`: the threshold rule for published datasets (default: HES/ECDS).

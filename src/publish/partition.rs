@@ -25,8 +25,31 @@ pub struct PartitionInfo {
     pub rows: u64,
     /// Size.
     pub bytes: u64,
-    /// False when the published file was identical and kept.
+    /// False when the published file was identical (or its month closed) and kept.
     pub rewritten: bool,
+    /// The month is closed (older than the look-back) and new data would have changed it.
+    #[serde(default)]
+    pub closed_changed: bool,
+}
+
+fn is_month(name: &str) -> bool {
+    name.len() == 7
+        && name.as_bytes()[4] == b'-'
+        && name.bytes().filter(u8::is_ascii_digit).count() == 6
+}
+
+/// `YYYY-MM` that is `n` months before `month`.
+fn months_before(month: &str, n: u32) -> String {
+    let (y, m): (i64, i64) = (
+        month[..4].parse().unwrap_or(0),
+        month[5..].parse().unwrap_or(1),
+    );
+    let total = y * 12 + (m - 1) - i64::from(n);
+    format!(
+        "{:04}-{:02}",
+        total.div_euclid(12),
+        total.rem_euclid(12) + 1
+    )
 }
 
 fn to_bytes(df: &mut DataFrame) -> Result<Vec<u8>> {
@@ -48,11 +71,16 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
 
 /// Writes `df` into `staged_dir`, one file per month of `month_column` (or one
 /// `data.parquet` when `None`), reusing identical files from `current_dir`.
+///
+/// With `lookback_months`, months more than that many before the newest month of the
+/// dataset are closed: a published file for a closed month is kept even if its content
+/// would now differ (late data for it is reported in [`PartitionInfo::closed_changed`]).
 pub fn write_dataset(
     df: DataFrame,
     month_column: Option<&str>,
     staged_dir: &Path,
     current_dir: &Path,
+    lookback_months: Option<u32>,
 ) -> Result<Vec<PartitionInfo>> {
     std::fs::create_dir_all(staged_dir).map_err(|e| Error::io("creating", staged_dir, e))?;
     let parts: Vec<(String, DataFrame)> = match month_column {
@@ -61,13 +89,26 @@ pub fn write_dataset(
             split_by_month(df, c).map_err(|e| Error::engine(format!("partitioning by {c}"), e))?
         }
     };
+    let newest = parts
+        .iter()
+        .map(|(n, _)| n.as_str())
+        .filter(|n| is_month(n))
+        .max()
+        .map(String::from);
+    let closed_before = lookback_months
+        .zip(newest)
+        .map(|(n, newest)| months_before(&newest, n));
     let mut infos = Vec::with_capacity(parts.len());
     for (name, mut part) in parts {
         let file = format!("{name}.parquet");
         let bytes = to_bytes(&mut part)?;
         let (target, current) = (staged_dir.join(&file), current_dir.join(&file));
-        let same = std::fs::read(&current).is_ok_and(|old| old == bytes);
-        if same {
+        let old = std::fs::read(&current).ok();
+        let same = old.as_ref().is_some_and(|old| *old == bytes);
+        let closed = is_month(&name)
+            && closed_before.as_deref().is_some_and(|c| name.as_str() < c)
+            && old.is_some();
+        if same || closed {
             if std::fs::hard_link(&current, &target).is_err() {
                 write_file(&target, &bytes)?;
             }
@@ -78,7 +119,8 @@ pub fn write_dataset(
             file,
             rows: part.height() as u64,
             bytes: bytes.len() as u64,
-            rewritten: !same,
+            rewritten: !same && !closed,
+            closed_changed: closed && !same,
         });
     }
     Ok(infos)
@@ -140,7 +182,8 @@ mod tests {
                 .collect()
                 .unwrap()
         };
-        let first = write_dataset(df(3), Some("month"), &v1, &dir.path().join("none")).unwrap();
+        let first =
+            write_dataset(df(3), Some("month"), &v1, &dir.path().join("none"), None).unwrap();
         assert_eq!(
             first
                 .iter()
@@ -152,7 +195,7 @@ mod tests {
                 ("undated.parquet", 1, true)
             ]
         );
-        let second = write_dataset(df(4), Some("month"), &v2, &v1).unwrap();
+        let second = write_dataset(df(4), Some("month"), &v2, &v1, None).unwrap();
         assert_eq!(
             second.iter().map(|p| p.rewritten).collect::<Vec<_>>(),
             [false, false, true]
@@ -166,6 +209,37 @@ mod tests {
         assert_ne!(
             ino(&v1.join("undated.parquet")),
             ino(&v2.join("undated.parquet"))
+        );
+    }
+
+    #[test]
+    fn months_before_the_lookback_are_closed() {
+        assert_eq!(months_before("2026-03", 2), "2026-01");
+        assert_eq!(months_before("2026-01", 1), "2025-12");
+        assert_eq!(months_before("2026-01", 13), "2024-12");
+        let dir = tempfile::tempdir().unwrap();
+        let (v1, v2) = (dir.path().join("v1"), dir.path().join("v2"));
+        let df = |x: i64| {
+            df!("month" => ["2026-06-01", "2026-07-01", "2026-08-01"], "n" => [x, x, x])
+                .unwrap()
+                .lazy()
+                .with_column(col("month").cast(DataType::Date))
+                .collect()
+                .unwrap()
+        };
+        write_dataset(df(1), Some("month"), &v1, &dir.path().join("none"), Some(1)).unwrap();
+        let second = write_dataset(df(2), Some("month"), &v2, &v1, Some(1)).unwrap();
+        // June is closed (more than one month before August): kept, the change reported.
+        assert_eq!(
+            second
+                .iter()
+                .map(|p| (p.file.as_str(), p.rewritten, p.closed_changed))
+                .collect::<Vec<_>>(),
+            [
+                ("2026-06.parquet", false, true),
+                ("2026-07.parquet", true, false),
+                ("2026-08.parquet", true, false)
+            ]
         );
     }
 }

@@ -463,3 +463,103 @@ fn explain_and_status_describe_without_changing_anything() {
         "{stdout}"
     );
 }
+
+#[test]
+fn a_council_resubmission_that_replaces_its_file_replaces_its_rows() {
+    let night = Night::new();
+    let out = night.dir.path().join("out");
+    assert_eq!(night.run(&out, &[]).0, 0);
+    let outcomes = |out: &Path| -> BTreeMap<String, usize> {
+        let t = read_parquet(&out.join("restricted/social_care_event"));
+        let mut m = BTreeMap::new();
+        for v in t.col("event_outcome").iter().flatten() {
+            *m.entry(v.clone()).or_default() += 1;
+        }
+        m
+    };
+    let before = outcomes(&out);
+    let rows_before = read_parquet(&out.join("restricted/social_care_event")).rows;
+
+    // Easton resubmits: one review now records a death; the first file is withdrawn.
+    let cld = night.dir.path().join("inputs/cld");
+    let old = cld.join("cld_902_2026Q3.csv");
+    let bytes = std::fs::read(&old).unwrap();
+    let text: String = bytes.iter().map(|&b| b as char).collect();
+    let target = text
+        .lines()
+        .position(|l| l.contains(",Review,") && l.contains(",No change in package,"))
+        .unwrap();
+    let new: Vec<String> = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            if i == target {
+                l.replace(",No change in package,", ",NFA - Deceased,")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect();
+    let new_bytes: Vec<u8> = (new.join("\r\n") + "\r\n")
+        .chars()
+        .map(|c| c as u8)
+        .collect();
+    std::fs::write(cld.join("cld_902_2026Q3_v2.csv"), new_bytes).unwrap();
+    std::fs::remove_file(&old).unwrap();
+
+    let (code, stdout, stderr) = result(&joinedup(&[
+        "run",
+        &night.pipeline(),
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("rebuilt from 1 new and 1 removed input file(s)"),
+        "{stdout}"
+    );
+    let after = outcomes(&out);
+    assert_eq!(
+        read_parquet(&out.join("restricted/social_care_event")).rows,
+        rows_before
+    );
+    assert_eq!(after["NFA - Deceased"], before["NFA - Deceased"] + 1);
+    assert_eq!(
+        after["No change in package"],
+        before["No change in package"] - 1
+    );
+}
+
+#[test]
+fn late_data_for_a_closed_month_is_kept_out_until_a_full_refresh() {
+    let night = Night::new();
+    let pipeline = night.pipeline();
+    let text =
+        std::fs::read_to_string(&pipeline).unwrap() + "\n[incremental]\nlookback_months = 1\n";
+    std::fs::write(&pipeline, text).unwrap();
+    let out = night.dir.path().join("out");
+    assert_eq!(night.run(&out, &[]).0, 0);
+    let journey_july = out.join("restricted/patient_journey/2026-07.parquet");
+    let before = std::fs::read(&journey_july).unwrap();
+    // Westbury's file links July spells to social care, but July is closed (newest month
+    // of patient_journey is September): it stays as published, with a warning.
+    night.deliver_late_file();
+    let (code, stdout, _) = result(&joinedup(&[
+        "run",
+        &pipeline,
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0);
+    assert!(stdout.contains("restricted/patient_journey/2026-07.parquet: late data for a closed month was not published"), "{stdout}");
+    assert_eq!(std::fs::read(&journey_july).unwrap(), before);
+    let (code, _, _) = result(&joinedup(&[
+        "run",
+        &pipeline,
+        "--full-refresh",
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0);
+    assert_ne!(std::fs::read(&journey_july).unwrap(), before);
+}
