@@ -127,6 +127,11 @@ struct Timer(Vec<StageTiming>, Instant);
 impl Timer {
     fn lap(&mut self, stage: &str, rows_out: Option<u64>) {
         let now = Instant::now();
+        let seconds = (now - self.1).as_secs_f64();
+        match rows_out {
+            Some(rows) => tracing::info!(stage, seconds, rows_out = rows, "stage finished"),
+            None => tracing::info!(stage, seconds, "stage finished"),
+        }
         self.0.push(StageTiming {
             stage: stage.to_string(),
             seconds: (now - self.1).as_secs_f64(),

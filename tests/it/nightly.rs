@@ -423,6 +423,24 @@ fn json_logs_carry_the_run_id() {
         assert_eq!(v["stage"], "ingest");
         assert!(v["rows_in"].as_u64().is_some());
     }
+    let stages: Vec<String> = stderr
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v["message"] == "stage finished" && v["seconds"].as_f64().is_some())
+        .map(|v| v["stage"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        stages,
+        [
+            "config",
+            "pull",
+            "ingest",
+            "normalise",
+            "link",
+            "measure",
+            "publish"
+        ]
+    );
 }
 
 #[test]
