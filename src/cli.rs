@@ -55,6 +55,31 @@ pub enum Command {
     Explain(InspectArgs),
     /// Show the last runs of a data directory and what is pending.
     Status(InspectArgs),
+    /// Write a synthetic ICB (APC, ECDS, CLD extracts, a pipeline and truth.json).
+    Synth(SynthArgs),
+}
+
+/// `joinedup synth`.
+#[derive(Debug, clap::Args)]
+pub struct SynthArgs {
+    /// People in the population (at most 909,090, the valid numbers of the 999 test range).
+    #[arg(long, default_value_t = 10_000)]
+    pub people: usize,
+    /// Years of activity, from April 2024.
+    #[arg(long, default_value_t = 1)]
+    pub years: u32,
+    /// Random seed: the same seed writes the same bytes.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Share of background rows given one deliberate defect.
+    #[arg(long, default_value_t = 0.01)]
+    pub defect_rate: f64,
+    /// Output folder.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// The joinedup checkout whose schemas/ and pipelines/mappings/ the pipeline uses.
+    #[arg(long, default_value = ".")]
+    pub repo: PathBuf,
 }
 
 /// `joinedup pull`.

@@ -30,4 +30,5 @@ pub mod error;
 pub mod explain;
 pub mod fault;
 pub mod summary;
+pub mod synth;
 pub mod telemetry;

@@ -55,6 +55,37 @@ fn run(cli: &Cli) -> Result<error::ExitCode, error::Error> {
             }
             Ok(report.exit)
         }
+        Command::Synth(args) => {
+            let started = std::time::Instant::now();
+            let truth = joinedup::synth::generate(&joinedup::synth::SynthOptions {
+                people: args.people,
+                years: args.years,
+                seed: args.seed,
+                out: args.out.clone(),
+                defect_rate: args.defect_rate,
+                repo: args.repo.clone(),
+            })?;
+            let rows: u64 = truth.rows.values().sum();
+            let seconds = started.elapsed().as_secs_f64();
+            if !cli.quiet {
+                #[allow(clippy::print_stdout)]
+                {
+                    println!(
+                        "wrote {rows} rows ({}) in {seconds:.2} s ({:.0} rows/s) to {}; pipeline: {}",
+                        truth
+                            .rows
+                            .iter()
+                            .map(|(k, v)| format!("{k} {v}"))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        rows as f64 / seconds.max(1e-9),
+                        args.out.display(),
+                        args.out.join("pipeline.toml").display()
+                    );
+                }
+            }
+            Ok(error::ExitCode::Ok)
+        }
         Command::Explain(args) => {
             let text = joinedup::explain::explain(&args.pipeline, &args.sources, &args.out)?;
             #[allow(clippy::print_stdout)]

@@ -12,4 +12,5 @@ mod pull_drop;
 mod pull_http;
 mod pull_mesh;
 mod sample;
+mod synth;
 mod util;

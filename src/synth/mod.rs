@@ -1,0 +1,909 @@
+//! `joinedup synth`: a synthetic ICB at any scale, in the real extract layouts.
+//!
+//! Writes SUS APC spells (UTF-8), ECDS attendances (UTF-8 with BOM, CRLF) and one CLD file
+//! per council (Windows-1252, CRLF, `NULL` for blanks), a `pipeline.toml` that reads them,
+//! and `truth.json`: what was planted. The population has age-dependent admission and A&E
+//! rates, an emergency/elective mix, length-of-stay distributions, A&E arrivals by hour and
+//! weekday, 4- and 12-hour waits, discharge ready dates, social-care requests from hospital
+//! with council-specific delays (Easton's home care is the planted bottleneck), long-term
+//! clients and council-only clients, and defects at a chosen rate — only on rows that no
+//! planted fact depends on, so the truth stays exact. NHS numbers come from the 999 test
+//! range. Every person has their own random stream, so a seed gives the same bytes.
+
+mod rng;
+mod text;
+mod world;
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use rng::Rng;
+use text::{dmy, hms, int, ymd, ymd_hm};
+use world::*;
+
+/// What to generate.
+#[derive(Debug, Clone)]
+pub struct SynthOptions {
+    /// People in the population (at most 909,090: the valid numbers of the 999 range).
+    pub people: usize,
+    /// Years of activity, from 1 April 2024.
+    pub years: u32,
+    /// Seed.
+    pub seed: u64,
+    /// Output folder.
+    pub out: PathBuf,
+    /// Share of background rows given one deliberate defect.
+    pub defect_rate: f64,
+    /// The joinedup checkout (for `schemas/` and `pipelines/mappings/` in the pipeline).
+    pub repo: PathBuf,
+}
+
+/// What was planted, for tests and benchmarks.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Truth {
+    /// Seed.
+    pub seed: u64,
+    /// People.
+    pub people: usize,
+    /// Years.
+    pub years: u32,
+    /// Data rows written per source.
+    pub rows: BTreeMap<String, u64>,
+    /// Defects injected per source and reason code.
+    pub defects: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Spells with the A&E attendance that led to them.
+    pub ed_linked_spells: u64,
+    /// Spells whose discharge waited for a social-care service.
+    pub social_care_linked_spells: u64,
+    /// Per council and awaited service.
+    pub delays: Vec<DelayTruth>,
+}
+
+/// Planted delays of one council and service.
+#[derive(Debug, Clone, Serialize)]
+pub struct DelayTruth {
+    /// Council.
+    pub la_code: String,
+    /// Awaited service.
+    pub awaited_service: String,
+    /// Spells.
+    pub spells: u64,
+    /// Sum of delays.
+    pub delayed_bed_days: i64,
+    /// Median delay.
+    pub median_delay_days: f64,
+}
+
+const START: (i32, u32, u32) = (2024, 4, 1);
+const APC_HEADER: &str = "Hospital Provider Spell Number,Organisation code  Sender of transaction,NHS Number,NHS Number Status Indicator Code,Sex,Start Date (Hospital Provider Spell),Start Time (Hospital Provider Spell),Admission Method (Hospital Provider Spell),Source of Admission (Hospital Provider Spell),Patient Classification,Treatment Function Code,Discharge Date (From Hospital Provider Spell),Discharge Time (Hospital Provider Spell),Discharge Method (Hospital Provider Spell),Discharge Destination (Hospital Provider Spell),Hospital Provider Spell Discharge Ready Date";
+const ECDS_HEADER: &str = "EC_Ident,NHS_Number,Der_Provider_Code,Der_Provider_Site_Code,EC_Department_Type,Age_At_Arrival,Sex,EC_AttendanceCategory,Der_EC_Arrival_Date_Time,EC_Decision_To_Admit_Date,EC_Decision_To_Admit_Time,Der_EC_Departure_Date_Time,EC_Acuity_SNOMED_CT,EC_Discharge_Status_SNOMED_CT,Discharge_Destination_SNOMED_CT";
+const CLD_HEADER: &str = "LA Code,LA Name,Reporting Period Start Date,Reporting Period End Date,NHS Number,LA Person Unique Identifier,First Name,Last Name,Date of Birth,Postcode,Gender,Client Type,Primary Support Reason,Event Type,Event Reference,Event Start Date,Event End Date,Event Outcome,Request: Route of Access,Service Type,Service Component,Delivery Mechanism";
+
+fn check_digit(body9: u64) -> Option<u64> {
+    let mut sum = 0;
+    let mut v = body9;
+    for w in 2..=10 {
+        sum += (v % 10) * w;
+        v /= 10;
+    }
+    match 11 - sum % 11 {
+        11 => Some(0),
+        10 => None,
+        c => Some(c),
+    }
+}
+
+/// Every valid NHS number of the 999 test range, shuffled by the seed.
+fn nhs_numbers(seed: u64) -> Vec<u64> {
+    let mut v: Vec<u64> = (0..1_000_000u64)
+        .filter_map(|b| {
+            let body = 999_000_000 + b;
+            check_digit(body).map(|c| body * 10 + c)
+        })
+        .filter(|n| {
+            let s = n.to_string();
+            !s.bytes().all(|d| d == s.as_bytes()[0])
+        })
+        .collect();
+    let mut r = Rng::new(seed, u64::MAX);
+    for i in (1..v.len()).rev() {
+        let j = (r.next() % (i as u64 + 1)) as usize;
+        v.swap(i, j);
+    }
+    v
+}
+
+struct Out {
+    apc: BufWriter<File>,
+    ecds: BufWriter<File>,
+    cld: Vec<BufWriter<File>>,
+    line: Vec<u8>,
+    truth: Truth,
+    delays: BTreeMap<(usize, usize), Vec<i64>>,
+}
+
+fn create(path: &Path) -> Result<BufWriter<File>> {
+    if let Some(d) = path.parent() {
+        std::fs::create_dir_all(d).map_err(|e| Error::io("creating", d, e))?;
+    }
+    Ok(BufWriter::with_capacity(
+        1 << 20,
+        File::create(path).map_err(|e| Error::io("creating", path, e))?,
+    ))
+}
+
+impl Out {
+    fn field(&mut self, s: &str) {
+        self.line.extend_from_slice(s.as_bytes());
+        self.line.push(b',');
+    }
+    fn end(&mut self, crlf: bool) {
+        self.line.pop();
+        if crlf {
+            self.line.push(b'\r');
+        }
+        self.line.push(b'\n');
+    }
+    fn defect(&mut self, source: &str, reason: &str) {
+        *self
+            .truth
+            .defects
+            .entry(source.into())
+            .or_default()
+            .entry(reason.into())
+            .or_default() += 1;
+    }
+    fn row(&mut self, source: &str) {
+        *self.truth.rows.entry(source.into()).or_default() += 1;
+    }
+}
+
+/// Which defect a background row gets, if any.
+fn draw_defect(r: &mut Rng, rate: f64, kinds: usize) -> Option<usize> {
+    r.chance(rate)
+        .then(|| r.range(0, kinds as i64 - 1) as usize)
+}
+
+/// Generates the extracts; returns the truth (also written to `truth.json`).
+pub fn generate(opts: &SynthOptions) -> Result<Truth> {
+    let numbers = nhs_numbers(opts.seed);
+    if opts.people > numbers.len() {
+        return Err(Error::Internal(format!(
+            "--people {} is more than the {} valid NHS numbers of the 999 test range; use more --years instead",
+            opts.people,
+            numbers.len()
+        )));
+    }
+    let councils = councils();
+    let start = i64::from(crate::ingest::dates::days_from_civil(
+        START.0, START.1, START.2,
+    ));
+    let end = i64::from(crate::ingest::dates::days_from_civil(
+        START.0 + opts.years as i32,
+        START.1,
+        START.2,
+    ));
+    let data = &opts.out;
+    let mut o = Out {
+        apc: create(&data.join("apc/apc_spells.csv"))?,
+        ecds: create(&data.join("ecds/ecds_attendances.csv"))?,
+        cld: councils
+            .iter()
+            .map(|c| create(&data.join(format!("cld/cld_{}.csv", c.code))))
+            .collect::<Result<_>>()?,
+        line: Vec::with_capacity(512),
+        truth: Truth {
+            seed: opts.seed,
+            people: opts.people,
+            years: opts.years,
+            ..Truth::default()
+        },
+        delays: BTreeMap::new(),
+    };
+    let io = |p: &str, e| Error::io("writing", data.join(p), e);
+    writeln!(o.apc, "{APC_HEADER}").map_err(|e| io("apc", e))?;
+    o.ecds
+        .write_all(b"\xEF\xBB\xBF")
+        .map_err(|e| io("ecds", e))?;
+    write!(o.ecds, "{ECDS_HEADER}\r\n").map_err(|e| io("ecds", e))?;
+    for w in &mut o.cld {
+        write!(w, "{CLD_HEADER}\r\n").map_err(|e| io("cld", e))?;
+    }
+    let (mut spell_seq, mut ed_seq, mut event_seq) = (0u64, 0u64, 0u64);
+    let band_weights: Vec<f64> = AGE_BANDS.iter().map(|b| b.0).collect();
+    let hour_weights = HOUR_WEIGHTS.to_vec();
+    let acuity_weights: Vec<f64> = ACUITY.iter().map(|a| a.1).collect();
+    let days = (end - start).max(1);
+
+    for (p, number) in numbers.iter().take(opts.people).enumerate() {
+        let mut r = Rng::new(opts.seed, p as u64);
+        let nhs = number.to_string();
+        let council = r.range(0, councils.len() as i64 - 1) as usize;
+        let band = AGE_BANDS[r.weighted(&band_weights)];
+        let age = r.range(band.1, band.2);
+        let sex = if r.chance(0.5) { "1" } else { "2" };
+        let provider = PROVIDERS[if council == 2 {
+            usize::from(r.chance(0.2))
+        } else if council == 0 {
+            usize::from(r.chance(0.8))
+        } else {
+            r.range(0, 1) as usize
+        }];
+        let la_id = format!("{}{:07}", councils[council].id_prefix, p);
+        // Hospital stays, one after another.
+        let mut busy: Vec<(i64, i64)> = Vec::new();
+        let mut cld_rows: Vec<CldEvent> = Vec::new();
+        let mut next_free = start;
+        let mut admissions: Vec<i64> = (0..r.poisson(band.3 * f64::from(opts.years)))
+            .map(|_| start + r.range(0, days - 1))
+            .collect();
+        admissions.sort_unstable();
+        let mut had_social = false;
+        // A social-care spell must be clear of the person's earlier spells' windows, so
+        // its service cannot be mistaken for one they waited for.
+        let mut last_ready: Option<i64> = None;
+        for candidate in admissions {
+            let adm = candidate.max(next_free);
+            if adm >= end {
+                break;
+            }
+            spell_seq += 1;
+            let emergency = r.chance(if age >= 65 { 0.75 } else { 0.5 });
+            let via_ae = emergency && r.chance(0.7);
+            let day_case = !emergency && r.chance(0.4);
+            let medical = if day_case {
+                0
+            } else if emergency {
+                (r.normal((if age >= 65 { 6.0f64 } else { 3.0 }).ln(), 0.8)
+                    .exp()
+                    .round() as i64)
+                    .clamp(1, 120)
+            } else {
+                1 + i64::from(r.poisson(2.0))
+            };
+            let clear_of_earlier = last_ready.is_none_or(|lr| adm > lr + 130);
+            let social = emergency
+                && age >= 65
+                && !day_case
+                && !had_social
+                && clear_of_earlier
+                && r.chance(0.22)
+                && adm + medical + 130 < end;
+            let ready = adm + medical;
+            let (service, delay) = if social {
+                let s = r.weighted(&councils[council].services.map(|x| x.0));
+                let (_, lo, hi) = councils[council].services[s];
+                (Some(s), r.range(lo, hi))
+            } else if medical >= 2 && r.chance(0.25) {
+                (None, r.range(1, 2))
+            } else {
+                (None, 0)
+            };
+            let discharge = ready + delay;
+            last_ready = Some(ready);
+            let died = emergency && age >= 80 && !social && r.chance(0.03);
+            let open = discharge >= end;
+            let minute = if via_ae {
+                r.range(0, 1439)
+            } else {
+                r.range(7 * 60, 12 * 60)
+            };
+            let adm_abs = adm * 1440 + minute;
+            // The attendance that led to an admission via A&E.
+            if via_ae {
+                ed_seq += 1;
+                let arrival = adm_abs - r.range(60, 20 * 60);
+                let departure = adm_abs - r.range(0, 60);
+                let dta = arrival + (departure - arrival) * 2 / 3;
+                write_ed(
+                    &mut o,
+                    &mut r,
+                    ed_seq,
+                    &nhs,
+                    provider,
+                    age,
+                    arrival,
+                    Some(dta),
+                    departure,
+                    "306706006",
+                    &acuity_weights,
+                    None,
+                );
+                o.truth.ed_linked_spells += 1;
+            }
+            let method = if via_ae {
+                "21"
+            } else if emergency {
+                EMERGENCY_OTHER[r.range(0, 4) as usize]
+            } else {
+                ELECTIVE[r.range(0, 2) as usize]
+            };
+            let destination = match service {
+                Some(2) | Some(3) => {
+                    if r.chance(0.8) {
+                        "85"
+                    } else {
+                        "54"
+                    }
+                }
+                _ if died => "79",
+                _ => "19",
+            };
+            // Defects only on stays nothing else depends on.
+            let defect = if via_ae || social || open {
+                None
+            } else {
+                draw_defect(&mut r, opts.defect_rate, 5)
+            };
+            write_spell(
+                &mut o,
+                &mut r,
+                spell_seq,
+                provider,
+                &nhs,
+                sex,
+                adm,
+                minute,
+                method,
+                day_case,
+                discharge,
+                destination,
+                died,
+                open,
+                ready,
+                defect,
+            );
+            busy.push((
+                adm_abs - 48 * 60,
+                (if open { end } else { discharge } + 1) * 1440,
+            ));
+            if let Some(s) = service {
+                had_social = true;
+                o.truth.social_care_linked_spells += 1;
+                o.delays.entry((council, s)).or_default().push(delay);
+                let request = r.range(adm, ready);
+                let assessment = r.range(request, ready);
+                let (stype, component) = SERVICE_ROWS[s];
+                cld_rows.push(CldEvent::request(request, "Discharge from Hospital"));
+                cld_rows.push(CldEvent::simple(
+                    "Assessment",
+                    assessment,
+                    None,
+                    "Progress to Support Planning / Services",
+                ));
+                let short = s == 0 || s == 2;
+                cld_rows.push(CldEvent::service(
+                    discharge,
+                    short.then(|| discharge + r.range(7, 42)),
+                    stype,
+                    component,
+                ));
+                next_free = ready + 131;
+            } else {
+                next_free = if open { end } else { discharge + 1 };
+            }
+            if died {
+                break;
+            }
+        }
+        // A&E attendances that did not lead to an admission.
+        for _ in 0..r.poisson(band.4 * f64::from(opts.years)) {
+            let day = loop {
+                let d = start + r.range(0, days - 1);
+                let weekday = (d + 3).rem_euclid(7) as usize; // 1970-01-01 was a Thursday
+                if r.chance(WEEKDAY_WEIGHTS[weekday] / 1.18) {
+                    break d;
+                }
+            };
+            let arrival = day * 1440 + r.weighted(&hour_weights) as i64 * 60 + r.range(0, 59);
+            if busy.iter().any(|(a, b)| arrival >= *a && arrival < *b) {
+                continue;
+            }
+            let duration = (r.normal(170f64.ln(), 0.55).exp().round() as i64).clamp(10, 48 * 60);
+            ed_seq += 1;
+            let defect = draw_defect(&mut r, opts.defect_rate, 4);
+            let destination = if r.chance(0.01) {
+                "19712007"
+            } else {
+                "306689006"
+            };
+            write_ed(
+                &mut o,
+                &mut r,
+                ed_seq,
+                &nhs,
+                provider,
+                age,
+                arrival,
+                None,
+                arrival + duration,
+                destination,
+                &acuity_weights,
+                defect,
+            );
+        }
+        // Long-term clients known to the council (some by council id only).
+        let known = age >= 18 && r.chance(if age >= 65 { 0.12 } else { 0.03 });
+        let council_only = known && r.chance(0.04);
+        if known {
+            let began = start - r.range(30, 3000);
+            let (stype, component) = if r.chance(0.7) {
+                SERVICE_ROWS[1]
+            } else {
+                SERVICE_ROWS[3]
+            };
+            let mut ev = CldEvent::service(began, None, stype, component);
+            ev.background = true;
+            cld_rows.push(ev);
+            for y in 0..opts.years {
+                let mut review = CldEvent::simple(
+                    "Review",
+                    start + i64::from(y) * 365 + r.range(0, 364),
+                    None,
+                    "No change in package",
+                );
+                review.background = true;
+                cld_rows.push(review);
+            }
+            if r.chance(0.3) {
+                let mut req =
+                    CldEvent::request(start + r.range(0, days - 1), "Community/Other route");
+                req.background = true;
+                cld_rows.push(req);
+            }
+        }
+        let mut details = Vec::new();
+        for name in [
+            FIRST[r.range(0, FIRST.len() as i64 - 1) as usize],
+            LAST[r.range(0, LAST.len() as i64 - 1) as usize],
+        ] {
+            details.extend_from_slice(&encoding_rs::WINDOWS_1252.encode(name).0);
+            details.push(b',');
+        }
+        dmy(&mut details, start - age * 365 - r.range(0, 364));
+        details.extend_from_slice(
+            format!(
+                ",ZZ99 {}{}{},",
+                r.range(1, 9),
+                (b'A' + r.range(0, 25) as u8) as char,
+                (b'A' + r.range(0, 25) as u8) as char
+            )
+            .as_bytes(),
+        );
+        let person = CldPerson {
+            council: &councils[council],
+            nhs: if council_only { None } else { Some(&nhs) },
+            la_id: &la_id,
+            sex,
+            start,
+            end,
+            details,
+        };
+        for ev in cld_rows {
+            event_seq += 1;
+            let defect = if ev.background {
+                draw_defect(
+                    &mut r,
+                    opts.defect_rate,
+                    if person.nhs.is_some() { 4 } else { 3 },
+                )
+            } else {
+                None
+            };
+            write_cld(&mut o, &mut r, council, &person, &ev, event_seq, defect);
+        }
+    }
+
+    // Flush and record the truth.
+    o.apc.flush().map_err(|e| io("apc", e))?;
+    o.ecds.flush().map_err(|e| io("ecds", e))?;
+    for w in &mut o.cld {
+        w.flush().map_err(|e| io("cld", e))?;
+    }
+    let mut truth = o.truth;
+    for ((c, s), mut v) in o.delays {
+        v.sort_unstable();
+        let n = v.len();
+        let median = if n % 2 == 1 {
+            v[n / 2] as f64
+        } else {
+            (v[n / 2 - 1] + v[n / 2]) as f64 / 2.0
+        };
+        truth.delays.push(DelayTruth {
+            la_code: councils[c].code.to_string(),
+            awaited_service: SERVICES[s].to_string(),
+            spells: n as u64,
+            delayed_bed_days: v.iter().sum(),
+            median_delay_days: median,
+        });
+    }
+    let json = serde_json::to_vec_pretty(&truth).map_err(|e| Error::Internal(e.to_string()))?;
+    std::fs::write(data.join("truth.json"), json).map_err(|e| io("truth.json", e))?;
+    write_pipeline(opts)?;
+    Ok(truth)
+}
+
+struct CldPerson<'a> {
+    council: &'a Council,
+    nhs: Option<&'a str>,
+    la_id: &'a str,
+    sex: &'a str,
+    start: i64,
+    end: i64,
+    /// First name, last name (Windows-1252 bytes), date of birth and postcode, as the
+    /// council holds them: the same on every row.
+    details: Vec<u8>,
+}
+
+struct CldEvent {
+    kind: &'static str,
+    start: i64,
+    end: Option<i64>,
+    outcome: Option<&'static str>,
+    route: Option<&'static str>,
+    service: Option<(&'static str, &'static str)>,
+    background: bool,
+}
+
+impl CldEvent {
+    fn request(day: i64, route: &'static str) -> Self {
+        CldEvent {
+            kind: "Request",
+            start: day,
+            end: Some(day),
+            outcome: Some("Progress to Assessment"),
+            route: Some(route),
+            service: None,
+            background: false,
+        }
+    }
+    fn simple(kind: &'static str, day: i64, end: Option<i64>, outcome: &'static str) -> Self {
+        CldEvent {
+            kind,
+            start: day,
+            end: end.or(Some(day)),
+            outcome: Some(outcome),
+            route: None,
+            service: None,
+            background: false,
+        }
+    }
+    fn service(day: i64, end: Option<i64>, stype: &'static str, component: &'static str) -> Self {
+        CldEvent {
+            kind: "Service",
+            start: day,
+            end,
+            outcome: end.map(|_| "Service ended as planned"),
+            route: None,
+            service: Some((stype, component)),
+            background: false,
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn write_spell(
+    o: &mut Out,
+    r: &mut Rng,
+    seq: u64,
+    provider: &str,
+    nhs: &str,
+    sex: &str,
+    adm: i64,
+    minute: i64,
+    method: &str,
+    day_case: bool,
+    discharge: i64,
+    destination: &str,
+    died: bool,
+    open: bool,
+    ready: i64,
+    defect: Option<usize>,
+) {
+    o.line.clear();
+    let mut adm_text = Vec::new();
+    dmy(&mut adm_text, adm);
+    let spell_id = format!("{provider}{seq:08}");
+    match defect {
+        Some(0) => {
+            // nhs_number_invalid: the wrong check digit.
+            let mut bad = nhs.to_string();
+            let last = bad.pop().and_then(|c| c.to_digit(10)).unwrap_or(0);
+            bad.push(char::from_digit((last + 1) % 10, 10).unwrap_or('0'));
+            o.defect("apc", "nhs_number_invalid");
+            o.field(&spell_id);
+            o.field(provider);
+            o.field(&bad);
+        }
+        Some(4) => {
+            o.defect("apc", "missing_required");
+            o.field("");
+            o.field(provider);
+            o.field(nhs);
+        }
+        _ => {
+            o.field(&spell_id);
+            o.field(provider);
+            o.field(nhs);
+        }
+    }
+    o.field("01");
+    o.field(sex);
+    if defect == Some(1) {
+        o.defect("apc", "invalid_date");
+        let (y, _, _) = text::civil(adm);
+        o.field(&format!("31/02/{y}"));
+    } else {
+        o.line.extend_from_slice(&adm_text);
+        o.line.push(b',');
+    }
+    hms(&mut o.line, minute);
+    o.line.push(b',');
+    if defect == Some(2) {
+        o.defect("apc", "unknown_code");
+        o.field("X9");
+    } else {
+        o.field(method);
+    }
+    o.field(if r.chance(0.95) { "19" } else { "51" });
+    o.field(if day_case { "2" } else { "1" });
+    o.field(TREATMENT[r.range(0, 9) as usize]);
+    if open {
+        o.field("");
+        o.field("");
+        o.field("8");
+        o.field("98");
+        o.field("");
+    } else {
+        let dis = if defect == Some(3) {
+            o.defect("apc", "date_order");
+            adm - 1
+        } else {
+            discharge
+        };
+        dmy(&mut o.line, dis);
+        o.line.push(b',');
+        hms(&mut o.line, r.range(10 * 60, 18 * 60));
+        o.line.push(b',');
+        o.field(if died { "4" } else { "1" });
+        o.field(destination);
+        if !died && defect != Some(3) {
+            dmy(&mut o.line, ready);
+        }
+        o.line.push(b',');
+    }
+    o.end(false);
+    o.row("apc");
+    let _ = o.apc.write_all(&o.line);
+}
+
+#[allow(clippy::too_many_arguments)]
+fn write_ed(
+    o: &mut Out,
+    r: &mut Rng,
+    seq: u64,
+    nhs: &str,
+    provider: &str,
+    age: i64,
+    arrival: i64,
+    dta: Option<i64>,
+    departure: i64,
+    destination: &str,
+    acuity_weights: &[f64],
+    defect: Option<usize>,
+) {
+    o.line.clear();
+    int(&mut o.line, 500_000_000 + seq);
+    o.line.push(b',');
+    if defect == Some(0) {
+        o.defect("ecds", "nhs_number_invalid");
+        let mut bad = nhs.to_string();
+        let last = bad.pop().and_then(|c| c.to_digit(10)).unwrap_or(0);
+        bad.push(char::from_digit((last + 1) % 10, 10).unwrap_or('0'));
+        o.field(&bad);
+    } else {
+        o.field(nhs);
+    }
+    o.field(provider);
+    o.field(&format!("{provider}01"));
+    o.field("01");
+    int(&mut o.line, age as u64);
+    o.line.push(b',');
+    o.field(if r.chance(0.5) { "1" } else { "2" });
+    o.field("1");
+    if defect == Some(1) {
+        o.defect("ecds", "invalid_date");
+        let (y, m, _) = text::civil(arrival.div_euclid(1440));
+        o.field(&format!("{y:04}-{m:02}-32 10:00"));
+    } else {
+        ymd_hm(&mut o.line, arrival);
+        o.line.push(b',');
+    }
+    match dta {
+        Some(t) => {
+            ymd(&mut o.line, t.div_euclid(1440));
+            o.line.push(b',');
+            hms(&mut o.line, t.rem_euclid(1440));
+            o.line.push(b',');
+        }
+        None => o.line.extend_from_slice(b",,"),
+    }
+    let dep = if defect == Some(3) {
+        o.defect("ecds", "date_order");
+        arrival - 30
+    } else {
+        departure
+    };
+    ymd_hm(&mut o.line, dep);
+    o.line.push(b',');
+    if defect == Some(2) {
+        o.defect("ecds", "unknown_code");
+        o.field("999999");
+    } else {
+        o.field(ACUITY[r.weighted(acuity_weights)].0);
+    }
+    o.field(if dta.is_some() || r.chance(0.85) {
+        "182992009"
+    } else {
+        "1066321000000107"
+    });
+    o.field(destination);
+    o.end(true);
+    o.row("ecds");
+    let _ = o.ecds.write_all(&o.line);
+}
+
+fn write_cld(
+    o: &mut Out,
+    r: &mut Rng,
+    council: usize,
+    p: &CldPerson<'_>,
+    ev: &CldEvent,
+    seq: u64,
+    defect: Option<usize>,
+) {
+    o.line.clear();
+    o.field(p.council.code);
+    o.field(p.council.name);
+    dmy(&mut o.line, p.start);
+    o.line.push(b',');
+    dmy(&mut o.line, p.end - 1);
+    o.line.push(b',');
+    // Defect kinds: 0 invalid date, 1 unknown event type, 2 missing LA id, 3 bad NHS number.
+    match (p.nhs, defect) {
+        (Some(n), Some(3)) => {
+            o.defect("cld", "nhs_number_invalid");
+            let mut bad = n.to_string();
+            let last = bad.pop().and_then(|c| c.to_digit(10)).unwrap_or(0);
+            bad.push(char::from_digit((last + 1) % 10, 10).unwrap_or('0'));
+            o.field(&bad);
+        }
+        (Some(n), _) => o.field(n),
+        (None, _) => o.field("NULL"),
+    }
+    if defect == Some(2) {
+        o.defect("cld", "missing_required");
+        o.field("NULL");
+    } else {
+        o.field(p.la_id);
+    }
+    o.line.extend_from_slice(&p.details);
+    o.field(if p.sex == "1" {
+        "1 - Male"
+    } else {
+        "2 - Female"
+    });
+    o.field("Service User");
+    o.field(SUPPORT_REASONS[r.range(0, 3) as usize]);
+    if defect == Some(1) {
+        o.defect("cld", "unknown_code");
+        o.field("Requets");
+    } else {
+        o.field(ev.kind);
+    }
+    o.field(&format!("{}-{:09}", p.council.id_prefix, seq));
+    if defect == Some(0) {
+        o.defect("cld", "invalid_date");
+        let (y, _, _) = text::civil(ev.start);
+        o.field(&format!("30/02/{y}"));
+    } else {
+        dmy(&mut o.line, ev.start);
+        o.line.push(b',');
+    }
+    match ev.end {
+        Some(e) => {
+            dmy(&mut o.line, e);
+            o.line.push(b',');
+        }
+        None => o.field("NULL"),
+    }
+    o.field(ev.outcome.unwrap_or("NULL"));
+    o.field(ev.route.unwrap_or("NULL"));
+    match ev.service {
+        Some((t, c)) => {
+            o.field(t);
+            o.field(c);
+            o.field(if t == "Long Term Support: Community" {
+                "CASSR Commissioned Support"
+            } else {
+                "NULL"
+            });
+        }
+        None => {
+            o.field("NULL");
+            o.field("NULL");
+            o.field("NULL");
+        }
+    }
+    o.end(true);
+    o.row("cld");
+    let _ = o.cld[council].write_all(&o.line);
+}
+
+fn write_pipeline(opts: &SynthOptions) -> Result<()> {
+    let repo =
+        std::fs::canonicalize(&opts.repo).map_err(|e| Error::io("resolving", &opts.repo, e))?;
+    let mapping = |m: &str| {
+        repo.join("pipelines/mappings")
+            .join(format!("{m}.toml"))
+            .display()
+            .to_string()
+    };
+    let text = format!(
+        r#"# Written by `joinedup synth --people {people} --years {years} --seed {seed}`: reads the
+# synthetic extracts beside it. truth.json says what was planted.
+[pipeline]
+name = "synth"
+schemas = "{schemas}"
+
+[pseudonymisation]
+demo_key = "DEMO-synthetic-data-key-not-secret"
+
+[sources.apc]
+kind = "local"
+path = "apc"
+contract = "sus_apc"
+mapping = "{apc}"
+
+[sources.ecds]
+kind = "local"
+path = "ecds"
+contract = "ecds"
+mapping = "{ecds}"
+
+[sources.cld]
+kind = "local"
+path = "cld"
+contract = "cld"
+mapping = "{cld}"
+
+[quality]
+max_quarantine_fraction = {fraction}
+
+[outputs.hospital_spell]
+[outputs.ed_attendance]
+[outputs.social_care_event]
+[outputs.patient_journey]
+[outputs.discharge_delays]
+[outputs.flow_daily]
+[outputs.social_care_queue]
+[outputs.bottlenecks]
+[outputs.linkage_quality]
+"#,
+        people = opts.people,
+        years = opts.years,
+        seed = opts.seed,
+        schemas = repo.join("schemas").display(),
+        apc = mapping("sus_apc"),
+        ecds = mapping("ecds"),
+        cld = mapping("cld"),
+        fraction = (opts.defect_rate * 3.0).clamp(0.05, 1.0),
+    );
+    let path = opts.out.join("pipeline.toml");
+    std::fs::write(&path, text).map_err(|e| Error::io("writing", &path, e))
+}

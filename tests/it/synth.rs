@@ -1,0 +1,156 @@
+//! The synthetic ICB generator: deterministic, and the pipeline recovers what it planted.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::util::*;
+
+fn synth(out: &Path, people: &str, seed: &str) -> serde_json::Value {
+    let (code, stdout, stderr) = result(&joinedup(&[
+        "synth",
+        "--people",
+        people,
+        "--years",
+        "1",
+        "--seed",
+        seed,
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    serde_json::from_str(&std::fs::read_to_string(out.join("truth.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn the_same_seed_writes_the_same_bytes_and_another_seed_does_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b, c) = (
+        dir.path().join("a"),
+        dir.path().join("b"),
+        dir.path().join("c"),
+    );
+    synth(&a, "3000", "7");
+    synth(&b, "3000", "7");
+    synth(&c, "3000", "8");
+    let bytes = |d: &Path| -> BTreeMap<String, Vec<u8>> {
+        files_under(d)
+            .into_iter()
+            .map(|p| {
+                (
+                    p.strip_prefix(d).unwrap().display().to_string(),
+                    std::fs::read(&p).unwrap(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(bytes(&a), bytes(&b));
+    assert_ne!(
+        bytes(&a)["apc/apc_spells.csv"],
+        bytes(&c)["apc/apc_spells.csv"]
+    );
+    // Only the 999 test range, and the CLD files really are Windows-1252.
+    let apc = std::fs::read_to_string(a.join("apc/apc_spells.csv")).unwrap();
+    assert!(
+        apc.lines()
+            .skip(1)
+            .all(|l| l.split(',').nth(2).is_some_and(|n| n.starts_with("999")))
+    );
+    let cld = std::fs::read(a.join("cld/cld_902.csv")).unwrap();
+    assert!(
+        std::str::from_utf8(&cld).is_err() && cld.contains(&0xEB),
+        "Zoë in cp1252"
+    );
+}
+
+#[test]
+fn the_pipeline_recovers_the_planted_delays_and_quarantines_every_injected_defect() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, out) = (dir.path().join("data"), dir.path().join("out"));
+    let truth = synth(&data, "20000", "42");
+    let (code, stdout, stderr) = result(&joinedup(&[
+        "run",
+        data.join("pipeline.toml").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+    ]));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let run = std::fs::read_dir(out.join("runs"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("manifest.json")).unwrap()).unwrap();
+
+    // Every injected defect is quarantined under its reason, and nothing else is.
+    for s in manifest["sources"].as_array().unwrap() {
+        let name = s["name"].as_str().unwrap();
+        assert_eq!(s["rows_in"], truth["rows"][name], "{name}");
+        assert_eq!(s["quarantine_reasons"], truth["defects"][name], "{name}");
+    }
+
+    // Planted delays per council and awaited service. Tolerance: the spell counts and
+    // bed-days must match exactly, the medians to within half a day (none expected).
+    let j = read_parquet(&out.join("restricted/patient_journey"));
+    let mut groups: BTreeMap<(String, String), Vec<i64>> = BTreeMap::new();
+    for i in 0..j.rows {
+        let service = j.col("awaited_service")[i].clone().unwrap();
+        if service != "none" {
+            groups
+                .entry((j.col("la_code")[i].clone().unwrap(), service))
+                .or_default()
+                .push(j.i64s("delay_days")[i].unwrap());
+        }
+    }
+    let planted = truth["delays"].as_array().unwrap();
+    assert_eq!(groups.len(), planted.len());
+    for t in planted {
+        let key = (
+            t["la_code"].as_str().unwrap().to_string(),
+            t["awaited_service"].as_str().unwrap().to_string(),
+        );
+        let mut got = groups[&key].clone();
+        got.sort_unstable();
+        let n = got.len();
+        let median = if n % 2 == 1 {
+            got[n / 2] as f64
+        } else {
+            (got[n / 2 - 1] + got[n / 2]) as f64 / 2.0
+        };
+        assert_eq!(n as u64, t["spells"].as_u64().unwrap(), "{key:?}");
+        assert_eq!(
+            got.iter().sum::<i64>(),
+            t["delayed_bed_days"].as_i64().unwrap(),
+            "{key:?}"
+        );
+        assert!(
+            (median - t["median_delay_days"].as_f64().unwrap()).abs() <= 0.5,
+            "{key:?}: {median}"
+        );
+    }
+    // Easton's home care is the slowest service of all.
+    let slowest = planted
+        .iter()
+        .max_by(|a, b| {
+            a["median_delay_days"]
+                .as_f64()
+                .partial_cmp(&b["median_delay_days"].as_f64())
+                .unwrap()
+        })
+        .unwrap();
+    assert_eq!(
+        (
+            slowest["la_code"].as_str(),
+            slowest["awaited_service"].as_str()
+        ),
+        (Some("902"), Some("home_care"))
+    );
+    let linked = j
+        .col("ed_attendance_id")
+        .iter()
+        .filter(|v| v.is_some())
+        .count() as u64;
+    assert_eq!(linked, truth["ed_linked_spells"].as_u64().unwrap());
+}
