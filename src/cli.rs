@@ -57,6 +57,19 @@ pub enum Command {
     Status(InspectArgs),
     /// Write a synthetic ICB (APC, ECDS, CLD extracts, a pipeline and truth.json).
     Synth(SynthArgs),
+    /// Benchmark lower bound: every CSV under INPUT to Parquet with polars, unchecked.
+    #[command(hide = true)]
+    Baseline(BaselineArgs),
+}
+
+/// `joinedup baseline`.
+#[derive(Debug, clap::Args)]
+pub struct BaselineArgs {
+    /// Folder of CSV files.
+    pub input: PathBuf,
+    /// Where the Parquet files go.
+    #[arg(long)]
+    pub out: PathBuf,
 }
 
 /// `joinedup synth`.

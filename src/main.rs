@@ -86,6 +86,14 @@ fn run(cli: &Cli) -> Result<error::ExitCode, error::Error> {
             }
             Ok(error::ExitCode::Ok)
         }
+        Command::Baseline(args) => {
+            let rows = joinedup::baseline::run(&args.input, &args.out)?;
+            #[allow(clippy::print_stdout)]
+            {
+                println!("{rows}");
+            }
+            Ok(error::ExitCode::Ok)
+        }
         Command::Explain(args) => {
             let text = joinedup::explain::explain(&args.pipeline, &args.sources, &args.out)?;
             #[allow(clippy::print_stdout)]
