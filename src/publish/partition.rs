@@ -126,7 +126,9 @@ pub fn write_dataset(
     Ok(infos)
 }
 
-/// Splits by the `YYYY-MM` of a date or datetime column; rows keep their order.
+/// Splits by the `YYYY-MM` of a date or datetime column; rows keep their order within a
+/// month. One stable sort by month, then contiguous slices: O(n log n), however many
+/// months there are.
 fn split_by_month(df: DataFrame, column: &str) -> PolarsResult<Vec<(String, DataFrame)>> {
     const KEY: &str = "__partition";
     let keyed = df
@@ -139,29 +141,29 @@ fn split_by_month(df: DataFrame, column: &str) -> PolarsResult<Vec<(String, Data
                 .fill_null(lit("undated"))
                 .alias(KEY),
         )
+        .sort(
+            [KEY],
+            SortMultipleOptions::default().with_maintain_order(true),
+        )
         .collect()?;
-    let mut keys: Vec<String> = keyed
-        .column(KEY)?
-        .str()?
-        .iter()
-        .flatten()
-        .map(String::from)
-        .collect();
-    keys.sort();
-    keys.dedup();
-    if keys.is_empty() {
+    if keyed.height() == 0 {
         // An empty dataset still has a schema: keep one empty file.
         return Ok(vec![("undated".to_string(), keyed.drop(KEY)?)]);
     }
-    let mut out = Vec::with_capacity(keys.len());
-    for k in keys {
-        let part = keyed
-            .clone()
-            .lazy()
-            .filter(col(KEY).eq(lit(k.clone())))
-            .drop(cols([KEY]))
-            .collect()?;
-        out.push((k, part));
+    let keys: Vec<String> = keyed
+        .column(KEY)?
+        .str()?
+        .iter()
+        .map(|k| k.unwrap_or("undated").to_string())
+        .collect();
+    let data = keyed.drop(KEY)?;
+    let mut out = Vec::new();
+    let mut start = 0;
+    for i in 1..=keys.len() {
+        if i == keys.len() || keys[i] != keys[start] {
+            out.push((keys[start].clone(), data.slice(start as i64, i - start)));
+            start = i;
+        }
     }
     Ok(out)
 }
