@@ -208,7 +208,8 @@ pub fn flow_daily(journey: &DataFrame, ed: &DataFrame) -> PolarsResult<DataFrame
     DataFrame::new(rows, columns)
 }
 
-const NAMES: [&str; 12] = [
+/// The count columns, in output order (all counts of people).
+pub const NAMES: [&str; 12] = [
     "admissions_elective",
     "admissions_emergency",
     "admissions_other",

@@ -12,7 +12,7 @@ mod social_care_queue;
 
 pub use bottlenecks::bottlenecks;
 pub use discharge_delays::discharge_delays;
-pub use flow_daily::flow_daily;
+pub use flow_daily::{NAMES as FLOW_DAILY_COUNTS, flow_daily};
 pub use linkage_quality::linkage_quality;
 pub use social_care_queue::social_care_queue;
 

@@ -163,6 +163,14 @@ impl Out {
     }
 }
 
+/// The NHS number with its check digit changed: still 10 digits, never valid.
+fn wrong_check_digit(nhs: &str) -> String {
+    let mut bad = nhs.to_string();
+    let last = bad.pop().and_then(|c| c.to_digit(10)).unwrap_or(0);
+    bad.push(char::from_digit((last + 1) % 10, 10).unwrap_or('0'));
+    bad
+}
+
 /// Which defect a background row gets, if any.
 fn draw_defect(r: &mut Rng, rate: f64, kinds: usize) -> Option<usize> {
     r.chance(rate)
@@ -612,9 +620,7 @@ fn write_spell(
     match defect {
         Some(0) => {
             // nhs_number_invalid: the wrong check digit.
-            let mut bad = nhs.to_string();
-            let last = bad.pop().and_then(|c| c.to_digit(10)).unwrap_or(0);
-            bad.push(char::from_digit((last + 1) % 10, 10).unwrap_or('0'));
+            let bad = wrong_check_digit(nhs);
             o.defect("apc", "nhs_number_invalid");
             o.field(&spell_id);
             o.field(provider);
@@ -702,9 +708,7 @@ fn write_ed(
     o.line.push(b',');
     if defect == Some(0) {
         o.defect("ecds", "nhs_number_invalid");
-        let mut bad = nhs.to_string();
-        let last = bad.pop().and_then(|c| c.to_digit(10)).unwrap_or(0);
-        bad.push(char::from_digit((last + 1) % 10, 10).unwrap_or('0'));
+        let bad = wrong_check_digit(nhs);
         o.field(&bad);
     } else {
         o.field(nhs);
@@ -778,9 +782,7 @@ fn write_cld(
     match (p.nhs, defect) {
         (Some(n), Some(3)) => {
             o.defect("cld", "nhs_number_invalid");
-            let mut bad = n.to_string();
-            let last = bad.pop().and_then(|c| c.to_digit(10)).unwrap_or(0);
-            bad.push(char::from_digit((last + 1) % 10, 10).unwrap_or('0'));
+            let bad = wrong_check_digit(n);
             o.field(&bad);
         }
         (Some(n), _) => o.field(n),
