@@ -56,7 +56,14 @@ pub fn load_key(plan: &Plan) -> Result<(Pseudonymiser, &'static str)> {
         e.push(&plan.file, key, message);
         Error::Config(e)
     };
-    let (bytes, kind) = match &plan.key {
+    let Some(key) = &plan.key else {
+        return Err(config_error(
+            "pseudonymisation",
+            "missing: name the key with key_env = \"JOINEDUP_PSEUDONYM_KEY\" or key_file = \"…\""
+                .to_string(),
+        ));
+    };
+    let (bytes, kind) = match key {
         KeySource::Env(var) => match std::env::var_os(var) {
             Some(v) if !v.is_empty() => (v.into_encoded_bytes(), "env"),
             _ => {
@@ -93,7 +100,7 @@ pub fn load_key(plan: &Plan) -> Result<(Pseudonymiser, &'static str)> {
     Ok((pseudo, kind))
 }
 
-fn run_id(now: chrono::DateTime<chrono::Utc>) -> String {
+pub(crate) fn run_id(now: chrono::DateTime<chrono::Utc>) -> String {
     format!(
         "{}-{}",
         now.format("%Y%m%dT%H%M%S%.3fZ"),
@@ -120,6 +127,10 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
     let started = chrono::Utc::now();
     let mut timer = Timer(Vec::new(), Instant::now());
     let plan = validate(&opts.pipeline, &opts.overrides)?;
+    if plan.sources.is_empty() {
+        // NHS England publications only: no person-level data, no key, no linkage.
+        return crate::app_publications::run_publications(&plan, opts, started);
+    }
     let (pseudo, key_kind) = load_key(&plan)?;
     let mut warnings = Vec::new();
     if key_kind == "demo" {
@@ -234,6 +245,16 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
                 0,
             ),
             Dataset::PatientJourney => (journey_df.clone(), 0),
+            d @ (Dataset::SitrepDaily
+            | Dataset::SitrepBedDays
+            | Dataset::SitrepDestinations
+            | Dataset::SitrepDelayReasons
+            | Dataset::AeMonthly) => {
+                return Err(Error::Internal(format!(
+                    "dataset {} is written by the publications run, not the person-level run",
+                    d.name()
+                )));
+            }
             Dataset::DischargeDelays => apply_hes(
                 delays_df.clone(),
                 &["discharges", "delayed_discharges", "delayed_bed_days"],
@@ -352,14 +373,16 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
         ]),
         started_at: started.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         finished_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        pseudonymisation: KeyInfo {
+        pseudonymisation: Some(KeyInfo {
             key_source: key_kind.to_string(),
             fingerprint: pseudo.fingerprint().to_string(),
-        },
+        }),
         sources,
+        publications: Vec::new(),
         stages: timer.0,
         outputs,
         warnings,
+        data_quality: Vec::new(),
     };
     let manifest_path = opts.out.join("runs").join(&id).join("manifest.json");
     let json = serde_json::to_vec_pretty(&manifest)

@@ -15,6 +15,8 @@ use super::raw::{
     RawCodeList, RawContract, RawEntity, RawFieldMapping, RawMapping, RawPipeline, RawSource,
 };
 use crate::ingest::dates::DateFormat;
+use crate::ingest::nhse::PublicationKind;
+use crate::ingest::nhse::labels::Labels;
 use crate::schema::{
     Code, CodeList, Column, ColumnType, Contract, DriftPolicy, Encoding, Entity, Field, Matching,
     Rule, RuleKind, ValueType,
@@ -32,10 +34,13 @@ pub struct Plan {
     pub name: String,
     /// The schemas folder.
     pub schemas_dir: PathBuf,
-    /// Where the pseudonymisation key comes from.
-    pub key: KeySource,
-    /// Sources in name order.
+    /// Where the pseudonymisation key comes from; `None` when no source's contract has
+    /// `nhs_number` or `identifier` columns (e.g. a pipeline of NHS England publications).
+    pub key: Option<KeySource>,
+    /// Person-level sources (`kind = "local"`), in name order.
     pub sources: Vec<SourcePlan>,
+    /// NHS England publication sources (`kind = "nhse_sitrep"`, `"nhse_ae"`), in name order.
+    pub publications: Vec<PublicationSourcePlan>,
     /// Shared entities by name.
     pub entities: BTreeMap<String, Arc<Entity>>,
     /// Linkage parameters.
@@ -72,6 +77,23 @@ pub struct SourcePlan {
     pub mapping: Mapping,
     /// Share of quarantined rows above which the run exits with code 1.
     pub max_quarantine_fraction: f64,
+}
+
+/// A checked NHS England publication source.
+#[derive(Debug, Clone)]
+pub struct PublicationSourcePlan {
+    /// Source name (`sitrep`, `ae`, …).
+    pub name: String,
+    /// Which publication.
+    pub kind: PublicationKind,
+    /// File or folder to read.
+    pub path: PathBuf,
+    /// File-name pattern when `path` is a folder.
+    pub pattern: String,
+    /// True when `path` came from `--source` on the command line.
+    pub overridden: bool,
+    /// The label mapping.
+    pub labels: Arc<Labels>,
 }
 
 /// A checked mapping from one contract to one entity.
@@ -181,13 +203,6 @@ pub fn load_plan(file: &Path, overrides: &[SourceOverride]) -> Result<Plan, Conf
         entities: BTreeMap::new(),
     };
 
-    let key = check_key(
-        file,
-        raw.pseudonymisation.as_ref(),
-        &base,
-        &mut loader.errors,
-    );
-
     let default_fraction = raw
         .quality
         .max_quarantine_fraction
@@ -218,11 +233,46 @@ pub fn load_plan(file: &Path, overrides: &[SourceOverride]) -> Result<Plan, Conf
     }
 
     let mut sources = Vec::new();
+    let mut publications = Vec::new();
+    let mut labels_cache: HashMap<PathBuf, Option<Arc<Labels>>> = HashMap::new();
     for (name, source) in &raw.sources {
-        let RawSource::Local(s) = source;
         let key_path = format!("sources.{name}");
-        let contract = loader.contract(&s.contract, file, &format!("{key_path}.contract"));
         let overridden = overrides.iter().rev().find(|o| &o.name == name);
+        let s = match source {
+            RawSource::Local(s) => s,
+            RawSource::NhseSitrep(p) | RawSource::NhseAe(p) => {
+                let kind = if matches!(source, RawSource::NhseAe(_)) {
+                    PublicationKind::Ae
+                } else {
+                    PublicationKind::Sitrep
+                };
+                let labels_file = base.join(&p.labels);
+                let labels = labels_cache
+                    .entry(labels_file.clone())
+                    .or_insert_with(|| {
+                        load_labels(&labels_file, file, &key_path, &mut loader.errors)
+                    })
+                    .clone();
+                if let Some(labels) = labels {
+                    publications.push(PublicationSourcePlan {
+                        name: name.clone(),
+                        kind,
+                        path: match overridden {
+                            Some(o) => o.path.clone(),
+                            None => base.join(&p.path),
+                        },
+                        pattern: p
+                            .pattern
+                            .clone()
+                            .unwrap_or_else(|| kind.default_pattern().to_string()),
+                        overridden: overridden.is_some(),
+                        labels,
+                    });
+                }
+                continue;
+            }
+        };
+        let contract = loader.contract(&s.contract, file, &format!("{key_path}.contract"));
         let path = match overridden {
             Some(o) => o.path.clone(),
             None => base.join(&s.path),
@@ -251,9 +301,52 @@ pub fn load_plan(file: &Path, overrides: &[SourceOverride]) -> Result<Plan, Conf
         }
     }
 
-    // The link and measure stages read these entities and fields.
-    for (entity, fields) in crate::link::REQUIRED_FIELDS {
-        loader.require_entity_fields(entity, fields, file);
+    let local: Vec<&String> = raw
+        .sources
+        .iter()
+        .filter(|(_, s)| matches!(s, RawSource::Local(_)))
+        .map(|(n, _)| n)
+        .collect();
+    let published: Vec<&String> = raw
+        .sources
+        .iter()
+        .filter(|(_, s)| !matches!(s, RawSource::Local(_)))
+        .map(|(n, _)| n)
+        .collect();
+    if !local.is_empty() && !published.is_empty() {
+        loader.errors.push(
+            file,
+            "sources",
+            format!(
+                "person-level sources ({}) and NHS England publication sources ({}) cannot share a pipeline yet; put the publications in their own pipeline (see pipelines/nhse_publications.toml)",
+                local.iter().map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(", "),
+                published.iter().map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(", ")
+            ),
+        );
+    }
+
+    // A key is needed when a contract holds identifiers to pseudonymise.
+    let needs_key = sources.iter().any(|s| {
+        s.contract.columns.iter().any(|c| {
+            matches!(
+                c.kind,
+                ColumnType::NhsNumber | ColumnType::Identifier { .. }
+            )
+        })
+    });
+    let key = check_key(
+        file,
+        raw.pseudonymisation.as_ref(),
+        &base,
+        &mut loader.errors,
+        needs_key,
+    );
+
+    // The link and measure stages read these entities and fields: person-level only.
+    if !local.is_empty() {
+        for (entity, fields) in crate::link::REQUIRED_FIELDS {
+            loader.require_entity_fields(entity, fields, file);
+        }
     }
 
     let link = LinkPlan {
@@ -283,15 +376,14 @@ pub fn load_plan(file: &Path, overrides: &[SourceOverride]) -> Result<Plan, Conf
         let key_path = format!("outputs.{name}");
         match crate::publish::Dataset::from_name(name) {
             Some(dataset) => {
-                if let Some(d) = &out.disclosure
-                    && d != "hes"
-                {
-                    loader.errors.push(
-                        file,
-                        format!("{key_path}.disclosure"),
-                        format!("unknown disclosure rule \"{d}\"; {}", alternatives(["hes"])),
-                    );
-                }
+                check_output(
+                    file,
+                    &key_path,
+                    dataset,
+                    out.disclosure.as_deref(),
+                    &raw,
+                    &mut loader.errors,
+                );
                 outputs.push(OutputPlan { dataset });
             }
             None => loader.errors.push(
@@ -317,8 +409,9 @@ pub fn load_plan(file: &Path, overrides: &[SourceOverride]) -> Result<Plan, Conf
         file: file.to_path_buf(),
         name: raw.pipeline.name,
         schemas_dir,
-        key: key.unwrap_or(KeySource::Env(String::new())),
+        key,
         sources,
+        publications,
         entities: loader
             .entities
             .into_iter()
@@ -327,6 +420,105 @@ pub fn load_plan(file: &Path, overrides: &[SourceOverride]) -> Result<Plan, Conf
         link,
         outputs,
     })
+}
+
+/// Loads a label mapping file named by `sources.<name>.labels`.
+fn load_labels(
+    labels_file: &Path,
+    pipeline: &Path,
+    key_path: &str,
+    errors: &mut ConfigErrors,
+) -> Option<Arc<Labels>> {
+    if !labels_file.is_file() {
+        errors.push(
+            pipeline,
+            format!("{key_path}.labels"),
+            format!("file {} does not exist", labels_file.display()),
+        );
+        return None;
+    }
+    crate::ingest::nhse::labels::load(labels_file, errors).map(Arc::new)
+}
+
+/// Checks one `[outputs.<dataset>]`: its disclosure rule and that the pipeline has the
+/// kind of source it is built from.
+fn check_output(
+    file: &Path,
+    key_path: &str,
+    dataset: crate::publish::Dataset,
+    disclosure: Option<&str>,
+    raw: &RawPipeline,
+    errors: &mut ConfigErrors,
+) {
+    let has = |want: &dyn Fn(&RawSource) -> bool| raw.sources.values().any(want);
+    if dataset.is_publication() {
+        match disclosure {
+            Some("none") => {}
+            Some(d) => errors.push(
+                file,
+                format!("{key_path}.disclosure"),
+                format!(
+                    "\"{d}\" does not apply: {} holds NHS England's already-published statistics, which are republished as they are; {}",
+                    dataset.name(),
+                    alternatives(["none"])
+                ),
+            ),
+            None => errors.push(
+                file,
+                format!("{key_path}.disclosure"),
+                format!(
+                    "missing: {} holds NHS England's already-published statistics; say so with disclosure = \"none\"",
+                    dataset.name()
+                ),
+            ),
+        }
+        let (needed, found) = if dataset == crate::publish::Dataset::AeMonthly {
+            ("nhse_ae", has(&|s| matches!(s, RawSource::NhseAe(_))))
+        } else {
+            (
+                "nhse_sitrep",
+                has(&|s| matches!(s, RawSource::NhseSitrep(_))),
+            )
+        };
+        if !found {
+            errors.push(
+                file,
+                key_path,
+                format!(
+                    "{} is built from a source of kind \"{needed}\", and the pipeline has none",
+                    dataset.name()
+                ),
+            );
+        }
+    } else {
+        if let Some(d) = disclosure
+            && d != "hes"
+        {
+            let hint = if d == "none" {
+                " (\"none\" is only for NHS England's already-published statistics)"
+            } else {
+                ""
+            };
+            errors.push(
+                file,
+                format!("{key_path}.disclosure"),
+                format!(
+                    "unknown disclosure rule \"{d}\"{hint}; {}",
+                    alternatives(["hes"])
+                ),
+            );
+        }
+        if !has(&|s| matches!(s, RawSource::Local(_))) {
+            errors.push(
+                file,
+                key_path,
+                format!(
+                    "{} is built from person-level sources (kind = \"local\"), and the pipeline has none",
+                    dataset.name()
+                ),
+            );
+        }
+    }
 }
 
 fn check_fraction(file: &Path, key: &str, v: f64, errors: &mut ConfigErrors) {
@@ -340,13 +532,16 @@ fn check_key(
     raw: Option<&super::raw::RawPseudonymisation>,
     base: &Path,
     errors: &mut ConfigErrors,
+    needed: bool,
 ) -> Option<KeySource> {
     let Some(p) = raw else {
-        errors.push(
-            file,
-            "pseudonymisation",
-            "missing: name the key with key_env = \"JOINEDUP_PSEUDONYM_KEY\" or key_file = \"…\"",
-        );
+        if needed {
+            errors.push(
+                file,
+                "pseudonymisation",
+                "missing: name the key with key_env = \"JOINEDUP_PSEUDONYM_KEY\" or key_file = \"…\"",
+            );
+        }
         return None;
     };
     let given = [
@@ -385,7 +580,7 @@ fn check_key(
 }
 
 /// Reads a TOML file into a raw type, recording an error on failure.
-fn read_toml<T: DeserializeOwned>(file: &Path, errors: &mut ConfigErrors) -> Option<T> {
+pub(crate) fn read_toml<T: DeserializeOwned>(file: &Path, errors: &mut ConfigErrors) -> Option<T> {
     let text = match std::fs::read_to_string(file) {
         Ok(t) => t,
         Err(e) => {

@@ -59,6 +59,22 @@ pub struct RawPseudonymisation {
 pub enum RawSource {
     /// Files already on local disk: one file, or a folder of files.
     Local(RawLocalSource),
+    /// NHS England "Discharge Delays" sitrep workbooks (acute and community), as published.
+    NhseSitrep(RawPublicationSource),
+    /// NHS England monthly A&E attendances CSV: the tidy long form or the "MSitAE" layout.
+    NhseAe(RawPublicationSource),
+}
+
+/// An NHS England publication source: a file or a folder of files, read by rule.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPublicationSource {
+    /// File or folder, relative to the pipeline file.
+    pub path: String,
+    /// For a folder: file-name pattern; default `*.xlsx` (sitrep) or `*.csv` (A&E).
+    pub pattern: Option<String>,
+    /// The label mapping file, relative to the pipeline file.
+    pub labels: String,
 }
 
 /// A local file or folder source.
@@ -93,7 +109,8 @@ pub struct RawLink {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawOutput {
-    /// Disclosure rule for a published dataset: `hes` (default) or `none` (restricted only).
+    /// Disclosure rule for a published dataset: `hes` (default), or `none` for NHS
+    /// England's already-published statistics (and only for them).
     pub disclosure: Option<String>,
 }
 

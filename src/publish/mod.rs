@@ -46,16 +46,31 @@ pub enum Dataset {
     PatientJourney,
     /// Delayed discharges by month, provider, council and awaited service.
     DischargeDelays,
+    /// NHS England discharge sitrep, Table 2: daily counts per organisation.
+    SitrepDaily,
+    /// NHS England discharge sitrep, Table 3: weekly additional bed days by length of stay.
+    SitrepBedDays,
+    /// NHS England discharge sitrep, Table 4: the month's discharges by pathway and destination.
+    SitrepDestinations,
+    /// NHS England discharge sitrep, Table 5: average long-stay patients by reason for delay.
+    SitrepDelayReasons,
+    /// NHS England monthly A&E attendances, 4-hour breaches and emergency admissions.
+    AeMonthly,
 }
 
 impl Dataset {
     /// Every dataset.
-    pub const ALL: [Dataset; 5] = [
+    pub const ALL: [Dataset; 10] = [
         Dataset::HospitalSpell,
         Dataset::EdAttendance,
         Dataset::SocialCareEvent,
         Dataset::PatientJourney,
         Dataset::DischargeDelays,
+        Dataset::SitrepDaily,
+        Dataset::SitrepBedDays,
+        Dataset::SitrepDestinations,
+        Dataset::SitrepDelayReasons,
+        Dataset::AeMonthly,
     ];
 
     /// The name used in pipelines and folders.
@@ -66,6 +81,11 @@ impl Dataset {
             Dataset::SocialCareEvent => "social_care_event",
             Dataset::PatientJourney => "patient_journey",
             Dataset::DischargeDelays => "discharge_delays",
+            Dataset::SitrepDaily => "sitrep_daily",
+            Dataset::SitrepBedDays => "sitrep_bed_days",
+            Dataset::SitrepDestinations => "sitrep_destinations",
+            Dataset::SitrepDelayReasons => "sitrep_delay_reasons",
+            Dataset::AeMonthly => "ae_monthly",
         }
     }
 
@@ -78,7 +98,23 @@ impl Dataset {
     pub fn access(self) -> Access {
         match self {
             Dataset::DischargeDelays => Access::Published,
+            d if d.is_publication() => Access::Published,
             _ => Access::Restricted,
         }
+    }
+
+    /// True for NHS England's own published statistics. They are aggregates NHS England
+    /// has already released under the Open Government Licence, after its own disclosure
+    /// control; joinedup republishes them as they are (`disclosure = "none"`), because
+    /// rounding them again would only make them disagree with the official figures.
+    pub fn is_publication(self) -> bool {
+        matches!(
+            self,
+            Dataset::SitrepDaily
+                | Dataset::SitrepBedDays
+                | Dataset::SitrepDestinations
+                | Dataset::SitrepDelayReasons
+                | Dataset::AeMonthly
+        )
     }
 }
