@@ -293,7 +293,13 @@ pub fn run_publications(
             }
         }
         .map_err(|e| Error::engine(format!("building {}", d.name()), e))?;
-        let mut df = frames::merge(*d, existing.remove(d), new, &replaced)
+        // Sitrep periods carry a setting; A&E periods do not.
+        let drop: Vec<PeriodKey> = replaced
+            .iter()
+            .filter(|k| k.0.is_some() == (*d != Dataset::AeMonthly))
+            .cloned()
+            .collect();
+        let mut df = frames::merge(*d, existing.remove(d), new, &drop)
             .map_err(|e| {
                 Error::engine(
                     format!(

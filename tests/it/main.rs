@@ -4,5 +4,6 @@
 mod bad_input;
 mod cli;
 mod config_errors;
+mod nhse;
 mod sample;
 mod util;

@@ -248,18 +248,16 @@ fn find_england(sheet: &Sheet, title_row: u32, last_row: u32) -> Option<(u32, u3
     None
 }
 
-/// A row of collection codes such as `DIS002_TOTAL`: upper case, with `_` or digits.
+/// A row of collection codes such as `DIS002_TOTAL`, `DIS003b_TOTAL` or
+/// `DIS004_P2_CARE HOME`: every text's first word holds `_` and a digit.
 fn is_code_row(cells: &[Value<'_>]) -> bool {
     let texts: Vec<&str> = cells.iter().filter_map(Value::text).collect();
     !texts.is_empty()
         && texts.len() == cells.len()
         && texts.iter().all(|t| {
-            !t.chars().any(|c| c.is_lowercase())
-                && t.chars().any(|c| c == '_' || c.is_ascii_digit())
-                && t.chars().any(|c| c.is_ascii_uppercase())
-                && !t.contains(" - ")
+            let word = t.split_whitespace().next().unwrap_or("");
+            word.contains('_') && word.chars().any(|c| c.is_ascii_digit())
         })
-        && texts.iter().any(|t| t.contains('_'))
 }
 
 /// The block a run of rows belongs to, as set by the last block header.
@@ -521,7 +519,7 @@ mod tests {
             &[
                 &["", "Table 2: x"],
                 &["", "", "", "", "nctr label", "discharged label"],
-                &["", "", "", "", "DIS002_TOTAL", "DIS003_TOTAL"],
+                &["", "", "", "", "DIS002_TOTAL", "DIS003b_TOTAL"],
                 &["", "", "", "ENGLAND", "#1", "#2"],
             ],
         );

@@ -443,6 +443,24 @@ fn unknown_label(
     );
 }
 
+/// A table none of whose column labels is recognised cannot be read.
+fn no_known_column(table: &Table<'_>, section: &str, labels: &Labels) -> LayoutError {
+    let first = table
+        .columns
+        .first()
+        .map(|c| c.col)
+        .unwrap_or(table.name_col + 1);
+    LayoutError::at(
+        table.sheet,
+        table.header_row,
+        first,
+        format!(
+            "none of the column labels of this row is listed under {section} in {}",
+            labels.file.display()
+        ),
+    )
+}
+
 fn day_of(table: &Table<'_>, c: &layout::Column) -> Result<NaiveDate, LayoutError> {
     match c.period {
         Some(Period::Day(d)) => Ok(d),
@@ -518,6 +536,9 @@ fn daily_rows(
                 format!("day {day} has two columns labelled \"{}\"", c.label),
             ));
         }
+    }
+    if days.is_empty() {
+        return Err(no_known_column(table, "[daily_columns]", labels));
     }
     let mut bad = Vec::new();
     for (day, cols) in &days {
@@ -596,6 +617,9 @@ fn bed_days_rows(
         }
         seen_weeks.push(week);
         cols.push((j, week, threshold));
+    }
+    if cols.is_empty() {
+        return Err(no_known_column(table, "[bed_days_columns]", labels));
     }
     outside_period(q, wb, table, bad);
     for (i, r) in table.rows.iter().enumerate() {
