@@ -81,6 +81,8 @@ pub struct Column {
     pub label: String,
     /// The period of the block the column sits in, when the table has a period row.
     pub period: Option<Period>,
+    /// The column of that block's period header cell.
+    pub period_col: Option<u32>,
     /// The group header above the column (e.g. "Pathway 1"), when there is one.
     pub group: Option<String>,
 }
@@ -187,12 +189,14 @@ pub fn recognise(sheet: &Sheet, title_row: u32) -> Result<Table<'_>, LayoutError
 
     let mut columns = Vec::new();
     let mut period = None;
+    let mut period_col = None;
     let mut group = None;
     for c in data_from..=sheet.last_col() {
         if let Some(pr) = period_row {
             let v = sheet.value(pr, c);
             if let Some(p) = period_of(&v) {
                 period = Some(p);
+                period_col = Some(c);
             }
         }
         if let Some(gr) = group_row
@@ -205,6 +209,7 @@ pub fn recognise(sheet: &Sheet, title_row: u32) -> Result<Table<'_>, LayoutError
                 col: c,
                 label: label.to_string(),
                 period,
+                period_col,
                 group: group.clone(),
             }),
             Value::Empty => {}

@@ -476,7 +476,16 @@ fn day_of(table: &Table<'_>, c: &layout::Column) -> Result<NaiveDate, LayoutErro
     }
 }
 
-fn outside_period(q: &mut Quality, wb: &SitrepWorkbook, table: &Table<'_>, bad: Vec<String>) {
+/// The cell naming a column's period: its block's period header, else the column header.
+fn period_cell(table: &Table<'_>, c: &layout::Column) -> String {
+    match (table.period_row, c.period_col) {
+        (Some(r), Some(col)) => table.sheet.cell_ref(r, col),
+        _ => table.sheet.cell_ref(table.header_row, c.col),
+    }
+}
+
+fn outside_period(q: &mut Quality, wb: &SitrepWorkbook, table: &Table<'_>, mut bad: Vec<String>) {
+    bad.dedup();
     if !bad.is_empty() {
         q.push(
             "date_outside_period",
@@ -557,8 +566,11 @@ fn daily_rows(
             bad.push(format!(
                 "{} {day}",
                 table
-                    .sheet
-                    .cell_ref(table.period_row.unwrap_or(0), first_col[day])
+                    .columns
+                    .iter()
+                    .find(|c| c.col == first_col[day])
+                    .map(|c| period_cell(table, c))
+                    .unwrap_or_default()
             ));
         }
     }
@@ -610,10 +622,7 @@ fn bed_days_rows(
         };
         let week_end = week + chrono::Days::new(6);
         if !seen_weeks.contains(&week) && (week_end < wb.period.0 || week > wb.period.1) {
-            bad.push(format!(
-                "{} w/c {week}",
-                table.sheet.cell_ref(table.period_row.unwrap_or(0), c.col)
-            ));
+            bad.push(format!("{} w/c {week}", period_cell(table, c)));
         }
         seen_weeks.push(week);
         cols.push((j, week, threshold));
@@ -666,14 +675,10 @@ fn destination_rows(
             .map(|p| month_start(p.start()))
             .unwrap_or(wb.report_month);
         if month < month_start(wb.period.0) || month > wb.period.1 {
-            bad.push(format!(
-                "{} {month}",
-                table.sheet.cell_ref(table.period_row.unwrap_or(0), c.col)
-            ));
+            bad.push(format!("{} {month}", period_cell(table, c)));
         }
         cols.push((j, month, pathway, c.label.clone()));
     }
-    bad.dedup();
     outside_period(q, wb, table, bad);
     for (i, r) in table.rows.iter().enumerate() {
         let o = org(r);
@@ -713,14 +718,10 @@ fn reason_rows(
         }
         let start = c.period.map(Period::start).unwrap_or(wb.report_month);
         if start < month_start(wb.period.0) || start > wb.period.1 {
-            bad.push(format!(
-                "{} {start}",
-                table.sheet.cell_ref(table.period_row.unwrap_or(0), c.col)
-            ));
+            bad.push(format!("{} {start}", period_cell(table, c)));
         }
         cols.push((j, start, code, c.label.clone()));
     }
-    bad.dedup();
     outside_period(q, wb, table, bad);
     for (i, r) in table.rows.iter().enumerate() {
         let o = org(r);

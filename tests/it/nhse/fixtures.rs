@@ -512,3 +512,81 @@ fn a_publications_pipeline_needs_no_key_and_only_publications_skip_disclosure() 
     }
     assert!(!stderr.contains("pseudonymisation"), "{stderr}");
 }
+
+#[test]
+fn dates_outside_the_stated_period_are_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = Fixture {
+        cover_period: ((2023, 7, 1), (2023, 7, 31)),
+        ..Fixture::default()
+    };
+    let (out, code, stderr) = load(dir.path(), &[("july.xlsx", f)]);
+    assert_eq!(code, 0, "{stderr}");
+    let m = manifest(&out);
+    let found: Vec<(&str, u64, &str)> = dq(&m, "date_outside_period")
+        .iter()
+        .map(|r| {
+            (
+                r["sheet"].as_str().unwrap(),
+                r["count"].as_u64().unwrap(),
+                r["detail"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            (
+                "Table 2",
+                3,
+                "3 column header(s) fall outside the stated period 2023-07-01 to 2023-07-31: 'Table 2'!E3 2023-06-01; 'Table 2'!H3 2023-06-02; 'Table 2'!K3 2023-06-03"
+            ),
+            (
+                "Table 3",
+                2,
+                "2 column header(s) fall outside the stated period 2023-07-01 to 2023-07-31: 'Table 3'!E3 w/c 2023-05-29; 'Table 3'!H3 w/c 2023-06-05"
+            ),
+            (
+                "Table 4",
+                1,
+                "1 column header(s) fall outside the stated period 2023-07-01 to 2023-07-31: 'Table 4'!E3 2023-06-01"
+            ),
+            (
+                "Table 5",
+                1,
+                "1 column header(s) fall outside the stated period 2023-07-01 to 2023-07-31: 'Table 5'!E3 2023-06-01"
+            ),
+        ]
+    );
+    let daily = dataset(&out, "sitrep_daily");
+    let r = row(&daily, &[("date", "2023-06-01"), ("org_level", "england")]);
+    assert_eq!(
+        r["report_month"],
+        Some("2023-07-01"),
+        "the stated period keys the workbook"
+    );
+}
+
+#[test]
+fn person_level_and_publication_sources_cannot_share_a_pipeline() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(root().join("pipelines/sample.toml"))
+        .unwrap()
+        .replace("../schemas", &root().join("schemas").display().to_string())
+        .replace(
+            "mappings/",
+            &format!("{}/", root().join("pipelines/mappings").display()),
+        )
+        + "\n[sources.sitrep]\nkind = \"nhse_sitrep\"\npath = \"x\"\nlabels = \"mappings/nhse_labels.toml\"\n\n[sources.ae]\nkind = \"nhse_ae\"\npath = \"y\"\nlabels = \"no/such/labels.toml\"\n";
+    let file = dir.path().join("mixed.toml");
+    std::fs::write(&file, text).unwrap();
+    let (code, _, stderr) = result(&joinedup(&["validate", file.to_str().unwrap()]));
+    assert_eq!(code, 2, "{stderr}");
+    for e in [
+        "mixed.toml: sources: person-level sources (\"apc\", \"cld\", \"ecds\") and NHS England publication sources (\"ae\", \"sitrep\") cannot share a pipeline yet",
+        "mixed.toml: sources.ae.labels: file ",
+        "no/such/labels.toml does not exist",
+    ] {
+        assert!(stderr.contains(e), "missing {e:?} in:\n{stderr}");
+    }
+}

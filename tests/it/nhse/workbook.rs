@@ -14,6 +14,8 @@ pub type Ymd = (u16, u8, u8);
 pub struct Fixture {
     /// `(published, revised)` as `(y, m, d)`; `None` = no Cover Sheet.
     pub cover: Option<(Ymd, Option<Ymd>)>,
+    /// The period the Cover Sheet states, first and last day.
+    pub cover_period: (Ymd, Ymd),
     /// Blank rows inserted above every table (a shifted header row).
     pub shift_rows: u32,
     /// Blank columns inserted left of every table.
@@ -36,6 +38,7 @@ impl Default for Fixture {
     fn default() -> Self {
         Fixture {
             cover: Some(((2023, 7, 13), None)),
+            cover_period: ((2023, 6, 1), (2023, 6, 30)),
             shift_rows: 0,
             shift_cols: 0,
             extra_sheets: false,
@@ -74,10 +77,6 @@ struct Spec {
 enum PeriodCell {
     Date(u16, u8, u8),
     Text(String),
-}
-
-fn day(d: u8) -> (u16, u8, u8) {
-    (2023, 6, d)
 }
 
 fn daily(f: &Fixture) -> Spec {
@@ -338,22 +337,12 @@ pub fn write(path: &Path, f: &Fixture) {
         ws.write_string(1, 2, "Acute Daily Discharge Situation Report ")
             .unwrap();
         ws.write_string(3, 1, "Period:").unwrap();
-        let (y, m, d) = day(1);
-        ws.write_datetime_with_format(
-            3,
-            2,
-            ExcelDateTime::from_ymd(y, m, d).unwrap(),
-            &date_format,
-        )
-        .unwrap();
+        for (c, (y, m, d)) in [(2, f.cover_period.0), (4, f.cover_period.1)] {
+            let dt = ExcelDateTime::from_ymd(y, m, d).unwrap();
+            ws.write_datetime_with_format(3, c, dt, &date_format)
+                .unwrap();
+        }
         ws.write_string(3, 3, "-").unwrap();
-        ws.write_datetime_with_format(
-            3,
-            4,
-            ExcelDateTime::from_ymd(2023, 6, 30).unwrap(),
-            &date_format,
-        )
-        .unwrap();
         ws.write_string(6, 1, "Published:").unwrap();
         ws.write_datetime_with_format(
             6,
