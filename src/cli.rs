@@ -35,6 +35,7 @@ const EXAMPLES: &str = "Examples:
   joinedup run                                  # the sample pipeline over data-samples/, into ./out
   joinedup run pipelines/sample.toml --source apc=/data/sus/2026-11 --out /data/joinedup
   joinedup validate pipelines/sample.toml       # check config and contracts; reads no data
+  joinedup run pipelines/nhse_publications.toml --source sitrep=/data/nhse/sitrep --out /data/joinedup
 
 Exit codes: 0 ok, 1 ok but a source quarantined more than its threshold,
 2 configuration error, 3 an input file was rejected, 4 a source is unavailable,
