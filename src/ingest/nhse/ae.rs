@@ -13,7 +13,7 @@
 //!
 //! Blank numbers stay null (public parsers that fill them with 0 invent data).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
 use chrono::{Datelike, NaiveDate};
@@ -150,26 +150,15 @@ pub fn read(bytes: &[u8], name: &str, labels: &Labels) -> Result<AeFile, FileErr
     }
     let headers: Vec<String> = record.iter().map(text).collect();
     let keys: Vec<String> = headers.iter().map(|h| label_key(h)).collect();
-    let find = |columns: &BTreeMap<&'static str, Vec<String>>| -> BTreeMap<&'static str, usize> {
+    // Where each named column of a layout sits (the first header it accepts).
+    let find = |columns: &HashMap<&'static str, Vec<String>>| -> BTreeMap<&'static str, usize> {
         columns
             .iter()
             .filter_map(|(name, alts)| Some((*name, keys.iter().position(|k| alts.contains(k))?)))
             .collect()
     };
-    let tidy = find(
-        &labels
-            .ae_tidy
-            .iter()
-            .map(|(k, v)| (*k, v.clone()))
-            .collect(),
-    );
-    let msitae = find(
-        &labels
-            .ae_msitae
-            .iter()
-            .map(|(k, v)| (*k, v.clone()))
-            .collect(),
-    );
+    let tidy = find(&labels.ae_tidy);
+    let msitae = find(&labels.ae_msitae);
     let missing = |found: &BTreeMap<&str, usize>, required: &[&str]| -> Vec<String> {
         required
             .iter()
@@ -457,4 +446,70 @@ pub fn read(bytes: &[u8], name: &str, labels: &Labels) -> Result<AeFile, FileErr
     }
     out.quality = q.results;
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::ConfigErrors;
+
+    fn labels() -> Labels {
+        let file =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines/mappings/nhse_labels.toml");
+        let mut errors = ConfigErrors::default();
+        super::super::labels::load(&file, &mut errors).expect("labels")
+    }
+
+    #[test]
+    fn a_header_of_neither_layout_names_what_each_lacks() {
+        let e = read(
+            b"month,org,attendances\n2016-04-01,RF4,1\n",
+            "x.csv",
+            &labels(),
+        )
+        .unwrap_err();
+        let text = e.to_string();
+        assert!(
+            text.contains("the tidy form lacks month, org_code, department_type, over_4h, emergency_admissions;"),
+            "{text}"
+        );
+        assert!(
+            text.contains("the file has columns \"month\", \"org\", \"attendances\""),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn tidy_rows_keep_unknown_types_verbatim_and_blank_numbers_null() {
+        let csv = b"period,org_code,type,attendances,breaches,admissions\n\
+            2016-04-01,RF4,1,18788,4082,4074\n\
+            2016-04-01,RF4,Type 3,10,,0\n\
+            2016-04-15,R1H,other,x,1,0\n\
+            not a date,R1H,1,1,1,1\n";
+        let f = read(csv, "t.csv", &labels()).unwrap();
+        assert_eq!(f.layout, AeLayout::Tidy);
+        assert_eq!(f.rows.len(), 3);
+        assert_eq!(f.rows[1].department_type, "Type 3");
+        assert_eq!(f.rows[1].over_4h, None);
+        assert_eq!(f.rows[2].attendances, None);
+        assert_eq!(
+            f.rows[2].month,
+            NaiveDate::from_ymd_opt(2016, 4, 1).unwrap()
+        );
+        let found: Vec<(&str, u64)> = f
+            .quality
+            .iter()
+            .map(|r| (r.check.as_str(), r.count))
+            .collect();
+        assert_eq!(
+            found,
+            vec![
+                ("missing_values", 1),
+                ("invalid_values", 1),
+                ("rows_skipped", 1),
+                ("unknown_label", 1),
+                ("date_outside_period", 1),
+            ]
+        );
+    }
 }

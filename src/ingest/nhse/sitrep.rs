@@ -736,3 +736,102 @@ fn reason_rows(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::ConfigErrors;
+    use calamine::{Data, Range};
+
+    fn labels() -> Labels {
+        let file =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines/mappings/nhse_labels.toml");
+        let mut errors = ConfigErrors::default();
+        super::super::labels::load(&file, &mut errors).expect("labels")
+    }
+
+    fn sheet(name: &str, rows: &[&[&str]]) -> Sheet {
+        let mut range = Range::new((0, 0), (rows.len() as u32 - 1, 6));
+        for (r, row) in rows.iter().enumerate() {
+            for (c, v) in row.iter().enumerate() {
+                if let Some(n) = v.strip_prefix('#') {
+                    range.set_value((r as u32, c as u32), Data::Float(n.parse().unwrap()));
+                } else if !v.is_empty() {
+                    range.set_value((r as u32, c as u32), Data::String(v.to_string()));
+                }
+            }
+        }
+        Sheet::new(name, range)
+    }
+
+    fn daily(england: &str) -> Sheet {
+        sheet(
+            "T2",
+            &[
+                &[
+                    "",
+                    "Table 2: Number of patients who no longer meet criteria to reside and number of patients who were/were not discharged",
+                ],
+                &["", "", "", "", "2023-06-01"],
+                &[
+                    "",
+                    "",
+                    "",
+                    "",
+                    "Number of patients who no longer meet the criteria to reside",
+                    "Number of patients discharged",
+                ],
+                &["", "", "", england, "#5", "#2"],
+            ],
+        )
+    }
+
+    #[test]
+    fn the_setting_comes_from_the_england_row_without_a_cover_sheet() {
+        let wb = read(&[daily("ENGLAND (Type 1 Trusts)")], "x.xlsx", &labels()).unwrap();
+        assert_eq!(wb.setting, Setting::Acute);
+        assert_eq!(
+            wb.report_month,
+            NaiveDate::from_ymd_opt(2023, 6, 1).unwrap()
+        );
+        assert_eq!(wb.daily.len(), 1);
+        assert_eq!(
+            (
+                wb.daily[0].nctr,
+                wb.daily[0].discharged,
+                wb.daily[0].remaining_nctr
+            ),
+            (Some(5), Some(2), None)
+        );
+        let checks: Vec<&str> = wb.quality.iter().map(|r| r.check.as_str()).collect();
+        assert_eq!(
+            checks,
+            vec![
+                "no_cover_sheet",
+                "table_not_found",
+                "table_not_found",
+                "table_not_found"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_workbook_naming_no_setting_fails_at_the_england_row() {
+        let e = read(&[daily("ENGLAND")], "x.xlsx", &labels()).unwrap_err();
+        let text = e.to_string();
+        assert!(
+            text.starts_with("sheet \"T2\" cell D4: cannot tell the acute from the community collection: there is no Cover Sheet, and no England row or column label contains a phrase listed under [setting]"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_workbook_without_a_daily_table_fails_naming_its_sheets() {
+        let other = sheet("Notes", &[&["", "Some notes"]]);
+        let e = read(&[other], "x.xlsx", &labels()).unwrap_err();
+        assert!(
+            e.to_string().starts_with("sheet \"Notes\" cell A1: no sheet has a title naming the daily table (Table 2); looked in the first rows of \"Notes\""),
+            "{e}"
+        );
+    }
+}
