@@ -200,7 +200,7 @@ pub fn read(bytes: &[u8], name: &str, labels: &Labels) -> Result<AeFile, FileErr
     let mut bad_codes = Vec::new();
     let mut unknown_types: BTreeMap<String, u64> = BTreeMap::new();
     let mut not_first_day = 0u64;
-    let mut totals: Vec<(NaiveDate, Vec<Option<i64>>, u64)> = Vec::new();
+    let mut totals: Vec<(Option<NaiveDate>, Vec<Option<i64>>, u64)> = Vec::new();
     const MEASURES: [&str; 9] = [
         "attendances_type_1",
         "attendances_type_2",
@@ -213,6 +213,7 @@ pub fn read(bytes: &[u8], name: &str, labels: &Labels) -> Result<AeFile, FileErr
         "emergency_admissions_other",
     ];
     let mut org_sums: BTreeMap<NaiveDate, Vec<i64>> = BTreeMap::new();
+    let (mut counted, mut line_at) = (0usize, 1u64);
     loop {
         let more = csv
             .read_byte_record(&mut record)
@@ -220,7 +221,17 @@ pub fn read(bytes: &[u8], name: &str, labels: &Labels) -> Result<AeFile, FileErr
         if !more {
             break;
         }
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        // Line numbers from byte offsets: on CRLF files the csv crate counts lines one
+        // short and starts a record at the '\n' of the previous line ending.
+        let mut byte = record.position().map(|p| p.byte() as usize).unwrap_or(0);
+        while matches!(body.get(byte), Some(b'\r' | b'\n')) {
+            byte += 1;
+        }
+        line_at += body
+            .get(counted..byte)
+            .map_or(0, |b| b.iter().filter(|&&c| c == b'\n').count() as u64);
+        counted = counted.max(byte);
+        let line = line_at;
         if record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
             continue;
         }
@@ -258,7 +269,7 @@ pub fn read(bytes: &[u8], name: &str, labels: &Labels) -> Result<AeFile, FileErr
         let month = date_in_text(&period_text).or_else(|| month_in_text(&period_text));
         if is_total {
             let values: Vec<Option<i64>> = MEASURES.iter().map(|m| number(m)).collect();
-            totals.push((month.map(month_start).unwrap_or_default(), values, line));
+            totals.push((month.map(month_start), values, line));
             continue;
         }
         let Some(month) = month else {
@@ -417,13 +428,28 @@ pub fn read(bytes: &[u8], name: &str, labels: &Labels) -> Result<AeFile, FileErr
         );
     }
     for (month, values, line) in &totals {
+        // A TOTAL row whose period is "TOTAL" belongs to the file's month, if it has one.
+        let month = month.or_else(|| {
+            (out.months.len() == 1)
+                .then(|| out.months.first().copied())
+                .flatten()
+        });
+        let Some(month) = month else {
+            q.push(
+                "total_row_excluded",
+                None,
+                format!("line {line}: a national TOTAL row was left out; its month is not known, so the organisations were not checked against it"),
+                1,
+            );
+            continue;
+        };
         q.push(
             "total_row_excluded",
             None,
             format!("line {line}: the national TOTAL row for {month} is not an organisation and was left out"),
             1,
         );
-        let Some(sums) = org_sums.get(month) else {
+        let Some(sums) = org_sums.get(&month) else {
             continue;
         };
         let differ: Vec<String> = MEASURES
@@ -510,6 +536,19 @@ mod tests {
                 ("unknown_label", 1),
                 ("date_outside_period", 1),
             ]
+        );
+        assert_eq!(
+            f.quality[2].detail,
+            "1 rows could not be placed and were left out: line 5: period \"not a date\" is not a date or month"
+        );
+        let crlf = String::from_utf8(csv.to_vec())
+            .unwrap()
+            .replace('\n', "\r\n");
+        let f = read(crlf.as_bytes(), "t.csv", &labels()).unwrap();
+        assert_eq!(
+            f.quality[2].detail,
+            "1 rows could not be placed and were left out: line 5: period \"not a date\" is not a date or month",
+            "line numbers hold on CRLF files"
         );
     }
 }

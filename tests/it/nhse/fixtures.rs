@@ -416,7 +416,8 @@ fn the_msitae_layout_is_split_by_department_type_without_the_total_row() {
     let body = [
         "MSitAE-MARCH-2026,RF4,NHS ENGLAND LONDON   ,BARKING HAVERING AND REDBRIDGE,20000,500,3000,10,0,5,4000,5,20,1,0,0,900,120,4100,0,0,1500",
         "MSitAE-MARCH-2026,AD913,NHS ENGLAND LONDON   ,A WALK-IN CENTRE,0,0,2500,0,0,0,0,0,30,0,0,0,0,0,0,0,0,",
-        "TOTAL,,TOTAL,,20000,500,5500,10,0,5,4000,5,50,1,0,0,900,120,4100,0,0,1500",
+        // TOTAL says 60 over 4 hours at other departments; the organisations add up to 50.
+        "TOTAL,,TOTAL,,20000,500,5500,10,0,5,4000,5,60,1,0,0,900,120,4100,0,0,1500",
     ];
     std::fs::write(
         ae.join("msitae-march-2026.csv"),
@@ -459,11 +460,17 @@ fn the_msitae_layout_is_split_by_department_type_without_the_total_row() {
     let r = row(&t, &[("org_code", "AD913"), ("department_type", "1")]);
     assert_eq!(r["other_emergency_admissions"], None, "blank stays null");
     let m = manifest(&out);
-    assert_eq!(dq(&m, "total_row_excluded").len(), 1);
+    let excluded = dq(&m, "total_row_excluded");
+    assert_eq!(excluded.len(), 1);
     assert_eq!(
-        dq(&m, "sum_orgs_to_total").len(),
-        0,
-        "the organisations add up to TOTAL"
+        excluded[0]["detail"],
+        "line 4: the national TOTAL row for 2026-03-01 is not an organisation and was left out"
+    );
+    let sums = dq(&m, "sum_orgs_to_total");
+    assert_eq!(sums.len(), 1);
+    assert_eq!(
+        sums[0]["detail"],
+        "1 of 9 TOTAL-row values for 2026-03-01 differ from the sum of the organisations: over_4h_other: TOTAL 60 vs sum 50"
     );
     assert_eq!(dq(&m, "missing_values")[0]["count"], 1);
 }
