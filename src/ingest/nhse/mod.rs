@@ -20,6 +20,7 @@ pub mod labels;
 pub mod layout;
 pub mod period;
 pub mod sitrep;
+mod tables;
 pub mod workbook;
 
 /// Which publication a source reads.
