@@ -114,7 +114,7 @@ pub fn load_key(plan: &Plan) -> Result<(Pseudonymiser, &'static str)> {
     Ok((pseudo, kind))
 }
 
-fn run_id(now: chrono::DateTime<chrono::Utc>) -> String {
+pub(crate) fn run_id(now: chrono::DateTime<chrono::Utc>) -> String {
     format!(
         "{}-{}",
         now.format("%Y%m%dT%H%M%S%.3fZ"),
@@ -196,6 +196,10 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
     let _entered = span.enter();
     let mut timer = Timer(Vec::new(), Instant::now());
     let plan = validate(&opts.pipeline, &opts.overrides)?;
+    if !plan.publications.is_empty() {
+        // NHS England publications only: no person-level data, no key, no linkage.
+        return crate::app_publications::run_publications(&plan, opts, started);
+    }
     if plan.sources.is_empty() {
         let mut e = ConfigErrors::default();
         e.push(&plan.file, "sources", "no source has a contract and mapping, so there is nothing to run; use `joinedup pull` to only fetch");
@@ -260,14 +264,16 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
             started_at: started.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             finished_at: now_rfc3339(),
             social_care_resolution: None,
-            pseudonymisation: KeyInfo {
+            pseudonymisation: Some(KeyInfo {
                 key_source: key_kind.to_string(),
                 fingerprint: pseudo.fingerprint().to_string(),
-            },
+            }),
             sources: Vec::new(),
+            publications: Vec::new(),
             stages: timer.0.clone(),
             outputs: Vec::new(),
             warnings,
+            data_quality: Vec::new(),
         };
     if opts.dry_run {
         let mode = if changes.is_empty() && outputs_present {
