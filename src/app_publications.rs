@@ -3,20 +3,26 @@
 //! No person-level data, so no pseudonymisation key, no linkage and no disclosure
 //! rounding: each file is read by rule, the periods it holds are merged into what earlier
 //! runs published (a revised workbook replaces its period), and the datasets are written
-//! through the same staging folder, Parquet writer and manifest as any run.
+//! by the same operational rules as a person-level run: the data directory's lock,
+//! staging left by a killed run removed, nothing done when no input changed since the
+//! last run ([`crate::app::state`]), one `<YYYY-MM>.parquet` per month of each dataset's
+//! month column ([`write_dataset`], which keeps unchanged months as they were), each
+//! dataset folder switched into place atomically ([`RunDir::commit`]), and the state
+//! written last.
 //!
 //! A file that cannot be understood does not stop the run: the others are loaded and
 //! published, the manifest names the sheet and cell where recognition stopped, and the
 //! run exits with code 3.
 
 use std::collections::BTreeMap;
-use std::time::Instant;
 
 use chrono::NaiveDate;
 
-use crate::app::{RunOptions, RunReport, run_id};
+use crate::app::state;
+use crate::app::{RunOptions, RunReport, Timer, lock, now_rfc3339, versions, write_manifest};
 use crate::config::{Plan, PublicationSourcePlan};
 use crate::error::{Error, ExitCode, Result};
+use crate::fault;
 use crate::ingest::nhse::ae::AeFile;
 use crate::ingest::nhse::frames::{self, ExistingPeriod, PeriodKey};
 use crate::ingest::nhse::sitrep::SitrepWorkbook;
@@ -24,10 +30,11 @@ use crate::ingest::nhse::{PublicationKind, ae, sitrep};
 use crate::publish::Dataset;
 use crate::publish::manifest::{
     DataQualityResult, Manifest, OutputInfo, PeriodInfo, PipelineInfo, PublicationFileInfo,
-    PublicationInfo, StageTiming,
+    PublicationInfo,
 };
 use crate::publish::partition::write_dataset;
-use crate::publish::staging::{RunDir, write_atomic};
+use crate::publish::staging::{RunDir, remove_stale};
+use crate::pull::InputFile;
 
 /// What one file became.
 enum Loaded {
@@ -51,40 +58,117 @@ struct Offer {
     stamp: Option<NaiveDate>,
 }
 
-/// Runs a publications-only pipeline.
-pub fn run_publications(
-    plan: &Plan,
-    opts: &RunOptions,
-    started: chrono::DateTime<chrono::Utc>,
-) -> Result<RunReport> {
-    let mut stages = Vec::new();
-    let mut lap = Instant::now();
-    let mut timing = |stage: &str, rows_out: Option<u64>| {
-        let now = Instant::now();
-        stages.push(StageTiming {
-            stage: stage.to_string(),
-            seconds: (now - lap).as_secs_f64(),
-            rows_out,
-        });
-        lap = now;
-    };
-
-    // Pull: find and fingerprint every input before reading any.
+/// Lists and fingerprints the files of every publication source.
+pub fn list_inputs(plan: &Plan) -> Result<Vec<(String, Vec<InputFile>)>> {
     let mut listed = Vec::new();
     for s in &plan.publications {
         let files = crate::pull::list_inputs(&s.name, &s.path, &s.pattern)?;
         tracing::info!(stage = "pull", source = %s.name, files = files.len(), "inputs found");
-        listed.push(files);
+        listed.push((s.name.clone(), files));
     }
-    timing("pull", None);
+    Ok(listed)
+}
 
-    std::fs::create_dir_all(&opts.out).map_err(|e| Error::io("creating", &opts.out, e))?;
-    let id = run_id(started);
-    let run = RunDir::create(&opts.out, &id)?;
+/// Runs a publications-only pipeline (called by [`crate::app::run`], which has checked
+/// the plan and started the run's span and timer).
+pub(crate) fn run_publications(
+    plan: &Plan,
+    opts: &RunOptions,
+    id: &str,
+    started: chrono::DateTime<chrono::Utc>,
+    mut timer: Timer,
+) -> Result<RunReport> {
+    // No key: the state's fingerprint covers configuration, label mappings and version.
+    let fingerprint = state::fingerprint(plan, "")?;
+    timer.lap("config", None);
+
+    // A dry run only reads, so it neither creates the data directory nor waits for a lock.
+    let _lock = if opts.dry_run {
+        None
+    } else {
+        std::fs::create_dir_all(&opts.out).map_err(|e| Error::io("creating", &opts.out, e))?;
+        let lock = lock::acquire(&opts.out)?;
+        fault::point("run_after_lock");
+        remove_stale(&opts.out);
+        Some(lock)
+    };
+
+    // Pull: fetch any fetched sources (not in a dry run), then find and fingerprint every
+    // input before reading any.
+    if !opts.dry_run {
+        let pulled = crate::pull::fetch_all(plan, &opts.out)?;
+        if let Some(e) = crate::pull::failures_error(&pulled) {
+            return Err(e);
+        }
+    }
+    let listed = list_inputs(plan)?;
+    let previous_state = state::load(&opts.out);
+    let now_state = state::current(&fingerprint, id, &listed);
+    let mut changes = state::changes(previous_state.as_ref(), &now_state);
+    if opts.full_refresh {
+        changes.configuration_changed = true;
+    }
+    let outputs_present = plan.outputs.iter().all(|o| {
+        opts.out
+            .join(o.dataset.access().folder())
+            .join(o.dataset.name())
+            .is_dir()
+    });
+    timer.lap("pull", None);
+    fault::point("run_after_pull");
+
+    let base_manifest = |mode: &str, timer: &Timer, changes: &state::Changes| Manifest {
+        run_id: id.to_string(),
+        status: mode.to_string(),
+        mode: mode.to_string(),
+        changes: changes.clone(),
+        pipeline: PipelineInfo {
+            name: plan.name.clone(),
+            file: plan.file.display().to_string(),
+        },
+        versions: versions(),
+        started_at: started.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        finished_at: now_rfc3339(),
+        pseudonymisation: None,
+        sources: Vec::new(),
+        social_care_resolution: None,
+        publications: Vec::new(),
+        stages: timer.0.clone(),
+        outputs: Vec::new(),
+        warnings: Vec::new(),
+        data_quality: Vec::new(),
+    };
+    if opts.dry_run {
+        let mode = if changes.is_empty() && outputs_present {
+            "dry_run_up_to_date"
+        } else {
+            "dry_run_would_build"
+        };
+        return Ok(RunReport {
+            manifest: base_manifest(mode, &timer, &changes),
+            manifest_path: None,
+            exit: ExitCode::Ok,
+        });
+    }
+    if changes.is_empty() && outputs_present {
+        tracing::info!(
+            stage = "pull",
+            unchanged_files = changes.unchanged,
+            "inputs unchanged since the last run; nothing to do"
+        );
+        let manifest = base_manifest("up_to_date", &timer, &changes);
+        let path = write_manifest(&opts.out, id, &manifest)?;
+        return Ok(RunReport {
+            manifest,
+            manifest_path: Some(path),
+            exit: ExitCode::Ok,
+        });
+    }
+    let run = RunDir::create(&opts.out, id)?;
 
     // Ingest: each file whole or not at all.
     let mut inputs = Vec::new();
-    for (si, (s, files)) in plan.publications.iter().zip(&listed).enumerate() {
+    for (si, (s, (_, files))) in plan.publications.iter().zip(&listed).enumerate() {
         for f in files {
             let name = f
                 .path
@@ -148,7 +232,16 @@ pub fn run_publications(
             });
         }
     }
-    timing("ingest", None);
+    timer.lap(
+        "ingest",
+        Some(
+            inputs
+                .iter()
+                .map(|i| i.info.rows.values().sum::<u64>())
+                .sum(),
+        ),
+    );
+    fault::point("run_after_ingest");
 
     // Periods: the latest revision of each wins, in this run or already published.
     let written: Vec<Dataset> = plan.outputs.iter().map(|o| o.dataset).collect();
@@ -309,8 +402,8 @@ pub fn run_publications(
                 )
             })?;
         let rel = format!("{}/{}", d.access().folder(), d.name());
-        // One file per month, like every dataset: months this run did not touch
-        // serialise to the bytes already published, so write_dataset keeps their files.
+        // Months this run did not touch serialise to the bytes already published, so
+        // write_dataset keeps their files (hard links); only changed months are written.
         // No look-back: a revised workbook for an old period is an explicit correction.
         let partitions = write_dataset(
             df,
@@ -326,10 +419,12 @@ pub fn run_publications(
             partitions,
             Default::default(),
         ));
+        fault::point(&format!("publish_staged_{}", rel.replace('/', "_")));
         rels.push(rel);
     }
+    fault::point("run_before_switch");
     run.commit(&rels)?;
-    timing("publish", Some(outputs.iter().map(|o| o.rows).sum()));
+    timer.lap("publish", Some(outputs.iter().map(|o| o.rows).sum()));
 
     let failed = inputs
         .iter()
@@ -368,37 +463,25 @@ pub fn run_publications(
     } else {
         ExitCode::Ok
     };
-    let manifest = Manifest {
-        run_id: id.clone(),
-        status: if failed > 0 { "files_failed" } else { "ok" }.to_string(),
-        mode: "full".to_string(),
-        changes: Default::default(),
-        pipeline: PipelineInfo {
-            name: plan.name.clone(),
-            file: plan.file.display().to_string(),
-        },
-        versions: BTreeMap::from([
-            (
-                "joinedup".to_string(),
-                env!("CARGO_PKG_VERSION").to_string(),
-            ),
-            ("polars".to_string(), "0.55.2".to_string()),
-        ]),
-        started_at: started.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        finished_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        pseudonymisation: None,
-        sources: Vec::new(),
-        social_care_resolution: None,
-        publications,
-        stages,
-        outputs,
-        warnings,
-        data_quality,
+    // The state is written last, and only when every file was loaded: a run with a
+    // failed file is redone (and reported again) by the next run.
+    if failed == 0 {
+        fault::point("run_before_state");
+        state::save(&opts.out, &now_state)?;
+        fault::point("run_after_state");
+    }
+    let mode = if changes.configuration_changed {
+        "full"
+    } else {
+        "incremental"
     };
-    let manifest_path = opts.out.join("runs").join(&id).join("manifest.json");
-    let json = serde_json::to_vec_pretty(&manifest)
-        .map_err(|e| Error::Internal(format!("manifest: {e}")))?;
-    write_atomic(&manifest_path, &json)?;
+    let mut manifest = base_manifest(mode, &timer, &changes);
+    manifest.status = if failed > 0 { "files_failed" } else { "ok" }.to_string();
+    manifest.publications = publications;
+    manifest.outputs = outputs;
+    manifest.warnings = warnings;
+    manifest.data_quality = data_quality;
+    let manifest_path = write_manifest(&opts.out, id, &manifest)?;
     Ok(RunReport {
         manifest,
         manifest_path: Some(manifest_path),

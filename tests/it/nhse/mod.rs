@@ -2,6 +2,7 @@
 //! `../shared/real-data/`, and generated workbooks with one layout change each.
 
 mod fixtures;
+mod operations;
 mod real_data;
 mod workbook;
 
@@ -16,6 +17,15 @@ pub fn real_data() -> PathBuf {
 
 /// Runs the shipped publications pipeline with `--source` overrides into `out`.
 pub fn run(out: &Path, sources: &[(&str, &Path)]) -> (i32, String, String) {
+    run_env(out, sources, &[])
+}
+
+/// [`run`] with extra environment variables (e.g. `JOINEDUP_FAULT`).
+pub fn run_env(
+    out: &Path,
+    sources: &[(&str, &Path)],
+    env: &[(&str, &str)],
+) -> (i32, String, String) {
     let mut args = vec![
         "run".to_string(),
         "pipelines/nhse_publications.toml".to_string(),
@@ -27,7 +37,7 @@ pub fn run(out: &Path, sources: &[(&str, &Path)]) -> (i32, String, String) {
     args.push("--out".into());
     args.push(out.display().to_string());
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    result(&joinedup(&args))
+    result(&joinedup_env(&args, env))
 }
 
 /// The newest manifest under `out`.
