@@ -1,6 +1,6 @@
 //! Publication runs follow the operational rules of every run: one file per month in each
 //! dataset folder, unchanged months kept as they were, nothing done when no input changed,
-//! the data directory's lock, and whole datasets after a crash.
+//! the data directory's lock, whole datasets after a crash, and `explain` / `status`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -253,4 +253,68 @@ fn a_publications_run_killed_anywhere_leaves_whole_datasets_and_the_next_run_com
         );
         assert!(!out.join(".staging").exists(), "{point}");
     }
+}
+
+#[test]
+fn explain_and_status_describe_a_publications_pipeline() {
+    let dir = tempfile::tempdir().unwrap();
+    let (june, ae) = inputs(dir.path(), "june", &[("june.xlsx", Fixture::default())]);
+    let out = dir.path().join("out");
+    let sources = [
+        "--source".to_string(),
+        format!("sitrep={}", june.display()),
+        "--source".to_string(),
+        format!("ae={}", ae.display()),
+        "--out".to_string(),
+        out.display().to_string(),
+    ];
+    let inspect = |command: &str| {
+        let mut args = vec![command, "pipelines/nhse_publications.toml"];
+        args.extend(sources.iter().map(String::as_str));
+        let (code, stdout, stderr) = result(&joinedup(&args));
+        assert_eq!(code, 0, "{command}: {stderr}");
+        stdout
+    };
+    let text = inspect("explain");
+    for line in [
+        "key      none needed (no person-level data is ingested)",
+        "NHS England publication sources",
+        &format!(
+            "  ae         nhse_ae: {} (*.csv) with labels ",
+            ae.display()
+        ),
+        &format!(
+            "  sitrep     nhse_sitrep: {} (*.xlsx) with labels ",
+            june.display()
+        ),
+        "  published/ae_monthly/<YYYY-MM>.parquet by month; republished as NHS England published it (disclosure = \"none\")",
+        "  published/sitrep_daily/<YYYY-MM>.parquet by report_month;",
+        "  published/sitrep_delay_reasons/<YYYY-MM>.parquet by report_month;",
+        "a run now would rebuild everything",
+    ] {
+        assert!(text.contains(line), "missing {line:?} in:\n{text}");
+    }
+    assert!(!text.contains("\nlink "), "{text}");
+    assert!(!out.exists(), "explain writes nothing");
+
+    assert_eq!(run(&out, &[("sitrep", &june), ("ae", &ae)]).0, 0);
+    assert!(
+        inspect("explain").contains("up to date: 2 input file(s) unchanged since the last run"),
+        "{}",
+        inspect("explain")
+    );
+    let status = inspect("status");
+    let run_id = manifest(&out)["run_id"].as_str().unwrap().to_string();
+    let line = status
+        .lines()
+        .find(|l| l.contains(&run_id))
+        .unwrap_or_else(|| panic!("no line for {run_id} in:\n{status}"));
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    // 3 × 7 daily + 3 × 4 × 3 bed days + … rows read: the run's rows, not zero.
+    assert_eq!(fields[1], "ok", "{line}");
+    assert_ne!(fields.last(), Some(&"0"), "{line}");
+    assert!(
+        status.contains("pending (pipelines/nhse_publications.toml)"),
+        "{status}"
+    );
 }
