@@ -318,3 +318,24 @@ fn explain_and_status_describe_a_publications_pipeline() {
         "{status}"
     );
 }
+
+#[test]
+fn an_excel_lock_file_beside_the_workbooks_is_not_read() {
+    // Regression: a workbook open in Excel leaves `~$<name>.xlsx` beside it; it matched
+    // `*.xlsx` and failed the run with exit code 3.
+    let dir = tempfile::tempdir().unwrap();
+    let (june, ae) = inputs(dir.path(), "june", &[("june.xlsx", Fixture::default())]);
+    std::fs::write(june.join("~$june.xlsx"), b"\x0cjoinedup   ").unwrap();
+    let out = dir.path().join("out");
+    let (code, _, stderr) = run(&out, &[("sitrep", &june), ("ae", &ae)]);
+    assert_eq!(code, 0, "{stderr}");
+    let m = manifest(&out);
+    let files: Vec<&str> = m["publications"][1]["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert!(files[0].ends_with("/june.xlsx"), "{files:?}");
+}
