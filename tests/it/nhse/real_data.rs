@@ -851,3 +851,16 @@ fn ae_totals_per_month_are_pinned() {
     );
     assert_eq!(t.rows, 7283);
 }
+
+#[test]
+fn every_publication_dataset_matches_its_schema_file_column_for_column() {
+    let mut checked = 0;
+    for d in joinedup::publish::Dataset::ALL
+        .into_iter()
+        .filter(|d| d.is_publication())
+    {
+        assert_matches_schema_file(out(), d);
+        checked += 1;
+    }
+    assert_eq!(checked, 5);
+}
