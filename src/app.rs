@@ -122,10 +122,11 @@ fn run_id(now: chrono::DateTime<chrono::Utc>) -> String {
     )
 }
 
-struct Timer(Vec<StageTiming>, Instant);
+/// Stage timings: each lap logs a "stage finished" event and records it for the manifest.
+pub(crate) struct Timer(pub(crate) Vec<StageTiming>, pub(crate) Instant);
 
 impl Timer {
-    fn lap(&mut self, stage: &str, rows_out: Option<u64>) {
+    pub(crate) fn lap(&mut self, stage: &str, rows_out: Option<u64>) {
         let now = Instant::now();
         let seconds = (now - self.1).as_secs_f64();
         match rows_out {
@@ -174,11 +175,11 @@ pub fn list_inputs(plan: &Plan, out: &Path) -> Result<Vec<(String, Vec<InputFile
     Ok(inputs)
 }
 
-fn now_rfc3339() -> String {
+pub(crate) fn now_rfc3339() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-fn versions() -> BTreeMap<String, String> {
+pub(crate) fn versions() -> BTreeMap<String, String> {
     BTreeMap::from([
         (
             "joinedup".to_string(),
@@ -196,6 +197,10 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
     let _entered = span.enter();
     let mut timer = Timer(Vec::new(), Instant::now());
     let plan = validate(&opts.pipeline, &opts.overrides)?;
+    if !plan.publications.is_empty() {
+        // NHS England publications only: no person-level data, no key, no linkage.
+        return crate::app_publications::run_publications(&plan, opts, &id, started, timer);
+    }
     if plan.sources.is_empty() {
         let mut e = ConfigErrors::default();
         e.push(&plan.file, "sources", "no source has a contract and mapping, so there is nothing to run; use `joinedup pull` to only fetch");
@@ -260,14 +265,16 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
             started_at: started.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             finished_at: now_rfc3339(),
             social_care_resolution: None,
-            pseudonymisation: KeyInfo {
+            pseudonymisation: Some(KeyInfo {
                 key_source: key_kind.to_string(),
                 fingerprint: pseudo.fingerprint().to_string(),
-            },
+            }),
             sources: Vec::new(),
+            publications: Vec::new(),
             stages: timer.0.clone(),
             outputs: Vec::new(),
             warnings,
+            data_quality: Vec::new(),
         };
     if opts.dry_run {
         let mode = if changes.is_empty() && outputs_present {
@@ -527,7 +534,7 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
     })
 }
 
-fn write_manifest(out: &Path, id: &str, manifest: &Manifest) -> Result<PathBuf> {
+pub(crate) fn write_manifest(out: &Path, id: &str, manifest: &Manifest) -> Result<PathBuf> {
     let path = out.join("runs").join(id).join("manifest.json");
     let json = serde_json::to_vec_pretty(manifest)
         .map_err(|e| Error::Internal(format!("manifest: {e}")))?;

@@ -37,6 +37,7 @@ const EXAMPLES: &str = "Examples:
   joinedup status --out /data/joinedup          # last runs, and inputs not yet processed
   joinedup validate pipelines/sample.toml       # check config and contracts; reads no data
   joinedup pull pipelines/mesh_inbox.toml --out /data/joinedup   # land a MESH mailbox
+  joinedup run pipelines/nhse_publications.toml --source sitrep=/data/nhse/sitrep --out /data/joinedup
 
 Exit codes: 0 ok, 1 ok but a source quarantined more than its threshold,
 2 configuration error, 3 an input file was rejected, 4 a source is unavailable,

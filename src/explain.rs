@@ -62,7 +62,7 @@ pub fn explain(pipeline: &Path, overrides: &[SourceOverride], out: &Path) -> Res
         Some(crate::config::KeySource::Demo(_)) => {
             "DEMO key written in the pipeline (synthetic data only)".to_string()
         }
-        None => "none needed (nothing is ingested)".to_string(),
+        None => "none needed (no person-level data is ingested)".to_string(),
     };
     let _ = writeln!(s, "key      {key}\n\nfetched sources");
     if plan.fetches.is_empty() {
@@ -92,7 +92,9 @@ pub fn explain(pipeline: &Path, overrides: &[SourceOverride], out: &Path) -> Res
             f.source
         );
     }
-    let _ = writeln!(s, "\ningested sources");
+    if !plan.sources.is_empty() || plan.publications.is_empty() {
+        let _ = writeln!(s, "\ningested sources");
+    }
     for src in &plan.sources {
         let path = if src.landed {
             out.join(&src.path)
@@ -111,14 +113,29 @@ pub fn explain(pipeline: &Path, overrides: &[SourceOverride], out: &Path) -> Res
             src.mapping.target
         );
     }
-    let _ = writeln!(
-        s,
-        "\nlink     A&E within {} h before admission; care within {} days of the ready date; route \"{}\"; readmission within {} days",
-        plan.link.ed_window_hours,
-        plan.link.care_window_days,
-        plan.link.discharge_route,
-        plan.link.readmission_window_days
-    );
+    if !plan.publications.is_empty() {
+        let _ = writeln!(s, "\nNHS England publication sources");
+        for p in &plan.publications {
+            let _ = writeln!(
+                s,
+                "  {:<10} {}: {} ({}) with labels {}",
+                p.name,
+                p.kind.name(),
+                p.path.display(),
+                p.pattern,
+                p.labels.file.display()
+            );
+        }
+    } else {
+        let _ = writeln!(
+            s,
+            "\nlink     A&E within {} h before admission; care within {} days of the ready date; route \"{}\"; readmission within {} days",
+            plan.link.ed_window_hours,
+            plan.link.care_window_days,
+            plan.link.discharge_route,
+            plan.link.readmission_window_days
+        );
+    }
     let _ = writeln!(s, "\noutputs");
     for o in &plan.outputs {
         let rule = match o.disclosure {
@@ -127,6 +144,9 @@ pub fn explain(pipeline: &Path, overrides: &[SourceOverride], out: &Path) -> Res
                 round_to,
             } if o.dataset.access() == crate::publish::Access::Published => {
                 format!("; 1–{} suppressed, rounded to {round_to}", min_shown - 1)
+            }
+            crate::publish::disclosure::Rule::None if o.dataset.is_publication() => {
+                "; republished as NHS England published it (disclosure = \"none\")".to_string()
             }
             _ => String::new(),
         };
@@ -171,7 +191,12 @@ pub fn status(pipeline: &Path, overrides: &[SourceOverride], out: &Path) -> Resu
         );
     }
     for m in runs.iter().take(10) {
-        let rows: u64 = m.sources.iter().map(|x| x.rows_in).sum();
+        let rows: u64 = m.sources.iter().map(|x| x.rows_in).sum::<u64>()
+            + m.publications
+                .iter()
+                .flat_map(|p| &p.files)
+                .flat_map(|f| f.rows.values())
+                .sum::<u64>();
         let _ = writeln!(
             s,
             "  {:<42} {:<22} {:<25} {rows:>8}",

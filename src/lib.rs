@@ -25,6 +25,7 @@ pub mod publish;
 pub mod pull;
 
 pub mod app;
+pub mod app_publications;
 pub mod baseline;
 pub mod cli;
 pub mod error;

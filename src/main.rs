@@ -131,7 +131,7 @@ fn run(cli: &Cli) -> Result<error::ExitCode, error::Error> {
                     println!(
                         "{}: ok ({} sources, {} datasets)",
                         plan.file.display(),
-                        plan.sources.len(),
+                        plan.sources.len() + plan.publications.len(),
                         plan.outputs.len()
                     );
                 }

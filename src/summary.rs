@@ -66,6 +66,7 @@ pub fn render(m: &Manifest, manifest_path: Option<&Path>) -> String {
             let _ = writeln!(s, "  {:<18} {:>42}  {reason}", "", n);
         }
     }
+    render_publications(&mut s, m);
     if !m.outputs.is_empty() {
         let _ = writeln!(
             s,
@@ -83,6 +84,21 @@ pub fn render(m: &Manifest, manifest_path: Option<&Path>) -> String {
             o.partitions.len()
         );
     }
+    if !m.data_quality.is_empty() {
+        let mut by_check: std::collections::BTreeMap<&str, (usize, u64)> = Default::default();
+        for r in &m.data_quality {
+            let e = by_check.entry(r.check.as_str()).or_default();
+            e.0 += 1;
+            e.1 += r.count;
+        }
+        let _ = writeln!(
+            s,
+            "\ndata quality (details in the manifest)   results       count"
+        );
+        for (check, (n, count)) in by_check {
+            let _ = writeln!(s, "  {check:<36} {n:>9} {count:>11}");
+        }
+    }
     for w in &m.warnings {
         let _ = writeln!(s, "\nwarning: {w}");
     }
@@ -90,4 +106,36 @@ pub fn render(m: &Manifest, manifest_path: Option<&Path>) -> String {
         let _ = write!(s, "\nmanifest: {}", p.display());
     }
     s.trim_end().to_string()
+}
+
+/// NHS England publication sources: files loaded, superseded and failed, with each
+/// failure's sheet and cell.
+fn render_publications(s: &mut String, m: &Manifest) {
+    if m.publications.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "\npublications          files     loaded  superseded       failed"
+    );
+    for p in &m.publications {
+        let count = |status: &str| p.files.iter().filter(|f| f.status == status).count();
+        let _ = writeln!(
+            s,
+            "  {:<18} {:>6} {:>10} {:>11} {:>12}",
+            p.name,
+            p.files.len(),
+            count("loaded"),
+            count("superseded"),
+            count("failed")
+        );
+        for f in p.files.iter().filter(|f| f.error.is_some()) {
+            let _ = writeln!(
+                s,
+                "    failed: {}: {}",
+                f.path,
+                f.error.as_deref().unwrap_or("")
+            );
+        }
+    }
 }

@@ -105,5 +105,13 @@ pub fn dataset(d: Dataset, linked: &Linked, plan: &LinkPlan) -> Result<DataFrame
             ),
             "measuring linkage quality",
         ),
+        d @ (Dataset::SitrepDaily
+        | Dataset::SitrepBedDays
+        | Dataset::SitrepDestinations
+        | Dataset::SitrepDelayReasons
+        | Dataset::AeMonthly) => Err(Error::Internal(format!(
+            "dataset {} is written by the publications run, not the person-level run",
+            d.name()
+        ))),
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! `<out>/state.json` is written last, after every output is in place. It records a
 //! fingerprint of everything that shapes the outputs (joinedup's version, the pipeline
-//! file, every schema and mapping file, and the pseudonymisation key's fingerprint) and
+//! file, every schema, mapping and label mapping file, and the pseudonymisation key's
+//! fingerprint, when there is a key) and
 //! the content hash of every input file. A run whose fingerprint and inputs equal the
 //! state has nothing to do. A run that is killed before writing it leaves the previous
 //! state, so the next run redoes the work and converges on the same outputs.
@@ -141,6 +142,7 @@ pub fn fingerprint(plan: &Plan, key_fingerprint: &str) -> Result<String> {
         .sources
         .iter()
         .map(|s| s.mapping.file.clone())
+        .chain(plan.publications.iter().map(|p| p.labels.file.clone()))
         .collect();
     mappings.sort();
     mappings.dedup();

@@ -11,5 +11,9 @@ pub mod fetch;
 pub mod plan;
 pub mod raw;
 
+pub(crate) use errors::alternatives;
 pub use errors::{ConfigError, ConfigErrors};
-pub use plan::{KeySource, LinkPlan, OutputPlan, Plan, SourceOverride, SourcePlan, load_plan};
+pub use plan::{
+    KeySource, LinkPlan, OutputPlan, Plan, PublicationSourcePlan, SourceOverride, SourcePlan,
+    load_plan,
+};

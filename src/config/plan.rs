@@ -15,6 +15,8 @@ use super::raw::{
     RawCodeList, RawContract, RawEntity, RawFieldMapping, RawMapping, RawPipeline, RawSource,
 };
 use crate::ingest::dates::DateFormat;
+use crate::ingest::nhse::PublicationKind;
+use crate::ingest::nhse::labels::Labels;
 use crate::schema::{
     Code, CodeList, Column, ColumnType, Contract, DriftPolicy, Encoding, Entity, Field, Matching,
     Rule, RuleKind, ValueType,
@@ -32,12 +34,15 @@ pub struct Plan {
     pub name: String,
     /// The schemas folder.
     pub schemas_dir: PathBuf,
-    /// Where the pseudonymisation key comes from (`None` when nothing is ingested).
+    /// Where the pseudonymisation key comes from (`None` when nothing person-level is
+    /// ingested, e.g. a pipeline of NHS England publications).
     pub key: Option<KeySource>,
-    /// Sources to ingest, in name order.
+    /// Person-level sources to ingest, in name order.
     pub sources: Vec<SourcePlan>,
     /// Sources to fetch into the landing zone first, in name order.
     pub fetches: Vec<super::fetch::FetchPlan>,
+    /// NHS England publication sources (`kind = "nhse_sitrep"`, `"nhse_ae"`), in name order.
+    pub publications: Vec<PublicationSourcePlan>,
     /// Shared entities by name.
     pub entities: BTreeMap<String, Arc<Entity>>,
     /// Linkage parameters.
@@ -79,6 +84,23 @@ pub struct SourcePlan {
     pub mapping: Mapping,
     /// Share of quarantined rows above which the run exits with code 1.
     pub max_quarantine_fraction: f64,
+}
+
+/// A checked NHS England publication source.
+#[derive(Debug, Clone)]
+pub struct PublicationSourcePlan {
+    /// Source name (`sitrep`, `ae`, …).
+    pub name: String,
+    /// Which publication.
+    pub kind: PublicationKind,
+    /// File or folder to read.
+    pub path: PathBuf,
+    /// File-name pattern when `path` is a folder.
+    pub pattern: String,
+    /// True when `path` came from `--source` on the command line.
+    pub overridden: bool,
+    /// The label mapping.
+    pub labels: Arc<Labels>,
 }
 
 /// A checked mapping from one contract to one entity.
@@ -194,13 +216,9 @@ pub fn load_plan(file: &Path, overrides: &[SourceOverride]) -> Result<Plan, Conf
         entities: BTreeMap::new(),
     };
 
-    // Only sources that are ingested read identifiers, so only they need a key.
-    let ingests = raw.sources.values().any(|s| match s {
-        RawSource::Local(_) => true,
-        RawSource::Http(s) => s.contract.is_some(),
-        RawSource::Mesh(s) => s.contract.is_some(),
-        RawSource::FileDrop(s) => s.contract.is_some(),
-    });
+    // Only person-level sources that are ingested read identifiers, so only they need a
+    // key; NHS England publications are aggregates and need none.
+    let ingests = raw.sources.values().any(is_person_level);
     let key = if ingests || raw.pseudonymisation.is_some() {
         check_key(
             file,
@@ -243,6 +261,8 @@ pub fn load_plan(file: &Path, overrides: &[SourceOverride]) -> Result<Plan, Conf
 
     let mut sources = Vec::new();
     let mut fetches = Vec::new();
+    let mut publications = Vec::new();
+    let mut labels_cache: HashMap<PathBuf, Option<Arc<Labels>>> = HashMap::new();
     for (name, source) in &raw.sources {
         let key_path = format!("sources.{name}");
         let overridden = overrides.iter().rev().find(|o| &o.name == name);
@@ -285,6 +305,37 @@ pub fn load_plan(file: &Path, overrides: &[SourceOverride]) -> Result<Plan, Conf
                     Some(()),
                 )
             }
+            RawSource::NhseSitrep(p) | RawSource::NhseAe(p) => {
+                let kind = if matches!(source, RawSource::NhseAe(_)) {
+                    PublicationKind::Ae
+                } else {
+                    PublicationKind::Sitrep
+                };
+                let labels_file = base.join(&p.labels);
+                let labels = labels_cache
+                    .entry(labels_file.clone())
+                    .or_insert_with(|| {
+                        load_labels(&labels_file, file, &key_path, &mut loader.errors)
+                    })
+                    .clone();
+                if let Some(labels) = labels {
+                    publications.push(PublicationSourcePlan {
+                        name: name.clone(),
+                        kind,
+                        path: match overridden {
+                            Some(o) => o.path.clone(),
+                            None => base.join(&p.path),
+                        },
+                        pattern: p
+                            .pattern
+                            .clone()
+                            .unwrap_or_else(|| kind.default_pattern().to_string()),
+                        overridden: overridden.is_some(),
+                        labels,
+                    });
+                }
+                continue;
+            }
         };
         let (contract_name, mapping_name) = match (contract, mapping) {
             (Some(c), Some(m)) => (c, m),
@@ -326,9 +377,36 @@ pub fn load_plan(file: &Path, overrides: &[SourceOverride]) -> Result<Plan, Conf
         }
     }
 
-    // The link and measure stages read these entities and fields.
-    for (entity, fields) in crate::link::REQUIRED_FIELDS {
-        loader.require_entity_fields(entity, fields, file);
+    let person_level: Vec<&String> = raw
+        .sources
+        .iter()
+        .filter(|(_, s)| is_person_level(s))
+        .map(|(n, _)| n)
+        .collect();
+    let published: Vec<&String> = raw
+        .sources
+        .iter()
+        .filter(|(_, s)| is_publication(s))
+        .map(|(n, _)| n)
+        .collect();
+    if !person_level.is_empty() && !published.is_empty() {
+        loader.errors.push(
+            file,
+            "sources",
+            format!(
+                "person-level sources ({}) and NHS England publication sources ({}) cannot share a pipeline yet; put the publications in their own pipeline (see pipelines/nhse_publications.toml)",
+                person_level.iter().map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(", "),
+                published.iter().map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(", ")
+            ),
+        );
+    }
+
+    // The link and measure stages read these entities and fields (not for a pipeline of
+    // NHS England publications, which has neither).
+    if published.is_empty() {
+        for (entity, fields) in crate::link::REQUIRED_FIELDS {
+            loader.require_entity_fields(entity, fields, file);
+        }
     }
 
     let link = LinkPlan {
@@ -383,18 +461,21 @@ pub fn load_plan(file: &Path, overrides: &[SourceOverride]) -> Result<Plan, Conf
         let key_path = format!("outputs.{name}");
         match crate::publish::Dataset::from_name(name) {
             Some(dataset) => {
-                if let Some(d) = &out.disclosure
-                    && d != "hes"
-                {
-                    loader.errors.push(
-                        file,
-                        format!("{key_path}.disclosure"),
-                        format!("unknown disclosure rule \"{d}\"; {}", alternatives(["hes"])),
-                    );
-                }
+                check_output(
+                    file,
+                    &key_path,
+                    dataset,
+                    out.disclosure.as_deref(),
+                    &raw,
+                    &mut loader.errors,
+                );
                 outputs.push(OutputPlan {
                     dataset,
-                    disclosure: rule,
+                    disclosure: if dataset.is_publication() {
+                        crate::publish::disclosure::Rule::None
+                    } else {
+                        rule
+                    },
                 });
             }
             None => loader.errors.push(
@@ -407,7 +488,7 @@ pub fn load_plan(file: &Path, overrides: &[SourceOverride]) -> Result<Plan, Conf
             ),
         }
     }
-    if raw.outputs.is_empty() && ingests {
+    if raw.outputs.is_empty() && (ingests || !published.is_empty()) {
         loader.errors.push(
             file,
             "outputs",
@@ -428,6 +509,7 @@ pub fn load_plan(file: &Path, overrides: &[SourceOverride]) -> Result<Plan, Conf
             .into_iter()
             .filter(|f| !overrides.iter().any(|o| o.name == f.source))
             .collect(),
+        publications,
         entities: loader
             .entities
             .into_iter()
@@ -437,6 +519,122 @@ pub fn load_plan(file: &Path, overrides: &[SourceOverride]) -> Result<Plan, Conf
         outputs,
         lookback_months: raw.incremental.lookback_months,
     })
+}
+
+/// Loads a label mapping file named by `sources.<name>.labels`.
+fn load_labels(
+    labels_file: &Path,
+    pipeline: &Path,
+    key_path: &str,
+    errors: &mut ConfigErrors,
+) -> Option<Arc<Labels>> {
+    if !labels_file.is_file() {
+        errors.push(
+            pipeline,
+            format!("{key_path}.labels"),
+            format!("file {} does not exist", labels_file.display()),
+        );
+        return None;
+    }
+    crate::ingest::nhse::labels::load(labels_file, errors).map(Arc::new)
+}
+
+/// True for a source whose person-level rows are ingested: a local source, or a fetched
+/// one with a contract and mapping.
+fn is_person_level(s: &RawSource) -> bool {
+    match s {
+        RawSource::Local(_) => true,
+        RawSource::Http(s) => s.contract.is_some() || s.mapping.is_some(),
+        RawSource::Mesh(s) => s.contract.is_some() || s.mapping.is_some(),
+        RawSource::FileDrop(s) => s.contract.is_some() || s.mapping.is_some(),
+        RawSource::NhseSitrep(_) | RawSource::NhseAe(_) => false,
+    }
+}
+
+/// True for an NHS England publication source.
+fn is_publication(s: &RawSource) -> bool {
+    matches!(s, RawSource::NhseSitrep(_) | RawSource::NhseAe(_))
+}
+
+/// Checks one `[outputs.<dataset>]`: its disclosure rule and that the pipeline has the
+/// kind of source it is built from.
+fn check_output(
+    file: &Path,
+    key_path: &str,
+    dataset: crate::publish::Dataset,
+    disclosure: Option<&str>,
+    raw: &RawPipeline,
+    errors: &mut ConfigErrors,
+) {
+    let has = |want: &dyn Fn(&RawSource) -> bool| raw.sources.values().any(want);
+    if dataset.is_publication() {
+        match disclosure {
+            Some("none") => {}
+            Some(d) => errors.push(
+                file,
+                format!("{key_path}.disclosure"),
+                format!(
+                    "\"{d}\" does not apply: {} holds NHS England's already-published statistics, which are republished as they are; {}",
+                    dataset.name(),
+                    alternatives(["none"])
+                ),
+            ),
+            None => errors.push(
+                file,
+                format!("{key_path}.disclosure"),
+                format!(
+                    "missing: {} holds NHS England's already-published statistics; say so with disclosure = \"none\"",
+                    dataset.name()
+                ),
+            ),
+        }
+        let (needed, found) = if dataset == crate::publish::Dataset::AeMonthly {
+            ("nhse_ae", has(&|s| matches!(s, RawSource::NhseAe(_))))
+        } else {
+            (
+                "nhse_sitrep",
+                has(&|s| matches!(s, RawSource::NhseSitrep(_))),
+            )
+        };
+        if !found {
+            errors.push(
+                file,
+                key_path,
+                format!(
+                    "{} is built from a source of kind \"{needed}\", and the pipeline has none",
+                    dataset.name()
+                ),
+            );
+        }
+    } else {
+        if let Some(d) = disclosure
+            && d != "hes"
+        {
+            let hint = if d == "none" {
+                " (\"none\" is only for NHS England's already-published statistics)"
+            } else {
+                ""
+            };
+            errors.push(
+                file,
+                format!("{key_path}.disclosure"),
+                format!(
+                    "unknown disclosure rule \"{d}\"{hint}; {}",
+                    alternatives(["hes"])
+                ),
+            );
+        }
+        if !has(&is_person_level) {
+            errors.push(
+                file,
+                key_path,
+                format!(
+                    "{} is built from person-level sources (kind = \"local\", or a fetched source with a contract), and the pipeline has none",
+                    dataset.name()
+                ),
+            );
+        }
+    }
 }
 
 fn check_fraction(file: &Path, key: &str, v: f64, errors: &mut ConfigErrors) {
@@ -495,7 +693,7 @@ fn check_key(
 }
 
 /// Reads a TOML file into a raw type, recording an error on failure.
-fn read_toml<T: DeserializeOwned>(file: &Path, errors: &mut ConfigErrors) -> Option<T> {
+pub(crate) fn read_toml<T: DeserializeOwned>(file: &Path, errors: &mut ConfigErrors) -> Option<T> {
     let text = match std::fs::read_to_string(file) {
         Ok(t) => t,
         Err(e) => {

@@ -90,6 +90,10 @@ pub enum RawSource {
     Mesh(RawMeshSource),
     /// Files picked up from a drop folder into the landing zone.
     FileDrop(RawFileDropSource),
+    /// NHS England "Discharge Delays" sitrep workbooks (acute and community), as published.
+    NhseSitrep(RawPublicationSource),
+    /// NHS England monthly A&E attendances CSV: the tidy long form or the "MSitAE" layout.
+    NhseAe(RawPublicationSource),
 }
 
 /// `kind = "http"`.
@@ -187,6 +191,18 @@ pub struct RawFileDropSource {
     pub max_quarantine_fraction: Option<f64>,
 }
 
+/// An NHS England publication source: a file or a folder of files, read by rule.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPublicationSource {
+    /// File or folder, relative to the pipeline file.
+    pub path: String,
+    /// For a folder: file-name pattern; default `*.xlsx` (sitrep) or `*.csv` (A&E).
+    pub pattern: Option<String>,
+    /// The label mapping file, relative to the pipeline file.
+    pub labels: String,
+}
+
 /// A local file or folder source.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -221,7 +237,8 @@ pub struct RawLink {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawOutput {
-    /// Disclosure rule for a published dataset: `hes` (default) or `none` (restricted only).
+    /// Disclosure rule for a published dataset: `hes` (default), or `none` for NHS
+    /// England's already-published statistics (and only for them).
     pub disclosure: Option<String>,
 }
 

@@ -14,6 +14,7 @@ pub mod dates;
 pub mod decode;
 pub mod header;
 pub mod nhs_number;
+pub mod nhse;
 pub mod quarantine;
 pub mod reason;
 pub mod row;

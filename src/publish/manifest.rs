@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 pub struct Manifest {
     /// Run id (UTC start time plus process id).
     pub run_id: String,
-    /// `ok`, `data_quality_warning` or `up_to_date`.
+    /// `ok`, `data_quality_warning`, `files_failed` (publications) or `up_to_date`.
     pub status: String,
     /// `full`, `incremental` or `up_to_date` (or `dry_run_…`).
     pub mode: String,
@@ -25,19 +25,107 @@ pub struct Manifest {
     pub started_at: String,
     /// UTC end, RFC 3339.
     pub finished_at: String,
-    /// Pseudonymisation key source and fingerprint (never the key).
-    pub pseudonymisation: KeyInfo,
+    /// Pseudonymisation key source and fingerprint (never the key); absent when the
+    /// pipeline reads no person-level data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pseudonymisation: Option<KeyInfo>,
     /// Per source.
     pub sources: Vec<SourceInfo>,
     /// What the CLD processing rules did to social-care events.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub social_care_resolution: Option<ResolutionInfo>,
+    /// Per NHS England publication source (sitrep workbooks, A&E files).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub publications: Vec<PublicationInfo>,
     /// Seconds per stage.
     pub stages: Vec<StageTiming>,
     /// Datasets written.
     pub outputs: Vec<OutputInfo>,
     /// Warnings (schema drift, demo key, thresholds).
     pub warnings: Vec<String>,
+    /// Data-quality results: checks that found something, reported rather than failed.
+    #[serde(default)]
+    pub data_quality: Vec<DataQualityResult>,
+}
+
+/// One data-quality finding: a check, where it looked, what it found and how often.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DataQualityResult {
+    /// Check name, e.g. `unknown_label`, `sum_icbs_to_england`, `date_outside_period`.
+    pub check: String,
+    /// Input file.
+    pub file: String,
+    /// Sheet, for workbooks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sheet: Option<String>,
+    /// What was found, with example cells.
+    pub detail: String,
+    /// How many cells or rows it concerns.
+    pub count: u64,
+}
+
+/// One publication source's files and the periods they loaded.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PublicationInfo {
+    /// Source name.
+    pub name: String,
+    /// Source kind (`nhse_sitrep`, `nhse_ae`).
+    pub kind: String,
+    /// Files read.
+    pub files: Vec<PublicationFileInfo>,
+    /// What happened to each period: added, replaced or kept.
+    pub periods: Vec<PeriodInfo>,
+}
+
+/// One publication file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PublicationFileInfo {
+    /// Path as read.
+    pub path: String,
+    /// SHA-256.
+    pub sha256: String,
+    /// Size.
+    pub bytes: u64,
+    /// `loaded`, `failed`, or `superseded` (a revised file for the same period won).
+    pub status: String,
+    /// What the file was recognised as: `acute`/`community` workbook, `tidy`/`msitae` CSV.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub layout: Option<String>,
+    /// First day of the stated period.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub period_start: Option<String>,
+    /// Last day of the stated period.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub period_end: Option<String>,
+    /// Publication date (Cover Sheet).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub published_on: Option<String>,
+    /// Revision date (Cover Sheet).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revised_on: Option<String>,
+    /// Rows read per dataset.
+    pub rows: BTreeMap<String, u64>,
+    /// Why the file failed: the sheet and cell where recognition stopped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// What a run did with one period of a publication.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PeriodInfo {
+    /// `acute` or `community` for sitreps; absent for A&E.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub setting: Option<String>,
+    /// First day of the month.
+    pub month: String,
+    /// `added` (new), `replaced` (an earlier load of the period was replaced), or
+    /// `kept_existing` (the dataset already holds a later revision of the period).
+    pub action: String,
+    /// The file now holding the period.
+    pub file: String,
+    /// The file whose rows were replaced, or the newer file that was kept.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub other_file: Option<String>,
 }
 
 /// Pipeline identity.

@@ -56,11 +56,21 @@ pub enum Dataset {
     Bottlenecks,
     /// Match rates per source, council and month.
     LinkageQuality,
+    /// NHS England discharge sitrep, Table 2: daily counts per organisation.
+    SitrepDaily,
+    /// NHS England discharge sitrep, Table 3: weekly additional bed days by length of stay.
+    SitrepBedDays,
+    /// NHS England discharge sitrep, Table 4: the month's discharges by pathway and destination.
+    SitrepDestinations,
+    /// NHS England discharge sitrep, Table 5: average long-stay patients by reason for delay.
+    SitrepDelayReasons,
+    /// NHS England monthly A&E attendances, 4-hour breaches and emergency admissions.
+    AeMonthly,
 }
 
 impl Dataset {
     /// Every dataset.
-    pub const ALL: [Dataset; 9] = [
+    pub const ALL: [Dataset; 14] = [
         Dataset::HospitalSpell,
         Dataset::EdAttendance,
         Dataset::SocialCareEvent,
@@ -70,6 +80,11 @@ impl Dataset {
         Dataset::SocialCareQueue,
         Dataset::Bottlenecks,
         Dataset::LinkageQuality,
+        Dataset::SitrepDaily,
+        Dataset::SitrepBedDays,
+        Dataset::SitrepDestinations,
+        Dataset::SitrepDelayReasons,
+        Dataset::AeMonthly,
     ];
 
     /// The name used in pipelines, folders and `schemas/shared/`.
@@ -84,6 +99,11 @@ impl Dataset {
             Dataset::SocialCareQueue => "social_care_queue",
             Dataset::Bottlenecks => "bottlenecks",
             Dataset::LinkageQuality => "linkage_quality",
+            Dataset::SitrepDaily => "sitrep_daily",
+            Dataset::SitrepBedDays => "sitrep_bed_days",
+            Dataset::SitrepDestinations => "sitrep_destinations",
+            Dataset::SitrepDelayReasons => "sitrep_delay_reasons",
+            Dataset::AeMonthly => "ae_monthly",
         }
     }
 
@@ -113,7 +133,14 @@ impl Dataset {
             Dataset::DischargeDelays
             | Dataset::SocialCareQueue
             | Dataset::Bottlenecks
-            | Dataset::LinkageQuality => "month",
+            | Dataset::LinkageQuality
+            | Dataset::AeMonthly => "month",
+            // A sitrep workbook's period: every row it loads shares one report month, so a
+            // period (setting, report_month) always lives in one file.
+            Dataset::SitrepDaily
+            | Dataset::SitrepBedDays
+            | Dataset::SitrepDestinations
+            | Dataset::SitrepDelayReasons => "report_month",
         }
     }
 
@@ -184,5 +211,20 @@ impl Dataset {
             },
             _ => GateSpec::default(),
         }
+    }
+
+    /// True for NHS England's own published statistics. They are aggregates NHS England
+    /// has already released under the Open Government Licence, after its own disclosure
+    /// control; joinedup republishes them as they are (`disclosure = "none"`), because
+    /// rounding them again would only make them disagree with the official figures.
+    pub fn is_publication(self) -> bool {
+        matches!(
+            self,
+            Dataset::SitrepDaily
+                | Dataset::SitrepBedDays
+                | Dataset::SitrepDestinations
+                | Dataset::SitrepDelayReasons
+                | Dataset::AeMonthly
+        )
     }
 }

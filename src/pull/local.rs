@@ -37,7 +37,7 @@ pub fn list_inputs(source: &str, path: &Path, pattern: &str) -> Result<Vec<Input
             let p = entry.path();
             let name = entry.file_name();
             let Some(name) = name.to_str() else { continue };
-            if p.is_file() && !name.starts_with('.') && wildcard_match(pattern, name) {
+            if p.is_file() && !is_hidden_or_lock(name) && wildcard_match(pattern, name) {
                 paths.push(p);
             }
         }
@@ -57,6 +57,13 @@ pub fn list_inputs(source: &str, path: &Path, pattern: &str) -> Result<Vec<Input
             fingerprint(&p).map_err(|e| unavailable(format!("cannot read {}: {e}", p.display())))
         })
         .collect()
+}
+
+/// Hidden files (`.name`), and the owner files Excel and other Office programs leave
+/// beside a document while it is open (`~$name.xlsx`): a few bytes naming the user, not
+/// data, and gone once the document is closed.
+fn is_hidden_or_lock(name: &str) -> bool {
+    name.starts_with('.') || name.starts_with("~$")
 }
 
 fn fingerprint(path: &Path) -> std::io::Result<InputFile> {
@@ -135,6 +142,25 @@ mod tests {
             files[0].sha256,
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
+    }
+
+    #[test]
+    fn excel_lock_files_are_not_inputs() {
+        // Regression: a workbook open in Excel leaves `~$<name>.xlsx` beside it, which
+        // matched `*.xlsx` and was read as a (failing) sitrep workbook.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("june.xlsx"), "workbook").unwrap();
+        std::fs::write(dir.path().join("~$june.xlsx"), "owner").unwrap();
+        let files = list_inputs("sitrep", dir.path(), "*.xlsx").unwrap();
+        let names: Vec<_> = files
+            .iter()
+            .map(|f| f.path.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["june.xlsx"]);
+        // A folder holding only a lock file has no inputs.
+        std::fs::remove_file(dir.path().join("june.xlsx")).unwrap();
+        let e = list_inputs("sitrep", dir.path(), "*.xlsx").unwrap_err();
+        assert!(matches!(e, Error::SourceUnavailable { .. }), "{e}");
     }
 
     #[test]

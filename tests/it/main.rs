@@ -7,6 +7,7 @@ mod config_errors;
 mod golden;
 mod http_server;
 mod mesh_sandbox;
+mod nhse;
 mod nightly;
 mod pull_drop;
 mod pull_http;

@@ -240,6 +240,74 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// The arrow type of a column, as a `schemas/shared` type name.
+fn type_name(dt: &arrow_schema::DataType) -> &'static str {
+    use arrow_schema::DataType::*;
+    match dt {
+        Utf8 | LargeUtf8 | Utf8View => "string",
+        Int64 => "integer",
+        Date32 => "date",
+        Timestamp(_, _) => "datetime",
+        Float64 => "float",
+        Boolean => "boolean",
+        other => panic!("unexpected column type {other:?}"),
+    }
+}
+
+/// Checks the first file of `d`'s folder under `out` against `schemas/shared/<d>.toml`,
+/// column for column (with a `<column>_suppressed` flag after each gated column of a
+/// published dataset).
+pub fn assert_matches_schema_file(out: &Path, d: joinedup::publish::Dataset) {
+    let path = out.join(format!("{}/{}", d.access().folder(), d.name()));
+    let first = files_under(&path)
+        .into_iter()
+        .find(|p| p.extension().is_some_and(|e| e == "parquet"))
+        .unwrap();
+    let file = File::open(&first).unwrap();
+    let schema = ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .schema()
+        .clone();
+    let got: Vec<(String, &str)> = schema
+        .fields()
+        .iter()
+        .map(|f| (f.name().clone(), type_name(f.data_type())))
+        .collect();
+
+    let text =
+        std::fs::read_to_string(root().join(format!("schemas/shared/{}.toml", d.name()))).unwrap();
+    let doc: toml::Value = toml::from_str(&text).unwrap();
+    let gate = d.gate();
+    let gated: std::collections::BTreeSet<&str> = gate
+        .counts
+        .iter()
+        .copied()
+        .chain(gate.counts_of_people_things.iter().map(|(c, _)| *c))
+        .chain(gate.statistics.iter().map(|(s, _)| *s))
+        .collect();
+    let mut want: Vec<(String, &str)> = Vec::new();
+    for f in doc["fields"].as_array().unwrap() {
+        let name = f["name"].as_str().unwrap().to_string();
+        let kind = match f["type"].as_str().unwrap() {
+            "string" => "string",
+            "integer" => "integer",
+            "date" => "date",
+            "datetime" => "datetime",
+            "float" => "float",
+            "boolean" => "boolean",
+            other => panic!("{other}"),
+        };
+        assert!(!f["description"].as_str().unwrap().is_empty());
+        let flag =
+            gated.contains(name.as_str()) && d.access() == joinedup::publish::Access::Published;
+        want.push((name.clone(), kind));
+        if flag {
+            want.push((format!("{name}_suppressed"), "boolean"));
+        }
+    }
+    assert_eq!(got, want, "{}", d.name());
+}
+
 /// Reads `truth.json` of the sample.
 pub fn truth() -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(root().join("data-samples/truth.json")).unwrap())

@@ -1,0 +1,503 @@
+//! Running a pipeline of NHS England publications (`kind = "nhse_sitrep"`, `"nhse_ae"`).
+//!
+//! No person-level data, so no pseudonymisation key, no linkage and no disclosure
+//! rounding: each file is read by rule, the periods it holds are merged into what earlier
+//! runs published (a revised workbook replaces its period), and the datasets are written
+//! by the same operational rules as a person-level run: the data directory's lock,
+//! staging left by a killed run removed, nothing done when no input changed since the
+//! last run ([`crate::app::state`]), one `<YYYY-MM>.parquet` per month of each dataset's
+//! month column ([`write_dataset`], which keeps unchanged months as they were), each
+//! dataset folder switched into place atomically ([`RunDir::commit`]), and the state
+//! written last.
+//!
+//! A file that cannot be understood does not stop the run: the others are loaded and
+//! published, the manifest names the sheet and cell where recognition stopped, and the
+//! run exits with code 3.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+
+use crate::app::state;
+use crate::app::{RunOptions, RunReport, Timer, lock, now_rfc3339, versions, write_manifest};
+use crate::config::{Plan, PublicationSourcePlan};
+use crate::error::{Error, ExitCode, Result};
+use crate::fault;
+use crate::ingest::nhse::ae::AeFile;
+use crate::ingest::nhse::frames::{self, ExistingPeriod, PeriodKey};
+use crate::ingest::nhse::sitrep::SitrepWorkbook;
+use crate::ingest::nhse::{PublicationKind, ae, sitrep};
+use crate::publish::Dataset;
+use crate::publish::manifest::{
+    DataQualityResult, Manifest, OutputInfo, PeriodInfo, PipelineInfo, PublicationFileInfo,
+    PublicationInfo,
+};
+use crate::publish::partition::write_dataset;
+use crate::publish::staging::{RunDir, remove_stale};
+use crate::pull::InputFile;
+
+/// What one file became.
+enum Loaded {
+    Sitrep(Box<SitrepWorkbook>),
+    Ae(AeFile),
+    Failed(String),
+}
+
+/// One input file and what became of it.
+struct Input {
+    source: usize,
+    info: PublicationFileInfo,
+    name: String,
+    loaded: Loaded,
+}
+
+/// A period offered by one loaded file.
+struct Offer {
+    key: PeriodKey,
+    input: usize,
+    stamp: Option<NaiveDate>,
+}
+
+/// Lists and fingerprints the files of every publication source.
+pub fn list_inputs(plan: &Plan) -> Result<Vec<(String, Vec<InputFile>)>> {
+    let mut listed = Vec::new();
+    for s in &plan.publications {
+        let files = crate::pull::list_inputs(&s.name, &s.path, &s.pattern)?;
+        tracing::info!(stage = "pull", source = %s.name, files = files.len(), "inputs found");
+        listed.push((s.name.clone(), files));
+    }
+    Ok(listed)
+}
+
+/// Runs a publications-only pipeline (called by [`crate::app::run`], which has checked
+/// the plan and started the run's span and timer).
+pub(crate) fn run_publications(
+    plan: &Plan,
+    opts: &RunOptions,
+    id: &str,
+    started: chrono::DateTime<chrono::Utc>,
+    mut timer: Timer,
+) -> Result<RunReport> {
+    // No key: the state's fingerprint covers configuration, label mappings and version.
+    let fingerprint = state::fingerprint(plan, "")?;
+    timer.lap("config", None);
+
+    // A dry run only reads, so it neither creates the data directory nor waits for a lock.
+    let _lock = if opts.dry_run {
+        None
+    } else {
+        std::fs::create_dir_all(&opts.out).map_err(|e| Error::io("creating", &opts.out, e))?;
+        let lock = lock::acquire(&opts.out)?;
+        fault::point("run_after_lock");
+        remove_stale(&opts.out);
+        Some(lock)
+    };
+
+    // Pull: fetch any fetched sources (not in a dry run), then find and fingerprint every
+    // input before reading any.
+    if !opts.dry_run {
+        let pulled = crate::pull::fetch_all(plan, &opts.out)?;
+        if let Some(e) = crate::pull::failures_error(&pulled) {
+            return Err(e);
+        }
+    }
+    let listed = list_inputs(plan)?;
+    let previous_state = state::load(&opts.out);
+    let now_state = state::current(&fingerprint, id, &listed);
+    let mut changes = state::changes(previous_state.as_ref(), &now_state);
+    if opts.full_refresh {
+        changes.configuration_changed = true;
+    }
+    let outputs_present = plan.outputs.iter().all(|o| {
+        opts.out
+            .join(o.dataset.access().folder())
+            .join(o.dataset.name())
+            .is_dir()
+    });
+    timer.lap("pull", None);
+    fault::point("run_after_pull");
+
+    let base_manifest = |mode: &str, timer: &Timer, changes: &state::Changes| Manifest {
+        run_id: id.to_string(),
+        status: mode.to_string(),
+        mode: mode.to_string(),
+        changes: changes.clone(),
+        pipeline: PipelineInfo {
+            name: plan.name.clone(),
+            file: plan.file.display().to_string(),
+        },
+        versions: versions(),
+        started_at: started.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        finished_at: now_rfc3339(),
+        pseudonymisation: None,
+        sources: Vec::new(),
+        social_care_resolution: None,
+        publications: Vec::new(),
+        stages: timer.0.clone(),
+        outputs: Vec::new(),
+        warnings: Vec::new(),
+        data_quality: Vec::new(),
+    };
+    if opts.dry_run {
+        let mode = if changes.is_empty() && outputs_present {
+            "dry_run_up_to_date"
+        } else {
+            "dry_run_would_build"
+        };
+        return Ok(RunReport {
+            manifest: base_manifest(mode, &timer, &changes),
+            manifest_path: None,
+            exit: ExitCode::Ok,
+        });
+    }
+    if changes.is_empty() && outputs_present {
+        tracing::info!(
+            stage = "pull",
+            unchanged_files = changes.unchanged,
+            "inputs unchanged since the last run; nothing to do"
+        );
+        let manifest = base_manifest("up_to_date", &timer, &changes);
+        let path = write_manifest(&opts.out, id, &manifest)?;
+        return Ok(RunReport {
+            manifest,
+            manifest_path: Some(path),
+            exit: ExitCode::Ok,
+        });
+    }
+    let run = RunDir::create(&opts.out, id)?;
+
+    // Ingest: each file whole or not at all.
+    let mut inputs = Vec::new();
+    for (si, (s, (_, files))) in plan.publications.iter().zip(&listed).enumerate() {
+        for f in files {
+            let name = f
+                .path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("?")
+                .to_string();
+            let loaded = load(s, &f.path, &name);
+            let mut info = PublicationFileInfo {
+                path: f.path.display().to_string(),
+                sha256: f.sha256.clone(),
+                bytes: f.bytes,
+                status: "loaded".to_string(),
+                layout: None,
+                period_start: None,
+                period_end: None,
+                published_on: None,
+                revised_on: None,
+                rows: BTreeMap::new(),
+                error: None,
+            };
+            match &loaded {
+                Loaded::Sitrep(wb) => {
+                    info.layout = Some(wb.setting.name().to_string());
+                    info.period_start = Some(wb.period.0.to_string());
+                    info.period_end = Some(wb.period.1.to_string());
+                    info.published_on = wb.published_on.map(|d| d.to_string());
+                    info.revised_on = wb.revised_on.map(|d| d.to_string());
+                    for (d, n) in [
+                        (Dataset::SitrepDaily, wb.daily.len()),
+                        (Dataset::SitrepBedDays, wb.bed_days.len()),
+                        (Dataset::SitrepDestinations, wb.destinations.len()),
+                        (Dataset::SitrepDelayReasons, wb.reasons.len()),
+                    ] {
+                        info.rows.insert(d.name().to_string(), n as u64);
+                    }
+                    tracing::info!(stage = "ingest", source = %s.name, file = %name, setting = wb.setting.name(), month = %wb.report_month, "workbook loaded");
+                }
+                Loaded::Ae(a) => {
+                    info.layout = Some(a.layout.name().to_string());
+                    info.period_start = a.months.first().map(|d| d.to_string());
+                    info.period_end = a
+                        .months
+                        .last()
+                        .map(|d| crate::ingest::nhse::period::month_end(*d).to_string());
+                    info.rows
+                        .insert(Dataset::AeMonthly.name().to_string(), a.rows.len() as u64);
+                    tracing::info!(stage = "ingest", source = %s.name, file = %name, layout = a.layout.name(), rows = a.rows.len(), "A&E file loaded");
+                }
+                Loaded::Failed(e) => {
+                    info.status = "failed".to_string();
+                    info.error = Some(e.clone());
+                    tracing::error!(stage = "ingest", source = %s.name, file = %f.path.display(), "file not loaded: {e}");
+                }
+            }
+            inputs.push(Input {
+                source: si,
+                info,
+                name,
+                loaded,
+            });
+        }
+    }
+    timer.lap(
+        "ingest",
+        Some(
+            inputs
+                .iter()
+                .map(|i| i.info.rows.values().sum::<u64>())
+                .sum(),
+        ),
+    );
+    fault::point("run_after_ingest");
+
+    // Periods: the latest revision of each wins, in this run or already published.
+    let written: Vec<Dataset> = plan.outputs.iter().map(|o| o.dataset).collect();
+    let mut existing: BTreeMap<Dataset, polars::prelude::DataFrame> = BTreeMap::new();
+    for d in &written {
+        // The published folder: one file per month (or, from before month partitions,
+        // one `part-0.parquet`); all of them together are the dataset.
+        let dir = opts.out.join(d.access().folder()).join(d.name());
+        if let Some(df) = frames::read_existing(&dir)
+            .map_err(|e| Error::engine(format!("reading the published {}", d.name()), e))?
+        {
+            existing.insert(*d, df);
+        }
+    }
+    let mut offers = Vec::new();
+    for (i, input) in inputs.iter().enumerate() {
+        match &input.loaded {
+            Loaded::Sitrep(wb) => offers.push(Offer {
+                key: (Some(wb.setting.name().to_string()), wb.report_month),
+                input: i,
+                stamp: wb.revised_on.or(wb.published_on),
+            }),
+            Loaded::Ae(a) => offers.extend(a.months.iter().map(|m| Offer {
+                key: (None, *m),
+                input: i,
+                stamp: None,
+            })),
+            Loaded::Failed(_) => {}
+        }
+    }
+    let mut winners: BTreeMap<PeriodKey, &Offer> = BTreeMap::new();
+    for o in &offers {
+        // Later revision wins; on a tie (or no dates), the later file in name order.
+        match winners.get(&o.key) {
+            Some(w) if (w.stamp, w.input) > (o.stamp, o.input) => {}
+            _ => {
+                winners.insert(o.key.clone(), o);
+            }
+        }
+    }
+    let mut previous: BTreeMap<PeriodKey, ExistingPeriod> = BTreeMap::new();
+    for (d, df) in &existing {
+        for p in frames::existing_periods(df, *d)
+            .map_err(|e| Error::engine(format!("reading the published {}", d.name()), e))?
+        {
+            previous.entry(p.key.clone()).or_insert(p);
+        }
+    }
+    let mut periods: Vec<Vec<PeriodInfo>> = vec![Vec::new(); plan.publications.len()];
+    let mut accepted: BTreeMap<PeriodKey, usize> = BTreeMap::new();
+    let mut warnings = Vec::new();
+    for (key, w) in &winners {
+        let input = &inputs[w.input];
+        let old = previous.get(key);
+        let (action, other) = match old {
+            Some(p) if p.stamp.is_some() && p.stamp > w.stamp => {
+                ("kept_existing", Some(p.file.clone()))
+            }
+            Some(p) => ("replaced", Some(p.file.clone())),
+            None => ("added", None),
+        };
+        if action != "kept_existing" {
+            accepted.insert(key.clone(), w.input);
+        } else {
+            warnings.push(format!(
+                "{}: {} {} is already published from {}, a later revision; kept it",
+                input.name,
+                key.0.as_deref().unwrap_or("A&E"),
+                key.1.format("%Y-%m"),
+                other.as_deref().unwrap_or("?")
+            ));
+        }
+        periods[input.source].push(PeriodInfo {
+            setting: key.0.clone(),
+            month: key.1.to_string(),
+            action: action.to_string(),
+            file: input.name.clone(),
+            other_file: other,
+        });
+    }
+    for o in &offers {
+        let w = winners[&o.key];
+        if w.input != o.input {
+            let (loser, winner) = (&inputs[o.input].name, &inputs[w.input].name);
+            warnings.push(format!(
+                "{loser}: {} {} is also in {winner}, a later revision or file; {winner} was used",
+                o.key.0.as_deref().unwrap_or("A&E"),
+                o.key.1.format("%Y-%m"),
+            ));
+        }
+    }
+    for (i, input) in inputs.iter_mut().enumerate() {
+        let offered = offers.iter().filter(|o| o.input == i).count();
+        let won = accepted.values().filter(|&&w| w == i).count();
+        if input.info.status == "loaded" && offered > 0 && won == 0 {
+            input.info.status = "superseded".to_string();
+        }
+    }
+
+    // Publish: merge with the existing datasets, write into staging, switch into place.
+    let replaced: Vec<PeriodKey> = accepted.keys().cloned().collect();
+    let mut outputs = Vec::new();
+    let mut rels = Vec::new();
+    let accepted = &accepted;
+    for d in &written {
+        let new = match d {
+            Dataset::AeMonthly => {
+                let rows: Vec<_> = inputs
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, input)| match &input.loaded {
+                        Loaded::Ae(a) => Some((i, input, a)),
+                        _ => None,
+                    })
+                    .flat_map(|(i, input, a)| {
+                        a.rows
+                            .iter()
+                            .filter(move |r| accepted.get(&(None, r.month)) == Some(&i))
+                            .map(move |r| (r, input.name.clone(), a.layout.name()))
+                    })
+                    .collect();
+                frames::ae_frame(&rows)
+            }
+            _ => {
+                let wbs: Vec<(&SitrepWorkbook, String)> = inputs
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, input)| match &input.loaded {
+                        Loaded::Sitrep(wb)
+                            if accepted
+                                .get(&(Some(wb.setting.name().to_string()), wb.report_month))
+                                == Some(&i) =>
+                        {
+                            Some((wb.as_ref(), input.name.clone()))
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                frames::sitrep_frame(*d, &wbs)
+            }
+        }
+        .map_err(|e| Error::engine(format!("building {}", d.name()), e))?;
+        // Sitrep periods carry a setting; A&E periods do not.
+        let drop: Vec<PeriodKey> = replaced
+            .iter()
+            .filter(|k| k.0.is_some() == (*d != Dataset::AeMonthly))
+            .cloned()
+            .collect();
+        let df = frames::merge(*d, existing.remove(d), new, &drop)
+            .map_err(|e| {
+                Error::engine(
+                    format!(
+                        "merging {} with the dataset already published in {} (remove it if it was written by another version)",
+                        d.name(),
+                        opts.out.display()
+                    ),
+                    e,
+                )
+            })?;
+        let rel = format!("{}/{}", d.access().folder(), d.name());
+        // Months this run did not touch serialise to the bytes already published, so
+        // write_dataset keeps their files (hard links); only changed months are written.
+        // No look-back: a revised workbook for an old period is an explicit correction.
+        let partitions = write_dataset(
+            df,
+            Some(d.month_column()),
+            &run.staged(&rel),
+            &opts.out.join(&rel),
+            None,
+        )?;
+        outputs.push(OutputInfo::new(
+            d.name(),
+            d.access().folder(),
+            &rel,
+            partitions,
+            Default::default(),
+        ));
+        fault::point(&format!("publish_staged_{}", rel.replace('/', "_")));
+        rels.push(rel);
+    }
+    fault::point("run_before_switch");
+    run.commit(&rels)?;
+    timer.lap("publish", Some(outputs.iter().map(|o| o.rows).sum()));
+
+    let failed = inputs
+        .iter()
+        .filter(|i| matches!(i.loaded, Loaded::Failed(_)))
+        .count();
+    let mut data_quality: Vec<DataQualityResult> = Vec::new();
+    for input in &inputs {
+        match &input.loaded {
+            Loaded::Sitrep(wb) => data_quality.extend(wb.quality.iter().cloned()),
+            Loaded::Ae(a) => data_quality.extend(a.quality.iter().cloned()),
+            Loaded::Failed(_) => {}
+        }
+    }
+    let publications = plan
+        .publications
+        .iter()
+        .enumerate()
+        .map(|(si, s)| PublicationInfo {
+            name: s.name.clone(),
+            kind: s.kind.name().to_string(),
+            files: inputs
+                .iter()
+                .filter(|i| i.source == si)
+                .map(|i| i.info.clone())
+                .collect(),
+            periods: std::mem::take(&mut periods[si]),
+        })
+        .collect();
+    if failed > 0 {
+        warnings.push(format!(
+            "{failed} file(s) could not be loaded; the others were published (see publications[].files[].error)"
+        ));
+    }
+    let exit = if failed > 0 {
+        ExitCode::InputRejected
+    } else {
+        ExitCode::Ok
+    };
+    // The state is written last, and only when every file was loaded: a run with a
+    // failed file is redone (and reported again) by the next run.
+    if failed == 0 {
+        fault::point("run_before_state");
+        state::save(&opts.out, &now_state)?;
+        fault::point("run_after_state");
+    }
+    let mode = if changes.configuration_changed {
+        "full"
+    } else {
+        "incremental"
+    };
+    let mut manifest = base_manifest(mode, &timer, &changes);
+    manifest.status = if failed > 0 { "files_failed" } else { "ok" }.to_string();
+    manifest.publications = publications;
+    manifest.outputs = outputs;
+    manifest.warnings = warnings;
+    manifest.data_quality = data_quality;
+    let manifest_path = write_manifest(&opts.out, id, &manifest)?;
+    Ok(RunReport {
+        manifest,
+        manifest_path: Some(manifest_path),
+        exit,
+    })
+}
+
+fn load(source: &PublicationSourcePlan, path: &std::path::Path, name: &str) -> Loaded {
+    match source.kind {
+        PublicationKind::Sitrep => match sitrep::load(path, name, &source.labels) {
+            Ok(wb) => Loaded::Sitrep(Box::new(wb)),
+            Err(e) => Loaded::Failed(e.to_string()),
+        },
+        PublicationKind::Ae => match ae::load(path, name, &source.labels) {
+            Ok(a) => Loaded::Ae(a),
+            Err(e) => Loaded::Failed(e.to_string()),
+        },
+    }
+}

@@ -1,0 +1,341 @@
+//! Publication runs follow the operational rules of every run: one file per month in each
+//! dataset folder, unchanged months kept as they were, nothing done when no input changed,
+//! the data directory's lock, whole datasets after a crash, and `explain` / `status`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use super::workbook::{Fixture, write};
+use super::*;
+
+const DATASETS: [&str; 5] = [
+    "ae_monthly",
+    "sitrep_bed_days",
+    "sitrep_daily",
+    "sitrep_delay_reasons",
+    "sitrep_destinations",
+];
+
+/// A sitrep folder holding one fixture workbook, and a small tidy A&E folder.
+fn inputs(dir: &Path, sitrep: &str, files: &[(&str, Fixture)]) -> (PathBuf, PathBuf) {
+    let folder = dir.join(sitrep);
+    std::fs::create_dir_all(&folder).unwrap();
+    for (name, f) in files {
+        write(&folder.join(name), f);
+    }
+    let ae = dir.join("ae");
+    if !ae.exists() {
+        std::fs::create_dir_all(&ae).unwrap();
+        std::fs::write(
+            ae.join("2023-06.csv"),
+            "period,org_code,type,attendances,breaches,admissions\n2023-06-01,RAL,1,100,10,20\n",
+        )
+        .unwrap();
+    }
+    (folder, ae)
+}
+
+/// The July workbook: the same tables, stated (and so keyed) as July.
+fn july() -> Fixture {
+    Fixture {
+        cover: Some(((2023, 8, 10), None)),
+        cover_period: ((2023, 7, 1), (2023, 7, 31)),
+        ..Fixture::default()
+    }
+}
+
+/// The files of one dataset folder, by name.
+fn month_files(out: &Path, dataset: &str) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(out.join("published").join(dataset))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Every published file: relative path → bytes.
+fn data(out: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    files_under(&out.join("published"))
+        .into_iter()
+        .map(|p| {
+            let bytes = std::fs::read(&p).unwrap();
+            (p.strip_prefix(out).unwrap().to_path_buf(), bytes)
+        })
+        .collect()
+}
+
+fn by_dataset(all: &BTreeMap<PathBuf, Vec<u8>>) -> BTreeMap<PathBuf, BTreeMap<PathBuf, Vec<u8>>> {
+    let mut out: BTreeMap<PathBuf, BTreeMap<PathBuf, Vec<u8>>> = BTreeMap::new();
+    for (p, b) in all {
+        out.entry(p.parent().unwrap().to_path_buf())
+            .or_default()
+            .insert(p.clone(), b.clone());
+    }
+    out
+}
+
+fn inodes(out: &Path) -> BTreeMap<PathBuf, u64> {
+    use std::os::unix::fs::MetadataExt;
+    files_under(&out.join("published"))
+        .into_iter()
+        .map(|p| {
+            let ino = std::fs::metadata(&p).unwrap().ino();
+            (p, ino)
+        })
+        .collect()
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for f in files_under(from) {
+        let target = to.join(f.strip_prefix(from).unwrap());
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::copy(&f, target).unwrap();
+    }
+}
+
+#[test]
+fn publication_datasets_are_month_files_and_unchanged_months_are_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let (june, ae) = inputs(dir.path(), "june", &[("june.xlsx", Fixture::default())]);
+    let out = dir.path().join("out");
+    let (code, _, stderr) = run(&out, &[("sitrep", &june), ("ae", &ae)]);
+    assert_eq!(code, 0, "{stderr}");
+    for d in DATASETS {
+        assert_eq!(month_files(&out, d), ["2023-06.parquet"], "{d}");
+    }
+    let first = inodes(&out);
+
+    // The same inputs again: nothing to do, not a file touched.
+    let (code, stdout, stderr) = run(&out, &[("sitrep", &june), ("ae", &ae)]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("up to date: 2 input file(s) unchanged since the last run; nothing to do"),
+        "{stdout}"
+    );
+    assert_eq!(manifest(&out)["mode"], "up_to_date");
+    assert_eq!(inodes(&out), first);
+
+    // July's folder: July is added beside June, whose files stay as they were.
+    let (july_folder, _) = inputs(dir.path(), "july", &[("july.xlsx", july())]);
+    let (code, _, stderr) = run(&out, &[("sitrep", &july_folder), ("ae", &ae)]);
+    assert_eq!(code, 0, "{stderr}");
+    let now = inodes(&out);
+    for (path, ino) in &first {
+        assert_eq!(now.get(path), Some(ino), "{} was rewritten", path.display());
+    }
+    for d in DATASETS.iter().filter(|d| d.starts_with("sitrep")) {
+        assert_eq!(
+            month_files(&out, d),
+            ["2023-06.parquet", "2023-07.parquet"],
+            "{d}"
+        );
+    }
+    let m = manifest(&out);
+    let daily = m["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["dataset"] == "sitrep_daily")
+        .unwrap();
+    let rewritten: Vec<(&str, bool)> = daily["partitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["file"].as_str().unwrap(),
+                p["rewritten"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rewritten,
+        [("2023-06.parquet", false), ("2023-07.parquet", true)]
+    );
+    let table = dataset(&out, "sitrep_daily");
+    assert_eq!(table.rows, 2 * 3 * 7, "June and July, each whole");
+    let months: std::collections::BTreeSet<_> =
+        table.col("report_month").iter().flatten().collect();
+    assert_eq!(months.len(), 2);
+}
+
+#[test]
+fn a_second_publications_run_at_the_same_time_exits_6() {
+    let dir = tempfile::tempdir().unwrap();
+    let (june, ae) = inputs(dir.path(), "june", &[("june.xlsx", Fixture::default())]);
+    let out = dir.path().join("out");
+    let first = Command::new(env!("CARGO_BIN_EXE_joinedup"))
+        .current_dir(root())
+        .args([
+            "run",
+            "pipelines/nhse_publications.toml",
+            "--source",
+            &format!("sitrep={}", june.display()),
+            "--source",
+            &format!("ae={}", ae.display()),
+            "--out",
+            out.to_str().unwrap(),
+            "-q",
+        ])
+        .env("JOINEDUP_FAULT", "sleep:run_after_lock:3000")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let lock = out.join(".lock");
+    let start = std::time::Instant::now();
+    while !lock.exists() && start.elapsed().as_secs() < 10 {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let (code, _, stderr) = run(&out, &[("sitrep", &june), ("ae", &ae)]);
+    assert_eq!(code, 6, "{stderr}");
+    assert!(stderr.contains("another joinedup run holds"), "{stderr}");
+    let status = first.wait_with_output().unwrap().status;
+    assert!(status.success(), "{status}");
+    for d in DATASETS {
+        assert_eq!(month_files(&out, d), ["2023-06.parquet"], "{d}");
+    }
+}
+
+#[test]
+fn a_publications_run_killed_anywhere_leaves_whole_datasets_and_the_next_run_completes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (june, ae) = inputs(dir.path(), "june", &[("june.xlsx", Fixture::default())]);
+    let (july_folder, _) = inputs(dir.path(), "july", &[("july.xlsx", july())]);
+    let after_june = dir.path().join("after_june");
+    assert_eq!(run(&after_june, &[("sitrep", &june), ("ae", &ae)]).0, 0);
+    let reference = dir.path().join("reference");
+    copy_dir(&after_june, &reference);
+    let (code, _, stderr) = run(&reference, &[("sitrep", &july_folder), ("ae", &ae)]);
+    assert_eq!(code, 0, "{stderr}");
+    let (old, new) = (
+        by_dataset(&data(&after_june)),
+        by_dataset(&data(&reference)),
+    );
+    assert_ne!(old, new);
+
+    for point in [
+        "run_after_lock",
+        "run_after_pull",
+        "run_after_ingest",
+        "publish_staged_published_ae_monthly",
+        "publish_staged_published_sitrep_daily",
+        "run_before_switch",
+        "publish_switched_published_sitrep_bed_days",
+        "publish_switched_published_sitrep_daily",
+        "run_before_state",
+        "run_after_state",
+    ] {
+        let out = dir.path().join(format!("crash_{point}"));
+        copy_dir(&after_june, &out);
+        let sources = [("sitrep", july_folder.as_path()), ("ae", ae.as_path())];
+        let (code, _, stderr) = run_env(&out, &sources, &[("JOINEDUP_FAULT", point)]);
+        assert!(
+            code != 0 && stderr.contains(&format!("fault injected at {point}")),
+            "{point} was not reached: {code} {stderr}"
+        );
+        for (dataset, files) in by_dataset(&data(&out)) {
+            assert!(
+                old.get(&dataset) == Some(&files) || new.get(&dataset) == Some(&files),
+                "after a crash at {point}, {} is neither the previous nor the new version",
+                dataset.display()
+            );
+        }
+        let (code, _, stderr) = run(&out, &sources);
+        assert_eq!(code, 0, "{point}: {stderr}");
+        assert_eq!(
+            by_dataset(&data(&out)),
+            new,
+            "after a crash at {point}, the next run did not converge"
+        );
+        assert!(!out.join(".staging").exists(), "{point}");
+    }
+}
+
+#[test]
+fn explain_and_status_describe_a_publications_pipeline() {
+    let dir = tempfile::tempdir().unwrap();
+    let (june, ae) = inputs(dir.path(), "june", &[("june.xlsx", Fixture::default())]);
+    let out = dir.path().join("out");
+    let sources = [
+        "--source".to_string(),
+        format!("sitrep={}", june.display()),
+        "--source".to_string(),
+        format!("ae={}", ae.display()),
+        "--out".to_string(),
+        out.display().to_string(),
+    ];
+    let inspect = |command: &str| {
+        let mut args = vec![command, "pipelines/nhse_publications.toml"];
+        args.extend(sources.iter().map(String::as_str));
+        let (code, stdout, stderr) = result(&joinedup(&args));
+        assert_eq!(code, 0, "{command}: {stderr}");
+        stdout
+    };
+    let text = inspect("explain");
+    for line in [
+        "key      none needed (no person-level data is ingested)",
+        "NHS England publication sources",
+        &format!(
+            "  ae         nhse_ae: {} (*.csv) with labels ",
+            ae.display()
+        ),
+        &format!(
+            "  sitrep     nhse_sitrep: {} (*.xlsx) with labels ",
+            june.display()
+        ),
+        "  published/ae_monthly/<YYYY-MM>.parquet by month; republished as NHS England published it (disclosure = \"none\")",
+        "  published/sitrep_daily/<YYYY-MM>.parquet by report_month;",
+        "  published/sitrep_delay_reasons/<YYYY-MM>.parquet by report_month;",
+        "a run now would rebuild everything",
+    ] {
+        assert!(text.contains(line), "missing {line:?} in:\n{text}");
+    }
+    assert!(!text.contains("\nlink "), "{text}");
+    assert!(!out.exists(), "explain writes nothing");
+
+    assert_eq!(run(&out, &[("sitrep", &june), ("ae", &ae)]).0, 0);
+    assert!(
+        inspect("explain").contains("up to date: 2 input file(s) unchanged since the last run"),
+        "{}",
+        inspect("explain")
+    );
+    let status = inspect("status");
+    let run_id = manifest(&out)["run_id"].as_str().unwrap().to_string();
+    let line = status
+        .lines()
+        .find(|l| l.contains(&run_id))
+        .unwrap_or_else(|| panic!("no line for {run_id} in:\n{status}"));
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    // 3 × 7 daily + 3 × 4 × 3 bed days + … rows read: the run's rows, not zero.
+    assert_eq!(fields[1], "ok", "{line}");
+    assert_ne!(fields.last(), Some(&"0"), "{line}");
+    assert!(
+        status.contains("pending (pipelines/nhse_publications.toml)"),
+        "{status}"
+    );
+}
+
+#[test]
+fn an_excel_lock_file_beside_the_workbooks_is_not_read() {
+    // Regression: a workbook open in Excel leaves `~$<name>.xlsx` beside it; it matched
+    // `*.xlsx` and failed the run with exit code 3.
+    let dir = tempfile::tempdir().unwrap();
+    let (june, ae) = inputs(dir.path(), "june", &[("june.xlsx", Fixture::default())]);
+    std::fs::write(june.join("~$june.xlsx"), b"\x0cjoinedup   ").unwrap();
+    let out = dir.path().join("out");
+    let (code, _, stderr) = run(&out, &[("sitrep", &june), ("ae", &ae)]);
+    assert_eq!(code, 0, "{stderr}");
+    let m = manifest(&out);
+    let files: Vec<&str> = m["publications"][1]["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert!(files[0].ends_with("/june.xlsx"), "{files:?}");
+}
