@@ -118,6 +118,8 @@ pub fn changes(previous: Option<&State>, now: &State) -> Changes {
             }
         }
     }
+    c.new.sort();
+    c.removed.sort();
     c
 }
 
