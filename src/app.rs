@@ -223,6 +223,7 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
             bytes,
             suppressed_cells: suppressed.values().sum(),
             suppressed,
+            disclosure: (access == Access::Published).then(|| o.disclosure.into()),
         });
         rels.push(rel);
     }
@@ -242,6 +243,7 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
             bytes,
             suppressed_cells: 0,
             suppressed: Default::default(),
+            disclosure: None,
         });
         rels.push(rel);
     }

@@ -126,6 +126,39 @@ pub struct OutputInfo {
     pub suppressed_cells: u64,
     /// Cells suppressed per column.
     pub suppressed: BTreeMap<String, u64>,
+    /// The disclosure rule a published dataset passed (absent for other outputs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disclosure: Option<DisclosureInfo>,
+}
+
+/// The disclosure rule applied to a published dataset, as recorded in the manifest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "rule", rename_all = "snake_case")]
+pub enum DisclosureInfo {
+    /// Counts of people from 1 to `min_shown - 1` suppressed, the rest rounded to `round_to`.
+    Threshold {
+        /// Smallest count shown.
+        min_shown: i64,
+        /// Rounding base.
+        round_to: i64,
+    },
+    /// No suppression.
+    None,
+}
+
+impl From<crate::publish::disclosure::Rule> for DisclosureInfo {
+    fn from(rule: crate::publish::disclosure::Rule) -> Self {
+        match rule {
+            crate::publish::disclosure::Rule::Threshold {
+                min_shown,
+                round_to,
+            } => DisclosureInfo::Threshold {
+                min_shown,
+                round_to,
+            },
+            crate::publish::disclosure::Rule::None => DisclosureInfo::None,
+        }
+    }
 }
 
 /// What the CLD processing rules did.
