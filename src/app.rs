@@ -44,6 +44,8 @@ pub struct RunReport {
     pub manifest_path: PathBuf,
     /// `Ok` or `DataQuality`.
     pub exit: ExitCode,
+    /// The HTML report, when the pipeline asks for one (`[pipeline] report = true`).
+    pub report: Option<PathBuf>,
 }
 
 /// Loads and checks a pipeline without reading any data.
@@ -344,9 +346,19 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
     let json = serde_json::to_vec_pretty(&manifest)
         .map_err(|e| Error::Internal(format!("manifest: {e}")))?;
     write_atomic(&manifest_path, &json)?;
+    // The report reads back only what was just published and the manifest.
+    let report = if plan.report {
+        Some(crate::report::write(
+            &opts.out,
+            &crate::report::Options::default(),
+        )?)
+    } else {
+        None
+    };
     Ok(RunReport {
         manifest,
         manifest_path,
         exit,
+        report,
     })
 }

@@ -35,6 +35,7 @@ const EXAMPLES: &str = "Examples:
   joinedup run                                  # the sample pipeline over data-samples/, into ./out
   joinedup run pipelines/sample.toml --source apc=/data/sus/2026-11 --out /data/joinedup
   joinedup validate pipelines/sample.toml       # check config and contracts; reads no data
+  joinedup report --out /data/joinedup          # the HTML report from the published datasets
 
 Exit codes: 0 ok, 1 ok but a source quarantined more than its threshold,
 2 configuration error, 3 an input file was rejected, 4 a source is unavailable,
@@ -47,6 +48,20 @@ pub enum Command {
     Run(RunArgs),
     /// Check a pipeline, its contracts, code lists and mappings; read no data.
     Validate(ValidateArgs),
+    /// Write DIR/report/index.html from the published datasets and the latest run manifest.
+    Report(ReportArgs),
+}
+
+/// `joinedup report`.
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// Data directory a run wrote (reads only published/ and runs/).
+    #[arg(long, default_value = "out", env = "JOINEDUP_OUT")]
+    pub out: PathBuf,
+
+    /// ODS code of this ICB in NHS England's sitrep data (default: found from the providers).
+    #[arg(long, value_name = "CODE")]
+    pub icb: Option<String>,
 }
 
 /// `joinedup run`.

@@ -52,9 +52,27 @@ fn run(cli: &Cli) -> Result<error::ExitCode, error::Error> {
                             &report.manifest_path.display().to_string()
                         )
                     );
+                    if let Some(path) = &report.report {
+                        println!("report: {}", path.display());
+                    }
                 }
             }
             Ok(report.exit)
+        }
+        Command::Report(args) => {
+            let path = joinedup::report::write(
+                &args.out,
+                &joinedup::report::Options {
+                    icb: args.icb.clone(),
+                },
+            )?;
+            if !cli.quiet {
+                #[allow(clippy::print_stdout)]
+                {
+                    println!("report: {}", path.display());
+                }
+            }
+            Ok(error::ExitCode::Ok)
         }
         Command::Validate(args) => {
             let plan = app::validate(&args.pipeline, &args.sources)?;

@@ -42,6 +42,8 @@ pub struct Plan {
     pub link: LinkPlan,
     /// Datasets to write, in name order.
     pub outputs: Vec<OutputPlan>,
+    /// Write the HTML report after publishing (`[pipeline] report = true`).
+    pub report: bool,
 }
 
 /// Where the pseudonymisation key comes from. The key itself is read only when a run starts.
@@ -360,6 +362,7 @@ pub fn load_plan(file: &Path, overrides: &[SourceOverride]) -> Result<Plan, Conf
             .collect(),
         link,
         outputs,
+        report: raw.pipeline.report.unwrap_or(false),
     })
 }
 

@@ -52,6 +52,8 @@ pub struct RawPipelineMeta {
     pub description: Option<String>,
     /// The schemas folder (contracts, shared entities, code lists), relative to this file.
     pub schemas: String,
+    /// Write the HTML report (`<out>/report/index.html`) after publishing; default false.
+    pub report: Option<bool>,
 }
 
 /// `[pseudonymisation]`: exactly one key source.
