@@ -88,10 +88,12 @@ pub fn day_short(d: NaiveDate) -> String {
     format!("{} {}", d.day(), &MONTHS[d.month0() as usize][..3])
 }
 
-/// `1 July – 27 October 2026`, or with both years when they differ.
+/// `1 July – 27 October 2026`, `1–3 July 2026`, or with both years when they differ.
 pub fn span(from: NaiveDate, to: NaiveDate) -> String {
     if from == to {
         day(from)
+    } else if (from.year(), from.month()) == (to.year(), to.month()) {
+        format!("{}–{}", from.day(), day(to))
     } else if from.year() == to.year() {
         format!(
             "{} {} – {}",
@@ -221,6 +223,7 @@ mod tests {
         assert_eq!(day_short(b), "27 Oct");
         assert_eq!(span(a, b), "1 July – 27 October 2026");
         assert_eq!(span(b, c), "27 October 2026 – 3 January 2027");
+        assert_eq!(span(a, a.with_day(3).unwrap()), "1–3 July 2026");
     }
 
     #[test]

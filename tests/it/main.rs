@@ -5,5 +5,6 @@ mod bad_input;
 mod cli;
 mod config_errors;
 mod golden;
+mod report;
 mod sample;
 mod util;
