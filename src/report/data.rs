@@ -283,8 +283,10 @@ pub struct ReportData {
     pub queue: Option<Vec<QueueRow>>,
     /// `published/linkage_quality`.
     pub linkage: Option<Vec<LinkageRow>>,
-    /// `published/sitrep_daily` (NHS England), when loaded.
-    pub sitrep: Option<Vec<SitrepRow>>,
+    /// `published/sitrep_daily` (NHS England), when loaded; `Err` says why it could not
+    /// be read (another pipeline writes it, so the report shows the problem in its section
+    /// rather than failing).
+    pub sitrep: Option<std::result::Result<Vec<SitrepRow>, String>>,
 }
 
 /// The published datasets a joinedup run writes, by name (used to find its manifest).
@@ -313,7 +315,18 @@ impl ReportData {
             flow: read(FLOW_DAILY)?.map(|f| flow(&f)).transpose()?,
             queue: read(SOCIAL_CARE_QUEUE)?.map(|f| queue(&f)).transpose()?,
             linkage: read(LINKAGE_QUALITY)?.map(|f| linkage(&f)).transpose()?,
-            sitrep: read(SITREP_DAILY)?.map(|f| sitrep(&f)).transpose()?,
+            sitrep: if out.join(SITREP_DAILY).is_file() {
+                Some(
+                    Frame::open(&out.join(SITREP_DAILY))
+                        .and_then(|f| sitrep(&f))
+                        .map_err(|e| {
+                            tracing::warn!(stage = "report", error = %e, "NHS England sitrep not shown");
+                            e.to_string()
+                        }),
+                )
+            } else {
+                None
+            },
         };
         if data.manifest.is_none()
             && data.bottlenecks.is_none()
@@ -631,6 +644,21 @@ impl Frame {
 
     fn ints(&self, name: &str) -> Result<Vec<Option<i64>>> {
         let c = self.column(name)?;
+        if c.dtype().is_float() {
+            // Whole numbers stored as floats (e.g. read from a spreadsheet) are accepted.
+            return self
+                .floats(name)?
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| match v {
+                    Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(Some(f as i64)),
+                    Some(f) => {
+                        Err(self.bad(name, format!("row {}: {f} is not a whole number", i + 1)))
+                    }
+                    None => Ok(None),
+                })
+                .collect();
+        }
         if !c.dtype().is_integer() {
             return Err(self.bad(
                 name,

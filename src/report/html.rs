@@ -207,8 +207,8 @@ impl Page {
         for (i, sec) in self.sections.iter().enumerate() {
             let _ = write!(
                 s,
-                "<section id=\"{id}\" aria-labelledby=\"{id}-h\">\n<h2 id=\"{id}-h\">{n}. {}</h2>\n\
-                 <p class=\"period\"><span>Period:</span> {}</p>\n<p class=\"reading\">{}</p>\n{}</section>\n",
+                "<section id=\"{id}\" aria-labelledby=\"{id}-h\">\n<div class=\"lead\">\n<h2 id=\"{id}-h\">{n}. {}</h2>\n\
+                 <p class=\"period\"><span>Period:</span> {}</p>\n<p class=\"reading\">{}</p>\n</div>\n{}</section>\n",
                 esc(&sec.title),
                 esc(&sec.period),
                 esc(&sec.reading),
@@ -272,8 +272,10 @@ footer h2 {{ font-size: 1.1rem; color: {TEXT}; margin-top: 1rem; }}
   body {{ max-width: none; padding: 0; font-size: 11pt; }}
   nav, details:not([open]) {{ display: none; }}
   section {{ break-before: auto; }}
-  h2, h3, figcaption, .reading {{ break-after: avoid; }}
-  figure, dl.tiles, tr {{ break-inside: avoid; }}
+  .lead, h3, figcaption {{ break-after: avoid; }}
+  .lead, figure, dl.tiles, tr {{ break-inside: avoid; }}
+  dl.tiles div {{ flex-basis: 8rem; }}
+  dl.tiles dd.big {{ font-size: 1.4rem; }}
   a {{ color: {TEXT}; text-decoration: none; }}
 }}
 "#

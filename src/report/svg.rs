@@ -286,7 +286,7 @@ pub fn line_chart(c: &LineChart) -> String {
     }
     let _ = write!(
         s,
-        r#"<text x="{LEFT}" y="{:.1}" class="axis" text-anchor="end" dx="-6">{}</text>"#,
+        r#"<text x="4" y="{:.1}" class="axis">{}</text>"#,
         top - 16.0,
         esc(c.unit)
     );
@@ -300,14 +300,22 @@ pub fn line_chart(c: &LineChart) -> String {
             format::num(*t)
         );
     }
-    // Month starts along the bottom (the first date too when it is not one).
+    // Month starts along the bottom, and the first and last dates when there is room.
+    let mut last_label = f64::NEG_INFINITY;
     for (i, d) in c.dates.iter().enumerate() {
+        let tx = x(*d);
         let is_month_start = chrono::Datelike::day(d) == 1;
-        if i == 0 || is_month_start {
-            let tx = x(*d);
+        let is_end = i == 0 || i + 1 == c.dates.len();
+        if (is_month_start || is_end) && tx - last_label > 60.0 {
+            last_label = tx;
+            let anchor = if tx > W - RIGHT - 30.0 {
+                "end"
+            } else {
+                "middle"
+            };
             let _ = write!(
                 s,
-                r#"<line x1="{tx:.1}" y1="{bottom:.1}" x2="{tx:.1}" y2="{:.1}" stroke="{MUTED}"/><text x="{tx:.1}" y="{:.1}" text-anchor="middle" class="axis">{}</text>"#,
+                r#"<line x1="{tx:.1}" y1="{bottom:.1}" x2="{tx:.1}" y2="{:.1}" stroke="{MUTED}"/><text x="{tx:.1}" y="{:.1}" text-anchor="{anchor}" class="axis">{}</text>"#,
                 bottom + 5.0,
                 bottom + 18.0,
                 format::day_short(*d)

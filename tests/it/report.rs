@@ -615,7 +615,7 @@ type SitrepRow<'a> = (
 
 /// Writes `published/sitrep_daily/part-0.parquet` with arrow-rs, in the column layout of
 /// the `nhse-publications` branch.
-fn write_sitrep(out: &Path, rows: &[SitrepRow]) {
+fn write_sitrep(out: &Path, rows: &[SitrepRow], leave_out: &[&str]) {
     use arrow_array::{ArrayRef, Date32Array, Int64Array, RecordBatch, StringArray};
     use arrow_schema::{DataType, Field, Schema};
 
@@ -655,6 +655,10 @@ fn write_sitrep(out: &Path, rows: &[SitrepRow]) {
             d(&|_| NaiveDate::from_ymd_opt(2026, 10, 9).unwrap()),
         ),
     ];
+    let columns: Vec<(&str, DataType, ArrayRef)> = columns
+        .into_iter()
+        .filter(|c| !leave_out.contains(&c.0))
+        .collect();
     let schema = Arc::new(Schema::new(
         columns
             .iter()
@@ -672,7 +676,7 @@ fn write_sitrep(out: &Path, rows: &[SitrepRow]) {
     w.close().unwrap();
 }
 
-fn sitrep_fixture(out: &Path) {
+fn sitrep_fixture(out: &Path, leave_out: &[&str]) {
     let day = |d| NaiveDate::from_ymd_opt(2026, 10, d).unwrap();
     let mut rows: Vec<SitrepRow> = Vec::new();
     for (i, d) in [1, 2, 3].into_iter().enumerate() {
@@ -758,14 +762,14 @@ fn sitrep_fixture(out: &Path) {
             ),
         ]);
     }
-    write_sitrep(out, &rows);
+    write_sitrep(out, &rows, leave_out);
 }
 
 #[test]
 fn with_nhs_england_sitrep_data_the_icb_is_shown_beside_its_region_and_england() {
     let dir = copy_published_only(sample_out());
     let out = dir.path().to_str().unwrap();
-    sitrep_fixture(dir.path());
+    sitrep_fixture(dir.path(), &[]);
     let (code, _, stderr) = result(&joinedup(&["report", "--out", out]));
     assert_eq!(code, 0, "{stderr}");
     let html = report_html(dir.path());
@@ -974,4 +978,27 @@ fn headless_chromium_renders_the_report_offline_without_console_errors() {
         pdf.display(),
         boxes.len()
     ));
+}
+
+#[test]
+fn sitrep_data_that_cannot_be_read_is_reported_in_its_section_not_fatal() {
+    let dir = copy_published_only(sample_out());
+    sitrep_fixture(dir.path(), &["nctr"]);
+    let (code, _, stderr) = result(&joinedup(&[
+        "report",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let html = report_html(dir.path());
+    let s = in_section(&html, "sitrep");
+    assert!(para(s, "reading").contains("could not be read"), "{s}");
+    assert!(
+        para(s, "note").contains("column \"nctr\"") && para(s, "note").contains("missing"),
+        "{}",
+        para(s, "note")
+    );
+    for id in SECTIONS {
+        assert!(html.contains(&format!("<section id=\"{id}\"")));
+    }
 }

@@ -65,7 +65,18 @@ struct Org<'a> {
 }
 
 pub fn section(cx: &Context) -> Option<Section> {
-    let rows = cx.data.sitrep.as_ref()?;
+    let rows = match cx.data.sitrep.as_ref()? {
+        Ok(rows) => rows,
+        Err(e) => {
+            return Some(Section {
+                id: ID,
+                title: TITLE.to_string(),
+                period: "none".to_string(),
+                reading: "NHS England's sitrep data is present but could not be read, so there is no comparison.".to_string(),
+                body: html::para("note", &format!("published/sitrep_daily: {e}")),
+            });
+        }
+    };
     let mut providers = BTreeSet::new();
     if let Some(f) = &cx.data.flow {
         providers.extend(f.iter().map(|r| r.provider_code.clone()));
