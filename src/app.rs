@@ -346,12 +346,16 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
     let json = serde_json::to_vec_pretty(&manifest)
         .map_err(|e| Error::Internal(format!("manifest: {e}")))?;
     write_atomic(&manifest_path, &json)?;
-    // The report reads back only what was just published and the manifest.
+    // The report reads back only what was just published and the manifest. The data is
+    // committed by now, so a failure here is joinedup's fault, not the inputs'.
     let report = if plan.report {
-        Some(crate::report::write(
-            &opts.out,
-            &crate::report::Options::default(),
-        )?)
+        let path =
+            crate::report::write(&opts.out, &crate::report::Options::default()).map_err(|e| {
+                Error::Internal(format!(
+                    "the datasets were published, but writing the report failed: {e}"
+                ))
+            })?;
+        Some(path)
     } else {
         None
     };
