@@ -1002,3 +1002,42 @@ fn sitrep_data_that_cannot_be_read_is_reported_in_its_section_not_fatal() {
         assert!(html.contains(&format!("<section id=\"{id}\"")));
     }
 }
+
+/// The sample pipeline written elsewhere with absolute paths, `report = true` replaced by
+/// `report_line` (empty: the option left out).
+fn sample_pipeline_with(dir: &Path, report_line: &str) -> PathBuf {
+    let root = root();
+    let text = std::fs::read_to_string(root.join("pipelines/sample.toml")).unwrap();
+    assert!(text.contains("\nreport = true\n"));
+    let text = text
+        .replace("\nreport = true\n", &format!("\n{report_line}\n"))
+        .replace("\"../", &format!("\"{}/", root.display()))
+        .replace(
+            "\"mappings/",
+            &format!("\"{}/pipelines/mappings/", root.display()),
+        );
+    let path = dir.join("pipeline.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn the_pipeline_option_decides_whether_run_writes_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let pipeline = sample_pipeline_with(dir.path(), "");
+    let (code, stdout, stderr) = result(&joinedup(&[
+        "run",
+        pipeline.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stdout.contains("report:"), "{stdout}");
+    assert!(!out.join("report").exists());
+
+    let pipeline = sample_pipeline_with(dir.path(), "report = \"yes\"");
+    let (code, _, stderr) = result(&joinedup(&["validate", pipeline.to_str().unwrap()]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("expected a boolean"), "{stderr}");
+}
