@@ -317,6 +317,7 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
         pipeline: PipelineInfo {
             name: plan.name.clone(),
             file: plan.file.display().to_string(),
+            icb_code: plan.icb_code.clone(),
         },
         versions: BTreeMap::from([
             (

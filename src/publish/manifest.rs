@@ -42,6 +42,9 @@ pub struct PipelineInfo {
     pub name: String,
     /// File.
     pub file: String,
+    /// The ICB the pipeline serves, when it names one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub icb_code: Option<String>,
 }
 
 /// Key provenance.

@@ -159,8 +159,8 @@ pub struct SitrepRow {
     pub date: NaiveDate,
     /// `england`, `region`, `icb` or `trust`.
     pub org_level: String,
-    /// Organisation code.
-    pub org_code: String,
+    /// Organisation code (ODS code of an ICB or trust; none for England and regions).
+    pub org_code: Option<String>,
     /// Organisation name.
     pub org_name: String,
     /// The ICB the organisation belongs to.
@@ -205,6 +205,8 @@ pub struct RunManifest {
 pub struct PipelineRef {
     /// Name.
     pub name: String,
+    /// The ICB the pipeline serves (`[pipeline] icb_code`), when named.
+    pub icb_code: Option<String>,
 }
 
 /// One source's row accounting.
@@ -520,7 +522,7 @@ fn sitrep(f: &Frame) -> Result<Vec<SitrepRow>> {
     let setting = f.required("setting", f.strings("setting")?)?;
     let date = f.required("date", f.dates("date")?)?;
     let level = f.required("org_level", f.strings("org_level")?)?;
-    let code = f.required("org_code", f.strings("org_code")?)?;
+    let code = f.strings("org_code")?;
     let name = f.strings("org_name")?;
     let icb = f.strings("icb_code")?;
     let region = f.strings("region")?;
@@ -533,7 +535,10 @@ fn sitrep(f: &Frame) -> Result<Vec<SitrepRow>> {
             date: date[i],
             org_level: level[i].to_ascii_lowercase(),
             org_code: code[i].clone(),
-            org_name: name[i].clone().unwrap_or_else(|| code[i].clone()),
+            org_name: name[i]
+                .clone()
+                .or_else(|| code[i].clone())
+                .unwrap_or_else(|| level[i].clone()),
             icb_code: icb[i].clone(),
             region: region[i].clone(),
             nctr: nctr[i],

@@ -181,6 +181,25 @@ pub fn council(code: Option<&str>) -> String {
     }
 }
 
+/// An organisation name as published, with SHOUTED names (as NHS England's tables write
+/// regions) put in title case: `NORTH EAST AND YORKSHIRE` → `North East and Yorkshire`.
+pub fn org_name(s: &str) -> String {
+    let letters = s.chars().filter(|c| c.is_alphabetic());
+    if letters.clone().count() < 2 || letters.clone().any(|c| c.is_lowercase()) {
+        return s.to_string();
+    }
+    s.split(' ')
+        .enumerate()
+        .map(|(i, w)| match w {
+            "NHS" | "ICB" | "ICS" | "UK" => w.to_string(),
+            _ if w.chars().any(|c| c.is_ascii_digit()) => w.to_string(),
+            "AND" | "OF" | "THE" | "FOR" if i > 0 => w.to_lowercase(),
+            _ => capital(&w.to_lowercase()),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Capitalises the first letter.
 pub fn capital(s: &str) -> String {
     let mut c = s.chars();
@@ -237,6 +256,21 @@ mod tests {
             count_cell(Cell::Suppressed, Some((1, 9))),
             "suppressed (1–9)"
         );
+    }
+
+    #[test]
+    fn shouted_names_are_put_in_title_case() {
+        assert_eq!(
+            org_name("NORTH EAST AND YORKSHIRE"),
+            "North East and Yorkshire"
+        );
+        assert_eq!(
+            org_name("NHS HUMBER AND NORTH YORKSHIRE ICB"),
+            "NHS Humber and North Yorkshire ICB"
+        );
+        assert_eq!(org_name("East of England"), "East of England");
+        assert_eq!(org_name("RX1"), "RX1");
+        assert_eq!(org_name("LONDON"), "London");
     }
 
     #[test]

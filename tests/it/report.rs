@@ -603,7 +603,7 @@ fn without_published_data_the_report_is_unavailable_with_exit_code_4() {
 /// One sitrep row: (level, code, name, icb, region, date, nctr, discharged, remaining).
 type SitrepRow<'a> = (
     &'a str,
-    &'a str,
+    Option<&'a str>,
     &'a str,
     Option<&'a str>,
     Option<&'a str>,
@@ -614,7 +614,7 @@ type SitrepRow<'a> = (
 );
 
 /// Writes `published/sitrep_daily/part-0.parquet` with arrow-rs, in the column layout of
-/// the `nhse-publications` branch.
+/// the `nhse-publications` branch (`leave_out` drops columns).
 fn write_sitrep(out: &Path, rows: &[SitrepRow], leave_out: &[&str]) {
     use arrow_array::{ArrayRef, Date32Array, Int64Array, RecordBatch, StringArray};
     use arrow_schema::{DataType, Field, Schema};
@@ -626,18 +626,20 @@ fn write_sitrep(out: &Path, rows: &[SitrepRow], leave_out: &[&str]) {
     let n = |f: &dyn Fn(&SitrepRow) -> i64| -> ArrayRef {
         Arc::new(rows.iter().map(|r| Some(f(r))).collect::<Int64Array>())
     };
-    let d = |f: &dyn Fn(&SitrepRow) -> NaiveDate| -> ArrayRef {
+    let d = |f: &dyn Fn(&SitrepRow) -> Option<NaiveDate>| -> ArrayRef {
         Arc::new(
             rows.iter()
-                .map(|r| Some((f(r) - epoch).num_days() as i32))
+                .map(|r| f(r).map(|d| (d - epoch).num_days() as i32))
                 .collect::<Date32Array>(),
         )
     };
+    let october = NaiveDate::from_ymd_opt(2026, 10, 1);
     let columns: Vec<(&str, DataType, ArrayRef)> = vec![
         ("setting", DataType::Utf8, s(&|_| Some("acute".into()))),
-        ("date", DataType::Date32, d(&|r| r.5)),
+        ("report_month", DataType::Date32, d(&|_| october)),
+        ("date", DataType::Date32, d(&|r| Some(r.5))),
         ("org_level", DataType::Utf8, s(&|r| Some(r.0.into()))),
-        ("org_code", DataType::Utf8, s(&|r| Some(r.1.into()))),
+        ("org_code", DataType::Utf8, s(&|r| r.1.map(String::from))),
         ("org_name", DataType::Utf8, s(&|r| Some(r.2.into()))),
         ("icb_code", DataType::Utf8, s(&|r| r.3.map(String::from))),
         ("region", DataType::Utf8, s(&|r| r.4.map(String::from))),
@@ -652,8 +654,9 @@ fn write_sitrep(out: &Path, rows: &[SitrepRow], leave_out: &[&str]) {
         (
             "published_on",
             DataType::Date32,
-            d(&|_| NaiveDate::from_ymd_opt(2026, 10, 9).unwrap()),
+            d(&|_| NaiveDate::from_ymd_opt(2026, 11, 12)),
         ),
+        ("revised_on", DataType::Date32, d(&|_| None)),
     ];
     let columns: Vec<(&str, DataType, ArrayRef)> = columns
         .into_iter()
@@ -676,86 +679,90 @@ fn write_sitrep(out: &Path, rows: &[SitrepRow], leave_out: &[&str]) {
     w.close().unwrap();
 }
 
+/// Three days of England, one region, two ICBs of that region and three trusts, as NHS
+/// England publishes them: England and regions without a code, region names in capitals,
+/// no ICB on trust rows.
 fn sitrep_fixture(out: &Path, leave_out: &[&str]) {
     let day = |d| NaiveDate::from_ymd_opt(2026, 10, d).unwrap();
+    let region = Some("NORTH EAST AND YORKSHIRE");
     let mut rows: Vec<SitrepRow> = Vec::new();
     for (i, d) in [1, 2, 3].into_iter().enumerate() {
         let k = i as i64;
+        let day = day(d);
         rows.extend([
             (
                 "england",
-                "ENG",
-                "England",
+                None,
+                "ENGLAND",
                 None,
                 None,
-                day(d),
+                day,
                 10_000,
                 5_000,
                 5_000 - 100 * k,
             ),
             (
                 "region",
-                "Y63",
-                "North East and Yorkshire",
                 None,
+                "NORTH EAST AND YORKSHIRE",
                 None,
-                day(d),
+                region,
+                day,
                 1_000,
                 450,
                 550,
             ),
             (
                 "icb",
-                "QHM",
-                "North East and North Cumbria ICB",
                 Some("QHM"),
-                Some("Y63"),
-                day(d),
+                "NHS NORTH EAST AND NORTH CUMBRIA ICB",
+                Some("QHM"),
+                region,
+                day,
                 200,
                 80,
                 120,
             ),
             (
                 "icb",
-                "QOQ",
-                "Humber and North Yorkshire ICB",
                 Some("QOQ"),
-                Some("Y63"),
-                day(d),
+                "NHS HUMBER AND NORTH YORKSHIRE ICB",
+                Some("QOQ"),
+                region,
+                day,
                 100,
                 70,
                 30,
             ),
-            // This pipeline's providers belong to QHM; another trust to QOQ.
             (
                 "trust",
-                "RX1",
-                "Trust One",
-                Some("QHM"),
-                Some("Y63"),
-                day(d),
+                Some("RX1"),
+                "TRUST ONE",
+                None,
+                region,
+                day,
                 120,
                 50,
                 70,
             ),
             (
                 "trust",
-                "RX2",
-                "Trust Two",
-                Some("QHM"),
-                Some("Y63"),
-                day(d),
+                Some("RX2"),
+                "TRUST TWO",
+                None,
+                region,
+                day,
                 80,
                 30,
                 50,
             ),
             (
                 "trust",
-                "RZZ",
-                "Trust Three",
-                Some("QOQ"),
-                Some("Y63"),
-                day(d),
+                Some("RZZ"),
+                "TRUST THREE",
+                None,
+                region,
+                day,
                 100,
                 70,
                 30,
@@ -770,15 +777,13 @@ fn with_nhs_england_sitrep_data_the_icb_is_shown_beside_its_region_and_england()
     let dir = copy_published_only(sample_out());
     let out = dir.path().to_str().unwrap();
     sitrep_fixture(dir.path(), &[]);
-    let (code, _, stderr) = result(&joinedup(&["report", "--out", out]));
+    let (code, _, stderr) = result(&joinedup(&["report", "--out", out, "--icb", "qhm"]));
     assert_eq!(code, 0, "{stderr}");
     let html = report_html(dir.path());
     let s = in_section(&html, "sitrep");
-    let reading = para(s, "reading");
-    // The ICB is found from the pipeline's providers (RX1, RX2 → QHM).
     assert_eq!(
-        reading,
-        "On 3 October 2026, 60% of acute patients in North East and North Cumbria ICB who no longer needed to be in hospital were still there at the end of the day, against 55% in North East and Yorkshire and 48% in England."
+        para(s, "reading"),
+        "On 3 October 2026, 60% of acute patients in NHS North East and North Cumbria ICB who no longer needed to be in hospital were still there at the end of the day, against 55% in North East and Yorkshire and 48% in England."
     );
     let rows = table(&html, "table-sitrep-0");
     assert_eq!(rows.len(), 9, "3 days × ICB, region, England");
@@ -803,14 +808,72 @@ fn with_nhs_england_sitrep_data_the_icb_is_shown_beside_its_region_and_england()
         );
     }
 
-    // --icb names another ICB of the same region.
-    let (code, _, stderr) = result(&joinedup(&["report", "--out", out, "--icb", "QOQ"]));
+    // Without --icb and with two ICBs in the data, the report says how to name one and
+    // compares England only.
+    let (code, _, stderr) = result(&joinedup(&["report", "--out", out]));
     assert_eq!(code, 0, "{stderr}");
-    let reading = para(in_section(&report_html(dir.path()), "sitrep"), "reading");
+    let html = report_html(dir.path());
+    let s = in_section(&html, "sitrep");
     assert!(
-        reading.contains("30% of acute patients in Humber and North Yorkshire ICB"),
+        para(s, "note").contains("ICBs in the sitrep: QHM, QOQ."),
+        "{s}"
+    );
+    assert!(
+        para(s, "reading").contains("48% of acute patients in England"),
+        "{s}"
+    );
+    assert_eq!(table(&html, "table-sitrep-0").len(), 3);
+}
+
+#[test]
+fn the_pipelines_icb_code_reaches_the_report_through_the_manifest() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let pipeline = sample_pipeline_with(dir.path(), "report = true\nicb_code = \"QOQ\"");
+    let (code, _, stderr) = result(&joinedup(&[
+        "run",
+        pipeline.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(manifest(&out)["pipeline"]["icb_code"], "QOQ");
+    sitrep_fixture(&out, &[]);
+    let (code, _, stderr) = result(&joinedup(&["report", "--out", out.to_str().unwrap()]));
+    assert_eq!(code, 0, "{stderr}");
+    let reading = para(in_section(&report_html(&out), "sitrep"), "reading");
+    assert!(
+        reading.contains("30% of acute patients in NHS Humber and North Yorkshire ICB"),
         "{reading}"
     );
+
+    let pipeline = sample_pipeline_with(dir.path(), "icb_code = \"Q-1\"");
+    let (code, _, stderr) = result(&joinedup(&["validate", pipeline.to_str().unwrap()]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("pipeline.icb_code"), "{stderr}");
+}
+
+#[test]
+fn sitrep_data_that_cannot_be_read_is_reported_in_its_section_not_fatal() {
+    let dir = copy_published_only(sample_out());
+    sitrep_fixture(dir.path(), &["nctr"]);
+    let (code, _, stderr) = result(&joinedup(&[
+        "report",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let html = report_html(dir.path());
+    let s = in_section(&html, "sitrep");
+    assert!(para(s, "reading").contains("could not be read"), "{s}");
+    assert!(
+        para(s, "note").contains("column \"nctr\"") && para(s, "note").contains("missing"),
+        "{}",
+        para(s, "note")
+    );
+    for id in SECTIONS {
+        assert!(html.contains(&format!("<section id=\"{id}\"")));
+    }
 }
 
 // ---- A real browser --------------------------------------------------------------------
@@ -978,29 +1041,6 @@ fn headless_chromium_renders_the_report_offline_without_console_errors() {
         pdf.display(),
         boxes.len()
     ));
-}
-
-#[test]
-fn sitrep_data_that_cannot_be_read_is_reported_in_its_section_not_fatal() {
-    let dir = copy_published_only(sample_out());
-    sitrep_fixture(dir.path(), &["nctr"]);
-    let (code, _, stderr) = result(&joinedup(&[
-        "report",
-        "--out",
-        dir.path().to_str().unwrap(),
-    ]));
-    assert_eq!(code, 0, "{stderr}");
-    let html = report_html(dir.path());
-    let s = in_section(&html, "sitrep");
-    assert!(para(s, "reading").contains("could not be read"), "{s}");
-    assert!(
-        para(s, "note").contains("column \"nctr\"") && para(s, "note").contains("missing"),
-        "{}",
-        para(s, "note")
-    );
-    for id in SECTIONS {
-        assert!(html.contains(&format!("<section id=\"{id}\"")));
-    }
 }
 
 /// The sample pipeline written elsewhere with absolute paths, `report = true` replaced by

@@ -2,8 +2,8 @@
 //! (`published/sitrep_daily`): the share of patients who no longer meet the criteria to
 //! reside but are still in hospital, for this ICB beside its region and England.
 //!
-//! The ICB is `--icb` when given; otherwise the ICB whose trusts are this pipeline's
-//! providers; otherwise the only ICB in the data.
+//! The ICB is `--icb` when given; otherwise the pipeline's `icb_code` (recorded in the run
+//! manifest); otherwise the only ICB in the data.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -30,30 +30,34 @@ pub fn remaining_pct(r: &SitrepRow) -> Option<f64> {
     }
 }
 
-/// Which ICB this report is about.
-pub fn find_icb(
-    rows: &[SitrepRow],
-    given: Option<&str>,
-    providers: &BTreeSet<String>,
-) -> Option<String> {
-    if let Some(code) = given {
+/// Whether `a` and `b` name the same thing (codes and names as published vary in case).
+fn same(a: Option<&str>, b: &str) -> bool {
+    a.is_some_and(|a| a.trim().eq_ignore_ascii_case(b.trim()))
+}
+
+/// Whether `r` is the ICB-level row of ICB `code`.
+fn is_icb(r: &SitrepRow, code: &str) -> bool {
+    r.org_level == "icb" && (same(r.org_code.as_deref(), code) || same(r.icb_code.as_deref(), code))
+}
+
+/// The ICB codes present at ICB level.
+fn icb_codes(rows: &[SitrepRow]) -> BTreeSet<String> {
+    rows.iter()
+        .filter(|r| r.org_level == "icb")
+        .filter_map(|r| r.org_code.clone().or_else(|| r.icb_code.clone()))
+        .collect()
+}
+
+/// Which ICB this report is about: `--icb`, else the pipeline's `icb_code` (from the run
+/// manifest), else the only ICB in the data. NHS England's sitrep does not say which ICB
+/// a trust belongs to, so the pipeline's providers cannot tell.
+pub fn find_icb(rows: &[SitrepRow], given: Option<&str>, pipeline: Option<&str>) -> Option<String> {
+    if let Some(code) = given.or(pipeline) {
         return Some(code.to_string());
     }
-    let from_trusts: BTreeSet<&str> = rows
-        .iter()
-        .filter(|r| r.org_level == "trust" && providers.contains(&r.org_code))
-        .filter_map(|r| r.icb_code.as_deref())
-        .collect();
-    if from_trusts.len() == 1 {
-        return from_trusts.first().map(|s| s.to_string());
-    }
-    let icbs: BTreeSet<&str> = rows
-        .iter()
-        .filter(|r| r.org_level == "icb")
-        .map(|r| r.org_code.as_str())
-        .collect();
+    let icbs = icb_codes(rows);
     if icbs.len() == 1 {
-        return icbs.first().map(|s| s.to_string());
+        return icbs.into_iter().next();
     }
     None
 }
@@ -77,32 +81,26 @@ pub fn section(cx: &Context) -> Option<Section> {
             });
         }
     };
-    let mut providers = BTreeSet::new();
-    if let Some(f) = &cx.data.flow {
-        providers.extend(f.iter().map(|r| r.provider_code.clone()));
-    }
-    if let Some(b) = &cx.data.bottlenecks {
-        providers.extend(b.iter().map(|r| r.provider_code.clone()));
-    }
-    let icb = find_icb(rows, cx.icb, &providers);
-    let icb_rows: Vec<&SitrepRow> = rows
-        .iter()
-        .filter(|r| r.org_level == "icb" && Some(&r.org_code) == icb.as_ref())
-        .collect();
+    let pipeline_icb = cx
+        .data
+        .manifest
+        .as_ref()
+        .and_then(|m| m.pipeline.icb_code.as_deref());
+    let icb = find_icb(rows, cx.icb, pipeline_icb);
+    let icb_rows: Vec<&SitrepRow> = match &icb {
+        Some(code) => rows.iter().filter(|r| is_icb(r, code)).collect(),
+        None => Vec::new(),
+    };
     let region = icb_rows.iter().find_map(|r| r.region.clone());
     let settings: BTreeSet<&str> = rows.iter().map(|r| r.setting.as_str()).collect();
 
     let mut body = String::new();
     if icb.is_none() {
-        let icbs: BTreeSet<&str> = rows
-            .iter()
-            .filter(|r| r.org_level == "icb")
-            .map(|r| r.org_code.as_str())
-            .collect();
+        let icbs = icb_codes(rows);
         body.push_str(&html::para(
             "note",
             &format!(
-                "Which ICB this report is about could not be told from the data; name it with `joinedup report --icb CODE`. ICBs in the sitrep: {}.",
+                "Which ICB this report is about is not known: name it with icb_code = \"CODE\" under [pipeline], or joinedup report --icb CODE. ICBs in the sitrep: {}.",
                 if icbs.is_empty() {
                     "none".to_string()
                 } else {
@@ -129,14 +127,17 @@ pub fn section(cx: &Context) -> Option<Section> {
                 .filter(|r| r.setting == *setting && pred(r))
                 .map(|r| (r.date, r))
                 .collect();
-            let name = by_date.values().next()?.org_name.clone();
+            let name = format::org_name(&by_date.values().next()?.org_name);
             Some(Org { name, by_date })
         };
-        let icb_org = icb
-            .as_ref()
-            .and_then(|c| of(&|r: &SitrepRow| r.org_level == "icb" && &r.org_code == c));
+        let icb_org = icb.as_ref().and_then(|c| of(&|r: &SitrepRow| is_icb(r, c)));
         let region_org = region.as_ref().and_then(|g| {
-            of(&|r: &SitrepRow| r.org_level == "region" && (&r.org_code == g || &r.org_name == g))
+            of(&|r: &SitrepRow| {
+                r.org_level == "region"
+                    && (same(Some(&r.org_name), g)
+                        || same(r.region.as_deref(), g)
+                        || same(r.org_code.as_deref(), g))
+            })
         });
         let england = of(&|r: &SitrepRow| r.org_level == "england");
         let orgs: Vec<(&Org, &'static str, Option<&'static str>)> = [
