@@ -56,6 +56,8 @@ pub struct RunReport {
     pub manifest_path: Option<PathBuf>,
     /// `Ok` or `DataQuality`.
     pub exit: ExitCode,
+    /// The HTML report, when the pipeline asks for one (`[pipeline] report = true`).
+    pub report: Option<PathBuf>,
 }
 
 /// Loads and checks a pipeline without reading any data.
@@ -260,6 +262,7 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
             pipeline: PipelineInfo {
                 name: plan.name.clone(),
                 file: plan.file.display().to_string(),
+                icb_code: plan.icb_code.clone(),
             },
             versions: versions(),
             started_at: started.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
@@ -286,6 +289,7 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
             manifest: base_manifest(mode, &timer, warnings, &changes),
             manifest_path: None,
             exit: ExitCode::Ok,
+            report: None,
         });
     }
     if changes.is_empty() && outputs_present {
@@ -300,6 +304,7 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
             manifest,
             manifest_path: Some(path),
             exit: ExitCode::Ok,
+            report: None,
         });
     }
     let cache = opts.out.join(".cache").join("ingest");
@@ -413,6 +418,7 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
             &rel,
             partitions,
             suppressed,
+            (access == Access::Published).then(|| o.disclosure.into()),
         ));
         fault::point(&format!("publish_staged_{}", rel.replace('/', "_")));
         rels.push(rel);
@@ -445,6 +451,7 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
             &rel,
             partitions,
             Default::default(),
+            None,
         ));
         fault::point(&format!("publish_staged_{}", rel.replace('/', "_")));
         rels.push(rel);
@@ -527,10 +534,24 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
     manifest.sources = sources;
     manifest.outputs = outputs;
     let manifest_path = write_manifest(&opts.out, &id, &manifest)?;
+    // The report reads back only what was just published and the manifest. The data is
+    // committed by now, so a failure here is joinedup's fault, not the inputs'.
+    let report = if plan.report {
+        let path =
+            crate::report::write(&opts.out, &crate::report::Options::default()).map_err(|e| {
+                Error::Internal(format!(
+                    "the datasets were published, but writing the report failed: {e}"
+                ))
+            })?;
+        Some(path)
+    } else {
+        None
+    };
     Ok(RunReport {
         manifest,
         manifest_path: Some(manifest_path),
         exit,
+        report,
     })
 }
 
