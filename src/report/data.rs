@@ -13,16 +13,18 @@ use serde::Deserialize;
 
 use crate::error::{Error, Location, Result};
 
-/// The published datasets the report reads, relative to the data directory.
-pub const BOTTLENECKS: &str = "published/bottlenecks/part-0.parquet";
+/// The published datasets the report reads: folders under the data directory, each
+/// holding one Parquet file per month (`<YYYY-MM>.parquet`, or `undated.parquet` /
+/// `data.parquet`), which together are the dataset.
+pub const BOTTLENECKS: &str = "published/bottlenecks";
 /// Per provider and day.
-pub const FLOW_DAILY: &str = "published/flow_daily/part-0.parquet";
+pub const FLOW_DAILY: &str = "published/flow_daily";
 /// Hospital-discharge requests to councils.
-pub const SOCIAL_CARE_QUEUE: &str = "published/social_care_queue/part-0.parquet";
+pub const SOCIAL_CARE_QUEUE: &str = "published/social_care_queue";
 /// Match rates.
-pub const LINKAGE_QUALITY: &str = "published/linkage_quality/part-0.parquet";
-/// NHS England's daily discharge sitrep, when a pipeline has loaded it.
-pub const SITREP_DAILY: &str = "published/sitrep_daily/part-0.parquet";
+pub const LINKAGE_QUALITY: &str = "published/linkage_quality";
+/// NHS England's daily discharge sitrep, when a publications pipeline has loaded it.
+pub const SITREP_DAILY: &str = "published/sitrep_daily";
 
 /// One published value: shown, suppressed by disclosure control, or empty (no value).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -303,31 +305,19 @@ const RUN_DATASETS: [&str; 5] = [
 impl ReportData {
     /// Reads the published datasets and the latest manifest under the data directory.
     pub fn load(out: &Path) -> Result<Self> {
-        let read = |rel: &str| -> Result<Option<Frame>> {
-            let path = out.join(rel);
-            if path.is_file() {
-                Frame::open(&path).map(Some)
-            } else {
-                Ok(None)
-            }
-        };
+        let read = |rel: &str| -> Result<Option<Frame>> { Frame::open(&out.join(rel)) };
         let data = ReportData {
             manifest: latest_manifest(out)?,
             bottlenecks: read(BOTTLENECKS)?.map(|f| bottlenecks(&f)).transpose()?,
             flow: read(FLOW_DAILY)?.map(|f| flow(&f)).transpose()?,
             queue: read(SOCIAL_CARE_QUEUE)?.map(|f| queue(&f)).transpose()?,
             linkage: read(LINKAGE_QUALITY)?.map(|f| linkage(&f)).transpose()?,
-            sitrep: if out.join(SITREP_DAILY).is_file() {
-                Some(
-                    Frame::open(&out.join(SITREP_DAILY))
-                        .and_then(|f| sitrep(&f))
-                        .map_err(|e| {
-                            tracing::warn!(stage = "report", error = %e, "NHS England sitrep not shown");
-                            e.to_string()
-                        }),
-                )
-            } else {
-                None
+            sitrep: match read(SITREP_DAILY) {
+                Ok(None) => None,
+                r => Some(r.and_then(|f| sitrep(&f.expect("not None"))).map_err(|e| {
+                    tracing::warn!(stage = "report", error = %e, "NHS England sitrep not shown");
+                    e.to_string()
+                })),
             },
         };
         if data.manifest.is_none()
@@ -371,7 +361,9 @@ impl ReportData {
 }
 
 /// The newest `runs/<id>/manifest.json` that lists one of the published datasets (run ids
-/// start with their UTC start time, so name order is time order).
+/// start with their UTC start time, so name order is time order). Manifests of runs that
+/// published none of them are passed over: an up-to-date run (nothing to do, no outputs)
+/// and a publications run writing NHS England's datasets into the same data directory.
 fn latest_manifest(out: &Path) -> Result<Option<RunManifest>> {
     let runs = out.join("runs");
     let entries = match std::fs::read_dir(&runs) {
@@ -548,8 +540,8 @@ fn sitrep(f: &Frame) -> Result<Vec<SitrepRow>> {
         .collect())
 }
 
-/// One Parquet file, read whole, with typed column accessors that name the file and
-/// column in every error.
+/// One published dataset (every month file of its folder), read whole, with typed column
+/// accessors that name the folder and column in every error.
 struct Frame {
     path: PathBuf,
     df: DataFrame,
@@ -558,16 +550,48 @@ struct Frame {
 /// Days from 0001-01-01 (chrono's day 1) to 1970-01-01.
 const UNIX_EPOCH_DAYS_FROM_CE: i32 = 719_163;
 
+/// The Parquet files of a dataset folder, in name order (months in order); hidden files
+/// are not part of the dataset.
+fn dataset_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(Error::io("listing", dir, e)),
+    };
+    let mut files = Vec::new();
+    for entry in entries {
+        let path = entry.map_err(|e| Error::io("listing", dir, e))?.path();
+        let visible = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| !n.starts_with('.'));
+        if visible && path.extension().is_some_and(|e| e == "parquet") && path.is_file() {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
 impl Frame {
-    fn open(path: &Path) -> Result<Self> {
-        let p = path.to_string_lossy().to_string();
-        let df = LazyFrame::scan_parquet(PlRefPath::new(p.as_str()), ScanArgsParquet::default())
+    /// Reads every file of the dataset folder `dir` as one frame; `None` when the folder
+    /// does not exist or holds no Parquet file (the pipeline does not write the dataset).
+    fn open(dir: &Path) -> Result<Option<Self>> {
+        let files = dataset_files(dir)?;
+        if files.is_empty() {
+            return Ok(None);
+        }
+        let paths: Vec<PlRefPath> = files
+            .iter()
+            .map(|f| PlRefPath::new(f.to_string_lossy().as_ref()))
+            .collect();
+        let df = LazyFrame::scan_parquet_files(paths.into(), ScanArgsParquet::default())
             .and_then(LazyFrame::collect)
-            .map_err(|e| Error::engine(format!("reading {}", path.display()), e))?;
-        Ok(Frame {
-            path: path.to_path_buf(),
+            .map_err(|e| Error::engine(format!("reading {}", dir.display()), e))?;
+        Ok(Some(Frame {
+            path: dir.to_path_buf(),
             df,
-        })
+        }))
     }
 
     fn height(&self) -> usize {

@@ -1,13 +1,14 @@
 //! After publish, optionally: the HTML report a manager reads in five minutes.
 //!
 //! `joinedup report` (or `[pipeline] report = true`) reads the published,
-//! disclosure-controlled datasets and the latest run manifest — never `restricted/` — and
+//! disclosure-controlled datasets (every month file of each dataset folder) and the latest
+//! manifest of a run that published them — never `restricted/` — and
 //! writes one self-contained file, `<out>/report/index.html`: inline CSS and SVG, no
 //! scripts, no external requests, printable to A4.
 //!
 //! ```text
-//!  published/*.parquet ─┐
-//!  runs/<id>/manifest ──┴▶ data ─▶ period ─▶ sections (text, svg, html) ─▶ report/index.html
+//!  published/<dataset>/*.parquet ─┐
+//!  runs/<id>/manifest ────────────┴▶ data ─▶ period ─▶ sections (text, svg, html) ─▶ report/index.html
 //! ```
 //!
 //! The report is a function of those files only (no clock, no environment), so the same

@@ -37,18 +37,29 @@ fn report_html(out: &Path) -> String {
     std::fs::read_to_string(out.join("report/index.html")).unwrap()
 }
 
+/// A published dataset of the sample: every month file of its folder, in month order.
 fn published(name: &str) -> Table {
-    read_parquet(&sample_out().join(format!("published/{name}/part-0.parquet")))
+    read_parquet(&sample_out().join("published").join(name))
 }
 
+/// Every run's manifest under `out`, oldest first (run ids start with the time).
+fn manifests(out: &Path) -> Vec<serde_json::Value> {
+    let mut runs: Vec<PathBuf> = std::fs::read_dir(out.join("runs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    runs.sort();
+    runs.iter()
+        .map(|r| {
+            serde_json::from_str(&std::fs::read_to_string(r.join("manifest.json")).unwrap())
+                .unwrap()
+        })
+        .collect()
+}
+
+/// The newest manifest under `out`.
 fn manifest(out: &Path) -> serde_json::Value {
-    let run = std::fs::read_dir(out.join("runs"))
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
-    serde_json::from_str(&std::fs::read_to_string(run.join("manifest.json")).unwrap()).unwrap()
+    manifests(out).pop().unwrap()
 }
 
 /// Copies `published/` and `runs/` only (no restricted or quarantine data) into a new dir.
@@ -613,8 +624,9 @@ type SitrepRow<'a> = (
     i64,
 );
 
-/// Writes `published/sitrep_daily/part-0.parquet` with arrow-rs, in the column layout of
-/// the `nhse-publications` branch (`leave_out` drops columns).
+/// Writes `published/sitrep_daily/2026-10.parquet` with arrow-rs: the month file of the
+/// October workbook, in the columns the publications pipeline writes
+/// (`schemas/shared/sitrep_daily.toml`; `leave_out` drops columns).
 fn write_sitrep(out: &Path, rows: &[SitrepRow], leave_out: &[&str]) {
     use arrow_array::{ArrayRef, Date32Array, Int64Array, RecordBatch, StringArray};
     use arrow_schema::{DataType, Field, Schema};
@@ -670,7 +682,7 @@ fn write_sitrep(out: &Path, rows: &[SitrepRow], leave_out: &[&str]) {
     ));
     let batch =
         RecordBatch::try_new(schema.clone(), columns.into_iter().map(|c| c.2).collect()).unwrap();
-    let path = out.join("published/sitrep_daily/part-0.parquet");
+    let path = out.join("published/sitrep_daily/2026-10.parquet");
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     let mut w =
         parquet::arrow::ArrowWriter::try_new(std::fs::File::create(&path).unwrap(), schema, None)
