@@ -73,7 +73,7 @@ pub struct ReportArgs {
     #[arg(long, default_value = "out", env = "JOINEDUP_OUT")]
     pub out: PathBuf,
 
-    /// ODS code of this ICB in NHS England's sitrep data (default: found from the providers).
+    /// ODS code of this ICB in NHS England's sitrep data (default: the pipeline's icb_code).
     #[arg(long, value_name = "CODE")]
     pub icb: Option<String>,
 }
