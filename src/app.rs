@@ -300,11 +300,18 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
         );
         let manifest = base_manifest("up_to_date", &timer, warnings, &changes);
         let path = write_manifest(&opts.out, &id, &manifest)?;
+        // Nothing was published, so the report would be the same; but one that is missing
+        // (deleted, or its writing failed after the last run published) is written now.
+        let report = if plan.report && !opts.out.join(crate::report::REPORT_PATH).is_file() {
+            write_report(&opts.out)?
+        } else {
+            None
+        };
         return Ok(RunReport {
             manifest,
             manifest_path: Some(path),
             exit: ExitCode::Ok,
-            report: None,
+            report,
         });
     }
     let cache = opts.out.join(".cache").join("ingest");
@@ -534,16 +541,8 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
     manifest.sources = sources;
     manifest.outputs = outputs;
     let manifest_path = write_manifest(&opts.out, &id, &manifest)?;
-    // The report reads back only what was just published and the manifest. The data is
-    // committed by now, so a failure here is joinedup's fault, not the inputs'.
     let report = if plan.report {
-        let path =
-            crate::report::write(&opts.out, &crate::report::Options::default()).map_err(|e| {
-                Error::Internal(format!(
-                    "the datasets were published, but writing the report failed: {e}"
-                ))
-            })?;
-        Some(path)
+        write_report(&opts.out)?
     } else {
         None
     };
@@ -553,6 +552,19 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
         exit,
         report,
     })
+}
+
+/// Writes the HTML report from what is published and the latest manifest that published
+/// it. The data is committed by now, so a failure here is joinedup's fault, not the
+/// inputs' (exit 5); the next run, even one with nothing to do, writes it again.
+fn write_report(out: &Path) -> Result<Option<PathBuf>> {
+    crate::report::write(out, &crate::report::Options::default())
+        .map(Some)
+        .map_err(|e| {
+            Error::Internal(format!(
+                "the datasets were published, but writing the report failed: {e}"
+            ))
+        })
 }
 
 pub(crate) fn write_manifest(out: &Path, id: &str, manifest: &Manifest) -> Result<PathBuf> {

@@ -1093,3 +1093,72 @@ fn the_pipeline_option_decides_whether_run_writes_the_report() {
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("expected a boolean"), "{stderr}");
 }
+
+#[test]
+fn the_report_is_written_when_a_run_publishes_and_by_an_up_to_date_run_only_if_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let pipeline = sample_pipeline_with(dir.path(), "report = true");
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "run",
+            pipeline.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        args.extend(extra);
+        let (code, stdout, stderr) = result(&joinedup(&args));
+        assert_eq!(code, 0, "{stderr}");
+        stdout
+    };
+    let page = out.join("report/index.html");
+    let line = format!("report: {}", page.display());
+    use std::os::unix::fs::MetadataExt;
+    let inode = |p: &Path| std::fs::metadata(p).unwrap().ino();
+
+    let stdout = run(&[]);
+    assert!(stdout.contains(&line), "{stdout}");
+    let first = std::fs::read(&page).unwrap();
+    let first_inode = inode(&page);
+
+    // Nothing changed: the run does nothing, the report included.
+    let stdout = run(&[]);
+    assert_eq!(manifest(&out)["status"], "up_to_date");
+    assert!(!stdout.contains("report:"), "{stdout}");
+    assert_eq!(
+        inode(&page),
+        first_inode,
+        "an up-to-date run rewrote the report"
+    );
+
+    // A dry run never writes it, even when it is missing.
+    std::fs::remove_file(&page).unwrap();
+    run(&["--dry-run"]);
+    assert!(!page.exists());
+
+    // An up-to-date run writes a missing report, from the run that published (its
+    // manifest, not the up-to-date run's, which lists no outputs): the same page.
+    let stdout = run(&[]);
+    assert_eq!(manifest(&out)["status"], "up_to_date");
+    assert!(stdout.contains(&line), "{stdout}");
+    assert_eq!(std::fs::read(&page).unwrap(), first);
+    let runs = manifests(&out);
+    assert_eq!(runs.len(), 3);
+    let published_by = runs[0]["run_id"].as_str().unwrap();
+    assert!(
+        String::from_utf8_lossy(&first).contains(&format!("Run {published_by} (ok)")),
+        "the report names the run that published"
+    );
+
+    // A full refresh publishes again and rewrites the report.
+    let stdout = run(&["--full-refresh"]);
+    assert!(stdout.contains(&line), "{stdout}");
+    assert_ne!(inode(&page), first_inode);
+    let last = manifest(&out)["run_id"].as_str().unwrap().to_string();
+    assert!(
+        std::fs::read_to_string(&page)
+            .unwrap()
+            .contains(&format!("Run {last} (ok)")),
+        "the report names the newest run that published"
+    );
+}
