@@ -888,6 +888,113 @@ fn sitrep_data_that_cannot_be_read_is_reported_in_its_section_not_fatal() {
     }
 }
 
+/// The sample's published data and manifest with NHS England's real sitrep and A&E
+/// publications loaded into the same data directory by the publications pipeline (month
+/// files written by it, not by the test), and the report rebuilt for ICB QHM.
+fn with_nhs_england_publications() -> &'static Path {
+    static OUT: OnceLock<tempfile::TempDir> = OnceLock::new();
+    OUT.get_or_init(|| {
+        let dir = copy_published_only(sample_out());
+        let real = crate::nhse::real_data();
+        let (code, _, stderr) = crate::nhse::run(
+            dir.path(),
+            &[
+                ("sitrep", &real.join("nhse-discharge-sitrep")),
+                ("ae", &real.join("nhse-ae-attendances")),
+            ],
+        );
+        assert_eq!(code, 0, "{stderr}");
+        let out = dir.path().to_str().unwrap();
+        let (code, _, stderr) = result(&joinedup(&["report", "--out", out, "--icb", "QHM"]));
+        assert_eq!(code, 0, "{stderr}");
+        dir
+    })
+    .path()
+}
+
+#[test]
+fn nhs_england_sitrep_as_the_publications_pipeline_writes_it_is_compared() {
+    let out = with_nhs_england_publications();
+    let months: Vec<PathBuf> = files_under(&out.join("published/sitrep_daily"));
+    assert!(months.len() > 1, "one file per report month: {months:?}");
+    let t = read_parquet(&out.join("published/sitrep_daily"));
+    let html = report_html(out);
+    let s = in_section(&html, "sitrep");
+    let period = para(s, "period");
+    assert!(
+        period.contains("acute: ") && period.contains("community: "),
+        "{period}"
+    );
+
+    // The last acute day: the ICB's, its region's and England's published rows.
+    let acute: Vec<usize> = (0..t.rows)
+        .filter(|&i| t.col("setting")[i].as_deref() == Some("acute"))
+        .collect();
+    let last = acute
+        .iter()
+        .filter_map(|&i| t.col("date")[i].clone())
+        .max()
+        .unwrap();
+    let find = |level: &str, code: Option<&str>| {
+        *acute
+            .iter()
+            .find(|&&i| {
+                t.col("date")[i].as_deref() == Some(last.as_str())
+                    && t.col("org_level")[i].as_deref() == Some(level)
+                    && (code.is_none() || t.col("org_code")[i].as_deref() == code)
+            })
+            .unwrap_or_else(|| panic!("no {level} row on {last}"))
+    };
+    let icb = find("icb", Some("QHM"));
+    let england = find("england", None);
+    let rows = table(&html, "table-sitrep-0");
+    for i in [icb, england] {
+        let name = t.col("org_name")[i].clone().unwrap();
+        let row = rows
+            .iter()
+            .find(|r| r[0] == last && r[1].eq_ignore_ascii_case(&name))
+            .unwrap_or_else(|| panic!("no row for {name} on {last}: {rows:?}"));
+        for (j, col) in ["nctr", "discharged", "remaining_nctr"].iter().enumerate() {
+            assert_eq!(
+                Some(plain(&row[2 + j])),
+                t.col(col)[i].clone(),
+                "{name} {col}"
+            );
+        }
+    }
+    let pct = |i: usize| {
+        let n = t.i64s("nctr")[i].unwrap() as f64;
+        let r = t.i64s("remaining_nctr")[i].unwrap() as f64;
+        (r / n * 100.0).round()
+    };
+    let reading = para(s, "reading");
+    let icb_name = t.col("org_name")[icb].clone().unwrap();
+    assert!(
+        reading.contains(&format!("{}% of acute patients in", pct(icb)))
+            && reading.to_lowercase().contains(&icb_name.to_lowercase())
+            && reading.contains(&format!("{}% in England", pct(england))),
+        "{reading}"
+    );
+
+    // The publications run is the newest, but the report describes the sample's run,
+    // the latest that published the datasets of sections 1 to 6.
+    let runs = manifests(out);
+    assert_eq!(
+        runs.last().unwrap()["pipeline"]["name"],
+        "nhse_publications"
+    );
+    let sample_run = runs
+        .iter()
+        .find(|m| m["pipeline"]["name"] == "sample")
+        .unwrap()["run_id"]
+        .as_str()
+        .unwrap();
+    assert!(html.contains(&format!("Run {sample_run} (")));
+    for id in SECTIONS {
+        assert!(html.contains(&format!("<section id=\"{id}\"")), "{id}");
+    }
+}
+
 // ---- A real browser --------------------------------------------------------------------
 
 /// Writes straight to stderr so the line shows in the test log even when the test passes.
@@ -976,7 +1083,8 @@ fn headless_chromium_renders_the_report_offline_without_console_errors() {
         );
         return;
     };
-    let page = sample_out().join("report/index.html");
+    // The sample with NHS England's publications: every section, the comparison included.
+    let page = with_nhs_england_publications().join("report/index.html");
 
     // The check can fail: a page that tries to load an image from the web and logs an
     // error is caught.
@@ -995,7 +1103,7 @@ fn headless_chromium_renders_the_report_offline_without_console_errors() {
 
     let (dom, console) = run_chromium(&bin, &page, &["--dump-dom".to_string()]);
     assert!(console.is_empty(), "console messages: {console:#?}");
-    for id in SECTIONS {
+    for id in SECTIONS.iter().chain(&["sitrep"]) {
         assert!(
             dom.contains(&format!("<section id=\"{id}\"")),
             "{id} not rendered"
@@ -1003,7 +1111,8 @@ fn headless_chromium_renders_the_report_offline_without_console_errors() {
     }
     assert_eq!(
         dom.matches("<svg id=\"chart-").count(),
-        report_html(sample_out())
+        std::fs::read_to_string(&page)
+            .unwrap()
             .matches("<svg id=\"chart-")
             .count()
     );
@@ -1016,7 +1125,7 @@ fn headless_chromium_renders_the_report_offline_without_console_errors() {
         &page,
         &[
             format!("--screenshot={}", shot.display()),
-            "--window-size=1280,4000".to_string(),
+            "--window-size=1280,8000".to_string(),
         ],
     );
     assert!(console.is_empty(), "console messages: {console:#?}");
