@@ -995,6 +995,32 @@ fn nhs_england_sitrep_as_the_publications_pipeline_writes_it_is_compared() {
     }
 }
 
+#[test]
+fn the_manifest_records_the_disclosure_rule_of_every_published_dataset() {
+    let sample = manifest(sample_out());
+    for o in sample["outputs"].as_array().unwrap() {
+        let want = if o["access"] == "published" {
+            serde_json::json!({"rule": "threshold", "min_shown": 8, "round_to": 5})
+        } else {
+            serde_json::Value::Null
+        };
+        assert_eq!(o["disclosure"], want, "{}", o["dataset"]);
+    }
+    // NHS England's datasets are republished as published.
+    let publications = manifest(with_nhs_england_publications());
+    assert_eq!(publications["pipeline"]["name"], "nhse_publications");
+    let outputs = publications["outputs"].as_array().unwrap();
+    assert_eq!(outputs.len(), 5);
+    for o in outputs {
+        assert_eq!(
+            o["disclosure"],
+            serde_json::json!({"rule": "none"}),
+            "{}",
+            o["dataset"]
+        );
+    }
+}
+
 // ---- A real browser --------------------------------------------------------------------
 
 /// Writes straight to stderr so the line shows in the test log even when the test passes.
