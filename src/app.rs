@@ -56,6 +56,8 @@ pub struct RunReport {
     pub manifest_path: Option<PathBuf>,
     /// `Ok` or `DataQuality`.
     pub exit: ExitCode,
+    /// The HTML report, when the pipeline asks for one (`[pipeline] report = true`).
+    pub report: Option<PathBuf>,
 }
 
 /// Loads and checks a pipeline without reading any data.
@@ -260,6 +262,7 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
             pipeline: PipelineInfo {
                 name: plan.name.clone(),
                 file: plan.file.display().to_string(),
+                icb_code: plan.icb_code.clone(),
             },
             versions: versions(),
             started_at: started.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
@@ -286,6 +289,7 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
             manifest: base_manifest(mode, &timer, warnings, &changes),
             manifest_path: None,
             exit: ExitCode::Ok,
+            report: None,
         });
     }
     if changes.is_empty() && outputs_present {
@@ -296,10 +300,18 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
         );
         let manifest = base_manifest("up_to_date", &timer, warnings, &changes);
         let path = write_manifest(&opts.out, &id, &manifest)?;
+        // Nothing was published, so the report would be the same; but one that is missing
+        // (deleted, or its writing failed after the last run published) is written now.
+        let report = if plan.report && !opts.out.join(crate::report::REPORT_PATH).is_file() {
+            write_report(&opts.out)?
+        } else {
+            None
+        };
         return Ok(RunReport {
             manifest,
             manifest_path: Some(path),
             exit: ExitCode::Ok,
+            report,
         });
     }
     let cache = opts.out.join(".cache").join("ingest");
@@ -413,6 +425,7 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
             &rel,
             partitions,
             suppressed,
+            (access == Access::Published).then(|| o.disclosure.into()),
         ));
         fault::point(&format!("publish_staged_{}", rel.replace('/', "_")));
         rels.push(rel);
@@ -445,6 +458,7 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
             &rel,
             partitions,
             Default::default(),
+            None,
         ));
         fault::point(&format!("publish_staged_{}", rel.replace('/', "_")));
         rels.push(rel);
@@ -527,11 +541,30 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
     manifest.sources = sources;
     manifest.outputs = outputs;
     let manifest_path = write_manifest(&opts.out, &id, &manifest)?;
+    let report = if plan.report {
+        write_report(&opts.out)?
+    } else {
+        None
+    };
     Ok(RunReport {
         manifest,
         manifest_path: Some(manifest_path),
         exit,
+        report,
     })
+}
+
+/// Writes the HTML report from what is published and the latest manifest that published
+/// it. The data is committed by now, so a failure here is joinedup's fault, not the
+/// inputs' (exit 5); the next run, even one with nothing to do, writes it again.
+fn write_report(out: &Path) -> Result<Option<PathBuf>> {
+    crate::report::write(out, &crate::report::Options::default())
+        .map(Some)
+        .map_err(|e| {
+            Error::Internal(format!(
+                "the datasets were published, but writing the report failed: {e}"
+            ))
+        })
 }
 
 pub(crate) fn write_manifest(out: &Path, id: &str, manifest: &Manifest) -> Result<PathBuf> {

@@ -125,6 +125,7 @@ pub(crate) fn run_publications(
         pipeline: PipelineInfo {
             name: plan.name.clone(),
             file: plan.file.display().to_string(),
+            icb_code: plan.icb_code.clone(),
         },
         versions: versions(),
         started_at: started.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
@@ -148,6 +149,7 @@ pub(crate) fn run_publications(
             manifest: base_manifest(mode, &timer, &changes),
             manifest_path: None,
             exit: ExitCode::Ok,
+            report: None,
         });
     }
     if changes.is_empty() && outputs_present {
@@ -162,6 +164,7 @@ pub(crate) fn run_publications(
             manifest,
             manifest_path: Some(path),
             exit: ExitCode::Ok,
+            report: None,
         });
     }
     let run = RunDir::create(&opts.out, id)?;
@@ -418,6 +421,10 @@ pub(crate) fn run_publications(
             &rel,
             partitions,
             Default::default(),
+            plan.outputs
+                .iter()
+                .find(|o| o.dataset == *d && d.access() == crate::publish::Access::Published)
+                .map(|o| o.disclosure.into()),
         ));
         fault::point(&format!("publish_staged_{}", rel.replace('/', "_")));
         rels.push(rel);
@@ -486,6 +493,7 @@ pub(crate) fn run_publications(
         manifest,
         manifest_path: Some(manifest_path),
         exit,
+        report: None,
     })
 }
 

@@ -38,6 +38,7 @@ const EXAMPLES: &str = "Examples:
   joinedup validate pipelines/sample.toml       # check config and contracts; reads no data
   joinedup pull pipelines/mesh_inbox.toml --out /data/joinedup   # land a MESH mailbox
   joinedup run pipelines/nhse_publications.toml --source sitrep=/data/nhse/sitrep --out /data/joinedup
+  joinedup report --out /data/joinedup          # the HTML report from the published datasets
 
 Exit codes: 0 ok, 1 ok but a source quarantined more than its threshold,
 2 configuration error, 3 an input file was rejected, 4 a source is unavailable,
@@ -56,11 +57,25 @@ pub enum Command {
     Explain(InspectArgs),
     /// Show the last runs of a data directory and what is pending.
     Status(InspectArgs),
+    /// Write DIR/report/index.html from the published datasets and the latest run manifest.
+    Report(ReportArgs),
     /// Write a synthetic ICB (APC, ECDS, CLD extracts, a pipeline and truth.json).
     Synth(SynthArgs),
     /// Benchmark lower bound: every CSV under INPUT to Parquet with polars, unchecked.
     #[command(hide = true)]
     Baseline(BaselineArgs),
+}
+
+/// `joinedup report`.
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// Data directory a run wrote (reads only published/ and runs/).
+    #[arg(long, default_value = "out", env = "JOINEDUP_OUT")]
+    pub out: PathBuf,
+
+    /// ODS code of this ICB in NHS England's sitrep data (default: the pipeline's icb_code).
+    #[arg(long, value_name = "CODE")]
+    pub icb: Option<String>,
 }
 
 /// `joinedup baseline`.

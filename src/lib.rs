@@ -10,6 +10,7 @@
 //!                          quarantine,    shared schema)   level      aggregates)  published/
 //!                          pseudonyms)                     joins)                  quarantine/
 //!                                                                                  runs/<id>/manifest.json
+//!                                                            published/ + manifest ──▶ report ──▶ report/index.html
 //! ```
 //!
 //! Stage modules are declared below in run order. See `ARCHITECTURE.md`.
@@ -23,6 +24,7 @@ pub mod measure;
 pub mod normalise;
 pub mod publish;
 pub mod pull;
+pub mod report;
 
 pub mod app;
 pub mod app_publications;

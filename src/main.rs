@@ -51,9 +51,27 @@ fn run(cli: &Cli) -> Result<error::ExitCode, error::Error> {
                         "{}",
                         summary::render(&report.manifest, report.manifest_path.as_deref())
                     );
+                    if let Some(path) = &report.report {
+                        println!("report: {}", path.display());
+                    }
                 }
             }
             Ok(report.exit)
+        }
+        Command::Report(args) => {
+            let path = joinedup::report::write(
+                &args.out,
+                &joinedup::report::Options {
+                    icb: args.icb.clone(),
+                },
+            )?;
+            if !cli.quiet {
+                #[allow(clippy::print_stdout)]
+                {
+                    println!("report: {}", path.display());
+                }
+            }
+            Ok(error::ExitCode::Ok)
         }
         Command::Synth(args) => {
             let started = std::time::Instant::now();

@@ -51,6 +51,10 @@ pub struct Plan {
     pub outputs: Vec<OutputPlan>,
     /// Incremental runs: months of look-back for late data (`None`: all months open).
     pub lookback_months: Option<u32>,
+    /// Write the HTML report after publishing (`[pipeline] report = true`).
+    pub report: bool,
+    /// ODS code of the ICB this pipeline serves (`[pipeline] icb_code`).
+    pub icb_code: Option<String>,
 }
 
 /// Where the pseudonymisation key comes from. The key itself is read only when a run starts.
@@ -496,6 +500,16 @@ pub fn load_plan(file: &Path, overrides: &[SourceOverride]) -> Result<Plan, Conf
         );
     }
 
+    if let Some(code) = &raw.pipeline.icb_code
+        && (code.is_empty() || !code.chars().all(|c| c.is_ascii_alphanumeric()))
+    {
+        loader.errors.push(
+            file,
+            "pipeline.icb_code",
+            format!("\"{code}\" is not an ODS code (letters and digits, e.g. \"QHM\")"),
+        );
+    }
+
     if !loader.errors.is_empty() {
         return Err(loader.errors);
     }
@@ -518,6 +532,8 @@ pub fn load_plan(file: &Path, overrides: &[SourceOverride]) -> Result<Plan, Conf
         link,
         outputs,
         lookback_months: raw.incremental.lookback_months,
+        report: raw.pipeline.report.unwrap_or(false),
+        icb_code: raw.pipeline.icb_code,
     })
 }
 

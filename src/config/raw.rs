@@ -64,6 +64,11 @@ pub struct RawPipelineMeta {
     pub description: Option<String>,
     /// The schemas folder (contracts, shared entities, code lists), relative to this file.
     pub schemas: String,
+    /// Write the HTML report (`<out>/report/index.html`) after publishing; default false.
+    pub report: Option<bool>,
+    /// ODS code of the ICB this pipeline serves (the report compares it in NHS England's
+    /// publications).
+    pub icb_code: Option<String>,
 }
 
 /// `[pseudonymisation]`: exactly one key source.

@@ -135,6 +135,9 @@ pub struct PipelineInfo {
     pub name: String,
     /// File.
     pub file: String,
+    /// The ICB the pipeline serves, when it names one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub icb_code: Option<String>,
 }
 
 /// Key provenance.
@@ -223,6 +226,9 @@ pub struct OutputInfo {
     pub suppressed: BTreeMap<String, u64>,
     /// Files (one per month), and whether each was rewritten.
     pub partitions: Vec<crate::publish::partition::PartitionInfo>,
+    /// The disclosure rule a published dataset passed (absent for other outputs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disclosure: Option<DisclosureInfo>,
 }
 
 impl OutputInfo {
@@ -233,6 +239,7 @@ impl OutputInfo {
         path: &str,
         partitions: Vec<crate::publish::partition::PartitionInfo>,
         suppressed: BTreeMap<String, u64>,
+        disclosure: Option<DisclosureInfo>,
     ) -> Self {
         OutputInfo {
             dataset: dataset.to_string(),
@@ -243,12 +250,43 @@ impl OutputInfo {
             suppressed_cells: suppressed.values().sum(),
             suppressed,
             partitions,
+            disclosure,
         }
     }
 
     /// Partitions rewritten by this run.
     pub fn rewritten(&self) -> usize {
         self.partitions.iter().filter(|p| p.rewritten).count()
+    }
+}
+
+/// The disclosure rule applied to a published dataset, as recorded in the manifest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "rule", rename_all = "snake_case")]
+pub enum DisclosureInfo {
+    /// Counts of people from 1 to `min_shown - 1` suppressed, the rest rounded to `round_to`.
+    Threshold {
+        /// Smallest count shown.
+        min_shown: i64,
+        /// Rounding base.
+        round_to: i64,
+    },
+    /// No suppression.
+    None,
+}
+
+impl From<crate::publish::disclosure::Rule> for DisclosureInfo {
+    fn from(rule: crate::publish::disclosure::Rule) -> Self {
+        match rule {
+            crate::publish::disclosure::Rule::Threshold {
+                min_shown,
+                round_to,
+            } => DisclosureInfo::Threshold {
+                min_shown,
+                round_to,
+            },
+            crate::publish::disclosure::Rule::None => DisclosureInfo::None,
+        }
     }
 }
 

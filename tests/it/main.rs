@@ -12,6 +12,7 @@ mod nightly;
 mod pull_drop;
 mod pull_http;
 mod pull_mesh;
+mod report;
 mod sample;
 mod synth;
 mod util;

@@ -1,0 +1,116 @@
+//! After publish, optionally: the HTML report a manager reads in five minutes.
+//!
+//! `joinedup report` (or `[pipeline] report = true`) reads the published,
+//! disclosure-controlled datasets (every month file of each dataset folder) and the latest
+//! manifest of a run that published them — never `restricted/` — and
+//! writes one self-contained file, `<out>/report/index.html`: inline CSS and SVG, no
+//! scripts, no external requests, printable to A4.
+//!
+//! ```text
+//!  published/<dataset>/*.parquet ─┐
+//!  runs/<id>/manifest ────────────┴▶ data ─▶ period ─▶ sections (text, svg, html) ─▶ report/index.html
+//! ```
+//!
+//! The report is a function of those files only (no clock, no environment), so the same
+//! data always gives the same bytes.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::Result;
+use crate::publish::staging::write_atomic;
+
+mod data;
+mod format;
+mod html;
+pub mod palette;
+mod period;
+mod sections;
+mod svg;
+mod text;
+
+use data::ReportData;
+use html::Page;
+use period::Period;
+
+/// Where the report goes, relative to the data directory.
+pub const REPORT_PATH: &str = "report/index.html";
+
+/// What `joinedup report` was asked for.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// The ICB to compare in NHS England's sitrep (ODS code); found from the data if absent.
+    pub icb: Option<String>,
+}
+
+/// Builds the report page from the data directory `out`.
+pub fn build(out: &Path, opts: &Options) -> Result<String> {
+    let data = ReportData::load(out)?;
+    let period = Period::choose(&data);
+    let cx = sections::Context {
+        data: &data,
+        period,
+        icb: opts.icb.as_deref(),
+    };
+    let sections = sections::all(&cx);
+
+    let pipeline = data
+        .manifest
+        .as_ref()
+        .map_or("joinedup".to_string(), |m| m.pipeline.name.clone());
+    let mut subtitle = Vec::new();
+    if let Some(p) = period {
+        subtitle.push(format!(
+            "Headline month: {}{}",
+            format::month(p.month),
+            p.data_end
+                .map(|d| format!(" · data to {}", format::day(d)))
+                .unwrap_or_default()
+        ));
+    }
+    if let Some(m) = &data.manifest {
+        subtitle.push(format!(
+            "Run {} ({}), finished {}",
+            m.run_id, m.status, m.finished_at
+        ));
+    }
+    let rule = data
+        .hidden_range("bottlenecks")
+        .or(data.hidden_range("flow_daily"));
+    let rounding = data
+        .round_to("bottlenecks")
+        .or(data.round_to("flow_daily"))
+        .filter(|r| *r > 1);
+    let about = vec![
+        format!(
+            "Built by joinedup {} from the published, disclosure-controlled datasets and the run manifest only. It holds no person-level data and makes no network requests.",
+            env!("CARGO_PKG_VERSION")
+        ),
+        match rule {
+            Some((lo, hi)) => format!(
+                "To protect privacy, counts of {lo} to {hi} people, and figures based on them, are suppressed: they are shown as “{}”, never as zero, and drawn hatched.{} A dash (–) means there is no value, for example a median over nobody.",
+                format::suppressed(rule),
+                rounding
+                    .map(|r| format!(" Other counts are rounded to the nearest {r}, so figures need not add up."))
+                    .unwrap_or_default()
+            ),
+            None => "To protect privacy, counts of few people, and figures based on them, are suppressed: they are shown as “suppressed”, never as zero, and drawn hatched. A dash (–) means there is no value.".to_string(),
+        },
+        "Every chart has a data table: open “Data table” under it. Each published column is defined in schemas/shared/<dataset>.toml of the joinedup repository.".to_string(),
+    ];
+    let page = Page {
+        title: format!("Discharge bottlenecks report: {pipeline}"),
+        subtitle,
+        sections,
+        about,
+    };
+    Ok(page.render())
+}
+
+/// Builds the report and writes it atomically to `<out>/report/index.html`.
+pub fn write(out: &Path, opts: &Options) -> Result<PathBuf> {
+    let page = build(out, opts)?;
+    let path = out.join(REPORT_PATH);
+    write_atomic(&path, page.as_bytes())?;
+    tracing::info!(stage = "report", path = %path.display(), bytes = page.len(), "report written");
+    Ok(path)
+}

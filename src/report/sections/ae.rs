@@ -1,0 +1,242 @@
+//! Section 5, A&E: attendances lasting more than 4 and more than 12 hours, by month,
+//! added up from the published daily figures (`published/flow_daily`). A day whose figure
+//! is suppressed stands for 1 to 7 (under the HES rule), so a month with such days is a
+//! range: the known part drawn solid, the uncertain part hatched.
+
+use chrono::NaiveDate;
+
+use super::super::data::{Cell, FlowDay};
+use super::super::format::{self, Bounded};
+use super::super::html::{self, Section, Table, Td};
+use super::super::palette::{BLUE, PINK};
+use super::super::period::month_start;
+use super::super::svg::{self, Bar, BarChart, BarValue};
+use super::super::text;
+use super::{Context, missing};
+
+const ID: &str = "ae";
+const TITLE: &str = "A&E long waits";
+
+/// The month's total of `f` over every provider and day: shown values added, each
+/// suppressed day counted as 1 up to the top of the hidden range.
+pub fn month_total(
+    rows: &[FlowDay],
+    month: NaiveDate,
+    hidden: Option<(i64, i64)>,
+    f: impl Fn(&FlowDay) -> Cell<i64>,
+) -> (Bounded, usize) {
+    let (mut shown, mut suppressed) = (0_i64, 0_i64);
+    for r in rows.iter().filter(|r| month_start(r.date) == month) {
+        match f(r) {
+            Cell::Shown(v) => shown += v,
+            Cell::Suppressed => suppressed += 1,
+            Cell::Empty => {}
+        }
+    }
+    let bounded = Bounded {
+        low: shown + suppressed * hidden.map_or(1, |(lo, _)| lo),
+        high: if suppressed == 0 {
+            Some(shown)
+        } else {
+            hidden.map(|(_, hi)| shown + suppressed * hi)
+        },
+    };
+    (bounded, suppressed as usize)
+}
+
+fn bar(label: String, b: Bounded, colour: &'static str) -> Bar {
+    let value = if b.is_exact() {
+        BarValue::Value(b.low as f64)
+    } else {
+        BarValue::Range {
+            low: b.low as f64,
+            high: b.high.map(|h| h as f64),
+        }
+    };
+    Bar {
+        label,
+        value,
+        whisker: None,
+        colour,
+        text: format::bounded(b),
+    }
+}
+
+fn td(b: Bounded, days: usize) -> Td {
+    if b.is_exact() {
+        Td::Num(format::int(b.low))
+    } else {
+        Td::Num(format!(
+            "{} ({days} {} suppressed)",
+            format::bounded(b),
+            if days == 1 { "day" } else { "days" }
+        ))
+    }
+}
+
+pub fn section(cx: &Context) -> Section {
+    let (Some(rows), Some(p)) = (&cx.data.flow, cx.period) else {
+        return missing(ID, TITLE, "published/flow_daily");
+    };
+    let hidden = cx.hidden("flow_daily");
+    let months = p.months();
+    let mut bars = Vec::new();
+    let mut table_rows = Vec::new();
+    let mut headline = None;
+    for m in &months {
+        let label = if p.is_partial(*m) {
+            format!(
+                "{} (to {})",
+                format::month_short(*m),
+                p.data_end.map(format::day_short).unwrap_or_default()
+            )
+        } else {
+            format::month_short(*m)
+        };
+        let (arrivals, da) = month_total(rows, *m, hidden, |r| r.ae_arrivals);
+        let (over_4h, d4) = month_total(rows, *m, hidden, |r| r.ae_over_4h);
+        let (over_12h, d12) = month_total(rows, *m, hidden, |r| r.ae_over_12h);
+        bars.push(bar(format!("{label} · over 4 hours"), over_4h, BLUE));
+        bars.push(bar(format!("{label} · over 12 hours"), over_12h, PINK));
+        table_rows.push(vec![
+            Td::Head(format::month(*m)),
+            td(arrivals, da),
+            td(over_4h, d4),
+            td(over_12h, d12),
+        ]);
+        if *m == p.month {
+            headline = Some((arrivals, over_4h, over_12h));
+        }
+    }
+    let reading = match headline {
+        Some((a, o4, o12)) => text::ae(p.month, a, o4, o12),
+        None => text::ae(
+            p.month,
+            Bounded {
+                low: 0,
+                high: Some(0),
+            },
+            Bounded {
+                low: 0,
+                high: Some(0),
+            },
+            Bounded {
+                low: 0,
+                high: Some(0),
+            },
+        ),
+    };
+    let table = Table {
+        id: "table-ae".to_string(),
+        caption: "A&E attendances and long waits by month, all providers".to_string(),
+        head: [
+            "Month",
+            "Arrivals",
+            "More than 4 hours",
+            "More than 12 hours",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows: table_rows,
+    };
+    let svg = svg::bar_chart(&BarChart {
+        id: "chart-ae",
+        title: "A&E attendances lasting more than 4 and 12 hours, by month",
+        desc: &format!(
+            "Bar chart of A&E attendances lasting more than 4 hours and more than 12 hours in each month from {} to {}. A hatched end shows the range left open by suppressed days. {reading}",
+            format::month(p.first_month),
+            format::month(p.last_month)
+        ),
+        unit: "attendances",
+        bars: &bars,
+    });
+    let rounding = match cx.data.round_to("flow_daily") {
+        Some(r) if r > 1 => {
+            format!("; those are rounded to the nearest {r}, so totals are approximate")
+        }
+        _ => String::new(),
+    };
+    let note = format!(
+        "Monthly totals add up the published daily figures of every provider{rounding}. A day whose figure is suppressed counts as {}, which makes the total a range (hatched).",
+        hidden.map_or("at least 1".to_string(), |(lo, hi)| format!("{lo} to {hi}"))
+    );
+    Section {
+        id: ID,
+        title: TITLE.to_string(),
+        period: format!(
+            "A&E arrivals by month, {} to {}",
+            format::month(p.first_month),
+            format::month(p.last_month)
+        ),
+        reading,
+        body: html::chart(
+            "A&E attendances lasting more than 4 and more than 12 hours",
+            &svg,
+            &table,
+            &note,
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(date: u32, over_4h: Cell<i64>) -> FlowDay {
+        let c = Cell::Shown(0);
+        FlowDay {
+            provider_code: "RX1".to_string(),
+            date: NaiveDate::from_ymd_opt(2026, 9, date).unwrap(),
+            admissions_elective: c,
+            admissions_emergency: c,
+            admissions_other: c,
+            discharges: c,
+            occupied_beds_midnight: c,
+            ready_to_leave_in_hospital: c,
+            ae_arrivals: Cell::Shown(100),
+            ae_over_4h: over_4h,
+            ae_over_12h: c,
+        }
+    }
+
+    #[test]
+    fn suppressed_days_make_a_range_never_a_zero() {
+        let m = NaiveDate::from_ymd_opt(2026, 9, 1).unwrap();
+        let rows = vec![
+            day(1, Cell::Shown(10)),
+            day(2, Cell::Suppressed),
+            day(3, Cell::Suppressed),
+            day(4, Cell::Shown(0)),
+        ];
+        let (b, n) = month_total(&rows, m, Some((1, 7)), |r| r.ae_over_4h);
+        assert_eq!(
+            (b, n),
+            (
+                Bounded {
+                    low: 12,
+                    high: Some(24)
+                },
+                2
+            )
+        );
+        let (b, _) = month_total(&rows, m, None, |r| r.ae_over_4h);
+        assert_eq!(
+            b,
+            Bounded {
+                low: 12,
+                high: None
+            }
+        );
+        let (b, n) = month_total(&rows, m, Some((1, 7)), |r| r.ae_arrivals);
+        assert_eq!(
+            (b, n),
+            (
+                Bounded {
+                    low: 400,
+                    high: Some(400)
+                },
+                0
+            )
+        );
+    }
+}

@@ -1,0 +1,246 @@
+//! Section 1, headline: delayed bed-days in the headline month, the change on the month
+//! before, and the share of them spent waiting for a social-care service — from
+//! `published/bottlenecks`, whose system totals are the month's totals.
+
+use chrono::NaiveDate;
+
+use super::super::data::{Bottleneck, Cell};
+use super::super::format;
+use super::super::html::{self, Section, Table, Td};
+use super::super::palette::{BLUE, DARK_BLUE, MUTED};
+use super::super::svg::{self, Bar, BarChart, BarValue};
+use super::super::text;
+use super::{Context, missing, td};
+
+const ID: &str = "headline";
+const TITLE: &str = "Headline: delayed discharges";
+
+/// The month's total delayed bed-days (every row of a month carries it).
+pub fn month_total(rows: &[Bottleneck], month: NaiveDate) -> Cell<i64> {
+    rows.iter()
+        .find(|r| r.month == month)
+        .map_or(Cell::Empty, |r| r.system_delayed_bed_days)
+}
+
+fn month_discharges(rows: &[Bottleneck], month: NaiveDate) -> Cell<i64> {
+    rows.iter()
+        .find(|r| r.month == month)
+        .map_or(Cell::Empty, |r| r.system_delayed_discharges)
+}
+
+/// Percentage of the month's delayed bed-days spent waiting for a social-care service:
+/// everything except the groups awaiting none. Unknown when a `none` group or the total
+/// is suppressed.
+pub fn social_care_share(rows: &[Bottleneck], month: NaiveDate) -> Option<f64> {
+    let total = month_total(rows, month).shown().filter(|t| *t > 0)?;
+    let mut none = 0;
+    for r in rows
+        .iter()
+        .filter(|r| r.month == month && r.awaited_service == "none")
+    {
+        none += r.delayed_bed_days.shown()?;
+    }
+    Some(((total - none) as f64 / total as f64 * 100.0).clamp(0.0, 100.0))
+}
+
+pub fn section(cx: &Context) -> Section {
+    let (Some(rows), Some(p)) = (&cx.data.bottlenecks, cx.period) else {
+        return missing(ID, TITLE, "published/bottlenecks");
+    };
+    let hidden = cx.hidden("bottlenecks");
+    let month = p.month;
+    let prev = p.previous_month();
+    let total = month_total(rows, month);
+    let prev_total = month_total(rows, prev);
+    let share = social_care_share(rows, month);
+    let has_prev = rows.iter().any(|r| r.month == prev);
+
+    let change = match (total, prev_total) {
+        (Cell::Shown(t), Cell::Shown(pt)) if has_prev => {
+            let pct = if pt > 0 {
+                format!(" ({}%)", format::num((t - pt) as f64 / pt as f64 * 100.0))
+            } else {
+                String::new()
+            };
+            (
+                format!("{}{pct}", format::signed(t - pt)),
+                format!("{} in {}", format::int(pt), format::month(prev)),
+            )
+        }
+        _ if !has_prev => (
+            format::EMPTY.to_string(),
+            format!("no figures for {}", format::month(prev)),
+        ),
+        _ => (
+            "not known".to_string(),
+            "a monthly total is suppressed".to_string(),
+        ),
+    };
+    let tiles = html::tiles(&[
+        (
+            "Delayed bed-days".to_string(),
+            format::count_cell(total, hidden),
+            format!(
+                "days patients waited after they were ready to leave, {}",
+                format::month(month)
+            ),
+        ),
+        (
+            format!("Change on {}", format::month(prev)),
+            change.0,
+            change.1,
+        ),
+        (
+            "Waiting for social care".to_string(),
+            share.map_or("not known".to_string(), |s| format!("about {}%", s.round())),
+            if share.is_some() {
+                "of delayed bed-days, waiting for a care service to start".to_string()
+            } else {
+                "a group not waiting for social care is suppressed".to_string()
+            },
+        ),
+        (
+            "Delayed discharges".to_string(),
+            format::count_cell(month_discharges(rows, month), hidden),
+            "patients who left after their ready date".to_string(),
+        ),
+    ]);
+
+    // Trend: every month shown, the headline month darker, incomplete months grey.
+    let months = p.months();
+    let mut bars = Vec::new();
+    let mut table_rows = Vec::new();
+    for m in &months {
+        let t = month_total(rows, *m);
+        let partial = p.is_partial(*m);
+        let label = if partial {
+            format!(
+                "{} (to {})",
+                format::month(*m),
+                p.data_end.map(format::day_short).unwrap_or_default()
+            )
+        } else {
+            format::month(*m)
+        };
+        let colour = if *m == month {
+            DARK_BLUE
+        } else if partial {
+            MUTED
+        } else {
+            BLUE
+        };
+        let (value, text) = match t {
+            Cell::Shown(v) => (
+                BarValue::Value(v as f64),
+                format!("{} bed-days", format::int(v)),
+            ),
+            Cell::Suppressed => (BarValue::Suppressed, format::suppressed(hidden)),
+            Cell::Empty => (
+                BarValue::Empty,
+                "no delayed discharges published".to_string(),
+            ),
+        };
+        bars.push(Bar {
+            label: label.clone(),
+            value,
+            whisker: None,
+            colour,
+            text,
+        });
+        let share = social_care_share(rows, *m);
+        table_rows.push(vec![
+            Td::Head(label),
+            td(month_discharges(rows, *m), hidden, format::int),
+            td(t, hidden, format::int),
+            match share {
+                Some(s) => Td::Num(format!("about {}%", s.round())),
+                None => Td::Empty("not known".to_string()),
+            },
+        ]);
+    }
+    let table = Table {
+        id: "table-headline".to_string(),
+        caption: "Delayed discharges and delayed bed-days by month of discharge".to_string(),
+        head: vec![
+            "Month".to_string(),
+            "Delayed discharges".to_string(),
+            "Delayed bed-days".to_string(),
+            "Share waiting for social care".to_string(),
+        ],
+        rows: table_rows,
+    };
+    let svg = svg::bar_chart(&BarChart {
+        id: "chart-headline",
+        title: "Delayed bed-days by month",
+        desc: &format!(
+            "Bar chart of delayed bed-days for each month from {} to {}; {} is highlighted.",
+            format::month(p.first_month),
+            format::month(p.last_month),
+            format::month(month)
+        ),
+        unit: "delayed bed-days",
+        bars: &bars,
+    });
+    let mut body = tiles;
+    body.push_str(&html::chart(
+        "Delayed bed-days by month of discharge",
+        &svg,
+        &table,
+        "The share waiting for social care counts every delayed bed-day except those of patients awaiting no social-care service; it is approximate because published figures are rounded.",
+    ));
+    Section {
+        id: ID,
+        title: TITLE.to_string(),
+        period: format!(
+            "patients discharged in {}{}, compared with {}",
+            format::month(month),
+            if p.month_incomplete {
+                " (incomplete month)"
+            } else {
+                ""
+            },
+            format::month(prev)
+        ),
+        reading: text::headline(month, total, has_prev.then_some((prev, prev_total)), share),
+        body,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(service: &str, bed_days: Cell<i64>) -> Bottleneck {
+        Bottleneck {
+            month: NaiveDate::from_ymd_opt(2026, 9, 1).unwrap(),
+            rank: 1,
+            la_code: (service != "none").then(|| "902".to_string()),
+            awaited_service: service.to_string(),
+            provider_code: "RX1".to_string(),
+            delayed_discharges: Cell::Shown(10),
+            delayed_bed_days: bed_days,
+            system_delayed_discharges: Cell::Shown(130),
+            system_delayed_bed_days: Cell::Shown(480),
+            share_of_system_pct: Cell::Empty,
+            change_in_delayed_bed_days: Cell::Empty,
+        }
+    }
+
+    #[test]
+    fn the_social_care_share_needs_every_group_awaiting_nothing() {
+        let m = NaiveDate::from_ymd_opt(2026, 9, 1).unwrap();
+        let rows = vec![
+            row("home_care", Cell::Suppressed),
+            row("none", Cell::Shown(40)),
+            row("none", Cell::Shown(25)),
+        ];
+        let share = social_care_share(&rows, m).unwrap();
+        assert!((share - 86.458).abs() < 0.01, "{share}");
+        assert_eq!(month_total(&rows, m), Cell::Shown(480));
+
+        let rows = vec![row("none", Cell::Shown(40)), row("none", Cell::Suppressed)];
+        assert_eq!(social_care_share(&rows, m), None);
+        let other = NaiveDate::from_ymd_opt(2026, 8, 1).unwrap();
+        assert_eq!(month_total(&rows, other), Cell::Empty);
+    }
+}

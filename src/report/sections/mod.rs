@@ -1,0 +1,72 @@
+//! The report's sections, one file each, in reading order. Each takes what it needs from
+//! the published data and returns its heading, period, one-sentence reading and body.
+
+use super::data::{Cell, ReportData};
+use super::format;
+use super::html::{Section, Td};
+use super::period::Period;
+
+mod ae;
+mod flow;
+mod headline;
+mod quality;
+mod queue;
+mod sitrep;
+mod waits;
+
+/// What every section reads.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    /// The published data and manifest.
+    pub data: &'a ReportData,
+    /// The periods, when there is any monthly or daily data.
+    pub period: Option<Period>,
+    /// The ICB to compare in NHS England's sitrep, when given.
+    pub icb: Option<&'a str>,
+}
+
+impl Context<'_> {
+    /// The range a suppressed count of `dataset` stands for (e.g. 1–7).
+    pub fn hidden(&self, dataset: &str) -> Option<(i64, i64)> {
+        self.data.hidden_range(dataset)
+    }
+}
+
+/// Every section, in order; the NHS England comparison only when its data is loaded.
+pub fn all(cx: &Context) -> Vec<Section> {
+    let mut out = vec![
+        headline::section(cx),
+        waits::section(cx),
+        flow::section(cx),
+        queue::section(cx),
+        ae::section(cx),
+        quality::section(cx),
+    ];
+    if let Some(s) = sitrep::section(cx) {
+        out.push(s);
+    }
+    out
+}
+
+/// A section whose dataset this pipeline did not publish.
+fn missing(id: &'static str, title: &str, dataset: &str) -> Section {
+    Section {
+        id,
+        title: title.to_string(),
+        period: "none".to_string(),
+        reading: format!(
+            "This pipeline did not publish {dataset}, so there is nothing to show here."
+        ),
+        body: String::new(),
+    }
+}
+
+/// A published cell as a table cell: the value formatted by `f`, "suppressed (1–7)", or
+/// "–" for no value.
+fn td<T>(c: Cell<T>, hidden: Option<(i64, i64)>, f: impl Fn(T) -> String) -> Td {
+    match c {
+        Cell::Shown(v) => Td::Num(f(v)),
+        Cell::Suppressed => Td::Suppressed(format::suppressed(hidden)),
+        Cell::Empty => Td::Empty(format::EMPTY.to_string()),
+    }
+}

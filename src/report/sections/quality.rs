@@ -1,0 +1,274 @@
+//! Section 6, data quality: rows in / published / quarantined per source and why (run
+//! manifest), how well records link across sources (`published/linkage_quality`), and
+//! what disclosure control suppressed (manifest, per dataset and column).
+
+use super::super::data::{LinkageRow, RunManifest};
+use super::super::format;
+use super::super::html::{self, Section, Table, Td};
+use super::super::palette::{BLUE, MUTED};
+use super::super::svg::{self, Bar, BarChart, BarValue};
+use super::super::text;
+use super::{Context, td};
+
+const ID: &str = "quality";
+const TITLE: &str = "Data quality";
+
+/// Quarantine reason codes in words (README "Quarantine reason codes").
+fn reason(code: &str) -> &str {
+    match code {
+        "wrong_field_count" => "wrong number of fields",
+        "invalid_encoding" => "unreadable characters",
+        "missing_required" => "required value missing",
+        "nhs_number_invalid" => "invalid NHS number",
+        "invalid_date" => "invalid date",
+        "invalid_integer" => "invalid number",
+        "unknown_code" => "code not in its list",
+        "date_order" => "dates out of order",
+        other => other,
+    }
+}
+
+fn sources_table(m: &RunManifest) -> Table {
+    Table {
+        id: "table-sources".to_string(),
+        caption: format!(
+            "Rows received, published and quarantined per source, run {}",
+            m.run_id
+        ),
+        head: [
+            "Source",
+            "Rows in",
+            "Published",
+            "Quarantined",
+            "Why quarantined",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows: m
+            .sources
+            .iter()
+            .map(|s| {
+                let why: Vec<String> = s
+                    .quarantine_reasons
+                    .iter()
+                    .map(|(k, v)| format!("{} {}", format::int(*v as i64), reason(k)))
+                    .collect();
+                vec![
+                    Td::Head(s.name.clone()),
+                    Td::Num(format::int(s.rows_in as i64)),
+                    Td::Num(format::int(s.accepted as i64)),
+                    Td::Num(format::int(s.quarantined as i64)),
+                    Td::Text(if why.is_empty() {
+                        "none".to_string()
+                    } else {
+                        why.join(", ")
+                    }),
+                ]
+            })
+            .collect(),
+    }
+}
+
+fn suppression_table(m: &RunManifest) -> Table {
+    let rows = m
+        .outputs
+        .iter()
+        .filter(|o| o.access == "published")
+        .map(|o| {
+            let columns: Vec<String> = o
+                .suppressed
+                .iter()
+                .filter(|(_, n)| **n > 0)
+                .map(|(c, n)| format!("{c} {}", format::int(*n as i64)))
+                .collect();
+            vec![
+                Td::Head(o.dataset.clone()),
+                Td::Num(format::int(o.rows as i64)),
+                Td::Num(format::int(o.suppressed_cells as i64)),
+                Td::Text(if columns.is_empty() {
+                    "none".to_string()
+                } else {
+                    columns.join(", ")
+                }),
+            ]
+        })
+        .collect();
+    Table {
+        id: "table-suppressed".to_string(),
+        caption: "Cells suppressed by disclosure control, per published dataset".to_string(),
+        head: ["Dataset", "Rows", "Cells suppressed", "By column"]
+            .map(String::from)
+            .to_vec(),
+        rows,
+    }
+}
+
+fn linkage_label(r: &LinkageRow) -> String {
+    match &r.la_code {
+        Some(c) => format!("{} · council {c}", r.source),
+        None => format!("{} · no council", r.source),
+    }
+}
+
+pub fn section(cx: &Context) -> Section {
+    let m = cx.data.manifest.as_ref();
+    let mut body = String::new();
+    let mut period = Vec::new();
+
+    if let Some(m) = m {
+        period.push(format!(
+            "run {} (finished {})",
+            m.run_id,
+            m.finished_at.get(..10).unwrap_or(&m.finished_at)
+        ));
+        body.push_str(&html::h3("Rows received and set aside"));
+        body.push_str(&html::table(&sources_table(m)));
+    }
+
+    // Linkage in the headline month.
+    if let (Some(all), Some(p)) = (&cx.data.linkage, cx.period) {
+        let hidden = cx.hidden("linkage_quality");
+        let mut rows: Vec<&LinkageRow> = all.iter().filter(|r| r.month == p.month).collect();
+        rows.sort_by(|a, b| {
+            a.source
+                .cmp(&b.source)
+                .then_with(|| a.la_code.is_none().cmp(&b.la_code.is_none()))
+                .then_with(|| a.la_code.cmp(&b.la_code))
+        });
+        if !rows.is_empty() {
+            period.push(format!("linkage for {}", format::month(p.month)));
+            let bars: Vec<Bar> = rows
+                .iter()
+                .map(|r| {
+                    let (value, text) = match r.linked_pct.shown() {
+                        Some(v) => (
+                            BarValue::Value(v),
+                            format!(
+                                "{} of {} records",
+                                format::pct(v),
+                                format::count_cell(r.records, hidden)
+                            ),
+                        ),
+                        None if r.linked_pct.is_suppressed() => (
+                            BarValue::Suppressed,
+                            format!("{} records", format::suppressed(hidden)),
+                        ),
+                        None => (BarValue::Empty, "no records".to_string()),
+                    };
+                    Bar {
+                        label: linkage_label(r),
+                        value,
+                        whisker: None,
+                        colour: if r.la_code.is_some() { BLUE } else { MUTED },
+                        text,
+                    }
+                })
+                .collect();
+            let table = Table {
+                id: "table-linkage".to_string(),
+                caption: format!(
+                    "Records linked to another source, by source and council, {}",
+                    format::month(p.month)
+                ),
+                head: [
+                    "Source",
+                    "Council",
+                    "Records",
+                    "Linked to another source",
+                    "Share linked",
+                    "Delayed hospital spells",
+                    "Of which linked to social care",
+                ]
+                .map(String::from)
+                .to_vec(),
+                rows: rows
+                    .iter()
+                    .map(|r| {
+                        vec![
+                            Td::Head(r.source.clone()),
+                            Td::Text(r.la_code.clone().unwrap_or_else(|| "none".to_string())),
+                            td(r.records, hidden, format::int),
+                            td(r.linked_to_other_source, hidden, format::int),
+                            td(r.linked_pct, hidden, format::pct),
+                            td(r.delayed_spells, hidden, format::int),
+                            td(r.delayed_spells_linked_to_social_care, hidden, format::int),
+                        ]
+                    })
+                    .collect(),
+            };
+            let svg = svg::bar_chart(&BarChart {
+                id: "chart-linkage",
+                title: &format!(
+                    "Share of records linked to another source, {}",
+                    format::month(p.month)
+                ),
+                desc: &format!(
+                    "Bar chart of the percentage of each source's records, by council, whose person also appears in another source, in {}.",
+                    format::month(p.month)
+                ),
+                unit: "% of records linked",
+                bars: &bars,
+            });
+            body.push_str(&html::h3("How well records link"));
+            body.push_str(&html::chart(
+                &format!(
+                    "Records whose person appears in another source, {}",
+                    format::month(p.month)
+                ),
+                &svg,
+                &table,
+                "A hospital spell links when the same person has an A&E attendance or a social-care record; social-care records without an NHS number cannot link.",
+            ));
+        }
+    }
+
+    let mut suppressed_cells = 0;
+    if let Some(m) = m {
+        suppressed_cells = m
+            .outputs
+            .iter()
+            .filter(|o| o.access == "published")
+            .map(|o| o.suppressed_cells)
+            .sum();
+        let t = suppression_table(m);
+        body.push_str(&html::h3("What was suppressed"));
+        body.push_str(&html::table(&t));
+        let mut notes = Vec::new();
+        if let Some(r) = &m.social_care_resolution {
+            notes.push(format!(
+                "Social care: {} events received; {} replaced by a later submission; {} given an NHS number from another record of the same person; {} without an NHS number, so they cannot link to hospital records.",
+                format::int(r.events_in as i64),
+                format::int(r.superseded_by_later_submission as i64),
+                format::int(r.person_key_backfilled as i64),
+                format::int(r.without_nhs_key as i64)
+            ));
+        }
+        notes.extend(m.warnings.iter().map(|w| format!("Warning: {w}")));
+        if !notes.is_empty() {
+            body.push_str(&html::h3("Notes from the run"));
+            body.push_str(&html::list(&notes));
+        }
+    }
+
+    let reading = match m {
+        Some(m) => text::quality(
+            m.sources.iter().map(|s| s.rows_in).sum(),
+            m.sources.iter().map(|s| s.quarantined).sum(),
+            suppressed_cells,
+        ),
+        None => {
+            "No run manifest was found, so rows received and set aside cannot be shown.".to_string()
+        }
+    };
+    Section {
+        id: ID,
+        title: TITLE.to_string(),
+        period: if period.is_empty() {
+            "none".to_string()
+        } else {
+            period.join("; ")
+        },
+        reading,
+        body,
+    }
+}

@@ -1,0 +1,173 @@
+//! Section 4, the social-care queue: for hospital-discharge requests made in the headline
+//! month, days from referral to service start by council and service type — median as a
+//! bar, 90th percentile as a whisker (`published/social_care_queue`).
+
+use std::cmp::Ordering;
+
+use super::super::data::{Cell, QueueRow};
+use super::super::format;
+use super::super::html::{self, Section, Table, Td};
+use super::super::palette::BLUE;
+use super::super::svg::{self, Bar, BarChart, BarValue};
+use super::super::text;
+use super::{Context, missing, td};
+
+const ID: &str = "queue";
+const TITLE: &str = "Social-care queue";
+/// `service_type` of requests whose service had not started.
+const NOT_STARTED: &str = "not_started";
+
+fn service_label(s: &str) -> String {
+    if s == NOT_STARTED {
+        "no service started yet".to_string()
+    } else {
+        s.to_string()
+    }
+}
+
+pub fn section(cx: &Context) -> Section {
+    let (Some(all), Some(p)) = (&cx.data.queue, cx.period) else {
+        return missing(ID, TITLE, "published/social_care_queue");
+    };
+    let hidden = cx.hidden("social_care_queue");
+    let rows: Vec<&QueueRow> = all.iter().filter(|r| r.month == p.month).collect();
+
+    // Bars: services that started, longest median first, suppressed after.
+    let mut started: Vec<&QueueRow> = rows
+        .iter()
+        .copied()
+        .filter(|r| r.service_type != NOT_STARTED)
+        .collect();
+    started.sort_by(|a, b| {
+        let key = |r: &QueueRow| r.median_days_to_service.shown();
+        match (key(a), key(b)) {
+            (Some(x), Some(y)) => y.partial_cmp(&x).unwrap_or(Ordering::Equal),
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (None, None) => Ordering::Equal,
+        }
+        .then_with(|| a.la_code.cmp(&b.la_code))
+        .then_with(|| a.service_type.cmp(&b.service_type))
+    });
+    let bars: Vec<Bar> = started
+        .iter()
+        .map(|r| {
+            let (value, text) = match r.median_days_to_service {
+                Cell::Shown(m) => (
+                    BarValue::Value(m),
+                    match r.p90_days_to_service {
+                        Cell::Shown(p90) => format!(
+                            "median {} days · 90th percentile {}",
+                            format::num(m),
+                            format::num(p90)
+                        ),
+                        _ => format!("median {} days", format::num(m)),
+                    },
+                ),
+                Cell::Suppressed => (
+                    BarValue::Suppressed,
+                    format!("{} requests", format::suppressed(hidden)),
+                ),
+                Cell::Empty => (BarValue::Empty, "no service started".to_string()),
+            };
+            Bar {
+                label: format!("Council {} · {}", r.la_code, r.service_type),
+                value,
+                whisker: r.p90_days_to_service.shown(),
+                colour: BLUE,
+                text,
+            }
+        })
+        .collect();
+    let longest = started.iter().find_map(|r| {
+        r.median_days_to_service.shown().map(|m| {
+            (
+                format!("{} from council {}", r.service_type, r.la_code),
+                m,
+                r.p90_days_to_service,
+            )
+        })
+    });
+    let reading = text::queue(p.month, longest);
+
+    let mut sorted = rows.clone();
+    sorted.sort_by(|a, b| {
+        a.la_code
+            .cmp(&b.la_code)
+            .then_with(|| a.service_type.cmp(&b.service_type))
+    });
+    let table = Table {
+        id: "table-queue".to_string(),
+        caption: format!(
+            "Hospital-discharge requests made in {} and their waits, by council and service",
+            format::month(p.month)
+        ),
+        head: [
+            "Council",
+            "Service",
+            "Requests",
+            "Assessed",
+            "Median days to assessment",
+            "Service started",
+            "Median days to service",
+            "90th percentile days to service",
+            "Still waiting at month end",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows: sorted
+            .iter()
+            .map(|r| {
+                vec![
+                    Td::Head(r.la_code.clone()),
+                    Td::Text(service_label(&r.service_type)),
+                    td(r.requests, hidden, format::int),
+                    td(r.assessed, hidden, format::int),
+                    td(r.median_days_to_assessment, hidden, format::num),
+                    td(r.service_started, hidden, format::int),
+                    td(r.median_days_to_service, hidden, format::num),
+                    td(r.p90_days_to_service, hidden, format::num),
+                    td(r.still_waiting_at_month_end, hidden, format::int),
+                ]
+            })
+            .collect(),
+    };
+    let body = if rows.is_empty() {
+        String::new()
+    } else if bars.is_empty() {
+        html::table(&table)
+    } else {
+        let svg = svg::bar_chart(&BarChart {
+            id: "chart-queue",
+            title: &format!(
+                "Days from hospital referral to service start, {}",
+                format::month(p.month)
+            ),
+            desc: &format!(
+                "Bar chart of the median days from a hospital-discharge request to the start of the service, by council and service type, for requests made in {}; a whisker marks the 90th percentile. {reading}",
+                format::month(p.month)
+            ),
+            unit: "days from referral to service start",
+            bars: &bars,
+        });
+        html::chart(
+            &format!(
+                "Days from hospital referral to service start, requests made in {}",
+                format::month(p.month)
+            ),
+            &svg,
+            &table,
+            "Bar: median (half waited longer). Whisker: 90th percentile (one in ten waited longer). Requests made late in the month may not have a service yet; they count as still waiting.",
+        )
+    };
+    Section {
+        id: ID,
+        title: TITLE.to_string(),
+        period: format!(
+            "hospital-discharge requests made in {}",
+            format::month(p.month)
+        ),
+        reading,
+        body,
+    }
+}

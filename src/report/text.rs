@@ -1,0 +1,262 @@
+//! One-sentence plain-English readings, one per section, from figures the sections have
+//! already taken from the published data. Each says what the numbers show without
+//! jargon, and says so plainly when a figure is suppressed or missing.
+
+use chrono::NaiveDate;
+
+use super::data::Cell;
+use super::format::{self, Bounded};
+
+/// Section 1: delayed bed-days this month, the change, and the share waiting for social care.
+pub fn headline(
+    month: NaiveDate,
+    bed_days: Cell<i64>,
+    previous: Option<(NaiveDate, Cell<i64>)>,
+    social_care_share: Option<f64>,
+) -> String {
+    let m = format::month(month);
+    let total = match bed_days {
+        Cell::Shown(0) => {
+            return format!("No patient's discharge was delayed in {m}.");
+        }
+        Cell::Shown(v) => v,
+        Cell::Suppressed => {
+            return format!(
+                "Delays in {m} involved so few patients that the total is suppressed to protect privacy."
+            );
+        }
+        Cell::Empty => return format!("No delayed discharges were published for {m}."),
+    };
+    let mut s = format!(
+        "In {m}, patients who were ready to leave hospital spent {} days waiting to go",
+        format::int(total)
+    );
+    if let Some((pm, Cell::Shown(p))) = previous {
+        let diff = total - p;
+        let pm = format::month(pm);
+        s.push_str(&match diff.signum() {
+            1 => format!(", {} more than in {pm}", format::int(diff)),
+            -1 => format!(", {} fewer than in {pm}", format::int(-diff)),
+            _ => format!(", the same as in {pm}"),
+        });
+    }
+    match social_care_share {
+        Some(share) => s.push_str(&format!(
+            "; about {}% of those days were spent waiting for a social-care service to start.",
+            share.round()
+        )),
+        None => s.push('.'),
+    }
+    s
+}
+
+/// Who a bottleneck group is, in words: "home care from council 902 at RX2".
+pub fn group(la_code: Option<&str>, awaited_service: &str, provider: &str) -> String {
+    if awaited_service == "none" {
+        format!("no social-care service, at {provider}")
+    } else {
+        format!(
+            "{} from {} at {provider}",
+            format::service(awaited_service),
+            format::council(la_code)
+        )
+    }
+}
+
+/// Section 2: the biggest bottleneck of the month.
+pub fn waits(
+    month: NaiveDate,
+    top: Option<(String, Cell<i64>, Cell<f64>)>,
+    largest_shown: Option<(String, i64, Cell<f64>)>,
+) -> String {
+    let m = format::month(month);
+    let share = |c: Cell<f64>| match c {
+        Cell::Shown(v) => format!(", {} of the total", format::pct(v)),
+        _ => String::new(),
+    };
+    match (top, largest_shown) {
+        (None, _) => format!("No delayed discharges were published for {m}."),
+        (Some((who, Cell::Shown(days), pct)), _) => format!(
+            "The largest single cause of delay in {m} was patients waiting for {who}: {} delayed bed-days{}.",
+            format::int(days),
+            share(pct)
+        ),
+        (Some(_), Some((who, days, pct))) => format!(
+            "The group with the most delayed bed-days in {m} is too small to show (suppressed to protect privacy); the largest shown is patients waiting for {who}: {} delayed bed-days{}.",
+            format::int(days),
+            share(pct)
+        ),
+        (Some(_), None) => format!(
+            "Every group of delayed discharges in {m} is small enough to be suppressed to protect privacy."
+        ),
+    }
+}
+
+/// Section 3: peak occupancy and peak patients ready to leave, as (value, provider, day).
+pub fn flow(
+    from: NaiveDate,
+    to: NaiveDate,
+    peak_beds: Option<(i64, String, NaiveDate)>,
+    peak_ready: Option<(i64, String, NaiveDate)>,
+) -> String {
+    let span = format!("{} and {}", format::day(from), format::day(to));
+    let beds = match peak_beds {
+        Some((v, p, d)) => format!(
+            "occupied beds at midnight peaked at {} ({p}, {})",
+            format::int(v),
+            format::day(d)
+        ),
+        None => "daily occupied beds are all suppressed".to_string(),
+    };
+    let ready = match peak_ready {
+        Some((v, p, d)) => format!(
+            "the most patients ready to leave but still in hospital on one day was {} ({p}, {})",
+            format::int(v),
+            format::day(d)
+        ),
+        None => "daily counts of patients ready to leave are all suppressed".to_string(),
+    };
+    format!("Between {span}, {beds}, and {ready}.")
+}
+
+/// Section 4: the longest median wait from referral to service start.
+pub fn queue(month: NaiveDate, longest: Option<(String, f64, Cell<f64>)>) -> String {
+    let m = format::month(month);
+    match longest {
+        Some((who, median, p90)) => {
+            let p90 = match p90 {
+                Cell::Shown(v) => format!(" (one in ten waited {} days or more)", format::num(v)),
+                _ => String::new(),
+            };
+            format!(
+                "For patients referred from hospital in {m}, the longest wait for a service to start was for {who}: half waited {} days or more{p90}.",
+                format::num(median)
+            )
+        }
+        None => format!(
+            "No waiting times can be shown for referrals made in {m}: every group is too small and is suppressed."
+        ),
+    }
+}
+
+/// Section 5: A&E long waits in the month.
+pub fn ae(month: NaiveDate, arrivals: Bounded, over_4h: Bounded, over_12h: Bounded) -> String {
+    let m = format::month(month);
+    if arrivals.high == Some(0) {
+        return format!("No A&E attendances were published for {m}.");
+    }
+    format!(
+        "In {m}, {} A&E attendances lasted more than 4 hours and {} more than 12 hours, out of {} arrivals.",
+        format::bounded(over_4h),
+        format::bounded(over_12h),
+        format::bounded_short(arrivals)
+    )
+}
+
+/// Section 6: row accounting and suppression.
+pub fn quality(rows_in: u64, quarantined: u64, suppressed_cells: u64) -> String {
+    let share = if rows_in == 0 {
+        0.0
+    } else {
+        quarantined as f64 / rows_in as f64 * 100.0
+    };
+    format!(
+        "Of {} rows received, {} ({}%) were set aside because they broke their source's rules, and {} published figures are suppressed to protect privacy.",
+        format::int(rows_in as i64),
+        format::int(quarantined as i64),
+        format::num(share),
+        format::int(suppressed_cells as i64)
+    )
+}
+
+/// Section 7: the ICB beside its region and England on the latest day.
+pub fn sitrep(
+    date: NaiveDate,
+    setting: &str,
+    icb: Option<(String, f64)>,
+    region: Option<(String, f64)>,
+    england: Option<f64>,
+) -> String {
+    let d = format::day(date);
+    let p = |v: f64| format!("{}%", v.round());
+    match icb {
+        Some((name, v)) => {
+            let mut others = Vec::new();
+            if let Some((r, rv)) = region {
+                others.push(format!("{} in {r}", p(rv)));
+            }
+            if let Some(e) = england {
+                others.push(format!("{} in England", p(e)));
+            }
+            let against = if others.is_empty() {
+                String::new()
+            } else {
+                format!(", against {}", others.join(" and "))
+            };
+            format!(
+                "On {d}, {} of {setting} patients in {name} who no longer needed to be in hospital were still there at the end of the day{against}.",
+                p(v)
+            )
+        }
+        None => match england {
+            Some(e) => format!(
+                "On {d}, {} of {setting} patients in England who no longer needed to be in hospital were still there at the end of the day.",
+                p(e)
+            ),
+            None => format!("NHS England's sitrep for {d} has no figures to compare."),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(m: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, m, 1).unwrap()
+    }
+
+    #[test]
+    fn headline_reads_as_one_sentence() {
+        let s = headline(
+            d(9),
+            Cell::Shown(480),
+            Some((d(8), Cell::Shown(525))),
+            Some(86.4),
+        );
+        assert_eq!(
+            s,
+            "In September 2026, patients who were ready to leave hospital spent 480 days waiting to go, 45 fewer than in August 2026; about 86% of those days were spent waiting for a social-care service to start."
+        );
+        let s = headline(d(9), Cell::Suppressed, None, None);
+        assert!(s.contains("suppressed"), "{s}");
+        assert!(!s.contains(" 0 "), "{s}");
+    }
+
+    #[test]
+    fn a_suppressed_top_group_is_never_read_as_zero() {
+        let s = waits(
+            d(10),
+            Some(("x".to_string(), Cell::Suppressed, Cell::Suppressed)),
+            Some((
+                "home care from council 902 at RX2".to_string(),
+                40,
+                Cell::Shown(8.0),
+            )),
+        );
+        assert!(
+            s.contains("suppressed") && s.contains("40 delayed bed-days, 8% of the total"),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn ae_ranges_are_spelt_out() {
+        let b = |low, high| Bounded { low, high };
+        let s = ae(d(9), b(1400, Some(1400)), b(155, Some(260)), b(0, Some(0)));
+        assert_eq!(
+            s,
+            "In September 2026, between 155 and 260 A&E attendances lasted more than 4 hours and 0 more than 12 hours, out of 1,400 arrivals."
+        );
+    }
+}

@@ -1,0 +1,1299 @@
+//! The HTML report (issue 8): every section present with its period and reading, the
+//! numbers in its tables equal to the published datasets (read back with arrow-rs),
+//! suppressed cells shown as suppressed, only published data and the manifest read, no
+//! external references, the NHS England sitrep comparison when its data is loaded, and a
+//! real headless Chromium rendering it without console errors.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use chrono::{Datelike, NaiveDate};
+
+use crate::util::*;
+
+const SECTIONS: [&str; 6] = ["headline", "waits", "flow", "queue", "ae", "quality"];
+const SUPPRESSED: &str = "suppressed (1–7)";
+
+/// The sample pipeline run once (it has `report = true`).
+fn sample_out() -> &'static Path {
+    static OUT: OnceLock<tempfile::TempDir> = OnceLock::new();
+    OUT.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let (code, stdout, stderr) =
+            result(&joinedup(&["run", "--out", dir.path().to_str().unwrap()]));
+        assert_eq!(code, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
+        let line = format!("report: {}", dir.path().join("report/index.html").display());
+        assert!(stdout.contains(&line), "{line} missing from:\n{stdout}");
+        dir
+    })
+    .path()
+}
+
+fn report_html(out: &Path) -> String {
+    std::fs::read_to_string(out.join("report/index.html")).unwrap()
+}
+
+/// A published dataset of the sample: every month file of its folder, in month order.
+fn published(name: &str) -> Table {
+    read_parquet(&sample_out().join("published").join(name))
+}
+
+/// Every run's manifest under `out`, oldest first (run ids start with the time).
+fn manifests(out: &Path) -> Vec<serde_json::Value> {
+    let mut runs: Vec<PathBuf> = std::fs::read_dir(out.join("runs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    runs.sort();
+    runs.iter()
+        .map(|r| {
+            serde_json::from_str(&std::fs::read_to_string(r.join("manifest.json")).unwrap())
+                .unwrap()
+        })
+        .collect()
+}
+
+/// The newest manifest under `out`.
+fn manifest(out: &Path) -> serde_json::Value {
+    manifests(out).pop().unwrap()
+}
+
+/// Copies `published/` and `runs/` only (no restricted or quarantine data) into a new dir.
+fn copy_published_only(from: &Path) -> tempfile::TempDir {
+    let to = tempfile::tempdir().unwrap();
+    for dir in ["published", "runs"] {
+        for f in files_under(&from.join(dir)) {
+            let dest = to.path().join(f.strip_prefix(from).unwrap());
+            std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+            std::fs::copy(&f, &dest).unwrap();
+        }
+    }
+    to
+}
+
+// ---- Reading the HTML back -------------------------------------------------------------
+
+fn unescape(s: &str) -> String {
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
+/// Text inside tags, tags removed.
+fn text_of(s: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in s.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    unescape(out.trim())
+}
+
+/// The body rows of table `id`, as cell texts.
+fn table(html: &str, id: &str) -> Vec<Vec<String>> {
+    let start = html
+        .find(&format!("<table id=\"{id}\">"))
+        .unwrap_or_else(|| panic!("no table {id}"));
+    let end = start + html[start..].find("</table>").unwrap();
+    let body = &html[start..end];
+    let body = &body[body.find("<tbody>").unwrap()..];
+    body.split("<tr>")
+        .skip(1)
+        .map(|row| {
+            let mut cells = Vec::new();
+            let mut rest = row;
+            while let Some(i) = rest.find("<t") {
+                let after = &rest[i..];
+                let Some(open_end) = after.find('>') else {
+                    break;
+                };
+                let tag = &after[1..3];
+                if tag != "th" && tag != "td" {
+                    rest = &after[2..];
+                    continue;
+                }
+                let close = after.find(&format!("</{tag}>")).unwrap();
+                cells.push(text_of(&after[open_end + 1..close]));
+                rest = &after[close..];
+            }
+            cells
+        })
+        .collect()
+}
+
+/// The text of the first element with `class` inside section `id`.
+fn in_section<'a>(html: &'a str, id: &str) -> &'a str {
+    let start = html
+        .find(&format!("<section id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no section {id}"));
+    let end = start + html[start..].find("</section>").unwrap();
+    &html[start..end]
+}
+
+fn para(section: &str, class: &str) -> String {
+    let start = section
+        .find(&format!("<p class=\"{class}\">"))
+        .unwrap_or_else(|| panic!("no {class} paragraph"));
+    let end = start + section[start..].find("</p>").unwrap();
+    text_of(&section[start..end])
+}
+
+/// A number as the report writes it, back to the published form.
+fn plain(s: &str) -> String {
+    s.replace([',', '%'], "").replace('−', "-")
+}
+
+/// What the report must show for a published cell (value and its suppressed flag).
+fn expected(t: &Table, col: &str, i: usize) -> String {
+    let flag = t
+        .columns
+        .get(&format!("{col}_suppressed"))
+        .and_then(|f| f[i].clone());
+    match (&t.col(col)[i], flag.as_deref()) {
+        (None, Some("true")) => SUPPRESSED.to_string(),
+        (None, _) => "–".to_string(),
+        (Some(v), _) => v.clone(),
+    }
+}
+
+/// Compares a report cell with a published cell: suppressed and empty exactly, numbers by
+/// value (the report drops separators and trailing `.0`).
+fn assert_cell(got: &str, t: &Table, col: &str, i: usize, context: &str) {
+    let want = expected(t, col, i);
+    if want == SUPPRESSED || want == "–" {
+        assert_eq!(got, want, "{context}: {col}");
+        return;
+    }
+    let got_n: f64 = plain(got)
+        .trim_start_matches('+')
+        .parse()
+        .unwrap_or_else(|_| panic!("{context}: {col}: {got:?} is not a number (want {want})"));
+    let want_n: f64 = want.parse().unwrap();
+    assert!(
+        (got_n - want_n).abs() < 1e-9,
+        "{context}: {col}: report {got}, published {want}"
+    );
+}
+
+fn date(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+}
+
+fn month_end(m: NaiveDate) -> NaiveDate {
+    let next = if m.month() == 12 {
+        NaiveDate::from_ymd_opt(m.year() + 1, 1, 1)
+    } else {
+        NaiveDate::from_ymd_opt(m.year(), m.month() + 1, 1)
+    };
+    next.unwrap().pred_opt().unwrap()
+}
+
+/// The headline month, worked out independently: the latest month of `bottlenecks` that
+/// `flow_daily` covers to its last day.
+fn headline_month() -> String {
+    let flow = published("flow_daily");
+    let end = flow
+        .col("date")
+        .iter()
+        .flatten()
+        .map(|d| date(d))
+        .max()
+        .unwrap();
+    let b = published("bottlenecks");
+    let mut months: Vec<NaiveDate> = b.col("month").iter().flatten().map(|d| date(d)).collect();
+    months.sort();
+    months.dedup();
+    months
+        .into_iter()
+        .rev()
+        .find(|m| month_end(*m) <= end)
+        .unwrap()
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+// ---- Tests -----------------------------------------------------------------------------
+
+#[test]
+fn every_section_is_present_with_its_period_and_a_one_sentence_reading() {
+    let html = report_html(sample_out());
+    for id in SECTIONS {
+        let s = in_section(&html, id);
+        let period = para(s, "period");
+        let reading = para(s, "reading");
+        assert!(
+            period.starts_with("Period:") && period.len() > 12,
+            "{id}: {period}"
+        );
+        assert!(reading.ends_with('.'), "{id}: {reading}");
+        assert_eq!(
+            reading.matches(". ").count(),
+            0,
+            "{id}: the reading is more than one sentence: {reading}"
+        );
+        assert!(
+            html.contains(&format!("<a href=\"#{id}\">")),
+            "{id} not in the contents"
+        );
+    }
+    // No NHS England data in the sample, so no comparison section.
+    assert!(!html.contains("<section id=\"sitrep\""));
+    // Every chart has a data table right after it, behind a disclosure toggle.
+    let charts = html.matches("<svg id=\"chart-").count();
+    assert!(charts >= 6, "{charts} charts");
+    for piece in html.split("<svg id=\"chart-").skip(1) {
+        let next_chart = piece.find("<svg id=\"chart-").unwrap_or(piece.len());
+        let details = piece.find("<details><summary>Data table").unwrap();
+        assert!(details < next_chart, "a chart without its table");
+    }
+    // The sample's planted bottleneck leads the ranking.
+    let reading = para(in_section(&html, "waits"), "reading");
+    assert!(
+        reading.contains("home care from council 902 at RX2"),
+        "{reading}"
+    );
+}
+
+#[test]
+fn the_headline_equals_the_published_monthly_totals() {
+    let html = report_html(sample_out());
+    let b = published("bottlenecks");
+    let month = headline_month();
+    let mut totals: BTreeMap<String, (String, String)> = BTreeMap::new();
+    for i in 0..b.rows {
+        totals.insert(
+            b.col("month")[i].clone().unwrap(),
+            (
+                expected(&b, "system_delayed_discharges", i),
+                expected(&b, "system_delayed_bed_days", i),
+            ),
+        );
+    }
+    // Tiles: delayed bed-days of the month, and the change on the previous month.
+    let section = in_section(&html, "headline");
+    let tile = |label: &str| {
+        let i = section.find(&format!("<dt>{label}")).unwrap();
+        let dd = &section[i..];
+        let start = dd.find("<dd class=\"big\">").unwrap();
+        text_of(&dd[start..start + dd[start..].find("</dd>").unwrap()])
+    };
+    let (_, bed_days) = &totals[&month];
+    assert_eq!(plain(&tile("Delayed bed-days")), *bed_days);
+    let prev = totals
+        .range(..month.clone())
+        .next_back()
+        .map(|(_, v)| v.1.parse::<i64>().unwrap())
+        .unwrap();
+    let change = bed_days.parse::<i64>().unwrap() - prev;
+    let change_tile = plain(&tile("Change on"));
+    assert!(
+        change_tile.starts_with(&format!("{}{change} ", if change > 0 { "+" } else { "" })),
+        "{change_tile} vs {change}"
+    );
+    // The by-month table lists every month with the published totals.
+    let rows = table(&html, "table-headline");
+    assert_eq!(rows.len(), totals.len());
+    for (row, (m, (dd, dbd))) in rows.iter().zip(&totals) {
+        assert!(
+            row[0].starts_with(&date(m).format("%B %Y").to_string()),
+            "{row:?} vs {m}"
+        );
+        assert_eq!(plain(&row[1]), *dd, "{m}");
+        assert_eq!(plain(&row[2]), *dbd, "{m}");
+    }
+}
+
+#[test]
+fn where_patients_wait_lists_the_months_bottlenecks_in_rank_order_with_suppression() {
+    let html = report_html(sample_out());
+    let b = published("bottlenecks");
+    let month = headline_month();
+    let mut idx: Vec<usize> = (0..b.rows)
+        .filter(|i| b.col("month")[*i].as_deref() == Some(month.as_str()))
+        .collect();
+    idx.sort_by_key(|i| b.i64s("rank")[*i]);
+    let rows = table(&html, "table-waits");
+    assert_eq!(rows.len(), idx.len());
+    let mut suppressed = 0;
+    for (row, &i) in rows.iter().zip(&idx) {
+        let ctx = format!("rank {}", row[0]);
+        assert_eq!(row[0], b.col("rank")[i].clone().unwrap());
+        assert_eq!(row[1], b.col("la_code")[i].clone().unwrap_or("none".into()));
+        assert_eq!(row[3], b.col("provider_code")[i].clone().unwrap());
+        for (j, col) in [
+            "delayed_discharges",
+            "delayed_bed_days",
+            "share_of_system_pct",
+            "change_in_delayed_bed_days",
+        ]
+        .iter()
+        .enumerate()
+        {
+            assert_cell(&row[4 + j], &b, col, i, &ctx);
+            suppressed += usize::from(row[4 + j] == SUPPRESSED);
+        }
+    }
+    assert!(suppressed > 0, "the sample has suppressed groups");
+    // The chart draws a suppressed group as a hatched stub labelled as suppressed.
+    let chart = &in_section(&html, "waits");
+    let hatched = chart.matches("fill=\"url(#hatch)\"").count();
+    let labelled = chart.matches(">suppressed (1–7) patients</text>").count();
+    assert!(
+        hatched > 0 && hatched == labelled,
+        "{hatched} hatched, {labelled} labelled"
+    );
+}
+
+#[test]
+fn flow_queue_and_linkage_tables_equal_the_published_rows() {
+    let html = report_html(sample_out());
+    let month = headline_month();
+
+    // Flow: one table per provider, one row per day, from the first month shown.
+    let f = published("flow_daily");
+    let mut providers: Vec<String> = f.col("provider_code").iter().flatten().cloned().collect();
+    providers.sort();
+    providers.dedup();
+    let first_day = first_day_shown();
+    for (p, provider) in providers.iter().enumerate() {
+        let rows = table(&html, &format!("table-flow-{p}"));
+        let idx: Vec<usize> = (0..f.rows)
+            .filter(|i| {
+                f.col("provider_code")[*i].as_deref() == Some(provider.as_str())
+                    && f.col("date")[*i].as_deref().unwrap() >= first_day.as_str()
+            })
+            .collect();
+        assert_eq!(rows.len(), idx.len(), "{provider}");
+        for (row, &i) in rows.iter().zip(&idx) {
+            assert_eq!(Some(&row[0]), f.col("date")[i].as_ref());
+            for (j, col) in [
+                "occupied_beds_midnight",
+                "ready_to_leave_in_hospital",
+                "admissions_elective",
+                "admissions_emergency",
+                "admissions_other",
+                "discharges",
+            ]
+            .iter()
+            .enumerate()
+            {
+                assert_cell(&row[1 + j], &f, col, i, &format!("{provider} {}", row[0]));
+            }
+        }
+    }
+
+    // Queue: the headline month, by council and service.
+    let q = published("social_care_queue");
+    let rows = table(&html, "table-queue");
+    let idx: Vec<usize> = (0..q.rows)
+        .filter(|i| q.col("month")[*i].as_deref() == Some(month.as_str()))
+        .collect();
+    assert_eq!(rows.len(), idx.len());
+    for row in &rows {
+        let i = *idx
+            .iter()
+            .find(|&&i| {
+                q.col("la_code")[i].as_deref() == Some(row[0].as_str())
+                    && (q.col("service_type")[i].as_deref() == Some(row[1].as_str())
+                        || (q.col("service_type")[i].as_deref() == Some("not_started")
+                            && row[1] == "no service started yet"))
+            })
+            .unwrap_or_else(|| panic!("{row:?} not published"));
+        for (j, col) in [
+            "requests",
+            "assessed",
+            "median_days_to_assessment",
+            "service_started",
+            "median_days_to_service",
+            "p90_days_to_service",
+            "still_waiting_at_month_end",
+        ]
+        .iter()
+        .enumerate()
+        {
+            assert_cell(&row[2 + j], &q, col, i, &format!("{row:?}"));
+        }
+    }
+
+    // Linkage: the headline month, by source and council.
+    let l = published("linkage_quality");
+    let rows = table(&html, "table-linkage");
+    let idx: Vec<usize> = (0..l.rows)
+        .filter(|i| l.col("month")[*i].as_deref() == Some(month.as_str()))
+        .collect();
+    assert_eq!(rows.len(), idx.len());
+    for row in &rows {
+        let council = (row[1] != "none").then(|| row[1].clone());
+        let i = *idx
+            .iter()
+            .find(|&&i| {
+                l.col("source")[i].as_deref() == Some(row[0].as_str())
+                    && l.col("la_code")[i] == council
+            })
+            .unwrap();
+        for (j, col) in [
+            "records",
+            "linked_to_other_source",
+            "linked_pct",
+            "delayed_spells",
+            "delayed_spells_linked_to_social_care",
+        ]
+        .iter()
+        .enumerate()
+        {
+            assert_cell(&row[2 + j], &l, col, i, &format!("{row:?}"));
+        }
+    }
+}
+
+/// The first day the report shows: two months before the headline month, or the first
+/// day of data if later.
+fn first_day_shown() -> String {
+    let m = date(&headline_month());
+    let first = if m.month() > 2 {
+        NaiveDate::from_ymd_opt(m.year(), m.month() - 2, 1)
+    } else {
+        NaiveDate::from_ymd_opt(m.year() - 1, m.month() + 10, 1)
+    }
+    .unwrap();
+    let f = published("flow_daily");
+    let start = f
+        .col("date")
+        .iter()
+        .flatten()
+        .map(|d| date(d))
+        .min()
+        .unwrap();
+    first.max(start).format("%Y-%m-%d").to_string()
+}
+
+#[test]
+fn ae_months_add_up_published_days_and_show_suppressed_days_as_ranges() {
+    let html = report_html(sample_out());
+    let f = published("flow_daily");
+    let rows = table(&html, "table-ae");
+    assert!(!rows.is_empty());
+    for row in &rows {
+        let m = NaiveDate::parse_from_str(&format!("1 {}", row[0]), "%d %B %Y").unwrap();
+        let prefix = m.format("%Y-%m").to_string();
+        for (j, col) in ["ae_arrivals", "ae_over_4h", "ae_over_12h"]
+            .iter()
+            .enumerate()
+        {
+            let (mut shown, mut hidden) = (0_i64, 0_i64);
+            for i in 0..f.rows {
+                if !f.col("date")[i].as_deref().unwrap().starts_with(&prefix) {
+                    continue;
+                }
+                match expected(&f, col, i).as_str() {
+                    SUPPRESSED => hidden += 1,
+                    v => shown += v.parse::<i64>().unwrap(),
+                }
+            }
+            let want = if hidden == 0 {
+                shown.to_string()
+            } else {
+                format!(
+                    "between {} and {} ({hidden} day{} suppressed)",
+                    shown + hidden,
+                    shown + 7 * hidden,
+                    if hidden == 1 { "" } else { "s" }
+                )
+            };
+            assert_eq!(plain(&row[1 + j]), want, "{} {col}", row[0]);
+        }
+    }
+}
+
+#[test]
+fn data_quality_equals_the_manifest() {
+    let out = sample_out();
+    let html = report_html(out);
+    let m = manifest(out);
+    let rows = table(&html, "table-sources");
+    let sources = m["sources"].as_array().unwrap();
+    assert_eq!(rows.len(), sources.len());
+    for (row, s) in rows.iter().zip(sources) {
+        assert_eq!(row[0], s["name"].as_str().unwrap());
+        for (j, k) in ["rows_in", "accepted", "quarantined"].iter().enumerate() {
+            assert_eq!(plain(&row[1 + j]), s[k].to_string(), "{} {k}", row[0]);
+        }
+    }
+    let rows = table(&html, "table-suppressed");
+    let published: Vec<&serde_json::Value> = m["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["access"] == "published")
+        .collect();
+    assert_eq!(rows.len(), published.len());
+    let mut total = 0;
+    for (row, o) in rows.iter().zip(&published) {
+        assert_eq!(row[0], o["dataset"].as_str().unwrap());
+        assert_eq!(plain(&row[2]), o["suppressed_cells"].to_string());
+        total += o["suppressed_cells"].as_u64().unwrap();
+        for (col, n) in o["suppressed"].as_object().unwrap() {
+            if n.as_u64() != Some(0) {
+                assert!(row[3].contains(&format!("{col} {n}")), "{row:?}");
+            }
+        }
+    }
+    let reading = para(in_section(&html, "quality"), "reading");
+    assert!(
+        plain(&reading).contains(&format!("{total} published figures are suppressed")),
+        "{reading}"
+    );
+}
+
+#[test]
+fn the_report_needs_only_published_data_and_the_manifest_and_is_deterministic() {
+    let out = sample_out();
+    let original = std::fs::read(out.join("report/index.html")).unwrap();
+    let copy = copy_published_only(out);
+    let (code, stdout, stderr) = result(&joinedup(&[
+        "report",
+        "--out",
+        copy.path().to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.starts_with("report: "), "{stdout}");
+    assert!(!copy.path().join("restricted").exists());
+    assert_eq!(
+        std::fs::read(copy.path().join("report/index.html")).unwrap(),
+        original,
+        "the report from published data alone differs from the one the run wrote"
+    );
+    // No temporary file left beside it.
+    let names: Vec<_> = std::fs::read_dir(copy.path().join("report"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["index.html"]);
+}
+
+#[test]
+fn the_report_makes_no_external_request_and_runs_no_script() {
+    let html = report_html(sample_out());
+    for bad in [
+        "http://", "https://", "<script", "<link", "<img", "<iframe", "@import", "src=",
+    ] {
+        assert!(!html.contains(bad), "the report contains {bad}");
+    }
+    for (i, _) in html.match_indices("url(") {
+        assert!(html[i..].starts_with("url(#"), "external url( at {i}");
+    }
+    assert!(html.contains("Content-Security-Policy\" content=\"default-src 'none'"));
+}
+
+#[test]
+fn without_published_data_the_report_is_unavailable_with_exit_code_4() {
+    let out = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = result(&joinedup(&[
+        "report",
+        "--out",
+        out.path().to_str().unwrap(),
+    ]));
+    assert_eq!(code, 4, "{stderr}");
+    assert!(stderr.contains("joinedup run --out"), "{stderr}");
+    assert!(!out.path().join("report").exists());
+}
+
+// ---- NHS England sitrep ----------------------------------------------------------------
+
+/// One sitrep row: (level, code, name, icb, region, date, nctr, discharged, remaining).
+type SitrepRow<'a> = (
+    &'a str,
+    Option<&'a str>,
+    &'a str,
+    Option<&'a str>,
+    Option<&'a str>,
+    NaiveDate,
+    i64,
+    i64,
+    i64,
+);
+
+/// Writes `published/sitrep_daily/2026-10.parquet` with arrow-rs: the month file of the
+/// October workbook, in the columns the publications pipeline writes
+/// (`schemas/shared/sitrep_daily.toml`; `leave_out` drops columns).
+fn write_sitrep(out: &Path, rows: &[SitrepRow], leave_out: &[&str]) {
+    use arrow_array::{ArrayRef, Date32Array, Int64Array, RecordBatch, StringArray};
+    use arrow_schema::{DataType, Field, Schema};
+
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
+    let s = |f: &dyn Fn(&SitrepRow) -> Option<String>| -> ArrayRef {
+        Arc::new(rows.iter().map(f).collect::<StringArray>())
+    };
+    let n = |f: &dyn Fn(&SitrepRow) -> i64| -> ArrayRef {
+        Arc::new(rows.iter().map(|r| Some(f(r))).collect::<Int64Array>())
+    };
+    let d = |f: &dyn Fn(&SitrepRow) -> Option<NaiveDate>| -> ArrayRef {
+        Arc::new(
+            rows.iter()
+                .map(|r| f(r).map(|d| (d - epoch).num_days() as i32))
+                .collect::<Date32Array>(),
+        )
+    };
+    let october = NaiveDate::from_ymd_opt(2026, 10, 1);
+    let columns: Vec<(&str, DataType, ArrayRef)> = vec![
+        ("setting", DataType::Utf8, s(&|_| Some("acute".into()))),
+        ("report_month", DataType::Date32, d(&|_| october)),
+        ("date", DataType::Date32, d(&|r| Some(r.5))),
+        ("org_level", DataType::Utf8, s(&|r| Some(r.0.into()))),
+        ("org_code", DataType::Utf8, s(&|r| r.1.map(String::from))),
+        ("org_name", DataType::Utf8, s(&|r| Some(r.2.into()))),
+        ("icb_code", DataType::Utf8, s(&|r| r.3.map(String::from))),
+        ("region", DataType::Utf8, s(&|r| r.4.map(String::from))),
+        ("nctr", DataType::Int64, n(&|r| r.6)),
+        ("discharged", DataType::Int64, n(&|r| r.7)),
+        ("remaining_nctr", DataType::Int64, n(&|r| r.8)),
+        (
+            "source_file",
+            DataType::Utf8,
+            s(&|_| Some("Daily-discharge-sitrep.xlsx".into())),
+        ),
+        (
+            "published_on",
+            DataType::Date32,
+            d(&|_| NaiveDate::from_ymd_opt(2026, 11, 12)),
+        ),
+        ("revised_on", DataType::Date32, d(&|_| None)),
+    ];
+    let columns: Vec<(&str, DataType, ArrayRef)> = columns
+        .into_iter()
+        .filter(|c| !leave_out.contains(&c.0))
+        .collect();
+    let schema = Arc::new(Schema::new(
+        columns
+            .iter()
+            .map(|(name, t, _)| Field::new(*name, t.clone(), true))
+            .collect::<Vec<_>>(),
+    ));
+    let batch =
+        RecordBatch::try_new(schema.clone(), columns.into_iter().map(|c| c.2).collect()).unwrap();
+    let path = out.join("published/sitrep_daily/2026-10.parquet");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let mut w =
+        parquet::arrow::ArrowWriter::try_new(std::fs::File::create(&path).unwrap(), schema, None)
+            .unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+}
+
+/// Three days of England, one region, two ICBs of that region and three trusts, as NHS
+/// England publishes them: England and regions without a code, region names in capitals,
+/// no ICB on trust rows.
+fn sitrep_fixture(out: &Path, leave_out: &[&str]) {
+    let day = |d| NaiveDate::from_ymd_opt(2026, 10, d).unwrap();
+    let region = Some("NORTH EAST AND YORKSHIRE");
+    let mut rows: Vec<SitrepRow> = Vec::new();
+    for (i, d) in [1, 2, 3].into_iter().enumerate() {
+        let k = i as i64;
+        let day = day(d);
+        rows.extend([
+            (
+                "england",
+                None,
+                "ENGLAND",
+                None,
+                None,
+                day,
+                10_000,
+                5_000,
+                5_000 - 100 * k,
+            ),
+            (
+                "region",
+                None,
+                "NORTH EAST AND YORKSHIRE",
+                None,
+                region,
+                day,
+                1_000,
+                450,
+                550,
+            ),
+            (
+                "icb",
+                Some("QHM"),
+                "NHS NORTH EAST AND NORTH CUMBRIA ICB",
+                Some("QHM"),
+                region,
+                day,
+                200,
+                80,
+                120,
+            ),
+            (
+                "icb",
+                Some("QOQ"),
+                "NHS HUMBER AND NORTH YORKSHIRE ICB",
+                Some("QOQ"),
+                region,
+                day,
+                100,
+                70,
+                30,
+            ),
+            (
+                "trust",
+                Some("RX1"),
+                "TRUST ONE",
+                None,
+                region,
+                day,
+                120,
+                50,
+                70,
+            ),
+            (
+                "trust",
+                Some("RX2"),
+                "TRUST TWO",
+                None,
+                region,
+                day,
+                80,
+                30,
+                50,
+            ),
+            (
+                "trust",
+                Some("RZZ"),
+                "TRUST THREE",
+                None,
+                region,
+                day,
+                100,
+                70,
+                30,
+            ),
+        ]);
+    }
+    write_sitrep(out, &rows, leave_out);
+}
+
+#[test]
+fn with_nhs_england_sitrep_data_the_icb_is_shown_beside_its_region_and_england() {
+    let dir = copy_published_only(sample_out());
+    let out = dir.path().to_str().unwrap();
+    sitrep_fixture(dir.path(), &[]);
+    let (code, _, stderr) = result(&joinedup(&["report", "--out", out, "--icb", "qhm"]));
+    assert_eq!(code, 0, "{stderr}");
+    let html = report_html(dir.path());
+    let s = in_section(&html, "sitrep");
+    assert_eq!(
+        para(s, "reading"),
+        "On 3 October 2026, 60% of acute patients in NHS North East and North Cumbria ICB who no longer needed to be in hospital were still there at the end of the day, against 55% in North East and Yorkshire and 48% in England."
+    );
+    let rows = table(&html, "table-sitrep-0");
+    assert_eq!(rows.len(), 9, "3 days × ICB, region, England");
+    let last = rows
+        .iter()
+        .find(|r| r[0] == "2026-10-03" && r[1] == "England")
+        .unwrap();
+    assert_eq!(
+        last[2..].iter().map(|c| plain(c)).collect::<Vec<_>>(),
+        ["10000", "5000", "4800", "48"]
+    );
+    assert!(
+        para(s, "period").contains("1–3 October 2026"),
+        "{}",
+        para(s, "period")
+    );
+    // Every other section is still there, numbered before it.
+    for id in SECTIONS {
+        assert!(
+            html.find(&format!("<section id=\"{id}\"")).unwrap()
+                < html.find("<section id=\"sitrep\"").unwrap()
+        );
+    }
+
+    // Without --icb and with two ICBs in the data, the report says how to name one and
+    // compares England only.
+    let (code, _, stderr) = result(&joinedup(&["report", "--out", out]));
+    assert_eq!(code, 0, "{stderr}");
+    let html = report_html(dir.path());
+    let s = in_section(&html, "sitrep");
+    assert!(
+        para(s, "note").contains("ICBs in the sitrep: QHM, QOQ."),
+        "{s}"
+    );
+    assert!(
+        para(s, "reading").contains("48% of acute patients in England"),
+        "{s}"
+    );
+    assert_eq!(table(&html, "table-sitrep-0").len(), 3);
+}
+
+#[test]
+fn the_pipelines_icb_code_reaches_the_report_through_the_manifest() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let pipeline = sample_pipeline_with(dir.path(), "report = true\nicb_code = \"QOQ\"");
+    let (code, _, stderr) = result(&joinedup(&[
+        "run",
+        pipeline.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(manifest(&out)["pipeline"]["icb_code"], "QOQ");
+    sitrep_fixture(&out, &[]);
+    let (code, _, stderr) = result(&joinedup(&["report", "--out", out.to_str().unwrap()]));
+    assert_eq!(code, 0, "{stderr}");
+    let reading = para(in_section(&report_html(&out), "sitrep"), "reading");
+    assert!(
+        reading.contains("30% of acute patients in NHS Humber and North Yorkshire ICB"),
+        "{reading}"
+    );
+
+    let pipeline = sample_pipeline_with(dir.path(), "icb_code = \"Q-1\"");
+    let (code, _, stderr) = result(&joinedup(&["validate", pipeline.to_str().unwrap()]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("pipeline.icb_code"), "{stderr}");
+}
+
+#[test]
+fn sitrep_data_that_cannot_be_read_is_reported_in_its_section_not_fatal() {
+    let dir = copy_published_only(sample_out());
+    sitrep_fixture(dir.path(), &["nctr"]);
+    let (code, _, stderr) = result(&joinedup(&[
+        "report",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let html = report_html(dir.path());
+    let s = in_section(&html, "sitrep");
+    assert!(para(s, "reading").contains("could not be read"), "{s}");
+    assert!(
+        para(s, "note").contains("column \"nctr\"") && para(s, "note").contains("missing"),
+        "{}",
+        para(s, "note")
+    );
+    for id in SECTIONS {
+        assert!(html.contains(&format!("<section id=\"{id}\"")));
+    }
+}
+
+/// The sample's published data and manifest with NHS England's real sitrep and A&E
+/// publications loaded into the same data directory by the publications pipeline (month
+/// files written by it, not by the test), and the report rebuilt for ICB QHM.
+fn with_nhs_england_publications() -> &'static Path {
+    static OUT: OnceLock<tempfile::TempDir> = OnceLock::new();
+    OUT.get_or_init(|| {
+        let dir = copy_published_only(sample_out());
+        let real = crate::nhse::real_data();
+        let (code, _, stderr) = crate::nhse::run(
+            dir.path(),
+            &[
+                ("sitrep", &real.join("nhse-discharge-sitrep")),
+                ("ae", &real.join("nhse-ae-attendances")),
+            ],
+        );
+        assert_eq!(code, 0, "{stderr}");
+        let out = dir.path().to_str().unwrap();
+        let (code, _, stderr) = result(&joinedup(&["report", "--out", out, "--icb", "QHM"]));
+        assert_eq!(code, 0, "{stderr}");
+        dir
+    })
+    .path()
+}
+
+#[test]
+fn nhs_england_sitrep_as_the_publications_pipeline_writes_it_is_compared() {
+    let out = with_nhs_england_publications();
+    let months: Vec<PathBuf> = files_under(&out.join("published/sitrep_daily"));
+    assert!(months.len() > 1, "one file per report month: {months:?}");
+    let t = read_parquet(&out.join("published/sitrep_daily"));
+    let html = report_html(out);
+    let s = in_section(&html, "sitrep");
+    let period = para(s, "period");
+    assert!(
+        period.contains("acute: ") && period.contains("community: "),
+        "{period}"
+    );
+
+    // The last acute day: the ICB's, its region's and England's published rows.
+    let acute: Vec<usize> = (0..t.rows)
+        .filter(|&i| t.col("setting")[i].as_deref() == Some("acute"))
+        .collect();
+    let last = acute
+        .iter()
+        .filter_map(|&i| t.col("date")[i].clone())
+        .max()
+        .unwrap();
+    let find = |level: &str, code: Option<&str>| {
+        *acute
+            .iter()
+            .find(|&&i| {
+                t.col("date")[i].as_deref() == Some(last.as_str())
+                    && t.col("org_level")[i].as_deref() == Some(level)
+                    && (code.is_none() || t.col("org_code")[i].as_deref() == code)
+            })
+            .unwrap_or_else(|| panic!("no {level} row on {last}"))
+    };
+    let icb = find("icb", Some("QHM"));
+    let england = find("england", None);
+    let rows = table(&html, "table-sitrep-0");
+    for i in [icb, england] {
+        let name = t.col("org_name")[i].clone().unwrap();
+        let row = rows
+            .iter()
+            .find(|r| r[0] == last && r[1].eq_ignore_ascii_case(&name))
+            .unwrap_or_else(|| panic!("no row for {name} on {last}: {rows:?}"));
+        for (j, col) in ["nctr", "discharged", "remaining_nctr"].iter().enumerate() {
+            assert_eq!(
+                Some(plain(&row[2 + j])),
+                t.col(col)[i].clone(),
+                "{name} {col}"
+            );
+        }
+    }
+    let pct = |i: usize| {
+        let n = t.i64s("nctr")[i].unwrap() as f64;
+        let r = t.i64s("remaining_nctr")[i].unwrap() as f64;
+        (r / n * 100.0).round()
+    };
+    let reading = para(s, "reading");
+    let icb_name = t.col("org_name")[icb].clone().unwrap();
+    assert!(
+        reading.contains(&format!("{}% of acute patients in", pct(icb)))
+            && reading.to_lowercase().contains(&icb_name.to_lowercase())
+            && reading.contains(&format!("{}% in England", pct(england))),
+        "{reading}"
+    );
+
+    // The publications run is the newest, but the report describes the sample's run,
+    // the latest that published the datasets of sections 1 to 6.
+    let runs = manifests(out);
+    assert_eq!(
+        runs.last().unwrap()["pipeline"]["name"],
+        "nhse_publications"
+    );
+    let sample_run = runs
+        .iter()
+        .find(|m| m["pipeline"]["name"] == "sample")
+        .unwrap()["run_id"]
+        .as_str()
+        .unwrap();
+    assert!(html.contains(&format!("Run {sample_run} (")));
+    for id in SECTIONS {
+        assert!(html.contains(&format!("<section id=\"{id}\"")), "{id}");
+    }
+}
+
+#[test]
+fn the_manifest_records_the_disclosure_rule_of_every_published_dataset() {
+    let sample = manifest(sample_out());
+    for o in sample["outputs"].as_array().unwrap() {
+        let want = if o["access"] == "published" {
+            serde_json::json!({"rule": "threshold", "min_shown": 8, "round_to": 5})
+        } else {
+            serde_json::Value::Null
+        };
+        assert_eq!(o["disclosure"], want, "{}", o["dataset"]);
+    }
+    // NHS England's datasets are republished as published.
+    let publications = manifest(with_nhs_england_publications());
+    assert_eq!(publications["pipeline"]["name"], "nhse_publications");
+    let outputs = publications["outputs"].as_array().unwrap();
+    assert_eq!(outputs.len(), 5);
+    for o in outputs {
+        assert_eq!(
+            o["disclosure"],
+            serde_json::json!({"rule": "none"}),
+            "{}",
+            o["dataset"]
+        );
+    }
+}
+
+// ---- A real browser --------------------------------------------------------------------
+
+/// Writes straight to stderr so the line shows in the test log even when the test passes.
+fn log(line: &str) {
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
+fn chromium() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .flat_map(|d| ["chromium", "chromium-browser"].map(|n| d.join(n)))
+        .find(|p| p.is_file())
+}
+
+/// Runs headless Chromium on a local file with the network disabled; returns stdout and
+/// the console messages it logged.
+fn run_chromium(bin: &Path, page: &Path, args: &[String]) -> (String, Vec<String>) {
+    let profile = tempfile::tempdir().unwrap();
+    // Output goes to files: Chromium logs a lot, and a full pipe would stall it.
+    let out_path = profile.path().join("stdout.txt");
+    let err_path = profile.path().join("stderr.txt");
+    let mut child = Command::new(bin)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-extensions",
+            "--hide-scrollbars",
+            // The network is off: no name resolves and no proxy answers.
+            "--host-resolver-rules=MAP * ~NOTFOUND",
+            "--proxy-server=127.0.0.1:9",
+            "--enable-logging=stderr",
+            "--v=0",
+        ])
+        .arg(format!(
+            "--user-data-dir={}",
+            profile.path().join("profile").display()
+        ))
+        .args(args)
+        .arg(format!("file://{}", page.display()))
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&out_path).unwrap())
+        .stderr(std::fs::File::create(&err_path).unwrap())
+        .spawn()
+        .expect("start chromium");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "chromium did not finish within 120 s:\n{}",
+                std::fs::read_to_string(&err_path).unwrap_or_default()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let stderr = String::from_utf8_lossy(&std::fs::read(&err_path).unwrap()).into_owned();
+    assert!(status.success(), "chromium failed ({status}):\n{stderr}");
+    let console = stderr
+        .lines()
+        .filter(|l| l.contains(":CONSOLE"))
+        .map(String::from)
+        .collect();
+    let stdout = String::from_utf8_lossy(&std::fs::read(&out_path).unwrap()).into_owned();
+    (stdout, console)
+}
+
+#[test]
+fn headless_chromium_renders_the_report_offline_without_console_errors() {
+    let Some(bin) = chromium() else {
+        assert!(
+            std::env::var_os("JOINEDUP_REQUIRE_CHROMIUM").is_none(),
+            "JOINEDUP_REQUIRE_CHROMIUM is set but chromium is not installed"
+        );
+        log(
+            "SKIPPED headless_chromium_renders_the_report_offline_without_console_errors: chromium is not installed (apt-get install -y chromium); .ci/run installs it",
+        );
+        return;
+    };
+    // The sample with NHS England's publications: every section, the comparison included.
+    let page = with_nhs_england_publications().join("report/index.html");
+
+    // The check can fail: a page that tries to load an image from the web and logs an
+    // error is caught.
+    let bad = tempfile::tempdir().unwrap();
+    let bad_page = bad.path().join("bad.html");
+    std::fs::write(
+        &bad_page,
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'\"><title>x</title></head><body><img src=\"https://example.org/x.png\" alt=\"\"></body></html>",
+    )
+    .unwrap();
+    let (_, console) = run_chromium(&bin, &bad_page, &["--dump-dom".to_string()]);
+    assert!(
+        console.iter().any(|l| l.contains("example.org")),
+        "the blocked request was not seen: {console:?}"
+    );
+
+    let (dom, console) = run_chromium(&bin, &page, &["--dump-dom".to_string()]);
+    assert!(console.is_empty(), "console messages: {console:#?}");
+    for id in SECTIONS.iter().chain(&["sitrep"]) {
+        assert!(
+            dom.contains(&format!("<section id=\"{id}\"")),
+            "{id} not rendered"
+        );
+    }
+    assert_eq!(
+        dom.matches("<svg id=\"chart-").count(),
+        std::fs::read_to_string(&page)
+            .unwrap()
+            .matches("<svg id=\"chart-")
+            .count()
+    );
+
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR")).parent().unwrap();
+    let shot = target.join("report-screenshot.png");
+    let _ = std::fs::remove_file(&shot);
+    let (_, console) = run_chromium(
+        &bin,
+        &page,
+        &[
+            format!("--screenshot={}", shot.display()),
+            "--window-size=1280,8000".to_string(),
+        ],
+    );
+    assert!(console.is_empty(), "console messages: {console:#?}");
+    let png = std::fs::read(&shot).unwrap();
+    assert!(
+        png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 20_000,
+        "{} bytes",
+        png.len()
+    );
+    log(&format!("report screenshot: {}", shot.display()));
+
+    // Printing gives A4 pages (595 × 842 points).
+    let pdf = target.join("report.pdf");
+    let _ = std::fs::remove_file(&pdf);
+    run_chromium(
+        &bin,
+        &page,
+        &[
+            format!("--print-to-pdf={}", pdf.display()),
+            "--no-pdf-header-footer".to_string(),
+        ],
+    );
+    let bytes = std::fs::read(&pdf).unwrap();
+    let text = String::from_utf8_lossy(&bytes);
+    let boxes: Vec<&str> = text.matches("/MediaBox [0 0 594.9").collect();
+    assert!(
+        bytes.starts_with(b"%PDF")
+            && !boxes.is_empty()
+            && text.matches("/MediaBox").count() == boxes.len(),
+        "not all pages are A4"
+    );
+    log(&format!(
+        "report printed to A4: {} ({} pages)",
+        pdf.display(),
+        boxes.len()
+    ));
+}
+
+/// The sample pipeline written elsewhere with absolute paths, `report = true` replaced by
+/// `report_line` (empty: the option left out).
+fn sample_pipeline_with(dir: &Path, report_line: &str) -> PathBuf {
+    let root = root();
+    let text = std::fs::read_to_string(root.join("pipelines/sample.toml")).unwrap();
+    assert!(text.contains("\nreport = true\n"));
+    let text = text
+        .replace("\nreport = true\n", &format!("\n{report_line}\n"))
+        .replace("\"../", &format!("\"{}/", root.display()))
+        .replace(
+            "\"mappings/",
+            &format!("\"{}/pipelines/mappings/", root.display()),
+        );
+    let path = dir.join("pipeline.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn the_pipeline_option_decides_whether_run_writes_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let pipeline = sample_pipeline_with(dir.path(), "");
+    let (code, stdout, stderr) = result(&joinedup(&[
+        "run",
+        pipeline.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stdout.contains("report:"), "{stdout}");
+    assert!(!out.join("report").exists());
+
+    let pipeline = sample_pipeline_with(dir.path(), "report = \"yes\"");
+    let (code, _, stderr) = result(&joinedup(&["validate", pipeline.to_str().unwrap()]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("expected a boolean"), "{stderr}");
+}
+
+#[test]
+fn the_report_is_written_when_a_run_publishes_and_by_an_up_to_date_run_only_if_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let pipeline = sample_pipeline_with(dir.path(), "report = true");
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "run",
+            pipeline.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        args.extend(extra);
+        let (code, stdout, stderr) = result(&joinedup(&args));
+        assert_eq!(code, 0, "{stderr}");
+        stdout
+    };
+    let page = out.join("report/index.html");
+    let line = format!("report: {}", page.display());
+    use std::os::unix::fs::MetadataExt;
+    let inode = |p: &Path| std::fs::metadata(p).unwrap().ino();
+
+    let stdout = run(&[]);
+    assert!(stdout.contains(&line), "{stdout}");
+    let first = std::fs::read(&page).unwrap();
+    let first_inode = inode(&page);
+
+    // Nothing changed: the run does nothing, the report included.
+    let stdout = run(&[]);
+    assert_eq!(manifest(&out)["status"], "up_to_date");
+    assert!(!stdout.contains("report:"), "{stdout}");
+    assert_eq!(
+        inode(&page),
+        first_inode,
+        "an up-to-date run rewrote the report"
+    );
+
+    // A dry run never writes it, even when it is missing.
+    std::fs::remove_file(&page).unwrap();
+    run(&["--dry-run"]);
+    assert!(!page.exists());
+
+    // An up-to-date run writes a missing report, from the run that published (its
+    // manifest, not the up-to-date run's, which lists no outputs): the same page.
+    let stdout = run(&[]);
+    assert_eq!(manifest(&out)["status"], "up_to_date");
+    assert!(stdout.contains(&line), "{stdout}");
+    assert_eq!(std::fs::read(&page).unwrap(), first);
+    let runs = manifests(&out);
+    assert_eq!(runs.len(), 3);
+    let published_by = runs[0]["run_id"].as_str().unwrap();
+    assert!(
+        String::from_utf8_lossy(&first).contains(&format!("Run {published_by} (ok)")),
+        "the report names the run that published"
+    );
+
+    // A full refresh publishes again and rewrites the report.
+    let stdout = run(&["--full-refresh"]);
+    assert!(stdout.contains(&line), "{stdout}");
+    assert_ne!(inode(&page), first_inode);
+    let last = manifest(&out)["run_id"].as_str().unwrap().to_string();
+    assert!(
+        std::fs::read_to_string(&page)
+            .unwrap()
+            .contains(&format!("Run {last} (ok)")),
+        "the report names the newest run that published"
+    );
+}
