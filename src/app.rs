@@ -238,7 +238,7 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
         }
     }
     let inputs = list_inputs(&plan, &opts.out)?;
-    let previous = state::load(&opts.out);
+    let previous = state::load(&opts.out, &plan.name);
     let now_state = state::current(&fingerprint, &id, &inputs);
     let mut changes = state::changes(previous.as_ref(), &now_state);
     if opts.full_refresh {
@@ -467,7 +467,7 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
     run.commit(&rels)?;
     timer.lap("publish", Some(outputs.iter().map(|o| o.rows).sum()));
     fault::point("run_before_state");
-    state::save(&opts.out, &now_state)?;
+    state::save(&opts.out, &plan.name, &now_state)?;
     fault::point("run_after_state");
 
     // Accounting and the exit code.

@@ -102,7 +102,7 @@ pub(crate) fn run_publications(
         }
     }
     let listed = list_inputs(plan)?;
-    let previous_state = state::load(&opts.out);
+    let previous_state = state::load(&opts.out, &plan.name);
     let now_state = state::current(&fingerprint, id, &listed);
     let mut changes = state::changes(previous_state.as_ref(), &now_state);
     if opts.full_refresh {
@@ -474,7 +474,7 @@ pub(crate) fn run_publications(
     // failed file is redone (and reported again) by the next run.
     if failed == 0 {
         fault::point("run_before_state");
-        state::save(&opts.out, &now_state)?;
+        state::save(&opts.out, &plan.name, &now_state)?;
         fault::point("run_after_state");
     }
     let mode = if changes.configuration_changed {

@@ -1,6 +1,6 @@
 //! Incremental state: which inputs the published outputs were built from.
 //!
-//! `<out>/state.json` is written last, after every output is in place. It records a
+//! `<out>/state/<pipeline>.json` is written last, after every output is in place. It records a
 //! fingerprint of everything that shapes the outputs (joinedup's version, the pipeline
 //! file, every schema, mapping and label mapping file, and the pseudonymisation key's
 //! fingerprint, when there is a key) and
@@ -51,22 +51,34 @@ impl Changes {
     }
 }
 
-fn path(out: &Path) -> PathBuf {
-    out.join("state.json")
+/// One state file per pipeline, so pipelines sharing a data directory (the person-level
+/// pipeline and the NHS England publications, say) do not see each other as changes.
+fn path(out: &Path, pipeline: &str) -> PathBuf {
+    let safe: String = pipeline
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    out.join("state").join(format!("{safe}.json"))
 }
 
-/// Reads the state, if any.
-pub fn load(out: &Path) -> Option<State> {
-    std::fs::read_to_string(path(out))
+/// Reads a pipeline's state, if any.
+pub fn load(out: &Path, pipeline: &str) -> Option<State> {
+    std::fs::read_to_string(path(out, pipeline))
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok())
 }
 
-/// Writes the state atomically.
-pub fn save(out: &Path, state: &State) -> Result<()> {
+/// Writes a pipeline's state atomically.
+pub fn save(out: &Path, pipeline: &str, state: &State) -> Result<()> {
     let json =
         serde_json::to_vec_pretty(state).map_err(|e| Error::Internal(format!("state: {e}")))?;
-    crate::publish::staging::write_atomic(&path(out), &json)
+    crate::publish::staging::write_atomic(&path(out, pipeline), &json)
 }
 
 /// The state the current inputs would leave.

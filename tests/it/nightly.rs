@@ -581,3 +581,32 @@ fn late_data_for_a_closed_month_is_kept_out_until_a_full_refresh() {
     assert_eq!(code, 0);
     assert_ne!(std::fs::read(&journey_july).unwrap(), before);
 }
+
+/// Regression: both pipelines kept their state in one `state.json`, so running the NHS
+/// England publications into the same data directory made the next person-level run
+/// rebuild everything.
+#[test]
+fn r_two_pipelines_sharing_a_data_directory_each_stay_incremental() {
+    let night = Night::new();
+    let out = night.dir.path().join("out");
+    assert_eq!(night.run(&out, &[]).0, 0);
+    let (code, _, stderr) = result(&joinedup(&[
+        "run",
+        "pipelines/nhse_publications.toml",
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let (code, stdout, _) = result(&joinedup(&[
+        "run",
+        &night.pipeline(),
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0);
+    assert!(
+        stdout.contains("up to date: 4 input file(s) unchanged since the last run"),
+        "{stdout}"
+    );
+}
