@@ -16,7 +16,7 @@ use polars::prelude::*;
 use crate::config::{ConfigErrors, KeySource, Plan, SourceOverride, load_plan};
 use crate::error::{Error, ExitCode, Result};
 use crate::fault;
-use crate::ingest::{SourceIngest, ingest_source};
+use crate::ingest::{SourceIngest, ingest_all};
 use crate::normalise::pseudonym::Pseudonymiser;
 use crate::normalise::{empty_entity, normalise_source};
 use crate::publish::Access;
@@ -322,9 +322,17 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
     let run = RunDir::create(&opts.out, &id)?;
 
     // Ingest: new files are read; files seen before come from the cache.
-    let mut ingested: Vec<SourceIngest> = Vec::new();
-    for (s, (_, files)) in plan.sources.iter().zip(&inputs) {
-        let r = ingest_source(s, files, &pseudo, &cache)?;
+    let jobs: Vec<(&crate::config::SourcePlan, &[InputFile])> = plan
+        .sources
+        .iter()
+        .zip(&inputs)
+        .map(|(s, (_, files))| (s, files.as_slice()))
+        .collect();
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2);
+    let ingested: Vec<SourceIngest> = ingest_all(&jobs, &pseudo, &cache, workers)?;
+    for (s, r) in plan.sources.iter().zip(&ingested) {
         tracing::info!(
             stage = "ingest",
             source = %s.name,
@@ -336,7 +344,6 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
             "source ingested"
         );
         warnings.extend(r.warnings().cloned());
-        ingested.push(r);
     }
     timer.lap(
         "ingest",

@@ -88,10 +88,9 @@ impl BatchBuilder {
     }
 
     /// Adds one accepted row; `cells` is indexed by contract column.
-    pub fn push(&mut self, row: u64, cells: Vec<Cell>) {
-        let mut cells: Vec<Option<Cell>> = cells.into_iter().map(Some).collect();
+    pub fn push(&mut self, row: u64, mut cells: Vec<Cell>) {
         for (i, _, b) in &mut self.columns {
-            let cell = cells[*i].take().unwrap_or(Cell::Null);
+            let cell = std::mem::replace(&mut cells[*i], Cell::Null);
             match (b, cell) {
                 (Builder::Str(v), Cell::Str(s)) => v.push(Some(s)),
                 (Builder::Int(v), Cell::Int(x)) => v.push(Some(x)),

@@ -130,6 +130,59 @@ pub fn ingest_source(
     })
 }
 
+/// Ingests the files of every source, several files at once (one worker per core, at most
+/// `workers`), and returns one result per source in plan order. A file's rows do not depend
+/// on any other file, so the order of work does not change any output.
+pub fn ingest_all(
+    sources: &[(&SourcePlan, &[InputFile])],
+    pseudo: &Pseudonymiser,
+    cache_root: &Path,
+    workers: usize,
+) -> Result<Vec<SourceIngest>> {
+    let jobs: Vec<(usize, usize)> = sources
+        .iter()
+        .enumerate()
+        .flat_map(|(s, (_, files))| (0..files.len()).map(move |f| (s, f)))
+        .collect();
+    // Largest files first, so the last file to start is a small one.
+    let mut order: Vec<usize> = (0..jobs.len()).collect();
+    order.sort_by_key(|&j| std::cmp::Reverse(sources[jobs[j].0].1[jobs[j].1].bytes));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<std::sync::Mutex<Option<Result<FileIngest>>>> =
+        jobs.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..workers.clamp(1, jobs.len().max(1)) {
+            scope.spawn(|| {
+                loop {
+                    let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(&j) = order.get(k) else { break };
+                    let (s, f) = jobs[j];
+                    let (plan, files) = sources[s];
+                    let r = ingest_file_cached(plan, &files[f], pseudo, cache_root);
+                    if let Ok(mut slot) = results[j].lock() {
+                        *slot = Some(r);
+                    }
+                }
+            });
+        }
+    });
+    let mut out: Vec<SourceIngest> = sources
+        .iter()
+        .map(|(plan, _)| SourceIngest {
+            name: plan.name.clone(),
+            files: Vec::new(),
+        })
+        .collect();
+    for ((s, _), slot) in jobs.into_iter().zip(results) {
+        let r =
+            slot.into_inner().ok().flatten().ok_or_else(|| {
+                Error::Internal("an ingest worker stopped without a result".into())
+            })?;
+        out[s].files.push(r?);
+    }
+    Ok(out)
+}
+
 /// The cache folder name of an input: content hash and file name.
 fn cache_key(input: &InputFile) -> String {
     let name = input

@@ -1,6 +1,8 @@
 //! Checking one row against its contract: decode, blank, type, code list, NHS number and
 //! row rules. Every failing check is reported, not just the first.
 
+use std::borrow::Cow;
+
 use csv::ByteRecord;
 
 use super::batch::Cell;
@@ -34,8 +36,9 @@ impl RowChecker<'_> {
         row: u64,
     ) -> Result<Vec<Cell>, QuarantineRow> {
         let c = self.contract;
+        // The quarantine entry is only built for rows that fail.
         let mut q = QuarantineRow {
-            file: self.file_name.to_string(),
+            file: String::new(),
             line,
             row,
             reasons: Vec::new(),
@@ -43,6 +46,7 @@ impl RowChecker<'_> {
             record: None,
         };
         if record.len() != self.header.width {
+            q.file = self.file_name.to_string();
             q.reasons.push(Reason::WrongFieldCount);
             q.details.push(format!(
                 "expected {} fields as in the header, found {}{}",
@@ -58,7 +62,7 @@ impl RowChecker<'_> {
         }
 
         // Decode the fields the contract reads; keep text for the quarantine record.
-        let mut texts: Vec<Option<String>> = vec![None; c.columns.len()];
+        let mut texts: Vec<Option<Cow<'_, str>>> = vec![None; c.columns.len()];
         for (i, col) in c.columns.iter().enumerate() {
             let Some(pos) = self.header.positions[i] else {
                 continue;
@@ -68,7 +72,7 @@ impl RowChecker<'_> {
             }
             let bytes = record.get(pos).unwrap_or_default();
             match decode(c.encoding, bytes) {
-                Ok(t) => texts[i] = Some(t.trim().to_string()),
+                Ok(t) => texts[i] = Some(trimmed(t)),
                 Err(offset) => {
                     q.reasons.push(Reason::InvalidEncoding);
                     let start = record.position().map(|p| p.byte()).unwrap_or(0);
@@ -82,6 +86,7 @@ impl RowChecker<'_> {
             }
         }
         if !q.reasons.is_empty() {
+            q.file = self.file_name.to_string();
             return Err(q);
         }
 
@@ -193,12 +198,13 @@ impl RowChecker<'_> {
         if q.reasons.is_empty() {
             return Ok(cells);
         }
+        q.file = self.file_name.to_string();
         q.record = Some(self.record_json(&texts));
         Err(q)
     }
 
     /// The row's non-identifying values as JSON, keyed by contract column name.
-    fn record_json(&self, texts: &[Option<String>]) -> String {
+    fn record_json(&self, texts: &[Option<Cow<'_, str>>]) -> String {
         let mut map = serde_json::Map::new();
         for (col, text) in self.contract.columns.iter().zip(texts) {
             if col.kind.is_identifying() {
@@ -212,6 +218,21 @@ impl RowChecker<'_> {
             }
         }
         serde_json::Value::Object(map).to_string()
+    }
+}
+
+/// Trims a decoded field without copying it when it was borrowed.
+fn trimmed(t: Cow<'_, str>) -> Cow<'_, str> {
+    match t {
+        Cow::Borrowed(b) => Cow::Borrowed(b.trim()),
+        Cow::Owned(o) => {
+            let t = o.trim();
+            if t.len() == o.len() {
+                Cow::Owned(o)
+            } else {
+                Cow::Owned(t.to_string())
+            }
+        }
     }
 }
 
