@@ -396,7 +396,9 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
     let mut rels = Vec::new();
     let mut measured = 0;
     for o in &plan.outputs {
+        let began = Instant::now();
         let df = datasets::dataset(o.dataset, &linked, &plan.link)?;
+        let computed = began.elapsed().as_secs_f64();
         measured += df.height() as u64;
         let access = o.dataset.access();
         let (df, suppressed) = match access {
@@ -434,6 +436,13 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
             suppressed,
             (access == Access::Published).then(|| o.disclosure.into()),
         ));
+        tracing::debug!(
+            stage = "measure",
+            dataset = o.dataset.name(),
+            compute_seconds = computed,
+            total_seconds = began.elapsed().as_secs_f64(),
+            "dataset staged"
+        );
         fault::point(&format!("publish_staged_{}", rel.replace('/', "_")));
         rels.push(rel);
     }

@@ -131,37 +131,46 @@ pub fn write_dataset(
 /// months there are.
 fn split_by_month(df: DataFrame, column: &str) -> PolarsResult<Vec<(String, DataFrame)>> {
     const KEY: &str = "__partition";
+    // An integer month key (year × 12 + month; null last) sorts and compares cheaply; the
+    // `YYYY-MM` names are made once per month, not once per row.
+    let date = col(column).cast(DataType::Date);
     let keyed = df
         .lazy()
         .with_column(
-            col(column)
-                .cast(DataType::Date)
-                .dt()
-                .strftime("%Y-%m")
-                .fill_null(lit("undated"))
-                .alias(KEY),
+            (date.clone().dt().year().cast(DataType::Int32) * lit(12i32)
+                + date.dt().month().cast(DataType::Int32)
+                - lit(1i32))
+            .fill_null(lit(i32::MAX))
+            .alias(KEY),
         )
         .sort(
             [KEY],
             SortMultipleOptions::default().with_maintain_order(true),
         )
         .collect()?;
+    let name = |k: i32| {
+        if k == i32::MAX {
+            "undated".to_string()
+        } else {
+            format!("{:04}-{:02}", k.div_euclid(12), k.rem_euclid(12) + 1)
+        }
+    };
     if keyed.height() == 0 {
         // An empty dataset still has a schema: keep one empty file.
         return Ok(vec![("undated".to_string(), keyed.drop(KEY)?)]);
     }
-    let keys: Vec<String> = keyed
+    let keys: Vec<i32> = keyed
         .column(KEY)?
-        .str()?
+        .i32()?
         .iter()
-        .map(|k| k.unwrap_or("undated").to_string())
+        .map(|k| k.unwrap_or(i32::MAX))
         .collect();
     let data = keyed.drop(KEY)?;
     let mut out = Vec::new();
     let mut start = 0;
     for i in 1..=keys.len() {
         if i == keys.len() || keys[i] != keys[start] {
-            out.push((keys[start].clone(), data.slice(start as i64, i - start)));
+            out.push((name(keys[start]), data.slice(start as i64, i - start)));
             start = i;
         }
     }
