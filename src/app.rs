@@ -191,6 +191,48 @@ pub(crate) fn versions() -> BTreeMap<String, String> {
     ])
 }
 
+/// Takes the data directory for a run: creates it, takes its lock, removes what a killed
+/// run left, and fetches the fetched sources. A dry run only reads, so it does none of
+/// this and holds no lock.
+pub(crate) fn open_data_dir(plan: &Plan, opts: &RunOptions) -> Result<Option<lock::DataDirLock>> {
+    if opts.dry_run {
+        return Ok(None);
+    }
+    std::fs::create_dir_all(&opts.out).map_err(|e| Error::io("creating", &opts.out, e))?;
+    let lock = lock::acquire(&opts.out)?;
+    fault::point("run_after_lock");
+    remove_stale(&opts.out);
+    let pulled = crate::pull::fetch_all(plan, &opts.out)?;
+    if let Some(e) = crate::pull::failures_error(&pulled) {
+        return Err(e);
+    }
+    Ok(Some(lock))
+}
+
+/// The state the listed inputs would leave, what changed since the pipeline's saved
+/// state (everything under `--full-refresh`), and whether every output folder exists.
+pub(crate) fn compare_with_state(
+    plan: &Plan,
+    opts: &RunOptions,
+    fingerprint: &str,
+    id: &str,
+    inputs: &[(String, Vec<InputFile>)],
+) -> (state::State, state::Changes, bool) {
+    let previous = state::load(&opts.out, &plan.name);
+    let now_state = state::current(fingerprint, id, inputs);
+    let mut changes = state::changes(previous.as_ref(), &now_state);
+    if opts.full_refresh {
+        changes.configuration_changed = true;
+    }
+    let outputs_present = plan.outputs.iter().all(|o| {
+        opts.out
+            .join(o.dataset.access().folder())
+            .join(o.dataset.name())
+            .is_dir()
+    });
+    (now_state, changes, outputs_present)
+}
+
 /// Runs a pipeline: everything when something changed, nothing when nothing did.
 pub fn run(opts: &RunOptions) -> Result<RunReport> {
     let started = chrono::Utc::now();
@@ -219,37 +261,10 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
     let fingerprint = state::fingerprint(&plan, pseudo.fingerprint())?;
     timer.lap("config", None);
 
-    // A dry run only reads, so it neither creates the data directory nor waits for a lock.
-    let _lock = if opts.dry_run {
-        None
-    } else {
-        std::fs::create_dir_all(&opts.out).map_err(|e| Error::io("creating", &opts.out, e))?;
-        let lock = lock::acquire(&opts.out)?;
-        fault::point("run_after_lock");
-        remove_stale(&opts.out);
-        Some(lock)
-    };
-
-    // Pull: fetch into the landing zone (not in a dry run), then list every input.
-    if !opts.dry_run {
-        let pulled = crate::pull::fetch_all(&plan, &opts.out)?;
-        if let Some(e) = crate::pull::failures_error(&pulled) {
-            return Err(e);
-        }
-    }
+    let _lock = open_data_dir(&plan, opts)?;
     let inputs = list_inputs(&plan, &opts.out)?;
-    let previous = state::load(&opts.out, &plan.name);
-    let now_state = state::current(&fingerprint, &id, &inputs);
-    let mut changes = state::changes(previous.as_ref(), &now_state);
-    if opts.full_refresh {
-        changes.configuration_changed = true;
-    }
-    let outputs_present = plan.outputs.iter().all(|o| {
-        opts.out
-            .join(o.dataset.access().folder())
-            .join(o.dataset.name())
-            .is_dir()
-    });
+    let (now_state, changes, outputs_present) =
+        compare_with_state(&plan, opts, &fingerprint, &id, &inputs);
     timer.lap("pull", None);
     fault::point("run_after_pull");
 

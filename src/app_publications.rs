@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 
 use crate::app::state;
-use crate::app::{RunOptions, RunReport, Timer, lock, now_rfc3339, versions, write_manifest};
+use crate::app::{RunOptions, RunReport, Timer, now_rfc3339, versions, write_manifest};
 use crate::config::{Plan, PublicationSourcePlan};
 use crate::error::{Error, ExitCode, Result};
 use crate::fault;
@@ -33,7 +33,7 @@ use crate::publish::manifest::{
     PublicationInfo,
 };
 use crate::publish::partition::write_dataset;
-use crate::publish::staging::{RunDir, remove_stale};
+use crate::publish::staging::RunDir;
 use crate::pull::InputFile;
 
 /// What one file became.
@@ -82,38 +82,10 @@ pub(crate) fn run_publications(
     let fingerprint = state::fingerprint(plan, "")?;
     timer.lap("config", None);
 
-    // A dry run only reads, so it neither creates the data directory nor waits for a lock.
-    let _lock = if opts.dry_run {
-        None
-    } else {
-        std::fs::create_dir_all(&opts.out).map_err(|e| Error::io("creating", &opts.out, e))?;
-        let lock = lock::acquire(&opts.out)?;
-        fault::point("run_after_lock");
-        remove_stale(&opts.out);
-        Some(lock)
-    };
-
-    // Pull: fetch any fetched sources (not in a dry run), then find and fingerprint every
-    // input before reading any.
-    if !opts.dry_run {
-        let pulled = crate::pull::fetch_all(plan, &opts.out)?;
-        if let Some(e) = crate::pull::failures_error(&pulled) {
-            return Err(e);
-        }
-    }
+    let _lock = crate::app::open_data_dir(plan, opts)?;
     let listed = list_inputs(plan)?;
-    let previous_state = state::load(&opts.out, &plan.name);
-    let now_state = state::current(&fingerprint, id, &listed);
-    let mut changes = state::changes(previous_state.as_ref(), &now_state);
-    if opts.full_refresh {
-        changes.configuration_changed = true;
-    }
-    let outputs_present = plan.outputs.iter().all(|o| {
-        opts.out
-            .join(o.dataset.access().folder())
-            .join(o.dataset.name())
-            .is_dir()
-    });
+    let (now_state, changes, outputs_present) =
+        crate::app::compare_with_state(plan, opts, &fingerprint, id, &listed);
     timer.lap("pull", None);
     fault::point("run_after_pull");
 
