@@ -39,7 +39,7 @@ pub fn run(input: &Path, out: &Path) -> Result<u64> {
             .finish()
             .map_err(|e| Error::engine(format!("scanning {}", f.display()), e))?;
         let options = ParquetWriteOptions {
-            compression: ParquetCompression::Zstd(None),
+            compression: crate::publish::parquet::compression(),
             row_group_size: Some(ROW_GROUP_ROWS),
             ..Default::default()
         };

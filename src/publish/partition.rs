@@ -5,15 +5,20 @@
 //! partitioned). Every partition is serialised in memory and compared with the
 //! published file: an identical partition is hard-linked into the new version instead of
 //! rewritten, so an incremental run leaves untouched months byte-for-byte and inode-for-
-//! inode as they were. Serialisation is deterministic (sorted rows, no wall-clock values).
+//! inode as they were. Serialisation is deterministic (rows in a fixed order, no wall-clock
+//! values). Each month's rows are gathered from the dataset by position (no sort of the
+//! whole frame), and files are serialised on one thread per core.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::parquet::ROW_GROUP_ROWS;
+use super::parquet::{ROW_GROUP_ROWS, compression};
 use crate::error::{Error, Result};
 
 /// What happened to one partition.
@@ -52,11 +57,12 @@ fn months_before(month: &str, n: u32) -> String {
     )
 }
 
-fn to_bytes(df: &mut DataFrame) -> Result<Vec<u8>> {
+fn to_bytes(df: &mut DataFrame, parallel: bool) -> Result<Vec<u8>> {
     let mut buf = Vec::new();
     ParquetWriter::new(&mut buf)
-        .with_compression(ParquetCompression::Zstd(None))
+        .with_compression(compression())
         .with_row_group_size(Some(ROW_GROUP_ROWS))
+        .set_parallel(parallel)
         .finish(df)
         .map_err(|e| Error::engine("serialising a partition", e))?;
     Ok(buf)
@@ -69,26 +75,42 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
     f.sync_all().map_err(|e| Error::io("syncing", path, e))
 }
 
+/// The rows of one output file: all of them, or the positions of one month's rows.
+enum Rows {
+    All,
+    Some(Vec<IdxSize>),
+}
+
 /// Writes `df` into `staged_dir`, one file per month of `month_column` (or one
 /// `data.parquet` when `None`), reusing identical files from `current_dir`.
 ///
 /// With `lookback_months`, months more than that many before the newest month of the
 /// dataset are closed: a published file for a closed month is kept even if its content
 /// would now differ (late data for it is reported in [`PartitionInfo::closed_changed`]).
+///
+/// Files are serialised on several threads at once (one per core); each file's bytes
+/// depend only on its rows, so the outcome does not depend on the order of work.
 pub fn write_dataset(
-    df: DataFrame,
+    mut df: DataFrame,
     month_column: Option<&str>,
     staged_dir: &Path,
     current_dir: &Path,
     lookback_months: Option<u32>,
 ) -> Result<Vec<PartitionInfo>> {
     std::fs::create_dir_all(staged_dir).map_err(|e| Error::io("creating", staged_dir, e))?;
-    let parts: Vec<(String, DataFrame)> = match month_column {
-        None => vec![("data".to_string(), df)],
-        Some(c) => {
-            split_by_month(df, c).map_err(|e| Error::engine(format!("partitioning by {c}"), e))?
-        }
+    let parts: Vec<(String, Rows)> = match month_column {
+        None => vec![("data".to_string(), Rows::All)],
+        Some(c) => month_rows(&df, c)
+            .map_err(|e| Error::engine(format!("partitioning by {c}"), e))?
+            .into_iter()
+            .map(|(n, r)| (n, Rows::Some(r)))
+            .collect(),
     };
+    if parts.len() > 1 {
+        // Gathering each month's rows from one contiguous chunk per column is far cheaper
+        // than from many (one per ingest batch).
+        df.rechunk_mut_par();
+    }
     let newest = parts
         .iter()
         .map(|(n, _)| n.as_str())
@@ -98,14 +120,21 @@ pub fn write_dataset(
     let closed_before = lookback_months
         .zip(newest)
         .map(|(n, newest)| months_before(&newest, n));
-    let mut infos = Vec::with_capacity(parts.len());
-    for (name, mut part) in parts {
+    let one = |(name, rows): &(String, Rows), parallel: bool| -> Result<PartitionInfo> {
         let file = format!("{name}.parquet");
-        let bytes = to_bytes(&mut part)?;
+        let mut part = match rows {
+            Rows::All => df.clone(),
+            Rows::Some(idx) => {
+                let idx = IdxCa::from_vec("idx".into(), idx.clone());
+                df.take(&idx)
+                    .map_err(|e| Error::engine(format!("gathering the rows of {file}"), e))?
+            }
+        };
+        let bytes = to_bytes(&mut part, parallel)?;
         let (target, current) = (staged_dir.join(&file), current_dir.join(&file));
         let old = std::fs::read(&current).ok();
         let same = old.as_ref().is_some_and(|old| *old == bytes);
-        let closed = is_month(&name)
+        let closed = is_month(name)
             && closed_before.as_deref().is_some_and(|c| name.as_str() < c)
             && old.is_some();
         if same || closed {
@@ -115,37 +144,73 @@ pub fn write_dataset(
         } else {
             write_file(&target, &bytes)?;
         }
-        infos.push(PartitionInfo {
+        Ok(PartitionInfo {
             file,
             rows: part.height() as u64,
             bytes: bytes.len() as u64,
             rewritten: !same && !closed,
             closed_changed: closed && !same,
-        });
+        })
+    };
+    if parts.len() == 1 {
+        return Ok(vec![one(&parts[0], true)?]);
+    }
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, parts.len());
+    let next = AtomicUsize::new(0);
+    let slots: Vec<Mutex<Option<Result<PartitionInfo>>>> =
+        parts.iter().map(|_| Mutex::new(None)).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                loop {
+                    let k = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(part) = parts.get(k) else { break };
+                    let r = one(part, false);
+                    let failed = r.is_err();
+                    if let Ok(mut slot) = slots[k].lock() {
+                        *slot = Some(r);
+                    }
+                    if failed {
+                        // Stop handing out work; the first error is returned below.
+                        next.store(parts.len(), Ordering::Relaxed);
+                    }
+                }
+            });
+        }
+    });
+    let mut infos = Vec::with_capacity(parts.len());
+    for slot in slots {
+        match slot.into_inner().ok().flatten() {
+            Some(r) => infos.push(r?),
+            None => {
+                return Err(Error::Internal(
+                    "a partition writer stopped without a result".into(),
+                ));
+            }
+        }
     }
     Ok(infos)
 }
 
-/// Splits by the `YYYY-MM` of a date or datetime column; rows keep their order within a
-/// month. One stable sort by month, then contiguous slices: O(n log n), however many
-/// months there are.
-fn split_by_month(df: DataFrame, column: &str) -> PolarsResult<Vec<(String, DataFrame)>> {
-    const KEY: &str = "__partition";
-    // An integer month key (year × 12 + month; null last) sorts and compares cheaply; the
-    // `YYYY-MM` names are made once per month, not once per row.
+/// The positions of each month's rows (by the `YYYY-MM` of a date or datetime column),
+/// months in order, rows in their order within a month; `undated` (rows without a date)
+/// last. One pass over an integer month key; no row is moved until a file is written.
+fn month_rows(df: &DataFrame, column: &str) -> PolarsResult<Vec<(String, Vec<IdxSize>)>> {
+    // An integer month key (year × 12 + month; null last) groups cheaply; the `YYYY-MM`
+    // names are made once per month, not once per row.
     let date = col(column).cast(DataType::Date);
     let keyed = df
+        .select([column])?
         .lazy()
-        .with_column(
-            (date.clone().dt().year().cast(DataType::Int32) * lit(12i32)
+        .select(
+            [(date.clone().dt().year().cast(DataType::Int32) * lit(12i32)
                 + date.dt().month().cast(DataType::Int32)
                 - lit(1i32))
             .fill_null(lit(i32::MAX))
-            .alias(KEY),
-        )
-        .sort(
-            [KEY],
-            SortMultipleOptions::default().with_maintain_order(true),
+            .alias("key")],
         )
         .collect()?;
     let name = |k: i32| {
@@ -155,26 +220,29 @@ fn split_by_month(df: DataFrame, column: &str) -> PolarsResult<Vec<(String, Data
             format!("{:04}-{:02}", k.div_euclid(12), k.rem_euclid(12) + 1)
         }
     };
-    if keyed.height() == 0 {
+    if df.height() == 0 {
         // An empty dataset still has a schema: keep one empty file.
-        return Ok(vec![("undated".to_string(), keyed.drop(KEY)?)]);
+        return Ok(vec![("undated".to_string(), Vec::new())]);
     }
-    let keys: Vec<i32> = keyed
-        .column(KEY)?
-        .i32()?
-        .iter()
-        .map(|k| k.unwrap_or(i32::MAX))
-        .collect();
-    let data = keyed.drop(KEY)?;
-    let mut out = Vec::new();
-    let mut start = 0;
-    for i in 1..=keys.len() {
-        if i == keys.len() || keys[i] != keys[start] {
-            out.push((name(keys[start]), data.slice(start as i64, i - start)));
-            start = i;
+    let mut months: BTreeMap<i32, Vec<IdxSize>> = BTreeMap::new();
+    let mut last: Option<(i32, Vec<IdxSize>)> = None;
+    for (i, k) in keyed.column("key")?.i32()?.iter().enumerate() {
+        let k = k.unwrap_or(i32::MAX);
+        // Runs of one month (data sorted by date) append without a map lookup.
+        match &mut last {
+            Some((lk, v)) if *lk == k => v.push(i as IdxSize),
+            _ => {
+                if let Some((lk, v)) = last.take() {
+                    months.entry(lk).or_default().extend(v);
+                }
+                last = Some((k, vec![i as IdxSize]));
+            }
         }
     }
-    Ok(out)
+    if let Some((lk, v)) = last {
+        months.entry(lk).or_default().extend(v);
+    }
+    Ok(months.into_iter().map(|(k, v)| (name(k), v)).collect())
 }
 
 #[cfg(test)]
