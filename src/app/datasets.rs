@@ -8,6 +8,7 @@ use polars::prelude::*;
 
 use crate::config::LinkPlan;
 use crate::error::{Error, Result};
+use crate::link::person_index::{PERSON, number_persons};
 use crate::link::social_care::{Resolution, resolve};
 use crate::publish::Dataset;
 
@@ -21,7 +22,8 @@ pub struct Entities {
     pub care: LazyFrame,
 }
 
-/// Everything link and measure produce.
+/// Everything link and measure produce. Every frame carries the linkage-only person
+/// number [`PERSON`], which [`dataset`] drops.
 pub struct Linked {
     /// Resolved social-care events.
     pub care: DataFrame,
@@ -36,9 +38,18 @@ pub struct Linked {
 }
 
 pub(crate) fn collect(lf: LazyFrame, what: &str) -> Result<DataFrame> {
-    lf.collect_with_engine(Engine::Streaming)
+    let began = std::time::Instant::now();
+    let df = lf
+        .collect_with_engine(Engine::Streaming)
         .map(|r| r.unwrap_single())
-        .map_err(|e| Error::engine(what.to_string(), e))
+        .map_err(|e| Error::engine(what.to_string(), e))?;
+    tracing::debug!(
+        step = what,
+        rows = df.height(),
+        seconds = began.elapsed().as_secs_f64(),
+        "frame collected"
+    );
+    Ok(df)
 }
 
 /// Resolves social care and links journeys.
@@ -46,14 +57,13 @@ pub fn link(entities: Entities, plan: &LinkPlan) -> Result<Linked> {
     let care = collect(entities.care, "reading social-care events")?;
     let (care, resolution) =
         resolve(care).map_err(|e| Error::engine("resolving social-care events (CLD rules)", e))?;
-    let spells = collect(
-        entities.spells.sort(["spell_id"], Default::default()),
-        "reading hospital spells",
-    )?;
-    let ed = collect(
-        entities.ed.sort(["attendance_id"], Default::default()),
-        "reading A&E attendances",
-    )?;
+    // Rows stay in input order (files in input order, rows in file order): deterministic,
+    // and a month's rows keep their relative order when other months' files change.
+    let mut spells = collect(entities.spells, "reading hospital spells")?;
+    let mut ed = collect(entities.ed, "reading A&E attendances")?;
+    let mut care = care;
+    number_persons(&mut [&mut spells, &mut ed, &mut care])
+        .map_err(|e| Error::engine("numbering persons for linkage", e))?;
     let journey = collect(
         crate::link::patient_journey(
             spells.clone().lazy(),
@@ -72,14 +82,19 @@ pub fn link(entities: Entities, plan: &LinkPlan) -> Result<Linked> {
     })
 }
 
+fn without_person(df: &DataFrame) -> Result<DataFrame> {
+    df.drop(PERSON)
+        .map_err(|e| Error::engine("dropping the linkage person number", e))
+}
+
 /// The unrounded frame for one dataset.
 pub fn dataset(d: Dataset, linked: &Linked, plan: &LinkPlan) -> Result<DataFrame> {
     let journey = || linked.journey.clone().lazy();
     match d {
-        Dataset::HospitalSpell => Ok(linked.spells.clone()),
-        Dataset::EdAttendance => Ok(linked.ed.clone()),
-        Dataset::SocialCareEvent => Ok(linked.care.clone()),
-        Dataset::PatientJourney => Ok(linked.journey.clone()),
+        Dataset::HospitalSpell => without_person(&linked.spells),
+        Dataset::EdAttendance => without_person(&linked.ed),
+        Dataset::SocialCareEvent => without_person(&linked.care),
+        Dataset::PatientJourney => without_person(&linked.journey),
         Dataset::DischargeDelays => collect(
             crate::measure::discharge_delays(journey()),
             "measuring discharge delays",

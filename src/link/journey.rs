@@ -23,11 +23,25 @@
 
 use polars::prelude::*;
 
+use super::person_index::PERSON;
 use crate::config::LinkPlan;
 
 /// Days since 1970-01-01 of a date column, as Int32, for arithmetic.
 fn days(name: &str) -> Expr {
     col(name).cast(DataType::Int32)
+}
+
+/// The spell's row number in `spells`: grouping and joining on it is much cheaper than on
+/// the text `spell_id`.
+const SPELL: &str = "_spell";
+
+/// A left join on [`SPELL`] that keeps the left frame's row order.
+fn left_on_spell(lf: LazyFrame, other: LazyFrame) -> LazyFrame {
+    let args = JoinArgs {
+        maintain_order: MaintainOrderJoin::Left,
+        ..JoinArgs::new(JoinType::Left)
+    };
+    lf.join(other, [col(SPELL)], [col(SPELL)], args)
 }
 
 /// First row per spell by `order`.
@@ -40,33 +54,34 @@ fn first_per_spell(lf: LazyFrame, order: &[&str], keep: &[&str], descending: boo
         .iter()
         .map(|c| col(*c).sort_by(by.clone(), opts.clone()).first())
         .collect();
-    lf.group_by([col("spell_id")]).agg(aggs)
+    lf.group_by([col(SPELL)]).agg(aggs)
 }
 
 /// Admission sources that mean the patient lived in a care home or council accommodation.
 const FROM_CARE_HOME: [&str; 4] = ["54", "65", "66", "85"];
 
 /// One row per hospital spell with its A&E attendance, social-care links, pathway and
-/// readmission. `care` must already be resolved ([`super::social_care::resolve`]).
+/// readmission, in the order of `spells`. `care` must already be resolved
+/// ([`super::social_care::resolve`]); all three frames carry [`PERSON`]
+/// ([`super::person_index::number_persons`]), and so does the result.
 pub fn patient_journey(
     spells: LazyFrame,
     ed: LazyFrame,
     care: LazyFrame,
     link: &LinkPlan,
 ) -> LazyFrame {
+    let spells = spells.with_row_index(SPELL, None);
     let keys = spells.clone().select([
-        col("spell_id"),
-        col("person_id"),
+        col(SPELL),
+        col(PERSON),
         col("admission_datetime"),
         col("admission_date"),
         col("discharge_date"),
         col("discharge_ready_date"),
     ]);
     let inner = || JoinArgs::new(JoinType::Inner);
-    let left = || JoinArgs::new(JoinType::Left);
-    let by_person = |lf: LazyFrame, other: LazyFrame| {
-        lf.join(other, [col("person_id")], [col("person_id")], inner())
-    };
+    let by_person =
+        |lf: LazyFrame, other: LazyFrame| lf.join(other, [col(PERSON)], [col(PERSON)], inner());
 
     // A&E attendance that led to the admission.
     let window =
@@ -74,7 +89,7 @@ pub fn patient_journey(
     let ed_pairs = by_person(
         keys.clone(),
         ed.select([
-            col("person_id"),
+            col(PERSON),
             col("attendance_id").alias("ed_attendance_id"),
             col("arrival").alias("ed_arrival"),
             col("departure").alias("ed_departure"),
@@ -93,7 +108,7 @@ pub fn patient_journey(
     );
 
     // Social-care request and assessment between admission and the window end.
-    let with_person = care.filter(col("person_id").is_not_null());
+    let with_person = care.filter(col(PERSON).is_not_null());
     let window_end = coalesce(&[
         days("discharge_ready_date"),
         days("discharge_date"),
@@ -114,7 +129,7 @@ pub fn patient_journey(
                     .and(col("route_of_access").eq(lit(link.discharge_route.clone()))),
             )
             .select([
-                col("person_id"),
+                col(PERSON),
                 col("event_start").alias("care_request_date"),
                 col("la_code").alias("request_la_code"),
             ]),
@@ -132,7 +147,7 @@ pub fn patient_journey(
             .clone()
             .filter(col("event_type").eq(lit("Assessment")))
             .select([
-                col("person_id"),
+                col(PERSON),
                 col("event_start").alias("care_assessment_date"),
             ]),
     )
@@ -150,7 +165,7 @@ pub fn patient_journey(
         with_person
             .filter(col("event_type").eq(lit("Service")))
             .select([
-                col("person_id"),
+                col(PERSON),
                 col("event_start").alias("care_service_start"),
                 col("service_group")
                     .fill_null(lit("other"))
@@ -175,18 +190,19 @@ pub fn patient_journey(
 
     // Emergency readmission after discharge.
     let readmission_pairs = by_person(
-        keys.select([col("spell_id"), col("person_id"), col("discharge_date")]),
+        keys.select([col(SPELL), col(PERSON), col("discharge_date")]),
         spells
             .clone()
             .filter(col("admission_type").eq(lit("emergency")))
             .select([
-                col("person_id"),
+                col(PERSON),
+                col(SPELL).alias("_readmission_spell"),
                 col("spell_id").alias("readmission_spell_id"),
                 col("admission_date").alias("readmission_date"),
             ]),
     )
     .filter(
-        col("readmission_spell_id").neq(col("spell_id")).and(
+        col("_readmission_spell").neq(col(SPELL)).and(
             days("readmission_date").gt_eq(days("discharge_date")).and(
                 days("readmission_date")
                     .lt_eq(days("discharge_date") + lit(link.readmission_window_days as i32)),
@@ -234,22 +250,16 @@ pub fn patient_journey(
     .then(lit("P0"))
     .otherwise(lit("other"));
 
-    spells
-        .join(ed_link, [col("spell_id")], [col("spell_id")], left())
-        .join(request_link, [col("spell_id")], [col("spell_id")], left())
-        .join(
-            assessment_link,
-            [col("spell_id")],
-            [col("spell_id")],
-            left(),
-        )
-        .join(service_link, [col("spell_id")], [col("spell_id")], left())
-        .join(
-            readmission_link,
-            [col("spell_id")],
-            [col("spell_id")],
-            left(),
-        )
+    let linked = [
+        ed_link,
+        request_link,
+        assessment_link,
+        service_link,
+        readmission_link,
+    ]
+    .into_iter()
+    .fold(spells, left_on_spell);
+    linked
         .with_columns([
             (days("discharge_date") - days("admission_date"))
                 .cast(DataType::Int64)
@@ -297,6 +307,6 @@ pub fn patient_journey(
             col("discharge_pathway"),
             col("emergency_readmission_30d"),
             col("readmission_spell_id"),
+            col(PERSON),
         ])
-        .sort(["spell_id"], SortMultipleOptions::default())
 }

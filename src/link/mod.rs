@@ -6,8 +6,11 @@
 //! - [`journey::patient_journey`] builds one row per hospital spell with its A&E
 //!   attendance, social-care request, assessment and awaited service, pathway and
 //!   readmission.
+//! - [`person_index::number_persons`] gives every pseudonym a dense number, so the joins
+//!   above compare integers instead of 64-character strings.
 
 pub mod journey;
+pub mod person_index;
 pub mod social_care;
 
 pub use journey::patient_journey;

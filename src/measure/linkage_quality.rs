@@ -15,15 +15,17 @@
 
 use polars::prelude::*;
 
+use crate::link::person_index::PERSON;
+
 /// Persons present in a frame, flagged `linked = true`, for a left join.
 fn persons(frames: Vec<LazyFrame>) -> LazyFrame {
     let all: Vec<LazyFrame> = frames
         .into_iter()
-        .map(|f| f.select([col("person_id")]))
+        .map(|f| f.select([col(PERSON)]))
         .collect();
     concat(all, UnionArgs::default())
         .unwrap_or_default()
-        .filter(col("person_id").is_not_null())
+        .filter(col(PERSON).is_not_null())
         .unique(None, UniqueKeepStrategy::Any)
         .with_column(lit(true).alias("linked"))
 }
@@ -31,8 +33,8 @@ fn persons(frames: Vec<LazyFrame>) -> LazyFrame {
 fn with_linked(lf: LazyFrame, others: Vec<LazyFrame>) -> LazyFrame {
     lf.join(
         persons(others),
-        [col("person_id")],
-        [col("person_id")],
+        [col(PERSON)],
+        [col(PERSON)],
         JoinArgs::new(JoinType::Left),
     )
     .with_column(col("linked").fill_null(lit(false)))
