@@ -378,7 +378,10 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
                 normalise_source(
                     s,
                     entity,
-                    &r.files.iter().map(|f| f.staged.clone()).collect::<Vec<_>>(),
+                    &r.files
+                        .iter()
+                        .flat_map(|f| f.staged.iter().cloned())
+                        .collect::<Vec<_>>(),
                 )
             })
             .collect::<Result<_>>()?;

@@ -10,6 +10,7 @@
 //! name, so a later run reads only new or changed files.
 
 pub mod batch;
+pub mod chunks;
 pub mod dates;
 pub mod decode;
 pub mod header;
@@ -58,9 +59,9 @@ pub struct FileIngest {
     pub extra_columns: Vec<String>,
     /// Warnings for the run report (schema drift and the like).
     pub warnings: Vec<String>,
-    /// Accepted rows (Parquet, identifiers pseudonymised).
+    /// Accepted rows (Parquet, identifiers pseudonymised): one file per byte range read.
     #[serde(skip)]
-    pub staged: PathBuf,
+    pub staged: Vec<PathBuf>,
     /// Quarantined rows (Parquet).
     #[serde(skip)]
     pub quarantine: PathBuf,
@@ -206,14 +207,14 @@ fn ingest_file_cached(
         && let Ok(mut report) = serde_json::from_str::<FileIngest>(&text)
     {
         report.input = input.clone();
-        report.staged = done.join("rows.parquet");
+        report.staged = staged_files(&done)?;
         report.quarantine = done.join("quarantine.parquet");
         report.cached = true;
         return Ok(report);
     }
     let tmp = dir.join(format!(".tmp-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&tmp).map_err(|e| Error::io("creating", &tmp, e))?;
-    let result = ingest_into(source, input, pseudo, &tmp);
+    let result = ingest_into(source, input, pseudo, &tmp, chunks::min_chunk_bytes());
     let mut report = match result {
         Ok(r) => r,
         Err(e) => {
@@ -229,60 +230,101 @@ fn ingest_file_cached(
         std::fs::remove_dir_all(&done).map_err(|e| Error::io("replacing", &done, e))?;
     }
     std::fs::rename(&tmp, &done).map_err(|e| Error::io("caching", &done, e))?;
-    report.staged = done.join("rows.parquet");
+    report.staged = staged_files(&done)?;
     report.quarantine = done.join("quarantine.parquet");
     Ok(report)
 }
 
-/// Reads one file into `dir/rows.parquet` and `dir/quarantine.parquet`.
+/// Reads one file into `dir/rows-NNN.parquet` (one file per byte range, in order) and
+/// `dir/quarantine.parquet`. A large unquoted file is split into ranges checked on
+/// several threads ([`chunks`]); the rows, their numbers and the quarantine are the same
+/// as a sequential read.
 fn ingest_into(
     source: &SourcePlan,
     input: &InputFile,
     pseudo: &Pseudonymiser,
     dir: &Path,
+    min_chunk_bytes: u64,
 ) -> Result<FileIngest> {
-    let staged = dir.join("rows.parquet");
-    let out = File::create(&staged).map_err(|e| Error::io("creating", &staged, e))?;
-    let mut builder = BatchBuilder::new(&source.contract);
-    let schema = builder
-        .take_frame()
-        .map_err(|e| Error::engine("building the staging schema", e))?
-        .schema()
-        .as_ref()
-        .clone();
-    let mut writer = ParquetWriter::new(out)
-        .with_compression(ParquetCompression::Lz4Raw)
-        .batched(&schema)
-        .map_err(|e| Error::engine(format!("opening {}", staged.display()), e))?;
-    let mut quarantine = Quarantine::default();
-    let mut warnings = Vec::new();
-    let mut report = ingest_file(
-        source,
-        input,
-        pseudo,
-        &mut builder,
-        &mut quarantine,
-        &mut warnings,
-        &mut |b| {
-            let df = b
-                .take_frame()
-                .map_err(|e| Error::engine("building a batch", e))?;
-            writer
-                .write_batch(&df)
-                .map_err(|e| Error::engine(format!("writing {}", staged.display()), e))
-        },
+    let opened = open_file(source, input)?;
+    // One range per core, and at least two, so a one-core machine still exercises the
+    // split (the ranges' threads then share the core).
+    let parts = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .max(2);
+    let ranges = chunks::plan(
+        &input.path,
+        opened.data_start,
+        opened.data_line,
+        input.bytes,
+        parts,
+        min_chunk_bytes,
     )?;
-    if !builder.is_empty() {
-        let df = builder
-            .take_frame()
-            .map_err(|e| Error::engine("building a batch", e))?;
-        writer
-            .write_batch(&df)
-            .map_err(|e| Error::engine(format!("writing {}", staged.display()), e))?;
+    let progress = crate::telemetry::FileProgress::start(
+        &format!("{} {}", source.name, opened.file_name),
+        input.bytes,
+    );
+    let done_bytes = std::sync::atomic::AtomicU64::new(opened.data_start);
+    let read_range = |k: usize, range: &chunks::Chunk| {
+        read_range(
+            source,
+            input,
+            pseudo,
+            &opened,
+            range,
+            &dir.join(format!("rows-{k:03}.parquet")),
+            &|bytes| {
+                let at = done_bytes.fetch_add(bytes, std::sync::atomic::Ordering::Relaxed);
+                progress.set(at + bytes);
+            },
+        )
+    };
+    let results: Vec<Result<RangeIngest>> = if ranges.len() == 1 {
+        vec![read_range(0, &ranges[0])]
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = ranges
+                .iter()
+                .enumerate()
+                .map(|(k, r)| scope.spawn(move || read_range(k, r)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(Error::Internal("an ingest range worker panicked".into()))
+                    })
+                })
+                .collect()
+        })
+    };
+    let mut report = FileIngest {
+        input: input.clone(),
+        encoding: if opened.contract.encoding == Encoding::Utf8 {
+            "utf-8"
+        } else {
+            "windows-1252"
+        }
+        .to_string(),
+        rows_in: 0,
+        accepted: 0,
+        quarantined: 0,
+        reasons: BTreeMap::new(),
+        extra_columns: opened.header.extra.clone(),
+        warnings: opened.warnings.clone(),
+        staged: Vec::new(),
+        quarantine: PathBuf::new(),
+        cached: false,
+    };
+    let mut quarantine = Quarantine::default();
+    for r in results {
+        let r = r?;
+        report.rows_in += r.rows_in;
+        report.accepted += r.accepted;
+        report.quarantined += r.quarantine.len();
+        quarantine.append(r.quarantine);
     }
-    writer
-        .finish()
-        .map_err(|e| Error::engine(format!("finishing {}", staged.display()), e))?;
     let mut qdf = quarantine
         .to_frame(&source.name)
         .map_err(|e| Error::engine("building quarantine", e))?;
@@ -292,19 +334,42 @@ fn ingest_into(
         .iter()
         .map(|(k, v)| (k.to_string(), *v))
         .collect();
-    report.warnings = warnings;
     Ok(report)
 }
 
-fn ingest_file(
-    source: &SourcePlan,
-    input: &InputFile,
-    pseudo: &Pseudonymiser,
-    builder: &mut BatchBuilder,
-    quarantine: &mut Quarantine,
-    warnings: &mut Vec<String>,
-    flush: &mut dyn FnMut(&mut BatchBuilder) -> Result<()>,
-) -> Result<FileIngest> {
+/// A file after its encoding and header were checked: what every range needs.
+struct OpenedFile {
+    /// The contract, with the encoding a byte-order mark may have overridden.
+    contract: crate::schema::Contract,
+    /// Where the contract's columns are.
+    header: header::HeaderMap,
+    /// Schema-drift and encoding warnings.
+    warnings: Vec<String>,
+    /// The file's name, for quarantine rows and the `_file` column.
+    file_name: String,
+    /// Byte offset of the first data record (after any byte-order mark and the header).
+    data_start: u64,
+    /// Line number at `data_start`.
+    data_line: u64,
+}
+
+/// The csv reader settings for every read of a contract's files.
+///
+/// Only '\n' ends a record: with the default CRLF terminator the csv crate reports the
+/// line and byte of every CRLF record after the first one too early (it starts the next
+/// record at the '\n'). The '\r' left at the end of a line's last field is trimmed with
+/// the rest of the field's whitespace.
+fn csv_builder(delimiter: u8) -> csv::ReaderBuilder {
+    let mut b = csv::ReaderBuilder::new();
+    b.has_headers(false)
+        .flexible(true)
+        .terminator(csv::Terminator::Any(b'\n'))
+        .delimiter(delimiter);
+    b
+}
+
+/// Checks the byte-order mark and the header row against the contract.
+fn open_file(source: &SourcePlan, input: &InputFile) -> Result<OpenedFile> {
     let path = &input.path;
     let rejected = |line: Option<u64>, message: String| Error::InputRejected {
         location: Location {
@@ -315,14 +380,17 @@ fn ingest_file(
         message,
     };
     let file = File::open(path).map_err(|e| Error::io("opening", path, e))?;
-    let mut reader = BufReader::with_capacity(1 << 20, file);
+    let mut reader = BufReader::with_capacity(1 << 16, file);
     let head = reader
         .fill_buf()
         .map_err(|e| Error::io("reading", path, e))?;
     let mut contract = source.contract.as_ref().clone();
+    let mut warnings = Vec::new();
+    let mut bom_len = 0;
     match sniff_bom(head) {
         Bom::Utf8 => {
             reader.consume(3);
+            bom_len = 3;
             if contract.encoding != Encoding::Utf8 {
                 warnings.push(format!(
                     "{}: starts with a UTF-8 byte-order mark, so it was read as UTF-8 although contract \"{}\" says windows-1252",
@@ -341,16 +409,7 @@ fn ingest_file(
         }
         Bom::None => {}
     }
-    // Only '\n' ends a record: with the default CRLF terminator the csv crate reports
-    // the line and byte of every CRLF record after the first one too early (it starts the
-    // next record at the '\n'). The '\r' left at the end of a line's last field is
-    // trimmed with the rest of the field's whitespace.
-    let mut csv = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .terminator(csv::Terminator::Any(b'\n'))
-        .delimiter(contract.delimiter)
-        .from_reader(reader);
+    let mut csv = csv_builder(contract.delimiter).from_reader(reader);
     let mut record = csv::ByteRecord::new();
     let has_header = csv
         .read_byte_record(&mut record)
@@ -420,33 +479,78 @@ fn ingest_file(
         .and_then(|n| n.to_str())
         .unwrap_or("?")
         .to_string();
-    builder.set_file(&file_name);
-    let checker = row::RowChecker {
-        contract: &contract,
-        header: &header,
-        pseudo,
-        file_name: &file_name,
+    let next = csv.position();
+    Ok(OpenedFile {
+        data_start: bom_len + next.byte(),
+        data_line: next.line(),
+        contract,
+        header,
+        warnings,
+        file_name,
+    })
+}
+
+/// What checking one byte range gave.
+struct RangeIngest {
+    rows_in: u64,
+    accepted: u64,
+    quarantine: Quarantine,
+}
+
+/// Checks every record of one byte range, writing accepted rows (in batches) to `staged`
+/// and keeping rejected ones; `advanced` is told of bytes read as work proceeds.
+fn read_range(
+    source: &SourcePlan,
+    input: &InputFile,
+    pseudo: &Pseudonymiser,
+    opened: &OpenedFile,
+    range: &chunks::Chunk,
+    staged: &Path,
+    advanced: &dyn Fn(u64),
+) -> Result<RangeIngest> {
+    use std::io::{Read, Seek, SeekFrom};
+    let path = &input.path;
+    let mut file = File::open(path).map_err(|e| Error::io("opening", path, e))?;
+    file.seek(SeekFrom::Start(range.start))
+        .map_err(|e| Error::io("reading", path, e))?;
+    let reader = BufReader::with_capacity(1 << 20, file.take(range.end - range.start));
+    let mut csv = csv_builder(opened.contract.delimiter).from_reader(reader);
+
+    let out = File::create(staged).map_err(|e| Error::io("creating", staged, e))?;
+    let mut builder = BatchBuilder::new(&source.contract);
+    let schema = builder
+        .take_frame()
+        .map_err(|e| Error::engine("building the staging schema", e))?
+        .schema()
+        .as_ref()
+        .clone();
+    let mut writer = ParquetWriter::new(out)
+        .with_compression(ParquetCompression::Lz4Raw)
+        .batched(&schema)
+        .map_err(|e| Error::engine(format!("opening {}", staged.display()), e))?;
+    let mut write = |b: &mut BatchBuilder| -> Result<()> {
+        let df = b
+            .take_frame()
+            .map_err(|e| Error::engine("building a batch", e))?;
+        writer
+            .write_batch(&df)
+            .map_err(|e| Error::engine(format!("writing {}", staged.display()), e))
     };
-    let mut report = FileIngest {
-        input: input.clone(),
-        encoding: if contract.encoding == Encoding::Utf8 {
-            "utf-8"
-        } else {
-            "windows-1252"
-        }
-        .to_string(),
+    builder.set_file(&opened.file_name);
+    let checker = row::RowChecker {
+        contract: &opened.contract,
+        header: &opened.header,
+        pseudo,
+        file_name: &opened.file_name,
+        byte_base: range.start,
+    };
+    let mut out = RangeIngest {
         rows_in: 0,
         accepted: 0,
-        quarantined: 0,
-        reasons: BTreeMap::new(),
-        extra_columns: header.extra.clone(),
-        warnings: Vec::new(),
-        staged: PathBuf::new(),
-        quarantine: PathBuf::new(),
-        cached: false,
+        quarantine: Quarantine::default(),
     };
-    let progress =
-        crate::telemetry::FileProgress::start(&format!("{} {file_name}", source.name), input.bytes);
+    let mut record = csv::ByteRecord::new();
+    let mut reported = 0u64;
     loop {
         let more = csv
             .read_byte_record(&mut record)
@@ -458,22 +562,46 @@ fn ingest_file(
         if record.len() == 1 && record[0].iter().all(|b| b.is_ascii_whitespace()) {
             continue;
         }
-        report.rows_in += 1;
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
-        match checker.check(&record, line, report.rows_in) {
+        out.rows_in += 1;
+        let row = range.rows_before + out.rows_in;
+        let line = record
+            .position()
+            .map(|p| range.first_line + p.line() - 1)
+            .unwrap_or(0);
+        match checker.check(&record, line, row) {
             Ok(cells) => {
-                report.accepted += 1;
-                builder.push(report.rows_in, cells);
+                out.accepted += 1;
+                builder.push(row, cells);
                 if builder.len() >= BATCH_ROWS {
-                    flush(builder)?;
-                    progress.set(record.position().map(|p| p.byte()).unwrap_or(0));
+                    write(&mut builder)?;
+                    let at = record.position().map(|p| p.byte()).unwrap_or(0);
+                    advanced(at - reported);
+                    reported = at;
                 }
             }
-            Err(q) => {
-                report.quarantined += 1;
-                quarantine.push(q);
-            }
+            Err(q) => out.quarantine.push(q),
         }
     }
-    Ok(report)
+    if !builder.is_empty() {
+        write(&mut builder)?;
+    }
+    writer
+        .finish()
+        .map_err(|e| Error::engine(format!("finishing {}", staged.display()), e))?;
+    Ok(out)
+}
+
+/// The staged row files of a cached ingest, in order.
+fn staged_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| Error::io("listing", dir, e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("rows") && n.ends_with(".parquet"))
+        })
+        .collect();
+    files.sort();
+    Ok(files)
 }

@@ -47,6 +47,14 @@ impl Quarantine {
         self.rows.push(row);
     }
 
+    /// Appends another quarantine's rows (and counts) after this one's.
+    pub fn append(&mut self, other: Quarantine) {
+        for (k, v) in other.counts {
+            *self.counts.entry(k).or_default() += v;
+        }
+        self.rows.extend(other.rows);
+    }
+
     /// Number of quarantined rows.
     pub fn len(&self) -> u64 {
         self.rows.len() as u64

@@ -25,6 +25,9 @@ pub struct RowChecker<'a> {
     pub pseudo: &'a Pseudonymiser,
     /// File name for quarantine rows.
     pub file_name: &'a str,
+    /// Byte offset in the file of the reader's first byte: record positions are relative
+    /// to it, reported offsets are not.
+    pub byte_base: u64,
 }
 
 impl RowChecker<'_> {
@@ -75,7 +78,7 @@ impl RowChecker<'_> {
                 Ok(t) => texts[i] = Some(trimmed(t)),
                 Err(offset) => {
                     q.reasons.push(Reason::InvalidEncoding);
-                    let start = record.position().map(|p| p.byte()).unwrap_or(0);
+                    let start = self.byte_base + record.position().map(|p| p.byte()).unwrap_or(0);
                     q.details.push(format!(
                         "\"{}\" has bytes that are not valid {} (byte {} of the field; the row starts at byte offset {start})",
                         col.header,

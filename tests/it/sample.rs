@@ -476,6 +476,49 @@ fn two_runs_on_the_same_inputs_write_identical_data_files() {
 }
 
 #[test]
+fn files_checked_in_parallel_ranges_give_the_same_outputs_as_one_sequential_read() {
+    // 4 KiB ranges split every sample file; quarantine line and row numbers, staged row
+    // numbers and every dataset must be byte-for-byte those of the whole-file read.
+    let other = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = result(&joinedup_env(
+        &["run", "--out", other.path().to_str().unwrap(), "-q"],
+        &[("JOINEDUP_INGEST_CHUNK_BYTES", "4096")],
+    ));
+    assert_eq!(code, 0, "{stderr}");
+    let ranges = |out: &Path| {
+        files_under(&out.join(".cache/ingest"))
+            .iter()
+            .filter(|p| {
+                let n = p.file_name().unwrap().to_str().unwrap();
+                n.starts_with("rows") && n.ends_with(".parquet")
+            })
+            .count()
+    };
+    assert_eq!(
+        ranges(sample_out()),
+        5,
+        "one range per sample file by default"
+    );
+    assert!(
+        ranges(other.path()) >= 10,
+        "the 4 KiB setting split the files into ranges"
+    );
+    for dir in ["restricted", "published", "quarantine"] {
+        let files = files_under(&sample_out().join(dir));
+        assert!(!files.is_empty());
+        for f in files {
+            let rel = f.strip_prefix(sample_out()).unwrap();
+            assert_eq!(
+                std::fs::read(&f).unwrap(),
+                std::fs::read(other.path().join(rel)).unwrap(),
+                "{}",
+                rel.display()
+            );
+        }
+    }
+}
+
+#[test]
 fn every_dataset_matches_its_schema_file_column_for_column() {
     let out = sample_out();
     let mut checked = 0;
