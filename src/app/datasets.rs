@@ -64,7 +64,12 @@ pub fn link(entities: Entities, plan: &LinkPlan) -> Result<Linked> {
     let mut care = care;
     number_persons(&mut [&mut spells, &mut ed, &mut care])
         .map_err(|e| Error::engine("numbering persons for linkage", e))?;
-    let journey = collect(
+    // One contiguous chunk per column, once: every dataset and measure below shares these
+    // buffers (a rechunk per writer would copy the frame each time).
+    for df in [&mut spells, &mut ed, &mut care] {
+        df.rechunk_mut_par();
+    }
+    let mut journey = collect(
         crate::link::patient_journey(
             spells.clone().lazy(),
             ed.clone().lazy(),
@@ -73,6 +78,7 @@ pub fn link(entities: Entities, plan: &LinkPlan) -> Result<Linked> {
         ),
         "linking patient journeys",
     )?;
+    journey.rechunk_mut_par();
     Ok(Linked {
         care,
         resolution,

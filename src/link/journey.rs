@@ -57,6 +57,80 @@ fn first_per_spell(lf: LazyFrame, order: &[&str], keep: &[&str], descending: boo
     lf.group_by([col(SPELL)]).agg(aggs)
 }
 
+/// The as-of key column: a copy of the right frame's first order column, so the original
+/// survives the join whatever polars does with join keys.
+const ASOF_KEY: &str = "_asof_key";
+
+/// For each row of `left` (which has [`PERSON`] and `left_on`), the same person's row of
+/// `right` chosen by an as-of join on `left_on` against `order[0]`: `forward` takes the
+/// first right row at or after the left value, otherwise the last at or before it, with
+/// right rows in `order` (later columns break ties). Rows without a person or a value on
+/// either side take part in nothing; a left row with no match is dropped.
+///
+/// This replaces "join every pair of the person's rows, filter, take the first per spell":
+/// a person with many attendances no longer multiplies rows before the filter.
+fn asof_by_person(
+    left: LazyFrame,
+    left_on: &str,
+    right: LazyFrame,
+    order: &[&str],
+    forward: bool,
+) -> LazyFrame {
+    let options = AsOfOptions {
+        strategy: if forward {
+            AsofStrategy::Forward
+        } else {
+            AsofStrategy::Backward
+        },
+        tolerance: None,
+        tolerance_str: None,
+        left_by: Some(vec![PERSON.into()]),
+        right_by: Some(vec![PERSON.into()]),
+        allow_eq: true,
+        // Sorted globally by the key, so sorted within every person.
+        check_sortedness: false,
+    };
+    let right = right
+        .filter(col(PERSON).is_not_null().and(col(order[0]).is_not_null()))
+        .sort(
+            order.to_vec(),
+            SortMultipleOptions::default().with_maintain_order(true),
+        )
+        .with_column(col(order[0]).alias(ASOF_KEY));
+    left.filter(col(PERSON).is_not_null().and(col(left_on).is_not_null()))
+        .sort(
+            [left_on],
+            SortMultipleOptions::default().with_maintain_order(true),
+        )
+        .join(
+            right,
+            [col(left_on)],
+            [col(ASOF_KEY)],
+            JoinArgs::new(JoinType::AsOf(Box::new(options))),
+        )
+        .filter(col(order[0]).is_not_null())
+}
+
+/// See [`asof_by_person`]: the person's last `right` row at or before `left_on`.
+fn latest_at_or_before(
+    left: LazyFrame,
+    left_on: &str,
+    right: LazyFrame,
+    order: &[&str],
+) -> LazyFrame {
+    asof_by_person(left, left_on, right, order, false)
+}
+
+/// See [`asof_by_person`]: the person's first `right` row at or after `left_on`.
+fn first_on_or_after(
+    left: LazyFrame,
+    left_on: &str,
+    right: LazyFrame,
+    order: &[&str],
+) -> LazyFrame {
+    asof_by_person(left, left_on, right, order, true)
+}
+
 /// Admission sources that mean the patient lived in a care home or council accommodation.
 const FROM_CARE_HOME: [&str; 4] = ["54", "65", "66", "85"];
 
@@ -83,44 +157,50 @@ pub fn patient_journey(
     let by_person =
         |lf: LazyFrame, other: LazyFrame| lf.join(other, [col(PERSON)], [col(PERSON)], inner());
 
-    // A&E attendance that led to the admission.
+    // A&E attendance that led to the admission: the person's latest arrival at or before
+    // the admission (ties: the greatest attendance id), kept when within the window.
     let window =
         lit(link.ed_window_hours * 3_600_000).cast(DataType::Duration(TimeUnit::Milliseconds));
-    let ed_pairs = by_person(
-        keys.clone(),
+    let ed_link = latest_at_or_before(
+        keys.clone()
+            .select([col(SPELL), col(PERSON), col("admission_datetime")]),
+        "admission_datetime",
         ed.select([
             col(PERSON),
             col("attendance_id").alias("ed_attendance_id"),
             col("arrival").alias("ed_arrival"),
             col("departure").alias("ed_departure"),
         ]),
-    )
-    .filter(
-        col("ed_arrival")
-            .lt_eq(col("admission_datetime"))
-            .and(col("ed_arrival").gt_eq(col("admission_datetime") - window)),
-    );
-    let ed_link = first_per_spell(
-        ed_pairs,
         &["ed_arrival", "ed_attendance_id"],
-        &["ed_attendance_id", "ed_arrival", "ed_departure"],
-        true,
-    );
+    )
+    .filter(col("ed_arrival").gt_eq(col("admission_datetime") - window))
+    .select([
+        col(SPELL),
+        col("ed_attendance_id"),
+        col("ed_arrival"),
+        col("ed_departure"),
+    ]);
 
-    // Social-care request and assessment between admission and the window end.
+    // Social-care request and assessment: the first on or after admission (ties: the
+    // smallest council code), kept when on or before the window end (ready date, else
+    // discharge date, else admission date, + care_window_days).
     let with_person = care.filter(col(PERSON).is_not_null());
     let window_end = coalesce(&[
         days("discharge_ready_date"),
         days("discharge_date"),
         days("admission_date"),
     ]) + lit(link.care_window_days as i32);
-    let in_stay = |c: &str| {
-        days(c)
-            .gt_eq(days("admission_date"))
-            .and(days(c).lt_eq(window_end.clone()))
+    let stay = || {
+        keys.clone().select([
+            col(SPELL),
+            col(PERSON),
+            col("admission_date"),
+            window_end.clone().alias("_window_end"),
+        ])
     };
-    let request_pairs = by_person(
-        keys.clone(),
+    let request_link = first_on_or_after(
+        stay(),
+        "admission_date",
         with_person
             .clone()
             .filter(
@@ -133,16 +213,13 @@ pub fn patient_journey(
                 col("event_start").alias("care_request_date"),
                 col("la_code").alias("request_la_code"),
             ]),
+        &["care_request_date", "request_la_code"],
     )
-    .filter(in_stay("care_request_date"));
-    let request_link = first_per_spell(
-        request_pairs,
-        &["care_request_date", "request_la_code"],
-        &["care_request_date", "request_la_code"],
-        false,
-    );
-    let assessment_pairs = by_person(
-        keys.clone(),
+    .filter(days("care_request_date").lt_eq(col("_window_end")))
+    .select([col(SPELL), col("care_request_date"), col("request_la_code")]);
+    let assessment_link = first_on_or_after(
+        stay(),
+        "admission_date",
         with_person
             .clone()
             .filter(col("event_type").eq(lit("Assessment")))
@@ -150,18 +227,17 @@ pub fn patient_journey(
                 col(PERSON),
                 col("event_start").alias("care_assessment_date"),
             ]),
+        &["care_assessment_date"],
     )
-    .filter(in_stay("care_assessment_date"));
-    let assessment_link = first_per_spell(
-        assessment_pairs,
-        &["care_assessment_date"],
-        &["care_assessment_date"],
-        false,
-    );
+    .filter(days("care_assessment_date").lt_eq(col("_window_end")))
+    .select([col(SPELL), col("care_assessment_date")]);
 
-    // The service awaited: first service starting within the window after the ready date.
-    let service_pairs = by_person(
-        keys.clone(),
+    // The service awaited: the first service starting on or after the ready date (ties:
+    // by service group, then council), kept when within care_window_days of it.
+    let service_link = first_on_or_after(
+        keys.clone()
+            .select([col(SPELL), col(PERSON), col("discharge_ready_date")]),
+        "discharge_ready_date",
         with_person
             .filter(col("event_type").eq(lit("Service")))
             .select([
@@ -172,21 +248,18 @@ pub fn patient_journey(
                     .alias("awaited_service"),
                 col("la_code").alias("service_la_code"),
             ]),
+        &["care_service_start", "awaited_service", "service_la_code"],
     )
     .filter(
         days("care_service_start")
-            .gt_eq(days("discharge_ready_date"))
-            .and(
-                days("care_service_start")
-                    .lt_eq(days("discharge_ready_date") + lit(link.care_window_days as i32)),
-            ),
-    );
-    let service_link = first_per_spell(
-        service_pairs,
-        &["care_service_start", "awaited_service", "service_la_code"],
-        &["care_service_start", "awaited_service", "service_la_code"],
-        false,
-    );
+            .lt_eq(days("discharge_ready_date") + lit(link.care_window_days as i32)),
+    )
+    .select([
+        col(SPELL),
+        col("care_service_start"),
+        col("awaited_service"),
+        col("service_la_code"),
+    ]);
 
     // Emergency readmission after discharge.
     let readmission_pairs = by_person(
@@ -310,3 +383,7 @@ pub fn patient_journey(
             col(PERSON),
         ])
 }
+
+#[cfg(test)]
+#[path = "journey_tests.rs"]
+mod tests;

@@ -10,7 +10,7 @@
 //! planted fact depends on, so the truth stays exact. NHS numbers come from the 999 test
 //! range. Every person has their own random stream, so a seed gives the same bytes.
 
-mod rng;
+pub(crate) mod rng;
 mod text;
 mod world;
 

@@ -1,0 +1,353 @@
+//! Tests of the journey links: pinned boundary and tie cases, and random data (with many
+//! ties and unmatched people) checked against a plain pairwise reference of the rules.
+
+use polars::prelude::*;
+
+use super::*;
+use crate::synth::rng::Rng;
+
+const DAY_MS: i64 = 86_400_000;
+
+fn plan() -> LinkPlan {
+    LinkPlan {
+        ed_window_hours: 12,
+        care_window_days: 5,
+        discharge_route: "Discharge from Hospital".into(),
+        readmission_window_days: 30,
+    }
+}
+
+struct Spell {
+    person: Option<u32>,
+    admitted_ms: i64,
+    discharge: Option<i32>,
+    ready: Option<i32>,
+}
+
+struct Attendance {
+    id: String,
+    person: Option<u32>,
+    arrival_ms: Option<i64>,
+}
+
+struct Event {
+    person: Option<u32>,
+    kind: &'static str,
+    route: &'static str,
+    start: Option<i32>,
+    la: String,
+    group: Option<&'static str>,
+}
+
+fn frames(spells: &[Spell], ed: &[Attendance], care: &[Event]) -> [LazyFrame; 3] {
+    let n = spells.len();
+    let s = df!(
+        "spell_id" => (0..n).map(|i| format!("S{i:03}")).collect::<Vec<_>>(),
+        PERSON => spells.iter().map(|s| s.person).collect::<Vec<_>>(),
+        "person_id" => spells.iter().map(|s| s.person.map(|p| format!("P{p}"))).collect::<Vec<_>>(),
+        "provider_code" => vec!["RX1"; n],
+        "admission_date" => spells.iter().map(|s| (s.admitted_ms.div_euclid(DAY_MS)) as i32).collect::<Vec<_>>(),
+        "admission_datetime" => spells.iter().map(|s| s.admitted_ms).collect::<Vec<_>>(),
+        "admission_source" => vec!["19"; n],
+        "admission_type" => vec!["emergency"; n],
+        "discharge_date" => spells.iter().map(|s| s.discharge).collect::<Vec<_>>(),
+        "discharge_destination" => vec!["19"; n],
+        "discharge_destination_group" => vec!["returned_home"; n],
+        "discharge_ready_date" => spells.iter().map(|s| s.ready).collect::<Vec<_>>(),
+    )
+    .unwrap()
+    .lazy()
+    .with_columns([
+        col("admission_date").cast(DataType::Date),
+        col("admission_datetime").cast(DataType::Datetime(TimeUnit::Milliseconds, None)),
+        col("discharge_date").cast(DataType::Date),
+        col("discharge_ready_date").cast(DataType::Date),
+    ]);
+    let e = df!(
+        "attendance_id" => ed.iter().map(|a| a.id.clone()).collect::<Vec<_>>(),
+        PERSON => ed.iter().map(|a| a.person).collect::<Vec<_>>(),
+        "arrival" => ed.iter().map(|a| a.arrival_ms).collect::<Vec<_>>(),
+        "departure" => ed.iter().map(|a| a.arrival_ms.map(|x| x + 3_600_000)).collect::<Vec<_>>(),
+    )
+    .unwrap()
+    .lazy()
+    .with_columns([
+        col("arrival").cast(DataType::Datetime(TimeUnit::Milliseconds, None)),
+        col("departure").cast(DataType::Datetime(TimeUnit::Milliseconds, None)),
+    ]);
+    let c = df!(
+        PERSON => care.iter().map(|e| e.person).collect::<Vec<_>>(),
+        "event_type" => care.iter().map(|e| e.kind).collect::<Vec<_>>(),
+        "route_of_access" => care.iter().map(|e| e.route).collect::<Vec<_>>(),
+        "event_start" => care.iter().map(|e| e.start).collect::<Vec<_>>(),
+        "la_code" => care.iter().map(|e| e.la.clone()).collect::<Vec<_>>(),
+        "service_group" => care.iter().map(|e| e.group).collect::<Vec<_>>(),
+    )
+    .unwrap()
+    .lazy()
+    .with_column(col("event_start").cast(DataType::Date));
+    [s, e, c]
+}
+
+/// Per spell: ED attendance id, request date and council, assessment date, service
+/// start and group (dates as days since 1970).
+type Links = (
+    Option<String>,
+    Option<i32>,
+    Option<String>,
+    Option<i32>,
+    Option<i32>,
+    Option<String>,
+);
+
+fn linked(spells: &[Spell], ed: &[Attendance], care: &[Event]) -> Vec<Links> {
+    let [s, e, c] = frames(spells, ed, care);
+    let df = patient_journey(s, e, c, &plan())
+        .with_columns([
+            col("care_request_date").cast(DataType::Int32),
+            col("care_assessment_date").cast(DataType::Int32),
+            col("care_service_start").cast(DataType::Int32),
+        ])
+        .collect()
+        .unwrap();
+    let str_col = |n: &str| -> Vec<Option<String>> {
+        df.column(n)
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .map(|x| x.map(String::from))
+            .collect()
+    };
+    let i32_col =
+        |n: &str| -> Vec<Option<i32>> { df.column(n).unwrap().i32().unwrap().iter().collect() };
+    let spell_ids = str_col("spell_id");
+    assert_eq!(
+        spell_ids,
+        (0..spells.len())
+            .map(|i| Some(format!("S{i:03}")))
+            .collect::<Vec<_>>(),
+        "one row per spell, in the spells' order"
+    );
+    let (ed_id, req, req_la, ass, svc, grp) = (
+        str_col("ed_attendance_id"),
+        i32_col("care_request_date"),
+        str_col("la_code"),
+        i32_col("care_assessment_date"),
+        i32_col("care_service_start"),
+        str_col("awaited_service"),
+    );
+    (0..spells.len())
+        .map(|i| {
+            (
+                ed_id[i].clone(),
+                req[i],
+                // la_code is the service's council, else the request's.
+                req_la[i].clone(),
+                ass[i],
+                svc[i],
+                grp[i].clone(),
+            )
+        })
+        .collect()
+}
+
+/// The rules, pair by pair, in plain Rust.
+fn reference(spells: &[Spell], ed: &[Attendance], care: &[Event]) -> Vec<Links> {
+    let p = plan();
+    spells
+        .iter()
+        .map(|s| {
+            let admitted_day = s.admitted_ms.div_euclid(DAY_MS) as i32;
+            let same = |x: Option<u32>| s.person.is_some() && x == s.person;
+            let ed_id = ed
+                .iter()
+                .filter(|a| same(a.person))
+                .filter_map(|a| a.arrival_ms.map(|t| (t, a.id.clone())))
+                .filter(|(t, _)| {
+                    *t <= s.admitted_ms && *t >= s.admitted_ms - p.ed_window_hours * 3_600_000
+                })
+                .max()
+                .map(|(_, id)| id);
+            let end = s.ready.or(s.discharge).unwrap_or(admitted_day) + p.care_window_days as i32;
+            let in_stay = |d: i32| d >= admitted_day && d <= end;
+            let request = care
+                .iter()
+                .filter(|e| same(e.person) && e.kind == "Request" && e.route == p.discharge_route)
+                .filter_map(|e| e.start.map(|d| (d, e.la.clone())))
+                .filter(|(d, _)| in_stay(*d))
+                .min();
+            let assessment = care
+                .iter()
+                .filter(|e| same(e.person) && e.kind == "Assessment")
+                .filter_map(|e| e.start)
+                .filter(|d| in_stay(*d))
+                .min();
+            let service = s.ready.and_then(|ready| {
+                care.iter()
+                    .filter(|e| same(e.person) && e.kind == "Service")
+                    .filter_map(|e| {
+                        e.start
+                            .map(|d| (d, e.group.unwrap_or("other").to_string(), e.la.clone()))
+                    })
+                    .filter(|(d, _, _)| *d >= ready && *d <= ready + p.care_window_days as i32)
+                    .min()
+            });
+            let la = service
+                .as_ref()
+                .map(|x| x.2.clone())
+                .or(request.as_ref().map(|x| x.1.clone()));
+            (
+                ed_id,
+                request.map(|x| x.0),
+                la,
+                assessment,
+                service.as_ref().map(|x| x.0),
+                Some(service.map(|x| x.1).unwrap_or_else(|| "none".into())),
+            )
+        })
+        .collect()
+}
+
+fn event(person: u32, kind: &'static str, start: i32, la: &str) -> Event {
+    Event {
+        person: Some(person),
+        kind,
+        route: if kind == "Request" {
+            "Discharge from Hospital"
+        } else {
+            ""
+        },
+        start: Some(start),
+        la: la.into(),
+        group: (kind == "Service").then_some("home_care"),
+    }
+}
+
+#[test]
+fn boundaries_ties_and_unmatched_people_are_pinned() {
+    let noon = |day: i64| day * DAY_MS + 12 * 3_600_000;
+    let spell = |person: u32, day: i64| Spell {
+        person: Some(person),
+        admitted_ms: noon(day),
+        discharge: Some(day as i32 + 4),
+        ready: Some(day as i32 + 2),
+    };
+    // Person 3 has nothing to link and sits between people who do.
+    let spells = [spell(1, 100), spell(3, 100), spell(2, 100), spell(4, 100)];
+    let att = |id: &str, person: u32, ms: i64| Attendance {
+        id: id.into(),
+        person: Some(person),
+        arrival_ms: Some(ms),
+    };
+    let ed = [
+        // Two arrivals at the same instant: the greater id wins; a later one is ignored.
+        att("A1", 1, noon(100) - 7_200_000),
+        att("A2", 1, noon(100) - 7_200_000),
+        att("A3", 1, noon(100) + 1),
+        // Exactly at the window's start: in.
+        att("B1", 2, noon(100) - 12 * 3_600_000),
+        // One millisecond before it: out.
+        att("D1", 4, noon(100) - 12 * 3_600_000 - 1),
+    ];
+    let care = [
+        // Same-day requests: the smaller council code wins.
+        event(1, "Request", 101, "903"),
+        event(1, "Request", 101, "901"),
+        // Request on the window end (ready + 5 = 107): in; the day after: out.
+        event(2, "Request", 107, "902"),
+        event(4, "Request", 108, "902"),
+        // Assessment before admission: out; on admission day: in.
+        event(1, "Assessment", 99, "901"),
+        event(1, "Assessment", 100, "901"),
+        // Services: before the ready date out; on it in; ready + 5 in; ready + 6 out.
+        event(1, "Service", 101, "901"),
+        event(1, "Service", 102, "901"),
+        event(2, "Service", 107, "902"),
+        event(4, "Service", 108, "902"),
+    ];
+    let got = linked(&spells, &ed, &care);
+    assert_eq!(got, reference(&spells, &ed, &care));
+    let s = |x: &str| Some(x.to_string());
+    assert_eq!(
+        got,
+        [
+            (
+                s("A2"),
+                Some(101),
+                s("901"),
+                Some(100),
+                Some(102),
+                s("home_care")
+            ),
+            (None, None, None, None, None, s("none")),
+            (
+                s("B1"),
+                Some(107),
+                s("902"),
+                None,
+                Some(107),
+                s("home_care")
+            ),
+            (None, None, None, None, None, s("none")),
+        ]
+    );
+}
+
+#[test]
+fn random_journeys_match_the_pairwise_rules() {
+    let mut rng = Rng::new(7, 1);
+    for round in 0..20 {
+        let people = rng.range(1, 30) as u32;
+        let person =
+            |rng: &mut Rng| (!rng.chance(0.05)).then(|| rng.range(0, people as i64 - 1) as u32);
+        // Few distinct days and hours, so ties and window edges are common.
+        let spells: Vec<Spell> = (0..rng.range(1, 60))
+            .map(|_| {
+                let day = rng.range(0, 20);
+                let admitted_ms = day * DAY_MS + rng.range(0, 4) * 6 * 3_600_000;
+                let stay = rng.range(0, 6) as i32;
+                let discharge = (!rng.chance(0.1)).then_some(day as i32 + stay);
+                Spell {
+                    person: person(&mut rng),
+                    admitted_ms,
+                    discharge,
+                    ready: discharge
+                        .filter(|_| !rng.chance(0.2))
+                        .map(|d| d - rng.range(0, 3) as i32),
+                }
+            })
+            .collect();
+        let ed: Vec<Attendance> = (0..rng.range(0, 120))
+            .map(|i| Attendance {
+                id: format!("E{:02}", rng.range(0, 99) * 100 + i),
+                person: person(&mut rng),
+                arrival_ms: (!rng.chance(0.05))
+                    .then(|| rng.range(0, 21) * DAY_MS + rng.range(0, 8) * 3 * 3_600_000),
+            })
+            .collect();
+        let kinds = ["Request", "Assessment", "Service", "Review"];
+        let care: Vec<Event> = (0..rng.range(0, 120))
+            .map(|_| {
+                let kind = kinds[rng.range(0, 3) as usize];
+                Event {
+                    person: person(&mut rng),
+                    kind,
+                    route: if rng.chance(0.8) {
+                        "Discharge from Hospital"
+                    } else {
+                        "Community"
+                    },
+                    start: (!rng.chance(0.05)).then(|| rng.range(0, 28) as i32),
+                    la: format!("90{}", rng.range(1, 4)),
+                    group: [Some("home_care"), Some("reablement"), None][rng.range(0, 2) as usize],
+                }
+            })
+            .collect();
+        assert_eq!(
+            linked(&spells, &ed, &care),
+            reference(&spells, &ed, &care),
+            "round {round}"
+        );
+    }
+}
