@@ -1,16 +1,22 @@
 //! Column builders for accepted rows, turned into DataFrames batch by batch.
 
+use std::borrow::Cow;
+
 use polars::prelude::*;
 
+use crate::normalise::pseudonym::Hex64;
 use crate::schema::{Contract, ValueType};
 
-/// A checked value of one field.
+/// A checked value of one field, borrowing from the record or the contract where it can
+/// (a row is checked and stored without allocating per field).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Cell {
+pub enum Cell<'a> {
     /// Blank.
     Null,
-    /// Text (codes and pseudonyms included).
-    Str(String),
+    /// Text (codes included).
+    Str(Cow<'a, str>),
+    /// A pseudonym.
+    Pseudonym(Hex64),
     /// Integer.
     Int(i64),
     /// Days since 1970-01-01.
@@ -21,9 +27,8 @@ pub enum Cell {
     Time(i64),
 }
 
-#[derive(Debug)]
 enum Builder {
-    Str(Vec<Option<String>>),
+    Str(StringChunkedBuilder),
     Int(Vec<Option<i64>>),
     Date(Vec<Option<i32>>),
     DateTime(Vec<Option<i64>>),
@@ -31,12 +36,15 @@ enum Builder {
 }
 
 /// Accumulates accepted rows for the stored columns of a contract.
-#[derive(Debug)]
 pub struct BatchBuilder {
     columns: Vec<(usize, String, Builder)>,
     rows: Vec<u64>,
     files: Vec<u32>,
     file_names: Vec<String>,
+}
+
+fn text_builder(name: &str) -> StringChunkedBuilder {
+    StringChunkedBuilder::new(name.into(), 0)
 }
 
 /// Name of the lineage column holding the data row number.
@@ -53,7 +61,7 @@ impl BatchBuilder {
             .enumerate()
             .filter_map(|(i, c)| {
                 let b = match c.kind.stored()? {
-                    ValueType::String => Builder::Str(Vec::new()),
+                    ValueType::String => Builder::Str(text_builder(&c.name)),
                     ValueType::Integer => Builder::Int(Vec::new()),
                     ValueType::Date => Builder::Date(Vec::new()),
                     ValueType::DateTime => Builder::DateTime(Vec::new()),
@@ -88,16 +96,17 @@ impl BatchBuilder {
     }
 
     /// Adds one accepted row; `cells` is indexed by contract column.
-    pub fn push(&mut self, row: u64, mut cells: Vec<Cell>) {
+    pub fn push(&mut self, row: u64, mut cells: Vec<Cell<'_>>) {
         for (i, _, b) in &mut self.columns {
             let cell = std::mem::replace(&mut cells[*i], Cell::Null);
             match (b, cell) {
-                (Builder::Str(v), Cell::Str(s)) => v.push(Some(s)),
+                (Builder::Str(v), Cell::Str(s)) => v.append_value(&*s),
+                (Builder::Str(v), Cell::Pseudonym(h)) => v.append_value(h.as_str()),
                 (Builder::Int(v), Cell::Int(x)) => v.push(Some(x)),
                 (Builder::Date(v), Cell::Date(x)) => v.push(Some(x)),
                 (Builder::DateTime(v), Cell::DateTime(x)) => v.push(Some(x)),
                 (Builder::Time(v), Cell::Time(x)) => v.push(Some(x)),
-                (Builder::Str(v), _) => v.push(None),
+                (Builder::Str(v), _) => v.append_null(),
                 (Builder::Int(v), _) => v.push(None),
                 (Builder::Date(v), _) => v.push(None),
                 (Builder::DateTime(v), _) => v.push(None),
@@ -116,7 +125,9 @@ impl BatchBuilder {
         for (_, name, b) in &mut self.columns {
             let name = PlSmallStr::from(name.as_str());
             let col = match b {
-                Builder::Str(v) => Column::new(name, std::mem::take(v)),
+                Builder::Str(v) => std::mem::replace(v, text_builder(&name))
+                    .finish()
+                    .into_column(),
                 Builder::Int(v) => Column::new(name, std::mem::take(v)),
                 Builder::Date(v) => Column::new(name, std::mem::take(v)).cast(&DataType::Date)?,
                 Builder::DateTime(v) => Column::new(name, std::mem::take(v))

@@ -32,12 +32,12 @@ pub struct RowChecker<'a> {
 
 impl RowChecker<'_> {
     /// Returns the row's cells (indexed by contract column) or its quarantine entry.
-    pub fn check(
-        &self,
-        record: &ByteRecord,
+    pub fn check<'r>(
+        &'r self,
+        record: &'r ByteRecord,
         line: u64,
         row: u64,
-    ) -> Result<Vec<Cell>, QuarantineRow> {
+    ) -> Result<Vec<Cell<'r>>, QuarantineRow> {
         let c = self.contract;
         // The quarantine entry is only built for rows that fail.
         let mut q = QuarantineRow {
@@ -65,7 +65,7 @@ impl RowChecker<'_> {
         }
 
         // Decode the fields the contract reads; keep text for the quarantine record.
-        let mut texts: Vec<Option<Cow<'_, str>>> = vec![None; c.columns.len()];
+        let mut texts: Vec<Option<Cow<'r, str>>> = vec![None; c.columns.len()];
         for (i, col) in c.columns.iter().enumerate() {
             let Some(pos) = self.header.positions[i] else {
                 continue;
@@ -94,7 +94,7 @@ impl RowChecker<'_> {
         }
 
         let is_null = |t: &str| c.null_values.iter().any(|n| n == t);
-        let mut cells: Vec<Cell> = vec![Cell::Null; c.columns.len()];
+        let mut cells: Vec<Cell<'r>> = vec![Cell::Null; c.columns.len()];
         for (i, col) in c.columns.iter().enumerate() {
             let Some(text) = texts[i].as_deref().filter(|t| !is_null(t)) else {
                 if col.required {
@@ -104,7 +104,7 @@ impl RowChecker<'_> {
                 continue;
             };
             let parsed = match &col.kind {
-                ColumnType::String => Ok(Cell::Str(text.to_string())),
+                ColumnType::String => Ok(Cell::Str(texts[i].clone().unwrap_or_default())),
                 ColumnType::Integer => text.parse::<i64>().map(Cell::Int).map_err(|_| {
                     (
                         Reason::InvalidInteger,
@@ -134,7 +134,7 @@ impl RowChecker<'_> {
                     }
                 }
                 ColumnType::Code(list) => match list.lookup(text) {
-                    Some(code) => Ok(Cell::Str(code.code.clone())),
+                    Some(code) => Ok(Cell::Str(Cow::Borrowed(code.code.as_str()))),
                     None => Err((
                         Reason::UnknownCode,
                         format!(
@@ -144,14 +144,16 @@ impl RowChecker<'_> {
                     )),
                 },
                 ColumnType::NhsNumber => match nhs_number::validate(text) {
-                    Ok(digits) => Ok(Cell::Str(self.pseudo.nhs_number(&digits))),
+                    Ok(digits) => Ok(Cell::Pseudonym(self.pseudo.nhs_number_hex(&digits))),
                     Err(d) => Err((
                         Reason::NhsNumberInvalid,
                         format!("\"{}\" {}", col.header, d.describe()),
                     )),
                 },
                 // Scoped identifiers are hashed below, once their scope is known.
-                ColumnType::Identifier { .. } => Ok(Cell::Str(text.to_string())),
+                ColumnType::Identifier { .. } => {
+                    Ok(Cell::Str(texts[i].clone().unwrap_or_default()))
+                }
                 ColumnType::Sensitive => Ok(Cell::Null),
             };
             match parsed {
@@ -167,10 +169,11 @@ impl RowChecker<'_> {
                 && let Cell::Str(raw) = &cells[i]
             {
                 let scope_value = match scope.map(|s| &cells[s]) {
-                    Some(Cell::Str(s)) => s.as_str(),
+                    Some(Cell::Str(s)) => s.as_ref(),
+                    Some(Cell::Pseudonym(h)) => h.as_str(),
                     _ => "",
                 };
-                cells[i] = Cell::Str(self.pseudo.scoped_identifier(scope_value, raw));
+                cells[i] = Cell::Pseudonym(self.pseudo.scoped_identifier_hex(scope_value, raw));
             }
         }
         for rule in &c.rules {

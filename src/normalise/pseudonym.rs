@@ -58,20 +58,59 @@ impl Pseudonymiser {
 
     /// Pseudonym of a validated NHS number (its 10 digits).
     pub fn nhs_number(&self, digits: &[u8; 10]) -> String {
-        self.hash(&[digits])
+        self.nhs_number_hex(digits).as_str().to_string()
+    }
+
+    /// [`Self::nhs_number`] without a heap allocation (for ingest's hot loop).
+    pub fn nhs_number_hex(&self, digits: &[u8; 10]) -> Hex64 {
+        self.hash_hex(&[digits])
     }
 
     /// Pseudonym of another identifier, scoped (e.g. by council code).
     pub fn scoped_identifier(&self, scope: &str, id: &str) -> String {
-        self.hash(&[b"LA:", scope.as_bytes(), b":", id.as_bytes()])
+        self.scoped_identifier_hex(scope, id).as_str().to_string()
     }
 
+    /// [`Self::scoped_identifier`] without a heap allocation.
+    pub fn scoped_identifier_hex(&self, scope: &str, id: &str) -> Hex64 {
+        self.hash_hex(&[b"LA:", scope.as_bytes(), b":", id.as_bytes()])
+    }
+
+    #[cfg(test)]
     fn hash(&self, parts: &[&[u8]]) -> String {
+        self.hash_hex(parts).as_str().to_string()
+    }
+
+    fn hash_hex(&self, parts: &[&[u8]]) -> Hex64 {
         let mut mac = self.keyed.clone();
         for p in parts {
             mac.update(p);
         }
-        hex_upper(&mac.finalize().into_bytes())
+        let digest = mac.finalize().into_bytes();
+        let mut out = [0u8; 64];
+        for (i, &b) in digest.iter().enumerate() {
+            out[2 * i] = HEX[usize::from(b >> 4)];
+            out[2 * i + 1] = HEX[usize::from(b & 0x0f)];
+        }
+        Hex64(out)
+    }
+}
+
+/// A pseudonym as 64 upper-case hex digits, held inline.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Hex64([u8; 64]);
+
+impl Hex64 {
+    /// The digits as text.
+    pub fn as_str(&self) -> &str {
+        // Only ASCII hex digits are ever stored.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Debug for Hex64 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

@@ -211,22 +211,37 @@ pub struct CodeList {
     pub matching: Matching,
     /// Codes in file order.
     pub codes: Vec<Code>,
-    index: HashMap<String, usize>,
+    index: HashMap<String, usize, foldhash::fast::FixedState>,
+    /// Codes as written in the list (trimmed), for folded lists: most file values are
+    /// spelled exactly so, and are found without folding (which allocates).
+    as_written: HashMap<String, usize, foldhash::fast::FixedState>,
 }
 
 impl CodeList {
     /// Builds a code list and its index.
     pub fn new(name: String, matching: Matching, codes: Vec<Code>) -> Self {
-        let index = codes
+        let index: HashMap<String, usize, foldhash::fast::FixedState> = codes
             .iter()
             .enumerate()
             .map(|(i, c)| (Self::key(matching, &c.code), i))
             .collect();
+        // Only spellings whose folded form finds the same code: a shortcut, never a
+        // different answer.
+        let as_written = match matching {
+            Matching::Exact => HashMap::default(),
+            Matching::Folded => codes
+                .iter()
+                .enumerate()
+                .filter(|(i, c)| index.get(&Self::key(matching, &c.code)) == Some(i))
+                .map(|(i, c)| (c.code.trim().to_string(), i))
+                .collect(),
+        };
         CodeList {
             name,
             matching,
             codes,
             index,
+            as_written,
         }
     }
 
@@ -241,7 +256,10 @@ impl CodeList {
     pub fn lookup(&self, value: &str) -> Option<&Code> {
         let found = match self.matching {
             Matching::Exact => self.index.get(value.trim()),
-            Matching::Folded => self.index.get(&fold::fold(value)),
+            Matching::Folded => match self.as_written.get(value.trim()) {
+                Some(i) => Some(i),
+                None => self.index.get(&fold::fold(value)),
+            },
         };
         found.map(|&i| &self.codes[i])
     }
