@@ -12,6 +12,11 @@ use joinedup::{app, error, summary, telemetry};
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    // Transparent huge pages cost more than they save here: mimalloc asks for them, and
+    // the kernel then zeroes 2 MiB on the first touch of each, again after every purge.
+    // Measured at 9.1 M rows: 28 s -> 23 s wall, 15 s -> 6 s system time, peak memory
+    // unchanged. A failure (an old kernel) only means huge pages stay as they were.
+    let _ = rustix::thread::disable_transparent_huge_pages(true);
     let cli = Cli::parse();
     telemetry::init(cli.log_format, cli.quiet);
     let code = match run(&cli) {

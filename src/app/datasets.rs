@@ -55,13 +55,19 @@ pub(crate) fn collect(lf: LazyFrame, what: &str) -> Result<DataFrame> {
 /// Resolves social care and links journeys.
 pub fn link(entities: Entities, plan: &LinkPlan) -> Result<Linked> {
     let care = collect(entities.care, "reading social-care events")?;
+    let began = std::time::Instant::now();
     let (care, resolution) =
         resolve(care).map_err(|e| Error::engine("resolving social-care events (CLD rules)", e))?;
+    tracing::debug!(
+        seconds = began.elapsed().as_secs_f64(),
+        "social care resolved"
+    );
     // Rows stay in input order (files in input order, rows in file order): deterministic,
     // and a month's rows keep their relative order when other months' files change.
     let mut spells = collect(entities.spells, "reading hospital spells")?;
     let mut ed = collect(entities.ed, "reading A&E attendances")?;
     let mut care = care;
+    let began = std::time::Instant::now();
     number_persons(&mut [&mut spells, &mut ed, &mut care])
         .map_err(|e| Error::engine("numbering persons for linkage", e))?;
     // One contiguous chunk per column, once: every dataset and measure below shares these
@@ -69,6 +75,10 @@ pub fn link(entities: Entities, plan: &LinkPlan) -> Result<Linked> {
     for df in [&mut spells, &mut ed, &mut care] {
         df.rechunk_mut_par();
     }
+    tracing::debug!(
+        seconds = began.elapsed().as_secs_f64(),
+        "persons numbered, frames rechunked"
+    );
     let mut journey = collect(
         crate::link::patient_journey(
             spells.clone().lazy(),
