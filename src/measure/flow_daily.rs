@@ -40,19 +40,19 @@ struct Day {
 }
 
 /// Per provider, one counter set per day from `first`.
-struct Grid {
+struct Grid<'a> {
     first: i32,
     n: usize,
-    by_provider: BTreeMap<String, Vec<Day>>,
+    by_provider: BTreeMap<&'a str, Vec<Day>>,
 }
 
-impl Grid {
-    fn at(&mut self, provider: &str, day: i32) -> &mut Day {
-        if !self.by_provider.contains_key(provider) {
-            self.by_provider
-                .insert(provider.to_string(), vec![Day::default(); self.n]);
-        }
-        let days = self.by_provider.get_mut(provider).expect("inserted above");
+impl<'a> Grid<'a> {
+    fn at(&mut self, provider: &'a str, day: i32) -> &mut Day {
+        let n = self.n;
+        let days = self
+            .by_provider
+            .entry(provider)
+            .or_insert_with(|| vec![Day::default(); n]);
         &mut days[(day - self.first) as usize]
     }
 }
@@ -75,13 +75,9 @@ fn millis(df: &DataFrame, c: &str) -> PolarsResult<Vec<Option<i64>>> {
         .collect())
 }
 
-fn strings(df: &DataFrame, c: &str) -> PolarsResult<Vec<Option<String>>> {
-    Ok(df
-        .column(c)?
-        .str()?
-        .iter()
-        .map(|v| v.map(String::from))
-        .collect())
+/// A text column's values, borrowed (no allocation per row).
+fn strings<'a>(df: &'a DataFrame, c: &str) -> PolarsResult<Vec<Option<&'a str>>> {
+    Ok(df.column(c)?.str()?.iter().collect())
 }
 
 /// Daily flow per provider from `patient_journey` and `ed_attendance` frames.
@@ -123,11 +119,11 @@ pub fn flow_daily(journey: &DataFrame, ed: &DataFrame) -> PolarsResult<DataFrame
         by_provider: BTreeMap::new(),
     };
     for i in 0..provider.len() {
-        let (Some(p), Some(adm)) = (provider[i].as_deref(), admitted[i]) else {
+        let (Some(p), Some(adm)) = (provider[i], admitted[i]) else {
             continue;
         };
         let today = grid.at(p, adm);
-        match kind[i].as_deref() {
+        match kind[i] {
             Some("elective") => today.elective += 1,
             Some("emergency") => today.emergency += 1,
             _ => today.other += 1,
@@ -154,7 +150,7 @@ pub fn flow_daily(journey: &DataFrame, ed: &DataFrame) -> PolarsResult<DataFrame
         }
     }
     for i in 0..ed_provider.len() {
-        let (Some(p), Some(a)) = (ed_provider[i].as_deref(), arrival[i]) else {
+        let (Some(p), Some(a)) = (ed_provider[i], arrival[i]) else {
             continue;
         };
         let minutes = departure[i].map(|dep| (dep - a) / 60_000);
@@ -177,7 +173,7 @@ pub fn flow_daily(journey: &DataFrame, ed: &DataFrame) -> PolarsResult<DataFrame
         for (d, x) in days.iter().enumerate() {
             occupied += x.occupancy_change;
             ready_now += x.ready_change;
-            providers.push(p.as_str());
+            providers.push(*p);
             day_col.push(first + d as i32);
             let values = [
                 x.elective,
