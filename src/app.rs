@@ -398,25 +398,17 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
             .remove(n)
             .ok_or_else(|| Error::Internal(format!("entity {n} missing from the plan")))
     };
-    let entities = datasets::Entities {
+    let mut entities = datasets::Entities {
         spells: entity("hospital_spell")?,
         ed: entity("ed_attendance")?,
         care: entity("social_care_event")?,
     };
-    timer.lap("normalise", None);
-    fault::point("run_after_normalise");
 
-    // Link, then measure and write each dataset into staging.
-    let linked = datasets::link(entities, &plan.link)?;
-    timer.lap("link", Some(linked.journey.height() as u64));
-    fault::point("run_after_link");
-    let mut outputs = Vec::new();
-    let mut rels = Vec::new();
+    // Disclosure-control (published datasets) and write one dataset into staging.
+    let mut staged: Vec<(usize, OutputInfo, String)> = Vec::new();
     let mut measured = 0;
-    for o in &plan.outputs {
-        let began = Instant::now();
-        let df = datasets::dataset(o.dataset, &linked, &plan.link)?;
-        let computed = began.elapsed().as_secs_f64();
+    let mut stage = |index: usize, df: DataFrame, began: Instant, computed: f64| -> Result<()> {
+        let o = &plan.outputs[index];
         measured += df.height() as u64;
         let access = o.dataset.access();
         let (df, suppressed) = match access {
@@ -446,14 +438,14 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
                 p.file
             ));
         }
-        outputs.push(OutputInfo::new(
+        let info = OutputInfo::new(
             o.dataset.name(),
             access.folder(),
             &rel,
             partitions,
             suppressed,
             (access == Access::Published).then(|| o.disclosure.into()),
-        ));
+        );
         tracing::debug!(
             stage = "measure",
             dataset = o.dataset.name(),
@@ -462,8 +454,47 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
             "dataset staged"
         );
         fault::point(&format!("publish_staged_{}", rel.replace('/', "_")));
-        rels.push(rel);
+        staged.push((index, info, rel));
+        Ok(())
+    };
+
+    // A&E attendances are written as normalised (nothing in them depends on linkage), so
+    // the full frame is gone before linkage starts; linkage and measures read only the
+    // columns they use. That keeps the largest entity out of the run's peak memory.
+    if let Some(index) = plan
+        .outputs
+        .iter()
+        .position(|o| o.dataset == crate::publish::Dataset::EdAttendance)
+    {
+        let began = Instant::now();
+        let df = datasets::collect(entities.ed.clone(), "reading A&E attendances to write")?;
+        stage(index, df, began, began.elapsed().as_secs_f64())?;
     }
+    entities.ed = entities.ed.select(
+        datasets::ED_COLUMNS_FOR_LINKAGE
+            .iter()
+            .map(|c| col(*c))
+            .collect::<Vec<_>>(),
+    );
+    timer.lap("normalise", None);
+    fault::point("run_after_normalise");
+
+    // Link, then measure and write each remaining dataset into staging.
+    let linked = datasets::link(entities, &plan.link)?;
+    timer.lap("link", Some(linked.journey.height() as u64));
+    fault::point("run_after_link");
+    for (index, o) in plan.outputs.iter().enumerate() {
+        if o.dataset == crate::publish::Dataset::EdAttendance {
+            continue;
+        }
+        let began = Instant::now();
+        let df = datasets::dataset(o.dataset, &linked, &plan.link)?;
+        stage(index, df, began, began.elapsed().as_secs_f64())?;
+    }
+    // The manifest lists datasets in the pipeline's order, whatever order they were written.
+    staged.sort_by_key(|(index, _, _)| *index);
+    let (mut outputs, mut rels): (Vec<OutputInfo>, Vec<String>) =
+        staged.into_iter().map(|(_, info, rel)| (info, rel)).unzip();
     timer.lap("measure", Some(measured));
     for r in &ingested {
         let rel = format!("quarantine/{}", r.name);

@@ -12,11 +12,22 @@ use crate::link::person_index::{PERSON, number_persons};
 use crate::link::social_care::{Resolution, resolve};
 use crate::publish::Dataset;
 
+/// The `ed_attendance` columns linkage and the measures read (the `ed_attendance`
+/// dataset itself is written from the whole entity before linkage).
+pub const ED_COLUMNS_FOR_LINKAGE: [&str; 6] = [
+    "attendance_id",
+    "person_id",
+    "provider_code",
+    "arrival",
+    "departure",
+    "source",
+];
+
 /// The entities after normalise, as lazy frames.
 pub struct Entities {
     /// `hospital_spell`.
     pub spells: LazyFrame,
-    /// `ed_attendance`.
+    /// `ed_attendance` (for linkage: [`ED_COLUMNS_FOR_LINKAGE`]).
     pub ed: LazyFrame,
     /// `social_care_event`, before resolution.
     pub care: LazyFrame,
@@ -65,7 +76,7 @@ pub fn link(entities: Entities, plan: &LinkPlan) -> Result<Linked> {
     // Rows stay in input order (files in input order, rows in file order): deterministic,
     // and a month's rows keep their relative order when other months' files change.
     let mut spells = collect(entities.spells, "reading hospital spells")?;
-    let mut ed = collect(entities.ed, "reading A&E attendances")?;
+    let mut ed = collect(entities.ed, "reading A&E attendances for linkage")?;
     let mut care = care;
     let began = std::time::Instant::now();
     number_persons(&mut [&mut spells, &mut ed, &mut care])
@@ -108,7 +119,9 @@ pub fn dataset(d: Dataset, linked: &Linked, plan: &LinkPlan) -> Result<DataFrame
     let journey = || linked.journey.clone().lazy();
     match d {
         Dataset::HospitalSpell => without_person(&linked.spells),
-        Dataset::EdAttendance => without_person(&linked.ed),
+        Dataset::EdAttendance => Err(Error::Internal(
+            "ed_attendance is written before linkage, from the whole entity".into(),
+        )),
         Dataset::SocialCareEvent => without_person(&linked.care),
         Dataset::PatientJourney => without_person(&linked.journey),
         Dataset::DischargeDelays => collect(
