@@ -123,7 +123,11 @@ pub fn dataset(d: Dataset, linked: &Linked, plan: &LinkPlan) -> Result<DataFrame
             "ed_attendance is written before linkage, from the whole entity".into(),
         )),
         Dataset::SocialCareEvent => without_person(&linked.care),
-        Dataset::PatientJourney => without_person(&linked.journey),
+        Dataset::PatientJourney => linked
+            .journey
+            .drop(crate::link::journey::SOURCE)
+            .map_err(|e| Error::engine("dropping the journey's source", e))
+            .and_then(|df| without_person(&df)),
         Dataset::DischargeDelays => collect(
             crate::measure::discharge_delays(journey()),
             "measuring discharge delays",

@@ -31,6 +31,10 @@ fn days(name: &str) -> Expr {
     col(name).cast(DataType::Int32)
 }
 
+/// The spell's source, carried for the measures and dropped before the journey is
+/// written (`spell_id` is unique only within a provider, so it cannot be joined back).
+pub const SOURCE: &str = "_source";
+
 /// The spell's row number in `spells`: grouping and joining on it is much cheaper than on
 /// the text `spell_id`.
 const SPELL: &str = "_spell";
@@ -137,7 +141,8 @@ const FROM_CARE_HOME: [&str; 4] = ["54", "65", "66", "85"];
 /// One row per hospital spell with its A&E attendance, social-care links, pathway and
 /// readmission, in the order of `spells`. `care` must already be resolved
 /// ([`super::social_care::resolve`]); all three frames carry [`PERSON`]
-/// ([`super::person_index::number_persons`]), and so does the result.
+/// ([`super::person_index::number_persons`]), and so does the result, with the spell's
+/// source as [`SOURCE`].
 pub fn patient_journey(
     spells: LazyFrame,
     ed: LazyFrame,
@@ -381,6 +386,7 @@ pub fn patient_journey(
             col("emergency_readmission_30d"),
             col("readmission_spell_id"),
             col(PERSON),
+            col("source").alias(SOURCE),
         ])
 }
 

@@ -54,6 +54,7 @@ fn frames(spells: &[Spell], ed: &[Attendance], care: &[Event]) -> [LazyFrame; 3]
         "discharge_destination" => vec!["19"; n],
         "discharge_destination_group" => vec!["returned_home"; n],
         "discharge_ready_date" => spells.iter().map(|s| s.ready).collect::<Vec<_>>(),
+        "source" => vec!["apc"; n],
     )
     .unwrap()
     .lazy()
@@ -350,4 +351,46 @@ fn random_journeys_match_the_pairwise_rules() {
             "round {round}"
         );
     }
+}
+
+/// Regression: `spell_id` is unique only within a provider. When the journey grouped and
+/// joined on it, two trusts' spells with the same number shared (and duplicated) links.
+#[test]
+fn spells_sharing_a_number_at_two_trusts_keep_their_own_links() {
+    let spell = |person: u32| Spell {
+        person: Some(person),
+        admitted_ms: 100 * DAY_MS,
+        discharge: Some(104),
+        ready: Some(102),
+    };
+    let att = |id: &str, person: u32| Attendance {
+        id: id.into(),
+        person: Some(person),
+        arrival_ms: Some(100 * DAY_MS - 3_600_000),
+    };
+    let [s, e, c] = frames(
+        &[spell(1), spell(2)],
+        &[att("E1", 1), att("E2", 2)],
+        &[event(2, "Service", 103, "902")],
+    );
+    let s = s.with_column(lit("S1").alias("spell_id"));
+    let df = patient_journey(s, e, c, &plan()).collect().unwrap();
+    let text = |n: &str| -> Vec<Option<String>> {
+        df.column(n)
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .map(|x| x.map(String::from))
+            .collect()
+    };
+    assert_eq!(df.height(), 2);
+    assert_eq!(
+        text("ed_attendance_id"),
+        [Some("E1".to_string()), Some("E2".to_string())]
+    );
+    assert_eq!(
+        text("awaited_service"),
+        [Some("none".to_string()), Some("home_care".to_string())]
+    );
 }

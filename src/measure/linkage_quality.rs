@@ -15,6 +15,7 @@
 
 use polars::prelude::*;
 
+use crate::link::journey::SOURCE;
 use crate::link::person_index::PERSON;
 
 /// Persons present in a frame, flagged `linked = true`, for a left join.
@@ -48,12 +49,7 @@ pub fn linkage_quality(
     care: LazyFrame,
 ) -> LazyFrame {
     let hospital = with_linked(
-        journey.join(
-            spells.clone().select([col("spell_id"), col("source")]),
-            [col("spell_id")],
-            [col("spell_id")],
-            JoinArgs::new(JoinType::Left),
-        ),
+        journey.with_column(col(SOURCE).alias("source")),
         vec![ed.clone(), care.clone()],
     )
     .select([
@@ -130,4 +126,93 @@ pub fn linkage_quality(
             ["source", "la_code", "month"],
             SortMultipleOptions::default().with_nulls_last(true),
         )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Source, council, then the five counts.
+    type Row = (String, Option<String>, i64, i64, i64, i64, i64);
+
+    /// Regression: two trusts can use the same spell number. Joining the journey back to
+    /// the spells on `spell_id` alone counted each such spell once per trust using it.
+    #[test]
+    fn the_same_spell_number_at_two_trusts_counts_each_spell_once() {
+        let date = |d: i32| lit(d).cast(DataType::Date);
+        let journey = df!(
+            "spell_id" => ["S1", "S1", "S2"],
+            "person_id" => ["P1", "P2", "P3"],
+            PERSON => [0u32, 1, 2],
+            SOURCE => ["apc_a", "apc_b", "apc_b"],
+            "la_code" => [Some("901"), None, None],
+            "delay_days" => [Some(3i64), Some(0), None],
+            "awaited_service" => ["home_care", "none", "none"],
+        )
+        .unwrap()
+        .lazy()
+        .with_column(date(20_000).alias("admission_date"));
+        let spells = df!(
+            "spell_id" => ["S1", "S1", "S2"],
+            PERSON => [0u32, 1, 2],
+            "source" => ["apc_a", "apc_b", "apc_b"],
+        )
+        .unwrap()
+        .lazy();
+        let ed = df!(
+            "person_id" => ["P1"],
+            PERSON => [0u32],
+            "source" => ["ecds"],
+            "arrival" => [20_000i64 * 86_400_000],
+        )
+        .unwrap()
+        .lazy()
+        .with_column(col("arrival").cast(DataType::Datetime(TimeUnit::Milliseconds, None)));
+        let care = df!(
+            "person_id" => [Some("P1"), None],
+            PERSON => [Some(0u32), None],
+            "source" => ["cld", "cld"],
+            "la_code" => ["901", "901"],
+        )
+        .unwrap()
+        .lazy()
+        .with_column(date(20_001).alias("event_start"));
+        let out = linkage_quality(journey, spells, ed, care)
+            .collect()
+            .unwrap();
+        let rows: Vec<Row> = (0..out.height())
+            .map(|i| {
+                let s = |c: &str| {
+                    out.column(c)
+                        .unwrap()
+                        .str()
+                        .unwrap()
+                        .get(i)
+                        .map(String::from)
+                };
+                let n = |c: &str| out.column(c).unwrap().i64().unwrap().get(i).unwrap();
+                (
+                    s("source").unwrap(),
+                    s("la_code"),
+                    n("records"),
+                    n("with_valid_nhs_number"),
+                    n("linked_to_other_source"),
+                    n("delayed_spells"),
+                    n("delayed_spells_linked_to_social_care"),
+                )
+            })
+            .collect();
+        let row = |src: &str, la: Option<&str>, r, v, l, d, dl| {
+            (src.to_string(), la.map(String::from), r, v, l, d, dl)
+        };
+        assert_eq!(
+            rows,
+            [
+                row("apc_a", Some("901"), 1, 1, 1, 1, 1),
+                row("apc_b", None, 2, 2, 0, 0, 0),
+                row("cld", Some("901"), 2, 1, 1, 0, 0),
+                row("ecds", None, 1, 1, 1, 0, 0),
+            ]
+        );
+    }
 }
