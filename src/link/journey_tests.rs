@@ -90,6 +90,17 @@ fn frames(spells: &[Spell], ed: &[Attendance], care: &[Event]) -> [LazyFrame; 3]
     [s, e, c]
 }
 
+/// A text column's values.
+fn text(df: &DataFrame, name: &str) -> Vec<Option<String>> {
+    df.column(name)
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .map(|x| x.map(String::from))
+        .collect()
+}
+
 /// Per spell: ED attendance id, request date and council, assessment date, service
 /// start and group (dates as days since 1970).
 type Links = (
@@ -111,15 +122,7 @@ fn linked(spells: &[Spell], ed: &[Attendance], care: &[Event]) -> Vec<Links> {
         ])
         .collect()
         .unwrap();
-    let str_col = |n: &str| -> Vec<Option<String>> {
-        df.column(n)
-            .unwrap()
-            .str()
-            .unwrap()
-            .iter()
-            .map(|x| x.map(String::from))
-            .collect()
-    };
+    let str_col = |n: &str| text(&df, n);
     let i32_col =
         |n: &str| -> Vec<Option<i32>> { df.column(n).unwrap().i32().unwrap().iter().collect() };
     let spell_ids = str_col("spell_id");
@@ -375,15 +378,7 @@ fn spells_sharing_a_number_at_two_trusts_keep_their_own_links() {
     );
     let s = s.with_column(lit("S1").alias("spell_id"));
     let df = patient_journey(s, e, c, &plan()).collect().unwrap();
-    let text = |n: &str| -> Vec<Option<String>> {
-        df.column(n)
-            .unwrap()
-            .str()
-            .unwrap()
-            .iter()
-            .map(|x| x.map(String::from))
-            .collect()
-    };
+    let text = |n: &str| text(&df, n);
     assert_eq!(df.height(), 2);
     assert_eq!(
         text("ed_attendance_id"),

@@ -462,12 +462,19 @@ fn two_runs_on_the_same_inputs_write_identical_data_files() {
         "-q",
     ]));
     assert_eq!(code, 0, "{stderr}");
+    assert_same_data_files(sample_out(), other.path());
+}
+
+/// Every dataset and quarantine file under `a` exists under `b` with the same bytes.
+fn assert_same_data_files(a: &Path, b: &Path) {
     for dir in ["restricted", "published", "quarantine"] {
-        for f in files_under(&sample_out().join(dir)) {
-            let rel = f.strip_prefix(sample_out()).unwrap();
+        let files = files_under(&a.join(dir));
+        assert!(!files.is_empty(), "{dir} is empty");
+        for f in files {
+            let rel = f.strip_prefix(a).unwrap();
             assert_eq!(
                 std::fs::read(&f).unwrap(),
-                std::fs::read(other.path().join(rel)).unwrap(),
+                std::fs::read(b.join(rel)).unwrap(),
                 "{}",
                 rel.display()
             );
@@ -503,19 +510,7 @@ fn files_checked_in_parallel_ranges_give_the_same_outputs_as_one_sequential_read
         ranges(other.path()) >= 10,
         "the 4 KiB setting split the files into ranges"
     );
-    for dir in ["restricted", "published", "quarantine"] {
-        let files = files_under(&sample_out().join(dir));
-        assert!(!files.is_empty());
-        for f in files {
-            let rel = f.strip_prefix(sample_out()).unwrap();
-            assert_eq!(
-                std::fs::read(&f).unwrap(),
-                std::fs::read(other.path().join(rel)).unwrap(),
-                "{}",
-                rel.display()
-            );
-        }
-    }
+    assert_same_data_files(sample_out(), other.path());
 }
 
 #[test]
