@@ -438,6 +438,7 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
                 p.file
             ));
         }
+        let total = began.elapsed().as_secs_f64();
         let info = OutputInfo::new(
             o.dataset.name(),
             access.folder(),
@@ -445,12 +446,12 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
             partitions,
             suppressed,
             (access == Access::Published).then(|| o.disclosure.into()),
-        );
+        )
+        .with_timing(computed, total - computed);
         tracing::debug!(
-            stage = "measure",
             dataset = o.dataset.name(),
             compute_seconds = computed,
-            total_seconds = began.elapsed().as_secs_f64(),
+            total_seconds = total,
             "dataset staged"
         );
         fault::point(&format!("publish_staged_{}", rel.replace('/', "_")));

@@ -229,6 +229,12 @@ pub struct OutputInfo {
     /// The disclosure rule a published dataset passed (absent for other outputs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disclosure: Option<DisclosureInfo>,
+    /// Seconds spent computing the dataset's rows (a measure; reading, for an entity).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compute_seconds: Option<f64>,
+    /// Seconds spent on disclosure control and writing its files into staging.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub write_seconds: Option<f64>,
 }
 
 impl OutputInfo {
@@ -251,7 +257,17 @@ impl OutputInfo {
             suppressed,
             partitions,
             disclosure,
+            compute_seconds: None,
+            write_seconds: None,
         }
+    }
+
+    /// Records how long the dataset took to compute and to write (the per-dataset part
+    /// of the manifest's time breakdown).
+    pub fn with_timing(mut self, compute_seconds: f64, write_seconds: f64) -> Self {
+        self.compute_seconds = Some(compute_seconds);
+        self.write_seconds = Some(write_seconds);
+        self
     }
 
     /// Partitions rewritten by this run.

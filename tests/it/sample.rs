@@ -514,6 +514,39 @@ fn files_checked_in_parallel_ranges_give_the_same_outputs_as_one_sequential_read
 }
 
 #[test]
+fn the_manifest_says_how_long_each_dataset_took() {
+    let m = manifest(sample_out());
+    let timed: Vec<&str> = m["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["access"] != "quarantine")
+        .map(|o| {
+            for key in ["compute_seconds", "write_seconds"] {
+                let v = o[key].as_f64().unwrap_or(-1.0);
+                assert!((0.0..600.0).contains(&v), "{key} of {}: {v}", o["dataset"]);
+            }
+            o["dataset"].as_str().unwrap()
+        })
+        .collect();
+    assert_eq!(
+        timed,
+        [
+            "bottlenecks",
+            "discharge_delays",
+            "ed_attendance",
+            "flow_daily",
+            "hospital_spell",
+            "linkage_quality",
+            "patient_journey",
+            "social_care_event",
+            "social_care_queue"
+        ],
+        "every dataset, in plan order (by name), though ed_attendance is written first"
+    );
+}
+
+#[test]
 fn every_dataset_matches_its_schema_file_column_for_column() {
     let out = sample_out();
     let mut checked = 0;
