@@ -471,12 +471,7 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
         let df = datasets::collect(entities.ed.clone(), "reading A&E attendances to write")?;
         stage(index, df, began, began.elapsed().as_secs_f64())?;
     }
-    entities.ed = entities.ed.select(
-        datasets::ED_COLUMNS_FOR_LINKAGE
-            .iter()
-            .map(|c| col(*c))
-            .collect::<Vec<_>>(),
-    );
+    entities.ed = entities.ed.select(datasets::ed_columns_for_linkage());
     timer.lap("normalise", None);
     fault::point("run_after_normalise");
 

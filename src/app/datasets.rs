@@ -12,22 +12,22 @@ use crate::link::person_index::{PERSON, number_persons};
 use crate::link::social_care::{Resolution, resolve};
 use crate::publish::Dataset;
 
-/// The `ed_attendance` columns linkage and the measures read (the `ed_attendance`
-/// dataset itself is written from the whole entity before linkage).
-pub const ED_COLUMNS_FOR_LINKAGE: [&str; 6] = [
-    "attendance_id",
-    "person_id",
-    "provider_code",
-    "arrival",
-    "departure",
-    "source",
-];
+/// The `ed_attendance` columns linkage and the measures read (those of
+/// [`crate::link::REQUIRED_FIELDS`]; the `ed_attendance` dataset itself is written from
+/// the whole entity before linkage).
+pub fn ed_columns_for_linkage() -> Vec<Expr> {
+    crate::link::REQUIRED_FIELDS
+        .iter()
+        .filter(|(entity, _)| *entity == "ed_attendance")
+        .flat_map(|(_, fields)| fields.iter().map(|(name, _)| col(*name)))
+        .collect()
+}
 
 /// The entities after normalise, as lazy frames.
 pub struct Entities {
     /// `hospital_spell`.
     pub spells: LazyFrame,
-    /// `ed_attendance` (for linkage: [`ED_COLUMNS_FOR_LINKAGE`]).
+    /// `ed_attendance` (for linkage: [`ed_columns_for_linkage`]).
     pub ed: LazyFrame,
     /// `social_care_event`, before resolution.
     pub care: LazyFrame,

@@ -34,6 +34,7 @@ pub const REQUIRED_FIELDS: &[(&str, &[(&str, ValueType)])] = &[
             ("discharge_destination", Str),
             ("discharge_destination_group", Str),
             ("discharge_ready_date", Date),
+            ("source", Str),
         ],
     ),
     (
@@ -44,6 +45,7 @@ pub const REQUIRED_FIELDS: &[(&str, &[(&str, ValueType)])] = &[
             ("provider_code", Str),
             ("arrival", DateTime),
             ("departure", DateTime),
+            ("source", Str),
         ],
     ),
     (
@@ -64,6 +66,7 @@ pub const REQUIRED_FIELDS: &[(&str, &[(&str, ValueType)])] = &[
             ("reporting_period_start", Date),
             ("reporting_period_end", Date),
             ("source_file", Str),
+            ("source", Str),
         ],
     ),
 ];
