@@ -57,6 +57,7 @@ pub(crate) fn collect(lf: LazyFrame, what: &str) -> Result<DataFrame> {
     tracing::debug!(
         step = what,
         rows = df.height(),
+        megabytes = df.estimated_size() / (1 << 20),
         seconds = began.elapsed().as_secs_f64(),
         "frame collected"
     );
@@ -81,6 +82,14 @@ pub fn link(entities: Entities, plan: &LinkPlan) -> Result<Linked> {
     let began = std::time::Instant::now();
     number_persons(&mut [&mut spells, &mut ed, &mut care])
         .map_err(|e| Error::engine("numbering persons for linkage", e))?;
+    // A&E pseudonyms are a fifth of the run's data in memory; past numbering nothing
+    // reads them (the ed_attendance dataset was written before linkage).
+    let mut ed = {
+        let with_pseudonyms = ed; // moved here so its buffers are freed at this block's end
+        with_pseudonyms
+            .drop("person_id")
+            .map_err(|e| Error::engine("dropping A&E pseudonyms after numbering", e))?
+    };
     // One contiguous chunk per column, once: every dataset and measure below shares these
     // buffers (a rechunk per writer would copy the frame each time).
     for df in [&mut spells, &mut ed, &mut care] {

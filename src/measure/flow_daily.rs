@@ -66,15 +66,6 @@ fn dates(df: &DataFrame, c: &str) -> PolarsResult<Vec<Option<i32>>> {
         .collect())
 }
 
-fn millis(df: &DataFrame, c: &str) -> PolarsResult<Vec<Option<i64>>> {
-    Ok(df
-        .column(c)?
-        .cast(&DataType::Int64)?
-        .i64()?
-        .iter()
-        .collect())
-}
-
 /// A text column's values, borrowed (no allocation per row).
 fn strings<'a>(df: &'a DataFrame, c: &str) -> PolarsResult<Vec<Option<&'a str>>> {
     Ok(df.column(c)?.str()?.iter().collect())
@@ -94,9 +85,12 @@ pub fn flow_daily(journey: &DataFrame, ed: &DataFrame) -> PolarsResult<DataFrame
         .map(|v| v.unwrap_or(false))
         .collect();
     let care = dates(journey, "care_service_start")?;
-    let ed_provider = strings(ed, "provider_code")?;
-    let arrival = millis(ed, "arrival")?;
-    let departure = millis(ed, "departure")?;
+    // A&E rows are the most numerous: read them in place, never copied into vectors.
+    let ed_provider = ed.column("provider_code")?.str()?;
+    let arrival = ed.column("arrival")?.cast(&DataType::Int64)?;
+    let arrival = arrival.i64()?;
+    let departure = ed.column("departure")?.cast(&DataType::Int64)?;
+    let departure = departure.i64()?;
 
     let all_days = admitted
         .iter()
@@ -105,8 +99,8 @@ pub fn flow_daily(journey: &DataFrame, ed: &DataFrame) -> PolarsResult<DataFrame
         .flatten()
         .copied()
         .chain(
-            arrival
-                .iter()
+            [arrival.min(), arrival.max()]
+                .into_iter()
                 .flatten()
                 .map(|ms| ms.div_euclid(MS_PER_DAY) as i32),
         );
@@ -149,11 +143,11 @@ pub fn flow_daily(journey: &DataFrame, ed: &DataFrame) -> PolarsResult<DataFrame
             grid.at(p, c).care_starts += 1;
         }
     }
-    for i in 0..ed_provider.len() {
-        let (Some(p), Some(a)) = (ed_provider[i], arrival[i]) else {
+    for ((p, a), dep) in ed_provider.iter().zip(arrival.iter()).zip(departure.iter()) {
+        let (Some(p), Some(a)) = (p, a) else {
             continue;
         };
-        let minutes = departure[i].map(|dep| (dep - a) / 60_000);
+        let minutes = dep.map(|dep| (dep - a) / 60_000);
         let today = grid.at(p, a.div_euclid(MS_PER_DAY) as i32);
         today.ae_arrivals += 1;
         if minutes.is_some_and(|m| m > 4 * 60) {

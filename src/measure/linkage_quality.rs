@@ -56,7 +56,7 @@ pub fn linkage_quality(
         col("source"),
         col("la_code"),
         col("admission_date").dt().month_start().alias("month"),
-        col("person_id").is_not_null().alias("valid"),
+        col(PERSON).is_not_null().alias("valid"),
         col("linked"),
         col("delay_days")
             .gt(lit(0i64))
@@ -72,7 +72,7 @@ pub fn linkage_quality(
         col("source"),
         lit(NULL).cast(DataType::String).alias("la_code"),
         col("arrival").dt().date().dt().month_start().alias("month"),
-        col("person_id").is_not_null().alias("valid"),
+        col(PERSON).is_not_null().alias("valid"),
         col("linked"),
         lit(false).alias("delayed"),
         lit(false).alias("delayed_linked"),
@@ -81,7 +81,7 @@ pub fn linkage_quality(
         col("source"),
         col("la_code"),
         col("event_start").dt().month_start().alias("month"),
-        col("person_id").is_not_null().alias("valid"),
+        col(PERSON).is_not_null().alias("valid"),
         col("linked"),
         lit(false).alias("delayed"),
         lit(false).alias("delayed_linked"),
