@@ -2,9 +2,11 @@
 //!
 //! Per file: sniff the byte-order mark, match the header row to the contract (a missing
 //! required column rejects the file), then check every row ([`row::RowChecker`]).
-//! Accepted rows are written in batches to a Parquet file with identifiers already
+//! Accepted rows are written in batches to Parquet with identifiers already
 //! pseudonymised; rejected rows go to the file's [`quarantine::Quarantine`] with reason
-//! codes. Rows in = rows accepted + rows quarantined, per file and source.
+//! codes. Rows in = rows accepted + rows quarantined, per file and source. A large file
+//! without quote characters is checked in byte ranges on several threads ([`chunks`]),
+//! one staged file per range, with the same rows, numbers and quarantine as one read.
 //!
 //! Each file's result is kept in the data directory's ingest cache, keyed by content and
 //! name, so a later run reads only new or changed files.
