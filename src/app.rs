@@ -161,16 +161,37 @@ pub fn pull(pipeline: &Path, out: &Path) -> Result<Vec<crate::pull::SourcePull>>
     crate::pull::fetch_all(&plan, out)
 }
 
-/// Lists and fingerprints the input files of every ingested source.
+/// Lists and fingerprints the input files of every ingested source. Every file is read
+/// to hash it, on every run (that is how unchanged files are recognised), so the files
+/// are hashed on one thread per core, largest first.
 pub fn list_inputs(plan: &Plan, out: &Path) -> Result<Vec<(String, Vec<InputFile>)>> {
-    let mut inputs = Vec::new();
+    let mut listed = Vec::new();
     for s in &plan.sources {
         let path = if s.landed {
             out.join(&s.path)
         } else {
             s.path.clone()
         };
-        let files = crate::pull::list_inputs(&s.name, &path, &s.pattern)?;
+        listed.push((s, crate::pull::list_paths(&s.name, &path, &s.pattern)?));
+    }
+    let jobs: Vec<(&str, &Path)> = listed
+        .iter()
+        .flat_map(|(s, paths)| paths.iter().map(|p| (s.name.as_str(), p.as_path())))
+        .collect();
+    let size = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+    let mut order: Vec<usize> = (0..jobs.len()).collect();
+    order.sort_by_key(|&j| std::cmp::Reverse(size(jobs[j].1)));
+    let mut hashed =
+        crate::parallel::map_in_order(&jobs, &order, crate::parallel::cores(), |(source, p)| {
+            crate::pull::fingerprint_input(source, p)
+        })
+        .into_iter();
+    let mut inputs = Vec::new();
+    for (s, paths) in &listed {
+        let files = hashed
+            .by_ref()
+            .take(paths.len())
+            .collect::<Result<Vec<_>>>()?;
         tracing::info!(stage = "pull", source = %s.name, files = files.len(), "inputs found");
         inputs.push((s.name.clone(), files));
     }

@@ -150,24 +150,9 @@ pub fn ingest_all(
     // Largest files first, so the last file to start is a small one.
     let mut order: Vec<usize> = (0..jobs.len()).collect();
     order.sort_by_key(|&j| std::cmp::Reverse(sources[jobs[j].0].1[jobs[j].1].bytes));
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let results: Vec<std::sync::Mutex<Option<Result<FileIngest>>>> =
-        jobs.iter().map(|_| std::sync::Mutex::new(None)).collect();
-    std::thread::scope(|scope| {
-        for _ in 0..workers.clamp(1, jobs.len().max(1)) {
-            scope.spawn(|| {
-                loop {
-                    let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some(&j) = order.get(k) else { break };
-                    let (s, f) = jobs[j];
-                    let (plan, files) = sources[s];
-                    let r = ingest_file_cached(plan, &files[f], pseudo, cache_root);
-                    if let Ok(mut slot) = results[j].lock() {
-                        *slot = Some(r);
-                    }
-                }
-            });
-        }
+    let results = crate::parallel::map_in_order(&jobs, &order, workers, |&(s, f)| {
+        let (plan, files) = sources[s];
+        ingest_file_cached(plan, &files[f], pseudo, cache_root)
     });
     let mut out: Vec<SourceIngest> = sources
         .iter()
@@ -176,11 +161,7 @@ pub fn ingest_all(
             files: Vec::new(),
         })
         .collect();
-    for ((s, _), slot) in jobs.into_iter().zip(results) {
-        let r =
-            slot.into_inner().ok().flatten().ok_or_else(|| {
-                Error::Internal("an ingest worker stopped without a result".into())
-            })?;
+    for ((s, _), r) in jobs.into_iter().zip(results) {
         out[s].files.push(r?);
     }
     Ok(out)

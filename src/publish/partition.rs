@@ -12,8 +12,6 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -155,44 +153,12 @@ pub fn write_dataset(
     if parts.len() == 1 {
         return Ok(vec![one(&parts[0], true)?]);
     }
-    let workers = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .clamp(1, parts.len());
-    let next = AtomicUsize::new(0);
-    let slots: Vec<Mutex<Option<Result<PartitionInfo>>>> =
-        parts.iter().map(|_| Mutex::new(None)).collect();
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| {
-                loop {
-                    let k = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(part) = parts.get(k) else { break };
-                    let r = one(part, false);
-                    let failed = r.is_err();
-                    if let Ok(mut slot) = slots[k].lock() {
-                        *slot = Some(r);
-                    }
-                    if failed {
-                        // Stop handing out work; the first error is returned below.
-                        next.store(parts.len(), Ordering::Relaxed);
-                    }
-                }
-            });
-        }
-    });
-    let mut infos = Vec::with_capacity(parts.len());
-    for slot in slots {
-        match slot.into_inner().ok().flatten() {
-            Some(r) => infos.push(r?),
-            None => {
-                return Err(Error::Internal(
-                    "a partition writer stopped without a result".into(),
-                ));
-            }
-        }
-    }
-    Ok(infos)
+    let order: Vec<usize> = (0..parts.len()).collect();
+    crate::parallel::map_in_order(&parts, &order, crate::parallel::cores(), |part| {
+        one(part, false)
+    })
+    .into_iter()
+    .collect()
 }
 
 /// The positions of each month's rows (by the `YYYY-MM` of a date or datetime column),

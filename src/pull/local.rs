@@ -21,6 +21,23 @@ pub struct InputFile {
 /// Lists the files of a source (one file, or the folder's files matching `pattern`, in
 /// name order) and fingerprints each.
 pub fn list_inputs(source: &str, path: &Path, pattern: &str) -> Result<Vec<InputFile>> {
+    list_paths(source, path, pattern)?
+        .iter()
+        .map(|p| fingerprint_input(source, p))
+        .collect()
+}
+
+/// The size and SHA-256 of one input file of `source`.
+pub fn fingerprint_input(source: &str, path: &Path) -> Result<InputFile> {
+    fingerprint(path).map_err(|e| Error::SourceUnavailable {
+        source_name: source.to_string(),
+        message: format!("cannot read {}: {e}", path.display()),
+    })
+}
+
+/// The files of a source (one file, or the folder's files matching `pattern`, in name
+/// order), not yet read.
+pub fn list_paths(source: &str, path: &Path, pattern: &str) -> Result<Vec<PathBuf>> {
     let unavailable = |message: String| Error::SourceUnavailable {
         source_name: source.to_string(),
         message,
@@ -51,12 +68,7 @@ pub fn list_inputs(source: &str, path: &Path, pattern: &str) -> Result<Vec<Input
     } else {
         paths.push(path.to_path_buf());
     }
-    paths
-        .into_iter()
-        .map(|p| {
-            fingerprint(&p).map_err(|e| unavailable(format!("cannot read {}: {e}", p.display())))
-        })
-        .collect()
+    Ok(paths)
 }
 
 /// Hidden files (`.name`), and the owner files Excel and other Office programs leave
@@ -69,7 +81,7 @@ fn is_hidden_or_lock(name: &str) -> bool {
 fn fingerprint(path: &Path) -> std::io::Result<InputFile> {
     let mut file = std::fs::File::open(path)?;
     let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 16];
+    let mut buf = vec![0u8; 1 << 20];
     let mut bytes = 0u64;
     loop {
         let n = file.read(&mut buf)?;

@@ -20,7 +20,7 @@ pub mod secret;
 use std::path::Path;
 use std::sync::Arc;
 
-pub use local::{InputFile, list_inputs, wildcard_match};
+pub use local::{InputFile, fingerprint_input, list_inputs, list_paths, wildcard_match};
 pub use report::SourcePull;
 
 use crate::config::Plan;
