@@ -198,6 +198,40 @@ pub fn list_inputs(plan: &Plan, out: &Path) -> Result<Vec<(String, Vec<InputFile
     Ok(inputs)
 }
 
+/// What every run's manifest records (run, pipeline, versions, times, changes), with no
+/// sources, outputs, key or warnings yet.
+pub(crate) fn manifest_skeleton(
+    plan: &Plan,
+    run_id: &str,
+    started: chrono::DateTime<chrono::Utc>,
+    mode: &str,
+    timer: &Timer,
+    changes: &state::Changes,
+) -> Manifest {
+    Manifest {
+        run_id: run_id.to_string(),
+        status: mode.to_string(),
+        mode: mode.to_string(),
+        changes: changes.clone(),
+        pipeline: PipelineInfo {
+            name: plan.name.clone(),
+            file: plan.file.display().to_string(),
+            icb_code: plan.icb_code.clone(),
+        },
+        versions: versions(),
+        started_at: started.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        finished_at: now_rfc3339(),
+        pseudonymisation: None,
+        sources: Vec::new(),
+        social_care_resolution: None,
+        publications: Vec::new(),
+        stages: timer.0.clone(),
+        outputs: Vec::new(),
+        warnings: Vec::new(),
+        data_quality: Vec::new(),
+    }
+}
+
 pub(crate) fn now_rfc3339() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
@@ -291,29 +325,12 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
 
     let base_manifest =
         |mode: &str, timer: &Timer, warnings: Vec<String>, changes: &state::Changes| Manifest {
-            run_id: id.clone(),
-            status: mode.to_string(),
-            mode: mode.to_string(),
-            changes: changes.clone(),
-            pipeline: PipelineInfo {
-                name: plan.name.clone(),
-                file: plan.file.display().to_string(),
-                icb_code: plan.icb_code.clone(),
-            },
-            versions: versions(),
-            started_at: started.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            finished_at: now_rfc3339(),
-            social_care_resolution: None,
             pseudonymisation: Some(KeyInfo {
                 key_source: key_kind.to_string(),
                 fingerprint: pseudo.fingerprint().to_string(),
             }),
-            sources: Vec::new(),
-            publications: Vec::new(),
-            stages: timer.0.clone(),
-            outputs: Vec::new(),
             warnings,
-            data_quality: Vec::new(),
+            ..manifest_skeleton(&plan, &id, started, mode, timer, changes)
         };
     if opts.dry_run {
         let mode = if changes.is_empty() && outputs_present {
@@ -517,20 +534,8 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
         let rel = format!("quarantine/{}", r.name);
         let files: Vec<PathBuf> = r.files.iter().map(|f| f.quarantine.clone()).collect();
         let df = datasets::collect(
-            concat(
-                files
-                    .iter()
-                    .map(|p| {
-                        LazyFrame::scan_parquet(
-                            PlRefPath::new(p.to_string_lossy().as_ref()),
-                            ScanArgsParquet::default(),
-                        )
-                    })
-                    .collect::<PolarsResult<Vec<_>>>()
-                    .map_err(|e| Error::engine("reading quarantine", e))?,
-                UnionArgs::default(),
-            )
-            .map_err(|e| Error::engine("stacking quarantine", e))?,
+            crate::normalise::scan_stacked(&files)
+                .map_err(|e| Error::engine("reading quarantine", e))?,
             "stacking quarantine",
         )?;
         let partitions = write_dataset(df, None, &run.staged(&rel), &opts.out.join(&rel), None)?;

@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 
 use crate::app::state;
-use crate::app::{RunOptions, RunReport, Timer, now_rfc3339, versions, write_manifest};
+use crate::app::{RunOptions, RunReport, Timer, write_manifest};
 use crate::config::{Plan, PublicationSourcePlan};
 use crate::error::{Error, ExitCode, Result};
 use crate::fault;
@@ -29,8 +29,7 @@ use crate::ingest::nhse::sitrep::SitrepWorkbook;
 use crate::ingest::nhse::{PublicationKind, ae, sitrep};
 use crate::publish::Dataset;
 use crate::publish::manifest::{
-    DataQualityResult, Manifest, OutputInfo, PeriodInfo, PipelineInfo, PublicationFileInfo,
-    PublicationInfo,
+    DataQualityResult, OutputInfo, PeriodInfo, PublicationFileInfo, PublicationInfo,
 };
 use crate::publish::partition::write_dataset;
 use crate::publish::staging::RunDir;
@@ -89,27 +88,8 @@ pub(crate) fn run_publications(
     timer.lap("pull", None);
     fault::point("run_after_pull");
 
-    let base_manifest = |mode: &str, timer: &Timer, changes: &state::Changes| Manifest {
-        run_id: id.to_string(),
-        status: mode.to_string(),
-        mode: mode.to_string(),
-        changes: changes.clone(),
-        pipeline: PipelineInfo {
-            name: plan.name.clone(),
-            file: plan.file.display().to_string(),
-            icb_code: plan.icb_code.clone(),
-        },
-        versions: versions(),
-        started_at: started.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        finished_at: now_rfc3339(),
-        pseudonymisation: None,
-        sources: Vec::new(),
-        social_care_resolution: None,
-        publications: Vec::new(),
-        stages: timer.0.clone(),
-        outputs: Vec::new(),
-        warnings: Vec::new(),
-        data_quality: Vec::new(),
+    let base_manifest = |mode: &str, timer: &Timer, changes: &state::Changes| {
+        crate::app::manifest_skeleton(plan, id, started, mode, timer, changes)
     };
     if opts.dry_run {
         let mode = if changes.is_empty() && outputs_present {

@@ -144,15 +144,8 @@ fn previous_month_start(month_start: i32) -> i32 {
 }
 
 fn civil_year_month(days: i32) -> (i32, u32) {
-    // Hinnant's civil_from_days, year and month only.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i32::from(m <= 2), m)
+    let (y, m, _) = crate::ingest::dates::civil_from_days(i64::from(days));
+    (y as i32, m)
 }
 
 #[cfg(test)]

@@ -42,6 +42,20 @@ pub fn empty_entity(entity: &Entity) -> LazyFrame {
         .unwrap_or_default()
 }
 
+/// Parquet files with one schema, stacked in order (lazy). At least one file.
+pub fn scan_stacked(files: &[PathBuf]) -> PolarsResult<LazyFrame> {
+    let scans = files
+        .iter()
+        .map(|p| {
+            LazyFrame::scan_parquet(
+                PlRefPath::new(p.to_string_lossy().as_ref()),
+                ScanArgsParquet::default(),
+            )
+        })
+        .collect::<PolarsResult<Vec<_>>>()?;
+    concat(scans, UnionArgs::default())
+}
+
 /// The source's staged rows, mapped onto `entity` (lazy).
 pub fn normalise_source(
     source: &SourcePlan,
@@ -54,20 +68,10 @@ pub fn normalise_source(
             e,
         )
     };
-    let scans = staged
-        .iter()
-        .map(|p| {
-            LazyFrame::scan_parquet(
-                PlRefPath::new(p.to_string_lossy().as_ref()),
-                ScanArgsParquet::default(),
-            )
-        })
-        .collect::<PolarsResult<Vec<_>>>()
-        .map_err(reading)?;
-    if scans.is_empty() {
+    if staged.is_empty() {
         return Ok(empty_entity(entity));
     }
-    let lf = concat(scans, UnionArgs::default()).map_err(reading)?;
+    let lf = scan_stacked(staged).map_err(reading)?;
     let contract = &source.contract;
     let mut exprs = Vec::with_capacity(entity.fields.len());
     for (field, (name, how)) in entity.fields.iter().zip(&source.mapping.fields) {

@@ -642,7 +642,7 @@ fn write_spell(
     o.field(sex);
     if defect == Some(1) {
         o.defect("apc", "invalid_date");
-        let (y, _, _) = text::civil(adm);
+        let (y, _, _) = crate::ingest::dates::civil_from_days(adm);
         o.field(&format!("31/02/{y}"));
     } else {
         o.line.extend_from_slice(&adm_text);
@@ -722,7 +722,7 @@ fn write_ed(
     o.field("1");
     if defect == Some(1) {
         o.defect("ecds", "invalid_date");
-        let (y, m, _) = text::civil(arrival.div_euclid(1440));
+        let (y, m, _) = crate::ingest::dates::civil_from_days(arrival.div_euclid(1440));
         o.field(&format!("{y:04}-{m:02}-32 10:00"));
     } else {
         ymd_hm(&mut o.line, arrival);
@@ -811,7 +811,7 @@ fn write_cld(
     o.field(&format!("{}-{:09}", p.council.id_prefix, seq));
     if defect == Some(0) {
         o.defect("cld", "invalid_date");
-        let (y, _, _) = text::civil(ev.start);
+        let (y, _, _) = crate::ingest::dates::civil_from_days(ev.start);
         o.field(&format!("30/02/{y}"));
     } else {
         dmy(&mut o.line, ev.start);

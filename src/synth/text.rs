@@ -1,18 +1,7 @@
 //! Fast text formatting for the synthetic extracts: dates, times and numbers written
 //! straight into a line buffer, without `format!`.
 
-/// `(year, month, day)` of days since 1970-01-01 (Hinnant's civil_from_days).
-pub fn civil(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
+use crate::ingest::dates::civil_from_days as civil;
 
 fn two(out: &mut Vec<u8>, v: u32) {
     out.push(b'0' + (v / 10 % 10) as u8);
