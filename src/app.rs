@@ -24,7 +24,7 @@ use crate::publish::disclosure;
 use crate::publish::manifest::{
     FileInfo, KeyInfo, Manifest, OutputInfo, PipelineInfo, ResolutionInfo, SourceInfo, StageTiming,
 };
-use crate::publish::partition::write_dataset;
+use crate::publish::partition::{write_dataset, write_dataset_with};
 use crate::publish::staging::{RunDir, remove_stale, write_atomic};
 use crate::pull::InputFile;
 
@@ -131,9 +131,19 @@ impl Timer {
     pub(crate) fn lap(&mut self, stage: &str, rows_out: Option<u64>) {
         let now = Instant::now();
         let seconds = (now - self.1).as_secs_f64();
+        let (rss_mb, peak_rss_mb) = crate::telemetry::resident_mb().unwrap_or_default();
         match rows_out {
-            Some(rows) => tracing::info!(stage, seconds, rows_out = rows, "stage finished"),
-            None => tracing::info!(stage, seconds, "stage finished"),
+            Some(rows) => {
+                tracing::info!(
+                    stage,
+                    seconds,
+                    rows_out = rows,
+                    rss_mb,
+                    peak_rss_mb,
+                    "stage finished"
+                )
+            }
+            None => tracing::info!(stage, seconds, rss_mb, peak_rss_mb, "stage finished"),
         }
         self.0.push(StageTiming {
             stage: stage.to_string(),
@@ -404,43 +414,56 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
     );
     fault::point("run_after_ingest");
 
-    // Normalise: stack every source of each entity.
-    let mut entities: BTreeMap<String, LazyFrame> = BTreeMap::new();
+    // Normalise: stack every source of each entity, and number its persons, reading one
+    // staged file's pseudonyms at a time (frames carry the number, not the pseudonym).
+    let mut entities: BTreeMap<String, (LazyFrame, Vec<LazyFrame>)> = BTreeMap::new();
     for (name, entity) in &plan.entities {
-        let frames: Vec<LazyFrame> = plan
-            .sources
-            .iter()
-            .zip(&ingested)
-            .filter(|(s, _)| &s.mapping.target == name)
-            .map(|(s, r)| {
-                normalise_source(
-                    s,
-                    entity,
-                    &r.files
-                        .iter()
-                        .flat_map(|f| f.staged.iter().cloned())
-                        .collect::<Vec<_>>(),
-                )
-            })
-            .collect::<Result<_>>()?;
+        let mut frames = Vec::new();
+        let mut parts = Vec::new();
+        for (s, r) in plan.sources.iter().zip(&ingested) {
+            if &s.mapping.target != name {
+                continue;
+            }
+            let staged: Vec<PathBuf> = r.files.iter().flat_map(|f| f.staged.clone()).collect();
+            for file in &staged {
+                parts.push(normalise_source(s, entity, std::slice::from_ref(file))?);
+            }
+            frames.push(normalise_source(s, entity, &staged)?);
+        }
         let lf = if frames.is_empty() {
             empty_entity(entity)
         } else {
             concat(frames, UnionArgs::default())
                 .map_err(|e| Error::engine(format!("stacking {name}"), e))?
         };
-        entities.insert(name.clone(), lf);
+        entities.insert(name.clone(), (lf, parts));
     }
-    let mut entity = |n: &str| -> Result<LazyFrame> {
+    let mut entity = |n: &str| -> Result<(LazyFrame, Vec<LazyFrame>)> {
         entities
             .remove(n)
             .ok_or_else(|| Error::Internal(format!("entity {n} missing from the plan")))
     };
-    let mut entities = datasets::Entities {
-        spells: entity("hospital_spell")?,
-        ed: entity("ed_attendance")?,
-        care: entity("social_care_event")?,
-    };
+    let (spells, ed, care) = (
+        entity("hospital_spell")?,
+        entity("ed_attendance")?,
+        entity("social_care_event")?,
+    );
+    let (persons, numbers) = datasets::number_persons(&[&spells.1[..], &ed.1[..], &care.1[..]])?;
+    let [spell_persons, ed_persons, care_persons]: [UInt32Chunked; 3] = numbers
+        .try_into()
+        .map_err(|_| Error::Internal("person numbers for three entities".into()))?;
+    let rows =
+        |(rows, parts): (LazyFrame, Vec<LazyFrame>), persons: UInt32Chunked| datasets::EntityRows {
+            rows,
+            parts,
+            persons,
+        };
+    let (spells, ed, care) = (
+        rows(spells, spell_persons),
+        rows(ed, ed_persons),
+        rows(care, care_persons),
+    );
+    let restore = |df: DataFrame| persons.restore(df);
 
     // Disclosure-control (published datasets) and write one dataset into staging.
     let mut staged: Vec<(usize, OutputInfo, String)> = Vec::new();
@@ -463,12 +486,13 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
         } else {
             plan.lookback_months
         };
-        let partitions = write_dataset(
+        let partitions = write_dataset_with(
             df,
             Some(o.dataset.month_column()),
             &run.staged(&rel),
             &opts.out.join(&rel),
             lookback,
+            &restore,
         )?;
         for p in partitions.iter().filter(|p| p.closed_changed) {
             warnings.push(format!(
@@ -486,10 +510,13 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
             (access == Access::Published).then(|| o.disclosure.into()),
         )
         .with_timing(computed, total - computed);
+        let (rss_mb, peak_rss_mb) = crate::telemetry::resident_mb().unwrap_or_default();
         tracing::debug!(
             dataset = o.dataset.name(),
             compute_seconds = computed,
             total_seconds = total,
+            rss_mb,
+            peak_rss_mb,
             "dataset staged"
         );
         fault::point(&format!("publish_staged_{}", rel.replace('/', "_")));
@@ -498,18 +525,24 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
     };
 
     // A&E attendances are written as normalised (nothing in them depends on linkage), so
-    // the full frame is gone before linkage starts; linkage and measures read only the
-    // columns they use. That keeps the largest entity out of the run's peak memory.
-    if let Some(index) = plan
-        .outputs
-        .iter()
-        .position(|o| o.dataset == crate::publish::Dataset::EdAttendance)
-    {
+    // the full frame is gone before linkage starts; linkage and measures keep only the
+    // columns they read. That keeps the largest entity out of the run's peak memory.
+    let ed = {
         let began = Instant::now();
-        let df = datasets::collect(entities.ed.clone(), "reading A&E attendances to write")?;
-        stage(index, df, began, began.elapsed().as_secs_f64())?;
-    }
-    entities.ed = entities.ed.select(datasets::ed_columns_for_linkage());
+        let df = ed.collect("reading A&E attendances")?;
+        let linkage = df
+            .select(datasets::ed_columns_for_linkage())
+            .map_err(|e| Error::engine("selecting A&E columns for linkage", e))?;
+        if let Some(index) = plan
+            .outputs
+            .iter()
+            .position(|o| o.dataset == crate::publish::Dataset::EdAttendance)
+        {
+            stage(index, df, began, began.elapsed().as_secs_f64())?;
+        }
+        linkage
+    };
+    let entities = datasets::Entities { spells, ed, care };
     timer.lap("normalise", None);
     fault::point("run_after_normalise");
 

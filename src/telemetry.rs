@@ -80,3 +80,31 @@ impl Drop for FileProgress {
         }
     }
 }
+
+/// This process's resident memory now and at its peak, in MiB (Linux: `/proc/self/status`;
+/// `None` elsewhere). Logged with stages and frames so memory can be followed in a run's
+/// log without a profiler.
+pub fn resident_mb() -> Option<(u64, u64)> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let field = |name: &str| -> Option<u64> {
+        let line = status.lines().find(|l| l.starts_with(name))?;
+        let kb: u64 = line[name.len()..]
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse()
+            .ok()?;
+        Some(kb / 1024)
+    };
+    Some((field("VmRSS:")?, field("VmHWM:")?))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn resident_memory_is_read_and_the_peak_is_at_least_the_current() {
+        let (now, peak) = super::resident_mb().expect("Linux has /proc/self/status");
+        assert!(now > 0 && peak >= now, "{now} {peak}");
+    }
+}

@@ -8,39 +8,149 @@ use polars::prelude::*;
 
 use crate::config::LinkPlan;
 use crate::error::{Error, Result};
-use crate::link::person_index::{PERSON, number_persons};
+use crate::link::person_index::{Numbering, PERSON, PERSON_ID, Persons};
 use crate::link::social_care::{Resolution, resolve};
 use crate::publish::Dataset;
 
 /// The `ed_attendance` columns linkage and the measures read (those of
-/// [`crate::link::REQUIRED_FIELDS`]; the `ed_attendance` dataset itself is written from
-/// the whole entity before linkage).
-pub fn ed_columns_for_linkage() -> Vec<Expr> {
+/// [`crate::link::REQUIRED_FIELDS`], with [`PERSON`] for `person_id`); the
+/// `ed_attendance` dataset itself is written from the whole entity before linkage.
+pub fn ed_columns_for_linkage() -> Vec<&'static str> {
     crate::link::REQUIRED_FIELDS
         .iter()
         .filter(|(entity, _)| *entity == "ed_attendance")
-        .flat_map(|(_, fields)| fields.iter().map(|(name, _)| col(*name)))
+        .flat_map(|(_, fields)| fields.iter().map(|(name, _)| *name))
+        .map(|name| if name == PERSON_ID { PERSON } else { name })
         .collect()
 }
 
-/// The entities after normalise, as lazy frames.
-pub struct Entities {
-    /// `hospital_spell`.
-    pub spells: LazyFrame,
-    /// `ed_attendance` (for linkage: [`ed_columns_for_linkage`]).
-    pub ed: LazyFrame,
-    /// `social_care_event`, before resolution.
-    pub care: LazyFrame,
+/// One entity after normalise: its rows, and the person number of each.
+pub struct EntityRows {
+    /// The rows, with `person_id` (lazy): the stack of `parts`, or an empty entity.
+    pub rows: LazyFrame,
+    /// The same rows in parts (one per staged file), in order.
+    pub parts: Vec<LazyFrame>,
+    /// The person number of each row, in row order.
+    pub persons: UInt32Chunked,
 }
 
-/// Everything link and measure produce. Every frame carries the linkage-only person
-/// number [`PERSON`], which [`dataset`] drops.
+impl EntityRows {
+    /// The rows with [`PERSON`] in `person_id`'s place (the pseudonyms are not read), one
+    /// chunk per column. Parts are read one at a time and columns made contiguous one at
+    /// a time, so the frame is never held twice.
+    pub fn collect(&self, what: &str) -> Result<DataFrame> {
+        let began = std::time::Instant::now();
+        let engine = |e| Error::engine(what.to_string(), e);
+        let at = self
+            .rows
+            .clone()
+            .collect_schema()
+            .map_err(engine)?
+            .index_of(PERSON_ID)
+            .ok_or_else(|| Error::Internal(format!("{what}: no {PERSON_ID} column")))?;
+        let without = |lf: LazyFrame| {
+            lf.drop(cols([PERSON_ID]))
+                .collect_with_engine(Engine::Streaming)
+                .map(|r| r.unwrap_single())
+                .map_err(engine)
+        };
+        let mut df = match self.parts.split_first() {
+            None => without(self.rows.clone())?,
+            Some((first, rest)) => {
+                let mut df = without(first.clone())?;
+                for part in rest {
+                    df.vstack_mut_owned(without(part.clone())?)
+                        .map_err(engine)?;
+                }
+                df
+            }
+        };
+        if df.height() != self.persons.len() {
+            return Err(Error::Internal(format!(
+                "{what}: {} rows but {} person numbers",
+                df.height(),
+                self.persons.len()
+            )));
+        }
+        df.insert_column(at, self.persons.clone().into_series().into_column())
+            .map_err(engine)?;
+        crate::publish::partition::rechunk_lean(&mut df).map_err(engine)?;
+        let (rss_mb, peak_rss_mb) = crate::telemetry::resident_mb().unwrap_or_default();
+        tracing::debug!(
+            step = what,
+            rows = df.height(),
+            megabytes = df.estimated_size() / (1 << 20),
+            seconds = began.elapsed().as_secs_f64(),
+            rss_mb,
+            peak_rss_mb,
+            "frame collected"
+        );
+        Ok(df)
+    }
+}
+
+/// Numbers the persons of several entities. `parts[e]` is entity `e` split into lazy
+/// frames (e.g. one per staged file) that stack, in order, to the entity's rows; they are
+/// read one at a time, `person_id` only, so no more than one part's pseudonyms are held
+/// at once. Returns the pseudonym table and each entity's person numbers.
+pub fn number_persons(parts: &[&[LazyFrame]]) -> Result<(Persons, Vec<UInt32Chunked>)> {
+    let began = std::time::Instant::now();
+    let mut numbering = Numbering::new(crate::parallel::cores());
+    let mut ends = Vec::with_capacity(parts.len());
+    for entity in parts {
+        for part in *entity {
+            let ids = part
+                .clone()
+                .select([col(PERSON_ID)])
+                .collect()
+                .map_err(|e| Error::engine("reading pseudonyms to number persons", e))?;
+            let ids = ids
+                .column(PERSON_ID)
+                .and_then(|c| c.str())
+                .map_err(|e| Error::engine("reading pseudonyms to number persons", e))?;
+            numbering
+                .push(ids)
+                .map_err(|e| Error::engine("numbering persons", e))?;
+        }
+        ends.push(numbering.rows());
+    }
+    let (persons, numbers) = numbering.finish();
+    let mut start = 0;
+    let per_entity = ends
+        .into_iter()
+        .map(|end| {
+            let slice = numbers.slice(start as i64, end - start);
+            start = end;
+            slice
+        })
+        .collect();
+    tracing::debug!(
+        persons = persons.len(),
+        rows = numbers.len(),
+        seconds = began.elapsed().as_secs_f64(),
+        "persons numbered"
+    );
+    Ok((persons, per_entity))
+}
+
+/// The entities after normalise, ready to link.
+pub struct Entities {
+    /// `hospital_spell`.
+    pub spells: EntityRows,
+    /// `ed_attendance`: the columns of [`ed_columns_for_linkage`].
+    pub ed: DataFrame,
+    /// `social_care_event`, before resolution.
+    pub care: EntityRows,
+}
+
+/// Everything link and measure produce. Every frame carries the person number
+/// [`PERSON`] in `person_id`'s place; [`Persons::restore`] puts pseudonyms back.
 pub struct Linked {
     /// Resolved social-care events.
     pub care: DataFrame,
     /// What resolution did.
     pub resolution: Resolution,
-    /// A&E attendances.
+    /// A&E attendances (the columns of [`ed_columns_for_linkage`]).
     pub ed: DataFrame,
     /// Hospital spells.
     pub spells: DataFrame,
@@ -54,11 +164,14 @@ pub(crate) fn collect(lf: LazyFrame, what: &str) -> Result<DataFrame> {
         .collect_with_engine(Engine::Streaming)
         .map(|r| r.unwrap_single())
         .map_err(|e| Error::engine(what.to_string(), e))?;
+    let (rss_mb, peak_rss_mb) = crate::telemetry::resident_mb().unwrap_or_default();
     tracing::debug!(
         step = what,
         rows = df.height(),
         megabytes = df.estimated_size() / (1 << 20),
         seconds = began.elapsed().as_secs_f64(),
+        rss_mb,
+        peak_rss_mb,
         "frame collected"
     );
     Ok(df)
@@ -66,9 +179,9 @@ pub(crate) fn collect(lf: LazyFrame, what: &str) -> Result<DataFrame> {
 
 /// Resolves social care and links journeys.
 pub fn link(entities: Entities, plan: &LinkPlan) -> Result<Linked> {
-    let care = collect(entities.care, "reading social-care events")?;
+    let care = entities.care.collect("reading social-care events")?;
     let began = std::time::Instant::now();
-    let (care, resolution) =
+    let (mut care, resolution) =
         resolve(care).map_err(|e| Error::engine("resolving social-care events (CLD rules)", e))?;
     tracing::debug!(
         seconds = began.elapsed().as_secs_f64(),
@@ -76,29 +189,14 @@ pub fn link(entities: Entities, plan: &LinkPlan) -> Result<Linked> {
     );
     // Rows stay in input order (files in input order, rows in file order): deterministic,
     // and a month's rows keep their relative order when other months' files change.
-    let mut spells = collect(entities.spells, "reading hospital spells")?;
-    let mut ed = collect(entities.ed, "reading A&E attendances for linkage")?;
-    let mut care = care;
-    let began = std::time::Instant::now();
-    number_persons(&mut [&mut spells, &mut ed, &mut care])
-        .map_err(|e| Error::engine("numbering persons for linkage", e))?;
-    // A&E pseudonyms are a fifth of the run's data in memory; past numbering nothing
-    // reads them (the ed_attendance dataset was written before linkage).
-    let mut ed = {
-        let with_pseudonyms = ed; // moved here so its buffers are freed at this block's end
-        with_pseudonyms
-            .drop("person_id")
-            .map_err(|e| Error::engine("dropping A&E pseudonyms after numbering", e))?
-    };
+    let mut spells = entities.spells.collect("reading hospital spells")?;
+    let mut ed = entities.ed;
     // One contiguous chunk per column, once: every dataset and measure below shares these
     // buffers (a rechunk per writer would copy the frame each time).
     for df in [&mut spells, &mut ed, &mut care] {
-        df.rechunk_mut_par();
+        crate::publish::partition::rechunk_lean(df)
+            .map_err(|e| Error::engine("making frames contiguous", e))?;
     }
-    tracing::debug!(
-        seconds = began.elapsed().as_secs_f64(),
-        "persons numbered, frames rechunked"
-    );
     let mut journey = collect(
         crate::link::patient_journey(
             spells.clone().lazy(),
@@ -108,7 +206,8 @@ pub fn link(entities: Entities, plan: &LinkPlan) -> Result<Linked> {
         ),
         "linking patient journeys",
     )?;
-    journey.rechunk_mut_par();
+    crate::publish::partition::rechunk_lean(&mut journey)
+        .map_err(|e| Error::engine("making the journey contiguous", e))?;
     Ok(Linked {
         care,
         resolution,
@@ -118,25 +217,19 @@ pub fn link(entities: Entities, plan: &LinkPlan) -> Result<Linked> {
     })
 }
 
-fn without_person(df: &DataFrame) -> Result<DataFrame> {
-    df.drop(PERSON)
-        .map_err(|e| Error::engine("dropping the linkage person number", e))
-}
-
 /// The unrounded frame for one dataset.
 pub fn dataset(d: Dataset, linked: &Linked, plan: &LinkPlan) -> Result<DataFrame> {
     let journey = || linked.journey.clone().lazy();
     match d {
-        Dataset::HospitalSpell => without_person(&linked.spells),
+        Dataset::HospitalSpell => Ok(linked.spells.clone()),
         Dataset::EdAttendance => Err(Error::Internal(
             "ed_attendance is written before linkage, from the whole entity".into(),
         )),
-        Dataset::SocialCareEvent => without_person(&linked.care),
+        Dataset::SocialCareEvent => Ok(linked.care.clone()),
         Dataset::PatientJourney => linked
             .journey
             .drop(crate::link::journey::SOURCE)
-            .map_err(|e| Error::engine("dropping the journey's source", e))
-            .and_then(|df| without_person(&df)),
+            .map_err(|e| Error::engine("dropping the journey's source", e)),
         Dataset::DischargeDelays => collect(
             crate::measure::discharge_delays(journey()),
             "measuring discharge delays",

@@ -1190,10 +1190,21 @@ impl Loader {
             if let Some(list) = &f.codes {
                 self.code_list(list, &path, &format!("fields[{i}].codes"));
             }
+            if f.identifier && kind != ValueType::String {
+                self.errors.push(
+                    &path,
+                    format!("fields[{i}].identifier"),
+                    format!(
+                        "only a string field can be an identifier; \"{}\" is {}",
+                        f.name, f.kind
+                    ),
+                );
+            }
             fields.push(Field {
                 name: f.name.clone(),
                 kind,
                 nullable: f.nullable,
+                identifier: f.identifier,
                 description: f.description.clone(),
             });
         }

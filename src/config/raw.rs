@@ -361,6 +361,10 @@ pub struct RawEntityField {
     pub nullable: bool,
     /// Code list the values come from, if any.
     pub codes: Option<String>,
+    /// A string that is (nearly) unique per row, such as a record id: held as text.
+    /// Other string fields repeat few values and are held as categoricals in memory.
+    #[serde(default)]
+    pub identifier: bool,
     /// One line on what the field holds.
     pub description: String,
 }

@@ -141,8 +141,8 @@ const FROM_CARE_HOME: [&str; 4] = ["54", "65", "66", "85"];
 /// One row per hospital spell with its A&E attendance, social-care links, pathway and
 /// readmission, in the order of `spells`. `care` must already be resolved
 /// ([`super::social_care::resolve`]); all three frames carry [`PERSON`]
-/// ([`super::person_index::number_persons`]), and so does the result, with the spell's
-/// source as [`SOURCE`].
+/// ([`super::person_index`]), and so does the result, in `person_id`'s place (restored
+/// when written), with the spell's source as [`SOURCE`].
 pub fn patient_journey(
     spells: LazyFrame,
     ed: LazyFrame,
@@ -363,7 +363,7 @@ pub fn patient_journey(
         .with_column(pathway.alias("discharge_pathway"))
         .select([
             col("spell_id"),
-            col("person_id"),
+            col(PERSON),
             col("provider_code"),
             col("admission_date"),
             col("admission_datetime"),
@@ -385,7 +385,6 @@ pub fn patient_journey(
             col("discharge_pathway"),
             col("emergency_readmission_30d"),
             col("readmission_spell_id"),
-            col(PERSON),
             col("source").alias(SOURCE),
         ])
 }

@@ -1,15 +1,21 @@
-//! Dense person numbers for linkage.
+//! Dense person numbers for linkage, and the pseudonyms they stand for.
 //!
-//! Pseudonyms are 64-character strings; joining and grouping millions of rows on them
-//! hashes and compares 64 bytes per row. Before linkage every distinct `person_id` of
-//! spells, attendances and social-care events gets a number (`_person`, UInt32, null
-//! where `person_id` is null), the same number for the same pseudonym in every frame.
-//! Joins on it are exact (it is a lookup table, not a hash), and it never leaves the run:
-//! datasets are written without it.
+//! Pseudonyms are 64-character strings: held once per row they are most of a run's
+//! memory (an A&E attendance is ~135 bytes in memory, 80 of them its pseudonym), and
+//! joining or grouping on them hashes and compares 64 bytes per row. So after ingest every
+//! distinct `person_id` of spells, attendances and social-care events is numbered
+//! (`_person`, UInt32, null where `person_id` is null) and frames carry the number in
+//! the pseudonym's place. [`Persons`] holds each distinct pseudonym once and puts them
+//! back, file by file, as datasets are written ([`Persons::restore`]).
+//!
+//! The number is the pseudonym's rank among the run's distinct pseudonyms, so numbers
+//! order as the pseudonyms do: `min(_person)` picks the same person as `min(person_id)`
+//! (the CLD person-key rule relies on it), and numbering does not depend on the number
+//! of threads. Pseudonyms are read one staged file at a time ([`Numbering::push`]), so
+//! the run never holds every row's pseudonym at once.
 //!
 //! Numbering runs on one thread per core: each thread owns the pseudonyms of one bucket
-//! (by a hash of the text) and numbers them `k × threads + bucket`, so no number is
-//! shared and no lock is taken.
+//! (by a hash of the text), so no lock is taken.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
@@ -18,6 +24,9 @@ use polars::prelude::*;
 
 /// The column holding the person number.
 pub const PERSON: &str = "_person";
+
+/// The column the person number stands in for.
+pub const PERSON_ID: &str = "person_id";
 
 /// A hasher for pseudonyms: they are already uniformly random, so mixing their first and
 /// last eight bytes is enough (equality is still checked on the whole text).
@@ -54,39 +63,61 @@ fn edge_hash(bytes: &[u8]) -> u64 {
     (head ^ tail.rotate_left(29) ^ n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
-/// Adds [`PERSON`] to each frame, numbering distinct `person_id`s across all of them.
-pub fn number_persons(frames: &mut [&mut DataFrame]) -> PolarsResult<()> {
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .clamp(1, 16);
-    let numbers: Vec<Vec<Option<u32>>> = {
-        let ids: Vec<&StringChunked> = frames
-            .iter()
-            .map(|df| df.column("person_id").and_then(|c| c.str()))
-            .collect::<PolarsResult<_>>()?;
-        let ids = &ids;
-        // Each thread fills its bucket's rows and leaves the others at `u32::MAX`.
-        let parts: Vec<Vec<Vec<u32>>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..threads)
-                .map(|bucket| {
+const NONE: u32 = u32::MAX;
+
+/// Pseudonyms numbered as they stream past, part by part; [`Numbering::finish`] turns
+/// the provisional numbers into ranks.
+pub struct Numbering {
+    /// One map per bucket: pseudonym → its index within the bucket.
+    buckets: Vec<HashMap<Box<str>, u32, EdgeBytes>>,
+    /// Every row pushed so far: `index × buckets + bucket`, or [`NONE`] for null.
+    codes: Vec<u32>,
+}
+
+impl Numbering {
+    /// Numbering on `threads` threads (at least one).
+    pub fn new(threads: usize) -> Self {
+        Numbering {
+            buckets: (0..threads.clamp(1, 64))
+                .map(|_| HashMap::default())
+                .collect(),
+            codes: Vec::new(),
+        }
+    }
+
+    /// Rows pushed so far.
+    pub fn rows(&self) -> usize {
+        self.codes.len()
+    }
+
+    /// Numbers the next rows (their pseudonyms, or null).
+    pub fn push(&mut self, ids: &StringChunked) -> PolarsResult<()> {
+        let n = self.buckets.len();
+        let start = self.codes.len();
+        self.codes.resize(start + ids.len(), NONE);
+        let out = &mut self.codes[start..];
+        // Each thread fills in its bucket's rows and leaves the others at NONE.
+        let filled: Vec<Vec<u32>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = self
+                .buckets
+                .iter_mut()
+                .enumerate()
+                .map(|(bucket, seen)| {
                     scope.spawn(move || {
-                        let mut seen: HashMap<&str, u32, EdgeBytes> = HashMap::default();
                         ids.iter()
-                            .map(|ca| {
-                                ca.iter()
-                                    .map(|id| match id {
-                                        Some(id)
-                                            if (edge_hash(id.as_bytes()) >> 32) as usize
-                                                % threads
-                                                == bucket =>
-                                        {
-                                            let next = (seen.len() * threads + bucket) as u32;
-                                            *seen.entry(id).or_insert(next)
+                            .map(|id| match id {
+                                Some(id) if bucket_of(id, n) == bucket => {
+                                    let local = match seen.get(id) {
+                                        Some(&local) => local,
+                                        None => {
+                                            let local = seen.len() as u32;
+                                            seen.insert(id.into(), local);
+                                            local
                                         }
-                                        _ => u32::MAX,
-                                    })
-                                    .collect()
+                                    };
+                                    local * n as u32 + bucket as u32
+                                }
+                                _ => NONE,
                             })
                             .collect()
                     })
@@ -97,22 +128,107 @@ pub fn number_persons(frames: &mut [&mut DataFrame]) -> PolarsResult<()> {
                 .map(|h| h.join().unwrap_or_default())
                 .collect()
         });
-        if parts.iter().any(|p| p.len() != ids.len()) {
+        if filled.iter().any(|f| f.len() != out.len()) {
             polars_bail!(ComputeError: "a person-numbering thread failed");
         }
-        (0..ids.len())
-            .map(|f| {
-                (0..ids[f].len())
-                    .map(|row| parts.iter().map(|p| p[f][row]).find(|&n| n != u32::MAX))
-                    .collect()
-            })
-            .collect()
-    };
-    for (df, n) in frames.iter_mut().zip(numbers) {
-        let ca: UInt32Chunked = n.into_iter().collect();
-        df.with_column(ca.into_series().with_name(PERSON.into()).into_column())?;
+        for part in &filled {
+            for (o, &c) in out.iter_mut().zip(part) {
+                *o = (*o).min(c);
+            }
+        }
+        let distinct: usize = self.buckets.iter().map(HashMap::len).sum();
+        if distinct as u64 * n as u64 >= u64::from(NONE) {
+            polars_bail!(ComputeError: "more distinct pseudonyms than person numbers can hold");
+        }
+        Ok(())
     }
-    Ok(())
+
+    /// The pseudonym table and every pushed row's person number, in push order.
+    pub fn finish(self) -> (Persons, UInt32Chunked) {
+        let n = self.buckets.len();
+        let mut all: Vec<(Box<str>, u32)> = Vec::new();
+        for (bucket, seen) in self.buckets.into_iter().enumerate() {
+            all.extend(
+                seen.into_iter()
+                    .map(|(id, local)| (id, local * n as u32 + bucket as u32)),
+            );
+        }
+        all.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let width = all.iter().map(|(_, c)| *c as usize + 1).max().unwrap_or(0);
+        let mut rank = vec![NONE; width];
+        for (r, (_, code)) in all.iter().enumerate() {
+            rank[*code as usize] = r as u32;
+        }
+        let ids: StringChunked = all.iter().map(|(id, _)| Some(id.as_ref())).collect();
+        drop(all);
+        let numbers: UInt32Chunked = self
+            .codes
+            .iter()
+            .map(|&c| (c != NONE).then(|| rank[c as usize]))
+            .collect();
+        (
+            Persons {
+                ids: ids.with_name(PERSON_ID.into()),
+            },
+            numbers.with_name(PERSON.into()),
+        )
+    }
+}
+
+fn bucket_of(id: &str, buckets: usize) -> usize {
+    (edge_hash(id.as_bytes()) >> 32) as usize % buckets
+}
+
+/// Each distinct pseudonym of the run, once, in order: number `k` is `ids[k]`.
+#[derive(Clone)]
+pub struct Persons {
+    ids: StringChunked,
+}
+
+impl Persons {
+    /// Distinct persons.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// True when no row had a pseudonym.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// `df` with its [`PERSON`] column replaced, in place, by `person_id` (the
+    /// pseudonyms); a frame without [`PERSON`] is returned as it is.
+    pub fn restore(&self, mut df: DataFrame) -> PolarsResult<DataFrame> {
+        let Some(at) = df.get_column_index(PERSON) else {
+            return Ok(df);
+        };
+        let numbers = df.column(PERSON)?.u32()?.clone();
+        let ids = self.ids.take(&numbers)?.with_name(PERSON_ID.into());
+        df.replace_column(at, ids.into_series().into_column())?;
+        Ok(df)
+    }
+}
+
+/// Adds [`PERSON`] to each frame, numbering distinct `person_id`s across all of them, and
+/// returns the table that turns numbers back into pseudonyms.
+pub fn number_persons(frames: &mut [&mut DataFrame]) -> PolarsResult<Persons> {
+    let mut numbering = Numbering::new(crate::parallel::cores());
+    for df in frames.iter() {
+        numbering.push(df.column(PERSON_ID)?.str()?)?;
+    }
+    let (persons, numbers) = numbering.finish();
+    let mut offset = 0;
+    for df in frames.iter_mut() {
+        let rows = df.height();
+        df.with_column(
+            numbers
+                .slice(offset as i64, rows)
+                .into_series()
+                .into_column(),
+        )?;
+        offset += rows;
+    }
+    Ok(persons)
 }
 
 #[cfg(test)]
@@ -159,6 +275,68 @@ mod tests {
             distinct.len(),
             ids.len(),
             "different pseudonyms, different numbers"
+        );
+    }
+
+    #[test]
+    fn numbers_are_ranks_so_they_order_as_the_pseudonyms_do() {
+        let mut a = df!(PERSON_ID => [Some("c"), None, Some("a"), Some("c")]).unwrap();
+        let mut b = df!(PERSON_ID => [Some("b"), Some("a")]).unwrap();
+        let persons = number_persons(&mut [&mut a, &mut b]).unwrap();
+        let n = |df: &DataFrame| -> Vec<Option<u32>> {
+            df.column(PERSON).unwrap().u32().unwrap().iter().collect()
+        };
+        assert_eq!(n(&a), [Some(2), None, Some(0), Some(2)]);
+        assert_eq!(n(&b), [Some(1), Some(0)]);
+        assert_eq!(persons.len(), 3);
+    }
+
+    #[test]
+    fn numbering_does_not_depend_on_threads_or_how_rows_are_split_into_parts() {
+        let ids: Vec<Option<String>> = (0..3000)
+            .map(|i: u64| {
+                (!i.is_multiple_of(7)).then(|| format!("{:064x}", (i * 2_654_435_761) % 1013))
+            })
+            .collect();
+        let ca: StringChunked = ids.iter().map(|s| s.as_deref()).collect();
+        let number = |threads: usize, cut: usize| {
+            let mut numbering = Numbering::new(threads);
+            numbering.push(&ca.slice(0, cut)).unwrap();
+            numbering
+                .push(&ca.slice(cut as i64, ca.len() - cut))
+                .unwrap();
+            assert_eq!(numbering.rows(), ca.len());
+            numbering.finish().1
+        };
+        let one = number(1, 0);
+        for (threads, cut) in [(2, 1000), (3, 1), (8, 2999)] {
+            assert!(one.equal_missing(&number(threads, cut)).all());
+        }
+    }
+
+    #[test]
+    fn restore_puts_each_pseudonym_back_in_the_numbers_place() {
+        let mut df = df!("a" => [1i64, 2, 3], PERSON_ID => [Some("y"), None, Some("x")], "z" => [0i64, 0, 0]).unwrap();
+        let persons = number_persons(&mut [&mut df]).unwrap();
+        let numbered = df.drop(PERSON_ID).unwrap();
+        let numbered = numbered.select(["a", PERSON, "z"]).unwrap();
+        let back = persons.restore(numbered).unwrap();
+        let names: Vec<&str> = back.get_column_names().iter().map(|n| n.as_str()).collect();
+        assert_eq!(names, ["a", PERSON_ID, "z"]);
+        let ids: Vec<Option<&str>> = back
+            .column(PERSON_ID)
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .collect();
+        assert_eq!(ids, [Some("y"), None, Some("x")]);
+        let aggregate = df!("n" => [1i64]).unwrap();
+        assert!(
+            persons
+                .restore(aggregate.clone())
+                .unwrap()
+                .equals(&aggregate)
         );
     }
 }

@@ -5,7 +5,9 @@
 //!    on any row gets that pseudonym on all their rows (the national rule drops the
 //!    LA-id-only rows of NHS-numbered people; keeping them under the NHS key loses
 //!    nothing). People never recorded with an NHS number keep `person_id` null: they are
-//!    counted by their council key but cannot link to NHS records.
+//!    counted by their council key but cannot link to NHS records. Events carry the
+//!    person number [`PERSON`] in place of the pseudonym; numbers order as pseudonyms do,
+//!    so the smallest number is the smallest pseudonym.
 //! 2. **Event identity.** `Event Reference` is not reliable. An event is identified by
 //!    council, council person, client type, event type and start date, plus the route of
 //!    access for requests and service type, component and delivery mechanism for
@@ -15,6 +17,8 @@
 //!    then file name; for each event the row of the latest submission is kept.
 
 use polars::prelude::*;
+
+use super::person_index::PERSON;
 
 /// The resolved events and what resolution did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -60,7 +64,7 @@ fn event_key() -> Expr {
     .alias("event_key")
 }
 
-/// Applies the CLD rules to a collected `social_care_event` frame.
+/// Applies the CLD rules to a collected `social_care_event` frame (with [`PERSON`]).
 pub fn resolve(events: DataFrame) -> PolarsResult<(DataFrame, Resolution)> {
     let columns: Vec<PlSmallStr> = events.get_column_names().into_iter().cloned().collect();
     let events_in = events.height() as u64;
@@ -68,9 +72,9 @@ pub fn resolve(events: DataFrame) -> PolarsResult<(DataFrame, Resolution)> {
     let keys = events
         .clone()
         .lazy()
-        .filter(col("person_id").is_not_null())
+        .filter(col(PERSON).is_not_null())
         .group_by([col("la_code"), col("la_person_id")])
-        .agg([col("person_id").min().alias("person_key")]);
+        .agg([col(PERSON).min().alias("person_key")]);
     let order = SortMultipleOptions::default()
         .with_maintain_order(true)
         .with_nulls_last(false);
@@ -83,12 +87,12 @@ pub fn resolve(events: DataFrame) -> PolarsResult<(DataFrame, Resolution)> {
             JoinArgs::new(JoinType::Left),
         )
         .with_column(
-            col("person_id")
+            col(PERSON)
                 .is_null()
                 .and(col("person_key").is_not_null())
                 .alias("_backfilled"),
         )
-        .with_columns([col("person_id").fill_null(col("person_key")), event_key()])
+        .with_columns([col(PERSON).fill_null(col("person_key")), event_key()])
         .sort(
             [
                 "reporting_period_end",
@@ -105,7 +109,7 @@ pub fn resolve(events: DataFrame) -> PolarsResult<(DataFrame, Resolution)> {
         .collect()?;
     let person_key_backfilled = resolved.column("_backfilled")?.bool()?.sum().unwrap_or(0) as u64;
     let resolved = resolved.select(columns)?;
-    let without_nhs_key = resolved.column("person_id")?.null_count() as u64;
+    let without_nhs_key = resolved.column(PERSON)?.null_count() as u64;
     let superseded = events_in - resolved.height() as u64;
     Ok((
         resolved,

@@ -61,6 +61,7 @@ pub fn bottlenecks(journey: LazyFrame) -> PolarsResult<DataFrame> {
     let key = |c: &str| -> PolarsResult<Vec<Option<String>>> {
         Ok(groups
             .column(c)?
+            .cast(&DataType::String)?
             .str()?
             .iter()
             .map(|v| v.map(String::from))

@@ -68,7 +68,15 @@ fn dates(df: &DataFrame, c: &str) -> PolarsResult<Vec<Option<i32>>> {
 
 /// A text column's values, borrowed (no allocation per row).
 fn strings<'a>(df: &'a DataFrame, c: &str) -> PolarsResult<Vec<Option<&'a str>>> {
-    Ok(df.column(c)?.str()?.iter().collect())
+    Ok(text(df.column(c)?)?.collect())
+}
+
+/// The values of a string or categorical column, borrowed.
+fn text(c: &Column) -> PolarsResult<Box<dyn Iterator<Item = Option<&str>> + '_>> {
+    Ok(match c.dtype() {
+        DataType::Categorical(..) | DataType::Enum(..) => Box::new(c.cat32()?.iter_str()),
+        _ => Box::new(c.str()?.iter()),
+    })
 }
 
 /// Daily flow per provider from `patient_journey` and `ed_attendance` frames.
@@ -86,7 +94,7 @@ pub fn flow_daily(journey: &DataFrame, ed: &DataFrame) -> PolarsResult<DataFrame
         .collect();
     let care = dates(journey, "care_service_start")?;
     // A&E rows are the most numerous: read them in place, never copied into vectors.
-    let ed_provider = ed.column("provider_code")?.str()?;
+    let ed_provider = text(ed.column("provider_code")?)?;
     let arrival = ed.column("arrival")?.cast(&DataType::Int64)?;
     let arrival = arrival.i64()?;
     let departure = ed.column("departure")?.cast(&DataType::Int64)?;
@@ -143,7 +151,7 @@ pub fn flow_daily(journey: &DataFrame, ed: &DataFrame) -> PolarsResult<DataFrame
             grid.at(p, c).care_starts += 1;
         }
     }
-    for ((p, a), dep) in ed_provider.iter().zip(arrival.iter()).zip(departure.iter()) {
+    for ((p, a), dep) in ed_provider.zip(arrival.iter()).zip(departure.iter()) {
         let (Some(p), Some(a)) = (p, a) else {
             continue;
         };

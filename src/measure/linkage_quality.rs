@@ -41,6 +41,11 @@ fn with_linked(lf: LazyFrame, others: Vec<LazyFrame>) -> LazyFrame {
     .with_column(col("linked").fill_null(lit(false)))
 }
 
+/// A grouping column as text, whichever way the frame holds it (string or categorical).
+fn text(c: &str) -> Expr {
+    col(c).cast(DataType::String)
+}
+
 /// Match rates from the journeys, A&E attendances and resolved social-care events.
 pub fn linkage_quality(
     journey: LazyFrame,
@@ -53,8 +58,8 @@ pub fn linkage_quality(
         vec![ed.clone(), care.clone()],
     )
     .select([
-        col("source"),
-        col("la_code"),
+        text("source"),
+        text("la_code"),
         col("admission_date").dt().month_start().alias("month"),
         col(PERSON).is_not_null().alias("valid"),
         col("linked"),
@@ -69,7 +74,7 @@ pub fn linkage_quality(
             .alias("delayed_linked"),
     ]);
     let attendances = with_linked(ed.clone(), vec![spells.clone(), care.clone()]).select([
-        col("source"),
+        text("source"),
         lit(NULL).cast(DataType::String).alias("la_code"),
         col("arrival").dt().date().dt().month_start().alias("month"),
         col(PERSON).is_not_null().alias("valid"),
@@ -78,8 +83,8 @@ pub fn linkage_quality(
         lit(false).alias("delayed_linked"),
     ]);
     let council = with_linked(care, vec![spells, ed]).select([
-        col("source"),
-        col("la_code"),
+        text("source"),
+        text("la_code"),
         col("event_start").dt().month_start().alias("month"),
         col(PERSON).is_not_null().alias("valid"),
         col("linked"),

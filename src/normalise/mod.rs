@@ -30,12 +30,29 @@ pub fn dtype(kind: ValueType) -> DataType {
     }
 }
 
+/// The polars type an entity field is held as between normalise and publish: its stored
+/// type, except that a string field which is not an identifier is a categorical. A
+/// string costs 16 bytes per row in memory even for a two-letter code; a categorical
+/// costs 4. Files hold strings again ([`crate::publish::partition`] casts back).
+pub fn held_dtype(field: &crate::schema::Field) -> DataType {
+    match field.kind {
+        ValueType::String if !field.identifier => categorical(),
+        kind => dtype(kind),
+    }
+}
+
+/// The categorical type every held code column uses (one process-wide set of
+/// categories, so columns of different frames compare and join directly).
+pub fn categorical() -> DataType {
+    DataType::from_categories(Categories::global())
+}
+
 /// An empty frame with the entity's columns, for entities no source feeds.
 pub fn empty_entity(entity: &Entity) -> LazyFrame {
     let cols: Vec<Column> = entity
         .fields
         .iter()
-        .map(|f| Column::new_empty(f.name.as_str().into(), &dtype(f.kind)))
+        .map(|f| Column::new_empty(f.name.as_str().into(), &held_dtype(f)))
         .collect();
     DataFrame::new(0, cols)
         .map(|df| df.lazy())
@@ -77,6 +94,7 @@ pub fn normalise_source(
     for (field, (name, how)) in entity.fields.iter().zip(&source.mapping.fields) {
         debug_assert_eq!(&field.name, name);
         let target = dtype(field.kind);
+        let held = held_dtype(field);
         let e = match how {
             Some(FieldSource::Column { index, via }) => {
                 let col_def = &contract.columns[*index];
@@ -116,7 +134,7 @@ pub fn normalise_source(
             None if field.name == "source" => lit(source.name.clone()),
             None => lit(NULL),
         };
-        exprs.push(e.cast(target).alias(field.name.as_str()));
+        exprs.push(e.cast(target).cast(held).alias(field.name.as_str()));
     }
     Ok(lf.select(exprs))
 }

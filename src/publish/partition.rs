@@ -89,11 +89,32 @@ enum Rows {
 /// Files are serialised on several threads at once (one per core); each file's bytes
 /// depend only on its rows, so the outcome does not depend on the order of work.
 pub fn write_dataset(
+    df: DataFrame,
+    month_column: Option<&str>,
+    staged_dir: &Path,
+    current_dir: &Path,
+    lookback_months: Option<u32>,
+) -> Result<Vec<PartitionInfo>> {
+    write_dataset_with(
+        df,
+        month_column,
+        staged_dir,
+        current_dir,
+        lookback_months,
+        &|df| Ok(df),
+    )
+}
+
+/// [`write_dataset`], with `finish` applied to each file's rows just before they are
+/// serialised: for columns that are cheap to hold once for the whole dataset but costly
+/// per row (pseudonyms: [`crate::link::person_index::Persons::restore`]).
+pub fn write_dataset_with(
     mut df: DataFrame,
     month_column: Option<&str>,
     staged_dir: &Path,
     current_dir: &Path,
     lookback_months: Option<u32>,
+    finish: &(dyn Fn(DataFrame) -> PolarsResult<DataFrame> + Sync),
 ) -> Result<Vec<PartitionInfo>> {
     std::fs::create_dir_all(staged_dir).map_err(|e| Error::io("creating", staged_dir, e))?;
     let parts: Vec<(String, Rows)> = match month_column {
@@ -107,7 +128,7 @@ pub fn write_dataset(
     if parts.len() > 1 {
         // Gathering each month's rows from one contiguous chunk per column is far cheaper
         // than from many (one per ingest batch).
-        df.rechunk_mut_par();
+        rechunk_lean(&mut df).map_err(|e| Error::engine("making columns contiguous", e))?;
     }
     let newest = parts
         .iter()
@@ -120,7 +141,7 @@ pub fn write_dataset(
         .map(|(n, newest)| months_before(&newest, n));
     let one = |(name, rows): &(String, Rows), parallel: bool| -> Result<PartitionInfo> {
         let file = format!("{name}.parquet");
-        let mut part = match rows {
+        let part = match rows {
             Rows::All => df.clone(),
             Rows::Some(idx) => {
                 let idx = IdxCa::from_vec("idx".into(), idx.clone());
@@ -128,6 +149,9 @@ pub fn write_dataset(
                     .map_err(|e| Error::engine(format!("gathering the rows of {file}"), e))?
             }
         };
+        let mut part = finish(part)
+            .and_then(categoricals_as_strings)
+            .map_err(|e| Error::engine(format!("finishing the rows of {file}"), e))?;
         let bytes = to_bytes(&mut part, parallel)?;
         let (target, current) = (staged_dir.join(&file), current_dir.join(&file));
         let old = std::fs::read(&current).ok();
@@ -159,6 +183,36 @@ pub fn write_dataset(
     })
     .into_iter()
     .collect()
+}
+
+/// Makes every column one contiguous chunk, a column at a time: only one column is ever
+/// held twice (rechunking all columns at once holds the whole frame twice).
+pub fn rechunk_lean(df: &mut DataFrame) -> PolarsResult<()> {
+    for i in 0..df.width() {
+        if df.columns()[i].n_chunks() > 1 {
+            let one = df.columns()[i].rechunk();
+            df.replace_column(i, one)?;
+        }
+    }
+    Ok(())
+}
+
+/// `df` with categorical columns (how code columns are held in memory:
+/// [`crate::normalise::held_dtype`]) cast back to strings: files hold plain strings, so
+/// readers see the shared schema's types whatever the in-memory representation.
+pub fn categoricals_as_strings(mut df: DataFrame) -> PolarsResult<DataFrame> {
+    let at: Vec<usize> = df
+        .columns()
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| matches!(c.dtype(), DataType::Categorical(..) | DataType::Enum(..)))
+        .map(|(i, _)| i)
+        .collect();
+    for i in at {
+        let strings = df.columns()[i].cast(&DataType::String)?;
+        df.replace_column(i, strings)?;
+    }
+    Ok(df)
 }
 
 /// The positions of each month's rows (by the `YYYY-MM` of a date or datetime column),
@@ -286,5 +340,24 @@ mod tests {
                 ("2026-08.parquet", true, false)
             ]
         );
+    }
+
+    #[test]
+    fn categorical_columns_are_written_as_strings() {
+        let dir = tempfile::tempdir().unwrap();
+        let df = df!("code" => [Some("A"), None, Some("B")], "n" => [1i64, 2, 3])
+            .unwrap()
+            .lazy()
+            .with_column(col("code").cast(crate::normalise::categorical()))
+            .collect()
+            .unwrap();
+        write_dataset(df, None, dir.path(), &dir.path().join("none"), None).unwrap();
+        let back =
+            ParquetReader::new(std::fs::File::open(dir.path().join("data.parquet")).unwrap())
+                .finish()
+                .unwrap();
+        assert_eq!(back.column("code").unwrap().dtype(), &DataType::String);
+        let codes: Vec<Option<&str>> = back.column("code").unwrap().str().unwrap().iter().collect();
+        assert_eq!(codes, [Some("A"), None, Some("B")]);
     }
 }

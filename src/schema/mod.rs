@@ -274,6 +274,9 @@ pub struct Field {
     pub kind: ValueType,
     /// Nulls allowed.
     pub nullable: bool,
+    /// A string (nearly) unique per row: held as text, not as a categorical
+    /// ([`crate::normalise::held_dtype`]).
+    pub identifier: bool,
     /// One-line description.
     pub description: String,
 }

@@ -116,3 +116,36 @@ fn a_missing_key_environment_variable_refuses_to_run() {
         "{m}"
     );
 }
+
+#[test]
+fn only_a_string_field_can_be_an_identifier() {
+    let dir = tempfile::tempdir().unwrap();
+    let schemas = dir.path().join("schemas");
+    for sub in ["sources", "shared", "codes"] {
+        std::fs::create_dir_all(schemas.join(sub)).unwrap();
+        for f in std::fs::read_dir(root().join("schemas").join(sub)).unwrap() {
+            let f = f.unwrap().path();
+            std::fs::copy(&f, schemas.join(sub).join(f.file_name().unwrap())).unwrap();
+        }
+    }
+    let entity = schemas.join("shared/ed_attendance.toml");
+    let text = std::fs::read_to_string(&entity).unwrap().replace(
+        "name = \"arrival\"\ntype = \"datetime\"\n",
+        "name = \"arrival\"\ntype = \"datetime\"\nidentifier = true\n",
+    );
+    std::fs::write(&entity, text).unwrap();
+    let pipeline = write(
+        dir.path(),
+        "p.toml",
+        &format!(
+            "[pipeline]\nname = \"p\"\nschemas = \"{}\"\n[pseudonymisation]\ndemo_key = \"DEMO-k\"\n",
+            schemas.display()
+        ),
+    );
+    let (code, _, stderr) = result(&joinedup(&["validate", &pipeline]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("ed_attendance.toml: fields[4].identifier: only a string field can be an identifier; \"arrival\" is datetime"),
+        "{stderr}"
+    );
+}
