@@ -507,8 +507,11 @@ fn read_range(
         .schema()
         .as_ref()
         .clone();
+    // Staged rows are read back whole by this program only: no statistics (min/max of
+    // every string page costs comparisons no reader here would use).
     let mut writer = ParquetWriter::new(out)
         .with_compression(ParquetCompression::Lz4Raw)
+        .with_statistics(StatisticsOptions::empty())
         .batched(&schema)
         .map_err(|e| Error::engine(format!("opening {}", staged.display()), e))?;
     let mut write = |b: &mut BatchBuilder| -> Result<()> {
