@@ -75,16 +75,7 @@ impl EntityRows {
         df.insert_column(at, self.persons.clone().into_series().into_column())
             .map_err(engine)?;
         crate::publish::partition::rechunk_lean(&mut df).map_err(engine)?;
-        let (rss_mb, peak_rss_mb) = crate::telemetry::resident_mb().unwrap_or_default();
-        tracing::debug!(
-            step = what,
-            rows = df.height(),
-            megabytes = df.estimated_size() / (1 << 20),
-            seconds = began.elapsed().as_secs_f64(),
-            rss_mb,
-            peak_rss_mb,
-            "frame collected"
-        );
+        log_collected(&df, what, began);
         Ok(df)
     }
 }
@@ -164,6 +155,12 @@ pub(crate) fn collect(lf: LazyFrame, what: &str) -> Result<DataFrame> {
         .collect_with_engine(Engine::Streaming)
         .map(|r| r.unwrap_single())
         .map_err(|e| Error::engine(what.to_string(), e))?;
+    log_collected(&df, what, began);
+    Ok(df)
+}
+
+/// The debug line for a collected frame: its size, the time taken and memory.
+fn log_collected(df: &DataFrame, what: &str, began: std::time::Instant) {
     let (rss_mb, peak_rss_mb) = crate::telemetry::resident_mb().unwrap_or_default();
     tracing::debug!(
         step = what,
@@ -174,7 +171,6 @@ pub(crate) fn collect(lf: LazyFrame, what: &str) -> Result<DataFrame> {
         peak_rss_mb,
         "frame collected"
     );
-    Ok(df)
 }
 
 /// Resolves social care and links journeys.
