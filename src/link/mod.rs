@@ -6,8 +6,10 @@
 //! - [`journey::patient_journey`] builds one row per hospital spell with its A&E
 //!   attendance, social-care request, assessment and awaited service, pathway and
 //!   readmission.
-//! - [`person_index::number_persons`] gives every pseudonym a dense number, so the joins
-//!   above compare integers instead of 64-character strings.
+//! - [`person_index`] gives every pseudonym a dense number (its rank, read one staged
+//!   file at a time by [`person_index::Numbering`]), so the joins above compare integers
+//!   instead of 64-character strings and frames never hold a pseudonym per row;
+//!   [`person_index::Persons::restore`] puts pseudonyms back as files are written.
 
 pub mod journey;
 pub mod person_index;
