@@ -414,31 +414,25 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
     );
     fault::point("run_after_ingest");
 
-    // Normalise: stack every source of each entity, and number its persons, reading one
-    // staged file's pseudonyms at a time (frames carry the number, not the pseudonym).
-    let mut entities: BTreeMap<String, (LazyFrame, Vec<LazyFrame>)> = BTreeMap::new();
+    // Normalise: map every staged file of each entity's sources (in order: they stack to
+    // the entity), and number its persons, reading one file's pseudonyms at a time
+    // (frames carry the number, not the pseudonym).
+    let mut entities: BTreeMap<String, Vec<LazyFrame>> = BTreeMap::new();
     for (name, entity) in &plan.entities {
-        let mut frames = Vec::new();
         let mut parts = Vec::new();
         for (s, r) in plan.sources.iter().zip(&ingested) {
-            if &s.mapping.target != name {
-                continue;
+            if &s.mapping.target == name {
+                for file in r.files.iter().flat_map(|f| &f.staged) {
+                    parts.push(normalise_source(s, entity, std::slice::from_ref(file))?);
+                }
             }
-            let staged: Vec<PathBuf> = r.files.iter().flat_map(|f| f.staged.clone()).collect();
-            for file in &staged {
-                parts.push(normalise_source(s, entity, std::slice::from_ref(file))?);
-            }
-            frames.push(normalise_source(s, entity, &staged)?);
         }
-        let lf = if frames.is_empty() {
-            empty_entity(entity)
-        } else {
-            concat(frames, UnionArgs::default())
-                .map_err(|e| Error::engine(format!("stacking {name}"), e))?
-        };
-        entities.insert(name.clone(), (lf, parts));
+        if parts.is_empty() {
+            parts.push(empty_entity(entity));
+        }
+        entities.insert(name.clone(), parts);
     }
-    let mut entity = |n: &str| -> Result<(LazyFrame, Vec<LazyFrame>)> {
+    let mut entity = |n: &str| -> Result<Vec<LazyFrame>> {
         entities
             .remove(n)
             .ok_or_else(|| Error::Internal(format!("entity {n} missing from the plan")))
@@ -448,16 +442,11 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
         entity("ed_attendance")?,
         entity("social_care_event")?,
     );
-    let (persons, numbers) = datasets::number_persons(&[&spells.1[..], &ed.1[..], &care.1[..]])?;
+    let (persons, numbers) = datasets::number_persons(&[&spells[..], &ed[..], &care[..]])?;
     let [spell_persons, ed_persons, care_persons]: [UInt32Chunked; 3] = numbers
         .try_into()
         .map_err(|_| Error::Internal("person numbers for three entities".into()))?;
-    let rows =
-        |(rows, parts): (LazyFrame, Vec<LazyFrame>), persons: UInt32Chunked| datasets::EntityRows {
-            rows,
-            parts,
-            persons,
-        };
+    let rows = |parts, persons| datasets::EntityRows { parts, persons };
     let (spells, ed, care) = (
         rows(spells, spell_persons),
         rows(ed, ed_persons),

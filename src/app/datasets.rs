@@ -26,9 +26,8 @@ pub fn ed_columns_for_linkage() -> Vec<&'static str> {
 
 /// One entity after normalise: its rows, and the person number of each.
 pub struct EntityRows {
-    /// The rows, with `person_id` (lazy): the stack of `parts`, or an empty entity.
-    pub rows: LazyFrame,
-    /// The same rows in parts (one per staged file), in order.
+    /// The rows in parts (one per staged file; an empty entity when no source feeds it),
+    /// lazy, with `person_id`; stacked in order they are the entity.
     pub parts: Vec<LazyFrame>,
     /// The person number of each row, in row order.
     pub persons: UInt32Chunked,
@@ -41,30 +40,27 @@ impl EntityRows {
     pub fn collect(&self, what: &str) -> Result<DataFrame> {
         let began = std::time::Instant::now();
         let engine = |e| Error::engine(what.to_string(), e);
-        let at = self
-            .rows
+        let (first, rest) = self
+            .parts
+            .split_first()
+            .ok_or_else(|| Error::Internal(format!("{what}: no parts")))?;
+        let at = first
             .clone()
             .collect_schema()
             .map_err(engine)?
             .index_of(PERSON_ID)
             .ok_or_else(|| Error::Internal(format!("{what}: no {PERSON_ID} column")))?;
-        let without = |lf: LazyFrame| {
-            lf.drop(cols([PERSON_ID]))
+        let without = |lf: &LazyFrame| {
+            lf.clone()
+                .drop(cols([PERSON_ID]))
                 .collect_with_engine(Engine::Streaming)
                 .map(|r| r.unwrap_single())
                 .map_err(engine)
         };
-        let mut df = match self.parts.split_first() {
-            None => without(self.rows.clone())?,
-            Some((first, rest)) => {
-                let mut df = without(first.clone())?;
-                for part in rest {
-                    df.vstack_mut_owned(without(part.clone())?)
-                        .map_err(engine)?;
-                }
-                df
-            }
-        };
+        let mut df = without(first)?;
+        for part in rest {
+            df.vstack_mut_owned(without(part)?).map_err(engine)?;
+        }
         if df.height() != self.persons.len() {
             return Err(Error::Internal(format!(
                 "{what}: {} rows but {} person numbers",
@@ -90,17 +86,10 @@ pub fn number_persons(parts: &[&[LazyFrame]]) -> Result<(Persons, Vec<UInt32Chun
     let mut ends = Vec::with_capacity(parts.len());
     for entity in parts {
         for part in *entity {
-            let ids = part
-                .clone()
+            part.clone()
                 .select([col(PERSON_ID)])
                 .collect()
-                .map_err(|e| Error::engine("reading pseudonyms to number persons", e))?;
-            let ids = ids
-                .column(PERSON_ID)
-                .and_then(|c| c.str())
-                .map_err(|e| Error::engine("reading pseudonyms to number persons", e))?;
-            numbering
-                .push(ids)
+                .and_then(|ids| numbering.push(ids.column(PERSON_ID)?.str()?))
                 .map_err(|e| Error::engine("numbering persons", e))?;
         }
         ends.push(numbering.rows());
