@@ -182,15 +182,10 @@ pub fn link(entities: Entities, plan: &LinkPlan) -> Result<Linked> {
         crate::publish::partition::rechunk_lean(df)
             .map_err(|e| Error::engine("making frames contiguous", e))?;
     }
-    let mut journey = collect(
-        crate::link::patient_journey(
-            spells.clone().lazy(),
-            ed.clone().lazy(),
-            care.clone().lazy(),
-            plan,
-        ),
-        "linking patient journeys",
-    )?;
+    let began = std::time::Instant::now();
+    let mut journey = crate::link::patient_journey(&spells, &ed, &care, plan)
+        .map_err(|e| Error::engine("linking patient journeys", e))?;
+    log_collected(&journey, "linking patient journeys", began);
     crate::publish::partition::rechunk_lean(&mut journey)
         .map_err(|e| Error::engine("making the journey contiguous", e))?;
     Ok(Linked {

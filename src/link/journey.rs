@@ -23,6 +23,7 @@
 
 use polars::prelude::*;
 
+use super::by_person::{ByPerson, Ints, Mask, Texts};
 use super::person_index::PERSON;
 use crate::config::LinkPlan;
 
@@ -35,104 +36,174 @@ fn days(name: &str) -> Expr {
 /// written (`spell_id` is unique only within a provider, so it cannot be joined back).
 pub const SOURCE: &str = "_source";
 
-/// The spell's row number in `spells`: grouping and joining on it is much cheaper than on
-/// the text `spell_id`.
-const SPELL: &str = "_spell";
+/// For each spell, the row of another frame it links to (null: none), in spell order.
+type Links = IdxCa;
 
-/// A left join on [`SPELL`] that keeps the left frame's row order.
-fn left_on_spell(lf: LazyFrame, other: LazyFrame) -> LazyFrame {
-    let args = JoinArgs {
-        maintain_order: MaintainOrderJoin::Left,
-        ..JoinArgs::new(JoinType::Left)
-    };
-    lf.join(other, [col(SPELL)], [col(SPELL)], args)
+fn links(name: &str, rows: impl Iterator<Item = Option<IdxSize>>) -> Links {
+    IdxCa::from_iter_options(name.into(), rows)
 }
 
-/// First row per spell by `order`.
-fn first_per_spell(lf: LazyFrame, order: &[&str], keep: &[&str], descending: bool) -> LazyFrame {
-    let by: Vec<Expr> = order.iter().map(|c| col(*c)).collect();
-    let opts = SortMultipleOptions::default()
-        .with_order_descending(descending)
-        .with_nulls_last(true);
-    let aggs: Vec<Expr> = keep
-        .iter()
-        .map(|c| col(*c).sort_by(by.clone(), opts.clone()).first())
-        .collect();
-    lf.group_by([col(SPELL)]).agg(aggs)
+/// Milliseconds, microseconds or nanoseconds in an hour, by a datetime column's unit.
+fn per_hour(column: &Column) -> PolarsResult<i64> {
+    match column.dtype() {
+        DataType::Datetime(TimeUnit::Milliseconds, _) => Ok(3_600_000),
+        DataType::Datetime(TimeUnit::Microseconds, _) => Ok(3_600_000_000),
+        DataType::Datetime(TimeUnit::Nanoseconds, _) => Ok(3_600_000_000_000),
+        dt => polars_bail!(ComputeError: "{} is {dt}, not a datetime", column.name()),
+    }
 }
 
-/// The as-of key column: a copy of the right frame's first order column, so the original
-/// survives the join whatever polars does with join keys.
-const ASOF_KEY: &str = "_asof_key";
-
-/// For each row of `left` (which has [`PERSON`] and `left_on`), the same person's row of
-/// `right` chosen by an as-of join on `left_on` against `order[0]`: `forward` takes the
-/// first right row at or after the left value, otherwise the last at or before it, with
-/// right rows in `order` (later columns break ties). Rows without a person or a value on
-/// either side take part in nothing; a left row with no match is dropped.
-///
-/// This replaces "join every pair of the person's rows, filter, take the first per spell":
-/// a person with many attendances no longer multiplies rows before the filter.
-fn asof_by_person(
-    left: LazyFrame,
-    left_on: &str,
-    right: LazyFrame,
-    order: &[&str],
-    forward: bool,
-) -> LazyFrame {
-    let options = AsOfOptions {
-        strategy: if forward {
-            AsofStrategy::Forward
-        } else {
-            AsofStrategy::Backward
+/// The A&E attendance that led to each admission: the person's latest arrival at or
+/// before the admission datetime (equal arrivals: the greatest attendance id, then the
+/// later row), kept when at most `ed_window_hours` before it.
+fn ed_links(
+    spells: &DataFrame,
+    persons: &UInt32Chunked,
+    ed: &DataFrame,
+    link: &LinkPlan,
+) -> PolarsResult<Links> {
+    let (admitted_col, arrival_col) = (spells.column("admission_datetime")?, ed.column("arrival")?);
+    let unit = per_hour(admitted_col)?;
+    polars_ensure!(
+        unit == per_hour(arrival_col)?,
+        ComputeError: "admission_datetime and arrival have different time units"
+    );
+    let window = link.ed_window_hours * unit;
+    let arrival = Ints::of(arrival_col)?;
+    let ids = Texts::of(ed.column("attendance_id")?)?;
+    let by = ByPerson::new(
+        ed.column(PERSON)?.u32()?,
+        |i| arrival.get(i as IdxSize).is_some(),
+        |a, b| {
+            arrival
+                .at(a)
+                .cmp(&arrival.at(b))
+                .then_with(|| ids.get(a).cmp(&ids.get(b)))
         },
-        tolerance: None,
-        tolerance_str: None,
-        left_by: Some(vec![PERSON.into()]),
-        right_by: Some(vec![PERSON.into()]),
-        allow_eq: true,
-        // Sorted globally by the key, so sorted within every person.
-        check_sortedness: false,
+    );
+    let admitted = Ints::of(admitted_col)?;
+    Ok(links(
+        "ed",
+        persons.iter().enumerate().map(|(i, p)| {
+            let t = admitted.get(i as IdxSize)?;
+            let r = by.last_at_or_before(p?, t, |r| arrival.at(r))?;
+            (arrival.at(r) >= t - window).then_some(r)
+        }),
+    ))
+}
+
+/// Each spell's social-care request from hospital, assessment and awaited service.
+struct CareLinks {
+    request: Links,
+    assessment: Links,
+    service: Links,
+}
+
+/// - Request and assessment: the person's first `discharge_route` request (same day: the
+///   smallest council code) and first assessment on or after the admission date, kept
+///   when on or before the window end (ready date, else discharge date, else admission
+///   date, + `care_window_days`).
+/// - Service: the person's first service on or after the ready date (same day: by
+///   service group, then council), kept when at most `care_window_days` after it.
+///
+/// Events the same on every ordering key keep their row order.
+fn care_links(
+    spells: &DataFrame,
+    persons: &UInt32Chunked,
+    care: &DataFrame,
+    link: &LinkPlan,
+) -> PolarsResult<CareLinks> {
+    let start = Ints::of(care.column("event_start")?)?;
+    let la = Texts::of(care.column("la_code")?)?;
+    let group = Texts::of(care.column("service_group")?)?;
+    let care_persons = care.column(PERSON)?.u32()?;
+    let ordered = |expr: Expr,
+                   then: &dyn Fn(IdxSize, IdxSize) -> std::cmp::Ordering|
+     -> PolarsResult<ByPerson> {
+        let mask = Mask::of(care, expr)?;
+        Ok(ByPerson::new(
+            care_persons,
+            |i| mask.get(i) && start.get(i as IdxSize).is_some(),
+            |a, b| start.at(a).cmp(&start.at(b)).then_with(|| then(a, b)),
+        ))
     };
-    let right = right
-        .filter(col(PERSON).is_not_null().and(col(order[0]).is_not_null()))
-        .sort(
-            order.to_vec(),
-            SortMultipleOptions::default().with_maintain_order(true),
+    let requests = ordered(
+        col("event_type")
+            .eq(lit("Request"))
+            .and(col("route_of_access").eq(lit(link.discharge_route.clone()))),
+        &|a, b| la.get(a).cmp(&la.get(b)),
+    )?;
+    let assessments = ordered(col("event_type").eq(lit("Assessment")), &|_, _| {
+        std::cmp::Ordering::Equal
+    })?;
+    let services = ordered(col("event_type").eq(lit("Service")), &|a, b| {
+        let g = |r| group.get(r).unwrap_or("other");
+        g(a).cmp(g(b)).then_with(|| la.get(a).cmp(&la.get(b)))
+    })?;
+
+    let admitted = Ints::of(spells.column("admission_date")?)?;
+    let discharged = Ints::of(spells.column("discharge_date")?)?;
+    let ready = Ints::of(spells.column("discharge_ready_date")?)?;
+    let days = link.care_window_days;
+    let in_stay = |by: &ByPerson| {
+        links(
+            "care",
+            persons.iter().enumerate().map(|(i, p)| {
+                let i = i as IdxSize;
+                let a = admitted.get(i)?;
+                let end = ready.get(i).or(discharged.get(i)).unwrap_or(a) + days;
+                let r = by.first_at_or_after(p?, a, |r| start.at(r), |_| false)?;
+                (start.at(r) <= end).then_some(r)
+            }),
         )
-        .with_column(col(order[0]).alias(ASOF_KEY));
-    left.filter(col(PERSON).is_not_null().and(col(left_on).is_not_null()))
-        .sort(
-            [left_on],
-            SortMultipleOptions::default().with_maintain_order(true),
-        )
-        .join(
-            right,
-            [col(left_on)],
-            [col(ASOF_KEY)],
-            JoinArgs::new(JoinType::AsOf(Box::new(options))),
-        )
-        .filter(col(order[0]).is_not_null())
+    };
+    let service = links(
+        "service",
+        persons.iter().enumerate().map(|(i, p)| {
+            let d = ready.get(i as IdxSize)?;
+            let r = services.first_at_or_after(p?, d, |r| start.at(r), |_| false)?;
+            (start.at(r) <= d + days).then_some(r)
+        }),
+    );
+    Ok(CareLinks {
+        request: in_stay(&requests),
+        assessment: in_stay(&assessments),
+        service,
+    })
 }
 
-/// See [`asof_by_person`]: the person's last `right` row at or before `left_on`.
-fn latest_at_or_before(
-    left: LazyFrame,
-    left_on: &str,
-    right: LazyFrame,
-    order: &[&str],
-) -> LazyFrame {
-    asof_by_person(left, left_on, right, order, false)
-}
-
-/// See [`asof_by_person`]: the person's first `right` row at or after `left_on`.
-fn first_on_or_after(
-    left: LazyFrame,
-    left_on: &str,
-    right: LazyFrame,
-    order: &[&str],
-) -> LazyFrame {
-    asof_by_person(left, left_on, right, order, true)
+/// Each spell's emergency readmission: another spell of the same person admitted as an
+/// emergency between the discharge date and `readmission_window_days` after it; the
+/// earliest (same day: the smallest spell id).
+fn readmission_links(
+    spells: &DataFrame,
+    persons: &UInt32Chunked,
+    link: &LinkPlan,
+) -> PolarsResult<Links> {
+    let emergency = Mask::of(spells, col("admission_type").eq(lit("emergency")))?;
+    let admitted = Ints::of(spells.column("admission_date")?)?;
+    let discharged = Ints::of(spells.column("discharge_date")?)?;
+    let ids = Texts::of(spells.column("spell_id")?)?;
+    let by = ByPerson::new(
+        persons,
+        |i| emergency.get(i) && admitted.get(i as IdxSize).is_some(),
+        |a, b| {
+            admitted
+                .at(a)
+                .cmp(&admitted.at(b))
+                .then_with(|| ids.get(a).cmp(&ids.get(b)))
+        },
+    );
+    let days = link.readmission_window_days;
+    Ok(links(
+        "readmission",
+        persons.iter().enumerate().map(|(i, p)| {
+            let i = i as IdxSize;
+            let d = discharged.get(i)?;
+            let r = by.first_at_or_after(p?, d, |r| admitted.at(r), |r| r == i)?;
+            (admitted.at(r) <= d + days).then_some(r)
+        }),
+    ))
 }
 
 /// Admission sources that mean the patient lived in a care home or council accommodation.
@@ -143,156 +214,54 @@ const FROM_CARE_HOME: [&str; 4] = ["54", "65", "66", "85"];
 /// ([`super::social_care::resolve`]); all three frames carry [`PERSON`]
 /// ([`super::person_index`]), and so does the result, in `person_id`'s place (restored
 /// when written), with the spell's source as [`SOURCE`].
+///
+/// Links are found person by person ([`ByPerson`]), one kind at a time; the linked
+/// values are gathered by row number, and the spells' own columns are shared with the
+/// result, not copied.
 pub fn patient_journey(
-    spells: LazyFrame,
-    ed: LazyFrame,
-    care: LazyFrame,
+    spells: &DataFrame,
+    ed: &DataFrame,
+    care: &DataFrame,
     link: &LinkPlan,
-) -> LazyFrame {
-    let spells = spells.with_row_index(SPELL, None);
-    let keys = spells.clone().select([
-        col(SPELL),
-        col(PERSON),
-        col("admission_datetime"),
-        col("admission_date"),
-        col("discharge_date"),
-        col("discharge_ready_date"),
-    ]);
-    let inner = || JoinArgs::new(JoinType::Inner);
-    let by_person =
-        |lf: LazyFrame, other: LazyFrame| lf.join(other, [col(PERSON)], [col(PERSON)], inner());
-
-    // A&E attendance that led to the admission: the person's latest arrival at or before
-    // the admission (ties: the greatest attendance id), kept when within the window.
-    let window =
-        lit(link.ed_window_hours * 3_600_000).cast(DataType::Duration(TimeUnit::Milliseconds));
-    let ed_link = latest_at_or_before(
-        keys.clone()
-            .select([col(SPELL), col(PERSON), col("admission_datetime")]),
-        "admission_datetime",
-        ed.select([
-            col(PERSON),
-            col("attendance_id").alias("ed_attendance_id"),
-            col("arrival").alias("ed_arrival"),
-            col("departure").alias("ed_departure"),
-        ]),
-        &["ed_arrival", "ed_attendance_id"],
-    )
-    .filter(col("ed_arrival").gt_eq(col("admission_datetime") - window))
-    .select([
-        col(SPELL),
-        col("ed_attendance_id"),
-        col("ed_arrival"),
-        col("ed_departure"),
-    ]);
-
-    // Social-care request and assessment: the first on or after admission (ties: the
-    // smallest council code), kept when on or before the window end (ready date, else
-    // discharge date, else admission date, + care_window_days).
-    let with_person = care.filter(col(PERSON).is_not_null());
-    let window_end = coalesce(&[
-        days("discharge_ready_date"),
-        days("discharge_date"),
-        days("admission_date"),
-    ]) + lit(link.care_window_days as i32);
-    let stay = || {
-        keys.clone().select([
-            col(SPELL),
-            col(PERSON),
-            col("admission_date"),
-            window_end.clone().alias("_window_end"),
-        ])
+) -> PolarsResult<DataFrame> {
+    let persons = spells.column(PERSON)?.u32()?.rechunk().into_owned();
+    let gather = |frame: &DataFrame, idx: &Links, from: &str, to: &str| -> PolarsResult<Column> {
+        Ok(frame.column(from)?.take(idx)?.with_name(to.into()))
     };
-    let request_link = first_on_or_after(
-        stay(),
-        "admission_date",
-        with_person
-            .clone()
-            .filter(
-                col("event_type")
-                    .eq(lit("Request"))
-                    .and(col("route_of_access").eq(lit(link.discharge_route.clone()))),
-            )
-            .select([
-                col(PERSON),
-                col("event_start").alias("care_request_date"),
-                col("la_code").alias("request_la_code"),
-            ]),
-        &["care_request_date", "request_la_code"],
-    )
-    .filter(days("care_request_date").lt_eq(col("_window_end")))
-    .select([col(SPELL), col("care_request_date"), col("request_la_code")]);
-    let assessment_link = first_on_or_after(
-        stay(),
-        "admission_date",
-        with_person
-            .clone()
-            .filter(col("event_type").eq(lit("Assessment")))
-            .select([
-                col(PERSON),
-                col("event_start").alias("care_assessment_date"),
-            ]),
-        &["care_assessment_date"],
-    )
-    .filter(days("care_assessment_date").lt_eq(col("_window_end")))
-    .select([col(SPELL), col("care_assessment_date")]);
-
-    // The service awaited: the first service starting on or after the ready date (ties:
-    // by service group, then council), kept when within care_window_days of it.
-    let service_link = first_on_or_after(
-        keys.clone()
-            .select([col(SPELL), col(PERSON), col("discharge_ready_date")]),
-        "discharge_ready_date",
-        with_person
-            .filter(col("event_type").eq(lit("Service")))
-            .select([
-                col(PERSON),
-                col("event_start").alias("care_service_start"),
-                col("service_group")
-                    .fill_null(lit("other"))
-                    .alias("awaited_service"),
-                col("la_code").alias("service_la_code"),
-            ]),
-        &["care_service_start", "awaited_service", "service_la_code"],
-    )
-    .filter(
-        days("care_service_start")
-            .lt_eq(days("discharge_ready_date") + lit(link.care_window_days as i32)),
-    )
-    .select([
-        col(SPELL),
-        col("care_service_start"),
-        col("awaited_service"),
-        col("service_la_code"),
-    ]);
-
-    // Emergency readmission after discharge.
-    let readmission_pairs = by_person(
-        keys.select([col(SPELL), col(PERSON), col("discharge_date")]),
-        spells
-            .clone()
-            .filter(col("admission_type").eq(lit("emergency")))
-            .select([
-                col(PERSON),
-                col(SPELL).alias("_readmission_spell"),
-                col("spell_id").alias("readmission_spell_id"),
-                col("admission_date").alias("readmission_date"),
-            ]),
-    )
-    .filter(
-        col("_readmission_spell").neq(col(SPELL)).and(
-            days("readmission_date").gt_eq(days("discharge_date")).and(
-                days("readmission_date")
-                    .lt_eq(days("discharge_date") + lit(link.readmission_window_days as i32)),
-            ),
-        ),
-    );
-    let readmission_link = first_per_spell(
-        readmission_pairs,
-        &["readmission_date", "readmission_spell_id"],
-        &["readmission_spell_id"],
-        false,
-    );
+    let mut linked = spells.clone();
+    let ed_idx = ed_links(spells, &persons, ed, link)?;
+    for (from, to) in [
+        ("attendance_id", "ed_attendance_id"),
+        ("arrival", "ed_arrival"),
+        ("departure", "ed_departure"),
+    ] {
+        linked.with_column(gather(ed, &ed_idx, from, to)?)?;
+    }
+    drop(ed_idx);
+    let c = care_links(spells, &persons, care, link)?;
+    // A linked service without a group is `other`; no linked service is `none` (below).
+    let groups = care
+        .clone()
+        .lazy()
+        .select([col("service_group").fill_null(lit("other"))])
+        .collect()?;
+    for (frame, idx, from, to) in [
+        (care, &c.request, "event_start", "care_request_date"),
+        (care, &c.request, "la_code", "request_la_code"),
+        (care, &c.assessment, "event_start", "care_assessment_date"),
+        (care, &c.service, "event_start", "care_service_start"),
+        (&groups, &c.service, "service_group", "awaited_service"),
+        (care, &c.service, "la_code", "service_la_code"),
+    ] {
+        linked.with_column(gather(frame, idx, from, to)?)?;
+    }
+    let readmission = readmission_links(spells, &persons, link)?;
+    linked.with_column(gather(
+        spells,
+        &readmission,
+        "spell_id",
+        "readmission_spell_id",
+    )?)?;
 
     let awaited = |names: &[&str]| {
         col("awaited_service").is_in(
@@ -328,16 +297,8 @@ pub fn patient_journey(
     .then(lit("P0"))
     .otherwise(lit("other"));
 
-    let linked = [
-        ed_link,
-        request_link,
-        assessment_link,
-        service_link,
-        readmission_link,
-    ]
-    .into_iter()
-    .fold(spells, left_on_spell);
     linked
+        .lazy()
         .with_columns([
             (days("discharge_date") - days("admission_date"))
                 .cast(DataType::Int64)
@@ -387,6 +348,7 @@ pub fn patient_journey(
             col("readmission_spell_id"),
             col("source").alias(SOURCE),
         ])
+        .collect()
 }
 
 #[cfg(test)]

@@ -22,6 +22,7 @@ struct Spell {
     admitted_ms: i64,
     discharge: Option<i32>,
     ready: Option<i32>,
+    emergency: bool,
 }
 
 struct Attendance {
@@ -39,7 +40,7 @@ struct Event {
     group: Option<&'static str>,
 }
 
-fn frames(spells: &[Spell], ed: &[Attendance], care: &[Event]) -> [LazyFrame; 3] {
+fn frames(spells: &[Spell], ed: &[Attendance], care: &[Event]) -> [DataFrame; 3] {
     let n = spells.len();
     let s = df!(
         "spell_id" => (0..n).map(|i| format!("S{i:03}")).collect::<Vec<_>>(),
@@ -49,7 +50,7 @@ fn frames(spells: &[Spell], ed: &[Attendance], care: &[Event]) -> [LazyFrame; 3]
         "admission_date" => spells.iter().map(|s| (s.admitted_ms.div_euclid(DAY_MS)) as i32).collect::<Vec<_>>(),
         "admission_datetime" => spells.iter().map(|s| s.admitted_ms).collect::<Vec<_>>(),
         "admission_source" => vec!["19"; n],
-        "admission_type" => vec!["emergency"; n],
+        "admission_type" => spells.iter().map(|s| if s.emergency { "emergency" } else { "elective" }).collect::<Vec<_>>(),
         "discharge_date" => spells.iter().map(|s| s.discharge).collect::<Vec<_>>(),
         "discharge_destination" => vec!["19"; n],
         "discharge_destination_group" => vec!["returned_home"; n],
@@ -63,7 +64,9 @@ fn frames(spells: &[Spell], ed: &[Attendance], care: &[Event]) -> [LazyFrame; 3]
         col("admission_datetime").cast(DataType::Datetime(TimeUnit::Milliseconds, None)),
         col("discharge_date").cast(DataType::Date),
         col("discharge_ready_date").cast(DataType::Date),
-    ]);
+    ])
+    .collect()
+    .unwrap();
     let e = df!(
         "attendance_id" => ed.iter().map(|a| a.id.clone()).collect::<Vec<_>>(),
         PERSON => ed.iter().map(|a| a.person).collect::<Vec<_>>(),
@@ -75,7 +78,9 @@ fn frames(spells: &[Spell], ed: &[Attendance], care: &[Event]) -> [LazyFrame; 3]
     .with_columns([
         col("arrival").cast(DataType::Datetime(TimeUnit::Milliseconds, None)),
         col("departure").cast(DataType::Datetime(TimeUnit::Milliseconds, None)),
-    ]);
+    ])
+    .collect()
+    .unwrap();
     let c = df!(
         PERSON => care.iter().map(|e| e.person).collect::<Vec<_>>(),
         "event_type" => care.iter().map(|e| e.kind).collect::<Vec<_>>(),
@@ -86,7 +91,9 @@ fn frames(spells: &[Spell], ed: &[Attendance], care: &[Event]) -> [LazyFrame; 3]
     )
     .unwrap()
     .lazy()
-    .with_column(col("event_start").cast(DataType::Date));
+    .with_column(col("event_start").cast(DataType::Date))
+    .collect()
+    .unwrap();
     [s, e, c]
 }
 
@@ -102,7 +109,7 @@ fn text(df: &DataFrame, name: &str) -> Vec<Option<String>> {
 }
 
 /// Per spell: ED attendance id, request date and council, assessment date, service
-/// start and group (dates as days since 1970).
+/// start and group (dates as days since 1970), readmission spell id.
 type Links = (
     Option<String>,
     Option<i32>,
@@ -110,11 +117,14 @@ type Links = (
     Option<i32>,
     Option<i32>,
     Option<String>,
+    Option<String>,
 );
 
 fn linked(spells: &[Spell], ed: &[Attendance], care: &[Event]) -> Vec<Links> {
     let [s, e, c] = frames(spells, ed, care);
-    let df = patient_journey(s, e, c, &plan())
+    let df = patient_journey(&s, &e, &c, &plan())
+        .unwrap()
+        .lazy()
         .with_columns([
             col("care_request_date").cast(DataType::Int32),
             col("care_assessment_date").cast(DataType::Int32),
@@ -133,13 +143,14 @@ fn linked(spells: &[Spell], ed: &[Attendance], care: &[Event]) -> Vec<Links> {
             .collect::<Vec<_>>(),
         "one row per spell, in the spells' order"
     );
-    let (ed_id, req, req_la, ass, svc, grp) = (
+    let (ed_id, req, req_la, ass, svc, grp, readmission) = (
         str_col("ed_attendance_id"),
         i32_col("care_request_date"),
         str_col("la_code"),
         i32_col("care_assessment_date"),
         i32_col("care_service_start"),
         str_col("awaited_service"),
+        str_col("readmission_spell_id"),
     );
     (0..spells.len())
         .map(|i| {
@@ -151,6 +162,7 @@ fn linked(spells: &[Spell], ed: &[Attendance], care: &[Event]) -> Vec<Links> {
                 ass[i],
                 svc[i],
                 grp[i].clone(),
+                readmission[i].clone(),
             )
         })
         .collect()
@@ -161,7 +173,8 @@ fn reference(spells: &[Spell], ed: &[Attendance], care: &[Event]) -> Vec<Links> 
     let p = plan();
     spells
         .iter()
-        .map(|s| {
+        .enumerate()
+        .map(|(i, s)| {
             let admitted_day = s.admitted_ms.div_euclid(DAY_MS) as i32;
             let same = |x: Option<u32>| s.person.is_some() && x == s.person;
             let ed_id = ed
@@ -201,6 +214,23 @@ fn reference(spells: &[Spell], ed: &[Attendance], care: &[Event]) -> Vec<Links> 
                 .as_ref()
                 .map(|x| x.2.clone())
                 .or(request.as_ref().map(|x| x.1.clone()));
+            // Another emergency spell of the person admitted 0-30 days after discharge;
+            // the earliest, then the smallest id.
+            let readmission = s.discharge.and_then(|d| {
+                spells
+                    .iter()
+                    .enumerate()
+                    .filter(|(j, r)| *j != i && r.emergency && same(r.person))
+                    .map(|(j, r)| {
+                        (
+                            (r.admitted_ms.div_euclid(DAY_MS)) as i32,
+                            format!("S{j:03}"),
+                        )
+                    })
+                    .filter(|(day, _)| *day >= d && *day <= d + p.readmission_window_days as i32)
+                    .min()
+                    .map(|(_, id)| id)
+            });
             (
                 ed_id,
                 request.map(|x| x.0),
@@ -208,6 +238,7 @@ fn reference(spells: &[Spell], ed: &[Attendance], care: &[Event]) -> Vec<Links> 
                 assessment,
                 service.as_ref().map(|x| x.0),
                 Some(service.map(|x| x.1).unwrap_or_else(|| "none".into())),
+                readmission,
             )
         })
         .collect()
@@ -236,6 +267,7 @@ fn boundaries_ties_and_unmatched_people_are_pinned() {
         admitted_ms: noon(day),
         discharge: Some(day as i32 + 4),
         ready: Some(day as i32 + 2),
+        emergency: true,
     };
     // Person 3 has nothing to link and sits between people who do.
     let spells = [spell(1, 100), spell(3, 100), spell(2, 100), spell(4, 100)];
@@ -282,18 +314,20 @@ fn boundaries_ties_and_unmatched_people_are_pinned() {
                 s("901"),
                 Some(100),
                 Some(102),
-                s("home_care")
+                s("home_care"),
+                None
             ),
-            (None, None, None, None, None, s("none")),
+            (None, None, None, None, None, s("none"), None),
             (
                 s("B1"),
                 Some(107),
                 s("902"),
                 None,
                 Some(107),
-                s("home_care")
+                s("home_care"),
+                None
             ),
-            (None, None, None, None, None, s("none")),
+            (None, None, None, None, None, s("none"), None),
         ]
     );
 }
@@ -301,6 +335,7 @@ fn boundaries_ties_and_unmatched_people_are_pinned() {
 #[test]
 fn random_journeys_match_the_pairwise_rules() {
     let mut rng = Rng::new(7, 1);
+    let mut seen = [0usize; 5];
     for round in 0..20 {
         let people = rng.range(1, 30) as u32;
         let person =
@@ -319,6 +354,7 @@ fn random_journeys_match_the_pairwise_rules() {
                     ready: discharge
                         .filter(|_| !rng.chance(0.2))
                         .map(|d| d - rng.range(0, 3) as i32),
+                    emergency: rng.chance(0.6),
                 }
             })
             .collect();
@@ -348,12 +384,23 @@ fn random_journeys_match_the_pairwise_rules() {
                 }
             })
             .collect();
-        assert_eq!(
-            linked(&spells, &ed, &care),
-            reference(&spells, &ed, &care),
-            "round {round}"
-        );
+        let got = linked(&spells, &ed, &care);
+        assert_eq!(got, reference(&spells, &ed, &care), "round {round}");
+        for l in &got {
+            for (n, x) in seen.iter_mut().zip([
+                l.0.is_some(),
+                l.1.is_some(),
+                l.3.is_some(),
+                l.4.is_some(),
+                l.6.is_some(),
+            ]) {
+                *n += usize::from(x);
+            }
+        }
     }
+    // The random data exercised every kind of link: A&E, request, assessment, service,
+    // readmission.
+    assert!(seen.iter().all(|n| *n > 20), "links found: {seen:?}");
 }
 
 /// Regression: `spell_id` is unique only within a provider. When the journey grouped and
@@ -365,6 +412,7 @@ fn spells_sharing_a_number_at_two_trusts_keep_their_own_links() {
         admitted_ms: 100 * DAY_MS,
         discharge: Some(104),
         ready: Some(102),
+        emergency: true,
     };
     let att = |id: &str, person: u32| Attendance {
         id: id.into(),
@@ -376,8 +424,12 @@ fn spells_sharing_a_number_at_two_trusts_keep_their_own_links() {
         &[att("E1", 1), att("E2", 2)],
         &[event(2, "Service", 103, "902")],
     );
-    let s = s.with_column(lit("S1").alias("spell_id"));
-    let df = patient_journey(s, e, c, &plan()).collect().unwrap();
+    let s = s
+        .lazy()
+        .with_column(lit("S1").alias("spell_id"))
+        .collect()
+        .unwrap();
+    let df = patient_journey(&s, &e, &c, &plan()).unwrap();
     let text = |n: &str| text(&df, n);
     assert_eq!(df.height(), 2);
     assert_eq!(
@@ -388,4 +440,35 @@ fn spells_sharing_a_number_at_two_trusts_keep_their_own_links() {
         text("awaited_service"),
         [Some("none".to_string()), Some("home_care".to_string())]
     );
+}
+
+#[test]
+fn readmissions_are_other_emergency_spells_from_discharge_to_thirty_days_after() {
+    let spell = |admitted: i64, discharge: i32, emergency: bool| Spell {
+        person: Some(1),
+        admitted_ms: admitted * DAY_MS,
+        discharge: Some(discharge),
+        ready: None,
+        emergency,
+    };
+    let spells = [
+        // S000: readmitted the day it left (S003), not by the elective S002.
+        spell(5, 10, true),
+        // S001: on the window's last day for S003 (10 + 30); nothing after it.
+        spell(40, 41, true),
+        // S002: elective, so never a readmission itself; readmitted by S001.
+        spell(12, 13, false),
+        // S003: a same-day emergency spell is not its own readmission.
+        spell(10, 10, true),
+    ];
+    let got: Vec<Option<String>> = linked(&spells, &[], &[]).into_iter().map(|l| l.6).collect();
+    assert_eq!(
+        got,
+        reference(&spells, &[], &[])
+            .into_iter()
+            .map(|l| l.6)
+            .collect::<Vec<_>>()
+    );
+    let s = |x: &str| Some(x.to_string());
+    assert_eq!(got, [s("S003"), None, s("S001"), s("S001")]);
 }

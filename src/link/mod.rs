@@ -11,6 +11,7 @@
 //!   instead of 64-character strings and frames never hold a pseudonym per row;
 //!   [`person_index::Persons::restore`] puts pseudonyms back as files are written.
 
+pub mod by_person;
 pub mod journey;
 pub mod person_index;
 pub mod social_care;
