@@ -29,6 +29,7 @@ use crate::publish::staging::{RunDir, remove_stale, write_atomic};
 use crate::pull::InputFile;
 
 mod datasets;
+mod ed_pass;
 pub mod lock;
 pub mod state;
 
@@ -513,15 +514,18 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
         Ok(())
     };
 
-    // A&E attendances are written as normalised (nothing in them depends on linkage), so
-    // the full frame is gone before linkage starts; linkage and measures keep only the
-    // columns they read. That keeps the largest entity out of the run's peak memory.
-    let ed = {
+    // A&E attendances are written as normalised (nothing in them depends on linkage) and
+    // summarised in the same pass: linkage and the measures keep only what they need of
+    // them (`datasets::EdSummary`), so the largest entity is gone before linkage starts.
+    // The summary needs the persons and admissions of the spells and the resolved
+    // social-care events, so those are read first.
+    let (care, resolution) = datasets::resolve_care(&care)?;
+    let spells = spells.collect("reading hospital spells")?;
+    let mut pass = datasets::EdPass::new(&spells, &care, &plan.link)?;
+    {
         let began = Instant::now();
         let df = ed.collect("reading A&E attendances")?;
-        let linkage = df
-            .select(datasets::ed_columns_for_linkage())
-            .map_err(|e| Error::engine("selecting A&E columns for linkage", e))?;
+        pass.add(&df)?;
         if let Some(index) = plan
             .outputs
             .iter()
@@ -529,9 +533,14 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
         {
             stage(index, df, began, began.elapsed().as_secs_f64())?;
         }
-        linkage
+    }
+    let ed = pass.finish()?;
+    let entities = datasets::Entities {
+        spells,
+        ed,
+        care,
+        resolution,
     };
-    let entities = datasets::Entities { spells, ed, care };
     timer.lap("normalise", None);
     fault::point("run_after_normalise");
 

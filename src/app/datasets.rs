@@ -8,21 +8,11 @@ use polars::prelude::*;
 
 use crate::config::LinkPlan;
 use crate::error::{Error, Result};
-use crate::link::person_index::{Numbering, PERSON, PERSON_ID, Persons};
+use crate::link::person_index::{Numbering, PERSON_ID, Persons};
 use crate::link::social_care::{Resolution, resolve};
-use crate::publish::Dataset;
 
-/// The `ed_attendance` columns linkage and the measures read (those of
-/// [`crate::link::REQUIRED_FIELDS`], with [`PERSON`] for `person_id`); the
-/// `ed_attendance` dataset itself is written from the whole entity before linkage.
-pub fn ed_columns_for_linkage() -> Vec<&'static str> {
-    crate::link::REQUIRED_FIELDS
-        .iter()
-        .filter(|(entity, _)| *entity == "ed_attendance")
-        .flat_map(|(_, fields)| fields.iter().map(|(name, _)| *name))
-        .map(|name| if name == PERSON_ID { PERSON } else { name })
-        .collect()
-}
+pub use super::ed_pass::{EdPass, EdSummary};
+use crate::publish::Dataset;
 
 /// One entity after normalise: its rows, and the person number of each.
 pub struct EntityRows {
@@ -34,7 +24,7 @@ pub struct EntityRows {
 }
 
 impl EntityRows {
-    /// The rows with [`PERSON`] in `person_id`'s place (the pseudonyms are not read), one
+    /// The rows with [`PERSON`](crate::link::person_index::PERSON) in `person_id`'s place (the pseudonyms are not read), one
     /// chunk per column. Parts are read one at a time and columns made contiguous one at
     /// a time, so the frame is never held twice.
     pub fn collect(&self, what: &str) -> Result<DataFrame> {
@@ -116,26 +106,43 @@ pub fn number_persons(parts: &[&[LazyFrame]]) -> Result<(Persons, Vec<UInt32Chun
 /// The entities after normalise, ready to link.
 pub struct Entities {
     /// `hospital_spell`.
-    pub spells: EntityRows,
-    /// `ed_attendance`: the columns of [`ed_columns_for_linkage`].
-    pub ed: DataFrame,
-    /// `social_care_event`, before resolution.
-    pub care: EntityRows,
+    pub spells: DataFrame,
+    /// What linkage and the measures need of `ed_attendance`.
+    pub ed: EdSummary,
+    /// `social_care_event`, resolved.
+    pub care: DataFrame,
+    /// What resolution did.
+    pub resolution: Resolution,
 }
 
 /// Everything link and measure produce. Every frame carries the person number
-/// [`PERSON`] in `person_id`'s place; [`Persons::restore`] puts pseudonyms back.
+/// [`PERSON`](crate::link::person_index::PERSON) in `person_id`'s place; [`Persons::restore`] puts pseudonyms back.
 pub struct Linked {
     /// Resolved social-care events.
     pub care: DataFrame,
     /// What resolution did.
     pub resolution: Resolution,
-    /// A&E attendances (the columns of [`ed_columns_for_linkage`]).
-    pub ed: DataFrame,
+    /// What linkage and the measures need of the A&E attendances.
+    pub ed: EdSummary,
     /// Hospital spells.
     pub spells: DataFrame,
     /// One row per spell.
     pub journey: DataFrame,
+}
+
+/// Reads the social-care events and resolves them (NHS England's CLD rules).
+pub fn resolve_care(care: &EntityRows) -> Result<(DataFrame, Resolution)> {
+    let care = care.collect("reading social-care events")?;
+    let began = std::time::Instant::now();
+    let (mut care, resolution) =
+        resolve(care).map_err(|e| Error::engine("resolving social-care events (CLD rules)", e))?;
+    crate::publish::partition::rechunk_lean(&mut care)
+        .map_err(|e| Error::engine("making frames contiguous", e))?;
+    tracing::debug!(
+        seconds = began.elapsed().as_secs_f64(),
+        "social care resolved"
+    );
+    Ok((care, resolution))
 }
 
 pub(crate) fn collect(lf: LazyFrame, what: &str) -> Result<DataFrame> {
@@ -162,28 +169,16 @@ fn log_collected(df: &DataFrame, what: &str, began: std::time::Instant) {
     );
 }
 
-/// Resolves social care and links journeys.
+/// Links journeys.
 pub fn link(entities: Entities, plan: &LinkPlan) -> Result<Linked> {
-    let care = entities.care.collect("reading social-care events")?;
+    let Entities {
+        spells,
+        ed,
+        care,
+        resolution,
+    } = entities;
     let began = std::time::Instant::now();
-    let (mut care, resolution) =
-        resolve(care).map_err(|e| Error::engine("resolving social-care events (CLD rules)", e))?;
-    tracing::debug!(
-        seconds = began.elapsed().as_secs_f64(),
-        "social care resolved"
-    );
-    // Rows stay in input order (files in input order, rows in file order): deterministic,
-    // and a month's rows keep their relative order when other months' files change.
-    let mut spells = entities.spells.collect("reading hospital spells")?;
-    let mut ed = entities.ed;
-    // One contiguous chunk per column, once: every dataset and measure below shares these
-    // buffers (a rechunk per writer would copy the frame each time).
-    for df in [&mut spells, &mut ed, &mut care] {
-        crate::publish::partition::rechunk_lean(df)
-            .map_err(|e| Error::engine("making frames contiguous", e))?;
-    }
-    let began = std::time::Instant::now();
-    let mut journey = crate::link::patient_journey(&spells, &ed, &care, plan)
+    let mut journey = crate::link::patient_journey(&spells, &ed.candidates, &care, plan)
         .map_err(|e| Error::engine("linking patient journeys", e))?;
     log_collected(&journey, "linking patient journeys", began);
     crate::publish::partition::rechunk_lean(&mut journey)
@@ -214,7 +209,7 @@ pub fn dataset(d: Dataset, linked: &Linked, plan: &LinkPlan) -> Result<DataFrame
             crate::measure::discharge_delays(journey()),
             "measuring discharge delays",
         ),
-        Dataset::FlowDaily => crate::measure::flow_daily(&linked.journey, &linked.ed)
+        Dataset::FlowDaily => crate::measure::flow_daily(&linked.journey, &linked.ed.daily)
             .map_err(|e| Error::engine("measuring daily flow", e)),
         Dataset::SocialCareQueue => collect(
             crate::measure::social_care_queue(
@@ -230,7 +225,8 @@ pub fn dataset(d: Dataset, linked: &Linked, plan: &LinkPlan) -> Result<DataFrame
             crate::measure::linkage_quality(
                 journey(),
                 linked.spells.clone().lazy(),
-                linked.ed.clone().lazy(),
+                linked.ed.persons.clone().lazy(),
+                linked.ed.counts.clone(),
                 linked.care.clone().lazy(),
             ),
             "measuring linkage quality",

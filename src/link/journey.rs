@@ -92,6 +92,68 @@ fn ed_links(
     ))
 }
 
+/// The A&E columns the journey reads.
+pub const ED_COLUMNS: [&str; 4] = [PERSON, "attendance_id", "arrival", "departure"];
+
+/// Picks, from A&E attendances read a part at a time, the only ones that can link to a
+/// spell: those of a person admitted at or after the arrival and at most
+/// `ed_window_hours` after it. Linking with these instead of every attendance gives the
+/// same links: the attendance a spell links to is one of them, and any other attendance
+/// of the person between it and the admission is one of them too (so the latest is
+/// unchanged), while a spell whose latest attendance is out of the window finds none in
+/// it either way.
+pub struct EdCandidates {
+    by: ByPerson,
+    admitted: Ints,
+    window: i64,
+    unit: i64,
+}
+
+impl EdCandidates {
+    /// From the spells (their [`PERSON`] and `admission_datetime`).
+    pub fn new(spells: &DataFrame, link: &LinkPlan) -> PolarsResult<Self> {
+        let admitted_col = spells.column("admission_datetime")?;
+        let unit = per_hour(admitted_col)?;
+        let admitted = Ints::of(admitted_col)?;
+        let by = ByPerson::new(
+            spells.column(PERSON)?.u32()?,
+            |i| admitted.get(i as IdxSize).is_some(),
+            |a, b| admitted.at(a).cmp(&admitted.at(b)),
+        );
+        Ok(EdCandidates {
+            by,
+            admitted,
+            window: link.ed_window_hours * unit,
+            unit,
+        })
+    }
+
+    /// The [`ED_COLUMNS`] of the attendances in `part` that can link to a spell.
+    pub fn pick(&self, part: &DataFrame) -> PolarsResult<DataFrame> {
+        let arrival_col = part.column("arrival")?;
+        polars_ensure!(
+            self.unit == per_hour(arrival_col)?,
+            ComputeError: "admission_datetime and arrival have different time units"
+        );
+        let arrival = Ints::of(arrival_col)?;
+        let keep: BooleanChunked = part
+            .column(PERSON)?
+            .u32()?
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let hit = p.zip(arrival.get(i as IdxSize)).and_then(|(p, a)| {
+                    self.by
+                        .first_at_or_after(p, a, |r| self.admitted.at(r), |_| false)
+                        .filter(|r| self.admitted.at(*r) <= a + self.window)
+                });
+                Some(hit.is_some())
+            })
+            .collect();
+        part.select(ED_COLUMNS)?.filter(&keep)
+    }
+}
+
 /// Each spell's social-care request from hospital, assessment and awaited service.
 struct CareLinks {
     request: Links,

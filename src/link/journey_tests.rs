@@ -122,8 +122,22 @@ type Links = (
 
 fn linked(spells: &[Spell], ed: &[Attendance], care: &[Event]) -> Vec<Links> {
     let [s, e, c] = frames(spells, ed, care);
-    let df = patient_journey(&s, &e, &c, &plan())
-        .unwrap()
+    let all = patient_journey(&s, &e, &c, &plan()).unwrap();
+    // Linking with only the attendances that can link (picked in two parts) is the same.
+    let picker = EdCandidates::new(&s, &plan()).unwrap();
+    let half = e.height() as i64 / 2;
+    let mut picked = picker.pick(&e.slice(0, half as usize)).unwrap();
+    picked
+        .vstack_mut_owned(picker.pick(&e.slice(half, e.height())).unwrap())
+        .unwrap();
+    assert!(picked.height() <= e.height());
+    assert!(
+        patient_journey(&s, &picked, &c, &plan())
+            .unwrap()
+            .equals_missing(&all),
+        "the same journeys from the candidate attendances"
+    );
+    let df = all
         .lazy()
         .with_columns([
             col("care_request_date").cast(DataType::Int32),

@@ -209,6 +209,57 @@ impl Persons {
     }
 }
 
+/// A set of person numbers: one flag per number, so membership is an index, not a hash
+/// or a join.
+#[derive(Default)]
+pub struct PersonSet {
+    flags: Vec<bool>,
+}
+
+impl PersonSet {
+    /// Adds every non-null number of `persons`.
+    pub fn extend(&mut self, persons: &UInt32Chunked) {
+        for p in persons.iter().flatten() {
+            let p = p as usize;
+            if p >= self.flags.len() {
+                self.flags.resize(p + 1, false);
+            }
+            self.flags[p] = true;
+        }
+    }
+
+    /// The set of the non-null numbers of every column.
+    pub fn of(columns: &[&UInt32Chunked]) -> Self {
+        let mut set = PersonSet::default();
+        for c in columns {
+            set.extend(c);
+        }
+        set
+    }
+
+    /// Whether `p` is in the set.
+    pub fn contains(&self, p: u32) -> bool {
+        self.flags.get(p as usize).copied().unwrap_or(false)
+    }
+
+    /// For each row of `persons`, whether its person is in the set (null: false).
+    pub fn flag(&self, persons: &UInt32Chunked, name: &str) -> BooleanChunked {
+        persons
+            .iter()
+            .map(|p| Some(p.is_some_and(|p| self.contains(p))))
+            .collect::<BooleanChunked>()
+            .with_name(name.into())
+    }
+
+    /// The numbers in the set, ascending, as a one-column frame ([`PERSON`]).
+    pub fn to_frame(&self) -> PolarsResult<DataFrame> {
+        let numbers: Vec<u32> = (0..self.flags.len() as u32)
+            .filter(|p| self.flags[*p as usize])
+            .collect();
+        DataFrame::new(numbers.len(), vec![Column::new(PERSON.into(), numbers)])
+    }
+}
+
 /// Adds [`PERSON`] to each frame, numbering distinct `person_id`s across all of them, and
 /// returns the table that turns numbers back into pseudonyms.
 pub fn number_persons(frames: &mut [&mut DataFrame]) -> PolarsResult<Persons> {
@@ -338,5 +389,27 @@ mod tests {
                 .unwrap()
                 .equals(&aggregate)
         );
+    }
+
+    #[test]
+    fn a_person_set_flags_members_and_lists_them_in_order() {
+        let a = UInt32Chunked::from_iter_options("a".into(), [Some(5), None, Some(2)].into_iter());
+        let b = UInt32Chunked::from_slice("b".into(), &[2, 9]);
+        let set = PersonSet::of(&[&a, &b]);
+        assert!(set.contains(9) && set.contains(5) && !set.contains(3) && !set.contains(100));
+        let probe =
+            UInt32Chunked::from_iter_options("p".into(), [Some(2), Some(4), None].into_iter());
+        let flags: Vec<Option<bool>> = set.flag(&probe, "linked").iter().collect();
+        assert_eq!(flags, [Some(true), Some(false), Some(false)]);
+        let listed: Vec<Option<u32>> = set
+            .to_frame()
+            .unwrap()
+            .column(PERSON)
+            .unwrap()
+            .u32()
+            .unwrap()
+            .iter()
+            .collect();
+        assert_eq!(listed, [Some(2), Some(5), Some(9)]);
     }
 }

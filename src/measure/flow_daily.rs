@@ -22,8 +22,6 @@ use std::collections::BTreeMap;
 
 use polars::prelude::*;
 
-const MS_PER_DAY: i64 = 86_400_000;
-
 #[derive(Default, Clone, Copy)]
 struct Day {
     elective: i64,
@@ -79,8 +77,63 @@ fn text(c: &Column) -> PolarsResult<Box<dyn Iterator<Item = Option<&str>> + '_>>
     })
 }
 
-/// Daily flow per provider from `patient_journey` and `ed_attendance` frames.
-pub fn flow_daily(journey: &DataFrame, ed: &DataFrame) -> PolarsResult<DataFrame> {
+/// A&E attendances per provider × arrival day: `provider_code` (text), `day` (Date),
+/// `ae_arrivals`, `ae_over_4h` and `ae_over_12h` (arrival to departure over 4 and 12
+/// whole minutes' hours). Attendances can be counted a part at a time: the counts of the
+/// parts add up ([`add_ae_daily`]).
+pub fn ae_daily(ed: &DataFrame) -> PolarsResult<DataFrame> {
+    let ms = |c: &str| col(c).cast(DataType::Int64);
+    // Whole minutes over 240 (720): at least 241 (721) minutes.
+    let over = |minutes: i64| {
+        (ms("departure") - ms("arrival"))
+            .gt_eq(lit(minutes * 60_000))
+            .cast(DataType::Int64)
+            .sum()
+    };
+    ed.clone()
+        .lazy()
+        .filter(
+            col("provider_code")
+                .is_not_null()
+                .and(col("arrival").is_not_null()),
+        )
+        .group_by([
+            col("provider_code").cast(DataType::String),
+            col("arrival").cast(DataType::Date).alias("day"),
+        ])
+        .agg([
+            len().cast(DataType::Int64).alias("ae_arrivals"),
+            over(241).alias("ae_over_4h"),
+            over(721).alias("ae_over_12h"),
+        ])
+        .collect()
+}
+
+/// The sum of several [`ae_daily`] counts, per provider × day.
+pub fn add_ae_daily(parts: Vec<DataFrame>) -> PolarsResult<DataFrame> {
+    let parts: Vec<LazyFrame> = parts.into_iter().map(DataFrame::lazy).collect();
+    if parts.is_empty() {
+        let mut columns = vec![
+            Column::new_empty("provider_code".into(), &DataType::String),
+            Column::new_empty("day".into(), &DataType::Date),
+        ];
+        for name in ["ae_arrivals", "ae_over_4h", "ae_over_12h"] {
+            columns.push(Column::new_empty(name.into(), &DataType::Int64));
+        }
+        return DataFrame::new(0, columns);
+    }
+    concat(parts, UnionArgs::default())?
+        .group_by([col("provider_code"), col("day")])
+        .agg([
+            col("ae_arrivals").sum(),
+            col("ae_over_4h").sum(),
+            col("ae_over_12h").sum(),
+        ])
+        .collect()
+}
+
+/// Daily flow per provider from `patient_journey` and the A&E counts of [`ae_daily`].
+pub fn flow_daily(journey: &DataFrame, ae: &DataFrame) -> PolarsResult<DataFrame> {
     let provider = strings(journey, "provider_code")?;
     let admitted = dates(journey, "admission_date")?;
     let discharged = dates(journey, "discharge_date")?;
@@ -93,25 +146,29 @@ pub fn flow_daily(journey: &DataFrame, ed: &DataFrame) -> PolarsResult<DataFrame
         .map(|v| v.unwrap_or(false))
         .collect();
     let care = dates(journey, "care_service_start")?;
-    // A&E rows are the most numerous: read them in place, never copied into vectors.
-    let ed_provider = text(ed.column("provider_code")?)?;
-    let arrival = ed.column("arrival")?.cast(&DataType::Int64)?;
-    let arrival = arrival.i64()?;
-    let departure = ed.column("departure")?.cast(&DataType::Int64)?;
-    let departure = departure.i64()?;
+    let ae_provider = strings(ae, "provider_code")?;
+    let ae_day = dates(ae, "day")?;
+    let count = |c: &str| -> PolarsResult<Vec<i64>> {
+        Ok(ae
+            .column(c)?
+            .i64()?
+            .iter()
+            .map(|v| v.unwrap_or(0))
+            .collect())
+    };
+    let (arrivals, over_4h, over_12h) = (
+        count("ae_arrivals")?,
+        count("ae_over_4h")?,
+        count("ae_over_12h")?,
+    );
 
     let all_days = admitted
         .iter()
         .chain(&discharged)
         .chain(&care)
+        .chain(&ae_day)
         .flatten()
-        .copied()
-        .chain(
-            [arrival.min(), arrival.max()]
-                .into_iter()
-                .flatten()
-                .map(|ms| ms.div_euclid(MS_PER_DAY) as i32),
-        );
+        .copied();
     let (Some(first), Some(last)) = (all_days.clone().min(), all_days.max()) else {
         return empty();
     };
@@ -151,19 +208,14 @@ pub fn flow_daily(journey: &DataFrame, ed: &DataFrame) -> PolarsResult<DataFrame
             grid.at(p, c).care_starts += 1;
         }
     }
-    for ((p, a), dep) in ed_provider.zip(arrival.iter()).zip(departure.iter()) {
-        let (Some(p), Some(a)) = (p, a) else {
+    for i in 0..ae_provider.len() {
+        let (Some(p), Some(day)) = (ae_provider[i], ae_day[i]) else {
             continue;
         };
-        let minutes = dep.map(|dep| (dep - a) / 60_000);
-        let today = grid.at(p, a.div_euclid(MS_PER_DAY) as i32);
-        today.ae_arrivals += 1;
-        if minutes.is_some_and(|m| m > 4 * 60) {
-            today.ae_over_4h += 1;
-        }
-        if minutes.is_some_and(|m| m > 12 * 60) {
-            today.ae_over_12h += 1;
-        }
+        let today = grid.at(p, day);
+        today.ae_arrivals += arrivals[i];
+        today.ae_over_4h += over_4h[i];
+        today.ae_over_12h += over_12h[i];
     }
     let Grid { n, by_provider, .. } = grid;
 

@@ -16,7 +16,7 @@
 use polars::prelude::*;
 
 use crate::link::journey::SOURCE;
-use crate::link::person_index::PERSON;
+use crate::link::person_index::{PERSON, PersonSet};
 
 /// Persons present in a frame, flagged `linked = true`, for a left join.
 fn persons(frames: Vec<LazyFrame>) -> LazyFrame {
@@ -46,62 +46,96 @@ fn text(c: &str) -> Expr {
     col(c).cast(DataType::String)
 }
 
-/// Match rates from the journeys, A&E attendances and resolved social-care events.
+/// The count columns, per row: 1 (or 0) for a hospital or council row; summed for A&E.
+const COUNTS: [&str; 5] = [
+    "records",
+    "with_valid_nhs_number",
+    "linked_to_other_source",
+    "delayed_spells",
+    "delayed_spells_linked_to_social_care",
+];
+
+/// A&E attendances per source × arrival month: `source`, `month`, `records`,
+/// `with_valid_nhs_number` and `linked_to_other_source` (their person is in `others`: the
+/// persons of hospital spells and resolved social-care events). Attendances can be
+/// counted a part at a time: [`linkage_quality`] adds the parts up.
+pub fn ae_counts(ed: &DataFrame, others: &PersonSet) -> PolarsResult<DataFrame> {
+    let linked = others.flag(ed.column(PERSON)?.u32()?, "linked");
+    let mut df = ed.select([PERSON, "source", "arrival"])?;
+    df.with_column(linked.into_series().into_column())?;
+    df.lazy()
+        .group_by([
+            text("source"),
+            col("arrival").dt().date().dt().month_start().alias("month"),
+        ])
+        .agg([
+            len().cast(DataType::Int64).alias("records"),
+            col(PERSON)
+                .is_not_null()
+                .cast(DataType::Int64)
+                .sum()
+                .alias("with_valid_nhs_number"),
+            col("linked")
+                .cast(DataType::Int64)
+                .sum()
+                .alias("linked_to_other_source"),
+        ])
+        .collect()
+}
+
+/// Match rates from the journeys, A&E attendances (the persons seen in A&E and the
+/// [`ae_counts`] of its parts) and resolved social-care events.
 pub fn linkage_quality(
     journey: LazyFrame,
     spells: LazyFrame,
-    ed: LazyFrame,
+    ae_persons: LazyFrame,
+    ae: Vec<DataFrame>,
     care: LazyFrame,
 ) -> LazyFrame {
+    let flag = |e: Expr| e.cast(DataType::Int64);
+    let n = |v: i64| lit(v).cast(DataType::Int64);
+    let delayed = col("delay_days").gt(lit(0i64)).fill_null(lit(false));
     let hospital = with_linked(
         journey.with_column(col(SOURCE).alias("source")),
-        vec![ed.clone(), care.clone()],
+        vec![ae_persons.clone(), care.clone()],
     )
     .select([
         text("source"),
         text("la_code"),
         col("admission_date").dt().month_start().alias("month"),
-        col(PERSON).is_not_null().alias("valid"),
-        col("linked"),
-        col("delay_days")
-            .gt(lit(0i64))
-            .fill_null(lit(false))
-            .alias("delayed"),
-        col("delay_days")
-            .gt(lit(0i64))
-            .fill_null(lit(false))
-            .and(col("awaited_service").neq(lit("none")))
-            .alias("delayed_linked"),
+        n(1).alias(COUNTS[0]),
+        flag(col(PERSON).is_not_null()).alias(COUNTS[1]),
+        flag(col("linked")).alias(COUNTS[2]),
+        flag(delayed.clone()).alias(COUNTS[3]),
+        flag(delayed.and(col("awaited_service").neq(lit("none")))).alias(COUNTS[4]),
     ]);
-    let attendances = with_linked(ed.clone(), vec![spells.clone(), care.clone()]).select([
-        text("source"),
-        lit(NULL).cast(DataType::String).alias("la_code"),
-        col("arrival").dt().date().dt().month_start().alias("month"),
-        col(PERSON).is_not_null().alias("valid"),
-        col("linked"),
-        lit(false).alias("delayed"),
-        lit(false).alias("delayed_linked"),
-    ]);
-    let council = with_linked(care, vec![spells, ed]).select([
+    let council = with_linked(care, vec![spells, ae_persons]).select([
         text("source"),
         text("la_code"),
         col("event_start").dt().month_start().alias("month"),
-        col(PERSON).is_not_null().alias("valid"),
-        col("linked"),
-        lit(false).alias("delayed"),
-        lit(false).alias("delayed_linked"),
+        n(1).alias(COUNTS[0]),
+        flag(col(PERSON).is_not_null()).alias(COUNTS[1]),
+        flag(col("linked")).alias(COUNTS[2]),
+        n(0).alias(COUNTS[3]),
+        n(0).alias(COUNTS[4]),
     ]);
-    let count = |c: &str| col(c).cast(DataType::Int64).sum();
-    concat([hospital, attendances, council], UnionArgs::default())
+    let attendances = ae.into_iter().map(|counts| {
+        counts.lazy().select([
+            col("source"),
+            lit(NULL).cast(DataType::String).alias("la_code"),
+            col("month"),
+            col(COUNTS[0]),
+            col(COUNTS[1]),
+            col(COUNTS[2]),
+            n(0).alias(COUNTS[3]),
+            n(0).alias(COUNTS[4]),
+        ])
+    });
+    let rows: Vec<LazyFrame> = [hospital, council].into_iter().chain(attendances).collect();
+    concat(rows, UnionArgs::default())
         .unwrap_or_default()
         .group_by([col("source"), col("la_code"), col("month")])
-        .agg([
-            len().cast(DataType::Int64).alias("records"),
-            count("valid").alias("with_valid_nhs_number"),
-            count("linked").alias("linked_to_other_source"),
-            count("delayed").alias("delayed_spells"),
-            count("delayed_linked").alias("delayed_spells_linked_to_social_care"),
-        ])
+        .agg(COUNTS.map(|c| col(c).sum()))
         .with_columns([
             (col("linked_to_other_source").cast(DataType::Float64) * lit(100.0)
                 / col("records").cast(DataType::Float64))
@@ -172,7 +206,20 @@ mod tests {
         )
         .unwrap()
         .lazy()
-        .with_column(col("arrival").cast(DataType::Datetime(TimeUnit::Milliseconds, None)));
+        .with_column(col("arrival").cast(DataType::Datetime(TimeUnit::Milliseconds, None)))
+        .collect()
+        .unwrap();
+        // Person 0 has a spell, so the attendance links.
+        let others = PersonSet::of(&[&UInt32Chunked::from_slice("p".into(), &[0, 1, 2])]);
+        let ae_persons = PersonSet::of(&[ed.column(PERSON).unwrap().u32().unwrap()])
+            .to_frame()
+            .unwrap()
+            .lazy();
+        // Counted in two parts (the same row twice would count twice: one part is empty).
+        let ae = vec![
+            ae_counts(&ed, &others).unwrap(),
+            ae_counts(&ed.head(Some(0)), &others).unwrap(),
+        ];
         let care = df!(
             "person_id" => [Some("P1"), None],
             PERSON => [Some(0u32), None],
@@ -182,7 +229,7 @@ mod tests {
         .unwrap()
         .lazy()
         .with_column(date(20_001).alias("event_start"));
-        let out = linkage_quality(journey, spells, ed, care)
+        let out = linkage_quality(journey, spells, ae_persons, ae, care)
             .collect()
             .unwrap();
         let rows: Vec<Row> = (0..out.height())

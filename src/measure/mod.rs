@@ -12,8 +12,8 @@ mod social_care_queue;
 
 pub use bottlenecks::bottlenecks;
 pub use discharge_delays::discharge_delays;
-pub use flow_daily::{NAMES as FLOW_DAILY_COUNTS, flow_daily};
-pub use linkage_quality::linkage_quality;
+pub use flow_daily::{NAMES as FLOW_DAILY_COUNTS, add_ae_daily, ae_daily, flow_daily};
+pub use linkage_quality::{ae_counts, linkage_quality};
 pub use social_care_queue::social_care_queue;
 
 use polars::prelude::*;
