@@ -25,6 +25,7 @@ use crate::publish::manifest::{
     FileInfo, KeyInfo, Manifest, OutputInfo, PipelineInfo, ResolutionInfo, SourceInfo, StageTiming,
 };
 use crate::publish::partition::{write_dataset, write_dataset_with};
+use crate::publish::pieces::PieceWriter;
 use crate::publish::staging::{RunDir, remove_stale, write_atomic};
 use crate::pull::InputFile;
 
@@ -299,6 +300,27 @@ pub(crate) fn compare_with_state(
     (now_state, changes, outputs_present)
 }
 
+/// The rows of one dataset to write: a whole frame, or pieces already spilled by month.
+enum Rows {
+    Frame(DataFrame),
+    Pieces(PieceWriter),
+}
+
+/// Rows of the A&E attendances read, summarised and spilled at a time: small enough
+/// that one piece is a small part of the run's memory, large enough that reading it is
+/// efficient (whole Parquet row groups) and per-piece work is negligible.
+pub const ROWS_PER_PIECE: usize = 500_000;
+
+/// [`ROWS_PER_PIECE`], or `JOINEDUP_PIECE_ROWS` when set (to tune for a machine, and so
+/// tests can split small data into many pieces).
+fn rows_per_piece() -> usize {
+    std::env::var("JOINEDUP_PIECE_ROWS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(ROWS_PER_PIECE)
+}
+
 /// Runs a pipeline: everything when something changed, nothing when nothing did.
 pub fn run(opts: &RunOptions) -> Result<RunReport> {
     let started = chrono::Utc::now();
@@ -443,47 +465,51 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
         entity("ed_attendance")?,
         entity("social_care_event")?,
     );
-    let (persons, numbers) = datasets::number_persons(&[&spells[..], &ed[..], &care[..]])?;
-    let [spell_persons, ed_persons, care_persons]: [UInt32Chunked; 3] = numbers
+    let (persons, rows) = datasets::number_persons(vec![spells, ed, care])?;
+    let [spells, ed, care]: [datasets::EntityRows; 3] = rows
         .try_into()
-        .map_err(|_| Error::Internal("person numbers for three entities".into()))?;
-    let rows = |parts, persons| datasets::EntityRows { parts, persons };
-    let (spells, ed, care) = (
-        rows(spells, spell_persons),
-        rows(ed, ed_persons),
-        rows(care, care_persons),
-    );
+        .map_err(|_| Error::Internal("rows of three entities".into()))?;
     let restore = |df: DataFrame| persons.restore(df);
 
     // Disclosure-control (published datasets) and write one dataset into staging.
     let mut staged: Vec<(usize, OutputInfo, String)> = Vec::new();
     let mut measured = 0;
-    let mut stage = |index: usize, df: DataFrame, began: Instant, computed: f64| -> Result<()> {
+    let mut stage = |index: usize, rows: Rows, began: Instant, computed: f64| -> Result<()> {
         let o = &plan.outputs[index];
-        measured += df.height() as u64;
         let access = o.dataset.access();
-        let (df, suppressed) = match access {
-            Access::Published => {
-                disclosure::apply(df, &o.dataset.gate(), o.disclosure).map_err(|e| {
-                    Error::engine(format!("disclosure control on {}", o.dataset.name()), e)
-                })?
-            }
-            Access::Restricted => (df, Default::default()),
-        };
         let rel = format!("{}/{}", access.folder(), o.dataset.name());
         let lookback = if changes.configuration_changed {
             None
         } else {
             plan.lookback_months
         };
-        let partitions = write_dataset_with(
-            df,
-            Some(o.dataset.month_column()),
-            &run.staged(&rel),
-            &opts.out.join(&rel),
-            lookback,
-            &restore,
-        )?;
+        let (staged_dir, current_dir) = (run.staged(&rel), opts.out.join(&rel));
+        let (partitions, suppressed) = match (rows, access) {
+            (Rows::Frame(df), access) => {
+                measured += df.height() as u64;
+                let (df, suppressed) = match access {
+                    Access::Published => disclosure::apply(df, &o.dataset.gate(), o.disclosure)
+                        .map_err(|e| {
+                            Error::engine(format!("disclosure control on {}", o.dataset.name()), e)
+                        })?,
+                    Access::Restricted => (df, Default::default()),
+                };
+                let month = Some(o.dataset.month_column());
+                let partitions =
+                    write_dataset_with(df, month, &staged_dir, &current_dir, lookback, &restore)?;
+                (partitions, suppressed)
+            }
+            (Rows::Pieces(writer), Access::Restricted) => {
+                measured += writer.rows();
+                let partitions = writer.finish(&staged_dir, &current_dir, lookback, &restore)?;
+                (partitions, Default::default())
+            }
+            (Rows::Pieces(_), Access::Published) => {
+                return Err(Error::Internal(format!(
+                    "{rel} is published, so it is disclosure-controlled whole, not in pieces"
+                )));
+            }
+        };
         for p in partitions.iter().filter(|p| p.closed_changed) {
             warnings.push(format!(
                 "{rel}/{}: late data for a closed month was not published (outside lookback_months); run with --full-refresh to include it",
@@ -523,15 +549,29 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
     let spells = spells.collect("reading hospital spells")?;
     let mut pass = datasets::EdPass::new(&spells, &care, &plan.link)?;
     {
+        // Read and written in pieces (spilled by month to the run's staging folder), so
+        // the attendances are never held whole.
         let began = Instant::now();
-        let df = ed.collect("reading A&E attendances")?;
-        pass.add(&df)?;
-        if let Some(index) = plan
+        let output = plan
             .outputs
             .iter()
-            .position(|o| o.dataset == crate::publish::Dataset::EdAttendance)
-        {
-            stage(index, df, began, began.elapsed().as_secs_f64())?;
+            .position(|o| o.dataset == crate::publish::Dataset::EdAttendance);
+        let mut writer = match output {
+            Some(_) => Some(PieceWriter::new(
+                &run.staged("spill/ed_attendance"),
+                crate::publish::Dataset::EdAttendance.month_column(),
+            )?),
+            None => None,
+        };
+        ed.for_each_piece("reading A&E attendances", rows_per_piece(), |piece| {
+            pass.add(&piece)?;
+            if let Some(w) = writer.as_mut() {
+                w.add(&piece)?;
+            }
+            Ok(())
+        })?;
+        if let (Some(index), Some(writer)) = (output, writer) {
+            stage(index, Rows::Pieces(writer), began, 0.0)?;
         }
     }
     let ed = pass.finish()?;
@@ -554,7 +594,7 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
         }
         let began = Instant::now();
         let df = datasets::dataset(o.dataset, &linked, &plan.link)?;
-        stage(index, df, began, began.elapsed().as_secs_f64())?;
+        stage(index, Rows::Frame(df), began, began.elapsed().as_secs_f64())?;
     }
     // The manifest lists datasets in the pipeline's order, whatever order they were written.
     staged.sort_by_key(|(index, _, _)| *index);

@@ -19,6 +19,8 @@ pub struct EntityRows {
     /// The rows in parts (one per staged file; an empty entity when no source feeds it),
     /// lazy, with `person_id`; stacked in order they are the entity.
     pub parts: Vec<LazyFrame>,
+    /// The rows of each part.
+    pub part_rows: Vec<usize>,
     /// The person number of each row, in row order.
     pub persons: UInt32Chunked,
 }
@@ -64,34 +66,92 @@ impl EntityRows {
         log_collected(&df, what, began);
         Ok(df)
     }
+
+    /// Reads the rows in order, in pieces of at most `rows_per_piece` rows (a slice of
+    /// one part each), each with [`PERSON`](crate::link::person_index::PERSON) in
+    /// `person_id`'s place, handing each to `each`. An entity with no rows is one empty
+    /// piece, so its columns are still seen.
+    pub fn for_each_piece(
+        &self,
+        what: &str,
+        rows_per_piece: usize,
+        mut each: impl FnMut(DataFrame) -> Result<()>,
+    ) -> Result<()> {
+        let engine = |e| Error::engine(what.to_string(), e);
+        let total: usize = self.part_rows.iter().sum();
+        let mut start = 0;
+        for (part, &rows) in self.parts.iter().zip(&self.part_rows) {
+            let at = part
+                .clone()
+                .collect_schema()
+                .map_err(engine)?
+                .index_of(PERSON_ID)
+                .ok_or_else(|| Error::Internal(format!("{what}: no {PERSON_ID} column")))?;
+            let mut offset = 0;
+            while offset < rows || (total == 0 && offset == 0) {
+                let began = std::time::Instant::now();
+                let len = rows_per_piece.min(rows - offset);
+                let mut df = part
+                    .clone()
+                    .slice(offset as i64, len as IdxSize)
+                    .drop(cols([PERSON_ID]))
+                    .collect_with_engine(Engine::Streaming)
+                    .map(|r| r.unwrap_single())
+                    .map_err(engine)?;
+                if df.height() != len {
+                    return Err(Error::Internal(format!(
+                        "{what}: a piece of {} rows where {len} were numbered",
+                        df.height()
+                    )));
+                }
+                let persons = self.persons.slice((start + offset) as i64, len);
+                df.insert_column(at, persons.into_series().into_column())
+                    .map_err(engine)?;
+                log_collected(&df, what, began);
+                each(df)?;
+                offset += len.max(1);
+            }
+            start += rows;
+        }
+        Ok(())
+    }
 }
 
 /// Numbers the persons of several entities. `parts[e]` is entity `e` split into lazy
 /// frames (e.g. one per staged file) that stack, in order, to the entity's rows; they are
 /// read one at a time, `person_id` only, so no more than one part's pseudonyms are held
-/// at once. Returns the pseudonym table and each entity's person numbers.
-pub fn number_persons(parts: &[&[LazyFrame]]) -> Result<(Persons, Vec<UInt32Chunked>)> {
+/// at once. Returns the pseudonym table and each entity's rows.
+pub fn number_persons(parts: Vec<Vec<LazyFrame>>) -> Result<(Persons, Vec<EntityRows>)> {
     let began = std::time::Instant::now();
     let mut numbering = Numbering::new(crate::parallel::cores());
-    let mut ends = Vec::with_capacity(parts.len());
-    for entity in parts {
-        for part in *entity {
+    let mut part_rows = Vec::with_capacity(parts.len());
+    for entity in &parts {
+        let mut rows = Vec::with_capacity(entity.len());
+        for part in entity {
+            let before = numbering.rows();
             part.clone()
                 .select([col(PERSON_ID)])
                 .collect()
                 .and_then(|ids| numbering.push(ids.column(PERSON_ID)?.str()?))
                 .map_err(|e| Error::engine("numbering persons", e))?;
+            rows.push(numbering.rows() - before);
         }
-        ends.push(numbering.rows());
+        part_rows.push(rows);
     }
     let (persons, numbers) = numbering.finish();
     let mut start = 0;
-    let per_entity = ends
+    let entities = parts
         .into_iter()
-        .map(|end| {
-            let slice = numbers.slice(start as i64, end - start);
-            start = end;
-            slice
+        .zip(part_rows)
+        .map(|(parts, part_rows)| {
+            let n: usize = part_rows.iter().sum();
+            let persons = numbers.slice(start as i64, n);
+            start += n;
+            EntityRows {
+                parts,
+                part_rows,
+                persons,
+            }
         })
         .collect();
     tracing::debug!(
@@ -100,7 +160,7 @@ pub fn number_persons(parts: &[&[LazyFrame]]) -> Result<(Persons, Vec<UInt32Chun
         seconds = began.elapsed().as_secs_f64(),
         "persons numbered"
     );
-    Ok((persons, per_entity))
+    Ok((persons, entities))
 }
 
 /// The entities after normalise, ready to link.

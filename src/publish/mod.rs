@@ -13,6 +13,7 @@ pub mod disclosure;
 pub mod manifest;
 pub mod parquet;
 pub mod partition;
+pub mod pieces;
 pub mod staging;
 
 /// Who may see a dataset.

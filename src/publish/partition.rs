@@ -130,34 +130,85 @@ pub fn write_dataset_with(
         // than from many (one per ingest batch).
         rechunk_lean(&mut df).map_err(|e| Error::engine("making columns contiguous", e))?;
     }
-    let newest = parts
-        .iter()
-        .map(|(n, _)| n.as_str())
-        .filter(|n| is_month(n))
-        .max()
-        .map(String::from);
-    let closed_before = lookback_months
-        .zip(newest)
-        .map(|(n, newest)| months_before(&newest, n));
+    let target = Target::new(
+        staged_dir,
+        current_dir,
+        parts.iter().map(|(n, _)| n.as_str()),
+        lookback_months,
+        finish,
+    );
     let one = |(name, rows): &(String, Rows), parallel: bool| -> Result<PartitionInfo> {
-        let file = format!("{name}.parquet");
         let part = match rows {
             Rows::All => df.clone(),
             Rows::Some(idx) => {
                 let idx = IdxCa::from_vec("idx".into(), idx.clone());
-                df.take(&idx)
-                    .map_err(|e| Error::engine(format!("gathering the rows of {file}"), e))?
+                df.take(&idx).map_err(|e| {
+                    Error::engine(format!("gathering the rows of {name}.parquet"), e)
+                })?
             }
         };
-        let mut part = finish(part)
+        target.write(name, part, parallel)
+    };
+    if parts.len() == 1 {
+        return Ok(vec![one(&parts[0], true)?]);
+    }
+    let order: Vec<usize> = (0..parts.len()).collect();
+    crate::parallel::map_in_order(&parts, &order, crate::parallel::cores(), |part| {
+        one(part, false)
+    })
+    .into_iter()
+    .collect()
+}
+
+/// Where a dataset's files go and how each is finished: the staged and published
+/// folders, the months closed by the look-back, and `finish`.
+pub(crate) struct Target<'a> {
+    staged_dir: &'a Path,
+    current_dir: &'a Path,
+    closed_before: Option<String>,
+    finish: &'a (dyn Fn(DataFrame) -> PolarsResult<DataFrame> + Sync),
+}
+
+impl<'a> Target<'a> {
+    /// `names` are every file the dataset will have (months, `undated`, `data`).
+    pub(crate) fn new<'n>(
+        staged_dir: &'a Path,
+        current_dir: &'a Path,
+        names: impl Iterator<Item = &'n str>,
+        lookback_months: Option<u32>,
+        finish: &'a (dyn Fn(DataFrame) -> PolarsResult<DataFrame> + Sync),
+    ) -> Self {
+        let newest = names.filter(|n| is_month(n)).max().map(String::from);
+        let closed_before = lookback_months
+            .zip(newest)
+            .map(|(n, newest)| months_before(&newest, n));
+        Target {
+            staged_dir,
+            current_dir,
+            closed_before,
+            finish,
+        }
+    }
+
+    /// Finishes and serialises one file's rows, and writes the file into the staged
+    /// folder, or hard-links the published one when it is identical (or its month is
+    /// closed).
+    pub(crate) fn write(
+        &self,
+        name: &str,
+        part: DataFrame,
+        parallel: bool,
+    ) -> Result<PartitionInfo> {
+        let file = format!("{name}.parquet");
+        let mut part = (self.finish)(part)
             .and_then(categoricals_as_strings)
             .map_err(|e| Error::engine(format!("finishing the rows of {file}"), e))?;
         let bytes = to_bytes(&mut part, parallel)?;
-        let (target, current) = (staged_dir.join(&file), current_dir.join(&file));
+        let (target, current) = (self.staged_dir.join(&file), self.current_dir.join(&file));
         let old = std::fs::read(&current).ok();
         let same = old.as_ref().is_some_and(|old| *old == bytes);
         let closed = is_month(name)
-            && closed_before.as_deref().is_some_and(|c| name.as_str() < c)
+            && self.closed_before.as_deref().is_some_and(|c| name < c)
             && old.is_some();
         if same || closed {
             if std::fs::hard_link(&current, &target).is_err() {
@@ -173,16 +224,7 @@ pub fn write_dataset_with(
             rewritten: !same && !closed,
             closed_changed: closed && !same,
         })
-    };
-    if parts.len() == 1 {
-        return Ok(vec![one(&parts[0], true)?]);
     }
-    let order: Vec<usize> = (0..parts.len()).collect();
-    crate::parallel::map_in_order(&parts, &order, crate::parallel::cores(), |part| {
-        one(part, false)
-    })
-    .into_iter()
-    .collect()
 }
 
 /// Makes every column one contiguous chunk, a column at a time: only one column is ever
@@ -218,7 +260,10 @@ pub fn categoricals_as_strings(mut df: DataFrame) -> PolarsResult<DataFrame> {
 /// The positions of each month's rows (by the `YYYY-MM` of a date or datetime column),
 /// months in order, rows in their order within a month; `undated` (rows without a date)
 /// last. One pass over an integer month key; no row is moved until a file is written.
-fn month_rows(df: &DataFrame, column: &str) -> PolarsResult<Vec<(String, Vec<IdxSize>)>> {
+pub(crate) fn month_rows(
+    df: &DataFrame,
+    column: &str,
+) -> PolarsResult<Vec<(String, Vec<IdxSize>)>> {
     // An integer month key (year × 12 + month; null last) groups cheaply; the `YYYY-MM`
     // names are made once per month, not once per row.
     let date = col(column).cast(DataType::Date);

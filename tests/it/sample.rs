@@ -514,6 +514,29 @@ fn files_checked_in_parallel_ranges_give_the_same_outputs_as_one_sequential_read
 }
 
 #[test]
+fn attendances_read_in_many_small_pieces_give_the_same_outputs() {
+    // A&E attendances are summarised and written a piece at a time (spilled by month);
+    // 97-row pieces split every staged file many times, and every output must be
+    // byte-for-byte that of the default (one piece for the sample).
+    let other = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = result(&joinedup_env(
+        &["run", "--out", other.path().to_str().unwrap(), "-q"],
+        &[("JOINEDUP_PIECE_ROWS", "97"), ("JOINEDUP_LOG", "debug")],
+    ));
+    assert_eq!(code, 0, "{stderr}");
+    let pieces = stderr
+        .lines()
+        .filter(|l| l.contains("frame collected") && l.contains("reading A&E attendances"))
+        .count();
+    assert_eq!(pieces, 2188_usize.div_ceil(97), "pieces read");
+    assert_same_data_files(sample_out(), other.path());
+    assert!(
+        !other.path().join(".staging").exists(),
+        "no spilled rows are left behind"
+    );
+}
+
+#[test]
 fn the_manifest_says_how_long_each_dataset_took() {
     let m = manifest(sample_out());
     let timed: Vec<&str> = m["outputs"]

@@ -1,0 +1,227 @@
+//! Writing a month-partitioned dataset that arrives in pieces, without ever holding it
+//! whole: each piece's rows are split by month and spilled to disk (Arrow IPC, under the
+//! run's staging folder, so a failed run leaves nothing behind); at the end each month's
+//! spilled rows are read back, pieces in order, and written exactly as
+//! [`super::partition::write_dataset_with`] writes a month of a whole frame. Only one
+//! piece, and then one month per writing thread, is in memory at a time.
+//!
+//! Row order within a month is the pieces' order, then the rows' order within each, so
+//! the files are byte-identical to writing the stacked pieces at once.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+
+use super::partition::{PartitionInfo, Target, month_rows};
+use crate::error::{Error, Result};
+
+/// A dataset being written piece by piece: [`PieceWriter::add`] each piece in order,
+/// then [`PieceWriter::finish`].
+pub struct PieceWriter {
+    spill: PathBuf,
+    month_column: String,
+    /// The spilled files of each month, in piece order.
+    months: BTreeMap<String, Vec<PathBuf>>,
+    /// The columns and types, from the first piece (for an empty dataset's file).
+    schema: Option<DataFrame>,
+    pieces: usize,
+    rows: u64,
+}
+
+impl PieceWriter {
+    /// Spills into `spill` (created; removed by [`PieceWriter::finish`]), partitioning
+    /// by `month_column`.
+    pub fn new(spill: &Path, month_column: &str) -> Result<Self> {
+        std::fs::create_dir_all(spill).map_err(|e| Error::io("creating", spill, e))?;
+        Ok(PieceWriter {
+            spill: spill.to_path_buf(),
+            month_column: month_column.to_string(),
+            months: BTreeMap::new(),
+            schema: None,
+            pieces: 0,
+            rows: 0,
+        })
+    }
+
+    /// Rows added so far.
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// Splits `piece` by month and spills each month's rows.
+    pub fn add(&mut self, piece: &DataFrame) -> Result<()> {
+        if self.schema.is_none() {
+            self.schema = Some(piece.clear());
+        }
+        if piece.height() == 0 {
+            return Ok(());
+        }
+        let engine = |e| Error::engine("spilling a piece of a dataset", e);
+        for (name, idx) in month_rows(piece, &self.month_column).map_err(engine)? {
+            let idx = IdxCa::from_vec("idx".into(), idx);
+            let mut rows = piece.take(&idx).map_err(engine)?;
+            let path = self.spill.join(format!("{name}.{:06}.arrow", self.pieces));
+            let file = std::fs::File::create(&path).map_err(|e| Error::io("creating", &path, e))?;
+            IpcWriter::new(std::io::BufWriter::new(file))
+                .finish(&mut rows)
+                .map_err(engine)?;
+            self.months.entry(name).or_default().push(path);
+        }
+        self.pieces += 1;
+        self.rows += piece.height() as u64;
+        Ok(())
+    }
+
+    /// Writes one file per month into `staged_dir` as
+    /// [`super::partition::write_dataset_with`] does (same look-back, reuse of identical
+    /// published files and `finish`), and removes the spilled rows.
+    pub fn finish(
+        self,
+        staged_dir: &Path,
+        current_dir: &Path,
+        lookback_months: Option<u32>,
+        finish: &(dyn Fn(DataFrame) -> PolarsResult<DataFrame> + Sync),
+    ) -> Result<Vec<PartitionInfo>> {
+        std::fs::create_dir_all(staged_dir).map_err(|e| Error::io("creating", staged_dir, e))?;
+        let written = if self.months.is_empty() {
+            // No rows: one empty file with the columns, as for an empty whole frame.
+            let empty = self
+                .schema
+                .ok_or_else(|| Error::Internal("a dataset with no pieces".into()))?;
+            let target = Target::new(
+                staged_dir,
+                current_dir,
+                std::iter::once("undated"),
+                lookback_months,
+                finish,
+            );
+            vec![target.write("undated", empty, true)]
+        } else {
+            let target = Target::new(
+                staged_dir,
+                current_dir,
+                self.months.keys().map(String::as_str),
+                lookback_months,
+                finish,
+            );
+            let months: Vec<(&String, &Vec<PathBuf>)> = self.months.iter().collect();
+            let order: Vec<usize> = (0..months.len()).collect();
+            crate::parallel::map_in_order(
+                &months,
+                &order,
+                crate::parallel::cores(),
+                |(name, files)| target.write(name, read_back(files)?, false),
+            )
+        };
+        std::fs::remove_dir_all(&self.spill).map_err(|e| Error::io("removing", &self.spill, e))?;
+        written.into_iter().collect()
+    }
+}
+
+/// The spilled rows of one month, stacked in piece order, one chunk per column.
+fn read_back(files: &[PathBuf]) -> Result<DataFrame> {
+    let mut stacked: Option<DataFrame> = None;
+    for path in files {
+        let file = std::fs::File::open(path).map_err(|e| Error::io("opening", path, e))?;
+        let rows = IpcReader::new(file)
+            .finish()
+            .map_err(|e| Error::engine(format!("reading back {}", path.display()), e))?;
+        match &mut stacked {
+            None => stacked = Some(rows),
+            Some(df) => {
+                df.vstack_mut_owned(rows)
+                    .map_err(|e| Error::engine("stacking spilled rows", e))?;
+            }
+        }
+    }
+    let mut df = stacked.ok_or_else(|| Error::Internal("a month with no rows".into()))?;
+    df.rechunk_mut();
+    Ok(df)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::publish::partition::write_dataset;
+
+    fn frame(n: i32) -> DataFrame {
+        df!(
+            "day" => (0..n).map(|i| (i * 37) % 90 + 20_000).collect::<Vec<_>>(),
+            "code" => (0..n).map(|i| format!("C{}", i % 7)).collect::<Vec<_>>(),
+            "n" => (0..n as i64).collect::<Vec<_>>(),
+        )
+        .unwrap()
+        .lazy()
+        .with_columns([
+            col("day").cast(DataType::Date),
+            col("code").cast(crate::normalise::categorical()),
+        ])
+        .collect()
+        .unwrap()
+    }
+
+    fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+        let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                (
+                    e.file_name().to_string_lossy().into_owned(),
+                    std::fs::read(e.path()).unwrap(),
+                )
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn pieces_write_the_same_files_as_the_whole_frame() {
+        let dir = tempfile::tempdir().unwrap();
+        let df = frame(1000);
+        let whole = dir.path().join("whole");
+        write_dataset(
+            df.clone(),
+            Some("day"),
+            &whole,
+            &dir.path().join("none"),
+            None,
+        )
+        .unwrap();
+        let mut writer = PieceWriter::new(&dir.path().join("spill"), "day").unwrap();
+        for (offset, len) in [(0, 300), (300, 0), (300, 1), (301, 699)] {
+            writer.add(&df.slice(offset, len)).unwrap();
+        }
+        assert_eq!(writer.rows(), 1000);
+        let pieces = dir.path().join("pieces");
+        let info = writer
+            .finish(&pieces, &dir.path().join("none"), None, &|df| Ok(df))
+            .unwrap();
+        assert_eq!(info.iter().map(|p| p.rows).sum::<u64>(), 1000);
+        assert_eq!(files(&whole), files(&pieces));
+        assert!(!dir.path().join("spill").exists(), "spilled rows removed");
+    }
+
+    #[test]
+    fn an_empty_dataset_still_gets_its_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let df = frame(0);
+        let whole = dir.path().join("whole");
+        write_dataset(
+            df.clone(),
+            Some("day"),
+            &whole,
+            &dir.path().join("none"),
+            None,
+        )
+        .unwrap();
+        let mut writer = PieceWriter::new(&dir.path().join("spill"), "day").unwrap();
+        writer.add(&df).unwrap();
+        let pieces = dir.path().join("pieces");
+        writer
+            .finish(&pieces, &dir.path().join("none"), None, &|df| Ok(df))
+            .unwrap();
+        assert_eq!(files(&whole), files(&pieces));
+    }
+}
