@@ -300,13 +300,13 @@ pub(crate) fn compare_with_state(
     (now_state, changes, outputs_present)
 }
 
-/// The rows of one dataset to write: a whole frame, or pieces already spilled by month.
+/// The rows of one dataset to write: a whole frame, or pieces already split by month.
 enum Rows {
     Frame(DataFrame),
     Pieces(PieceWriter),
 }
 
-/// Rows of the A&E attendances read, summarised and spilled at a time: small enough
+/// Rows of the A&E attendances read, summarised and split by month at a time: small enough
 /// that one piece is a small part of the run's memory, large enough that reading it is
 /// efficient (whole Parquet row groups) and per-piece work is negligible.
 pub const ROWS_PER_PIECE: usize = 500_000;
@@ -545,12 +545,15 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
     // them (`datasets::EdSummary`), so the largest entity is gone before linkage starts.
     // The summary needs the persons and admissions of the spells and the resolved
     // social-care events, so those are read first.
-    let (care, resolution) = datasets::resolve_care(&care)?;
+    let (care, resolution) = {
+        let rows = care;
+        datasets::resolve_care(&rows)?
+    };
     let spells = spells.collect("reading hospital spells")?;
     let mut pass = datasets::EdPass::new(&spells, &care, &plan.link)?;
     {
-        // Read and written in pieces (spilled by month to the run's staging folder), so
-        // the attendances are never held whole.
+        // Read and written in pieces (kept by month, compressed), so the attendances are
+        // never held whole.
         let began = Instant::now();
         let output = plan
             .outputs
@@ -558,7 +561,6 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
             .position(|o| o.dataset == crate::publish::Dataset::EdAttendance);
         let mut writer = match output {
             Some(_) => Some(PieceWriter::new(
-                &run.staged("spill/ed_attendance"),
                 crate::publish::Dataset::EdAttendance.month_column(),
             )?),
             None => None,
@@ -574,6 +576,8 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
             stage(index, Rows::Pieces(writer), began, 0.0)?;
         }
     }
+    // The attendances' lazy parts and person numbers are not needed again.
+    drop(ed);
     let ed = pass.finish()?;
     let entities = datasets::Entities {
         spells,
@@ -585,15 +589,25 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
     fault::point("run_after_normalise");
 
     // Link, then measure and write each remaining dataset into staging.
-    let linked = datasets::link(entities, &plan.link)?;
-    timer.lap("link", Some(linked.journey.height() as u64));
+    let mut linked = datasets::link(entities, &plan.link)?;
+    timer.lap("link", Some(linked.journey_rows as u64));
     fault::point("run_after_link");
-    for (index, o) in plan.outputs.iter().enumerate() {
-        if o.dataset == crate::publish::Dataset::EdAttendance {
-            continue;
-        }
+    let after_link: Vec<(usize, crate::publish::Dataset)> = plan
+        .outputs
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| o.dataset != crate::publish::Dataset::EdAttendance)
+        .map(|(index, o)| (index, o.dataset))
+        .collect();
+    let kinds: Vec<crate::publish::Dataset> = after_link.iter().map(|(_, d)| *d).collect();
+    let order = datasets::write_order(&kinds);
+    for (n, &k) in order.iter().enumerate() {
+        let (index, dataset) = after_link[k];
         let began = Instant::now();
-        let df = datasets::dataset(o.dataset, &linked, &plan.link)?;
+        let df = datasets::dataset(dataset, &linked, &plan.link)?;
+        let remaining: Vec<crate::publish::Dataset> =
+            order[n + 1..].iter().map(|&k| kinds[k]).collect();
+        linked.release_unneeded(&remaining);
         stage(index, Rows::Frame(df), began, began.elapsed().as_secs_f64())?;
     }
     // The manifest lists datasets in the pipeline's order, whatever order they were written.

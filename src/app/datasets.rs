@@ -176,18 +176,105 @@ pub struct Entities {
 }
 
 /// Everything link and measure produce. Every frame carries the person number
-/// [`PERSON`](crate::link::person_index::PERSON) in `person_id`'s place; [`Persons::restore`] puts pseudonyms back.
+/// [`PERSON`](crate::link::person_index::PERSON) in `person_id`'s place;
+/// [`Persons::restore`] puts pseudonyms back. Frames are released once no dataset left
+/// to write reads them ([`Linked::release_unneeded`]).
 pub struct Linked {
-    /// Resolved social-care events.
-    pub care: DataFrame,
     /// What resolution did.
     pub resolution: Resolution,
+    /// Rows of the journey (one per spell).
+    pub journey_rows: usize,
+    /// Resolved social-care events.
+    care: Option<DataFrame>,
     /// What linkage and the measures need of the A&E attendances.
-    pub ed: EdSummary,
+    ed: Option<EdSummary>,
     /// Hospital spells.
-    pub spells: DataFrame,
+    spells: Option<DataFrame>,
     /// One row per spell.
-    pub journey: DataFrame,
+    journey: Option<DataFrame>,
+}
+
+/// The frames a dataset is built from: journey, spells, A&E summary, social care.
+fn reads(d: Dataset) -> [bool; 4] {
+    match d {
+        Dataset::HospitalSpell => [false, true, false, false],
+        Dataset::SocialCareEvent | Dataset::SocialCareQueue => [false, false, false, true],
+        Dataset::PatientJourney | Dataset::DischargeDelays | Dataset::Bottlenecks => {
+            [true, false, false, false]
+        }
+        Dataset::FlowDaily => [true, false, true, false],
+        Dataset::LinkageQuality => [true, true, true, true],
+        _ => [false; 4],
+    }
+}
+
+/// The order to build and write the datasets after linkage in (indices into
+/// `datasets`): those that read the most frames first, so that each frame is released
+/// ([`Linked::release_unneeded`]) before the journey's measures, which hold the most.
+pub fn write_order(datasets: &[Dataset]) -> Vec<usize> {
+    let rank = |d: Dataset| match d {
+        Dataset::LinkageQuality => 0,
+        Dataset::SocialCareEvent => 1,
+        Dataset::SocialCareQueue => 2,
+        Dataset::HospitalSpell => 3,
+        Dataset::FlowDaily => 4,
+        Dataset::Bottlenecks => 5,
+        Dataset::DischargeDelays => 6,
+        Dataset::PatientJourney => 7,
+        _ => 8,
+    };
+    let mut order: Vec<usize> = (0..datasets.len()).collect();
+    order.sort_by_key(|&i| rank(datasets[i]));
+    order
+}
+
+fn released<'a, T>(frame: &'a Option<T>, what: &str) -> Result<&'a T> {
+    frame
+        .as_ref()
+        .ok_or_else(|| Error::Internal(format!("{what} was released before its last use")))
+}
+
+impl Linked {
+    fn care(&self) -> Result<&DataFrame> {
+        released(&self.care, "the social-care frame")
+    }
+
+    fn ed(&self) -> Result<&EdSummary> {
+        released(&self.ed, "the A&E summary")
+    }
+
+    fn spells(&self) -> Result<&DataFrame> {
+        released(&self.spells, "the spells frame")
+    }
+
+    fn journey(&self) -> Result<&DataFrame> {
+        released(&self.journey, "the journey frame")
+    }
+
+    /// Drops every frame that none of `remaining` reads.
+    pub fn release_unneeded(&mut self, remaining: &[Dataset]) {
+        let needed = remaining.iter().fold([false; 4], |acc, d| {
+            let r = reads(*d);
+            [
+                acc[0] || r[0],
+                acc[1] || r[1],
+                acc[2] || r[2],
+                acc[3] || r[3],
+            ]
+        });
+        if !needed[0] {
+            self.journey = None;
+        }
+        if !needed[1] {
+            self.spells = None;
+        }
+        if !needed[2] {
+            self.ed = None;
+        }
+        if !needed[3] {
+            self.care = None;
+        }
+    }
 }
 
 /// Reads the social-care events and resolves them (NHS England's CLD rules).
@@ -244,50 +331,51 @@ pub fn link(entities: Entities, plan: &LinkPlan) -> Result<Linked> {
     crate::publish::partition::rechunk_lean(&mut journey)
         .map_err(|e| Error::engine("making the journey contiguous", e))?;
     Ok(Linked {
-        care,
         resolution,
-        ed,
-        spells,
-        journey,
+        journey_rows: journey.height(),
+        care: Some(care),
+        ed: Some(ed),
+        spells: Some(spells),
+        journey: Some(journey),
     })
 }
 
 /// The unrounded frame for one dataset.
 pub fn dataset(d: Dataset, linked: &Linked, plan: &LinkPlan) -> Result<DataFrame> {
-    let journey = || linked.journey.clone().lazy();
+    let journey = || linked.journey().map(|j| j.clone().lazy());
     match d {
-        Dataset::HospitalSpell => Ok(linked.spells.clone()),
+        Dataset::HospitalSpell => Ok(linked.spells()?.clone()),
         Dataset::EdAttendance => Err(Error::Internal(
             "ed_attendance is written before linkage, from the whole entity".into(),
         )),
-        Dataset::SocialCareEvent => Ok(linked.care.clone()),
+        Dataset::SocialCareEvent => Ok(linked.care()?.clone()),
         Dataset::PatientJourney => linked
-            .journey
+            .journey()?
             .drop(crate::link::journey::SOURCE)
             .map_err(|e| Error::engine("dropping the journey's source", e)),
         Dataset::DischargeDelays => collect(
-            crate::measure::discharge_delays(journey()),
+            crate::measure::discharge_delays(journey()?),
             "measuring discharge delays",
         ),
-        Dataset::FlowDaily => crate::measure::flow_daily(&linked.journey, &linked.ed.daily)
+        Dataset::FlowDaily => crate::measure::flow_daily(linked.journey()?, &linked.ed()?.daily)
             .map_err(|e| Error::engine("measuring daily flow", e)),
         Dataset::SocialCareQueue => collect(
             crate::measure::social_care_queue(
-                linked.care.clone().lazy(),
+                linked.care()?.clone().lazy(),
                 &plan.discharge_route,
                 plan.care_window_days,
             ),
             "measuring the social-care queue",
         ),
-        Dataset::Bottlenecks => crate::measure::bottlenecks(journey())
+        Dataset::Bottlenecks => crate::measure::bottlenecks(journey()?)
             .map_err(|e| Error::engine("ranking bottlenecks", e)),
         Dataset::LinkageQuality => collect(
             crate::measure::linkage_quality(
-                journey(),
-                linked.spells.clone().lazy(),
-                linked.ed.persons.clone().lazy(),
-                linked.ed.counts.clone(),
-                linked.care.clone().lazy(),
+                journey()?,
+                linked.spells()?.clone().lazy(),
+                linked.ed()?.persons.clone().lazy(),
+                linked.ed()?.counts.clone(),
+                linked.care()?.clone().lazy(),
             ),
             "measuring linkage quality",
         ),
@@ -299,5 +387,74 @@ pub fn dataset(d: Dataset, linked: &Linked, plan: &LinkPlan) -> Result<DataFrame
             "dataset {} is written by the publications run, not the person-level run",
             d.name()
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_are_released_after_their_last_reader_and_not_before() {
+        let all = [
+            Dataset::PatientJourney,
+            Dataset::HospitalSpell,
+            Dataset::DischargeDelays,
+            Dataset::FlowDaily,
+            Dataset::SocialCareEvent,
+            Dataset::SocialCareQueue,
+            Dataset::Bottlenecks,
+            Dataset::LinkageQuality,
+        ];
+        let frame = || Some(DataFrame::empty());
+        let mut linked = Linked {
+            resolution: Resolution::default(),
+            journey_rows: 0,
+            care: frame(),
+            ed: Some(EdSummary {
+                candidates: DataFrame::empty(),
+                daily: DataFrame::empty(),
+                counts: Vec::new(),
+                persons: DataFrame::empty(),
+            }),
+            spells: frame(),
+            journey: frame(),
+        };
+        let order = write_order(&all);
+        assert_eq!(
+            all[order[0]],
+            Dataset::LinkageQuality,
+            "the widest reader first"
+        );
+        assert_eq!(all[order[7]], Dataset::PatientJourney);
+        let held = |l: &Linked| {
+            [
+                l.journey.is_some(),
+                l.spells.is_some(),
+                l.ed.is_some(),
+                l.care.is_some(),
+            ]
+        };
+        for (n, &i) in order.iter().enumerate() {
+            let needs = reads(all[i]);
+            let has = held(&linked);
+            for k in 0..4 {
+                assert!(
+                    !needs[k] || has[k],
+                    "{} finds frame {k} released",
+                    all[i].name()
+                );
+            }
+            let remaining: Vec<Dataset> = order[n + 1..].iter().map(|&j| all[j]).collect();
+            linked.release_unneeded(&remaining);
+        }
+        assert_eq!(held(&linked), [false; 4], "everything released at the end");
+        // The care frame goes as soon as the social-care datasets are written.
+        let mut linked2 = Linked {
+            care: frame(),
+            ..linked
+        };
+        linked2.release_unneeded(&[Dataset::HospitalSpell, Dataset::PatientJourney]);
+        assert!(linked2.care.is_none());
     }
 }

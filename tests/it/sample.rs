@@ -515,7 +515,7 @@ fn files_checked_in_parallel_ranges_give_the_same_outputs_as_one_sequential_read
 
 #[test]
 fn attendances_read_in_many_small_pieces_give_the_same_outputs() {
-    // A&E attendances are summarised and written a piece at a time (spilled by month);
+    // A&E attendances are summarised and written a piece at a time (kept by month);
     // 97-row pieces split every staged file many times, and every output must be
     // byte-for-byte that of the default (one piece for the sample).
     let other = tempfile::tempdir().unwrap();
@@ -532,7 +532,7 @@ fn attendances_read_in_many_small_pieces_give_the_same_outputs() {
     assert_same_data_files(sample_out(), other.path());
     assert!(
         !other.path().join(".staging").exists(),
-        "no spilled rows are left behind"
+        "nothing is left in staging"
     );
 }
 
