@@ -544,13 +544,20 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
     // summarised in the same pass: linkage and the measures keep only what they need of
     // them (`datasets::EdSummary`), so the largest entity is gone before linkage starts.
     // The summary needs the persons and admissions of the spells and the resolved
-    // social-care events, so those are read first.
+    // social-care events, so those are read first (of the spells, only those columns).
+    crate::memory::release();
     let (care, resolution) = {
         let rows = care;
         datasets::resolve_care(&rows)?
     };
-    let spells = spells.collect("reading hospital spells")?;
-    let mut pass = datasets::EdPass::new(&spells, &care, &plan.link)?;
+    crate::memory::release();
+    // The pass needs only each spell's person and admission; the spells themselves are
+    // read after it, so they are not held while the attendances are.
+    let mut pass = datasets::EdPass::new(
+        &spells.collect_columns("reading spell admissions", &["admission_datetime"])?,
+        &care,
+        &plan.link,
+    )?;
     {
         // Read and written in pieces (kept by month, compressed), so the attendances are
         // never held whole.
@@ -579,6 +586,9 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
     // The attendances' lazy parts and person numbers are not needed again.
     drop(ed);
     let ed = pass.finish()?;
+    crate::memory::release();
+    let spells = spells.collect("reading hospital spells")?;
+    crate::memory::release();
     let entities = datasets::Entities {
         spells,
         ed,
@@ -590,6 +600,7 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
 
     // Link, then measure and write each remaining dataset into staging.
     let mut linked = datasets::link(entities, &plan.link)?;
+    crate::memory::release();
     timer.lap("link", Some(linked.journey_rows as u64));
     fault::point("run_after_link");
     let after_link: Vec<(usize, crate::publish::Dataset)> = plan
@@ -609,6 +620,7 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
             order[n + 1..].iter().map(|&k| kinds[k]).collect();
         linked.release_unneeded(&remaining);
         stage(index, Rows::Frame(df), began, began.elapsed().as_secs_f64())?;
+        crate::memory::release();
     }
     // The manifest lists datasets in the pipeline's order, whatever order they were written.
     staged.sort_by_key(|(index, _, _)| *index);

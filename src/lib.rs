@@ -33,6 +33,7 @@ pub mod cli;
 pub mod error;
 pub mod explain;
 pub mod fault;
+pub mod memory;
 pub mod parallel;
 pub mod summary;
 pub mod synth;

@@ -17,6 +17,9 @@ fn main() -> ExitCode {
     // Measured at 9.1 M rows: 28 s -> 23 s wall, 15 s -> 6 s system time, peak memory
     // unchanged. A failure (an old kernel) only means huge pages stay as they were.
     let _ = rustix::thread::disable_transparent_huge_pages(true);
+    // Between steps, give memory freed by the finished step back to the system
+    // (mimalloc otherwise keeps it for reuse by the thread that freed it).
+    joinedup::memory::set_release(release_freed_memory);
     let cli = Cli::parse();
     telemetry::init(cli.log_format, cli.quiet);
     let code = match run(&cli) {
@@ -32,6 +35,14 @@ fn main() -> ExitCode {
         }
     };
     ExitCode::from(code as u8)
+}
+
+/// mimalloc's `mi_collect(force)`: frees the calling thread's unused pages and purges
+/// memory freed to the arenas by every thread.
+#[allow(unsafe_code)]
+fn release_freed_memory() {
+    // SAFETY: mi_collect takes no pointers and may be called at any time from any thread.
+    unsafe { libmimalloc_sys::mi_collect(true) }
 }
 
 fn error_chain(e: &error::Error) -> String {

@@ -67,6 +67,47 @@ impl EntityRows {
         Ok(df)
     }
 
+    /// `columns` of every row (not `person_id`) with the person number
+    /// ([`PERSON`](crate::link::person_index::PERSON)) first: a narrow read for a step
+    /// that needs little of a large entity.
+    pub fn collect_columns(&self, what: &str, columns: &[&str]) -> Result<DataFrame> {
+        let engine = |e| Error::engine(what.to_string(), e);
+        let mut stacked = DataFrame::new(
+            0,
+            vec![Column::new_empty(
+                crate::link::person_index::PERSON.into(),
+                &DataType::UInt32,
+            )],
+        )
+        .map_err(engine)?;
+        let mut first = true;
+        for part in &self.parts {
+            let df = part
+                .clone()
+                .select(columns.iter().map(|c| col(*c)).collect::<Vec<_>>())
+                .collect()
+                .map_err(engine)?;
+            if first {
+                stacked = df;
+                first = false;
+            } else {
+                stacked.vstack_mut_owned(df).map_err(engine)?;
+            }
+        }
+        if stacked.height() != self.persons.len() {
+            return Err(Error::Internal(format!(
+                "{what}: {} rows but {} person numbers",
+                stacked.height(),
+                self.persons.len()
+            )));
+        }
+        stacked
+            .insert_column(0, self.persons.clone().into_series().into_column())
+            .map_err(engine)?;
+        stacked.rechunk_mut();
+        Ok(stacked)
+    }
+
     /// Reads the rows in order, in pieces of at most `rows_per_piece` rows (a slice of
     /// one part each), each with [`PERSON`](crate::link::person_index::PERSON) in
     /// `person_id`'s place, handing each to `each`. An entity with no rows is one empty
