@@ -150,6 +150,15 @@ impl Texts {
     }
 }
 
+/// The values of a string or categorical column, borrowed, in row order (no copy and no
+/// allocation per row).
+pub fn text_iter(c: &Column) -> PolarsResult<Box<dyn Iterator<Item = Option<&str>> + '_>> {
+    Ok(match c.dtype() {
+        DataType::Categorical(..) | DataType::Enum(..) => Box::new(c.cat32()?.iter_str()),
+        _ => Box::new(c.str()?.iter()),
+    })
+}
+
 /// A boolean mask read by row number (null is false).
 pub struct Mask {
     values: BooleanChunked,

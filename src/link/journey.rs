@@ -23,7 +23,7 @@
 
 use polars::prelude::*;
 
-use super::by_person::{ByPerson, Ints, Mask, Texts};
+use super::by_person::{ByPerson, Ints, Mask, Texts, text_iter};
 use super::person_index::PERSON;
 use crate::config::LinkPlan;
 
@@ -271,6 +271,40 @@ fn readmission_links(
 /// Admission sources that mean the patient lived in a care home or council accommodation.
 const FROM_CARE_HOME: [&str; 4] = ["54", "65", "66", "85"];
 
+/// Each spell's discharge pathway (see the module doc), from `awaited_service` as
+/// gathered (null: no linked service), the destination group and the admission source;
+/// one pass over the rows, reading codes in place.
+fn pathways(linked: &DataFrame) -> PolarsResult<Column> {
+    let discharged = linked.column("discharge_date")?.is_not_null();
+    let rows = discharged
+        .iter()
+        .zip(text_iter(linked.column("discharge_destination_group")?)?)
+        .zip(text_iter(linked.column("awaited_service")?)?)
+        .zip(text_iter(linked.column("admission_source")?)?);
+    let out: StringChunked = rows
+        .map(|(((discharged, group), awaited), source)| {
+            if discharged != Some(true) || group == Some("died") {
+                return None;
+            }
+            Some(match (awaited, group) {
+                (Some("reablement" | "home_care"), _) => "P1",
+                (Some("short_term_bed"), _) => "P2",
+                (Some("care_home"), _) => "P3",
+                (_, Some("care_home" | "la_care")) => {
+                    if source.is_some_and(|s| FROM_CARE_HOME.contains(&s)) {
+                        "P0"
+                    } else {
+                        "P3"
+                    }
+                }
+                (_, Some("returned_home")) => "P0",
+                _ => "other",
+            })
+        })
+        .collect();
+    Ok(out.with_name("discharge_pathway".into()).into_column())
+}
+
 /// One row per hospital spell with its A&E attendance, social-care links, pathway and
 /// readmission, in the order of `spells`. `care` must already be resolved
 /// ([`super::social_care::resolve`]); all three frames carry [`PERSON`]
@@ -325,39 +359,8 @@ pub fn patient_journey(
         "readmission_spell_id",
     )?)?;
 
-    let awaited = |names: &[&str]| {
-        col("awaited_service").is_in(
-            lit(Series::new("s".into(), names.to_vec())).implode(false),
-            false,
-        )
-    };
-    let pathway = when(
-        col("discharge_date")
-            .is_null()
-            .or(col("discharge_destination_group").eq(lit("died"))),
-    )
-    .then(lit(NULL).cast(DataType::String))
-    .when(awaited(&["reablement", "home_care"]))
-    .then(lit("P1"))
-    .when(col("awaited_service").eq(lit("short_term_bed")))
-    .then(lit("P2"))
-    .when(col("awaited_service").eq(lit("care_home")))
-    .then(lit("P3"))
-    .when(col("discharge_destination_group").is_in(
-        lit(Series::new("g".into(), ["care_home", "la_care"])).implode(false),
-        false,
-    ))
-    .then(
-        when(col("admission_source").is_in(
-            lit(Series::new("a".into(), FROM_CARE_HOME)).implode(false),
-            false,
-        ))
-        .then(lit("P0"))
-        .otherwise(lit("P3")),
-    )
-    .when(col("discharge_destination_group").eq(lit("returned_home")))
-    .then(lit("P0"))
-    .otherwise(lit("other"));
+    let pathway = pathways(&linked)?;
+    linked.with_column(pathway)?;
 
     linked
         .lazy()
@@ -383,7 +386,6 @@ pub fn patient_journey(
                 .otherwise(col("readmission_spell_id").is_not_null())
                 .alias("emergency_readmission_30d"),
         ])
-        .with_column(pathway.alias("discharge_pathway"))
         .select([
             col("spell_id"),
             col(PERSON),

@@ -66,15 +66,7 @@ fn dates(df: &DataFrame, c: &str) -> PolarsResult<Vec<Option<i32>>> {
 
 /// A text column's values, borrowed (no allocation per row).
 fn strings<'a>(df: &'a DataFrame, c: &str) -> PolarsResult<Vec<Option<&'a str>>> {
-    Ok(text(df.column(c)?)?.collect())
-}
-
-/// The values of a string or categorical column, borrowed.
-fn text(c: &Column) -> PolarsResult<Box<dyn Iterator<Item = Option<&str>> + '_>> {
-    Ok(match c.dtype() {
-        DataType::Categorical(..) | DataType::Enum(..) => Box::new(c.cat32()?.iter_str()),
-        _ => Box::new(c.str()?.iter()),
-    })
+    Ok(crate::link::by_person::text_iter(df.column(c)?)?.collect())
 }
 
 /// A&E attendances per provider × arrival day: `provider_code` (text), `day` (Date),
