@@ -572,12 +572,19 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
             )?),
             None => None,
         };
+        // The summary and the month split of a piece are independent: on two threads.
         ed.for_each_piece("reading A&E attendances", rows_per_piece(), |piece| {
-            pass.add(&piece)?;
-            if let Some(w) = writer.as_mut() {
-                w.add(&piece)?;
-            }
-            Ok(())
+            std::thread::scope(|scope| {
+                let split = writer.as_mut().map(|w| scope.spawn(|| w.add(&piece)));
+                pass.add(&piece)?;
+                match split.map(|h| h.join()) {
+                    Some(Ok(r)) => r,
+                    Some(Err(_)) => Err(Error::Internal(
+                        "splitting a piece of A&E attendances by month panicked".into(),
+                    )),
+                    None => Ok(()),
+                }
+            })
         })?;
         if let (Some(index), Some(writer)) = (output, writer) {
             stage(index, Rows::Pieces(writer), began, 0.0)?;
