@@ -537,6 +537,55 @@ fn attendances_read_in_many_small_pieces_give_the_same_outputs() {
 }
 
 #[test]
+fn a_pipeline_without_attendances_writes_every_dataset_with_no_ae_links() {
+    // The sample pipeline without its ECDS source: the A&E pass sees one empty piece.
+    let dir = tempfile::tempdir().unwrap();
+    let r = root();
+    let text = std::fs::read_to_string(r.join("pipelines/sample.toml")).unwrap();
+    let start = text.find("[sources.ecds]").unwrap();
+    let end = start + text[start..].find("[sources.cld]").unwrap();
+    let text = format!("{}{}", &text[..start], &text[end..])
+        .replace("\"../", &format!("\"{}/", r.display()))
+        .replace(
+            "\"mappings/",
+            &format!("\"{}/pipelines/mappings/", r.display()),
+        );
+    let pipeline = dir.path().join("no_ae.toml");
+    std::fs::write(&pipeline, text).unwrap();
+    let out = dir.path().join("out");
+    let (code, _, stderr) = result(&joinedup(&[
+        "run",
+        pipeline.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let ed = files_under(&out.join("restricted/ed_attendance"));
+    assert_eq!(ed.len(), 1, "one empty file: {ed:?}");
+    assert_eq!(read_parquet(&ed[0]).rows, 0);
+    let journeys: Vec<Table> = files_under(&out.join("restricted/patient_journey"))
+        .iter()
+        .map(|f| read_parquet(f))
+        .collect();
+    let spells: usize = journeys.iter().map(|t| t.rows).sum();
+    assert_eq!(
+        spells,
+        files_under(&sample_out().join("restricted/patient_journey"))
+            .iter()
+            .map(|f| read_parquet(f).rows)
+            .sum::<usize>(),
+        "one journey per spell, as with A&E"
+    );
+    assert!(
+        journeys
+            .iter()
+            .all(|t| t.col("ed_attendance_id").iter().all(Option::is_none)),
+        "no journey links to an attendance"
+    );
+}
+
+#[test]
 fn the_manifest_says_how_long_each_dataset_took() {
     let m = manifest(sample_out());
     let timed: Vec<&str> = m["outputs"]
