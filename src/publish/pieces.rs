@@ -156,8 +156,8 @@ mod tests {
         .unwrap()
     }
 
-    fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
-        let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+    fn files(dir: &Path) -> Files {
+        let mut out: Files = std::fs::read_dir(dir)
             .unwrap()
             .map(|e| {
                 let e = e.unwrap();
@@ -171,12 +171,12 @@ mod tests {
         out
     }
 
+    /// A folder's files: name and bytes, by name.
+    type Files = Vec<(String, Vec<u8>)>;
+
     /// The files `write_dataset` writes for `df`, and those a [`PieceWriter`] writes from
     /// the given slices of it, with the rows the writer counted.
-    fn whole_and_pieces(
-        df: &DataFrame,
-        slices: &[(i64, usize)],
-    ) -> (Vec<(String, Vec<u8>)>, Vec<(String, Vec<u8>)>, u64) {
+    fn whole_and_pieces(df: &DataFrame, slices: &[(i64, usize)]) -> (Files, Files, u64) {
         let dir = tempfile::tempdir().unwrap();
         let (whole, pieces, none) = (
             dir.path().join("whole"),
