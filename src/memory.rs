@@ -16,9 +16,11 @@ pub fn set_release(f: fn()) {
     let _ = RELEASE.set(f);
 }
 
-/// Releases memory freed so far, if the binary said how.
+/// Releases memory freed so far, if the binary said how: on this thread and on every
+/// thread of polars' pool (the allocator keeps freed memory per thread).
 pub fn release() {
     if let Some(f) = RELEASE.get() {
         f();
+        polars_core::runtime::THREAD_POOL.broadcast(|_| f());
     }
 }
