@@ -546,10 +546,7 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
     // The summary needs the persons and admissions of the spells and the resolved
     // social-care events, so those are read first (of the spells, only those columns).
     crate::memory::release();
-    let (care, resolution) = {
-        let rows = care;
-        datasets::resolve_care(&rows)?
-    };
+    let (care, resolution) = datasets::resolve_care(care)?;
     crate::memory::release();
     // The pass needs only each spell's person and admission; the spells themselves are
     // read after it, so they are not held while the attendances are.
@@ -566,12 +563,8 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
             .outputs
             .iter()
             .position(|o| o.dataset == crate::publish::Dataset::EdAttendance);
-        let mut writer = match output {
-            Some(_) => Some(PieceWriter::new(
-                crate::publish::Dataset::EdAttendance.month_column(),
-            )?),
-            None => None,
-        };
+        let mut writer =
+            output.map(|_| PieceWriter::new(crate::publish::Dataset::EdAttendance.month_column()));
         // The summary and the month split of a piece are independent: on two threads.
         ed.for_each_piece("reading A&E attendances", rows_per_piece(), |piece| {
             std::thread::scope(|scope| {

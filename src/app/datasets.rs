@@ -31,28 +31,56 @@ impl EntityRows {
     /// a time, so the frame is never held twice.
     pub fn collect(&self, what: &str) -> Result<DataFrame> {
         let began = std::time::Instant::now();
-        let engine = |e| Error::engine(what.to_string(), e);
-        let (first, rest) = self
+        let first = self
             .parts
-            .split_first()
+            .first()
             .ok_or_else(|| Error::Internal(format!("{what}: no parts")))?;
-        let at = first
-            .clone()
-            .collect_schema()
-            .map_err(engine)?
-            .index_of(PERSON_ID)
-            .ok_or_else(|| Error::Internal(format!("{what}: no {PERSON_ID} column")))?;
-        let without = |lf: &LazyFrame| {
+        let at = person_id_at(first, what)?;
+        let mut df = self.stack(what, at, |lf| {
             lf.clone()
                 .drop(cols([PERSON_ID]))
                 .collect_with_engine(Engine::Streaming)
                 .map(|r| r.unwrap_single())
-                .map_err(engine)
-        };
-        let mut df = without(first)?;
-        for part in rest {
-            df.vstack_mut_owned(without(part)?).map_err(engine)?;
+        })?;
+        crate::publish::partition::rechunk_lean(&mut df)
+            .map_err(|e| Error::engine(what.to_string(), e))?;
+        log_collected(&df, what, began);
+        Ok(df)
+    }
+
+    /// `columns` of every row (not `person_id`) with the person number
+    /// ([`PERSON`](crate::link::person_index::PERSON)) first: a narrow read for a step
+    /// that needs little of a large entity.
+    pub fn collect_columns(&self, what: &str, columns: &[&str]) -> Result<DataFrame> {
+        let mut df = self.stack(what, 0, |lf| {
+            lf.clone()
+                .select(columns.iter().map(|c| col(*c)).collect::<Vec<_>>())
+                .collect()
+        })?;
+        df.rechunk_mut();
+        Ok(df)
+    }
+
+    /// Every part read by `read` (in order, one at a time) and stacked, with the person
+    /// numbers inserted as column `at`.
+    fn stack(
+        &self,
+        what: &str,
+        at: usize,
+        read: impl Fn(&LazyFrame) -> PolarsResult<DataFrame>,
+    ) -> Result<DataFrame> {
+        let engine = |e| Error::engine(what.to_string(), e);
+        let mut stacked: Option<DataFrame> = None;
+        for part in &self.parts {
+            let df = read(part).map_err(engine)?;
+            match &mut stacked {
+                None => stacked = Some(df),
+                Some(s) => {
+                    s.vstack_mut_owned(df).map_err(engine)?;
+                }
+            }
         }
+        let mut df = stacked.ok_or_else(|| Error::Internal(format!("{what}: no parts")))?;
         if df.height() != self.persons.len() {
             return Err(Error::Internal(format!(
                 "{what}: {} rows but {} person numbers",
@@ -62,50 +90,7 @@ impl EntityRows {
         }
         df.insert_column(at, self.persons.clone().into_series().into_column())
             .map_err(engine)?;
-        crate::publish::partition::rechunk_lean(&mut df).map_err(engine)?;
-        log_collected(&df, what, began);
         Ok(df)
-    }
-
-    /// `columns` of every row (not `person_id`) with the person number
-    /// ([`PERSON`](crate::link::person_index::PERSON)) first: a narrow read for a step
-    /// that needs little of a large entity.
-    pub fn collect_columns(&self, what: &str, columns: &[&str]) -> Result<DataFrame> {
-        let engine = |e| Error::engine(what.to_string(), e);
-        let mut stacked = DataFrame::new(
-            0,
-            vec![Column::new_empty(
-                crate::link::person_index::PERSON.into(),
-                &DataType::UInt32,
-            )],
-        )
-        .map_err(engine)?;
-        let mut first = true;
-        for part in &self.parts {
-            let df = part
-                .clone()
-                .select(columns.iter().map(|c| col(*c)).collect::<Vec<_>>())
-                .collect()
-                .map_err(engine)?;
-            if first {
-                stacked = df;
-                first = false;
-            } else {
-                stacked.vstack_mut_owned(df).map_err(engine)?;
-            }
-        }
-        if stacked.height() != self.persons.len() {
-            return Err(Error::Internal(format!(
-                "{what}: {} rows but {} person numbers",
-                stacked.height(),
-                self.persons.len()
-            )));
-        }
-        stacked
-            .insert_column(0, self.persons.clone().into_series().into_column())
-            .map_err(engine)?;
-        stacked.rechunk_mut();
-        Ok(stacked)
     }
 
     /// Reads the rows in order, in pieces of at most `rows_per_piece` rows (a slice of
@@ -122,12 +107,7 @@ impl EntityRows {
         let total: usize = self.part_rows.iter().sum();
         let mut start = 0;
         for (part, &rows) in self.parts.iter().zip(&self.part_rows) {
-            let at = part
-                .clone()
-                .collect_schema()
-                .map_err(engine)?
-                .index_of(PERSON_ID)
-                .ok_or_else(|| Error::Internal(format!("{what}: no {PERSON_ID} column")))?;
+            let at = person_id_at(part, what)?;
             let mut offset = 0;
             while offset < rows || (total == 0 && offset == 0) {
                 let began = std::time::Instant::now();
@@ -156,6 +136,15 @@ impl EntityRows {
         }
         Ok(())
     }
+}
+
+/// The position of `person_id` in a part's columns.
+fn person_id_at(part: &LazyFrame, what: &str) -> Result<usize> {
+    part.clone()
+        .collect_schema()
+        .map_err(|e| Error::engine(what.to_string(), e))?
+        .index_of(PERSON_ID)
+        .ok_or_else(|| Error::Internal(format!("{what}: no {PERSON_ID} column")))
 }
 
 /// Numbers the persons of several entities. `parts[e]` is entity `e` split into lazy
@@ -319,7 +308,7 @@ impl Linked {
 }
 
 /// Reads the social-care events and resolves them (NHS England's CLD rules).
-pub fn resolve_care(care: &EntityRows) -> Result<(DataFrame, Resolution)> {
+pub fn resolve_care(care: EntityRows) -> Result<(DataFrame, Resolution)> {
     let care = care.collect("reading social-care events")?;
     let began = std::time::Instant::now();
     let (mut care, resolution) =

@@ -25,20 +25,18 @@ pub struct PieceWriter {
     months: BTreeMap<String, Vec<Vec<u8>>>,
     /// The columns and types, from the first piece (for an empty dataset's file).
     schema: Option<DataFrame>,
-    pieces: usize,
     rows: u64,
 }
 
 impl PieceWriter {
     /// A writer partitioning by `month_column`.
-    pub fn new(month_column: &str) -> Result<Self> {
-        Ok(PieceWriter {
+    pub fn new(month_column: &str) -> Self {
+        PieceWriter {
             month_column: month_column.to_string(),
             months: BTreeMap::new(),
             schema: None,
-            pieces: 0,
             rows: 0,
-        })
+        }
     }
 
     /// Rows added so far.
@@ -65,7 +63,6 @@ impl PieceWriter {
                 .map_err(engine)?;
             self.months.entry(name).or_default().push(bytes);
         }
-        self.pieces += 1;
         self.rows += piece.height() as u64;
         Ok(())
     }
@@ -184,7 +181,7 @@ mod tests {
             dir.path().join("none"),
         );
         write_dataset(df.clone(), Some("day"), &whole, &none, None).unwrap();
-        let mut writer = PieceWriter::new("day").unwrap();
+        let mut writer = PieceWriter::new("day");
         for (offset, len) in slices {
             writer.add(&df.slice(*offset, *len)).unwrap();
         }
