@@ -21,8 +21,10 @@ use crate::error::{Error, Result};
 /// then [`PieceWriter::finish`].
 pub struct PieceWriter {
     month_column: String,
-    /// The compressed rows of each month, in piece order.
-    months: BTreeMap<String, Vec<Vec<u8>>>,
+    /// The compressed rows of every piece: one buffer per piece holding all its months.
+    arenas: Vec<Vec<u8>>,
+    /// Where each month's rows are: (arena, byte range), in piece order.
+    months: BTreeMap<String, Vec<(usize, std::ops::Range<usize>)>>,
     /// The columns and types, from the first piece (for an empty dataset's file).
     schema: Option<DataFrame>,
     rows: u64,
@@ -33,6 +35,7 @@ impl PieceWriter {
     pub fn new(month_column: &str) -> Self {
         PieceWriter {
             month_column: month_column.to_string(),
+            arenas: Vec::new(),
             months: BTreeMap::new(),
             schema: None,
             rows: 0,
@@ -53,16 +56,27 @@ impl PieceWriter {
             return Ok(());
         }
         let engine = |e| Error::engine("keeping a piece of a dataset", e);
+        // All months of the piece go into one buffer, shrunk to size: one large
+        // allocation that lives alone, where hundreds of small kept buffers would each pin
+        // an allocator page shared with the piece's short-lived data (measured: ~20 MB
+        // of resident memory per 500 k-row piece that was never given back).
+        let arena = self.arenas.len();
+        let mut bytes = Vec::new();
         for (name, idx) in month_rows(piece, &self.month_column).map_err(engine)? {
             let idx = IdxCa::from_vec("idx".into(), idx);
             let mut rows = piece.take(&idx).map_err(engine)?;
-            let mut bytes = Vec::new();
+            let start = bytes.len();
             IpcWriter::new(&mut bytes)
                 .with_compression(Some(IpcCompression::LZ4))
                 .finish(&mut rows)
                 .map_err(engine)?;
-            self.months.entry(name).or_default().push(bytes);
+            self.months
+                .entry(name)
+                .or_default()
+                .push((arena, start..bytes.len()));
         }
+        bytes.shrink_to_fit();
+        self.arenas.push(bytes);
         self.rows += piece.height() as u64;
         Ok(())
     }
@@ -99,13 +113,18 @@ impl PieceWriter {
                 lookback_months,
                 finish,
             );
-            let months: Vec<(&String, &Vec<Vec<u8>>)> = self.months.iter().collect();
+            let months: Vec<_> = self.months.iter().collect();
             let order: Vec<usize> = (0..months.len()).collect();
             crate::parallel::map_in_order(
                 &months,
                 &order,
                 crate::parallel::cores(),
-                |(name, pieces)| target.write(name, read_back(pieces)?, false),
+                |(name, pieces)| {
+                    let bytes = pieces
+                        .iter()
+                        .map(|(arena, range)| &self.arenas[*arena][range.clone()]);
+                    target.write(name, read_back(bytes)?, false)
+                },
             )
         };
         written.into_iter().collect()
@@ -113,10 +132,10 @@ impl PieceWriter {
 }
 
 /// The kept rows of one month, stacked in piece order, one chunk per column.
-fn read_back(pieces: &[Vec<u8>]) -> Result<DataFrame> {
+fn read_back<'a>(pieces: impl Iterator<Item = &'a [u8]>) -> Result<DataFrame> {
     let mut stacked: Option<DataFrame> = None;
     for bytes in pieces {
-        let rows = IpcReader::new(std::io::Cursor::new(bytes.as_slice()))
+        let rows = IpcReader::new(std::io::Cursor::new(bytes))
             .finish()
             .map_err(|e| Error::engine("reading back the rows of a piece", e))?;
         match &mut stacked {
