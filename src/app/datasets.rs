@@ -175,7 +175,13 @@ pub fn number_persons(parts: Vec<Vec<LazyFrame>>) -> Result<(Persons, Vec<Entity
         .zip(part_rows)
         .map(|(parts, part_rows)| {
             let n: usize = part_rows.iter().sum();
-            let persons = numbers.slice(start as i64, n);
+            // A copy, not a slice: a slice would keep every entity's numbers alive for as
+            // long as any one entity's are (the A&E attendances' 24 MB at 10 M rows,
+            // held through linkage).
+            let persons = UInt32Chunked::from_iter_options(
+                numbers.name().clone(),
+                numbers.slice(start as i64, n).iter(),
+            );
             start += n;
             EntityRows {
                 parts,
@@ -383,10 +389,13 @@ pub fn dataset(d: Dataset, linked: &Linked, plan: &LinkPlan) -> Result<DataFrame
             .journey()?
             .drop(crate::link::journey::SOURCE)
             .map_err(|e| Error::engine("dropping the journey's source", e)),
-        Dataset::DischargeDelays => collect(
-            crate::measure::discharge_delays(journey()?),
-            "measuring discharge delays",
-        ),
+        Dataset::DischargeDelays => {
+            let began = std::time::Instant::now();
+            let df = crate::measure::discharge_delays(journey()?)
+                .map_err(|e| Error::engine("measuring discharge delays", e))?;
+            log_collected(&df, "measuring discharge delays", began);
+            Ok(df)
+        }
         Dataset::FlowDaily => crate::measure::flow_daily(linked.journey()?, &linked.ed()?.daily)
             .map_err(|e| Error::engine("measuring daily flow", e)),
         Dataset::SocialCareQueue => collect(

@@ -7,6 +7,7 @@
 mod bottlenecks;
 mod discharge_delays;
 mod flow_daily;
+pub mod histogram_quantiles;
 mod linkage_quality;
 mod social_care_queue;
 
