@@ -27,11 +27,6 @@ use super::by_person::{ByPerson, Ints, Mask, Texts, text_iter};
 use super::person_index::PERSON;
 use crate::config::LinkPlan;
 
-/// Days since 1970-01-01 of a date column, as Int32, for arithmetic.
-fn days(name: &str) -> Expr {
-    col(name).cast(DataType::Int32)
-}
-
 /// The spell's source, carried for the measures and dropped before the journey is
 /// written (`spell_id` is unique only within a provider, so it cannot be joined back).
 pub const SOURCE: &str = "_source";
@@ -154,6 +149,23 @@ impl EdCandidates {
     }
 }
 
+/// The dates of each spell that linking reads, read once for every kind of link.
+struct Stay {
+    admitted: Ints,
+    discharged: Ints,
+    ready: Ints,
+}
+
+impl Stay {
+    fn of(spells: &DataFrame) -> PolarsResult<Self> {
+        Ok(Stay {
+            admitted: Ints::of(spells.column("admission_date")?)?,
+            discharged: Ints::of(spells.column("discharge_date")?)?,
+            ready: Ints::of(spells.column("discharge_ready_date")?)?,
+        })
+    }
+}
+
 /// Each spell's social-care request from hospital, assessment and awaited service.
 struct CareLinks {
     request: Links,
@@ -170,7 +182,7 @@ struct CareLinks {
 ///
 /// Events the same on every ordering key keep their row order.
 fn care_links(
-    spells: &DataFrame,
+    stay: &Stay,
     persons: &UInt32Chunked,
     care: &DataFrame,
     link: &LinkPlan,
@@ -203,9 +215,11 @@ fn care_links(
         g(a).cmp(g(b)).then_with(|| la.get(a).cmp(&la.get(b)))
     })?;
 
-    let admitted = Ints::of(spells.column("admission_date")?)?;
-    let discharged = Ints::of(spells.column("discharge_date")?)?;
-    let ready = Ints::of(spells.column("discharge_ready_date")?)?;
+    let Stay {
+        admitted,
+        discharged,
+        ready,
+    } = stay;
     let days = link.care_window_days;
     let in_stay = |by: &ByPerson| {
         links(
@@ -239,12 +253,12 @@ fn care_links(
 /// earliest (same day: the smallest spell id).
 fn readmission_links(
     spells: &DataFrame,
+    stay: &Stay,
     persons: &UInt32Chunked,
     link: &LinkPlan,
 ) -> PolarsResult<Links> {
     let emergency = Mask::of(spells, col("admission_type").eq(lit("emergency")))?;
-    let admitted = Ints::of(spells.column("admission_date")?)?;
-    let discharged = Ints::of(spells.column("discharge_date")?)?;
+    let (admitted, discharged) = (&stay.admitted, &stay.discharged);
     let ids = Texts::of(spells.column("spell_id")?)?;
     let by = ByPerson::new(
         persons,
@@ -271,16 +285,16 @@ fn readmission_links(
 /// Admission sources that mean the patient lived in a care home or council accommodation.
 const FROM_CARE_HOME: [&str; 4] = ["54", "65", "66", "85"];
 
-/// Each spell's discharge pathway (see the module doc), from `awaited_service` as
+/// Each spell's discharge pathway (see the module doc), from the awaited service as
 /// gathered (null: no linked service), the destination group and the admission source;
-/// one pass over the rows, reading codes in place.
-fn pathways(linked: &DataFrame) -> PolarsResult<Column> {
-    let discharged = linked.column("discharge_date")?.is_not_null();
+/// one pass over the rows, reading codes in place; a categorical.
+fn pathways(spells: &DataFrame, awaited: &Column) -> PolarsResult<Column> {
+    let discharged = spells.column("discharge_date")?.is_not_null();
     let rows = discharged
         .iter()
-        .zip(text_iter(linked.column("discharge_destination_group")?)?)
-        .zip(text_iter(linked.column("awaited_service")?)?)
-        .zip(text_iter(linked.column("admission_source")?)?);
+        .zip(text_iter(spells.column("discharge_destination_group")?)?)
+        .zip(text_iter(awaited)?)
+        .zip(text_iter(spells.column("admission_source")?)?);
     let out: StringChunked = rows
         .map(|(((discharged, group), awaited), source)| {
             if discharged != Some(true) || group == Some("died") {
@@ -302,7 +316,10 @@ fn pathways(linked: &DataFrame) -> PolarsResult<Column> {
             })
         })
         .collect();
-    Ok(out.with_name("discharge_pathway".into()).into_column())
+    // Held as a categorical like every other code (4 bytes a row, not a 16-byte view).
+    out.with_name("discharge_pathway".into())
+        .into_column()
+        .cast(&crate::normalise::categorical())
 }
 
 /// One row per hospital spell with its A&E attendance, social-care links, pathway and
@@ -312,8 +329,8 @@ fn pathways(linked: &DataFrame) -> PolarsResult<Column> {
 /// when written), with the spell's source as [`SOURCE`].
 ///
 /// Links are found person by person ([`ByPerson`]), one kind at a time; the linked
-/// values are gathered by row number, and the spells' own columns are shared with the
-/// result, not copied.
+/// values are gathered by row number, derived values computed row by row, and the
+/// spells' own columns are shared with the result, not copied.
 pub fn patient_journey(
     spells: &DataFrame,
     ed: &DataFrame,
@@ -324,95 +341,129 @@ pub fn patient_journey(
     let gather = |frame: &DataFrame, idx: &Links, from: &str, to: &str| -> PolarsResult<Column> {
         Ok(frame.column(from)?.take(idx)?.with_name(to.into()))
     };
-    let mut linked = spells.clone();
+    let spell = |name: &str| -> PolarsResult<Column> { Ok(spells.column(name)?.clone()) };
+    let stay = Stay::of(spells)?;
+    let rows = || 0..spells.height() as IdxSize;
+    // Derived columns are computed row by row into their final arrays: polars
+    // expressions over the linked frame held every intermediate (casts, differences,
+    // the branches of when/then) at once, ~150 MB at 2 M spells, the run's peak.
+    let days_between = |name: &str, later: &Ints, earlier: &Ints| -> Column {
+        Int64Chunked::from_iter_options(
+            name.into(),
+            rows().map(|i| Some(later.get(i)? - earlier.get(i)?)),
+        )
+        .into_column()
+    };
+
     let ed_idx = ed_links(spells, &persons, ed, link)?;
-    for (from, to) in [
-        ("attendance_id", "ed_attendance_id"),
-        ("arrival", "ed_arrival"),
-        ("departure", "ed_departure"),
-    ] {
-        linked.with_column(gather(ed, &ed_idx, from, to)?)?;
-    }
+    let ed_attendance_id = gather(ed, &ed_idx, "attendance_id", "ed_attendance_id")?;
+    let ed_arrival = gather(ed, &ed_idx, "arrival", "ed_arrival")?;
+    let ed_duration_minutes = {
+        let arrival = Ints::of(ed.column("arrival")?)?;
+        let departure = Ints::of(ed.column("departure")?)?;
+        let per_minute = per_hour(ed.column("arrival")?)? / 60;
+        // As polars' `dt().total_minutes(false)`: whole minutes, truncated towards zero.
+        Int64Chunked::from_iter_options(
+            "ed_duration_minutes".into(),
+            ed_idx.iter().map(|r| {
+                let r = r?;
+                Some((departure.get(r)? - arrival.get(r)?) / per_minute)
+            }),
+        )
+        .into_column()
+    };
     drop(ed_idx);
-    let c = care_links(spells, &persons, care, link)?;
-    // A linked service without a group is `other`; no linked service is `none` (below).
-    let groups = care
+    // Each kind of link's working memory (indexes, orderings) is handed back before the
+    // next is built: the journey's peak is the run's.
+    crate::memory::release();
+
+    let c = care_links(&stay, &persons, care, link)?;
+    let care_request_date = gather(care, &c.request, "event_start", "care_request_date")?;
+    let care_assessment_date = gather(care, &c.assessment, "event_start", "care_assessment_date")?;
+    let care_service_start = gather(care, &c.service, "event_start", "care_service_start")?;
+    // A linked service without a group is `other`; no linked service is null here and
+    // `none` in the dataset.
+    let service_groups = care
         .clone()
         .lazy()
         .select([col("service_group").fill_null(lit("other"))])
         .collect()?;
-    for (frame, idx, from, to) in [
-        (care, &c.request, "event_start", "care_request_date"),
-        (care, &c.request, "la_code", "request_la_code"),
-        (care, &c.assessment, "event_start", "care_assessment_date"),
-        (care, &c.service, "event_start", "care_service_start"),
-        (&groups, &c.service, "service_group", "awaited_service"),
-        (care, &c.service, "la_code", "service_la_code"),
-    ] {
-        linked.with_column(gather(frame, idx, from, to)?)?;
-    }
-    let readmission = readmission_links(spells, &persons, link)?;
-    linked.with_column(gather(
-        spells,
-        &readmission,
-        "spell_id",
-        "readmission_spell_id",
-    )?)?;
+    let awaited = gather(
+        &service_groups,
+        &c.service,
+        "service_group",
+        "awaited_service",
+    )?;
+    drop(service_groups);
+    // The service's council, else the request's.
+    let la_known = care.column("la_code")?.is_not_null();
+    let la_rows: IdxCa = c
+        .service
+        .iter()
+        .zip(c.request.iter())
+        .map(|(service, request)| match service {
+            Some(s) if la_known.get(s as usize) == Some(true) => Some(s),
+            _ => request,
+        })
+        .collect();
+    let la_code = gather(care, &la_rows, "la_code", "la_code")?;
+    drop((c, la_rows, la_known));
+    crate::memory::release();
+    let days_ready_to_service = days_between(
+        "days_ready_to_service",
+        &Ints::of(&care_service_start)?,
+        &stay.ready,
+    );
 
-    let pathway = pathways(&linked)?;
-    linked.with_column(pathway)?;
+    let readmission = readmission_links(spells, &stay, &persons, link)?;
+    let readmission_spell_id = gather(spells, &readmission, "spell_id", "readmission_spell_id")?;
+    let emergency_readmission_30d: BooleanChunked = readmission
+        .iter()
+        .zip(rows())
+        .map(|(r, i)| stay.discharged.get(i).map(|_| r.is_some()))
+        .collect();
+    drop(readmission);
+    crate::memory::release();
 
-    linked
+    let discharge_pathway = pathways(spells, &awaited)?;
+    let awaited_service = DataFrame::new(awaited.len(), vec![awaited])?
         .lazy()
-        .with_columns([
-            (days("discharge_date") - days("admission_date"))
-                .cast(DataType::Int64)
-                .alias("length_of_stay_days"),
-            (days("discharge_date") - days("discharge_ready_date"))
-                .cast(DataType::Int64)
-                .alias("delay_days"),
-            ((col("ed_departure") - col("ed_arrival"))
-                .dt()
-                .total_minutes(false))
-            .cast(DataType::Int64)
-            .alias("ed_duration_minutes"),
-            col("awaited_service").fill_null(lit("none")),
-            coalesce(&[col("service_la_code"), col("request_la_code")]).alias("la_code"),
-            (days("care_service_start") - days("discharge_ready_date"))
-                .cast(DataType::Int64)
-                .alias("days_ready_to_service"),
-            when(col("discharge_date").is_null())
-                .then(lit(NULL).cast(DataType::Boolean))
-                .otherwise(col("readmission_spell_id").is_not_null())
-                .alias("emergency_readmission_30d"),
-        ])
-        .select([
-            col("spell_id"),
-            col(PERSON),
-            col("provider_code"),
-            col("admission_date"),
-            col("admission_datetime"),
-            col("admission_type"),
-            col("discharge_date"),
-            col("discharge_destination"),
-            col("discharge_ready_date"),
-            col("length_of_stay_days"),
-            col("delay_days"),
-            col("ed_attendance_id"),
-            col("ed_arrival"),
-            col("ed_duration_minutes"),
-            col("care_request_date"),
-            col("care_assessment_date"),
-            col("care_service_start"),
-            col("awaited_service"),
-            col("la_code"),
-            col("days_ready_to_service"),
-            col("discharge_pathway"),
-            col("emergency_readmission_30d"),
-            col("readmission_spell_id"),
-            col("source").alias(SOURCE),
-        ])
-        .collect()
+        .select([col("awaited_service").fill_null(lit("none"))])
+        .collect()?
+        .column("awaited_service")?
+        .clone();
+
+    DataFrame::new(
+        spells.height(),
+        vec![
+            spell("spell_id")?,
+            spell(PERSON)?,
+            spell("provider_code")?,
+            spell("admission_date")?,
+            spell("admission_datetime")?,
+            spell("admission_type")?,
+            spell("discharge_date")?,
+            spell("discharge_destination")?,
+            spell("discharge_ready_date")?,
+            days_between("length_of_stay_days", &stay.discharged, &stay.admitted),
+            days_between("delay_days", &stay.discharged, &stay.ready),
+            ed_attendance_id,
+            ed_arrival,
+            ed_duration_minutes,
+            care_request_date,
+            care_assessment_date,
+            care_service_start,
+            awaited_service,
+            la_code,
+            days_ready_to_service,
+            discharge_pathway,
+            emergency_readmission_30d
+                .with_name("emergency_readmission_30d".into())
+                .into_column(),
+            readmission_spell_id,
+            spell("source")?.with_name(SOURCE.into()),
+        ],
+    )
 }
 
 #[cfg(test)]
