@@ -20,6 +20,7 @@ fn main() -> ExitCode {
     // Between steps, give memory freed by the finished step back to the system
     // (mimalloc otherwise keeps it for reuse by the thread that freed it).
     joinedup::memory::set_release(release_freed_memory);
+    shorten_purge_delay();
     let cli = Cli::parse();
     telemetry::init(cli.log_format, cli.quiet);
     let code = match run(&cli) {
@@ -43,6 +44,33 @@ fn main() -> ExitCode {
 fn release_freed_memory() {
     // SAFETY: mi_collect takes no pointers and may be called at any time from any thread.
     unsafe { libmimalloc_sys::mi_collect(true) }
+}
+
+/// mimalloc v3's `mi_option_purge_delay` (libmimalloc-sys does not name it).
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+/// v3's default purge delay, to recognise the option before changing it.
+const MI_DEFAULT_PURGE_DELAY_MS: std::ffi::c_long = 1000;
+/// The purge delay joinedup runs with.
+const PURGE_DELAY_MS: std::ffi::c_long = 100;
+
+/// Memory freed inside a step (the streaming engine's threads, which
+/// [`joinedup::memory::release`] cannot reach) is held for mimalloc's purge delay, 1 s by
+/// default, long enough for a step's transients to pile up: at 10 M rows 100 ms lowered
+/// peak memory from 1.01-1.04 GB to 0.94-0.96 GB for ~4 % more time (0 ms: 0.86 GB, but
+/// +20 % time). `MIMALLOC_PURGE_DELAY` in the environment still wins; an allocator whose
+/// option does not read as v3's default is left alone.
+#[allow(unsafe_code)]
+fn shorten_purge_delay() {
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some() {
+        return;
+    }
+    // SAFETY: mi_option_get/mi_option_set take and return plain integers and may be
+    // called at any time.
+    unsafe {
+        if libmimalloc_sys::mi_option_get(MI_OPTION_PURGE_DELAY) == MI_DEFAULT_PURGE_DELAY_MS {
+            libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, PURGE_DELAY_MS);
+        }
+    }
 }
 
 fn error_chain(e: &error::Error) -> String {
