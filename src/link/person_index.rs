@@ -146,20 +146,28 @@ impl Numbering {
     /// The pseudonym table and every pushed row's person number, in push order.
     pub fn finish(self) -> (Persons, UInt32Chunked) {
         let n = self.buckets.len();
-        let mut all: Vec<(Box<str>, u32)> = Vec::new();
+        // Sorted by the first 8 bytes as a big-endian integer (zero-padded: the same
+        // order as the bytes), then by the whole text when those are equal: the same
+        // order as comparing the texts, without following a pointer and calling memcmp
+        // for every comparison (measured: 2 % of a run's CPU at 3 M rows).
+        let mut all: Vec<(u64, Box<str>, u32)> = Vec::new();
         for (bucket, seen) in self.buckets.into_iter().enumerate() {
             all.extend(
                 seen.into_iter()
-                    .map(|(id, local)| (id, local * n as u32 + bucket as u32)),
+                    .map(|(id, local)| (prefix_key(&id), id, local * n as u32 + bucket as u32)),
             );
         }
-        all.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        let width = all.iter().map(|(_, c)| *c as usize + 1).max().unwrap_or(0);
+        all.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+        let width = all
+            .iter()
+            .map(|(_, _, c)| *c as usize + 1)
+            .max()
+            .unwrap_or(0);
         let mut rank = vec![NONE; width];
-        for (r, (_, code)) in all.iter().enumerate() {
+        for (r, (_, _, code)) in all.iter().enumerate() {
             rank[*code as usize] = r as u32;
         }
-        let ids: StringChunked = all.iter().map(|(id, _)| Some(id.as_ref())).collect();
+        let ids: StringChunked = all.iter().map(|(_, id, _)| Some(id.as_ref())).collect();
         drop(all);
         let numbers: UInt32Chunked = self
             .codes
@@ -173,6 +181,15 @@ impl Numbering {
             numbers.with_name(PERSON.into()),
         )
     }
+}
+
+/// The first 8 bytes of `id` as a big-endian integer, zero-padded: ordering these orders
+/// the texts, except that texts equal in their first 8 bytes (or up to a zero byte) tie.
+fn prefix_key(id: &str) -> u64 {
+    let mut w = [0u8; 8];
+    let b = id.as_bytes();
+    w[..b.len().min(8)].copy_from_slice(&b[..b.len().min(8)]);
+    u64::from_be_bytes(w)
 }
 
 fn bucket_of(id: &str, buckets: usize) -> usize {
@@ -340,6 +357,37 @@ mod tests {
         assert_eq!(n(&a), [Some(2), None, Some(0), Some(2)]);
         assert_eq!(n(&b), [Some(1), Some(0)]);
         assert_eq!(persons.len(), 3);
+    }
+
+    #[test]
+    fn ranks_follow_text_order_when_texts_share_or_lack_an_8_byte_prefix() {
+        // Short texts, texts equal in their first 8 bytes, a zero byte, multi-byte UTF-8.
+        let texts = [
+            "",
+            "A",
+            "A\0",
+            "A\0\0",
+            "AB",
+            "ABCDEFGH",
+            "ABCDEFGH0",
+            "ABCDEFGHZ",
+            "ABCDEFGG~",
+            "B",
+            "\u{e9}",
+            "ABCDEFGH\u{e9}",
+            "0123456789ABCDEF0123",
+        ];
+        let ca: StringChunked = texts.iter().map(|t| Some(*t)).collect();
+        let mut numbering = Numbering::new(3);
+        numbering.push(&ca).unwrap();
+        let (_, numbers) = numbering.finish();
+        let mut sorted = texts.to_vec();
+        sorted.sort();
+        let expected: Vec<u32> = texts
+            .iter()
+            .map(|t| sorted.iter().position(|s| s == t).unwrap() as u32)
+            .collect();
+        assert_eq!(numbers.into_no_null_iter().collect::<Vec<_>>(), expected);
     }
 
     #[test]
