@@ -373,9 +373,6 @@ pub fn patient_journey(
         .into_column()
     };
     drop(ed_idx);
-    // Each kind of link's working memory (indexes, orderings) is handed back before the
-    // next is built: the journey's peak is the run's.
-    crate::memory::release();
 
     let c = care_links(&stay, &persons, care, link)?;
     let care_request_date = gather(care, &c.request, "event_start", "care_request_date")?;
@@ -408,7 +405,6 @@ pub fn patient_journey(
         .collect();
     let la_code = gather(care, &la_rows, "la_code", "la_code")?;
     drop((c, la_rows, la_known));
-    crate::memory::release();
     let days_ready_to_service = days_between(
         "days_ready_to_service",
         &Ints::of(&care_service_start)?,
@@ -423,7 +419,6 @@ pub fn patient_journey(
         .map(|(r, i)| stay.discharged.get(i).map(|_| r.is_some()))
         .collect();
     drop(readmission);
-    crate::memory::release();
 
     let discharge_pathway = pathways(spells, &awaited)?;
     let awaited_service = DataFrame::new(awaited.len(), vec![awaited])?
