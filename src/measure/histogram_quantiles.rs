@@ -184,16 +184,14 @@ mod tests {
             ["g", "median", "p90"],
             "lists dropped, quantiles appended"
         );
-        let median: Vec<Option<f64>> = out
-            .column("median")
-            .unwrap()
-            .f64()
-            .unwrap()
-            .iter()
-            .collect();
-        assert_eq!(median, [Some(2.0), None, Some(4.0)]);
-        let p90: Vec<Option<f64>> = out.column("p90").unwrap().f64().unwrap().iter().collect();
-        assert_eq!(p90, [Some((3.0 * 0.9 - 2.0) * 8.0 + 2.0), None, Some(4.0)]);
+        let floats = |name: &str| -> Vec<Option<f64>> {
+            out.column(name).unwrap().f64().unwrap().iter().collect()
+        };
+        assert_eq!(floats("median"), [Some(2.0), None, Some(4.0)]);
+        assert_eq!(
+            floats("p90"),
+            [Some((3.0 * 0.9 - 2.0) * 8.0 + 2.0), None, Some(4.0)]
+        );
     }
 
     #[test]
