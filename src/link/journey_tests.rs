@@ -1,5 +1,6 @@
-//! Tests of the journey links: pinned boundary and tie cases, and random data (with many
-//! ties and unmatched people) checked against a plain pairwise reference of the rules.
+//! Tests of the journey: pinned boundary and tie cases, pinned derived columns, and random
+//! data (with many ties and unmatched people) checked against a plain pairwise reference
+//! of the rules.
 
 use polars::prelude::*;
 
@@ -485,4 +486,113 @@ fn readmissions_are_other_emergency_spells_from_discharge_to_thirty_days_after()
     );
     let s = |x: &str| Some(x.to_string());
     assert_eq!(got, [s("S003"), None, s("S001"), s("S001")]);
+}
+
+#[test]
+fn derived_columns_are_pinned() {
+    let at = |day: i64, minutes: i64| day * DAY_MS + minutes * 60_000;
+    let spells = [
+        // Stayed 10 days, ready after 5; readmitted (the next spell).
+        Spell {
+            person: Some(1),
+            admitted_ms: at(100, 600),
+            discharge: Some(110),
+            ready: Some(105),
+            emergency: true,
+        },
+        // Still in hospital.
+        Spell {
+            person: Some(1),
+            admitted_ms: at(115, 0),
+            discharge: None,
+            ready: None,
+            emergency: true,
+        },
+        // No ready date; a request from hospital but no service.
+        Spell {
+            person: Some(2),
+            admitted_ms: at(200, 600),
+            discharge: Some(203),
+            ready: None,
+            emergency: false,
+        },
+    ];
+    let ed = [
+        Attendance {
+            id: "A1".into(),
+            person: Some(1),
+            arrival_ms: Some(at(100, 480)),
+        },
+        Attendance {
+            id: "A2".into(),
+            person: Some(2),
+            arrival_ms: Some(at(200, 120)),
+        },
+    ];
+    let event = |person, kind, route, start, la: &str, group| Event {
+        person: Some(person),
+        kind,
+        route,
+        start: Some(start),
+        la: la.into(),
+        group,
+    };
+    let care = [
+        event(1, "Service", "", 107, "E1", Some("home_care")),
+        event(2, "Request", "Discharge from Hospital", 201, "E2", None),
+    ];
+    let [s, mut e, c] = frames(&spells, &ed, &care);
+    // A1 lasted 90.5 minutes; A2's departure is 61 s before its arrival (truncated
+    // towards zero: -1, not -2).
+    let departure = Series::new(
+        "departure".into(),
+        [at(100, 480) + 5_430_000, at(200, 120) - 61_000],
+    )
+    .cast(&DataType::Datetime(TimeUnit::Milliseconds, None))
+    .unwrap();
+    e.replace("departure", departure.into_column()).unwrap();
+    let journey = patient_journey(&s, &e, &c, &plan()).unwrap();
+    let ints = |name: &str| -> Vec<Option<i64>> {
+        journey
+            .column(name)
+            .unwrap()
+            .i64()
+            .unwrap()
+            .iter()
+            .collect()
+    };
+    let texts = |name: &str| -> Vec<Option<String>> {
+        let c = journey
+            .column(name)
+            .unwrap()
+            .cast(&DataType::String)
+            .unwrap();
+        c.str()
+            .unwrap()
+            .iter()
+            .map(|x| x.map(String::from))
+            .collect()
+    };
+    let owned = |v: [Option<&str>; 3]| v.map(|x| x.map(String::from)).to_vec();
+    assert_eq!(ints("length_of_stay_days"), [Some(10), None, Some(3)]);
+    assert_eq!(ints("delay_days"), [Some(5), None, None]);
+    assert_eq!(ints("ed_duration_minutes"), [Some(90), None, Some(-1)]);
+    assert_eq!(ints("days_ready_to_service"), [Some(2), None, None]);
+    let readmitted: Vec<Option<bool>> = journey
+        .column("emergency_readmission_30d")
+        .unwrap()
+        .bool()
+        .unwrap()
+        .iter()
+        .collect();
+    assert_eq!(readmitted, [Some(true), None, Some(false)]);
+    assert_eq!(
+        texts("awaited_service"),
+        owned([Some("home_care"), Some("none"), Some("none")])
+    );
+    assert_eq!(texts("la_code"), owned([Some("E1"), None, Some("E2")]));
+    assert_eq!(
+        texts("discharge_pathway"),
+        owned([Some("P1"), None, Some("P0")])
+    );
 }
