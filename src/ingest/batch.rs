@@ -41,10 +41,12 @@ pub struct BatchBuilder {
     rows: Vec<u64>,
     files: Vec<u32>,
     file_names: Vec<String>,
+    /// Rows a batch is expected to hold: buffers are made this size up front.
+    capacity: usize,
 }
 
-fn text_builder(name: &str) -> StringChunkedBuilder {
-    StringChunkedBuilder::new(name.into(), 0)
+fn text_builder(name: &str, capacity: usize) -> StringChunkedBuilder {
+    StringChunkedBuilder::new(name.into(), capacity)
 }
 
 /// Name of the lineage column holding the data row number.
@@ -53,19 +55,20 @@ pub const ROW_COLUMN: &str = "_row";
 pub const FILE_COLUMN: &str = "_file";
 
 impl BatchBuilder {
-    /// A builder for the stored (non-sensitive) columns of `contract`.
-    pub fn new(contract: &Contract) -> Self {
+    /// A builder for the stored (non-sensitive) columns of `contract`, for batches of
+    /// about `capacity` rows.
+    pub fn new(contract: &Contract, capacity: usize) -> Self {
         let columns = contract
             .columns
             .iter()
             .enumerate()
             .filter_map(|(i, c)| {
                 let b = match c.kind.stored()? {
-                    ValueType::String => Builder::Str(text_builder(&c.name)),
-                    ValueType::Integer => Builder::Int(Vec::new()),
-                    ValueType::Date => Builder::Date(Vec::new()),
-                    ValueType::DateTime => Builder::DateTime(Vec::new()),
-                    ValueType::Time => Builder::Time(Vec::new()),
+                    ValueType::String => Builder::Str(text_builder(&c.name, capacity)),
+                    ValueType::Integer => Builder::Int(Vec::with_capacity(capacity)),
+                    ValueType::Date => Builder::Date(Vec::with_capacity(capacity)),
+                    ValueType::DateTime => Builder::DateTime(Vec::with_capacity(capacity)),
+                    ValueType::Time => Builder::Time(Vec::with_capacity(capacity)),
                     // Contract columns are never stored as these.
                     ValueType::Float | ValueType::Boolean => return None,
                 };
@@ -74,9 +77,10 @@ impl BatchBuilder {
             .collect();
         BatchBuilder {
             columns,
-            rows: Vec::new(),
-            files: Vec::new(),
+            rows: Vec::with_capacity(capacity),
+            files: Vec::with_capacity(capacity),
             file_names: Vec::new(),
+            capacity,
         }
     }
 
@@ -121,18 +125,25 @@ impl BatchBuilder {
     /// Takes the rows held as a DataFrame and empties the builder.
     pub fn take_frame(&mut self) -> PolarsResult<DataFrame> {
         let n = self.rows.len();
+        let cap = self.capacity;
+        // The taken values, leaving a buffer of the batch's size (not an empty one that
+        // grows, and faults its pages in, again for every batch).
+        fn fresh<T>(v: &mut Vec<T>) -> Vec<T> {
+            let cap = v.capacity();
+            std::mem::replace(v, Vec::with_capacity(cap))
+        }
         let mut out = Vec::with_capacity(self.columns.len() + 2);
         for (_, name, b) in &mut self.columns {
             let name = PlSmallStr::from(name.as_str());
             let col = match b {
-                Builder::Str(v) => std::mem::replace(v, text_builder(&name))
+                Builder::Str(v) => std::mem::replace(v, text_builder(&name, cap))
                     .finish()
                     .into_column(),
-                Builder::Int(v) => Column::new(name, std::mem::take(v)),
-                Builder::Date(v) => Column::new(name, std::mem::take(v)).cast(&DataType::Date)?,
-                Builder::DateTime(v) => Column::new(name, std::mem::take(v))
+                Builder::Int(v) => Column::new(name, fresh(v)),
+                Builder::Date(v) => Column::new(name, fresh(v)).cast(&DataType::Date)?,
+                Builder::DateTime(v) => Column::new(name, fresh(v))
                     .cast(&DataType::Datetime(TimeUnit::Milliseconds, None))?,
-                Builder::Time(v) => Column::new(name, std::mem::take(v)),
+                Builder::Time(v) => Column::new(name, fresh(v)),
             };
             out.push(col);
         }
@@ -144,10 +155,7 @@ impl BatchBuilder {
                 .map(|&f| names[f as usize].as_str())
                 .collect::<Vec<_>>(),
         ));
-        out.push(Column::new(
-            ROW_COLUMN.into(),
-            std::mem::take(&mut self.rows),
-        ));
+        out.push(Column::new(ROW_COLUMN.into(), fresh(&mut self.rows)));
         self.files.clear();
         DataFrame::new(n, out)
     }

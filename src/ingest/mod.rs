@@ -500,7 +500,7 @@ fn read_range(
     let mut csv = csv_builder(opened.contract.delimiter).from_reader(reader);
 
     let out = File::create(staged).map_err(|e| Error::io("creating", staged, e))?;
-    let mut builder = BatchBuilder::new(&source.contract);
+    let mut builder = BatchBuilder::new(&source.contract, BATCH_ROWS);
     let schema = builder
         .take_frame()
         .map_err(|e| Error::engine("building the staging schema", e))?
