@@ -56,7 +56,7 @@ const PURGE_DELAY_MS: std::ffi::c_long = 100;
 /// Memory freed inside a step (the streaming engine's threads, which
 /// [`joinedup::memory::release`] cannot reach) is held for mimalloc's purge delay, 1 s by
 /// default, long enough for a step's transients to pile up: at 10 M rows 100 ms lowered
-/// peak memory from 1.01-1.04 GB to 0.94-0.96 GB for ~4 % more time (0 ms: 0.86 GB, but
+/// peak memory from 1.01-1.04 GB to 0.90-0.94 GB for ~4 % more time (0 ms: 0.86 GB, but
 /// +20 % time). `MIMALLOC_PURGE_DELAY` in the environment still wins; an allocator whose
 /// option does not read as v3's default is left alone.
 #[allow(unsafe_code)]

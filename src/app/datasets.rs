@@ -329,11 +329,16 @@ pub fn resolve_care(care: EntityRows) -> Result<(DataFrame, Resolution)> {
 }
 
 pub(crate) fn collect(lf: LazyFrame, what: &str) -> Result<DataFrame> {
+    measured(what, || {
+        lf.collect_with_engine(Engine::Streaming)
+            .map(|r| r.unwrap_single())
+    })
+}
+
+/// The frame `compute` gives, with its debug line ([`log_collected`]).
+fn measured(what: &str, compute: impl FnOnce() -> PolarsResult<DataFrame>) -> Result<DataFrame> {
     let began = std::time::Instant::now();
-    let df = lf
-        .collect_with_engine(Engine::Streaming)
-        .map(|r| r.unwrap_single())
-        .map_err(|e| Error::engine(what.to_string(), e))?;
+    let df = compute().map_err(|e| Error::engine(what.to_string(), e))?;
     log_collected(&df, what, began);
     Ok(df)
 }
@@ -390,11 +395,10 @@ pub fn dataset(d: Dataset, linked: &Linked, plan: &LinkPlan) -> Result<DataFrame
             .drop(crate::link::journey::SOURCE)
             .map_err(|e| Error::engine("dropping the journey's source", e)),
         Dataset::DischargeDelays => {
-            let began = std::time::Instant::now();
-            let df = crate::measure::discharge_delays(journey()?)
-                .map_err(|e| Error::engine("measuring discharge delays", e))?;
-            log_collected(&df, "measuring discharge delays", began);
-            Ok(df)
+            let journey = journey()?;
+            measured("measuring discharge delays", || {
+                crate::measure::discharge_delays(journey)
+            })
         }
         Dataset::FlowDaily => crate::measure::flow_daily(linked.journey()?, &linked.ed()?.daily)
             .map_err(|e| Error::engine("measuring daily flow", e)),

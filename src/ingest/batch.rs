@@ -128,8 +128,7 @@ impl BatchBuilder {
         let cap = self.capacity;
         // The taken values, leaving a buffer of the batch's size (not an empty one that
         // grows, and faults its pages in, again for every batch).
-        fn fresh<T>(v: &mut Vec<T>) -> Vec<T> {
-            let cap = v.capacity();
+        fn fresh<T>(v: &mut Vec<T>, cap: usize) -> Vec<T> {
             std::mem::replace(v, Vec::with_capacity(cap))
         }
         let mut out = Vec::with_capacity(self.columns.len() + 2);
@@ -139,11 +138,11 @@ impl BatchBuilder {
                 Builder::Str(v) => std::mem::replace(v, text_builder(&name, cap))
                     .finish()
                     .into_column(),
-                Builder::Int(v) => Column::new(name, fresh(v)),
-                Builder::Date(v) => Column::new(name, fresh(v)).cast(&DataType::Date)?,
-                Builder::DateTime(v) => Column::new(name, fresh(v))
+                Builder::Int(v) => Column::new(name, fresh(v, cap)),
+                Builder::Date(v) => Column::new(name, fresh(v, cap)).cast(&DataType::Date)?,
+                Builder::DateTime(v) => Column::new(name, fresh(v, cap))
                     .cast(&DataType::Datetime(TimeUnit::Milliseconds, None))?,
-                Builder::Time(v) => Column::new(name, fresh(v)),
+                Builder::Time(v) => Column::new(name, fresh(v, cap)),
             };
             out.push(col);
         }
@@ -155,7 +154,7 @@ impl BatchBuilder {
                 .map(|&f| names[f as usize].as_str())
                 .collect::<Vec<_>>(),
         ));
-        out.push(Column::new(ROW_COLUMN.into(), fresh(&mut self.rows)));
+        out.push(Column::new(ROW_COLUMN.into(), fresh(&mut self.rows, cap)));
         self.files.clear();
         DataFrame::new(n, out)
     }

@@ -54,20 +54,18 @@ pub fn quantile_columns(
     counts: &str,
     outputs: &[(&str, f64)],
 ) -> PolarsResult<DataFrame> {
-    let vals = df.column(values)?.list()?.clone();
-    let cnts = df
-        .column(counts)?
-        .cast(&DataType::List(Box::new(DataType::UInt64)))?;
-    let cnts = cnts.list()?;
+    let list_of =
+        |name: &str, inner: DataType| df.column(name)?.cast(&DataType::List(Box::new(inner)));
+    let vals = list_of(values, DataType::Int64)?;
+    let cnts = list_of(counts, DataType::UInt64)?;
+    let (vals, cnts) = (vals.list()?, cnts.list()?);
     let mut columns: Vec<Vec<Option<f64>>> = vec![Vec::with_capacity(df.height()); outputs.len()];
     let (mut v_buf, mut c_buf) = (Vec::new(), Vec::new());
     for (v, c) in vals.amortized_iter().zip(cnts.amortized_iter()) {
         v_buf.clear();
         c_buf.clear();
         if let (Some(v), Some(c)) = (v, c) {
-            let v = v.as_ref().cast(&DataType::Int64)?;
-            let c = c.as_ref().u64()?.clone();
-            for (v, c) in v.i64()?.iter().zip(c.iter()) {
+            for (v, c) in v.as_ref().i64()?.iter().zip(c.as_ref().u64()?.iter()) {
                 if let (Some(v), Some(c)) = (v, c) {
                     v_buf.push(v);
                     c_buf.push(c);
