@@ -33,8 +33,9 @@ use serde::{Deserialize, Serialize};
 use crate::config::SourcePlan;
 use crate::error::{Error, Location, Result};
 use crate::normalise::pseudonym::Pseudonymiser;
+use crate::publish::encoder::FrameWriter;
 use crate::pull::InputFile;
-use crate::schema::{DriftPolicy, Encoding};
+use crate::schema::{ColumnType, DriftPolicy, Encoding};
 use batch::BatchBuilder;
 use decode::{Bom, sniff_bom};
 use quarantine::Quarantine;
@@ -508,18 +509,35 @@ fn read_range(
         .as_ref()
         .clone();
     // Staged rows are read back whole by this program only: no statistics (min/max of
-    // every string page costs comparisons no reader here would use).
-    let mut writer = ParquetWriter::new(out)
-        .with_compression(ParquetCompression::Lz4Raw)
-        .with_statistics(StatisticsOptions::empty())
-        .batched(&schema)
-        .map_err(|e| Error::engine(format!("opening {}", staged.display()), e))?;
+    // every string page costs comparisons no reader here would use). Pseudonyms are
+    // written plain (`publish::encoder`).
+    let pseudonyms: Vec<&str> = source
+        .contract
+        .columns
+        .iter()
+        .filter(|c| {
+            matches!(
+                c.kind,
+                ColumnType::NhsNumber | ColumnType::Identifier { .. }
+            )
+        })
+        .map(|c| c.name.as_str())
+        .collect();
+    let mut writer = FrameWriter::new(
+        out,
+        &schema,
+        ParquetCompression::Lz4Raw,
+        StatisticsOptions::empty(),
+        &pseudonyms,
+        None,
+    )
+    .map_err(|e| Error::engine(format!("opening {}", staged.display()), e))?;
     let mut write = |b: &mut BatchBuilder| -> Result<()> {
         let df = b
             .take_frame()
             .map_err(|e| Error::engine("building a batch", e))?;
         writer
-            .write_batch(&df)
+            .write(&df, false)
             .map_err(|e| Error::engine(format!("writing {}", staged.display()), e))
     };
     builder.set_file(&opened.file_name);

@@ -56,17 +56,9 @@ fn months_before(month: &str, n: u32) -> String {
 }
 
 fn to_bytes(df: &mut DataFrame, parallel: bool) -> Result<Vec<u8>> {
-    let mut buf = Vec::new();
-    ParquetWriter::new(&mut buf)
-        .with_key_value_metadata(Some(KeyValueMetadata::Static(vec![string_schema(
-            df.schema(),
-        )])))
-        .with_compression(compression())
-        .with_row_group_size(Some(ROW_GROUP_ROWS))
-        .set_parallel(parallel)
-        .finish(df)
-        .map_err(|e| Error::engine("serialising a partition", e))?;
-    Ok(buf)
+    let metadata = vec![string_schema(df.schema())];
+    super::encoder::to_bytes(df, ROW_GROUP_ROWS, compression(), Some(metadata), parallel)
+        .map_err(|e| Error::engine("serialising a partition", e))
 }
 
 /// The Arrow schema embedded in a file (`ARROW:schema`, which Arrow readers take column
