@@ -10,6 +10,7 @@
 //! they were and writes no partial dataset.
 
 pub mod disclosure;
+pub mod durable;
 pub mod encoder;
 pub mod manifest;
 pub mod parquet;

@@ -83,11 +83,13 @@ fn string_schema(schema: &Schema) -> polars_parquet::write::KeyValue {
     polars_parquet::write::schema_to_metadata_key(&as_strings.to_arrow(CompatLevel::newest()))
 }
 
+/// Writes a staged file; it is synced to disk in the background before the run commits
+/// ([`super::durable`]).
 fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
     let mut f = std::fs::File::create(path).map_err(|e| Error::io("creating", path, e))?;
     f.write_all(bytes)
         .map_err(|e| Error::io("writing", path, e))?;
-    f.sync_all().map_err(|e| Error::io("syncing", path, e))
+    super::durable::sync_later(f, path.to_path_buf())
 }
 
 /// The rows of one output file: all of them, or the positions of one month's rows.

@@ -53,8 +53,10 @@ impl RunDir {
         self.staging.join("out").join(rel)
     }
 
-    /// Moves each staged output folder into place, then removes the staging folder.
+    /// Moves each staged output folder into place, then removes the staging folder. No
+    /// folder moves before every staged file is on disk ([`super::durable::wait`]).
     pub fn commit(mut self, rels: &[String]) -> Result<()> {
+        super::durable::wait()?;
         for rel in rels {
             let from = self.staged(rel);
             let to = self.out.join(rel);
