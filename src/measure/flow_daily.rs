@@ -89,8 +89,9 @@ pub fn ae_daily(ed: &DataFrame) -> PolarsResult<DataFrame> {
                 .is_not_null()
                 .and(col("arrival").is_not_null()),
         )
+        // Grouped on the categorical's ids; only the groups' codes are cast to text.
         .group_by([
-            col("provider_code").cast(DataType::String),
+            col("provider_code"),
             col("arrival").cast(DataType::Date).alias("day"),
         ])
         .agg([
@@ -98,6 +99,7 @@ pub fn ae_daily(ed: &DataFrame) -> PolarsResult<DataFrame> {
             over(241).alias("ae_over_4h"),
             over(721).alias("ae_over_12h"),
         ])
+        .with_column(col("provider_code").cast(DataType::String))
         .collect()
 }
 

@@ -64,8 +64,9 @@ pub fn ae_counts(ed: &DataFrame, others: &PersonSet) -> PolarsResult<DataFrame> 
     let mut df = ed.select([PERSON, "source", "arrival"])?;
     df.with_column(linked.into_series().into_column())?;
     df.lazy()
+        // Grouped on the categorical's ids; only the groups' sources are cast to text.
         .group_by([
-            text("source"),
+            col("source"),
             col("arrival").dt().date().dt().month_start().alias("month"),
         ])
         .agg([
@@ -80,6 +81,7 @@ pub fn ae_counts(ed: &DataFrame, others: &PersonSet) -> PolarsResult<DataFrame> 
                 .sum()
                 .alias("linked_to_other_source"),
         ])
+        .with_column(text("source"))
         .collect()
 }
 
