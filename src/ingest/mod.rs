@@ -33,9 +33,8 @@ use serde::{Deserialize, Serialize};
 use crate::config::SourcePlan;
 use crate::error::{Error, Location, Result};
 use crate::normalise::pseudonym::Pseudonymiser;
-use crate::publish::encoder::FrameWriter;
 use crate::pull::InputFile;
-use crate::schema::{ColumnType, DriftPolicy, Encoding};
+use crate::schema::{DriftPolicy, Encoding};
 use batch::BatchBuilder;
 use decode::{Bom, sniff_bom};
 use quarantine::Quarantine;
@@ -509,35 +508,22 @@ fn read_range(
         .as_ref()
         .clone();
     // Staged rows are read back whole by this program only: no statistics (min/max of
-    // every string page costs comparisons no reader here would use). Pseudonyms are
-    // written plain (`publish::encoder`).
-    let pseudonyms: Vec<&str> = source
-        .contract
-        .columns
-        .iter()
-        .filter(|c| {
-            matches!(
-                c.kind,
-                ColumnType::NhsNumber | ColumnType::Identifier { .. }
-            )
-        })
-        .map(|c| c.name.as_str())
-        .collect();
-    let mut writer = FrameWriter::new(
-        out,
-        &schema,
-        ParquetCompression::Lz4Raw,
-        StatisticsOptions::empty(),
-        &pseudonyms,
-        None,
-    )
-    .map_err(|e| Error::engine(format!("opening {}", staged.display()), e))?;
+    // every string page costs comparisons no reader here would use). Pseudonyms are left
+    // to polars' choice, unlike in output files (`publish::encoder`): rows of one person
+    // often come together in an extract, and a dictionary then keeps each of a batch's
+    // pseudonyms once when numbering reads them back (forcing them plain held ~130 MB
+    // more at the numbering step at 10 M rows).
+    let mut writer = ParquetWriter::new(out)
+        .with_compression(ParquetCompression::Lz4Raw)
+        .with_statistics(StatisticsOptions::empty())
+        .batched(&schema)
+        .map_err(|e| Error::engine(format!("opening {}", staged.display()), e))?;
     let mut write = |b: &mut BatchBuilder| -> Result<()> {
         let df = b
             .take_frame()
             .map_err(|e| Error::engine("building a batch", e))?;
         writer
-            .write(&df, false)
+            .write_batch(&df)
             .map_err(|e| Error::engine(format!("writing {}", staged.display()), e))
     };
     builder.set_file(&opened.file_name);
