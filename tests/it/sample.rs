@@ -632,3 +632,32 @@ fn every_dataset_matches_its_schema_file_column_for_column() {
     }
     assert_eq!(checked, 9);
 }
+
+/// Regression: staged pseudonyms were once forced plain, like those of output files.
+/// Rows of one person come together in an extract, so a batch's pseudonyms repeat, and
+/// polars' writer keeps each once in a dictionary; plain, numbering read every row's 64
+/// bytes back (~130 MB more at 10 M rows).
+#[test]
+fn staged_pseudonyms_that_repeat_are_kept_in_a_dictionary() {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    let staged: Vec<_> = files_under(&sample_out().join(".cache/ingest/cld"))
+        .into_iter()
+        .filter(|p| p.file_name().unwrap().to_str().unwrap().starts_with("rows"))
+        .collect();
+    assert!(!staged.is_empty());
+    let mut dictionaries = 0;
+    for path in &staged {
+        let reader = SerializedFileReader::new(std::fs::File::open(path).unwrap()).unwrap();
+        for group in reader.metadata().row_groups() {
+            for column in group.columns() {
+                if column.column_path().string() == "la_person_id" {
+                    dictionaries += usize::from(column.dictionary_page_offset().is_some());
+                }
+            }
+        }
+    }
+    assert!(
+        dictionaries > 0,
+        "no staged CLD file keeps its council person ids in a dictionary"
+    );
+}
