@@ -1,17 +1,20 @@
-//! Parquet serialisation with a per-column choice polars' writer does not offer:
-//! pseudonym columns are written plain, with no min/max statistics.
+//! Output files' Parquet serialisation, with a per-column choice polars' writer does not
+//! offer: pseudonym columns are written plain, with no min/max statistics.
 //!
 //! polars' writer decides each string column's encoding itself: it estimates the column's
 //! distinct values by hashing every value, and dictionary-encodes when fewer than three in
-//! four rows are distinct. A pseudonym (64 random hex digits) almost never repeats within
-//! a file, so the estimate (hashing 64 bytes per row) decides "plain" every time and is
-//! pure cost (measured: ~5 % of a run's CPU at 3.3 M rows, staging files included); its
-//! min/max statistics are two random values that no reader can prune by. Every other
+//! four rows are distinct. A pseudonym (64 random hex digits) seldom repeats within a
+//! month file, so the estimate (hashing 64 bytes per row) nearly always decides "plain"
+//! and is mostly cost (~2 % of a run's CPU at 3.3 M rows); its min/max statistics are two
+//! random values that no reader can prune by. (Staged rows are not written here: there a
+//! batch's pseudonyms often repeat, and the dictionary matters when they are read back;
+//! see `ingest::read_range`.) Every other
 //! column is encoded exactly as polars' writer encodes it (the same functions, options and
 //! row groups), so files without pseudonym columns are byte-identical to polars' own.
 //!
-//! Column encoding and compression run on one thread per column group when asked to
-//! (`parallel`); pages are written in column order, so the bytes never depend on it.
+//! A file's pages are compressed one at a time as they are written; asked to
+//! (`parallel`), a row group's columns are encoded and compressed at once on one thread
+//! per core. Pages are written in column order, so the bytes never depend on it.
 //!
 //! zstd pages are compressed with one compression context per thread, kept for the
 //! thread's life: polars-parquet makes (and zero-fills an output buffer for) a new context
@@ -31,7 +34,7 @@ use polars_parquet::write::{
     to_parquet_schema,
 };
 
-/// The shared schema's pseudonym fields: keyed hashes, as good as unique within a file.
+/// The shared schema's pseudonym fields: keyed hashes, seldom repeated within a file.
 pub const PSEUDONYM_FIELDS: [&str; 2] = ["person_id", "la_person_id"];
 
 /// How one leaf column is written.
