@@ -45,24 +45,23 @@ struct Leaf {
 }
 
 /// Writes frames as row groups of one Parquet file.
-pub struct FrameWriter<W: Write> {
+struct FrameWriter<W: Write> {
     file: FileWriter<W>,
     leaves: Vec<Leaf>,
     metadata: Option<Vec<KeyValue>>,
 }
 
 impl<W: Write> FrameWriter<W> {
-    /// A writer for frames of `schema`; string columns named in `pseudonyms` are written
-    /// plain with null counts only. `metadata` replaces the file's key-value metadata
-    /// (`None`: the Arrow schema of `schema`, as polars writes it).
-    pub fn new(
+    /// A writer for frames of `schema`; its [`PSEUDONYM_FIELDS`] are written plain with
+    /// null counts only. `metadata` replaces the file's key-value metadata (`None`: the
+    /// Arrow schema of `schema`, as polars writes it).
+    fn new(
         sink: W,
         schema: &Schema,
         compression: ParquetCompression,
-        statistics: StatisticsOptions,
-        pseudonyms: &[&str],
         metadata: Option<Vec<KeyValue>>,
     ) -> PolarsResult<Self> {
+        let statistics = StatisticsOptions::default();
         let arrow = schema.to_arrow(CompatLevel::newest());
         let parquet = to_parquet_schema(&arrow)?;
         let options = WriteOptions {
@@ -85,7 +84,7 @@ impl<W: Write> FrameWriter<W> {
             .zip(parquet.fields())
             .zip(arrow.iter_values())
             .map(|(((name, dtype), parquet), field)| {
-                if dtype == &DataType::String && pseudonyms.contains(&name.as_str()) {
+                if dtype == &DataType::String && PSEUDONYM_FIELDS.contains(&name.as_str()) {
                     Leaf {
                         parquet: parquet.clone(),
                         encodings: vec![Encoding::Plain],
@@ -108,7 +107,7 @@ impl<W: Write> FrameWriter<W> {
     }
 
     /// Writes each chunk of `df` (chunks aligned across columns) as one row group.
-    pub fn write(&mut self, df: &DataFrame, parallel: bool) -> PolarsResult<()> {
+    fn write(&mut self, df: &DataFrame, parallel: bool) -> PolarsResult<()> {
         for batch in df.iter_chunks(CompatLevel::newest(), false) {
             let rows = batch.len();
             if rows == 0 {
@@ -178,7 +177,7 @@ impl<W: Write> FrameWriter<W> {
     }
 
     /// Writes the footer; returns the file's size.
-    pub fn finish(mut self) -> PolarsResult<u64> {
+    fn finish(mut self) -> PolarsResult<u64> {
         self.file.end(self.metadata.take())
     }
 }
@@ -273,14 +272,7 @@ pub fn to_bytes(
 ) -> PolarsResult<Vec<u8>> {
     let mut buf = Vec::new();
     let chunked = polars_core::frame::chunk_df_for_writing(df, row_group_rows)?;
-    let mut writer = FrameWriter::new(
-        &mut buf,
-        chunked.schema(),
-        compression,
-        StatisticsOptions::default(),
-        &PSEUDONYM_FIELDS,
-        metadata,
-    )?;
+    let mut writer = FrameWriter::new(&mut buf, chunked.schema(), compression, metadata)?;
     writer.write(&chunked, parallel)?;
     writer.finish()?;
     Ok(buf)
