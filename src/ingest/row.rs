@@ -65,15 +65,25 @@ impl RowChecker<'_> {
         }
 
         // Decode the fields the contract reads; keep text for the quarantine record.
-        let mut texts: Vec<Option<Cow<'r, str>>> = vec![None; c.columns.len()];
+        // A record that is text as a whole (ASCII, or valid UTF-8 when the contract says
+        // UTF-8: nearly every record) is checked once and its fields borrowed from it;
+        // otherwise each field is decoded on its own, so a bad byte is reported by field.
+        let whole = self.whole_text(record);
+        let mut texts: Vec<Option<Cow<'r, str>>> = Vec::with_capacity(c.columns.len());
         for (i, col) in c.columns.iter().enumerate() {
-            let Some(pos) = self.header.positions[i] else {
-                continue;
+            let at = match self.header.positions[i] {
+                Some(pos) if !matches!(col.kind, ColumnType::Sensitive) => pos,
+                _ => {
+                    texts.push(None);
+                    continue;
+                }
             };
-            if matches!(col.kind, ColumnType::Sensitive) {
+            if let Some(t) = whole.and_then(|w| w.get(record.range(at)?)) {
+                texts.push(Some(Cow::Borrowed(t.trim())));
                 continue;
             }
-            let bytes = record.get(pos).unwrap_or_default();
+            texts.push(None);
+            let bytes = record.get(at).unwrap_or_default();
             match decode(c.encoding, bytes) {
                 Ok(t) => texts[i] = Some(trimmed(t)),
                 Err(offset) => {
@@ -93,9 +103,17 @@ impl RowChecker<'_> {
             return Err(q);
         }
 
-        let is_null = |t: &str| c.null_values.iter().any(|n| n == t);
-        let mut cells: Vec<Cell<'r>> = vec![Cell::Null; c.columns.len()];
+        let is_null = |t: &str| {
+            // Most blanks are empty: no string comparison for them.
+            if t.is_empty() {
+                c.null_values.iter().any(String::is_empty)
+            } else {
+                c.null_values.iter().any(|n| n == t)
+            }
+        };
+        let mut cells: Vec<Cell<'r>> = Vec::with_capacity(c.columns.len());
         for (i, col) in c.columns.iter().enumerate() {
+            cells.push(Cell::Null);
             let Some(text) = texts[i].as_deref().filter(|t| !is_null(t)) else {
                 if col.required {
                     q.reasons.push(Reason::MissingRequired);
@@ -207,6 +225,22 @@ impl RowChecker<'_> {
         q.file = self.file_name.to_string();
         q.record = Some(self.record_json(&texts));
         Err(q)
+    }
+
+    /// The record as one text when it is one: ASCII (the same in every encoding read),
+    /// or valid UTF-8 under a UTF-8 contract. A field is then a slice of it.
+    fn whole_text<'r>(&self, record: &'r ByteRecord) -> Option<&'r str> {
+        let bytes = record.as_slice();
+        match self.contract.encoding {
+            crate::schema::Encoding::Utf8 => std::str::from_utf8(bytes).ok(),
+            crate::schema::Encoding::Windows1252 => {
+                if bytes.is_ascii() {
+                    std::str::from_utf8(bytes).ok()
+                } else {
+                    None
+                }
+            }
+        }
     }
 
     /// The row's non-identifying values as JSON, keyed by contract column name.

@@ -240,6 +240,31 @@ fn invalid_utf8_bytes_quarantine_the_row_with_the_offset() {
     );
 }
 
+/// Regression guard for the whole-record fast path (`ingest::row`): a record that is
+/// valid UTF-8 as a whole can still hold fields that are not, when a character's bytes
+/// are split by a delimiter. Each field is checked on its own, as before the fast path.
+#[test]
+fn a_character_split_across_two_fields_quarantines_the_row_naming_both_fields() {
+    let (q, _) = single_quarantined("utf8_char_split_across_fields.csv");
+    let r = q.row(0);
+    assert_eq!(
+        (r["line"], r["row"], r["reasons"]),
+        (Some("3"), Some("2"), Some("invalid_encoding"))
+    );
+    let header_len = std::fs::read_to_string(root().join("tests/fixtures/bad/apc/valid.csv"))
+        .unwrap()
+        .lines()
+        .take(2)
+        .map(|l| l.len() + 1)
+        .sum::<usize>();
+    assert_eq!(
+        r["detail"].unwrap(),
+        format!(
+            "\"Hospital Provider Spell Number\" has bytes that are not valid UTF-8 (byte 11 of the field; the row starts at byte offset {header_len}); \"Organisation code  Sender of transaction\" has bytes that are not valid UTF-8 (byte 1 of the field; the row starts at byte offset {header_len})"
+        )
+    );
+}
+
 #[test]
 fn utf16_is_rejected_with_advice() {
     let r = run_fixture("utf16.csv");
