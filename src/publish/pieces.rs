@@ -14,7 +14,7 @@ use std::path::Path;
 
 use polars::prelude::*;
 
-use super::partition::{PartitionInfo, Target, month_rows};
+use super::partition::{PartitionInfo, Target, month_rows, rechunk_lean};
 use crate::error::{Error, Result};
 
 /// A dataset being written piece by piece: [`PieceWriter::add`] each piece in order,
@@ -62,9 +62,21 @@ impl PieceWriter {
         // of resident memory per 500 k-row piece that was never given back).
         let arena = self.arenas.len();
         let mut bytes = Vec::new();
-        for (name, idx) in month_rows(piece, &self.month_column).map_err(engine)? {
-            let idx = IdxCa::from_vec("idx".into(), idx);
-            let mut rows = piece.take(&idx).map_err(engine)?;
+        // The rows put in month order with one gather per column, from one chunk per
+        // column, and each month then a slice of that: a gather per month, from the
+        // several chunks a piece is read in, cost ~8 % of a run's CPU at 10 M rows.
+        let months = month_rows(piece, &self.month_column).map_err(engine)?;
+        let order: Vec<IdxSize> = months.iter().flat_map(|(_, idx)| idx).copied().collect();
+        let mut contiguous = piece.clone();
+        rechunk_lean(&mut contiguous).map_err(engine)?;
+        let sorted = contiguous
+            .take(&IdxCa::from_vec("idx".into(), order))
+            .map_err(engine)?;
+        drop(contiguous);
+        let mut offset = 0;
+        for (name, idx) in months {
+            let mut rows = sorted.slice(offset, idx.len());
+            offset += idx.len() as i64;
             let start = bytes.len();
             IpcWriter::new(&mut bytes)
                 .with_compression(Some(IpcCompression::LZ4))
