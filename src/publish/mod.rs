@@ -12,6 +12,7 @@
 pub mod disclosure;
 pub mod durable;
 pub mod encoder;
+pub mod kept;
 pub mod manifest;
 pub mod parquet;
 pub mod partition;

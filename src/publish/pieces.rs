@@ -1,5 +1,5 @@
 //! Writing a month-partitioned dataset that arrives in pieces, without ever holding it
-//! whole: each piece's rows are split by month and kept as LZ4-compressed Arrow IPC (a
+//! whole: each piece's rows are split by month and kept compressed ([`super::kept`]: a
 //! fraction of the frame's size; no disk writes, so no competition with the fsyncs of
 //! the outputs); at the end each month's rows are read back, pieces in order, and
 //! written exactly as [`super::partition::write_dataset_with`] writes a month of a whole
@@ -75,13 +75,10 @@ impl PieceWriter {
         drop(contiguous);
         let mut offset = 0;
         for (name, idx) in months {
-            let mut rows = sorted.slice(offset, idx.len());
+            let rows = sorted.slice(offset, idx.len());
             offset += idx.len() as i64;
             let start = bytes.len();
-            IpcWriter::new(&mut bytes)
-                .with_compression(Some(IpcCompression::LZ4))
-                .finish(&mut rows)
-                .map_err(engine)?;
+            super::kept::keep(&rows, &mut bytes).map_err(engine)?;
             self.months
                 .entry(name)
                 .or_default()
@@ -118,6 +115,12 @@ impl PieceWriter {
             );
             vec![target.write("undated", empty, true)]
         } else {
+            let schema = self
+                .schema
+                .as_ref()
+                .ok_or_else(|| Error::Internal("rows kept without a schema".into()))?
+                .schema()
+                .clone();
             let target = Target::new(
                 staged_dir,
                 current_dir,
@@ -135,7 +138,7 @@ impl PieceWriter {
                     let bytes = pieces
                         .iter()
                         .map(|(arena, range)| &self.arenas[*arena][range.clone()]);
-                    target.write(name, read_back(bytes)?, false)
+                    target.write(name, read_back(bytes, &schema)?, false)
                 },
             )
         };
@@ -144,11 +147,10 @@ impl PieceWriter {
 }
 
 /// The kept rows of one month, stacked in piece order, one chunk per column.
-fn read_back<'a>(pieces: impl Iterator<Item = &'a [u8]>) -> Result<DataFrame> {
+fn read_back<'a>(pieces: impl Iterator<Item = &'a [u8]>, schema: &Schema) -> Result<DataFrame> {
     let mut stacked: Option<DataFrame> = None;
     for bytes in pieces {
-        let rows = IpcReader::new(std::io::Cursor::new(bytes))
-            .finish()
+        let rows = super::kept::read(bytes, schema)
             .map_err(|e| Error::engine("reading back the rows of a piece", e))?;
         match &mut stacked {
             None => stacked = Some(rows),
