@@ -39,8 +39,11 @@ use batch::BatchBuilder;
 use decode::{Bom, sniff_bom};
 use quarantine::Quarantine;
 
-/// Rows per staged batch.
-const BATCH_ROWS: usize = 65_536;
+/// Rows per staged batch (and row group of a staged file). Measured at 10 M rows
+/// against 65,536, four runs each side by side: the same time, and peak memory
+/// 870-922 MB instead of 918-947 MB (a batch's buffers are a quarter the size, so the
+/// allocator reuses them instead of fetching fresh pages).
+const BATCH_ROWS: usize = 16_384;
 
 /// What ingest did with one file; also kept as `report.json` in the ingest cache.
 #[derive(Debug, Clone, Serialize, Deserialize)]
