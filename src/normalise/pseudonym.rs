@@ -19,6 +19,17 @@ pub const MIN_KEY_BYTES: usize = 16;
 
 const HEX: &[u8; 16] = b"0123456789ABCDEF";
 
+/// Both hex digits of every byte, so a digest is written a byte (not a nibble) at a time.
+const HEX_PAIRS: [[u8; 2]; 256] = {
+    let mut t = [[0u8; 2]; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = [HEX[b >> 4], HEX[b & 0x0f]];
+        b += 1;
+    }
+    t
+};
+
 /// A keyed pseudonymiser. Its `Debug` output never shows the key.
 #[derive(Clone)]
 pub struct Pseudonymiser {
@@ -88,9 +99,8 @@ impl Pseudonymiser {
         }
         let digest = mac.finalize().into_bytes();
         let mut out = [0u8; 64];
-        for (i, &b) in digest.iter().enumerate() {
-            out[2 * i] = HEX[usize::from(b >> 4)];
-            out[2 * i + 1] = HEX[usize::from(b & 0x0f)];
+        for (pair, &b) in out.chunks_exact_mut(2).zip(digest.iter()) {
+            pair.copy_from_slice(&HEX_PAIRS[usize::from(b)]);
         }
         Hex64(out)
     }
