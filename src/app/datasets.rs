@@ -414,12 +414,13 @@ pub fn dataset(d: Dataset, linked: &Linked, plan: &LinkPlan) -> Result<DataFrame
             .map_err(|e| Error::engine("ranking bottlenecks", e)),
         Dataset::LinkageQuality => collect(
             crate::measure::linkage_quality(
-                journey()?,
-                linked.spells()?.clone().lazy(),
-                linked.ed()?.persons.clone().lazy(),
+                linked.journey()?,
+                linked.spells()?,
+                &linked.ed()?.persons,
                 linked.ed()?.counts.clone(),
-                linked.care()?.clone().lazy(),
-            ),
+                linked.care()?,
+            )
+            .map_err(|e| Error::engine("measuring linkage quality", e))?,
             "measuring linkage quality",
         ),
         d @ (Dataset::SitrepDaily

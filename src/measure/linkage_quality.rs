@@ -18,27 +18,17 @@ use polars::prelude::*;
 use crate::link::journey::SOURCE;
 use crate::link::person_index::{PERSON, PersonSet};
 
-/// Persons present in a frame, flagged `linked = true`, for a left join.
-fn persons(frames: Vec<LazyFrame>) -> LazyFrame {
-    let all: Vec<LazyFrame> = frames
-        .into_iter()
-        .map(|f| f.select([col(PERSON)]))
-        .collect();
-    concat(all, UnionArgs::default())
-        .unwrap_or_default()
-        .filter(col(PERSON).is_not_null())
-        .unique(None, UniqueKeepStrategy::Any)
-        .with_column(lit(true).alias("linked"))
+/// `columns` of `df` and `linked`: whether the row's person is in `others`.
+fn with_linked(df: &DataFrame, columns: &[&str], others: &PersonSet) -> PolarsResult<LazyFrame> {
+    let linked = others.flag(df.column(PERSON)?.u32()?, "linked");
+    let mut out = df.select(columns.iter().copied())?;
+    out.with_column(linked.into_series().into_column())?;
+    Ok(out.lazy())
 }
 
-fn with_linked(lf: LazyFrame, others: Vec<LazyFrame>) -> LazyFrame {
-    lf.join(
-        persons(others),
-        [col(PERSON)],
-        [col(PERSON)],
-        JoinArgs::new(JoinType::Left),
-    )
-    .with_column(col("linked").fill_null(lit(false)))
+/// The persons of a frame's [`PERSON`] column.
+fn persons(df: &DataFrame) -> PolarsResult<&UInt32Chunked> {
+    df.column(PERSON)?.u32()
 }
 
 /// A grouping column as text, whichever way the frame holds it (string or categorical).
@@ -87,40 +77,80 @@ pub fn ae_counts(ed: &DataFrame, others: &PersonSet) -> PolarsResult<DataFrame> 
 
 /// Match rates from the journeys, A&E attendances (the persons seen in A&E and the
 /// [`ae_counts`] of its parts) and resolved social-care events.
+///
+/// Whether a row's person is in another source is a flag looked up by person number
+/// ([`PersonSet`]), not a join; hospital and council rows are counted on their own
+/// columns (categories, not text) and only the groups' keys are cast to text, as for
+/// [`ae_counts`].
 pub fn linkage_quality(
-    journey: LazyFrame,
-    spells: LazyFrame,
-    ae_persons: LazyFrame,
+    journey: &DataFrame,
+    spells: &DataFrame,
+    ae_persons: &DataFrame,
     ae: Vec<DataFrame>,
-    care: LazyFrame,
-) -> LazyFrame {
+    care: &DataFrame,
+) -> PolarsResult<LazyFrame> {
     let flag = |e: Expr| e.cast(DataType::Int64);
     let n = |v: i64| lit(v).cast(DataType::Int64);
     let delayed = col("delay_days").gt(lit(0i64)).fill_null(lit(false));
-    let hospital = with_linked(
-        journey.with_column(col(SOURCE).alias("source")),
-        vec![ae_persons.clone(), care.clone()],
-    )
-    .select([
-        text("source"),
-        text("la_code"),
-        col("admission_date").dt().month_start().alias("month"),
-        n(1).alias(COUNTS[0]),
-        flag(col(PERSON).is_not_null()).alias(COUNTS[1]),
-        flag(col("linked")).alias(COUNTS[2]),
-        flag(delayed.clone()).alias(COUNTS[3]),
-        flag(delayed.and(col("awaited_service").neq(lit("none")))).alias(COUNTS[4]),
-    ]);
-    let council = with_linked(care, vec![spells, ae_persons]).select([
-        text("source"),
-        text("la_code"),
-        col("event_start").dt().month_start().alias("month"),
-        n(1).alias(COUNTS[0]),
-        flag(col(PERSON).is_not_null()).alias(COUNTS[1]),
-        flag(col("linked")).alias(COUNTS[2]),
-        n(0).alias(COUNTS[3]),
-        n(0).alias(COUNTS[4]),
-    ]);
+    let counted = |lf: LazyFrame, counts: [Expr; 5]| {
+        lf.group_by([col("source"), col("la_code"), col("month")])
+            .agg(counts)
+            .with_columns([text("source"), text("la_code")])
+    };
+    let hospital = counted(
+        with_linked(
+            journey,
+            &[
+                SOURCE,
+                "la_code",
+                "admission_date",
+                PERSON,
+                "delay_days",
+                "awaited_service",
+            ],
+            &PersonSet::of(&[persons(ae_persons)?, persons(care)?]),
+        )?
+        .with_columns([
+            col(SOURCE).alias("source"),
+            col("admission_date").dt().month_start().alias("month"),
+        ]),
+        [
+            len().cast(DataType::Int64).alias(COUNTS[0]),
+            flag(col(PERSON).is_not_null()).sum().alias(COUNTS[1]),
+            flag(col("linked")).sum().alias(COUNTS[2]),
+            flag(delayed.clone()).sum().alias(COUNTS[3]),
+            flag(delayed.and(col("awaited_service").neq(lit("none"))))
+                .sum()
+                .alias(COUNTS[4]),
+        ],
+    );
+    let council = counted(
+        with_linked(
+            care,
+            &["source", "la_code", "event_start", PERSON],
+            &PersonSet::of(&[persons(spells)?, persons(ae_persons)?]),
+        )?
+        .with_column(col("event_start").dt().month_start().alias("month")),
+        [
+            len().cast(DataType::Int64).alias(COUNTS[0]),
+            flag(col(PERSON).is_not_null()).sum().alias(COUNTS[1]),
+            flag(col("linked")).sum().alias(COUNTS[2]),
+            n(0).alias(COUNTS[3]),
+            n(0).alias(COUNTS[4]),
+        ],
+    );
+    let columns = |lf: LazyFrame| {
+        lf.select([
+            col("source"),
+            col("la_code"),
+            col("month"),
+            col(COUNTS[0]),
+            col(COUNTS[1]),
+            col(COUNTS[2]),
+            col(COUNTS[3]),
+            col(COUNTS[4]),
+        ])
+    };
     let attendances = ae.into_iter().map(|counts| {
         counts.lazy().select([
             col("source"),
@@ -133,9 +163,11 @@ pub fn linkage_quality(
             n(0).alias(COUNTS[4]),
         ])
     });
-    let rows: Vec<LazyFrame> = [hospital, council].into_iter().chain(attendances).collect();
-    concat(rows, UnionArgs::default())
-        .unwrap_or_default()
+    let rows: Vec<LazyFrame> = [columns(hospital), columns(council)]
+        .into_iter()
+        .chain(attendances)
+        .collect();
+    Ok(concat(rows, UnionArgs::default())?
         .group_by([col("source"), col("la_code"), col("month")])
         .agg(COUNTS.map(|c| col(c).sum()))
         .with_columns([
@@ -166,7 +198,7 @@ pub fn linkage_quality(
         .sort(
             ["source", "la_code", "month"],
             SortMultipleOptions::default().with_nulls_last(true),
-        )
+        ))
 }
 
 #[cfg(test)]
@@ -192,14 +224,15 @@ mod tests {
         )
         .unwrap()
         .lazy()
-        .with_column(date(20_000).alias("admission_date"));
+        .with_column(date(20_000).alias("admission_date"))
+        .collect()
+        .unwrap();
         let spells = df!(
             "spell_id" => ["S1", "S1", "S2"],
             PERSON => [0u32, 1, 2],
             "source" => ["apc_a", "apc_b", "apc_b"],
         )
-        .unwrap()
-        .lazy();
+        .unwrap();
         let ed = df!(
             "person_id" => ["P1"],
             PERSON => [0u32],
@@ -215,8 +248,7 @@ mod tests {
         let others = PersonSet::of(&[&UInt32Chunked::from_slice("p".into(), &[0, 1, 2])]);
         let ae_persons = PersonSet::of(&[ed.column(PERSON).unwrap().u32().unwrap()])
             .to_frame()
-            .unwrap()
-            .lazy();
+            .unwrap();
         // Counted in two parts (the same row twice would count twice: one part is empty).
         let ae = vec![
             ae_counts(&ed, &others).unwrap(),
@@ -230,8 +262,11 @@ mod tests {
         )
         .unwrap()
         .lazy()
-        .with_column(date(20_001).alias("event_start"));
-        let out = linkage_quality(journey, spells, ae_persons, ae, care)
+        .with_column(date(20_001).alias("event_start"))
+        .collect()
+        .unwrap();
+        let out = linkage_quality(&journey, &spells, &ae_persons, ae, &care)
+            .unwrap()
             .collect()
             .unwrap();
         let rows: Vec<Row> = (0..out.height())
