@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use polars::prelude::*;
 
 use crate::normalise::pseudonym::Hex64;
-use crate::schema::{Contract, ValueType};
+use crate::schema::{ColumnType, Contract, ValueType};
 
 /// A checked value of one field, borrowing from the record or the contract where it can
 /// (a row is checked and stored without allocating per field).
@@ -13,8 +13,10 @@ use crate::schema::{Contract, ValueType};
 pub enum Cell<'a> {
     /// Blank.
     Null,
-    /// Text (codes included).
+    /// Text.
     Str(Cow<'a, str>),
+    /// A code: its position in the column's code list.
+    Code(u32),
     /// A pseudonym.
     Pseudonym(Hex64),
     /// Integer.
@@ -29,6 +31,9 @@ pub enum Cell<'a> {
 
 enum Builder {
     Str(StringChunkedBuilder),
+    /// Category numbers (of [`crate::normalise::categorical`]), and the number of each
+    /// code of the list by position: a code is stored without its text being hashed.
+    Code(Vec<Option<u32>>, Vec<u32>),
     Int(Vec<Option<i64>>),
     Date(Vec<Option<i32>>),
     DateTime(Vec<Option<i64>>),
@@ -43,6 +48,8 @@ pub struct BatchBuilder {
     file_names: Vec<String>,
     /// Rows a batch is expected to hold: buffers are made this size up front.
     capacity: usize,
+    /// The type of code columns ([`crate::normalise::categorical`]).
+    code_dtype: DataType,
 }
 
 fn text_builder(name: &str, capacity: usize) -> StringChunkedBuilder {
@@ -57,12 +64,29 @@ pub const FILE_COLUMN: &str = "_file";
 impl BatchBuilder {
     /// A builder for the stored (non-sensitive) columns of `contract`, for batches of
     /// about `capacity` rows.
-    pub fn new(contract: &Contract, capacity: usize) -> Self {
+    pub fn new(contract: &Contract, capacity: usize) -> PolarsResult<Self> {
+        // The type holds the categories' mapping: numbers taken from it stay valid for
+        // as long as the builder (a mapping nothing holds is dropped).
+        let code_dtype = crate::normalise::categorical();
         let columns = contract
             .columns
             .iter()
             .enumerate()
             .filter_map(|(i, c)| {
+                if let ColumnType::Code(list) = &c.kind {
+                    let DataType::Categorical(_, categories) = &code_dtype else {
+                        return Some(Err(polars_err!(ComputeError: "codes are not categorical")));
+                    };
+                    let numbers = list
+                        .codes
+                        .iter()
+                        .map(|code| categories.insert_cat(&code.code))
+                        .collect::<PolarsResult<Vec<u32>>>();
+                    return Some(numbers.map(|numbers| {
+                        let b = Builder::Code(Vec::with_capacity(capacity), numbers);
+                        (i, c.name.clone(), b)
+                    }));
+                }
                 let b = match c.kind.stored()? {
                     ValueType::String => Builder::Str(text_builder(&c.name, capacity)),
                     ValueType::Integer => Builder::Int(Vec::with_capacity(capacity)),
@@ -72,16 +96,17 @@ impl BatchBuilder {
                     // Contract columns are never stored as these.
                     ValueType::Float | ValueType::Boolean => return None,
                 };
-                Some((i, c.name.clone(), b))
+                Some(Ok((i, c.name.clone(), b)))
             })
-            .collect();
-        BatchBuilder {
+            .collect::<PolarsResult<_>>()?;
+        Ok(BatchBuilder {
             columns,
             rows: Vec::with_capacity(capacity),
             files: Vec::with_capacity(capacity),
             file_names: Vec::new(),
             capacity,
-        }
+            code_dtype,
+        })
     }
 
     /// Rows held.
@@ -106,11 +131,13 @@ impl BatchBuilder {
             match (b, cell) {
                 (Builder::Str(v), Cell::Str(s)) => v.append_value(&*s),
                 (Builder::Str(v), Cell::Pseudonym(h)) => v.append_value(h.as_str()),
+                (Builder::Code(v, numbers), Cell::Code(i)) => v.push(Some(numbers[i as usize])),
                 (Builder::Int(v), Cell::Int(x)) => v.push(Some(x)),
                 (Builder::Date(v), Cell::Date(x)) => v.push(Some(x)),
                 (Builder::DateTime(v), Cell::DateTime(x)) => v.push(Some(x)),
                 (Builder::Time(v), Cell::Time(x)) => v.push(Some(x)),
                 (Builder::Str(v), _) => v.append_null(),
+                (Builder::Code(v, _), _) => v.push(None),
                 (Builder::Int(v), _) => v.push(None),
                 (Builder::Date(v), _) => v.push(None),
                 (Builder::DateTime(v), _) => v.push(None),
@@ -138,6 +165,15 @@ impl BatchBuilder {
                 Builder::Str(v) => std::mem::replace(v, text_builder(&name, cap))
                     .finish()
                     .into_column(),
+                Builder::Code(v, _) => {
+                    let numbers = Column::new(name, fresh(v, cap));
+                    Series::from_cats_and_dtype(
+                        numbers.as_materialized_series(),
+                        &self.code_dtype,
+                        true,
+                    )?
+                    .into_column()
+                }
                 Builder::Int(v) => Column::new(name, fresh(v, cap)),
                 Builder::Date(v) => Column::new(name, fresh(v, cap)).cast(&DataType::Date)?,
                 Builder::DateTime(v) => Column::new(name, fresh(v, cap))

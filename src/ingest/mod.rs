@@ -27,7 +27,6 @@ use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
-use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::config::SourcePlan;
@@ -503,30 +502,27 @@ fn read_range(
     let mut csv = csv_builder(opened.contract.delimiter).from_reader(reader);
 
     let out = File::create(staged).map_err(|e| Error::io("creating", staged, e))?;
-    let mut builder = BatchBuilder::new(&source.contract, BATCH_ROWS);
+    let mut builder = BatchBuilder::new(&source.contract, BATCH_ROWS)
+        .map_err(|e| Error::engine("numbering the codes of a contract", e))?;
     let schema = builder
         .take_frame()
         .map_err(|e| Error::engine("building the staging schema", e))?
         .schema()
         .as_ref()
         .clone();
-    // Staged rows are read back whole by this program only: no statistics (min/max of
-    // every string page costs comparisons no reader here would use). Pseudonyms are left
-    // to polars' choice, unlike in output files (`publish::encoder`): rows of one person
-    // often come together in an extract, and a dictionary then keeps each of a batch's
-    // pseudonyms once when numbering reads them back (forcing them plain held ~130 MB
-    // more at the numbering step at 10 M rows).
-    let mut writer = ParquetWriter::new(out)
-        .with_compression(ParquetCompression::Lz4Raw)
-        .with_statistics(StatisticsOptions::empty())
-        .batched(&schema)
-        .map_err(|e| Error::engine(format!("opening {}", staged.display()), e))?;
+    // Staged rows: see `publish::encoder::StagingWriter` (codes as dictionary pages
+    // built from their numbers, read back as text; pseudonyms encoded as polars chooses).
+    let mut writer = crate::publish::encoder::StagingWriter::new(
+        std::io::BufWriter::with_capacity(1 << 20, out),
+        &schema,
+    )
+    .map_err(|e| Error::engine(format!("opening {}", staged.display()), e))?;
     let mut write = |b: &mut BatchBuilder| -> Result<()> {
         let df = b
             .take_frame()
             .map_err(|e| Error::engine("building a batch", e))?;
         writer
-            .write_batch(&df)
+            .write(&df)
             .map_err(|e| Error::engine(format!("writing {}", staged.display()), e))
     };
     builder.set_file(&opened.file_name);
@@ -578,9 +574,10 @@ fn read_range(
     if !builder.is_empty() {
         write(&mut builder)?;
     }
-    writer
+    let (_, mut sink) = writer
         .finish()
         .map_err(|e| Error::engine(format!("finishing {}", staged.display()), e))?;
+    std::io::Write::flush(&mut sink).map_err(|e| Error::io("writing", staged, e))?;
     Ok(out)
 }
 

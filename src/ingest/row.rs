@@ -151,8 +151,8 @@ impl RowChecker<'_> {
                         )),
                     }
                 }
-                ColumnType::Code(list) => match list.lookup(text) {
-                    Some(code) => Ok(Cell::Str(Cow::Borrowed(code.code.as_str()))),
+                ColumnType::Code(list) => match list.position(text) {
+                    Some(code) => Ok(Cell::Code(code as u32)),
                     None => Err((
                         Reason::UnknownCode,
                         format!(
@@ -186,9 +186,13 @@ impl RowChecker<'_> {
             if let ColumnType::Identifier { scope } = col.kind
                 && let Cell::Str(raw) = &cells[i]
             {
-                let scope_value = match scope.map(|s| &cells[s]) {
-                    Some(Cell::Str(s)) => s.as_ref(),
-                    Some(Cell::Pseudonym(h)) => h.as_str(),
+                let scope_value = match scope.map(|s| (s, &cells[s])) {
+                    Some((_, Cell::Str(s))) => s.as_ref(),
+                    Some((_, Cell::Pseudonym(h))) => h.as_str(),
+                    Some((s, Cell::Code(code))) => match &c.columns[s].kind {
+                        ColumnType::Code(list) => list.codes[*code as usize].code.as_str(),
+                        _ => "",
+                    },
                     _ => "",
                 };
                 cells[i] = Cell::Pseudonym(self.pseudo.scoped_identifier_hex(scope_value, raw));
@@ -280,5 +284,84 @@ fn encoding_name(c: &Contract) -> &'static str {
     match c.encoding {
         crate::schema::Encoding::Utf8 => "UTF-8",
         crate::schema::Encoding::Windows1252 => "Windows-1252",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::schema::{Code, CodeList, Column, Encoding, Matching};
+
+    fn column(name: &str, kind: ColumnType) -> Column {
+        Column {
+            name: name.into(),
+            header: name.into(),
+            aliases: Vec::new(),
+            kind,
+            required: true,
+        }
+    }
+
+    /// A council code (from a code list) and a council person id scoped by it.
+    fn contract() -> Contract {
+        let code = |c: &str| Code {
+            code: c.into(),
+            label: None,
+            group: None,
+        };
+        let councils = CodeList::new(
+            "councils".into(),
+            Matching::Folded,
+            vec![code("E06000001"), code("E06000002")],
+        );
+        Contract {
+            name: "t".into(),
+            version: 1,
+            file: "t.toml".into(),
+            encoding: Encoding::Utf8,
+            delimiter: b',',
+            null_values: vec![String::new()],
+            on_extra_column: crate::schema::DriftPolicy::Warn,
+            columns: vec![
+                column("la_code", ColumnType::Code(Arc::new(councils))),
+                column("la_person_id", ColumnType::Identifier { scope: Some(0) }),
+            ],
+            rules: Vec::new(),
+        }
+    }
+
+    /// Regression guard: codes are stored by their position in the list, so a scope held
+    /// as a code must be turned back into its text before hashing (an empty scope would
+    /// give every council's person 123 the same pseudonym).
+    #[test]
+    fn an_identifier_scoped_by_a_code_column_is_hashed_with_the_code_text() {
+        let contract = contract();
+        let header = HeaderMap {
+            positions: vec![Some(0), Some(1)],
+            extra: Vec::new(),
+            width: 2,
+        };
+        let pseudo = Pseudonymiser::new(b"a test key of thirty-two bytes!!").unwrap();
+        let checker = RowChecker {
+            contract: &contract,
+            header: &header,
+            pseudo: &pseudo,
+            file_name: "f.csv",
+            byte_base: 0,
+        };
+        // Folded matching: the written " e06000002" is the list's second code.
+        let record = ByteRecord::from(vec![" e06000002", "123"]);
+        let cells = checker.check(&record, 2, 1).unwrap();
+        assert_eq!(cells[0], Cell::Code(1));
+        assert_eq!(
+            cells[1],
+            Cell::Pseudonym(pseudo.scoped_identifier_hex("E06000002", "123"))
+        );
+        assert_ne!(
+            cells[1],
+            Cell::Pseudonym(pseudo.scoped_identifier_hex("", "123"))
+        );
     }
 }

@@ -44,6 +44,18 @@ struct Leaf {
     options: WriteOptions,
 }
 
+/// What a file is for, which sets how its columns are written.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Layout {
+    /// An output file: statistics, pseudonyms plain.
+    Output,
+    /// Staged rows, read back whole by this program only: no statistics (no reader here
+    /// would use them), every column encoded as polars chooses (a batch's pseudonyms
+    /// often repeat, and a dictionary then keeps each once when numbering reads them
+    /// back).
+    Staging,
+}
+
 /// Writes frames as row groups of one Parquet file.
 struct FrameWriter<W: Write> {
     file: FileWriter<W>,
@@ -60,8 +72,12 @@ impl<W: Write> FrameWriter<W> {
         schema: &Schema,
         compression: ParquetCompression,
         metadata: Option<Vec<KeyValue>>,
+        layout: Layout,
     ) -> PolarsResult<Self> {
-        let statistics = StatisticsOptions::default();
+        let statistics = match layout {
+            Layout::Output => StatisticsOptions::default(),
+            Layout::Staging => StatisticsOptions::empty(),
+        };
         let arrow = schema.to_arrow(CompatLevel::newest());
         let parquet = to_parquet_schema(&arrow)?;
         let options = WriteOptions {
@@ -84,7 +100,10 @@ impl<W: Write> FrameWriter<W> {
             .zip(parquet.fields())
             .zip(arrow.iter_values())
             .map(|(((name, dtype), parquet), field)| {
-                if dtype == &DataType::String && PSEUDONYM_FIELDS.contains(&name.as_str()) {
+                if layout == Layout::Output
+                    && dtype == &DataType::String
+                    && PSEUDONYM_FIELDS.contains(&name.as_str())
+                {
                     Leaf {
                         parquet: parquet.clone(),
                         encodings: vec![Encoding::Plain],
@@ -272,10 +291,67 @@ pub fn to_bytes(
 ) -> PolarsResult<Vec<u8>> {
     let mut buf = Vec::new();
     let chunked = polars_core::frame::chunk_df_for_writing(df, row_group_rows)?;
-    let mut writer = FrameWriter::new(&mut buf, chunked.schema(), compression, metadata)?;
+    let mut writer = FrameWriter::new(
+        &mut buf,
+        chunked.schema(),
+        compression,
+        metadata,
+        Layout::Output,
+    )?;
     writer.write(&chunked, parallel)?;
     writer.finish()?;
     Ok(buf)
+}
+
+/// The Arrow schema embedded in a file (`ARROW:schema`, which Arrow readers take column
+/// types from), with categorical columns declared as strings. Categorical columns are
+/// written as they are held: their codes go straight into Parquet dictionary pages, as
+/// the writer would encode the same column cast to strings after hashing every value
+/// again (measured: casting back and re-hashing was about a sixth of a run's CPU). In
+/// Parquet a dictionary-encoded string column is a string column whichever way it was
+/// built; only this embedded schema would otherwise tell Arrow readers to make it a
+/// dictionary (pandas category, R factor) instead of the shared schema's string.
+pub fn string_schema(schema: &Schema) -> KeyValue {
+    let as_strings: Schema = schema
+        .iter()
+        .map(|(name, dtype)| {
+            let dtype = match dtype {
+                DataType::Categorical(..) | DataType::Enum(..) => DataType::String,
+                other => other.clone(),
+            };
+            (name.clone(), dtype)
+        })
+        .collect();
+    polars_parquet::write::schema_to_metadata_key(&as_strings.to_arrow(CompatLevel::newest()))
+}
+
+/// Ingest's staged rows, written a batch at a time (each batch one row group): LZ4, no
+/// statistics, categorical columns (codes) as dictionary pages of their text, read back
+/// as strings ([`string_schema`]).
+pub struct StagingWriter<W: Write>(FrameWriter<W>);
+
+impl<W: Write> StagingWriter<W> {
+    /// A staged file for batches of `schema`.
+    pub fn new(sink: W, schema: &Schema) -> PolarsResult<Self> {
+        Ok(StagingWriter(FrameWriter::new(
+            sink,
+            schema,
+            ParquetCompression::Lz4Raw,
+            Some(vec![string_schema(schema)]),
+            Layout::Staging,
+        )?))
+    }
+
+    /// Writes one batch (one chunk per column) as a row group.
+    pub fn write(&mut self, batch: &DataFrame) -> PolarsResult<()> {
+        self.0.write(batch, false)
+    }
+
+    /// Writes the footer; returns the file's size and the sink.
+    pub fn finish(mut self) -> PolarsResult<(u64, W)> {
+        let size = self.0.file.end(self.0.metadata.take())?;
+        Ok((size, self.0.file.into_inner()))
+    }
 }
 
 #[cfg(test)]
@@ -369,5 +445,56 @@ mod tests {
             .finish()
             .unwrap();
         assert!(back.equals_missing(&expected));
+    }
+
+    #[test]
+    fn staged_codes_read_back_as_their_text_a_row_group_per_batch_without_statistics() {
+        let hex = |i: usize| format!("{:064X}", (i as u128).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let batch = |from: usize| {
+            df!(
+                "person_id" => (from..from + 200).map(|i| hex(i % 4)).collect::<Vec<_>>(),
+                "code" => (from..from + 200).map(|i| (i % 7 != 0).then_some(["A", "B"][i % 2])).collect::<Vec<_>>(),
+            )
+            .unwrap()
+        };
+        let held = |df: DataFrame| {
+            df.lazy()
+                .with_column(col("code").cast(crate::normalise::categorical()))
+                .collect()
+                .unwrap()
+        };
+        let (a, b) = (batch(0), batch(200));
+        let mut writer = StagingWriter::new(Vec::new(), held(a.clone()).schema()).unwrap();
+        writer.write(&held(a.clone())).unwrap();
+        writer.write(&held(b.clone())).unwrap();
+        let (size, bytes) = writer.finish().unwrap();
+        assert_eq!(size, bytes.len() as u64);
+
+        let back = ParquetReader::new(std::io::Cursor::new(bytes.clone()))
+            .finish()
+            .unwrap();
+        let mut expected = a;
+        expected.vstack_mut_owned(b).unwrap();
+        assert_eq!(back.column("code").unwrap().dtype(), &DataType::String);
+        assert!(back.equals_missing(&expected));
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.parquet");
+        std::fs::write(&path, &bytes).unwrap();
+        let reader = SerializedFileReader::new(std::fs::File::open(&path).unwrap()).unwrap();
+        let meta = reader.metadata();
+        assert_eq!(meta.num_row_groups(), 2);
+        for g in meta.row_groups() {
+            for c in g.columns() {
+                let name = c.column_path().string();
+                // Repeated pseudonyms keep their dictionary in staging (unlike outputs).
+                assert!(c.dictionary_page_offset().is_some(), "{name}");
+                assert!(
+                    c.statistics().is_none_or(|s| s.min_bytes_opt().is_none()),
+                    "{name}"
+                );
+                assert_eq!(c.compression(), parquet::basic::Compression::LZ4_RAW);
+            }
+        }
     }
 }

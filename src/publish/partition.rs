@@ -56,31 +56,9 @@ fn months_before(month: &str, n: u32) -> String {
 }
 
 fn to_bytes(df: &mut DataFrame, parallel: bool) -> Result<Vec<u8>> {
-    let metadata = vec![string_schema(df.schema())];
+    let metadata = vec![super::encoder::string_schema(df.schema())];
     super::encoder::to_bytes(df, ROW_GROUP_ROWS, compression(), Some(metadata), parallel)
         .map_err(|e| Error::engine("serialising a partition", e))
-}
-
-/// The Arrow schema embedded in a file (`ARROW:schema`, which Arrow readers take column
-/// types from), with categorical columns declared as strings. Categorical columns are
-/// written as they are held: their codes go straight into Parquet dictionary pages, as
-/// the writer would encode the same column cast to strings after hashing every value
-/// again (measured: casting back and re-hashing was about a sixth of a run's CPU). In
-/// Parquet a dictionary-encoded string column is a string column whichever way it was
-/// built; only this embedded schema would otherwise tell Arrow readers to make it a
-/// dictionary (pandas category, R factor) instead of the shared schema's string.
-fn string_schema(schema: &Schema) -> polars_parquet::write::KeyValue {
-    let as_strings: Schema = schema
-        .iter()
-        .map(|(name, dtype)| {
-            let dtype = match dtype {
-                DataType::Categorical(..) | DataType::Enum(..) => DataType::String,
-                other => other.clone(),
-            };
-            (name.clone(), dtype)
-        })
-        .collect();
-    polars_parquet::write::schema_to_metadata_key(&as_strings.to_arrow(CompatLevel::newest()))
 }
 
 /// Writes a staged file; it is synced to disk in the background before the run commits

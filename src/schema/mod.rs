@@ -254,6 +254,11 @@ impl CodeList {
 
     /// Finds the code a file value stands for.
     pub fn lookup(&self, value: &str) -> Option<&Code> {
+        self.position(value).map(|i| &self.codes[i])
+    }
+
+    /// The position in [`Self::codes`] of the code a file value stands for.
+    pub fn position(&self, value: &str) -> Option<usize> {
         let found = match self.matching {
             Matching::Exact => self.index.get(value.trim()),
             Matching::Folded => match self.as_written.get(value.trim()) {
@@ -261,7 +266,7 @@ impl CodeList {
                 None => self.index.get(&fold::fold(value)),
             },
         };
-        found.map(|&i| &self.codes[i])
+        found.copied()
     }
 }
 
