@@ -21,6 +21,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
 
 use polars::prelude::*;
+use polars_arrow::array::Array;
 
 /// The column holding the person number.
 pub const PERSON: &str = "_person";
@@ -104,22 +105,43 @@ impl Numbering {
                 .enumerate()
                 .map(|(bucket, seen)| {
                     scope.spawn(move || {
-                        ids.iter()
-                            .map(|id| match id {
-                                Some(id) if bucket_of(id, n) == bucket => {
-                                    let local = match seen.get(id) {
-                                        Some(&local) => local,
-                                        None => {
-                                            let local = seen.len() as u32;
-                                            seen.insert(id.into(), local);
-                                            local
-                                        }
-                                    };
-                                    local * n as u32 + bucket as u32
+                        let mut number = |id: &str| {
+                            if bucket_of(id, n) != bucket {
+                                return NONE;
+                            }
+                            let local = match seen.get(id) {
+                                Some(&local) => local,
+                                None => {
+                                    let local = seen.len() as u32;
+                                    seen.insert(id.into(), local);
+                                    local
                                 }
-                                _ => NONE,
-                            })
-                            .collect()
+                            };
+                            local * n as u32 + bucket as u32
+                        };
+                        let mut codes = Vec::with_capacity(ids.len());
+                        for arr in ids.downcast_iter() {
+                            // A row whose view (length, first bytes, and where its
+                            // bytes are) is the previous row's holds the same pseudonym:
+                            // rows of one person come together in an extract, and read
+                            // from a dictionary page they share their bytes.
+                            let validity = arr.validity();
+                            let mut last: Option<(u128, u32)> = None;
+                            for (i, view) in arr.views().iter().enumerate() {
+                                if validity.is_some_and(|v| !v.get_bit(i)) {
+                                    codes.push(NONE);
+                                    continue;
+                                }
+                                let key = view.as_u128();
+                                let code = match last {
+                                    Some((k, code)) if k == key => code,
+                                    _ => number(arr.value(i)),
+                                };
+                                last = Some((key, code));
+                                codes.push(code);
+                            }
+                        }
+                        codes
                     })
                 })
                 .collect();
@@ -411,6 +433,37 @@ mod tests {
         for (threads, cut) in [(2, 1000), (3, 1), (8, 2999)] {
             assert!(one.equal_missing(&number(threads, cut)).all());
         }
+    }
+
+    /// Rows read from a dictionary page share their pseudonym's bytes, and runs of one
+    /// person are numbered from the previous row: the numbers must be those of the same
+    /// text held row by row, with nulls inside runs and runs across chunks.
+    #[test]
+    fn runs_read_from_a_dictionary_are_numbered_as_the_same_text_held_row_by_row() {
+        let ids: Vec<Option<String>> = (0..4000u64)
+            .map(|i| (i % 13 != 5).then(|| format!("{:064X}", (i / 6) % 97)))
+            .collect();
+        let mut df = df!(PERSON_ID => ids.clone()).unwrap();
+        let mut bytes = Vec::new();
+        ParquetWriter::new(&mut bytes)
+            .with_row_group_size(Some(1500))
+            .finish(&mut df)
+            .unwrap();
+        let read = ParquetReader::new(std::io::Cursor::new(bytes))
+            .finish()
+            .unwrap();
+        let read = read.column(PERSON_ID).unwrap().str().unwrap().clone();
+        assert!(read.chunks().len() > 1, "several chunks");
+        let held: StringChunked = ids.iter().map(|s| s.as_deref()).collect();
+        let number = |ca: &StringChunked| {
+            let mut numbering = Numbering::new(2);
+            numbering.push(ca).unwrap();
+            numbering.finish()
+        };
+        let ((p1, a), (p2, b)) = (number(&read), number(&held));
+        assert!(a.equal_missing(&b).all());
+        assert_eq!((p1.len(), p2.len()), (97, 97));
+        assert_eq!(a.null_count(), ids.iter().filter(|i| i.is_none()).count());
     }
 
     #[test]
