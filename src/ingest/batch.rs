@@ -68,15 +68,15 @@ impl BatchBuilder {
         // The type holds the categories' mapping: numbers taken from it stay valid for
         // as long as the builder (a mapping nothing holds is dropped).
         let code_dtype = crate::normalise::categorical();
+        let DataType::Categorical(_, categories) = &code_dtype else {
+            polars_bail!(ComputeError: "codes are not categorical");
+        };
         let columns = contract
             .columns
             .iter()
             .enumerate()
             .filter_map(|(i, c)| {
                 if let ColumnType::Code(list) = &c.kind {
-                    let DataType::Categorical(_, categories) = &code_dtype else {
-                        return Some(Err(polars_err!(ComputeError: "codes are not categorical")));
-                    };
                     let numbers = list
                         .codes
                         .iter()

@@ -231,19 +231,12 @@ impl RowChecker<'_> {
         Err(q)
     }
 
-    /// The record as one text when it is one: ASCII (the same in every encoding read),
-    /// or valid UTF-8 under a UTF-8 contract. A field is then a slice of it.
+    /// The record as one text when [`decode`] can borrow it whole (valid UTF-8 under a
+    /// UTF-8 contract; ASCII under Windows-1252). A field is then a slice of it.
     fn whole_text<'r>(&self, record: &'r ByteRecord) -> Option<&'r str> {
-        let bytes = record.as_slice();
-        match self.contract.encoding {
-            crate::schema::Encoding::Utf8 => std::str::from_utf8(bytes).ok(),
-            crate::schema::Encoding::Windows1252 => {
-                if bytes.is_ascii() {
-                    std::str::from_utf8(bytes).ok()
-                } else {
-                    None
-                }
-            }
+        match decode(self.contract.encoding, record.as_slice()) {
+            Ok(Cow::Borrowed(text)) => Some(text),
+            _ => None,
         }
     }
 

@@ -195,9 +195,10 @@ impl<W: Write> FrameWriter<W> {
         Ok(columns)
     }
 
-    /// Writes the footer; returns the file's size.
-    fn finish(mut self) -> PolarsResult<u64> {
-        self.file.end(self.metadata.take())
+    /// Writes the footer; returns the file's size and the sink.
+    fn finish(mut self) -> PolarsResult<(u64, W)> {
+        let size = self.file.end(self.metadata.take())?;
+        Ok((size, self.file.into_inner()))
     }
 }
 
@@ -348,16 +349,23 @@ impl<W: Write> StagingWriter<W> {
     }
 
     /// Writes the footer; returns the file's size and the sink.
-    pub fn finish(mut self) -> PolarsResult<(u64, W)> {
-        let size = self.0.file.end(self.0.metadata.take())?;
-        Ok((size, self.0.file.into_inner()))
+    pub fn finish(self) -> PolarsResult<(u64, W)> {
+        self.0.finish()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use parquet::file::metadata::ParquetMetaData;
     use parquet::file::reader::{FileReader, SerializedFileReader};
+
+    /// A file's Parquet metadata, read by arrow-rs's parquet crate.
+    fn metadata(bytes: &[u8]) -> ParquetMetaData {
+        let mut file = tempfile::tempfile().unwrap();
+        std::io::Write::write_all(&mut file, bytes).unwrap();
+        SerializedFileReader::new(file).unwrap().metadata().clone()
+    }
 
     fn polars_bytes(df: &mut DataFrame, row_group_rows: usize) -> Vec<u8> {
         let mut buf = Vec::new();
@@ -419,11 +427,7 @@ mod tests {
             false,
         )
         .unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("p.parquet");
-        std::fs::write(&path, &bytes).unwrap();
-        let reader = SerializedFileReader::new(std::fs::File::open(&path).unwrap()).unwrap();
-        let meta = reader.metadata();
+        let meta = metadata(&bytes);
         assert_eq!(meta.num_row_groups(), 3);
         for g in meta.row_groups() {
             for c in g.columns() {
@@ -478,11 +482,7 @@ mod tests {
         assert_eq!(back.column("code").unwrap().dtype(), &DataType::String);
         assert!(back.equals_missing(&expected));
 
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("s.parquet");
-        std::fs::write(&path, &bytes).unwrap();
-        let reader = SerializedFileReader::new(std::fs::File::open(&path).unwrap()).unwrap();
-        let meta = reader.metadata();
+        let meta = metadata(&bytes);
         assert_eq!(meta.num_row_groups(), 2);
         for g in meta.row_groups() {
             for c in g.columns() {
