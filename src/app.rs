@@ -346,7 +346,7 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
                 .to_string(),
         );
     }
-    let fingerprint = state::fingerprint(&plan, pseudo.fingerprint())?;
+    let fingerprint = state::fingerprint(&plan, &pseudo.provenance())?;
     timer.lap("config", None);
 
     let _lock = open_data_dir(&plan, opts)?;
@@ -360,6 +360,7 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
         |mode: &str, timer: &Timer, warnings: Vec<String>, changes: &state::Changes| Manifest {
             pseudonymisation: Some(KeyInfo {
                 key_source: key_kind.to_string(),
+                scheme: crate::normalise::pseudonym::SCHEME.to_string(),
                 fingerprint: pseudo.fingerprint().to_string(),
             }),
             warnings,

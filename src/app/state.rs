@@ -149,7 +149,11 @@ fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 /// Fingerprint of everything that shapes the outputs besides the input files.
-pub fn fingerprint(plan: &Plan, key_fingerprint: &str) -> Result<String> {
+/// `pseudonyms` is what decides the pseudonyms ([`Pseudonymiser::provenance`]), empty
+/// when the pipeline makes none.
+///
+/// [`Pseudonymiser::provenance`]: crate::normalise::pseudonym::Pseudonymiser::provenance
+pub fn fingerprint(plan: &Plan, pseudonyms: &str) -> Result<String> {
     let mut files = vec![plan.file.clone()];
     files_under(&plan.schemas_dir, &mut files);
     let mut mappings: Vec<PathBuf> = plan
@@ -166,7 +170,7 @@ pub fn fingerprint(plan: &Plan, key_fingerprint: &str) -> Result<String> {
     files.extend(mappings);
     let mut h = Sha256::new();
     h.update(concat!("joinedup ", env!("CARGO_PKG_VERSION"), "\n").as_bytes());
-    h.update(key_fingerprint.as_bytes());
+    h.update(pseudonyms.as_bytes());
     for f in files {
         let bytes = std::fs::read(&f).map_err(|e| Error::io("reading", &f, e))?;
         h.update(
@@ -191,6 +195,28 @@ mod tests {
             bytes: 1,
             sha256: sha.into(),
         }
+    }
+
+    #[test]
+    fn the_configuration_fingerprint_covers_how_pseudonyms_are_made() {
+        // A data directory written under another pseudonym scheme or key must be rebuilt
+        // (state and ingest cache), never mixed with new pseudonyms.
+        let plan = crate::config::load_plan(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines/sample.toml"),
+            &[],
+        )
+        .unwrap();
+        let pseudo =
+            crate::normalise::pseudonym::Pseudonymiser::new(b"DEMO-key-0123456789").unwrap();
+        let now = fingerprint(&plan, &pseudo.provenance()).unwrap();
+        assert_eq!(now, fingerprint(&plan, &pseudo.provenance()).unwrap());
+        let full_digest = format!("HMAC-SHA-256, upper-case hex; key {}", pseudo.fingerprint());
+        assert_ne!(now, fingerprint(&plan, &full_digest).unwrap());
+        assert!(
+            pseudo
+                .provenance()
+                .starts_with(crate::normalise::pseudonym::SCHEME)
+        );
     }
 
     #[test]

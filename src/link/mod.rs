@@ -8,7 +8,7 @@
 //!   readmission.
 //! - [`person_index`] gives every pseudonym a dense number (its rank, read one staged
 //!   file at a time by [`person_index::Numbering`]), so the joins above compare integers
-//!   instead of 64-character strings and frames never hold a pseudonym per row;
+//!   instead of 32-character strings and frames never hold a pseudonym per row;
 //!   [`person_index::Persons::restore`] puts pseudonyms back as files are written.
 
 pub mod by_person;

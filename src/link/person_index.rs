@@ -1,8 +1,8 @@
 //! Dense person numbers for linkage, and the pseudonyms they stand for.
 //!
-//! Pseudonyms are 64-character strings: held once per row they are most of a run's
-//! memory (an A&E attendance is ~135 bytes in memory, 80 of them its pseudonym), and
-//! joining or grouping on them hashes and compares 64 bytes per row. So after ingest every
+//! Pseudonyms are 32-character strings: held once per row they are much of a run's
+//! memory (a string view and its bytes, 48 of an A&E attendance's ~100 bytes), and
+//! joining or grouping on them hashes and compares 32 bytes per row. So after ingest every
 //! distinct `person_id` of spells, attendances and social-care events is numbered
 //! (`_person`, UInt32, null where `person_id` is null) and frames carry the number in
 //! the pseudonym's place. [`Persons`] holds each distinct pseudonym once and puts them

@@ -1,10 +1,14 @@
 //! Keyed pseudonyms (HMAC-SHA256) for NHS numbers and other person identifiers.
 //!
 //! The same key gives the same pseudonym across sources and runs, so records link; a
-//! different key per deployment stops cross-deployment linkage. Output is 64 upper-case
-//! hex characters (the Open Pseudonymiser look). The keyed HMAC state is built once and
-//! cloned per value (2 SHA-256 compressions instead of 4), and hex is written from a
-//! lookup table (see reference/performance.md §5).
+//! different key per deployment stops cross-deployment linkage. A pseudonym is the
+//! HMAC-SHA-256 truncated to its first 128 bits ([`SCHEME`], as RFC 4868's
+//! HMAC-SHA-256-128 and NIST SP 800-107 allow), written as 32 upper-case hex digits:
+//! among 100 million people the chance that any two share a pseudonym is under 1 in
+//! 10^22, and each is half the bytes of the full digest in every restricted file, in
+//! memory and on every join a user makes. The keyed HMAC state is built once and cloned
+//! per value (2 SHA-256 compressions instead of 4), and hex is written from a lookup
+//! table (see reference/performance.md §5).
 //!
 //! Domains keep identifier kinds apart: an NHS number is hashed as its 10 digits; a
 //! council person identifier as `LA:<scope>:<id>`, so it can never equal an NHS pseudonym.
@@ -16,6 +20,13 @@ type HmacSha256 = Hmac<Sha256>;
 
 /// Shortest key accepted, in bytes.
 pub const MIN_KEY_BYTES: usize = 16;
+
+/// How pseudonyms are made; recorded in the manifest and in the incremental state, so a
+/// data directory written under another scheme is rebuilt, never mixed.
+pub const SCHEME: &str = "HMAC-SHA-256-128, upper-case hex";
+
+/// Digest bytes kept in a pseudonym (128 bits).
+const KEPT_BYTES: usize = 16;
 
 const HEX: &[u8; 16] = b"0123456789ABCDEF";
 
@@ -67,13 +78,19 @@ impl Pseudonymiser {
         &self.fingerprint
     }
 
+    /// What decides every pseudonym: the scheme and the key's fingerprint. Outputs made
+    /// under a different provenance do not link with these.
+    pub fn provenance(&self) -> String {
+        format!("{SCHEME}; key {}", self.fingerprint)
+    }
+
     /// Pseudonym of a validated NHS number (its 10 digits).
     pub fn nhs_number(&self, digits: &[u8; 10]) -> String {
         self.nhs_number_hex(digits).as_str().to_string()
     }
 
     /// [`Self::nhs_number`] without a heap allocation (for ingest's hot loop).
-    pub fn nhs_number_hex(&self, digits: &[u8; 10]) -> Hex64 {
+    pub fn nhs_number_hex(&self, digits: &[u8; 10]) -> Hex32 {
         self.hash_hex(&[digits])
     }
 
@@ -83,7 +100,7 @@ impl Pseudonymiser {
     }
 
     /// [`Self::scoped_identifier`] without a heap allocation.
-    pub fn scoped_identifier_hex(&self, scope: &str, id: &str) -> Hex64 {
+    pub fn scoped_identifier_hex(&self, scope: &str, id: &str) -> Hex32 {
         self.hash_hex(&[b"LA:", scope.as_bytes(), b":", id.as_bytes()])
     }
 
@@ -92,25 +109,25 @@ impl Pseudonymiser {
         self.hash_hex(parts).as_str().to_string()
     }
 
-    fn hash_hex(&self, parts: &[&[u8]]) -> Hex64 {
+    fn hash_hex(&self, parts: &[&[u8]]) -> Hex32 {
         let mut mac = self.keyed.clone();
         for p in parts {
             mac.update(p);
         }
         let digest = mac.finalize().into_bytes();
-        let mut out = [0u8; 64];
-        for (pair, &b) in out.chunks_exact_mut(2).zip(digest.iter()) {
+        let mut out = [0u8; 2 * KEPT_BYTES];
+        for (pair, &b) in out.chunks_exact_mut(2).zip(&digest[..KEPT_BYTES]) {
             pair.copy_from_slice(&HEX_PAIRS[usize::from(b)]);
         }
-        Hex64(out)
+        Hex32(out)
     }
 }
 
-/// A pseudonym as 64 upper-case hex digits, held inline.
+/// A pseudonym as 32 upper-case hex digits, held inline.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub struct Hex64([u8; 64]);
+pub struct Hex32([u8; 2 * KEPT_BYTES]);
 
-impl Hex64 {
+impl Hex32 {
     /// The digits as text.
     pub fn as_str(&self) -> &str {
         // Only ASCII hex digits are ever stored.
@@ -118,7 +135,7 @@ impl Hex64 {
     }
 }
 
-impl std::fmt::Debug for Hex64 {
+impl std::fmt::Debug for Hex32 {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -151,13 +168,22 @@ mod tests {
     }
 
     #[test]
-    fn rfc_4231_case_4_through_the_pseudonymiser() {
-        // Key 0x0102…19 (25 bytes), data 0xcd × 50.
+    fn rfc_4231_case_4_through_the_pseudonymiser_is_its_first_128_bits() {
+        // Key 0x0102…19 (25 bytes), data 0xcd × 50; the full HMAC is
+        // 82558A389A443C0EA4CC819899F2083A85F0FAA3E578F8077A2E3FF46729665B.
         let key: Vec<u8> = (1..=25).collect();
         let p = Pseudonymiser::new(&key).unwrap();
+        assert_eq!(p.hash(&[&[0xcd; 50]]), "82558A389A443C0EA4CC819899F2083A");
+    }
+
+    #[test]
+    fn rfc_4231_case_5_truncation_to_128_bits() {
+        // RFC 4231 §4.6: key 0x0c × 20, "Test With Truncation", HMAC-SHA-256 truncated
+        // to 128 bits — the scheme pseudonyms use.
+        let p = Pseudonymiser::new(&[0x0c; 20]).unwrap();
         assert_eq!(
-            p.hash(&[&[0xcd; 50]]),
-            "82558A389A443C0EA4CC819899F2083A85F0FAA3E578F8077A2E3FF46729665B"
+            p.hash(&[b"Test With Truncation"]),
+            "A3B6167473100EE06E0C796C2955552B"
         );
     }
 
@@ -168,7 +194,7 @@ mod tests {
         let n = *b"9434765919";
         assert_eq!(a.nhs_number(&n), a.nhs_number(&n));
         assert_ne!(a.nhs_number(&n), b.nhs_number(&n));
-        assert_eq!(a.nhs_number(&n).len(), 64);
+        assert_eq!(a.nhs_number(&n).len(), 32);
         assert_ne!(a.scoped_identifier("902", "9434765919"), a.nhs_number(&n));
         assert_ne!(
             a.scoped_identifier("901", "X1"),

@@ -145,6 +145,10 @@ pub struct PipelineInfo {
 pub struct KeyInfo {
     /// `env`, `file` or `demo`.
     pub key_source: String,
+    /// How pseudonyms are made ([`crate::normalise::pseudonym::SCHEME`]); empty in
+    /// manifests written before it was recorded (full 256-bit digests).
+    #[serde(default)]
+    pub scheme: String,
     /// Non-reversible key fingerprint.
     pub fingerprint: String,
 }

@@ -395,6 +395,58 @@ fn input_nhs_numbers() -> BTreeSet<String> {
     out
 }
 
+/// Pseudonyms are HMAC-SHA-256 truncated to 128 bits, as 32 upper-case hex digits, and
+/// the manifest says so. Computed here independently (the `hmac` crate, the sample's
+/// demo key), every person in `hospital_spell` is the pseudonym of an input NHS number.
+#[test]
+fn pseudonyms_are_the_first_128_bits_of_the_keyed_hmac_and_the_manifest_names_the_scheme() {
+    use hmac::{Hmac, Mac};
+    let key = b"DEMO-joinedup-sample-key-not-secret";
+    let expected: BTreeSet<String> = input_nhs_numbers()
+        .into_iter()
+        .filter(|n| n.len() == 10)
+        .map(|n| {
+            let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key).unwrap();
+            mac.update(n.as_bytes());
+            let digest = mac.finalize().into_bytes();
+            digest[..16].iter().map(|b| format!("{b:02X}")).collect()
+        })
+        .collect();
+    let spells = read_parquet(&sample_out().join("restricted/hospital_spell"));
+    let persons: Vec<&String> = spells.columns["person_id"].iter().flatten().collect();
+    assert_eq!(
+        persons.len(),
+        spells.rows,
+        "every accepted spell has a person"
+    );
+    for p in &persons {
+        assert!(
+            expected.contains(*p),
+            "{p} is not the pseudonym of an input NHS number"
+        );
+    }
+    let care = read_parquet(&sample_out().join("restricted/social_care_event"));
+    let council_ids: Vec<&String> = care.columns["la_person_id"].iter().flatten().collect();
+    assert!(!council_ids.is_empty());
+    for id in council_ids {
+        assert!(
+            id.len() == 32
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b)),
+            "{id}"
+        );
+        assert!(
+            !expected.contains(id),
+            "a council identifier hashed like an NHS number"
+        );
+    }
+    let info = &manifest(sample_out())["pseudonymisation"];
+    assert_eq!(info["scheme"], "HMAC-SHA-256-128, upper-case hex");
+    assert_eq!(info["key_source"], "demo");
+    assert_eq!(info["fingerprint"].as_str().unwrap().len(), 12);
+}
+
 #[test]
 fn no_raw_identifier_reaches_any_output() {
     let numbers = input_nhs_numbers();
@@ -636,7 +688,7 @@ fn every_dataset_matches_its_schema_file_column_for_column() {
 /// Regression: staged pseudonyms were once forced plain, like those of output files.
 /// Rows of one person come together in an extract, so a batch's pseudonyms repeat, and
 /// polars' writer keeps each once in a dictionary; plain, numbering read every row's 64
-/// bytes back (~130 MB more at 10 M rows).
+/// bytes back (~130 MB more at 10 M rows, when pseudonyms were 64 hex digits).
 #[test]
 fn staged_pseudonyms_that_repeat_are_kept_in_a_dictionary() {
     use parquet::file::reader::{FileReader, SerializedFileReader};
