@@ -244,18 +244,7 @@ pub(crate) fn month_rows(
 ) -> PolarsResult<Vec<(String, Vec<IdxSize>)>> {
     // An integer month key (year × 12 + month; null last) groups cheaply; the `YYYY-MM`
     // names are made once per month, not once per row.
-    let date = col(column).cast(DataType::Date);
-    let keyed = df
-        .select([column])?
-        .lazy()
-        .select(
-            [(date.clone().dt().year().cast(DataType::Int32) * lit(12i32)
-                + date.dt().month().cast(DataType::Int32)
-                - lit(1i32))
-            .fill_null(lit(i32::MAX))
-            .alias("key")],
-        )
-        .collect()?;
+    let keys = month_keys(df.column(column)?)?;
     let name = |k: i32| {
         if k == i32::MAX {
             "undated".to_string()
@@ -269,8 +258,7 @@ pub(crate) fn month_rows(
     }
     let mut months: BTreeMap<i32, Vec<IdxSize>> = BTreeMap::new();
     let mut last: Option<(i32, Vec<IdxSize>)> = None;
-    for (i, k) in keyed.column("key")?.i32()?.iter().enumerate() {
-        let k = k.unwrap_or(i32::MAX);
+    for (i, k) in keys.into_iter().enumerate() {
         // Runs of one month (data sorted by date) append without a map lookup.
         match &mut last {
             Some((lk, v)) if *lk == k => v.push(i as IdxSize),
@@ -288,9 +276,100 @@ pub(crate) fn month_rows(
     Ok(months.into_iter().map(|(k, v)| (name(k), v)).collect())
 }
 
+/// Each row's month as year × 12 + month − 1, `i32::MAX` where the date is null, from
+/// the column's days or time stamps by integer arithmetic (polars' `dt().year()` and
+/// `dt().month()` make a calendar date of every row: ~4 % of the CPU after ingest).
+fn month_keys(column: &Column) -> PolarsResult<Vec<i32>> {
+    let key = |days: Option<i64>| days.map_or(i32::MAX, month_of_day);
+    Ok(match column.dtype() {
+        DataType::Date => column
+            .date()?
+            .physical()
+            .iter()
+            .map(|d| key(d.map(i64::from)))
+            .collect(),
+        DataType::Datetime(unit, _) => {
+            let per_day: i64 = match unit {
+                TimeUnit::Milliseconds => 86_400_000,
+                TimeUnit::Microseconds => 86_400_000_000,
+                TimeUnit::Nanoseconds => 86_400_000_000_000,
+            };
+            column
+                .datetime()?
+                .physical()
+                .iter()
+                .map(|t| key(t.map(|t| t.div_euclid(per_day))))
+                .collect()
+        }
+        other => polars_bail!(
+            InvalidOperation: "month files need a date or datetime column, not {other}"
+        ),
+    })
+}
+
+/// The month key (year × 12 + month − 1) of a day counted from 1970-01-01: Howard
+/// Hinnant's `civil_from_days`, proleptic Gregorian, as chrono and polars count.
+fn month_of_day(days: i64) -> i32 {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    i32::try_from(year * 12 + month - 1).unwrap_or(i32::MAX - 1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn month_keys_agree_with_the_calendar_for_every_day_of_five_centuries() {
+        use chrono::{Datelike, NaiveDate};
+        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
+        for days in -150_000i64..40_000 {
+            let d = epoch + chrono::Duration::days(days);
+            assert_eq!(
+                month_of_day(days),
+                d.year() * 12 + d.month() as i32 - 1,
+                "{d}"
+            );
+        }
+    }
+
+    #[test]
+    fn month_keys_of_dates_and_time_stamps_in_every_unit_with_nulls() {
+        // 1969-12-31 23:59:59.999 is December 1969, not January 1970: time stamps before
+        // the epoch round down to their day.
+        let dates = Column::new("d".into(), [Some(-1i32), None, Some(0), Some(19_723)])
+            .cast(&DataType::Date)
+            .unwrap();
+        let december_1969 = 1969 * 12 + 11;
+        let january_1970 = 1970 * 12;
+        let january_2024 = 2024 * 12;
+        assert_eq!(
+            month_keys(&dates).unwrap(),
+            [december_1969, i32::MAX, january_1970, january_2024]
+        );
+        for (unit, per_ms) in [
+            (TimeUnit::Milliseconds, 1i64),
+            (TimeUnit::Microseconds, 1_000),
+            (TimeUnit::Nanoseconds, 1_000_000),
+        ] {
+            let stamps = Column::new("t".into(), [Some(-per_ms), None, Some(0)])
+                .cast(&DataType::Datetime(unit, None))
+                .unwrap();
+            assert_eq!(
+                month_keys(&stamps).unwrap(),
+                [december_1969, i32::MAX, january_1970],
+                "{unit:?}"
+            );
+        }
+        let text = Column::new("s".into(), ["2024-01-01"]);
+        assert!(month_keys(&text).is_err(), "text is not a date");
+    }
 
     #[test]
     fn unchanged_months_are_kept_and_changed_ones_rewritten() {
