@@ -11,27 +11,23 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use polars::prelude::*;
-
 use crate::config::{ConfigErrors, KeySource, Plan, SourceOverride, load_plan};
 use crate::error::{Error, ExitCode, Result};
 use crate::fault;
 use crate::ingest::{SourceIngest, ingest_all};
 use crate::normalise::pseudonym::Pseudonymiser;
-use crate::normalise::{empty_entity, normalise_source};
-use crate::publish::Access;
-use crate::publish::disclosure;
 use crate::publish::manifest::{
     FileInfo, KeyInfo, Manifest, OutputInfo, PipelineInfo, ResolutionInfo, SourceInfo, StageTiming,
 };
-use crate::publish::partition::{write_dataset, write_dataset_with};
-use crate::publish::pieces::PieceWriter;
+use crate::publish::partition::write_dataset;
 use crate::publish::staging::{RunDir, remove_stale, write_atomic};
 use crate::pull::InputFile;
 
 mod datasets;
 mod ed_pass;
 pub mod lock;
+mod person_level;
+mod stager;
 pub mod state;
 
 /// What `joinedup run` was asked to do.
@@ -300,12 +296,6 @@ pub(crate) fn compare_with_state(
     (now_state, changes, outputs_present)
 }
 
-/// The rows of one dataset to write: a whole frame, or pieces already split by month.
-enum Rows {
-    Frame(DataFrame),
-    Pieces(PieceWriter),
-}
-
 /// Rows of the A&E attendances read, summarised and split by month at a time: small enough
 /// that one piece is a small part of the run's memory, large enough that reading it is
 /// efficient (whole Parquet row groups) and per-piece work is negligible.
@@ -438,196 +428,21 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
     );
     fault::point("run_after_ingest");
 
-    // Normalise: map every staged file of each entity's sources (in order: they stack to
-    // the entity), and number its persons, reading one file's pseudonyms at a time
-    // (frames carry the number, not the pseudonym).
-    let mut entities: BTreeMap<String, Vec<LazyFrame>> = BTreeMap::new();
-    for (name, entity) in &plan.entities {
-        let mut parts = Vec::new();
-        for (s, r) in plan.sources.iter().zip(&ingested) {
-            if &s.mapping.target == name {
-                for file in r.files.iter().flat_map(|f| &f.staged) {
-                    parts.push(normalise_source(s, entity, std::slice::from_ref(file))?);
-                }
-            }
-        }
-        if parts.is_empty() {
-            parts.push(empty_entity(entity));
-        }
-        entities.insert(name.clone(), parts);
-    }
-    let mut entity = |n: &str| -> Result<Vec<LazyFrame>> {
-        entities
-            .remove(n)
-            .ok_or_else(|| Error::Internal(format!("entity {n} missing from the plan")))
+    // Normalise, link and measure; each dataset is written into the run folder as soon
+    // as its rows exist.
+    let lookback = if changes.configuration_changed {
+        None
+    } else {
+        plan.lookback_months
     };
-    let (spells, ed, care) = (
-        entity("hospital_spell")?,
-        entity("ed_attendance")?,
-        entity("social_care_event")?,
-    );
-    let (persons, rows) = datasets::number_persons(vec![spells, ed, care])?;
-    let [spells, ed, care]: [datasets::EntityRows; 3] = rows
-        .try_into()
-        .map_err(|_| Error::Internal("rows of three entities".into()))?;
-    let restore = |df: DataFrame| persons.restore(df);
-
-    // Disclosure-control (published datasets) and write one dataset into staging.
-    let mut staged: Vec<(usize, OutputInfo, String)> = Vec::new();
-    let mut measured = 0;
-    let mut stage = |index: usize, rows: Rows, began: Instant, computed: f64| -> Result<()> {
-        let o = &plan.outputs[index];
-        let access = o.dataset.access();
-        let rel = format!("{}/{}", access.folder(), o.dataset.name());
-        let lookback = if changes.configuration_changed {
-            None
-        } else {
-            plan.lookback_months
-        };
-        let (staged_dir, current_dir) = (run.staged(&rel), opts.out.join(&rel));
-        let (partitions, suppressed) = match (rows, access) {
-            (Rows::Frame(df), access) => {
-                measured += df.height() as u64;
-                let (df, suppressed) = match access {
-                    Access::Published => disclosure::apply(df, &o.dataset.gate(), o.disclosure)
-                        .map_err(|e| {
-                            Error::engine(format!("disclosure control on {}", o.dataset.name()), e)
-                        })?,
-                    Access::Restricted => (df, Default::default()),
-                };
-                let month = Some(o.dataset.month_column());
-                let partitions =
-                    write_dataset_with(df, month, &staged_dir, &current_dir, lookback, &restore)?;
-                (partitions, suppressed)
-            }
-            (Rows::Pieces(writer), Access::Restricted) => {
-                measured += writer.rows();
-                let partitions = writer.finish(&staged_dir, &current_dir, lookback, &restore)?;
-                (partitions, Default::default())
-            }
-            (Rows::Pieces(_), Access::Published) => {
-                return Err(Error::Internal(format!(
-                    "{rel} is published, so it is disclosure-controlled whole, not in pieces"
-                )));
-            }
-        };
-        for p in partitions.iter().filter(|p| p.closed_changed) {
-            warnings.push(format!(
-                "{rel}/{}: late data for a closed month was not published (outside lookback_months); run with --full-refresh to include it",
-                p.file
-            ));
-        }
-        let total = began.elapsed().as_secs_f64();
-        let info = OutputInfo::new(
-            o.dataset.name(),
-            access.folder(),
-            &rel,
-            partitions,
-            suppressed,
-            (access == Access::Published).then(|| o.disclosure.into()),
-        )
-        .with_timing(computed, total - computed);
-        let (rss_mb, peak_rss_mb) = crate::telemetry::resident_mb().unwrap_or_default();
-        tracing::debug!(
-            dataset = o.dataset.name(),
-            compute_seconds = computed,
-            total_seconds = total,
-            rss_mb,
-            peak_rss_mb,
-            "dataset staged"
-        );
-        fault::point(&format!("publish_staged_{}", rel.replace('/', "_")));
-        staged.push((index, info, rel));
-        Ok(())
-    };
-
-    // A&E attendances are written as normalised (nothing in them depends on linkage) and
-    // summarised in the same pass: linkage and the measures keep only what they need of
-    // them (`datasets::EdSummary`), so the largest entity is gone before linkage starts.
-    // The summary needs the persons and admissions of the spells and the resolved
-    // social-care events, so those are read first (of the spells, only those columns).
-    crate::memory::release();
-    let (care, resolution) = datasets::resolve_care(care)?;
-    crate::memory::release();
-    // The pass needs only each spell's person and admission; the spells themselves are
-    // read after it, so they are not held while the attendances are.
-    let mut pass = datasets::EdPass::new(
-        &spells.collect_columns("reading spell admissions", &["admission_datetime"])?,
-        &care,
-        &plan.link,
-    )?;
-    {
-        // Read and written in pieces (kept by month, compressed), so the attendances are
-        // never held whole.
-        let began = Instant::now();
-        let output = plan
-            .outputs
-            .iter()
-            .position(|o| o.dataset == crate::publish::Dataset::EdAttendance);
-        let mut writer =
-            output.map(|_| PieceWriter::new(crate::publish::Dataset::EdAttendance.month_column()));
-        // The summary and the month split of a piece are independent: on two threads.
-        ed.for_each_piece("reading A&E attendances", rows_per_piece(), |piece| {
-            std::thread::scope(|scope| {
-                let split = writer.as_mut().map(|w| scope.spawn(|| w.add(&piece)));
-                pass.add(&piece)?;
-                match split.map(|h| h.join()) {
-                    Some(Ok(r)) => r,
-                    Some(Err(_)) => Err(Error::Internal(
-                        "splitting a piece of A&E attendances by month panicked".into(),
-                    )),
-                    None => Ok(()),
-                }
-            })
-        })?;
-        if let (Some(index), Some(writer)) = (output, writer) {
-            stage(index, Rows::Pieces(writer), began, 0.0)?;
-        }
-    }
-    // The attendances' lazy parts and person numbers are not needed again.
-    drop(ed);
-    let ed = pass.finish()?;
-    crate::memory::release();
-    let spells = spells.collect("reading hospital spells")?;
-    crate::memory::release();
-    let entities = datasets::Entities {
-        spells,
-        ed,
-        care,
-        resolution,
-    };
-    timer.lap("normalise", None);
-    fault::point("run_after_normalise");
-
-    // Link, then measure and write each remaining dataset into staging.
-    let mut linked = datasets::link(entities, &plan.link)?;
-    crate::memory::release();
-    timer.lap("link", Some(linked.journey_rows as u64));
-    fault::point("run_after_link");
-    let after_link: Vec<(usize, crate::publish::Dataset)> = plan
+    let built = person_level::build(&plan, &ingested, &run, &opts.out, lookback, &mut timer)?;
+    warnings.extend(built.staged.warnings);
+    let (mut outputs, mut rels): (Vec<OutputInfo>, Vec<String>) = built
+        .staged
         .outputs
-        .iter()
-        .enumerate()
-        .filter(|(_, o)| o.dataset != crate::publish::Dataset::EdAttendance)
-        .map(|(index, o)| (index, o.dataset))
-        .collect();
-    let kinds: Vec<crate::publish::Dataset> = after_link.iter().map(|(_, d)| *d).collect();
-    let order = datasets::write_order(&kinds);
-    for (n, &k) in order.iter().enumerate() {
-        let (index, dataset) = after_link[k];
-        let began = Instant::now();
-        let df = datasets::dataset(dataset, &linked, &plan.link)?;
-        let remaining: Vec<crate::publish::Dataset> =
-            order[n + 1..].iter().map(|&k| kinds[k]).collect();
-        linked.release_unneeded(&remaining);
-        stage(index, Rows::Frame(df), began, began.elapsed().as_secs_f64())?;
-        crate::memory::release();
-    }
-    // The manifest lists datasets in the pipeline's order, whatever order they were written.
-    staged.sort_by_key(|(index, _, _)| *index);
-    let (mut outputs, mut rels): (Vec<OutputInfo>, Vec<String>) =
-        staged.into_iter().map(|(_, info, rel)| (info, rel)).unzip();
-    timer.lap("measure", Some(measured));
+        .into_iter()
+        .map(|(_, info, rel)| (info, rel))
+        .unzip();
     for r in &ingested {
         let rel = format!("quarantine/{}", r.name);
         let files: Vec<PathBuf> = r.files.iter().map(|f| f.quarantine.clone()).collect();
@@ -718,10 +533,10 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
     }
     .to_string();
     manifest.social_care_resolution = Some(ResolutionInfo {
-        events_in: linked.resolution.events_in,
-        superseded_by_later_submission: linked.resolution.superseded,
-        person_key_backfilled: linked.resolution.person_key_backfilled,
-        without_nhs_key: linked.resolution.without_nhs_key,
+        events_in: built.resolution.events_in,
+        superseded_by_later_submission: built.resolution.superseded,
+        person_key_backfilled: built.resolution.person_key_backfilled,
+        without_nhs_key: built.resolution.without_nhs_key,
     });
     manifest.sources = sources;
     manifest.outputs = outputs;

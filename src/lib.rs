@@ -28,6 +28,7 @@ pub mod report;
 
 pub mod app;
 pub mod app_publications;
+pub mod background;
 pub mod baseline;
 pub mod cli;
 pub mod error;

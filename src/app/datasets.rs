@@ -233,8 +233,7 @@ pub struct Linked {
 /// The frames a dataset is built from: journey, spells, A&E summary, social care.
 fn reads(d: Dataset) -> [bool; 4] {
     match d {
-        Dataset::HospitalSpell => [false, true, false, false],
-        Dataset::SocialCareEvent | Dataset::SocialCareQueue => [false, false, false, true],
+        Dataset::SocialCareQueue => [false, false, false, true],
         Dataset::PatientJourney | Dataset::DischargeDelays | Dataset::Bottlenecks => {
             [true, false, false, false]
         }
@@ -250,14 +249,12 @@ fn reads(d: Dataset) -> [bool; 4] {
 pub fn write_order(datasets: &[Dataset]) -> Vec<usize> {
     let rank = |d: Dataset| match d {
         Dataset::LinkageQuality => 0,
-        Dataset::SocialCareEvent => 1,
-        Dataset::SocialCareQueue => 2,
-        Dataset::HospitalSpell => 3,
-        Dataset::FlowDaily => 4,
-        Dataset::Bottlenecks => 5,
-        Dataset::DischargeDelays => 6,
-        Dataset::PatientJourney => 7,
-        _ => 8,
+        Dataset::SocialCareQueue => 1,
+        Dataset::FlowDaily => 2,
+        Dataset::Bottlenecks => 3,
+        Dataset::DischargeDelays => 4,
+        Dataset::PatientJourney => 5,
+        _ => 6,
     };
     let mut order: Vec<usize> = (0..datasets.len()).collect();
     order.sort_by_key(|&i| rank(datasets[i]));
@@ -385,11 +382,12 @@ pub fn link(entities: Entities, plan: &LinkPlan) -> Result<Linked> {
 pub fn dataset(d: Dataset, linked: &Linked, plan: &LinkPlan) -> Result<DataFrame> {
     let journey = || linked.journey().map(|j| j.clone().lazy());
     match d {
-        Dataset::HospitalSpell => Ok(linked.spells()?.clone()),
-        Dataset::EdAttendance => Err(Error::Internal(
-            "ed_attendance is written before linkage, from the whole entity".into(),
-        )),
-        Dataset::SocialCareEvent => Ok(linked.care()?.clone()),
+        d @ (Dataset::HospitalSpell | Dataset::EdAttendance | Dataset::SocialCareEvent) => {
+            Err(Error::Internal(format!(
+                "{} is handed to the writer before linkage",
+                d.name()
+            )))
+        }
         Dataset::PatientJourney => linked
             .journey()?
             .drop(crate::link::journey::SOURCE)
@@ -442,10 +440,8 @@ mod tests {
     fn frames_are_released_after_their_last_reader_and_not_before() {
         let all = [
             Dataset::PatientJourney,
-            Dataset::HospitalSpell,
             Dataset::DischargeDelays,
             Dataset::FlowDaily,
-            Dataset::SocialCareEvent,
             Dataset::SocialCareQueue,
             Dataset::Bottlenecks,
             Dataset::LinkageQuality,
@@ -470,7 +466,7 @@ mod tests {
             Dataset::LinkageQuality,
             "the widest reader first"
         );
-        assert_eq!(all[order[7]], Dataset::PatientJourney);
+        assert_eq!(all[order[5]], Dataset::PatientJourney);
         let held = |l: &Linked| {
             [
                 l.journey.is_some(),
@@ -493,12 +489,12 @@ mod tests {
             linked.release_unneeded(&remaining);
         }
         assert_eq!(held(&linked), [false; 4], "everything released at the end");
-        // The care frame goes as soon as the social-care datasets are written.
+        // The care frame goes as soon as the social-care queue is measured.
         let mut linked2 = Linked {
             care: frame(),
             ..linked
         };
-        linked2.release_unneeded(&[Dataset::HospitalSpell, Dataset::PatientJourney]);
+        linked2.release_unneeded(&[Dataset::FlowDaily, Dataset::PatientJourney]);
         assert!(linked2.care.is_none());
     }
 }

@@ -1,0 +1,211 @@
+//! Normalise, link and measure: from the staged rows of every source to each person-level
+//! run's dataset in the run folder.
+//!
+//! Order: map every staged file onto its entity and number the persons; resolve the
+//! social-care events; one pass over the A&E attendances (written by month and summarised
+//! for linkage); read the spells; link journeys; then each remaining dataset, widest
+//! reader first, so frames are released after their last reader. Every dataset is handed
+//! to the writer ([`super::stager`]) as soon as its rows exist, and written while the run
+//! goes on.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Instant;
+
+use polars::prelude::*;
+
+use super::datasets;
+use super::stager::{Job, Rows, Staged, Stager, start_writer};
+use super::{Timer, rows_per_piece};
+use crate::config::Plan;
+use crate::error::{Error, Result};
+use crate::fault;
+use crate::ingest::SourceIngest;
+use crate::link::social_care::Resolution;
+use crate::normalise::{empty_entity, normalise_source};
+use crate::publish::Dataset;
+use crate::publish::pieces::PieceWriter;
+use crate::publish::staging::RunDir;
+
+/// What the person-level datasets gave.
+pub(crate) struct Built {
+    /// Every dataset staged.
+    pub staged: Staged,
+    /// What the CLD rules did to the social-care events.
+    pub resolution: Resolution,
+}
+
+/// Datasets handed to the writer before linkage, from frames linkage reads too.
+const BEFORE_LINKAGE: [Dataset; 3] = [
+    Dataset::SocialCareEvent,
+    Dataset::EdAttendance,
+    Dataset::HospitalSpell,
+];
+
+/// Builds and stages every person-level dataset of `plan` from what ingest staged.
+/// `lookback_months` is `None` when every month is rebuilt.
+pub(crate) fn build(
+    plan: &Plan,
+    ingested: &[SourceIngest],
+    run: &RunDir,
+    out: &Path,
+    lookback_months: Option<u32>,
+    timer: &mut Timer,
+) -> Result<Built> {
+    // Map every staged file of each entity's sources (in order: they stack to the entity),
+    // and number its persons, reading one file's pseudonyms at a time (frames carry the
+    // number, not the pseudonym).
+    let mut entities: BTreeMap<String, Vec<LazyFrame>> = BTreeMap::new();
+    for (name, entity) in &plan.entities {
+        let mut parts = Vec::new();
+        for (s, r) in plan.sources.iter().zip(ingested) {
+            if &s.mapping.target == name {
+                for file in r.files.iter().flat_map(|f| &f.staged) {
+                    parts.push(normalise_source(s, entity, std::slice::from_ref(file))?);
+                }
+            }
+        }
+        if parts.is_empty() {
+            parts.push(empty_entity(entity));
+        }
+        entities.insert(name.clone(), parts);
+    }
+    let mut entity = |n: &str| -> Result<Vec<LazyFrame>> {
+        entities
+            .remove(n)
+            .ok_or_else(|| Error::Internal(format!("entity {n} missing from the plan")))
+    };
+    let (spells, ed, care) = (
+        entity("hospital_spell")?,
+        entity("ed_attendance")?,
+        entity("social_care_event")?,
+    );
+    let (persons, rows) = datasets::number_persons(vec![spells, ed, care])?;
+    let [spells, ed, care]: [datasets::EntityRows; 3] = rows
+        .try_into()
+        .map_err(|_| Error::Internal("rows of three entities".into()))?;
+    let restore = |df: DataFrame| persons.restore(df);
+    let stager = Stager {
+        plan,
+        run,
+        out,
+        lookback_months,
+        finish: &restore,
+        staged: Staged::default(),
+    };
+    let output = |d: Dataset| plan.outputs.iter().position(|o| o.dataset == d);
+
+    std::thread::scope(|scope| {
+        let mut writer = start_writer(scope, stager);
+
+        // A&E attendances are written as normalised (nothing in them depends on linkage)
+        // and summarised in the same pass: linkage and the measures keep only what they
+        // need of them (`datasets::EdSummary`), so the largest entity is gone before
+        // linkage starts. The summary needs the persons and admissions of the spells and
+        // the resolved social-care events, so those are read first (of the spells, only
+        // those columns).
+        crate::memory::release();
+        let (care, resolution) = datasets::resolve_care(care)?;
+        if let Some(index) = output(Dataset::SocialCareEvent) {
+            writer.send(Job {
+                index,
+                rows: Rows::Frame(care.clone()),
+                computed: 0.0,
+            })?;
+        }
+        crate::memory::release();
+        // The pass needs only each spell's person and admission; the spells themselves
+        // are read after it, so they are not held while the attendances are.
+        let mut pass = datasets::EdPass::new(
+            &spells.collect_columns("reading spell admissions", &["admission_datetime"])?,
+            &care,
+            &plan.link,
+        )?;
+        // Read and written in pieces (kept by month, compressed), so the attendances are
+        // never held whole.
+        let began = Instant::now();
+        let ed_output = output(Dataset::EdAttendance);
+        let mut pieces = ed_output.map(|_| PieceWriter::new(Dataset::EdAttendance.month_column()));
+        // The summary and the month split of a piece are independent: on two threads.
+        ed.for_each_piece("reading A&E attendances", rows_per_piece(), |piece| {
+            std::thread::scope(|scope| {
+                let split = pieces.as_mut().map(|w| scope.spawn(|| w.add(&piece)));
+                pass.add(&piece)?;
+                match split.map(|h| h.join()) {
+                    Some(Ok(r)) => r,
+                    Some(Err(_)) => Err(Error::Internal(
+                        "splitting a piece of A&E attendances by month panicked".into(),
+                    )),
+                    None => Ok(()),
+                }
+            })
+        })?;
+        if let (Some(index), Some(pieces)) = (ed_output, pieces) {
+            writer.send(Job {
+                index,
+                rows: Rows::Pieces(pieces),
+                computed: began.elapsed().as_secs_f64(),
+            })?;
+            // The months kept compressed are a large part of the run's memory: they are
+            // written before anything else is read.
+            writer.flush()?;
+        }
+        // The attendances' lazy parts and person numbers are not needed again.
+        drop(ed);
+        let ed = pass.finish()?;
+        crate::memory::release();
+        let spells = spells.collect("reading hospital spells")?;
+        if let Some(index) = output(Dataset::HospitalSpell) {
+            writer.send(Job {
+                index,
+                rows: Rows::Frame(spells.clone()),
+                computed: 0.0,
+            })?;
+        }
+        crate::memory::release();
+        timer.lap("normalise", None);
+        fault::point("run_after_normalise");
+
+        // Link, then measure each remaining dataset and hand it to the writer.
+        let entities = datasets::Entities {
+            spells,
+            ed,
+            care,
+            resolution,
+        };
+        let mut linked = datasets::link(entities, &plan.link)?;
+        crate::memory::release();
+        timer.lap("link", Some(linked.journey_rows as u64));
+        fault::point("run_after_link");
+        let after_link: Vec<(usize, Dataset)> = plan
+            .outputs
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| !BEFORE_LINKAGE.contains(&o.dataset))
+            .map(|(index, o)| (index, o.dataset))
+            .collect();
+        let kinds: Vec<Dataset> = after_link.iter().map(|(_, d)| *d).collect();
+        let order = datasets::write_order(&kinds);
+        for (n, &k) in order.iter().enumerate() {
+            let (index, dataset) = after_link[k];
+            let began = Instant::now();
+            let df = datasets::dataset(dataset, &linked, &plan.link)?;
+            let remaining: Vec<Dataset> = order[n + 1..].iter().map(|&k| kinds[k]).collect();
+            linked.release_unneeded(&remaining);
+            writer.send(Job {
+                index,
+                rows: Rows::Frame(df),
+                computed: began.elapsed().as_secs_f64(),
+            })?;
+        }
+        let resolution = std::mem::take(&mut linked.resolution);
+        drop(linked);
+        crate::memory::release();
+        let mut staged = writer.finish()?.staged;
+        // The manifest lists datasets in the pipeline's order, whatever order they were
+        // written in.
+        staged.outputs.sort_by_key(|(index, _, _)| *index);
+        timer.lap("measure", Some(staged.rows));
+        Ok(Built { staged, resolution })
+    })
+}
