@@ -13,7 +13,7 @@ use super::nhs_number;
 use super::quarantine::{QuarantineRow, mask_nhs_like};
 use super::reason::Reason;
 use crate::normalise::pseudonym::Pseudonymiser;
-use crate::schema::{ColumnType, Contract, RuleKind};
+use crate::schema::{ColumnType, Contract, RuleKind, trim};
 
 /// Checks rows of one file.
 pub struct RowChecker<'a> {
@@ -79,7 +79,7 @@ impl RowChecker<'_> {
                 }
             };
             if let Some(t) = whole.and_then(|w| w.get(record.range(at)?)) {
-                texts.push(Some(Cow::Borrowed(t.trim())));
+                texts.push(Some(Cow::Borrowed(trim(t))));
                 continue;
             }
             texts.push(None);
@@ -261,7 +261,7 @@ impl RowChecker<'_> {
 /// Trims a decoded field without copying it when it was borrowed.
 fn trimmed(t: Cow<'_, str>) -> Cow<'_, str> {
     match t {
-        Cow::Borrowed(b) => Cow::Borrowed(b.trim()),
+        Cow::Borrowed(b) => Cow::Borrowed(trim(b)),
         Cow::Owned(o) => {
             let t = o.trim();
             if t.len() == o.len() {

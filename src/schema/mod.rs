@@ -260,13 +260,27 @@ impl CodeList {
     /// The position in [`Self::codes`] of the code a file value stands for.
     pub fn position(&self, value: &str) -> Option<usize> {
         let found = match self.matching {
-            Matching::Exact => self.index.get(value.trim()),
-            Matching::Folded => match self.as_written.get(value.trim()) {
+            Matching::Exact => self.index.get(trim(value)),
+            Matching::Folded => match self.as_written.get(trim(value)) {
                 Some(i) => Some(i),
                 None => self.index.get(&fold::fold(value)),
             },
         };
         found.copied()
+    }
+}
+
+/// `str::trim`, without looking at characters when neither end can be white space: a
+/// field that starts and ends with a printable ASCII character (nearly every field; the
+/// row check trims ~20 fields a row, and `trim` decodes a character at each end).
+pub(crate) fn trim(s: &str) -> &str {
+    match (s.as_bytes().first(), s.as_bytes().last()) {
+        (Some(&first), Some(&last))
+            if (b'!'..=b'~').contains(&first) && (b'!'..=b'~').contains(&last) =>
+        {
+            s
+        }
+        _ => s.trim(),
     }
 }
 
@@ -301,5 +315,33 @@ impl Entity {
     /// The field with this name.
     pub fn field(&self, name: &str) -> Option<&Field> {
         self.fields.iter().find(|f| f.name == name)
+    }
+}
+
+#[cfg(test)]
+mod trim_tests {
+    use super::trim;
+
+    #[test]
+    fn trim_is_str_trim_for_ascii_unicode_and_empty_fields() {
+        for s in [
+            "",
+            " ",
+            "a",
+            " a",
+            "a ",
+            "\ta\r\n",
+            "A1 B2",
+            "\u{a0}x\u{a0}",
+            "\u{3000}全\u{3000}",
+            "é",
+            " é ",
+            "~!",
+            "\u{85}x",
+            "x\u{2028}",
+            "\u{7f}",
+        ] {
+            assert_eq!(trim(s), s.trim(), "{s:?}");
+        }
     }
 }
