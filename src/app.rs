@@ -296,21 +296,6 @@ pub(crate) fn compare_with_state(
     (now_state, changes, outputs_present)
 }
 
-/// Rows of the A&E attendances read, summarised and split by month at a time: small enough
-/// that one piece is a small part of the run's memory, large enough that reading it is
-/// efficient (whole Parquet row groups) and per-piece work is negligible.
-pub const ROWS_PER_PIECE: usize = 500_000;
-
-/// [`ROWS_PER_PIECE`], or `JOINEDUP_PIECE_ROWS` when set (to tune for a machine, and so
-/// tests can split small data into many pieces).
-fn rows_per_piece() -> usize {
-    std::env::var("JOINEDUP_PIECE_ROWS")
-        .ok()
-        .and_then(|v| v.trim().parse::<usize>().ok())
-        .filter(|&n| n > 0)
-        .unwrap_or(ROWS_PER_PIECE)
-}
-
 /// Runs a pipeline: everything when something changed, nothing when nothing did.
 pub fn run(opts: &RunOptions) -> Result<RunReport> {
     let started = chrono::Utc::now();

@@ -14,9 +14,9 @@ use std::time::Instant;
 
 use polars::prelude::*;
 
+use super::Timer;
 use super::datasets;
-use super::stager::{Job, Rows, Staged, Stager, start_writer};
-use super::{Timer, rows_per_piece};
+use super::stager::{Job, Rows, Staged, Stager, Writer, start_writer};
 use crate::config::Plan;
 use crate::error::{Error, Result};
 use crate::fault;
@@ -41,6 +41,21 @@ const BEFORE_LINKAGE: [Dataset; 3] = [
     Dataset::EdAttendance,
     Dataset::HospitalSpell,
 ];
+
+/// Rows of the A&E attendances read, summarised and split by month at a time: small enough
+/// that one piece is a small part of the run's memory, large enough that reading it is
+/// efficient (whole Parquet row groups) and per-piece work is negligible.
+pub const ROWS_PER_PIECE: usize = 500_000;
+
+/// [`ROWS_PER_PIECE`], or `JOINEDUP_PIECE_ROWS` when set (to tune for a machine, and so
+/// tests can split small data into many pieces).
+fn rows_per_piece() -> usize {
+    std::env::var("JOINEDUP_PIECE_ROWS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(ROWS_PER_PIECE)
+}
 
 /// Builds and stages every person-level dataset of `plan` from what ingest staged.
 /// `lookback_months` is `None` when every month is rebuilt.
@@ -106,13 +121,7 @@ pub(crate) fn build(
         // those columns).
         crate::memory::release();
         let (care, resolution) = datasets::resolve_care(care)?;
-        if let Some(index) = output(Dataset::SocialCareEvent) {
-            writer.send(Job {
-                index,
-                rows: Rows::Frame(care.clone()),
-                computed: 0.0,
-            })?;
-        }
+        hand_over(&mut writer, plan, Dataset::SocialCareEvent, &care)?;
         crate::memory::release();
         // The pass needs only each spell's person and admission; the spells themselves
         // are read after it, so they are not held while the attendances are.
@@ -155,13 +164,7 @@ pub(crate) fn build(
         let ed = pass.finish()?;
         crate::memory::release();
         let spells = spells.collect("reading hospital spells")?;
-        if let Some(index) = output(Dataset::HospitalSpell) {
-            writer.send(Job {
-                index,
-                rows: Rows::Frame(spells.clone()),
-                computed: 0.0,
-            })?;
-        }
+        hand_over(&mut writer, plan, Dataset::HospitalSpell, &spells)?;
         crate::memory::release();
         timer.lap("normalise", None);
         fault::point("run_after_normalise");
@@ -208,4 +211,21 @@ pub(crate) fn build(
         timer.lap("measure", Some(staged.rows));
         Ok(Built { staged, resolution })
     })
+}
+
+/// Hands an entity's frame to the writer as dataset `d`, when the pipeline writes it.
+fn hand_over<'scope, 'env: 'scope>(
+    writer: &mut Writer<'scope, 'env>,
+    plan: &Plan,
+    d: Dataset,
+    frame: &DataFrame,
+) -> Result<()> {
+    match plan.outputs.iter().position(|o| o.dataset == d) {
+        Some(index) => writer.send(Job {
+            index,
+            rows: Rows::Frame(frame.clone()),
+            computed: 0.0,
+        }),
+        None => Ok(()),
+    }
 }

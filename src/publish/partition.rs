@@ -307,18 +307,10 @@ fn month_keys(column: &Column) -> PolarsResult<Vec<i32>> {
     })
 }
 
-/// The month key (year × 12 + month − 1) of a day counted from 1970-01-01: Howard
-/// Hinnant's `civil_from_days`, proleptic Gregorian, as chrono and polars count.
+/// The month key (year × 12 + month − 1) of a day counted from 1970-01-01.
 fn month_of_day(days: i64) -> i32 {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    i32::try_from(year * 12 + month - 1).unwrap_or(i32::MAX - 1)
+    let (year, month, _) = crate::ingest::dates::civil_from_days(days);
+    i32::try_from(year * 12 + i64::from(month) - 1).unwrap_or(i32::MAX - 1)
 }
 
 #[cfg(test)]
