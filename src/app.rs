@@ -110,7 +110,8 @@ pub fn load_key(plan: &Plan) -> Result<(Pseudonymiser, &'static str)> {
             (k.as_bytes().to_vec(), "demo")
         }
     };
-    let pseudo = Pseudonymiser::new(&bytes).map_err(|m| config_error("pseudonymisation", m))?;
+    let pseudo = Pseudonymiser::new(&bytes, plan.pseudonym_width)
+        .map_err(|m| config_error("pseudonymisation", m))?;
     Ok((pseudo, kind))
 }
 
@@ -335,7 +336,7 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
         |mode: &str, timer: &Timer, warnings: Vec<String>, changes: &state::Changes| Manifest {
             pseudonymisation: Some(KeyInfo {
                 key_source: key_kind.to_string(),
-                scheme: crate::normalise::pseudonym::SCHEME.to_string(),
+                scheme: pseudo.scheme().to_string(),
                 fingerprint: pseudo.fingerprint().to_string(),
             }),
             warnings,

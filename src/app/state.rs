@@ -206,17 +206,16 @@ mod tests {
             &[],
         )
         .unwrap();
-        let pseudo =
-            crate::normalise::pseudonym::Pseudonymiser::new(b"DEMO-key-0123456789").unwrap();
-        let now = fingerprint(&plan, &pseudo.provenance()).unwrap();
-        assert_eq!(now, fingerprint(&plan, &pseudo.provenance()).unwrap());
-        let full_digest = format!("HMAC-SHA-256, upper-case hex; key {}", pseudo.fingerprint());
-        assert_ne!(now, fingerprint(&plan, &full_digest).unwrap());
-        assert!(
-            pseudo
-                .provenance()
-                .starts_with(crate::normalise::pseudonym::SCHEME)
-        );
+        use crate::normalise::pseudonym::{Pseudonymiser, Width};
+        let key = b"DEMO-key-0123456789";
+        let short = Pseudonymiser::new(key, Width::Bits128).unwrap();
+        let whole = Pseudonymiser::new(key, Width::Bits256).unwrap();
+        let other_key = Pseudonymiser::new(b"DEMO-key-9876543210", Width::Bits128).unwrap();
+        let now = fingerprint(&plan, &short.provenance()).unwrap();
+        assert_eq!(now, fingerprint(&plan, &short.provenance()).unwrap());
+        assert_ne!(now, fingerprint(&plan, &whole.provenance()).unwrap());
+        assert_ne!(now, fingerprint(&plan, &other_key.provenance()).unwrap());
+        assert!(short.provenance().starts_with("HMAC-SHA-256-128"));
     }
 
     #[test]

@@ -37,6 +37,8 @@ pub struct Plan {
     /// Where the pseudonymisation key comes from (`None` when nothing person-level is
     /// ingested, e.g. a pipeline of NHS England publications).
     pub key: Option<KeySource>,
+    /// How much of the HMAC a pseudonym keeps (`[pseudonymisation] bits`).
+    pub pseudonym_width: crate::normalise::pseudonym::Width,
     /// Person-level sources to ingest, in name order.
     pub sources: Vec<SourcePlan>,
     /// Sources to fetch into the landing zone first, in name order.
@@ -233,6 +235,7 @@ pub fn load_plan(file: &Path, overrides: &[SourceOverride]) -> Result<Plan, Conf
     } else {
         None
     };
+    let pseudonym_width = check_width(file, raw.pseudonymisation.as_ref(), &mut loader.errors);
 
     let default_fraction = raw
         .quality
@@ -518,6 +521,7 @@ pub fn load_plan(file: &Path, overrides: &[SourceOverride]) -> Result<Plan, Conf
         name: raw.pipeline.name,
         schemas_dir,
         key,
+        pseudonym_width,
         sources,
         fetches: fetches
             .into_iter()
@@ -656,6 +660,29 @@ fn check_output(
 fn check_fraction(file: &Path, key: &str, v: f64, errors: &mut ConfigErrors) {
     if !(0.0..=1.0).contains(&v) {
         errors.push(file, key, format!("must be between 0 and 1; got {v}"));
+    }
+}
+
+/// `[pseudonymisation] bits`: 128 when not given.
+fn check_width(
+    file: &Path,
+    raw: Option<&super::raw::RawPseudonymisation>,
+    errors: &mut ConfigErrors,
+) -> crate::normalise::pseudonym::Width {
+    use crate::normalise::pseudonym::Width;
+    match raw.and_then(|p| p.bits) {
+        None => Width::default(),
+        Some(bits) => Width::of_bits(bits).unwrap_or_else(|| {
+            errors.push(
+                file,
+                "pseudonymisation.bits",
+                format!(
+                    "{bits} is not a pseudonym width; {}",
+                    alternatives(Width::BITS.iter().map(u32::to_string))
+                ),
+            );
+            Width::default()
+        }),
     }
 }
 

@@ -81,6 +81,8 @@ pub struct RawPseudonymisation {
     pub key_file: Option<String>,
     /// A demo key, written in the file: only for synthetic data, must start with `DEMO-`.
     pub demo_key: Option<String>,
+    /// Bits of the HMAC a pseudonym keeps: 128 (32 hex digits, the default) or 256.
+    pub bits: Option<u32>,
 }
 
 /// `[sources.<name>]`.

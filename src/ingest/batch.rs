@@ -4,7 +4,7 @@ use std::borrow::Cow;
 
 use polars::prelude::*;
 
-use crate::normalise::pseudonym::Hex32;
+use crate::normalise::pseudonym::Hex;
 use crate::schema::{ColumnType, Contract, ValueType};
 
 /// A checked value of one field, borrowing from the record or the contract where it can
@@ -18,7 +18,7 @@ pub enum Cell<'a> {
     /// A code: its position in the column's code list.
     Code(u32),
     /// A pseudonym.
-    Pseudonym(Hex32),
+    Pseudonym(Hex),
     /// Integer.
     Int(i64),
     /// Days since 1970-01-01.

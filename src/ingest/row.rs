@@ -336,7 +336,11 @@ mod tests {
             extra: Vec::new(),
             width: 2,
         };
-        let pseudo = Pseudonymiser::new(b"a test key of thirty-two bytes!!").unwrap();
+        let pseudo = Pseudonymiser::new(
+            b"a test key of thirty-two bytes!!",
+            crate::normalise::pseudonym::Width::default(),
+        )
+        .unwrap();
         let checker = RowChecker {
             contract: &contract,
             header: &header,

@@ -1,14 +1,18 @@
 //! Keyed pseudonyms (HMAC-SHA256) for NHS numbers and other person identifiers.
 //!
 //! The same key gives the same pseudonym across sources and runs, so records link; a
-//! different key per deployment stops cross-deployment linkage. A pseudonym is the
-//! HMAC-SHA-256 truncated to its first 128 bits ([`SCHEME`], as RFC 4868's
+//! different key per deployment stops cross-deployment linkage. By default a pseudonym is
+//! the HMAC-SHA-256 truncated to its first 128 bits ([`Width::Bits128`], as RFC 4868's
 //! HMAC-SHA-256-128 and NIST SP 800-107 allow), written as 32 upper-case hex digits:
 //! among 100 million people the chance that any two share a pseudonym is under 1 in
 //! 10^22, and each is half the bytes of the full digest in every restricted file, in
-//! memory and on every join a user makes. The keyed HMAC state is built once and cloned
-//! per value (2 SHA-256 compressions instead of 4), and hex is written from a lookup
-//! table (see reference/performance.md §5).
+//! memory and on every join a user makes. What protects a pseudonym is the key (there
+//! are only ~10^9 NHS numbers to try), not its length. `[pseudonymisation] bits = 256`
+//! keeps the whole digest (64 digits: the Open Pseudonymiser look, and what builds
+//! before 2026-11-26 wrote), for a deployment that must go on matching what it published
+//! before. The keyed HMAC state is built once and cloned per value (2 SHA-256
+//! compressions instead of 4), and hex is written from a lookup table (see
+//! reference/performance.md §5).
 //!
 //! Domains keep identifier kinds apart: an NHS number is hashed as its 10 digits; a
 //! council person identifier as `LA:<scope>:<id>`, so it can never equal an NHS pseudonym.
@@ -21,12 +25,47 @@ type HmacSha256 = Hmac<Sha256>;
 /// Shortest key accepted, in bytes.
 pub const MIN_KEY_BYTES: usize = 16;
 
-/// How pseudonyms are made; recorded in the manifest and in the incremental state, so a
-/// data directory written under another scheme is rebuilt, never mixed.
-pub const SCHEME: &str = "HMAC-SHA-256-128, upper-case hex";
+/// How much of the HMAC a pseudonym keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Width {
+    /// The first 128 bits: 32 hex digits.
+    #[default]
+    Bits128,
+    /// The whole digest: 64 hex digits.
+    Bits256,
+}
 
-/// Digest bytes kept in a pseudonym (128 bits).
-const KEPT_BYTES: usize = 16;
+impl Width {
+    /// The widths `[pseudonymisation] bits` accepts.
+    pub const BITS: [u32; 2] = [128, 256];
+
+    /// The width of `bits`, if it is one of [`Self::BITS`].
+    pub fn of_bits(bits: u32) -> Option<Self> {
+        match bits {
+            128 => Some(Width::Bits128),
+            256 => Some(Width::Bits256),
+            _ => None,
+        }
+    }
+
+    /// Digest bytes kept.
+    fn bytes(self) -> usize {
+        match self {
+            Width::Bits128 => 16,
+            Width::Bits256 => 32,
+        }
+    }
+
+    /// How pseudonyms of this width are made; recorded in the manifest and in the
+    /// incremental state, so a data directory written under another scheme is rebuilt,
+    /// never mixed.
+    pub fn scheme(self) -> &'static str {
+        match self {
+            Width::Bits128 => "HMAC-SHA-256-128, upper-case hex",
+            Width::Bits256 => "HMAC-SHA-256, upper-case hex",
+        }
+    }
+}
 
 const HEX: &[u8; 16] = b"0123456789ABCDEF";
 
@@ -45,12 +84,14 @@ const HEX_PAIRS: [[u8; 2]; 256] = {
 #[derive(Clone)]
 pub struct Pseudonymiser {
     keyed: HmacSha256,
+    width: Width,
     fingerprint: String,
 }
 
 impl std::fmt::Debug for Pseudonymiser {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Pseudonymiser")
+            .field("width", &self.width)
             .field("fingerprint", &self.fingerprint)
             .finish()
     }
@@ -58,7 +99,7 @@ impl std::fmt::Debug for Pseudonymiser {
 
 impl Pseudonymiser {
     /// Builds a pseudonymiser; the key must be at least [`MIN_KEY_BYTES`] long.
-    pub fn new(key: &[u8]) -> Result<Self, String> {
+    pub fn new(key: &[u8], width: Width) -> Result<Self, String> {
         if key.len() < MIN_KEY_BYTES {
             return Err(format!(
                 "the pseudonymisation key is {} bytes; at least {MIN_KEY_BYTES} are required",
@@ -69,7 +110,11 @@ impl Pseudonymiser {
         let mut fp = keyed.clone();
         fp.update(b"joinedup key fingerprint v1");
         let fingerprint = hex_upper(&fp.finalize().into_bytes())[..12].to_string();
-        Ok(Pseudonymiser { keyed, fingerprint })
+        Ok(Pseudonymiser {
+            keyed,
+            width,
+            fingerprint,
+        })
     }
 
     /// A short, non-reversible identifier of the key, for the manifest: two runs with the
@@ -81,7 +126,12 @@ impl Pseudonymiser {
     /// What decides every pseudonym: the scheme and the key's fingerprint. Outputs made
     /// under a different provenance do not link with these.
     pub fn provenance(&self) -> String {
-        format!("{SCHEME}; key {}", self.fingerprint)
+        format!("{}; key {}", self.scheme(), self.fingerprint)
+    }
+
+    /// How the pseudonyms are made ([`Width::scheme`]).
+    pub fn scheme(&self) -> &'static str {
+        self.width.scheme()
     }
 
     /// Pseudonym of a validated NHS number (its 10 digits).
@@ -90,7 +140,7 @@ impl Pseudonymiser {
     }
 
     /// [`Self::nhs_number`] without a heap allocation (for ingest's hot loop).
-    pub fn nhs_number_hex(&self, digits: &[u8; 10]) -> Hex32 {
+    pub fn nhs_number_hex(&self, digits: &[u8; 10]) -> Hex {
         self.hash_hex(&[digits])
     }
 
@@ -100,7 +150,7 @@ impl Pseudonymiser {
     }
 
     /// [`Self::scoped_identifier`] without a heap allocation.
-    pub fn scoped_identifier_hex(&self, scope: &str, id: &str) -> Hex32 {
+    pub fn scoped_identifier_hex(&self, scope: &str, id: &str) -> Hex {
         self.hash_hex(&[b"LA:", scope.as_bytes(), b":", id.as_bytes()])
     }
 
@@ -109,33 +159,40 @@ impl Pseudonymiser {
         self.hash_hex(parts).as_str().to_string()
     }
 
-    fn hash_hex(&self, parts: &[&[u8]]) -> Hex32 {
+    fn hash_hex(&self, parts: &[&[u8]]) -> Hex {
         let mut mac = self.keyed.clone();
         for p in parts {
             mac.update(p);
         }
         let digest = mac.finalize().into_bytes();
-        let mut out = [0u8; 2 * KEPT_BYTES];
-        for (pair, &b) in out.chunks_exact_mut(2).zip(&digest[..KEPT_BYTES]) {
+        let kept = self.width.bytes();
+        let mut out = Hex {
+            digits: [0u8; 64],
+            len: 2 * kept as u8,
+        };
+        for (pair, &b) in out.digits.chunks_exact_mut(2).zip(&digest[..kept]) {
             pair.copy_from_slice(&HEX_PAIRS[usize::from(b)]);
         }
-        Hex32(out)
+        out
     }
 }
 
-/// A pseudonym as 32 upper-case hex digits, held inline.
+/// A pseudonym as upper-case hex digits (32 or 64), held inline.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub struct Hex32([u8; 2 * KEPT_BYTES]);
+pub struct Hex {
+    digits: [u8; 64],
+    len: u8,
+}
 
-impl Hex32 {
+impl Hex {
     /// The digits as text.
     pub fn as_str(&self) -> &str {
         // Only ASCII hex digits are ever stored.
-        std::str::from_utf8(&self.0).unwrap_or_default()
+        std::str::from_utf8(&self.digits[..usize::from(self.len)]).unwrap_or_default()
     }
 }
 
-impl std::fmt::Debug for Hex32 {
+impl std::fmt::Debug for Hex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -172,15 +229,20 @@ mod tests {
         // Key 0x0102…19 (25 bytes), data 0xcd × 50; the full HMAC is
         // 82558A389A443C0EA4CC819899F2083A85F0FAA3E578F8077A2E3FF46729665B.
         let key: Vec<u8> = (1..=25).collect();
-        let p = Pseudonymiser::new(&key).unwrap();
+        let p = Pseudonymiser::new(&key, Width::Bits128).unwrap();
         assert_eq!(p.hash(&[&[0xcd; 50]]), "82558A389A443C0EA4CC819899F2083A");
+        let whole = Pseudonymiser::new(&key, Width::Bits256).unwrap();
+        assert_eq!(
+            whole.hash(&[&[0xcd; 50]]),
+            "82558A389A443C0EA4CC819899F2083A85F0FAA3E578F8077A2E3FF46729665B"
+        );
     }
 
     #[test]
     fn rfc_4231_case_5_truncation_to_128_bits() {
         // RFC 4231 §4.6: key 0x0c × 20, "Test With Truncation", HMAC-SHA-256 truncated
         // to 128 bits — the scheme pseudonyms use.
-        let p = Pseudonymiser::new(&[0x0c; 20]).unwrap();
+        let p = Pseudonymiser::new(&[0x0c; 20], Width::Bits128).unwrap();
         assert_eq!(
             p.hash(&[b"Test With Truncation"]),
             "A3B6167473100EE06E0C796C2955552B"
@@ -189,12 +251,20 @@ mod tests {
 
     #[test]
     fn nhs_pseudonyms_are_stable_keyed_and_domain_separated() {
-        let a = Pseudonymiser::new(b"DEMO-key-one-0123456789").unwrap();
-        let b = Pseudonymiser::new(b"DEMO-key-two-0123456789").unwrap();
+        let a = Pseudonymiser::new(b"DEMO-key-one-0123456789", Width::default()).unwrap();
+        let b = Pseudonymiser::new(b"DEMO-key-two-0123456789", Width::default()).unwrap();
         let n = *b"9434765919";
         assert_eq!(a.nhs_number(&n), a.nhs_number(&n));
         assert_ne!(a.nhs_number(&n), b.nhs_number(&n));
         assert_eq!(a.nhs_number(&n).len(), 32);
+        let whole = Pseudonymiser::new(b"DEMO-key-one-0123456789", Width::Bits256).unwrap();
+        assert_eq!(whole.nhs_number(&n).len(), 64);
+        assert!(whole.nhs_number(&n).starts_with(&a.nhs_number(&n)));
+        assert_ne!(
+            whole.provenance(),
+            a.provenance(),
+            "the width is part of provenance"
+        );
         assert_ne!(a.scoped_identifier("902", "9434765919"), a.nhs_number(&n));
         assert_ne!(
             a.scoped_identifier("901", "X1"),
@@ -206,6 +276,6 @@ mod tests {
 
     #[test]
     fn short_keys_are_refused() {
-        assert!(Pseudonymiser::new(b"short").is_err());
+        assert!(Pseudonymiser::new(b"short", Width::default()).is_err());
     }
 }

@@ -145,7 +145,7 @@ pub struct PipelineInfo {
 pub struct KeyInfo {
     /// `env`, `file` or `demo`.
     pub key_source: String,
-    /// How pseudonyms are made ([`crate::normalise::pseudonym::SCHEME`]); empty in
+    /// How pseudonyms are made ([`crate::normalise::pseudonym::Width::scheme`]); empty in
     /// manifests written before it was recorded (full 256-bit digests).
     #[serde(default)]
     pub scheme: String,

@@ -26,6 +26,7 @@ name = "broken"
 schemas = "{}"
 [pseudonymisation]
 demo_key = "not-labelled-as-demo-key"
+bits = 160
 [sources.apc]
 kind = "local"
 path = "x.csv"
@@ -45,6 +46,7 @@ mapping = "nope.toml"
     assert_eq!(code, 2, "{stderr}");
     let expect = [
         "broken.toml: pseudonymisation.demo_key: a key written in a pipeline file must start with \"DEMO-\"",
+        "broken.toml: pseudonymisation.bits: 160 is not a pseudonym width; valid values are \"128\", \"256\"",
         "broken.toml: sources.council.contract: no sources schema \"council_cld\"",
         "valid values are \"cld\", \"ecds\", \"sus_apc\"",
         "bad_mapping.toml: fields.ward: entity \"hospital_spell\" has no such field; valid values are \"spell_id\", \"person_id\"",

@@ -610,3 +610,53 @@ fn r_two_pipelines_sharing_a_data_directory_each_stay_incremental() {
         "{stdout}"
     );
 }
+
+/// `[pseudonymisation] bits = 256` keeps the whole HMAC (what builds before 2026-11-26
+/// wrote): switching a data directory to it rebuilds every dataset from every input
+/// (state and ingest cache hold 128-bit pseudonyms), and every pseudonym is then the
+/// 64-digit extension of the 32-digit one it replaces.
+#[test]
+fn changing_the_pseudonym_width_rebuilds_everything_with_the_longer_pseudonyms() {
+    let night = Night::new();
+    let out = night.dir.path().join("out");
+    assert_eq!(night.run(&out, &[]).0, 0);
+    let persons = |out: &Path| {
+        read_parquet(&out.join("restricted/hospital_spell")).columns["person_id"].clone()
+    };
+    let short = persons(&out);
+    assert!(short.iter().flatten().all(|p| p.len() == 32));
+    assert_eq!(
+        manifest_of_last_run(&out)["pseudonymisation"]["scheme"],
+        "HMAC-SHA-256-128, upper-case hex"
+    );
+
+    let text = std::fs::read_to_string(night.pipeline()).unwrap();
+    let wide = text.replace("[pseudonymisation]\n", "[pseudonymisation]\nbits = 256\n");
+    assert_ne!(wide, text);
+    std::fs::write(night.pipeline(), wide).unwrap();
+    let (code, _, stderr) = night.run(&out, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let m = manifest_of_last_run(&out);
+    assert_eq!(m["mode"], "full");
+    assert_eq!(
+        m["pseudonymisation"]["scheme"],
+        "HMAC-SHA-256, upper-case hex"
+    );
+    let files = m["sources"].as_array().unwrap().iter().flat_map(|s| {
+        s["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["read_this_run"].as_bool())
+    });
+    assert!(
+        files.clone().all(|read| read == Some(true)),
+        "no file came from the ingest cache"
+    );
+    let long = persons(&out);
+    assert_eq!(long.len(), short.len());
+    for (s, l) in short.iter().zip(&long) {
+        let (s, l) = (s.as_ref().unwrap(), l.as_ref().unwrap());
+        assert_eq!((l.len(), &l[..32]), (64, s.as_str()));
+    }
+}
