@@ -5,9 +5,12 @@
 //! stops it: jobs handed over after that are not run, and the caller learns of the error
 //! at its next [`Background::send`] or [`Background::flush`], or at
 //! [`Background::finish`], which waits for every job and gives the state back. A panic
-//! on the thread becomes an [`Error::Internal`]. Dropped without `finish`, the thread
-//! still runs the jobs it has before its scope ends.
+//! on the thread becomes an [`Error::Internal`]. Dropped without `finish` (the caller
+//! stopped on an error of its own), it runs no further job, waits for the one under way
+//! and drops the thread's outcome: the caller's error is the one reported.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Sender, channel};
 use std::thread::{Scope, ScopedJoinHandle};
 
@@ -26,6 +29,8 @@ pub struct Background<'scope, J, S> {
     name: &'static str,
     jobs: Option<Sender<Message<J>>>,
     thread: Option<ScopedJoinHandle<'scope, Result<S>>>,
+    /// Set when dropped without [`Background::finish`]: run no further job.
+    abandoned: Arc<AtomicBool>,
 }
 
 impl<'scope, J: Send + 'scope, S: Send + 'scope> Background<'scope, J, S> {
@@ -39,11 +44,16 @@ impl<'scope, J: Send + 'scope, S: Send + 'scope> Background<'scope, J, S> {
     ) -> Self {
         let (jobs, queue) = channel::<Message<J>>();
         let span = tracing::Span::current();
+        let abandoned = Arc::new(AtomicBool::new(false));
+        let stop = Arc::clone(&abandoned);
         let thread = std::thread::Builder::new()
             .name(name.into())
             .spawn_scoped(scope, move || {
                 let _entered = span.enter();
                 for message in queue {
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
                     match message {
                         Message::Run(job) => work(&mut state, job)?,
                         // The asker may have gone (it stopped on an error of its own).
@@ -57,6 +67,7 @@ impl<'scope, J: Send + 'scope, S: Send + 'scope> Background<'scope, J, S> {
                 name,
                 jobs: Some(jobs),
                 thread: Some(thread),
+                abandoned,
             },
             Err(e) => {
                 tracing::error!(thread = name, error = %e, "could not start a thread");
@@ -64,6 +75,7 @@ impl<'scope, J: Send + 'scope, S: Send + 'scope> Background<'scope, J, S> {
                     name,
                     jobs: None,
                     thread: None,
+                    abandoned,
                 }
             }
         }
@@ -120,6 +132,18 @@ impl<'scope, J: Send + 'scope, S: Send + 'scope> Background<'scope, J, S> {
         thread
             .join()
             .map_err(|_| Error::Internal(format!("thread {} panicked", self.name)))
+    }
+}
+
+impl<J, S> Drop for Background<'_, J, S> {
+    fn drop(&mut self) {
+        self.abandoned.store(true, Ordering::Relaxed);
+        self.jobs = None;
+        if let Some(thread) = self.thread.take() {
+            // The caller is returning an error of its own; a panic here would hide it
+            // (a scope panics on a thread that panicked and was not joined).
+            drop(thread.join());
+        }
     }
 }
 
@@ -183,6 +207,34 @@ mod tests {
         assert!(
             finished.unwrap_err().to_string().contains("was joined"),
             "the error was reported once; finish after it says the thread is gone"
+        );
+    }
+
+    #[test]
+    fn dropped_without_finish_it_runs_no_further_job_and_a_panic_stays_inside() {
+        let ran = std::sync::atomic::AtomicUsize::new(0);
+        let under_way = std::sync::Barrier::new(2);
+        std::thread::scope(|scope| {
+            let mut b = Background::start(scope, "test", (), |_: &mut (), job: u32| {
+                ran.fetch_add(1, Ordering::Relaxed);
+                if job == 0 {
+                    under_way.wait();
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                assert_ne!(job, 0, "job 0 panics");
+                Ok(())
+            });
+            for job in [0, 1, 2, 3] {
+                b.send(job).unwrap();
+            }
+            // The caller stops on an error of its own while job 0 runs.
+            under_way.wait();
+            drop(b);
+        });
+        assert_eq!(
+            ran.load(Ordering::Relaxed),
+            1,
+            "only the job under way ran, and the scope did not panic"
         );
     }
 
