@@ -75,8 +75,11 @@ pub(crate) fn build(
         let mut parts = Vec::new();
         for (s, r) in plan.sources.iter().zip(ingested) {
             if &s.mapping.target == name {
-                for file in r.files.iter().flat_map(|f| &f.staged) {
-                    parts.push(normalise_source(s, entity, std::slice::from_ref(file))?);
+                for f in &r.files {
+                    let input = f.input.path.file_name().unwrap_or_default().to_string_lossy();
+                    for staged in &f.staged {
+                        parts.push(normalise_source(s, entity, staged, &input)?);
+                    }
                 }
             }
         }

@@ -44,8 +44,6 @@ enum Builder {
 pub struct BatchBuilder {
     columns: Vec<(usize, String, Builder)>,
     rows: Vec<u64>,
-    files: Vec<u32>,
-    file_names: Vec<String>,
     /// Rows a batch is expected to hold: buffers are made this size up front.
     capacity: usize,
     /// The type of code columns ([`crate::normalise::categorical`]).
@@ -56,10 +54,9 @@ fn text_builder(name: &str, capacity: usize) -> StringChunkedBuilder {
     StringChunkedBuilder::new(name.into(), capacity)
 }
 
-/// Name of the lineage column holding the data row number.
+/// Name of the lineage column holding the data row number. (A staged file holds the rows
+/// of one input file, so its name is not stored per row: normalise adds it.)
 pub const ROW_COLUMN: &str = "_row";
-/// Name of the lineage column holding the input file name.
-pub const FILE_COLUMN: &str = "_file";
 
 impl BatchBuilder {
     /// A builder for the stored (non-sensitive) columns of `contract`, for batches of
@@ -102,8 +99,6 @@ impl BatchBuilder {
         Ok(BatchBuilder {
             columns,
             rows: Vec::with_capacity(capacity),
-            files: Vec::with_capacity(capacity),
-            file_names: Vec::new(),
             capacity,
             code_dtype,
         })
@@ -117,11 +112,6 @@ impl BatchBuilder {
     /// True when no rows are held.
     pub fn is_empty(&self) -> bool {
         self.rows.is_empty()
-    }
-
-    /// Sets the file name recorded for the rows pushed next.
-    pub fn set_file(&mut self, name: &str) {
-        self.file_names.push(name.to_string());
     }
 
     /// Adds one accepted row; `cells` is indexed by contract column.
@@ -145,8 +135,6 @@ impl BatchBuilder {
             }
         }
         self.rows.push(row);
-        self.files
-            .push(self.file_names.len().saturating_sub(1) as u32);
     }
 
     /// Takes the rows held as a DataFrame and empties the builder.
@@ -182,16 +170,7 @@ impl BatchBuilder {
             };
             out.push(col);
         }
-        let names = &self.file_names;
-        out.push(Column::new(
-            FILE_COLUMN.into(),
-            self.files
-                .iter()
-                .map(|&f| names[f as usize].as_str())
-                .collect::<Vec<_>>(),
-        ));
         out.push(Column::new(ROW_COLUMN.into(), fresh(&mut self.rows, cap)));
-        self.files.clear();
         DataFrame::new(n, out)
     }
 }

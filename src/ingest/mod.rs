@@ -525,7 +525,6 @@ fn read_range(
             .write(&df)
             .map_err(|e| Error::engine(format!("writing {}", staged.display()), e))
     };
-    builder.set_file(&opened.file_name);
     let checker = row::RowChecker {
         contract: &opened.contract,
         header: &opened.header,

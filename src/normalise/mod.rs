@@ -9,7 +9,7 @@
 
 pub mod pseudonym;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
@@ -73,11 +73,14 @@ pub fn scan_stacked(files: &[PathBuf]) -> PolarsResult<LazyFrame> {
     concat(scans, UnionArgs::default())
 }
 
-/// The source's staged rows, mapped onto `entity` (lazy).
+/// One staged file of the source's rows, mapped onto `entity` (lazy). `input_file` is the
+/// name of the input file the rows were read from (a staged file holds one input file's
+/// rows, so the name is not stored per row).
 pub fn normalise_source(
     source: &SourcePlan,
     entity: &Entity,
-    staged: &[PathBuf],
+    staged: &Path,
+    input_file: &str,
 ) -> Result<LazyFrame> {
     let reading = |e| {
         Error::engine(
@@ -85,10 +88,7 @@ pub fn normalise_source(
             e,
         )
     };
-    if staged.is_empty() {
-        return Ok(empty_entity(entity));
-    }
-    let lf = scan_stacked(staged).map_err(reading)?;
+    let lf = scan_stacked(&[staged.to_path_buf()]).map_err(reading)?;
     let contract = &source.contract;
     let mut exprs = Vec::with_capacity(entity.fields.len());
     for (field, (name, how)) in entity.fields.iter().zip(&source.mapping.fields) {
@@ -130,7 +130,7 @@ pub fn normalise_source(
                 (d * lit(86_400_000i64) + t).cast(target.clone())
             }
             Some(FieldSource::Value(v)) => lit(v.clone()),
-            Some(FieldSource::SourceFile) => col(crate::ingest::batch::FILE_COLUMN),
+            Some(FieldSource::SourceFile) => lit(input_file.to_string()),
             None if field.name == "source" => lit(source.name.clone()),
             None => lit(NULL),
         };
