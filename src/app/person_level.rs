@@ -76,7 +76,12 @@ pub(crate) fn build(
         for (s, r) in plan.sources.iter().zip(ingested) {
             if &s.mapping.target == name {
                 for f in &r.files {
-                    let input = f.input.path.file_name().unwrap_or_default().to_string_lossy();
+                    let input = f
+                        .input
+                        .path
+                        .file_name()
+                        .unwrap_or_default()
+                        .to_string_lossy();
                     for staged in &f.staged {
                         parts.push(normalise_source(s, entity, staged, &input)?);
                     }
