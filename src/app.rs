@@ -379,7 +379,9 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
     }
     let cache = opts.out.join(".cache").join("ingest");
     if changes.configuration_changed && cache.exists() {
-        tracing::info!("configuration, key or version changed: rebuilding from every input");
+        tracing::info!(
+            "configuration, key, pseudonym width or version changed: rebuilding from every input"
+        );
         std::fs::remove_dir_all(&cache).map_err(|e| Error::io("clearing", &cache, e))?;
     }
     let run = RunDir::create(&opts.out, &id)?;

@@ -30,7 +30,7 @@ fn pending(pipeline: &Path, overrides: &[SourceOverride], out: &Path) -> Result<
     } else if c.configuration_changed {
         let _ = writeln!(
             s,
-            "a run now would rebuild everything (no earlier run, or configuration, key or version changed)"
+            "a run now would rebuild everything (no earlier run, or configuration, key, pseudonym width or version changed)"
         );
     } else {
         let _ = writeln!(
@@ -64,7 +64,11 @@ pub fn explain(pipeline: &Path, overrides: &[SourceOverride], out: &Path) -> Res
         }
         None => "none needed (no person-level data is ingested)".to_string(),
     };
-    let _ = writeln!(s, "key      {key}\n\nfetched sources");
+    let _ = writeln!(s, "key      {key}");
+    if plan.key.is_some() {
+        let _ = writeln!(s, "pseudonyms {}", plan.pseudonym_width.scheme());
+    }
+    let _ = writeln!(s, "\nfetched sources");
     if plan.fetches.is_empty() {
         let _ = writeln!(s, "  (none)");
     }

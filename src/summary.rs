@@ -24,7 +24,8 @@ pub fn render(m: &Manifest, manifest_path: Option<&Path>) -> String {
         }
         mode => {
             let what = if c.configuration_changed {
-                "everything (configuration, key or version changed, or first run)".to_string()
+                "everything (configuration, key, pseudonym width or version changed, or first run)"
+                    .to_string()
             } else {
                 format!(
                     "{} new and {} removed input file(s)",

@@ -40,7 +40,7 @@ pub struct Changes {
     pub removed: Vec<String>,
     /// Files unchanged since the state.
     pub unchanged: usize,
-    /// True when configuration, key or version changed (or there is no state).
+    /// True when configuration, key, pseudonym width or version changed (or there is no state).
     pub configuration_changed: bool,
 }
 
