@@ -116,7 +116,6 @@ pub(crate) fn build(
         finish: &restore,
         staged: Staged::default(),
     };
-    let output = |d: Dataset| plan.outputs.iter().position(|o| o.dataset == d);
 
     std::thread::scope(|scope| {
         let mut writer = start_writer(scope, stager);
@@ -141,7 +140,7 @@ pub(crate) fn build(
         // Read and written in pieces (kept by month, compressed), so the attendances are
         // never held whole.
         let began = Instant::now();
-        let ed_output = output(Dataset::EdAttendance);
+        let ed_output = output_index(plan, Dataset::EdAttendance);
         let mut pieces = ed_output.map(|_| PieceWriter::new(Dataset::EdAttendance.month_column()));
         // The summary and the month split of a piece are independent: on two threads.
         ed.for_each_piece("reading A&E attendances", rows_per_piece(), |piece| {
@@ -228,7 +227,7 @@ fn hand_over<'scope, 'env: 'scope>(
     d: Dataset,
     frame: &DataFrame,
 ) -> Result<()> {
-    match plan.outputs.iter().position(|o| o.dataset == d) {
+    match output_index(plan, d) {
         Some(index) => writer.send(Job {
             index,
             rows: Rows::Frame(frame.clone()),
@@ -236,4 +235,9 @@ fn hand_over<'scope, 'env: 'scope>(
         }),
         None => Ok(()),
     }
+}
+
+/// The index of the output that writes dataset `d`, if the pipeline writes it.
+fn output_index(plan: &Plan, d: Dataset) -> Option<usize> {
+    plan.outputs.iter().position(|o| o.dataset == d)
 }
