@@ -285,9 +285,7 @@ pub(crate) fn compare_with_state(
     let previous = state::load(&opts.out, &plan.name);
     let now_state = state::current(fingerprint, id, inputs);
     let mut changes = state::changes(previous.as_ref(), &now_state);
-    if opts.full_refresh {
-        changes.configuration_changed = true;
-    }
+    changes.full_refresh = opts.full_refresh;
     let outputs_present = plan.outputs.iter().all(|o| {
         opts.out
             .join(o.dataset.access().folder())
@@ -378,10 +376,8 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
         });
     }
     let cache = opts.out.join(".cache").join("ingest");
-    if changes.configuration_changed && cache.exists() {
-        tracing::info!(
-            "configuration, key, pseudonym width or version changed: rebuilding from every input"
-        );
+    if let (Some(why), true) = (changes.rebuild_reason(), cache.exists()) {
+        tracing::info!("{why}: rebuilding from every input");
         std::fs::remove_dir_all(&cache).map_err(|e| Error::io("clearing", &cache, e))?;
     }
     let run = RunDir::create(&opts.out, &id)?;
@@ -418,7 +414,7 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
 
     // Normalise, link and measure; each dataset is written into the run folder as soon
     // as its rows exist.
-    let lookback = if changes.configuration_changed {
+    let lookback = if changes.rebuild_all() {
         None
     } else {
         plan.lookback_months
@@ -508,7 +504,7 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
             max_quarantine_fraction: s.max_quarantine_fraction,
         });
     }
-    let mode = if changes.configuration_changed {
+    let mode = if changes.rebuild_all() {
         "full"
     } else {
         "incremental"

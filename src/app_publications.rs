@@ -429,7 +429,7 @@ pub(crate) fn run_publications(
         state::save(&opts.out, &plan.name, &now_state)?;
         fault::point("run_after_state");
     }
-    let mode = if changes.configuration_changed {
+    let mode = if changes.rebuild_all() {
         "full"
     } else {
         "incremental"

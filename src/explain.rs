@@ -27,25 +27,16 @@ fn pending(pipeline: &Path, overrides: &[SourceOverride], out: &Path) -> Result<
             "up to date: {} input file(s) unchanged since the last run",
             c.unchanged
         );
-    } else if c.configuration_changed {
-        let _ = writeln!(
-            s,
-            "a run now would rebuild everything (no earlier run, or configuration, key, pseudonym width or version changed)"
-        );
+    } else if let Some(why) = c.rebuild_reason() {
+        let _ = writeln!(s, "a run now would rebuild everything ({why})");
     } else {
         let _ = writeln!(
             s,
-            "a run now would read {} new file(s) ({} removed, {} unchanged):",
-            c.new.len(),
-            c.removed.len(),
+            "a run now would read {} ({} unchanged):",
+            c.files_line(),
             c.unchanged
         );
-        for f in &c.new {
-            let _ = writeln!(s, "  new      {f}");
-        }
-        for f in &c.removed {
-            let _ = writeln!(s, "  removed  {f}");
-        }
+        s.push_str(&c.file_lines());
     }
     Ok(s)
 }

@@ -23,15 +23,9 @@ pub fn render(m: &Manifest, manifest_path: Option<&Path>) -> String {
             );
         }
         mode => {
-            let what = if c.configuration_changed {
-                "everything (configuration, key, pseudonym width or version changed, or first run)"
-                    .to_string()
-            } else {
-                format!(
-                    "{} new and {} removed input file(s)",
-                    c.new.len(),
-                    c.removed.len()
-                )
+            let what = match c.rebuild_reason() {
+                Some(why) => format!("everything ({why})"),
+                None => c.files_line(),
             };
             let verb = if mode.starts_with("dry_run") {
                 "would rebuild from"
@@ -39,12 +33,7 @@ pub fn render(m: &Manifest, manifest_path: Option<&Path>) -> String {
                 "rebuilt from"
             };
             let _ = writeln!(s, "\n{verb} {what}; {} file(s) unchanged", c.unchanged);
-            for f in &c.new {
-                let _ = writeln!(s, "  new      {f}");
-            }
-            for f in &c.removed {
-                let _ = writeln!(s, "  removed  {f}");
-            }
+            s.push_str(&c.file_lines());
         }
     }
     if !m.sources.is_empty() {

@@ -25,7 +25,8 @@ pub struct State {
     pub version: u32,
     /// Fingerprint of configuration, key and joinedup version.
     pub fingerprint: String,
-    /// Input files per source: SHA-256 → path.
+    /// Input files per source: path → SHA-256. (Version 1 kept SHA-256 → path, which
+    /// lost a file whose bytes equal another's: [`load`] reads it the new way round.)
     pub inputs: BTreeMap<String, BTreeMap<String, String>>,
     /// The run that wrote this state.
     pub run_id: String,
@@ -36,18 +37,68 @@ pub struct State {
 pub struct Changes {
     /// `source: path` of files not in the state.
     pub new: Vec<String>,
+    /// `source: path` of files in the state whose content has changed since.
+    #[serde(default)]
+    pub changed: Vec<String>,
     /// `source: path` of files in the state but gone now.
     pub removed: Vec<String>,
     /// Files unchanged since the state.
     pub unchanged: usize,
     /// True when configuration, key, pseudonym width or version changed (or there is no state).
     pub configuration_changed: bool,
+    /// True when the run was asked to rebuild everything (`--full-refresh`).
+    #[serde(default)]
+    pub full_refresh: bool,
 }
 
 impl Changes {
     /// True when there is nothing to do.
     pub fn is_empty(&self) -> bool {
-        self.new.is_empty() && self.removed.is_empty() && !self.configuration_changed
+        self.new.is_empty()
+            && self.changed.is_empty()
+            && self.removed.is_empty()
+            && !self.rebuild_all()
+    }
+
+    /// True when every input is read again and every month rewritten.
+    pub fn rebuild_all(&self) -> bool {
+        self.configuration_changed || self.full_refresh
+    }
+
+    /// Why everything is rebuilt, when it is.
+    pub fn rebuild_reason(&self) -> Option<&'static str> {
+        if self.full_refresh {
+            Some("--full-refresh")
+        } else if self.configuration_changed {
+            Some("configuration, key, pseudonym width or version changed, or first run")
+        } else {
+            None
+        }
+    }
+
+    /// "2 new, 1 changed and 0 removed input file(s)".
+    pub fn files_line(&self) -> String {
+        format!(
+            "{} new, {} changed and {} removed input file(s)",
+            self.new.len(),
+            self.changed.len(),
+            self.removed.len()
+        )
+    }
+
+    /// One line per new, changed or removed file, indented, in that order.
+    pub fn file_lines(&self) -> String {
+        let mut s = String::new();
+        for (what, files) in [
+            ("new", &self.new),
+            ("changed", &self.changed),
+            ("removed", &self.removed),
+        ] {
+            for f in files {
+                s.push_str(&format!("  {what:<9}{f}\n"));
+            }
+        }
+        s
     }
 }
 
@@ -67,11 +118,26 @@ fn path(out: &Path, pipeline: &str) -> PathBuf {
     out.join("state").join(format!("{safe}.json"))
 }
 
-/// Reads a pipeline's state, if any.
+/// The state format [`current`] writes: inputs keyed by path.
+const VERSION: u32 = 2;
+
+/// Reads a pipeline's state, if any. A version-1 state (inputs keyed by content) is turned
+/// the new way round; of two files with the same bytes it had kept one, so the other is
+/// seen as new and the next run rebuilds from it.
 pub fn load(out: &Path, pipeline: &str) -> Option<State> {
-    std::fs::read_to_string(path(out, pipeline))
+    let mut state: State = std::fs::read_to_string(path(out, pipeline))
         .ok()
-        .and_then(|t| serde_json::from_str(&t).ok())
+        .and_then(|t| serde_json::from_str(&t).ok())?;
+    if state.version < VERSION {
+        for files in state.inputs.values_mut() {
+            *files = std::mem::take(files)
+                .into_iter()
+                .map(|(sha, path)| (path, sha))
+                .collect();
+        }
+        state.version = VERSION;
+    }
+    Some(state)
 }
 
 /// Writes a pipeline's state atomically.
@@ -84,7 +150,7 @@ pub fn save(out: &Path, pipeline: &str, state: &State) -> Result<()> {
 /// The state the current inputs would leave.
 pub fn current(fingerprint: &str, run_id: &str, sources: &[(String, Vec<InputFile>)]) -> State {
     State {
-        version: 1,
+        version: VERSION,
         fingerprint: fingerprint.to_string(),
         inputs: sources
             .iter()
@@ -93,7 +159,7 @@ pub fn current(fingerprint: &str, run_id: &str, sources: &[(String, Vec<InputFil
                     name.clone(),
                     files
                         .iter()
-                        .map(|f| (f.sha256.clone(), f.path.display().to_string()))
+                        .map(|f| (f.path.display().to_string(), f.sha256.clone()))
                         .collect(),
                 )
             })
@@ -117,20 +183,21 @@ pub fn changes(previous: Option<&State>, now: &State) -> Changes {
     for s in sources {
         let before = previous.and_then(|p| p.inputs.get(s)).unwrap_or(&empty);
         let after = now.inputs.get(s).unwrap_or(&empty);
-        for (sha, path) in after {
-            if before.contains_key(sha) {
-                c.unchanged += 1;
-            } else {
-                c.new.push(format!("{s}: {path}"));
+        for (path, sha) in after {
+            match before.get(path) {
+                Some(was) if was == sha => c.unchanged += 1,
+                Some(_) => c.changed.push(format!("{s}: {path}")),
+                None => c.new.push(format!("{s}: {path}")),
             }
         }
-        for (sha, path) in before {
-            if !after.contains_key(sha) {
+        for path in before.keys() {
+            if !after.contains_key(path) {
                 c.removed.push(format!("{s}: {path}"));
             }
         }
     }
     c.new.sort();
+    c.changed.sort();
     c.removed.sort();
     c
 }
@@ -238,9 +305,16 @@ mod tests {
         );
         let c = changes(Some(&before), &later);
         assert_eq!(
-            (c.new, c.removed, c.unchanged, c.configuration_changed),
+            (
+                c.new,
+                c.changed,
+                c.removed,
+                c.unchanged,
+                c.configuration_changed
+            ),
             (
                 vec!["cld: c.csv".to_string()],
+                vec![],
                 vec!["cld: b.csv".to_string()],
                 1,
                 false
@@ -249,5 +323,93 @@ mod tests {
         let reconfigured = current("g", "r4", &[("cld".into(), vec![input("a.csv", "1")])]);
         assert!(changes(Some(&before), &reconfigured).configuration_changed);
         assert!(changes(None, &before).configuration_changed);
+    }
+
+    #[test]
+    fn regression_a_file_with_the_same_bytes_as_another_is_still_an_input() {
+        // Inputs were keyed by content: a copy of a file under another name was never
+        // seen (nor its removal), so incremental and full runs disagreed.
+        let before = current("f", "r1", &[("cld".into(), vec![input("a.csv", "1")])]);
+        let copied = current(
+            "f",
+            "r2",
+            &[(
+                "cld".into(),
+                vec![input("a.csv", "1"), input("copy.csv", "1")],
+            )],
+        );
+        assert_eq!(copied.inputs["cld"].len(), 2);
+        let c = changes(Some(&before), &copied);
+        assert_eq!((c.new, c.unchanged), (vec!["cld: copy.csv".to_string()], 1));
+        let c = changes(Some(&copied), &before);
+        assert_eq!(
+            (c.removed, c.unchanged),
+            (vec!["cld: copy.csv".to_string()], 1)
+        );
+    }
+
+    #[test]
+    fn a_file_rewritten_in_place_is_changed_and_a_renamed_one_new_and_removed() {
+        let before = current("f", "r1", &[("cld".into(), vec![input("a.csv", "1")])]);
+        let rewritten = current("f", "r2", &[("cld".into(), vec![input("a.csv", "2")])]);
+        let c = changes(Some(&before), &rewritten);
+        assert_eq!(
+            (c.new.len(), c.changed.clone(), c.removed.len()),
+            (0, vec!["cld: a.csv".to_string()], 0)
+        );
+        assert_eq!(
+            c.files_line(),
+            "0 new, 1 changed and 0 removed input file(s)"
+        );
+        assert_eq!(c.file_lines(), "  changed  cld: a.csv\n");
+        assert!(!c.is_empty() && !c.rebuild_all());
+        // The file name is in the outputs (`source_file`): a rename is a change.
+        let renamed = current("f", "r3", &[("cld".into(), vec![input("b.csv", "1")])]);
+        let c = changes(Some(&before), &renamed);
+        assert_eq!(
+            (c.new, c.removed),
+            (
+                vec!["cld: b.csv".to_string()],
+                vec!["cld: a.csv".to_string()]
+            )
+        );
+    }
+
+    #[test]
+    fn a_version_1_state_is_read_by_path() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("state")).unwrap();
+        std::fs::write(
+            dir.path().join("state/p.json"),
+            r#"{"version":1,"fingerprint":"f","inputs":{"cld":{"1":"a.csv","2":"b.csv"}},"run_id":"r"}"#,
+        )
+        .unwrap();
+        let state = load(dir.path(), "p").unwrap();
+        assert_eq!(state.version, 2);
+        let now = current(
+            "f",
+            "r2",
+            &[("cld".into(), vec![input("a.csv", "1"), input("b.csv", "2")])],
+        );
+        assert!(changes(Some(&state), &now).is_empty());
+    }
+
+    #[test]
+    fn a_full_refresh_is_its_own_reason() {
+        let c = Changes {
+            full_refresh: true,
+            ..Changes::default()
+        };
+        assert!(c.rebuild_all() && !c.is_empty());
+        assert_eq!(c.rebuild_reason(), Some("--full-refresh"));
+        let c = Changes {
+            configuration_changed: true,
+            ..Changes::default()
+        };
+        assert_eq!(
+            c.rebuild_reason(),
+            Some("configuration, key, pseudonym width or version changed, or first run")
+        );
+        assert_eq!(Changes::default().rebuild_reason(), None);
     }
 }

@@ -303,9 +303,9 @@ fn a_rerun_with_nothing_new_does_no_work_and_a_new_council_file_rebuilds_only_it
     ]));
     assert_eq!(code, 0, "{stderr}");
     assert!(
-        stdout
-            .contains("would rebuild from 1 new and 0 removed input file(s); 4 file(s) unchanged")
-            && stdout.contains("new      cld: "),
+        stdout.contains(
+            "would rebuild from 1 new, 0 changed and 0 removed input file(s); 4 file(s) unchanged"
+        ) && stdout.contains("new      cld: "),
         "{stdout}"
     );
     assert_eq!(inodes(&out), first, "a dry run changes nothing");
@@ -391,7 +391,11 @@ fn full_refresh_rebuilds_to_the_same_bytes() {
         out.to_str().unwrap(),
     ]));
     assert_eq!(code, 0);
-    assert!(stdout.contains("rebuilt from everything"), "{stdout}");
+    // Regression: a full refresh was reported as a configuration change.
+    assert!(
+        stdout.contains("rebuilt from everything (--full-refresh)"),
+        "{stdout}"
+    );
     assert_eq!(data(&out), before);
 }
 
@@ -478,7 +482,9 @@ fn explain_and_status_describe_without_changing_anything() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("a run now would read 1 new file(s) (0 removed, 4 unchanged):"),
+        stdout.contains(
+            "a run now would read 1 new, 0 changed and 0 removed input file(s) (4 unchanged):"
+        ),
         "{stdout}"
     );
 }
@@ -534,7 +540,7 @@ fn a_council_resubmission_that_replaces_its_file_replaces_its_rows() {
     ]));
     assert_eq!(code, 0, "{stderr}");
     assert!(
-        stdout.contains("rebuilt from 1 new and 1 removed input file(s)"),
+        stdout.contains("rebuilt from 1 new, 0 changed and 1 removed input file(s)"),
         "{stdout}"
     );
     let after = outcomes(&out);
@@ -546,6 +552,97 @@ fn a_council_resubmission_that_replaces_its_file_replaces_its_rows() {
     assert_eq!(
         after["No change in package"],
         before["No change in package"] - 1
+    );
+}
+
+/// Regression: inputs were tracked by content, so a second file with the same bytes as
+/// another (a council sending its file twice under two names) was never read by an
+/// incremental run, nor its removal noticed, while a full refresh read it.
+#[test]
+fn regression_a_copy_of_an_input_under_another_name_is_read_and_its_removal_noticed() {
+    let night = Night::new();
+    let out = night.dir.path().join("out");
+    assert_eq!(night.run(&out, &[]).0, 0);
+    let rows = || read_parquet(&out.join("restricted/social_care_event")).rows;
+    let rows_in = |out: &Path| -> u64 {
+        manifest_of_last_run(out)["sources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["rows_in"].as_u64().unwrap())
+            .sum()
+    };
+    let (before, rows_in_before) = (rows(), rows_in(&out));
+    let cld = night.dir.path().join("inputs/cld");
+    let copy = cld.join("cld_901_2026Q3_copy.csv");
+    std::fs::copy(cld.join("cld_901_2026Q3.csv"), &copy).unwrap();
+    let (code, stdout, stderr) = result(&joinedup(&[
+        "run",
+        &night.pipeline(),
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("rebuilt from 1 new, 0 changed and 0 removed input file(s)")
+            && stdout.contains("new      cld: ")
+            && stdout.contains("cld_901_2026Q3_copy.csv"),
+        "{stdout}"
+    );
+    let copied_rows_in = rows_in(&out);
+    assert!(copied_rows_in > rows_in_before);
+    // The same as a full refresh reads.
+    let full = night.dir.path().join("full");
+    assert_eq!(night.run(&full, &[]).0, 0);
+    assert_eq!(rows_in(&full), copied_rows_in);
+    assert_eq!(data(&out), data(&full));
+
+    std::fs::remove_file(&copy).unwrap();
+    let (code, stdout, _) = result(&joinedup(&[
+        "run",
+        &night.pipeline(),
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0);
+    assert!(
+        stdout.contains("rebuilt from 0 new, 0 changed and 1 removed input file(s)"),
+        "{stdout}"
+    );
+    assert_eq!((rows(), rows_in(&out)), (before, rows_in_before));
+}
+
+/// A file rewritten under the same name is reported as changed, not as new and removed.
+#[test]
+fn a_file_rewritten_in_place_is_reported_as_changed() {
+    let night = Night::new();
+    let out = night.dir.path().join("out");
+    assert_eq!(night.run(&out, &[]).0, 0);
+    let file = night.dir.path().join("inputs/cld/cld_902_2026Q3.csv");
+    let mut bytes = std::fs::read(&file).unwrap();
+    let last = bytes.iter().rposition(|&b| b == b'\n').unwrap();
+    let previous_line = bytes[..last].iter().rposition(|&b| b == b'\n').unwrap();
+    bytes.truncate(previous_line + 1);
+    std::fs::write(&file, bytes).unwrap();
+    let (code, stdout, stderr) = result(&joinedup(&[
+        "run",
+        &night.pipeline(),
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("rebuilt from 0 new, 1 changed and 0 removed input file(s)")
+            && stdout.contains("  changed  cld: ")
+            && stdout.contains("cld_902_2026Q3.csv"),
+        "{stdout}"
+    );
+    assert_eq!(
+        manifest_of_last_run(&out)["changes"]["changed"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
     );
 }
 
