@@ -5,6 +5,8 @@
 pub enum Reason {
     /// The row has more or fewer fields than the header (includes a truncated last line).
     WrongFieldCount,
+    /// A quote opened on the line is not closed on it (a field may not span lines).
+    UnbalancedQuote,
     /// A field's bytes are not valid in the declared encoding.
     InvalidEncoding,
     /// A required value is blank.
@@ -23,8 +25,9 @@ pub enum Reason {
 
 impl Reason {
     /// All reasons, in report order.
-    pub const ALL: [Reason; 8] = [
+    pub const ALL: [Reason; 9] = [
         Reason::WrongFieldCount,
+        Reason::UnbalancedQuote,
         Reason::InvalidEncoding,
         Reason::MissingRequired,
         Reason::NhsNumberInvalid,
@@ -38,6 +41,7 @@ impl Reason {
     pub fn code(self) -> &'static str {
         match self {
             Reason::WrongFieldCount => "wrong_field_count",
+            Reason::UnbalancedQuote => "unbalanced_quote",
             Reason::InvalidEncoding => "invalid_encoding",
             Reason::MissingRequired => "missing_required",
             Reason::NhsNumberInvalid => "nhs_number_invalid",

@@ -219,6 +219,68 @@ fn truncated_last_line_is_quarantined_with_its_line() {
     );
 }
 
+/// Regression: a quote opened and never closed swallowed the rest of the file into one
+/// record (600 rows of a real-sized file vanished into one quarantine row).
+#[test]
+fn regression_an_unclosed_quote_quarantines_its_line_and_the_lines_after_it_are_rows() {
+    let (q, _) = single_quarantined("unclosed_quote.csv");
+    let r = q.row(0);
+    assert_eq!(
+        (r["line"], r["row"], r["reasons"]),
+        (Some("3"), Some("2"), Some("unbalanced_quote"))
+    );
+    assert_eq!(
+        r["detail"],
+        Some(
+            "a quote opened on line 3 is not closed on it (a field may not span lines): the line is quarantined and the lines after it are read as rows"
+        )
+    );
+    assert_eq!(r["record"], None);
+}
+
+/// Regression: a quote opened on one line and closed three lines later made one accepted
+/// spell whose treatment function held the lines between, raw NHS numbers included.
+#[test]
+fn regression_a_quote_closed_lines_later_does_not_publish_the_lines_between_in_a_field() {
+    let r = run_fixture("quote_across_lines.csv");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let m = manifest(r.out.path());
+    assert_eq!(
+        (
+            &m["sources"][0]["rows_in"],
+            &m["sources"][0]["accepted"],
+            &m["sources"][0]["quarantined"]
+        ),
+        (
+            &serde_json::json!(5),
+            &serde_json::json!(4),
+            &serde_json::json!(1)
+        )
+    );
+    let q = quarantine(r.out.path());
+    assert_eq!(
+        (q.row(0)["line"], q.row(0)["reasons"]),
+        (Some("2"), Some("unbalanced_quote"))
+    );
+    let spells = read_parquet(&spells(r.out.path()));
+    assert_eq!(spells.rows, 4);
+    let functions: Vec<&str> = spells
+        .col("treatment_function")
+        .iter()
+        .map(|v| v.as_deref().unwrap())
+        .collect();
+    // The closing line is read on its own: its quote is a character of its field.
+    assert_eq!(functions, ["300", "300", "300\"", "300"]);
+    for (name, values) in &spells.columns {
+        for v in values.iter().flatten() {
+            assert!(!v.contains('\n'), "{name}: {v}");
+            for nhs in ["9991000003", "9991158383", "9991237577", "9990000026"] {
+                assert!(!v.contains(nhs), "{name}: {v}");
+            }
+        }
+    }
+}
+
 /// The quarantine row of an encoding defect on the second data row (line 3), and the
 /// byte offset that row starts at in the fixtures (the header and first row of
 /// `valid.csv`).

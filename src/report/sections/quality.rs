@@ -17,6 +17,7 @@ const TITLE: &str = "Data quality";
 fn reason(code: &str) -> &str {
     match code {
         "wrong_field_count" => "wrong number of fields",
+        "unbalanced_quote" => "quote not closed on its line",
         "invalid_encoding" => "unreadable characters",
         "missing_required" => "required value missing",
         "nhs_number_invalid" => "invalid NHS number",
