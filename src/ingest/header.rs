@@ -1,11 +1,42 @@
 //! Matching a file's header row to its contract, by folded name and alias.
+//!
+//! A header is text from the file: when the header row is missing, or a stray quote ran
+//! it into the rows after it, it holds patients' values. Messages and warnings show
+//! headers through [`shown`] and [`listed`] only: NHS-number shapes masked, each name
+//! and the list cut short.
 
 use std::collections::HashMap;
 use std::path::Path;
 
+use super::quarantine::mask_nhs_like;
 use crate::error::{Error, Location};
 use crate::schema::Contract;
 use crate::schema::fold::fold;
+
+/// Characters of one header shown in a message.
+const SHOWN_CHARS: usize = 60;
+
+/// Headers listed in a message.
+const LISTED: usize = 40;
+
+/// A header as a message shows it: quoted, NHS-number shapes masked, cut at
+/// [`SHOWN_CHARS`] characters.
+pub fn shown(h: &str) -> String {
+    let masked = mask_nhs_like(h);
+    match masked.char_indices().nth(SHOWN_CHARS) {
+        Some((cut, _)) => format!("\"{}…\"", &masked[..cut]),
+        None => format!("\"{masked}\""),
+    }
+}
+
+/// Headers as a message lists them: each [`shown`], at most [`LISTED`] of them.
+pub fn listed(headers: &[String]) -> String {
+    let mut s: Vec<String> = headers.iter().take(LISTED).map(|h| shown(h)).collect();
+    if headers.len() > LISTED {
+        s.push(format!("… and {} more", headers.len() - LISTED));
+    }
+    s.join(", ")
+}
 
 /// Where each contract column sits in one file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,25 +57,51 @@ pub fn match_header(
     file: &Path,
 ) -> Result<HeaderMap, Error> {
     let mut by_folded: HashMap<String, usize> = HashMap::new();
+    let mut twice = None;
     for (i, h) in headers.iter().enumerate() {
         let key = fold(h);
         if key.is_empty() {
             continue;
         }
         if let Some(first) = by_folded.insert(key, i) {
-            return Err(Error::InputRejected {
-                location: Location {
-                    file: file.to_path_buf(),
-                    line: Some(1),
-                    column: Some(h.clone()),
-                },
-                message: format!(
-                    "header \"{h}\" appears twice (fields {} and {}); the file is ambiguous",
-                    first + 1,
-                    i + 1
-                ),
-            });
+            twice.get_or_insert((first, i));
         }
+    }
+    let rejected = |column: Option<String>, message: String| Error::InputRejected {
+        location: Location {
+            file: file.to_path_buf(),
+            line: Some(1),
+            column,
+        },
+        message,
+    };
+    let known = |name: &String| by_folded.contains_key(&fold(name));
+    if !contract
+        .columns
+        .iter()
+        .any(|c| std::iter::once(&c.header).chain(&c.aliases).any(known))
+    {
+        return Err(rejected(
+            None,
+            format!(
+                "the first line is not a header row of contract \"{}\": none of its {} columns is there (is the header row missing?); the first line has {} field(s): {}",
+                contract.name,
+                contract.columns.len(),
+                headers.len(),
+                listed(headers)
+            ),
+        ));
+    }
+    if let Some((first, i)) = twice {
+        return Err(rejected(
+            Some(shown(&headers[i])),
+            format!(
+                "header {} appears twice (fields {} and {}); the file is ambiguous",
+                shown(&headers[i]),
+                first + 1,
+                i + 1
+            ),
+        ));
     }
     let mut used = vec![false; headers.len()];
     let mut positions = Vec::with_capacity(contract.columns.len());
@@ -79,24 +136,16 @@ pub fn match_header(
                 }
             })
             .collect();
-        return Err(Error::InputRejected {
-            location: Location {
-                file: file.to_path_buf(),
-                line: Some(1),
-                column: None,
-            },
-            message: format!(
+        return Err(rejected(
+            None,
+            format!(
                 "required column{} {} missing (contract \"{}\"); the file has columns: {}",
                 if missing.len() == 1 { "" } else { "s" },
                 names.join(", "),
                 contract.name,
-                headers
-                    .iter()
-                    .map(|h| format!("\"{h}\""))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                listed(headers)
             ),
-        });
+        ));
     }
     let extra = headers
         .iter()
@@ -109,4 +158,23 @@ pub fn match_header(
         extra,
         width: headers.len(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_in_messages_are_masked_and_cut_short() {
+        assert_eq!(shown("NHS Number"), "\"NHS Number\"");
+        assert_eq!(shown("9991000003"), "\"<withheld>\"");
+        let long = "x".repeat(70);
+        assert_eq!(shown(&long), format!("\"{}…\"", "x".repeat(60)));
+        let many: Vec<String> = (0..45).map(|i| i.to_string()).collect();
+        let l = listed(&many);
+        assert!(
+            l.starts_with("\"0\", \"1\"") && l.ends_with("\"39\", … and 5 more"),
+            "{l}"
+        );
+    }
 }

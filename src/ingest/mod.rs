@@ -298,7 +298,12 @@ fn ingest_into(
         accepted: 0,
         quarantined: 0,
         reasons: BTreeMap::new(),
-        extra_columns: opened.header.extra.clone(),
+        extra_columns: opened
+            .header
+            .extra
+            .iter()
+            .map(|h| quarantine::mask_nhs_like(h))
+            .collect(),
         warnings: opened.warnings.clone(),
         staged: Vec::new(),
         quarantine: PathBuf::new(),
@@ -410,6 +415,22 @@ fn open_file(source: &SourcePlan, input: &InputFile) -> Result<OpenedFile> {
             ),
         ));
     }
+    if lines::spans_lines(&record) {
+        return Err(rejected(
+            Some(1),
+            "the header row has a quote that is not closed on its line".into(),
+        ));
+    }
+    let inner_cr = |f: &[u8]| {
+        let end = f.len() - f.iter().rev().take_while(|&&b| b == b'\r').count();
+        f[..end].contains(&b'\r')
+    };
+    if record.iter().any(inner_cr) {
+        return Err(rejected(
+            Some(1),
+            "lines end in CR only (as classic Mac OS and some Excel for Mac exports write them); save the file with CRLF or LF line endings".into(),
+        ));
+    }
     let mut headers = Vec::with_capacity(record.len());
     for (i, field) in record.iter().enumerate() {
         match decode::decode(contract.encoding, field) {
@@ -433,12 +454,7 @@ fn open_file(source: &SourcePlan, input: &InputFile) -> Result<OpenedFile> {
     }
     let header = header::match_header(&contract, &headers, path)?;
     if !header.extra.is_empty() {
-        let cols = header
-            .extra
-            .iter()
-            .map(|h| format!("\"{h}\""))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let cols = header::listed(&header.extra);
         match contract.on_extra_column {
             DriftPolicy::Error => {
                 return Err(rejected(
