@@ -202,6 +202,11 @@ pub fn datetime_ms(p: &Parts) -> i64 {
     i64::from(days_from_civil(p.year, p.month, p.day)) * 86_400_000 + time_ms(p)
 }
 
+/// Years a date or date-time of NHS or council activity can be in. Outside them a value
+/// is a placeholder (`01/01/0001`, `31/12/9999`) or a typing error: accepted, year 0000
+/// would make a month file for every month since it.
+pub const PLAUSIBLE_YEARS: std::ops::RangeInclusive<i32> = 1900..=2100;
+
 /// Parses with the first format that fits.
 pub fn parse_any<'a>(formats: &'a [DateFormat], value: &str) -> Option<(Parts, &'a DateFormat)> {
     formats.iter().find_map(|f| f.parse(value).map(|p| (p, f)))

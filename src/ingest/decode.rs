@@ -1,7 +1,9 @@
 //! Byte-order marks and per-field decoding (UTF-8 or Windows-1252).
 //!
 //! Fields are decoded one at a time, so a bad byte costs one row (quarantined with its
-//! offset), not the file. Windows-1252 can decode every byte; UTF-8 can fail.
+//! offset), not the file. Invalid in either encoding: a control character other than tab
+//! and carriage return (a NUL in an identifier would silently break joins), and in
+//! Windows-1252 the five bytes it leaves undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D).
 
 use std::borrow::Cow;
 
@@ -29,8 +31,32 @@ pub fn sniff_bom(head: &[u8]) -> Bom {
     }
 }
 
+/// True for a control character a field may not hold (anything below 0x20 but tab and
+/// carriage return, which is trimmed with a CRLF line's last field).
+fn is_control(b: u8) -> bool {
+    b < 0x20 && b != b'\t' && b != b'\r'
+}
+
+/// True when `bytes` hold a control character: every byte checked without branching,
+/// so it vectorises (it runs on every record).
+fn has_control(bytes: &[u8]) -> bool {
+    bytes.iter().fold(false, |any, &b| any | is_control(b))
+}
+
+/// Bytes Windows-1252 does not define.
+const UNDEFINED_1252: [u8; 5] = [0x81, 0x8D, 0x8F, 0x90, 0x9D];
+
+/// True when the invalid byte at `offset` of `bytes` is a control character (for the
+/// message: "a control character", not "not valid UTF-8").
+pub fn is_control_at(bytes: &[u8], offset: usize) -> bool {
+    bytes.get(offset).is_some_and(|&b| is_control(b))
+}
+
 /// Decodes a field; on failure returns the offset of the first invalid byte in the field.
 pub fn decode(encoding: Encoding, bytes: &[u8]) -> Result<Cow<'_, str>, usize> {
+    if has_control(bytes) {
+        return Err(bytes.iter().position(|&b| is_control(b)).unwrap_or(0));
+    }
     match encoding {
         Encoding::Utf8 => std::str::from_utf8(bytes)
             .map(Cow::Borrowed)
@@ -41,6 +67,8 @@ pub fn decode(encoding: Encoding, bytes: &[u8]) -> Result<Cow<'_, str>, usize> {
                 Ok(Cow::Borrowed(
                     std::str::from_utf8(bytes).unwrap_or_default(),
                 ))
+            } else if let Some(at) = bytes.iter().position(|b| UNDEFINED_1252.contains(b)) {
+                Err(at)
             } else {
                 let (text, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes);
                 Ok(text)
@@ -72,6 +100,29 @@ mod tests {
             decode(Encoding::Windows1252, b"O\x92Neill Zo\xEB").unwrap(),
             "O\u{2019}Neill Zo\u{eb}"
         );
+    }
+
+    #[test]
+    fn regression_bytes_windows_1252_leaves_undefined_are_invalid() {
+        // encoding_rs maps them to C1 controls; a council code "902\x81" was published.
+        for b in UNDEFINED_1252 {
+            assert_eq!(
+                decode(Encoding::Windows1252, &[b'9', b'0', b'2', b]),
+                Err(3)
+            );
+        }
+        assert_eq!(decode(Encoding::Windows1252, b"\x80").unwrap(), "\u{20AC}");
+    }
+
+    #[test]
+    fn regression_control_characters_are_invalid_in_either_encoding() {
+        // A NUL at the end of a spell id was accepted and broke joins on it.
+        for e in [Encoding::Utf8, Encoding::Windows1252] {
+            assert_eq!(decode(e, b"RX20064555\x00"), Err(10));
+            assert_eq!(decode(e, b"a\x1fb"), Err(1));
+            assert!(is_control_at(b"a\x1fb", 1) && !is_control_at(b"a\xFFb", 1));
+            assert_eq!(decode(e, b"a\tb\r").unwrap(), "a\tb\r");
+        }
     }
 
     #[test]

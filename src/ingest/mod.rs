@@ -435,6 +435,17 @@ fn open_file(source: &SourcePlan, input: &InputFile) -> Result<OpenedFile> {
     for (i, field) in record.iter().enumerate() {
         match decode::decode(contract.encoding, field) {
             Ok(h) => headers.push(h.trim().to_string()),
+            Err(offset) if decode::is_control_at(field, offset) => {
+                return Err(rejected(
+                    Some(1),
+                    format!(
+                        "header field {} has a control character (0x{:02X}, byte {} of the field)",
+                        i + 1,
+                        field[offset],
+                        offset + 1
+                    ),
+                ));
+            }
             Err(offset) => {
                 return Err(rejected(
                     Some(1),
@@ -476,6 +487,24 @@ fn open_file(source: &SourcePlan, input: &InputFile) -> Result<OpenedFile> {
             }
             DriftPolicy::Ignore => {}
         }
+    }
+    // An optional column may be absent, but a whole column missing is schema drift worth
+    // saying: every row reads it as blank (no discharge date: every spell still open).
+    let absent: Vec<String> = contract
+        .columns
+        .iter()
+        .zip(&header.positions)
+        .filter(|(c, at)| at.is_none() && !matches!(c.kind, crate::schema::ColumnType::Sensitive))
+        .map(|(c, _)| format!("\"{}\"", c.header))
+        .collect();
+    if !absent.is_empty() {
+        let cols = absent.join(", ");
+        tracing::warn!(source = %source.name, file = %path.display(), columns = %cols, "optional columns missing");
+        warnings.push(format!(
+            "{}: optional column(s) {cols} of contract \"{}\" missing: read as blank in every row",
+            path.display(),
+            contract.name
+        ));
     }
     let file_name = path
         .file_name()

@@ -6,8 +6,8 @@ use std::borrow::Cow;
 use csv::ByteRecord;
 
 use super::batch::Cell;
-use super::dates::{datetime_ms, days_from_civil, parse_any, time_ms};
-use super::decode::decode;
+use super::dates::{PLAUSIBLE_YEARS, datetime_ms, days_from_civil, parse_any, time_ms};
+use super::decode::{decode, is_control_at};
 use super::header::HeaderMap;
 use super::nhs_number;
 use super::quarantine::{QuarantineRow, mask_nhs_like};
@@ -89,10 +89,14 @@ impl RowChecker<'_> {
                 Err(offset) => {
                     q.reasons.push(Reason::InvalidEncoding);
                     let start = self.byte_base + record.position().map(|p| p.byte()).unwrap_or(0);
+                    let what = if is_control_at(bytes, offset) {
+                        format!("a control character (0x{:02X})", bytes[offset])
+                    } else {
+                        format!("bytes that are not valid {}", encoding_name(c))
+                    };
                     q.details.push(format!(
-                        "\"{}\" has bytes that are not valid {} (byte {} of the field; the row starts at byte offset {start})",
+                        "\"{}\" has {what} (byte {} of the field; the row starts at byte offset {start})",
                         col.header,
-                        encoding_name(c),
                         offset + 1
                     ));
                 }
@@ -131,6 +135,20 @@ impl RowChecker<'_> {
                 }),
                 ColumnType::Date(f) | ColumnType::DateTime(f) | ColumnType::Time(f) => {
                     match parse_any(f, text) {
+                        Some((p, _))
+                            if !matches!(col.kind, ColumnType::Time(_))
+                                && !PLAUSIBLE_YEARS.contains(&p.year) =>
+                        {
+                            Err((
+                                Reason::InvalidDate,
+                                format!(
+                                    "\"{}\" value \"{text}\" is outside the years {}-{} (a placeholder or a typing error)",
+                                    col.header,
+                                    PLAUSIBLE_YEARS.start(),
+                                    PLAUSIBLE_YEARS.end()
+                                ),
+                            ))
+                        }
                         Some((p, _)) => Ok(match col.kind {
                             ColumnType::Date(_) => {
                                 Cell::Date(days_from_civil(p.year, p.month, p.day))

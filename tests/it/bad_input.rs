@@ -281,6 +281,24 @@ fn regression_a_quote_closed_lines_later_does_not_publish_the_lines_between_in_a
     }
 }
 
+/// Regression: year 0000 was a real date: the row was published and `flow_daily` got a
+/// month file for every month since (24,315 of them).
+#[test]
+fn regression_a_date_in_year_0000_is_quarantined() {
+    let (q, _) = single_quarantined("date_year_0000.csv");
+    let r = q.row(0);
+    assert_eq!(
+        (r["line"], r["row"], r["reasons"]),
+        (Some("3"), Some("2"), Some("invalid_date"))
+    );
+    assert_eq!(
+        r["detail"],
+        Some(
+            "\"Start Date (Hospital Provider Spell)\" value \"02/08/0000\" is outside the years 1900-2100 (a placeholder or a typing error)"
+        )
+    );
+}
+
 /// The quarantine row of an encoding defect on the second data row (line 3), and the
 /// byte offset that row starts at in the fixtures (the header and first row of
 /// `valid.csv`).
@@ -307,6 +325,20 @@ fn invalid_utf8_bytes_quarantine_the_row_with_the_offset() {
         r["detail"].unwrap(),
         format!(
             "\"Hospital Provider Spell Number\" has bytes that are not valid UTF-8 (byte 5 of the field; the row starts at byte offset {header_len})"
+        )
+    );
+}
+
+/// Regression: a NUL byte at the end of a spell id was accepted, and silently broke joins
+/// on it.
+#[test]
+fn regression_a_control_character_in_a_field_quarantines_the_row() {
+    let (q, _) = single_quarantined("nul_in_spell_id.csv");
+    let (r, header_len) = second_data_row_encoding(&q);
+    assert_eq!(
+        r["detail"].unwrap(),
+        format!(
+            "\"Hospital Provider Spell Number\" has a control character (0x00) (byte 11 of the field; the row starts at byte offset {header_len})"
         )
     );
 }
@@ -387,6 +419,33 @@ fn regression_lines_ending_in_cr_only_are_named() {
     for nhs in VALID_NHS_NUMBERS {
         assert!(!r.stderr.contains(nhs), "{}", r.stderr);
     }
+}
+
+/// Regression: a declared optional column missing from the file (every discharge date,
+/// say) was read as blank in every row without a word.
+#[test]
+fn regression_a_missing_optional_column_is_warned_about() {
+    let r = run_fixture("missing_optional_column.csv");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let m = manifest(r.out.path());
+    let warning = "missing_optional_column.csv: optional column(s) \"Hospital Provider Spell Discharge Ready Date\" of contract \"sus_apc\" missing: read as blank in every row";
+    assert!(
+        m["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w.as_str().unwrap().ends_with(warning)),
+        "{}",
+        m["warnings"]
+    );
+    assert!(
+        r.stderr.contains("optional columns missing"),
+        "{}",
+        r.stderr
+    );
+    let t = read_parquet(&spells(r.out.path()));
+    assert_eq!(t.rows, 3);
+    assert!(t.col("discharge_ready_date").iter().all(Option::is_none));
 }
 
 #[test]
