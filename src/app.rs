@@ -165,8 +165,7 @@ pub fn pull(pipeline: &Path, out: &Path) -> Result<Vec<crate::pull::SourcePull>>
         );
         return Err(Error::Config(e));
     }
-    std::fs::create_dir_all(out).map_err(|e| Error::io("creating", out, e))?;
-    let _lock = lock::acquire(out)?;
+    let _lock = lock::open_data_dir(out)?;
     crate::pull::fetch_all(&plan, out)
 }
 
@@ -262,8 +261,7 @@ pub(crate) fn open_data_dir(plan: &Plan, opts: &RunOptions) -> Result<Option<loc
     if opts.dry_run {
         return Ok(None);
     }
-    std::fs::create_dir_all(&opts.out).map_err(|e| Error::io("creating", &opts.out, e))?;
-    let lock = lock::acquire(&opts.out)?;
+    let lock = lock::open_data_dir(&opts.out)?;
     fault::point("run_after_lock");
     remove_stale(&opts.out);
     let pulled = crate::pull::fetch_all(plan, &opts.out)?;

@@ -58,6 +58,9 @@ pub enum Error {
     /// One or more configuration errors, all reported together.
     #[error("{0}")]
     Config(ConfigErrors),
+    /// A command-line value that cannot be used (a data directory that is a file, say).
+    #[error("{0}")]
+    Usage(String),
     /// An input file cannot be processed at all.
     #[error("{location}: {message}")]
     InputRejected {
@@ -109,7 +112,7 @@ impl Error {
     /// The process exit code for this error.
     pub fn exit_code(&self) -> ExitCode {
         match self {
-            Error::Config(_) => ExitCode::Config,
+            Error::Config(_) | Error::Usage(_) => ExitCode::Config,
             Error::InputRejected { .. } => ExitCode::InputRejected,
             Error::SourceUnavailable { .. } => ExitCode::SourceUnavailable,
             Error::Io { .. } | Error::Engine { .. } | Error::Internal(_) => ExitCode::Internal,

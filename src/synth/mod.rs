@@ -177,11 +177,51 @@ fn draw_defect(r: &mut Rng, rate: f64, kinds: usize) -> Option<usize> {
         .then(|| r.range(0, kinds as i64 - 1) as usize)
 }
 
+/// Refuses options that would write nothing useful, before anything is written: an empty
+/// population, a defect rate that is not a share, an output folder that is a file, or a
+/// `repo` without the schemas the written pipeline must point at.
+fn check_options(opts: &SynthOptions) -> Result<()> {
+    let mut wrong = Vec::new();
+    if opts.people == 0 {
+        wrong.push("--people must be at least 1".to_string());
+    }
+    if !(1..=MAX_YEARS).contains(&opts.years) {
+        wrong.push(format!("--years must be 1 to {MAX_YEARS}"));
+    }
+    if !(0.0..=1.0).contains(&opts.defect_rate) {
+        wrong.push(format!(
+            "--defect-rate must be a share from 0 to 1, not {}",
+            opts.defect_rate
+        ));
+    }
+    if opts.out.exists() && !opts.out.is_dir() {
+        wrong.push(format!(
+            "--out {}: is a file, not a folder",
+            opts.out.display()
+        ));
+    }
+    if !opts.repo.join("schemas").is_dir() || !opts.repo.join("pipelines/mappings").is_dir() {
+        wrong.push(format!(
+            "--repo {}: has no schemas/ and pipelines/mappings/ (the pipeline written points at them); run from a joinedup checkout or pass --repo",
+            opts.repo.display()
+        ));
+    }
+    if wrong.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Usage(wrong.join("\n")))
+    }
+}
+
+/// The most `--years` of activity (from April 2024).
+pub const MAX_YEARS: u32 = 50;
+
 /// Generates the extracts; returns the truth (also written to `truth.json`).
 pub fn generate(opts: &SynthOptions) -> Result<Truth> {
+    check_options(opts)?;
     let numbers = nhs_numbers(opts.seed);
     if opts.people > numbers.len() {
-        return Err(Error::Internal(format!(
+        return Err(Error::Usage(format!(
             "--people {} is more than the {} valid NHS numbers of the 999 test range; use more --years instead",
             opts.people,
             numbers.len()

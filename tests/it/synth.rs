@@ -154,3 +154,53 @@ fn the_pipeline_recovers_the_planted_delays_and_quarantines_every_injected_defec
         .count() as u64;
     assert_eq!(linked, truth["ed_linked_spells"].as_u64().unwrap());
 }
+
+/// Regression: bad arguments were accepted (`--people 0`, `--defect-rate 2` or `NaN`,
+/// `--years 100000`), wrote a pipeline pointing at a missing `schemas/` when run outside
+/// a checkout, or stopped as "internal error (a bug)" (`--people 909091`), exit 5.
+#[test]
+fn regression_bad_arguments_are_usage_errors_and_write_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let file = dir.path().join("afile");
+    std::fs::write(&file, "x").unwrap();
+    let o = out.to_str().unwrap();
+    let cases: [(&[&str], &str); 7] = [
+        (
+            &["--people", "0", "--out", o],
+            "--people must be at least 1",
+        ),
+        (
+            &["--years", "100000", "--out", o],
+            "--years must be 1 to 50",
+        ),
+        (
+            &["--defect-rate", "2", "--out", o],
+            "--defect-rate must be a share from 0 to 1, not 2",
+        ),
+        (
+            &["--defect-rate", "NaN", "--out", o],
+            "--defect-rate must be a share from 0 to 1, not NaN",
+        ),
+        (
+            &["--people", "909091", "--out", o],
+            "--people 909091 is more than the 909090 valid NHS numbers",
+        ),
+        (
+            &["--out", file.to_str().unwrap()],
+            "afile: is a file, not a folder",
+        ),
+        (
+            &["--out", o, "--repo", dir.path().to_str().unwrap()],
+            "has no schemas/ and pipelines/mappings/",
+        ),
+    ];
+    for (args, message) in cases {
+        let mut all = vec!["synth"];
+        all.extend_from_slice(args);
+        let (code, _, stderr) = result(&joinedup(&all));
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+        assert!(stderr.contains(message), "{args:?}: {stderr}");
+        assert!(!out.exists(), "{args:?} wrote {}", out.display());
+    }
+}
