@@ -77,25 +77,30 @@ pub fn load_key(plan: &Plan) -> Result<(Pseudonymiser, &'static str)> {
                 .to_string(),
         ));
     };
+    // Trailing whitespace is never part of a key, from a file or the environment alike: a
+    // secret mounted with a final newline must give the same pseudonyms as one without.
+    let trimmed = |mut b: Vec<u8>| {
+        while b.last().is_some_and(|c| c.is_ascii_whitespace()) {
+            b.pop();
+        }
+        b
+    };
     let (bytes, kind) = match key {
-        KeySource::Env(var) => match std::env::var_os(var) {
-            Some(v) if !v.is_empty() => (v.into_encoded_bytes(), "env"),
-            _ => {
+        KeySource::Env(var) => match std::env::var_os(var).map(|v| trimmed(v.into_encoded_bytes()))
+        {
+            Some(v) if !v.is_empty() => (v, "env"),
+            set => {
                 return Err(config_error(
                     "pseudonymisation.key_env",
                     format!(
-                        "environment variable {var} is not set; refusing to run without a pseudonymisation key"
+                        "environment variable {var} is {}; refusing to run without a pseudonymisation key",
+                        if set.is_some() { "empty" } else { "not set" }
                     ),
                 ));
             }
         },
         KeySource::File(path) => match std::fs::read(path) {
-            Ok(mut b) => {
-                while b.last().is_some_and(|c| c.is_ascii_whitespace()) {
-                    b.pop();
-                }
-                (b, "file")
-            }
+            Ok(b) => (trimmed(b), "file"),
             Err(e) => {
                 return Err(config_error(
                     "pseudonymisation.key_file",

@@ -758,3 +758,53 @@ fn changing_the_pseudonym_width_rebuilds_everything_with_the_longer_pseudonyms()
         assert_eq!((l.len(), &l[..32]), (64, s.as_str()));
     }
 }
+
+/// Regression: a key from the environment kept its trailing newline while the same key
+/// from a file lost it, so one secret gave two sets of pseudonyms; an empty variable was
+/// reported as not set.
+#[test]
+fn regression_a_key_gives_the_same_pseudonyms_from_the_environment_and_a_file() {
+    let night = Night::new();
+    let pipeline = night.pipeline();
+    let text = std::fs::read_to_string(&pipeline).unwrap();
+    let key = "a-real-looking-secret-key-0123456789";
+    let fingerprint = |source: &str, env: &[(&str, &str)]| -> (i32, String, String) {
+        std::fs::write(
+            &pipeline,
+            text.replace("demo_key = \"DEMO-joinedup-sample-key-not-secret\"", source),
+        )
+        .unwrap();
+        let out = night.dir.path().join(format!("out-{}", env.len()));
+        let (code, _, stderr) = night.run(&out, env);
+        let fp = if code == 0 {
+            manifest_of_last_run(&out)["pseudonymisation"]["fingerprint"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        } else {
+            String::new()
+        };
+        (code, fp, stderr)
+    };
+    let key_file = night.dir.path().join("key.txt");
+    std::fs::write(&key_file, format!("{key}\n")).unwrap();
+    let (code, from_file, stderr) =
+        fingerprint(&format!("key_file = \"{}\"", key_file.display()), &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let with_newline = format!("{key}\n");
+    let (code, from_env, stderr) = fingerprint(
+        "key_env = \"JOINEDUP_TEST_KEY\"",
+        &[("JOINEDUP_TEST_KEY", &with_newline)],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(from_env, from_file);
+    let (code, _, stderr) = fingerprint(
+        "key_env = \"JOINEDUP_TEST_KEY\"",
+        &[("JOINEDUP_TEST_KEY", ""), ("UNUSED", "")],
+    );
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("environment variable JOINEDUP_TEST_KEY is empty"),
+        "{stderr}"
+    );
+}
