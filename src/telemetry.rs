@@ -11,11 +11,38 @@ use tracing_subscriber::EnvFilter;
 
 use crate::cli::LogFormat;
 
+/// The levels `JOINEDUP_LOG` may name.
+const LEVELS: [&str; 6] = ["trace", "debug", "info", "warn", "error", "off"];
+
+/// What `JOINEDUP_LOG` asks for: a level, or tracing directives (`joinedup=debug`). A
+/// bare word that is not a level would be read as a target and silence every event,
+/// warnings included, so it is refused: the default level, and a warning saying why.
+fn filter_directives(env: Option<&str>, default: &str) -> (String, Option<String>) {
+    let Some(v) = env.map(str::trim).filter(|v| !v.is_empty()) else {
+        return (default.to_string(), None);
+    };
+    let level = v.to_ascii_lowercase();
+    if LEVELS.contains(&level.as_str()) {
+        return (level, None);
+    }
+    if v.contains('=') && EnvFilter::try_new(v).is_ok() {
+        return (v.to_string(), None);
+    }
+    (
+        default.to_string(),
+        Some(format!(
+            "JOINEDUP_LOG={v:?} is not a level ({}) nor target=level directives; logging at {default}",
+            LEVELS.join(", ")
+        )),
+    )
+}
+
 /// Installs the global subscriber. `JOINEDUP_LOG` overrides the level (e.g. `debug`).
 pub fn init(format: LogFormat, quiet: bool) {
     let default = if quiet { "warn" } else { "info" };
-    let filter =
-        EnvFilter::try_from_env("JOINEDUP_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    let env = std::env::var("JOINEDUP_LOG").ok();
+    let (directives, refused) = filter_directives(env.as_deref(), default);
+    let filter = EnvFilter::new(directives);
     let ansi = std::io::stderr().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let builder = tracing_subscriber::fmt()
@@ -32,6 +59,9 @@ pub fn init(format: LogFormat, quiet: bool) {
             .with_span_list(false)
             .try_init(),
     };
+    if let Some(warning) = refused {
+        tracing::warn!("{warning}");
+    }
 }
 
 static PROGRESS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
@@ -101,6 +131,29 @@ pub fn resident_mb() -> Option<(u64, u64)> {
 
 #[cfg(test)]
 mod tests {
+    use super::filter_directives;
+
+    #[test]
+    fn regression_a_mistyped_log_level_keeps_the_default_and_says_so() {
+        // "verbose" was read as a target name: every event, warnings included, vanished.
+        let (d, w) = filter_directives(Some("verbose"), "info");
+        assert_eq!(d, "info");
+        assert!(
+            w.unwrap()
+                .starts_with("JOINEDUP_LOG=\"verbose\" is not a level")
+        );
+        assert_eq!(
+            filter_directives(Some("DEBUG"), "info"),
+            ("debug".into(), None)
+        );
+        assert_eq!(
+            filter_directives(Some("joinedup=debug"), "info"),
+            ("joinedup=debug".into(), None)
+        );
+        assert_eq!(filter_directives(None, "warn"), ("warn".into(), None));
+        assert_eq!(filter_directives(Some(" "), "warn"), ("warn".into(), None));
+    }
+
     #[test]
     #[cfg(target_os = "linux")]
     fn resident_memory_is_read_and_the_peak_is_at_least_the_current() {
