@@ -474,6 +474,14 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
         };
         if fraction > s.max_quarantine_fraction {
             exit = ExitCode::DataQuality;
+            // In the log too: under a scheduler the exit code 1 must have its reason there.
+            tracing::warn!(
+                source = %s.name,
+                quarantined = r.quarantined(),
+                rows_in = r.rows_in(),
+                threshold = s.max_quarantine_fraction,
+                "quarantined rows above the source's threshold: the run exits 1"
+            );
             warnings.push(format!(
                 "source {}: {:.1}% of rows quarantined, above the threshold of {:.1}%",
                 s.name,

@@ -465,6 +465,14 @@ fn bom_and_crlf_are_accepted() {
 fn quarantine_over_the_threshold_exits_1_but_still_publishes() {
     let r = run_fixture("two_bad_rows.csv");
     assert_eq!(r.code, 1, "{}", r.stderr);
+    // Regression: the reason for exit 1 was only in the stdout summary, not the log.
+    assert!(
+        r.stderr
+            .contains("quarantined rows above the source's threshold: the run exits 1")
+            && r.stderr.contains("source=apc"),
+        "{}",
+        r.stderr
+    );
     assert_eq!(quarantine(r.out.path()).rows, 2);
     assert_eq!(read_parquet(&spells(r.out.path())).rows, 1);
     let m = manifest(r.out.path());
