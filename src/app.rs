@@ -298,11 +298,29 @@ pub(crate) fn compare_with_state(
     (now_state, changes, outputs_present)
 }
 
+/// The id of the run this process started last, for events logged after it returned
+/// (the binary's error event).
+static LAST_RUN_ID: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+/// The span every event of run `id` is logged in: at error level, so it is enabled (and
+/// its run id on every event) whatever level the log is filtered to.
+pub fn run_span(id: &str) -> tracing::Span {
+    tracing::error_span!("run", run_id = %id)
+}
+
+/// The id of the run this process started last, if any.
+pub fn last_run_id() -> Option<String> {
+    LAST_RUN_ID.lock().ok().and_then(|id| id.clone())
+}
+
 /// Runs a pipeline: everything when something changed, nothing when nothing did.
 pub fn run(opts: &RunOptions) -> Result<RunReport> {
     let started = chrono::Utc::now();
     let id = run_id(started);
-    let span = tracing::info_span!("run", run_id = %id);
+    if let Ok(mut last) = LAST_RUN_ID.lock() {
+        *last = Some(id.clone());
+    }
+    let span = run_span(&id);
     let _entered = span.enter();
     let mut timer = Timer(Vec::new(), Instant::now());
     let plan = validate(&opts.pipeline, &opts.overrides)?;

@@ -28,6 +28,9 @@ fn main() -> ExitCode {
         Err(e) => {
             let code = e.exit_code();
             if cli.log_format == LogFormat::Json {
+                // In the failed run's span, so the event carries its run id.
+                let span = joinedup::app::last_run_id().map(|id| joinedup::app::run_span(&id));
+                let _entered = span.as_ref().map(|s| s.enter());
                 tracing::error!(exit_code = code as u8, "{}", error_chain(&e));
             } else {
                 eprintln!("error: {}", error_chain(&e));

@@ -447,6 +447,61 @@ fn json_logs_carry_the_run_id() {
     );
 }
 
+/// Regression: under `-q` (or `JOINEDUP_LOG=warn`) the run span was filtered out with the
+/// info events, so warnings had no run id, and the error event of a failed run had none.
+#[test]
+fn warnings_and_the_error_of_a_failed_run_carry_the_run_id_when_quiet() {
+    let night = Night::new();
+    let out = night.dir.path().join("out");
+    let events = |stderr: &str| -> Vec<serde_json::Value> {
+        stderr
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .collect()
+    };
+    let (code, _, stderr) = result(&joinedup(&[
+        "-q",
+        "--log-format",
+        "json",
+        "run",
+        &night.pipeline(),
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let run_id = manifest_of_last_run(&out)["run_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let warnings = events(&stderr);
+    assert!(!warnings.is_empty(), "the DEMO key warning");
+    for v in &warnings {
+        assert_eq!(v["span"]["run_id"].as_str(), Some(run_id.as_str()), "{v}");
+    }
+    let pipeline = night.pipeline();
+    let text = std::fs::read_to_string(&pipeline).unwrap().replace(
+        "demo_key = \"DEMO-joinedup-sample-key-not-secret\"",
+        "key_env = \"JOINEDUP_TEST_UNSET_KEY\"",
+    );
+    std::fs::write(&pipeline, text).unwrap();
+    let (code, _, stderr) = result(&joinedup(&[
+        "-q",
+        "--log-format",
+        "json",
+        "run",
+        &pipeline,
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 2, "{stderr}");
+    let error = events(&stderr)
+        .into_iter()
+        .find(|v| v["level"] == "ERROR")
+        .expect("an error event");
+    assert!(error["span"]["run_id"].as_str().is_some(), "{error}");
+    assert_eq!(error["exit_code"], 2);
+}
+
 #[test]
 fn explain_and_status_describe_without_changing_anything() {
     let night = Night::new();
