@@ -10,6 +10,7 @@ mod errors;
 pub mod fetch;
 pub mod plan;
 pub mod raw;
+mod toml_errors;
 
 pub(crate) use errors::alternatives;
 pub use errors::{ConfigError, ConfigErrors};

@@ -8,8 +8,6 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use serde::de::DeserializeOwned;
-
 use super::errors::{ConfigErrors, alternatives};
 use super::raw::{
     RawCodeList, RawContract, RawEntity, RawFieldMapping, RawMapping, RawPipeline, RawSource,
@@ -359,16 +357,28 @@ pub fn load_plan(file: &Path, overrides: &[SourceOverride]) -> Result<Plan, Conf
             (None, None, RawSource::Local(s)) => base.join(&s.path),
             (None, None, _) => unreachable!("only local sources are not landed"),
         };
+        // A source's own threshold is checked at its key; the default only once, above.
+        if let Some(own) = fraction {
+            check_fraction(
+                file,
+                &format!("{key_path}.max_quarantine_fraction"),
+                own,
+                &mut loader.errors,
+            );
+        }
         let fraction = fraction.unwrap_or(default_fraction);
-        check_fraction(
-            file,
-            &format!("{key_path}.max_quarantine_fraction"),
-            fraction,
-            &mut loader.errors,
-        );
         let mapping_file = base.join(mapping_name);
+        // A mapping file that is not there is the pipeline's error, at the key naming it.
+        if !mapping_file.is_file() {
+            loader.errors.push(
+                file,
+                format!("{key_path}.mapping"),
+                format!("no mapping file {}", mapping_file.display()),
+            );
+        }
         let mapping = contract
             .as_ref()
+            .filter(|_| mapping_file.is_file())
             .and_then(|c| loader.mapping(&mapping_file, c));
         if let (Some(contract), Some(mapping)) = (contract, mapping) {
             sources.push(SourcePlan {
@@ -735,31 +745,7 @@ fn check_key(
     }
 }
 
-/// Reads a TOML file into a raw type, recording an error on failure.
-pub(crate) fn read_toml<T: DeserializeOwned>(file: &Path, errors: &mut ConfigErrors) -> Option<T> {
-    let text = match std::fs::read_to_string(file) {
-        Ok(t) => t,
-        Err(e) => {
-            errors.push(file, "", format!("cannot read: {e}"));
-            return None;
-        }
-    };
-    match toml::from_str::<T>(&text) {
-        Ok(v) => Some(v),
-        Err(e) => {
-            let msg = e.message().to_string();
-            let at = e
-                .span()
-                .map(|s| {
-                    let line = text[..s.start].matches('\n').count() + 1;
-                    format!("line {line}: ")
-                })
-                .unwrap_or_default();
-            errors.push(file, "", format!("{at}{msg}"));
-            None
-        }
-    }
-}
+pub(crate) use super::toml_errors::read_toml;
 
 /// Loads schema files once each and records every problem.
 struct Loader {

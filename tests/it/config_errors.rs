@@ -48,6 +48,7 @@ mapping = "nope.toml"
         "broken.toml: pseudonymisation.demo_key: a key written in a pipeline file must start with \"DEMO-\"",
         "broken.toml: pseudonymisation.bits: 160 is not a pseudonym width; valid values are \"128\", \"256\"",
         "broken.toml: sources.council.contract: no sources schema \"council_cld\"",
+        "broken.toml: sources.council.mapping: no mapping file ",
         "valid values are \"cld\", \"ecds\", \"sus_apc\"",
         "bad_mapping.toml: fields.ward: entity \"hospital_spell\" has no such field; valid values are \"spell_id\", \"person_id\"",
         "bad_mapping.toml: fields.spell_id.from: no column \"spell_number\" in contract \"sus_apc\"; valid values are \"spell_id\", \"provider_code\"",
@@ -70,7 +71,34 @@ fn unknown_keys_are_named_with_the_valid_keys() {
     );
     let (code, _, stderr) = result(&joinedup(&["validate", &pipeline]));
     assert_eq!(code, 2);
-    assert!(stderr.contains("typo.toml: line 4: unknown field `schema_dir`, expected one of `name`, `description`, `schemas`"), "{stderr}");
+    assert!(stderr.contains("typo.toml: pipeline.schema_dir: line 4: unknown field `schema_dir`, expected one of `name`, `description`, `schemas`"), "{stderr}");
+}
+
+/// Regression: serde stops at a file's first structural error, so an unknown key under
+/// `[pipeline]` hid a wrong type under `[link]` (one error per fix-and-rerun).
+#[test]
+fn every_structural_error_of_a_pipeline_file_is_reported_at_once_with_its_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(root().join("pipelines/sample.toml"))
+        .unwrap()
+        .replace("[pipeline]\n", "[pipeline]\nreprot = true\n")
+        .replace("[link]\n", "[link]\nwindow = 3\n");
+    let text = text.replacen("ed_window_hours = 24", "ed_window_hours = \"24\"", 1);
+    assert!(
+        text.contains("ed_window_hours = \"24\""),
+        "the sample sets ed_window_hours"
+    );
+    let pipeline = write(dir.path(), "several.toml", &text);
+    let (code, _, stderr) = result(&joinedup(&["validate", &pipeline]));
+    assert_eq!(code, 2, "{stderr}");
+    for e in [
+        "3 configuration errors found",
+        "several.toml: pipeline.reprot: line ",
+        "several.toml: link.window: line ",
+        "several.toml: link.ed_window_hours: line ",
+    ] {
+        assert!(stderr.contains(e), "missing {e:?} in:\n{stderr}");
+    }
 }
 
 #[test]

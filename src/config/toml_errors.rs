@@ -1,0 +1,237 @@
+//! Reading one TOML configuration file into its serde mirror, with every structural error
+//! (unknown key, wrong type, bad value) reported, each with its line and key path.
+//!
+//! serde stops at the first error. So a file that is valid TOML is read again with the
+//! failing line blanked (line numbers stay put) until it reads or an error has no line;
+//! what the blanked lines held is reported, not read. A TOML syntax error stops at once:
+//! what follows it cannot be trusted.
+
+use std::path::Path;
+
+use serde::de::DeserializeOwned;
+
+use super::errors::ConfigErrors;
+
+/// Errors reported per file before giving up (a file that is not the kind expected).
+const MAX_ERRORS: usize = 20;
+
+/// Reads `file` as `T`, recording every problem in `errors`; `None` when there was any.
+pub(crate) fn read_toml<T: DeserializeOwned>(file: &Path, errors: &mut ConfigErrors) -> Option<T> {
+    let text = match std::fs::read_to_string(file) {
+        Ok(t) => t,
+        Err(e) => {
+            errors.push(file, "", format!("cannot read: {e}"));
+            return None;
+        }
+    };
+    let mut found = Vec::new();
+    let value = read_all(text, &mut found);
+    // serde meets tables in its own order: report in the file's.
+    found.sort_by_key(|(line, _, _)| *line);
+    for (_, key, message) in found {
+        errors.push(file, key, message);
+    }
+    value
+}
+
+/// Reads `text` as `T`, adding each error as (line, key path, message) to `found`.
+fn read_all<T: DeserializeOwned>(
+    mut text: String,
+    found: &mut Vec<(usize, String, String)>,
+) -> Option<T> {
+    loop {
+        let e = match toml::from_str::<T>(&text) {
+            Ok(v) if found.is_empty() => return Some(v),
+            Ok(_) => return None,
+            Err(e) => e,
+        };
+        let syntax = text.parse::<toml::Table>().is_err();
+        let Some(span) = e.span() else {
+            found.push((0, String::new(), e.message().to_string()));
+            return None;
+        };
+        let line = text[..span.start].matches('\n').count() + 1;
+        let key = if syntax {
+            String::new()
+        } else {
+            key_path_at(&text, span.start)
+        };
+        found.push((line, key, format!("line {line}: {}", e.message())));
+        // A span over several lines (a missing field names its whole table) cannot be
+        // blanked without hiding what is right around it.
+        if syntax || found.len() >= MAX_ERRORS || text[span.clone()].contains('\n') {
+            return None;
+        }
+        // Blank the failing lines (a value may span several) and read again.
+        let start = text[..span.start].rfind('\n').map_or(0, |i| i + 1);
+        let end = text[span.end.max(span.start)..]
+            .find('\n')
+            .map_or(text.len(), |i| span.end.max(span.start) + i);
+        if start >= end {
+            return None;
+        }
+        let blanked: String = text[start..end]
+            .chars()
+            .map(|c| if c == '\n' { '\n' } else { ' ' })
+            .collect();
+        let next = format!("{}{blanked}{}", &text[..start], &text[end..]);
+        // A table header blanked, or a blank that breaks the syntax: no further errors
+        // can be trusted.
+        if next.parse::<toml::Table>().is_err() || next == text {
+            return None;
+        }
+        text = next;
+    }
+}
+
+/// The dotted key path at byte `at` of `text`: the last table header before it, the keys
+/// of inline tables still open on its line, and the last key before it on that line.
+fn key_path_at(text: &str, at: usize) -> String {
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let mut path: Vec<String> = Vec::new();
+    if let Some(header) = text[..line_start].lines().rev().find_map(table_header) {
+        path.extend(header);
+    }
+    let line = text[line_start..].split('\n').next().unwrap_or("");
+    let at = at - line_start;
+    // Keys of the line up to `at` (a key starting at `at` included): `key = {` opens an
+    // inline table, `}` closes one.
+    let mut open: Vec<String> = Vec::new();
+    let mut last: Option<String> = None;
+    let mut i = 0;
+    while i < line.len() && i <= at {
+        let rest = &line[i..];
+        let trimmed = rest.trim_start_matches([' ', '\t', ',']);
+        i += rest.len() - trimmed.len();
+        if trimmed.is_empty() || i > at {
+            break;
+        }
+        if trimmed.starts_with('}') {
+            open.pop();
+            last = None;
+            i += 1;
+            continue;
+        }
+        let key_len = trimmed
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '"'))
+            .unwrap_or(trimmed.len());
+        let after_key = trimmed[key_len..].trim_start();
+        if key_len > 0 && after_key.starts_with('=') {
+            let key = trimmed[..key_len].trim_matches('"').to_string();
+            let value = after_key[1..].trim_start();
+            i += trimmed.len() - value.len();
+            if value.starts_with('{') {
+                open.push(key);
+                last = None;
+                i += 1;
+            } else {
+                last = Some(key);
+            }
+            continue;
+        }
+        // Skip a value: a quoted string whole, else to the next separator.
+        let skip = if let Some(q) = trimmed.strip_prefix('"') {
+            q.find('"').map_or(trimmed.len(), |n| n + 2)
+        } else {
+            trimmed.find([',', '}']).map_or(trimmed.len(), |n| n.max(1))
+        };
+        i += skip;
+    }
+    path.extend(open);
+    path.extend(last);
+    path.join(".")
+}
+
+/// The key path of a `[table]` or `[[array]]` header line.
+fn table_header(line: &str) -> Option<Vec<String>> {
+    let l = line.trim();
+    let inner = l
+        .strip_prefix("[[")
+        .and_then(|r| r.split("]]").next())
+        .or_else(|| l.strip_prefix('[').and_then(|r| r.split(']').next()))?;
+    Some(
+        inner
+            .split('.')
+            .map(|k| k.trim().trim_matches('"').to_string())
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_key_path_of_a_position() {
+        let text = "[pipeline]\nname = \"x\"\n\n[sources.apc]\nkind = \"lokal\"\n[fields]\nspell_id = { from = \"a\", to = 3 }\n";
+        let at = |needle: &str| text.find(needle).unwrap();
+        assert_eq!(key_path_at(text, at("\"x\"")), "pipeline.name");
+        assert_eq!(key_path_at(text, at("\"lokal\"")), "sources.apc.kind");
+        assert_eq!(key_path_at(text, at("\"a\"")), "fields.spell_id.from");
+        assert_eq!(key_path_at(text, at("3 }")), "fields.spell_id.to");
+        assert_eq!(key_path_at(text, at("kind")), "sources.apc.kind");
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Link {
+        window: Option<i64>,
+        hours: Option<i64>,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct File {
+        link: Link,
+        name: Option<String>,
+    }
+
+    #[test]
+    fn every_structural_error_of_a_file_is_reported_with_its_line_and_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.toml");
+        std::fs::write(
+            &path,
+            "name = \"n\"\nreprot = 1\n[link]\nwindow = \"3\"\nhours = 4\nextra = true\n",
+        )
+        .unwrap();
+        let mut errors = ConfigErrors::default();
+        assert!(read_toml::<File>(&path, &mut errors).is_none());
+        let got: Vec<(String, String)> = errors
+            .0
+            .iter()
+            .map(|e| (e.key.clone(), e.message.clone()))
+            .collect();
+        assert_eq!(got.len(), 3, "{got:?}");
+        assert_eq!(got[0].0, "reprot");
+        assert!(
+            got[0].1.starts_with("line 2: unknown field `reprot`"),
+            "{got:?}"
+        );
+        assert_eq!(got[1].0, "link.window");
+        assert!(got[1].1.starts_with("line 4: invalid type"), "{got:?}");
+        assert_eq!(got[2].0, "link.extra");
+        assert!(
+            got[2].1.starts_with("line 6: unknown field `extra`"),
+            "{got:?}"
+        );
+
+        // A syntax error stops at once.
+        std::fs::write(&path, "name = \n[link]\nextra = 1\n").unwrap();
+        let mut errors = ConfigErrors::default();
+        assert!(read_toml::<File>(&path, &mut errors).is_none());
+        assert_eq!(errors.len(), 1, "{errors}");
+        assert_eq!(errors.0[0].key, "");
+
+        // A good file reads.
+        std::fs::write(&path, "[link]\nwindow = 3\n").unwrap();
+        let mut errors = ConfigErrors::default();
+        assert_eq!(
+            read_toml::<File>(&path, &mut errors).unwrap().link.window,
+            Some(3)
+        );
+        assert!(errors.is_empty());
+    }
+}
