@@ -195,13 +195,20 @@ fn run(cli: &Cli) -> Result<error::ExitCode, error::Error> {
         }
         Command::Validate(args) => {
             let plan = app::validate(&args.pipeline, &args.sources)?;
+            // What --source points at must exist, as a run would need it to.
+            if let Some(o) = args.sources.iter().find(|o| !o.path.exists()) {
+                return Err(error::Error::SourceUnavailable {
+                    source_name: o.name.clone(),
+                    message: format!("--source {}: no such file or folder", o.path.display()),
+                });
+            }
             if !cli.quiet {
                 #[allow(clippy::print_stdout)]
                 {
                     println!(
                         "{}: ok ({} sources, {} datasets)",
                         plan.file.display(),
-                        plan.sources.len() + plan.publications.len(),
+                        plan.source_count(),
                         plan.outputs.len()
                     );
                 }

@@ -57,6 +57,21 @@ pub struct Plan {
     pub icb_code: Option<String>,
 }
 
+impl Plan {
+    /// Sources the pipeline declares: ingested, publications, and fetched only (a MESH
+    /// mailbox landed without a contract).
+    pub fn source_count(&self) -> usize {
+        let names: std::collections::BTreeSet<&str> = self
+            .sources
+            .iter()
+            .map(|s| s.name.as_str())
+            .chain(self.publications.iter().map(|p| p.name.as_str()))
+            .chain(self.fetches.iter().map(|f| f.source.as_str()))
+            .collect();
+        names.len()
+    }
+}
+
 /// Where the pseudonymisation key comes from. The key itself is read only when a run starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeySource {

@@ -21,6 +21,24 @@ fn validate_checks_the_sample_without_reading_data() {
     );
 }
 
+/// Regression: `validate` said "ok (0 sources …)" for a MESH mailbox pipeline (its one
+/// source is fetched only), and "ok" for a `--source` pointing nowhere.
+#[test]
+fn validate_counts_fetched_sources_and_checks_source_overrides() {
+    let (code, stdout, stderr) = result(&joinedup(&["validate", "pipelines/mesh_inbox.toml"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        stdout.trim(),
+        "pipelines/mesh_inbox.toml: ok (1 sources, 0 datasets)"
+    );
+    let (code, _, stderr) = result(&joinedup(&["validate", "--source", "apc=/nonexistent"]));
+    assert_eq!(code, 4, "{stderr}");
+    assert!(
+        stderr.contains("source `apc`: --source /nonexistent: no such file or folder"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn a_source_can_be_overridden_with_one_file() {
     let out = tempfile::tempdir().unwrap();
