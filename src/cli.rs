@@ -31,35 +31,118 @@ pub struct Cli {
     pub quiet: bool,
 }
 
-const EXAMPLES: &str = "Examples:
-  joinedup run                                  # the sample pipeline over data-samples/, into ./out
-  joinedup run pipelines/sample.toml --source apc=/data/sus/2026-11 --out /data/joinedup
-  joinedup status --out /data/joinedup          # last runs, and inputs not yet processed
-  joinedup validate pipelines/sample.toml       # check config and contracts; reads no data
-  joinedup pull pipelines/mesh_inbox.toml --out /data/joinedup   # land a MESH mailbox
-  joinedup run pipelines/nhse_publications.toml --source sitrep=/data/nhse/sitrep --out /data/joinedup
-  joinedup report --out /data/joinedup          # the HTML report from the published datasets
+// Example lines stay under 80 characters, so a terminal never wraps one mid-command.
+const EXAMPLES: &str = concat!(
+    "Examples:
+  joinedup run                    # the sample pipeline, into ./out
+  joinedup run pipelines/icb.toml --out /data/ju
+  joinedup status --out /data/ju  # last runs, and inputs not yet processed
+  joinedup validate pipelines/icb.toml   # config and contracts; reads no data
+  joinedup pull pipelines/mesh_inbox.toml --out /data/ju   # land a MESH mailbox
+  joinedup run pipelines/nhse_publications.toml --out /data/ju
+  joinedup report --out /data/ju  # the HTML report from the published datasets
 
-Exit codes: 0 ok, 1 ok but a source quarantined more than its threshold,
-2 configuration error, 3 an input file was rejected, 4 a source is unavailable,
-5 internal error, 6 another run holds the data directory.";
+",
+    exit_codes!()
+);
+
+/// The exit codes, as every command's help ends.
+macro_rules! exit_codes {
+    () => {
+        "Exit codes: 0 ok, 1 ok but a source quarantined more than its threshold,
+2 configuration or command-line error, 3 an input file was rejected,
+4 a source is unavailable, 5 internal error,
+6 another run holds the data directory."
+    };
+}
+use exit_codes;
+
+const RUN_EXAMPLES: &str = concat!(
+    "Examples:
+  joinedup run                              # the sample pipeline, into ./out
+  joinedup run pipelines/icb.toml --out /data/ju
+  joinedup run --source apc=/data/sus/2026-11.csv   # one source from elsewhere
+  joinedup run pipelines/icb.toml --dry-run         # what a run would do now
+  joinedup run pipelines/icb.toml --full-refresh    # rebuild every month
+
+Under a scheduler: --log-format json, and stdout (the summary) apart from it.
+The key: [pseudonymisation] key_env or key_file in the pipeline.
+
+",
+    exit_codes!()
+);
+
+const VALIDATE_EXAMPLES: &str = concat!(
+    "Examples:
+  joinedup validate                         # the sample pipeline
+  joinedup validate pipelines/icb.toml --source cld=/drop/cld_902.csv
+
+Every problem is reported at once, with its file, key path and valid values.
+
+",
+    exit_codes!()
+);
+
+const PULL_EXAMPLES: &str = concat!(
+    "Examples:
+  joinedup pull pipelines/mesh_inbox.toml --out /data/ju
+  JOINEDUP_MESH_URL=https://localhost:8700 joinedup pull \\
+      pipelines/mesh_inbox.toml   # the local MESH sandbox
+
+",
+    exit_codes!()
+);
+
+const INSPECT_EXAMPLES: &str = concat!(
+    "Examples:
+  joinedup explain pipelines/icb.toml --out /data/ju
+  joinedup status pipelines/icb.toml --out /data/ju
+
+",
+    exit_codes!()
+);
+
+const REPORT_EXAMPLES: &str = concat!(
+    "Examples:
+  joinedup report --out /data/ju            # writes /data/ju/report/index.html
+  joinedup report --out /data/ju --icb QWO  # this ICB beside England
+
+",
+    exit_codes!()
+);
+
+const SYNTH_EXAMPLES: &str = concat!(
+    "Examples:
+  joinedup synth --people 100000 --years 2 --out /tmp/icb
+  joinedup run /tmp/icb/pipeline.toml --out /tmp/icb-out
+
+",
+    exit_codes!()
+);
 
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run a pipeline end to end: ingest, normalise, link, measure, publish.
+    #[command(after_help = RUN_EXAMPLES)]
     Run(RunArgs),
     /// Check a pipeline, its contracts, code lists and mappings; read no data.
+    #[command(after_help = VALIDATE_EXAMPLES)]
     Validate(ValidateArgs),
     /// Fetch the pipeline's HTTP, MESH and drop-folder sources into DIR/landing/.
+    #[command(after_help = PULL_EXAMPLES)]
     Pull(PullArgs),
     /// Show the resolved plan and what a run would do now; changes nothing.
+    #[command(after_help = INSPECT_EXAMPLES)]
     Explain(InspectArgs),
     /// Show the last runs of a data directory and what is pending.
+    #[command(after_help = INSPECT_EXAMPLES)]
     Status(InspectArgs),
     /// Write DIR/report/index.html from the published datasets and the latest run manifest.
+    #[command(after_help = REPORT_EXAMPLES)]
     Report(ReportArgs),
     /// Write a synthetic ICB (APC, ECDS, CLD extracts, a pipeline and truth.json).
+    #[command(after_help = SYNTH_EXAMPLES)]
     Synth(SynthArgs),
     /// Benchmark lower bound: every CSV under INPUT to Parquet with polars, unchecked.
     #[command(hide = true)]

@@ -120,3 +120,35 @@ fn json_logs_are_one_object_per_line_without_identifiers() {
     // -q keeps warnings only: the demo-key warning.
     assert_eq!(n, 1, "{stderr}");
 }
+
+/// Regression: only the top-level help had examples and exit codes, and one example
+/// wrapped mid-command on an 80-column terminal.
+#[test]
+fn every_command_has_examples_and_exit_codes_that_fit_a_terminal() {
+    for command in [
+        vec![],
+        vec!["run"],
+        vec!["validate"],
+        vec!["pull"],
+        vec!["explain"],
+        vec!["status"],
+        vec!["report"],
+        vec!["synth"],
+    ] {
+        let mut args = command.clone();
+        args.push("--help");
+        let (code, stdout, stderr) = result(&joinedup(&args));
+        assert_eq!(code, 0, "{stderr}");
+        let examples = stdout
+            .split("Examples:")
+            .nth(1)
+            .unwrap_or_else(|| panic!("{command:?}: no examples:\n{stdout}"));
+        assert!(
+            examples.contains("Exit codes: 0 ok, 1 ok but a source quarantined"),
+            "{command:?}"
+        );
+        for line in examples.lines() {
+            assert!(line.chars().count() <= 80, "{command:?}: {line:?}");
+        }
+    }
+}
