@@ -34,6 +34,7 @@ pub mod cli;
 pub mod error;
 pub mod explain;
 pub mod fault;
+pub mod interrupt;
 pub mod memory;
 pub mod parallel;
 pub mod summary;

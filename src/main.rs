@@ -23,6 +23,11 @@ fn main() -> ExitCode {
     shorten_purge_delay();
     let cli = Cli::parse();
     telemetry::init(cli.log_format, cli.quiet);
+    if let Err(e) = joinedup::interrupt::install() {
+        tracing::warn!(
+            "cannot handle SIGINT/SIGTERM ({e}): an interrupted run leaves its staging folder to the next run"
+        );
+    }
     let code = match run(&cli) {
         Ok(code) => code,
         Err(e) => {

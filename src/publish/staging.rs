@@ -17,6 +17,8 @@ pub struct RunDir {
     run_id: String,
     staging: PathBuf,
     done: bool,
+    /// Removes the staging folder if a signal stops the process.
+    _interrupt: crate::interrupt::StagingGuard,
 }
 
 impl RunDir {
@@ -28,6 +30,7 @@ impl RunDir {
         Ok(RunDir {
             out: out.to_path_buf(),
             run_id: run_id.to_string(),
+            _interrupt: crate::interrupt::StagingGuard::new(staging.clone()),
             staging,
             done: false,
         })
@@ -57,6 +60,11 @@ impl RunDir {
     /// folder moves before every staged file is on disk ([`super::durable::wait`]).
     pub fn commit(mut self, rels: &[String]) -> Result<()> {
         super::durable::wait()?;
+        // A signal waits for the switches; after one, none starts.
+        let _switching = crate::interrupt::switching();
+        if crate::interrupt::interrupted() {
+            return Err(Error::Internal("interrupted before publishing".into()));
+        }
         for rel in rels {
             let from = self.staged(rel);
             let to = self.out.join(rel);

@@ -231,6 +231,61 @@ fn a_second_run_at_the_same_time_exits_6_and_changes_nothing() {
     assert_eq!(code, 0, "{stderr}");
 }
 
+/// Regression: SIGINT/SIGTERM killed a run on the spot, with no log event, leaving its
+/// staging folder (30 MB at 1.1 M rows) until the next run.
+#[test]
+fn a_run_stopped_by_sigint_or_sigterm_says_so_leaves_no_staging_and_the_outputs_as_they_were() {
+    let night = Night::new();
+    let out = night.dir.path().join("out");
+    assert_eq!(night.run(&out, &[]).0, 0);
+    let before = data(&out);
+    night.deliver_late_file();
+    for (signal, code) in [("-TERM", 143), ("-INT", 130)] {
+        let run = Command::new(env!("CARGO_BIN_EXE_joinedup"))
+            .current_dir(root())
+            .args([
+                "run",
+                &night.pipeline(),
+                "--out",
+                out.to_str().unwrap(),
+                "--log-format",
+                "json",
+            ])
+            .env("JOINEDUP_FAULT", "sleep:run_after_ingest:20000")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Wait until the run has a staging folder and is paused after ingest.
+        let staging = out.join(".staging");
+        let start = std::time::Instant::now();
+        let has_staging = || std::fs::read_dir(&staging).is_ok_and(|mut d| d.next().is_some());
+        while !has_staging() && start.elapsed().as_secs() < 20 {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        let pid = run.id().to_string();
+        assert!(
+            Command::new("kill")
+                .args([signal, &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+        let output = run.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(code), "{stderr}");
+        assert!(stderr.contains("\"message\":\"interrupted:"), "{stderr}");
+        assert!(stderr.contains("\"run_id\""), "{stderr}");
+        assert!(!has_staging(), "staging left behind");
+        assert_eq!(data(&out), before);
+    }
+    // The lock went with the process; the next run reads the late file.
+    let (code, _, stderr) = night.run(&out, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_ne!(data(&out), before);
+}
+
 #[test]
 fn a_killed_run_does_not_leave_the_lock_stuck() {
     let night = Night::new();

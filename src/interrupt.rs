@@ -1,0 +1,108 @@
+//! SIGINT and SIGTERM: a run stopped by a person (Ctrl-C) or a scheduler (a timeout, a
+//! systemd stop) says so in its log, leaves no staging folder behind and exits 130 or
+//! 143, the shell's codes for those signals.
+//!
+//! A signal thread does the work while the run's threads go on: it marks the process
+//! interrupted, waits for any switch of datasets into place to finish (a dataset is never
+//! switched half-deleted: [`RunDir::commit`](crate::publish::staging::RunDir::commit)
+//! switches under [`switching`] and stops when interrupted), removes the staging folders
+//! registered with [`StagingGuard`] and exits. What was switched stays switched, and the
+//! state is not saved, as after a crash at the same place: the next run redoes the work.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, MutexGuard};
+
+use signal_hook::consts::{SIGINT, SIGTERM};
+
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+static SWITCH: Mutex<()> = Mutex::new(());
+static STAGING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Handles SIGINT and SIGTERM from now on (call once, from the binary).
+pub fn install() -> std::io::Result<()> {
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])?;
+    std::thread::Builder::new()
+        .name("joinedup-signals".into())
+        .spawn(move || {
+            if let Some(signal) = signals.forever().next() {
+                stop(signal);
+            }
+        })?;
+    Ok(())
+}
+
+/// Stops the process for `signal` (see the module docs).
+fn stop(signal: i32) -> ! {
+    INTERRUPTED.store(true, Ordering::SeqCst);
+    let name = if signal == SIGINT {
+        "SIGINT"
+    } else {
+        "SIGTERM"
+    };
+    // Wait for a switch in progress; none starts after this.
+    let _switching = SWITCH.lock().unwrap_or_else(|p| p.into_inner());
+    let folders: Vec<PathBuf> = STAGING
+        .lock()
+        .map(|s| s.clone())
+        .unwrap_or_else(|p| p.into_inner().clone());
+    for f in &folders {
+        let _ = std::fs::remove_dir_all(f);
+    }
+    let span = crate::app::last_run_id().map(|id| crate::app::run_span(&id));
+    let _entered = span.as_ref().map(|s| s.enter());
+    tracing::warn!(
+        signal = name,
+        exit_code = 128 + signal,
+        "interrupted: datasets not yet switched into place are as before this run; the next run redoes the work"
+    );
+    std::process::exit(128 + signal);
+}
+
+/// True once a signal has asked the process to stop.
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
+}
+
+/// Held while datasets are switched into place: a signal waits for it.
+pub fn switching() -> MutexGuard<'static, ()> {
+    SWITCH.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A staging folder removed if a signal stops the process while it exists.
+#[derive(Debug)]
+pub struct StagingGuard(PathBuf);
+
+impl StagingGuard {
+    /// Registers `folder`.
+    pub fn new(folder: PathBuf) -> Self {
+        if let Ok(mut s) = STAGING.lock() {
+            s.push(folder.clone());
+        }
+        StagingGuard(folder)
+    }
+}
+
+impl Drop for StagingGuard {
+    fn drop(&mut self) {
+        if let Ok(mut s) = STAGING.lock() {
+            s.retain(|f| f != &self.0);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_staging_folder_is_registered_while_its_guard_lives() {
+        let folder = PathBuf::from("/tmp/joinedup-test-staging-guard");
+        let registered = || STAGING.lock().unwrap().contains(&folder);
+        let guard = StagingGuard::new(folder.clone());
+        assert!(registered());
+        drop(guard);
+        assert!(!registered());
+        assert!(!interrupted());
+    }
+}
