@@ -52,7 +52,7 @@ macro_rules! exit_codes {
         "Exit codes: 0 ok, 1 ok but a source quarantined more than its threshold,
 2 configuration or command-line error, 3 an input file was rejected,
 4 a source is unavailable, 5 internal error,
-6 another run holds the data directory."
+6 another run holds the data directory, 130/143 stopped by SIGINT/SIGTERM."
     };
 }
 use exit_codes;
