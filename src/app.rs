@@ -242,6 +242,7 @@ pub(crate) fn manifest_skeleton(
         outputs: Vec::new(),
         warnings: Vec::new(),
         data_quality: Vec::new(),
+        error: None,
     }
 }
 
@@ -313,7 +314,9 @@ pub fn last_run_id() -> Option<String> {
     LAST_RUN_ID.lock().ok().and_then(|id| id.clone())
 }
 
-/// Runs a pipeline: everything when something changed, nothing when nothing did.
+/// Runs a pipeline: everything when something changed, nothing when nothing did. A run
+/// that fails after its pipeline loaded leaves a manifest with status `failed` and its
+/// error, so `status` lists it.
 pub fn run(opts: &RunOptions) -> Result<RunReport> {
     let started = chrono::Utc::now();
     let id = run_id(started);
@@ -322,6 +325,59 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
     }
     let span = run_span(&id);
     let _entered = span.enter();
+    let result = run_as(opts, &id, started);
+    if let Err(e) = &result {
+        record_failure(opts, &id, started, e);
+    }
+    result
+}
+
+/// Writes the manifest of a run that failed, when there is a data directory and the
+/// pipeline loaded (a configuration error is the command's own output; a run refused
+/// for the lock changes nothing, not even `runs/`).
+fn record_failure(opts: &RunOptions, id: &str, started: chrono::DateTime<chrono::Utc>, e: &Error) {
+    if opts.dry_run || matches!(e, Error::Busy { .. } | Error::Config(_)) || !opts.out.is_dir() {
+        return;
+    }
+    let Ok(plan) = validate(&opts.pipeline, &opts.overrides) else {
+        return;
+    };
+    let timer = Timer(Vec::new(), Instant::now());
+    let mut m = manifest_skeleton(
+        &plan,
+        id,
+        started,
+        "failed",
+        &timer,
+        &state::Changes::default(),
+    );
+    m.error = Some(crate::publish::manifest::RunError {
+        exit_code: e.exit_code() as u8,
+        message: error_chain(e),
+    });
+    if let Err(w) = write_manifest(&opts.out, id, &m) {
+        tracing::warn!("cannot record the failed run: {w}");
+    }
+}
+
+/// An error and its sources, as one line.
+pub fn error_chain(e: &Error) -> String {
+    let mut s = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(inner) = source {
+        s.push_str(": ");
+        s.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    s
+}
+
+fn run_as(
+    opts: &RunOptions,
+    id: &str,
+    started: chrono::DateTime<chrono::Utc>,
+) -> Result<RunReport> {
+    let id = id.to_string();
     let mut timer = Timer(Vec::new(), Instant::now());
     let plan = validate(&opts.pipeline, &opts.overrides)?;
     if !plan.publications.is_empty() {

@@ -36,9 +36,9 @@ fn main() -> ExitCode {
                 // In the failed run's span, so the event carries its run id.
                 let span = joinedup::app::last_run_id().map(|id| joinedup::app::run_span(&id));
                 let _entered = span.as_ref().map(|s| s.enter());
-                tracing::error!(exit_code = code as u8, "{}", error_chain(&e));
+                tracing::error!(exit_code = code as u8, "{}", app::error_chain(&e));
             } else {
-                eprintln!("error: {}", error_chain(&e));
+                eprintln!("error: {}", app::error_chain(&e));
             }
             code
         }
@@ -79,16 +79,6 @@ fn shorten_purge_delay() {
             libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, PURGE_DELAY_MS);
         }
     }
-}
-
-fn error_chain(e: &error::Error) -> String {
-    let mut s = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(inner) = source {
-        s.push_str(&format!(": {inner}"));
-        source = inner.source();
-    }
-    s
 }
 
 fn run(cli: &Cli) -> Result<error::ExitCode, error::Error> {

@@ -46,6 +46,18 @@ pub struct Manifest {
     /// Data-quality results: checks that found something, reported rather than failed.
     #[serde(default)]
     pub data_quality: Vec<DataQualityResult>,
+    /// Why the run failed (status `failed`): its exit code and message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<RunError>,
+}
+
+/// A failed run's error, as the binary reported it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunError {
+    /// The process exit code.
+    pub exit_code: u8,
+    /// The message (names files, keys and columns; never a value from the data).
+    pub message: String,
 }
 
 /// One data-quality finding: a check, where it looked, what it found and how often.

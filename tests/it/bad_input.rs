@@ -46,15 +46,16 @@ fn spells(out: &Path) -> PathBuf {
     out.join("restricted/hospital_spell")
 }
 
-/// No dataset, quarantine, run manifest or state was written (the lock file and the
-/// ingest cache are the data directory's own bookkeeping).
+/// No dataset, quarantine or state was written, and the one run manifest is the failed
+/// run's (the lock file and the ingest cache are the data directory's own bookkeeping).
 fn assert_nothing_written(out: &Path) {
     let left: Vec<_> = std::fs::read_dir(out)
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .filter(|n| n != ".lock" && n != ".cache")
+        .filter(|n| n != ".lock" && n != ".cache" && n != "runs")
         .collect();
     assert!(left.is_empty(), "partial outputs: {left:?}");
+    assert_only_failed_runs(out);
 }
 
 #[test]
@@ -101,11 +102,12 @@ fn missing_column_leaves_earlier_outputs_untouched() {
     assert_eq!(code, 3);
     assert_eq!(snapshot(&spells(good.out.path())), before);
     assert!(!good.out.path().join(".staging").exists());
+    // The good run's manifest, and the failed run's.
     assert_eq!(
         std::fs::read_dir(good.out.path().join("runs"))
             .unwrap()
             .count(),
-        1
+        2
     );
 }
 

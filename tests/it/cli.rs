@@ -93,9 +93,10 @@ fn missing_source_is_unavailable_with_exit_code_4_and_writes_nothing() {
     let written: Vec<String> = std::fs::read_dir(out.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .filter(|n| n != ".lock")
+        .filter(|n| n != ".lock" && n != "runs")
         .collect();
     assert!(written.is_empty(), "{written:?}");
+    assert_only_failed_runs(out.path());
 }
 
 #[test]

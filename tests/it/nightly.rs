@@ -286,6 +286,39 @@ fn a_run_stopped_by_sigint_or_sigterm_says_so_leaves_no_staging_and_the_outputs_
     assert_ne!(data(&out), before);
 }
 
+/// Regression: a run that failed (exit 3, 4 or 5) wrote no manifest, so `status` showed
+/// only the runs before it, as if nothing had happened.
+#[test]
+fn a_failed_run_is_listed_by_status_with_its_error() {
+    let night = Night::new();
+    let out = night.dir.path().join("out");
+    assert_eq!(night.run(&out, &[]).0, 0);
+    let bad = night.dir.path().join("inputs/cld/cld_utf16.csv");
+    std::fs::write(&bad, b"\xFF\xFEL\x00A\x00").unwrap();
+    let (code, _, stderr) = night.run(&out, &[]);
+    assert_eq!(code, 3, "{stderr}");
+    let m = manifest_of_last_run(&out);
+    assert_eq!(m["status"], "failed");
+    assert_eq!(m["error"]["exit_code"], 3);
+    assert!(
+        m["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("cld_utf16.csv:1: is UTF-16"),
+        "{m}"
+    );
+    let (code, stdout, _) = result(&joinedup(&[
+        "status",
+        &night.pipeline(),
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0);
+    assert!(stdout.contains(" failed "), "{stdout}");
+    std::fs::remove_file(&bad).unwrap();
+    assert_eq!(night.run(&out, &[]).0, 0);
+}
+
 #[test]
 fn a_killed_run_does_not_leave_the_lock_stuck() {
     let night = Night::new();

@@ -313,3 +313,18 @@ pub fn truth() -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(root().join("data-samples/truth.json")).unwrap())
         .unwrap()
 }
+
+/// Every run manifest under `out/runs/` is a failed run's (status `failed`, with its
+/// error): what a run that failed may leave besides the lock and the ingest cache.
+pub fn assert_only_failed_runs(out: &Path) {
+    let Ok(runs) = std::fs::read_dir(out.join("runs")) else {
+        return;
+    };
+    for run in runs {
+        let path = run.unwrap().path().join("manifest.json");
+        let m: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(m["status"], "failed", "{}", path.display());
+        assert!(m["error"]["message"].as_str().is_some(), "{m}");
+    }
+}
