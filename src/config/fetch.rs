@@ -339,3 +339,51 @@ pub fn file_drop(name: &str, raw: &RawFileDropSource, base: &Path) -> FetchPlan 
         }),
     }
 }
+
+/// Every environment variable or secret file a fetched source names that is not there,
+/// as configuration errors (exit 2: it will not appear by retrying, unlike an
+/// unreachable server), checked before anything is fetched.
+pub fn missing_settings(plan: &super::Plan) -> ConfigErrors {
+    let mut errors = ConfigErrors::default();
+    let check_setting = |source: &str, key: &str, s: &Setting, errors: &mut ConfigErrors| {
+        if let Setting::Env(var) = s
+            && std::env::var(var).map_or(true, |v| v.is_empty())
+        {
+            errors.push(
+                &plan.file,
+                format!("sources.{source}.{key}_env"),
+                format!("environment variable {var} is not set"),
+            );
+        }
+    };
+    let check_secret = |source: &str, key: &str, s: &Secret, errors: &mut ConfigErrors| match s {
+        Secret::Env(var) if std::env::var(var).map_or(true, |v| v.is_empty()) => errors.push(
+            &plan.file,
+            format!("sources.{source}.{key}_env"),
+            format!("environment variable {var} is not set"),
+        ),
+        Secret::File(path) if !path.is_file() => errors.push(
+            &plan.file,
+            format!("sources.{source}.{key}_file"),
+            format!("no secret file {}", path.display()),
+        ),
+        _ => {}
+    };
+    for f in &plan.fetches {
+        match &f.kind {
+            Fetch::Mesh(m) => {
+                check_setting(&f.source, "url", &m.url, &mut errors);
+                check_setting(&f.source, "mailbox", &m.mailbox, &mut errors);
+                check_secret(&f.source, "password", &m.password, &mut errors);
+                check_secret(&f.source, "shared_key", &m.shared_key, &mut errors);
+            }
+            Fetch::Http(h) => {
+                if let Some(token) = &h.bearer_token {
+                    check_secret(&f.source, "bearer_token", token, &mut errors);
+                }
+            }
+            Fetch::FileDrop(_) => {}
+        }
+    }
+    errors
+}

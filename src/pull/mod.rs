@@ -34,6 +34,10 @@ pub fn fetch_all(plan: &Plan, out: &Path) -> Result<Vec<SourcePull>> {
     if plan.fetches.is_empty() {
         return Ok(Vec::new());
     }
+    let missing = crate::config::fetch::missing_settings(plan);
+    if !missing.is_empty() {
+        return Err(Error::Config(missing));
+    }
     let zone = Arc::new(LandingZone::open(out)?);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

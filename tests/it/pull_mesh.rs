@@ -246,8 +246,10 @@ fn a_wrong_password_fails_the_source_without_revealing_it() {
     assert!(!stdout.contains("not-the-password-9f3k") && !stderr.contains("not-the-password-9f3k"));
 }
 
+/// Regression: a missing setting failed the source as unavailable (exit 4, "try again"),
+/// one variable at a time, although no retry will set it.
 #[test]
-fn missing_mesh_settings_fail_the_source_by_name() {
+fn missing_mesh_settings_are_configuration_errors_all_at_once() {
     let out = tempfile::tempdir().unwrap();
     let (code, stdout, stderr) = result(&joinedup_env(
         &[
@@ -256,13 +258,17 @@ fn missing_mesh_settings_fail_the_source_by_name() {
             "--out",
             out.path().to_str().unwrap(),
         ],
-        &[],
+        &[("JOINEDUP_MESH_MAILBOX", "X26ABC1")],
     ));
-    assert_eq!(code, 4, "{stdout}{stderr}");
-    assert!(
-        stdout.contains("environment variable JOINEDUP_MESH_URL is not set"),
-        "{stdout}"
-    );
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    for e in [
+        "3 configuration errors found",
+        "mesh_inbox.toml: sources.mesh.url_env: environment variable JOINEDUP_MESH_URL is not set",
+        "mesh_inbox.toml: sources.mesh.password_env: environment variable JOINEDUP_MESH_PASSWORD is not set",
+        "mesh_inbox.toml: sources.mesh.shared_key_env: environment variable JOINEDUP_MESH_SHARED_KEY is not set",
+    ] {
+        assert!(stderr.contains(e), "missing {e:?} in:\n{stderr}");
+    }
 }
 
 #[test]
