@@ -66,6 +66,16 @@ impl Night {
         }
     }
 
+    /// Runs the pipeline into `out` with the summary on stdout.
+    fn run_with_summary(&self, out: &Path) -> (i32, String, String) {
+        result(&joinedup(&[
+            "run",
+            &self.pipeline(),
+            "--out",
+            out.to_str().unwrap(),
+        ]))
+    }
+
     fn run(&self, out: &Path, env: &[(&str, &str)]) -> (i32, String, String) {
         result(&joinedup_env(
             &[
@@ -362,12 +372,7 @@ fn a_rerun_with_nothing_new_does_no_work_and_a_new_council_file_rebuilds_only_it
     let first = inodes(&out);
 
     // Nothing new: nothing read, no data file touched.
-    let (code, stdout, _) = result(&joinedup(&[
-        "run",
-        &night.pipeline(),
-        "--out",
-        out.to_str().unwrap(),
-    ]));
+    let (code, stdout, _) = night.run_with_summary(&out);
     assert_eq!(code, 0);
     assert!(
         stdout.contains("up to date: 4 input file(s) unchanged since the last run; nothing to do"),
@@ -675,12 +680,7 @@ fn a_council_resubmission_that_replaces_its_file_replaces_its_rows() {
     std::fs::write(cld.join("cld_902_2026Q3_v2.csv"), new_bytes).unwrap();
     std::fs::remove_file(&old).unwrap();
 
-    let (code, stdout, stderr) = result(&joinedup(&[
-        "run",
-        &night.pipeline(),
-        "--out",
-        out.to_str().unwrap(),
-    ]));
+    let (code, stdout, stderr) = night.run_with_summary(&out);
     assert_eq!(code, 0, "{stderr}");
     assert!(
         stdout.contains("rebuilt from 1 new, 0 changed and 1 removed input file(s)"),
@@ -719,12 +719,7 @@ fn regression_a_copy_of_an_input_under_another_name_is_read_and_its_removal_noti
     let cld = night.dir.path().join("inputs/cld");
     let copy = cld.join("cld_901_2026Q3_copy.csv");
     std::fs::copy(cld.join("cld_901_2026Q3.csv"), &copy).unwrap();
-    let (code, stdout, stderr) = result(&joinedup(&[
-        "run",
-        &night.pipeline(),
-        "--out",
-        out.to_str().unwrap(),
-    ]));
+    let (code, stdout, stderr) = night.run_with_summary(&out);
     assert_eq!(code, 0, "{stderr}");
     assert!(
         stdout.contains("rebuilt from 1 new, 0 changed and 0 removed input file(s)")
@@ -741,12 +736,7 @@ fn regression_a_copy_of_an_input_under_another_name_is_read_and_its_removal_noti
     assert_eq!(data(&out), data(&full));
 
     std::fs::remove_file(&copy).unwrap();
-    let (code, stdout, _) = result(&joinedup(&[
-        "run",
-        &night.pipeline(),
-        "--out",
-        out.to_str().unwrap(),
-    ]));
+    let (code, stdout, _) = night.run_with_summary(&out);
     assert_eq!(code, 0);
     assert!(
         stdout.contains("rebuilt from 0 new, 0 changed and 1 removed input file(s)"),
@@ -767,12 +757,7 @@ fn a_file_rewritten_in_place_is_reported_as_changed() {
     let previous_line = bytes[..last].iter().rposition(|&b| b == b'\n').unwrap();
     bytes.truncate(previous_line + 1);
     std::fs::write(&file, bytes).unwrap();
-    let (code, stdout, stderr) = result(&joinedup(&[
-        "run",
-        &night.pipeline(),
-        "--out",
-        out.to_str().unwrap(),
-    ]));
+    let (code, stdout, stderr) = night.run_with_summary(&out);
     assert_eq!(code, 0, "{stderr}");
     assert!(
         stdout.contains("rebuilt from 0 new, 1 changed and 0 removed input file(s)")
@@ -839,12 +824,7 @@ fn r_two_pipelines_sharing_a_data_directory_each_stay_incremental() {
         "-q",
     ]));
     assert_eq!(code, 0, "{stderr}");
-    let (code, stdout, _) = result(&joinedup(&[
-        "run",
-        &night.pipeline(),
-        "--out",
-        out.to_str().unwrap(),
-    ]));
+    let (code, stdout, _) = night.run_with_summary(&out);
     assert_eq!(code, 0);
     assert!(
         stdout.contains("up to date: 4 input file(s) unchanged since the last run"),
