@@ -66,6 +66,20 @@ impl Night {
         }
     }
 
+    /// Starts a run into `out` that `fault` (`sleep:<point>:<ms>`) holds at a point;
+    /// stderr is piped.
+    fn spawn_paused(&self, out: &Path, fault: &str, args: &[&str]) -> std::process::Child {
+        Command::new(env!("CARGO_BIN_EXE_joinedup"))
+            .current_dir(root())
+            .args(["run", &self.pipeline(), "--out", out.to_str().unwrap()])
+            .args(args)
+            .env("JOINEDUP_FAULT", fault)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
     /// Runs the pipeline into `out` with the summary on stdout.
     fn run_with_summary(&self, out: &Path) -> (i32, String, String) {
         result(&joinedup(&[
@@ -88,6 +102,15 @@ impl Night {
             env,
         ))
     }
+}
+
+/// Waits (20 s at most) until `ready`, then a little longer, for a run held at a point.
+fn wait_until(ready: impl Fn() -> bool) {
+    let start = std::time::Instant::now();
+    while !ready() && start.elapsed().as_secs() < 20 {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
 }
 
 /// The data of every dataset: relative path → bytes (not runs, state or caches).
@@ -207,27 +230,10 @@ fn a_run_killed_anywhere_leaves_whole_datasets_and_the_next_run_completes_it() {
 fn a_second_run_at_the_same_time_exits_6_and_changes_nothing() {
     let night = Night::new();
     let out = night.dir.path().join("out");
-    let first = Command::new(env!("CARGO_BIN_EXE_joinedup"))
-        .current_dir(root())
-        .args([
-            "run",
-            &night.pipeline(),
-            "--out",
-            out.to_str().unwrap(),
-            "-q",
-        ])
-        .env("JOINEDUP_FAULT", "sleep:run_after_lock:3000")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let first = night.spawn_paused(&out, "sleep:run_after_lock:3000", &["-q"]);
     // Wait until the first run holds the lock.
     let lock = out.join(".lock");
-    let start = std::time::Instant::now();
-    while !lock.exists() && start.elapsed().as_secs() < 10 {
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    wait_until(|| lock.exists());
     let (code, _, stderr) = night.run(&out, &[]);
     assert_eq!(code, 6, "{stderr}");
     assert!(
@@ -251,29 +257,15 @@ fn a_run_stopped_by_sigint_or_sigterm_says_so_leaves_no_staging_and_the_outputs_
     let before = data(&out);
     night.deliver_late_file();
     for (signal, code) in [("-TERM", 143), ("-INT", 130)] {
-        let run = Command::new(env!("CARGO_BIN_EXE_joinedup"))
-            .current_dir(root())
-            .args([
-                "run",
-                &night.pipeline(),
-                "--out",
-                out.to_str().unwrap(),
-                "--log-format",
-                "json",
-            ])
-            .env("JOINEDUP_FAULT", "sleep:run_after_ingest:20000")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let run = night.spawn_paused(
+            &out,
+            "sleep:run_after_ingest:20000",
+            &["--log-format", "json"],
+        );
         // Wait until the run has a staging folder and is paused after ingest.
         let staging = out.join(".staging");
-        let start = std::time::Instant::now();
         let has_staging = || std::fs::read_dir(&staging).is_ok_and(|mut d| d.next().is_some());
-        while !has_staging() && start.elapsed().as_secs() < 20 {
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
-        std::thread::sleep(std::time::Duration::from_millis(500));
+        wait_until(has_staging);
         let pid = run.id().to_string();
         assert!(
             Command::new("kill")
