@@ -391,10 +391,13 @@ pub fn load_plan(file: &Path, overrides: &[SourceOverride]) -> Result<Plan, Conf
                 format!("no mapping file {}", mapping_file.display()),
             );
         }
-        let mapping = contract
-            .as_ref()
-            .filter(|_| mapping_file.is_file())
-            .and_then(|c| loader.mapping(&mapping_file, c));
+        // A broken contract still lets the mapping be read and checked against its entity,
+        // so fixing the contract does not reveal a second round of errors.
+        let mapping = if mapping_file.is_file() {
+            loader.mapping(&mapping_file, contract.as_deref())
+        } else {
+            None
+        };
         if let (Some(contract), Some(mapping)) = (contract, mapping) {
             sources.push(SourcePlan {
                 name: name.clone(),
@@ -1278,7 +1281,10 @@ impl Loader {
         }
     }
 
-    fn mapping(&mut self, file: &Path, contract: &Contract) -> Option<Mapping> {
+    /// Reads and checks a mapping: its target entity's fields, and, when its contract
+    /// loaded, every column it reads. `None` when anything is wrong or there is no
+    /// contract.
+    fn mapping(&mut self, file: &Path, contract: Option<&Contract>) -> Option<Mapping> {
         let raw: RawMapping = read_toml(file, &mut self.errors)?;
         let entity = self.entity(&raw.mapping.target, file, "mapping.target")?;
         let before = self.errors.len();
@@ -1298,9 +1304,10 @@ impl Loader {
         let mut fields = Vec::new();
         for f in &entity.fields {
             let key = format!("fields.{}", f.name);
-            let source = match raw.fields.get(&f.name) {
-                Some(m) => self.field_mapping(file, &key, m, f, contract),
-                None => {
+            let source = match (raw.fields.get(&f.name), contract) {
+                (Some(m), Some(contract)) => self.field_mapping(file, &key, m, f, contract),
+                (Some(_), None) => None,
+                (None, _) => {
                     if !f.nullable && f.name != "source" {
                         self.errors.push(file, &key, format!("entity \"{}\" requires this field but the mapping does not fill it", entity.name));
                     }
@@ -1309,7 +1316,7 @@ impl Loader {
             };
             fields.push((f.name.clone(), source));
         }
-        (self.errors.len() == before).then(|| Mapping {
+        (self.errors.len() == before && contract.is_some()).then(|| Mapping {
             file: file.to_path_buf(),
             target: entity.name.clone(),
             fields,

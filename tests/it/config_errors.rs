@@ -179,3 +179,32 @@ fn only_a_string_field_can_be_an_identifier() {
         "{stderr}"
     );
 }
+
+/// Regression: a broken contract (or a code list it uses) hid every error of the mapping
+/// that reads it, so fixing one revealed the next.
+#[test]
+fn a_broken_contract_does_not_hide_its_mappings_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "mapping.toml",
+        "[mapping]\ntarget = \"hospital_spell\"\n[fields]\nward = { from = \"spell_id\" }\n",
+    );
+    let pipeline = write(
+        dir.path(),
+        "p.toml",
+        &format!(
+            "[pipeline]\nname = \"p\"\nschemas = \"{}\"\n[pseudonymisation]\ndemo_key = \"DEMO-k-0123456789\"\n[sources.apc]\nkind = \"local\"\npath = \"x.csv\"\ncontract = \"no_such_contract\"\nmapping = \"mapping.toml\"\n",
+            root().join("schemas").display()
+        ),
+    );
+    let (code, _, stderr) = result(&joinedup(&["validate", &pipeline]));
+    assert_eq!(code, 2, "{stderr}");
+    for e in [
+        "p.toml: sources.apc.contract: no sources schema \"no_such_contract\"",
+        "mapping.toml: fields.ward: entity \"hospital_spell\" has no such field",
+        "mapping.toml: fields.spell_id: entity \"hospital_spell\" requires this field but the mapping does not fill it",
+    ] {
+        assert!(stderr.contains(e), "missing {e:?} in:\n{stderr}");
+    }
+}
