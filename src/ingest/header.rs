@@ -8,10 +8,13 @@
 use std::collections::HashMap;
 use std::path::Path;
 
+use csv::ByteRecord;
+
+use super::decode::{decode, is_control_at};
 use super::quarantine::mask_nhs_like;
 use crate::error::{Error, Location};
-use crate::schema::Contract;
 use crate::schema::fold::fold;
+use crate::schema::{ColumnType, Contract, Encoding};
 
 /// Characters of one header shown in a message.
 const SHOWN_CHARS: usize = 60;
@@ -47,6 +50,57 @@ pub struct HeaderMap {
     pub extra: Vec<String>,
     /// Number of fields in the header row.
     pub width: usize,
+}
+
+/// The header row's fields as text, trimmed; or why the row cannot be a header: a quote
+/// left open (it swallowed the rows), CR-only line endings (the whole file is one line),
+/// a control character or bytes invalid in the contract's encoding.
+pub fn header_texts(record: &ByteRecord, encoding: Encoding) -> Result<Vec<String>, String> {
+    if super::lines::spans_lines(record) {
+        return Err("the header row has a quote that is not closed on its line".into());
+    }
+    let inner_cr = |f: &[u8]| {
+        let end = f.len() - f.iter().rev().take_while(|&&b| b == b'\r').count();
+        f[..end].contains(&b'\r')
+    };
+    if record.iter().any(inner_cr) {
+        return Err("lines end in CR only (as classic Mac OS and some Excel for Mac exports write them); save the file with CRLF or LF line endings".into());
+    }
+    record
+        .iter()
+        .enumerate()
+        .map(|(i, field)| match decode(encoding, field) {
+            Ok(h) => Ok(h.trim().to_string()),
+            Err(offset) if is_control_at(field, offset) => Err(format!(
+                "header field {} has a control character (0x{:02X}, byte {} of the field)",
+                i + 1,
+                field[offset],
+                offset + 1
+            )),
+            Err(offset) => Err(format!(
+                "header field {} has bytes that are not valid {} (byte {} of the field); check the contract's encoding",
+                i + 1,
+                if encoding == Encoding::Utf8 {
+                    "UTF-8"
+                } else {
+                    "Windows-1252"
+                },
+                offset + 1
+            )),
+        })
+        .collect()
+}
+
+/// The headers of the contract's optional columns missing from a file (sensitive ones,
+/// never read, aside): every row reads them as blank.
+pub fn absent_optional(contract: &Contract, header: &HeaderMap) -> Vec<String> {
+    contract
+        .columns
+        .iter()
+        .zip(&header.positions)
+        .filter(|(c, at)| at.is_none() && !matches!(c.kind, ColumnType::Sensitive))
+        .map(|(c, _)| c.header.clone())
+        .collect()
 }
 
 /// Matches `headers` against `contract`; a missing required column or an ambiguous

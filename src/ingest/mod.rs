@@ -415,54 +415,8 @@ fn open_file(source: &SourcePlan, input: &InputFile) -> Result<OpenedFile> {
             ),
         ));
     }
-    if lines::spans_lines(&record) {
-        return Err(rejected(
-            Some(1),
-            "the header row has a quote that is not closed on its line".into(),
-        ));
-    }
-    let inner_cr = |f: &[u8]| {
-        let end = f.len() - f.iter().rev().take_while(|&&b| b == b'\r').count();
-        f[..end].contains(&b'\r')
-    };
-    if record.iter().any(inner_cr) {
-        return Err(rejected(
-            Some(1),
-            "lines end in CR only (as classic Mac OS and some Excel for Mac exports write them); save the file with CRLF or LF line endings".into(),
-        ));
-    }
-    let mut headers = Vec::with_capacity(record.len());
-    for (i, field) in record.iter().enumerate() {
-        match decode::decode(contract.encoding, field) {
-            Ok(h) => headers.push(h.trim().to_string()),
-            Err(offset) if decode::is_control_at(field, offset) => {
-                return Err(rejected(
-                    Some(1),
-                    format!(
-                        "header field {} has a control character (0x{:02X}, byte {} of the field)",
-                        i + 1,
-                        field[offset],
-                        offset + 1
-                    ),
-                ));
-            }
-            Err(offset) => {
-                return Err(rejected(
-                    Some(1),
-                    format!(
-                        "header field {} has bytes that are not valid {} (byte {} of the field); check the contract's encoding",
-                        i + 1,
-                        if contract.encoding == Encoding::Utf8 {
-                            "UTF-8"
-                        } else {
-                            "Windows-1252"
-                        },
-                        offset + 1
-                    ),
-                ));
-            }
-        }
-    }
+    let headers =
+        header::header_texts(&record, contract.encoding).map_err(|m| rejected(Some(1), m))?;
     let header = header::match_header(&contract, &headers, path)?;
     if !header.extra.is_empty() {
         let cols = header::listed(&header.extra);
@@ -488,17 +442,9 @@ fn open_file(source: &SourcePlan, input: &InputFile) -> Result<OpenedFile> {
             DriftPolicy::Ignore => {}
         }
     }
-    // An optional column may be absent, but a whole column missing is schema drift worth
-    // saying: every row reads it as blank (no discharge date: every spell still open).
-    let absent: Vec<String> = contract
-        .columns
-        .iter()
-        .zip(&header.positions)
-        .filter(|(c, at)| at.is_none() && !matches!(c.kind, crate::schema::ColumnType::Sensitive))
-        .map(|(c, _)| format!("\"{}\"", c.header))
-        .collect();
+    let absent = header::absent_optional(&contract, &header);
     if !absent.is_empty() {
-        let cols = absent.join(", ");
+        let cols = header::listed(&absent);
         tracing::warn!(source = %source.name, file = %path.display(), columns = %cols, "optional columns missing");
         warnings.push(format!(
             "{}: optional column(s) {cols} of contract \"{}\" missing: read as blank in every row",
