@@ -14,7 +14,10 @@ type GroupKey<'a> = (i32, Option<&'a str>, Option<&'a str>, Option<&'a str>);
 /// Ranked delayed bed-days per month. Spells not waiting for a linked service count in
 /// the system total under `awaited_service = "none"`. `change_in_delayed_bed_days` is
 /// against the same group in the previous calendar month (0 when the group had none
-/// then; null in the first month of the data).
+/// then; null in the first month of the data). The previous month's delayed bed-days
+/// and discharges are kept as `previous_delayed_bed_days` and
+/// `previous_delayed_discharges`, so the disclosure gate can publish the change as the
+/// difference of published values (it drops them).
 pub fn bottlenecks(journey: LazyFrame) -> PolarsResult<DataFrame> {
     let delayed = discharged_with_ready_date(journey).filter(col("delay_days").gt(lit(0i64)));
     let system = |c: &str| col(c).sum().over([col("month")]);
@@ -72,15 +75,18 @@ pub fn bottlenecks(journey: LazyFrame) -> PolarsResult<DataFrame> {
         key("awaited_service")?,
         key("provider_code")?,
     );
-    let bed_days: Vec<i64> = groups
-        .column("delayed_bed_days")?
-        .i64()?
-        .iter()
-        .map(|v| v.unwrap_or(0))
-        .collect();
+    let values = |c: &str| -> PolarsResult<Vec<i64>> {
+        Ok(groups
+            .column(c)?
+            .i64()?
+            .iter()
+            .map(|v| v.unwrap_or(0))
+            .collect())
+    };
+    let (bed_days, discharges) = (values("delayed_bed_days")?, values("delayed_discharges")?);
     let months: Vec<i32> = month.iter().map(|m| m.unwrap_or(0)).collect();
     let first_month = months.iter().min().copied();
-    let mut by_key: HashMap<GroupKey, i64> = HashMap::new();
+    let mut by_key: HashMap<GroupKey, (i64, i64)> = HashMap::new();
     for i in 0..groups.height() {
         by_key.insert(
             (
@@ -89,11 +95,12 @@ pub fn bottlenecks(journey: LazyFrame) -> PolarsResult<DataFrame> {
                 service[i].as_deref(),
                 provider[i].as_deref(),
             ),
-            bed_days[i],
+            (bed_days[i], discharges[i]),
         );
     }
     let mut rank = Vec::with_capacity(groups.height());
     let mut change = Vec::with_capacity(groups.height());
+    let mut previous = Vec::with_capacity(groups.height());
     let (mut current, mut r) = (None, 0i64);
     for i in 0..groups.height() {
         if current != Some(months[i]) {
@@ -103,10 +110,8 @@ pub fn bottlenecks(journey: LazyFrame) -> PolarsResult<DataFrame> {
         r += 1;
         rank.push(r);
         let prev = previous_month_start(months[i]);
-        change.push(if Some(months[i]) == first_month {
-            None
-        } else {
-            let before = by_key
+        let before = (Some(months[i]) != first_month).then(|| {
+            by_key
                 .get(&(
                     prev,
                     la[i].as_deref(),
@@ -114,13 +119,28 @@ pub fn bottlenecks(journey: LazyFrame) -> PolarsResult<DataFrame> {
                     provider[i].as_deref(),
                 ))
                 .copied()
-                .unwrap_or(0);
-            Some(bed_days[i] - before)
+                .unwrap_or((0, 0))
         });
+        change.push(before.map(|(b, _)| bed_days[i] - b));
+        previous.push(before);
     }
     let mut out = groups;
     out.with_column(Column::new("rank".into(), rank))?;
     out.with_column(Column::new("change_in_delayed_bed_days".into(), change))?;
+    out.with_column(Column::new(
+        "previous_delayed_bed_days".into(),
+        previous
+            .iter()
+            .map(|p| p.map(|(b, _)| b))
+            .collect::<Vec<_>>(),
+    ))?;
+    out.with_column(Column::new(
+        "previous_delayed_discharges".into(),
+        previous
+            .iter()
+            .map(|p| p.map(|(_, d)| d))
+            .collect::<Vec<_>>(),
+    ))?;
     out.select([
         "month",
         "rank",
@@ -133,6 +153,8 @@ pub fn bottlenecks(journey: LazyFrame) -> PolarsResult<DataFrame> {
         "system_delayed_bed_days",
         "share_of_system_pct",
         "change_in_delayed_bed_days",
+        "previous_delayed_bed_days",
+        "previous_delayed_discharges",
     ])
 }
 

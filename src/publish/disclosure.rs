@@ -2,9 +2,15 @@
 //!
 //! The HES/ECDS rule (NHS England, "Change to disclosure control methodology for HES and
 //! ECDS", September 2018): sub-national counts of people — 0 stays 0; 1–7 are
-//! suppressed; 8 and above are rounded to the nearest 5. A statistic (median, share,
-//! change) based on 1–7 people is suppressed too. Totals and statistics are computed from
-//! unrounded values, so rows need not add up. Counts of organisations are exempt.
+//! suppressed; 8 and above are rounded to the nearest 5. A statistic (median,
+//! percentile) based on 1–7 people is suppressed too. Totals are computed from unrounded
+//! values, so rows need not add up. Counts of organisations are exempt.
+//!
+//! Rates and changes are the exception: they are worked out from the published (rounded)
+//! counts, and suppressed with either of them. Worked out from unrounded counts they give
+//! the counts away: 10 records of which 75 % linked can only be 8 records and 6 linked
+//! (a suppressed count), and this month's bed-days minus the change is last month's,
+//! suppressed or not.
 //!
 //! Suppression is explicit: the value becomes null and a boolean `<column>_suppressed`
 //! flag, placed right after it, is true. A null with a false flag means "no value" (for
@@ -32,9 +38,42 @@ pub struct GateSpec {
     pub counts_of_people_things: Vec<(&'static str, &'static str)>,
     /// `(statistic, base count)`: the statistic is suppressed when its base is 1–7.
     pub statistics: Vec<(&'static str, &'static str)>,
-    /// `(percentage, denominator)`: rounded to 1 decimal or whole percent by denominator
-    /// (after the statistic rule above, if also listed there).
-    pub percentages: Vec<(&'static str, &'static str)>,
+    /// `(percentage, numerator, denominator)`, both gated above: the percentage of the
+    /// published numerator in the published denominator, suppressed when either is, to 1
+    /// decimal or a whole percent by denominator.
+    pub rates: Vec<(&'static str, &'static str, &'static str)>,
+    /// Changes on an earlier period, worked out from published values.
+    pub changes: Vec<ChangeSpec>,
+}
+
+impl GateSpec {
+    /// Every column that is published with a `<column>_suppressed` flag after it.
+    pub fn flagged(&self) -> Vec<&'static str> {
+        self.counts
+            .iter()
+            .copied()
+            .chain(self.counts_of_people_things.iter().map(|(c, _)| *c))
+            .chain(self.statistics.iter().map(|(s, _)| *s))
+            .chain(self.rates.iter().map(|(r, _, _)| *r))
+            .chain(self.changes.iter().map(|c| c.column))
+            .collect()
+    }
+}
+
+/// A change on an earlier period: `current` (gated above) minus `previous`, which is
+/// gated the same way as a count of things people account for, with `previous_base` as
+/// its base. `previous` and `previous_base` are helper columns the measure adds (null
+/// when there is no earlier period); they are not published.
+#[derive(Debug, Clone)]
+pub struct ChangeSpec {
+    /// The published change.
+    pub column: &'static str,
+    /// This period's value (a gated count).
+    pub current: &'static str,
+    /// The earlier period's value (helper).
+    pub previous: &'static str,
+    /// The count of people the earlier value rests on (helper).
+    pub previous_base: &'static str,
 }
 
 /// The rule a pipeline applies to a published dataset.
@@ -79,12 +118,17 @@ fn small(c: &str, min_shown: i64) -> Expr {
 /// Applies `rule` to `df` as `spec` describes; returns the gated frame and what was
 /// suppressed.
 pub fn apply(df: DataFrame, spec: &GateSpec, rule: Rule) -> PolarsResult<(DataFrame, Suppressed)> {
+    let helpers: Vec<&str> = spec
+        .changes
+        .iter()
+        .flat_map(|c| [c.previous, c.previous_base])
+        .collect();
     let Rule::Threshold {
         min_shown,
         round_to,
     } = rule
     else {
-        return Ok((df, Suppressed::new()));
+        return Ok((df.drop_many(helpers), Suppressed::new()));
     };
     let small = |c: &str| small(c, min_shown);
     let mut exprs: Vec<Expr> = Vec::new();
@@ -93,23 +137,26 @@ pub fn apply(df: DataFrame, spec: &GateSpec, rule: Rule) -> PolarsResult<(DataFr
         let hide = small(base)
             .and(col(*stat).is_not_null())
             .fill_null(lit(false));
-        let mut value = when(hide.clone()).then(lit(NULL)).otherwise(col(*stat));
-        if let Some((_, denom)) = spec.percentages.iter().find(|(p, _)| p == stat) {
-            value = round_percentage(value, denom);
-        }
+        let value = when(hide.clone()).then(lit(NULL)).otherwise(col(*stat));
         exprs.push(value.alias(*stat));
         flags.push((stat.to_string(), hide));
     }
-    for (pct, denom) in &spec.percentages {
-        if !spec.statistics.iter().any(|(s, _)| s == pct) {
-            exprs.push(round_percentage(col(*pct), denom).alias(*pct));
-        }
-    }
-    let counts = spec.counts.iter().map(|c| (*c, None)).chain(
-        spec.counts_of_people_things
-            .iter()
-            .map(|(c, b)| (*c, Some(*b))),
-    );
+    let counts = spec
+        .counts
+        .iter()
+        .map(|c| (*c, None))
+        .chain(
+            spec.counts_of_people_things
+                .iter()
+                .map(|(c, b)| (*c, Some(*b))),
+        )
+        .chain(
+            spec.changes
+                .iter()
+                .map(|c| (c.previous, Some(c.previous_base))),
+        );
+    // The earlier periods' flags are internal: the helpers are not published.
+    let mut hidden_helpers: Vec<(String, Expr)> = Vec::new();
     for (c, base) in counts {
         let mut hide = small(c);
         if let Some(b) = base {
@@ -122,18 +169,69 @@ pub fn apply(df: DataFrame, spec: &GateSpec, rule: Rule) -> PolarsResult<(DataFr
                 .otherwise(((col(c) + lit(round_to / 2)) / lit(round_to)) * lit(round_to))
                 .alias(c),
         );
-        flags.push((c.to_string(), hide));
+        if helpers.contains(&c) {
+            hidden_helpers.push((c.to_string(), hide));
+        } else {
+            flags.push((c.to_string(), hide));
+        }
     }
-    // Flags and values are computed from the unrounded input in one pass.
-    let flag_exprs: Vec<Expr> = flags
+    // Rates and changes, from the gated values: suppressed with any value they rest on
+    // (a rate or change that was null anyway, for want of a denominator or an earlier
+    // period, stays null unflagged).
+    let flag = |c: &str| col(format!("{c}_suppressed"));
+    let mut derived: Vec<Expr> = Vec::new();
+    for (pct, num, den) in &spec.rates {
+        let hide = (flag(num).or(flag(den))).and(col(*pct).is_not_null());
+        let value = when(flag(num).or(flag(den)).or(col(*den).eq(lit(0i64))))
+            .then(lit(NULL).cast(DataType::Float64))
+            .otherwise(
+                col(*num).cast(DataType::Float64) * lit(100.0) / col(*den).cast(DataType::Float64),
+            );
+        derived.push(round_percentage(value, den).alias(*pct));
+        flags.push((pct.to_string(), hide));
+    }
+    for c in &spec.changes {
+        let earlier_hidden = col(format!("{}_suppressed", c.previous));
+        let either = flag(c.current).or(earlier_hidden);
+        let hide = either.clone().and(col(c.column).is_not_null());
+        derived.push(
+            when(either.or(col(c.previous).is_null()))
+                .then(lit(NULL).cast(DataType::Int64))
+                .otherwise(col(c.current) - col(c.previous))
+                .alias(c.column),
+        );
+        flags.push((c.column.to_string(), hide));
+    }
+    let derived_flags: Vec<Expr> = flags
         .iter()
+        .filter(|(c, _)| {
+            spec.rates.iter().any(|(p, _, _)| p == c) || spec.changes.iter().any(|x| x.column == c)
+        })
         .map(|(c, e)| e.clone().alias(format!("{c}_suppressed")))
         .collect();
-    let names: Vec<PlSmallStr> = df.get_column_names().into_iter().cloned().collect();
+    // Flags and values of counts and statistics are computed from the unrounded input in
+    // one pass; rates and changes (and their flags) from those in the next.
+    let flag_exprs: Vec<Expr> = flags
+        .iter()
+        .chain(&hidden_helpers)
+        .filter(|(c, _)| {
+            !spec.rates.iter().any(|(p, _, _)| p == c)
+                && !spec.changes.iter().any(|x| x.column == c)
+        })
+        .map(|(c, e)| e.clone().alias(format!("{c}_suppressed")))
+        .collect();
+    let names: Vec<PlSmallStr> = df
+        .get_column_names()
+        .into_iter()
+        .filter(|n| !helpers.contains(&n.as_str()))
+        .cloned()
+        .collect();
     let gated = df
         .lazy()
         .with_columns(flag_exprs)
         .with_columns(exprs)
+        .with_columns(derived_flags)
+        .with_columns(derived)
         .collect()?;
     let mut suppressed = Suppressed::new();
     for (c, _) in &flags {
@@ -184,20 +282,38 @@ mod tests {
 
     fn spec() -> GateSpec {
         GateSpec {
-            counts: vec!["n"],
-            counts_of_people_things: vec![],
-            statistics: vec![("median", "n"), ("share", "n")],
-            percentages: vec![("share", "denominator")],
+            counts: vec!["n", "denominator"],
+            statistics: vec![("median", "n")],
+            rates: vec![("share", "n", "denominator")],
+            ..Default::default()
         }
     }
 
+    fn i64s(df: &DataFrame, name: &str) -> Vec<Option<i64>> {
+        df.column(name).unwrap().i64().unwrap().iter().collect()
+    }
+
+    fn f64s(df: &DataFrame, name: &str) -> Vec<Option<f64>> {
+        df.column(name).unwrap().f64().unwrap().iter().collect()
+    }
+
+    fn flags(df: &DataFrame, name: &str) -> Vec<bool> {
+        df.column(&format!("{name}_suppressed"))
+            .unwrap()
+            .bool()
+            .unwrap()
+            .iter()
+            .map(|v| v.unwrap())
+            .collect()
+    }
+
     #[test]
-    fn counts_and_statistics_are_suppressed_with_flags() {
+    fn counts_statistics_and_rates_are_suppressed_with_flags() {
         let df = df!(
             "key" => ["a", "b", "c", "d", "e", "f", "g"],
             "n" => [0i64, 1, 7, 8, 12, 13, 101],
             "median" => [None, Some(4.0), Some(2.0), Some(3.5), Some(9.0), Some(1.0), Some(5.0)],
-            "share" => [None, Some(12.34), Some(50.0), Some(33.333), Some(66.66), Some(12.45), Some(7.25)],
+            "share" => [None, Some(10.0), Some(70.0), Some(80.0), Some(0.3), Some(0.33), Some(2.02)],
             "denominator" => [0i64, 10, 10, 10, 4000, 3999, 5000],
         )
         .unwrap();
@@ -213,65 +329,121 @@ mod tests {
                 "median_suppressed",
                 "share",
                 "share_suppressed",
-                "denominator"
+                "denominator",
+                "denominator_suppressed"
             ]
         );
-        let n: Vec<Option<i64>> = out.column("n").unwrap().i64().unwrap().iter().collect();
         assert_eq!(
-            n,
+            i64s(&out, "n"),
             vec![Some(0), None, None, Some(10), Some(10), Some(15), Some(100)]
         );
-        let flag: Vec<Option<bool>> = out
-            .column("n_suppressed")
-            .unwrap()
-            .bool()
-            .unwrap()
-            .iter()
-            .collect();
         assert_eq!(
-            flag,
-            [false, true, true, false, false, false, false].map(Some)
+            flags(&out, "n"),
+            [false, true, true, false, false, false, false]
         );
-        let m: Vec<Option<f64>> = out
-            .column("median")
-            .unwrap()
-            .f64()
-            .unwrap()
-            .iter()
-            .collect();
         assert_eq!(
-            m,
+            f64s(&out, "median"),
             vec![None, None, None, Some(3.5), Some(9.0), Some(1.0), Some(5.0)]
         );
         // A missing median over zero people is not a suppression.
-        let mflag: Vec<Option<bool>> = out
-            .column("median_suppressed")
-            .unwrap()
-            .bool()
-            .unwrap()
-            .iter()
-            .collect();
         assert_eq!(
-            mflag,
-            [false, true, true, false, false, false, false].map(Some)
+            flags(&out, "median"),
+            [false, true, true, false, false, false, false]
         );
-        let s: Vec<Option<f64>> = out.column("share").unwrap().f64().unwrap().iter().collect();
+        // Rates of the published counts: 10 of 10, 10 of 4000, 15 of 4000 (3999
+        // published as 4000), 100 of 5000; one decimal from a denominator of 4,000.
         assert_eq!(
-            s,
+            f64s(&out, "share"),
             vec![
                 None,
                 None,
                 None,
-                Some(33.0),
-                Some(66.7),
-                Some(12.0),
-                Some(7.3)
+                Some(100.0),
+                Some(0.3),
+                Some(0.4),
+                Some(2.0)
             ]
         );
         assert_eq!(
-            suppressed,
-            Suppressed::from([("n".into(), 2), ("median".into(), 2), ("share".into(), 2)])
+            flags(&out, "share"),
+            [false, true, true, false, false, false, false]
         );
+        assert_eq!(
+            suppressed,
+            Suppressed::from([
+                ("n".into(), 2),
+                ("denominator".into(), 0),
+                ("median".into(), 2),
+                ("share".into(), 2)
+            ])
+        );
+    }
+
+    #[test]
+    fn regression_a_rate_does_not_give_away_a_suppressed_or_rounded_count() {
+        // 8 records, 6 linked: "10 records, 75 %" gave the 6 away. 31 records, 28 linked:
+        // "30 records, 30 linked, 90 %" gave away 3 unlinked.
+        let df = df!(
+            "records" => [8i64, 31],
+            "linked" => [6i64, 28],
+            "linked_pct" => [75.0, 90.3],
+        )
+        .unwrap();
+        let spec = GateSpec {
+            counts: vec!["records", "linked"],
+            rates: vec![("linked_pct", "linked", "records")],
+            ..Default::default()
+        };
+        let (out, _) = apply(df, &spec, Rule::HES).unwrap();
+        assert_eq!(i64s(&out, "records"), vec![Some(10), Some(30)]);
+        assert_eq!(i64s(&out, "linked"), vec![None, Some(30)]);
+        assert_eq!(f64s(&out, "linked_pct"), vec![None, Some(100.0)]);
+        assert_eq!(flags(&out, "linked_pct"), [true, false]);
+    }
+
+    #[test]
+    fn regression_a_change_is_the_difference_of_published_values() {
+        // This month's 110 bed-days (9 people) minus a change of 54 gave away last month's
+        // suppressed 54 bed-days (5 people).
+        let df = df!(
+            "people" => [9i64, 8, 9, 3],
+            "bed_days" => [110i64, 40, 30, 12],
+            "change" => [Some(56i64), Some(18), None, Some(12)],
+            "previous_bed_days" => [Some(54i64), Some(22), None, Some(0)],
+            "previous_people" => [Some(5i64), Some(8), None, Some(0)],
+        )
+        .unwrap();
+        let spec = GateSpec {
+            counts: vec!["people"],
+            counts_of_people_things: vec![("bed_days", "people")],
+            changes: vec![ChangeSpec {
+                column: "change",
+                current: "bed_days",
+                previous: "previous_bed_days",
+                previous_base: "previous_people",
+            }],
+            ..Default::default()
+        };
+        let (out, suppressed) = apply(df.clone(), &spec, Rule::HES).unwrap();
+        let names: Vec<&str> = out.get_column_names().iter().map(|s| s.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "people",
+                "people_suppressed",
+                "bed_days",
+                "bed_days_suppressed",
+                "change",
+                "change_suppressed"
+            ]
+        );
+        // Suppressed last month; 40 - 20; the first month; suppressed this month.
+        assert_eq!(i64s(&out, "change"), vec![None, Some(20), None, None]);
+        assert_eq!(flags(&out, "change"), [true, false, false, true]);
+        assert_eq!(suppressed["change"], 2);
+        // Unrounded (NHS England's own figures), the helpers are still not published.
+        let (all, _) = apply(df, &spec, Rule::None).unwrap();
+        assert_eq!(all.width(), 3);
     }
 
     #[test]

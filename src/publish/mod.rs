@@ -159,13 +159,15 @@ impl Dataset {
                     ("median_delay_days", "delayed_discharges"),
                     ("p90_delay_days", "delayed_discharges"),
                 ],
-                percentages: vec![],
+                rates: vec![],
+                changes: vec![],
             },
             Dataset::FlowDaily => GateSpec {
                 counts: crate::measure::FLOW_DAILY_COUNTS.to_vec(),
                 counts_of_people_things: vec![],
                 statistics: vec![],
-                percentages: vec![],
+                rates: vec![],
+                changes: vec![],
             },
             Dataset::SocialCareQueue => GateSpec {
                 counts: vec![
@@ -181,7 +183,8 @@ impl Dataset {
                     ("median_days_to_service", "service_started"),
                     ("p90_days_to_service", "service_started"),
                 ],
-                percentages: vec![],
+                rates: vec![],
+                changes: vec![],
             },
             Dataset::Bottlenecks => GateSpec {
                 counts: vec!["delayed_discharges", "system_delayed_discharges"],
@@ -189,11 +192,18 @@ impl Dataset {
                     ("delayed_bed_days", "delayed_discharges"),
                     ("system_delayed_bed_days", "system_delayed_discharges"),
                 ],
-                statistics: vec![
-                    ("share_of_system_pct", "delayed_discharges"),
-                    ("change_in_delayed_bed_days", "delayed_discharges"),
-                ],
-                percentages: vec![("share_of_system_pct", "system_delayed_bed_days")],
+                statistics: vec![],
+                rates: vec![(
+                    "share_of_system_pct",
+                    "delayed_bed_days",
+                    "system_delayed_bed_days",
+                )],
+                changes: vec![disclosure::ChangeSpec {
+                    column: "change_in_delayed_bed_days",
+                    current: "delayed_bed_days",
+                    previous: "previous_delayed_bed_days",
+                    previous_base: "previous_delayed_discharges",
+                }],
             },
             Dataset::LinkageQuality => GateSpec {
                 counts: vec![
@@ -204,14 +214,16 @@ impl Dataset {
                     "delayed_spells_linked_to_social_care",
                 ],
                 counts_of_people_things: vec![],
-                statistics: vec![
-                    ("linked_pct", "records"),
-                    ("delayed_linked_to_social_care_pct", "delayed_spells"),
+                statistics: vec![],
+                rates: vec![
+                    ("linked_pct", "linked_to_other_source", "records"),
+                    (
+                        "delayed_linked_to_social_care_pct",
+                        "delayed_spells_linked_to_social_care",
+                        "delayed_spells",
+                    ),
                 ],
-                percentages: vec![
-                    ("linked_pct", "records"),
-                    ("delayed_linked_to_social_care_pct", "delayed_spells"),
-                ],
+                changes: vec![],
             },
             _ => GateSpec::default(),
         }

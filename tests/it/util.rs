@@ -277,14 +277,7 @@ pub fn assert_matches_schema_file(out: &Path, d: joinedup::publish::Dataset) {
     let text =
         std::fs::read_to_string(root().join(format!("schemas/shared/{}.toml", d.name()))).unwrap();
     let doc: toml::Value = toml::from_str(&text).unwrap();
-    let gate = d.gate();
-    let gated: std::collections::BTreeSet<&str> = gate
-        .counts
-        .iter()
-        .copied()
-        .chain(gate.counts_of_people_things.iter().map(|(c, _)| *c))
-        .chain(gate.statistics.iter().map(|(s, _)| *s))
-        .collect();
+    let gated: std::collections::BTreeSet<&str> = d.gate().flagged().into_iter().collect();
     let mut want: Vec<(String, &str)> = Vec::new();
     for f in doc["fields"].as_array().unwrap() {
         let name = f["name"].as_str().unwrap().to_string();
