@@ -397,6 +397,16 @@ fn run_as(
                 .to_string(),
         );
     }
+    // Published datasets of one pipeline share its rule: one warning.
+    if let Some(w) = plan
+        .outputs
+        .iter()
+        .filter(|o| o.dataset.access() == crate::publish::Access::Published)
+        .find_map(|o| crate::publish::disclosure::weaker_than_hes(o.disclosure))
+    {
+        tracing::warn!("{w}");
+        warnings.push(w);
+    }
     let fingerprint = state::fingerprint(&plan, &pseudo.provenance())?;
     timer.lap("config", None);
 

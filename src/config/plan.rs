@@ -491,6 +491,23 @@ pub fn load_plan(file: &Path, overrides: &[SourceOverride]) -> Result<Plan, Conf
             .errors
             .push(file, "disclosure.round_to", "must be 1 or more");
     }
+    // The smallest count shown must not round to 0: a count of people would read as none.
+    if let crate::publish::disclosure::Rule::Threshold {
+        min_shown,
+        round_to,
+    } = rule
+        && min_shown >= 1
+        && round_to > 2 * min_shown
+    {
+        loader.errors.push(
+            file,
+            "disclosure.round_to",
+            format!(
+                "{round_to} rounds the smallest count shown ({min_shown}) to 0, so people would be published as none; use at most {}",
+                2 * min_shown
+            ),
+        );
+    }
     let mut outputs = Vec::new();
     for (name, out) in &raw.outputs {
         let key_path = format!("outputs.{name}");

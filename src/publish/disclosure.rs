@@ -99,6 +99,20 @@ impl Rule {
     };
 }
 
+/// A warning when `rule` shows smaller counts, or rounds them less, than the HES rule:
+/// allowed (a local agreement, or checking the measures unrounded), but never silently.
+pub fn weaker_than_hes(rule: Rule) -> Option<String> {
+    match rule {
+        Rule::Threshold {
+            min_shown,
+            round_to,
+        } if min_shown < MIN_SHOWN || round_to < 5 => Some(format!(
+            "the disclosure rule (min_shown {min_shown}, round_to {round_to}) is weaker than NHS England's HES rule (8, 5): check the data sharing agreement before sharing published/"
+        )),
+        _ => None,
+    }
+}
+
 /// What the gate did to one dataset: suppressed cells per column.
 pub type Suppressed = BTreeMap<String, u64>;
 
@@ -482,6 +496,25 @@ mod tests {
         assert_eq!(
             n,
             vec![Some(0), None, Some(10), Some(10), Some(20), Some(30)]
+        );
+    }
+
+    #[test]
+    fn a_rule_weaker_than_hes_is_named() {
+        assert_eq!(weaker_than_hes(Rule::HES), None);
+        let stricter = Rule::Threshold {
+            min_shown: 10,
+            round_to: 10,
+        };
+        assert_eq!(weaker_than_hes(stricter), None);
+        let none = Rule::Threshold {
+            min_shown: 1,
+            round_to: 1,
+        };
+        assert!(
+            weaker_than_hes(none)
+                .unwrap()
+                .starts_with("the disclosure rule (min_shown 1, round_to 1) is weaker")
         );
     }
 

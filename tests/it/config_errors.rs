@@ -208,3 +208,28 @@ fn a_broken_contract_does_not_hide_its_mappings_errors() {
         assert!(stderr.contains(e), "missing {e:?} in:\n{stderr}");
     }
 }
+
+/// Regression: `min_shown = 3, round_to = 10` was accepted, and published counts of 3 or 4
+/// people as 0 ("none"), next to their bed-days.
+#[test]
+fn a_rounding_base_that_shows_people_as_none_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(root().join("pipelines/sample.toml"))
+        .unwrap()
+        .replace(
+            "min_shown = 8\nround_to = 5\n",
+            "min_shown = 3\nround_to = 10\n",
+        )
+        .replace("\"../", &format!("\"{}/", root().display()))
+        .replace(
+            "\"mappings/",
+            &format!("\"{}/pipelines/mappings/", root().display()),
+        );
+    let pipeline = write(dir.path(), "rounding.toml", &text);
+    let (code, _, stderr) = result(&joinedup(&["validate", &pipeline]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("rounding.toml: disclosure.round_to: 10 rounds the smallest count shown (3) to 0, so people would be published as none; use at most 6"),
+        "{stderr}"
+    );
+}
