@@ -29,6 +29,16 @@ fn reason(code: &str) -> &str {
     }
 }
 
+/// A count of records from the manifest, under the HES rule like everything the report
+/// shows (the manifest itself is operational and keeps them exact): 1–7 as "1–7",
+/// 8 and above to the nearest 5.
+fn records(n: u64) -> String {
+    match crate::publish::disclosure::hes_count(n as i64) {
+        Some(v) => format::int(v),
+        None => "1–7".to_string(),
+    }
+}
+
 fn sources_table(m: &RunManifest) -> Table {
     Table {
         id: "table-sources".to_string(),
@@ -52,13 +62,13 @@ fn sources_table(m: &RunManifest) -> Table {
                 let why: Vec<String> = s
                     .quarantine_reasons
                     .iter()
-                    .map(|(k, v)| format!("{} {}", format::int(*v as i64), reason(k)))
+                    .map(|(k, v)| format!("{} {}", records(*v), reason(k)))
                     .collect();
                 vec![
                     Td::Head(s.name.clone()),
-                    Td::Num(format::int(s.rows_in as i64)),
-                    Td::Num(format::int(s.accepted as i64)),
-                    Td::Num(format::int(s.quarantined as i64)),
+                    Td::Num(records(s.rows_in)),
+                    Td::Num(records(s.accepted)),
+                    Td::Num(records(s.quarantined)),
                     Td::Text(if why.is_empty() {
                         "none".to_string()
                     } else {
@@ -238,10 +248,10 @@ pub fn section(cx: &Context) -> Section {
         if let Some(r) = &m.social_care_resolution {
             notes.push(format!(
                 "Social care: {} events received; {} replaced by a later submission; {} given an NHS number from another record of the same person; {} without an NHS number, so they cannot link to hospital records.",
-                format::int(r.events_in as i64),
-                format::int(r.superseded_by_later_submission as i64),
-                format::int(r.person_key_backfilled as i64),
-                format::int(r.without_nhs_key as i64)
+                records(r.events_in),
+                records(r.superseded_by_later_submission),
+                records(r.person_key_backfilled),
+                records(r.without_nhs_key)
             ));
         }
         notes.extend(m.warnings.iter().map(|w| format!("Warning: {w}")));
