@@ -8,12 +8,14 @@
 //! - `ready_to_leave_in_hospital`: of those, patients whose discharge ready date has
 //!   passed (ready date on or before the day).
 //! - `delayed_bed_days`: bed-days lost that day, which for a single day equals
-//!   `ready_to_leave_in_hospital`; summed over days it equals `patient_journey.delay_days`.
+//!   `ready_to_leave_in_hospital`; summed over the days of discharged spells it equals
+//!   `patient_journey.delay_days` (spells still in hospital count too).
 //! - `ae_arrivals`, `ae_over_4h`, `ae_over_12h`: A&E attendances arriving that day, and
 //!   those whose arrival-to-departure time exceeded 4 and 12 hours.
 //! - `admissions_via_ae`: spells admitted that day with a linked A&E attendance.
 //! - `social_care_starts_from_hospital`: linked social-care services starting that day
-//!   for patients of the provider.
+//!   for patients of the provider; a service linked to two spells of one person (a
+//!   readmission before it started) counts once, at the spell admitted last.
 //!
 //! Occupancy is computed with difference arrays (one pass over spells, one over days),
 //! not by expanding each spell into days.
@@ -64,21 +66,59 @@ fn dates(df: &DataFrame, c: &str) -> PolarsResult<Vec<Option<i32>>> {
         .collect())
 }
 
+/// For each spell, whether its linked service start counts: a service (person, council,
+/// service, start day) linked to several spells counts at the one admitted last.
+fn services_once(
+    journey: &DataFrame,
+    care: &[Option<i32>],
+    admitted: &[Option<i32>],
+) -> PolarsResult<Vec<bool>> {
+    use std::collections::hash_map::Entry;
+    let person = journey
+        .column(crate::link::person_index::PERSON)
+        .or_else(|_| journey.column(crate::link::person_index::PERSON_ID))?;
+    let (la, service) = (
+        strings(journey, "la_code")?,
+        strings(journey, "awaited_service")?,
+    );
+    let mut chosen: std::collections::HashMap<_, usize> = std::collections::HashMap::new();
+    for (i, start) in care.iter().enumerate() {
+        let Some(start) = start else { continue };
+        let key = (person.get(i)?.to_string(), la[i], service[i], *start);
+        match chosen.entry(key) {
+            Entry::Vacant(v) => {
+                v.insert(i);
+            }
+            Entry::Occupied(mut o) => {
+                if admitted[i] > admitted[*o.get()] {
+                    o.insert(i);
+                }
+            }
+        }
+    }
+    let mut counted = vec![false; care.len()];
+    for i in chosen.into_values() {
+        counted[i] = true;
+    }
+    Ok(counted)
+}
+
 /// A text column's values, borrowed (no allocation per row).
 fn strings<'a>(df: &'a DataFrame, c: &str) -> PolarsResult<Vec<Option<&'a str>>> {
     Ok(crate::link::by_person::text_iter(df.column(c)?)?.collect())
 }
 
 /// A&E attendances per provider × arrival day: `provider_code` (text), `day` (Date),
-/// `ae_arrivals`, `ae_over_4h` and `ae_over_12h` (arrival to departure over 4 and 12
-/// whole minutes' hours). Attendances can be counted a part at a time: the counts of the
-/// parts add up ([`add_ae_daily`]).
+/// `ae_arrivals`, `ae_over_4h` and `ae_over_12h` (arrival to departure more than 4 and
+/// 12 hours, to the millisecond: 4 h 0 min 30 s is over). Attendances can be counted a
+/// part at a time: the counts of the parts add up ([`add_ae_daily`]).
 pub fn ae_daily(ed: &DataFrame) -> PolarsResult<DataFrame> {
     let ms = |c: &str| col(c).cast(DataType::Int64);
-    // Whole minutes over 240 (720): at least 241 (721) minutes.
+    // More than 240 (720) minutes. (Counting whole minutes missed times recorded to the
+    // second: 4 h 0 min 30 s was not a breach.)
     let over = |minutes: i64| {
         (ms("departure") - ms("arrival"))
-            .gt_eq(lit(minutes * 60_000))
+            .gt(lit(minutes * 60_000))
             .cast(DataType::Int64)
             .sum()
     };
@@ -96,8 +136,8 @@ pub fn ae_daily(ed: &DataFrame) -> PolarsResult<DataFrame> {
         ])
         .agg([
             len().cast(DataType::Int64).alias("ae_arrivals"),
-            over(241).alias("ae_over_4h"),
-            over(721).alias("ae_over_12h"),
+            over(240).alias("ae_over_4h"),
+            over(720).alias("ae_over_12h"),
         ])
         .with_column(col("provider_code").cast(DataType::String))
         .collect()
@@ -140,6 +180,7 @@ pub fn flow_daily(journey: &DataFrame, ae: &DataFrame) -> PolarsResult<DataFrame
         .map(|v| v.unwrap_or(false))
         .collect();
     let care = dates(journey, "care_service_start")?;
+    let care_counted = services_once(journey, &care, &admitted)?;
     let ae_provider = strings(ae, "provider_code")?;
     let ae_day = dates(ae, "day")?;
     let count = |c: &str| -> PolarsResult<Vec<i64>> {
@@ -198,7 +239,7 @@ pub fn flow_daily(journey: &DataFrame, ae: &DataFrame) -> PolarsResult<DataFrame
                 grid.at(p, dis).ready_change -= 1;
             }
         }
-        if let Some(c) = care[i] {
+        if let (Some(c), true) = (care[i], care_counted[i]) {
             grid.at(p, c).care_starts += 1;
         }
     }
@@ -277,4 +318,90 @@ fn empty() -> PolarsResult<DataFrame> {
         columns.push(Column::new_empty(name.into(), &DataType::Int64));
     }
     DataFrame::new(0, columns)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Milliseconds since 1970 of 2024-06-05 at `h:m:s`.
+    fn at(h: i64, m: i64, s: i64) -> i64 {
+        let day = i64::from(crate::ingest::dates::days_from_civil(2024, 6, 5));
+        ((day * 24 + h) * 60 + m) * 60_000 + s * 1000
+    }
+
+    #[test]
+    fn regression_a_wait_recorded_to_the_second_just_over_4_or_12_hours_is_a_breach() {
+        // 4 h 0 min 30 s and 12 h 0 min 59 s were not breaches (whole minutes counted);
+        // exactly 4 hours is none.
+        let arrival = [at(8, 0, 0), at(8, 0, 0), at(8, 0, 0)];
+        let departure = [at(12, 0, 30), at(20, 0, 59), at(12, 0, 0)];
+        let ms = |v: &[i64]| {
+            Series::new("x".into(), v)
+                .cast(&DataType::Datetime(TimeUnit::Milliseconds, None))
+                .unwrap()
+        };
+        let ed = DataFrame::new(
+            3,
+            vec![
+                Column::new("provider_code".into(), ["RX1", "RX1", "RX1"]),
+                ms(&arrival).with_name("arrival".into()).into(),
+                ms(&departure).with_name("departure".into()).into(),
+            ],
+        )
+        .unwrap();
+        let daily = ae_daily(&ed).unwrap();
+        let count = |c: &str| daily.column(c).unwrap().i64().unwrap().get(0);
+        assert_eq!(
+            (
+                count("ae_arrivals"),
+                count("ae_over_4h"),
+                count("ae_over_12h")
+            ),
+            (Some(3), Some(2), Some(1))
+        );
+    }
+
+    #[test]
+    fn regression_a_service_linked_to_two_spells_starts_once() {
+        // One person, two spells (the second a readmission) both linked to the home-care
+        // service starting on day 14: it was counted twice.
+        let day = |d: u32| crate::ingest::dates::days_from_civil(2024, 6, d);
+        let dates = |name: &str, v: [Option<i32>; 2]| {
+            Column::new(name.into(), v).cast(&DataType::Date).unwrap()
+        };
+        let journey = DataFrame::new(
+            2,
+            vec![
+                Column::new("provider_code".into(), ["RX1", "RX1"]),
+                Column::new("person_id".into(), ["P", "P"]),
+                dates("admission_date", [Some(day(1)), Some(day(10))]),
+                dates("discharge_date", [Some(day(3)), Some(day(14))]),
+                dates("discharge_ready_date", [Some(day(1)), Some(day(12))]),
+                Column::new("admission_type".into(), ["emergency", "emergency"]),
+                Column::new("ed_attendance_id".into(), [None::<&str>, None]),
+                dates("care_service_start", [Some(day(14)), Some(day(14))]),
+                Column::new("la_code".into(), ["902", "902"]),
+                Column::new("awaited_service".into(), ["home_care", "home_care"]),
+            ],
+        )
+        .unwrap();
+        let ae = add_ae_daily(Vec::new()).unwrap();
+        let flow = flow_daily(&journey, &ae).unwrap();
+        let starts: i64 = flow
+            .column("social_care_starts_from_hospital")
+            .unwrap()
+            .i64()
+            .unwrap()
+            .sum()
+            .unwrap();
+        assert_eq!(starts, 1);
+        let counted = services_once(
+            &journey,
+            &[Some(day(14)), Some(day(14))],
+            &[Some(day(1)), Some(day(10))],
+        )
+        .unwrap();
+        assert_eq!(counted, [false, true]);
+    }
 }
