@@ -145,8 +145,13 @@ pub fn apply(df: DataFrame, spec: &GateSpec, rule: Rule) -> PolarsResult<(DataFr
         return Ok((df.drop_many(helpers), Suppressed::new()));
     };
     let small = |c: &str| small(c, min_shown);
+    // Flags of counts and statistics come from the unrounded input; flags of rates and
+    // changes from those flags (`derived_flags`); the earlier periods' flags are
+    // internal, their helper columns not published.
     let mut exprs: Vec<Expr> = Vec::new();
     let mut flags: Vec<(String, Expr)> = Vec::new();
+    let mut hidden_helpers: Vec<(String, Expr)> = Vec::new();
+    let mut derived_flags: Vec<(String, Expr)> = Vec::new();
     for (stat, base) in &spec.statistics {
         let hide = small(base)
             .and(col(*stat).is_not_null())
@@ -169,8 +174,6 @@ pub fn apply(df: DataFrame, spec: &GateSpec, rule: Rule) -> PolarsResult<(DataFr
                 .iter()
                 .map(|c| (c.previous, Some(c.previous_base))),
         );
-    // The earlier periods' flags are internal: the helpers are not published.
-    let mut hidden_helpers: Vec<(String, Expr)> = Vec::new();
     for (c, base) in counts {
         let mut hide = small(c);
         if let Some(b) = base {
@@ -202,7 +205,7 @@ pub fn apply(df: DataFrame, spec: &GateSpec, rule: Rule) -> PolarsResult<(DataFr
                 col(*num).cast(DataType::Float64) * lit(100.0) / col(*den).cast(DataType::Float64),
             );
         derived.push(round_percentage(value, den).alias(*pct));
-        flags.push((pct.to_string(), hide));
+        derived_flags.push((pct.to_string(), hide));
     }
     for c in &spec.changes {
         let earlier_hidden = col(format!("{}_suppressed", c.previous));
@@ -214,26 +217,18 @@ pub fn apply(df: DataFrame, spec: &GateSpec, rule: Rule) -> PolarsResult<(DataFr
                 .otherwise(col(c.current) - col(c.previous))
                 .alias(c.column),
         );
-        flags.push((c.column.to_string(), hide));
+        derived_flags.push((c.column.to_string(), hide));
     }
-    let derived_flags: Vec<Expr> = flags
-        .iter()
-        .filter(|(c, _)| {
-            spec.rates.iter().any(|(p, _, _)| p == c) || spec.changes.iter().any(|x| x.column == c)
-        })
-        .map(|(c, e)| e.clone().alias(format!("{c}_suppressed")))
-        .collect();
-    // Flags and values of counts and statistics are computed from the unrounded input in
-    // one pass; rates and changes (and their flags) from those in the next.
-    let flag_exprs: Vec<Expr> = flags
-        .iter()
-        .chain(&hidden_helpers)
-        .filter(|(c, _)| {
-            !spec.rates.iter().any(|(p, _, _)| p == c)
-                && !spec.changes.iter().any(|x| x.column == c)
-        })
-        .map(|(c, e)| e.clone().alias(format!("{c}_suppressed")))
-        .collect();
+    let aliased = |f: &[(String, Expr)]| -> Vec<Expr> {
+        f.iter()
+            .map(|(c, e)| e.clone().alias(format!("{c}_suppressed")))
+            .collect()
+    };
+    let (first_flags, second_flags) = (
+        [aliased(&flags), aliased(&hidden_helpers)].concat(),
+        aliased(&derived_flags),
+    );
+    flags.extend(derived_flags);
     let names: Vec<PlSmallStr> = df
         .get_column_names()
         .into_iter()
@@ -242,9 +237,9 @@ pub fn apply(df: DataFrame, spec: &GateSpec, rule: Rule) -> PolarsResult<(DataFr
         .collect();
     let gated = df
         .lazy()
-        .with_columns(flag_exprs)
+        .with_columns(first_flags)
         .with_columns(exprs)
-        .with_columns(derived_flags)
+        .with_columns(second_flags)
         .with_columns(derived)
         .collect()?;
     let mut suppressed = Suppressed::new();
