@@ -148,8 +148,26 @@ pub fn parse_iso_date(s: &str) -> Option<NaiveDate> {
 #[error("cannot be read as a workbook: {0}")]
 pub struct OpenError(String);
 
+/// Rows and columns of a sheet that are read: NHS England's tables are a few hundred
+/// rows by a hundred or so columns. A cell beyond them (a stray value at `XFD1048576`)
+/// is ignored with a warning: read, it would make the sheet a grid of 17 billion cells
+/// and the process abort for want of memory, taking every other file with it.
+pub const MAX_ROWS: u32 = 20_000;
+/// See [`MAX_ROWS`].
+pub const MAX_COLS: u32 = 1_000;
+
 /// Reads every sheet of a workbook (`.xlsx`, `.xlsm`, `.xls`, `.ods`), in workbook order.
+/// In `.xlsx`/`.xlsm` files a merged cell's value fills every cell it covers (as a
+/// person reading the sheet sees it), and cells beyond [`MAX_ROWS`] × [`MAX_COLS`] are
+/// ignored.
 pub fn read_workbook(path: &Path) -> Result<Vec<Sheet>, OpenError> {
+    let is_xlsx = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("xlsx") || e.eq_ignore_ascii_case("xlsm"));
+    if is_xlsx {
+        return read_xlsx(path);
+    }
     let mut wb = calamine::open_workbook_auto(path).map_err(|e| OpenError(e.to_string()))?;
     let mut sheets = Vec::new();
     for name in wb.sheet_names() {
@@ -159,6 +177,74 @@ pub fn read_workbook(path: &Path) -> Result<Vec<Sheet>, OpenError> {
         sheets.push(Sheet::new(name, range));
     }
     Ok(sheets)
+}
+
+/// [`read_workbook`] for `.xlsx`/`.xlsm`: each sheet's cells one at a time.
+fn read_xlsx(path: &Path) -> Result<Vec<Sheet>, OpenError> {
+    let mut wb: calamine::Xlsx<_> =
+        calamine::open_workbook(path).map_err(|e: calamine::XlsxError| OpenError(e.to_string()))?;
+    let mut sheets = Vec::new();
+    for name in wb.sheet_names() {
+        let sheet_error = |e: calamine::XlsxError| OpenError(format!("sheet \"{name}\": {e}"));
+        let mut cells = Vec::new();
+        let mut beyond: Option<(u32, u32)> = None;
+        {
+            let mut reader = match wb.worksheet_cells_reader(&name) {
+                // A chart sheet has no cells.
+                Err(calamine::XlsxError::NotAWorksheet(_)) => continue,
+                other => other.map_err(sheet_error)?,
+            };
+            while let Some(cell) = reader.next_cell().map_err(sheet_error)? {
+                let (row, col) = cell.get_position();
+                let value: Data = cell.get_value().clone().into();
+                if value == Data::Empty {
+                    continue;
+                }
+                if row >= MAX_ROWS || col >= MAX_COLS {
+                    beyond.get_or_insert((row, col));
+                    continue;
+                }
+                cells.push(calamine::Cell::new((row, col), value));
+            }
+        }
+        if let Some((row, col)) = beyond {
+            tracing::warn!(
+                file = %path.display(),
+                cell = %format!("'{name}'!{}", a1(row, col)),
+                "cells beyond row {MAX_ROWS} or column {MAX_COLS} of a sheet ignored"
+            );
+        }
+        let merged = wb.merge_cells_by_sheet_name(&name).map_err(sheet_error)?;
+        fill_merged(&mut cells, &merged);
+        sheets.push(Sheet::new(name, Range::from_sparse(cells)));
+    }
+    Ok(sheets)
+}
+
+/// Gives every cell of a merged region its top-left cell's value (the others are empty
+/// in the file).
+fn fill_merged(cells: &mut Vec<calamine::Cell<Data>>, merged: &[calamine::Dimensions]) {
+    let starts: std::collections::HashMap<(u32, u32), Data> = merged
+        .iter()
+        .filter_map(|m| {
+            cells
+                .iter()
+                .find(|c| c.get_position() == m.start)
+                .map(|c| (m.start, c.get_value().clone()))
+        })
+        .collect();
+    for m in merged {
+        let Some(value) = starts.get(&m.start) else {
+            continue;
+        };
+        for row in m.start.0..=m.end.0.min(MAX_ROWS - 1) {
+            for col in m.start.1..=m.end.1.min(MAX_COLS - 1) {
+                if (row, col) != m.start {
+                    cells.push(calamine::Cell::new((row, col), value.clone()));
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -178,6 +264,32 @@ mod tests {
     fn serial_dates() {
         assert_eq!(serial_date(45170.0), NaiveDate::from_ymd_opt(2023, 9, 1));
         assert_eq!(serial_date(0.0), None);
+    }
+
+    #[test]
+    fn regression_a_stray_far_off_cell_is_ignored_and_merged_cells_fill_their_region() {
+        // A value at XFD1048576 made calamine allocate the whole grid (512 GiB) and the
+        // process abort; a merged region's value was on its first cell only, so the
+        // region column of the ICBs below it read as blank.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("book.xlsx");
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet().set_name("Table 2").unwrap();
+        sheet.write_string(0, 0, "Region").unwrap();
+        sheet
+            .merge_range(1, 0, 3, 0, "North", &rust_xlsxwriter::Format::new())
+            .unwrap();
+        sheet.write_number(1, 1, 7.0).unwrap();
+        sheet.write_string(1_048_575, 16_383, "x").unwrap();
+        book.save(&path).unwrap();
+        let sheets = read_workbook(&path).unwrap();
+        let t = &sheets[0];
+        assert_eq!(t.rows(), Some((0, 3)));
+        assert_eq!(t.last_col(), 1);
+        for row in 1..=3 {
+            assert_eq!(t.value(row, 0), Value::Text("North"), "row {row}");
+        }
+        assert_eq!(t.value(1, 1), Value::Number(7.0));
     }
 
     #[test]
