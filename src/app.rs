@@ -180,12 +180,12 @@ pub fn pull(pipeline: &Path, out: &Path) -> Result<Vec<crate::pull::SourcePull>>
 pub fn list_inputs(plan: &Plan, out: &Path) -> Result<Vec<(String, Vec<InputFile>)>> {
     let mut listed = Vec::new();
     for s in &plan.sources {
-        let path = if s.landed {
-            out.join(&s.path)
+        let paths = if s.landed {
+            crate::pull::landing::current_files(out, &s.name, &s.pattern)?
         } else {
-            s.path.clone()
+            crate::pull::list_paths(&s.name, &s.path, &s.pattern)?
         };
-        listed.push((s, crate::pull::list_paths(&s.name, &path, &s.pattern)?));
+        listed.push((s, paths));
     }
     let jobs: Vec<(&str, &Path)> = listed
         .iter()

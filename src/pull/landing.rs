@@ -9,6 +9,11 @@
 //! landed again, and a MESH message id already recorded is not downloaded again. Because
 //! the landed name is derived from the content, re-landing after a crash between the
 //! rename and the manifest line overwrites the same file with the same bytes.
+//!
+//! Landed files are never changed, but they are superseded: a file republished at the
+//! same URL, or dropped or sent again under the same name, replaces the earlier version
+//! for ingest ([`current_files`]), as a local file rewritten in place does. Otherwise
+//! every version would be read, and a night's error page would fail every later run.
 
 use std::collections::HashSet;
 use std::fs::{File, OpenOptions};
@@ -275,6 +280,22 @@ impl LandingZone {
         let key = (source.to_string(), sha256.clone());
         if index.shas.contains(&key) {
             let _ = std::fs::remove_file(&path);
+            // Content seen before, from this origin again (a file put back as it was):
+            // recorded again, so it is the current version once more.
+            let existing = landed_name(original_name, &sha256);
+            if !matches!(origin, Origin::Mesh { .. })
+                && self.folder(source).join(&existing).is_file()
+            {
+                let record = self.record(
+                    source,
+                    &existing,
+                    &sha256,
+                    bytes,
+                    original_name,
+                    origin.clone(),
+                );
+                self.append(&record, true)?;
+            }
             if let Origin::Mesh { message_id, .. } = &origin {
                 // Remember the id so the message is never downloaded again.
                 let record = self.record(source, "", &sha256, bytes, original_name, origin.clone());
@@ -380,6 +401,71 @@ impl LandingZone {
             .filter_map(|l| serde_json::from_str(l).ok())
             .collect())
     }
+}
+
+/// What makes two landed files versions of one file: the URL of a download; the name a
+/// dropped file or a MESH message was sent under.
+fn version_of(r: &LandingRecord) -> String {
+    match &r.origin {
+        Origin::Http { url } => format!("url {url}"),
+        Origin::Mesh { .. } | Origin::FileDrop { .. } => {
+            let name = r.original_name.rsplit(['/', '\\']).next().unwrap_or("");
+            format!("name {name}")
+        }
+    }
+}
+
+/// The landed files of `source` to ingest, in name order: of each file's versions
+/// ([`version_of`]) the one recorded last; files in the folder with no record yet (a crash
+/// between landing and recording; the next pull records them) are kept. `pattern` is
+/// matched against the name the file was sent under (its landed name when unrecorded).
+pub fn current_files(out: &Path, source: &str, pattern: &str) -> Result<Vec<PathBuf>> {
+    let zone = LandingZone::open(out)?;
+    let folder = zone.folder(source);
+    let records: Vec<LandingRecord> = zone
+        .records()?
+        .into_iter()
+        .filter(|r| r.source == source && !r.file.is_empty())
+        .collect();
+    let mut latest: std::collections::HashMap<String, &LandingRecord> =
+        std::collections::HashMap::new();
+    for r in &records {
+        latest.insert(version_of(r), r);
+    }
+    let current: HashSet<&str> = latest.values().map(|r| r.file.as_str()).collect();
+    let recorded: std::collections::HashMap<&str, &LandingRecord> =
+        records.iter().map(|r| (r.file.as_str(), r)).collect();
+    let entries = std::fs::read_dir(&folder).map_err(|e| Error::SourceUnavailable {
+        source_name: source.to_string(),
+        message: format!("cannot open {}: {e}", folder.display()),
+    })?;
+    let mut files = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if name.starts_with('.') || !entry.path().is_file() {
+            continue;
+        }
+        let sent_as = match recorded.get(name) {
+            Some(_) if !current.contains(name) => continue,
+            Some(r) => r.original_name.rsplit(['/', '\\']).next().unwrap_or(name),
+            None => name,
+        };
+        if super::wildcard_match(pattern, sent_as) {
+            files.push(entry.path());
+        }
+    }
+    files.sort();
+    if files.is_empty() {
+        return Err(Error::SourceUnavailable {
+            source_name: source.to_string(),
+            message: format!(
+                "folder {} has no files matching \"{pattern}\"",
+                folder.display()
+            ),
+        });
+    }
+    Ok(files)
 }
 
 fn sync_dir(dir: &Path) {
@@ -517,5 +603,85 @@ mod tests {
         let zone = LandingZone::open(out.path()).unwrap();
         assert_eq!(zone.records().unwrap().len(), 1);
         assert!(std::fs::read_to_string(&manifest).unwrap().ends_with('\n'));
+    }
+
+    fn land(zone: &LandingZone, source: &str, bytes: &[u8], name: &str, origin: Origin) {
+        let mut a = zone.incoming(source).unwrap();
+        a.append(bytes).unwrap();
+        zone.commit(source, a, name, origin).unwrap();
+    }
+
+    fn names(files: &[PathBuf]) -> Vec<String> {
+        files
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn regression_a_file_republished_at_its_url_replaces_the_earlier_version() {
+        // Every landed version was ingested: a changed file at the same URL doubled the
+        // rows, and a night's error page failed every later run.
+        let out = tempfile::tempdir().unwrap();
+        let zone = LandingZone::open(out.path()).unwrap();
+        let url = |u: &str| Origin::Http { url: u.into() };
+        land(&zone, "apc", b"v1", "apc.csv", url("http://h/apc.csv"));
+        land(&zone, "apc", b"other", "ae.csv", url("http://h/ae.csv"));
+        land(
+            &zone,
+            "apc",
+            b"<html>session expired",
+            "apc.csv",
+            url("http://h/apc.csv"),
+        );
+        let files = current_files(out.path(), "apc", "*").unwrap();
+        assert_eq!(files.len(), 2);
+        assert!(std::fs::read(&files[1]).unwrap().starts_with(b"<html>"));
+        // The good file is back, with the bytes it had: it is current again.
+        land(&zone, "apc", b"v1", "apc.csv", url("http://h/apc.csv"));
+        let files = current_files(out.path(), "apc", "*").unwrap();
+        let contents: Vec<Vec<u8>> = files.iter().map(|f| std::fs::read(f).unwrap()).collect();
+        assert_eq!(contents, [b"other".to_vec(), b"v1".to_vec()]);
+        // Nothing landed was changed or removed.
+        assert_eq!(std::fs::read_dir(zone.folder("apc")).unwrap().count(), 3);
+    }
+
+    #[test]
+    fn files_sent_again_under_their_name_replace_and_patterns_see_the_name_sent() {
+        let out = tempfile::tempdir().unwrap();
+        let zone = LandingZone::open(out.path()).unwrap();
+        let drop = |p: &str| Origin::FileDrop { path: p.into() };
+        let mesh = |id: &str| Origin::Mesh {
+            mailbox: "X26ABC1".into(),
+            message_id: id.into(),
+        };
+        land(
+            &zone,
+            "cld",
+            b"q3",
+            "cld 902 Q3.CSV",
+            drop("/in/cld 902 Q3.CSV"),
+        );
+        land(
+            &zone,
+            "cld",
+            b"q3 resubmitted",
+            "cld 902 Q3.CSV",
+            drop("/in/cld 902 Q3.CSV"),
+        );
+        land(&zone, "cld", b"m1", "cld_903.csv", mesh("M1"));
+        land(&zone, "cld", b"m2", "cld_904.csv", mesh("M2"));
+        let files = current_files(out.path(), "cld", "*").unwrap();
+        let contents: Vec<Vec<u8>> = files.iter().map(|f| std::fs::read(f).unwrap()).collect();
+        assert_eq!(
+            contents,
+            [b"q3 resubmitted".to_vec(), b"m1".to_vec(), b"m2".to_vec()]
+        );
+        // Regression: the pattern was matched against the landed name
+        // (cld_902_Q3__<sha>.csv), not the name the file was sent under.
+        let sent = current_files(out.path(), "cld", "cld 902 *.CSV").unwrap();
+        assert_eq!(names(&sent).len(), 1);
+        assert!(names(&sent)[0].starts_with("cld_902_Q3__"));
+        assert!(current_files(out.path(), "cld", "*.xlsx").is_err());
     }
 }
