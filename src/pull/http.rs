@@ -4,8 +4,9 @@
 //! timeouts, a size limit, and retries with exponential backoff and jitter on connect
 //! errors, timeouts, 429/5xx and truncated bodies. A body shorter than its
 //! Content-Length, or whose SHA-256 differs from a pinned one, is a failure and never a
-//! landed file. ETag and Last-Modified are kept per URL (`landing/http_state.json`) and
-//! sent back, so a publication that has not changed answers 304 and is not downloaded.
+//! landed file. ETag and Last-Modified are kept per source and URL
+//! (`landing/http_state.json`) and sent back, so a publication that has not changed
+//! answers 304 and is not downloaded.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -30,8 +31,16 @@ pub struct Validators {
     pub last_modified: Option<String>,
 }
 
-/// The conditional-GET state of a data directory.
+/// The conditional-GET state of a data directory, by [`state_key`].
 pub type HttpState = BTreeMap<String, Validators>;
+
+/// The state's key of `url` fetched for `source`: per source, because the validators
+/// say what that source's landing folder already holds (keyed by URL alone, a renamed
+/// source, or a second pipeline's source in the same data directory, was answered 304
+/// and never landed anything).
+pub fn state_key(source: &str, url: &str) -> String {
+    format!("{source} {url}")
+}
 
 fn state_path(zone: &LandingZone) -> PathBuf {
     zone.root().join("http_state.json")
@@ -102,7 +111,8 @@ pub async fn pull_urls(source: &str, cfg: &HttpFetch, zone: Arc<LandingZone>) ->
         let (cfg, source) = (cfg.clone(), source.to_string());
         tasks.spawn(async move {
             let _permit = limit.acquire_owned().await;
-            let known = state.lock().await.get(&url).cloned().unwrap_or_default();
+            let key = state_key(&source, &url);
+            let known = state.lock().await.get(&key).cloned().unwrap_or_default();
             let result = fetch_with_retries(
                 &client,
                 &url,
@@ -114,7 +124,7 @@ pub async fn pull_urls(source: &str, cfg: &HttpFetch, zone: Arc<LandingZone>) ->
             )
             .await;
             if let Ok(Outcome::Landed(_, v)) = &result {
-                state.lock().await.insert(url.clone(), v.clone());
+                state.lock().await.insert(key, v.clone());
             }
             (url, result)
         });

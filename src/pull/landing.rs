@@ -242,7 +242,15 @@ impl LandingZone {
             }
         }
         let path = dir.join(format!(".incoming-{}", uuid::Uuid::new_v4().simple()));
-        let file = File::create(&path).map_err(|e| Error::io("creating", &path, e))?;
+        // Landed files hold raw identifiers: readable by the owner only, whatever the
+        // umask (a drop file of mode 0600 landed as 0644).
+        let mut options = OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let file = options
+            .open(&path)
+            .map_err(|e| Error::io("creating", &path, e))?;
         Ok(Incoming {
             path,
             file,
@@ -565,6 +573,16 @@ mod tests {
         };
         assert_eq!(r.file, format!("x__{}.csv", &r.sha256[..12]));
         assert!(zone.folder("cld").join(&r.file).exists());
+        // Regression: landed files followed the umask (0644), raw NHS numbers and all.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(zone.folder("cld").join(&r.file))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
         let mut b = zone.incoming("cld").unwrap();
         b.append(b"hello").unwrap();
         let origin2 = Origin::Mesh {

@@ -221,6 +221,26 @@ fn http_pull_retries_what_is_transient_and_never_lands_a_bad_body() {
         std::fs::read_dir(out.join("landing/pubs")).unwrap().count(),
         7
     );
+
+    // Regression: validators were kept per URL alone, so another source fetching the
+    // same URL into the same data directory (a renamed source, a second pipeline) was
+    // answered 304 and never landed it.
+    let text = std::fs::read_to_string(&pipeline)
+        .unwrap()
+        .replace("[sources.pubs]", "[sources.renamed]");
+    std::fs::write(&pipeline, text).unwrap();
+    let (code, stdout, _) = result(&joinedup(&[
+        "pull",
+        &pipeline,
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 4, "{stdout}");
+    let landed: Vec<String> = std::fs::read_dir(out.join("landing/renamed"))
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
+    assert!(landed.contains(&"etag,5\n".to_string()), "{landed:?}");
 }
 
 #[test]
