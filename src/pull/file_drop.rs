@@ -73,6 +73,12 @@ pub async fn pull_folder(source: &str, cfg: &FileDropFetch, zone: &LandingZone) 
             }
         }
         crate::fault::point("file_drop_before_move");
+        // Written to after it settled (while it was being landed): what was landed is not
+        // the whole file, so it stays for the next pull, whose copy supersedes this one.
+        if snapshot(path) != was {
+            report.waiting += 1;
+            continue;
+        }
         if let Err(e) = move_aside(path, &name, &cfg.processed_folder) {
             report.fail(
                 &name,
@@ -121,5 +127,44 @@ fn move_aside(path: &Path, name: &str, processed: &Path) -> std::io::Result<()> 
         target = processed.join(format!("{name}.{n}"));
         n += 1;
     }
-    std::fs::rename(path, &target)
+    match std::fs::rename(path, &target) {
+        // The processed folder is on another file system: copy, sync, then remove.
+        Err(e) if e.kind() == std::io::ErrorKind::CrossesDevices => {
+            std::fs::copy(path, &target)?;
+            std::fs::File::open(&target)?.sync_all()?;
+            std::fs::remove_file(path)
+        }
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regression_the_processed_folder_may_be_on_another_file_system() {
+        // rename fails across file systems (EXDEV): every pull failed after landing.
+        // /dev/shm is a tmpfs on Linux, so a different file system from the temp dir.
+        let dir = tempfile::tempdir().unwrap();
+        let original = dir.path().join("cld.csv");
+        std::fs::write(&original, "a,b\n").unwrap();
+        let Ok(shm) = tempfile::tempdir_in("/dev/shm") else {
+            // No /dev/shm: the same-file-system move is still checked.
+            move_aside(&original, "cld.csv", &dir.path().join("processed")).unwrap();
+            assert!(dir.path().join("processed/cld.csv").exists());
+            return;
+        };
+        let processed = shm.path().join("processed");
+        move_aside(&original, "cld.csv", &processed).unwrap();
+        assert!(!original.exists());
+        assert_eq!(
+            std::fs::read_to_string(processed.join("cld.csv")).unwrap(),
+            "a,b\n"
+        );
+        // A second file of the same name is kept beside the first.
+        std::fs::write(&original, "a,b\n1,2\n").unwrap();
+        move_aside(&original, "cld.csv", &processed).unwrap();
+        assert!(processed.join("cld.csv.1").exists());
+    }
 }

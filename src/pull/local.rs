@@ -103,13 +103,16 @@ fn fingerprint(path: &Path) -> std::io::Result<InputFile> {
     })
 }
 
-/// `*` matches any run of characters, `?` one character; everything else literally.
+/// `*` matches any run of characters, `?` one character; everything else literally, but
+/// regardless of ASCII case: files come from Windows, where `ACUTE_OCT.XLSX` and
+/// `acute_oct.xlsx` are one name, and a `*.xlsx` pattern that skipped the first without a
+/// word lost a month.
 pub fn wildcard_match(pattern: &str, name: &str) -> bool {
     let (p, n): (Vec<char>, Vec<char>) = (pattern.chars().collect(), name.chars().collect());
     let (mut pi, mut ni) = (0, 0);
     let (mut star, mut mark) = (None, 0);
     while ni < n.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == n[ni]) {
+        if pi < p.len() && (p[pi] == '?' || p[pi].eq_ignore_ascii_case(&n[ni])) {
             pi += 1;
             ni += 1;
         } else if pi < p.len() && p[pi] == '*' {
@@ -138,6 +141,9 @@ mod tests {
         assert!(wildcard_match("cld_9??_*.csv", "cld_902_2026Q3.csv"));
         assert!(!wildcard_match("cld_9??_*.csv", "cld_92_2026Q3.csv"));
         assert!(wildcard_match("*", ""));
+        // Regression: an upper-case extension was skipped without a word.
+        assert!(wildcard_match("*.xlsx", "ACUTE_OCT.XLSX"));
+        assert!(wildcard_match("cld_*.csv", "CLD_902.Csv"));
     }
 
     #[test]
