@@ -21,7 +21,7 @@ use chrono::{Datelike, NaiveDate};
 use super::FileError;
 use super::checks::{Quality, examples, ods_code_ok};
 use super::labels::{DepartmentType, Labels, label_key};
-use super::period::{date_in_text, month_in_text, month_start};
+use super::period::{date_in_text, month_in_text, month_start, numeric_month};
 use crate::ingest::decode::{Bom, sniff_bom};
 
 /// Which CSV layout a file has.
@@ -266,7 +266,9 @@ pub fn read(bytes: &[u8], name: &str, labels: &Labels) -> Result<AeFile, FileErr
             && (labels.is_total_row(&period_text)
                 || field("parent_org").is_some_and(|p| labels.is_total_row(&p))
                 || field("org_code").is_some_and(|p| labels.is_total_row(&p)));
-        let month = date_in_text(&period_text).or_else(|| month_in_text(&period_text));
+        let month = date_in_text(&period_text)
+            .or_else(|| month_in_text(&period_text))
+            .or_else(|| numeric_month(&period_text));
         if is_total {
             let values: Vec<Option<i64>> = MEASURES.iter().map(|m| number(m)).collect();
             totals.push((month.map(month_start), values, line));
@@ -367,6 +369,15 @@ pub fn read(bytes: &[u8], name: &str, labels: &Labels) -> Result<AeFile, FileErr
         }
     }
 
+    // A file none of whose rows could be placed is not loaded: "loaded, 0 rows" would
+    // leave its month out of the dataset without failing anything.
+    if out.rows.is_empty() && !skipped.is_empty() {
+        return Err(FileError::Unreadable(format!(
+            "none of its {} rows could be placed: {}",
+            skipped.len(),
+            examples(&skipped)
+        )));
+    }
     if missing_values > 0 {
         q.push(
             "missing_values",
@@ -502,6 +513,25 @@ mod tests {
         assert!(
             text.contains("the file has columns \"month\", \"org\", \"attendances\""),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn regression_a_file_none_of_whose_rows_can_be_placed_fails_and_iso_months_are_read() {
+        // Every row skipped used to be "loaded, 0 rows": the month silently missing.
+        let csv = b"period,org_code,type,attendances,breaches,admissions\n\
+            TOTAL,RF4,1,18788,4082,4074\n\
+            not a month,R1H,1,1,1,1\n";
+        let Err(FileError::Unreadable(e)) = read(csv, "t.csv", &labels()) else {
+            panic!("loaded")
+        };
+        assert!(e.starts_with("none of its 2 rows could be placed"), "{e}");
+        let csv = b"period,org_code,type,attendances,breaches,admissions\n\
+            2016-04,RF4,1,18788,4082,4074\n";
+        let f = read(csv, "t.csv", &labels()).unwrap();
+        assert_eq!(
+            f.rows[0].month,
+            NaiveDate::from_ymd_opt(2016, 4, 1).unwrap()
         );
     }
 

@@ -126,6 +126,25 @@ pub fn month_in_text(s: &str) -> Option<NaiveDate> {
     None
 }
 
+/// The first day of a month written as numbers or by a spreadsheet: `2016-04` (ISO),
+/// `Apr-16` (Excel's month format when a CSV is opened and saved; years 2000–2099).
+pub fn numeric_month(s: &str) -> Option<NaiveDate> {
+    let s = s.trim();
+    if let Some((y, m)) = s.split_once('-')
+        && y.len() == 4
+        && (1..=2).contains(&m.len())
+        && let (Ok(year), Ok(month)) = (y.parse::<i32>(), m.parse::<u32>())
+    {
+        return NaiveDate::from_ymd_opt(year, month, 1);
+    }
+    let (m, y) = s.split_once(['-', ' '])?;
+    let month = MONTHS
+        .iter()
+        .position(|full| m.len() == 3 && full.starts_with(&m.to_lowercase()))?;
+    let year: i32 = y.parse().ok().filter(|_| y.len() == 2)?;
+    NaiveDate::from_ymd_opt(2000 + year, month as u32 + 1, 1)
+}
+
 /// The first day of `d`'s month.
 pub fn month_start(d: NaiveDate) -> NaiveDate {
     d.with_day(1).unwrap_or(d)
@@ -178,6 +197,20 @@ mod tests {
         assert_eq!(month_in_text("Sep-2024"), Some(d(2024, 9, 1)));
         assert_eq!(month_in_text("Total number of patients discharged"), None);
         assert_eq!(month_in_text("may be 12 patients"), None);
+    }
+
+    #[test]
+    fn regression_months_written_as_numbers_or_by_a_spreadsheet() {
+        // "2016-04" and "Apr-16" periods made every row of an A&E file skipped, and the
+        // file counted as loaded with 0 rows.
+        let d = |y, m| NaiveDate::from_ymd_opt(y, m, 1);
+        assert_eq!(numeric_month("2016-04"), d(2016, 4));
+        assert_eq!(numeric_month(" 2024-12 "), d(2024, 12));
+        assert_eq!(numeric_month("Apr-16"), d(2016, 4));
+        assert_eq!(numeric_month("sep 24"), d(2024, 9));
+        assert_eq!(numeric_month("2016-13"), None);
+        assert_eq!(numeric_month("April-2016"), None);
+        assert_eq!(numeric_month("TOTAL"), None);
     }
 
     #[test]
