@@ -305,7 +305,11 @@ fn organisation_rows(
         let has_data = columns.iter().any(|c| !sheet.value(r, c.col).is_empty());
         let name = text_at(r, Some(name_col));
         let code = text_at(r, block.code_col);
-        if !has_data || (name.is_none() && code.is_none()) {
+        // An organisation with every cell blank did not submit: it stays, with nulls
+        // (left out, it vanished from the dataset and from the missing-value count).
+        // Rows of text alone (footnotes) and spacing rows are not rows of the table.
+        let organisation = block.level.is_some() && code.is_some();
+        if (!has_data && !organisation) || (name.is_none() && code.is_none()) {
             continue;
         }
         let name = name.unwrap_or_default();
@@ -498,6 +502,28 @@ mod tests {
         assert_eq!(t.rows[2].region.as_deref(), Some("LONDON"));
         assert_eq!(num(s.value(4, 7)), Num::Missing);
         assert_eq!(num(s.value(4, 4)), Num::Value(10.0));
+    }
+
+    #[test]
+    fn regression_an_organisation_with_every_cell_blank_stays_a_row() {
+        // A trust that submitted nothing (every data cell blank) vanished from the table,
+        // and from the count of missing values.
+        let s = sheet(
+            "T",
+            &[
+                &["", "", "", "", "w/c 02/10/2023", ""],
+                &["", "Notes", "", "", "a 14+", "b 21+"],
+                &["", "", "", "ENGLAND", "#10", "#9"],
+                &[],
+                &["", "Region", "Org Code", "Org Name"],
+                &["", "LONDON", "RAL", "ROYAL FREE", "#1", "#1"],
+                &["", "LONDON", "RC9", "LUTON", "", ""],
+                &["", "A footnote in the label column"],
+            ],
+        );
+        let t = recognise(&s, 0).unwrap();
+        let codes: Vec<Option<&str>> = t.rows.iter().map(|r| r.code.as_deref()).collect();
+        assert_eq!(codes, [None, Some("RAL"), Some("RC9")]);
     }
 
     #[test]
