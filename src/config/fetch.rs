@@ -68,6 +68,9 @@ pub struct HttpFetch {
     pub connect_timeout_seconds: u64,
     /// Read timeout between bytes, seconds.
     pub read_timeout_seconds: u64,
+    /// Deadline for one download (a server sending a byte every few seconds never trips
+    /// the read timeout), seconds.
+    pub download_timeout_seconds: u64,
     /// Retries after the first attempt.
     pub retries: u32,
     /// Largest body accepted.
@@ -211,6 +214,7 @@ pub fn http(
             bearer_token,
             connect_timeout_seconds: raw.connect_timeout_seconds.unwrap_or(10),
             read_timeout_seconds: raw.read_timeout_seconds.unwrap_or(30),
+            download_timeout_seconds: raw.download_timeout_seconds.unwrap_or(3600),
             retries: raw.retries.unwrap_or(4),
             max_bytes: raw.max_bytes.unwrap_or(2 << 30),
             max_concurrent,

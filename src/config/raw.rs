@@ -120,6 +120,8 @@ pub struct RawHttpSource {
     pub connect_timeout_seconds: Option<u64>,
     /// Seconds allowed between bytes of a response (default 30).
     pub read_timeout_seconds: Option<u64>,
+    /// Seconds allowed for one download, start to end (default 3600).
+    pub download_timeout_seconds: Option<u64>,
     /// Retries after the first attempt (default 4).
     pub retries: Option<u32>,
     /// Largest file accepted, in bytes (default 2 GiB).

@@ -86,6 +86,7 @@ pub async fn pull_urls(source: &str, cfg: &HttpFetch, zone: Arc<LandingZone>) ->
     let client = match reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(cfg.connect_timeout_seconds))
         .read_timeout(Duration::from_secs(cfg.read_timeout_seconds))
+        .timeout(Duration::from_secs(cfg.download_timeout_seconds))
         .no_gzip()
         .redirect(reqwest::redirect::Policy::limited(5))
         .user_agent(concat!("joinedup/", env!("CARGO_PKG_VERSION")))
@@ -271,6 +272,11 @@ async fn fetch_once(
                 let got = incoming.len();
                 incoming.discard();
                 let reason = match expected_len {
+                    // A stall or the download's deadline, not a closed connection.
+                    _ if e.is_timeout() => format!(
+                        "timed out after {got}{} bytes",
+                        expected_len.map(|n| format!(" of {n}")).unwrap_or_default()
+                    ),
                     Some(n) if got < n => {
                         format!("truncated body: {got} of {n} bytes (connection closed early)")
                     }

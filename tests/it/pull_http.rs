@@ -284,3 +284,49 @@ fn a_pinned_checksum_mismatch_and_a_refused_connection_fail_without_landing() {
         0
     );
 }
+
+/// Sends 100 announced bytes one every 400 ms: never 1 s between bytes, 40 s in all.
+fn trickle(_: usize, _: &HashMap<String, String>, s: &mut TcpStream) {
+    use std::io::Write;
+    let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\nConnection: close\r\n\r\n");
+    for _ in 0..100 {
+        if s.write_all(b"x").and_then(|_| s.flush()).is_err() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(400));
+    }
+}
+
+/// Regression: the read timeout only limits the gap between bytes, so a server sending a
+/// byte every few seconds held the pull (and the data directory's lock) for days.
+#[test]
+fn a_download_that_trickles_is_stopped_by_its_deadline() {
+    let server = Server::start(vec![("/trickle.csv", trickle)]);
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("trickle.toml");
+    std::fs::write(
+        &p,
+        format!(
+            "[pipeline]\nname = \"trickle\"\nschemas = \"{}\"\n\n[sources.pubs]\nkind = \"http\"\nurls = [\"{}/trickle.csv\"]\nread_timeout_seconds = 1\ndownload_timeout_seconds = 2\nretries = 0\n",
+            root().join("schemas").display(),
+            server.base
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let started = std::time::Instant::now();
+    let (code, stdout, stderr) = result(&joinedup(&[
+        "pull",
+        p.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 4, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("trickle.csv") && stdout.contains("timed out"),
+        "{stdout}"
+    );
+    // Stopped at its 2 s deadline, well before the 40 s the body takes.
+    assert!(started.elapsed().as_secs() < 20, "{:?}", started.elapsed());
+    assert_eq!(counts(&stdout), [1, 0, 0, 0, 0, 1], "{stdout}");
+}
