@@ -209,6 +209,9 @@ async fn fetch_once(
     }
     let mut resp = match req.send().await {
         Ok(r) => r,
+        // A request that cannot be built (a token with a control character) or a redirect
+        // loop fails the same way every time: not retried.
+        Err(e) if e.is_builder() || e.is_redirect() => return Attempt::Fail(describe(&e)),
         Err(e) => return Attempt::Retry(describe(&e), None),
     };
     let status = resp.status();

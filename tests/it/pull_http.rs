@@ -330,3 +330,38 @@ fn a_download_that_trickles_is_stopped_by_its_deadline() {
     assert!(started.elapsed().as_secs() < 20, "{:?}", started.elapsed());
     assert_eq!(counts(&stdout), [1, 0, 0, 0, 0, 1], "{stdout}");
 }
+
+/// Redirects to itself, for ever.
+fn redirect_loop(_: usize, _: &HashMap<String, String>, s: &mut TcpStream) {
+    respond(s, "302 Found", &[("Location", "/loop.csv")], b"");
+}
+
+/// Regression: a redirect loop (and a request that cannot be built) was retried as if
+/// transient, although it fails the same way every time.
+#[test]
+fn a_redirect_loop_fails_without_retries() {
+    let server = Server::start(vec![("/loop.csv", redirect_loop)]);
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("loop.toml");
+    std::fs::write(
+        &p,
+        format!(
+            "[pipeline]\nname = \"loop\"\nschemas = \"{}\"\n\n[sources.pubs]\nkind = \"http\"\nurls = [\"{}/loop.csv\"]\nretries = 3\n",
+            root().join("schemas").display(),
+            server.base
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let (code, stdout, stderr) = result(&joinedup(&[
+        "pull",
+        p.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 4, "{stdout}{stderr}");
+    assert_eq!(counts(&stdout), [1, 0, 0, 0, 0, 1], "{stdout}");
+    assert!(!stdout.contains("gave up after"), "{stdout}");
+    // One attempt: the first request and the 5 redirects reqwest follows.
+    assert_eq!(server.hits("/loop.csv"), 6);
+}

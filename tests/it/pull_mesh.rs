@@ -271,6 +271,41 @@ fn missing_mesh_settings_are_configuration_errors_all_at_once() {
     }
 }
 
+/// Regression: a MESH server that could not be reached was reported as "request to
+/// handshake failed: error sending request", with neither the server nor the cause.
+#[test]
+fn an_unreachable_mesh_server_is_named_with_the_cause() {
+    let out = tempfile::tempdir().unwrap();
+    // A port nothing listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    let (code, stdout, stderr) = result(&joinedup_env(
+        &[
+            "pull",
+            "pipelines/mesh_inbox.toml",
+            "--out",
+            out.path().to_str().unwrap(),
+        ],
+        &[
+            ("JOINEDUP_MESH_URL", &url),
+            ("JOINEDUP_MESH_MAILBOX", "X26ABC1"),
+            ("JOINEDUP_MESH_PASSWORD", "not-the-password-9f3k"),
+            ("JOINEDUP_MESH_SHARED_KEY", "not-the-key"),
+        ],
+    ));
+    assert_eq!(code, 4, "{stdout}{stderr}");
+    assert!(
+        stdout.contains(&format!(
+            "request to handshake at http://127.0.0.1:{port} failed"
+        )) && stdout.to_lowercase().contains("connection refused"),
+        "{stdout}"
+    );
+}
+
 #[test]
 fn the_inbox_is_listed_page_by_page() {
     let Some(sandbox) = Sandbox::start() else {

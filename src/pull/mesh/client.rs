@@ -63,10 +63,27 @@ pub struct MeshClient {
     page_size: u32,
 }
 
+/// A failed request, with the server it went to (scheme, host and port: the path holds
+/// nothing a person needs) and every cause (connection refused, DNS, TLS), which
+/// reqwest's own message leaves out.
 fn transport(what: &str, e: reqwest::Error) -> MeshError {
+    let server = e
+        .url()
+        .map(|u| {
+            let port = u.port().map(|p| format!(":{p}")).unwrap_or_default();
+            format!(" at {}://{}{port}", u.scheme(), u.host_str().unwrap_or(""))
+        })
+        .unwrap_or_default();
+    let e = e.without_url();
+    let mut detail = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(cause) = source {
+        detail.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
     MeshError::Transport {
-        what: what.to_string(),
-        detail: e.without_url().to_string(),
+        what: format!("{what}{server}"),
+        detail,
     }
 }
 
