@@ -55,6 +55,15 @@ struct Offer {
     key: PeriodKey,
     input: usize,
     stamp: Option<NaiveDate>,
+    /// The file's name says it is a revision (A&E files carry no revision date).
+    revised: bool,
+}
+
+/// True when a file's name says it is a revision ("…-revised.csv", "Revised …"): NHS
+/// England's A&E files carry no revision date, and in name order `2016-04-01-revised.csv`
+/// comes before `2016-04-01.csv`.
+fn says_revised(name: &str) -> bool {
+    name.to_ascii_lowercase().contains("revised")
 }
 
 /// Lists and fingerprints the files of every publication source.
@@ -218,20 +227,23 @@ pub(crate) fn run_publications(
                 key: (Some(wb.setting.name().to_string()), wb.report_month),
                 input: i,
                 stamp: wb.revised_on.or(wb.published_on),
+                revised: false,
             }),
             Loaded::Ae(a) => offers.extend(a.months.iter().map(|m| Offer {
                 key: (None, *m),
                 input: i,
                 stamp: None,
+                revised: says_revised(&input.name),
             })),
             Loaded::Failed(_) => {}
         }
     }
     let mut winners: BTreeMap<PeriodKey, &Offer> = BTreeMap::new();
     for o in &offers {
-        // Later revision wins; on a tie (or no dates), the later file in name order.
+        // Later revision wins (by date; for A&E files, a name saying "revised"); on a tie,
+        // the later file in name order.
         match winners.get(&o.key) {
-            Some(w) if (w.stamp, w.input) > (o.stamp, o.input) => {}
+            Some(w) if (w.stamp, w.revised, w.input) > (o.stamp, o.revised, o.input) => {}
             _ => {
                 winners.insert(o.key.clone(), o);
             }
@@ -253,6 +265,10 @@ pub(crate) fn run_publications(
         let old = previous.get(key);
         let (action, other) = match old {
             Some(p) if p.stamp.is_some() && p.stamp > w.stamp => {
+                ("kept_existing", Some(p.file.clone()))
+            }
+            // An A&E revision published earlier is not replaced by a file that is not one.
+            Some(p) if p.stamp.is_none() && says_revised(&p.file) && !w.revised => {
                 ("kept_existing", Some(p.file.clone()))
             }
             Some(p) => ("replaced", Some(p.file.clone())),

@@ -597,3 +597,35 @@ fn person_level_and_publication_sources_cannot_share_a_pipeline() {
         assert!(stderr.contains(e), "missing {e:?} in:\n{stderr}");
     }
 }
+
+/// Regression: A&E files carry no revision date, and in name order
+/// `2016-04-01-revised.csv` comes before `2016-04-01.csv`, so the original won over its
+/// revision (and a revision published earlier was replaced by the original re-read).
+#[test]
+fn an_ae_file_named_revised_wins_over_the_original() {
+    let dir = tempfile::tempdir().unwrap();
+    let ae = dir.path().join("ae");
+    std::fs::create_dir_all(&ae).unwrap();
+    let tidy = |attendances: u32| {
+        format!(
+            "period,org_code,type,attendances,breaches,admissions\n2016-04-01,RF4,1,{attendances},4082,4074\n"
+        )
+    };
+    std::fs::write(ae.join("2016-04-01.csv"), tidy(18788)).unwrap();
+    std::fs::write(ae.join("2016-04-01-revised.csv"), tidy(19999)).unwrap();
+    let sitrep = folder(dir.path(), &[("plain.xlsx", Fixture::default())]);
+    let out = dir.path().join("out");
+    let (code, _, stderr) = run(&out, &[("sitrep", &sitrep), ("ae", &ae)]);
+    assert_eq!(code, 0, "{stderr}");
+    let attendances = |out: &Path| {
+        let t = dataset(out, "ae_monthly");
+        row(&t, &[("org_code", "RF4"), ("department_type", "1")])["attendances"].map(String::from)
+    };
+    assert_eq!(attendances(&out).as_deref(), Some("19999"));
+    // The revision alone is published; the original delivered again does not replace it.
+    std::fs::remove_file(ae.join("2016-04-01-revised.csv")).unwrap();
+    std::fs::write(ae.join("2016-04-01.csv"), tidy(18788) + "\n").unwrap();
+    let (code, _, stderr) = run(&out, &[("sitrep", &sitrep), ("ae", &ae)]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(attendances(&out).as_deref(), Some("19999"));
+}
