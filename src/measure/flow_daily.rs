@@ -74,9 +74,15 @@ fn services_once(
     admitted: &[Option<i32>],
 ) -> PolarsResult<Vec<bool>> {
     use std::collections::hash_map::Entry;
-    let person = journey
+    // Persons by number in a run (`_person`), by `person_id` in a frame built without one.
+    let numbers = journey
         .column(crate::link::person_index::PERSON)
-        .or_else(|_| journey.column(crate::link::person_index::PERSON_ID))?;
+        .ok()
+        .and_then(|c| c.u32().ok());
+    let ids = match numbers {
+        Some(_) => None,
+        None => Some(strings(journey, crate::link::person_index::PERSON_ID)?),
+    };
     let (la, service) = (
         strings(journey, "la_code")?,
         strings(journey, "awaited_service")?,
@@ -84,7 +90,11 @@ fn services_once(
     let mut chosen: std::collections::HashMap<_, usize> = std::collections::HashMap::new();
     for (i, start) in care.iter().enumerate() {
         let Some(start) = start else { continue };
-        let key = (person.get(i)?.to_string(), la[i], service[i], *start);
+        let person = (
+            numbers.and_then(|n| n.get(i)),
+            ids.as_ref().and_then(|ids| ids[i]),
+        );
+        let key = (person, la[i], service[i], *start);
         match chosen.entry(key) {
             Entry::Vacant(v) => {
                 v.insert(i);
