@@ -23,6 +23,14 @@ const MONTHS: [&str; 12] = [
 /// The minus sign used for negative numbers.
 pub const MINUS: char = '\u{2212}';
 
+/// A count of records after the HES rule (`None`: suppressed, shown as "1–7").
+pub fn records(v: Option<i64>) -> String {
+    match v {
+        Some(v) => int(v),
+        None => "1–7".to_string(),
+    }
+}
+
 /// `1234` → `1,234`; `-45` → `−45`.
 pub fn int(v: i64) -> String {
     let digits = v.unsigned_abs().to_string();

@@ -154,17 +154,21 @@ pub fn ae(month: NaiveDate, arrivals: Bounded, over_4h: Bounded, over_12h: Bound
 }
 
 /// Section 6: row accounting and suppression.
+/// Record counts under the HES rule, like every count the report shows; the share is of
+/// the shown counts, and left out when the set-aside count is suppressed.
 pub fn quality(rows_in: u64, quarantined: u64, suppressed_cells: u64) -> String {
-    let share = if rows_in == 0 {
-        0.0
-    } else {
-        quarantined as f64 / rows_in as f64 * 100.0
+    use crate::publish::disclosure::hes_count;
+    let set_aside = match (hes_count(rows_in as i64), hes_count(quarantined as i64)) {
+        (Some(total), Some(q)) if total > 0 => format!(
+            "{} ({}%)",
+            format::int(q),
+            format::num(q as f64 / total as f64 * 100.0)
+        ),
+        (_, q) => format::records(q),
     };
     format!(
-        "Of {} rows received, {} ({}%) were set aside because they broke their source's rules, and {} published figures are suppressed to protect privacy.",
-        format::int(rows_in as i64),
-        format::int(quarantined as i64),
-        format::num(share),
+        "Of {} rows received, {set_aside} were set aside because they broke their source's rules, and {} published figures are suppressed to protect privacy.",
+        format::records(hes_count(rows_in as i64)),
         format::int(suppressed_cells as i64)
     )
 }

@@ -549,6 +549,14 @@ fn data_quality_equals_the_manifest_under_the_hes_rule() {
             );
         }
     }
+    // Regression: the one-sentence reading gave the exact totals.
+    let reading = plain(&para(in_section(&html, "quality"), "reading"));
+    let total = |k: &str| -> u64 { sources.iter().map(|s| s[k].as_u64().unwrap()).sum() };
+    let (rows_in, set_aside) = (hes(total("rows_in")), hes(total("quarantined")));
+    assert!(
+        reading.starts_with(&format!("Of {rows_in} rows received {set_aside} (")),
+        "{reading}"
+    );
     // The sample quarantines 18 APC rows, 5 of them for date order: 20 and 1–7.
     let apc = rows.iter().find(|r| r[0] == "apc").unwrap();
     assert_eq!(plain(&apc[3]), "20");

@@ -33,10 +33,7 @@ fn reason(code: &str) -> &str {
 /// shows (the manifest itself is operational and keeps them exact): 1–7 as "1–7",
 /// 8 and above to the nearest 5.
 fn records(n: u64) -> String {
-    match crate::publish::disclosure::hes_count(n as i64) {
-        Some(v) => format::int(v),
-        None => "1–7".to_string(),
-    }
+    format::records(crate::publish::disclosure::hes_count(n as i64))
 }
 
 fn sources_table(m: &RunManifest) -> Table {
