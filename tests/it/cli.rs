@@ -153,3 +153,42 @@ fn every_command_has_examples_and_exit_codes_that_fit_a_terminal() {
         }
     }
 }
+
+/// Every key of every configuration file (the serde mirrors in `src/config/raw.rs`) is
+/// in the README's configuration reference, so a key added without documentation fails.
+#[test]
+fn every_configuration_key_is_in_the_readme() {
+    let raw = std::fs::read_to_string(root().join("src/config/raw.rs")).unwrap();
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let reference = readme
+        .split("## Configuration reference")
+        .nth(1)
+        .and_then(|r| r.split("\n## ").next())
+        .expect("a configuration reference section");
+    let mut rename: Option<String> = None;
+    let mut missing = Vec::new();
+    for line in raw.lines().map(str::trim) {
+        if let Some(r) = line.strip_prefix("#[serde(rename = \"") {
+            rename = r.split('"').next().map(String::from);
+            continue;
+        }
+        let Some(field) = line.strip_prefix("pub ").and_then(|l| l.split_once(':')) else {
+            continue;
+        };
+        let key = rename.take().unwrap_or_else(|| field.0.to_string());
+        if field.0.contains(' ') || field.0.contains('(') {
+            continue;
+        }
+        if !reference.contains(&format!("`{key}`"))
+            && !reference.contains(&format!("[{key}"))
+            && !reference.contains(&format!("{{ {key}"))
+            && !reference.contains(&format!(", {key}"))
+        {
+            missing.push(key);
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "not in the README's reference: {missing:?}"
+    );
+}
