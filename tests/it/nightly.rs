@@ -80,6 +80,16 @@ impl Night {
             .unwrap()
     }
 
+    /// `joinedup status` of the pipeline and `out`.
+    fn status(&self, out: &Path) -> (i32, String, String) {
+        result(&joinedup(&[
+            "status",
+            &self.pipeline(),
+            "--out",
+            out.to_str().unwrap(),
+        ]))
+    }
+
     /// Runs the pipeline into `out` with the summary on stdout.
     fn run_with_summary(&self, out: &Path) -> (i32, String, String) {
         result(&joinedup(&[
@@ -309,12 +319,7 @@ fn a_failed_run_is_listed_by_status_with_its_error() {
             .contains("cld_utf16.csv:1: is UTF-16"),
         "{m}"
     );
-    let (code, stdout, _) = result(&joinedup(&[
-        "status",
-        &night.pipeline(),
-        "--out",
-        out.to_str().unwrap(),
-    ]));
+    let (code, stdout, _) = night.status(&out);
     assert_eq!(code, 0);
     assert!(stdout.contains(" failed "), "{stdout}");
     std::fs::remove_file(&bad).unwrap();
@@ -610,12 +615,7 @@ fn explain_and_status_describe_without_changing_anything() {
     assert!(!out.exists(), "explain must not create the data directory");
     assert_eq!(night.run(&out, &[]).0, 0);
     night.deliver_late_file();
-    let (code, stdout, _) = result(&joinedup(&[
-        "status",
-        &night.pipeline(),
-        "--out",
-        out.to_str().unwrap(),
-    ]));
+    let (code, stdout, _) = night.status(&out);
     assert_eq!(code, 0);
     assert!(
         stdout.contains("last runs") && stdout.contains(" ok "),

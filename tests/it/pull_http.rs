@@ -285,6 +285,28 @@ fn a_pinned_checksum_mismatch_and_a_refused_connection_fail_without_landing() {
     );
 }
 
+/// Pulls one URL of `server` as source `pubs`, with `settings` added to the source.
+fn pull_one(server: &Server, path: &str, settings: &str) -> (i32, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("one.toml");
+    std::fs::write(
+        &p,
+        format!(
+            "[pipeline]\nname = \"one\"\nschemas = \"{}\"\n\n[sources.pubs]\nkind = \"http\"\nurls = [\"{}{path}\"]\n{settings}",
+            root().join("schemas").display(),
+            server.base
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    result(&joinedup(&[
+        "pull",
+        p.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]))
+}
+
 /// Sends 100 announced bytes one every 400 ms: never 1 s between bytes, 40 s in all.
 fn trickle(_: usize, _: &HashMap<String, String>, s: &mut TcpStream) {
     use std::io::Write;
@@ -302,25 +324,12 @@ fn trickle(_: usize, _: &HashMap<String, String>, s: &mut TcpStream) {
 #[test]
 fn a_download_that_trickles_is_stopped_by_its_deadline() {
     let server = Server::start(vec![("/trickle.csv", trickle)]);
-    let dir = tempfile::tempdir().unwrap();
-    let p = dir.path().join("trickle.toml");
-    std::fs::write(
-        &p,
-        format!(
-            "[pipeline]\nname = \"trickle\"\nschemas = \"{}\"\n\n[sources.pubs]\nkind = \"http\"\nurls = [\"{}/trickle.csv\"]\nread_timeout_seconds = 1\ndownload_timeout_seconds = 2\nretries = 0\n",
-            root().join("schemas").display(),
-            server.base
-        ),
-    )
-    .unwrap();
-    let out = dir.path().join("out");
     let started = std::time::Instant::now();
-    let (code, stdout, stderr) = result(&joinedup(&[
-        "pull",
-        p.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]));
+    let (code, stdout, stderr) = pull_one(
+        &server,
+        "/trickle.csv",
+        "read_timeout_seconds = 1\ndownload_timeout_seconds = 2\nretries = 0\n",
+    );
     assert_eq!(code, 4, "{stdout}{stderr}");
     assert!(
         stdout.contains("trickle.csv") && stdout.contains("timed out"),
@@ -341,24 +350,7 @@ fn redirect_loop(_: usize, _: &HashMap<String, String>, s: &mut TcpStream) {
 #[test]
 fn a_redirect_loop_fails_without_retries() {
     let server = Server::start(vec![("/loop.csv", redirect_loop)]);
-    let dir = tempfile::tempdir().unwrap();
-    let p = dir.path().join("loop.toml");
-    std::fs::write(
-        &p,
-        format!(
-            "[pipeline]\nname = \"loop\"\nschemas = \"{}\"\n\n[sources.pubs]\nkind = \"http\"\nurls = [\"{}/loop.csv\"]\nretries = 3\n",
-            root().join("schemas").display(),
-            server.base
-        ),
-    )
-    .unwrap();
-    let out = dir.path().join("out");
-    let (code, stdout, stderr) = result(&joinedup(&[
-        "pull",
-        p.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]));
+    let (code, stdout, stderr) = pull_one(&server, "/loop.csv", "retries = 3\n");
     assert_eq!(code, 4, "{stdout}{stderr}");
     assert_eq!(counts(&stdout), [1, 0, 0, 0, 0, 1], "{stdout}");
     assert!(!stdout.contains("gave up after"), "{stdout}");
