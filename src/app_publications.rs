@@ -355,10 +355,18 @@ pub(crate) fn run_publications(
             }
         }
         .map_err(|e| Error::engine(format!("building {}", d.name()), e))?;
-        // Sitrep periods carry a setting; A&E periods do not.
+        // A period is replaced in a dataset only when the winning file has rows for it
+        // there: a revised workbook whose Table 3 was not recognised (reported as
+        // `table_not_found`) leaves the Table 3 already published for its month, instead
+        // of erasing it. (Sitrep periods carry a setting; A&E periods do not.)
+        let provided: std::collections::BTreeSet<PeriodKey> = frames::existing_periods(&new, *d)
+            .map_err(|e| Error::engine(format!("reading the periods of {}", d.name()), e))?
+            .into_iter()
+            .map(|p| p.key)
+            .collect();
         let drop: Vec<PeriodKey> = replaced
             .iter()
-            .filter(|k| k.0.is_some() == (*d != Dataset::AeMonthly))
+            .filter(|k| k.0.is_some() == (*d != Dataset::AeMonthly) && provided.contains(*k))
             .cloned()
             .collect();
         let df = frames::merge(*d, existing.remove(d), new, &drop)

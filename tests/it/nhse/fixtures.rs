@@ -629,3 +629,45 @@ fn an_ae_file_named_revised_wins_over_the_original() {
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(attendances(&out).as_deref(), Some("19999"));
 }
+
+/// Regression: a revised workbook whose Table 3 was not recognised (a reworded title, a
+/// `table_not_found` result) erased the Table 3 already published for its month.
+#[test]
+fn a_revision_missing_a_table_keeps_that_table_as_published() {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, code, stderr) = load(dir.path(), &[("june.xlsx", Fixture::default())]);
+    assert_eq!(code, 0, "{stderr}");
+    let bed_days_rows = dataset(&out, "sitrep_bed_days").rows;
+    assert!(bed_days_rows > 0);
+    let revised = dir.path().join("revised");
+    std::fs::create_dir_all(&revised).unwrap();
+    write(
+        &revised.join("june-revised.xlsx"),
+        &Fixture {
+            cover: Some(((2023, 7, 13), Some((2023, 8, 10)))),
+            bump: 100.0,
+            reworded_table_3: true,
+            ..Fixture::default()
+        },
+    );
+    let ae = dir.path().join("ae");
+    let (code, _, stderr) = run(&out, &[("sitrep", &revised), ("ae", &ae)]);
+    assert_eq!(code, 0, "{stderr}");
+    // Table 2 comes from the revision; Table 3 stays as published from the original.
+    let daily = dataset(&out, "sitrep_daily");
+    assert!(
+        daily
+            .col("source_file")
+            .iter()
+            .all(|f| f.as_deref() == Some("june-revised.xlsx"))
+    );
+    let bed_days = dataset(&out, "sitrep_bed_days");
+    assert_eq!(bed_days.rows, bed_days_rows);
+    assert!(
+        bed_days
+            .col("source_file")
+            .iter()
+            .all(|f| f.as_deref() == Some("june.xlsx"))
+    );
+    assert_eq!(dq(&manifest(&out), "table_not_found").len(), 1);
+}

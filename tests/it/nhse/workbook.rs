@@ -30,6 +30,8 @@ pub struct Fixture {
     pub four_columns: bool,
     /// Table 5 without its England row (its layout cannot be understood).
     pub broken_table_5: bool,
+    /// Table 3 titled in words the label mapping does not list (it is not found).
+    pub reworded_table_3: bool,
     /// Added to every trust count (a revised workbook with different figures).
     pub bump: f64,
 }
@@ -46,6 +48,7 @@ impl Default for Fixture {
             missing_day: false,
             four_columns: false,
             broken_table_5: false,
+            reworded_table_3: false,
             bump: 0.0,
         }
     }
@@ -229,7 +232,12 @@ fn table(ws: &mut Worksheet, f: &Fixture, spec: &Spec, with_england: bool, date_
     let r0 = f.shift_rows;
     let c0 = f.shift_cols;
     let (region_c, code_c, name_c, data_c) = (c0 + 1, c0 + 2, c0 + 3, c0 + 4);
-    ws.write_string(r0, region_c, spec.title).unwrap();
+    let title = if f.reworded_table_3 && spec.title.starts_with("Table 3") {
+        "Table 3: Extra hospital time after the decision"
+    } else {
+        spec.title
+    };
+    ws.write_string(r0, region_c, title).unwrap();
     ws.write_string(r0 + 1, region_c, "Contents").unwrap();
     for (j, p) in &spec.periods {
         let c = data_c + *j as u16;
