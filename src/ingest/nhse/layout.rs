@@ -146,7 +146,12 @@ pub fn recognise(sheet: &Sheet, title_row: u32) -> Result<Table<'_>, LayoutError
     let data_from = name_col + 1;
 
     // The header row: the nearest row above the England row with label text in the data
-    // columns (not a period row, not a row of collection codes).
+    // columns (not a period row, not a row of collection codes), in two or more when
+    // the England row has two or more values: a row of one text cell over a wider table
+    // is a note ("Figures exclude …"), not its column labels (taken as the header, it
+    // failed the whole file).
+    let england_values = sheet.row_cells(england_row, data_from).count();
+    let min_labels = england_values.clamp(1, 2);
     let mut header_row = None;
     let mut r = england_row;
     while r > title_row + 1 {
@@ -156,7 +161,7 @@ pub fn recognise(sheet: &Sheet, title_row: u32) -> Result<Table<'_>, LayoutError
             .iter()
             .filter(|v| matches!(v, Value::Text(_)) && period_of(v).is_none())
             .count();
-        if labels > 0 && !is_code_row(&cells) {
+        if labels >= min_labels && !is_code_row(&cells) {
             header_row = Some(r);
             break;
         }
@@ -502,6 +507,22 @@ mod tests {
         assert_eq!(t.rows[2].region.as_deref(), Some("LONDON"));
         assert_eq!(num(s.value(4, 7)), Num::Missing);
         assert_eq!(num(s.value(4, 4)), Num::Value(10.0));
+    }
+
+    #[test]
+    fn regression_a_note_between_the_column_labels_and_the_england_row_is_not_the_header() {
+        let s = sheet(
+            "T",
+            &[
+                &["", "", "", "", "w/c 02/10/2023", ""],
+                &["", "Notes", "", "", "a 14+", "b 21+"],
+                &["", "", "", "", "Figures exclude one trust", ""],
+                &["", "", "", "ENGLAND", "#10", "#9"],
+            ],
+        );
+        let t = recognise(&s, 0).unwrap();
+        assert_eq!(t.header_row, 1);
+        assert_eq!(t.columns.len(), 2);
     }
 
     #[test]
