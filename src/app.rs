@@ -27,8 +27,11 @@ mod datasets;
 mod ed_pass;
 pub mod lock;
 mod person_level;
+mod run_record;
 mod stager;
 pub mod state;
+
+pub use run_record::{error_chain, last_run_id, run_span};
 
 /// What `joinedup run` was asked to do.
 #[derive(Debug, Clone, Default)]
@@ -299,77 +302,20 @@ pub(crate) fn compare_with_state(
     (now_state, changes, outputs_present)
 }
 
-/// The id of the run this process started last, for events logged after it returned
-/// (the binary's error event).
-static LAST_RUN_ID: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
-
-/// The span every event of run `id` is logged in: at error level, so it is enabled (and
-/// its run id on every event) whatever level the log is filtered to.
-pub fn run_span(id: &str) -> tracing::Span {
-    tracing::error_span!("run", run_id = %id)
-}
-
-/// The id of the run this process started last, if any.
-pub fn last_run_id() -> Option<String> {
-    LAST_RUN_ID.lock().ok().and_then(|id| id.clone())
-}
-
 /// Runs a pipeline: everything when something changed, nothing when nothing did. A run
 /// that fails after its pipeline loaded leaves a manifest with status `failed` and its
 /// error, so `status` lists it.
 pub fn run(opts: &RunOptions) -> Result<RunReport> {
     let started = chrono::Utc::now();
     let id = run_id(started);
-    if let Ok(mut last) = LAST_RUN_ID.lock() {
-        *last = Some(id.clone());
-    }
+    run_record::started(&id);
     let span = run_span(&id);
     let _entered = span.enter();
     let result = run_as(opts, &id, started);
     if let Err(e) = &result {
-        record_failure(opts, &id, started, e);
+        run_record::failed(opts, &id, started, e);
     }
     result
-}
-
-/// Writes the manifest of a run that failed, when there is a data directory and the
-/// pipeline loaded (a configuration error is the command's own output; a run refused
-/// for the lock changes nothing, not even `runs/`).
-fn record_failure(opts: &RunOptions, id: &str, started: chrono::DateTime<chrono::Utc>, e: &Error) {
-    if opts.dry_run || matches!(e, Error::Busy { .. } | Error::Config(_)) || !opts.out.is_dir() {
-        return;
-    }
-    let Ok(plan) = validate(&opts.pipeline, &opts.overrides) else {
-        return;
-    };
-    let timer = Timer(Vec::new(), Instant::now());
-    let mut m = manifest_skeleton(
-        &plan,
-        id,
-        started,
-        "failed",
-        &timer,
-        &state::Changes::default(),
-    );
-    m.error = Some(crate::publish::manifest::RunError {
-        exit_code: e.exit_code() as u8,
-        message: error_chain(e),
-    });
-    if let Err(w) = write_manifest(&opts.out, id, &m) {
-        tracing::warn!("cannot record the failed run: {w}");
-    }
-}
-
-/// An error and its sources, as one line.
-pub fn error_chain(e: &Error) -> String {
-    let mut s = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(inner) = source {
-        s.push_str(": ");
-        s.push_str(&inner.to_string());
-        source = inner.source();
-    }
-    s
 }
 
 fn run_as(
