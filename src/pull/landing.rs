@@ -398,16 +398,7 @@ impl LandingZone {
 
     /// Every record of the manifest.
     pub fn records(&self) -> Result<Vec<LandingRecord>> {
-        let manifest = self.root.join("manifest.jsonl");
-        let text = match std::fs::read_to_string(&manifest) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(Error::io("reading", &manifest, e)),
-        };
-        Ok(text
-            .lines()
-            .filter_map(|l| serde_json::from_str(l).ok())
-            .collect())
+        read_records(&self.root)
     }
 }
 
@@ -427,11 +418,11 @@ fn version_of(r: &LandingRecord) -> String {
 /// ([`version_of`]) the one recorded last; files in the folder with no record yet (a crash
 /// between landing and recording; the next pull records them) are kept. `pattern` is
 /// matched against the name the file was sent under (its landed name when unrecorded).
+/// Reads only: `explain` and `status` list inputs through a dry run.
 pub fn current_files(out: &Path, source: &str, pattern: &str) -> Result<Vec<PathBuf>> {
-    let zone = LandingZone::open(out)?;
-    let folder = zone.folder(source);
-    let records: Vec<LandingRecord> = zone
-        .records()?
+    let root = out.join("landing");
+    let folder = root.join(source);
+    let records: Vec<LandingRecord> = read_records(&root)?
         .into_iter()
         .filter(|r| r.source == source && !r.file.is_empty())
         .collect();
@@ -474,6 +465,21 @@ pub fn current_files(out: &Path, source: &str, pattern: &str) -> Result<Vec<Path
         });
     }
     Ok(files)
+}
+
+/// The records of the landing manifest under `root`, read only (a torn last line, which
+/// [`LandingZone::open`] cuts off, is skipped).
+fn read_records(root: &Path) -> Result<Vec<LandingRecord>> {
+    let manifest = root.join("manifest.jsonl");
+    let text = match std::fs::read_to_string(&manifest) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(Error::io("reading", &manifest, e)),
+    };
+    Ok(text
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect())
 }
 
 fn sync_dir(dir: &Path) {
@@ -701,5 +707,30 @@ mod tests {
         assert_eq!(names(&sent).len(), 1);
         assert!(names(&sent)[0].starts_with("cld_902_Q3__"));
         assert!(current_files(out.path(), "cld", "*.xlsx").is_err());
+    }
+
+    #[test]
+    fn listing_the_current_files_writes_nothing() {
+        // `explain` and `status` list inputs through a dry run: no landing folder made,
+        // no torn manifest line cut off.
+        let out = tempfile::tempdir().unwrap();
+        assert!(current_files(out.path(), "apc", "*").is_err());
+        assert!(!out.path().join("landing").exists());
+        let zone = LandingZone::open(out.path()).unwrap();
+        land(
+            &zone,
+            "apc",
+            b"v1",
+            "apc.csv",
+            Origin::Http {
+                url: "http://h/a".into(),
+            },
+        );
+        let manifest = out.path().join("landing/manifest.jsonl");
+        let mut f = OpenOptions::new().append(true).open(&manifest).unwrap();
+        f.write_all(b"{\"source\":\"apc\",\"fi").unwrap();
+        let before = std::fs::read(&manifest).unwrap();
+        assert_eq!(current_files(out.path(), "apc", "*").unwrap().len(), 1);
+        assert_eq!(std::fs::read(&manifest).unwrap(), before);
     }
 }
