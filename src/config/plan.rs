@@ -1074,12 +1074,29 @@ impl Loader {
                     "a sensitive column is discarded, so it cannot be required",
                 );
             }
+            let years = match c.years.as_deref() {
+                None => crate::ingest::dates::PLAUSIBLE_YEARS,
+                Some(&[from, to])
+                    if from <= to && matches!(c.kind.as_str(), "date" | "datetime") =>
+                {
+                    from..=to
+                }
+                Some(_) => {
+                    self.errors.push(
+                        &path,
+                        format!("{key}.years"),
+                        "the first and last year a date may be in, e.g. [2000, 2100], on a date or datetime column",
+                    );
+                    crate::ingest::dates::PLAUSIBLE_YEARS
+                }
+            };
             columns.push(Column {
                 name: c.name.clone(),
                 header: c.header.clone(),
                 aliases: c.aliases.clone(),
                 kind,
                 required: c.required,
+                years,
             });
         }
         // Identifier scopes refer to other columns.

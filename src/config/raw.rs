@@ -316,6 +316,10 @@ pub struct RawColumn {
     /// The header must be present and every value non-blank.
     #[serde(default)]
     pub required: bool,
+    /// For `date` and `datetime`: the first and last year a value may be in (default
+    /// `[1900, 2100]`; activity dates are better bounded, so a `1900-01-01` placeholder
+    /// is quarantined).
+    pub years: Option<Vec<i32>>,
     /// What the column holds.
     pub description: Option<String>,
 }

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use csv::ByteRecord;
 
 use super::batch::Cell;
-use super::dates::{PLAUSIBLE_YEARS, datetime_ms, days_from_civil, parse_any, time_ms};
+use super::dates::{datetime_ms, days_from_civil, parse_any, time_ms};
 use super::decode::{decode, is_control_at};
 use super::header::HeaderMap;
 use super::nhs_number;
@@ -137,15 +137,15 @@ impl RowChecker<'_> {
                     match parse_any(f, text) {
                         Some((p, _))
                             if !matches!(col.kind, ColumnType::Time(_))
-                                && !PLAUSIBLE_YEARS.contains(&p.year) =>
+                                && !col.years.contains(&p.year) =>
                         {
                             Err((
                                 Reason::InvalidDate,
                                 format!(
                                     "\"{}\" value \"{text}\" is outside the years {}-{} (a placeholder or a typing error)",
                                     col.header,
-                                    PLAUSIBLE_YEARS.start(),
-                                    PLAUSIBLE_YEARS.end()
+                                    col.years.start(),
+                                    col.years.end()
                                 ),
                             ))
                         }
@@ -312,6 +312,7 @@ mod tests {
             aliases: Vec::new(),
             kind,
             required: true,
+            years: crate::ingest::dates::PLAUSIBLE_YEARS,
         }
     }
 

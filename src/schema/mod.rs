@@ -130,6 +130,8 @@ pub struct Column {
     pub kind: ColumnType,
     /// Header must be present and values non-blank.
     pub required: bool,
+    /// Years a date or date-time may be in.
+    pub years: std::ops::RangeInclusive<i32>,
 }
 
 /// A comparison between two columns of one row.

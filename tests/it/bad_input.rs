@@ -296,7 +296,23 @@ fn regression_a_date_in_year_0000_is_quarantined() {
     assert_eq!(
         r["detail"],
         Some(
-            "\"Start Date (Hospital Provider Spell)\" value \"02/08/0000\" is outside the years 1900-2100 (a placeholder or a typing error)"
+            "\"Start Date (Hospital Provider Spell)\" value \"02/08/0000\" is outside the years 1990-2100 (a placeholder or a typing error)"
+        )
+    );
+}
+
+/// SQL Server's default date, 1900-01-01, stands for "unknown" in many extracts: hospital
+/// activity dates are bounded by the contract (`years = [1990, 2100]`), so it is not a
+/// real admission (it would stretch flow_daily back to 1900).
+#[test]
+fn a_1900_placeholder_admission_date_is_quarantined() {
+    let (q, _) = single_quarantined("date_1900_placeholder.csv");
+    let r = q.row(0);
+    assert_eq!((r["line"], r["reasons"]), (Some("3"), Some("invalid_date")));
+    assert_eq!(
+        r["detail"],
+        Some(
+            "\"Start Date (Hospital Provider Spell)\" value \"01/01/1900\" is outside the years 1990-2100 (a placeholder or a typing error)"
         )
     );
 }

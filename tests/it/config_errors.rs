@@ -233,3 +233,33 @@ fn a_rounding_base_that_shows_people_as_none_is_refused() {
         "{stderr}"
     );
 }
+
+/// `years` takes the first and last year, on a date or datetime column only.
+#[test]
+fn a_column_s_years_must_be_two_years_in_order_on_a_date() {
+    let dir = tempfile::tempdir().unwrap();
+    let schemas = dir.path().join("schemas");
+    copy_tree(&root().join("schemas"), &schemas);
+    let contract = schemas.join("sources/sus_apc.toml");
+    let text = std::fs::read_to_string(&contract).unwrap().replacen(
+        "years = [1990, 2100]",
+        "years = [2100, 1990]",
+        1,
+    );
+    std::fs::write(&contract, text).unwrap();
+    let pipeline = write(
+        dir.path(),
+        "p.toml",
+        &format!(
+            "[pipeline]\nname = \"p\"\nschemas = \"{}\"\n[pseudonymisation]\ndemo_key = \"DEMO-k-0123456789\"\n[sources.apc]\nkind = \"local\"\npath = \"x.csv\"\ncontract = \"sus_apc\"\nmapping = \"{}\"\n",
+            schemas.display(),
+            root().join("pipelines/mappings/sus_apc.toml").display()
+        ),
+    );
+    let (code, _, stderr) = result(&joinedup(&["validate", &pipeline]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("sus_apc.toml: columns[5].years: the first and last year a date may be in"),
+        "{stderr}"
+    );
+}

@@ -148,15 +148,6 @@ fn by_dataset(all: &BTreeMap<PathBuf, Vec<u8>>) -> BTreeMap<PathBuf, BTreeMap<Pa
     out
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    for f in files_under(from) {
-        let rel = f.strip_prefix(from).unwrap();
-        let target = to.join(rel);
-        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
-        std::fs::copy(&f, target).unwrap();
-    }
-}
-
 const CRASH_POINTS: &[&str] = &[
     "run_after_lock",
     "run_after_pull",
@@ -194,7 +185,7 @@ fn a_run_killed_anywhere_leaves_whole_datasets_and_the_next_run_completes_it() {
     assert_eq!(code, 0, "{stderr}");
     let before = data(&reference);
     let after_first_night = night.dir.path().join("after_first_night");
-    copy_dir(&reference, &after_first_night);
+    copy_tree(&reference, &after_first_night);
     night.deliver_late_file();
     let (code, _, stderr) = night.run(&reference, &[]);
     assert_eq!(code, 0, "{stderr}");
@@ -205,7 +196,7 @@ fn a_run_killed_anywhere_leaves_whole_datasets_and_the_next_run_completes_it() {
     assert!(CRASH_POINTS.len() >= 20);
     for point in CRASH_POINTS {
         let out = night.dir.path().join(format!("crash_{point}"));
-        copy_dir(&after_first_night, &out);
+        copy_tree(&after_first_night, &out);
         let (code, _, stderr) = night.run(&out, &[("JOINEDUP_FAULT", point)]);
         assert!(
             code != 0 && stderr.contains(&format!("fault injected at {point}")),

@@ -321,3 +321,13 @@ pub fn assert_only_failed_runs(out: &Path) {
         assert!(m["error"]["message"].as_str().is_some(), "{m}");
     }
 }
+
+/// Copies every file under `from` to the same place under `to`.
+pub fn copy_tree(from: &Path, to: &Path) {
+    for f in files_under(from) {
+        let rel = f.strip_prefix(from).unwrap();
+        let target = to.join(rel);
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::copy(&f, target).unwrap();
+    }
+}

@@ -87,14 +87,6 @@ fn inodes(out: &Path) -> BTreeMap<PathBuf, u64> {
         .collect()
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    for f in files_under(from) {
-        let target = to.join(f.strip_prefix(from).unwrap());
-        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
-        std::fs::copy(&f, target).unwrap();
-    }
-}
-
 #[test]
 fn publication_datasets_are_month_files_and_unchanged_months_are_kept() {
     let dir = tempfile::tempdir().unwrap();
@@ -208,7 +200,7 @@ fn a_publications_run_killed_anywhere_leaves_whole_datasets_and_the_next_run_com
     let after_june = dir.path().join("after_june");
     assert_eq!(run(&after_june, &[("sitrep", &june), ("ae", &ae)]).0, 0);
     let reference = dir.path().join("reference");
-    copy_dir(&after_june, &reference);
+    copy_tree(&after_june, &reference);
     let (code, _, stderr) = run(&reference, &[("sitrep", &july_folder), ("ae", &ae)]);
     assert_eq!(code, 0, "{stderr}");
     let (old, new) = (
@@ -230,7 +222,7 @@ fn a_publications_run_killed_anywhere_leaves_whole_datasets_and_the_next_run_com
         "run_after_state",
     ] {
         let out = dir.path().join(format!("crash_{point}"));
-        copy_dir(&after_june, &out);
+        copy_tree(&after_june, &out);
         let sources = [("sitrep", july_folder.as_path()), ("ae", ae.as_path())];
         let (code, _, stderr) = run_env(&out, &sources, &[("JOINEDUP_FAULT", point)]);
         assert!(
