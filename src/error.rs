@@ -28,6 +28,19 @@ pub enum ExitCode {
     Busy = 6,
 }
 
+/// An error and every cause under it, as one line (`a: b: c`): library errors such as
+/// reqwest's keep the useful part (connection refused, the TLS failure) in their sources.
+pub fn chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut source = e.source();
+    while let Some(inner) = source {
+        s.push_str(": ");
+        s.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    s
+}
+
 /// Where in an input file something went wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Location {

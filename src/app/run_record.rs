@@ -64,12 +64,5 @@ pub(super) fn failed(
 
 /// An error and its sources, as one line.
 pub fn error_chain(e: &Error) -> String {
-    let mut s = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(inner) = source {
-        s.push_str(": ");
-        s.push_str(&inner.to_string());
-        source = inner.source();
-    }
-    s
+    crate::error::chain(e)
 }

@@ -100,7 +100,8 @@ pub fn bottlenecks(journey: LazyFrame) -> PolarsResult<DataFrame> {
     }
     let mut rank = Vec::with_capacity(groups.height());
     let mut change = Vec::with_capacity(groups.height());
-    let mut previous = Vec::with_capacity(groups.height());
+    let mut previous_bed_days = Vec::with_capacity(groups.height());
+    let mut previous_discharges = Vec::with_capacity(groups.height());
     let (mut current, mut r) = (None, 0i64);
     for i in 0..groups.height() {
         if current != Some(months[i]) {
@@ -122,24 +123,19 @@ pub fn bottlenecks(journey: LazyFrame) -> PolarsResult<DataFrame> {
                 .unwrap_or((0, 0))
         });
         change.push(before.map(|(b, _)| bed_days[i] - b));
-        previous.push(before);
+        previous_bed_days.push(before.map(|(b, _)| b));
+        previous_discharges.push(before.map(|(_, d)| d));
     }
     let mut out = groups;
     out.with_column(Column::new("rank".into(), rank))?;
     out.with_column(Column::new("change_in_delayed_bed_days".into(), change))?;
     out.with_column(Column::new(
         "previous_delayed_bed_days".into(),
-        previous
-            .iter()
-            .map(|p| p.map(|(b, _)| b))
-            .collect::<Vec<_>>(),
+        previous_bed_days,
     ))?;
     out.with_column(Column::new(
         "previous_delayed_discharges".into(),
-        previous
-            .iter()
-            .map(|p| p.map(|(_, d)| d))
-            .collect::<Vec<_>>(),
+        previous_discharges,
     ))?;
     out.select([
         "month",

@@ -321,13 +321,7 @@ fn describe(e: &reqwest::Error) -> String {
     } else {
         "request failed"
     };
-    let mut detail = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        detail = format!("{detail}: {s}");
-        source = s.source();
-    }
-    format!("{kind} ({detail})")
+    format!("{kind} ({})", crate::error::chain(e))
 }
 
 /// The file name a `Content-Disposition` header offers (RFC 6266), verbatim.

@@ -104,17 +104,10 @@ fn every_structural_error_of_a_pipeline_file_is_reported_at_once_with_its_key() 
 #[test]
 fn a_missing_key_environment_variable_refuses_to_run() {
     let dir = tempfile::tempdir().unwrap();
-    let text = std::fs::read_to_string(root().join("pipelines/sample.toml"))
-        .unwrap()
-        .replace(
-            "demo_key = \"DEMO-joinedup-sample-key-not-secret\"",
-            "key_env = \"JOINEDUP_TEST_UNSET_KEY\"",
-        )
-        .replace("\"../", &format!("\"{}/", root().display()))
-        .replace(
-            "\"mappings/",
-            &format!("\"{}/pipelines/mappings/", root().display()),
-        );
+    let text = sample_pipeline_anywhere(&sample_pipeline_text().replace(
+        "demo_key = \"DEMO-joinedup-sample-key-not-secret\"",
+        "key_env = \"JOINEDUP_TEST_UNSET_KEY\"",
+    ));
     let pipeline = write(dir.path(), "real.toml", &text);
     let out = dir.path().join("out");
     let (code, _, stderr) = result(&joinedup_env(
@@ -214,17 +207,10 @@ fn a_broken_contract_does_not_hide_its_mappings_errors() {
 #[test]
 fn a_rounding_base_that_shows_people_as_none_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let text = std::fs::read_to_string(root().join("pipelines/sample.toml"))
-        .unwrap()
-        .replace(
-            "min_shown = 8\nround_to = 5\n",
-            "min_shown = 3\nround_to = 10\n",
-        )
-        .replace("\"../", &format!("\"{}/", root().display()))
-        .replace(
-            "\"mappings/",
-            &format!("\"{}/pipelines/mappings/", root().display()),
-        );
+    let text = sample_pipeline_anywhere(&sample_pipeline_text().replace(
+        "min_shown = 8\nround_to = 5\n",
+        "min_shown = 3\nround_to = 10\n",
+    ));
     let pipeline = write(dir.path(), "rounding.toml", &text);
     let (code, _, stderr) = result(&joinedup(&["validate", &pipeline]));
     assert_eq!(code, 2, "{stderr}");

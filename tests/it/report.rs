@@ -1224,16 +1224,10 @@ fn headless_chromium_renders_the_report_offline_without_console_errors() {
 /// The sample pipeline written elsewhere with absolute paths, `report = true` replaced by
 /// `report_line` (empty: the option left out).
 fn sample_pipeline_with(dir: &Path, report_line: &str) -> PathBuf {
-    let root = root();
-    let text = std::fs::read_to_string(root.join("pipelines/sample.toml")).unwrap();
+    let text = sample_pipeline_text();
     assert!(text.contains("\nreport = true\n"));
-    let text = text
-        .replace("\nreport = true\n", &format!("\n{report_line}\n"))
-        .replace("\"../", &format!("\"{}/", root.display()))
-        .replace(
-            "\"mappings/",
-            &format!("\"{}/pipelines/mappings/", root.display()),
-        );
+    let text =
+        sample_pipeline_anywhere(&text.replace("\nreport = true\n", &format!("\n{report_line}\n")));
     let path = dir.join("pipeline.toml");
     std::fs::write(&path, text).unwrap();
     path

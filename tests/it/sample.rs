@@ -592,16 +592,10 @@ fn attendances_read_in_many_small_pieces_give_the_same_outputs() {
 fn a_pipeline_without_attendances_writes_every_dataset_with_no_ae_links() {
     // The sample pipeline without its ECDS source: the A&E pass sees one empty piece.
     let dir = tempfile::tempdir().unwrap();
-    let r = root();
-    let text = std::fs::read_to_string(r.join("pipelines/sample.toml")).unwrap();
+    let text = sample_pipeline_text();
     let start = text.find("[sources.ecds]").unwrap();
     let end = start + text[start..].find("[sources.cld]").unwrap();
-    let text = format!("{}{}", &text[..start], &text[end..])
-        .replace("\"../", &format!("\"{}/", r.display()))
-        .replace(
-            "\"mappings/",
-            &format!("\"{}/pipelines/mappings/", r.display()),
-        );
+    let text = sample_pipeline_anywhere(&format!("{}{}", &text[..start], &text[end..]));
     let pipeline = dir.path().join("no_ae.toml");
     std::fs::write(&pipeline, text).unwrap();
     let out = dir.path().join("out");

@@ -331,3 +331,19 @@ pub fn copy_tree(from: &Path, to: &Path) {
         std::fs::copy(&f, target).unwrap();
     }
 }
+
+/// `pipelines/sample.toml` with its relative paths (schemas, inputs, mappings) made
+/// absolute, so an edited copy runs from any folder.
+pub fn sample_pipeline_anywhere(text: &str) -> String {
+    let r = root();
+    text.replace("\"../", &format!("\"{}/", r.display()))
+        .replace(
+            "\"mappings/",
+            &format!("\"{}/pipelines/mappings/", r.display()),
+        )
+}
+
+/// The text of `pipelines/sample.toml`.
+pub fn sample_pipeline_text() -> String {
+    std::fs::read_to_string(root().join("pipelines/sample.toml")).unwrap()
+}

@@ -74,16 +74,9 @@ fn transport(what: &str, e: reqwest::Error) -> MeshError {
             format!(" at {}://{}{port}", u.scheme(), u.host_str().unwrap_or(""))
         })
         .unwrap_or_default();
-    let e = e.without_url();
-    let mut detail = e.to_string();
-    let mut source = std::error::Error::source(&e);
-    while let Some(cause) = source {
-        detail.push_str(&format!(": {cause}"));
-        source = cause.source();
-    }
     MeshError::Transport {
         what: format!("{what}{server}"),
-        detail,
+        detail: crate::error::chain(&e.without_url()),
     }
 }
 
