@@ -308,8 +308,14 @@ pub(crate) fn compare_with_state(
 pub fn run(opts: &RunOptions) -> Result<RunReport> {
     let started = chrono::Utc::now();
     let id = run_id(started);
-    run_record::started(&id);
-    let span = run_span(&id);
+    // A dry run (`explain`, `status`, `--dry-run`) leaves no manifest: its events are
+    // not given an id no run folder holds, and a later error is not filed under it.
+    let span = if opts.dry_run {
+        run_record::dry_run_span()
+    } else {
+        run_record::started(&id);
+        run_span(&id)
+    };
     let _entered = span.enter();
     let result = run_as(opts, &id, started);
     if let Err(e) = &result {

@@ -17,6 +17,12 @@ pub fn run_span(id: &str) -> tracing::Span {
     tracing::error_span!("run", run_id = %id)
 }
 
+/// The span a dry run's events are logged in: named `dry_run`, with no run id (a dry run
+/// writes no manifest, so an id would name a run `runs/` does not hold).
+pub fn dry_run_span() -> tracing::Span {
+    tracing::error_span!("dry_run")
+}
+
 /// Records `id` as the run this process started last.
 pub(super) fn started(id: &str) {
     if let Ok(mut last) = LAST_RUN_ID.lock() {

@@ -914,3 +914,33 @@ fn regression_a_key_gives_the_same_pseudonyms_from_the_environment_and_a_file() 
         "{stderr}"
     );
 }
+
+/// Regression: `explain` and `status` (dry runs) logged their events with a run id no
+/// manifest holds, as if a run had happened.
+#[test]
+fn dry_runs_log_without_a_run_id() {
+    let night = Night::new();
+    let out = night.dir.path().join("out");
+    for command in ["explain", "status"] {
+        let (code, _, stderr) = result(&joinedup(&[
+            command,
+            &night.pipeline(),
+            "--log-format",
+            "json",
+            "--out",
+            out.to_str().unwrap(),
+        ]));
+        assert_eq!(code, 0, "{command}: {stderr}");
+        let events: Vec<serde_json::Value> = stderr
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .collect();
+        // The sample pipeline's demonstration key is warned about on every run.
+        assert!(!events.is_empty(), "{command}: no events");
+        for v in &events {
+            assert_eq!(v["span"]["name"], "dry_run", "{command}: {v}");
+            assert!(v["span"].get("run_id").is_none(), "{command}: {v}");
+        }
+    }
+    assert!(!out.join("runs").exists(), "a dry run made runs/");
+}
