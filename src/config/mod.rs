@@ -6,8 +6,11 @@
 //! every cross-reference. All errors found are returned together ([`ConfigErrors`]),
 //! each naming the file, the key path and the valid alternatives.
 
+mod contract;
 mod errors;
 pub mod fetch;
+mod loader;
+mod mapping;
 pub mod plan;
 pub mod raw;
 mod toml_errors;

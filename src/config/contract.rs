@@ -1,0 +1,322 @@
+//! A source contract read and checked: its columns, types, code lists, date formats and
+//! rules, each problem reported at its key path.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use super::errors::alternatives;
+use super::loader::Loader;
+use super::plan::read_toml;
+use super::raw::RawContract;
+use crate::ingest::dates::DateFormat;
+use crate::schema::{
+    Column, ColumnType, Contract, DriftPolicy, Encoding, Rule, RuleKind, ValueType,
+};
+
+impl Loader {
+    pub(super) fn contract(&mut self, name: &str, from: &Path, key: &str) -> Option<Arc<Contract>> {
+        if let Some(cached) = self.contracts.get(name) {
+            return cached.clone();
+        }
+        let loaded = self.load_contract(name, from, key);
+        self.contracts.insert(name.to_string(), loaded.clone());
+        loaded
+    }
+
+    fn load_contract(&mut self, name: &str, from: &Path, key: &str) -> Option<Arc<Contract>> {
+        let path = self.schema_file("sources", name, from, key)?;
+        let raw: RawContract = read_toml(&path, &mut self.errors)?;
+        let before = self.errors.len();
+        let m = &raw.contract;
+        if m.name != name {
+            self.errors.push(
+                &path,
+                "contract.name",
+                format!("is \"{}\" but the file is named \"{name}\"", m.name),
+            );
+        }
+        let encoding = match m.encoding.to_ascii_lowercase().as_str() {
+            "utf-8" | "utf8" => Encoding::Utf8,
+            "windows-1252" | "cp1252" => Encoding::Windows1252,
+            other => {
+                self.errors.push(
+                    &path,
+                    "contract.encoding",
+                    format!(
+                        "unknown encoding \"{other}\"; {}",
+                        alternatives(["utf-8", "windows-1252"])
+                    ),
+                );
+                Encoding::Utf8
+            }
+        };
+        let delimiter = match m.delimiter.as_deref() {
+            None => b',',
+            Some(d) if d.len() == 1 && d.is_ascii() => d.as_bytes()[0],
+            Some(d) => {
+                self.errors.push(
+                    &path,
+                    "contract.delimiter",
+                    format!("must be one ASCII character; got \"{d}\""),
+                );
+                b','
+            }
+        };
+        let on_extra_column = match m.on_extra_column.as_deref() {
+            None | Some("warn") => DriftPolicy::Warn,
+            Some("ignore") => DriftPolicy::Ignore,
+            Some("error") => DriftPolicy::Error,
+            Some(other) => {
+                self.errors.push(
+                    &path,
+                    "contract.on_extra_column",
+                    format!(
+                        "unknown policy \"{other}\"; {}",
+                        alternatives(["warn", "ignore", "error"])
+                    ),
+                );
+                DriftPolicy::Warn
+            }
+        };
+
+        let mut columns: Vec<Column> = Vec::new();
+        let mut headers_seen: HashMap<String, usize> = HashMap::new();
+        for (i, c) in raw.columns.iter().enumerate() {
+            let key = format!("columns[{i}]");
+            if columns.iter().any(|x| x.name == c.name) {
+                self.errors.push(
+                    &path,
+                    format!("{key}.name"),
+                    format!("\"{}\" is declared twice", c.name),
+                );
+            }
+            for h in std::iter::once(&c.header).chain(&c.aliases) {
+                let folded = crate::schema::fold::fold(h);
+                if let Some(j) = headers_seen.insert(folded, i) {
+                    self.errors.push(
+                        &path,
+                        format!("{key}.header"),
+                        format!("header \"{h}\" is also accepted for columns[{j}]; each header may name one column"),
+                    );
+                }
+            }
+            let formats = |this: &mut Self, want_date: bool, want_time: bool| -> Vec<DateFormat> {
+                if c.formats.is_empty() {
+                    this.errors.push(&path, format!("{key}.formats"), "a date, datetime or time column needs at least one format, e.g. \"%d/%m/%Y\"");
+                }
+                c.formats
+                    .iter()
+                    .filter_map(|f| match DateFormat::compile(f) {
+                        Ok(df) if df.has_date() == want_date && df.has_time() == want_time => {
+                            Some(df)
+                        }
+                        Ok(_) => {
+                            this.errors.push(
+                                &path,
+                                format!("{key}.formats"),
+                                format!("format \"{f}\" does not fit type \"{}\"", c.kind),
+                            );
+                            None
+                        }
+                        Err(e) => {
+                            this.errors.push(&path, format!("{key}.formats"), e);
+                            None
+                        }
+                    })
+                    .collect()
+            };
+            let kind = match c.kind.as_str() {
+                "string" => ColumnType::String,
+                "integer" => ColumnType::Integer,
+                "date" => ColumnType::Date(formats(self, true, false)),
+                "datetime" => ColumnType::DateTime(formats(self, true, true)),
+                "time" => ColumnType::Time(formats(self, false, true)),
+                "code" => match &c.codes {
+                    Some(list) => match self.code_list(list, &path, &format!("{key}.codes")) {
+                        Some(l) => ColumnType::Code(l),
+                        None => ColumnType::String,
+                    },
+                    None => {
+                        self.errors.push(
+                            &path,
+                            format!("{key}.codes"),
+                            format!(
+                                "a code column needs a code list; {}",
+                                alternatives(self.available("codes"))
+                            ),
+                        );
+                        ColumnType::String
+                    }
+                },
+                "nhs_number" => ColumnType::NhsNumber,
+                "identifier" => ColumnType::Identifier { scope: None },
+                "sensitive" => ColumnType::Sensitive,
+                other => {
+                    self.errors.push(
+                        &path,
+                        format!("{key}.type"),
+                        format!(
+                            "unknown type \"{other}\"; {}",
+                            alternatives([
+                                "string",
+                                "integer",
+                                "date",
+                                "datetime",
+                                "time",
+                                "code",
+                                "nhs_number",
+                                "identifier",
+                                "sensitive"
+                            ])
+                        ),
+                    );
+                    ColumnType::String
+                }
+            };
+            if c.codes.is_some() && c.kind != "code" {
+                self.errors.push(
+                    &path,
+                    format!("{key}.codes"),
+                    "only a column of type \"code\" takes a code list",
+                );
+            }
+            if !c.formats.is_empty() && !matches!(c.kind.as_str(), "date" | "datetime" | "time") {
+                self.errors.push(
+                    &path,
+                    format!("{key}.formats"),
+                    "only date, datetime and time columns take formats",
+                );
+            }
+            if matches!(kind, ColumnType::Sensitive) && c.required {
+                self.errors.push(
+                    &path,
+                    format!("{key}.required"),
+                    "a sensitive column is discarded, so it cannot be required",
+                );
+            }
+            let years = match c.years.as_deref() {
+                None => crate::ingest::dates::PLAUSIBLE_YEARS,
+                Some(&[from, to])
+                    if from <= to && matches!(c.kind.as_str(), "date" | "datetime") =>
+                {
+                    from..=to
+                }
+                Some(_) => {
+                    self.errors.push(
+                        &path,
+                        format!("{key}.years"),
+                        "the first and last year a date may be in, e.g. [2000, 2100], on a date or datetime column",
+                    );
+                    crate::ingest::dates::PLAUSIBLE_YEARS
+                }
+            };
+            columns.push(Column {
+                name: c.name.clone(),
+                header: c.header.clone(),
+                aliases: c.aliases.clone(),
+                kind,
+                required: c.required,
+                years,
+            });
+        }
+        // Identifier scopes refer to other columns.
+        for (i, c) in raw.columns.iter().enumerate() {
+            match (&c.scope, c.kind.as_str()) {
+                (Some(scope), "identifier") => {
+                    match columns.iter().position(|x| &x.name == scope) {
+                        Some(j) if j != i => {
+                            columns[i].kind = ColumnType::Identifier { scope: Some(j) }
+                        }
+                        _ => self.errors.push(
+                            &path,
+                            format!("columns[{i}].scope"),
+                            format!(
+                                "no other column \"{scope}\"; {}",
+                                alternatives(columns.iter().map(|x| &x.name))
+                            ),
+                        ),
+                    }
+                }
+                (Some(_), _) => self.errors.push(
+                    &path,
+                    format!("columns[{i}].scope"),
+                    "only an identifier column takes a scope",
+                ),
+                _ => {}
+            }
+        }
+        let mut rules = Vec::new();
+        for (i, r) in raw.rules.iter().enumerate() {
+            let key = format!("rules[{i}]");
+            let kind = match r.rule.as_str() {
+                "not_before" => Some(RuleKind::NotBefore),
+                "not_after" => Some(RuleKind::NotAfter),
+                other => {
+                    self.errors.push(
+                        &path,
+                        format!("{key}.rule"),
+                        format!(
+                            "unknown rule \"{other}\"; {}",
+                            alternatives(["not_before", "not_after"])
+                        ),
+                    );
+                    None
+                }
+            };
+            let mut find = |name: &str, what: &str| -> Option<usize> {
+                let found = columns.iter().position(|c| c.name == name);
+                if found.is_none() {
+                    self.errors.push(
+                        &path,
+                        format!("{key}.{what}"),
+                        format!(
+                            "no column \"{name}\"; {}",
+                            alternatives(columns.iter().map(|c| &c.name))
+                        ),
+                    );
+                }
+                found
+            };
+            let (col, reference) = (find(&r.column, "column"), find(&r.reference, "reference"));
+            if let (Some(kind), Some(column), Some(reference)) = (kind, col, reference) {
+                let (a, b) = (
+                    columns[column].kind.stored(),
+                    columns[reference].kind.stored(),
+                );
+                if a != b
+                    || !matches!(
+                        a,
+                        Some(ValueType::Date | ValueType::DateTime | ValueType::Integer)
+                    )
+                {
+                    self.errors.push(
+                        &path,
+                        key.clone(),
+                        "rules compare two columns of the same type: date, datetime or integer",
+                    );
+                } else {
+                    rules.push(Rule {
+                        kind,
+                        column,
+                        reference,
+                    });
+                }
+            }
+        }
+        if self.errors.len() > before {
+            return None;
+        }
+        Some(Arc::new(Contract {
+            name: name.to_string(),
+            version: m.version,
+            file: path,
+            encoding,
+            delimiter,
+            null_values: m.null_values.clone().unwrap_or_else(|| vec![String::new()]),
+            on_extra_column,
+            columns,
+            rules,
+        }))
+    }
+}

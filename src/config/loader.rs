@@ -1,0 +1,259 @@
+//! Loading schema files for the plan: each code list, source contract and shared entity is
+//! read once (cached by name, a broken one as `None`, so it is reported once), and every
+//! problem goes to the one [`ConfigErrors`] the plan returns.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::errors::{ConfigErrors, alternatives};
+use super::plan::read_toml;
+use super::raw::{RawCodeList, RawEntity};
+use crate::schema::{Code, CodeList, Contract, Entity, Field, Matching, ValueType};
+
+/// Loads schema files once each and records every problem.
+pub(super) struct Loader {
+    pub(super) schemas_dir: PathBuf,
+    pub(super) errors: ConfigErrors,
+    pub(super) code_lists: HashMap<String, Option<Arc<CodeList>>>,
+    pub(super) contracts: HashMap<String, Option<Arc<Contract>>>,
+    pub(super) entities: BTreeMap<String, Option<Arc<Entity>>>,
+}
+
+impl Loader {
+    pub(super) fn available(&self, sub: &str) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(self.schemas_dir.join(sub))
+            .map(|rd| {
+                rd.filter_map(|e| e.ok())
+                    .filter_map(|e| {
+                        let p = e.path();
+                        (p.extension()? == "toml")
+                            .then(|| p.file_stem()?.to_str().map(String::from))?
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
+
+    pub(super) fn schema_file(
+        &mut self,
+        sub: &str,
+        name: &str,
+        from: &Path,
+        key: &str,
+    ) -> Option<PathBuf> {
+        let path = self.schemas_dir.join(sub).join(format!("{name}.toml"));
+        if path.is_file() {
+            Some(path)
+        } else {
+            let alts = alternatives(self.available(sub));
+            self.errors.push(
+                from,
+                key,
+                format!(
+                    "no {sub} schema \"{name}\" in {}; {alts}",
+                    self.schemas_dir.join(sub).display()
+                ),
+            );
+            None
+        }
+    }
+
+    pub(super) fn code_list(
+        &mut self,
+        name: &str,
+        from: &Path,
+        key: &str,
+    ) -> Option<Arc<CodeList>> {
+        if let Some(cached) = self.code_lists.get(name) {
+            return cached.clone();
+        }
+        let loaded = self.load_code_list(name, from, key);
+        self.code_lists.insert(name.to_string(), loaded.clone());
+        loaded
+    }
+
+    fn load_code_list(&mut self, name: &str, from: &Path, key: &str) -> Option<Arc<CodeList>> {
+        let path = self.schema_file("codes", name, from, key)?;
+        let raw: RawCodeList = read_toml(&path, &mut self.errors)?;
+        if raw.name != name {
+            self.errors.push(
+                &path,
+                "name",
+                format!("is \"{}\" but the file is named \"{name}\"", raw.name),
+            );
+        }
+        let matching = match raw.matching.as_deref() {
+            None | Some("exact") => Matching::Exact,
+            Some("folded") => Matching::Folded,
+            Some(other) => {
+                self.errors.push(
+                    &path,
+                    "match",
+                    format!(
+                        "unknown rule \"{other}\"; {}",
+                        alternatives(["exact", "folded"])
+                    ),
+                );
+                Matching::Exact
+            }
+        };
+        let codes: Vec<Code> = raw
+            .codes
+            .into_iter()
+            .map(|c| Code {
+                code: c.code,
+                label: c.label,
+                group: c.group,
+            })
+            .collect();
+        let list = CodeList::new(name.to_string(), matching, codes.clone());
+        for (i, c) in codes.iter().enumerate() {
+            if list
+                .lookup(&c.code)
+                .map(|found| found.code != c.code)
+                .unwrap_or(true)
+            {
+                self.errors.push(
+                    &path,
+                    format!("codes[{i}].code"),
+                    format!(
+                        "\"{}\" repeats an earlier code (after {} matching)",
+                        c.code,
+                        if matching == Matching::Folded {
+                            "folded"
+                        } else {
+                            "exact"
+                        }
+                    ),
+                );
+            }
+        }
+        Some(Arc::new(list))
+    }
+}
+
+impl Loader {
+    pub(super) fn entity(&mut self, name: &str, from: &Path, key: &str) -> Option<Arc<Entity>> {
+        if let Some(cached) = self.entities.get(name) {
+            return cached.clone();
+        }
+        let loaded = self.load_entity(name, from, key);
+        self.entities.insert(name.to_string(), loaded.clone());
+        loaded
+    }
+
+    fn load_entity(&mut self, name: &str, from: &Path, key: &str) -> Option<Arc<Entity>> {
+        let path = self.schema_file("shared", name, from, key)?;
+        let raw: RawEntity = read_toml(&path, &mut self.errors)?;
+        let before = self.errors.len();
+        if raw.entity.name != name {
+            self.errors.push(
+                &path,
+                "entity.name",
+                format!(
+                    "is \"{}\" but the file is named \"{name}\"",
+                    raw.entity.name
+                ),
+            );
+        }
+        let mut fields: Vec<Field> = Vec::new();
+        for (i, f) in raw.fields.iter().enumerate() {
+            let kind = match f.kind.as_str() {
+                "string" => ValueType::String,
+                "integer" => ValueType::Integer,
+                "date" => ValueType::Date,
+                "datetime" => ValueType::DateTime,
+                "float" => ValueType::Float,
+                "boolean" => ValueType::Boolean,
+                other => {
+                    self.errors.push(
+                        &path,
+                        format!("fields[{i}].type"),
+                        format!(
+                            "unknown type \"{other}\"; {}",
+                            alternatives([
+                                "string", "integer", "date", "datetime", "float", "boolean"
+                            ])
+                        ),
+                    );
+                    ValueType::String
+                }
+            };
+            if fields.iter().any(|x| x.name == f.name) {
+                self.errors.push(
+                    &path,
+                    format!("fields[{i}].name"),
+                    format!("\"{}\" is declared twice", f.name),
+                );
+            }
+            if let Some(list) = &f.codes {
+                self.code_list(list, &path, &format!("fields[{i}].codes"));
+            }
+            if f.identifier && kind != ValueType::String {
+                self.errors.push(
+                    &path,
+                    format!("fields[{i}].identifier"),
+                    format!(
+                        "only a string field can be an identifier; \"{}\" is {}",
+                        f.name, f.kind
+                    ),
+                );
+            }
+            fields.push(Field {
+                name: f.name.clone(),
+                kind,
+                nullable: f.nullable,
+                identifier: f.identifier,
+                description: f.description.clone(),
+            });
+        }
+        if self.errors.len() > before {
+            return None;
+        }
+        Some(Arc::new(Entity {
+            name: name.to_string(),
+            description: raw.entity.description,
+            fields,
+        }))
+    }
+
+    pub(super) fn require_entity_fields(
+        &mut self,
+        entity: &str,
+        fields: &[(&str, ValueType)],
+        from: &Path,
+    ) {
+        let Some(e) = self.entity(entity, from, "outputs") else {
+            return;
+        };
+        let file = self
+            .schemas_dir
+            .join("shared")
+            .join(format!("{entity}.toml"));
+        for (name, kind) in fields {
+            match e.field(name) {
+                Some(f) if f.kind == *kind => {}
+                Some(f) => self.errors.push(
+                    &file,
+                    format!("fields.{name}"),
+                    format!(
+                        "the link stage needs type \"{}\", not \"{}\"",
+                        kind.name(),
+                        f.kind.name()
+                    ),
+                ),
+                None => self.errors.push(
+                    &file,
+                    "fields",
+                    format!(
+                        "the link stage needs a field \"{name}\" of type \"{}\"",
+                        kind.name()
+                    ),
+                ),
+            }
+        }
+    }
+}

@@ -1,0 +1,209 @@
+//! A mapping read and checked against its target entity and, when it loaded, the contract
+//! whose columns it reads.
+
+use std::path::Path;
+
+use super::errors::alternatives;
+use super::loader::Loader;
+use super::plan::{FieldSource, Mapping, Via, read_toml};
+use super::raw::{RawFieldMapping, RawMapping};
+use crate::schema::{ColumnType, Contract, Field, ValueType};
+
+impl Loader {
+    /// Reads and checks a mapping: its target entity's fields, and, when its contract
+    /// loaded, every column it reads. `None` when anything is wrong or there is no
+    /// contract.
+    pub(super) fn mapping(&mut self, file: &Path, contract: Option<&Contract>) -> Option<Mapping> {
+        let raw: RawMapping = read_toml(file, &mut self.errors)?;
+        let entity = self.entity(&raw.mapping.target, file, "mapping.target")?;
+        let before = self.errors.len();
+        for target in raw.fields.keys() {
+            if entity.field(target).is_none() {
+                self.errors.push(
+                    file,
+                    format!("fields.{target}"),
+                    format!(
+                        "entity \"{}\" has no such field; {}",
+                        entity.name,
+                        alternatives(entity.fields.iter().map(|f| &f.name))
+                    ),
+                );
+            }
+        }
+        let mut fields = Vec::new();
+        for f in &entity.fields {
+            let key = format!("fields.{}", f.name);
+            let source = match (raw.fields.get(&f.name), contract) {
+                (Some(m), Some(contract)) => self.field_mapping(file, &key, m, f, contract),
+                (Some(_), None) => None,
+                (None, _) => {
+                    if !f.nullable && f.name != "source" {
+                        self.errors.push(file, &key, format!("entity \"{}\" requires this field but the mapping does not fill it", entity.name));
+                    }
+                    None
+                }
+            };
+            fields.push((f.name.clone(), source));
+        }
+        (self.errors.len() == before && contract.is_some()).then(|| Mapping {
+            file: file.to_path_buf(),
+            target: entity.name.clone(),
+            fields,
+        })
+    }
+
+    fn field_mapping(
+        &mut self,
+        file: &Path,
+        key: &str,
+        m: &RawFieldMapping,
+        field: &Field,
+        contract: &Contract,
+    ) -> Option<FieldSource> {
+        let column = |this: &mut Self, name: &str, what: &str| -> Option<usize> {
+            let found = contract.column_index(name);
+            if found.is_none() {
+                this.errors.push(
+                    file,
+                    format!("{key}.{what}"),
+                    format!(
+                        "no column \"{name}\" in contract \"{}\"; {}",
+                        contract.name,
+                        alternatives(
+                            contract
+                                .columns
+                                .iter()
+                                .filter(|c| c.kind.stored().is_some())
+                                .map(|c| &c.name)
+                        )
+                    ),
+                );
+            }
+            found
+        };
+        let kind_of = |i: usize| contract.columns[i].kind.stored();
+        if let Some(meta) = &m.meta {
+            if m.from.is_some() || m.date.is_some() || m.time.is_some() || m.value.is_some() {
+                self.errors.push(
+                    file,
+                    key,
+                    "give exactly one of: from (optionally with via), date + time, value, meta",
+                );
+                return None;
+            }
+            if meta != "file" {
+                self.errors.push(
+                    file,
+                    format!("{key}.meta"),
+                    format!(
+                        "unknown lineage value \"{meta}\"; {}",
+                        alternatives(["file"])
+                    ),
+                );
+                return None;
+            }
+            if field.kind != ValueType::String {
+                self.errors
+                    .push(file, format!("{key}.meta"), "lineage values are strings");
+                return None;
+            }
+            return Some(FieldSource::SourceFile);
+        }
+        match (&m.from, &m.date, &m.time, &m.value) {
+            (Some(from), None, None, None) => {
+                let index = column(self, from, "from")?;
+                let via = match m.via.as_deref() {
+                    None => None,
+                    Some("label") => Some(Via::Label),
+                    Some("group") => Some(Via::Group),
+                    Some(other) => {
+                        self.errors.push(
+                            file,
+                            format!("{key}.via"),
+                            format!(
+                                "unknown attribute \"{other}\"; {}",
+                                alternatives(["label", "group"])
+                            ),
+                        );
+                        return None;
+                    }
+                };
+                let col = &contract.columns[index];
+                if via.is_some() && !matches!(col.kind, ColumnType::Code(_)) {
+                    self.errors.push(
+                        file,
+                        format!("{key}.via"),
+                        format!("column \"{}\" is not a code column", col.name),
+                    );
+                    return None;
+                }
+                let stored = if via.is_some() {
+                    Some(ValueType::String)
+                } else {
+                    kind_of(index)
+                };
+                match stored {
+                    None => {
+                        self.errors.push(
+                            file,
+                            format!("{key}.from"),
+                            format!(
+                                "column \"{}\" is sensitive: it is never read and cannot be mapped",
+                                col.name
+                            ),
+                        );
+                        None
+                    }
+                    Some(t) if t != field.kind => {
+                        self.errors.push(
+                            file,
+                            format!("{key}.from"),
+                            format!(
+                                "column \"{}\" is {} but the field is {}",
+                                col.name,
+                                t.name(),
+                                field.kind.name()
+                            ),
+                        );
+                        None
+                    }
+                    Some(_) => Some(FieldSource::Column { index, via }),
+                }
+            }
+            (None, Some(date), Some(time), None) => {
+                let (d, t) = (column(self, date, "date")?, column(self, time, "time")?);
+                if kind_of(d) != Some(ValueType::Date)
+                    || kind_of(t) != Some(ValueType::Time)
+                    || field.kind != ValueType::DateTime
+                {
+                    self.errors.push(
+                        file,
+                        key,
+                        "date + time needs a date column, a time column and a datetime field",
+                    );
+                    return None;
+                }
+                Some(FieldSource::DateTime { date: d, time: t })
+            }
+            (None, None, None, Some(v)) => {
+                if field.kind != ValueType::String {
+                    self.errors.push(
+                        file,
+                        format!("{key}.value"),
+                        "constants are only supported for string fields",
+                    );
+                    return None;
+                }
+                Some(FieldSource::Value(v.clone()))
+            }
+            _ => {
+                self.errors.push(
+                    file,
+                    key,
+                    "give exactly one of: from (optionally with via), date + time, value, meta",
+                );
+                None
+            }
+        }
+    }
+}
