@@ -9,7 +9,7 @@ use std::sync::Arc;
 use super::errors::{ConfigErrors, alternatives};
 use super::plan::read_toml;
 use super::raw::{RawCodeList, RawEntity};
-use crate::schema::{Code, CodeList, Contract, Entity, Field, Matching, ValueType};
+use crate::schema::{Code, CodeList, Contract, Entity, Field, Matching, PseudonymOf, ValueType};
 
 /// Loads schema files once each and records every problem.
 pub(super) struct Loader {
@@ -202,11 +202,36 @@ impl Loader {
                     ),
                 );
             }
+            let pseudonym = match f.pseudonym.as_deref() {
+                None => None,
+                Some("nhs_number") => Some(PseudonymOf::NhsNumber),
+                Some("identifier") => Some(PseudonymOf::Identifier),
+                Some(other) => {
+                    self.errors.push(
+                        &path,
+                        format!("fields[{i}].pseudonym"),
+                        format!(
+                            "unknown value \"{other}\"; {}",
+                            alternatives(["nhs_number", "identifier"])
+                        ),
+                    );
+                    None
+                }
+            };
+            if pseudonym.is_some() && (kind != ValueType::String || f.codes.is_some()) {
+                self.errors.push(
+                    &path,
+                    format!("fields[{i}].pseudonym"),
+                    "a pseudonym field is a string field without a code list",
+                );
+            }
             fields.push(Field {
                 name: f.name.clone(),
                 kind,
                 nullable: f.nullable,
                 identifier: f.identifier,
+                codes: f.codes.clone(),
+                pseudonym,
                 description: f.description.clone(),
             });
         }

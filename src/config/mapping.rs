@@ -7,7 +7,7 @@ use super::errors::alternatives;
 use super::loader::Loader;
 use super::plan::{FieldSource, Mapping, Via, read_toml};
 use super::raw::{RawFieldMapping, RawMapping};
-use crate::schema::{ColumnType, Contract, Field, ValueType};
+use crate::schema::{ColumnType, Contract, Field, PseudonymOf, ValueType};
 
 impl Loader {
     /// Reads and checks a mapping: its target entity's fields, and, when its contract
@@ -34,7 +34,9 @@ impl Loader {
         for f in &entity.fields {
             let key = format!("fields.{}", f.name);
             let source = match (raw.fields.get(&f.name), contract) {
-                (Some(m), Some(contract)) => self.field_mapping(file, &key, m, f, contract),
+                (Some(m), Some(contract)) => self
+                    .field_mapping(file, &key, m, f, contract)
+                    .filter(|source| self.fills_meaning(file, &key, f, contract, source)),
                 (Some(_), None) => None,
                 (None, _) => {
                     if !f.nullable && f.name != "source" {
@@ -205,5 +207,85 @@ impl Loader {
                 None
             }
         }
+    }
+
+    /// Whether `source` gives the field values of what it holds, beyond their type: a
+    /// pseudonym field is filled from a column pseudonymised at ingest (a council id
+    /// declared `string` would reach `restricted/` as written; a council code mapped
+    /// to `person_id` would make every row one person), and a field with a code list
+    /// from a column of that list (or a constant code of it). Records an error when not.
+    fn fills_meaning(
+        &mut self,
+        file: &Path,
+        key: &str,
+        field: &Field,
+        contract: &Contract,
+        source: &FieldSource,
+    ) -> bool {
+        let column = match source {
+            FieldSource::Column { index, via: None } => Some(&contract.columns[*index]),
+            _ => None,
+        };
+        if let Some(of) = field.pseudonym {
+            if column.is_some_and(|c| of.filled_by(&c.kind)) {
+                return true;
+            }
+            let what = match of {
+                PseudonymOf::NhsNumber => "an NHS number",
+                PseudonymOf::Identifier => "a person identifier",
+            };
+            let given = match (source, column) {
+                (_, Some(c)) => format!("column \"{}\" is type \"{}\"", c.name, c.kind.name()),
+                (FieldSource::Column { .. }, None) => "a code's label or group is not".into(),
+                _ => "a constant, a date + time or lineage is not".into(),
+            };
+            self.errors.push(
+                file,
+                key,
+                format!(
+                    "field \"{}\" holds the pseudonym of {what}: fill it from a column of type \"{}\" (pseudonymised as it is read); {given}",
+                    field.name,
+                    of.column_type()
+                ),
+            );
+            return false;
+        }
+        let Some(list) = &field.codes else {
+            return true;
+        };
+        let fits = match (source, column) {
+            (_, Some(c)) => matches!(&c.kind, ColumnType::Code(l) if &l.name == list),
+            (FieldSource::Value(v), None) => self
+                .code_lists
+                .get(list)
+                .cloned()
+                .flatten()
+                .is_some_and(|l| l.lookup(v).is_some_and(|code| code.code == *v)),
+            _ => false,
+        };
+        if !fits {
+            let given = match (source, column) {
+                (_, Some(c)) => match &c.kind {
+                    ColumnType::Code(l) => {
+                        format!("column \"{}\" has codes of \"{}\"", c.name, l.name)
+                    }
+                    kind => format!("column \"{}\" is type \"{}\"", c.name, kind.name()),
+                },
+                (FieldSource::Value(v), None) => format!("\"{v}\" is not one of its codes"),
+                (FieldSource::Column { .. }, None) => {
+                    "via gives a code's label or group, not the code".into()
+                }
+                _ => "a date + time or lineage is not".into(),
+            };
+            self.errors.push(
+                file,
+                key,
+                format!(
+                    "field \"{}\" holds codes of list \"{list}\": fill it from a code column with that list (codes = \"{list}\") or a constant code of it; {given}",
+                    field.name
+                ),
+            );
+        }
+        fits
     }
 }

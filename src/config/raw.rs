@@ -373,6 +373,10 @@ pub struct RawEntityField {
     /// Other string fields repeat few values and are held as categoricals in memory.
     #[serde(default)]
     pub identifier: bool,
+    /// `nhs_number` or `identifier`: the field holds a pseudonym, so a mapping must fill
+    /// it from a contract column of that type (pseudonymised at ingest), never from a
+    /// column kept as written.
+    pub pseudonym: Option<String>,
     /// One line on what the field holds.
     pub description: String,
 }

@@ -74,6 +74,21 @@ impl ColumnType {
         })
     }
 
+    /// The type's name as written in contracts.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ColumnType::String => "string",
+            ColumnType::Integer => "integer",
+            ColumnType::Date(_) => "date",
+            ColumnType::DateTime(_) => "datetime",
+            ColumnType::Time(_) => "time",
+            ColumnType::Code(_) => "code",
+            ColumnType::NhsNumber => "nhs_number",
+            ColumnType::Identifier { .. } => "identifier",
+            ColumnType::Sensitive => "sensitive",
+        }
+    }
+
     /// True for columns whose raw values identify a person.
     pub fn is_identifying(&self) -> bool {
         matches!(
@@ -286,6 +301,35 @@ pub(crate) fn trim(s: &str) -> &str {
     }
 }
 
+/// What a pseudonym field of a shared entity stands for, and so the contract column type
+/// it must be filled from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PseudonymOf {
+    /// An NHS number (column type `nhs_number`): the key persons are linked on.
+    NhsNumber,
+    /// Another person identifier (column type `identifier`), such as a council's.
+    Identifier,
+}
+
+impl PseudonymOf {
+    /// The contract column type that fills it, as written in contracts.
+    pub fn column_type(self) -> &'static str {
+        match self {
+            PseudonymOf::NhsNumber => "nhs_number",
+            PseudonymOf::Identifier => "identifier",
+        }
+    }
+
+    /// Whether a contract column of type `kind` fills it.
+    pub fn filled_by(self, kind: &ColumnType) -> bool {
+        matches!(
+            (self, kind),
+            (PseudonymOf::NhsNumber, ColumnType::NhsNumber)
+                | (PseudonymOf::Identifier, ColumnType::Identifier { .. })
+        )
+    }
+}
+
 /// A field of a shared entity.
 #[derive(Debug, Clone)]
 pub struct Field {
@@ -298,6 +342,11 @@ pub struct Field {
     /// A string (nearly) unique per row: held as text, not as a categorical
     /// ([`crate::normalise::held_dtype`]).
     pub identifier: bool,
+    /// The code list its values come from: a mapping fills it with that list's codes.
+    pub codes: Option<String>,
+    /// What the field is a pseudonym of, if it holds one: a mapping fills it only from a
+    /// contract column of that type.
+    pub pseudonym: Option<PseudonymOf>,
     /// One-line description.
     pub description: String,
 }

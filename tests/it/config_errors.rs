@@ -249,3 +249,60 @@ fn a_column_s_years_must_be_two_years_in_order_on_a_date() {
         "{stderr}"
     );
 }
+
+/// Regression: a council id declared `type = "string"` passed validation and reached
+/// `restricted/` as written; `person_id` could be filled from the council code (every
+/// row one person) and a coded field from another list's column.
+#[test]
+fn pseudonym_and_coded_fields_are_filled_only_from_columns_that_hold_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let schemas = dir.path().join("schemas");
+    for sub in ["sources", "shared", "codes"] {
+        std::fs::create_dir_all(schemas.join(sub)).unwrap();
+        for f in std::fs::read_dir(root().join("schemas").join(sub)).unwrap() {
+            let f = f.unwrap().path();
+            std::fs::copy(&f, schemas.join(sub).join(f.file_name().unwrap())).unwrap();
+        }
+    }
+    let contract = schemas.join("sources/cld.toml");
+    let text = std::fs::read_to_string(&contract).unwrap().replace(
+        "type = \"identifier\"\nscope = \"la_code\"",
+        "type = \"string\"",
+    );
+    assert!(text.contains("LA Person Unique Identifier\""));
+    std::fs::write(&contract, text).unwrap();
+    let mapping = std::fs::read_to_string(root().join("pipelines/mappings/cld.toml"))
+        .unwrap()
+        .replace(
+            "person_id = { from = \"nhs_number\" }",
+            "person_id = { from = \"la_code\" }",
+        )
+        .replace(
+            "event_outcome = { from = \"event_outcome\" }",
+            "event_outcome = { from = \"service_type\" }",
+        )
+        .replace(
+            "client_type = { from = \"client_type\" }",
+            "client_type = { value = \"Someone\" }",
+        );
+    write(dir.path(), "cld.toml", &mapping);
+    let pipeline = write(
+        dir.path(),
+        "p.toml",
+        &format!(
+            "[pipeline]\nname = \"p\"\nschemas = \"{}\"\n[pseudonymisation]\ndemo_key = \"DEMO-k-0123456789\"\n[sources.cld]\nkind = \"local\"\npath = \"x.csv\"\ncontract = \"cld\"\nmapping = \"cld.toml\"\n",
+            schemas.display()
+        ),
+    );
+    let (code, _, stderr) = result(&joinedup(&["validate", &pipeline]));
+    assert_eq!(code, 2, "{stderr}");
+    for e in [
+        "cld.toml: fields.person_id: field \"person_id\" holds the pseudonym of an NHS number: fill it from a column of type \"nhs_number\" (pseudonymised as it is read); column \"la_code\" is type \"string\"",
+        "cld.toml: fields.la_person_id: field \"la_person_id\" holds the pseudonym of a person identifier: fill it from a column of type \"identifier\" (pseudonymised as it is read); column \"la_person_id\" is type \"string\"",
+        "cld.toml: fields.event_outcome: field \"event_outcome\" holds codes of list \"cld_event_outcome\": fill it from a code column with that list (codes = \"cld_event_outcome\") or a constant code of it; column \"service_type\" has codes of \"cld_service_type\"",
+        "cld.toml: fields.client_type: field \"client_type\" holds codes of list \"cld_client_type\": fill it from a code column with that list (codes = \"cld_client_type\") or a constant code of it; \"Someone\" is not one of its codes",
+    ] {
+        assert!(stderr.contains(e), "missing {e:?} in:\n{stderr}");
+    }
+    assert!(stderr.contains("5 configuration errors"), "{stderr}");
+}
