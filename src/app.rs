@@ -25,12 +25,14 @@ use crate::pull::InputFile;
 
 mod datasets;
 mod ed_pass;
+mod ingest_cache;
 pub mod lock;
 mod person_level;
 mod run_record;
 mod stager;
 pub mod state;
 
+pub use ingest_cache::source_folders as ingest_cache_sources;
 pub use run_record::{error_chain, last_run_id, run_span};
 
 /// What `joinedup run` was asked to do.
@@ -414,11 +416,15 @@ fn run_as(
             report,
         });
     }
-    let cache = opts.out.join(".cache").join("ingest");
-    if let (Some(why), true) = (changes.rebuild_reason(), cache.exists()) {
+    if let Some(why) = changes.rebuild_reason() {
         tracing::info!("{why}: rebuilding from every input");
-        std::fs::remove_dir_all(&cache).map_err(|e| Error::io("clearing", &cache, e))?;
     }
+    let cache = ingest_cache::prepare(
+        &opts.out,
+        &now_state.fingerprint,
+        &state::fingerprints(&opts.out),
+        changes.full_refresh,
+    )?;
     let run = RunDir::create(&opts.out, &id)?;
 
     // Ingest: new files are read; files seen before come from the cache.

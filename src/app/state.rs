@@ -118,6 +118,18 @@ fn path(out: &Path, pipeline: &str) -> PathBuf {
     out.join("state").join(format!("{safe}.json"))
 }
 
+/// The configuration fingerprints of every pipeline's saved state in `out`.
+pub fn fingerprints(out: &Path) -> BTreeSet<String> {
+    std::fs::read_dir(out.join("state"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+        .filter_map(|t| serde_json::from_str::<State>(&t).ok())
+        .map(|s| s.fingerprint)
+        .collect()
+}
+
 /// The state format [`current`] writes: inputs keyed by path.
 const VERSION: u32 = 2;
 

@@ -126,16 +126,10 @@ pub fn remove_stale(out: &Path) {
         tracing::info!(path = %dir.display(), "removing staging left by an interrupted run");
         let _ = std::fs::remove_dir_all(&dir);
     }
-    if let Ok(sources) = std::fs::read_dir(out.join(".cache").join("ingest")) {
-        for source in sources.flatten() {
-            for entry in std::fs::read_dir(source.path())
-                .into_iter()
-                .flatten()
-                .flatten()
-            {
-                if entry.file_name().to_string_lossy().starts_with(".tmp-") {
-                    let _ = std::fs::remove_dir_all(entry.path());
-                }
+    for source in crate::app::ingest_cache_sources(out) {
+        for entry in std::fs::read_dir(&source).into_iter().flatten().flatten() {
+            if entry.file_name().to_string_lossy().starts_with(".tmp-") {
+                let _ = std::fs::remove_dir_all(entry.path());
             }
         }
     }

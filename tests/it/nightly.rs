@@ -944,3 +944,47 @@ fn dry_runs_log_without_a_run_id() {
     }
     assert!(!out.join("runs").exists(), "a dry run made runs/");
 }
+
+/// Regression: a trial configuration with another key that failed left its rows in the
+/// ingest cache; once the configuration was put back, the next incremental run published
+/// them, every pseudonym made with the trial's key.
+#[test]
+fn a_failed_trial_configuration_leaves_nothing_the_next_run_reuses() {
+    let night = Night::new();
+    let out = night.dir.path().join("out");
+    assert_eq!(night.run(&out, &[]).0, 0);
+    let pipeline = night.pipeline();
+    let good = std::fs::read_to_string(&pipeline).unwrap();
+    let trial = good.replace(
+        "DEMO-joinedup-sample-key-not-secret",
+        "DEMO-a-different-trial-key",
+    );
+    assert_ne!(good, trial);
+    std::fs::write(&pipeline, trial).unwrap();
+    let broken = night.dir.path().join("inputs/apc/broken.csv");
+    std::fs::write(&broken, "x,y\n1,2\n").unwrap();
+    assert_eq!(
+        night.run(&out, &[]).0,
+        3,
+        "the trial fails on the broken file"
+    );
+    std::fs::write(&pipeline, good).unwrap();
+    std::fs::remove_file(&broken).unwrap();
+    night.deliver_late_file();
+    let (code, _, stderr) = night.run(&out, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let full = night.dir.path().join("full");
+    assert_eq!(night.run(&full, &[]).0, 0);
+    let (incremental, rebuilt) = (data(&out), data(&full));
+    assert_eq!(
+        incremental.keys().collect::<Vec<_>>(),
+        rebuilt.keys().collect::<Vec<_>>()
+    );
+    for (path, bytes) in &incremental {
+        assert!(
+            bytes == &rebuilt[path],
+            "{} differs from a full build",
+            path.display()
+        );
+    }
+}
