@@ -171,13 +171,25 @@ pub fn current(fingerprint: &str, run_id: &str, sources: &[(String, Vec<InputFil
                     name.clone(),
                     files
                         .iter()
-                        .map(|f| (f.path.display().to_string(), f.sha256.clone()))
+                        .map(|f| (key_of(&f.path), f.sha256.clone()))
                         .collect(),
                 )
             })
             .collect(),
         run_id: run_id.to_string(),
     }
+}
+
+/// The state's key for an input file: its canonical path, so the same file is the same
+/// input however the pipeline path was spelled (`p.toml`, `./p.toml`, an absolute path,
+/// a symlinked folder). Spelled as given, a cron job and an operator's `status` from
+/// another directory each saw every file as new.
+fn key_of(path: &Path) -> String {
+    std::fs::canonicalize(path)
+        .or_else(|_| std::path::absolute(path))
+        .unwrap_or_else(|_| path.to_path_buf())
+        .display()
+        .to_string()
 }
 
 /// Compares the current inputs with the saved state.

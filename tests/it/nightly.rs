@@ -988,3 +988,35 @@ fn a_failed_trial_configuration_leaves_nothing_the_next_run_reuses() {
         );
     }
 }
+
+/// Regression: the state kept input paths as spelled, so the same pipeline run by
+/// another spelling of its path (relative from cron, absolute by hand) took every file
+/// for new, redid the data work and had `status` list every file as pending.
+#[test]
+fn the_same_inputs_are_unchanged_however_the_pipeline_path_is_spelled() {
+    let night = Night::new();
+    let out = night.dir.path().join("out");
+    assert_eq!(night.run(&out, &[]).0, 0);
+    let respelled = night
+        .dir
+        .path()
+        .join("inputs")
+        .join("..")
+        .join("nightly.toml");
+    let (code, stdout, stderr) = result(&joinedup(&[
+        "run",
+        respelled.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("up to date"), "{stdout}");
+    let (code, stdout, _) = result(&joinedup(&[
+        "status",
+        respelled.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0);
+    assert!(!stdout.contains("new"), "{stdout}");
+}
