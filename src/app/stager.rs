@@ -111,6 +111,9 @@ impl Stager<'_> {
                 p.file
             ));
         }
+        // A withheld month has no file: the manifest lists the files published.
+        let partitions: Vec<crate::publish::partition::PartitionInfo> =
+            partitions.into_iter().filter(|p| !p.withheld).collect();
         let written = began.elapsed().as_secs_f64();
         let info = OutputInfo::new(
             o.dataset.name(),

@@ -33,6 +33,10 @@ pub struct PartitionInfo {
     /// The month is closed (older than the look-back) and new data would have changed it.
     #[serde(default)]
     pub closed_changed: bool,
+    /// The month is closed and had no published file: its late rows were not staged, so
+    /// there is no file (the run reports it; the manifest does not list it).
+    #[serde(skip)]
+    pub withheld: bool,
 }
 
 fn is_month(name: &str) -> bool {
@@ -146,15 +150,18 @@ pub fn write_dataset_with(
         };
         target.write(name, part, parallel)
     };
-    if parts.len() == 1 {
-        return Ok(vec![one(&parts[0], true)?]);
-    }
-    let order: Vec<usize> = (0..parts.len()).collect();
-    crate::parallel::map_in_order(&parts, &order, crate::parallel::cores(), |part| {
-        one(part, false)
-    })
-    .into_iter()
-    .collect()
+    let kept = target.keep_closed_months_without_rows(parts.iter().map(|(n, _)| n.as_str()))?;
+    let written = if parts.len() == 1 {
+        vec![one(&parts[0], true)?]
+    } else {
+        let order: Vec<usize> = (0..parts.len()).collect();
+        crate::parallel::map_in_order(&parts, &order, crate::parallel::cores(), |part| {
+            one(part, false)
+        })
+        .into_iter()
+        .collect::<Result<Vec<_>>>()?
+    };
+    Ok(with_kept(written, kept))
 }
 
 /// Where a dataset's files go and how each is finished: the staged and published
@@ -203,24 +210,116 @@ impl<'a> Target<'a> {
         let (target, current) = (self.staged_dir.join(&file), self.current_dir.join(&file));
         let old = std::fs::read(&current).ok();
         let same = old.as_ref().is_some_and(|old| *old == bytes);
-        let closed = is_month(name)
-            && self.closed_before.as_deref().is_some_and(|c| name < c)
-            && old.is_some();
-        if same || closed {
-            if std::fs::hard_link(&current, &target).is_err() {
-                write_file(&target, &bytes)?;
+        let closed = self.is_closed(name);
+        match (&old, same || closed) {
+            (Some(old), true) => {
+                if std::fs::hard_link(&current, &target).is_err() {
+                    write_file(&target, old)?;
+                }
+                // What is published: the kept file, not the rows that would have replaced it.
+                Ok(PartitionInfo {
+                    rows: if same {
+                        part.height() as u64
+                    } else {
+                        rows_in(&current)?
+                    },
+                    bytes: old.len() as u64,
+                    rewritten: false,
+                    closed_changed: !same,
+                    withheld: false,
+                    file,
+                })
             }
-        } else {
-            write_file(&target, &bytes)?;
+            // Late rows for a closed month nothing was published for: withheld too.
+            (None, true) => Ok(PartitionInfo {
+                file,
+                rows: 0,
+                bytes: 0,
+                rewritten: false,
+                closed_changed: true,
+                withheld: true,
+            }),
+            (_, false) => {
+                write_file(&target, &bytes)?;
+                Ok(PartitionInfo {
+                    file,
+                    rows: part.height() as u64,
+                    bytes: bytes.len() as u64,
+                    rewritten: true,
+                    closed_changed: false,
+                    withheld: false,
+                })
+            }
         }
-        Ok(PartitionInfo {
-            file,
-            rows: part.height() as u64,
-            bytes: bytes.len() as u64,
-            rewritten: !same && !closed,
-            closed_changed: closed && !same,
-        })
     }
+
+    /// Whether a file of this name is a month closed by the look-back.
+    fn is_closed(&self, name: &str) -> bool {
+        is_month(name) && self.closed_before.as_deref().is_some_and(|c| name < c)
+    }
+
+    /// Keeps the published file of every closed month that `names` (the months this run
+    /// has rows for) lacks: a closed month whose input was removed stays as published
+    /// until a full refresh, as late data for it would (switched away with the folder, it
+    /// was deleted while the datasets built from the same rows kept it).
+    pub(crate) fn keep_closed_months_without_rows<'n>(
+        &self,
+        names: impl Iterator<Item = &'n str>,
+    ) -> Result<Vec<PartitionInfo>> {
+        let present: std::collections::BTreeSet<&str> = names.collect();
+        let mut kept = Vec::new();
+        let Ok(entries) = std::fs::read_dir(self.current_dir) else {
+            return Ok(kept);
+        };
+        let mut files: Vec<String> = entries
+            .flatten()
+            .filter_map(|e| e.file_name().into_string().ok())
+            .collect();
+        files.sort();
+        for file in files {
+            let Some(name) = file.strip_suffix(".parquet") else {
+                continue;
+            };
+            if present.contains(name) || !self.is_closed(name) {
+                continue;
+            }
+            let (current, target) = (self.current_dir.join(&file), self.staged_dir.join(&file));
+            if std::fs::hard_link(&current, &target).is_err() {
+                std::fs::copy(&current, &target).map_err(|e| Error::io("keeping", &current, e))?;
+            }
+            let bytes = std::fs::metadata(&current)
+                .map_err(|e| Error::io("reading", &current, e))?
+                .len();
+            kept.push(PartitionInfo {
+                rows: rows_in(&current)?,
+                bytes,
+                rewritten: false,
+                closed_changed: true,
+                withheld: false,
+                file,
+            });
+        }
+        Ok(kept)
+    }
+}
+
+/// The rows of a published Parquet file, from its footer.
+fn rows_in(path: &Path) -> Result<u64> {
+    let file = std::fs::File::open(path).map_err(|e| Error::io("opening", path, e))?;
+    ParquetReader::new(file)
+        .num_rows()
+        .map(|n| n as u64)
+        .map_err(|e| Error::engine(format!("reading the footer of {}", path.display()), e))
+}
+
+/// A dataset's partitions in file order, with the closed months kept without rows.
+pub(crate) fn with_kept(
+    mut written: Vec<PartitionInfo>,
+    kept: Vec<PartitionInfo>,
+) -> Vec<PartitionInfo> {
+    written.extend(kept);
+    written.sort_by(|a, b| a.file.cmp(&b.file));
+    written
 }
 
 /// Makes every column one contiguous chunk, a column at a time: only one column is ever
@@ -420,7 +519,7 @@ mod tests {
                 .collect()
                 .unwrap()
         };
-        write_dataset(df(1), Some("month"), &v1, &dir.path().join("none"), Some(1)).unwrap();
+        write_dataset(df(1), Some("month"), &v1, &dir.path().join("none"), None).unwrap();
         let second = write_dataset(df(2), Some("month"), &v2, &v1, Some(1)).unwrap();
         // June is closed (more than one month before August): kept, the change reported.
         assert_eq!(
@@ -433,6 +532,61 @@ mod tests {
                 ("2026-07.parquet", true, false),
                 ("2026-08.parquet", true, false)
             ]
+        );
+    }
+
+    /// Regression: with a look-back, a closed month whose input was removed lost its file
+    /// (the datasets built from the same rows kept theirs), late rows for a closed month
+    /// that had no file were published at once, and a kept month was described by the
+    /// rows that would have replaced it.
+    #[test]
+    fn a_closed_month_keeps_its_file_without_rows_and_gets_none_for_late_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let (v1, v2) = (dir.path().join("v1"), dir.path().join("v2"));
+        let df = |months: &[&str]| {
+            let n = vec![1i64; months.len()];
+            df!("month" => months, "n" => n)
+                .unwrap()
+                .lazy()
+                .with_column(col("month").cast(DataType::Date))
+                .collect()
+                .unwrap()
+        };
+        let one = ["2026-06-01", "2026-06-02", "2026-08-01"];
+        write_dataset(df(&one), Some("month"), &v1, &dir.path().join("none"), None).unwrap();
+        // June's rows gone and May's late: both months closed (August is the newest).
+        let two = ["2026-05-01", "2026-07-01", "2026-08-01"];
+        let second = write_dataset(df(&two), Some("month"), &v2, &v1, Some(1)).unwrap();
+        assert_eq!(
+            second
+                .iter()
+                .map(|p| (
+                    p.file.as_str(),
+                    p.rows,
+                    p.rewritten,
+                    p.closed_changed,
+                    p.withheld
+                ))
+                .collect::<Vec<_>>(),
+            [
+                ("2026-05.parquet", 0, false, true, true),
+                ("2026-06.parquet", 2, false, true, false),
+                ("2026-07.parquet", 1, true, false, false),
+                ("2026-08.parquet", 1, false, false, false),
+            ]
+        );
+        let mut staged: Vec<String> = std::fs::read_dir(&v2)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        staged.sort();
+        assert_eq!(
+            staged,
+            ["2026-06.parquet", "2026-07.parquet", "2026-08.parquet"]
+        );
+        assert_eq!(
+            std::fs::read(v2.join("2026-06.parquet")).unwrap(),
+            std::fs::read(v1.join("2026-06.parquet")).unwrap()
         );
     }
 

@@ -114,7 +114,11 @@ impl PieceWriter {
                 lookback_months,
                 finish,
             );
-            vec![target.write("undated", empty, true)]
+            let kept = target.keep_closed_months_without_rows(std::iter::once("undated"))?;
+            return Ok(super::partition::with_kept(
+                vec![target.write("undated", empty, true)?],
+                kept,
+            ));
         } else {
             let schema = self
                 .schema
@@ -129,9 +133,11 @@ impl PieceWriter {
                 lookback_months,
                 finish,
             );
+            let kept =
+                target.keep_closed_months_without_rows(self.months.keys().map(String::as_str))?;
             let months: Vec<_> = self.months.iter().collect();
             let order: Vec<usize> = (0..months.len()).collect();
-            crate::parallel::map_in_order(
+            let written = crate::parallel::map_in_order(
                 &months,
                 &order,
                 crate::parallel::cores(),
@@ -142,8 +148,11 @@ impl PieceWriter {
                     target.write(name, read_back(bytes, &schema)?, false)
                 },
             )
+            .into_iter()
+            .collect::<Result<Vec<_>>>()?;
+            super::partition::with_kept(written, kept)
         };
-        written.into_iter().collect()
+        Ok(written)
     }
 }
 
