@@ -314,18 +314,27 @@ mod tests {
         let before = current(
             "f",
             "r1",
-            &[("cld".into(), vec![input("a.csv", "1"), input("b.csv", "2")])],
+            &[(
+                "cld".into(),
+                vec![input("/in/a.csv", "1"), input("/in/b.csv", "2")],
+            )],
         );
         let same = current(
             "f",
             "r2",
-            &[("cld".into(), vec![input("a.csv", "1"), input("b.csv", "2")])],
+            &[(
+                "cld".into(),
+                vec![input("/in/a.csv", "1"), input("/in/b.csv", "2")],
+            )],
         );
         assert!(changes(Some(&before), &same).is_empty());
         let later = current(
             "f",
             "r3",
-            &[("cld".into(), vec![input("a.csv", "1"), input("c.csv", "3")])],
+            &[(
+                "cld".into(),
+                vec![input("/in/a.csv", "1"), input("/in/c.csv", "3")],
+            )],
         );
         let c = changes(Some(&before), &later);
         assert_eq!(
@@ -337,14 +346,14 @@ mod tests {
                 c.configuration_changed
             ),
             (
-                vec!["cld: c.csv".to_string()],
+                vec!["cld: /in/c.csv".to_string()],
                 vec![],
-                vec!["cld: b.csv".to_string()],
+                vec!["cld: /in/b.csv".to_string()],
                 1,
                 false
             )
         );
-        let reconfigured = current("g", "r4", &[("cld".into(), vec![input("a.csv", "1")])]);
+        let reconfigured = current("g", "r4", &[("cld".into(), vec![input("/in/a.csv", "1")])]);
         assert!(changes(Some(&before), &reconfigured).configuration_changed);
         assert!(changes(None, &before).configuration_changed);
     }
@@ -353,48 +362,51 @@ mod tests {
     fn regression_a_file_with_the_same_bytes_as_another_is_still_an_input() {
         // Inputs were keyed by content: a copy of a file under another name was never
         // seen (nor its removal), so incremental and full runs disagreed.
-        let before = current("f", "r1", &[("cld".into(), vec![input("a.csv", "1")])]);
+        let before = current("f", "r1", &[("cld".into(), vec![input("/in/a.csv", "1")])]);
         let copied = current(
             "f",
             "r2",
             &[(
                 "cld".into(),
-                vec![input("a.csv", "1"), input("copy.csv", "1")],
+                vec![input("/in/a.csv", "1"), input("/in/copy.csv", "1")],
             )],
         );
         assert_eq!(copied.inputs["cld"].len(), 2);
         let c = changes(Some(&before), &copied);
-        assert_eq!((c.new, c.unchanged), (vec!["cld: copy.csv".to_string()], 1));
+        assert_eq!(
+            (c.new, c.unchanged),
+            (vec!["cld: /in/copy.csv".to_string()], 1)
+        );
         let c = changes(Some(&copied), &before);
         assert_eq!(
             (c.removed, c.unchanged),
-            (vec!["cld: copy.csv".to_string()], 1)
+            (vec!["cld: /in/copy.csv".to_string()], 1)
         );
     }
 
     #[test]
     fn a_file_rewritten_in_place_is_changed_and_a_renamed_one_new_and_removed() {
-        let before = current("f", "r1", &[("cld".into(), vec![input("a.csv", "1")])]);
-        let rewritten = current("f", "r2", &[("cld".into(), vec![input("a.csv", "2")])]);
+        let before = current("f", "r1", &[("cld".into(), vec![input("/in/a.csv", "1")])]);
+        let rewritten = current("f", "r2", &[("cld".into(), vec![input("/in/a.csv", "2")])]);
         let c = changes(Some(&before), &rewritten);
         assert_eq!(
             (c.new.len(), c.changed.clone(), c.removed.len()),
-            (0, vec!["cld: a.csv".to_string()], 0)
+            (0, vec!["cld: /in/a.csv".to_string()], 0)
         );
         assert_eq!(
             c.files_line(),
             "0 new, 1 changed and 0 removed input file(s)"
         );
-        assert_eq!(c.file_lines(), "  changed  cld: a.csv\n");
+        assert_eq!(c.file_lines(), "  changed  cld: /in/a.csv\n");
         assert!(!c.is_empty() && !c.rebuild_all());
         // The file name is in the outputs (`source_file`): a rename is a change.
-        let renamed = current("f", "r3", &[("cld".into(), vec![input("b.csv", "1")])]);
+        let renamed = current("f", "r3", &[("cld".into(), vec![input("/in/b.csv", "1")])]);
         let c = changes(Some(&before), &renamed);
         assert_eq!(
             (c.new, c.removed),
             (
-                vec!["cld: b.csv".to_string()],
-                vec!["cld: a.csv".to_string()]
+                vec!["cld: /in/b.csv".to_string()],
+                vec!["cld: /in/a.csv".to_string()]
             )
         );
     }
@@ -405,7 +417,7 @@ mod tests {
         std::fs::create_dir_all(dir.path().join("state")).unwrap();
         std::fs::write(
             dir.path().join("state/p.json"),
-            r#"{"version":1,"fingerprint":"f","inputs":{"cld":{"1":"a.csv","2":"b.csv"}},"run_id":"r"}"#,
+            r#"{"version":1,"fingerprint":"f","inputs":{"cld":{"1":"/in/a.csv","2":"/in/b.csv"}},"run_id":"r"}"#,
         )
         .unwrap();
         let state = load(dir.path(), "p").unwrap();
@@ -413,7 +425,10 @@ mod tests {
         let now = current(
             "f",
             "r2",
-            &[("cld".into(), vec![input("a.csv", "1"), input("b.csv", "2")])],
+            &[(
+                "cld".into(),
+                vec![input("/in/a.csv", "1"), input("/in/b.csv", "2")],
+            )],
         );
         assert!(changes(Some(&state), &now).is_empty());
     }
