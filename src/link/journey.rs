@@ -15,11 +15,13 @@
 //! - Discharge pathway: P1 when the awaited service is reablement or home care, P2 for a
 //!   short-term bed, P3 for a care home; otherwise from the destination: a care home or
 //!   council accommodation is P3 (new placement) unless the patient was admitted from one
-//!   (P0, returning home), the usual or a temporary residence is P0, anything else
-//!   `other`; null while in hospital or when the patient died.
+//!   (P3b, an existing resident discharged back, as in NHS England's discharge sitrep),
+//!   the usual or a temporary residence is P0, anything else `other`; null while in
+//!   hospital or when the patient died (destination 79, or discharge method 4 or 5).
 //! - Emergency readmission: another spell of the same person, admitted as an emergency
-//!   between the discharge date and `readmission_window_days` after it (null while the
-//!   spell is open).
+//!   after this spell's admission (datetime, then spell id) and between the discharge
+//!   date and `readmission_window_days` after it (null while the spell is open). The
+//!   window is a setting; the column keeps its name, `emergency_readmission_30d`.
 
 use polars::prelude::*;
 
@@ -260,6 +262,10 @@ fn readmission_links(
     let emergency = Mask::of(spells, col("admission_type").eq(lit("emergency")))?;
     let (admitted, discharged) = (&stay.admitted, &stay.discharged);
     let ids = Texts::of(spells.column("spell_id")?)?;
+    // Admitted later than the spell itself (datetime, then spell id): a spell admitted
+    // earlier on its discharge day is not its readmission.
+    let at = Ints::of(spells.column("admission_datetime")?)?;
+    let later = |r: IdxSize, i: IdxSize| (at.get(r), ids.get(r)) > (at.get(i), ids.get(i));
     let by = ByPerson::new(
         persons,
         |i| emergency.get(i) && admitted.get(i as IdxSize).is_some(),
@@ -276,7 +282,7 @@ fn readmission_links(
         persons.iter().enumerate().map(|(i, p)| {
             let i = i as IdxSize;
             let d = discharged.get(i)?;
-            let r = by.first_at_or_after(p?, d, |r| admitted.at(r), |r| r == i)?;
+            let r = by.first_at_or_after(p?, d, |r| admitted.at(r), |r| !later(r, i))?;
             (admitted.at(r) <= d + days).then_some(r)
         }),
     ))
@@ -284,6 +290,10 @@ fn readmission_links(
 
 /// Admission sources that mean the patient lived in a care home or council accommodation.
 const FROM_CARE_HOME: [&str; 4] = ["54", "65", "66", "85"];
+
+/// Discharge methods that mean the patient died (died; stillbirth): such a spell has no
+/// pathway whatever its destination says.
+const DIED: [&str; 2] = ["4", "5"];
 
 /// Each spell's discharge pathway (see the module doc), from the awaited service as
 /// gathered (null: no linked service), the destination group and the admission source;
@@ -294,10 +304,14 @@ fn pathways(spells: &DataFrame, awaited: &Column) -> PolarsResult<Column> {
         .iter()
         .zip(text_iter(spells.column("discharge_destination_group")?)?)
         .zip(text_iter(awaited)?)
-        .zip(text_iter(spells.column("admission_source")?)?);
+        .zip(text_iter(spells.column("admission_source")?)?)
+        .zip(text_iter(spells.column("discharge_method")?)?);
     let out: StringChunked = rows
-        .map(|(((discharged, group), awaited), source)| {
-            if discharged != Some(true) || group == Some("died") {
+        .map(|((((discharged, group), awaited), source), method)| {
+            if discharged != Some(true)
+                || group == Some("died")
+                || method.is_some_and(|m| DIED.contains(&m))
+            {
                 return None;
             }
             Some(match (awaited, group) {
@@ -306,7 +320,7 @@ fn pathways(spells: &DataFrame, awaited: &Column) -> PolarsResult<Column> {
                 (Some("care_home"), _) => "P3",
                 (_, Some("care_home" | "la_care")) => {
                     if source.is_some_and(|s| FROM_CARE_HOME.contains(&s)) {
-                        "P0"
+                        "P3b"
                     } else {
                         "P3"
                     }

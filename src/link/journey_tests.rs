@@ -55,6 +55,7 @@ fn frames(spells: &[Spell], ed: &[Attendance], care: &[Event]) -> [DataFrame; 3]
         "discharge_date" => spells.iter().map(|s| s.discharge).collect::<Vec<_>>(),
         "discharge_destination" => vec!["19"; n],
         "discharge_destination_group" => vec!["returned_home"; n],
+        "discharge_method" => vec!["1"; n],
         "discharge_ready_date" => spells.iter().map(|s| s.ready).collect::<Vec<_>>(),
         "source" => vec!["apc"; n],
     )
@@ -229,13 +230,18 @@ fn reference(spells: &[Spell], ed: &[Attendance], care: &[Event]) -> Vec<Links> 
                 .as_ref()
                 .map(|x| x.2.clone())
                 .or(request.as_ref().map(|x| x.1.clone()));
-            // Another emergency spell of the person admitted 0-30 days after discharge;
-            // the earliest, then the smallest id.
+            // Another emergency spell of the person admitted after this one (time, then
+            // id) and 0-30 days after discharge; the earliest day, then the smallest id.
             let readmission = s.discharge.and_then(|d| {
                 spells
                     .iter()
                     .enumerate()
-                    .filter(|(j, r)| *j != i && r.emergency && same(r.person))
+                    .filter(|(j, r)| {
+                        r.emergency
+                            && same(r.person)
+                            && (r.admitted_ms, format!("S{j:03}"))
+                                > (s.admitted_ms, format!("S{i:03}"))
+                    })
                     .map(|(j, r)| {
                         (
                             (r.admitted_ms.div_euclid(DAY_MS)) as i32,
@@ -475,6 +481,16 @@ fn readmissions_are_other_emergency_spells_from_discharge_to_thirty_days_after()
         spell(12, 13, false),
         // S003: a same-day emergency spell is not its own readmission.
         spell(10, 10, true),
+        // S004 and S005, one day: the morning's spell is readmitted by the afternoon's,
+        // not the other way round (regression: dates alone linked both ways).
+        Spell {
+            admitted_ms: 200 * DAY_MS + 8 * 3_600_000,
+            ..spell(0, 200, true)
+        },
+        Spell {
+            admitted_ms: 200 * DAY_MS + 14 * 3_600_000,
+            ..spell(0, 200, true)
+        },
     ];
     let got: Vec<Option<String>> = linked(&spells, &[], &[]).into_iter().map(|l| l.6).collect();
     assert_eq!(
@@ -485,7 +501,10 @@ fn readmissions_are_other_emergency_spells_from_discharge_to_thirty_days_after()
             .collect::<Vec<_>>()
     );
     let s = |x: &str| Some(x.to_string());
-    assert_eq!(got, [s("S003"), None, s("S001"), s("S001")]);
+    assert_eq!(
+        got,
+        [s("S003"), None, s("S001"), s("S001"), s("S005"), None]
+    );
 }
 
 #[test]
@@ -595,4 +614,32 @@ fn derived_columns_are_pinned() {
         texts("discharge_pathway"),
         owned([Some("P1"), None, Some("P0")])
     );
+}
+
+/// Regression: a care-home resident discharged back was P0 (NHS England's sitrep calls it
+/// P3b), and a death recorded only in the discharge method got a pathway.
+#[test]
+fn care_home_residents_discharged_back_are_p3b_and_deaths_by_method_have_no_pathway() {
+    let spells = df!(
+        "discharge_date" => [Some(1i32), Some(1), Some(1), Some(1), Some(1), None],
+        "discharge_destination_group" => ["care_home", "care_home", "returned_home", "returned_home", "returned_home", "returned_home"],
+        "admission_source" => ["54", "19", "19", "19", "19", "19"],
+        "discharge_method" => ["1", "1", "4", "5", "1", "1"],
+    )
+    .unwrap();
+    let awaited = Column::new(
+        "awaited".into(),
+        [None, None, None, Some("home_care"), Some("home_care"), None],
+    );
+    let got: Vec<Option<String>> = pathways(&spells, &awaited)
+        .unwrap()
+        .cast(&DataType::String)
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .map(|x| x.map(String::from))
+        .collect();
+    let s = |x: &str| Some(x.to_string());
+    assert_eq!(got, [s("P3b"), s("P3"), None, None, s("P1"), None]);
 }

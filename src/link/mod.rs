@@ -36,6 +36,7 @@ pub const REQUIRED_FIELDS: &[(&str, &[(&str, ValueType)])] = &[
             ("discharge_date", Date),
             ("discharge_destination", Str),
             ("discharge_destination_group", Str),
+            ("discharge_method", Str),
             ("discharge_ready_date", Date),
             ("source", Str),
         ],
