@@ -25,10 +25,43 @@ const LISTED: usize = 40;
 /// A header as a message shows it: quoted, NHS-number shapes masked, cut at
 /// [`SHOWN_CHARS`] characters.
 pub fn shown(h: &str) -> String {
+    format!("\"{}\"", bare(h))
+}
+
+/// A header as [`shown`], without the quotes (for a location's column, which adds its own).
+fn bare(h: &str) -> String {
     let masked = mask_nhs_like(h);
     match masked.char_indices().nth(SHOWN_CHARS) {
-        Some((cut, _)) => format!("\"{}…\"", &masked[..cut]),
-        None => format!("\"{masked}\""),
+        Some((cut, _)) => format!("{}…", &masked[..cut]),
+        None => masked,
+    }
+}
+
+/// A hint for a first line that matched no column: when it is one field holding another
+/// common delimiter, the file is likely delimited by that, not the contract's.
+fn delimiter_hint(headers: &[String], delimiter: u8) -> String {
+    let [only] = headers else {
+        return String::new();
+    };
+    [b',', b';', b'\t', b'|']
+        .into_iter()
+        .filter(|&d| d != delimiter)
+        .find(|&d| only.as_bytes().contains(&d))
+        .map(|d| {
+            format!(
+                "; it holds {}: is the file delimited by that? the contract says delimiter = {}",
+                delimiter_name(d),
+                delimiter_name(delimiter)
+            )
+        })
+        .unwrap_or_default()
+}
+
+/// A delimiter as a contract writes it.
+fn delimiter_name(d: u8) -> String {
+    match d {
+        b'\t' => "\"\\t\" (tab)".to_string(),
+        d => format!("\"{}\"", d as char),
     }
 }
 
@@ -138,17 +171,18 @@ pub fn match_header(
         return Err(rejected(
             None,
             format!(
-                "the first line is not a header row of contract \"{}\": none of its {} columns is there (is the header row missing?); the first line has {} field(s): {}",
+                "the first line is not a header row of contract \"{}\": none of its {} columns is there (is the header row missing?); the first line has {} field(s): {}{}",
                 contract.name,
                 contract.columns.len(),
                 headers.len(),
-                listed(headers)
+                listed(headers),
+                delimiter_hint(headers, contract.delimiter)
             ),
         ));
     }
     if let Some((first, i)) = twice {
         return Err(rejected(
-            Some(shown(&headers[i])),
+            Some(bare(&headers[i])),
             format!(
                 "header {} appears twice (fields {} and {}); the file is ambiguous",
                 shown(&headers[i]),
@@ -161,9 +195,28 @@ pub fn match_header(
     let mut positions = Vec::with_capacity(contract.columns.len());
     let mut missing = Vec::new();
     for col in &contract.columns {
-        let found = std::iter::once(&col.header)
+        let mut at: Vec<usize> = std::iter::once(&col.header)
             .chain(&col.aliases)
-            .find_map(|name| by_folded.get(&fold(name)).copied());
+            .filter_map(|name| by_folded.get(&fold(name)).copied())
+            .collect();
+        at.sort_unstable();
+        at.dedup();
+        if let [first, second, ..] = at[..] {
+            // Which one holds the column's values cannot be known.
+            return Err(rejected(
+                Some(bare(&headers[second])),
+                format!(
+                    "column \"{}\" of contract \"{}\" is in the file twice, as {} (field {}) and {} (field {}), its header and an alias; the file is ambiguous",
+                    col.name,
+                    contract.name,
+                    shown(&headers[first]),
+                    first + 1,
+                    shown(&headers[second]),
+                    second + 1
+                ),
+            ));
+        }
+        let found = at.first().copied();
         if let Some(i) = found {
             used[i] = true;
         } else if col.required {

@@ -495,3 +495,24 @@ fn r_crlf_line_numbers_are_exact() {
         (Some("3"), Some("2"), Some("unknown_code"))
     );
 }
+
+/// Regression: a file holding a column under its header and again under an alias
+/// (`Hospital Provider Spell Number` and `Spell Number`) was read from the first and the
+/// other ignored as an undeclared column, without a word about which held the values.
+#[test]
+fn regression_a_column_under_its_header_and_an_alias_rejects_the_file() {
+    rejected_without_its_values(
+        "header_and_alias.csv",
+        "header_and_alias.csv:1 column \"Spell Number\": column \"spell_id\" of contract \"sus_apc\" is in the file twice, as \"Hospital Provider Spell Number\" (field 1) and \"Spell Number\" (field 17), its header and an alias; the file is ambiguous",
+    );
+}
+
+/// Regression: a file delimited by another character than the contract's was "not a
+/// header row", with no word about the delimiter.
+#[test]
+fn regression_a_file_with_another_delimiter_is_named_as_such() {
+    rejected_without_its_values(
+        "semicolon_delimited.csv",
+        "; it holds \";\": is the file delimited by that? the contract says delimiter = \",\"",
+    );
+}
