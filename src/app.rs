@@ -179,6 +179,40 @@ pub fn pull(pipeline: &Path, out: &Path) -> Result<Vec<crate::pull::SourcePull>>
     crate::pull::fetch_all(&plan, out)
 }
 
+/// Refuses a file that two sources list (a copied `[sources.*]` block, overlapping paths
+/// or patterns): its rows would be ingested, published and counted twice.
+fn one_source_per_file(
+    plan: &Plan,
+    listed: &[(&crate::config::SourcePlan, Vec<PathBuf>)],
+) -> Result<()> {
+    let mut owner: std::collections::HashMap<PathBuf, &str> = std::collections::HashMap::new();
+    let mut errors = crate::config::ConfigErrors::default();
+    for (s, paths) in listed {
+        for p in paths {
+            let key = std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
+            match owner.get(&key) {
+                Some(first) if *first != s.name => errors.push(
+                    &plan.file,
+                    format!("sources.{}", s.name),
+                    format!(
+                        "reads {}, which sources.{first} reads too: its rows would be counted twice; give each source its own folder or a pattern only its files match",
+                        p.display()
+                    ),
+                ),
+                Some(_) => {}
+                None => {
+                    owner.insert(key, s.name.as_str());
+                }
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Config(errors))
+    }
+}
+
 /// Lists and fingerprints the input files of every ingested source. Every file is read
 /// to hash it, on every run (that is how unchanged files are recognised), so the files
 /// are hashed on one thread per core, largest first.
@@ -192,6 +226,7 @@ pub fn list_inputs(plan: &Plan, out: &Path) -> Result<Vec<(String, Vec<InputFile
         };
         listed.push((s, paths));
     }
+    one_source_per_file(plan, &listed)?;
     let jobs: Vec<(&str, &Path)> = listed
         .iter()
         .flat_map(|(s, paths)| paths.iter().map(|p| (s.name.as_str(), p.as_path())))

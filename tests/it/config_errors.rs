@@ -306,3 +306,44 @@ fn pseudonym_and_coded_fields_are_filled_only_from_columns_that_hold_them() {
     }
     assert!(stderr.contains("5 configuration errors"), "{stderr}");
 }
+
+/// Regression: a `[sources.*]` block copied for a new feed, still reading the first's
+/// folder, ingested every file twice: each spell published twice, with exit 0.
+#[test]
+fn a_file_two_sources_read_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = sample_pipeline_anywhere(&sample_pipeline_text());
+    let copy = text
+        .split("[sources.apc]")
+        .nth(1)
+        .unwrap()
+        .split("\n[")
+        .next()
+        .unwrap()
+        .to_string();
+    let pipeline = write(
+        dir.path(),
+        "p.toml",
+        &text.replacen(
+            "[sources.apc]",
+            &format!("[sources.apc_copy]{copy}\n\n[sources.apc]"),
+            1,
+        ),
+    );
+    let out = dir.path().join("out");
+    let (code, _, stderr) = result(&joinedup(&[
+        "run",
+        &pipeline,
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("p.toml: sources.apc_copy: reads ")
+            && stderr.contains(
+                "apc_spells_2026Q3.csv, which sources.apc reads too: its rows would be counted twice"
+            ),
+        "{stderr}"
+    );
+    assert!(!out.join("restricted").exists());
+}
