@@ -46,10 +46,16 @@ fn read_all<T: DeserializeOwned>(
             Err(e) => e,
         };
         let syntax = text.parse::<toml::Table>().is_err();
-        let Some(span) = e.span() else {
+        let Some(mut span) = e.span() else {
             found.push((0, String::new(), e.message().to_string()));
             return None;
         };
+        // An error in a table read as an enum (a source's `kind`) spans its header: an
+        // unknown key is found on its own line within the table, so it can be blanked
+        // and reading go on.
+        if !syntax && let Some(at) = unknown_key_line(&text, span.start, e.message()) {
+            span = at;
+        }
         let line = text[..span.start].matches('\n').count() + 1;
         let key = if syntax {
             String::new()
@@ -70,6 +76,11 @@ fn read_all<T: DeserializeOwned>(
         if start >= end {
             return None;
         }
+        // A table header blanked would move its keys into the table above: what would be
+        // reported next could not be trusted.
+        if text[start..end].lines().any(|l| table_header(l).is_some()) {
+            return None;
+        }
         let blanked: String = text[start..end]
             .chars()
             .map(|c| if c == '\n' { '\n' } else { ' ' })
@@ -84,15 +95,47 @@ fn read_all<T: DeserializeOwned>(
     }
 }
 
-/// The dotted key path at byte `at` of `text`: the last table header before it, the keys
-/// of inline tables still open on its line, and the last key before it on that line.
+/// For an "unknown field" error whose position is a table header, the span of the line in
+/// that table that sets the field.
+fn unknown_key_line(text: &str, at: usize, message: &str) -> Option<std::ops::Range<usize>> {
+    let field = message.strip_prefix("unknown field `")?.split('`').next()?;
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let mut offset = line_start;
+    let mut lines = text[line_start..].split_inclusive('\n');
+    table_header(lines.next()?)?;
+    offset += text[line_start..].find('\n')? + 1;
+    for line in lines {
+        if table_header(line).is_some() {
+            return None;
+        }
+        let key = line
+            .split('=')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .trim_matches('"');
+        if line.contains('=') && key == field {
+            let indent = line.len() - line.trim_start().len();
+            return Some(offset + indent..offset + line.trim_end().len());
+        }
+        offset += line.len();
+    }
+    None
+}
+
+/// The dotted key path at byte `at` of `text`: the last table header before it (or the
+/// header at it), the keys of inline tables still open on its line, and the last key
+/// before it on that line.
 fn key_path_at(text: &str, at: usize) -> String {
     let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let line = text[line_start..].split('\n').next().unwrap_or("");
+    if let Some(header) = table_header(line) {
+        return header.join(".");
+    }
     let mut path: Vec<String> = Vec::new();
     if let Some(header) = text[..line_start].lines().rev().find_map(table_header) {
         path.extend(header);
     }
-    let line = text[line_start..].split('\n').next().unwrap_or("");
     let at = at - line_start;
     // Keys of the line up to `at` (a key starting at `at` included): `key = {` opens an
     // inline table, `}` closes one.
@@ -233,5 +276,60 @@ mod tests {
             Some(3)
         );
         assert!(errors.is_empty());
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+    #[allow(dead_code)]
+    enum Source {
+        Local {
+            path: String,
+            pattern: Option<String>,
+        },
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Pipeline {
+        link: Link,
+        sources: std::collections::BTreeMap<String, Source>,
+    }
+
+    fn errors_of<T: DeserializeOwned>(text: &str) -> Vec<(String, String)> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.toml");
+        std::fs::write(&path, text).unwrap();
+        let mut errors = ConfigErrors::default();
+        assert!(read_toml::<T>(&path, &mut errors).is_none());
+        errors
+            .0
+            .iter()
+            .map(|e| (e.key.clone(), e.message.clone()))
+            .collect()
+    }
+
+    /// Regression: an error in a table read as an enum (a source) points at its header,
+    /// and was reported under the table above (`patern` in `[sources.b]` as
+    /// `sources.a`); blanking the header then moved its keys into that table, and each
+    /// was reported as unknown there.
+    #[test]
+    fn an_error_at_a_table_header_is_that_table_s_and_its_unknown_key_is_found_on_its_line() {
+        let text = "[link]\nwindow = 1\n[sources.a]\nkind = \"local\"\npath = \"a\"\n[sources.b]\nkind = \"local\"\npath = \"b\"\npatern = \"*.csv\"\n";
+        let got = errors_of::<Pipeline>(text);
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert_eq!(got[0].0, "sources.b.patern");
+        assert!(
+            got[0].1.starts_with("line 9: unknown field `patern`"),
+            "{got:?}"
+        );
+        let text = "[link]\nwindow = 1\n[sources.a]\nkind = \"local\"\npath = \"a\"\n[sources.b]\npath = \"b\"\n";
+        let got = errors_of::<Pipeline>(text);
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert_eq!(got[0].0, "sources.b");
+        assert!(
+            got[0].1.starts_with("line 6: missing field `kind`"),
+            "{got:?}"
+        );
     }
 }
