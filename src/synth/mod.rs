@@ -171,6 +171,16 @@ fn wrong_check_digit(nhs: &str) -> String {
     bad
 }
 
+/// Mixed into the seed for the defect streams.
+const DEFECT_SEED: u64 = 0x5DEE_CE66_D1CE_D0E5;
+
+/// Whole years from the day `born` to the day `on` (both days since 1970).
+fn age_on(born: i64, on: i64) -> i64 {
+    let (y0, m0, d0) = crate::ingest::dates::civil_from_days(born);
+    let (y1, m1, d1) = crate::ingest::dates::civil_from_days(on);
+    i64::from(y1 - y0) - i64::from((m1, d1) < (m0, d0))
+}
+
 /// Which defect a background row gets, if any.
 fn draw_defect(r: &mut Rng, rate: f64, kinds: usize) -> Option<usize> {
     r.chance(rate)
@@ -199,6 +209,13 @@ fn check_options(opts: &SynthOptions) -> Result<()> {
             "--out {}: is a file, not a folder",
             opts.out.display()
         ));
+    } else if !is_empty_or_synthetic(&opts.out) {
+        // Files already there would be read by the pipeline written beside them, rows
+        // the truth knows nothing of.
+        wrong.push(format!(
+            "--out {}: holds files synth did not write; choose a new or empty folder",
+            opts.out.display()
+        ));
     }
     if !opts.repo.join("schemas").is_dir() || !opts.repo.join("pipelines/mappings").is_dir() {
         wrong.push(format!(
@@ -216,9 +233,35 @@ fn check_options(opts: &SynthOptions) -> Result<()> {
 /// The most `--years` of activity (from April 2024).
 pub const MAX_YEARS: u32 = 50;
 
+/// What synth writes into `--out`.
+const WRITTEN: [&str; 5] = ["apc", "ecds", "cld", "pipeline.toml", "truth.json"];
+
+/// Whether `out` is missing, empty, or an earlier synth's folder (its `truth.json` and
+/// nothing synth does not write).
+fn is_empty_or_synthetic(out: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(out) else {
+        return true;
+    };
+    let names: Vec<String> = entries
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.is_empty()
+        || (names.iter().any(|n| n == "truth.json")
+            && names.iter().all(|n| WRITTEN.contains(&n.as_str())))
+}
+
 /// Generates the extracts; returns the truth (also written to `truth.json`).
 pub fn generate(opts: &SynthOptions) -> Result<Truth> {
     check_options(opts)?;
+    // An earlier synth's extracts go first: one with other --years or councils would
+    // leave files the new truth does not describe.
+    for sub in ["apc", "ecds", "cld"] {
+        let dir = opts.out.join(sub);
+        if dir.is_dir() {
+            std::fs::remove_dir_all(&dir).map_err(|e| Error::io("replacing", &dir, e))?;
+        }
+    }
     let numbers = nhs_numbers(opts.seed);
     if opts.people > numbers.len() {
         return Err(Error::Usage(format!(
@@ -270,10 +313,15 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
 
     for (p, number) in numbers.iter().take(opts.people).enumerate() {
         let mut r = Rng::new(opts.seed, p as u64);
+        // Defects are drawn from a stream of their own, so the population (every draw
+        // from `r`) is the same at any --defect-rate.
+        let mut d = Rng::new(opts.seed ^ DEFECT_SEED, p as u64);
         let nhs = number.to_string();
         let council = r.range(0, councils.len() as i64 - 1) as usize;
         let band = AGE_BANDS[r.weighted(&band_weights)];
         let age = r.range(band.1, band.2);
+        // Date of birth: `age` on the first day, older as the years go by.
+        let born = start - age * 365 - r.range(0, 364);
         let sex = if r.chance(0.5) { "1" } else { "2" };
         let provider = PROVIDERS[if council == 2 {
             usize::from(r.chance(0.2))
@@ -292,6 +340,8 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
             .collect();
         admissions.sort_unstable();
         let mut had_social = false;
+        // The day of an in-hospital death: nothing happens to the person after it.
+        let mut death: Option<i64> = None;
         // A social-care spell must be clear of the person's earlier spells' windows, so
         // its service cannot be mistaken for one they waited for.
         let mut last_ready: Option<i64> = None;
@@ -354,7 +404,7 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
                     ed_seq,
                     &nhs,
                     provider,
-                    age,
+                    (born, sex),
                     arrival,
                     Some(dta),
                     departure,
@@ -386,7 +436,7 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
             let defect = if via_ae || social || open {
                 None
             } else {
-                draw_defect(&mut r, opts.defect_rate, 5)
+                draw_defect(&mut d, opts.defect_rate, 5)
             };
             write_spell(
                 &mut o,
@@ -436,6 +486,7 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
                 next_free = if open { end } else { discharge + 1 };
             }
             if died {
+                death = Some(discharge);
                 break;
             }
         }
@@ -449,12 +500,14 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
                 }
             };
             let arrival = day * 1440 + r.weighted(&hour_weights) as i64 * 60 + r.range(0, 59);
-            if busy.iter().any(|(a, b)| arrival >= *a && arrival < *b) {
+            if busy.iter().any(|(a, b)| arrival >= *a && arrival < *b)
+                || death.is_some_and(|died| arrival >= died * 1440)
+            {
                 continue;
             }
             let duration = (r.normal(170f64.ln(), 0.55).exp().round() as i64).clamp(10, 48 * 60);
             ed_seq += 1;
-            let defect = draw_defect(&mut r, opts.defect_rate, 4);
+            let defect = draw_defect(&mut d, opts.defect_rate, 4);
             let destination = if r.chance(0.01) {
                 "19712007"
             } else {
@@ -466,7 +519,7 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
                 ed_seq,
                 &nhs,
                 provider,
-                age,
+                (born, sex),
                 arrival,
                 None,
                 arrival + duration,
@@ -477,7 +530,9 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
         }
         // Long-term clients known to the council (some by council id only).
         let known = age >= 18 && r.chance(if age >= 65 { 0.12 } else { 0.03 });
-        let council_only = known && r.chance(0.04);
+        // Someone discharged into a package was known by NHS number (the planted links
+        // must be linkable: truth counts them).
+        let council_only = known && !had_social && r.chance(0.04);
         if known {
             let began = start - r.range(30, 3000);
             let (stype, component) = if r.chance(0.7) {
@@ -485,7 +540,7 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
             } else {
                 SERVICE_ROWS[3]
             };
-            let mut ev = CldEvent::service(began, None, stype, component);
+            let mut ev = CldEvent::service(began, death, stype, component);
             ev.background = true;
             cld_rows.push(ev);
             for y in 0..opts.years {
@@ -513,7 +568,7 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
             details.extend_from_slice(&encoding_rs::WINDOWS_1252.encode(name).0);
             details.push(b',');
         }
-        dmy(&mut details, start - age * 365 - r.range(0, 364));
+        dmy(&mut details, born);
         details.extend_from_slice(
             format!(
                 ",ZZ99 {}{}{},",
@@ -532,11 +587,14 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
             end,
             details,
         };
+        // Nothing starts after a death (the background events were drawn regardless, so the
+        // stream does not depend on it).
+        cld_rows.retain(|ev| death.is_none_or(|died| ev.start < died));
         for ev in cld_rows {
             event_seq += 1;
             let defect = if ev.background {
                 draw_defect(
-                    &mut r,
+                    &mut d,
                     opts.defect_rate,
                     if person.nhs.is_some() { 4 } else { 3 },
                 )
@@ -735,7 +793,7 @@ fn write_ed(
     seq: u64,
     nhs: &str,
     provider: &str,
-    age: i64,
+    (born, sex): (i64, &str),
     arrival: i64,
     dta: Option<i64>,
     departure: i64,
@@ -756,9 +814,9 @@ fn write_ed(
     o.field(provider);
     o.field(&format!("{provider}01"));
     o.field("01");
-    int(&mut o.line, age as u64);
+    int(&mut o.line, age_on(born, arrival.div_euclid(1440)) as u64);
     o.line.push(b',');
-    o.field(if r.chance(0.5) { "1" } else { "2" });
+    o.field(sex);
     o.field("1");
     if defect == Some(1) {
         o.defect("ecds", "invalid_date");
@@ -785,11 +843,13 @@ fn write_ed(
     };
     ymd_hm(&mut o.line, dep);
     o.line.push(b',');
+    // Drawn whether or not the row gets a defect, so defects do not move the stream.
+    let acuity = ACUITY[r.weighted(acuity_weights)].0;
     if defect == Some(2) {
         o.defect("ecds", "unknown_code");
         o.field("999999");
     } else {
-        o.field(ACUITY[r.weighted(acuity_weights)].0);
+        o.field(acuity);
     }
     o.field(if dta.is_some() || r.chance(0.85) {
         "182992009"

@@ -6,10 +6,21 @@
 #[derive(Debug, Clone)]
 pub struct Rng(u64);
 
+/// SplitMix64's output function: a bijection that spreads every input bit over the word.
+fn scramble(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
 impl Rng {
-    /// A stream for `(seed, stream)`.
+    /// A stream for `(seed, stream)`. Seed and stream are each scrambled before they are
+    /// combined: `seed ^ stream·γ` (γ SplitMix's own increment) made one person's stream
+    /// another's a few steps on for small seeds, so people shared whole A&E histories.
     pub fn new(seed: u64, stream: u64) -> Rng {
-        let mut r = Rng(seed ^ stream.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let mut r = Rng(scramble(
+            scramble(seed) ^ stream.wrapping_mul(0xD6E8_FEB8_6659_FD93),
+        ));
         r.next();
         r
     }
