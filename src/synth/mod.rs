@@ -178,7 +178,7 @@ const DEFECT_SEED: u64 = 0x5DEE_CE66_D1CE_D0E5;
 fn age_on(born: i64, on: i64) -> i64 {
     let (y0, m0, d0) = crate::ingest::dates::civil_from_days(born);
     let (y1, m1, d1) = crate::ingest::dates::civil_from_days(on);
-    i64::from(y1 - y0) - i64::from((m1, d1) < (m0, d0))
+    (y1 - y0) - i64::from((m1, d1) < (m0, d0))
 }
 
 /// Which defect a background row gets, if any.
