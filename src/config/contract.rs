@@ -58,7 +58,10 @@ impl Loader {
                 self.errors.push(
                     &path,
                     "contract.delimiter",
-                    format!("must be one ASCII character; got \"{d}\""),
+                    format!(
+                        "must be one ASCII character; got {d:?} ({} characters); for a tab write delimiter = \"\\t\" (double quotes: '\\t' in single quotes is two characters)",
+                        d.chars().count()
+                    ),
                 );
                 b','
             }
@@ -111,11 +114,27 @@ impl Loader {
                         Ok(df) if df.has_date() == want_date && df.has_time() == want_time => {
                             Some(df)
                         }
-                        Ok(_) => {
+                        Ok(df) => {
+                            let needs = match (want_date, want_time) {
+                                (true, true) => "a date and a time (e.g. \"%d/%m/%Y %H:%M\")",
+                                (true, false) => "a date and no time (e.g. \"%d/%m/%Y\")",
+                                _ => "a time and no date (e.g. \"%H:%M:%S\")",
+                            };
+                            let has = match (df.has_date(), df.has_time()) {
+                                (false, false) => {
+                                    "no directive (%d %m %Y %H %M %S; \"yyyy\" is read as text)"
+                                }
+                                (true, true) => "a date and a time",
+                                (true, false) => "a date only",
+                                (false, true) => "a time only",
+                            };
                             this.errors.push(
                                 &path,
                                 format!("{key}.formats"),
-                                format!("format \"{f}\" does not fit type \"{}\"", c.kind),
+                                format!(
+                                    "format \"{f}\" does not fit type \"{}\": it needs {needs}; this one has {has}",
+                                    c.kind
+                                ),
                             );
                             None
                         }

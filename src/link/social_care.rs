@@ -5,7 +5,10 @@
 //!    on any row gets that pseudonym on all their rows (the national rule drops the
 //!    LA-id-only rows of NHS-numbered people; keeping them under the NHS key loses
 //!    nothing). People never recorded with an NHS number keep `person_id` null: they are
-//!    counted by their council key but cannot link to NHS records. Events carry the
+//!    counted by their council key but cannot link to NHS records. A council person
+//!    recorded with two NHS numbers keeps each row's own, and their rows without one
+//!    take the smaller pseudonym (which one depends on the key, not the data: such a
+//!    record is a council data-quality problem the rule cannot settle). Events carry the
 //!    person number [`PERSON`] in place of the pseudonym; numbers order as pseudonyms do,
 //!    so the smallest number is the smallest pseudonym.
 //! 2. **Event identity.** `Event Reference` is not reliable. An event is identified by

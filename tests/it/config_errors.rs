@@ -256,14 +256,7 @@ fn a_column_s_years_must_be_two_years_in_order_on_a_date() {
 #[test]
 fn pseudonym_and_coded_fields_are_filled_only_from_columns_that_hold_them() {
     let dir = tempfile::tempdir().unwrap();
-    let schemas = dir.path().join("schemas");
-    for sub in ["sources", "shared", "codes"] {
-        std::fs::create_dir_all(schemas.join(sub)).unwrap();
-        for f in std::fs::read_dir(root().join("schemas").join(sub)).unwrap() {
-            let f = f.unwrap().path();
-            std::fs::copy(&f, schemas.join(sub).join(f.file_name().unwrap())).unwrap();
-        }
-    }
+    let schemas = schemas_copy(dir.path());
     let contract = schemas.join("sources/cld.toml");
     let text = std::fs::read_to_string(&contract).unwrap().replace(
         "type = \"identifier\"\nscope = \"la_code\"",
@@ -346,4 +339,53 @@ fn a_file_two_sources_read_is_refused() {
         "{stderr}"
     );
     assert!(!out.join("restricted").exists());
+}
+
+/// A copy of the shipped `schemas/` in `dir`, to break one file of.
+fn schemas_copy(dir: &std::path::Path) -> std::path::PathBuf {
+    let schemas = dir.join("schemas");
+    for sub in ["sources", "shared", "codes"] {
+        std::fs::create_dir_all(schemas.join(sub)).unwrap();
+        for f in std::fs::read_dir(root().join("schemas").join(sub)).unwrap() {
+            let f = f.unwrap().path();
+            std::fs::copy(&f, schemas.join(sub).join(f.file_name().unwrap())).unwrap();
+        }
+    }
+    schemas
+}
+
+/// Regression: `delimiter = '\t'` (single quotes: two characters) was refused as
+/// `got "\t"`, which reads as a tab; a format without directives ("yyyy-mm-dd") "does
+/// not fit type date" with no word why.
+#[test]
+fn a_two_character_delimiter_and_a_format_without_directives_say_what_to_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let schemas = schemas_copy(dir.path());
+    let contract = schemas.join("sources/cld.toml");
+    let text = std::fs::read_to_string(&contract)
+        .unwrap()
+        .replacen(
+            "encoding = \"windows-1252\"",
+            "encoding = \"windows-1252\"\ndelimiter = '\\t'",
+            1,
+        )
+        .replacen("formats = [\"%d/%m/%Y\"]", "formats = [\"yyyy-mm-dd\"]", 1);
+    std::fs::write(&contract, text).unwrap();
+    let pipeline = write(
+        dir.path(),
+        "p.toml",
+        &format!(
+            "[pipeline]\nname = \"p\"\nschemas = \"{}\"\n[pseudonymisation]\ndemo_key = \"DEMO-k-0123456789\"\n[sources.cld]\nkind = \"local\"\npath = \"x.csv\"\ncontract = \"cld\"\nmapping = \"{}\"\n",
+            schemas.display(),
+            root().join("pipelines/mappings/cld.toml").display()
+        ),
+    );
+    let (code, _, stderr) = result(&joinedup(&["validate", &pipeline]));
+    assert_eq!(code, 2, "{stderr}");
+    for e in [
+        "cld.toml: contract.delimiter: must be one ASCII character; got \"\\\\t\" (2 characters); for a tab write delimiter = \"\\t\" (double quotes: '\\t' in single quotes is two characters)",
+        "formats: format \"yyyy-mm-dd\" does not fit type \"date\": it needs a date and no time (e.g. \"%d/%m/%Y\"); this one has no directive (%d %m %Y %H %M %S; \"yyyy\" is read as text)",
+    ] {
+        assert!(stderr.contains(e), "missing {e:?} in:\n{stderr}");
+    }
 }
