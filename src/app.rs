@@ -68,6 +68,33 @@ pub fn validate(pipeline: &Path, overrides: &[SourceOverride]) -> Result<Plan> {
     load_plan(pipeline, overrides).map_err(Error::Config)
 }
 
+/// What a run of `plan` would need from this machine and lacks: the key, the settings
+/// fetched sources name, the files of local sources. `validate` reports these as
+/// warnings: it checks configuration, which may be checked where the secrets and data
+/// are not (a config repository's CI), but should not say "ok" without a word when a
+/// run here would refuse.
+pub fn missing_here(plan: &Plan) -> Vec<String> {
+    let mut missing: Vec<String> = Vec::new();
+    let mut config = crate::config::fetch::missing_settings(plan);
+    if plan.key.is_some()
+        && let Err(Error::Config(e)) = load_key(plan)
+    {
+        config.0.extend(e.0);
+    }
+    missing.extend(
+        config
+            .0
+            .iter()
+            .map(|e| format!("{e} (a run here would stop, exit 2)")),
+    );
+    for s in plan.sources.iter().filter(|s| !s.landed) {
+        if let Err(e) = crate::pull::list_paths(&s.name, &s.path, &s.pattern) {
+            missing.push(format!("{e} (a run here would stop, exit 4)"));
+        }
+    }
+    missing
+}
+
 /// Reads the pseudonymisation key named by the plan.
 pub fn load_key(plan: &Plan) -> Result<(Pseudonymiser, &'static str)> {
     let config_error = |key: &str, message: String| {

@@ -78,6 +78,9 @@ const VALIDATE_EXAMPLES: &str = concat!(
   joinedup validate pipelines/icb.toml --source cld=/drop/cld_902.csv
 
 Every problem is reported at once, with its file, key path and valid values.
+What a run would also need and this machine lacks (the key, environment
+variables and secret files fetched sources name, local sources' files) is
+warned about, with exit 0: configuration may be checked where secrets are not.
 
 ",
     exit_codes!()

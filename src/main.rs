@@ -197,6 +197,9 @@ fn run(cli: &Cli) -> Result<error::ExitCode, error::Error> {
                     message: format!("--source {}: no such file or folder", o.path.display()),
                 });
             }
+            for m in app::missing_here(&plan) {
+                tracing::warn!("not found here: {m}");
+            }
             if !cli.quiet {
                 #[allow(clippy::print_stdout)]
                 {

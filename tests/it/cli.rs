@@ -192,3 +192,26 @@ fn every_configuration_key_is_in_the_readme() {
         "not in the README's reference: {missing:?}"
     );
 }
+
+/// Regression: `validate` said "ok" without a word for a local source folder that does
+/// not exist, which every run then stopped on (exit 4). Still exit 0: configuration may
+/// be checked where the data is not.
+#[test]
+fn validate_warns_of_what_a_run_here_would_lack() {
+    let dir = tempfile::tempdir().unwrap();
+    let pipeline = dir.path().join("p.toml");
+    std::fs::write(
+        &pipeline,
+        sample_pipeline_anywhere(&sample_pipeline_text())
+            .replace("data-samples/cld\"", "data-samples/no_such_folder\""),
+    )
+    .unwrap();
+    let (code, stdout, stderr) = result(&joinedup(&["validate", pipeline.to_str().unwrap()]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains(": ok (3 sources, "), "{stdout}");
+    assert!(
+        stderr.contains("not found here: source `cld`: cannot open ")
+            && stderr.contains("no_such_folder: No such file or directory (os error 2) (a run here would stop, exit 4)"),
+        "{stderr}"
+    );
+}
