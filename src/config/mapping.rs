@@ -34,6 +34,16 @@ impl Loader {
         for f in &entity.fields {
             let key = format!("fields.{}", f.name);
             let source = match (raw.fields.get(&f.name), contract) {
+                // The rows' source is the pipeline's name for the source they came from:
+                // the summary, the manifest and linkage's per-source counts go by it.
+                (Some(_), _) if f.name == "source" => {
+                    self.errors.push(
+                        file,
+                        &key,
+                        "is filled with the name of the pipeline's source the rows came from; a mapping cannot set it (map the value to another field)",
+                    );
+                    None
+                }
                 (Some(m), Some(contract)) => self
                     .field_mapping(file, &key, m, f, contract)
                     .filter(|source| self.fills_meaning(file, &key, f, contract, source)),

@@ -276,7 +276,7 @@ fn pseudonym_and_coded_fields_are_filled_only_from_columns_that_hold_them() {
         )
         .replace(
             "client_type = { from = \"client_type\" }",
-            "client_type = { value = \"Someone\" }",
+            "client_type = { value = \"Someone\" }\nsource = { value = \"x\" }",
         );
     write(dir.path(), "cld.toml", &mapping);
     let pipeline = write(
@@ -294,10 +294,11 @@ fn pseudonym_and_coded_fields_are_filled_only_from_columns_that_hold_them() {
         "cld.toml: fields.la_person_id: field \"la_person_id\" holds the pseudonym of a person identifier: fill it from a column of type \"identifier\" (pseudonymised as it is read); column \"la_person_id\" is type \"string\"",
         "cld.toml: fields.event_outcome: field \"event_outcome\" holds codes of list \"cld_event_outcome\": fill it from a code column with that list (codes = \"cld_event_outcome\") or a constant code of it; column \"service_type\" has codes of \"cld_service_type\"",
         "cld.toml: fields.client_type: field \"client_type\" holds codes of list \"cld_client_type\": fill it from a code column with that list (codes = \"cld_client_type\") or a constant code of it; \"Someone\" is not one of its codes",
+        "cld.toml: fields.source: is filled with the name of the pipeline's source the rows came from; a mapping cannot set it",
     ] {
         assert!(stderr.contains(e), "missing {e:?} in:\n{stderr}");
     }
-    assert!(stderr.contains("5 configuration errors"), "{stderr}");
+    assert!(stderr.contains("6 configuration errors"), "{stderr}");
 }
 
 /// Regression: a `[sources.*]` block copied for a new feed, still reading the first's
