@@ -346,15 +346,27 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
         // its service cannot be mistaken for one they waited for.
         let mut last_ready: Option<i64> = None;
         for candidate in admissions {
-            let adm = candidate.max(next_free);
+            let mut adm = candidate.max(next_free);
+            // About 43 % of spells are emergencies (more among older people), and most
+            // planned care is a day case, on a weekday.
+            let emergency = r.chance(if age >= 65 { 0.55 } else { 0.3 });
+            if !emergency {
+                // A weekend day moves to a weekday of the next week.
+                adm += match (adm + 3).rem_euclid(7) {
+                    5 => 2 + r.range(0, 4),
+                    6 => 1 + r.range(0, 4),
+                    _ => 0,
+                };
+            }
             if adm >= end {
                 break;
             }
             spell_seq += 1;
-            let emergency = r.chance(if age >= 65 { 0.75 } else { 0.5 });
             let via_ae = emergency && r.chance(0.7);
-            let day_case = !emergency && r.chance(0.4);
-            let medical = if day_case {
+            let day_case = !emergency && r.chance(0.7);
+            // A third of emergency stays end the day they began (same-day emergency care).
+            let same_day = emergency && r.chance(0.3);
+            let medical = if day_case || same_day {
                 0
             } else if emergency {
                 (r.normal((if age >= 65 { 6.0f64 } else { 3.0 }).ln(), 0.8)
@@ -367,6 +379,7 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
             let clear_of_earlier = last_ready.is_none_or(|lr| adm > lr + 130);
             let social = emergency
                 && age >= 65
+                && !same_day
                 && !day_case
                 && !had_social
                 && clear_of_earlier
@@ -386,8 +399,18 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
             last_ready = Some(ready);
             let died = emergency && age >= 80 && !social && r.chance(0.03);
             let open = discharge >= end;
+            // Time in A&E before admission: a median of five hours, a third within four.
+            let ae_wait = if via_ae {
+                (r.normal(300f64.ln(), 0.6).exp().round() as i64).clamp(60, 20 * 60)
+            } else {
+                0
+            };
             let minute = if via_ae {
-                r.range(0, 1439)
+                // Arrivals follow A&E's hours; the admission comes `ae_wait` later.
+                let arrived = r.weighted(&hour_weights) as i64 * 60 + r.range(0, 59);
+                (arrived + ae_wait).rem_euclid(1440)
+            } else if emergency {
+                r.range(8 * 60, 22 * 60)
             } else {
                 r.range(7 * 60, 12 * 60)
             };
@@ -395,7 +418,7 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
             // The attendance that led to an admission via A&E.
             if via_ae {
                 ed_seq += 1;
-                let arrival = adm_abs - r.range(60, 20 * 60);
+                let arrival = adm_abs - ae_wait;
                 let departure = adm_abs - r.range(0, 60);
                 let dta = arrival + (departure - arrival) * 2 / 3;
                 write_ed(
@@ -851,7 +874,8 @@ fn write_ed(
     } else {
         o.field(acuity);
     }
-    o.field(if dta.is_some() || r.chance(0.85) {
+    // Left before treatment was complete: about 4 % of those not admitted.
+    o.field(if dta.is_some() || r.chance(0.96) {
         "182992009"
     } else {
         "1066321000000107"
