@@ -210,7 +210,7 @@ impl std::str::FromStr for SourceOverride {
 pub fn load_plan(file: &Path, overrides: &[SourceOverride]) -> Result<Plan, ConfigErrors> {
     let mut errors = ConfigErrors::default();
     let Some(raw) = read_toml::<RawPipeline>(file, &mut errors) else {
-        return Err(errors);
+        return Err(referenced_files_checked(file, errors));
     };
     let base = file.parent().unwrap_or(Path::new(".")).to_path_buf();
     let schemas_dir = base.join(&raw.pipeline.schemas);
@@ -776,3 +776,48 @@ fn check_key(
 }
 
 pub(crate) use super::toml_errors::read_toml;
+
+/// When the pipeline file itself has errors, the contracts and mappings its sources name
+/// are still read and checked (found in the file read as plain TOML), so their errors
+/// come in the same report rather than after the pipeline file is fixed.
+fn referenced_files_checked(file: &Path, errors: ConfigErrors) -> ConfigErrors {
+    let Some(table) = std::fs::read_to_string(file)
+        .ok()
+        .and_then(|t| t.parse::<toml::Table>().ok())
+    else {
+        return errors;
+    };
+    let base = file.parent().unwrap_or(Path::new(".")).to_path_buf();
+    let text = |t: &toml::Table, key: &str| t.get(key).and_then(|v| v.as_str()).map(String::from);
+    let Some(schemas_dir) = table
+        .get("pipeline")
+        .and_then(|p| p.as_table())
+        .and_then(|p| text(p, "schemas"))
+        .map(|s| base.join(s))
+        .filter(|d| d.is_dir())
+    else {
+        return errors;
+    };
+    let mut loader = Loader {
+        schemas_dir,
+        errors,
+        code_lists: HashMap::new(),
+        contracts: HashMap::new(),
+        entities: BTreeMap::new(),
+    };
+    let sources = table.get("sources").and_then(|s| s.as_table());
+    for (name, source) in sources.into_iter().flatten() {
+        let Some(source) = source.as_table() else {
+            continue;
+        };
+        let key = format!("sources.{name}");
+        let contract = text(source, "contract")
+            .and_then(|c| loader.contract(&c, file, &format!("{key}.contract")));
+        if let Some(mapping) = text(source, "mapping").map(|m| base.join(m))
+            && mapping.is_file()
+        {
+            loader.mapping(&mapping, contract.as_deref());
+        }
+    }
+    loader.errors
+}

@@ -390,3 +390,36 @@ fn a_two_character_delimiter_and_a_format_without_directives_say_what_to_write()
         assert!(stderr.contains(e), "missing {e:?} in:\n{stderr}");
     }
 }
+
+/// Regression: a type error in the pipeline file hid every error of the contracts and
+/// mappings it names ("1 error"; the rest came only after fixing it).
+#[test]
+fn errors_of_the_pipeline_file_do_not_hide_those_of_its_contracts() {
+    let dir = tempfile::tempdir().unwrap();
+    let schemas = schemas_copy(dir.path());
+    let contract = schemas.join("sources/cld.toml");
+    let text = std::fs::read_to_string(&contract).unwrap().replacen(
+        "type = \"identifier\"",
+        "type = \"identifyer\"",
+        1,
+    );
+    std::fs::write(&contract, text).unwrap();
+    let pipeline = write(
+        dir.path(),
+        "p.toml",
+        &format!(
+            "[pipeline]\nname = \"p\"\nschemas = \"{}\"\n[pseudonymisation]\ndemo_key = \"DEMO-k-0123456789\"\n[link]\ned_window_hours = \"24\"\n[sources.cld]\nkind = \"local\"\npath = \"x.csv\"\ncontract = \"cld\"\nmapping = \"{}\"\n",
+            schemas.display(),
+            root().join("pipelines/mappings/cld.toml").display()
+        ),
+    );
+    let (code, _, stderr) = result(&joinedup(&["validate", &pipeline]));
+    assert_eq!(code, 2, "{stderr}");
+    for e in [
+        "p.toml: link.ed_window_hours: line 7: invalid type",
+        "cld.toml: columns[",
+        "unknown type \"identifyer\"",
+    ] {
+        assert!(stderr.contains(e), "missing {e:?} in:\n{stderr}");
+    }
+}
