@@ -98,12 +98,20 @@ pub fn explain(pipeline: &Path, overrides: &[SourceOverride], out: &Path) -> Res
         };
         let _ = writeln!(
             s,
-            "  {:<10} {} ({}) with contract {} v{} → mapping {} → {}",
+            "  {:<10} {} ({}) with contract {} v{} ({}, delimiter {}) → mapping {} → {}",
             src.name,
             path.display(),
             src.pattern,
             src.contract.name,
             src.contract.version,
+            match src.contract.encoding {
+                crate::schema::Encoding::Utf8 => "utf-8",
+                crate::schema::Encoding::Windows1252 => "windows-1252",
+            },
+            match src.contract.delimiter {
+                b'\t' => "\"\\t\"".to_string(),
+                d => format!("\"{}\"", d as char),
+            },
             src.mapping.file.display(),
             src.mapping.target
         );

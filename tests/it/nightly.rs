@@ -596,7 +596,7 @@ fn explain_and_status_describe_without_changing_anything() {
     assert_eq!(code, 0, "{stderr}");
     for s in [
         "ingested sources",
-        "with contract sus_apc v1",
+        "with contract sus_apc v1 (utf-8, delimiter \",\")",
         "key      DEMO key written in the pipeline (synthetic data only)\npseudonyms HMAC-SHA-256-128, upper-case hex\n",
         "published/discharge_delays/<YYYY-MM>.parquet by month; 1–7 suppressed, rounded to 5",
         "a run now would rebuild everything",
