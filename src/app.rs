@@ -206,19 +206,54 @@ pub fn pull(pipeline: &Path, out: &Path) -> Result<Vec<crate::pull::SourcePull>>
     crate::pull::fetch_all(&plan, out)
 }
 
-/// Refuses a file that two sources list (a copied `[sources.*]` block, overlapping paths
-/// or patterns): its rows would be ingested, published and counted twice.
+/// Every file is read once: a file two sources list (a copied `[sources.*]` block,
+/// overlapping paths or patterns) is refused, as its rows would be ingested, published
+/// and counted twice; a file one source lists twice (a symbolic link beside its target,
+/// `apc_latest.csv`) is read once, under its own name rather than the link's, with a
+/// warning.
 fn one_source_per_file(
     plan: &Plan,
-    listed: &[(&crate::config::SourcePlan, Vec<PathBuf>)],
+    listed: &mut [(&crate::config::SourcePlan, Vec<PathBuf>)],
 ) -> Result<()> {
+    let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    // A path that is itself a symbolic link.
+    let is_link = |p: &Path| std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink());
     let mut owner: std::collections::HashMap<PathBuf, &str> = std::collections::HashMap::new();
     let mut errors = crate::config::ConfigErrors::default();
-    for (s, paths) in listed {
-        for p in paths {
-            let key = std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
-            match owner.get(&key) {
-                Some(first) if *first != s.name => errors.push(
+    for (s, paths) in listed.iter_mut() {
+        // Within the source: one path per file, the file's own name where it is listed.
+        let mut chosen: std::collections::HashMap<PathBuf, usize> =
+            std::collections::HashMap::new();
+        for (i, p) in paths.iter().enumerate() {
+            let key = canonical(p);
+            match chosen.get(&key) {
+                Some(&j) => {
+                    let (keep, drop) = if is_link(&paths[j]) && !is_link(p) {
+                        (i, j)
+                    } else {
+                        (j, i)
+                    };
+                    tracing::warn!(
+                        source = %s.name,
+                        file = %paths[drop].display(),
+                        "the same file as {} (a link): read once, as that", paths[keep].display()
+                    );
+                    chosen.insert(key, keep);
+                }
+                None => {
+                    chosen.insert(key, i);
+                }
+            }
+        }
+        let kept: std::collections::HashSet<usize> = chosen.values().copied().collect();
+        let mut i = 0;
+        paths.retain(|_| {
+            i += 1;
+            kept.contains(&(i - 1))
+        });
+        for p in paths.iter() {
+            match owner.get(&canonical(p)) {
+                Some(first) => errors.push(
                     &plan.file,
                     format!("sources.{}", s.name),
                     format!(
@@ -226,9 +261,8 @@ fn one_source_per_file(
                         p.display()
                     ),
                 ),
-                Some(_) => {}
                 None => {
-                    owner.insert(key, s.name.as_str());
+                    owner.insert(canonical(p), s.name.as_str());
                 }
             }
         }
@@ -238,6 +272,23 @@ fn one_source_per_file(
     } else {
         Err(Error::Config(errors))
     }
+}
+
+/// The check of [`one_source_per_file`] for `validate`, on the local sources whose files
+/// can be listed here.
+pub fn sources_share_no_file(plan: &Plan) -> Result<()> {
+    let mut listed: Vec<_> = plan
+        .sources
+        .iter()
+        .filter(|s| !s.landed)
+        .filter_map(|s| {
+            Some((
+                s,
+                crate::pull::list_paths(&s.name, &s.path, &s.pattern).ok()?,
+            ))
+        })
+        .collect();
+    one_source_per_file(plan, &mut listed)
 }
 
 /// Lists and fingerprints the input files of every ingested source. Every file is read
@@ -253,7 +304,7 @@ pub fn list_inputs(plan: &Plan, out: &Path) -> Result<Vec<(String, Vec<InputFile
         };
         listed.push((s, paths));
     }
-    one_source_per_file(plan, &listed)?;
+    one_source_per_file(plan, &mut listed)?;
     let jobs: Vec<(&str, &Path)> = listed
         .iter()
         .flat_map(|(s, paths)| paths.iter().map(|p| (s.name.as_str(), p.as_path())))

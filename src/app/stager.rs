@@ -106,10 +106,17 @@ impl Stager<'_> {
             }
         };
         for p in partitions.iter().filter(|p| p.closed_changed) {
-            self.staged.warnings.push(format!(
-                "{rel}/{}: late data for a closed month was not published (outside lookback_months); run with --full-refresh to include it",
-                p.file
-            ));
+            self.staged.warnings.push(if p.kept_without_rows {
+                format!(
+                    "{rel}/{}: a closed month has no rows now (its input removed?); the published file is kept (outside lookback_months); run with --full-refresh to drop it",
+                    p.file
+                )
+            } else {
+                format!(
+                    "{rel}/{}: late data for a closed month was not published (outside lookback_months); run with --full-refresh to include it",
+                    p.file
+                )
+            });
         }
         // A withheld month has no file: the manifest lists the files published.
         let partitions: Vec<crate::publish::partition::PartitionInfo> =

@@ -81,6 +81,9 @@ pub struct HeaderMap {
     pub positions: Vec<Option<usize>>,
     /// Headers the contract does not declare, as written.
     pub extra: Vec<String>,
+    /// Columns found under more than one of their names (header, aliases): one line
+    /// each, naming the one read (the first in the contract's order) and those ignored.
+    pub repeated: Vec<String>,
     /// Number of fields in the header row.
     pub width: usize,
 }
@@ -194,26 +197,36 @@ pub fn match_header(
     let mut used = vec![false; headers.len()];
     let mut positions = Vec::with_capacity(contract.columns.len());
     let mut missing = Vec::new();
+    let mut repeated = Vec::new();
     for col in &contract.columns {
-        let mut at: Vec<usize> = std::iter::once(&col.header)
-            .chain(&col.aliases)
-            .filter_map(|name| by_folded.get(&fold(name)).copied())
-            .collect();
-        at.sort_unstable();
-        at.dedup();
-        if let [first, second, ..] = at[..] {
-            // Which one holds the column's values cannot be known.
-            return Err(rejected(
-                Some(bare(&headers[second])),
-                format!(
-                    "column \"{}\" of contract \"{}\" is in the file twice, as {} (field {}) and {} (field {}), its header and an alias; the file is ambiguous",
-                    col.name,
-                    contract.name,
-                    shown(&headers[first]),
-                    first + 1,
-                    shown(&headers[second]),
-                    second + 1
-                ),
+        // Where each of its names is, in the contract's order (header, then aliases).
+        let mut at: Vec<usize> = Vec::new();
+        for name in std::iter::once(&col.header).chain(&col.aliases) {
+            if let Some(&i) = by_folded.get(&fold(name))
+                && !at.contains(&i)
+            {
+                at.push(i);
+            }
+        }
+        if let [read, ref ignored @ ..] = at[..]
+            && !ignored.is_empty()
+        {
+            // Real extracts carry a column twice under two of its names (a derived copy);
+            // the first in the contract's order is read, and the others named.
+            for &i in ignored {
+                used[i] = true;
+            }
+            repeated.push(format!(
+                "column \"{}\" is in the file under {} of its names: {} (field {}) is read, {} ignored",
+                col.name,
+                at.len(),
+                shown(&headers[read]),
+                read + 1,
+                ignored
+                    .iter()
+                    .map(|&i| format!("{} (field {})", shown(&headers[i]), i + 1))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ));
         }
         let found = at.first().copied();
@@ -263,6 +276,7 @@ pub fn match_header(
     Ok(HeaderMap {
         positions,
         extra,
+        repeated,
         width: headers.len(),
     })
 }

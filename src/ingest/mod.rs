@@ -442,6 +442,25 @@ fn open_file(source: &SourcePlan, input: &InputFile) -> Result<OpenedFile> {
             DriftPolicy::Ignore => {}
         }
     }
+    if !header.repeated.is_empty() {
+        let what = header.repeated.join("; ");
+        match contract.on_extra_column {
+            DriftPolicy::Error => {
+                return Err(rejected(
+                    Some(1),
+                    format!(
+                        "{what}; contract \"{}\" has on_extra_column = \"error\"",
+                        contract.name
+                    ),
+                ));
+            }
+            DriftPolicy::Warn => {
+                tracing::warn!(source = %source.name, file = %path.display(), columns = %what, "a column under two of its names");
+                warnings.push(format!("{}: {what}", path.display()));
+            }
+            DriftPolicy::Ignore => {}
+        }
+    }
     let absent = header::absent_optional(&contract, &header);
     if !absent.is_empty() {
         let cols = header::listed(&absent);

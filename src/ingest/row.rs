@@ -353,6 +353,7 @@ mod tests {
         let header = HeaderMap {
             positions: vec![Some(0), Some(1)],
             extra: Vec::new(),
+            repeated: Vec::new(),
             width: 2,
         };
         let pseudo = Pseudonymiser::new(

@@ -37,6 +37,10 @@ pub struct PartitionInfo {
     /// there is no file (the run reports it; the manifest does not list it).
     #[serde(skip)]
     pub withheld: bool,
+    /// The month is closed and has no rows now (its input removed): its published file
+    /// is kept.
+    #[serde(skip)]
+    pub kept_without_rows: bool,
 }
 
 fn is_month(name: &str) -> bool {
@@ -183,7 +187,10 @@ impl<'a> Target<'a> {
         finish: &'a (dyn Fn(DataFrame) -> PolarsResult<DataFrame> + Sync),
     ) -> Self {
         let newest = names.filter(|n| is_month(n)).max().map(String::from);
+        // A dataset with no published folder (new, or deleted by hand) has nothing to keep:
+        // every month is written (closed months would otherwise be withheld for good).
         let closed_before = lookback_months
+            .filter(|_| current_dir.is_dir())
             .zip(newest)
             .map(|(n, newest)| months_before(&newest, n));
         Target {
@@ -227,6 +234,7 @@ impl<'a> Target<'a> {
                     rewritten: false,
                     closed_changed: !same,
                     withheld: false,
+                    kept_without_rows: false,
                     file,
                 })
             }
@@ -238,6 +246,7 @@ impl<'a> Target<'a> {
                 rewritten: false,
                 closed_changed: true,
                 withheld: true,
+                kept_without_rows: false,
             }),
             (_, false) => {
                 write_file(&target, &bytes)?;
@@ -248,6 +257,7 @@ impl<'a> Target<'a> {
                     rewritten: true,
                     closed_changed: false,
                     withheld: false,
+                    kept_without_rows: false,
                 })
             }
         }
@@ -296,6 +306,7 @@ impl<'a> Target<'a> {
                 rewritten: false,
                 closed_changed: true,
                 withheld: false,
+                kept_without_rows: true,
                 file,
             });
         }
@@ -588,6 +599,23 @@ mod tests {
             std::fs::read(v2.join("2026-06.parquet")).unwrap(),
             std::fs::read(v1.join("2026-06.parquet")).unwrap()
         );
+        assert!(second[1].kept_without_rows && !second[0].kept_without_rows);
+        // Regression: a dataset folder deleted by hand (no published folder) lost its
+        // closed months for good; with nothing published, every month is written.
+        let v3 = dir.path().join("v3");
+        let third = write_dataset(
+            df(&one),
+            Some("month"),
+            &v3,
+            &dir.path().join("gone"),
+            Some(1),
+        )
+        .unwrap();
+        assert!(
+            third.iter().all(|p| p.rewritten && !p.withheld),
+            "{third:?}"
+        );
+        assert_eq!(third.len(), 2);
     }
 
     #[test]

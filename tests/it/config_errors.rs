@@ -340,6 +340,56 @@ fn a_file_two_sources_read_is_refused() {
         "{stderr}"
     );
     assert!(!out.join("restricted").exists());
+    // `validate` says so too (it said "ok").
+    let (code, _, stderr) = result(&joinedup(&["validate", &pipeline]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("which sources.apc reads too"), "{stderr}");
+}
+
+/// Regression: a symbolic link beside its target in one source's folder
+/// (`apc_latest.csv`) had every spell ingested and published twice.
+#[test]
+fn a_file_one_source_lists_twice_through_a_link_is_read_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let apc = dir.path().join("apc");
+    std::fs::create_dir_all(&apc).unwrap();
+    std::fs::copy(
+        root().join("data-samples/apc/apc_spells_2026Q3.csv"),
+        apc.join("apc_spells_2026Q3.csv"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("apc_spells_2026Q3.csv", apc.join("apc_latest.csv")).unwrap();
+    let text = sample_pipeline_anywhere(&sample_pipeline_text()).replace(
+        &format!("\"{}/data-samples/apc\"", root().display()),
+        &format!("\"{}\"", apc.display()),
+    );
+    assert!(text.contains(apc.to_str().unwrap()));
+    let pipeline = write(dir.path(), "p.toml", &text);
+    let out = dir.path().join("out");
+    let (code, _, stderr) = result(&joinedup(&[
+        "run",
+        &pipeline,
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("the same file as ") && stderr.contains("(a link): read once"),
+        "{stderr}"
+    );
+    let spells = read_parquet(&out.join("restricted/hospital_spell"));
+    let mut ids: Vec<_> = spells.col("spell_id").to_vec();
+    let n = ids.len();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), n, "every spell once");
+    assert!(
+        spells
+            .col("source_file")
+            .iter()
+            .all(|f| f.as_deref() == Some("apc_spells_2026Q3.csv")),
+        "read under the file's own name"
+    );
 }
 
 /// A copy of the shipped `schemas/` in `dir`, to break one file of.
