@@ -122,6 +122,16 @@ pub fn suppressed(range: Option<(i64, i64)>) -> String {
     }
 }
 
+/// The words for a suppressed value that is not itself a count of people (bed-days, a
+/// share, a change, a median): hidden because the people behind it number 1–7, which
+/// says nothing of its own size (5 patients can stand for 49 bed-days).
+pub fn suppressed_of_people(range: Option<(i64, i64)>) -> String {
+    match range {
+        Some((lo, hi)) => format!("suppressed ({lo}–{hi} people)"),
+        None => "suppressed".to_string(),
+    }
+}
+
 /// Text for "no value" (a null that is not suppressed).
 pub const EMPTY: &str = "–";
 

@@ -92,28 +92,52 @@ pub fn waits(
     }
 }
 
-/// Section 3: peak occupancy and peak patients ready to leave, as (value, provider, day).
+/// The largest shown daily value, where and when, and how many days were suppressed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Peak {
+    /// (value, provider, day) of the largest shown value.
+    pub shown: Option<(i64, String, NaiveDate)>,
+    /// Days whose value is suppressed (each within the hidden range).
+    pub suppressed: usize,
+}
+
+impl Peak {
+    /// "… {v} ({provider}, {day})", said as the largest shown when a suppressed day could
+    /// be larger (the hidden range reaches above it).
+    fn said(&self, hidden: Option<(i64, i64)>) -> Option<String> {
+        let (v, p, d) = self.shown.as_ref()?;
+        let at = format!("{} ({p}, {})", format::int(*v), format::day(*d));
+        let could_be_more = self.suppressed > 0 && hidden.is_none_or(|(_, hi)| hi > *v);
+        Some(if could_be_more {
+            format!(
+                "{at} among the days shown ({} day{} suppressed, {} each)",
+                format::int(self.suppressed as i64),
+                if self.suppressed == 1 { "" } else { "s" },
+                hidden.map_or("at least 1".to_string(), |(lo, hi)| format!("{lo} to {hi}"))
+            )
+        } else {
+            at
+        })
+    }
+}
+
+/// Section 3: peak occupancy and peak patients ready to leave.
 pub fn flow(
     from: NaiveDate,
     to: NaiveDate,
-    peak_beds: Option<(i64, String, NaiveDate)>,
-    peak_ready: Option<(i64, String, NaiveDate)>,
+    peak_beds: &Peak,
+    peak_ready: &Peak,
+    hidden: Option<(i64, i64)>,
 ) -> String {
     let span = format!("{} and {}", format::day(from), format::day(to));
-    let beds = match peak_beds {
-        Some((v, p, d)) => format!(
-            "occupied beds at midnight peaked at {} ({p}, {})",
-            format::int(v),
-            format::day(d)
-        ),
+    let beds = match peak_beds.said(hidden) {
+        Some(at) => format!("occupied beds at midnight peaked at {at}"),
         None => "daily occupied beds are all suppressed".to_string(),
     };
-    let ready = match peak_ready {
-        Some((v, p, d)) => format!(
-            "the most patients ready to leave but still in hospital on one day was {} ({p}, {})",
-            format::int(v),
-            format::day(d)
-        ),
+    let ready = match peak_ready.said(hidden) {
+        Some(at) => {
+            format!("the most patients ready to leave but still in hospital on one day was {at}")
+        }
         None => "daily counts of patients ready to leave are all suppressed".to_string(),
     };
     format!("Between {span}, {beds}, and {ready}.")
@@ -261,6 +285,29 @@ mod tests {
         assert_eq!(
             s,
             "In September 2026, between 155 and 260 A&E attendances lasted more than 4 hours and 0 more than 12 hours, out of 1,400 arrivals."
+        );
+    }
+
+    /// Regression: with most days suppressed the reading said the most patients ready to
+    /// leave on one day "was 0", though each suppressed day held 1 to 7.
+    #[test]
+    fn a_peak_a_suppressed_day_could_exceed_is_said_to_be_among_the_days_shown() {
+        let peak = |v: i64, suppressed: usize| Peak {
+            shown: Some((v, "RX1".to_string(), d(1))),
+            suppressed,
+        };
+        let s = flow(d(1), d(3), &peak(75, 3), &peak(0, 139), Some((1, 7)));
+        assert_eq!(
+            s,
+            "Between 1 January 2026 and 1 March 2026, occupied beds at midnight peaked at 75 (RX1, 1 January 2026), and the most patients ready to leave but still in hospital on one day was 0 (RX1, 1 January 2026) among the days shown (139 days suppressed, 1 to 7 each)."
+        );
+        let none = Peak {
+            shown: None,
+            suppressed: 4,
+        };
+        assert!(
+            flow(d(1), d(3), &none, &peak(9, 0), Some((1, 7)))
+                .ends_with("was 9 (RX1, 1 January 2026).")
         );
     }
 }

@@ -34,16 +34,21 @@ pub fn admissions(r: &FlowDay) -> Cell<i64> {
     }
 }
 
-fn peak(rows: &[&FlowDay], f: impl Fn(&FlowDay) -> Cell<i64>) -> Option<(i64, String, NaiveDate)> {
-    let mut best: Option<(i64, String, NaiveDate)> = None;
+fn peak(rows: &[&FlowDay], f: impl Fn(&FlowDay) -> Cell<i64>) -> text::Peak {
+    let mut peak = text::Peak {
+        shown: None,
+        suppressed: 0,
+    };
     for r in rows {
-        if let Cell::Shown(v) = f(r)
-            && best.as_ref().is_none_or(|(b, _, _)| v > *b)
-        {
-            best = Some((v, r.provider_code.clone(), r.date));
+        match f(r) {
+            Cell::Shown(v) if peak.shown.as_ref().is_none_or(|(b, _, _)| v > *b) => {
+                peak.shown = Some((v, r.provider_code.clone(), r.date));
+            }
+            Cell::Suppressed => peak.suppressed += 1,
+            _ => {}
         }
     }
-    best
+    peak
 }
 
 pub fn section(cx: &Context) -> Section {
@@ -65,8 +70,9 @@ pub fn section(cx: &Context) -> Section {
     let reading = text::flow(
         from,
         to,
-        peak(&rows, |r| r.occupied_beds_midnight),
-        peak(&rows, |r| r.ready_to_leave_in_hospital),
+        &peak(&rows, |r| r.occupied_beds_midnight),
+        &peak(&rows, |r| r.ready_to_leave_in_hospital),
+        hidden,
     );
 
     let mut body = String::new();

@@ -10,7 +10,7 @@ use super::super::html::{self, Section, Table, Td};
 use super::super::palette::{BLUE, DARK_BLUE, MUTED};
 use super::super::svg::{self, Bar, BarChart, BarValue};
 use super::super::text;
-use super::{Context, missing, td};
+use super::{Context, missing, td, td_value};
 
 const ID: &str = "headline";
 const TITLE: &str = "Headline: delayed discharges";
@@ -79,7 +79,10 @@ pub fn section(cx: &Context) -> Section {
     let tiles = html::tiles(&[
         (
             "Delayed bed-days".to_string(),
-            format::count_cell(total, hidden),
+            match total {
+                Cell::Suppressed => format::suppressed_of_people(hidden),
+                total => format::count_cell(total, hidden),
+            },
             format!(
                 "days patients waited after they were ready to leave, {}",
                 format::month(month)
@@ -134,7 +137,7 @@ pub fn section(cx: &Context) -> Section {
                 BarValue::Value(v as f64),
                 format!("{} bed-days", format::int(v)),
             ),
-            Cell::Suppressed => (BarValue::Suppressed, format::suppressed(hidden)),
+            Cell::Suppressed => (BarValue::Suppressed, format::suppressed_of_people(hidden)),
             Cell::Empty => (
                 BarValue::Empty,
                 "no delayed discharges published".to_string(),
@@ -151,7 +154,7 @@ pub fn section(cx: &Context) -> Section {
         table_rows.push(vec![
             Td::Head(label),
             td(month_discharges(rows, *m), hidden, format::int),
-            td(t, hidden, format::int),
+            td_value(t, hidden, format::int),
             match share {
                 Some(s) => Td::Num(format!("about {}%", s.round())),
                 None => Td::Empty("not known".to_string()),

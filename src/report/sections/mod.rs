@@ -61,12 +61,22 @@ fn missing(id: &'static str, title: &str, dataset: &str) -> Section {
     }
 }
 
-/// A published cell as a table cell: the value formatted by `f`, "suppressed (1–7)", or
-/// "–" for no value.
+/// A published count of people as a table cell: the value formatted by `f`,
+/// "suppressed (1–7)", or "–" for no value.
 fn td<T>(c: Cell<T>, hidden: Option<(i64, i64)>, f: impl Fn(T) -> String) -> Td {
     match c {
         Cell::Shown(v) => Td::Num(f(v)),
         Cell::Suppressed => Td::Suppressed(format::suppressed(hidden)),
         Cell::Empty => Td::Empty(format::EMPTY.to_string()),
+    }
+}
+
+/// A published value that is not a count of people (bed-days, a share, a change, a
+/// median) as a table cell: as [`td`], but a suppressed one says the range is of people
+/// ([`format::suppressed_of_people`]), not of the value.
+fn td_value<T>(c: Cell<T>, hidden: Option<(i64, i64)>, f: impl Fn(T) -> String) -> Td {
+    match c {
+        Cell::Suppressed => Td::Suppressed(format::suppressed_of_people(hidden)),
+        c => td(c, hidden, f),
     }
 }

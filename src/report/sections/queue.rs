@@ -10,7 +10,7 @@ use super::super::html::{self, Section, Table, Td};
 use super::super::palette::BLUE;
 use super::super::svg::{self, Bar, BarChart, BarValue};
 use super::super::text;
-use super::{Context, missing, td};
+use super::{Context, missing, td, td_value};
 
 const ID: &str = "queue";
 const TITLE: &str = "Social-care queue";
@@ -123,10 +123,10 @@ pub fn section(cx: &Context) -> Section {
                     Td::Text(service_label(&r.service_type)),
                     td(r.requests, hidden, format::int),
                     td(r.assessed, hidden, format::int),
-                    td(r.median_days_to_assessment, hidden, format::num),
+                    td_value(r.median_days_to_assessment, hidden, format::num),
                     td(r.service_started, hidden, format::int),
-                    td(r.median_days_to_service, hidden, format::num),
-                    td(r.p90_days_to_service, hidden, format::num),
+                    td_value(r.median_days_to_service, hidden, format::num),
+                    td_value(r.p90_days_to_service, hidden, format::num),
                     td(r.still_waiting_at_month_end, hidden, format::int),
                 ]
             })

@@ -7,7 +7,7 @@ use super::super::html::{self, Section, Table, Td};
 use super::super::palette::{BLUE, MUTED};
 use super::super::svg::{self, Bar, BarChart, BarValue};
 use super::super::text;
-use super::{Context, missing, td};
+use super::{Context, missing, td, td_value};
 
 const ID: &str = "waits";
 const TITLE: &str = "Where patients wait";
@@ -95,9 +95,9 @@ pub fn section(cx: &Context) -> Section {
                     Td::Text(format::service(&r.awaited_service)),
                     Td::Text(r.provider_code.clone()),
                     td(r.delayed_discharges, hidden, format::int),
-                    td(r.delayed_bed_days, hidden, format::int),
-                    td(r.share_of_system_pct, hidden, format::pct),
-                    td(r.change_in_delayed_bed_days, hidden, format::signed),
+                    td_value(r.delayed_bed_days, hidden, format::int),
+                    td_value(r.share_of_system_pct, hidden, format::pct),
+                    td_value(r.change_in_delayed_bed_days, hidden, format::signed),
                 ]
             })
             .collect(),
