@@ -21,6 +21,9 @@ pub struct Period {
     pub data_end: Option<NaiveDate>,
     /// The headline month is not covered to its last day (no complete month exists).
     pub month_incomplete: bool,
+    /// First day of the last month of social-care data (`social_care_queue`), when it is
+    /// published: after it, a delay cannot be seen to be waiting for a care service.
+    pub care_end: Option<NaiveDate>,
 }
 
 impl Period {
@@ -50,13 +53,32 @@ impl Period {
             None => (last_month, true),
         };
         let first_month = add_months(month, -(MONTHS_BEFORE as i32)).max(months[0]);
+        let care_end = data
+            .queue
+            .as_ref()
+            .and_then(|q| q.iter().map(|r| r.month).max());
         Some(Period {
             month,
             first_month,
             last_month,
             data_end,
             month_incomplete,
+            care_end,
         })
+    }
+
+    /// Whether social-care data reach month `m` (unknown coverage counts as reaching).
+    pub fn care_covers(&self, m: NaiveDate) -> bool {
+        self.care_end.is_none_or(|end| m <= end)
+    }
+
+    /// "social-care data end in November 2025", when month `m` is after them.
+    pub fn care_gap(&self, m: NaiveDate) -> Option<String> {
+        let end = self.care_end.filter(|_| !self.care_covers(m))?;
+        Some(format!(
+            "social-care data end in {}",
+            super::format::month(end)
+        ))
     }
 
     /// The month before the headline month.
@@ -169,5 +191,30 @@ mod tests {
         assert_eq!((p.month, p.month_incomplete), (d(2026, 7, 1), true));
 
         assert_eq!(Period::choose(&data(None)), None);
+    }
+
+    /// Regression: months after the social-care data ended read "about 0% waiting for
+    /// social care"; such months now say the data end instead.
+    #[test]
+    fn months_after_the_social_care_data_are_not_covered() {
+        let p = Period {
+            month: d(2026, 3, 1),
+            first_month: d(2026, 1, 1),
+            last_month: d(2026, 3, 1),
+            data_end: None,
+            month_incomplete: false,
+            care_end: Some(d(2025, 11, 1)),
+        };
+        assert!(p.care_covers(d(2025, 11, 1)) && !p.care_covers(d(2025, 12, 1)));
+        assert_eq!(
+            p.care_gap(d(2026, 3, 1)).as_deref(),
+            Some("social-care data end in November 2025")
+        );
+        assert_eq!(p.care_gap(d(2025, 10, 1)), None);
+        let unknown = Period {
+            care_end: None,
+            ..p
+        };
+        assert!(unknown.care_covers(d(2026, 3, 1)));
     }
 }

@@ -52,7 +52,8 @@ pub fn section(cx: &Context) -> Section {
     let prev = p.previous_month();
     let total = month_total(rows, month);
     let prev_total = month_total(rows, prev);
-    let share = social_care_share(rows, month);
+    // After the social-care data end, no delay can be seen to wait for a care service.
+    let share = social_care_share(rows, month).filter(|_| p.care_covers(month));
     let has_prev = rows.iter().any(|r| r.month == prev);
 
     let change = match (total, prev_total) {
@@ -96,10 +97,12 @@ pub fn section(cx: &Context) -> Section {
         (
             "Waiting for social care".to_string(),
             share.map_or("not known".to_string(), |s| format!("about {}%", s.round())),
-            if share.is_some() {
-                "of delayed bed-days, waiting for a care service to start".to_string()
-            } else {
-                "a group not waiting for social care is suppressed".to_string()
+            match (share, p.care_gap(month)) {
+                (Some(_), _) => {
+                    "of delayed bed-days, waiting for a care service to start".to_string()
+                }
+                (None, Some(gap)) => format!("{gap}: not yet known for this month"),
+                (None, None) => "a group not waiting for social care is suppressed".to_string(),
             },
         ),
         (
@@ -150,14 +153,15 @@ pub fn section(cx: &Context) -> Section {
             colour,
             text,
         });
-        let share = social_care_share(rows, *m);
+        let share = social_care_share(rows, *m).filter(|_| p.care_covers(*m));
         table_rows.push(vec![
             Td::Head(label),
             td(month_discharges(rows, *m), hidden, format::int),
             td_value(t, hidden, format::int),
-            match share {
-                Some(s) => Td::Num(format!("about {}%", s.round())),
-                None => Td::Empty("not known".to_string()),
+            match (share, p.care_gap(*m)) {
+                (Some(s), _) => Td::Num(format!("about {}%", s.round())),
+                (None, Some(gap)) => Td::Empty(format!("not known: {gap}")),
+                (None, None) => Td::Empty("not known".to_string()),
             },
         ]);
     }

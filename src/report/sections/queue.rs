@@ -88,7 +88,14 @@ pub fn section(cx: &Context) -> Section {
             )
         })
     });
-    let reading = text::queue(p.month, longest);
+    let reading = match p.care_gap(p.month) {
+        // No rows at all for the month is not "every group suppressed".
+        Some(gap) if rows.is_empty() => format!(
+            "No waiting times can be shown for referrals made in {}: {gap}.",
+            format::month(p.month)
+        ),
+        _ => text::queue(p.month, longest),
+    };
 
     let mut sorted = rows.clone();
     sorted.sort_by(|a, b| {

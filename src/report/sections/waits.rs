@@ -112,7 +112,14 @@ pub fn section(cx: &Context) -> Section {
             .shown()
             .map(|v| (who(r), v, r.share_of_system_pct))
     });
-    let reading = text::waits(p.month, top, largest_shown);
+    let mut reading = text::waits(p.month, top, largest_shown);
+    if let Some(gap) = p.care_gap(p.month) {
+        // Every delay then shows as waiting for no care service.
+        reading.push_str(&format!(
+            " But {gap}: for {} no delay can be seen to wait for a care service, so all count as waiting for none.",
+            format::month(p.month)
+        ));
+    }
 
     let body = if rows.is_empty() {
         String::new()
