@@ -164,16 +164,39 @@ pub fn queue(month: NaiveDate, longest: Option<(String, f64, Cell<f64>)>) -> Str
 }
 
 /// Section 5: A&E long waits in the month.
-pub fn ae(month: NaiveDate, arrivals: Bounded, over_4h: Bounded, over_12h: Bounded) -> String {
+/// `rounded`: the daily figures added up were rounded, so the totals are approximate
+/// (a range from suppressed days is then no hard bound either).
+pub fn ae(
+    month: NaiveDate,
+    arrivals: Bounded,
+    over_4h: Bounded,
+    over_12h: Bounded,
+    rounded: bool,
+) -> String {
     let m = format::month(month);
     if arrivals.high == Some(0) {
         return format!("No A&E attendances were published for {m}.");
     }
     format!(
-        "In {m}, {} A&E attendances lasted more than 4 hours and {} more than 12 hours, out of {} arrivals.",
+        "In {m}, {}{} A&E attendances lasted more than 4 hours and {} more than 12 hours, out of {} arrivals{}.",
+        if rounded { "roughly " } else { "" },
         format::bounded(over_4h),
         format::bounded(over_12h),
-        format::bounded_short(arrivals)
+        format::bounded_short(arrivals),
+        if rounded {
+            " (added up from rounded daily figures)"
+        } else {
+            ""
+        }
+    )
+}
+
+/// Section 5, for a month after the A&E data end.
+pub fn ae_not_covered(month: NaiveDate, ae_end: NaiveDate) -> String {
+    format!(
+        "No A&E data were published for {}: the A&E data end on {}.",
+        format::month(month),
+        format::day(ae_end)
     )
 }
 
@@ -281,10 +304,33 @@ mod tests {
     #[test]
     fn ae_ranges_are_spelt_out() {
         let b = |low, high| Bounded { low, high };
-        let s = ae(d(9), b(1400, Some(1400)), b(155, Some(260)), b(0, Some(0)));
+        let s = ae(
+            d(9),
+            b(1400, Some(1400)),
+            b(155, Some(260)),
+            b(0, Some(0)),
+            false,
+        );
         assert_eq!(
             s,
             "In September 2026, between 155 and 260 A&E attendances lasted more than 4 hours and 0 more than 12 hours, out of 1,400 arrivals."
+        );
+        // Regression: totals of rounded daily figures read as hard bounds (the true
+        // count, 741, lay outside "between 696 and 732").
+        let s = ae(
+            d(9),
+            b(1400, Some(1400)),
+            b(155, Some(260)),
+            b(0, Some(0)),
+            true,
+        );
+        assert_eq!(
+            s,
+            "In September 2026, roughly between 155 and 260 A&E attendances lasted more than 4 hours and 0 more than 12 hours, out of 1,400 arrivals (added up from rounded daily figures)."
+        );
+        assert_eq!(
+            ae_not_covered(d(10), NaiveDate::from_ymd_opt(2026, 9, 30).unwrap()),
+            "No A&E data were published for October 2026: the A&E data end on 30 September 2026."
         );
     }
 

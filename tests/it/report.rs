@@ -496,6 +496,16 @@ fn ae_months_add_up_published_days_and_show_suppressed_days_as_ranges() {
     let f = published("flow_daily");
     let rows = table(&html, "table-ae");
     assert!(!rows.is_empty());
+    // The last day with an A&E arrival published (shown above zero, or suppressed).
+    let ae_end = (0..f.rows)
+        .filter(|&i| {
+            let v = expected(&f, "ae_arrivals", i);
+            v == SUPPRESSED || v.parse::<i64>().is_ok_and(|n| n > 0)
+        })
+        .map(|i| date(f.col("date")[i].as_deref().unwrap()))
+        .max()
+        .unwrap();
+    assert!(rows.iter().any(|r| r[1] == "no A&E data"), "the sample's October");
     for row in &rows {
         let m = NaiveDate::parse_from_str(&format!("1 {}", row[0]), "%d %B %Y").unwrap();
         let prefix = m.format("%Y-%m").to_string();
@@ -513,7 +523,11 @@ fn ae_months_add_up_published_days_and_show_suppressed_days_as_ranges() {
                     v => shown += v.parse::<i64>().unwrap(),
                 }
             }
-            let want = if hidden == 0 {
+            // Regression: a month after the A&E data end (the sample's ECDS ends on 30
+            // September) read "0 0 0"; it says there are no A&E data.
+            let want = if m > ae_end {
+                "no A&E data".to_string()
+            } else if hidden == 0 {
                 shown.to_string()
             } else {
                 format!(

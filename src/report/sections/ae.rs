@@ -79,11 +79,42 @@ pub fn section(cx: &Context) -> Section {
         return missing(ID, TITLE, "published/flow_daily");
     };
     let hidden = cx.hidden("flow_daily");
+    let rounded = cx.data.round_to("flow_daily").is_some_and(|r| r > 1);
+    // The last day any A&E arrival was published (a suppressed day had some): after it the
+    // zeros of `flow_daily` mean no A&E data, not no attendances.
+    let ae_end = rows
+        .iter()
+        .filter(|r| {
+            matches!(r.ae_arrivals, Cell::Suppressed)
+                || r.ae_arrivals.shown().is_some_and(|v| v > 0)
+        })
+        .map(|r| r.date)
+        .max();
+    let covered = |m: NaiveDate| ae_end.is_some_and(|end| m <= end);
     let months = p.months();
     let mut bars = Vec::new();
     let mut table_rows = Vec::new();
     let mut headline = None;
     for m in &months {
+        if !covered(*m) {
+            let note = "no A&E data".to_string();
+            for what in ["over 4 hours", "over 12 hours"] {
+                bars.push(Bar {
+                    label: format!("{} · {what}", format::month_short(*m)),
+                    value: BarValue::Empty,
+                    whisker: None,
+                    colour: BLUE,
+                    text: note.clone(),
+                });
+            }
+            table_rows.push(vec![
+                Td::Head(format::month(*m)),
+                Td::Empty(note.clone()),
+                Td::Empty(note.clone()),
+                Td::Empty(note),
+            ]);
+            continue;
+        }
         let label = if p.is_partial(*m) {
             format!(
                 "{} (to {})",
@@ -108,9 +139,10 @@ pub fn section(cx: &Context) -> Section {
             headline = Some((arrivals, over_4h, over_12h));
         }
     }
-    let reading = match headline {
-        Some((a, o4, o12)) => text::ae(p.month, a, o4, o12),
-        None => text::ae(
+    let reading = match (headline, ae_end) {
+        (Some((a, o4, o12)), _) => text::ae(p.month, a, o4, o12, rounded),
+        (None, Some(end)) => text::ae_not_covered(p.month, end),
+        (None, None) => text::ae(
             p.month,
             Bounded {
                 low: 0,
@@ -124,6 +156,7 @@ pub fn section(cx: &Context) -> Section {
                 low: 0,
                 high: Some(0),
             },
+            false,
         ),
     };
     let table = Table {
