@@ -325,6 +325,7 @@ impl ReportData {
             && data.flow.is_none()
             && data.queue.is_none()
             && data.linkage.is_none()
+            && data.sitrep.is_none()
         {
             return Err(Error::SourceUnavailable {
                 source_name: "published".to_string(),

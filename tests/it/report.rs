@@ -505,7 +505,10 @@ fn ae_months_add_up_published_days_and_show_suppressed_days_as_ranges() {
         .map(|i| date(f.col("date")[i].as_deref().unwrap()))
         .max()
         .unwrap();
-    assert!(rows.iter().any(|r| r[1] == "no A&E data"), "the sample's October");
+    assert!(
+        rows.iter().any(|r| r[1] == "no A&E data"),
+        "the sample's October"
+    );
     for row in &rows {
         let m = NaiveDate::parse_from_str(&format!("1 {}", row[0]), "%d %B %Y").unwrap();
         let prefix = m.format("%Y-%m").to_string();
@@ -1349,5 +1352,52 @@ fn the_report_is_written_when_a_run_publishes_and_by_an_up_to_date_run_only_if_m
             .unwrap()
             .contains(&format!("Run {last} (ok)")),
         "the report names the newest run that published"
+    );
+}
+
+/// Regression: a data directory holding only NHS England's publications (the README says
+/// to run `joinedup report` after that pipeline) was refused, exit 4 "no published
+/// datasets"; it gets a report comparing with England, the other sections saying what is
+/// not there.
+#[test]
+fn a_data_directory_of_publications_only_gets_a_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let o = out.to_str().unwrap();
+    let (code, _, stderr) = result(&joinedup(&[
+        "run",
+        "pipelines/nhse_publications.toml",
+        "--out",
+        o,
+        "-q",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) = result(&joinedup(&["report", "--out", o, "-q"]));
+    assert_eq!(code, 0, "{stderr}");
+    let html = std::fs::read_to_string(out.join("report/index.html")).unwrap();
+    assert!(
+        html.contains("There is no published/bottlenecks in this data directory"),
+        "{html}"
+    );
+    assert!(html.contains("who no longer needed to be in hospital were still there"));
+}
+
+/// Regression: NHS England's figures from January 2024 sat beside the ICB's September
+/// 2026 without a word that they are from another period.
+#[test]
+fn england_s_figures_from_another_period_are_said_to_be() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let o = out.to_str().unwrap();
+    for pipeline in ["pipelines/sample.toml", "pipelines/nhse_publications.toml"] {
+        let (code, _, stderr) = result(&joinedup(&["run", pipeline, "--out", o, "-q"]));
+        assert_eq!(code, 0, "{pipeline}: {stderr}");
+    }
+    let (code, _, stderr) = result(&joinedup(&["report", "--out", o, "-q"]));
+    assert_eq!(code, 0, "{stderr}");
+    let html = std::fs::read_to_string(out.join("report/index.html")).unwrap();
+    assert!(
+        html.contains("These are NHS England&#39;s latest published figures, not those of September 2026, the month the rest of this report is about."),
+        "{html}"
     );
 }

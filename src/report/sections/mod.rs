@@ -48,14 +48,15 @@ pub fn all(cx: &Context) -> Vec<Section> {
     out
 }
 
-/// A section whose dataset this pipeline did not publish.
+/// A section whose dataset is not in the data directory (not published by the pipelines
+/// that wrote into it, or removed since).
 fn missing(id: &'static str, title: &str, dataset: &str) -> Section {
     Section {
         id,
         title: title.to_string(),
         period: "none".to_string(),
         reading: format!(
-            "This pipeline did not publish {dataset}, so there is nothing to show here."
+            "There is no {dataset} in this data directory, so there is nothing to show here."
         ),
         body: String::new(),
     }

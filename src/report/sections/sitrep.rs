@@ -227,13 +227,24 @@ pub fn section(cx: &Context) -> Option<Section> {
             })
         };
         if reading.is_none() {
-            reading = Some(text::sitrep(
+            let mut said = text::sitrep(
                 to,
                 setting,
                 latest(icb_org.as_ref()),
                 latest(region_org.as_ref()),
                 latest(england.as_ref()).map(|(_, v)| v),
-            ));
+            );
+            // NHS England's latest day may be far from the months the ICB's own data show.
+            let month = super::super::period::month_start(to);
+            if let Some(p) = cx.period
+                && (month < p.first_month || month > p.last_month)
+            {
+                said.push_str(&format!(
+                    " These are NHS England's latest published figures, not those of {}, the month the rest of this report is about.",
+                    format::month(p.month)
+                ));
+            }
+            reading = Some(said);
         }
         let svg = svg::line_chart(&LineChart {
             id: &format!("chart-sitrep-{si}"),
