@@ -6,8 +6,13 @@
 pub const WHITE: &str = "#ffffff";
 /// Body text (NHS black).
 pub const TEXT: &str = "#212b32";
-/// Secondary text, axes, "not waiting for social care" bars (NHS dark grey).
+/// Secondary text and axes (NHS dark grey).
 pub const MUTED: &str = "#4c6272";
+/// Bars set apart from the blue ones: "not waiting for social care", an incomplete month,
+/// no council (NHS mid grey). Lighter than the blues, so the two stay apart in greyscale
+/// print and for readers who cannot tell the hues (NHS dark grey had the blue's
+/// luminance: 1.0:1).
+pub const BAR_GREY: &str = "#768692";
 /// Main series and bars (NHS blue).
 pub const BLUE: &str = "#005eb8";
 /// The headline month's bar (NHS dark blue).
@@ -74,6 +79,20 @@ mod tests {
         assert!((grey - 4.54).abs() < 0.01, "{grey}");
         assert!(contrast("#777777", WHITE).unwrap() < AA_TEXT);
         assert_eq!(rgb("#12345"), None);
+    }
+
+    /// Charts need 3:1 against the background (WCAG 1.4.11), and the grey bars must stay
+    /// apart from the blue ones by lightness alone.
+    #[test]
+    fn grey_bars_pass_for_graphics_and_differ_from_the_blues_in_lightness() {
+        for bg in BACKGROUNDS {
+            let c = contrast(BAR_GREY, bg).unwrap();
+            assert!(c >= 3.0, "{BAR_GREY} on {bg}: {c:.2}:1");
+        }
+        for blue in [BLUE, DARK_BLUE] {
+            let c = contrast(BAR_GREY, blue).unwrap();
+            assert!(c >= 1.5, "{BAR_GREY} against {blue}: {c:.2}:1");
+        }
     }
 
     #[test]

@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use super::super::data::{Bottleneck, Cell};
 use super::super::format;
 use super::super::html::{self, Section, Table, Td};
-use super::super::palette::{BLUE, DARK_BLUE, MUTED};
+use super::super::palette::{BAR_GREY, BLUE, DARK_BLUE};
 use super::super::svg::{self, Bar, BarChart, BarValue};
 use super::super::text;
 use super::{Context, missing, td, td_value};
@@ -131,7 +131,7 @@ pub fn section(cx: &Context) -> Section {
         let colour = if *m == month {
             DARK_BLUE
         } else if partial {
-            MUTED
+            BAR_GREY
         } else {
             BLUE
         };

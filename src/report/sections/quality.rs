@@ -5,7 +5,7 @@
 use super::super::data::{LinkageRow, RunManifest};
 use super::super::format;
 use super::super::html::{self, Section, Table, Td};
-use super::super::palette::{BLUE, MUTED};
+use super::super::palette::{BAR_GREY, BLUE};
 use super::super::svg::{self, Bar, BarChart, BarValue};
 use super::super::text;
 use super::{Context, td};
@@ -167,7 +167,7 @@ pub fn section(cx: &Context) -> Section {
                         label: linkage_label(r),
                         value,
                         whisker: None,
-                        colour: if r.la_code.is_some() { BLUE } else { MUTED },
+                        colour: if r.la_code.is_some() { BLUE } else { BAR_GREY },
                         text,
                     }
                 })

@@ -4,7 +4,7 @@
 use super::super::data::{Bottleneck, Cell};
 use super::super::format;
 use super::super::html::{self, Section, Table, Td};
-use super::super::palette::{BLUE, MUTED};
+use super::super::palette::{BAR_GREY, BLUE};
 use super::super::svg::{self, Bar, BarChart, BarValue};
 use super::super::text;
 use super::{Context, missing, td, td_value};
@@ -60,7 +60,7 @@ pub fn section(cx: &Context) -> Section {
                 value,
                 whisker: None,
                 colour: if r.awaited_service == "none" {
-                    MUTED
+                    BAR_GREY
                 } else {
                     BLUE
                 },
