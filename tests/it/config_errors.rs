@@ -183,15 +183,12 @@ fn a_broken_contract_does_not_hide_its_mappings_errors() {
         "mapping.toml",
         "[mapping]\ntarget = \"hospital_spell\"\n[fields]\nward = { from = \"spell_id\" }\n",
     );
-    let pipeline = write(
+    let (code, stderr) = validate_one_source(
         dir.path(),
-        "p.toml",
-        &format!(
-            "[pipeline]\nname = \"p\"\nschemas = \"{}\"\n[pseudonymisation]\ndemo_key = \"DEMO-k-0123456789\"\n[sources.apc]\nkind = \"local\"\npath = \"x.csv\"\ncontract = \"no_such_contract\"\nmapping = \"mapping.toml\"\n",
-            root().join("schemas").display()
-        ),
+        &root().join("schemas").display(),
+        ("apc", "no_such_contract", &dir.path().join("mapping.toml")),
+        "",
     );
-    let (code, _, stderr) = result(&joinedup(&["validate", &pipeline]));
     assert_eq!(code, 2, "{stderr}");
     for e in [
         "p.toml: sources.apc.contract: no sources schema \"no_such_contract\"",
@@ -233,16 +230,16 @@ fn a_column_s_years_must_be_two_years_in_order_on_a_date() {
         1,
     );
     std::fs::write(&contract, text).unwrap();
-    let pipeline = write(
+    let (code, stderr) = validate_one_source(
         dir.path(),
-        "p.toml",
-        &format!(
-            "[pipeline]\nname = \"p\"\nschemas = \"{}\"\n[pseudonymisation]\ndemo_key = \"DEMO-k-0123456789\"\n[sources.apc]\nkind = \"local\"\npath = \"x.csv\"\ncontract = \"sus_apc\"\nmapping = \"{}\"\n",
-            schemas.display(),
-            root().join("pipelines/mappings/sus_apc.toml").display()
+        &schemas.display(),
+        (
+            "apc",
+            "sus_apc",
+            &root().join("pipelines/mappings/sus_apc.toml"),
         ),
+        "",
     );
-    let (code, _, stderr) = result(&joinedup(&["validate", &pipeline]));
     assert_eq!(code, 2, "{stderr}");
     assert!(
         stderr.contains("sus_apc.toml: columns[5].years: the first and last year a date may be in"),
@@ -279,15 +276,12 @@ fn pseudonym_and_coded_fields_are_filled_only_from_columns_that_hold_them() {
             "client_type = { value = \"Someone\" }\nsource = { value = \"x\" }",
         );
     write(dir.path(), "cld.toml", &mapping);
-    let pipeline = write(
+    let (code, stderr) = validate_one_source(
         dir.path(),
-        "p.toml",
-        &format!(
-            "[pipeline]\nname = \"p\"\nschemas = \"{}\"\n[pseudonymisation]\ndemo_key = \"DEMO-k-0123456789\"\n[sources.cld]\nkind = \"local\"\npath = \"x.csv\"\ncontract = \"cld\"\nmapping = \"cld.toml\"\n",
-            schemas.display()
-        ),
+        &schemas.display(),
+        ("cld", "cld", &dir.path().join("cld.toml")),
+        "",
     );
-    let (code, _, stderr) = result(&joinedup(&["validate", &pipeline]));
     assert_eq!(code, 2, "{stderr}");
     for e in [
         "cld.toml: fields.person_id: field \"person_id\" holds the pseudonym of an NHS number: fill it from a column of type \"nhs_number\" (pseudonymised as it is read); column \"la_code\" is type \"string\"",
@@ -422,16 +416,12 @@ fn a_two_character_delimiter_and_a_format_without_directives_say_what_to_write()
         )
         .replacen("formats = [\"%d/%m/%Y\"]", "formats = [\"yyyy-mm-dd\"]", 1);
     std::fs::write(&contract, text).unwrap();
-    let pipeline = write(
+    let (code, stderr) = validate_one_source(
         dir.path(),
-        "p.toml",
-        &format!(
-            "[pipeline]\nname = \"p\"\nschemas = \"{}\"\n[pseudonymisation]\ndemo_key = \"DEMO-k-0123456789\"\n[sources.cld]\nkind = \"local\"\npath = \"x.csv\"\ncontract = \"cld\"\nmapping = \"{}\"\n",
-            schemas.display(),
-            root().join("pipelines/mappings/cld.toml").display()
-        ),
+        &schemas.display(),
+        ("cld", "cld", &root().join("pipelines/mappings/cld.toml")),
+        "",
     );
-    let (code, _, stderr) = result(&joinedup(&["validate", &pipeline]));
     assert_eq!(code, 2, "{stderr}");
     for e in [
         "cld.toml: contract.delimiter: must be one ASCII character; got \"\\\\t\" (2 characters); for a tab write delimiter = \"\\t\" (double quotes: '\\t' in single quotes is two characters)",
@@ -454,16 +444,12 @@ fn errors_of_the_pipeline_file_do_not_hide_those_of_its_contracts() {
         1,
     );
     std::fs::write(&contract, text).unwrap();
-    let pipeline = write(
+    let (code, stderr) = validate_one_source(
         dir.path(),
-        "p.toml",
-        &format!(
-            "[pipeline]\nname = \"p\"\nschemas = \"{}\"\n[pseudonymisation]\ndemo_key = \"DEMO-k-0123456789\"\n[link]\ned_window_hours = \"24\"\n[sources.cld]\nkind = \"local\"\npath = \"x.csv\"\ncontract = \"cld\"\nmapping = \"{}\"\n",
-            schemas.display(),
-            root().join("pipelines/mappings/cld.toml").display()
-        ),
+        &schemas.display(),
+        ("cld", "cld", &root().join("pipelines/mappings/cld.toml")),
+        "[link]\ned_window_hours = \"24\"\n",
     );
-    let (code, _, stderr) = result(&joinedup(&["validate", &pipeline]));
     assert_eq!(code, 2, "{stderr}");
     for e in [
         "p.toml: link.ed_window_hours: line 7: invalid type",
@@ -472,4 +458,25 @@ fn errors_of_the_pipeline_file_do_not_hide_those_of_its_contracts() {
     ] {
         assert!(stderr.contains(e), "missing {e:?} in:\n{stderr}");
     }
+}
+
+/// Writes `p.toml` in `dir`: schemas from `schemas`, a demonstration key, `extra` TOML, and
+/// one local source (name, contract, mapping file); returns `validate`'s exit code and
+/// stderr.
+fn validate_one_source(
+    dir: &std::path::Path,
+    schemas: &dyn std::fmt::Display,
+    (name, contract, mapping): (&str, &str, &std::path::Path),
+    extra: &str,
+) -> (i32, String) {
+    let pipeline = write(
+        dir,
+        "p.toml",
+        &format!(
+            "[pipeline]\nname = \"p\"\nschemas = \"{schemas}\"\n[pseudonymisation]\ndemo_key = \"DEMO-k-0123456789\"\n{extra}[sources.{name}]\nkind = \"local\"\npath = \"x.csv\"\ncontract = \"{contract}\"\nmapping = \"{}\"\n",
+            mapping.display()
+        ),
+    );
+    let (code, _, stderr) = result(&joinedup(&["validate", &pipeline]));
+    (code, stderr)
 }
