@@ -39,7 +39,7 @@ pub fn render(m: &Manifest, manifest_path: Option<&Path>) -> String {
     if !m.sources.is_empty() {
         let _ = writeln!(
             s,
-            "\nsources               files    rows in   published  quarantined"
+            "\nsources               files    rows in    accepted  quarantined"
         );
     }
     for src in &m.sources {
