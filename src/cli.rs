@@ -26,7 +26,8 @@ pub struct Cli {
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, env = "JOINEDUP_LOG_FORMAT")]
     pub log_format: LogFormat,
 
-    /// Only print warnings and errors (no run summary).
+    /// Only print warnings and errors (no run summary; a dry run still prints what it
+    /// would do, its only output).
     #[arg(short, long, global = true)]
     pub quiet: bool,
 }

@@ -22,6 +22,14 @@ pub fn render(m: &Manifest, manifest_path: Option<&Path>) -> String {
                 c.unchanged
             );
         }
+        // Regression: said "would rebuild from 0 new, 0 changed and 0 removed".
+        "dry_run_up_to_date" => {
+            let _ = writeln!(
+                s,
+                "\nup to date: {} input file(s) unchanged since the last run; a run now would do nothing",
+                c.unchanged
+            );
+        }
         mode => {
             let what = match c.rebuild_reason() {
                 Some(why) => format!("everything ({why})"),

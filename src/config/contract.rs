@@ -96,12 +96,18 @@ impl Loader {
             }
             for h in std::iter::once(&c.header).chain(&c.aliases) {
                 let folded = crate::schema::fold::fold(h);
-                if let Some(j) = headers_seen.insert(folded, i) {
-                    self.errors.push(
+                match headers_seen.insert(folded, i) {
+                    Some(j) if j == i => self.errors.push(
+                        &path,
+                        format!("{key}.aliases"),
+                        format!("\"{h}\" names this column twice (headers are compared ignoring case, spaces and dash variants); remove the repeat"),
+                    ),
+                    Some(j) => self.errors.push(
                         &path,
                         format!("{key}.header"),
                         format!("header \"{h}\" is also accepted for columns[{j}]; each header may name one column"),
-                    );
+                    ),
+                    None => {}
                 }
             }
             let formats = |this: &mut Self, want_date: bool, want_time: bool| -> Vec<DateFormat> {

@@ -228,11 +228,7 @@ fn the_readme_quick_start_output_is_what_the_sample_run_prints() {
         .and_then(|b| b.split("```").next())
         .unwrap();
     let out = tempfile::tempdir().unwrap();
-    let (code, stdout, stderr) = result(&joinedup(&[
-        "run",
-        "--out",
-        out.path().to_str().unwrap(),
-    ]));
+    let (code, stdout, stderr) = result(&joinedup(&["run", "--out", out.path().to_str().unwrap()]));
     assert_eq!(code, 0, "{stderr}");
     let mut checked = 0;
     for line in block.lines().skip(1) {
@@ -243,7 +239,10 @@ fn the_readme_quick_start_output_is_what_the_sample_run_prints() {
         {
             continue;
         }
-        assert!(stdout.lines().any(|l| l == line), "{line:?} not in:\n{stdout}");
+        assert!(
+            stdout.lines().any(|l| l == line),
+            "{line:?} not in:\n{stdout}"
+        );
         checked += 1;
     }
     assert!(checked >= 8, "{checked} lines checked");

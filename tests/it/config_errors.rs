@@ -414,7 +414,12 @@ fn a_two_character_delimiter_and_a_format_without_directives_say_what_to_write()
             "encoding = \"windows-1252\"\ndelimiter = '\\t'",
             1,
         )
-        .replacen("formats = [\"%d/%m/%Y\"]", "formats = [\"yyyy-mm-dd\"]", 1);
+        .replacen("formats = [\"%d/%m/%Y\"]", "formats = [\"yyyy-mm-dd\"]", 1)
+        .replacen(
+            "aliases = [\"LA_Code\"]",
+            "aliases = [\"LA_Code\", \"la code\"]",
+            1,
+        );
     std::fs::write(&contract, text).unwrap();
     let (code, stderr) = validate_one_source(
         dir.path(),
@@ -426,6 +431,9 @@ fn a_two_character_delimiter_and_a_format_without_directives_say_what_to_write()
     for e in [
         "cld.toml: contract.delimiter: must be one ASCII character; got \"\\\\t\" (2 characters); for a tab write delimiter = \"\\t\" (double quotes: '\\t' in single quotes is two characters)",
         "formats: format \"yyyy-mm-dd\" does not fit type \"date\": it needs a date and no time (e.g. \"%d/%m/%Y\"); this one has no directive (%d %m %Y %H %M %S; \"yyyy\" is read as text)",
+        // Regression: an alias repeating its own column's header said it was "also
+        // accepted for columns[0]", the column itself.
+        "cld.toml: columns[0].aliases: \"la code\" names this column twice",
     ] {
         assert!(stderr.contains(e), "missing {e:?} in:\n{stderr}");
     }

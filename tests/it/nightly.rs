@@ -373,6 +373,23 @@ fn a_rerun_with_nothing_new_does_no_work_and_a_new_council_file_rebuilds_only_it
         (Some("up_to_date"), 2)
     );
 
+    // Regression: a dry run with nothing new said "would rebuild from 0 new, 0 changed
+    // and 0 removed".
+    let (code, stdout, _) = result(&joinedup(&[
+        "run",
+        &night.pipeline(),
+        "--dry-run",
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0);
+    assert!(
+        stdout.contains(
+            "up to date: 4 input file(s) unchanged since the last run; a run now would do nothing"
+        ),
+        "{stdout}"
+    );
+
     // Council 903's file arrives: only it is read, and only its months change.
     night.deliver_late_file();
     let (code, stdout, stderr) = result(&joinedup(&[
