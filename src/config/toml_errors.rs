@@ -63,22 +63,41 @@ fn read_all<T: DeserializeOwned>(
             key_path_at(&text, span.start)
         };
         found.push((line, key, format!("line {line}: {}", e.message())));
-        // A span over several lines (a missing field names its whole table) cannot be
-        // blanked without hiding what is right around it.
-        if syntax || found.len() >= MAX_ERRORS || text[span.clone()].contains('\n') {
+        if syntax || found.len() >= MAX_ERRORS {
             return None;
         }
-        // Blank the failing lines (a value may span several) and read again.
-        let start = text[..span.start].rfind('\n').map_or(0, |i| i + 1);
-        let end = text[span.end.max(span.start)..]
-            .find('\n')
-            .map_or(text.len(), |i| span.end.max(span.start) + i);
+        let mut start = text[..span.start].rfind('\n').map_or(0, |i| i + 1);
+        // An unknown kind of table (`kind = "locl"`): the table cannot be read at all, so it
+        // goes whole (blanking the line would only add "missing field `kind`").
+        if e.message().starts_with("unknown variant")
+            && let Some(header) = header_above(&text, start)
+            && whole_entry_table(&text, header).is_some()
+        {
+            start = header;
+        }
+        // An error of a whole table one of several of its kind (`[sources.apc]` missing
+        // its `kind`, or of an unknown kind): its error is reported, so the table is
+        // blanked, header and all, and the others are still read. Any other span over
+        // several lines cannot be blanked without hiding what is right around it.
+        let (start, end) = match whole_entry_table(&text, start) {
+            Some(end) => (start, end),
+            None if text[span.clone()].contains('\n') => return None,
+            // Blank the failing lines (a value may span several) and read again.
+            None => (
+                start,
+                text[span.end.max(span.start)..]
+                    .find('\n')
+                    .map_or(text.len(), |i| span.end.max(span.start) + i),
+            ),
+        };
         if start >= end {
             return None;
         }
-        // A table header blanked would move its keys into the table above: what would be
-        // reported next could not be trusted.
-        if text[start..end].lines().any(|l| table_header(l).is_some()) {
+        // A table header blanked without its keys would move them into the table above:
+        // what would be reported next could not be trusted.
+        if whole_entry_table(&text, start).is_none()
+            && text[start..end].lines().any(|l| table_header(l).is_some())
+        {
             return None;
         }
         let blanked: String = text[start..end]
@@ -93,6 +112,44 @@ fn read_all<T: DeserializeOwned>(
         }
         text = next;
     }
+}
+
+/// The start of the table header line at or above byte `at`, if any.
+fn header_above(text: &str, at: usize) -> Option<usize> {
+    let mut end = at;
+    loop {
+        let start = text[..end]
+            .trim_end_matches('\n')
+            .rfind('\n')
+            .map_or(0, |i| i + 1);
+        let line = text[start..].split('\n').next()?;
+        if table_header(line).is_some() {
+            return Some(start);
+        }
+        if start == 0 {
+            return None;
+        }
+        end = start - 1;
+    }
+}
+
+/// When the line at `start` is the header of an entry of a map of tables (`[sources.apc]`:
+/// two or more keys), where the table ends (the next header, or the end): such a table
+/// can be blanked whole, its map left with the other entries.
+fn whole_entry_table(text: &str, start: usize) -> Option<usize> {
+    let line = text[start..].split('\n').next()?;
+    let path = table_header(line)?;
+    if path.len() < 2 || line.trim_start().starts_with("[[") {
+        return None;
+    }
+    let mut at = start + line.len();
+    for next in text[at..].split_inclusive('\n') {
+        if table_header(next).is_some() && at > start + line.len() {
+            return Some(at);
+        }
+        at += next.len();
+    }
+    Some(text.len())
 }
 
 /// For an "unknown field" error whose position is a table header, the span of the line in
@@ -331,5 +388,28 @@ mod tests {
             got[0].1.starts_with("line 6: missing field `kind`"),
             "{got:?}"
         );
+    }
+
+    /// Regression: `kind = "locl"` in every source gave one error (and a bogus "missing
+    /// field `kind`"): the first source's line was blanked, the table could then not be
+    /// read, and reading stopped. A table of an unknown kind is now set aside whole.
+    #[test]
+    fn every_source_of_an_unknown_kind_is_reported_and_reading_goes_on() {
+        let text = "[link]\nwindow = \"1\"\n[sources.a]\nkind = \"locl\"\npath = \"a\"\n[sources.b]\nkind = \"lokal\"\npath = \"b\"\n[sources.c]\npath = \"c\"\n[sources.d]\nkind = \"local\"\npath = \"d\"\nextra = 1\n";
+        let got = errors_of::<Pipeline>(text);
+        let keys: Vec<&str> = got.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "link.window",
+                "sources.a.kind",
+                "sources.b.kind",
+                "sources.c",
+                "sources.d.extra"
+            ],
+            "{got:?}"
+        );
+        assert!(got[1].1.contains("unknown variant `locl`"), "{got:?}");
+        assert!(got[3].1.contains("missing field `kind`"), "{got:?}");
     }
 }
