@@ -243,6 +243,7 @@ impl Loader {
                 kind,
                 required: c.required,
                 years,
+                allow_nhs_number_shape: c.allow_nhs_number_shape,
             });
         }
         // Identifier scopes refer to other columns.

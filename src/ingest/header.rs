@@ -65,6 +65,55 @@ fn delimiter_name(d: u8) -> String {
     }
 }
 
+/// Headers as [`listed`], unless one looks like a data value (a date, a postcode, a long
+/// number): then a header row with a patient's row joined to it (a line break lost) would
+/// put names, dates of birth and postcodes in the message, so only the count is given.
+pub fn listed_unless_data(headers: &[String]) -> String {
+    if headers.iter().any(|h| looks_like_data(h)) {
+        format!(
+            "{} column(s), not listed: some look like data values rather than names (is the line break after the header row missing?)",
+            headers.len()
+        )
+    } else {
+        listed(headers)
+    }
+}
+
+/// Whether a header cell looks like a value from a row: six or more digits in a run, a
+/// date (`31/05/1906`, `1906-05-31`) or a UK postcode (`QQ4 1TU`).
+fn looks_like_data(h: &str) -> bool {
+    let b = h.trim().as_bytes();
+    let mut run = 0;
+    for &c in b {
+        run = if c.is_ascii_digit() { run + 1 } else { 0 };
+        if run >= 6 {
+            return true;
+        }
+    }
+    let date = |s: &[u8]| {
+        let parts: Vec<&[u8]> = s.split(|c| matches!(c, b'/' | b'-' | b'.')).collect();
+        parts.len() == 3
+            && parts
+                .iter()
+                .all(|p| !p.is_empty() && p.len() <= 4 && p.iter().all(u8::is_ascii_digit))
+    };
+    let postcode = |s: &str| {
+        let mut words = s.split_whitespace();
+        let (Some(out), Some(inw), None) = (words.next(), words.next(), words.next()) else {
+            return false;
+        };
+        let (o, i) = (out.as_bytes(), inw.as_bytes());
+        (2..=4).contains(&o.len())
+            && o[0].is_ascii_alphabetic()
+            && o.iter().any(u8::is_ascii_digit)
+            && o.iter().all(u8::is_ascii_alphanumeric)
+            && i.len() == 3
+            && i[0].is_ascii_digit()
+            && i[1..].iter().all(u8::is_ascii_alphabetic)
+    };
+    b.split(|c| c.is_ascii_whitespace()).any(date) || postcode(h.trim())
+}
+
 /// Headers as a message lists them: each [`shown`], at most [`LISTED`] of them.
 pub fn listed(headers: &[String]) -> String {
     let mut s: Vec<String> = headers.iter().take(LISTED).map(|h| shown(h)).collect();
@@ -174,11 +223,10 @@ pub fn match_header(
         return Err(rejected(
             None,
             format!(
-                "the first line is not a header row of contract \"{}\": none of its {} columns is there (is the header row missing?); the first line has {} field(s): {}{}",
+                "the first line is not a header row of contract \"{}\": none of its {} columns is there (is the header row missing?); the first line has {} field(s), not shown: it may be a patient's row{}",
                 contract.name,
                 contract.columns.len(),
                 headers.len(),
-                listed(headers),
                 delimiter_hint(headers, contract.delimiter)
             ),
         ));
@@ -296,6 +344,39 @@ mod tests {
         assert!(
             l.starts_with("\"0\", \"1\"") && l.ends_with("\"39\", … and 5 more"),
             "{l}"
+        );
+    }
+
+    /// Regression: a header row with a patient's row joined to it (a line break lost)
+    /// listed the name, date of birth and postcode as "ignored column(s)".
+    #[test]
+    fn headers_that_look_like_data_are_counted_not_listed() {
+        let h = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let joined = h(&[
+            "Event Type",
+            "Ottoline",
+            "Fairweatherq",
+            "31/05/1906",
+            "QQ4 1TU",
+        ]);
+        assert_eq!(
+            listed_unless_data(&joined),
+            "5 column(s), not listed: some look like data values rather than names (is the line break after the header row missing?)"
+        );
+        for data in ["1906-05-31", "QQ4 1TU", "EA000946", "M1 1AE"] {
+            assert!(looks_like_data(data), "{data}");
+        }
+        for name in [
+            "Der_Postcode_LSOA_2011",
+            "Age_At_Arrival",
+            "PbR 2023/24",
+            "LA Code",
+        ] {
+            assert!(!looks_like_data(name), "{name}");
+        }
+        assert_eq!(
+            listed_unless_data(&h(&["Ward", "Bay"])),
+            "\"Ward\", \"Bay\""
         );
     }
 }

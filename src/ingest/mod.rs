@@ -419,7 +419,7 @@ fn open_file(source: &SourcePlan, input: &InputFile) -> Result<OpenedFile> {
         header::header_texts(&record, contract.encoding).map_err(|m| rejected(Some(1), m))?;
     let header = header::match_header(&contract, &headers, path)?;
     if !header.extra.is_empty() {
-        let cols = header::listed(&header.extra);
+        let cols = header::listed_unless_data(&header.extra);
         match contract.on_extra_column {
             DriftPolicy::Error => {
                 return Err(rejected(

@@ -138,16 +138,38 @@ pub fn mask_nhs_like(text: &str) -> String {
     out
 }
 
-/// If an NHS-number shape starts at `start`, returns where it ends.
+/// Whether `text` holds an NHS-number shape (10 digits, or 3-3-4 with spaces or dashes)
+/// whose digits pass Modulus 11: a real NHS number, not just ten digits.
+pub fn holds_valid_nhs_number(text: &str) -> bool {
+    let b = text.as_bytes();
+    if b.iter().filter(|c| c.is_ascii_digit()).count() < 10 {
+        return false;
+    }
+    (0..b.len()).any(|i| {
+        b[i].is_ascii_digit()
+            && (i == 0 || !b[i - 1].is_ascii_digit())
+            && nhs_shape_end(b, i).is_some_and(|end| {
+                let digits: String = text[i..end].chars().filter(char::is_ascii_digit).collect();
+                super::nhs_number::validate(&digits).is_ok()
+            })
+    })
+}
+
+/// If an NHS-number shape starts at `start`, returns where it ends: ten digits, grouped
+/// 3-3-4 or 5-5 by single spaces, dashes or dots (`943 476 5919`, `94347 65919`,
+/// `943.476.5919`) or not at all, or eleven with a leading zero (`09434765919`, a number
+/// padded by a spreadsheet). Dates and times (`2026-08-01 10:00`) are not grouped so.
 fn nhs_shape_end(b: &[u8], start: usize) -> Option<usize> {
     let mut digits = 0;
     let mut i = start;
-    while i < b.len() && digits < 10 {
+    let mut end = start;
+    while i < b.len() && digits < 11 {
         if b[i].is_ascii_digit() {
             digits += 1;
             i += 1;
-        } else if (b[i] == b' ' || b[i] == b'-')
-            && (digits == 3 || digits == 6)
+            end = i;
+        } else if matches!(b[i], b' ' | b'-' | b'.')
+            && matches!(digits, 3 | 5 | 6)
             && i + 1 < b.len()
             && b[i + 1].is_ascii_digit()
         {
@@ -156,8 +178,10 @@ fn nhs_shape_end(b: &[u8], start: usize) -> Option<usize> {
             break;
         }
     }
-    let longer = i < b.len() && b[i].is_ascii_digit();
-    (digits == 10 && !longer).then_some(i)
+    let longer = end < b.len() && b[end].is_ascii_digit()
+        || (i < b.len() && i > end && b[i].is_ascii_digit());
+    let shape = digits == 10 || (digits == 11 && b[start] == b'0');
+    (shape && !longer).then_some(end)
 }
 
 #[cfg(test)]
@@ -169,6 +193,15 @@ mod tests {
         assert_eq!(mask_nhs_like("x 9434765919 y"), "x <withheld> y");
         assert_eq!(mask_nhs_like("943 476 5919"), "<withheld>");
         assert_eq!(mask_nhs_like("943-476-5919,"), "<withheld>,");
+        // Regression: other spacings, dots and a leading zero passed through unmasked.
+        assert_eq!(mask_nhs_like("94347 65919"), "<withheld>");
+        assert_eq!(mask_nhs_like("943.476.5919"), "<withheld>");
+        assert_eq!(
+            mask_nhs_like("value \"09434765919\""),
+            "value \"<withheld>\""
+        );
+        assert_eq!(mask_nhs_like("2026-08-01 10:00"), "2026-08-01 10:00");
+        assert_eq!(mask_nhs_like("2026.08.01 1000"), "2026.08.01 1000");
         // SNOMED codes, dates and short numbers stay.
         assert_eq!(mask_nhs_like("1064891000000107"), "1064891000000107");
         assert_eq!(mask_nhs_like("01/08/2026"), "01/08/2026");

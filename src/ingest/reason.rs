@@ -19,13 +19,15 @@ pub enum Reason {
     InvalidInteger,
     /// A code column holds a value missing from its code list.
     UnknownCode,
+    /// A value shaped like a valid NHS number in a column kept as written.
+    NhsNumberInText,
     /// Two dates in the row are in an impossible order (e.g. discharge before admission).
     DateOrder,
 }
 
 impl Reason {
     /// All reasons, in report order.
-    pub const ALL: [Reason; 9] = [
+    pub const ALL: [Reason; 10] = [
         Reason::WrongFieldCount,
         Reason::UnbalancedQuote,
         Reason::InvalidEncoding,
@@ -34,6 +36,7 @@ impl Reason {
         Reason::InvalidDate,
         Reason::InvalidInteger,
         Reason::UnknownCode,
+        Reason::NhsNumberInText,
         Reason::DateOrder,
     ];
 
@@ -48,6 +51,7 @@ impl Reason {
             Reason::InvalidDate => "invalid_date",
             Reason::InvalidInteger => "invalid_integer",
             Reason::UnknownCode => "unknown_code",
+            Reason::NhsNumberInText => "nhs_number_in_text",
             Reason::DateOrder => "date_order",
         }
     }

@@ -126,6 +126,20 @@ impl RowChecker<'_> {
                 continue;
             };
             let parsed = match &col.kind {
+                // A value kept as written must not be an NHS number: it would reach
+                // restricted/, and as a group key (a provider, a council) published/.
+                ColumnType::String
+                    if !col.allow_nhs_number_shape
+                        && crate::ingest::quarantine::holds_valid_nhs_number(text) =>
+                {
+                    Err((
+                        Reason::NhsNumberInText,
+                        format!(
+                            "\"{}\" holds a value shaped like a valid NHS number, in a column kept as written",
+                            col.header
+                        ),
+                    ))
+                }
                 ColumnType::String => Ok(Cell::Str(texts[i].clone().unwrap_or_default())),
                 ColumnType::Integer => text.parse::<i64>().map(Cell::Int).map_err(|_| {
                     (
@@ -313,6 +327,7 @@ mod tests {
             kind,
             required: true,
             years: crate::ingest::dates::PLAUSIBLE_YEARS,
+            allow_nhs_number_shape: false,
         }
     }
 

@@ -147,6 +147,9 @@ pub struct Column {
     pub required: bool,
     /// Years a date or date-time may be in.
     pub years: std::ops::RangeInclusive<i32>,
+    /// A `string` column may hold values shaped like a valid NHS number (else such a row
+    /// is quarantined as `nhs_number_in_text`).
+    pub allow_nhs_number_shape: bool,
 }
 
 /// A comparison between two columns of one row.

@@ -404,7 +404,7 @@ fn rejected_without_its_values(fixture: &str, message: &str) {
 fn regression_a_missing_header_row_is_named_and_its_values_are_not_shown() {
     rejected_without_its_values(
         "no_header.csv",
-        "no_header.csv:1: the first line is not a header row of contract \"sus_apc\": none of its 16 columns is there (is the header row missing?); the first line has 16 field(s): \"RX19000001\", \"RX1\", \"<withheld>\", \"01\"",
+        "no_header.csv:1: the first line is not a header row of contract \"sus_apc\": none of its 16 columns is there (is the header row missing?); the first line has 16 field(s), not shown: it may be a patient's row",
     );
 }
 
@@ -538,4 +538,35 @@ fn regression_a_file_with_another_delimiter_is_named_as_such() {
         "semicolon_delimited.csv",
         "; it holds \";\": is the file delimited by that? the contract says delimiter = \",\"",
     );
+}
+
+/// Regression: an NHS number in a column kept as written (a provider code) reached
+/// `restricted/` and, as a group key, `published/` and the report. Such a row is
+/// quarantined, the value withheld everywhere.
+#[test]
+fn regression_an_nhs_number_in_a_text_column_is_quarantined_and_never_written() {
+    let r = run_fixture("nhs_number_in_provider.csv");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let q = quarantine(r.out.path());
+    assert_eq!(q.rows, 1);
+    let row = q.row(0);
+    assert_eq!(row["reasons"], Some("nhs_number_in_text"));
+    assert_eq!(
+        row["detail"],
+        Some(
+            "\"Organisation code  Sender of transaction\" holds a value shaped like a valid NHS number, in a column kept as written"
+        )
+    );
+    assert_eq!(read_parquet(&spells(r.out.path())).rows, 2);
+    for f in files_under(r.out.path()) {
+        let bytes = std::fs::read(&f).unwrap();
+        for shape in [&b"9434765919"[..], b"943 476 5919"] {
+            assert!(
+                !bytes.windows(shape.len()).any(|w| w == shape),
+                "{} holds the NHS number",
+                f.display()
+            );
+        }
+    }
+    assert!(!r.stderr.contains("943 476 5919"));
 }

@@ -24,6 +24,7 @@ fn reason(code: &str) -> &str {
         "invalid_date" => "invalid date",
         "invalid_integer" => "invalid number",
         "unknown_code" => "code not in its list",
+        "nhs_number_in_text" => "NHS number in a text column",
         "date_order" => "dates out of order",
         other => other,
     }
