@@ -58,12 +58,22 @@ impl<'a> Grid<'a> {
 }
 
 fn dates(df: &DataFrame, c: &str) -> PolarsResult<Vec<Option<i32>>> {
-    Ok(df
-        .column(c)?
-        .cast(&DataType::Int32)?
-        .i32()?
-        .iter()
-        .collect())
+    Ok(days(df, c)?.collect())
+}
+
+/// A date column's days, read in place (no vector per spell: at 3.7 M spells each
+/// would be 15-60 MB, and held together they made the run's memory peak).
+fn days<'a>(
+    df: &'a DataFrame,
+    c: &str,
+) -> PolarsResult<Box<dyn Iterator<Item = Option<i32>> + 'a>> {
+    Ok(Box::new(df.column(c)?.date()?.physical().iter()))
+}
+
+/// The first and last day of a date column.
+fn day_range(df: &DataFrame, c: &str) -> PolarsResult<(Option<i32>, Option<i32>)> {
+    let d = df.column(c)?.date()?.physical();
+    Ok((d.min(), d.max()))
 }
 
 /// For each spell, whether its linked service start counts: a service (person, council,
@@ -84,17 +94,17 @@ fn services_once(
         None => Some(strings(journey, crate::link::person_index::PERSON_ID)?),
     };
     let (la, service) = (
-        strings(journey, "la_code")?,
-        strings(journey, "awaited_service")?,
+        crate::link::by_person::text_iter(journey.column("la_code")?)?,
+        crate::link::by_person::text_iter(journey.column("awaited_service")?)?,
     );
     let mut chosen: std::collections::HashMap<_, usize> = std::collections::HashMap::new();
-    for (i, start) in care.iter().enumerate() {
+    for (i, ((start, la), service)) in care.iter().zip(la).zip(service).enumerate() {
         let Some(start) = start else { continue };
         let person = (
             numbers.and_then(|n| n.get(i)),
             ids.as_ref().and_then(|ids| ids[i]),
         );
-        let key = (person, la[i], service[i], *start);
+        let key = (person, la, service, *start);
         match chosen.entry(key) {
             Entry::Vacant(v) => {
                 v.insert(i);
@@ -178,19 +188,13 @@ pub fn add_ae_daily(parts: Vec<DataFrame>) -> PolarsResult<DataFrame> {
 
 /// Daily flow per provider from `patient_journey` and the A&E counts of [`ae_daily`].
 pub fn flow_daily(journey: &DataFrame, ae: &DataFrame) -> PolarsResult<DataFrame> {
-    let provider = strings(journey, "provider_code")?;
-    let admitted = dates(journey, "admission_date")?;
-    let discharged = dates(journey, "discharge_date")?;
-    let ready = dates(journey, "discharge_ready_date")?;
-    let kind = strings(journey, "admission_type")?;
-    let via_ae: Vec<bool> = journey
-        .column("ed_attendance_id")?
-        .is_not_null()
-        .iter()
-        .map(|v| v.unwrap_or(false))
-        .collect();
-    let care = dates(journey, "care_service_start")?;
-    let care_counted = services_once(journey, &care, &admitted)?;
+    // Which linked service starts count needs the starts and admissions by row; the rest
+    // is read in place, a spell at a time.
+    let care_counted = services_once(
+        journey,
+        &dates(journey, "care_service_start")?,
+        &dates(journey, "admission_date")?,
+    )?;
     let ae_provider = strings(ae, "provider_code")?;
     let ae_day = dates(ae, "day")?;
     let count = |c: &str| -> PolarsResult<Vec<i64>> {
@@ -207,14 +211,18 @@ pub fn flow_daily(journey: &DataFrame, ae: &DataFrame) -> PolarsResult<DataFrame
         count("ae_over_12h")?,
     );
 
-    let all_days = admitted
-        .iter()
-        .chain(&discharged)
-        .chain(&care)
-        .chain(&ae_day)
-        .flatten()
-        .copied();
-    let (Some(first), Some(last)) = (all_days.clone().min(), all_days.max()) else {
+    let ae_days = ae_day.iter().flatten().copied();
+    let mut ends: Vec<i32> = ae_days
+        .clone()
+        .min()
+        .into_iter()
+        .chain(ae_days.max())
+        .collect();
+    for c in ["admission_date", "discharge_date", "care_service_start"] {
+        let (lo, hi) = day_range(journey, c)?;
+        ends.extend(lo.into_iter().chain(hi));
+    }
+    let (Some(&first), Some(&last)) = (ends.iter().min(), ends.iter().max()) else {
         return empty();
     };
     let mut grid = Grid {
@@ -222,34 +230,46 @@ pub fn flow_daily(journey: &DataFrame, ae: &DataFrame) -> PolarsResult<DataFrame
         n: (last - first + 1) as usize,
         by_provider: BTreeMap::new(),
     };
-    for i in 0..provider.len() {
-        let (Some(p), Some(adm)) = (provider[i], admitted[i]) else {
+    let via_ae = journey.column("ed_attendance_id")?.is_not_null();
+    let spells = crate::link::by_person::text_iter(journey.column("provider_code")?)?
+        .zip(days(journey, "admission_date")?)
+        .zip(days(journey, "discharge_date")?)
+        .zip(days(journey, "discharge_ready_date")?)
+        .zip(crate::link::by_person::text_iter(
+            journey.column("admission_type")?,
+        )?)
+        .zip(via_ae.iter())
+        .zip(days(journey, "care_service_start")?)
+        .zip(&care_counted);
+    for (((((((provider, admitted), discharged), ready), kind), via_ae), care), &counted) in spells
+    {
+        let (Some(p), Some(adm)) = (provider, admitted) else {
             continue;
         };
         let today = grid.at(p, adm);
-        match kind[i] {
+        match kind {
             Some("elective") => today.elective += 1,
             Some("emergency") => today.emergency += 1,
             _ => today.other += 1,
         }
         today.occupancy_change += 1;
-        if via_ae[i] {
+        if via_ae == Some(true) {
             today.via_ae += 1;
         }
-        if let Some(dis) = discharged[i] {
+        if let Some(dis) = discharged {
             let out = grid.at(p, dis);
             out.discharges += 1;
             out.occupancy_change -= 1;
         }
-        if let Some(r) = ready[i]
-            && discharged[i].is_none_or(|dis| r < dis)
+        if let Some(r) = ready
+            && discharged.is_none_or(|dis| r < dis)
         {
             grid.at(p, r).ready_change += 1;
-            if let Some(dis) = discharged[i] {
+            if let Some(dis) = discharged {
                 grid.at(p, dis).ready_change -= 1;
             }
         }
-        if let (Some(c), true) = (care[i], care_counted[i]) {
+        if let (Some(c), true) = (care, counted) {
             grid.at(p, c).care_starts += 1;
         }
     }
