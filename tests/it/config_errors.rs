@@ -404,27 +404,20 @@ fn schemas_copy(dir: &std::path::Path) -> std::path::PathBuf {
 /// not fit type date" with no word why.
 #[test]
 fn a_two_character_delimiter_and_a_format_without_directives_say_what_to_write() {
-    let dir = tempfile::tempdir().unwrap();
-    let schemas = schemas_copy(dir.path());
-    let contract = schemas.join("sources/cld.toml");
-    let text = std::fs::read_to_string(&contract)
-        .unwrap()
-        .replacen(
-            "encoding = \"windows-1252\"",
-            "encoding = \"windows-1252\"\ndelimiter = '\\t'",
-            1,
-        )
-        .replacen("formats = [\"%d/%m/%Y\"]", "formats = [\"yyyy-mm-dd\"]", 1)
-        .replacen(
-            "aliases = [\"LA_Code\"]",
-            "aliases = [\"LA_Code\", \"la code\"]",
-            1,
-        );
-    std::fs::write(&contract, text).unwrap();
-    let (code, stderr) = validate_one_source(
-        dir.path(),
-        &schemas.display(),
-        ("cld", "cld", &root().join("pipelines/mappings/cld.toml")),
+    let (code, stderr) = validate_with_cld_contract(
+        |text| {
+            text.replacen(
+                "encoding = \"windows-1252\"",
+                "encoding = \"windows-1252\"\ndelimiter = '\\t'",
+                1,
+            )
+            .replacen("formats = [\"%d/%m/%Y\"]", "formats = [\"yyyy-mm-dd\"]", 1)
+            .replacen(
+                "aliases = [\"LA_Code\"]",
+                "aliases = [\"LA_Code\", \"la code\"]",
+                1,
+            )
+        },
         "",
     );
     assert_eq!(code, 2, "{stderr}");
@@ -443,19 +436,8 @@ fn a_two_character_delimiter_and_a_format_without_directives_say_what_to_write()
 /// mappings it names ("1 error"; the rest came only after fixing it).
 #[test]
 fn errors_of_the_pipeline_file_do_not_hide_those_of_its_contracts() {
-    let dir = tempfile::tempdir().unwrap();
-    let schemas = schemas_copy(dir.path());
-    let contract = schemas.join("sources/cld.toml");
-    let text = std::fs::read_to_string(&contract).unwrap().replacen(
-        "type = \"identifier\"",
-        "type = \"identifyer\"",
-        1,
-    );
-    std::fs::write(&contract, text).unwrap();
-    let (code, stderr) = validate_one_source(
-        dir.path(),
-        &schemas.display(),
-        ("cld", "cld", &root().join("pipelines/mappings/cld.toml")),
+    let (code, stderr) = validate_with_cld_contract(
+        |text| text.replacen("type = \"identifier\"", "type = \"identifyer\"", 1),
         "[link]\ned_window_hours = \"24\"\n",
     );
     assert_eq!(code, 2, "{stderr}");
@@ -487,4 +469,22 @@ fn validate_one_source(
     );
     let (code, _, stderr) = result(&joinedup(&["validate", &pipeline]));
     (code, stderr)
+}
+
+/// `validate` of a one-source pipeline reading the shipped CLD contract as `edit` changes
+/// it (in a copy of `schemas/`), with `extra` TOML in the pipeline file.
+fn validate_with_cld_contract(edit: impl Fn(String) -> String, extra: &str) -> (i32, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let schemas = schemas_copy(dir.path());
+    let contract = schemas.join("sources/cld.toml");
+    let text = std::fs::read_to_string(&contract).unwrap();
+    let edited = edit(text.clone());
+    assert_ne!(edited, text, "the edit changed nothing");
+    std::fs::write(&contract, edited).unwrap();
+    validate_one_source(
+        dir.path(),
+        &schemas.display(),
+        ("cld", "cld", &root().join("pipelines/mappings/cld.toml")),
+        extra,
+    )
 }
