@@ -83,9 +83,10 @@ impl Quarantine {
             n,
             vec![
                 Column::new("source".into(), vec![source; n]),
+                // A file name holding an NHS number (`apc_9434765919.csv`) is masked too.
                 Column::new(
                     "file".into(),
-                    r.iter().map(|q| q.file.as_str()).collect::<Vec<_>>(),
+                    r.iter().map(|q| mask_nhs_like(&q.file)).collect::<Vec<_>>(),
                 ),
                 Column::new("line".into(), r.iter().map(|q| q.line).collect::<Vec<_>>()),
                 Column::new("row".into(), r.iter().map(|q| q.row).collect::<Vec<_>>()),

@@ -130,7 +130,10 @@ pub fn normalise_source(
                 (d * lit(86_400_000i64) + t).cast(target.clone())
             }
             Some(FieldSource::Value(v)) => lit(v.clone()),
-            Some(FieldSource::SourceFile) => lit(input_file.to_string()),
+            // Lineage keeps the file's name, but never an NHS number written in it.
+            Some(FieldSource::SourceFile) => {
+                lit(crate::ingest::quarantine::mask_nhs_like(input_file))
+            }
             None if field.name == "source" => lit(source.name.clone()),
             None => lit(NULL),
         };

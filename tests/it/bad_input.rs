@@ -570,3 +570,37 @@ fn regression_an_nhs_number_in_a_text_column_is_quarantined_and_never_written() 
     }
     assert!(!r.stderr.contains("943 476 5919"));
 }
+
+/// Regression: a file named with an NHS number put it in `source_file` of restricted/ and
+/// the quarantine's `file` column.
+#[test]
+fn regression_an_nhs_number_in_a_file_name_is_masked_in_the_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let named = dir.path().join("apc_9434765919.csv");
+    std::fs::copy("tests/fixtures/bad/apc/two_bad_rows.csv", &named).unwrap();
+    let out = dir.path().join("out");
+    let (code, _, stderr) = result(&joinedup(&[
+        "run",
+        PIPELINE,
+        "--source",
+        &format!("apc={}", named.display()),
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 1, "{stderr}");
+    let spells = read_parquet(&out.join("restricted/hospital_spell"));
+    assert!(
+        spells
+            .col("source_file")
+            .iter()
+            .all(|f| f.as_deref() == Some("apc_<withheld>.csv")),
+        "{:?}",
+        spells.col("source_file")
+    );
+    let q = quarantine(&out);
+    assert!(
+        q.col("file")
+            .iter()
+            .all(|f| f.as_deref() == Some("apc_<withheld>.csv"))
+    );
+}
