@@ -33,6 +33,7 @@ mod stager;
 pub mod state;
 
 pub use ingest_cache::source_folders as ingest_cache_sources;
+pub use run_record::interrupted as record_interrupted;
 pub use run_record::{error_chain, last_run_id, run_span};
 
 /// What `joinedup run` was asked to do.
@@ -432,7 +433,9 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
         run_span(&id)
     };
     let _entered = span.enter();
+    run_record::in_progress(Some((opts, &id, started)));
     let result = run_as(opts, &id, started);
+    run_record::in_progress(None);
     if let Err(e) = &result {
         run_record::failed(opts, &id, started, e);
     }

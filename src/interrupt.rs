@@ -51,6 +51,8 @@ fn stop(signal: i32) -> ! {
     }
     let span = crate::app::last_run_id().map(|id| crate::app::run_span(&id));
     let _entered = span.as_ref().map(|s| s.enter());
+    // A manifest with status `failed`, so `status` lists the run.
+    crate::app::record_interrupted((128 + signal) as u8, name);
     tracing::warn!(
         signal = name,
         exit_code = 128 + signal,

@@ -44,7 +44,48 @@ pub(super) fn failed(
     started: chrono::DateTime<chrono::Utc>,
     e: &Error,
 ) {
-    if opts.dry_run || matches!(e, Error::Busy { .. } | Error::Config(_)) || !opts.out.is_dir() {
+    if matches!(e, Error::Busy { .. } | Error::Config(_)) {
+        return;
+    }
+    failed_with(opts, id, started, e.exit_code() as u8, &error_chain(e));
+}
+
+/// The run in progress, for a signal that stops it ([`interrupted`]).
+static CURRENT: std::sync::Mutex<Option<(RunOptions, String, chrono::DateTime<chrono::Utc>)>> =
+    std::sync::Mutex::new(None);
+
+/// Records the run in progress (`None` when it ended), so a signal can leave its manifest.
+pub(super) fn in_progress(run: Option<(&RunOptions, &str, chrono::DateTime<chrono::Utc>)>) {
+    if let Ok(mut current) = CURRENT.lock() {
+        *current = run.map(|(o, id, at)| (o.clone(), id.to_string(), at));
+    }
+}
+
+/// Writes the manifest of the run a signal stopped (status `failed`, exit 130 or 143), so
+/// `status` lists it like any failed run.
+pub fn interrupted(exit_code: u8, signal: &str) {
+    let current = CURRENT.lock().ok().and_then(|c| c.clone());
+    if let Some((opts, id, started)) = current {
+        failed_with(
+            &opts,
+            &id,
+            started,
+            exit_code,
+            &format!(
+                "interrupted by {signal}: datasets not yet switched into place are as before this run; the next run redoes the work"
+            ),
+        );
+    }
+}
+
+fn failed_with(
+    opts: &RunOptions,
+    id: &str,
+    started: chrono::DateTime<chrono::Utc>,
+    exit_code: u8,
+    message: &str,
+) {
+    if opts.dry_run || !opts.out.is_dir() {
         return;
     }
     let Ok(plan) = validate(&opts.pipeline, &opts.overrides) else {
@@ -60,8 +101,8 @@ pub(super) fn failed(
         &state::Changes::default(),
     );
     m.error = Some(crate::publish::manifest::RunError {
-        exit_code: e.exit_code() as u8,
-        message: error_chain(e),
+        exit_code,
+        message: message.to_string(),
     });
     if let Err(w) = write_manifest(&opts.out, id, &m) {
         tracing::warn!("cannot record the failed run: {w}");

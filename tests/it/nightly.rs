@@ -282,6 +282,19 @@ fn a_run_stopped_by_sigint_or_sigterm_says_so_leaves_no_staging_and_the_outputs_
         assert!(stderr.contains("\"run_id\""), "{stderr}");
         assert!(!has_staging(), "staging left behind");
         assert_eq!(data(&out), before);
+        // Regression: an interrupted run left no manifest, so `status` said nothing of it.
+        let m = manifest_of_last_run(&out);
+        assert_eq!(
+            (m["status"].as_str(), m["error"]["exit_code"].as_i64()),
+            (Some("failed"), Some(code as i64)),
+            "{m}"
+        );
+        assert!(
+            m["error"]["message"]
+                .as_str()
+                .is_some_and(|s| s.starts_with("interrupted by SIG")),
+            "{m}"
+        );
     }
     // The lock went with the process; the next run reads the late file.
     let (code, _, stderr) = night.run(&out, &[]);
