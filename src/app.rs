@@ -26,6 +26,7 @@ use crate::pull::InputFile;
 mod datasets;
 mod ed_pass;
 mod ingest_cache;
+mod inputs;
 pub mod lock;
 mod person_level;
 mod run_record;
@@ -33,6 +34,7 @@ mod stager;
 pub mod state;
 
 pub use ingest_cache::source_folders as ingest_cache_sources;
+pub use inputs::{list_inputs, missing_here, sources_share_no_file};
 pub use run_record::interrupted as record_interrupted;
 pub use run_record::{error_chain, last_run_id, run_span};
 
@@ -67,33 +69,6 @@ pub struct RunReport {
 /// Loads and checks a pipeline without reading any data.
 pub fn validate(pipeline: &Path, overrides: &[SourceOverride]) -> Result<Plan> {
     load_plan(pipeline, overrides).map_err(Error::Config)
-}
-
-/// What a run of `plan` would need from this machine and lacks: the key, the settings
-/// fetched sources name, the files of local sources. `validate` reports these as
-/// warnings: it checks configuration, which may be checked where the secrets and data
-/// are not (a config repository's CI), but should not say "ok" without a word when a
-/// run here would refuse.
-pub fn missing_here(plan: &Plan) -> Vec<String> {
-    let mut missing: Vec<String> = Vec::new();
-    let mut config = crate::config::fetch::missing_settings(plan);
-    if plan.key.is_some()
-        && let Err(Error::Config(e)) = load_key(plan)
-    {
-        config.0.extend(e.0);
-    }
-    missing.extend(
-        config
-            .0
-            .iter()
-            .map(|e| format!("{e} (a run here would stop, exit 2)")),
-    );
-    for s in plan.sources.iter().filter(|s| !s.landed) {
-        if let Err(e) = crate::pull::list_paths(&s.name, &s.path, &s.pattern) {
-            missing.push(format!("{e} (a run here would stop, exit 4)"));
-        }
-    }
-    missing
 }
 
 /// Reads the pseudonymisation key named by the plan.
@@ -205,129 +180,6 @@ pub fn pull(pipeline: &Path, out: &Path) -> Result<Vec<crate::pull::SourcePull>>
     }
     let _lock = lock::open_data_dir(out)?;
     crate::pull::fetch_all(&plan, out)
-}
-
-/// Every file is read once: a file two sources list (a copied `[sources.*]` block,
-/// overlapping paths or patterns) is refused, as its rows would be ingested, published
-/// and counted twice; a file one source lists twice (a symbolic link beside its target,
-/// `apc_latest.csv`) is read once, under its own name rather than the link's, with a
-/// warning.
-fn one_source_per_file(
-    plan: &Plan,
-    listed: &mut [(&crate::config::SourcePlan, Vec<PathBuf>)],
-) -> Result<()> {
-    let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
-    // A path that is itself a symbolic link.
-    let is_link = |p: &Path| std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink());
-    let mut owner: std::collections::HashMap<PathBuf, &str> = std::collections::HashMap::new();
-    let mut errors = crate::config::ConfigErrors::default();
-    for (s, paths) in listed.iter_mut() {
-        // Within the source: one path per file, the file's own name where it is listed.
-        let mut chosen: std::collections::HashMap<PathBuf, usize> =
-            std::collections::HashMap::new();
-        for (i, p) in paths.iter().enumerate() {
-            let key = canonical(p);
-            match chosen.get(&key) {
-                Some(&j) => {
-                    let (keep, drop) = if is_link(&paths[j]) && !is_link(p) {
-                        (i, j)
-                    } else {
-                        (j, i)
-                    };
-                    tracing::warn!(
-                        source = %s.name,
-                        file = %paths[drop].display(),
-                        "the same file as {} (a link): read once, as that", paths[keep].display()
-                    );
-                    chosen.insert(key, keep);
-                }
-                None => {
-                    chosen.insert(key, i);
-                }
-            }
-        }
-        let kept: std::collections::HashSet<usize> = chosen.values().copied().collect();
-        let mut i = 0;
-        paths.retain(|_| {
-            i += 1;
-            kept.contains(&(i - 1))
-        });
-        for p in paths.iter() {
-            match owner.get(&canonical(p)) {
-                Some(first) => errors.push(
-                    &plan.file,
-                    format!("sources.{}", s.name),
-                    format!(
-                        "reads {}, which sources.{first} reads too: its rows would be counted twice; give each source its own folder or a pattern only its files match",
-                        p.display()
-                    ),
-                ),
-                None => {
-                    owner.insert(canonical(p), s.name.as_str());
-                }
-            }
-        }
-    }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::Config(errors))
-    }
-}
-
-/// The check of [`one_source_per_file`] for `validate`, on the local sources whose files
-/// can be listed here.
-pub fn sources_share_no_file(plan: &Plan) -> Result<()> {
-    let mut listed: Vec<_> = plan
-        .sources
-        .iter()
-        .filter(|s| !s.landed)
-        .filter_map(|s| {
-            Some((
-                s,
-                crate::pull::list_paths(&s.name, &s.path, &s.pattern).ok()?,
-            ))
-        })
-        .collect();
-    one_source_per_file(plan, &mut listed)
-}
-
-/// Lists and fingerprints the input files of every ingested source. Every file is read
-/// to hash it, on every run (that is how unchanged files are recognised), so the files
-/// are hashed on one thread per core, largest first.
-pub fn list_inputs(plan: &Plan, out: &Path) -> Result<Vec<(String, Vec<InputFile>)>> {
-    let mut listed = Vec::new();
-    for s in &plan.sources {
-        let paths = if s.landed {
-            crate::pull::landing::current_files(out, &s.name, &s.pattern)?
-        } else {
-            crate::pull::list_paths(&s.name, &s.path, &s.pattern)?
-        };
-        listed.push((s, paths));
-    }
-    one_source_per_file(plan, &mut listed)?;
-    let jobs: Vec<(&str, &Path)> = listed
-        .iter()
-        .flat_map(|(s, paths)| paths.iter().map(|p| (s.name.as_str(), p.as_path())))
-        .collect();
-    let size = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
-    let mut order: Vec<usize> = (0..jobs.len()).collect();
-    order.sort_by_key(|&j| std::cmp::Reverse(size(jobs[j].1)));
-    let mut hashed =
-        crate::parallel::map_in_order(&jobs, &order, crate::parallel::cores(), |(source, p)| {
-            crate::pull::fingerprint_input(source, p)
-        })
-        .into_iter();
-    let mut inputs = Vec::new();
-    for (s, paths) in &listed {
-        let files = hashed
-            .by_ref()
-            .take(paths.len())
-            .collect::<Result<Vec<_>>>()?;
-        tracing::info!(stage = "pull", source = %s.name, files = files.len(), "inputs found");
-        inputs.push((s.name.clone(), files));
-    }
-    Ok(inputs)
 }
 
 /// What every run's manifest records (run, pipeline, versions, times, changes), with no
