@@ -604,3 +604,19 @@ fn regression_an_nhs_number_in_a_file_name_is_masked_in_the_data() {
             .all(|f| f.as_deref() == Some("apc_<withheld>.csv"))
     );
 }
+
+/// A record id that passes Modulus 11 by chance (NCDR's spell ids are 10-digit numbers)
+/// is not taken for an NHS number: the shipped contracts allow the shape on record ids.
+#[test]
+fn a_numeric_spell_id_that_passes_modulus_11_is_accepted() {
+    let r = run_fixture("numeric_spell_id.csv");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let spells = read_parquet(&spells(r.out.path()));
+    assert_eq!(spells.rows, 3);
+    assert!(
+        spells
+            .col("spell_id")
+            .iter()
+            .any(|s| s.as_deref() == Some("9434765919"))
+    );
+}
