@@ -34,7 +34,7 @@ mod stager;
 pub mod state;
 
 pub use ingest_cache::source_folders as ingest_cache_sources;
-pub use inputs::{list_inputs, missing_here, sources_share_no_file};
+pub use inputs::{check_here, list_inputs};
 pub use run_record::interrupted as record_interrupted;
 pub use run_record::{error_chain, last_run_id, run_span};
 

@@ -197,8 +197,7 @@ fn run(cli: &Cli) -> Result<error::ExitCode, error::Error> {
                     message: format!("--source {}: no such file or folder", o.path.display()),
                 });
             }
-            app::sources_share_no_file(&plan)?;
-            for m in app::missing_here(&plan) {
+            for m in app::check_here(&plan)? {
                 tracing::warn!("not found here: {m}");
             }
             if !cli.quiet {

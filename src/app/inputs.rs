@@ -12,27 +12,29 @@ use crate::pull::InputFile;
 /// fetched sources name, the files of local sources. `validate` reports these as
 /// warnings: it checks configuration, which may be checked where the secrets and data
 /// are not (a config repository's CI), but should not say "ok" without a word when a
-/// run here would refuse.
-pub fn missing_here(plan: &Plan) -> Vec<String> {
-    let mut missing: Vec<String> = Vec::new();
+/// run here would refuse. A file two local sources list is an error, as in a run
+/// ([`one_source_per_file`]); each source's files are listed once for both.
+pub fn check_here(plan: &Plan) -> Result<Vec<String>> {
     let mut config = crate::config::fetch::missing_settings(plan);
     if plan.key.is_some()
         && let Err(Error::Config(e)) = load_key(plan)
     {
         config.0.extend(e.0);
     }
-    missing.extend(
-        config
-            .0
-            .iter()
-            .map(|e| format!("{e} (a run here would stop, exit 2)")),
-    );
+    let mut missing: Vec<String> = config
+        .0
+        .iter()
+        .map(|e| format!("{e} (a run here would stop, exit 2)"))
+        .collect();
+    let mut listed = Vec::new();
     for s in plan.sources.iter().filter(|s| !s.landed) {
-        if let Err(e) = crate::pull::list_paths(&s.name, &s.path, &s.pattern) {
-            missing.push(format!("{e} (a run here would stop, exit 4)"));
+        match crate::pull::list_paths(&s.name, &s.path, &s.pattern) {
+            Ok(paths) => listed.push((s, paths)),
+            Err(e) => missing.push(format!("{e} (a run here would stop, exit 4)")),
         }
     }
-    missing
+    one_source_per_file(plan, &mut listed)?;
+    Ok(missing)
 }
 
 /// Every file is read once: a file two sources list (a copied `[sources.*]` block,
@@ -44,18 +46,18 @@ fn one_source_per_file(
     plan: &Plan,
     listed: &mut [(&crate::config::SourcePlan, Vec<PathBuf>)],
 ) -> Result<()> {
+    use std::collections::HashMap;
     let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
-    // A path that is itself a symbolic link.
     let is_link = |p: &Path| std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink());
-    let mut owner: std::collections::HashMap<PathBuf, &str> = std::collections::HashMap::new();
+    let mut owner: HashMap<PathBuf, &str> = HashMap::new();
     let mut errors = crate::config::ConfigErrors::default();
     for (s, paths) in listed.iter_mut() {
-        // Within the source: one path per file, the file's own name where it is listed.
-        let mut chosen: std::collections::HashMap<PathBuf, usize> =
-            std::collections::HashMap::new();
+        // Within the source: one path per file, the file's own name rather than a link's.
+        let mut chosen: HashMap<PathBuf, usize> = HashMap::new();
         for (i, p) in paths.iter().enumerate() {
             let key = canonical(p);
-            match chosen.get(&key) {
+            let keep = match chosen.get(&key) {
+                None => i,
                 Some(&j) => {
                     let (keep, drop) = if is_link(&paths[j]) && !is_link(p) {
                         (i, j)
@@ -67,21 +69,17 @@ fn one_source_per_file(
                         file = %paths[drop].display(),
                         "the same file as {} (a link): read once, as that", paths[keep].display()
                     );
-                    chosen.insert(key, keep);
+                    keep
                 }
-                None => {
-                    chosen.insert(key, i);
-                }
-            }
+            };
+            chosen.insert(key, keep);
         }
-        let kept: std::collections::HashSet<usize> = chosen.values().copied().collect();
-        let mut i = 0;
-        paths.retain(|_| {
-            i += 1;
-            kept.contains(&(i - 1))
-        });
-        for p in paths.iter() {
-            match owner.get(&canonical(p)) {
+        let mut kept: Vec<(usize, PathBuf)> = chosen.into_iter().map(|(k, i)| (i, k)).collect();
+        kept.sort();
+        *paths = kept.iter().map(|(i, _)| paths[*i].clone()).collect();
+        // Across sources: a file is one source's.
+        for ((_, key), p) in kept.into_iter().zip(paths.iter()) {
+            match owner.get(&key) {
                 Some(first) => errors.push(
                     &plan.file,
                     format!("sources.{}", s.name),
@@ -91,7 +89,7 @@ fn one_source_per_file(
                     ),
                 ),
                 None => {
-                    owner.insert(canonical(p), s.name.as_str());
+                    owner.insert(key, s.name.as_str());
                 }
             }
         }
@@ -101,23 +99,6 @@ fn one_source_per_file(
     } else {
         Err(Error::Config(errors))
     }
-}
-
-/// The check of [`one_source_per_file`] for `validate`, on the local sources whose files
-/// can be listed here.
-pub fn sources_share_no_file(plan: &Plan) -> Result<()> {
-    let mut listed: Vec<_> = plan
-        .sources
-        .iter()
-        .filter(|s| !s.landed)
-        .filter_map(|s| {
-            Some((
-                s,
-                crate::pull::list_paths(&s.name, &s.path, &s.pattern).ok()?,
-            ))
-        })
-        .collect();
-    one_source_per_file(plan, &mut listed)
 }
 
 /// Lists and fingerprints the input files of every ingested source. Every file is read

@@ -21,6 +21,17 @@ pub(super) struct Loader {
 }
 
 impl Loader {
+    /// A loader reading schema files under `schemas_dir`, adding to `errors`.
+    pub(super) fn new(schemas_dir: PathBuf, errors: ConfigErrors) -> Self {
+        Loader {
+            schemas_dir,
+            errors,
+            code_lists: HashMap::new(),
+            contracts: HashMap::new(),
+            entities: BTreeMap::new(),
+        }
+    }
+
     pub(super) fn available(&self, sub: &str) -> Vec<String> {
         let mut names: Vec<String> = std::fs::read_dir(self.schemas_dir.join(sub))
             .map(|rd| {

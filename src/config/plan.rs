@@ -222,13 +222,7 @@ pub fn load_plan(file: &Path, overrides: &[SourceOverride]) -> Result<Plan, Conf
         );
         return Err(errors);
     }
-    let mut loader = Loader {
-        schemas_dir: schemas_dir.clone(),
-        errors,
-        code_lists: HashMap::new(),
-        contracts: HashMap::new(),
-        entities: BTreeMap::new(),
-    };
+    let mut loader = Loader::new(schemas_dir.clone(), errors);
 
     // Only person-level sources that are ingested read identifiers, so only they need a
     // key; NHS England publications are aggregates and need none.
@@ -798,13 +792,7 @@ fn referenced_files_checked(file: &Path, errors: ConfigErrors) -> ConfigErrors {
     else {
         return errors;
     };
-    let mut loader = Loader {
-        schemas_dir,
-        errors,
-        code_lists: HashMap::new(),
-        contracts: HashMap::new(),
-        entities: BTreeMap::new(),
-    };
+    let mut loader = Loader::new(schemas_dir, errors);
     let sources = table.get("sources").and_then(|s| s.as_table());
     for (name, source) in sources.into_iter().flatten() {
         let Some(source) = source.as_table() else {

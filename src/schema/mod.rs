@@ -318,9 +318,10 @@ impl PseudonymOf {
     /// The contract column type that fills it, as written in contracts.
     pub fn column_type(self) -> &'static str {
         match self {
-            PseudonymOf::NhsNumber => "nhs_number",
-            PseudonymOf::Identifier => "identifier",
+            PseudonymOf::NhsNumber => ColumnType::NhsNumber,
+            PseudonymOf::Identifier => ColumnType::Identifier { scope: None },
         }
+        .name()
     }
 
     /// Whether a contract column of type `kind` fills it.

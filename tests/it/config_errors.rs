@@ -55,9 +55,7 @@ mapping = "nope.toml"
         "bad_mapping.toml: fields.provider_code: entity \"hospital_spell\" requires this field but the mapping does not fill it",
         "broken.toml: outputs.patient_journeys: unknown dataset; valid values are \"hospital_spell\", \"ed_attendance\", \"social_care_event\", \"patient_journey\", \"discharge_delays\"",
     ];
-    for e in expect {
-        assert!(stderr.contains(e), "missing {e:?} in:\n{stderr}");
-    }
+    assert_all_reported(&stderr, &expect);
     assert!(stderr.contains("configuration errors found"), "{stderr}");
 }
 
@@ -91,14 +89,15 @@ fn every_structural_error_of_a_pipeline_file_is_reported_at_once_with_its_key() 
     let pipeline = write(dir.path(), "several.toml", &text);
     let (code, _, stderr) = result(&joinedup(&["validate", &pipeline]));
     assert_eq!(code, 2, "{stderr}");
-    for e in [
-        "3 configuration errors found",
-        "several.toml: pipeline.reprot: line ",
-        "several.toml: link.window: line ",
-        "several.toml: link.ed_window_hours: line ",
-    ] {
-        assert!(stderr.contains(e), "missing {e:?} in:\n{stderr}");
-    }
+    assert_all_reported(
+        &stderr,
+        &[
+            "3 configuration errors found",
+            "several.toml: pipeline.reprot: line ",
+            "several.toml: link.window: line ",
+            "several.toml: link.ed_window_hours: line ",
+        ],
+    );
 }
 
 #[test]
@@ -190,13 +189,14 @@ fn a_broken_contract_does_not_hide_its_mappings_errors() {
         "",
     );
     assert_eq!(code, 2, "{stderr}");
-    for e in [
-        "p.toml: sources.apc.contract: no sources schema \"no_such_contract\"",
-        "mapping.toml: fields.ward: entity \"hospital_spell\" has no such field",
-        "mapping.toml: fields.spell_id: entity \"hospital_spell\" requires this field but the mapping does not fill it",
-    ] {
-        assert!(stderr.contains(e), "missing {e:?} in:\n{stderr}");
-    }
+    assert_all_reported(
+        &stderr,
+        &[
+            "p.toml: sources.apc.contract: no sources schema \"no_such_contract\"",
+            "mapping.toml: fields.ward: entity \"hospital_spell\" has no such field",
+            "mapping.toml: fields.spell_id: entity \"hospital_spell\" requires this field but the mapping does not fill it",
+        ],
+    );
 }
 
 /// Regression: `min_shown = 3, round_to = 10` was accepted, and published counts of 3 or 4
@@ -283,15 +283,16 @@ fn pseudonym_and_coded_fields_are_filled_only_from_columns_that_hold_them() {
         "",
     );
     assert_eq!(code, 2, "{stderr}");
-    for e in [
-        "cld.toml: fields.person_id: field \"person_id\" holds the pseudonym of an NHS number: fill it from a column of type \"nhs_number\" (pseudonymised as it is read); column \"la_code\" is type \"string\"",
-        "cld.toml: fields.la_person_id: field \"la_person_id\" holds the pseudonym of a person identifier: fill it from a column of type \"identifier\" (pseudonymised as it is read); column \"la_person_id\" is type \"string\"",
-        "cld.toml: fields.event_outcome: field \"event_outcome\" holds codes of list \"cld_event_outcome\": fill it from a code column with that list (codes = \"cld_event_outcome\") or a constant code of it; column \"service_type\" has codes of \"cld_service_type\"",
-        "cld.toml: fields.client_type: field \"client_type\" holds codes of list \"cld_client_type\": fill it from a code column with that list (codes = \"cld_client_type\") or a constant code of it; \"Someone\" is not one of its codes",
-        "cld.toml: fields.source: is filled with the name of the pipeline's source the rows came from; a mapping cannot set it",
-    ] {
-        assert!(stderr.contains(e), "missing {e:?} in:\n{stderr}");
-    }
+    assert_all_reported(
+        &stderr,
+        &[
+            "cld.toml: fields.person_id: field \"person_id\" holds the pseudonym of an NHS number: fill it from a column of type \"nhs_number\" (pseudonymised as it is read); column \"la_code\" is type \"string\"",
+            "cld.toml: fields.la_person_id: field \"la_person_id\" holds the pseudonym of a person identifier: fill it from a column of type \"identifier\" (pseudonymised as it is read); column \"la_person_id\" is type \"string\"",
+            "cld.toml: fields.event_outcome: field \"event_outcome\" holds codes of list \"cld_event_outcome\": fill it from a code column with that list (codes = \"cld_event_outcome\") or a constant code of it; column \"service_type\" has codes of \"cld_service_type\"",
+            "cld.toml: fields.client_type: field \"client_type\" holds codes of list \"cld_client_type\": fill it from a code column with that list (codes = \"cld_client_type\") or a constant code of it; \"Someone\" is not one of its codes",
+            "cld.toml: fields.source: is filled with the name of the pipeline's source the rows came from; a mapping cannot set it",
+        ],
+    );
     assert!(stderr.contains("6 configuration errors"), "{stderr}");
 }
 
@@ -421,15 +422,16 @@ fn a_two_character_delimiter_and_a_format_without_directives_say_what_to_write()
         "",
     );
     assert_eq!(code, 2, "{stderr}");
-    for e in [
-        "cld.toml: contract.delimiter: must be one ASCII character; got \"\\\\t\" (2 characters); for a tab write delimiter = \"\\t\" (double quotes: '\\t' in single quotes is two characters)",
-        "formats: format \"yyyy-mm-dd\" does not fit type \"date\": it needs a date and no time (e.g. \"%d/%m/%Y\"); this one has no directive (%d %m %Y %H %M %S; \"yyyy\" is read as text)",
-        // Regression: an alias repeating its own column's header said it was "also
-        // accepted for columns[0]", the column itself.
-        "cld.toml: columns[0].aliases: \"la code\" names this column twice",
-    ] {
-        assert!(stderr.contains(e), "missing {e:?} in:\n{stderr}");
-    }
+    assert_all_reported(
+        &stderr,
+        &[
+            "cld.toml: contract.delimiter: must be one ASCII character; got \"\\\\t\" (2 characters); for a tab write delimiter = \"\\t\" (double quotes: '\\t' in single quotes is two characters)",
+            "formats: format \"yyyy-mm-dd\" does not fit type \"date\": it needs a date and no time (e.g. \"%d/%m/%Y\"); this one has no directive (%d %m %Y %H %M %S; \"yyyy\" is read as text)",
+            // Regression: an alias repeating its own column's header said it was "also
+            // accepted for columns[0]", the column itself.
+            "cld.toml: columns[0].aliases: \"la code\" names this column twice",
+        ],
+    );
 }
 
 /// Regression: a type error in the pipeline file hid every error of the contracts and
@@ -441,13 +443,14 @@ fn errors_of_the_pipeline_file_do_not_hide_those_of_its_contracts() {
         "[link]\ned_window_hours = \"24\"\n",
     );
     assert_eq!(code, 2, "{stderr}");
-    for e in [
-        "p.toml: link.ed_window_hours: line 7: invalid type",
-        "cld.toml: columns[",
-        "unknown type \"identifyer\"",
-    ] {
-        assert!(stderr.contains(e), "missing {e:?} in:\n{stderr}");
-    }
+    assert_all_reported(
+        &stderr,
+        &[
+            "p.toml: link.ed_window_hours: line 7: invalid type",
+            "cld.toml: columns[",
+            "unknown type \"identifyer\"",
+        ],
+    );
 }
 
 /// Writes `p.toml` in `dir`: schemas from `schemas`, a demonstration key, `extra` TOML, and
@@ -487,4 +490,11 @@ fn validate_with_cld_contract(edit: impl Fn(String) -> String, extra: &str) -> (
         ("cld", "cld", &root().join("pipelines/mappings/cld.toml")),
         extra,
     )
+}
+
+/// Every message of `expected` is in `stderr`.
+fn assert_all_reported(stderr: &str, expected: &[&str]) {
+    for e in expected {
+        assert!(stderr.contains(e), "missing {e:?} in:\n{stderr}");
+    }
 }
