@@ -224,22 +224,21 @@ pub struct Linked {
     care: Option<DataFrame>,
     /// What linkage and the measures need of the A&E attendances.
     ed: Option<EdSummary>,
-    /// Hospital spells.
-    spells: Option<DataFrame>,
-    /// One row per spell.
+    /// One row per spell (the spells' fields that linkage reads are shared with it, so
+    /// the spells themselves are not kept).
     journey: Option<DataFrame>,
 }
 
-/// The frames a dataset is built from: journey, spells, A&E summary, social care.
-fn reads(d: Dataset) -> [bool; 4] {
+/// The frames a dataset is built from: journey, A&E summary, social care.
+fn reads(d: Dataset) -> [bool; 3] {
     match d {
-        Dataset::SocialCareQueue => [false, false, false, true],
+        Dataset::SocialCareQueue => [false, false, true],
         Dataset::PatientJourney | Dataset::DischargeDelays | Dataset::Bottlenecks => {
-            [true, false, false, false]
+            [true, false, false]
         }
-        Dataset::FlowDaily => [true, false, true, false],
-        Dataset::LinkageQuality => [true, true, true, true],
-        _ => [false; 4],
+        Dataset::FlowDaily => [true, true, false],
+        Dataset::LinkageQuality => [true, true, true],
+        _ => [false; 3],
     }
 }
 
@@ -276,38 +275,49 @@ impl Linked {
         released(&self.ed, "the A&E summary")
     }
 
-    fn spells(&self) -> Result<&DataFrame> {
-        released(&self.spells, "the spells frame")
-    }
-
     fn journey(&self) -> Result<&DataFrame> {
         released(&self.journey, "the journey frame")
     }
 
     /// Drops every frame that none of `remaining` reads.
     pub fn release_unneeded(&mut self, remaining: &[Dataset]) {
-        let needed = remaining.iter().fold([false; 4], |acc, d| {
+        let needed = remaining.iter().fold([false; 3], |acc, d| {
             let r = reads(*d);
-            [
-                acc[0] || r[0],
-                acc[1] || r[1],
-                acc[2] || r[2],
-                acc[3] || r[3],
-            ]
+            [acc[0] || r[0], acc[1] || r[1], acc[2] || r[2]]
         });
         if !needed[0] {
             self.journey = None;
         }
         if !needed[1] {
-            self.spells = None;
-        }
-        if !needed[2] {
             self.ed = None;
         }
-        if !needed[3] {
+        if !needed[2] {
             self.care = None;
         }
     }
+}
+
+/// `df` (an entity with [`PERSON`](crate::link::person_index::PERSON) in `person_id`'s
+/// place) narrowed to the fields linkage and the measures read of `entity`
+/// ([`crate::link::REQUIRED_FIELDS`]), in its own column order.
+pub fn linked_fields(df: DataFrame, entity: &str) -> Result<DataFrame> {
+    let fields = crate::link::REQUIRED_FIELDS
+        .iter()
+        .find(|(e, _)| *e == entity)
+        .map(|(_, fields)| *fields)
+        .ok_or_else(|| Error::Internal(format!("linkage reads no fields of {entity}")))?;
+    let read = |name: &str| {
+        name == crate::link::person_index::PERSON
+            || fields.iter().any(|(f, _)| *f == name && *f != PERSON_ID)
+    };
+    let keep: Vec<PlSmallStr> = df
+        .get_column_names()
+        .into_iter()
+        .filter(|n| read(n))
+        .cloned()
+        .collect();
+    df.select(keep)
+        .map_err(|e| Error::engine(format!("narrowing {entity} to the linked fields"), e))
 }
 
 /// Reads the social-care events and resolves them (NHS England's CLD rules).
@@ -358,13 +368,15 @@ fn log_collected(df: &DataFrame, what: &str, began: std::time::Instant) {
 pub fn link(entities: Entities, plan: &LinkPlan) -> Result<Linked> {
     let Entities {
         spells,
-        ed,
+        mut ed,
         care,
         resolution,
     } = entities;
     let began = std::time::Instant::now();
     let mut journey = crate::link::patient_journey(&spells, &ed.candidates, &care, plan)
         .map_err(|e| Error::engine("linking patient journeys", e))?;
+    // Only linkage reads the candidates (the journey keeps what it gathered of them).
+    ed.candidates = DataFrame::empty();
     log_collected(&journey, "linking patient journeys", began);
     crate::publish::partition::rechunk_lean(&mut journey)
         .map_err(|e| Error::engine("making the journey contiguous", e))?;
@@ -373,7 +385,6 @@ pub fn link(entities: Entities, plan: &LinkPlan) -> Result<Linked> {
         journey_rows: journey.height(),
         care: Some(care),
         ed: Some(ed),
-        spells: Some(spells),
         journey: Some(journey),
     })
 }
@@ -413,7 +424,6 @@ pub fn dataset(d: Dataset, linked: &Linked, plan: &LinkPlan) -> Result<DataFrame
         Dataset::LinkageQuality => collect(
             crate::measure::linkage_quality(
                 linked.journey()?,
-                linked.spells()?,
                 &linked.ed()?.persons,
                 linked.ed()?.counts.clone(),
                 linked.care()?,
@@ -437,6 +447,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn spells_are_narrowed_to_the_fields_linkage_reads_in_their_order() {
+        use crate::link::person_index::PERSON;
+        let df = df!(
+            "treatment_function" => ["100"],
+            "spell_id" => ["S1"],
+            PERSON => [0u32],
+            "source_file" => ["apc.csv"],
+            "admission_type" => ["emergency"],
+        )
+        .unwrap();
+        let narrowed = linked_fields(df, "hospital_spell").unwrap();
+        let names: Vec<&str> = narrowed
+            .get_column_names()
+            .iter()
+            .map(|n| n.as_str())
+            .collect();
+        assert_eq!(names, ["spell_id", PERSON, "admission_type"]);
+        assert!(linked_fields(DataFrame::empty(), "no_such_entity").is_err());
+    }
+
+    #[test]
     fn frames_are_released_after_their_last_reader_and_not_before() {
         let all = [
             Dataset::PatientJourney,
@@ -457,7 +488,6 @@ mod tests {
                 counts: Vec::new(),
                 persons: DataFrame::empty(),
             }),
-            spells: frame(),
             journey: frame(),
         };
         let order = write_order(&all);
@@ -467,18 +497,11 @@ mod tests {
             "the widest reader first"
         );
         assert_eq!(all[order[5]], Dataset::PatientJourney);
-        let held = |l: &Linked| {
-            [
-                l.journey.is_some(),
-                l.spells.is_some(),
-                l.ed.is_some(),
-                l.care.is_some(),
-            ]
-        };
+        let held = |l: &Linked| [l.journey.is_some(), l.ed.is_some(), l.care.is_some()];
         for (n, &i) in order.iter().enumerate() {
             let needs = reads(all[i]);
             let has = held(&linked);
-            for k in 0..4 {
+            for k in 0..3 {
                 assert!(
                     !needs[k] || has[k],
                     "{} finds frame {k} released",
@@ -488,7 +511,7 @@ mod tests {
             let remaining: Vec<Dataset> = order[n + 1..].iter().map(|&j| all[j]).collect();
             linked.release_unneeded(&remaining);
         }
-        assert_eq!(held(&linked), [false; 4], "everything released at the end");
+        assert_eq!(held(&linked), [false; 3], "everything released at the end");
         // The care frame goes as soon as the social-care queue is measured.
         let mut linked2 = Linked {
             care: frame(),

@@ -172,6 +172,9 @@ pub(crate) fn build(
         crate::memory::release();
         let spells = spells.collect("reading hospital spells")?;
         hand_over(&mut writer, plan, Dataset::HospitalSpell, &spells)?;
+        // Linkage and the measures read only their own fields of the spells: the others
+        // are freed as soon as the writer has written them.
+        let spells = datasets::linked_fields(spells, "hospital_spell")?;
         crate::memory::release();
         timer.lap("normalise", None);
         fault::point("run_after_normalise");

@@ -92,37 +92,60 @@ impl ByPerson {
 }
 
 /// The values of an integer-backed column (dates as days, datetimes in their unit), one
-/// contiguous array, read by row number.
+/// contiguous array, read by row number as `i64`. 32-bit values (dates) are read in place,
+/// not widened into a copy: the journey reads several date columns of every spell at once.
 pub struct Ints {
-    values: Int64Chunked,
+    values: IntValues,
+}
+
+enum IntValues {
+    I32(Int32Chunked),
+    I64(Int64Chunked),
 }
 
 impl Ints {
-    /// The physical values of `column` (Date, Datetime or an integer type) as `i64`.
+    /// The physical values of `column` (Date, Datetime or an integer type).
     pub fn of(column: &Column) -> PolarsResult<Self> {
-        let values = column
-            .as_materialized_series()
-            .to_physical_repr()
-            .cast(&DataType::Int64)?
-            .i64()?
-            .rechunk()
-            .into_owned();
+        let physical = column.as_materialized_series().to_physical_repr();
+        let values = match physical.dtype() {
+            DataType::Int32 => IntValues::I32(physical.i32()?.rechunk().into_owned()),
+            _ => IntValues::I64(
+                physical
+                    .cast(&DataType::Int64)?
+                    .i64()?
+                    .rechunk()
+                    .into_owned(),
+            ),
+        };
         Ok(Ints { values })
     }
 
     /// Row `i`'s value, if not null.
     pub fn get(&self, i: IdxSize) -> Option<i64> {
-        let arr = self.values.downcast_as_array();
         let i = i as usize;
-        arr.validity()
-            .is_none_or(|v| v.get_bit(i))
-            .then(|| arr.value(i))
+        match &self.values {
+            IntValues::I32(v) => {
+                let arr = v.downcast_as_array();
+                arr.validity()
+                    .is_none_or(|b| b.get_bit(i))
+                    .then(|| i64::from(arr.value(i)))
+            }
+            IntValues::I64(v) => {
+                let arr = v.downcast_as_array();
+                arr.validity()
+                    .is_none_or(|b| b.get_bit(i))
+                    .then(|| arr.value(i))
+            }
+        }
     }
 
     /// Row `i`'s value; only for rows known not to be null (ordering keys of rows kept
     /// by [`ByPerson::new`]).
     pub fn at(&self, i: IdxSize) -> i64 {
-        self.values.downcast_as_array().value(i as usize)
+        match &self.values {
+            IntValues::I32(v) => i64::from(v.downcast_as_array().value(i as usize)),
+            IntValues::I64(v) => v.downcast_as_array().value(i as usize),
+        }
     }
 }
 
@@ -205,6 +228,33 @@ mod tests {
         assert_eq!(by.first_at_or_after(2, 4, k, |_| false), Some(0));
         assert_eq!(by.first_at_or_after(2, 4, k, |r| r == 0), Some(4));
         assert_eq!(by.first_at_or_after(2, 6, k, |_| false), None);
+    }
+
+    #[test]
+    fn ints_read_dates_in_place_and_datetimes_and_integers_alike() {
+        let dates = Column::new("d".into(), [Some(19_000i32), None, Some(-3)])
+            .cast(&DataType::Date)
+            .unwrap();
+        let d = Ints::of(&dates).unwrap();
+        assert!(matches!(d.values, IntValues::I32(_)), "no widened copy");
+        assert_eq!(
+            (d.get(0), d.get(1), d.get(2), d.at(2)),
+            (Some(19_000), None, Some(-3), -3)
+        );
+        let times = Column::new("t".into(), [Some(7_200_000i64), None])
+            .cast(&DataType::Datetime(TimeUnit::Milliseconds, None))
+            .unwrap();
+        let t = Ints::of(&times).unwrap();
+        assert_eq!(
+            (t.get(0), t.get(1), t.at(0)),
+            (Some(7_200_000), None, 7_200_000)
+        );
+        let small = Column::new("u".into(), [5u32, 250]);
+        assert_eq!(
+            Ints::of(&small).unwrap().get(1),
+            Some(250),
+            "other integer types widen"
+        );
     }
 
     #[test]

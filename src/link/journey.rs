@@ -306,34 +306,37 @@ fn pathways(spells: &DataFrame, awaited: &Column) -> PolarsResult<Column> {
         .zip(text_iter(awaited)?)
         .zip(text_iter(spells.column("admission_source")?)?)
         .zip(text_iter(spells.column("discharge_method")?)?);
-    let out: StringChunked = rows
-        .map(|((((discharged, group), awaited), source), method)| {
-            if discharged != Some(true)
-                || group == Some("died")
-                || method.is_some_and(|m| DIED.contains(&m))
-            {
-                return None;
-            }
-            Some(match (awaited, group) {
-                (Some("reablement" | "home_care"), _) => "P1",
-                (Some("short_term_bed"), _) => "P2",
-                (Some("care_home"), _) => "P3",
-                (_, Some("care_home" | "la_care")) => {
-                    if source.is_some_and(|s| FROM_CARE_HOME.contains(&s)) {
-                        "P3b"
-                    } else {
-                        "P3"
-                    }
+    let codes = rows.map(|((((discharged, group), awaited), source), method)| {
+        if discharged != Some(true)
+            || group == Some("died")
+            || method.is_some_and(|m| DIED.contains(&m))
+        {
+            return None;
+        }
+        Some(match (awaited, group) {
+            (Some("reablement" | "home_care"), _) => "P1",
+            (Some("short_term_bed"), _) => "P2",
+            (Some("care_home"), _) => "P3",
+            (_, Some("care_home" | "la_care")) => {
+                if source.is_some_and(|s| FROM_CARE_HOME.contains(&s)) {
+                    "P3b"
+                } else {
+                    "P3"
                 }
-                (_, Some("returned_home")) => "P0",
-                _ => "other",
-            })
+            }
+            (_, Some("returned_home")) => "P0",
+            _ => "other",
         })
-        .collect();
-    // Held as a categorical like every other code (4 bytes a row, not a 16-byte view).
-    out.with_name("discharge_pathway".into())
-        .into_column()
-        .cast(&crate::normalise::categorical())
+    });
+    // Made a categorical as it is built, like every other code (4 bytes a row; not text
+    // first, which held a 16-byte view a row for every spell).
+    Ok(Categorical32Chunked::from_str_iter(
+        "discharge_pathway".into(),
+        crate::normalise::categorical(),
+        codes,
+    )?
+    .into_series()
+    .into_column())
 }
 
 /// One row per hospital spell with its A&E attendance, social-care links, pathway and

@@ -84,7 +84,6 @@ pub fn ae_counts(ed: &DataFrame, others: &PersonSet) -> PolarsResult<DataFrame> 
 /// [`ae_counts`].
 pub fn linkage_quality(
     journey: &DataFrame,
-    spells: &DataFrame,
     ae_persons: &DataFrame,
     ae: Vec<DataFrame>,
     care: &DataFrame,
@@ -128,7 +127,8 @@ pub fn linkage_quality(
         with_linked(
             care,
             &["source", "la_code", "event_start", PERSON],
-            &PersonSet::of(&[persons(spells)?, persons(ae_persons)?]),
+            // The journey has one row per spell, with the spell's person.
+            &PersonSet::of(&[persons(journey)?, persons(ae_persons)?]),
         )?
         .with_column(col("event_start").dt().month_start().alias("month")),
         [
@@ -227,12 +227,6 @@ mod tests {
         .with_column(date(20_000).alias("admission_date"))
         .collect()
         .unwrap();
-        let spells = df!(
-            "spell_id" => ["S1", "S1", "S2"],
-            PERSON => [0u32, 1, 2],
-            "source" => ["apc_a", "apc_b", "apc_b"],
-        )
-        .unwrap();
         let ed = df!(
             "person_id" => ["P1"],
             PERSON => [0u32],
@@ -265,7 +259,7 @@ mod tests {
         .with_column(date(20_001).alias("event_start"))
         .collect()
         .unwrap();
-        let out = linkage_quality(&journey, &spells, &ae_persons, ae, &care)
+        let out = linkage_quality(&journey, &ae_persons, ae, &care)
             .unwrap()
             .collect()
             .unwrap();
