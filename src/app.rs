@@ -368,8 +368,8 @@ fn run_as(
             unchanged_files = changes.unchanged,
             "inputs unchanged since the last run; nothing to do"
         );
-        let manifest = base_manifest("up_to_date", &timer, warnings, &changes);
-        let path = write_manifest(&opts.out, &id, &manifest)?;
+        let mut manifest = base_manifest("up_to_date", &timer, warnings, &changes);
+        let path = write_manifest(&opts.out, &id, &mut manifest)?;
         // Nothing was published, so the report would be the same; but one that is missing
         // (deleted, or its writing failed after the last run published) is written now.
         let report = if plan.report && !opts.out.join(crate::report::REPORT_PATH).is_file() {
@@ -545,7 +545,7 @@ fn run_as(
     });
     manifest.sources = sources;
     manifest.outputs = outputs;
-    let manifest_path = write_manifest(&opts.out, &id, &manifest)?;
+    let manifest_path = write_manifest(&opts.out, &id, &mut manifest)?;
     let report = if plan.report {
         write_report(&opts.out)?
     } else {
@@ -572,7 +572,10 @@ fn write_report(out: &Path) -> Result<Option<PathBuf>> {
         })
 }
 
-pub(crate) fn write_manifest(out: &Path, id: &str, manifest: &Manifest) -> Result<PathBuf> {
+/// Writes a run's manifest, NHS numbers withheld from it first
+/// ([`Manifest::withhold_nhs_numbers`]: what is then shown of it shows none either).
+pub(crate) fn write_manifest(out: &Path, id: &str, manifest: &mut Manifest) -> Result<PathBuf> {
+    manifest.withhold_nhs_numbers();
     let path = out.join("runs").join(id).join("manifest.json");
     let json = serde_json::to_vec_pretty(manifest)
         .map_err(|e| Error::Internal(format!("manifest: {e}")))?;

@@ -119,8 +119,8 @@ pub(crate) fn run_publications(
             unchanged_files = changes.unchanged,
             "inputs unchanged since the last run; nothing to do"
         );
-        let manifest = base_manifest("up_to_date", &timer, &changes);
-        let path = write_manifest(&opts.out, id, &manifest)?;
+        let mut manifest = base_manifest("up_to_date", &timer, &changes);
+        let path = write_manifest(&opts.out, id, &mut manifest)?;
         return Ok(RunReport {
             manifest,
             manifest_path: Some(path),
@@ -464,7 +464,7 @@ pub(crate) fn run_publications(
     manifest.outputs = outputs;
     manifest.warnings = warnings;
     manifest.data_quality = data_quality;
-    let manifest_path = write_manifest(&opts.out, id, &manifest)?;
+    let manifest_path = write_manifest(&opts.out, id, &mut manifest)?;
     Ok(RunReport {
         manifest,
         manifest_path: Some(manifest_path),

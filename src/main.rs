@@ -38,7 +38,12 @@ fn main() -> ExitCode {
                 let _entered = span.as_ref().map(|s| s.enter());
                 tracing::error!(exit_code = code as u8, "{}", app::error_chain(&e));
             } else {
-                eprintln!("error: {}", app::error_chain(&e));
+                // Messages name files, and a file may be named after its patient.
+                let message = app::error_chain(&e);
+                eprintln!(
+                    "error: {}",
+                    joinedup::ingest::quarantine::mask_nhs_numbers(&message)
+                );
             }
             code
         }

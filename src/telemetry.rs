@@ -3,7 +3,9 @@
 //!
 //! Log lines carry counts, stages, sources and file paths, never row values: identifiers
 //! cannot reach a log because they are pseudonymised before any value is logged, and
-//! no stage logs values.
+//! no stage logs values. A file path can still hold an NHS number (a file named after
+//! its patient), so every line is written through [`MaskedStderr`], which withholds NHS
+//! numbers ([`crate::ingest::quarantine::mask_nhs_numbers`]) from whatever it is given.
 
 use std::io::IsTerminal;
 
@@ -47,7 +49,7 @@ pub fn init(format: LogFormat, quiet: bool) {
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(MaskedStderr)
         .with_target(false);
     enable_progress(format == LogFormat::Text && !quiet && std::io::stderr().is_terminal());
     let _ = match format {
@@ -61,6 +63,56 @@ pub fn init(format: LogFormat, quiet: bool) {
     };
     if let Some(warning) = refused {
         tracing::warn!("{warning}");
+    }
+}
+
+/// Standard error with NHS numbers withheld: each log event is gathered whole (the
+/// formatter writes one event per writer it makes) and written masked in one write when
+/// the writer is dropped, so a number split across two writes cannot slip through.
+pub struct MaskedStderr;
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for MaskedStderr {
+    type Writer = MaskedEvent<std::io::Stderr>;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        MaskedEvent::new(std::io::stderr())
+    }
+}
+
+/// One event's bytes, written to `sink` with NHS numbers withheld when dropped.
+pub struct MaskedEvent<W: std::io::Write> {
+    sink: W,
+    event: Vec<u8>,
+}
+
+impl<W: std::io::Write> MaskedEvent<W> {
+    /// Gathers an event for `sink`.
+    pub fn new(sink: W) -> Self {
+        MaskedEvent {
+            sink,
+            event: Vec::new(),
+        }
+    }
+}
+
+impl<W: std::io::Write> std::io::Write for MaskedEvent<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.event.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<W: std::io::Write> Drop for MaskedEvent<W> {
+    fn drop(&mut self) {
+        let text = String::from_utf8_lossy(&self.event);
+        let masked = crate::ingest::quarantine::mask_nhs_numbers(&text);
+        // A log line that cannot be written has nowhere to be reported.
+        let _ = self.sink.write_all(masked.as_bytes());
+        let _ = self.sink.flush();
     }
 }
 
@@ -91,7 +143,7 @@ impl FileProgress {
             )
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
-        bar.set_message(label.to_string());
+        bar.set_message(crate::ingest::quarantine::mask_nhs_numbers(label).into_owned());
         FileProgress(Some(bar))
     }
 
@@ -131,7 +183,23 @@ pub fn resident_mb() -> Option<(u64, u64)> {
 
 #[cfg(test)]
 mod tests {
-    use super::filter_directives;
+    use super::{MaskedEvent, filter_directives};
+
+    #[test]
+    fn a_log_event_reaches_its_sink_whole_with_nhs_numbers_withheld() {
+        use std::io::Write;
+        let mut sink = Vec::new();
+        {
+            let mut event = MaskedEvent::new(&mut sink);
+            // Split across writes, as a formatter may write it.
+            write!(event, "reading /drop/94347").unwrap();
+            writeln!(event, "65919.csv bytes=9434765918").unwrap();
+        }
+        assert_eq!(
+            String::from_utf8(sink).unwrap(),
+            "reading /drop/<withheld>.csv bytes=9434765918\n"
+        );
+    }
 
     #[test]
     fn regression_a_mistyped_log_level_keeps_the_default_and_says_so() {

@@ -104,7 +104,7 @@ fn failed_with(
         exit_code,
         message: message.to_string(),
     });
-    if let Err(w) = write_manifest(&opts.out, id, &m) {
+    if let Err(w) = write_manifest(&opts.out, id, &mut m) {
         tracing::warn!("cannot record the failed run: {w}");
     }
 }

@@ -86,7 +86,8 @@ impl Changes {
         )
     }
 
-    /// One line per new, changed or removed file, indented, in that order.
+    /// One line per new, changed or removed file, indented, in that order; paths without
+    /// an NHS-number shape (a file may be named after its patient).
     pub fn file_lines(&self) -> String {
         let mut s = String::new();
         for (what, files) in [
@@ -95,7 +96,10 @@ impl Changes {
             ("removed", &self.removed),
         ] {
             for f in files {
-                s.push_str(&format!("  {what:<9}{f}\n"));
+                s.push_str(&format!(
+                    "  {what:<9}{}\n",
+                    crate::ingest::quarantine::mask_nhs_like(f)
+                ));
             }
         }
         s

@@ -171,14 +171,15 @@ pub fn ingest_all(
     Ok(out)
 }
 
-/// The cache folder name of an input: content hash and file name.
+/// The cache folder name of an input: content hash and file name, without an NHS-number
+/// shape (a file named after its patient; the hash keeps files apart).
 fn cache_key(input: &InputFile) -> String {
     let name = input
         .path
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or("file");
-    crate::pull::landing::landed_name(name, &input.sha256)
+    crate::pull::landing::landed_name(&quarantine::mask_nhs_like(name), &input.sha256)
 }
 
 fn ingest_file_cached(

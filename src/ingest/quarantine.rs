@@ -118,14 +118,36 @@ impl Quarantine {
 /// Replaces anything shaped like an NHS number (10 digits, optionally `3 3 4` with spaces
 /// or dashes, not part of a longer number) with `<withheld>`.
 pub fn mask_nhs_like(text: &str) -> String {
+    mask_shapes(text, |_| true).into_owned()
+}
+
+/// Replaces every NHS number in `text` (an NHS-number shape whose digits pass Modulus
+/// 11) with `<withheld>`, leaving other numbers as they are: for free text such as log
+/// lines and error messages, where byte counts and other ten-digit numbers are common and
+/// only real NHS numbers must not appear. Borrowed when nothing is masked.
+pub fn mask_nhs_numbers(text: &str) -> std::borrow::Cow<'_, str> {
+    mask_shapes(text, is_nhs_number)
+}
+
+/// Whether an NHS-number shape ([`nhs_shape_end`]) is an NHS number: its ten digits (a
+/// leading zero of eleven dropped) pass Modulus 11.
+fn is_nhs_number(shape: &str) -> bool {
+    let digits: String = shape.chars().filter(char::is_ascii_digit).collect();
+    let ten = digits.strip_prefix('0').filter(|d| d.len() == 10);
+    super::nhs_number::validate(ten.unwrap_or(&digits)).is_ok()
+}
+
+/// `text` with each NHS-number shape for which `masked` is true replaced by `<withheld>`.
+fn mask_shapes(text: &str, masked: impl Fn(&str) -> bool) -> std::borrow::Cow<'_, str> {
     let b = text.as_bytes();
-    let mut out = String::with_capacity(text.len());
+    let mut out = String::new();
     let mut i = 0;
     let mut last = 0;
     while i < b.len() {
         if b[i].is_ascii_digit()
             && (i == 0 || !b[i - 1].is_ascii_digit())
             && let Some(end) = nhs_shape_end(b, i)
+            && masked(&text[i..end])
         {
             out.push_str(&text[last..i]);
             out.push_str("<withheld>");
@@ -135,8 +157,11 @@ pub fn mask_nhs_like(text: &str) -> String {
         }
         i += 1;
     }
+    if last == 0 {
+        return std::borrow::Cow::Borrowed(text);
+    }
     out.push_str(&text[last..]);
-    out
+    std::borrow::Cow::Owned(out)
 }
 
 /// Whether `text` holds an NHS-number shape (10 digits, or 3-3-4 with spaces or dashes)
@@ -149,10 +174,7 @@ pub fn holds_valid_nhs_number(text: &str) -> bool {
     (0..b.len()).any(|i| {
         b[i].is_ascii_digit()
             && (i == 0 || !b[i - 1].is_ascii_digit())
-            && nhs_shape_end(b, i).is_some_and(|end| {
-                let digits: String = text[i..end].chars().filter(char::is_ascii_digit).collect();
-                super::nhs_number::validate(&digits).is_ok()
-            })
+            && nhs_shape_end(b, i).is_some_and(|end| is_nhs_number(&text[i..end]))
     })
 }
 
@@ -187,7 +209,24 @@ fn nhs_shape_end(b: &[u8], start: usize) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
-    use super::mask_nhs_like;
+    use super::{mask_nhs_like, mask_nhs_numbers};
+
+    #[test]
+    fn free_text_loses_its_nhs_numbers_and_keeps_other_numbers() {
+        // 943 476 5919 passes Modulus 11; 943 476 5918 does not.
+        assert_eq!(
+            mask_nhs_numbers("reading /in/9434765919_apc.csv: bytes=9434765918"),
+            "reading /in/<withheld>_apc.csv: bytes=9434765918"
+        );
+        assert_eq!(
+            mask_nhs_numbers("943-476-5919 and 94347 65919 and 09434765919"),
+            "<withheld> and <withheld> and <withheld>"
+        );
+        assert!(matches!(
+            mask_nhs_numbers("rows=1234567890 nothing here"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+    }
 
     #[test]
     fn masks_nhs_shapes_only() {

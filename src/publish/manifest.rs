@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::ingest::quarantine::{mask_nhs_like, mask_nhs_numbers};
+
 /// The whole manifest.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Manifest {
@@ -49,6 +51,41 @@ pub struct Manifest {
     /// Why the run failed (status `failed`): its exit code and message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<RunError>,
+}
+
+impl Manifest {
+    /// Withholds NHS numbers from what the manifest says in words: input paths lose
+    /// every NHS-number shape, as the data's `source_file` does (a file may be named
+    /// after its patient); warnings and error messages lose NHS numbers
+    /// ([`mask_nhs_numbers`]: other numbers in them stay).
+    pub fn withhold_nhs_numbers(&mut self) {
+        let words = |t: &mut String| {
+            if let std::borrow::Cow::Owned(m) = mask_nhs_numbers(t) {
+                *t = m;
+            }
+        };
+        for f in self.sources.iter_mut().flat_map(|s| s.files.iter_mut()) {
+            f.path = mask_nhs_like(&f.path);
+        }
+        let c = &mut self.changes;
+        for f in c.new.iter_mut().chain(&mut c.changed).chain(&mut c.removed) {
+            *f = mask_nhs_like(f);
+        }
+        for f in self
+            .publications
+            .iter_mut()
+            .flat_map(|p| p.files.iter_mut())
+        {
+            f.path = mask_nhs_like(&f.path);
+            if let Some(e) = &mut f.error {
+                words(e);
+            }
+        }
+        self.warnings.iter_mut().for_each(words);
+        if let Some(e) = &mut self.error {
+            words(&mut e.message);
+        }
+    }
 }
 
 /// A failed run's error, as the binary reported it.

@@ -572,22 +572,75 @@ fn regression_an_nhs_number_in_a_text_column_is_quarantined_and_never_written() 
 }
 
 /// Regression: a file named with an NHS number put it in `source_file` of restricted/ and
-/// the quarantine's `file` column.
+/// the quarantine's `file` column; then in the log lines that name the file (debug level
+/// names every file), the manifest's input paths and the ingest cache's folder names.
 #[test]
 fn regression_an_nhs_number_in_a_file_name_is_masked_in_the_data() {
     let dir = tempfile::tempdir().unwrap();
     let named = dir.path().join("apc_9434765919.csv");
     std::fs::copy("tests/fixtures/bad/apc/two_bad_rows.csv", &named).unwrap();
     let out = dir.path().join("out");
-    let (code, _, stderr) = result(&joinedup(&[
-        "run",
-        PIPELINE,
-        "--source",
-        &format!("apc={}", named.display()),
-        "--out",
-        out.to_str().unwrap(),
-    ]));
+    let run = |file: &Path, out: &Path, format: &str| {
+        result(&joinedup_env(
+            &[
+                "run",
+                PIPELINE,
+                "--source",
+                &format!("apc={}", file.display()),
+                "--out",
+                out.to_str().unwrap(),
+                "--log-format",
+                format,
+            ],
+            &[("JOINEDUP_LOG", "debug")],
+        ))
+    };
+    let unmasked = |what: &str, text: &str| {
+        assert!(!text.contains("9434765919"), "{what}: {text}");
+    };
+    let (code, stdout, stderr) = run(&named, &out, "text");
     assert_eq!(code, 1, "{stderr}");
+    assert!(stdout.contains("new      apc: "), "{stdout}");
+    unmasked("stdout", &stdout);
+    unmasked("stderr", &stderr);
+    // A file named in a warning (text and JSON logs) and in an error.
+    for (fixture, format, named_in) in [
+        ("extra_column.csv", "text", "ignored undeclared columns"),
+        ("extra_column.csv", "json", "ignored undeclared columns"),
+        ("missing_required_column.csv", "text", "error: "),
+        ("missing_required_column.csv", "json", "\"level\":\"ERROR\""),
+    ] {
+        let other = tempfile::tempdir().unwrap();
+        let file = other.path().join("x_9434765919.csv");
+        std::fs::copy(format!("tests/fixtures/bad/apc/{fixture}"), &file).unwrap();
+        let (_, stdout, stderr) = run(&file, &other.path().join("out"), format);
+        let line = stderr.lines().find(|l| l.contains(named_in));
+        assert!(
+            line.is_some_and(|l| l.contains("x_<withheld>.csv")),
+            "{fixture} {format}: {stderr}"
+        );
+        unmasked("stdout", &stdout);
+        unmasked("stderr", &stderr);
+        for f in files_under(&other.path().join("out")) {
+            if f.ends_with("manifest.json") {
+                unmasked("manifest", &std::fs::read_to_string(&f).unwrap());
+            }
+        }
+    }
+    // Everything in the data directory but the saved state (which keys inputs by their
+    // real path) and the cache's record of each reading.
+    for f in files_under(&out) {
+        let rel = f.strip_prefix(&out).unwrap().to_string_lossy().into_owned();
+        assert!(!rel.contains("9434765919"), "{rel}");
+        if rel.starts_with("state/") || rel.ends_with("report.json") {
+            continue;
+        }
+        let bytes = std::fs::read(&f).unwrap();
+        assert!(
+            !bytes.windows(10).any(|w| w == b"9434765919"),
+            "{rel} holds the NHS number"
+        );
+    }
     let spells = read_parquet(&out.join("restricted/hospital_spell"));
     assert!(
         spells
