@@ -1,12 +1,15 @@
 //! `joinedup synth`: a synthetic ICB at any scale, in the real extract layouts.
 //!
-//! Writes SUS APC spells (UTF-8), ECDS attendances (UTF-8 with BOM, CRLF) and one CLD file
-//! per council (Windows-1252, CRLF, `NULL` for blanks), a `pipeline.toml` that reads them,
+//! Writes SUS APC spells (UTF-8), ECDS attendances (UTF-8 with BOM, CRLF) and CLD as
+//! councils submit it: one file per council and quarter (`cld_<council>_<yyyy-mm>.csv`,
+//! Windows-1252, CRLF, `NULL` for blanks), each event in every submission of a quarter it
+//! was active in and open (no end date or outcome) until the quarter it ended in, so a
+//! run's "latest submission wins" rule has work to do; a `pipeline.toml` that reads them,
 //! and `truth.json`: what was planted. The population has age-dependent admission and A&E
 //! rates, an emergency/elective mix, length-of-stay distributions, A&E arrivals by hour and
 //! weekday, 4- and 12-hour waits, discharge ready dates, social-care requests from hospital
 //! with council-specific delays (Easton's home care is the planted bottleneck), long-term
-//! clients and council-only clients, and defects at a chosen rate — only on rows that no
+//! clients (services lasting about three years) and council-only clients, and defects at a chosen rate — only on rows that no
 //! planted fact depends on, so the truth stays exact. NHS numbers come from the 999 test
 //! range. Every person has their own random stream, so a seed gives the same bytes.
 
@@ -121,7 +124,8 @@ fn nhs_numbers(seed: u64) -> Vec<u64> {
 struct Out {
     apc: BufWriter<File>,
     ecds: BufWriter<File>,
-    cld: Vec<BufWriter<File>>,
+    /// Per council, one file per quarter ([`quarters`]).
+    cld: Vec<Vec<BufWriter<File>>>,
     line: Vec<u8>,
     truth: Truth,
     delays: BTreeMap<(usize, usize), Vec<i64>>,
@@ -170,6 +174,9 @@ fn wrong_check_digit(nhs: &str) -> String {
     bad.push(char::from_digit((last + 1) % 10, 10).unwrap_or('0'));
     bad
 }
+
+/// The mean length of a long-term support service, in days.
+const LONG_TERM_MEAN_DAYS: f64 = 3.0 * 365.25;
 
 /// Mixed into the seed for the defect streams.
 const DEFECT_SEED: u64 = 0x5DEE_CE66_D1CE_D0E5;
@@ -279,13 +286,22 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
         START.1,
         START.2,
     ));
+    let quarters = quarters(start, end);
     let data = &opts.out;
     let mut o = Out {
         apc: create(&data.join("apc/apc_spells.csv"))?,
         ecds: create(&data.join("ecds/ecds_attendances.csv"))?,
         cld: councils
             .iter()
-            .map(|c| create(&data.join(format!("cld/cld_{}.csv", c.code))))
+            .map(|c| {
+                quarters
+                    .iter()
+                    .map(|&(q, _)| {
+                        let (y, m, _) = crate::ingest::dates::civil_from_days(q);
+                        create(&data.join(format!("cld/cld_{}_{y:04}-{m:02}.csv", c.code)))
+                    })
+                    .collect::<Result<Vec<_>>>()
+            })
             .collect::<Result<_>>()?,
         line: Vec::with_capacity(512),
         truth: Truth {
@@ -302,7 +318,7 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
         .write_all(b"\xEF\xBB\xBF")
         .map_err(|e| io("ecds", e))?;
     write!(o.ecds, "{ECDS_HEADER}\r\n").map_err(|e| io("ecds", e))?;
-    for w in &mut o.cld {
+    for w in o.cld.iter_mut().flatten() {
         write!(w, "{CLD_HEADER}\r\n").map_err(|e| io("cld", e))?;
     }
     let (mut spell_seq, mut ed_seq, mut event_seq) = (0u64, 0u64, 0u64);
@@ -563,16 +579,25 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
             } else {
                 SERVICE_ROWS[3]
             };
-            let mut ev = CldEvent::service(began, death, stype, component);
+            // Long-term support ends (a move, a change of need, a death outside
+            // hospital): about three years on average. Left open when it runs past the
+            // data's end; a death in hospital ends it.
+            let lasts = (-(1.0 - r.unit()).ln() * LONG_TERM_MEAN_DAYS) as i64;
+            let ended = Some(began + 1 + lasts).filter(|e| *e < end);
+            let ends = match (ended, death) {
+                (Some(e), Some(d)) => Some(e.min(d)),
+                (e, d) => e.or(d),
+            };
+            let mut ev = CldEvent::service(began, ends, stype, component);
             ev.background = true;
             cld_rows.push(ev);
+            // A yearly review while the service lasts.
             for y in 0..opts.years {
-                let mut review = CldEvent::simple(
-                    "Review",
-                    start + i64::from(y) * 365 + r.range(0, 364),
-                    None,
-                    "No change in package",
-                );
+                let day = start + i64::from(y) * 365 + r.range(0, 364);
+                if ends.is_some_and(|e| day > e) {
+                    continue;
+                }
+                let mut review = CldEvent::simple("Review", day, None, "No change in package");
                 review.background = true;
                 cld_rows.push(review);
             }
@@ -606,8 +631,7 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
             nhs: if council_only { None } else { Some(&nhs) },
             la_id: &la_id,
             sex,
-            start,
-            end,
+            support_reason: SUPPORT_REASONS[r.range(0, 3) as usize],
             details,
         };
         // Nothing starts after a death (the background events were drawn regardless, so the
@@ -624,14 +648,27 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
             } else {
                 None
             };
-            write_cld(&mut o, &mut r, council, &person, &ev, event_seq, defect);
+            // In every quarterly submission the event was active in: open (no end date,
+            // no outcome) in those before the quarter it ended in.
+            for (k, &(q_start, q_end)) in quarters.iter().enumerate() {
+                if ev.start < q_end && ev.end.is_none_or(|e| e >= q_start) {
+                    let ended = ev.end.is_some_and(|e| e < q_end);
+                    let copy = CldEvent {
+                        end: ev.end.filter(|_| ended),
+                        outcome: ev.outcome.filter(|_| ended),
+                        ..ev
+                    };
+                    let q = (council, k, q_start, q_end);
+                    write_cld(&mut o, q, &person, &copy, event_seq, defect);
+                }
+            }
         }
     }
 
     // Flush and record the truth.
     o.apc.flush().map_err(|e| io("apc", e))?;
     o.ecds.flush().map_err(|e| io("ecds", e))?;
-    for w in &mut o.cld {
+    for w in o.cld.iter_mut().flatten() {
         w.flush().map_err(|e| io("cld", e))?;
     }
     let mut truth = o.truth;
@@ -657,13 +694,33 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
     Ok(truth)
 }
 
+/// The quarters from `start` (the first of a month) to `end`, as (first day, day after the
+/// last): councils submit CLD quarterly, each submission covering one quarter.
+fn quarters(start: i64, end: i64) -> Vec<(i64, i64)> {
+    use crate::ingest::dates::{civil_from_days, days_from_civil};
+    let mut out = Vec::new();
+    let mut q = start;
+    while q < end {
+        let (y, m, _) = civil_from_days(q);
+        let (y, m) = if m + 3 > 12 {
+            (y + 1, m - 9)
+        } else {
+            (y, m + 3)
+        };
+        let next = i64::from(days_from_civil(y as i32, m, 1)).min(end);
+        out.push((q, next));
+        q = next;
+    }
+    out
+}
+
 struct CldPerson<'a> {
     council: &'a Council,
     nhs: Option<&'a str>,
     la_id: &'a str,
     sex: &'a str,
-    start: i64,
-    end: i64,
+    /// The person's primary support reason, the same in every submission.
+    support_reason: &'static str,
     /// First name, last name (Windows-1252 bytes), date of birth and postcode, as the
     /// council holds them: the same on every row.
     details: Vec<u8>,
@@ -886,10 +943,11 @@ fn write_ed(
     let _ = o.ecds.write_all(&o.line);
 }
 
+/// One row of a council's quarterly submission: `(council, quarter, first day, day after
+/// the last)`.
 fn write_cld(
     o: &mut Out,
-    r: &mut Rng,
-    council: usize,
+    (council, quarter, q_start, q_end): (usize, usize, i64, i64),
     p: &CldPerson<'_>,
     ev: &CldEvent,
     seq: u64,
@@ -898,9 +956,9 @@ fn write_cld(
     o.line.clear();
     o.field(p.council.code);
     o.field(p.council.name);
-    dmy(&mut o.line, p.start);
+    dmy(&mut o.line, q_start);
     o.line.push(b',');
-    dmy(&mut o.line, p.end - 1);
+    dmy(&mut o.line, q_end - 1);
     o.line.push(b',');
     // Defect kinds: 0 invalid date, 1 unknown event type, 2 missing LA id, 3 bad NHS number.
     match (p.nhs, defect) {
@@ -925,7 +983,7 @@ fn write_cld(
         "2 - Female"
     });
     o.field("Service User");
-    o.field(SUPPORT_REASONS[r.range(0, 3) as usize]);
+    o.field(p.support_reason);
     if defect == Some(1) {
         o.defect("cld", "unknown_code");
         o.field("Requets");
@@ -968,7 +1026,7 @@ fn write_cld(
     }
     o.end(true);
     o.row("cld");
-    let _ = o.cld[council].write_all(&o.line);
+    let _ = o.cld[council][quarter].write_all(&o.line);
 }
 
 fn write_pipeline(opts: &SynthOptions) -> Result<()> {

@@ -55,10 +55,106 @@ fn the_same_seed_writes_the_same_bytes_and_another_seed_does_not() {
             .skip(1)
             .all(|l| l.split(',').nth(2).is_some_and(|n| n.starts_with("999")))
     );
-    let cld = std::fs::read(a.join("cld/cld_902.csv")).unwrap();
+    let cld: Vec<u8> = files_under(&a.join("cld"))
+        .iter()
+        .filter(|p| p.to_string_lossy().contains("cld_902_"))
+        .flat_map(|p| std::fs::read(p).unwrap())
+        .collect();
     assert!(
         std::str::from_utf8(&cld).is_err() && cld.contains(&0xEB),
         "Zoë in cp1252"
+    );
+}
+
+/// Councils submit CLD quarterly: a file per council and quarter, each event in every
+/// submission of a quarter it was active in, open (no end date, no outcome) until the
+/// submission of the quarter it ended in, so the pipeline's "latest submission wins" rule
+/// has something to do.
+#[test]
+fn cld_is_submitted_quarterly_and_events_stay_open_until_the_quarter_they_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (code, stdout, stderr) = result(&joinedup(&[
+        "synth",
+        "--people",
+        "3000",
+        "--years",
+        "2",
+        "--seed",
+        "5",
+        "--out",
+        data.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let mut names: Vec<String> = files_under(&data.join("cld"))
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 3 * 8, "{names:?}");
+    assert_eq!(names[0], "cld_901_2024-04.csv");
+    assert_eq!(names[7], "cld_901_2026-01.csv");
+    // dd/mm/yyyy -> yyyy-mm-dd, so dates compare as text.
+    let iso = |d: &str| format!("{}-{}-{}", &d[6..10], &d[3..5], &d[0..2]);
+    // Event reference -> (period start, period end, event start, end, outcome), in
+    // file order (files sorted by period).
+    let mut copies: BTreeMap<String, Vec<[String; 5]>> = BTreeMap::new();
+    for name in &names {
+        let bytes = std::fs::read(data.join("cld").join(name)).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        let period_start = format!("{}-{}-01", &name[8..12], &name[13..15]);
+        for line in text.lines().skip(1) {
+            let f: Vec<&str> = line.split(',').collect();
+            assert_eq!(iso(f[2]), period_start, "{name}: {line}");
+            let valid = |d: &str| d.len() == 10 && !d.starts_with("30/02");
+            if !valid(f[15]) {
+                continue; // an injected bad date
+            }
+            copies.entry(f[14].to_string()).or_default().push([
+                iso(f[2]),
+                iso(f[3]),
+                iso(f[15]),
+                if f[16] == "NULL" {
+                    String::new()
+                } else {
+                    iso(f[16])
+                },
+                f[17].to_string(),
+            ]);
+        }
+    }
+    let mut open_then_closed = 0;
+    for (reference, c) in &copies {
+        let last = c.len() - 1;
+        for (k, [from, to, start, end, outcome]) in c.iter().enumerate() {
+            assert!(
+                start <= to,
+                "{reference}: starts after its submission's period"
+            );
+            assert_eq!(
+                start, &c[0][2],
+                "{reference}: one start date in every submission"
+            );
+            if k < last {
+                assert!(
+                    end.is_empty(),
+                    "{reference}: ended before its last submission"
+                );
+                assert_eq!(outcome, "NULL", "{reference}");
+                // Consecutive quarters.
+                assert!(c[k + 1][0] > *to, "{reference}");
+            } else if !end.is_empty() {
+                assert!(
+                    end >= from && end <= to,
+                    "{reference}: {end} outside {from}..{to}"
+                );
+                open_then_closed += usize::from(k > 0);
+            }
+        }
+    }
+    assert!(
+        open_then_closed > 10,
+        "services open in one submission and closed in a later one: {open_then_closed}"
     );
 }
 
@@ -304,7 +400,8 @@ fn people_are_their_own_and_the_same_at_any_defect_rate() {
     for f in [
         "apc/apc_spells.csv",
         "ecds/ecds_attendances.csv",
-        "cld/cld_901.csv",
+        "cld/cld_901_2024-04.csv",
+        "cld/cld_901_2025-01.csv",
     ] {
         let lines = |d: &Path| std::fs::read(d.join(f)).map(|b| b.split(|&c| c == b'\n').count());
         assert_eq!(lines(&clean).unwrap(), lines(&dirty).unwrap(), "{f}");
