@@ -24,6 +24,8 @@ use std::cell::RefCell;
 use std::io::Write;
 
 use polars::prelude::*;
+use polars_arrow::array::{DictionaryArray, MutableBinaryViewArray, PrimitiveArray, Utf8ViewArray};
+use polars_arrow::datatypes::IntegerType;
 use polars_parquet::parquet::CowBuffer;
 use polars_parquet::parquet::compression::Compression;
 use polars_parquet::parquet::page::{CompressedDataPage, CompressedDictPage, DataPageHeader};
@@ -127,12 +129,18 @@ impl<W: Write> FrameWriter<W> {
 
     /// Writes each chunk of `df` (chunks aligned across columns) as one row group.
     fn write(&mut self, df: &DataFrame, parallel: bool) -> PolarsResult<()> {
-        for batch in df.iter_chunks(CompatLevel::newest(), false) {
-            let rows = batch.len();
+        let chunks = df.columns().first().map_or(0, |c| c.n_chunks()).max(1);
+        for idx in 0..chunks {
+            let arrays = df
+                .columns()
+                .iter()
+                .map(|c| chunk_to_arrow(c.as_materialized_series(), idx))
+                .collect::<PolarsResult<Vec<ArrayRef>>>()?;
+            let rows = arrays.first().map_or(0, |a| a.len());
             if rows == 0 {
                 continue;
             }
-            let arrays = batch.columns();
+            let arrays = arrays.as_slice();
             if arrays.len() != self.leaves.len() {
                 polars_bail!(ComputeError: "a frame of {} columns written to a file of {}", arrays.len(), self.leaves.len());
             }
@@ -200,6 +208,72 @@ impl<W: Write> FrameWriter<W> {
         let size = self.file.end(self.metadata.take())?;
         Ok((size, self.file.into_inner()))
     }
+}
+
+/// Chunk `idx` of `s` as Arrow, as polars' `Series::to_arrow` gives it at the newest
+/// compatibility level. A categorical column becomes a dictionary of the categories its
+/// chunk uses, in order of first use, as polars makes it, but without its index set: polars
+/// hashes every row's key to renumber it (~2 % of a run's CPU); the keys are small dense
+/// numbers, so a table indexed by the key renumbers them instead.
+fn chunk_to_arrow(s: &Series, idx: usize) -> PolarsResult<ArrayRef> {
+    let DataType::Categorical(_, mapping) = s.dtype() else {
+        return Ok(s.to_arrow(idx, CompatLevel::newest()));
+    };
+    if s.dtype().cat_physical()? != CategoricalPhysical::U32 {
+        return Ok(s.to_arrow(idx, CompatLevel::newest()));
+    }
+    let physical = s.cat32()?.physical();
+    let Some(keys) = physical
+        .chunks()
+        .get(idx)
+        .and_then(|a| a.as_any().downcast_ref::<PrimitiveArray<u32>>())
+    else {
+        polars_bail!(ComputeError: "{}: no chunk {idx} of u32 keys", s.name());
+    };
+    let mut renumbered: Vec<u32> = vec![u32::MAX; mapping.num_cats_upper_bound()];
+    let mut used: Vec<u32> = Vec::new();
+    let mut renumber = |k: u32| -> PolarsResult<u32> {
+        let Some(slot) = renumbered.get_mut(k as usize) else {
+            polars_bail!(ComputeError: "category {k} beyond its mapping");
+        };
+        if *slot == u32::MAX {
+            *slot = used.len() as u32;
+            used.push(k);
+        }
+        Ok(*slot)
+    };
+    let values: Vec<u32> = match keys.validity() {
+        None => keys
+            .values()
+            .iter()
+            .map(|&k| renumber(k))
+            .collect::<PolarsResult<_>>()?,
+        Some(valid) => keys
+            .values()
+            .iter()
+            .zip(valid.iter())
+            .map(|(&k, v)| if v { renumber(k) } else { Ok(0) })
+            .collect::<PolarsResult<_>>()?,
+    };
+    let mut dictionary = MutableBinaryViewArray::<str>::with_capacity(used.len());
+    for &k in &used {
+        let Some(text) = mapping.cat_to_str(k) else {
+            polars_bail!(ComputeError: "category {k} has no text");
+        };
+        dictionary.push_value(text);
+    }
+    let dictionary: Utf8ViewArray = dictionary.into();
+    let keys = PrimitiveArray::<u32>::new(
+        ArrowDataType::UInt32,
+        values.into(),
+        keys.validity().cloned(),
+    );
+    let dtype = ArrowDataType::Dictionary(
+        IntegerType::UInt32,
+        Box::new(ArrowDataType::Utf8View),
+        false,
+    );
+    Ok(DictionaryArray::<u32>::try_new(dtype, keys, dictionary.boxed())?.boxed())
 }
 
 /// A column's pages, each compressed when the file writer asks for it.
@@ -406,6 +480,58 @@ mod tests {
                 "{rows} rows in groups of {group} (parallel: {parallel})"
             );
         }
+    }
+
+    #[test]
+    fn categorical_chunks_become_the_dictionaries_polars_makes_and_the_same_bytes() {
+        // Categories made in another order than the rows use them, some unused, nulls,
+        // and two chunks using different categories.
+        let cat = crate::normalise::categorical();
+        let part = |v: Vec<Option<&str>>| {
+            Column::new("code".into(), v)
+                .cast(&cat)
+                .unwrap()
+                .as_materialized_series()
+                .clone()
+        };
+        let _ = part(vec![Some("zz unused"), Some("C"), Some("B")]);
+        let mut s = part(vec![Some("B"), None, Some("A"), Some("B"), Some("C")]);
+        s.append(&part(vec![None, None, Some("D"), Some("A")]))
+            .unwrap();
+        assert_eq!(s.n_chunks(), 2);
+        for idx in 0..2 {
+            let ours = chunk_to_arrow(&s, idx).unwrap();
+            let theirs = s.to_arrow(idx, CompatLevel::newest());
+            assert_eq!(ours.dtype(), theirs.dtype(), "chunk {idx}");
+            assert_eq!(
+                dict_keys_values(&ours),
+                dict_keys_values(&theirs),
+                "chunk {idx}"
+            );
+        }
+        let first = dict_keys_values(&chunk_to_arrow(&s, 0).unwrap());
+        assert_eq!(first.1, ["B", "A", "C"], "categories in order of first use");
+        // Written in two row groups: polars' bytes.
+        let mut a = DataFrame::new(s.len(), vec![s.into_column()]).unwrap();
+        let mut b = a.clone();
+        let ours = to_bytes(
+            &mut a,
+            5,
+            crate::publish::parquet::compression(),
+            None,
+            false,
+        )
+        .unwrap();
+        assert!(ours == polars_bytes(&mut b, 5));
+    }
+
+    fn dict_keys_values(a: &ArrayRef) -> (Vec<Option<u32>>, Vec<String>) {
+        let d = a.as_any().downcast_ref::<DictionaryArray<u32>>().unwrap();
+        let values = d.values().as_any().downcast_ref::<Utf8ViewArray>().unwrap();
+        (
+            d.keys().iter().map(|k| k.copied()).collect(),
+            values.values_iter().map(str::to_string).collect(),
+        )
     }
 
     #[test]
