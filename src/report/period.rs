@@ -101,6 +101,16 @@ impl Period {
     pub fn is_partial(&self, m: NaiveDate) -> bool {
         self.data_end.is_some_and(|end| month_end(m) > end)
     }
+
+    /// Month `m` named by `name` (long or short), with the day its data stops when it
+    /// stops before the month ends: `September 2026 (to 14 Sep)`. Charts and tables name
+    /// a month alike, so a part month never reads as a whole one.
+    pub fn month_label(&self, m: NaiveDate, name: fn(NaiveDate) -> String) -> String {
+        match self.data_end.filter(|_| self.is_partial(m)) {
+            Some(end) => format!("{} (to {})", name(m), super::format::day_short(end)),
+            None => name(m),
+        }
+    }
 }
 
 /// The first day of `d`'s month.
@@ -185,6 +195,15 @@ mod tests {
         assert_eq!(p.previous_month(), d(2026, 8, 1));
         assert_eq!(p.months().len(), 4);
         assert!(p.is_partial(d(2026, 10, 1)) && !p.is_partial(d(2026, 9, 1)));
+        // Regression: the A&E table named the part month as if whole (its chart did not).
+        assert_eq!(
+            p.month_label(d(2026, 10, 1), crate::report::format::month),
+            "October 2026 (to 27 Oct)"
+        );
+        assert_eq!(
+            p.month_label(d(2026, 9, 1), crate::report::format::month),
+            "September 2026"
+        );
 
         // Only part of one month: that month, flagged incomplete.
         let p = Period::choose(&data(Some(vec![day("RX1", d(2026, 7, 3))]))).unwrap();

@@ -91,7 +91,12 @@ pub fn bar_chart(c: &BarChart) -> String {
         })
         .flatten()
         .fold(0.0_f64, f64::max);
-    let ticks = nice_ticks(max);
+    // With no value to show (every bar suppressed or empty) a scale would read as data
+    // (an axis 0 to 1 beside hatched stubs says "at most 1"): none is drawn.
+    let shown = c.bars.iter().any(|b| {
+        matches!(b.value, BarValue::Value(_) | BarValue::Range { .. }) || b.whisker.is_some()
+    });
+    let ticks = if shown { nice_ticks(max) } else { Vec::new() };
     let top = ticks.last().copied().unwrap_or(1.0).max(f64::MIN_POSITIVE);
     let x = |v: f64| PLOT_X + v.max(0.0) / top * PLOT_W;
     let h = BAR_TOP + ROW * c.bars.len() as f64 + 8.0;
@@ -101,7 +106,7 @@ pub fn bar_chart(c: &BarChart) -> String {
     let _ = write!(
         s,
         r#"<text x="{PLOT_X}" y="12" class="axis">{}</text>"#,
-        esc(c.unit)
+        esc(&axis_unit(c.unit, shown))
     );
     for t in &ticks {
         let tx = x(*t);
@@ -195,6 +200,15 @@ pub fn bar_chart(c: &BarChart) -> String {
     s
 }
 
+/// The axis's unit, or, when no value can be shown, why there is no scale.
+fn axis_unit(unit: &str, shown: bool) -> String {
+    if shown {
+        unit.to_string()
+    } else {
+        format!("{unit}: no value can be shown (each is suppressed or missing)")
+    }
+}
+
 /// One line of a line chart.
 #[derive(Debug, Clone)]
 pub struct Series {
@@ -250,7 +264,11 @@ pub fn line_chart(c: &LineChart) -> String {
         .iter()
         .flat_map(|s| s.values.iter().flatten())
         .fold(0.0_f64, |a, b| a.max(*b));
-    let ticks = nice_ticks(max);
+    let shown = c
+        .series
+        .iter()
+        .any(|s| s.values.iter().any(Option::is_some));
+    let ticks = if shown { nice_ticks(max) } else { Vec::new() };
     let ytop = ticks.last().copied().unwrap_or(1.0).max(f64::MIN_POSITIVE);
     let y = |v: f64| bottom - v.max(0.0) / ytop * (bottom - top);
 
@@ -288,7 +306,7 @@ pub fn line_chart(c: &LineChart) -> String {
         s,
         r#"<text x="4" y="{:.1}" class="axis">{}</text>"#,
         top - 16.0,
-        esc(c.unit)
+        esc(&axis_unit(c.unit, shown))
     );
     for t in &ticks {
         let ty = y(*t);
@@ -442,6 +460,55 @@ mod tests {
         assert_eq!(svg.matches("url(#hatch)").count(), 1, "{svg}");
         assert!(!svg.contains(r#"width="0.0""#), "{svg}");
         assert!(svg.contains(r#"role="img""#) && svg.contains("<title id=\"c-title\">T</title>"));
+    }
+
+    /// Regression: a chart whose every value was suppressed drew an axis from 0 to 1,
+    /// which reads as "each is at most 1".
+    #[test]
+    fn a_chart_with_nothing_to_show_draws_no_scale_and_says_why() {
+        let bars = [bar(BarValue::Suppressed), bar(BarValue::Empty)];
+        let svg = bar_chart(&BarChart {
+            id: "c",
+            title: "T",
+            desc: "D",
+            unit: "u",
+            bars: &bars,
+        });
+        assert!(!svg.contains(r#"class="axis">0</text>"#), "{svg}");
+        assert!(!svg.contains(r#"class="axis">1</text>"#), "{svg}");
+        assert!(
+            svg.contains("u: no value can be shown (each is suppressed or missing)"),
+            "{svg}"
+        );
+        let shown = [bar(BarValue::Value(3.0)), bar(BarValue::Suppressed)];
+        let svg = bar_chart(&BarChart {
+            id: "c",
+            title: "T",
+            desc: "D",
+            unit: "u",
+            bars: &shown,
+        });
+        assert!(svg.contains(r#"class="axis">u</text>"#), "{svg}");
+        assert!(svg.contains(r#"class="axis">0</text>"#), "{svg}");
+        let d = |day| NaiveDate::from_ymd_opt(2026, 9, day).unwrap();
+        let dates = [d(1), d(2)];
+        let series = [Series {
+            name: "s".to_string(),
+            values: vec![None, None],
+            colour: "#005eb8",
+            dash: None,
+        }];
+        let svg = line_chart(&LineChart {
+            id: "l",
+            title: "T",
+            desc: "D",
+            unit: "u",
+            dates: &dates,
+            series: &series,
+            band: None,
+        });
+        assert!(!svg.contains(r#"class="axis">1</text>"#), "{svg}");
+        assert!(svg.contains("no value can be shown"), "{svg}");
     }
 
     #[test]

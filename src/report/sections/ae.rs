@@ -115,22 +115,14 @@ pub fn section(cx: &Context) -> Section {
             ]);
             continue;
         }
-        let label = if p.is_partial(*m) {
-            format!(
-                "{} (to {})",
-                format::month_short(*m),
-                p.data_end.map(format::day_short).unwrap_or_default()
-            )
-        } else {
-            format::month_short(*m)
-        };
+        let label = p.month_label(*m, format::month_short);
         let (arrivals, da) = month_total(rows, *m, hidden, |r| r.ae_arrivals);
         let (over_4h, d4) = month_total(rows, *m, hidden, |r| r.ae_over_4h);
         let (over_12h, d12) = month_total(rows, *m, hidden, |r| r.ae_over_12h);
         bars.push(bar(format!("{label} · over 4 hours"), over_4h, BLUE));
         bars.push(bar(format!("{label} · over 12 hours"), over_12h, PINK));
         table_rows.push(vec![
-            Td::Head(format::month(*m)),
+            Td::Head(p.month_label(*m, format::month)),
             td(arrivals, da),
             td(over_4h, d4),
             td(over_12h, d12),

@@ -119,15 +119,7 @@ pub fn section(cx: &Context) -> Section {
     for m in &months {
         let t = month_total(rows, *m);
         let partial = p.is_partial(*m);
-        let label = if partial {
-            format!(
-                "{} (to {})",
-                format::month(*m),
-                p.data_end.map(format::day_short).unwrap_or_default()
-            )
-        } else {
-            format::month(*m)
-        };
+        let label = p.month_label(*m, format::month);
         let colour = if *m == month {
             DARK_BLUE
         } else if partial {
