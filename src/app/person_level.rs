@@ -170,7 +170,13 @@ pub(crate) fn build(
         drop(ed);
         let ed = pass.finish()?;
         crate::memory::release();
-        let spells = spells.collect("reading hospital spells")?;
+        // In month order: the spells and the journey (built in the spells' order) are
+        // both written by admission month, so their month files are slices.
+        let spells = crate::publish::partition::into_month_order(
+            spells.collect("reading hospital spells")?,
+            Dataset::HospitalSpell.month_column(),
+        )
+        .map_err(|e| Error::engine("putting the spells in month order", e))?;
         hand_over(&mut writer, plan, Dataset::HospitalSpell, &spells)?;
         // Linkage and the measures read only their own fields of the spells: the others
         // are freed as soon as the writer has written them.

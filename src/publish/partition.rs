@@ -145,6 +145,11 @@ pub fn write_dataset_with(
     let one = |(name, rows): &(String, Rows), parallel: bool| -> Result<PartitionInfo> {
         let part = match rows {
             Rows::All => df.clone(),
+            // A month's rows next to each other (a frame in month order,
+            // [`into_month_order`]): a slice, shared, not a copy.
+            Rows::Some(idx) if contiguous(idx) => {
+                df.slice(i64::from(idx.first().copied().unwrap_or(0)), idx.len())
+            }
             Rows::Some(idx) => {
                 let idx = IdxCa::from_vec("idx".into(), idx.clone());
                 df.take(&idx).map_err(|e| {
@@ -333,6 +338,36 @@ pub(crate) fn with_kept(
     written
 }
 
+/// Whether ascending row positions are one run (`5, 6, 7`): a slice, not a gather.
+fn contiguous(idx: &[IdxSize]) -> bool {
+    match (idx.first(), idx.last()) {
+        (Some(&a), Some(&b)) => (b - a) as usize + 1 == idx.len(),
+        _ => true,
+    }
+}
+
+/// `df` with its rows in order of the month of `column` (the month files' order), rows of
+/// one month in their own order, so each month file is a slice of it, not a gather: for
+/// a frame written as several datasets by the same month (the spells, and the journey
+/// built in their order), one gather here instead of one per dataset. Files are the same
+/// bytes either way: a month's rows keep their order. Columns are gathered one at a
+/// time, so only one is ever held twice.
+pub fn into_month_order(mut df: DataFrame, column: &str) -> PolarsResult<DataFrame> {
+    let order: Vec<IdxSize> = month_rows(&df, column)?
+        .into_iter()
+        .flat_map(|(_, rows)| rows)
+        .collect();
+    if order.iter().enumerate().all(|(i, &r)| r as usize == i) {
+        return Ok(df);
+    }
+    let order = IdxCa::from_vec("order".into(), order);
+    for i in 0..df.width() {
+        let moved = df.columns()[i].take(&order)?;
+        df.replace_column(i, moved)?;
+    }
+    Ok(df)
+}
+
 /// Makes every column one contiguous chunk, a column at a time: only one column is ever
 /// held twice (rechunking all columns at once holds the whole frame twice).
 pub fn rechunk_lean(df: &mut DataFrame) -> PolarsResult<()> {
@@ -426,6 +461,81 @@ fn month_of_day(days: i64) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_frame_in_month_order_keeps_each_month_s_rows_in_order_and_months_are_slices() {
+        let day = |d: i32| Some(d);
+        let df = df!(
+            "n" => [0i64, 1, 2, 3, 4, 5],
+            // 2024-02, 2024-01, 2024-02, null, 2024-01, 2024-01
+            "d" => [day(19_754), day(19_723), day(19_760), None, day(19_724), day(19_730)],
+        )
+        .unwrap()
+        .lazy()
+        .with_column(col("d").cast(DataType::Date))
+        .collect()
+        .unwrap();
+        let sorted = into_month_order(df, "d").unwrap();
+        let n: Vec<Option<i64>> = sorted.column("n").unwrap().i64().unwrap().iter().collect();
+        assert_eq!(n, [Some(1), Some(4), Some(5), Some(0), Some(2), Some(3)]);
+        let months = month_rows(&sorted, "d").unwrap();
+        let names: Vec<&str> = months.iter().map(|(m, _)| m.as_str()).collect();
+        assert_eq!(names, ["2024-01", "2024-02", "undated"]);
+        assert!(months.iter().all(|(_, rows)| contiguous(rows)));
+        assert!(!contiguous(&[1, 3]) && contiguous(&[]) && contiguous(&[7]));
+    }
+
+    #[test]
+    fn month_files_are_the_same_bytes_from_a_frame_in_month_order() {
+        let n = 5_000i64;
+        let df = df!(
+            "n" => (0..n).collect::<Vec<_>>(),
+            "code" => (0..n).map(|i| ["A", "B", "C"][(i % 3) as usize]).collect::<Vec<_>>(),
+            "text" => (0..n).map(|i| (i % 7 != 0).then(|| format!("row {i}"))).collect::<Vec<_>>(),
+            "d" => (0..n).map(|i| (19_723 + (i * 37) % 200) as i32).collect::<Vec<_>>(),
+        )
+        .unwrap()
+        .lazy()
+        .with_columns([
+            col("d").cast(DataType::Date),
+            col("code").cast(crate::normalise::categorical()),
+        ])
+        .collect()
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let write = |df: DataFrame, name: &str| {
+            let staged = dir.path().join(name);
+            write_dataset_with(df, Some("d"), &staged, &dir.path().join("none"), None, &Ok)
+                .unwrap();
+            let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(&staged)
+                .unwrap()
+                .map(|e| {
+                    let e = e.unwrap();
+                    (
+                        e.file_name().to_string_lossy().into_owned(),
+                        std::fs::read(e.path()).unwrap(),
+                    )
+                })
+                .collect();
+            files.sort();
+            files
+        };
+        let gathered = write(df.clone(), "gathered");
+        let sliced = write(into_month_order(df, "d").unwrap(), "sliced");
+        assert_eq!(gathered.len(), 7, "months");
+        assert!(gathered == sliced);
+    }
+
+    /// The spells are put in month order once for both datasets written from them
+    /// (`app::person_level`): that only pays while both are written by the same month.
+    #[test]
+    fn the_spells_and_the_journey_are_written_by_the_same_month() {
+        use crate::publish::Dataset;
+        assert_eq!(
+            Dataset::HospitalSpell.month_column(),
+            Dataset::PatientJourney.month_column()
+        );
+    }
 
     #[test]
     fn month_keys_agree_with_the_calendar_for_every_day_of_five_centuries() {
