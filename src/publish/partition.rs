@@ -507,18 +507,7 @@ mod tests {
             let staged = dir.path().join(name);
             write_dataset_with(df, Some("d"), &staged, &dir.path().join("none"), None, &Ok)
                 .unwrap();
-            let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(&staged)
-                .unwrap()
-                .map(|e| {
-                    let e = e.unwrap();
-                    (
-                        e.file_name().to_string_lossy().into_owned(),
-                        std::fs::read(e.path()).unwrap(),
-                    )
-                })
-                .collect();
-            files.sort();
-            files
+            crate::publish::pieces::tests::files(&staged)
         };
         let gathered = write(df.clone(), "gathered");
         let sliced = write(into_month_order(df, "d").unwrap(), "sliced");

@@ -176,7 +176,7 @@ fn read_back<'a>(pieces: impl Iterator<Item = &'a [u8]>, schema: &Schema) -> Res
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::publish::partition::write_dataset;
 
@@ -196,7 +196,8 @@ mod tests {
         .unwrap()
     }
 
-    fn files(dir: &Path) -> Files {
+    /// A folder's files, name and bytes, by name.
+    pub(crate) fn files(dir: &Path) -> Files {
         let mut out: Files = std::fs::read_dir(dir)
             .unwrap()
             .map(|e| {
@@ -212,7 +213,7 @@ mod tests {
     }
 
     /// A folder's files: name and bytes, by name.
-    type Files = Vec<(String, Vec<u8>)>;
+    pub(crate) type Files = Vec<(String, Vec<u8>)>;
 
     /// The files `write_dataset` writes for `df`, and those a [`PieceWriter`] writes from
     /// the given slices of it, with the rows the writer counted.

@@ -447,16 +447,21 @@ mod tests {
         }
     }
 
-    #[test]
-    fn suppressed_bars_are_hatched_stubs_not_zero_bars() {
-        let bars = [bar(BarValue::Value(10.0)), bar(BarValue::Suppressed)];
-        let svg = bar_chart(&BarChart {
+    /// A bar chart of `bars` with unit `u`.
+    fn bars_chart(bars: &[Bar]) -> String {
+        bar_chart(&BarChart {
             id: "c",
             title: "T",
             desc: "D",
             unit: "u",
-            bars: &bars,
-        });
+            bars,
+        })
+    }
+
+    #[test]
+    fn suppressed_bars_are_hatched_stubs_not_zero_bars() {
+        let bars = [bar(BarValue::Value(10.0)), bar(BarValue::Suppressed)];
+        let svg = bars_chart(&bars);
         assert_eq!(svg.matches("url(#hatch)").count(), 1, "{svg}");
         assert!(!svg.contains(r#"width="0.0""#), "{svg}");
         assert!(svg.contains(r#"role="img""#) && svg.contains("<title id=\"c-title\">T</title>"));
@@ -467,13 +472,7 @@ mod tests {
     #[test]
     fn a_chart_with_nothing_to_show_draws_no_scale_and_says_why() {
         let bars = [bar(BarValue::Suppressed), bar(BarValue::Empty)];
-        let svg = bar_chart(&BarChart {
-            id: "c",
-            title: "T",
-            desc: "D",
-            unit: "u",
-            bars: &bars,
-        });
+        let svg = bars_chart(&bars);
         assert!(!svg.contains(r#"class="axis">0</text>"#), "{svg}");
         assert!(!svg.contains(r#"class="axis">1</text>"#), "{svg}");
         assert!(
@@ -481,47 +480,25 @@ mod tests {
             "{svg}"
         );
         let shown = [bar(BarValue::Value(3.0)), bar(BarValue::Suppressed)];
-        let svg = bar_chart(&BarChart {
-            id: "c",
-            title: "T",
-            desc: "D",
-            unit: "u",
-            bars: &shown,
-        });
+        let svg = bars_chart(&shown);
         assert!(svg.contains(r#"class="axis">u</text>"#), "{svg}");
         assert!(svg.contains(r#"class="axis">0</text>"#), "{svg}");
-        let d = |day| NaiveDate::from_ymd_opt(2026, 9, day).unwrap();
-        let dates = [d(1), d(2)];
-        let series = [Series {
-            name: "s".to_string(),
-            values: vec![None, None],
-            colour: "#005eb8",
-            dash: None,
-        }];
-        let svg = line_chart(&LineChart {
-            id: "l",
-            title: "T",
-            desc: "D",
-            unit: "u",
-            dates: &dates,
-            series: &series,
-            band: None,
-        });
+        let svg = one_line(vec![None, None]);
         assert!(!svg.contains(r#"class="axis">1</text>"#), "{svg}");
         assert!(svg.contains("no value can be shown"), "{svg}");
     }
 
-    #[test]
-    fn lines_break_at_missing_values_and_lone_values_are_dots() {
+    /// A line chart of one series, a value a day from 1 September 2026.
+    fn one_line(values: Vec<Option<f64>>) -> String {
         let d = |day| NaiveDate::from_ymd_opt(2026, 9, day).unwrap();
-        let dates: Vec<NaiveDate> = (1..=6).map(d).collect();
+        let dates: Vec<NaiveDate> = (1..=values.len() as u32).map(d).collect();
         let series = [Series {
             name: "s".to_string(),
-            values: vec![Some(1.0), Some(2.0), None, Some(3.0), None, Some(4.0)],
+            values,
             colour: "#005eb8",
             dash: None,
         }];
-        let svg = line_chart(&LineChart {
+        line_chart(&LineChart {
             id: "l",
             title: "T",
             desc: "D",
@@ -529,7 +506,12 @@ mod tests {
             dates: &dates,
             series: &series,
             band: None,
-        });
+        })
+    }
+
+    #[test]
+    fn lines_break_at_missing_values_and_lone_values_are_dots() {
+        let svg = one_line(vec![Some(1.0), Some(2.0), None, Some(3.0), None, Some(4.0)]);
         let path = svg.split("<path d=\"").nth(1).unwrap();
         let path = &path[..path.find('"').unwrap()];
         assert_eq!(path.matches('M').count(), 1, "{path}");
