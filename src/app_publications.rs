@@ -134,12 +134,11 @@ pub(crate) fn run_publications(
     let mut inputs = Vec::new();
     for (si, (s, (_, files))) in plan.publications.iter().zip(&listed).enumerate() {
         for f in files {
-            let name = f
-                .path
-                .file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or("?")
-                .to_string();
+            // The name the data, the periods and the checks carry: without an NHS-number
+            // shape (a file named after its patient).
+            let name = crate::ingest::quarantine::mask_nhs_like(
+                f.path.file_name().and_then(|n| n.to_str()).unwrap_or("?"),
+            );
             let loaded = load(s, &f.path, &name);
             let mut info = PublicationFileInfo {
                 path: f.path.display().to_string(),

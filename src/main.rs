@@ -21,7 +21,24 @@ fn main() -> ExitCode {
     // (mimalloc otherwise keeps it for reuse by the thread that freed it).
     joinedup::memory::set_release(release_freed_memory);
     shorten_purge_delay();
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // clap's message repeats the value it refused, and a value may be a path
+            // naming a file after its patient.
+            let rendered = e.render().to_string();
+            let masked = joinedup::ingest::quarantine::mask_nhs_numbers(&rendered);
+            if e.use_stderr() {
+                eprint!("{masked}");
+            } else {
+                #[allow(clippy::print_stdout)]
+                {
+                    print!("{masked}");
+                }
+            }
+            return ExitCode::from(e.exit_code() as u8);
+        }
+    };
     telemetry::init(cli.log_format, cli.quiet);
     if let Err(e) = joinedup::interrupt::install() {
         tracing::warn!(

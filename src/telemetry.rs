@@ -49,7 +49,9 @@ pub fn init(format: LogFormat, quiet: bool) {
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(MaskedStderr)
+        .with_writer(MaskedStderr {
+            json: format == LogFormat::Json,
+        })
         .with_target(false);
     enable_progress(format == LogFormat::Text && !quiet && std::io::stderr().is_terminal());
     let _ = match format {
@@ -68,31 +70,65 @@ pub fn init(format: LogFormat, quiet: bool) {
 
 /// Standard error with NHS numbers withheld: each log event is gathered whole (the
 /// formatter writes one event per writer it makes) and written masked in one write when
-/// the writer is dropped, so a number split across two writes cannot slip through.
-pub struct MaskedStderr;
+/// the writer is dropped, so a number split across two writes cannot slip through. In
+/// JSON, only string values are masked (a path is a string; a number outside quotes is
+/// a count or a time, and masking it would break the line's JSON).
+pub struct MaskedStderr {
+    json: bool,
+}
 
 impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for MaskedStderr {
     type Writer = MaskedEvent<std::io::Stderr>;
 
     fn make_writer(&'a self) -> Self::Writer {
-        MaskedEvent::new(std::io::stderr())
+        MaskedEvent::new(std::io::stderr(), self.json)
     }
 }
 
 /// One event's bytes, written to `sink` with NHS numbers withheld when dropped.
 pub struct MaskedEvent<W: std::io::Write> {
     sink: W,
+    json: bool,
     event: Vec<u8>,
 }
 
 impl<W: std::io::Write> MaskedEvent<W> {
-    /// Gathers an event for `sink`.
-    pub fn new(sink: W) -> Self {
+    /// Gathers an event for `sink`, a JSON object when `json`.
+    pub fn new(sink: W, json: bool) -> Self {
         MaskedEvent {
             sink,
+            json,
             event: Vec::new(),
         }
     }
+}
+
+/// `text` (JSON) with NHS numbers withheld from its string values only. A masked value
+/// stays a valid string (`<withheld>` needs no escaping), and a number split by an escape
+/// is not a shape anyway.
+fn mask_json_strings(text: &str) -> String {
+    let mask = crate::ingest::quarantine::mask_nhs_numbers;
+    let mut out = String::with_capacity(text.len());
+    let (mut in_string, mut escaped, mut from) = (false, false, 0);
+    for (i, c) in text.char_indices() {
+        if !in_string {
+            if c == '"' {
+                out.push_str(&text[from..=i]);
+                in_string = true;
+                from = i + 1;
+            }
+        } else if escaped {
+            escaped = false;
+        } else if c == '\\' {
+            escaped = true;
+        } else if c == '"' {
+            out.push_str(&mask(&text[from..i]));
+            in_string = false;
+            from = i;
+        }
+    }
+    out.push_str(&text[from..]);
+    out
 }
 
 impl<W: std::io::Write> std::io::Write for MaskedEvent<W> {
@@ -109,7 +145,11 @@ impl<W: std::io::Write> std::io::Write for MaskedEvent<W> {
 impl<W: std::io::Write> Drop for MaskedEvent<W> {
     fn drop(&mut self) {
         let text = String::from_utf8_lossy(&self.event);
-        let masked = crate::ingest::quarantine::mask_nhs_numbers(&text);
+        let masked = if self.json {
+            std::borrow::Cow::Owned(mask_json_strings(&text))
+        } else {
+            crate::ingest::quarantine::mask_nhs_numbers(&text)
+        };
         // A log line that cannot be written has nowhere to be reported.
         let _ = self.sink.write_all(masked.as_bytes());
         let _ = self.sink.flush();
@@ -185,12 +225,35 @@ pub fn resident_mb() -> Option<(u64, u64)> {
 mod tests {
     use super::{MaskedEvent, filter_directives};
 
+    /// Regression: masking the whole JSON line turned a byte count that passes Modulus
+    /// 11 into a bare `<withheld>`, and the line was no longer JSON.
+    #[test]
+    fn in_json_only_string_values_lose_nhs_numbers_and_the_line_stays_json() {
+        use std::io::Write;
+        let mut sink = Vec::new();
+        {
+            let mut event = MaskedEvent::new(&mut sink, true);
+            write!(
+                event,
+                r#"{{"file":"/d/\"9434765919\".csv","bytes":9434765919,"n":"a\\"}}"#
+            )
+            .unwrap();
+        }
+        let line = String::from_utf8(sink).unwrap();
+        assert_eq!(
+            line,
+            r#"{"file":"/d/\"<withheld>\".csv","bytes":9434765919,"n":"a\\"}"#
+        );
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(v["bytes"], 9434765919u64);
+    }
+
     #[test]
     fn a_log_event_reaches_its_sink_whole_with_nhs_numbers_withheld() {
         use std::io::Write;
         let mut sink = Vec::new();
         {
-            let mut event = MaskedEvent::new(&mut sink);
+            let mut event = MaskedEvent::new(&mut sink, false);
             // Split across writes, as a formatter may write it.
             write!(event, "reading /drop/94347").unwrap();
             writeln!(event, "65919.csv bytes=9434765918").unwrap();

@@ -179,23 +179,31 @@ pub fn holds_valid_nhs_number(text: &str) -> bool {
 }
 
 /// If an NHS-number shape starts at `start`, returns where it ends: ten digits, grouped
-/// 3-3-4 or 5-5 by single spaces, dashes or dots (`943 476 5919`, `94347 65919`,
-/// `943.476.5919`) or not at all, or eleven with a leading zero (`09434765919`, a number
-/// padded by a spreadsheet). Dates and times (`2026-08-01 10:00`) are not grouped so.
+/// 3-3-4 or 5-5 by single spaces, dashes, dots or underscores (`943 476 5919`,
+/// `94347 65919`, `943.476.5919`, `943_476_5919`, as a file name made safe spells it) or
+/// not at all, or eleven with a leading zero (`09434765919`, a number padded by a
+/// spreadsheet). Other groupings (`123.4567891`, a number of seconds) and dates and times
+/// (`2026-08-01 10:00`) are not NHS numbers.
 fn nhs_shape_end(b: &[u8], start: usize) -> Option<usize> {
     let mut digits = 0;
     let mut i = start;
     let mut end = start;
+    // Digits before each separator.
+    let mut groups = [0usize; 2];
+    let mut separators = 0;
     while i < b.len() && digits < 11 {
         if b[i].is_ascii_digit() {
             digits += 1;
             i += 1;
             end = i;
-        } else if matches!(b[i], b' ' | b'-' | b'.')
+        } else if matches!(b[i], b' ' | b'-' | b'.' | b'_')
+            && separators < 2
             && matches!(digits, 3 | 5 | 6)
             && i + 1 < b.len()
             && b[i + 1].is_ascii_digit()
         {
+            groups[separators] = digits;
+            separators += 1;
             i += 1;
         } else {
             break;
@@ -203,7 +211,12 @@ fn nhs_shape_end(b: &[u8], start: usize) -> Option<usize> {
     }
     let longer = end < b.len() && b[end].is_ascii_digit()
         || (i < b.len() && i > end && b[i].is_ascii_digit());
-    let shape = digits == 10 || (digits == 11 && b[start] == b'0');
+    let grouped = match separators {
+        0 => true,
+        1 => groups[0] == 5,
+        _ => groups == [3, 6],
+    };
+    let shape = (digits == 10 && grouped) || (digits == 11 && b[start] == b'0' && separators == 0);
     (shape && !longer).then_some(end)
 }
 
@@ -240,7 +253,13 @@ mod tests {
             mask_nhs_like("value \"09434765919\""),
             "value \"<withheld>\""
         );
+        assert_eq!(mask_nhs_like("apc_943_476_5919.csv"), "apc_<withheld>.csv");
         assert_eq!(mask_nhs_like("2026-08-01 10:00"), "2026-08-01 10:00");
+        // Regression: any grouping after 3, 5 or 6 digits was taken for one (a time
+        // in seconds, `123.4567891`, was masked in log lines).
+        assert_eq!(mask_nhs_like("123.4567891"), "123.4567891");
+        assert_eq!(mask_nhs_like("943476 5919"), "943476 5919");
+        assert_eq!(mask_nhs_like("943 4765919"), "943 4765919");
         assert_eq!(mask_nhs_like("2026.08.01 1000"), "2026.08.01 1000");
         // SNOMED codes, dates and short numbers stay.
         assert_eq!(mask_nhs_like("1064891000000107"), "1064891000000107");

@@ -488,10 +488,13 @@ fn sync_dir(dir: &Path) {
     }
 }
 
-/// The landed name: a safe stem and extension from the original name's last component,
-/// and the first 12 hex digits of the SHA-256.
+/// The landed name: a safe stem and extension from the original name's last component
+/// without any NHS-number shape (a file named after its patient: the landed name reaches
+/// `source_file`, the manifest and logs; the hash keeps files apart), and the first 12
+/// hex digits of the SHA-256.
 pub fn landed_name(original: &str, sha256: &str) -> String {
     let last = original.rsplit(['/', '\\']).next().unwrap_or("");
+    let last = crate::ingest::quarantine::mask_nhs_like(last);
     let safe: String = last
         .chars()
         .map(|c| {
@@ -549,6 +552,16 @@ mod tests {
         assert_eq!(landed_name("", SHA), "file__0123456789ab");
         assert_eq!(landed_name("a\0b.csv", SHA), "a_b__0123456789ab.csv");
         assert_eq!(landed_name(".bashrc", SHA), "bashrc__0123456789ab");
+        // Regression: a spaced NHS number became `943_476_5919` and reached source_file,
+        // the manifest and logs unmasked.
+        assert_eq!(
+            landed_name("apc 943 476 5919.csv", SHA),
+            "apc__withheld___0123456789ab.csv"
+        );
+        assert_eq!(
+            landed_name("apc_9434765919.csv", SHA),
+            "apc__withheld___0123456789ab.csv"
+        );
         assert_eq!(
             landed_name("extract 2026 (v2).CSV", SHA),
             "extract_2026__v2___0123456789ab.csv"

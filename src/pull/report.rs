@@ -79,7 +79,14 @@ pub fn render(pulls: &[SourcePull]) -> String {
             p.failed.len()
         );
         for f in &p.failed {
-            let _ = writeln!(s, "    failed: {}: {}", f.item, f.reason);
+            // A file's name and the reason naming it: no NHS number (a file named after
+            // its patient).
+            let _ = writeln!(
+                s,
+                "    failed: {}: {}",
+                crate::ingest::quarantine::mask_nhs_like(&f.item),
+                crate::ingest::quarantine::mask_nhs_numbers(&f.reason)
+            );
         }
     }
     s

@@ -197,3 +197,84 @@ fn run_pulls_then_ingests_the_landed_files() {
         "{stdout}"
     );
 }
+
+/// Regression: a dropped file named with a spaced NHS number landed as
+/// `cld_943_476_5919__…`, which no mask recognised, and reached `source_file`, the
+/// manifest, the summary and the cache's folder names; `explain` printed a source's path
+/// as given, clap's error repeated a refused path, and JSON log lines lost their JSON
+/// when a number in them was masked.
+#[test]
+fn regression_an_nhs_number_in_a_dropped_file_s_name_reaches_no_output_or_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let pipeline = pipeline(dir.path(), 0, true);
+    let (drop, out) = (dir.path().join("drop"), dir.path().join("out"));
+    std::fs::copy(
+        root().join("data-samples/cld/cld_901_2026Q3.csv"),
+        drop.join("cld_943 476 5919.csv"),
+    )
+    .unwrap();
+    let shapes = ["9434765919", "943 476 5919", "943_476_5919"];
+    let clean = |what: &str, text: &str| {
+        for shape in shapes {
+            assert!(!text.contains(shape), "{what}: {text}");
+        }
+    };
+    for command in ["pull", "run"] {
+        let (code, stdout, stderr) = result(&joinedup_env(
+            &[
+                command,
+                &pipeline,
+                "--out",
+                out.to_str().unwrap(),
+                "--log-format",
+                "json",
+            ],
+            &[("JOINEDUP_LOG", "debug")],
+        ));
+        assert_eq!(code, 0, "{command}: {stdout}{stderr}");
+        clean(command, &stdout);
+        clean(command, &stderr);
+        for line in stderr.lines().filter(|l| l.starts_with('{')) {
+            serde_json::from_str::<serde_json::Value>(line)
+                .unwrap_or_else(|e| panic!("{command}: not JSON ({e}): {line}"));
+        }
+    }
+    for f in files_under(&out) {
+        let rel = f.strip_prefix(&out).unwrap().to_string_lossy().into_owned();
+        clean("a path in the data directory", &rel);
+        // Landing keeps what came in (the raw extract and its origin), and the saved
+        // state keys inputs by their real paths.
+        if rel.starts_with("landing/") || rel.starts_with("state/") {
+            continue;
+        }
+        let bytes = std::fs::read(&f).unwrap();
+        for shape in shapes {
+            assert!(
+                !bytes.windows(shape.len()).any(|w| w == shape.as_bytes()),
+                "{rel} holds {shape}"
+            );
+        }
+    }
+    let named = dir.path().join("other/cld_9434765919.csv");
+    std::fs::create_dir_all(named.parent().unwrap()).unwrap();
+    std::fs::copy(root().join("data-samples/cld/cld_901_2026Q3.csv"), &named).unwrap();
+    let (_, stdout, stderr) = result(&joinedup(&[
+        "explain",
+        &pipeline,
+        "--source",
+        &format!("cld={}", named.display()),
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert!(stdout.contains("cld_<withheld>.csv"), "{stdout}{stderr}");
+    clean("explain", &stdout);
+    let (code, stdout, stderr) = result(&joinedup(&[
+        "run",
+        &pipeline,
+        "--source",
+        "/drop/cld_9434765919.csv",
+    ]));
+    assert_eq!(code, 2);
+    assert!(stderr.contains("cld_<withheld>.csv"), "{stderr}");
+    clean("a usage error", &format!("{stdout}{stderr}"));
+}

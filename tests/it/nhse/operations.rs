@@ -331,3 +331,42 @@ fn an_excel_lock_file_beside_the_workbooks_is_not_read() {
     assert_eq!(files.len(), 1, "{files:?}");
     assert!(files[0].ends_with("/june.xlsx"), "{files:?}");
 }
+
+/// Regression: publication files named with an NHS number put it in every published
+/// file's `source_file`, and in the manifest's periods and data-quality findings.
+#[test]
+fn an_nhs_number_in_a_publication_s_file_name_is_masked_everywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let (june, ae) = inputs(
+        dir.path(),
+        "june",
+        &[("june_9434765919.xlsx", Fixture::default())],
+    );
+    std::fs::rename(ae.join("2023-06.csv"), ae.join("ae_9434765919.csv")).unwrap();
+    let out = dir.path().join("out");
+    let (code, stdout, stderr) = run(&out, &[("sitrep", &june), ("ae", &ae)]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stdout.contains("9434765919") && !stderr.contains("9434765919"));
+    for f in files_under(&out) {
+        let rel = f.strip_prefix(&out).unwrap().to_string_lossy().into_owned();
+        if rel.starts_with("state/") {
+            continue;
+        }
+        let bytes = std::fs::read(&f).unwrap();
+        assert!(
+            !bytes.windows(10).any(|w| w == b"9434765919"),
+            "{rel} holds the NHS number"
+        );
+    }
+    // The data holds the name masked (Parquet pages are compressed: read, not scanned).
+    for d in DATASETS {
+        let table = read_parquet(&out.join("published").join(d));
+        let names = table.col("source_file");
+        assert!(
+            names.iter().all(|n| n
+                .as_deref()
+                .is_some_and(|n| n == "june_<withheld>.xlsx" || n == "ae_<withheld>.csv")),
+            "{d}: {names:?}"
+        );
+    }
+}
