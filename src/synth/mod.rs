@@ -580,10 +580,12 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
                 SERVICE_ROWS[3]
             };
             // Long-term support ends (a move, a change of need, a death outside
-            // hospital): about three years on average. Left open when it runs past the
-            // data's end; a death in hospital ends it.
+            // hospital): about three years on average, counted from the data's start for
+            // a service already running then (the length left is memoryless), so every
+            // known client is in the data. Left open when it runs past the data's end; a
+            // death in hospital ends it.
             let lasts = (-(1.0 - r.unit()).ln() * LONG_TERM_MEAN_DAYS) as i64;
-            let ended = Some(began + 1 + lasts).filter(|e| *e < end);
+            let ended = Some(began.max(start) + 1 + lasts).filter(|e| *e < end);
             let ends = match (ended, death) {
                 (Some(e), Some(d)) => Some(e.min(d)),
                 (e, d) => e.or(d),
