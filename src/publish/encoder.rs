@@ -263,11 +263,9 @@ fn chunk_to_arrow(s: &Series, idx: usize) -> PolarsResult<ArrayRef> {
         dictionary.push_value(text);
     }
     let dictionary: Utf8ViewArray = dictionary.into();
-    let keys = PrimitiveArray::<u32>::new(
-        ArrowDataType::UInt32,
-        values.into(),
-        keys.validity().cloned(),
-    );
+    // As polars' conversion: no validity when nothing is null.
+    let validity = keys.validity().filter(|v| v.unset_bits() > 0).cloned();
+    let keys = PrimitiveArray::<u32>::new(ArrowDataType::UInt32, values.into(), validity);
     let dtype = ArrowDataType::Dictionary(
         IntegerType::UInt32,
         Box::new(ArrowDataType::Utf8View),
@@ -509,6 +507,13 @@ mod tests {
                 "chunk {idx}"
             );
         }
+        // A slice of a chunk with nulls (a month file's rows): the same keys, categories
+        // and validity as polars'.
+        let slice = s.slice(2, 3);
+        let ours = chunk_to_arrow(&slice, 0).unwrap();
+        let theirs = slice.to_arrow(0, CompatLevel::newest());
+        assert_eq!(ours.validity().is_some(), theirs.validity().is_some());
+        assert_eq!(dict_keys_values(&ours), dict_keys_values(&theirs));
         let first = dict_keys_values(&chunk_to_arrow(&s, 0).unwrap());
         assert_eq!(first.1, ["B", "A", "C"], "categories in order of first use");
         // Written in two row groups: polars' bytes.
