@@ -136,7 +136,7 @@ pub(crate) fn run_publications(
         for f in files {
             // The name the data, the periods and the checks carry: without an NHS-number
             // shape (a file named after its patient).
-            let name = crate::ingest::quarantine::mask_nhs_like(
+            let name = crate::ingest::quarantine::mask_file_name(
                 f.path.file_name().and_then(|n| n.to_str()).unwrap_or("?"),
             );
             let loaded = load(s, &f.path, &name);

@@ -100,7 +100,7 @@ pub fn explain(pipeline: &Path, overrides: &[SourceOverride], out: &Path) -> Res
             s,
             "  {:<10} {} ({}) with contract {} v{} ({}, delimiter {}) → mapping {} → {}",
             src.name,
-            crate::ingest::quarantine::mask_nhs_like(&path.display().to_string()),
+            crate::ingest::quarantine::mask_file_name(&path.display().to_string()),
             src.pattern,
             src.contract.name,
             src.contract.version,
@@ -124,7 +124,7 @@ pub fn explain(pipeline: &Path, overrides: &[SourceOverride], out: &Path) -> Res
                 "  {:<10} {}: {} ({}) with labels {}",
                 p.name,
                 p.kind.name(),
-                crate::ingest::quarantine::mask_nhs_like(&p.path.display().to_string()),
+                crate::ingest::quarantine::mask_file_name(&p.path.display().to_string()),
                 p.pattern,
                 p.labels.file.display()
             );

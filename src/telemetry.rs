@@ -103,28 +103,36 @@ impl<W: std::io::Write> MaskedEvent<W> {
     }
 }
 
-/// `text` (JSON) with NHS numbers withheld from its string values only. A masked value
-/// stays a valid string (`<withheld>` needs no escaping), and a number split by an escape
-/// is not a shape anyway.
+/// `text` (JSON) with NHS numbers withheld from its string values only, each value
+/// decoded first (an escape such as `\u0001` before a number must not hide it) and
+/// encoded again when masked, so the line stays JSON.
 fn mask_json_strings(text: &str) -> String {
-    let mask = crate::ingest::quarantine::mask_nhs_numbers;
     let mut out = String::with_capacity(text.len());
     let (mut in_string, mut escaped, mut from) = (false, false, 0);
     for (i, c) in text.char_indices() {
         if !in_string {
             if c == '"' {
-                out.push_str(&text[from..=i]);
+                out.push_str(&text[from..i]);
                 in_string = true;
-                from = i + 1;
+                from = i;
             }
         } else if escaped {
             escaped = false;
         } else if c == '\\' {
             escaped = true;
         } else if c == '"' {
-            out.push_str(&mask(&text[from..i]));
+            let literal = &text[from..=i];
+            let masked = serde_json::from_str::<String>(literal)
+                .ok()
+                .and_then(
+                    |value| match crate::ingest::quarantine::mask_nhs_numbers(&value) {
+                        std::borrow::Cow::Owned(m) => serde_json::to_string(&m).ok(),
+                        std::borrow::Cow::Borrowed(_) => None,
+                    },
+                );
+            out.push_str(masked.as_deref().unwrap_or(literal));
             in_string = false;
-            from = i;
+            from = i + 1;
         }
     }
     out.push_str(&text[from..]);
@@ -246,6 +254,22 @@ mod tests {
         );
         let v: serde_json::Value = serde_json::from_str(&line).unwrap();
         assert_eq!(v["bytes"], 9434765919u64);
+        // Regression: an escape before the number hid it (`\u0001` ends in a digit), and
+        // one split by masking broke the line's JSON.
+        let mut sink = Vec::new();
+        {
+            let mut event = MaskedEvent::new(&mut sink, true);
+            write!(
+                event,
+                r#"{{"a":"x\u00019434765919.csv","b":"y\u0019434765919"}}"#
+            )
+            .unwrap();
+        }
+        let line = String::from_utf8(sink).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(v["a"], "x\u{1}<withheld>.csv", "{line}");
+        // Decoded, the second is not a number (0x19, then nine digits): left as it is.
+        assert_eq!(v["b"], "y\u{19}434765919", "{line}");
     }
 
     #[test]

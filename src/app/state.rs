@@ -98,7 +98,7 @@ impl Changes {
             for f in files {
                 s.push_str(&format!(
                     "  {what:<9}{}\n",
-                    crate::ingest::quarantine::mask_nhs_like(f)
+                    crate::ingest::quarantine::mask_file_name(f)
                 ));
             }
         }

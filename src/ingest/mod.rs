@@ -179,7 +179,7 @@ fn cache_key(input: &InputFile) -> String {
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or("file");
-    crate::pull::landing::landed_name(&quarantine::mask_nhs_like(name), &input.sha256)
+    crate::pull::landing::landed_name(&quarantine::mask_file_name(name), &input.sha256)
 }
 
 fn ingest_file_cached(

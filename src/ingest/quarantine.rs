@@ -86,7 +86,9 @@ impl Quarantine {
                 // A file name holding an NHS number (`apc_9434765919.csv`) is masked too.
                 Column::new(
                     "file".into(),
-                    r.iter().map(|q| mask_nhs_like(&q.file)).collect::<Vec<_>>(),
+                    r.iter()
+                        .map(|q| mask_file_name(&q.file))
+                        .collect::<Vec<_>>(),
                 ),
                 Column::new("line".into(), r.iter().map(|q| q.line).collect::<Vec<_>>()),
                 Column::new("row".into(), r.iter().map(|q| q.row).collect::<Vec<_>>()),
@@ -115,18 +117,30 @@ impl Quarantine {
     }
 }
 
-/// Replaces anything shaped like an NHS number (10 digits, optionally `3 3 4` with spaces
-/// or dashes, not part of a longer number) with `<withheld>`.
+/// Replaces anything shaped like an NHS number (10 digits, optionally grouped by single
+/// spaces, dashes, dots or underscores after the 3rd, 5th or 6th digit, not part of a
+/// longer number; or 11 with a leading zero) with `<withheld>`: for values from the data
+/// (quarantine records and details, headers), where a number with a wrong check digit is
+/// still somebody's mistyped number.
 pub fn mask_nhs_like(text: &str) -> String {
-    mask_shapes(text, |_| true).into_owned()
+    mask_shapes(text, Grouping::Loose, |_| true).into_owned()
 }
 
-/// Replaces every NHS number in `text` (an NHS-number shape whose digits pass Modulus
-/// 11) with `<withheld>`, leaving other numbers as they are: for free text such as log
-/// lines and error messages, where byte counts and other ten-digit numbers are common and
-/// only real NHS numbers must not appear. Borrowed when nothing is masked.
+/// Replaces every NHS number in a file name or path (a shape as [`mask_nhs_like`] finds
+/// them whose digits pass Modulus 11) with `<withheld>`: a file named after its patient
+/// keeps its name otherwise, and names that only look like one (a time stamp, a batch
+/// number) stay apart.
+pub fn mask_file_name(name: &str) -> String {
+    mask_shapes(name, Grouping::Loose, is_nhs_number).into_owned()
+}
+
+/// Replaces every NHS number in free text such as log lines and error messages (a shape
+/// grouped 3-3-4 or 5-5 or not at all, whose digits pass Modulus 11) with `<withheld>`,
+/// leaving other numbers as they are: byte counts, seconds (`123.4567891`) and other
+/// ten-digit numbers are common there. Borrowed when nothing is masked. Paths in such
+/// text were masked where they were named ([`mask_file_name`]).
 pub fn mask_nhs_numbers(text: &str) -> std::borrow::Cow<'_, str> {
-    mask_shapes(text, is_nhs_number)
+    mask_shapes(text, Grouping::Strict, is_nhs_number)
 }
 
 /// Whether an NHS-number shape ([`nhs_shape_end`]) is an NHS number: its ten digits (a
@@ -138,7 +152,11 @@ fn is_nhs_number(shape: &str) -> bool {
 }
 
 /// `text` with each NHS-number shape for which `masked` is true replaced by `<withheld>`.
-fn mask_shapes(text: &str, masked: impl Fn(&str) -> bool) -> std::borrow::Cow<'_, str> {
+fn mask_shapes(
+    text: &str,
+    grouping: Grouping,
+    masked: impl Fn(&str) -> bool,
+) -> std::borrow::Cow<'_, str> {
     let b = text.as_bytes();
     let mut out = String::new();
     let mut i = 0;
@@ -146,7 +164,7 @@ fn mask_shapes(text: &str, masked: impl Fn(&str) -> bool) -> std::borrow::Cow<'_
     while i < b.len() {
         if b[i].is_ascii_digit()
             && (i == 0 || !b[i - 1].is_ascii_digit())
-            && let Some(end) = nhs_shape_end(b, i)
+            && let Some(end) = nhs_shape_end(b, i, grouping)
             && masked(&text[i..end])
         {
             out.push_str(&text[last..i]);
@@ -174,22 +192,32 @@ pub fn holds_valid_nhs_number(text: &str) -> bool {
     (0..b.len()).any(|i| {
         b[i].is_ascii_digit()
             && (i == 0 || !b[i - 1].is_ascii_digit())
-            && nhs_shape_end(b, i).is_some_and(|end| is_nhs_number(&text[i..end]))
+            && nhs_shape_end(b, i, Grouping::Loose).is_some_and(|end| is_nhs_number(&text[i..end]))
     })
 }
 
+/// How the digits of an NHS-number shape may be grouped.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Grouping {
+    /// Split by single spaces, dashes, dots or underscores after the 3rd, 5th or 6th
+    /// digit, in any combination (`943 476 5919`, `94347 65919`, `943 4765919`,
+    /// `943_476_5919`): data values and names, where any such spelling is somebody's
+    /// number.
+    Loose,
+    /// Exactly 3-3-4 or 5-5, or not at all: free text, where `123.4567891` is a time.
+    Strict,
+}
+
 /// If an NHS-number shape starts at `start`, returns where it ends: ten digits, grouped
-/// 3-3-4 or 5-5 by single spaces, dashes, dots or underscores (`943 476 5919`,
-/// `94347 65919`, `943.476.5919`, `943_476_5919`, as a file name made safe spells it) or
-/// not at all, or eleven with a leading zero (`09434765919`, a number padded by a
-/// spreadsheet). Other groupings (`123.4567891`, a number of seconds) and dates and times
-/// (`2026-08-01 10:00`) are not NHS numbers.
-fn nhs_shape_end(b: &[u8], start: usize) -> Option<usize> {
+/// as `grouping` allows or not at all, or eleven with a leading zero (`09434765919`, a
+/// number padded by a spreadsheet). Dates and times (`2026-08-01 10:00`) are not
+/// grouped so.
+fn nhs_shape_end(b: &[u8], start: usize, grouping: Grouping) -> Option<usize> {
     let mut digits = 0;
     let mut i = start;
     let mut end = start;
     // Digits before each separator.
-    let mut groups = [0usize; 2];
+    let mut groups = [0usize; 3];
     let mut separators = 0;
     while i < b.len() && digits < 11 {
         if b[i].is_ascii_digit() {
@@ -197,7 +225,7 @@ fn nhs_shape_end(b: &[u8], start: usize) -> Option<usize> {
             i += 1;
             end = i;
         } else if matches!(b[i], b' ' | b'-' | b'.' | b'_')
-            && separators < 2
+            && separators < 3
             && matches!(digits, 3 | 5 | 6)
             && i + 1 < b.len()
             && b[i + 1].is_ascii_digit()
@@ -211,18 +239,41 @@ fn nhs_shape_end(b: &[u8], start: usize) -> Option<usize> {
     }
     let longer = end < b.len() && b[end].is_ascii_digit()
         || (i < b.len() && i > end && b[i].is_ascii_digit());
-    let grouped = match separators {
-        0 => true,
-        1 => groups[0] == 5,
-        _ => groups == [3, 6],
+    let grouped = match (grouping, separators) {
+        (_, 0) | (Grouping::Loose, _) => true,
+        (Grouping::Strict, 1) => groups[0] == 5,
+        (Grouping::Strict, 2) => groups[..2] == [3, 6],
+        (Grouping::Strict, _) => false,
     };
-    let shape = (digits == 10 && grouped) || (digits == 11 && b[start] == b'0' && separators == 0);
+    let padded =
+        digits == 11 && b[start] == b'0' && (grouping == Grouping::Loose || separators == 0);
+    let shape = (digits == 10 && grouped) || padded;
     (shape && !longer).then_some(end)
 }
 
 #[cfg(test)]
 mod tests {
     use super::{mask_nhs_like, mask_nhs_numbers};
+
+    /// Regression: free text's exact grouping (so that `123.4567891` seconds was not
+    /// masked) was applied to data and names too, and let `943476 5919` and
+    /// `943 4765919` through the row check into restricted data.
+    #[test]
+    fn data_and_names_take_any_grouping_free_text_only_3_3_4_or_5_5() {
+        use super::{holds_valid_nhs_number, mask_file_name};
+        for spelt in ["943476 5919", "943 4765919", "943-476-5919", "943_476_5919"] {
+            assert!(holds_valid_nhs_number(spelt), "{spelt}");
+            assert_eq!(
+                mask_file_name(&format!("a_{spelt}.csv")),
+                "a_<withheld>.csv"
+            );
+        }
+        assert_eq!(mask_nhs_numbers("took 943.4765919 s"), "took 943.4765919 s");
+        assert_eq!(mask_nhs_numbers("in 943 476 5919"), "in <withheld>");
+        // Names keep numbers that only look like one (a time stamp, a batch number).
+        assert_eq!(mask_file_name("ecds_1722470400.csv"), "ecds_1722470400.csv");
+        assert_eq!(mask_file_name("cld_0000012345.csv"), "cld_0000012345.csv");
+    }
 
     #[test]
     fn free_text_loses_its_nhs_numbers_and_keeps_other_numbers() {
@@ -255,11 +306,11 @@ mod tests {
         );
         assert_eq!(mask_nhs_like("apc_943_476_5919.csv"), "apc_<withheld>.csv");
         assert_eq!(mask_nhs_like("2026-08-01 10:00"), "2026-08-01 10:00");
-        // Regression: any grouping after 3, 5 or 6 digits was taken for one (a time
-        // in seconds, `123.4567891`, was masked in log lines).
-        assert_eq!(mask_nhs_like("123.4567891"), "123.4567891");
-        assert_eq!(mask_nhs_like("943476 5919"), "943476 5919");
-        assert_eq!(mask_nhs_like("943 4765919"), "943 4765919");
+        // In data any split after the 3rd, 5th or 6th digit is somebody's number.
+        assert_eq!(mask_nhs_like("943476 5919"), "<withheld>");
+        assert_eq!(mask_nhs_like("943 4765919"), "<withheld>");
+        assert_eq!(mask_nhs_like("943 47 65919"), "<withheld>");
+        assert_eq!(mask_nhs_like("94 3476 5919"), "94 3476 5919");
         assert_eq!(mask_nhs_like("2026.08.01 1000"), "2026.08.01 1000");
         // SNOMED codes, dates and short numbers stay.
         assert_eq!(mask_nhs_like("1064891000000107"), "1064891000000107");

@@ -132,7 +132,7 @@ pub fn normalise_source(
             Some(FieldSource::Value(v)) => lit(v.clone()),
             // Lineage keeps the file's name, but never an NHS number written in it.
             Some(FieldSource::SourceFile) => {
-                lit(crate::ingest::quarantine::mask_nhs_like(input_file))
+                lit(crate::ingest::quarantine::mask_file_name(input_file))
             }
             None if field.name == "source" => lit(source.name.clone()),
             None => lit(NULL),

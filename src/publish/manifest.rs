@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ingest::quarantine::{mask_nhs_like, mask_nhs_numbers};
+use crate::ingest::quarantine::{mask_file_name, mask_nhs_numbers};
 
 /// The whole manifest.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -65,18 +65,18 @@ impl Manifest {
             }
         };
         for f in self.sources.iter_mut().flat_map(|s| s.files.iter_mut()) {
-            f.path = mask_nhs_like(&f.path);
+            f.path = mask_file_name(&f.path);
         }
         let c = &mut self.changes;
         for f in c.new.iter_mut().chain(&mut c.changed).chain(&mut c.removed) {
-            *f = mask_nhs_like(f);
+            *f = mask_file_name(f);
         }
         for f in self
             .publications
             .iter_mut()
             .flat_map(|p| p.files.iter_mut())
         {
-            f.path = mask_nhs_like(&f.path);
+            f.path = mask_file_name(&f.path);
             if let Some(e) = &mut f.error {
                 words(e);
             }

@@ -84,7 +84,7 @@ pub fn render(pulls: &[SourcePull]) -> String {
             let _ = writeln!(
                 s,
                 "    failed: {}: {}",
-                crate::ingest::quarantine::mask_nhs_like(&f.item),
+                crate::ingest::quarantine::mask_file_name(&f.item),
                 crate::ingest::quarantine::mask_nhs_numbers(&f.reason)
             );
         }
