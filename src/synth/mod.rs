@@ -8,7 +8,9 @@
 //! and `truth.json`: what was planted. The population has age-dependent admission and A&E
 //! rates, an emergency/elective mix, length-of-stay distributions, A&E arrivals by hour and
 //! weekday, 4- and 12-hour waits, discharge ready dates, social-care requests from hospital
-//! with council-specific delays (Easton's home care is the planted bottleneck), long-term
+//! with council-specific delays (Easton's home care is the planted bottleneck) up to the
+//! data's end (a patient still waiting then is in hospital with a ready date; the truth's
+//! delays are those of finished stays), long-term
 //! clients (services lasting about three years) and council-only clients, and defects at a chosen rate — only on rows that no
 //! planted fact depends on, so the truth stays exact. NHS numbers come from the 999 test
 //! range. Every person has their own random stream, so a seed gives the same bytes.
@@ -400,7 +402,7 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
                 && !had_social
                 && clear_of_earlier
                 && r.chance(0.22)
-                && adm + medical + 130 < end;
+                && adm + medical < end;
             let ready = adm + medical;
             let (service, delay) = if social {
                 let s = r.weighted(&councils[council].services.map(|x| x.0));
@@ -492,7 +494,7 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
                 destination,
                 died,
                 open,
-                ready,
+                Some(ready).filter(|&day| day < end),
                 defect,
             );
             busy.push((
@@ -501,8 +503,13 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
             ));
             if let Some(s) = service {
                 had_social = true;
-                o.truth.social_care_linked_spells += 1;
-                o.delays.entry((council, s)).or_default().push(delay);
+                // Ready before the data ends but still waiting at its end: the request
+                // and assessment are in the data, the service is not, and the stay is
+                // open (no delay to plant).
+                if !open {
+                    o.truth.social_care_linked_spells += 1;
+                    o.delays.entry((council, s)).or_default().push(delay);
+                }
                 let request = r.range(adm, ready);
                 let assessment = r.range(request, ready);
                 let (stype, component) = SERVICE_ROWS[s];
@@ -790,7 +797,7 @@ fn write_spell(
     destination: &str,
     died: bool,
     open: bool,
-    ready: i64,
+    ready: Option<i64>,
     defect: Option<usize>,
 ) {
     o.line.clear();
@@ -840,11 +847,16 @@ fn write_spell(
     o.field(if day_case { "2" } else { "1" });
     o.field(TREATMENT[r.range(0, 9) as usize]);
     if open {
+        // Still in hospital at the extract: no discharge yet, but a ready date once the
+        // patient was ready (a delayed discharge in progress).
         o.field("");
         o.field("");
         o.field("8");
         o.field("98");
-        o.field("");
+        if let Some(ready) = ready {
+            dmy(&mut o.line, ready);
+        }
+        o.line.push(b',');
     } else {
         let dis = if defect == Some(3) {
             o.defect("apc", "date_order");
@@ -858,7 +870,7 @@ fn write_spell(
         o.line.push(b',');
         o.field(if died { "4" } else { "1" });
         o.field(destination);
-        if !died && defect != Some(3) {
+        if let Some(ready) = ready.filter(|_| !died && defect != Some(3)) {
             dmy(&mut o.line, ready);
         }
         o.line.push(b',');

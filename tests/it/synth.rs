@@ -158,6 +158,64 @@ fn cld_is_submitted_quarterly_and_events_stay_open_until_the_quarter_they_end() 
     );
 }
 
+/// Regression: a discharge could only wait for social care when the longest delay still
+/// fitted before the data's end, so requests from hospital stopped about four months
+/// early (a fall in demand that never happened). Now they run to the end, and a patient
+/// still waiting at the end is in hospital with a ready date and no service yet.
+#[test]
+fn regression_requests_from_hospital_run_to_the_end_of_the_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (code, stdout, stderr) = result(&joinedup(&[
+        "synth",
+        "--people",
+        "20000",
+        "--years",
+        "2",
+        "--seed",
+        "3",
+        "--out",
+        data.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    // Requests from hospital per submission quarter (a request starts and ends on one
+    // day, so it is in one submission only).
+    let mut per_quarter: BTreeMap<String, u64> = BTreeMap::new();
+    for path in files_under(&data.join("cld")) {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let quarter = name[8..15].to_string();
+        let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
+        let requests = text
+            .lines()
+            .filter(|l| l.contains(",Request,") && l.contains(",Discharge from Hospital,"))
+            .count() as u64;
+        *per_quarter.entry(quarter).or_default() += requests;
+    }
+    assert_eq!(per_quarter.len(), 8, "{per_quarter:?}");
+    let counts: Vec<u64> = per_quarter.values().copied().collect();
+    let mean = counts.iter().sum::<u64>() as f64 / counts.len() as f64;
+    let last = *counts.last().unwrap() as f64;
+    assert!(
+        last >= 0.8 * mean,
+        "last quarter {last} against a mean of {mean}: {per_quarter:?}"
+    );
+    // Open spells (no discharge date) with a ready date: delays still in progress.
+    let apc = std::fs::read_to_string(files_under(&data.join("apc"))[0].clone()).unwrap();
+    let header: Vec<&str> = apc.lines().next().unwrap().split(',').collect();
+    let at = |name: &str| header.iter().position(|h| h.contains(name)).unwrap();
+    let (discharged, ready) = (
+        at("Discharge Date (From Hospital Provider Spell)"),
+        at("Discharge Ready Date"),
+    );
+    let waiting = apc
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .filter(|f| f[discharged].is_empty() && !f[ready].is_empty())
+        .count();
+    assert!(waiting > 0, "no open spell has a ready date");
+}
+
 #[test]
 fn the_pipeline_recovers_the_planted_delays_and_quarantines_every_injected_defect() {
     recovers_what_was_planted("42");
