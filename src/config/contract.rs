@@ -7,12 +7,25 @@ use std::sync::Arc;
 
 use super::errors::alternatives;
 use super::loader::Loader;
-use super::plan::read_toml;
 use super::raw::RawContract;
+use super::toml_errors::read_toml_partial;
 use crate::ingest::dates::DateFormat;
 use crate::schema::{
     Column, ColumnType, Contract, DriftPolicy, Encoding, Rule, RuleKind, ValueType,
 };
+
+/// The column types a contract may declare.
+const COLUMN_TYPES: [&str; 9] = [
+    "string",
+    "integer",
+    "date",
+    "datetime",
+    "time",
+    "code",
+    "nhs_number",
+    "identifier",
+    "sensitive",
+];
 
 impl Loader {
     pub(super) fn contract(&mut self, name: &str, from: &Path, key: &str) -> Option<Arc<Contract>> {
@@ -26,7 +39,21 @@ impl Loader {
 
     fn load_contract(&mut self, name: &str, from: &Path, key: &str) -> Option<Arc<Contract>> {
         let path = self.schema_file("sources", name, from, key)?;
-        let raw: RawContract = read_toml(&path, &mut self.errors)?;
+        let partial = read_toml_partial::<RawContract>(&path, &mut self.errors)?;
+        // Its column names, for checking mappings against it even when it is broken.
+        self.contract_columns.insert(
+            name.to_string(),
+            partial
+                .value
+                .columns
+                .iter()
+                .map(|c| c.name.clone())
+                .collect(),
+        );
+        if !partial.blanked.is_empty() {
+            return None;
+        }
+        let raw = partial.value;
         let before = self.errors.len();
         let m = &raw.contract;
         if m.name != name {
@@ -181,32 +208,24 @@ impl Loader {
                     self.errors.push(
                         &path,
                         format!("{key}.type"),
-                        format!(
-                            "unknown type \"{other}\"; {}",
-                            alternatives([
-                                "string",
-                                "integer",
-                                "date",
-                                "datetime",
-                                "time",
-                                "code",
-                                "nhs_number",
-                                "identifier",
-                                "sensitive"
-                            ])
-                        ),
+                        format!("unknown type \"{other}\"; {}", alternatives(COLUMN_TYPES)),
                     );
                     ColumnType::String
                 }
             };
-            if c.codes.is_some() && c.kind != "code" {
+            // An unknown type has its own error: what the column may take is unknown.
+            let known = COLUMN_TYPES.contains(&c.kind.as_str());
+            if known && c.codes.is_some() && c.kind != "code" {
                 self.errors.push(
                     &path,
                     format!("{key}.codes"),
                     "only a column of type \"code\" takes a code list",
                 );
             }
-            if !c.formats.is_empty() && !matches!(c.kind.as_str(), "date" | "datetime" | "time") {
+            if known
+                && !c.formats.is_empty()
+                && !matches!(c.kind.as_str(), "date" | "datetime" | "time")
+            {
                 self.errors.push(
                     &path,
                     format!("{key}.formats"),

@@ -47,6 +47,26 @@ impl ConfigErrors {
     pub fn len(&self) -> usize {
         self.0.len()
     }
+
+    /// Drops the problems after the first `from` that are in `file` under one of the key
+    /// paths in `blanked`: a value set aside for an error of its own and then checked
+    /// as its default would be reported twice, the second time wrongly.
+    pub(crate) fn drop_follow_ons(&mut self, from: usize, file: &Path, blanked: &[String]) {
+        let under = |key: &str| {
+            blanked.iter().any(|b| {
+                !b.is_empty()
+                    && (key == b
+                        || key
+                            .strip_prefix(b.as_str())
+                            .is_some_and(|r| r.starts_with('.')))
+            })
+        };
+        let mut i = 0;
+        self.0.retain(|e| {
+            i += 1;
+            i <= from || e.file != file || !under(&e.key)
+        });
+    }
 }
 
 impl fmt::Display for ConfigErrors {

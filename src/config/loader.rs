@@ -18,6 +18,8 @@ pub(super) struct Loader {
     pub(super) code_lists: HashMap<String, Option<Arc<CodeList>>>,
     pub(super) contracts: HashMap<String, Option<Arc<Contract>>>,
     pub(super) entities: BTreeMap<String, Option<Arc<Entity>>>,
+    /// The column names of each contract read as TOML, broken or not.
+    pub(super) contract_columns: HashMap<String, Vec<String>>,
 }
 
 impl Loader {
@@ -29,6 +31,7 @@ impl Loader {
             code_lists: HashMap::new(),
             contracts: HashMap::new(),
             entities: BTreeMap::new(),
+            contract_columns: HashMap::new(),
         }
     }
 

@@ -13,7 +13,12 @@ impl Loader {
     /// Reads and checks a mapping: its target entity's fields, and, when its contract
     /// loaded, every column it reads. `None` when anything is wrong or there is no
     /// contract.
-    pub(super) fn mapping(&mut self, file: &Path, contract: Option<&Contract>) -> Option<Mapping> {
+    pub(super) fn mapping(
+        &mut self,
+        file: &Path,
+        contract: Option<&Contract>,
+        contract_name: Option<&str>,
+    ) -> Option<Mapping> {
         let raw: RawMapping = read_toml(file, &mut self.errors)?;
         let entity = self.entity(&raw.mapping.target, file, "mapping.target")?;
         let before = self.errors.len();
@@ -47,7 +52,13 @@ impl Loader {
                 (Some(m), Some(contract)) => self
                     .field_mapping(file, &key, m, f, contract)
                     .filter(|source| self.fills_meaning(file, &key, f, contract, source)),
-                (Some(_), None) => None,
+                // A broken contract: its column names can still be checked.
+                (Some(m), None) => {
+                    if let Some(name) = contract_name {
+                        self.columns_named(file, &key, m, name);
+                    }
+                    None
+                }
                 (None, _) => {
                     if !f.nullable && f.name != "source" {
                         self.errors.push(file, &key, format!("entity \"{}\" requires this field but the mapping does not fill it", entity.name));
@@ -62,6 +73,28 @@ impl Loader {
             target: entity.name.clone(),
             fields,
         })
+    }
+
+    /// Records each column `m` names that contract `name` (read, but broken) does not
+    /// have.
+    fn columns_named(&mut self, file: &Path, key: &str, m: &RawFieldMapping, name: &str) {
+        let Some(columns) = self.contract_columns.get(name).cloned() else {
+            return;
+        };
+        for (what, column) in [("from", &m.from), ("date", &m.date), ("time", &m.time)] {
+            if let Some(column) = column
+                && !columns.contains(column)
+            {
+                self.errors.push(
+                    file,
+                    format!("{key}.{what}"),
+                    format!(
+                        "no column \"{column}\" in contract \"{name}\"; {}",
+                        alternatives(&columns)
+                    ),
+                );
+            }
+        }
     }
 
     fn field_mapping(

@@ -209,11 +209,22 @@ impl std::str::FromStr for SourceOverride {
 /// Reads and checks a pipeline and everything it references.
 pub fn load_plan(file: &Path, overrides: &[SourceOverride]) -> Result<Plan, ConfigErrors> {
     let mut errors = ConfigErrors::default();
-    let Some(raw) = read_toml::<RawPipeline>(file, &mut errors) else {
+    // A pipeline file with errors on lines of their own is read without those lines, so
+    // its other values, contracts and mappings are checked too: every problem at once.
+    let Some(Partial {
+        value: raw,
+        blanked,
+    }) = read_toml_partial::<RawPipeline>(file, &mut errors)
+    else {
         return Err(referenced_files_checked(file, errors));
     };
+    let structural = errors.len();
     let base = file.parent().unwrap_or(Path::new(".")).to_path_buf();
     let schemas_dir = base.join(&raw.pipeline.schemas);
+    if blanked.iter().any(|k| k == "pipeline.schemas") {
+        // Its own error is reported; the default folder would only mislead.
+        return Err(errors);
+    }
     if !schemas_dir.is_dir() {
         errors.push(
             file,
@@ -383,7 +394,7 @@ pub fn load_plan(file: &Path, overrides: &[SourceOverride]) -> Result<Plan, Conf
         // A broken contract still lets the mapping be read and checked against its entity,
         // so fixing the contract does not reveal a second round of errors.
         let mapping = if mapping_file.is_file() {
-            loader.mapping(&mapping_file, contract.as_deref())
+            loader.mapping(&mapping_file, contract.as_deref(), Some(contract_name))
         } else {
             None
         };
@@ -547,6 +558,7 @@ pub fn load_plan(file: &Path, overrides: &[SourceOverride]) -> Result<Plan, Conf
         );
     }
 
+    loader.errors.drop_follow_ons(structural, file, &blanked);
     if !loader.errors.is_empty() {
         return Err(loader.errors);
     }
@@ -770,6 +782,7 @@ fn check_key(
 }
 
 pub(crate) use super::toml_errors::read_toml;
+use super::toml_errors::{Partial, read_toml_partial};
 
 /// When the pipeline file itself has errors, the contracts and mappings its sources name
 /// are still read and checked (found in the file read as plain TOML), so their errors
@@ -799,12 +812,14 @@ fn referenced_files_checked(file: &Path, errors: ConfigErrors) -> ConfigErrors {
             continue;
         };
         let key = format!("sources.{name}");
-        let contract = text(source, "contract")
-            .and_then(|c| loader.contract(&c, file, &format!("{key}.contract")));
+        let contract_name = text(source, "contract");
+        let contract = contract_name
+            .as_deref()
+            .and_then(|c| loader.contract(c, file, &format!("{key}.contract")));
         if let Some(mapping) = text(source, "mapping").map(|m| base.join(m))
             && mapping.is_file()
         {
-            loader.mapping(&mapping, contract.as_deref());
+            loader.mapping(&mapping, contract.as_deref(), contract_name.as_deref());
         }
     }
     loader.errors

@@ -17,6 +17,26 @@ const MAX_ERRORS: usize = 20;
 
 /// Reads `file` as `T`, recording every problem in `errors`; `None` when there was any.
 pub(crate) fn read_toml<T: DeserializeOwned>(file: &Path, errors: &mut ConfigErrors) -> Option<T> {
+    read_toml_partial(file, errors).and_then(|p| p.blanked.is_empty().then_some(p.value))
+}
+
+/// A file read with the lines of its errors blanked: what it holds without them.
+pub(crate) struct Partial<T> {
+    /// The value (defaults where blanked lines held a value).
+    pub value: T,
+    /// The key paths of the blanked lines (empty when the file read cleanly).
+    pub blanked: Vec<String>,
+}
+
+/// Reads `file` as `T`, recording every problem in `errors`. When the errors were all on
+/// lines of their own, also returns what the file holds without those lines, so that its
+/// other values can still be checked (never to run with: `errors` is not empty); `None`
+/// when the file could not be read, had a syntax error, or a whole table had to be set
+/// aside (its entry is missing from the value, and checks of the rest would report that).
+pub(crate) fn read_toml_partial<T: DeserializeOwned>(
+    file: &Path,
+    errors: &mut ConfigErrors,
+) -> Option<Partial<T>> {
     let text = match std::fs::read_to_string(file) {
         Ok(t) => t,
         Err(e) => {
@@ -28,21 +48,25 @@ pub(crate) fn read_toml<T: DeserializeOwned>(file: &Path, errors: &mut ConfigErr
     let value = read_all(text, &mut found);
     // serde meets tables in its own order: report in the file's.
     found.sort_by_key(|(line, _, _)| *line);
+    let blanked = found.iter().map(|(_, key, _)| key.clone()).collect();
     for (_, key, message) in found {
         errors.push(file, key, message);
     }
-    value
+    let (value, tables_intact) = value?;
+    tables_intact.then_some(Partial { value, blanked })
 }
 
 /// Reads `text` as `T`, adding each error as (line, key path, message) to `found`.
+/// Returns the value read once every error's lines were blanked, and whether every table
+/// is still there (none was set aside whole).
 fn read_all<T: DeserializeOwned>(
     mut text: String,
     found: &mut Vec<(usize, String, String)>,
-) -> Option<T> {
+) -> Option<(T, bool)> {
+    let mut tables_intact = true;
     loop {
         let e = match toml::from_str::<T>(&text) {
-            Ok(v) if found.is_empty() => return Some(v),
-            Ok(_) => return None,
+            Ok(v) => return Some((v, tables_intact)),
             Err(e) => e,
         };
         let syntax = text.parse::<toml::Table>().is_err();
@@ -80,7 +104,10 @@ fn read_all<T: DeserializeOwned>(
         // blanked, header and all, and the others are still read. Any other span over
         // several lines cannot be blanked without hiding what is right around it.
         let (start, end) = match whole_entry_table(&text, start) {
-            Some(end) => (start, end),
+            Some(end) => {
+                tables_intact = false;
+                (start, end)
+            }
             None if text[span.clone()].contains('\n') => return None,
             // Blank the failing lines (a value may span several) and read again.
             None => (

@@ -77,8 +77,7 @@ fn unknown_keys_are_named_with_the_valid_keys() {
 #[test]
 fn every_structural_error_of_a_pipeline_file_is_reported_at_once_with_its_key() {
     let dir = tempfile::tempdir().unwrap();
-    let text = std::fs::read_to_string(root().join("pipelines/sample.toml"))
-        .unwrap()
+    let text = sample_pipeline_anywhere(&sample_pipeline_text())
         .replace("[pipeline]\n", "[pipeline]\nreprot = true\n")
         .replace("[link]\n", "[link]\nwindow = 3\n");
     let text = text.replacen("ed_window_hours = 24", "ed_window_hours = \"24\"", 1);
@@ -498,4 +497,74 @@ fn assert_all_reported(stderr: &str, expected: &[&str]) {
     for e in expected {
         assert!(stderr.contains(e), "missing {e:?} in:\n{stderr}");
     }
+}
+
+/// Regression (a review found it took three rounds of fix-and-rerun to see every
+/// problem): a wrong type in the pipeline file hid its other values' errors (the file
+/// was not read further), and a broken contract hid its mapping's unknown columns. Now
+/// the pipeline is read without its failing lines and checked on, a mapping is checked
+/// against a broken contract's column names, and a value set aside is not reported a
+/// second time as its default, nor an unknown type's formats as misplaced.
+#[test]
+fn regression_one_check_reports_errors_of_every_kind_in_every_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    copy_tree(&root().join("schemas"), &d.join("schemas"));
+    copy_tree(&root().join("pipelines"), &d.join("pipelines"));
+    let edit = |rel: &str, from: &str, to: &str| {
+        let path = d.join(rel);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains(from), "{rel} has no {from:?}");
+        std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+    };
+    edit(
+        "pipelines/sample.toml",
+        "care_window_days = 90",
+        "care_window_days = \"90\"",
+    );
+    edit("pipelines/sample.toml", "min_shown = 8", "min_shown = -3");
+    edit(
+        "pipelines/sample.toml",
+        "[quality]",
+        "[quality]\nmax_quarantine_fractin = 0.1",
+    );
+    edit(
+        "schemas/sources/cld.toml",
+        "encoding = \"windows-1252\"",
+        "encoding = \"latin-9\"",
+    );
+    edit(
+        "schemas/sources/cld.toml",
+        "type = \"date\"",
+        "type = \"strng\"",
+    );
+    edit(
+        "schemas/sources/sus_apc.toml",
+        "formats = [\"%d/%m/%Y\"]",
+        "formats = [\"%y %Q\"]",
+    );
+    edit(
+        "pipelines/mappings/cld.toml",
+        "{ from = \"event_type\" }",
+        "{ from = \"event_typ\" }",
+    );
+    let pipeline = d.join("pipelines/sample.toml");
+    let (code, _, stderr) = result(&joinedup(&["validate", pipeline.to_str().unwrap()]));
+    assert_eq!(code, 2, "{stderr}");
+    assert_all_reported(
+        &stderr,
+        &[
+            "7 configuration errors found",
+            "sample.toml: link.care_window_days: line 43: invalid type: string \"90\", expected i64",
+            "sample.toml: quality.max_quarantine_fractin: line 48: unknown field",
+            "sample.toml: disclosure.min_shown: must be 1 or more",
+            "sus_apc.toml: columns[5].formats: format \"%y %Q\" uses %y",
+            "cld.toml: contract.encoding: unknown encoding \"latin-9\"",
+            "cld.toml: columns[2].type: unknown type \"strng\"",
+            "mappings/cld.toml: fields.event_type.from: no column \"event_typ\" in contract \"cld\"; valid values are \"la_code\"",
+        ],
+    );
+    // Not reported: the formats of the column of unknown type, or the window's default.
+    assert!(!stderr.contains("columns[2].formats"), "{stderr}");
+    assert_eq!(stderr.matches("care_window_days").count(), 1, "{stderr}");
 }
