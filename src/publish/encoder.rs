@@ -1,12 +1,14 @@
 //! Output files' Parquet serialisation, with a per-column choice polars' writer does not
-//! offer: pseudonym columns are written plain, with no min/max statistics.
+//! offer: pseudonym columns are written plain (never as a dictionary).
 //!
 //! polars' writer decides each string column's encoding itself: it estimates the column's
 //! distinct values by hashing every value, and dictionary-encodes when fewer than three in
 //! four rows are distinct. A pseudonym (32 random hex digits) seldom repeats within a
 //! month file, so the estimate (hashing 32 bytes per row) nearly always decides "plain"
-//! and is mostly cost (~2 % of a run's CPU at 3.3 M rows); its min/max statistics are two
-//! random values that no reader can prune by. (Staged rows are not written here: there a
+//! and is mostly cost (~2 % of a run's CPU at 3.3 M rows). Their min/max statistics are
+//! kept: no reader can prune by two random values, but DuckDB 2.0 reads a string column
+//! with a null count and no min/max as having no rows to match, and returned nothing for
+//! a filter or join on `person_id`. (Staged rows are not written here: there a
 //! batch's pseudonyms often repeat, and the dictionary matters when they are read back;
 //! see `ingest::read_range`.) Every other
 //! column is encoded exactly as polars' writer encodes it (the same functions, options and
@@ -66,8 +68,7 @@ struct FrameWriter<W: Write> {
 }
 
 impl<W: Write> FrameWriter<W> {
-    /// A writer for frames of `schema`; its [`PSEUDONYM_FIELDS`] are written plain with
-    /// null counts only. `metadata` replaces the file's key-value metadata (`None`: the
+    /// A writer for frames of `schema`; its [`PSEUDONYM_FIELDS`] are written plain. `metadata` replaces the file's key-value metadata (`None`: the
     /// Arrow schema of `schema`, as polars writes it).
     fn new(
         sink: W,
@@ -88,15 +89,7 @@ impl<W: Write> FrameWriter<W> {
             version: Version::V1,
             data_page_size: None,
         };
-        let plain = WriteOptions {
-            statistics: StatisticsOptions {
-                min_value: false,
-                max_value: false,
-                distinct_count: false,
-                ..statistics
-            },
-            ..options
-        };
+        let plain = options;
         let leaves = schema
             .iter()
             .zip(parquet.fields())
@@ -539,8 +532,12 @@ mod tests {
         )
     }
 
+    /// Regression: pseudonym columns were written without min/max statistics (a null
+    /// count only), and DuckDB 2.0 then skipped every row group on a filter or a join on
+    /// `person_id`: joining spells to attendances gave no rows. They now carry min/max
+    /// like every other column.
     #[test]
-    fn pseudonym_columns_are_plain_without_min_max_and_read_back_the_same() {
+    fn pseudonym_columns_are_plain_with_min_max_and_read_back_the_same() {
         let hex = |i: usize| format!("{:064X}", (i as u128).wrapping_mul(0x9E37_79B9_7F4A_7C15));
         // Few distinct values: polars' writer would make both of these dictionaries.
         let mut df = df!(
@@ -560,20 +557,37 @@ mod tests {
         .unwrap();
         let meta = metadata(&bytes);
         assert_eq!(meta.num_row_groups(), 3);
-        for g in meta.row_groups() {
+        for (k, g) in meta.row_groups().iter().enumerate() {
+            let rows = expected.slice(k as i64 * 100, 100);
             for c in g.columns() {
                 let name = c.column_path().string();
                 let stats = c.statistics().unwrap();
                 let dictionary = c.dictionary_page_offset().is_some();
-                if name == "code" {
-                    assert!(dictionary, "code");
-                    assert!(stats.min_bytes_opt().is_some(), "code");
-                } else {
-                    assert!(!dictionary, "{name}");
-                    assert!(stats.min_bytes_opt().is_none(), "{name}");
-                    assert!(stats.max_bytes_opt().is_none(), "{name}");
-                    assert!(stats.null_count_opt().is_some(), "{name}");
-                }
+                let values: Vec<&str> = rows
+                    .column(&name)
+                    .unwrap()
+                    .str()
+                    .unwrap()
+                    .iter()
+                    .flatten()
+                    .collect();
+                let text = |b: Option<&[u8]>| b.map(|b| String::from_utf8(b.to_vec()).unwrap());
+                assert_eq!(dictionary, name == "code", "{name}");
+                assert_eq!(
+                    text(stats.min_bytes_opt()).as_deref(),
+                    values.iter().min().copied(),
+                    "{name}"
+                );
+                assert_eq!(
+                    text(stats.max_bytes_opt()).as_deref(),
+                    values.iter().max().copied(),
+                    "{name}"
+                );
+                assert_eq!(
+                    stats.null_count_opt(),
+                    Some(100 - values.len() as u64),
+                    "{name}"
+                );
             }
         }
         let back = ParquetReader::new(std::io::Cursor::new(bytes))

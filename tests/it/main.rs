@@ -4,6 +4,7 @@
 mod bad_input;
 mod cli;
 mod config_errors;
+mod duckdb;
 mod golden;
 mod http_server;
 mod mesh_sandbox;
