@@ -240,6 +240,20 @@ pub(crate) fn open_data_dir(plan: &Plan, opts: &RunOptions) -> Result<Option<loc
     }
     let lock = lock::open_data_dir(&opts.out)?;
     fault::point("run_after_lock");
+    if let Some((other, folders)) =
+        state::claimed_elsewhere(&opts.out, &plan.name, &state::dataset_folders(plan))
+    {
+        return Err(Error::Usage(format!(
+            "{} holds datasets of pipeline \"{other}\" ({}), which pipeline \"{}\" would replace; give this pipeline its own --out, or, to hand the datasets over, remove {}",
+            opts.out.display(),
+            folders.join(", "),
+            plan.name,
+            opts.out
+                .join("state")
+                .join(format!("{other}.json"))
+                .display()
+        )));
+    }
     remove_stale(&opts.out);
     let pulled = crate::pull::fetch_all(plan, &opts.out)?;
     if let Some(e) = crate::pull::failures_error(&pulled) {
@@ -258,7 +272,7 @@ pub(crate) fn compare_with_state(
     inputs: &[(String, Vec<InputFile>)],
 ) -> (state::State, state::Changes, bool) {
     let previous = state::load(&opts.out, &plan.name);
-    let now_state = state::current(fingerprint, id, inputs);
+    let now_state = state::current(plan, fingerprint, id, inputs);
     let mut changes = state::changes(previous.as_ref(), &now_state);
     changes.full_refresh = opts.full_refresh;
     let outputs_present = plan.outputs.iter().all(|o| {

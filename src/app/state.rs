@@ -30,6 +30,11 @@ pub struct State {
     pub inputs: BTreeMap<String, BTreeMap<String, String>>,
     /// The run that wrote this state.
     pub run_id: String,
+    /// The dataset folders the pipeline writes (`restricted/hospital_spell`,
+    /// `quarantine/apc`, …): a data directory's datasets belong to one pipeline each
+    /// ([`claimed_elsewhere`]). Empty in states written before it was recorded.
+    #[serde(default)]
+    pub outputs: Vec<String>,
 }
 
 /// How the current inputs differ from the state.
@@ -164,8 +169,14 @@ pub fn save(out: &Path, pipeline: &str, state: &State) -> Result<()> {
 }
 
 /// The state the current inputs would leave.
-pub fn current(fingerprint: &str, run_id: &str, sources: &[(String, Vec<InputFile>)]) -> State {
+pub fn current(
+    plan: &Plan,
+    fingerprint: &str,
+    run_id: &str,
+    sources: &[(String, Vec<InputFile>)],
+) -> State {
     State {
+        outputs: dataset_folders(plan),
         version: VERSION,
         fingerprint: fingerprint.to_string(),
         inputs: sources
@@ -182,6 +193,50 @@ pub fn current(fingerprint: &str, run_id: &str, sources: &[(String, Vec<InputFil
             .collect(),
         run_id: run_id.to_string(),
     }
+}
+
+/// The dataset folders `plan` writes, relative to the data directory, sorted.
+pub fn dataset_folders(plan: &Plan) -> Vec<String> {
+    let mut folders: Vec<String> = plan
+        .outputs
+        .iter()
+        .map(|o| format!("{}/{}", o.dataset.access().folder(), o.dataset.name()))
+        .chain(
+            plan.sources
+                .iter()
+                .map(|s| format!("quarantine/{}", s.name)),
+        )
+        .collect();
+    folders.sort();
+    folders.dedup();
+    folders
+}
+
+/// Another pipeline's state in the data directory that claims some of `folders`: its
+/// name (the state file's stem) and the folders both claim. A run of `pipeline` would
+/// replace that pipeline's datasets, and its next run would find its state up to date.
+pub fn claimed_elsewhere(
+    out: &Path,
+    pipeline: &str,
+    folders: &[String],
+) -> Option<(String, Vec<String>)> {
+    let mine = path(out, pipeline);
+    let mut states: Vec<PathBuf> = std::fs::read_dir(out.join("state"))
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "json") && *p != mine)
+        .collect();
+    states.sort();
+    states.into_iter().find_map(|p| {
+        let state: State = serde_json::from_str(&std::fs::read_to_string(&p).ok()?).ok()?;
+        let both: Vec<String> = folders
+            .iter()
+            .filter(|f| state.outputs.contains(f))
+            .cloned()
+            .collect();
+        let name = p.file_stem()?.to_string_lossy().into_owned();
+        (!both.is_empty()).then_some((name, both))
+    })
 }
 
 /// The state's key for an input file: its canonical path, so the same file is the same

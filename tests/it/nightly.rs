@@ -845,6 +845,76 @@ fn r_two_pipelines_sharing_a_data_directory_each_stay_incremental() {
     );
 }
 
+/// The bytes of every file under `dir`, by path.
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    files_under(dir)
+        .into_iter()
+        .map(|f| {
+            let bytes = std::fs::read(&f).unwrap();
+            (f, bytes)
+        })
+        .collect()
+}
+
+/// Regression (found by a review): running another pipeline into a data directory
+/// (a cron line naming the wrong pipeline, or `joinedup run` with the sample's default)
+/// replaced its datasets without a word, and the owning pipeline's next run found its
+/// state up to date and left them replaced. Now the run refuses (exit 2), names the
+/// pipeline and the datasets, and changes nothing; removing that pipeline's state hands
+/// the datasets over.
+#[test]
+fn regression_another_pipeline_cannot_replace_a_data_directory_s_datasets() {
+    let night = Night::new();
+    let out = night.dir.path().join("out");
+    assert_eq!(night.run(&out, &[]).0, 0);
+    let other = night.dir.path().join("other.toml");
+    let text = std::fs::read_to_string(night.pipeline())
+        .unwrap()
+        .replace("name = \"sample\"", "name = \"other\"");
+    assert!(text.contains("name = \"other\""));
+    std::fs::write(&other, text).unwrap();
+    let before = snapshot(&out);
+    let run_other = || {
+        result(&joinedup(&[
+            "run",
+            other.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--full-refresh",
+            "-q",
+        ]))
+    };
+    let (code, _, stderr) = run_other();
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("holds datasets of pipeline \"sample\" (published/bottlenecks, published/discharge_delays"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("which pipeline \"other\" would replace"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("state/sample.json"), "{stderr}");
+    let after: BTreeMap<PathBuf, Vec<u8>> = snapshot(&out)
+        .into_iter()
+        .filter(|(p, _)| !p.starts_with(out.join("runs")))
+        .collect();
+    let before: BTreeMap<PathBuf, Vec<u8>> = before
+        .into_iter()
+        .filter(|(p, _)| !p.starts_with(out.join("runs")))
+        .collect();
+    assert!(
+        before == after,
+        "the refused run changed the data directory"
+    );
+
+    // Handed over: the other pipeline's run goes ahead, and then owns them.
+    std::fs::remove_file(out.join("state/sample.json")).unwrap();
+    assert_eq!(run_other().0, 0);
+    let (code, _, stderr) = night.run(&out, &[]);
+    assert_eq!(code, 2, "{stderr}");
+}
+
 /// `[pseudonymisation] bits = 256` keeps the whole HMAC (what builds before 2026-11-26
 /// wrote): switching a data directory to it rebuilds every dataset from every input
 /// (state and ingest cache hold 128-bit pseudonyms), and every pseudonym is then the
