@@ -98,6 +98,9 @@ pub struct SourcePlan {
     pub mapping: Mapping,
     /// Share of quarantined rows above which the run exits with code 1.
     pub max_quarantine_fraction: f64,
+    /// Whether the source may hold no data rows (`allow_empty`); otherwise a run whose
+    /// files of the source hold none is refused (exit 3).
+    pub allow_empty: bool,
 }
 
 /// A checked NHS England publication source.
@@ -287,12 +290,12 @@ pub fn load_plan(file: &Path, overrides: &[SourceOverride]) -> Result<Plan, Conf
         let key_path = format!("sources.{name}");
         let overridden = overrides.iter().rev().find(|o| &o.name == name);
         // What to ingest: contract, mapping, pattern, threshold, and where files are.
-        let (contract, mapping, pattern, fraction, landed) = match source {
+        let (contract, mapping, pattern, (fraction, allow_empty), landed) = match source {
             RawSource::Local(s) => (
                 Some(&s.contract),
                 Some(&s.mapping),
                 s.pattern.clone().unwrap_or_else(|| "*.csv".to_string()),
-                s.max_quarantine_fraction,
+                (s.max_quarantine_fraction, s.allow_empty),
                 None,
             ),
             RawSource::Http(s) => {
@@ -301,7 +304,7 @@ pub fn load_plan(file: &Path, overrides: &[SourceOverride]) -> Result<Plan, Conf
                     s.contract.as_ref(),
                     s.mapping.as_ref(),
                     s.pattern.clone().unwrap_or_else(|| "*".into()),
-                    s.max_quarantine_fraction,
+                    (s.max_quarantine_fraction, s.allow_empty),
                     Some(()),
                 )
             }
@@ -311,7 +314,7 @@ pub fn load_plan(file: &Path, overrides: &[SourceOverride]) -> Result<Plan, Conf
                     s.contract.as_ref(),
                     s.mapping.as_ref(),
                     s.pattern.clone().unwrap_or_else(|| "*".into()),
-                    s.max_quarantine_fraction,
+                    (s.max_quarantine_fraction, s.allow_empty),
                     Some(()),
                 )
             }
@@ -321,7 +324,7 @@ pub fn load_plan(file: &Path, overrides: &[SourceOverride]) -> Result<Plan, Conf
                     s.contract.as_ref(),
                     s.mapping.as_ref(),
                     "*".to_string(),
-                    s.max_quarantine_fraction,
+                    (s.max_quarantine_fraction, s.allow_empty),
                     Some(()),
                 )
             }
@@ -408,6 +411,7 @@ pub fn load_plan(file: &Path, overrides: &[SourceOverride]) -> Result<Plan, Conf
                 contract,
                 mapping,
                 max_quarantine_fraction: fraction,
+                allow_empty: allow_empty.unwrap_or(false),
             });
         }
     }

@@ -136,6 +136,9 @@ pub struct RawHttpSource {
     pub pattern: Option<String>,
     /// Largest share of rows that may be quarantined before the run exits with code 1.
     pub max_quarantine_fraction: Option<f64>,
+    /// Whether the source may hold no data rows at all (default false: an extract of
+    /// headers only is refused, as it would empty every dataset the source feeds).
+    pub allow_empty: Option<bool>,
 }
 
 /// `kind = "mesh"`.
@@ -178,6 +181,9 @@ pub struct RawMeshSource {
     pub pattern: Option<String>,
     /// Largest share of rows that may be quarantined before the run exits with code 1.
     pub max_quarantine_fraction: Option<f64>,
+    /// Whether the source may hold no data rows at all (default false: an extract of
+    /// headers only is refused, as it would empty every dataset the source feeds).
+    pub allow_empty: Option<bool>,
 }
 
 /// `kind = "file_drop"`.
@@ -198,6 +204,9 @@ pub struct RawFileDropSource {
     pub mapping: Option<String>,
     /// Largest share of rows that may be quarantined before the run exits with code 1.
     pub max_quarantine_fraction: Option<f64>,
+    /// Whether the source may hold no data rows at all (default false: an extract of
+    /// headers only is refused, as it would empty every dataset the source feeds).
+    pub allow_empty: Option<bool>,
 }
 
 /// An NHS England publication source: a file or a folder of files, read by rule.
@@ -226,6 +235,9 @@ pub struct RawLocalSource {
     pub mapping: String,
     /// Largest share of rows that may be quarantined before the run exits with code 1.
     pub max_quarantine_fraction: Option<f64>,
+    /// Whether the source may hold no data rows at all (default false: an extract of
+    /// headers only is refused, as it would empty every dataset the source feeds).
+    pub allow_empty: Option<bool>,
 }
 
 /// `[link]`.

@@ -318,6 +318,13 @@ fn ingest_into(
         report.quarantined += r.quarantine.len();
         quarantine.append(r.quarantine);
     }
+    if report.rows_in == 0 {
+        report.warnings.push(format!(
+            "{}: a header and no data rows (source {})",
+            input.path.display(),
+            source.name
+        ));
+    }
     let mut qdf = quarantine
         .to_frame(&source.name)
         .map_err(|e| Error::engine("building quarantine", e))?;

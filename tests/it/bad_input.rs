@@ -151,11 +151,45 @@ fn empty_file_is_rejected() {
     assert_nothing_written(r.out.path());
 }
 
+/// Regression (found by a review): a failed extract that arrived as a header only ran
+/// with exit 0 and no warning, and emptied every dataset its source fed. It is refused
+/// now (exit 3, nothing written) unless the source says `allow_empty = true`; then it
+/// gives zero rows and a warning naming the file.
 #[test]
-fn header_only_file_gives_zero_rows() {
+fn regression_a_header_only_extract_is_refused_unless_the_source_allows_empty() {
     let r = run_fixture("header_only.csv");
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let m = manifest(r.out.path());
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("header_only.csv: source apc: its 1 file(s) hold a header and no data rows, which would empty every dataset it feeds; nothing was published. If the source may be empty, set allow_empty = true under [sources.apc]"),
+        "{}",
+        r.stderr
+    );
+    assert_nothing_written(r.out.path());
+
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = root().join("tests/fixtures");
+    let text = std::fs::read_to_string(fixtures.join("apc_only.toml"))
+        .unwrap()
+        .replace("\"../../", &format!("\"{}/", root().display()))
+        .replace(
+            "path = \"bad/apc/valid.csv\"",
+            &format!(
+                "path = \"{}\"\nallow_empty = true",
+                fixtures.join("bad/apc/header_only.csv").display()
+            ),
+        );
+    assert!(text.contains("allow_empty = true"));
+    let pipeline = dir.path().join("p.toml");
+    std::fs::write(&pipeline, text).unwrap();
+    let out = dir.path().join("out");
+    let (code, _, stderr) = result(&joinedup(&[
+        "run",
+        pipeline.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let m = manifest(&out);
     assert_eq!(
         (
             m["sources"][0]["rows_in"].as_u64(),
@@ -163,7 +197,15 @@ fn header_only_file_gives_zero_rows() {
         ),
         (Some(0), Some(0))
     );
-    assert_eq!(read_parquet(&spells(r.out.path())).rows, 0);
+    let warned = m["warnings"].as_array().unwrap();
+    assert!(
+        warned.iter().any(|w| w
+            .as_str()
+            .unwrap()
+            .ends_with("header_only.csv: a header and no data rows (source apc)")),
+        "{warned:?}"
+    );
+    assert_eq!(read_parquet(&spells(&out)).rows, 0);
 }
 
 fn single_quarantined(name: &str) -> (Table, serde_json::Value) {
