@@ -272,7 +272,7 @@ pub(crate) fn compare_with_state(
     inputs: &[(String, Vec<InputFile>)],
 ) -> (state::State, state::Changes, bool) {
     let previous = state::load(&opts.out, &plan.name);
-    let now_state = state::current(plan, fingerprint, id, inputs);
+    let now_state = state::current(fingerprint, id, inputs, state::dataset_folders(plan));
     let mut changes = state::changes(previous.as_ref(), &now_state);
     changes.full_refresh = opts.full_refresh;
     let outputs_present = plan.outputs.iter().all(|o| {

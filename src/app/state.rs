@@ -168,15 +168,16 @@ pub fn save(out: &Path, pipeline: &str, state: &State) -> Result<()> {
     crate::publish::staging::write_atomic(&path(out, pipeline), &json)
 }
 
-/// The state the current inputs would leave.
+/// The state the current inputs would leave, for a pipeline writing `outputs`
+/// ([`dataset_folders`]).
 pub fn current(
-    plan: &Plan,
     fingerprint: &str,
     run_id: &str,
     sources: &[(String, Vec<InputFile>)],
+    outputs: Vec<String>,
 ) -> State {
     State {
-        outputs: dataset_folders(plan),
+        outputs,
         version: VERSION,
         fingerprint: fingerprint.to_string(),
         inputs: sources
@@ -338,6 +339,11 @@ pub fn fingerprint(plan: &Plan, pseudonyms: &str) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The state of a pipeline writing no datasets.
+    fn current(fingerprint: &str, run_id: &str, sources: &[(String, Vec<InputFile>)]) -> State {
+        super::current(fingerprint, run_id, sources, Vec::new())
+    }
 
     fn input(path: &str, sha: &str) -> InputFile {
         InputFile {

@@ -2,7 +2,8 @@
 //! social-care request, assessment and service, with pathway and readmission.
 //!
 //! - The A&E attendance that led to the admission: same person, arrival at or before the
-//!   admission datetime and at most `ed_window_hours` before it; the latest such wins.
+//!   admission datetime and at most `ed_window_hours` before it; the latest such wins,
+//!   and an attendance leads only to the person's first admission after its arrival.
 //! - The social-care request from hospital: the first request with route
 //!   `discharge_route`, same person, starting between admission and the window end
 //!   (ready date, else discharge date, else admission date, + `care_window_days`); the
@@ -52,7 +53,10 @@ fn per_hour(column: &Column) -> PolarsResult<i64> {
 
 /// The A&E attendance that led to each admission: the person's latest arrival at or
 /// before the admission datetime (equal arrivals: the greatest attendance id, then the
-/// later row), kept when at most `ed_window_hours` before it.
+/// later row), kept when at most `ed_window_hours` before it and when this is the
+/// person's first admission at or after that arrival (equal admissions: the first
+/// spell in row order). An attendance leads to one admission: the next day's planned
+/// admission does not take the attendance that led to last night's emergency one.
 fn ed_links(
     spells: &DataFrame,
     persons: &UInt32Chunked,
@@ -79,12 +83,19 @@ fn ed_links(
         },
     );
     let admitted = Ints::of(admitted_col)?;
+    let spells_by = ByPerson::new(
+        persons,
+        |i| admitted.get(i as IdxSize).is_some(),
+        |a, b| admitted.at(a).cmp(&admitted.at(b)),
+    );
     Ok(links(
         "ed",
         persons.iter().enumerate().map(|(i, p)| {
             let t = admitted.get(i as IdxSize)?;
             let r = by.last_at_or_before(p?, t, |r| arrival.at(r))?;
-            (arrival.at(r) >= t - window).then_some(r)
+            let a = arrival.at(r);
+            let first = spells_by.first_at_or_after(p?, a, |s| admitted.at(s), |_| false)?;
+            (a >= t - window && first == i as IdxSize).then_some(r)
         }),
     ))
 }

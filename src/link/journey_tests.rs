@@ -197,10 +197,17 @@ fn reference(spells: &[Spell], ed: &[Attendance], care: &[Event]) -> Vec<Links> 
                 .iter()
                 .filter(|a| same(a.person))
                 .filter_map(|a| a.arrival_ms.map(|t| (t, a.id.clone())))
-                .filter(|(t, _)| {
-                    *t <= s.admitted_ms && *t >= s.admitted_ms - p.ed_window_hours * 3_600_000
-                })
+                .filter(|(t, _)| *t <= s.admitted_ms)
                 .max()
+                .filter(|(t, _)| *t >= s.admitted_ms - p.ed_window_hours * 3_600_000)
+                // Only the first admission after the arrival (then the first spell).
+                .filter(|(t, _)| {
+                    !spells.iter().enumerate().any(|(j, r)| {
+                        same(r.person)
+                            && r.admitted_ms >= *t
+                            && (r.admitted_ms, j) < (s.admitted_ms, i)
+                    })
+                })
                 .map(|(_, id)| id);
             let end = s.ready.or(s.discharge).unwrap_or(admitted_day) + p.care_window_days as i32;
             let in_stay = |d: i32| d >= admitted_day && d <= end;
@@ -350,6 +357,53 @@ fn boundaries_ties_and_unmatched_people_are_pinned() {
             ),
             (None, None, None, None, None, s("none"), None),
         ]
+    );
+}
+
+/// Regression (found by an independent recomputation): an attendance linked to every
+/// spell of the person admitted within the window after it, so the attendance that led
+/// to an evening's emergency admission was also the next morning's planned admission's,
+/// and `admissions_via_ae` counted it twice. It leads to the first admission after it
+/// only (equal admission times: the first spell in row order).
+#[test]
+fn regression_an_attendance_leads_to_one_admission_only() {
+    let at = |day: i64, hour: i64| day * DAY_MS + hour * 3_600_000;
+    let spell = |person: u32, admitted_ms: i64, emergency: bool| Spell {
+        person: Some(person),
+        admitted_ms,
+        discharge: Some(admitted_ms.div_euclid(DAY_MS) as i32 + 1),
+        ready: None,
+        emergency,
+    };
+    let spells = [
+        // Planned admission the next morning, 10 h after the attendance (row first).
+        spell(1, at(100, 6), false),
+        // The emergency admission the attendance led to.
+        spell(1, at(99, 21), true),
+        // Two admissions at one instant: the first row takes the attendance.
+        spell(2, at(50, 12), true),
+        spell(2, at(50, 12), true),
+        // A second attendance between two admissions: each has its own.
+        spell(3, at(10, 12), true),
+        spell(3, at(10, 20), true),
+    ];
+    let att = |id: &str, person: u32, ms: i64| Attendance {
+        id: id.into(),
+        person: Some(person),
+        arrival_ms: Some(ms),
+    };
+    let ed = [
+        att("A", 1, at(99, 20)),
+        att("B", 2, at(50, 10)),
+        att("C1", 3, at(10, 11)),
+        att("C2", 3, at(10, 19)),
+    ];
+    let got = linked(&spells, &ed, &[]);
+    assert_eq!(got, reference(&spells, &ed, &[]));
+    let ids: Vec<Option<&str>> = got.iter().map(|l| l.0.as_deref()).collect();
+    assert_eq!(
+        ids,
+        [None, Some("A"), Some("B"), None, Some("C1"), Some("C2")]
     );
 }
 
