@@ -4,7 +4,9 @@
 //!   `kill -9` would, so tests can prove every point leaves the data directory
 //!   recoverable.
 //! - `JOINEDUP_FAULT=sleep:<point>:<milliseconds>` pauses there instead, so a test can
-//!   hold a run at a known place (e.g. to start a second run against the same lock).
+//!   hold a run at a known place (e.g. to start a second run against the same lock). A
+//!   pause is announced on stderr (`joinedup: fault: pausing at <point>`).
+//! - Several, comma-separated, arm several points.
 //!
 //! Points are plain strings at the call sites (`grep fault::point src`). In normal runs
 //! the variable is unset and a point costs one cached lookup.
@@ -24,15 +26,18 @@ fn armed() -> Option<&'static str> {
 
 /// Aborts (or pauses) the process if `JOINEDUP_FAULT` names this point.
 pub fn point(name: &str) {
-    let Some(fault) = armed() else { return };
-    if fault == name {
-        eprintln!("joinedup: fault injected at {name}: aborting");
-        std::process::abort();
-    }
-    if let Some(rest) = fault.strip_prefix("sleep:")
-        && let Some((at, ms)) = rest.rsplit_once(':')
-        && at == name
-    {
-        std::thread::sleep(std::time::Duration::from_millis(ms.parse().unwrap_or(0)));
+    let Some(faults) = armed() else { return };
+    for fault in faults.split(',') {
+        if fault == name {
+            eprintln!("joinedup: fault injected at {name}: aborting");
+            std::process::abort();
+        }
+        if let Some(rest) = fault.strip_prefix("sleep:")
+            && let Some((at, ms)) = rest.rsplit_once(':')
+            && at == name
+        {
+            eprintln!("joinedup: fault: pausing at {name}");
+            std::thread::sleep(std::time::Duration::from_millis(ms.parse().unwrap_or(0)));
+        }
     }
 }

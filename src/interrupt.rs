@@ -5,19 +5,21 @@
 //! A signal thread does the work while the run's threads go on: it marks the process
 //! interrupted, waits for any switch of datasets into place to finish (a dataset is never
 //! switched half-deleted: [`RunDir::commit`](crate::publish::staging::RunDir::commit)
-//! switches under [`switching`] and stops when interrupted), removes the staging folders
-//! registered with [`StagingGuard`] and exits. What was switched stays switched, and the
+//! switches under [`switching`] and stops when interrupted), waits for files being
+//! created under staging ([`creating`]; none is created after), removes the staging
+//! folders registered with [`StagingGuard`] and exits. What was switched stays switched, and the
 //! state is not saved, as after a crash at the same place: the next run redoes the work.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
 use signal_hook::consts::{SIGINT, SIGTERM};
 
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 static SWITCH: Mutex<()> = Mutex::new(());
 static STAGING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+static CREATING: RwLock<()> = RwLock::new(());
 
 /// Handles SIGINT and SIGTERM from now on (call once, from the binary).
 pub fn install() -> std::io::Result<()> {
@@ -42,6 +44,9 @@ fn stop(signal: i32) -> ! {
     };
     // Wait for a switch in progress; none starts after this.
     let _switching = SWITCH.lock().unwrap_or_else(|p| p.into_inner());
+    // Wait for files being created under staging; none is created after this (a writer
+    // thread creating one after the folders were removed left them behind).
+    let _creating = CREATING.write().unwrap_or_else(|p| p.into_inner());
     let folders: Vec<PathBuf> = STAGING
         .lock()
         .map(|s| s.clone())
@@ -49,6 +54,7 @@ fn stop(signal: i32) -> ! {
     for f in &folders {
         let _ = std::fs::remove_dir_all(f);
     }
+    crate::fault::point("interrupt_after_removal");
     let span = crate::app::last_run_id().map(|id| crate::app::run_span(&id));
     let _entered = span.as_ref().map(|s| s.enter());
     // A manifest with status `failed`, so `status` lists the run.
@@ -69,6 +75,28 @@ pub fn interrupted() -> bool {
 /// Held while datasets are switched into place: a signal waits for it.
 pub fn switching() -> MutexGuard<'static, ()> {
     SWITCH.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Held while a file or folder is created under a staging folder (or a dataset
+/// switched): a signal waits for it before removing the staging folders. Once a signal
+/// has arrived the calling thread waits here for the process to exit instead, so
+/// nothing is created in a folder being removed, and no error of its own races the
+/// signal's exit code.
+pub fn creating() -> RwLockReadGuard<'static, ()> {
+    let guard = CREATING.read().unwrap_or_else(|p| p.into_inner());
+    if interrupted() {
+        drop(guard);
+        wait_for_exit();
+    }
+    guard
+}
+
+/// Waits for the signal thread to end the process: called by a thread that finds the
+/// process interrupted, so that its own error cannot exit first with another code.
+pub fn wait_for_exit() -> ! {
+    loop {
+        std::thread::park();
+    }
 }
 
 /// A staging folder removed if a signal stops the process while it exists.

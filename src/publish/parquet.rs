@@ -23,10 +23,12 @@ pub fn compression() -> ParquetCompression {
 
 /// Writes `df` to `path` (zstd), syncs it to disk, and returns the file size.
 pub fn write_parquet(df: &mut DataFrame, path: &Path) -> Result<u64> {
+    let created = crate::interrupt::creating();
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| Error::io("creating", dir, e))?;
     }
     let file = File::create(path).map_err(|e| Error::io("creating", path, e))?;
+    drop(created);
     let mut file = ParquetWriter::new(file)
         .with_compression(compression())
         .with_row_group_size(Some(ROW_GROUP_ROWS))

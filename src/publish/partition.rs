@@ -72,7 +72,9 @@ fn to_bytes(df: &mut DataFrame, parallel: bool) -> Result<Vec<u8>> {
 /// Writes a staged file; it is synced to disk in the background before the run commits
 /// ([`super::durable`]).
 fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    let created = crate::interrupt::creating();
     let mut f = std::fs::File::create(path).map_err(|e| Error::io("creating", path, e))?;
+    drop(created);
     f.write_all(bytes)
         .map_err(|e| Error::io("writing", path, e))?;
     super::durable::sync_later(f, path.to_path_buf())
@@ -121,7 +123,11 @@ pub fn write_dataset_with(
     lookback_months: Option<u32>,
     finish: &(dyn Fn(DataFrame) -> PolarsResult<DataFrame> + Sync),
 ) -> Result<Vec<PartitionInfo>> {
-    std::fs::create_dir_all(staged_dir).map_err(|e| Error::io("creating", staged_dir, e))?;
+    crate::fault::point("staged_dataset_before_create");
+    {
+        let _created = crate::interrupt::creating();
+        std::fs::create_dir_all(staged_dir).map_err(|e| Error::io("creating", staged_dir, e))?;
+    }
     let parts: Vec<(String, Rows)> = match month_column {
         None => vec![("data".to_string(), Rows::All)],
         Some(c) => month_rows(&df, c)
@@ -225,7 +231,11 @@ impl<'a> Target<'a> {
         let closed = self.is_closed(name);
         match (&old, same || closed) {
             (Some(old), true) => {
-                if std::fs::hard_link(&current, &target).is_err() {
+                let linked = {
+                    let _created = crate::interrupt::creating();
+                    std::fs::hard_link(&current, &target).is_ok()
+                };
+                if !linked {
                     write_file(&target, old)?;
                 }
                 // What is published: the kept file, not the rows that would have replaced it.
@@ -299,6 +309,7 @@ impl<'a> Target<'a> {
                 continue;
             }
             let (current, target) = (self.current_dir.join(&file), self.staged_dir.join(&file));
+            let _created = crate::interrupt::creating();
             if std::fs::hard_link(&current, &target).is_err() {
                 std::fs::copy(&current, &target).map_err(|e| Error::io("keeping", &current, e))?;
             }

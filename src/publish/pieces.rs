@@ -101,7 +101,11 @@ impl PieceWriter {
         lookback_months: Option<u32>,
         finish: &(dyn Fn(DataFrame) -> PolarsResult<DataFrame> + Sync),
     ) -> Result<Vec<PartitionInfo>> {
-        std::fs::create_dir_all(staged_dir).map_err(|e| Error::io("creating", staged_dir, e))?;
+        {
+            let _created = crate::interrupt::creating();
+            std::fs::create_dir_all(staged_dir)
+                .map_err(|e| Error::io("creating", staged_dir, e))?;
+        }
         let written = if self.months.is_empty() {
             // No rows: one empty file with the columns, as for an empty whole frame.
             let empty = self

@@ -25,6 +25,7 @@ impl RunDir {
     /// Creates `<out>/.staging/<run_id>/`.
     pub fn create(out: &Path, run_id: &str) -> Result<Self> {
         let staging = out.join(".staging").join(run_id);
+        let _created = crate::interrupt::creating();
         std::fs::create_dir_all(staging.join("ingest"))
             .map_err(|e| Error::io("creating", &staging, e))?;
         Ok(RunDir {
@@ -61,9 +62,10 @@ impl RunDir {
     pub fn commit(mut self, rels: &[String]) -> Result<()> {
         super::durable::wait()?;
         // A signal waits for the switches; after one, none starts.
-        let _switching = crate::interrupt::switching();
+        let switching = crate::interrupt::switching();
         if crate::interrupt::interrupted() {
-            return Err(Error::Internal("interrupted before publishing".into()));
+            drop(switching);
+            crate::interrupt::wait_for_exit();
         }
         for rel in rels {
             let from = self.staged(rel);

@@ -302,6 +302,50 @@ fn a_run_stopped_by_sigint_or_sigterm_says_so_leaves_no_staging_and_the_outputs_
     assert_ne!(data(&out), before);
 }
 
+/// Regression (found by a review: 2 of 55 SIGTERMs): a writer thread creating a staged
+/// file after the signal had removed the staging folder left files behind (or failed,
+/// and its error raced the signal's exit code). Now creation waits for the signal's
+/// clean-up and none follows it. Held deterministically: a writer pauses just before
+/// creating a dataset folder, the signal arrives, and the signal thread pauses after removing the
+/// folders while the writer wakes.
+#[test]
+fn regression_a_writer_never_creates_files_after_sigterm_removed_staging() {
+    use std::io::BufRead;
+    let night = Night::new();
+    let out = night.dir.path().join("out");
+    let mut run = night.spawn_paused(
+        &out,
+        "sleep:staged_dataset_before_create:1500,sleep:interrupt_after_removal:3000",
+        &[],
+    );
+    let mut stderr = std::io::BufReader::new(run.stderr.take().unwrap());
+    let mut seen = String::new();
+    loop {
+        let mut line = String::new();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "no pause: {seen}");
+        seen.push_str(&line);
+        if line.contains("fault: pausing at staged_dataset_before_create") {
+            break;
+        }
+    }
+    let pid = run.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    let status = run.wait().unwrap();
+    assert_eq!(status.code(), Some(143), "{seen}{rest}");
+    let left: Vec<PathBuf> = std::fs::read_dir(out.join(".staging"))
+        .map(|d| d.map(|e| e.unwrap().path()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "staging left behind: {left:?}");
+}
+
 /// Regression: a run that failed (exit 3, 4 or 5) wrote no manifest, so `status` showed
 /// only the runs before it, as if nothing had happened.
 #[test]
