@@ -264,7 +264,20 @@ pub fn load_plan(file: &Path, overrides: &[SourceOverride]) -> Result<Plan, Conf
         &mut loader.errors,
     );
 
-    for o in overrides {
+    for (i, o) in overrides.iter().enumerate() {
+        // Given twice: the second would silently win over the first.
+        if let Some(first) = overrides[..i].iter().find(|f| f.name == o.name) {
+            loader.errors.push(
+                file,
+                format!("sources.{}", o.name),
+                format!(
+                    "--source {} is given twice ({} and {}); give each source once (a folder reads every file its pattern matches)",
+                    o.name,
+                    first.path.display(),
+                    o.path.display()
+                ),
+            );
+        }
         if !raw.sources.contains_key(&o.name) {
             loader.errors.push(
                 file,

@@ -75,6 +75,24 @@ fn unknown_source_override_is_a_config_error_listing_the_sources() {
     );
 }
 
+/// Regression (found by a review): `--source apc=a --source apc=b` read `b` only, without
+/// a word; the help calls the option repeatable.
+#[test]
+fn regression_a_source_given_twice_is_a_config_error_naming_both_paths() {
+    let (code, _, stderr) = result(&joinedup(&[
+        "validate",
+        "--source",
+        "apc=first.csv",
+        "--source",
+        "apc=second.csv",
+    ]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("sources.apc: --source apc is given twice (first.csv and second.csv); give each source once"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn missing_source_is_unavailable_with_exit_code_4_and_writes_nothing() {
     let out = tempfile::tempdir().unwrap();
