@@ -23,9 +23,12 @@ pub fn map_in_order<T: Sync, R: Send>(
     debug_assert_eq!(order.len(), items.len());
     let next = AtomicUsize::new(0);
     let slots: Vec<Mutex<Option<R>>> = items.iter().map(|_| Mutex::new(None)).collect();
+    // Workers log in the caller's span (a run's events carry its run id).
+    let span = tracing::Span::current();
     std::thread::scope(|scope| {
         for _ in 0..workers.clamp(1, items.len().max(1)) {
             scope.spawn(|| {
+                let _entered = span.enter();
                 loop {
                     let k = next.fetch_add(1, Ordering::Relaxed);
                     let Some(&i) = order.get(k) else { break };

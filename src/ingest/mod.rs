@@ -275,7 +275,13 @@ fn ingest_into(
             let handles: Vec<_> = ranges
                 .iter()
                 .enumerate()
-                .map(|(k, r)| scope.spawn(move || read_range(k, r)))
+                .map(|(k, r)| {
+                    let span = tracing::Span::current();
+                    scope.spawn(move || {
+                        let _entered = span.enter();
+                        read_range(k, r)
+                    })
+                })
                 .collect();
             handles
                 .into_iter()

@@ -554,6 +554,54 @@ fn full_refresh_rebuilds_to_the_same_bytes() {
     assert_eq!(data(&out), before);
 }
 
+/// Regression (found by a review): events logged on ingest's worker threads (a file's
+/// undeclared columns) had no span, so no run id, under `--log-format json`. Every
+/// event of a run, at debug level too, carries it.
+#[test]
+fn regression_every_json_event_of_a_run_carries_its_run_id_worker_threads_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let apc =
+        std::fs::read_to_string(root().join("data-samples/apc/apc_spells_2026Q3.csv")).unwrap();
+    let extra: String = apc
+        .lines()
+        .enumerate()
+        .map(|(i, l)| format!("{l},{}\n", if i == 0 { "Ward Name" } else { "x" }))
+        .collect();
+    let file = dir.path().join("apc_extra.csv");
+    std::fs::write(&file, extra).unwrap();
+    let out = dir.path().join("out");
+    let (code, _, stderr) = result(&joinedup_env(
+        &[
+            "run",
+            "--source",
+            &format!("apc={}", file.display()),
+            "--log-format",
+            "json",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &[("JOINEDUP_LOG", "debug")],
+    ));
+    assert_eq!(code, 0, "{stderr}");
+    let run_id = manifest_of_last_run(&out)["run_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let events: Vec<serde_json::Value> = stderr
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .collect();
+    assert!(
+        events
+            .iter()
+            .any(|v| v["message"] == "ignored undeclared columns"),
+        "{stderr}"
+    );
+    for v in &events {
+        assert_eq!(v["span"]["run_id"].as_str(), Some(run_id.as_str()), "{v}");
+    }
+}
+
 #[test]
 fn json_logs_carry_the_run_id() {
     let night = Night::new();
