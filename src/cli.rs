@@ -51,7 +51,8 @@ const EXAMPLES: &str = concat!(
 macro_rules! exit_codes {
     () => {
         "Exit codes: 0 ok, 1 ok but a source quarantined more than its threshold,
-2 configuration or command-line error, 3 an input file was rejected,
+2 configuration or command-line error (or a folder it may not write),
+3 an input file was rejected,
 4 a source is unavailable, 5 internal error,
 6 another run holds the data directory, 130/143 stopped by SIGINT/SIGTERM."
     };

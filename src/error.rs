@@ -16,7 +16,8 @@ pub enum ExitCode {
     Ok = 0,
     /// The run completed, but a source quarantined more rows than its threshold allows.
     DataQuality = 1,
-    /// The pipeline, a contract, mapping or the command line is wrong; nothing was read.
+    /// The pipeline, a contract, mapping or the command line is wrong, or a folder cannot
+    /// be written for want of permission; nothing was read.
     Config = 2,
     /// An input file breaks its contract as a whole (missing column, not decodable); nothing was written.
     InputRejected = 3,
@@ -128,6 +129,16 @@ impl Error {
             Error::Config(_) | Error::Usage(_) => ExitCode::Config,
             Error::InputRejected { .. } => ExitCode::InputRejected,
             Error::SourceUnavailable { .. } => ExitCode::SourceUnavailable,
+            // A folder joinedup may not write (an --out on a read-only share, owned by
+            // another user) is the operator's setting to fix, not a fault.
+            Error::Io { source, .. }
+                if matches!(
+                    source.kind(),
+                    std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem
+                ) =>
+            {
+                ExitCode::Config
+            }
             Error::Io { .. } | Error::Engine { .. } | Error::Internal(_) => ExitCode::Internal,
             Error::Busy { .. } => ExitCode::Busy,
         }
@@ -153,3 +164,31 @@ impl Error {
 
 /// Result alias for the library.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression (found by a review, as a non-root user): `--out` on a read-only folder
+    /// exited 5, "internal error", where a folder that could not be created exited 2.
+    #[test]
+    fn a_folder_joinedup_may_not_write_is_exit_2_and_other_io_errors_exit_5() {
+        let io = |kind| Error::io("opening", "/data/.lock", std::io::Error::from(kind));
+        assert_eq!(
+            io(std::io::ErrorKind::PermissionDenied).exit_code(),
+            ExitCode::Config
+        );
+        assert_eq!(
+            io(std::io::ErrorKind::ReadOnlyFilesystem).exit_code(),
+            ExitCode::Config
+        );
+        assert_eq!(
+            io(std::io::ErrorKind::StorageFull).exit_code(),
+            ExitCode::Internal
+        );
+        assert_eq!(
+            io(std::io::ErrorKind::Other).exit_code(),
+            ExitCode::Internal
+        );
+    }
+}

@@ -105,7 +105,9 @@ fn failed_with(
         message: message.to_string(),
     });
     if let Err(w) = write_manifest(&opts.out, id, &mut m) {
-        tracing::warn!("cannot record the failed run: {w}");
+        // The whole chain: "creating DIR" alone does not say why.
+        let why = crate::error::chain(&w);
+        tracing::warn!("cannot record the failed run: {why}");
     }
 }
 
