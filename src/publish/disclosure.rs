@@ -44,6 +44,8 @@ pub struct GateSpec {
     pub rates: Vec<(&'static str, &'static str, &'static str)>,
     /// Changes on an earlier period, worked out from published values.
     pub changes: Vec<ChangeSpec>,
+    /// Ranks by a gated value, renumbered among the rows where it is shown.
+    pub ranks: Vec<RankSpec>,
 }
 
 impl GateSpec {
@@ -56,8 +58,28 @@ impl GateSpec {
             .chain(self.statistics.iter().map(|(s, _)| *s))
             .chain(self.rates.iter().map(|(r, _, _)| *r))
             .chain(self.changes.iter().map(|c| c.column))
+            .chain(self.ranks.iter().map(|r| r.column))
             .collect()
     }
+}
+
+/// A rank (1, 2, … within a group, by a gated value, computed from unrounded values) that
+/// must not place a suppressed value: ranked among the rest, a suppressed row's rank
+/// bounds it between its neighbours' published values (ranked second between 25 and 10
+/// bed-days: 10 to 25). So rows whose `by` value is suppressed get no rank (flagged), the
+/// others are ranked 1, 2, … among themselves in their old order, and the frame is
+/// sorted by `within`, the rank (unranked rows last) and `then` (the unranked rows'
+/// order, which must not follow the value either).
+#[derive(Debug, Clone)]
+pub struct RankSpec {
+    /// The published rank; the frame comes in `within`, rank order.
+    pub column: &'static str,
+    /// The gated value ranked by.
+    pub by: &'static str,
+    /// The group ranks restart in.
+    pub within: &'static str,
+    /// The order of the unranked rows, after the ranked ones.
+    pub then: Vec<&'static str>,
 }
 
 /// A change on an earlier period: `current` (gated above) minus `previous`, which is
@@ -219,6 +241,10 @@ pub fn apply(df: DataFrame, spec: &GateSpec, rule: Rule) -> PolarsResult<(DataFr
         );
         derived_flags.push((c.column.to_string(), hide));
     }
+    // A rank is flagged with the value it ranks by (renumbered below).
+    for r in &spec.ranks {
+        derived_flags.push((r.column.to_string(), flag(r.by)));
+    }
     let aliased = |f: &[(String, Expr)]| -> Vec<Expr> {
         f.iter()
             .map(|(c, e)| e.clone().alias(format!("{c}_suppressed")))
@@ -235,13 +261,46 @@ pub fn apply(df: DataFrame, spec: &GateSpec, rule: Rule) -> PolarsResult<(DataFr
         .filter(|n| !helpers.contains(&n.as_str()))
         .cloned()
         .collect();
-    let gated = df
+    let mut gated = df
         .lazy()
         .with_columns(first_flags)
         .with_columns(exprs)
         .with_columns(second_flags)
         .with_columns(derived)
         .collect()?;
+    for r in &spec.ranks {
+        // Renumbered among the shown rows (the frame is in `within`, rank order).
+        let within = gated.column(r.within)?.to_physical_repr();
+        let within = within.cast(&DataType::Int64)?;
+        let hidden = gated
+            .column(&format!("{}_suppressed", r.by))?
+            .bool()?
+            .clone();
+        let mut ranks: Vec<Option<i64>> = Vec::with_capacity(gated.height());
+        let (mut group, mut n) = (None, 0i64);
+        for (g, hide) in within.i64()?.iter().zip(hidden.iter()) {
+            if group != Some(g) {
+                (group, n) = (Some(g), 0);
+            }
+            ranks.push(if hide == Some(true) {
+                None
+            } else {
+                n += 1;
+                Some(n)
+            });
+        }
+        gated.with_column(Column::new(r.column.into(), ranks))?;
+        let keys: Vec<&str> = [r.within, r.column]
+            .into_iter()
+            .chain(r.then.iter().copied())
+            .collect();
+        gated = gated.sort(
+            keys,
+            SortMultipleOptions::default()
+                .with_maintain_order(true)
+                .with_nulls_last(true),
+        )?;
+    }
     let mut suppressed = Suppressed::new();
     for (c, _) in &flags {
         let n = gated
@@ -519,5 +578,74 @@ mod tests {
         let (out, s) = apply(df.clone(), &spec(), Rule::None).unwrap();
         assert!(out.equals(&df));
         assert!(s.is_empty());
+    }
+
+    /// Regression (found by an independent recomputation): ranks were published for
+    /// suppressed rows, in value order, so a suppressed group ranked between two shown
+    /// ones had its bed-days bounded by theirs.
+    #[test]
+    fn only_shown_values_are_ranked_and_unranked_rows_follow_in_key_order() {
+        let spec = GateSpec {
+            counts: vec!["people"],
+            counts_of_people_things: vec![("days", "people")],
+            ranks: vec![RankSpec {
+                column: "rank",
+                by: "days",
+                within: "month",
+                then: vec!["key"],
+            }],
+            ..Default::default()
+        };
+        // In month, rank order, as the measure writes it.
+        let df = df!(
+            "month" => [1i32, 1, 1, 1, 2, 2],
+            "rank" => [1i64, 2, 3, 4, 1, 2],
+            "key" => ["d", "c", "b", "a", "x", "y"],
+            "people" => [13i64, 7, 12, 1, 3, 9],
+            "days" => [26i64, 14, 12, 1, 40, 9],
+        )
+        .unwrap();
+        let (out, s) = apply(df, &spec, Rule::HES).unwrap();
+        let col = |c: &str| -> Vec<Option<String>> {
+            out.column(c)
+                .unwrap()
+                .cast(&DataType::String)
+                .unwrap()
+                .str()
+                .unwrap()
+                .iter()
+                .map(|v| v.map(String::from))
+                .collect()
+        };
+        let text = |v: &[Option<&str>]| -> Vec<Option<String>> {
+            v.iter().map(|x| x.map(String::from)).collect()
+        };
+        assert_eq!(
+            col("key"),
+            text(&[
+                Some("d"),
+                Some("b"),
+                Some("a"),
+                Some("c"),
+                Some("y"),
+                Some("x")
+            ])
+        );
+        assert_eq!(
+            col("rank"),
+            text(&[Some("1"), Some("2"), None, None, Some("1"), None])
+        );
+        assert_eq!(
+            col("rank_suppressed"),
+            text(&[
+                Some("false"),
+                Some("false"),
+                Some("true"),
+                Some("true"),
+                Some("false"),
+                Some("true")
+            ])
+        );
+        assert_eq!(s["rank"], 3);
     }
 }

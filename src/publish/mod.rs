@@ -161,6 +161,7 @@ impl Dataset {
                 ],
                 rates: vec![],
                 changes: vec![],
+                ranks: vec![],
             },
             Dataset::FlowDaily => GateSpec {
                 counts: crate::measure::FLOW_DAILY_COUNTS.to_vec(),
@@ -168,6 +169,7 @@ impl Dataset {
                 statistics: vec![],
                 rates: vec![],
                 changes: vec![],
+                ranks: vec![],
             },
             Dataset::SocialCareQueue => GateSpec {
                 counts: vec![
@@ -185,6 +187,7 @@ impl Dataset {
                 ],
                 rates: vec![],
                 changes: vec![],
+                ranks: vec![],
             },
             Dataset::Bottlenecks => GateSpec {
                 counts: vec!["delayed_discharges", "system_delayed_discharges"],
@@ -203,6 +206,12 @@ impl Dataset {
                     current: "delayed_bed_days",
                     previous: "previous_delayed_bed_days",
                     previous_base: "previous_delayed_discharges",
+                }],
+                ranks: vec![disclosure::RankSpec {
+                    column: "rank",
+                    by: "delayed_bed_days",
+                    within: "month",
+                    then: vec!["la_code", "awaited_service", "provider_code"],
                 }],
             },
             Dataset::LinkageQuality => GateSpec {
@@ -224,6 +233,7 @@ impl Dataset {
                     ),
                 ],
                 changes: vec![],
+                ranks: vec![],
             },
             _ => GateSpec::default(),
         }

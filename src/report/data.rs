@@ -57,8 +57,9 @@ impl<T: Copy> Cell<T> {
 pub struct Bottleneck {
     /// First day of the discharge month.
     pub month: NaiveDate,
-    /// 1 = most delayed bed-days that month (computed before rounding).
-    pub rank: i64,
+    /// 1 = most delayed bed-days that month among the groups whose bed-days are shown
+    /// (computed before rounding); `None` where they are suppressed.
+    pub rank: Option<i64>,
     /// Council of the linked social care, if any.
     pub la_code: Option<String>,
     /// Awaited service group, or `none`.
@@ -405,7 +406,7 @@ fn latest_manifest(out: &Path) -> Result<Option<RunManifest>> {
 
 fn bottlenecks(f: &Frame) -> Result<Vec<Bottleneck>> {
     let month = f.required("month", f.dates("month")?)?;
-    let rank = f.required("rank", f.ints("rank")?)?;
+    let rank = f.ints("rank")?;
     let la_code = f.strings("la_code")?;
     let awaited = f.required("awaited_service", f.strings("awaited_service")?)?;
     let provider = f.required("provider_code", f.strings("provider_code")?)?;

@@ -334,13 +334,14 @@ fn where_patients_wait_lists_the_months_bottlenecks_in_rank_order_with_suppressi
     let mut idx: Vec<usize> = (0..b.rows)
         .filter(|i| b.col("month")[*i].as_deref() == Some(month.as_str()))
         .collect();
-    idx.sort_by_key(|i| b.i64s("rank")[*i]);
+    // Ranked groups first, then the unranked (suppressed) ones in file order.
+    idx.sort_by_key(|i| (b.i64s("rank")[*i].is_none(), b.i64s("rank")[*i]));
     let rows = table(&html, "table-waits");
     assert_eq!(rows.len(), idx.len());
     let mut suppressed = 0;
     for (row, &i) in rows.iter().zip(&idx) {
         let ctx = format!("rank {}", row[0]);
-        assert_eq!(row[0], b.col("rank")[i].clone().unwrap());
+        assert_eq!(row[0], b.col("rank")[i].clone().unwrap_or("–".into()));
         assert_eq!(row[1], b.col("la_code")[i].clone().unwrap_or("none".into()));
         assert_eq!(row[3], b.col("provider_code")[i].clone().unwrap());
         for (j, col) in [

@@ -212,7 +212,7 @@ mod tests {
     fn row(service: &str, bed_days: Cell<i64>) -> Bottleneck {
         Bottleneck {
             month: NaiveDate::from_ymd_opt(2026, 9, 1).unwrap(),
-            rank: 1,
+            rank: Some(1),
             la_code: (service != "none").then(|| "902".to_string()),
             awaited_service: service.to_string(),
             provider_code: "RX1".to_string(),

@@ -33,7 +33,8 @@ pub fn section(cx: &Context) -> Section {
     };
     let hidden = cx.hidden("bottlenecks");
     let mut rows: Vec<&Bottleneck> = all.iter().filter(|r| r.month == p.month).collect();
-    rows.sort_by_key(|r| r.rank);
+    // Ranked groups in rank order, then the unranked (suppressed) ones as published.
+    rows.sort_by_key(|r| (r.rank.is_none(), r.rank));
 
     let bars: Vec<Bar> = rows
         .iter()
@@ -90,7 +91,10 @@ pub fn section(cx: &Context) -> Section {
             .iter()
             .map(|r| {
                 vec![
-                    Td::Head(r.rank.to_string()),
+                    Td::Head(
+                        r.rank
+                            .map_or_else(|| format::EMPTY.to_string(), |n| n.to_string()),
+                    ),
                     Td::Text(r.la_code.clone().unwrap_or_else(|| "none".to_string())),
                     Td::Text(format::service(&r.awaited_service)),
                     Td::Text(r.provider_code.clone()),
