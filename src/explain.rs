@@ -205,16 +205,23 @@ pub fn status(pipeline: &Path, overrides: &[SourceOverride], out: &Path) -> Resu
             "  {:<42} {:<22} {:<25} {rows:>8}",
             m.run_id, m.status, m.finished_at
         );
+        // A failed run says why, as its manifest does.
+        if let Some(e) = &m.error {
+            let _ = writeln!(s, "    exit {}: {}", e.exit_code, e.message);
+        }
     }
     if pipeline.exists() {
         let _ = writeln!(s, "\npending ({})", pipeline.display());
-        let _ = write!(
-            s,
-            "  {}",
-            pending(pipeline, overrides, out)?
-                .trim_end()
-                .replace('\n', "\n  ")
-        );
+        // What stops a run (a source gone missing) must not hide the runs above.
+        let now = match pending(pipeline, overrides, out) {
+            Ok(p) => p,
+            Err(e) => format!(
+                "cannot tell: a run now would exit {}: {}",
+                e.exit_code() as u8,
+                crate::error::chain(&e)
+            ),
+        };
+        let _ = write!(s, "  {}", now.trim_end().replace('\n', "\n  "));
     }
     Ok(s.trim_end().to_string())
 }

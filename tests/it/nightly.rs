@@ -370,8 +370,26 @@ fn a_failed_run_is_listed_by_status_with_its_error() {
     let (code, stdout, _) = night.status(&out);
     assert_eq!(code, 0);
     assert!(stdout.contains(" failed "), "{stdout}");
+    assert!(
+        stdout.contains("    exit 3: ") && stdout.contains("cld_utf16.csv:1: is UTF-16"),
+        "{stdout}"
+    );
     std::fs::remove_file(&bad).unwrap();
     assert_eq!(night.run(&out, &[]).0, 0);
+
+    // Regression (found by a review): with a source gone missing, `status` printed
+    // nothing and exited 4, hiding the failed run an operator looks for.
+    let apc = night.dir.path().join("inputs/apc");
+    std::fs::rename(&apc, night.dir.path().join("apc-away")).unwrap();
+    assert_eq!(night.run(&out, &[]).0, 4);
+    let (code, stdout, stderr) = night.status(&out);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout.matches(" failed ").count(), 2, "{stdout}");
+    assert!(stdout.contains("    exit 4: "), "{stdout}");
+    assert!(
+        stdout.contains("cannot tell: a run now would exit 4: source `apc`"),
+        "{stdout}"
+    );
 }
 
 #[test]
