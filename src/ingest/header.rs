@@ -65,17 +65,18 @@ fn delimiter_name(d: u8) -> String {
     }
 }
 
-/// Headers as [`listed`], unless one looks like a data value (a date, a postcode, a long
-/// number): then a header row with a patient's row joined to it (a line break lost) would
-/// put names, dates of birth and postcodes in the message, so only the count is given.
+/// `column(s) "A", "B"`, naming the headers as [`listed`], unless one looks like a data
+/// value (a date, a postcode, a long number): then a header row with a patient's row
+/// joined to it (a line break lost) would put names, dates of birth and postcodes in the
+/// message, so only the count is given.
 pub fn listed_unless_data(headers: &[String]) -> String {
     if headers.iter().any(|h| looks_like_data(h)) {
         format!(
-            "{} column(s), not listed: some look like data values rather than names (is the line break after the header row missing?)",
+            "{} column(s) (not named: some look like data values rather than names; is the line break after the header row missing?)",
             headers.len()
         )
     } else {
-        listed(headers)
+        format!("column(s) {}", listed(headers))
     }
 }
 
@@ -361,7 +362,7 @@ mod tests {
         ]);
         assert_eq!(
             listed_unless_data(&joined),
-            "5 column(s), not listed: some look like data values rather than names (is the line break after the header row missing?)"
+            "5 column(s) (not named: some look like data values rather than names; is the line break after the header row missing?)"
         );
         for data in ["1906-05-31", "QQ4 1TU", "EA000946", "M1 1AE"] {
             assert!(looks_like_data(data), "{data}");
@@ -376,7 +377,7 @@ mod tests {
         }
         assert_eq!(
             listed_unless_data(&h(&["Ward", "Bay"])),
-            "\"Ward\", \"Bay\""
+            "column(s) \"Ward\", \"Bay\""
         );
     }
 }

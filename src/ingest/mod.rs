@@ -439,14 +439,14 @@ fn open_file(source: &SourcePlan, input: &InputFile) -> Result<OpenedFile> {
                 return Err(rejected(
                     Some(1),
                     format!(
-                        "has column(s) {cols} that contract \"{}\" does not declare, and its on_extra_column policy is \"error\"",
+                        "has {cols} that contract \"{}\" does not declare, and its on_extra_column policy is \"error\"",
                         contract.name
                     ),
                 ));
             }
             DriftPolicy::Warn => {
                 let msg = format!(
-                    "{}: ignored column(s) {cols} not declared in contract \"{}\"",
+                    "{}: ignored {cols} not declared in contract \"{}\"",
                     path.display(),
                     contract.name
                 );

@@ -618,6 +618,13 @@ fn regression_every_json_event_of_a_run_carries_its_run_id_worker_threads_too() 
     for v in &events {
         assert_eq!(v["span"]["run_id"].as_str(), Some(run_id.as_str()), "{v}");
     }
+    // Regression: the warning read "ignored column(s) 1 column(s), not listed: …" when
+    // the headers were withheld; it names them when they are names.
+    let warnings = manifest_of_last_run(&out)["warnings"].to_string();
+    assert!(
+        warnings.contains("apc_extra.csv: ignored column(s) \\\"Ward Name\\\" not declared in contract \\\"sus_apc\\\""),
+        "{warnings}"
+    );
 }
 
 #[test]
