@@ -39,7 +39,10 @@ fn main() -> ExitCode {
             return ExitCode::from(e.exit_code() as u8);
         }
     };
-    telemetry::init(cli.log_format, cli.quiet);
+    // `status` and `explain` only read: their answer is stdout, and a dry run's stage
+    // timings on stderr are noise (warnings still show).
+    let read_only = matches!(cli.command, Command::Status(_) | Command::Explain(_));
+    telemetry::init(cli.log_format, cli.quiet || read_only);
     if let Err(e) = joinedup::interrupt::install() {
         tracing::warn!(
             "cannot handle SIGINT/SIGTERM ({e}): an interrupted run leaves its staging folder to the next run"

@@ -750,6 +750,9 @@ fn explain_and_status_describe_without_changing_anything() {
     ] {
         assert!(stdout.contains(s), "{s:?} missing:\n{stdout}");
     }
+    // Regression (found by a review): read-only commands logged a dry run's stage
+    // timings on stderr; their answer is stdout, and only warnings go to stderr.
+    assert!(stderr.lines().all(|l| l.contains(" WARN ")), "{stderr}");
     assert!(!out.exists(), "explain must not create the data directory");
     assert_eq!(night.run(&out, &[]).0, 0);
     night.deliver_late_file();
