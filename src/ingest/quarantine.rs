@@ -60,6 +60,14 @@ impl Quarantine {
         self.rows.len() as u64
     }
 
+    /// Number of quarantined rows with a detail containing `text`.
+    pub fn rows_with_detail(&self, text: &str) -> u64 {
+        self.rows
+            .iter()
+            .filter(|r| r.details.iter().any(|d| d.contains(text)))
+            .count() as u64
+    }
+
     /// True when nothing was quarantined.
     pub fn is_empty(&self) -> bool {
         self.rows.is_empty()

@@ -377,15 +377,23 @@ fn second_data_row_encoding(q: &Table) -> (BTreeMap<&str, Option<&str>>, usize) 
     (r, header_len)
 }
 
+/// Also a regression (found by a review): a Windows-1252 file declared UTF-8 had its
+/// rows with a non-ASCII character quarantined with no hint at the file's encoding; the
+/// manifest now warns, naming the setting to try.
 #[test]
 fn invalid_utf8_bytes_quarantine_the_row_with_the_offset() {
-    let (q, _) = single_quarantined("invalid_utf8.csv");
+    let (q, m) = single_quarantined("invalid_utf8.csv");
     let (r, header_len) = second_data_row_encoding(&q);
     assert_eq!(
         r["detail"].unwrap(),
         format!(
             "\"Hospital Provider Spell Number\" has bytes that are not valid UTF-8 (byte 5 of the field; the row starts at byte offset {header_len})"
         )
+    );
+    let warnings = m["warnings"].to_string();
+    assert!(
+        warnings.contains("invalid_utf8.csv: 1 row(s) are not valid UTF-8 and were quarantined (invalid_encoding); if the file was saved as Windows-1252 (as Excel on Windows saves CSV), set encoding = \\\"windows-1252\\\" in contract \\\"sus_apc\\\""),
+        "{warnings}"
     );
 }
 
