@@ -182,13 +182,7 @@ fn regression_a_header_only_extract_is_refused_unless_the_source_allows_empty() 
     let pipeline = dir.path().join("p.toml");
     std::fs::write(&pipeline, text).unwrap();
     let out = dir.path().join("out");
-    let (code, _, stderr) = result(&joinedup(&[
-        "run",
-        pipeline.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]));
-    assert_eq!(code, 0, "{stderr}");
+    run_ok(Some(&pipeline), &out, &[]);
     let m = manifest(&out);
     assert_eq!(
         (

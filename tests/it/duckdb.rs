@@ -48,13 +48,7 @@ fn duckdb(python: &PathBuf, sql: &str) -> Vec<i64> {
 fn duckdb_joins_and_filters_on_pseudonyms_as_arrow_rs_reads_them() {
     let Some(python) = python() else { return };
     let dir = tempfile::tempdir().unwrap();
-    let (code, stdout, stderr) = result(&joinedup(&[
-        "run",
-        "--out",
-        dir.path().to_str().unwrap(),
-        "-q",
-    ]));
-    assert_eq!(code, 0, "{stdout}{stderr}");
+    run_ok(None, dir.path(), &["-q"]);
     let restricted = dir.path().join("restricted");
     let spells = read_parquet(&restricted.join("hospital_spell"));
     let ed = read_parquet(&restricted.join("ed_attendance"));

@@ -46,6 +46,19 @@ pub fn result(o: &Output) -> (i32, String, String) {
     )
 }
 
+/// Runs `pipeline` (`None`: the sample's default) into `out` with `args` after, and
+/// asserts it exits 0.
+pub fn run_ok(pipeline: Option<&Path>, out: &Path, args: &[&str]) {
+    let mut all = vec!["run"];
+    if let Some(p) = pipeline {
+        all.push(p.to_str().unwrap());
+    }
+    all.extend(["--out", out.to_str().unwrap()]);
+    all.extend(args);
+    let (code, stdout, stderr) = result(&joinedup(&all));
+    assert_eq!(code, 0, "{}\n{stdout}{stderr}", all.join(" "));
+}
+
 /// A Parquet file read back as columns of display strings (`None` = null).
 #[derive(Debug)]
 pub struct Table {
