@@ -310,6 +310,11 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
             seed: opts.seed,
             people: opts.people,
             years: opts.years,
+            // Every source, written to or not (a tiny population may give one no rows).
+            rows: ["apc", "cld", "ecds"]
+                .into_iter()
+                .map(|s| (s.to_string(), 0))
+                .collect(),
             ..Truth::default()
         },
         delays: BTreeMap::new(),

@@ -320,6 +320,32 @@ fn recovers_what_was_planted(seed: &str) {
     assert_eq!(linked, truth["ed_linked_spells"].as_u64().unwrap());
 }
 
+/// Regression (found by a review): `--people 1` printed "wrote 0 rows ()": a source
+/// with no rows was missing from the counts. Every source is counted, 0 or not.
+#[test]
+fn regression_a_tiny_population_counts_every_source_even_at_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (code, stdout, stderr) = result(&joinedup(&[
+        "synth",
+        "--people",
+        "1",
+        "--out",
+        data.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.starts_with("wrote 0 rows (apc 0, cld 0, ecds 0) in "),
+        "{stdout}"
+    );
+    let truth: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(data.join("truth.json")).unwrap()).unwrap();
+    assert_eq!(
+        truth["rows"],
+        serde_json::json!({"apc": 0, "cld": 0, "ecds": 0})
+    );
+}
+
 /// Regression: bad arguments were accepted (`--people 0`, `--defect-rate 2` or `NaN`,
 /// `--years 100000`), wrote a pipeline pointing at a missing `schemas/` when run outside
 /// a checkout, or stopped as "internal error (a bug)" (`--people 909091`), exit 5.
