@@ -624,7 +624,12 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
         }
         let mut details = Vec::new();
         for name in [
-            FIRST[r.range(0, FIRST.len() as i64 - 1) as usize],
+            // By the person's sex (SUS: 1 male, 2 female).
+            if sex == "1" {
+                FIRST_MALE[r.range(0, FIRST_MALE.len() as i64 - 1) as usize]
+            } else {
+                FIRST_FEMALE[r.range(0, FIRST_FEMALE.len() as i64 - 1) as usize]
+            },
             LAST[r.range(0, LAST.len() as i64 - 1) as usize],
         ] {
             details.extend_from_slice(&encoding_rs::WINDOWS_1252.encode(name).0);

@@ -98,16 +98,9 @@ pub const SUPPORT_REASONS: [&str; 4] = [
     "Support with Memory & Cognition",
     "Mental Health Support",
 ];
-/// First names (Windows-1252 has every character).
-pub const FIRST: [&str; 8] = [
-    "Ann",
-    "Zoë",
-    "Siân",
-    "David",
-    "Chloé",
-    "Peter",
-    "Margaret",
-    "Oluwaseun",
-];
+/// First names of women (Windows-1252 has every character).
+pub const FIRST_FEMALE: [&str; 5] = ["Ann", "Zoë", "Siân", "Chloé", "Margaret"];
+/// First names of men.
+pub const FIRST_MALE: [&str; 5] = ["David", "Peter", "Oluwaseun", "Rhodri", "José"];
 /// Last names.
 pub const LAST: [&str; 6] = ["Smith", "O’Neill", "Patel", "Jones", "Müller", "Brown"];

@@ -106,6 +106,13 @@ fn cld_is_submitted_quarterly_and_events_stay_open_until_the_quarter_they_end() 
         for line in text.lines().skip(1) {
             let f: Vec<&str> = line.split(',').collect();
             assert_eq!(iso(f[2]), period_start, "{name}: {line}");
+            // First names go by sex (they were drawn from one list for everyone).
+            let (female, male) = (["Ann", "Margaret"], ["David", "Peter"]);
+            match f[10] {
+                "1 - Male" => assert!(!female.contains(&f[6]), "{line}"),
+                "2 - Female" => assert!(!male.contains(&f[6]), "{line}"),
+                other => panic!("sex {other}: {line}"),
+            }
             let valid = |d: &str| d.len() == 10 && !d.starts_with("30/02");
             if !valid(f[15]) {
                 continue; // an injected bad date
