@@ -130,10 +130,13 @@ pub(crate) fn build(
         let (care, resolution) = datasets::resolve_care(care)?;
         hand_over(&mut writer, plan, Dataset::SocialCareEvent, &care)?;
         crate::memory::release();
-        // The pass needs only each spell's person and admission; the spells themselves
+        // The pass needs only each spell's person, admission and type; the spells themselves
         // are read after it, so they are not held while the attendances are.
         let mut pass = datasets::EdPass::new(
-            &spells.collect_columns("reading spell admissions", &["admission_datetime"])?,
+            &spells.collect_columns(
+                "reading spell admissions",
+                &["admission_datetime", "admission_type"],
+            )?,
             &care,
             &plan.link,
         )?;

@@ -1,9 +1,10 @@
 //! `patient_journey`: one row per hospital spell, joined to the person's A&E attendance,
 //! social-care request, assessment and service, with pathway and readmission.
 //!
-//! - The A&E attendance that led to the admission: same person, arrival at or before the
-//!   admission datetime and at most `ed_window_hours` before it; the latest such wins,
-//!   and an attendance leads only to the person's first admission after its arrival.
+//! - The A&E attendance that led to an emergency admission: same person, arrival at or
+//!   before the admission datetime and at most `ed_window_hours` before it; the latest
+//!   such wins, and an attendance leads only to the person's first emergency admission
+//!   after its arrival (planned admissions take none).
 //! - The social-care request from hospital: the first request with route
 //!   `discharge_route`, same person, starting between admission and the window end
 //!   (ready date, else discharge date, else admission date, + `care_window_days`); the
@@ -51,12 +52,13 @@ fn per_hour(column: &Column) -> PolarsResult<i64> {
     }
 }
 
-/// The A&E attendance that led to each admission: the person's latest arrival at or
-/// before the admission datetime (equal arrivals: the greatest attendance id, then the
-/// later row), kept when at most `ed_window_hours` before it and when this is the
-/// person's first admission at or after that arrival (equal admissions: the first
-/// spell in row order). An attendance leads to one admission: the next day's planned
-/// admission does not take the attendance that led to last night's emergency one.
+/// The A&E attendance that led to each emergency admission: the person's latest arrival
+/// at or before the admission datetime (equal arrivals: the greatest attendance id, then
+/// the later row), kept when at most `ed_window_hours` before it and when this is the
+/// person's first emergency admission at or after that arrival (equal admission times:
+/// the smallest spell id). An attendance leads to one admission, and only to an
+/// emergency one: a planned admission (the next morning, or an hour after the
+/// attendance) does not take it.
 fn ed_links(
     spells: &DataFrame,
     persons: &UInt32Chunked,
@@ -83,14 +85,24 @@ fn ed_links(
         },
     );
     let admitted = Ints::of(admitted_col)?;
+    let emergency = Mask::of(spells, col("admission_type").eq(lit("emergency")))?;
+    let spell_ids = Texts::of(spells.column("spell_id")?)?;
     let spells_by = ByPerson::new(
         persons,
-        |i| admitted.get(i as IdxSize).is_some(),
-        |a, b| admitted.at(a).cmp(&admitted.at(b)),
+        |i| emergency.get(i) && admitted.get(i as IdxSize).is_some(),
+        |a, b| {
+            admitted
+                .at(a)
+                .cmp(&admitted.at(b))
+                .then_with(|| spell_ids.get(a).cmp(&spell_ids.get(b)))
+        },
     );
     Ok(links(
         "ed",
         persons.iter().enumerate().map(|(i, p)| {
+            if !emergency.get(i) {
+                return None;
+            }
             let t = admitted.get(i as IdxSize)?;
             let r = by.last_at_or_before(p?, t, |r| arrival.at(r))?;
             let a = arrival.at(r);
@@ -104,8 +116,8 @@ fn ed_links(
 pub const ED_COLUMNS: [&str; 4] = [PERSON, "attendance_id", "arrival", "departure"];
 
 /// Picks, from A&E attendances read a part at a time, the only ones that can link to a
-/// spell: those of a person admitted at or after the arrival and at most
-/// `ed_window_hours` after it. Linking with these instead of every attendance gives the
+/// spell: those of a person admitted as an emergency at or after the arrival and at
+/// most `ed_window_hours` after it. Linking with these instead of every attendance gives the
 /// same links: the attendance a spell links to is one of them, and any other attendance
 /// of the person between it and the admission is one of them too (so the latest is
 /// unchanged), while a spell whose latest attendance is out of the window finds none in
@@ -118,14 +130,16 @@ pub struct EdCandidates {
 }
 
 impl EdCandidates {
-    /// From the spells (their [`PERSON`] and `admission_datetime`).
+    /// From the spells (their [`PERSON`], `admission_type` and `admission_datetime`):
+    /// only emergency admissions take an attendance.
     pub fn new(spells: &DataFrame, link: &LinkPlan) -> PolarsResult<Self> {
         let admitted_col = spells.column("admission_datetime")?;
         let unit = per_hour(admitted_col)?;
         let admitted = Ints::of(admitted_col)?;
+        let emergency = Mask::of(spells, col("admission_type").eq(lit("emergency")))?;
         let by = ByPerson::new(
             spells.column(PERSON)?.u32()?,
-            |i| admitted.get(i as IdxSize).is_some(),
+            |i| emergency.get(i) && admitted.get(i as IdxSize).is_some(),
             |a, b| admitted.at(a).cmp(&admitted.at(b)),
         );
         Ok(EdCandidates {

@@ -200,13 +200,16 @@ fn reference(spells: &[Spell], ed: &[Attendance], care: &[Event]) -> Vec<Links> 
                 .filter(|(t, _)| *t <= s.admitted_ms)
                 .max()
                 .filter(|(t, _)| *t >= s.admitted_ms - p.ed_window_hours * 3_600_000)
-                // Only the first admission after the arrival (then the first spell).
+                // Only an emergency admission, the first after the arrival (then the
+                // smallest spell id, which is the row order here).
                 .filter(|(t, _)| {
-                    !spells.iter().enumerate().any(|(j, r)| {
-                        same(r.person)
-                            && r.admitted_ms >= *t
-                            && (r.admitted_ms, j) < (s.admitted_ms, i)
-                    })
+                    s.emergency
+                        && !spells.iter().enumerate().any(|(j, r)| {
+                            same(r.person)
+                                && r.emergency
+                                && r.admitted_ms >= *t
+                                && (r.admitted_ms, j) < (s.admitted_ms, i)
+                        })
                 })
                 .map(|(_, id)| id);
             let end = s.ready.or(s.discharge).unwrap_or(admitted_day) + p.care_window_days as i32;
@@ -363,8 +366,9 @@ fn boundaries_ties_and_unmatched_people_are_pinned() {
 /// Regression (found by an independent recomputation): an attendance linked to every
 /// spell of the person admitted within the window after it, so the attendance that led
 /// to an evening's emergency admission was also the next morning's planned admission's,
-/// and `admissions_via_ae` counted it twice. It leads to the first admission after it
-/// only (equal admission times: the first spell in row order).
+/// and `admissions_via_ae` counted it twice. It leads to the first emergency admission
+/// after it only (equal admission times: the smallest spell id); a planned admission
+/// takes none.
 #[test]
 fn regression_an_attendance_leads_to_one_admission_only() {
     let at = |day: i64, hour: i64| day * DAY_MS + hour * 3_600_000;
@@ -386,6 +390,10 @@ fn regression_an_attendance_leads_to_one_admission_only() {
         // A second attendance between two admissions: each has its own.
         spell(3, at(10, 12), true),
         spell(3, at(10, 20), true),
+        // A planned admission an hour after the attendance, the emergency one two: the
+        // attendance led to the emergency admission.
+        spell(4, at(30, 11), false),
+        spell(4, at(30, 12), true),
     ];
     let att = |id: &str, person: u32, ms: i64| Attendance {
         id: id.into(),
@@ -397,13 +405,23 @@ fn regression_an_attendance_leads_to_one_admission_only() {
         att("B", 2, at(50, 10)),
         att("C1", 3, at(10, 11)),
         att("C2", 3, at(10, 19)),
+        att("D", 4, at(30, 10)),
     ];
     let got = linked(&spells, &ed, &[]);
     assert_eq!(got, reference(&spells, &ed, &[]));
     let ids: Vec<Option<&str>> = got.iter().map(|l| l.0.as_deref()).collect();
     assert_eq!(
         ids,
-        [None, Some("A"), Some("B"), None, Some("C1"), Some("C2")]
+        [
+            None,
+            Some("A"),
+            Some("B"),
+            None,
+            Some("C1"),
+            Some("C2"),
+            None,
+            Some("D")
+        ]
     );
 }
 
@@ -587,7 +605,7 @@ fn derived_columns_are_pinned() {
             admitted_ms: at(200, 600),
             discharge: Some(203),
             ready: None,
-            emergency: false,
+            emergency: true,
         },
     ];
     let ed = [
