@@ -501,7 +501,7 @@ fn run_as(
     run.commit(&rels)?;
     timer.lap("publish", Some(outputs.iter().map(|o| o.rows).sum()));
     fault::point("run_before_state");
-    state::save(&opts.out, &plan.name, &now_state)?;
+    crate::interrupt::finish(|| state::save(&opts.out, &plan.name, &now_state))?;
     fault::point("run_after_state");
 
     // Accounting and the exit code.

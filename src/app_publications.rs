@@ -449,7 +449,7 @@ pub(crate) fn run_publications(
     // failed file is redone (and reported again) by the next run.
     if failed == 0 {
         fault::point("run_before_state");
-        state::save(&opts.out, &plan.name, &now_state)?;
+        crate::interrupt::finish(|| state::save(&opts.out, &plan.name, &now_state))?;
         fault::point("run_after_state");
     }
     let mode = if changes.rebuild_all() {

@@ -7,8 +7,10 @@
 //! switched half-deleted: [`RunDir::commit`](crate::publish::staging::RunDir::commit)
 //! switches under [`switching`] and stops when interrupted), waits for files being
 //! created under staging ([`creating`]; none is created after), removes the staging
-//! folders registered with [`StagingGuard`] and exits. What was switched stays switched, and the
-//! state is not saved, as after a crash at the same place: the next run redoes the work.
+//! folders registered with [`StagingGuard`] and exits. What was switched stays switched, and
+//! the state is not saved, as after a crash at the same place: the next run redoes the
+//! work. A signal after the state was saved ([`finish`]) stops nothing: the run's work is
+//! whole, so it goes on to record itself (a second signal stops the process at once).
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -20,6 +22,9 @@ static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 static SWITCH: Mutex<()> = Mutex::new(());
 static STAGING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 static CREATING: RwLock<()> = RwLock::new(());
+/// True once the run's work is done (its state saved): a signal after that stops
+/// nothing, and must not record the run as failed.
+static FINISHED: Mutex<bool> = Mutex::new(false);
 
 /// Handles SIGINT and SIGTERM from now on (call once, from the binary).
 pub fn install() -> std::io::Result<()> {
@@ -27,21 +32,42 @@ pub fn install() -> std::io::Result<()> {
     std::thread::Builder::new()
         .name("joinedup-signals".into())
         .spawn(move || {
-            if let Some(signal) = signals.forever().next() {
+            let mut asked = false;
+            for signal in signals.forever() {
+                if asked {
+                    // Asked twice: stop now.
+                    std::process::exit(128 + signal);
+                }
+                asked = true;
                 stop(signal);
             }
         })?;
     Ok(())
 }
 
-/// Stops the process for `signal` (see the module docs).
-fn stop(signal: i32) -> ! {
-    INTERRUPTED.store(true, Ordering::SeqCst);
+/// Stops the process for `signal` (see the module docs); returns, stopping nothing, when
+/// the run has already finished its work ([`finish`]).
+fn stop(signal: i32) {
     let name = if signal == SIGINT {
         "SIGINT"
     } else {
         "SIGTERM"
     };
+    // Decided under the lock [`finish`] saves the state under: either the run finished
+    // before the signal (its outputs and state are whole: it goes on to record itself),
+    // or it never will.
+    let finished = FINISHED.lock().unwrap_or_else(|p| p.into_inner());
+    if *finished {
+        drop(finished);
+        let span = crate::app::last_run_id().map(|id| crate::app::run_span(&id));
+        let _entered = span.as_ref().map(|s| s.enter());
+        tracing::warn!(
+            signal = name,
+            "{name} after the run finished its work: letting it record its outcome (a second signal stops the process at once)"
+        );
+        return;
+    }
+    INTERRUPTED.store(true, Ordering::SeqCst);
     // Wait for a switch in progress; none starts after this.
     let _switching = SWITCH.lock().unwrap_or_else(|p| p.into_inner());
     // Wait for files being created under staging; none is created after this (a writer
@@ -65,6 +91,20 @@ fn stop(signal: i32) -> ! {
         "interrupted: datasets not yet switched into place are as before this run; the next run redoes the work"
     );
     std::process::exit(128 + signal);
+}
+
+/// Runs `save` (the run's state, its last step of work) unless a signal has stopped the
+/// run; once it succeeds, a signal no longer stops the run or records it as failed. A
+/// signal that came first makes this wait for the exit: the state is not saved.
+pub fn finish<E>(save: impl FnOnce() -> Result<(), E>) -> Result<(), E> {
+    let mut finished = FINISHED.lock().unwrap_or_else(|p| p.into_inner());
+    if interrupted() {
+        drop(finished);
+        wait_for_exit();
+    }
+    save()?;
+    *finished = true;
+    Ok(())
 }
 
 /// True once a signal has asked the process to stop.

@@ -157,9 +157,12 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write;
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| Error::io("creating", dir, e))?;
+    // A name of its own: two writers of one file (a run's manifest and a signal's record
+    // of it) must not rename each other's temporary file away.
     let tmp = dir.join(format!(
-        ".{}.tmp",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("file")
+        ".{}.{}.tmp",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("file"),
+        uuid::Uuid::new_v4().simple()
     ));
     let mut f = std::fs::File::create(&tmp).map_err(|e| Error::io("creating", &tmp, e))?;
     f.write_all(bytes)

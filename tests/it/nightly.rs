@@ -346,6 +346,50 @@ fn regression_a_writer_never_creates_files_after_sigterm_removed_staging() {
     assert!(left.is_empty(), "staging left behind: {left:?}");
 }
 
+/// Regression (found by a review): a SIGTERM after the run had saved its state recorded
+/// it as failed ("the next run redoes the work", which it did not: the state said up to
+/// date), and the run's own manifest and the signal's record raced for one temporary
+/// file, once ending in exit 0 with a "failed" manifest. A signal after the state is
+/// saved now lets the run record itself.
+#[test]
+fn regression_a_signal_after_the_state_is_saved_lets_the_run_record_its_success() {
+    use std::io::BufRead;
+    let night = Night::new();
+    let out = night.dir.path().join("out");
+    let mut run = night.spawn_paused(&out, "sleep:run_after_state:1500", &[]);
+    let mut stderr = std::io::BufReader::new(run.stderr.take().unwrap());
+    let mut seen = String::new();
+    loop {
+        let mut line = String::new();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "no pause: {seen}");
+        seen.push_str(&line);
+        if line.contains("fault: pausing at run_after_state") {
+            break;
+        }
+    }
+    let pid = run.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    let status = run.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "{seen}{rest}");
+    assert!(
+        rest.contains("SIGTERM after the run finished its work"),
+        "{rest}"
+    );
+    let m = manifest_of_last_run(&out);
+    assert_eq!(m["status"], "ok", "{m}");
+    let (code, stdout, _) = night.run_with_summary(&out);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("up to date"), "{stdout}");
+}
+
 /// Regression: a run that failed (exit 3, 4 or 5) wrote no manifest, so `status` showed
 /// only the runs before it, as if nothing had happened.
 #[test]
