@@ -63,31 +63,43 @@ pub fn group(la_code: Option<&str>, awaited_service: &str, provider: &str) -> St
     }
 }
 
-/// Section 2: the biggest bottleneck of the month.
+/// Section 2: the biggest bottleneck of the month. `largest_shown` is the first ranked
+/// group (only groups large enough to show are ranked); `unranked` counts the groups too
+/// small to show, whose bed-days could be more or fewer than any shown.
 pub fn waits(
     month: NaiveDate,
-    top: Option<(String, Cell<i64>, Cell<f64>)>,
     largest_shown: Option<(String, i64, Cell<f64>)>,
+    unranked: usize,
 ) -> String {
     let m = format::month(month);
     let share = |c: Cell<f64>| match c {
         Cell::Shown(v) => format!(", {} of the total", format::pct(v)),
         _ => String::new(),
     };
-    match (top, largest_shown) {
-        (None, _) => format!("No delayed discharges were published for {m}."),
-        (Some((who, Cell::Shown(days), pct)), _) => format!(
+    let groups = |n: usize| {
+        format!(
+            "{} group{}",
+            format::int(n as i64),
+            if n == 1 { "" } else { "s" }
+        )
+    };
+    match (largest_shown, unranked) {
+        (None, 0) => format!("No delayed discharges were published for {m}."),
+        (None, n) => format!(
+            "Every group of delayed discharges in {m} ({}) is small enough to be suppressed to protect privacy.",
+            groups(n)
+        ),
+        (Some((who, days, pct)), 0) => format!(
             "The largest single cause of delay in {m} was patients waiting for {who}: {} delayed bed-days{}.",
             format::int(days),
             share(pct)
         ),
-        (Some(_), Some((who, days, pct))) => format!(
-            "The group with the most delayed bed-days in {m} is too small to show (suppressed to protect privacy); the largest shown is patients waiting for {who}: {} delayed bed-days{}.",
+        (Some((who, days, pct)), n) => format!(
+            "Of the groups large enough to show, the largest cause of delay in {m} was patients waiting for {who}: {} delayed bed-days{} ({} of 1–7 patients {} suppressed to protect privacy and not ranked, and any could have more).",
             format::int(days),
-            share(pct)
-        ),
-        (Some(_), None) => format!(
-            "Every group of delayed discharges in {m} is small enough to be suppressed to protect privacy."
+            share(pct),
+            groups(n),
+            if n == 1 { "is" } else { "are" }
         ),
     }
 }
@@ -284,20 +296,27 @@ mod tests {
         assert!(!s.contains(" 0 "), "{s}");
     }
 
+    /// Regression (found by a review): once suppressed groups were no longer ranked, the
+    /// first ranked group was called "the largest single cause of delay" although a
+    /// suppressed group could be larger (35 bed-days against 25 shown).
     #[test]
-    fn a_suppressed_top_group_is_never_read_as_zero() {
-        let s = waits(
-            d(10),
-            Some(("x".to_string(), Cell::Suppressed, Cell::Suppressed)),
-            Some((
-                "home care from council 902 at RX2".to_string(),
-                40,
-                Cell::Shown(8.0),
-            )),
+    fn the_largest_shown_group_is_not_called_the_largest_when_groups_are_suppressed() {
+        let who = || "home care from council 902 at RX2".to_string();
+        assert_eq!(
+            waits(d(10), Some((who(), 40, Cell::Shown(8.0))), 2),
+            "Of the groups large enough to show, the largest cause of delay in October 2026 was patients waiting for home care from council 902 at RX2: 40 delayed bed-days, 8% of the total (2 groups of 1–7 patients are suppressed to protect privacy and not ranked, and any could have more)."
         );
-        assert!(
-            s.contains("suppressed") && s.contains("40 delayed bed-days, 8% of the total"),
-            "{s}"
+        assert_eq!(
+            waits(d(10), Some((who(), 40, Cell::Suppressed)), 0),
+            "The largest single cause of delay in October 2026 was patients waiting for home care from council 902 at RX2: 40 delayed bed-days."
+        );
+        assert_eq!(
+            waits(d(10), None, 1),
+            "Every group of delayed discharges in October 2026 (1 group) is small enough to be suppressed to protect privacy."
+        );
+        assert_eq!(
+            waits(d(10), None, 0),
+            "No delayed discharges were published for October 2026."
         );
     }
 

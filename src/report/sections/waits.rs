@@ -36,7 +36,11 @@ pub fn section(cx: &Context) -> Section {
     // Ranked groups in rank order, then the unranked (suppressed) ones as published.
     rows.sort_by_key(|r| (r.rank.is_none(), r.rank));
 
-    let bars: Vec<Bar> = rows
+    // Only groups large enough to show are ranked, and only they are drawn: in the
+    // chart's order a suppressed group would give its size away.
+    let ranked: Vec<&Bottleneck> = rows.iter().copied().filter(|r| r.rank.is_some()).collect();
+    let unranked = rows.len() - ranked.len();
+    let bars: Vec<Bar> = ranked
         .iter()
         .take(TOP)
         .map(|r| {
@@ -108,15 +112,12 @@ pub fn section(cx: &Context) -> Section {
     };
     let who =
         |r: &Bottleneck| text::group(r.la_code.as_deref(), &r.awaited_service, &r.provider_code);
-    let top = rows
-        .first()
-        .map(|r| (who(r), r.delayed_bed_days, r.share_of_system_pct));
-    let largest_shown = rows.iter().find_map(|r| {
+    let largest_shown = ranked.iter().find_map(|r| {
         r.delayed_bed_days
             .shown()
             .map(|v| (who(r), v, r.share_of_system_pct))
     });
-    let mut reading = text::waits(p.month, top, largest_shown);
+    let mut reading = text::waits(p.month, largest_shown, unranked);
     if let Some(gap) = p.care_gap(p.month) {
         // Every delay then shows as waiting for no care service.
         reading.push_str(&format!(
@@ -127,24 +128,38 @@ pub fn section(cx: &Context) -> Section {
 
     let body = if rows.is_empty() {
         String::new()
+    } else if bars.is_empty() {
+        // Every group suppressed: nothing to draw, the table lists them.
+        html::table(&table)
     } else {
         let shown = bars.len();
         let svg = svg::bar_chart(&BarChart {
             id: "chart-waits",
             title: &format!("Delayed bed-days by group, {}", format::month(p.month)),
             desc: &format!(
-                "Ranked bar chart of the {shown} groups (council, awaited service, provider) with the most delayed bed-days in {}. {reading}",
+                "Ranked bar chart of the {shown} groups (council, awaited service, provider) with the most delayed bed-days in {}, of those large enough to show. {reading}",
                 format::month(p.month)
             ),
             unit: "delayed bed-days",
             bars: &bars,
         });
         let note = format!(
-            "Ranked by delayed bed-days before rounding, so a suppressed group keeps its place. Blue: waiting for a social-care service; grey: not waiting for one.{}",
-            if rows.len() > shown {
+            "Ranked by delayed bed-days before rounding, among the groups large enough to show.{} Blue: waiting for a social-care service; grey: not waiting for one.{}",
+            if unranked > 0 {
                 format!(
-                    " The top {shown} of {} groups are drawn; the table lists all.",
-                    rows.len()
+                    " {unranked} suppressed group{} of 1–7 patients {} not ranked or drawn (a rank would give {} size away) and {} listed last in the table.",
+                    if unranked == 1 { "" } else { "s" },
+                    if unranked == 1 { "is" } else { "are" },
+                    if unranked == 1 { "its" } else { "their" },
+                    if unranked == 1 { "is" } else { "are" }
+                )
+            } else {
+                String::new()
+            },
+            if ranked.len() > shown {
+                format!(
+                    " The top {shown} of {} ranked groups are drawn; the table lists all.",
+                    ranked.len()
                 )
             } else {
                 String::new()
