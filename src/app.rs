@@ -231,28 +231,35 @@ pub(crate) fn versions() -> BTreeMap<String, String> {
     ])
 }
 
-/// Takes the data directory for a run: creates it, takes its lock, removes what a killed
-/// run left, and fetches the fetched sources. A dry run only reads, so it does none of
-/// this and holds no lock.
+/// Takes the data directory for a run: creates it, takes its lock, refuses it when its
+/// datasets belong to another pipeline, removes what a killed run left, and fetches the
+/// fetched sources. A dry run only reads, so it only checks the ownership, and holds no
+/// lock.
 pub(crate) fn open_data_dir(plan: &Plan, opts: &RunOptions) -> Result<Option<lock::DataDirLock>> {
+    // A dry run (`explain`, `status`) says so too: a run now would stop here.
+    let owned_elsewhere = || {
+        state::claimed_elsewhere(&opts.out, &plan.name, &state::dataset_folders(plan)).map(
+            |(other, file, folders)| {
+                Error::Usage(format!(
+                    "{} holds datasets of pipeline \"{other}\" ({}), which pipeline \"{}\" would replace; give this pipeline its own --out, or, to hand the datasets over, remove {}",
+                    opts.out.display(),
+                    folders.join(", "),
+                    plan.name,
+                    file.display()
+                ))
+            },
+        )
+    };
     if opts.dry_run {
-        return Ok(None);
+        return match owned_elsewhere() {
+            Some(e) => Err(e),
+            None => Ok(None),
+        };
     }
     let lock = lock::open_data_dir(&opts.out)?;
     fault::point("run_after_lock");
-    if let Some((other, folders)) =
-        state::claimed_elsewhere(&opts.out, &plan.name, &state::dataset_folders(plan))
-    {
-        return Err(Error::Usage(format!(
-            "{} holds datasets of pipeline \"{other}\" ({}), which pipeline \"{}\" would replace; give this pipeline its own --out, or, to hand the datasets over, remove {}",
-            opts.out.display(),
-            folders.join(", "),
-            plan.name,
-            opts.out
-                .join("state")
-                .join(format!("{other}.json"))
-                .display()
-        )));
+    if let Some(e) = owned_elsewhere() {
+        return Err(e);
     }
     remove_stale(&opts.out);
     let pulled = crate::pull::fetch_all(plan, &opts.out)?;
@@ -272,7 +279,8 @@ pub(crate) fn compare_with_state(
     inputs: &[(String, Vec<InputFile>)],
 ) -> (state::State, state::Changes, bool) {
     let previous = state::load(&opts.out, &plan.name);
-    let now_state = state::current(fingerprint, id, inputs, state::dataset_folders(plan));
+    let mut now_state = state::current(fingerprint, id, inputs, state::dataset_folders(plan));
+    now_state.pipeline = plan.name.clone();
     let mut changes = state::changes(previous.as_ref(), &now_state);
     changes.full_refresh = opts.full_refresh;
     let outputs_present = plan.outputs.iter().all(|o| {

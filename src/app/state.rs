@@ -35,6 +35,11 @@ pub struct State {
     /// ([`claimed_elsewhere`]). Empty in states written before it was recorded.
     #[serde(default)]
     pub outputs: Vec<String>,
+    /// The pipeline's name as written (the file name is it with `.`, spaces and the like
+    /// replaced, so two names can share a file). Empty in states written before it was
+    /// recorded.
+    #[serde(default)]
+    pub pipeline: String,
 }
 
 /// How the current inputs differ from the state.
@@ -178,6 +183,7 @@ pub fn current(
 ) -> State {
     State {
         outputs,
+        pipeline: String::new(),
         version: VERSION,
         fingerprint: fingerprint.to_string(),
         inputs: sources
@@ -214,29 +220,38 @@ pub fn dataset_folders(plan: &Plan) -> Vec<String> {
 }
 
 /// Another pipeline's state in the data directory that claims some of `folders`: its
-/// name (the state file's stem) and the folders both claim. A run of `pipeline` would
-/// replace that pipeline's datasets, and its next run would find its state up to date.
+/// name, its state file and the folders both claim. A run of `pipeline` would replace
+/// that pipeline's datasets, and its next run would find its state up to date. The
+/// state file `pipeline` would write counts too when another name wrote it (`icb.a`
+/// and `icb_a` share `icb_a.json`).
 pub fn claimed_elsewhere(
     out: &Path,
     pipeline: &str,
     folders: &[String],
-) -> Option<(String, Vec<String>)> {
+) -> Option<(String, PathBuf, Vec<String>)> {
     let mine = path(out, pipeline);
     let mut states: Vec<PathBuf> = std::fs::read_dir(out.join("state"))
         .ok()?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "json") && *p != mine)
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
         .collect();
     states.sort();
     states.into_iter().find_map(|p| {
         let state: State = serde_json::from_str(&std::fs::read_to_string(&p).ok()?).ok()?;
+        if p == mine && (state.pipeline.is_empty() || state.pipeline == pipeline) {
+            return None;
+        }
         let both: Vec<String> = folders
             .iter()
             .filter(|f| state.outputs.contains(f))
             .cloned()
             .collect();
-        let name = p.file_stem()?.to_string_lossy().into_owned();
-        (!both.is_empty()).then_some((name, both))
+        let name = if state.pipeline.is_empty() {
+            p.file_stem()?.to_string_lossy().into_owned()
+        } else {
+            state.pipeline.clone()
+        };
+        (!both.is_empty()).then_some((name, p, both))
     })
 }
 

@@ -1071,12 +1071,64 @@ fn regression_another_pipeline_cannot_replace_a_data_directory_s_datasets() {
         before == after,
         "the refused run changed the data directory"
     );
+    // `status` and `explain` say so too (found by a review: they said "a run now would
+    // rebuild everything").
+    let (code, stdout, stderr) = result(&joinedup(&[
+        "status",
+        other.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("cannot tell: a run now would exit 2: ")
+            && stdout.contains("holds datasets of pipeline \"sample\""),
+        "{stdout}"
+    );
+    let (code, _, stderr) = result(&joinedup(&[
+        "explain",
+        other.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("holds datasets of pipeline \"sample\""),
+        "{stderr}"
+    );
 
     // Handed over: the other pipeline's run goes ahead, and then owns them.
     std::fs::remove_file(out.join("state/sample.json")).unwrap();
     assert_eq!(run_other().0, 0);
     let (code, _, stderr) = night.run(&out, &[]);
     assert_eq!(code, 2, "{stderr}");
+
+    // Two names that share a state file (`icb.a` and `icb_a` both keep
+    // `state/icb_a.json`) are still two pipelines (found by a review: the second
+    // replaced the first's datasets).
+    let fresh = night.dir.path().join("fresh");
+    let named = |name: &str| {
+        let path = night.dir.path().join(format!("{name}.toml"));
+        let text = std::fs::read_to_string(night.pipeline())
+            .unwrap()
+            .replace("name = \"sample\"", &format!("name = \"{name}\""));
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let (dotted, underscored) = (named("icb.a"), named("icb_a"));
+    run_ok(Some(&dotted), &fresh, &["-q"]);
+    let (code, _, stderr) = result(&joinedup(&[
+        "run",
+        underscored.to_str().unwrap(),
+        "--out",
+        fresh.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("holds datasets of pipeline \"icb.a\"")
+            && stderr.contains("state/icb_a.json"),
+        "{stderr}"
+    );
 }
 
 /// `[pseudonymisation] bits = 256` keeps the whole HMAC (what builds before 2026-11-26
