@@ -39,20 +39,15 @@ impl Loader {
 
     fn load_contract(&mut self, name: &str, from: &Path, key: &str) -> Option<Arc<Contract>> {
         let path = self.schema_file("sources", name, from, key)?;
-        let partial = read_toml_partial::<RawContract>(&path, &mut self.errors)?;
-        // Its column names, for checking mappings against it even when it is broken.
-        self.contract_columns.insert(
-            name.to_string(),
-            partial
-                .value
-                .columns
-                .iter()
-                .map(|c| c.name.clone())
-                .collect(),
-        );
-        if !partial.blanked.is_empty() {
-            return None;
+        // Its column names as written, for checking mappings against it even when it is
+        // broken (read from the TOML itself: a line set aside for its error may hold a
+        // whole inline column).
+        if let Some(names) = column_names_as_written(&path) {
+            self.contract_columns.insert(name.to_string(), names);
         }
+        // A contract with errors on lines of their own is checked on without them, so
+        // its other errors are reported in the same check; it is not used.
+        let partial = read_toml_partial::<RawContract>(&path, &mut self.errors)?;
         let raw = partial.value;
         let before = self.errors.len();
         let m = &raw.contract;
@@ -349,7 +344,8 @@ impl Loader {
                 }
             }
         }
-        if self.errors.len() > before {
+        self.errors.drop_follow_ons(before, &path, &partial.blanked);
+        if self.errors.len() > before || !partial.blanked.is_empty() {
             return None;
         }
         Some(Arc::new(Contract {
@@ -364,4 +360,17 @@ impl Loader {
             rules,
         }))
     }
+}
+
+/// The `name` of every `[[columns]]` entry of a contract file that is valid TOML.
+fn column_names_as_written(path: &Path) -> Option<Vec<String>> {
+    let table: toml::Table = std::fs::read_to_string(path).ok()?.parse().ok()?;
+    Some(
+        table
+            .get("columns")?
+            .as_array()?
+            .iter()
+            .filter_map(|c| c.get("name")?.as_str().map(String::from))
+            .collect(),
+    )
 }

@@ -49,8 +49,9 @@ impl ConfigErrors {
     }
 
     /// Drops the problems after the first `from` that are in `file` under one of the key
-    /// paths in `blanked`: a value set aside for an error of its own and then checked
-    /// as its default would be reported twice, the second time wrongly.
+    /// paths in `blanked`, or at the table holding one: a value set aside for an error of
+    /// its own and then checked as its default would be reported twice, the second time
+    /// wrongly (`demo_key = 3` set aside, `[pseudonymisation]` would have no key).
     pub(crate) fn drop_follow_ons(&mut self, from: usize, file: &Path, blanked: &[String]) {
         let under = |key: &str| {
             blanked.iter().any(|b| {
@@ -58,7 +59,8 @@ impl ConfigErrors {
                     && (key == b
                         || key
                             .strip_prefix(b.as_str())
-                            .is_some_and(|r| r.starts_with('.')))
+                            .is_some_and(|r| r.starts_with('.'))
+                        || b.rsplit_once('.').is_some_and(|(table, _)| table == key))
             })
         };
         let mut i = 0;

@@ -5,8 +5,9 @@ use std::path::Path;
 
 use super::errors::alternatives;
 use super::loader::Loader;
-use super::plan::{FieldSource, Mapping, Via, read_toml};
+use super::plan::{FieldSource, Mapping, Via};
 use super::raw::{RawFieldMapping, RawMapping};
+use super::toml_errors::read_toml_partial;
 use crate::schema::{ColumnType, Contract, Field, PseudonymOf, ValueType};
 
 impl Loader {
@@ -19,7 +20,10 @@ impl Loader {
         contract: Option<&Contract>,
         contract_name: Option<&str>,
     ) -> Option<Mapping> {
-        let raw: RawMapping = read_toml(file, &mut self.errors)?;
+        // Checked on without lines set aside for their own errors, so its other errors
+        // are reported in the same check; such a mapping is not used.
+        let partial = read_toml_partial::<RawMapping>(file, &mut self.errors)?;
+        let raw = partial.value;
         let entity = self.entity(&raw.mapping.target, file, "mapping.target")?;
         let before = self.errors.len();
         for target in raw.fields.keys() {
@@ -68,11 +72,14 @@ impl Loader {
             };
             fields.push((f.name.clone(), source));
         }
-        (self.errors.len() == before && contract.is_some()).then(|| Mapping {
-            file: file.to_path_buf(),
-            target: entity.name.clone(),
-            fields,
-        })
+        self.errors.drop_follow_ons(before, file, &partial.blanked);
+        (self.errors.len() == before && partial.blanked.is_empty() && contract.is_some()).then(
+            || Mapping {
+                file: file.to_path_buf(),
+                target: entity.name.clone(),
+                fields,
+            },
+        )
     }
 
     /// Records each column `m` names that contract `name` (read, but broken) does not

@@ -509,10 +509,14 @@ pub fn load_plan(file: &Path, overrides: &[SourceOverride]) -> Result<Plan, Conf
             .push(file, "disclosure.round_to", "must be 1 or more");
     }
     // The smallest count shown must not round to 0: a count of people would read as none.
+    // (Not checked against a default standing in for a value set aside with an error.)
+    let set_aside = |key: &str| blanked.iter().any(|b| b == key);
     if let crate::publish::disclosure::Rule::Threshold {
         min_shown,
         round_to,
     } = rule
+        && !set_aside("disclosure.min_shown")
+        && !set_aside("disclosure.round_to")
         && min_shown >= 1
         && round_to > 2 * min_shown
     {

@@ -568,3 +568,84 @@ fn regression_one_check_reports_errors_of_every_kind_in_every_file() {
     assert!(!stderr.contains("columns[2].formats"), "{stderr}");
     assert_eq!(stderr.matches("care_window_days").count(), 1, "{stderr}");
 }
+
+/// Regression (a second review): errors still came in rounds where a contract or mapping
+/// had a structural error (only that was reported), and values set aside raised errors
+/// of their own elsewhere: `demo_key = 3` also "no key source", `min_shown = "10"` also a
+/// `round_to` check against the default 8.
+#[test]
+fn regression_broken_contracts_and_mappings_are_checked_on_and_set_aside_values_raise_nothing_else()
+{
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    copy_tree(&root().join("schemas"), &d.join("schemas"));
+    copy_tree(&root().join("pipelines"), &d.join("pipelines"));
+    let edit = |rel: &str, from: &str, to: &str| {
+        let path = d.join(rel);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains(from), "{rel} has no {from:?}");
+        std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+    };
+    edit(
+        "schemas/sources/ecds.toml",
+        "required = true",
+        "requird = true",
+    );
+    // The site code column's type (the fourth column).
+    let ecds = std::fs::read_to_string(d.join("schemas/sources/ecds.toml")).unwrap();
+    let site = ecds.find("name = \"site_code\"").unwrap();
+    let at = site + ecds[site..].find("type = \"string\"").unwrap();
+    std::fs::write(
+        d.join("schemas/sources/ecds.toml"),
+        format!(
+            "{}type = \"integr\"{}",
+            &ecds[..at],
+            &ecds[at + "type = \"string\"".len()..]
+        ),
+    )
+    .unwrap();
+    edit(
+        "pipelines/mappings/ecds.toml",
+        "person_id = { from = \"nhs_number\" }",
+        "person_id = { from = \"nhs_numbr\" }\nfro = 1",
+    );
+    let pipeline = d.join("pipelines/sample.toml");
+    let text = std::fs::read_to_string(&pipeline).unwrap();
+    let text = replace_line(&text, "demo_key = ", "demo_key = 3");
+    let text = text.replacen("min_shown = 8", "min_shown = \"10\"", 1);
+    let text = replace_line(&text, "round_to = ", "round_to = 20");
+    std::fs::write(&pipeline, text).unwrap();
+    let (code, _, stderr) = result(&joinedup(&["validate", pipeline.to_str().unwrap()]));
+    assert_eq!(code, 2, "{stderr}");
+    assert_all_reported(
+        &stderr,
+        &[
+            "6 configuration errors found",
+            "sample.toml: pseudonymisation.demo_key: line ",
+            "sample.toml: disclosure.min_shown: line ",
+            "ecds.toml: columns.requird: line ",
+            "ecds.toml: columns[3].type: unknown type \"integr\"",
+            "mappings/ecds.toml: fields.fro: line ",
+            "mappings/ecds.toml: fields.person_id.from: no column \"nhs_numbr\" in contract \"ecds\"",
+        ],
+    );
+    assert!(!stderr.contains("no key source"), "{stderr}");
+    assert!(!stderr.contains("rounds the smallest count"), "{stderr}");
+}
+
+/// `text` with the first line starting `prefix` replaced by `line`.
+fn replace_line(text: &str, prefix: &str, line: &str) -> String {
+    let mut done = false;
+    text.lines()
+        .map(|l| {
+            if !done && l.starts_with(prefix) {
+                done = true;
+                line.to_string()
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
+}
