@@ -4,7 +4,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 /// One problem in a configuration file.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ConfigError {
     /// The file the problem is in.
     pub file: PathBuf,
@@ -46,6 +46,14 @@ impl ConfigErrors {
     /// The number of problems.
     pub fn len(&self) -> usize {
         self.0.len()
+    }
+
+    /// Without repeats: the same problem found twice (a mapping two sources share, an
+    /// option given twice) is reported once.
+    pub(crate) fn deduplicated(mut self) -> Self {
+        let mut seen = std::collections::HashSet::new();
+        self.0.retain(|e| seen.insert(e.clone()));
+        self
     }
 
     /// Drops the problems after the first `from` that are in `file` under one of the key

@@ -219,7 +219,7 @@ pub fn load_plan(file: &Path, overrides: &[SourceOverride]) -> Result<Plan, Conf
         blanked,
     }) = read_toml_partial::<RawPipeline>(file, &mut errors)
     else {
-        return Err(referenced_files_checked(file, errors));
+        return Err(referenced_files_checked(file, errors).deduplicated());
     };
     let structural = errors.len();
     let base = file.parent().unwrap_or(Path::new(".")).to_path_buf();
@@ -581,7 +581,7 @@ pub fn load_plan(file: &Path, overrides: &[SourceOverride]) -> Result<Plan, Conf
 
     loader.errors.drop_follow_ons(structural, file, &blanked);
     if !loader.errors.is_empty() {
-        return Err(loader.errors);
+        return Err(loader.errors.deduplicated());
     }
     Ok(Plan {
         file: file.to_path_buf(),

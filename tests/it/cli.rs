@@ -93,6 +93,27 @@ fn regression_a_source_given_twice_is_a_config_error_naming_both_paths() {
     );
 }
 
+/// Regression (found by a review): the same problem found twice (an unknown source given
+/// twice) was listed twice.
+#[test]
+fn regression_a_problem_found_twice_is_reported_once() {
+    let (code, _, stderr) = result(&joinedup(&[
+        "validate",
+        "--source",
+        "apx=a.csv",
+        "--source",
+        "apx=b.csv",
+    ]));
+    assert_eq!(code, 2, "{stderr}");
+    assert_eq!(
+        stderr
+            .matches("--source names a source the pipeline does not have")
+            .count(),
+        1,
+        "{stderr}"
+    );
+}
+
 #[test]
 fn missing_source_is_unavailable_with_exit_code_4_and_writes_nothing() {
     let out = tempfile::tempdir().unwrap();
