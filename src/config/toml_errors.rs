@@ -70,6 +70,27 @@ fn read_all<T: DeserializeOwned>(
             Err(e) => e,
         };
         let syntax = text.parse::<toml::Table>().is_err();
+        // A required key blanked for its own error (`name = 3`) is then missing: the same
+        // problem, already reported, and nothing after it can be read.
+        if let Some(missing) = e
+            .message()
+            .strip_prefix("missing field `")
+            .and_then(|m| m.split('`').next())
+        {
+            let table = e
+                .span()
+                .filter(|_| !syntax)
+                .map(|s| key_path_at(&text, s.start))
+                .unwrap_or_default();
+            let key = if table.is_empty() {
+                missing.to_string()
+            } else {
+                format!("{table}.{missing}")
+            };
+            if found.iter().any(|(_, k, _)| *k == key) {
+                return None;
+            }
+        }
         let Some(mut span) = e.span() else {
             found.push((0, String::new(), e.message().to_string()));
             return None;
@@ -438,5 +459,33 @@ mod tests {
         );
         assert!(got[1].1.contains("unknown variant `locl`"), "{got:?}");
         assert!(got[3].1.contains("missing field `kind`"), "{got:?}");
+    }
+
+    /// Regression (found by a review): a required key of the wrong type (`name = 3`) was
+    /// reported twice, the second time as "missing field `name`" once its line was
+    /// blanked.
+    #[test]
+    fn a_required_key_of_the_wrong_type_is_not_also_reported_missing() {
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Named {
+            name: String,
+            extra: Option<i64>,
+        }
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Top {
+            pipeline: Named,
+        }
+        let got = errors_of::<Top>("[pipeline]\nname = 3\nextra = 1\n");
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert_eq!(got[0].0, "pipeline.name");
+        assert!(got[0].1.contains("invalid type: integer `3`"), "{got:?}");
+        // A field missing in another table is still its own error.
+        let got = errors_of::<Top>("[pipeline]\nextra = 1\n");
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(got[0].1.contains("missing field `name`"), "{got:?}");
     }
 }
