@@ -87,16 +87,7 @@ fn ed_links(
     let admitted = Ints::of(admitted_col)?;
     let emergency = Mask::of(spells, col("admission_type").eq(lit("emergency")))?;
     let spell_ids = Texts::of(spells.column("spell_id")?)?;
-    let spells_by = ByPerson::new(
-        persons,
-        |i| emergency.get(i) && admitted.get(i as IdxSize).is_some(),
-        |a, b| {
-            admitted
-                .at(a)
-                .cmp(&admitted.at(b))
-                .then_with(|| spell_ids.get(a).cmp(&spell_ids.get(b)))
-        },
-    );
+    let spells_by = emergency_admissions(persons, &emergency, &admitted, &spell_ids);
     Ok(links(
         "ed",
         persons.iter().enumerate().map(|(i, p)| {
@@ -275,6 +266,26 @@ fn care_links(
     })
 }
 
+/// Each person's emergency spells with an admission `admitted` (a date or a datetime),
+/// in admission order (equal admissions: the smallest spell id).
+fn emergency_admissions(
+    persons: &UInt32Chunked,
+    emergency: &Mask,
+    admitted: &Ints,
+    ids: &Texts,
+) -> ByPerson {
+    ByPerson::new(
+        persons,
+        |i| emergency.get(i) && admitted.get(i as IdxSize).is_some(),
+        |a, b| {
+            admitted
+                .at(a)
+                .cmp(&admitted.at(b))
+                .then_with(|| ids.get(a).cmp(&ids.get(b)))
+        },
+    )
+}
+
 /// Each spell's emergency readmission: another spell of the same person admitted as an
 /// emergency between the discharge date and `readmission_window_days` after it; the
 /// earliest (same day: the smallest spell id).
@@ -291,16 +302,7 @@ fn readmission_links(
     // earlier on its discharge day is not its readmission.
     let at = Ints::of(spells.column("admission_datetime")?)?;
     let later = |r: IdxSize, i: IdxSize| (at.get(r), ids.get(r)) > (at.get(i), ids.get(i));
-    let by = ByPerson::new(
-        persons,
-        |i| emergency.get(i) && admitted.get(i as IdxSize).is_some(),
-        |a, b| {
-            admitted
-                .at(a)
-                .cmp(&admitted.at(b))
-                .then_with(|| ids.get(a).cmp(&ids.get(b)))
-        },
-    );
+    let by = emergency_admissions(persons, &emergency, admitted, &ids);
     let days = link.readmission_window_days;
     Ok(links(
         "readmission",

@@ -507,16 +507,10 @@ fn assert_all_reported(stderr: &str, expected: &[&str]) {
 /// second time as its default, nor an unknown type's formats as misplaced.
 #[test]
 fn regression_one_check_reports_errors_of_every_kind_in_every_file() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    copy_tree(&root().join("schemas"), &d.join("schemas"));
-    copy_tree(&root().join("pipelines"), &d.join("pipelines"));
-    let edit = |rel: &str, from: &str, to: &str| {
-        let path = d.join(rel);
-        let text = std::fs::read_to_string(&path).unwrap();
-        assert!(text.contains(from), "{rel} has no {from:?}");
-        std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
-    };
+    let copy = ConfigCopy::new();
+    let (d, edit) = (copy.dir.path(), |rel: &str, from: &str, to: &str| {
+        copy.edit(rel, from, to)
+    });
     edit(
         "pipelines/sample.toml",
         "care_window_days = 90",
@@ -576,16 +570,10 @@ fn regression_one_check_reports_errors_of_every_kind_in_every_file() {
 #[test]
 fn regression_broken_contracts_and_mappings_are_checked_on_and_set_aside_values_raise_nothing_else()
 {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    copy_tree(&root().join("schemas"), &d.join("schemas"));
-    copy_tree(&root().join("pipelines"), &d.join("pipelines"));
-    let edit = |rel: &str, from: &str, to: &str| {
-        let path = d.join(rel);
-        let text = std::fs::read_to_string(&path).unwrap();
-        assert!(text.contains(from), "{rel} has no {from:?}");
-        std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
-    };
+    let copy = ConfigCopy::new();
+    let (d, edit) = (copy.dir.path(), |rel: &str, from: &str, to: &str| {
+        copy.edit(rel, from, to)
+    });
     edit(
         "schemas/sources/ecds.toml",
         "required = true",
@@ -648,4 +636,26 @@ fn replace_line(text: &str, prefix: &str, line: &str) -> String {
         .collect::<Vec<_>>()
         .join("\n")
         + "\n"
+}
+
+/// A copy of the checkout's `schemas/` and `pipelines/` to break.
+struct ConfigCopy {
+    dir: tempfile::TempDir,
+}
+
+impl ConfigCopy {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        copy_tree(&root().join("schemas"), &dir.path().join("schemas"));
+        copy_tree(&root().join("pipelines"), &dir.path().join("pipelines"));
+        ConfigCopy { dir }
+    }
+
+    /// Replaces the first `from` in file `rel` with `to` (which must be there).
+    fn edit(&self, rel: &str, from: &str, to: &str) {
+        let path = self.dir.path().join(rel);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains(from), "{rel} has no {from:?}");
+        std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+    }
 }

@@ -66,6 +66,33 @@ impl Night {
         }
     }
 
+    /// Starts a run into `out` with `fault`, sends it SIGTERM once it announces its pause
+    /// at `point`, and returns its exit code and all it wrote to stderr.
+    fn sigterm_when_paused(&self, out: &Path, fault: &str, point: &str) -> (Option<i32>, String) {
+        use std::io::BufRead;
+        let mut run = self.spawn_paused(out, fault, &[]);
+        let mut stderr = std::io::BufReader::new(run.stderr.take().unwrap());
+        let mut seen = String::new();
+        loop {
+            let mut line = String::new();
+            assert!(stderr.read_line(&mut line).unwrap() > 0, "no pause: {seen}");
+            seen.push_str(&line);
+            if line.contains(&format!("fault: pausing at {point}")) {
+                break;
+            }
+        }
+        let pid = run.id().to_string();
+        assert!(
+            Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+        std::io::Read::read_to_string(&mut stderr, &mut seen).unwrap();
+        (run.wait().unwrap().code(), seen)
+    }
+
     /// Starts a run into `out` that `fault` (`sleep:<point>:<ms>`) holds at a point;
     /// stderr is piped.
     fn spawn_paused(&self, out: &Path, fault: &str, args: &[&str]) -> std::process::Child {
@@ -310,36 +337,14 @@ fn a_run_stopped_by_sigint_or_sigterm_says_so_leaves_no_staging_and_the_outputs_
 /// folders while the writer wakes.
 #[test]
 fn regression_a_writer_never_creates_files_after_sigterm_removed_staging() {
-    use std::io::BufRead;
     let night = Night::new();
     let out = night.dir.path().join("out");
-    let mut run = night.spawn_paused(
+    let (code, stderr) = night.sigterm_when_paused(
         &out,
         "sleep:staged_dataset_before_create:1500,sleep:interrupt_after_removal:3000",
-        &[],
+        "staged_dataset_before_create",
     );
-    let mut stderr = std::io::BufReader::new(run.stderr.take().unwrap());
-    let mut seen = String::new();
-    loop {
-        let mut line = String::new();
-        assert!(stderr.read_line(&mut line).unwrap() > 0, "no pause: {seen}");
-        seen.push_str(&line);
-        if line.contains("fault: pausing at staged_dataset_before_create") {
-            break;
-        }
-    }
-    let pid = run.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let mut rest = String::new();
-    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
-    let status = run.wait().unwrap();
-    assert_eq!(status.code(), Some(143), "{seen}{rest}");
+    assert_eq!(code, Some(143), "{stderr}");
     let left: Vec<PathBuf> = std::fs::read_dir(out.join(".staging"))
         .map(|d| d.map(|e| e.unwrap().path()).collect())
         .unwrap_or_default();
@@ -353,35 +358,14 @@ fn regression_a_writer_never_creates_files_after_sigterm_removed_staging() {
 /// saved now lets the run record itself.
 #[test]
 fn regression_a_signal_after_the_state_is_saved_lets_the_run_record_its_success() {
-    use std::io::BufRead;
     let night = Night::new();
     let out = night.dir.path().join("out");
-    let mut run = night.spawn_paused(&out, "sleep:run_after_state:1500", &[]);
-    let mut stderr = std::io::BufReader::new(run.stderr.take().unwrap());
-    let mut seen = String::new();
-    loop {
-        let mut line = String::new();
-        assert!(stderr.read_line(&mut line).unwrap() > 0, "no pause: {seen}");
-        seen.push_str(&line);
-        if line.contains("fault: pausing at run_after_state") {
-            break;
-        }
-    }
-    let pid = run.id().to_string();
+    let (code, stderr) =
+        night.sigterm_when_paused(&out, "sleep:run_after_state:1500", "run_after_state");
+    assert_eq!(code, Some(0), "{stderr}");
     assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let mut rest = String::new();
-    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
-    let status = run.wait().unwrap();
-    assert_eq!(status.code(), Some(0), "{seen}{rest}");
-    assert!(
-        rest.contains("SIGTERM after the run finished its work"),
-        "{rest}"
+        stderr.contains("SIGTERM after the run finished its work"),
+        "{stderr}"
     );
     let m = manifest_of_last_run(&out);
     assert_eq!(m["status"], "ok", "{m}");
