@@ -292,6 +292,22 @@ pub(crate) fn compare_with_state(
     (now_state, changes, outputs_present)
 }
 
+/// A warning (logged, and for the manifest) for each dataset folder no pipeline writes
+/// any more.
+pub(crate) fn unclaimed_warnings(out: &Path, plan: &Plan) -> Vec<String> {
+    state::unclaimed_datasets(out, &plan.name, &state::dataset_folders(plan))
+        .into_iter()
+        .map(|rel| {
+            let w = format!(
+                "{rel}: no pipeline of this data directory writes it any more (its source or output was removed from the pipeline), so it is no longer updated; remove {} if it is not wanted",
+                out.join(&rel).display()
+            );
+            tracing::warn!("{w}");
+            w
+        })
+        .collect()
+}
+
 /// Runs a pipeline: everything when something changed, nothing when nothing did. A run
 /// that fails after its pipeline loaded leaves a manifest with status `failed` and its
 /// error, so `status` lists it.
@@ -358,6 +374,7 @@ fn run_as(
     let inputs = list_inputs(&plan, &opts.out)?;
     let (now_state, changes, outputs_present) =
         compare_with_state(&plan, opts, &fingerprint, &id, &inputs);
+    warnings.extend(unclaimed_warnings(&opts.out, &plan));
     timer.lap("pull", None);
     fault::point("run_after_pull");
 

@@ -258,7 +258,7 @@ pub(crate) fn run_publications(
     }
     let mut periods: Vec<Vec<PeriodInfo>> = vec![Vec::new(); plan.publications.len()];
     let mut accepted: BTreeMap<PeriodKey, usize> = BTreeMap::new();
-    let mut warnings = Vec::new();
+    let mut warnings = crate::app::unclaimed_warnings(&opts.out, plan);
     for (key, w) in &winners {
         let input = &inputs[w.input];
         let old = previous.get(key);

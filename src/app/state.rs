@@ -255,6 +255,48 @@ pub fn claimed_elsewhere(
     })
 }
 
+/// Dataset folders of the data directory that neither `pipeline` (which writes `mine`)
+/// nor another pipeline's state lists (a source or an output removed from its pipeline):
+/// no longer updated, though they look current. Nothing is said while another state
+/// predates the list (it could be that state's).
+pub fn unclaimed_datasets(out: &Path, pipeline: &str, mine: &[String]) -> Vec<String> {
+    let Ok(files) = std::fs::read_dir(out.join("state")) else {
+        return Vec::new();
+    };
+    let own = path(out, pipeline);
+    let mut claimed: BTreeSet<String> = mine.iter().cloned().collect();
+    for f in files.flatten() {
+        let p = f.path();
+        if p.extension().is_none_or(|e| e != "json") || p == own {
+            continue;
+        }
+        let Some(state) = std::fs::read_to_string(&p)
+            .ok()
+            .and_then(|t| serde_json::from_str::<State>(&t).ok())
+        else {
+            continue;
+        };
+        if state.outputs.is_empty() {
+            return Vec::new();
+        }
+        claimed.extend(state.outputs);
+    }
+    let mut unclaimed = Vec::new();
+    for area in ["restricted", "published", "quarantine"] {
+        let Ok(folders) = std::fs::read_dir(out.join(area)) else {
+            continue;
+        };
+        for f in folders.flatten() {
+            let rel = format!("{area}/{}", f.file_name().to_string_lossy());
+            if f.path().is_dir() && !claimed.contains(&rel) {
+                unclaimed.push(rel);
+            }
+        }
+    }
+    unclaimed.sort();
+    unclaimed
+}
+
 /// The state's key for an input file: its canonical path, so the same file is the same
 /// input however the pipeline path was spelled (`p.toml`, `./p.toml`, an absolute path,
 /// a symlinked folder). Spelled as given, a cron job and an operator's `status` from

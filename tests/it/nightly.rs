@@ -1115,6 +1115,33 @@ fn regression_another_pipeline_cannot_replace_a_data_directory_s_datasets() {
     );
 }
 
+/// A dataset its pipeline no longer writes (an output or a source removed from it) is
+/// left in place, but every run says so: it looked current while nothing updated it.
+#[test]
+fn a_dataset_no_pipeline_writes_any_more_is_named_on_every_run() {
+    let night = Night::new();
+    let out = night.dir.path().join("out");
+    assert_eq!(night.run(&out, &[]).0, 0);
+    let text = std::fs::read_to_string(night.pipeline()).unwrap();
+    assert!(text.contains("[outputs.flow_daily]\n"));
+    std::fs::write(night.pipeline(), text.replace("[outputs.flow_daily]\n", "")).unwrap();
+    for _ in 0..2 {
+        assert_eq!(night.run(&out, &[]).0, 0);
+        let warnings = manifest_of_last_run(&out)["warnings"].to_string();
+        assert!(
+            warnings.contains(
+                "published/flow_daily: no pipeline of this data directory writes it any more"
+            ),
+            "{warnings}"
+        );
+        assert!(
+            !warnings.contains("published/discharge_delays:"),
+            "{warnings}"
+        );
+        assert!(out.join("published/flow_daily").is_dir());
+    }
+}
+
 /// `[pseudonymisation] bits = 256` keeps the whole HMAC (what builds before 2026-11-26
 /// wrote): switching a data directory to it rebuilds every dataset from every input
 /// (state and ingest cache hold 128-bit pseudonyms), and every pseudonym is then the
