@@ -230,14 +230,7 @@ pub fn claimed_elsewhere(
     folders: &[String],
 ) -> Option<(String, PathBuf, Vec<String>)> {
     let mine = path(out, pipeline);
-    let mut states: Vec<PathBuf> = std::fs::read_dir(out.join("state"))
-        .ok()?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    states.sort();
-    states.into_iter().find_map(|p| {
-        let state: State = serde_json::from_str(&std::fs::read_to_string(&p).ok()?).ok()?;
+    saved_states(out).into_iter().find_map(|(p, state)| {
         if p == mine && (state.pipeline.is_empty() || state.pipeline == pipeline) {
             return None;
         }
@@ -255,27 +248,38 @@ pub fn claimed_elsewhere(
     })
 }
 
+/// Every readable state file of the data directory, in file-name order.
+fn saved_states(out: &Path) -> Vec<(PathBuf, State)> {
+    let mut states: Vec<(PathBuf, State)> = std::fs::read_dir(out.join("state"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .filter_map(|p| {
+            let state = serde_json::from_str(&std::fs::read_to_string(&p).ok()?).ok()?;
+            Some((p, state))
+        })
+        .collect();
+    states.sort_by(|a, b| a.0.cmp(&b.0));
+    states
+}
+
 /// Dataset folders of the data directory that neither `pipeline` (which writes `mine`)
 /// nor another pipeline's state lists (a source or an output removed from its pipeline):
 /// no longer updated, though they look current. Nothing is said while another state
 /// predates the list (it could be that state's).
 pub fn unclaimed_datasets(out: &Path, pipeline: &str, mine: &[String]) -> Vec<String> {
-    let Ok(files) = std::fs::read_dir(out.join("state")) else {
-        return Vec::new();
-    };
     let own = path(out, pipeline);
+    let states = saved_states(out);
+    if states.is_empty() {
+        return Vec::new();
+    }
     let mut claimed: BTreeSet<String> = mine.iter().cloned().collect();
-    for f in files.flatten() {
-        let p = f.path();
-        if p.extension().is_none_or(|e| e != "json") || p == own {
+    for (p, state) in states {
+        if p == own {
             continue;
         }
-        let Some(state) = std::fs::read_to_string(&p)
-            .ok()
-            .and_then(|t| serde_json::from_str::<State>(&t).ok())
-        else {
-            continue;
-        };
         if state.outputs.is_empty() {
             return Vec::new();
         }

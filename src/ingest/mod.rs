@@ -326,7 +326,7 @@ fn ingest_into(
     }
     // A file declared UTF-8 with rows that are not: most often a council's extract saved
     // as Windows-1252 (a dash or a pound sign in a few rows), so say which setting to try.
-    let not_utf8 = quarantine.rows_with_detail("bytes that are not valid UTF-8");
+    let not_utf8 = quarantine.rows_with_detail(&row::invalid_bytes(&opened.contract));
     if opened.contract.encoding == Encoding::Utf8 && not_utf8 > 0 {
         report.warnings.push(format!(
             "{}: {not_utf8} row(s) are not valid UTF-8 and were quarantined (invalid_encoding); if the file was saved as Windows-1252 (as Excel on Windows saves CSV), set encoding = \"windows-1252\" in contract \"{}\"",

@@ -92,7 +92,7 @@ impl RowChecker<'_> {
                     let what = if is_control_at(bytes, offset) {
                         format!("a control character (0x{:02X})", bytes[offset])
                     } else {
-                        format!("bytes that are not valid {}", encoding_name(c))
+                        invalid_bytes(c)
                     };
                     q.details.push(format!(
                         "\"{}\" has {what} (byte {} of the field; the row starts at byte offset {start})",
@@ -303,6 +303,12 @@ fn trimmed(t: Cow<'_, str>) -> Cow<'_, str> {
             }
         }
     }
+}
+
+/// How a field's detail names bytes its contract's encoding does not allow (the file-level
+/// hint counts the rows whose detail says so).
+pub(super) fn invalid_bytes(c: &Contract) -> String {
+    format!("bytes that are not valid {}", encoding_name(c))
 }
 
 fn encoding_name(c: &Contract) -> &'static str {
