@@ -11,7 +11,7 @@ use super::raw::RawContract;
 use super::toml_errors::read_toml_partial;
 use crate::ingest::dates::DateFormat;
 use crate::schema::{
-    Column, ColumnType, Contract, DriftPolicy, Encoding, Rule, RuleKind, ValueType,
+    Column, ColumnType, Contract, DriftPolicy, Encoding, Pattern, Rule, RuleKind, ValueType,
 };
 
 /// The column types a contract may declare.
@@ -250,6 +250,29 @@ impl Loader {
                     crate::ingest::dates::PLAUSIBLE_YEARS
                 }
             };
+            let pattern = match (&c.pattern, c.kind.as_str()) {
+                (None, _) => None,
+                (Some(text), "string") => match Pattern::new(text) {
+                    Ok(p) => Some(p),
+                    Err(e) => {
+                        self.errors.push(
+                            &path,
+                            format!("{key}.pattern"),
+                            format!("\"{text}\" is not a regular expression: {e}"),
+                        );
+                        None
+                    }
+                },
+                (Some(_), _) if known => {
+                    self.errors.push(
+                        &path,
+                        format!("{key}.pattern"),
+                        "only a column of type \"string\" takes a pattern (a code column is checked against its list, the others by their type)",
+                    );
+                    None
+                }
+                (Some(_), _) => None,
+            };
             columns.push(Column {
                 name: c.name.clone(),
                 header: c.header.clone(),
@@ -258,6 +281,7 @@ impl Loader {
                 required: c.required,
                 years,
                 allow_nhs_number_shape: c.allow_nhs_number_shape,
+                pattern,
             });
         }
         // Identifier scopes refer to other columns.

@@ -337,6 +337,11 @@ pub struct RawColumn {
     /// (`nhs_number_in_text`): a column kept as written must not carry NHS numbers.
     #[serde(default)]
     pub allow_nhs_number_shape: bool,
+    /// For `string`: a regular expression every value must match as a whole (e.g.
+    /// `"[A-Z0-9]{3,5}"` for an ODS code). Other values are quarantined
+    /// (`pattern_mismatch`) and not quoted; only columns with a pattern are copied into
+    /// quarantine records.
+    pub pattern: Option<String>,
     /// What the column holds.
     pub description: Option<String>,
 }

@@ -2,7 +2,7 @@
 //!
 //! A header is text from the file: when the header row is missing, or a stray quote ran
 //! it into the rows after it, it holds patients' values. Messages and warnings show
-//! headers through [`shown`] and [`listed`] only: NHS-number shapes masked, each name
+//! headers through [`shown`] and [`listed`] only: NHS-number and postcode shapes masked, each name
 //! and the list cut short.
 
 use std::collections::HashMap;
@@ -11,7 +11,7 @@ use std::path::Path;
 use csv::ByteRecord;
 
 use super::decode::{decode, is_control_at};
-use super::quarantine::mask_nhs_like;
+use super::quarantine::{holds_postcode, mask_data_value};
 use crate::error::{Error, Location};
 use crate::schema::fold::fold;
 use crate::schema::{ColumnType, Contract, Encoding};
@@ -22,7 +22,7 @@ const SHOWN_CHARS: usize = 60;
 /// Headers listed in a message.
 const LISTED: usize = 40;
 
-/// A header as a message shows it: quoted, NHS-number shapes masked, cut at
+/// A header as a message shows it: quoted, NHS-number and postcode shapes masked, cut at
 /// [`SHOWN_CHARS`] characters.
 pub fn shown(h: &str) -> String {
     format!("\"{}\"", bare(h))
@@ -30,7 +30,7 @@ pub fn shown(h: &str) -> String {
 
 /// A header as [`shown`], without the quotes (for a location's column, which adds its own).
 fn bare(h: &str) -> String {
-    let masked = mask_nhs_like(h);
+    let masked = mask_data_value(h);
     match masked.char_indices().nth(SHOWN_CHARS) {
         Some((cut, _)) => format!("{}…", &masked[..cut]),
         None => masked,
@@ -98,21 +98,7 @@ fn looks_like_data(h: &str) -> bool {
                 .iter()
                 .all(|p| !p.is_empty() && p.len() <= 4 && p.iter().all(u8::is_ascii_digit))
     };
-    let postcode = |s: &str| {
-        let mut words = s.split_whitespace();
-        let (Some(out), Some(inw), None) = (words.next(), words.next(), words.next()) else {
-            return false;
-        };
-        let (o, i) = (out.as_bytes(), inw.as_bytes());
-        (2..=4).contains(&o.len())
-            && o[0].is_ascii_alphabetic()
-            && o.iter().any(u8::is_ascii_digit)
-            && o.iter().all(u8::is_ascii_alphanumeric)
-            && i.len() == 3
-            && i[0].is_ascii_digit()
-            && i[1..].iter().all(u8::is_ascii_alphabetic)
-    };
-    b.split(|c| c.is_ascii_whitespace()).any(date) || postcode(h.trim())
+    b.split(|c| c.is_ascii_whitespace()).any(date) || holds_postcode(h)
 }
 
 /// Headers as a message lists them: each [`shown`], at most [`LISTED`] of them.

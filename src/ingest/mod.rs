@@ -309,7 +309,7 @@ fn ingest_into(
             .header
             .extra
             .iter()
-            .map(|h| quarantine::mask_nhs_like(h))
+            .map(|h| quarantine::mask_data_value(h))
             .collect(),
         warnings: opened.warnings.clone(),
         staged: Vec::new(),

@@ -134,6 +134,82 @@ pub fn mask_nhs_like(text: &str) -> String {
     mask_shapes(text, Grouping::Loose, |_| true).into_owned()
 }
 
+/// A value from the data as quarantine records, details and messages show it: NHS-number
+/// shapes ([`mask_nhs_like`]) and full UK postcodes ([`mask_postcodes`]) withheld. (Names
+/// have no shape to find: only columns the contract constrains are copied at all.)
+pub fn mask_data_value(text: &str) -> String {
+    let nhs = mask_nhs_like(text);
+    match mask_postcodes(&nhs) {
+        std::borrow::Cow::Borrowed(_) => nhs,
+        std::borrow::Cow::Owned(o) => o,
+    }
+}
+
+/// Replaces every full UK postcode shape (`A9 9AA`, `A99 9AA`, `A9A 9AA`, `AA9 9AA`,
+/// `AA99 9AA`, `AA9A 9AA`, in either case, the space optional, not part of a longer word)
+/// with `<withheld>`. Borrowed when there is none.
+pub fn mask_postcodes(text: &str) -> std::borrow::Cow<'_, str> {
+    let b = text.as_bytes();
+    let mut out = String::new();
+    let (mut i, mut last) = (0, 0);
+    while i < b.len() {
+        if let Some(end) = postcode_at(b, i) {
+            out.push_str(&text[last..i]);
+            out.push_str("<withheld>");
+            i = end;
+            last = end;
+            continue;
+        }
+        i += 1;
+    }
+    if last == 0 {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    out.push_str(&text[last..]);
+    std::borrow::Cow::Owned(out)
+}
+
+/// Whether `text` holds a full UK postcode shape as [`mask_postcodes`] finds them.
+pub fn holds_postcode(text: &str) -> bool {
+    let b = text.as_bytes();
+    // Five characters at least, with a digit: most values (codes, counts) are out at once.
+    b.len() >= 5
+        && b.iter().any(u8::is_ascii_digit)
+        && (0..b.len()).any(|i| postcode_at(b, i).is_some())
+}
+
+/// The end of a postcode shape starting at `start`, which must begin a word.
+fn postcode_at(b: &[u8], start: usize) -> Option<usize> {
+    let alnum = |i: usize| b.get(i).is_some_and(u8::is_ascii_alphanumeric);
+    let letter = |i: usize| b.get(i).is_some_and(u8::is_ascii_alphabetic);
+    let digit = |i: usize| b.get(i).is_some_and(u8::is_ascii_digit);
+    if !letter(start) || (start > 0 && alnum(start - 1)) {
+        return None;
+    }
+    for letters in [1, 2] {
+        if !(0..letters).all(|k| letter(start + k)) || !digit(start + letters) {
+            continue;
+        }
+        let area = start + letters + 1;
+        for extra in [0, 1] {
+            if extra == 1 && !alnum(area) {
+                continue;
+            }
+            let outward_end = area + extra;
+            for space in [0, 1] {
+                if space == 1 && b.get(outward_end) != Some(&b' ') {
+                    continue;
+                }
+                let inward = outward_end + space;
+                if digit(inward) && letter(inward + 1) && letter(inward + 2) && !alnum(inward + 3) {
+                    return Some(inward + 3);
+                }
+            }
+        }
+    }
+    None
+}
+
 /// Replaces every NHS number in a file name or path (a shape as [`mask_nhs_like`] finds
 /// them whose digits pass Modulus 11) with `<withheld>`: a file named after its patient
 /// keeps its name otherwise, and names that only look like one (a time stamp, a batch
@@ -261,6 +337,36 @@ fn nhs_shape_end(b: &[u8], start: usize, grouping: Grouping) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn postcodes_of_every_shape_are_found_and_masked_but_codes_and_ids_are_not() {
+        for pc in [
+            "M1 1AE", "B33 8TH", "CR2 6XH", "DN55 1PT", "W1A 0AX", "EC1A 1BB", "sw1a1aa", "ls1 4ap",
+        ] {
+            assert!(super::holds_postcode(pc), "{pc}");
+            assert_eq!(super::mask_data_value(pc), "<withheld>", "{pc}");
+        }
+        assert_eq!(
+            super::mask_data_value("moved to LS1 4AP, 9434765919"),
+            "moved to <withheld>, <withheld>"
+        );
+        for not in [
+            "RX1",
+            "RX101",
+            "RX10037461",
+            "NS-SVC-025821",
+            "E06000002",
+            "300",
+            "1 - Male",
+            "2026-07-01",
+            "XLS1 4AP",
+            "LS1 4APX",
+            "LS1 4A",
+        ] {
+            assert!(!super::holds_postcode(not), "{not}");
+            assert_eq!(super::mask_data_value(not), not);
+        }
+    }
+
     use super::{mask_nhs_like, mask_nhs_numbers};
 
     /// Regression: free text's exact grouping (so that `123.4567891` seconds was not

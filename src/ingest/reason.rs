@@ -21,13 +21,17 @@ pub enum Reason {
     UnknownCode,
     /// A value shaped like a valid NHS number in a column kept as written.
     NhsNumberInText,
+    /// A value shaped like a full UK postcode in a column kept as written.
+    PostcodeInText,
+    /// A `string` column's value does not have the shape its contract declares.
+    PatternMismatch,
     /// Two dates in the row are in an impossible order (e.g. discharge before admission).
     DateOrder,
 }
 
 impl Reason {
     /// All reasons, in report order.
-    pub const ALL: [Reason; 10] = [
+    pub const ALL: [Reason; 12] = [
         Reason::WrongFieldCount,
         Reason::UnbalancedQuote,
         Reason::InvalidEncoding,
@@ -37,6 +41,8 @@ impl Reason {
         Reason::InvalidInteger,
         Reason::UnknownCode,
         Reason::NhsNumberInText,
+        Reason::PostcodeInText,
+        Reason::PatternMismatch,
         Reason::DateOrder,
     ];
 
@@ -52,6 +58,8 @@ impl Reason {
             Reason::InvalidInteger => "invalid_integer",
             Reason::UnknownCode => "unknown_code",
             Reason::NhsNumberInText => "nhs_number_in_text",
+            Reason::PostcodeInText => "postcode_in_text",
+            Reason::PatternMismatch => "pattern_mismatch",
             Reason::DateOrder => "date_order",
         }
     }

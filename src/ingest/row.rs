@@ -10,7 +10,7 @@ use super::dates::{datetime_ms, days_from_civil, parse_any, time_ms};
 use super::decode::{decode, is_control_at};
 use super::header::HeaderMap;
 use super::nhs_number;
-use super::quarantine::{QuarantineRow, mask_nhs_like};
+use super::quarantine::{QuarantineRow, mask_data_value};
 use super::reason::Reason;
 use crate::normalise::pseudonym::Pseudonymiser;
 use crate::schema::{ColumnType, Contract, RuleKind, trim};
@@ -140,6 +140,29 @@ impl RowChecker<'_> {
                         ),
                     ))
                 }
+                // Nor a postcode, which would reach the same places.
+                ColumnType::String if crate::ingest::quarantine::holds_postcode(text) => Err((
+                    Reason::PostcodeInText,
+                    format!(
+                        "\"{}\" holds a value shaped like a postcode, in a column kept as written",
+                        col.header
+                    ),
+                )),
+                // A value of another shape than declared is not quoted: in a code's or an
+                // id's place it may be a name.
+                ColumnType::String if col.pattern.as_ref().is_some_and(|p| !p.matches(text)) => {
+                    Err((
+                        Reason::PatternMismatch,
+                        format!(
+                            "\"{}\" value (not shown) does not have the declared shape {}",
+                            col.header,
+                            col.pattern
+                                .as_ref()
+                                .map(|p| p.text.as_str())
+                                .unwrap_or_default()
+                        ),
+                    ))
+                }
                 ColumnType::String => Ok(Cell::Str(texts[i].clone().unwrap_or_default())),
                 ColumnType::Integer => text.parse::<i64>().map(Cell::Int).map_err(|_| {
                     (
@@ -210,7 +233,7 @@ impl RowChecker<'_> {
                 Ok(cell) => cells[i] = cell,
                 Err((reason, detail)) => {
                     q.reasons.push(reason);
-                    q.details.push(mask_nhs_like(&detail));
+                    q.details.push(mask_data_value(&detail));
                 }
             }
         }
@@ -272,7 +295,11 @@ impl RowChecker<'_> {
         }
     }
 
-    /// The row's non-identifying values as JSON, keyed by contract column name.
+    /// The row's values whose shape the contract checks (codes, dates, numbers, strings
+    /// whose value has their `pattern`), as JSON keyed by contract column name, NHS-number
+    /// and postcode shapes masked. Identifying columns are never decoded; free text (a
+    /// `string` column without a pattern) is left out, as a name typed in it has no shape
+    /// to mask.
     fn record_json(&self, texts: &[Option<Cow<'_, str>>]) -> String {
         let mut map = serde_json::Map::new();
         for (col, text) in self.contract.columns.iter().zip(texts) {
@@ -280,9 +307,15 @@ impl RowChecker<'_> {
                 continue;
             }
             if let Some(t) = text {
+                // A value failing its pattern is not shown either.
+                if matches!(col.kind, ColumnType::String)
+                    && !col.pattern.as_ref().is_some_and(|p| p.matches(t))
+                {
+                    continue;
+                }
                 map.insert(
                     col.name.clone(),
-                    serde_json::Value::String(mask_nhs_like(t)),
+                    serde_json::Value::String(mask_data_value(t)),
                 );
             }
         }
@@ -334,6 +367,7 @@ mod tests {
             required: true,
             years: crate::ingest::dates::PLAUSIBLE_YEARS,
             allow_nhs_number_shape: false,
+            pattern: None,
         }
     }
 
@@ -400,6 +434,61 @@ mod tests {
         assert_ne!(
             cells[1],
             Cell::Pseudonym(pseudo.scoped_identifier_hex("", "123"))
+        );
+    }
+
+    /// Regression: the quarantine record copied every non-identifying column, free text
+    /// included (a name typed into a gender or reference column reached `quarantine/`).
+    /// It holds the values whose shape the contract checks, a value failing its pattern
+    /// excepted, with postcode shapes masked.
+    #[test]
+    fn a_quarantine_record_leaves_out_free_text_and_values_of_the_wrong_shape() {
+        let mut contract = contract();
+        let text = |name: &str, pattern: Option<&str>| Column {
+            required: false,
+            pattern: pattern.map(|p| crate::schema::Pattern::new(p).unwrap()),
+            ..column(name, ColumnType::String)
+        };
+        contract.columns.extend([
+            text("gender", None),
+            text("reference", Some("[A-Z]+-[0-9]+")),
+            text("site", Some("[A-Z0-9]{3,5}")),
+        ]);
+        let header = HeaderMap {
+            positions: (0..5).map(Some).collect(),
+            extra: Vec::new(),
+            repeated: Vec::new(),
+            width: 5,
+        };
+        let pseudo = Pseudonymiser::new(
+            b"a test key of thirty-two bytes!!",
+            crate::normalise::pseudonym::Width::default(),
+        )
+        .unwrap();
+        let checker = RowChecker {
+            contract: &contract,
+            header: &header,
+            pseudo: &pseudo,
+            file_name: "f.csv",
+            byte_base: 0,
+        };
+        // An unknown council code, a name in free text, a good reference, a bad site.
+        let record = ByteRecord::from(vec!["LS1 4AP", "123", "Jane", "EV-12", "Jane"]);
+        let q = checker.check(&record, 2, 1).unwrap_err();
+        assert_eq!(
+            q.reasons,
+            vec![Reason::UnknownCode, Reason::PatternMismatch]
+        );
+        assert_eq!(
+            q.details,
+            vec![
+                "\"la_code\" value \"<withheld>\" is not in code list \"councils\"",
+                "\"site\" value (not shown) does not have the declared shape [A-Z0-9]{3,5}",
+            ]
+        );
+        assert_eq!(
+            q.record.as_deref(),
+            Some(r#"{"la_code":"<withheld>","reference":"EV-12"}"#)
         );
     }
 }

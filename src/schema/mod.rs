@@ -150,6 +150,42 @@ pub struct Column {
     /// A `string` column may hold values shaped like a valid NHS number (else such a row
     /// is quarantined as `nhs_number_in_text`).
     pub allow_nhs_number_shape: bool,
+    /// The shape every value of a `string` column must have (anchored): a value of
+    /// another shape is quarantined as `pattern_mismatch` without being quoted, and a
+    /// column without one is free text, which quarantine records leave out.
+    pub pattern: Option<Pattern>,
+}
+
+/// A `string` column's declared shape: a regular expression that must match a whole value.
+#[derive(Debug, Clone)]
+pub struct Pattern {
+    /// As written in the contract (shown in quarantine details).
+    pub text: String,
+    /// `^(?:text)$`.
+    regex: regex::Regex,
+}
+
+impl Pattern {
+    /// Compiles `text` to match whole values; the error is the regex crate's first line.
+    pub fn new(text: &str) -> Result<Self, String> {
+        regex::Regex::new(&format!("^(?:{text})$"))
+            .map(|regex| Pattern {
+                text: text.to_string(),
+                regex,
+            })
+            .map_err(|e| {
+                e.to_string()
+                    .lines()
+                    .rfind(|l| l.starts_with("error:"))
+                    .map(|l| l.trim_start_matches("error:").trim().to_string())
+                    .unwrap_or_else(|| e.to_string())
+            })
+    }
+
+    /// Whether the whole of `value` has the shape.
+    pub fn matches(&self, value: &str) -> bool {
+        self.regex.is_match(value)
+    }
 }
 
 /// A comparison between two columns of one row.

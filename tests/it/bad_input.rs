@@ -291,8 +291,8 @@ fn regression_a_quote_closed_lines_later_does_not_publish_the_lines_between_in_a
         ),
         (
             &serde_json::json!(5),
-            &serde_json::json!(4),
-            &serde_json::json!(1)
+            &serde_json::json!(3),
+            &serde_json::json!(2)
         )
     );
     let q = quarantine(r.out.path());
@@ -300,15 +300,20 @@ fn regression_a_quote_closed_lines_later_does_not_publish_the_lines_between_in_a
         (q.row(0)["line"], q.row(0)["reasons"]),
         (Some("2"), Some("unbalanced_quote"))
     );
+    // The closing line is read on its own: its quote is a character of its field, which
+    // the contract's pattern for a treatment function code refuses.
+    assert_eq!(
+        (q.row(1)["line"], q.row(1)["reasons"]),
+        (Some("5"), Some("pattern_mismatch"))
+    );
     let spells = read_parquet(&spells(r.out.path()));
-    assert_eq!(spells.rows, 4);
+    assert_eq!(spells.rows, 3);
     let functions: Vec<&str> = spells
         .col("treatment_function")
         .iter()
         .map(|v| v.as_deref().unwrap())
         .collect();
-    // The closing line is read on its own: its quote is a character of its field.
-    assert_eq!(functions, ["300", "300", "300\"", "300"]);
+    assert_eq!(functions, ["300", "300", "300"]);
     for (name, values) in &spells.columns {
         for v in values.iter().flatten() {
             assert!(!v.contains('\n'), "{name}: {v}");
@@ -602,16 +607,7 @@ fn regression_an_nhs_number_in_a_text_column_is_quarantined_and_never_written() 
         )
     );
     assert_eq!(read_parquet(&spells(r.out.path())).rows, 2);
-    for f in files_under(r.out.path()) {
-        let bytes = std::fs::read(&f).unwrap();
-        for shape in [&b"9434765919"[..], b"943 476 5919"] {
-            assert!(
-                !bytes.windows(shape.len()).any(|w| w == shape),
-                "{} holds the NHS number",
-                f.display()
-            );
-        }
-    }
+    assert_no_file_holds(r.out.path(), &["9434765919", "943 476 5919"]);
     assert!(!r.stderr.contains("943 476 5919"));
 }
 
@@ -716,4 +712,84 @@ fn a_numeric_spell_id_that_passes_modulus_11_is_accepted() {
             .iter()
             .any(|s| s.as_deref() == Some("9434765919"))
     );
+}
+
+/// Regression: a value in a column kept as written was quoted in the quarantine's detail
+/// and record whatever it held: a name where a provider code belongs reached
+/// `quarantine/` (and, accepted, `restricted/` and as a group key `published/`). The
+/// shipped contract declares the code's shape; a value of another shape is quarantined
+/// and shown nowhere.
+#[test]
+fn regression_a_name_in_a_code_column_is_quarantined_and_never_written() {
+    let r = run_fixture("name_in_provider.csv");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let q = quarantine(r.out.path());
+    assert_eq!(q.rows, 1);
+    let row = q.row(0);
+    assert_eq!(row["reasons"], Some("pattern_mismatch"));
+    assert_eq!(
+        row["detail"],
+        Some(
+            "\"Organisation code  Sender of transaction\" value (not shown) does not have the declared shape [A-Z0-9]{3,6}"
+        )
+    );
+    let record: serde_json::Value = serde_json::from_str(row["record"].unwrap()).unwrap();
+    assert_eq!(
+        record["spell_id"], "RX19000002",
+        "a value of its shape is shown"
+    );
+    assert!(record.get("provider_code").is_none(), "{record}");
+    assert_eq!(read_parquet(&spells(r.out.path())).rows, 2);
+    assert_no_file_holds(r.out.path(), &["Smith"]);
+    assert!(!r.stderr.contains("Smith"));
+}
+
+/// Regression: a postcode in a column kept as written reached the quarantine's record
+/// (and, accepted, `restricted/`). It is quarantined as `postcode_in_text` and shown
+/// nowhere.
+#[test]
+fn regression_a_postcode_in_a_text_column_is_quarantined_and_never_written() {
+    let r = run_fixture("postcode_in_spell_id.csv");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let q = quarantine(r.out.path());
+    assert_eq!(q.rows, 1);
+    let row = q.row(0);
+    assert_eq!(row["reasons"], Some("postcode_in_text"));
+    assert_eq!(
+        row["detail"],
+        Some(
+            "\"Hospital Provider Spell Number\" holds a value shaped like a postcode, in a column kept as written"
+        )
+    );
+    let record: serde_json::Value = serde_json::from_str(row["record"].unwrap()).unwrap();
+    assert!(record.get("spell_id").is_none(), "{record}");
+    assert_eq!(record["provider_code"], "RX1");
+    assert_eq!(read_parquet(&spells(r.out.path())).rows, 2);
+    assert_no_file_holds(r.out.path(), &["LS1 4AP", "LS14AP"]);
+    assert!(!r.stderr.contains("LS1 4AP"));
+}
+
+/// No file under `out` holds any of `values`: its bytes (a Parquet file's statistics and
+/// metadata are not compressed) and, for Parquet, every value read back.
+fn assert_no_file_holds(out: &Path, values: &[&str]) {
+    for f in files_under(out) {
+        let bytes = std::fs::read(&f).unwrap();
+        for v in values {
+            assert!(
+                !bytes.windows(v.len()).any(|w| w == v.as_bytes()),
+                "{} holds {v}",
+                f.display()
+            );
+        }
+        if f.extension().is_some_and(|e| e == "parquet") {
+            let t = read_parquet(&f);
+            for (name, col) in &t.columns {
+                for cell in col.iter().flatten() {
+                    for v in values {
+                        assert!(!cell.contains(v), "{} column {name} holds {v}", f.display());
+                    }
+                }
+            }
+        }
+    }
 }

@@ -659,3 +659,44 @@ impl ConfigCopy {
         std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
     }
 }
+
+/// A `pattern` must compile, and only a `string` column takes one: both reported in one
+/// run, each at its key path.
+#[test]
+fn a_column_s_pattern_must_be_a_regular_expression_on_a_string_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let schemas = dir.path().join("schemas");
+    copy_tree(&root().join("schemas"), &schemas);
+    let contract = schemas.join("sources/sus_apc.toml");
+    let text = std::fs::read_to_string(&contract)
+        .unwrap()
+        .replacen(
+            "pattern = \"[A-Z0-9]{3,6}\"",
+            "pattern = \"[A-Z0-9{3,6}\"",
+            1,
+        )
+        .replacen(
+            "type = \"nhs_number\"\n",
+            "type = \"nhs_number\"\npattern = \"[0-9]{10}\"\n",
+            1,
+        );
+    std::fs::write(&contract, text).unwrap();
+    let (code, stderr) = validate_one_source(
+        dir.path(),
+        &schemas.display(),
+        (
+            "apc",
+            "sus_apc",
+            &root().join("pipelines/mappings/sus_apc.toml"),
+        ),
+        "",
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert_all_reported(
+        &stderr,
+        &[
+            "sus_apc.toml: columns[1].pattern: \"[A-Z0-9{3,6}\" is not a regular expression: unclosed character class",
+            "sus_apc.toml: columns[2].pattern: only a column of type \"string\" takes a pattern",
+        ],
+    );
+}

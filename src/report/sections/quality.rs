@@ -25,6 +25,8 @@ fn reason(code: &str) -> &str {
         "invalid_integer" => "invalid number",
         "unknown_code" => "code not in its list",
         "nhs_number_in_text" => "NHS number in a text column",
+        "postcode_in_text" => "postcode in a text column",
+        "pattern_mismatch" => "value not of its declared shape",
         "date_order" => "dates out of order",
         other => other,
     }
