@@ -554,10 +554,11 @@ fn run_as(
                 threshold = s.max_quarantine_fraction,
                 "quarantined rows above the source's threshold: the run exits 1"
             );
+            // No count or exact share: warnings reach the report, where the counts are
+            // shown under the disclosure rule (0.6 % of a source shown as 525 rows is 3).
             warnings.push(format!(
-                "source {}: {:.1}% of rows quarantined, above the threshold of {:.1}%",
+                "source {}: more rows quarantined than its threshold of {:.1}% (the manifest's sources[] count them)",
                 s.name,
-                fraction * 100.0,
                 s.max_quarantine_fraction * 100.0
             ));
         }

@@ -55,7 +55,8 @@ pub struct Location {
 
 impl std::fmt::Display for Location {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.file.display())?;
+        // An input named after its patient keeps the number out of the message.
+        write!(f, "{}", crate::ingest::quarantine::shown_path(&self.file))?;
         if let Some(line) = self.line {
             write!(f, ":{line}")?;
         }

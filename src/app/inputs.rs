@@ -66,8 +66,8 @@ fn one_source_per_file(
                     };
                     tracing::warn!(
                         source = %s.name,
-                        file = %paths[drop].display(),
-                        "the same file as {} (a link): read once, as that", paths[keep].display()
+                        file = %crate::ingest::quarantine::shown_path(&paths[drop]),
+                        "the same file as {} (a link): read once, as that", crate::ingest::quarantine::shown_path(&paths[keep])
                     );
                     keep
                 }
@@ -85,7 +85,7 @@ fn one_source_per_file(
                     format!("sources.{}", s.name),
                     format!(
                         "reads {}, which sources.{first} reads too: its rows would be counted twice; give each source its own folder or a pattern only its files match",
-                        p.display()
+                        crate::ingest::quarantine::shown_path(p)
                     ),
                 ),
                 None => {

@@ -332,7 +332,7 @@ pub struct RawColumn {
     /// `[1900, 2100]`; activity dates are better bounded, so a `1900-01-01` placeholder
     /// is quarantined).
     pub years: Option<Vec<i32>>,
-    /// For `string`: values shaped like a valid NHS number are kept (numeric record ids
+    /// For `string` and `integer`: values shaped like a valid NHS number are kept (numeric record ids
     /// that may pass Modulus 11 by chance). Otherwise such a row is quarantined
     /// (`nhs_number_in_text`): a column kept as written must not carry NHS numbers.
     #[serde(default)]

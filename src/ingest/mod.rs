@@ -22,6 +22,7 @@ pub mod nhse;
 pub mod quarantine;
 pub mod reason;
 pub mod row;
+pub mod shapes;
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -210,7 +211,11 @@ fn ingest_file_cached(
             return Err(e);
         }
     };
-    let json = serde_json::to_vec_pretty(&report)
+    // The cache keeps the reading, not where the file was (a reuse takes the input it is
+    // reused for): its name may hold an NHS number.
+    let mut kept = report.clone();
+    kept.input.path = PathBuf::from(quarantine::shown_path(&input.path));
+    let json = serde_json::to_vec_pretty(&kept)
         .map_err(|e| Error::Internal(format!("ingest report: {e}")))?;
     crate::publish::staging::write_atomic(&tmp.join("report.json"), &json)?;
     crate::fault::point("ingest_before_cache_commit");
@@ -326,18 +331,20 @@ fn ingest_into(
     }
     // A file declared UTF-8 with rows that are not: most often a council's extract saved
     // as Windows-1252 (a dash or a pound sign in a few rows), so say which setting to try.
+    // Not how many: warnings reach the report, which shows counts under the disclosure
+    // rule (the file's reasons count them in the manifest).
     let not_utf8 = quarantine.rows_with_detail(&row::invalid_bytes(&opened.contract));
     if opened.contract.encoding == Encoding::Utf8 && not_utf8 > 0 {
         report.warnings.push(format!(
-            "{}: {not_utf8} row(s) are not valid UTF-8 and were quarantined (invalid_encoding); if the file was saved as Windows-1252 (as Excel on Windows saves CSV), set encoding = \"windows-1252\" in contract \"{}\"",
-            input.path.display(),
+            "{}: rows that are not valid UTF-8 were quarantined (invalid_encoding); if the file was saved as Windows-1252 (as Excel on Windows saves CSV), set encoding = \"windows-1252\" in contract \"{}\"",
+            quarantine::shown_path(&input.path),
             opened.contract.name
         ));
     }
     if report.rows_in == 0 {
         report.warnings.push(format!(
             "{}: a header and no data rows (source {})",
-            input.path.display(),
+            quarantine::shown_path(&input.path),
             source.name
         ));
     }
@@ -410,7 +417,7 @@ fn open_file(source: &SourcePlan, input: &InputFile) -> Result<OpenedFile> {
             if contract.encoding != Encoding::Utf8 {
                 warnings.push(format!(
                     "{}: starts with a UTF-8 byte-order mark, so it was read as UTF-8 although contract \"{}\" says windows-1252",
-                    path.display(),
+                    quarantine::shown_path(path),
                     contract.name
                 ));
                 contract.encoding = Encoding::Utf8;
@@ -457,10 +464,10 @@ fn open_file(source: &SourcePlan, input: &InputFile) -> Result<OpenedFile> {
             DriftPolicy::Warn => {
                 let msg = format!(
                     "{}: ignored {cols} not declared in contract \"{}\"",
-                    path.display(),
+                    quarantine::shown_path(path),
                     contract.name
                 );
-                tracing::warn!(source = %source.name, file = %path.display(), columns = %cols, "ignored undeclared columns");
+                tracing::warn!(source = %source.name, file = %quarantine::shown_path(path), columns = %cols, "ignored undeclared columns");
                 warnings.push(msg);
             }
             DriftPolicy::Ignore => {}
@@ -479,8 +486,8 @@ fn open_file(source: &SourcePlan, input: &InputFile) -> Result<OpenedFile> {
                 ));
             }
             DriftPolicy::Warn => {
-                tracing::warn!(source = %source.name, file = %path.display(), columns = %what, "a column under two of its names");
-                warnings.push(format!("{}: {what}", path.display()));
+                tracing::warn!(source = %source.name, file = %quarantine::shown_path(path), columns = %what, "a column under two of its names");
+                warnings.push(format!("{}: {what}", quarantine::shown_path(path)));
             }
             DriftPolicy::Ignore => {}
         }
@@ -488,10 +495,10 @@ fn open_file(source: &SourcePlan, input: &InputFile) -> Result<OpenedFile> {
     let absent = header::absent_optional(&contract, &header);
     if !absent.is_empty() {
         let cols = header::listed(&absent);
-        tracing::warn!(source = %source.name, file = %path.display(), columns = %cols, "optional columns missing");
+        tracing::warn!(source = %source.name, file = %quarantine::shown_path(path), columns = %cols, "optional columns missing");
         warnings.push(format!(
             "{}: optional column(s) {cols} of contract \"{}\" missing: read as blank in every row",
-            path.display(),
+            quarantine::shown_path(path),
             contract.name
         ));
     }

@@ -11,6 +11,8 @@ use std::collections::BTreeMap;
 use polars::prelude::*;
 
 use super::reason::Reason;
+use super::shapes::{Text, nhs_shapes, passes_modulus_11, withhold};
+pub use super::shapes::{holds_postcode, mask_postcodes};
 
 /// One quarantined row.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -125,13 +127,13 @@ impl Quarantine {
     }
 }
 
-/// Replaces anything shaped like an NHS number (10 digits, optionally grouped by single
-/// spaces, dashes, dots or underscores after the 3rd, 5th or 6th digit, not part of a
-/// longer number; or 11 with a leading zero) with `<withheld>`: for values from the data
-/// (quarantine records and details, headers), where a number with a wrong check digit is
-/// still somebody's mistyped number.
+/// Replaces anything shaped like an NHS number ([`super::shapes`]: ten digits in groups
+/// under one separator, or eleven with a leading zero) with `<withheld>`: for values from
+/// the data (quarantine records and details, headers), where a number with a wrong check
+/// digit is still somebody's mistyped number.
 pub fn mask_nhs_like(text: &str) -> String {
-    mask_shapes(text, Grouping::Loose, |_| true).into_owned()
+    let ranges = nhs_shapes(text, Text::Value, |_| true);
+    withhold(text, &ranges).into_owned()
 }
 
 /// A value from the data as quarantine records, details and messages show it: NHS-number
@@ -145,194 +147,47 @@ pub fn mask_data_value(text: &str) -> String {
     }
 }
 
-/// Replaces every full UK postcode shape (`A9 9AA`, `A99 9AA`, `A9A 9AA`, `AA9 9AA`,
-/// `AA99 9AA`, `AA9A 9AA`, in either case, the space optional, not part of a longer word)
-/// with `<withheld>`. Borrowed when there is none.
-pub fn mask_postcodes(text: &str) -> std::borrow::Cow<'_, str> {
-    let b = text.as_bytes();
-    let mut out = String::new();
-    let (mut i, mut last) = (0, 0);
-    while i < b.len() {
-        if let Some(end) = postcode_at(b, i) {
-            out.push_str(&text[last..i]);
-            out.push_str("<withheld>");
-            i = end;
-            last = end;
-            continue;
-        }
-        i += 1;
-    }
-    if last == 0 {
-        return std::borrow::Cow::Borrowed(text);
-    }
-    out.push_str(&text[last..]);
-    std::borrow::Cow::Owned(out)
-}
-
-/// Whether `text` holds a full UK postcode shape as [`mask_postcodes`] finds them.
-pub fn holds_postcode(text: &str) -> bool {
-    let b = text.as_bytes();
-    // Five characters at least, with a digit: most values (codes, counts) are out at once.
-    b.len() >= 5
-        && b.iter().any(u8::is_ascii_digit)
-        && (0..b.len()).any(|i| postcode_at(b, i).is_some())
-}
-
-/// The end of a postcode shape starting at `start`, which must begin a word.
-fn postcode_at(b: &[u8], start: usize) -> Option<usize> {
-    let alnum = |i: usize| b.get(i).is_some_and(u8::is_ascii_alphanumeric);
-    let letter = |i: usize| b.get(i).is_some_and(u8::is_ascii_alphabetic);
-    let digit = |i: usize| b.get(i).is_some_and(u8::is_ascii_digit);
-    if !letter(start) || (start > 0 && alnum(start - 1)) {
-        return None;
-    }
-    for letters in [1, 2] {
-        if !(0..letters).all(|k| letter(start + k)) || !digit(start + letters) {
-            continue;
-        }
-        let area = start + letters + 1;
-        for extra in [0, 1] {
-            if extra == 1 && !alnum(area) {
-                continue;
-            }
-            let outward_end = area + extra;
-            for space in [0, 1] {
-                if space == 1 && b.get(outward_end) != Some(&b' ') {
-                    continue;
-                }
-                let inward = outward_end + space;
-                if digit(inward) && letter(inward + 1) && letter(inward + 2) && !alnum(inward + 3) {
-                    return Some(inward + 3);
-                }
-            }
-        }
-    }
-    None
-}
-
 /// Replaces every NHS number in a file name or path (a shape as [`mask_nhs_like`] finds
 /// them whose digits pass Modulus 11) with `<withheld>`: a file named after its patient
 /// keeps its name otherwise, and names that only look like one (a time stamp, a batch
 /// number) stay apart.
 pub fn mask_file_name(name: &str) -> String {
-    mask_shapes(name, Grouping::Loose, is_nhs_number).into_owned()
+    let ranges = nhs_shapes(name, Text::Value, passes_modulus_11);
+    withhold(name, &ranges).into_owned()
+}
+
+/// A path as messages, warnings and logs show it: every NHS number in it withheld
+/// ([`mask_file_name`]).
+pub fn shown_path(path: &std::path::Path) -> String {
+    mask_file_name(&path.display().to_string())
 }
 
 /// Replaces every NHS number in free text such as log lines and error messages (a shape
-/// grouped 3-3-4 or 5-5 or not at all, whose digits pass Modulus 11) with `<withheld>`,
-/// leaving other numbers as they are: byte counts, seconds (`123.4567891`) and other
-/// ten-digit numbers are common there. Borrowed when nothing is masked. Paths in such
-/// text were masked where they were named ([`mask_file_name`]).
+/// whose digits pass Modulus 11, dots and commas not taken for separators, not joined to
+/// other numbers) with `<withheld>`, leaving other numbers as they are: byte counts,
+/// seconds (`123.4567891`) and other ten-digit numbers are common there. Borrowed when
+/// nothing is masked.
 pub fn mask_nhs_numbers(text: &str) -> std::borrow::Cow<'_, str> {
-    mask_shapes(text, Grouping::Strict, is_nhs_number)
-}
-
-/// Whether an NHS-number shape ([`nhs_shape_end`]) is an NHS number: its ten digits (a
-/// leading zero of eleven dropped) pass Modulus 11.
-fn is_nhs_number(shape: &str) -> bool {
-    let digits: String = shape.chars().filter(char::is_ascii_digit).collect();
-    let ten = digits.strip_prefix('0').filter(|d| d.len() == 10);
-    super::nhs_number::validate(ten.unwrap_or(&digits)).is_ok()
-}
-
-/// `text` with each NHS-number shape for which `masked` is true replaced by `<withheld>`.
-fn mask_shapes(
-    text: &str,
-    grouping: Grouping,
-    masked: impl Fn(&str) -> bool,
-) -> std::borrow::Cow<'_, str> {
-    let b = text.as_bytes();
-    let mut out = String::new();
-    let mut i = 0;
-    let mut last = 0;
-    while i < b.len() {
-        if b[i].is_ascii_digit()
-            && (i == 0 || !b[i - 1].is_ascii_digit())
-            && let Some(end) = nhs_shape_end(b, i, grouping)
-            && masked(&text[i..end])
-        {
-            out.push_str(&text[last..i]);
-            out.push_str("<withheld>");
-            i = end;
-            last = end;
-            continue;
-        }
-        i += 1;
-    }
-    if last == 0 {
+    if !may_hold_ten_digits(text) {
         return std::borrow::Cow::Borrowed(text);
     }
-    out.push_str(&text[last..]);
-    std::borrow::Cow::Owned(out)
+    let ranges = nhs_shapes(text, Text::Free, passes_modulus_11);
+    withhold(text, &ranges)
 }
 
-/// Whether `text` holds an NHS-number shape (10 digits, or 3-3-4 with spaces or dashes)
-/// whose digits pass Modulus 11: a real NHS number, not just ten digits.
+/// Whether `text` holds an NHS-number shape (any grouping, as [`mask_nhs_like`] finds
+/// them) whose digits pass Modulus 11: a real NHS number, not just ten digits.
 pub fn holds_valid_nhs_number(text: &str) -> bool {
-    let b = text.as_bytes();
-    if b.iter().filter(|c| c.is_ascii_digit()).count() < 10 {
-        return false;
-    }
-    (0..b.len()).any(|i| {
-        b[i].is_ascii_digit()
-            && (i == 0 || !b[i - 1].is_ascii_digit())
-            && nhs_shape_end(b, i, Grouping::Loose).is_some_and(|end| is_nhs_number(&text[i..end]))
-    })
+    may_hold_ten_digits(text) && !nhs_shapes(text, Text::Value, passes_modulus_11).is_empty()
 }
 
-/// How the digits of an NHS-number shape may be grouped.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Grouping {
-    /// Split by single spaces, dashes, dots or underscores after the 3rd, 5th or 6th
-    /// digit, in any combination (`943 476 5919`, `94347 65919`, `943 4765919`,
-    /// `943_476_5919`): data values and names, where any such spelling is somebody's
-    /// number.
-    Loose,
-    /// Exactly 3-3-4 or 5-5, or not at all: free text, where `123.4567891` is a time.
-    Strict,
-}
-
-/// If an NHS-number shape starts at `start`, returns where it ends: ten digits, grouped
-/// as `grouping` allows or not at all, or eleven with a leading zero (`09434765919`, a
-/// number padded by a spreadsheet). Dates and times (`2026-08-01 10:00`) are not
-/// grouped so.
-fn nhs_shape_end(b: &[u8], start: usize, grouping: Grouping) -> Option<usize> {
-    let mut digits = 0;
-    let mut i = start;
-    let mut end = start;
-    // Digits before each separator.
-    let mut groups = [0usize; 3];
-    let mut separators = 0;
-    while i < b.len() && digits < 11 {
-        if b[i].is_ascii_digit() {
-            digits += 1;
-            i += 1;
-            end = i;
-        } else if matches!(b[i], b' ' | b'-' | b'.' | b'_')
-            && separators < 3
-            && matches!(digits, 3 | 5 | 6)
-            && i + 1 < b.len()
-            && b[i + 1].is_ascii_digit()
-        {
-            groups[separators] = digits;
-            separators += 1;
-            i += 1;
-        } else {
-            break;
-        }
+/// False when `text` cannot hold ten digits: the cheap test run first on every value.
+fn may_hold_ten_digits(text: &str) -> bool {
+    if text.is_ascii() {
+        text.bytes().filter(u8::is_ascii_digit).count() >= 10
+    } else {
+        text.chars().filter(|c| c.is_numeric()).count() >= 10
     }
-    let longer = end < b.len() && b[end].is_ascii_digit()
-        || (i < b.len() && i > end && b[i].is_ascii_digit());
-    let grouped = match (grouping, separators) {
-        (_, 0) | (Grouping::Loose, _) => true,
-        (Grouping::Strict, 1) => groups[0] == 5,
-        (Grouping::Strict, 2) => groups[..2] == [3, 6],
-        (Grouping::Strict, _) => false,
-    };
-    let padded =
-        digits == 11 && b[start] == b'0' && (grouping == Grouping::Loose || separators == 0);
-    let shape = (digits == 10 && grouped) || padded;
-    (shape && !longer).then_some(end)
 }
 
 #[cfg(test)]
@@ -424,11 +279,63 @@ mod tests {
         assert_eq!(mask_nhs_like("943476 5919"), "<withheld>");
         assert_eq!(mask_nhs_like("943 4765919"), "<withheld>");
         assert_eq!(mask_nhs_like("943 47 65919"), "<withheld>");
-        assert_eq!(mask_nhs_like("94 3476 5919"), "94 3476 5919");
+        // Regression: any grouping under one separator (a review put numbers split 4-3-3
+        // and 2-4-4 into published group keys).
+        assert_eq!(mask_nhs_like("94 3476 5919"), "<withheld>");
+        assert_eq!(mask_nhs_like("9434-765-919"), "<withheld>");
         assert_eq!(mask_nhs_like("2026.08.01 1000"), "2026.08.01 1000");
         // SNOMED codes, dates and short numbers stay.
         assert_eq!(mask_nhs_like("1064891000000107"), "1064891000000107");
         assert_eq!(mask_nhs_like("01/08/2026"), "01/08/2026");
         assert_eq!(mask_nhs_like("12345"), "12345");
+    }
+
+    /// Regression (review): a no-break space, a slash, a tab or full-width digits between
+    /// the groups hid an NHS number from the text-column check (it reached a published
+    /// group key and the report) and from the quarantine's masks; file names split 6-4,
+    /// 3-7, 4-3-3 or 6-2-2 kept their number in messages and `source_file`.
+    #[test]
+    fn any_separator_and_unicode_digits_make_an_nhs_number_shape() {
+        use super::{holds_valid_nhs_number, mask_file_name};
+        for spelt in [
+            "943\u{A0}476\u{A0}5919",
+            "943/476/5919",
+            "943\t476\t5919",
+            "９４３４７６５９１９",
+            "９４３ ４７６ ５９１９",
+            "9434-765-919",
+            "94347\u{A0}65919",
+        ] {
+            assert!(holds_valid_nhs_number(spelt), "{spelt}");
+            assert_eq!(mask_nhs_like(&format!("x {spelt} y")), "x <withheld> y");
+        }
+        for name in [
+            "cld_943476_5919.csv",
+            "cld_943_4765919.csv",
+            "cld_9434-765-919.csv",
+            "cld_943476_59_19.csv",
+        ] {
+            assert_eq!(mask_file_name(name), "cld_<withheld>.csv", "{name}");
+            assert_eq!(
+                mask_nhs_numbers(&format!("file={name}")),
+                "file=cld_<withheld>.csv"
+            );
+        }
+        // A number beside another under a different separator is still one in a value.
+        assert_eq!(
+            mask_nhs_like("9434765919 01/02/1950"),
+            "<withheld> 01/02/1950"
+        );
+        // Free text keeps number punctuation: seconds, thousands, clock times.
+        for kept in [
+            "took 943.4765919 s",
+            "1,943,476,591 bytes",
+            "at 2026-08-01 10:00:00",
+            "rows 943 476 5918",
+        ] {
+            assert_eq!(mask_nhs_numbers(kept), kept);
+        }
+        // A run continued under its own separator is a longer number.
+        assert_eq!(mask_nhs_like("943 476 5919 12"), "943 476 5919 12");
     }
 }

@@ -164,6 +164,19 @@ impl RowChecker<'_> {
                     ))
                 }
                 ColumnType::String => Ok(Cell::Str(texts[i].clone().unwrap_or_default())),
+                // A whole number of ten digits may be an NHS number in the wrong column.
+                ColumnType::Integer
+                    if !col.allow_nhs_number_shape
+                        && crate::ingest::quarantine::holds_valid_nhs_number(text) =>
+                {
+                    Err((
+                        Reason::NhsNumberInText,
+                        format!(
+                            "\"{}\" holds a value shaped like a valid NHS number, in a number column",
+                            col.header
+                        ),
+                    ))
+                }
                 ColumnType::Integer => text.parse::<i64>().map(Cell::Int).map_err(|_| {
                     (
                         Reason::InvalidInteger,
@@ -490,5 +503,41 @@ mod tests {
             q.record.as_deref(),
             Some(r#"{"la_code":"<withheld>","reference":"EV-12"}"#)
         );
+    }
+
+    /// Regression (review): a number column took a ten-digit NHS number as a whole
+    /// number and kept it (in the ingest cache, and in any output it is mapped to).
+    #[test]
+    fn an_nhs_number_in_a_number_column_is_quarantined() {
+        let contract = Contract {
+            columns: vec![column("age", ColumnType::Integer)],
+            ..contract()
+        };
+        let header = HeaderMap {
+            positions: vec![Some(0)],
+            extra: Vec::new(),
+            repeated: Vec::new(),
+            width: 1,
+        };
+        let pseudo = Pseudonymiser::new(
+            b"a test key of thirty-two bytes!!",
+            crate::normalise::pseudonym::Width::default(),
+        )
+        .unwrap();
+        let checker = RowChecker {
+            contract: &contract,
+            header: &header,
+            pseudo: &pseudo,
+            file_name: "f.csv",
+            byte_base: 0,
+        };
+        let nhs = ByteRecord::from(vec!["9434765919"]);
+        let q = checker.check(&nhs, 2, 1).unwrap_err();
+        assert_eq!(q.reasons, vec![Reason::NhsNumberInText]);
+        assert_eq!(q.record.as_deref(), Some(r#"{"age":"<withheld>"}"#));
+        // Ten digits failing Modulus 11 are a number like any other.
+        let other = ByteRecord::from(vec!["9434765918"]);
+        let cells = checker.check(&other, 3, 2).unwrap();
+        assert_eq!(cells, vec![Cell::Int(9_434_765_918)]);
     }
 }

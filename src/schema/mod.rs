@@ -147,7 +147,7 @@ pub struct Column {
     pub required: bool,
     /// Years a date or date-time may be in.
     pub years: std::ops::RangeInclusive<i32>,
-    /// A `string` column may hold values shaped like a valid NHS number (else such a row
+    /// A `string` or `integer` column may hold values shaped like a valid NHS number (else such a row
     /// is quarantined as `nhs_number_in_text`).
     pub allow_nhs_number_shape: bool,
     /// The shape every value of a `string` column must have (anchored): a value of

@@ -1,0 +1,249 @@
+//! Finding identifiers by their shape in text that is not meant to hold them: NHS numbers
+//! and UK postcodes, in data values kept as written, quarantine details and records, file
+//! names, log lines and messages.
+//!
+//! An NHS-number shape is a run of digit groups joined by one separator character, the
+//! same one throughout (`943 476 5919`, `943-476-5919`, `9434-765-919`, `943/476/5919`,
+//! a no-break space, full-width digits), holding ten digits, or eleven with a leading
+//! zero (a number padded by a spreadsheet). The run is whole: a digit or the same
+//! separator and a digit right before or after it makes it part of a longer number.
+//! Dates and times do not make ten digits under one separator (`2026-08-01 10:00`).
+//! Digits are any Unicode numbers: full-width ones by their value, others of unknown
+//! value, which pass any check.
+
+use std::borrow::Cow;
+
+/// Where shapes are looked for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Text {
+    /// A data value or a file name: any character that is not a letter, a digit, a colon
+    /// or a line break separates groups, and a run beside other numbers under another
+    /// separator (`9434765919 01/02/1950`) is still a shape.
+    Value,
+    /// Free text (log lines, messages): dots and commas are number punctuation
+    /// (`123.4567891` seconds, `1,234,567,890` bytes), not separators, and a run joined
+    /// to any other number is part of it.
+    Free,
+}
+
+/// The byte ranges of the NHS-number shapes in `text` for which `keep` is true (`keep`
+/// is given the shape's digits, `None` for a digit of unknown value).
+pub(crate) fn nhs_shapes(
+    text: &str,
+    mode: Text,
+    keep: impl Fn(&[Option<u8>]) -> bool,
+) -> Vec<(usize, usize)> {
+    let groups = digit_groups(text, mode);
+    let mut found = Vec::new();
+    let mut a = 0;
+    while a < groups.len() {
+        match shape_from(&groups, a, mode) {
+            Some(b) => {
+                let digits: Vec<Option<u8>> = groups[a..=b]
+                    .iter()
+                    .flat_map(|g| g.digits.iter().copied())
+                    .collect();
+                if keep(&digits) {
+                    found.push((groups[a].start, groups[b].end));
+                    a = b + 1;
+                    continue;
+                }
+                a += 1;
+            }
+            None => a += 1,
+        }
+    }
+    found
+}
+
+/// Whether ten digits (or eleven with a leading zero) are an NHS number: they pass
+/// Modulus 11 (a digit of unknown value passes).
+pub(crate) fn passes_modulus_11(digits: &[Option<u8>]) -> bool {
+    let ten = match digits {
+        [Some(0), rest @ ..] if rest.len() == 10 => rest,
+        d => d,
+    };
+    if ten.iter().any(Option::is_none) {
+        return true;
+    }
+    let s: String = ten
+        .iter()
+        .map(|d| char::from(b'0' + d.unwrap_or(0)))
+        .collect();
+    super::nhs_number::validate(&s).is_ok()
+}
+
+/// `text` with the given byte ranges replaced by `<withheld>`; borrowed when there are none.
+pub(crate) fn withhold<'t>(text: &'t str, ranges: &[(usize, usize)]) -> Cow<'t, str> {
+    if ranges.is_empty() {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for &(s, e) in ranges {
+        out.push_str(&text[last..s]);
+        out.push_str("<withheld>");
+        last = e;
+    }
+    out.push_str(&text[last..]);
+    Cow::Owned(out)
+}
+
+/// A maximal run of digits, and the separator joining it to the next run.
+struct Group {
+    start: usize,
+    end: usize,
+    digits: Vec<Option<u8>>,
+    /// The one separator character between this group and the next, when exactly one
+    /// lies between them.
+    joined_by: Option<char>,
+}
+
+/// A digit's value: `Some(Some(v))` for ASCII and full-width digits, `Some(None)` for
+/// other Unicode numbers, `None` for anything else.
+fn digit(c: char) -> Option<Option<u8>> {
+    match c {
+        '0'..='9' => Some(Some(c as u8 - b'0')),
+        '\u{FF10}'..='\u{FF19}' => Some(Some((c as u32 - 0xFF10) as u8)),
+        c if c.is_numeric() => Some(None),
+        _ => None,
+    }
+}
+
+fn is_separator(c: char, mode: Text) -> bool {
+    !c.is_alphanumeric()
+        && !matches!(c, ':' | '\n' | '\r')
+        && (mode == Text::Value || !matches!(c, '.' | ','))
+}
+
+fn digit_groups(text: &str, mode: Text) -> Vec<Group> {
+    let mut groups: Vec<Group> = Vec::new();
+    // Characters since the last group ended: (count, the first).
+    let mut between: (usize, Option<char>) = (0, None);
+    for (i, c) in text.char_indices() {
+        match digit(c) {
+            Some(d) => {
+                let continues = between.0 == 0 && groups.last().is_some_and(|g| g.end == i);
+                if continues {
+                    let g = groups.last_mut().expect("checked");
+                    g.digits.push(d);
+                    g.end = i + c.len_utf8();
+                } else {
+                    if let Some(g) = groups.last_mut() {
+                        g.joined_by = match between {
+                            (1, Some(s)) if is_separator(s, mode) => Some(s),
+                            _ => None,
+                        };
+                    }
+                    groups.push(Group {
+                        start: i,
+                        end: i + c.len_utf8(),
+                        digits: vec![d],
+                        joined_by: None,
+                    });
+                }
+                between = (0, None);
+            }
+            None => {
+                if between.0 == 0 {
+                    between.1 = Some(c);
+                }
+                between.0 += 1;
+            }
+        }
+    }
+    groups
+}
+
+/// The last group of an NHS-number shape starting at group `a`, if there is one.
+fn shape_from(groups: &[Group], a: usize, mode: Text) -> Option<usize> {
+    let mut digits = 0;
+    let mut b = a;
+    loop {
+        digits += groups[b].digits.len();
+        let separator = (b > a).then(|| groups[a].joined_by).flatten();
+        let whole = digits == 10 || (digits == 11 && groups[a].digits[0] == Some(0));
+        if whole {
+            // Joined to a number before or after: by the same separator (or, in free
+            // text, by any), it is part of a longer number.
+            let joined = |j: Option<char>| match (mode, j) {
+                (_, None) => false,
+                (Text::Free, Some(_)) => true,
+                (Text::Value, Some(s)) => separator == Some(s),
+            };
+            let before = a > 0 && joined(groups[a - 1].joined_by);
+            let after = joined(groups[b].joined_by);
+            if !before && !after {
+                return Some(b);
+            }
+        }
+        if digits >= 11 || b + 1 == groups.len() {
+            return None;
+        }
+        // The next group continues the run only under the run's one separator.
+        let next = groups[b].joined_by?;
+        if b > a && Some(next) != separator {
+            return None;
+        }
+        b += 1;
+    }
+}
+
+/// Whether `text` holds a full UK postcode shape as [`mask_postcodes`] finds them.
+pub fn holds_postcode(text: &str) -> bool {
+    let b = text.as_bytes();
+    // Five characters at least, with a digit: most values (codes, counts) are out at once.
+    b.len() >= 5
+        && b.iter().any(u8::is_ascii_digit)
+        && (0..b.len()).any(|i| postcode_at(b, i).is_some())
+}
+
+/// Replaces every full UK postcode shape (`A9 9AA`, `A99 9AA`, `A9A 9AA`, `AA9 9AA`,
+/// `AA99 9AA`, `AA9A 9AA`, in either case, the space optional, not part of a longer word)
+/// with `<withheld>`. Borrowed when there is none.
+pub fn mask_postcodes(text: &str) -> Cow<'_, str> {
+    let b = text.as_bytes();
+    let mut ranges = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if let Some(end) = postcode_at(b, i) {
+            ranges.push((i, end));
+            i = end;
+            continue;
+        }
+        i += 1;
+    }
+    withhold(text, &ranges)
+}
+
+/// The end of a postcode shape starting at `start`, which must begin a word.
+fn postcode_at(b: &[u8], start: usize) -> Option<usize> {
+    let alnum = |i: usize| b.get(i).is_some_and(u8::is_ascii_alphanumeric);
+    let letter = |i: usize| b.get(i).is_some_and(u8::is_ascii_alphabetic);
+    let digit = |i: usize| b.get(i).is_some_and(u8::is_ascii_digit);
+    if !letter(start) || (start > 0 && alnum(start - 1)) {
+        return None;
+    }
+    for letters in [1, 2] {
+        if !(0..letters).all(|k| letter(start + k)) || !digit(start + letters) {
+            continue;
+        }
+        let area = start + letters + 1;
+        for extra in [0, 1] {
+            if extra == 1 && !alnum(area) {
+                continue;
+            }
+            let outward_end = area + extra;
+            for space in [0, 1] {
+                if space == 1 && b.get(outward_end) != Some(&b' ') {
+                    continue;
+                }
+                let inward = outward_end + space;
+                if digit(inward) && letter(inward + 1) && letter(inward + 2) && !alnum(inward + 3) {
+                    return Some(inward + 3);
+                }
+            }
+        }
+    }
+    None
+}
