@@ -131,11 +131,16 @@ impl Error {
             Error::InputRejected { .. } => ExitCode::InputRejected,
             Error::SourceUnavailable { .. } => ExitCode::SourceUnavailable,
             // A folder joinedup may not write (an --out on a read-only share, owned by
-            // another user) is the operator's setting to fix, not a fault.
+            // another user), or a file where it keeps a folder (or the reverse), is the
+            // operator's setting to fix, not a fault.
             Error::Io { source, .. }
                 if matches!(
                     source.kind(),
-                    std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem
+                    std::io::ErrorKind::PermissionDenied
+                        | std::io::ErrorKind::ReadOnlyFilesystem
+                        | std::io::ErrorKind::NotADirectory
+                        | std::io::ErrorKind::IsADirectory
+                        | std::io::ErrorKind::AlreadyExists
                 ) =>
             {
                 ExitCode::Config

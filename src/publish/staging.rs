@@ -67,18 +67,30 @@ impl RunDir {
             drop(switching);
             crate::interrupt::wait_for_exit();
         }
+        // What was switched, so a failure part-way puts it back: a run that fails leaves
+        // the previous outputs as they were, not some datasets new and some old.
+        let mut switched: Vec<(PathBuf, PathBuf, bool)> = Vec::new();
         for rel in rels {
             let from = self.staged(rel);
             let to = self.out.join(rel);
-            if let Some(parent) = to.parent() {
-                std::fs::create_dir_all(parent).map_err(|e| Error::io("creating", parent, e))?;
-            }
-            if to.exists() {
-                // Swap the new version in and the old one out in one atomic step; the old
-                // one, now at `from`, is deleted with the staging folder.
-                exchange(&from, &to).map_err(|e| Error::io("publishing", &to, e))?;
-            } else {
-                std::fs::rename(&from, &to).map_err(|e| Error::io("publishing", &to, e))?;
+            let step = || -> Result<bool> {
+                if let Some(parent) = to.parent() {
+                    std::fs::create_dir_all(parent)
+                        .map_err(|e| Error::io("creating", parent, e))?;
+                }
+                if to.exists() {
+                    // Swap the new version in and the old one out in one atomic step; the
+                    // old one, now at `from`, is deleted with the staging folder.
+                    exchange(&from, &to).map_err(|e| Error::io("publishing", &to, e))?;
+                    Ok(true)
+                } else {
+                    std::fs::rename(&from, &to).map_err(|e| Error::io("publishing", &to, e))?;
+                    Ok(false)
+                }
+            };
+            match step() {
+                Ok(exchanged) => switched.push((from, to.clone(), exchanged)),
+                Err(e) => return Err(put_back(switched, e)),
             }
             sync_dir(to.parent().unwrap_or(&self.out));
             crate::fault::point(&format!("publish_switched_{}", rel.replace('/', "_")));
@@ -95,6 +107,38 @@ impl Drop for RunDir {
             remove_staging(&self.staging, &self.out);
         }
     }
+}
+
+/// Undoes the switches made before `error`, last first: an exchanged dataset is exchanged
+/// back, a new one moved back into staging. Logs what was put back, or what could not be
+/// (then the next run, finding no saved state for this one, redoes it); returns `error`.
+fn put_back(switched: Vec<(PathBuf, PathBuf, bool)>, error: Error) -> Error {
+    if switched.is_empty() {
+        return error;
+    }
+    let n = switched.len();
+    let mut failed = Vec::new();
+    for (from, to, exchanged) in switched.into_iter().rev() {
+        let undone = if exchanged {
+            exchange(&from, &to)
+        } else {
+            std::fs::rename(&to, &from)
+        };
+        match undone {
+            Ok(()) => sync_dir(to.parent().unwrap_or(&to)),
+            Err(e) => failed.push(format!("{}: {e}", to.display())),
+        }
+    }
+    let note = if failed.is_empty() {
+        format!("the {n} dataset(s) switched before it were put back as they were")
+    } else {
+        format!(
+            "putting back the datasets switched before it failed ({}); the next run redoes them",
+            failed.join("; ")
+        )
+    };
+    tracing::error!(%error, "{note}");
+    error
 }
 
 /// Atomically exchanges two paths (Linux `renameat2(RENAME_EXCHANGE)`).

@@ -420,6 +420,36 @@ fn a_failed_run_is_listed_by_status_with_its_error() {
     );
 }
 
+/// Regression (review): a run that failed while switching datasets into place (a folder
+/// it could not write) left those switched before it new and the rest old, its failed
+/// manifest listing no outputs. The switched ones are put back; the next run, once the
+/// folder is mended, publishes them all.
+#[test]
+fn regression_a_run_failing_part_way_through_the_switch_leaves_every_dataset_as_it_was() {
+    let night = Night::new();
+    let out = night.dir.path().join("out");
+    assert_eq!(night.run(&out, &[]).0, 0);
+    let before = data(&out);
+    // A file where the quarantine folder belongs: switched after published/ and
+    // restricted/, which the late council file changes.
+    let away = night.dir.path().join("quarantine-away");
+    std::fs::rename(out.join("quarantine"), &away).unwrap();
+    std::fs::write(out.join("quarantine"), b"in the way").unwrap();
+    night.deliver_late_file();
+    let (code, _, stderr) = night.run(&out, &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("dataset(s) switched before it were put back as they were"),
+        "{stderr}"
+    );
+    std::fs::remove_file(out.join("quarantine")).unwrap();
+    std::fs::rename(&away, out.join("quarantine")).unwrap();
+    assert_eq!(data(&out), before, "every dataset as before the failed run");
+    assert!(!out.join(".staging").exists());
+    assert_eq!(night.run(&out, &[]).0, 0);
+    assert_ne!(data(&out), before, "the late file published");
+}
+
 #[test]
 fn a_killed_run_does_not_leave_the_lock_stuck() {
     let night = Night::new();
