@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
+use tracing::Instrument;
 
 use reqwest::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -110,25 +111,29 @@ pub async fn pull_urls(source: &str, cfg: &HttpFetch, zone: Arc<LandingZone>) ->
             token.clone(),
         );
         let (cfg, source) = (cfg.clone(), source.to_string());
-        tasks.spawn(async move {
-            let _permit = limit.acquire_owned().await;
-            let key = state_key(&source, &url);
-            let known = state.lock().await.get(&key).cloned().unwrap_or_default();
-            let result = fetch_with_retries(
-                &client,
-                &url,
-                &cfg,
-                &source,
-                &zone,
-                token.as_deref(),
-                &known,
-            )
-            .await;
-            if let Ok(Outcome::Landed(_, v)) = &result {
-                state.lock().await.insert(key, v.clone());
+        // In the caller's span: a download's events (retries) carry the run id.
+        tasks.spawn(
+            async move {
+                let _permit = limit.acquire_owned().await;
+                let key = state_key(&source, &url);
+                let known = state.lock().await.get(&key).cloned().unwrap_or_default();
+                let result = fetch_with_retries(
+                    &client,
+                    &url,
+                    &cfg,
+                    &source,
+                    &zone,
+                    token.as_deref(),
+                    &known,
+                )
+                .await;
+                if let Ok(Outcome::Landed(_, v)) = &result {
+                    state.lock().await.insert(key, v.clone());
+                }
+                (url, result)
             }
-            (url, result)
-        });
+            .in_current_span(),
+        );
     }
     while let Some(joined) = tasks.join_next().await {
         match joined {

@@ -357,3 +357,63 @@ fn a_redirect_loop_fails_without_retries() {
     // One attempt: the first request and the 5 redirects reqwest follows.
     assert_eq!(server.hits("/loop.csv"), 6);
 }
+
+fn council_901_flaky(hit: usize, _: &HashMap<String, String>, s: &mut TcpStream) {
+    if hit == 1 {
+        respond(s, "500 Internal Server Error", &[], b"try again");
+    } else {
+        respond(
+            s,
+            "200 OK",
+            &[],
+            include_bytes!("../../data-samples/cld/cld_901_2026Q3.csv"),
+        );
+    }
+}
+
+/// Regression (review): a download's `retrying` events, on tokio's worker threads, had
+/// no run id, when every other event of the run had one.
+#[test]
+fn regression_a_run_s_download_retries_carry_its_run_id() {
+    let server = Server::start(vec![("/cld_901_2026Q3.csv", council_901_flaky)]);
+    let dir = tempfile::tempdir().unwrap();
+    let text = sample_pipeline_anywhere(&sample_pipeline_text()).replace(
+        &format!(
+            "kind = \"local\"\npath = \"{}/data-samples/cld\"\npattern = \"cld_*.csv\"",
+            root().display()
+        ),
+        &format!(
+            "kind = \"http\"\nurls = [\"{}/cld_901_2026Q3.csv\"]\nretries = 2",
+            server.base
+        ),
+    );
+    assert!(text.contains("kind = \"http\""), "{text}");
+    let pipeline = dir.path().join("p.toml");
+    std::fs::write(&pipeline, text).unwrap();
+    let out = dir.path().join("out");
+    let (code, _, stderr) = result(&joinedup_env(
+        &[
+            "run",
+            pipeline.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--log-format",
+            "json",
+        ],
+        &[("JOINEDUP_LOG", "info")],
+    ));
+    assert_eq!(code, 0, "{stderr}");
+    let retrying: Vec<serde_json::Value> = stderr
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|e| e["message"] == "retrying")
+        .collect();
+    assert_eq!(retrying.len(), 1, "{stderr}");
+    assert!(
+        retrying[0]["span"]["run_id"]
+            .as_str()
+            .is_some_and(|id| !id.is_empty()),
+        "{}",
+        retrying[0]
+    );
+}
