@@ -28,7 +28,11 @@ fn main() -> ExitCode {
             // naming a file after its patient.
             let rendered = e.render().to_string();
             let masked = joinedup::ingest::quarantine::mask_nhs_numbers(&rendered);
-            if e.use_stderr() {
+            if e.use_stderr() && json_logs_asked() {
+                // Under a scheduler every line of the log must parse, this one too.
+                telemetry::init(LogFormat::Json, true);
+                tracing::error!(exit_code = e.exit_code() as u8, "{}", rendered.trim_end());
+            } else if e.use_stderr() {
                 eprint!("{masked}");
             } else {
                 #[allow(clippy::print_stdout)]
@@ -69,6 +73,20 @@ fn main() -> ExitCode {
         }
     };
     ExitCode::from(code as u8)
+}
+
+/// Whether the command line (as given, though clap refused it) or the environment asks
+/// for JSON logs.
+fn json_logs_asked() -> bool {
+    let args: Vec<String> = std::env::args().collect();
+    let on_line = args.iter().enumerate().find_map(|(i, a)| {
+        a.strip_prefix("--log-format=")
+            .map(str::to_string)
+            .or_else(|| (a == "--log-format").then(|| args.get(i + 1).cloned().unwrap_or_default()))
+    });
+    on_line
+        .or_else(|| std::env::var("JOINEDUP_LOG_FORMAT").ok())
+        .is_some_and(|f| f == "json")
 }
 
 /// mimalloc's `mi_collect(force)`: frees the calling thread's unused pages and purges
@@ -116,6 +134,21 @@ fn run(cli: &Cli) -> Result<error::ExitCode, error::Error> {
                 full_refresh: args.full_refresh,
                 dry_run: args.dry_run,
             })?;
+            if !args.dry_run {
+                // The run's last event, so a log read alone says how it ended.
+                let span = app::last_run_id().map(|id| app::run_span(&id));
+                let _entered = span.as_ref().map(|s| s.enter());
+                tracing::info!(
+                    exit_code = report.exit as u8,
+                    status = %report.manifest.status,
+                    manifest = %report
+                        .manifest_path
+                        .as_deref()
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_default(),
+                    "run finished"
+                );
+            }
             if !cli.quiet || args.dry_run {
                 #[allow(clippy::print_stdout)]
                 {

@@ -286,3 +286,75 @@ fn the_readme_quick_start_output_is_what_the_sample_run_prints() {
     }
     assert!(checked >= 8, "{checked} lines checked");
 }
+
+/// Regression (review): a command-line error was clap's plain text even with
+/// `--log-format json`, so a scheduler's JSON log had lines that did not parse.
+#[test]
+fn regression_a_command_line_error_is_one_json_event_when_json_logs_are_asked_for() {
+    for (args, env) in [
+        (
+            vec![
+                "run",
+                "pipelines/sample.toml",
+                "--bogus",
+                "--log-format",
+                "json",
+            ],
+            vec![],
+        ),
+        (
+            vec![
+                "run",
+                "pipelines/sample.toml",
+                "--log-format=json",
+                "--bogus",
+            ],
+            vec![],
+        ),
+        (
+            vec!["run", "pipelines/sample.toml", "--bogus"],
+            vec![("JOINEDUP_LOG_FORMAT", "json")],
+        ),
+    ] {
+        let (code, stdout, stderr) = result(&joinedup_env(&args, &env));
+        assert_eq!(code, 2, "{stderr}");
+        assert_eq!(stdout, "");
+        let lines: Vec<&str> = stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "{stderr}");
+        let event: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
+        assert_eq!(event["level"], "ERROR");
+        assert_eq!(event["exit_code"], 2);
+        assert!(
+            event["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("error: unexpected argument '--bogus' found"),
+            "{event}"
+        );
+    }
+}
+
+/// Regression (review): a run's JSON log ended with its last stage, so a log read alone
+/// (stdout sent to /dev/null, as the README's cron line does) never said how it ended.
+#[test]
+fn regression_a_run_s_last_json_event_says_how_it_ended() {
+    let out = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = result(&joinedup(&[
+        "run",
+        "pipelines/sample.toml",
+        "--out",
+        out.path().to_str().unwrap(),
+        "--log-format",
+        "json",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let last: serde_json::Value = serde_json::from_str(stderr.lines().last().unwrap()).unwrap();
+    assert_eq!(last["message"], "run finished");
+    assert_eq!(last["exit_code"], 0);
+    assert_eq!(last["status"], "ok");
+    assert!(last["span"]["run_id"].is_string(), "{last}");
+    assert!(
+        std::path::Path::new(last["manifest"].as_str().unwrap()).is_file(),
+        "{last}"
+    );
+}
