@@ -349,7 +349,14 @@ fn run_as(
         e.push(&plan.file, "sources", "no source has a contract and mapping, so there is nothing to run; use `joinedup pull` to only fetch");
         return Err(Error::Config(e));
     }
-    let (pseudo, key_kind) = load_key(&plan)?;
+    // A key that cannot be read is the configuration's, but unlike an error in a file it
+    // is how a nightly run fails when a secret is not mounted: it is recorded, so
+    // `status` lists it.
+    let (pseudo, key_kind) = load_key(&plan).inspect_err(|e| {
+        if !opts.dry_run {
+            run_record::failed_anyway(opts, &id, started, e);
+        }
+    })?;
     let mut warnings = Vec::new();
     if key_kind == "demo" {
         warnings.push(

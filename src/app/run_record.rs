@@ -36,8 +36,8 @@ pub fn last_run_id() -> Option<String> {
 }
 
 /// Writes the manifest of a run that failed, when there is a data directory and the
-/// pipeline loaded (a configuration error is the command's own output; a run refused
-/// for the lock changes nothing, not even `runs/`).
+/// pipeline loaded (a configuration error is the command's own output, but see
+/// [`failed_anyway`]; a run refused for the lock changes nothing, not even `runs/`).
 pub(super) fn failed(
     opts: &RunOptions,
     id: &str,
@@ -47,6 +47,17 @@ pub(super) fn failed(
     if matches!(e, Error::Busy { .. } | Error::Config(_)) {
         return;
     }
+    failed_with(opts, id, started, e.exit_code() as u8, &error_chain(e));
+}
+
+/// Writes the manifest of a failed run whatever the error (a configuration error found
+/// after the pipeline loaded, such as a key that cannot be read).
+pub(super) fn failed_anyway(
+    opts: &RunOptions,
+    id: &str,
+    started: chrono::DateTime<chrono::Utc>,
+    e: &Error,
+) {
     failed_with(opts, id, started, e.exit_code() as u8, &error_chain(e));
 }
 

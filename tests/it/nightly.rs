@@ -450,6 +450,39 @@ fn regression_a_run_failing_part_way_through_the_switch_leaves_every_dataset_as_
     assert_ne!(data(&out), before, "the late file published");
 }
 
+/// Regression (review): a nightly run whose key was not there (a secret not mounted)
+/// exited 2 and left no record: `status` did not list it, and its JSON error named a run
+/// id no folder held.
+#[test]
+fn regression_a_run_without_its_key_is_listed_by_status() {
+    let night = Night::new();
+    let out = night.dir.path().join("out");
+    assert_eq!(night.run(&out, &[]).0, 0);
+    let pipeline = night.pipeline();
+    let text = std::fs::read_to_string(&pipeline).unwrap().replace(
+        "demo_key = \"DEMO-joinedup-sample-key-not-secret\"",
+        "key_env = \"JOINEDUP_TEST_KEY_NOT_SET\"",
+    );
+    std::fs::write(&pipeline, text).unwrap();
+    let (code, _, stderr) = night.run(&out, &[]);
+    assert_eq!(code, 2, "{stderr}");
+    let m = manifest_of_last_run(&out);
+    assert_eq!(m["status"], "failed");
+    assert_eq!(m["error"]["exit_code"], 2);
+    assert!(
+        m["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("environment variable JOINEDUP_TEST_KEY_NOT_SET is not set"),
+        "{m}"
+    );
+    let (_, stdout, _) = night.status(&out);
+    assert!(
+        stdout.contains(" failed ") && stdout.contains("    exit 2: "),
+        "{stdout}"
+    );
+}
+
 #[test]
 fn a_killed_run_does_not_leave_the_lock_stuck() {
     let night = Night::new();
