@@ -535,6 +535,17 @@ fn run_as(
     fault::point("run_before_state");
     crate::interrupt::finish(|| state::save(&opts.out, &plan.name, &now_state))?;
     fault::point("run_after_state");
+    // Only now, with the state naming the inputs read: entries of files replaced or
+    // removed are of no further use.
+    ingest_cache::prune(
+        &cache,
+        &plan
+            .sources
+            .iter()
+            .zip(&inputs)
+            .map(|(s, (_, files))| (s.name.clone(), crate::ingest::cache_entries(files)))
+            .collect(),
+    );
 
     // Accounting and the exit code.
     let mut exit = ExitCode::Ok;

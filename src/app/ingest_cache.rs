@@ -64,6 +64,39 @@ pub fn prepare(
     Ok(dir)
 }
 
+/// Removes from this configuration's cache folder `dir` the entries no current input
+/// uses (`used`: source → entry names): a file replaced or removed, a source taken out of
+/// the pipeline. Without it the cache grew by every superseded extract's rows, kept for
+/// nothing. Half-written entries (`.tmp-…`) are left to `publish::staging::remove_stale`.
+/// Failures are logged, not raised: the run has already published.
+pub fn prune(dir: &Path, used: &std::collections::BTreeMap<String, BTreeSet<String>>) {
+    let Ok(sources) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for source in sources.flatten() {
+        let name = source.file_name().to_string_lossy().into_owned();
+        let path = source.path();
+        let stale: Vec<PathBuf> = match used.get(&name) {
+            None => vec![path],
+            Some(keep) => std::fs::read_dir(&path)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .filter(|e| {
+                    let n = e.file_name().to_string_lossy().into_owned();
+                    !n.starts_with(".tmp-") && !keep.contains(&n)
+                })
+                .map(|e| e.path())
+                .collect(),
+        };
+        for p in stale {
+            if let Err(e) = std::fs::remove_dir_all(&p) {
+                tracing::warn!(path = %p.display(), error = %e, "could not remove an unused ingest cache entry");
+            }
+        }
+    }
+}
+
 /// Every source folder of every configuration's cache (where killed runs may have left
 /// half-written entries).
 pub fn source_folders(out: &Path) -> Vec<PathBuf> {
@@ -101,5 +134,32 @@ mod tests {
         prepare(out.path(), "AAAA1111", &keep, true).unwrap();
         assert!(!a.join("cld").exists() && a.exists());
         assert!(b.join("apc/y").exists());
+    }
+
+    #[test]
+    fn prune_keeps_the_entries_current_inputs_use_and_nothing_else() {
+        let out = tempfile::tempdir().unwrap();
+        let dir = prepare(out.path(), "AAAA1111", &BTreeSet::new(), false).unwrap();
+        for e in [
+            "apc/a__1",
+            "apc/a__0",
+            "apc/.tmp-x",
+            "cld/c__1",
+            "gone/g__1",
+        ] {
+            std::fs::create_dir_all(dir.join(e)).unwrap();
+        }
+        let used = [
+            ("apc".to_string(), ["a__1".to_string()].into()),
+            ("cld".to_string(), ["c__1".to_string()].into()),
+        ]
+        .into();
+        prune(&dir, &used);
+        let left: Vec<String> = ["apc/a__1", "apc/a__0", "apc/.tmp-x", "cld/c__1", "gone"]
+            .into_iter()
+            .filter(|e| dir.join(e).exists())
+            .map(String::from)
+            .collect();
+        assert_eq!(left, ["apc/a__1", "apc/.tmp-x", "cld/c__1"]);
     }
 }

@@ -172,6 +172,11 @@ pub fn ingest_all(
     Ok(out)
 }
 
+/// The cache entries (folder names) of `inputs`, as [`ingest_all`] reads and writes them.
+pub fn cache_entries(inputs: &[InputFile]) -> std::collections::BTreeSet<String> {
+    inputs.iter().map(cache_key).collect()
+}
+
 /// The cache folder name of an input: content hash and file name, without an NHS-number
 /// shape (a file named after its patient; the hash keeps files apart).
 fn cache_key(input: &InputFile) -> String {

@@ -483,6 +483,43 @@ fn regression_a_run_without_its_key_is_listed_by_status() {
     );
 }
 
+/// Regression (review): the ingest cache kept the rows of every file replaced or removed,
+/// growing by each superseded extract (person-level rows kept for nothing).
+#[test]
+fn regression_the_ingest_cache_keeps_only_the_current_inputs() {
+    let night = Night::new();
+    let out = night.dir.path().join("out");
+    let entries = |source: &str| -> usize {
+        std::fs::read_dir(out.join(".cache/ingest"))
+            .unwrap()
+            .flatten()
+            .flat_map(|c| {
+                std::fs::read_dir(c.path().join(source))
+                    .into_iter()
+                    .flatten()
+            })
+            .count()
+    };
+    assert_eq!(night.run(&out, &[]).0, 0);
+    assert_eq!(entries("cld"), 2);
+    // A council resubmits: its file is replaced by one with a row fewer.
+    let file = night.dir.path().join("inputs/cld/cld_901_2026Q3.csv");
+    // (Windows-1252, as councils send it: bytes, not text.)
+    let bytes = std::fs::read(&file).unwrap();
+    let last_line = bytes[..bytes.len() - 1]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .unwrap();
+    let shorter = &bytes[..=last_line];
+    std::fs::write(&file, shorter).unwrap();
+    assert_eq!(night.run(&out, &[]).0, 0);
+    assert_eq!(entries("cld"), 2, "the replaced file's entry is gone");
+    std::fs::remove_file(&file).unwrap();
+    assert_eq!(night.run(&out, &[]).0, 0);
+    assert_eq!(entries("cld"), 1, "the removed file's entry is gone");
+    assert_eq!(entries("apc"), 1);
+}
+
 #[test]
 fn a_killed_run_does_not_leave_the_lock_stuck() {
     let night = Night::new();
