@@ -251,6 +251,12 @@ pub(crate) fn open_data_dir(plan: &Plan, opts: &RunOptions) -> Result<Option<loc
         )
     };
     if opts.dry_run {
+        // A run in progress would stop a run now, and may change what it would do.
+        if lock::held_elsewhere(&opts.out) {
+            return Err(Error::Busy {
+                lock: opts.out.join(".lock"),
+            });
+        }
         return match owned_elsewhere() {
             Some(e) => Err(e),
             None => Ok(None),

@@ -49,9 +49,64 @@ pub fn acquire(out: &Path) -> Result<DataDirLock> {
     }
 }
 
+/// Whether another process holds the lock of `out`, found without taking it (Linux's
+/// `/proc/locks`): `status`, `explain` and dry runs say a run now would exit 6, and a real
+/// run starting that moment is never refused because of them. `false` where it cannot
+/// tell (no `/proc/locks`, no lock file).
+pub fn held_elsewhere(out: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(meta) = std::fs::metadata(out.join(".lock")) else {
+        return false;
+    };
+    let Ok(locks) = std::fs::read_to_string("/proc/locks") else {
+        return false;
+    };
+    // glibc's major()/minor(); /proc/locks prints them in hex, the inode in decimal.
+    let dev = meta.dev();
+    let major = ((dev >> 8) & 0xfff) | ((dev >> 32) & !0xfff);
+    let minor = (dev & 0xff) | ((dev >> 12) & !0xff);
+    let id = format!("{major:02x}:{minor:02x}:{}", meta.ino());
+    let me = std::process::id().to_string();
+    locks.lines().any(|l| {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        // `1: FLOCK  ADVISORY  WRITE 5004 fe:00:10010985 0 EOF` (a blocked waiter's line
+        // starts `1: ->`, and holds nothing).
+        f.len() >= 6 && f[1] == "FLOCK" && f[5] == id && f[4] != me
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lock_held_by_another_process_is_seen_without_taking_it() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(!held_elsewhere(dir.path()), "no lock file");
+        std::fs::write(dir.path().join(".lock"), b"").unwrap();
+        assert!(!held_elsewhere(dir.path()));
+        // `-o`: the lock stays with flock itself, not the sleep it starts, so killing
+        // flock releases it.
+        let mut holder = std::process::Command::new("flock")
+            .arg("-o")
+            .arg(dir.path().join(".lock"))
+            .args(["sleep", "30"])
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !held_elsewhere(dir.path()) && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        assert!(held_elsewhere(dir.path()));
+        // Seeing it did not take it: the holder still has it, and this process's own
+        // lock is not "elsewhere".
+        assert!(matches!(acquire(dir.path()), Err(Error::Busy { .. })));
+        holder.kill().unwrap();
+        holder.wait().unwrap();
+        let mine = acquire(dir.path()).unwrap();
+        assert!(!held_elsewhere(dir.path()));
+        drop(mine);
+    }
 
     #[test]
     fn a_second_lock_is_refused_until_the_first_is_dropped() {

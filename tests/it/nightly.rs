@@ -268,6 +268,23 @@ fn a_second_run_at_the_same_time_exits_6_and_changes_nothing() {
         stderr.contains("another joinedup run holds") && stderr.contains(".lock"),
         "{stderr}"
     );
+    // Regression (review): status, explain and a dry run said "a run now would do
+    // nothing" while a run held the lock; they say what stops a run now, without taking
+    // the lock (which would refuse a run starting at that moment).
+    let (code, stdout, stderr) = night.status(&out);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("cannot tell: a run now would exit 6: another joinedup run holds"),
+        "{stdout}"
+    );
+    let (code, _, stderr) = result(&joinedup(&[
+        "run",
+        &night.pipeline(),
+        "--out",
+        out.to_str().unwrap(),
+        "--dry-run",
+    ]));
+    assert_eq!(code, 6, "{stderr}");
     let status = first.wait_with_output().unwrap().status;
     assert!(status.success(), "{status}");
     // The lock died with its holder: a run now proceeds.
