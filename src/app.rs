@@ -235,7 +235,13 @@ pub(crate) fn versions() -> BTreeMap<String, String> {
 /// datasets belong to another pipeline, removes what a killed run left, and fetches the
 /// fetched sources. A dry run only reads, so it only checks the ownership, and holds no
 /// lock.
-pub(crate) fn open_data_dir(plan: &Plan, opts: &RunOptions) -> Result<Option<lock::DataDirLock>> {
+/// Opens the data directory for a run: its lock (`None` for a dry run, which takes none),
+/// the ownership check, stale staging removed, fetched sources pulled. Returns the lock
+/// and the pull's warnings (drop-folder files still being written).
+pub(crate) fn open_data_dir(
+    plan: &Plan,
+    opts: &RunOptions,
+) -> Result<(Option<lock::DataDirLock>, Vec<String>)> {
     // A dry run (`explain`, `status`) says so too: a run now would stop here.
     let owned_elsewhere = || {
         state::claimed_elsewhere(&opts.out, &plan.name, &state::dataset_folders(plan)).map(
@@ -259,7 +265,7 @@ pub(crate) fn open_data_dir(plan: &Plan, opts: &RunOptions) -> Result<Option<loc
         }
         return match owned_elsewhere() {
             Some(e) => Err(e),
-            None => Ok(None),
+            None => Ok((None, Vec::new())),
         };
     }
     let lock = lock::open_data_dir(&opts.out)?;
@@ -272,7 +278,21 @@ pub(crate) fn open_data_dir(plan: &Plan, opts: &RunOptions) -> Result<Option<loc
     if let Some(e) = crate::pull::failures_error(&pulled) {
         return Err(e);
     }
-    Ok(Some(lock))
+    // A file still being written is left for the next run; say so, or a run that found
+    // only such a file reports "nothing to do" with no word about it.
+    let warnings = pulled
+        .iter()
+        .filter(|r| r.waiting > 0)
+        .map(|r| {
+            let w = format!(
+                "source {}: {} file(s) in the drop folder still being written (changed while settling) were left for the next run",
+                r.source, r.waiting
+            );
+            tracing::warn!(source = %r.source, waiting = r.waiting, "{w}");
+            w
+        })
+        .collect();
+    Ok((Some(lock), warnings))
 }
 
 /// The state the listed inputs would leave, what changed since the pipeline's saved
@@ -310,6 +330,28 @@ pub(crate) fn unclaimed_warnings(out: &Path, plan: &Plan) -> Vec<String> {
             );
             tracing::warn!("{w}");
             w
+        })
+        .collect()
+}
+
+/// For a dry run: each fetched source (HTTP, MESH, drop folder) is pulled by a run before
+/// it reads anything, which a dry run does not do, so what it says counts only the files
+/// already landed.
+fn unpulled_warnings(plan: &Plan, inputs: &[(String, Vec<crate::pull::InputFile>)]) -> Vec<String> {
+    plan.fetches
+        .iter()
+        .filter_map(|f| {
+            let kind = match f.kind {
+                crate::config::fetch::Fetch::Http(_) => "HTTP",
+                crate::config::fetch::Fetch::Mesh(_) => "a MESH mailbox",
+                crate::config::fetch::Fetch::FileDrop(_) => "a drop folder",
+            };
+            let (_, files) = inputs.iter().find(|(name, _)| *name == f.source)?;
+            Some(format!(
+                "source {} is fetched from {kind}: a run pulls it first, which this dry run does not, so this counts only the {} file(s) already landed; `joinedup pull` fetches without building",
+                f.source,
+                files.len()
+            ))
         })
         .collect()
 }
@@ -383,8 +425,12 @@ fn run_as(
     let fingerprint = state::fingerprint(&plan, &pseudo.provenance())?;
     timer.lap("config", None);
 
-    let _lock = open_data_dir(&plan, opts)?;
-    let inputs = list_inputs(&plan, &opts.out)?;
+    let (_lock, pull_warnings) = open_data_dir(&plan, opts)?;
+    warnings.extend(pull_warnings);
+    let inputs = list_inputs(&plan, &opts.out, opts.dry_run)?;
+    if opts.dry_run {
+        warnings.extend(unpulled_warnings(&plan, &inputs));
+    }
     let (now_state, changes, outputs_present) =
         compare_with_state(&plan, opts, &fingerprint, &id, &inputs);
     warnings.extend(unclaimed_warnings(&opts.out, &plan));

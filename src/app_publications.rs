@@ -90,7 +90,8 @@ pub(crate) fn run_publications(
     let fingerprint = state::fingerprint(plan, "")?;
     timer.lap("config", None);
 
-    let _lock = crate::app::open_data_dir(plan, opts)?;
+    // Publications are read from local folders: nothing is pulled, so no pull warnings.
+    let (_lock, _) = crate::app::open_data_dir(plan, opts)?;
     let listed = list_inputs(plan)?;
     let (now_state, changes, outputs_present) =
         crate::app::compare_with_state(plan, opts, &fingerprint, id, &listed);

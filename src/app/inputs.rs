@@ -104,11 +104,21 @@ fn one_source_per_file(
 /// Lists and fingerprints the input files of every ingested source. Every file is read
 /// to hash it, on every run (that is how unchanged files are recognised), so the files
 /// are hashed on one thread per core, largest first.
-pub fn list_inputs(plan: &Plan, out: &Path) -> Result<Vec<(String, Vec<InputFile>)>> {
+pub fn list_inputs(
+    plan: &Plan,
+    out: &Path,
+    dry_run: bool,
+) -> Result<Vec<(String, Vec<InputFile>)>> {
     let mut listed = Vec::new();
     for s in &plan.sources {
         let paths = if s.landed {
-            crate::pull::landing::current_files(out, &s.name, &s.pattern)?
+            // A dry run does not pull: a fetched source nothing has landed for yet has no
+            // files, not a missing folder (a run would pull first).
+            if dry_run && !out.join("landing").join(&s.name).is_dir() {
+                Vec::new()
+            } else {
+                crate::pull::landing::current_files(out, &s.name, &s.pattern)?
+            }
         } else {
             crate::pull::list_paths(&s.name, &s.path, &s.pattern)?
         };

@@ -436,7 +436,14 @@ pub fn current_files(out: &Path, source: &str, pattern: &str) -> Result<Vec<Path
         records.iter().map(|r| (r.file.as_str(), r)).collect();
     let entries = std::fs::read_dir(&folder).map_err(|e| Error::SourceUnavailable {
         source_name: source.to_string(),
-        message: format!("cannot open {}: {e}", folder.display()),
+        message: if e.kind() == std::io::ErrorKind::NotFound {
+            format!(
+                "nothing has landed for it yet ({} does not exist): its pull found nothing to land (a drop-folder file still being written waits for the next run)",
+                folder.display()
+            )
+        } else {
+            format!("cannot open {}: {e}", folder.display())
+        },
     })?;
     let mut files = Vec::new();
     for entry in entries.flatten() {

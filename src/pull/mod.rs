@@ -59,6 +59,7 @@ pub fn fetch_all(plan: &Plan, out: &Path) -> Result<Vec<SourcePull>> {
                 landed = r.landed,
                 already_had = r.already_had,
                 unchanged = r.unchanged,
+                waiting = r.waiting,
                 failed = r.failed.len(),
                 "source pulled"
             );

@@ -278,3 +278,56 @@ fn regression_an_nhs_number_in_a_dropped_file_s_name_reaches_no_output_or_log() 
     assert!(stderr.contains("cld_<withheld>.csv"), "{stderr}");
     clean("a usage error", &format!("{stdout}{stderr}"));
 }
+
+/// Regression (review): a run that found only a file still being written in the drop
+/// folder said "up to date; nothing to do", with no word about it anywhere (the pull's
+/// JSON event had no `waiting` either).
+#[test]
+fn regression_a_run_names_drop_files_still_being_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let pipeline = pipeline(dir.path(), 1, true);
+    let drop = dir.path().join("drop");
+    for f in std::fs::read_dir(root().join("data-samples/cld")).unwrap() {
+        let f = f.unwrap();
+        std::fs::copy(f.path(), drop.join(f.file_name())).unwrap();
+    }
+    let out = dir.path().join("out");
+    let run = || {
+        result(&joinedup(&[
+            "run",
+            &pipeline,
+            "--out",
+            out.to_str().unwrap(),
+            "--log-format",
+            "json",
+        ]))
+    };
+    assert_eq!(run().0, 0);
+    let growing = drop.join("cld_904_2026Q3.csv");
+    std::fs::write(&growing, "LA Code").unwrap();
+    let writer = {
+        let growing = growing.clone();
+        std::thread::spawn(move || {
+            for _ in 0..20 {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+                let mut f = std::fs::OpenOptions::new()
+                    .append(true)
+                    .open(&growing)
+                    .unwrap();
+                std::io::Write::write_all(&mut f, b",").unwrap();
+            }
+        })
+    };
+    let (code, stdout, stderr) = run();
+    writer.join().unwrap();
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let said = "source cld: 1 file(s) in the drop folder still being written (changed while settling) were left for the next run";
+    assert!(stdout.contains(said), "{stdout}");
+    assert!(stderr.contains(said), "{stderr}");
+    let pulled = stderr
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|e| e["message"] == "source pulled")
+        .unwrap();
+    assert_eq!(pulled["waiting"], 1, "{pulled}");
+}

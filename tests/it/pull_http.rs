@@ -371,12 +371,8 @@ fn council_901_flaky(hit: usize, _: &HashMap<String, String>, s: &mut TcpStream)
     }
 }
 
-/// Regression (review): a download's `retrying` events, on tokio's worker threads, had
-/// no run id, when every other event of the run had one.
-#[test]
-fn regression_a_run_s_download_retries_carry_its_run_id() {
-    let server = Server::start(vec![("/cld_901_2026Q3.csv", council_901_flaky)]);
-    let dir = tempfile::tempdir().unwrap();
+/// The sample pipeline in `dir` with its CLD source fetched over HTTP from `server`.
+fn sample_with_cld_over_http(dir: &Path, server: &Server) -> std::path::PathBuf {
     let text = sample_pipeline_anywhere(&sample_pipeline_text()).replace(
         &format!(
             "kind = \"local\"\npath = \"{}/data-samples/cld\"\npattern = \"cld_*.csv\"",
@@ -388,8 +384,18 @@ fn regression_a_run_s_download_retries_carry_its_run_id() {
         ),
     );
     assert!(text.contains("kind = \"http\""), "{text}");
-    let pipeline = dir.path().join("p.toml");
+    let pipeline = dir.join("p.toml");
     std::fs::write(&pipeline, text).unwrap();
+    pipeline
+}
+
+/// Regression (review): a download's `retrying` events, on tokio's worker threads, had
+/// no run id, when every other event of the run had one.
+#[test]
+fn regression_a_run_s_download_retries_carry_its_run_id() {
+    let server = Server::start(vec![("/cld_901_2026Q3.csv", council_901_flaky)]);
+    let dir = tempfile::tempdir().unwrap();
+    let pipeline = sample_with_cld_over_http(dir.path(), &server);
     let out = dir.path().join("out");
     let (code, _, stderr) = result(&joinedup_env(
         &[
@@ -415,5 +421,50 @@ fn regression_a_run_s_download_retries_carry_its_run_id() {
             .is_some_and(|id| !id.is_empty()),
         "{}",
         retrying[0]
+    );
+}
+
+/// Regression (review): a dry run (and `explain`, `status`) of a pipeline with a fetched
+/// source exited 4 on a fresh data directory ("cannot open landing/cld") where a run
+/// succeeds, and later said "nothing to do" with new files waiting to be pulled. It
+/// counts what has landed and says that a run pulls first.
+#[test]
+fn regression_a_dry_run_says_it_does_not_pull() {
+    let server = Server::start(vec![("/cld_901_2026Q3.csv", council_901_flaky)]);
+    let dir = tempfile::tempdir().unwrap();
+    let pipeline = sample_with_cld_over_http(dir.path(), &server);
+    let out = dir.path().join("out");
+    let dry = || {
+        result(&joinedup(&[
+            "run",
+            pipeline.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--dry-run",
+        ]))
+    };
+    let (code, stdout, stderr) = dry();
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("source cld is fetched from HTTP: a run pulls it first, which this dry run does not, so this counts only the 0 file(s) already landed"),
+        "{stdout}"
+    );
+    assert_eq!(
+        server.hits("/cld_901_2026Q3.csv"),
+        0,
+        "a dry run fetches nothing"
+    );
+    let (code, _, stderr) = result(&joinedup(&[
+        "run",
+        pipeline.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let (code, stdout, stderr) = dry();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("counts only the 1 file(s) already landed"),
+        "{stdout}"
     );
 }
