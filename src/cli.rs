@@ -47,7 +47,7 @@ const EXAMPLES: &str = concat!(
     exit_codes!()
 );
 
-/// The exit codes, as every command's help ends.
+/// The exit codes of `run` (and of the whole tool), as its help and the top-level help end.
 macro_rules! exit_codes {
     () => {
         "Exit codes: 0 ok, 1 ok but a source quarantined more than its threshold,
@@ -85,7 +85,8 @@ variables and secret files fetched sources name, local sources' files) is
 warned about, with exit 0: configuration may be checked where secrets are not.
 
 ",
-    exit_codes!()
+    "Exit codes: 0 ok (what this machine lacks is a warning), 2 configuration or
+command-line error, 4 a --source path does not exist, 5 internal error."
 );
 
 const PULL_EXAMPLES: &str = concat!(
@@ -95,16 +96,32 @@ const PULL_EXAMPLES: &str = concat!(
       pipelines/mesh_inbox.toml   # the local MESH sandbox
 
 ",
-    exit_codes!()
+    "Exit codes: 0 ok, 2 configuration or command-line error (or a folder it may
+not write), 4 a source or an item failed to pull (the rest landed), 5 internal
+error, 6 another run holds the data directory, 130/143 stopped by a signal."
 );
 
-const INSPECT_EXAMPLES: &str = concat!(
+const EXPLAIN_EXAMPLES: &str = concat!(
     "Examples:
   joinedup explain pipelines/icb.toml --out /data/ju
-  joinedup status pipelines/icb.toml --out /data/ju
+
+It does not pull: a fetched source counts what has landed.
 
 ",
-    exit_codes!()
+    "Exit codes: 0 ok, 2 configuration or command-line error (or a run now would
+replace another pipeline's datasets), 4 a source is unavailable, 5 internal
+error, 6 a run holds the data directory now."
+);
+
+const STATUS_EXAMPLES: &str = concat!(
+    "Examples:
+  joinedup status pipelines/icb.toml --out /data/ju
+
+What would stop a run now (a source missing, a run in progress) is printed
+under \"pending\", not returned as the exit code.
+
+",
+    "Exit codes: 0 ok, 2 command-line error, 5 internal error."
 );
 
 const REPORT_EXAMPLES: &str = concat!(
@@ -113,7 +130,8 @@ const REPORT_EXAMPLES: &str = concat!(
   joinedup report --out /data/ju --icb QWO  # this ICB beside England
 
 ",
-    exit_codes!()
+    "Exit codes: 0 ok, 2 command-line error (or a folder it may not write),
+4 nothing published in the data directory yet, 5 internal error."
 );
 
 const SYNTH_EXAMPLES: &str = concat!(
@@ -122,7 +140,8 @@ const SYNTH_EXAMPLES: &str = concat!(
   joinedup run /tmp/icb/pipeline.toml --out /tmp/icb-out
 
 ",
-    exit_codes!()
+    "Exit codes: 0 ok, 2 command-line error (or a folder it may not write),
+5 internal error."
 );
 
 /// Subcommands.
@@ -138,10 +157,10 @@ pub enum Command {
     #[command(after_help = PULL_EXAMPLES)]
     Pull(PullArgs),
     /// Show the resolved plan and what a run would do now; changes nothing.
-    #[command(after_help = INSPECT_EXAMPLES)]
+    #[command(after_help = EXPLAIN_EXAMPLES)]
     Explain(InspectArgs),
     /// Show the last runs of a data directory and what is pending.
-    #[command(after_help = INSPECT_EXAMPLES)]
+    #[command(after_help = STATUS_EXAMPLES)]
     Status(InspectArgs),
     /// Write DIR/report/index.html from the published datasets and the latest run manifest.
     #[command(after_help = REPORT_EXAMPLES)]

@@ -210,7 +210,14 @@ pub fn status(pipeline: &Path, overrides: &[SourceOverride], out: &Path) -> Resu
             let _ = writeln!(s, "    exit {}: {}", e.exit_code, e.message);
         }
     }
-    if pipeline.exists() {
+    if !pipeline.exists() {
+        // Asked about a pipeline that is not there: say so rather than leave out pending.
+        let _ = write!(
+            s,
+            "\npending: cannot tell: pipeline {} not found",
+            pipeline.display()
+        );
+    } else {
         let _ = writeln!(s, "\npending ({})", pipeline.display());
         // What stops a run (a source gone missing) must not hide the runs above.
         let now = match pending(pipeline, overrides, out) {
