@@ -579,6 +579,7 @@ fn read_range(
         pseudo,
         file_name: &opened.file_name,
         byte_base: range.start,
+        last_accepted: Default::default(),
     };
     let mut out = RangeIngest {
         rows_in: 0,

@@ -13,7 +13,7 @@ use super::nhs_number;
 use super::quarantine::{QuarantineRow, mask_data_value};
 use super::reason::Reason;
 use crate::normalise::pseudonym::Pseudonymiser;
-use crate::schema::{ColumnType, Contract, RuleKind, trim};
+use crate::schema::{Column, ColumnType, Contract, RuleKind, trim};
 
 /// Checks rows of one file.
 pub struct RowChecker<'a> {
@@ -28,6 +28,8 @@ pub struct RowChecker<'a> {
     /// Byte offset in the file of the reader's first byte: record positions are relative
     /// to it, reported offsets are not.
     pub byte_base: u64,
+    /// Each `string` column's last accepted value (see [`RowChecker::string_shape`]).
+    pub last_accepted: std::cell::RefCell<Vec<Option<String>>>,
 }
 
 impl RowChecker<'_> {
@@ -126,44 +128,9 @@ impl RowChecker<'_> {
                 continue;
             };
             let parsed = match &col.kind {
-                // A value kept as written must not be an NHS number: it would reach
-                // restricted/, and as a group key (a provider, a council) published/.
-                ColumnType::String
-                    if !col.allow_nhs_number_shape
-                        && crate::ingest::quarantine::holds_valid_nhs_number(text) =>
-                {
-                    Err((
-                        Reason::NhsNumberInText,
-                        format!(
-                            "\"{}\" holds a value shaped like a valid NHS number, in a column kept as written",
-                            col.header
-                        ),
-                    ))
-                }
-                // Nor a postcode, which would reach the same places.
-                ColumnType::String if crate::ingest::quarantine::holds_postcode(text) => Err((
-                    Reason::PostcodeInText,
-                    format!(
-                        "\"{}\" holds a value shaped like a postcode, in a column kept as written",
-                        col.header
-                    ),
-                )),
-                // A value of another shape than declared is not quoted: in a code's or an
-                // id's place it may be a name.
-                ColumnType::String if col.pattern.as_ref().is_some_and(|p| !p.matches(text)) => {
-                    Err((
-                        Reason::PatternMismatch,
-                        format!(
-                            "\"{}\" value (not shown) does not have the declared shape {}",
-                            col.header,
-                            col.pattern
-                                .as_ref()
-                                .map(|p| p.text.as_str())
-                                .unwrap_or_default()
-                        ),
-                    ))
-                }
-                ColumnType::String => Ok(Cell::Str(texts[i].clone().unwrap_or_default())),
+                ColumnType::String => self
+                    .string_shape(i, col, text)
+                    .map(|()| Cell::Str(texts[i].clone().unwrap_or_default())),
                 // A whole number of ten digits may be an NHS number in the wrong column.
                 ColumnType::Integer
                     if !col.allow_nhs_number_shape
@@ -297,6 +264,61 @@ impl RowChecker<'_> {
         q.file = self.file_name.to_string();
         q.record = Some(self.record_json(&texts));
         Err(q)
+    }
+
+    /// Checks a value kept as written (`string`): no NHS number, no postcode, the
+    /// column's `pattern`. A repeat of the column's last accepted value (a provider code
+    /// on every row) passes without them.
+    fn string_shape(&self, i: usize, col: &Column, text: &str) -> Result<(), (Reason, String)> {
+        let mut last = self.last_accepted.borrow_mut();
+        if last.len() <= i {
+            last.resize(i + 1, None);
+        }
+        if last[i].as_deref() == Some(text) {
+            return Ok(());
+        }
+        // A value kept as written must not be an NHS number: it would reach restricted/,
+        // and as a group key (a provider, a council) published/.
+        if !col.allow_nhs_number_shape && crate::ingest::quarantine::holds_valid_nhs_number(text) {
+            return Err((
+                Reason::NhsNumberInText,
+                format!(
+                    "\"{}\" holds a value shaped like a valid NHS number, in a column kept as written",
+                    col.header
+                ),
+            ));
+        }
+        // Nor a postcode, which would reach the same places.
+        if crate::ingest::quarantine::holds_postcode(text) {
+            return Err((
+                Reason::PostcodeInText,
+                format!(
+                    "\"{}\" holds a value shaped like a postcode, in a column kept as written",
+                    col.header
+                ),
+            ));
+        }
+        // A value of another shape than declared is not quoted: in a code's or an id's
+        // place it may be a name.
+        if let Some(p) = &col.pattern
+            && !p.matches(text)
+        {
+            return Err((
+                Reason::PatternMismatch,
+                format!(
+                    "\"{}\" value (not shown) does not have the declared shape {}",
+                    col.header, p.text
+                ),
+            ));
+        }
+        match &mut last[i] {
+            Some(kept) => {
+                kept.clear();
+                kept.push_str(text);
+            }
+            slot => *slot = Some(text.to_string()),
+        }
+        Ok(())
     }
 
     /// The record as one text when [`decode`] can borrow it whole (valid UTF-8 under a
@@ -435,6 +457,7 @@ mod tests {
             pseudo: &pseudo,
             file_name: "f.csv",
             byte_base: 0,
+            last_accepted: Default::default(),
         };
         // Folded matching: the written " e06000002" is the list's second code.
         let record = ByteRecord::from(vec![" e06000002", "123"]);
@@ -484,6 +507,7 @@ mod tests {
             pseudo: &pseudo,
             file_name: "f.csv",
             byte_base: 0,
+            last_accepted: Default::default(),
         };
         // An unknown council code, a name in free text, a good reference, a bad site.
         let record = ByteRecord::from(vec!["LS1 4AP", "123", "Jane", "EV-12", "Jane"]);
@@ -530,6 +554,7 @@ mod tests {
             pseudo: &pseudo,
             file_name: "f.csv",
             byte_base: 0,
+            last_accepted: Default::default(),
         };
         let nhs = ByteRecord::from(vec!["9434765919"]);
         let q = checker.check(&nhs, 2, 1).unwrap_err();
@@ -539,5 +564,47 @@ mod tests {
         let other = ByteRecord::from(vec!["9434765918"]);
         let cells = checker.check(&other, 3, 2).unwrap();
         assert_eq!(cells, vec![Cell::Int(9_434_765_918)]);
+    }
+
+    /// A repeated value skips the shape checks only when it was accepted: a value of the
+    /// wrong shape is refused however often it comes.
+    #[test]
+    fn only_an_accepted_value_is_remembered() {
+        let contract = Contract {
+            columns: vec![Column {
+                pattern: Some(crate::schema::Pattern::new("[A-Z0-9]{3}").unwrap()),
+                ..column("provider", ColumnType::String)
+            }],
+            ..contract()
+        };
+        let header = HeaderMap {
+            positions: vec![Some(0)],
+            extra: Vec::new(),
+            repeated: Vec::new(),
+            width: 1,
+        };
+        let pseudo = Pseudonymiser::new(
+            b"a test key of thirty-two bytes!!",
+            crate::normalise::pseudonym::Width::default(),
+        )
+        .unwrap();
+        let checker = RowChecker {
+            contract: &contract,
+            header: &header,
+            pseudo: &pseudo,
+            file_name: "f.csv",
+            byte_base: 0,
+            last_accepted: Default::default(),
+        };
+        let rows: Vec<ByteRecord> = ["RX1", "Bob", "Bob", "RX1", "RX2", "LS1 4AP", "LS1 4AP"]
+            .into_iter()
+            .map(|v| ByteRecord::from(vec![v]))
+            .collect();
+        let accepted: Vec<bool> = rows
+            .iter()
+            .enumerate()
+            .map(|(n, r)| checker.check(r, n as u64 + 2, n as u64 + 1).is_ok())
+            .collect();
+        assert_eq!(accepted, [true, false, false, true, true, false, false]);
     }
 }
