@@ -338,4 +338,26 @@ mod tests {
         // A run continued under its own separator is a longer number.
         assert_eq!(mask_nhs_like("943 476 5919 12"), "943 476 5919 12");
     }
+
+    /// Regression: an NHS number in a URL with percent-encoded separators
+    /// (`943%20476%205919`) reached log lines and the pull report: the escapes' hex digits
+    /// joined the groups into a longer number.
+    #[test]
+    fn percent_encoded_separators_are_read_as_separators() {
+        use super::mask_file_name;
+        assert_eq!(
+            mask_nhs_numbers("url=https://h/p/943%20476%205919.csv retrying"),
+            "url=https://h/p/<withheld>.csv retrying"
+        );
+        assert_eq!(
+            mask_file_name("https://h/x?nhs=943%2D476%2D5919&a=%41"),
+            "https://h/x?nhs=<withheld>&a=%41"
+        );
+        assert_eq!(mask_nhs_like("943%5F476%5F5919"), "<withheld>");
+        // Other escapes and numbers stay as they are.
+        assert_eq!(
+            mask_nhs_numbers("GET /a%20b/2026%2D08%2D01 took 12.5 s"),
+            "GET /a%20b/2026%2D08%2D01 took 12.5 s"
+        );
+    }
 }

@@ -33,6 +33,57 @@ pub(crate) fn nhs_shapes(
     mode: Text,
     keep: impl Fn(&[Option<u8>]) -> bool,
 ) -> Vec<(usize, usize)> {
+    // A URL writes a separator percent-encoded (`943%20476%205919`): its hex digits would
+    // join the groups, so shapes are found in the text with such escapes decoded, and
+    // placed back on the text as written.
+    if text.contains('%')
+        && let Some((decoded, origin)) = separators_decoded(text)
+    {
+        let at = |i: usize| origin.get(i).copied().unwrap_or(text.len());
+        return shapes_in(&decoded, mode, keep)
+            .into_iter()
+            .map(|(s, e)| (at(s), at(e)))
+            .collect();
+    }
+    shapes_in(text, mode, keep)
+}
+
+/// `text` with each `%XX` escape of a separator character (not a letter or digit)
+/// decoded, and for each byte of the result the offset in `text` it came from; `None`
+/// when there is no such escape.
+fn separators_decoded(text: &str) -> Option<(String, Vec<usize>)> {
+    let b = text.as_bytes();
+    let hex = |c: u8| (c as char).to_digit(16);
+    let mut decoded = String::with_capacity(text.len());
+    let mut origin = Vec::with_capacity(text.len());
+    let mut any = false;
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && let (Some(h), Some(l)) = (
+                b.get(i + 1).and_then(|&c| hex(c)),
+                b.get(i + 2).and_then(|&c| hex(c)),
+            )
+            && let c = char::from((h * 16 + l) as u8)
+            && c.is_ascii()
+            && !c.is_ascii_alphanumeric()
+            && !c.is_ascii_control()
+        {
+            decoded.push(c);
+            origin.push(i);
+            any = true;
+            i += 3;
+            continue;
+        }
+        let c = text[i..].chars().next().expect("a char boundary");
+        decoded.push(c);
+        origin.extend(std::iter::repeat_n(i, c.len_utf8()));
+        i += c.len_utf8();
+    }
+    any.then_some((decoded, origin))
+}
+
+fn shapes_in(text: &str, mode: Text, keep: impl Fn(&[Option<u8>]) -> bool) -> Vec<(usize, usize)> {
     let groups = digit_groups(text, mode);
     let mut found = Vec::new();
     let mut a = 0;
