@@ -406,6 +406,44 @@ mod tests {
         }
     }
 
+    /// A contract with its columns in file order, a test key, and checkers over them.
+    struct Fixture {
+        contract: Contract,
+        header: HeaderMap,
+        pseudo: Pseudonymiser,
+    }
+
+    impl Fixture {
+        fn new(contract: Contract) -> Fixture {
+            let width = contract.columns.len();
+            Fixture {
+                contract,
+                header: HeaderMap {
+                    positions: (0..width).map(Some).collect(),
+                    extra: Vec::new(),
+                    repeated: Vec::new(),
+                    width,
+                },
+                pseudo: Pseudonymiser::new(
+                    b"a test key of thirty-two bytes!!",
+                    crate::normalise::pseudonym::Width::default(),
+                )
+                .unwrap(),
+            }
+        }
+
+        fn checker(&self) -> RowChecker<'_> {
+            RowChecker {
+                contract: &self.contract,
+                header: &self.header,
+                pseudo: &self.pseudo,
+                file_name: "f.csv",
+                byte_base: 0,
+                last_accepted: Default::default(),
+            }
+        }
+    }
+
     /// A council code (from a code list) and a council person id scoped by it.
     fn contract() -> Contract {
         let code = |c: &str| Code {
@@ -440,25 +478,9 @@ mod tests {
     #[test]
     fn an_identifier_scoped_by_a_code_column_is_hashed_with_the_code_text() {
         let contract = contract();
-        let header = HeaderMap {
-            positions: vec![Some(0), Some(1)],
-            extra: Vec::new(),
-            repeated: Vec::new(),
-            width: 2,
-        };
-        let pseudo = Pseudonymiser::new(
-            b"a test key of thirty-two bytes!!",
-            crate::normalise::pseudonym::Width::default(),
-        )
-        .unwrap();
-        let checker = RowChecker {
-            contract: &contract,
-            header: &header,
-            pseudo: &pseudo,
-            file_name: "f.csv",
-            byte_base: 0,
-            last_accepted: Default::default(),
-        };
+        let fixture = Fixture::new(contract);
+        let checker = fixture.checker();
+        let pseudo = &fixture.pseudo;
         // Folded matching: the written " e06000002" is the list's second code.
         let record = ByteRecord::from(vec![" e06000002", "123"]);
         let cells = checker.check(&record, 2, 1).unwrap();
@@ -490,25 +512,8 @@ mod tests {
             text("reference", Some("[A-Z]+-[0-9]+")),
             text("site", Some("[A-Z0-9]{3,5}")),
         ]);
-        let header = HeaderMap {
-            positions: (0..5).map(Some).collect(),
-            extra: Vec::new(),
-            repeated: Vec::new(),
-            width: 5,
-        };
-        let pseudo = Pseudonymiser::new(
-            b"a test key of thirty-two bytes!!",
-            crate::normalise::pseudonym::Width::default(),
-        )
-        .unwrap();
-        let checker = RowChecker {
-            contract: &contract,
-            header: &header,
-            pseudo: &pseudo,
-            file_name: "f.csv",
-            byte_base: 0,
-            last_accepted: Default::default(),
-        };
+        let fixture = Fixture::new(contract);
+        let checker = fixture.checker();
         // An unknown council code, a name in free text, a good reference, a bad site.
         let record = ByteRecord::from(vec!["LS1 4AP", "123", "Jane", "EV-12", "Jane"]);
         let q = checker.check(&record, 2, 1).unwrap_err();
@@ -537,25 +542,8 @@ mod tests {
             columns: vec![column("age", ColumnType::Integer)],
             ..contract()
         };
-        let header = HeaderMap {
-            positions: vec![Some(0)],
-            extra: Vec::new(),
-            repeated: Vec::new(),
-            width: 1,
-        };
-        let pseudo = Pseudonymiser::new(
-            b"a test key of thirty-two bytes!!",
-            crate::normalise::pseudonym::Width::default(),
-        )
-        .unwrap();
-        let checker = RowChecker {
-            contract: &contract,
-            header: &header,
-            pseudo: &pseudo,
-            file_name: "f.csv",
-            byte_base: 0,
-            last_accepted: Default::default(),
-        };
+        let fixture = Fixture::new(contract);
+        let checker = fixture.checker();
         let nhs = ByteRecord::from(vec!["9434765919"]);
         let q = checker.check(&nhs, 2, 1).unwrap_err();
         assert_eq!(q.reasons, vec![Reason::NhsNumberInText]);
@@ -577,25 +565,8 @@ mod tests {
             }],
             ..contract()
         };
-        let header = HeaderMap {
-            positions: vec![Some(0)],
-            extra: Vec::new(),
-            repeated: Vec::new(),
-            width: 1,
-        };
-        let pseudo = Pseudonymiser::new(
-            b"a test key of thirty-two bytes!!",
-            crate::normalise::pseudonym::Width::default(),
-        )
-        .unwrap();
-        let checker = RowChecker {
-            contract: &contract,
-            header: &header,
-            pseudo: &pseudo,
-            file_name: "f.csv",
-            byte_base: 0,
-            last_accepted: Default::default(),
-        };
+        let fixture = Fixture::new(contract);
+        let checker = fixture.checker();
         let rows: Vec<ByteRecord> = ["RX1", "Bob", "Bob", "RX1", "RX2", "LS1 4AP", "LS1 4AP"]
             .into_iter()
             .map(|v| ByteRecord::from(vec![v]))

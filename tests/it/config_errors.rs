@@ -220,20 +220,16 @@ fn a_rounding_base_that_shows_people_as_none_is_refused() {
     );
 }
 
-/// `years` takes the first and last year, on a date or datetime column only.
-#[test]
-fn a_column_s_years_must_be_two_years_in_order_on_a_date() {
+/// Validates the SUS APC source alone with its contract edited by `edit` (a copy of the
+/// shipped schemas); returns the exit code and stderr.
+fn validate_apc_with_contract(edit: impl Fn(String) -> String) -> (i32, String) {
     let dir = tempfile::tempdir().unwrap();
     let schemas = dir.path().join("schemas");
     copy_tree(&root().join("schemas"), &schemas);
     let contract = schemas.join("sources/sus_apc.toml");
-    let text = std::fs::read_to_string(&contract).unwrap().replacen(
-        "years = [1990, 2100]",
-        "years = [2100, 1990]",
-        1,
-    );
+    let text = edit(std::fs::read_to_string(&contract).unwrap());
     std::fs::write(&contract, text).unwrap();
-    let (code, stderr) = validate_one_source(
+    validate_one_source(
         dir.path(),
         &schemas.display(),
         (
@@ -242,7 +238,15 @@ fn a_column_s_years_must_be_two_years_in_order_on_a_date() {
             &root().join("pipelines/mappings/sus_apc.toml"),
         ),
         "",
-    );
+    )
+}
+
+/// `years` takes the first and last year, on a date or datetime column only.
+#[test]
+fn a_column_s_years_must_be_two_years_in_order_on_a_date() {
+    let (code, stderr) = validate_apc_with_contract(|text| {
+        text.replacen("years = [1990, 2100]", "years = [2100, 1990]", 1)
+    });
     assert_eq!(code, 2, "{stderr}");
     assert_all_reported(
         &stderr,
@@ -664,13 +668,8 @@ impl ConfigCopy {
 /// run, each at its key path.
 #[test]
 fn a_column_s_pattern_must_be_a_regular_expression_on_a_string_column() {
-    let dir = tempfile::tempdir().unwrap();
-    let schemas = dir.path().join("schemas");
-    copy_tree(&root().join("schemas"), &schemas);
-    let contract = schemas.join("sources/sus_apc.toml");
-    let text = std::fs::read_to_string(&contract)
-        .unwrap()
-        .replacen(
+    let (code, stderr) = validate_apc_with_contract(|text| {
+        text.replacen(
             "pattern = \"[A-Z0-9]{3,6}\"",
             "pattern = \"[A-Z0-9{3,6}\"",
             1,
@@ -679,18 +678,8 @@ fn a_column_s_pattern_must_be_a_regular_expression_on_a_string_column() {
             "type = \"nhs_number\"\n",
             "type = \"nhs_number\"\npattern = \"[0-9]{10}\"\n",
             1,
-        );
-    std::fs::write(&contract, text).unwrap();
-    let (code, stderr) = validate_one_source(
-        dir.path(),
-        &schemas.display(),
-        (
-            "apc",
-            "sus_apc",
-            &root().join("pipelines/mappings/sus_apc.toml"),
-        ),
-        "",
-    );
+        )
+    });
     assert_eq!(code, 2, "{stderr}");
     assert_all_reported(
         &stderr,

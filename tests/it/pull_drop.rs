@@ -70,6 +70,21 @@ fn counts(stdout: &str) -> Vec<u64> {
         .collect()
 }
 
+/// A file still being written: `bytes` appended to `path` every 100 ms, `times` times.
+fn keep_writing(path: &Path, times: usize, bytes: &'static [u8]) -> std::thread::JoinHandle<()> {
+    let path = path.to_path_buf();
+    std::thread::spawn(move || {
+        for _ in 0..times {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            let mut f = std::fs::OpenOptions::new()
+                .append(true)
+                .open(&path)
+                .unwrap();
+            std::io::Write::write_all(&mut f, bytes).unwrap();
+        }
+    })
+}
+
 fn names(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(dir)
         .map(|rd| {
@@ -93,19 +108,7 @@ fn settled_files_land_once_and_move_aside_after_landing() {
     // A file still being written while the pull watches it is left for next time.
     let growing = drop.join("cld_903_c.csv");
     std::fs::write(&growing, "c").unwrap();
-    let writer = {
-        let growing = growing.clone();
-        std::thread::spawn(move || {
-            for _ in 0..15 {
-                std::thread::sleep(std::time::Duration::from_millis(100));
-                let mut f = std::fs::OpenOptions::new()
-                    .append(true)
-                    .open(&growing)
-                    .unwrap();
-                std::io::Write::write_all(&mut f, b"c").unwrap();
-            }
-        })
-    };
+    let writer = keep_writing(&growing, 15, b"c");
     let (code, stdout, stderr) = result(&joinedup(&[
         "pull",
         &pipeline,
@@ -305,19 +308,7 @@ fn regression_a_run_names_drop_files_still_being_written() {
     assert_eq!(run().0, 0);
     let growing = drop.join("cld_904_2026Q3.csv");
     std::fs::write(&growing, "LA Code").unwrap();
-    let writer = {
-        let growing = growing.clone();
-        std::thread::spawn(move || {
-            for _ in 0..20 {
-                std::thread::sleep(std::time::Duration::from_millis(100));
-                let mut f = std::fs::OpenOptions::new()
-                    .append(true)
-                    .open(&growing)
-                    .unwrap();
-                std::io::Write::write_all(&mut f, b",").unwrap();
-            }
-        })
-    };
+    let writer = keep_writing(&growing, 20, b",");
     let (code, stdout, stderr) = run();
     writer.join().unwrap();
     assert_eq!(code, 0, "{stdout}{stderr}");
