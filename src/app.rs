@@ -64,6 +64,9 @@ pub struct RunReport {
     pub exit: ExitCode,
     /// The HTML report, when the pipeline asks for one (`[pipeline] report = true`).
     pub report: Option<PathBuf>,
+    /// What a dry run cannot know (a fetched source is pulled by a run first), for the
+    /// dry run's summary, `explain` and `status`.
+    pub dry_run_notes: Vec<String>,
 }
 
 /// Loads and checks a pipeline without reading any data.
@@ -337,7 +340,7 @@ pub(crate) fn unclaimed_warnings(out: &Path, plan: &Plan) -> Vec<String> {
 /// For a dry run: each fetched source (HTTP, MESH, drop folder) is pulled by a run before
 /// it reads anything, which a dry run does not do, so what it says counts only the files
 /// already landed.
-fn unpulled_warnings(plan: &Plan, inputs: &[(String, Vec<crate::pull::InputFile>)]) -> Vec<String> {
+fn unpulled_notes(plan: &Plan, inputs: &[(String, Vec<crate::pull::InputFile>)]) -> Vec<String> {
     plan.fetches
         .iter()
         .filter_map(|f| {
@@ -428,9 +431,6 @@ fn run_as(
     let (_lock, pull_warnings) = open_data_dir(&plan, opts)?;
     warnings.extend(pull_warnings);
     let inputs = list_inputs(&plan, &opts.out, opts.dry_run)?;
-    if opts.dry_run {
-        warnings.extend(unpulled_warnings(&plan, &inputs));
-    }
     let (now_state, changes, outputs_present) =
         compare_with_state(&plan, opts, &fingerprint, &id, &inputs);
     warnings.extend(unclaimed_warnings(&opts.out, &plan));
@@ -458,6 +458,7 @@ fn run_as(
             manifest_path: None,
             exit: ExitCode::Ok,
             report: None,
+            dry_run_notes: unpulled_notes(&plan, &inputs),
         });
     }
     if changes.is_empty() && outputs_present {
@@ -480,6 +481,7 @@ fn run_as(
             manifest_path: Some(path),
             exit: ExitCode::Ok,
             report,
+            dry_run_notes: Vec::new(),
         });
     }
     if let Some(why) = changes.rebuild_reason() {
@@ -689,6 +691,7 @@ fn run_as(
         manifest_path: Some(manifest_path),
         exit,
         report,
+        dry_run_notes: Vec::new(),
     })
 }
 

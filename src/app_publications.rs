@@ -112,6 +112,7 @@ pub(crate) fn run_publications(
             manifest_path: None,
             exit: ExitCode::Ok,
             report: None,
+            dry_run_notes: Vec::new(),
         });
     }
     if changes.is_empty() && outputs_present {
@@ -127,6 +128,7 @@ pub(crate) fn run_publications(
             manifest_path: Some(path),
             exit: ExitCode::Ok,
             report: None,
+            dry_run_notes: Vec::new(),
         });
     }
     let run = RunDir::create(&opts.out, id)?;
@@ -470,6 +472,7 @@ pub(crate) fn run_publications(
         manifest_path: Some(manifest_path),
         exit,
         report: None,
+        dry_run_notes: Vec::new(),
     })
 }
 

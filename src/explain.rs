@@ -38,6 +38,9 @@ fn pending(pipeline: &Path, overrides: &[SourceOverride], out: &Path) -> Result<
         );
         s.push_str(&c.file_lines());
     }
+    for n in &report.dry_run_notes {
+        let _ = writeln!(s, "note: {n}");
+    }
     Ok(s)
 }
 
@@ -225,7 +228,7 @@ pub fn status(pipeline: &Path, overrides: &[SourceOverride], out: &Path) -> Resu
             Err(e) => format!(
                 "cannot tell: a run now would exit {}: {}",
                 e.exit_code() as u8,
-                crate::error::chain(&e)
+                crate::ingest::quarantine::mask_nhs_numbers(&crate::error::chain(&e))
             ),
         };
         let _ = write!(s, "  {}", now.trim_end().replace('\n', "\n  "));

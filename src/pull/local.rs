@@ -31,7 +31,10 @@ pub fn list_inputs(source: &str, path: &Path, pattern: &str) -> Result<Vec<Input
 pub fn fingerprint_input(source: &str, path: &Path) -> Result<InputFile> {
     fingerprint(path).map_err(|e| Error::SourceUnavailable {
         source_name: source.to_string(),
-        message: format!("cannot read {}: {e}", path.display()),
+        message: format!(
+            "cannot read {}: {e}",
+            crate::ingest::quarantine::shown_path(path)
+        ),
     })
 }
 
@@ -42,15 +45,27 @@ pub fn list_paths(source: &str, path: &Path, pattern: &str) -> Result<Vec<PathBu
         source_name: source.to_string(),
         message,
     };
-    let meta = std::fs::metadata(path)
-        .map_err(|e| unavailable(format!("cannot open {}: {e}", path.display())))?;
+    let meta = std::fs::metadata(path).map_err(|e| {
+        unavailable(format!(
+            "cannot open {}: {e}",
+            crate::ingest::quarantine::shown_path(path)
+        ))
+    })?;
     let mut paths = Vec::new();
     if meta.is_dir() {
-        let entries = std::fs::read_dir(path)
-            .map_err(|e| unavailable(format!("cannot list {}: {e}", path.display())))?;
+        let entries = std::fs::read_dir(path).map_err(|e| {
+            unavailable(format!(
+                "cannot list {}: {e}",
+                crate::ingest::quarantine::shown_path(path)
+            ))
+        })?;
         for entry in entries {
-            let entry =
-                entry.map_err(|e| unavailable(format!("cannot list {}: {e}", path.display())))?;
+            let entry = entry.map_err(|e| {
+                unavailable(format!(
+                    "cannot list {}: {e}",
+                    crate::ingest::quarantine::shown_path(path)
+                ))
+            })?;
             let p = entry.path();
             let name = entry.file_name();
             let Some(name) = name.to_str() else { continue };
@@ -62,7 +77,7 @@ pub fn list_paths(source: &str, path: &Path, pattern: &str) -> Result<Vec<PathBu
         if paths.is_empty() {
             return Err(unavailable(format!(
                 "folder {} has no files matching \"{pattern}\"",
-                path.display()
+                crate::ingest::quarantine::shown_path(path)
             )));
         }
     } else {

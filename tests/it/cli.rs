@@ -370,6 +370,36 @@ fn regression_a_run_s_last_json_event_says_how_it_ended() {
         std::path::Path::new(last["manifest"].as_str().unwrap()).is_file(),
         "{last}"
     );
+    // A failed run ends so too (review): after its error, with its failed manifest.
+    let (code, _, stderr) = result(&joinedup(&[
+        "run",
+        "pipelines/sample.toml",
+        "--source",
+        "apc=/nonexistent/apc.csv",
+        "--out",
+        out.path().to_str().unwrap(),
+        "--log-format",
+        "json",
+    ]));
+    assert_eq!(code, 4, "{stderr}");
+    let events: Vec<serde_json::Value> = stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let (error, last) = (&events[events.len() - 2], &events[events.len() - 1]);
+    assert_eq!(error["level"], "ERROR", "{stderr}");
+    assert_eq!(
+        (&last["message"], &last["status"], &last["exit_code"]),
+        (
+            &serde_json::json!("run finished"),
+            &serde_json::json!("failed"),
+            &serde_json::json!(4)
+        )
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(last["manifest"].as_str().unwrap()).unwrap())
+            .unwrap();
+    assert_eq!(manifest["status"], "failed");
 }
 
 /// Regression (review): `status` given a pipeline file that is not there printed the runs

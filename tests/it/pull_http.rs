@@ -467,4 +467,18 @@ fn regression_a_dry_run_says_it_does_not_pull() {
         stdout.contains("counts only the 1 file(s) already landed"),
         "{stdout}"
     );
+    // Regression (review): explain and status said "up to date" without the note.
+    for command in ["explain", "status"] {
+        let (code, stdout, stderr) = result(&joinedup(&[
+            command,
+            pipeline.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]));
+        assert_eq!(code, 0, "{stderr}");
+        assert!(
+            stdout.contains("note: source cld is fetched from HTTP: a run pulls it first"),
+            "{command}: {stdout}"
+        );
+    }
 }
