@@ -30,6 +30,7 @@ mod inputs;
 pub mod lock;
 mod person_level;
 mod run_record;
+pub mod run_retention;
 mod stager;
 pub mod state;
 
@@ -51,6 +52,8 @@ pub struct RunOptions {
     pub full_refresh: bool,
     /// Say what would be done; read and write nothing but the input listing.
     pub dry_run: bool,
+    /// Keep this pipeline's newest N run folders (`--keep-runs`); `None` keeps all.
+    pub keep_runs: Option<usize>,
 }
 
 /// The result of a run.
@@ -377,8 +380,14 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
     run_record::in_progress(Some((opts, &id, started)));
     let result = run_as(opts, &id, started);
     run_record::in_progress(None);
-    if let Err(e) = &result {
-        run_record::failed(opts, &id, started, e);
+    match &result {
+        Err(e) => run_record::failed(opts, &id, started, e),
+        Ok(report) if !opts.dry_run => {
+            if let Some(keep) = opts.keep_runs {
+                run_retention::prune(&opts.out, &report.manifest.pipeline.name, keep);
+            }
+        }
+        Ok(_) => {}
     }
     result
 }

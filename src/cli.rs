@@ -252,6 +252,11 @@ pub struct RunArgs {
     /// Say what a run would do now (new and removed inputs) without doing it.
     #[arg(long)]
     pub dry_run: bool,
+
+    /// Keep this pipeline's newest N run folders (runs/<id>/) and the newest that wrote
+    /// datasets; remove its older ones after the run. Default: keep all.
+    #[arg(long, value_name = "N", env = "JOINEDUP_KEEP_RUNS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub keep_runs: Option<u64>,
 }
 
 /// `joinedup explain` and `joinedup status`.

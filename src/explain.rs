@@ -18,6 +18,7 @@ fn pending(pipeline: &Path, overrides: &[SourceOverride], out: &Path) -> Result<
         out: out.to_path_buf(),
         full_refresh: false,
         dry_run: true,
+        keep_runs: None,
     })?;
     let c = &report.manifest.changes;
     let mut s = String::new();

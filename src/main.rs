@@ -161,6 +161,7 @@ fn run(cli: &Cli) -> Result<error::ExitCode, error::Error> {
                 out: args.out.clone(),
                 full_refresh: args.full_refresh,
                 dry_run: args.dry_run,
+                keep_runs: args.keep_runs.map(|n| n as usize),
             })?;
             if !args.dry_run {
                 // The run's last event, so a log read alone says how it ended.

@@ -537,6 +537,68 @@ fn regression_the_ingest_cache_keeps_only_the_current_inputs() {
     assert_eq!(entries("apc"), 1);
 }
 
+/// `--keep-runs N` keeps the pipeline's newest N run folders and the newest that wrote
+/// datasets (the report reads it), removing older ones: a nightly job left one a night
+/// for ever.
+#[test]
+fn keep_runs_removes_old_run_folders_but_the_last_that_published() {
+    let night = Night::new();
+    let out = night.dir.path().join("out");
+    let run = |keep: &str| {
+        let (code, _, stderr) = result(&joinedup(&[
+            "run",
+            &night.pipeline(),
+            "--out",
+            out.to_str().unwrap(),
+            "-q",
+            "--keep-runs",
+            keep,
+        ]));
+        assert_eq!(code, 0, "{stderr}");
+    };
+    let runs = || -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(out.join("runs"))
+            .unwrap()
+            .map(|e| {
+                let m: serde_json::Value = serde_json::from_str(
+                    &std::fs::read_to_string(e.unwrap().path().join("manifest.json")).unwrap(),
+                )
+                .unwrap();
+                format!(
+                    "{} {}",
+                    m["run_id"].as_str().unwrap(),
+                    m["mode"].as_str().unwrap()
+                )
+            })
+            .collect();
+        v.sort();
+        v.into_iter()
+            .map(|r| r.split(' ').nth(1).unwrap().to_string())
+            .collect()
+    };
+    run("2");
+    for _ in 0..3 {
+        run("2");
+    }
+    assert_eq!(
+        runs(),
+        ["full", "up_to_date", "up_to_date"],
+        "the run that published stays"
+    );
+    night.deliver_late_file();
+    run("2");
+    assert_eq!(runs(), ["up_to_date", "incremental"]);
+    let (code, _, stderr) = result(&joinedup(&[
+        "run",
+        &night.pipeline(),
+        "--out",
+        out.to_str().unwrap(),
+        "--keep-runs",
+        "0",
+    ]));
+    assert_eq!(code, 2, "a run must keep itself: {stderr}");
+}
+
 #[test]
 fn a_killed_run_does_not_leave_the_lock_stuck() {
     let night = Night::new();

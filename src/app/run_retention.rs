@@ -1,0 +1,56 @@
+//! `run --keep-runs N`: how many of a pipeline's run folders (`runs/<id>/`, one per run,
+//! its manifest) a data directory keeps. A nightly job leaves one a night; without a
+//! limit they pile up for ever.
+//!
+//! The newest `N` of the pipeline's runs are kept, and always the newest run of the
+//! pipeline that wrote datasets (the report reads its manifest, and a string of
+//! up-to-date or failed runs must not take it away). Other pipelines' runs, and folders
+//! whose manifest cannot be read, are left alone.
+
+use std::path::{Path, PathBuf};
+
+use crate::publish::manifest::Manifest;
+
+/// Removes the pipeline's run folders beyond the newest `keep` (see the module doc);
+/// returns how many were removed. Failures are logged, not raised: the run itself is
+/// complete.
+pub fn prune(out: &Path, pipeline: &str, keep: usize) -> usize {
+    let runs = out.join("runs");
+    let Ok(entries) = std::fs::read_dir(&runs) else {
+        return 0;
+    };
+    let mut dirs: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+    // Run ids start with their UTC start time: name order is time order.
+    dirs.sort();
+    let mine: Vec<(PathBuf, bool)> = dirs
+        .into_iter()
+        .filter_map(|d| {
+            let text = std::fs::read_to_string(d.join("manifest.json")).ok()?;
+            let m: Manifest = serde_json::from_str(&text).ok()?;
+            (m.pipeline.name == pipeline).then_some((d, !m.outputs.is_empty()))
+        })
+        .collect();
+    let last_that_wrote = mine.iter().rposition(|(_, wrote)| *wrote);
+    let first_kept = mine.len().saturating_sub(keep.max(1));
+    let mut removed = 0;
+    for (i, (dir, _)) in mine.iter().enumerate() {
+        if i >= first_kept || Some(i) == last_that_wrote {
+            continue;
+        }
+        match std::fs::remove_dir_all(dir) {
+            Ok(()) => removed += 1,
+            Err(e) => {
+                tracing::warn!(path = %dir.display(), error = %e, "could not remove an old run folder")
+            }
+        }
+    }
+    if removed > 0 {
+        tracing::info!(
+            pipeline,
+            removed,
+            keep,
+            "old run folders removed (--keep-runs)"
+        );
+    }
+    removed
+}
