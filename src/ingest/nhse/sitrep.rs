@@ -225,7 +225,9 @@ pub fn read(sheets: &[Sheet], name: &str, labels: &Labels) -> Result<SitrepWorkb
             TableKind::Destinations => {
                 tables::destination_rows(&mut wb, &mut q, table, &values, labels)
             }
-            TableKind::DelayReasons => tables::reason_rows(&mut wb, &mut q, table, &values, labels),
+            TableKind::DelayReasons => {
+                tables::reason_rows(&mut wb, &mut q, table, &values, labels)?
+            }
         }
     }
     for kind in TableKind::ALL {

@@ -357,11 +357,29 @@ pub(super) fn reason_rows(
     table: &Table<'_>,
     values: &[Vec<Option<f64>>],
     labels: &Labels,
-) {
+) -> Result<(), LayoutError> {
     let mut cols = Vec::new();
     let mut bad = Vec::new();
+    // (period, code) -> the first column's label: two columns of one period under one
+    // code would publish two rows a sum or pivot by reason_code adds together.
+    let mut seen: BTreeMap<(NaiveDate, String), &str> = BTreeMap::new();
     for (j, c) in table.columns.iter().enumerate() {
         let code = labels.reason(&c.label).map(String::from);
+        let start = c.period.map(Period::start).unwrap_or(wb.report_month);
+        if let Some(code) = &code
+            && let Some(first) = seen.insert((start, code.clone()), &c.label)
+        {
+            return Err(LayoutError::at(
+                table.sheet,
+                table.header_row,
+                c.col,
+                format!(
+                    "\"{}\" and \"{first}\" are both mapped to delay reason \"{code}\" in {}: they are two measures here; give each its own code",
+                    c.label,
+                    labels.file.display()
+                ),
+            ));
+        }
         if code.is_none() {
             unknown_label(
                 q,
@@ -373,7 +391,6 @@ pub(super) fn reason_rows(
                 table.rows.len() as u64,
             );
         }
-        let start = c.period.map(Period::start).unwrap_or(wb.report_month);
         if start < month_start(wb.period.0) || start > wb.period.1 {
             bad.push(format!("{} {start}", period_cell(table, c)));
         }
@@ -392,4 +409,5 @@ pub(super) fn reason_rows(
             });
         }
     }
+    Ok(())
 }

@@ -671,3 +671,32 @@ fn a_revision_missing_a_table_keeps_that_table_as_published() {
     );
     assert_eq!(dq(&manifest(&out), "table_not_found").len(), 1);
 }
+
+/// Regression (review): two columns of one period mapped to one delay reason (two
+/// measures side by side, one wording listed under the other's code) were both published
+/// under that code, two rows per organisation. The file is refused, naming both.
+#[test]
+fn two_columns_under_one_reason_code_refuse_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = Fixture {
+        first_reason: "No plan ",
+        ..Fixture::default()
+    };
+    let (out, code, stderr) = load(dir.path(), &[("twice.xlsx", f)]);
+    assert_eq!(code, 3, "{stderr}");
+    let m = manifest(&out);
+    let error = m["publications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["files"].as_array().unwrap())
+        .find_map(|f| f["error"].as_str())
+        .unwrap_or_else(|| panic!("{m}"));
+    assert!(
+        error.starts_with("sheet \"Table 5\" cell F")
+            && error.contains(
+                "\"No Plan\" and \"No plan\" are both mapped to delay reason \"no_plan\""
+            ),
+        "{error}"
+    );
+}

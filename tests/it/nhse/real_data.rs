@@ -784,6 +784,38 @@ fn community_pathways_and_reasons_map_to_stable_codes() {
             .any(|r| r["check"] == "unknown_label"),
         "no unknown labels in the real workbooks"
     );
+    // Regression (review): October 2023's community Table 5 has two start-of-care
+    // measures side by side ('Table 5'!J and K); both were published as
+    // p1_start_of_care, two rows per organisation a sum or pivot added together.
+    for (code, value) in [
+        ("p1_start_of_care", "467.25"),
+        ("p1_start_of_care_not_continuation", "96.25"),
+    ] {
+        let r = row(
+            &reasons,
+            &[
+                ("source_file", "community_october2023.xlsx"),
+                ("org_level", "england"),
+                ("reason_code", code),
+            ],
+        );
+        assert_eq!(r["avg_patients"], Some(value), "{code}");
+    }
+    let mut keys = std::collections::BTreeSet::new();
+    for i in 0..reasons.rows {
+        let key: Vec<Option<&str>> = [
+            "setting",
+            "period_start",
+            "org_level",
+            "org_code",
+            "org_name",
+            "reason_code",
+        ]
+        .iter()
+        .map(|c| reasons.col(c)[i].as_deref())
+        .collect();
+        assert!(keys.insert(key.clone()), "two rows for {key:?}");
+    }
 }
 
 #[test]
