@@ -213,6 +213,21 @@ pub fn read(bytes: &[u8], name: &str, labels: &Labels) -> Result<AeFile, FileErr
         "emergency_admissions_other",
     ];
     let mut org_sums: BTreeMap<NaiveDate, Vec<i64>> = BTreeMap::new();
+    // (month, organisation, department type) -> the line that gave it: a second row for
+    // one key would be published beside the first and summed with it.
+    let mut seen: HashMap<(NaiveDate, String, String), u64> = HashMap::new();
+    let mut once = |row: &AeRow, line: u64| -> Result<(), FileError> {
+        let key = (row.month, row.org_code.clone(), row.department_type.clone());
+        match seen.insert(key, line) {
+            Some(first) => Err(FileError::Unreadable(format!(
+                "lines {first} and {line} are both {} {} department type {}: which is right cannot be told",
+                row.month.format("%Y-%m"),
+                row.org_code,
+                row.department_type
+            ))),
+            None => Ok(()),
+        }
+    };
     let (mut counted, mut line_at) = (0usize, 1u64);
     loop {
         let more = csv
@@ -262,10 +277,12 @@ pub fn read(bytes: &[u8], name: &str, labels: &Labels) -> Result<AeFile, FileErr
             "period"
         };
         let period_text = field(period_col).unwrap_or_default();
-        let is_total = layout == AeLayout::Msitae
-            && (labels.is_total_row(&period_text)
-                || field("parent_org").is_some_and(|p| labels.is_total_row(&p))
-                || field("org_code").is_some_and(|p| labels.is_total_row(&p)));
+        // A national TOTAL row is not an organisation, in either layout (a tidy file's
+        // `TOTAL` even passes as an ODS code).
+        let is_total = field("org_code").is_some_and(|p| labels.is_total_row(&p))
+            || (layout == AeLayout::Msitae
+                && (labels.is_total_row(&period_text)
+                    || field("parent_org").is_some_and(|p| labels.is_total_row(&p))));
         let month = date_in_text(&period_text)
             .or_else(|| month_in_text(&period_text))
             .or_else(|| numeric_month(&period_text));
@@ -302,7 +319,7 @@ pub fn read(bytes: &[u8], name: &str, labels: &Labels) -> Result<AeFile, FileErr
                         raw_type
                     }
                 };
-                out.rows.push(AeRow {
+                let row = AeRow {
                     month,
                     org_code,
                     org_name: None,
@@ -316,7 +333,9 @@ pub fn read(bytes: &[u8], name: &str, labels: &Labels) -> Result<AeFile, FileErr
                     dta_4_to_12h: None,
                     dta_over_12h: None,
                     other_emergency_admissions: None,
-                });
+                };
+                once(&row, line)?;
+                out.rows.push(row);
             }
             AeLayout::Msitae => {
                 let org_name = field("org_name");
@@ -363,6 +382,7 @@ pub fn read(bytes: &[u8], name: &str, labels: &Labels) -> Result<AeFile, FileErr
                             sums[k] += v.unwrap_or(0);
                         }
                     }
+                    once(&row, line)?;
                     out.rows.push(row);
                 }
             }
@@ -495,6 +515,37 @@ mod tests {
             Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines/mappings/nhse_labels.toml");
         let mut errors = ConfigErrors::default();
         super::super::labels::load(&file, &mut errors).expect("labels")
+    }
+
+    /// Regression (review): a tidy file's `TOTAL` row was published as a provider (it
+    /// passes as an ODS code), and two rows for one organisation, month and type were
+    /// both published, silently.
+    #[test]
+    fn a_tidy_total_row_is_left_out_and_a_repeated_row_refuses_the_file() {
+        let csv = b"period,org_code,type,attendances,breaches,admissions\n\
+            2016-05-01,RF4,1,10,2,3\n\
+            2016-05-01,TOTAL,1,999999,1,1\n";
+        let f = read(csv, "t.csv", &labels()).unwrap();
+        assert_eq!(f.rows.len(), 1);
+        assert_eq!(f.rows[0].org_code, "RF4");
+        assert!(
+            f.quality.iter().any(|r| r.check == "total_row_excluded"
+                && r.detail
+                    .starts_with("line 3: the national TOTAL row for 2016-05-01")),
+            "{:?}",
+            f.quality
+        );
+        let csv = b"period,org_code,type,attendances,breaches,admissions\n\
+            2016-05-01,RF4,1,10,2,3\n\
+            2016-05-01,RF4,2,5,0,0\n\
+            2016-05-01,RF4,1,11,2,3\n";
+        let Err(FileError::Unreadable(e)) = read(csv, "t.csv", &labels()) else {
+            panic!("loaded")
+        };
+        assert_eq!(
+            e,
+            "lines 2 and 4 are both 2016-05 RF4 department type 1: which is right cannot be told"
+        );
     }
 
     #[test]

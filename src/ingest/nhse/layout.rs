@@ -117,6 +117,9 @@ pub struct Table<'s> {
     pub columns: Vec<Column>,
     /// Organisation rows, top to bottom.
     pub rows: Vec<Row>,
+    /// Rows of an ICB or trust block named as a total, with no code: not organisations,
+    /// left out (0-based rows; reported by the caller).
+    pub totals_left_out: Vec<u32>,
 }
 
 /// How far below a title the England row may be, and how far right.
@@ -229,7 +232,8 @@ pub fn recognise(sheet: &Sheet, title_row: u32) -> Result<Table<'_>, LayoutError
         }
     }
 
-    let rows = organisation_rows(sheet, header_row, england_row, name_col, &columns, last_row)?;
+    let (rows, totals_left_out) =
+        organisation_rows(sheet, header_row, england_row, name_col, &columns, last_row)?;
     Ok(Table {
         sheet,
         header_row,
@@ -237,6 +241,7 @@ pub fn recognise(sheet: &Sheet, title_row: u32) -> Result<Table<'_>, LayoutError
         name_col,
         columns,
         rows,
+        totals_left_out,
     })
 }
 
@@ -284,8 +289,9 @@ fn organisation_rows(
     name_col: u32,
     columns: &[Column],
     last_row: u32,
-) -> Result<Vec<Row>, LayoutError> {
+) -> Result<(Vec<Row>, Vec<u32>), LayoutError> {
     let mut rows = Vec::new();
+    let mut totals = Vec::new();
     let mut block = Block {
         level: None,
         region_col: None,
@@ -318,6 +324,17 @@ fn organisation_rows(
             continue;
         }
         let name = name.unwrap_or_default();
+        // A total inside an ICB or trust block ("Total", "ICB total") has no code and is
+        // not an organisation: published as one, a sum over the block counted it twice.
+        if block.level.is_some()
+            && code.is_none()
+            && label_key(&name)
+                .split_whitespace()
+                .any(|w| w == "total" || w == "totals")
+        {
+            totals.push(r);
+            continue;
+        }
         let row = match block.level {
             None => {
                 if label_key(&name).starts_with("england") {
@@ -356,7 +373,7 @@ fn organisation_rows(
             "no organisation rows with data below the header row",
         ));
     }
-    Ok(rows)
+    Ok((rows, totals))
 }
 
 /// `Region | ICB Code | ICB Name` or `Region | Org Code | Org Name`.

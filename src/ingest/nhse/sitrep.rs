@@ -213,6 +213,17 @@ pub fn read(sheets: &[Sheet], name: &str, labels: &Labels) -> Result<SitrepWorkb
     for (kind, table) in &tables {
         let values = tables::read_values(&mut q, table, *kind != TableKind::DelayReasons);
         checks::code_formats(&mut q, table);
+        for &r in &table.totals_left_out {
+            q.push(
+                "totals_row",
+                Some(&table.sheet.name),
+                format!(
+                    "{} is a totals row inside an organisation block, not an organisation: left out",
+                    table.sheet.cell_ref(r, table.name_col)
+                ),
+                1,
+            );
+        }
         let tolerance = if *kind == TableKind::DelayReasons {
             0.01
         } else {

@@ -700,3 +700,36 @@ fn two_columns_under_one_reason_code_refuse_the_file() {
         "{error}"
     );
 }
+
+/// Regression (review): a "Total" row inside the trust block (no code) was published as a
+/// trust named "Total", so a sum over trusts counted everything twice. It is left out
+/// and reported by cell.
+#[test]
+fn a_totals_row_in_an_organisation_block_is_left_out_and_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = Fixture {
+        trust_total_row: true,
+        ..Fixture::default()
+    };
+    let (out, code, stderr) = load(dir.path(), &[("total.xlsx", f)]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_baseline(&out, "total.xlsx");
+    for d in ["sitrep_daily", "sitrep_delay_reasons"] {
+        let t = dataset(&out, d);
+        assert!(
+            !t.col("org_name")
+                .iter()
+                .any(|n| n.as_deref() == Some("Total")),
+            "{d}"
+        );
+    }
+    let m = manifest(&out);
+    let w = dq(&m, "totals_row");
+    assert_eq!(w.len(), 4, "one per table: {w:?}");
+    assert!(
+        w.iter().any(|r| r["detail"].as_str().unwrap().ends_with(
+            "is a totals row inside an organisation block, not an organisation: left out"
+        ) && r["sheet"] == "Table 5"),
+        "{w:?}"
+    );
+}

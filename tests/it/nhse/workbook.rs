@@ -34,6 +34,8 @@ pub struct Fixture {
     pub reworded_table_3: bool,
     /// Added to every trust count (a revised workbook with different figures).
     pub bump: f64,
+    /// A "Total" row (no code, 999 in every cell) after the trusts of every table.
+    pub trust_total_row: bool,
 }
 
 impl Default for Fixture {
@@ -50,6 +52,7 @@ impl Default for Fixture {
             broken_table_5: false,
             reworded_table_3: false,
             bump: 0.0,
+            trust_total_row: false,
         }
     }
 }
@@ -311,6 +314,13 @@ fn table(ws: &mut Worksheet, f: &Fixture, spec: &Spec, with_england: bool, date_
                 ws.write_string(r, name_c, *name).unwrap();
                 for (j, v) in values.iter().enumerate() {
                     write_value(ws, r, data_c + j as u16, *v);
+                }
+                r += 1;
+            }
+            if f.trust_total_row {
+                ws.write_string(r, name_c, "Total").unwrap();
+                for j in 0..n {
+                    write_value(ws, r, data_c + j as u16, Some(999.0));
                 }
                 r += 1;
             }
