@@ -67,7 +67,8 @@ const RUN_EXAMPLES: &str = concat!(
   joinedup run pipelines/icb.toml --dry-run         # what a run would do now
   joinedup run pipelines/icb.toml --full-refresh    # rebuild every month
 
-Under a scheduler: --log-format json, and stdout (the summary) apart from it.
+Under a scheduler: --log-format json, and stdout (the summary) apart from it;
+--keep-runs 400 keeps the last 400 runs' folders (all by default).
 The key: [pseudonymisation] key_env or key_file in the pipeline.
 
 ",
