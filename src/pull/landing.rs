@@ -151,12 +151,33 @@ impl Incoming {
 }
 
 impl LandingZone {
-    /// Opens (creating) `<out>/landing`, reading its manifest. A torn last line left by a
-    /// crash is cut off, and leftover `.incoming-*` files are removed.
+    /// Opens (creating) `<out>/landing`, reading its manifest, with the data directory's
+    /// lock held. A torn last line left by a crash is cut off, leftover `.incoming-*`
+    /// files are removed, and the zone is made the owner's only (folders 0700, the
+    /// manifest 0600).
     pub fn open(out: &Path) -> Result<Self> {
         let root = out.join("landing");
         std::fs::create_dir_all(&root).map_err(|e| Error::io("creating", &root, e))?;
+        owner_only(&root, 0o700);
         let manifest = root.join("manifest.jsonl");
+        owner_only(&manifest, 0o600);
+        // What a killed pull was downloading: no other pull runs (the data directory's
+        // lock is held), so every `.incoming-*` file is a leftover, raw data included.
+        for folder in std::fs::read_dir(&root).into_iter().flatten().flatten() {
+            for entry in std::fs::read_dir(folder.path())
+                .into_iter()
+                .flatten()
+                .flatten()
+            {
+                if entry
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with(".incoming-")
+                {
+                    let _ = std::fs::remove_file(entry.path());
+                }
+            }
+        }
         let mut index = Index::default();
         if manifest.exists() {
             let mut text = String::new();
@@ -225,22 +246,7 @@ impl LandingZone {
     pub fn incoming(&self, source: &str) -> Result<Incoming> {
         let dir = self.folder(source);
         std::fs::create_dir_all(&dir).map_err(|e| Error::io("creating", &dir, e))?;
-        for entry in std::fs::read_dir(&dir)
-            .map_err(|e| Error::io("listing", &dir, e))?
-            .flatten()
-        {
-            let name = entry.file_name();
-            if name.to_string_lossy().starts_with(".incoming-")
-                && entry
-                    .metadata()
-                    .map(|m| m.modified().ok())
-                    .ok()
-                    .flatten()
-                    .is_some_and(|t| t.elapsed().is_ok_and(|d| d.as_secs() > 24 * 3600))
-            {
-                let _ = std::fs::remove_file(entry.path());
-            }
-        }
+        owner_only(&dir, 0o700);
         let path = dir.join(format!(".incoming-{}", uuid::Uuid::new_v4().simple()));
         // Landed files hold raw identifiers: readable by the owner only, whatever the
         // umask (a drop file of mode 0600 landed as 0644).
@@ -288,26 +294,23 @@ impl LandingZone {
         let key = (source.to_string(), sha256.clone());
         if index.shas.contains(&key) {
             let _ = std::fs::remove_file(&path);
-            // Content seen before, from this origin again (a file put back as it was):
-            // recorded again, so it is the current version once more.
+            // Content seen before under this name (a file put back as it was, a MESH
+            // message re-sending an earlier version): recorded again, so it is the current
+            // version once more. A MESH record also remembers the message id, so the
+            // message is never downloaded again; content seen under another name only
+            // that (two names for one content would read its rows twice).
             let existing = landed_name(original_name, &sha256);
-            if !matches!(origin, Origin::Mesh { .. })
-                && self.folder(source).join(&existing).is_file()
-            {
-                let record = self.record(
-                    source,
-                    &existing,
-                    &sha256,
-                    bytes,
-                    original_name,
-                    origin.clone(),
-                );
+            let file = if self.folder(source).join(&existing).is_file() {
+                existing.as_str()
+            } else {
+                ""
+            };
+            if !file.is_empty() || matches!(origin, Origin::Mesh { .. }) {
+                let record =
+                    self.record(source, file, &sha256, bytes, original_name, origin.clone());
                 self.append(&record, true)?;
             }
             if let Origin::Mesh { message_id, .. } = &origin {
-                // Remember the id so the message is never downloaded again.
-                let record = self.record(source, "", &sha256, bytes, original_name, origin.clone());
-                self.append(&record, true)?;
                 index
                     .messages
                     .insert((source.to_string(), message_id.clone()));
@@ -381,9 +384,12 @@ impl LandingZone {
         let mut line = serde_json::to_string(record)
             .map_err(|e| Error::Internal(format!("landing record: {e}")))?;
         line.push('\n');
-        let mut f = OpenOptions::new()
-            .create(true)
-            .append(true)
+        // It names the files as sent (a name may hold an NHS number): the owner's only.
+        let mut options = OpenOptions::new();
+        options.create(true).append(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut f = options
             .open(&manifest)
             .map_err(|e| Error::io("opening", &manifest, e))?;
         f.write_all(line.as_bytes())
@@ -404,6 +410,16 @@ impl LandingZone {
 
 /// What makes two landed files versions of one file: the URL of a download; the name a
 /// dropped file or a MESH message was sent under.
+/// Restricts `path` to its owner (`mode`), best effort: the landing zone holds raw
+/// extracts and the names they were sent under, whatever the umask or an older build left.
+fn owner_only(path: &Path, mode: u32) {
+    #[cfg(unix)]
+    if path.exists() {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode));
+    }
+}
+
 fn version_of(r: &LandingRecord) -> String {
     match &r.origin {
         Origin::Http { url } => format!("url {url}"),
@@ -727,6 +743,64 @@ mod tests {
         assert_eq!(names(&sent).len(), 1);
         assert!(names(&sent)[0].starts_with("cld_902_Q3__"));
         assert!(current_files(out.path(), "cld", "*.xlsx").is_err());
+    }
+
+    /// Regression (review): a MESH message re-sending an earlier version of a file under
+    /// its name was only remembered by id, so the version in between stayed current and
+    /// was ingested.
+    #[test]
+    fn a_mesh_message_re_sending_an_earlier_version_makes_it_current_again() {
+        let out = tempfile::tempdir().unwrap();
+        let zone = LandingZone::open(out.path()).unwrap();
+        let mesh = |id: &str| Origin::Mesh {
+            mailbox: "X26ABC1".into(),
+            message_id: id.into(),
+        };
+        land(&zone, "cld", b"v1", "cld_901.csv", mesh("M1"));
+        land(&zone, "cld", b"v2", "cld_901.csv", mesh("M2"));
+        land(&zone, "cld", b"v1", "cld_901.csv", mesh("M3"));
+        let files = current_files(out.path(), "cld", "*").unwrap();
+        let contents: Vec<Vec<u8>> = files.iter().map(|f| std::fs::read(f).unwrap()).collect();
+        assert_eq!(contents, [b"v1".to_vec()]);
+        // Every message id is remembered, the re-sent one included.
+        let zone = LandingZone::open(out.path()).unwrap();
+        for id in ["M1", "M2", "M3"] {
+            assert!(zone.has_message("cld", id), "{id}");
+        }
+    }
+
+    /// Regression (review): a download a SIGKILL interrupted stayed as `.incoming-…`
+    /// (raw data) for a day; the landing manifest, naming files as sent, was 0644.
+    #[test]
+    fn reopening_removes_leftover_downloads_and_the_zone_is_the_owner_s_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let out = tempfile::tempdir().unwrap();
+        let zone = LandingZone::open(out.path()).unwrap();
+        land(
+            &zone,
+            "cld",
+            b"v1",
+            "cld_901.csv",
+            Origin::FileDrop {
+                path: "/in/a".into(),
+            },
+        );
+        let left = zone.incoming("cld").unwrap();
+        let path = left.path.clone();
+        drop(left);
+        assert!(path.exists());
+        let root = out.path().join("landing");
+        std::fs::set_permissions(
+            root.join("manifest.jsonl"),
+            std::fs::Permissions::from_mode(0o644),
+        )
+        .unwrap();
+        let _zone = LandingZone::open(out.path()).unwrap();
+        assert!(!path.exists(), "the leftover download is removed");
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&root.join("manifest.jsonl")), 0o600);
+        assert_eq!(mode(&root), 0o700);
+        assert_eq!(mode(&root.join("cld")), 0o700);
     }
 
     #[test]
