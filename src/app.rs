@@ -286,7 +286,7 @@ pub(crate) fn open_data_dir(
     }
     // A file still being written is left for the next run; say so, or a run that found
     // only such a file reports "nothing to do" with no word about it.
-    let warnings = pulled
+    let mut warnings: Vec<String> = pulled
         .iter()
         .filter(|r| r.waiting > 0)
         .map(|r| {
@@ -298,6 +298,12 @@ pub(crate) fn open_data_dir(
             w
         })
         .collect();
+    // What the pull took off a source that was not data (logged as it was pulled).
+    warnings.extend(pulled.iter().flat_map(|r| {
+        r.notes
+            .iter()
+            .map(move |n| format!("source {}: {n}", r.source))
+    }));
     Ok((Some(lock), warnings))
 }
 

@@ -21,6 +21,9 @@ pub struct SourcePull {
     pub waiting: u64,
     /// Failures: item and reason.
     pub failed: Vec<Failure>,
+    /// Items taken off the source that were not data (a MESH delivery report): what each
+    /// said.
+    pub notes: Vec<String>,
 }
 
 /// A failed item.
@@ -44,7 +47,14 @@ impl SourcePull {
             unchanged: 0,
             waiting: 0,
             failed: Vec::new(),
+            notes: Vec::new(),
         }
+    }
+
+    /// Records a note (also logged as a warning).
+    pub fn note(&mut self, note: String) {
+        tracing::warn!(stage = "pull", source = %self.source, "{note}");
+        self.notes.push(note);
     }
 
     /// Records a failure (also logged, without secrets: reasons never carry them).
@@ -78,6 +88,13 @@ pub fn render(pulls: &[SourcePull]) -> String {
             p.waiting,
             p.failed.len()
         );
+        for n in &p.notes {
+            let _ = writeln!(
+                s,
+                "    note: {}",
+                crate::ingest::quarantine::mask_nhs_numbers(n)
+            );
+        }
         for f in &p.failed {
             // A file's name and the reason naming it: no NHS number (a file named after
             // its patient).

@@ -334,3 +334,47 @@ fn the_inbox_is_listed_page_by_page() {
         .collect();
     assert_eq!(listed, sent);
 }
+
+/// Regression (review): a MESH delivery report (`mex-messagetype: REPORT`, no chunks)
+/// failed its download ("last chunk was 1 of 0"), was never acknowledged, and so failed
+/// every pull and every run after it. It is acknowledged, said, and not landed.
+#[test]
+fn a_delivery_report_is_acknowledged_and_said_not_landed() {
+    let Some(sandbox) = Sandbox::start() else {
+        return;
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let sender = sandbox.client("X26ABC1");
+    let receiver = sandbox.client("X26ABC2");
+    let data = payload("data", 10);
+    rt.block_on(sender.send("X26ABC2", "CLD_EXTRACT", "data.csv", &data, 1, false))
+        .unwrap();
+    let status = rt.block_on(async {
+        reqwest::Client::new()
+            .post(format!("{}/messageexchange/admin/report", sandbox.url))
+            .header("Content-Type", "application/json")
+            .body(
+                r#"{"mailbox_id":"X26ABC2","code":"14","description":"Message not collected","workflow_id":"CLD_EXTRACT","status":"undeliverable"}"#,
+            )
+            .send()
+            .await
+            .unwrap()
+            .status()
+    });
+    assert!(status.is_success(), "{status}");
+    let out = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = pull(&sandbox, out.path(), None);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert_eq!(counts(&stdout), (2, 1, 0), "{stdout}");
+    assert!(
+        stdout.contains("is a MESH delivery report (status 14: Message not collected by recipient after 5 days), not data: acknowledged, not landed"),
+        "{stdout}"
+    );
+    assert_eq!(landed(out.path()), [sha(&data)].into());
+    assert!(
+        rt.block_on(receiver.inbox(None)).unwrap().is_empty(),
+        "the report is acknowledged too"
+    );
+    let (code, stdout, _) = pull(&sandbox, out.path(), None);
+    assert_eq!((code, counts(&stdout)), (0, (0, 0, 0)));
+}

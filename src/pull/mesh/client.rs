@@ -51,6 +51,9 @@ pub struct MessageMeta {
     pub workflow: Option<String>,
     /// Number of chunks.
     pub chunks: u32,
+    /// For a delivery report (`mex-messagetype: REPORT`, e.g. a message that could not
+    /// be delivered): its status code and description. It has no data.
+    pub report: Option<String>,
 }
 
 /// A MESH client for one mailbox.
@@ -101,11 +104,18 @@ async fn check(what: &str, resp: Response) -> Result<Response, MeshError> {
     })
 }
 
+/// A header's value; bytes that are not UTF-8 (a sender's `mex-FileName` in Latin-1:
+/// `Zo\xEB`) are read as Latin-1, not dropped.
 fn header(resp: &Response, name: &str) -> Option<String> {
-    resp.headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(String::from)
+    header_text(resp.headers(), name)
+}
+
+fn header_text(headers: &reqwest::header::HeaderMap, name: &str) -> Option<String> {
+    let bytes = headers.get(name)?.as_bytes();
+    Some(match std::str::from_utf8(bytes) {
+        Ok(t) => t.to_string(),
+        Err(_) => bytes.iter().map(|&b| char::from(b)).collect(),
+    })
 }
 
 impl MeshClient {
@@ -264,6 +274,17 @@ impl MeshClient {
                 .map_err(|e| transport(&what, e))?;
             let mut resp = check(&what, resp).await?;
             let status = resp.status();
+            if n == 1
+                && header(&resp, "mex-messagetype")
+                    .is_some_and(|t| t.eq_ignore_ascii_case("REPORT"))
+            {
+                meta.report = Some(format!(
+                    "status {}: {}",
+                    header(&resp, "mex-statuscode").unwrap_or_else(|| "?".into()),
+                    header(&resp, "mex-statusdescription").unwrap_or_default()
+                ));
+                return Ok(meta);
+            }
             if n == 1 {
                 meta.filename = header(&resp, "mex-filename");
                 meta.workflow = header(&resp, "mex-workflowid");
@@ -398,5 +419,31 @@ impl MeshClient {
             }
         }
         Ok(id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression (review): a `mex-FileName` that was not ASCII (`Zo\xEB`, Latin-1) was
+    /// dropped, and the message landed under a made-up `<id>.dat`.
+    #[test]
+    fn a_header_that_is_not_utf8_is_read_as_latin_1() {
+        let mut h = reqwest::header::HeaderMap::new();
+        h.insert(
+            "mex-filename",
+            reqwest::header::HeaderValue::from_bytes(b"cld_901_Zo\xEB.csv").unwrap(),
+        );
+        h.insert("mex-workflowid", "CLD_EXTRACT".parse().unwrap());
+        assert_eq!(
+            header_text(&h, "mex-filename").as_deref(),
+            Some("cld_901_Zoë.csv")
+        );
+        assert_eq!(
+            header_text(&h, "mex-workflowid").as_deref(),
+            Some("CLD_EXTRACT")
+        );
+        assert_eq!(header_text(&h, "mex-subject"), None);
     }
 }

@@ -61,6 +61,18 @@ pub async fn pull_mailbox(source: &str, cfg: &MeshFetch, zone: &LandingZone) -> 
                 continue;
             }
         };
+        // A delivery report is not data: acknowledged (else it stays in the inbox and
+        // fails every pull), said, not landed.
+        if let Some(what) = &meta.report {
+            incoming.discard();
+            match client.acknowledge(&id).await {
+                Ok(()) => report.note(format!(
+                    "message {id} is a MESH delivery report ({what}), not data: acknowledged, not landed"
+                )),
+                Err(e) => report.fail(&id, format!("a delivery report ({what}); acknowledging it failed: {e}")),
+            }
+            continue;
+        }
         let origin = Origin::Mesh {
             mailbox: client.mailbox().to_string(),
             message_id: id.clone(),
