@@ -93,7 +93,7 @@ command-line error, 4 a --source path does not exist, 5 internal error."
 const PULL_EXAMPLES: &str = concat!(
     "Examples:
   joinedup pull pipelines/mesh_inbox.toml --out /data/ju
-  JOINEDUP_MESH_URL=https://localhost:8700 joinedup pull \\
+  JOINEDUP_MESH_URL=http://127.0.0.1:8700 joinedup pull \\
       pipelines/mesh_inbox.toml   # the local MESH sandbox
 
 ",

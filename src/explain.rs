@@ -75,7 +75,15 @@ pub fn explain(pipeline: &Path, overrides: &[SourceOverride], out: &Path) -> Res
                 h.max_concurrent,
                 h.retries
             ),
-            Fetch::Mesh(m) => format!("mesh: mailbox {:?}, url {:?}", m.mailbox, m.url),
+            Fetch::Mesh(m) => format!(
+                "mesh: mailbox {}, url {}{}",
+                m.mailbox,
+                m.url,
+                m.workflow_filter
+                    .as_deref()
+                    .map(|w| format!(", workflow filter {w}"))
+                    .unwrap_or_default()
+            ),
             Fetch::FileDrop(d) => format!(
                 "file_drop: {} ({}), settle {} s",
                 d.folder.display(),
@@ -166,13 +174,13 @@ pub fn explain(pipeline: &Path, overrides: &[SourceOverride], out: &Path) -> Res
         );
     }
     let _ = writeln!(s, "\nnow");
-    let _ = write!(
-        s,
-        "  {}",
+    // A pipeline that only fetches has no run to describe: `joinedup pull` is its work.
+    let now = if plan.sources.is_empty() && plan.publications.is_empty() {
+        "nothing to run: no source has a contract and mapping; `joinedup pull` fetches the sources above".to_string()
+    } else {
         pending(pipeline, overrides, out)?
-            .trim_end()
-            .replace('\n', "\n  ")
-    );
+    };
+    let _ = write!(s, "  {}", now.trim_end().replace('\n', "\n  "));
     Ok(s)
 }
 

@@ -17,6 +17,16 @@ pub enum Setting {
     Env(String),
 }
 
+impl std::fmt::Display for Setting {
+    /// As `explain` shows it: the value, or where it will be read from.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Setting::Literal(v) => write!(f, "{v}"),
+            Setting::Env(var) => write!(f, "from environment variable {var}"),
+        }
+    }
+}
+
 /// A secret: named, never written in the pipeline.
 #[derive(Clone, PartialEq, Eq)]
 pub enum Secret {
@@ -307,6 +317,19 @@ pub fn mesh(
             None
         }
     };
+    // MESH refuses a filter under two characters (`*` alone matches everything: leave
+    // the filter out instead), at pull time, as a source failure.
+    if let Some(f) = &raw.workflow_filter
+        && f.trim_start_matches('!').trim_matches('*').chars().count() < 2
+    {
+        errors.push(
+            file,
+            format!("{key}.workflow_filter"),
+            format!(
+                "\"{f}\" names no workflow: MESH needs at least two characters besides ! and *, as in \"CLD_EXTRACT\", \"CLD*\" or \"!TEST*\"; leave it out to take every message"
+            ),
+        );
+    }
     if errors.len() != before {
         return None;
     }

@@ -421,3 +421,26 @@ fn regression_status_says_when_its_pipeline_is_not_there() {
         "{stdout:?}"
     );
 }
+
+/// Regression (review): `explain` printed a MESH source's settings as Rust debug output
+/// (`mailbox Env("JOINEDUP_MESH_MAILBOX")`), and failed outright for a pipeline that only
+/// pulls (no source to run).
+#[test]
+fn regression_explain_shows_a_pull_only_mesh_pipeline_in_words() {
+    let out = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = result(&joinedup(&[
+        "explain",
+        "pipelines/mesh_inbox.toml",
+        "--out",
+        out.path().to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("  mesh       mesh: mailbox from environment variable JOINEDUP_MESH_MAILBOX, url from environment variable JOINEDUP_MESH_URL → "),
+        "{stdout}"
+    );
+    assert!(
+        stdout.ends_with("now\n  nothing to run: no source has a contract and mapping; `joinedup pull` fetches the sources above\n"),
+        "{stdout}"
+    );
+}

@@ -689,3 +689,31 @@ fn a_column_s_pattern_must_be_a_regular_expression_on_a_string_column() {
         ],
     );
 }
+
+/// Regression (review): a MESH `workflow_filter` of `""` or `"*"` passed validation and
+/// failed every pull (MESH answers 400: at least two characters), exit 4 instead of 2.
+#[test]
+fn a_mesh_workflow_filter_must_name_a_workflow() {
+    let dir = tempfile::tempdir().unwrap();
+    for filter in ["", "*", "!*"] {
+        let text = std::fs::read_to_string(root().join("pipelines/mesh_inbox.toml"))
+            .unwrap()
+            .replace(
+                "schemas = \"../schemas\"",
+                &format!("schemas = \"{}\"", root().join("schemas").display()),
+            )
+            .replace(
+                "timeout_seconds = 120",
+                &format!("timeout_seconds = 120\nworkflow_filter = \"{filter}\""),
+            );
+        let p = write(dir.path(), "mesh.toml", &text);
+        let (code, _, stderr) = result(&joinedup(&["validate", &p]));
+        assert_eq!(code, 2, "{filter:?}: {stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "mesh.toml: sources.mesh.workflow_filter: \"{filter}\" names no workflow"
+            )),
+            "{filter:?}: {stderr}"
+        );
+    }
+}

@@ -104,6 +104,20 @@ async fn check(what: &str, resp: Response) -> Result<Response, MeshError> {
     })
 }
 
+/// `value` percent-encoded for a query string: every byte but letters, digits and
+/// `-._~` (a `+` would be read as a space, a `&` would start another parameter).
+fn query_value(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 /// A header's value; bytes that are not UTF-8 (a sender's `mex-FileName` in Latin-1:
 /// `Zo\xEB`) are read as Latin-1, not dropped.
 fn header(resp: &Response, name: &str) -> Option<String> {
@@ -211,7 +225,7 @@ impl MeshClient {
         let mut url = self.url(&format!("/inbox?max_results={}", self.page_size));
         if let Some(f) = workflow_filter {
             url.push_str("&workflow_filter=");
-            url.push_str(&f.replace('*', "%2A").replace('!', "%21"));
+            url.push_str(&query_value(f));
         }
         for _page in 0..10_000 {
             let resp = self
@@ -445,5 +459,14 @@ mod tests {
             Some("CLD_EXTRACT")
         );
         assert_eq!(header_text(&h, "mex-subject"), None);
+    }
+
+    /// Regression (review): a workflow filter `A+B` was sent as `A+B` (read as `A B`),
+    /// and one holding `&` added query parameters.
+    #[test]
+    fn a_workflow_filter_is_percent_encoded() {
+        assert_eq!(query_value("A+B"), "A%2BB");
+        assert_eq!(query_value("CLD&x=1"), "CLD%26x%3D1");
+        assert_eq!(query_value("!*CLD_EXTRACT*"), "%21%2ACLD_EXTRACT%2A");
     }
 }
