@@ -144,6 +144,19 @@ impl Incoming {
             .collect()
     }
 
+    /// The MD5 of what was written, lower-case hex (read back from disk: only for a
+    /// message whose sender declared one).
+    pub fn md5_hex(&mut self) -> Result<String> {
+        use md5::Digest as _;
+        self.file
+            .flush()
+            .map_err(|e| Error::io("writing", &self.path, e))?;
+        let mut f = File::open(&self.path).map_err(|e| Error::io("reading", &self.path, e))?;
+        let mut h = md5::Md5::new();
+        std::io::copy(&mut f, &mut h).map_err(|e| Error::io("reading", &self.path, e))?;
+        Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+    }
+
     /// Removes the partial file (a failed download).
     pub fn discard(self) {
         let _ = std::fs::remove_file(&self.path);

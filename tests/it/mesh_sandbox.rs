@@ -114,6 +114,11 @@ impl Sandbox {
         })
     }
 
+    /// Where the sandbox keeps mailboxes and messages (`STORE_MODE=file`).
+    pub fn store(&self) -> &std::path::Path {
+        self._store.path()
+    }
+
     /// A client for a mailbox, using secret files.
     pub fn client(&self, mailbox: &str) -> MeshClient {
         self.client_paged(mailbox, 500)

@@ -378,3 +378,40 @@ fn a_delivery_report_is_acknowledged_and_said_not_landed() {
     let (code, stdout, _) = pull(&sandbox, out.path(), None);
     assert_eq!((code, counts(&stdout)), (0, (0, 0, 0)));
 }
+
+/// Regression (review): a message whose stored bytes no longer matched the MD5 its sender
+/// declared (`mex-Content-Checksum`) was landed and acknowledged. It is neither; the
+/// next pull downloads it again.
+#[test]
+fn a_message_not_matching_its_declared_md5_is_not_landed_or_acknowledged() {
+    let Some(sandbox) = Sandbox::start() else {
+        return;
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let sender = sandbox.client("X26ABC1");
+    let receiver = sandbox.client("X26ABC2");
+    let data = payload("checked", 50);
+    let id = rt
+        .block_on(sender.send("X26ABC2", "CLD_EXTRACT", "checked.csv", &data, 1, false))
+        .unwrap();
+    // The stored chunk, cut short behind the sandbox's back.
+    let chunk = files_under(sandbox.store())
+        .into_iter()
+        .find(|p| p.to_string_lossy().contains(&id) && p.ends_with("1"))
+        .unwrap_or_else(|| {
+            panic!(
+                "no stored chunk for {id}: {:?}",
+                files_under(sandbox.store())
+            )
+        });
+    std::fs::write(&chunk, &data[..data.len() / 2]).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = pull(&sandbox, out.path(), None);
+    assert_eq!(code, 4, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("(mex-Content-Checksum): not landed, not acknowledged"),
+        "{stdout}"
+    );
+    assert!(landed(out.path()).is_empty());
+    assert_eq!(rt.block_on(receiver.inbox(None)).unwrap(), [id]);
+}

@@ -54,6 +54,8 @@ pub struct MessageMeta {
     /// For a delivery report (`mex-messagetype: REPORT`, e.g. a message that could not
     /// be delivered): its status code and description. It has no data.
     pub report: Option<String>,
+    /// `mex-content-checksum`, as the sender set it (e.g. `md5:…`).
+    pub checksum: Option<String>,
 }
 
 /// A MESH client for one mailbox.
@@ -300,6 +302,7 @@ impl MeshClient {
                 return Ok(meta);
             }
             if n == 1 {
+                meta.checksum = header(&resp, "mex-content-checksum");
                 meta.filename = header(&resp, "mex-filename");
                 meta.workflow = header(&resp, "mex-workflowid");
                 let gzip = header(&resp, "content-encoding")
@@ -367,7 +370,8 @@ impl MeshClient {
     }
 
     /// Sends `data` to mailbox `to` in `chunks` chunks, each gzip-compressed on its own
-    /// when `gzip` is set (what the official client does). Returns the message id.
+    /// when `gzip` is set (what the official client does), declaring its MD5
+    /// (`mex-Content-Checksum`). Returns the message id.
     pub async fn send(
         &self,
         to: &str,
@@ -408,10 +412,16 @@ impl MeshClient {
                 .header("Content-Type", "application/octet-stream")
                 .body(body);
             if n == 1 {
+                use md5::Digest as _;
+                let md5: String = md5::Md5::digest(data)
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect();
                 req = req
                     .header("mex-To", to)
                     .header("mex-WorkflowID", workflow)
-                    .header("mex-FileName", filename);
+                    .header("mex-FileName", filename)
+                    .header("mex-Content-Checksum", format!("md5:{md5}"));
             }
             if gzip {
                 req = req.header("Content-Encoding", "gzip");

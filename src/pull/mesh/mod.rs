@@ -73,6 +73,26 @@ pub async fn pull_mailbox(source: &str, cfg: &MeshFetch, zone: &LandingZone) -> 
             }
             continue;
         }
+        // The sender's MD5, where it set one: a message that does not match it is not
+        // landed and not acknowledged (the next pull downloads it again).
+        if let Some(want) = declared_md5(meta.checksum.as_deref()) {
+            match incoming.md5_hex() {
+                Ok(got) if got == want => {}
+                Ok(got) => {
+                    incoming.discard();
+                    report.fail(
+                        &id,
+                        format!("its MD5 {got} differs from the {want} its sender declared (mex-Content-Checksum): not landed, not acknowledged"),
+                    );
+                    continue;
+                }
+                Err(e) => {
+                    incoming.discard();
+                    report.fail(&id, e.to_string());
+                    continue;
+                }
+            }
+        }
         let origin = Origin::Mesh {
             mailbox: client.mailbox().to_string(),
             message_id: id.clone(),
@@ -97,4 +117,41 @@ pub async fn pull_mailbox(source: &str, cfg: &MeshFetch, zone: &LandingZone) -> 
         }
     }
     report
+}
+
+/// The MD5 a sender declared in `mex-Content-Checksum` (`md5:<32 hex digits>`, either
+/// case), lower-case; `None` for none or another form (not checked).
+fn declared_md5(checksum: Option<&str>) -> Option<String> {
+    let c = checksum?.trim();
+    let hex = c
+        .get(..4)
+        .filter(|p| p.eq_ignore_ascii_case("md5:"))
+        .map(|_| &c[4..])?;
+    (hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then(|| hex.to_ascii_lowercase())
+}
+
+#[cfg(test)]
+mod checksum_tests {
+    #[test]
+    fn only_an_md5_in_its_declared_form_is_checked() {
+        let md5 = "d41d8cd98f00b204e9800998ecf8427e";
+        assert_eq!(
+            super::declared_md5(Some(&format!("md5:{md5}"))).as_deref(),
+            Some(md5)
+        );
+        assert_eq!(
+            super::declared_md5(Some(&format!("MD5:{}", md5.to_uppercase()))).as_deref(),
+            Some(md5)
+        );
+        for other in [
+            "",
+            "sha256:abc",
+            "md5:xyz",
+            "d41d8cd98f00b204e9800998ecf8427e",
+        ] {
+            assert_eq!(super::declared_md5(Some(other)), None, "{other}");
+        }
+        assert_eq!(super::declared_md5(None), None);
+    }
 }
