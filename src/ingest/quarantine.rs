@@ -359,6 +359,21 @@ mod tests {
         // Regression (review): a number followed or preceded by another stayed in logs
         // and names (`apc_9434765919_2024.csv`, `503_943_476_5919`).
         assert_eq!(mask_nhs_like("943 476 5919 12"), "<withheld> 12");
+        // Regression (review): but a telephone number, a time stamp and sequence, or a
+        // landline with its leading zero, are not NHS numbers.
+        for kept in [
+            "+44 7700 900019",
+            "Northshire +44 7700 900019",
+            "cld_901_20240401_153012_0004.csv",
+            "0161 496 0000",
+        ] {
+            assert_eq!(mask_nhs_like(kept), kept);
+            assert!(!super::holds_valid_nhs_number(kept), "{kept}");
+        }
+        assert_eq!(
+            mask_file_name("cld_901_20240401_153012_0004.csv"),
+            "cld_901_20240401_153012_0004.csv"
+        );
         assert_eq!(
             mask_nhs_numbers("unexpected argument 'extra_9434765919_2024.csv'"),
             "unexpected argument 'extra_<withheld>_2024.csv'"

@@ -5,8 +5,9 @@
 //! An NHS-number shape is a run of digit groups joined by single separator characters
 //! (`943 476 5919`, `943-476-5919`, `943 476-5919`, `9434-765-919`, `943/476/5919`, a
 //! no-break space, a percent-encoded space in a URL), holding ten digits, or eleven with
-//! a leading zero (a number padded by a spreadsheet); grouped, every group has three
-//! digits or more, which dates and times (`2026-08-01 10:00`) do not.
+//! a leading zero (a number padded by a spreadsheet, unbroken); grouped, every group has
+//! three digits or more, which dates and times (`2026-08-01 10:00`) do not, and a
+//! grouping other than 3-3-4 must not be joined to more digits (`+44 7700 900019`).
 //! Digits are any Unicode numbers: full-width ones by their value, others of unknown
 //! value, which pass any check.
 
@@ -204,10 +205,13 @@ fn digit_groups(text: &str, mode: Text) -> Vec<Group> {
 }
 
 /// The last group of an NHS-number shape starting at group `a`, if there is one: groups
-/// joined by single separators (mixed: `943 476-5919`) making ten digits, or eleven with a
-/// leading zero. Grouped, every group has three digits or more (3-3-4, 5-5, 4-3-3, 6-4):
-/// dates and times (`2026-08-01 10`, `01/08/2026 10`) have groups of two. What comes
-/// before or after does not matter (`cld_943_476_5919_2024.csv`, `9434765919 01/02/1950`).
+/// of three digits or more joined by single separators (mixed: `943 476-5919`) making ten
+/// digits, or one run of eleven with a leading zero (a spreadsheet's padding). Dates and
+/// times (`2026-08-01 10`) have groups of two. Written 3-3-4, as NHS numbers are shown, or
+/// unbroken, it is one whatever is around it (`cld_943_476_5919_2024.csv`,
+/// `9434765919 01/02/1950`); grouped otherwise it must stand alone, not joined by a
+/// separator to more digits: `+44 7700 900019` is a telephone number and
+/// `20240401_153012_0004` a time stamp and a sequence.
 fn shape_from(groups: &[Group], a: usize) -> Option<usize> {
     let mut digits = 0;
     let mut b = a;
@@ -217,8 +221,13 @@ fn shape_from(groups: &[Group], a: usize) -> Option<usize> {
             return None;
         }
         digits += n;
-        if digits == 10 || (digits == 11 && groups[a].digits[0] == Some(0)) {
-            return Some(b);
+        let single = b == a;
+        let padded = single && digits == 11 && groups[a].digits[0] == Some(0);
+        if digits == 10 || padded {
+            let sizes: Vec<usize> = groups[a..=b].iter().map(|g| g.digits.len()).collect();
+            let alone =
+                !(a > 0 && groups[a - 1].joined_by.is_some()) && groups[b].joined_by.is_none();
+            return (single || sizes == [3, 3, 4] || alone).then_some(b);
         }
         if digits >= 11 || b + 1 == groups.len() {
             return None;
