@@ -88,19 +88,25 @@ fn finished_event(cli: &Cli, code: error::ExitCode) -> impl FnOnce() {
     move || {
         let Some((id, out)) = run else { return };
         let manifest = out.join("runs").join(&id).join("manifest.json");
-        let span = app::run_span(&id);
-        let _entered = span.enter();
-        tracing::info!(
-            exit_code = code as u8,
-            status = "failed",
-            manifest = %if manifest.is_file() {
-                manifest.display().to_string()
-            } else {
-                String::new()
-            },
-            "run finished"
+        run_finished(
+            &id,
+            code,
+            "failed",
+            Some(manifest.as_path()).filter(|m| m.is_file()),
         );
     }
+}
+
+/// Logs a run's last event, `run finished`, in its span: exit code, status, manifest.
+fn run_finished(id: &str, code: error::ExitCode, status: &str, manifest: Option<&std::path::Path>) {
+    let span = app::run_span(id);
+    let _entered = span.enter();
+    tracing::info!(
+        exit_code = code as u8,
+        status,
+        manifest = %manifest.map(|p| p.display().to_string()).unwrap_or_default(),
+        "run finished"
+    );
 }
 
 /// Whether the command line (as given, though clap refused it) or the environment asks
@@ -163,19 +169,15 @@ fn run(cli: &Cli) -> Result<error::ExitCode, error::Error> {
                 dry_run: args.dry_run,
                 keep_runs: args.keep_runs.map(|n| n as usize),
             })?;
-            if !args.dry_run {
+            if !args.dry_run
+                && let Some(id) = app::last_run_id()
+            {
                 // The run's last event, so a log read alone says how it ended.
-                let span = app::last_run_id().map(|id| app::run_span(&id));
-                let _entered = span.as_ref().map(|s| s.enter());
-                tracing::info!(
-                    exit_code = report.exit as u8,
-                    status = %report.manifest.status,
-                    manifest = %report
-                        .manifest_path
-                        .as_deref()
-                        .map(|p| p.display().to_string())
-                        .unwrap_or_default(),
-                    "run finished"
+                run_finished(
+                    &id,
+                    report.exit,
+                    &report.manifest.status,
+                    report.manifest_path.as_deref(),
                 );
             }
             if !cli.quiet || args.dry_run {

@@ -44,10 +44,9 @@ pub(super) fn failed(
     started: chrono::DateTime<chrono::Utc>,
     e: &Error,
 ) {
-    if matches!(e, Error::Busy { .. } | Error::Config(_)) {
-        return;
+    if !matches!(e, Error::Busy { .. } | Error::Config(_)) {
+        failed_anyway(opts, id, started, e);
     }
-    failed_with(opts, id, started, e.exit_code() as u8, &error_chain(e));
 }
 
 /// Writes the manifest of a failed run whatever the error (a configuration error found

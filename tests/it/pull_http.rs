@@ -454,13 +454,7 @@ fn regression_a_dry_run_says_it_does_not_pull() {
         0,
         "a dry run fetches nothing"
     );
-    let (code, _, stderr) = result(&joinedup(&[
-        "run",
-        pipeline.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]));
-    assert_eq!(code, 0, "{stderr}");
+    run_ok(Some(&pipeline), &out, &[]);
     let (code, stdout, stderr) = dry();
     assert_eq!(code, 0, "{stderr}");
     assert!(
