@@ -405,13 +405,16 @@ pub fn patient_journey(
     let ed_duration_minutes = {
         let arrival = Ints::of(ed.column("arrival")?)?;
         let departure = Ints::of(ed.column("departure")?)?;
-        let per_minute = per_hour(ed.column("arrival")?)? / 60;
-        // As polars' `dt().total_minutes(false)`: whole minutes, truncated towards zero.
+        let per_hour = per_hour(ed.column("arrival")?)?;
+        // Time elapsed, over any clock change (`measure::uk_clock`); as polars'
+        // `dt().total_minutes(false)`: whole minutes, truncated towards zero.
         Int64Chunked::from_iter_options(
             "ed_duration_minutes".into(),
             ed_idx.iter().map(|r| {
                 let r = r?;
-                Some((departure.get(r)? - arrival.get(r)?) / per_minute)
+                let elapsed =
+                    crate::measure::uk_clock::elapsed(arrival.get(r)?, departure.get(r)?, per_hour);
+                Some(elapsed / (per_hour / 60))
             }),
         )
         .into_column()

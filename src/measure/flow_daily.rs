@@ -11,7 +11,8 @@
 //!   `ready_to_leave_in_hospital`; summed over the days of discharged spells it equals
 //!   `patient_journey.delay_days` (spells still in hospital count too).
 //! - `ae_arrivals`, `ae_over_4h`, `ae_over_12h`: A&E attendances arriving that day, and
-//!   those whose arrival-to-departure time exceeded 4 and 12 hours.
+//!   those whose arrival-to-departure time exceeded 4 and 12 hours (time elapsed, over
+//!   any clock change: [`super::uk_clock`]).
 //! - `admissions_via_ae`: spells admitted that day with a linked A&E attendance.
 //! - `social_care_starts_from_hospital`: linked social-care services starting that day
 //!   for patients of the provider; a service linked to two spells of one person (a
@@ -133,16 +134,18 @@ fn strings<'a>(df: &'a DataFrame, c: &str) -> PolarsResult<Vec<Option<&'a str>>>
 /// 12 hours, to the millisecond: 4 h 0 min 30 s is over). Attendances can be counted a
 /// part at a time: the counts of the parts add up ([`add_ae_daily`]).
 pub fn ae_daily(ed: &DataFrame) -> PolarsResult<DataFrame> {
-    let ms = |c: &str| col(c).cast(DataType::Int64);
+    let stay = stay_ms(ed)?;
     // More than 240 (720) minutes. (Counting whole minutes missed times recorded to the
     // second: 4 h 0 min 30 s was not a breach.)
     let over = |minutes: i64| {
-        (ms("departure") - ms("arrival"))
+        col(STAY)
             .gt(lit(minutes * 60_000))
             .cast(DataType::Int64)
             .sum()
     };
-    ed.clone()
+    ed.select(["provider_code", "arrival"])?
+        .with_column(stay)?
+        .clone()
         .lazy()
         .filter(
             col("provider_code")
@@ -161,6 +164,29 @@ pub fn ae_daily(ed: &DataFrame) -> PolarsResult<DataFrame> {
         ])
         .with_column(col("provider_code").cast(DataType::String))
         .collect()
+}
+
+const STAY: &str = "stay_ms";
+
+/// Each attendance's time from arrival to departure in milliseconds, over any clock
+/// change between them ([`super::uk_clock`]); null without both times.
+fn stay_ms(ed: &DataFrame) -> PolarsResult<Column> {
+    let times = |c: &str| -> PolarsResult<Int64Chunked> {
+        Ok(ed
+            .column(c)?
+            .as_materialized_series()
+            .to_physical_repr()
+            .cast(&DataType::Int64)?
+            .i64()?
+            .clone())
+    };
+    let (arrival, departure) = (times("arrival")?, times("departure")?);
+    let stay: Int64Chunked = arrival
+        .iter()
+        .zip(departure.iter())
+        .map(|(a, d)| Some(super::uk_clock::elapsed_ms(a?, d?)))
+        .collect();
+    Ok(stay.with_name(STAY.into()).into_column())
 }
 
 /// The sum of several [`ae_daily`] counts, per provider × day.
@@ -390,6 +416,41 @@ mod tests {
             ),
             (Some(3), Some(2), Some(1))
         );
+    }
+
+    #[test]
+    fn regression_a_wait_over_the_october_clock_change_is_an_hour_longer_than_its_times() {
+        // 23:00 BST to 02:30 GMT lasted 4 h 30 min (a 4-hour breach); its clock times are
+        // 3 h 30 min apart, and it was not counted. 23:00 GMT to 03:30 BST over the March
+        // change lasted 3 h 30 min, and was counted.
+        let at = |m: u32, d: u32, h: i64, min: i64| {
+            (i64::from(crate::ingest::dates::days_from_civil(2024, m, d)) * 24 + h) * 3_600_000
+                + min * 60_000
+        };
+        let ms = |v: [i64; 2]| {
+            Series::new("x".into(), v)
+                .cast(&DataType::Datetime(TimeUnit::Milliseconds, None))
+                .unwrap()
+        };
+        let ed = DataFrame::new(
+            2,
+            vec![
+                Column::new("provider_code".into(), ["RX1", "RX2"]),
+                ms([at(10, 26, 23, 0), at(3, 30, 23, 0)])
+                    .with_name("arrival".into())
+                    .into(),
+                ms([at(10, 27, 2, 30), at(3, 31, 3, 30)])
+                    .with_name("departure".into())
+                    .into(),
+            ],
+        )
+        .unwrap();
+        let daily = ae_daily(&ed)
+            .unwrap()
+            .sort(["provider_code"], Default::default())
+            .unwrap();
+        let over = daily.column("ae_over_4h").unwrap().i64().unwrap();
+        assert_eq!(over.iter().collect::<Vec<_>>(), [Some(1), Some(0)]);
     }
 
     #[test]

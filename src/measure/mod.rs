@@ -10,6 +10,7 @@ mod flow_daily;
 pub mod histogram_quantiles;
 mod linkage_quality;
 mod social_care_queue;
+pub mod uk_clock;
 
 pub use bottlenecks::bottlenecks;
 pub use discharge_delays::discharge_delays;

@@ -152,6 +152,7 @@ golden!(
     care_home_wait,
     readmission,
     ed_across_midnight,
+    ed_over_clock_change,
     local_id_only,
     cld_resubmission,
     disclosure,
