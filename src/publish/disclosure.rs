@@ -140,10 +140,30 @@ pub type Suppressed = BTreeMap<String, u64>;
 
 /// The HES rule applied to one count: `None` means suppressed.
 pub fn hes_count(v: i64) -> Option<i64> {
-    match v {
-        0 => Some(0),
-        1..MIN_SHOWN => None,
-        _ => Some((v + 2) / 5 * 5),
+    Rule::HES.count(v)
+}
+
+impl Rule {
+    /// The rule applied to one count of people or records, as the gate applies it to a
+    /// column: `None` means suppressed.
+    pub fn count(self, v: i64) -> Option<i64> {
+        match self {
+            Rule::Threshold { .. } if v == 0 => Some(0),
+            Rule::Threshold { min_shown, .. } if (1..min_shown).contains(&v) => None,
+            Rule::Threshold { round_to, .. } if round_to > 1 => {
+                Some((v + round_to / 2) / round_to * round_to)
+            }
+            _ => Some(v),
+        }
+    }
+
+    /// The true values a suppressed count stands for (1–7 under HES); `None` when
+    /// nothing is suppressed.
+    pub fn hidden_range(self) -> Option<(i64, i64)> {
+        match self {
+            Rule::Threshold { min_shown, .. } if min_shown > 1 => Some((1, min_shown - 1)),
+            _ => None,
+        }
     }
 }
 
@@ -332,6 +352,30 @@ fn round_percentage(value: Expr, denom: &str) -> Expr {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_count_under_another_rule_is_suppressed_and_rounded_as_the_gate_does() {
+        let rule = Rule::Threshold {
+            min_shown: 10,
+            round_to: 10,
+        };
+        let got: Vec<Option<i64>> = [0, 1, 9, 10, 14, 15, 1_465].map(|v| rule.count(v)).to_vec();
+        assert_eq!(
+            got,
+            [
+                Some(0),
+                None,
+                None,
+                Some(10),
+                Some(10),
+                Some(20),
+                Some(1_470)
+            ]
+        );
+        assert_eq!(rule.hidden_range(), Some((1, 9)));
+        assert_eq!(Rule::None.count(3), Some(3));
+        assert_eq!(Rule::HES.hidden_range(), Some((1, 7)));
+    }
 
     #[test]
     fn hes_rule_boundaries() {

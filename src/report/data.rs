@@ -351,6 +351,31 @@ impl ReportData {
         }
     }
 
+    /// The rule for counts the report takes from the manifest (rows received, quarantined,
+    /// resolved): the strictest of the rules the run's published datasets were written
+    /// under (the largest smallest-shown count and rounding base), or the HES rule when the
+    /// manifest records none. Counts are shown no more exactly than the data they describe.
+    pub fn counts_rule(&self) -> crate::publish::disclosure::Rule {
+        use crate::publish::disclosure::Rule;
+        let recorded = self
+            .manifest
+            .iter()
+            .flat_map(|m| &m.outputs)
+            .filter_map(|o| match o.disclosure? {
+                RuleRef::Threshold {
+                    min_shown,
+                    round_to,
+                } => Some((min_shown, round_to)),
+                RuleRef::None => None,
+            });
+        recorded
+            .reduce(|(a, b), (c, d)| (a.max(c), b.max(d)))
+            .map_or(Rule::HES, |(min_shown, round_to)| Rule::Threshold {
+                min_shown,
+                round_to,
+            })
+    }
+
     /// The rounding base of shown counts of `dataset`, when recorded.
     pub fn round_to(&self, dataset: &str) -> Option<i64> {
         let m = self.manifest.as_ref()?;

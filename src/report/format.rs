@@ -23,11 +23,13 @@ const MONTHS: [&str; 12] = [
 /// The minus sign used for negative numbers.
 pub const MINUS: char = '\u{2212}';
 
-/// A count of records after the HES rule (`None`: suppressed, shown as "1–7").
-pub fn records(v: Option<i64>) -> String {
-    match v {
-        Some(v) => int(v),
-        None => "1–7".to_string(),
+/// A count of records after a disclosure rule: `None` is suppressed, shown as the range
+/// it stands for ("1–7" under HES) or "suppressed" when no range is known.
+pub fn records(v: Option<i64>, hidden: Option<(i64, i64)>) -> String {
+    match (v, hidden) {
+        (Some(v), _) => int(v),
+        (None, Some((lo, hi))) => format!("{lo}–{hi}"),
+        (None, None) => "suppressed".to_string(),
     }
 }
 
@@ -68,6 +70,19 @@ pub fn num(v: f64) -> String {
     match (tenths % 10).abs() {
         0 => whole,
         d => format!("{whole}.{d}"),
+    }
+}
+
+/// `part` as a percentage of `whole`, both rounded counts, to one decimal place only when
+/// `whole` is at least [`crate::publish::disclosure::ONE_DECIMAL_DENOMINATOR`] (as the
+/// gate publishes percentages: a tenth of a percent of a small rounded count claims a
+/// precision the counts do not have), else whole: `8%`, `8.6%`, `−85%`.
+pub fn share_pct(part: i64, whole: i64) -> String {
+    let v = part as f64 / whole as f64 * 100.0;
+    if whole.abs() >= crate::publish::disclosure::ONE_DECIMAL_DENOMINATOR {
+        pct(v)
+    } else {
+        pct(v.round())
     }
 }
 

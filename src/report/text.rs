@@ -12,7 +12,7 @@ pub fn headline(
     month: NaiveDate,
     bed_days: Cell<i64>,
     previous: Option<(NaiveDate, Cell<i64>)>,
-    social_care_share: Option<f64>,
+    social_care_share: Option<(f64, bool)>,
 ) -> String {
     let m = format::month(month);
     let total = match bed_days {
@@ -41,9 +41,15 @@ pub fn headline(
         });
     }
     match social_care_share {
-        Some(share) => s.push_str(&format!(
-            "; about {}% of those days were spent waiting for a social-care service to start.",
-            share.round()
+        Some((share, at_least)) => s.push_str(&format!(
+            "; {} {}% of those days were spent waiting for a social-care service to start{}.",
+            if at_least { "at least" } else { "about" },
+            share.round(),
+            if at_least {
+                " (groups too small to show are not counted)"
+            } else {
+                ""
+            }
         )),
         None => s.push('.'),
     }
@@ -70,7 +76,12 @@ pub fn waits(
     month: NaiveDate,
     largest_shown: Option<(String, i64, Cell<f64>)>,
     unranked: usize,
+    hidden: Option<(i64, i64)>,
 ) -> String {
+    let few = match hidden {
+        Some((lo, hi)) => format!("{lo}–{hi} patients"),
+        None => "few patients".to_string(),
+    };
     let m = format::month(month);
     let share = |c: Cell<f64>| match c {
         Cell::Shown(v) => format!(", {} of the total", format::pct(v)),
@@ -95,7 +106,7 @@ pub fn waits(
             share(pct)
         ),
         (Some((who, days, pct)), n) => format!(
-            "Of the groups large enough to show, the largest cause of delay in {m} was patients waiting for {who}: {} delayed bed-days{} ({} of 1–7 patients {} suppressed to protect privacy and not ranked, and any could have more).",
+            "Of the groups large enough to show, the largest cause of delay in {m} was patients waiting for {who}: {} delayed bed-days{} ({} of {few} {} suppressed to protect privacy and not ranked, and any could have more).",
             format::int(days),
             share(pct),
             groups(n),
@@ -213,21 +224,26 @@ pub fn ae_not_covered(month: NaiveDate, ae_end: NaiveDate) -> String {
 }
 
 /// Section 6: row accounting and suppression.
-/// Record counts under the HES rule, like every count the report shows; the share is of
-/// the shown counts, and left out when the set-aside count is suppressed.
-pub fn quality(rows_in: u64, quarantined: u64, suppressed_cells: u64) -> String {
-    use crate::publish::disclosure::hes_count;
-    let set_aside = match (hes_count(rows_in as i64), hes_count(quarantined as i64)) {
-        (Some(total), Some(q)) if total > 0 => format!(
-            "{} ({}%)",
-            format::int(q),
-            format::num(q as f64 / total as f64 * 100.0)
-        ),
-        (_, q) => format::records(q),
+/// Record counts under `rule`, the published data's, like every count the report shows;
+/// the share is of the shown counts (to one decimal place only over 4,000, as the gate
+/// publishes percentages), and left out when the set-aside count is suppressed.
+pub fn quality(
+    rows_in: u64,
+    quarantined: u64,
+    suppressed_cells: u64,
+    rule: crate::publish::disclosure::Rule,
+) -> String {
+    let hidden = rule.hidden_range();
+    let (total, q) = (rule.count(rows_in as i64), rule.count(quarantined as i64));
+    let set_aside = match (total, q) {
+        (Some(total), Some(q)) if total > 0 => {
+            format!("{} ({})", format::int(q), format::share_pct(q, total))
+        }
+        (_, q) => format::records(q, hidden),
     };
     format!(
         "Of {} rows received, {set_aside} were set aside because they broke their source's rules, and {} published figures are suppressed to protect privacy.",
-        format::records(hes_count(rows_in as i64)),
+        format::records(total, hidden),
         format::int(suppressed_cells as i64)
     )
 }
@@ -285,11 +301,16 @@ mod tests {
             d(9),
             Cell::Shown(480),
             Some((d(8), Cell::Shown(525))),
-            Some(86.4),
+            Some((86.4, false)),
         );
         assert_eq!(
             s,
             "In September 2026, patients who were ready to leave hospital spent 480 days waiting to go, 45 fewer than in August 2026; about 86% of those days were spent waiting for a social-care service to start."
+        );
+        let s = headline(d(9), Cell::Shown(480), None, Some((25.0, true)));
+        assert_eq!(
+            s,
+            "In September 2026, patients who were ready to leave hospital spent 480 days waiting to go; at least 25% of those days were spent waiting for a social-care service to start (groups too small to show are not counted)."
         );
         let s = headline(d(9), Cell::Suppressed, None, None);
         assert!(s.contains("suppressed"), "{s}");
@@ -303,20 +324,50 @@ mod tests {
     fn the_largest_shown_group_is_not_called_the_largest_when_groups_are_suppressed() {
         let who = || "home care from council 902 at RX2".to_string();
         assert_eq!(
-            waits(d(10), Some((who(), 40, Cell::Shown(8.0))), 2),
+            waits(d(10), Some((who(), 40, Cell::Shown(8.0))), 2, Some((1, 7))),
             "Of the groups large enough to show, the largest cause of delay in October 2026 was patients waiting for home care from council 902 at RX2: 40 delayed bed-days, 8% of the total (2 groups of 1–7 patients are suppressed to protect privacy and not ranked, and any could have more)."
         );
         assert_eq!(
-            waits(d(10), Some((who(), 40, Cell::Suppressed)), 0),
+            waits(d(10), Some((who(), 40, Cell::Suppressed)), 0, Some((1, 7))),
             "The largest single cause of delay in October 2026 was patients waiting for home care from council 902 at RX2: 40 delayed bed-days."
         );
         assert_eq!(
-            waits(d(10), None, 1),
+            waits(d(10), None, 1, Some((1, 7))),
             "Every group of delayed discharges in October 2026 (1 group) is small enough to be suppressed to protect privacy."
         );
         assert_eq!(
-            waits(d(10), None, 0),
+            waits(d(10), None, 0, Some((1, 7))),
             "No delayed discharges were published for October 2026."
+        );
+    }
+
+    /// Regression (found by a review): the report showed the manifest's counts under the
+    /// HES rule and said "1–7" whatever rule the pipeline set (13 quarantined rows shown
+    /// as 15 beside tables saying "suppressed (1–9)"), and gave a share of a small total
+    /// to a tenth of a percent.
+    #[test]
+    fn regression_counts_follow_the_pipelines_rule_not_hes() {
+        use crate::publish::disclosure::Rule;
+        let rule = Rule::Threshold {
+            min_shown: 10,
+            round_to: 10,
+        };
+        assert_eq!(
+            quality(1_465, 13, 4, rule),
+            "Of 1,470 rows received, 10 (1%) were set aside because they broke their source's rules, and 4 published figures are suppressed to protect privacy."
+        );
+        assert_eq!(
+            quality(1_465, 9, 4, rule),
+            "Of 1,470 rows received, 1–9 were set aside because they broke their source's rules, and 4 published figures are suppressed to protect privacy."
+        );
+        assert!(
+            waits(
+                d(10),
+                Some(("home care".to_string(), 40, Cell::Empty)),
+                1,
+                rule.hidden_range()
+            )
+            .contains("(1 group of 1–9 patients is suppressed")
         );
     }
 

@@ -28,19 +28,62 @@ fn month_discharges(rows: &[Bottleneck], month: NaiveDate) -> Cell<i64> {
         .map_or(Cell::Empty, |r| r.system_delayed_discharges)
 }
 
+/// The share of a month's delayed bed-days spent waiting for a social-care service.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Share {
+    /// The shown groups awaiting a service, as a percentage of the month's total;
+    /// `at_least` when some such group is suppressed (its bed-days are not counted).
+    Known { pct: f64, at_least: bool },
+    /// Not known, and why.
+    Unknown(&'static str),
+}
+
+impl Share {
+    /// `about 45%`, `at least 30%`, or `not known`.
+    pub fn value(self) -> String {
+        match self {
+            Share::Known { pct, at_least } => {
+                format!(
+                    "{} {}%",
+                    if at_least { "at least" } else { "about" },
+                    pct.round()
+                )
+            }
+            Share::Unknown(_) => "not known".to_string(),
+        }
+    }
+}
+
 /// Percentage of the month's delayed bed-days spent waiting for a social-care service:
-/// everything except the groups awaiting none. Unknown when a `none` group or the total
-/// is suppressed.
-pub fn social_care_share(rows: &[Bottleneck], month: NaiveDate) -> Option<f64> {
-    let total = month_total(rows, month).shown().filter(|t| *t > 0)?;
-    let mut none = 0;
+/// the shown groups awaiting one over the month's total. Only shown cells are added: the
+/// total less the groups awaiting none would be the sum of suppressed cells too, which
+/// the report must not work out. A suppressed group awaiting a service makes the share
+/// a lower bound.
+pub fn social_care_share(rows: &[Bottleneck], month: NaiveDate) -> Share {
+    let total = match month_total(rows, month) {
+        Cell::Shown(t) if t > 0 => t,
+        Cell::Shown(_) => return Share::Unknown("no delayed bed-days this month"),
+        Cell::Suppressed => return Share::Unknown("the month's total is suppressed"),
+        Cell::Empty => return Share::Unknown("no delays published for this month"),
+    };
+    let (mut shown, mut suppressed) = (0, false);
     for r in rows
         .iter()
-        .filter(|r| r.month == month && r.awaited_service == "none")
+        .filter(|r| r.month == month && r.awaited_service != "none")
     {
-        none += r.delayed_bed_days.shown()?;
+        match r.delayed_bed_days {
+            Cell::Shown(v) => shown += v,
+            Cell::Suppressed => suppressed = true,
+            Cell::Empty => {}
+        }
     }
-    Some(((total - none) as f64 / total as f64 * 100.0).clamp(0.0, 100.0))
+    if shown == 0 && suppressed {
+        return Share::Unknown("every group waiting for social care is suppressed");
+    }
+    Share::Known {
+        pct: (shown as f64 / total as f64 * 100.0).clamp(0.0, 100.0),
+        at_least: suppressed,
+    }
 }
 
 pub fn section(cx: &Context) -> Section {
@@ -53,13 +96,13 @@ pub fn section(cx: &Context) -> Section {
     let total = month_total(rows, month);
     let prev_total = month_total(rows, prev);
     // After the social-care data end, no delay can be seen to wait for a care service.
-    let share = social_care_share(rows, month).filter(|_| p.care_covers(month));
+    let share = social_care_share(rows, month);
     let has_prev = rows.iter().any(|r| r.month == prev);
 
     let change = match (total, prev_total) {
         (Cell::Shown(t), Cell::Shown(pt)) if has_prev => {
             let pct = if pt > 0 {
-                format!(" ({}%)", format::num((t - pt) as f64 / pt as f64 * 100.0))
+                format!(" ({})", format::share_pct(t - pt, pt))
             } else {
                 String::new()
             };
@@ -96,13 +139,17 @@ pub fn section(cx: &Context) -> Section {
         ),
         (
             "Waiting for social care".to_string(),
-            share.map_or("not known".to_string(), |s| format!("about {}%", s.round())),
+            share.value(),
             match (share, p.care_gap(month)) {
-                (Some(_), _) => {
+                // After the social-care data end, no delay can be seen to wait for a care service.
+                (_, Some(gap)) => format!("{gap}: not yet known for this month"),
+                (Share::Known { at_least: false, .. }, None) => {
                     "of delayed bed-days, waiting for a care service to start".to_string()
                 }
-                (None, Some(gap)) => format!("{gap}: not yet known for this month"),
-                (None, None) => "a group not waiting for social care is suppressed".to_string(),
+                (Share::Known { at_least: true, .. }, None) => {
+                    "of delayed bed-days, waiting for a care service to start (suppressed groups not counted)".to_string()
+                }
+                (Share::Unknown(why), None) => why.to_string(),
             },
         ),
         (
@@ -145,15 +192,15 @@ pub fn section(cx: &Context) -> Section {
             colour,
             text,
         });
-        let share = social_care_share(rows, *m).filter(|_| p.care_covers(*m));
+        let share = social_care_share(rows, *m);
         table_rows.push(vec![
             Td::Head(label),
             td(month_discharges(rows, *m), hidden, format::int),
             td_value(t, hidden, format::int),
             match (share, p.care_gap(*m)) {
-                (Some(s), _) => Td::Num(format!("about {}%", s.round())),
-                (None, Some(gap)) => Td::Empty(format!("not known: {gap}")),
-                (None, None) => Td::Empty("not known".to_string()),
+                (_, Some(gap)) => Td::Empty(format!("not known: {gap}")),
+                (Share::Known { .. }, None) => Td::Num(share.value()),
+                (Share::Unknown(why), None) => Td::Empty(format!("not known: {why}")),
             },
         ]);
     }
@@ -185,7 +232,7 @@ pub fn section(cx: &Context) -> Section {
         "Delayed bed-days by month of discharge",
         &svg,
         &table,
-        "The share waiting for social care counts every delayed bed-day except those of patients awaiting no social-care service; it is approximate because published figures are rounded.",
+        "The share waiting for social care adds up the shown groups of patients awaiting a social-care service; it is approximate because published figures are rounded, and a lower bound (“at least”) when some of those groups are suppressed, since suppressed figures are never added up.",
     ));
     Section {
         id: ID,
@@ -200,7 +247,16 @@ pub fn section(cx: &Context) -> Section {
             },
             format::month(prev)
         ),
-        reading: text::headline(month, total, has_prev.then_some((prev, prev_total)), share),
+        reading: text::headline(
+            month,
+            total,
+            has_prev.then_some((prev, prev_total)),
+            match share {
+                _ if !p.care_covers(month) => None,
+                Share::Known { pct, at_least } => Some((pct, at_least)),
+                Share::Unknown(_) => None,
+            },
+        ),
         body,
     }
 }
@@ -226,20 +282,50 @@ mod tests {
     }
 
     #[test]
-    fn the_social_care_share_needs_every_group_awaiting_nothing() {
+    fn regression_the_social_care_share_never_adds_up_suppressed_groups() {
+        // The share was the total less the shown groups awaiting nothing: with the social-
+        // care groups suppressed it published their sum (480 - 40 - 25 = 415 bed-days).
         let m = NaiveDate::from_ymd_opt(2026, 9, 1).unwrap();
         let rows = vec![
             row("home_care", Cell::Suppressed),
             row("none", Cell::Shown(40)),
             row("none", Cell::Shown(25)),
         ];
-        let share = social_care_share(&rows, m).unwrap();
-        assert!((share - 86.458).abs() < 0.01, "{share}");
-        assert_eq!(month_total(&rows, m), Cell::Shown(480));
+        assert_eq!(
+            social_care_share(&rows, m),
+            Share::Unknown("every group waiting for social care is suppressed")
+        );
 
-        let rows = vec![row("none", Cell::Shown(40)), row("none", Cell::Suppressed)];
-        assert_eq!(social_care_share(&rows, m), None);
+        // Shown groups awaiting a service are added; a suppressed one makes it a bound.
+        let rows = vec![
+            row("home_care", Cell::Shown(120)),
+            row("care_home", Cell::Suppressed),
+            row("none", Cell::Suppressed),
+        ];
+        let share = social_care_share(&rows, m);
+        assert_eq!(
+            share,
+            Share::Known {
+                pct: 25.0,
+                at_least: true
+            }
+        );
+        assert_eq!(share.value(), "at least 25%");
+
+        // Every group awaiting a service shown: the share, whatever the groups awaiting
+        // nothing.
+        let rows = vec![
+            row("home_care", Cell::Shown(120)),
+            row("care_home", Cell::Shown(60)),
+            row("none", Cell::Suppressed),
+        ];
+        assert_eq!(social_care_share(&rows, m).value(), "about 38%");
+        assert_eq!(month_total(&rows, m), Cell::Shown(480));
         let other = NaiveDate::from_ymd_opt(2026, 8, 1).unwrap();
         assert_eq!(month_total(&rows, other), Cell::Empty);
+        assert_eq!(
+            social_care_share(&rows, other),
+            Share::Unknown("no delays published for this month")
+        );
     }
 }

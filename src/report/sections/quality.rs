@@ -9,6 +9,7 @@ use super::super::palette::{BAR_GREY, BLUE};
 use super::super::svg::{self, Bar, BarChart, BarValue};
 use super::super::text;
 use super::{Context, td};
+use crate::publish::disclosure::Rule;
 
 const ID: &str = "quality";
 const TITLE: &str = "Data quality";
@@ -32,14 +33,14 @@ fn reason(code: &str) -> &str {
     }
 }
 
-/// A count of records from the manifest, under the HES rule like everything the report
-/// shows (the manifest itself is operational and keeps them exact): 1–7 as "1–7",
-/// 8 and above to the nearest 5.
-fn records(n: u64) -> String {
-    format::records(crate::publish::disclosure::hes_count(n as i64))
+/// A count of records from the manifest (operational, so exact), under the rule of the
+/// published data ([`super::super::data::ReportData::counts_rule`]; HES: 1–7 as "1–7", 8
+/// and above to the nearest 5).
+fn records(rule: Rule, n: u64) -> String {
+    format::records(rule.count(n as i64), rule.hidden_range())
 }
 
-fn sources_table(m: &RunManifest) -> Table {
+fn sources_table(m: &RunManifest, rule: Rule) -> Table {
     Table {
         id: "table-sources".to_string(),
         caption: format!(
@@ -62,13 +63,13 @@ fn sources_table(m: &RunManifest) -> Table {
                 let why: Vec<String> = s
                     .quarantine_reasons
                     .iter()
-                    .map(|(k, v)| format!("{} {}", records(*v), reason(k)))
+                    .map(|(k, v)| format!("{} {}", records(rule, *v), reason(k)))
                     .collect();
                 vec![
                     Td::Head(s.name.clone()),
-                    Td::Num(records(s.rows_in)),
-                    Td::Num(records(s.accepted)),
-                    Td::Num(records(s.quarantined)),
+                    Td::Num(records(rule, s.rows_in)),
+                    Td::Num(records(rule, s.accepted)),
+                    Td::Num(records(rule, s.quarantined)),
                     Td::Text(if why.is_empty() {
                         "none".to_string()
                     } else {
@@ -122,6 +123,7 @@ fn linkage_label(r: &LinkageRow) -> String {
 }
 
 pub fn section(cx: &Context) -> Section {
+    let rule = cx.data.counts_rule();
     let m = cx.data.manifest.as_ref();
     let mut body = String::new();
     let mut period = Vec::new();
@@ -133,7 +135,7 @@ pub fn section(cx: &Context) -> Section {
             m.finished_at.get(..10).unwrap_or(&m.finished_at)
         ));
         body.push_str(&html::h3("Rows received and set aside"));
-        body.push_str(&html::table(&sources_table(m)));
+        body.push_str(&html::table(&sources_table(m, rule)));
     }
 
     // Linkage in the headline month.
@@ -160,9 +162,14 @@ pub fn section(cx: &Context) -> Section {
                                 format::count_cell(r.records, hidden)
                             ),
                         ),
+                        // The share is suppressed when the linked count is small, whatever
+                        // the records: say so, with the records as published.
                         None if r.linked_pct.is_suppressed() => (
                             BarValue::Suppressed,
-                            format!("{} records", format::suppressed(hidden)),
+                            format!(
+                                "share linked suppressed, of {} records",
+                                format::count_cell(r.records, hidden)
+                            ),
                         ),
                         None => (BarValue::Empty, "no records".to_string()),
                     };
@@ -248,10 +255,10 @@ pub fn section(cx: &Context) -> Section {
         if let Some(r) = &m.social_care_resolution {
             notes.push(format!(
                 "Social care: {} events received; {} replaced by a later submission; {} given an NHS number from another record of the same person; {} without an NHS number, so they cannot link to hospital records.",
-                records(r.events_in),
-                records(r.superseded_by_later_submission),
-                records(r.person_key_backfilled),
-                records(r.without_nhs_key)
+                records(rule, r.events_in),
+                records(rule, r.superseded_by_later_submission),
+                records(rule, r.person_key_backfilled),
+                records(rule, r.without_nhs_key)
             ));
         }
         notes.extend(m.warnings.iter().map(|w| format!("Warning: {w}")));
@@ -266,6 +273,7 @@ pub fn section(cx: &Context) -> Section {
             m.sources.iter().map(|s| s.rows_in).sum(),
             m.sources.iter().map(|s| s.quarantined).sum(),
             suppressed_cells,
+            rule,
         ),
         None => {
             "No run manifest was found, so rows received and set aside cannot be shown.".to_string()

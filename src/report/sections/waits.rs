@@ -117,7 +117,7 @@ pub fn section(cx: &Context) -> Section {
             .shown()
             .map(|v| (who(r), v, r.share_of_system_pct))
     });
-    let mut reading = text::waits(p.month, largest_shown, unranked);
+    let mut reading = text::waits(p.month, largest_shown, unranked, hidden);
     if let Some(gap) = p.care_gap(p.month) {
         // Every delay then shows as waiting for no care service.
         reading.push_str(&format!(
@@ -147,8 +147,11 @@ pub fn section(cx: &Context) -> Section {
             "Ranked by delayed bed-days before rounding, among the groups large enough to show.{} Blue: waiting for a social-care service; grey: not waiting for one.{}",
             if unranked > 0 {
                 format!(
-                    " {unranked} suppressed group{} of 1–7 patients {} not ranked or drawn (a rank would give {} size away) and {} listed last in the table.",
+                    " {unranked} suppressed group{} of {} {} not ranked or drawn (a rank would give {} size away) and {} listed last in the table.",
                     if unranked == 1 { "" } else { "s" },
+                    hidden.map_or("few patients".to_string(), |(lo, hi)| format!(
+                        "{lo}–{hi} patients"
+                    )),
                     if unranked == 1 { "is" } else { "are" },
                     if unranked == 1 { "its" } else { "their" },
                     if unranked == 1 { "is" } else { "are" }
