@@ -287,8 +287,12 @@ pub fn flow_daily(journey: &DataFrame, ae: &DataFrame) -> PolarsResult<DataFrame
             out.discharges += 1;
             out.occupancy_change -= 1;
         }
-        if let Some(r) = ready
+        // Ready from the admission at the earliest (a contract need not order the dates);
+        // a ready date after the last day of any activity (a patient still in hospital,
+        // expected ready later) is outside the days counted and changes none of them.
+        if let Some(r) = ready.map(|r| r.max(adm))
             && discharged.is_none_or(|dis| r < dis)
+            && r <= last
         {
             grid.at(p, r).ready_change += 1;
             if let Some(dis) = discharged {
@@ -451,6 +455,47 @@ mod tests {
             .unwrap();
         let over = daily.column("ae_over_4h").unwrap().i64().unwrap();
         assert_eq!(over.iter().collect::<Vec<_>>(), [Some(1), Some(0)]);
+    }
+
+    #[test]
+    fn regression_a_ready_date_after_the_last_day_of_activity_is_not_counted() {
+        // A patient still in hospital, ready on day 9, after every admission, discharge
+        // and service start (day 8): `Grid::at` indexed past the last day and the run
+        // panicked. A ready date before the admission counts from the admission.
+        let day = |d: u32| crate::ingest::dates::days_from_civil(2024, 6, d);
+        let dates = |name: &str, v: [Option<i32>; 2]| {
+            Column::new(name.into(), v).cast(&DataType::Date).unwrap()
+        };
+        let journey = DataFrame::new(
+            2,
+            vec![
+                Column::new("provider_code".into(), ["RX1", "RX1"]),
+                Column::new("person_id".into(), ["P", "Q"]),
+                dates("admission_date", [Some(day(1)), Some(day(3))]),
+                dates("discharge_date", [None, Some(day(8))]),
+                dates("discharge_ready_date", [Some(day(9)), Some(day(2))]),
+                Column::new("admission_type".into(), ["emergency", "emergency"]),
+                Column::new("ed_attendance_id".into(), [None::<&str>, None]),
+                dates("care_service_start", [None, None]),
+                Column::new("la_code".into(), [None::<&str>, None]),
+                Column::new("awaited_service".into(), ["none", "none"]),
+            ],
+        )
+        .unwrap();
+        let flow = flow_daily(&journey, &add_ae_daily(Vec::new()).unwrap()).unwrap();
+        let ints = |c: &str| -> Vec<i64> {
+            flow.column(c)
+                .unwrap()
+                .i64()
+                .unwrap()
+                .iter()
+                .flatten()
+                .collect()
+        };
+        assert_eq!(flow.height(), 8, "days 1 to 8");
+        assert_eq!(ints("occupied_beds_midnight"), [1, 1, 2, 2, 2, 2, 2, 1]);
+        assert_eq!(ints("ready_to_leave_in_hospital"), [0, 0, 1, 1, 1, 1, 1, 0]);
+        assert_eq!(ints("delayed_bed_days").iter().sum::<i64>(), 5);
     }
 
     #[test]
