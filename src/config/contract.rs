@@ -75,6 +75,18 @@ impl Loader {
         };
         let delimiter = match m.delimiter.as_deref() {
             None => b',',
+            // The quote and the line ends cannot separate fields.
+            Some(d) if d == "\"" || d == "\n" || d == "\r" => {
+                self.errors.push(
+                    &path,
+                    "contract.delimiter",
+                    format!(
+                        "{d:?} cannot separate fields (it quotes fields or ends lines); {}",
+                        alternatives([",", ";", "|", "\\t"])
+                    ),
+                );
+                b','
+            }
             Some(d) if d.len() == 1 && d.is_ascii() => d.as_bytes()[0],
             Some(d) => {
                 self.errors.push(
@@ -149,6 +161,9 @@ impl Loader {
                                 _ => "a time and no date (e.g. \"%H:%M:%S\")",
                             };
                             let has = match (df.has_date(), df.has_time()) {
+                                (false, false) if df.has_directive() => {
+                                    "an incomplete date or time (a date needs %d, %m and %Y; a time %H and %M)"
+                                }
                                 (false, false) => {
                                     "no directive (%d %m %Y %H %M %S; \"yyyy\" is read as text)"
                                 }

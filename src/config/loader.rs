@@ -123,19 +123,22 @@ impl Loader {
                 group: c.group,
             })
             .collect();
-        let list = CodeList::new(name.to_string(), matching, codes.clone());
+        // Each code once, as values are matched: a repeat would make one of two labels or
+        // groups win silently.
+        let mut seen: HashMap<String, usize> = HashMap::new();
         for (i, c) in codes.iter().enumerate() {
-            if list
-                .lookup(&c.code)
-                .map(|found| found.code != c.code)
-                .unwrap_or(true)
-            {
+            let key = match matching {
+                Matching::Exact => crate::schema::trim(&c.code).to_string(),
+                Matching::Folded => crate::schema::fold::fold(&c.code),
+            };
+            if let Some(&first) = seen.get(&key) {
                 self.errors.push(
                     &path,
                     format!("codes[{i}].code"),
                     format!(
-                        "\"{}\" repeats an earlier code (after {} matching)",
+                        "\"{}\" repeats codes[{first}] (\"{}\") after {} matching",
                         c.code,
+                        codes[first].code,
                         if matching == Matching::Folded {
                             "folded"
                         } else {
@@ -143,8 +146,11 @@ impl Loader {
                         }
                     ),
                 );
+            } else {
+                seen.insert(key, i);
             }
         }
+        let list = CodeList::new(name.to_string(), matching, codes);
         Some(Arc::new(list))
     }
 }
@@ -257,6 +263,35 @@ impl Loader {
             description: raw.entity.description,
             fields,
         }))
+    }
+
+    /// `[link] discharge_route` must be a route of access exactly as the code list of
+    /// `social_care_event.route_of_access` spells it: stored values are the list's own
+    /// spelling and are compared exactly, so a near miss ("Discharge From Hospital")
+    /// would match no request and leave the social-care measures empty without a word.
+    pub(super) fn check_discharge_route(&mut self, route: &str, from: &Path) {
+        let Some(list) = self
+            .entity("social_care_event", from, "outputs")
+            .and_then(|e| e.field("route_of_access").and_then(|f| f.codes.clone()))
+            .and_then(|name| self.code_list(&name, from, "link.discharge_route"))
+        else {
+            return;
+        };
+        if list.codes.iter().any(|c| c.code == route) {
+            return;
+        }
+        let message = match list.position(route) {
+            Some(i) => format!(
+                "\"{route}\" is spelt \"{}\" in code list \"{}\"; use that spelling",
+                list.codes[i].code, list.name
+            ),
+            None => format!(
+                "\"{route}\" is not a route of access in code list \"{}\"; {}",
+                list.name,
+                alternatives(list.codes.iter().map(|c| c.code.as_str()))
+            ),
+        };
+        self.errors.push(from, "link.discharge_route", message);
     }
 
     pub(super) fn require_entity_fields(

@@ -189,6 +189,24 @@ impl Loader {
                     );
                     return None;
                 }
+                // A list without any label (group) would fill the field with nulls.
+                if let (Some(via), ColumnType::Code(list)) = (via, &col.kind) {
+                    let (word, has) = match via {
+                        Via::Label => ("label", list.codes.iter().any(|c| c.label.is_some())),
+                        Via::Group => ("group", list.codes.iter().any(|c| c.group.is_some())),
+                    };
+                    if !has {
+                        self.errors.push(
+                            file,
+                            format!("{key}.via"),
+                            format!(
+                                "code list \"{}\" gives no code a {word}, so the field would be empty; map the code itself (leave out `via`) or add {word}s to the list",
+                                list.name
+                            ),
+                        );
+                        return None;
+                    }
+                }
                 let stored = if via.is_some() {
                     Some(ValueType::String)
                 } else {

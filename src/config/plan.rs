@@ -471,6 +471,9 @@ pub fn load_plan(file: &Path, overrides: &[SourceOverride]) -> Result<Plan, Conf
             .unwrap_or_else(|| "Discharge from Hospital".to_string()),
         readmission_window_days: raw.link.readmission_window_days.unwrap_or(30),
     };
+    if published.is_empty() {
+        loader.check_discharge_route(&link.discharge_route, file);
+    }
     if link.readmission_window_days < 0 {
         loader.errors.push(
             file,

@@ -101,6 +101,11 @@ impl DateFormat {
             .all(|i| self.items.contains(i))
     }
 
+    /// True when the format has a directive at all (`%d`, `%m`, `%Y`, `%H`, `%M`, `%S`).
+    pub fn has_directive(&self) -> bool {
+        self.items.iter().any(|i| !matches!(i, Item::Literal(_)))
+    }
+
     /// True when the format has an hour and a minute.
     pub fn has_time(&self) -> bool {
         self.items.contains(&Item::Hour) && self.items.contains(&Item::Minute)

@@ -717,3 +717,79 @@ fn a_mesh_workflow_filter_must_name_a_workflow() {
         );
     }
 }
+
+/// Regression (a review adding a council feed): values that passed `validate` and then
+/// emptied a measure or failed every file at run time, and two misleading messages.
+/// - `[link] discharge_route` was never checked: "Discharge From Hospital" matched no
+///   request (values are stored in the list's spelling), so `social_care_queue` was
+///   empty and the run said ok;
+/// - `via = "group"` on a list giving no code a group filled the field with nulls;
+/// - a code listed twice exactly was not reported (the later one won), and one repeated
+///   after folding was reported at the first entry;
+/// - `delimiter = "\""` passed and every file then failed;
+/// - `formats = ["%Y%m"]` was said to have "no directive".
+#[test]
+fn regression_values_that_emptied_a_measure_or_failed_at_run_time_are_config_errors() {
+    let copy = ConfigCopy::new();
+    let (d, edit) = (copy.dir.path(), |rel: &str, from: &str, to: &str| {
+        copy.edit(rel, from, to)
+    });
+    edit(
+        "pipelines/sample.toml",
+        "discharge_route = \"Discharge from Hospital\"",
+        "discharge_route = \"Discharge From Hospital\"",
+    );
+    edit(
+        "schemas/codes/cld_route_of_access.toml",
+        "  { code = \"District Nurse\" },",
+        "  { code = \"District Nurse\" },\n  { code = \"District Nurse\" },\n  { code = \"district nurse \" },",
+    );
+    edit(
+        "schemas/sources/cld.toml",
+        "encoding = \"windows-1252\"",
+        "encoding = \"windows-1252\"\ndelimiter = '\"'",
+    );
+    edit(
+        "schemas/sources/cld.toml",
+        "formats = [\"%d/%m/%Y\"]",
+        "formats = [\"%Y%m\"]",
+    );
+    let pipeline = d.join("pipelines/sample.toml");
+    let (code, _, stderr) = result(&joinedup(&["validate", pipeline.to_str().unwrap()]));
+    assert_eq!(code, 2, "{stderr}");
+    assert_all_reported(
+        &stderr,
+        &[
+            "sample.toml: link.discharge_route: \"Discharge From Hospital\" is spelt \"Discharge from Hospital\" in code list \"cld_route_of_access\"; use that spelling",
+            "cld_route_of_access.toml: codes[7].code: \"District Nurse\" repeats codes[6] (\"District Nurse\") after folded matching",
+            "cld_route_of_access.toml: codes[8].code: \"district nurse \" repeats codes[6] (\"District Nurse\") after folded matching",
+            "cld.toml: contract.delimiter: \"\\\"\" cannot separate fields (it quotes fields or ends lines); valid values are \",\", \";\", \"|\", \"\\t\"",
+            "this one has an incomplete date or time (a date needs %d, %m and %Y; a time %H and %M)",
+        ],
+    );
+    assert!(!stderr.contains("codes[6].code"), "{stderr}");
+
+    // A route that is no code of the list at all names the valid ones. (The mapping's
+    // `via` is checked against a contract without errors.)
+    let copy = ConfigCopy::new();
+    copy.edit(
+        "pipelines/sample.toml",
+        "discharge_route = \"Discharge from Hospital\"",
+        "discharge_route = \"Hospital discharge\"",
+    );
+    copy.edit(
+        "pipelines/mappings/cld.toml",
+        "service_type = { from = \"service_type\" }",
+        "service_type = { from = \"service_type\", via = \"group\" }",
+    );
+    let pipeline = copy.dir.path().join("pipelines/sample.toml");
+    let (code, _, stderr) = result(&joinedup(&["validate", pipeline.to_str().unwrap()]));
+    assert_eq!(code, 2, "{stderr}");
+    assert_all_reported(
+        &stderr,
+        &[
+            "link.discharge_route: \"Hospital discharge\" is not a route of access in code list \"cld_route_of_access\"; valid values are \"Planned Entry (Transition)\", \"Discharge from Hospital\"",
+            "mappings/cld.toml: fields.service_type.via: code list \"cld_service_type\" gives no code a group, so the field would be empty",
+        ],
+    );
+}
