@@ -10,7 +10,9 @@
 //!   (ready date, else discharge date, else admission date, + `care_window_days`); the
 //!   first assessment in the same interval.
 //! - The awaited service: the first social-care service, same person, starting on or
-//!   after the discharge ready date and at most `care_window_days` after it. Its group
+//!   after the discharge ready date and at most `care_window_days` after it.
+//! - Each window ends before the person's next admission (a later spell of theirs): a
+//!   request or service after it belongs to that spell, not to this one. Its group
 //!   (reablement, home_care, short_term_bed, care_home, other) is the awaited service and
 //!   its council the spell's local authority (else the request's council). `none` when no
 //!   service links.
@@ -22,8 +24,12 @@
 //!   hospital or when the patient died (destination 79, or discharge method 4 or 5).
 //! - Emergency readmission: another spell of the same person, admitted as an emergency
 //!   after this spell's admission (datetime, then spell id) and between the discharge
-//!   date and `readmission_window_days` after it (null while the spell is open). The
-//!   window is a setting; the column keeps its name, `emergency_readmission_30d`.
+//!   date and `readmission_window_days` after it, and not a transfer in from another
+//!   provider (admission method 2B). Null while the spell is open, when the patient
+//!   died, and when they were transferred to another NHS provider (destination group
+//!   `nhs_provider`: their stay goes on in the receiving spell, whose own readmission
+//!   counts). The window is a setting; the column keeps its name,
+//!   `emergency_readmission_30d`.
 
 use polars::prelude::*;
 
@@ -85,7 +91,15 @@ fn ed_links(
         },
     );
     let admitted = Ints::of(admitted_col)?;
-    let emergency = Mask::of(spells, col("admission_type").eq(lit("emergency")))?;
+    // A transfer in from another provider's ward (2B) continues a stay elsewhere.
+    let emergency = Mask::of(
+        spells,
+        col("admission_type").eq(lit("emergency")).and(
+            col("admission_method")
+                .neq(lit("2B"))
+                .or(col("admission_method").is_null()),
+        ),
+    )?;
     let spell_ids = Texts::of(spells.column("spell_id")?)?;
     let spells_by = emergency_admissions(persons, &emergency, &admitted, &spell_ids);
     Ok(links(
@@ -184,6 +198,34 @@ impl Stay {
     }
 }
 
+/// Each spell's person's next admission date: the first of their other spells admitted
+/// later (admission date, then datetime, then spell id); `None` when there is none.
+fn next_admissions(
+    spells: &DataFrame,
+    stay: &Stay,
+    persons: &UInt32Chunked,
+) -> PolarsResult<Vec<Option<i64>>> {
+    let admitted = &stay.admitted;
+    let at = Ints::of(spells.column("admission_datetime")?)?;
+    let ids = Texts::of(spells.column("spell_id")?)?;
+    let order = |r: IdxSize| (admitted.get(r), at.get(r), ids.get(r));
+    let by = ByPerson::new(
+        persons,
+        |i| admitted.get(i as IdxSize).is_some(),
+        |a, b| order(a).cmp(&order(b)),
+    );
+    Ok(persons
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let i = i as IdxSize;
+            let a = admitted.get(i)?;
+            let r = by.first_at_or_after(p?, a, |r| admitted.at(r), |r| order(r) <= order(i))?;
+            Some(admitted.at(r))
+        })
+        .collect())
+}
+
 /// Each spell's social-care request from hospital, assessment and awaited service.
 struct CareLinks {
     request: Links,
@@ -197,10 +239,12 @@ struct CareLinks {
 ///   date, + `care_window_days`).
 /// - Service: the person's first service on or after the ready date (same day: by
 ///   service group, then council), kept when at most `care_window_days` after it.
+/// - Both kept only when they start before `next`, the person's next admission.
 ///
 /// Events the same on every ordering key keep their row order.
 fn care_links(
     stay: &Stay,
+    next: &[Option<i64>],
     persons: &UInt32Chunked,
     care: &DataFrame,
     link: &LinkPlan,
@@ -239,6 +283,7 @@ fn care_links(
         ready,
     } = stay;
     let days = link.care_window_days;
+    let before_next = |i: IdxSize, r: IdxSize| next[i as usize].is_none_or(|n| start.at(r) < n);
     let in_stay = |by: &ByPerson| {
         links(
             "care",
@@ -247,16 +292,17 @@ fn care_links(
                 let a = admitted.get(i)?;
                 let end = ready.get(i).or(discharged.get(i)).unwrap_or(a) + days;
                 let r = by.first_at_or_after(p?, a, |r| start.at(r), |_| false)?;
-                (start.at(r) <= end).then_some(r)
+                (start.at(r) <= end && before_next(i, r)).then_some(r)
             }),
         )
     };
     let service = links(
         "service",
         persons.iter().enumerate().map(|(i, p)| {
-            let d = ready.get(i as IdxSize)?;
+            let i = i as IdxSize;
+            let d = ready.get(i)?;
             let r = services.first_at_or_after(p?, d, |r| start.at(r), |_| false)?;
-            (start.at(r) <= d + days).then_some(r)
+            (start.at(r) <= d + days && before_next(i, r)).then_some(r)
         }),
     );
     Ok(CareLinks {
@@ -321,6 +367,19 @@ const FROM_CARE_HOME: [&str; 4] = ["54", "65", "66", "85"];
 /// Discharge methods that mean the patient died (died; stillbirth): such a spell has no
 /// pathway whatever its destination says.
 const DIED: [&str; 2] = ["4", "5"];
+
+/// Whether each spell's discharge can be followed by a readmission: not when the patient
+/// died (destination group `died`, discharge method 4 or 5) or was transferred to another
+/// NHS provider (destination group `nhs_provider`).
+fn readmission_counts(spells: &DataFrame) -> PolarsResult<Vec<bool>> {
+    Ok(text_iter(spells.column("discharge_destination_group")?)?
+        .zip(text_iter(spells.column("discharge_method")?)?)
+        .map(|(group, method)| {
+            !(matches!(group, Some("died" | "nhs_provider"))
+                || method.is_some_and(|m| DIED.contains(&m)))
+        })
+        .collect())
+}
 
 /// Each spell's discharge pathway (see the module doc), from the awaited service as
 /// gathered (null: no linked service), the destination group and the admission source;
@@ -421,7 +480,9 @@ pub fn patient_journey(
     };
     drop(ed_idx);
 
-    let c = care_links(&stay, &persons, care, link)?;
+    let next = next_admissions(spells, &stay, &persons)?;
+    let c = care_links(&stay, &next, &persons, care, link)?;
+    drop(next);
     let care_request_date = gather(care, &c.request, "event_start", "care_request_date")?;
     let care_assessment_date = gather(care, &c.assessment, "event_start", "care_assessment_date")?;
     let care_service_start = gather(care, &c.service, "event_start", "care_service_start")?;
@@ -458,12 +519,28 @@ pub fn patient_journey(
         &stay.ready,
     );
 
+    // None after death or a transfer to another NHS provider.
+    let ended = readmission_counts(spells)?;
     let readmission = readmission_links(spells, &stay, &persons, link)?;
+    let readmission = links(
+        "readmission",
+        readmission
+            .iter()
+            .zip(&ended)
+            .map(|(r, &counts)| r.filter(|_| counts)),
+    );
     let readmission_spell_id = gather(spells, &readmission, "spell_id", "readmission_spell_id")?;
+    // Null while in hospital, after death, and after a transfer to another NHS provider.
     let emergency_readmission_30d: BooleanChunked = readmission
         .iter()
         .zip(rows())
-        .map(|(r, i)| stay.discharged.get(i).map(|_| r.is_some()))
+        .zip(ended)
+        .map(|((r, i), counts)| {
+            stay.discharged
+                .get(i)
+                .filter(|_| counts)
+                .map(|_| r.is_some())
+        })
         .collect();
     drop(readmission);
 

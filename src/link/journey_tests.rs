@@ -50,6 +50,7 @@ fn frames(spells: &[Spell], ed: &[Attendance], care: &[Event]) -> [DataFrame; 3]
         "provider_code" => vec!["RX1"; n],
         "admission_date" => spells.iter().map(|s| (s.admitted_ms.div_euclid(DAY_MS)) as i32).collect::<Vec<_>>(),
         "admission_datetime" => spells.iter().map(|s| s.admitted_ms).collect::<Vec<_>>(),
+        "admission_method" => spells.iter().map(|s| if s.emergency { "21" } else { "11" }).collect::<Vec<_>>(),
         "admission_source" => vec!["19"; n],
         "admission_type" => spells.iter().map(|s| if s.emergency { "emergency" } else { "elective" }).collect::<Vec<_>>(),
         "discharge_date" => spells.iter().map(|s| s.discharge).collect::<Vec<_>>(),
@@ -213,7 +214,22 @@ fn reference(spells: &[Spell], ed: &[Attendance], care: &[Event]) -> Vec<Links> 
                 })
                 .map(|(_, id)| id);
             let end = s.ready.or(s.discharge).unwrap_or(admitted_day) + p.care_window_days as i32;
-            let in_stay = |d: i32| d >= admitted_day && d <= end;
+            // The person's next admission (day, time, id): care after it is that spell's.
+            let key = |j: usize, r: &Spell| {
+                (
+                    r.admitted_ms.div_euclid(DAY_MS) as i32,
+                    r.admitted_ms,
+                    format!("S{j:03}"),
+                )
+            };
+            let next = spells
+                .iter()
+                .enumerate()
+                .filter(|(j, r)| same(r.person) && key(*j, r) > key(i, s))
+                .map(|(j, r)| key(j, r).0)
+                .min();
+            let before_next = |d: i32| next.is_none_or(|n| d < n);
+            let in_stay = |d: i32| d >= admitted_day && d <= end && before_next(d);
             let request = care
                 .iter()
                 .filter(|e| same(e.person) && e.kind == "Request" && e.route == p.discharge_route)
@@ -233,7 +249,9 @@ fn reference(spells: &[Spell], ed: &[Attendance], care: &[Event]) -> Vec<Links> 
                         e.start
                             .map(|d| (d, e.group.unwrap_or("other").to_string(), e.la.clone()))
                     })
-                    .filter(|(d, _, _)| *d >= ready && *d <= ready + p.care_window_days as i32)
+                    .filter(|(d, _, _)| {
+                        *d >= ready && *d <= ready + p.care_window_days as i32 && before_next(*d)
+                    })
                     .min()
             });
             let la = service
@@ -714,4 +732,103 @@ fn care_home_residents_discharged_back_are_p3b_and_deaths_by_method_have_no_path
         .collect();
     let s = |x: &str| Some(x.to_string());
     assert_eq!(got, [s("P3b"), s("P3"), None, None, s("P1"), None]);
+}
+
+/// Regression (analytics review): a request and a service after the person's next
+/// admission were linked to the earlier spell too (its window is the ready date plus
+/// `care_window_days`), so one service was counted for two spells and gave the first a
+/// pathway (P3) its destination (home) contradicted. Care after a readmission belongs to
+/// the later spell only.
+#[test]
+fn regression_care_after_the_next_admission_belongs_to_that_spell() {
+    let spells = [
+        // S000: days 1-5, ready on day 5; window to day 10.
+        Spell {
+            person: Some(1),
+            admitted_ms: DAY_MS,
+            discharge: Some(5),
+            ready: Some(5),
+            emergency: true,
+        },
+        // S001: readmitted on day 8, ready on day 9.
+        Spell {
+            person: Some(1),
+            admitted_ms: 8 * DAY_MS,
+            discharge: Some(12),
+            ready: Some(9),
+            emergency: true,
+        },
+    ];
+    let event = |kind: &'static str, day: i32| Event {
+        person: Some(1),
+        kind,
+        route: "Discharge from Hospital",
+        start: Some(day),
+        la: "901".to_string(),
+        group: Some("care_home"),
+    };
+    let care = [
+        event("Request", 9),
+        event("Assessment", 9),
+        event("Service", 9),
+    ];
+    let got = linked(&spells, &[], &care);
+    assert_eq!(got, reference(&spells, &[], &care));
+    let (first, second) = (&got[0], &got[1]);
+    assert_eq!((first.1, first.3, first.4), (None, None, None), "{first:?}");
+    assert_eq!(first.5.as_deref(), Some("none"));
+    assert_eq!((second.1, second.3, second.4), (Some(9), Some(9), Some(9)));
+    assert_eq!(second.5.as_deref(), Some("care_home"));
+}
+
+/// Regression (analytics review): a transfer to another hospital was counted as an
+/// emergency readmission (the receiving spell, admitted by transfer, 2B, the same day),
+/// and a patient who died was `false` (kept in a readmission rate's denominator). Now a
+/// 2B admission is no readmission, and a spell ending in death or a transfer out has
+/// none (null).
+#[test]
+fn regression_transfers_are_not_readmissions_and_deaths_have_none() {
+    let spells = df!(
+        "spell_id" => ["A", "B", "C", "D", "E"],
+        PERSON => [1u32, 1, 2, 2, 3],
+        "person_id" => ["P1", "P1", "P2", "P2", "P3"],
+        "provider_code" => ["RX1", "RX2", "RX1", "RX1", "RX1"],
+        "admission_date" => [10i32, 12, 10, 20, 10],
+        "admission_datetime" => [10 * DAY_MS, 12 * DAY_MS + 3_600_000, 10 * DAY_MS, 20 * DAY_MS, 10 * DAY_MS],
+        // B is a transfer in; D an ordinary emergency admission.
+        "admission_method" => ["21", "2B", "21", "21", "21"],
+        "admission_source" => ["19", "51", "19", "19", "19"],
+        "admission_type" => ["emergency"; 5],
+        "discharge_date" => [Some(12i32), Some(20), Some(15), Some(25), Some(14)],
+        // A left for another NHS hospital (B); C went home; E died.
+        "discharge_destination" => ["51", "19", "19", "19", "79"],
+        "discharge_destination_group" => ["nhs_provider", "returned_home", "returned_home", "returned_home", "died"],
+        "discharge_method" => ["1", "1", "1", "1", "4"],
+        "discharge_ready_date" => [None::<i32>, None, None, None, None],
+        "source" => ["apc"; 5],
+    )
+    .unwrap()
+    .lazy()
+    .with_columns([
+        col("admission_date").cast(DataType::Date),
+        col("admission_datetime").cast(DataType::Datetime(TimeUnit::Milliseconds, None)),
+        col("discharge_date").cast(DataType::Date),
+        col("discharge_ready_date").cast(DataType::Date),
+    ])
+    .collect()
+    .unwrap();
+    let [_, ed, care] = frames(&[], &[], &[]);
+    let journey = patient_journey(&spells, &ed, &care, &plan()).unwrap();
+    let flags: Vec<Option<bool>> = journey
+        .column("emergency_readmission_30d")
+        .unwrap()
+        .bool()
+        .unwrap()
+        .iter()
+        .collect();
+    assert_eq!(flags, [None, Some(false), Some(true), Some(false), None]);
+    assert_eq!(
+        text(&journey, "readmission_spell_id"),
+        [None, None, Some("D".to_string()), None, None]
+    );
 }

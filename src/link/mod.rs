@@ -31,6 +31,7 @@ pub const REQUIRED_FIELDS: &[(&str, &[(&str, ValueType)])] = &[
             ("provider_code", Str),
             ("admission_date", Date),
             ("admission_datetime", DateTime),
+            ("admission_method", Str),
             ("admission_source", Str),
             ("admission_type", Str),
             ("discharge_date", Date),
