@@ -664,6 +664,7 @@ fn run_as(
                     rows_in: f.rows_in,
                     accepted: f.accepted,
                     quarantined: f.quarantined,
+                    quarantine_reasons: f.reasons.clone(),
                     extra_columns: f.extra_columns.clone(),
                     read_this_run: !f.cached,
                 })

@@ -63,6 +63,13 @@ pub fn render(m: &Manifest, manifest_path: Option<&Path>) -> String {
         for (reason, n) in &src.quarantine_reasons {
             let _ = writeln!(s, "  {:<18} {:>42}  {reason}", "", n);
         }
+        if src.quarantine_reasons.values().sum::<u64>() > src.quarantined {
+            let _ = writeln!(
+                s,
+                "  {:<18} {:>42}  (a row with several reasons counts under each)",
+                "", ""
+            );
+        }
     }
     render_publications(&mut s, m);
     if !m.outputs.is_empty() {

@@ -60,7 +60,7 @@ pub struct FileIngest {
     pub accepted: u64,
     /// Rows quarantined.
     pub quarantined: u64,
-    /// Quarantined rows per reason code.
+    /// Quarantined rows with each reason code (a row with several counts under each).
     pub reasons: BTreeMap<String, u64>,
     /// Columns the contract does not declare.
     pub extra_columns: Vec<String>,
@@ -99,7 +99,8 @@ impl SourceIngest {
     pub fn quarantined(&self) -> u64 {
         self.files.iter().map(|f| f.quarantined).sum()
     }
-    /// Quarantined rows per reason, over all files.
+    /// Quarantined rows with each reason, over all files (a row with several counts under
+    /// each).
     pub fn reasons(&self) -> BTreeMap<String, u64> {
         let mut out = BTreeMap::new();
         for f in &self.files {

@@ -219,7 +219,8 @@ pub struct SourceInfo {
     pub accepted: u64,
     /// Rows quarantined.
     pub quarantined: u64,
-    /// Quarantined rows per reason code.
+    /// Quarantined rows with each reason code. A row with several reasons counts under
+    /// each, so these can add up to more than `quarantined`.
     pub quarantine_reasons: BTreeMap<String, u64>,
     /// Threshold used for exit code 1.
     pub max_quarantine_fraction: f64,
@@ -242,6 +243,10 @@ pub struct FileInfo {
     pub accepted: u64,
     /// Rows quarantined.
     pub quarantined: u64,
+    /// Quarantined rows of this file with each reason code (a row with several counts
+    /// under each).
+    #[serde(default)]
+    pub quarantine_reasons: BTreeMap<String, u64>,
     /// Undeclared columns found.
     pub extra_columns: Vec<String>,
     /// False when this run reused an earlier run's reading of the same file.

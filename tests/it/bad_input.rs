@@ -837,3 +837,41 @@ fn assert_no_file_holds(out: &Path, values: &[&str]) {
         }
     }
 }
+
+/// Regression (review): a row with two defects counts once in `quarantined` and under
+/// each reason, so the reasons (printed as a breakdown under the count) added up to more
+/// than the rows, with no word why; the manifest kept no reasons per file.
+#[test]
+fn a_row_with_two_defects_is_one_row_under_two_reasons_and_says_so() {
+    let out = tempfile::tempdir().unwrap();
+    let (_, stdout, stderr) = result(&joinedup(&[
+        "run",
+        PIPELINE,
+        "--source",
+        "apc=tests/fixtures/bad/apc/two_reasons_one_row.csv",
+        "--out",
+        out.path().to_str().unwrap(),
+    ]));
+    let m = manifest(out.path());
+    let src = &m["sources"][0];
+    assert_eq!(
+        (src["rows_in"].as_u64(), src["quarantined"].as_u64()),
+        (Some(2), Some(1)),
+        "{stderr}"
+    );
+    let reasons = |v: &serde_json::Value| -> BTreeMap<String, u64> {
+        serde_json::from_value(v["quarantine_reasons"].clone()).unwrap()
+    };
+    let want: BTreeMap<String, u64> = [
+        ("invalid_date".to_string(), 1),
+        ("unknown_code".to_string(), 1),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(reasons(src), want);
+    assert_eq!(reasons(&src["files"][0]), want);
+    assert!(
+        stdout.contains("(a row with several reasons counts under each)"),
+        "{stdout}"
+    );
+}

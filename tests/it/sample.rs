@@ -97,6 +97,17 @@ fn every_row_is_published_or_quarantined_and_counts_match_the_planted_defects() 
         let files = s["files"].as_array().unwrap();
         let sum = |k: &str| files.iter().map(|f| f[k].as_u64().unwrap()).sum::<u64>();
         assert_eq!(sum("rows_in"), sum("accepted") + sum("quarantined"));
+        // Per file reasons, which add up to the source's (regression: the manifest had
+        // per-file rows but no per-file reasons, though the README promised them).
+        let mut by_file: BTreeMap<String, u64> = BTreeMap::new();
+        for f in files {
+            let r: BTreeMap<String, u64> =
+                serde_json::from_value(f["quarantine_reasons"].clone()).unwrap();
+            for (k, v) in r {
+                *by_file.entry(k).or_default() += v;
+            }
+        }
+        assert_eq!(by_file, want, "{name}: per-file reasons");
     }
 
     // The restricted entities hold exactly the accepted rows.

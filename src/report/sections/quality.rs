@@ -72,6 +72,11 @@ fn sources_table(m: &RunManifest, rule: Rule) -> Table {
                     Td::Num(records(rule, s.quarantined)),
                     Td::Text(if why.is_empty() {
                         "none".to_string()
+                    } else if s.quarantine_reasons.values().sum::<u64>() > s.quarantined {
+                        format!(
+                            "{} (a row with several reasons counts under each)",
+                            why.join(", ")
+                        )
                     } else {
                         why.join(", ")
                     }),
