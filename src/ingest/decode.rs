@@ -31,6 +31,34 @@ pub fn sniff_bom(head: &[u8]) -> Bom {
     }
 }
 
+/// What a file starting with `head` is when it is a binary format no contract reads (a
+/// workbook or an archive dropped where a CSV was expected), in words.
+pub fn sniff_binary(head: &[u8]) -> Option<&'static str> {
+    if head.starts_with(b"PK\x03\x04") {
+        Some("a zip archive (an Excel .xlsx workbook is one)")
+    } else if head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
+        Some("an Excel 97-2003 workbook (.xls)")
+    } else if head.starts_with(&[0x1F, 0x8B]) {
+        Some("gzip-compressed")
+    } else if head.starts_with(b"%PDF-") {
+        Some("a PDF document")
+    } else {
+        None
+    }
+}
+
+/// True when `sample`, the start of a file, holds characters beyond ASCII and is valid
+/// UTF-8 throughout (a sequence cut off at its end allowed). Text saved as Windows-1252
+/// with any accented letter, dash or pound sign is almost never valid UTF-8 (`é` is one
+/// byte, E9, which UTF-8 never leaves alone), so such a file was saved as UTF-8: read as
+/// Windows-1252 every `é` would become `Ã©`.
+pub fn looks_like_utf8(sample: &[u8]) -> bool {
+    match std::str::from_utf8(sample) {
+        Ok(s) => !s.is_ascii(),
+        Err(e) => e.error_len().is_none() && !sample[..e.valid_up_to()].is_ascii(),
+    }
+}
+
 /// True for a control character a field may not hold (anything below 0x20 but tab and
 /// carriage return, which is trimmed with a CRLF line's last field).
 fn is_control(b: u8) -> bool {
@@ -128,6 +156,16 @@ mod tests {
     #[test]
     fn utf8_errors_give_the_byte_offset() {
         assert_eq!(decode(Encoding::Utf8, "Zoë".as_bytes()).unwrap(), "Zoë");
+        assert!(looks_like_utf8("Café – NFA".as_bytes()));
+        // Cut inside a character at the end of the sample.
+        assert!(looks_like_utf8(&"Zoë Zoë".as_bytes()[..8]));
+        assert!(!looks_like_utf8(b"Caf\xE9 \x96 NFA"));
+        assert!(!looks_like_utf8(b"plain ASCII"));
+        assert_eq!(
+            sniff_binary(b"PK\x03\x04rest"),
+            Some("a zip archive (an Excel .xlsx workbook is one)")
+        );
+        assert_eq!(sniff_binary(b"LA Code,NHS Number"), None);
         assert_eq!(decode(Encoding::Utf8, b"Zo\xEB").unwrap_err(), 2);
         assert_eq!(decode(Encoding::Utf8, b"\xFFabc").unwrap_err(), 0);
     }

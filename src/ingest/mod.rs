@@ -26,7 +26,7 @@ pub mod shapes;
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -398,6 +398,18 @@ fn csv_builder(delimiter: u8) -> csv::ReaderBuilder {
 }
 
 /// Checks the byte-order mark and the header row against the contract.
+/// Bytes from the start of a Windows-1252 file checked for UTF-8.
+const UTF8_SAMPLE_BYTES: u64 = 4 << 20;
+
+/// Up to `n` bytes from the start of the file at `path`.
+fn file_start(path: &Path, n: u64) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    File::open(path)
+        .and_then(|f| f.take(n).read_to_end(&mut out))
+        .map_err(|e| Error::io("reading", path, e))?;
+    Ok(out)
+}
+
 fn open_file(source: &SourcePlan, input: &InputFile) -> Result<OpenedFile> {
     let path = &input.path;
     let rejected = |line: Option<u64>, message: String| Error::InputRejected {
@@ -416,6 +428,15 @@ fn open_file(source: &SourcePlan, input: &InputFile) -> Result<OpenedFile> {
     let mut contract = source.contract.as_ref().clone();
     let mut warnings = Vec::new();
     let mut bom_len = 0;
+    if let Some(what) = decode::sniff_binary(head) {
+        return Err(rejected(
+            Some(1),
+            format!(
+                "is {what}, not delimited text: contract \"{}\" reads CSV (save the sheet as CSV)",
+                contract.name
+            ),
+        ));
+    }
     match sniff_bom(head) {
         Bom::Utf8 => {
             reader.consume(3);
@@ -435,6 +456,18 @@ fn open_file(source: &SourcePlan, input: &InputFile) -> Result<OpenedFile> {
                 "is UTF-16 (byte-order mark FF FE or FE FF); save it as UTF-8 or Windows-1252"
                     .into(),
             ));
+        }
+        Bom::None if contract.encoding == Encoding::Windows1252 => {
+            // A file saved as UTF-8 without a byte-order mark, read as Windows-1252, would
+            // be accepted garbled (`CafÃ©`): the start of the file decides.
+            if decode::looks_like_utf8(&file_start(path, UTF8_SAMPLE_BYTES)?) {
+                warnings.push(format!(
+                    "{}: is UTF-8 (without a byte-order mark), so it was read as UTF-8 although contract \"{}\" says windows-1252",
+                    quarantine::shown_path(path),
+                    contract.name
+                ));
+                contract.encoding = Encoding::Utf8;
+            }
         }
         Bom::None => {}
     }

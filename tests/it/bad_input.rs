@@ -875,3 +875,68 @@ fn a_row_with_two_defects_is_one_row_under_two_reasons_and_says_so() {
         "{stdout}"
     );
 }
+
+/// Regression (review): an Excel workbook where a CSV was expected was refused as "lines
+/// end in CR only", which sent its reader looking at line endings.
+#[test]
+fn an_excel_workbook_is_refused_as_one() {
+    let r = run_fixture("excel_workbook.xlsx");
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("excel_workbook.xlsx:1: is a zip archive (an Excel .xlsx workbook is one), not delimited text: contract \"sus_apc\" reads CSV (save the sheet as CSV)"),
+        "{}",
+        r.stderr
+    );
+    assert_nothing_written(r.out.path());
+}
+
+/// Regression (review): a council file saved as UTF-8 (no byte-order mark) under a
+/// Windows-1252 contract was read as Windows-1252: `NFA – Deceased` became
+/// `NFA â€“ Deceased` (an unknown code) and accepted text was garbled, without a word.
+/// Now the start of the file decides, and the run says so.
+#[test]
+fn a_utf8_file_under_a_windows_1252_contract_is_read_as_utf8_and_said() {
+    let dir = tempfile::tempdir().unwrap();
+    // The sample is Windows-1252; its header is ASCII.
+    let bytes = std::fs::read(root().join("data-samples/cld/cld_901_2026Q3.csv")).unwrap();
+    let end = bytes.iter().position(|&b| b == b'\n').unwrap();
+    let header = String::from_utf8(bytes[..end].to_vec()).unwrap();
+    let file = dir.path().join("cld_901_2026Q3.csv");
+    std::fs::write(
+        &file,
+        format!("{header}\n901,Northshire,01/07/2026,30/09/2026,9993765406,NS000530,Zoë,O’Brien,01/10/1996,ZZ99 5DA,2 - Female,Service User,Learning Disability Support,Request,NS-REQ-1,15/07/2026,16/07/2026,NFA – Deceased,Discharge from Hospital,NULL,NULL,NULL\n"),
+    )
+    .unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let source = format!("cld={}", file.display());
+    let (code, _, stderr) = result(&joinedup(&[
+        "run",
+        "pipelines/sample.toml",
+        "--source",
+        &source,
+        "--out",
+        out.path().to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let m = manifest(out.path());
+    let cld = m["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "cld")
+        .unwrap();
+    assert_eq!(
+        (cld["rows_in"].as_u64(), cld["quarantined"].as_u64()),
+        (Some(1), Some(0))
+    );
+    assert!(
+        m["warnings"].to_string().contains("cld_901_2026Q3.csv: is UTF-8 (without a byte-order mark), so it was read as UTF-8 although contract \\\"cld\\\" says windows-1252"),
+        "{}",
+        m["warnings"]
+    );
+    let events = read_parquet(&out.path().join("restricted/social_care_event"));
+    assert_eq!(
+        events.col("event_outcome"),
+        [Some("NFA - Deceased".to_string())]
+    );
+}
