@@ -430,6 +430,10 @@ fn run_as(
                 .to_string(),
         );
     }
+    for w in plan.unfed_outputs() {
+        tracing::warn!("{w}");
+        warnings.push(w);
+    }
     // Published datasets of one pipeline share its rule: one warning.
     if let Some(w) = plan
         .outputs

@@ -292,6 +292,9 @@ fn run(cli: &Cli) -> Result<error::ExitCode, error::Error> {
             for m in app::check_here(&plan)? {
                 tracing::warn!("not found here: {m}");
             }
+            for w in plan.unfed_outputs() {
+                tracing::warn!("{w}");
+            }
             if !cli.quiet {
                 #[allow(clippy::print_stdout)]
                 {

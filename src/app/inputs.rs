@@ -33,6 +33,12 @@ pub fn check_here(plan: &Plan) -> Result<Vec<String>> {
             Err(e) => missing.push(format!("{e} (a run here would stop, exit 4)")),
         }
     }
+    // NHS England publications are read from their folders as they are.
+    for s in &plan.publications {
+        if let Err(e) = crate::pull::list_paths(&s.name, &s.path, &s.pattern) {
+            missing.push(format!("{e} (a run here would stop, exit 4)"));
+        }
+    }
     one_source_per_file(plan, &mut listed)?;
     Ok(missing)
 }

@@ -53,6 +53,34 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// Datasets the pipeline writes that none of its sources can fill (a pipeline of
+    /// council data only asking for `patient_journey`): written empty on every run, which
+    /// is allowed (a source may join later) but said, by `validate` and by each run.
+    pub fn unfed_outputs(&self) -> Vec<String> {
+        if self.sources.is_empty() {
+            return Vec::new();
+        }
+        let fed: Vec<&str> = self
+            .sources
+            .iter()
+            .map(|s| s.mapping.target.as_str())
+            .collect();
+        self.outputs
+            .iter()
+            .filter_map(|o| {
+                let needs = o.dataset.fed_by();
+                (!needs.is_empty() && !needs.iter().any(|e| fed.contains(e))).then(|| {
+                    format!(
+                        "{} is built from {}, which no source of the pipeline fills (its sources fill {}): it will be written empty",
+                        o.dataset.name(),
+                        needs.join(" or "),
+                        fed.join(", ")
+                    )
+                })
+            })
+            .collect()
+    }
+
     /// Sources the pipeline declares: ingested, publications, and fetched only (a MESH
     /// mailbox landed without a contract).
     pub fn source_count(&self) -> usize {

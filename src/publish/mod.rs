@@ -73,6 +73,22 @@ pub enum Dataset {
 }
 
 impl Dataset {
+    /// The shared entities a person-level dataset is built from (any one of them
+    /// suffices); empty for one built from whatever there is (`linkage_quality`) and for
+    /// NHS England's publications.
+    pub fn fed_by(self) -> &'static [&'static str] {
+        match self {
+            Dataset::HospitalSpell
+            | Dataset::PatientJourney
+            | Dataset::DischargeDelays
+            | Dataset::Bottlenecks => &["hospital_spell"],
+            Dataset::EdAttendance => &["ed_attendance"],
+            Dataset::SocialCareEvent | Dataset::SocialCareQueue => &["social_care_event"],
+            Dataset::FlowDaily => &["hospital_spell", "ed_attendance"],
+            _ => &[],
+        }
+    }
+
     /// Every dataset.
     pub const ALL: [Dataset; 14] = [
         Dataset::HospitalSpell,

@@ -444,3 +444,82 @@ fn regression_explain_shows_a_pull_only_mesh_pipeline_in_words() {
         "{stdout}"
     );
 }
+
+/// Regression (review): `validate` of an NHS England publications pipeline said "ok"
+/// without a word when its folders were not there (person-level sources got the warning;
+/// publications were not listed), and every run then stopped (exit 4).
+#[test]
+fn validate_warns_of_a_publication_folder_that_is_not_here() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(root().join("pipelines/nhse_publications.toml")).unwrap();
+    let pipeline = dir.path().join("p.toml");
+    // The pipeline's relative paths now point under the empty temporary folder, but its
+    // schemas and label mapping are the checkout's.
+    let text = text
+        .replace(
+            "schemas = \"../schemas\"",
+            &format!("schemas = \"{}\"", root().join("schemas").display()),
+        )
+        .replace(
+            "labels = \"mappings/nhse_labels.toml\"",
+            &format!(
+                "labels = \"{}\"",
+                root().join("pipelines/mappings/nhse_labels.toml").display()
+            ),
+        );
+    std::fs::write(&pipeline, text).unwrap();
+    let (code, _, stderr) = result(&joinedup(&["validate", pipeline.to_str().unwrap()]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("not found here: source `")
+            && stderr.contains("(a run here would stop, exit 4)"),
+        "{stderr}"
+    );
+}
+
+/// Regression (review): a pipeline whose only source is council CLD, asking for
+/// `patient_journey` and `flow_daily` (built from hospital spells, or A&E), passed
+/// `validate` and wrote them empty on every run without a word. Allowed (a source may
+/// join later), but `validate` and the run say so.
+#[test]
+fn a_dataset_no_source_can_fill_is_said_by_validate_and_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = sample_pipeline_anywhere(&sample_pipeline_text());
+    // Keep only the CLD source.
+    let mut kept = String::new();
+    let mut skip = false;
+    for line in text.lines() {
+        if line.starts_with("[sources.") {
+            skip = !line.starts_with("[sources.cld]");
+        } else if line.starts_with('[') {
+            skip = false;
+        }
+        if !skip {
+            kept.push_str(line);
+            kept.push('\n');
+        }
+    }
+    let pipeline = dir.path().join("p.toml");
+    std::fs::write(&pipeline, kept).unwrap();
+    let warning = "patient_journey is built from hospital_spell, which no source of the pipeline fills (its sources fill social_care_event): it will be written empty";
+    let (code, _, stderr) = result(&joinedup(&["validate", pipeline.to_str().unwrap()]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains(warning), "{stderr}");
+    assert!(
+        stderr.contains("flow_daily is built from hospital_spell or ed_attendance"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("social_care_queue is built"), "{stderr}");
+    let out = dir.path().join("out");
+    let (code, _, stderr) = result(&joinedup(&[
+        "run",
+        pipeline.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert!(code == 0 || code == 1, "{stderr}");
+    let runs: Vec<_> = std::fs::read_dir(out.join("runs")).unwrap().collect();
+    let manifest =
+        std::fs::read_to_string(runs[0].as_ref().unwrap().path().join("manifest.json")).unwrap();
+    assert!(manifest.contains(warning), "{manifest}");
+}
