@@ -107,6 +107,12 @@ impl Period {
     /// a month alike, so a part month never reads as a whole one.
     pub fn month_label(&self, m: NaiveDate, name: fn(NaiveDate) -> String) -> String {
         match self.data_end.filter(|_| self.is_partial(m)) {
+            // A month starting after the daily data end has none of it.
+            Some(end) if m > end => format!(
+                "{} (daily data end {})",
+                name(m),
+                super::format::day_short(end)
+            ),
             Some(end) => format!("{} (to {})", name(m), super::format::day_short(end)),
             None => name(m),
         }
@@ -203,6 +209,12 @@ mod tests {
         assert_eq!(
             p.month_label(d(2026, 9, 1), crate::report::format::month),
             "September 2026"
+        );
+        // Regression (review): a month of monthly data after the daily data end read
+        // "November 2026 (to 27 Oct)".
+        assert_eq!(
+            p.month_label(d(2026, 11, 1), crate::report::format::month),
+            "November 2026 (daily data end 27 Oct)"
         );
 
         // Only part of one month: that month, flagged incomplete.

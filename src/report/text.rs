@@ -167,7 +167,8 @@ pub fn flow(
 }
 
 /// Section 4: the longest median wait from referral to service start.
-pub fn queue(month: NaiveDate, longest: Option<(String, f64, Cell<f64>)>) -> String {
+/// `hidden`: groups whose median is suppressed (any could wait longer).
+pub fn queue(month: NaiveDate, longest: Option<(String, f64, Cell<f64>)>, hidden: usize) -> String {
     let m = format::month(month);
     match longest {
         Some((who, median, p90)) => {
@@ -175,8 +176,20 @@ pub fn queue(month: NaiveDate, longest: Option<(String, f64, Cell<f64>)>) -> Str
                 Cell::Shown(v) => format!(" (one in ten waited {} days or more)", format::num(v)),
                 _ => String::new(),
             };
+            let (which, caveat) = match hidden {
+                0 => ("the longest wait", String::new()),
+                n => (
+                    "of the groups large enough to show, the longest wait",
+                    format!(
+                        " ({} group{} too small to show {} suppressed, and any could wait longer)",
+                        format::int(n as i64),
+                        if n == 1 { "" } else { "s" },
+                        if n == 1 { "is" } else { "are" }
+                    ),
+                ),
+            };
             format!(
-                "For patients referred from hospital in {m}, the longest wait for a service to start was for {who}: half waited {} days or more{p90}.",
+                "For patients referred from hospital in {m}, {which} for a service to start was for {who}: half waited {} days or more{p90}{caveat}.",
                 format::num(median)
             )
         }
@@ -368,6 +381,22 @@ mod tests {
                 rule.hidden_range()
             )
             .contains("(1 group of 1–9 patients is suppressed")
+        );
+    }
+
+    /// Regression (review): the queue's reading called the longest shown median "the
+    /// longest wait" while 8 of 13 groups had their medians suppressed.
+    #[test]
+    fn regression_the_longest_shown_queue_wait_is_not_called_the_longest_when_groups_are_suppressed()
+     {
+        let who = || "home care from council 902".to_string();
+        assert_eq!(
+            queue(d(9), Some((who(), 15.0, Cell::Suppressed)), 8),
+            "For patients referred from hospital in September 2026, of the groups large enough to show, the longest wait for a service to start was for home care from council 902: half waited 15 days or more (8 groups too small to show are suppressed, and any could wait longer)."
+        );
+        assert_eq!(
+            queue(d(9), Some((who(), 15.0, Cell::Shown(30.0))), 0),
+            "For patients referred from hospital in September 2026, the longest wait for a service to start was for home care from council 902: half waited 15 days or more (one in ten waited 30 days or more)."
         );
     }
 

@@ -76,21 +76,28 @@ fn td(b: Bounded, days: usize) -> Td {
 
 pub fn section(cx: &Context) -> Section {
     let (Some(rows), Some(p)) = (&cx.data.flow, cx.period) else {
-        return missing(ID, TITLE, "published/flow_daily");
+        return missing(ID, TITLE, "published/flow_daily", cx.data.flow.is_some());
     };
     let hidden = cx.hidden("flow_daily");
-    let rounded = cx.data.round_to("flow_daily").is_some_and(|r| r > 1);
-    // The last day any A&E arrival was published (a suppressed day had some): after it the
-    // zeros of `flow_daily` mean no A&E data, not no attendances.
-    let ae_end = rows
+    // Without a manifest the rule is not known: published counts are taken as rounded
+    // (the default rule rounds them), so their totals are never stated as hard bounds.
+    let rounded = cx.data.round_to("flow_daily").is_none_or(|r| r > 1);
+    // The first and last days any A&E arrival was published (a suppressed day had some):
+    // before and after them the zeros of `flow_daily` mean no A&E data, not no
+    // attendances.
+    let ae_days: Vec<NaiveDate> = rows
         .iter()
         .filter(|r| {
             matches!(r.ae_arrivals, Cell::Suppressed)
                 || r.ae_arrivals.shown().is_some_and(|v| v > 0)
         })
         .map(|r| r.date)
-        .max();
-    let covered = |m: NaiveDate| ae_end.is_some_and(|end| m <= end);
+        .collect();
+    let (ae_start, ae_end) = (ae_days.iter().min().copied(), ae_days.iter().max().copied());
+    let covered = |m: NaiveDate| {
+        ae_start.is_some_and(|start| crate::report::period::month_end(m) >= start)
+            && ae_end.is_some_and(|end| m <= end)
+    };
     let months = p.months();
     let mut bars = Vec::new();
     let mut table_rows = Vec::new();
@@ -179,7 +186,9 @@ pub fn section(cx: &Context) -> Section {
         Some(r) if r > 1 => {
             format!("; those are rounded to the nearest {r}, so totals are approximate")
         }
-        _ => String::new(),
+        Some(_) => String::new(),
+        None => "; those may be rounded (no run manifest says how), so totals are approximate"
+            .to_string(),
     };
     let note = format!(
         "Monthly totals add up the published daily figures of every provider{rounding}. A day whose figure is suppressed counts as {}, which makes the total a range (hatched).",
@@ -262,6 +271,52 @@ mod tests {
                 },
                 0
             )
+        );
+    }
+
+    /// Regression (review): a month before the A&E data start read as real zeros ("July
+    /// 2026 | 0 | 0 | 0"), while months after their end said "no A&E data".
+    #[test]
+    fn regression_months_before_the_ae_data_start_have_no_ae_data() {
+        use crate::report::data::ReportData;
+        use chrono::Datelike;
+        let mut rows = Vec::new();
+        // Daily data from 1 July to 30 September; A&E arrivals from 1 September only.
+        let mut x = NaiveDate::from_ymd_opt(2026, 7, 1).unwrap();
+        while x <= NaiveDate::from_ymd_opt(2026, 9, 30).unwrap() {
+            let mut r = day(1, Cell::Shown(0));
+            r.date = x;
+            r.ae_arrivals = Cell::Shown(if x.month() == 9 { 100 } else { 0 });
+            rows.push(r);
+            x = x.succ_opt().unwrap();
+        }
+        let data = ReportData {
+            manifest: None,
+            bottlenecks: None,
+            flow: Some(rows),
+            queue: None,
+            linkage: None,
+            sitrep: None,
+        };
+        let cx = Context {
+            data: &data,
+            period: crate::report::period::Period::choose(&data),
+            icb: None,
+        };
+        let s = section(&cx);
+        // Regression (review): without a manifest the rounding is unknown, and totals of
+        // rounded daily figures were stated as hard bounds ("at least 66").
+        assert!(s.reading.contains("roughly"), "{}", s.reading);
+        let body = s.body;
+        assert!(
+            body.contains(
+                "<th scope=\"row\">July 2026</th><td class=\"num empty\">no A&amp;E data</td>"
+            ),
+            "{body}"
+        );
+        assert!(
+            !body.contains("<th scope=\"row\">September 2026</th><td class=\"num empty\">"),
+            "{body}"
         );
     }
 }

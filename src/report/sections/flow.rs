@@ -53,7 +53,7 @@ fn peak(rows: &[&FlowDay], f: impl Fn(&FlowDay) -> Cell<i64>) -> text::Peak {
 
 pub fn section(cx: &Context) -> Section {
     let (Some(all), Some(p)) = (&cx.data.flow, cx.period) else {
-        return missing(ID, TITLE, "published/flow_daily");
+        return missing(ID, TITLE, "published/flow_daily", cx.data.flow.is_some());
     };
     let hidden = cx.hidden("flow_daily");
     let rows: Vec<&FlowDay> = all.iter().filter(|r| r.date >= p.first_month).collect();
@@ -61,7 +61,7 @@ pub fn section(cx: &Context) -> Section {
         rows.iter().map(|r| r.date).min(),
         rows.iter().map(|r| r.date).max(),
     ) else {
-        return missing(ID, TITLE, "any days in published/flow_daily");
+        return missing(ID, TITLE, "published/flow_daily", true);
     };
     let mut by_provider: BTreeMap<&str, Vec<&FlowDay>> = BTreeMap::new();
     for r in &rows {

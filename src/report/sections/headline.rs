@@ -88,7 +88,12 @@ pub fn social_care_share(rows: &[Bottleneck], month: NaiveDate) -> Share {
 
 pub fn section(cx: &Context) -> Section {
     let (Some(rows), Some(p)) = (&cx.data.bottlenecks, cx.period) else {
-        return missing(ID, TITLE, "published/bottlenecks");
+        return missing(
+            ID,
+            TITLE,
+            "published/bottlenecks",
+            cx.data.bottlenecks.is_some(),
+        );
     };
     let hidden = cx.hidden("bottlenecks");
     let month = p.month;

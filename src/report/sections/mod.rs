@@ -48,16 +48,23 @@ pub fn all(cx: &Context) -> Vec<Section> {
     out
 }
 
-/// A section whose dataset is not in the data directory (not published by the pipelines
-/// that wrote into it, or removed since).
-fn missing(id: &'static str, title: &str, dataset: &str) -> Section {
+/// A section with nothing to show: its dataset is not in the data directory (not
+/// published by the pipelines that wrote into it, or removed since), or it is (`present`)
+/// but holds no rows for the months the report covers.
+fn missing(id: &'static str, title: &str, dataset: &str, present: bool) -> Section {
     Section {
         id,
         title: title.to_string(),
         period: "none".to_string(),
-        reading: format!(
-            "There is no {dataset} in this data directory, so there is nothing to show here."
-        ),
+        reading: if present {
+            format!(
+                "{dataset} holds no rows for the months this report covers, so there is nothing to show here."
+            )
+        } else {
+            format!(
+                "There is no {dataset} in this data directory, so there is nothing to show here."
+            )
+        },
         body: String::new(),
     }
 }

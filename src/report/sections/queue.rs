@@ -27,7 +27,12 @@ fn service_label(s: &str) -> String {
 
 pub fn section(cx: &Context) -> Section {
     let (Some(all), Some(p)) = (&cx.data.queue, cx.period) else {
-        return missing(ID, TITLE, "published/social_care_queue");
+        return missing(
+            ID,
+            TITLE,
+            "published/social_care_queue",
+            cx.data.queue.is_some(),
+        );
     };
     let hidden = cx.hidden("social_care_queue");
     let rows: Vec<&QueueRow> = all.iter().filter(|r| r.month == p.month).collect();
@@ -94,7 +99,14 @@ pub fn section(cx: &Context) -> Section {
             "No waiting times can be shown for referrals made in {}: {gap}.",
             format::month(p.month)
         ),
-        _ => text::queue(p.month, longest),
+        _ => text::queue(
+            p.month,
+            longest,
+            started
+                .iter()
+                .filter(|r| r.median_days_to_service.is_suppressed())
+                .count(),
+        ),
     };
 
     let mut sorted = rows.clone();

@@ -29,7 +29,12 @@ fn label(r: &Bottleneck) -> String {
 
 pub fn section(cx: &Context) -> Section {
     let (Some(all), Some(p)) = (&cx.data.bottlenecks, cx.period) else {
-        return missing(ID, TITLE, "published/bottlenecks");
+        return missing(
+            ID,
+            TITLE,
+            "published/bottlenecks",
+            cx.data.bottlenecks.is_some(),
+        );
     };
     let hidden = cx.hidden("bottlenecks");
     let mut rows: Vec<&Bottleneck> = all.iter().filter(|r| r.month == p.month).collect();
