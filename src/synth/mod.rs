@@ -356,6 +356,9 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
         let la_id = format!("{}{:07}", councils[council].id_prefix, p);
         // Hospital stays, one after another.
         let mut busy: Vec<(i64, i64)> = Vec::new();
+        // The minute the person's latest stay ended (the midnight after its discharge day):
+        // no A&E attendance of theirs starts before it.
+        let mut last_out = i64::MIN;
         let mut cld_rows: Vec<CldEvent> = Vec::new();
         let mut next_free = start;
         let mut admissions: Vec<i64> = (0..r.poisson(band.3 * f64::from(opts.years)))
@@ -438,6 +441,10 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
                 r.range(7 * 60, 12 * 60)
             };
             let adm_abs = adm * 1440 + minute;
+            // A person is in one place at a time: an A&E wait that would start before their
+            // previous stay ended makes this an emergency admission not via A&E (it was
+            // linked to a still-running attendance, and the truth disagreed).
+            let via_ae = via_ae && adm_abs - ae_wait >= last_out;
             // The attendance that led to an admission via A&E.
             if via_ae {
                 ed_seq += 1;
@@ -506,6 +513,7 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
                 adm_abs - 48 * 60,
                 (if open { end } else { discharge } + 1) * 1440,
             ));
+            last_out = (if open { end } else { discharge } + 1) * 1440;
             if let Some(s) = service {
                 had_social = true;
                 // Ready before the data ends but still waiting at its end: the request
@@ -551,12 +559,17 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
                 }
             };
             let arrival = day * 1440 + r.weighted(&hour_weights) as i64 * 60 + r.range(0, 59);
-            if busy.iter().any(|(a, b)| arrival >= *a && arrival < *b)
-                || death.is_some_and(|died| arrival >= died * 1440)
+            let duration = (r.normal(170f64.ln(), 0.55).exp().round() as i64).clamp(10, 48 * 60);
+            // Clear of every stay (and the 48 hours before it) and of the person's other
+            // attendances, from arrival to departure: one place at a time.
+            if busy
+                .iter()
+                .any(|(a, b)| arrival < *b && arrival + duration > *a)
+                || death.is_some_and(|died| arrival + duration >= died * 1440)
             {
                 continue;
             }
-            let duration = (r.normal(170f64.ln(), 0.55).exp().round() as i64).clamp(10, 48 * 60);
+            busy.push((arrival, arrival + duration));
             ed_seq += 1;
             let defect = draw_defect(&mut d, opts.defect_rate, 4);
             let destination = if r.chance(0.01) {
