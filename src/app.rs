@@ -576,6 +576,14 @@ fn run_as(
     };
     let built = person_level::build(&plan, &ingested, &run, &opts.out, lookback, &mut timer)?;
     warnings.extend(built.staged.warnings);
+    for f in &built.resolution.replaced_files {
+        let w = format!(
+            "social care: {} was not read: a later file of the same council and reporting period replaces it",
+            crate::ingest::quarantine::mask_file_name(f)
+        );
+        tracing::warn!("{w}");
+        warnings.push(w);
+    }
     let (mut outputs, mut rels): (Vec<OutputInfo>, Vec<String>) = built
         .staged
         .outputs
@@ -697,6 +705,12 @@ fn run_as(
         superseded_by_later_submission: built.resolution.superseded,
         person_key_backfilled: built.resolution.person_key_backfilled,
         without_nhs_key: built.resolution.without_nhs_key,
+        replaced_files: built
+            .resolution
+            .replaced_files
+            .iter()
+            .map(|f| crate::ingest::quarantine::mask_file_name(f))
+            .collect(),
     });
     manifest.sources = sources;
     manifest.outputs = outputs;

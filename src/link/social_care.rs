@@ -12,19 +12,26 @@
 //!    person number [`PERSON`] in place of the pseudonym; numbers order as pseudonyms do,
 //!    so the smallest number is the smallest pseudonym.
 //! 2. **Event identity.** `Event Reference` is not reliable. An event is identified by
-//!    council, council person, client type, event type and start date, plus the route of
-//!    access for requests and service type, component and delivery mechanism for
-//!    services (assessments and reviews: the common columns only).
-//! 3. **Latest submission wins.** Submissions append, and a later file can close an event
-//!    an earlier one left open. Files are ordered by reporting period end, then start,
-//!    then file name; for each event the row of the latest submission is kept.
+//!    council, person, client type, event type and start date, plus the route of access
+//!    for requests and service type, component and delivery mechanism for services
+//!    (assessments and reviews: the common columns only). The person is their NHS key
+//!    when they have one (rule 1), else their council id, as NHS England's `ID`: a person
+//!    the council registered again under a new id is one person, and their event one.
+//! 3. **Latest submission wins.** Of a council's files for the same reporting period,
+//!    only the latest is read: a resubmission replaces the period, events it leaves out
+//!    included. The latest is the one whose name without its extension sorts last, so a
+//!    resubmission named with a suffix (`cld_903_2026Q3-v2.csv`,
+//!    `cld_903_2026Q3_resubmitted.csv`) replaces the original. Across periods
+//!    submissions append, and a later file can close an event an earlier one left open:
+//!    files are ordered by reporting period end, then start, then name, and for each
+//!    event the row of the latest submission is kept.
 
 use polars::prelude::*;
 
 use super::person_index::PERSON;
 
 /// The resolved events and what resolution did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Resolution {
     /// Events before resolution.
     pub events_in: u64,
@@ -34,6 +41,9 @@ pub struct Resolution {
     pub person_key_backfilled: u64,
     /// Events left without an NHS-number key (cannot link to NHS records).
     pub without_nhs_key: u64,
+    /// Files not read because a later file of the same council and reporting period
+    /// replaced them (rule 3), by name; their events are among `superseded`.
+    pub replaced_files: Vec<String>,
 }
 
 /// The columns that identify an event (rule 2): the common ones, then the route of
@@ -41,9 +51,10 @@ pub struct Resolution {
 /// only), each null where it does not apply. Compared as columns (category numbers,
 /// days), not joined into one string: that cost ~40 % of resolution's time, most of it
 /// formatting every date.
-const IDENTITY: [&str; 9] = [
+const IDENTITY: [&str; 10] = [
     "la_code",
-    "la_person_id",
+    PERSON,
+    "_la_id",
     "client_type",
     "event_type",
     "event_start",
@@ -53,8 +64,9 @@ const IDENTITY: [&str; 9] = [
     "_delivery_mechanism",
 ];
 
-/// The event-type-specific parts of [`IDENTITY`].
-fn identity_parts() -> [Expr; 4] {
+/// The event-type-specific parts of [`IDENTITY`], and the council id of a person
+/// without an NHS key (with one, the key alone is the person).
+fn identity_parts() -> [Expr; 5] {
     let only = |event_type: &str, c: &str, alias: &str| {
         when(col("event_type").eq(lit(event_type)))
             .then(col(c))
@@ -62,6 +74,10 @@ fn identity_parts() -> [Expr; 4] {
             .alias(alias)
     };
     [
+        when(col(PERSON).is_null())
+            .then(col("la_person_id"))
+            .otherwise(lit(NULL).cast(crate::normalise::categorical()))
+            .alias("_la_id"),
         only("Request", "route_of_access", "_route"),
         only("Service", "service_type", "_service_type"),
         only("Service", "service_component", "_service_component"),
@@ -74,6 +90,51 @@ pub fn resolve(events: DataFrame) -> PolarsResult<(DataFrame, Resolution)> {
     let columns: Vec<PlSmallStr> = events.get_column_names().into_iter().cloned().collect();
     let events_in = events.height() as u64;
 
+    // Each file's name without its extension, for rule 3 (a few files: mapped in Rust).
+    let mut files: Vec<&str> = super::by_person::text_iter(events.column("source_file")?)?
+        .flatten()
+        .collect();
+    files.sort_unstable();
+    files.dedup();
+    let stems: Vec<&str> = files
+        .iter()
+        .map(|f| f.rsplit_once('.').map_or(*f, |(stem, _)| stem))
+        .collect();
+    let stem = col("source_file")
+        .cast(DataType::String)
+        .replace_strict(
+            lit(Series::new("file".into(), files)),
+            lit(Series::new("stem".into(), stems)),
+            Some(lit(NULL).cast(DataType::String)),
+            Some(DataType::String),
+        )
+        .alias("_stem");
+    let latest_stem = col("_stem").max().over([
+        col("la_code"),
+        col("reporting_period_start"),
+        col("reporting_period_end"),
+    ])?;
+    let replaced = events
+        .clone()
+        .lazy()
+        .select([
+            col("la_code"),
+            col("reporting_period_start"),
+            col("reporting_period_end"),
+            col("source_file").cast(DataType::String),
+        ])
+        .unique(None, UniqueKeepStrategy::First)
+        .with_column(stem.clone())
+        .filter(col("_stem").neq(latest_stem.clone()))
+        .sort(["source_file"], Default::default())
+        .collect()?;
+    let replaced_files: Vec<String> = replaced
+        .column("source_file")?
+        .str()?
+        .iter()
+        .flatten()
+        .map(String::from)
+        .collect();
     let keys = events
         .clone()
         .lazy()
@@ -99,12 +160,11 @@ pub fn resolve(events: DataFrame) -> PolarsResult<(DataFrame, Resolution)> {
         )
         .with_column(col(PERSON).fill_null(col("person_key")))
         .with_columns(identity_parts())
+        .with_column(stem)
+        // Rule 3: a council's latest file for a period replaces the others for it.
+        .filter(col("_stem").eq(latest_stem).or(col("_stem").is_null()))
         .sort(
-            [
-                "reporting_period_end",
-                "reporting_period_start",
-                "source_file",
-            ],
+            ["reporting_period_end", "reporting_period_start", "_stem"],
             order,
         )
         .unique_stable(Some(cols(IDENTITY)), UniqueKeepStrategy::Last)
@@ -124,6 +184,7 @@ pub fn resolve(events: DataFrame) -> PolarsResult<(DataFrame, Resolution)> {
             superseded,
             person_key_backfilled,
             without_nhs_key,
+            replaced_files,
         },
     ))
 }
@@ -235,5 +296,68 @@ mod tests {
             ["b.csv"],
             "the later submission wins"
         );
+    }
+
+    /// Regression (analytics review): a council's resubmission for the same reporting
+    /// period left out a request, which survived from the original (events were merged
+    /// across files); and `…-v2.csv` sorted before `….csv`, so the original won. Now the
+    /// latest file of a council and period replaces the others, by name without its
+    /// extension.
+    #[test]
+    fn regression_a_resubmission_replaces_its_period_events_left_out_included() {
+        let (out, r) = resolve(events(&[
+            (
+                "Request",
+                "Discharge from hospital",
+                "",
+                100,
+                "cld_903_2026Q3.csv",
+            ),
+            (
+                "Service",
+                "",
+                "Long Term Support",
+                100,
+                "cld_903_2026Q3.csv",
+            ),
+            (
+                "Service",
+                "",
+                "Long Term Support",
+                100,
+                "cld_903_2026Q3-v2.csv",
+            ),
+        ]))
+        .unwrap();
+        assert_eq!(kept_files(&out), ["cld_903_2026Q3-v2.csv"]);
+        assert_eq!(r.superseded, 2);
+        assert_eq!(r.replaced_files, ["cld_903_2026Q3.csv"]);
+    }
+
+    /// Regression (analytics review): events were identified by council person id, so a
+    /// person the council registered again under a new id (one NHS number) had one
+    /// request twice. With an NHS key the key is the person (NHS England's `ID`).
+    #[test]
+    fn regression_an_event_of_a_person_under_two_council_ids_is_one_event() {
+        let mut df = events(&[
+            ("Request", "Discharge from hospital", "", 100, "a.csv"),
+            ("Request", "Discharge from hospital", "", 130, "b.csv"),
+        ]);
+        df.replace(
+            "la_person_id",
+            Column::new("la_person_id".into(), ["EA900003", "EA900103"]),
+        )
+        .unwrap();
+        let (out, r) = resolve(df.clone()).unwrap();
+        assert_eq!(kept_files(&out), ["b.csv"]);
+        assert_eq!(r.superseded, 1);
+        // Without an NHS key the council id is the person: two people.
+        df.replace(
+            "_person",
+            Column::new("_person".into(), [None::<u32>, None]),
+        )
+        .unwrap();
+        let (out, _) = resolve(df).unwrap();
+        assert_eq!(out.height(), 2);
     }
 }

@@ -375,4 +375,8 @@ pub struct ResolutionInfo {
     pub person_key_backfilled: u64,
     /// Kept events with no NHS-number key (cannot link to NHS records).
     pub without_nhs_key: u64,
+    /// Files not read because a later file of the same council and reporting period
+    /// replaced them (their events are among `superseded_by_later_submission`).
+    #[serde(default)]
+    pub replaced_files: Vec<String>,
 }
