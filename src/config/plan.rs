@@ -131,6 +131,31 @@ pub struct SourcePlan {
     pub allow_empty: bool,
 }
 
+impl SourcePlan {
+    /// Which contract columns this source's rows are read for: those its mapping fills a
+    /// field from and those its rules compare. A `string` column read for neither never
+    /// leaves ingest: it is not stored, nor checked for NHS-number and postcode shapes
+    /// (a row is not lost over text nobody reads); its contract `pattern` still applies.
+    pub fn columns_read(&self) -> Vec<bool> {
+        let mut read = vec![false; self.contract.columns.len()];
+        for (_, how) in &self.mapping.fields {
+            match how {
+                Some(FieldSource::Column { index, .. }) => read[*index] = true,
+                Some(FieldSource::DateTime { date, time }) => {
+                    read[*date] = true;
+                    read[*time] = true;
+                }
+                _ => {}
+            }
+        }
+        for r in &self.contract.rules {
+            read[r.column] = true;
+            read[r.reference] = true;
+        }
+        read
+    }
+}
+
 /// A checked NHS England publication source.
 #[derive(Debug, Clone)]
 pub struct PublicationSourcePlan {

@@ -607,6 +607,7 @@ fn read_range(
             .write(&df)
             .map_err(|e| Error::engine(format!("writing {}", staged.display()), e))
     };
+    let read = source.columns_read();
     let checker = row::RowChecker {
         contract: &opened.contract,
         header: &opened.header,
@@ -614,6 +615,7 @@ fn read_range(
         file_name: &opened.file_name,
         byte_base: range.start,
         last_accepted: Default::default(),
+        read: &read,
     };
     let mut out = RangeIngest {
         rows_in: 0,

@@ -30,6 +30,25 @@ pub struct RowChecker<'a> {
     pub byte_base: u64,
     /// Each `string` column's last accepted value (see [`RowChecker::string_shape`]).
     pub last_accepted: std::cell::RefCell<Vec<Option<String>>>,
+    /// Which contract columns the source reads ([`crate::config::SourcePlan::columns_read`]):
+    /// a `string` column it does not read is neither stored nor checked for identifying
+    /// shapes.
+    pub read: &'a [bool],
+}
+
+/// A `string` column's value against its contract `pattern`. A value of another shape
+/// than declared is not quoted: in a code's or an id's place it may be a name.
+fn pattern_check(col: &Column, text: &str) -> Result<(), (Reason, String)> {
+    match &col.pattern {
+        Some(p) if !p.matches(text) => Err((
+            Reason::PatternMismatch,
+            format!(
+                "\"{}\" value (not shown) does not have the declared shape {}",
+                col.header, p.text
+            ),
+        )),
+        _ => Ok(()),
+    }
 }
 
 impl RowChecker<'_> {
@@ -128,6 +147,9 @@ impl RowChecker<'_> {
                 continue;
             };
             let parsed = match &col.kind {
+                ColumnType::String if !self.read.get(i).copied().unwrap_or(true) => {
+                    pattern_check(col, text).map(|()| Cell::Null)
+                }
                 ColumnType::String => self
                     .string_shape(i, col, text)
                     .map(|()| Cell::Str(texts[i].clone().unwrap_or_default())),
@@ -298,19 +320,7 @@ impl RowChecker<'_> {
                 ),
             ));
         }
-        // A value of another shape than declared is not quoted: in a code's or an id's
-        // place it may be a name.
-        if let Some(p) = &col.pattern
-            && !p.matches(text)
-        {
-            return Err((
-                Reason::PatternMismatch,
-                format!(
-                    "\"{}\" value (not shown) does not have the declared shape {}",
-                    col.header, p.text
-                ),
-            ));
-        }
+        pattern_check(col, text)?;
         match &mut last[i] {
             Some(kept) => {
                 kept.clear();
@@ -411,6 +421,7 @@ mod tests {
         contract: Contract,
         header: HeaderMap,
         pseudo: Pseudonymiser,
+        read: Vec<bool>,
     }
 
     impl Fixture {
@@ -418,6 +429,7 @@ mod tests {
             let width = contract.columns.len();
             Fixture {
                 contract,
+                read: vec![true; width],
                 header: HeaderMap {
                     positions: (0..width).map(Some).collect(),
                     extra: Vec::new(),
@@ -440,6 +452,7 @@ mod tests {
                 file_name: "f.csv",
                 byte_base: 0,
                 last_accepted: Default::default(),
+                read: &self.read,
             }
         }
     }

@@ -940,3 +940,55 @@ fn a_utf8_file_under_a_windows_1252_contract_is_read_as_utf8_and_said() {
         [Some("NFA - Deceased".to_string())]
     );
 }
+
+/// Regression (review): a free-text column the pipeline never reads (CLD's `LA Name`,
+/// declared `string`, mapped to nothing) lost whole rows to `nhs_number_in_text` and
+/// `postcode_in_text`, though its text reaches no output. A string column no mapping or
+/// rule reads is neither stored nor checked for those shapes; a column that is read
+/// still is.
+#[test]
+fn text_in_a_column_nobody_reads_costs_no_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = std::fs::read(root().join("data-samples/cld/cld_901_2026Q3.csv")).unwrap();
+    let end = bytes.iter().position(|&b| b == b'\n').unwrap();
+    let header = String::from_utf8(bytes[..end].to_vec()).unwrap();
+    let row = |la_name: &str, reference: &str| {
+        format!(
+            "901,{la_name},01/07/2026,30/09/2026,9993765406,NS000530,Zoe,Smith,01/10/1996,ZZ99 5DA,2 - Female,Service User,Learning Disability Support,Request,{reference},15/07/2026,16/07/2026,NFA - Deceased,Discharge from Hospital,NULL,NULL,NULL\n"
+        )
+    };
+    let file = dir.path().join("cld_901_2026Q3.csv");
+    std::fs::write(
+        &file,
+        format!(
+            "{header}\n{}{}",
+            row("Call 943 476 5919 at LS1 4AP", "NS-REQ-1"),
+            row("Northshire", "NS-REQ-2"),
+        ),
+    )
+    .unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let source = format!("cld={}", file.display());
+    let (code, _, stderr) = result(&joinedup(&[
+        "run",
+        "pipelines/sample.toml",
+        "--source",
+        &source,
+        "--out",
+        out.path().to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let m = manifest(out.path());
+    let cld = m["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "cld")
+        .unwrap();
+    assert_eq!(
+        (cld["rows_in"].as_u64(), cld["quarantined"].as_u64()),
+        (Some(2), Some(0)),
+        "{}",
+        cld["quarantine_reasons"]
+    );
+}
