@@ -234,12 +234,12 @@ fn unknown_key_line(text: &str, at: usize, message: &str) -> Option<std::ops::Ra
 fn key_path_at(text: &str, at: usize) -> String {
     let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
     let line = text[line_start..].split('\n').next().unwrap_or("");
-    if let Some(header) = table_header(line) {
-        return header.join(".");
+    if table_header(line).is_some() {
+        return indexed_header(text, line_start).join(".");
     }
     let mut path: Vec<String> = Vec::new();
-    if let Some(header) = text[..line_start].lines().rev().find_map(table_header) {
-        path.extend(header);
+    if let Some(header_start) = header_above(text, line_start) {
+        path.extend(indexed_header(text, header_start));
     }
     let at = at - line_start;
     // Keys of the line up to `at` (a key starting at `at` included): `key = {` opens an
@@ -290,6 +290,25 @@ fn key_path_at(text: &str, at: usize) -> String {
     path.join(".")
 }
 
+/// The key path of the header line starting at `start`, an `[[array]]` entry's with its
+/// index (`columns[4]`, counting from 0, as the semantic checks name entries).
+fn indexed_header(text: &str, start: usize) -> Vec<String> {
+    let line = text[start..].split('\n').next().unwrap_or("");
+    let Some(mut path) = table_header(line) else {
+        return Vec::new();
+    };
+    if line.trim_start().starts_with("[[") {
+        let index = text[..start]
+            .lines()
+            .filter(|l| l.trim_start().starts_with("[[") && table_header(l).as_ref() == Some(&path))
+            .count();
+        if let Some(last) = path.last_mut() {
+            last.push_str(&format!("[{index}]"));
+        }
+    }
+    path
+}
+
 /// The key path of a `[table]` or `[[array]]` header line.
 fn table_header(line: &str) -> Option<Vec<String>> {
     let l = line.trim();
@@ -318,6 +337,18 @@ mod tests {
         assert_eq!(key_path_at(text, at("\"a\"")), "fields.spell_id.from");
         assert_eq!(key_path_at(text, at("3 }")), "fields.spell_id.to");
         assert_eq!(key_path_at(text, at("kind")), "sources.apc.kind");
+    }
+
+    /// Regression (review): an error inside an `[[columns]]` entry was named
+    /// `columns.required`, not which column; the semantic checks say `columns[4]`.
+    #[test]
+    fn an_array_entry_s_key_path_has_its_index() {
+        let text = "[contract]\nname = \"c\"\n[[columns]]\nname = \"a\"\n[[columns]]\nname = \"b\"\nrequired = \"yes\"\n[[rules]]\nrule = 1\n";
+        let at = |needle: &str| text.find(needle).unwrap();
+        assert_eq!(key_path_at(text, at("\"a\"")), "columns[0].name");
+        assert_eq!(key_path_at(text, at("\"yes\"")), "columns[1].required");
+        assert_eq!(key_path_at(text, at("rule = 1")), "rules[0].rule");
+        assert_eq!(key_path_at(text, at("\"c\"")), "contract.name");
     }
 
     #[derive(Debug, serde::Deserialize)]

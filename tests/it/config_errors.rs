@@ -615,7 +615,7 @@ fn regression_broken_contracts_and_mappings_are_checked_on_and_set_aside_values_
             "6 configuration errors found",
             "sample.toml: pseudonymisation.demo_key: line ",
             "sample.toml: disclosure.min_shown: line ",
-            "ecds.toml: columns.requird: line ",
+            "ecds.toml: columns[0].requird: line ",
             "ecds.toml: columns[3].type: unknown type \"integr\"",
             "mappings/ecds.toml: fields.fro: line ",
             "mappings/ecds.toml: fields.person_id.from: no column \"nhs_numbr\" in contract \"ecds\"",
