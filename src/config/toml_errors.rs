@@ -64,14 +64,21 @@ fn read_all<T: DeserializeOwned>(
     found: &mut Vec<(usize, String, String)>,
 ) -> Option<(T, bool)> {
     let mut tables_intact = true;
+    // Lines put in for missing keys (numbers in the text as it now is), so that lines are
+    // reported as the file numbers them, and the keys they hold.
+    let mut inserted: Vec<usize> = Vec::new();
+    let mut placeholders: Vec<String> = Vec::new();
+    // The text before the latest placeholder, to go back to if it does not fit its key.
+    // (text, inserted lines, errors found before it).
+    let mut before_placeholder: Option<(String, Vec<usize>, usize)> = None;
+    let as_in_file =
+        |line: usize, inserted: &[usize]| line - inserted.iter().filter(|&&l| l < line).count();
     loop {
         let e = match toml::from_str::<T>(&text) {
             Ok(v) => return Some((v, tables_intact)),
             Err(e) => e,
         };
         let syntax = text.parse::<toml::Table>().is_err();
-        // A required key blanked for its own error (`name = 3`) is then missing: the same
-        // problem, already reported, and nothing after it can be read.
         if let Some(missing) = e
             .message()
             .strip_prefix("missing field `")
@@ -87,7 +94,49 @@ fn read_all<T: DeserializeOwned>(
             } else {
                 format!("{table}.{missing}")
             };
-            if found.iter().any(|(_, k, _)| *k == key) {
+            let reported = found.iter().any(|(_, k, _)| *k == key);
+            // A required key missing from a table (or blanked for its own error, `name =
+            // 3`) is reported once, and an empty string put in its place on a line of its
+            // own, so the rest of the file is still read and checked (its follow-on
+            // problems are dropped as those of a blanked key). A key that takes no string
+            // (a source's `kind`) fails on that line: the placeholder is taken out again
+            // and the key handled as before (its table set aside).
+            let header = e
+                .span()
+                .filter(|_| !syntax && !table.is_empty())
+                .and_then(|s| {
+                    let start = text[..s.start].rfind('\n').map_or(0, |i| i + 1);
+                    let line = text[start..].split('\n').next().unwrap_or("");
+                    if table_header(line).is_some() {
+                        Some(start)
+                    } else {
+                        header_above(&text, start)
+                    }
+                });
+            if let Some(h) = header.filter(|_| !placeholders.contains(&key)) {
+                let end = text[h..].find('\n').map_or(text.len(), |i| h + i);
+                let header_line = text[..h].matches('\n').count() + 1;
+                let next = format!("{}\n{missing} = \"\"{}", &text[..end], &text[end..]);
+                if next.parse::<toml::Table>().is_ok() {
+                    before_placeholder = Some((text.clone(), inserted.clone(), found.len()));
+                    if !reported {
+                        let line = as_in_file(header_line, &inserted);
+                        found.push((
+                            line,
+                            key.clone(),
+                            format!("line {line}: missing field `{missing}` in this table"),
+                        ));
+                    }
+                    for l in inserted.iter_mut().filter(|l| **l > header_line) {
+                        *l += 1;
+                    }
+                    inserted.push(header_line + 1);
+                    placeholders.push(key);
+                    text = next;
+                    continue;
+                }
+            }
+            if reported {
                 return None;
             }
         }
@@ -102,6 +151,21 @@ fn read_all<T: DeserializeOwned>(
             span = at;
         }
         let line = text[..span.start].matches('\n').count() + 1;
+        // A placeholder that does not fit its key: back to the text without it.
+        if inserted.contains(&line) {
+            match before_placeholder.take() {
+                Some((previous, previous_inserted, found_before))
+                    if inserted.last() == Some(&line) =>
+                {
+                    found.truncate(found_before);
+                    text = previous;
+                    inserted = previous_inserted;
+                    continue;
+                }
+                _ => return None,
+            }
+        }
+        let line = as_in_file(line, &inserted);
         let key = if syntax {
             String::new()
         } else {

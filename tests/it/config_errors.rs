@@ -793,3 +793,65 @@ fn regression_values_that_emptied_a_measure_or_failed_at_run_time_are_config_err
         ],
     );
 }
+
+/// Regression (review): a required key missing from a table hid every other error of the
+/// file: without `[pipeline] name` the only error was that one; a source without `path`
+/// then hid an unknown dataset. Now the key is reported and reading goes on.
+#[test]
+fn regression_a_missing_required_key_does_not_hide_the_files_other_errors() {
+    let copy = ConfigCopy::new();
+    copy.edit("pipelines/sample.toml", "name = \"sample\"\n", "");
+    copy.edit(
+        "pipelines/sample.toml",
+        "[outputs.hospital_spell]",
+        "[outputs.bogus]\n[outputs.hospital_spell]",
+    );
+    copy.edit(
+        "pipelines/sample.toml",
+        "path = \"../data-samples/cld\"\n",
+        "",
+    );
+    copy.edit(
+        "pipelines/sample.toml",
+        "min_shown = 8",
+        "min_shown = \"8\"",
+    );
+    let pipeline = copy.dir.path().join("pipelines/sample.toml");
+    let (code, _, stderr) = result(&joinedup(&["validate", pipeline.to_str().unwrap()]));
+    assert_eq!(code, 2, "{stderr}");
+    assert_all_reported(
+        &stderr,
+        &[
+            "sample.toml: pipeline.name: line 8: missing field `name` in this table",
+            "sample.toml: sources.cld.path: line ",
+            "missing field `path` in this table",
+            "sample.toml: disclosure.min_shown: line 58: invalid type",
+            "sample.toml: outputs.bogus: unknown dataset",
+        ],
+    );
+}
+
+/// Regression (review): a `[[columns]]` entry missing a required key (`header`) hid
+/// every other check of the contract (a code list that does not exist, here).
+#[test]
+fn regression_a_column_missing_its_header_does_not_hide_the_contracts_other_errors() {
+    let (code, stderr) = validate_with_cld_contract(
+        |text| {
+            text.replacen("header = \"LA Code\"\n", "", 1).replacen(
+                "codes = \"cld_service_type\"",
+                "codes = \"cld_sevice_type\"",
+                1,
+            )
+        },
+        "",
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert_all_reported(
+        &stderr,
+        &[
+            "cld.toml: columns[0].header: line ",
+            "missing field `header` in this table",
+            "no codes schema \"cld_sevice_type\"",
+        ],
+    );
+}
