@@ -711,6 +711,7 @@ fn run_as(
             .iter()
             .map(|f| crate::ingest::quarantine::mask_file_name(f))
             .collect(),
+        requests_clustered: built.resolution.requests_clustered,
     });
     manifest.sources = sources;
     manifest.outputs = outputs;

@@ -25,6 +25,10 @@
 //!    submissions append, and a later file can close an event an earlier one left open:
 //!    files are ordered by reporting period end, then start, then name, and for each
 //!    event the row of the latest submission is kept.
+//! 4. **Request clustering.** A request starting at most four days after the end of the
+//!    person's previous request to the same council by the same route of access (its
+//!    start, when it has no end) is the same request: only the first is kept
+//!    ([`cluster_requests`]).
 
 use polars::prelude::*;
 
@@ -44,6 +48,9 @@ pub struct Resolution {
     /// Files not read because a later file of the same council and reporting period
     /// replaced them (rule 3), by name; their events are among `superseded`.
     pub replaced_files: Vec<String>,
+    /// Requests folded into an earlier request of the same person, council and route
+    /// (rule 4).
+    pub requests_clustered: u64,
 }
 
 /// The columns that identify an event (rule 2): the common ones, then the route of
@@ -174,9 +181,12 @@ pub fn resolve(events: DataFrame) -> PolarsResult<(DataFrame, Resolution)> {
         )
         .collect()?;
     let person_key_backfilled = resolved.column("_backfilled")?.bool()?.sum().unwrap_or(0) as u64;
+    let before_clustering = resolved.height();
+    let resolved = cluster_requests(resolved)?;
+    let requests_clustered = (before_clustering - resolved.height()) as u64;
     let resolved = resolved.select(columns)?;
     let without_nhs_key = resolved.column(PERSON)?.null_count() as u64;
-    let superseded = events_in - resolved.height() as u64;
+    let superseded = events_in - before_clustering as u64;
     Ok((
         resolved,
         Resolution {
@@ -185,8 +195,82 @@ pub fn resolve(events: DataFrame) -> PolarsResult<(DataFrame, Resolution)> {
             person_key_backfilled,
             without_nhs_key,
             replaced_files,
+            requests_clustered,
         },
     ))
+}
+
+/// Days between one request's end (else its start) and the next one's start within
+/// which the two are one request (NHS England's request clustering).
+const CLUSTER_GAP_DAYS: i32 = 4;
+
+/// Rule 4, request clustering: of a person's requests to one council by one route of
+/// access (and client type), one starting at most [`CLUSTER_GAP_DAYS`] after the end of
+/// the one before (its start, when it has no end) belongs to the same request, and only
+/// the cluster's first is kept. Requests by different routes stay apart: a community
+/// request is not allowed to absorb a hospital-discharge one (linkage reads that route).
+fn cluster_requests(resolved: DataFrame) -> PolarsResult<DataFrame> {
+    // Each value as a number to compare: a category's number, a date's day, and text
+    // numbered as it is first met (a text column cast to a number would be all null).
+    let physical = |c: &str| -> PolarsResult<Vec<Option<i64>>> {
+        let column = resolved.column(c)?;
+        if column.dtype() == &DataType::String {
+            let mut ids: std::collections::HashMap<&str, i64> = Default::default();
+            return Ok(column
+                .str()?
+                .iter()
+                .map(|v| {
+                    v.map(|v| {
+                        let next = ids.len() as i64;
+                        *ids.entry(v).or_insert(next)
+                    })
+                })
+                .collect());
+        }
+        let s = column
+            .as_materialized_series()
+            .to_physical_repr()
+            .cast(&DataType::Int64)?;
+        Ok(s.i64()?.iter().collect())
+    };
+    let is_request: Vec<bool> = resolved
+        .column("event_type")?
+        .as_materialized_series()
+        .cast(&DataType::String)?
+        .str()?
+        .iter()
+        .map(|t| t == Some("Request"))
+        .collect();
+    let keys: Vec<Vec<Option<i64>>> = ["la_code", PERSON, "_la_id", "client_type", "_route"]
+        .iter()
+        .map(|c| physical(c))
+        .collect::<PolarsResult<_>>()?;
+    let (start, end) = (physical("event_start")?, physical("event_end")?);
+    let key = |i: usize| keys.iter().map(|k| k[i]).collect::<Vec<_>>();
+    // Requests in key order, then by start (rows that tie keep their order).
+    let mut rows: Vec<usize> = (0..resolved.height())
+        .filter(|&i| is_request[i] && start[i].is_some())
+        .collect();
+    rows.sort_by_key(|&i| (key(i), start[i]));
+    let mut keep = vec![true; resolved.height()];
+    let mut cluster: Option<(Vec<Option<i64>>, i64)> = None;
+    for i in rows {
+        let (k, s) = (key(i), start[i].unwrap_or_default());
+        let e = end[i].unwrap_or(s).max(s);
+        match &mut cluster {
+            Some((ck, cluster_end))
+                if *ck == k && s <= *cluster_end + i64::from(CLUSTER_GAP_DAYS) =>
+            {
+                keep[i] = false;
+                *cluster_end = (*cluster_end).max(e);
+            }
+            _ => cluster = Some((k, e)),
+        }
+    }
+    if keep.iter().all(|&k| k) {
+        return Ok(resolved);
+    }
+    resolved.filter(&BooleanChunked::from_slice("keep".into(), &keep))
 }
 
 #[cfg(test)]
@@ -211,6 +295,7 @@ mod tests {
             "client_type" => vec!["Service User"; n],
             "event_type" => text(|r| r.0.to_string()),
             "event_start" => vec![20_000i32; n],
+            "event_end" => vec![None::<i32>; n],
             "route_of_access" => text(|r| r.1.to_string()),
             "service_type" => text(|r| r.2.to_string()),
             "service_component" => vec![None::<String>; n],
@@ -241,6 +326,7 @@ mod tests {
             ]
             .map(|c| col(c).cast(DataType::Date)),
         )
+        .with_column(col("event_end").cast(DataType::Date))
         .collect()
         .unwrap()
     }
@@ -359,5 +445,50 @@ mod tests {
         .unwrap();
         let (out, _) = resolve(df).unwrap();
         assert_eq!(out.height(), 2);
+    }
+
+    /// Regression (analytics review): two discharge requests of one person, the second
+    /// starting three days after the first ended, were two requests; NHS England's rule
+    /// makes them one cluster (gap of four days or fewer). A request by another route
+    /// stays apart, and one starting five days after stays a request of its own.
+    #[test]
+    fn regression_requests_within_four_days_of_the_last_are_one_request() {
+        let mut df = events(&[
+            ("Request", "Discharge from hospital", "", 100, "a.csv"),
+            ("Request", "Discharge from hospital", "", 100, "a.csv"),
+            ("Request", "Community", "", 100, "a.csv"),
+            ("Request", "Discharge from hospital", "", 100, "a.csv"),
+        ]);
+        // Starts 1 Aug (ended 2 Aug), 5 Aug, 6 Aug (community), 14 Aug (no end).
+        let day = |d: i32| 20_666 + d; // 20_667 is 2026-08-01
+        let starts = [day(1), day(5), day(6), day(14)];
+        let ends = [Some(day(2)), Some(day(9)), None, None];
+        df.replace(
+            "event_start",
+            Column::new("event_start".into(), starts)
+                .cast(&DataType::Date)
+                .unwrap(),
+        )
+        .unwrap();
+        df.replace(
+            "event_end",
+            Column::new("event_end".into(), ends)
+                .cast(&DataType::Date)
+                .unwrap(),
+        )
+        .unwrap();
+        let (out, r) = resolve(df).unwrap();
+        let kept: Vec<Option<i32>> = out
+            .column("event_start")
+            .unwrap()
+            .cast(&DataType::Int32)
+            .unwrap()
+            .i32()
+            .unwrap()
+            .iter()
+            .collect();
+        // 5 Aug joins 1 Aug's cluster (extending it to 9 Aug); 14 Aug is 5 days after.
+        assert_eq!(kept, [Some(day(1)), Some(day(6)), Some(day(14))]);
+        assert_eq!((r.requests_clustered, r.superseded), (1, 0));
     }
 }

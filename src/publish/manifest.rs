@@ -379,4 +379,8 @@ pub struct ResolutionInfo {
     /// replaced them (their events are among `superseded_by_later_submission`).
     #[serde(default)]
     pub replaced_files: Vec<String>,
+    /// Requests folded into an earlier request of the same person, council and route
+    /// (NHS England's request clustering). Events in = kept + superseded + clustered.
+    #[serde(default)]
+    pub requests_clustered: u64,
 }

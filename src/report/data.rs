@@ -239,6 +239,9 @@ pub struct Resolution {
     pub person_key_backfilled: u64,
     /// Without an NHS-number key.
     pub without_nhs_key: u64,
+    /// Requests folded into an earlier one (request clustering).
+    #[serde(default)]
+    pub requests_clustered: u64,
 }
 
 /// One dataset the run wrote.

@@ -259,9 +259,10 @@ pub fn section(cx: &Context) -> Section {
         let mut notes = Vec::new();
         if let Some(r) = &m.social_care_resolution {
             notes.push(format!(
-                "Social care: {} events received; {} replaced by a later submission; {} given an NHS number from another record of the same person; {} without an NHS number, so they cannot link to hospital records.",
+                "Social care: {} events received; {} replaced by a later submission; {} requests folded into an earlier request of the same person within four days; {} given an NHS number from another record of the same person; {} without an NHS number, so they cannot link to hospital records.",
                 records(rule, r.events_in),
                 records(rule, r.superseded_by_later_submission),
+                records(rule, r.requests_clustered),
                 records(rule, r.person_key_backfilled),
                 records(rule, r.without_nhs_key)
             ));
