@@ -133,7 +133,7 @@ pub struct SourcePlan {
 
 impl SourcePlan {
     /// Which contract columns this source's rows are read for: those its mapping fills a
-    /// field from and those its rules compare. A `string` column read for neither never
+    /// field from, those its rules compare and those scoping an identifier. A `string` column read for neither never
     /// leaves ingest: it is not stored, nor checked for NHS-number and postcode shapes
     /// (a row is not lost over text nobody reads); its contract `pattern` still applies.
     pub fn columns_read(&self) -> Vec<bool> {
@@ -151,6 +151,13 @@ impl SourcePlan {
         for r in &self.contract.rules {
             read[r.column] = true;
             read[r.reference] = true;
+        }
+        // The column scoping an identifier is read to hash it (a council id under its
+        // council), whether or not a field is filled from it.
+        for c in &self.contract.columns {
+            if let crate::schema::ColumnType::Identifier { scope: Some(s) } = c.kind {
+                read[s] = true;
+            }
         }
         read
     }

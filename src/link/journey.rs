@@ -91,15 +91,7 @@ fn ed_links(
         },
     );
     let admitted = Ints::of(admitted_col)?;
-    // A transfer in from another provider's ward (2B) continues a stay elsewhere.
-    let emergency = Mask::of(
-        spells,
-        col("admission_type").eq(lit("emergency")).and(
-            col("admission_method")
-                .neq(lit("2B"))
-                .or(col("admission_method").is_null()),
-        ),
-    )?;
+    let emergency = Mask::of(spells, col("admission_type").eq(lit("emergency")))?;
     let spell_ids = Texts::of(spells.column("spell_id")?)?;
     let spells_by = emergency_admissions(persons, &emergency, &admitted, &spell_ids);
     Ok(links(
@@ -341,7 +333,16 @@ fn readmission_links(
     persons: &UInt32Chunked,
     link: &LinkPlan,
 ) -> PolarsResult<Links> {
-    let emergency = Mask::of(spells, col("admission_type").eq(lit("emergency")))?;
+    // A transfer in from another provider's ward (2B) continues a stay elsewhere: no
+    // readmission.
+    let emergency = Mask::of(
+        spells,
+        col("admission_type").eq(lit("emergency")).and(
+            col("admission_method")
+                .neq(lit("2B"))
+                .or(col("admission_method").is_null()),
+        ),
+    )?;
     let (admitted, discharged) = (&stay.admitted, &stay.discharged);
     let ids = Texts::of(spells.column("spell_id")?)?;
     // Admitted later than the spell itself (datetime, then spell id): a spell admitted

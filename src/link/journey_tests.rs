@@ -789,23 +789,23 @@ fn regression_care_after_the_next_admission_belongs_to_that_spell() {
 #[test]
 fn regression_transfers_are_not_readmissions_and_deaths_have_none() {
     let spells = df!(
-        "spell_id" => ["A", "B", "C", "D", "E"],
-        PERSON => [1u32, 1, 2, 2, 3],
-        "person_id" => ["P1", "P1", "P2", "P2", "P3"],
-        "provider_code" => ["RX1", "RX2", "RX1", "RX1", "RX1"],
-        "admission_date" => [10i32, 12, 10, 20, 10],
-        "admission_datetime" => [10 * DAY_MS, 12 * DAY_MS + 3_600_000, 10 * DAY_MS, 20 * DAY_MS, 10 * DAY_MS],
-        // B is a transfer in; D an ordinary emergency admission.
-        "admission_method" => ["21", "2B", "21", "21", "21"],
-        "admission_source" => ["19", "51", "19", "19", "19"],
-        "admission_type" => ["emergency"; 5],
-        "discharge_date" => [Some(12i32), Some(20), Some(15), Some(25), Some(14)],
-        // A left for another NHS hospital (B); C went home; E died.
-        "discharge_destination" => ["51", "19", "19", "19", "79"],
-        "discharge_destination_group" => ["nhs_provider", "returned_home", "returned_home", "returned_home", "died"],
-        "discharge_method" => ["1", "1", "1", "1", "4"],
-        "discharge_ready_date" => [None::<i32>, None, None, None, None],
-        "source" => ["apc"; 5],
+        "spell_id" => ["A", "B", "C", "D", "E", "F", "G"],
+        PERSON => [1u32, 1, 2, 2, 3, 4, 4],
+        "person_id" => ["P1", "P1", "P2", "P2", "P3", "P4", "P4"],
+        "provider_code" => ["RX1", "RX2", "RX1", "RX1", "RX1", "RX1", "RX2"],
+        "admission_date" => [10i32, 12, 10, 20, 10, 10, 15],
+        "admission_datetime" => [10 * DAY_MS, 12 * DAY_MS + 3_600_000, 10 * DAY_MS, 20 * DAY_MS, 10 * DAY_MS, 10 * DAY_MS, 15 * DAY_MS],
+        // B and G are transfers in; D an ordinary emergency admission.
+        "admission_method" => ["21", "2B", "21", "21", "21", "21", "2B"],
+        "admission_source" => ["19", "51", "19", "19", "19", "19", "51"],
+        "admission_type" => ["emergency"; 7],
+        "discharge_date" => [Some(12i32), Some(20), Some(15), Some(25), Some(14), Some(12), Some(20)],
+        // A left for another NHS hospital (B); C and F went home; E died.
+        "discharge_destination" => ["51", "19", "19", "19", "79", "19", "19"],
+        "discharge_destination_group" => ["nhs_provider", "returned_home", "returned_home", "returned_home", "died", "returned_home", "returned_home"],
+        "discharge_method" => ["1", "1", "1", "1", "4", "1", "1"],
+        "discharge_ready_date" => [None::<i32>; 7],
+        "source" => ["apc"; 7],
     )
     .unwrap()
     .lazy()
@@ -826,9 +826,22 @@ fn regression_transfers_are_not_readmissions_and_deaths_have_none() {
         .unwrap()
         .iter()
         .collect();
-    assert_eq!(flags, [None, Some(false), Some(true), Some(false), None]);
+    // F went home and was admitted three days later by transfer (2B, regression: the
+    // rule was put in the A&E link and F was flagged): no readmission.
+    assert_eq!(
+        flags,
+        [
+            None,
+            Some(false),
+            Some(true),
+            Some(false),
+            None,
+            Some(false),
+            Some(false)
+        ]
+    );
     assert_eq!(
         text(&journey, "readmission_spell_id"),
-        [None, None, Some("D".to_string()), None, None]
+        [None, None, Some("D".to_string()), None, None, None, None]
     );
 }

@@ -313,11 +313,17 @@ impl LandingZone {
             // message is never downloaded again; content seen under another name only
             // that (two names for one content would read its rows twice).
             let existing = landed_name(original_name, &sha256);
-            let file = if self.folder(source).join(&existing).is_file() {
-                existing.as_str()
+            let kept_as = if self.folder(source).join(&existing).is_file() {
+                existing
+            } else if matches!(origin, Origin::Http { .. }) {
+                // A URL's versions are the URL's, whatever names it gives them: a URL
+                // going back to earlier bytes under a new name makes the file holding
+                // them its current version again (it stayed on the version in between).
+                self.file_holding(source, &sha256)?.unwrap_or_default()
             } else {
-                ""
+                String::new()
             };
+            let file = kept_as.as_str();
             if !file.is_empty() || matches!(origin, Origin::Mesh { .. }) {
                 let record =
                     self.record(source, file, &sha256, bytes, original_name, origin.clone());
@@ -430,6 +436,17 @@ fn owner_only(path: &Path, mode: u32) {
     if path.exists() {
         use std::os::unix::fs::PermissionsExt;
         let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode));
+    }
+}
+
+impl LandingZone {
+    /// The landed file of `source` holding content `sha256`, if one is still there.
+    fn file_holding(&self, source: &str, sha256: &str) -> Result<Option<String>> {
+        Ok(read_records(&self.root)?
+            .into_iter()
+            .filter(|r| r.source == source && r.sha256 == sha256 && !r.file.is_empty())
+            .map(|r| r.file)
+            .find(|f| self.folder(source).join(f).is_file()))
     }
 }
 

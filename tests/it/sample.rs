@@ -720,3 +720,54 @@ fn staged_pseudonyms_that_repeat_are_kept_in_a_dictionary() {
         "no staged CLD file keeps its council person ids in a dictionary"
     );
 }
+
+/// Regression (review): a council id is pseudonymised under its council (`scope`), but
+/// once columns no mapping reads were left unstored, a mapping filling `la_code` with a
+/// constant left the scope column unread: every council's ids were hashed under an empty
+/// scope, so two councils' person 123 became one person. The scope column is read
+/// whatever the mapping fills.
+#[test]
+fn regression_a_council_id_is_scoped_by_its_council_whatever_the_mapping_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let mapping = std::fs::read_to_string(root().join("pipelines/mappings/cld.toml"))
+        .unwrap()
+        .replace(
+            "la_code = { from = \"la_code\" }",
+            "la_code = { value = \"901\" }",
+        );
+    std::fs::write(dir.path().join("cld_constant.toml"), mapping).unwrap();
+    let text = sample_pipeline_anywhere(&sample_pipeline_text()).replace(
+        &format!("\"{}/pipelines/mappings/cld.toml\"", root().display()),
+        &format!("\"{}\"", dir.path().join("cld_constant.toml").display()),
+    );
+    let pipeline = dir.path().join("p.toml");
+    std::fs::write(&pipeline, text).unwrap();
+    let out = dir.path().join("out");
+    // Council 901's file alone (the mapping calls every row council 901).
+    let source = format!(
+        "cld={}",
+        root().join("data-samples/cld/cld_901_2026Q3.csv").display()
+    );
+    let (code, _, stderr) = result(&joinedup(&[
+        "run",
+        pipeline.to_str().unwrap(),
+        "--source",
+        &source,
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let ids = |out: &std::path::Path| {
+        let t = read_parquet(&out.join("restricted/social_care_event"));
+        let mut v: Vec<Option<String>> = (0..t.col("la_person_id").len())
+            .filter(|&i| t.col("la_code")[i].as_deref() == Some("901"))
+            .map(|i| t.col("la_person_id")[i].clone())
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    let scoped = ids(&sample_out());
+    assert!(scoped.len() > 50, "{}", scoped.len());
+    assert_eq!(ids(&out), scoped);
+}
