@@ -767,7 +767,7 @@ fn regression_a_council_id_is_scoped_by_its_council_whatever_the_mapping_reads()
         v.dedup();
         v
     };
-    let scoped = ids(&sample_out());
+    let scoped = ids(sample_out());
     assert!(scoped.len() > 50, "{}", scoped.len());
     assert_eq!(ids(&out), scoped);
 }
