@@ -14,14 +14,18 @@
 //! 2. **Event identity.** `Event Reference` is not reliable. An event is identified by
 //!    council, person, client type, event type and start date, plus the route of access
 //!    for requests and service type, component and delivery mechanism for services
-//!    (assessments and reviews: the common columns only). The person is their NHS key
-//!    when they have one (rule 1), else their council id, as NHS England's `ID`: a person
-//!    the council registered again under a new id is one person, and their event one.
+//!    (assessments and reviews: the common columns only). Two rows are the same event
+//!    when they agree so with the same council id (a corrected NHS number is the same
+//!    event) or with the same person, their NHS key when they have one (rule 1), else
+//!    their council id, as NHS England's `ID` (a person the council registered again
+//!    under a new id is the same person).
 //! 3. **Latest submission wins.** Of a council's files for the same reporting period,
 //!    only the latest is read: a resubmission replaces the period, events it leaves out
-//!    included. The latest is the one whose name without its extension sorts last, so a
-//!    resubmission named with a suffix (`cld_903_2026Q3-v2.csv`,
-//!    `cld_903_2026Q3_resubmitted.csv`) replaces the original. Across periods
+//!    included. The latest is the last in [`submission_order`]: by name, the landing
+//!    zone's `__<sha12>` and the extension left out, without case, digits as numbers
+//!    (`cld_903_2026Q3-v2.csv`, `cld_903_2026Q3_resubmitted.csv` replace the original,
+//!    `-v10` replaces `-v2`). A file holding several councils is replaced council by
+//!    council; rows without a reporting period are never replaced. Across periods
 //!    submissions append, and a later file can close an event an earlier one left open:
 //!    files are ordered by reporting period end, then start, then name, and for each
 //!    event the row of the latest submission is kept.
@@ -71,6 +75,54 @@ const IDENTITY: [&str; 10] = [
     "_delivery_mechanism",
 ];
 
+/// [`IDENTITY`] with the council person id in the person's place.
+const IDENTITY_BY_COUNCIL_ID: [&str; 9] = [
+    "la_code",
+    "la_person_id",
+    "client_type",
+    "event_type",
+    "event_start",
+    "_route",
+    "_service_type",
+    "_service_component",
+    "_delivery_mechanism",
+];
+
+/// The order in which a council's files for one period were submitted, by name: the
+/// landing zone's `__<sha12>` suffix and the extension left out (`cld_903_2026Q3-v2`
+/// after `cld_903_2026Q3`, pulled or not), letters compared without case and runs of
+/// digits as numbers (`-v10` after `-v2`).
+pub fn submission_order(a: &str, b: &str) -> std::cmp::Ordering {
+    fn stem(name: &str) -> &str {
+        let base = name.rsplit_once('.').map_or(name, |(s, _)| s);
+        match base.rsplit_once("__") {
+            Some((s, sha)) if sha.len() == 12 && sha.bytes().all(|c| c.is_ascii_hexdigit()) => s,
+            _ => base,
+        }
+    }
+    fn parts(s: &str) -> Vec<(u8, String)> {
+        // (0, digits as a zero-padded number) or (1, lower-case text), in order.
+        let mut out: Vec<(u8, String)> = Vec::new();
+        for c in s.chars() {
+            let digit = c.is_ascii_digit();
+            match out.last_mut() {
+                Some((0, run)) if digit => run.push(c),
+                Some((1, run)) if !digit => run.extend(c.to_lowercase()),
+                _ if digit => out.push((0, c.to_string())),
+                _ => out.push((1, c.to_lowercase().collect())),
+            }
+        }
+        for (kind, run) in &mut out {
+            if *kind == 0 {
+                let trimmed = run.trim_start_matches('0');
+                *run = format!("{:0>40}", trimmed);
+            }
+        }
+        out
+    }
+    parts(stem(a)).cmp(&parts(stem(b))).then_with(|| a.cmp(b))
+}
+
 /// The event-type-specific parts of [`IDENTITY`], and the council id of a person
 /// without an NHS key (with one, the key alone is the person).
 fn identity_parts() -> [Expr; 5] {
@@ -97,50 +149,63 @@ pub fn resolve(events: DataFrame) -> PolarsResult<(DataFrame, Resolution)> {
     let columns: Vec<PlSmallStr> = events.get_column_names().into_iter().cloned().collect();
     let events_in = events.height() as u64;
 
-    // Each file's name without its extension, for rule 3 (a few files: mapped in Rust).
+    // Each file's place in submission order by name, for rule 3 (a few files: ranked in
+    // Rust, mapped by polars).
     let mut files: Vec<&str> = super::by_person::text_iter(events.column("source_file")?)?
         .flatten()
         .collect();
-    files.sort_unstable();
+    files.sort_unstable_by(|a, b| submission_order(a, b));
     files.dedup();
-    let stems: Vec<&str> = files
-        .iter()
-        .map(|f| f.rsplit_once('.').map_or(*f, |(stem, _)| stem))
-        .collect();
-    let stem = col("source_file")
+    let ranks: Vec<i64> = (0..files.len() as i64).collect();
+    let rank = col("source_file")
         .cast(DataType::String)
         .replace_strict(
             lit(Series::new("file".into(), files)),
-            lit(Series::new("stem".into(), stems)),
-            Some(lit(NULL).cast(DataType::String)),
-            Some(DataType::String),
+            lit(Series::new("rank".into(), ranks)),
+            Some(lit(NULL).cast(DataType::Int64)),
+            Some(DataType::Int64),
         )
-        .alias("_stem");
-    let latest_stem = col("_stem").max().over([
+        .alias("_rank");
+    let latest_rank = col("_rank").max().over([
         col("la_code"),
         col("reporting_period_start"),
         col("reporting_period_end"),
     ])?;
+    // Kept: the latest file of its council and period, and any row without a period (no
+    // period to replace) or without a file name.
+    let kept = col("_rank")
+        .eq(latest_rank)
+        .or(col("_rank").is_null())
+        .or(col("reporting_period_start").is_null())
+        .or(col("reporting_period_end").is_null());
     let replaced = events
         .clone()
         .lazy()
         .select([
-            col("la_code"),
+            col("la_code").cast(DataType::String),
             col("reporting_period_start"),
             col("reporting_period_end"),
             col("source_file").cast(DataType::String),
         ])
         .unique(None, UniqueKeepStrategy::First)
-        .with_column(stem.clone())
-        .filter(col("_stem").neq(latest_stem.clone()))
-        .sort(["source_file"], Default::default())
+        .with_column(rank.clone())
+        .filter(kept.clone().not())
+        .sort(["source_file", "la_code"], Default::default())
         .collect()?;
+    // Named with the council: a file of several councils is replaced only for those a
+    // later file covers.
     let replaced_files: Vec<String> = replaced
         .column("source_file")?
         .str()?
         .iter()
-        .flatten()
-        .map(String::from)
+        .zip(replaced.column("la_code")?.str()?.iter())
+        .map(|(f, la)| {
+            format!(
+                "{} (council {})",
+                f.unwrap_or_default(),
+                la.unwrap_or("unknown")
+            )
+        })
         .collect();
     let keys = events
         .clone()
@@ -167,13 +232,16 @@ pub fn resolve(events: DataFrame) -> PolarsResult<(DataFrame, Resolution)> {
         )
         .with_column(col(PERSON).fill_null(col("person_key")))
         .with_columns(identity_parts())
-        .with_column(stem)
+        .with_column(rank)
         // Rule 3: a council's latest file for a period replaces the others for it.
-        .filter(col("_stem").eq(latest_stem).or(col("_stem").is_null()))
+        .filter(kept)
         .sort(
-            ["reporting_period_end", "reporting_period_start", "_stem"],
+            ["reporting_period_end", "reporting_period_start", "_rank"],
             order,
         )
+        // Rule 2, twice: by council id (a corrected NHS number is the same event), then by
+        // person (a person registered again under a new council id is too).
+        .unique_stable(Some(cols(IDENTITY_BY_COUNCIL_ID)), UniqueKeepStrategy::Last)
         .unique_stable(Some(cols(IDENTITY)), UniqueKeepStrategy::Last)
         .sort(
             ["la_code", "la_person_id", "event_start", "event_type"],
@@ -417,7 +485,7 @@ mod tests {
         .unwrap();
         assert_eq!(kept_files(&out), ["cld_903_2026Q3-v2.csv"]);
         assert_eq!(r.superseded, 2);
-        assert_eq!(r.replaced_files, ["cld_903_2026Q3.csv"]);
+        assert_eq!(r.replaced_files, ["cld_903_2026Q3.csv (council E06000001)"]);
     }
 
     /// Regression (analytics review): events were identified by council person id, so a
@@ -490,5 +558,84 @@ mod tests {
         // 5 Aug joins 1 Aug's cluster (extending it to 9 Aug); 14 Aug is 5 days after.
         assert_eq!(kept, [Some(day(1)), Some(day(6)), Some(day(14))]);
         assert_eq!((r.requests_clustered, r.superseded), (1, 0));
+    }
+
+    /// Regressions (review of rule 3): pulled files are named `<stem>__<sha12>.csv`, and
+    /// `-` sorts before `_`, so the original outranked its `-v2`; `-v10` lost to `-v2`.
+    #[test]
+    fn regression_submission_order_reads_names_as_people_write_them() {
+        use std::cmp::Ordering::Less;
+        for (earlier, later) in [
+            ("cld_903_2026Q3.csv", "cld_903_2026Q3-v2.csv"),
+            (
+                "cld_903_2026Q3__35e1aa00bb11.csv",
+                "cld_903_2026Q3-v2__c900ffee0011.csv",
+            ),
+            ("cld_903_2026Q3-v2.csv", "cld_903_2026Q3-v10.csv"),
+            ("CLD_903_2026Q3.csv", "cld_903_2026Q3_resubmitted.csv"),
+        ] {
+            assert_eq!(
+                submission_order(earlier, later),
+                Less,
+                "{earlier} < {later}"
+            );
+        }
+    }
+
+    /// Regressions (review of rule 3): files without a reporting period were all one
+    /// "period", so one council's were all dropped but one; a file of two councils was
+    /// said to be "not read" when a later file replaced only one council's rows.
+    #[test]
+    fn regression_rows_without_a_period_are_kept_and_a_shared_file_is_replaced_per_council() {
+        let mut df = events(&[
+            ("Service", "", "Long Term Support", 100, "q2.csv"),
+            ("Service", "", "Short Term Support", 100, "q3.csv"),
+        ]);
+        df.replace(
+            "reporting_period_end",
+            Column::new("reporting_period_end".into(), [None::<i32>, None])
+                .cast(&DataType::Date)
+                .unwrap(),
+        )
+        .unwrap();
+        let (out, r) = resolve(df).unwrap();
+        assert_eq!(out.height(), 2);
+        assert!(r.replaced_files.is_empty(), "{:?}", r.replaced_files);
+
+        let mut df = events(&[
+            ("Service", "", "Long Term Support", 100, "cld_all.csv"),
+            ("Service", "", "Short Term Support", 100, "cld_all.csv"),
+            ("Service", "", "Short Term Support", 100, "cld_all_v2.csv"),
+        ]);
+        df.replace(
+            "la_code",
+            Column::new("la_code".into(), ["901", "902", "902"])
+                .cast(&crate::normalise::categorical())
+                .unwrap(),
+        )
+        .unwrap();
+        let (out, r) = resolve(df).unwrap();
+        assert_eq!(kept_files(&out), ["cld_all.csv", "cld_all_v2.csv"]);
+        assert_eq!(r.replaced_files, ["cld_all.csv (council 902)"]);
+    }
+
+    /// Regression (review of rule 2): with the person's NHS key as the event's person, a
+    /// council correcting a person's NHS number in a later submission left the event
+    /// twice (under the old number and the new). An event is the same by council id or
+    /// by person.
+    #[test]
+    fn regression_a_corrected_nhs_number_does_not_duplicate_the_event() {
+        let mut df = events(&[
+            ("Request", "Discharge from hospital", "", 100, "q3.csv"),
+            ("Request", "Discharge from hospital", "", 130, "q4.csv"),
+        ]);
+        df.replace(
+            "_person",
+            Column::new("_person".into(), [Some(7u32), Some(8)]),
+        )
+        .unwrap();
+        let (out, r) = resolve(df).unwrap();
+        assert_eq!(kept_files(&out), ["q4.csv"]);
+        assert_eq!(r.superseded, 1);
     }
 }

@@ -144,9 +144,14 @@ pub fn section(cx: &Context) -> Section {
         ),
         (
             "Waiting for social care".to_string(),
-            share.value(),
+            // After the social-care data end, no delay can be seen to wait for a care
+            // service (regression: the card read "about 0%" there).
+            if p.care_covers(month) {
+                share.value()
+            } else {
+                "not known".to_string()
+            },
             match (share, p.care_gap(month)) {
-                // After the social-care data end, no delay can be seen to wait for a care service.
                 (_, Some(gap)) => format!("{gap}: not yet known for this month"),
                 (Share::Known { at_least: false, .. }, None) => {
                     "of delayed bed-days, waiting for a care service to start".to_string()
@@ -332,5 +337,38 @@ mod tests {
             social_care_share(&rows, other),
             Share::Unknown("no delays published for this month")
         );
+    }
+
+    /// Regression (review of the share's rewrite): after the social-care data end the
+    /// card read "about 0%" beside "social-care data end …: not yet known".
+    #[test]
+    fn regression_the_share_after_the_social_care_data_end_is_not_known() {
+        use crate::report::data::ReportData;
+        use crate::report::period::Period;
+        let m = NaiveDate::from_ymd_opt(2026, 9, 1).unwrap();
+        let data = ReportData {
+            manifest: None,
+            bottlenecks: Some(vec![row("none", Cell::Shown(480))]),
+            flow: None,
+            queue: None,
+            linkage: None,
+            sitrep: None,
+        };
+        let period = Period {
+            month: m,
+            first_month: m,
+            last_month: m,
+            data_end: None,
+            month_incomplete: false,
+            care_end: NaiveDate::from_ymd_opt(2026, 6, 1),
+        };
+        let cx = Context {
+            data: &data,
+            period: Some(period),
+            icb: None,
+        };
+        let s = section(&cx);
+        assert!(!s.body.contains("about 0%"), "{}", s.body);
+        assert!(s.body.contains("not known"), "{}", s.body);
     }
 }
