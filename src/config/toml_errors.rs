@@ -95,12 +95,15 @@ fn read_all<T: DeserializeOwned>(
                 format!("{table}.{missing}")
             };
             let reported = found.iter().any(|(_, k, _)| *k == key);
-            // A required key missing from a table (or blanked for its own error, `name =
-            // 3`) is reported once, and an empty string put in its place on a line of its
-            // own, so the rest of the file is still read and checked (its follow-on
-            // problems are dropped as those of a blanked key). A key that takes no string
-            // (a source's `kind`) fails on that line: the placeholder is taken out again
-            // and the key handled as before (its table set aside).
+            // A required key missing from a table is reported, and an empty string put in
+            // its place on a line of its own, so the rest of the file is still read and
+            // checked (its follow-on problems are dropped as those of a blanked key). A
+            // key that takes no string (a source's `kind`, a list of `urls`) fails on
+            // that line, or on its table's header: the placeholder is taken out again and
+            // the key handled as before (its table set aside). A key blanked for its own
+            // error (`name = 3`) is then missing: the same problem, already reported, and
+            // nothing after it can be trusted (a placeholder name would be compared with
+            // other columns' references).
             let header = e
                 .span()
                 .filter(|_| !syntax && !table.is_empty())
@@ -113,20 +116,21 @@ fn read_all<T: DeserializeOwned>(
                         header_above(&text, start)
                     }
                 });
+            if reported {
+                return None;
+            }
             if let Some(h) = header.filter(|_| !placeholders.contains(&key)) {
                 let end = text[h..].find('\n').map_or(text.len(), |i| h + i);
                 let header_line = text[..h].matches('\n').count() + 1;
                 let next = format!("{}\n{missing} = \"\"{}", &text[..end], &text[end..]);
                 if next.parse::<toml::Table>().is_ok() {
                     before_placeholder = Some((text.clone(), inserted.clone(), found.len()));
-                    if !reported {
-                        let line = as_in_file(header_line, &inserted);
-                        found.push((
-                            line,
-                            key.clone(),
-                            format!("line {line}: missing field `{missing}` in this table"),
-                        ));
-                    }
+                    let line = as_in_file(header_line, &inserted);
+                    found.push((
+                        line,
+                        key.clone(),
+                        format!("line {line}: missing field `{missing}` in this table"),
+                    ));
                     for l in inserted.iter_mut().filter(|l| **l > header_line) {
                         *l += 1;
                     }
@@ -135,9 +139,6 @@ fn read_all<T: DeserializeOwned>(
                     text = next;
                     continue;
                 }
-            }
-            if reported {
-                return None;
             }
         }
         let Some(mut span) = e.span() else {
@@ -151,12 +152,13 @@ fn read_all<T: DeserializeOwned>(
             span = at;
         }
         let line = text[..span.start].matches('\n').count() + 1;
-        // A placeholder that does not fit its key: back to the text without it.
-        if inserted.contains(&line) {
+        // A placeholder that does not fit its key (the error on its line, or on a table
+        // read as one value, which errors at its header): back to the text without it.
+        if inserted.contains(&line)
+            || (before_placeholder.is_some() && e.message().contains("invalid type: string \"\""))
+        {
             match before_placeholder.take() {
-                Some((previous, previous_inserted, found_before))
-                    if inserted.last() == Some(&line) =>
-                {
+                Some((previous, previous_inserted, found_before)) => {
                     found.truncate(found_before);
                     text = previous;
                     inserted = previous_inserted;

@@ -259,7 +259,12 @@ impl RowChecker<'_> {
             let (a, b) = (&cells[rule.column], &cells[rule.reference]);
             let order = match (a, b) {
                 (Cell::Date(x), Cell::Date(y)) => Some(x.cmp(y)),
-                (Cell::DateTime(x), Cell::DateTime(y)) => Some(x.cmp(y)),
+                // UK clock times: compared as the times they are, so a departure at 01:10
+                // after an arrival at 01:50 in the hour the October change repeats is in
+                // order (`measure::uk_clock`).
+                (Cell::DateTime(x), Cell::DateTime(y)) => {
+                    Some(crate::measure::uk_clock::elapsed_ms(*y, *x).cmp(&0))
+                }
                 (Cell::Int(x), Cell::Int(y)) => Some(x.cmp(y)),
                 _ => None,
             };

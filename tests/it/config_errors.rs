@@ -855,3 +855,32 @@ fn regression_a_column_missing_its_header_does_not_hide_the_contracts_other_erro
         ],
     );
 }
+
+/// Regressions (review of the placeholder for a missing key): an `http` source without
+/// `urls` also reported `invalid type: string ""`, a value nobody wrote; `name = 3` on a
+/// column also reported other columns' references to it against the placeholder.
+#[test]
+fn regression_a_placeholder_never_reports_errors_of_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let pipeline = write(
+        dir.path(),
+        "web.toml",
+        &format!(
+            "[pipeline]\nname = \"web\"\nschemas = \"{}\"\n[pseudonymisation]\ndemo_key = \"DEMO-k-0123456789\"\n[sources.web]\nkind = \"http\"\ncontract = \"sus_apc\"\nmapping = \"{}\"\n[outputs.hospital_spell]\n",
+            root().join("schemas").display(),
+            root().join("pipelines/mappings/sus_apc.toml").display()
+        ),
+    );
+    let (code, _, stderr) = result(&joinedup(&["validate", &pipeline]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("missing field `urls`"), "{stderr}");
+    assert!(!stderr.contains("invalid type: string \"\""), "{stderr}");
+
+    let (code, stderr) = validate_with_cld_contract(
+        |text| text.replacen("name = \"la_code\"", "name = 3", 1),
+        "",
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("columns[0].name: line "), "{stderr}");
+    assert!(!stderr.contains(".scope:"), "{stderr}");
+}
