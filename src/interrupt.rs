@@ -77,8 +77,11 @@ fn stop(signal: i32) {
         .lock()
         .map(|s| s.clone())
         .unwrap_or_else(|p| p.into_inner().clone());
+    // Staging folders, and files being downloaded into the landing zone.
     for f in &folders {
-        let _ = std::fs::remove_dir_all(f);
+        if std::fs::remove_dir_all(f).is_err() {
+            let _ = std::fs::remove_file(f);
+        }
     }
     crate::fault::point("interrupt_after_removal");
     let span = crate::app::last_run_id().map(|id| crate::app::run_span(&id));
@@ -88,7 +91,7 @@ fn stop(signal: i32) {
     tracing::warn!(
         signal = name,
         exit_code = 128 + signal,
-        "interrupted: datasets not yet switched into place are as before this run; the next run redoes the work"
+        "interrupted: nothing half-written is left (datasets not yet switched into place are as before, downloads in progress removed); the next run redoes the work"
     );
     std::process::exit(128 + signal);
 }
@@ -139,7 +142,8 @@ pub fn wait_for_exit() -> ! {
     }
 }
 
-/// A staging folder removed if a signal stops the process while it exists.
+/// A staging folder (or a file being downloaded) removed if a signal stops the process
+/// while it exists.
 #[derive(Debug)]
 pub struct StagingGuard(PathBuf);
 

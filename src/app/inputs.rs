@@ -119,11 +119,11 @@ pub fn list_inputs(
     for s in &plan.sources {
         let paths = if s.landed {
             // A dry run does not pull: a fetched source nothing has landed for yet has no
-            // files, not a missing folder (a run would pull first).
-            if dry_run && !out.join("landing").join(&s.name).is_dir() {
-                Vec::new()
-            } else {
-                crate::pull::landing::current_files(out, &s.name, &s.pattern)?
+            // files, not a missing folder (a run would pull first). So too a folder a
+            // failed first download left empty.
+            match crate::pull::landing::current_files(out, &s.name, &s.pattern) {
+                Err(Error::SourceUnavailable { .. }) if dry_run => Vec::new(),
+                listed => listed?,
             }
         } else {
             crate::pull::list_paths(&s.name, &s.path, &s.pattern)?

@@ -165,13 +165,51 @@ pub fn http(
     if raw.urls.is_empty() {
         errors.push(file, format!("{key}.urls"), "give at least one URL");
     }
+    let token_given = raw.bearer_token_env.is_some() || raw.bearer_token_file.is_some();
     for (i, u) in raw.urls.iter().enumerate() {
-        if !(u.starts_with("https://") || u.starts_with("http://")) {
-            errors.push(
+        let at = format!("{key}.urls[{i}]");
+        // Named by its place only: the URL itself may hold the secret.
+        match reqwest::Url::parse(u) {
+            Ok(p) if !p.username().is_empty() || p.password().is_some() => errors.push(
                 file,
-                format!("{key}.urls[{i}]"),
-                format!("\"{u}\" is not an http:// or https:// URL"),
-            );
+                at,
+                "holds a user name or password (user:password@host): such a URL would be logged and recorded; give the credential with bearer_token_env or bearer_token_file".to_string(),
+            ),
+            Ok(p) if p.scheme() == "https" => {}
+            Ok(p) if p.scheme() == "http" => {
+                // A token in the clear, except to this machine (a local proxy or test server).
+                let local = p.host_str().is_some_and(|h| {
+                    h == "localhost"
+                        || h.trim_matches(['[', ']'])
+                            .parse::<std::net::IpAddr>()
+                            .is_ok_and(|ip| ip.is_loopback())
+                });
+                if token_given && !local {
+                    errors.push(
+                        file,
+                        at,
+                        "is plain http:// and the source sends a bearer token: it would travel in the clear; use https://".to_string(),
+                    );
+                }
+            }
+            _ => errors.push(
+                file,
+                at,
+                format!(
+                    "\"{}\" is not an http:// or https:// URL",
+                    crate::pull::http::shown_url(u)
+                ),
+            ),
+        }
+    }
+    for (name, value) in [
+        ("connect_timeout_seconds", raw.connect_timeout_seconds),
+        ("read_timeout_seconds", raw.read_timeout_seconds),
+        ("download_timeout_seconds", raw.download_timeout_seconds),
+        ("max_bytes", raw.max_bytes),
+    ] {
+        if value == Some(0) {
+            errors.push(file, format!("{key}.{name}"), "must be 1 or more");
         }
     }
     for (u, h) in &raw.sha256 {

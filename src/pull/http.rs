@@ -59,7 +59,10 @@ pub fn load_state(zone: &LandingZone) -> HttpState {
 pub fn save_state(zone: &LandingZone, state: &HttpState) -> crate::error::Result<()> {
     let json = serde_json::to_vec_pretty(state)
         .map_err(|e| crate::error::Error::Internal(e.to_string()))?;
-    crate::publish::staging::write_atomic(&state_path(zone), &json)
+    crate::publish::staging::write_atomic(&state_path(zone), &json)?;
+    // It names every URL (queries included): the owner's only, as the landing zone is.
+    super::landing::owner_only(&state_path(zone), 0o600);
+    Ok(())
 }
 
 enum Outcome {
@@ -87,9 +90,21 @@ pub async fn pull_urls(source: &str, cfg: &HttpFetch, zone: Arc<LandingZone>) ->
     let client = match reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(cfg.connect_timeout_seconds))
         .read_timeout(Duration::from_secs(cfg.read_timeout_seconds))
-        .timeout(Duration::from_secs(cfg.download_timeout_seconds))
         .no_gzip()
-        .redirect(reqwest::redirect::Policy::limited(5))
+        // A redirect never sends the URL (a pre-signed query) on as a Referer, and never
+        // goes from https to plain http (patient-level data in the clear).
+        .referer(false)
+        .redirect(reqwest::redirect::Policy::custom(|attempt| {
+            let downgrade = attempt.url().scheme() == "http"
+                && attempt.previous().iter().any(|u| u.scheme() == "https");
+            if downgrade {
+                attempt.error("refused a redirect from https to plain http")
+            } else if attempt.previous().len() > 5 {
+                attempt.error("too many redirects")
+            } else {
+                attempt.follow()
+            }
+        }))
         .user_agent(concat!("joinedup/", env!("CARGO_PKG_VERSION")))
         .build()
     {
@@ -142,7 +157,7 @@ pub async fn pull_urls(source: &str, cfg: &HttpFetch, zone: Arc<LandingZone>) ->
                 Landed::AlreadyHad { .. } => report.already_had += 1,
             },
             Ok((_, Ok(Outcome::Unchanged))) => report.unchanged += 1,
-            Ok((url, Err(reason))) => report.fail(&url, reason),
+            Ok((url, Err(reason))) => report.fail(&shown_url(&url), reason),
             Err(e) => report.fail("download task", e.to_string()),
         }
     }
@@ -162,17 +177,47 @@ async fn fetch_with_retries(
     known: &Validators,
 ) -> Result<Outcome, String> {
     let mut last = String::new();
+    // One deadline for the whole download, retries and waits included: a server that
+    // is slow every time would otherwise hold the run (and the data directory's lock)
+    // for the deadline once per attempt.
+    let limit = Duration::from_secs(cfg.download_timeout_seconds);
+    let deadline = tokio::time::Instant::now() + limit;
+    let over = |attempts: u32, last: &str| {
+        format!(
+            "timed out: the download took longer than download_timeout_seconds ({} s) over {attempts} attempt{}{}",
+            cfg.download_timeout_seconds,
+            if attempts == 1 { "" } else { "s" },
+            if last.is_empty() {
+                String::new()
+            } else {
+                format!("; last: {last}")
+            }
+        )
+    };
     for attempt in 0..=cfg.retries {
         if attempt > 0 {
-            tracing::info!(stage = "pull", source = %source, url = %url, attempt, reason = %last, "retrying");
+            tracing::info!(stage = "pull", source = %source, url = %shown_url(url), attempt, reason = %last, "retrying");
         }
-        match fetch_once(client, url, cfg, source, zone, token, known).await {
-            Attempt::Done(o) => return Ok(o),
-            Attempt::Fail(reason) => return Err(reason),
-            Attempt::Retry(reason, wait) => {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        // Dropped at the deadline, the attempt's partial download is removed with it.
+        let outcome = tokio::time::timeout(
+            left,
+            fetch_once(client, url, cfg, source, zone, token, known),
+        )
+        .await;
+        match outcome {
+            Err(_) => return Err(over(attempt + 1, &last)),
+            Ok(Attempt::Done(o)) => return Ok(o),
+            Ok(Attempt::Fail(reason)) => return Err(reason),
+            Ok(Attempt::Retry(reason, wait)) => {
                 last = reason;
                 if attempt < cfg.retries {
-                    tokio::time::sleep(wait.unwrap_or_else(|| backoff(attempt))).await;
+                    let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+                    let wait = wait.unwrap_or_else(|| backoff(attempt));
+                    if wait >= left {
+                        return Err(over(attempt + 1, &last));
+                    }
+                    tokio::time::sleep(wait).await;
                 }
             }
         }
@@ -216,8 +261,8 @@ async fn fetch_once(
         Ok(r) => r,
         // A request that cannot be built (a token with a control character) or a redirect
         // loop fails the same way every time: not retried.
-        Err(e) if e.is_builder() || e.is_redirect() => return Attempt::Fail(describe(&e)),
-        Err(e) => return Attempt::Retry(describe(&e), None),
+        Err(e) if e.is_builder() || e.is_redirect() => return Attempt::Fail(describe(e)),
+        Err(e) => return Attempt::Retry(describe(e), None),
     };
     let status = resp.status();
     if status == StatusCode::NOT_MODIFIED {
@@ -238,9 +283,9 @@ async fn fetch_once(
     let expected_len = resp.content_length();
     if expected_len.is_some_and(|n| n > cfg.max_bytes) {
         return Attempt::Fail(format!(
-            "{} bytes is over the limit of {}",
-            expected_len.unwrap_or(0),
-            cfg.max_bytes
+            "{} bytes is over the limit of {} bytes (max_bytes)",
+            grouped(expected_len.unwrap_or(0)),
+            grouped(cfg.max_bytes)
         ));
     }
     let header = |name: &str| {
@@ -266,8 +311,8 @@ async fn fetch_once(
                 if incoming.len() + bytes.len() as u64 > cfg.max_bytes {
                     incoming.discard();
                     return Attempt::Fail(format!(
-                        "body is over the limit of {} bytes",
-                        cfg.max_bytes
+                        "body is over the limit of {} bytes (max_bytes)",
+                        grouped(cfg.max_bytes)
                     ));
                 }
                 if let Err(e) = incoming.append(&bytes) {
@@ -288,7 +333,7 @@ async fn fetch_once(
                     Some(n) if got < n => {
                         format!("truncated body: {got} of {n} bytes (connection closed early)")
                     }
-                    _ => format!("body interrupted after {got} bytes: {}", describe(&e)),
+                    _ => format!("body interrupted after {got} bytes: {}", describe(e)),
                 };
                 return Attempt::Retry(reason, None);
             }
@@ -306,7 +351,8 @@ async fn fetch_once(
         incoming,
         &original,
         Origin::Http {
-            url: url.to_string(),
+            url: shown_url(url),
+            url_sha256: Some(super::landing::hex_sha256(url.as_bytes())),
         },
         cfg.sha256.get(url).map(String::as_str),
     ) {
@@ -316,7 +362,24 @@ async fn fetch_once(
     Attempt::Done(Outcome::Landed(Box::new(landed), validators))
 }
 
-fn describe(e: &reqwest::Error) -> String {
+/// A count with thousands separators: `2,147,483,648` (a ten-digit number written whole
+/// may pass Modulus 11, and would be withheld from messages as an NHS number).
+fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A reqwest error in words, without its URL (which may hold a secret; the caller names
+/// the URL as shown).
+fn describe(e: reqwest::Error) -> String {
+    let e = e.without_url();
     let kind = if e.is_timeout() {
         "timed out"
     } else if e.is_connect() {
@@ -326,7 +389,7 @@ fn describe(e: &reqwest::Error) -> String {
     } else {
         "request failed"
     };
-    format!("{kind} ({})", crate::error::chain(e))
+    format!("{kind} ({})", crate::error::chain(&e))
 }
 
 /// The file name a `Content-Disposition` header offers (RFC 6266), verbatim.
@@ -368,6 +431,27 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// A URL as it may be shown in logs, messages and manifests: without a user name or
+/// password, and with its query string replaced by `?…` (a pre-signed URL's signature,
+/// an API key: secrets; they stay in the pipeline file and in memory only).
+pub fn shown_url(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut u) => {
+            let had_query = u.query().is_some();
+            let _ = u.set_username("");
+            let _ = u.set_password(None);
+            u.set_query(None);
+            u.set_fragment(None);
+            let mut s = u.to_string();
+            if had_query {
+                s.push_str("?…");
+            }
+            s
+        }
+        Err(_) => url.split(['?', '#']).next().unwrap_or("").to_string(),
+    }
+}
+
 /// The last path segment of a URL, or `download`.
 pub fn url_filename(url: &str) -> String {
     let path = url.split(['?', '#']).next().unwrap_or("");
@@ -383,6 +467,27 @@ pub fn url_filename(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn regression_byte_counts_in_messages_are_grouped_not_withheld() {
+        // 2147483648, the default limit, passes Modulus 11: a message said "over the
+        // limit of <withheld>".
+        assert_eq!(grouped(2_147_483_648), "2,147,483,648");
+        assert_eq!(grouped(999), "999");
+        assert_eq!(grouped(1_000), "1,000");
+        let message = format!("over the limit of {}", grouped(2_147_483_648));
+        let shown = crate::ingest::quarantine::mask_nhs_numbers(&message);
+        assert!(shown.contains("2,147,483,648"), "{shown}");
+    }
+
+    #[test]
+    fn regression_a_url_is_shown_without_credentials_or_query() {
+        assert_eq!(
+            shown_url("https://alice:Pa55@h.example/a/b.csv?sig=SECRET&x=1#frag"),
+            "https://h.example/a/b.csv?…"
+        );
+        assert_eq!(shown_url("http://h/a.csv"), "http://h/a.csv");
+    }
 
     #[test]
     fn content_disposition_names() {

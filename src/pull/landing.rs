@@ -32,8 +32,14 @@ use crate::error::{Error, Result};
 pub enum Origin {
     /// An HTTP(S) download.
     Http {
-        /// The URL.
+        /// The URL as shown (`http::shown_url`: no credentials, the query string left
+        /// out: a pre-signed URL's signature is a secret).
         url: String,
+        /// SHA-256 of the whole URL: a URL's versions are told apart from another's by
+        /// it. Records made before it was kept held the whole URL in `url`, whose hash
+        /// is the same.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        url_sha256: Option<String>,
     },
     /// A MESH message.
     Mesh {
@@ -99,6 +105,18 @@ pub struct Incoming {
     file: File,
     hasher: Sha256,
     bytes: u64,
+    /// Removes the file if a signal stops the process mid-download.
+    _guard: crate::interrupt::StagingGuard,
+}
+
+/// A download not committed (failed, abandoned at a deadline, or dropped with its task)
+/// leaves nothing in the landing zone.
+impl Drop for Incoming {
+    fn drop(&mut self) {
+        if !self.path.as_os_str().is_empty() {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
 }
 
 impl Write for Incoming {
@@ -157,10 +175,8 @@ impl Incoming {
         Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
     }
 
-    /// Removes the partial file (a failed download).
-    pub fn discard(self) {
-        let _ = std::fs::remove_file(&self.path);
-    }
+    /// Removes the partial file (a failed download); dropping it does the same.
+    pub fn discard(self) {}
 }
 
 impl LandingZone {
@@ -271,6 +287,7 @@ impl LandingZone {
             .open(&path)
             .map_err(|e| Error::io("creating", &path, e))?;
         Ok(Incoming {
+            _guard: crate::interrupt::StagingGuard::new(path.clone()),
             path,
             file,
             hasher: Sha256::new(),
@@ -286,15 +303,16 @@ impl LandingZone {
         original_name: &str,
         origin: Origin,
     ) -> Result<Landed> {
-        let Incoming {
-            path,
-            file,
-            hasher,
-            bytes,
-        } = incoming;
-        file.sync_all()
-            .map_err(|e| Error::io("syncing", &path, e))?;
-        drop(file);
+        let mut incoming = incoming;
+        incoming
+            .file
+            .sync_all()
+            .map_err(|e| Error::io("syncing", &incoming.path, e))?;
+        // Taken out: the file is renamed into place or removed below, not on drop.
+        let path = std::mem::take(&mut incoming.path);
+        let hasher = std::mem::take(&mut incoming.hasher);
+        let bytes = incoming.bytes;
+        drop(incoming);
         let sha256: String = hasher
             .finalize()
             .iter()
@@ -431,12 +449,21 @@ impl LandingZone {
 /// dropped file or a MESH message was sent under.
 /// Restricts `path` to its owner (`mode`), best effort: the landing zone holds raw
 /// extracts and the names they were sent under, whatever the umask or an older build left.
-fn owner_only(path: &Path, mode: u32) {
+/// Sets `path`'s permission bits to `mode` (Unix), when it exists.
+pub fn owner_only(path: &Path, mode: u32) {
     #[cfg(unix)]
     if path.exists() {
         use std::os::unix::fs::PermissionsExt;
         let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode));
     }
+}
+
+/// SHA-256 of `bytes`, lower-case hex.
+pub fn hex_sha256(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 impl LandingZone {
@@ -452,7 +479,12 @@ impl LandingZone {
 
 fn version_of(r: &LandingRecord) -> String {
     match &r.origin {
-        Origin::Http { url } => format!("url {url}"),
+        Origin::Http { url, url_sha256 } => format!(
+            "url {}",
+            url_sha256
+                .clone()
+                .unwrap_or_else(|| hex_sha256(url.as_bytes()))
+        ),
         Origin::Mesh { .. } | Origin::FileDrop { .. } => {
             let name = r.original_name.rsplit(['/', '\\']).next().unwrap_or("");
             format!("name {name}")
@@ -684,6 +716,7 @@ mod tests {
             "a.csv",
             Origin::Http {
                 url: "http://h/a.csv".into(),
+                url_sha256: None,
             },
         )
         .unwrap();
@@ -714,7 +747,10 @@ mod tests {
         // rows, and a night's error page failed every later run.
         let out = tempfile::tempdir().unwrap();
         let zone = LandingZone::open(out.path()).unwrap();
-        let url = |u: &str| Origin::Http { url: u.into() };
+        let url = |u: &str| Origin::Http {
+            url: u.into(),
+            url_sha256: None,
+        };
         land(&zone, "apc", b"v1", "apc.csv", url("http://h/apc.csv"));
         land(&zone, "apc", b"other", "ae.csv", url("http://h/ae.csv"));
         land(
@@ -848,6 +884,7 @@ mod tests {
             "apc.csv",
             Origin::Http {
                 url: "http://h/a".into(),
+                url_sha256: None,
             },
         );
         let manifest = out.path().join("landing/manifest.jsonl");

@@ -884,3 +884,33 @@ fn regression_a_placeholder_never_reports_errors_of_its_own() {
     assert!(stderr.contains("columns[0].name: line "), "{stderr}");
     assert!(!stderr.contains(".scope:"), "{stderr}");
 }
+
+/// Regression (review of HTTP pulls): a password in a URL (`user:pass@host`) passed
+/// `validate` and reached logs and manifests; a bearer token could be sent over plain
+/// http to another machine; zero timeouts and a zero size limit passed.
+#[test]
+fn regression_credentials_in_urls_tokens_in_the_clear_and_zero_limits_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("token"), "t0ken").unwrap();
+    let pipeline = write(
+        dir.path(),
+        "web.toml",
+        &format!(
+            "[pipeline]\nname = \"web\"\nschemas = \"{}\"\n[sources.web]\nkind = \"http\"\nurls = [\"https://alice:Pa55word@files.example/a.csv\", \"http://files.example/b.csv\", \"http://127.0.0.1:8080/c.csv\"]\nbearer_token_file = \"token\"\nread_timeout_seconds = 0\nmax_bytes = 0\n",
+            root().join("schemas").display(),
+        ),
+    );
+    let (code, _, stderr) = result(&joinedup(&["validate", &pipeline]));
+    assert_eq!(code, 2, "{stderr}");
+    assert_all_reported(
+        &stderr,
+        &[
+            "web.toml: sources.web.urls[0]: holds a user name or password",
+            "web.toml: sources.web.urls[1]: is plain http:// and the source sends a bearer token",
+            "web.toml: sources.web.read_timeout_seconds: must be 1 or more",
+            "web.toml: sources.web.max_bytes: must be 1 or more",
+        ],
+    );
+    assert!(!stderr.contains("urls[2]"), "{stderr}");
+    assert!(!stderr.contains("Pa55word"), "{stderr}");
+}

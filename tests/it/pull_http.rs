@@ -449,6 +449,11 @@ fn regression_a_dry_run_says_it_does_not_pull() {
         stdout.contains("source cld is fetched from HTTP: a run pulls it first, which this dry run does not, so this counts only the 0 file(s) already landed"),
         "{stdout}"
     );
+    // Regression (review): the folder a failed first download leaves empty made a dry
+    // run predict exit 4, though a run would pull first.
+    std::fs::create_dir_all(out.join("landing/cld")).unwrap();
+    let (code, stdout, stderr) = dry();
+    assert_eq!(code, 0, "{stdout}{stderr}");
     assert_eq!(
         server.hits("/cld_901_2026Q3.csv"),
         0,
@@ -475,4 +480,193 @@ fn regression_a_dry_run_says_it_does_not_pull() {
             "{command}: {stdout}"
         );
     }
+}
+
+/// Pulls one URL of `server` (`path`, query string and all) as source `pubs` into
+/// `dir/out`, with `settings` added to the source; JSON logs.
+fn pull_into(dir: &Path, server: &Server, path: &str, settings: &str) -> (i32, String, String) {
+    let p = dir.join("one.toml");
+    std::fs::write(
+        &p,
+        format!(
+            "[pipeline]\nname = \"one\"\nschemas = \"{}\"\n\n[sources.pubs]\nkind = \"http\"\nurls = [\"{}{path}\"]\n{settings}",
+            root().join("schemas").display(),
+            server.base
+        ),
+    )
+    .unwrap();
+    let out = dir.join("out");
+    result(&joinedup(&[
+        "pull",
+        p.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--log-format",
+        "json",
+    ]))
+}
+
+/// v1 as `apc_1.csv`, v2 as `apc_2.csv`, then v1 again as `apc_3.csv`.
+fn back_to_v1(hit: usize, _: &HashMap<String, String>, s: &mut TcpStream) {
+    let (name, body): (&str, &[u8]) = match hit {
+        1 => ("apc_1.csv", b"v1,1\n"),
+        2 => ("apc_2.csv", b"v2,2\n"),
+        _ => ("apc_3.csv", b"v1,1\n"),
+    };
+    let disposition = format!("attachment; filename=\"{name}\"");
+    respond(s, "200 OK", &[("Content-Disposition", &disposition)], body);
+}
+
+/// Regression (review): a URL going back to earlier bytes under a new name stayed on
+/// the version in between for good (the content was "already had", no record was made,
+/// and its validators were saved, so later nights got 304).
+#[test]
+fn regression_a_url_going_back_to_earlier_bytes_makes_them_current_again() {
+    let server = Server::start(vec![("/apc.csv", back_to_v1)]);
+    let dir = tempfile::tempdir().unwrap();
+    for _ in 0..3 {
+        let (code, stdout, stderr) = pull_into(dir.path(), &server, "/apc.csv", "");
+        assert_eq!(code, 0, "{stdout}{stderr}");
+    }
+    let manifest = std::fs::read_to_string(dir.path().join("out/landing/manifest.jsonl")).unwrap();
+    let last: serde_json::Value = serde_json::from_str(manifest.lines().last().unwrap()).unwrap();
+    let v1_file = serde_json::from_str::<serde_json::Value>(manifest.lines().next().unwrap())
+        .unwrap()["file"]
+        .clone();
+    assert_eq!(last["file"], v1_file, "{manifest}");
+}
+
+fn secret_query(_: usize, _: &HashMap<String, String>, s: &mut TcpStream) {
+    respond(s, "503 Service Unavailable", &[], b"down");
+}
+
+fn secret_ok(_: usize, h: &HashMap<String, String>, s: &mut TcpStream) {
+    respond(
+        s,
+        "302 Found",
+        &[("Location", "/landed.csv")],
+        h.get("referer").map_or(b"".as_slice(), |r| r.as_bytes()),
+    );
+}
+
+/// The redirect's target: refuses a request carrying a Referer.
+fn no_referer(_: usize, h: &HashMap<String, String>, s: &mut TcpStream) {
+    if h.contains_key("referer") {
+        respond(s, "400 Bad Request", &[], b"a referer was sent");
+    } else {
+        respond(s, "200 OK", &[], b"ok,1\n");
+    }
+}
+
+/// Regression (review): a pre-signed URL's query (`?sig=…`) reached the log's retry and
+/// failure lines, the run manifest and the landing manifest, and went to a redirect's
+/// target as the Referer.
+#[test]
+fn regression_a_urls_query_is_never_logged_recorded_or_sent_on() {
+    let server = Server::start(vec![
+        ("/down.csv?sig=S3CRETSIG", secret_query),
+        ("/moved.csv?sig=S3CRETSIG", secret_ok),
+        ("/landed.csv", no_referer),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = pull_into(
+        dir.path(),
+        &server,
+        "/down.csv?sig=S3CRETSIG",
+        "retries = 1\n",
+    );
+    assert_eq!(code, 4, "{stdout}{stderr}");
+    assert!(stdout.contains("/down.csv?…"), "{stdout}");
+    assert!(
+        !format!("{stdout}{stderr}").contains("S3CRETSIG"),
+        "{stdout}{stderr}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = pull_into(dir.path(), &server, "/moved.csv?sig=S3CRETSIG", "");
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert_eq!(server.hits("/landed.csv"), 1);
+    let landing = std::fs::read_to_string(dir.path().join("out/landing/manifest.jsonl")).unwrap();
+    assert!(!landing.contains("S3CRETSIG"), "{landing}");
+    assert!(landing.contains("/moved.csv?…"), "{landing}");
+}
+
+/// Fails slowly: 1.5 s, then 503.
+fn slow_failure(_: usize, _: &HashMap<String, String>, s: &mut TcpStream) {
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    respond(s, "503 Service Unavailable", &[], b"down");
+}
+
+/// Regression (review): `download_timeout_seconds` bounded each attempt, not the
+/// download: with retries a slow server held the run (and its lock) for the deadline
+/// once per attempt.
+#[test]
+fn regression_the_download_deadline_covers_every_attempt() {
+    let server = Server::start(vec![("/slow.csv", slow_failure)]);
+    let dir = tempfile::tempdir().unwrap();
+    let started = std::time::Instant::now();
+    let (code, stdout, stderr) = pull_into(
+        dir.path(),
+        &server,
+        "/slow.csv",
+        "download_timeout_seconds = 2\nretries = 10\n",
+    );
+    assert_eq!(code, 4, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("took longer than download_timeout_seconds (2 s)"),
+        "{stdout}"
+    );
+    // Ten retries of 1.5 s each would take 15 s and more.
+    assert!(started.elapsed().as_secs() < 8, "{:?}", started.elapsed());
+}
+
+/// Regression (review): SIGTERM during a download left the partial raw extract
+/// (`landing/<source>/.incoming-…`) until the next pull.
+#[test]
+fn regression_a_signal_mid_download_leaves_no_partial_file() {
+    let server = Server::start(vec![("/trickle.csv", trickle)]);
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("one.toml");
+    std::fs::write(
+        &p,
+        format!(
+            "[pipeline]\nname = \"one\"\nschemas = \"{}\"\n\n[sources.pubs]\nkind = \"http\"\nurls = [\"{}/trickle.csv\"]\n",
+            root().join("schemas").display(),
+            server.base
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_joinedup"))
+        .args(["pull", p.to_str().unwrap(), "--out", out.to_str().unwrap()])
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let folder = out.join("landing/pubs");
+    let partial = || {
+        std::fs::read_dir(&folder)
+            .map(|d| {
+                d.flatten()
+                    .any(|e| e.file_name().to_string_lossy().starts_with(".incoming-"))
+            })
+            .unwrap_or(false)
+    };
+    let waited = std::time::Instant::now();
+    while !partial() && waited.elapsed().as_secs() < 20 {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(partial(), "the download never started");
+    std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(143));
+    assert!(
+        !partial(),
+        "a partial download was left in {}",
+        folder.display()
+    );
 }
