@@ -162,7 +162,7 @@ pub async fn pull_urls(source: &str, cfg: &HttpFetch, zone: Arc<LandingZone>) ->
         }
     }
     if let Err(e) = save_state(&zone, &*state.lock().await) {
-        report.fail("http_state.json", e.to_string());
+        report.fail("http_state.json", crate::error::chain(&e));
     }
     report
 }
@@ -303,7 +303,7 @@ async fn fetch_once(
         .unwrap_or_else(|| url_filename(url));
     let mut incoming = match zone.incoming(source) {
         Ok(i) => i,
-        Err(e) => return Attempt::Fail(e.to_string()),
+        Err(e) => return Attempt::Fail(crate::error::chain(&e)),
     };
     loop {
         match resp.chunk().await {
@@ -317,7 +317,7 @@ async fn fetch_once(
                 }
                 if let Err(e) = incoming.append(&bytes) {
                     incoming.discard();
-                    return Attempt::Fail(e.to_string());
+                    return Attempt::Fail(crate::error::chain(&e));
                 }
             }
             Ok(None) => break,

@@ -391,7 +391,7 @@ impl LandingZone {
             }
         }
         self.commit(source, incoming, original_name, origin)
-            .map_err(|e| e.to_string())
+            .map_err(|e| crate::error::chain(&e))
     }
 
     fn record(
