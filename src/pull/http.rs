@@ -87,10 +87,12 @@ pub async fn pull_urls(source: &str, cfg: &HttpFetch, zone: Arc<LandingZone>) ->
             return report;
         }
     };
+    // A body sent gzip-compressed (`Content-Encoding: gzip`, as object stores serve
+    // files stored so) is decoded as it arrives: `max_bytes` counts decoded bytes.
     let client = match reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(cfg.connect_timeout_seconds))
         .read_timeout(Duration::from_secs(cfg.read_timeout_seconds))
-        .no_gzip()
+        .gzip(true)
         // A redirect never sends the URL (a pre-signed query) on as a Referer, and never
         // goes from https to plain http (patient-level data in the clear).
         .referer(false)

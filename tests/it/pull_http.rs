@@ -161,7 +161,7 @@ fn http_pull_retries_what_is_transient_and_never_lands_a_bad_body() {
             "gave up after 3 attempts: truncated body: 10 of 100 bytes",
         ),
         ("/slow.csv", "gave up after 3 attempts: timed out"),
-        ("/large.csv", "5000 bytes is over the limit of 1000"),
+        ("/large.csv", "5,000 bytes is over the limit of 1,000 bytes"),
     ] {
         let line = stdout
             .lines()
@@ -669,4 +669,30 @@ fn regression_a_signal_mid_download_leaves_no_partial_file() {
         "a partial download was left in {}",
         folder.display()
     );
+}
+
+/// `gz,9\n`, gzip-compressed.
+const GZIPPED: [u8; 25] = [
+    0x1f, 0x8b, 0x8, 0x0, 0x0, 0x0, 0x0, 0x0, 0x2, 0x3, 0x4b, 0xaf, 0xd2, 0xb1, 0xe4, 0x2, 0x0,
+    0x98, 0xc7, 0xb4, 0x36, 0x5, 0x0, 0x0, 0x0,
+];
+
+fn gzip_encoded(_: usize, _: &HashMap<String, String>, s: &mut TcpStream) {
+    respond(s, "200 OK", &[("Content-Encoding", "gzip")], &GZIPPED);
+}
+
+/// Regression (review): a body sent with `Content-Encoding: gzip` (as object stores serve
+/// files stored compressed) was landed still compressed, and refused by ingest.
+#[test]
+fn regression_a_gzip_encoded_body_is_landed_decoded() {
+    let server = Server::start(vec![("/gz.csv", gzip_encoded)]);
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = pull_into(dir.path(), &server, "/gz.csv", "");
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let landed: Vec<_> = std::fs::read_dir(dir.path().join("out/landing/pubs"))
+        .unwrap()
+        .flatten()
+        .collect();
+    assert_eq!(landed.len(), 1);
+    assert_eq!(std::fs::read(landed[0].path()).unwrap(), b"gz,9\n");
 }
