@@ -413,7 +413,9 @@ pub fn dataset(d: Dataset, linked: &Linked, plan: &LinkPlan) -> Result<DataFrame
             .map_err(|e| Error::engine("measuring daily flow", e)),
         Dataset::SocialCareQueue => collect(
             crate::measure::social_care_queue(
-                linked.care()?.clone().lazy(),
+                crate::link::social_care::without_clustered_requests(linked.care()?)
+                    .map_err(|e| Error::engine("clustering social-care requests", e))?
+                    .lazy(),
                 &plan.discharge_route,
                 plan.care_window_days,
             ),

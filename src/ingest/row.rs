@@ -261,10 +261,12 @@ impl RowChecker<'_> {
                 (Cell::Date(x), Cell::Date(y)) => Some(x.cmp(y)),
                 // UK clock times: compared as the times they are, so a departure at 01:10
                 // after an arrival at 01:50 in the hour the October change repeats is in
-                // order (`measure::uk_clock`).
-                (Cell::DateTime(x), Cell::DateTime(y)) => {
-                    Some(crate::measure::uk_clock::elapsed_ms(*y, *x).cmp(&0))
-                }
+                // order (`measure::uk_clock`), each way round: out of order only when no
+                // reading of the two puts them in order.
+                (Cell::DateTime(x), Cell::DateTime(y)) => Some(match rule.kind {
+                    RuleKind::NotBefore => crate::measure::uk_clock::elapsed_ms(*y, *x).cmp(&0),
+                    RuleKind::NotAfter => 0.cmp(&crate::measure::uk_clock::elapsed_ms(*x, *y)),
+                }),
                 (Cell::Int(x), Cell::Int(y)) => Some(x.cmp(y)),
                 _ => None,
             };
@@ -595,5 +597,46 @@ mod tests {
             .map(|(n, r)| checker.check(r, n as u64 + 2, n as u64 + 1).is_ok())
             .collect();
         assert_eq!(accepted, [true, false, false, true, true, false, false]);
+    }
+
+    /// Regression (review): datetimes in the hour the October change repeats are in order
+    /// each way round: `not_before` (departure 01:10 after arrival 01:50) was fixed, but
+    /// `not_after` (arrival not after departure) still quarantined the same pair, and an
+    /// in-order pair (01:10, 01:50) too. Out of order is a pair no reading puts in order.
+    #[test]
+    fn regression_datetime_rules_read_the_repeated_october_hour_both_ways() {
+        let format = || vec![crate::ingest::dates::DateFormat::compile("%Y-%m-%d %H:%M").unwrap()];
+        let contract = |kind: RuleKind, column_index: usize, reference: usize| Contract {
+            name: "t".into(),
+            version: 1,
+            file: "t.toml".into(),
+            encoding: Encoding::Utf8,
+            delimiter: b',',
+            null_values: vec![String::new()],
+            on_extra_column: crate::schema::DriftPolicy::Warn,
+            columns: vec![
+                column("arrival", ColumnType::DateTime(format())),
+                column("departure", ColumnType::DateTime(format())),
+            ],
+            rules: vec![crate::schema::Rule {
+                kind,
+                column: column_index,
+                reference,
+            }],
+        };
+        let ok = |f: &Fixture, arrival: &str, departure: &str| {
+            f.checker()
+                .check(&ByteRecord::from(vec![arrival, departure]), 2, 1)
+                .is_ok()
+        };
+        for f in [
+            Fixture::new(contract(RuleKind::NotBefore, 1, 0)),
+            Fixture::new(contract(RuleKind::NotAfter, 0, 1)),
+        ] {
+            assert!(ok(&f, "2026-10-25 01:50", "2026-10-25 01:10"));
+            assert!(ok(&f, "2026-10-25 01:10", "2026-10-25 01:50"));
+            assert!(!ok(&f, "2026-10-24 01:50", "2026-10-24 01:10"));
+            assert!(!ok(&f, "2026-10-25 03:00", "2026-10-25 01:30"));
+        }
     }
 }

@@ -31,8 +31,9 @@
 //!    event the row of the latest submission is kept.
 //! 4. **Request clustering.** A request starting at most four days after the end of the
 //!    person's previous request to the same council by the same route of access (its
-//!    start, when it has no end) is the same request: only the first is kept
-//!    ([`cluster_requests`]).
+//!    start, when it has no end) is the same request: counted once, by the queue
+//!    ([`without_clustered_requests`]). The events keep every request: a later one of a
+//!    cluster can be the one a hospital spell links to.
 
 use polars::prelude::*;
 
@@ -249,12 +250,13 @@ pub fn resolve(events: DataFrame) -> PolarsResult<(DataFrame, Resolution)> {
         )
         .collect()?;
     let person_key_backfilled = resolved.column("_backfilled")?.bool()?.sum().unwrap_or(0) as u64;
-    let before_clustering = resolved.height();
-    let resolved = cluster_requests(resolved)?;
-    let requests_clustered = (before_clustering - resolved.height()) as u64;
     let resolved = resolved.select(columns)?;
+    let requests_clustered = clustered_requests(&resolved)?
+        .iter()
+        .filter(|&&c| c)
+        .count() as u64;
     let without_nhs_key = resolved.column(PERSON)?.null_count() as u64;
-    let superseded = events_in - before_clustering as u64;
+    let superseded = events_in - resolved.height() as u64;
     Ok((
         resolved,
         Resolution {
@@ -272,12 +274,13 @@ pub fn resolve(events: DataFrame) -> PolarsResult<(DataFrame, Resolution)> {
 /// which the two are one request (NHS England's request clustering).
 const CLUSTER_GAP_DAYS: i32 = 4;
 
-/// Rule 4, request clustering: of a person's requests to one council by one route of
-/// access (and client type), one starting at most [`CLUSTER_GAP_DAYS`] after the end of
-/// the one before (its start, when it has no end) belongs to the same request, and only
-/// the cluster's first is kept. Requests by different routes stay apart: a community
-/// request is not allowed to absorb a hospital-discharge one (linkage reads that route).
-fn cluster_requests(resolved: DataFrame) -> PolarsResult<DataFrame> {
+/// Rule 4, request clustering, for counting requests: of a person's requests to one
+/// council by one route of access (and client type), one starting at most
+/// [`CLUSTER_GAP_DAYS`] after the end of the one before (its start, when it has no end)
+/// belongs to the same request. True for each request that is not its cluster's first.
+/// The events keep every request (a later one of a cluster can be the one a spell links
+/// to); `social_care_queue` counts clusters ([`without_clustered_requests`]).
+pub fn clustered_requests(resolved: &DataFrame) -> PolarsResult<Vec<bool>> {
     // Each value as a number to compare: a category's number, a date's day, and text
     // numbered as it is first met (a text column cast to a number would be all null).
     let physical = |c: &str| -> PolarsResult<Vec<Option<i64>>> {
@@ -309,10 +312,22 @@ fn cluster_requests(resolved: DataFrame) -> PolarsResult<DataFrame> {
         .iter()
         .map(|t| t == Some("Request"))
         .collect();
-    let keys: Vec<Vec<Option<i64>>> = ["la_code", PERSON, "_la_id", "client_type", "_route"]
-        .iter()
-        .map(|c| physical(c))
-        .collect::<PolarsResult<_>>()?;
+    let mut keys: Vec<Vec<Option<i64>>> = [
+        "la_code",
+        PERSON,
+        "la_person_id",
+        "client_type",
+        "route_of_access",
+    ]
+    .iter()
+    .map(|c| physical(c))
+    .collect::<PolarsResult<_>>()?;
+    // The person: their NHS key, else their council id.
+    for i in 0..resolved.height() {
+        if keys[1][i].is_some() {
+            keys[2][i] = None;
+        }
+    }
     let (start, end) = (physical("event_start")?, physical("event_end")?);
     let key = |i: usize| keys.iter().map(|k| k[i]).collect::<Vec<_>>();
     // Requests in key order, then by start (rows that tie keep their order).
@@ -320,7 +335,7 @@ fn cluster_requests(resolved: DataFrame) -> PolarsResult<DataFrame> {
         .filter(|&i| is_request[i] && start[i].is_some())
         .collect();
     rows.sort_by_key(|&i| (key(i), start[i]));
-    let mut keep = vec![true; resolved.height()];
+    let mut clustered = vec![false; resolved.height()];
     let mut cluster: Option<(Vec<Option<i64>>, i64)> = None;
     for i in rows {
         let (k, s) = (key(i), start[i].unwrap_or_default());
@@ -329,15 +344,23 @@ fn cluster_requests(resolved: DataFrame) -> PolarsResult<DataFrame> {
             Some((ck, cluster_end))
                 if *ck == k && s <= *cluster_end + i64::from(CLUSTER_GAP_DAYS) =>
             {
-                keep[i] = false;
+                clustered[i] = true;
                 *cluster_end = (*cluster_end).max(e);
             }
             _ => cluster = Some((k, e)),
         }
     }
-    if keep.iter().all(|&k| k) {
-        return Ok(resolved);
+    Ok(clustered)
+}
+
+/// `resolved` without the requests [`clustered_requests`] folds into an earlier one: what
+/// counting requests reads.
+pub fn without_clustered_requests(resolved: &DataFrame) -> PolarsResult<DataFrame> {
+    let clustered = clustered_requests(resolved)?;
+    if !clustered.contains(&true) {
+        return Ok(resolved.clone());
     }
+    let keep: Vec<bool> = clustered.iter().map(|c| !c).collect();
     resolved.filter(&BooleanChunked::from_slice("keep".into(), &keep))
 }
 
@@ -546,7 +569,12 @@ mod tests {
         )
         .unwrap();
         let (out, r) = resolve(df).unwrap();
-        let kept: Vec<Option<i32>> = out
+        // Regression (review): clustering dropped the later requests from the events,
+        // and a spell admitted between them lost the request it links to. The events keep
+        // every request; counting reads them without the clustered ones.
+        assert_eq!(out.height(), 4);
+        let counted = without_clustered_requests(&out).unwrap();
+        let kept: Vec<Option<i32>> = counted
             .column("event_start")
             .unwrap()
             .cast(&DataType::Int32)
