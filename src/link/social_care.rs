@@ -323,9 +323,10 @@ pub fn clustered_requests(resolved: &DataFrame) -> PolarsResult<Vec<bool>> {
     .map(|c| physical(c))
     .collect::<PolarsResult<_>>()?;
     // The person: their NHS key, else their council id.
-    for i in 0..resolved.height() {
-        if keys[1][i].is_some() {
-            keys[2][i] = None;
+    let (person, la_id) = keys.split_at_mut(2);
+    for (p, la) in person[1].iter().zip(la_id[0].iter_mut()) {
+        if p.is_some() {
+            *la = None;
         }
     }
     let (start, end) = (physical("event_start")?, physical("event_end")?);
