@@ -200,11 +200,18 @@ fn next_admissions(
     let admitted = &stay.admitted;
     let at = Ints::of(spells.column("admission_datetime")?)?;
     let ids = Texts::of(spells.column("spell_id")?)?;
-    let order = |r: IdxSize| (admitted.get(r), at.get(r), ids.get(r));
+    // Compared key by key, the spell id (text) only on a tie.
+    let order = |a: IdxSize, b: IdxSize| {
+        admitted
+            .get(a)
+            .cmp(&admitted.get(b))
+            .then_with(|| at.get(a).cmp(&at.get(b)))
+            .then_with(|| ids.get(a).cmp(&ids.get(b)))
+    };
     let by = ByPerson::new(
         persons,
         |i| admitted.get(i as IdxSize).is_some(),
-        |a, b| order(a).cmp(&order(b)),
+        |a, b| order(a, b),
     );
     Ok(persons
         .iter()
@@ -212,7 +219,7 @@ fn next_admissions(
         .map(|(i, p)| {
             let i = i as IdxSize;
             let a = admitted.get(i)?;
-            let r = by.first_at_or_after(p?, a, |r| admitted.at(r), |r| order(r) <= order(i))?;
+            let r = by.first_at_or_after(p?, a, |r| admitted.at(r), |r| order(r, i).is_le())?;
             Some(admitted.at(r))
         })
         .collect())

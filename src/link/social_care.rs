@@ -152,11 +152,13 @@ pub fn resolve(events: DataFrame) -> PolarsResult<(DataFrame, Resolution)> {
 
     // Each file's place in submission order by name, for rule 3 (a few files: ranked in
     // Rust, mapped by polars).
-    let mut files: Vec<&str> = super::by_person::text_iter(events.column("source_file")?)?
-        .flatten()
-        .collect();
+    // Distinct names first: the order's comparison is costly, and there is a name a row.
+    let distinct: std::collections::HashSet<&str> =
+        super::by_person::text_iter(events.column("source_file")?)?
+            .flatten()
+            .collect();
+    let mut files: Vec<&str> = distinct.into_iter().collect();
     files.sort_unstable_by(|a, b| submission_order(a, b));
-    files.dedup();
     let ranks: Vec<i64> = (0..files.len() as i64).collect();
     let rank = col("source_file")
         .cast(DataType::String)
@@ -330,14 +332,14 @@ pub fn clustered_requests(resolved: &DataFrame) -> PolarsResult<Vec<bool>> {
         }
     }
     let (start, end) = (physical("event_start")?, physical("event_end")?);
-    let key = |i: usize| keys.iter().map(|k| k[i]).collect::<Vec<_>>();
+    let key = |i: usize| -> [Option<i64>; 5] { std::array::from_fn(|k| keys[k][i]) };
     // Requests in key order, then by start (rows that tie keep their order).
     let mut rows: Vec<usize> = (0..resolved.height())
         .filter(|&i| is_request[i] && start[i].is_some())
         .collect();
     rows.sort_by_key(|&i| (key(i), start[i]));
     let mut clustered = vec![false; resolved.height()];
-    let mut cluster: Option<(Vec<Option<i64>>, i64)> = None;
+    let mut cluster: Option<([Option<i64>; 5], i64)> = None;
     for i in rows {
         let (k, s) = (key(i), start[i].unwrap_or_default());
         let e = end[i].unwrap_or(s).max(s);
