@@ -211,7 +211,7 @@ fn next_admissions(
     let by = ByPerson::new(
         persons,
         |i| admitted.get(i as IdxSize).is_some(),
-        |a, b| order(a, b),
+        &order,
     );
     Ok(persons
         .iter()
