@@ -211,7 +211,7 @@ fn next_admissions(
     let by = ByPerson::new(
         persons,
         |i| admitted.get(i as IdxSize).is_some(),
-        &order,
+        order,
     );
     Ok(persons
         .iter()
