@@ -208,11 +208,7 @@ fn next_admissions(
             .then_with(|| at.get(a).cmp(&at.get(b)))
             .then_with(|| ids.get(a).cmp(&ids.get(b)))
     };
-    let by = ByPerson::new(
-        persons,
-        |i| admitted.get(i as IdxSize).is_some(),
-        order,
-    );
+    let by = ByPerson::new(persons, |i| admitted.get(i as IdxSize).is_some(), order);
     Ok(persons
         .iter()
         .enumerate()

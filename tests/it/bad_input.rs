@@ -897,34 +897,15 @@ fn an_excel_workbook_is_refused_as_one() {
 #[test]
 fn a_utf8_file_under_a_windows_1252_contract_is_read_as_utf8_and_said() {
     let dir = tempfile::tempdir().unwrap();
-    // The sample is Windows-1252; its header is ASCII.
-    let bytes = std::fs::read(root().join("data-samples/cld/cld_901_2026Q3.csv")).unwrap();
-    let end = bytes.iter().position(|&b| b == b'\n').unwrap();
-    let header = String::from_utf8(bytes[..end].to_vec()).unwrap();
+    let header = cld_header();
     let file = dir.path().join("cld_901_2026Q3.csv");
     std::fs::write(
         &file,
         format!("{header}\n901,Northshire,01/07/2026,30/09/2026,9993765406,NS000530,Zoë,O’Brien,01/10/1996,ZZ99 5DA,2 - Female,Service User,Learning Disability Support,Request,NS-REQ-1,15/07/2026,16/07/2026,NFA – Deceased,Discharge from Hospital,NULL,NULL,NULL\n"),
     )
     .unwrap();
-    let out = tempfile::tempdir().unwrap();
-    let source = format!("cld={}", file.display());
-    let (code, _, stderr) = result(&joinedup(&[
-        "run",
-        "pipelines/sample.toml",
-        "--source",
-        &source,
-        "--out",
-        out.path().to_str().unwrap(),
-    ]));
-    assert_eq!(code, 0, "{stderr}");
+    let (out, cld) = run_sample_with_cld(&file);
     let m = manifest(out.path());
-    let cld = m["sources"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["name"] == "cld")
-        .unwrap();
     assert_eq!(
         (cld["rows_in"].as_u64(), cld["quarantined"].as_u64()),
         (Some(1), Some(0))
@@ -949,9 +930,7 @@ fn a_utf8_file_under_a_windows_1252_contract_is_read_as_utf8_and_said() {
 #[test]
 fn text_in_a_column_nobody_reads_costs_no_rows() {
     let dir = tempfile::tempdir().unwrap();
-    let bytes = std::fs::read(root().join("data-samples/cld/cld_901_2026Q3.csv")).unwrap();
-    let end = bytes.iter().position(|&b| b == b'\n').unwrap();
-    let header = String::from_utf8(bytes[..end].to_vec()).unwrap();
+    let header = cld_header();
     let row = |la_name: &str, reference: &str| {
         format!(
             "901,{la_name},01/07/2026,30/09/2026,9993765406,NS000530,Zoe,Smith,01/10/1996,ZZ99 5DA,2 - Female,Service User,Learning Disability Support,Request,{reference},15/07/2026,16/07/2026,NFA - Deceased,Discharge from Hospital,NULL,NULL,NULL\n"
@@ -967,6 +946,25 @@ fn text_in_a_column_nobody_reads_costs_no_rows() {
         ),
     )
     .unwrap();
+    let (_out, cld) = run_sample_with_cld(&file);
+    assert_eq!(
+        (cld["rows_in"].as_u64(), cld["quarantined"].as_u64()),
+        (Some(2), Some(0)),
+        "{}",
+        cld["quarantine_reasons"]
+    );
+}
+
+/// The header of the sample's council 901 CLD file (Windows-1252; the header is ASCII).
+fn cld_header() -> String {
+    let bytes = std::fs::read(root().join("data-samples/cld/cld_901_2026Q3.csv")).unwrap();
+    let end = bytes.iter().position(|&b| b == b'\n').unwrap();
+    String::from_utf8(bytes[..end].to_vec()).unwrap()
+}
+
+/// Runs the sample pipeline with its `cld` source read from `file` alone (exit 0
+/// expected); returns the data directory and the manifest's `cld` source.
+fn run_sample_with_cld(file: &Path) -> (tempfile::TempDir, serde_json::Value) {
     let out = tempfile::tempdir().unwrap();
     let source = format!("cld={}", file.display());
     let (code, _, stderr) = result(&joinedup(&[
@@ -978,17 +976,12 @@ fn text_in_a_column_nobody_reads_costs_no_rows() {
         out.path().to_str().unwrap(),
     ]));
     assert_eq!(code, 0, "{stderr}");
-    let m = manifest(out.path());
-    let cld = m["sources"]
+    let cld = manifest(out.path())["sources"]
         .as_array()
         .unwrap()
         .iter()
         .find(|s| s["name"] == "cld")
-        .unwrap();
-    assert_eq!(
-        (cld["rows_in"].as_u64(), cld["quarantined"].as_u64()),
-        (Some(2), Some(0)),
-        "{}",
-        cld["quarantine_reasons"]
-    );
+        .unwrap()
+        .clone();
+    (out, cld)
 }

@@ -288,23 +288,7 @@ fn a_pinned_checksum_mismatch_and_a_refused_connection_fail_without_landing() {
 /// Pulls one URL of `server` as source `pubs`, with `settings` added to the source.
 fn pull_one(server: &Server, path: &str, settings: &str) -> (i32, String, String) {
     let dir = tempfile::tempdir().unwrap();
-    let p = dir.path().join("one.toml");
-    std::fs::write(
-        &p,
-        format!(
-            "[pipeline]\nname = \"one\"\nschemas = \"{}\"\n\n[sources.pubs]\nkind = \"http\"\nurls = [\"{}{path}\"]\n{settings}",
-            root().join("schemas").display(),
-            server.base
-        ),
-    )
-    .unwrap();
-    let out = dir.path().join("out");
-    result(&joinedup(&[
-        "pull",
-        p.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]))
+    pull_into(dir.path(), server, path, settings)
 }
 
 /// Sends 100 announced bytes one every 400 ms: never 1 s between bytes, 40 s in all.
@@ -482,9 +466,9 @@ fn regression_a_dry_run_says_it_does_not_pull() {
     }
 }
 
-/// Pulls one URL of `server` (`path`, query string and all) as source `pubs` into
-/// `dir/out`, with `settings` added to the source; JSON logs.
-fn pull_into(dir: &Path, server: &Server, path: &str, settings: &str) -> (i32, String, String) {
+/// `dir/one.toml`: a pipeline pulling one URL of `server` (`path`, query string and all)
+/// as source `pubs`, with `settings` added to the source.
+fn one_url_pipeline(dir: &Path, server: &Server, path: &str, settings: &str) -> std::path::PathBuf {
     let p = dir.join("one.toml");
     std::fs::write(
         &p,
@@ -495,6 +479,13 @@ fn pull_into(dir: &Path, server: &Server, path: &str, settings: &str) -> (i32, S
         ),
     )
     .unwrap();
+    p
+}
+
+/// Pulls one URL of `server` (`path`, query string and all) as source `pubs` into
+/// `dir/out`, with `settings` added to the source; JSON logs.
+fn pull_into(dir: &Path, server: &Server, path: &str, settings: &str) -> (i32, String, String) {
+    let p = one_url_pipeline(dir, server, path, settings);
     let out = dir.join("out");
     result(&joinedup(&[
         "pull",
@@ -626,16 +617,7 @@ fn regression_the_download_deadline_covers_every_attempt() {
 fn regression_a_signal_mid_download_leaves_no_partial_file() {
     let server = Server::start(vec![("/trickle.csv", trickle)]);
     let dir = tempfile::tempdir().unwrap();
-    let p = dir.path().join("one.toml");
-    std::fs::write(
-        &p,
-        format!(
-            "[pipeline]\nname = \"one\"\nschemas = \"{}\"\n\n[sources.pubs]\nkind = \"http\"\nurls = [\"{}/trickle.csv\"]\n",
-            root().join("schemas").display(),
-            server.base
-        ),
-    )
-    .unwrap();
+    let p = one_url_pipeline(dir.path(), &server, "/trickle.csv", "");
     let out = dir.path().join("out");
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_joinedup"))
         .args(["pull", p.to_str().unwrap(), "--out", out.to_str().unwrap()])
