@@ -275,7 +275,7 @@ async fn fetch_once(
             .headers()
             .get("retry-after")
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
+            .and_then(retry_after_seconds)
             .map(|s| Duration::from_secs(s.min(60)));
         return Attempt::Retry(format!("HTTP {status}"), wait);
     }
@@ -300,6 +300,7 @@ async fn fetch_once(
         etag: header("etag"),
         last_modified: header("last-modified"),
     };
+    let content_type = header("content-type");
     let original = header("content-disposition")
         .and_then(|d| disposition_filename(&d))
         .unwrap_or_else(|| url_filename(url));
@@ -310,6 +311,14 @@ async fn fetch_once(
     loop {
         match resp.chunk().await {
             Ok(Some(bytes)) => {
+                // A login or error page served with 200 (a proxy, an expired link) is
+                // not the file: landed, it would replace the good version.
+                if incoming.is_empty() && html_page(content_type.as_deref(), &bytes) {
+                    return Attempt::Fail(
+                        "the server sent an HTML page (Content-Type text/html), not the file: a login or error page?"
+                            .to_string(),
+                    );
+                }
                 if incoming.len() + bytes.len() as u64 > cfg.max_bytes {
                     incoming.discard();
                     return Attempt::Fail(format!(
@@ -362,6 +371,29 @@ async fn fetch_once(
         Err(reason) => return Attempt::Fail(reason),
     };
     Attempt::Done(Outcome::Landed(Box::new(landed), validators))
+}
+
+/// Seconds a `Retry-After` value asks for: a number of seconds, or an HTTP date (`Wed,
+/// 21 Oct 2026 07:28:00 GMT`) from now.
+fn retry_after_seconds(value: &str) -> Option<u64> {
+    let value = value.trim();
+    if let Ok(s) = value.parse::<u64>() {
+        return Some(s);
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    let wait = at.with_timezone(&chrono::Utc) - chrono::Utc::now();
+    Some(wait.num_seconds().max(0) as u64)
+}
+
+/// True when a response declared HTML and its body starts like a page.
+fn html_page(content_type: Option<&str>, first: &[u8]) -> bool {
+    let declared =
+        content_type.is_some_and(|t| t.trim().to_ascii_lowercase().starts_with("text/html"));
+    let start = first
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .map_or(&[][..], |i| &first[i..]);
+    declared && start.first() == Some(&b'<')
 }
 
 /// A count with thousands separators: `2,147,483,648` (a ten-digit number written whole
@@ -480,6 +512,24 @@ mod tests {
         let message = format!("over the limit of {}", grouped(2_147_483_648));
         let shown = crate::ingest::quarantine::mask_nhs_numbers(&message);
         assert!(shown.contains("2,147,483,648"), "{shown}");
+    }
+
+    #[test]
+    fn regression_retry_after_may_be_a_date_and_an_html_page_is_told_apart() {
+        assert_eq!(retry_after_seconds("7"), Some(7));
+        assert_eq!(
+            retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(0)
+        );
+        let later = (chrono::Utc::now() + chrono::Duration::seconds(30)).to_rfc2822();
+        assert!(retry_after_seconds(&later).is_some_and(|s| (28..=30).contains(&s)));
+        assert_eq!(retry_after_seconds("soon"), None);
+        assert!(html_page(
+            Some("text/html; charset=utf-8"),
+            b"\n <!DOCTYPE html>"
+        ));
+        assert!(!html_page(Some("text/csv"), b"<not,a,page>"));
+        assert!(!html_page(Some("text/html"), b"spell_id,provider\n"));
     }
 
     #[test]

@@ -678,3 +678,27 @@ fn regression_a_gzip_encoded_body_is_landed_decoded() {
     assert_eq!(landed.len(), 1);
     assert_eq!(std::fs::read(landed[0].path()).unwrap(), b"gz,9\n");
 }
+
+fn login_page(_: usize, _: &HashMap<String, String>, s: &mut TcpStream) {
+    respond(
+        s,
+        "200 OK",
+        &[("Content-Type", "text/html; charset=utf-8")],
+        b"<!DOCTYPE html><html><body>Please sign in</body></html>",
+    );
+}
+
+/// Regression (review): a login or error page served with 200 (a proxy, an expired
+/// link) was landed as the new version of the file, and the run then refused it.
+#[test]
+fn regression_an_html_page_served_as_the_file_is_not_landed() {
+    let server = Server::start(vec![("/apc.csv", login_page)]);
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = pull_into(dir.path(), &server, "/apc.csv", "retries = 0\n");
+    assert_eq!(code, 4, "{stdout}{stderr}");
+    assert!(stdout.contains("the server sent an HTML page"), "{stdout}");
+    let landed = std::fs::read_dir(dir.path().join("out/landing/pubs"))
+        .map(|d| d.count())
+        .unwrap_or(0);
+    assert_eq!(landed, 0);
+}
