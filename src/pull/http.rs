@@ -74,6 +74,8 @@ enum Attempt {
     Done(Outcome),
     Retry(String, Option<Duration>),
     Fail(String),
+    /// A failure of this machine (landing the bytes), not of the source.
+    Local(crate::error::Error),
 }
 
 /// Downloads every URL of a source.
@@ -159,7 +161,23 @@ pub async fn pull_urls(source: &str, cfg: &HttpFetch, zone: Arc<LandingZone>) ->
                 Landed::AlreadyHad { .. } => report.already_had += 1,
             },
             Ok((_, Ok(Outcome::Unchanged))) => report.unchanged += 1,
-            Ok((url, Err(reason))) => report.fail(&shown_url(&url), reason),
+            Ok((url, Err(Failed::Source(reason)))) => report.fail(&shown_url(&url), reason),
+            Ok((url, Err(Failed::Local(e)))) => {
+                report.fail(&shown_url(&url), crate::error::chain(&e));
+                if let crate::error::Error::Io {
+                    action,
+                    path,
+                    source,
+                } = &e
+                {
+                    report.local = Some(super::report::LocalFailure {
+                        action,
+                        path: path.clone(),
+                        kind: source.kind(),
+                        message: source.to_string(),
+                    });
+                }
+            }
             Err(e) => report.fail("download task", e.to_string()),
         }
     }
@@ -177,7 +195,7 @@ async fn fetch_with_retries(
     zone: &LandingZone,
     token: Option<&str>,
     known: &Validators,
-) -> Result<Outcome, String> {
+) -> Result<Outcome, Failed> {
     let mut last = String::new();
     // One deadline for the whole download, retries and waits included: a server that
     // is slow every time would otherwise hold the run (and the data directory's lock)
@@ -208,26 +226,33 @@ async fn fetch_with_retries(
         )
         .await;
         match outcome {
-            Err(_) => return Err(over(attempt + 1, &last)),
+            Err(_) => return Err(Failed::Source(over(attempt + 1, &last))),
             Ok(Attempt::Done(o)) => return Ok(o),
-            Ok(Attempt::Fail(reason)) => return Err(reason),
+            Ok(Attempt::Fail(reason)) => return Err(Failed::Source(reason)),
+            Ok(Attempt::Local(e)) => return Err(Failed::Local(e)),
             Ok(Attempt::Retry(reason, wait)) => {
                 last = reason;
                 if attempt < cfg.retries {
                     let left = deadline.saturating_duration_since(tokio::time::Instant::now());
                     let wait = wait.unwrap_or_else(|| backoff(attempt));
                     if wait >= left {
-                        return Err(over(attempt + 1, &last));
+                        return Err(Failed::Source(over(attempt + 1, &last)));
                     }
                     tokio::time::sleep(wait).await;
                 }
             }
         }
     }
-    Err(format!(
+    Err(Failed::Source(format!(
         "gave up after {} attempts: {last}",
         cfg.retries + 1
-    ))
+    )))
+}
+
+/// Why a URL was not pulled: the source (its answer, its bytes), or this machine.
+enum Failed {
+    Source(String),
+    Local(crate::error::Error),
 }
 
 /// Exponential backoff from 250 ms, doubling, capped at 30 s, with up to 50% jitter.
@@ -306,7 +331,7 @@ async fn fetch_once(
         .unwrap_or_else(|| url_filename(url));
     let mut incoming = match zone.incoming(source) {
         Ok(i) => i,
-        Err(e) => return Attempt::Fail(crate::error::chain(&e)),
+        Err(e) => return Attempt::Local(e),
     };
     loop {
         match resp.chunk().await {
@@ -328,7 +353,7 @@ async fn fetch_once(
                 }
                 if let Err(e) = incoming.append(&bytes) {
                     incoming.discard();
-                    return Attempt::Fail(crate::error::chain(&e));
+                    return Attempt::Local(e);
                 }
             }
             Ok(None) => break,

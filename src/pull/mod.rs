@@ -72,6 +72,14 @@ pub fn fetch_all(plan: &Plan, out: &Path) -> Result<Vec<SourcePull>> {
 
 /// The error for a pull where some source failed (after everything else was landed).
 pub fn failures_error(reports: &[SourcePull]) -> Option<Error> {
+    // A failure of this machine is the error the run ends with: it is not the source's.
+    if let Some(l) = reports.iter().find_map(|r| r.local.as_ref()) {
+        return Some(Error::io(
+            l.action,
+            l.path.clone(),
+            std::io::Error::new(l.kind, l.message.clone()),
+        ));
+    }
     let failed: Vec<&SourcePull> = reports.iter().filter(|r| !r.failed.is_empty()).collect();
     let first = failed.first()?;
     Some(Error::SourceUnavailable {

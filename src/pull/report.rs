@@ -24,6 +24,24 @@ pub struct SourcePull {
     /// Items taken off the source that were not data (a MESH delivery report): what each
     /// said.
     pub notes: Vec<String>,
+    /// A failure of this machine rather than the source (a full disk, a file where the
+    /// landing zone keeps a folder): the path, the kind of error and the whole message.
+    /// The pull then exits as that error does (5, or 2 for a setting to fix), not 4.
+    #[serde(skip)]
+    pub local: Option<LocalFailure>,
+}
+
+/// A failure of this machine while landing (see [`SourcePull::local`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalFailure {
+    /// What was being done.
+    pub action: &'static str,
+    /// The path it was done to.
+    pub path: std::path::PathBuf,
+    /// The kind of I/O error.
+    pub kind: std::io::ErrorKind,
+    /// The error's message, causes included.
+    pub message: String,
 }
 
 /// A failed item.
@@ -48,6 +66,7 @@ impl SourcePull {
             waiting: 0,
             failed: Vec::new(),
             notes: Vec::new(),
+            local: None,
         }
     }
 

@@ -702,3 +702,18 @@ fn regression_an_html_page_served_as_the_file_is_not_landed() {
         .unwrap_or(0);
     assert_eq!(landed, 0);
 }
+
+/// Regression (review): a failure of this machine while landing (a file where the
+/// landing zone keeps the source's folder; a full disk) exited 4, as if the source had
+/// failed, and lost its cause. It exits as the local error does (2 here: a setting to
+/// fix), naming the path.
+#[test]
+fn regression_a_local_failure_while_landing_is_not_the_sources() {
+    let server = Server::start(vec![("/ok.csv", ok)]);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("out/landing")).unwrap();
+    std::fs::write(dir.path().join("out/landing/pubs"), b"in the way").unwrap();
+    let (code, stdout, stderr) = pull_into(dir.path(), &server, "/ok.csv", "retries = 0\n");
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert!(stderr.contains("landing/pubs"), "{stderr}");
+}
