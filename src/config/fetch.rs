@@ -263,7 +263,7 @@ pub fn http(
             connect_timeout_seconds: raw.connect_timeout_seconds.unwrap_or(10),
             read_timeout_seconds: raw.read_timeout_seconds.unwrap_or(30),
             download_timeout_seconds: raw.download_timeout_seconds.unwrap_or(3600),
-            retries: raw.retries.unwrap_or(4),
+            retries: raw.retries.unwrap_or(6),
             max_bytes: raw.max_bytes.unwrap_or(2 << 30),
             max_concurrent,
         }),

@@ -255,9 +255,11 @@ enum Failed {
     Local(crate::error::Error),
 }
 
-/// Exponential backoff from 250 ms, doubling, capped at 30 s, with up to 50% jitter.
+/// Exponential backoff from 1 s, doubling, capped at 60 s, with up to 50% jitter: with
+/// the default 6 retries a download rides out about a minute's outage (from 250 ms, 4
+/// retries gave up after 4-6 s, and a blip failed the night's run).
 fn backoff(attempt: u32) -> Duration {
-    let base = 250u64.saturating_mul(1 << attempt.min(7)).min(30_000);
+    let base = 1_000u64.saturating_mul(1 << attempt.min(6)).min(60_000);
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
@@ -596,9 +598,14 @@ mod tests {
     #[test]
     fn backoff_grows_and_is_capped() {
         assert!(
-            backoff(0) >= Duration::from_millis(250) && backoff(0) <= Duration::from_millis(375)
+            backoff(0) >= Duration::from_millis(1_000)
+                && backoff(0) <= Duration::from_millis(1_500)
         );
-        assert!(backoff(3) >= Duration::from_millis(2000));
-        assert!(backoff(20) <= Duration::from_millis(45_000));
+        assert!(backoff(3) >= Duration::from_millis(8_000));
+        assert!(backoff(20) >= Duration::from_millis(60_000));
+        assert!(backoff(20) <= Duration::from_millis(90_000));
+        // The default retries' waits add up to about a minute or more.
+        let total: Duration = (0..6).map(backoff).sum();
+        assert!(total >= Duration::from_secs(63), "{total:?}");
     }
 }
