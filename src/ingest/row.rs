@@ -607,13 +607,6 @@ mod tests {
     fn regression_datetime_rules_read_the_repeated_october_hour_both_ways() {
         let format = || vec![crate::ingest::dates::DateFormat::compile("%Y-%m-%d %H:%M").unwrap()];
         let contract = |kind: RuleKind, column_index: usize, reference: usize| Contract {
-            name: "t".into(),
-            version: 1,
-            file: "t.toml".into(),
-            encoding: Encoding::Utf8,
-            delimiter: b',',
-            null_values: vec![String::new()],
-            on_extra_column: crate::schema::DriftPolicy::Warn,
             columns: vec![
                 column("arrival", ColumnType::DateTime(format())),
                 column("departure", ColumnType::DateTime(format())),
@@ -623,6 +616,7 @@ mod tests {
                 column: column_index,
                 reference,
             }],
+            ..contract()
         };
         let ok = |f: &Fixture, arrival: &str, departure: &str| {
             f.checker()

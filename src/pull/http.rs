@@ -313,8 +313,8 @@ async fn fetch_once(
     if expected_len.is_some_and(|n| n > cfg.max_bytes) {
         return Attempt::Fail(format!(
             "{} bytes is over the limit of {} bytes (max_bytes)",
-            grouped(expected_len.unwrap_or(0)),
-            grouped(cfg.max_bytes)
+            bytes_count(expected_len.unwrap_or(0)),
+            bytes_count(cfg.max_bytes)
         ));
     }
     let header = |name: &str| {
@@ -350,7 +350,7 @@ async fn fetch_once(
                     incoming.discard();
                     return Attempt::Fail(format!(
                         "body is over the limit of {} bytes (max_bytes)",
-                        grouped(cfg.max_bytes)
+                        bytes_count(cfg.max_bytes)
                     ));
                 }
                 if let Err(e) = incoming.append(&bytes) {
@@ -423,18 +423,11 @@ fn html_page(content_type: Option<&str>, first: &[u8]) -> bool {
     declared && start.first() == Some(&b'<')
 }
 
-/// A count with thousands separators: `2,147,483,648` (a ten-digit number written whole
-/// may pass Modulus 11, and would be withheld from messages as an NHS number).
-fn grouped(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+/// A count of bytes with thousands separators, `2,147,483,648` (the report's
+/// [`crate::report::format::int`]): a ten-digit number written whole may pass Modulus 11
+/// and would be withheld from messages as an NHS number.
+fn bytes_count(n: u64) -> String {
+    crate::report::format::int(i64::try_from(n).unwrap_or(i64::MAX))
 }
 
 /// A reqwest error in words, without its URL (which may hold a secret; the caller names
@@ -533,10 +526,10 @@ mod tests {
     fn regression_byte_counts_in_messages_are_grouped_not_withheld() {
         // 2147483648, the default limit, passes Modulus 11: a message said "over the
         // limit of <withheld>".
-        assert_eq!(grouped(2_147_483_648), "2,147,483,648");
-        assert_eq!(grouped(999), "999");
-        assert_eq!(grouped(1_000), "1,000");
-        let message = format!("over the limit of {}", grouped(2_147_483_648));
+        assert_eq!(bytes_count(2_147_483_648), "2,147,483,648");
+        assert_eq!(bytes_count(999), "999");
+        assert_eq!(bytes_count(1_000), "1,000");
+        let message = format!("over the limit of {}", bytes_count(2_147_483_648));
         let shown = crate::ingest::quarantine::mask_nhs_numbers(&message);
         assert!(shown.contains("2,147,483,648"), "{shown}");
     }

@@ -154,12 +154,7 @@ impl Incoming {
 
     /// The SHA-256 of what was written so far, lower-case hex.
     pub fn sha256(&self) -> String {
-        self.hasher
-            .clone()
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        hex(&self.hasher.clone().finalize())
     }
 
     /// The MD5 of what was written, lower-case hex (read back from disk: only for a
@@ -172,7 +167,7 @@ impl Incoming {
         let mut f = File::open(&self.path).map_err(|e| Error::io("reading", &self.path, e))?;
         let mut h = md5::Md5::new();
         std::io::copy(&mut f, &mut h).map_err(|e| Error::io("reading", &self.path, e))?;
-        Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+        Ok(hex(&h.finalize()))
     }
 
     /// Removes the partial file (a failed download); dropping it does the same.
@@ -313,11 +308,7 @@ impl LandingZone {
         let hasher = std::mem::take(&mut incoming.hasher);
         let bytes = incoming.bytes;
         drop(incoming);
-        let sha256: String = hasher
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let sha256 = hex(&hasher.finalize());
         let mut index = self
             .index
             .lock()
@@ -458,12 +449,14 @@ pub fn owner_only(path: &Path, mode: u32) {
     }
 }
 
+/// A digest as lower-case hex.
+fn hex(digest: &[u8]) -> String {
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// SHA-256 of `bytes`, lower-case hex.
 pub fn hex_sha256(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex(&Sha256::digest(bytes))
 }
 
 impl LandingZone {

@@ -20,7 +20,7 @@ use crate::error::Result;
 use crate::publish::staging::write_atomic;
 
 mod data;
-mod format;
+pub(crate) mod format;
 mod html;
 pub mod palette;
 mod period;
