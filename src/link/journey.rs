@@ -82,13 +82,9 @@ fn ed_links(
     let ids = Texts::of(ed.column("attendance_id")?)?;
     let by = ByPerson::new(
         ed.column(PERSON)?.u32()?,
-        |i| arrival.get(i as IdxSize).is_some(),
-        |a, b| {
-            arrival
-                .at(a)
-                .cmp(&arrival.at(b))
-                .then_with(|| ids.get(a).cmp(&ids.get(b)))
-        },
+        |_| true,
+        |r| arrival.get(r),
+        |a, b| ids.get(a).cmp(&ids.get(b)),
     );
     let admitted = Ints::of(admitted_col)?;
     let emergency = Mask::of(spells, col("admission_type").eq(lit("emergency")))?;
@@ -101,9 +97,8 @@ fn ed_links(
                 return None;
             }
             let t = admitted.get(i as IdxSize)?;
-            let r = by.last_at_or_before(p?, t, |r| arrival.at(r))?;
-            let a = arrival.at(r);
-            let first = spells_by.first_at_or_after(p?, a, |s| admitted.at(s), |_| false)?;
+            let (r, a) = by.last_at_or_before(p?, t)?;
+            let (first, _) = spells_by.first_at_or_after(p?, a, |_| false)?;
             (a >= t - window && first == i as IdxSize).then_some(r)
         }),
     ))
@@ -121,7 +116,6 @@ pub const ED_COLUMNS: [&str; 4] = [PERSON, "attendance_id", "arrival", "departur
 /// it either way.
 pub struct EdCandidates {
     by: ByPerson,
-    admitted: Ints,
     window: i64,
     unit: i64,
 }
@@ -136,12 +130,12 @@ impl EdCandidates {
         let emergency = Mask::of(spells, col("admission_type").eq(lit("emergency")))?;
         let by = ByPerson::new(
             spells.column(PERSON)?.u32()?,
-            |i| emergency.get(i) && admitted.get(i as IdxSize).is_some(),
-            |a, b| admitted.at(a).cmp(&admitted.at(b)),
+            |i| emergency.get(i),
+            |r| admitted.get(r),
+            |_, _| std::cmp::Ordering::Equal,
         );
         Ok(EdCandidates {
             by,
-            admitted,
             window: link.ed_window_hours * unit,
             unit,
         })
@@ -163,8 +157,8 @@ impl EdCandidates {
             .map(|(i, p)| {
                 let hit = p.zip(arrival.get(i as IdxSize)).and_then(|(p, a)| {
                     self.by
-                        .first_at_or_after(p, a, |r| self.admitted.at(r), |_| false)
-                        .filter(|r| self.admitted.at(*r) <= a + self.window)
+                        .first_at_or_after(p, a, |_| false)
+                        .filter(|(_, admitted)| *admitted <= a + self.window)
                 });
                 Some(hit.is_some())
             })
@@ -208,15 +202,15 @@ fn next_admissions(
             .then_with(|| at.get(a).cmp(&at.get(b)))
             .then_with(|| ids.get(a).cmp(&ids.get(b)))
     };
-    let by = ByPerson::new(persons, |i| admitted.get(i as IdxSize).is_some(), order);
+    let by = ByPerson::new(persons, |_| true, |r| admitted.get(r), order);
     Ok(persons
         .iter()
         .enumerate()
         .map(|(i, p)| {
             let i = i as IdxSize;
             let a = admitted.get(i)?;
-            let r = by.first_at_or_after(p?, a, |r| admitted.at(r), |r| order(r, i).is_le())?;
-            Some(admitted.at(r))
+            let (_, next) = by.first_at_or_after(p?, a, |r| order(r, i).is_le())?;
+            Some(next)
         })
         .collect())
 }
@@ -254,8 +248,9 @@ fn care_links(
         let mask = Mask::of(care, expr)?;
         Ok(ByPerson::new(
             care_persons,
-            |i| mask.get(i) && start.get(i as IdxSize).is_some(),
-            |a, b| start.at(a).cmp(&start.at(b)).then_with(|| then(a, b)),
+            |i| mask.get(i),
+            |r| start.get(r),
+            then,
         ))
     };
     let requests = ordered(
@@ -278,7 +273,7 @@ fn care_links(
         ready,
     } = stay;
     let days = link.care_window_days;
-    let before_next = |i: IdxSize, r: IdxSize| next[i as usize].is_none_or(|n| start.at(r) < n);
+    let before_next = |i: IdxSize, start: i64| next[i as usize].is_none_or(|n| start < n);
     let in_stay = |by: &ByPerson| {
         links(
             "care",
@@ -286,8 +281,8 @@ fn care_links(
                 let i = i as IdxSize;
                 let a = admitted.get(i)?;
                 let end = ready.get(i).or(discharged.get(i)).unwrap_or(a) + days;
-                let r = by.first_at_or_after(p?, a, |r| start.at(r), |_| false)?;
-                (start.at(r) <= end && before_next(i, r)).then_some(r)
+                let (r, start) = by.first_at_or_after(p?, a, |_| false)?;
+                (start <= end && before_next(i, start)).then_some(r)
             }),
         )
     };
@@ -296,8 +291,8 @@ fn care_links(
         persons.iter().enumerate().map(|(i, p)| {
             let i = i as IdxSize;
             let d = ready.get(i)?;
-            let r = services.first_at_or_after(p?, d, |r| start.at(r), |_| false)?;
-            (start.at(r) <= d + days && before_next(i, r)).then_some(r)
+            let (r, start) = services.first_at_or_after(p?, d, |_| false)?;
+            (start <= d + days && before_next(i, start)).then_some(r)
         }),
     );
     Ok(CareLinks {
@@ -317,13 +312,9 @@ fn emergency_admissions(
 ) -> ByPerson {
     ByPerson::new(
         persons,
-        |i| emergency.get(i) && admitted.get(i as IdxSize).is_some(),
-        |a, b| {
-            admitted
-                .at(a)
-                .cmp(&admitted.at(b))
-                .then_with(|| ids.get(a).cmp(&ids.get(b)))
-        },
+        |i| emergency.get(i),
+        |r| admitted.get(r),
+        |a, b| ids.get(a).cmp(&ids.get(b)),
     )
 }
 
@@ -359,8 +350,8 @@ fn readmission_links(
         persons.iter().enumerate().map(|(i, p)| {
             let i = i as IdxSize;
             let d = discharged.get(i)?;
-            let r = by.first_at_or_after(p?, d, |r| admitted.at(r), |r| !later(r, i))?;
-            (admitted.at(r) <= d + days).then_some(r)
+            let (r, admitted) = by.first_at_or_after(p?, d, |r| !later(r, i))?;
+            (admitted <= d + days).then_some(r)
         }),
     ))
 }
