@@ -411,6 +411,7 @@ mod tests {
             path: path.into(),
             bytes: 1,
             sha256: sha.into(),
+            stamp: None,
         }
     }
 

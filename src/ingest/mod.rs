@@ -245,6 +245,31 @@ fn ingest_into(
     dir: &Path,
     min_chunk_bytes: u64,
 ) -> Result<FileIngest> {
+    let read = read_file(source, input, pseudo, dir, min_chunk_bytes);
+    // What was read is kept under the hash taken before: only when the file is still the
+    // file hashed (a file rewritten during the run was kept, under the full file's hash,
+    // with the rows of the bytes read, and the next run found nothing changed). Checked
+    // after an error too: a file removed mid-read is unavailable, not an internal error.
+    match input.changed_since_hashed() {
+        Some(why) => Err(Error::SourceUnavailable {
+            source_name: source.name.clone(),
+            message: format!(
+                "{} {why}: nothing read from it is kept; run again once it is complete",
+                quarantine::shown_path(&input.path)
+            ),
+        }),
+        None => read,
+    }
+}
+
+/// [`ingest_into`]'s reading, before the file is checked against its hash.
+fn read_file(
+    source: &SourcePlan,
+    input: &InputFile,
+    pseudo: &Pseudonymiser,
+    dir: &Path,
+    min_chunk_bytes: u64,
+) -> Result<FileIngest> {
     let opened = open_file(source, input)?;
     // One range per core, and at least two, so a one-core machine still exercises the
     // split (the ranges' threads then share the core).
@@ -729,4 +754,91 @@ fn staged_files(dir: &Path) -> Result<Vec<PathBuf>> {
         .collect();
     files.sort();
     Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::normalise::pseudonym::Width;
+
+    /// The sample pipeline's APC source, and a copy of its first file in `dir`.
+    fn apc_copy(dir: &Path) -> (SourcePlan, PathBuf) {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let plan = crate::config::load_plan(&root.join("pipelines/sample.toml"), &[]).unwrap();
+        let source = plan.sources.into_iter().find(|s| s.name == "apc").unwrap();
+        let from = crate::pull::list_paths("apc", &root.join("data-samples/apc"), "*.csv")
+            .unwrap()
+            .remove(0);
+        let to = dir.join("apc.csv");
+        std::fs::copy(from, &to).unwrap();
+        (source, to)
+    }
+
+    fn pseudo() -> Pseudonymiser {
+        Pseudonymiser::new(b"DEMO-key-0123456789", Width::Bits128).unwrap()
+    }
+
+    /// Regression: a local file rewritten between hashing and reading was kept under the
+    /// first version's hash with the rows of the second, so the next run found nothing
+    /// changed. Now nothing is kept and the source is unavailable (exit 4).
+    #[test]
+    fn a_file_rewritten_after_it_was_hashed_is_not_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let (source, path) = apc_copy(dir.path());
+        let input = crate::pull::fingerprint_input("apc", &path).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let first_rows: String = text.lines().take(4).map(|l| format!("{l}\n")).collect();
+        std::fs::write(&path, first_rows).unwrap();
+        let cache = dir.path().join("cache");
+        let err =
+            ingest_source(&source, std::slice::from_ref(&input), &pseudo(), &cache).unwrap_err();
+        let Error::SourceUnavailable {
+            source_name,
+            message,
+        } = &err
+        else {
+            panic!("{err:?}");
+        };
+        assert_eq!(source_name, "apc");
+        assert!(
+            message.ends_with(
+                "apc.csv changed while the run was reading it: nothing read from it is kept; run again once it is complete"
+            ),
+            "{message}"
+        );
+        assert_eq!(
+            std::fs::read_dir(cache.join("apc")).unwrap().count(),
+            0,
+            "nothing cached"
+        );
+    }
+
+    /// Regression: a file removed after the run listed it failed as an internal error
+    /// (exit 5); it is a source that is not there (exit 4).
+    #[test]
+    fn a_file_removed_after_it_was_hashed_is_unavailable() {
+        let dir = tempfile::tempdir().unwrap();
+        let (source, path) = apc_copy(dir.path());
+        let input = crate::pull::fingerprint_input("apc", &path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        let err =
+            ingest_source(&source, &[input], &pseudo(), &dir.path().join("cache")).unwrap_err();
+        assert!(
+            matches!(&err, Error::SourceUnavailable { message, .. }
+                if message.ends_with("apc.csv was removed while the run was reading it: nothing read from it is kept; run again once it is complete")),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn a_file_unchanged_since_it_was_hashed_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let (source, path) = apc_copy(dir.path());
+        let input = crate::pull::fingerprint_input("apc", &path).unwrap();
+        let got = ingest_source(&source, &[input], &pseudo(), &dir.path().join("cache")).unwrap();
+        assert_eq!(
+            got.rows_in(),
+            std::fs::read_to_string(&path).unwrap().lines().count() as u64 - 1
+        );
+    }
 }

@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use crate::error::{Error, Result};
 
 /// One input file, fingerprinted.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct InputFile {
     /// Path as resolved.
     pub path: PathBuf,
@@ -16,6 +16,60 @@ pub struct InputFile {
     pub bytes: u64,
     /// SHA-256, lower-case hex.
     pub sha256: String,
+    /// What the file system said of the file when it was hashed, to tell whether the file
+    /// read later is still the file hashed ([`InputFile::changed_since_hashed`]). Not
+    /// kept across runs, and not part of the file's identity.
+    #[serde(skip)]
+    pub stamp: Option<FileStamp>,
+}
+
+impl PartialEq for InputFile {
+    fn eq(&self, other: &Self) -> bool {
+        (&self.path, self.bytes, &self.sha256) == (&other.path, other.bytes, &other.sha256)
+    }
+}
+
+impl Eq for InputFile {}
+
+/// A file's size, modification time and inode: a file rewritten in place or replaced by
+/// a rename changes at least one of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileStamp {
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+    inode: u64,
+}
+
+impl FileStamp {
+    fn of(meta: &std::fs::Metadata) -> Self {
+        #[cfg(unix)]
+        let inode = std::os::unix::fs::MetadataExt::ino(meta);
+        #[cfg(not(unix))]
+        let inode = 0;
+        FileStamp {
+            len: meta.len(),
+            modified: meta.modified().ok(),
+            inode,
+        }
+    }
+}
+
+impl InputFile {
+    /// Why the file at `path` is not the file hashed, if it is not: changed, replaced or
+    /// removed since. A run that read it must not keep what it read under the earlier
+    /// hash (the state and the ingest cache would take the rows for that content, and the
+    /// next run would find nothing changed).
+    pub fn changed_since_hashed(&self) -> Option<String> {
+        let stamp = self.stamp.as_ref()?;
+        match std::fs::metadata(&self.path) {
+            Ok(meta) if FileStamp::of(&meta) == *stamp => None,
+            Ok(_) => Some("changed while the run was reading it".into()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                Some("was removed while the run was reading it".into())
+            }
+            Err(e) => Some(format!("cannot be checked after reading: {e}")),
+        }
+    }
 }
 
 /// Lists the files of a source (one file, or the folder's files matching `pattern`, in
@@ -95,6 +149,7 @@ fn is_hidden_or_lock(name: &str) -> bool {
 
 fn fingerprint(path: &Path) -> std::io::Result<InputFile> {
     let mut file = std::fs::File::open(path)?;
+    let before = FileStamp::of(&file.metadata()?);
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     let mut bytes = 0u64;
@@ -111,10 +166,18 @@ fn fingerprint(path: &Path) -> std::io::Result<InputFile> {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
+    // Still being written (or rewritten) while hashed: the hash is of no one version.
+    let after = FileStamp::of(&std::fs::metadata(path)?);
+    if after != before || bytes != after.len {
+        return Err(std::io::Error::other(
+            "it changed while it was being hashed (is it still being written? run again once it is complete)",
+        ));
+    }
     Ok(InputFile {
         path: path.to_path_buf(),
         bytes,
         sha256,
+        stamp: Some(after),
     })
 }
 
