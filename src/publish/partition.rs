@@ -49,6 +49,24 @@ fn is_month(name: &str) -> bool {
         && name.bytes().filter(u8::is_ascii_digit).count() == 6
 }
 
+/// The month the look-back counts back from: the newest month with rows, but never one
+/// after `this_month` (the run's), and `this_month` when no row has a month. One row
+/// dated decades ahead by a typo closed every real month, new ones included; a source
+/// emptied under `allow_empty` left no newest month, so nothing was closed and every
+/// closed month's file was deleted.
+fn reference_month<'n>(names: impl Iterator<Item = &'n str>, this_month: &str) -> String {
+    names
+        .filter(|n| is_month(n))
+        .max()
+        .map_or(this_month, |newest| newest.min(this_month))
+        .to_string()
+}
+
+/// The run's month (UTC), `YYYY-MM`.
+fn this_month() -> String {
+    chrono::Utc::now().format("%Y-%m").to_string()
+}
+
 /// `YYYY-MM` that is `n` months before `month`.
 fn months_before(month: &str, n: u32) -> String {
     let (y, m): (i64, i64) = (
@@ -197,13 +215,11 @@ impl<'a> Target<'a> {
         lookback_months: Option<u32>,
         finish: &'a (dyn Fn(DataFrame) -> PolarsResult<DataFrame> + Sync),
     ) -> Self {
-        let newest = names.filter(|n| is_month(n)).max().map(String::from);
         // A dataset with no published folder (new, or deleted by hand) has nothing to keep:
         // every month is written (closed months would otherwise be withheld for good).
         let closed_before = lookback_months
             .filter(|_| current_dir.is_dir())
-            .zip(newest)
-            .map(|(n, newest)| months_before(&newest, n));
+            .map(|n| months_before(&reference_month(names, &this_month()), n));
         Target {
             staged_dir,
             current_dir,
@@ -622,6 +638,57 @@ mod tests {
         assert_ne!(
             ino(&v1.join("undated.parquet")),
             ino(&v2.join("undated.parquet"))
+        );
+    }
+
+    /// Regression: the look-back counted back from the newest month with rows, so one
+    /// row dated 2062 by a typo closed every real month, and a dataset with no dated rows
+    /// closed none (its closed months' files were deleted).
+    #[test]
+    fn the_lookback_counts_back_from_the_newest_month_but_not_beyond_this_month() {
+        let names = |n: &[&'static str]| n.to_vec().into_iter();
+        assert_eq!(
+            reference_month(names(&["2026-03", "undated", "2026-04"]), "2026-11"),
+            "2026-04"
+        );
+        assert_eq!(
+            reference_month(names(&["2026-04", "2062-04"]), "2026-11"),
+            "2026-11"
+        );
+        assert_eq!(reference_month(names(&["undated"]), "2026-11"), "2026-11");
+        assert_eq!(reference_month(names(&[]), "2026-11"), "2026-11");
+        assert_eq!(this_month().len(), 7);
+        assert!(is_month(&this_month()));
+    }
+
+    /// Regression: with a look-back, an input emptied (`allow_empty`) deleted every
+    /// closed month's file with no warning.
+    #[test]
+    fn a_dataset_left_without_rows_keeps_its_closed_months() {
+        let dir = tempfile::tempdir().unwrap();
+        let (v1, v2) = (dir.path().join("v1"), dir.path().join("v2"));
+        let df = |months: &[&str]| {
+            let n = vec![1i64; months.len()];
+            df!("month" => months, "n" => n)
+                .unwrap()
+                .lazy()
+                .with_column(col("month").cast(DataType::Date))
+                .collect()
+                .unwrap()
+        };
+        let one = ["2025-06-01", "2025-07-01"];
+        write_dataset(df(&one), Some("month"), &v1, &dir.path().join("none"), None).unwrap();
+        let second = write_dataset(df(&[]), Some("month"), &v2, &v1, Some(1)).unwrap();
+        assert_eq!(
+            second
+                .iter()
+                .map(|p| (p.file.as_str(), p.rows, p.kept_without_rows))
+                .collect::<Vec<_>>(),
+            [
+                ("2025-06.parquet", 1, true),
+                ("2025-07.parquet", 1, true),
+                ("undated.parquet", 0, false),
+            ]
         );
     }
 
