@@ -4,14 +4,15 @@
 //! `settle_seconds`; a file still being written is left for the next pull. The original
 //! moves to the processed folder only after its landed copy and manifest line are
 //! durable, so a crash in between lands it again on the next pull — recognised by its
-//! SHA-256 and not landed twice.
+//! SHA-256 and not landed twice. Office lock files (`~$name`) and hidden files are passed
+//! over; a transfer's partial file and an empty file are left where they are and named.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use super::landing::{LandingZone, Origin};
-use super::local::wildcard_match;
+use super::local::{is_hidden_or_lock, wildcard_match};
 use super::report::SourcePull;
 use crate::config::fetch::FileDropFetch;
 
@@ -40,11 +41,28 @@ pub async fn pull_folder(source: &str, cfg: &FileDropFetch, zone: &LandingZone) 
         .filter(|p| {
             p.file_name()
                 .and_then(|n| n.to_str())
-                .is_some_and(|n| !n.starts_with('.') && wildcard_match(&cfg.pattern, n))
+                .is_some_and(|n| !is_hidden_or_lock(n) && wildcard_match(&cfg.pattern, n))
         })
         .collect();
     files.sort();
     report.found = files.len() as u64;
+    // Not data yet: a transfer's partial file (renamed when complete) and an empty file
+    // (a stalled upload) are left where they are and named. Landed, they failed the run
+    // as unreadable, and every run after it (landed files are kept).
+    files.retain(|p| {
+        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+        let why = if is_partial(name) {
+            "is a partial transfer (renamed when complete)"
+        } else if std::fs::metadata(p).is_ok_and(|m| m.len() == 0) {
+            "is empty (a stalled or failed upload?)"
+        } else {
+            return true;
+        };
+        report.note(format!(
+            "{name} in the drop folder {why}: not landed, left for a later pull"
+        ));
+        false
+    });
     let before: Vec<_> = files.iter().map(|p| snapshot(p)).collect();
     if !files.is_empty() && cfg.settle_seconds > 0 {
         tokio::time::sleep(Duration::from_secs(cfg.settle_seconds)).await;
@@ -87,6 +105,23 @@ pub async fn pull_folder(source: &str, cfg: &FileDropFetch, zone: &LandingZone) 
         }
     }
     report
+}
+
+/// Names transfer tools give a file while it is still arriving.
+const PARTIAL_SUFFIXES: [&str; 7] = [
+    ".part",
+    ".partial",
+    ".filepart",
+    ".crdownload",
+    ".download",
+    ".tmp",
+    ".temp",
+];
+
+/// Whether `name` is a file still arriving under a transfer tool's temporary name.
+fn is_partial(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    PARTIAL_SUFFIXES.iter().any(|s| lower.ends_with(s))
 }
 
 fn land_one(source: &str, path: &Path, name: &str, zone: &LandingZone) -> Result<bool, String> {

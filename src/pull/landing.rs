@@ -314,14 +314,20 @@ impl LandingZone {
             .lock()
             .map_err(|_| Error::Internal("landing index lock poisoned".into()))?;
         let key = (source.to_string(), sha256.clone());
-        if index.shas.contains(&key) {
+        // A drop folder's files are files by name, as a local folder's are: content seen
+        // before under another name (a council's resubmission reverting to its first
+        // version as `-v3`) lands under the new name, so it becomes current (it was
+        // dropped, and the version in between stayed in force).
+        let existing = landed_name(original_name, &sha256);
+        let new_drop_name = matches!(origin, Origin::FileDrop { .. })
+            && !self.folder(source).join(&existing).is_file();
+        if index.shas.contains(&key) && !new_drop_name {
             let _ = std::fs::remove_file(&path);
             // Content seen before under this name (a file put back as it was, a MESH
             // message re-sending an earlier version): recorded again, so it is the current
             // version once more. A MESH record also remembers the message id, so the
             // message is never downloaded again; content seen under another name only
             // that (two names for one content would read its rows twice).
-            let existing = landed_name(original_name, &sha256);
             let kept_as = if self.folder(source).join(&existing).is_file() {
                 existing
             } else if matches!(origin, Origin::Http { .. }) {
@@ -478,15 +484,18 @@ fn version_of(r: &LandingRecord) -> String {
                 .clone()
                 .unwrap_or_else(|| hex_sha256(url.as_bytes()))
         ),
+        // Names as Windows compares them (where extracts are made): `CLD_903.CSV` is a
+        // new version of `cld_903.csv`, not a second file beside it.
         Origin::Mesh { .. } | Origin::FileDrop { .. } => {
             let name = r.original_name.rsplit(['/', '\\']).next().unwrap_or("");
-            format!("name {name}")
+            format!("name {}", name.to_lowercase())
         }
     }
 }
 
 /// The landed files of `source` to ingest, in name order: of each file's versions
-/// ([`version_of`]) the one recorded last; files in the folder with no record yet (a crash
+/// ([`version_of`]) the one recorded last, and of current versions with the same bytes
+/// the one recorded last; files in the folder with no record yet (a crash
 /// between landing and recording; the next pull records them) are kept. `pattern` is
 /// matched against the name the file was sent under (its landed name when unrecorded).
 /// Reads only: `explain` and `status` list inputs through a dry run.
@@ -497,12 +506,24 @@ pub fn current_files(out: &Path, source: &str, pattern: &str) -> Result<Vec<Path
         .into_iter()
         .filter(|r| r.source == source && !r.file.is_empty())
         .collect();
-    let mut latest: std::collections::HashMap<String, &LandingRecord> =
+    let mut latest: std::collections::HashMap<String, (usize, &LandingRecord)> =
         std::collections::HashMap::new();
-    for r in &records {
-        latest.insert(version_of(r), r);
+    for (at, r) in records.iter().enumerate() {
+        latest.insert(version_of(r), (at, r));
     }
-    let current: HashSet<&str> = latest.values().map(|r| r.file.as_str()).collect();
+    // One content is read once: of current versions with the same bytes (a drop-folder
+    // file sent again under a new name), the one recorded last.
+    let mut by_content: std::collections::HashMap<&str, (usize, &str)> =
+        std::collections::HashMap::new();
+    for (at, r) in latest.values() {
+        let entry = by_content
+            .entry(r.sha256.as_str())
+            .or_insert((*at, &r.file));
+        if *at > entry.0 {
+            *entry = (*at, &r.file);
+        }
+    }
+    let current: HashSet<&str> = by_content.values().map(|(_, file)| *file).collect();
     let recorded: std::collections::HashMap<&str, &LandingRecord> =
         records.iter().map(|r| (r.file.as_str(), r)).collect();
     let entries = std::fs::read_dir(&folder).map_err(|e| Error::SourceUnavailable {
@@ -802,6 +823,77 @@ mod tests {
         assert_eq!(names(&sent).len(), 1);
         assert!(names(&sent)[0].starts_with("cld_902_Q3__"));
         assert!(current_files(out.path(), "cld", "*.xlsx").is_err());
+    }
+
+    /// Regression (review): a council's resubmission reverting to its first version under
+    /// a new name (`-v3` holding `v1`'s bytes) was not landed from a drop folder (content
+    /// seen before), so `-v2` stayed in force; now it lands under its name and is current,
+    /// and the same bytes are read once, under the name they were sent under last.
+    #[test]
+    fn a_drop_file_sent_again_under_a_new_name_is_current_under_that_name() {
+        let out = tempfile::tempdir().unwrap();
+        let zone = LandingZone::open(out.path()).unwrap();
+        let drop = |p: &str| Origin::FileDrop { path: p.into() };
+        land(&zone, "cld", b"v1", "cld_902.csv", drop("/in/cld_902.csv"));
+        land(
+            &zone,
+            "cld",
+            b"v2",
+            "cld_902-v2.csv",
+            drop("/in/cld_902-v2.csv"),
+        );
+        land(
+            &zone,
+            "cld",
+            b"v1",
+            "cld_902-v3.csv",
+            drop("/in/cld_902-v3.csv"),
+        );
+        let files = current_files(out.path(), "cld", "*").unwrap();
+        let got: Vec<(String, Vec<u8>)> = files
+            .iter()
+            .map(|f| {
+                let name = f.file_name().unwrap().to_string_lossy();
+                (
+                    name[..name.find("__").unwrap()].to_string(),
+                    std::fs::read(f).unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("cld_902-v2".to_string(), b"v2".to_vec()),
+                ("cld_902-v3".to_string(), b"v1".to_vec()),
+            ]
+        );
+    }
+
+    /// Regression (review): a drop file sent again under its name in other letter case
+    /// (`CLD_903.CSV` after `cld_903.csv`, one name on Windows) was a second file beside
+    /// the first, whose rows stayed published.
+    #[test]
+    fn a_drop_file_sent_again_in_other_letter_case_replaces_the_first() {
+        let out = tempfile::tempdir().unwrap();
+        let zone = LandingZone::open(out.path()).unwrap();
+        let drop = |p: &str| Origin::FileDrop { path: p.into() };
+        land(
+            &zone,
+            "cld",
+            b"first",
+            "cld_903.csv",
+            drop("/in/cld_903.csv"),
+        );
+        land(
+            &zone,
+            "cld",
+            b"second",
+            "CLD_903.CSV",
+            drop("/in/CLD_903.CSV"),
+        );
+        let files = current_files(out.path(), "cld", "*").unwrap();
+        let contents: Vec<Vec<u8>> = files.iter().map(|f| std::fs::read(f).unwrap()).collect();
+        assert_eq!(contents, [b"second".to_vec()]);
     }
 
     /// Regression (review): a MESH message re-sending an earlier version of a file under

@@ -143,7 +143,7 @@ pub fn list_paths(source: &str, path: &Path, pattern: &str) -> Result<Vec<PathBu
 /// Hidden files (`.name`), and the owner files Excel and other Office programs leave
 /// beside a document while it is open (`~$name.xlsx`): a few bytes naming the user, not
 /// data, and gone once the document is closed.
-fn is_hidden_or_lock(name: &str) -> bool {
+pub(crate) fn is_hidden_or_lock(name: &str) -> bool {
     name.starts_with('.') || name.starts_with("~$")
 }
 

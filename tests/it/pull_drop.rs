@@ -6,6 +6,11 @@ use std::path::Path;
 use crate::util::*;
 
 fn pipeline(dir: &Path, settle: u64, ingest: bool) -> String {
+    pipeline_with_pattern(dir, settle, ingest, "cld_*.csv")
+}
+
+/// [`pipeline`], its drop folder taking the files `pattern` matches.
+fn pipeline_with_pattern(dir: &Path, settle: u64, ingest: bool, pattern: &str) -> String {
     let r = root();
     let ingest_keys = if ingest {
         "contract = \"cld\"\nmapping = \"mappings/cld.toml\"\n"
@@ -23,7 +28,7 @@ demo_key = "DEMO-drop-test-key-0123"
 [sources.cld]
 kind = "file_drop"
 folder = "drop"
-pattern = "cld_*.csv"
+pattern = "{pattern}"
 settle_seconds = {settle}
 {ingest_keys}
 [sources.apc]
@@ -124,8 +129,11 @@ fn settled_files_land_once_and_move_aside_after_landing() {
         ["cld_901_a.csv", "cld_902_b.csv"]
     );
 
-    // It has stopped growing now; the same content dropped again is recognised.
+    // It has stopped growing now. The same content dropped again under a new name lands
+    // under that name (a resubmission reverting to an earlier version is current), and
+    // under its own name again is recognised.
     std::fs::write(drop.join("cld_901_a_resent.csv"), "a\n").unwrap();
+    std::fs::write(drop.join("cld_902_b.csv"), "b\n").unwrap();
     let (code, stdout, _) = result(&joinedup(&[
         "pull",
         &pipeline,
@@ -133,9 +141,51 @@ fn settled_files_land_once_and_move_aside_after_landing() {
         out.to_str().unwrap(),
     ]));
     assert_eq!(code, 0);
-    assert_eq!(counts(&stdout), [2, 1, 1, 0, 0, 0], "{stdout}");
-    assert_eq!(names(&out.join("landing/cld")).len(), 3);
+    assert_eq!(counts(&stdout), [3, 2, 1, 0, 0, 0], "{stdout}");
+    assert_eq!(names(&out.join("landing/cld")).len(), 4);
     assert_eq!(names(&drop), ["notes.txt", "processed"]);
+}
+
+/// Regression (review): a drop folder landed Excel's lock file (`~$name`), a transfer's
+/// partial file (`.part`) and an empty file (a stalled upload); each failed the run as
+/// unreadable, and every run after it, as landed files are kept. Lock files are passed
+/// over as in a local folder; partial and empty files are named and left for later.
+#[test]
+fn regression_lock_partial_and_empty_files_are_not_landed() {
+    let dir = tempfile::tempdir().unwrap();
+    let pipeline = pipeline_with_pattern(dir.path(), 0, false, "*");
+    let (drop, out) = (dir.path().join("drop"), dir.path().join("out"));
+    std::fs::write(drop.join("~$cld_901.csv"), b"\x05alice  \x00").unwrap();
+    std::fs::write(drop.join("cld_902.csv.part"), "half a file").unwrap();
+    std::fs::write(drop.join("cld_903.csv"), "").unwrap();
+    std::fs::write(drop.join("cld_904.csv"), "a\n").unwrap();
+    let (code, stdout, stderr) = result(&joinedup(&[
+        "pull",
+        &pipeline,
+        "--out",
+        out.to_str().unwrap(),
+        "--log-format",
+        "json",
+    ]));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert_eq!(counts(&stdout), [3, 1, 0, 0, 0, 0], "{stdout}");
+    assert_eq!(names(&out.join("landing/cld")).len(), 1);
+    assert_eq!(
+        names(&drop),
+        [
+            "cld_902.csv.part",
+            "cld_903.csv",
+            "processed",
+            "~$cld_901.csv"
+        ]
+    );
+    for said in [
+        "cld_902.csv.part in the drop folder is a partial transfer (renamed when complete): not landed, left for a later pull",
+        "cld_903.csv in the drop folder is empty (a stalled or failed upload?): not landed, left for a later pull",
+    ] {
+        assert!(stderr.contains(said), "{stderr}");
+    }
+    assert!(!stderr.contains("~$cld_901"), "{stderr}");
 }
 
 #[test]
