@@ -119,8 +119,17 @@ impl Stager<'_> {
             });
         }
         // A withheld month has no file: the manifest lists the files published.
+        let some_kept = partitions.iter().any(|p| p.closed_changed);
         let partitions: Vec<crate::publish::partition::PartitionInfo> =
             partitions.into_iter().filter(|p| !p.withheld).collect();
+        // Closed months kept as published, or withheld: the cells suppressed are those of
+        // the files published, not of the rows computed (which counted cells of months
+        // never published).
+        let suppressed = if some_kept && !suppressed.is_empty() {
+            suppressed_in_files(&staged_dir, &partitions, suppressed.keys())?
+        } else {
+            suppressed
+        };
         let written = began.elapsed().as_secs_f64();
         let info = OutputInfo::new(
             o.dataset.name(),
@@ -144,6 +153,47 @@ impl Stager<'_> {
         self.staged.outputs.push((job.index, info, rel));
         Ok(())
     }
+}
+
+/// The cells flagged `<column>_suppressed` in the files of `partitions` under `dir`, per
+/// column.
+fn suppressed_in_files<'c>(
+    dir: &std::path::Path,
+    partitions: &[crate::publish::partition::PartitionInfo],
+    columns: impl Iterator<Item = &'c String>,
+) -> Result<disclosure::Suppressed> {
+    let columns: Vec<&String> = columns.collect();
+    let mut out: disclosure::Suppressed = columns.iter().map(|c| ((*c).clone(), 0)).collect();
+    for p in partitions {
+        let path = dir.join(&p.file);
+        let counted = (|| -> PolarsResult<Vec<u64>> {
+            let df = LazyFrame::scan_parquet(
+                PlRefPath::new(path.to_string_lossy().as_ref()),
+                ScanArgsParquet::default(),
+            )?
+            .select(
+                columns
+                    .iter()
+                    .map(|c| col(format!("{c}_suppressed")).sum())
+                    .collect::<Vec<_>>(),
+            )
+            .collect()?;
+            df.columns()
+                .iter()
+                .map(|c| Ok(c.cast(&DataType::UInt64)?.u64()?.get(0).unwrap_or(0)))
+                .collect()
+        })()
+        .map_err(|e| {
+            Error::engine(
+                format!("counting the suppressed cells of {}", path.display()),
+                e,
+            )
+        })?;
+        for (c, n) in columns.iter().zip(counted) {
+            *out.entry((*c).clone()).or_default() += n;
+        }
+    }
+    Ok(out)
 }
 
 /// Datasets staged on a thread of their own ([`crate::background`]).

@@ -1137,6 +1137,43 @@ fn late_data_for_a_closed_month_is_kept_out_until_a_full_refresh() {
     assert_eq!(code, 0);
     assert!(stdout.contains("restricted/patient_journey/2026-07.parquet: late data for a closed month was not published"), "{stdout}");
     assert_eq!(std::fs::read(&journey_july).unwrap(), before);
+    // Regression (review): the manifest counted the suppressed cells of the rows
+    // computed, closed months never published included, not of the files published.
+    let manifest = manifest_of_last_run(&out);
+    let mut kept_published = 0;
+    for o in manifest["outputs"].as_array().unwrap() {
+        if o["access"] != "published" {
+            continue;
+        }
+        let t = read_parquet(&out.join(o["path"].as_str().unwrap()));
+        let flagged = |c: &str| {
+            t.col(c)
+                .iter()
+                .filter(|v| v.as_deref() == Some("true"))
+                .count()
+        };
+        let mut total = 0;
+        for (c, n) in o["suppressed"].as_object().unwrap() {
+            assert_eq!(
+                n.as_u64().unwrap() as usize,
+                flagged(&format!("{c}_suppressed")),
+                "{} {c}",
+                o["path"]
+            );
+            total += n.as_u64().unwrap();
+        }
+        assert_eq!(o["suppressed_cells"].as_u64().unwrap(), total);
+        kept_published += o["partitions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["closed_changed"] == true)
+            .count();
+    }
+    assert!(
+        kept_published > 0,
+        "a published dataset kept a closed month"
+    );
     let (code, _, _) = result(&joinedup(&[
         "run",
         &pipeline,
