@@ -646,7 +646,7 @@ mod tests {
     /// closed none (its closed months' files were deleted).
     #[test]
     fn the_lookback_counts_back_from_the_newest_month_but_not_beyond_this_month() {
-        let names = |n: &[&'static str]| n.to_vec().into_iter();
+        let names = |n: &[&'static str]| n.iter().copied();
         assert_eq!(
             reference_month(names(&["2026-03", "undated", "2026-04"]), "2026-11"),
             "2026-04"
