@@ -646,17 +646,16 @@ mod tests {
     /// closed none (its closed months' files were deleted).
     #[test]
     fn the_lookback_counts_back_from_the_newest_month_but_not_beyond_this_month() {
-        let names = |n: &[&'static str]| n.iter().copied();
         assert_eq!(
-            reference_month(names(&["2026-03", "undated", "2026-04"]), "2026-11"),
+            reference_month(["2026-03", "undated", "2026-04"].into_iter(), "2026-11"),
             "2026-04"
         );
         assert_eq!(
-            reference_month(names(&["2026-04", "2062-04"]), "2026-11"),
+            reference_month(["2026-04", "2062-04"].into_iter(), "2026-11"),
             "2026-11"
         );
-        assert_eq!(reference_month(names(&["undated"]), "2026-11"), "2026-11");
-        assert_eq!(reference_month(names(&[]), "2026-11"), "2026-11");
+        assert_eq!(reference_month(["undated"].into_iter(), "2026-11"), "2026-11");
+        assert_eq!(reference_month(std::iter::empty(), "2026-11"), "2026-11");
         assert_eq!(this_month().len(), 7);
         assert!(is_month(&this_month()));
     }
