@@ -81,6 +81,17 @@ impl ByPerson {
         &self.rows[self.range(p)]
     }
 
+    /// Calls `f` with each person's rows and their keys, in order, persons with no rows
+    /// left out.
+    pub fn for_each_person(&self, mut f: impl FnMut(&[IdxSize], &[i64])) {
+        for w in self.starts.windows(2) {
+            let range = w[0] as usize..w[1] as usize;
+            if !range.is_empty() {
+                f(&self.rows[range.clone()], &self.keys[range]);
+            }
+        }
+    }
+
     /// Person `p`'s last row (in order) whose key is at or before `at`, with its key.
     pub fn last_at_or_before(&self, p: u32, at: i64) -> Option<(IdxSize, i64)> {
         let range = self.range(p);
@@ -240,6 +251,12 @@ mod tests {
         assert_eq!(by.first_at_or_after(2, 4, |r| r == 0), Some((4, 5)));
         assert_eq!(by.first_at_or_after(2, 6, |_| false), None);
         assert_eq!(by.first_at_or_after(7, 0, |_| false), None);
+        let mut seen = Vec::new();
+        by.for_each_person(|rows, keys| seen.push((rows.to_vec(), keys.to_vec())));
+        assert_eq!(
+            seen,
+            [(vec![2, 5], vec![9, 9]), (vec![3, 0, 4], vec![3, 5, 5])]
+        );
     }
 
     #[test]

@@ -186,6 +186,8 @@ impl Stay {
 
 /// Each spell's person's next admission date: the first of their other spells admitted
 /// later (admission date, then datetime, then spell id); `None` when there is none.
+/// One walk down each person's spells in that order (spells equal on all three share
+/// the next one after them), not a search per spell.
 fn next_admissions(
     spells: &DataFrame,
     stay: &Stay,
@@ -194,25 +196,25 @@ fn next_admissions(
     let admitted = &stay.admitted;
     let at = Ints::of(spells.column("admission_datetime")?)?;
     let ids = Texts::of(spells.column("spell_id")?)?;
-    // Compared key by key, the spell id (text) only on a tie.
-    let order = |a: IdxSize, b: IdxSize| {
-        admitted
-            .get(a)
-            .cmp(&admitted.get(b))
-            .then_with(|| at.get(a).cmp(&at.get(b)))
+    // Equal admission dates: the datetime, then the spell id (text).
+    let tie = |a: IdxSize, b: IdxSize| {
+        at.get(a)
+            .cmp(&at.get(b))
             .then_with(|| ids.get(a).cmp(&ids.get(b)))
     };
-    let by = ByPerson::new(persons, |_| true, |r| admitted.get(r), order);
-    Ok(persons
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            let i = i as IdxSize;
-            let a = admitted.get(i)?;
-            let (_, next) = by.first_at_or_after(p?, a, |r| order(r, i).is_le())?;
-            Some(next)
-        })
-        .collect())
+    let by = ByPerson::new(persons, |_| true, |r| admitted.get(r), tie);
+    let mut next = vec![None; spells.height()];
+    by.for_each_person(|rows, keys| {
+        for k in (0..rows.len().saturating_sub(1)).rev() {
+            let same = keys[k] == keys[k + 1] && tie(rows[k], rows[k + 1]).is_eq();
+            next[rows[k] as usize] = if same {
+                next[rows[k + 1] as usize]
+            } else {
+                Some(keys[k + 1])
+            };
+        }
+    });
+    Ok(next)
 }
 
 /// Each spell's social-care request from hospital, assessment and awaited service.

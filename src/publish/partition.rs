@@ -654,7 +654,10 @@ mod tests {
             reference_month(["2026-04", "2062-04"].into_iter(), "2026-11"),
             "2026-11"
         );
-        assert_eq!(reference_month(["undated"].into_iter(), "2026-11"), "2026-11");
+        assert_eq!(
+            reference_month(["undated"].into_iter(), "2026-11"),
+            "2026-11"
+        );
         assert_eq!(reference_month(std::iter::empty(), "2026-11"), "2026-11");
         assert_eq!(this_month().len(), 7);
         assert!(is_month(&this_month()));
