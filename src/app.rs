@@ -575,6 +575,7 @@ fn run_as(
         plan.lookback_months
     };
     let built = person_level::build(&plan, &ingested, &run, &opts.out, lookback, &mut timer)?;
+    warnings.extend(built.warnings);
     warnings.extend(built.staged.warnings);
     for f in &built.resolution.replaced_files {
         let w = format!(

@@ -10,6 +10,7 @@ use crate::config::LinkPlan;
 use crate::error::{Error, Result};
 use crate::link::person_index::{Numbering, PERSON_ID, Persons};
 use crate::link::social_care::{Resolution, resolve};
+use crate::normalise::repeated::RepeatedRecords;
 
 pub use super::ed_pass::{EdPass, EdSummary};
 use crate::publish::Dataset;
@@ -147,30 +148,58 @@ fn person_id_at(part: &LazyFrame, what: &str) -> Result<usize> {
         .ok_or_else(|| Error::Internal(format!("{what}: no {PERSON_ID} column")))
 }
 
-/// Numbers the persons of several entities. `parts[e]` is entity `e` split into lazy
-/// frames (e.g. one per staged file) that stack, in order, to the entity's rows; they are
-/// read one at a time, `person_id` only, so no more than one part's pseudonyms are held
-/// at once. Returns the pseudonym table and each entity's rows.
-pub fn number_persons(parts: Vec<Vec<LazyFrame>>) -> Result<(Persons, Vec<EntityRows>)> {
+/// One entity's parts (one per staged file, in order), the input file each was read
+/// from, and the check of its repeated records.
+pub struct EntityParts {
+    /// Each staged file mapped onto the entity (lazy).
+    pub frames: Vec<LazyFrame>,
+    /// The input file of each part, as shown (no NHS number).
+    pub files: Vec<String>,
+    /// The entity's repeated-record check, when it declares a record key.
+    pub repeated: Option<RepeatedRecords>,
+}
+
+/// Numbers the persons of several entities, whose parts stack, in order, to the entity's
+/// rows: read one at a time, `person_id` (and the record key) only, so no more than one
+/// part's pseudonyms are held at once. Each entity's record keys are checked in the same
+/// read. Returns the pseudonym table, each entity's rows, and a warning for each pair of
+/// files with repeated records.
+pub fn number_persons(parts: Vec<EntityParts>) -> Result<(Persons, Vec<EntityRows>, Vec<String>)> {
     let began = std::time::Instant::now();
     let mut numbering = Numbering::new(crate::parallel::cores());
     let mut part_rows = Vec::with_capacity(parts.len());
-    for entity in &parts {
-        let mut rows = Vec::with_capacity(entity.len());
-        for part in entity {
+    let mut warnings = Vec::new();
+    let mut entities = Vec::with_capacity(parts.len());
+    for mut entity in parts {
+        let mut rows = Vec::with_capacity(entity.frames.len());
+        let mut read = vec![col(PERSON_ID)];
+        if let Some(r) = &entity.repeated {
+            read.extend(r.key().iter().map(|k| col(k.as_str())));
+        }
+        for (part, file) in entity.frames.iter().zip(&entity.files) {
             let before = numbering.rows();
             part.clone()
-                .select([col(PERSON_ID)])
+                .select(read.clone())
                 .collect()
-                .and_then(|ids| numbering.push(ids.column(PERSON_ID)?.str()?))
+                .and_then(|df| {
+                    numbering.push(df.column(PERSON_ID)?.str()?)?;
+                    match entity.repeated.as_mut() {
+                        Some(r) => r.add(file, &df),
+                        None => Ok(()),
+                    }
+                })
                 .map_err(|e| Error::engine("numbering persons", e))?;
             rows.push(numbering.rows() - before);
         }
+        if let Some(r) = entity.repeated.take() {
+            warnings.extend(r.warnings());
+        }
         part_rows.push(rows);
+        entities.push(entity.frames);
     }
     let (persons, numbers) = numbering.finish();
     let mut start = 0;
-    let entities = parts
+    let entities = entities
         .into_iter()
         .zip(part_rows)
         .map(|(parts, part_rows)| {
@@ -196,7 +225,7 @@ pub fn number_persons(parts: Vec<Vec<LazyFrame>>) -> Result<(Persons, Vec<Entity
         seconds = began.elapsed().as_secs_f64(),
         "persons numbered"
     );
-    Ok((persons, entities))
+    Ok((persons, entities, warnings))
 }
 
 /// The entities after normalise, ready to link.

@@ -15,13 +15,15 @@ use std::time::Instant;
 use polars::prelude::*;
 
 use super::Timer;
-use super::datasets;
+use super::datasets::{self, EntityParts};
 use super::stager::{Job, Rows, Staged, Stager, Writer, start_writer};
 use crate::config::Plan;
 use crate::error::{Error, Result};
 use crate::fault;
 use crate::ingest::SourceIngest;
+use crate::ingest::quarantine::mask_file_name;
 use crate::link::social_care::Resolution;
+use crate::normalise::repeated::RepeatedRecords;
 use crate::normalise::{empty_entity, normalise_source};
 use crate::publish::Dataset;
 use crate::publish::pieces::PieceWriter;
@@ -33,6 +35,8 @@ pub(crate) struct Built {
     pub staged: Staged,
     /// What the CLD rules did to the social-care events.
     pub resolution: Resolution,
+    /// Records repeated across or within input files.
+    pub warnings: Vec<String>,
 }
 
 /// Datasets handed to the writer before linkage, from frames linkage reads too.
@@ -70,9 +74,13 @@ pub(crate) fn build(
     // Map every staged file of each entity's sources (in order: they stack to the entity),
     // and number its persons, reading one file's pseudonyms at a time (frames carry the
     // number, not the pseudonym).
-    let mut entities: BTreeMap<String, Vec<LazyFrame>> = BTreeMap::new();
+    let mut entities: BTreeMap<String, EntityParts> = BTreeMap::new();
     for (name, entity) in &plan.entities {
-        let mut parts = Vec::new();
+        let mut parts = EntityParts {
+            frames: Vec::new(),
+            files: Vec::new(),
+            repeated: RepeatedRecords::new(entity),
+        };
         for (s, r) in plan.sources.iter().zip(ingested) {
             if &s.mapping.target == name {
                 for f in &r.files {
@@ -83,17 +91,21 @@ pub(crate) fn build(
                         .unwrap_or_default()
                         .to_string_lossy();
                     for staged in &f.staged {
-                        parts.push(normalise_source(s, entity, staged, &input)?);
+                        parts
+                            .frames
+                            .push(normalise_source(s, entity, staged, &input)?);
+                        parts.files.push(mask_file_name(&input));
                     }
                 }
             }
         }
-        if parts.is_empty() {
-            parts.push(empty_entity(entity));
+        if parts.frames.is_empty() {
+            parts.frames.push(empty_entity(entity));
+            parts.files.push(String::new());
         }
         entities.insert(name.clone(), parts);
     }
-    let mut entity = |n: &str| -> Result<Vec<LazyFrame>> {
+    let mut entity = |n: &str| -> Result<EntityParts> {
         entities
             .remove(n)
             .ok_or_else(|| Error::Internal(format!("entity {n} missing from the plan")))
@@ -103,7 +115,10 @@ pub(crate) fn build(
         entity("ed_attendance")?,
         entity("social_care_event")?,
     );
-    let (persons, rows) = datasets::number_persons(vec![spells, ed, care])?;
+    let (persons, rows, warnings) = datasets::number_persons(vec![spells, ed, care])?;
+    for w in &warnings {
+        tracing::warn!("{w}");
+    }
     let [spells, ed, care]: [datasets::EntityRows; 3] = rows
         .try_into()
         .map_err(|_| Error::Internal("rows of three entities".into()))?;
@@ -228,7 +243,11 @@ pub(crate) fn build(
         // written in.
         staged.outputs.sort_by_key(|(index, _, _)| *index);
         timer.lap("measure", Some(staged.rows));
-        Ok(Built { staged, resolution })
+        Ok(Built {
+            staged,
+            resolution,
+            warnings,
+        })
     })
 }
 

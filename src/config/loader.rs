@@ -255,6 +255,18 @@ impl Loader {
                 description: f.description.clone(),
             });
         }
+        for (i, k) in raw.entity.record_key.iter().enumerate() {
+            if !fields.iter().any(|f| &f.name == k) {
+                self.errors.push(
+                    &path,
+                    format!("entity.record_key[{i}]"),
+                    format!(
+                        "\"{k}\" is not a field of entity \"{name}\"; {}",
+                        alternatives(fields.iter().map(|f| f.name.as_str()))
+                    ),
+                );
+            }
+        }
         if self.errors.len() > before {
             return None;
         }
@@ -262,6 +274,7 @@ impl Loader {
             name: name.to_string(),
             description: raw.entity.description,
             fields,
+            record_key: raw.entity.record_key,
         }))
     }
 

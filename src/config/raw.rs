@@ -376,6 +376,10 @@ pub struct RawEntityMeta {
     pub name: String,
     /// What one row is.
     pub description: String,
+    /// Fields that together name one record (a spell: its provider and spell number):
+    /// rows of the same key in two files, or twice in one, are reported.
+    #[serde(default)]
+    pub record_key: Vec<String>,
 }
 
 /// `[[fields]]` of an entity.

@@ -8,6 +8,7 @@
 //! NHS numbers were already replaced by pseudonyms at ingest ([`pseudonym`]).
 
 pub mod pseudonym;
+pub mod repeated;
 
 use std::path::{Path, PathBuf};
 

@@ -400,6 +400,9 @@ pub struct Entity {
     pub description: String,
     /// Fields in output order.
     pub fields: Vec<Field>,
+    /// Fields that together name one record; empty when not declared. Rows with the
+    /// same key are reported (`normalise::repeated`), not removed.
+    pub record_key: Vec<String>,
 }
 
 impl Entity {

@@ -985,3 +985,49 @@ fn run_sample_with_cld(file: &Path) -> (tempfile::TempDir, serde_json::Value) {
         .clone();
     (out, cld)
 }
+
+/// Regression (review): a resubmitted extract left beside the original (or a transfer's
+/// partial copy) put the same spells in twice, inflating every measure, with no word.
+/// Both are still kept (which is right cannot be told from the rows), and the run names
+/// the files and the count of repeated records; a record twice in one file is said too.
+#[test]
+fn regression_spells_repeated_across_files_are_named_in_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let valid = std::fs::read_to_string(root().join("tests/fixtures/bad/apc/valid.csv")).unwrap();
+    let lines: Vec<&str> = valid.lines().collect();
+    std::fs::write(dir.path().join("apc_03.csv"), &valid).unwrap();
+    // The header and the first two spells again, one of them twice.
+    let again = [lines[0], lines[1], lines[2], lines[2]].join("\n") + "\n";
+    std::fs::write(dir.path().join("apc_03-resubmitted.csv"), again).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let source = format!("apc={}", dir.path().display());
+    let (code, stdout, stderr) = result(&joinedup(&[
+        "run",
+        PIPELINE,
+        "--source",
+        &source,
+        "--out",
+        out.path().to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let warnings: Vec<String> = manifest(out.path())["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap().to_string())
+        .filter(|w| w.starts_with("hospital_spell:"))
+        .collect();
+    assert_eq!(
+        warnings,
+        [
+            "hospital_spell: 1 row(s) of apc_03-resubmitted.csv repeat the provider_code and spell_id of an earlier row of the same file: all are kept, so each such record is counted more than once",
+            "hospital_spell: 2 record(s) (by provider_code and spell_id) are in both apc_03-resubmitted.csv and apc_03.csv: both rows are kept, so each is counted twice; if one file replaces the other, remove the one not wanted from the source",
+        ]
+    );
+    assert!(stdout.contains(&warnings[1]), "{stdout}");
+    assert_eq!(
+        read_parquet(&spells(out.path())).rows,
+        lines.len() - 1 + 3,
+        "every row kept"
+    );
+}

@@ -139,7 +139,7 @@ fn a_missing_key_environment_variable_refuses_to_run() {
 }
 
 #[test]
-fn only_a_string_field_can_be_an_identifier() {
+fn only_a_string_field_can_be_an_identifier_and_a_record_key_names_fields() {
     let dir = tempfile::tempdir().unwrap();
     let schemas = dir.path().join("schemas");
     for sub in ["sources", "shared", "codes"] {
@@ -150,10 +150,16 @@ fn only_a_string_field_can_be_an_identifier() {
         }
     }
     let entity = schemas.join("shared/ed_attendance.toml");
-    let text = std::fs::read_to_string(&entity).unwrap().replace(
-        "name = \"arrival\"\ntype = \"datetime\"\n",
-        "name = \"arrival\"\ntype = \"datetime\"\nidentifier = true\n",
-    );
+    let text = std::fs::read_to_string(&entity)
+        .unwrap()
+        .replace(
+            "name = \"arrival\"\ntype = \"datetime\"\n",
+            "name = \"arrival\"\ntype = \"datetime\"\nidentifier = true\n",
+        )
+        .replace(
+            "record_key = [\"provider_code\", \"attendance_id\"]",
+            "record_key = [\"provider_code\", \"attendance\"]",
+        );
     std::fs::write(&entity, text).unwrap();
     let pipeline = write(
         dir.path(),
@@ -169,6 +175,7 @@ fn only_a_string_field_can_be_an_identifier() {
         &stderr,
         &[
             "ed_attendance.toml: fields[4].identifier: only a string field can be an identifier; \"arrival\" is datetime",
+            "ed_attendance.toml: entity.record_key[1]: \"attendance\" is not a field of entity \"ed_attendance\"; valid values are \"attendance_id\", \"person_id\",",
         ],
     );
 }
