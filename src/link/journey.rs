@@ -358,6 +358,12 @@ fn readmission_links(
     ))
 }
 
+/// What a linking thread returned (a panic as an error).
+fn joined<T>(h: std::thread::ScopedJoinHandle<'_, PolarsResult<T>>) -> PolarsResult<T> {
+    h.join()
+        .unwrap_or_else(|_| polars_bail!(ComputeError: "a linking thread panicked"))
+}
+
 /// Admission sources that mean the patient lived in a care home or council accommodation.
 const FROM_CARE_HOME: [&str; 4] = ["54", "65", "66", "85"];
 
@@ -455,91 +461,128 @@ pub fn patient_journey(
         .into_column()
     };
 
-    let ed_idx = ed_links(spells, &persons, ed, link)?;
-    let ed_attendance_id = gather(ed, &ed_idx, "attendance_id", "ed_attendance_id")?;
-    let ed_arrival = gather(ed, &ed_idx, "arrival", "ed_arrival")?;
-    let ed_duration_minutes = {
-        let arrival = Ints::of(ed.column("arrival")?)?;
-        let departure = Ints::of(ed.column("departure")?)?;
-        let per_hour = per_hour(ed.column("arrival")?)?;
-        // Time elapsed, over any clock change (`measure::uk_clock`); as polars'
-        // `dt().total_minutes(false)`: whole minutes, truncated towards zero.
-        Int64Chunked::from_iter_options(
-            "ed_duration_minutes".into(),
-            ed_idx.iter().map(|r| {
-                let r = r?;
-                let elapsed =
-                    crate::measure::uk_clock::elapsed(arrival.get(r)?, departure.get(r)?, per_hour);
-                Some(elapsed / (per_hour / 60))
-            }),
-        )
-        .into_column()
+    // The three kinds of link (A&E; social care; readmission) are independent: the
+    // first and last on threads of their own while this one links social care (on two
+    // cores the stage ran on one).
+    let ed_part = || -> PolarsResult<(Column, Column, Column)> {
+        let ed_idx = ed_links(spells, &persons, ed, link)?;
+        let ed_attendance_id = gather(ed, &ed_idx, "attendance_id", "ed_attendance_id")?;
+        let ed_arrival = gather(ed, &ed_idx, "arrival", "ed_arrival")?;
+        let ed_duration_minutes = {
+            let arrival = Ints::of(ed.column("arrival")?)?;
+            let departure = Ints::of(ed.column("departure")?)?;
+            let per_hour = per_hour(ed.column("arrival")?)?;
+            // Time elapsed, over any clock change (`measure::uk_clock`); as polars'
+            // `dt().total_minutes(false)`: whole minutes, truncated towards zero.
+            Int64Chunked::from_iter_options(
+                "ed_duration_minutes".into(),
+                ed_idx.iter().map(|r| {
+                    let r = r?;
+                    let elapsed = crate::measure::uk_clock::elapsed(
+                        arrival.get(r)?,
+                        departure.get(r)?,
+                        per_hour,
+                    );
+                    Some(elapsed / (per_hour / 60))
+                }),
+            )
+            .into_column()
+        };
+        drop(ed_idx);
+        Ok((ed_attendance_id, ed_arrival, ed_duration_minutes))
     };
-    drop(ed_idx);
-
-    let next = next_admissions(spells, &stay, &persons)?;
-    let c = care_links(&stay, &next, &persons, care, link)?;
-    drop(next);
-    let care_request_date = gather(care, &c.request, "event_start", "care_request_date")?;
-    let care_assessment_date = gather(care, &c.assessment, "event_start", "care_assessment_date")?;
-    let care_service_start = gather(care, &c.service, "event_start", "care_service_start")?;
-    // A linked service without a group is `other`; no linked service is null here and
-    // `none` in the dataset.
-    let service_groups = care
-        .clone()
-        .lazy()
-        .select([col("service_group").fill_null(lit("other"))])
-        .collect()?;
-    let awaited = gather(
-        &service_groups,
-        &c.service,
-        "service_group",
-        "awaited_service",
-    )?;
-    drop(service_groups);
-    // The service's council, else the request's.
-    let la_known = care.column("la_code")?.is_not_null();
-    let la_rows: IdxCa = c
-        .service
-        .iter()
-        .zip(c.request.iter())
-        .map(|(service, request)| match service {
-            Some(s) if la_known.get(s as usize) == Some(true) => Some(s),
-            _ => request,
-        })
-        .collect();
-    let la_code = gather(care, &la_rows, "la_code", "la_code")?;
-    drop((c, la_rows, la_known));
-    let days_ready_to_service = days_between(
-        "days_ready_to_service",
-        &Ints::of(&care_service_start)?,
-        &stay.ready,
-    );
-
-    // None after death or a transfer to another NHS provider.
-    let ended = readmission_counts(spells)?;
-    let readmission = readmission_links(spells, &stay, &persons, link)?;
-    let readmission = links(
-        "readmission",
-        readmission
+    let readmission_part = || -> PolarsResult<(Column, BooleanChunked)> {
+        // None after death or a transfer to another NHS provider.
+        let ended = readmission_counts(spells)?;
+        let readmission = readmission_links(spells, &stay, &persons, link)?;
+        let readmission = links(
+            "readmission",
+            readmission
+                .iter()
+                .zip(&ended)
+                .map(|(r, &counts)| r.filter(|_| counts)),
+        );
+        let readmission_spell_id =
+            gather(spells, &readmission, "spell_id", "readmission_spell_id")?;
+        // Null while in hospital, after death, and after a transfer to another NHS provider.
+        let emergency_readmission_30d: BooleanChunked = readmission
             .iter()
-            .zip(&ended)
-            .map(|(r, &counts)| r.filter(|_| counts)),
-    );
-    let readmission_spell_id = gather(spells, &readmission, "spell_id", "readmission_spell_id")?;
-    // Null while in hospital, after death, and after a transfer to another NHS provider.
-    let emergency_readmission_30d: BooleanChunked = readmission
-        .iter()
-        .zip(rows())
-        .zip(ended)
-        .map(|((r, i), counts)| {
-            stay.discharged
-                .get(i)
-                .filter(|_| counts)
-                .map(|_| r.is_some())
-        })
-        .collect();
-    drop(readmission);
+            .zip(rows())
+            .zip(ended)
+            .map(|((r, i), counts)| {
+                stay.discharged
+                    .get(i)
+                    .filter(|_| counts)
+                    .map(|_| r.is_some())
+            })
+            .collect();
+        drop(readmission);
+        Ok((readmission_spell_id, emergency_readmission_30d))
+    };
+    let (ed_part, readmission_part, care_part) = std::thread::scope(|scope| {
+        let ed_part = scope.spawn(ed_part);
+        let readmission_part = scope.spawn(readmission_part);
+        let care_part = (|| -> PolarsResult<_> {
+            let next = next_admissions(spells, &stay, &persons)?;
+            let c = care_links(&stay, &next, &persons, care, link)?;
+            drop(next);
+            let care_request_date = gather(care, &c.request, "event_start", "care_request_date")?;
+            let care_assessment_date =
+                gather(care, &c.assessment, "event_start", "care_assessment_date")?;
+            let care_service_start = gather(care, &c.service, "event_start", "care_service_start")?;
+            // A linked service without a group is `other`; no linked service is null here and
+            // `none` in the dataset.
+            let service_groups = care
+                .clone()
+                .lazy()
+                .select([col("service_group").fill_null(lit("other"))])
+                .collect()?;
+            let awaited = gather(
+                &service_groups,
+                &c.service,
+                "service_group",
+                "awaited_service",
+            )?;
+            drop(service_groups);
+            // The service's council, else the request's.
+            let la_known = care.column("la_code")?.is_not_null();
+            let la_rows: IdxCa = c
+                .service
+                .iter()
+                .zip(c.request.iter())
+                .map(|(service, request)| match service {
+                    Some(s) if la_known.get(s as usize) == Some(true) => Some(s),
+                    _ => request,
+                })
+                .collect();
+            let la_code = gather(care, &la_rows, "la_code", "la_code")?;
+            drop((c, la_rows, la_known));
+            let days_ready_to_service = days_between(
+                "days_ready_to_service",
+                &Ints::of(&care_service_start)?,
+                &stay.ready,
+            );
+            Ok((
+                care_request_date,
+                care_assessment_date,
+                care_service_start,
+                awaited,
+                la_code,
+                days_ready_to_service,
+            ))
+        })();
+        (joined(ed_part), joined(readmission_part), care_part)
+    });
+    let (ed_attendance_id, ed_arrival, ed_duration_minutes) = ed_part?;
+    let (readmission_spell_id, emergency_readmission_30d) = readmission_part?;
+    let (
+        care_request_date,
+        care_assessment_date,
+        care_service_start,
+        awaited,
+        la_code,
+        days_ready_to_service,
+    ) = care_part?;
 
     let discharge_pathway = pathways(spells, &awaited)?;
     let awaited_service = DataFrame::new(awaited.len(), vec![awaited])?
