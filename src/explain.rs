@@ -9,6 +9,7 @@ use crate::app::{self, RunOptions};
 use crate::config::SourceOverride;
 use crate::config::fetch::Fetch;
 use crate::error::Result;
+use crate::publish::disclosure::Rule;
 use crate::publish::manifest::Manifest;
 
 fn pending(pipeline: &Path, overrides: &[SourceOverride], out: &Path) -> Result<String> {
@@ -153,17 +154,10 @@ pub fn explain(pipeline: &Path, overrides: &[SourceOverride], out: &Path) -> Res
     }
     let _ = writeln!(s, "\noutputs");
     for o in &plan.outputs {
-        let rule = match o.disclosure {
-            crate::publish::disclosure::Rule::Threshold {
-                min_shown,
-                round_to,
-            } if o.dataset.access() == crate::publish::Access::Published => {
-                format!("; 1–{} suppressed, rounded to {round_to}", min_shown - 1)
-            }
-            crate::publish::disclosure::Rule::None if o.dataset.is_publication() => {
-                "; republished as NHS England published it (disclosure = \"none\")".to_string()
-            }
-            _ => String::new(),
+        let rule = if o.dataset.access() == crate::publish::Access::Published {
+            rule_text(o.disclosure, o.dataset.is_publication())
+        } else {
+            String::new()
         };
         let _ = writeln!(
             s,
@@ -182,6 +176,32 @@ pub fn explain(pipeline: &Path, overrides: &[SourceOverride], out: &Path) -> Res
     };
     let _ = write!(s, "  {}", now.trim_end().replace('\n', "\n  "));
     Ok(s)
+}
+
+/// What a published dataset's disclosure rule does, as `explain` lists it after the
+/// dataset: "; 1–7 suppressed, rounded to 5". A rule with `min_shown = 1` suppresses
+/// nothing and one with `round_to = 1` rounds nothing, and it says so (it printed
+/// "1–0 suppressed").
+fn rule_text(rule: Rule, publication: bool) -> String {
+    match rule {
+        Rule::Threshold { round_to, .. } => {
+            let suppressed = match rule.hidden_range() {
+                Some((lo, hi)) if lo == hi => format!("{lo} suppressed"),
+                Some((lo, hi)) => format!("{lo}–{hi} suppressed"),
+                None => "nothing suppressed".to_string(),
+            };
+            let rounded = if round_to > 1 {
+                format!("rounded to {round_to}")
+            } else {
+                "not rounded".to_string()
+            };
+            format!("; {suppressed}, {rounded}")
+        }
+        Rule::None if publication => {
+            "; republished as NHS England published it (disclosure = \"none\")".to_string()
+        }
+        Rule::None => String::new(),
+    }
 }
 
 /// The last runs of a data directory, and what a run would do now.
@@ -243,4 +263,35 @@ pub fn status(pipeline: &Path, overrides: &[SourceOverride], out: &Path) -> Resu
         let _ = write!(s, "  {}", now.trim_end().replace('\n', "\n  "));
     }
     Ok(s.trim_end().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression (review): `explain` printed "1–0 suppressed" for `min_shown = 1`.
+    #[test]
+    fn regression_a_rule_that_suppresses_nothing_says_so() {
+        let rule = |min_shown, round_to| Rule::Threshold {
+            min_shown,
+            round_to,
+        };
+        assert_eq!(
+            rule_text(rule(1, 1), false),
+            "; nothing suppressed, not rounded"
+        );
+        assert_eq!(
+            rule_text(rule(1, 2), false),
+            "; nothing suppressed, rounded to 2"
+        );
+        assert_eq!(rule_text(rule(2, 1), false), "; 1 suppressed, not rounded");
+        assert_eq!(
+            rule_text(Rule::HES, false),
+            "; 1–7 suppressed, rounded to 5"
+        );
+        assert_eq!(
+            rule_text(Rule::None, true),
+            "; republished as NHS England published it (disclosure = \"none\")"
+        );
+    }
 }
