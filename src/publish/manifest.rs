@@ -168,7 +168,8 @@ pub struct PeriodInfo {
     /// First day of the month.
     pub month: String,
     /// `added` (new), `replaced` (an earlier load of the period was replaced), or
-    /// `kept_existing` (the dataset already holds a later revision of the period).
+    /// `kept_existing` (the file already published wins: a later revision, or, when the
+    /// dates cannot be compared, one whose name says "revised"; the warnings say why).
     pub action: String,
     /// The file now holding the period.
     pub file: String,
