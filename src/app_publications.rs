@@ -30,7 +30,7 @@ use crate::ingest::nhse::sitrep::SitrepWorkbook;
 use crate::ingest::nhse::{PublicationKind, ae, sitrep};
 use crate::publish::Dataset;
 use crate::publish::manifest::{
-    DataQualityResult, OutputInfo, PeriodInfo, PublicationFileInfo, PublicationInfo,
+    DataQualityResult, OutputInfo, PeriodInfo, PublicationFileInfo, PublicationInfo, RunError,
 };
 use crate::publish::partition::write_dataset;
 use crate::publish::staging::RunDir;
@@ -495,6 +495,8 @@ pub(crate) fn run_publications(
     };
     let mut manifest = base_manifest(mode, &timer, &changes);
     manifest.status = if failed > 0 { "files_failed" } else { "ok" }.to_string();
+    // The exit code and why, as a failed run's manifest gives them, so `status` shows them.
+    manifest.error = failures(&inputs, exit);
     manifest.publications = publications;
     manifest.outputs = outputs;
     manifest.warnings = warnings;
@@ -506,6 +508,39 @@ pub(crate) fn run_publications(
         exit,
         report: None,
         dry_run_notes: Vec::new(),
+    })
+}
+
+/// The run's error when files could not be loaded: how many, which (paths without an
+/// NHS-number shape), and the first one's error; `None` when every file loaded.
+fn failures(inputs: &[Input], exit: ExitCode) -> Option<RunError> {
+    let failed: Vec<(String, &str)> = inputs
+        .iter()
+        .filter_map(|i| match &i.loaded {
+            Loaded::Failed(e) => Some((
+                crate::ingest::quarantine::mask_file_name(&i.info.path),
+                e.as_str(),
+            )),
+            _ => None,
+        })
+        .collect();
+    let (first, error) = failed.first()?;
+    let message = if failed.len() == 1 {
+        format!("1 file could not be loaded (the others were published): {first}: {error}")
+    } else {
+        format!(
+            "{} files could not be loaded (the others were published): {}; the first, {first}: {error}",
+            failed.len(),
+            failed
+                .iter()
+                .map(|(p, _)| p.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    Some(RunError {
+        exit_code: exit as u8,
+        message,
     })
 }
 

@@ -48,7 +48,9 @@ pub struct Manifest {
     /// Data-quality results: checks that found something, reported rather than failed.
     #[serde(default)]
     pub data_quality: Vec<DataQualityResult>,
-    /// Why the run failed (status `failed`): its exit code and message.
+    /// Why the run failed (status `failed`): its exit code and message; for a
+    /// publications run with status `files_failed` (exit 3), the files that could not be
+    /// loaded and the first one's error.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<RunError>,
 }

@@ -370,3 +370,46 @@ fn an_nhs_number_in_a_publication_s_file_name_is_masked_everywhere() {
         );
     }
 }
+
+/// Regression (review): a publications run that exits 3 (a workbook that cannot be
+/// understood) set status `files_failed` but no `error`, so `status`, which prints a
+/// failed run's exit code and message from it, showed neither.
+#[test]
+fn regression_status_shows_a_publications_run_s_failed_files_and_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let broken = Fixture {
+        broken_table_5: true,
+        ..Fixture::default()
+    };
+    let (june, ae) = inputs(dir.path(), "june", &[("broken.xlsx", broken)]);
+    let out = dir.path().join("out");
+    let (code, _, stderr) = run(&out, &[("sitrep", &june), ("ae", &ae)]);
+    assert_eq!(code, 3, "{stderr}");
+    let m = manifest(&out);
+    let message = format!(
+        "1 file could not be loaded (the others were published): {}: sheet \"Table 5\" cell B1: no England row: looked for a cell starting \"ENGLAND\" in rows 2–17, columns B–M",
+        june.join("broken.xlsx").display()
+    );
+    assert_eq!(
+        (m["status"].as_str(), &m["error"]),
+        (
+            Some("files_failed"),
+            &serde_json::json!({"exit_code": 3, "message": message})
+        )
+    );
+    let (code, stdout, stderr) = result(&joinedup(&[
+        "status",
+        "pipelines/nhse_publications.toml",
+        "--source",
+        &format!("sitrep={}", june.display()),
+        "--source",
+        &format!("ae={}", ae.display()),
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains(&format!("\n    exit 3: {message}\n")),
+        "{stdout}"
+    );
+}
