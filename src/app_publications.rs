@@ -264,6 +264,7 @@ pub(crate) fn run_publications(
         offered.entry(o.key.clone()).or_default().push(o);
     }
     let mut warnings = crate::app::unclaimed_warnings(&opts.out, plan);
+    warnings.extend(crate::app::state_warning(opts, &changes));
     let mut winners: BTreeMap<PeriodKey, &Offer> = BTreeMap::new();
     for (key, group) in &offered {
         let claims: Vec<Claim> = group.iter().map(|o| o.claim(&inputs)).collect();

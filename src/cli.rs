@@ -132,7 +132,8 @@ const REPORT_EXAMPLES: &str = concat!(
 
 ",
     "Exit codes: 0 ok, 2 command-line error (or a folder it may not write),
-4 nothing published in the data directory yet, 5 internal error."
+3 a run manifest cannot be read, 4 nothing published in the data directory
+yet, 5 internal error."
 );
 
 const SYNTH_EXAMPLES: &str = concat!(

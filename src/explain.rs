@@ -3,7 +3,7 @@
 //! Neither changes anything.
 
 use std::fmt::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::app::{self, RunOptions};
 use crate::config::SourceOverride;
@@ -23,6 +23,9 @@ fn pending(pipeline: &Path, overrides: &[SourceOverride], out: &Path) -> Result<
     })?;
     let c = &report.manifest.changes;
     let mut s = String::new();
+    if let Some(w) = c.state_warning() {
+        let _ = writeln!(s, "warning: {w}");
+    }
     if report.manifest.mode == "dry_run_up_to_date" {
         let _ = writeln!(
             s,
@@ -204,17 +207,43 @@ fn rule_text(rule: Rule, publication: bool) -> String {
     }
 }
 
+/// One run folder of `runs/`: its manifest, or why it cannot be read.
+enum RunEntry {
+    Read(Box<Manifest>),
+    Unreadable { path: PathBuf, why: String },
+}
+
+/// Every run folder of the data directory, newest first (run ids start with their UTC
+/// start time, so name order is time order). A folder whose manifest cannot be read or
+/// parsed is listed as such, not left out: an older run would otherwise look like the
+/// latest.
+fn run_entries(out: &Path) -> Vec<RunEntry> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(out.join("runs"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    dirs.iter()
+        .rev()
+        .map(|dir| {
+            let path = dir.join("manifest.json");
+            let read = std::fs::read_to_string(&path)
+                .map_err(|e| e.to_string())
+                .and_then(|t| serde_json::from_str::<Manifest>(&t).map_err(|e| e.to_string()));
+            match read {
+                Ok(m) => RunEntry::Read(Box::new(m)),
+                Err(why) => RunEntry::Unreadable { path, why },
+            }
+        })
+        .collect()
+}
+
 /// The last runs of a data directory, and what a run would do now.
 pub fn status(pipeline: &Path, overrides: &[SourceOverride], out: &Path) -> Result<String> {
-    let mut runs: Vec<Manifest> = std::fs::read_dir(out.join("runs"))
-        .map(|rd| {
-            rd.flatten()
-                .filter_map(|e| std::fs::read_to_string(e.path().join("manifest.json")).ok())
-                .filter_map(|t| serde_json::from_str(&t).ok())
-                .collect()
-        })
-        .unwrap_or_default();
-    runs.sort_by(|a, b| b.started_at.cmp(&a.started_at));
+    let runs = run_entries(out);
     let mut s = String::new();
     let _ = writeln!(s, "data directory {}", out.display());
     if runs.is_empty() {
@@ -225,7 +254,18 @@ pub fn status(pipeline: &Path, overrides: &[SourceOverride], out: &Path) -> Resu
             "\nlast runs                                   status                 finished                  rows in"
         );
     }
-    for m in runs.iter().take(10) {
+    for entry in runs.iter().take(10) {
+        let m = match entry {
+            RunEntry::Read(m) => m,
+            RunEntry::Unreadable { path, why } => {
+                let _ = writeln!(
+                    s,
+                    "  manifest unreadable: {}: {why}",
+                    crate::ingest::quarantine::shown_path(path)
+                );
+                continue;
+            }
+        };
         let rows: u64 = m.sources.iter().map(|x| x.rows_in).sum::<u64>()
             + m.publications
                 .iter()

@@ -413,3 +413,80 @@ fn regression_status_shows_a_publications_run_s_failed_files_and_exit_code() {
         "{stdout}"
     );
 }
+
+/// Regression (review): a state file that was there but could not be parsed was taken
+/// for a first run, silently ("configuration … changed, or first run"), and `status` left
+/// out a run whose manifest it could not read, so an older run looked like the latest.
+#[test]
+fn regression_an_unreadable_state_or_manifest_is_named_not_passed_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let (june, ae) = inputs(dir.path(), "june", &[("june.xlsx", Fixture::default())]);
+    let out = dir.path().join("out");
+    let sources = [("sitrep", june.as_path()), ("ae", ae.as_path())];
+    assert_eq!(run(&out, &sources).0, 0);
+    let state = out.join("state/nhse_publications.json");
+    std::fs::write(&state, "{\"version\": 2, \"fingerprint\": \"ab").unwrap();
+    let why = format!(
+        "the saved state cannot be read: {}: EOF while parsing a string at line 1 column 33",
+        state.display()
+    );
+    let warning = format!(
+        "{why}; every input is read and every dataset rebuilt, as on a first run, and the state is written anew"
+    );
+    let inspect = |command: &str| {
+        let mut args = vec![
+            command.to_string(),
+            "pipelines/nhse_publications.toml".into(),
+        ];
+        for (name, path) in sources {
+            args.push("--source".into());
+            args.push(format!("{name}={}", path.display()));
+        }
+        args.extend(["--out".to_string(), out.display().to_string()]);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (code, stdout, stderr) = result(&joinedup(&args));
+        assert_eq!(code, 0, "{command}: {stderr}");
+        stdout
+    };
+    for command in ["explain", "status"] {
+        let text = inspect(command);
+        assert!(
+            text.contains(&format!(
+                "  warning: {warning}\n  a run now would rebuild everything ({why})"
+            )),
+            "{command}: {text}"
+        );
+    }
+    let (code, stdout, stderr) = run(&out, &sources);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains(&format!("rebuilt from everything ({why})")),
+        "{stdout}"
+    );
+    assert!(stdout.contains(&format!("warning: {warning}")), "{stdout}");
+    assert!(stderr.contains(&warning), "{stderr}");
+    assert_eq!(manifest(&out)["warnings"][0], warning.as_str());
+    // The run wrote the state anew: the next has nothing to do.
+    assert!(inspect("explain").contains("up to date"));
+
+    // The latest run's manifest cut short: listed as unreadable, first.
+    let latest = manifest(&out)["run_id"].as_str().unwrap().to_string();
+    let path = out.join("runs").join(&latest).join("manifest.json");
+    std::fs::write(&path, "{\"run_id\": ").unwrap();
+    let text = inspect("status");
+    let listed: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("last runs"))
+        .skip(1)
+        .take(2)
+        .collect();
+    assert_eq!(
+        listed[0],
+        format!(
+            "  manifest unreadable: {}: EOF while parsing a value at line 1 column 11",
+            path.display()
+        ),
+        "{text}"
+    );
+    assert!(listed[1].contains(" ok "), "{text}");
+}
