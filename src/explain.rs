@@ -241,20 +241,60 @@ fn run_entries(out: &Path) -> Vec<RunEntry> {
         .collect()
 }
 
-/// The last runs of a data directory, and what a run would do now.
-pub fn status(pipeline: &Path, overrides: &[SourceOverride], out: &Path) -> Result<String> {
-    let runs = run_entries(out);
-    let mut s = String::new();
-    let _ = writeln!(s, "data directory {}", out.display());
-    if runs.is_empty() {
-        let _ = writeln!(s, "no runs yet");
-    } else {
-        let _ = writeln!(
-            s,
-            "\nlast runs                                   status                 finished                  rows in"
-        );
+/// Rows a run read from its input files: a person-level source's data rows, a
+/// publication file's rows (what its tables or lines gave, a superseded file's included).
+/// `None` for a failed or interrupted run, whose manifest records no counts (it showed 0).
+fn rows_read(m: &Manifest) -> Option<u64> {
+    if m.status == "failed" {
+        return None;
     }
-    for entry in runs.iter().take(10) {
+    Some(
+        m.sources.iter().map(|x| x.rows_in).sum::<u64>()
+            + m.publications
+                .iter()
+                .flat_map(|p| &p.files)
+                .filter(|f| f.status != "failed")
+                .flat_map(|f| f.rows.values())
+                .sum::<u64>(),
+    )
+}
+
+/// The last ten runs of `runs`, newest first: only pipeline `only`'s (by the name its
+/// manifests record) when given, else every pipeline's, each with its pipeline. A run
+/// whose manifest cannot be read is listed either way (whose it is cannot be told).
+fn runs_table(runs: &[RunEntry], only: Option<&str>) -> String {
+    let mine = |e: &&RunEntry| match (e, only) {
+        (RunEntry::Read(m), Some(name)) => m.pipeline.name == name,
+        _ => true,
+    };
+    let shown: Vec<&RunEntry> = runs.iter().filter(mine).collect();
+    let mut s = String::new();
+    match (shown.is_empty(), only) {
+        (true, None) => {
+            let _ = writeln!(s, "no runs yet");
+        }
+        (true, Some(name)) => {
+            let _ = writeln!(s, "no runs of pipeline {name} yet");
+        }
+        (false, Some(name)) => {
+            let _ = writeln!(
+                s,
+                "\n{:<45}{:<23}{:<26}{:>9}",
+                format!("last runs of pipeline {name}"),
+                "status",
+                "finished",
+                "rows read"
+            );
+        }
+        (false, None) => {
+            let _ = writeln!(
+                s,
+                "\n{:<45}{:<21}{:<23}{:<26}{:>9}",
+                "last runs", "pipeline", "status", "finished", "rows read"
+            );
+        }
+    }
+    for entry in shown.iter().take(10) {
         let m = match entry {
             RunEntry::Read(m) => m,
             RunEntry::Unreadable { path, why } => {
@@ -266,15 +306,14 @@ pub fn status(pipeline: &Path, overrides: &[SourceOverride], out: &Path) -> Resu
                 continue;
             }
         };
-        let rows: u64 = m.sources.iter().map(|x| x.rows_in).sum::<u64>()
-            + m.publications
-                .iter()
-                .flat_map(|p| &p.files)
-                .flat_map(|f| f.rows.values())
-                .sum::<u64>();
+        let rows = rows_read(m).map_or("–".to_string(), |n| n.to_string());
+        let pipeline = match only {
+            Some(_) => String::new(),
+            None => format!("{:<20} ", m.pipeline.name),
+        };
         let _ = writeln!(
             s,
-            "  {:<42} {:<22} {:<25} {rows:>8}",
+            "  {:<42} {pipeline}{:<22} {:<25} {rows:>9}",
             m.run_id, m.status, m.finished_at
         );
         // A failed run says why, as its manifest does.
@@ -282,6 +321,47 @@ pub fn status(pipeline: &Path, overrides: &[SourceOverride], out: &Path) -> Resu
             let _ = writeln!(s, "    exit {}: {}", e.exit_code, e.message);
         }
     }
+    if !shown.is_empty() {
+        let _ = writeln!(
+            s,
+            "  (rows read: data rows of the run's input files, an NHS England file's as its tables gave them; – when the run stopped before counting them)"
+        );
+    }
+    let others: std::collections::BTreeSet<&str> = runs
+        .iter()
+        .filter_map(|e| match e {
+            RunEntry::Read(m) if only.is_some_and(|n| n != m.pipeline.name) => {
+                Some(m.pipeline.name.as_str())
+            }
+            _ => None,
+        })
+        .collect();
+    if !others.is_empty() {
+        let _ = writeln!(
+            s,
+            "  (this data directory also holds runs of {}: `joinedup status` without a pipeline lists every pipeline's)",
+            others.into_iter().collect::<Vec<_>>().join(", ")
+        );
+    }
+    s
+}
+
+/// The last runs of a data directory: of `pipeline` when given (and what a run of it
+/// would do now), else of every pipeline, each with its name.
+pub fn status(pipeline: Option<&Path>, overrides: &[SourceOverride], out: &Path) -> Result<String> {
+    // The name the pipeline's manifests record; a pipeline that cannot be loaded is
+    // said to be so under "pending", and every pipeline's runs are listed.
+    let name = pipeline.and_then(|p| app::validate(p, overrides).ok().map(|plan| plan.name));
+    let mut s = String::new();
+    let _ = writeln!(s, "data directory {}", out.display());
+    s.push_str(&runs_table(&run_entries(out), name.as_deref()));
+    let Some(pipeline) = pipeline else {
+        let _ = write!(
+            s,
+            "\npending: name a pipeline file (joinedup status PIPELINE --out DIR) to see what a run of it would do now"
+        );
+        return Ok(s.trim_end().to_string());
+    };
     if !pipeline.exists() {
         // Asked about a pipeline that is not there: say so rather than leave out pending.
         let _ = write!(

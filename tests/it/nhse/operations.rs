@@ -490,3 +490,107 @@ fn regression_an_unreadable_state_or_manifest_is_named_not_passed_over() {
     );
     assert!(listed[1].contains(" ok "), "{text}");
 }
+
+/// Regression (review): with a person-level and a publications pipeline in one data
+/// directory, `status` printed one list of both pipelines' runs without saying which was
+/// which, even when given one pipeline; and its "rows in" showed 0 for a run stopped
+/// after it had read its files.
+#[test]
+fn regression_status_lists_its_pipeline_s_runs_or_names_each_pipeline() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let (june, ae) = inputs(dir.path(), "june", &[("june.xlsx", Fixture::default())]);
+    let out = dir.path().join("out");
+    run_ok(None, &out, &["-q"]);
+    let sample = manifest(&out)["run_id"].as_str().unwrap().to_string();
+    // A publications run stopped by SIGTERM after reading its files.
+    let mut stopped = Command::new(env!("CARGO_BIN_EXE_joinedup"))
+        .current_dir(root())
+        .args(["run", "pipelines/nhse_publications.toml", "--source"])
+        .arg(format!("sitrep={}", june.display()))
+        .arg("--source")
+        .arg(format!("ae={}", ae.display()))
+        .args(["--out", out.to_str().unwrap()])
+        .env("JOINEDUP_FAULT", "sleep:run_after_ingest:20000")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(stopped.stderr.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("fault: pausing at run_after_ingest") {
+        line.clear();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "no pause");
+    }
+    let pid = stopped.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    std::io::Read::read_to_string(&mut stderr, &mut line).unwrap();
+    assert_eq!(stopped.wait().unwrap().code(), Some(143), "{line}");
+    let interrupted = manifest(&out)["run_id"].as_str().unwrap().to_string();
+    assert_eq!(run(&out, &[("sitrep", &june), ("ae", &ae)]).0, 0);
+    let publications = manifest(&out)["run_id"].as_str().unwrap().to_string();
+
+    let status = |pipeline: Option<&str>| {
+        let mut args = vec!["status"];
+        args.extend(pipeline);
+        args.extend(["--out", out.to_str().unwrap()]);
+        let (code, stdout, stderr) = result(&joinedup(&args));
+        assert_eq!(code, 0, "{stderr}");
+        stdout
+    };
+    let fields = |text: &str, id: &str| -> Vec<String> {
+        text.lines()
+            .find(|l| l.contains(id))
+            .unwrap_or_else(|| panic!("no {id} in:\n{text}"))
+            .split_whitespace()
+            .map(String::from)
+            .collect()
+    };
+    let pick = |f: Vec<String>, at: &[usize]| -> Vec<String> {
+        at.iter().map(|&i| f[i].clone()).collect()
+    };
+    // One pipeline: its runs only, and a word on the others.
+    let text = status(Some("pipelines/nhse_publications.toml"));
+    assert!(!text.contains(&sample), "{text}");
+    assert!(
+        text.contains("\nlast runs of pipeline nhse_publications "),
+        "{text}"
+    );
+    // The rows the files gave: the workbook's four tables, and the A&E file's one line.
+    assert_eq!(
+        pick(fields(&text, &publications), &[1, 3]),
+        ["ok", "106"],
+        "{text}"
+    );
+    assert_eq!(
+        pick(fields(&text, &interrupted), &[1, 3]),
+        ["failed", "–"],
+        "{text}"
+    );
+    assert!(
+        text.contains("  (this data directory also holds runs of sample: `joinedup status` without a pipeline lists every pipeline's)"),
+        "{text}"
+    );
+    // No pipeline: every run, each with its pipeline (the sample's rows in, all sources).
+    let text = status(None);
+    assert_eq!(
+        pick(fields(&text, &sample), &[1, 2, 4]),
+        ["sample", "ok", "5263"],
+        "{text}"
+    );
+    assert_eq!(
+        pick(fields(&text, &publications), &[1, 2]),
+        ["nhse_publications", "ok"],
+        "{text}"
+    );
+    assert!(
+        text.ends_with("\n\npending: name a pipeline file (joinedup status PIPELINE --out DIR) to see what a run of it would do now\n"),
+        "{text}"
+    );
+}
