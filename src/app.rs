@@ -308,7 +308,8 @@ pub(crate) fn open_data_dir(
 }
 
 /// The state the listed inputs would leave, what changed since the pipeline's saved
-/// state (everything under `--full-refresh`), and whether every output folder exists.
+/// state (everything under `--full-refresh`, or when the saved state cannot be read:
+/// [`state::Changes::state_warning`]), and whether every output folder exists.
 pub(crate) fn compare_with_state(
     plan: &Plan,
     opts: &RunOptions,
@@ -316,11 +317,15 @@ pub(crate) fn compare_with_state(
     id: &str,
     inputs: &[(String, Vec<InputFile>)],
 ) -> (state::State, state::Changes, bool) {
-    let previous = state::load(&opts.out, &plan.name);
+    let (previous, unreadable) = match state::load(&opts.out, &plan.name) {
+        Ok(previous) => (previous, None),
+        Err(why) => (None, Some(why)),
+    };
     let mut now_state = state::current(fingerprint, id, inputs, state::dataset_folders(plan));
     now_state.pipeline = plan.name.clone();
     let mut changes = state::changes(previous.as_ref(), &now_state);
     changes.full_refresh = opts.full_refresh;
+    changes.state_unreadable = unreadable;
     let outputs_present = plan.outputs.iter().all(|o| {
         opts.out
             .join(o.dataset.access().folder())
@@ -344,6 +349,16 @@ pub(crate) fn unclaimed_warnings(out: &Path, plan: &Plan) -> Vec<String> {
             w
         })
         .collect()
+}
+
+/// The warning for a saved state that cannot be read, logged unless this is a dry run
+/// (whose summary, `explain` and `status` give it), for the manifest.
+pub(crate) fn state_warning(opts: &RunOptions, changes: &state::Changes) -> Option<String> {
+    let w = changes.state_warning()?;
+    if !opts.dry_run {
+        tracing::warn!("{w}");
+    }
+    Some(w)
 }
 
 /// For a dry run: each fetched source (HTTP, MESH, drop folder) is pulled by a run before
@@ -453,6 +468,7 @@ fn run_as(
     let (now_state, changes, outputs_present) =
         compare_with_state(&plan, opts, &fingerprint, &id, &inputs);
     warnings.extend(unclaimed_warnings(&opts.out, &plan));
+    warnings.extend(state_warning(opts, &changes));
     timer.lap("pull", None);
     fault::point("run_after_pull");
 

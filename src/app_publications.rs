@@ -2,7 +2,8 @@
 //!
 //! No person-level data, so no pseudonymisation key, no linkage and no disclosure
 //! rounding: each file is read by rule, the periods it holds are merged into what earlier
-//! runs published (a revised workbook replaces its period), and the datasets are written
+//! runs published (a revised workbook replaces its period; which of two files holds a
+//! period is the rule of `revisions.rs`), and the datasets are written
 //! by the same operational rules as a person-level run: the data directory's lock,
 //! staging left by a killed run removed, nothing done when no input changed since the
 //! last run ([`crate::app::state`]), one `<YYYY-MM>.parquet` per month of each dataset's
@@ -29,7 +30,7 @@ use crate::ingest::nhse::sitrep::SitrepWorkbook;
 use crate::ingest::nhse::{PublicationKind, ae, sitrep};
 use crate::publish::Dataset;
 use crate::publish::manifest::{
-    DataQualityResult, OutputInfo, PeriodInfo, PublicationFileInfo, PublicationInfo,
+    DataQualityResult, OutputInfo, PeriodInfo, PublicationFileInfo, PublicationInfo, RunError,
 };
 use crate::publish::partition::write_dataset;
 use crate::publish::staging::RunDir;
@@ -50,6 +51,10 @@ struct Input {
     loaded: Loaded,
 }
 
+mod revisions;
+
+use revisions::{AgainstPublished, Claim, says_revised};
+
 /// A period offered by one loaded file.
 struct Offer {
     key: PeriodKey,
@@ -59,11 +64,23 @@ struct Offer {
     revised: bool,
 }
 
-/// True when a file's name says it is a revision ("…-revised.csv", "Revised …"): NHS
-/// England's A&E files carry no revision date, and in name order `2016-04-01-revised.csv`
-/// comes before `2016-04-01.csv`.
-fn says_revised(name: &str) -> bool {
-    name.to_ascii_lowercase().contains("revised")
+impl Offer {
+    fn claim<'a>(&self, inputs: &'a [Input]) -> Claim<'a> {
+        Claim {
+            file: &inputs[self.input].name,
+            stamp: self.stamp,
+            revised: self.revised,
+        }
+    }
+}
+
+/// "acute 2023-06", "A&E 2016-04": a period in words.
+fn period_words(key: &PeriodKey) -> String {
+    format!(
+        "{} {}",
+        key.0.as_deref().unwrap_or("A&E"),
+        key.1.format("%Y-%m")
+    )
 }
 
 /// Lists and fingerprints the files of every publication source.
@@ -229,7 +246,7 @@ pub(crate) fn run_publications(
                 key: (Some(wb.setting.name().to_string()), wb.report_month),
                 input: i,
                 stamp: wb.revised_on.or(wb.published_on),
-                revised: false,
+                revised: says_revised(&input.name),
             }),
             Loaded::Ae(a) => offers.extend(a.months.iter().map(|m| Offer {
                 key: (None, *m),
@@ -240,16 +257,28 @@ pub(crate) fn run_publications(
             Loaded::Failed(_) => {}
         }
     }
-    let mut winners: BTreeMap<PeriodKey, &Offer> = BTreeMap::new();
+    // Which file of this run holds each period (`revisions`: dates when known, else the
+    // name saying "revised", else the later file in name order).
+    let mut offered: BTreeMap<PeriodKey, Vec<&Offer>> = BTreeMap::new();
     for o in &offers {
-        // Later revision wins (by date; for A&E files, a name saying "revised"); on a tie,
-        // the later file in name order.
-        match winners.get(&o.key) {
-            Some(w) if (w.stamp, w.revised, w.input) > (o.stamp, o.revised, o.input) => {}
-            _ => {
-                winners.insert(o.key.clone(), o);
-            }
+        offered.entry(o.key.clone()).or_default().push(o);
+    }
+    let mut warnings = crate::app::unclaimed_warnings(&opts.out, plan);
+    warnings.extend(crate::app::state_warning(opts, &changes));
+    let mut winners: BTreeMap<PeriodKey, &Offer> = BTreeMap::new();
+    for (key, group) in &offered {
+        let claims: Vec<Claim> = group.iter().map(|o| o.claim(&inputs)).collect();
+        let w = revisions::choose(&claims);
+        for l in (0..group.len()).filter(|&l| l != w) {
+            warnings.push(format!(
+                "{}: {} is also in {}, which was used: {}",
+                claims[l].file,
+                period_words(key),
+                claims[w].file,
+                revisions::in_run_reason(&claims, w, l, key.0.is_none())
+            ));
         }
+        winners.insert(key.clone(), group[w]);
     }
     let mut previous: BTreeMap<PeriodKey, ExistingPeriod> = BTreeMap::new();
     for (d, df) in &existing {
@@ -261,31 +290,47 @@ pub(crate) fn run_publications(
     }
     let mut periods: Vec<Vec<PeriodInfo>> = vec![Vec::new(); plan.publications.len()];
     let mut accepted: BTreeMap<PeriodKey, usize> = BTreeMap::new();
-    let mut warnings = crate::app::unclaimed_warnings(&opts.out, plan);
     for (key, w) in &winners {
         let input = &inputs[w.input];
-        let old = previous.get(key);
-        let (action, other) = match old {
-            Some(p) if p.stamp.is_some() && p.stamp > w.stamp => {
-                ("kept_existing", Some(p.file.clone()))
-            }
-            // An A&E revision published earlier is not replaced by a file that is not one.
-            Some(p) if p.stamp.is_none() && says_revised(&p.file) && !w.revised => {
-                ("kept_existing", Some(p.file.clone()))
-            }
-            Some(p) => ("replaced", Some(p.file.clone())),
+        let (action, other) = match previous.get(key) {
             None => ("added", None),
+            Some(p) => {
+                let published = Claim {
+                    file: &p.file,
+                    stamp: p.stamp,
+                    revised: says_revised(&p.file),
+                };
+                let action = match revisions::against_published(
+                    &published,
+                    &w.claim(&inputs),
+                    key.0.is_none(),
+                ) {
+                    AgainstPublished::Keep(why) => {
+                        warnings.push(format!(
+                            "{}: {} is already published from {}, which was kept: {why}",
+                            input.name,
+                            period_words(key),
+                            p.file
+                        ));
+                        "kept_existing"
+                    }
+                    AgainstPublished::Replace(why) => {
+                        if let Some(why) = why {
+                            warnings.push(format!(
+                                "{}: {} replaces {}, published by an earlier run: {why}",
+                                input.name,
+                                period_words(key),
+                                p.file
+                            ));
+                        }
+                        "replaced"
+                    }
+                };
+                (action, Some(p.file.clone()))
+            }
         };
         if action != "kept_existing" {
             accepted.insert(key.clone(), w.input);
-        } else {
-            warnings.push(format!(
-                "{}: {} {} is already published from {}, a later revision; kept it",
-                input.name,
-                key.0.as_deref().unwrap_or("A&E"),
-                key.1.format("%Y-%m"),
-                other.as_deref().unwrap_or("?")
-            ));
         }
         periods[input.source].push(PeriodInfo {
             setting: key.0.clone(),
@@ -294,17 +339,6 @@ pub(crate) fn run_publications(
             file: input.name.clone(),
             other_file: other,
         });
-    }
-    for o in &offers {
-        let w = winners[&o.key];
-        if w.input != o.input {
-            let (loser, winner) = (&inputs[o.input].name, &inputs[w.input].name);
-            warnings.push(format!(
-                "{loser}: {} {} is also in {winner}, a later revision or file; {winner} was used",
-                o.key.0.as_deref().unwrap_or("A&E"),
-                o.key.1.format("%Y-%m"),
-            ));
-        }
     }
     for (i, input) in inputs.iter_mut().enumerate() {
         let offered = offers.iter().filter(|o| o.input == i).count();
@@ -462,6 +496,8 @@ pub(crate) fn run_publications(
     };
     let mut manifest = base_manifest(mode, &timer, &changes);
     manifest.status = if failed > 0 { "files_failed" } else { "ok" }.to_string();
+    // The exit code and why, as a failed run's manifest gives them, so `status` shows them.
+    manifest.error = failures(&inputs, exit);
     manifest.publications = publications;
     manifest.outputs = outputs;
     manifest.warnings = warnings;
@@ -473,6 +509,39 @@ pub(crate) fn run_publications(
         exit,
         report: None,
         dry_run_notes: Vec::new(),
+    })
+}
+
+/// The run's error when files could not be loaded: how many, which (paths without an
+/// NHS-number shape), and the first one's error; `None` when every file loaded.
+fn failures(inputs: &[Input], exit: ExitCode) -> Option<RunError> {
+    let failed: Vec<(String, &str)> = inputs
+        .iter()
+        .filter_map(|i| match &i.loaded {
+            Loaded::Failed(e) => Some((
+                crate::ingest::quarantine::mask_file_name(&i.info.path),
+                e.as_str(),
+            )),
+            _ => None,
+        })
+        .collect();
+    let (first, error) = failed.first()?;
+    let message = if failed.len() == 1 {
+        format!("1 file could not be loaded (the others were published): {first}: {error}")
+    } else {
+        format!(
+            "{} files could not be loaded (the others were published): {}; the first, {first}: {error}",
+            failed.len(),
+            failed
+                .iter()
+                .map(|(p, _)| p.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    Some(RunError {
+        exit_code: exit as u8,
+        message,
     })
 }
 

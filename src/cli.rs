@@ -37,7 +37,7 @@ const EXAMPLES: &str = concat!(
     "Examples:
   joinedup run                    # the sample pipeline, into ./out
   joinedup run pipelines/icb.toml --out /data/ju
-  joinedup status --out /data/ju  # last runs, and inputs not yet processed
+  joinedup status pipelines/icb.toml --out /data/ju  # runs, inputs pending
   joinedup validate pipelines/icb.toml   # config and contracts; reads no data
   joinedup pull pipelines/mesh_inbox.toml --out /data/ju   # land a MESH mailbox
   joinedup run pipelines/nhse_publications.toml --out /data/ju
@@ -116,7 +116,8 @@ error, 6 a run holds the data directory now."
 
 const STATUS_EXAMPLES: &str = concat!(
     "Examples:
-  joinedup status pipelines/icb.toml --out /data/ju
+  joinedup status pipelines/icb.toml --out /data/ju  # its runs, and pending
+  joinedup status --out /data/ju    # every pipeline's runs, each named
 
 What would stop a run now (a source missing, a run in progress) is printed
 under \"pending\", not returned as the exit code.
@@ -132,7 +133,8 @@ const REPORT_EXAMPLES: &str = concat!(
 
 ",
     "Exit codes: 0 ok, 2 command-line error (or a folder it may not write),
-4 nothing published in the data directory yet, 5 internal error."
+3 a run manifest cannot be read, 4 nothing published in the data directory
+yet, 5 internal error."
 );
 
 const SYNTH_EXAMPLES: &str = concat!(
@@ -162,7 +164,7 @@ pub enum Command {
     Explain(InspectArgs),
     /// Show the last runs of a data directory and what is pending.
     #[command(after_help = STATUS_EXAMPLES)]
-    Status(InspectArgs),
+    Status(StatusArgs),
     /// Write DIR/report/index.html from the published datasets and the latest run manifest.
     #[command(after_help = REPORT_EXAMPLES)]
     Report(ReportArgs),
@@ -266,6 +268,23 @@ pub struct InspectArgs {
     /// Pipeline file.
     #[arg(default_value = DEFAULT_PIPELINE)]
     pub pipeline: PathBuf,
+
+    /// Read a source from another file or folder: NAME=PATH (repeatable).
+    #[arg(long = "source", value_name = "NAME=PATH")]
+    pub sources: Vec<SourceOverride>,
+
+    /// Data directory.
+    #[arg(long, default_value = "out", env = "JOINEDUP_OUT")]
+    pub out: PathBuf,
+}
+
+/// `joinedup status`.
+#[derive(Debug, clap::Args)]
+pub struct StatusArgs {
+    /// Pipeline file: only its runs are listed (by the pipeline name their manifests
+    /// record), and what a run of it would do now. Without one, every pipeline's runs are
+    /// listed, each with its pipeline.
+    pub pipeline: Option<PathBuf>,
 
     /// Read a source from another file or folder: NAME=PATH (repeatable).
     #[arg(long = "source", value_name = "NAME=PATH")]

@@ -3,12 +3,13 @@
 //! Neither changes anything.
 
 use std::fmt::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::app::{self, RunOptions};
 use crate::config::SourceOverride;
 use crate::config::fetch::Fetch;
 use crate::error::Result;
+use crate::publish::disclosure::Rule;
 use crate::publish::manifest::Manifest;
 
 fn pending(pipeline: &Path, overrides: &[SourceOverride], out: &Path) -> Result<String> {
@@ -22,6 +23,9 @@ fn pending(pipeline: &Path, overrides: &[SourceOverride], out: &Path) -> Result<
     })?;
     let c = &report.manifest.changes;
     let mut s = String::new();
+    if let Some(w) = c.state_warning() {
+        let _ = writeln!(s, "warning: {w}");
+    }
     if report.manifest.mode == "dry_run_up_to_date" {
         let _ = writeln!(
             s,
@@ -153,17 +157,10 @@ pub fn explain(pipeline: &Path, overrides: &[SourceOverride], out: &Path) -> Res
     }
     let _ = writeln!(s, "\noutputs");
     for o in &plan.outputs {
-        let rule = match o.disclosure {
-            crate::publish::disclosure::Rule::Threshold {
-                min_shown,
-                round_to,
-            } if o.dataset.access() == crate::publish::Access::Published => {
-                format!("; 1–{} suppressed, rounded to {round_to}", min_shown - 1)
-            }
-            crate::publish::disclosure::Rule::None if o.dataset.is_publication() => {
-                "; republished as NHS England published it (disclosure = \"none\")".to_string()
-            }
-            _ => String::new(),
+        let rule = if o.dataset.access() == crate::publish::Access::Published {
+            rule_text(o.disclosure, o.dataset.is_publication())
+        } else {
+            String::new()
         };
         let _ = writeln!(
             s,
@@ -184,37 +181,139 @@ pub fn explain(pipeline: &Path, overrides: &[SourceOverride], out: &Path) -> Res
     Ok(s)
 }
 
-/// The last runs of a data directory, and what a run would do now.
-pub fn status(pipeline: &Path, overrides: &[SourceOverride], out: &Path) -> Result<String> {
-    let mut runs: Vec<Manifest> = std::fs::read_dir(out.join("runs"))
-        .map(|rd| {
-            rd.flatten()
-                .filter_map(|e| std::fs::read_to_string(e.path().join("manifest.json")).ok())
-                .filter_map(|t| serde_json::from_str(&t).ok())
-                .collect()
-        })
-        .unwrap_or_default();
-    runs.sort_by(|a, b| b.started_at.cmp(&a.started_at));
-    let mut s = String::new();
-    let _ = writeln!(s, "data directory {}", out.display());
-    if runs.is_empty() {
-        let _ = writeln!(s, "no runs yet");
-    } else {
-        let _ = writeln!(
-            s,
-            "\nlast runs                                   status                 finished                  rows in"
-        );
+/// What a published dataset's disclosure rule does, as `explain` lists it after the
+/// dataset: "; 1–7 suppressed, rounded to 5". A rule with `min_shown = 1` suppresses
+/// nothing and one with `round_to = 1` rounds nothing, and it says so (it printed
+/// "1–0 suppressed").
+fn rule_text(rule: Rule, publication: bool) -> String {
+    match rule {
+        Rule::Threshold { round_to, .. } => {
+            let suppressed = match rule.hidden_range() {
+                Some((lo, hi)) if lo == hi => format!("{lo} suppressed"),
+                Some((lo, hi)) => format!("{lo}–{hi} suppressed"),
+                None => "nothing suppressed".to_string(),
+            };
+            let rounded = if round_to > 1 {
+                format!("rounded to {round_to}")
+            } else {
+                "not rounded".to_string()
+            };
+            format!("; {suppressed}, {rounded}")
+        }
+        Rule::None if publication => {
+            "; republished as NHS England published it (disclosure = \"none\")".to_string()
+        }
+        Rule::None => String::new(),
     }
-    for m in runs.iter().take(10) {
-        let rows: u64 = m.sources.iter().map(|x| x.rows_in).sum::<u64>()
+}
+
+/// One run folder of `runs/`: its manifest, or why it cannot be read.
+enum RunEntry {
+    Read(Box<Manifest>),
+    Unreadable { path: PathBuf, why: String },
+}
+
+/// Every run folder of the data directory, newest first (run ids start with their UTC
+/// start time, so name order is time order). A folder whose manifest cannot be read or
+/// parsed is listed as such, not left out: an older run would otherwise look like the
+/// latest.
+fn run_entries(out: &Path) -> Vec<RunEntry> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(out.join("runs"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    dirs.iter()
+        .rev()
+        .map(|dir| {
+            let path = dir.join("manifest.json");
+            let read = std::fs::read_to_string(&path)
+                .map_err(|e| e.to_string())
+                .and_then(|t| serde_json::from_str::<Manifest>(&t).map_err(|e| e.to_string()));
+            match read {
+                Ok(m) => RunEntry::Read(Box::new(m)),
+                Err(why) => RunEntry::Unreadable { path, why },
+            }
+        })
+        .collect()
+}
+
+/// Rows a run read from its input files: a person-level source's data rows, a
+/// publication file's rows (what its tables or lines gave, a superseded file's included).
+/// `None` for a failed or interrupted run, whose manifest records no counts (it showed 0).
+fn rows_read(m: &Manifest) -> Option<u64> {
+    if m.status == "failed" {
+        return None;
+    }
+    Some(
+        m.sources.iter().map(|x| x.rows_in).sum::<u64>()
             + m.publications
                 .iter()
                 .flat_map(|p| &p.files)
+                .filter(|f| f.status != "failed")
                 .flat_map(|f| f.rows.values())
-                .sum::<u64>();
+                .sum::<u64>(),
+    )
+}
+
+/// The last ten runs of `runs`, newest first: only pipeline `only`'s (by the name its
+/// manifests record) when given, else every pipeline's, each with its pipeline. A run
+/// whose manifest cannot be read is listed either way (whose it is cannot be told).
+fn runs_table(runs: &[RunEntry], only: Option<&str>) -> String {
+    let mine = |e: &&RunEntry| match (e, only) {
+        (RunEntry::Read(m), Some(name)) => m.pipeline.name == name,
+        _ => true,
+    };
+    let shown: Vec<&RunEntry> = runs.iter().filter(mine).collect();
+    let mut s = String::new();
+    match (shown.is_empty(), only) {
+        (true, None) => {
+            let _ = writeln!(s, "no runs yet");
+        }
+        (true, Some(name)) => {
+            let _ = writeln!(s, "no runs of pipeline {name} yet");
+        }
+        (false, Some(name)) => {
+            let _ = writeln!(
+                s,
+                "\n{:<45}{:<23}{:<26}{:>9}",
+                format!("last runs of pipeline {name}"),
+                "status",
+                "finished",
+                "rows read"
+            );
+        }
+        (false, None) => {
+            let _ = writeln!(
+                s,
+                "\n{:<45}{:<21}{:<23}{:<26}{:>9}",
+                "last runs", "pipeline", "status", "finished", "rows read"
+            );
+        }
+    }
+    for entry in shown.iter().take(10) {
+        let m = match entry {
+            RunEntry::Read(m) => m,
+            RunEntry::Unreadable { path, why } => {
+                let _ = writeln!(
+                    s,
+                    "  manifest unreadable: {}: {why}",
+                    crate::ingest::quarantine::shown_path(path)
+                );
+                continue;
+            }
+        };
+        let rows = rows_read(m).map_or("–".to_string(), |n| n.to_string());
+        let pipeline = match only {
+            Some(_) => String::new(),
+            None => format!("{:<20} ", m.pipeline.name),
+        };
         let _ = writeln!(
             s,
-            "  {:<42} {:<22} {:<25} {rows:>8}",
+            "  {:<42} {pipeline}{:<22} {:<25} {rows:>9}",
             m.run_id, m.status, m.finished_at
         );
         // A failed run says why, as its manifest does.
@@ -222,6 +321,47 @@ pub fn status(pipeline: &Path, overrides: &[SourceOverride], out: &Path) -> Resu
             let _ = writeln!(s, "    exit {}: {}", e.exit_code, e.message);
         }
     }
+    if !shown.is_empty() {
+        let _ = writeln!(
+            s,
+            "  (rows read: data rows of the run's input files, an NHS England file's as its tables gave them; – when the run stopped before counting them)"
+        );
+    }
+    let others: std::collections::BTreeSet<&str> = runs
+        .iter()
+        .filter_map(|e| match e {
+            RunEntry::Read(m) if only.is_some_and(|n| n != m.pipeline.name) => {
+                Some(m.pipeline.name.as_str())
+            }
+            _ => None,
+        })
+        .collect();
+    if !others.is_empty() {
+        let _ = writeln!(
+            s,
+            "  (this data directory also holds runs of {}: `joinedup status` without a pipeline lists every pipeline's)",
+            others.into_iter().collect::<Vec<_>>().join(", ")
+        );
+    }
+    s
+}
+
+/// The last runs of a data directory: of `pipeline` when given (and what a run of it
+/// would do now), else of every pipeline, each with its name.
+pub fn status(pipeline: Option<&Path>, overrides: &[SourceOverride], out: &Path) -> Result<String> {
+    // The name the pipeline's manifests record; a pipeline that cannot be loaded is
+    // said to be so under "pending", and every pipeline's runs are listed.
+    let name = pipeline.and_then(|p| app::validate(p, overrides).ok().map(|plan| plan.name));
+    let mut s = String::new();
+    let _ = writeln!(s, "data directory {}", out.display());
+    s.push_str(&runs_table(&run_entries(out), name.as_deref()));
+    let Some(pipeline) = pipeline else {
+        let _ = write!(
+            s,
+            "\npending: name a pipeline file (joinedup status PIPELINE --out DIR) to see what a run of it would do now"
+        );
+        return Ok(s.trim_end().to_string());
+    };
     if !pipeline.exists() {
         // Asked about a pipeline that is not there: say so rather than leave out pending.
         let _ = write!(
@@ -243,4 +383,35 @@ pub fn status(pipeline: &Path, overrides: &[SourceOverride], out: &Path) -> Resu
         let _ = write!(s, "  {}", now.trim_end().replace('\n', "\n  "));
     }
     Ok(s.trim_end().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression (review): `explain` printed "1–0 suppressed" for `min_shown = 1`.
+    #[test]
+    fn regression_a_rule_that_suppresses_nothing_says_so() {
+        let rule = |min_shown, round_to| Rule::Threshold {
+            min_shown,
+            round_to,
+        };
+        assert_eq!(
+            rule_text(rule(1, 1), false),
+            "; nothing suppressed, not rounded"
+        );
+        assert_eq!(
+            rule_text(rule(1, 2), false),
+            "; nothing suppressed, rounded to 2"
+        );
+        assert_eq!(rule_text(rule(2, 1), false), "; 1 suppressed, not rounded");
+        assert_eq!(
+            rule_text(Rule::HES, false),
+            "; 1–7 suppressed, rounded to 5"
+        );
+        assert_eq!(
+            rule_text(Rule::None, true),
+            "; republished as NHS England published it (disclosure = \"none\")"
+        );
+    }
 }

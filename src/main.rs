@@ -260,7 +260,8 @@ fn run(cli: &Cli) -> Result<error::ExitCode, error::Error> {
             Ok(error::ExitCode::Ok)
         }
         Command::Status(args) => {
-            let text = joinedup::explain::status(&args.pipeline, &args.sources, &args.out)?;
+            let text =
+                joinedup::explain::status(args.pipeline.as_deref(), &args.sources, &args.out)?;
             #[allow(clippy::print_stdout)]
             {
                 println!("{text}");

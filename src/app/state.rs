@@ -59,6 +59,10 @@ pub struct Changes {
     /// True when the run was asked to rebuild everything (`--full-refresh`).
     #[serde(default)]
     pub full_refresh: bool,
+    /// The saved state exists but cannot be read: its path and why. The run rebuilds
+    /// everything, as on a first run, and writes the state anew.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_unreadable: Option<String>,
 }
 
 impl Changes {
@@ -76,14 +80,26 @@ impl Changes {
     }
 
     /// Why everything is rebuilt, when it is.
-    pub fn rebuild_reason(&self) -> Option<&'static str> {
+    pub fn rebuild_reason(&self) -> Option<String> {
         if self.full_refresh {
-            Some("--full-refresh")
+            Some("--full-refresh".to_string())
+        } else if let Some(why) = &self.state_unreadable {
+            Some(format!("the saved state cannot be read: {why}"))
         } else if self.configuration_changed {
-            Some("configuration, key, pseudonym width or version changed, or first run")
+            Some("configuration, key, pseudonym width or version changed, or first run".to_string())
         } else {
             None
         }
+    }
+
+    /// The warning a run (and `explain`, `status`) gives when the saved state exists but
+    /// cannot be read.
+    pub fn state_warning(&self) -> Option<String> {
+        self.state_unreadable.as_ref().map(|why| {
+            format!(
+                "the saved state cannot be read: {why}; every input is read and every dataset rebuilt, as on a first run, and the state is written anew"
+            )
+        })
     }
 
     /// "2 new, 1 changed and 0 removed input file(s)".
@@ -147,13 +163,20 @@ pub fn fingerprints(out: &Path) -> BTreeSet<String> {
 /// The state format [`current`] writes: inputs keyed by path.
 const VERSION: u32 = 2;
 
-/// Reads a pipeline's state, if any. A version-1 state (inputs keyed by content) is turned
+/// Reads a pipeline's state: `None` when there is none (a first run). A state file that
+/// is there but cannot be read or parsed is an error naming the file and why (it was
+/// taken for a first run, silently). A version-1 state (inputs keyed by content) is turned
 /// the new way round; of two files with the same bytes it had kept one, so the other is
 /// seen as new and the next run rebuilds from it.
-pub fn load(out: &Path, pipeline: &str) -> Option<State> {
-    let mut state: State = std::fs::read_to_string(path(out, pipeline))
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok())?;
+pub fn load(out: &Path, pipeline: &str) -> std::result::Result<Option<State>, String> {
+    let file = path(out, pipeline);
+    let text = match std::fs::read_to_string(&file) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("{}: {e}", file.display())),
+    };
+    let mut state: State =
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", file.display()))?;
     if state.version < VERSION {
         for files in state.inputs.values_mut() {
             *files = std::mem::take(files)
@@ -163,7 +186,7 @@ pub fn load(out: &Path, pipeline: &str) -> Option<State> {
         }
         state.version = VERSION;
     }
-    Some(state)
+    Ok(Some(state))
 }
 
 /// Writes a pipeline's state atomically.
@@ -547,7 +570,7 @@ mod tests {
             r#"{"version":1,"fingerprint":"f","inputs":{"cld":{"1":"/in/a.csv","2":"/in/b.csv"}},"run_id":"r"}"#,
         )
         .unwrap();
-        let state = load(dir.path(), "p").unwrap();
+        let state = load(dir.path(), "p").unwrap().unwrap();
         assert_eq!(state.version, 2);
         let now = current(
             "f",
@@ -567,15 +590,49 @@ mod tests {
             ..Changes::default()
         };
         assert!(c.rebuild_all() && !c.is_empty());
-        assert_eq!(c.rebuild_reason(), Some("--full-refresh"));
+        assert_eq!(c.rebuild_reason().as_deref(), Some("--full-refresh"));
         let c = Changes {
             configuration_changed: true,
             ..Changes::default()
         };
         assert_eq!(
-            c.rebuild_reason(),
+            c.rebuild_reason().as_deref(),
             Some("configuration, key, pseudonym width or version changed, or first run")
         );
         assert_eq!(Changes::default().rebuild_reason(), None);
+    }
+
+    /// Regression (review): a state file that was there but could not be parsed was taken
+    /// for a first run, silently ("configuration … changed, or first run").
+    #[test]
+    fn regression_a_state_file_that_cannot_be_parsed_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(load(dir.path(), "p"), Ok(None), "no state: a first run");
+        std::fs::create_dir_all(dir.path().join("state")).unwrap();
+        let file = dir.path().join("state/p.json");
+        std::fs::write(&file, r#"{"version":2,"fingerprint":"#).unwrap();
+        let why = load(dir.path(), "p").unwrap_err();
+        assert_eq!(
+            why,
+            format!(
+                "{}: EOF while parsing a value at line 1 column 27",
+                file.display()
+            )
+        );
+        let c = Changes {
+            configuration_changed: true,
+            state_unreadable: Some(why.clone()),
+            ..Changes::default()
+        };
+        assert_eq!(
+            c.rebuild_reason(),
+            Some(format!("the saved state cannot be read: {why}"))
+        );
+        assert_eq!(
+            c.state_warning(),
+            Some(format!(
+                "the saved state cannot be read: {why}; every input is read and every dataset rebuilt, as on a first run, and the state is written anew"
+            ))
+        );
     }
 }

@@ -48,7 +48,9 @@ pub struct Manifest {
     /// Data-quality results: checks that found something, reported rather than failed.
     #[serde(default)]
     pub data_quality: Vec<DataQualityResult>,
-    /// Why the run failed (status `failed`): its exit code and message.
+    /// Why the run failed (status `failed`): its exit code and message; for a
+    /// publications run with status `files_failed` (exit 3), the files that could not be
+    /// loaded and the first one's error.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<RunError>,
 }
@@ -168,7 +170,8 @@ pub struct PeriodInfo {
     /// First day of the month.
     pub month: String,
     /// `added` (new), `replaced` (an earlier load of the period was replaced), or
-    /// `kept_existing` (the dataset already holds a later revision of the period).
+    /// `kept_existing` (the file already published wins: a later revision, or, when the
+    /// dates cannot be compared, one whose name says "revised"; the warnings say why).
     pub action: String,
     /// The file now holding the period.
     pub file: String,

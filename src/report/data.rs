@@ -4,7 +4,7 @@
 //! A gated column is read together with its `<column>_suppressed` flag into a [`Cell`], so
 //! a suppressed value can never be mistaken for zero or for "no value".
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
@@ -295,6 +295,10 @@ pub struct ReportData {
     /// be read (another pipeline writes it, so the report shows the problem in its section
     /// rather than failing).
     pub sitrep: Option<std::result::Result<Vec<SitrepRow>, String>>,
+    /// When no run published the person-level datasets (`manifest` is `None`): the
+    /// pipelines whose runs `runs/` holds (NHS England publications, say), so the report
+    /// says there is no person-level run rather than no manifest.
+    pub other_pipelines: BTreeSet<String>,
 }
 
 /// The published datasets a joinedup run writes, by name (used to find its manifest).
@@ -310,8 +314,10 @@ impl ReportData {
     /// Reads the published datasets and the latest manifest under the data directory.
     pub fn load(out: &Path) -> Result<Self> {
         let read = |rel: &str| -> Result<Option<Frame>> { Frame::open(&out.join(rel)) };
+        let (manifest, other_pipelines) = latest_manifest(out)?;
         let data = ReportData {
-            manifest: latest_manifest(out)?,
+            manifest,
+            other_pipelines,
             bottlenecks: read(BOTTLENECKS)?.map(|f| bottlenecks(&f)).transpose()?,
             flow: read(FLOW_DAILY)?.map(|f| flow(&f)).transpose()?,
             queue: read(SOCIAL_CARE_QUEUE)?.map(|f| queue(&f)).transpose()?,
@@ -391,14 +397,16 @@ impl ReportData {
 }
 
 /// The newest `runs/<id>/manifest.json` that lists one of the published datasets (run ids
-/// start with their UTC start time, so name order is time order). Manifests of runs that
-/// published none of them are passed over: an up-to-date run (nothing to do, no outputs)
-/// and a publications run writing NHS England's datasets into the same data directory.
-fn latest_manifest(out: &Path) -> Result<Option<RunManifest>> {
+/// start with their UTC start time, so name order is time order), and the pipelines of
+/// the newer runs passed over. Manifests of runs that published none of them are passed
+/// over: an up-to-date run (nothing to do, no outputs) and a publications run writing
+/// NHS England's datasets into the same data directory.
+fn latest_manifest(out: &Path) -> Result<(Option<RunManifest>, BTreeSet<String>)> {
+    let mut passed_over = BTreeSet::new();
     let runs = out.join("runs");
     let entries = match std::fs::read_dir(&runs) {
         Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((None, passed_over)),
         Err(e) => return Err(Error::io("listing", &runs, e)),
     };
     let mut dirs: Vec<PathBuf> = Vec::new();
@@ -426,10 +434,11 @@ fn latest_manifest(out: &Path) -> Result<Option<RunManifest>> {
             .iter()
             .any(|o| o.access == "published" && RUN_DATASETS.contains(&o.dataset.as_str()));
         if writes_published {
-            return Ok(Some(m));
+            return Ok((Some(m), passed_over));
         }
+        passed_over.insert(m.pipeline.name);
     }
-    Ok(None)
+    Ok((None, passed_over))
 }
 
 fn bottlenecks(f: &Frame) -> Result<Vec<Bottleneck>> {

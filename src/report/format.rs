@@ -86,6 +86,19 @@ pub fn share_pct(part: i64, whole: i64) -> String {
     }
 }
 
+/// A percentage to one decimal place always, for a column of them: `59.0%`, `67.4%`
+/// (with [`pct`], a whole value lost its decimal and the column mixed `59%` and `67.4%`).
+pub fn pct_one_decimal(v: f64) -> String {
+    let tenths = (v * 10.0).round() as i64;
+    let sign = if tenths < 0 {
+        MINUS.to_string()
+    } else {
+        String::new()
+    };
+    let tenths = tenths.abs();
+    format!("{sign}{}.{}%", int(tenths / 10), tenths % 10)
+}
+
 /// A percentage as published (whole, or one decimal place): `22%`, `22.4%`.
 pub fn pct(v: f64) -> String {
     format!("{}%", num(v))
@@ -262,6 +275,11 @@ mod tests {
         assert_eq!(num(1234.5), "1,234.5");
         assert_eq!(num(-0.4), "−0.4");
         assert_eq!(pct(22.0), "22%");
+        // Regression (review): the sitrep's share column mixed "59%" and "67.4%".
+        assert_eq!(pct_one_decimal(59.0), "59.0%");
+        assert_eq!(pct_one_decimal(67.44), "67.4%");
+        assert_eq!(pct_one_decimal(0.04), "0.0%");
+        assert_eq!(pct_one_decimal(-2.25), "−2.3%");
     }
 
     #[test]

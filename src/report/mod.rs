@@ -1,7 +1,8 @@
 //! After publish, optionally: the HTML report a manager reads in five minutes.
 //!
-//! `joinedup report` (or `[pipeline] report = true`) reads the published,
-//! disclosure-controlled datasets (every month file of each dataset folder) and the latest
+//! `joinedup report` (or `[pipeline] report = true`) reads the published datasets
+//! (disclosure-controlled, but for NHS England's own figures, which section 7 shows as
+//! published; `about` says so) (every month file of each dataset folder) and the latest
 //! manifest of a run that published them — never `restricted/` — and
 //! writes one self-contained file, `<out>/report/index.html`: inline CSS and SVG, no
 //! scripts, no external requests, printable to A4.
@@ -73,30 +74,9 @@ pub fn build(out: &Path, opts: &Options) -> Result<String> {
             m.run_id, m.status, m.finished_at
         ));
     }
-    let rule = data
-        .hidden_range("bottlenecks")
-        .or(data.hidden_range("flow_daily"));
-    let rounding = data
-        .round_to("bottlenecks")
-        .or(data.round_to("flow_daily"))
-        .filter(|r| *r > 1);
-    let about = vec![
-        format!(
-            "Built by joinedup {} from the published, disclosure-controlled datasets and the run manifest only. It holds no person-level data and makes no network requests.",
-            env!("CARGO_PKG_VERSION")
-        ),
-        match rule {
-            Some((lo, hi)) => format!(
-                "To protect privacy, counts of {lo} to {hi} people, and figures based on them, are suppressed: they are shown as “{}”, never as zero, and drawn hatched.{} A dash (–) means there is no value, for example a median over nobody.",
-                format::suppressed(rule),
-                rounding
-                    .map(|r| format!(" Other counts are rounded to the nearest {r}, so figures need not add up."))
-                    .unwrap_or_default()
-            ),
-            None => "To protect privacy, counts of few people, and figures based on them, are suppressed: they are shown as “suppressed”, never as zero, and drawn hatched. A dash (–) means there is no value.".to_string(),
-        },
-        "Every chart has a data table: open “Data table” under it. Each published column is defined in schemas/shared/<dataset>.toml of the joinedup repository.".to_string(),
-    ];
+    // Section 7, when shown, is NHS England's figures as published: not this run's rule.
+    let republished = sections.iter().any(|s| s.id == sections::SITREP_ID);
+    let about = about(&data, republished);
     let page = Page {
         title: format!("Discharge bottlenecks report: {pipeline}"),
         subtitle,
@@ -104,6 +84,62 @@ pub fn build(out: &Path, opts: &Options) -> Result<String> {
         about,
     };
     Ok(page.render())
+}
+
+/// The "About this report" paragraphs: what it is built from, and what disclosure
+/// control did. `republished` when section 7 shows NHS England's own figures, which are
+/// republished as published (unsuppressed, unrounded): the privacy note is then said of
+/// sections 1 to 6 only (it was said of the whole report, untrue for section 7).
+fn about(data: &ReportData, republished: bool) -> Vec<String> {
+    let rule = data
+        .hidden_range("bottlenecks")
+        .or(data.hidden_range("flow_daily"));
+    let rounding = data
+        .round_to("bottlenecks")
+        .or(data.round_to("flow_daily"))
+        .filter(|r| *r > 1);
+    let (built_from, scope) = if republished {
+        (
+            "the published datasets (disclosure-controlled, but for NHS England's own figures in section 7)",
+            "In sections 1 to 6, to protect privacy",
+        )
+    } else {
+        (
+            "the published, disclosure-controlled datasets",
+            "To protect privacy",
+        )
+    };
+    let mut about = vec![
+        format!(
+            "Built by joinedup {} from {built_from} and the run manifest only. It holds no person-level data and makes no network requests.",
+            env!("CARGO_PKG_VERSION")
+        ),
+        match rule {
+            Some((lo, hi)) => format!(
+                "{scope}, counts of {lo} to {hi} people, and figures based on them, are suppressed: they are shown as “{}”, never as zero, and drawn hatched.{} A dash (–) means there is no value, for example a median over nobody.",
+                format::suppressed(rule),
+                rounding
+                    .map(|r| format!(
+                        " Other counts are rounded to the nearest {r}, so figures need not add up."
+                    ))
+                    .unwrap_or_default()
+            ),
+            None => format!(
+                "{scope}, counts of few people, and figures based on them, are suppressed: they are shown as “suppressed”, never as zero, and drawn hatched. A dash (–) means there is no value."
+            ),
+        },
+    ];
+    if republished {
+        about.push(format!(
+            "Section 7 republishes NHS England's published figures as NHS England published them: joinedup neither suppresses nor rounds them, so {} appear as published.",
+            match rule {
+                Some((lo, hi)) => format!("counts of {lo} to {hi}"),
+                None => "small counts".to_string(),
+            }
+        ));
+    }
+    about.push("Every chart has a data table: open “Data table” under it. Each published column is defined in schemas/shared/<dataset>.toml of the joinedup repository.".to_string());
+    about
 }
 
 /// Builds the report and writes it atomically to `<out>/report/index.html`.

@@ -180,6 +180,7 @@ mod tests {
             queue: None,
             linkage: None,
             sitrep: None,
+            other_pipelines: Default::default(),
         }
     }
 

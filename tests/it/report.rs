@@ -876,7 +876,7 @@ fn with_nhs_england_sitrep_data_the_icb_is_shown_beside_its_region_and_england()
         .unwrap();
     assert_eq!(
         last[2..].iter().map(|c| plain(c)).collect::<Vec<_>>(),
-        ["10000", "5000", "4800", "48"]
+        ["10000", "5000", "4800", "48.0"]
     );
     assert!(
         para(s, "period").contains("1–3 October 2026"),
@@ -957,6 +957,110 @@ fn sitrep_data_that_cannot_be_read_is_reported_in_its_section_not_fatal() {
     for id in SECTIONS {
         assert!(html.contains(&format!("<section id=\"{id}\"")));
     }
+}
+
+/// The "About this report" paragraphs, as text.
+fn about(html: &str) -> Vec<String> {
+    let footer = &html[html.find("<footer>").unwrap()..html.find("</footer>").unwrap()];
+    footer
+        .split("<p>")
+        .skip(1)
+        .map(|p| text_of(&p[..p.find("</p>").unwrap()]))
+        .collect()
+}
+
+/// Regression (review): the report said counts of 1 to 7 are suppressed and others
+/// rounded to 5, of the whole report, while section 7 shows NHS England's own figures
+/// unrounded, small counts included.
+#[test]
+fn regression_the_privacy_note_says_section_7_is_republished_as_published() {
+    let dir = copy_published_only(sample_out());
+    let out = dir.path().to_str().unwrap();
+    let (code, _, stderr) = result(&joinedup(&["report", "--out", out]));
+    assert_eq!(code, 0, "{stderr}");
+    let without = about(&report_html(dir.path()));
+    assert!(
+        without[1].starts_with(
+            "To protect privacy, counts of 1 to 7 people, and figures based on them, are suppressed"
+        ),
+        "{without:?}"
+    );
+    sitrep_fixture(dir.path(), &[]);
+    let (code, _, stderr) = result(&joinedup(&["report", "--out", out, "--icb", "QHM"]));
+    assert_eq!(code, 0, "{stderr}");
+    let with = about(&report_html(dir.path()));
+    assert_eq!(with.len(), 4, "{with:?}");
+    assert_eq!(
+        with[0],
+        format!(
+            "Built by joinedup {} from the published datasets (disclosure-controlled, but for NHS England's own figures in section 7) and the run manifest only. It holds no person-level data and makes no network requests.",
+            env!("CARGO_PKG_VERSION")
+        )
+    );
+    assert_eq!(
+        with[1],
+        "In sections 1 to 6, to protect privacy, counts of 1 to 7 people, and figures based on them, are suppressed: they are shown as “suppressed (1–7)”, never as zero, and drawn hatched. Other counts are rounded to the nearest 5, so figures need not add up. A dash (–) means there is no value, for example a median over nobody."
+    );
+    assert_eq!(
+        with[2],
+        "Section 7 republishes NHS England's published figures as NHS England published them: joinedup neither suppresses nor rounds them, so counts of 1 to 7 appear as published."
+    );
+}
+
+/// Regression (review): in a data directory holding only NHS England publications runs,
+/// section 6 said "No run manifest was found" beside the publications run's manifest;
+/// and section 7's share column mixed "59%" and "67.4%".
+#[test]
+fn regression_publications_only_say_there_is_no_person_level_run() {
+    let from = with_nhs_england_publications();
+    let dir = tempfile::tempdir().unwrap();
+    let publications: Vec<PathBuf> = manifests(from)
+        .iter()
+        .filter(|m| m["pipeline"]["name"] == "nhse_publications")
+        .map(|m| PathBuf::from("runs").join(m["run_id"].as_str().unwrap()))
+        .collect();
+    assert!(!publications.is_empty());
+    for rel in publications
+        .into_iter()
+        .chain([PathBuf::from("published/sitrep_daily")])
+    {
+        for f in files_under(&from.join(&rel)) {
+            let dest = dir.path().join(f.strip_prefix(from).unwrap());
+            std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+            std::fs::copy(&f, &dest).unwrap();
+        }
+    }
+    let out = dir.path().to_str().unwrap();
+    let (code, _, stderr) = result(&joinedup(&["report", "--out", out, "--icb", "QHM"]));
+    assert_eq!(code, 0, "{stderr}");
+    let html = report_html(dir.path());
+    assert_eq!(
+        para(in_section(&html, "quality"), "reading"),
+        "No person-level run has published to this data directory (runs/ holds runs of nhse_publications only), so rows received and set aside cannot be shown."
+    );
+    let shares: Vec<String> = table(&html, "table-sitrep-0")
+        .into_iter()
+        .map(|r| r[5].clone())
+        .filter(|c| c != "–")
+        .collect();
+    assert!(!shares.is_empty());
+    let one_decimal = |c: &str| {
+        c.strip_suffix('%')
+            .and_then(|n| n.split_once('.'))
+            .is_some_and(|(whole, tenth)| {
+                !whole.is_empty()
+                    && whole.bytes().all(|b| b.is_ascii_digit())
+                    && tenth.len() == 1
+                    && tenth.bytes().all(|b| b.is_ascii_digit())
+            })
+    };
+    let odd: Vec<&String> = shares.iter().filter(|c| !one_decimal(c)).collect();
+    assert!(odd.is_empty(), "not one decimal place: {odd:?}");
+    // The section-7 note is there; sections 1 to 6 have no data, and say so.
+    assert_eq!(
+        about(&html)[2],
+        "Section 7 republishes NHS England's published figures as NHS England published them: joinedup neither suppresses nor rounds them, so small counts appear as published."
+    );
 }
 
 /// The sample's published data and manifest with NHS England's real sitrep and A&E

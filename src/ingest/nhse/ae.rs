@@ -3,7 +3,10 @@
 //! The layout is recognised from the header (labels in the mapping file):
 //!
 //! - tidy long form (`period,org_code,type,attendances,breaches,admissions`): one row per
-//!   organisation and department type;
+//!   organisation and department type. Types 3 and 4 are both `other` (the label
+//!   mapping), so their rows are added into one: a count blank in either is blank in the
+//!   sum (the total is not known). The same type twice for one organisation and month,
+//!   or `other` beside `3` or `4`, refuses the file;
 //! - the raw "MSitAE" CSV (22 columns, `Period` = `MSitAE-MARCH-2026`): one row per
 //!   organisation, split here into three rows (department types 1, 2 and other). The
 //!   national `TOTAL` row is not data: it is left out and used to check the sum of the
@@ -228,6 +231,10 @@ pub fn read(bytes: &[u8], name: &str, labels: &Labels) -> Result<AeFile, FileErr
             None => Ok(()),
         }
     };
+    // Tidy rows by (month, organisation, department type): where the row is in `out.rows`,
+    // and the type as written and line of each row added into it (types 3 and 4 are both
+    // `other`).
+    let mut tidy_rows: HashMap<RowKey, (usize, Vec<(String, u64)>)> = HashMap::new();
     let (mut counted, mut line_at) = (0usize, 1u64);
     loop {
         let more = csv
@@ -316,7 +323,7 @@ pub fn read(bytes: &[u8], name: &str, labels: &Labels) -> Result<AeFile, FileErr
                     Some(t) => t.name().to_string(),
                     None => {
                         *unknown_types.entry(raw_type.clone()).or_default() += 1;
-                        raw_type
+                        raw_type.clone()
                     }
                 };
                 let row = AeRow {
@@ -334,8 +341,18 @@ pub fn read(bytes: &[u8], name: &str, labels: &Labels) -> Result<AeFile, FileErr
                     dta_over_12h: None,
                     other_emergency_admissions: None,
                 };
-                once(&row, line)?;
-                out.rows.push(row);
+                let key = (month, row.org_code.clone(), row.department_type.clone());
+                match tidy_rows.get_mut(&key) {
+                    None => {
+                        tidy_rows.insert(key, (out.rows.len(), vec![(raw_type, line)]));
+                        out.rows.push(row);
+                    }
+                    Some((at, parts)) => {
+                        check_addable(parts, &raw_type, line, &row)?;
+                        add_counts(&mut out.rows[*at], &row);
+                        parts.push((raw_type, line));
+                    }
+                }
             }
             AeLayout::Msitae => {
                 let org_name = field("org_name");
@@ -505,6 +522,64 @@ pub fn read(bytes: &[u8], name: &str, labels: &Labels) -> Result<AeFile, FileErr
     Ok(out)
 }
 
+/// A row's month, organisation and department type.
+type RowKey = (NaiveDate, String, String);
+
+/// True when a department type is written as its number (`3`, `4`): one of NHS
+/// England's numbered types, which never includes another.
+fn numbered(raw_type: &str) -> bool {
+    !raw_type.is_empty() && raw_type.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Whether a tidy row (`raw_type` on `line`) may be added into the row already read for
+/// its month, organisation and department type from `parts` (each type as written and its
+/// line). Types 3 and 4 are both `other` in the label mapping, so a file giving them
+/// separately is added up. The same type twice, or a type added to one that may already
+/// include it (`other` beside `3`), refuses the file: which is right cannot be told.
+fn check_addable(
+    parts: &[(String, u64)],
+    raw_type: &str,
+    line: u64,
+    row: &AeRow,
+) -> Result<(), FileError> {
+    let period = |first: u64| {
+        format!(
+            "lines {first} and {line} are both {} {}",
+            row.month.format("%Y-%m"),
+            row.org_code
+        )
+    };
+    if let Some((_, first)) = parts
+        .iter()
+        .find(|(t, _)| label_key(t) == label_key(raw_type))
+    {
+        return Err(FileError::Unreadable(format!(
+            "{} department type {raw_type}: which is right cannot be told",
+            period(*first)
+        )));
+    }
+    if let Some((t, first)) = parts
+        .iter()
+        .find(|(t, _)| !numbered(t) || !numbered(raw_type))
+    {
+        return Err(FileError::Unreadable(format!(
+            "{} department type {}, written \"{t}\" and \"{raw_type}\": whether one includes the other cannot be told",
+            period(*first),
+            row.department_type
+        )));
+    }
+    Ok(())
+}
+
+/// Adds a tidy row's counts into the row of the same month, organisation and department
+/// type: a blank in either leaves the sum blank (null), since the total is not known.
+fn add_counts(into: &mut AeRow, row: &AeRow) {
+    let sum = |a: Option<i64>, b: Option<i64>| Some(a? + b?);
+    into.attendances = sum(into.attendances, row.attendances);
+    into.over_4h = sum(into.over_4h, row.over_4h);
+    into.emergency_admissions = sum(into.emergency_admissions, row.emergency_admissions);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -545,6 +620,62 @@ mod tests {
         assert_eq!(
             e,
             "lines 2 and 4 are both 2016-05 RF4 department type 1: which is right cannot be told"
+        );
+    }
+
+    /// Regression (review): a tidy file giving type 3 and type 4 rows for one
+    /// organisation and month was refused whole ("lines 3 and 4 are both 2016-04 RF4
+    /// department type other"), though the label mapping makes both `other` on purpose.
+    #[test]
+    fn regression_type_3_and_type_4_rows_are_added_as_other() {
+        let csv = b"period,org_code,type,attendances,breaches,admissions\n\
+            2016-04-01,RF4,1,18788,4082,4074\n\
+            2016-04-01,RF4,3,1200,30,0\n\
+            2016-04-01,RF4,4,345,6,2\n\
+            2016-04-01,R1H,3,50,,1\n\
+            2016-04-01,R1H,4,7,1,1\n";
+        let f = read(csv, "t.csv", &labels()).unwrap();
+        let got: Vec<String> = f
+            .rows
+            .iter()
+            .map(|r| {
+                format!(
+                    "{} {}: {:?} {:?} {:?}",
+                    r.org_code, r.department_type, r.attendances, r.over_4h, r.emergency_admissions
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "RF4 1: Some(18788) Some(4082) Some(4074)",
+                "RF4 other: Some(1545) Some(36) Some(2)",
+                // A blank breach count on the type 3 row: the sum is not known.
+                "R1H other: Some(57) None Some(2)",
+            ]
+        );
+        // The same type twice is still two answers to one question.
+        let csv = b"period,org_code,type,attendances,breaches,admissions\n\
+            2016-04-01,RF4,3,1200,30,0\n\
+            2016-04-01,RF4,4,345,6,2\n\
+            2016-04-01,RF4,3,1201,30,0\n";
+        let Err(FileError::Unreadable(e)) = read(csv, "t.csv", &labels()) else {
+            panic!("loaded")
+        };
+        assert_eq!(
+            e,
+            "lines 2 and 4 are both 2016-04 RF4 department type 3: which is right cannot be told"
+        );
+        // `other` may already include type 3: not added.
+        let csv = b"period,org_code,type,attendances,breaches,admissions\n\
+            2016-04-01,RF4,other,1545,36,2\n\
+            2016-04-01,RF4,3,1200,30,0\n";
+        let Err(FileError::Unreadable(e)) = read(csv, "t.csv", &labels()) else {
+            panic!("loaded")
+        };
+        assert_eq!(
+            e,
+            "lines 2 and 3 are both 2016-04 RF4 department type other, written \"other\" and \"3\": whether one includes the other cannot be told"
         );
     }
 

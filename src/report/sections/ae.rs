@@ -297,6 +297,7 @@ mod tests {
             queue: None,
             linkage: None,
             sitrep: None,
+            other_pipelines: Default::default(),
         };
         let cx = Context {
             data: &data,

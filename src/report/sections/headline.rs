@@ -353,6 +353,7 @@ mod tests {
             queue: None,
             linkage: None,
             sitrep: None,
+            other_pipelines: Default::default(),
         };
         let period = Period {
             month: m,

@@ -32,6 +32,9 @@ impl Context<'_> {
     }
 }
 
+/// The id of section 7, NHS England's sitrep (shown only when its data is loaded).
+pub const SITREP_ID: &str = sitrep::ID;
+
 /// Every section, in order; the NHS England comparison only when its data is loaded.
 pub fn all(cx: &Context) -> Vec<Section> {
     let mut out = vec![

@@ -86,6 +86,24 @@ fn sources_table(m: &RunManifest, rule: Rule) -> Table {
     }
 }
 
+/// The reading when no run published the person-level datasets. A data directory of NHS
+/// England publications only holds their runs' manifests: "no run manifest was found"
+/// was untrue there.
+fn no_person_level_run(other_pipelines: &std::collections::BTreeSet<String>) -> String {
+    if other_pipelines.is_empty() {
+        return "No run manifest was found, so rows received and set aside cannot be shown."
+            .to_string();
+    }
+    format!(
+        "No person-level run has published to this data directory (runs/ holds runs of {} only), so rows received and set aside cannot be shown.",
+        other_pipelines
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
 fn suppression_table(m: &RunManifest) -> Table {
     let rows = m
         .outputs
@@ -281,9 +299,7 @@ pub fn section(cx: &Context) -> Section {
             suppressed_cells,
             rule,
         ),
-        None => {
-            "No run manifest was found, so rows received and set aside cannot be shown.".to_string()
-        }
+        None => no_person_level_run(&cx.data.other_pipelines),
     };
     Section {
         id: ID,

@@ -17,7 +17,7 @@ use super::super::svg::{self, LineChart, Series};
 use super::super::text;
 use super::Context;
 
-const ID: &str = "sitrep";
+pub(super) const ID: &str = "sitrep";
 const TITLE: &str = "Compared with England (NHS England sitrep)";
 /// Days shown, ending on the latest day published.
 const DAYS: i64 = 91;
@@ -195,7 +195,7 @@ pub fn section(cx: &Context) -> Option<Section> {
                     n(r.discharged),
                     n(r.remaining_nctr),
                     match remaining_pct(r) {
-                        Some(v) => Td::Num(format::pct((v * 10.0).round() / 10.0)),
+                        Some(v) => Td::Num(format::pct_one_decimal(v)),
                         None => Td::Empty(format::EMPTY.to_string()),
                     },
                 ]);

@@ -733,3 +733,78 @@ fn a_totals_row_in_an_organisation_block_is_left_out_and_reported() {
         "{w:?}"
     );
 }
+
+/// Regression (review): a workbook without a Cover Sheet has no publication date, and an
+/// unknown date sorted before every known one, so NHS England's October 2024 workbook
+/// (published without a Cover Sheet) loaded after a dated one for its period was kept
+/// out, with a warning calling the dated file "a later revision", and the saved state
+/// meant it was never looked at again. An unknown date is not an older one: the file
+/// that arrived later holds the period, and the warning says why.
+#[test]
+fn regression_a_workbook_without_a_date_replaces_its_period_when_it_arrives_later() {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, code, stderr) = load(dir.path(), &[("june.xlsx", Fixture::default())]);
+    assert_eq!(code, 0, "{stderr}");
+    let undated = Fixture {
+        cover: None,
+        bump: 100.0,
+        ..Fixture::default()
+    };
+    let later = dir.path().join("later");
+    std::fs::create_dir_all(&later).unwrap();
+    write(&later.join("june-no-cover.xlsx"), &undated);
+    let ae = dir.path().join("ae");
+    let (code, _, stderr) = run(&out, &[("sitrep", &later), ("ae", &ae)]);
+    assert_eq!(code, 0, "{stderr}");
+    let england = |out: &Path| {
+        let daily = dataset(out, "sitrep_daily");
+        let r = row(&daily, &[("date", "2023-06-01"), ("org_level", "england")]);
+        (
+            r["nctr"].map(String::from),
+            r["source_file"].map(String::from),
+        )
+    };
+    assert_eq!(
+        england(&out),
+        (Some("363".into()), Some("june-no-cover.xlsx".into()))
+    );
+    let m = manifest(&out);
+    let p = &m["publications"][1]["periods"][0];
+    assert_eq!(
+        (p["action"].as_str(), p["other_file"].as_str()),
+        (Some("replaced"), Some("june.xlsx"))
+    );
+    let warnings: Vec<&str> = m["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|w| w.as_str())
+        .collect();
+    assert_eq!(
+        warnings,
+        [
+            "june-no-cover.xlsx: acute 2023-06 replaces june.xlsx, published by an earlier run: june-no-cover.xlsx gives no publication or revision date, so the dates cannot be compared; june-no-cover.xlsx was loaded by a later run"
+        ]
+    );
+
+    // Both in one folder: the later in name order, not the dated one by default.
+    let both = tempfile::tempdir().unwrap();
+    let (out, code, stderr) = load(
+        both.path(),
+        &[
+            ("june-a.xlsx", Fixture::default()),
+            ("june-b.xlsx", undated),
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        england(&out),
+        (Some("363".into()), Some("june-b.xlsx".into()))
+    );
+    let m = manifest(&out);
+    assert_eq!(
+        m["warnings"][0],
+        "june-a.xlsx: acute 2023-06 is also in june-b.xlsx, which was used: june-b.xlsx gives no publication or revision date, so the dates cannot be compared; june-b.xlsx comes later in name order"
+    );
+    assert_eq!(m["publications"][1]["files"][0]["status"], "superseded");
+}

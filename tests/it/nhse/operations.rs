@@ -370,3 +370,227 @@ fn an_nhs_number_in_a_publication_s_file_name_is_masked_everywhere() {
         );
     }
 }
+
+/// Regression (review): a publications run that exits 3 (a workbook that cannot be
+/// understood) set status `files_failed` but no `error`, so `status`, which prints a
+/// failed run's exit code and message from it, showed neither.
+#[test]
+fn regression_status_shows_a_publications_run_s_failed_files_and_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let broken = Fixture {
+        broken_table_5: true,
+        ..Fixture::default()
+    };
+    let (june, ae) = inputs(dir.path(), "june", &[("broken.xlsx", broken)]);
+    let out = dir.path().join("out");
+    let (code, _, stderr) = run(&out, &[("sitrep", &june), ("ae", &ae)]);
+    assert_eq!(code, 3, "{stderr}");
+    let m = manifest(&out);
+    let message = format!(
+        "1 file could not be loaded (the others were published): {}: sheet \"Table 5\" cell B1: no England row: looked for a cell starting \"ENGLAND\" in rows 2–17, columns B–M",
+        june.join("broken.xlsx").display()
+    );
+    assert_eq!(
+        (m["status"].as_str(), &m["error"]),
+        (
+            Some("files_failed"),
+            &serde_json::json!({"exit_code": 3, "message": message})
+        )
+    );
+    let (code, stdout, stderr) = result(&joinedup(&[
+        "status",
+        "pipelines/nhse_publications.toml",
+        "--source",
+        &format!("sitrep={}", june.display()),
+        "--source",
+        &format!("ae={}", ae.display()),
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains(&format!("\n    exit 3: {message}\n")),
+        "{stdout}"
+    );
+}
+
+/// Regression (review): a state file that was there but could not be parsed was taken
+/// for a first run, silently ("configuration … changed, or first run"), and `status` left
+/// out a run whose manifest it could not read, so an older run looked like the latest.
+#[test]
+fn regression_an_unreadable_state_or_manifest_is_named_not_passed_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let (june, ae) = inputs(dir.path(), "june", &[("june.xlsx", Fixture::default())]);
+    let out = dir.path().join("out");
+    let sources = [("sitrep", june.as_path()), ("ae", ae.as_path())];
+    assert_eq!(run(&out, &sources).0, 0);
+    let state = out.join("state/nhse_publications.json");
+    std::fs::write(&state, "{\"version\": 2, \"fingerprint\": \"ab").unwrap();
+    let why = format!(
+        "the saved state cannot be read: {}: EOF while parsing a string at line 1 column 33",
+        state.display()
+    );
+    let warning = format!(
+        "{why}; every input is read and every dataset rebuilt, as on a first run, and the state is written anew"
+    );
+    let inspect = |command: &str| {
+        let mut args = vec![
+            command.to_string(),
+            "pipelines/nhse_publications.toml".into(),
+        ];
+        for (name, path) in sources {
+            args.push("--source".into());
+            args.push(format!("{name}={}", path.display()));
+        }
+        args.extend(["--out".to_string(), out.display().to_string()]);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (code, stdout, stderr) = result(&joinedup(&args));
+        assert_eq!(code, 0, "{command}: {stderr}");
+        stdout
+    };
+    for command in ["explain", "status"] {
+        let text = inspect(command);
+        assert!(
+            text.contains(&format!(
+                "  warning: {warning}\n  a run now would rebuild everything ({why})"
+            )),
+            "{command}: {text}"
+        );
+    }
+    let (code, stdout, stderr) = run(&out, &sources);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains(&format!("rebuilt from everything ({why})")),
+        "{stdout}"
+    );
+    assert!(stdout.contains(&format!("warning: {warning}")), "{stdout}");
+    assert!(stderr.contains(&warning), "{stderr}");
+    assert_eq!(manifest(&out)["warnings"][0], warning.as_str());
+    // The run wrote the state anew: the next has nothing to do.
+    assert!(inspect("explain").contains("up to date"));
+
+    // The latest run's manifest cut short: listed as unreadable, first.
+    let latest = manifest(&out)["run_id"].as_str().unwrap().to_string();
+    let path = out.join("runs").join(&latest).join("manifest.json");
+    std::fs::write(&path, "{\"run_id\": ").unwrap();
+    let text = inspect("status");
+    let listed: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("last runs"))
+        .skip(1)
+        .take(2)
+        .collect();
+    assert_eq!(
+        listed[0],
+        format!(
+            "  manifest unreadable: {}: EOF while parsing a value at line 1 column 11",
+            path.display()
+        ),
+        "{text}"
+    );
+    assert!(listed[1].contains(" ok "), "{text}");
+}
+
+/// Regression (review): with a person-level and a publications pipeline in one data
+/// directory, `status` printed one list of both pipelines' runs without saying which was
+/// which, even when given one pipeline; and its "rows in" showed 0 for a run stopped
+/// after it had read its files.
+#[test]
+fn regression_status_lists_its_pipeline_s_runs_or_names_each_pipeline() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let (june, ae) = inputs(dir.path(), "june", &[("june.xlsx", Fixture::default())]);
+    let out = dir.path().join("out");
+    run_ok(None, &out, &["-q"]);
+    let sample = manifest(&out)["run_id"].as_str().unwrap().to_string();
+    // A publications run stopped by SIGTERM after reading its files.
+    let mut stopped = Command::new(env!("CARGO_BIN_EXE_joinedup"))
+        .current_dir(root())
+        .args(["run", "pipelines/nhse_publications.toml", "--source"])
+        .arg(format!("sitrep={}", june.display()))
+        .arg("--source")
+        .arg(format!("ae={}", ae.display()))
+        .args(["--out", out.to_str().unwrap()])
+        .env("JOINEDUP_FAULT", "sleep:run_after_ingest:20000")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(stopped.stderr.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("fault: pausing at run_after_ingest") {
+        line.clear();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "no pause");
+    }
+    let pid = stopped.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    std::io::Read::read_to_string(&mut stderr, &mut line).unwrap();
+    assert_eq!(stopped.wait().unwrap().code(), Some(143), "{line}");
+    let interrupted = manifest(&out)["run_id"].as_str().unwrap().to_string();
+    assert_eq!(run(&out, &[("sitrep", &june), ("ae", &ae)]).0, 0);
+    let publications = manifest(&out)["run_id"].as_str().unwrap().to_string();
+
+    let status = |pipeline: Option<&str>| {
+        let mut args = vec!["status"];
+        args.extend(pipeline);
+        args.extend(["--out", out.to_str().unwrap()]);
+        let (code, stdout, stderr) = result(&joinedup(&args));
+        assert_eq!(code, 0, "{stderr}");
+        stdout
+    };
+    let fields = |text: &str, id: &str| -> Vec<String> {
+        text.lines()
+            .find(|l| l.contains(id))
+            .unwrap_or_else(|| panic!("no {id} in:\n{text}"))
+            .split_whitespace()
+            .map(String::from)
+            .collect()
+    };
+    let pick = |f: Vec<String>, at: &[usize]| -> Vec<String> {
+        at.iter().map(|&i| f[i].clone()).collect()
+    };
+    // One pipeline: its runs only, and a word on the others.
+    let text = status(Some("pipelines/nhse_publications.toml"));
+    assert!(!text.contains(&sample), "{text}");
+    assert!(
+        text.contains("\nlast runs of pipeline nhse_publications "),
+        "{text}"
+    );
+    // The rows the files gave: the workbook's four tables, and the A&E file's one line.
+    assert_eq!(
+        pick(fields(&text, &publications), &[1, 3]),
+        ["ok", "106"],
+        "{text}"
+    );
+    assert_eq!(
+        pick(fields(&text, &interrupted), &[1, 3]),
+        ["failed", "–"],
+        "{text}"
+    );
+    assert!(
+        text.contains("  (this data directory also holds runs of sample: `joinedup status` without a pipeline lists every pipeline's)"),
+        "{text}"
+    );
+    // No pipeline: every run, each with its pipeline (the sample's rows in, all sources).
+    let text = status(None);
+    assert_eq!(
+        pick(fields(&text, &sample), &[1, 2, 4]),
+        ["sample", "ok", "5263"],
+        "{text}"
+    );
+    assert_eq!(
+        pick(fields(&text, &publications), &[1, 2]),
+        ["nhse_publications", "ok"],
+        "{text}"
+    );
+    assert!(
+        text.ends_with("\n\npending: name a pipeline file (joinedup status PIPELINE --out DIR) to see what a run of it would do now\n"),
+        "{text}"
+    );
+}
