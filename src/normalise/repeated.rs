@@ -11,12 +11,15 @@
 //! reported as one repeated record.
 
 use std::collections::{BTreeMap, HashMap};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 
 use polars::prelude::*;
 
 use crate::link::by_person::text_iter;
 use crate::schema::Entity;
+
+/// The seed of the key hash (fixed: the same keys give the same hashes in every run).
+const KEY_SEED: u64 = 0x6a6f_696e_6564_7570;
 
 /// Rows whose record key was seen before, by the file that had it first and the file
 /// repeating it.
@@ -59,8 +62,9 @@ impl RepeatedRecords {
         for k in &self.key {
             columns.push(text_iter(frame.column(k)?)?);
         }
+        let state = foldhash::quality::FixedState::with_seed(KEY_SEED);
         for _ in 0..frame.height() {
-            let mut h = std::hash::DefaultHasher::new();
+            let mut h = state.build_hasher();
             let mut null = false;
             // Every key column moves on a row, whatever the others hold.
             for c in columns.iter_mut() {

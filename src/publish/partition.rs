@@ -49,16 +49,16 @@ fn is_month(name: &str) -> bool {
         && name.bytes().filter(u8::is_ascii_digit).count() == 6
 }
 
-/// The month the look-back counts back from: the newest month with rows, but never one
-/// after `this_month` (the run's), and `this_month` when no row has a month. One row
-/// dated decades ahead by a typo closed every real month, new ones included; a source
-/// emptied under `allow_empty` left no newest month, so nothing was closed and every
-/// closed month's file was deleted.
+/// The month the look-back counts back from: the newest month with rows that is not
+/// after `this_month` (the run's), and `this_month` when there is none. Months after the
+/// run's are not counted: one row dated decades ahead by a typo closed every real month,
+/// new ones included. A source emptied under `allow_empty` left no newest month, so
+/// nothing was closed and every closed month's file was deleted.
 fn reference_month<'n>(names: impl Iterator<Item = &'n str>, this_month: &str) -> String {
     names
-        .filter(|n| is_month(n))
+        .filter(|n| is_month(n) && *n <= this_month)
         .max()
-        .map_or(this_month, |newest| newest.min(this_month))
+        .unwrap_or(this_month)
         .to_string()
 }
 
@@ -652,6 +652,11 @@ mod tests {
         );
         assert_eq!(
             reference_month(["2026-04", "2062-04"].into_iter(), "2026-11"),
+            "2026-04",
+            "data that lags the run's month by more than the look-back keeps its new months open"
+        );
+        assert_eq!(
+            reference_month(["2062-04"].into_iter(), "2026-11"),
             "2026-11"
         );
         assert_eq!(
