@@ -314,32 +314,34 @@ impl LandingZone {
             .lock()
             .map_err(|_| Error::Internal("landing index lock poisoned".into()))?;
         let key = (source.to_string(), sha256.clone());
-        // A drop folder's files are files by name, as a local folder's are: content seen
-        // before under another name (a council's resubmission reverting to its first
-        // version as `-v3`) lands under the new name, so it becomes current (it was
-        // dropped, and the version in between stayed in force).
-        let existing = landed_name(original_name, &sha256);
-        let new_drop_name = matches!(origin, Origin::FileDrop { .. })
-            && !self.folder(source).join(&existing).is_file();
-        if index.shas.contains(&key) && !new_drop_name {
+        // Drop-folder files and MESH messages are files by name, as a local folder's are:
+        // content seen before under another name (a council's resubmission reverting to
+        // its first version as `-v3`) lands under the new name, so it becomes current (it
+        // was not landed, and the version in between stayed in force). Both names are then
+        // read, as in a local folder: the CLD rule keeps the latest submission, and
+        // records repeated across files are named in a warning.
+        let dir = self.folder(source);
+        let existing = on_disk_name(&dir, &landed_name(original_name, &sha256));
+        let new_name =
+            matches!(origin, Origin::FileDrop { .. } | Origin::Mesh { .. }) && existing.is_none();
+        if index.shas.contains(&key) && !new_name {
             let _ = std::fs::remove_file(&path);
             // Content seen before under this name (a file put back as it was, a MESH
             // message re-sending an earlier version): recorded again, so it is the current
             // version once more. A MESH record also remembers the message id, so the
-            // message is never downloaded again; content seen under another name only
-            // that (two names for one content would read its rows twice).
-            let kept_as = if self.folder(source).join(&existing).is_file() {
-                existing
-            } else if matches!(origin, Origin::Http { .. }) {
+            // message is never downloaded again.
+            let kept_as = match existing {
+                Some(name) => name,
                 // A URL's versions are the URL's, whatever names it gives them: a URL
                 // going back to earlier bytes under a new name makes the file holding
                 // them its current version again (it stayed on the version in between).
-                self.file_holding(source, &sha256)?.unwrap_or_default()
-            } else {
-                String::new()
+                None if matches!(origin, Origin::Http { .. }) => {
+                    self.file_holding(source, &sha256)?.unwrap_or_default()
+                }
+                None => String::new(),
             };
             let file = kept_as.as_str();
-            if !file.is_empty() || matches!(origin, Origin::Mesh { .. }) {
+            if !file.is_empty() {
                 let record =
                     self.record(source, file, &sha256, bytes, original_name, origin.clone());
                 self.append(&record, true)?;
@@ -494,8 +496,7 @@ fn version_of(r: &LandingRecord) -> String {
 }
 
 /// The landed files of `source` to ingest, in name order: of each file's versions
-/// ([`version_of`]) the one recorded last, and of current versions with the same bytes
-/// the one recorded last; files in the folder with no record yet (a crash
+/// ([`version_of`]) the one recorded last; files in the folder with no record yet (a crash
 /// between landing and recording; the next pull records them) are kept. `pattern` is
 /// matched against the name the file was sent under (its landed name when unrecorded).
 /// Reads only: `explain` and `status` list inputs through a dry run.
@@ -506,24 +507,12 @@ pub fn current_files(out: &Path, source: &str, pattern: &str) -> Result<Vec<Path
         .into_iter()
         .filter(|r| r.source == source && !r.file.is_empty())
         .collect();
-    let mut latest: std::collections::HashMap<String, (usize, &LandingRecord)> =
+    let mut latest: std::collections::HashMap<String, &LandingRecord> =
         std::collections::HashMap::new();
-    for (at, r) in records.iter().enumerate() {
-        latest.insert(version_of(r), (at, r));
+    for r in &records {
+        latest.insert(version_of(r), r);
     }
-    // One content is read once: of current versions with the same bytes (a drop-folder
-    // file sent again under a new name), the one recorded last.
-    let mut by_content: std::collections::HashMap<&str, (usize, &str)> =
-        std::collections::HashMap::new();
-    for (at, r) in latest.values() {
-        let entry = by_content
-            .entry(r.sha256.as_str())
-            .or_insert((*at, &r.file));
-        if *at > entry.0 {
-            *entry = (*at, &r.file);
-        }
-    }
-    let current: HashSet<&str> = by_content.values().map(|(_, file)| *file).collect();
+    let current: HashSet<&str> = latest.values().map(|r| r.file.as_str()).collect();
     let recorded: std::collections::HashMap<&str, &LandingRecord> =
         records.iter().map(|r| (r.file.as_str(), r)).collect();
     let entries = std::fs::read_dir(&folder).map_err(|e| Error::SourceUnavailable {
@@ -579,6 +568,30 @@ fn read_records(root: &Path) -> Result<Vec<LandingRecord>> {
         .lines()
         .filter_map(|l| serde_json::from_str(l).ok())
         .collect())
+}
+
+/// The name under which `dir` holds the landed file `name`, if it does: `name`, or on a
+/// file system that ignores letter case (macOS, Windows) the spelling on disk, which the
+/// record must carry (listing the folder gives that spelling, and a record naming
+/// another would leave the file out of the inputs).
+fn on_disk_name(dir: &Path, name: &str) -> Option<String> {
+    if !dir.join(name).is_file() {
+        return None;
+    }
+    let entries = std::fs::read_dir(dir).ok()?;
+    let mut folded = None;
+    for e in entries.flatten() {
+        let Ok(on_disk) = e.file_name().into_string() else {
+            continue;
+        };
+        if on_disk == name {
+            return Some(on_disk);
+        }
+        if on_disk.eq_ignore_ascii_case(name) {
+            folded = Some(on_disk);
+        }
+    }
+    folded.or_else(|| Some(name.to_string()))
 }
 
 fn sync_dir(dir: &Path) {
@@ -708,7 +721,7 @@ mod tests {
             message_id: "M2".into(),
         };
         assert!(matches!(
-            zone.commit("cld", b, "y.csv", origin2).unwrap(),
+            zone.commit("cld", b, "x.csv", origin2).unwrap(),
             Landed::AlreadyHad { .. }
         ));
         // Reopened, the zone still knows both messages and the content.
@@ -716,6 +729,23 @@ mod tests {
         assert!(zone.has_message("cld", "M1") && zone.has_message("cld", "M2"));
         let files: Vec<_> = std::fs::read_dir(zone.folder("cld")).unwrap().collect();
         assert_eq!(files.len(), 1);
+        // Regression (review): the same bytes under another name are another file, as in
+        // a local folder (a resubmission reverting to its first version as `-v3` was not
+        // landed, so the version in between stayed in force).
+        let mut c = zone.incoming("cld").unwrap();
+        c.append(b"hello").unwrap();
+        let origin3 = Origin::Mesh {
+            mailbox: "X26ABC2".into(),
+            message_id: "M3".into(),
+        };
+        assert!(matches!(
+            zone.commit("cld", c, "y.csv", origin3).unwrap(),
+            Landed::New(_)
+        ));
+        assert_eq!(
+            names(&current_files(out.path(), "cld", "*").unwrap()).len(),
+            2
+        );
     }
 
     #[test]
@@ -827,8 +857,9 @@ mod tests {
 
     /// Regression (review): a council's resubmission reverting to its first version under
     /// a new name (`-v3` holding `v1`'s bytes) was not landed from a drop folder (content
-    /// seen before), so `-v2` stayed in force; now it lands under its name and is current,
-    /// and the same bytes are read once, under the name they were sent under last.
+    /// seen before), so `-v2` stayed in force; now it lands under its name and every name
+    /// is current, as in a local folder (the CLD rule then keeps `-v3`), also after the
+    /// first version is sent again as it was.
     #[test]
     fn a_drop_file_sent_again_under_a_new_name_is_current_under_that_name() {
         let out = tempfile::tempdir().unwrap();
@@ -849,6 +880,7 @@ mod tests {
             "cld_902-v3.csv",
             drop("/in/cld_902-v3.csv"),
         );
+        land(&zone, "cld", b"v1", "cld_902.csv", drop("/in/cld_902.csv"));
         let files = current_files(out.path(), "cld", "*").unwrap();
         let got: Vec<(String, Vec<u8>)> = files
             .iter()
@@ -865,8 +897,20 @@ mod tests {
             [
                 ("cld_902-v2".to_string(), b"v2".to_vec()),
                 ("cld_902-v3".to_string(), b"v1".to_vec()),
+                ("cld_902".to_string(), b"v1".to_vec()),
             ]
         );
+    }
+
+    #[test]
+    fn the_on_disk_spelling_of_a_landed_file_is_the_one_recorded() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("cld_903__abc.csv"), "x").unwrap();
+        assert_eq!(
+            on_disk_name(dir.path(), "cld_903__abc.csv").as_deref(),
+            Some("cld_903__abc.csv")
+        );
+        assert_eq!(on_disk_name(dir.path(), "cld_904__abc.csv"), None);
     }
 
     /// Regression (review): a drop file sent again under its name in other letter case
