@@ -215,6 +215,7 @@ pub(crate) fn manifest_skeleton(
         sources: Vec::new(),
         social_care_resolution: None,
         publications: Vec::new(),
+        repeated_records: Vec::new(),
         stages: timer.0.clone(),
         outputs: Vec::new(),
         warnings: Vec::new(),
@@ -591,7 +592,7 @@ fn run_as(
         plan.lookback_months
     };
     let built = person_level::build(&plan, &ingested, &run, &opts.out, lookback, &mut timer)?;
-    warnings.extend(built.warnings);
+    warnings.extend(built.repeats.iter().map(|r| r.warning()));
     warnings.extend(built.staged.warnings);
     for f in &built.resolution.replaced_files {
         let w = format!(
@@ -717,6 +718,7 @@ fn run_as(
         "data_quality_warning"
     }
     .to_string();
+    manifest.repeated_records = built.repeats.clone();
     manifest.social_care_resolution = Some(ResolutionInfo {
         events_in: built.resolution.events_in,
         superseded_by_later_submission: built.resolution.superseded,

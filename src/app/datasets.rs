@@ -10,7 +10,7 @@ use crate::config::LinkPlan;
 use crate::error::{Error, Result};
 use crate::link::person_index::{Numbering, PERSON_ID, Persons};
 use crate::link::social_care::{Resolution, resolve};
-use crate::normalise::repeated::RepeatedRecords;
+use crate::normalise::repeated::{RepeatedRecords, Repeats};
 
 pub use super::ed_pass::{EdPass, EdSummary};
 use crate::publish::Dataset;
@@ -153,8 +153,8 @@ fn person_id_at(part: &LazyFrame, what: &str) -> Result<usize> {
 pub struct EntityParts {
     /// Each staged file mapped onto the entity (lazy).
     pub frames: Vec<LazyFrame>,
-    /// The input file of each part, as shown (no NHS number).
-    pub files: Vec<String>,
+    /// The input file of each part: its path, and its name as shown (no NHS number).
+    pub files: Vec<(String, String)>,
     /// The entity's repeated-record check, when it declares a record key.
     pub repeated: Option<RepeatedRecords>,
 }
@@ -162,13 +162,13 @@ pub struct EntityParts {
 /// Numbers the persons of several entities, whose parts stack, in order, to the entity's
 /// rows: read one at a time, `person_id` (and the record key) only, so no more than one
 /// part's pseudonyms are held at once. Each entity's record keys are checked in the same
-/// read. Returns the pseudonym table, each entity's rows, and a warning for each pair of
-/// files with repeated records.
-pub fn number_persons(parts: Vec<EntityParts>) -> Result<(Persons, Vec<EntityRows>, Vec<String>)> {
+/// read. Returns the pseudonym table, each entity's rows, and the records repeated, per
+/// pair of files.
+pub fn number_persons(parts: Vec<EntityParts>) -> Result<(Persons, Vec<EntityRows>, Vec<Repeats>)> {
     let began = std::time::Instant::now();
     let mut numbering = Numbering::new(crate::parallel::cores());
     let mut part_rows = Vec::with_capacity(parts.len());
-    let mut warnings = Vec::new();
+    let mut repeats = Vec::new();
     let mut entities = Vec::with_capacity(parts.len());
     for mut entity in parts {
         let mut rows = Vec::with_capacity(entity.frames.len());
@@ -184,7 +184,7 @@ pub fn number_persons(parts: Vec<EntityParts>) -> Result<(Persons, Vec<EntityRow
                 .and_then(|df| {
                     numbering.push(df.column(PERSON_ID)?.str()?)?;
                     match entity.repeated.as_mut() {
-                        Some(r) => r.add(file, &df),
+                        Some(r) => r.add(&file.0, &file.1, &df),
                         None => Ok(()),
                     }
                 })
@@ -192,7 +192,7 @@ pub fn number_persons(parts: Vec<EntityParts>) -> Result<(Persons, Vec<EntityRow
             rows.push(numbering.rows() - before);
         }
         if let Some(r) = entity.repeated.take() {
-            warnings.extend(r.warnings());
+            repeats.extend(r.repeats());
         }
         part_rows.push(rows);
         entities.push(entity.frames);
@@ -225,7 +225,7 @@ pub fn number_persons(parts: Vec<EntityParts>) -> Result<(Persons, Vec<EntityRow
         seconds = began.elapsed().as_secs_f64(),
         "persons numbered"
     );
-    Ok((persons, entities, warnings))
+    Ok((persons, entities, repeats))
 }
 
 /// The entities after normalise, ready to link.

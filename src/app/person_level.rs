@@ -23,7 +23,7 @@ use crate::fault;
 use crate::ingest::SourceIngest;
 use crate::ingest::quarantine::mask_file_name;
 use crate::link::social_care::Resolution;
-use crate::normalise::repeated::RepeatedRecords;
+use crate::normalise::repeated::{RepeatedRecords, Repeats};
 use crate::normalise::{empty_entity, normalise_source};
 use crate::publish::Dataset;
 use crate::publish::pieces::PieceWriter;
@@ -35,8 +35,8 @@ pub(crate) struct Built {
     pub staged: Staged,
     /// What the CLD rules did to the social-care events.
     pub resolution: Resolution,
-    /// Records repeated across or within input files.
-    pub warnings: Vec<String>,
+    /// Records repeated across or within input files, per pair of files.
+    pub repeats: Vec<Repeats>,
 }
 
 /// Datasets handed to the writer before linkage, from frames linkage reads too.
@@ -94,14 +94,17 @@ pub(crate) fn build(
                         parts
                             .frames
                             .push(normalise_source(s, entity, staged, &input)?);
-                        parts.files.push(mask_file_name(&input));
+                        parts.files.push((
+                            f.input.path.to_string_lossy().into_owned(),
+                            mask_file_name(&input),
+                        ));
                     }
                 }
             }
         }
         if parts.frames.is_empty() {
             parts.frames.push(empty_entity(entity));
-            parts.files.push(String::new());
+            parts.files.push((String::new(), String::new()));
         }
         entities.insert(name.clone(), parts);
     }
@@ -115,9 +118,9 @@ pub(crate) fn build(
         entity("ed_attendance")?,
         entity("social_care_event")?,
     );
-    let (persons, rows, warnings) = datasets::number_persons(vec![spells, ed, care])?;
-    for w in &warnings {
-        tracing::warn!("{w}");
+    let (persons, rows, repeats) = datasets::number_persons(vec![spells, ed, care])?;
+    for r in &repeats {
+        tracing::warn!("{}", r.warning());
     }
     let [spells, ed, care]: [datasets::EntityRows; 3] = rows
         .try_into()
@@ -246,7 +249,7 @@ pub(crate) fn build(
         Ok(Built {
             staged,
             resolution,
-            warnings,
+            repeats,
         })
     })
 }

@@ -39,6 +39,10 @@ pub struct Manifest {
     /// Per NHS England publication source (sitrep workbooks, A&E files).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub publications: Vec<PublicationInfo>,
+    /// Rows repeating a record (by the entity's `record_key`) of an earlier file or row,
+    /// per pair of files; every copy is in the datasets.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub repeated_records: Vec<crate::normalise::repeated::Repeats>,
     /// Seconds per stage.
     pub stages: Vec<StageTiming>,
     /// Datasets written.

@@ -1017,14 +1017,43 @@ fn regression_spells_repeated_across_files_are_named_in_a_warning() {
         .map(|w| w.as_str().unwrap().to_string())
         .filter(|w| w.starts_with("hospital_spell:"))
         .collect();
+    // No counts in warnings (the report shows them); the manifest has them.
     assert_eq!(
         warnings,
         [
-            "hospital_spell: 1 row(s) of apc_03-resubmitted.csv repeat the provider_code and spell_id of an earlier row of the same file: all are kept, so each such record is counted more than once",
-            "hospital_spell: 2 record(s) (by provider_code and spell_id) are in both apc_03-resubmitted.csv and apc_03.csv: both rows are kept, so each is counted twice; if one file replaces the other, remove the one not wanted from the source",
+            "hospital_spell: rows of apc_03-resubmitted.csv repeat the provider_code and spell_id of an earlier row of the same file: all are kept, so each such record is counted more than once (rows: see the manifest's repeated_records)",
+            "hospital_spell: rows of apc_03.csv repeat records (by provider_code and spell_id) of apc_03-resubmitted.csv: every copy is kept and counted; if one file replaces the other, remove the one not wanted from the source (rows: see the manifest's repeated_records)",
         ]
     );
     assert!(stdout.contains(&warnings[1]), "{stdout}");
+    let repeats: Vec<(String, String, u64)> = manifest(out.path())["repeated_records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            assert_eq!(r["entity"], "hospital_spell");
+            (
+                r["earlier_file"].as_str().unwrap().to_string(),
+                r["file"].as_str().unwrap().to_string(),
+                r["rows"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        repeats,
+        [
+            (
+                "apc_03-resubmitted.csv".to_string(),
+                "apc_03-resubmitted.csv".to_string(),
+                1
+            ),
+            (
+                "apc_03-resubmitted.csv".to_string(),
+                "apc_03.csv".to_string(),
+                2
+            ),
+        ]
+    );
     assert_eq!(
         read_parquet(&spells(out.path())).rows,
         lines.len() - 1 + 3,
