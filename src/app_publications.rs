@@ -160,6 +160,18 @@ pub(crate) fn run_publications(
                 f.path.file_name().and_then(|n| n.to_str()).unwrap_or("?"),
             );
             let loaded = load(s, &f.path, &name);
+            // Loaded under the hash taken before: only the file hashed (a workbook
+            // replaced in between was kept under the old hash, and the next run found
+            // nothing changed).
+            if let Some(why) = f.changed_since_hashed() {
+                return Err(Error::SourceUnavailable {
+                    source_name: s.name.clone(),
+                    message: format!(
+                        "{} {why}: nothing read from it is kept; run again once it is complete",
+                        crate::ingest::quarantine::shown_path(&f.path)
+                    ),
+                });
+            }
             let mut info = PublicationFileInfo {
                 path: f.path.display().to_string(),
                 sha256: f.sha256.clone(),

@@ -594,3 +594,61 @@ fn regression_status_lists_its_pipeline_s_runs_or_names_each_pipeline() {
         "{text}"
     );
 }
+
+/// Regression (review): a publication file rewritten between the run's listing (and
+/// hashing) of it and its loading was loaded under the old hash, so the next run found
+/// nothing changed. Now the run exits 4, keeps nothing, and the next run loads it.
+#[test]
+fn regression_a_file_rewritten_after_it_was_listed_is_not_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let (june, ae) = inputs(dir.path(), "june", &[("june.xlsx", Fixture::default())]);
+    let out = dir.path().join("out");
+    let mut first = Command::new(env!("CARGO_BIN_EXE_joinedup"))
+        .current_dir(root())
+        .args([
+            "run",
+            "pipelines/nhse_publications.toml",
+            "--source",
+            &format!("sitrep={}", june.display()),
+            "--source",
+            &format!("ae={}", ae.display()),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .env("JOINEDUP_FAULT", "sleep:run_after_pull:2000")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(first.stderr.take().unwrap());
+    let mut seen = String::new();
+    while !seen.contains("pausing at run_after_pull") {
+        let mut line = String::new();
+        assert!(
+            std::io::BufRead::read_line(&mut stderr, &mut line).unwrap() > 0,
+            "{seen}"
+        );
+        seen.push_str(&line);
+    }
+    std::fs::write(
+        ae.join("2023-06.csv"),
+        "period,org_code,type,attendances,breaches,admissions\n2023-06-01,RAL,1,200,10,20\n",
+    )
+    .unwrap();
+    std::io::Read::read_to_string(&mut stderr, &mut seen).unwrap();
+    assert_eq!(first.wait().unwrap().code(), Some(4), "{seen}");
+    assert!(
+        seen.contains("2023-06.csv changed while the run was reading it: nothing read from it is kept; run again once it is complete"),
+        "{seen}"
+    );
+    assert!(!out.join("published/ae_monthly").exists());
+    let (code, _, stderr) = run(&out, &[("sitrep", &june), ("ae", &ae)]);
+    assert_eq!(code, 0, "{stderr}");
+    let t = dataset(&out, "ae_monthly");
+    assert!(
+        t.col("attendances")
+            .iter()
+            .any(|v| v.as_deref() == Some("200")),
+        "{t:?}"
+    );
+}
