@@ -288,7 +288,8 @@ pub fn clustered_requests(resolved: &DataFrame) -> PolarsResult<Vec<bool>> {
     let physical = |c: &str| -> PolarsResult<Vec<Option<i64>>> {
         let column = resolved.column(c)?;
         if column.dtype() == &DataType::String {
-            let mut ids: std::collections::HashMap<&str, i64> = Default::default();
+            let mut ids: std::collections::HashMap<&str, i64, foldhash::fast::FixedState> =
+                Default::default();
             return Ok(column
                 .str()?
                 .iter()
