@@ -668,21 +668,24 @@ mod tests {
         assert!(is_month(&this_month()));
     }
 
+    /// One row (`n` = 1) per date in `months`, a `Date` column `month`.
+    fn month_rows_of(months: &[&str]) -> DataFrame {
+        let n = vec![1i64; months.len()];
+        df!("month" => months, "n" => n)
+            .unwrap()
+            .lazy()
+            .with_column(col("month").cast(DataType::Date))
+            .collect()
+            .unwrap()
+    }
+
     /// Regression: with a look-back, an input emptied (`allow_empty`) deleted every
     /// closed month's file with no warning.
     #[test]
     fn a_dataset_left_without_rows_keeps_its_closed_months() {
         let dir = tempfile::tempdir().unwrap();
         let (v1, v2) = (dir.path().join("v1"), dir.path().join("v2"));
-        let df = |months: &[&str]| {
-            let n = vec![1i64; months.len()];
-            df!("month" => months, "n" => n)
-                .unwrap()
-                .lazy()
-                .with_column(col("month").cast(DataType::Date))
-                .collect()
-                .unwrap()
-        };
+        let df = month_rows_of;
         let one = ["2025-06-01", "2025-07-01"];
         write_dataset(df(&one), Some("month"), &v1, &dir.path().join("none"), None).unwrap();
         let second = write_dataset(df(&[]), Some("month"), &v2, &v1, Some(1)).unwrap();
@@ -738,15 +741,7 @@ mod tests {
     fn a_closed_month_keeps_its_file_without_rows_and_gets_none_for_late_rows() {
         let dir = tempfile::tempdir().unwrap();
         let (v1, v2) = (dir.path().join("v1"), dir.path().join("v2"));
-        let df = |months: &[&str]| {
-            let n = vec![1i64; months.len()];
-            df!("month" => months, "n" => n)
-                .unwrap()
-                .lazy()
-                .with_column(col("month").cast(DataType::Date))
-                .collect()
-                .unwrap()
-        };
+        let df = month_rows_of;
         let one = ["2026-06-01", "2026-06-02", "2026-08-01"];
         write_dataset(df(&one), Some("month"), &v1, &dir.path().join("none"), None).unwrap();
         // June's rows gone and May's late: both months closed (August is the newest).

@@ -15,9 +15,16 @@ struct Run {
 }
 
 fn run_fixture(name: &str) -> Run {
+    let (code, _, stderr, out) = run_apc(&format!("tests/fixtures/bad/apc/{name}"));
+    Run { code, stderr, out }
+}
+
+/// Runs the APC-only pipeline over `apc` (a file or folder) into a new folder: exit code,
+/// stdout, stderr and the folder.
+fn run_apc(apc: &str) -> (i32, String, String, tempfile::TempDir) {
     let out = tempfile::tempdir().unwrap();
-    let source = format!("apc=tests/fixtures/bad/apc/{name}");
-    let (code, _, stderr) = result(&joinedup(&[
+    let source = format!("apc={apc}");
+    let (code, stdout, stderr) = result(&joinedup(&[
         "run",
         PIPELINE,
         "--source",
@@ -25,7 +32,7 @@ fn run_fixture(name: &str) -> Run {
         "--out",
         out.path().to_str().unwrap(),
     ]));
-    Run { code, stderr, out }
+    (code, stdout, stderr, out)
 }
 
 fn manifest(out: &Path) -> serde_json::Value {
@@ -999,16 +1006,7 @@ fn regression_spells_repeated_across_files_are_named_in_a_warning() {
     // The header and the first two spells again, one of them twice.
     let again = [lines[0], lines[1], lines[2], lines[2]].join("\n") + "\n";
     std::fs::write(dir.path().join("apc_03-resubmitted.csv"), again).unwrap();
-    let out = tempfile::tempdir().unwrap();
-    let source = format!("apc={}", dir.path().display());
-    let (code, stdout, stderr) = result(&joinedup(&[
-        "run",
-        PIPELINE,
-        "--source",
-        &source,
-        "--out",
-        out.path().to_str().unwrap(),
-    ]));
+    let (code, stdout, stderr, out) = run_apc(dir.path().to_str().unwrap());
     assert_eq!(code, 0, "{stderr}");
     let warnings: Vec<String> = manifest(out.path())["warnings"]
         .as_array()

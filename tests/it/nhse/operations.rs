@@ -36,6 +36,38 @@ fn inputs(dir: &Path, sitrep: &str, files: &[(&str, Fixture)]) -> (PathBuf, Path
     (folder, ae)
 }
 
+/// Starts the publications pipeline over `sitrep` and `ae` into `out`, paused by `fault`
+/// (`sleep:<point>:<ms>`); stderr is piped.
+fn spawn_paused(sitrep: &Path, ae: &Path, out: &Path, fault: &str) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_joinedup"))
+        .current_dir(root())
+        .args(["run", "pipelines/nhse_publications.toml", "--source"])
+        .arg(format!("sitrep={}", sitrep.display()))
+        .arg("--source")
+        .arg(format!("ae={}", ae.display()))
+        .args(["--out", out.to_str().unwrap()])
+        .env("JOINEDUP_FAULT", fault)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Reads `child`'s stderr until the fault pauses at `point`; returns the reader and what
+/// was read.
+fn until_paused(
+    child: &mut std::process::Child,
+    point: &str,
+) -> (std::io::BufReader<std::process::ChildStderr>, String) {
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    while !seen.contains(&format!("fault: pausing at {point}")) {
+        let n = std::io::BufRead::read_line(&mut stderr, &mut seen).unwrap();
+        assert!(n > 0, "no pause at {point}: {seen}");
+    }
+    (stderr, seen)
+}
+
 /// The July workbook: the same tables, stated (and so keyed) as July.
 fn july() -> Fixture {
     Fixture {
@@ -158,24 +190,7 @@ fn a_second_publications_run_at_the_same_time_exits_6() {
     let dir = tempfile::tempdir().unwrap();
     let (june, ae) = inputs(dir.path(), "june", &[("june.xlsx", Fixture::default())]);
     let out = dir.path().join("out");
-    let first = Command::new(env!("CARGO_BIN_EXE_joinedup"))
-        .current_dir(root())
-        .args([
-            "run",
-            "pipelines/nhse_publications.toml",
-            "--source",
-            &format!("sitrep={}", june.display()),
-            "--source",
-            &format!("ae={}", ae.display()),
-            "--out",
-            out.to_str().unwrap(),
-            "-q",
-        ])
-        .env("JOINEDUP_FAULT", "sleep:run_after_lock:3000")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let first = spawn_paused(&june, &ae, &out, "sleep:run_after_lock:3000");
     let lock = out.join(".lock");
     let start = std::time::Instant::now();
     while !lock.exists() && start.elapsed().as_secs() < 10 {
@@ -497,31 +512,14 @@ fn regression_an_unreadable_state_or_manifest_is_named_not_passed_over() {
 /// after it had read its files.
 #[test]
 fn regression_status_lists_its_pipeline_s_runs_or_names_each_pipeline() {
-    use std::io::BufRead;
     let dir = tempfile::tempdir().unwrap();
     let (june, ae) = inputs(dir.path(), "june", &[("june.xlsx", Fixture::default())]);
     let out = dir.path().join("out");
     run_ok(None, &out, &["-q"]);
     let sample = manifest(&out)["run_id"].as_str().unwrap().to_string();
     // A publications run stopped by SIGTERM after reading its files.
-    let mut stopped = Command::new(env!("CARGO_BIN_EXE_joinedup"))
-        .current_dir(root())
-        .args(["run", "pipelines/nhse_publications.toml", "--source"])
-        .arg(format!("sitrep={}", june.display()))
-        .arg("--source")
-        .arg(format!("ae={}", ae.display()))
-        .args(["--out", out.to_str().unwrap()])
-        .env("JOINEDUP_FAULT", "sleep:run_after_ingest:20000")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = std::io::BufReader::new(stopped.stderr.take().unwrap());
-    let mut line = String::new();
-    while !line.contains("fault: pausing at run_after_ingest") {
-        line.clear();
-        assert!(stderr.read_line(&mut line).unwrap() > 0, "no pause");
-    }
+    let mut stopped = spawn_paused(&june, &ae, &out, "sleep:run_after_ingest:20000");
+    let (mut stderr, mut line) = until_paused(&mut stopped, "run_after_ingest");
     let pid = stopped.id().to_string();
     assert!(
         Command::new("kill")
@@ -603,33 +601,8 @@ fn regression_a_file_rewritten_after_it_was_listed_is_not_kept() {
     let dir = tempfile::tempdir().unwrap();
     let (june, ae) = inputs(dir.path(), "june", &[("june.xlsx", Fixture::default())]);
     let out = dir.path().join("out");
-    let mut first = Command::new(env!("CARGO_BIN_EXE_joinedup"))
-        .current_dir(root())
-        .args([
-            "run",
-            "pipelines/nhse_publications.toml",
-            "--source",
-            &format!("sitrep={}", june.display()),
-            "--source",
-            &format!("ae={}", ae.display()),
-            "--out",
-            out.to_str().unwrap(),
-        ])
-        .env("JOINEDUP_FAULT", "sleep:run_after_pull:2000")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = std::io::BufReader::new(first.stderr.take().unwrap());
-    let mut seen = String::new();
-    while !seen.contains("pausing at run_after_pull") {
-        let mut line = String::new();
-        assert!(
-            std::io::BufRead::read_line(&mut stderr, &mut line).unwrap() > 0,
-            "{seen}"
-        );
-        seen.push_str(&line);
-    }
+    let mut first = spawn_paused(&june, &ae, &out, "sleep:run_after_pull:2000");
+    let (mut stderr, mut seen) = until_paused(&mut first, "run_after_pull");
     std::fs::write(
         ae.join("2023-06.csv"),
         "period,org_code,type,attendances,breaches,admissions\n2023-06-01,RAL,1,200,10,20\n",
