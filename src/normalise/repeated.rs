@@ -133,7 +133,7 @@ impl Repeats {
             )
         } else {
             format!(
-                "{}: rows of {} repeat records (by {key}) of {}: every copy is kept and counted; if one file replaces the other, remove the one not wanted from the source (rows: see the manifest's repeated_records)",
+                "{}: rows of {} repeat records (by {key}) of {}: every copy is kept and counted; if one file replaces the other, remove the one not wanted (a pulled file: its copy in landing/, which the next run reports as removed; rows: see the manifest's repeated_records)",
                 self.entity, self.file, self.earlier_file
             )
         }
@@ -243,8 +243,8 @@ mod tests {
             r.repeats().iter().map(Repeats::warning).collect::<Vec<_>>(),
             [
                 "hospital_spell: rows of apc_03.csv repeat the provider_code and spell_id of an earlier row of the same file: all are kept, so each such record is counted more than once (rows: see the manifest's repeated_records)",
-                "hospital_spell: rows of apc_03-resubmitted.csv repeat records (by provider_code and spell_id) of apc_03.csv: every copy is kept and counted; if one file replaces the other, remove the one not wanted from the source (rows: see the manifest's repeated_records)",
-                "hospital_spell: rows of apc_03-again.csv repeat records (by provider_code and spell_id) of apc_03-resubmitted.csv: every copy is kept and counted; if one file replaces the other, remove the one not wanted from the source (rows: see the manifest's repeated_records)",
+                "hospital_spell: rows of apc_03-resubmitted.csv repeat records (by provider_code and spell_id) of apc_03.csv: every copy is kept and counted; if one file replaces the other, remove the one not wanted (a pulled file: its copy in landing/, which the next run reports as removed; rows: see the manifest's repeated_records)",
+                "hospital_spell: rows of apc_03-again.csv repeat records (by provider_code and spell_id) of apc_03-resubmitted.csv: every copy is kept and counted; if one file replaces the other, remove the one not wanted (a pulled file: its copy in landing/, which the next run reports as removed; rows: see the manifest's repeated_records)",
             ]
         );
     }

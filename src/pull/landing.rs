@@ -5,8 +5,11 @@
 //! object per line, fsynced) with its origin, SHA-256, size, time and original name. The
 //! original name is only metadata: the landed name keeps only `[A-Za-z0-9._-]` from its
 //! last path component, so no name (`../../etc/passwd`, `/abs`, NUL, 10 kB long) can choose
-//! where a file is written. Content already landed for a source (same SHA-256) is not
-//! landed again, and a MESH message id already recorded is not downloaded again. Because
+//! where a file is written. Content already landed for a source (same SHA-256) under the
+//! same name is not landed again (nor a MESH message without a file name, or a URL's,
+//! under any name); under another name a drop-folder file or a named MESH message is
+//! another file, as in a local folder. A MESH message id already recorded is not
+//! downloaded again. Because
 //! the landed name is derived from the content, re-landing after a crash between the
 //! rename and the manifest line overwrites the same file with the same bytes.
 //!
@@ -322,8 +325,7 @@ impl LandingZone {
         // records repeated across files are named in a warning.
         let dir = self.folder(source);
         let existing = on_disk_name(&dir, &landed_name(original_name, &sha256));
-        let new_name =
-            matches!(origin, Origin::FileDrop { .. } | Origin::Mesh { .. }) && existing.is_none();
+        let new_name = existing.is_none() && origin.names_a_file(original_name);
         if index.shas.contains(&key) && !new_name {
             let _ = std::fs::remove_file(&path);
             // Content seen before under this name (a file put back as it was, a MESH
@@ -341,7 +343,8 @@ impl LandingZone {
                 None => String::new(),
             };
             let file = kept_as.as_str();
-            if !file.is_empty() {
+            // A MESH record with no file still remembers the message id across pulls.
+            if !file.is_empty() || matches!(origin, Origin::Mesh { .. }) {
                 let record =
                     self.record(source, file, &sha256, bytes, original_name, origin.clone());
                 self.append(&record, true)?;
@@ -413,8 +416,9 @@ impl LandingZone {
         }
     }
 
-    /// Appends one record durably. `duplicate` records (a message whose content was
-    /// already landed) have an empty `file`.
+    /// Appends one record durably. `duplicate` records (content already landed) name the
+    /// file holding it, or none (a MESH message without a file name whose content is
+    /// held under another: the record keeps its id).
     fn append(&self, record: &LandingRecord, duplicate: bool) -> Result<()> {
         let manifest = self.root.join("manifest.jsonl");
         let mut line = serde_json::to_string(record)
@@ -475,6 +479,21 @@ impl LandingZone {
             .filter(|r| r.source == source && r.sha256 == sha256 && !r.file.is_empty())
             .map(|r| r.file)
             .find(|f| self.folder(source).join(f).is_file()))
+    }
+}
+
+impl Origin {
+    /// Whether `original_name`, the name a file came under, names a file of the sender's,
+    /// so that bytes landed before under another name are another file: a drop-folder
+    /// file's name and a MESH message's `mex-FileName`; not a MESH message without one
+    /// (named after its id: a re-sent extract is the same content, not a second file),
+    /// nor a URL's (its versions are the URL's).
+    fn names_a_file(&self, original_name: &str) -> bool {
+        match self {
+            Origin::FileDrop { .. } => true,
+            Origin::Mesh { message_id, .. } => original_name != format!("{message_id}.dat"),
+            Origin::Http { .. } => false,
+        }
     }
 }
 
@@ -745,6 +764,27 @@ mod tests {
         assert_eq!(
             names(&current_files(out.path(), "cld", "*").unwrap()).len(),
             2
+        );
+        // Regression (review): a message without a file name is named after its id, so
+        // every re-send of an extract was a new name, landed and read again.
+        let mut d = zone.incoming("cld").unwrap();
+        d.append(b"hello").unwrap();
+        let origin4 = Origin::Mesh {
+            mailbox: "X26ABC2".into(),
+            message_id: "M4".into(),
+        };
+        assert!(matches!(
+            zone.commit("cld", d, "M4.dat", origin4).unwrap(),
+            Landed::AlreadyHad { .. }
+        ));
+        assert_eq!(
+            names(&current_files(out.path(), "cld", "*").unwrap()).len(),
+            2
+        );
+        assert!(
+            LandingZone::open(out.path())
+                .unwrap()
+                .has_message("cld", "M4")
         );
     }
 

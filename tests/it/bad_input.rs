@@ -1020,7 +1020,7 @@ fn regression_spells_repeated_across_files_are_named_in_a_warning() {
         warnings,
         [
             "hospital_spell: rows of apc_03-resubmitted.csv repeat the provider_code and spell_id of an earlier row of the same file: all are kept, so each such record is counted more than once (rows: see the manifest's repeated_records)",
-            "hospital_spell: rows of apc_03.csv repeat records (by provider_code and spell_id) of apc_03-resubmitted.csv: every copy is kept and counted; if one file replaces the other, remove the one not wanted from the source (rows: see the manifest's repeated_records)",
+            "hospital_spell: rows of apc_03.csv repeat records (by provider_code and spell_id) of apc_03-resubmitted.csv: every copy is kept and counted; if one file replaces the other, remove the one not wanted (a pulled file: its copy in landing/, which the next run reports as removed; rows: see the manifest's repeated_records)",
         ]
     );
     assert!(stdout.contains(&warnings[1]), "{stdout}");

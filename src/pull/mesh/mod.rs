@@ -4,8 +4,9 @@
 //! acknowledge, and send for tests and tooling); [`pull_mailbox`] lands every inbox
 //! message and acknowledges it only after the landed file and its manifest line are
 //! durable. A crash between landing and acknowledging leaves the message in the inbox;
-//! the next pull recognises its message id (or content) and acknowledges it without
-//! landing it again, so each message lands exactly once.
+//! the next pull recognises its message id and acknowledges it without landing it
+//! again, so each message lands exactly once. A message without a `mex-FileName` is
+//! named after its id; its content, if landed before, is not landed again.
 
 pub mod auth;
 pub mod client;
