@@ -395,6 +395,7 @@ impl Loader {
             delimiter,
             null_values: m.null_values.clone().unwrap_or_else(|| vec![String::new()]),
             on_extra_column,
+            sheet: m.sheet.clone(),
             columns,
             rules,
         }))

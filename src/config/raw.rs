@@ -302,6 +302,8 @@ pub struct RawContractMeta {
     pub null_values: Option<Vec<String>>,
     /// What to do with a column the contract does not declare: `warn` (default), `ignore`, `error`.
     pub on_extra_column: Option<String>,
+    /// The sheet read when a file is an Excel workbook; default the first.
+    pub sheet: Option<String>,
 }
 
 /// `[[columns]]`.

@@ -32,13 +32,10 @@ pub fn sniff_bom(head: &[u8]) -> Bom {
 }
 
 /// What a file starting with `head` is when it is a binary format no contract reads (a
-/// workbook or an archive dropped where a CSV was expected), in words.
+/// gzip archive or a PDF dropped where a CSV was expected), in words. Workbooks are read
+/// from their sheet (`super::workbook_sheet`) before this is asked.
 pub fn sniff_binary(head: &[u8]) -> Option<&'static str> {
-    if head.starts_with(b"PK\x03\x04") {
-        Some("a zip archive (an Excel .xlsx workbook is one)")
-    } else if head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
-        Some("an Excel 97-2003 workbook (.xls)")
-    } else if head.starts_with(&[0x1F, 0x8B]) {
+    if head.starts_with(&[0x1F, 0x8B]) {
         Some("gzip-compressed")
     } else if head.starts_with(b"%PDF-") {
         Some("a PDF document")
@@ -161,10 +158,7 @@ mod tests {
         assert!(looks_like_utf8(&"Zoë Zoë".as_bytes()[..8]));
         assert!(!looks_like_utf8(b"Caf\xE9 \x96 NFA"));
         assert!(!looks_like_utf8(b"plain ASCII"));
-        assert_eq!(
-            sniff_binary(b"PK\x03\x04rest"),
-            Some("a zip archive (an Excel .xlsx workbook is one)")
-        );
+        assert_eq!(sniff_binary(b"%PDF-1.7"), Some("a PDF document"));
         assert_eq!(sniff_binary(b"LA Code,NHS Number"), None);
         assert_eq!(decode(Encoding::Utf8, b"Zo\xEB").unwrap_err(), 2);
         assert_eq!(decode(Encoding::Utf8, b"\xFFabc").unwrap_err(), 0);

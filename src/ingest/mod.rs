@@ -23,6 +23,7 @@ pub mod quarantine;
 pub mod reason;
 pub mod row;
 pub mod shapes;
+pub mod workbook_sheet;
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -245,7 +246,13 @@ fn ingest_into(
     dir: &Path,
     min_chunk_bytes: u64,
 ) -> Result<FileIngest> {
-    let read = read_file(source, input, pseudo, dir, min_chunk_bytes);
+    let read = file_start(&input.path, 8).and_then(|head| {
+        if workbook_sheet::is_workbook(&head) {
+            read_workbook(source, input, pseudo, dir, min_chunk_bytes)
+        } else {
+            read_file(source, input, pseudo, dir, min_chunk_bytes)
+        }
+    });
     // What was read is kept under the hash taken before: only when the file is still the
     // file hashed (a file rewritten during the run was kept, under the full file's hash,
     // with the rows of the bytes read, and the next run found nothing changed). Checked
@@ -260,6 +267,83 @@ fn ingest_into(
         }),
         None => read,
     }
+}
+
+/// [`ingest_into`]'s reading of an Excel workbook: its sheet written out as CSV
+/// ([`workbook_sheet`]) and read as the file's rows, under the file's own name.
+fn read_workbook(
+    source: &SourcePlan,
+    input: &InputFile,
+    pseudo: &Pseudonymiser,
+    dir: &Path,
+    min_chunk_bytes: u64,
+) -> Result<FileIngest> {
+    let rejected = |message: String| Error::InputRejected {
+        location: Location {
+            file: input.path.clone(),
+            line: None,
+            column: None,
+        },
+        message,
+    };
+    let scratch = dir.join("workbook");
+    let sheet =
+        workbook_sheet::to_csv(&input.path, &source.contract, &scratch).map_err(rejected)?;
+    // The sheet as the contract's rows: UTF-8, comma-delimited, whatever the contract says
+    // of the text files it reads.
+    let mut contract = source.contract.as_ref().clone();
+    contract.encoding = Encoding::Utf8;
+    contract.delimiter = b',';
+    let plain = SourcePlan {
+        contract: std::sync::Arc::new(contract),
+        ..source.clone()
+    };
+    let as_csv = InputFile {
+        path: sheet.path.clone(),
+        bytes: sheet.bytes,
+        sha256: input.sha256.clone(),
+        stamp: None,
+    };
+    let read = read_file(&plain, &as_csv, pseudo, dir, min_chunk_bytes);
+    let _ = std::fs::remove_dir_all(&scratch);
+    // Messages name the workbook, not the sheet's copy.
+    let (copy, original) = (
+        quarantine::shown_path(&sheet.path),
+        quarantine::shown_path(&input.path),
+    );
+    let mut report = read.map_err(|e| match e {
+        Error::InputRejected {
+            mut location,
+            message,
+        } => {
+            location.file = input.path.clone();
+            Error::InputRejected {
+                location,
+                message: message.replace(&copy, &original),
+            }
+        }
+        other => other,
+    })?;
+    report.input = input.clone();
+    for w in &mut report.warnings {
+        *w = w.replace(&copy, &original);
+    }
+    let rows = if sheet.first_row == 1 {
+        String::new()
+    } else {
+        format!(
+            "; line numbers count from its row {}, the first used",
+            sheet.first_row
+        )
+    };
+    report.warnings.insert(
+        0,
+        format!(
+            "{original}: an Excel workbook: read from sheet \"{}\"{rows}",
+            sheet.sheet
+        ),
+    );
+    Ok(report)
 }
 
 /// [`ingest_into`]'s reading, before the file is checked against its hash.

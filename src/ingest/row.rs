@@ -484,6 +484,7 @@ mod tests {
             delimiter: b',',
             null_values: vec![String::new()],
             on_extra_column: crate::schema::DriftPolicy::Warn,
+            sheet: None,
             columns: vec![
                 column("la_code", ColumnType::Code(Arc::new(councils))),
                 column("la_person_id", ColumnType::Identifier { scope: Some(0) }),

@@ -225,6 +225,8 @@ pub struct Contract {
     pub null_values: Vec<String>,
     /// Undeclared-column policy.
     pub on_extra_column: DriftPolicy,
+    /// The sheet read when a file is an Excel workbook (`None`: the first).
+    pub sheet: Option<String>,
     /// Declared columns.
     pub columns: Vec<Column>,
     /// Row rules.

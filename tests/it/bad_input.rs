@@ -884,17 +884,116 @@ fn a_row_with_two_defects_is_one_row_under_two_reasons_and_says_so() {
 }
 
 /// Regression (review): an Excel workbook where a CSV was expected was refused as "lines
-/// end in CR only", which sent its reader looking at line endings.
+/// end in CR only", which sent its reader looking at line endings. A workbook is now read
+/// (below); a zip that is not one is refused as what it is.
 #[test]
-fn an_excel_workbook_is_refused_as_one() {
+fn a_zip_that_is_not_a_workbook_is_refused_as_one() {
     let r = run_fixture("excel_workbook.xlsx");
     assert_eq!(r.code, 3, "{}", r.stderr);
     assert!(
-        r.stderr.contains("excel_workbook.xlsx:1: is a zip archive (an Excel .xlsx workbook is one), not delimited text: contract \"sus_apc\" reads CSV (save the sheet as CSV)"),
+        r.stderr.contains("excel_workbook.xlsx: is a zip or Office file but cannot be read as a workbook (Xlsx error: File not found '_rels/.rels'); save the sheet as CSV"),
         "{}",
         r.stderr
     );
     assert_nothing_written(r.out.path());
+}
+
+/// A council or trust extract saved from Excel is read from its sheet like the CSV it
+/// would be: numbers as typed (an NHS number without `.0`, a code kept as text with its
+/// leading zero), dates and times in the contract's formats, the same checks, and line
+/// numbers that are the sheet's rows.
+#[test]
+fn an_excel_workbook_is_read_from_its_sheet_like_a_csv() {
+    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+    let csv = std::fs::read_to_string(root().join("tests/fixtures/bad/apc/valid.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = csv.lines().map(|l| l.split(',').collect()).collect();
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    let (date, time) = (
+        Format::new().set_num_format("dd/mm/yyyy"),
+        Format::new().set_num_format("hh:mm"),
+    );
+    for (r, row) in rows.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            let (r, c16) = (r as u32, c as u16);
+            let ymd = |v: &str| {
+                let p: Vec<u16> = v.split('/').map(|x| x.parse().unwrap()).collect();
+                ExcelDateTime::from_ymd(p[2], p[1] as u8, p[0] as u8).unwrap()
+            };
+            match c {
+                _ if r == 0 => ws.write_string(r, c16, *v).map(|_| ()),
+                // Dates and times as Excel keeps them.
+                5 | 11 | 15 => ws
+                    .write_datetime_with_format(r, c16, ymd(v), &date)
+                    .map(|_| ()),
+                6 | 12 => {
+                    let t = ExcelDateTime::from_hms(v[..2].parse().unwrap(), 0, 0).unwrap();
+                    ws.write_datetime_with_format(r, c16, t, &time).map(|_| ())
+                }
+                // Numbers as Excel keeps a column typed as numbers.
+                2 | 4 | 7 | 8 | 10 | 13 | 14 => ws
+                    .write_number(r, c16, v.parse::<f64>().unwrap())
+                    .map(|_| ()),
+                _ => ws.write_string(r, c16, *v).map(|_| ()),
+            }
+            .unwrap();
+        }
+    }
+    // A fifth row with an admission method that is no code: quarantined at its row.
+    for (c, v) in rows[1].iter().enumerate() {
+        let c16 = c as u16;
+        match c {
+            0 => ws.write_string(4, c16, "RX19000004"),
+            7 => ws.write_number(4, c16, 99.0),
+            _ => ws.write_string(4, c16, *v),
+        }
+        .unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let book = dir.path().join("apc_spells.xlsx");
+    wb.save(&book).unwrap();
+    let (code, _, stderr, out) = run_apc(book.to_str().unwrap());
+    assert_eq!(code, 0, "{stderr}");
+    let from_book = read_parquet(&spells(out.path()));
+    let (csv_code, _, csv_stderr, csv_out) = run_apc("tests/fixtures/bad/apc/valid.csv");
+    assert_eq!(csv_code, 0, "{csv_stderr}");
+    let from_csv = read_parquet(&spells(csv_out.path()));
+    assert_eq!(from_book.rows, 3);
+    for c in [
+        "spell_id",
+        "provider_code",
+        "person_id",
+        "admission_date",
+        "admission_datetime",
+        "admission_method",
+        "discharge_date",
+        "discharge_ready_date",
+        "treatment_function",
+    ] {
+        assert_eq!(from_book.col(c), from_csv.col(c), "{c}");
+    }
+    assert_eq!(
+        from_book.col("source_file")[0].as_deref(),
+        Some("apc_spells.xlsx")
+    );
+    let q = quarantine(out.path());
+    assert_eq!(q.rows, 1);
+    assert_eq!(q.col("line")[0].as_deref(), Some("5"));
+    let m = manifest(out.path());
+    let warnings = m["warnings"].as_array().unwrap();
+    assert!(
+        warnings.iter().any(|w| w
+            .as_str()
+            .unwrap()
+            .ends_with("apc_spells.xlsx: an Excel workbook: read from sheet \"Sheet1\"")),
+        "{warnings:?}"
+    );
+    let file = &m["sources"][0]["files"][0];
+    assert!(
+        file["path"].as_str().unwrap().ends_with("apc_spells.xlsx"),
+        "{file}"
+    );
+    assert_eq!(file["rows_in"], 4);
 }
 
 /// Regression (review): a council file saved as UTF-8 (no byte-order mark) under a
