@@ -311,6 +311,16 @@ fn read_workbook(
         quarantine::shown_path(&sheet.path),
         quarantine::shown_path(&input.path),
     );
+    let read_from = format!(
+        "sheet \"{}\" of the workbook read; its sheets: {}; a contract's `sheet` names the one to read",
+        sheet.sheet,
+        sheet
+            .sheets
+            .iter()
+            .map(|n| format!("\"{n}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     let mut report = read.map_err(|e| match e {
         Error::InputRejected {
             mut location,
@@ -319,7 +329,7 @@ fn read_workbook(
             location.file = input.path.clone();
             Error::InputRejected {
                 location,
-                message: message.replace(&copy, &original),
+                message: format!("{} ({read_from})", message.replace(&copy, &original)),
             }
         }
         other => other,
@@ -328,21 +338,23 @@ fn read_workbook(
     for w in &mut report.warnings {
         *w = w.replace(&copy, &original);
     }
-    let rows = if sheet.first_row == 1 {
-        String::new()
-    } else {
-        format!(
-            "; line numbers count from its row {}, the first used",
-            sheet.first_row
-        )
-    };
     report.warnings.insert(
         0,
         format!(
-            "{original}: an Excel workbook: read from sheet \"{}\"{rows}",
+            "{original}: an Excel workbook: read from sheet \"{}\" (line numbers are its rows)",
             sheet.sheet
         ),
     );
+    if let Some(first) = sheet.uncalculated.first() {
+        report.warnings.insert(
+            1,
+            format!(
+                "{original}: {} formula cell(s) of sheet \"{}\" (the first {first}) have no saved result and were read as blank: open the workbook in Excel and save it",
+                sheet.uncalculated.len(),
+                sheet.sheet
+            ),
+        );
+    }
     Ok(report)
 }
 

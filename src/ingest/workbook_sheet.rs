@@ -16,7 +16,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use calamine::{Data, Reader};
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 
 use crate::schema::{ColumnType, Contract};
 
@@ -35,21 +35,34 @@ pub struct SheetCsv {
     pub bytes: u64,
     /// The sheet read.
     pub sheet: String,
-    /// The sheet row (1-based) of the CSV's first line, the header.
+    /// The workbook's worksheets, in order.
+    pub sheets: Vec<String>,
+    /// The sheet row (1-based) of the header: rows above it are blank lines of the CSV,
+    /// so its line numbers are the sheet's rows.
     pub first_row: u32,
+    /// Formula cells whose result was never saved (read as blank), by address.
+    pub uncalculated: Vec<String>,
 }
 
 /// Writes the sheet of the workbook at `path` that `contract` reads into `dir`, as a CSV
 /// file of the workbook's file name. The error says why the workbook cannot be read.
 pub fn to_csv(path: &Path, contract: &Contract, dir: &Path) -> Result<SheetCsv, String> {
-    let mut wb = calamine::open_workbook_auto(path).map_err(|e| {
-        format!(
-            "is a zip or Office file but cannot be read as a workbook ({e}); save the sheet as CSV"
-        )
-    })?;
-    let names = wb.sheet_names();
+    let content = std::fs::read(path).map_err(|e| format!("cannot be read: {e}"))?;
+    // The format from the content, not the name (a system's export named `.xls` is often
+    // an `.xlsx`).
+    let mut wb = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(&content[..]))
+        .map_err(|_| not_a_workbook(&content))?;
+    let worksheets = |visible_only: bool| -> Vec<String> {
+        wb.sheets_metadata()
+            .iter()
+            .filter(|m| m.typ == calamine::SheetType::WorkSheet)
+            .filter(|m| !visible_only || m.visible == calamine::SheetVisible::Visible)
+            .map(|m| m.name.clone())
+            .collect()
+    };
+    let (sheets, visible) = (worksheets(false), worksheets(true));
     let sheet = match &contract.sheet {
-        Some(wanted) => names
+        Some(wanted) => sheets
             .iter()
             .find(|n| n.trim().eq_ignore_ascii_case(wanted.trim()))
             .cloned()
@@ -57,18 +70,20 @@ pub fn to_csv(path: &Path, contract: &Contract, dir: &Path) -> Result<SheetCsv, 
                 format!(
                     "has no sheet \"{wanted}\" (contract \"{}\" reads it); its sheets: {}",
                     contract.name,
-                    quoted(&names)
+                    quoted(&sheets)
                 )
             })?,
-        None => names
+        // The first sheet a person opening the workbook sees.
+        None => visible
             .first()
+            .or(sheets.first())
             .cloned()
-            .ok_or_else(|| "is a workbook without sheets".to_string())?,
+            .ok_or_else(|| "is a workbook without worksheets".to_string())?,
     };
     let range = wb
         .worksheet_range(&sheet)
         .map_err(|e| format!("sheet \"{sheet}\" cannot be read: {e}"))?;
-    let (first_row, first_col) = range.start().unwrap_or((0, 0));
+    let (first_row, _) = range.start().unwrap_or((0, 0));
     let rows: Vec<&[Data]> = range.rows().collect();
     let Some(header) = rows.first() else {
         return Err(format!(
@@ -76,21 +91,27 @@ pub fn to_csv(path: &Path, contract: &Contract, dir: &Path) -> Result<SheetCsv, 
             contract.name
         ));
     };
-    let header: Vec<String> = header.iter().map(|c| cell_text(c, None)).collect();
+    let header: Vec<String> = header
+        .iter()
+        .map(|c| one_line(cell_text(c, None)))
+        .collect();
     let kinds = column_kinds(contract, &header, path);
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let file_name = path.file_name().unwrap_or_default();
-    let out = dir.join(file_name);
+    let out = dir.join(path.file_name().unwrap_or_default());
     let write = || -> std::io::Result<u64> {
-        let mut w = csv::WriterBuilder::new()
-            .flexible(true)
-            .from_writer(std::io::BufWriter::new(std::fs::File::create(&out)?));
+        let mut file = std::io::BufWriter::new(std::fs::File::create(&out)?);
+        // Rows above the used range as blank lines (which ingest passes over), so line
+        // numbers are the sheet's rows.
+        for _ in 0..first_row {
+            file.write_all(b"\n")?;
+        }
+        let mut w = csv::WriterBuilder::new().flexible(true).from_writer(file);
         w.write_record(&header)?;
         for row in &rows[1..] {
             let fields: Vec<String> = row
                 .iter()
                 .enumerate()
-                .map(|(i, c)| cell_text(c, kinds.get(i).copied().flatten()))
+                .map(|(i, c)| one_line(cell_text(c, kinds.get(i).copied().flatten())))
                 .collect();
             w.write_record(&fields)?;
         }
@@ -100,14 +121,58 @@ pub fn to_csv(path: &Path, contract: &Contract, dir: &Path) -> Result<SheetCsv, 
         Ok(std::fs::metadata(&out)?.len())
     };
     let bytes = write().map_err(|e| format!("cannot write {}: {e}", out.display()))?;
-    // Columns left of the first used one are not in the range; nothing to say of them.
-    let _ = first_col;
+    // A formula whose result was never saved (a workbook written by a script, not saved
+    // by Excel) reads as a blank cell.
+    let uncalculated = match wb.worksheet_formula(&sheet) {
+        Ok(formulas) => {
+            let (r0, c0) = formulas.start().unwrap_or((0, 0));
+            formulas
+                .used_cells()
+                .filter(|(_, _, f)| !f.is_empty())
+                .map(|(r, c, _)| (r0 + r as u32, c0 + c as u32))
+                .filter(|&at| matches!(range.get_value(at), None | Some(Data::Empty)))
+                .map(|(r, c)| super::nhse::workbook::a1(r, c))
+                .collect()
+        }
+        Err(_) => Vec::new(),
+    };
     Ok(SheetCsv {
         path: out,
         bytes,
         sheet,
+        sheets,
         first_row: first_row + 1,
+        uncalculated,
     })
+}
+
+/// Why a file that starts like a zip archive or an Office file is not a workbook.
+fn not_a_workbook(content: &[u8]) -> String {
+    let package = memchr::memmem::find(content, b"[Content_Types].xml").is_some();
+    if package {
+        // An Office Open XML package calamine cannot read: say what it said.
+        let why =
+            calamine::open_workbook_from_rs::<calamine::Xlsx<_>, _>(std::io::Cursor::new(content))
+                .err()
+                .map_or_else(String::new, |e| format!(": Xlsx error: {e}"));
+        format!(
+            "is an Excel workbook that cannot be read (damaged, or not saved by Excel{why}); save the sheet as CSV"
+        )
+    } else if content.starts_with(b"PK") {
+        "is a zip archive, not a workbook: unzip it and give the file inside".into()
+    } else {
+        "is an Office file that cannot be read as a workbook (a password-protected workbook is one: save it without a password, or as CSV)".into()
+    }
+}
+
+/// A cell's text on one line: a line break typed in a cell (Alt+Enter) is a space, as
+/// the row is one record.
+fn one_line(text: String) -> String {
+    if text.contains(['\n', '\r']) {
+        text.replace("\r\n", " ").replace(['\n', '\r'], " ")
+    } else {
+        text
+    }
 }
 
 /// `"a", "b"`.
@@ -141,7 +206,12 @@ fn column_kinds<'c>(
 fn cell_text(cell: &Data, kind: Option<&ColumnType>) -> String {
     match cell {
         Data::Empty => String::new(),
-        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
+        Data::String(s) => s.clone(),
+        // Dates an `.ods` file (or an `.xlsx` saved with ISO dates) holds as text.
+        Data::DateTimeIso(s) => {
+            iso_datetime(s).map_or_else(|| s.clone(), |at| datetime_text(at, kind))
+        }
+        Data::DurationIso(s) => iso_time(s).map_or_else(|| s.clone(), |at| datetime_text(at, kind)),
         Data::Int(i) => i.to_string(),
         Data::Float(f) => match (kind, super::nhse::workbook::serial_date(*f)) {
             (Some(ColumnType::Date(formats)), Some(day)) if f.fract() == 0.0 => {
@@ -153,23 +223,54 @@ fn cell_text(cell: &Data, kind: Option<&ColumnType>) -> String {
         Data::Error(e) => e.to_string(),
         Data::DateTime(dt) => {
             let (y, mo, d, h, mi, s, _) = dt.to_ymd_hms_milli();
-            let at = NaiveDate::from_ymd_opt(i32::from(y), u32::from(mo), u32::from(d))
-                .and_then(|day| day.and_hms_opt(u32::from(h), u32::from(mi), u32::from(s)));
-            let Some(at) = at else {
-                return number_text(dt.as_f64());
-            };
-            let format = match kind {
-                Some(
-                    ColumnType::Date(formats)
-                    | ColumnType::DateTime(formats)
-                    | ColumnType::Time(formats),
-                ) if !formats.is_empty() => formats[0].as_str().to_string(),
-                _ if (h, mi, s) == (0, 0, 0) => "%Y-%m-%d".to_string(),
-                _ => "%Y-%m-%d %H:%M:%S".to_string(),
-            };
-            at.format(&format).to_string()
+            NaiveDate::from_ymd_opt(i32::from(y), u32::from(mo), u32::from(d))
+                .and_then(|day| day.and_hms_opt(u32::from(h), u32::from(mi), u32::from(s)))
+                .map_or_else(|| number_text(dt.as_f64()), |at| datetime_text(at, kind))
         }
     }
+}
+
+/// A date and time in the first format of its column, else ISO 8601 (the date alone at
+/// midnight).
+fn datetime_text(at: NaiveDateTime, kind: Option<&ColumnType>) -> String {
+    let format = match kind {
+        Some(
+            ColumnType::Date(formats) | ColumnType::DateTime(formats) | ColumnType::Time(formats),
+        ) if !formats.is_empty() => formats[0].as_str(),
+        _ if at.time() == NaiveTime::MIN => "%Y-%m-%d",
+        _ => "%Y-%m-%d %H:%M:%S",
+    };
+    at.format(format).to_string()
+}
+
+/// An ISO 8601 date or date and time (`2026-07-01`, `2026-07-15T00:00:00`).
+fn iso_datetime(s: &str) -> Option<NaiveDateTime> {
+    let s = s.trim();
+    NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f")
+        .ok()
+        .or_else(|| {
+            NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .ok()
+                .map(|d| d.and_time(NaiveTime::MIN))
+        })
+}
+
+/// An ISO 8601 duration within a day as a time of day (`PT01H06M00S` is 01:06), on
+/// Excel's day 0.
+fn iso_time(s: &str) -> Option<NaiveDateTime> {
+    let rest = s.trim().strip_prefix("PT")?;
+    let (mut h, mut m, mut sec, mut number) = (0u32, 0u32, 0f64, String::new());
+    for ch in rest.chars() {
+        match ch {
+            'H' => h = std::mem::take(&mut number).parse().ok()?,
+            'M' => m = std::mem::take(&mut number).parse().ok()?,
+            'S' => sec = std::mem::take(&mut number).parse().ok()?,
+            c if c.is_ascii_digit() || c == '.' => number.push(c),
+            _ => return None,
+        }
+    }
+    let time = NaiveTime::from_hms_opt(h, m, sec as u32)?;
+    Some(NaiveDate::from_ymd_opt(1899, 12, 30)?.and_time(time))
 }
 
 /// A number as typed: whole numbers without a decimal point.
@@ -217,6 +318,60 @@ mod tests {
         assert_eq!(cell_text(&cell(46235.5), None), "2026-08-01 12:00:00");
         // A date kept as a plain day number in a date column.
         assert_eq!(cell_text(&Data::Float(46235.0), Some(&date)), "01/08/2026");
+        // Regression (review): dates an `.ods` holds as ISO text, and times as
+        // durations, were passed on as written and every row quarantined.
+        let time = ColumnType::Time(vec![
+            crate::ingest::dates::DateFormat::compile("%H:%M:%S").unwrap(),
+        ]);
+        let iso = |s: &str| Data::DateTimeIso(s.into());
+        assert_eq!(cell_text(&iso("2026-07-01"), Some(&date)), "01/07/2026");
+        assert_eq!(
+            cell_text(&iso("2026-07-15T00:00:00"), Some(&date)),
+            "15/07/2026"
+        );
+        assert_eq!(
+            cell_text(&iso("2026-07-15T10:30:00"), None),
+            "2026-07-15 10:30:00"
+        );
+        assert_eq!(
+            cell_text(&Data::DurationIso("PT01H06M00S".into()), Some(&time)),
+            "01:06:00"
+        );
+        assert_eq!(cell_text(&iso("not a date"), Some(&date)), "not a date");
+    }
+
+    /// Regression (review): a formula written by a script (openpyxl here) has no saved
+    /// result and read as a blank cell, silently; it is named.
+    #[test]
+    fn formulas_without_a_saved_result_are_named() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let plan = crate::config::load_plan(&root.join("pipelines/sample.toml"), &[]).unwrap();
+        let apc = plan.sources.iter().find(|s| s.name == "apc").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let sheet = to_csv(
+            &root.join("tests/fixtures/workbooks/formula_without_result.xlsx"),
+            &apc.contract,
+            dir.path(),
+        )
+        .unwrap();
+        assert_eq!(sheet.uncalculated, ["B2"]);
+        assert_eq!((sheet.sheet.as_str(), sheet.first_row), ("Data", 1));
+        assert_eq!(
+            std::fs::read_to_string(&sheet.path).unwrap(),
+            "Hospital Provider Spell Number,Treatment Function Code\nRX19000001,\nRX19000002,300\n"
+        );
+    }
+
+    /// Regression (review): a line break typed in a cell (Alt+Enter) split the row in
+    /// two in the CSV, quarantining both halves and shifting every later line number.
+    #[test]
+    fn a_line_break_in_a_cell_is_a_space() {
+        assert_eq!(one_line("RX1\nRX1".into()), "RX1 RX1");
+        assert_eq!(
+            one_line("Start Date\r\n(Spell)".into()),
+            "Start Date (Spell)"
+        );
+        assert_eq!(one_line("plain".into()), "plain");
     }
 
     #[test]
@@ -224,5 +379,12 @@ mod tests {
         assert!(is_workbook(b"PK\x03\x04rest"));
         assert!(is_workbook(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1]));
         assert!(!is_workbook(b"spell_id,nhs_number\n"));
+        // Regression (review): a zip holding a CSV was "a zip or Office file but cannot
+        // be read as a workbook (Cannot detect file format)".
+        assert_eq!(
+            not_a_workbook(b"PK\x03\x04rest"),
+            "is a zip archive, not a workbook: unzip it and give the file inside"
+        );
+        assert!(not_a_workbook(&[0xD0, 0xCF, 0x11, 0xE0]).contains("password-protected"));
     }
 }

@@ -891,7 +891,7 @@ fn a_zip_that_is_not_a_workbook_is_refused_as_one() {
     let r = run_fixture("excel_workbook.xlsx");
     assert_eq!(r.code, 3, "{}", r.stderr);
     assert!(
-        r.stderr.contains("excel_workbook.xlsx: is a zip or Office file but cannot be read as a workbook (Xlsx error: File not found '_rels/.rels'); save the sheet as CSV"),
+        r.stderr.contains("excel_workbook.xlsx: is an Excel workbook that cannot be read (damaged, or not saved by Excel: Xlsx error: File not found '_rels/.rels'); save the sheet as CSV"),
         "{}",
         r.stderr
     );
@@ -901,27 +901,36 @@ fn a_zip_that_is_not_a_workbook_is_refused_as_one() {
 /// A council or trust extract saved from Excel is read from its sheet like the CSV it
 /// would be: numbers as typed (an NHS number without `.0`, a code kept as text with its
 /// leading zero), dates and times in the contract's formats, the same checks, and line
-/// numbers that are the sheet's rows.
+/// numbers that are the sheet's rows (here the header is on row 4). A hidden sheet before
+/// it is passed over.
 #[test]
 fn an_excel_workbook_is_read_from_its_sheet_like_a_csv() {
     use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
     let csv = std::fs::read_to_string(root().join("tests/fixtures/bad/apc/valid.csv")).unwrap();
     let rows: Vec<Vec<&str>> = csv.lines().map(|l| l.split(',').collect()).collect();
     let mut wb = Workbook::new();
+    let lookup = wb.add_worksheet();
+    lookup.set_name("Lookups").unwrap();
+    lookup.write_string(0, 0, "not the data").unwrap();
+    lookup.set_hidden(true);
     let ws = wb.add_worksheet();
+    ws.set_name("Spells").unwrap();
+    // Excel opens on a visible sheet: the hidden one cannot be the active one.
+    ws.set_active(true);
     let (date, time) = (
         Format::new().set_num_format("dd/mm/yyyy"),
         Format::new().set_num_format("hh:mm"),
     );
+    const TOP: u32 = 3;
     for (r, row) in rows.iter().enumerate() {
         for (c, v) in row.iter().enumerate() {
-            let (r, c16) = (r as u32, c as u16);
+            let (r, c16) = (TOP + r as u32, c as u16);
             let ymd = |v: &str| {
                 let p: Vec<u16> = v.split('/').map(|x| x.parse().unwrap()).collect();
                 ExcelDateTime::from_ymd(p[2], p[1] as u8, p[0] as u8).unwrap()
             };
             match c {
-                _ if r == 0 => ws.write_string(r, c16, *v).map(|_| ()),
+                _ if r == TOP => ws.write_string(r, c16, *v).map(|_| ()),
                 // Dates and times as Excel keeps them.
                 5 | 11 | 15 => ws
                     .write_datetime_with_format(r, c16, ymd(v), &date)
@@ -939,13 +948,13 @@ fn an_excel_workbook_is_read_from_its_sheet_like_a_csv() {
             .unwrap();
         }
     }
-    // A fifth row with an admission method that is no code: quarantined at its row.
+    // Sheet row 8: an admission method that is no code, quarantined at its row.
     for (c, v) in rows[1].iter().enumerate() {
         let c16 = c as u16;
         match c {
-            0 => ws.write_string(4, c16, "RX19000004"),
-            7 => ws.write_number(4, c16, 99.0),
-            _ => ws.write_string(4, c16, *v),
+            0 => ws.write_string(TOP + 4, c16, "RX19000004").map(|_| ()),
+            7 => ws.write_number(TOP + 4, c16, 99.0).map(|_| ()),
+            _ => ws.write_string(TOP + 4, c16, *v).map(|_| ()),
         }
         .unwrap();
     }
@@ -978,22 +987,46 @@ fn an_excel_workbook_is_read_from_its_sheet_like_a_csv() {
     );
     let q = quarantine(out.path());
     assert_eq!(q.rows, 1);
-    assert_eq!(q.col("line")[0].as_deref(), Some("5"));
+    assert_eq!(q.col("line")[0].as_deref(), Some("8"), "the sheet's row");
     let m = manifest(out.path());
-    let warnings = m["warnings"].as_array().unwrap();
-    assert!(
-        warnings.iter().any(|w| w
-            .as_str()
-            .unwrap()
-            .ends_with("apc_spells.xlsx: an Excel workbook: read from sheet \"Sheet1\"")),
-        "{warnings:?}"
-    );
+    let warnings: Vec<&str> = m["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .collect();
+    for said in [
+        "apc_spells.xlsx: an Excel workbook: read from sheet \"Spells\" (line numbers are its rows)",
+    ] {
+        assert!(warnings.iter().any(|w| w.ends_with(said)), "{warnings:?}");
+    }
     let file = &m["sources"][0]["files"][0];
     assert!(
         file["path"].as_str().unwrap().ends_with("apc_spells.xlsx"),
         "{file}"
     );
     assert_eq!(file["rows_in"], 4);
+}
+
+/// Regression (review): a notes sheet before the data gave "the first line is not a
+/// header row" without naming the sheet read or the others.
+#[test]
+fn a_workbook_whose_first_sheet_is_not_the_data_names_its_sheets() {
+    use rust_xlsxwriter::Workbook;
+    let mut wb = Workbook::new();
+    let notes = wb.add_worksheet();
+    notes.set_name("Notes").unwrap();
+    notes.write_string(0, 0, "Extract notes").unwrap();
+    wb.add_worksheet().set_name("Data").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let book = dir.path().join("apc.xlsx");
+    wb.save(&book).unwrap();
+    let (code, _, stderr, _out) = run_apc(book.to_str().unwrap());
+    assert_eq!(code, 3, "{stderr}");
+    assert!(
+        stderr.contains("(sheet \"Notes\" of the workbook read; its sheets: \"Notes\", \"Data\"; a contract's `sheet` names the one to read)"),
+        "{stderr}"
+    );
 }
 
 /// Regression (review): a council file saved as UTF-8 (no byte-order mark) under a
