@@ -870,6 +870,13 @@ mod tests {
         (source, to)
     }
 
+    /// [`apc_copy`], fingerprinted as a run lists it.
+    fn hashed_copy(dir: &Path) -> (SourcePlan, PathBuf, InputFile) {
+        let (source, path) = apc_copy(dir);
+        let input = crate::pull::fingerprint_input("apc", &path).unwrap();
+        (source, path, input)
+    }
+
     fn pseudo() -> Pseudonymiser {
         Pseudonymiser::new(b"DEMO-key-0123456789", Width::Bits128).unwrap()
     }
@@ -880,8 +887,7 @@ mod tests {
     #[test]
     fn a_file_rewritten_after_it_was_hashed_is_not_kept() {
         let dir = tempfile::tempdir().unwrap();
-        let (source, path) = apc_copy(dir.path());
-        let input = crate::pull::fingerprint_input("apc", &path).unwrap();
+        let (source, path, input) = hashed_copy(dir.path());
         let text = std::fs::read_to_string(&path).unwrap();
         let first_rows: String = text.lines().take(4).map(|l| format!("{l}\n")).collect();
         std::fs::write(&path, first_rows).unwrap();
@@ -914,8 +920,7 @@ mod tests {
     #[test]
     fn a_file_removed_after_it_was_hashed_is_unavailable() {
         let dir = tempfile::tempdir().unwrap();
-        let (source, path) = apc_copy(dir.path());
-        let input = crate::pull::fingerprint_input("apc", &path).unwrap();
+        let (source, path, input) = hashed_copy(dir.path());
         std::fs::remove_file(&path).unwrap();
         let err =
             ingest_source(&source, &[input], &pseudo(), &dir.path().join("cache")).unwrap_err();
@@ -929,8 +934,7 @@ mod tests {
     #[test]
     fn a_file_unchanged_since_it_was_hashed_is_read() {
         let dir = tempfile::tempdir().unwrap();
-        let (source, path) = apc_copy(dir.path());
-        let input = crate::pull::fingerprint_input("apc", &path).unwrap();
+        let (source, path, input) = hashed_copy(dir.path());
         let got = ingest_source(&source, &[input], &pseudo(), &dir.path().join("cache")).unwrap();
         assert_eq!(
             got.rows_in(),

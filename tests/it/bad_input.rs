@@ -45,6 +45,16 @@ fn manifest(out: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(run.join("manifest.json")).unwrap()).unwrap()
 }
 
+/// The warnings of the one run's manifest.
+fn warnings(out: &Path) -> Vec<String> {
+    manifest(out)["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap().to_string())
+        .collect()
+}
+
 fn quarantine(out: &Path) -> Table {
     read_parquet(&out.join("quarantine/apc"))
 }
@@ -569,13 +579,7 @@ fn r_crlf_line_numbers_are_exact() {
 fn regression_a_column_under_its_header_and_an_alias_is_read_from_the_first_and_named() {
     let r = run_fixture("header_and_alias.csv");
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let m = manifest(r.out.path());
-    let warnings: Vec<&str> = m["warnings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|w| w.as_str().unwrap())
-        .collect();
+    let warnings = warnings(r.out.path());
     let repeated = "header_and_alias.csv: column \"spell_id\" is in the file under 2 of its names: \"Hospital Provider Spell Number\" (field 1) is read, \"Spell Number\" (field 17) ignored";
     assert!(
         warnings.iter().any(|w| w.ends_with(repeated)),
@@ -989,12 +993,7 @@ fn an_excel_workbook_is_read_from_its_sheet_like_a_csv() {
     assert_eq!(q.rows, 1);
     assert_eq!(q.col("line")[0].as_deref(), Some("8"), "the sheet's row");
     let m = manifest(out.path());
-    let warnings: Vec<&str> = m["warnings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|w| w.as_str().unwrap())
-        .collect();
+    let warnings = warnings(out.path());
     let said = "apc_spells.xlsx: an Excel workbook: read from sheet \"Spells\" (line numbers are its rows)";
     assert!(warnings.iter().any(|w| w.ends_with(said)), "{warnings:?}");
     let file = &m["sources"][0]["files"][0];
@@ -1137,11 +1136,8 @@ fn regression_spells_repeated_across_files_are_named_in_a_warning() {
     std::fs::write(dir.path().join("apc_03-resubmitted.csv"), again).unwrap();
     let (code, stdout, stderr, out) = run_apc(dir.path().to_str().unwrap());
     assert_eq!(code, 0, "{stderr}");
-    let warnings: Vec<String> = manifest(out.path())["warnings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|w| w.as_str().unwrap().to_string())
+    let warnings: Vec<String> = warnings(out.path())
+        .into_iter()
         .filter(|w| w.starts_with("hospital_spell:"))
         .collect();
     // No counts in warnings (the report shows them); the manifest has them.
