@@ -8,9 +8,11 @@
 //! contract column declares (so `%d/%m/%Y` columns get `01/08/2026`), or ISO 8601 in a
 //! column that is not a date; a date column holding a plain day number (a date cell
 //! formatted as a number) is read as that day. An error cell keeps its text (`#N/A`), so
-//! the row is quarantined for what it holds. Line numbers in messages and quarantine are
-//! the sheet's rows counted from its first used row (a run warning says which row that
-//! is, when it is not row 1).
+//! the row is quarantined for what it holds; a line break typed in a cell is a space.
+//! Rows above the header and empty rows are blank lines of the CSV, which ingest passes
+//! over, so line numbers in messages and quarantine are the sheet's rows. An `.xlsx` is
+//! read a cell at a time and written a row at a time (never held whole); `.xls` and
+//! `.ods` sheets are read whole (calamine), about 32 bytes a cell.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -80,70 +82,166 @@ pub fn to_csv(path: &Path, contract: &Contract, dir: &Path) -> Result<SheetCsv, 
             .cloned()
             .ok_or_else(|| "is a workbook without worksheets".to_string())?,
     };
-    let range = wb
-        .worksheet_range(&sheet)
-        .map_err(|e| format!("sheet \"{sheet}\" cannot be read: {e}"))?;
-    let (first_row, _) = range.start().unwrap_or((0, 0));
-    let rows: Vec<&[Data]> = range.rows().collect();
-    let Some(header) = rows.first() else {
+    // Formula cells, to name those with no saved result (a workbook written by a script,
+    // not saved by Excel): they read as blank.
+    let mut formulas: std::collections::BTreeSet<(u32, u32)> = match wb.worksheet_formula(&sheet) {
+        Ok(f) => {
+            let (r0, c0) = f.start().unwrap_or((0, 0));
+            f.used_cells()
+                .filter(|(_, _, text)| !text.is_empty())
+                .map(|(r, c, _)| (r0 + r as u32, c0 + c as u32))
+                .collect()
+        }
+        Err(_) => Default::default(),
+    };
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let out = dir.join(path.file_name().unwrap_or_default());
+    let cannot_write = |e: std::io::Error| format!("cannot write {}: {e}", out.display());
+    let mut writer = SheetWriter {
+        file: std::io::BufWriter::new(std::fs::File::create(&out).map_err(cannot_write)?),
+        contract,
+        path,
+        kinds: Vec::new(),
+        width: 0,
+        next_row: 0,
+        first_row: None,
+    };
+    let sheet_error = |e: String| format!("sheet \"{sheet}\" cannot be read: {e}");
+    if let calamine::Sheets::Xlsx(xlsx) = &mut wb {
+        // Cell by cell, a row at a time: the sheet is never held whole.
+        let mut reader = xlsx
+            .worksheet_cells_reader(&sheet)
+            .map_err(|e| sheet_error(e.to_string()))?;
+        let mut row: Vec<Data> = Vec::new();
+        let mut at_row = None;
+        while let Some(cell) = reader.next_cell().map_err(|e| sheet_error(e.to_string()))? {
+            let (r, c) = cell.get_position();
+            let value: Data = cell.get_value().clone().into();
+            if value == Data::Empty {
+                continue;
+            }
+            formulas.remove(&(r, c));
+            if at_row != Some(r) {
+                if let Some(done) = at_row {
+                    writer.row(done, &row).map_err(cannot_write)?;
+                }
+                row.clear();
+                at_row = Some(r);
+            }
+            if row.len() <= c as usize {
+                row.resize(c as usize + 1, Data::Empty);
+            }
+            row[c as usize] = value;
+        }
+        if let Some(done) = at_row {
+            writer.row(done, &row).map_err(cannot_write)?;
+        }
+    } else {
+        let range = wb
+            .worksheet_range(&sheet)
+            .map_err(|e| sheet_error(e.to_string()))?;
+        let (r0, c0) = range.start().unwrap_or((0, 0));
+        let lead = vec![Data::Empty; c0 as usize];
+        for (i, cells) in range.rows().enumerate() {
+            let r = r0 + i as u32;
+            for (c, v) in cells.iter().enumerate() {
+                if *v != Data::Empty {
+                    formulas.remove(&(r, c0 + c as u32));
+                }
+            }
+            let row: Vec<Data> = lead.iter().chain(cells).cloned().collect();
+            writer.row(r, &row).map_err(cannot_write)?;
+        }
+    }
+    let Some(first_row) = writer.first_row else {
         return Err(format!(
             "sheet \"{sheet}\" is empty: expected a header row with the columns of contract \"{}\"",
             contract.name
         ));
     };
-    let header: Vec<String> = header
-        .iter()
-        .map(|c| one_line(cell_text(c, None)))
-        .collect();
-    let kinds = column_kinds(contract, &header, path);
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let out = dir.join(path.file_name().unwrap_or_default());
-    let write = || -> std::io::Result<u64> {
-        let mut file = std::io::BufWriter::new(std::fs::File::create(&out)?);
-        // Rows above the used range as blank lines (which ingest passes over), so line
-        // numbers are the sheet's rows.
-        for _ in 0..first_row {
-            file.write_all(b"\n")?;
-        }
-        let mut w = csv::WriterBuilder::new().flexible(true).from_writer(file);
-        w.write_record(&header)?;
-        for row in &rows[1..] {
-            let fields: Vec<String> = row
-                .iter()
-                .enumerate()
-                .map(|(i, c)| one_line(cell_text(c, kinds.get(i).copied().flatten())))
-                .collect();
-            w.write_record(&fields)?;
-        }
-        w.flush()?;
-        let mut inner = w.into_inner().map_err(|e| e.into_error())?;
-        inner.flush()?;
-        Ok(std::fs::metadata(&out)?.len())
-    };
-    let bytes = write().map_err(|e| format!("cannot write {}: {e}", out.display()))?;
-    // A formula whose result was never saved (a workbook written by a script, not saved
-    // by Excel) reads as a blank cell.
-    let uncalculated = match wb.worksheet_formula(&sheet) {
-        Ok(formulas) => {
-            let (r0, c0) = formulas.start().unwrap_or((0, 0));
-            formulas
-                .used_cells()
-                .filter(|(_, _, f)| !f.is_empty())
-                .map(|(r, c, _)| (r0 + r as u32, c0 + c as u32))
-                .filter(|&at| matches!(range.get_value(at), None | Some(Data::Empty)))
-                .map(|(r, c)| super::nhse::workbook::a1(r, c))
-                .collect()
-        }
-        Err(_) => Vec::new(),
-    };
+    writer.finish().map_err(cannot_write)?;
+    let bytes = std::fs::metadata(&out).map_err(cannot_write)?.len();
     Ok(SheetCsv {
         path: out,
         bytes,
         sheet,
         sheets,
         first_row: first_row + 1,
-        uncalculated,
+        uncalculated: formulas
+            .into_iter()
+            .map(|(r, c)| super::nhse::workbook::a1(r, c))
+            .collect(),
     })
+}
+
+/// Writes a sheet's rows as CSV as they are read: the first row with a value is the
+/// header (rows above it, and empty rows below, are blank lines, which ingest passes
+/// over, so line numbers are the sheet's rows); cells beyond the header's width are kept
+/// (ingest quarantines such a row), and rows shorter than it are filled out.
+struct SheetWriter<'a> {
+    file: std::io::BufWriter<std::fs::File>,
+    contract: &'a Contract,
+    path: &'a Path,
+    kinds: Vec<Option<&'a ColumnType>>,
+    width: usize,
+    /// The sheet row the next line of the CSV is.
+    next_row: u32,
+    /// The header's sheet row (0-based), once written.
+    first_row: Option<u32>,
+}
+
+impl SheetWriter<'_> {
+    /// Writes sheet row `r` (0-based; rows come in order), its cells from column A.
+    fn row(&mut self, r: u32, cells: &[Data]) -> std::io::Result<()> {
+        let last = cells.iter().rposition(|c| *c != Data::Empty);
+        let Some(last) = last else {
+            return Ok(()); // an empty row: a blank line when the next row comes
+        };
+        // Rows since the last one written (above the header, or empty): blank lines.
+        for _ in self.next_row..r {
+            self.file.write_all(b"\n")?;
+        }
+        self.next_row = r + 1;
+        let fields: Vec<String> = if self.first_row.is_none() {
+            let header: Vec<String> = cells[..=last]
+                .iter()
+                .map(|c| one_line(cell_text(c, None)))
+                .collect();
+            self.kinds = column_kinds(self.contract, &header, self.path);
+            self.width = header.len();
+            self.first_row = Some(r);
+            header
+        } else {
+            (0..self.width.max(last + 1))
+                .map(|i| {
+                    let cell = cells.get(i).unwrap_or(&Data::Empty);
+                    one_line(cell_text(cell, self.kinds.get(i).copied().flatten()))
+                })
+                .collect()
+        };
+        for (i, f) in fields.iter().enumerate() {
+            if i > 0 {
+                self.file.write_all(b",")?;
+            }
+            write_field(&mut self.file, f)?;
+        }
+        self.file.write_all(b"\n")
+    }
+
+    /// Flushes the file.
+    fn finish(mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
+}
+
+/// One CSV field: quoted (quotes doubled) when it holds a comma or a quote. Line breaks
+/// are already spaces ([`one_line`]).
+fn write_field(out: &mut impl Write, field: &str) -> std::io::Result<()> {
+    if field.contains([',', '"']) {
+        write!(out, "\"{}\"", field.replace('"', "\"\""))
+    } else {
+        out.write_all(field.as_bytes())
+    }
 }
 
 /// Why a file that starts like a zip archive or an Office file is not a workbook.
@@ -360,6 +458,38 @@ mod tests {
             std::fs::read_to_string(&sheet.path).unwrap(),
             "Hospital Provider Spell Number,Treatment Function Code\nRX19000001,\nRX19000002,300\n"
         );
+    }
+
+    /// The sheet as CSV: rows above the header and empty rows are blank lines (so line
+    /// numbers are the sheet's rows), text with a comma or a quote is quoted, short rows
+    /// are filled out, and a value beyond the header's width is kept (for ingest to
+    /// quarantine the row).
+    #[test]
+    fn a_sheet_is_written_row_for_row() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let plan = crate::config::load_plan(&root.join("pipelines/sample.toml"), &[]).unwrap();
+        let apc = plan.sources.iter().find(|s| s.name == "apc").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        ws.write_string(1, 0, "Hospital Provider Spell Number")
+            .unwrap();
+        ws.write_string(1, 1, "Notes").unwrap();
+        ws.write_string(2, 0, "RX1").unwrap();
+        ws.write_string(2, 1, "said \"no\", twice").unwrap();
+        ws.write_string(4, 0, "RX2").unwrap();
+        ws.write_string(5, 0, "RX3").unwrap();
+        ws.write_string(5, 1, "b").unwrap();
+        ws.write_string(5, 2, "beyond").unwrap();
+        let book = dir.path().join("in.xlsx");
+        wb.save(&book).unwrap();
+        let sheet = to_csv(&book, &apc.contract, &dir.path().join("out")).unwrap();
+        assert_eq!((sheet.sheet.as_str(), sheet.first_row), ("Sheet1", 2));
+        assert_eq!(
+            std::fs::read_to_string(&sheet.path).unwrap(),
+            "\nHospital Provider Spell Number,Notes\nRX1,\"said \"\"no\"\", twice\"\n\nRX2,\nRX3,b,beyond\n"
+        );
+        assert!(sheet.uncalculated.is_empty());
     }
 
     /// Regression (review): a line break typed in a cell (Alt+Enter) split the row in
