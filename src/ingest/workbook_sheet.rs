@@ -384,6 +384,14 @@ fn number_text(f: f64) -> String {
 mod tests {
     use super::*;
 
+    /// The sample pipeline's SUS APC contract.
+    fn apc_contract() -> std::sync::Arc<Contract> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let plan = crate::config::load_plan(&root.join("pipelines/sample.toml"), &[]).unwrap();
+        let apc = plan.sources.into_iter().find(|s| s.name == "apc").unwrap();
+        apc.contract
+    }
+
     #[test]
     fn cells_become_the_text_a_person_would_type() {
         assert_eq!(cell_text(&Data::Float(9434765919.0), None), "9434765919");
@@ -442,13 +450,11 @@ mod tests {
     /// result and read as a blank cell, silently; it is named.
     #[test]
     fn formulas_without_a_saved_result_are_named() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let plan = crate::config::load_plan(&root.join("pipelines/sample.toml"), &[]).unwrap();
-        let apc = plan.sources.iter().find(|s| s.name == "apc").unwrap();
+        let (root, apc) = (Path::new(env!("CARGO_MANIFEST_DIR")), apc_contract());
         let dir = tempfile::tempdir().unwrap();
         let sheet = to_csv(
             &root.join("tests/fixtures/workbooks/formula_without_result.xlsx"),
-            &apc.contract,
+            &apc,
             dir.path(),
         )
         .unwrap();
@@ -466,9 +472,7 @@ mod tests {
     /// quarantine the row).
     #[test]
     fn a_sheet_is_written_row_for_row() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let plan = crate::config::load_plan(&root.join("pipelines/sample.toml"), &[]).unwrap();
-        let apc = plan.sources.iter().find(|s| s.name == "apc").unwrap();
+        let apc = apc_contract();
         let dir = tempfile::tempdir().unwrap();
         let mut wb = rust_xlsxwriter::Workbook::new();
         let ws = wb.add_worksheet();
@@ -483,7 +487,7 @@ mod tests {
         ws.write_string(5, 2, "beyond").unwrap();
         let book = dir.path().join("in.xlsx");
         wb.save(&book).unwrap();
-        let sheet = to_csv(&book, &apc.contract, &dir.path().join("out")).unwrap();
+        let sheet = to_csv(&book, &apc, &dir.path().join("out")).unwrap();
         assert_eq!((sheet.sheet.as_str(), sheet.first_row), ("Sheet1", 2));
         assert_eq!(
             std::fs::read_to_string(&sheet.path).unwrap(),
