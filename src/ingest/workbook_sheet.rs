@@ -105,6 +105,7 @@ pub fn to_csv(path: &Path, contract: &Contract, dir: &Path) -> Result<SheetCsv, 
         width: 0,
         next_row: 0,
         first_row: None,
+        pending: Vec::new(),
     };
     let sheet_error = |e: String| format!("sheet \"{sheet}\" cannot be read: {e}");
     if let calamine::Sheets::Xlsx(xlsx) = &mut wb {
@@ -153,13 +154,12 @@ pub fn to_csv(path: &Path, contract: &Contract, dir: &Path) -> Result<SheetCsv, 
             writer.row(r, &row).map_err(cannot_write)?;
         }
     }
-    let Some(first_row) = writer.first_row else {
+    let Some(first_row) = writer.finish().map_err(cannot_write)? else {
         return Err(format!(
             "sheet \"{sheet}\" is empty: expected a header row with the columns of contract \"{}\"",
             contract.name
         ));
     };
-    writer.finish().map_err(cannot_write)?;
     let bytes = std::fs::metadata(&out).map_err(cannot_write)?.len();
     Ok(SheetCsv {
         path: out,
@@ -188,37 +188,75 @@ struct SheetWriter<'a> {
     next_row: u32,
     /// The header's sheet row (0-based), once written.
     first_row: Option<u32>,
+    /// Rows with a value before the header is found, kept until it is.
+    pending: Vec<(u32, Vec<Data>)>,
 }
 
+/// Rows with a value looked at for the header: titles and notes above a table are a few.
+const HEADER_SEARCH_ROWS: usize = 20;
+
 impl SheetWriter<'_> {
-    /// Writes sheet row `r` (0-based; rows come in order), its cells from column A.
+    /// Takes sheet row `r` (0-based; rows come in order), its cells from column A. The
+    /// header is the first row naming every required column of the contract (title rows
+    /// above a table become blank lines), else the first row with a value (which ingest
+    /// then refuses, saying why).
     fn row(&mut self, r: u32, cells: &[Data]) -> std::io::Result<()> {
-        let last = cells.iter().rposition(|c| *c != Data::Empty);
-        let Some(last) = last else {
+        if !cells.iter().any(|c| *c != Data::Empty) {
             return Ok(()); // an empty row: a blank line when the next row comes
-        };
-        // Rows since the last one written (above the header, or empty): blank lines.
+        }
+        if self.first_row.is_some() {
+            return self.write_row(r, cells);
+        }
+        if super::header::match_header(self.contract, &texts(cells), self.path).is_ok() {
+            self.pending.clear();
+            return self.write_header(r, cells);
+        }
+        self.pending.push((r, cells.to_vec()));
+        if self.pending.len() >= HEADER_SEARCH_ROWS {
+            self.first_with_a_value()?;
+        }
+        Ok(())
+    }
+
+    /// No row named the contract's columns: the first row with a value is the header,
+    /// the others its rows.
+    fn first_with_a_value(&mut self) -> std::io::Result<()> {
+        let mut pending = std::mem::take(&mut self.pending).into_iter();
+        if let Some((r, cells)) = pending.next() {
+            self.write_header(r, &cells)?;
+            for (r, cells) in pending {
+                self.write_row(r, &cells)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn write_header(&mut self, r: u32, cells: &[Data]) -> std::io::Result<()> {
+        let header = texts(cells);
+        self.kinds = column_kinds(self.contract, &header, self.path);
+        self.width = header.len();
+        self.first_row = Some(r);
+        self.write_line(r, &header)
+    }
+
+    fn write_row(&mut self, r: u32, cells: &[Data]) -> std::io::Result<()> {
+        let last = cells.iter().rposition(|c| *c != Data::Empty).unwrap_or(0);
+        let fields: Vec<String> = (0..self.width.max(last + 1))
+            .map(|i| {
+                let cell = cells.get(i).unwrap_or(&Data::Empty);
+                one_line(cell_text(cell, self.kinds.get(i).copied().flatten()))
+            })
+            .collect();
+        self.write_line(r, &fields)
+    }
+
+    /// Writes `fields` as sheet row `r`'s line, rows since the last line (above the
+    /// header, or empty) as blank lines.
+    fn write_line(&mut self, r: u32, fields: &[String]) -> std::io::Result<()> {
         for _ in self.next_row..r {
             self.file.write_all(b"\n")?;
         }
         self.next_row = r + 1;
-        let fields: Vec<String> = if self.first_row.is_none() {
-            let header: Vec<String> = cells[..=last]
-                .iter()
-                .map(|c| one_line(cell_text(c, None)))
-                .collect();
-            self.kinds = column_kinds(self.contract, &header, self.path);
-            self.width = header.len();
-            self.first_row = Some(r);
-            header
-        } else {
-            (0..self.width.max(last + 1))
-                .map(|i| {
-                    let cell = cells.get(i).unwrap_or(&Data::Empty);
-                    one_line(cell_text(cell, self.kinds.get(i).copied().flatten()))
-                })
-                .collect()
-        };
         for (i, f) in fields.iter().enumerate() {
             if i > 0 {
                 self.file.write_all(b",")?;
@@ -228,10 +266,24 @@ impl SheetWriter<'_> {
         self.file.write_all(b"\n")
     }
 
-    /// Flushes the file.
-    fn finish(mut self) -> std::io::Result<()> {
-        self.file.flush()
+    /// Writes what is pending and flushes the file; the header's sheet row, if any.
+    fn finish(mut self) -> std::io::Result<Option<u32>> {
+        self.first_with_a_value()?;
+        self.file.flush()?;
+        Ok(self.first_row)
     }
+}
+
+/// A row's cells as text, up to its last value (a header).
+fn texts(cells: &[Data]) -> Vec<String> {
+    let last = cells
+        .iter()
+        .rposition(|c| *c != Data::Empty)
+        .map_or(0, |l| l + 1);
+    cells[..last]
+        .iter()
+        .map(|c| one_line(cell_text(c, None)))
+        .collect()
 }
 
 /// One CSV field: quoted (quotes doubled) when it holds a comma or a quote. Line breaks
@@ -494,6 +546,36 @@ mod tests {
             "\nHospital Provider Spell Number,Notes\nRX1,\"said \"\"no\"\", twice\"\n\nRX2,\nRX3,b,beyond\n"
         );
         assert!(sheet.uncalculated.is_empty());
+    }
+
+    /// Regression (review): a title row above the table made the file refused ("the
+    /// first line is not a header row"); the header is the first row naming the
+    /// contract's required columns, and the title a blank line.
+    #[test]
+    fn title_rows_above_the_table_are_passed_over() {
+        let apc = apc_contract();
+        let csv = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bad/apc/valid.csv"),
+        )
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        ws.write_string(0, 0, "APC extract for the ICB, produced 01/11/2026")
+            .unwrap();
+        for (r, line) in csv.lines().enumerate() {
+            for (c, v) in line.split(',').enumerate() {
+                ws.write_string(2 + r as u32, c as u16, v).unwrap();
+            }
+        }
+        let book = dir.path().join("in.xlsx");
+        wb.save(&book).unwrap();
+        let sheet = to_csv(&book, &apc, &dir.path().join("out")).unwrap();
+        assert_eq!(sheet.first_row, 3);
+        assert_eq!(
+            std::fs::read_to_string(&sheet.path).unwrap(),
+            format!("\n\n{csv}")
+        );
     }
 
     /// Regression (review): a line break typed in a cell (Alt+Enter) split the row in
