@@ -175,6 +175,21 @@ pub fn absent_optional(contract: &Contract, header: &HeaderMap) -> Vec<String> {
         .collect()
 }
 
+/// How many of `contract`'s columns `headers` name (by header or alias, as
+/// [`match_header`] compares them): which of a sheet's first rows is most like its header.
+pub fn columns_named(contract: &Contract, headers: &[String]) -> usize {
+    let folded: std::collections::HashSet<String> = headers.iter().map(|h| fold(h)).collect();
+    contract
+        .columns
+        .iter()
+        .filter(|c| {
+            std::iter::once(&c.header)
+                .chain(&c.aliases)
+                .any(|n| folded.contains(&fold(n)))
+        })
+        .count()
+}
+
 /// Matches `headers` against `contract`; a missing required column or an ambiguous
 /// header rejects the file, naming the column and listing the columns found.
 pub fn match_header(

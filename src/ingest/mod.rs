@@ -327,6 +327,11 @@ fn read_workbook(
             message,
         } => {
             location.file = input.path.clone();
+            // Line 1 of the copy is blank unless the header is the sheet's row 1: a
+            // message about line 1 is about the header, on its own row.
+            if location.line == Some(1) {
+                location.line = Some(u64::from(sheet.first_row));
+            }
             Error::InputRejected {
                 location,
                 message: format!("{} ({read_from})", message.replace(&copy, &original)),

@@ -198,8 +198,8 @@ const HEADER_SEARCH_ROWS: usize = 20;
 impl SheetWriter<'_> {
     /// Takes sheet row `r` (0-based; rows come in order), its cells from column A. The
     /// header is the first row naming every required column of the contract (title rows
-    /// above a table become blank lines), else the first row with a value (which ingest
-    /// then refuses, saying why).
+    /// above a table become blank lines), else the row naming most of its columns (which
+    /// ingest then refuses, saying what it lacks).
     fn row(&mut self, r: u32, cells: &[Data]) -> std::io::Result<()> {
         if !cells.iter().any(|c| *c != Data::Empty) {
             return Ok(()); // an empty row: a blank line when the next row comes
@@ -218,13 +218,24 @@ impl SheetWriter<'_> {
         Ok(())
     }
 
-    /// No row named the contract's columns: the first row with a value is the header,
-    /// the others its rows.
+    /// No row named every required column: the header is the row naming most of the
+    /// contract's columns (so ingest reports what it lacks), else the first row with a
+    /// value; rows above it are blank lines, rows below it its rows.
     fn first_with_a_value(&mut self) -> std::io::Result<()> {
-        let mut pending = std::mem::take(&mut self.pending).into_iter();
-        if let Some((r, cells)) = pending.next() {
+        let pending = std::mem::take(&mut self.pending);
+        let named = |cells: &[Data]| super::header::columns_named(self.contract, &texts(cells));
+        let mut at = 0;
+        let mut best = 0;
+        for (i, (_, cells)) in pending.iter().enumerate() {
+            let n = named(cells);
+            if n > best {
+                (at, best) = (i, n);
+            }
+        }
+        let mut rows = pending.into_iter().skip(at);
+        if let Some((r, cells)) = rows.next() {
             self.write_header(r, &cells)?;
-            for (r, cells) in pending {
+            for (r, cells) in rows {
                 self.write_row(r, &cells)?;
             }
         }
@@ -575,6 +586,30 @@ mod tests {
         assert_eq!(
             std::fs::read_to_string(&sheet.path).unwrap(),
             format!("\n\n{csv}")
+        );
+    }
+
+    /// Regression (review): with a title row above a header lacking a required column,
+    /// the title was taken for the header ("none of its columns is there"), hiding what
+    /// the header lacks.
+    #[test]
+    fn a_header_lacking_a_column_is_still_the_header() {
+        let apc = apc_contract();
+        let dir = tempfile::tempdir().unwrap();
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        ws.write_string(0, 0, "Title").unwrap();
+        ws.write_string(2, 0, "Hospital Provider Spell Number")
+            .unwrap();
+        ws.write_string(2, 1, "NHS No").unwrap();
+        ws.write_string(3, 0, "RX1").unwrap();
+        let book = dir.path().join("in.xlsx");
+        wb.save(&book).unwrap();
+        let sheet = to_csv(&book, &apc, &dir.path().join("out")).unwrap();
+        assert_eq!(sheet.first_row, 3);
+        assert_eq!(
+            std::fs::read_to_string(&sheet.path).unwrap(),
+            "\n\nHospital Provider Spell Number,NHS No\nRX1,\n"
         );
     }
 

@@ -1004,6 +1004,27 @@ fn an_excel_workbook_is_read_from_its_sheet_like_a_csv() {
     assert_eq!(file["rows_in"], 4);
 }
 
+/// Regression (review): a header on the sheet's row 4 lacking a required column was
+/// said to be on line 1.
+#[test]
+fn a_workbook_header_s_error_names_its_row() {
+    use rust_xlsxwriter::Workbook;
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.write_string(3, 0, "Hospital Provider Spell Number")
+        .unwrap();
+    ws.write_string(3, 1, "Organisation code  Sender of transaction")
+        .unwrap();
+    ws.write_string(4, 0, "RX19000001").unwrap();
+    ws.write_string(4, 1, "RX1").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let book = dir.path().join("apc.xlsx");
+    wb.save(&book).unwrap();
+    let (code, _, stderr, _out) = run_apc(book.to_str().unwrap());
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.contains("apc.xlsx:4: required column"), "{stderr}");
+}
+
 /// Regression (review): a notes sheet before the data gave "the first line is not a
 /// header row" without naming the sheet read or the others.
 #[test]
