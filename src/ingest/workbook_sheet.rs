@@ -535,28 +535,38 @@ mod tests {
     /// quarantine the row).
     #[test]
     fn a_sheet_is_written_row_for_row() {
-        let apc = apc_contract();
-        let dir = tempfile::tempdir().unwrap();
-        let mut wb = rust_xlsxwriter::Workbook::new();
-        let ws = wb.add_worksheet();
-        ws.write_string(1, 0, "Hospital Provider Spell Number")
-            .unwrap();
-        ws.write_string(1, 1, "Notes").unwrap();
-        ws.write_string(2, 0, "RX1").unwrap();
-        ws.write_string(2, 1, "said \"no\", twice").unwrap();
-        ws.write_string(4, 0, "RX2").unwrap();
-        ws.write_string(5, 0, "RX3").unwrap();
-        ws.write_string(5, 1, "b").unwrap();
-        ws.write_string(5, 2, "beyond").unwrap();
-        let book = dir.path().join("in.xlsx");
-        wb.save(&book).unwrap();
-        let sheet = to_csv(&book, &apc, &dir.path().join("out")).unwrap();
+        let (sheet, text) = sheet_of(&[
+            (1, 0, "Hospital Provider Spell Number"),
+            (1, 1, "Notes"),
+            (2, 0, "RX1"),
+            (2, 1, "said \"no\", twice"),
+            (4, 0, "RX2"),
+            (5, 0, "RX3"),
+            (5, 1, "b"),
+            (5, 2, "beyond"),
+        ]);
         assert_eq!((sheet.sheet.as_str(), sheet.first_row), ("Sheet1", 2));
         assert_eq!(
-            std::fs::read_to_string(&sheet.path).unwrap(),
+            text,
             "\nHospital Provider Spell Number,Notes\nRX1,\"said \"\"no\"\", twice\"\n\nRX2,\nRX3,b,beyond\n"
         );
         assert!(sheet.uncalculated.is_empty());
+    }
+
+    /// A workbook of text cells (row, column, text) read under the APC contract: the
+    /// sheet written out, and its text.
+    fn sheet_of(cells: &[(u32, u16, &str)]) -> (SheetCsv, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        for &(r, c, v) in cells {
+            ws.write_string(r, c, v).unwrap();
+        }
+        let book = dir.path().join("in.xlsx");
+        wb.save(&book).unwrap();
+        let sheet = to_csv(&book, &apc_contract(), &dir.path().join("out")).unwrap();
+        let text = std::fs::read_to_string(&sheet.path).unwrap();
+        (sheet, text)
     }
 
     /// Regression (review): a title row above the table made the file refused ("the
@@ -594,23 +604,14 @@ mod tests {
     /// the header lacks.
     #[test]
     fn a_header_lacking_a_column_is_still_the_header() {
-        let apc = apc_contract();
-        let dir = tempfile::tempdir().unwrap();
-        let mut wb = rust_xlsxwriter::Workbook::new();
-        let ws = wb.add_worksheet();
-        ws.write_string(0, 0, "Title").unwrap();
-        ws.write_string(2, 0, "Hospital Provider Spell Number")
-            .unwrap();
-        ws.write_string(2, 1, "NHS No").unwrap();
-        ws.write_string(3, 0, "RX1").unwrap();
-        let book = dir.path().join("in.xlsx");
-        wb.save(&book).unwrap();
-        let sheet = to_csv(&book, &apc, &dir.path().join("out")).unwrap();
+        let (sheet, text) = sheet_of(&[
+            (0, 0, "Title"),
+            (2, 0, "Hospital Provider Spell Number"),
+            (2, 1, "NHS No"),
+            (3, 0, "RX1"),
+        ]);
         assert_eq!(sheet.first_row, 3);
-        assert_eq!(
-            std::fs::read_to_string(&sheet.path).unwrap(),
-            "\n\nHospital Provider Spell Number,NHS No\nRX1,\n"
-        );
+        assert_eq!(text, "\n\nHospital Provider Spell Number,NHS No\nRX1,\n");
     }
 
     /// Regression (review): a line break typed in a cell (Alt+Enter) split the row in
