@@ -519,58 +519,59 @@ pub fn patient_journey(
         drop(readmission);
         Ok((readmission_spell_id, emergency_readmission_30d))
     };
+    let care_part = || -> PolarsResult<(Column, Column, Column, Column, Column, Column)> {
+        let next = next_admissions(spells, &stay, &persons)?;
+        let c = care_links(&stay, &next, &persons, care, link)?;
+        drop(next);
+        let care_request_date = gather(care, &c.request, "event_start", "care_request_date")?;
+        let care_assessment_date =
+            gather(care, &c.assessment, "event_start", "care_assessment_date")?;
+        let care_service_start = gather(care, &c.service, "event_start", "care_service_start")?;
+        // A linked service without a group is `other`; no linked service is null here and
+        // `none` in the dataset.
+        let service_groups = care
+            .clone()
+            .lazy()
+            .select([col("service_group").fill_null(lit("other"))])
+            .collect()?;
+        let awaited = gather(
+            &service_groups,
+            &c.service,
+            "service_group",
+            "awaited_service",
+        )?;
+        drop(service_groups);
+        // The service's council, else the request's.
+        let la_known = care.column("la_code")?.is_not_null();
+        let la_rows: IdxCa = c
+            .service
+            .iter()
+            .zip(c.request.iter())
+            .map(|(service, request)| match service {
+                Some(s) if la_known.get(s as usize) == Some(true) => Some(s),
+                _ => request,
+            })
+            .collect();
+        let la_code = gather(care, &la_rows, "la_code", "la_code")?;
+        drop((c, la_rows, la_known));
+        let days_ready_to_service = days_between(
+            "days_ready_to_service",
+            &Ints::of(&care_service_start)?,
+            &stay.ready,
+        );
+        Ok((
+            care_request_date,
+            care_assessment_date,
+            care_service_start,
+            awaited,
+            la_code,
+            days_ready_to_service,
+        ))
+    };
     let (ed_part, readmission_part, care_part) = std::thread::scope(|scope| {
         let ed_part = scope.spawn(ed_part);
         let readmission_part = scope.spawn(readmission_part);
-        let care_part = (|| -> PolarsResult<_> {
-            let next = next_admissions(spells, &stay, &persons)?;
-            let c = care_links(&stay, &next, &persons, care, link)?;
-            drop(next);
-            let care_request_date = gather(care, &c.request, "event_start", "care_request_date")?;
-            let care_assessment_date =
-                gather(care, &c.assessment, "event_start", "care_assessment_date")?;
-            let care_service_start = gather(care, &c.service, "event_start", "care_service_start")?;
-            // A linked service without a group is `other`; no linked service is null here and
-            // `none` in the dataset.
-            let service_groups = care
-                .clone()
-                .lazy()
-                .select([col("service_group").fill_null(lit("other"))])
-                .collect()?;
-            let awaited = gather(
-                &service_groups,
-                &c.service,
-                "service_group",
-                "awaited_service",
-            )?;
-            drop(service_groups);
-            // The service's council, else the request's.
-            let la_known = care.column("la_code")?.is_not_null();
-            let la_rows: IdxCa = c
-                .service
-                .iter()
-                .zip(c.request.iter())
-                .map(|(service, request)| match service {
-                    Some(s) if la_known.get(s as usize) == Some(true) => Some(s),
-                    _ => request,
-                })
-                .collect();
-            let la_code = gather(care, &la_rows, "la_code", "la_code")?;
-            drop((c, la_rows, la_known));
-            let days_ready_to_service = days_between(
-                "days_ready_to_service",
-                &Ints::of(&care_service_start)?,
-                &stay.ready,
-            );
-            Ok((
-                care_request_date,
-                care_assessment_date,
-                care_service_start,
-                awaited,
-                la_code,
-                days_ready_to_service,
-            ))
-        })();
+        let care_part = care_part();
         (joined(ed_part), joined(readmission_part), care_part)
     });
     let (ed_attendance_id, ed_arrival, ed_duration_minutes) = ed_part?;
