@@ -37,7 +37,7 @@ pub mod state;
 pub use ingest_cache::source_folders as ingest_cache_sources;
 pub use inputs::{check_here, list_inputs};
 pub use run_record::interrupted as record_interrupted;
-pub use run_record::{error_chain, last_run_id, run_span};
+pub use run_record::{error_chain, last_run_id, log_finished as log_run_finished, run_span};
 
 /// What `joinedup run` was asked to do.
 #[derive(Debug, Clone, Default)]

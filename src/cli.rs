@@ -315,3 +315,38 @@ pub enum LogFormat {
     /// One JSON object per line.
     Json,
 }
+
+/// The environment variables the command line reads (`env = ...` on any argument of any
+/// command), so the binary can treat one set to nothing as unset: a systemd
+/// `Environment=JOINEDUP_OUT=` or a templated crontab line leaves them empty, and clap
+/// would take the empty text as the flag's value ("a value is required for '--out'").
+pub fn env_vars() -> Vec<String> {
+    fn walk(cmd: &clap::Command, into: &mut Vec<String>) {
+        for a in cmd.get_arguments() {
+            if let Some(name) = a.get_env().and_then(|n| n.to_str())
+                && !into.iter().any(|n| n == name)
+            {
+                into.push(name.to_string());
+            }
+        }
+        for sub in cmd.get_subcommands() {
+            walk(sub, into);
+        }
+    }
+    let mut names = Vec::new();
+    walk(&<Cli as clap::CommandFactory>::command(), &mut names);
+    names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_vars_are_those_the_arguments_read() {
+        assert_eq!(
+            env_vars(),
+            ["JOINEDUP_LOG_FORMAT", "JOINEDUP_OUT", "JOINEDUP_KEEP_RUNS"]
+        );
+    }
+}

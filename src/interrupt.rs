@@ -86,13 +86,14 @@ fn stop(signal: i32) {
     crate::fault::point("interrupt_after_removal");
     let span = crate::app::last_run_id().map(|id| crate::app::run_span(&id));
     let _entered = span.as_ref().map(|s| s.enter());
-    // A manifest with status `failed`, so `status` lists the run.
-    crate::app::record_interrupted((128 + signal) as u8, name);
     tracing::warn!(
         signal = name,
         exit_code = 128 + signal,
         "interrupted: nothing half-written is left (datasets not yet switched into place are as before, downloads in progress removed); the next run redoes the work"
     );
+    // A manifest with status `failed`, so `status` lists the run, and the run's last
+    // event, `run finished`.
+    crate::app::record_interrupted((128 + signal) as u8, name);
     std::process::exit(128 + signal);
 }
 

@@ -21,6 +21,7 @@ fn main() -> ExitCode {
     // (mimalloc otherwise keeps it for reuse by the thread that freed it).
     joinedup::memory::set_release(release_freed_memory);
     shorten_purge_delay();
+    unset_empty_env_vars();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -35,10 +36,7 @@ fn main() -> ExitCode {
             } else if e.use_stderr() {
                 eprint!("{masked}");
             } else {
-                #[allow(clippy::print_stdout)]
-                {
-                    print!("{masked}");
-                }
+                write_out(format_args!("{masked}"));
             }
             return ExitCode::from(e.exit_code() as u8);
         }
@@ -99,14 +97,25 @@ fn finished_event(cli: &Cli, code: error::ExitCode) -> impl FnOnce() {
 
 /// Logs a run's last event, `run finished`, in its span: exit code, status, manifest.
 fn run_finished(id: &str, code: error::ExitCode, status: &str, manifest: Option<&std::path::Path>) {
-    let span = app::run_span(id);
-    let _entered = span.enter();
-    tracing::info!(
-        exit_code = code as u8,
-        status,
-        manifest = %manifest.map(|p| p.display().to_string()).unwrap_or_default(),
-        "run finished"
-    );
+    app::log_run_finished(id, code as u8, status, manifest);
+}
+
+/// `println!` through [`write_out`].
+macro_rules! say {
+    ($($t:tt)*) => { write_out(format_args!("{}\n", format_args!($($t)*))) };
+}
+
+/// Writes a command's answer to standard output. A reader that went away (`| head`, a
+/// closed pipe) is not the command's failure: the rest is dropped and the exit code
+/// stays the command's; any other failure to write (a full disk) is logged.
+fn write_out(text: std::fmt::Arguments) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_fmt(text).and_then(|()| out.flush())
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        tracing::warn!("cannot write to standard output: {e}");
+    }
 }
 
 /// Whether the command line (as given, though clap refused it) or the environment asks
@@ -121,6 +130,19 @@ fn json_logs_asked() -> bool {
     on_line
         .or_else(|| std::env::var("JOINEDUP_LOG_FORMAT").ok())
         .is_some_and(|f| f == "json")
+}
+
+/// Removes the command line's environment variables that are set to nothing
+/// ([`joinedup::cli::env_vars`]), so they count as unset: the flag's default applies.
+#[allow(unsafe_code)]
+fn unset_empty_env_vars() {
+    for name in joinedup::cli::env_vars() {
+        if std::env::var_os(&name).is_some_and(|v| v.is_empty()) {
+            // SAFETY: called first thing in `main`, before this process starts any
+            // thread, so nothing reads the environment while it changes.
+            unsafe { std::env::remove_var(&name) }
+        }
+    }
 }
 
 /// mimalloc's `mi_collect(force)`: frees the calling thread's unused pages and purges
@@ -181,18 +203,15 @@ fn run(cli: &Cli) -> Result<error::ExitCode, error::Error> {
                 );
             }
             if !cli.quiet || args.dry_run {
-                #[allow(clippy::print_stdout)]
-                {
-                    println!(
-                        "{}",
-                        summary::render(&report.manifest, report.manifest_path.as_deref())
-                    );
-                    if let Some(path) = &report.report {
-                        println!("report: {}", path.display());
-                    }
-                    for n in &report.dry_run_notes {
-                        println!("\nnote: {n}");
-                    }
+                say!(
+                    "{}",
+                    summary::render(&report.manifest, report.manifest_path.as_deref())
+                );
+                if let Some(path) = &report.report {
+                    say!("report: {}", path.display());
+                }
+                for n in &report.dry_run_notes {
+                    say!("\nnote: {n}");
                 }
             }
             Ok(report.exit)
@@ -205,10 +224,7 @@ fn run(cli: &Cli) -> Result<error::ExitCode, error::Error> {
                 },
             )?;
             if !cli.quiet {
-                #[allow(clippy::print_stdout)]
-                {
-                    println!("report: {}", path.display());
-                }
+                say!("report: {}", path.display());
             }
             Ok(error::ExitCode::Ok)
         }
@@ -225,56 +241,41 @@ fn run(cli: &Cli) -> Result<error::ExitCode, error::Error> {
             let rows: u64 = truth.rows.values().sum();
             let seconds = started.elapsed().as_secs_f64();
             if !cli.quiet {
-                #[allow(clippy::print_stdout)]
-                {
-                    println!(
-                        "wrote {rows} rows ({}) in {seconds:.2} s ({:.0} rows/s) to {}; pipeline: {}",
-                        truth
-                            .rows
-                            .iter()
-                            .map(|(k, v)| format!("{k} {v}"))
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                        rows as f64 / seconds.max(1e-9),
-                        args.out.display(),
-                        args.out.join("pipeline.toml").display()
-                    );
-                }
+                say!(
+                    "wrote {rows} rows ({}) in {seconds:.2} s ({:.0} rows/s) to {}; pipeline: {}",
+                    truth
+                        .rows
+                        .iter()
+                        .map(|(k, v)| format!("{k} {v}"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    rows as f64 / seconds.max(1e-9),
+                    args.out.display(),
+                    args.out.join("pipeline.toml").display()
+                );
             }
             Ok(error::ExitCode::Ok)
         }
         Command::Baseline(args) => {
             let rows = joinedup::baseline::run(&args.input, &args.out)?;
-            #[allow(clippy::print_stdout)]
-            {
-                println!("{rows}");
-            }
+            say!("{rows}");
             Ok(error::ExitCode::Ok)
         }
         Command::Explain(args) => {
             let text = joinedup::explain::explain(&args.pipeline, &args.sources, &args.out)?;
-            #[allow(clippy::print_stdout)]
-            {
-                println!("{text}");
-            }
+            say!("{text}");
             Ok(error::ExitCode::Ok)
         }
         Command::Status(args) => {
             let text =
                 joinedup::explain::status(args.pipeline.as_deref(), &args.sources, &args.out)?;
-            #[allow(clippy::print_stdout)]
-            {
-                println!("{text}");
-            }
+            say!("{text}");
             Ok(error::ExitCode::Ok)
         }
         Command::Pull(args) => {
             let reports = app::pull(&args.pipeline, &args.out)?;
             if !cli.quiet {
-                #[allow(clippy::print_stdout)]
-                {
-                    println!("{}", joinedup::pull::report::render(&reports));
-                }
+                say!("{}", joinedup::pull::report::render(&reports));
             }
             match joinedup::pull::failures_error(&reports) {
                 Some(e) => Err(e),
@@ -297,15 +298,12 @@ fn run(cli: &Cli) -> Result<error::ExitCode, error::Error> {
                 tracing::warn!("{w}");
             }
             if !cli.quiet {
-                #[allow(clippy::print_stdout)]
-                {
-                    println!(
-                        "{}: ok ({} sources, {} datasets)",
-                        plan.file.display(),
-                        plan.source_count(),
-                        plan.outputs.len()
-                    );
-                }
+                say!(
+                    "{}: ok ({} sources, {} datasets)",
+                    plan.file.display(),
+                    plan.source_count(),
+                    plan.outputs.len()
+                );
             }
             Ok(error::ExitCode::Ok)
         }

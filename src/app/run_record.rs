@@ -72,11 +72,12 @@ pub(super) fn in_progress(run: Option<(&RunOptions, &str, chrono::DateTime<chron
 }
 
 /// Writes the manifest of the run a signal stopped (status `failed`, exit 130 or 143), so
-/// `status` lists it like any failed run.
+/// `status` lists it like any failed run, and logs the run's last event, `run finished`,
+/// as every run that is not a dry run ends its log.
 pub fn interrupted(exit_code: u8, signal: &str) {
     let current = CURRENT.lock().ok().and_then(|c| c.clone());
     if let Some((opts, id, started)) = current {
-        failed_with(
+        let manifest = failed_with(
             &opts,
             &id,
             started,
@@ -85,21 +86,38 @@ pub fn interrupted(exit_code: u8, signal: &str) {
                 "interrupted by {signal}: datasets not yet switched into place are as before this run; the next run redoes the work"
             ),
         );
+        if !opts.dry_run {
+            log_finished(&id, exit_code, "failed", manifest.as_deref());
+        }
     }
 }
 
+/// Logs a run's last event, `run finished`, in its span: exit code, status, and the
+/// manifest it left (empty when it left none).
+pub fn log_finished(id: &str, exit_code: u8, status: &str, manifest: Option<&std::path::Path>) {
+    let span = run_span(id);
+    let _entered = span.enter();
+    tracing::info!(
+        exit_code,
+        status,
+        manifest = %manifest.map(|p| p.display().to_string()).unwrap_or_default(),
+        "run finished"
+    );
+}
+
+/// Writes the manifest of a failed run; returns its path when it was written.
 fn failed_with(
     opts: &RunOptions,
     id: &str,
     started: chrono::DateTime<chrono::Utc>,
     exit_code: u8,
     message: &str,
-) {
+) -> Option<std::path::PathBuf> {
     if opts.dry_run || !opts.out.is_dir() {
-        return;
+        return None;
     }
     let Ok(plan) = validate(&opts.pipeline, &opts.overrides) else {
-        return;
+        return None;
     };
     let timer = Timer(Vec::new(), Instant::now());
     let mut m = manifest_skeleton(
@@ -114,10 +132,14 @@ fn failed_with(
         exit_code,
         message: message.to_string(),
     });
-    if let Err(w) = write_manifest(&opts.out, id, &mut m) {
-        // The whole chain: "creating DIR" alone does not say why.
-        let why = crate::error::chain(&w);
-        tracing::warn!("cannot record the failed run: {why}");
+    match write_manifest(&opts.out, id, &mut m) {
+        Ok(path) => Some(path),
+        Err(w) => {
+            // The whole chain: "creating DIR" alone does not say why.
+            let why = crate::error::chain(&w);
+            tracing::warn!("cannot record the failed run: {why}");
+            None
+        }
     }
 }
 

@@ -525,3 +525,71 @@ fn a_dataset_no_source_can_fill_is_said_by_validate_and_the_run() {
         std::fs::read_to_string(runs[0].as_ref().unwrap().path().join("manifest.json")).unwrap();
     assert!(manifest.contains(warning), "{manifest}");
 }
+
+/// Regression: a reader that went away (`joinedup status | head -0`, a closed pipe) made
+/// a command that had done its work panic ("failed printing to stdout") and exit 101,
+/// after a run's log had said it finished with 0.
+#[test]
+fn regression_a_closed_standard_output_is_not_the_command_s_failure() {
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    drop(reader);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_joinedup"))
+        .current_dir(root())
+        .args(["validate"])
+        .env_remove("JOINEDUP_LOG")
+        .stdout(writer)
+        .output()
+        .expect("runs");
+    let (code, _, stderr) = result(&out);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!stderr.contains("standard output"), "{stderr}");
+}
+
+/// Regression: standard output that cannot be written (a full disk) made the command
+/// panic with exit 101; it is a warning, and the exit code stays the command's.
+#[test]
+fn regression_standard_output_that_cannot_be_written_is_a_warning() {
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_joinedup"))
+        .current_dir(root())
+        .args(["validate"])
+        .env_remove("JOINEDUP_LOG")
+        .env("NO_COLOR", "1")
+        .stdout(full)
+        .output()
+        .expect("runs");
+    let (code, _, stderr) = result(&out);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("cannot write to standard output: No space left on device"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+/// Regression: an environment variable set to nothing (systemd's `Environment=
+/// JOINEDUP_OUT=`, a templated crontab) was taken as the flag's value: "a value is
+/// required for '--out <OUT>'", exit 2, naming a flag nobody typed. Empty is unset.
+#[test]
+fn regression_environment_variables_set_to_nothing_count_as_unset() {
+    let (code, stdout, stderr) = result(&joinedup_env(
+        &["validate"],
+        &[
+            ("JOINEDUP_OUT", ""),
+            ("JOINEDUP_LOG_FORMAT", ""),
+            ("JOINEDUP_KEEP_RUNS", ""),
+        ],
+    ));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        stdout.trim(),
+        "pipelines/sample.toml: ok (3 sources, 9 datasets)"
+    );
+    let (code, stdout, stderr) = result(&joinedup_env(&["status"], &[("JOINEDUP_OUT", "")]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.starts_with("data directory out\n"), "{stdout}");
+}

@@ -324,6 +324,25 @@ fn a_run_stopped_by_sigint_or_sigterm_says_so_leaves_no_staging_and_the_outputs_
         assert_eq!(output.status.code(), Some(code), "{stderr}");
         assert!(stderr.contains("\"message\":\"interrupted:"), "{stderr}");
         assert!(stderr.contains("\"run_id\""), "{stderr}");
+        // Regression (review): the log ended at the warning, with no `run finished`
+        // event giving the exit code, as every other run's log ends.
+        let last: serde_json::Value =
+            serde_json::from_str(stderr.lines().last().unwrap_or_default()).unwrap();
+        assert_eq!(
+            (
+                last["message"].as_str(),
+                last["exit_code"].as_i64(),
+                last["status"].as_str()
+            ),
+            (Some("run finished"), Some(code as i64), Some("failed")),
+            "{stderr}"
+        );
+        assert!(
+            last["manifest"]
+                .as_str()
+                .is_some_and(|m| m.ends_with("manifest.json")),
+            "{last}"
+        );
         assert!(!has_staging(), "staging left behind");
         assert_eq!(data(&out), before);
         // Regression: an interrupted run left no manifest, so `status` said nothing of it.
