@@ -238,13 +238,11 @@ pub(crate) fn versions() -> BTreeMap<String, String> {
     ])
 }
 
-/// Takes the data directory for a run: creates it, takes its lock, refuses it when its
+/// Opens the data directory for a run: creates it, takes its lock, refuses it when its
 /// datasets belong to another pipeline, removes what a killed run left, and fetches the
-/// fetched sources. A dry run only reads, so it only checks the ownership, and holds no
-/// lock.
-/// Opens the data directory for a run: its lock (`None` for a dry run, which takes none),
-/// the ownership check, stale staging removed, fetched sources pulled. Returns the lock
-/// and the pull's warnings (drop-folder files still being written).
+/// fetched sources. Returns the lock and the pull's warnings (drop-folder files still
+/// being written). A dry run only reads: it checks what a run would refuse (the
+/// directory, the lock held elsewhere, the ownership) and holds no lock (`None`).
 pub(crate) fn open_data_dir(
     plan: &Plan,
     opts: &RunOptions,
@@ -264,6 +262,7 @@ pub(crate) fn open_data_dir(
         )
     };
     if opts.dry_run {
+        lock::check_data_dir(&opts.out)?;
         // A run in progress would stop a run now, and may change what it would do.
         if lock::held_elsewhere(&opts.out) {
             return Err(Error::Busy {

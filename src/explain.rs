@@ -217,16 +217,24 @@ enum RunEntry {
 /// start time, so name order is time order). A folder whose manifest cannot be read or
 /// parsed is listed as such, not left out: an older run would otherwise look like the
 /// latest.
-fn run_entries(out: &Path) -> Vec<RunEntry> {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(out.join("runs"))
-        .into_iter()
-        .flatten()
+/// A data directory that is not there has no runs; one whose `runs/` cannot be listed
+/// is an error (it was "no runs yet").
+fn run_entries(out: &Path) -> Result<Vec<RunEntry>> {
+    app::lock::refuse_a_file(out)?;
+    let runs = out.join("runs");
+    let listed = match std::fs::read_dir(&runs) {
+        Ok(listed) => listed,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(crate::error::Error::io("listing", &runs, e)),
+    };
+    let mut dirs: Vec<PathBuf> = listed
         .flatten()
         .map(|e| e.path())
         .filter(|p| p.is_dir())
         .collect();
     dirs.sort();
-    dirs.iter()
+    Ok(dirs
+        .iter()
         .rev()
         .map(|dir| {
             let path = dir.join("manifest.json");
@@ -238,7 +246,7 @@ fn run_entries(out: &Path) -> Vec<RunEntry> {
                 Err(why) => RunEntry::Unreadable { path, why },
             }
         })
-        .collect()
+        .collect())
 }
 
 /// Rows a run read from its input files: a person-level source's data rows, a
@@ -354,7 +362,7 @@ pub fn status(pipeline: Option<&Path>, overrides: &[SourceOverride], out: &Path)
     let name = pipeline.and_then(|p| app::validate(p, overrides).ok().map(|plan| plan.name));
     let mut s = String::new();
     let _ = writeln!(s, "data directory {}", out.display());
-    s.push_str(&runs_table(&run_entries(out), name.as_deref()));
+    s.push_str(&runs_table(&run_entries(out)?, name.as_deref()));
     let Some(pipeline) = pipeline else {
         let _ = write!(
             s,

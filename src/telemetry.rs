@@ -28,7 +28,20 @@ fn filter_directives(env: Option<&str>, default: &str) -> (String, Option<String
         return (level, None);
     }
     if v.contains('=') && EnvFilter::try_new(v).is_ok() {
-        return (v.to_string(), None);
+        // Directives without a bare level leave every other target off: one naming a
+        // mistyped target (`joindup=debug`) silenced the run's fatal error. Warnings and
+        // errors of every target stay on unless a directive says otherwise.
+        let has_level = v
+            .split(',')
+            .any(|d| !d.contains('=') && !d.trim().is_empty());
+        return (
+            if has_level {
+                v.to_string()
+            } else {
+                format!("warn,{v}")
+            },
+            None,
+        );
     }
     (
         default.to_string(),
@@ -303,7 +316,11 @@ mod tests {
         );
         assert_eq!(
             filter_directives(Some("joinedup=debug"), "info"),
-            ("joinedup=debug".into(), None)
+            ("warn,joinedup=debug".into(), None)
+        );
+        assert_eq!(
+            filter_directives(Some("error,joinedup=debug"), "info"),
+            ("error,joinedup=debug".into(), None)
         );
         assert_eq!(filter_directives(None, "warn"), ("warn".into(), None));
         assert_eq!(filter_directives(Some(" "), "warn"), ("warn".into(), None));

@@ -18,12 +18,7 @@ pub struct DataDirLock {
 /// Creates the data directory `out` if need be and takes its lock. A data directory that
 /// is a file, or that cannot be created, is a command-line error (exit 2), not a fault.
 pub fn open_data_dir(out: &Path) -> Result<DataDirLock> {
-    if out.exists() && !out.is_dir() {
-        return Err(Error::Usage(format!(
-            "--out {}: is a file, not a data directory",
-            out.display()
-        )));
-    }
+    refuse_a_file(out)?;
     std::fs::create_dir_all(out).map_err(|e| {
         Error::Usage(format!(
             "--out {}: cannot create the data directory: {e}",
@@ -31,6 +26,57 @@ pub fn open_data_dir(out: &Path) -> Result<DataDirLock> {
         ))
     })?;
     acquire(out)
+}
+
+/// A data directory that is a file is a command-line error.
+pub fn refuse_a_file(out: &Path) -> Result<()> {
+    if out.exists() && !out.is_dir() {
+        return Err(Error::Usage(format!(
+            "--out {}: is a file, not a data directory",
+            out.display()
+        )));
+    }
+    Ok(())
+}
+
+/// What [`open_data_dir`] would refuse, found without creating or locking anything (a
+/// dry run, `explain` and `status` only read): a file, a directory this user cannot
+/// read and write, or one that cannot be created (its nearest existing parent is not a
+/// writable directory).
+pub fn check_data_dir(out: &Path) -> Result<()> {
+    use rustix::fs::{Access, access};
+    refuse_a_file(out)?;
+    let usage = |what: &str, e: &dyn std::fmt::Display| {
+        Error::Usage(format!("--out {}: {what}: {e}", out.display()))
+    };
+    if out.is_dir() {
+        return access(out, Access::READ_OK | Access::WRITE_OK | Access::EXEC_OK)
+            .map_err(|e| usage("cannot be read and written", &std::io::Error::from(e)));
+    }
+    let parent = out
+        .ancestors()
+        .skip(1)
+        .map(|a| {
+            if a.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                a
+            }
+        })
+        .find(|a| a.exists())
+        .unwrap_or(Path::new("/"));
+    if !parent.is_dir() {
+        return Err(usage(
+            "cannot create the data directory",
+            &format!("{} is a file", parent.display()),
+        ));
+    }
+    access(parent, Access::WRITE_OK | Access::EXEC_OK).map_err(|e| {
+        usage(
+            "cannot create the data directory",
+            &format!("{}: {}", parent.display(), std::io::Error::from(e)),
+        )
+    })
 }
 
 /// Takes the lock of `out`, or fails with [`Error::Busy`].

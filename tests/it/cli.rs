@@ -593,3 +593,63 @@ fn regression_environment_variables_set_to_nothing_count_as_unset() {
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.starts_with("data directory out\n"), "{stdout}");
 }
+
+/// Regression (review): `explain`, `run --dry-run` and `status` said all was well (exit
+/// 0, "a run now would rebuild everything", "no runs yet") for a data directory a real
+/// run refuses with exit 2, and for one whose `runs/` cannot be listed.
+#[test]
+fn regression_read_only_commands_refuse_the_data_directory_a_run_would_refuse() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("afile");
+    std::fs::write(&file, "").unwrap();
+    let file = file.to_str().unwrap();
+    for args in [
+        vec!["explain", "--out", file],
+        vec!["run", "--dry-run", "--out", file],
+        vec!["status", "--out", file],
+    ] {
+        let (code, _, stderr) = result(&joinedup(&args));
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(&format!("--out {file}: is a file, not a data directory")),
+            "{args:?}: {stderr}"
+        );
+    }
+    let under_a_file = format!("{file}/out");
+    let (code, _, stderr) = result(&joinedup(&["run", "--dry-run", "--out", &under_a_file]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "--out {under_a_file}: cannot create the data directory: {file} is a file"
+        )),
+        "{stderr}"
+    );
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("runs"), "").unwrap();
+    let (code, _, stderr) = result(&joinedup(&["status", "--out", out.to_str().unwrap()]));
+    assert_ne!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains(&format!("listing {}/runs: Not a directory", out.display())),
+        "{stderr}"
+    );
+}
+
+/// Regression (review): `JOINEDUP_LOG=joindup=debug` (a mistyped target) left every
+/// target off, so under `--log-format json` a run that failed wrote nothing at all.
+#[test]
+fn regression_a_mistyped_log_target_does_not_silence_the_error() {
+    let (code, _, stderr) = result(&joinedup_env(
+        &["run", "nope.toml", "--log-format", "json"],
+        &[("JOINEDUP_LOG", "joindup=debug")],
+    ));
+    assert_eq!(code, 2, "{stderr}");
+    let event: serde_json::Value = serde_json::from_str(stderr.trim()).expect("one JSON event");
+    assert_eq!(event["level"], "ERROR", "{stderr}");
+    assert!(
+        event["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("nope.toml")),
+        "{stderr}"
+    );
+}
