@@ -79,11 +79,26 @@ pub fn validate(pipeline: &Path, overrides: &[SourceOverride]) -> Result<Plan> {
 
 /// Reads the pseudonymisation key named by the plan.
 pub fn load_key(plan: &Plan) -> Result<(Pseudonymiser, &'static str)> {
-    let config_error = |key: &str, message: String| {
-        let mut e = ConfigErrors::default();
-        e.push(&plan.file, key, message);
-        Error::Config(e)
-    };
+    let (bytes, kind) = key_bytes(plan)?;
+    Ok((pseudonymiser(plan, &bytes)?, kind))
+}
+
+/// The pseudonymiser of a key read: a key too short for it is a configuration error.
+pub(crate) fn pseudonymiser(plan: &Plan, key: &[u8]) -> Result<Pseudonymiser> {
+    Pseudonymiser::new(key, plan.pseudonym_width)
+        .map_err(|m| key_error(plan, "pseudonymisation", m))
+}
+
+fn key_error(plan: &Plan, key: &str, message: String) -> Error {
+    let mut e = ConfigErrors::default();
+    e.push(&plan.file, key, message);
+    Error::Config(e)
+}
+
+/// The key's bytes and where they came from (`env`, `file`, `demo`); a key this machine
+/// lacks (no such variable, no such file) is a configuration error.
+pub(crate) fn key_bytes(plan: &Plan) -> Result<(Vec<u8>, &'static str)> {
+    let config_error = |key: &str, message: String| key_error(plan, key, message);
     let Some(key) = &plan.key else {
         return Err(config_error(
             "pseudonymisation",
@@ -129,9 +144,7 @@ pub fn load_key(plan: &Plan) -> Result<(Pseudonymiser, &'static str)> {
             (k.as_bytes().to_vec(), "demo")
         }
     };
-    let pseudo = Pseudonymiser::new(&bytes, plan.pseudonym_width)
-        .map_err(|m| config_error("pseudonymisation", m))?;
-    Ok((pseudo, kind))
+    Ok((bytes, kind))
 }
 
 fn run_id(now: chrono::DateTime<chrono::Utc>) -> String {

@@ -93,8 +93,10 @@ command-line error, 4 a --source path does not exist, 5 internal error."
 const PULL_EXAMPLES: &str = concat!(
     "Examples:
   joinedup pull pipelines/mesh_inbox.toml --out /data/ju
-  JOINEDUP_MESH_URL=http://127.0.0.1:8700 joinedup pull \\
-      pipelines/mesh_inbox.toml   # the local MESH sandbox
+  # the local MESH sandbox (mailbox X26ABC1 of its defaults):
+  JOINEDUP_MESH_URL=http://127.0.0.1:8700 JOINEDUP_MESH_MAILBOX=X26ABC1 \\
+  JOINEDUP_MESH_PASSWORD=password JOINEDUP_MESH_SHARED_KEY=TestKey \\
+      joinedup pull pipelines/mesh_inbox.toml --out /tmp/ju
 
 ",
     "Exit codes: 0 ok, 2 configuration or command-line error (or a folder it may
@@ -224,8 +226,7 @@ pub struct SynthArgs {
 /// `joinedup pull`.
 #[derive(Debug, clap::Args)]
 pub struct PullArgs {
-    /// Pipeline file.
-    #[arg(default_value = DEFAULT_PIPELINE)]
+    /// Pipeline file (no default: the sample pipeline fetches nothing).
     pub pipeline: PathBuf,
 
     /// Data directory; files land in DIR/landing/<source>/.

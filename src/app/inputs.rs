@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::load_key;
+use super::{key_bytes, pseudonymiser};
 use crate::config::Plan;
 use crate::error::{Error, Result};
 use crate::pull::InputFile;
@@ -12,14 +12,21 @@ use crate::pull::InputFile;
 /// fetched sources name, the files of local sources. `validate` reports these as
 /// warnings: it checks configuration, which may be checked where the secrets and data
 /// are not (a config repository's CI), but should not say "ok" without a word when a
-/// run here would refuse. A file two local sources list is an error, as in a run
-/// ([`one_source_per_file`]); each source's files are listed once for both.
+/// run here would refuse. A key that is here but unusable, and a file two local
+/// sources list, are errors, as in a run ([`one_source_per_file`]); each source's files
+/// are listed once for both.
 pub fn check_here(plan: &Plan) -> Result<Vec<String>> {
     let mut config = crate::config::fetch::missing_settings(plan);
-    if plan.key.is_some()
-        && let Err(Error::Config(e)) = load_key(plan)
-    {
-        config.0.extend(e.0);
+    if plan.key.is_some() {
+        match key_bytes(plan) {
+            Err(Error::Config(e)) => config.0.extend(e.0),
+            Err(e) => return Err(e),
+            // A key that is here but unusable (too short) is not something this machine
+            // lacks: it is wrong wherever the pipeline runs (exit 2, as a run).
+            Ok((key, _)) => {
+                pseudonymiser(plan, &key)?;
+            }
+        }
     }
     let mut missing: Vec<String> = config
         .0

@@ -653,3 +653,94 @@ fn regression_a_mistyped_log_target_does_not_silence_the_error() {
         "{stderr}"
     );
 }
+
+/// Regression (review): a key that is set but too short was a warning, "not found here",
+/// and `validate` said "ok"; it is wrong wherever the pipeline runs, so exit 2 as a run.
+/// A key this machine lacks stays a warning.
+#[test]
+fn regression_validate_refuses_a_key_that_is_here_but_unusable() {
+    let dir = tempfile::tempdir().unwrap();
+    let pipeline = dir.path().join("real.toml");
+    let text = sample_pipeline_anywhere(&sample_pipeline_text());
+    let demo = text
+        .lines()
+        .find(|l| l.starts_with("demo_key"))
+        .expect("the sample names a demo key")
+        .to_string();
+    std::fs::write(
+        &pipeline,
+        text.replace(&demo, "key_env = \"JOINEDUP_TEST_KEY\""),
+    )
+    .unwrap();
+    let p = pipeline.to_str().unwrap();
+    let (code, stdout, stderr) = result(&joinedup_env(
+        &["validate", p],
+        &[("JOINEDUP_TEST_KEY", "short")],
+    ));
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert!(stderr.contains("pseudonymisation"), "{stderr}");
+    assert!(stderr.contains("at least 16"), "{stderr}");
+    assert!(!stderr.contains("not found here"), "{stderr}");
+    let (code, stdout, stderr) = result(&joinedup(&["validate", p]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains(": ok (3 sources, "), "{stdout}");
+    assert!(
+        stderr.contains("not found here") && stderr.contains("JOINEDUP_TEST_KEY is not set"),
+        "{stderr}"
+    );
+}
+
+/// Regression (review): `pull --help`'s sandbox example set only the URL, so as written
+/// it stopped at the three settings it left out (exit 2). Run as the help prints it,
+/// against a sandbox on another port, it lands the mailbox.
+#[test]
+fn regression_the_pull_help_s_sandbox_example_runs_as_written() {
+    let Some(sandbox) = crate::mesh_sandbox::Sandbox::start() else {
+        return;
+    };
+    let (_, help, _) = result(&joinedup(&["pull", "--help"]));
+    let example: String = help
+        .lines()
+        .skip_while(|l| !l.contains("# the local MESH sandbox"))
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .map(|l| l.trim().trim_end_matches('\\').trim().to_string() + " ")
+        .collect();
+    let words: Vec<&str> = example.split_whitespace().collect();
+    let env: Vec<(&str, &str)> = words
+        .iter()
+        .filter_map(|w| w.split_once('='))
+        .map(|(k, v)| {
+            if k == "JOINEDUP_MESH_URL" {
+                (k, sandbox.url.as_str())
+            } else {
+                (k, v)
+            }
+        })
+        .collect();
+    let names: Vec<&str> = env.iter().map(|(k, _)| *k).collect();
+    assert_eq!(
+        names,
+        [
+            "JOINEDUP_MESH_URL",
+            "JOINEDUP_MESH_MAILBOX",
+            "JOINEDUP_MESH_PASSWORD",
+            "JOINEDUP_MESH_SHARED_KEY"
+        ],
+        "{example}"
+    );
+    let out = tempfile::tempdir().unwrap();
+    let out = out.path().to_str().unwrap();
+    let mut args: Vec<&str> = words
+        .iter()
+        .skip_while(|w| **w != "joinedup")
+        .skip(1)
+        .copied()
+        .collect();
+    assert_eq!(args.last(), Some(&"/tmp/ju"), "{example}");
+    args.pop();
+    args.push(out);
+    let (code, stdout, stderr) = result(&joinedup_env(&args, &env));
+    assert_eq!(code, 0, "{example}\n{stdout}{stderr}");
+    assert!(stdout.contains("mesh"), "{stdout}");
+}
