@@ -58,21 +58,29 @@ impl Loader {
         from: &Path,
         key: &str,
     ) -> Option<PathBuf> {
-        let path = self.schemas_dir.join(sub).join(format!("{name}.toml"));
-        if path.is_file() {
-            Some(path)
-        } else {
-            let alts = alternatives(self.available(sub));
-            self.errors.push(
-                from,
-                key,
-                format!(
-                    "no {sub} schema \"{name}\" in {}; {alts}",
-                    self.schemas_dir.join(sub).display()
-                ),
-            );
-            None
-        }
+        let folder = self.schemas_dir.join(sub);
+        let path = folder.join(format!("{name}.toml"));
+        let message = match std::fs::metadata(&path) {
+            Ok(m) if m.is_file() => return Some(path),
+            Ok(_) => format!("{} is not a file", path.display()),
+            // A folder this user cannot list (or that is a file) is not an empty one: it
+            // was reported as "there are none".
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                match std::fs::read_dir(&folder) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                        format!("cannot list {}: {e}", folder.display())
+                    }
+                    _ => format!(
+                        "no {sub} schema \"{name}\" in {}; {}",
+                        folder.display(),
+                        alternatives(self.available(sub))
+                    ),
+                }
+            }
+            Err(e) => format!("cannot read {}: {e}", path.display()),
+        };
+        self.errors.push(from, key, message);
+        None
     }
 
     pub(super) fn code_list(

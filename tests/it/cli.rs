@@ -744,3 +744,39 @@ fn regression_the_pull_help_s_sandbox_example_runs_as_written() {
     assert_eq!(code, 0, "{example}\n{stdout}{stderr}");
     assert!(stdout.contains("mesh"), "{stdout}");
 }
+
+/// Regression (review): a schemas folder that cannot be listed (no permission, or a
+/// file where the folder should be) was reported as an empty one: 'no sources schema
+/// "sus_apc" …; there are none', once per source, hiding the cause.
+#[test]
+fn regression_a_schemas_folder_that_cannot_be_read_is_not_called_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let schemas = dir.path().join("schemas");
+    for sub in ["codes", "shared"] {
+        std::fs::create_dir_all(schemas.join(sub)).unwrap();
+        for f in std::fs::read_dir(root().join("schemas").join(sub)).unwrap() {
+            let f = f.unwrap();
+            std::fs::copy(f.path(), schemas.join(sub).join(f.file_name())).unwrap();
+        }
+    }
+    std::fs::write(schemas.join("sources"), "").unwrap();
+    let pipeline = dir.path().join("p.toml");
+    std::fs::write(
+        &pipeline,
+        sample_pipeline_anywhere(&sample_pipeline_text()).replace(
+            &format!("schemas = \"{}/schemas\"", root().display()),
+            &format!("schemas = \"{}\"", schemas.display()),
+        ),
+    )
+    .unwrap();
+    let (code, _, stderr) = result(&joinedup(&["validate", pipeline.to_str().unwrap()]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "sources.apc.contract: cannot read {}/sources/sus_apc.toml: Not a directory",
+            schemas.display()
+        )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("there are none"), "{stderr}");
+}
