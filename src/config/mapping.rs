@@ -82,9 +82,31 @@ impl Loader {
         )
     }
 
-    /// Records each column `m` names that contract `name` (read, but broken) does not
-    /// have.
+    /// `m.via` read: `None` (recorded) when it names no attribute of a code.
+    fn via(&mut self, file: &Path, key: &str, m: &RawFieldMapping) -> Option<Option<Via>> {
+        match m.via.as_deref() {
+            None => Some(None),
+            Some("label") => Some(Some(Via::Label)),
+            Some("group") => Some(Some(Via::Group)),
+            Some(other) => {
+                self.errors.push(
+                    file,
+                    format!("{key}.via"),
+                    format!(
+                        "unknown attribute \"{other}\"; {}",
+                        alternatives(["label", "group"])
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    /// Checks `m` against contract `name`, which was read but is broken: each column it
+    /// names that the contract does not have, and what needs no contract (`via`), so
+    /// fixing the contract does not reveal a second round of errors.
     fn columns_named(&mut self, file: &Path, key: &str, m: &RawFieldMapping, name: &str) {
+        let _ = self.via(file, key, m);
         let Some(columns) = self.contract_columns.get(name).cloned() else {
             return;
         };
@@ -163,23 +185,9 @@ impl Loader {
         }
         match (&m.from, &m.date, &m.time, &m.value) {
             (Some(from), None, None, None) => {
+                let via = self.via(file, key, m);
                 let index = column(self, from, "from")?;
-                let via = match m.via.as_deref() {
-                    None => None,
-                    Some("label") => Some(Via::Label),
-                    Some("group") => Some(Via::Group),
-                    Some(other) => {
-                        self.errors.push(
-                            file,
-                            format!("{key}.via"),
-                            format!(
-                                "unknown attribute \"{other}\"; {}",
-                                alternatives(["label", "group"])
-                            ),
-                        );
-                        return None;
-                    }
-                };
+                let via = via?;
                 let col = &contract.columns[index];
                 if via.is_some() && !matches!(col.kind, ColumnType::Code(_)) {
                     self.errors.push(

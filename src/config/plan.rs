@@ -592,6 +592,11 @@ pub fn load_plan(file: &Path, overrides: &[SourceOverride]) -> Result<Plan, Conf
             ),
         );
     }
+    // A source table set aside for its own error (an unknown kind) is not there to feed
+    // an output: "the pipeline has none" would be its follow-on.
+    let sources_set_aside = blanked
+        .iter()
+        .any(|b| b.strip_prefix("sources.").is_some_and(|n| !n.contains('.')));
     let mut outputs = Vec::new();
     for (name, out) in &raw.outputs {
         let key_path = format!("outputs.{name}");
@@ -603,6 +608,7 @@ pub fn load_plan(file: &Path, overrides: &[SourceOverride]) -> Result<Plan, Conf
                     dataset,
                     out.disclosure.as_deref(),
                     &raw,
+                    sources_set_aside,
                     &mut loader.errors,
                 );
                 outputs.push(OutputPlan {
@@ -707,16 +713,18 @@ fn is_publication(s: &RawSource) -> bool {
 }
 
 /// Checks one `[outputs.<dataset>]`: its disclosure rule and that the pipeline has the
-/// kind of source it is built from.
+/// kind of source it is built from (taken as there when a source table was set aside).
 fn check_output(
     file: &Path,
     key_path: &str,
     dataset: crate::publish::Dataset,
     disclosure: Option<&str>,
     raw: &RawPipeline,
+    sources_set_aside: bool,
     errors: &mut ConfigErrors,
 ) {
-    let has = |want: &dyn Fn(&RawSource) -> bool| raw.sources.values().any(want);
+    let has =
+        |want: &dyn Fn(&RawSource) -> bool| sources_set_aside || raw.sources.values().any(want);
     if dataset.is_publication() {
         match disclosure {
             Some("none") => {}

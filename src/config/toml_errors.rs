@@ -31,8 +31,10 @@ pub(crate) struct Partial<T> {
 /// Reads `file` as `T`, recording every problem in `errors`. When the errors were all on
 /// lines of their own, also returns what the file holds without those lines, so that its
 /// other values can still be checked (never to run with: `errors` is not empty); `None`
-/// when the file could not be read, had a syntax error, or a whole table had to be set
-/// aside (its entry is missing from the value, and checks of the rest would report that).
+/// when the file could not be read or had a syntax error. A table set aside whole (an
+/// entry of a map of tables, `[sources.apc]` of an unknown kind) is missing from the
+/// value, and its path is among the blanked keys, so what is checked after can drop the
+/// follow-ons of its absence.
 pub(crate) fn read_toml_partial<T: DeserializeOwned>(
     file: &Path,
     errors: &mut ConfigErrors,
@@ -48,22 +50,24 @@ pub(crate) fn read_toml_partial<T: DeserializeOwned>(
     let value = read_all(text, &mut found);
     // serde meets tables in its own order: report in the file's.
     found.sort_by_key(|(line, _, _)| *line);
-    let blanked = found.iter().map(|(_, key, _)| key.clone()).collect();
+    let blanked: Vec<String> = found.iter().map(|(_, key, _)| key.clone()).collect();
     for (_, key, message) in found {
         errors.push(file, key, message);
     }
-    let (value, tables_intact) = value?;
-    tables_intact.then_some(Partial { value, blanked })
+    let (value, set_aside) = value?;
+    let mut blanked: Vec<String> = blanked;
+    blanked.extend(set_aside);
+    Some(Partial { value, blanked })
 }
 
 /// Reads `text` as `T`, adding each error as (line, key path, message) to `found`.
-/// Returns the value read once every error's lines were blanked, and whether every table
-/// is still there (none was set aside whole).
+/// Returns the value read once every error's lines were blanked, and the key paths of
+/// the tables set aside whole (`sources.apc`).
 fn read_all<T: DeserializeOwned>(
     mut text: String,
     found: &mut Vec<(usize, String, String)>,
-) -> Option<(T, bool)> {
-    let mut tables_intact = true;
+) -> Option<(T, Vec<String>)> {
+    let mut set_aside: Vec<String> = Vec::new();
     // Lines put in for missing keys (numbers in the text as it now is), so that lines are
     // reported as the file numbers them, and the keys they hold.
     let mut inserted: Vec<usize> = Vec::new();
@@ -75,7 +79,7 @@ fn read_all<T: DeserializeOwned>(
         |line: usize, inserted: &[usize]| line - inserted.iter().filter(|&&l| l < line).count();
     loop {
         let e = match toml::from_str::<T>(&text) {
-            Ok(v) => return Some((v, tables_intact)),
+            Ok(v) => return Some((v, set_aside)),
             Err(e) => e,
         };
         let syntax = text.parse::<toml::Table>().is_err();
@@ -192,7 +196,8 @@ fn read_all<T: DeserializeOwned>(
         // several lines cannot be blanked without hiding what is right around it.
         let (start, end) = match whole_entry_table(&text, start) {
             Some(end) => {
-                tables_intact = false;
+                let header = text[start..].split('\n').next().unwrap_or("");
+                set_aside.extend(table_header(header).map(|path| path.join(".")));
                 (start, end)
             }
             None if text[span.clone()].contains('\n') => return None,

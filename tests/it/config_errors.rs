@@ -921,3 +921,77 @@ fn regression_credentials_in_urls_tokens_in_the_clear_and_zero_limits_are_refuse
     assert!(!stderr.contains("urls[2]"), "{stderr}");
     assert!(!stderr.contains("Pa55word"), "{stderr}");
 }
+
+/// Regression (review): a broken contract hid its mapping's unknown `via` ("grp"): only
+/// the contract's error was said, and the mapping's came after fixing it.
+#[test]
+fn regression_a_broken_contract_does_not_hide_its_mapping_s_unknown_via() {
+    let dir = tempfile::tempdir().unwrap();
+    let mapping = std::fs::read_to_string(root().join("pipelines/mappings/cld.toml"))
+        .unwrap()
+        .replacen("via = \"group\"", "via = \"grp\"", 1);
+    let mapping_file = dir.path().join("cld_mapping.toml");
+    std::fs::write(&mapping_file, mapping).unwrap();
+    let schemas = schemas_copy(dir.path());
+    let contract = schemas.join("sources/cld.toml");
+    let text = std::fs::read_to_string(&contract).unwrap();
+    std::fs::write(
+        &contract,
+        text.replacen("encoding = \"windows-1252\"", "encoding = \"latin9\"", 1),
+    )
+    .unwrap();
+    let (code, stderr) = validate_one_source(
+        dir.path(),
+        &schemas.display(),
+        ("cld", "cld", &mapping_file),
+        "",
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert_all_reported(
+        &stderr,
+        &[
+            "cld.toml: contract.encoding",
+            "cld_mapping.toml: fields.service_group.via: unknown attribute \"grp\"; valid values are \"label\", \"group\"",
+        ],
+    );
+}
+
+/// Regression (review): a source of an unknown kind (`kind = "locl"`) set its table aside
+/// and with it the rest of the file's checks: 'validate' said that one error (and a
+/// contract name), and eight more came after fixing it. The other values are checked,
+/// and the outputs are not said to lack the source set aside.
+#[test]
+fn regression_a_source_of_an_unknown_kind_does_not_hide_the_file_s_other_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = sample_pipeline_anywhere(&sample_pipeline_text())
+        .replacen(
+            "[sources.apc]\nkind = \"local\"",
+            "[sources.apc]\nkind = \"locl\"",
+            1,
+        )
+        .replacen("round_to = 5\n", "round_to = 50\n", 1)
+        .replacen(
+            "[outputs.flow_daily]",
+            "[outputs.flow_daily]\n[outputs.discharge_delay]",
+            1,
+        );
+    let text = replace_line(
+        &text,
+        "demo_key",
+        "demo_key = \"DEMO-k-0123456789\"\nbits = 192",
+    );
+    let pipeline = write(dir.path(), "p.toml", &text);
+    let (code, _, stderr) = result(&joinedup(&["validate", &pipeline]));
+    assert_eq!(code, 2, "{stderr}");
+    assert_all_reported(
+        &stderr,
+        &[
+            "4 configuration errors found",
+            "p.toml: sources.apc.kind: line 23: unknown variant `locl`",
+            "p.toml: pseudonymisation.bits: 192 is not a pseudonym width",
+            "p.toml: disclosure.round_to: 50 rounds the smallest count shown (8) to 0",
+            "p.toml: outputs.discharge_delay: unknown dataset",
+        ],
+    );
+    assert!(!stderr.contains("the pipeline has none"), "{stderr}");
+}
