@@ -720,18 +720,19 @@ fn read_range(
         .clone();
     // Staged rows: see `publish::encoder::StagingWriter` (codes as dictionary pages
     // built from their numbers, read back as text; pseudonyms encoded as polars chooses).
+    let (out, io_error) = crate::publish::parquet::KeepsIoError::new(out);
     let mut writer = crate::publish::encoder::StagingWriter::new(
         std::io::BufWriter::with_capacity(1 << 20, out),
         &schema,
     )
-    .map_err(|e| Error::engine(format!("opening {}", staged.display()), e))?;
+    .map_err(|e| io_error.or_engine("opening", staged, e))?;
     let mut write = |b: &mut BatchBuilder| -> Result<()> {
         let df = b
             .take_frame()
             .map_err(|e| Error::engine("building a batch", e))?;
         writer
             .write(&df)
-            .map_err(|e| Error::engine(format!("writing {}", staged.display()), e))
+            .map_err(|e| io_error.or_engine("writing", staged, e))
     };
     let read = source.columns_read();
     let checker = row::RowChecker {
@@ -827,7 +828,7 @@ fn read_range(
     }
     let (_, mut sink) = writer
         .finish()
-        .map_err(|e| Error::engine(format!("finishing {}", staged.display()), e))?;
+        .map_err(|e| io_error.or_engine("finishing", staged, e))?;
     std::io::Write::flush(&mut sink).map_err(|e| Error::io("writing", staged, e))?;
     Ok(out)
 }
