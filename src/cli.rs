@@ -287,8 +287,9 @@ pub struct StatusArgs {
     /// listed, each with its pipeline.
     pub pipeline: Option<PathBuf>,
 
-    /// Read a source from another file or folder: NAME=PATH (repeatable).
-    #[arg(long = "source", value_name = "NAME=PATH")]
+    /// Read a source from another file or folder: NAME=PATH (repeatable; needs the
+    /// pipeline whose source it is).
+    #[arg(long = "source", value_name = "NAME=PATH", requires = "pipeline")]
     pub sources: Vec<SourceOverride>,
 
     /// Data directory.

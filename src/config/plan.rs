@@ -435,7 +435,20 @@ pub fn load_plan(file: &Path, overrides: &[SourceOverride]) -> Result<Plan, Conf
         };
         let (contract_name, mapping_name) = match (contract, mapping) {
             (Some(c), Some(m)) => (c, m),
-            (None, None) => continue, // pulled only, not ingested
+            (None, None) => {
+                // Pulled only, not ingested: files given for it would be read by nothing.
+                if let Some(o) = overridden {
+                    loader.errors.push(
+                        file,
+                        &key_path,
+                        format!(
+                            "--source {name}={}: the source is only pulled (no contract or mapping), so nothing would read those files; give it a contract and mapping to ingest it",
+                            o.path.display()
+                        ),
+                    );
+                }
+                continue;
+            }
             _ => {
                 loader.errors.push(file, &key_path, "give both contract and mapping to ingest the source, or neither to only pull it");
                 continue;

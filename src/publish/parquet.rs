@@ -71,9 +71,7 @@ impl<W: Write> KeepsIoError<W> {
 
     fn kept<T>(&self, r: std::io::Result<T>) -> std::io::Result<T> {
         r.inspect_err(|e| {
-            let _ = self
-                .first
-                .set(std::io::Error::new(e.kind(), e.to_string()));
+            let _ = self.first.set(std::io::Error::new(e.kind(), e.to_string()));
         })
     }
 }

@@ -995,3 +995,30 @@ fn regression_a_source_of_an_unknown_kind_does_not_hide_the_file_s_other_errors(
     );
     assert!(!stderr.contains("the pipeline has none"), "{stderr}");
 }
+
+/// Regression (review): `--source web=PATH` for a source that is only pulled (no
+/// contract) dropped it from the plan without a word (`validate` counted one source
+/// fewer); and `status --source` without a pipeline was ignored.
+#[test]
+fn regression_files_given_for_a_pull_only_source_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let pipeline = write(
+        dir.path(),
+        "p.toml",
+        &format!(
+            "[pipeline]\nname = \"web\"\nschemas = \"{}\"\n[sources.web]\nkind = \"http\"\nurls = [\"https://files.example/a.csv\"]\n",
+            root().join("schemas").display()
+        ),
+    );
+    let (code, _, stderr) = result(&joinedup(&["validate", &pipeline, "--source", "web=/tmp"]));
+    assert_eq!(code, 2, "{stderr}");
+    assert_all_reported(
+        &stderr,
+        &[
+            "p.toml: sources.web: --source web=/tmp: the source is only pulled (no contract or mapping), so nothing would read those files",
+        ],
+    );
+    let (code, _, stderr) = result(&joinedup(&["status", "--source", "web=/tmp"]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("<PIPELINE>"), "{stderr}");
+}
