@@ -105,13 +105,16 @@ macro_rules! say {
     ($($t:tt)*) => { write_out(format_args!("{}\n", format_args!($($t)*))) };
 }
 
-/// Writes a command's answer to standard output. A reader that went away (`| head`, a
-/// closed pipe) is not the command's failure: the rest is dropped and the exit code
-/// stays the command's; any other failure to write (a full disk) is logged.
+/// Writes a command's answer to standard output, NHS numbers withheld as on stderr (a
+/// path such as `--out` may name a folder after its patient). A reader that went away
+/// (`| head`, a closed pipe) is not the command's failure: the rest is dropped and the
+/// exit code stays the command's; any other failure to write (a full disk) is logged.
 fn write_out(text: std::fmt::Arguments) {
     use std::io::Write;
+    let text = text.to_string();
+    let text = joinedup::ingest::quarantine::mask_nhs_numbers(&text);
     let mut out = std::io::stdout().lock();
-    if let Err(e) = out.write_fmt(text).and_then(|()| out.flush())
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush())
         && e.kind() != std::io::ErrorKind::BrokenPipe
     {
         tracing::warn!("cannot write to standard output: {e}");

@@ -780,3 +780,15 @@ fn regression_a_schemas_folder_that_cannot_be_read_is_not_called_empty() {
     );
     assert!(!stderr.contains("there are none"), "{stderr}");
 }
+
+/// Regression (review): an NHS number in a path (`--out` named after a patient) was
+/// withheld from the log but printed on stdout by `status` and the run summary.
+#[test]
+fn regression_nhs_numbers_in_paths_are_withheld_from_standard_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("9990000026");
+    let (code, stdout, stderr) = result(&joinedup(&["status", "--out", out.to_str().unwrap()]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stdout.contains("9990000026"), "{stdout}");
+    assert!(stdout.contains("<withheld>"), "{stdout}");
+}
