@@ -889,7 +889,15 @@ fn write_spell(
         };
         dmy(&mut o.line, dis);
         o.line.push(b',');
-        hms(&mut o.line, r.range(10 * 60, 18 * 60));
+        // A stay ending the day it began ends one to six hours after the admission (by
+        // midnight), so never before it, nor before the A&E departure that preceded it;
+        // a longer one ends in the day.
+        let out = if discharge == adm {
+            r.range((minute + 60).min(1439), (minute + 6 * 60).min(1439))
+        } else {
+            r.range(10 * 60, 18 * 60)
+        };
+        hms(&mut o.line, out);
         o.line.push(b',');
         o.field(if died { "4" } else { "1" });
         o.field(destination);
