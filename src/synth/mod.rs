@@ -196,13 +196,22 @@ fn draw_defect(r: &mut Rng, rate: f64, kinds: usize) -> Option<usize> {
         .then(|| r.range(0, kinds as i64 - 1) as usize)
 }
 
-/// Refuses options that would write nothing useful, before anything is written: an empty
-/// population, a defect rate that is not a share, an output folder that is a file, or a
+/// The valid NHS numbers of the 999 test range ([`nhs_numbers`]): the most `--people`.
+pub const MAX_PEOPLE: usize = 909_090;
+
+/// Refuses options that would write nothing useful, before anything is written or an
+/// earlier synth's extracts are removed: an empty population or one larger than the
+/// test range's numbers, a defect rate that is not a share, an output folder that is a file, or a
 /// `repo` without the schemas the written pipeline must point at.
 fn check_options(opts: &SynthOptions) -> Result<()> {
     let mut wrong = Vec::new();
     if opts.people == 0 {
         wrong.push("--people must be at least 1".to_string());
+    } else if opts.people > MAX_PEOPLE {
+        wrong.push(format!(
+            "--people {} is more than the {MAX_PEOPLE} valid NHS numbers of the 999 test range; use more --years instead",
+            opts.people
+        ));
     }
     if !(1..=MAX_YEARS).contains(&opts.years) {
         wrong.push(format!("--years must be 1 to {MAX_YEARS}"));
@@ -272,13 +281,7 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
         }
     }
     let numbers = nhs_numbers(opts.seed);
-    if opts.people > numbers.len() {
-        return Err(Error::Usage(format!(
-            "--people {} is more than the {} valid NHS numbers of the 999 test range; use more --years instead",
-            opts.people,
-            numbers.len()
-        )));
-    }
+    debug_assert_eq!(numbers.len(), MAX_PEOPLE);
     let councils = councils();
     let start = i64::from(crate::ingest::dates::days_from_civil(
         START.0, START.1, START.2,
@@ -1135,4 +1138,17 @@ max_quarantine_fraction = {fraction}
     );
     let path = opts.out.join("pipeline.toml");
     std::fs::write(&path, text).map_err(|e| Error::io("writing", &path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `--people` is checked against this number before anything is written, so it must
+    /// be the count of numbers synth hands out.
+    #[test]
+    fn max_people_is_the_count_of_valid_test_range_numbers() {
+        assert_eq!(nhs_numbers(1).len(), MAX_PEOPLE);
+        assert_eq!(nhs_numbers(2).len(), MAX_PEOPLE);
+    }
 }

@@ -710,3 +710,57 @@ fn regression_a_same_day_discharge_is_never_before_the_admission() {
     }
     assert!(checked > 1000, "{checked}");
 }
+
+/// Every file under `dir` with its bytes.
+fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    files_under(dir)
+        .into_iter()
+        .map(|p| {
+            (
+                p.strip_prefix(dir).unwrap().display().to_string(),
+                std::fs::read(&p).unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// Regression (review): `--people 909091` into an earlier synth's folder removed its
+/// apc/, ecds/ and cld/ before refusing the number, leaving a truth.json and a
+/// pipeline.toml that described extracts no longer there. Every option is checked before
+/// anything is touched.
+#[test]
+fn regression_too_many_people_leaves_an_earlier_synth_folder_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    synth_args(&data, &["--people", "200", "--seed", "4"]);
+    let before = snapshot(&data);
+    assert!(before.contains_key("apc/apc_spells.csv"));
+    let (code, _, stderr) = result(&joinedup(&[
+        "synth",
+        "--people",
+        "909091",
+        "--out",
+        data.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains(
+            "--people 909091 is more than the 909090 valid NHS numbers of the 999 test range"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(snapshot(&data), before);
+    // The largest population is accepted (checked here without writing it: with a file
+    // for --out every other option is still checked, and only the folder is refused).
+    let file = dir.path().join("afile");
+    std::fs::write(&file, "x").unwrap();
+    let (code, _, stderr) = result(&joinedup(&[
+        "synth",
+        "--people",
+        "909090",
+        "--out",
+        file.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(!stderr.contains("--people"), "{stderr}");
+}
