@@ -10,8 +10,10 @@
 //! weekday, 4- and 12-hour waits, discharge ready dates, social-care requests from hospital
 //! with council-specific delays (Easton's home care is the planted bottleneck) up to the
 //! data's end (a patient still waiting then is in hospital with a ready date; the truth's
-//! delays are those of finished stays), long-term
-//! clients (services lasting about three years) and council-only clients, and defects at a chosen rate — only on rows that no
+//! delays are those of finished stays; long-term support arranged at discharge lasts about
+//! three years, short-term one to six weeks), long-term clients (services lasting about
+//! three years) and council-only clients, everything a person has running ending at their
+//! death, and defects at a chosen rate — only on rows that no
 //! planted fact depends on, so the truth stays exact. NHS numbers come from the 999 test
 //! range. Every person has their own random stream, so a seed gives the same bytes.
 
@@ -536,13 +538,15 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
                     None,
                     "Progress to Support Planning / Services",
                 ));
-                let short = s == 0 || s == 2;
-                cld_rows.push(CldEvent::service(
-                    discharge,
-                    short.then(|| discharge + r.range(7, 42)),
-                    stype,
-                    component,
-                ));
+                // Short-term support lasts one to six weeks; long-term support (home
+                // care, a care home) ends too, like a known client's: about three years
+                // on average (a move, a change of need), and at death (below).
+                let ends = if s == 0 || s == 2 {
+                    discharge + r.range(7, 42)
+                } else {
+                    discharge + 1 + (-(1.0 - r.unit()).ln() * LONG_TERM_MEAN_DAYS) as i64
+                };
+                cld_rows.push(CldEvent::service(discharge, Some(ends), stype, component));
                 next_free = ready + 131;
             } else {
                 next_free = if open { end } else { discharge + 1 };
@@ -610,14 +614,10 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
             // Long-term support ends (a move, a change of need, a death outside
             // hospital): about three years on average, counted from the data's start for
             // a service already running then (the length left is memoryless), so every
-            // known client is in the data. Left open when it runs past the data's end; a
-            // death in hospital ends it.
+            // known client is in the data. Open in the submissions before the quarter it
+            // ends in; a death ends it (below).
             let lasts = (-(1.0 - r.unit()).ln() * LONG_TERM_MEAN_DAYS) as i64;
-            let ended = Some(began.max(start) + 1 + lasts).filter(|e| *e < end);
-            let ends = match (ended, death) {
-                (Some(e), Some(d)) => Some(e.min(d)),
-                (e, d) => e.or(d),
-            };
+            let ends = Some(began.max(start) + 1 + lasts);
             let mut ev = CldEvent::service(began, ends, stype, component);
             ev.background = true;
             cld_rows.push(ev);
@@ -670,8 +670,16 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
             details,
         };
         // Nothing starts after a death (the background events were drawn regardless, so the
-        // stream does not depend on it).
-        cld_rows.retain(|ev| death.is_none_or(|died| ev.start < died));
+        // stream does not depend on it), and whatever is running then ends with it.
+        if let Some(died) = death {
+            cld_rows.retain(|ev| ev.start < died);
+            for ev in &mut cld_rows {
+                if ev.end.is_none_or(|e| e > died) {
+                    ev.end = Some(died);
+                    ev.outcome = Some("NFA - Deceased");
+                }
+            }
+        }
         for ev in cld_rows {
             event_seq += 1;
             let defect = if ev.background {

@@ -764,3 +764,93 @@ fn regression_too_many_people_leaves_an_earlier_synth_folder_as_it_was() {
     assert_eq!(code, 2, "{stderr}");
     assert!(!stderr.contains("--people"), "{stderr}");
 }
+
+/// The CLD rows of a synth folder, every submission, split into fields.
+fn cld_rows(dir: &Path) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    for path in files_under(&dir.join("cld")) {
+        let bytes = std::fs::read(&path).unwrap();
+        let (text, _, _) = encoding_rs::WINDOWS_1252.decode(&bytes);
+        rows.extend(
+            text.lines()
+                .skip(1)
+                .map(|l| l.split(',').map(String::from).collect::<Vec<_>>()),
+        );
+    }
+    rows
+}
+
+/// `dd/mm/yyyy` as `yyyy-mm-dd`.
+fn iso_day(d: &str) -> String {
+    format!("{}-{}-{}", &d[6..10], &d[3..5], &d[0..2])
+}
+
+/// Regression (review): long-term support arranged at a hospital discharge (home care, a
+/// care home) was written with no end, so it never ended, not even when the person later
+/// died in hospital; over `--years 50` (3,000 people, seed 3) each such service was in
+/// every quarterly submission to the end, 63 copies a service on average and up to 200,
+/// 39,513 of 40,899 CLD rows. Now it lasts about three years, like a known client's, and
+/// everything a person has running ends at their death.
+#[test]
+fn regression_long_term_support_from_hospital_ends_and_nothing_outlives_a_death() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    synth_args(
+        &data,
+        &[
+            "--people",
+            "3000",
+            "--years",
+            "50",
+            "--seed",
+            "3",
+            "--defect-rate",
+            "0",
+        ],
+    );
+    let (apc, at) = apc_rows(&data);
+    let (nhs, dd, method) = (
+        at("NHS Number"),
+        at("Discharge Date (From Hospital Provider Spell)"),
+        at("Discharge Method (Hospital Provider Spell)"),
+    );
+    let died: BTreeMap<String, String> = apc
+        .iter()
+        .filter(|f| f[method] == "4")
+        .map(|f| (f[nhs].clone(), iso_day(&f[dd])))
+        .collect();
+    assert!(died.len() > 50, "{} deaths", died.len());
+    let cld = cld_rows(&data);
+    // CLD fields: 2 period start, 4 NHS number, 13 event type, 14 reference, 15 start,
+    // 16 end, 17 outcome, 19 service type.
+    let mut after_death = Vec::new();
+    let mut copies: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut ended_from_the_window = 0;
+    for f in &cld {
+        if let Some(day) = died.get(&f[4]) {
+            // No submission after the death's quarter holds the person, and in the
+            // death's own every event has ended by the death.
+            let (from, to) = (iso_day(&f[2]), iso_day(&f[3]));
+            let in_death_quarter = from <= *day && *day <= to;
+            if from > *day || (in_death_quarter && (f[16] == "NULL" || iso_day(&f[16]) > *day)) {
+                after_death.push(format!("died {day}: {}", f.join(",")));
+            }
+        }
+        if f[13] == "Service" {
+            *copies.entry(&f[14]).or_default() += 1;
+            if f[19].starts_with("Long Term Support")
+                && iso_day(&f[15]).as_str() >= "2024-04-01"
+                && f[17] == "Service ended as planned"
+            {
+                ended_from_the_window += 1;
+            }
+        }
+    }
+    assert_eq!(after_death, Vec::<String>::new());
+    assert!(ended_from_the_window > 50, "{ended_from_the_window}");
+    // About three years a service: a dozen quarterly copies on average, none in all 200.
+    let mean = copies.values().sum::<u64>() as f64 / copies.len() as f64;
+    let most = *copies.values().max().unwrap();
+    assert!(mean < 16.0, "{mean} copies a service");
+    assert!(most < 120, "{most} copies of one service");
+}
