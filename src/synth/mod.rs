@@ -5,8 +5,10 @@
 //! Windows-1252, CRLF, `NULL` for blanks), each event in every submission of a quarter it
 //! was active in and open (no end date or outcome) until the quarter it ended in, so a
 //! run's "latest submission wins" rule has work to do; a `pipeline.toml` that reads them,
-//! and `truth.json`: what was planted. The population has age-dependent admission and A&E
-//! rates, an emergency/elective mix, length-of-stay distributions, A&E arrivals by hour and
+//! and `truth.json`: what was planted. The population is a closed cohort that ages as the
+//! years go by (rates and rules go by a person's age on the day) and dies by age-dependent
+//! mortality (in hospital when the day falls in a stay; nobody past 105). It has
+//! age-dependent admission and A&E rates, an emergency/elective mix, length-of-stay distributions, A&E arrivals by hour and
 //! weekday, 4- and 12-hour waits, discharge ready dates, social-care requests from hospital
 //! with council-specific delays (Easton's home care is the planted bottleneck) up to the
 //! data's end (a patient still waiting then is in hospital with a ready date; the truth's
@@ -192,6 +194,27 @@ fn age_on(born: i64, on: i64) -> i64 {
     (y1 - y0) - i64::from((m1, d1) < (m0, d0))
 }
 
+/// The age band of `age` ([`AGE_BANDS`]; past the last band's highest age, the last).
+fn age_band(age: i64) -> &'static (f64, i64, i64, f64, f64) {
+    AGE_BANDS
+        .iter()
+        .find(|b| age <= b.2)
+        .unwrap_or(&AGE_BANDS[AGE_BANDS.len() - 1])
+}
+
+/// The day of death of someone born on the day `born`, alive on the day `start`, for a
+/// uniform draw `u` in [0, 1): Gompertz mortality (a yearly hazard of
+/// [`MORTALITY`]`.0 · e^(`[`MORTALITY`]`.1 · age)`, England's rates from middle age on),
+/// inverted, and nobody older than [`MAX_AGE`].
+fn death_day(born: i64, start: i64, u: f64) -> i64 {
+    let (a, b) = MORTALITY;
+    let age = (start - born) as f64 / 365.25;
+    // Survival from `age` to `x` is exp(-(a/b)(e^(bx) - e^(b·age))); solve for S = 1 - u.
+    let x = ((b * age).exp() - b * (1.0 - u).ln() / a).ln() / b;
+    let x = x.min(MAX_AGE as f64 + 1.0);
+    (born + (x * 365.25) as i64 - 1).max(start)
+}
+
 /// Which defect a background row gets, if any.
 fn draw_defect(r: &mut Rng, rate: f64, kinds: usize) -> Option<usize> {
     r.chance(rate)
@@ -337,7 +360,16 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
     let band_weights: Vec<f64> = AGE_BANDS.iter().map(|b| b.0).collect();
     let hour_weights = HOUR_WEIGHTS.to_vec();
     let acuity_weights: Vec<f64> = ACUITY.iter().map(|a| a.1).collect();
-    let days = (end - start).max(1);
+    // The first day of each year of activity (from 1 April), and the data's end.
+    let year_starts: Vec<i64> = (0..=opts.years)
+        .map(|y| {
+            i64::from(crate::ingest::dates::days_from_civil(
+                START.0 + y as i32,
+                START.1,
+                START.2,
+            ))
+        })
+        .collect();
 
     for (p, number) in numbers.iter().take(opts.people).enumerate() {
         let mut r = Rng::new(opts.seed, p as u64);
@@ -347,9 +379,13 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
         let nhs = number.to_string();
         let council = r.range(0, councils.len() as i64 - 1) as usize;
         let band = AGE_BANDS[r.weighted(&band_weights)];
-        let age = r.range(band.1, band.2);
-        // Date of birth: `age` on the first day, older as the years go by.
-        let born = start - age * 365 - r.range(0, 364);
+        // Age on the first day; people age as the years go by: what happens to them goes
+        // by their age on the day (`age_on`).
+        let age_at_start = r.range(band.1, band.2);
+        let born = start - age_at_start * 365 - r.range(0, 364);
+        // The day of death, by age-dependent mortality: nothing happens to the person
+        // from that day on (a death during a stay is a death in hospital).
+        let mut death = death_day(born, start, r.unit());
         let sex = if r.chance(0.5) { "1" } else { "2" };
         let provider = PROVIDERS[if council == 2 {
             usize::from(r.chance(0.2))
@@ -366,18 +402,20 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
         let mut last_out = i64::MIN;
         let mut cld_rows: Vec<CldEvent> = Vec::new();
         let mut next_free = start;
-        let mut admissions: Vec<i64> = (0..r.poisson(band.3 * f64::from(opts.years)))
-            .map(|_| start + r.range(0, days - 1))
-            .collect();
+        // Admissions, year by year at the rate of the person's age that year.
+        let mut admissions: Vec<i64> = Vec::new();
+        for y in year_starts.windows(2) {
+            let rate = age_band(age_on(born, y[0])).3;
+            admissions.extend((0..r.poisson(rate)).map(|_| y[0] + r.range(0, y[1] - y[0] - 1)));
+        }
         admissions.sort_unstable();
         let mut had_social = false;
-        // The day of an in-hospital death: nothing happens to the person after it.
-        let mut death: Option<i64> = None;
         // A social-care spell must be clear of the person's earlier spells' windows, so
         // its service cannot be mistaken for one they waited for.
         let mut last_ready: Option<i64> = None;
         for candidate in admissions {
             let mut adm = candidate.max(next_free);
+            let age = age_on(born, adm);
             // About 43 % of spells are emergencies (more among older people), and most
             // planned care is a day case, on a weekday.
             let emergency = r.chance(if age >= 65 { 0.55 } else { 0.3 });
@@ -389,7 +427,7 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
                     _ => 0,
                 };
             }
-            if adm >= end {
+            if adm >= end || adm >= death {
                 break;
             }
             spell_seq += 1;
@@ -426,9 +464,20 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
             } else {
                 (None, 0)
             };
-            let discharge = ready + delay;
+            let mut discharge = ready + delay;
             last_ready = Some(ready);
-            let died = emergency && age >= 80 && !social && r.chance(0.03);
+            let mut died = emergency && age >= 80 && !social && r.chance(0.03);
+            if death <= discharge && death < end {
+                if social {
+                    // Someone waiting for care lives until it starts (the planted delay
+                    // stays whole), and dies in the weeks after.
+                    death = discharge + 1 + r.range(0, 60);
+                } else {
+                    // The person's death falls during the stay: they die in hospital.
+                    died = true;
+                    discharge = death;
+                }
+            }
             let open = discharge >= end;
             // Time in A&E before admission: a median of five hours, a third within four.
             let ae_wait = if via_ae {
@@ -552,14 +601,19 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
                 next_free = if open { end } else { discharge + 1 };
             }
             if died {
-                death = Some(discharge);
+                death = discharge;
                 break;
             }
         }
-        // A&E attendances that did not lead to an admission.
-        for _ in 0..r.poisson(band.4 * f64::from(opts.years)) {
+        // A&E attendances that did not lead to an admission, year by year at the rate of
+        // the person's age that year.
+        let attendances = year_starts.windows(2).flat_map(|y| {
+            let n = r.poisson(age_band(age_on(born, y[0])).4);
+            std::iter::repeat_n((y[0], y[1]), n as usize)
+        });
+        for (from, to) in attendances.collect::<Vec<_>>() {
             let day = loop {
-                let d = start + r.range(0, days - 1);
+                let d = from + r.range(0, to - from - 1);
                 let weekday = (d + 3).rem_euclid(7) as usize; // 1970-01-01 was a Thursday
                 if r.chance(WEEKDAY_WEIGHTS[weekday] / 1.18) {
                     break d;
@@ -572,7 +626,7 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
             if busy
                 .iter()
                 .any(|(a, b)| arrival < *b && arrival + duration > *a)
-                || death.is_some_and(|died| arrival + duration >= died * 1440)
+                || arrival + duration >= death * 1440
             {
                 continue;
             }
@@ -599,8 +653,8 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
                 defect,
             );
         }
-        // Long-term clients known to the council (some by council id only).
-        let known = age >= 18 && r.chance(if age >= 65 { 0.12 } else { 0.03 });
+        // Long-term clients known to the council at the start (some by council id only).
+        let known = age_at_start >= 18 && r.chance(if age_at_start >= 65 { 0.12 } else { 0.03 });
         // Someone discharged into a package was known by NHS number (the planted links
         // must be linkable: truth counts them).
         let council_only = known && !had_social && r.chance(0.04);
@@ -633,7 +687,7 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
             }
             if r.chance(0.3) {
                 let mut req =
-                    CldEvent::request(start + r.range(0, days - 1), "Community/Other route");
+                    CldEvent::request(start + r.range(0, end - start - 1), "Community/Other route");
                 req.background = true;
                 cld_rows.push(req);
             }
@@ -671,11 +725,11 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
         };
         // Nothing starts after a death (the background events were drawn regardless, so the
         // stream does not depend on it), and whatever is running then ends with it.
-        if let Some(died) = death {
-            cld_rows.retain(|ev| ev.start < died);
+        if death < end {
+            cld_rows.retain(|ev| ev.start < death);
             for ev in &mut cld_rows {
-                if ev.end.is_none_or(|e| e > died) {
-                    ev.end = Some(died);
+                if ev.end.is_none_or(|e| e > death) {
+                    ev.end = Some(death);
                     ev.outcome = Some("NFA - Deceased");
                 }
             }
@@ -1158,5 +1212,23 @@ mod tests {
     fn max_people_is_the_count_of_valid_test_range_numbers() {
         assert_eq!(nhs_numbers(1).len(), MAX_PEOPLE);
         assert_eq!(nhs_numbers(2).len(), MAX_PEOPLE);
+    }
+
+    /// Mortality: someone of 80 dies at a median 88 (England's life tables: about 89), and
+    /// nobody lives past 105 however lucky the draw.
+    #[test]
+    fn deaths_follow_age_and_nobody_passes_105() {
+        let born = i64::from(crate::ingest::dates::days_from_civil(1944, 4, 1));
+        let start = i64::from(crate::ingest::dates::days_from_civil(2024, 4, 1));
+        assert_eq!(age_on(born, death_day(born, start, 0.5)), 88);
+        for u in [0.0, 0.9, 0.999, 0.999_999, 1.0 - f64::EPSILON] {
+            let died = death_day(born, start, u);
+            assert!(died >= start, "{u}");
+            assert!(age_on(born, died) <= MAX_AGE, "{u}: {}", age_on(born, died));
+        }
+        assert_eq!(age_on(born, death_day(born, start, 1.0 - f64::EPSILON)), MAX_AGE);
+        // A 100-year-old on the first day dies by 105 too.
+        let old = i64::from(crate::ingest::dates::days_from_civil(1924, 3, 1));
+        assert_eq!(age_on(old, death_day(old, start, 1.0 - f64::EPSILON)), MAX_AGE);
     }
 }

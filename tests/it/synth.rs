@@ -854,3 +854,103 @@ fn regression_long_term_support_from_hospital_ends_and_nothing_outlives_a_death(
     assert!(mean < 16.0, "{mean} copies a service");
     assert!(most < 120, "{most} copies of one service");
 }
+
+/// Regression (review): ages were fixed at the start and nobody died outside hospital, so
+/// over `--years 50` (3,000 people, seed 3) people went on attending A&E past 150, 2,895
+/// attendances at 120 or more, and were admitted at the rates of their starting age.
+/// People now age (every rate and rule goes by their age on the day, the same age ECDS
+/// gives and the councils' dates of birth imply) and die by age-dependent mortality, in
+/// hospital or outside it, nobody past 105; after a death there is nothing in any source.
+#[test]
+fn regression_people_age_and_die_so_nobody_passes_105() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    synth_args(
+        &data,
+        &[
+            "--people",
+            "3000",
+            "--years",
+            "50",
+            "--seed",
+            "3",
+            "--defect-rate",
+            "0",
+        ],
+    );
+    let ecds = std::fs::read_to_string(data.join("ecds/ecds_attendances.csv")).unwrap();
+    // NHS number -> (arrival, age at arrival).
+    let mut arrivals: BTreeMap<String, Vec<(String, i64)>> = BTreeMap::new();
+    for l in ecds.lines().skip(1) {
+        let f: Vec<&str> = l.trim_end().split(',').collect();
+        arrivals
+            .entry(f[1].to_string())
+            .or_default()
+            .push((f[8][..10].to_string(), f[5].parse().unwrap()));
+    }
+    let oldest = arrivals.values().flatten().map(|a| a.1).max().unwrap();
+    let over_105 = arrivals.values().flatten().filter(|a| a.1 > 105).count();
+    assert_eq!(over_105, 0, "oldest {oldest}");
+    assert!(oldest >= 100, "oldest {oldest}");
+    // The age at arrival is the age the council's date of birth gives on that day.
+    let cld = cld_rows(&data);
+    let born: BTreeMap<&str, String> = cld
+        .iter()
+        .map(|f| (f[4].as_str(), iso_day(&f[8])))
+        .collect();
+    let age_on = |born: &str, on: &str| -> i64 {
+        let year = |d: &str| d[..4].parse::<i64>().unwrap();
+        year(on) - year(born) - i64::from(on[5..] < born[5..])
+    };
+    let mut compared = 0;
+    for (nhs, list) in &arrivals {
+        if let Some(b) = born.get(nhs.as_str()) {
+            for (day, age) in list {
+                assert_eq!(age_on(b, day), *age, "{nhs} born {b} arriving {day}");
+                compared += 1;
+            }
+        }
+    }
+    assert!(compared > 1000, "{compared}");
+    // A death outside hospital ends the person's services ('NFA - Deceased') and nothing
+    // of theirs happens after it, in any source.
+    let (apc, at) = apc_rows(&data);
+    let (nhs, admitted) = (at("NHS Number"), at("Start Date (Hospital Provider Spell)"));
+    let mut died: BTreeMap<&str, String> = BTreeMap::new();
+    for f in cld.iter().filter(|f| f[17] == "NFA - Deceased") {
+        died.insert(&f[4], iso_day(&f[16]));
+    }
+    assert!(died.len() > 50, "{} deaths known to councils", died.len());
+    let mut after = Vec::new();
+    for f in &apc {
+        if let Some(d) = died.get(f[nhs].as_str())
+            && iso_day(&f[admitted]) >= *d
+        {
+            after.push(format!("died {d}: {}", f.join(",")));
+        }
+    }
+    for (n, list) in &arrivals {
+        if let Some(d) = died.get(n.as_str()) {
+            after.extend(
+                list.iter()
+                    .filter(|(day, _)| day >= d)
+                    .map(|(day, _)| format!("{n} died {d}, attended {day}")),
+            );
+        }
+    }
+    assert_eq!(after, Vec::<String>::new());
+    // A closed cohort that ages and dies: fewer people are seen in the last year than in
+    // the first.
+    let seen_in = |year: &str| {
+        arrivals
+            .values()
+            .filter(|l| l.iter().any(|(day, _)| day.starts_with(year)))
+            .count()
+    };
+    assert!(
+        seen_in("2073") < seen_in("2025"),
+        "{} {}",
+        seen_in("2073"),
+        seen_in("2025")
+    );
+}
