@@ -736,19 +736,23 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
         }
         for ev in cld_rows {
             event_seq += 1;
-            let defect = if ev.background {
-                draw_defect(
-                    &mut d,
-                    opts.defect_rate,
-                    if person.nhs.is_some() { 4 } else { 3 },
-                )
-            } else {
-                None
-            };
             // In every quarterly submission the event was active in: open (no end date,
             // no outcome) in those before the quarter it ended in.
             for (k, &(q_start, q_end)) in quarters.iter().enumerate() {
                 if ev.start < q_end && ev.end.is_none_or(|e| e >= q_start) {
+                    // A defect is drawn for each submitted row, not once for the event:
+                    // one drawn for a service open for years was in each of its dozen
+                    // copies, and a small population's CLD could be quarantined past the
+                    // threshold by one unlucky event.
+                    let defect = if ev.background {
+                        draw_defect(
+                            &mut d,
+                            opts.defect_rate,
+                            if person.nhs.is_some() { 4 } else { 3 },
+                        )
+                    } else {
+                        None
+                    };
                     let ended = ev.end.is_some_and(|e| e < q_end);
                     let copy = CldEvent {
                         end: ev.end.filter(|_| ended),
@@ -787,7 +791,7 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
     }
     let json = serde_json::to_vec_pretty(&truth).map_err(|e| Error::Internal(e.to_string()))?;
     std::fs::write(data.join("truth.json"), json).map_err(|e| io("truth.json", e))?;
-    write_pipeline(opts)?;
+    write_pipeline(opts, &truth)?;
     Ok(truth)
 }
 
@@ -1139,7 +1143,11 @@ fn write_cld(
     let _ = o.cld[council][quarter].write_all(&o.line);
 }
 
-fn write_pipeline(opts: &SynthOptions) -> Result<()> {
+/// The `pipeline.toml` that reads the extracts: a source with no data rows (a tiny
+/// population's) may be empty, and the quarantine threshold is at least the largest share
+/// of a source's rows given a defect, so a run passes on what synth planted however small
+/// the population (one defect among ten rows is 10 %).
+fn write_pipeline(opts: &SynthOptions, truth: &Truth) -> Result<()> {
     let repo =
         std::fs::canonicalize(&opts.repo).map_err(|e| Error::io("resolving", &opts.repo, e))?;
     let mapping = |m: &str| {
@@ -1147,6 +1155,22 @@ fn write_pipeline(opts: &SynthOptions) -> Result<()> {
             .join(format!("{m}.toml"))
             .display()
             .to_string()
+    };
+    // The largest share of a source's rows given a defect.
+    let planted = truth
+        .rows
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|(s, n)| {
+            truth.defects.get(s).map_or(0, |d| d.values().sum::<u64>()) as f64 / *n as f64
+        })
+        .fold(0.0, f64::max);
+    let empty = |s: &str| {
+        if truth.rows.get(s).is_some_and(|n| *n == 0) {
+            "\n# No rows at this population.\nallow_empty = true"
+        } else {
+            ""
+        }
     };
     let text = format!(
         r#"# Written by `joinedup synth --people {people} --years {years} --seed {seed}`: reads the
@@ -1162,19 +1186,19 @@ demo_key = "DEMO-synthetic-data-key-not-secret"
 kind = "local"
 path = "apc"
 contract = "sus_apc"
-mapping = "{apc}"
+mapping = "{apc}"{apc_empty}
 
 [sources.ecds]
 kind = "local"
 path = "ecds"
 contract = "ecds"
-mapping = "{ecds}"
+mapping = "{ecds}"{ecds_empty}
 
 [sources.cld]
 kind = "local"
 path = "cld"
 contract = "cld"
-mapping = "{cld}"
+mapping = "{cld}"{cld_empty}
 
 [quality]
 max_quarantine_fraction = {fraction}
@@ -1196,7 +1220,10 @@ max_quarantine_fraction = {fraction}
         apc = mapping("sus_apc"),
         ecds = mapping("ecds"),
         cld = mapping("cld"),
-        fraction = (opts.defect_rate * 3.0).clamp(0.05, 1.0),
+        apc_empty = empty("apc"),
+        ecds_empty = empty("ecds"),
+        cld_empty = empty("cld"),
+        fraction = (opts.defect_rate * 3.0).clamp(0.05, 1.0).max(planted),
     );
     let path = opts.out.join("pipeline.toml");
     std::fs::write(&path, text).map_err(|e| Error::io("writing", &path, e))
@@ -1226,9 +1253,15 @@ mod tests {
             assert!(died >= start, "{u}");
             assert!(age_on(born, died) <= MAX_AGE, "{u}: {}", age_on(born, died));
         }
-        assert_eq!(age_on(born, death_day(born, start, 1.0 - f64::EPSILON)), MAX_AGE);
+        assert_eq!(
+            age_on(born, death_day(born, start, 1.0 - f64::EPSILON)),
+            MAX_AGE
+        );
         // A 100-year-old on the first day dies by 105 too.
         let old = i64::from(crate::ingest::dates::days_from_civil(1924, 3, 1));
-        assert_eq!(age_on(old, death_day(old, start, 1.0 - f64::EPSILON)), MAX_AGE);
+        assert_eq!(
+            age_on(old, death_day(old, start, 1.0 - f64::EPSILON)),
+            MAX_AGE
+        );
     }
 }

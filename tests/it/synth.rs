@@ -954,3 +954,70 @@ fn regression_people_age_and_die_so_nobody_passes_105() {
         seen_in("2025")
     );
 }
+
+/// Regression (review): the pipeline synth wrote failed on small populations. With
+/// `--people 1` or `3` a source had no rows and `run` stopped with exit 3, as the pipeline
+/// never set `allow_empty`; at `--people 500 --years 2 --seed 33` CLD was 6.7 %
+/// quarantined against the 5 % threshold (9 of 134 rows), as a defect drawn once for an
+/// event was copied into each of its quarterly submissions. Defects are now drawn per
+/// submitted row, a source with no rows may be empty, and the threshold is at least the
+/// largest planted share; what is quarantined is still exactly what the truth says.
+#[test]
+fn regression_the_written_pipeline_runs_cleanly_at_any_population() {
+    let dir = tempfile::tempdir().unwrap();
+    for (people, years, seed) in [
+        ("1", "1", "1"),
+        ("3", "1", "1"),
+        ("10", "1", "1"),
+        ("500", "2", "10"),
+        ("500", "2", "33"),
+    ] {
+        let case = format!("{people}-{years}-{seed}");
+        let (data, out) = (
+            dir.path().join(format!("data-{case}")),
+            dir.path().join(format!("out-{case}")),
+        );
+        let truth = synth_args(
+            &data,
+            &["--people", people, "--years", years, "--seed", seed],
+        );
+        let pipeline = std::fs::read_to_string(data.join("pipeline.toml")).unwrap();
+        for source in ["apc", "ecds", "cld"] {
+            let section = pipeline
+                .split("\n[")
+                .find(|s| s.starts_with(&format!("sources.{source}]")))
+                .unwrap();
+            assert_eq!(
+                section.contains("allow_empty = true"),
+                truth["rows"][source] == 0,
+                "{case} {source}: {section}"
+            );
+        }
+        let (code, stdout, stderr) = result(&joinedup(&[
+            "run",
+            data.join("pipeline.toml").to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "-q",
+        ]));
+        assert_eq!(code, 0, "{case}: {stdout}{stderr}");
+        let run = std::fs::read_dir(out.join("runs"))
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
+        let manifest: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(run.join("manifest.json")).unwrap())
+                .unwrap();
+        for s in manifest["sources"].as_array().unwrap() {
+            let name = s["name"].as_str().unwrap();
+            assert_eq!(s["rows_in"], truth["rows"][name], "{case} {name}");
+            let planted = truth["defects"]
+                .get(name)
+                .cloned()
+                .unwrap_or(serde_json::json!({}));
+            assert_eq!(s["quarantine_reasons"], planted, "{case} {name}");
+        }
+    }
+}
