@@ -61,6 +61,9 @@ pub struct Truth {
     pub people: usize,
     /// Years.
     pub years: u32,
+    /// Share of background rows given a defect (`--defect-rate`): with the seed, people and
+    /// years, what recreates the data.
+    pub defect_rate: f64,
     /// Data rows written per source.
     pub rows: BTreeMap<String, u64>,
     /// Defects injected per source and reason code.
@@ -338,6 +341,7 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
             seed: opts.seed,
             people: opts.people,
             years: opts.years,
+            defect_rate: opts.defect_rate,
             // Every source, written to or not (a tiny population may give one no rows).
             rows: ["apc", "cld", "ecds"]
                 .into_iter()
@@ -497,8 +501,10 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
             let adm_abs = adm * 1440 + minute;
             // A person is in one place at a time: an A&E wait that would start before their
             // previous stay ended makes this an emergency admission not via A&E (it was
-            // linked to a still-running attendance, and the truth disagreed).
-            let via_ae = via_ae && adm_abs - ae_wait >= last_out;
+            // linked to a still-running attendance, and the truth disagreed). So does one
+            // that would start before the data's first day (an attendance the day before
+            // made a stray month before the window).
+            let via_ae = via_ae && adm_abs - ae_wait >= last_out.max(start * 1440);
             // The attendance that led to an admission via A&E.
             if via_ae {
                 ed_seq += 1;
@@ -1173,8 +1179,8 @@ fn write_pipeline(opts: &SynthOptions, truth: &Truth) -> Result<()> {
         }
     };
     let text = format!(
-        r#"# Written by `joinedup synth --people {people} --years {years} --seed {seed}`: reads the
-# synthetic extracts beside it. truth.json says what was planted.
+        r#"# Written by `joinedup synth --people {people} --years {years} --seed {seed} --defect-rate {defect_rate}`:
+# reads the synthetic extracts beside it. truth.json says what was planted.
 [pipeline]
 name = "synth"
 schemas = "{schemas}"
@@ -1216,6 +1222,7 @@ max_quarantine_fraction = {fraction}
         people = opts.people,
         years = opts.years,
         seed = opts.seed,
+        defect_rate = opts.defect_rate,
         schemas = repo.join("schemas").display(),
         apc = mapping("sus_apc"),
         ecds = mapping("ecds"),

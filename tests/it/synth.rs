@@ -1021,3 +1021,90 @@ fn regression_the_written_pipeline_runs_cleanly_at_any_population() {
         }
     }
 }
+
+/// Regression (review): an admission via A&E on the data's first day could have its A&E
+/// arrival the evening before, a stray attendance in a month before the window (3 at
+/// 20,000 people, seed 2). Such an admission is an emergency not via A&E instead.
+#[test]
+fn regression_no_attendance_arrives_before_the_first_day() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    synth_args(&data, &["--people", "20000", "--seed", "2"]);
+    let early: Vec<[String; 4]> = attendances(&data)
+        .into_iter()
+        .filter(|a| a[2].as_str() < "2024-04-01")
+        .collect();
+    assert_eq!(early, Vec::<[String; 4]>::new());
+    // Admissions via A&E on the first day are still there.
+    let (apc, at) = apc_rows(&data);
+    let (sd, method) = (
+        at("Start Date (Hospital Provider Spell)"),
+        at("Admission Method (Hospital Provider Spell)"),
+    );
+    let first_day_via_ae = apc
+        .iter()
+        .filter(|f| f[sd] == "01/04/2024" && f[method] == "21")
+        .count();
+    assert!(first_day_via_ae > 0);
+}
+
+/// Regression (review): truth.json and the pipeline's header named the seed, people and
+/// years but not `--defect-rate`, so data made at another rate could not be recreated
+/// from them. The header's command now writes the same bytes again.
+#[test]
+fn regression_the_defect_rate_is_recorded_so_the_data_can_be_recreated() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    let truth = synth_args(
+        &a,
+        &[
+            "--people",
+            "300",
+            "--years",
+            "2",
+            "--seed",
+            "9",
+            "--defect-rate",
+            "0.2",
+        ],
+    );
+    assert_eq!(truth["defect_rate"], 0.2);
+    let pipeline = std::fs::read_to_string(a.join("pipeline.toml")).unwrap();
+    let first = pipeline.lines().next().unwrap();
+    assert_eq!(
+        first,
+        "# Written by `joinedup synth --people 300 --years 2 --seed 9 --defect-rate 0.2`:"
+    );
+    let command = first.split('`').nth(1).unwrap();
+    let args: Vec<&str> = command.split(' ').skip(2).collect();
+    synth_args(&b, &args);
+    assert_eq!(snapshot(&a), snapshot(&b));
+}
+
+/// Regression (review): `--defect-rate -0.1` was refused by the argument parser as
+/// "unexpected argument '-0' found" instead of with the rate's range; and `--help` did
+/// not say that `--years` is at most 50.
+#[test]
+fn regression_a_negative_defect_rate_is_refused_with_the_range_and_help_gives_the_years_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let (code, _, stderr) = result(&joinedup(&[
+        "synth",
+        "--defect-rate",
+        "-0.1",
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("--defect-rate must be a share from 0 to 1, not -0.1"),
+        "{stderr}"
+    );
+    assert!(!out.exists());
+    let (code, stdout, _) = result(&joinedup(&["synth", "--help"]));
+    assert_eq!(code, 0);
+    assert!(
+        stdout.contains("Years of activity, from April 2024 (at most 50)"),
+        "{stdout}"
+    );
+}
