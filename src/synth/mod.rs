@@ -8,16 +8,17 @@
 //! and `truth.json`: what was planted. The population is a closed cohort that ages as the
 //! years go by (rates and rules go by a person's age on the day) and dies by age-dependent
 //! mortality (in hospital when the day falls in a stay; nobody past 105). It has
-//! age-dependent admission and A&E rates, an emergency/elective mix, length-of-stay distributions, A&E arrivals by hour and
-//! weekday, 4- and 12-hour waits, discharge ready dates, social-care requests from hospital
-//! with council-specific delays (Easton's home care is the planted bottleneck) up to the
-//! data's end (a patient still waiting then is in hospital with a ready date; the truth's
-//! delays are those of finished stays; long-term support arranged at discharge lasts about
-//! three years, short-term one to six weeks), long-term clients (services lasting about
-//! three years) and council-only clients, everything a person has running ending at their
-//! death, and defects at a chosen rate — only on rows that no
-//! planted fact depends on, so the truth stays exact. NHS numbers come from the 999 test
-//! range. Every person has their own random stream, so a seed gives the same bytes.
+//! age-dependent admission and A&E rates, an emergency/elective mix, length-of-stay
+//! distributions, A&E arrivals by hour and weekday, 4- and 12-hour waits, discharge ready
+//! dates, social-care requests from hospital with council-specific delays (Easton's home
+//! care is the planted bottleneck) up to the data's end (a patient still waiting then is in
+//! hospital with a ready date; the truth's delays are those of finished stays; long-term
+//! support arranged at discharge lasts about three years, short-term one to six weeks),
+//! long-term clients (services lasting about three years) and council-only clients,
+//! everything a person has running ending at their death, and defects at a chosen rate —
+//! only on rows that no planted fact depends on, so the truth stays exact. NHS numbers come
+//! from the 999 test range. Every person has their own random stream, so a seed gives the
+//! same bytes.
 
 pub(crate) mod rng;
 mod text;

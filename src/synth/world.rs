@@ -56,8 +56,10 @@ pub fn councils() -> Vec<Council> {
 }
 
 /// Age bands: (weight in the population, lowest age, highest age, spells per year,
-/// A&E attendances per year not admitted). About 270 spells a year per 1,000 people, as
-/// in England (day cases included), half of them of people aged 65 or more.
+/// A&E attendances per year not admitted), by a person's age each year (past the last
+/// band's highest age, the last band's rates). About 270 spells a year per 1,000 people
+/// of the first day's age mix, as in England (day cases included), half of them of people
+/// aged 65 or more; 260 over two years, as some die.
 pub const AGE_BANDS: [(f64, i64, i64, f64, f64); 4] = [
     (0.21, 0, 17, 0.13, 0.30),
     (0.60, 18, 64, 0.17, 0.28),
