@@ -206,14 +206,14 @@ pub struct SynthArgs {
     /// People in the population (at most 909,090, the valid numbers of the 999 test range).
     #[arg(long, default_value_t = 10_000)]
     pub people: usize,
-    /// Years of activity, from April 2024.
+    /// Years of activity, from April 2024 (at most 50).
     #[arg(long, default_value_t = 1)]
     pub years: u32,
     /// Random seed: the same seed writes the same bytes.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Share of background rows given one deliberate defect.
-    #[arg(long, default_value_t = 0.01)]
+    /// Share of background rows given one deliberate defect (0 to 1).
+    #[arg(long, default_value_t = 0.01, allow_negative_numbers = true)]
     pub defect_rate: f64,
     /// Output folder.
     #[arg(long)]

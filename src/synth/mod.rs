@@ -5,15 +5,20 @@
 //! Windows-1252, CRLF, `NULL` for blanks), each event in every submission of a quarter it
 //! was active in and open (no end date or outcome) until the quarter it ended in, so a
 //! run's "latest submission wins" rule has work to do; a `pipeline.toml` that reads them,
-//! and `truth.json`: what was planted. The population has age-dependent admission and A&E
-//! rates, an emergency/elective mix, length-of-stay distributions, A&E arrivals by hour and
-//! weekday, 4- and 12-hour waits, discharge ready dates, social-care requests from hospital
-//! with council-specific delays (Easton's home care is the planted bottleneck) up to the
-//! data's end (a patient still waiting then is in hospital with a ready date; the truth's
-//! delays are those of finished stays), long-term
-//! clients (services lasting about three years) and council-only clients, and defects at a chosen rate — only on rows that no
-//! planted fact depends on, so the truth stays exact. NHS numbers come from the 999 test
-//! range. Every person has their own random stream, so a seed gives the same bytes.
+//! and `truth.json`: what was planted. The population is a closed cohort that ages as the
+//! years go by (rates and rules go by a person's age on the day) and dies by age-dependent
+//! mortality (in hospital when the day falls in a stay; nobody past 105). It has
+//! age-dependent admission and A&E rates, an emergency/elective mix, length-of-stay
+//! distributions, A&E arrivals by hour and weekday, 4- and 12-hour waits, discharge ready
+//! dates, social-care requests from hospital with council-specific delays (Easton's home
+//! care is the planted bottleneck) up to the data's end (a patient still waiting then is in
+//! hospital with a ready date; the truth's delays are those of finished stays; long-term
+//! support arranged at discharge lasts about three years, short-term one to six weeks),
+//! long-term clients (services lasting about three years) and council-only clients,
+//! everything a person has running ending at their death, and defects at a chosen rate —
+//! only on rows that no planted fact depends on, so the truth stays exact. NHS numbers come
+//! from the 999 test range. Every person has their own random stream, so a seed gives the
+//! same bytes.
 
 pub(crate) mod rng;
 mod text;
@@ -57,6 +62,9 @@ pub struct Truth {
     pub people: usize,
     /// Years.
     pub years: u32,
+    /// Share of background rows given a defect (`--defect-rate`): with the seed, people and
+    /// years, what recreates the data.
+    pub defect_rate: f64,
     /// Data rows written per source.
     pub rows: BTreeMap<String, u64>,
     /// Defects injected per source and reason code.
@@ -190,19 +198,49 @@ fn age_on(born: i64, on: i64) -> i64 {
     (y1 - y0) - i64::from((m1, d1) < (m0, d0))
 }
 
+/// The age band of `age` ([`AGE_BANDS`]; past the last band's highest age, the last).
+fn age_band(age: i64) -> &'static (f64, i64, i64, f64, f64) {
+    AGE_BANDS
+        .iter()
+        .find(|b| age <= b.2)
+        .unwrap_or(&AGE_BANDS[AGE_BANDS.len() - 1])
+}
+
+/// The day of death of someone born on the day `born`, alive on the day `start`, for a
+/// uniform draw `u` in [0, 1): Gompertz mortality (a yearly hazard of
+/// [`MORTALITY`]`.0 · e^(`[`MORTALITY`]`.1 · age)`, England's rates from middle age on),
+/// inverted, and nobody older than [`MAX_AGE`].
+fn death_day(born: i64, start: i64, u: f64) -> i64 {
+    let (a, b) = MORTALITY;
+    let age = (start - born) as f64 / 365.25;
+    // Survival from `age` to `x` is exp(-(a/b)(e^(bx) - e^(b·age))); solve for S = 1 - u.
+    let x = ((b * age).exp() - b * (1.0 - u).ln() / a).ln() / b;
+    let x = x.min(MAX_AGE as f64 + 1.0);
+    (born + (x * 365.25) as i64 - 1).max(start)
+}
+
 /// Which defect a background row gets, if any.
 fn draw_defect(r: &mut Rng, rate: f64, kinds: usize) -> Option<usize> {
     r.chance(rate)
         .then(|| r.range(0, kinds as i64 - 1) as usize)
 }
 
-/// Refuses options that would write nothing useful, before anything is written: an empty
-/// population, a defect rate that is not a share, an output folder that is a file, or a
+/// The valid NHS numbers of the 999 test range ([`nhs_numbers`]): the most `--people`.
+pub const MAX_PEOPLE: usize = 909_090;
+
+/// Refuses options that would write nothing useful, before anything is written or an
+/// earlier synth's extracts are removed: an empty population or one larger than the
+/// test range's numbers, a defect rate that is not a share, an output folder that is a file, or a
 /// `repo` without the schemas the written pipeline must point at.
 fn check_options(opts: &SynthOptions) -> Result<()> {
     let mut wrong = Vec::new();
     if opts.people == 0 {
         wrong.push("--people must be at least 1".to_string());
+    } else if opts.people > MAX_PEOPLE {
+        wrong.push(format!(
+            "--people {} is more than the {MAX_PEOPLE} valid NHS numbers of the 999 test range; use more --years instead",
+            opts.people
+        ));
     }
     if !(1..=MAX_YEARS).contains(&opts.years) {
         wrong.push(format!("--years must be 1 to {MAX_YEARS}"));
@@ -272,13 +310,7 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
         }
     }
     let numbers = nhs_numbers(opts.seed);
-    if opts.people > numbers.len() {
-        return Err(Error::Usage(format!(
-            "--people {} is more than the {} valid NHS numbers of the 999 test range; use more --years instead",
-            opts.people,
-            numbers.len()
-        )));
-    }
+    debug_assert_eq!(numbers.len(), MAX_PEOPLE);
     let councils = councils();
     let start = i64::from(crate::ingest::dates::days_from_civil(
         START.0, START.1, START.2,
@@ -310,6 +342,7 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
             seed: opts.seed,
             people: opts.people,
             years: opts.years,
+            defect_rate: opts.defect_rate,
             // Every source, written to or not (a tiny population may give one no rows).
             rows: ["apc", "cld", "ecds"]
                 .into_iter()
@@ -332,7 +365,16 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
     let band_weights: Vec<f64> = AGE_BANDS.iter().map(|b| b.0).collect();
     let hour_weights = HOUR_WEIGHTS.to_vec();
     let acuity_weights: Vec<f64> = ACUITY.iter().map(|a| a.1).collect();
-    let days = (end - start).max(1);
+    // The first day of each year of activity (from 1 April), and the data's end.
+    let year_starts: Vec<i64> = (0..=opts.years)
+        .map(|y| {
+            i64::from(crate::ingest::dates::days_from_civil(
+                START.0 + y as i32,
+                START.1,
+                START.2,
+            ))
+        })
+        .collect();
 
     for (p, number) in numbers.iter().take(opts.people).enumerate() {
         let mut r = Rng::new(opts.seed, p as u64);
@@ -342,9 +384,13 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
         let nhs = number.to_string();
         let council = r.range(0, councils.len() as i64 - 1) as usize;
         let band = AGE_BANDS[r.weighted(&band_weights)];
-        let age = r.range(band.1, band.2);
-        // Date of birth: `age` on the first day, older as the years go by.
-        let born = start - age * 365 - r.range(0, 364);
+        // Age on the first day; people age as the years go by: what happens to them goes
+        // by their age on the day (`age_on`).
+        let age_at_start = r.range(band.1, band.2);
+        let born = start - age_at_start * 365 - r.range(0, 364);
+        // The day of death, by age-dependent mortality: nothing happens to the person
+        // from that day on (a death during a stay is a death in hospital).
+        let mut death = death_day(born, start, r.unit());
         let sex = if r.chance(0.5) { "1" } else { "2" };
         let provider = PROVIDERS[if council == 2 {
             usize::from(r.chance(0.2))
@@ -361,18 +407,20 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
         let mut last_out = i64::MIN;
         let mut cld_rows: Vec<CldEvent> = Vec::new();
         let mut next_free = start;
-        let mut admissions: Vec<i64> = (0..r.poisson(band.3 * f64::from(opts.years)))
-            .map(|_| start + r.range(0, days - 1))
-            .collect();
+        // Admissions, year by year at the rate of the person's age that year.
+        let mut admissions: Vec<i64> = Vec::new();
+        for y in year_starts.windows(2) {
+            let rate = age_band(age_on(born, y[0])).3;
+            admissions.extend((0..r.poisson(rate)).map(|_| y[0] + r.range(0, y[1] - y[0] - 1)));
+        }
         admissions.sort_unstable();
         let mut had_social = false;
-        // The day of an in-hospital death: nothing happens to the person after it.
-        let mut death: Option<i64> = None;
         // A social-care spell must be clear of the person's earlier spells' windows, so
         // its service cannot be mistaken for one they waited for.
         let mut last_ready: Option<i64> = None;
         for candidate in admissions {
             let mut adm = candidate.max(next_free);
+            let age = age_on(born, adm);
             // About 43 % of spells are emergencies (more among older people), and most
             // planned care is a day case, on a weekday.
             let emergency = r.chance(if age >= 65 { 0.55 } else { 0.3 });
@@ -384,7 +432,7 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
                     _ => 0,
                 };
             }
-            if adm >= end {
+            if adm >= end || adm >= death {
                 break;
             }
             spell_seq += 1;
@@ -421,9 +469,20 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
             } else {
                 (None, 0)
             };
-            let discharge = ready + delay;
+            let mut discharge = ready + delay;
             last_ready = Some(ready);
-            let died = emergency && age >= 80 && !social && r.chance(0.03);
+            let mut died = emergency && age >= 80 && !social && r.chance(0.03);
+            if death <= discharge && death < end {
+                if social {
+                    // Someone waiting for care lives until it starts (the planted delay
+                    // stays whole), and dies in the weeks after.
+                    death = discharge + 1 + r.range(0, 60);
+                } else {
+                    // The person's death falls during the stay: they die in hospital.
+                    died = true;
+                    discharge = death;
+                }
+            }
             let open = discharge >= end;
             // Time in A&E before admission: a median of five hours, a third within four.
             let ae_wait = if via_ae {
@@ -443,8 +502,10 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
             let adm_abs = adm * 1440 + minute;
             // A person is in one place at a time: an A&E wait that would start before their
             // previous stay ended makes this an emergency admission not via A&E (it was
-            // linked to a still-running attendance, and the truth disagreed).
-            let via_ae = via_ae && adm_abs - ae_wait >= last_out;
+            // linked to a still-running attendance, and the truth disagreed). So does one
+            // that would start before the data's first day (an attendance the day before
+            // made a stray month before the window).
+            let via_ae = via_ae && adm_abs - ae_wait >= last_out.max(start * 1440);
             // The attendance that led to an admission via A&E.
             if via_ae {
                 ed_seq += 1;
@@ -533,26 +594,33 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
                     None,
                     "Progress to Support Planning / Services",
                 ));
-                let short = s == 0 || s == 2;
-                cld_rows.push(CldEvent::service(
-                    discharge,
-                    short.then(|| discharge + r.range(7, 42)),
-                    stype,
-                    component,
-                ));
+                // Short-term support lasts one to six weeks; long-term support (home
+                // care, a care home) ends too, like a known client's: about three years
+                // on average (a move, a change of need), and at death (below).
+                let ends = if s == 0 || s == 2 {
+                    discharge + r.range(7, 42)
+                } else {
+                    discharge + 1 + (-(1.0 - r.unit()).ln() * LONG_TERM_MEAN_DAYS) as i64
+                };
+                cld_rows.push(CldEvent::service(discharge, Some(ends), stype, component));
                 next_free = ready + 131;
             } else {
                 next_free = if open { end } else { discharge + 1 };
             }
             if died {
-                death = Some(discharge);
+                death = discharge;
                 break;
             }
         }
-        // A&E attendances that did not lead to an admission.
-        for _ in 0..r.poisson(band.4 * f64::from(opts.years)) {
+        // A&E attendances that did not lead to an admission, year by year at the rate of
+        // the person's age that year.
+        let attendances = year_starts.windows(2).flat_map(|y| {
+            let n = r.poisson(age_band(age_on(born, y[0])).4);
+            std::iter::repeat_n((y[0], y[1]), n as usize)
+        });
+        for (from, to) in attendances.collect::<Vec<_>>() {
             let day = loop {
-                let d = start + r.range(0, days - 1);
+                let d = from + r.range(0, to - from - 1);
                 let weekday = (d + 3).rem_euclid(7) as usize; // 1970-01-01 was a Thursday
                 if r.chance(WEEKDAY_WEIGHTS[weekday] / 1.18) {
                     break d;
@@ -565,7 +633,7 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
             if busy
                 .iter()
                 .any(|(a, b)| arrival < *b && arrival + duration > *a)
-                || death.is_some_and(|died| arrival + duration >= died * 1440)
+                || arrival + duration >= death * 1440
             {
                 continue;
             }
@@ -592,8 +660,8 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
                 defect,
             );
         }
-        // Long-term clients known to the council (some by council id only).
-        let known = age >= 18 && r.chance(if age >= 65 { 0.12 } else { 0.03 });
+        // Long-term clients known to the council at the start (some by council id only).
+        let known = age_at_start >= 18 && r.chance(if age_at_start >= 65 { 0.12 } else { 0.03 });
         // Someone discharged into a package was known by NHS number (the planted links
         // must be linkable: truth counts them).
         let council_only = known && !had_social && r.chance(0.04);
@@ -607,14 +675,10 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
             // Long-term support ends (a move, a change of need, a death outside
             // hospital): about three years on average, counted from the data's start for
             // a service already running then (the length left is memoryless), so every
-            // known client is in the data. Left open when it runs past the data's end; a
-            // death in hospital ends it.
+            // known client is in the data. Open in the submissions before the quarter it
+            // ends in; a death ends it (below).
             let lasts = (-(1.0 - r.unit()).ln() * LONG_TERM_MEAN_DAYS) as i64;
-            let ended = Some(began.max(start) + 1 + lasts).filter(|e| *e < end);
-            let ends = match (ended, death) {
-                (Some(e), Some(d)) => Some(e.min(d)),
-                (e, d) => e.or(d),
-            };
+            let ends = Some(began.max(start) + 1 + lasts);
             let mut ev = CldEvent::service(began, ends, stype, component);
             ev.background = true;
             cld_rows.push(ev);
@@ -630,7 +694,7 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
             }
             if r.chance(0.3) {
                 let mut req =
-                    CldEvent::request(start + r.range(0, days - 1), "Community/Other route");
+                    CldEvent::request(start + r.range(0, end - start - 1), "Community/Other route");
                 req.background = true;
                 cld_rows.push(req);
             }
@@ -667,23 +731,35 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
             details,
         };
         // Nothing starts after a death (the background events were drawn regardless, so the
-        // stream does not depend on it).
-        cld_rows.retain(|ev| death.is_none_or(|died| ev.start < died));
+        // stream does not depend on it), and whatever is running then ends with it.
+        if death < end {
+            cld_rows.retain(|ev| ev.start < death);
+            for ev in &mut cld_rows {
+                if ev.end.is_none_or(|e| e > death) {
+                    ev.end = Some(death);
+                    ev.outcome = Some("NFA - Deceased");
+                }
+            }
+        }
         for ev in cld_rows {
             event_seq += 1;
-            let defect = if ev.background {
-                draw_defect(
-                    &mut d,
-                    opts.defect_rate,
-                    if person.nhs.is_some() { 4 } else { 3 },
-                )
-            } else {
-                None
-            };
             // In every quarterly submission the event was active in: open (no end date,
             // no outcome) in those before the quarter it ended in.
             for (k, &(q_start, q_end)) in quarters.iter().enumerate() {
                 if ev.start < q_end && ev.end.is_none_or(|e| e >= q_start) {
+                    // A defect is drawn for each submitted row, not once for the event:
+                    // one drawn for a service open for years was in each of its dozen
+                    // copies, and a small population's CLD could be quarantined past the
+                    // threshold by one unlucky event.
+                    let defect = if ev.background {
+                        draw_defect(
+                            &mut d,
+                            opts.defect_rate,
+                            if person.nhs.is_some() { 4 } else { 3 },
+                        )
+                    } else {
+                        None
+                    };
                     let ended = ev.end.is_some_and(|e| e < q_end);
                     let copy = CldEvent {
                         end: ev.end.filter(|_| ended),
@@ -722,7 +798,7 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
     }
     let json = serde_json::to_vec_pretty(&truth).map_err(|e| Error::Internal(e.to_string()))?;
     std::fs::write(data.join("truth.json"), json).map_err(|e| io("truth.json", e))?;
-    write_pipeline(opts)?;
+    write_pipeline(opts, &truth)?;
     Ok(truth)
 }
 
@@ -889,7 +965,15 @@ fn write_spell(
         };
         dmy(&mut o.line, dis);
         o.line.push(b',');
-        hms(&mut o.line, r.range(10 * 60, 18 * 60));
+        // A stay ending the day it began ends one to six hours after the admission (by
+        // midnight), so never before it, nor before the A&E departure that preceded it;
+        // a longer one ends in the day.
+        let out = if discharge == adm {
+            r.range((minute + 60).min(1439), (minute + 6 * 60).min(1439))
+        } else {
+            r.range(10 * 60, 18 * 60)
+        };
+        hms(&mut o.line, out);
         o.line.push(b',');
         o.field(if died { "4" } else { "1" });
         o.field(destination);
@@ -1066,7 +1150,11 @@ fn write_cld(
     let _ = o.cld[council][quarter].write_all(&o.line);
 }
 
-fn write_pipeline(opts: &SynthOptions) -> Result<()> {
+/// The `pipeline.toml` that reads the extracts: a source with no data rows (a tiny
+/// population's) may be empty, and the quarantine threshold is at least the largest share
+/// of a source's rows given a defect, so a run passes on what synth planted however small
+/// the population (one defect among ten rows is 10 %).
+fn write_pipeline(opts: &SynthOptions, truth: &Truth) -> Result<()> {
     let repo =
         std::fs::canonicalize(&opts.repo).map_err(|e| Error::io("resolving", &opts.repo, e))?;
     let mapping = |m: &str| {
@@ -1075,9 +1163,25 @@ fn write_pipeline(opts: &SynthOptions) -> Result<()> {
             .display()
             .to_string()
     };
+    // The largest share of a source's rows given a defect.
+    let planted = truth
+        .rows
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|(s, n)| {
+            truth.defects.get(s).map_or(0, |d| d.values().sum::<u64>()) as f64 / *n as f64
+        })
+        .fold(0.0, f64::max);
+    let empty = |s: &str| {
+        if truth.rows.get(s).is_some_and(|n| *n == 0) {
+            "\n# No rows at this population.\nallow_empty = true"
+        } else {
+            ""
+        }
+    };
     let text = format!(
-        r#"# Written by `joinedup synth --people {people} --years {years} --seed {seed}`: reads the
-# synthetic extracts beside it. truth.json says what was planted.
+        r#"# Written by `joinedup synth --people {people} --years {years} --seed {seed} --defect-rate {defect_rate}`:
+# reads the synthetic extracts beside it. truth.json says what was planted.
 [pipeline]
 name = "synth"
 schemas = "{schemas}"
@@ -1089,19 +1193,19 @@ demo_key = "DEMO-synthetic-data-key-not-secret"
 kind = "local"
 path = "apc"
 contract = "sus_apc"
-mapping = "{apc}"
+mapping = "{apc}"{apc_empty}
 
 [sources.ecds]
 kind = "local"
 path = "ecds"
 contract = "ecds"
-mapping = "{ecds}"
+mapping = "{ecds}"{ecds_empty}
 
 [sources.cld]
 kind = "local"
 path = "cld"
 contract = "cld"
-mapping = "{cld}"
+mapping = "{cld}"{cld_empty}
 
 [quality]
 max_quarantine_fraction = {fraction}
@@ -1119,12 +1223,53 @@ max_quarantine_fraction = {fraction}
         people = opts.people,
         years = opts.years,
         seed = opts.seed,
+        defect_rate = opts.defect_rate,
         schemas = repo.join("schemas").display(),
         apc = mapping("sus_apc"),
         ecds = mapping("ecds"),
         cld = mapping("cld"),
-        fraction = (opts.defect_rate * 3.0).clamp(0.05, 1.0),
+        apc_empty = empty("apc"),
+        ecds_empty = empty("ecds"),
+        cld_empty = empty("cld"),
+        fraction = (opts.defect_rate * 3.0).clamp(0.05, 1.0).max(planted),
     );
     let path = opts.out.join("pipeline.toml");
     std::fs::write(&path, text).map_err(|e| Error::io("writing", &path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `--people` is checked against this number before anything is written, so it must
+    /// be the count of numbers synth hands out.
+    #[test]
+    fn max_people_is_the_count_of_valid_test_range_numbers() {
+        assert_eq!(nhs_numbers(1).len(), MAX_PEOPLE);
+        assert_eq!(nhs_numbers(2).len(), MAX_PEOPLE);
+    }
+
+    /// Mortality: someone of 80 dies at a median 88 (England's life tables: about 89), and
+    /// nobody lives past 105 however lucky the draw.
+    #[test]
+    fn deaths_follow_age_and_nobody_passes_105() {
+        let born = i64::from(crate::ingest::dates::days_from_civil(1944, 4, 1));
+        let start = i64::from(crate::ingest::dates::days_from_civil(2024, 4, 1));
+        assert_eq!(age_on(born, death_day(born, start, 0.5)), 88);
+        for u in [0.0, 0.9, 0.999, 0.999_999, 1.0 - f64::EPSILON] {
+            let died = death_day(born, start, u);
+            assert!(died >= start, "{u}");
+            assert!(age_on(born, died) <= MAX_AGE, "{u}: {}", age_on(born, died));
+        }
+        assert_eq!(
+            age_on(born, death_day(born, start, 1.0 - f64::EPSILON)),
+            MAX_AGE
+        );
+        // A 100-year-old on the first day dies by 105 too.
+        let old = i64::from(crate::ingest::dates::days_from_civil(1924, 3, 1));
+        assert_eq!(
+            age_on(old, death_day(old, start, 1.0 - f64::EPSILON)),
+            MAX_AGE
+        );
+    }
 }

@@ -56,8 +56,10 @@ pub fn councils() -> Vec<Council> {
 }
 
 /// Age bands: (weight in the population, lowest age, highest age, spells per year,
-/// A&E attendances per year not admitted). About 270 spells a year per 1,000 people, as
-/// in England (day cases included), half of them of people aged 65 or more.
+/// A&E attendances per year not admitted), by a person's age each year (past the last
+/// band's highest age, the last band's rates). About 270 spells a year per 1,000 people
+/// of the first day's age mix, as in England (day cases included), half of them of people
+/// aged 65 or more; 260 over two years, as some die.
 pub const AGE_BANDS: [(f64, i64, i64, f64, f64); 4] = [
     (0.21, 0, 17, 0.13, 0.30),
     (0.60, 18, 64, 0.17, 0.28),
@@ -104,3 +106,11 @@ pub const FIRST_FEMALE: [&str; 5] = ["Ann", "Zoë", "Siân", "Chloé", "Margaret
 pub const FIRST_MALE: [&str; 5] = ["David", "Peter", "Oluwaseun", "Rhodri", "José"];
 /// Last names.
 pub const LAST: [&str; 6] = ["Smith", "O’Neill", "Patel", "Jones", "Müller", "Brown"];
+
+/// Mortality by age (Gompertz): the yearly hazard at age x is `.0 · e^(.1 · x)`: about
+/// 0.1 % at 40, 0.75 % at 60, 5 % at 80, 13 % at 90 and 33 % at 100, as in England's life
+/// tables (both sexes).
+pub const MORTALITY: (f64, f64) = (2.5e-5, 0.095);
+
+/// The oldest anyone gets: they die before their next birthday.
+pub const MAX_AGE: i64 = 105;
