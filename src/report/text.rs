@@ -7,12 +7,13 @@ use chrono::NaiveDate;
 use super::data::Cell;
 use super::format::{self, Bounded};
 
-/// Section 1: delayed bed-days this month, the change, and the share waiting for social care.
+/// Section 1: delayed bed-days this month, the change, and the share waiting for social care
+/// as section 1 words it (`about 86%`, `between 31% and 86%`).
 pub fn headline(
     month: NaiveDate,
     bed_days: Cell<i64>,
     previous: Option<(NaiveDate, Cell<i64>)>,
-    social_care_share: Option<(f64, bool)>,
+    social_care_share: Option<String>,
 ) -> String {
     let m = format::month(month);
     let total = match bed_days {
@@ -41,15 +42,8 @@ pub fn headline(
         });
     }
     match social_care_share {
-        Some((share, at_least)) => s.push_str(&format!(
-            "; {} {}% of those days were spent waiting for a social-care service to start{}.",
-            if at_least { "at least" } else { "about" },
-            share.round(),
-            if at_least {
-                " (groups too small to show are not counted)"
-            } else {
-                ""
-            }
+        Some(share) => s.push_str(&format!(
+            "; {share} of those days were spent waiting for a social-care service to start."
         )),
         None => s.push('.'),
     }
@@ -314,16 +308,21 @@ mod tests {
             d(9),
             Cell::Shown(480),
             Some((d(8), Cell::Shown(525))),
-            Some((86.4, false)),
+            Some("about 86%".to_string()),
         );
         assert_eq!(
             s,
             "In September 2026, patients who were ready to leave hospital spent 480 days waiting to go, 45 fewer than in August 2026; about 86% of those days were spent waiting for a social-care service to start."
         );
-        let s = headline(d(9), Cell::Shown(480), None, Some((25.0, true)));
+        let s = headline(
+            d(9),
+            Cell::Shown(480),
+            None,
+            Some("between 25% and 86%".to_string()),
+        );
         assert_eq!(
             s,
-            "In September 2026, patients who were ready to leave hospital spent 480 days waiting to go; at least 25% of those days were spent waiting for a social-care service to start (groups too small to show are not counted)."
+            "In September 2026, patients who were ready to leave hospital spent 480 days waiting to go; between 25% and 86% of those days were spent waiting for a social-care service to start."
         );
         let s = headline(d(9), Cell::Suppressed, None, None);
         assert!(s.contains("suppressed"), "{s}");

@@ -326,6 +326,67 @@ fn the_headline_equals_the_published_monthly_totals() {
     }
 }
 
+/// Regression (review): the share waiting for social care added up only the shown groups
+/// awaiting a service: "at least 31%" for the sample's September, whose true share is
+/// 86.6–87.2%, and 5%, 42%, 31% in successive months as suppression fell. It is the
+/// total less the groups awaiting none, worked out here from the published cells: a
+/// range when a group awaiting none is suppressed.
+#[test]
+fn regression_the_social_care_share_is_the_total_less_the_groups_awaiting_none() {
+    let html = report_html(sample_out());
+    let b = published("bottlenecks");
+    let mut months: BTreeMap<String, (i64, i64, i64, bool)> = BTreeMap::new();
+    for i in 0..b.rows {
+        let e = months
+            .entry(b.col("month")[i].clone().unwrap())
+            .or_insert((0, 0, 0, false));
+        e.0 = b.i64s("system_delayed_bed_days")[i].unwrap();
+        let none = b.col("awaited_service")[i].as_deref() == Some("none");
+        match (none, b.i64s("delayed_bed_days")[i]) {
+            (true, Some(v)) => e.1 += v,
+            (true, None) => e.3 = true,
+            (false, Some(v)) => e.2 += v,
+            (false, None) => {}
+        }
+    }
+    let pct = |v: i64, t: i64| (v as f64 * 100.0 / t as f64).clamp(0.0, 100.0).round();
+    let rows = table(&html, "table-headline");
+    assert_eq!(rows.len(), months.len());
+    for (row, (m, (total, none, care, none_hidden))) in rows.iter().zip(&months) {
+        let high = pct(total - none, *total);
+        let low = pct(*care, *total).min(high);
+        let want = if !none_hidden || low == high {
+            format!("about {high}%")
+        } else if low == 0.0 && high == 100.0 {
+            "not known: too many groups are suppressed to tell".to_string()
+        } else if low == 0.0 {
+            format!("up to {high}%")
+        } else {
+            format!("between {low}% and {high}%")
+        };
+        assert_eq!(row[3], want, "{m}");
+    }
+    // The sample's September: (480 − 40 − 25) / 480, on the card and in the reading.
+    let sept = rows
+        .iter()
+        .find(|r| r[0] == "September 2026")
+        .expect("September");
+    assert_eq!(sept[2..], ["480".to_string(), "about 86%".to_string()]);
+    let section = in_section(&html, "headline");
+    assert!(
+        section.contains("<dd class=\"big\">about 86%</dd>"),
+        "{section}"
+    );
+    assert!(
+        para(section, "reading").ends_with(
+            "; about 86% of those days were spent waiting for a social-care service to start."
+        ),
+        "{}",
+        para(section, "reading")
+    );
+    assert!(!section.contains("at least"), "{section}");
+}
+
 #[test]
 fn where_patients_wait_lists_the_months_bottlenecks_in_rank_order_with_suppression() {
     let html = report_html(sample_out());
