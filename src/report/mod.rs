@@ -63,9 +63,7 @@ pub fn build(out: &Path, opts: &Options) -> Result<String> {
         subtitle.push(format!(
             "Headline month: {}{}",
             format::month(p.month),
-            p.data_end
-                .map(|d| format!(" · data to {}", format::day(d)))
-                .unwrap_or_default()
+            p.data_end_note()
         ));
     }
     if let Some(m) = &data.manifest {

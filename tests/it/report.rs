@@ -211,17 +211,35 @@ fn month_end(m: NaiveDate) -> NaiveDate {
     next.unwrap().pred_opt().unwrap()
 }
 
+/// The last day `flow_daily` covers completely, worked out independently: the earlier of
+/// the last day with an admission and the last day with a discharge (shown above zero,
+/// or suppressed).
+fn hospital_data_end() -> NaiveDate {
+    let f = published("flow_daily");
+    let last = |cols: &[&str]| {
+        (0..f.rows)
+            .filter(|&i| {
+                cols.iter().any(|c| {
+                    let v = expected(&f, c, i);
+                    v == SUPPRESSED || v.parse::<i64>().is_ok_and(|n| n > 0)
+                })
+            })
+            .map(|i| date(f.col("date")[i].as_deref().unwrap()))
+            .max()
+            .unwrap()
+    };
+    last(&[
+        "admissions_elective",
+        "admissions_emergency",
+        "admissions_other",
+    ])
+    .min(last(&["discharges"]))
+}
+
 /// The headline month, worked out independently: the latest month of `bottlenecks` that
-/// `flow_daily` covers to its last day.
+/// `flow_daily` covers completely to its last day.
 fn headline_month() -> String {
-    let flow = published("flow_daily");
-    let end = flow
-        .col("date")
-        .iter()
-        .flatten()
-        .map(|d| date(d))
-        .max()
-        .unwrap();
+    let end = hospital_data_end();
     let b = published("bottlenecks");
     let mut months: Vec<NaiveDate> = b.col("month").iter().flatten().map(|d| date(d)).collect();
     months.sort();
@@ -387,6 +405,68 @@ fn regression_the_social_care_share_is_the_total_less_the_groups_awaiting_none()
     assert!(!section.contains("at least"), "{section}");
 }
 
+/// Regression (review): the sample's hospital extract holds spells admitted to 30
+/// September, its daily rows running to 27 October with discharges only. The page said
+/// "data to 27 October 2026", and the flow section showed October's days with admissions
+/// 0 and beds falling as if real.
+#[test]
+fn regression_the_sample_s_october_is_said_to_be_partial() {
+    let html = report_html(sample_out());
+    assert_eq!(hospital_data_end(), date("2026-09-30"));
+    assert!(
+        html.contains(
+            "<p class=\"subtitle\">Headline month: September 2026 · data complete to 30 September 2026 (partial to 27 October 2026)</p>"
+        ),
+        "{}",
+        &html[..html.find("<section").unwrap()]
+    );
+    let flow = in_section(&html, "flow");
+    assert_eq!(
+        para(flow, "period"),
+        "Period: each day, 1 July – 30 September 2026"
+    );
+    assert!(
+        flow.contains(
+            "The hospital data hold no admissions after 30 September 2026, so the 27 days after it, to 27 October 2026, are left out"
+        ),
+        "{flow}"
+    );
+    let rows = table(&html, "table-headline");
+    assert_eq!(rows[3][0], "October 2026 (incomplete: data to 30 Sep)");
+}
+
+/// Regression (review): without `flow_daily` the latest month was taken as complete:
+/// "Headline month: October 2026" and "205 days …, 275 fewer than in September 2026
+/// (−57%)", though October holds discharges only to 27 October.
+#[test]
+fn regression_without_daily_data_the_latest_month_is_not_the_headline() {
+    let copy = copy_published_only(sample_out());
+    std::fs::remove_dir_all(copy.path().join("published/flow_daily")).unwrap();
+    let (code, _, stderr) = result(&joinedup(&[
+        "report",
+        "--out",
+        copy.path().to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let html = report_html(copy.path());
+    assert!(
+        html.contains(
+            "<p class=\"subtitle\">Headline month: September 2026 · no daily data, so October 2026 may be incomplete</p>"
+        ),
+        "{}",
+        &html[..html.find("<section").unwrap()]
+    );
+    let headline = in_section(&html, "headline");
+    let reading = para(headline, "reading");
+    assert!(
+        reading.starts_with("In September 2026, patients who were ready to leave hospital spent 480 days waiting to go, 45 fewer than in August 2026;"),
+        "{reading}"
+    );
+    assert!(!reading.contains("275 fewer"), "{reading}");
+    let rows = table(&html, "table-headline");
+    assert_eq!(rows[3][0], "October 2026 (may be incomplete)");
+}
+
 #[test]
 fn where_patients_wait_lists_the_months_bottlenecks_in_rank_order_with_suppression() {
     let html = report_html(sample_out());
@@ -450,12 +530,17 @@ fn flow_queue_and_linkage_tables_equal_the_published_rows() {
     providers.sort();
     providers.dedup();
     let first_day = first_day_shown();
+    // Regression (review): days after the hospital data end (the sample's October, with
+    // discharges but no admissions) were shown, admissions as real zeros.
+    let last_day = hospital_data_end().format("%Y-%m-%d").to_string();
     for (p, provider) in providers.iter().enumerate() {
         let rows = table(&html, &format!("table-flow-{p}"));
         let idx: Vec<usize> = (0..f.rows)
             .filter(|i| {
+                let day = f.col("date")[*i].as_deref().unwrap();
                 f.col("provider_code")[*i].as_deref() == Some(provider.as_str())
-                    && f.col("date")[*i].as_deref().unwrap() >= first_day.as_str()
+                    && day >= first_day.as_str()
+                    && day <= last_day.as_str()
             })
             .collect();
         assert_eq!(rows.len(), idx.len(), "{provider}");

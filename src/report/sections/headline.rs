@@ -289,10 +289,10 @@ pub fn section(cx: &Context) -> Section {
         period: format!(
             "patients discharged in {}{}, compared with {}",
             format::month(month),
-            if p.month_incomplete {
-                " (incomplete month)"
-            } else {
-                ""
+            match (p.month_incomplete, p.data_end) {
+                (false, _) => "",
+                (true, Some(_)) => " (incomplete month)",
+                (true, None) => " (may be incomplete: no daily data to tell)",
             },
             format::month(prev)
         ),
@@ -436,6 +436,7 @@ mod tests {
             first_month: m,
             last_month: m,
             data_end: None,
+            daily_end: None,
             month_incomplete: false,
             care_end: None,
         };
@@ -483,6 +484,7 @@ mod tests {
             first_month: m,
             last_month: m,
             data_end: None,
+            daily_end: None,
             month_incomplete: false,
             care_end: NaiveDate::from_ymd_opt(2026, 6, 1),
         };
