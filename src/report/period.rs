@@ -211,6 +211,25 @@ impl Period {
     }
 }
 
+/// Month `m` named by `name`, with the days `from`..=`to` some data cover when they are
+/// not the whole month: `September 2026 (to 15 Sep)`, `July 2026 (from 10 Jul)`, `July
+/// 2026 (10–15 Jul)`.
+pub fn covered_label(
+    m: NaiveDate,
+    from: NaiveDate,
+    to: NaiveDate,
+    name: fn(NaiveDate) -> String,
+) -> String {
+    use super::format::day_short;
+    match (from > month_start(m), to < month_end(m)) {
+        (false, false) => name(m),
+        (false, true) => format!("{} (to {})", name(m), day_short(to)),
+        (true, false) => format!("{} (from {})", name(m), day_short(from)),
+        (true, true) if from == to => format!("{} ({} only)", name(m), day_short(from)),
+        (true, true) => format!("{} ({}–{})", name(m), from.format("%-d"), day_short(to)),
+    }
+}
+
 /// The first day of `d`'s month.
 pub fn month_start(d: NaiveDate) -> NaiveDate {
     d.with_day(1).unwrap_or(d)
@@ -415,6 +434,34 @@ mod tests {
         assert_eq!(
             p.data_end_note(),
             " · no daily data, so whether this month is complete is not known"
+        );
+    }
+
+    /// Regression (review): A&E data ending on 15 September labelled the month
+    /// "September 2026", as if whole.
+    #[test]
+    fn a_month_covered_in_part_says_which_days() {
+        let name = crate::report::format::month;
+        let sep = d(2026, 9, 1);
+        assert_eq!(
+            covered_label(sep, d(2026, 9, 1), d(2026, 9, 15), name),
+            "September 2026 (to 15 Sep)"
+        );
+        assert_eq!(
+            covered_label(sep, d(2026, 9, 1), d(2026, 9, 30), name),
+            "September 2026"
+        );
+        assert_eq!(
+            covered_label(sep, d(2026, 9, 10), d(2026, 9, 30), name),
+            "September 2026 (from 10 Sep)"
+        );
+        assert_eq!(
+            covered_label(sep, d(2026, 9, 10), d(2026, 9, 15), name),
+            "September 2026 (10–15 Sep)"
+        );
+        assert_eq!(
+            covered_label(sep, d(2026, 9, 10), d(2026, 9, 10), name),
+            "September 2026 (10 Sep only)"
         );
     }
 

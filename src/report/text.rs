@@ -194,10 +194,12 @@ pub fn queue(month: NaiveDate, longest: Option<(String, f64, Cell<f64>)>, hidden
 }
 
 /// Section 5: A&E long waits in the month.
+/// `part`: the days of the month the A&E data cover, when not all of it.
 /// `rounded`: the daily figures added up were rounded, so the totals are approximate
 /// (a range from suppressed days is then no hard bound either).
 pub fn ae(
     month: NaiveDate,
+    part: Option<(NaiveDate, NaiveDate)>,
     arrivals: Bounded,
     over_4h: Bounded,
     over_12h: Bounded,
@@ -207,6 +209,10 @@ pub fn ae(
     if arrivals.high == Some(0) {
         return format!("No A&E attendances were published for {m}.");
     }
+    let m = match part {
+        Some((from, to)) => format!("{m} (A&E data for {} only)", format::span(from, to)),
+        None => m,
+    };
     format!(
         "In {m}, {}{} A&E attendances lasted more than 4 hours and {} more than 12 hours, out of {} arrivals{}.",
         if rounded { "roughly " } else { "" },
@@ -404,6 +410,7 @@ mod tests {
         let b = |low, high| Bounded { low, high };
         let s = ae(
             d(9),
+            None,
             b(1400, Some(1400)),
             b(155, Some(260)),
             b(0, Some(0)),
@@ -417,6 +424,7 @@ mod tests {
         // count, 741, lay outside "between 696 and 732").
         let s = ae(
             d(9),
+            None,
             b(1400, Some(1400)),
             b(155, Some(260)),
             b(0, Some(0)),
@@ -425,6 +433,20 @@ mod tests {
         assert_eq!(
             s,
             "In September 2026, roughly between 155 and 260 A&E attendances lasted more than 4 hours and 0 more than 12 hours, out of 1,400 arrivals (added up from rounded daily figures)."
+        );
+        // Regression (review): A&E data ending on 15 September read "In September 2026,
+        // … out of 348–366 arrivals", as if the month were whole.
+        let s = ae(
+            d(9),
+            Some((d(9), NaiveDate::from_ymd_opt(2026, 9, 15).unwrap())),
+            b(348, Some(366)),
+            b(28, Some(196)),
+            b(6, Some(42)),
+            true,
+        );
+        assert_eq!(
+            s,
+            "In September 2026 (A&E data for 1–15 September 2026 only), roughly between 28 and 196 A&E attendances lasted more than 4 hours and between 6 and 42 more than 12 hours, out of 348–366 arrivals (added up from rounded daily figures)."
         );
         assert_eq!(
             ae_not_covered(d(10), NaiveDate::from_ymd_opt(2026, 9, 30).unwrap()),
