@@ -161,8 +161,14 @@ pub fn flow(
 }
 
 /// Section 4: the longest median wait from referral to service start.
-/// `hidden`: groups whose median is suppressed (any could wait longer).
-pub fn queue(month: NaiveDate, longest: Option<(String, f64, Cell<f64>)>, hidden: usize) -> String {
+/// `hidden`: groups whose median is suppressed (any could wait longer); `groups`: the
+/// month's groups, those whose service has not started included.
+pub fn queue(
+    month: NaiveDate,
+    longest: Option<(String, f64, Cell<f64>)>,
+    hidden: usize,
+    groups: usize,
+) -> String {
     let m = format::month(month);
     match longest {
         Some((who, median, p90)) => {
@@ -187,8 +193,15 @@ pub fn queue(month: NaiveDate, longest: Option<(String, f64, Cell<f64>)>, hidden
                 format::num(median)
             )
         }
+        // Regression (review): all three said "every group is too small and is
+        // suppressed", beside groups of 10 requests shown whose service had not started,
+        // and of a month with no requests at all.
+        None if groups == 0 => {
+            format!("No hospital-discharge requests were published for {m}.")
+        }
+        None if hidden == 0 => format!("No service had started yet for any request made in {m}."),
         None => format!(
-            "No waiting times can be shown for referrals made in {m}: every group is too small and is suppressed."
+            "No waiting times can be shown for referrals made in {m}: every group whose service has started is too small to show and is suppressed."
         ),
     }
 }
@@ -396,12 +409,31 @@ mod tests {
      {
         let who = || "home care from council 902".to_string();
         assert_eq!(
-            queue(d(9), Some((who(), 15.0, Cell::Suppressed)), 8),
+            queue(d(9), Some((who(), 15.0, Cell::Suppressed)), 8, 13),
             "For patients referred from hospital in September 2026, of the groups large enough to show, the longest wait for a service to start was for home care from council 902: half waited 15 days or more (8 groups too small to show are suppressed, and any could wait longer)."
         );
         assert_eq!(
-            queue(d(9), Some((who(), 15.0, Cell::Shown(30.0))), 0),
+            queue(d(9), Some((who(), 15.0, Cell::Shown(30.0))), 0, 5),
             "For patients referred from hospital in September 2026, the longest wait for a service to start was for home care from council 902: half waited 15 days or more (one in ten waited 30 days or more)."
+        );
+    }
+
+    /// Regression (review): with no wait to show, the reading said "every group is too
+    /// small and is suppressed" whatever the reason: beside groups of 10 requests shown
+    /// whose service had not started, and of a month with no rows at all.
+    #[test]
+    fn regression_no_queue_wait_to_show_says_why() {
+        assert_eq!(
+            queue(d(3), None, 0, 3),
+            "No service had started yet for any request made in March 2026."
+        );
+        assert_eq!(
+            queue(d(3), None, 0, 0),
+            "No hospital-discharge requests were published for March 2026."
+        );
+        assert_eq!(
+            queue(d(3), None, 2, 5),
+            "No waiting times can be shown for referrals made in March 2026: every group whose service has started is too small to show and is suppressed."
         );
     }
 
