@@ -1054,6 +1054,55 @@ fn with_nhs_england_sitrep_data_the_icb_is_shown_beside_its_region_and_england()
     assert_eq!(table(&html, "table-sitrep-0").len(), 3);
 }
 
+/// Regression (review): `--icb XYZ`, a code not in the sitrep, exited 0 with a note and
+/// compared England alone; `--icb ""` wrote "The sitrep has no ICB-level rows for ."; and
+/// `--icb` on a data directory without sitrep data was ignored silently. An unknown or
+/// empty code is a command-line error (exit 2, nothing written) naming the ICBs there.
+#[test]
+fn regression_an_icb_not_in_the_sitrep_is_a_command_line_error() {
+    let dir = copy_published_only(sample_out());
+    let out = dir.path().to_str().unwrap();
+    sitrep_fixture(dir.path(), &[]);
+    let report = dir.path().join("report/index.html");
+    let (code, stdout, stderr) = result(&joinedup(&["report", "--out", out, "--icb", "XYZ"]));
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert!(
+        stderr.contains(
+            "--icb XYZ: no ICB with that code in NHS England's sitrep data (published/sitrep_daily); ICBs there: QHM, QOQ"
+        ),
+        "{stderr}"
+    );
+    assert!(!report.exists());
+    let (code, _, stderr) = result(&joinedup(&["report", "--out", out, "--icb", ""]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("--icb needs an ICB's ODS code, e.g. --icb QHM"),
+        "{stderr}"
+    );
+    assert!(!report.exists());
+    // A known code, in any case and with spaces around it, is used.
+    let (code, _, stderr) = result(&joinedup(&["report", "--out", out, "--icb", " qoq "]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(report.exists());
+
+    // Without sitrep data there is nothing to compare: a warning, not silence.
+    let plain_dir = copy_published_only(sample_out());
+    let (code, _, stderr) = result(&joinedup(&[
+        "report",
+        "--out",
+        plain_dir.path().to_str().unwrap(),
+        "--icb",
+        "QHM",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains(
+            "--icb QHM is not used: there is no NHS England sitrep data (published/sitrep_daily) in"
+        ),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn the_pipelines_icb_code_reaches_the_report_through_the_manifest() {
     let dir = tempfile::tempdir().unwrap();
