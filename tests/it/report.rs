@@ -710,6 +710,13 @@ fn data_quality_equals_the_manifest_under_the_hes_rule() {
     let html = report_html(out);
     let m = manifest(out);
     let rows = table(&html, "table-sources");
+    // Regression (review, IG): the accepted rows, person-level under restricted/, were
+    // headed "Published".
+    assert!(
+        html.contains("<th scope=\"col\">Rows in</th><th scope=\"col\">Accepted</th><th scope=\"col\">Quarantined</th>"),
+        "{}",
+        in_section(&html, "quality")
+    );
     let sources = m["sources"].as_array().unwrap();
     assert_eq!(rows.len(), sources.len());
     let hes = |n: u64| match joinedup::publish::disclosure::hes_count(n as i64) {
