@@ -135,8 +135,8 @@ const REPORT_EXAMPLES: &str = concat!(
 
 ",
     "Exit codes: 0 ok, 2 command-line error (an --icb not in the sitrep data, or a
-folder it may not write), 3 a run manifest cannot be read, 4 nothing published
-in the data directory yet, 5 internal error."
+folder it may not write), 3 a run manifest or a published file cannot be read,
+4 nothing published in the data directory yet, 5 internal error."
 );
 
 const SYNTH_EXAMPLES: &str = concat!(

@@ -833,6 +833,50 @@ fn without_published_data_the_report_is_unavailable_with_exit_code_4() {
     assert!(!out.path().join("report").exists());
 }
 
+/// Regression (review): a corrupt published Parquet file exited 5 ("internal error")
+/// naming only its folder; a published file the report cannot use is a rejected input,
+/// exit 3 as a broken manifest is, and the message names the file.
+#[test]
+fn regression_a_published_file_that_cannot_be_read_is_rejected_with_exit_3_naming_it() {
+    let copy = copy_published_only(sample_out());
+    let month = copy.path().join("published/bottlenecks/2026-08.parquet");
+    std::fs::write(&month, b"not a parquet file, only a message").unwrap();
+    let (code, _, stderr) = result(&joinedup(&[
+        "report",
+        "--out",
+        copy.path().to_str().unwrap(),
+    ]));
+    assert_eq!(code, 3, "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "{}: not a readable Parquet file (",
+            month.display()
+        )),
+        "{stderr}"
+    );
+    assert!(!copy.path().join("report").exists());
+
+    // A month file of another dataset in its folder: its columns are said to differ.
+    std::fs::copy(
+        copy.path().join("published/flow_daily/2026-08.parquet"),
+        &month,
+    )
+    .unwrap();
+    let (code, _, stderr) = result(&joinedup(&[
+        "report",
+        "--out",
+        copy.path().to_str().unwrap(),
+    ]));
+    assert_eq!(code, 3, "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "{}: its columns differ from those of 2026-07.parquet in the same dataset; it lacks awaited_service,",
+            month.display()
+        )),
+        "{stderr}"
+    );
+}
+
 // ---- NHS England sitrep ----------------------------------------------------------------
 
 /// One sitrep row: (level, code, name, icb, region, date, nctr, discharged, remaining).
