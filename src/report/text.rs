@@ -50,16 +50,35 @@ pub fn headline(
     s
 }
 
-/// Who a bottleneck group is, in words: "home care from council 902 at RX2".
-pub fn group(la_code: Option<&str>, awaited_service: &str, provider: &str) -> String {
+/// Who a bottleneck group's patients are, in words: `waiting for home care from council
+/// 902 at RX2`, or `at RX2 with no linked social-care service`. The second is no cause of
+/// delay: `none` means linkage found no social-care service for the spell, not that the
+/// patient was waiting for nothing (regression, review: "the largest cause of delay …
+/// was patients waiting for no social-care service").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Group {
+    /// The words, to follow "patients".
+    pub words: String,
+    /// Whether the group awaits a linked social-care service.
+    pub awaits_service: bool,
+}
+
+/// The [`Group`] of council `la_code`, service `awaited_service` and `provider`.
+pub fn group(la_code: Option<&str>, awaited_service: &str, provider: &str) -> Group {
     if awaited_service == "none" {
-        format!("no social-care service, at {provider}")
+        Group {
+            words: format!("at {provider} with no linked social-care service"),
+            awaits_service: false,
+        }
     } else {
-        format!(
-            "{} from {} at {provider}",
-            format::service(awaited_service),
-            format::council(la_code)
-        )
+        Group {
+            words: format!(
+                "waiting for {} from {} at {provider}",
+                format::service(awaited_service),
+                format::council(la_code)
+            ),
+            awaits_service: true,
+        }
     }
 }
 
@@ -68,7 +87,7 @@ pub fn group(la_code: Option<&str>, awaited_service: &str, provider: &str) -> St
 /// small to show, whose bed-days could be more or fewer than any shown.
 pub fn waits(
     month: NaiveDate,
-    largest_shown: Option<(String, i64, Cell<f64>)>,
+    largest_shown: Option<(Group, i64, Cell<f64>)>,
     unranked: usize,
     hidden: Option<(i64, i64)>,
 ) -> String {
@@ -80,6 +99,15 @@ pub fn waits(
     let share = |c: Cell<f64>| match c {
         Cell::Shown(v) => format!(", {} of the total", format::pct(v)),
         _ => String::new(),
+    };
+    // A group awaiting a service is a cause of delay; one with no linked service is not
+    // known to be one.
+    let what = |g: &Group| {
+        if g.awaits_service {
+            "cause of delay"
+        } else {
+            "group of delays"
+        }
     };
     let groups = |n: usize| {
         format!(
@@ -95,12 +123,16 @@ pub fn waits(
             groups(n)
         ),
         (Some((who, days, pct)), 0) => format!(
-            "The largest single cause of delay in {m} was patients waiting for {who}: {} delayed bed-days{}.",
+            "The largest single {} in {m} was patients {}: {} delayed bed-days{}.",
+            what(&who),
+            who.words,
             format::int(days),
             share(pct)
         ),
         (Some((who, days, pct)), n) => format!(
-            "Of the groups large enough to show, the largest cause of delay in {m} was patients waiting for {who}: {} delayed bed-days{} ({} of {few} {} suppressed to protect privacy and not ranked, and any could have more).",
+            "Of the groups large enough to show, the largest {} in {m} was patients {}: {} delayed bed-days{} ({} of {few} {} suppressed to protect privacy and not ranked, and any could have more).",
+            what(&who),
+            who.words,
             format::int(days),
             share(pct),
             groups(n),
@@ -353,7 +385,7 @@ mod tests {
     /// suppressed group could be larger (35 bed-days against 25 shown).
     #[test]
     fn the_largest_shown_group_is_not_called_the_largest_when_groups_are_suppressed() {
-        let who = || "home care from council 902 at RX2".to_string();
+        let who = || group(Some("902"), "home_care", "RX2");
         assert_eq!(
             waits(d(10), Some((who(), 40, Cell::Shown(8.0))), 2, Some((1, 7))),
             "Of the groups large enough to show, the largest cause of delay in October 2026 was patients waiting for home care from council 902 at RX2: 40 delayed bed-days, 8% of the total (2 groups of 1–7 patients are suppressed to protect privacy and not ranked, and any could have more)."
@@ -369,6 +401,30 @@ mod tests {
         assert_eq!(
             waits(d(10), None, 0, Some((1, 7))),
             "No delayed discharges were published for October 2026."
+        );
+    }
+
+    /// Regression (review): "the largest cause of delay in September 2026 was patients
+    /// waiting for no social-care service": `none` is no linked service, not a cause.
+    #[test]
+    fn regression_a_group_with_no_linked_service_is_not_called_a_cause() {
+        assert_eq!(
+            waits(
+                d(9),
+                Some((group(None, "none", "RX2"), 40, Cell::Shown(8.0))),
+                0,
+                Some((1, 7))
+            ),
+            "The largest single group of delays in September 2026 was patients at RX2 with no linked social-care service: 40 delayed bed-days, 8% of the total."
+        );
+        assert_eq!(
+            waits(
+                d(9),
+                Some((group(None, "none", "RX2"), 40, Cell::Shown(8.0))),
+                3,
+                Some((1, 7))
+            ),
+            "Of the groups large enough to show, the largest group of delays in September 2026 was patients at RX2 with no linked social-care service: 40 delayed bed-days, 8% of the total (3 groups of 1–7 patients are suppressed to protect privacy and not ranked, and any could have more)."
         );
     }
 
@@ -394,7 +450,7 @@ mod tests {
         assert!(
             waits(
                 d(10),
-                Some(("home care".to_string(), 40, Cell::Empty)),
+                Some((group(Some("902"), "home_care", "RX2"), 40, Cell::Empty)),
                 1,
                 rule.hidden_range()
             )

@@ -833,6 +833,45 @@ fn without_published_data_the_report_is_unavailable_with_exit_code_4() {
     assert!(!out.path().join("report").exists());
 }
 
+/// Regression (review): with one month of data the A&E period read "September 2026 to
+/// September 2026", and the ranking table gave "Change on previous month" values beside
+/// the headline's "no figures for August 2026".
+#[test]
+fn regression_one_month_of_data_reads_as_one_month() {
+    let copy = copy_published_only(sample_out());
+    for f in files_under(&copy.path().join("published")) {
+        if f.file_name().unwrap() != "2026-09.parquet" {
+            std::fs::remove_file(f).unwrap();
+        }
+    }
+    let (code, _, stderr) = result(&joinedup(&[
+        "report",
+        "--out",
+        copy.path().to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let html = report_html(copy.path());
+    assert_eq!(
+        para(in_section(&html, "ae"), "period"),
+        "Period: A&E arrivals by month, September 2026"
+    );
+    assert!(!html.contains("September 2026 to September 2026"));
+    let headline = in_section(&html, "headline");
+    assert!(
+        headline.contains("no figures for August 2026"),
+        "{headline}"
+    );
+    let waits = in_section(&html, "waits");
+    assert!(!waits.contains("Change on previous month"), "{waits}");
+    assert!(
+        waits.contains(
+            "No change on the previous month is shown: there are no figures for August 2026."
+        ),
+        "{waits}"
+    );
+    assert_eq!(table(&html, "table-waits")[0].len(), 7);
+}
+
 /// Regression (review): a corrupt published Parquet file exited 5 ("internal error")
 /// naming only its folder; a published file the report cannot use is a rejected input,
 /// exit 3 as a broken manifest is, and the message names the file.

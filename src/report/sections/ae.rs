@@ -183,9 +183,8 @@ pub fn section(cx: &Context) -> Section {
         id: "chart-ae",
         title: "A&E attendances lasting more than 4 and 12 hours, by month",
         desc: &format!(
-            "Bar chart of A&E attendances lasting more than 4 hours and more than 12 hours in each month from {} to {}. A hatched end shows the range left open by suppressed days. {reading}",
-            format::month(p.first_month),
-            format::month(p.last_month)
+            "Bar chart of A&E attendances lasting more than 4 hours and more than 12 hours in each month, {}. A hatched end shows the range left open by suppressed days. {reading}",
+            format::months(p.first_month, p.last_month)
         ),
         unit: "attendances",
         bars: &bars,
@@ -206,9 +205,8 @@ pub fn section(cx: &Context) -> Section {
         id: ID,
         title: TITLE.to_string(),
         period: format!(
-            "A&E arrivals by month, {} to {}",
-            format::month(p.first_month),
-            format::month(p.last_month)
+            "A&E arrivals by month, {}",
+            format::months(p.first_month, p.last_month)
         ),
         reading,
         body: html::chart(

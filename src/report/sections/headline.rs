@@ -194,7 +194,7 @@ pub fn section(cx: &Context) -> Section {
                 (_, Some(gap)) => format!("{gap}: not yet known for this month"),
                 (Share::Unknown(why), None) => why.to_string(),
                 (share, None) if share.is_range() => {
-                    "of delayed bed-days, waiting for a care service to start (a range: some groups awaiting none are suppressed)".to_string()
+                    "of delayed bed-days, waiting for a care service to start (a range: some groups with no linked service are suppressed)".to_string()
                 }
                 (_, None) => {
                     "of delayed bed-days, waiting for a care service to start".to_string()
@@ -268,9 +268,8 @@ pub fn section(cx: &Context) -> Section {
         id: "chart-headline",
         title: "Delayed bed-days by month",
         desc: &format!(
-            "Bar chart of delayed bed-days for each month from {} to {}; {} is highlighted.",
-            format::month(p.first_month),
-            format::month(p.last_month),
+            "Bar chart of delayed bed-days for each month, {}; {} is highlighted.",
+            format::months(p.first_month, p.last_month),
             format::month(month)
         ),
         unit: "delayed bed-days",
@@ -281,7 +280,7 @@ pub fn section(cx: &Context) -> Section {
         "Delayed bed-days by month of discharge",
         &svg,
         &table,
-        "The share waiting for social care is the month's delayed bed-days less those of the groups awaiting no linked social-care service, as a share of the month's; it is approximate because published figures are rounded. When a group awaiting none is suppressed it is a range: from the shown groups awaiting a service to the total less the shown groups awaiting none.",
+        "The share waiting for social care is the month's delayed bed-days less those of the groups with no linked social-care service, as a share of the month's; it is approximate because published figures are rounded. When a group with no linked service is suppressed it is a range: from the shown groups awaiting a service to the total less the shown groups with none.",
     ));
     Section {
         id: ID,
