@@ -134,9 +134,9 @@ const REPORT_EXAMPLES: &str = concat!(
   joinedup report --out /data/ju --icb QWO  # this ICB beside England
 
 ",
-    "Exit codes: 0 ok, 2 command-line error (or a folder it may not write),
-3 a run manifest cannot be read, 4 nothing published in the data directory
-yet, 5 internal error."
+    "Exit codes: 0 ok, 2 command-line error (an --icb not in the sitrep data, or a
+folder it may not write), 3 a run manifest or a published file cannot be read,
+4 nothing published in the data directory yet, 5 internal error."
 );
 
 const SYNTH_EXAMPLES: &str = concat!(
@@ -185,7 +185,8 @@ pub struct ReportArgs {
     #[arg(long, default_value = "out", env = "JOINEDUP_OUT")]
     pub out: PathBuf,
 
-    /// ODS code of this ICB in NHS England's sitrep data (default: the pipeline's icb_code).
+    /// ODS code of this ICB in NHS England's sitrep data (default: the pipeline's
+    /// icb_code); one not in that data is refused, listing those that are.
     #[arg(long, value_name = "CODE")]
     pub icb: Option<String>,
 }

@@ -612,6 +612,87 @@ fn dataset_files(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
+/// Why a dataset folder could not be read, naming the file at fault: one that is not a
+/// readable Parquet file, or one whose columns differ from the first file's. A published
+/// file the report cannot use is a rejected input (exit 3), as a column of the wrong type
+/// or a broken manifest is, not a fault of joinedup (regression: a corrupt month file
+/// exited 5, "internal error", naming only its folder). Each file is read on its own
+/// here, only when reading them together failed.
+fn unreadable(dir: &Path, files: &[PathBuf], e: PolarsError) -> Error {
+    let rejected = |file: &Path, message: String| Error::InputRejected {
+        location: Location {
+            file: file.to_path_buf(),
+            line: None,
+            column: None,
+        },
+        message,
+    };
+    let mut first: Option<(&PathBuf, Vec<(String, String)>)> = None;
+    for f in files {
+        let file = match std::fs::File::open(f) {
+            Ok(file) => file,
+            Err(e) => return Error::io("opening", f, e),
+        };
+        let mut reader = ParquetReader::new(file);
+        let columns: Vec<(String, String)> = match reader.schema() {
+            Ok(schema) => schema
+                .iter()
+                .map(|(name, field)| (name.to_string(), format!("{:?}", field.dtype)))
+                .collect(),
+            Err(e) => return rejected(f, format!("not a readable Parquet file ({e})")),
+        };
+        if let Err(e) = reader.finish() {
+            return rejected(f, format!("not a readable Parquet file ({e})"));
+        }
+        let Some((first_file, first_columns)) = &first else {
+            first = Some((f, columns));
+            continue;
+        };
+        let names = |c: &[(String, String)]| -> BTreeSet<String> {
+            c.iter().map(|(n, _)| n.clone()).collect()
+        };
+        let (here, there) = (names(&columns), names(first_columns));
+        let first_name = first_file
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        if here != there {
+            let list =
+                |s: Vec<&String>| s.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ");
+            let lacks = list(there.difference(&here).collect());
+            let extra = list(here.difference(&there).collect());
+            return rejected(
+                f,
+                format!(
+                    "its columns differ from those of {first_name} in the same dataset{}{}",
+                    if lacks.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; it lacks {lacks}")
+                    },
+                    if extra.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; it has {extra} besides")
+                    }
+                ),
+            );
+        }
+        if let Some((name, t)) = columns
+            .iter()
+            .find(|c| first_columns.iter().any(|f| f.0 == c.0 && f.1 != c.1))
+        {
+            return rejected(
+                f,
+                format!("column {name} is of another type ({t}) than in {first_name}"),
+            );
+        }
+    }
+    rejected(
+        dir,
+        format!("the dataset's files cannot be read together ({e})"),
+    )
+}
+
 impl Frame {
     /// Reads every file of the dataset folder `dir` as one frame; `None` when the folder
     /// does not exist or holds no Parquet file (the pipeline does not write the dataset).
@@ -626,7 +707,7 @@ impl Frame {
             .collect();
         let df = LazyFrame::scan_parquet_files(paths.into(), ScanArgsParquet::default())
             .and_then(LazyFrame::collect)
-            .map_err(|e| Error::engine(format!("reading {}", dir.display()), e))?;
+            .map_err(|e| unreadable(dir, &files, e))?;
         Ok(Some(Frame {
             path: dir.to_path_buf(),
             df,

@@ -109,6 +109,16 @@ pub fn month(d: NaiveDate) -> String {
     format!("{} {}", MONTHS[d.month0() as usize], d.year())
 }
 
+/// `July 2026 to October 2026`, or `September 2026` when the months are one
+/// (regression, review: one month of data read "September 2026 to September 2026").
+pub fn months(from: NaiveDate, to: NaiveDate) -> String {
+    if (from.year(), from.month()) == (to.year(), to.month()) {
+        month(from)
+    } else {
+        format!("{} to {}", month(from), month(to))
+    }
+}
+
 /// `Sep 2026`.
 pub fn month_short(d: NaiveDate) -> String {
     format!("{} {}", &MONTHS[d.month0() as usize][..3], d.year())
@@ -214,7 +224,9 @@ pub fn service(group: &str) -> String {
         "short_term_bed" => "a short-term bed".to_string(),
         "care_home" => "a care home".to_string(),
         "other" => "another service".to_string(),
-        "none" => "no social-care service".to_string(),
+        // `none`: no social-care service is linked to the spell, which is all linkage can
+        // tell; not that the patient awaited none.
+        "none" => "no linked social-care service".to_string(),
         other => other.replace('_', " "),
     }
 }
@@ -258,6 +270,13 @@ pub fn capital(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_span_of_one_month_is_that_month() {
+        let d = |m| NaiveDate::from_ymd_opt(2026, m, 1).unwrap();
+        assert_eq!(months(d(9), d(9)), "September 2026");
+        assert_eq!(months(d(7), d(10)), "July 2026 to October 2026");
+    }
 
     #[test]
     fn numbers_have_separators_signs_and_at_most_one_decimal() {

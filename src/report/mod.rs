@@ -40,17 +40,19 @@ pub const REPORT_PATH: &str = "report/index.html";
 #[derive(Debug, Clone, Default)]
 pub struct Options {
     /// The ICB to compare in NHS England's sitrep (ODS code); found from the data if absent.
+    /// Given, it must be an ICB in the sitrep data ([`Error::Usage`](crate::error::Error::Usage) otherwise).
     pub icb: Option<String>,
 }
 
 /// Builds the report page from the data directory `out`.
 pub fn build(out: &Path, opts: &Options) -> Result<String> {
     let data = ReportData::load(out)?;
+    let icb = sections::check_icb(data.sitrep.as_ref(), opts.icb.as_deref(), out)?;
     let period = Period::choose(&data);
     let cx = sections::Context {
         data: &data,
         period,
-        icb: opts.icb.as_deref(),
+        icb: icb.as_deref(),
     };
     let sections = sections::all(&cx);
 
@@ -63,9 +65,7 @@ pub fn build(out: &Path, opts: &Options) -> Result<String> {
         subtitle.push(format!(
             "Headline month: {}{}",
             format::month(p.month),
-            p.data_end
-                .map(|d| format!(" · data to {}", format::day(d)))
-                .unwrap_or_default()
+            p.data_end_note()
         ));
     }
     if let Some(m) = &data.manifest {

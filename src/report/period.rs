@@ -3,7 +3,7 @@
 
 use chrono::{Datelike, NaiveDate};
 
-use super::data::ReportData;
+use super::data::{Cell, FlowDay, ReportData};
 
 /// Months shown before the headline month in trends and daily charts.
 pub const MONTHS_BEFORE: u32 = 2;
@@ -17,18 +17,54 @@ pub struct Period {
     pub first_month: NaiveDate,
     /// First day of the last month with any data (may be after `month` and incomplete).
     pub last_month: NaiveDate,
-    /// The last day of daily data (`flow_daily`), when there is any.
+    /// The last day the daily hospital data (`flow_daily`) cover completely: the earlier
+    /// of the last day with an admission and the last day with a discharge (see
+    /// [`hospital_ends`]), when there is daily data. After it, days hold only some of
+    /// the activity (the sample's October: discharges of patients admitted by 30
+    /// September, no admissions).
     pub data_end: Option<NaiveDate>,
-    /// The headline month is not covered to its last day (no complete month exists).
+    /// The last day of any daily data (may be after `data_end`).
+    pub daily_end: Option<NaiveDate>,
+    /// The headline month is not known to be covered to its last day (no complete month
+    /// exists).
     pub month_incomplete: bool,
     /// First day of the last month of social-care data (`social_care_queue`), when it is
     /// published: after it, a delay cannot be seen to be waiting for a care service.
     pub care_end: Option<NaiveDate>,
 }
 
+/// Whether a day of `flow_daily` has an admission (shown above zero, or suppressed: a
+/// suppressed count is at least 1).
+fn has_admission(r: &FlowDay) -> bool {
+    [
+        r.admissions_elective,
+        r.admissions_emergency,
+        r.admissions_other,
+    ]
+    .iter()
+    .any(|c| some(*c))
+}
+
+/// Whether a count is at least 1: shown above zero, or suppressed.
+fn some(c: Cell<i64>) -> bool {
+    c.is_suppressed() || c.shown().is_some_and(|v| v > 0)
+}
+
+/// The last day of `flow_daily` with an admission, and the last with a discharge. The
+/// daily rows run to the last day with any activity, so a hospital extract of spells
+/// admitted to 30 September gives days to late October holding only the discharges of
+/// patients admitted by then: no admissions, and beds falling for want of them.
+pub fn hospital_ends(rows: &[FlowDay]) -> (Option<NaiveDate>, Option<NaiveDate>) {
+    let last = |f: &dyn Fn(&FlowDay) -> bool| rows.iter().filter(|r| f(r)).map(|r| r.date).max();
+    (last(&has_admission), last(&|r| some(r.discharges)))
+}
+
 impl Period {
-    /// Chooses the headline month: the latest month of monthly data that the daily data
-    /// covers to its last day; without daily data, the latest month.
+    /// Chooses the headline month: the latest month the data are known to cover to its
+    /// last day. With daily data, that is the latest month the daily hospital data cover
+    /// completely (to `data_end`). Without, coverage is not known: the latest month of
+    /// delayed discharges may hold only part of its days (an extract to 27 October), so
+    /// only the months before it count as complete — the data reach past their end.
     pub fn choose(data: &ReportData) -> Option<Period> {
         let mut months: Vec<NaiveDate> = Vec::new();
         if let Some(b) = &data.bottlenecks {
@@ -43,14 +79,30 @@ impl Period {
         months.sort();
         months.dedup();
         let last_month = *months.last()?;
-        let data_end = data
+        let daily_end = data
             .flow
             .as_ref()
             .and_then(|f| f.iter().map(|r| r.date).max());
-        let complete = |m: &NaiveDate| data_end.is_none_or(|end| month_end(*m) <= end);
+        let data_end = data.flow.as_ref().and_then(|f| match hospital_ends(f) {
+            (Some(a), Some(d)) => Some(a.min(d)),
+            // No hospital activity at all (A&E only): the daily data's own end.
+            (a, d) => a.or(d).or(daily_end),
+        });
+        // Without daily data, the months the headline is chosen among: those of delayed
+        // discharges (its subject), else every month.
+        let basis_last = data
+            .bottlenecks
+            .as_ref()
+            .and_then(|b| b.iter().map(|r| r.month).max())
+            .unwrap_or(last_month);
+        let complete = |m: &NaiveDate| match data_end {
+            Some(end) => month_end(*m) <= end,
+            None => *m < basis_last,
+        };
         let (month, month_incomplete) = match months.iter().rev().find(|m| complete(m)) {
             Some(m) => (*m, false),
-            None => (last_month, true),
+            None if data_end.is_some() => (last_month, true),
+            None => (basis_last, true),
         };
         let first_month = add_months(month, -(MONTHS_BEFORE as i32)).max(months[0]);
         let care_end = data
@@ -62,6 +114,7 @@ impl Period {
             first_month,
             last_month,
             data_end,
+            daily_end,
             month_incomplete,
             care_end,
         })
@@ -97,25 +150,83 @@ impl Period {
         out
     }
 
-    /// Whether the data stops before the end of month `m`.
+    /// Whether the data stop, or may stop, before the end of month `m`: with daily
+    /// data, when it ends before; without, every month after the headline month, and the
+    /// headline month itself when it is the only one (coverage is not known).
     pub fn is_partial(&self, m: NaiveDate) -> bool {
-        self.data_end.is_some_and(|end| month_end(m) > end)
+        match self.data_end {
+            Some(end) => month_end(m) > end,
+            None => m > self.month || (m == self.month && self.month_incomplete),
+        }
     }
 
-    /// Month `m` named by `name` (long or short), with the day its data stops when it
-    /// stops before the month ends: `September 2026 (to 14 Sep)`. Charts and tables name
-    /// a month alike, so a part month never reads as a whole one.
+    /// Month `m` named by `name` (long or short), said to be incomplete when the data do
+    /// not cover it to its last day: `September 2026 (to 14 Sep)` when the complete
+    /// daily data end within it, `October 2026 (incomplete: data to 30 Sep)` when they
+    /// end before it, `October 2026 (may be incomplete)` when there is no daily data to
+    /// tell. Charts and tables name a month alike, so a part month never reads as a
+    /// whole one.
     pub fn month_label(&self, m: NaiveDate, name: fn(NaiveDate) -> String) -> String {
-        match self.data_end.filter(|_| self.is_partial(m)) {
-            // A month starting after the daily data end has none of it.
+        if !self.is_partial(m) {
+            return name(m);
+        }
+        match self.data_end {
+            // A month starting after the complete data end has only part of its activity,
+            // or none (regression: it read "November 2026 (to 27 Oct)").
             Some(end) if m > end => format!(
-                "{} (daily data end {})",
+                "{} (incomplete: data to {})",
                 name(m),
                 super::format::day_short(end)
             ),
             Some(end) => format!("{} (to {})", name(m), super::format::day_short(end)),
-            None => name(m),
+            None => format!("{} (may be incomplete)", name(m)),
         }
+    }
+
+    /// What the page's subtitle says of the data's end: ` · data to 27 October 2026`,
+    /// ` · data complete to 30 September 2026 (partial to 27 October 2026)`, or, without
+    /// daily data, that the months after the headline month may be incomplete.
+    pub fn data_end_note(&self) -> String {
+        use super::format::{day, month};
+        match (self.data_end, self.daily_end) {
+            (Some(end), Some(last)) if last > end => format!(
+                " · data complete to {} (partial to {})",
+                day(end),
+                day(last)
+            ),
+            (Some(end), _) => format!(" · data to {}", day(end)),
+            (None, _) if self.month_incomplete => {
+                " · no daily data, so whether this month is complete is not known".to_string()
+            }
+            (None, _) if self.last_month == add_months(self.month, 1) => format!(
+                " · no daily data, so {} may be incomplete",
+                month(self.last_month)
+            ),
+            (None, _) if self.last_month > self.month => format!(
+                " · no daily data, so the months after {} may be incomplete",
+                month(self.month)
+            ),
+            (None, _) => String::new(),
+        }
+    }
+}
+
+/// Month `m` named by `name`, with the days `from`..=`to` some data cover when they are
+/// not the whole month: `September 2026 (to 15 Sep)`, `July 2026 (from 10 Jul)`, `July
+/// 2026 (10–15 Jul)`.
+pub fn covered_label(
+    m: NaiveDate,
+    from: NaiveDate,
+    to: NaiveDate,
+    name: fn(NaiveDate) -> String,
+) -> String {
+    use super::format::day_short;
+    match (from > month_start(m), to < month_end(m)) {
+        (false, false) => name(m),
+        (false, true) => format!("{} (to {})", name(m), day_short(to)),
+        (true, false) => format!("{} (from {})", name(m), day_short(from)),
+        (true, true) if from == to => format!("{} ({} only)", name(m), day_short(from)),
+        (true, true) => format!("{} ({}–{})", name(m), from.format("%-d"), day_short(to)),
     }
 }
 
@@ -140,7 +251,6 @@ pub fn add_months(d: NaiveDate, n: i32) -> NaiveDate {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::data::{Cell, FlowDay};
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
@@ -199,6 +309,7 @@ mod tests {
         assert_eq!(p.first_month, d(2026, 7, 1));
         assert_eq!(p.last_month, d(2026, 10, 1));
         assert_eq!(p.data_end, Some(d(2026, 10, 27)));
+        assert_eq!(p.daily_end, Some(d(2026, 10, 27)));
         assert_eq!(p.previous_month(), d(2026, 8, 1));
         assert_eq!(p.months().len(), 4);
         assert!(p.is_partial(d(2026, 10, 1)) && !p.is_partial(d(2026, 9, 1)));
@@ -215,14 +326,143 @@ mod tests {
         // "November 2026 (to 27 Oct)".
         assert_eq!(
             p.month_label(d(2026, 11, 1), crate::report::format::month),
-            "November 2026 (daily data end 27 Oct)"
+            "November 2026 (incomplete: data to 27 Oct)"
         );
+        assert_eq!(p.data_end_note(), " · data to 27 October 2026");
 
         // Only part of one month: that month, flagged incomplete.
         let p = Period::choose(&data(Some(vec![day("RX1", d(2026, 7, 3))]))).unwrap();
         assert_eq!((p.month, p.month_incomplete), (d(2026, 7, 1), true));
 
         assert_eq!(Period::choose(&data(None)), None);
+    }
+
+    /// Regression (review): the sample's hospital extract holds spells admitted to 30
+    /// September, and its daily rows run to 27 October with discharges only; the page
+    /// said "data to 27 October 2026" and October's days read as real zeros of
+    /// admissions. The daily data are complete only to the last day with an admission.
+    #[test]
+    fn regression_the_daily_data_end_with_the_last_admission_not_the_last_row() {
+        let mut days = Vec::new();
+        let mut x = d(2026, 7, 1);
+        while x <= d(2026, 10, 27) {
+            let mut r = day("RX1", x);
+            if x <= d(2026, 9, 30) {
+                r.admissions_emergency = Cell::Suppressed;
+            }
+            r.discharges = Cell::Shown(10);
+            days.push(r);
+            x = x.succ_opt().unwrap();
+        }
+        assert_eq!(
+            hospital_ends(&days),
+            (Some(d(2026, 9, 30)), Some(d(2026, 10, 27)))
+        );
+        let p = Period::choose(&data(Some(days.clone()))).unwrap();
+        assert_eq!(p.month, d(2026, 9, 1));
+        assert_eq!(p.data_end, Some(d(2026, 9, 30)));
+        assert_eq!(p.daily_end, Some(d(2026, 10, 27)));
+        assert_eq!(
+            p.data_end_note(),
+            " · data complete to 30 September 2026 (partial to 27 October 2026)"
+        );
+        assert_eq!(
+            p.month_label(d(2026, 10, 1), crate::report::format::month),
+            "October 2026 (incomplete: data to 30 Sep)"
+        );
+
+        // Discharges ending first (an extract of spells discharged to 14 September):
+        // complete to then, so August leads.
+        for r in &mut days {
+            if r.date > d(2026, 9, 14) {
+                r.discharges = Cell::Shown(0);
+            }
+        }
+        let p = Period::choose(&data(Some(days))).unwrap();
+        assert_eq!((p.month, p.data_end), (d(2026, 8, 1), Some(d(2026, 9, 14))));
+        assert_eq!(
+            p.month_label(d(2026, 9, 1), crate::report::format::month),
+            "September 2026 (to 14 Sep)"
+        );
+    }
+
+    fn bottleneck(month: NaiveDate) -> crate::report::data::Bottleneck {
+        crate::report::data::Bottleneck {
+            month,
+            rank: Some(1),
+            la_code: None,
+            awaited_service: "none".to_string(),
+            provider_code: "RX1".to_string(),
+            delayed_discharges: Cell::Shown(10),
+            delayed_bed_days: Cell::Shown(100),
+            system_delayed_discharges: Cell::Shown(10),
+            system_delayed_bed_days: Cell::Shown(100),
+            share_of_system_pct: Cell::Empty,
+            change_in_delayed_bed_days: Cell::Empty,
+        }
+    }
+
+    /// Regression (review): without `flow_daily`, coverage was taken as complete, so
+    /// October, holding discharges only to 27 October, was the headline month, "205
+    /// days …, 275 fewer than in September 2026 (−57%)": a false improvement. Without
+    /// daily data only the months before the last are known to be complete.
+    #[test]
+    fn regression_without_daily_data_the_latest_month_is_not_taken_as_complete() {
+        let months = [d(2026, 7, 1), d(2026, 8, 1), d(2026, 9, 1), d(2026, 10, 1)];
+        let mut data = data(None);
+        data.bottlenecks = Some(months.iter().map(|m| bottleneck(*m)).collect());
+        let p = Period::choose(&data).unwrap();
+        assert_eq!(p.month, d(2026, 9, 1));
+        assert!(!p.month_incomplete);
+        assert_eq!((p.data_end, p.daily_end), (None, None));
+        assert_eq!(p.last_month, d(2026, 10, 1));
+        assert!(p.is_partial(d(2026, 10, 1)) && !p.is_partial(d(2026, 9, 1)));
+        assert_eq!(
+            p.month_label(d(2026, 10, 1), crate::report::format::month),
+            "October 2026 (may be incomplete)"
+        );
+        assert_eq!(
+            p.data_end_note(),
+            " · no daily data, so October 2026 may be incomplete"
+        );
+
+        // Only one month: that month, not known to be complete.
+        data.bottlenecks = Some(vec![bottleneck(d(2026, 9, 1))]);
+        let p = Period::choose(&data).unwrap();
+        assert_eq!((p.month, p.month_incomplete), (d(2026, 9, 1), true));
+        assert!(p.is_partial(d(2026, 9, 1)));
+        assert_eq!(
+            p.data_end_note(),
+            " · no daily data, so whether this month is complete is not known"
+        );
+    }
+
+    /// Regression (review): A&E data ending on 15 September labelled the month
+    /// "September 2026", as if whole.
+    #[test]
+    fn a_month_covered_in_part_says_which_days() {
+        let name = crate::report::format::month;
+        let sep = d(2026, 9, 1);
+        assert_eq!(
+            covered_label(sep, d(2026, 9, 1), d(2026, 9, 15), name),
+            "September 2026 (to 15 Sep)"
+        );
+        assert_eq!(
+            covered_label(sep, d(2026, 9, 1), d(2026, 9, 30), name),
+            "September 2026"
+        );
+        assert_eq!(
+            covered_label(sep, d(2026, 9, 10), d(2026, 9, 30), name),
+            "September 2026 (from 10 Sep)"
+        );
+        assert_eq!(
+            covered_label(sep, d(2026, 9, 10), d(2026, 9, 15), name),
+            "September 2026 (10–15 Sep)"
+        );
+        assert_eq!(
+            covered_label(sep, d(2026, 9, 10), d(2026, 9, 10), name),
+            "September 2026 (10 Sep only)"
+        );
     }
 
     /// Regression: months after the social-care data ended read "about 0% waiting for
@@ -234,6 +474,7 @@ mod tests {
             first_month: d(2026, 1, 1),
             last_month: d(2026, 3, 1),
             data_end: None,
+            daily_end: None,
             month_incomplete: false,
             care_end: Some(d(2025, 11, 1)),
         };

@@ -7,12 +7,13 @@ use chrono::NaiveDate;
 use super::data::Cell;
 use super::format::{self, Bounded};
 
-/// Section 1: delayed bed-days this month, the change, and the share waiting for social care.
+/// Section 1: delayed bed-days this month, the change, and the share waiting for social care
+/// as section 1 words it (`about 86%`, `between 31% and 86%`).
 pub fn headline(
     month: NaiveDate,
     bed_days: Cell<i64>,
     previous: Option<(NaiveDate, Cell<i64>)>,
-    social_care_share: Option<(f64, bool)>,
+    social_care_share: Option<String>,
 ) -> String {
     let m = format::month(month);
     let total = match bed_days {
@@ -41,31 +42,43 @@ pub fn headline(
         });
     }
     match social_care_share {
-        Some((share, at_least)) => s.push_str(&format!(
-            "; {} {}% of those days were spent waiting for a social-care service to start{}.",
-            if at_least { "at least" } else { "about" },
-            share.round(),
-            if at_least {
-                " (groups too small to show are not counted)"
-            } else {
-                ""
-            }
+        Some(share) => s.push_str(&format!(
+            "; {share} of those days were spent waiting for a social-care service to start."
         )),
         None => s.push('.'),
     }
     s
 }
 
-/// Who a bottleneck group is, in words: "home care from council 902 at RX2".
-pub fn group(la_code: Option<&str>, awaited_service: &str, provider: &str) -> String {
+/// Who a bottleneck group's patients are, in words: `waiting for home care from council
+/// 902 at RX2`, or `at RX2 with no linked social-care service`. The second is no cause of
+/// delay: `none` means linkage found no social-care service for the spell, not that the
+/// patient was waiting for nothing (regression, review: "the largest cause of delay …
+/// was patients waiting for no social-care service").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Group {
+    /// The words, to follow "patients".
+    pub words: String,
+    /// Whether the group awaits a linked social-care service.
+    pub awaits_service: bool,
+}
+
+/// The [`Group`] of council `la_code`, service `awaited_service` and `provider`.
+pub fn group(la_code: Option<&str>, awaited_service: &str, provider: &str) -> Group {
     if awaited_service == "none" {
-        format!("no social-care service, at {provider}")
+        Group {
+            words: format!("at {provider} with no linked social-care service"),
+            awaits_service: false,
+        }
     } else {
-        format!(
-            "{} from {} at {provider}",
-            format::service(awaited_service),
-            format::council(la_code)
-        )
+        Group {
+            words: format!(
+                "waiting for {} from {} at {provider}",
+                format::service(awaited_service),
+                format::council(la_code)
+            ),
+            awaits_service: true,
+        }
     }
 }
 
@@ -74,7 +87,7 @@ pub fn group(la_code: Option<&str>, awaited_service: &str, provider: &str) -> St
 /// small to show, whose bed-days could be more or fewer than any shown.
 pub fn waits(
     month: NaiveDate,
-    largest_shown: Option<(String, i64, Cell<f64>)>,
+    largest_shown: Option<(Group, i64, Cell<f64>)>,
     unranked: usize,
     hidden: Option<(i64, i64)>,
 ) -> String {
@@ -86,6 +99,15 @@ pub fn waits(
     let share = |c: Cell<f64>| match c {
         Cell::Shown(v) => format!(", {} of the total", format::pct(v)),
         _ => String::new(),
+    };
+    // A group awaiting a service is a cause of delay; one with no linked service is not
+    // known to be one.
+    let what = |g: &Group| {
+        if g.awaits_service {
+            "cause of delay"
+        } else {
+            "group of delays"
+        }
     };
     let groups = |n: usize| {
         format!(
@@ -101,12 +123,16 @@ pub fn waits(
             groups(n)
         ),
         (Some((who, days, pct)), 0) => format!(
-            "The largest single cause of delay in {m} was patients waiting for {who}: {} delayed bed-days{}.",
+            "The largest single {} in {m} was patients {}: {} delayed bed-days{}.",
+            what(&who),
+            who.words,
             format::int(days),
             share(pct)
         ),
         (Some((who, days, pct)), n) => format!(
-            "Of the groups large enough to show, the largest cause of delay in {m} was patients waiting for {who}: {} delayed bed-days{} ({} of {few} {} suppressed to protect privacy and not ranked, and any could have more).",
+            "Of the groups large enough to show, the largest {} in {m} was patients {}: {} delayed bed-days{} ({} of {few} {} suppressed to protect privacy and not ranked, and any could have more).",
+            what(&who),
+            who.words,
             format::int(days),
             share(pct),
             groups(n),
@@ -167,8 +193,14 @@ pub fn flow(
 }
 
 /// Section 4: the longest median wait from referral to service start.
-/// `hidden`: groups whose median is suppressed (any could wait longer).
-pub fn queue(month: NaiveDate, longest: Option<(String, f64, Cell<f64>)>, hidden: usize) -> String {
+/// `hidden`: groups whose median is suppressed (any could wait longer); `groups`: the
+/// month's groups, those whose service has not started included.
+pub fn queue(
+    month: NaiveDate,
+    longest: Option<(String, f64, Cell<f64>)>,
+    hidden: usize,
+    groups: usize,
+) -> String {
     let m = format::month(month);
     match longest {
         Some((who, median, p90)) => {
@@ -193,17 +225,26 @@ pub fn queue(month: NaiveDate, longest: Option<(String, f64, Cell<f64>)>, hidden
                 format::num(median)
             )
         }
+        // Regression (review): all three said "every group is too small and is
+        // suppressed", beside groups of 10 requests shown whose service had not started,
+        // and of a month with no requests at all.
+        None if groups == 0 => {
+            format!("No hospital-discharge requests were published for {m}.")
+        }
+        None if hidden == 0 => format!("No service had started yet for any request made in {m}."),
         None => format!(
-            "No waiting times can be shown for referrals made in {m}: every group is too small and is suppressed."
+            "No waiting times can be shown for referrals made in {m}: every group whose service has started is too small to show and is suppressed."
         ),
     }
 }
 
 /// Section 5: A&E long waits in the month.
+/// `part`: the days of the month the A&E data cover, when not all of it.
 /// `rounded`: the daily figures added up were rounded, so the totals are approximate
 /// (a range from suppressed days is then no hard bound either).
 pub fn ae(
     month: NaiveDate,
+    part: Option<(NaiveDate, NaiveDate)>,
     arrivals: Bounded,
     over_4h: Bounded,
     over_12h: Bounded,
@@ -213,6 +254,10 @@ pub fn ae(
     if arrivals.high == Some(0) {
         return format!("No A&E attendances were published for {m}.");
     }
+    let m = match part {
+        Some((from, to)) => format!("{m} (A&E data for {} only)", format::span(from, to)),
+        None => m,
+    };
     format!(
         "In {m}, {}{} A&E attendances lasted more than 4 hours and {} more than 12 hours, out of {} arrivals{}.",
         if rounded { "roughly " } else { "" },
@@ -314,16 +359,21 @@ mod tests {
             d(9),
             Cell::Shown(480),
             Some((d(8), Cell::Shown(525))),
-            Some((86.4, false)),
+            Some("about 86%".to_string()),
         );
         assert_eq!(
             s,
             "In September 2026, patients who were ready to leave hospital spent 480 days waiting to go, 45 fewer than in August 2026; about 86% of those days were spent waiting for a social-care service to start."
         );
-        let s = headline(d(9), Cell::Shown(480), None, Some((25.0, true)));
+        let s = headline(
+            d(9),
+            Cell::Shown(480),
+            None,
+            Some("between 25% and 86%".to_string()),
+        );
         assert_eq!(
             s,
-            "In September 2026, patients who were ready to leave hospital spent 480 days waiting to go; at least 25% of those days were spent waiting for a social-care service to start (groups too small to show are not counted)."
+            "In September 2026, patients who were ready to leave hospital spent 480 days waiting to go; between 25% and 86% of those days were spent waiting for a social-care service to start."
         );
         let s = headline(d(9), Cell::Suppressed, None, None);
         assert!(s.contains("suppressed"), "{s}");
@@ -335,7 +385,7 @@ mod tests {
     /// suppressed group could be larger (35 bed-days against 25 shown).
     #[test]
     fn the_largest_shown_group_is_not_called_the_largest_when_groups_are_suppressed() {
-        let who = || "home care from council 902 at RX2".to_string();
+        let who = || group(Some("902"), "home_care", "RX2");
         assert_eq!(
             waits(d(10), Some((who(), 40, Cell::Shown(8.0))), 2, Some((1, 7))),
             "Of the groups large enough to show, the largest cause of delay in October 2026 was patients waiting for home care from council 902 at RX2: 40 delayed bed-days, 8% of the total (2 groups of 1–7 patients are suppressed to protect privacy and not ranked, and any could have more)."
@@ -351,6 +401,30 @@ mod tests {
         assert_eq!(
             waits(d(10), None, 0, Some((1, 7))),
             "No delayed discharges were published for October 2026."
+        );
+    }
+
+    /// Regression (review): "the largest cause of delay in September 2026 was patients
+    /// waiting for no social-care service": `none` is no linked service, not a cause.
+    #[test]
+    fn regression_a_group_with_no_linked_service_is_not_called_a_cause() {
+        assert_eq!(
+            waits(
+                d(9),
+                Some((group(None, "none", "RX2"), 40, Cell::Shown(8.0))),
+                0,
+                Some((1, 7))
+            ),
+            "The largest single group of delays in September 2026 was patients at RX2 with no linked social-care service: 40 delayed bed-days, 8% of the total."
+        );
+        assert_eq!(
+            waits(
+                d(9),
+                Some((group(None, "none", "RX2"), 40, Cell::Shown(8.0))),
+                3,
+                Some((1, 7))
+            ),
+            "Of the groups large enough to show, the largest group of delays in September 2026 was patients at RX2 with no linked social-care service: 40 delayed bed-days, 8% of the total (3 groups of 1–7 patients are suppressed to protect privacy and not ranked, and any could have more)."
         );
     }
 
@@ -376,7 +450,7 @@ mod tests {
         assert!(
             waits(
                 d(10),
-                Some(("home care".to_string(), 40, Cell::Empty)),
+                Some((group(Some("902"), "home_care", "RX2"), 40, Cell::Empty)),
                 1,
                 rule.hidden_range()
             )
@@ -391,12 +465,31 @@ mod tests {
      {
         let who = || "home care from council 902".to_string();
         assert_eq!(
-            queue(d(9), Some((who(), 15.0, Cell::Suppressed)), 8),
+            queue(d(9), Some((who(), 15.0, Cell::Suppressed)), 8, 13),
             "For patients referred from hospital in September 2026, of the groups large enough to show, the longest wait for a service to start was for home care from council 902: half waited 15 days or more (8 groups too small to show are suppressed, and any could wait longer)."
         );
         assert_eq!(
-            queue(d(9), Some((who(), 15.0, Cell::Shown(30.0))), 0),
+            queue(d(9), Some((who(), 15.0, Cell::Shown(30.0))), 0, 5),
             "For patients referred from hospital in September 2026, the longest wait for a service to start was for home care from council 902: half waited 15 days or more (one in ten waited 30 days or more)."
+        );
+    }
+
+    /// Regression (review): with no wait to show, the reading said "every group is too
+    /// small and is suppressed" whatever the reason: beside groups of 10 requests shown
+    /// whose service had not started, and of a month with no rows at all.
+    #[test]
+    fn regression_no_queue_wait_to_show_says_why() {
+        assert_eq!(
+            queue(d(3), None, 0, 3),
+            "No service had started yet for any request made in March 2026."
+        );
+        assert_eq!(
+            queue(d(3), None, 0, 0),
+            "No hospital-discharge requests were published for March 2026."
+        );
+        assert_eq!(
+            queue(d(3), None, 2, 5),
+            "No waiting times can be shown for referrals made in March 2026: every group whose service has started is too small to show and is suppressed."
         );
     }
 
@@ -405,6 +498,7 @@ mod tests {
         let b = |low, high| Bounded { low, high };
         let s = ae(
             d(9),
+            None,
             b(1400, Some(1400)),
             b(155, Some(260)),
             b(0, Some(0)),
@@ -418,6 +512,7 @@ mod tests {
         // count, 741, lay outside "between 696 and 732").
         let s = ae(
             d(9),
+            None,
             b(1400, Some(1400)),
             b(155, Some(260)),
             b(0, Some(0)),
@@ -426,6 +521,20 @@ mod tests {
         assert_eq!(
             s,
             "In September 2026, roughly between 155 and 260 A&E attendances lasted more than 4 hours and 0 more than 12 hours, out of 1,400 arrivals (added up from rounded daily figures)."
+        );
+        // Regression (review): A&E data ending on 15 September read "In September 2026,
+        // … out of 348–366 arrivals", as if the month were whole.
+        let s = ae(
+            d(9),
+            Some((d(9), NaiveDate::from_ymd_opt(2026, 9, 15).unwrap())),
+            b(348, Some(366)),
+            b(28, Some(196)),
+            b(6, Some(42)),
+            true,
+        );
+        assert_eq!(
+            s,
+            "In September 2026 (A&E data for 1–15 September 2026 only), roughly between 28 and 196 A&E attendances lasted more than 4 hours and between 6 and 42 more than 12 hours, out of 348–366 arrivals (added up from rounded daily figures)."
         );
         assert_eq!(
             ae_not_covered(d(10), NaiveDate::from_ymd_opt(2026, 9, 30).unwrap()),

@@ -211,17 +211,35 @@ fn month_end(m: NaiveDate) -> NaiveDate {
     next.unwrap().pred_opt().unwrap()
 }
 
+/// The last day `flow_daily` covers completely, worked out independently: the earlier of
+/// the last day with an admission and the last day with a discharge (shown above zero,
+/// or suppressed).
+fn hospital_data_end() -> NaiveDate {
+    let f = published("flow_daily");
+    let last = |cols: &[&str]| {
+        (0..f.rows)
+            .filter(|&i| {
+                cols.iter().any(|c| {
+                    let v = expected(&f, c, i);
+                    v == SUPPRESSED || v.parse::<i64>().is_ok_and(|n| n > 0)
+                })
+            })
+            .map(|i| date(f.col("date")[i].as_deref().unwrap()))
+            .max()
+            .unwrap()
+    };
+    last(&[
+        "admissions_elective",
+        "admissions_emergency",
+        "admissions_other",
+    ])
+    .min(last(&["discharges"]))
+}
+
 /// The headline month, worked out independently: the latest month of `bottlenecks` that
-/// `flow_daily` covers to its last day.
+/// `flow_daily` covers completely to its last day.
 fn headline_month() -> String {
-    let flow = published("flow_daily");
-    let end = flow
-        .col("date")
-        .iter()
-        .flatten()
-        .map(|d| date(d))
-        .max()
-        .unwrap();
+    let end = hospital_data_end();
     let b = published("bottlenecks");
     let mut months: Vec<NaiveDate> = b.col("month").iter().flatten().map(|d| date(d)).collect();
     months.sort();
@@ -326,6 +344,129 @@ fn the_headline_equals_the_published_monthly_totals() {
     }
 }
 
+/// Regression (review): the share waiting for social care added up only the shown groups
+/// awaiting a service: "at least 31%" for the sample's September, whose true share is
+/// 86.6–87.2%, and 5%, 42%, 31% in successive months as suppression fell. It is the
+/// total less the groups awaiting none, worked out here from the published cells: a
+/// range when a group awaiting none is suppressed.
+#[test]
+fn regression_the_social_care_share_is_the_total_less_the_groups_awaiting_none() {
+    let html = report_html(sample_out());
+    let b = published("bottlenecks");
+    let mut months: BTreeMap<String, (i64, i64, i64, bool)> = BTreeMap::new();
+    for i in 0..b.rows {
+        let e = months
+            .entry(b.col("month")[i].clone().unwrap())
+            .or_insert((0, 0, 0, false));
+        e.0 = b.i64s("system_delayed_bed_days")[i].unwrap();
+        let none = b.col("awaited_service")[i].as_deref() == Some("none");
+        match (none, b.i64s("delayed_bed_days")[i]) {
+            (true, Some(v)) => e.1 += v,
+            (true, None) => e.3 = true,
+            (false, Some(v)) => e.2 += v,
+            (false, None) => {}
+        }
+    }
+    let pct = |v: i64, t: i64| (v as f64 * 100.0 / t as f64).clamp(0.0, 100.0).round();
+    let rows = table(&html, "table-headline");
+    assert_eq!(rows.len(), months.len());
+    for (row, (m, (total, none, care, none_hidden))) in rows.iter().zip(&months) {
+        let high = pct(total - none, *total);
+        let low = pct(*care, *total).min(high);
+        let want = if !none_hidden || low == high {
+            format!("about {high}%")
+        } else if low == 0.0 && high == 100.0 {
+            "not known: too many groups are suppressed to tell".to_string()
+        } else if low == 0.0 {
+            format!("up to {high}%")
+        } else {
+            format!("between {low}% and {high}%")
+        };
+        assert_eq!(row[3], want, "{m}");
+    }
+    // The sample's September: (480 − 40 − 25) / 480, on the card and in the reading.
+    let sept = rows
+        .iter()
+        .find(|r| r[0] == "September 2026")
+        .expect("September");
+    assert_eq!(sept[2..], ["480".to_string(), "about 86%".to_string()]);
+    let section = in_section(&html, "headline");
+    assert!(
+        section.contains("<dd class=\"big\">about 86%</dd>"),
+        "{section}"
+    );
+    assert!(
+        para(section, "reading").ends_with(
+            "; about 86% of those days were spent waiting for a social-care service to start."
+        ),
+        "{}",
+        para(section, "reading")
+    );
+    assert!(!section.contains("at least"), "{section}");
+}
+
+/// Regression (review): the sample's hospital extract holds spells admitted to 30
+/// September, its daily rows running to 27 October with discharges only. The page said
+/// "data to 27 October 2026", and the flow section showed October's days with admissions
+/// 0 and beds falling as if real.
+#[test]
+fn regression_the_sample_s_october_is_said_to_be_partial() {
+    let html = report_html(sample_out());
+    assert_eq!(hospital_data_end(), date("2026-09-30"));
+    assert!(
+        html.contains(
+            "<p class=\"subtitle\">Headline month: September 2026 · data complete to 30 September 2026 (partial to 27 October 2026)</p>"
+        ),
+        "{}",
+        &html[..html.find("<section").unwrap()]
+    );
+    let flow = in_section(&html, "flow");
+    assert_eq!(
+        para(flow, "period"),
+        "Period: each day, 1 July – 30 September 2026"
+    );
+    assert!(
+        flow.contains(
+            "The hospital data hold no admissions after 30 September 2026, so the 27 days after it, to 27 October 2026, are left out"
+        ),
+        "{flow}"
+    );
+    let rows = table(&html, "table-headline");
+    assert_eq!(rows[3][0], "October 2026 (incomplete: data to 30 Sep)");
+}
+
+/// Regression (review): without `flow_daily` the latest month was taken as complete:
+/// "Headline month: October 2026" and "205 days …, 275 fewer than in September 2026
+/// (−57%)", though October holds discharges only to 27 October.
+#[test]
+fn regression_without_daily_data_the_latest_month_is_not_the_headline() {
+    let copy = copy_published_only(sample_out());
+    std::fs::remove_dir_all(copy.path().join("published/flow_daily")).unwrap();
+    let (code, _, stderr) = result(&joinedup(&[
+        "report",
+        "--out",
+        copy.path().to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let html = report_html(copy.path());
+    assert!(
+        html.contains(
+            "<p class=\"subtitle\">Headline month: September 2026 · no daily data, so October 2026 may be incomplete</p>"
+        ),
+        "{}",
+        &html[..html.find("<section").unwrap()]
+    );
+    let headline = in_section(&html, "headline");
+    let reading = para(headline, "reading");
+    assert!(
+        reading.starts_with("In September 2026, patients who were ready to leave hospital spent 480 days waiting to go, 45 fewer than in August 2026;"),
+        "{reading}"
+    );
+    assert!(!reading.contains("275 fewer"), "{reading}");
+    let rows = table(&html, "table-headline");
+    assert_eq!(rows[3][0], "October 2026 (may be incomplete)");
+}
+
 #[test]
 fn where_patients_wait_lists_the_months_bottlenecks_in_rank_order_with_suppression() {
     let html = report_html(sample_out());
@@ -389,12 +530,17 @@ fn flow_queue_and_linkage_tables_equal_the_published_rows() {
     providers.sort();
     providers.dedup();
     let first_day = first_day_shown();
+    // Regression (review): days after the hospital data end (the sample's October, with
+    // discharges but no admissions) were shown, admissions as real zeros.
+    let last_day = hospital_data_end().format("%Y-%m-%d").to_string();
     for (p, provider) in providers.iter().enumerate() {
         let rows = table(&html, &format!("table-flow-{p}"));
         let idx: Vec<usize> = (0..f.rows)
             .filter(|i| {
+                let day = f.col("date")[*i].as_deref().unwrap();
                 f.col("provider_code")[*i].as_deref() == Some(provider.as_str())
-                    && f.col("date")[*i].as_deref().unwrap() >= first_day.as_str()
+                    && day >= first_day.as_str()
+                    && day <= last_day.as_str()
             })
             .collect();
         assert_eq!(rows.len(), idx.len(), "{provider}");
@@ -564,6 +710,13 @@ fn data_quality_equals_the_manifest_under_the_hes_rule() {
     let html = report_html(out);
     let m = manifest(out);
     let rows = table(&html, "table-sources");
+    // Regression (review, IG): the accepted rows, person-level under restricted/, were
+    // headed "Published".
+    assert!(
+        html.contains("<th scope=\"col\">Rows in</th><th scope=\"col\">Accepted</th><th scope=\"col\">Quarantined</th>"),
+        "{}",
+        in_section(&html, "quality")
+    );
     let sources = m["sources"].as_array().unwrap();
     assert_eq!(rows.len(), sources.len());
     let hes = |n: u64| match joinedup::publish::disclosure::hes_count(n as i64) {
@@ -678,6 +831,89 @@ fn without_published_data_the_report_is_unavailable_with_exit_code_4() {
     assert_eq!(code, 4, "{stderr}");
     assert!(stderr.contains("joinedup run --out"), "{stderr}");
     assert!(!out.path().join("report").exists());
+}
+
+/// Regression (review): with one month of data the A&E period read "September 2026 to
+/// September 2026", and the ranking table gave "Change on previous month" values beside
+/// the headline's "no figures for August 2026".
+#[test]
+fn regression_one_month_of_data_reads_as_one_month() {
+    let copy = copy_published_only(sample_out());
+    for f in files_under(&copy.path().join("published")) {
+        if f.file_name().unwrap() != "2026-09.parquet" {
+            std::fs::remove_file(f).unwrap();
+        }
+    }
+    let (code, _, stderr) = result(&joinedup(&[
+        "report",
+        "--out",
+        copy.path().to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let html = report_html(copy.path());
+    assert_eq!(
+        para(in_section(&html, "ae"), "period"),
+        "Period: A&E arrivals by month, September 2026"
+    );
+    assert!(!html.contains("September 2026 to September 2026"));
+    let headline = in_section(&html, "headline");
+    assert!(
+        headline.contains("no figures for August 2026"),
+        "{headline}"
+    );
+    let waits = in_section(&html, "waits");
+    assert!(!waits.contains("Change on previous month"), "{waits}");
+    assert!(
+        waits.contains(
+            "No change on the previous month is shown: there are no figures for August 2026."
+        ),
+        "{waits}"
+    );
+    assert_eq!(table(&html, "table-waits")[0].len(), 7);
+}
+
+/// Regression (review): a corrupt published Parquet file exited 5 ("internal error")
+/// naming only its folder; a published file the report cannot use is a rejected input,
+/// exit 3 as a broken manifest is, and the message names the file.
+#[test]
+fn regression_a_published_file_that_cannot_be_read_is_rejected_with_exit_3_naming_it() {
+    let copy = copy_published_only(sample_out());
+    let month = copy.path().join("published/bottlenecks/2026-08.parquet");
+    std::fs::write(&month, b"not a parquet file, only a message").unwrap();
+    let (code, _, stderr) = result(&joinedup(&[
+        "report",
+        "--out",
+        copy.path().to_str().unwrap(),
+    ]));
+    assert_eq!(code, 3, "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "{}: not a readable Parquet file (",
+            month.display()
+        )),
+        "{stderr}"
+    );
+    assert!(!copy.path().join("report").exists());
+
+    // A month file of another dataset in its folder: its columns are said to differ.
+    std::fs::copy(
+        copy.path().join("published/flow_daily/2026-08.parquet"),
+        &month,
+    )
+    .unwrap();
+    let (code, _, stderr) = result(&joinedup(&[
+        "report",
+        "--out",
+        copy.path().to_str().unwrap(),
+    ]));
+    assert_eq!(code, 3, "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "{}: its columns differ from those of 2026-07.parquet in the same dataset; it lacks awaited_service,",
+            month.display()
+        )),
+        "{stderr}"
+    );
 }
 
 // ---- NHS England sitrep ----------------------------------------------------------------
@@ -906,6 +1142,55 @@ fn with_nhs_england_sitrep_data_the_icb_is_shown_beside_its_region_and_england()
         "{s}"
     );
     assert_eq!(table(&html, "table-sitrep-0").len(), 3);
+}
+
+/// Regression (review): `--icb XYZ`, a code not in the sitrep, exited 0 with a note and
+/// compared England alone; `--icb ""` wrote "The sitrep has no ICB-level rows for ."; and
+/// `--icb` on a data directory without sitrep data was ignored silently. An unknown or
+/// empty code is a command-line error (exit 2, nothing written) naming the ICBs there.
+#[test]
+fn regression_an_icb_not_in_the_sitrep_is_a_command_line_error() {
+    let dir = copy_published_only(sample_out());
+    let out = dir.path().to_str().unwrap();
+    sitrep_fixture(dir.path(), &[]);
+    let report = dir.path().join("report/index.html");
+    let (code, stdout, stderr) = result(&joinedup(&["report", "--out", out, "--icb", "XYZ"]));
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert!(
+        stderr.contains(
+            "--icb XYZ: no ICB with that code in NHS England's sitrep data (published/sitrep_daily); ICBs there: QHM, QOQ"
+        ),
+        "{stderr}"
+    );
+    assert!(!report.exists());
+    let (code, _, stderr) = result(&joinedup(&["report", "--out", out, "--icb", ""]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("--icb needs an ICB's ODS code, e.g. --icb QHM"),
+        "{stderr}"
+    );
+    assert!(!report.exists());
+    // A known code, in any case and with spaces around it, is used.
+    let (code, _, stderr) = result(&joinedup(&["report", "--out", out, "--icb", " qoq "]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(report.exists());
+
+    // Without sitrep data there is nothing to compare: a warning, not silence.
+    let plain_dir = copy_published_only(sample_out());
+    let (code, _, stderr) = result(&joinedup(&[
+        "report",
+        "--out",
+        plain_dir.path().to_str().unwrap(),
+        "--icb",
+        "QHM",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains(
+            "--icb QHM is not used: there is no NHS England sitrep data (published/sitrep_daily) in"
+        ),
+        "{stderr}"
+    );
 }
 
 #[test]

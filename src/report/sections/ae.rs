@@ -9,7 +9,7 @@ use super::super::data::{Cell, FlowDay};
 use super::super::format::{self, Bounded};
 use super::super::html::{self, Section, Table, Td};
 use super::super::palette::{BLUE, PINK};
-use super::super::period::month_start;
+use super::super::period::{covered_label, month_end, month_start};
 use super::super::svg::{self, Bar, BarChart, BarValue};
 use super::super::text;
 use super::{Context, missing};
@@ -95,8 +95,7 @@ pub fn section(cx: &Context) -> Section {
         .collect();
     let (ae_start, ae_end) = (ae_days.iter().min().copied(), ae_days.iter().max().copied());
     let covered = |m: NaiveDate| {
-        ae_start.is_some_and(|start| crate::report::period::month_end(m) >= start)
-            && ae_end.is_some_and(|end| m <= end)
+        ae_start.is_some_and(|start| month_end(m) >= start) && ae_end.is_some_and(|end| m <= end)
     };
     let months = p.months();
     let mut bars = Vec::new();
@@ -122,27 +121,36 @@ pub fn section(cx: &Context) -> Section {
             ]);
             continue;
         }
-        let label = p.month_label(*m, format::month_short);
+        // The days of the month the A&E data cover: their own start and end, not the
+        // hospital data's (regression: ECDS ending on 15 September read "September
+        // 2026", "out of 348–366 arrivals", as if whole).
+        let (from, to) = (
+            ae_start.map_or(*m, |s| s.max(*m)),
+            ae_end.map_or(month_end(*m), |e| e.min(month_end(*m))),
+        );
+        let part = (from > *m || to < month_end(*m)).then_some((from, to));
+        let label = covered_label(*m, from, to, format::month_short);
         let (arrivals, da) = month_total(rows, *m, hidden, |r| r.ae_arrivals);
         let (over_4h, d4) = month_total(rows, *m, hidden, |r| r.ae_over_4h);
         let (over_12h, d12) = month_total(rows, *m, hidden, |r| r.ae_over_12h);
         bars.push(bar(format!("{label} · over 4 hours"), over_4h, BLUE));
         bars.push(bar(format!("{label} · over 12 hours"), over_12h, PINK));
         table_rows.push(vec![
-            Td::Head(p.month_label(*m, format::month)),
+            Td::Head(covered_label(*m, from, to, format::month)),
             td(arrivals, da),
             td(over_4h, d4),
             td(over_12h, d12),
         ]);
         if *m == p.month {
-            headline = Some((arrivals, over_4h, over_12h));
+            headline = Some((part, arrivals, over_4h, over_12h));
         }
     }
     let reading = match (headline, ae_end) {
-        (Some((a, o4, o12)), _) => text::ae(p.month, a, o4, o12, rounded),
+        (Some((part, a, o4, o12)), _) => text::ae(p.month, part, a, o4, o12, rounded),
         (None, Some(end)) => text::ae_not_covered(p.month, end),
         (None, None) => text::ae(
             p.month,
+            None,
             Bounded {
                 low: 0,
                 high: Some(0),
@@ -175,9 +183,8 @@ pub fn section(cx: &Context) -> Section {
         id: "chart-ae",
         title: "A&E attendances lasting more than 4 and 12 hours, by month",
         desc: &format!(
-            "Bar chart of A&E attendances lasting more than 4 hours and more than 12 hours in each month from {} to {}. A hatched end shows the range left open by suppressed days. {reading}",
-            format::month(p.first_month),
-            format::month(p.last_month)
+            "Bar chart of A&E attendances lasting more than 4 hours and more than 12 hours in each month, {}. A hatched end shows the range left open by suppressed days. {reading}",
+            format::months(p.first_month, p.last_month)
         ),
         unit: "attendances",
         bars: &bars,
@@ -198,9 +205,8 @@ pub fn section(cx: &Context) -> Section {
         id: ID,
         title: TITLE.to_string(),
         period: format!(
-            "A&E arrivals by month, {} to {}",
-            format::month(p.first_month),
-            format::month(p.last_month)
+            "A&E arrivals by month, {}",
+            format::months(p.first_month, p.last_month)
         ),
         reading,
         body: html::chart(
@@ -319,5 +325,65 @@ mod tests {
             !body.contains("<th scope=\"row\">September 2026</th><td class=\"num empty\">"),
             "{body}"
         );
+    }
+
+    /// Regression (review): with A&E data to 15 September only (the hospital data to 30
+    /// September), the reading said "In September 2026, … out of 348–366 arrivals" and
+    /// the table row "September 2026", as if the month were whole: the label knew only
+    /// the daily data's end, not the A&E data's.
+    #[test]
+    fn regression_a_month_the_ae_data_cover_in_part_says_so() {
+        use crate::report::data::ReportData;
+        let mut rows = Vec::new();
+        let mut x = NaiveDate::from_ymd_opt(2026, 8, 1).unwrap();
+        while x <= NaiveDate::from_ymd_opt(2026, 9, 30).unwrap() {
+            let mut r = day(1, Cell::Shown(10));
+            r.date = x;
+            r.discharges = Cell::Shown(5);
+            r.admissions_emergency = Cell::Shown(5);
+            if x > NaiveDate::from_ymd_opt(2026, 9, 15).unwrap() {
+                r.ae_arrivals = Cell::Shown(0);
+                r.ae_over_4h = Cell::Shown(0);
+            }
+            rows.push(r);
+            x = x.succ_opt().unwrap();
+        }
+        let data = ReportData {
+            manifest: None,
+            bottlenecks: None,
+            flow: Some(rows),
+            queue: None,
+            linkage: None,
+            sitrep: None,
+            other_pipelines: Default::default(),
+        };
+        let cx = Context {
+            data: &data,
+            period: crate::report::period::Period::choose(&data),
+            icb: None,
+        };
+        assert_eq!(
+            cx.period.map(|p| p.month),
+            NaiveDate::from_ymd_opt(2026, 9, 1)
+        );
+        let s = section(&cx);
+        assert_eq!(
+            s.reading,
+            "In September 2026 (A&E data for 1–15 September 2026 only), roughly 150 A&E attendances lasted more than 4 hours and 0 more than 12 hours, out of 1,500 arrivals (added up from rounded daily figures)."
+        );
+        assert!(
+            s.body.contains(
+                "<th scope=\"row\">September 2026 (to 15 Sep)</th><td class=\"num\">1,500</td>"
+            ),
+            "{}",
+            s.body
+        );
+        assert!(
+            s.body
+                .contains("<th scope=\"row\">August 2026</th><td class=\"num\">3,100</td>"),
+            "{}",
+            s.body
+        );
+        assert!(s.body.contains("Sep 2026 (to 15 Sep) · over 4 hours"));
     }
 }

@@ -10,7 +10,7 @@ use super::super::data::{Cell, FlowDay};
 use super::super::format;
 use super::super::html::{self, Section, Table, Td};
 use super::super::palette::{BLUE, GREEN, PINK, PURPLE};
-use super::super::period::month_end;
+use super::super::period::{hospital_ends, month_end};
 use super::super::svg::{self, LineChart, Series};
 use super::super::text;
 use super::{Context, missing, td};
@@ -51,12 +51,50 @@ fn peak(rows: &[&FlowDay], f: impl Fn(&FlowDay) -> Cell<i64>) -> text::Peak {
     peak
 }
 
+/// Why the days after `to`, the last day shown, are left out, when `flow_daily` has any.
+fn left_out(all: &[FlowDay], to: NaiveDate) -> Option<String> {
+    let last = all.iter().map(|r| r.date).max().filter(|l| *l > to)?;
+    let (admissions, discharges) = hospital_ends(all);
+    let days = (last - to).num_days();
+    let span = format!(
+        "the {} after it, to {},",
+        if days == 1 {
+            "day".to_string()
+        } else {
+            format!("{days} days")
+        },
+        format::day(last)
+    );
+    Some(match (admissions, discharges) {
+        (Some(a), _) if a == to => format!(
+            "The hospital data hold no admissions after {}, so {span} are left out: their beds, patients ready to leave and discharges would count only patients admitted by then.",
+            format::day(to)
+        ),
+        (_, Some(d)) if d == to => format!(
+            "The hospital data hold no discharges after {}, so {span} are left out: their figures would be incomplete.",
+            format::day(to)
+        ),
+        _ => format!(
+            "The hospital data are complete only to {}, so {span} are left out.",
+            format::day(to)
+        ),
+    })
+}
+
 pub fn section(cx: &Context) -> Section {
     let (Some(all), Some(p)) = (&cx.data.flow, cx.period) else {
         return missing(ID, TITLE, "published/flow_daily", cx.data.flow.is_some());
     };
     let hidden = cx.hidden("flow_daily");
-    let rows: Vec<&FlowDay> = all.iter().filter(|r| r.date >= p.first_month).collect();
+    // Only the days the hospital data cover completely: after the last admission (or the
+    // last discharge), beds and patients ready to leave count only some patients, and
+    // admissions would read as real zeros (regression: the sample's October, with
+    // admissions to 30 September only, showed admissions 0 and beds falling).
+    let end = p.data_end;
+    let rows: Vec<&FlowDay> = all
+        .iter()
+        .filter(|r| r.date >= p.first_month && end.is_none_or(|e| r.date <= e))
+        .collect();
     let (Some(from), Some(to)) = (
         rows.iter().map(|r| r.date).min(),
         rows.iter().map(|r| r.date).max(),
@@ -76,6 +114,9 @@ pub fn section(cx: &Context) -> Section {
     );
 
     let mut body = String::new();
+    if let Some(note) = left_out(all, to) {
+        body.push_str(&html::para("note", &note));
+    }
     for (i, (provider, mut days)) in by_provider.into_iter().enumerate() {
         days.sort_by_key(|r| r.date);
         let dates: Vec<NaiveDate> = days.iter().map(|r| r.date).collect();
@@ -171,5 +212,75 @@ pub fn section(cx: &Context) -> Section {
         period: format!("each day, {}", format::span(from, to)),
         reading,
         body,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::data::ReportData;
+    use crate::report::period::Period;
+
+    fn d(m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, m, day).unwrap()
+    }
+
+    /// Regression (review): the sample's hospital extract holds spells admitted to 30
+    /// September; its daily rows run to 27 October with discharges only, and the flow
+    /// section showed every October day with admissions 0 and occupied beds falling, as
+    /// if real, under "data to 27 October 2026".
+    #[test]
+    fn regression_days_after_the_last_admission_are_left_out_not_shown_as_zeros() {
+        let mut rows = Vec::new();
+        let mut x = d(7, 1);
+        while x <= d(10, 27) {
+            let admitting = x <= d(9, 30);
+            let c = |v: i64| Cell::Shown(if admitting { v } else { 0 });
+            rows.push(FlowDay {
+                provider_code: "RX1".to_string(),
+                date: x,
+                admissions_elective: c(10),
+                admissions_emergency: c(10),
+                admissions_other: Cell::Shown(0),
+                discharges: Cell::Shown(10),
+                occupied_beds_midnight: Cell::Shown(if admitting { 60 } else { 20 }),
+                ready_to_leave_in_hospital: Cell::Shown(10),
+                ae_arrivals: Cell::Shown(100),
+                ae_over_4h: Cell::Shown(10),
+                ae_over_12h: Cell::Shown(0),
+            });
+            x = x.succ_opt().unwrap();
+        }
+        let data = ReportData {
+            manifest: None,
+            bottlenecks: None,
+            flow: Some(rows),
+            queue: None,
+            linkage: None,
+            sitrep: None,
+            other_pipelines: Default::default(),
+        };
+        let cx = Context {
+            data: &data,
+            period: Period::choose(&data),
+            icb: None,
+        };
+        let s = section(&cx);
+        assert_eq!(s.period, "each day, 1 July – 30 September 2026");
+        assert!(
+            s.reading
+                .starts_with("Between 1 July 2026 and 30 September 2026, "),
+            "{}",
+            s.reading
+        );
+        assert!(
+            s.body.contains(
+                "The hospital data hold no admissions after 30 September 2026, so the 27 days after it, to 27 October 2026, are left out: their beds, patients ready to leave and discharges would count only patients admitted by then."
+            ),
+            "{}",
+            s.body
+        );
+        assert!(s.body.contains("<th scope=\"row\">2026-09-30</th>"));
+        assert!(!s.body.contains("2026-10-"), "{}", s.body);
     }
 }

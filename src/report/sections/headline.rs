@@ -31,34 +31,69 @@ fn month_discharges(rows: &[Bottleneck], month: NaiveDate) -> Cell<i64> {
 /// The share of a month's delayed bed-days spent waiting for a social-care service.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Share {
-    /// The shown groups awaiting a service, as a percentage of the month's total;
-    /// `at_least` when some such group is suppressed (its bed-days are not counted).
-    Known { pct: f64, at_least: bool },
+    /// The month's total less the groups awaiting no service, over the total: every
+    /// group awaiting none is shown. Percent.
+    About(f64),
+    /// Some group awaiting no service is suppressed: the share lies between the shown
+    /// groups awaiting a service over the total (`low`) and the total less the shown
+    /// groups awaiting none over the total (`high`). Percent.
+    Range { low: f64, high: f64 },
     /// Not known, and why.
     Unknown(&'static str),
 }
 
 impl Share {
-    /// `about 45%`, `at least 30%`, or `not known`.
+    /// `about 86%`, `between 31% and 86%`, `up to 86%` (no group awaiting a service
+    /// shown), or `not known`. A range whose ends round alike is `about`.
     pub fn value(self) -> String {
         match self {
-            Share::Known { pct, at_least } => {
-                format!(
-                    "{} {}%",
-                    if at_least { "at least" } else { "about" },
-                    pct.round()
-                )
+            Share::About(pct) => format!("about {}%", pct.round()),
+            Share::Range { low, high } if low.round() == high.round() => {
+                format!("about {}%", high.round())
+            }
+            Share::Range { low, high } if low.round() == 0.0 => {
+                format!("up to {}%", high.round())
+            }
+            Share::Range { low, high } => {
+                format!("between {}% and {}%", low.round(), high.round())
             }
             Share::Unknown(_) => "not known".to_string(),
         }
     }
+
+    /// Whether the share is given as a range (some group awaiting no service is
+    /// suppressed).
+    pub fn is_range(self) -> bool {
+        matches!(self, Share::Range { low, high } if low.round() != high.round())
+    }
 }
 
-/// Percentage of the month's delayed bed-days spent waiting for a social-care service:
-/// the shown groups awaiting one over the month's total. Only shown cells are added: the
-/// total less the groups awaiting none would be the sum of suppressed cells too, which
-/// the report must not work out. A suppressed group awaiting a service makes the share
-/// a lower bound.
+/// Percentage of the month's delayed bed-days spent waiting for a social-care service.
+///
+/// Every delayed discharge of the month is in exactly one group (council × awaited
+/// service × provider), and the month's total is their sum, so the share waiting for a
+/// service is the total less the groups awaiting none (`awaited_service = "none"`: no
+/// linked social-care service), over the total. When the total and every group awaiting
+/// none are shown, that is the share, whatever groups awaiting a service are suppressed.
+/// When a group awaiting none is suppressed, the share is given as a range: from the
+/// shown groups awaiting a service over the total (a suppressed group awaiting one only
+/// adds to it) to the total less the shown groups awaiting none over the total (a
+/// suppressed group awaiting none only takes from it).
+///
+/// What this discloses: each figure is worked out from shown cells of
+/// `published/bottlenecks` alone — the month's total and shown groups' bed-days —
+/// never from a suppressed cell, and it is rounded to a whole percent, coarser than those
+/// cells. For the headline month those cells are printed on this page (the total in
+/// section 1, every group in section 2's table), so a reader can already work out
+/// (480 − 40 − 25) / 480 = 86% from the page; for the other months they are in the same
+/// published, disclosure-controlled dataset the page is built from. The share therefore
+/// tells nothing the published data does not already show. (The residue, total less every
+/// shown group, is the sum of the suppressed groups as the published cells let anyone
+/// work it out; protecting it, if it needs protecting, is the disclosure gate's job, not
+/// the report's, which neither hides nor adds to it.) The earlier rule, adding up only
+/// the shown groups awaiting a service, turned this into a figure that swung with which
+/// groups happened to be suppressed (5%, 42%, 31% in successive months of the sample,
+/// against about 86% true).
 pub fn social_care_share(rows: &[Bottleneck], month: NaiveDate) -> Share {
     let total = match month_total(rows, month) {
         Cell::Shown(t) if t > 0 => t,
@@ -66,23 +101,27 @@ pub fn social_care_share(rows: &[Bottleneck], month: NaiveDate) -> Share {
         Cell::Suppressed => return Share::Unknown("the month's total is suppressed"),
         Cell::Empty => return Share::Unknown("no delays published for this month"),
     };
-    let (mut shown, mut suppressed) = (0, false);
-    for r in rows
-        .iter()
-        .filter(|r| r.month == month && r.awaited_service != "none")
-    {
-        match r.delayed_bed_days {
-            Cell::Shown(v) => shown += v,
-            Cell::Suppressed => suppressed = true,
-            Cell::Empty => {}
+    let (mut care_shown, mut none_shown, mut none_suppressed) = (0, 0, false);
+    for r in rows.iter().filter(|r| r.month == month) {
+        match (r.awaited_service == "none", r.delayed_bed_days) {
+            (true, Cell::Shown(v)) => none_shown += v,
+            (true, Cell::Suppressed) => none_suppressed = true,
+            (false, Cell::Shown(v)) => care_shown += v,
+            (_, Cell::Suppressed | Cell::Empty) => {}
         }
     }
-    if shown == 0 && suppressed {
-        return Share::Unknown("every group waiting for social care is suppressed");
+    let pct = |v: i64| (v as f64 / total as f64 * 100.0).clamp(0.0, 100.0);
+    let high = pct(total - none_shown);
+    let low = pct(care_shown).min(high);
+    if none_suppressed && low.round() == 0.0 && high.round() == 100.0 {
+        // "Up to 100%" would say nothing.
+        return Share::Unknown("too many groups are suppressed to tell");
     }
-    Share::Known {
-        pct: (shown as f64 / total as f64 * 100.0).clamp(0.0, 100.0),
-        at_least: suppressed,
+    if none_suppressed {
+        // Rounded cells can make the shown groups add up to more than the total.
+        Share::Range { low, high }
+    } else {
+        Share::About(high)
     }
 }
 
@@ -153,13 +192,13 @@ pub fn section(cx: &Context) -> Section {
             },
             match (share, p.care_gap(month)) {
                 (_, Some(gap)) => format!("{gap}: not yet known for this month"),
-                (Share::Known { at_least: false, .. }, None) => {
+                (Share::Unknown(why), None) => why.to_string(),
+                (share, None) if share.is_range() => {
+                    "of delayed bed-days, waiting for a care service to start (a range: some groups with no linked service are suppressed)".to_string()
+                }
+                (_, None) => {
                     "of delayed bed-days, waiting for a care service to start".to_string()
                 }
-                (Share::Known { at_least: true, .. }, None) => {
-                    "of delayed bed-days, waiting for a care service to start (suppressed groups not counted)".to_string()
-                }
-                (Share::Unknown(why), None) => why.to_string(),
             },
         ),
         (
@@ -209,8 +248,8 @@ pub fn section(cx: &Context) -> Section {
             td_value(t, hidden, format::int),
             match (share, p.care_gap(*m)) {
                 (_, Some(gap)) => Td::Empty(format!("not known: {gap}")),
-                (Share::Known { .. }, None) => Td::Num(share.value()),
                 (Share::Unknown(why), None) => Td::Empty(format!("not known: {why}")),
+                (share, None) => Td::Num(share.value()),
             },
         ]);
     }
@@ -229,9 +268,8 @@ pub fn section(cx: &Context) -> Section {
         id: "chart-headline",
         title: "Delayed bed-days by month",
         desc: &format!(
-            "Bar chart of delayed bed-days for each month from {} to {}; {} is highlighted.",
-            format::month(p.first_month),
-            format::month(p.last_month),
+            "Bar chart of delayed bed-days for each month, {}; {} is highlighted.",
+            format::months(p.first_month, p.last_month),
             format::month(month)
         ),
         unit: "delayed bed-days",
@@ -242,7 +280,7 @@ pub fn section(cx: &Context) -> Section {
         "Delayed bed-days by month of discharge",
         &svg,
         &table,
-        "The share waiting for social care adds up the shown groups of patients awaiting a social-care service; it is approximate because published figures are rounded, and a lower bound (“at least”) when some of those groups are suppressed, since suppressed figures are never added up.",
+        "The share waiting for social care is the month's delayed bed-days less those of the groups with no linked social-care service, as a share of the month's; it is approximate because published figures are rounded. When a group with no linked service is suppressed it is a range: from the shown groups awaiting a service to the total less the shown groups with none.",
     ));
     Section {
         id: ID,
@@ -250,10 +288,10 @@ pub fn section(cx: &Context) -> Section {
         period: format!(
             "patients discharged in {}{}, compared with {}",
             format::month(month),
-            if p.month_incomplete {
-                " (incomplete month)"
-            } else {
-                ""
+            match (p.month_incomplete, p.data_end) {
+                (false, _) => "",
+                (true, Some(_)) => " (incomplete month)",
+                (true, None) => " (may be incomplete: no daily data to tell)",
             },
             format::month(prev)
         ),
@@ -263,8 +301,8 @@ pub fn section(cx: &Context) -> Section {
             has_prev.then_some((prev, prev_total)),
             match share {
                 _ if !p.care_covers(month) => None,
-                Share::Known { pct, at_least } => Some((pct, at_least)),
                 Share::Unknown(_) => None,
+                share => Some(share.value()),
             },
         ),
         body,
@@ -291,45 +329,83 @@ mod tests {
         }
     }
 
+    /// The sample's September as published: a total of 480 delayed bed-days; groups
+    /// awaiting a service shown at 105, 25 and 20 and fifteen suppressed; the two groups
+    /// awaiting none shown at 40 and 25.
+    fn sample_september() -> Vec<Bottleneck> {
+        let mut rows = vec![
+            row("home_care", Cell::Shown(105)),
+            row("none", Cell::Shown(40)),
+            row("home_care", Cell::Shown(25)),
+            row("none", Cell::Shown(25)),
+            row("reablement", Cell::Shown(20)),
+        ];
+        rows.extend((0..15).map(|_| row("care_home", Cell::Suppressed)));
+        rows
+    }
+
+    /// Regression (review): the share added up only the shown groups awaiting a service
+    /// and read "at least 31%" for the sample's September, whose true share (from
+    /// restricted/patient_journey) is 86.6–87.2%; it swung 5% → 42% → 31% over three
+    /// months with which groups happened to be suppressed. The page shows the total and
+    /// every group awaiting none, so the share is (480 − 40 − 25) / 480.
     #[test]
-    fn regression_the_social_care_share_never_adds_up_suppressed_groups() {
-        // The share was the total less the shown groups awaiting nothing: with the social-
-        // care groups suppressed it published their sum (480 - 40 - 25 = 415 bed-days).
+    fn regression_the_share_is_the_total_less_the_groups_awaiting_none() {
         let m = NaiveDate::from_ymd_opt(2026, 9, 1).unwrap();
+        let rows = sample_september();
+        let share = social_care_share(&rows, m);
+        assert_eq!(share, Share::About(415.0 / 480.0 * 100.0));
+        assert_eq!(share.value(), "about 86%");
+        assert!(!share.is_range());
+
+        // Every group awaiting a service suppressed: still known, from the shown total
+        // and groups awaiting none (it was "not known").
         let rows = vec![
             row("home_care", Cell::Suppressed),
             row("none", Cell::Shown(40)),
             row("none", Cell::Shown(25)),
         ];
-        assert_eq!(
-            social_care_share(&rows, m),
-            Share::Unknown("every group waiting for social care is suppressed")
-        );
+        assert_eq!(social_care_share(&rows, m).value(), "about 86%");
 
-        // Shown groups awaiting a service are added; a suppressed one makes it a bound.
-        let rows = vec![
-            row("home_care", Cell::Shown(120)),
-            row("care_home", Cell::Suppressed),
-            row("none", Cell::Suppressed),
-        ];
+        // A group awaiting none suppressed: a range, from the shown groups awaiting a
+        // service (150 of 480) to the total less the shown groups awaiting none (440).
+        let mut rows = sample_september();
+        rows[3] = row("none", Cell::Suppressed);
         let share = social_care_share(&rows, m);
         assert_eq!(
             share,
-            Share::Known {
-                pct: 25.0,
-                at_least: true
+            Share::Range {
+                low: 150.0 / 480.0 * 100.0,
+                high: 440.0 / 480.0 * 100.0
             }
         );
-        assert_eq!(share.value(), "at least 25%");
-
-        // Every group awaiting a service shown: the share, whatever the groups awaiting
-        // nothing.
+        assert_eq!(share.value(), "between 31% and 92%");
+        assert!(share.is_range());
+        // ... with no group awaiting a service shown, an upper bound.
         let rows = vec![
-            row("home_care", Cell::Shown(120)),
-            row("care_home", Cell::Shown(60)),
+            row("home_care", Cell::Suppressed),
+            row("none", Cell::Shown(40)),
             row("none", Cell::Suppressed),
         ];
-        assert_eq!(social_care_share(&rows, m).value(), "about 38%");
+        assert_eq!(social_care_share(&rows, m).value(), "up to 92%");
+        // ... and with no group of either kind shown, not known ("up to 100%" says
+        // nothing).
+        let rows = vec![
+            row("home_care", Cell::Suppressed),
+            row("none", Cell::Suppressed),
+        ];
+        assert_eq!(
+            social_care_share(&rows, m),
+            Share::Unknown("too many groups are suppressed to tell")
+        );
+        // Rounded cells adding up to more than the total never make low exceed high.
+        let rows = vec![
+            row("home_care", Cell::Shown(460)),
+            row("none", Cell::Shown(40)),
+            row("none", Cell::Suppressed),
+        ];
+        assert_eq!(social_care_share(&rows, m).value(), "about 92%");
+
         assert_eq!(month_total(&rows, m), Cell::Shown(480));
         let other = NaiveDate::from_ymd_opt(2026, 8, 1).unwrap();
         assert_eq!(month_total(&rows, other), Cell::Empty);
@@ -337,6 +413,53 @@ mod tests {
             social_care_share(&rows, other),
             Share::Unknown("no delays published for this month")
         );
+    }
+
+    /// The card, the monthly table and the reading all give the same share.
+    #[test]
+    fn regression_the_card_table_and_reading_give_the_share_of_the_total_less_none() {
+        use crate::report::data::ReportData;
+        use crate::report::period::Period;
+        let m = NaiveDate::from_ymd_opt(2026, 9, 1).unwrap();
+        let data = ReportData {
+            manifest: None,
+            bottlenecks: Some(sample_september()),
+            flow: None,
+            queue: None,
+            linkage: None,
+            sitrep: None,
+            other_pipelines: Default::default(),
+        };
+        let period = Period {
+            month: m,
+            first_month: m,
+            last_month: m,
+            data_end: None,
+            daily_end: None,
+            month_incomplete: false,
+            care_end: None,
+        };
+        let cx = Context {
+            data: &data,
+            period: Some(period),
+            icb: None,
+        };
+        let s = section(&cx);
+        assert_eq!(
+            s.reading,
+            "In September 2026, patients who were ready to leave hospital spent 480 days waiting to go; about 86% of those days were spent waiting for a social-care service to start."
+        );
+        assert!(
+            s.body.contains("<dt>Waiting for social care</dt><dd class=\"big\">about 86%</dd><dd class=\"small\">of delayed bed-days, waiting for a care service to start</dd>"),
+            "{}",
+            s.body
+        );
+        assert!(
+            s.body.contains("<th scope=\"row\">September 2026</th><td class=\"num\">130</td><td class=\"num\">480</td><td class=\"num\">about 86%</td>"),
+            "{}",
+            s.body
+        );
+        assert!(!s.body.contains("at least"), "{}", s.body);
     }
 
     /// Regression (review of the share's rewrite): after the social-care data end the
@@ -360,6 +483,7 @@ mod tests {
             first_month: m,
             last_month: m,
             data_end: None,
+            daily_end: None,
             month_incomplete: false,
             care_end: NaiveDate::from_ymd_opt(2026, 6, 1),
         };

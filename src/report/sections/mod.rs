@@ -35,6 +35,8 @@ impl Context<'_> {
 /// The id of section 7, NHS England's sitrep (shown only when its data is loaded).
 pub const SITREP_ID: &str = sitrep::ID;
 
+pub use sitrep::check_icb;
+
 /// Every section, in order; the NHS England comparison only when its data is loaded.
 pub fn all(cx: &Context) -> Vec<Section> {
     let mut out = vec![

@@ -1,4 +1,4 @@
-//! Section 6, data quality: rows in / published / quarantined per source and why (run
+//! Section 6, data quality: rows in / accepted / quarantined per source and why (run
 //! manifest), how well records link across sources (`published/linkage_quality`), and
 //! what disclosure control suppressed (manifest, per dataset and column).
 
@@ -44,13 +44,16 @@ fn sources_table(m: &RunManifest, rule: Rule) -> Table {
     Table {
         id: "table-sources".to_string(),
         caption: format!(
-            "Rows received, published and quarantined per source, run {}",
+            "Rows received, accepted and quarantined per source, run {}",
             m.run_id
         ),
+        // "Accepted", not "Published" (regression, review): these rows passed their
+        // source's rules into the person-level data under restricted/, which is never
+        // published; only aggregates of them are.
         head: [
             "Source",
             "Rows in",
-            "Published",
+            "Accepted",
             "Quarantined",
             "Why quarantined",
         ]
@@ -311,5 +314,40 @@ pub fn section(cx: &Context) -> Section {
         },
         reading,
         body,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression (review, IG): the column of rows accepted into the person-level data
+    /// under restricted/ was headed "Published", as if those rows had been published.
+    #[test]
+    fn regression_accepted_rows_are_not_called_published() {
+        let m: RunManifest = serde_json::from_value(serde_json::json!({
+            "run_id": "r1",
+            "status": "ok",
+            "pipeline": {"name": "sample"},
+            "finished_at": "2026-11-27T18:27:04.335Z",
+            "sources": [{"name": "apc", "rows_in": 1600, "accepted": 1582, "quarantined": 18}],
+            "social_care_resolution": null
+        }))
+        .unwrap();
+        let t = sources_table(&m, Rule::HES);
+        assert_eq!(
+            t.head,
+            [
+                "Source",
+                "Rows in",
+                "Accepted",
+                "Quarantined",
+                "Why quarantined"
+            ]
+        );
+        assert_eq!(
+            t.caption,
+            "Rows received, accepted and quarantined per source, run r1"
+        );
     }
 }

@@ -106,6 +106,7 @@ pub fn section(cx: &Context) -> Section {
                 .iter()
                 .filter(|r| r.median_days_to_service.is_suppressed())
                 .count(),
+            rows.len(),
         ),
     };
 
@@ -188,5 +189,83 @@ pub fn section(cx: &Context) -> Section {
         ),
         reading,
         body,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+
+    use super::*;
+    use crate::report::data::ReportData;
+    use crate::report::period::Period;
+
+    fn month(m: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, m, 1).unwrap()
+    }
+
+    /// A group of 10 requests made in `m` whose service had not started.
+    fn not_started(m: NaiveDate, la: &str) -> QueueRow {
+        QueueRow {
+            month: m,
+            la_code: la.to_string(),
+            service_type: NOT_STARTED.to_string(),
+            requests: Cell::Shown(10),
+            assessed: Cell::Shown(10),
+            median_days_to_assessment: Cell::Shown(1.0),
+            service_started: Cell::Shown(0),
+            median_days_to_service: Cell::Empty,
+            p90_days_to_service: Cell::Empty,
+            still_waiting_at_month_end: Cell::Shown(10),
+        }
+    }
+
+    fn reading(rows: Vec<QueueRow>, m: NaiveDate) -> Section {
+        let data = ReportData {
+            manifest: None,
+            bottlenecks: None,
+            flow: None,
+            queue: Some(rows),
+            linkage: None,
+            sitrep: None,
+            other_pipelines: Default::default(),
+        };
+        let cx = Context {
+            data: &data,
+            period: Some(Period {
+                month: m,
+                first_month: m,
+                last_month: month(4),
+                data_end: None,
+                daily_end: None,
+                month_incomplete: false,
+                care_end: Some(month(4)),
+            }),
+            icb: None,
+        };
+        section(&cx)
+    }
+
+    /// Regression (review): "No waiting times can be shown for referrals made in March
+    /// 2026: every group is too small and is suppressed", above a table of groups of 10
+    /// requests, none suppressed, whose service had not started; and the same of a month
+    /// with no requests at all.
+    #[test]
+    fn regression_the_queue_reading_says_no_service_started_or_no_requests() {
+        let rows = vec![not_started(month(3), "902"), not_started(month(3), "903")];
+        let s = reading(rows.clone(), month(3));
+        assert_eq!(
+            s.reading,
+            "No service had started yet for any request made in March 2026."
+        );
+        assert!(s.body.contains("no service started yet"), "{}", s.body);
+        assert!(!s.body.contains("suppressed"), "{}", s.body);
+
+        // February: no rows, though the social-care data reach April.
+        let s = reading(rows, month(2));
+        assert_eq!(
+            s.reading,
+            "No hospital-discharge requests were published for February 2026."
+        );
     }
 }

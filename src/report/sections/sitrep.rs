@@ -62,6 +62,48 @@ pub fn find_icb(rows: &[SitrepRow], given: Option<&str>, pipeline: Option<&str>)
     None
 }
 
+/// Checks `--icb` against NHS England's sitrep data before anything is written: an empty
+/// code, or one no ICB-level row carries, is a command-line error (exit 2) listing the
+/// ICBs there (regression: `--icb XYZ` exited 0 and compared England alone, and
+/// `--icb ""` wrote "…rows for ."). Without sitrep data there is nothing to compare
+/// (warned: it was ignored silently); sitrep data that cannot be read are shown as such
+/// in the section, so the code is not checked. Returns the code, trimmed.
+pub fn check_icb(
+    sitrep: Option<&std::result::Result<Vec<SitrepRow>, String>>,
+    given: Option<&str>,
+    out: &std::path::Path,
+) -> crate::error::Result<Option<String>> {
+    use crate::error::Error;
+    let Some(code) = given.map(str::trim) else {
+        return Ok(None);
+    };
+    if code.is_empty() {
+        return Err(Error::Usage(
+            "--icb needs an ICB's ODS code, e.g. --icb QHM".to_string(),
+        ));
+    }
+    match sitrep {
+        None => tracing::warn!(
+            stage = "report",
+            "--icb {code} is not used: there is no NHS England sitrep data (published/sitrep_daily) in {} to compare it with",
+            out.display()
+        ),
+        Some(Ok(rows)) if !rows.iter().any(|r| is_icb(r, code)) => {
+            let icbs = icb_codes(rows);
+            return Err(Error::Usage(format!(
+                "--icb {code}: no ICB with that code in NHS England's sitrep data (published/sitrep_daily); ICBs there: {}",
+                if icbs.is_empty() {
+                    "none".to_string()
+                } else {
+                    icbs.into_iter().collect::<Vec<_>>().join(", ")
+                }
+            )));
+        }
+        Some(_) => {}
+    }
+    Ok(Some(code.to_string()))
+}
+
 /// One organisation's rows of one setting, by date.
 struct Org<'a> {
     name: String,

@@ -20,7 +20,7 @@ fn label(r: &Bottleneck) -> String {
         None => "No council".to_string(),
     };
     let service = if r.awaited_service == "none" {
-        "no care service".to_string()
+        "no linked care service".to_string()
     } else {
         format::service(&r.awaited_service)
     };
@@ -78,28 +78,44 @@ pub fn section(cx: &Context) -> Section {
             }
         })
         .collect();
+    // The change on the previous month only beside that month's figures: with none
+    // published here, its values would stand next to "no figures for August 2026" in
+    // section 1 (regression, review), so the column is left out and the note says why.
+    let prev = p.previous_month();
+    let has_prev = all.iter().any(|r| r.month == prev);
+    let no_change_note = if has_prev {
+        String::new()
+    } else {
+        format!(
+            " No change on the previous month is shown: there are no figures for {}.",
+            format::month(prev)
+        )
+    };
+    let mut head: Vec<String> = [
+        "Rank",
+        "Council",
+        "Awaited service",
+        "Provider",
+        "Delayed discharges",
+        "Delayed bed-days",
+        "Share of all delayed bed-days",
+    ]
+    .map(String::from)
+    .to_vec();
+    if has_prev {
+        head.push("Change on previous month".to_string());
+    }
     let table = Table {
         id: "table-waits".to_string(),
         caption: format!(
             "Delayed discharges by council, awaited service and provider, {}",
             format::month(p.month)
         ),
-        head: [
-            "Rank",
-            "Council",
-            "Awaited service",
-            "Provider",
-            "Delayed discharges",
-            "Delayed bed-days",
-            "Share of all delayed bed-days",
-            "Change on previous month",
-        ]
-        .map(String::from)
-        .to_vec(),
+        head,
         rows: rows
             .iter()
             .map(|r| {
-                vec![
+                let mut row = vec![
                     Td::Head(
                         r.rank
                             .map_or_else(|| format::EMPTY.to_string(), |n| n.to_string()),
@@ -110,8 +126,15 @@ pub fn section(cx: &Context) -> Section {
                     td(r.delayed_discharges, hidden, format::int),
                     td_value(r.delayed_bed_days, hidden, format::int),
                     td_value(r.share_of_system_pct, hidden, format::pct),
-                    td_value(r.change_in_delayed_bed_days, hidden, format::signed),
-                ]
+                ];
+                if has_prev {
+                    row.push(td_value(
+                        r.change_in_delayed_bed_days,
+                        hidden,
+                        format::signed,
+                    ));
+                }
+                row
             })
             .collect(),
     };
@@ -124,9 +147,9 @@ pub fn section(cx: &Context) -> Section {
     });
     let mut reading = text::waits(p.month, largest_shown, unranked, hidden);
     if let Some(gap) = p.care_gap(p.month) {
-        // Every delay then shows as waiting for no care service.
+        // Every delay then shows as having no linked care service.
         reading.push_str(&format!(
-            " But {gap}: for {} no delay can be seen to wait for a care service, so all count as waiting for none.",
+            " But {gap}: for {} no delay can be seen to wait for a care service, so all count as having none linked.",
             format::month(p.month)
         ));
     }
@@ -149,7 +172,7 @@ pub fn section(cx: &Context) -> Section {
             bars: &bars,
         });
         let note = format!(
-            "Ranked by delayed bed-days before rounding, among the groups large enough to show.{} Blue: waiting for a social-care service; grey: not waiting for one.{}",
+            "Ranked by delayed bed-days before rounding, among the groups large enough to show.{} Blue: waiting for a social-care service; grey: no linked social-care service (linkage found none, which is not to say none was awaited).{}{}",
             if unranked > 0 {
                 format!(
                     " {unranked} suppressed group{} of {} {} not ranked or drawn (a rank would give {} size away) and {} listed last in the table.",
@@ -171,7 +194,8 @@ pub fn section(cx: &Context) -> Section {
                 )
             } else {
                 String::new()
-            }
+            },
+            no_change_note
         );
         html::chart(
             &format!(
@@ -189,5 +213,84 @@ pub fn section(cx: &Context) -> Section {
         period: format!("patients discharged in {}", format::month(p.month)),
         reading,
         body,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+
+    use super::*;
+    use crate::report::data::ReportData;
+    use crate::report::period::Period;
+
+    fn row(rank: i64, la: Option<&str>, service: &str, bed_days: i64) -> Bottleneck {
+        Bottleneck {
+            month: NaiveDate::from_ymd_opt(2026, 9, 1).unwrap(),
+            rank: Some(rank),
+            la_code: la.map(str::to_string),
+            awaited_service: service.to_string(),
+            provider_code: "RX2".to_string(),
+            delayed_discharges: Cell::Shown(10),
+            delayed_bed_days: Cell::Shown(bed_days),
+            system_delayed_discharges: Cell::Shown(30),
+            system_delayed_bed_days: Cell::Shown(100),
+            share_of_system_pct: Cell::Shown(bed_days as f64),
+            change_in_delayed_bed_days: Cell::Shown(5),
+        }
+    }
+
+    /// Regression (review): with one month of data, "the largest cause of delay … was
+    /// patients waiting for no social-care service" (none is no linked service, not a
+    /// cause); the chart note said grey bars were "not waiting for one", more than
+    /// linkage shows; and "Change on previous month" values stood beside section 1's "no
+    /// figures for August 2026".
+    #[test]
+    fn regression_one_month_with_a_group_without_a_linked_service_leading() {
+        let m = NaiveDate::from_ymd_opt(2026, 9, 1).unwrap();
+        let data = ReportData {
+            manifest: None,
+            bottlenecks: Some(vec![
+                row(1, None, "none", 60),
+                row(2, Some("902"), "home_care", 40),
+            ]),
+            flow: None,
+            queue: None,
+            linkage: None,
+            sitrep: None,
+            other_pipelines: Default::default(),
+        };
+        let cx = Context {
+            data: &data,
+            period: Some(Period {
+                month: m,
+                first_month: m,
+                last_month: m,
+                data_end: None,
+                daily_end: None,
+                month_incomplete: false,
+                care_end: None,
+            }),
+            icb: None,
+        };
+        let s = section(&cx);
+        assert_eq!(
+            s.reading,
+            "The largest single group of delays in September 2026 was patients at RX2 with no linked social-care service: 60 delayed bed-days, 60% of the total."
+        );
+        assert!(
+            s.body.contains(
+                "grey: no linked social-care service (linkage found none, which is not to say none was awaited). No change on the previous month is shown: there are no figures for August 2026."
+            ),
+            "{}",
+            s.body
+        );
+        assert!(!s.body.contains("Change on previous month"), "{}", s.body);
+        assert!(!s.body.contains(">+5<"), "{}", s.body);
+        assert!(
+            s.body.contains("<td>no linked social-care service</td>"),
+            "{}",
+            s.body
+        );
     }
 }
