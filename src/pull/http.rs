@@ -162,22 +162,7 @@ pub async fn pull_urls(source: &str, cfg: &HttpFetch, zone: Arc<LandingZone>) ->
             },
             Ok((_, Ok(Outcome::Unchanged))) => report.unchanged += 1,
             Ok((url, Err(Failed::Source(reason)))) => report.fail(&shown_url(&url), reason),
-            Ok((url, Err(Failed::Local(e)))) => {
-                report.fail(&shown_url(&url), crate::error::chain(&e));
-                if let crate::error::Error::Io {
-                    action,
-                    path,
-                    source,
-                } = &e
-                {
-                    report.local = Some(super::report::LocalFailure {
-                        action,
-                        path: path.clone(),
-                        kind: source.kind(),
-                        message: source.to_string(),
-                    });
-                }
-            }
+            Ok((url, Err(Failed::Local(e)))) => report.fail_local(&shown_url(&url), e),
             Err(e) => report.fail("download task", e.to_string()),
         }
     }

@@ -108,6 +108,10 @@ pub struct Incoming {
     file: File,
     hasher: Sha256,
     bytes: u64,
+    /// The error a write through [`Write`] met (a full disk), kept whole: a gzip decoder
+    /// writing through it passes on only its message, which would read as the sender's
+    /// fault ([`Incoming::take_write_error`]).
+    write_error: Option<std::io::Error>,
     /// Removes the file if a signal stops the process mid-download.
     _guard: crate::interrupt::StagingGuard,
 }
@@ -124,9 +128,11 @@ impl Drop for Incoming {
 
 impl Write for Incoming {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.hasher.update(buf);
-        self.bytes += buf.len() as u64;
-        self.file.write_all(buf)?;
+        if let Err(e) = self.put(buf) {
+            let passed_on = std::io::Error::new(e.kind(), e.to_string());
+            self.write_error = Some(e);
+            return Err(passed_on);
+        }
         Ok(buf.len())
     }
 
@@ -136,13 +142,25 @@ impl Write for Incoming {
 }
 
 impl Incoming {
-    /// Appends bytes.
-    pub fn append(&mut self, data: &[u8]) -> Result<()> {
+    fn put(&mut self, data: &[u8]) -> std::io::Result<()> {
+        crate::fault::io("landing_write")?;
         self.hasher.update(data);
         self.bytes += data.len() as u64;
-        self.file
-            .write_all(data)
+        self.file.write_all(data)
+    }
+
+    /// Appends bytes.
+    pub fn append(&mut self, data: &[u8]) -> Result<()> {
+        self.put(data)
             .map_err(|e| Error::io("writing", &self.path, e))
+    }
+
+    /// The error the last failed write through [`Write`] met, as a failure of this
+    /// machine (`writing <path>: No space left on device`), taken out.
+    pub fn take_write_error(&mut self) -> Option<Error> {
+        self.write_error
+            .take()
+            .map(|e| Error::io("writing", &self.path, e))
     }
 
     /// Bytes written so far.
@@ -290,6 +308,7 @@ impl LandingZone {
             file,
             hasher: Sha256::new(),
             bytes: 0,
+            write_error: None,
         })
     }
 

@@ -13,6 +13,7 @@ mod nightly;
 mod pull_drop;
 mod pull_http;
 mod pull_mesh;
+mod pull_mesh_stub;
 mod report;
 mod sample;
 mod synth;

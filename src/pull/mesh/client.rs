@@ -40,6 +40,10 @@ pub enum MeshError {
     /// The response did not follow the protocol.
     #[error("{0}")]
     Protocol(String),
+    /// This machine failed while landing what MESH sent (a full disk): not the source's
+    /// fault, and the pull exits as the error does ([`crate::pull::SourcePull::local`]).
+    #[error("{}", crate::error::chain(.0))]
+    Local(crate::error::Error),
 }
 
 /// Headers of a downloaded message that joinedup keeps.
@@ -322,7 +326,18 @@ impl MeshClient {
                     (None, Some(o)) => o.write_all(&bytes),
                     (None, None) => Ok(()),
                 };
-                written.map_err(|e| MeshError::Protocol(format!("message {id} chunk {n}: {e}")))?;
+                if let Err(e) = written {
+                    // Landing the bytes failed (this machine), or they are not gzip (MESH).
+                    let local = match (&mut decoder, &mut raw_out) {
+                        (Some(d), _) => d.get_mut().take_write_error(),
+                        (None, Some(o)) => o.take_write_error(),
+                        (None, None) => None,
+                    };
+                    return Err(match local {
+                        Some(l) => MeshError::Local(l),
+                        None => MeshError::Protocol(format!("message {id} chunk {n}: {e}")),
+                    });
+                }
             }
             meta.chunks = n;
             match status {
@@ -348,10 +363,13 @@ impl MeshClient {
                 )));
             }
         }
-        if let Some(d) = decoder {
-            d.finish().map_err(|e| {
-                MeshError::Protocol(format!("message {id}: gzip stream incomplete: {e}"))
-            })?;
+        if let Some(mut d) = decoder
+            && let Err(e) = d.try_finish()
+        {
+            return Err(match d.get_mut().take_write_error() {
+                Some(l) => MeshError::Local(l),
+                None => MeshError::Protocol(format!("message {id}: gzip stream incomplete: {e}")),
+            });
         }
         Ok(meta)
     }
