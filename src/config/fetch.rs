@@ -110,6 +110,8 @@ pub struct MeshFetch {
     pub timeout_seconds: u64,
     /// Messages per inbox page.
     pub inbox_page_size: u32,
+    /// Retries of a request (or of one chunk of a download) after a transient failure.
+    pub retries: u32,
 }
 
 /// File-drop settings.
@@ -383,6 +385,7 @@ pub fn mesh(
             ca_file: raw.ca_file.as_ref().map(|f| base.join(f)),
             timeout_seconds: raw.timeout_seconds.unwrap_or(120),
             inbox_page_size: raw.inbox_page_size.unwrap_or(500),
+            retries: raw.retries.unwrap_or(6),
         }),
     })
 }

@@ -122,7 +122,7 @@ pub struct RawHttpSource {
     pub read_timeout_seconds: Option<u64>,
     /// Seconds allowed for one download, start to end (default 3600).
     pub download_timeout_seconds: Option<u64>,
-    /// Retries after the first attempt (default 4).
+    /// Retries after the first attempt (default 6).
     pub retries: Option<u32>,
     /// Largest file accepted, in bytes (default 2 GiB).
     pub max_bytes: Option<u64>,
@@ -173,6 +173,10 @@ pub struct RawMeshSource {
     pub timeout_seconds: Option<u64>,
     /// Messages per inbox page, 10 to 5000 (default 500).
     pub inbox_page_size: Option<u32>,
+    /// Retries of a request, or of one chunk of a download, after a connect error, a
+    /// timeout, a body cut off, 429 or 5xx (default 6, backing off from 1 s to about a
+    /// minute in all, or as MESH's `Retry-After` asks, at most 60 s).
+    pub retries: Option<u32>,
     /// Source contract; without one the source is pulled but not ingested.
     pub contract: Option<String>,
     /// Mapping file.

@@ -193,6 +193,83 @@ impl Incoming {
 
     /// Removes the partial file (a failed download); dropping it does the same.
     pub fn discard(self) {}
+
+    /// A new scratch file beside this one, for a part of the download that may have to
+    /// be fetched again (a MESH chunk).
+    pub fn scratch(&self) -> Result<Scratch> {
+        let path = self
+            .path
+            .with_file_name(format!(".incoming-{}.part", uuid::Uuid::new_v4().simple()));
+        let mut options = OpenOptions::new();
+        options.read(true).write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let file = options
+            .open(&path)
+            .map_err(|e| Error::io("creating", &path, e))?;
+        Ok(Scratch {
+            _guard: crate::interrupt::StagingGuard::new(path.clone()),
+            path,
+            file,
+        })
+    }
+}
+
+/// A scratch file beside an [`Incoming`] one (`.incoming-<uuid>.part`, the owner's
+/// only): a part of a download received whole before it is written on, so that a part
+/// that fails half-way is fetched again from its start. Removed on drop, by a signal,
+/// and after a crash by the next [`LandingZone::open`].
+pub struct Scratch {
+    path: PathBuf,
+    file: File,
+    _guard: crate::interrupt::StagingGuard,
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+impl Scratch {
+    /// Empties it, to receive a part again.
+    pub fn clear(&mut self) -> Result<()> {
+        use std::io::Seek;
+        self.file
+            .set_len(0)
+            .and_then(|_| self.file.rewind())
+            .map_err(|e| Error::io("emptying", &self.path, e))
+    }
+
+    /// Appends bytes.
+    pub fn append(&mut self, data: &[u8]) -> Result<()> {
+        crate::fault::io("landing_write")
+            .and_then(|_| self.file.write_all(data))
+            .map_err(|e| Error::io("writing", &self.path, e))
+    }
+
+    /// Reads what was appended back from the start, in pieces handed to `piece`; a
+    /// failure to read is given to `local` (this machine's).
+    pub fn replay<E>(
+        &mut self,
+        mut piece: impl FnMut(&[u8]) -> std::result::Result<(), E>,
+        local: impl Fn(Error) -> E,
+    ) -> std::result::Result<(), E> {
+        use std::io::Seek;
+        self.file
+            .rewind()
+            .map_err(|e| local(Error::io("reading", &self.path, e)))?;
+        let mut buf = vec![0u8; 256 * 1024];
+        loop {
+            let n = match self.file.read(&mut buf) {
+                Ok(0) => return Ok(()),
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(local(Error::io("reading", &self.path, e))),
+            };
+            piece(&buf[..n])?;
+        }
+    }
 }
 
 impl LandingZone {

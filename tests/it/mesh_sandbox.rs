@@ -136,6 +136,7 @@ impl Sandbox {
             ca_file: None,
             timeout_seconds: 30,
             inbox_page_size: page_size,
+            retries: 0,
         })
         .unwrap()
     }

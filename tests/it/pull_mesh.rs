@@ -283,12 +283,13 @@ fn an_unreachable_mesh_server_is_named_with_the_cause() {
         .unwrap()
         .port();
     let url = format!("http://127.0.0.1:{port}");
+    let pipeline = mesh_inbox_with(out.path(), "retries = 1\n");
     let (code, stdout, stderr) = result(&joinedup_env(
         &[
             "pull",
-            "pipelines/mesh_inbox.toml",
+            pipeline.to_str().unwrap(),
             "--out",
-            out.path().to_str().unwrap(),
+            out.path().join("out").to_str().unwrap(),
         ],
         &[
             ("JOINEDUP_MESH_URL", &url),
@@ -304,6 +305,21 @@ fn an_unreachable_mesh_server_is_named_with_the_cause() {
         )) && stdout.to_lowercase().contains("connection refused"),
         "{stdout}"
     );
+    // A connect error is retried (`retries`), and the message says so.
+    assert!(stdout.contains("(gave up after 2 attempts)"), "{stdout}");
+}
+
+/// `pipelines/mesh_inbox.toml` written into `dir`, its source given `extra` settings.
+fn mesh_inbox_with(dir: &Path, extra: &str) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(root().join("pipelines/mesh_inbox.toml"))
+        .unwrap()
+        .replace(
+            "schemas = \"../schemas\"",
+            &format!("schemas = \"{}\"", root().join("schemas").display()),
+        );
+    let path = dir.join("mesh_inbox.toml");
+    std::fs::write(&path, format!("{text}{extra}")).unwrap();
+    path
 }
 
 #[test]

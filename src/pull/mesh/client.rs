@@ -4,12 +4,13 @@ use std::io::Write;
 use std::time::Duration;
 
 use flate2::write::MultiGzDecoder;
+use reqwest::header::HeaderMap;
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 
 use super::auth::authorization_now;
 use crate::config::fetch::MeshFetch;
-use crate::pull::landing::Incoming;
-use crate::pull::secret;
+use crate::pull::landing::{Incoming, Scratch};
+use crate::pull::{retry, secret};
 
 const ACCEPT_V2: &str = "application/vnd.mesh.v2+json";
 
@@ -70,6 +71,7 @@ pub struct MeshClient {
     password: String,
     shared_key: String,
     page_size: u32,
+    retries: u32,
 }
 
 /// A failed request, with the server it went to (scheme, host and port: the path holds
@@ -93,6 +95,11 @@ async fn check(what: &str, resp: Response) -> Result<Response, MeshError> {
     if resp.status().is_success() {
         return Ok(resp);
     }
+    Err(status_error(what, resp).await)
+}
+
+/// An unsuccessful answer, with the error description of its body (either shape).
+async fn status_error(what: &str, resp: Response) -> MeshError {
     let status = resp.status().as_u16();
     let body = resp.text().await.unwrap_or_default();
     let detail = serde_json::from_str::<serde_json::Value>(&body)
@@ -103,11 +110,94 @@ async fn check(what: &str, resp: Response) -> Result<Response, MeshError> {
                 .or_else(|| v.get("detail").map(|d| d.to_string()))
         })
         .unwrap_or_else(|| body.chars().take(200).collect());
-    Err(MeshError::Status {
+    MeshError::Status {
         what: what.to_string(),
         status,
         detail,
-    })
+    }
+}
+
+/// A failed attempt: worth another (with the wait the server asked for), or not.
+enum Failure {
+    Retry(MeshError, Option<Duration>),
+    Stop(MeshError),
+}
+
+/// `error`, saying how many attempts were made when there were several.
+fn gave_up(error: MeshError, attempts: u32) -> MeshError {
+    if attempts < 2 {
+        return error;
+    }
+    let after = format!(" (gave up after {attempts} attempts)");
+    match error {
+        MeshError::Transport { what, detail } => MeshError::Transport {
+            what,
+            detail: detail + &after,
+        },
+        MeshError::Status {
+            what,
+            status,
+            detail,
+        } => MeshError::Status {
+            what,
+            status,
+            detail: detail + &after,
+        },
+        other => other,
+    }
+}
+
+/// Receives a response's body into `scratch`. A body cut off or stalled is worth
+/// another attempt; a scratch file that cannot be written is this machine's failure.
+async fn body_into(what: &str, resp: &mut Response, scratch: &mut Scratch) -> Result<(), Failure> {
+    loop {
+        match resp.chunk().await {
+            Ok(Some(bytes)) => scratch
+                .append(&bytes)
+                .map_err(|e| Failure::Stop(MeshError::Local(e)))?,
+            Ok(None) => return Ok(()),
+            Err(e) => return Err(Failure::Retry(transport(what, e), None)),
+        }
+    }
+}
+
+/// Where a message's chunks go once received: the landing file, through a gzip decoder
+/// when MESH sent them compressed.
+enum Sink<'a> {
+    Raw(&'a mut Incoming),
+    Gzip(Box<MultiGzDecoder<&'a mut Incoming>>),
+}
+
+impl Sink<'_> {
+    fn write(&mut self, bytes: &[u8], id: &str, n: u32) -> Result<(), MeshError> {
+        let written = match self {
+            Sink::Raw(o) => o.write_all(bytes),
+            Sink::Gzip(d) => d.write_all(bytes),
+        };
+        written.map_err(|e| self.failed(e, &format!("message {id} chunk {n}")))
+    }
+
+    /// Ends a gzip stream (a stream cut short is an error).
+    fn finish(mut self, id: &str) -> Result<(), MeshError> {
+        let finished = match &mut self {
+            Sink::Raw(_) => Ok(()),
+            Sink::Gzip(d) => d.try_finish(),
+        };
+        finished.map_err(|e| self.failed(e, &format!("message {id}: gzip stream incomplete")))
+    }
+
+    /// A write that failed: landing the bytes failed (this machine), or they are not
+    /// gzip (MESH, or its sender).
+    fn failed(&mut self, e: std::io::Error, context: &str) -> MeshError {
+        let incoming = match self {
+            Sink::Raw(o) => &mut **o,
+            Sink::Gzip(d) => &mut **d.get_mut(),
+        };
+        match incoming.take_write_error() {
+            Some(local) => MeshError::Local(local),
+            None => MeshError::Protocol(format!("{context}: {e}")),
+        }
+    }
 }
 
 /// `value` percent-encoded for a query string: every byte but letters, digits and
@@ -126,10 +216,6 @@ fn query_value(value: &str) -> String {
 
 /// A header's value; bytes that are not UTF-8 (a sender's `mex-FileName` in Latin-1:
 /// `Zo\xEB`) are read as Latin-1, not dropped.
-fn header(resp: &Response, name: &str) -> Option<String> {
-    header_text(resp.headers(), name)
-}
-
 fn header_text(headers: &reqwest::header::HeaderMap, name: &str) -> Option<String> {
     let bytes = headers.get(name)?.as_bytes();
     Some(match std::str::from_utf8(bytes) {
@@ -187,6 +273,7 @@ impl MeshClient {
             password,
             shared_key,
             page_size: cfg.inbox_page_size,
+            retries: cfg.retries,
         })
     }
 
@@ -217,12 +304,10 @@ impl MeshClient {
 
     /// Validates the mailbox (the MESH handshake).
     pub async fn handshake(&self) -> Result<(), MeshError> {
-        let resp = self
-            .request(Method::POST, &self.url(""))
-            .send()
+        let url = self.url("");
+        self.call("handshake", || self.request(Method::POST, &url))
             .await
-            .map_err(|e| transport("handshake", e))?;
-        check("handshake", resp).await.map(|_| ())
+            .map(|_| ())
     }
 
     /// Every message id in the inbox, following `links.next` pages.
@@ -234,15 +319,10 @@ impl MeshClient {
             url.push_str(&query_value(f));
         }
         for _page in 0..10_000 {
-            let resp = self
-                .request(Method::GET, &url)
-                .send()
-                .await
-                .map_err(|e| transport("inbox", e))?;
-            let body: serde_json::Value = check("inbox", resp)
-                .await?
-                .json()
-                .await
+            let body = self
+                .call("inbox", || self.request(Method::GET, &url))
+                .await?;
+            let body: serde_json::Value = serde_json::from_slice(&body)
                 .map_err(|e| MeshError::Protocol(format!("inbox listing is not JSON: {e}")))?;
             let messages = body
                 .get("messages")
@@ -273,71 +353,49 @@ impl MeshClient {
 
     /// Downloads a message (every chunk) into `out`, decoding gzip transfer encoding.
     /// Per-chunk gzip and one gzip stream split across chunks both decode, because the
-    /// chunks are fed in order to one multi-member gzip decoder.
+    /// chunks are fed in order to one multi-member gzip decoder. Each chunk is received
+    /// whole into a scratch file beside `out` before it is decoded, so a chunk that fails
+    /// part-way (a 500, a connection reset) is fetched again on its own, with the chunks
+    /// before it kept.
     pub async fn download(&self, id: &str, out: &mut Incoming) -> Result<MessageMeta, MeshError> {
         let mut meta = MessageMeta::default();
-        let mut decoder: Option<MultiGzDecoder<&mut Incoming>> = None;
-        let mut raw_out = Some(out);
+        let mut scratch = out.scratch().map_err(MeshError::Local)?;
+        let mut out = Some(out);
+        let mut sink: Option<Sink> = None;
         let mut n: u32 = 1;
         loop {
-            let what = format!("download of chunk {n}");
-            let path = if n == 1 {
-                format!("/inbox/{id}")
-            } else {
-                format!("/inbox/{id}/{n}")
-            };
-            let resp = self
-                .request(Method::GET, &self.url(&path))
-                .header("Accept-Encoding", "gzip")
-                .send()
-                .await
-                .map_err(|e| transport(&what, e))?;
-            let mut resp = check(&what, resp).await?;
-            let status = resp.status();
-            if n == 1
-                && header(&resp, "mex-messagetype")
-                    .is_some_and(|t| t.eq_ignore_ascii_case("REPORT"))
+            let (status, headers) = self.fetch_chunk(id, n, &mut scratch).await?;
+            let header = |name: &str| header_text(&headers, name);
+            if n == 1 && header("mex-messagetype").is_some_and(|t| t.eq_ignore_ascii_case("REPORT"))
             {
                 meta.report = Some(format!(
                     "status {}: {}",
-                    header(&resp, "mex-statuscode").unwrap_or_else(|| "?".into()),
-                    header(&resp, "mex-statusdescription").unwrap_or_default()
+                    header("mex-statuscode").unwrap_or_else(|| "?".into()),
+                    header("mex-statusdescription").unwrap_or_default()
                 ));
                 return Ok(meta);
             }
             if n == 1 {
-                meta.checksum = header(&resp, "mex-content-checksum");
-                meta.filename = header(&resp, "mex-filename");
-                meta.workflow = header(&resp, "mex-workflowid");
-                let gzip = header(&resp, "content-encoding")
-                    .is_some_and(|v| v.eq_ignore_ascii_case("gzip"));
-                if gzip {
-                    decoder = raw_out.take().map(MultiGzDecoder::new);
-                }
+                meta.checksum = header("mex-content-checksum");
+                meta.filename = header("mex-filename");
+                meta.workflow = header("mex-workflowid");
+                let gzip =
+                    header("content-encoding").is_some_and(|v| v.eq_ignore_ascii_case("gzip"));
+                sink = out.take().map(|o| {
+                    if gzip {
+                        Sink::Gzip(Box::new(MultiGzDecoder::new(o)))
+                    } else {
+                        Sink::Raw(o)
+                    }
+                });
             }
-            let total: Option<u32> = header(&resp, "mex-total-chunks")
+            let total: Option<u32> = header("mex-total-chunks")
                 .and_then(|v| v.parse().ok())
                 .or_else(|| {
-                    header(&resp, "mex-chunk-range").and_then(|r| r.split(':').nth(1)?.parse().ok())
+                    header("mex-chunk-range").and_then(|r| r.split(':').nth(1)?.parse().ok())
                 });
-            while let Some(bytes) = resp.chunk().await.map_err(|e| transport(&what, e))? {
-                let written = match (&mut decoder, &mut raw_out) {
-                    (Some(d), _) => d.write_all(&bytes),
-                    (None, Some(o)) => o.write_all(&bytes),
-                    (None, None) => Ok(()),
-                };
-                if let Err(e) = written {
-                    // Landing the bytes failed (this machine), or they are not gzip (MESH).
-                    let local = match (&mut decoder, &mut raw_out) {
-                        (Some(d), _) => d.get_mut().take_write_error(),
-                        (None, Some(o)) => o.take_write_error(),
-                        (None, None) => None,
-                    };
-                    return Err(match local {
-                        Some(l) => MeshError::Local(l),
-                        None => MeshError::Protocol(format!("message {id} chunk {n}: {e}")),
-                    });
-                }
+            if let Some(sink) = sink.as_mut() {
+                scratch.replay(|bytes| sink.write(bytes, id, n), MeshError::Local)?;
             }
             meta.chunks = n;
             match status {
@@ -363,28 +421,129 @@ impl MeshClient {
                 )));
             }
         }
-        if let Some(mut d) = decoder
-            && let Err(e) = d.try_finish()
-        {
-            return Err(match d.get_mut().take_write_error() {
-                Some(l) => MeshError::Local(l),
-                None => MeshError::Protocol(format!("message {id}: gzip stream incomplete: {e}")),
-            });
+        if let Some(sink) = sink {
+            sink.finish(id)?;
         }
         Ok(meta)
     }
 
-    /// Acknowledges a message (idempotent).
+    /// Chunk `n` of message `id`, its body received whole into `scratch`: its status and
+    /// headers. A transient failure (see [`MeshClient::call`]) fetches this chunk again.
+    async fn fetch_chunk(
+        &self,
+        id: &str,
+        n: u32,
+        scratch: &mut Scratch,
+    ) -> Result<(StatusCode, HeaderMap), MeshError> {
+        let what = format!("download of chunk {n}");
+        let url = self.url(&if n == 1 {
+            format!("/inbox/{id}")
+        } else {
+            format!("/inbox/{id}/{n}")
+        });
+        let mut attempt = 0;
+        loop {
+            scratch.clear().map_err(MeshError::Local)?;
+            let request = self
+                .request(Method::GET, &url)
+                .header("Accept-Encoding", "gzip");
+            let failure = match self.send_once(&what, request).await {
+                Err(f) => f,
+                Ok(mut resp) => {
+                    let head = (resp.status(), resp.headers().clone());
+                    match body_into(&what, &mut resp, scratch).await {
+                        Ok(()) => return Ok(head),
+                        Err(f) => f,
+                    }
+                }
+            };
+            self.wait_or_give_up(&what, &mut attempt, failure).await?;
+        }
+    }
+
+    /// Acknowledges a message. Acknowledging is idempotent in MESH (a second
+    /// acknowledgement answers 200 again: reference/mesh.md §5), so a failed one is
+    /// retried like any other call, and one whose answer was lost does no harm.
     pub async fn acknowledge(&self, id: &str) -> Result<(), MeshError> {
-        let resp = self
-            .request(
-                Method::PUT,
-                &self.url(&format!("/inbox/{id}/status/acknowledged")),
-            )
-            .send()
+        let url = self.url(&format!("/inbox/{id}/status/acknowledged"));
+        self.call("acknowledge", || self.request(Method::PUT, &url))
             .await
-            .map_err(|e| transport("acknowledge", e))?;
-        check("acknowledge", resp).await.map(|_| ())
+            .map(|_| ())
+    }
+
+    /// One call and its whole body, retried on a transient failure: a connect error, a
+    /// timeout, a body cut off, 429 or 5xx. The wait is MESH's `Retry-After` (capped), or
+    /// exponential backoff (the policy HTTP downloads use: [`crate::pull::retry`]); each
+    /// attempt is a new request with a new authorization header (nonce and time).
+    async fn call(
+        &self,
+        what: &str,
+        build: impl Fn() -> RequestBuilder,
+    ) -> Result<Vec<u8>, MeshError> {
+        let mut attempt = 0;
+        loop {
+            let failure = match self.send_once(what, build()).await {
+                Err(f) => f,
+                Ok(resp) => match resp.bytes().await {
+                    Ok(body) => return Ok(body.to_vec()),
+                    Err(e) => Failure::Retry(transport(what, e), None),
+                },
+            };
+            self.wait_or_give_up(what, &mut attempt, failure).await?;
+        }
+    }
+
+    /// Sends one request: its response when successful, else whether to retry.
+    async fn send_once(&self, what: &str, request: RequestBuilder) -> Result<Response, Failure> {
+        let resp = match request.send().await {
+            Ok(r) => r,
+            // A request that cannot be built, or a redirect loop, fails the same way
+            // every time.
+            Err(e) if e.is_builder() || e.is_redirect() => {
+                return Err(Failure::Stop(transport(what, e)));
+            }
+            Err(e) => return Err(Failure::Retry(transport(what, e), None)),
+        };
+        let status = resp.status();
+        if status.is_success() {
+            return Ok(resp);
+        }
+        let wait = retry::retry_after(resp.headers());
+        let error = status_error(what, resp).await;
+        if retry::transient(status) {
+            Err(Failure::Retry(error, wait))
+        } else {
+            Err(Failure::Stop(error))
+        }
+    }
+
+    /// After failed attempt `attempt` (from 0): waits and counts the attempt when the
+    /// failure is transient and retries are left; otherwise the error to give.
+    async fn wait_or_give_up(
+        &self,
+        what: &str,
+        attempt: &mut u32,
+        failure: Failure,
+    ) -> Result<(), MeshError> {
+        match failure {
+            Failure::Stop(e) => Err(e),
+            Failure::Retry(e, wait) if *attempt < self.retries => {
+                let wait = wait.unwrap_or_else(|| retry::backoff(*attempt));
+                *attempt += 1;
+                tracing::info!(
+                    stage = "pull",
+                    mailbox = %self.mailbox,
+                    call = %what,
+                    attempt = *attempt + 1,
+                    wait_ms = wait.as_millis() as u64,
+                    reason = %e,
+                    "retrying"
+                );
+                tokio::time::sleep(wait).await;
+                Ok(())
+            }
+            Failure::Retry(e, _) => Err(gave_up(e, *attempt + 1)),
+        }
     }
 
     /// Sends `data` to mailbox `to` in `chunks` chunks, each gzip-compressed on its own
