@@ -106,7 +106,8 @@ pub struct MeshFetch {
     pub client_identity: Option<(PathBuf, PathBuf)>,
     /// CA bundle to trust.
     pub ca_file: Option<PathBuf>,
-    /// Seconds per request.
+    /// Seconds allowed without a byte from MESH: for an answer, or between two bytes of
+    /// one (connecting: at most 30 of them). Not a limit on a whole request.
     pub timeout_seconds: u64,
     /// Messages per inbox page.
     pub inbox_page_size: u32,

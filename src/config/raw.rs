@@ -169,7 +169,9 @@ pub struct RawMeshSource {
     pub client_key_file: Option<String>,
     /// CA bundle (PEM) to trust instead of the system roots.
     pub ca_file: Option<String>,
-    /// Seconds allowed per request (default 120).
+    /// Seconds allowed without a byte from MESH, waiting for an answer or between two
+    /// bytes of one (default 120; connecting is allowed at most 30). A download that is
+    /// still flowing is never cut off, however long it takes.
     pub timeout_seconds: Option<u64>,
     /// Messages per inbox page, 10 to 5000 (default 500).
     pub inbox_page_size: Option<u32>,

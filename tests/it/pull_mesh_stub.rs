@@ -332,3 +332,61 @@ fn a_failed_acknowledgement_is_retried() {
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert_eq!([M1, M1_ACK].map(|p| server.hits(p)), [1, 2]);
 }
+
+/// Sends a 200 response announcing `pieces` pieces of 4 bytes, one every `pause`.
+fn trickle(s: &mut TcpStream, pieces: usize, pause: std::time::Duration) {
+    use std::io::Write;
+    let _ = write!(
+        s,
+        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\nmex-filename: cld_904.csv\r\nmex-chunk-range: 1:1\r\nmex-total-chunks: 1\r\n\r\n",
+        pieces * 4
+    );
+    for i in 0..pieces {
+        let _ = s.write_all(format!("{i},x\n").as_bytes());
+        let _ = s.flush();
+        std::thread::sleep(pause);
+    }
+}
+/// 2 s in all, a piece every 0.4 s.
+fn flowing(_: usize, _: &HashMap<String, String>, s: &mut TcpStream) {
+    trickle(s, 5, std::time::Duration::from_millis(400));
+}
+/// A piece, 3 s of silence, the other piece.
+fn stalled(_: usize, _: &HashMap<String, String>, s: &mut TcpStream) {
+    trickle(s, 2, std::time::Duration::from_secs(3));
+}
+
+/// Regression (review): `timeout_seconds` limited each whole request, so a download
+/// still flowing was cut off at the limit (a chunk larger than 120 s of the link's speed
+/// could never land). It limits silence: a 2 s download at a piece every 0.4 s lands with
+/// `timeout_seconds = 1`; one that goes silent for longer still fails.
+#[test]
+fn regression_timeout_seconds_limits_silence_not_a_download_still_flowing() {
+    let server = stub(vec![(M1, flowing)]);
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = pull(
+        dir.path(),
+        &server,
+        "timeout_seconds = 1\nretries = 0\n",
+        &[],
+    );
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert_eq!(landed(dir.path()), [b"0,x\n1,x\n2,x\n3,x\n4,x\n".to_vec()]);
+
+    let server = stub(vec![(M1, stalled)]);
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = pull(
+        dir.path(),
+        &server,
+        "timeout_seconds = 1\nretries = 0\n",
+        &[],
+    );
+    assert_eq!(code, 4, "{stdout}{stderr}");
+    assert!(
+        stdout.contains(
+            "failed: M1: downloading: request to download of chunk 1 at http://127.0.0.1:"
+        ) && stdout.contains("timed out"),
+        "{stdout}"
+    );
+    assert!(landed(dir.path()).is_empty());
+}

@@ -156,7 +156,10 @@ async fn body_into(what: &str, resp: &mut Response, scratch: &mut Scratch) -> Re
                 .append(&bytes)
                 .map_err(|e| Failure::Stop(MeshError::Local(e)))?,
             Ok(None) => return Ok(()),
-            Err(e) => return Err(Failure::Retry(transport(what, e), None)),
+            Err(e) => {
+                let e = e.with_url(resp.url().clone());
+                return Err(Failure::Retry(transport(what, e), None));
+            }
         }
     }
 }
@@ -233,9 +236,13 @@ impl MeshClient {
             .to_ascii_uppercase();
         let password = secret::secret(&cfg.password).map_err(MeshError::Setup)?;
         let shared_key = secret::secret(&cfg.shared_key).map_err(MeshError::Setup)?;
+        // Timeouts on silence, not on the whole request: a download still flowing is never
+        // cut off (a whole-request limit of 120 s made a chunk larger than 120 s of the
+        // link's speed impossible to land), while a connection that stalls still fails
+        // (and is retried). Connecting gets at most 30 s of it.
         let mut builder = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(cfg.timeout_seconds.min(30)))
-            .timeout(Duration::from_secs(cfg.timeout_seconds))
+            .read_timeout(Duration::from_secs(cfg.timeout_seconds))
             .no_gzip()
             .user_agent(concat!("joinedup/", env!("CARGO_PKG_VERSION")));
         if let Some((cert, key)) = &cfg.client_identity {
@@ -484,10 +491,13 @@ impl MeshClient {
         loop {
             let failure = match self.send_once(what, build()).await {
                 Err(f) => f,
-                Ok(resp) => match resp.bytes().await {
-                    Ok(body) => return Ok(body.to_vec()),
-                    Err(e) => Failure::Retry(transport(what, e), None),
-                },
+                Ok(resp) => {
+                    let url = resp.url().clone();
+                    match resp.bytes().await {
+                        Ok(body) => return Ok(body.to_vec()),
+                        Err(e) => Failure::Retry(transport(what, e.with_url(url)), None),
+                    }
+                }
             };
             self.wait_or_give_up(what, &mut attempt, failure).await?;
         }
