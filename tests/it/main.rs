@@ -5,6 +5,7 @@ mod bad_input;
 mod cli;
 mod config_errors;
 mod duckdb;
+mod fault_proxy;
 mod golden;
 mod http_server;
 mod mesh_sandbox;

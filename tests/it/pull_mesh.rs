@@ -2,7 +2,7 @@
 //! chunked messages land byte-identical and exactly once, acknowledged only after they are
 //! durable, including across crashes between landing and acknowledging.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
 use sha2::{Digest, Sha256};
@@ -430,4 +430,100 @@ fn a_message_not_matching_its_declared_md5_is_not_landed_or_acknowledged() {
     );
     assert!(landed(out.path()).is_empty());
     assert_eq!(rt.block_on(receiver.inbox(None)).unwrap(), [id]);
+}
+
+/// Pulls mailbox X26ABC2 through `url` (a proxy in front of the sandbox).
+fn pull_through(sandbox: &Sandbox, url: &str, out: &Path) -> (i32, String, String) {
+    let mut env = sandbox.env("X26ABC2");
+    env[0].1 = url.to_string();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    result(&joinedup_env(
+        &[
+            "pull",
+            "pipelines/mesh_inbox.toml",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &env,
+    ))
+}
+
+/// Regression (review), the reviewer's reproduction: two versions of `cld_901.csv` sent
+/// over MESH, v1 then v2; v1's download answers 503 for the whole of the first pull, so
+/// v2 lands first and v1 lands on the next pull. The run then ingested v1 (older, 10
+/// rows) and dropped v2, with exit 0 and no warning. The version MESH received last (its
+/// `mex-StatusTimestamp`, kept in the landing manifest) is current, whatever order they
+/// land in, and the late one is named in a note.
+#[test]
+fn regression_the_version_mesh_received_last_stays_current_when_an_older_one_lands_late() {
+    let Some(sandbox) = Sandbox::start() else {
+        return;
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let sender = sandbox.client("X26ABC1");
+    let v1 = payload("v1", 10);
+    let v2 = payload("v2", 20);
+    let id1 = rt
+        .block_on(sender.send("X26ABC2", "CLD_EXTRACT", "cld_901.csv", &v1, 1, false))
+        .unwrap();
+    // mex-StatusTimestamp counts whole seconds.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let id2 = rt
+        .block_on(sender.send("X26ABC2", "CLD_EXTRACT", "cld_901.csv", &v2, 1, false))
+        .unwrap();
+    let proxy = crate::fault_proxy::FaultProxy::start(&sandbox.url);
+    let v1_path = format!("/messageexchange/X26ABC2/inbox/{id1}");
+    proxy.fail("GET", &v1_path, "503 Service Unavailable", usize::MAX);
+
+    let out = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = pull_through(&sandbox, &proxy.url, out.path());
+    assert_eq!(code, 4, "{stdout}\n{stderr}");
+    assert_eq!(counts(&stdout), (2, 1, 0), "{stdout}");
+    // Retried (`Retry-After: 0`), then given up: the default 6 retries.
+    assert_eq!(proxy.hits("GET", &v1_path), 7);
+    assert!(
+        stdout.contains("MESH answered 503 to download of chunk 1: injected by the test's proxy (gave up after 7 attempts)"),
+        "{stdout}"
+    );
+
+    proxy.clear();
+    let (code, stdout, stderr) = pull_through(&sandbox, &proxy.url, out.path());
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert_eq!(counts(&stdout), (1, 1, 0), "{stdout}");
+    assert!(
+        stdout.contains(&format!("note: message {id1} reached MESH at ")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            ", before message {id2} ("
+        )) && stdout.contains(") sent under the same file name, which has landed already: landed for the record; the later version stays the one read"),
+        "{stdout}"
+    );
+
+    // What a run ingests: v2, 20 rows.
+    let files = joinedup::pull::landing::current_files(out.path(), "mesh", "*").unwrap();
+    let contents: Vec<Vec<u8>> = files.iter().map(|f| std::fs::read(f).unwrap()).collect();
+    assert_eq!(contents, std::slice::from_ref(&v2));
+    // Both landed, each with the time MESH received it, v1's the earlier.
+    assert_eq!(landed(out.path()), [sha(&v1), sha(&v2)].into());
+    let received: HashMap<String, String> =
+        std::fs::read_to_string(out.path().join("landing/manifest.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                (
+                    v["origin"]["message_id"].as_str().unwrap().to_string(),
+                    v["origin"]["received_at"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+    assert!(received[&id1] < received[&id2], "{received:?}");
+
+    // Acknowledging again (a retry after a lost answer) is harmless: MESH answers 200.
+    let receiver = sandbox.client("X26ABC2");
+    rt.block_on(receiver.acknowledge(&id1)).unwrap();
+    rt.block_on(receiver.acknowledge(&id1)).unwrap();
+    assert!(rt.block_on(receiver.inbox(None)).unwrap().is_empty());
 }

@@ -61,6 +61,22 @@ pub struct MessageMeta {
     pub report: Option<String>,
     /// `mex-content-checksum`, as the sender set it (e.g. `md5:…`).
     pub checksum: Option<String>,
+    /// When MESH received the message (`mex-statustimestamp`, `yyyymmddHHMMSS` UTC), as
+    /// RFC 3339.
+    pub received_at: Option<String>,
+}
+
+/// A MESH timestamp (`20260801100000`, UTC, as `mex-StatusTimestamp` gives it; or
+/// RFC 3339) as RFC 3339 UTC (`2026-08-01T10:00:00Z`); `None` for anything else.
+pub fn mesh_time(value: &str) -> Option<String> {
+    let value = value.trim();
+    let at = match chrono::NaiveDateTime::parse_from_str(value, "%Y%m%d%H%M%S") {
+        Ok(t) if value.len() == 14 => t.and_utc(),
+        _ => chrono::DateTime::parse_from_rfc3339(value)
+            .ok()?
+            .with_timezone(&chrono::Utc),
+    };
+    Some(at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
 }
 
 /// A MESH client for one mailbox.
@@ -386,6 +402,7 @@ impl MeshClient {
                 meta.checksum = header("mex-content-checksum");
                 meta.filename = header("mex-filename");
                 meta.workflow = header("mex-workflowid");
+                meta.received_at = header("mex-statustimestamp").and_then(|t| mesh_time(&t));
                 let gzip =
                     header("content-encoding").is_some_and(|v| v.eq_ignore_ascii_case("gzip"));
                 sink = out.take().map(|o| {
@@ -656,6 +673,21 @@ mod tests {
             Some("CLD_EXTRACT")
         );
         assert_eq!(header_text(&h, "mex-subject"), None);
+    }
+
+    #[test]
+    fn mesh_timestamps_are_read_as_utc() {
+        assert_eq!(
+            mesh_time("20260801100000").as_deref(),
+            Some("2026-08-01T10:00:00Z")
+        );
+        assert_eq!(
+            mesh_time("2026-08-01T11:00:00.250+01:00").as_deref(),
+            Some("2026-08-01T10:00:00.250Z")
+        );
+        for bad in ["", "2026080110", "20261301100000", "yesterday"] {
+            assert_eq!(mesh_time(bad), None, "{bad}");
+        }
     }
 
     /// Regression (review): a workflow filter `A+B` was sent as `A+B` (read as `A B`),

@@ -112,10 +112,27 @@ pub async fn pull_mailbox(source: &str, cfg: &MeshFetch, zone: &LandingZone) -> 
         let origin = Origin::Mesh {
             mailbox: client.mailbox().to_string(),
             message_id: id.clone(),
+            received_at: meta.received_at.clone(),
         };
         let name = meta.filename.unwrap_or_else(|| format!("{id}.dat"));
         match zone.commit(source, incoming, &name, origin) {
-            Ok(Landed::New(_)) => report.landed += 1,
+            Ok(Landed::New(record)) => {
+                report.landed += 1;
+                // Landed late (a download that failed last night): a version of its file
+                // that MESH received after it stays the one read. Said, as it is unusual.
+                if let Ok(Some(newer)) = zone.superseded_by(&record)
+                    && let Origin::Mesh {
+                        message_id: newer_id,
+                        received_at: Some(newer_at),
+                        ..
+                    } = &newer.origin
+                {
+                    report.note(format!(
+                        "message {id} reached MESH at {}, before message {newer_id} ({newer_at}) sent under the same file name, which has landed already: landed for the record; the later version stays the one read",
+                        meta.received_at.as_deref().unwrap_or("?")
+                    ));
+                }
+            }
             Ok(Landed::AlreadyHad { .. }) => report.already_had += 1,
             Err(e) => {
                 report.fail_local(&id, e);
