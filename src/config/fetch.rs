@@ -410,8 +410,10 @@ pub fn file_drop(name: &str, raw: &RawFileDropSource, base: &Path) -> FetchPlan 
 }
 
 /// Every environment variable or secret file a fetched source names that is not there,
-/// as configuration errors (exit 2: it will not appear by retrying, unlike an
-/// unreachable server), checked before anything is fetched.
+/// and every TLS file a MESH source names that is missing or unusable (no certificate in
+/// it, an encrypted key: [`crate::pull::mesh::client::tls_file_problems`]), as
+/// configuration errors (exit 2: it will not appear by retrying, unlike an unreachable
+/// server), checked before anything is fetched, and by `validate` as warnings.
 pub fn missing_settings(plan: &super::Plan) -> ConfigErrors {
     let mut errors = ConfigErrors::default();
     let check_setting = |source: &str, key: &str, s: &Setting, errors: &mut ConfigErrors| {
@@ -445,6 +447,9 @@ pub fn missing_settings(plan: &super::Plan) -> ConfigErrors {
                 check_setting(&f.source, "mailbox", &m.mailbox, &mut errors);
                 check_secret(&f.source, "password", &m.password, &mut errors);
                 check_secret(&f.source, "shared_key", &m.shared_key, &mut errors);
+                for (key, problem) in crate::pull::mesh::client::tls_file_problems(m) {
+                    errors.push(&plan.file, format!("sources.{}.{key}", f.source), problem);
+                }
             }
             Fetch::Http(h) => {
                 if let Some(token) = &h.bearer_token {

@@ -165,9 +165,11 @@ pub struct RawMeshSource {
     pub workflow_filter: Option<String>,
     /// Client certificate (PEM) for mutual TLS.
     pub client_cert_file: Option<String>,
-    /// Client private key (PEM) for mutual TLS.
+    /// Client private key (PEM) for mutual TLS, not encrypted (no passphrase can be
+    /// given: decrypt an encrypted key once with `openssl pkey -in KEY -out NEW`).
     pub client_key_file: Option<String>,
-    /// CA bundle (PEM) to trust instead of the system roots.
+    /// CA bundle (PEM) to trust instead of the system roots (it must hold at least one
+    /// certificate).
     pub ca_file: Option<String>,
     /// Seconds allowed without a byte from MESH, waiting for an answer or between two
     /// bytes of one (default 120; connecting is allowed at most 30). A download that is

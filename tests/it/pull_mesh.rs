@@ -309,14 +309,24 @@ fn an_unreachable_mesh_server_is_named_with_the_cause() {
     assert!(stdout.contains("(gave up after 2 attempts)"), "{stdout}");
 }
 
-/// `pipelines/mesh_inbox.toml` written into `dir`, its source given `extra` settings.
+/// `pipelines/mesh_inbox.toml` written into `dir`, its source given `extra` settings
+/// (replacing those of the same keys).
 fn mesh_inbox_with(dir: &Path, extra: &str) -> std::path::PathBuf {
-    let text = std::fs::read_to_string(root().join("pipelines/mesh_inbox.toml"))
+    let keys: Vec<&str> = extra
+        .lines()
+        .filter_map(|l| l.split('=').next())
+        .map(str::trim)
+        .collect();
+    let text: String = std::fs::read_to_string(root().join("pipelines/mesh_inbox.toml"))
         .unwrap()
         .replace(
             "schemas = \"../schemas\"",
             &format!("schemas = \"{}\"", root().join("schemas").display()),
-        );
+        )
+        .lines()
+        .filter(|l| !keys.contains(&l.split('=').next().unwrap_or("").trim()))
+        .map(|l| format!("{l}\n"))
+        .collect();
     let path = dir.join("mesh_inbox.toml");
     std::fs::write(&path, format!("{text}{extra}")).unwrap();
     path
@@ -526,4 +536,174 @@ fn regression_the_version_mesh_received_last_stays_current_when_an_older_one_lan
     rt.block_on(receiver.acknowledge(&id1)).unwrap();
     rt.block_on(receiver.acknowledge(&id1)).unwrap();
     assert!(rt.block_on(receiver.inbox(None)).unwrap().is_empty());
+}
+
+/// Writes into `dir` two throw-away CAs, `ca_a.pem` and `ca_b.pem`, and a server
+/// certificate for 127.0.0.1 signed by A (`server.pem`, `server.key`), with the
+/// `cryptography` package the sandbox's virtual environment holds.
+fn make_certificates(python: &Path, dir: &Path) {
+    const SCRIPT: &str = r#"
+import datetime, ipaddress, sys
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+out = sys.argv[1]
+now = datetime.datetime.now(datetime.timezone.utc)
+def name(cn):
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+def pem(path, data):
+    open(f"{out}/{path}", "wb").write(data)
+def ca(cn):
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (x509.CertificateBuilder().subject_name(name(cn)).issuer_name(name(cn))
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
+            content_commitment=False, key_encipherment=False, data_encipherment=False,
+            key_agreement=False, encipher_only=False, decipher_only=False), critical=True)
+        .sign(key, hashes.SHA256()))
+    return key, cert
+a_key, a = ca("joinedup test CA A")
+b_key, b = ca("joinedup test CA B")
+pem("ca_a.pem", a.public_bytes(serialization.Encoding.PEM))
+pem("ca_b.pem", b.public_bytes(serialization.Encoding.PEM))
+key = ec.generate_private_key(ec.SECP256R1())
+cert = (x509.CertificateBuilder().subject_name(name("127.0.0.1")).issuer_name(a.subject)
+    .public_key(key.public_key()).serial_number(x509.random_serial_number())
+    .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=30))
+    .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
+        x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+    .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+    .sign(a_key, hashes.SHA256()))
+pem("server.pem", cert.public_bytes(serialization.Encoding.PEM))
+pem("server.key", key.private_bytes(serialization.Encoding.PEM,
+    serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+"#;
+    let status = std::process::Command::new(python)
+        .args(["-c", SCRIPT])
+        .arg(dir)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// Regression (review): `ca_file`, documented as the CA bundle to trust *instead of* the
+/// system roots, was added to them, so a MESH server any system-trusted CA vouched for
+/// (or a proxy whose CA was installed) was trusted too. Here the system roots
+/// (`SSL_CERT_FILE`) hold CA A, which signed the sandbox's certificate: with
+/// `ca_file` = CA B the handshake must fail; with CA A it succeeds.
+#[test]
+fn regression_ca_file_replaces_the_system_roots() {
+    let Some(python) = Sandbox::python() else {
+        return;
+    };
+    let certs = tempfile::tempdir().unwrap();
+    make_certificates(&python, certs.path());
+    let c = |f: &str| certs.path().join(f);
+    let Some(sandbox) = Sandbox::start_tls(&c("server.pem"), &c("server.key"), &c("ca_a.pem"))
+    else {
+        return;
+    };
+    let no_dirs = tempfile::tempdir().unwrap();
+    let pull_trusting = |ca: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        let pipeline = mesh_inbox_with(
+            dir.path(),
+            &format!("ca_file = \"{}\"\nretries = 0\n", c(ca).display()),
+        );
+        let mut env = sandbox.env("X26ABC2");
+        env.push(("SSL_CERT_FILE", c("ca_a.pem").display().to_string()));
+        env.push(("SSL_CERT_DIR", no_dirs.path().display().to_string()));
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        result(&joinedup_env(
+            &[
+                "pull",
+                pipeline.to_str().unwrap(),
+                "--out",
+                dir.path().join("out").to_str().unwrap(),
+            ],
+            &env,
+        ))
+    };
+    let (code, stdout, stderr) = pull_trusting("ca_b.pem");
+    assert_eq!(code, 4, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("failed: handshake: request to handshake at https://127.0.0.1:")
+            && stdout.contains("UnknownIssuer"),
+        "{stdout}"
+    );
+    let (code, stdout, stderr) = pull_trusting("ca_a.pem");
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert_eq!(counts(&stdout), (0, 0, 0), "{stdout}");
+}
+
+/// Regression (review): a MESH source's TLS files were not checked until the pull,
+/// which failed them as the source (exit 4): a missing client certificate; an encrypted
+/// key ("not usable PEM: builder error"); a CA file with no certificate. `validate`
+/// said "ok". They are configuration errors, all reported at once: warnings from
+/// `validate`, exit 2 from `pull` before anything is fetched.
+#[test]
+fn regression_unusable_mesh_tls_files_are_configuration_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("key.pem"),
+        "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIFHDBOBgkqhkiG9w0BBQ0wQTApBgkqhkiG9w0BBQwwHAQI\n-----END ENCRYPTED PRIVATE KEY-----\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("ca.pem"), "# the bundle goes here\n").unwrap();
+    let pipeline = mesh_inbox_with(
+        dir.path(),
+        "client_cert_file = \"cert.pem\"\nclient_key_file = \"key.pem\"\nca_file = \"ca.pem\"\n",
+    );
+    let p = |f: &str| dir.path().join(f).display().to_string();
+    let expected = [
+        format!(
+            "mesh_inbox.toml: sources.mesh.client_cert_file: no file {}",
+            p("cert.pem")
+        ),
+        format!(
+            "mesh_inbox.toml: sources.mesh.client_key_file: {} is an encrypted private key, and joinedup cannot be given its passphrase: decrypt it once with `openssl pkey -in {} -out <new file>`",
+            p("key.pem"),
+            p("key.pem")
+        ),
+        format!(
+            "mesh_inbox.toml: sources.mesh.ca_file: {} holds no certificate (PEM \"-----BEGIN CERTIFICATE-----\"): the CA file replaces the system's trusted roots, so with none no MESH server would be trusted",
+            p("ca.pem")
+        ),
+    ];
+    let env = [
+        ("JOINEDUP_MESH_URL", "http://127.0.0.1:9"),
+        ("JOINEDUP_MESH_MAILBOX", "X26ABC2"),
+        ("JOINEDUP_MESH_PASSWORD", "password"),
+        ("JOINEDUP_MESH_SHARED_KEY", "TestKey"),
+    ];
+    let (code, stdout, stderr) = result(&joinedup_env(
+        &["validate", pipeline.to_str().unwrap()],
+        &env,
+    ));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    for e in &expected {
+        assert!(stderr.contains(e.as_str()), "missing {e:?} in:\n{stderr}");
+    }
+    assert_eq!(
+        stderr.matches("(a run here would stop, exit 2)").count(),
+        3,
+        "{stderr}"
+    );
+    let (code, stdout, stderr) = result(&joinedup_env(
+        &[
+            "pull",
+            pipeline.to_str().unwrap(),
+            "--out",
+            dir.path().join("out").to_str().unwrap(),
+        ],
+        &env,
+    ));
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert!(stderr.contains("3 configuration errors found"), "{stderr}");
+    for e in &expected {
+        assert!(stderr.contains(e.as_str()), "missing {e:?} in:\n{stderr}");
+    }
 }
