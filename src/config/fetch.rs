@@ -346,6 +346,10 @@ pub fn mesh(
             "must be between 10 and 5000 (the MESH API's limits)",
         );
     }
+    // As HTTP's: 0 would time every call out at once.
+    if raw.timeout_seconds == Some(0) {
+        errors.push(file, format!("{key}.timeout_seconds"), "must be 1 or more");
+    }
     let client_identity = match (&raw.client_cert_file, &raw.client_key_file) {
         (Some(c), Some(k)) => Some((base.join(c), base.join(k))),
         (None, None) => None,

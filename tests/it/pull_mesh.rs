@@ -707,3 +707,17 @@ fn regression_unusable_mesh_tls_files_are_configuration_errors() {
         assert!(stderr.contains(e.as_str()), "missing {e:?} in:\n{stderr}");
     }
 }
+
+/// Regression (review): `timeout_seconds = 0` passed `validate`, and every MESH call then
+/// timed out at once (exit 4); HTTP's timeouts of 0 are refused. So is MESH's.
+#[test]
+fn regression_a_mesh_timeout_of_zero_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let pipeline = mesh_inbox_with(dir.path(), "timeout_seconds = 0\n");
+    let (code, _, stderr) = result(&joinedup(&["validate", pipeline.to_str().unwrap()]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("mesh_inbox.toml: sources.mesh.timeout_seconds: must be 1 or more"),
+        "{stderr}"
+    );
+}
