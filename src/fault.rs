@@ -6,6 +6,9 @@
 //! - `JOINEDUP_FAULT=sleep:<point>:<milliseconds>` pauses there instead, so a test can
 //!   hold a run at a known place (e.g. to start a second run against the same lock). A
 //!   pause is announced on stderr (`joinedup: fault: pausing at <point>`).
+//! - `JOINEDUP_FAULT=enospc:<point>` makes an I/O point ([`io`]) fail as a full disk
+//!   does (`No space left on device (os error 28)`), so tests can prove a failure of this
+//!   machine is reported as one.
 //! - Several, comma-separated, arm several points.
 //!
 //! Points are plain strings at the call sites (`grep fault::point src`). In normal runs
@@ -40,4 +43,20 @@ pub fn point(name: &str) {
             std::thread::sleep(std::time::Duration::from_millis(ms.parse().unwrap_or(0)));
         }
     }
+}
+
+/// At an I/O point: the error a full disk gives if `JOINEDUP_FAULT` names
+/// `enospc:<name>`, else `Ok`.
+pub fn io(name: &str) -> std::io::Result<()> {
+    let Some(faults) = armed() else {
+        return Ok(());
+    };
+    if faults
+        .split(',')
+        .any(|f| f.strip_prefix("enospc:") == Some(name))
+    {
+        // ENOSPC, as the OS gives it (28 on Linux and macOS).
+        return Err(std::io::Error::from_raw_os_error(28));
+    }
+    Ok(())
 }

@@ -106,10 +106,13 @@ pub struct MeshFetch {
     pub client_identity: Option<(PathBuf, PathBuf)>,
     /// CA bundle to trust.
     pub ca_file: Option<PathBuf>,
-    /// Seconds per request.
+    /// Seconds allowed without a byte from MESH: for an answer, or between two bytes of
+    /// one (connecting: at most 30 of them). Not a limit on a whole request.
     pub timeout_seconds: u64,
     /// Messages per inbox page.
     pub inbox_page_size: u32,
+    /// Retries of a request (or of one chunk of a download) after a transient failure.
+    pub retries: u32,
 }
 
 /// File-drop settings.
@@ -343,6 +346,10 @@ pub fn mesh(
             "must be between 10 and 5000 (the MESH API's limits)",
         );
     }
+    // As HTTP's: 0 would time every call out at once.
+    if raw.timeout_seconds == Some(0) {
+        errors.push(file, format!("{key}.timeout_seconds"), "must be 1 or more");
+    }
     let client_identity = match (&raw.client_cert_file, &raw.client_key_file) {
         (Some(c), Some(k)) => Some((base.join(c), base.join(k))),
         (None, None) => None,
@@ -383,6 +390,7 @@ pub fn mesh(
             ca_file: raw.ca_file.as_ref().map(|f| base.join(f)),
             timeout_seconds: raw.timeout_seconds.unwrap_or(120),
             inbox_page_size: raw.inbox_page_size.unwrap_or(500),
+            retries: raw.retries.unwrap_or(6),
         }),
     })
 }
@@ -406,8 +414,10 @@ pub fn file_drop(name: &str, raw: &RawFileDropSource, base: &Path) -> FetchPlan 
 }
 
 /// Every environment variable or secret file a fetched source names that is not there,
-/// as configuration errors (exit 2: it will not appear by retrying, unlike an
-/// unreachable server), checked before anything is fetched.
+/// and every TLS file a MESH source names that is missing or unusable (no certificate in
+/// it, an encrypted key: [`crate::pull::mesh::client::tls_file_problems`]), as
+/// configuration errors (exit 2: it will not appear by retrying, unlike an unreachable
+/// server), checked before anything is fetched, and by `validate` as warnings.
 pub fn missing_settings(plan: &super::Plan) -> ConfigErrors {
     let mut errors = ConfigErrors::default();
     let check_setting = |source: &str, key: &str, s: &Setting, errors: &mut ConfigErrors| {
@@ -441,6 +451,9 @@ pub fn missing_settings(plan: &super::Plan) -> ConfigErrors {
                 check_setting(&f.source, "mailbox", &m.mailbox, &mut errors);
                 check_secret(&f.source, "password", &m.password, &mut errors);
                 check_secret(&f.source, "shared_key", &m.shared_key, &mut errors);
+                for (key, problem) in crate::pull::mesh::client::tls_file_problems(m) {
+                    errors.push(&plan.file, format!("sources.{}.{key}", f.source), problem);
+                }
             }
             Fetch::Http(h) => {
                 if let Some(token) = &h.bearer_token {

@@ -122,7 +122,7 @@ pub struct RawHttpSource {
     pub read_timeout_seconds: Option<u64>,
     /// Seconds allowed for one download, start to end (default 3600).
     pub download_timeout_seconds: Option<u64>,
-    /// Retries after the first attempt (default 4).
+    /// Retries after the first attempt (default 6).
     pub retries: Option<u32>,
     /// Largest file accepted, in bytes (default 2 GiB).
     pub max_bytes: Option<u64>,
@@ -165,14 +165,22 @@ pub struct RawMeshSource {
     pub workflow_filter: Option<String>,
     /// Client certificate (PEM) for mutual TLS.
     pub client_cert_file: Option<String>,
-    /// Client private key (PEM) for mutual TLS.
+    /// Client private key (PEM) for mutual TLS, not encrypted (no passphrase can be
+    /// given: decrypt an encrypted key once with `openssl pkey -in KEY -out NEW`).
     pub client_key_file: Option<String>,
-    /// CA bundle (PEM) to trust instead of the system roots.
+    /// CA bundle (PEM) to trust instead of the system roots (it must hold at least one
+    /// certificate).
     pub ca_file: Option<String>,
-    /// Seconds allowed per request (default 120).
+    /// Seconds allowed without a byte from MESH, waiting for an answer or between two
+    /// bytes of one (default 120; connecting is allowed at most 30). A download that is
+    /// still flowing is never cut off, however long it takes.
     pub timeout_seconds: Option<u64>,
     /// Messages per inbox page, 10 to 5000 (default 500).
     pub inbox_page_size: Option<u32>,
+    /// Retries of a request, or of one chunk of a download, after a connect error, a
+    /// timeout, a body cut off, 429 or 5xx (default 6, backing off from 1 s to about a
+    /// minute in all, or as MESH's `Retry-After` asks, at most 60 s).
+    pub retries: Option<u32>,
     /// Source contract; without one the source is pulled but not ingested.
     pub contract: Option<String>,
     /// Mapping file.

@@ -20,7 +20,7 @@ use tokio::sync::{Mutex, Semaphore};
 
 use super::landing::{Landed, LandingZone, Origin};
 use super::report::SourcePull;
-use super::secret;
+use super::{retry, secret};
 use crate::config::fetch::HttpFetch;
 
 /// Validators remembered per URL.
@@ -162,22 +162,7 @@ pub async fn pull_urls(source: &str, cfg: &HttpFetch, zone: Arc<LandingZone>) ->
             },
             Ok((_, Ok(Outcome::Unchanged))) => report.unchanged += 1,
             Ok((url, Err(Failed::Source(reason)))) => report.fail(&shown_url(&url), reason),
-            Ok((url, Err(Failed::Local(e)))) => {
-                report.fail(&shown_url(&url), crate::error::chain(&e));
-                if let crate::error::Error::Io {
-                    action,
-                    path,
-                    source,
-                } = &e
-                {
-                    report.local = Some(super::report::LocalFailure {
-                        action,
-                        path: path.clone(),
-                        kind: source.kind(),
-                        message: source.to_string(),
-                    });
-                }
-            }
+            Ok((url, Err(Failed::Local(e)))) => report.fail_local(&shown_url(&url), e),
             Err(e) => report.fail("download task", e.to_string()),
         }
     }
@@ -234,7 +219,7 @@ async fn fetch_with_retries(
                 last = reason;
                 if attempt < cfg.retries {
                     let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-                    let wait = wait.unwrap_or_else(|| backoff(attempt));
+                    let wait = wait.unwrap_or_else(|| retry::backoff(attempt));
                     if wait >= left {
                         return Err(Failed::Source(over(attempt + 1, &last)));
                     }
@@ -253,18 +238,6 @@ async fn fetch_with_retries(
 enum Failed {
     Source(String),
     Local(crate::error::Error),
-}
-
-/// Exponential backoff from 1 s, doubling, capped at 60 s, with up to 50% jitter: with
-/// the default 6 retries a download rides out about a minute's outage (from 250 ms, 4
-/// retries gave up after 4-6 s, and a blip failed the night's run).
-fn backoff(attempt: u32) -> Duration {
-    let base = 1_000u64.saturating_mul(1 << attempt.min(6)).min(60_000);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0) as u64;
-    Duration::from_millis(base + (nanos % (base / 2 + 1)))
 }
 
 async fn fetch_once(
@@ -297,14 +270,8 @@ async fn fetch_once(
     if status == StatusCode::NOT_MODIFIED {
         return Attempt::Done(Outcome::Unchanged);
     }
-    if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
-        let wait = resp
-            .headers()
-            .get("retry-after")
-            .and_then(|v| v.to_str().ok())
-            .and_then(retry_after_seconds)
-            .map(|s| Duration::from_secs(s.min(60)));
-        return Attempt::Retry(format!("HTTP {status}"), wait);
+    if retry::transient(status) {
+        return Attempt::Retry(format!("HTTP {status}"), retry::retry_after(resp.headers()));
     }
     if !status.is_success() {
         return Attempt::Fail(format!("HTTP {status}"));
@@ -398,18 +365,6 @@ async fn fetch_once(
         Err(reason) => return Attempt::Fail(reason),
     };
     Attempt::Done(Outcome::Landed(Box::new(landed), validators))
-}
-
-/// Seconds a `Retry-After` value asks for: a number of seconds, or an HTTP date (`Wed,
-/// 21 Oct 2026 07:28:00 GMT`) from now.
-fn retry_after_seconds(value: &str) -> Option<u64> {
-    let value = value.trim();
-    if let Ok(s) = value.parse::<u64>() {
-        return Some(s);
-    }
-    let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
-    let wait = at.with_timezone(&chrono::Utc) - chrono::Utc::now();
-    Some(wait.num_seconds().max(0) as u64)
 }
 
 /// True when a response declared HTML and its body starts like a page.
@@ -535,15 +490,7 @@ mod tests {
     }
 
     #[test]
-    fn regression_retry_after_may_be_a_date_and_an_html_page_is_told_apart() {
-        assert_eq!(retry_after_seconds("7"), Some(7));
-        assert_eq!(
-            retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT"),
-            Some(0)
-        );
-        let later = (chrono::Utc::now() + chrono::Duration::seconds(30)).to_rfc2822();
-        assert!(retry_after_seconds(&later).is_some_and(|s| (28..=30).contains(&s)));
-        assert_eq!(retry_after_seconds("soon"), None);
+    fn regression_an_html_page_is_told_apart() {
         assert!(html_page(
             Some("text/html; charset=utf-8"),
             b"\n <!DOCTYPE html>"
@@ -586,19 +533,5 @@ mod tests {
         );
         assert_eq!(url_filename("https://host/"), "download");
         assert_eq!(url_filename("https://host"), "download");
-    }
-
-    #[test]
-    fn backoff_grows_and_is_capped() {
-        assert!(
-            backoff(0) >= Duration::from_millis(1_000)
-                && backoff(0) <= Duration::from_millis(1_500)
-        );
-        assert!(backoff(3) >= Duration::from_millis(8_000));
-        assert!(backoff(20) >= Duration::from_millis(60_000));
-        assert!(backoff(20) <= Duration::from_millis(90_000));
-        // The default retries' waits add up to about a minute or more.
-        let total: Duration = (0..6).map(backoff).sum();
-        assert!(total >= Duration::from_secs(63), "{total:?}");
     }
 }

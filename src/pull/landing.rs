@@ -50,6 +50,12 @@ pub enum Origin {
         mailbox: String,
         /// Its message id.
         message_id: String,
+        /// When MESH received it (its `mex-StatusTimestamp`), UTC, RFC 3339: of the
+        /// versions of a file sent under one name, the one received last is current,
+        /// whatever order they landed in ([`current_files`]). Records made before it was
+        /// kept have none.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        received_at: Option<String>,
     },
     /// A drop-folder file.
     FileDrop {
@@ -108,6 +114,10 @@ pub struct Incoming {
     file: File,
     hasher: Sha256,
     bytes: u64,
+    /// The error a write through [`Write`] met (a full disk), kept whole: a gzip decoder
+    /// writing through it passes on only its message, which would read as the sender's
+    /// fault ([`Incoming::take_write_error`]).
+    write_error: Option<std::io::Error>,
     /// Removes the file if a signal stops the process mid-download.
     _guard: crate::interrupt::StagingGuard,
 }
@@ -124,9 +134,11 @@ impl Drop for Incoming {
 
 impl Write for Incoming {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.hasher.update(buf);
-        self.bytes += buf.len() as u64;
-        self.file.write_all(buf)?;
+        if let Err(e) = self.put(buf) {
+            let passed_on = std::io::Error::new(e.kind(), e.to_string());
+            self.write_error = Some(e);
+            return Err(passed_on);
+        }
         Ok(buf.len())
     }
 
@@ -136,13 +148,25 @@ impl Write for Incoming {
 }
 
 impl Incoming {
-    /// Appends bytes.
-    pub fn append(&mut self, data: &[u8]) -> Result<()> {
+    fn put(&mut self, data: &[u8]) -> std::io::Result<()> {
+        crate::fault::io("landing_write")?;
         self.hasher.update(data);
         self.bytes += data.len() as u64;
-        self.file
-            .write_all(data)
+        self.file.write_all(data)
+    }
+
+    /// Appends bytes.
+    pub fn append(&mut self, data: &[u8]) -> Result<()> {
+        self.put(data)
             .map_err(|e| Error::io("writing", &self.path, e))
+    }
+
+    /// The error the last failed write through [`Write`] met, as a failure of this
+    /// machine (`writing <path>: No space left on device`), taken out.
+    pub fn take_write_error(&mut self) -> Option<Error> {
+        self.write_error
+            .take()
+            .map(|e| Error::io("writing", &self.path, e))
     }
 
     /// Bytes written so far.
@@ -175,6 +199,83 @@ impl Incoming {
 
     /// Removes the partial file (a failed download); dropping it does the same.
     pub fn discard(self) {}
+
+    /// A new scratch file beside this one, for a part of the download that may have to
+    /// be fetched again (a MESH chunk).
+    pub fn scratch(&self) -> Result<Scratch> {
+        let path = self
+            .path
+            .with_file_name(format!(".incoming-{}.part", uuid::Uuid::new_v4().simple()));
+        let mut options = OpenOptions::new();
+        options.read(true).write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let file = options
+            .open(&path)
+            .map_err(|e| Error::io("creating", &path, e))?;
+        Ok(Scratch {
+            _guard: crate::interrupt::StagingGuard::new(path.clone()),
+            path,
+            file,
+        })
+    }
+}
+
+/// A scratch file beside an [`Incoming`] one (`.incoming-<uuid>.part`, the owner's
+/// only): a part of a download received whole before it is written on, so that a part
+/// that fails half-way is fetched again from its start. Removed on drop, by a signal,
+/// and after a crash by the next [`LandingZone::open`].
+pub struct Scratch {
+    path: PathBuf,
+    file: File,
+    _guard: crate::interrupt::StagingGuard,
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+impl Scratch {
+    /// Empties it, to receive a part again.
+    pub fn clear(&mut self) -> Result<()> {
+        use std::io::Seek;
+        self.file
+            .set_len(0)
+            .and_then(|_| self.file.rewind())
+            .map_err(|e| Error::io("emptying", &self.path, e))
+    }
+
+    /// Appends bytes.
+    pub fn append(&mut self, data: &[u8]) -> Result<()> {
+        crate::fault::io("landing_write")
+            .and_then(|_| self.file.write_all(data))
+            .map_err(|e| Error::io("writing", &self.path, e))
+    }
+
+    /// Reads what was appended back from the start, in pieces handed to `piece`; a
+    /// failure to read is given to `local` (this machine's).
+    pub fn replay<E>(
+        &mut self,
+        mut piece: impl FnMut(&[u8]) -> std::result::Result<(), E>,
+        local: impl Fn(Error) -> E,
+    ) -> std::result::Result<(), E> {
+        use std::io::Seek;
+        self.file
+            .rewind()
+            .map_err(|e| local(Error::io("reading", &self.path, e)))?;
+        let mut buf = vec![0u8; 256 * 1024];
+        loop {
+            let n = match self.file.read(&mut buf) {
+                Ok(0) => return Ok(()),
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(local(Error::io("reading", &self.path, e))),
+            };
+            piece(&buf[..n])?;
+        }
+    }
 }
 
 impl LandingZone {
@@ -290,6 +391,7 @@ impl LandingZone {
             file,
             hasher: Sha256::new(),
             bytes: 0,
+            write_error: None,
         })
     }
 
@@ -446,10 +548,23 @@ impl LandingZone {
     pub fn records(&self) -> Result<Vec<LandingRecord>> {
         read_records(&self.root)
     }
+
+    /// The record of the current version of the file `record` is a version of, when it is
+    /// another (`record` landed, but a version MESH received later is current); `None`
+    /// when `record` is current.
+    pub fn superseded_by(&self, record: &LandingRecord) -> Result<Option<LandingRecord>> {
+        let records: Vec<LandingRecord> = read_records(&self.root)?
+            .into_iter()
+            .filter(|r| r.source == record.source && !r.file.is_empty())
+            .collect();
+        let key = version_of(record);
+        Ok(current_versions(&records)
+            .remove(&key)
+            .filter(|current| current.file != record.file)
+            .cloned())
+    }
 }
 
-/// What makes two landed files versions of one file: the URL of a download; the name a
-/// dropped file or a MESH message was sent under.
 /// Restricts `path` to its owner (`mode`), best effort: the landing zone holds raw
 /// extracts and the names they were sent under, whatever the umask or an older build left.
 /// Sets `path`'s permission bits to `mode` (Unix), when it exists.
@@ -497,6 +612,8 @@ impl Origin {
     }
 }
 
+/// What makes two landed files versions of one file: the URL of a download; the name a
+/// dropped file or a MESH message was sent under.
 fn version_of(r: &LandingRecord) -> String {
     match &r.origin {
         Origin::Http { url, url_sha256 } => format!(
@@ -514,8 +631,44 @@ fn version_of(r: &LandingRecord) -> String {
     }
 }
 
+/// When MESH received the message a record is of, if it was kept.
+fn received_at(r: &LandingRecord) -> Option<chrono::DateTime<chrono::FixedOffset>> {
+    match &r.origin {
+        Origin::Mesh {
+            received_at: Some(t),
+            ..
+        } => chrono::DateTime::parse_from_rfc3339(t).ok(),
+        _ => None,
+    }
+}
+
+/// The current version of each file ([`version_of`]) among `records` (in landing order):
+/// the one recorded last, except that a MESH message received by MESH before the current
+/// version's message does not replace it, whatever order they landed in (a download that
+/// failed and landed a night late; two versions listed out of order). When either has no
+/// time (records made before times were kept), or both were received in the same second,
+/// the order of landing decides.
+fn current_versions<'a>(
+    records: impl IntoIterator<Item = &'a LandingRecord>,
+) -> std::collections::HashMap<String, &'a LandingRecord> {
+    let mut latest: std::collections::HashMap<String, &LandingRecord> =
+        std::collections::HashMap::new();
+    for r in records {
+        let key = version_of(r);
+        let older = latest
+            .get(&key)
+            .and_then(|current| Some(received_at(r)? < received_at(current)?))
+            .unwrap_or(false);
+        if !older {
+            latest.insert(key, r);
+        }
+    }
+    latest
+}
+
 /// The landed files of `source` to ingest, in name order: of each file's versions
-/// ([`version_of`]) the one recorded last; files in the folder with no record yet (a crash
+/// ([`version_of`]) the current one ([`current_versions`]: the one recorded last, or for
+/// MESH the one MESH received last); files in the folder with no record yet (a crash
 /// between landing and recording; the next pull records them) are kept. `pattern` is
 /// matched against the name the file was sent under (its landed name when unrecorded).
 /// Reads only: `explain` and `status` list inputs through a dry run.
@@ -526,11 +679,7 @@ pub fn current_files(out: &Path, source: &str, pattern: &str) -> Result<Vec<Path
         .into_iter()
         .filter(|r| r.source == source && !r.file.is_empty())
         .collect();
-    let mut latest: std::collections::HashMap<String, &LandingRecord> =
-        std::collections::HashMap::new();
-    for r in &records {
-        latest.insert(version_of(r), r);
-    }
+    let latest = current_versions(&records);
     let current: HashSet<&str> = latest.values().map(|r| r.file.as_str()).collect();
     let recorded: std::collections::HashMap<&str, &LandingRecord> =
         records.iter().map(|r| (r.file.as_str(), r)).collect();
@@ -717,6 +866,7 @@ mod tests {
         let origin = Origin::Mesh {
             mailbox: "X26ABC2".into(),
             message_id: "M1".into(),
+            received_at: None,
         };
         let Landed::New(r) = zone.commit("cld", a, "../../x.csv", origin).unwrap() else {
             panic!()
@@ -738,6 +888,7 @@ mod tests {
         let origin2 = Origin::Mesh {
             mailbox: "X26ABC2".into(),
             message_id: "M2".into(),
+            received_at: None,
         };
         assert!(matches!(
             zone.commit("cld", b, "x.csv", origin2).unwrap(),
@@ -756,6 +907,7 @@ mod tests {
         let origin3 = Origin::Mesh {
             mailbox: "X26ABC2".into(),
             message_id: "M3".into(),
+            received_at: None,
         };
         assert!(matches!(
             zone.commit("cld", c, "y.csv", origin3).unwrap(),
@@ -772,6 +924,7 @@ mod tests {
         let origin4 = Origin::Mesh {
             mailbox: "X26ABC2".into(),
             message_id: "M4".into(),
+            received_at: None,
         };
         assert!(matches!(
             zone.commit("cld", d, "M4.dat", origin4).unwrap(),
@@ -864,6 +1017,7 @@ mod tests {
         let mesh = |id: &str| Origin::Mesh {
             mailbox: "X26ABC1".into(),
             message_id: id.into(),
+            received_at: None,
         };
         land(
             &zone,
@@ -990,6 +1144,7 @@ mod tests {
         let mesh = |id: &str| Origin::Mesh {
             mailbox: "X26ABC1".into(),
             message_id: id.into(),
+            received_at: None,
         };
         land(&zone, "cld", b"v1", "cld_901.csv", mesh("M1"));
         land(&zone, "cld", b"v2", "cld_901.csv", mesh("M2"));
@@ -1002,6 +1157,138 @@ mod tests {
         for id in ["M1", "M2", "M3"] {
             assert!(zone.has_message("cld", id), "{id}");
         }
+    }
+
+    /// Regression (review): which version of a MESH file was current was decided by the
+    /// order they landed: v1 failing to download (503) one night landed after v2 the
+    /// next, and the run ingested v1 (older) and dropped v2, with no warning. The version
+    /// MESH received last is current, whatever order they land in.
+    #[test]
+    fn regression_the_version_mesh_received_last_is_current_whatever_order_it_landed_in() {
+        let out = tempfile::tempdir().unwrap();
+        let zone = LandingZone::open(out.path()).unwrap();
+        let mesh = |id: &str, at: Option<&str>| Origin::Mesh {
+            mailbox: "X26ABC2".into(),
+            message_id: id.into(),
+            received_at: at.map(String::from),
+        };
+        let current = || -> Vec<Vec<u8>> {
+            current_files(out.path(), "cld", "*")
+                .unwrap()
+                .iter()
+                .map(|f| std::fs::read(f).unwrap())
+                .collect()
+        };
+        // v2 (received 11:00) lands first, v1 (received 10:00) the night after.
+        land(
+            &zone,
+            "cld",
+            b"v2",
+            "cld_901.csv",
+            mesh("M2", Some("2026-08-01T11:00:00Z")),
+        );
+        land(
+            &zone,
+            "cld",
+            b"v1",
+            "cld_901.csv",
+            mesh("M1", Some("2026-08-01T10:00:00Z")),
+        );
+        assert_eq!(current(), [b"v2".to_vec()]);
+        let v1 = zone
+            .records()
+            .unwrap()
+            .into_iter()
+            .find(|r| matches!(&r.origin, Origin::Mesh { message_id, .. } if message_id == "M1"))
+            .unwrap();
+        let newer = zone.superseded_by(&v1).unwrap().unwrap();
+        assert_eq!(newer.sha256, hex_sha256(b"v2"));
+        // Letter case aside, as names are compared.
+        land(
+            &zone,
+            "cld",
+            b"v3",
+            "CLD_901.CSV",
+            mesh("M3", Some("2026-08-02T09:00:00Z")),
+        );
+        assert_eq!(current(), [b"v3".to_vec()]);
+        // v2 sent again (a new message, received later still): current once more.
+        land(
+            &zone,
+            "cld",
+            b"v2",
+            "cld_901.csv",
+            mesh("M4", Some("2026-08-03T09:00:00Z")),
+        );
+        assert_eq!(current(), [b"v2".to_vec()]);
+        // Received in the same second: the order of landing decides.
+        land(
+            &zone,
+            "cld",
+            b"v5",
+            "cld_901.csv",
+            mesh("M5", Some("2026-08-03T09:00:00Z")),
+        );
+        assert_eq!(current(), [b"v5".to_vec()]);
+        // No time (a server that gave none): the order of landing decides.
+        land(&zone, "cld", b"v6", "cld_901.csv", mesh("M6", None));
+        assert_eq!(current(), [b"v6".to_vec()]);
+        assert_eq!(
+            zone.superseded_by(&v1).unwrap().unwrap().sha256,
+            hex_sha256(b"v6")
+        );
+    }
+
+    /// Landing manifests written before MESH receipt times were kept are read as they
+    /// are: their versions in landing order, as before.
+    #[test]
+    fn a_landing_manifest_without_receipt_times_is_still_read() {
+        let out = tempfile::tempdir().unwrap();
+        let zone = LandingZone::open(out.path()).unwrap();
+        // As an older build wrote them: no `received_at`.
+        let mut lines = String::new();
+        for (id, bytes) in [("M1", b"v1"), ("M2", b"v2")] {
+            let mut a = zone.incoming("cld").unwrap();
+            a.append(bytes).unwrap();
+            let sha = a.sha256();
+            let name = landed_name("cld_901.csv", &sha);
+            let path = a.path.clone();
+            std::mem::forget(a);
+            std::fs::rename(&path, zone.folder("cld").join(&name)).unwrap();
+            lines.push_str(&format!(
+                "{{\"source\":\"cld\",\"file\":\"{name}\",\"sha256\":\"{sha}\",\"bytes\":2,\"landed_at\":\"2026-08-01T10:00:00.000Z\",\"original_name\":\"cld_901.csv\",\"origin\":{{\"kind\":\"mesh\",\"mailbox\":\"X26ABC2\",\"message_id\":\"{id}\"}}}}\n"
+            ));
+        }
+        drop(zone);
+        std::fs::write(out.path().join("landing/manifest.jsonl"), lines).unwrap();
+        let zone = LandingZone::open(out.path()).unwrap();
+        assert!(zone.has_message("cld", "M1") && zone.has_message("cld", "M2"));
+        let records = zone.records().unwrap();
+        assert_eq!(records.len(), 2);
+        assert!(matches!(
+            &records[0].origin,
+            Origin::Mesh {
+                received_at: None,
+                ..
+            }
+        ));
+        let files = current_files(out.path(), "cld", "*").unwrap();
+        assert_eq!(files.len(), 1);
+        assert_eq!(std::fs::read(&files[0]).unwrap(), b"v2");
+        // A record written now names the time, and only when there is one.
+        let r = zone.record(
+            "cld",
+            "f",
+            "s",
+            1,
+            "n",
+            Origin::Mesh {
+                mailbox: "X".into(),
+                message_id: "M".into(),
+                received_at: None,
+            },
+        );
+        assert!(!serde_json::to_string(&r).unwrap().contains("received_at"));
     }
 
     /// Regression (review): a download a SIGKILL interrupted stayed as `.incoming-…`

@@ -15,6 +15,7 @@ pub mod landing;
 mod local;
 pub mod mesh;
 pub mod report;
+pub mod retry;
 pub mod secret;
 
 use std::path::Path;

@@ -76,6 +76,28 @@ impl SourcePull {
         self.notes.push(note);
     }
 
+    /// Records a failure of this machine while landing `item` (a full disk, a file where
+    /// the landing zone keeps a folder): the reason is the error with every cause (the
+    /// OS's own words), and an I/O error is kept as [`SourcePull::local`] (the first
+    /// one), so the pull exits as that error does rather than as a source failure.
+    pub fn fail_local(&mut self, item: &str, e: crate::error::Error) {
+        self.fail(item, crate::error::chain(&e));
+        if let crate::error::Error::Io {
+            action,
+            path,
+            source,
+        } = &e
+            && self.local.is_none()
+        {
+            self.local = Some(LocalFailure {
+                action,
+                path: path.clone(),
+                kind: source.kind(),
+                message: source.to_string(),
+            });
+        }
+    }
+
     /// Records a failure (also logged, without secrets: reasons never carry them).
     pub fn fail(&mut self, item: &str, reason: String) {
         tracing::warn!(stage = "pull", source = %self.source, item = %item, reason = %reason, "pull failed");

@@ -5,7 +5,7 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -44,20 +44,36 @@ impl Sandbox {
     /// Starts a sandbox, or returns `None` (with a printed reason) when the virtual
     /// environment is missing and `JOINEDUP_REQUIRE_MESH_SANDBOX` is not set.
     pub fn start() -> Option<Sandbox> {
+        Sandbox::start_with(None)
+    }
+
+    /// Starts a sandbox serving HTTPS with `tls` (`cert`, `key` and the CA that signed
+    /// the certificate, PEM files), as [`Sandbox::start`] does otherwise.
+    pub fn start_tls(cert: &Path, key: &Path, ca: &Path) -> Option<Sandbox> {
+        Sandbox::start_with(Some((cert, key, ca)))
+    }
+
+    /// The virtual environment's Python, when there is one (as [`Sandbox::start`] says).
+    pub fn python() -> Option<PathBuf> {
         let python = venv().join("bin/python");
-        if !python.exists() {
-            if std::env::var_os("JOINEDUP_REQUIRE_MESH_SANDBOX").is_some() {
-                panic!(
-                    "mesh-sandbox venv missing at {}; run scripts/test to create it",
-                    venv().display()
-                );
-            }
-            eprintln!(
-                "SKIPPED: mesh-sandbox venv missing at {} (scripts/test creates it)",
+        if python.exists() {
+            return Some(python);
+        }
+        if std::env::var_os("JOINEDUP_REQUIRE_MESH_SANDBOX").is_some() {
+            panic!(
+                "mesh-sandbox venv missing at {}; run scripts/test to create it",
                 venv().display()
             );
-            return None;
         }
+        eprintln!(
+            "SKIPPED: mesh-sandbox venv missing at {} (scripts/test creates it)",
+            venv().display()
+        );
+        None
+    }
+
+    fn start_with(tls: Option<(&Path, &Path, &Path)>) -> Option<Sandbox> {
+        let python = Sandbox::python()?;
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -65,18 +81,52 @@ impl Sandbox {
             .port();
         let store = tempfile::tempdir().unwrap();
         let log = std::fs::File::create(store.path().join("sandbox.log")).unwrap();
-        let mut child = Command::new(&python)
-            .args([
-                "-m",
-                "uvicorn",
-                "mesh_sandbox.api:app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                &port.to_string(),
-                "--workers",
-                "1",
-            ])
+        let mut command = Command::new(&python);
+        command.args([
+            "-m",
+            "uvicorn",
+            "mesh_sandbox.api:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--workers",
+            "1",
+        ]);
+        if let Some((cert, key, _)) = tls {
+            command
+                .arg("--ssl-certfile")
+                .arg(cert)
+                .arg("--ssl-keyfile")
+                .arg(key);
+        }
+        // Probes over TLS trust only the sandbox's CA.
+        let https = tls.map(|(_, _, ca)| {
+            let ca = reqwest::Certificate::from_pem(&std::fs::read(ca).unwrap()).unwrap();
+            let rt = tokio::runtime::Runtime::new().unwrap();
+            let client = rt.block_on(async {
+                reqwest::Client::builder()
+                    .tls_built_in_root_certs(false)
+                    .add_root_certificate(ca)
+                    .timeout(Duration::from_secs(2))
+                    .build()
+                    .unwrap()
+            });
+            (rt, client)
+        });
+        let probe = |path: &str| match &https {
+            None => get_status(port, path),
+            Some((rt, client)) => rt
+                .block_on(async {
+                    client
+                        .get(format!("https://127.0.0.1:{port}{path}"))
+                        .send()
+                        .await
+                })
+                .ok()
+                .map(|r| r.status().as_u16()),
+        };
+        let mut child = command
             .env("AUTH_MODE", "full")
             .env("STORE_MODE", "file")
             .env("SHARED_KEY", SHARED_KEY)
@@ -92,9 +142,7 @@ impl Sandbox {
                     std::fs::read_to_string(store.path().join("sandbox.log")).unwrap_or_default();
                 panic!("mesh-sandbox exited with {status}:\n{log}");
             }
-            if get_status(port, "/health") == Some(200)
-                && get_status(port, "/admin/mailbox/X26ABC2") == Some(200)
-            {
+            if probe("/health") == Some(200) && probe("/admin/mailbox/X26ABC2") == Some(200) {
                 break;
             }
             assert!(
@@ -108,7 +156,10 @@ impl Sandbox {
         std::fs::write(secrets.path().join("key"), SHARED_KEY).unwrap();
         Some(Sandbox {
             child,
-            url: format!("http://127.0.0.1:{port}"),
+            url: format!(
+                "{}://127.0.0.1:{port}",
+                if tls.is_some() { "https" } else { "http" }
+            ),
             _store: store,
             secrets,
         })
@@ -136,6 +187,7 @@ impl Sandbox {
             ca_file: None,
             timeout_seconds: 30,
             inbox_page_size: page_size,
+            retries: 0,
         })
         .unwrap()
     }

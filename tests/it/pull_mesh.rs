@@ -2,7 +2,7 @@
 //! chunked messages land byte-identical and exactly once, acknowledged only after they are
 //! durable, including across crashes between landing and acknowledging.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
 use sha2::{Digest, Sha256};
@@ -283,12 +283,13 @@ fn an_unreachable_mesh_server_is_named_with_the_cause() {
         .unwrap()
         .port();
     let url = format!("http://127.0.0.1:{port}");
+    let pipeline = mesh_inbox_with(out.path(), "retries = 1\n");
     let (code, stdout, stderr) = result(&joinedup_env(
         &[
             "pull",
-            "pipelines/mesh_inbox.toml",
+            pipeline.to_str().unwrap(),
             "--out",
-            out.path().to_str().unwrap(),
+            out.path().join("out").to_str().unwrap(),
         ],
         &[
             ("JOINEDUP_MESH_URL", &url),
@@ -304,6 +305,31 @@ fn an_unreachable_mesh_server_is_named_with_the_cause() {
         )) && stdout.to_lowercase().contains("connection refused"),
         "{stdout}"
     );
+    // A connect error is retried (`retries`), and the message says so.
+    assert!(stdout.contains("(gave up after 2 attempts)"), "{stdout}");
+}
+
+/// `pipelines/mesh_inbox.toml` written into `dir`, its source given `extra` settings
+/// (replacing those of the same keys).
+fn mesh_inbox_with(dir: &Path, extra: &str) -> std::path::PathBuf {
+    let keys: Vec<&str> = extra
+        .lines()
+        .filter_map(|l| l.split('=').next())
+        .map(str::trim)
+        .collect();
+    let text: String = std::fs::read_to_string(root().join("pipelines/mesh_inbox.toml"))
+        .unwrap()
+        .replace(
+            "schemas = \"../schemas\"",
+            &format!("schemas = \"{}\"", root().join("schemas").display()),
+        )
+        .lines()
+        .filter(|l| !keys.contains(&l.split('=').next().unwrap_or("").trim()))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let path = dir.join("mesh_inbox.toml");
+    std::fs::write(&path, format!("{text}{extra}")).unwrap();
+    path
 }
 
 #[test]
@@ -414,4 +440,284 @@ fn a_message_not_matching_its_declared_md5_is_not_landed_or_acknowledged() {
     );
     assert!(landed(out.path()).is_empty());
     assert_eq!(rt.block_on(receiver.inbox(None)).unwrap(), [id]);
+}
+
+/// Pulls mailbox X26ABC2 through `url` (a proxy in front of the sandbox).
+fn pull_through(sandbox: &Sandbox, url: &str, out: &Path) -> (i32, String, String) {
+    let mut env = sandbox.env("X26ABC2");
+    env[0].1 = url.to_string();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    result(&joinedup_env(
+        &[
+            "pull",
+            "pipelines/mesh_inbox.toml",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &env,
+    ))
+}
+
+/// Regression (review), the reviewer's reproduction: two versions of `cld_901.csv` sent
+/// over MESH, v1 then v2; v1's download answers 503 for the whole of the first pull, so
+/// v2 lands first and v1 lands on the next pull. The run then ingested v1 (older, 10
+/// rows) and dropped v2, with exit 0 and no warning. The version MESH received last (its
+/// `mex-StatusTimestamp`, kept in the landing manifest) is current, whatever order they
+/// land in, and the late one is named in a note.
+#[test]
+fn regression_the_version_mesh_received_last_stays_current_when_an_older_one_lands_late() {
+    let Some(sandbox) = Sandbox::start() else {
+        return;
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let sender = sandbox.client("X26ABC1");
+    let v1 = payload("v1", 10);
+    let v2 = payload("v2", 20);
+    let id1 = rt
+        .block_on(sender.send("X26ABC2", "CLD_EXTRACT", "cld_901.csv", &v1, 1, false))
+        .unwrap();
+    // mex-StatusTimestamp counts whole seconds.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let id2 = rt
+        .block_on(sender.send("X26ABC2", "CLD_EXTRACT", "cld_901.csv", &v2, 1, false))
+        .unwrap();
+    let proxy = crate::fault_proxy::FaultProxy::start(&sandbox.url);
+    let v1_path = format!("/messageexchange/X26ABC2/inbox/{id1}");
+    proxy.fail("GET", &v1_path, "503 Service Unavailable", usize::MAX);
+
+    let out = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = pull_through(&sandbox, &proxy.url, out.path());
+    assert_eq!(code, 4, "{stdout}\n{stderr}");
+    assert_eq!(counts(&stdout), (2, 1, 0), "{stdout}");
+    // Retried (`Retry-After: 0`), then given up: the default 6 retries.
+    assert_eq!(proxy.hits("GET", &v1_path), 7);
+    assert!(
+        stdout.contains("MESH answered 503 to download of chunk 1: injected by the test's proxy (gave up after 7 attempts)"),
+        "{stdout}"
+    );
+
+    proxy.clear();
+    let (code, stdout, stderr) = pull_through(&sandbox, &proxy.url, out.path());
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert_eq!(counts(&stdout), (1, 1, 0), "{stdout}");
+    assert!(
+        stdout.contains(&format!("note: message {id1} reached MESH at ")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            ", before message {id2} ("
+        )) && stdout.contains(") sent under the same file name, which has landed already: landed for the record; the later version stays the one read"),
+        "{stdout}"
+    );
+
+    // What a run ingests: v2, 20 rows.
+    let files = joinedup::pull::landing::current_files(out.path(), "mesh", "*").unwrap();
+    let contents: Vec<Vec<u8>> = files.iter().map(|f| std::fs::read(f).unwrap()).collect();
+    assert_eq!(contents, std::slice::from_ref(&v2));
+    // Both landed, each with the time MESH received it, v1's the earlier.
+    assert_eq!(landed(out.path()), [sha(&v1), sha(&v2)].into());
+    let received: HashMap<String, String> =
+        std::fs::read_to_string(out.path().join("landing/manifest.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                (
+                    v["origin"]["message_id"].as_str().unwrap().to_string(),
+                    v["origin"]["received_at"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+    assert!(received[&id1] < received[&id2], "{received:?}");
+
+    // Acknowledging again (a retry after a lost answer) is harmless: MESH answers 200.
+    let receiver = sandbox.client("X26ABC2");
+    rt.block_on(receiver.acknowledge(&id1)).unwrap();
+    rt.block_on(receiver.acknowledge(&id1)).unwrap();
+    assert!(rt.block_on(receiver.inbox(None)).unwrap().is_empty());
+}
+
+/// Writes into `dir` two throw-away CAs, `ca_a.pem` and `ca_b.pem`, and a server
+/// certificate for 127.0.0.1 signed by A (`server.pem`, `server.key`), with the
+/// `cryptography` package the sandbox's virtual environment holds.
+fn make_certificates(python: &Path, dir: &Path) {
+    const SCRIPT: &str = r#"
+import datetime, ipaddress, sys
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+out = sys.argv[1]
+now = datetime.datetime.now(datetime.timezone.utc)
+def name(cn):
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+def pem(path, data):
+    open(f"{out}/{path}", "wb").write(data)
+def ca(cn):
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (x509.CertificateBuilder().subject_name(name(cn)).issuer_name(name(cn))
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
+            content_commitment=False, key_encipherment=False, data_encipherment=False,
+            key_agreement=False, encipher_only=False, decipher_only=False), critical=True)
+        .sign(key, hashes.SHA256()))
+    return key, cert
+a_key, a = ca("joinedup test CA A")
+b_key, b = ca("joinedup test CA B")
+pem("ca_a.pem", a.public_bytes(serialization.Encoding.PEM))
+pem("ca_b.pem", b.public_bytes(serialization.Encoding.PEM))
+key = ec.generate_private_key(ec.SECP256R1())
+cert = (x509.CertificateBuilder().subject_name(name("127.0.0.1")).issuer_name(a.subject)
+    .public_key(key.public_key()).serial_number(x509.random_serial_number())
+    .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=30))
+    .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
+        x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+    .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+    .sign(a_key, hashes.SHA256()))
+pem("server.pem", cert.public_bytes(serialization.Encoding.PEM))
+pem("server.key", key.private_bytes(serialization.Encoding.PEM,
+    serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+"#;
+    let status = std::process::Command::new(python)
+        .args(["-c", SCRIPT])
+        .arg(dir)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// Regression (review): `ca_file`, documented as the CA bundle to trust *instead of* the
+/// system roots, was added to them, so a MESH server any system-trusted CA vouched for
+/// (or a proxy whose CA was installed) was trusted too. Here the system roots
+/// (`SSL_CERT_FILE`) hold CA A, which signed the sandbox's certificate: with
+/// `ca_file` = CA B the handshake must fail; with CA A it succeeds.
+#[test]
+fn regression_ca_file_replaces_the_system_roots() {
+    let Some(python) = Sandbox::python() else {
+        return;
+    };
+    let certs = tempfile::tempdir().unwrap();
+    make_certificates(&python, certs.path());
+    let c = |f: &str| certs.path().join(f);
+    let Some(sandbox) = Sandbox::start_tls(&c("server.pem"), &c("server.key"), &c("ca_a.pem"))
+    else {
+        return;
+    };
+    let no_dirs = tempfile::tempdir().unwrap();
+    let pull_trusting = |ca: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        let pipeline = mesh_inbox_with(
+            dir.path(),
+            &format!("ca_file = \"{}\"\nretries = 0\n", c(ca).display()),
+        );
+        let mut env = sandbox.env("X26ABC2");
+        env.push(("SSL_CERT_FILE", c("ca_a.pem").display().to_string()));
+        env.push(("SSL_CERT_DIR", no_dirs.path().display().to_string()));
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        result(&joinedup_env(
+            &[
+                "pull",
+                pipeline.to_str().unwrap(),
+                "--out",
+                dir.path().join("out").to_str().unwrap(),
+            ],
+            &env,
+        ))
+    };
+    let (code, stdout, stderr) = pull_trusting("ca_b.pem");
+    assert_eq!(code, 4, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("failed: handshake: request to handshake at https://127.0.0.1:")
+            && stdout.contains("UnknownIssuer"),
+        "{stdout}"
+    );
+    let (code, stdout, stderr) = pull_trusting("ca_a.pem");
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert_eq!(counts(&stdout), (0, 0, 0), "{stdout}");
+}
+
+/// Regression (review): a MESH source's TLS files were not checked until the pull,
+/// which failed them as the source (exit 4): a missing client certificate; an encrypted
+/// key ("not usable PEM: builder error"); a CA file with no certificate. `validate`
+/// said "ok". They are configuration errors, all reported at once: warnings from
+/// `validate`, exit 2 from `pull` before anything is fetched.
+#[test]
+fn regression_unusable_mesh_tls_files_are_configuration_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("key.pem"),
+        "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIFHDBOBgkqhkiG9w0BBQ0wQTApBgkqhkiG9w0BBQwwHAQI\n-----END ENCRYPTED PRIVATE KEY-----\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("ca.pem"), "# the bundle goes here\n").unwrap();
+    let pipeline = mesh_inbox_with(
+        dir.path(),
+        "client_cert_file = \"cert.pem\"\nclient_key_file = \"key.pem\"\nca_file = \"ca.pem\"\n",
+    );
+    let p = |f: &str| dir.path().join(f).display().to_string();
+    let expected = [
+        format!(
+            "mesh_inbox.toml: sources.mesh.client_cert_file: no file {}",
+            p("cert.pem")
+        ),
+        format!(
+            "mesh_inbox.toml: sources.mesh.client_key_file: {} is an encrypted private key, and joinedup cannot be given its passphrase: decrypt it once with `openssl pkey -in {} -out <new file>`",
+            p("key.pem"),
+            p("key.pem")
+        ),
+        format!(
+            "mesh_inbox.toml: sources.mesh.ca_file: {} holds no certificate (PEM \"-----BEGIN CERTIFICATE-----\"): the CA file replaces the system's trusted roots, so with none no MESH server would be trusted",
+            p("ca.pem")
+        ),
+    ];
+    let env = [
+        ("JOINEDUP_MESH_URL", "http://127.0.0.1:9"),
+        ("JOINEDUP_MESH_MAILBOX", "X26ABC2"),
+        ("JOINEDUP_MESH_PASSWORD", "password"),
+        ("JOINEDUP_MESH_SHARED_KEY", "TestKey"),
+    ];
+    let (code, stdout, stderr) = result(&joinedup_env(
+        &["validate", pipeline.to_str().unwrap()],
+        &env,
+    ));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    for e in &expected {
+        assert!(stderr.contains(e.as_str()), "missing {e:?} in:\n{stderr}");
+    }
+    assert_eq!(
+        stderr.matches("(a run here would stop, exit 2)").count(),
+        3,
+        "{stderr}"
+    );
+    let (code, stdout, stderr) = result(&joinedup_env(
+        &[
+            "pull",
+            pipeline.to_str().unwrap(),
+            "--out",
+            dir.path().join("out").to_str().unwrap(),
+        ],
+        &env,
+    ));
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert!(stderr.contains("3 configuration errors found"), "{stderr}");
+    for e in &expected {
+        assert!(stderr.contains(e.as_str()), "missing {e:?} in:\n{stderr}");
+    }
+}
+
+/// Regression (review): `timeout_seconds = 0` passed `validate`, and every MESH call then
+/// timed out at once (exit 4); HTTP's timeouts of 0 are refused. So is MESH's.
+#[test]
+fn regression_a_mesh_timeout_of_zero_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let pipeline = mesh_inbox_with(dir.path(), "timeout_seconds = 0\n");
+    let (code, _, stderr) = result(&joinedup(&["validate", pipeline.to_str().unwrap()]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("mesh_inbox.toml: sources.mesh.timeout_seconds: must be 1 or more"),
+        "{stderr}"
+    );
 }

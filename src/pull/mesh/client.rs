@@ -1,15 +1,17 @@
 //! A MESH API client over reqwest (rustls), API version 2.
 
 use std::io::Write;
+use std::path::Path;
 use std::time::Duration;
 
 use flate2::write::MultiGzDecoder;
+use reqwest::header::HeaderMap;
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 
 use super::auth::authorization_now;
 use crate::config::fetch::MeshFetch;
-use crate::pull::landing::Incoming;
-use crate::pull::secret;
+use crate::pull::landing::{Incoming, Scratch};
+use crate::pull::{retry, secret};
 
 const ACCEPT_V2: &str = "application/vnd.mesh.v2+json";
 
@@ -40,6 +42,10 @@ pub enum MeshError {
     /// The response did not follow the protocol.
     #[error("{0}")]
     Protocol(String),
+    /// This machine failed while landing what MESH sent (a full disk): not the source's
+    /// fault, and the pull exits as the error does ([`crate::pull::SourcePull::local`]).
+    #[error("{}", crate::error::chain(.0))]
+    Local(crate::error::Error),
 }
 
 /// Headers of a downloaded message that joinedup keeps.
@@ -56,6 +62,22 @@ pub struct MessageMeta {
     pub report: Option<String>,
     /// `mex-content-checksum`, as the sender set it (e.g. `md5:…`).
     pub checksum: Option<String>,
+    /// When MESH received the message (`mex-statustimestamp`, `yyyymmddHHMMSS` UTC), as
+    /// RFC 3339.
+    pub received_at: Option<String>,
+}
+
+/// A MESH timestamp (`20260801100000`, UTC, as `mex-StatusTimestamp` gives it; or
+/// RFC 3339) as RFC 3339 UTC (`2026-08-01T10:00:00Z`); `None` for anything else.
+pub fn mesh_time(value: &str) -> Option<String> {
+    let value = value.trim();
+    let at = match chrono::NaiveDateTime::parse_from_str(value, "%Y%m%d%H%M%S") {
+        Ok(t) if value.len() == 14 => t.and_utc(),
+        _ => chrono::DateTime::parse_from_rfc3339(value)
+            .ok()?
+            .with_timezone(&chrono::Utc),
+    };
+    Some(at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
 }
 
 /// A MESH client for one mailbox.
@@ -66,6 +88,7 @@ pub struct MeshClient {
     password: String,
     shared_key: String,
     page_size: u32,
+    retries: u32,
 }
 
 /// A failed request, with the server it went to (scheme, host and port: the path holds
@@ -89,6 +112,11 @@ async fn check(what: &str, resp: Response) -> Result<Response, MeshError> {
     if resp.status().is_success() {
         return Ok(resp);
     }
+    Err(status_error(what, resp).await)
+}
+
+/// An unsuccessful answer, with the error description of its body (either shape).
+async fn status_error(what: &str, resp: Response) -> MeshError {
     let status = resp.status().as_u16();
     let body = resp.text().await.unwrap_or_default();
     let detail = serde_json::from_str::<serde_json::Value>(&body)
@@ -99,11 +127,183 @@ async fn check(what: &str, resp: Response) -> Result<Response, MeshError> {
                 .or_else(|| v.get("detail").map(|d| d.to_string()))
         })
         .unwrap_or_else(|| body.chars().take(200).collect());
-    Err(MeshError::Status {
+    MeshError::Status {
         what: what.to_string(),
         status,
         detail,
+    }
+}
+
+/// A TLS file's bytes, or why it cannot be read.
+fn read_tls_file(path: &Path) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => format!("no file {}", path.display()),
+        _ => format!("cannot read {}: {e}", path.display()),
     })
+}
+
+/// The certificates of a CA file: at least one.
+fn ca_certificates(path: &Path) -> Result<Vec<reqwest::Certificate>, String> {
+    let pem = read_tls_file(path)?;
+    let certs = reqwest::Certificate::from_pem_bundle(&pem).unwrap_or_default();
+    if certs.is_empty() {
+        return Err(format!(
+            "{} holds no certificate (PEM \"-----BEGIN CERTIFICATE-----\"): the CA file replaces the system's trusted roots, so with none no MESH server would be trusted",
+            path.display()
+        ));
+    }
+    Ok(certs)
+}
+
+/// What is wrong with the TLS files a MESH source names, by key (`client_cert_file`,
+/// `client_key_file`, `ca_file`): missing, unreadable, holding no certificate or no key,
+/// or an encrypted key (no passphrase can be given). Configuration errors: checked
+/// before a pull (`config::fetch::missing_settings`, exit 2) and by `validate`.
+pub fn tls_file_problems(cfg: &MeshFetch) -> Vec<(&'static str, String)> {
+    let mut problems = Vec::new();
+    if let Some((cert, key)) = &cfg.client_identity {
+        match read_tls_file(cert) {
+            Err(e) => problems.push(("client_cert_file", e)),
+            Ok(pem) if !pem_has(&pem, "CERTIFICATE") => problems.push((
+                "client_cert_file",
+                format!(
+                    "{} holds no certificate (PEM \"-----BEGIN CERTIFICATE-----\")",
+                    cert.display()
+                ),
+            )),
+            Ok(_) => {}
+        }
+        match read_tls_file(key) {
+            Err(e) => problems.push(("client_key_file", e)),
+            Ok(pem) if encrypted_key(&pem) => problems.push((
+                "client_key_file",
+                format!(
+                    "{} is an encrypted private key, and joinedup cannot be given its passphrase: decrypt it once with `openssl pkey -in {} -out <new file>` (it asks for the passphrase), keep the new file readable by the pipeline's user only (chmod 600), and name it in client_key_file",
+                    key.display(),
+                    key.display()
+                ),
+            )),
+            Ok(pem)
+                if !["PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY"]
+                    .iter()
+                    .any(|label| pem_has(&pem, label)) =>
+            {
+                problems.push((
+                    "client_key_file",
+                    format!(
+                        "{} holds no private key (PEM \"-----BEGIN PRIVATE KEY-----\", or RSA or EC PRIVATE KEY)",
+                        key.display()
+                    ),
+                ))
+            }
+            Ok(_) => {}
+        }
+    }
+    if let Some(ca) = &cfg.ca_file
+        && let Err(e) = ca_certificates(ca)
+    {
+        problems.push(("ca_file", e));
+    }
+    problems
+}
+
+/// True when `pem` holds a block labelled `label` (`-----BEGIN <label>-----`).
+fn pem_has(pem: &[u8], label: &str) -> bool {
+    let begin = format!("-----BEGIN {label}-----");
+    pem.windows(begin.len()).any(|w| w == begin.as_bytes())
+}
+
+/// True for an encrypted private key: PKCS #8 (`ENCRYPTED PRIVATE KEY`) or the older
+/// OpenSSL form (`Proc-Type: 4,ENCRYPTED` in an RSA or EC key).
+fn encrypted_key(pem: &[u8]) -> bool {
+    let marker = b"Proc-Type: 4,ENCRYPTED";
+    pem_has(pem, "ENCRYPTED PRIVATE KEY") || pem.windows(marker.len()).any(|w| w == marker)
+}
+
+/// A failed attempt: worth another (with the wait the server asked for), or not.
+enum Failure {
+    Retry(MeshError, Option<Duration>),
+    Stop(MeshError),
+}
+
+/// `error`, saying how many attempts were made when there were several.
+fn gave_up(error: MeshError, attempts: u32) -> MeshError {
+    if attempts < 2 {
+        return error;
+    }
+    let after = format!(" (gave up after {attempts} attempts)");
+    match error {
+        MeshError::Transport { what, detail } => MeshError::Transport {
+            what,
+            detail: detail + &after,
+        },
+        MeshError::Status {
+            what,
+            status,
+            detail,
+        } => MeshError::Status {
+            what,
+            status,
+            detail: detail + &after,
+        },
+        other => other,
+    }
+}
+
+/// Receives a response's body into `scratch`. A body cut off or stalled is worth
+/// another attempt; a scratch file that cannot be written is this machine's failure.
+async fn body_into(what: &str, resp: &mut Response, scratch: &mut Scratch) -> Result<(), Failure> {
+    loop {
+        match resp.chunk().await {
+            Ok(Some(bytes)) => scratch
+                .append(&bytes)
+                .map_err(|e| Failure::Stop(MeshError::Local(e)))?,
+            Ok(None) => return Ok(()),
+            Err(e) => {
+                let e = e.with_url(resp.url().clone());
+                return Err(Failure::Retry(transport(what, e), None));
+            }
+        }
+    }
+}
+
+/// Where a message's chunks go once received: the landing file, through a gzip decoder
+/// when MESH sent them compressed.
+enum Sink<'a> {
+    Raw(&'a mut Incoming),
+    Gzip(Box<MultiGzDecoder<&'a mut Incoming>>),
+}
+
+impl Sink<'_> {
+    fn write(&mut self, bytes: &[u8], id: &str, n: u32) -> Result<(), MeshError> {
+        let written = match self {
+            Sink::Raw(o) => o.write_all(bytes),
+            Sink::Gzip(d) => d.write_all(bytes),
+        };
+        written.map_err(|e| self.failed(e, &format!("message {id} chunk {n}")))
+    }
+
+    /// Ends a gzip stream (a stream cut short is an error).
+    fn finish(mut self, id: &str) -> Result<(), MeshError> {
+        let finished = match &mut self {
+            Sink::Raw(_) => Ok(()),
+            Sink::Gzip(d) => d.try_finish(),
+        };
+        finished.map_err(|e| self.failed(e, &format!("message {id}: gzip stream incomplete")))
+    }
+
+    /// A write that failed: landing the bytes failed (this machine), or they are not
+    /// gzip (MESH, or its sender).
+    fn failed(&mut self, e: std::io::Error, context: &str) -> MeshError {
+        let incoming = match self {
+            Sink::Raw(o) => &mut **o,
+            Sink::Gzip(d) => &mut **d.get_mut(),
+        };
+        match incoming.take_write_error() {
+            Some(local) => MeshError::Local(local),
+            None => MeshError::Protocol(format!("{context}: {e}")),
+        }
+    }
 }
 
 /// `value` percent-encoded for a query string: every byte but letters, digits and
@@ -122,10 +322,6 @@ fn query_value(value: &str) -> String {
 
 /// A header's value; bytes that are not UTF-8 (a sender's `mex-FileName` in Latin-1:
 /// `Zo\xEB`) are read as Latin-1, not dropped.
-fn header(resp: &Response, name: &str) -> Option<String> {
-    header_text(resp.headers(), name)
-}
-
 fn header_text(headers: &reqwest::header::HeaderMap, name: &str) -> Option<String> {
     let bytes = headers.get(name)?.as_bytes();
     Some(match std::str::from_utf8(bytes) {
@@ -143,33 +339,40 @@ impl MeshClient {
             .to_ascii_uppercase();
         let password = secret::secret(&cfg.password).map_err(MeshError::Setup)?;
         let shared_key = secret::secret(&cfg.shared_key).map_err(MeshError::Setup)?;
+        // Timeouts on silence, not on the whole request: a download still flowing is never
+        // cut off (a whole-request limit of 120 s made a chunk larger than 120 s of the
+        // link's speed impossible to land), while a connection that stalls still fails
+        // (and is retried). Connecting gets at most 30 s of it.
         let mut builder = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(cfg.timeout_seconds.min(30)))
-            .timeout(Duration::from_secs(cfg.timeout_seconds))
+            .read_timeout(Duration::from_secs(cfg.timeout_seconds))
             .no_gzip()
             .user_agent(concat!("joinedup/", env!("CARGO_PKG_VERSION")));
+        let problems = tls_file_problems(cfg);
+        if !problems.is_empty() {
+            let problems: Vec<String> = problems.into_iter().map(|(_, p)| p).collect();
+            return Err(MeshError::Setup(problems.join("; ")));
+        }
         if let Some((cert, key)) = &cfg.client_identity {
-            let mut pem = std::fs::read(cert).map_err(|e| {
-                MeshError::Setup(format!(
-                    "cannot read client certificate {}: {e}",
-                    cert.display()
-                ))
-            })?;
-            pem.extend(std::fs::read(key).map_err(|e| {
-                MeshError::Setup(format!("cannot read client key {}: {e}", key.display()))
-            })?);
+            let mut pem = read_tls_file(cert).map_err(MeshError::Setup)?;
+            pem.push(b'\n');
+            pem.extend(read_tls_file(key).map_err(MeshError::Setup)?);
             let identity = reqwest::Identity::from_pem(&pem).map_err(|e| {
-                MeshError::Setup(format!("client certificate or key is not usable PEM: {e}"))
+                MeshError::Setup(format!(
+                    "client certificate {} and key {} are not usable together: {}",
+                    cert.display(),
+                    key.display(),
+                    crate::error::chain(&e)
+                ))
             })?;
             builder = builder.identity(identity);
         }
+        // The CA file replaces the system's roots: a MESH server is trusted only if the
+        // CA file's certificates vouch for it (added to the system's, any CA the machine
+        // trusts, or a proxy's inserted into its store, would do).
         if let Some(ca) = &cfg.ca_file {
-            let pem = std::fs::read(ca).map_err(|e| {
-                MeshError::Setup(format!("cannot read CA file {}: {e}", ca.display()))
-            })?;
-            for cert in reqwest::Certificate::from_pem_bundle(&pem)
-                .map_err(|e| MeshError::Setup(format!("CA file is not PEM: {e}")))?
-            {
+            builder = builder.tls_built_in_root_certs(false);
+            for cert in ca_certificates(ca).map_err(MeshError::Setup)? {
                 builder = builder.add_root_certificate(cert);
             }
         }
@@ -183,6 +386,7 @@ impl MeshClient {
             password,
             shared_key,
             page_size: cfg.inbox_page_size,
+            retries: cfg.retries,
         })
     }
 
@@ -213,12 +417,10 @@ impl MeshClient {
 
     /// Validates the mailbox (the MESH handshake).
     pub async fn handshake(&self) -> Result<(), MeshError> {
-        let resp = self
-            .request(Method::POST, &self.url(""))
-            .send()
+        let url = self.url("");
+        self.call("handshake", || self.request(Method::POST, &url))
             .await
-            .map_err(|e| transport("handshake", e))?;
-        check("handshake", resp).await.map(|_| ())
+            .map(|_| ())
     }
 
     /// Every message id in the inbox, following `links.next` pages.
@@ -230,15 +432,10 @@ impl MeshClient {
             url.push_str(&query_value(f));
         }
         for _page in 0..10_000 {
-            let resp = self
-                .request(Method::GET, &url)
-                .send()
-                .await
-                .map_err(|e| transport("inbox", e))?;
-            let body: serde_json::Value = check("inbox", resp)
-                .await?
-                .json()
-                .await
+            let body = self
+                .call("inbox", || self.request(Method::GET, &url))
+                .await?;
+            let body: serde_json::Value = serde_json::from_slice(&body)
                 .map_err(|e| MeshError::Protocol(format!("inbox listing is not JSON: {e}")))?;
             let messages = body
                 .get("messages")
@@ -269,60 +466,50 @@ impl MeshClient {
 
     /// Downloads a message (every chunk) into `out`, decoding gzip transfer encoding.
     /// Per-chunk gzip and one gzip stream split across chunks both decode, because the
-    /// chunks are fed in order to one multi-member gzip decoder.
+    /// chunks are fed in order to one multi-member gzip decoder. Each chunk is received
+    /// whole into a scratch file beside `out` before it is decoded, so a chunk that fails
+    /// part-way (a 500, a connection reset) is fetched again on its own, with the chunks
+    /// before it kept.
     pub async fn download(&self, id: &str, out: &mut Incoming) -> Result<MessageMeta, MeshError> {
         let mut meta = MessageMeta::default();
-        let mut decoder: Option<MultiGzDecoder<&mut Incoming>> = None;
-        let mut raw_out = Some(out);
+        let mut scratch = out.scratch().map_err(MeshError::Local)?;
+        let mut out = Some(out);
+        let mut sink: Option<Sink> = None;
         let mut n: u32 = 1;
         loop {
-            let what = format!("download of chunk {n}");
-            let path = if n == 1 {
-                format!("/inbox/{id}")
-            } else {
-                format!("/inbox/{id}/{n}")
-            };
-            let resp = self
-                .request(Method::GET, &self.url(&path))
-                .header("Accept-Encoding", "gzip")
-                .send()
-                .await
-                .map_err(|e| transport(&what, e))?;
-            let mut resp = check(&what, resp).await?;
-            let status = resp.status();
-            if n == 1
-                && header(&resp, "mex-messagetype")
-                    .is_some_and(|t| t.eq_ignore_ascii_case("REPORT"))
+            let (status, headers) = self.fetch_chunk(id, n, &mut scratch).await?;
+            let header = |name: &str| header_text(&headers, name);
+            if n == 1 && header("mex-messagetype").is_some_and(|t| t.eq_ignore_ascii_case("REPORT"))
             {
                 meta.report = Some(format!(
                     "status {}: {}",
-                    header(&resp, "mex-statuscode").unwrap_or_else(|| "?".into()),
-                    header(&resp, "mex-statusdescription").unwrap_or_default()
+                    header("mex-statuscode").unwrap_or_else(|| "?".into()),
+                    header("mex-statusdescription").unwrap_or_default()
                 ));
                 return Ok(meta);
             }
             if n == 1 {
-                meta.checksum = header(&resp, "mex-content-checksum");
-                meta.filename = header(&resp, "mex-filename");
-                meta.workflow = header(&resp, "mex-workflowid");
-                let gzip = header(&resp, "content-encoding")
-                    .is_some_and(|v| v.eq_ignore_ascii_case("gzip"));
-                if gzip {
-                    decoder = raw_out.take().map(MultiGzDecoder::new);
-                }
+                meta.checksum = header("mex-content-checksum");
+                meta.filename = header("mex-filename");
+                meta.workflow = header("mex-workflowid");
+                meta.received_at = header("mex-statustimestamp").and_then(|t| mesh_time(&t));
+                let gzip =
+                    header("content-encoding").is_some_and(|v| v.eq_ignore_ascii_case("gzip"));
+                sink = out.take().map(|o| {
+                    if gzip {
+                        Sink::Gzip(Box::new(MultiGzDecoder::new(o)))
+                    } else {
+                        Sink::Raw(o)
+                    }
+                });
             }
-            let total: Option<u32> = header(&resp, "mex-total-chunks")
+            let total: Option<u32> = header("mex-total-chunks")
                 .and_then(|v| v.parse().ok())
                 .or_else(|| {
-                    header(&resp, "mex-chunk-range").and_then(|r| r.split(':').nth(1)?.parse().ok())
+                    header("mex-chunk-range").and_then(|r| r.split(':').nth(1)?.parse().ok())
                 });
-            while let Some(bytes) = resp.chunk().await.map_err(|e| transport(&what, e))? {
-                let written = match (&mut decoder, &mut raw_out) {
-                    (Some(d), _) => d.write_all(&bytes),
-                    (None, Some(o)) => o.write_all(&bytes),
-                    (None, None) => Ok(()),
-                };
-                written.map_err(|e| MeshError::Protocol(format!("message {id} chunk {n}: {e}")))?;
+            if let Some(sink) = sink.as_mut() {
+                scratch.replay(|bytes| sink.write(bytes, id, n), MeshError::Local)?;
             }
             meta.chunks = n;
             match status {
@@ -348,25 +535,132 @@ impl MeshClient {
                 )));
             }
         }
-        if let Some(d) = decoder {
-            d.finish().map_err(|e| {
-                MeshError::Protocol(format!("message {id}: gzip stream incomplete: {e}"))
-            })?;
+        if let Some(sink) = sink {
+            sink.finish(id)?;
         }
         Ok(meta)
     }
 
-    /// Acknowledges a message (idempotent).
+    /// Chunk `n` of message `id`, its body received whole into `scratch`: its status and
+    /// headers. A transient failure (see [`MeshClient::call`]) fetches this chunk again.
+    async fn fetch_chunk(
+        &self,
+        id: &str,
+        n: u32,
+        scratch: &mut Scratch,
+    ) -> Result<(StatusCode, HeaderMap), MeshError> {
+        let what = format!("download of chunk {n}");
+        let url = self.url(&if n == 1 {
+            format!("/inbox/{id}")
+        } else {
+            format!("/inbox/{id}/{n}")
+        });
+        let mut attempt = 0;
+        loop {
+            scratch.clear().map_err(MeshError::Local)?;
+            let request = self
+                .request(Method::GET, &url)
+                .header("Accept-Encoding", "gzip");
+            let failure = match self.send_once(&what, request).await {
+                Err(f) => f,
+                Ok(mut resp) => {
+                    let head = (resp.status(), resp.headers().clone());
+                    match body_into(&what, &mut resp, scratch).await {
+                        Ok(()) => return Ok(head),
+                        Err(f) => f,
+                    }
+                }
+            };
+            self.wait_or_give_up(&what, &mut attempt, failure).await?;
+        }
+    }
+
+    /// Acknowledges a message. Acknowledging is idempotent in MESH (a second
+    /// acknowledgement answers 200 again: reference/mesh.md §5), so a failed one is
+    /// retried like any other call, and one whose answer was lost does no harm.
     pub async fn acknowledge(&self, id: &str) -> Result<(), MeshError> {
-        let resp = self
-            .request(
-                Method::PUT,
-                &self.url(&format!("/inbox/{id}/status/acknowledged")),
-            )
-            .send()
+        let url = self.url(&format!("/inbox/{id}/status/acknowledged"));
+        self.call("acknowledge", || self.request(Method::PUT, &url))
             .await
-            .map_err(|e| transport("acknowledge", e))?;
-        check("acknowledge", resp).await.map(|_| ())
+            .map(|_| ())
+    }
+
+    /// One call and its whole body, retried on a transient failure: a connect error, a
+    /// timeout, a body cut off, 429 or 5xx. The wait is MESH's `Retry-After` (capped), or
+    /// exponential backoff (the policy HTTP downloads use: [`crate::pull::retry`]); each
+    /// attempt is a new request with a new authorization header (nonce and time).
+    async fn call(
+        &self,
+        what: &str,
+        build: impl Fn() -> RequestBuilder,
+    ) -> Result<Vec<u8>, MeshError> {
+        let mut attempt = 0;
+        loop {
+            let failure = match self.send_once(what, build()).await {
+                Err(f) => f,
+                Ok(resp) => {
+                    let url = resp.url().clone();
+                    match resp.bytes().await {
+                        Ok(body) => return Ok(body.to_vec()),
+                        Err(e) => Failure::Retry(transport(what, e.with_url(url)), None),
+                    }
+                }
+            };
+            self.wait_or_give_up(what, &mut attempt, failure).await?;
+        }
+    }
+
+    /// Sends one request: its response when successful, else whether to retry.
+    async fn send_once(&self, what: &str, request: RequestBuilder) -> Result<Response, Failure> {
+        let resp = match request.send().await {
+            Ok(r) => r,
+            // A request that cannot be built, or a redirect loop, fails the same way
+            // every time.
+            Err(e) if e.is_builder() || e.is_redirect() => {
+                return Err(Failure::Stop(transport(what, e)));
+            }
+            Err(e) => return Err(Failure::Retry(transport(what, e), None)),
+        };
+        let status = resp.status();
+        if status.is_success() {
+            return Ok(resp);
+        }
+        let wait = retry::retry_after(resp.headers());
+        let error = status_error(what, resp).await;
+        if retry::transient(status) {
+            Err(Failure::Retry(error, wait))
+        } else {
+            Err(Failure::Stop(error))
+        }
+    }
+
+    /// After failed attempt `attempt` (from 0): waits and counts the attempt when the
+    /// failure is transient and retries are left; otherwise the error to give.
+    async fn wait_or_give_up(
+        &self,
+        what: &str,
+        attempt: &mut u32,
+        failure: Failure,
+    ) -> Result<(), MeshError> {
+        match failure {
+            Failure::Stop(e) => Err(e),
+            Failure::Retry(e, wait) if *attempt < self.retries => {
+                let wait = wait.unwrap_or_else(|| retry::backoff(*attempt));
+                *attempt += 1;
+                tracing::info!(
+                    stage = "pull",
+                    mailbox = %self.mailbox,
+                    call = %what,
+                    attempt = *attempt + 1,
+                    wait_ms = wait.as_millis() as u64,
+                    reason = %e,
+                    "retrying"
+                );
+                tokio::time::sleep(wait).await;
+                Ok(())
+            }
+            Failure::Retry(e, _) => Err(gave_up(e, *attempt + 1)),
+        }
     }
 
     /// Sends `data` to mailbox `to` in `chunks` chunks, each gzip-compressed on its own
@@ -469,6 +763,41 @@ mod tests {
             Some("CLD_EXTRACT")
         );
         assert_eq!(header_text(&h, "mex-subject"), None);
+    }
+
+    /// Regression (review): an encrypted client key failed the pull with "not usable PEM:
+    /// builder error"; it is named as encrypted, with how to decrypt it.
+    #[test]
+    fn an_encrypted_key_is_told_apart() {
+        assert!(encrypted_key(
+            b"-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIF\n-----END ENCRYPTED PRIVATE KEY-----\n"
+        ));
+        assert!(encrypted_key(
+            b"-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-256-CBC,00\n\nMIIE\n-----END RSA PRIVATE KEY-----\n"
+        ));
+        assert!(!encrypted_key(
+            b"-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n"
+        ));
+        assert!(pem_has(
+            b"x\n-----BEGIN EC PRIVATE KEY-----\n",
+            "EC PRIVATE KEY"
+        ));
+        assert!(!pem_has(b"-----BEGIN CERTIFICATE-----", "PRIVATE KEY"));
+    }
+
+    #[test]
+    fn mesh_timestamps_are_read_as_utc() {
+        assert_eq!(
+            mesh_time("20260801100000").as_deref(),
+            Some("2026-08-01T10:00:00Z")
+        );
+        assert_eq!(
+            mesh_time("2026-08-01T11:00:00.250+01:00").as_deref(),
+            Some("2026-08-01T10:00:00.250Z")
+        );
+        for bad in ["", "2026080110", "20261301100000", "yesterday"] {
+            assert_eq!(mesh_time(bad), None, "{bad}");
+        }
     }
 
     /// Regression (review): a workflow filter `A+B` was sent as `A+B` (read as `A B`),

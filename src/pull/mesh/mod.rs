@@ -14,7 +14,7 @@ pub mod client;
 use super::landing::{Landed, LandingZone, Origin};
 use super::report::SourcePull;
 use crate::config::fetch::MeshFetch;
-use client::MeshClient;
+use client::{MeshClient, MeshError};
 
 /// Pulls one mailbox into `landing/<source>/`.
 pub async fn pull_mailbox(source: &str, cfg: &MeshFetch, zone: &LandingZone) -> SourcePull {
@@ -38,7 +38,17 @@ pub async fn pull_mailbox(source: &str, cfg: &MeshFetch, zone: &LandingZone) -> 
         }
     };
     report.found = ids.len() as u64;
-    for id in ids {
+    let total = ids.len();
+    for (done, id) in ids.into_iter().enumerate() {
+        // This machine cannot land (a full disk): every later message would fail the
+        // same way after downloading it. They stay in the inbox for the next pull.
+        if report.local.is_some() {
+            report.note(format!(
+                "{} message(s) left in the inbox for the next pull: landing failed on this machine",
+                total - done
+            ));
+            break;
+        }
         if zone.has_message(source, &id) {
             // Landed by an earlier pull that stopped before acknowledging.
             match client.acknowledge(&id).await {
@@ -50,12 +60,17 @@ pub async fn pull_mailbox(source: &str, cfg: &MeshFetch, zone: &LandingZone) -> 
         let mut incoming = match zone.incoming(source) {
             Ok(i) => i,
             Err(e) => {
-                report.fail(&id, e.to_string());
+                report.fail_local(&id, e);
                 continue;
             }
         };
         let meta = match client.download(&id, &mut incoming).await {
             Ok(m) => m,
+            Err(MeshError::Local(e)) => {
+                incoming.discard();
+                report.fail_local(&id, e);
+                continue;
+            }
             Err(e) => {
                 incoming.discard();
                 report.fail(&id, format!("downloading: {e}"));
@@ -89,7 +104,7 @@ pub async fn pull_mailbox(source: &str, cfg: &MeshFetch, zone: &LandingZone) -> 
                 }
                 Err(e) => {
                     incoming.discard();
-                    report.fail(&id, e.to_string());
+                    report.fail_local(&id, e);
                     continue;
                 }
             }
@@ -97,13 +112,30 @@ pub async fn pull_mailbox(source: &str, cfg: &MeshFetch, zone: &LandingZone) -> 
         let origin = Origin::Mesh {
             mailbox: client.mailbox().to_string(),
             message_id: id.clone(),
+            received_at: meta.received_at.clone(),
         };
         let name = meta.filename.unwrap_or_else(|| format!("{id}.dat"));
         match zone.commit(source, incoming, &name, origin) {
-            Ok(Landed::New(_)) => report.landed += 1,
+            Ok(Landed::New(record)) => {
+                report.landed += 1;
+                // Landed late (a download that failed last night): a version of its file
+                // that MESH received after it stays the one read. Said, as it is unusual.
+                if let Ok(Some(newer)) = zone.superseded_by(&record)
+                    && let Origin::Mesh {
+                        message_id: newer_id,
+                        received_at: Some(newer_at),
+                        ..
+                    } = &newer.origin
+                {
+                    report.note(format!(
+                        "message {id} reached MESH at {}, before message {newer_id} ({newer_at}) sent under the same file name, which has landed already: landed for the record; the later version stays the one read",
+                        meta.received_at.as_deref().unwrap_or("?")
+                    ));
+                }
+            }
             Ok(Landed::AlreadyHad { .. }) => report.already_had += 1,
             Err(e) => {
-                report.fail(&id, format!("landing: {e}"));
+                report.fail_local(&id, e);
                 continue;
             }
         }
