@@ -279,7 +279,7 @@ pub enum RuleRef {
 }
 
 /// Everything the report reads. A dataset the pipeline did not write is `None`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct ReportData {
     /// The latest manifest of a run that wrote the published datasets.
     pub manifest: Option<RunManifest>,

@@ -284,13 +284,8 @@ mod tests {
 
     fn data(flow: Option<Vec<FlowDay>>) -> ReportData {
         ReportData {
-            manifest: None,
-            bottlenecks: None,
             flow,
-            queue: None,
-            linkage: None,
-            sitrep: None,
-            other_pipelines: Default::default(),
+            ..Default::default()
         }
     }
 

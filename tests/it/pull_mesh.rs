@@ -22,6 +22,11 @@ fn pull(sandbox: &Sandbox, out: &Path, fault: Option<&str>) -> (i32, String, Str
     if let Some(f) = fault {
         env.push(("JOINEDUP_FAULT", f.to_string()));
     }
+    pull_with(&env, out)
+}
+
+/// `joinedup pull pipelines/mesh_inbox.toml --out OUT` with `env`.
+fn pull_with(env: &[(&str, String)], out: &Path) -> (i32, String, String) {
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     result(&joinedup_env(
         &[
@@ -446,16 +451,7 @@ fn a_message_not_matching_its_declared_md5_is_not_landed_or_acknowledged() {
 fn pull_through(sandbox: &Sandbox, url: &str, out: &Path) -> (i32, String, String) {
     let mut env = sandbox.env("X26ABC2");
     env[0].1 = url.to_string();
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    result(&joinedup_env(
-        &[
-            "pull",
-            "pipelines/mesh_inbox.toml",
-            "--out",
-            out.to_str().unwrap(),
-        ],
-        &env,
-    ))
+    pull_with(&env, out)
 }
 
 /// Regression (review), the reviewer's reproduction: two versions of `cld_901.csv` sent

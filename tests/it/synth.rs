@@ -785,6 +785,30 @@ fn iso_day(d: &str) -> String {
     format!("{}-{}-{}", &d[6..10], &d[3..5], &d[0..2])
 }
 
+/// 3,000 people over 50 years (seed 3, no defects), generated once for the tests of a
+/// long history.
+fn fifty_years() -> &'static Path {
+    static DATA: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    DATA.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        synth_args(
+            dir.path(),
+            &[
+                "--people",
+                "3000",
+                "--years",
+                "50",
+                "--seed",
+                "3",
+                "--defect-rate",
+                "0",
+            ],
+        );
+        dir
+    })
+    .path()
+}
+
 /// Regression (review): long-term support arranged at a hospital discharge (home care, a
 /// care home) was written with no end, so it never ended, not even when the person later
 /// died in hospital; over `--years 50` (3,000 people, seed 3) each such service was in
@@ -793,22 +817,8 @@ fn iso_day(d: &str) -> String {
 /// everything a person has running ends at their death.
 #[test]
 fn regression_long_term_support_from_hospital_ends_and_nothing_outlives_a_death() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    synth_args(
-        &data,
-        &[
-            "--people",
-            "3000",
-            "--years",
-            "50",
-            "--seed",
-            "3",
-            "--defect-rate",
-            "0",
-        ],
-    );
-    let (apc, at) = apc_rows(&data);
+    let data = fifty_years();
+    let (apc, at) = apc_rows(data);
     let (nhs, dd, method) = (
         at("NHS Number"),
         at("Discharge Date (From Hospital Provider Spell)"),
@@ -820,7 +830,7 @@ fn regression_long_term_support_from_hospital_ends_and_nothing_outlives_a_death(
         .map(|f| (f[nhs].clone(), iso_day(&f[dd])))
         .collect();
     assert!(died.len() > 50, "{} deaths", died.len());
-    let cld = cld_rows(&data);
+    let cld = cld_rows(data);
     // CLD fields: 2 period start, 4 NHS number, 13 event type, 14 reference, 15 start,
     // 16 end, 17 outcome, 19 service type.
     let mut after_death = Vec::new();
@@ -863,21 +873,7 @@ fn regression_long_term_support_from_hospital_ends_and_nothing_outlives_a_death(
 /// hospital or outside it, nobody past 105; after a death there is nothing in any source.
 #[test]
 fn regression_people_age_and_die_so_nobody_passes_105() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    synth_args(
-        &data,
-        &[
-            "--people",
-            "3000",
-            "--years",
-            "50",
-            "--seed",
-            "3",
-            "--defect-rate",
-            "0",
-        ],
-    );
+    let data = fifty_years();
     let ecds = std::fs::read_to_string(data.join("ecds/ecds_attendances.csv")).unwrap();
     // NHS number -> (arrival, age at arrival).
     let mut arrivals: BTreeMap<String, Vec<(String, i64)>> = BTreeMap::new();
@@ -893,7 +889,7 @@ fn regression_people_age_and_die_so_nobody_passes_105() {
     assert_eq!(over_105, 0, "oldest {oldest}");
     assert!(oldest >= 100, "oldest {oldest}");
     // The age at arrival is the age the council's date of birth gives on that day.
-    let cld = cld_rows(&data);
+    let cld = cld_rows(data);
     let born: BTreeMap<&str, String> = cld
         .iter()
         .map(|f| (f[4].as_str(), iso_day(&f[8])))
@@ -914,7 +910,7 @@ fn regression_people_age_and_die_so_nobody_passes_105() {
     assert!(compared > 1000, "{compared}");
     // A death outside hospital ends the person's services ('NFA - Deceased') and nothing
     // of theirs happens after it, in any source.
-    let (apc, at) = apc_rows(&data);
+    let (apc, at) = apc_rows(data);
     let (nhs, admitted) = (at("NHS Number"), at("Start Date (Hospital Provider Spell)"));
     let mut died: BTreeMap<&str, String> = BTreeMap::new();
     for f in cld.iter().filter(|f| f[17] == "NFA - Deceased") {

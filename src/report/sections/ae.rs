@@ -297,13 +297,8 @@ mod tests {
             x = x.succ_opt().unwrap();
         }
         let data = ReportData {
-            manifest: None,
-            bottlenecks: None,
             flow: Some(rows),
-            queue: None,
-            linkage: None,
-            sitrep: None,
-            other_pipelines: Default::default(),
+            ..Default::default()
         };
         let cx = Context {
             data: &data,
@@ -349,13 +344,8 @@ mod tests {
             x = x.succ_opt().unwrap();
         }
         let data = ReportData {
-            manifest: None,
-            bottlenecks: None,
             flow: Some(rows),
-            queue: None,
-            linkage: None,
-            sitrep: None,
-            other_pipelines: Default::default(),
+            ..Default::default()
         };
         let cx = Context {
             data: &data,

@@ -422,13 +422,8 @@ mod tests {
         use crate::report::period::Period;
         let m = NaiveDate::from_ymd_opt(2026, 9, 1).unwrap();
         let data = ReportData {
-            manifest: None,
             bottlenecks: Some(sample_september()),
-            flow: None,
-            queue: None,
-            linkage: None,
-            sitrep: None,
-            other_pipelines: Default::default(),
+            ..Default::default()
         };
         let period = Period {
             month: m,
@@ -470,13 +465,8 @@ mod tests {
         use crate::report::period::Period;
         let m = NaiveDate::from_ymd_opt(2026, 9, 1).unwrap();
         let data = ReportData {
-            manifest: None,
             bottlenecks: Some(vec![row("none", Cell::Shown(480))]),
-            flow: None,
-            queue: None,
-            linkage: None,
-            sitrep: None,
-            other_pipelines: Default::default(),
+            ..Default::default()
         };
         let period = Period {
             month: m,

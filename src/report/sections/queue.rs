@@ -222,13 +222,8 @@ mod tests {
 
     fn reading(rows: Vec<QueueRow>, m: NaiveDate) -> Section {
         let data = ReportData {
-            manifest: None,
-            bottlenecks: None,
-            flow: None,
             queue: Some(rows),
-            linkage: None,
-            sitrep: None,
-            other_pipelines: Default::default(),
+            ..Default::default()
         };
         let cx = Context {
             data: &data,

@@ -249,16 +249,11 @@ mod tests {
     fn regression_one_month_with_a_group_without_a_linked_service_leading() {
         let m = NaiveDate::from_ymd_opt(2026, 9, 1).unwrap();
         let data = ReportData {
-            manifest: None,
             bottlenecks: Some(vec![
                 row(1, None, "none", 60),
                 row(2, Some("902"), "home_care", 40),
             ]),
-            flow: None,
-            queue: None,
-            linkage: None,
-            sitrep: None,
-            other_pipelines: Default::default(),
+            ..Default::default()
         };
         let cx = Context {
             data: &data,
