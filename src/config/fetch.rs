@@ -415,7 +415,7 @@ pub fn file_drop(name: &str, raw: &RawFileDropSource, base: &Path) -> FetchPlan 
 
 /// Every environment variable or secret file a fetched source names that is not there,
 /// and every TLS file a MESH source names that is missing or unusable (no certificate in
-/// it, an encrypted key: [`crate::pull::mesh::client::tls_file_problems`]), as
+/// it, an encrypted key: [`crate::pull::mesh::tls::tls_file_problems`]), as
 /// configuration errors (exit 2: it will not appear by retrying, unlike an unreachable
 /// server), checked before anything is fetched, and by `validate` as warnings.
 pub fn missing_settings(plan: &super::Plan) -> ConfigErrors {
@@ -451,7 +451,7 @@ pub fn missing_settings(plan: &super::Plan) -> ConfigErrors {
                 check_setting(&f.source, "mailbox", &m.mailbox, &mut errors);
                 check_secret(&f.source, "password", &m.password, &mut errors);
                 check_secret(&f.source, "shared_key", &m.shared_key, &mut errors);
-                for (key, problem) in crate::pull::mesh::client::tls_file_problems(m) {
+                for (key, problem) in crate::pull::mesh::tls::tls_file_problems(m) {
                     errors.push(&plan.file, format!("sources.{}.{key}", f.source), problem);
                 }
             }

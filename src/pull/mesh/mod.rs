@@ -10,6 +10,7 @@
 
 pub mod auth;
 pub mod client;
+pub mod tls;
 
 use super::landing::{Landed, LandingZone, Origin};
 use super::report::SourcePull;
