@@ -235,10 +235,9 @@ fn the_planted_facts_are_linkable_at_another_seed_too() {
     recovers_what_was_planted("11");
 }
 
-fn recovers_what_was_planted(seed: &str) {
-    let dir = tempfile::tempdir().unwrap();
-    let (data, out) = (dir.path().join("data"), dir.path().join("out"));
-    let truth = synth(&data, "20000", seed);
+/// Runs the pipeline synth wrote in `data` into `out` (a new folder), asserts it exits 0
+/// (`case` names it in the failure), and returns its run's manifest.
+fn run_written_pipeline(data: &Path, out: &Path, case: &str) -> serde_json::Value {
     let (code, stdout, stderr) = result(&joinedup(&[
         "run",
         data.join("pipeline.toml").to_str().unwrap(),
@@ -246,15 +245,21 @@ fn recovers_what_was_planted(seed: &str) {
         out.to_str().unwrap(),
         "-q",
     ]));
-    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert_eq!(code, 0, "{case}: {stdout}{stderr}");
     let run = std::fs::read_dir(out.join("runs"))
         .unwrap()
         .next()
         .unwrap()
         .unwrap()
         .path();
-    let manifest: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(run.join("manifest.json")).unwrap()).unwrap();
+    serde_json::from_str(&std::fs::read_to_string(run.join("manifest.json")).unwrap()).unwrap()
+}
+
+fn recovers_what_was_planted(seed: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, out) = (dir.path().join("data"), dir.path().join("out"));
+    let truth = synth(&data, "20000", seed);
+    let manifest = run_written_pipeline(&data, &out, "");
 
     // Every injected defect is quarantined under its reason, and nothing else is.
     for s in manifest["sources"].as_array().unwrap() {
@@ -989,23 +994,7 @@ fn regression_the_written_pipeline_runs_cleanly_at_any_population() {
                 "{case} {source}: {section}"
             );
         }
-        let (code, stdout, stderr) = result(&joinedup(&[
-            "run",
-            data.join("pipeline.toml").to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "-q",
-        ]));
-        assert_eq!(code, 0, "{case}: {stdout}{stderr}");
-        let run = std::fs::read_dir(out.join("runs"))
-            .unwrap()
-            .next()
-            .unwrap()
-            .unwrap()
-            .path();
-        let manifest: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(run.join("manifest.json")).unwrap())
-                .unwrap();
+        let manifest = run_written_pipeline(&data, &out, &case);
         for s in manifest["sources"].as_array().unwrap() {
             let name = s["name"].as_str().unwrap();
             assert_eq!(s["rows_in"], truth["rows"][name], "{case} {name}");
