@@ -60,6 +60,21 @@ pub fn hospital_ends(rows: &[FlowDay]) -> (Option<NaiveDate>, Option<NaiveDate>)
 }
 
 impl Period {
+    /// One month shown on its own (tests): headline, first and last month `m`, no daily
+    /// data, complete, social-care data to `care_end`.
+    #[cfg(test)]
+    pub(crate) fn one_month(m: NaiveDate, care_end: Option<NaiveDate>) -> Period {
+        Period {
+            month: m,
+            first_month: m,
+            last_month: m,
+            data_end: None,
+            daily_end: None,
+            month_incomplete: false,
+            care_end,
+        }
+    }
+
     /// Chooses the headline month: the latest month the data are known to cover to its
     /// last day. With daily data, that is the latest month the daily hospital data cover
     /// completely (to `data_end`). Without, coverage is not known: the latest month of

@@ -154,14 +154,10 @@ fn regression_a_landing_folder_that_cannot_be_made_is_not_the_sources_failure() 
     assert_eq!(server.hits(M1_ACK), 0);
 }
 
-fn unavailable_once(hit: usize, _: &HashMap<String, String>, s: &mut TcpStream) {
+/// 503 (as [`unavailable`]) the first time, then 200 with no body.
+fn unavailable_once(hit: usize, headers: &HashMap<String, String>, s: &mut TcpStream) {
     if hit == 1 {
-        respond(
-            s,
-            "503 Service Unavailable",
-            &[],
-            b"{\"errorDescription\":\"busy\"}",
-        );
+        unavailable(hit, headers, s);
     } else {
         respond(s, "200 OK", &[], b"");
     }
@@ -314,19 +310,11 @@ fn retries_are_bounded_and_a_refusal_is_not_retried() {
     assert_eq!([M1, M1_ACK].map(|p| server.hits(p)), [1, 0]);
 }
 
-fn ack_unavailable_once(hit: usize, _: &HashMap<String, String>, s: &mut TcpStream) {
-    if hit == 1 {
-        unavailable(hit, &HashMap::new(), s);
-    } else {
-        respond(s, "200 OK", &[], b"");
-    }
-}
-
 /// An acknowledgement that fails transiently is retried (acknowledging is idempotent in
 /// MESH), so the message does not wait for the next pull to leave the inbox.
 #[test]
 fn a_failed_acknowledgement_is_retried() {
-    let server = stub(vec![(M1_ACK, ack_unavailable_once)]);
+    let server = stub(vec![(M1_ACK, unavailable_once)]);
     let dir = tempfile::tempdir().unwrap();
     let (code, stdout, stderr) = pull(dir.path(), &server, "", &[]);
     assert_eq!(code, 0, "{stdout}{stderr}");

@@ -425,15 +425,7 @@ mod tests {
             bottlenecks: Some(sample_september()),
             ..Default::default()
         };
-        let period = Period {
-            month: m,
-            first_month: m,
-            last_month: m,
-            data_end: None,
-            daily_end: None,
-            month_incomplete: false,
-            care_end: None,
-        };
+        let period = Period::one_month(m, None);
         let cx = Context {
             data: &data,
             period: Some(period),
@@ -468,15 +460,7 @@ mod tests {
             bottlenecks: Some(vec![row("none", Cell::Shown(480))]),
             ..Default::default()
         };
-        let period = Period {
-            month: m,
-            first_month: m,
-            last_month: m,
-            data_end: None,
-            daily_end: None,
-            month_incomplete: false,
-            care_end: NaiveDate::from_ymd_opt(2026, 6, 1),
-        };
+        let period = Period::one_month(m, NaiveDate::from_ymd_opt(2026, 6, 1));
         let cx = Context {
             data: &data,
             period: Some(period),

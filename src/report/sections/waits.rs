@@ -257,15 +257,7 @@ mod tests {
         };
         let cx = Context {
             data: &data,
-            period: Some(Period {
-                month: m,
-                first_month: m,
-                last_month: m,
-                data_end: None,
-                daily_end: None,
-                month_incomplete: false,
-                care_end: None,
-            }),
+            period: Some(Period::one_month(m, None)),
             icb: None,
         };
         let s = section(&cx);
