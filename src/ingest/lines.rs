@@ -21,6 +21,15 @@ pub struct Line {
     pub blank: bool,
 }
 
+/// True when every field of a record is empty or whitespace: a blank line, or a line of
+/// delimiters only (Excel's "Save as CSV" writes `,,,,` for a row whose cells look
+/// empty), which is not a row.
+pub fn is_blank(record: &ByteRecord) -> bool {
+    record
+        .iter()
+        .all(|field| field.iter().all(u8::is_ascii_whitespace))
+}
+
 /// True when a record read by the CSV reader holds a line break inside a field.
 pub fn spans_lines(record: &ByteRecord) -> bool {
     memchr::memchr(b'\n', record.as_slice()).is_some()
@@ -63,7 +72,7 @@ fn read_line(text: &[u8], delimiter: u8, position: Position) -> Line {
     if !read {
         record.clear();
     }
-    let blank = record.len() <= 1 && record.as_slice().iter().all(u8::is_ascii_whitespace);
+    let blank = is_blank(&record);
     let unbalanced = !blank && spans_lines(&record);
     record.set_position(Some(position));
     Line {
@@ -120,6 +129,18 @@ mod tests {
         assert!(lines[0].unbalanced);
         assert!(lines[1].blank && !lines[1].unbalanced);
         assert_eq!(fields(&lines[2]), ["1", "2"]);
+    }
+
+    /// Regression (review): Excel's "Save as CSV" writes a row whose cells look empty as
+    /// `,,,,`; it was quarantined as a data row (missing values) instead of passed over.
+    #[test]
+    fn regression_a_line_of_delimiters_only_is_blank() {
+        assert!(is_blank(&ByteRecord::from(vec!["", "", "", "\r"])));
+        assert!(is_blank(&ByteRecord::from(vec![" ", "\t", ""])));
+        assert!(is_blank(&ByteRecord::new()));
+        assert!(!is_blank(&ByteRecord::from(vec!["", "x", ""])));
+        let lines = split(b"\"a\n,, ,\r\n1,2", b',', &start(0, 1));
+        assert!(lines[1].blank && !lines[1].unbalanced);
     }
 
     #[test]

@@ -380,6 +380,7 @@ fn read_file(
         .max(2);
     let ranges = chunks::plan(
         &input.path,
+        opened.contract.delimiter,
         opened.data_start,
         opened.data_line,
         input.bytes,
@@ -708,6 +709,11 @@ fn read_range(
         .map_err(|e| Error::io("reading", path, e))?;
     let reader = BufReader::with_capacity(1 << 20, file.take(range.end - range.start));
     let mut csv = csv_builder(opened.contract.delimiter).from_reader(reader);
+    // Whether the range's last record ends without a line break (the file's last line):
+    // the reader is then at the range's end without having counted a line for it.
+    let len = range.end - range.start;
+    let unterminated = len > 0 && read_span(path, range.end - 1, 1)? != b"\n";
+    let unterminated_end = unterminated.then_some(len);
 
     let out = File::create(staged).map_err(|e| Error::io("creating", staged, e))?;
     let mut builder = BatchBuilder::new(&source.contract, BATCH_ROWS)
@@ -811,16 +817,15 @@ fn read_range(
             }
             continue;
         }
-        // A line holding only whitespace is not a row.
-        if record.len() == 1 && record[0].iter().all(|b| b.is_ascii_whitespace()) {
+        // A line holding only whitespace and delimiters is not a row.
+        if lines::is_blank(&record) {
             continue;
         }
         out.rows_in += 1;
         let row = range.rows_before + out.rows_in;
-        let line = record
-            .position()
-            .map(|p| range.first_line + p.line() - 1)
-            .unwrap_or(0);
+        let at = own_start(&record, &csv.position().clone(), unterminated_end);
+        record.set_position(Some(at.clone()));
+        let line = range.first_line + at.line() - 1;
         take(&record, line, row, &mut out)?;
     }
     if !builder.is_empty() {
@@ -831,6 +836,29 @@ fn read_range(
         .map_err(|e| io_error.or_engine("finishing", staged, e))?;
     std::io::Write::flush(&mut sink).map_err(|e| Error::io("writing", staged, e))?;
     Ok(out)
+}
+
+/// Where a record that does not span lines starts (byte and line relative to the reader),
+/// given the reader's position after it and, when the data's last line has no line
+/// break, the data's length. The csv reader passes over empty lines before a record and
+/// gives the record the position of the first of them (so with LF line endings a row
+/// after two empty lines was reported two lines early); the empty lines it passed over are
+/// one `\n` byte each, and the record ends with its own line break, unless it is the
+/// data's unterminated last line.
+fn own_start(
+    record: &csv::ByteRecord,
+    after: &csv::Position,
+    unterminated_end: Option<u64>,
+) -> csv::Position {
+    let mut at = record
+        .position()
+        .cloned()
+        .unwrap_or_else(csv::Position::new);
+    let ended_by_a_break = unterminated_end != Some(after.byte());
+    let line = after.line() - u64::from(ended_by_a_break);
+    let skipped = line.saturating_sub(at.line());
+    at.set_byte(at.byte() + skipped).set_line(line);
+    at
 }
 
 /// `len` bytes of `path` from byte `offset`.

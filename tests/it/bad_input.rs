@@ -571,6 +571,80 @@ fn r_crlf_line_numbers_are_exact() {
     );
 }
 
+/// The one quarantined row of a fixture read whole and read in byte ranges (parallel,
+/// as a large file is): line, row and reason from each, and rows in.
+fn quarantined_both_ways(name: &str) -> Vec<(String, String, String, u64)> {
+    let path = format!("tests/fixtures/bad/apc/{name}");
+    [None, Some("1")]
+        .into_iter()
+        .map(|chunk| {
+            let out = tempfile::tempdir().unwrap();
+            let source = format!("apc={path}");
+            let env: Vec<(&str, &str)> = chunk
+                .map(|c| ("JOINEDUP_INGEST_CHUNK_BYTES", c))
+                .into_iter()
+                .collect();
+            let (code, _, stderr) = result(&joinedup_env(
+                &[
+                    "run",
+                    PIPELINE,
+                    "--source",
+                    &source,
+                    "--out",
+                    out.path().to_str().unwrap(),
+                ],
+                &env,
+            ));
+            assert_eq!(code, 0, "{stderr}");
+            let q = quarantine(out.path());
+            assert_eq!(q.rows, 1, "{name} {chunk:?}");
+            let r = q.row(0);
+            let m = manifest(out.path());
+            (
+                r["line"].unwrap().to_string(),
+                r["row"].unwrap().to_string(),
+                r["reasons"].unwrap().to_string(),
+                m["sources"][0]["rows_in"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// Regression (review): with LF line endings the csv reader gives a record after empty
+/// lines the position of the first empty line, so a row at line 5 after two empty lines
+/// was reported at line 3 (CRLF files were right). Read whole or in byte ranges, the line
+/// is the one an editor shows.
+#[test]
+fn regression_a_row_after_empty_lf_lines_has_its_own_line_number() {
+    let want = (
+        "5".to_string(),
+        "2".to_string(),
+        "unknown_code".to_string(),
+        3,
+    );
+    assert_eq!(
+        quarantined_both_ways("lf_empty_lines_before_a_row.csv"),
+        [want.clone(), want]
+    );
+}
+
+/// Regression (review): lines of delimiters only (`,,,,` as Excel's "Save as CSV" writes
+/// a row whose cells look empty) were quarantined as data rows; they are blank lines, not
+/// rows (not counted in rows in), read whole or in byte ranges.
+#[test]
+fn regression_lines_of_delimiters_only_are_blank_lines_not_rows() {
+    let want = (
+        "4".to_string(),
+        "2".to_string(),
+        "unknown_code".to_string(),
+        3,
+    );
+    assert_eq!(
+        quarantined_both_ways("delimiters_only_lines.csv"),
+        [want.clone(), want]
+    );
+}
+
 /// Regression: a file holding a column under its header and again under an alias
 /// (`Hospital Provider Spell Number` and `Spell Number`) was read from the first, and the
 /// other called an undeclared column. Real extracts carry such copies: the first name in
