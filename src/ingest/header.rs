@@ -190,13 +190,40 @@ pub fn columns_named(contract: &Contract, headers: &[String]) -> usize {
         .count()
 }
 
+/// Where each of `contract`'s columns is in `headers` (the first of its names, in the
+/// contract's order, that is there), as [`match_header`] places them, without refusing
+/// a header that lacks a required column: which of a sheet's columns are the contract's.
+pub fn columns_at(contract: &Contract, headers: &[String]) -> Vec<Option<usize>> {
+    let mut by_folded: HashMap<String, usize> = HashMap::new();
+    for (i, h) in headers.iter().enumerate() {
+        by_folded.entry(fold(h)).or_insert(i);
+    }
+    contract
+        .columns
+        .iter()
+        .map(|c| {
+            std::iter::once(&c.header)
+                .chain(&c.aliases)
+                .find_map(|n| by_folded.get(&fold(n)).copied())
+        })
+        .collect()
+}
+
 /// Matches `headers` against `contract`; a missing required column or an ambiguous
-/// header rejects the file, naming the column and listing the columns found.
+/// header (one of the contract's names twice) rejects the file, naming the column and
+/// listing the columns found. A name the contract does not declare may repeat: each is
+/// an extra column.
 pub fn match_header(
     contract: &Contract,
     headers: &[String],
     file: &Path,
 ) -> Result<HeaderMap, Error> {
+    let declared: std::collections::HashSet<String> = contract
+        .columns
+        .iter()
+        .flat_map(|c| std::iter::once(&c.header).chain(&c.aliases))
+        .map(|n| fold(n))
+        .collect();
     let mut by_folded: HashMap<String, usize> = HashMap::new();
     let mut twice = None;
     for (i, h) in headers.iter().enumerate() {
@@ -204,7 +231,10 @@ pub fn match_header(
         if key.is_empty() {
             continue;
         }
-        if let Some(first) = by_folded.insert(key, i) {
+        let contract_name = declared.contains(&key);
+        if let Some(first) = by_folded.insert(key, i)
+            && contract_name
+        {
             twice.get_or_insert((first, i));
         }
     }
@@ -334,6 +364,48 @@ pub fn match_header(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn apc() -> std::sync::Arc<Contract> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let plan = crate::config::load_plan(&root.join("pipelines/sample.toml"), &[]).unwrap();
+        plan.sources
+            .into_iter()
+            .find(|s| s.name == "apc")
+            .unwrap()
+            .contract
+    }
+
+    fn valid_header() -> Vec<String> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let csv = std::fs::read_to_string(root.join("tests/fixtures/bad/apc/valid.csv")).unwrap();
+        csv.lines()
+            .next()
+            .unwrap()
+            .split(',')
+            .map(String::from)
+            .collect()
+    }
+
+    /// Regression (review): the same undeclared column name twice (`Notes`, `Notes`)
+    /// refused the whole file as ambiguous; only a contract column's name twice is.
+    #[test]
+    fn regression_an_undeclared_column_name_twice_is_two_extra_columns() {
+        let apc = apc();
+        let mut headers = valid_header();
+        headers.extend(["Notes".to_string(), "notes ".to_string()]);
+        let map = match_header(&apc, &headers, Path::new("f.csv")).unwrap();
+        assert_eq!(map.extra, ["Notes", "notes "]);
+        assert_eq!(map.positions[0], Some(0));
+        let mut twice = valid_header();
+        twice.push("NHS number".into());
+        let err = match_header(&apc, &twice, Path::new("f.csv")).unwrap_err();
+        assert!(
+            err.to_string().contains(
+                "header \"NHS number\" appears twice (fields 3 and 17); the file is ambiguous"
+            ),
+            "{err}"
+        );
+    }
 
     #[test]
     fn headers_in_messages_are_masked_and_cut_short() {

@@ -23,6 +23,8 @@ pub mod quarantine;
 pub mod reason;
 pub mod row;
 pub mod shapes;
+pub mod workbook_cells;
+pub mod workbook_extent;
 pub mod workbook_sheet;
 
 use std::collections::BTreeMap;
@@ -250,7 +252,7 @@ fn ingest_into(
         if workbook_sheet::is_workbook(&head) {
             read_workbook(source, input, pseudo, dir, min_chunk_bytes)
         } else {
-            read_file(source, input, pseudo, dir, min_chunk_bytes)
+            read_file(source, input, pseudo, dir, min_chunk_bytes, false)
         }
     });
     // What was read is kept under the hash taken before: only when the file is still the
@@ -304,7 +306,7 @@ fn read_workbook(
         sha256: input.sha256.clone(),
         stamp: None,
     };
-    let read = read_file(&plain, &as_csv, pseudo, dir, min_chunk_bytes);
+    let read = read_file(&plain, &as_csv, pseudo, dir, min_chunk_bytes, true);
     let _ = std::fs::remove_dir_all(&scratch);
     // Messages name the workbook, not the sheet's copy.
     let (copy, original) = (
@@ -350,28 +352,39 @@ fn read_workbook(
             sheet.sheet
         ),
     );
-    if let Some(first) = sheet.uncalculated.first() {
+    if let Some(first) = &sheet.uncalculated.first {
         report.warnings.insert(
             1,
             format!(
                 "{original}: {} formula cell(s) of sheet \"{}\" (the first {first}) have no saved result and were read as blank: open the workbook in Excel and save it",
-                sheet.uncalculated.len(),
+                sheet.uncalculated.count,
                 sheet.sheet
             ),
         );
     }
+    if let Some(first) = &sheet.unheld.first {
+        let msg = format!(
+            "{original}: {} date/time cell(s) of sheet \"{}\" (the first {first}) hold a time no format of their column holds exactly (seconds where its formats have none): their rows were quarantined (invalid_date) rather than read with the time cut short; add a format with seconds to the contract",
+            sheet.unheld.count, sheet.sheet
+        );
+        tracing::warn!(source = %source.name, file = %original, cell = %first, "date/time cells no declared format holds");
+        report.warnings.push(msg);
+    }
     Ok(report)
 }
 
-/// [`ingest_into`]'s reading, before the file is checked against its hash.
+/// [`ingest_into`]'s reading, before the file is checked against its hash; `sheet` when
+/// the file is a workbook sheet's copy (fields are named by cell, not byte offset).
 fn read_file(
     source: &SourcePlan,
     input: &InputFile,
     pseudo: &Pseudonymiser,
     dir: &Path,
     min_chunk_bytes: u64,
+    sheet: bool,
 ) -> Result<FileIngest> {
-    let opened = open_file(source, input)?;
+    let mut opened = open_file(source, input)?;
+    opened.sheet = sheet;
     // One range per core, and at least two, so a one-core machine still exercises the
     // split (the ranges' threads then share the core).
     let parts = std::thread::available_parallelism()
@@ -507,6 +520,8 @@ struct OpenedFile {
     data_start: u64,
     /// Line number at `data_start`.
     data_line: u64,
+    /// True when the file is a workbook sheet's copy.
+    sheet: bool,
 }
 
 /// The csv reader settings for every read of a contract's files.
@@ -677,6 +692,7 @@ fn open_file(source: &SourcePlan, input: &InputFile) -> Result<OpenedFile> {
     Ok(OpenedFile {
         data_start: bom_len + next.byte(),
         data_line: next.line(),
+        sheet: false,
         contract,
         header,
         warnings,
@@ -747,6 +763,7 @@ fn read_range(
         pseudo,
         file_name: &opened.file_name,
         byte_base: range.start,
+        cells: opened.sheet,
         last_accepted: Default::default(),
         read: &read,
     };

@@ -28,6 +28,9 @@ pub struct RowChecker<'a> {
     /// Byte offset in the file of the reader's first byte: record positions are relative
     /// to it, reported offsets are not.
     pub byte_base: u64,
+    /// True when the file is a workbook sheet's copy ([`super::workbook_sheet`]): a
+    /// field is named by its cell (`B4`), as the copy is gone once the rows are read.
+    pub cells: bool,
     /// Each `string` column's last accepted value (see [`RowChecker::string_shape`]).
     pub last_accepted: std::cell::RefCell<Vec<Option<String>>>,
     /// Which contract columns the source reads ([`crate::config::SourcePlan::columns_read`]):
@@ -109,14 +112,22 @@ impl RowChecker<'_> {
                 Ok(t) => texts[i] = Some(trimmed(t)),
                 Err(offset) => {
                     q.reasons.push(Reason::InvalidEncoding);
-                    let start = self.byte_base + record.position().map(|p| p.byte()).unwrap_or(0);
                     let what = if is_control_at(bytes, offset) {
                         format!("a control character (0x{:02X})", bytes[offset])
                     } else {
                         invalid_bytes(c)
                     };
+                    let place = if self.cells {
+                        let row = u32::try_from(line.saturating_sub(1)).unwrap_or(u32::MAX);
+                        let col = u32::try_from(at).unwrap_or(u32::MAX);
+                        format!("cell {}", super::nhse::workbook::a1(row, col))
+                    } else {
+                        let start =
+                            self.byte_base + record.position().map(|p| p.byte()).unwrap_or(0);
+                        format!("the row starts at byte offset {start}")
+                    };
                     q.details.push(format!(
-                        "\"{}\" has {what} (byte {} of the field; the row starts at byte offset {start})",
+                        "\"{}\" has {what} (byte {} of the field; {place})",
                         col.header,
                         offset + 1
                     ));
@@ -458,6 +469,7 @@ mod tests {
                 pseudo: &self.pseudo,
                 file_name: "f.csv",
                 byte_base: 0,
+                cells: false,
                 last_accepted: Default::default(),
                 read: &self.read,
             }

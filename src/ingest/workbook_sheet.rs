@@ -3,23 +3,31 @@
 //! workbook's first) is written out as UTF-8 CSV and read like any other file, against
 //! the same contract, with the same checks and quarantine.
 //!
-//! A cell becomes the text a person reading the sheet would type: a whole number without
-//! a decimal point (`9434765919`, not `9434765919.0`), a date in the first format its
-//! contract column declares (so `%d/%m/%Y` columns get `01/08/2026`), or ISO 8601 in a
-//! column that is not a date; a date column holding a plain day number (a date cell
-//! formatted as a number) is read as that day. An error cell keeps its text (`#N/A`), so
-//! the row is quarantined for what it holds; a line break typed in a cell is a space.
-//! Rows above the header and empty rows are blank lines of the CSV, which ingest passes
-//! over, so line numbers in messages and quarantine are the sheet's rows. An `.xlsx` is
-//! read a cell at a time and written a row at a time (never held whole); `.xls` and
-//! `.ods` sheets are read whole (calamine), about 32 bytes a cell.
+//! Cells become the text a person reading the sheet would type ([`super::workbook_cells`]).
+//! Rows above the header, and rows that look empty (no value, or only `""` formula
+//! results and spaces), are blank lines of the CSV, which ingest passes over, so line
+//! numbers in messages and quarantine are the sheet's rows. The header is the first of
+//! the first [`HEADER_SEARCH_ROWS`] rows with a value naming every required column.
+//!
+//! The copy is the only place a patient's values are written in plain text outside the
+//! input: it is created owner-only (folder 0700, file 0600) and holds only the columns
+//! ingest checks: columns the contract declares `sensitive`, columns it does not declare
+//! and a column's ignored copies are withheld, written `*` (names, dates of birth, postcodes
+//! never reach it). NHS numbers stay (they are pseudonymised from it); ingest removes the
+//! copy once the rows are read.
+//!
+//! An `.xlsx` is read a cell at a time (values and formulas in one pass) and written a
+//! row at a time, never held whole, whatever its extent. `.xls` and `.ods` workbooks are
+//! read whole by calamine as they are opened; an `.ods` is measured first and refused
+//! beyond [`super::workbook_extent::MAX_GRID_CELLS`] (an `.xls` sheet is at most 65,536
+//! rows by 256 columns).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use calamine::{Data, Reader};
-use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 
+use super::workbook_cells::{CellText, cell_text, is_blank, one_line};
 use crate::schema::{ColumnType, Contract};
 
 /// Whether a file starting with `head` is a workbook this can read: a zip archive (the
@@ -42,14 +50,40 @@ pub struct SheetCsv {
     /// The sheet row (1-based) of the header: rows above it are blank lines of the CSV,
     /// so its line numbers are the sheet's rows.
     pub first_row: u32,
-    /// Formula cells whose result was never saved (read as blank), by address.
-    pub uncalculated: Vec<String>,
+    /// Formula cells whose result was never saved (read as blank): how many, and the
+    /// first's address.
+    pub uncalculated: Cells,
+    /// Date and time cells no format of their column holds exactly (written in full, so
+    /// their rows are quarantined): how many, and the first's address.
+    pub unheld: Cells,
+}
+
+/// Cells of one kind: how many, and the first's address (`B2`).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Cells {
+    /// How many.
+    pub count: u64,
+    /// The first's address.
+    pub first: Option<String>,
+}
+
+impl Cells {
+    fn add(&mut self, row: u32, col: u32) {
+        self.count += 1;
+        self.first
+            .get_or_insert_with(|| super::nhse::workbook::a1(row, col));
+    }
 }
 
 /// Writes the sheet of the workbook at `path` that `contract` reads into `dir`, as a CSV
 /// file of the workbook's file name. The error says why the workbook cannot be read.
 pub fn to_csv(path: &Path, contract: &Contract, dir: &Path) -> Result<SheetCsv, String> {
     let content = std::fs::read(path).map_err(|e| format!("cannot be read: {e}"))?;
+    let ods = super::workbook_extent::is_ods(&content);
+    if ods {
+        // Measured before calamine builds its grid of every sheet.
+        super::workbook_extent::check_ods(&content)?;
+    }
     // The format from the content, not the name (a system's export named `.xls` is often
     // an `.xlsx`).
     let mut wb = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(&content[..]))
@@ -82,49 +116,50 @@ pub fn to_csv(path: &Path, contract: &Contract, dir: &Path) -> Result<SheetCsv, 
             .cloned()
             .ok_or_else(|| "is a workbook without worksheets".to_string())?,
     };
-    // Formula cells, to name those with no saved result (a workbook written by a script,
-    // not saved by Excel): they read as blank.
-    let mut formulas: std::collections::BTreeSet<(u32, u32)> = match wb.worksheet_formula(&sheet) {
-        Ok(f) => {
-            let (r0, c0) = f.start().unwrap_or((0, 0));
-            f.used_cells()
-                .filter(|(_, _, text)| !text.is_empty())
-                .map(|(r, c, _)| (r0 + r as u32, c0 + c as u32))
-                .collect()
-        }
-        Err(_) => Default::default(),
-    };
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let out = dir.join(path.file_name().unwrap_or_default());
     let cannot_write = |e: std::io::Error| format!("cannot write {}: {e}", out.display());
     let mut writer = SheetWriter {
-        file: std::io::BufWriter::new(std::fs::File::create(&out).map_err(cannot_write)?),
+        file: std::io::BufWriter::new(owner_only_file(dir, &out).map_err(cannot_write)?),
         contract,
         path,
         kinds: Vec::new(),
+        keep: Vec::new(),
         width: 0,
         next_row: 0,
         first_row: None,
         pending: Vec::new(),
+        no_header: None,
+        unheld: Cells::default(),
     };
+    let mut uncalculated = Cells::default();
     let sheet_error = |e: String| format!("sheet \"{sheet}\" cannot be read: {e}");
     if let calamine::Sheets::Xlsx(xlsx) = &mut wb {
-        // Cell by cell, a row at a time: the sheet is never held whole.
+        // Cell by cell, values and formulas in one pass, a row at a time: the sheet is
+        // never held whole, however far its last cell is.
         let mut reader = xlsx
             .worksheet_cells_reader(&sheet)
             .map_err(|e| sheet_error(e.to_string()))?;
         let mut row: Vec<Data> = Vec::new();
         let mut at_row = None;
-        while let Some(cell) = reader.next_cell().map_err(|e| sheet_error(e.to_string()))? {
-            let (r, c) = cell.get_position();
-            let value: Data = cell.get_value().clone().into();
+        while let Some(cell) = reader
+            .next_cell_with_formula_metadata()
+            .map_err(|e| sheet_error(e.to_string()))?
+        {
+            let (r, c) = cell.pos;
+            let value: Data = cell.value.into();
             if value == Data::Empty {
+                // A formula written by a script (not saved by Excel) has no result.
+                if cell.formula.is_some() {
+                    uncalculated.add(r, c);
+                }
                 continue;
             }
-            formulas.remove(&(r, c));
             if at_row != Some(r) {
                 if let Some(done) = at_row {
                     writer.row(done, &row).map_err(cannot_write)?;
+                }
+                if writer.no_header.is_some() {
+                    break;
                 }
                 row.clear();
                 at_row = Some(r);
@@ -141,24 +176,64 @@ pub fn to_csv(path: &Path, contract: &Contract, dir: &Path) -> Result<SheetCsv, 
         let range = wb
             .worksheet_range(&sheet)
             .map_err(|e| sheet_error(e.to_string()))?;
+        // Formula cells without a result; calamine already holds them (as it holds the
+        // values), within the extent checked above.
+        if let Ok(f) = wb.worksheet_formula(&sheet) {
+            let (r0, c0) = f.start().unwrap_or((0, 0));
+            for (r, c, _) in f.used_cells().filter(|(_, _, text)| !text.is_empty()) {
+                let (r, c) = (r0 + r as u32, c0 + c as u32);
+                if range.get_value((r, c)).is_none_or(|v| *v == Data::Empty) {
+                    uncalculated.add(r, c);
+                }
+            }
+        }
         let (r0, c0) = range.start().unwrap_or((0, 0));
         let lead = vec![Data::Empty; c0 as usize];
         for (i, cells) in range.rows().enumerate() {
-            let r = r0 + i as u32;
-            for (c, v) in cells.iter().enumerate() {
-                if *v != Data::Empty {
-                    formulas.remove(&(r, c0 + c as u32));
-                }
+            if writer.no_header.is_some() {
+                break;
             }
             let row: Vec<Data> = lead.iter().chain(cells).cloned().collect();
-            writer.row(r, &row).map_err(cannot_write)?;
+            writer.row(r0 + i as u32, &row).map_err(cannot_write)?;
         }
     }
-    let Some(first_row) = writer.finish().map_err(cannot_write)? else {
-        return Err(format!(
-            "sheet \"{sheet}\" is empty: expected a header row with the columns of contract \"{}\"",
-            contract.name
-        ));
+    let unheld = std::mem::take(&mut writer.unheld);
+    let finished = writer.finish().map_err(cannot_write)?;
+    let first_row = match finished {
+        Ok(Some(first_row)) => first_row,
+        Ok(None) => {
+            return Err(format!(
+                "sheet \"{sheet}\" is empty: expected a header row with the columns of contract \"{}\"",
+                contract.name
+            ));
+        }
+        Err(looked) => {
+            let rows = match looked.rows {
+                1 => format!("its one row with a value (row {})", looked.from + 1),
+                n if n < HEADER_SEARCH_ROWS => format!(
+                    "its {n} rows with a value (rows {}-{})",
+                    looked.from + 1,
+                    looked.to + 1
+                ),
+                n => format!(
+                    "its first {n} rows with a value (rows {}-{}; a header further down is not looked for: remove the rows above it)",
+                    looked.from + 1,
+                    looked.to + 1
+                ),
+            };
+            let others = if sheets.len() > 1 {
+                format!(
+                    "; its sheets: {}; a contract's `sheet` names the one to read",
+                    quoted(&sheets)
+                )
+            } else {
+                String::new()
+            };
+            return Err(format!(
+                "sheet \"{sheet}\" has no header row naming the required columns of contract \"{}\" in {rows}{others}",
+                contract.name
+            ));
+        }
     };
     let bytes = std::fs::metadata(&out).map_err(cannot_write)?.len();
     Ok(SheetCsv {
@@ -167,22 +242,56 @@ pub fn to_csv(path: &Path, contract: &Contract, dir: &Path) -> Result<SheetCsv, 
         sheet,
         sheets,
         first_row: first_row + 1,
-        uncalculated: formulas
-            .into_iter()
-            .map(|(r, c)| super::nhse::workbook::a1(r, c))
-            .collect(),
+        uncalculated,
+        unheld,
     })
 }
 
-/// Writes a sheet's rows as CSV as they are read: the first row with a value is the
-/// header (rows above it, and empty rows below, are blank lines, which ingest passes
-/// over, so line numbers are the sheet's rows); cells beyond the header's width are kept
-/// (ingest quarantines such a row), and rows shorter than it are filled out.
+/// Creates `file` in `dir` (made if missing) readable by its owner only: the copy holds
+/// NHS numbers in plain text.
+fn owner_only_file(dir: &Path, file: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(file)
+}
+
+/// What the copy holds in place of a value it does not write (a `sensitive` or
+/// undeclared column's, or one beyond the header): never read by ingest.
+const WITHHELD: &str = "*";
+
+/// Rows with a value looked at for the header: titles and notes above a table are a few.
+pub const HEADER_SEARCH_ROWS: usize = 20;
+
+/// The rows looked at for a header that none named: how many, the first and the last
+/// (0-based sheet rows).
+struct LookedAt {
+    rows: usize,
+    from: u32,
+    to: u32,
+}
+
+/// Writes a sheet's rows as CSV as they are read: the first row with a value naming
+/// every required column is the header (rows above it, and empty rows below, are blank
+/// lines, which ingest passes over, so line numbers are the sheet's rows); cells beyond
+/// the header's width are withheld too (ingest quarantines such a row), and rows
+/// shorter than it are filled out.
 struct SheetWriter<'a> {
     file: std::io::BufWriter<std::fs::File>,
     contract: &'a Contract,
     path: &'a Path,
     kinds: Vec<Option<&'a ColumnType>>,
+    /// For each column of the sheet, whether its values are written (a contract column
+    /// ingest checks); the others are withheld.
+    keep: Vec<bool>,
     width: usize,
     /// The sheet row the next line of the CSV is.
     next_row: u32,
@@ -190,18 +299,20 @@ struct SheetWriter<'a> {
     first_row: Option<u32>,
     /// Rows with a value before the header is found, kept until it is.
     pending: Vec<(u32, Vec<Data>)>,
+    /// Set when no row looked at names any of the contract's columns.
+    no_header: Option<LookedAt>,
+    /// Date and time cells no format of their column holds exactly.
+    unheld: Cells,
 }
-
-/// Rows with a value looked at for the header: titles and notes above a table are a few.
-const HEADER_SEARCH_ROWS: usize = 20;
 
 impl SheetWriter<'_> {
     /// Takes sheet row `r` (0-based; rows come in order), its cells from column A. The
     /// header is the first row naming every required column of the contract (title rows
     /// above a table become blank lines), else the row naming most of its columns (which
-    /// ingest then refuses, saying what it lacks).
+    /// ingest then refuses, saying what it lacks); when none of the first
+    /// [`HEADER_SEARCH_ROWS`] rows with a value names any, there is no header.
     fn row(&mut self, r: u32, cells: &[Data]) -> std::io::Result<()> {
-        if !cells.iter().any(|c| *c != Data::Empty) {
+        if self.no_header.is_some() || cells.iter().all(is_blank) {
             return Ok(()); // an empty row: a blank line when the next row comes
         }
         if self.first_row.is_some() {
@@ -213,25 +324,36 @@ impl SheetWriter<'_> {
         }
         self.pending.push((r, cells.to_vec()));
         if self.pending.len() >= HEADER_SEARCH_ROWS {
-            self.first_with_a_value()?;
+            self.settle_header()?;
         }
         Ok(())
     }
 
     /// No row named every required column: the header is the row naming most of the
-    /// contract's columns (so ingest reports what it lacks), else the first row with a
-    /// value; rows above it are blank lines, rows below it its rows.
-    fn first_with_a_value(&mut self) -> std::io::Result<()> {
+    /// contract's columns (so ingest reports what it lacks), and rows above it are blank
+    /// lines, rows below it its rows; when no row names any, there is no header.
+    fn settle_header(&mut self) -> std::io::Result<()> {
         let pending = std::mem::take(&mut self.pending);
+        let (Some(first), Some(last)) = (pending.first(), pending.last()) else {
+            return Ok(());
+        };
         let named = |cells: &[Data]| super::header::columns_named(self.contract, &texts(cells));
-        let mut at = 0;
+        let mut at = None;
         let mut best = 0;
         for (i, (_, cells)) in pending.iter().enumerate() {
             let n = named(cells);
             if n > best {
-                (at, best) = (i, n);
+                (at, best) = (Some(i), n);
             }
         }
+        let Some(at) = at else {
+            self.no_header = Some(LookedAt {
+                rows: pending.len(),
+                from: first.0,
+                to: last.0,
+            });
+            return Ok(());
+        };
         let mut rows = pending.into_iter().skip(at);
         if let Some((r, cells)) = rows.next() {
             self.write_header(r, &cells)?;
@@ -244,20 +366,32 @@ impl SheetWriter<'_> {
 
     fn write_header(&mut self, r: u32, cells: &[Data]) -> std::io::Result<()> {
         let header = texts(cells);
-        self.kinds = column_kinds(self.contract, &header, self.path);
+        (self.kinds, self.keep) = column_kinds(self.contract, &header);
         self.width = header.len();
         self.first_row = Some(r);
         self.write_line(r, &header)
     }
 
     fn write_row(&mut self, r: u32, cells: &[Data]) -> std::io::Result<()> {
-        let last = cells.iter().rposition(|c| *c != Data::Empty).unwrap_or(0);
-        let fields: Vec<String> = (0..self.width.max(last + 1))
-            .map(|i| {
-                let cell = cells.get(i).unwrap_or(&Data::Empty);
-                one_line(cell_text(cell, self.kinds.get(i).copied().flatten()))
-            })
-            .collect();
+        let last = cells.iter().rposition(|c| !is_blank(c)).unwrap_or(0);
+        let mut fields = Vec::with_capacity(self.width.max(last + 1));
+        for i in 0..self.width.max(last + 1) {
+            let cell = cells.get(i).unwrap_or(&Data::Empty);
+            if !self.keep.get(i).copied().unwrap_or(false) {
+                // A value not written is marked, so a row holding only such values is
+                // still a row (quarantined, as before) and not a blank line.
+                fields.push(if is_blank(cell) { "" } else { WITHHELD }.to_string());
+                continue;
+            }
+            let text = match cell_text(cell, self.kinds.get(i).copied().flatten()) {
+                CellText::Typed(t) => t,
+                CellText::Unheld(t) => {
+                    self.unheld.add(r, i as u32);
+                    t
+                }
+            };
+            fields.push(one_line(text));
+        }
         self.write_line(r, &fields)
     }
 
@@ -277,11 +411,17 @@ impl SheetWriter<'_> {
         self.file.write_all(b"\n")
     }
 
-    /// Writes what is pending and flushes the file; the header's sheet row, if any.
-    fn finish(mut self) -> std::io::Result<Option<u32>> {
-        self.first_with_a_value()?;
+    /// Writes what is pending and flushes the file: the header's sheet row, if any, or
+    /// the rows looked at for a header none named.
+    fn finish(mut self) -> std::io::Result<Result<Option<u32>, LookedAt>> {
+        if self.first_row.is_none() && self.no_header.is_none() {
+            self.settle_header()?;
+        }
         self.file.flush()?;
-        Ok(self.first_row)
+        Ok(match self.no_header {
+            Some(looked) => Err(looked),
+            None => Ok(self.first_row),
+        })
     }
 }
 
@@ -289,11 +429,11 @@ impl SheetWriter<'_> {
 fn texts(cells: &[Data]) -> Vec<String> {
     let last = cells
         .iter()
-        .rposition(|c| *c != Data::Empty)
+        .rposition(|c| !is_blank(c))
         .map_or(0, |l| l + 1);
     cells[..last]
         .iter()
-        .map(|c| one_line(cell_text(c, None)))
+        .map(|c| one_line(cell_text(c, None).text()))
         .collect()
 }
 
@@ -307,32 +447,34 @@ fn write_field(out: &mut impl Write, field: &str) -> std::io::Result<()> {
     }
 }
 
-/// Why a file that starts like a zip archive or an Office file is not a workbook.
+/// Why a file that starts like a zip archive or an Office file is not a workbook, with
+/// calamine's reason when it is one it cannot read (damaged, password-protected).
 fn not_a_workbook(content: &[u8]) -> String {
-    let package = memchr::memmem::find(content, b"[Content_Types].xml").is_some();
-    if package {
+    let cursor = || std::io::Cursor::new(content);
+    if super::workbook_extent::is_ods(content) {
+        let why = calamine::open_workbook_from_rs::<calamine::Ods<_>, _>(cursor())
+            .err()
+            .map_or_else(String::new, |e| format!(": {e}"));
+        format!(
+            "is an OpenDocument spreadsheet that cannot be read (damaged, or password-protected{why}); save the sheet as CSV"
+        )
+    } else if memchr::memmem::find(content, b"[Content_Types].xml").is_some() {
         // An Office Open XML package calamine cannot read: say what it said.
-        let why =
-            calamine::open_workbook_from_rs::<calamine::Xlsx<_>, _>(std::io::Cursor::new(content))
-                .err()
-                .map_or_else(String::new, |e| format!(": Xlsx error: {e}"));
+        let why = calamine::open_workbook_from_rs::<calamine::Xlsx<_>, _>(cursor())
+            .err()
+            .map_or_else(String::new, |e| format!(": Xlsx error: {e}"));
         format!(
             "is an Excel workbook that cannot be read (damaged, or not saved by Excel{why}); save the sheet as CSV"
         )
     } else if content.starts_with(b"PK") {
         "is a zip archive, not a workbook: unzip it and give the file inside".into()
     } else {
-        "is an Office file that cannot be read as a workbook (a password-protected workbook is one: save it without a password, or as CSV)".into()
-    }
-}
-
-/// A cell's text on one line: a line break typed in a cell (Alt+Enter) is a space, as
-/// the row is one record.
-fn one_line(text: String) -> String {
-    if text.contains(['\n', '\r']) {
-        text.replace("\r\n", " ").replace(['\n', '\r'], " ")
-    } else {
-        text
+        let why = calamine::open_workbook_from_rs::<calamine::Xls<_>, _>(cursor())
+            .err()
+            .map_or_else(String::new, |e| format!(" ({e})"));
+        format!(
+            "is an Office file that cannot be read as a workbook{why} (a password-protected workbook is one: save it without a password, or as CSV)"
+        )
     }
 }
 
@@ -346,167 +488,50 @@ fn quoted(names: &[String]) -> String {
 }
 
 /// For each column of the sheet, the contract column type it is read as (by the header,
-/// as ingest matches it), if any. A header that does not match is reported by ingest.
+/// as ingest matches it), if any, and whether its values are written: those of contract
+/// columns ingest checks, not a `sensitive` column, an undeclared one or a column's
+/// ignored copy. A header that does not match is reported by ingest.
 fn column_kinds<'c>(
     contract: &'c Contract,
     header: &[String],
-    path: &Path,
-) -> Vec<Option<&'c ColumnType>> {
+) -> (Vec<Option<&'c ColumnType>>, Vec<bool>) {
     let mut kinds = vec![None; header.len()];
-    if let Ok(map) = super::header::match_header(contract, header, path) {
-        for (column, at) in contract.columns.iter().zip(map.positions) {
-            if let Some(at) = at.filter(|&at| at < kinds.len()) {
-                kinds[at] = Some(&column.kind);
-            }
+    let mut keep = vec![false; header.len()];
+    let at = super::header::columns_at(contract, header);
+    for (column, at) in contract.columns.iter().zip(at) {
+        if let Some(at) = at.filter(|&at| at < kinds.len()) {
+            kinds[at] = Some(&column.kind);
+            keep[at] = !matches!(column.kind, ColumnType::Sensitive);
         }
     }
-    kinds
-}
-
-/// A cell as text, for a column read as `kind`.
-fn cell_text(cell: &Data, kind: Option<&ColumnType>) -> String {
-    match cell {
-        Data::Empty => String::new(),
-        Data::String(s) => s.clone(),
-        // Dates an `.ods` file (or an `.xlsx` saved with ISO dates) holds as text.
-        Data::DateTimeIso(s) => {
-            iso_datetime(s).map_or_else(|| s.clone(), |at| datetime_text(at, kind))
-        }
-        Data::DurationIso(s) => iso_time(s).map_or_else(|| s.clone(), |at| datetime_text(at, kind)),
-        Data::Int(i) => i.to_string(),
-        Data::Float(f) => match (kind, super::nhse::workbook::serial_date(*f)) {
-            (Some(ColumnType::Date(formats)), Some(day)) if f.fract() == 0.0 => {
-                day.format(formats[0].as_str()).to_string()
-            }
-            _ => number_text(*f),
-        },
-        Data::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_string(),
-        Data::Error(e) => e.to_string(),
-        Data::DateTime(dt) => {
-            let (y, mo, d, h, mi, s, _) = dt.to_ymd_hms_milli();
-            NaiveDate::from_ymd_opt(i32::from(y), u32::from(mo), u32::from(d))
-                .and_then(|day| day.and_hms_opt(u32::from(h), u32::from(mi), u32::from(s)))
-                .map_or_else(|| number_text(dt.as_f64()), |at| datetime_text(at, kind))
-        }
-    }
-}
-
-/// A date and time in the first format of its column, else ISO 8601 (the date alone at
-/// midnight).
-fn datetime_text(at: NaiveDateTime, kind: Option<&ColumnType>) -> String {
-    let format = match kind {
-        Some(
-            ColumnType::Date(formats) | ColumnType::DateTime(formats) | ColumnType::Time(formats),
-        ) if !formats.is_empty() => formats[0].as_str(),
-        _ if at.time() == NaiveTime::MIN => "%Y-%m-%d",
-        _ => "%Y-%m-%d %H:%M:%S",
-    };
-    at.format(format).to_string()
-}
-
-/// An ISO 8601 date or date and time (`2026-07-01`, `2026-07-15T00:00:00`).
-fn iso_datetime(s: &str) -> Option<NaiveDateTime> {
-    let s = s.trim();
-    NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f")
-        .ok()
-        .or_else(|| {
-            NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                .ok()
-                .map(|d| d.and_time(NaiveTime::MIN))
-        })
-}
-
-/// An ISO 8601 duration within a day as a time of day (`PT01H06M00S` is 01:06), on
-/// Excel's day 0.
-fn iso_time(s: &str) -> Option<NaiveDateTime> {
-    let rest = s.trim().strip_prefix("PT")?;
-    let (mut h, mut m, mut sec, mut number) = (0u32, 0u32, 0f64, String::new());
-    for ch in rest.chars() {
-        match ch {
-            'H' => h = std::mem::take(&mut number).parse().ok()?,
-            'M' => m = std::mem::take(&mut number).parse().ok()?,
-            'S' => sec = std::mem::take(&mut number).parse().ok()?,
-            c if c.is_ascii_digit() || c == '.' => number.push(c),
-            _ => return None,
-        }
-    }
-    let time = NaiveTime::from_hms_opt(h, m, sec as u32)?;
-    Some(NaiveDate::from_ymd_opt(1899, 12, 30)?.and_time(time))
-}
-
-/// A number as typed: whole numbers without a decimal point.
-fn number_text(f: f64) -> String {
-    if f.fract() == 0.0 && f.abs() < 1e15 {
-        format!("{f:.0}")
-    } else {
-        f.to_string()
-    }
+    (kinds, keep)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// The sample pipeline's SUS APC contract.
-    fn apc_contract() -> std::sync::Arc<Contract> {
+    /// A contract of the sample pipeline (`apc`, `cld`).
+    fn contract(source: &str) -> std::sync::Arc<Contract> {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let plan = crate::config::load_plan(&root.join("pipelines/sample.toml"), &[]).unwrap();
-        let apc = plan.sources.into_iter().find(|s| s.name == "apc").unwrap();
-        apc.contract
+        let found = plan.sources.into_iter().find(|s| s.name == source);
+        found.unwrap().contract
     }
 
-    #[test]
-    fn cells_become_the_text_a_person_would_type() {
-        assert_eq!(cell_text(&Data::Float(9434765919.0), None), "9434765919");
-        assert_eq!(cell_text(&Data::Float(2.5), None), "2.5");
-        assert_eq!(cell_text(&Data::Int(-3), None), "-3");
-        assert_eq!(cell_text(&Data::Bool(true), None), "TRUE");
-        assert_eq!(
-            cell_text(&Data::Error(calamine::CellErrorType::NA), None),
-            "#N/A"
-        );
-        assert_eq!(cell_text(&Data::String(" RXX ".into()), None), " RXX ");
-        assert_eq!(cell_text(&Data::Empty, None), "");
+    fn apc_contract() -> std::sync::Arc<Contract> {
+        contract("apc")
     }
 
-    #[test]
-    fn dates_take_their_column_s_first_format_or_iso() {
-        let date = ColumnType::Date(vec![
-            crate::ingest::dates::DateFormat::compile("%d/%m/%Y").unwrap(),
-        ]);
-        let cell = |serial: f64| {
-            Data::DateTime(calamine::ExcelDateTime::new(
-                serial,
-                calamine::ExcelDateTimeType::DateTime,
-                false,
-            ))
-        };
-        // 46235 is 2026-08-01; .5 is noon.
-        assert_eq!(cell_text(&cell(46235.0), Some(&date)), "01/08/2026");
-        assert_eq!(cell_text(&cell(46235.0), None), "2026-08-01");
-        assert_eq!(cell_text(&cell(46235.5), None), "2026-08-01 12:00:00");
-        // A date kept as a plain day number in a date column.
-        assert_eq!(cell_text(&Data::Float(46235.0), Some(&date)), "01/08/2026");
-        // Regression (review): dates an `.ods` holds as ISO text, and times as
-        // durations, were passed on as written and every row quarantined.
-        let time = ColumnType::Time(vec![
-            crate::ingest::dates::DateFormat::compile("%H:%M:%S").unwrap(),
-        ]);
-        let iso = |s: &str| Data::DateTimeIso(s.into());
-        assert_eq!(cell_text(&iso("2026-07-01"), Some(&date)), "01/07/2026");
-        assert_eq!(
-            cell_text(&iso("2026-07-15T00:00:00"), Some(&date)),
-            "15/07/2026"
-        );
-        assert_eq!(
-            cell_text(&iso("2026-07-15T10:30:00"), None),
-            "2026-07-15 10:30:00"
-        );
-        assert_eq!(
-            cell_text(&Data::DurationIso("PT01H06M00S".into()), Some(&time)),
-            "01:06:00"
-        );
-        assert_eq!(cell_text(&iso("not a date"), Some(&date)), "not a date");
+    /// The APC fixture's header and rows.
+    fn valid_apc() -> Vec<Vec<String>> {
+        let csv = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bad/apc/valid.csv"),
+        )
+        .unwrap();
+        csv.lines()
+            .map(|l| l.split(',').map(String::from).collect())
+            .collect()
     }
 
     /// Regression (review): a formula written by a script (openpyxl here) has no saved
@@ -521,7 +546,13 @@ mod tests {
             dir.path(),
         )
         .unwrap();
-        assert_eq!(sheet.uncalculated, ["B2"]);
+        assert_eq!(
+            sheet.uncalculated,
+            Cells {
+                count: 1,
+                first: Some("B2".into())
+            }
+        );
         assert_eq!((sheet.sheet.as_str(), sheet.first_row), ("Data", 1));
         assert_eq!(
             std::fs::read_to_string(&sheet.path).unwrap(),
@@ -531,13 +562,13 @@ mod tests {
 
     /// The sheet as CSV: rows above the header and empty rows are blank lines (so line
     /// numbers are the sheet's rows), text with a comma or a quote is quoted, short rows
-    /// are filled out, and a value beyond the header's width is kept (for ingest to
-    /// quarantine the row).
+    /// are filled out, and a value beyond the header's width is withheld (`*`: ingest
+    /// quarantines the row for its field count).
     #[test]
     fn a_sheet_is_written_row_for_row() {
         let (sheet, text) = sheet_of(&[
             (1, 0, "Hospital Provider Spell Number"),
-            (1, 1, "Notes"),
+            (1, 1, "Organisation code  Sender of transaction"),
             (2, 0, "RX1"),
             (2, 1, "said \"no\", twice"),
             (4, 0, "RX2"),
@@ -548,9 +579,9 @@ mod tests {
         assert_eq!((sheet.sheet.as_str(), sheet.first_row), ("Sheet1", 2));
         assert_eq!(
             text,
-            "\nHospital Provider Spell Number,Notes\nRX1,\"said \"\"no\"\", twice\"\n\nRX2,\nRX3,b,beyond\n"
+            "\nHospital Provider Spell Number,Organisation code  Sender of transaction\nRX1,\"said \"\"no\"\", twice\"\n\nRX2,\nRX3,b,*\n"
         );
-        assert!(sheet.uncalculated.is_empty());
+        assert_eq!(sheet.uncalculated, Cells::default());
     }
 
     /// A workbook of text cells (row, column, text) read under the APC contract: the
@@ -569,30 +600,41 @@ mod tests {
         (sheet, text)
     }
 
+    /// The APC fixture on a sheet from row `top` (0-based), under rows written by `more`.
+    fn apc_book(
+        top: u32,
+        more: impl Fn(&mut rust_xlsxwriter::Worksheet),
+    ) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        ws.set_name("Spells").unwrap();
+        for (r, row) in valid_apc().iter().enumerate() {
+            for (c, v) in row.iter().enumerate() {
+                ws.write_string(top + r as u32, c as u16, v).unwrap();
+            }
+        }
+        more(ws);
+        let book = dir.path().join("in.xlsx");
+        wb.save(&book).unwrap();
+        (dir, book)
+    }
+
     /// Regression (review): a title row above the table made the file refused ("the
     /// first line is not a header row"); the header is the first row naming the
     /// contract's required columns, and the title a blank line.
     #[test]
     fn title_rows_above_the_table_are_passed_over() {
-        let apc = apc_contract();
+        let (dir, book) = apc_book(2, |ws| {
+            ws.write_string(0, 0, "APC extract for the ICB, produced 01/11/2026")
+                .unwrap();
+        });
+        let sheet = to_csv(&book, &apc_contract(), &dir.path().join("out")).unwrap();
+        assert_eq!(sheet.first_row, 3);
         let csv = std::fs::read_to_string(
             Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bad/apc/valid.csv"),
         )
         .unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let mut wb = rust_xlsxwriter::Workbook::new();
-        let ws = wb.add_worksheet();
-        ws.write_string(0, 0, "APC extract for the ICB, produced 01/11/2026")
-            .unwrap();
-        for (r, line) in csv.lines().enumerate() {
-            for (c, v) in line.split(',').enumerate() {
-                ws.write_string(2 + r as u32, c as u16, v).unwrap();
-            }
-        }
-        let book = dir.path().join("in.xlsx");
-        wb.save(&book).unwrap();
-        let sheet = to_csv(&book, &apc, &dir.path().join("out")).unwrap();
-        assert_eq!(sheet.first_row, 3);
         assert_eq!(
             std::fs::read_to_string(&sheet.path).unwrap(),
             format!("\n\n{csv}")
@@ -614,16 +656,140 @@ mod tests {
         assert_eq!(text, "\n\nHospital Provider Spell Number,NHS No\nRX1,\n");
     }
 
-    /// Regression (review): a line break typed in a cell (Alt+Enter) split the row in
-    /// two in the CSV, quarantining both halves and shifting every later line number.
+    /// Regression (review): rows whose cells are only a formula's `""` result (here
+    /// `=IF(B5="","",B5)` filled down to row 10 by xlsxwriter) or a space left in a cell
+    /// were data rows, quarantined; they are blank lines.
     #[test]
-    fn a_line_break_in_a_cell_is_a_space() {
-        assert_eq!(one_line("RX1\nRX1".into()), "RX1 RX1");
+    fn regression_rows_of_empty_formula_results_and_spaces_are_blank_lines() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let dir = tempfile::tempdir().unwrap();
+        let sheet = to_csv(
+            &root.join("tests/fixtures/workbooks/formula_empty_string_rows.xlsx"),
+            &apc_contract(),
+            dir.path(),
+        )
+        .unwrap();
+        let text = std::fs::read_to_string(&sheet.path).unwrap();
+        assert_eq!(text.lines().count(), 4, "{text}");
+        assert_eq!(sheet.uncalculated, Cells::default());
+        let (dir, book) = apc_book(0, |ws| {
+            ws.write_string(6, 3, " ").unwrap();
+            ws.write_formula(
+                7,
+                0,
+                rust_xlsxwriter::Formula::new("=\" \"").set_result(" "),
+            )
+            .unwrap();
+            ws.write_string(8, 0, "RX19000009").unwrap();
+        });
+        let sheet = to_csv(&book, &apc_contract(), &dir.path().join("out")).unwrap();
+        let text = std::fs::read_to_string(&sheet.path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 9);
+        assert_eq!(lines[4..8], ["", "", "", ""]);
+        assert!(lines[8].starts_with("RX19000009,,"), "{}", lines[8]);
+    }
+
+    /// Regression (review): a formula far from the data (`XFD1048576`) made calamine's
+    /// formula grid span the whole sheet, and the run abort (exit 134, "memory allocation
+    /// of 411913814400 bytes failed"). Values and formulas are read a cell at a time.
+    #[test]
+    fn regression_a_stray_formula_far_from_the_data_is_read_a_row_at_a_time() {
+        let (dir, book) = apc_book(0, |ws| {
+            ws.write_formula(1, 16, rust_xlsxwriter::Formula::new("=1+1").set_result("2"))
+                .unwrap();
+            ws.write_formula(1_048_575, 16_383, "=1+1").unwrap();
+        });
+        let sheet = to_csv(&book, &apc_contract(), &dir.path().join("out")).unwrap();
+        let text = std::fs::read_to_string(&sheet.path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 1_048_576);
+        // The helper column beside the data is beyond the header: withheld, so ingest
+        // quarantines the row for its field count without the value being in the copy.
+        assert!(lines[1].ends_with(",11/08/2026,*"), "{}", lines[1]);
+        assert_eq!(lines[1_048_575], format!("{}*", ",".repeat(16_383)));
+    }
+
+    /// Regression (review): a header below 20 rows of notes gave "the first line is not
+    /// a header row … it may be a patient's row"; it says no header row naming the
+    /// required columns was found, where it was looked for, and in which sheet.
+    #[test]
+    fn regression_a_header_below_the_rows_looked_at_is_said_not_found() {
+        let (dir, book) = apc_book(23, |ws| {
+            for r in 0..22 {
+                ws.write_string(r, 0, format!("Note {}: data dictionary line", r + 1))
+                    .unwrap();
+            }
+        });
+        let err = to_csv(&book, &apc_contract(), &dir.path().join("out")).unwrap_err();
         assert_eq!(
-            one_line("Start Date\r\n(Spell)".into()),
-            "Start Date (Spell)"
+            err,
+            "sheet \"Spells\" has no header row naming the required columns of contract \"sus_apc\" in its first 20 rows with a value (rows 1-20; a header further down is not looked for: remove the rows above it)"
         );
-        assert_eq!(one_line("plain".into()), "plain");
+    }
+
+    /// Regression (review): the copy of a council's sheet held names, dates of birth and
+    /// postcodes in plain text, readable by every user (0644), left behind by a killed
+    /// run. `sensitive` and undeclared columns are withheld (`*`), and the copy and its
+    /// folder are its owner's only.
+    #[test]
+    fn regression_the_copy_holds_no_sensitive_values_and_is_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let cld = contract("cld");
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let sample = crate::pull::list_paths("cld", &root.join("data-samples/cld"), "*.csv")
+            .unwrap()
+            .remove(0);
+        let bytes = std::fs::read(&sample).unwrap();
+        let text: String = bytes.iter().map(|&b| b as char).collect();
+        let rows: Vec<Vec<&str>> = text
+            .lines()
+            .take(3)
+            .map(|l| l.split(',').collect())
+            .collect();
+        let dir = tempfile::tempdir().unwrap();
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        for (r, row) in rows.iter().enumerate() {
+            for (c, v) in row.iter().enumerate() {
+                ws.write_string(r as u32, c as u16, *v).unwrap();
+            }
+        }
+        ws.write_string(0, rows[0].len() as u16, "Keyworker")
+            .unwrap();
+        ws.write_string(1, rows[0].len() as u16, "Ann Other")
+            .unwrap();
+        let book = dir.path().join("cld.xlsx");
+        wb.save(&book).unwrap();
+        let out = dir.path().join("out");
+        let sheet = to_csv(&book, &cld, &out).unwrap();
+        let copy = std::fs::read_to_string(&sheet.path).unwrap();
+        let header: Vec<&str> = copy.lines().next().unwrap().split(',').collect();
+        assert_eq!(header.len(), rows[0].len() + 1);
+        let first: Vec<&str> = copy.lines().nth(1).unwrap().split(',').collect();
+        let at = sensitive_at(&cld, &header);
+        assert_eq!(at.len(), 4, "{header:?}");
+        for &i in &at {
+            assert!(!rows[1][i].is_empty(), "{}", header[i]);
+            assert_eq!(first[i], WITHHELD, "{}", header[i]);
+        }
+        assert_eq!(first[rows[0].len()], WITHHELD, "an undeclared column");
+        assert!(!copy.contains("Ann Other"));
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!((mode(&out), mode(&sheet.path)), (0o700, 0o600));
+    }
+
+    /// Where `contract`'s `sensitive` columns are in `header`.
+    fn sensitive_at(contract: &Contract, header: &[&str]) -> Vec<usize> {
+        let header: Vec<String> = header.iter().map(|h| h.to_string()).collect();
+        let at = crate::ingest::header::columns_at(contract, &header);
+        contract
+            .columns
+            .iter()
+            .zip(at)
+            .filter(|(c, _)| matches!(c.kind, ColumnType::Sensitive))
+            .filter_map(|(_, at)| at)
+            .collect()
     }
 
     #[test]
@@ -638,5 +804,24 @@ mod tests {
             "is a zip archive, not a workbook: unzip it and give the file inside"
         );
         assert!(not_a_workbook(&[0xD0, 0xCF, 0x11, 0xE0]).contains("password-protected"));
+    }
+
+    /// Regression (review): an `.ods` calamine could not read was "a zip archive, not a
+    /// workbook: unzip it"; it is named an OpenDocument spreadsheet, with calamine's
+    /// reason.
+    #[test]
+    fn regression_an_unreadable_ods_is_named_as_one_with_the_reason() {
+        use std::io::Write;
+        let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let stored = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        zip.start_file("mimetype", stored).unwrap();
+        zip.write_all(b"application/vnd.oasis.opendocument.spreadsheet")
+            .unwrap();
+        let book = zip.finish().unwrap().into_inner();
+        assert_eq!(
+            not_a_workbook(&book),
+            "is an OpenDocument spreadsheet that cannot be read (damaged, or password-protected: 'META-INF/manifest.xml' file not found in archive); save the sheet as CSV"
+        );
     }
 }

@@ -1115,7 +1115,7 @@ fn a_workbook_whose_first_sheet_is_not_the_data_names_its_sheets() {
     let (code, _, stderr, _out) = run_apc(book.to_str().unwrap());
     assert_eq!(code, 3, "{stderr}");
     assert!(
-        stderr.contains("(sheet \"Notes\" of the workbook read; its sheets: \"Notes\", \"Data\"; a contract's `sheet` names the one to read)"),
+        stderr.contains("apc.xlsx: sheet \"Notes\" has no header row naming the required columns of contract \"sus_apc\" in its one row with a value (row 1); its sheets: \"Notes\", \"Data\"; a contract's `sheet` names the one to read"),
         "{stderr}"
     );
 }
@@ -1277,4 +1277,101 @@ fn regression_spells_repeated_across_files_are_named_in_a_warning() {
         lines.len() - 1 + 3,
         "every row kept"
     );
+}
+
+/// Regression (review): the same undeclared column twice (`Notes`, `Notes`) refused the
+/// whole file as ambiguous; under `on_extra_column = "warn"` both are extra columns,
+/// named in a warning, and every row is read.
+#[test]
+fn regression_an_undeclared_column_twice_is_two_extra_columns() {
+    let r = run_fixture("undeclared_column_twice.csv");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(read_parquet(&spells(r.out.path())).rows, 3);
+    let w = warnings(r.out.path());
+    assert!(
+        w.iter().any(|w| w.ends_with(
+            "undeclared_column_twice.csv: ignored column(s) \"Notes\", \"Notes\" not declared in contract \"sus_apc\""
+        )),
+        "{w:?}"
+    );
+}
+
+/// The APC fixture's rows as a workbook's sheet "Spells" from its row 1, numbers and
+/// dates as text; `more` adds cells. The workbook's path in `dir`.
+fn apc_workbook(dir: &Path, top: u32, more: impl Fn(&mut rust_xlsxwriter::Worksheet)) -> PathBuf {
+    let csv = std::fs::read_to_string(root().join("tests/fixtures/bad/apc/valid.csv")).unwrap();
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("Spells").unwrap();
+    for (r, line) in csv.lines().enumerate() {
+        for (c, v) in line.split(',').enumerate() {
+            ws.write_string(top + r as u32, c as u16, v).unwrap();
+        }
+    }
+    more(ws);
+    let book = dir.join("apc.xlsx");
+    wb.save(&book).unwrap();
+    book
+}
+
+/// Regression (review): every workbook's copy writes empty sheet rows as empty lines,
+/// and a row after them was reported lines early (sheet row 10 as line 5); and a field's
+/// bad bytes were placed by a byte offset into the deleted copy ("the row starts at byte
+/// offset 751"). The line is the sheet's row, and the field is named by its cell.
+#[test]
+fn regression_a_workbook_row_after_empty_rows_is_named_by_its_row_and_cell() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows: Vec<Vec<String>> =
+        std::fs::read_to_string(root().join("tests/fixtures/bad/apc/valid.csv"))
+            .unwrap()
+            .lines()
+            .map(|l| l.split(',').map(String::from).collect())
+            .collect();
+    let book = apc_workbook(dir.path(), 0, |ws| {
+        for (c, v) in rows[1].iter().enumerate() {
+            let v = if c == 0 {
+                "RX1900\u{b}0009"
+            } else {
+                v.as_str()
+            };
+            ws.write_string(9, c as u16, v).unwrap();
+        }
+    });
+    let (code, _, stderr, out) = run_apc(book.to_str().unwrap());
+    assert_eq!(code, 0, "{stderr}");
+    let q = quarantine(out.path());
+    assert_eq!(q.rows, 1);
+    let r = q.row(0);
+    assert_eq!(
+        (r["line"], r["row"], r["reasons"], r["detail"]),
+        (
+            Some("10"),
+            Some("4"),
+            Some("invalid_encoding"),
+            Some(
+                "\"Hospital Provider Spell Number\" has a control character (0x0B) (byte 7 of the field; cell A10)"
+            )
+        )
+    );
+}
+
+/// Regression (review): a header below 20 rows of notes gave "apc.xlsx:1: the first
+/// line is not a header row … it may be a patient's row"; the file is refused saying no
+/// header row naming the required columns was found in the rows looked at, and where.
+#[test]
+fn regression_a_workbook_header_below_the_rows_looked_at_is_said_not_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let book = apc_workbook(dir.path(), 23, |ws| {
+        for r in 0..22 {
+            ws.write_string(r, 0, format!("Note {}: data dictionary line", r + 1))
+                .unwrap();
+        }
+    });
+    let (code, _, stderr, out) = run_apc(book.to_str().unwrap());
+    assert_eq!(code, 3, "{stderr}");
+    assert!(
+        stderr.contains("apc.xlsx: sheet \"Spells\" has no header row naming the required columns of contract \"sus_apc\" in its first 20 rows with a value (rows 1-20; a header further down is not looked for: remove the rows above it)"),
+        "{stderr}"
+    );
+    assert_nothing_written(out.path());
 }

@@ -1,0 +1,285 @@
+//! How large a grid calamine would build for an `.ods` workbook, measured before it is
+//! opened.
+//!
+//! calamine reads an `.ods` (and an `.xls`) whole when it opens it: every sheet becomes a
+//! grid spanning its first to its last filled cell, twice (values and formulas), about 80
+//! bytes a cell. One stray value far from the data (row 100,000, column 1,000) makes that
+//! grid billions of cells, and the process aborts for want of memory, taking every other
+//! file with it. So `content.xml` is read once as a stream (no grid, a few kilobytes), the
+//! extent of each sheet's filled cells worked out, and a workbook whose sheets add up to
+//! more than [`MAX_GRID_CELLS`] is refused, naming the sheet and its extent. An `.xls`
+//! sheet cannot be larger than 65,536 rows by 256 columns (the format's own limit).
+
+use std::io::{BufReader, Read, Seek};
+
+use quick_xml::events::{BytesStart, Event};
+
+/// The most cells (rows × columns of filled extent, over every sheet) an `.ods` workbook
+/// may span: about 160 MB as calamine holds them (80 bytes a cell); 80,000 rows of 25
+/// columns.
+pub const MAX_GRID_CELLS: u64 = 2_000_000;
+
+/// One sheet's filled extent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Extent {
+    /// The sheet's name.
+    pub sheet: String,
+    /// Rows from the first to the last with a filled cell.
+    pub rows: u64,
+    /// Columns from the first to the last filled.
+    pub cols: u64,
+    /// The last filled cell's row and column (0-based), where the extent ends.
+    pub last: (u64, u64),
+}
+
+impl Extent {
+    /// Cells in the extent.
+    pub fn cells(&self) -> u64 {
+        self.rows.saturating_mul(self.cols)
+    }
+}
+
+/// Whether `content` starts as an OpenDocument spreadsheet does: a zip whose first entry
+/// is `mimetype`, stored, holding the spreadsheet's media type.
+pub fn is_ods(content: &[u8]) -> bool {
+    content.starts_with(b"PK\x03\x04")
+        && memchr::memmem::find(
+            &content[..content.len().min(256)],
+            b"application/vnd.oasis.opendocument.spreadsheet",
+        )
+        .is_some()
+}
+
+/// Checks an `.ods` workbook's extent against [`MAX_GRID_CELLS`]; the error says which
+/// sheet is too large. A workbook whose `content.xml` cannot be read passes: calamine
+/// then says what is wrong with it.
+pub fn check_ods(content: &[u8]) -> Result<(), String> {
+    let Ok(extents) = ods_extents(std::io::Cursor::new(content)) else {
+        return Ok(());
+    };
+    let total: u64 = extents.iter().map(Extent::cells).sum();
+    if total <= MAX_GRID_CELLS {
+        return Ok(());
+    }
+    let largest = extents.iter().max_by_key(|e| e.cells()).cloned();
+    let Some(e) = largest else { return Ok(()) };
+    Err(format!(
+        "is a workbook too large to read: sheet \"{}\" spans {} rows by {} columns to its last filled cell {} ({} cells; at most {MAX_GRID_CELLS} are read, as an `.ods` is read whole); a stray value far from the table does this: delete the rows and columns after the table, or save the sheet as CSV",
+        e.sheet,
+        e.rows,
+        e.cols,
+        super::nhse::workbook::a1(
+            e.last.0.min(u64::from(u32::MAX)) as u32,
+            e.last.1.min(u64::from(u32::MAX)) as u32
+        ),
+        e.cells()
+    ))
+}
+
+/// The filled extent of every sheet of an `.ods` archive, read from `content.xml` as a
+/// stream.
+pub fn ods_extents<R: Read + Seek>(archive: R) -> Result<Vec<Extent>, String> {
+    let mut zip = zip::ZipArchive::new(archive).map_err(|e| e.to_string())?;
+    let content = zip.by_name("content.xml").map_err(|e| e.to_string())?;
+    let mut xml = quick_xml::Reader::from_reader(BufReader::new(content));
+    let (mut buf, mut skip) = (Vec::new(), Vec::new());
+    let mut out = Vec::new();
+    let mut sheet: Option<Sheet> = None;
+    loop {
+        buf.clear();
+        let event = xml.read_event_into(&mut buf).map_err(|e| e.to_string())?;
+        let (e, open) = match &event {
+            Event::Start(e) => (e, true),
+            Event::Empty(e) => (e, false),
+            Event::End(e) => {
+                match e.name().as_ref() {
+                    "table:table" => out.extend(sheet.take().and_then(Sheet::extent)),
+                    "table:table-row" => {
+                        if let Some(s) = sheet.as_mut() {
+                            s.end_row();
+                        }
+                    }
+                    _ => {}
+                }
+                continue;
+            }
+            Event::Eof => break,
+            _ => continue,
+        };
+        match e.name().as_ref() {
+            "table:table" => {
+                let name = attr(e, "table:name").unwrap_or_default();
+                sheet = open.then(|| Sheet::new(name));
+            }
+            "table:table-row" => {
+                if let Some(s) = sheet.as_mut() {
+                    s.start_row(repeated(e, "table:number-rows-repeated"));
+                    if !open {
+                        s.end_row();
+                    }
+                }
+            }
+            "table:table-cell" | "table:covered-table-cell" => {
+                let Some(s) = sheet.as_mut() else { continue };
+                // A cell with a value, a formula or content (its paragraphs) is filled.
+                let filled = open
+                    || e.try_get_attribute("office:value-type")
+                        .ok()
+                        .flatten()
+                        .is_some()
+                    || e.try_get_attribute("table:formula")
+                        .ok()
+                        .flatten()
+                        .is_some();
+                s.cells(repeated(e, "table:number-columns-repeated"), filled);
+                if open {
+                    let end = e.to_end().into_owned();
+                    skip.clear();
+                    xml.read_to_end_into(end.name(), &mut skip)
+                        .map_err(|e| e.to_string())?;
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+/// An attribute's value as text.
+fn attr(e: &BytesStart<'_>, name: &str) -> Option<String> {
+    let a = e.try_get_attribute(name).ok().flatten()?;
+    Some(a.value.into_owned())
+}
+
+/// A repeat count (`table:number-rows-repeated`, `…-columns-repeated`), 1 when absent.
+fn repeated(e: &BytesStart<'_>, name: &str) -> u64 {
+    attr(e, name)
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .unwrap_or(1)
+        .max(1)
+}
+
+/// One sheet being measured.
+struct Sheet {
+    name: String,
+    /// The row the next `table:table-row` starts at, and the current row's repeats.
+    row: u64,
+    repeats: u64,
+    /// The next cell's column in the current row, and whether the row has a filled cell.
+    col: u64,
+    row_filled: bool,
+    /// First and last filled rows and columns.
+    rows: Option<(u64, u64)>,
+    cols: Option<(u64, u64)>,
+    /// The last filled cell seen.
+    last: (u64, u64),
+}
+
+impl Sheet {
+    fn new(name: String) -> Self {
+        Sheet {
+            name,
+            row: 0,
+            repeats: 1,
+            col: 0,
+            row_filled: false,
+            rows: None,
+            cols: None,
+            last: (0, 0),
+        }
+    }
+
+    fn start_row(&mut self, repeats: u64) {
+        (self.repeats, self.col, self.row_filled) = (repeats, 0, false);
+    }
+
+    fn cells(&mut self, repeats: u64, filled: bool) {
+        if filled {
+            let (first, last) = (self.col, self.col.saturating_add(repeats - 1));
+            self.cols = Some(
+                self.cols
+                    .map_or((first, last), |(a, b)| (a.min(first), b.max(last))),
+            );
+            self.row_filled = true;
+            self.last = (self.row.saturating_add(self.repeats - 1), last);
+        }
+        self.col = self.col.saturating_add(repeats);
+    }
+
+    fn end_row(&mut self) {
+        if self.row_filled {
+            let last = self.row.saturating_add(self.repeats - 1);
+            self.rows = Some(self.rows.map_or((self.row, last), |(a, _)| (a, last)));
+        }
+        self.row = self.row.saturating_add(self.repeats);
+        (self.repeats, self.col, self.row_filled) = (1, 0, false);
+    }
+
+    fn extent(self) -> Option<Extent> {
+        let ((r0, r1), (c0, c1)) = (self.rows?, self.cols?);
+        Some(Extent {
+            sheet: self.name,
+            rows: r1 - r0 + 1,
+            cols: c1 - c0 + 1,
+            last: self.last,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An `.ods` archive holding `table` (the body of one `table:table`).
+    fn ods(table: &str) -> Vec<u8> {
+        use std::io::Write;
+        let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let stored = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        zip.start_file("mimetype", stored).unwrap();
+        zip.write_all(b"application/vnd.oasis.opendocument.spreadsheet")
+            .unwrap();
+        zip.start_file("content.xml", stored).unwrap();
+        write!(
+            zip,
+            r#"<?xml version="1.0"?><office:document-content xmlns:office="o" xmlns:table="t" xmlns:text="x"><office:body><office:spreadsheet><table:table table:name="Spells">{table}</table:table></office:spreadsheet></office:body></office:document-content>"#
+        )
+        .unwrap();
+        zip.finish().unwrap().into_inner()
+    }
+
+    const CELL: &str =
+        r#"<table:table-cell office:value-type="string"><text:p>x</text:p></table:table-cell>"#;
+
+    #[test]
+    fn the_extent_runs_from_the_first_to_the_last_filled_cell() {
+        let book = ods(&format!(
+            r#"<table:table-row table:number-rows-repeated="2"><table:table-cell table:number-columns-repeated="5"/></table:table-row><table:table-row><table:table-cell/>{CELL}{CELL}<table:table-cell table:number-columns-repeated="1000"/></table:table-row><table:table-row table:number-rows-repeated="3">{CELL}</table:table-row><table:table-row table:number-rows-repeated="1048000"><table:table-cell table:number-columns-repeated="1024"/></table:table-row>"#
+        ));
+        assert!(is_ods(&book));
+        assert_eq!(
+            ods_extents(std::io::Cursor::new(&book[..])).unwrap(),
+            [Extent {
+                sheet: "Spells".into(),
+                rows: 4,
+                cols: 3,
+                last: (5, 0)
+            }]
+        );
+        assert_eq!(check_ods(&book), Ok(()));
+    }
+
+    /// Regression (review): a stray value at row 20,000, column 200 of an `.ods` made a
+    /// grid of 4 million cells (313 MB), and one further off aborted the run; the extent
+    /// is measured first and a workbook beyond the limit refused, naming the sheet.
+    #[test]
+    fn regression_a_stray_value_far_from_the_table_refuses_the_workbook() {
+        let book = ods(&format!(
+            r#"<table:table-row>{CELL}</table:table-row><table:table-row table:number-rows-repeated="99998"><table:table-cell/></table:table-row><table:table-row><table:table-cell table:number-columns-repeated="999"/>{CELL}</table:table-row>"#
+        ));
+        assert_eq!(
+            check_ods(&book).unwrap_err(),
+            "is a workbook too large to read: sheet \"Spells\" spans 100000 rows by 1000 columns to its last filled cell ALL100000 (100000000 cells; at most 2000000 are read, as an `.ods` is read whole); a stray value far from the table does this: delete the rows and columns after the table, or save the sheet as CSV"
+        );
+    }
+}
