@@ -31,8 +31,10 @@
 //!   provider (admission method 2B). Null while the spell is open, when the patient
 //!   died, and when they were transferred to another NHS provider (destination group
 //!   `nhs_provider`: their stay goes on in the receiving spell, whose own readmission
-//!   counts). The window is a setting; the column keeps its name,
+//!   counts), and for a spell without a person (no valid NHS number: a readmission
+//!   could not be seen). The window is a setting; the column keeps its name,
 //!   `emergency_readmission_30d`.
+//! - A spell without a person links to nothing; its pathway comes from its destination.
 
 use polars::prelude::*;
 
@@ -236,8 +238,8 @@ fn window_ends(
         let mut latest_before = vec![None; n];
         for k in 0..n {
             if k > 0 && first[k] == k {
-                for j in first[k - 1]..k {
-                    latest = latest.max(discharged.get(rows[j]));
+                for &r in &rows[first[k - 1]..k] {
+                    latest = latest.max(discharged.get(r));
                 }
             }
             latest_before[k] = latest;
@@ -546,8 +548,12 @@ pub fn patient_journey(
         Ok((ed_attendance_id, ed_arrival, ed_duration_minutes))
     };
     let readmission_part = || -> PolarsResult<(Column, BooleanChunked)> {
-        // None after death or a transfer to another NHS provider.
-        let ended = readmission_counts(spells)?;
+        // None after death or a transfer to another NHS provider, nor for a spell without
+        // a person (no valid NHS number): its readmission cannot be seen.
+        let mut ended = readmission_counts(spells)?;
+        for (counts, p) in ended.iter_mut().zip(persons.iter()) {
+            *counts &= p.is_some();
+        }
         let readmission = readmission_links(spells, &stay, &persons, link)?;
         let readmission = links(
             "readmission",
