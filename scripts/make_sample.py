@@ -112,13 +112,12 @@ SOCIAL_CARE_COUNTS = {
 # reports when it quarantines a row).
 DEFECTS = {
     "apc": {
-        "nhs_number_invalid": 5,
         "invalid_date": 3,
-        "date_order": 5,  # 3 discharge before start + 2 ready after discharge
+        "date_order": 3,  # discharge before start
         "unknown_code": 3,
         "missing_required": 2,
     },
-    "ecds": {"nhs_number_invalid": 4, "invalid_date": 3, "unknown_code": 3, "date_order": 2},
+    "ecds": {"invalid_date": 3, "unknown_code": 3, "date_order": 2},
     "cld": {
         "nhs_number_invalid": 3,
         "invalid_date": 3,
@@ -126,6 +125,18 @@ DEFECTS = {
         "date_order": 2,
         "missing_required": 1,
     },
+}
+
+# Values the contracts declare to be left blank (on_invalid / on_fail = "blank"): the
+# row is accepted, the value counted per column and reason in the manifest's
+# data_quality (value_left_blank).
+BLANKS = {
+    "apc": {
+        "nhs_number": {"nhs_number_invalid": 5},  # the spell is kept, with no person
+        "discharge_ready_date": {"date_order": 2},  # ready after discharge
+    },
+    "ecds": {"nhs_number": {"nhs_number_invalid": 4}},
+    "cld": {},
 }
 
 APC_HEADER = [
@@ -364,6 +375,7 @@ class Spell:
     spell_no: str = ""
     nhs_written: str = ""
     defect: str | None = None
+    blank: tuple[str, str] | None = None  # (column, reason) left blank, row accepted
     override: dict = field(default_factory=dict)
     ready_delay_group: bool = False
 
@@ -382,6 +394,7 @@ class Attendance:
     ident: int = 0
     nhs_written: str = ""
     defect: str | None = None
+    blank: tuple[str, str] | None = None  # (column, reason) left blank, row accepted
     override: dict = field(default_factory=dict)
 
 
@@ -957,7 +970,7 @@ class World:
                 + ["x9"] * 3 + ["no_spell_no"] * 2)
         for spell, what in zip(picks, plan):
             if what == "nhs":
-                spell.defect = "nhs_number_invalid"
+                spell.blank = ("nhs_number", "nhs_number_invalid")
                 spell.override["nhs"] = self.nhs.wrong_check_digit()
             elif what == "start_31_02":
                 spell.defect = "invalid_date"
@@ -974,7 +987,7 @@ class World:
                 spell.override["disch_date"] = dmy(bad)
                 spell.override["ready"] = dmy(bad)
             elif what == "ready_after_disch":
-                spell.defect = "date_order"
+                spell.blank = ("discharge_ready_date", "date_order")
                 spell.override["ready"] = dmy(spell.discharge.date() + DAY * rng.randint(1, 2))
             elif what == "x9":
                 spell.defect = "unknown_code"
@@ -989,7 +1002,7 @@ class World:
         pool = [a for a in self.attendances if a.spell is None and a.defect is None]
         picks = rng.sample(pool, 9)
         for att in picks[:4]:
-            att.defect = "nhs_number_invalid"
+            att.blank = ("nhs_number", "nhs_number_invalid")
             att.override["nhs"] = self.nhs.wrong_check_digit()
         for att in picks[4:7]:
             att.defect = "unknown_code"
@@ -1216,6 +1229,15 @@ def main() -> None:
     w.plant_cld_variants()
     w.assign_ids()
 
+    def left_blank(rows):
+        counts: dict[str, dict[str, int]] = {}
+        for r in rows:
+            if getattr(r, "blank", None):
+                column, reason = r.blank
+                by = counts.setdefault(column, {})
+                by[reason] = by.get(reason, 0) + 1
+        return counts
+
     # Internal consistency of the plan before writing.
     for source, rows in (("apc", w.spells), ("ecds", w.attendances), ("cld", w.events)):
         got: dict[str, int] = {}
@@ -1223,6 +1245,7 @@ def main() -> None:
             if r.defect:
                 got[r.defect] = got.get(r.defect, 0) + 1
         assert got == DEFECTS[source], (source, got)
+        assert left_blank(rows) == BLANKS[source], (source, left_blank(rows))
     for s in w.spells:
         if s.defect:
             assert s.social is None and s.attendance is None and s.method != "21"
@@ -1265,7 +1288,8 @@ def main() -> None:
     truth = {"seed": args.seed}
     for source, rows in (("apc", w.spells), ("ecds", w.attendances), ("cld", w.events)):
         q = quarantined(rows)
-        truth[source] = {"rows": len(rows), "quarantined": q, "accepted": len(rows) - sum(q.values())}
+        truth[source] = {"rows": len(rows), "quarantined": q, "accepted": len(rows) - sum(q.values()),
+                         "left_blank": left_blank(rows)}
     truth["ed_linked_spells"] = sum(1 for s in w.spells if s.defect is None and s.attendance)
     planted = [s for s in w.spells if s.social]
     truth["social_care_linked_spells"] = len(planted)

@@ -237,6 +237,44 @@ pub(crate) fn manifest_skeleton(
     }
 }
 
+/// The values a source's files left blank and accepted (`on_invalid`/`on_fail =
+/// "blank"`), one `value_left_blank` result per file, column and reason: counts and
+/// names only, never a value.
+fn left_blank(
+    s: &crate::config::SourcePlan,
+    r: &crate::ingest::SourceIngest,
+) -> Vec<crate::publish::manifest::DataQualityResult> {
+    let mut out = Vec::new();
+    for f in &r.files {
+        for (column, reasons) in &f.blanked {
+            let header = s
+                .contract
+                .columns
+                .iter()
+                .find(|c| &c.name == column)
+                .map_or(column.as_str(), |c| c.header.as_str());
+            for (reason, &count) in reasons {
+                out.push(crate::publish::manifest::DataQualityResult {
+                    check: "value_left_blank".to_string(),
+                    file: crate::ingest::quarantine::mask_file_name(
+                        &f.input.path.display().to_string(),
+                    ),
+                    sheet: None,
+                    source: Some(s.name.clone()),
+                    column: Some(column.clone()),
+                    reason: Some(reason.clone()),
+                    detail: format!(
+                        "source {}, column {column} (\"{header}\"): values failing {reason} were left blank and their rows accepted, as contract \"{}\" declares",
+                        s.name, s.contract.name
+                    ),
+                    count,
+                });
+            }
+        }
+    }
+    out
+}
+
 pub(crate) fn now_rfc3339() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
@@ -661,7 +699,9 @@ fn run_as(
     // Accounting and the exit code.
     let mut exit = ExitCode::Ok;
     let mut sources = Vec::new();
+    let mut data_quality = Vec::new();
     for (s, r) in plan.sources.iter().zip(&ingested) {
+        data_quality.extend(left_blank(s, r));
         if r.rows_in() != r.accepted() + r.quarantined() {
             return Err(Error::Internal(format!(
                 "source {}: rows in ≠ accepted + quarantined",
@@ -731,6 +771,7 @@ fn run_as(
     }
     .to_string();
     manifest.repeated_records = built.repeats.clone();
+    manifest.data_quality = data_quality;
     manifest.social_care_resolution = Some(ResolutionInfo {
         events_in: built.resolution.events_in,
         superseded_by_later_submission: built.resolution.superseded,

@@ -163,7 +163,8 @@ pub struct EntityParts {
 /// rows: read one at a time, `person_id` (and the record key) only, so no more than one
 /// part's pseudonyms are held at once. Each entity's record keys are checked in the same
 /// read. Returns the pseudonym table, each entity's rows, and the records repeated, per
-/// pair of files.
+/// pair of files. A row without a `person_id` (no valid NHS number, or a council person
+/// without one) gets no number.
 pub fn number_persons(parts: Vec<EntityParts>) -> Result<(Persons, Vec<EntityRows>, Vec<Repeats>)> {
     let began = std::time::Instant::now();
     let mut numbering = Numbering::new(crate::parallel::cores());

@@ -11,7 +11,8 @@ use super::raw::RawContract;
 use super::toml_errors::read_toml_partial;
 use crate::ingest::dates::DateFormat;
 use crate::schema::{
-    Column, ColumnType, Contract, DriftPolicy, Encoding, Pattern, Rule, RuleKind, ValueType,
+    Column, ColumnType, Contract, DriftPolicy, Encoding, OnInvalid, Pattern, Rule, RuleKind,
+    ValueType,
 };
 
 /// The column types a contract may declare.
@@ -288,7 +289,31 @@ impl Loader {
                 }
                 (Some(_), _) => None,
             };
+            let on_invalid = match c.on_invalid.as_deref().map(|n| (n, OnInvalid::named(n))) {
+                None => OnInvalid::Quarantine,
+                Some((_, Some(OnInvalid::Blank))) if c.required => {
+                    self.errors.push(
+                        &path,
+                        format!("{key}.on_invalid"),
+                        "a required column cannot be left blank: set required = false, or on_invalid = \"quarantine\"",
+                    );
+                    OnInvalid::Quarantine
+                }
+                Some((_, Some(o))) => o,
+                Some((other, None)) => {
+                    self.errors.push(
+                        &path,
+                        format!("{key}.on_invalid"),
+                        format!(
+                            "unknown action \"{other}\"; {}",
+                            alternatives(OnInvalid::NAMES)
+                        ),
+                    );
+                    OnInvalid::Quarantine
+                }
+            };
             columns.push(Column {
+                on_invalid,
                 name: c.name.clone(),
                 header: c.header.clone(),
                 aliases: c.aliases.clone(),
@@ -358,7 +383,73 @@ impl Loader {
                 found
             };
             let (col, reference) = (find(&r.column, "column"), find(&r.reference, "reference"));
-            if let (Some(kind), Some(column), Some(reference)) = (kind, col, reference) {
+            let on_fail = match r.on_fail.as_deref().map(|n| (n, OnInvalid::named(n))) {
+                None => Some(OnInvalid::Quarantine),
+                Some((_, Some(o))) => Some(o),
+                Some((other, None)) => {
+                    self.errors.push(
+                        &path,
+                        format!("{key}.on_fail"),
+                        format!(
+                            "unknown action \"{other}\"; {}",
+                            alternatives(OnInvalid::NAMES)
+                        ),
+                    );
+                    None
+                }
+            };
+            // The column a broken rule blanks: one of its two, not required.
+            let blank = match (on_fail, r.blank.as_deref()) {
+                (Some(OnInvalid::Blank), Some(name)) => {
+                    let pair = [&r.column, &r.reference];
+                    match columns.iter().position(|c| c.name == name) {
+                        Some(j) if pair.contains(&&columns[j].name) && columns[j].required => {
+                            self.errors.push(
+                                &path,
+                                format!("{key}.blank"),
+                                format!("\"{name}\" is required, so it cannot be left blank: set required = false on it, or on_fail = \"quarantine\""),
+                            );
+                            None
+                        }
+                        Some(j) if pair.contains(&&columns[j].name) => Some(Some(j)),
+                        _ => {
+                            self.errors.push(
+                                &path,
+                                format!("{key}.blank"),
+                                format!(
+                                    "\"{name}\" is not one of the rule's columns; {}",
+                                    alternatives(pair)
+                                ),
+                            );
+                            None
+                        }
+                    }
+                }
+                (Some(OnInvalid::Blank), None) => {
+                    self.errors.push(
+                        &path,
+                        key.clone(),
+                        format!(
+                            "on_fail = \"blank\" needs blank = the column to leave blank; {}",
+                            alternatives([&r.column, &r.reference])
+                        ),
+                    );
+                    None
+                }
+                (Some(OnInvalid::Quarantine), Some(_)) => {
+                    self.errors.push(
+                        &path,
+                        format!("{key}.blank"),
+                        "only a rule with on_fail = \"blank\" blanks a column",
+                    );
+                    None
+                }
+                (Some(OnInvalid::Quarantine), None) => Some(None),
+                (None, _) => None,
+            };
+            if let (Some(kind), Some(column), Some(reference), Some(blank)) =
+                (kind, col, reference, blank)
+            {
                 let (a, b) = (
                     columns[column].kind.stored(),
                     columns[reference].kind.stored(),
@@ -379,6 +470,7 @@ impl Loader {
                         kind,
                         column,
                         reference,
+                        blank,
                     });
                 }
             }

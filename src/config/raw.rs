@@ -352,6 +352,11 @@ pub struct RawColumn {
     /// (`pattern_mismatch`) and not quoted; only columns with a pattern are copied into
     /// quarantine records.
     pub pattern: Option<String>,
+    /// What an unusable value (failing the column's type, Modulus 11, years, code list,
+    /// shape or pattern check) does: `quarantine` the row (default) or `blank` the
+    /// value and accept the row (counted in the manifest's `data_quality`). A column
+    /// that may be blanked cannot be `required`.
+    pub on_invalid: Option<String>,
     /// What the column holds.
     pub description: Option<String>,
 }
@@ -366,6 +371,11 @@ pub struct RawRule {
     pub column: String,
     /// The column it is compared with.
     pub reference: String,
+    /// What a row breaking the rule gets: `quarantine` (default) or `blank`, which
+    /// blanks the column named by `blank` and accepts the row.
+    pub on_fail: Option<String>,
+    /// With `on_fail = "blank"`: the column left blank, `column` or `reference`.
+    pub blank: Option<String>,
 }
 
 /// `schemas/shared/<entity>.toml`: one entity of the shared model.

@@ -65,6 +65,10 @@ pub struct FileIngest {
     pub quarantined: u64,
     /// Quarantined rows with each reason code (a row with several counts under each).
     pub reasons: BTreeMap<String, u64>,
+    /// Values left blank in accepted rows (`on_invalid`/`on_fail = "blank"`): contract
+    /// column → reason code → count.
+    #[serde(default)]
+    pub blanked: BTreeMap<String, BTreeMap<String, u64>>,
     /// Columns the contract does not declare.
     pub extra_columns: Vec<String>,
     /// Warnings for the run report (schema drift and the like).
@@ -456,6 +460,7 @@ fn read_file(
         accepted: 0,
         quarantined: 0,
         reasons: BTreeMap::new(),
+        blanked: BTreeMap::new(),
         extra_columns: opened
             .header
             .extra
@@ -474,6 +479,14 @@ fn read_file(
         report.accepted += r.accepted;
         report.quarantined += r.quarantine.len();
         quarantine.append(r.quarantine);
+        for ((column, reason), n) in r.blanked {
+            *report
+                .blanked
+                .entry(opened.contract.columns[column].name.clone())
+                .or_default()
+                .entry(reason.code().to_string())
+                .or_default() += n;
+        }
     }
     // A file declared UTF-8 with rows that are not: most often a council's extract saved
     // as Windows-1252 (a dash or a pound sign in a few rows), so say which setting to try.
@@ -704,6 +717,7 @@ fn open_file(source: &SourcePlan, input: &InputFile) -> Result<OpenedFile> {
 struct RangeIngest {
     rows_in: u64,
     accepted: u64,
+    blanked: row::Blanked,
     quarantine: Quarantine,
 }
 
@@ -766,10 +780,12 @@ fn read_range(
         cells: opened.sheet,
         last_accepted: Default::default(),
         read: &read,
+        blanked: Default::default(),
     };
     let mut out = RangeIngest {
         rows_in: 0,
         accepted: 0,
+        blanked: Default::default(),
         quarantine: Quarantine::default(),
     };
     let mut reported = 0u64;
@@ -848,6 +864,7 @@ fn read_range(
     if !builder.is_empty() {
         write(&mut builder)?;
     }
+    out.blanked = checker.blanked.take();
     let (_, mut sink) = writer
         .finish()
         .map_err(|e| io_error.or_engine("finishing", staged, e))?;

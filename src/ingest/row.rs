@@ -1,5 +1,8 @@
 //! Checking one row against its contract: decode, blank, type, code list, NHS number and
-//! row rules. Every failing check is reported, not just the first.
+//! row rules. Every failing check is reported, not just the first. A value failing a
+//! check of a column declared `on_invalid = "blank"`, or of a rule declared
+//! `on_fail = "blank"`, is left blank instead and the row goes on; the blanks of
+//! accepted rows are counted by column and reason ([`RowChecker::blanked`]).
 
 use std::borrow::Cow;
 
@@ -13,7 +16,10 @@ use super::nhs_number;
 use super::quarantine::{QuarantineRow, mask_data_value};
 use super::reason::Reason;
 use crate::normalise::pseudonym::Pseudonymiser;
-use crate::schema::{Column, ColumnType, Contract, RuleKind, trim};
+use crate::schema::{Column, ColumnType, Contract, OnInvalid, RuleKind, trim};
+
+/// Values left blank in accepted rows, by contract column index and reason.
+pub type Blanked = std::collections::BTreeMap<(usize, Reason), u64>;
 
 /// Checks rows of one file.
 pub struct RowChecker<'a> {
@@ -37,6 +43,8 @@ pub struct RowChecker<'a> {
     /// a `string` column it does not read is neither stored nor checked for identifying
     /// shapes.
     pub read: &'a [bool],
+    /// Values left blank in the rows accepted so far (`on_invalid`/`on_fail = "blank"`).
+    pub blanked: std::cell::RefCell<Blanked>,
 }
 
 /// A `string` column's value against its contract `pattern`. A value of another shape
@@ -148,6 +156,8 @@ impl RowChecker<'_> {
             }
         };
         let mut cells: Vec<Cell<'r>> = Vec::with_capacity(c.columns.len());
+        // Values left blank (column, reason): counted if the row is accepted.
+        let mut blanks: Vec<(usize, Reason)> = Vec::new();
         for (i, col) in c.columns.iter().enumerate() {
             cells.push(Cell::Null);
             let Some(text) = texts[i].as_deref().filter(|t| !is_null(t)) else {
@@ -244,6 +254,8 @@ impl RowChecker<'_> {
             };
             match parsed {
                 Ok(cell) => cells[i] = cell,
+                // Unusable, and declared to be left blank: the cell stays null.
+                Err((reason, _)) if col.on_invalid == OnInvalid::Blank => blanks.push((i, reason)),
                 Err((reason, detail)) => {
                     q.reasons.push(reason);
                     q.details.push(mask_data_value(&detail));
@@ -286,7 +298,11 @@ impl RowChecker<'_> {
                 (RuleKind::NotAfter, Some(std::cmp::Ordering::Greater)) => Some("after"),
                 _ => None,
             };
-            if let Some(word) = broken {
+            if let (Some(_), Some(blank)) = (broken, rule.blank) {
+                // Declared to leave a column blank: later rules see it blank.
+                cells[blank] = Cell::Null;
+                blanks.push((blank, Reason::DateOrder));
+            } else if let Some(word) = broken {
                 let (ca, cb) = (&c.columns[rule.column], &c.columns[rule.reference]);
                 q.reasons.push(Reason::DateOrder);
                 q.details.push(format!(
@@ -299,6 +315,12 @@ impl RowChecker<'_> {
             }
         }
         if q.reasons.is_empty() {
+            if !blanks.is_empty() {
+                let mut blanked = self.blanked.borrow_mut();
+                for b in blanks {
+                    *blanked.entry(b).or_default() += 1;
+                }
+            }
             return Ok(cells);
         }
         q.file = self.file_name.to_string();
@@ -431,6 +453,7 @@ mod tests {
             years: crate::ingest::dates::PLAUSIBLE_YEARS,
             allow_nhs_number_shape: false,
             pattern: None,
+            on_invalid: OnInvalid::Quarantine,
         }
     }
 
@@ -472,6 +495,7 @@ mod tests {
                 cells: false,
                 last_accepted: Default::default(),
                 read: &self.read,
+                blanked: Default::default(),
             }
         }
     }
@@ -628,6 +652,7 @@ mod tests {
                 kind,
                 column: column_index,
                 reference,
+                blank: None,
             }],
             ..contract()
         };

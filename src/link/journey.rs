@@ -11,8 +11,11 @@
 //!   first assessment in the same interval.
 //! - The awaited service: the first social-care service, same person, starting on or
 //!   after the discharge ready date and at most `care_window_days` after it.
-//! - Each window ends before the person's next admission (a later spell of theirs): a
-//!   request or service after it belongs to that spell, not to this one. Its group
+//! - Each window ends before the person's next admission after this spell's discharge (a
+//!   later spell of theirs; a spell admitted during this stay does not end it): a request
+//!   or service after it belongs to that spell, not to this one. A spell whose stay goes
+//!   on in another (nested in it, or overlapping one discharged later) ends the day after
+//!   its discharge: care after that belongs to the stay that goes on. The service's group
 //!   (reablement, home_care, short_term_bed, care_home, other) is the awaited service and
 //!   its council the spell's local authority (else the request's council). `none` when no
 //!   service links.
@@ -28,8 +31,10 @@
 //!   provider (admission method 2B). Null while the spell is open, when the patient
 //!   died, and when they were transferred to another NHS provider (destination group
 //!   `nhs_provider`: their stay goes on in the receiving spell, whose own readmission
-//!   counts). The window is a setting; the column keeps its name,
+//!   counts), and for a spell without a person (no valid NHS number: a readmission
+//!   could not be seen). The window is a setting; the column keeps its name,
 //!   `emergency_readmission_30d`.
+//! - A spell without a person links to nothing; its pathway comes from its destination.
 
 use polars::prelude::*;
 
@@ -184,16 +189,28 @@ impl Stay {
     }
 }
 
-/// Each spell's person's next admission date: the first of their other spells admitted
-/// later (admission date, then datetime, then spell id); `None` when there is none.
-/// One walk down each person's spells in that order (spells equal on all three share
-/// the next one after them), not a search per spell.
-fn next_admissions(
+/// Where each spell's care window ends: the first day (exclusive) on which a care event
+/// no longer belongs to it; `None` when nothing ends it.
+///
+/// - A later admission of the person (admission date, then datetime, then spell id) on
+///   or after this spell's discharge date ends it at that admission: care after a
+///   readmission belongs to the readmission. An admission during the stay (a nested or
+///   overlapping spell, admitted before the discharge date) does not end it. A spell
+///   still open is ended by the person's next admission, as nothing says its stay goes
+///   on.
+/// - A spell whose stay goes on in another spell of the person (one overlapping it and
+///   discharged later; discharged the same day, the one admitted first) ends the day
+///   after its own discharge: care after it belongs to the stay that goes on, so a
+///   service is never linked to two spells.
+///
+/// One pass down each person's spells in admission order, with a running maximum of the
+/// discharges before each spell and a scan of the spells admitted during its stay.
+fn window_ends(
     spells: &DataFrame,
     stay: &Stay,
     persons: &UInt32Chunked,
 ) -> PolarsResult<Vec<Option<i64>>> {
-    let admitted = &stay.admitted;
+    let (admitted, discharged) = (&stay.admitted, &stay.discharged);
     let at = Ints::of(spells.column("admission_datetime")?)?;
     let ids = Texts::of(spells.column("spell_id")?)?;
     // Equal admission dates: the datetime, then the spell id (text).
@@ -203,18 +220,57 @@ fn next_admissions(
             .then_with(|| ids.get(a).cmp(&ids.get(b)))
     };
     let by = ByPerson::new(persons, |_| true, |r| admitted.get(r), tie);
-    let mut next = vec![None; spells.height()];
+    let mut ends = vec![None; spells.height()];
     by.for_each_person(|rows, keys| {
-        for k in (0..rows.len().saturating_sub(1)).rev() {
-            let same = keys[k] == keys[k + 1] && tie(rows[k], rows[k + 1]).is_eq();
-            next[rows[k] as usize] = if same {
-                next[rows[k + 1] as usize]
-            } else {
-                Some(keys[k + 1])
+        let n = rows.len();
+        let same = |a: usize, b: usize| keys[a] == keys[b] && tie(rows[a], rows[b]).is_eq();
+        // The first position of each spell's group of equal spells, and the first after it.
+        let mut first = vec![0usize; n];
+        for k in 1..n {
+            first[k] = if same(k - 1, k) { first[k - 1] } else { k };
+        }
+        let mut after = vec![n; n];
+        for k in (0..n.saturating_sub(1)).rev() {
+            after[k] = if same(k, k + 1) { after[k + 1] } else { k + 1 };
+        }
+        // The latest discharge of the spells admitted before each group.
+        let mut latest = None::<i64>;
+        let mut latest_before = vec![None; n];
+        for k in 0..n {
+            if k > 0 && first[k] == k {
+                for &r in &rows[first[k - 1]..k] {
+                    latest = latest.max(discharged.get(r));
+                }
+            }
+            latest_before[k] = latest;
+        }
+        for k in 0..n {
+            let i = rows[k];
+            let end = match discharged.get(i) {
+                None => (after[k] < n).then(|| keys[after[k]]),
+                Some(d) => {
+                    let a = keys[k];
+                    // Admitted on or after the discharge date, later than this spell.
+                    let from = after[k].max(keys.partition_point(|x| *x < d));
+                    let next = (from < n).then(|| keys[from]);
+                    // The stay goes on in an earlier spell discharged the same day or
+                    // later, or in one admitted during it (or equal to it) and
+                    // discharged later.
+                    let earlier = latest_before[k].is_some_and(|e| e >= d && e > a);
+                    let during = (first[k]..keys.partition_point(|x| *x < d))
+                        .filter(|&j| j != k)
+                        .any(|j| discharged.get(rows[j]).is_some_and(|e| e > d));
+                    let goes_on = (earlier || during).then_some(d + 1);
+                    match (next, goes_on) {
+                        (Some(x), Some(y)) => Some(x.min(y)),
+                        (x, y) => x.or(y),
+                    }
+                }
             };
+            ends[i as usize] = end;
         }
     });
-    Ok(next)
+    Ok(ends)
 }
 
 /// Each spell's social-care request from hospital, assessment and awaited service.
@@ -230,12 +286,12 @@ struct CareLinks {
 ///   date, + `care_window_days`).
 /// - Service: the person's first service on or after the ready date (same day: by
 ///   service group, then council), kept when at most `care_window_days` after it.
-/// - Both kept only when they start before `next`, the person's next admission.
+/// - Both kept only when they start before the spell's window end ([`window_ends`]).
 ///
 /// Events the same on every ordering key keep their row order.
 fn care_links(
     stay: &Stay,
-    next: &[Option<i64>],
+    ends: &[Option<i64>],
     persons: &UInt32Chunked,
     care: &DataFrame,
     link: &LinkPlan,
@@ -275,7 +331,7 @@ fn care_links(
         ready,
     } = stay;
     let days = link.care_window_days;
-    let before_next = |i: IdxSize, start: i64| next[i as usize].is_none_or(|n| start < n);
+    let before_end = |i: IdxSize, start: i64| ends[i as usize].is_none_or(|n| start < n);
     let in_stay = |by: &ByPerson| {
         links(
             "care",
@@ -284,7 +340,7 @@ fn care_links(
                 let a = admitted.get(i)?;
                 let end = ready.get(i).or(discharged.get(i)).unwrap_or(a) + days;
                 let (r, start) = by.first_at_or_after(p?, a, |_| false)?;
-                (start <= end && before_next(i, start)).then_some(r)
+                (start <= end && before_end(i, start)).then_some(r)
             }),
         )
     };
@@ -294,7 +350,7 @@ fn care_links(
             let i = i as IdxSize;
             let d = ready.get(i)?;
             let (r, start) = services.first_at_or_after(p?, d, |_| false)?;
-            (start <= d + days && before_next(i, start)).then_some(r)
+            (start <= d + days && before_end(i, start)).then_some(r)
         }),
     );
     Ok(CareLinks {
@@ -492,8 +548,12 @@ pub fn patient_journey(
         Ok((ed_attendance_id, ed_arrival, ed_duration_minutes))
     };
     let readmission_part = || -> PolarsResult<(Column, BooleanChunked)> {
-        // None after death or a transfer to another NHS provider.
-        let ended = readmission_counts(spells)?;
+        // None after death or a transfer to another NHS provider, nor for a spell without
+        // a person (no valid NHS number): its readmission cannot be seen.
+        let mut ended = readmission_counts(spells)?;
+        for (counts, p) in ended.iter_mut().zip(persons.iter()) {
+            *counts &= p.is_some();
+        }
         let readmission = readmission_links(spells, &stay, &persons, link)?;
         let readmission = links(
             "readmission",
@@ -520,9 +580,9 @@ pub fn patient_journey(
         Ok((readmission_spell_id, emergency_readmission_30d))
     };
     let care_part = || -> PolarsResult<(Column, Column, Column, Column, Column, Column)> {
-        let next = next_admissions(spells, &stay, &persons)?;
-        let c = care_links(&stay, &next, &persons, care, link)?;
-        drop(next);
+        let ends = window_ends(spells, &stay, &persons)?;
+        let c = care_links(&stay, &ends, &persons, care, link)?;
+        drop(ends);
         let care_request_date = gather(care, &c.request, "event_start", "care_request_date")?;
         let care_assessment_date =
             gather(care, &c.assessment, "event_start", "care_assessment_date")?;

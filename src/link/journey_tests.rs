@@ -214,7 +214,10 @@ fn reference(spells: &[Spell], ed: &[Attendance], care: &[Event]) -> Vec<Links> 
                 })
                 .map(|(_, id)| id);
             let end = s.ready.or(s.discharge).unwrap_or(admitted_day) + p.care_window_days as i32;
-            // The person's next admission (day, time, id): care after it is that spell's.
+            // The window's end: the person's next admission (day, time, id) on or after
+            // the discharge date (any later one while the spell is open); the day after
+            // the discharge when the stay goes on in another spell (overlapping it and
+            // discharged later; the same day: admitted first).
             let key = |j: usize, r: &Spell| {
                 (
                     r.admitted_ms.div_euclid(DAY_MS) as i32,
@@ -222,12 +225,33 @@ fn reference(spells: &[Spell], ed: &[Attendance], care: &[Event]) -> Vec<Links> 
                     format!("S{j:03}"),
                 )
             };
-            let next = spells
-                .iter()
-                .enumerate()
-                .filter(|(j, r)| same(r.person) && key(*j, r) > key(i, s))
-                .map(|(j, r)| key(j, r).0)
+            let day = |r: &Spell| r.admitted_ms.div_euclid(DAY_MS) as i32;
+            let others = || {
+                spells
+                    .iter()
+                    .enumerate()
+                    .filter(move |(j, r)| *j != i && same(r.person))
+            };
+            let next = others()
+                .filter(|(j, r)| key(*j, r) > key(i, s))
+                .filter(|(_, r)| s.discharge.is_none_or(|d| day(r) >= d))
+                .map(|(_, r)| day(r))
                 .min();
+            let goes_on = s.discharge.filter(|&d| {
+                others().any(|(j, r)| {
+                    let Some(e) = r.discharge else { return false };
+                    let overlaps = if key(j, r) > key(i, s) {
+                        day(r) < d
+                    } else {
+                        key(j, r) == key(i, s) || admitted_day < e
+                    };
+                    overlaps && (e > d || (e == d && key(j, r) < key(i, s)))
+                })
+            });
+            let next = match (next, goes_on.map(|d| d + 1)) {
+                (Some(x), Some(y)) => Some(x.min(y)),
+                (x, y) => x.or(y),
+            };
             let before_next = |d: i32| next.is_none_or(|n| d < n);
             let in_stay = |d: i32| d >= admitted_day && d <= end && before_next(d);
             let request = care
@@ -779,6 +803,58 @@ fn regression_care_after_the_next_admission_belongs_to_that_spell() {
     assert_eq!(first.5.as_deref(), Some("none"));
     assert_eq!((second.1, second.3, second.4), (Some(9), Some(9), Some(9)));
     assert_eq!(second.5.as_deref(), Some("care_home"));
+}
+
+/// Regression (measures review, case `readm`): a spell nested in another (admitted 5,
+/// discharged 8, inside a stay of days 1-20) ended the outer spell's care window at its
+/// admission, so the home care starting on the outer spell's discharge day was linked to
+/// the nested spell (ready on day 7) and the outer one came out `none`/P0. A spell
+/// admitted during a stay does not end its window; the nested spell's window ends the
+/// day after its discharge, as the stay goes on in the outer spell. Neither is the
+/// other's readmission.
+#[test]
+fn regression_a_nested_spell_does_not_end_the_outer_spells_care_window() {
+    let spell = |admitted: i64, discharge: i32, ready: i32| Spell {
+        person: Some(1),
+        admitted_ms: admitted * DAY_MS + 10 * 3_600_000,
+        discharge: Some(discharge),
+        ready: Some(ready),
+        emergency: true,
+    };
+    // S000: the outer stay (ready on day 16: the window is 5 days here); S001: nested in
+    // it; S002 (another person): the same dates
+    // on their own, for comparison.
+    let spells = [
+        spell(1, 20, 16),
+        spell(5, 8, 7),
+        Spell {
+            person: Some(2),
+            ..spell(5, 8, 7)
+        },
+    ];
+    let care = [
+        event(1, "Service", 20, "901"),
+        event(2, "Service", 8, "901"),
+    ];
+    let got = linked(&spells, &[], &care);
+    assert_eq!(got, reference(&spells, &[], &care));
+    let services: Vec<_> = got
+        .iter()
+        .map(|l| (l.4, l.5.as_deref(), l.6.as_deref()))
+        .collect();
+    assert_eq!(
+        services,
+        [
+            (Some(20), Some("home_care"), None),
+            (None, Some("none"), None),
+            (Some(8), Some("home_care"), None),
+        ]
+    );
+    // A service on the nested spell's discharge day is still its own.
+    let care = [event(1, "Service", 8, "901")];
+    let got = linked(&spells, &[], &care);
+    assert_eq!(got, reference(&spells, &[], &care));
+    assert_eq!((got[0].4, got[1].4), (None, Some(8)));
 }
 
 /// Regression (analytics review): a transfer to another hospital was counted as an

@@ -14,12 +14,23 @@ type GroupKey<'a> = (i32, Option<&'a str>, Option<&'a str>, Option<&'a str>);
 /// Ranked delayed bed-days per month. Spells not waiting for a linked service count in
 /// the system total under `awaited_service = "none"`. `change_in_delayed_bed_days` is
 /// against the same group in the previous calendar month (0 when the group had none
-/// then; null in the first month of the data). The previous month's delayed bed-days
+/// then; null in the first month of the data: the first discharge month of
+/// `discharge_delays`, a month with discharges even when none was delayed). The previous month's delayed bed-days
 /// and discharges are kept as `previous_delayed_bed_days` and
 /// `previous_delayed_discharges`, so the disclosure gate can publish the change as the
 /// difference of published values (it drops them).
 pub fn bottlenecks(journey: LazyFrame) -> PolarsResult<DataFrame> {
-    let delayed = discharged_with_ready_date(journey).filter(col("delay_days").gt(lit(0i64)));
+    let discharged = discharged_with_ready_date(journey);
+    // The first month of the data is `discharge_delays`' first, delayed or not: a group's
+    // first delayed month after a month without delays is a change from 0, not unknown.
+    let first_month = discharged
+        .clone()
+        .select([col("month").cast(DataType::Int32).min()])
+        .collect()?
+        .column("month")?
+        .i32()?
+        .get(0);
+    let delayed = discharged.filter(col("delay_days").gt(lit(0i64)));
     let system = |c: &str| col(c).sum().over([col("month")]);
     let groups = delayed
         .group_by([
@@ -85,7 +96,6 @@ pub fn bottlenecks(journey: LazyFrame) -> PolarsResult<DataFrame> {
     };
     let (bed_days, discharges) = (values("delayed_bed_days")?, values("delayed_discharges")?);
     let months: Vec<i32> = month.iter().map(|m| m.unwrap_or(0)).collect();
-    let first_month = months.iter().min().copied();
     let mut by_key: HashMap<GroupKey, (i64, i64)> = HashMap::new();
     for i in 0..groups.height() {
         by_key.insert(
@@ -183,5 +193,35 @@ mod tests {
             days_from_civil(2026, 2, 1)
         );
         assert_eq!(civil_year_month(days_from_civil(2024, 2, 29)), (2024, 2));
+    }
+
+    /// Regression (measures review, case `first`): the first month was taken over the
+    /// delayed groups only, so a month whose discharges were all on time did not count
+    /// and December's delay (after a November without one) had a null change. The first
+    /// month of the data is November: December's change is +5 on 0.
+    #[test]
+    fn regression_the_first_month_is_the_datas_not_the_first_with_a_delay() {
+        let day = |y, m, d| days_from_civil(y, m, d);
+        let journey = df!(
+            "discharge_date" => [day(2026, 11, 3), day(2026, 12, 10)],
+            "discharge_ready_date" => [day(2026, 11, 3), day(2026, 12, 5)],
+            "delay_days" => [0i64, 5],
+            "la_code" => ["901", "901"],
+            "awaited_service" => ["none", "none"],
+            "provider_code" => ["RX1", "RX1"],
+        )
+        .unwrap()
+        .lazy()
+        .with_columns([
+            col("discharge_date").cast(DataType::Date),
+            col("discharge_ready_date").cast(DataType::Date),
+        ]);
+        let out = bottlenecks(journey).unwrap();
+        assert_eq!(out.height(), 1);
+        let int = |c: &str| out.column(c).unwrap().i64().unwrap().get(0);
+        assert_eq!(int("delayed_bed_days"), Some(5));
+        assert_eq!(int("change_in_delayed_bed_days"), Some(5));
+        assert_eq!(int("previous_delayed_bed_days"), Some(0));
+        assert_eq!(int("previous_delayed_discharges"), Some(0));
     }
 }

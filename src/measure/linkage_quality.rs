@@ -2,8 +2,10 @@
 //! so match rates are seen, not assumed.
 //!
 //! - `records`: accepted rows (for social care: events after resolution).
-//! - `with_valid_nhs_number`: rows with a pseudonymised NHS number (hospital and A&E rows
-//!   always have one: invalid numbers are quarantined; council rows may not).
+//! - `with_valid_nhs_number`: rows with a pseudonymised NHS number. Rows without one are
+//!   kept (a blank or invalid number is left blank, `on_invalid = "blank"` in the
+//!   hospital and A&E contracts; council rows may have none), so this can be less than
+//!   `records`.
 //! - `linked_to_other_source`: rows whose person appears in at least one other source.
 //! - `delayed_spells`, `delayed_spells_linked_to_social_care`: hospital spells discharged
 //!   after their ready date, and those with a linked social-care service.

@@ -113,6 +113,16 @@ pub struct DataQualityResult {
     /// Sheet, for workbooks.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sheet: Option<String>,
+    /// For a value left blank (`value_left_blank`): the source, the contract column
+    /// and the reason code the value failed with (never the value).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// See `source`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column: Option<String>,
+    /// See `source`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     /// What was found, with example cells.
     pub detail: String,
     /// How many cells or rows it concerns.

@@ -154,6 +154,35 @@ pub struct Column {
     /// another shape is quarantined as `pattern_mismatch` without being quoted, and a
     /// column without one is free text, which quarantine records leave out.
     pub pattern: Option<Pattern>,
+    /// What an unusable value does to its row (`on_invalid`).
+    pub on_invalid: OnInvalid,
+}
+
+/// What an unusable value of a column (one failing its type, Modulus 11, years, code
+/// list, shape or pattern check) does to its row: `on_invalid` in a contract column,
+/// `on_fail` in a rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnInvalid {
+    /// The row is quarantined (the default).
+    #[default]
+    Quarantine,
+    /// The value is left blank (null) and the row accepted; the blanked value is counted
+    /// per column and reason in the manifest's `data_quality`, never shown.
+    Blank,
+}
+
+impl OnInvalid {
+    /// The settings as written, for error messages.
+    pub const NAMES: [&'static str; 2] = ["quarantine", "blank"];
+
+    /// The setting named `name`, if any.
+    pub fn named(name: &str) -> Option<Self> {
+        match name {
+            "quarantine" => Some(OnInvalid::Quarantine),
+            "blank" => Some(OnInvalid::Blank),
+            _ => None,
+        }
+    }
 }
 
 /// A `string` column's declared shape: a regular expression that must match a whole value.
@@ -206,6 +235,9 @@ pub struct Rule {
     pub column: usize,
     /// Reference column index.
     pub reference: usize,
+    /// A row breaking the rule is quarantined (`None`), or accepted with this column
+    /// (the rule's column or its reference) left blank (`on_fail = "blank"`).
+    pub blank: Option<usize>,
 }
 
 /// A source contract: what one supplier's file must look like.

@@ -67,8 +67,12 @@ pub struct Truth {
     pub defect_rate: f64,
     /// Data rows written per source.
     pub rows: BTreeMap<String, u64>,
-    /// Defects injected per source and reason code.
+    /// Defects injected per source and reason code (rows the pipeline quarantines).
     pub defects: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Defects injected in values the contracts leave blank (`on_invalid = "blank"`: the
+    /// row is accepted and the value counted as `value_left_blank`), per source, column
+    /// and reason code.
+    pub left_blank: BTreeMap<String, BTreeMap<String, BTreeMap<String, u64>>>,
     /// Spells with the A&E attendance that led to them.
     pub ed_linked_spells: u64,
     /// Spells whose discharge waited for a social-care service.
@@ -168,6 +172,17 @@ impl Out {
             .truth
             .defects
             .entry(source.into())
+            .or_default()
+            .entry(reason.into())
+            .or_default() += 1;
+    }
+    fn left_blank(&mut self, source: &str, column: &str, reason: &str) {
+        *self
+            .truth
+            .left_blank
+            .entry(source.into())
+            .or_default()
+            .entry(column.into())
             .or_default()
             .entry(reason.into())
             .or_default() += 1;
@@ -907,7 +922,7 @@ fn write_spell(
         Some(0) => {
             // nhs_number_invalid: the wrong check digit.
             let bad = wrong_check_digit(nhs);
-            o.defect("apc", "nhs_number_invalid");
+            o.left_blank("apc", "nhs_number", "nhs_number_invalid");
             o.field(&spell_id);
             o.field(provider);
             o.field(&bad);
@@ -1006,7 +1021,7 @@ fn write_ed(
     int(&mut o.line, 500_000_000 + seq);
     o.line.push(b',');
     if defect == Some(0) {
-        o.defect("ecds", "nhs_number_invalid");
+        o.left_blank("ecds", "nhs_number", "nhs_number_invalid");
         let bad = wrong_check_digit(nhs);
         o.field(&bad);
     } else {

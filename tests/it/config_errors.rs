@@ -261,6 +261,36 @@ fn a_column_s_years_must_be_two_years_in_order_on_a_date() {
     );
 }
 
+/// `on_invalid` and a rule's `on_fail` name an action from a fixed list; a rule that
+/// blanks names one of its two columns; a required column cannot be left blank.
+#[test]
+fn leaving_values_blank_is_checked_with_the_valid_choices() {
+    let (code, stderr) = validate_apc_with_contract(|text| {
+        text.replacen("on_invalid = \"blank\"", "on_invalid = \"blanc\"", 1)
+            .replacen(
+                "on_invalid = \"blank\"\n",
+                "on_invalid = \"blank\"\nrequired = true\n",
+                1,
+            )
+            .replacen(
+                "blank = \"discharge_ready_date\"",
+                "blank = \"discharge_date\"",
+                1,
+            )
+            .replacen("\nblank = \"discharge_ready_date\"\n", "\n", 1)
+    });
+    assert_eq!(code, 2, "{stderr}");
+    assert_all_reported(
+        &stderr,
+        &[
+            "sus_apc.toml: columns[2].on_invalid: unknown action \"blanc\"; valid values are \"quarantine\", \"blank\"",
+            "sus_apc.toml: columns[15].on_invalid: a required column cannot be left blank: set required = false, or on_invalid = \"quarantine\"",
+            "sus_apc.toml: rules[1].blank: \"discharge_date\" is not one of the rule's columns; valid values are \"discharge_ready_date\", \"admission_date\"",
+            "sus_apc.toml: rules[2]: on_fail = \"blank\" needs blank = the column to leave blank; valid values are \"discharge_ready_date\", \"discharge_date\"",
+        ],
+    );
+}
+
 /// Regression: a council id declared `type = "string"` passed validation and reached
 /// `restricted/` as written; `person_id` could be filled from the council code (every
 /// row one person) and a coded field from another list's column.

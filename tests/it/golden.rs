@@ -5,7 +5,8 @@
 //! e.g. `restricted/patient_journey`), optional `filter` (column = value, all must
 //! match), `columns`, and `rows` — the rows the filter selects, in file order, as strings
 //! (`"null"` for null, `"*"` for any non-null value). `[[manifest]]` blocks compare a
-//! dotted path in the run manifest with a value.
+//! dotted path in the run manifest (a number steps into a list: `sources.0.accepted`)
+//! with a value, a whole number or a text.
 
 use std::path::Path;
 
@@ -116,9 +117,26 @@ fn check_case(case: &Path) {
         .flatten()
     {
         let path = m["path"].as_str().unwrap();
-        let got = path.split('.').fold(&manifest, |v, k| &v[k]);
-        let want = m["value"].as_integer().unwrap();
-        assert_eq!(got.as_i64(), Some(want), "case {name}: manifest {path}");
+        let got = path
+            .split('.')
+            .fold(&manifest, |v, k| match k.parse::<usize>() {
+                Ok(i) if v.is_array() => &v[i],
+                _ => &v[k],
+            });
+        match &m["value"] {
+            toml::Value::String(want) => {
+                assert_eq!(
+                    got.as_str(),
+                    Some(want.as_str()),
+                    "case {name}: manifest {path}"
+                )
+            }
+            want => assert_eq!(
+                got.as_i64(),
+                Some(want.as_integer().unwrap()),
+                "case {name}: manifest {path}"
+            ),
+        }
     }
 }
 
@@ -156,4 +174,5 @@ golden!(
     local_id_only,
     cld_resubmission,
     disclosure,
+    unusable_values_left_blank,
 );

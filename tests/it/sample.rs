@@ -43,12 +43,11 @@ fn every_row_is_published_or_quarantined_and_counts_match_the_planted_defects() 
         (
             "apc",
             1600,
-            18,
+            11,
             &[
-                ("date_order", 5),
+                ("date_order", 3),
                 ("invalid_date", 3),
                 ("missing_required", 2),
-                ("nhs_number_invalid", 5),
                 ("unknown_code", 3),
             ],
         ),
@@ -67,13 +66,8 @@ fn every_row_is_published_or_quarantined_and_counts_match_the_planted_defects() 
         (
             "ecds",
             2200,
-            12,
-            &[
-                ("date_order", 2),
-                ("invalid_date", 3),
-                ("nhs_number_invalid", 4),
-                ("unknown_code", 3),
-            ],
+            8,
+            &[("date_order", 2), ("invalid_date", 3), ("unknown_code", 3)],
         ),
     ];
     let sources = m["sources"].as_array().unwrap();
@@ -108,15 +102,40 @@ fn every_row_is_published_or_quarantined_and_counts_match_the_planted_defects() 
             }
         }
         assert_eq!(by_file, want, "{name}: per-file reasons");
+        // Values left blank (rows accepted), per column and reason, as planted.
+        let mut blanked: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+        for r in m["data_quality"].as_array().unwrap() {
+            if r["check"] == "value_left_blank" && r["source"] == *name {
+                *blanked
+                    .entry(r["column"].as_str().unwrap().to_string())
+                    .or_default()
+                    .entry(r["reason"].as_str().unwrap().to_string())
+                    .or_default() += r["count"].as_u64().unwrap();
+            }
+        }
+        let t_blanked: BTreeMap<String, BTreeMap<String, u64>> =
+            serde_json::from_value(t["left_blank"].clone()).unwrap();
+        assert_eq!(blanked, t_blanked, "{name}: values left blank");
     }
+    // Pinned: APC 5 NHS numbers and 2 ready dates after discharge; ECDS 4 NHS numbers.
+    assert_eq!(
+        m["data_quality"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["check"] == "value_left_blank")
+            .map(|r| r["count"].as_u64().unwrap())
+            .sum::<u64>(),
+        11
+    );
 
     // The restricted entities hold exactly the accepted rows.
     let out = sample_out();
     for (dataset, rows) in [
-        ("hospital_spell", 1582),
-        ("ed_attendance", 2188),
+        ("hospital_spell", 1589),
+        ("ed_attendance", 2192),
         ("social_care_event", 1450),
-        ("patient_journey", 1582),
+        ("patient_journey", 1589),
     ] {
         let t = read_parquet(&out.join(format!("restricted/{dataset}")));
         assert_eq!(t.rows, rows, "{dataset}");
@@ -127,7 +146,7 @@ fn every_row_is_published_or_quarantined_and_counts_match_the_planted_defects() 
 fn quarantine_files_name_row_line_and_reason() {
     let out = sample_out();
     let q = read_parquet(&out.join("quarantine/apc"));
-    assert_eq!(q.rows, 18);
+    assert_eq!(q.rows, 11);
     assert_eq!(
         q.names,
         [
@@ -425,10 +444,11 @@ fn pseudonyms_are_the_first_128_bits_of_the_keyed_hmac_and_the_manifest_names_th
         .collect();
     let spells = read_parquet(&sample_out().join("restricted/hospital_spell"));
     let persons: Vec<&String> = spells.columns["person_id"].iter().flatten().collect();
+    // The 5 spells planted with an invalid NHS number are kept without a person.
     assert_eq!(
         persons.len(),
-        spells.rows,
-        "every accepted spell has a person"
+        spells.rows - 5,
+        "every accepted spell with a valid NHS number has a person"
     );
     for p in &persons {
         assert!(
@@ -591,7 +611,7 @@ fn attendances_read_in_many_small_pieces_give_the_same_outputs() {
         .lines()
         .filter(|l| l.contains("frame collected") && l.contains("reading A&E attendances"))
         .count();
-    assert_eq!(pieces, 2188_usize.div_ceil(97), "pieces read");
+    assert_eq!(pieces, 2192_usize.div_ceil(97), "pieces read");
     assert_same_data_files(sample_out(), other.path());
     assert!(
         !other.path().join(".staging").exists(),

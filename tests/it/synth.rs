@@ -255,6 +255,21 @@ fn run_written_pipeline(data: &Path, out: &Path, case: &str) -> serde_json::Valu
     serde_json::from_str(&std::fs::read_to_string(run.join("manifest.json")).unwrap()).unwrap()
 }
 
+/// The manifest's `value_left_blank` counts of source `name`, as column → reason → count
+/// (the shape of the synth truth's `left_blank`).
+fn left_blank(manifest: &serde_json::Value, name: &str) -> serde_json::Value {
+    let mut out: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+    for r in manifest["data_quality"].as_array().unwrap() {
+        if r["check"] == "value_left_blank" && r["source"] == name {
+            *out.entry(r["column"].as_str().unwrap().to_string())
+                .or_default()
+                .entry(r["reason"].as_str().unwrap().to_string())
+                .or_default() += r["count"].as_u64().unwrap();
+        }
+    }
+    serde_json::to_value(out).unwrap()
+}
+
 fn recovers_what_was_planted(seed: &str) {
     let dir = tempfile::tempdir().unwrap();
     let (data, out) = (dir.path().join("data"), dir.path().join("out"));
@@ -266,6 +281,12 @@ fn recovers_what_was_planted(seed: &str) {
         let name = s["name"].as_str().unwrap();
         assert_eq!(s["rows_in"], truth["rows"][name], "{name}");
         assert_eq!(s["quarantine_reasons"], truth["defects"][name], "{name}");
+        // Invalid NHS numbers in hospital and A&E rows are left blank, rows kept.
+        let planted = truth["left_blank"]
+            .get(name)
+            .cloned()
+            .unwrap_or(serde_json::json!({}));
+        assert_eq!(left_blank(&manifest, name), planted, "{name}: left blank");
     }
 
     // Planted delays per council and awaited service. Tolerance: the spell counts and
@@ -1003,6 +1024,15 @@ fn regression_the_written_pipeline_runs_cleanly_at_any_population() {
                 .cloned()
                 .unwrap_or(serde_json::json!({}));
             assert_eq!(s["quarantine_reasons"], planted, "{case} {name}");
+            let blank = truth["left_blank"]
+                .get(name)
+                .cloned()
+                .unwrap_or(serde_json::json!({}));
+            assert_eq!(
+                left_blank(&manifest, name),
+                blank,
+                "{case} {name}: left blank"
+            );
         }
     }
 }

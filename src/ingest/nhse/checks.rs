@@ -38,6 +38,9 @@ impl Quality {
             check: check.to_string(),
             file: self.file.clone(),
             sheet: sheet.map(String::from),
+            source: None,
+            column: None,
+            reason: None,
             detail,
             count,
         });
