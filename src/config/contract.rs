@@ -319,6 +319,7 @@ impl Loader {
                 aliases: c.aliases.clone(),
                 kind,
                 required: c.required,
+                header_required: c.required || c.header_required,
                 years,
                 allow_nhs_number_shape: c.allow_nhs_number_shape,
                 pattern,

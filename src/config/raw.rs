@@ -338,6 +338,12 @@ pub struct RawColumn {
     /// The header must be present and every value non-blank.
     #[serde(default)]
     pub required: bool,
+    /// The header must be present, though values may be blank (implied by `required`):
+    /// for a column whose values may be left blank but whose absence from a whole file
+    /// would be a broken extract (an NHS number column left out would leave every row
+    /// without a person).
+    #[serde(default)]
+    pub header_required: bool,
     /// For `date` and `datetime`: the first and last year a value may be in (default
     /// `[1900, 2100]`; activity dates are better bounded, so a `1900-01-01` placeholder
     /// is quarantined).

@@ -312,7 +312,7 @@ pub fn match_header(
         let found = at.first().copied();
         if let Some(i) = found {
             used[i] = true;
-        } else if col.required {
+        } else if col.header_required {
             missing.push(col);
         }
         positions.push(found);

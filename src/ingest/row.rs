@@ -450,6 +450,7 @@ mod tests {
             aliases: Vec::new(),
             kind,
             required: true,
+            header_required: true,
             years: crate::ingest::dates::PLAUSIBLE_YEARS,
             allow_nhs_number_shape: false,
             pattern: None,
@@ -561,6 +562,7 @@ mod tests {
         let mut contract = contract();
         let text = |name: &str, pattern: Option<&str>| Column {
             required: false,
+            header_required: false,
             pattern: pattern.map(|p| crate::schema::Pattern::new(p).unwrap()),
             ..column(name, ColumnType::String)
         };

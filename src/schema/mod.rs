@@ -145,6 +145,8 @@ pub struct Column {
     pub kind: ColumnType,
     /// Header must be present and values non-blank.
     pub required: bool,
+    /// Header must be present (always when `required`; values may be blank otherwise).
+    pub header_required: bool,
     /// Years a date or date-time may be in.
     pub years: std::ops::RangeInclusive<i32>,
     /// A `string` or `integer` column may hold values shaped like a valid NHS number (else such a row

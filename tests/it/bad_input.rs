@@ -97,6 +97,22 @@ fn missing_required_column_rejects_the_file_naming_the_column_and_writes_nothing
     assert_nothing_written(r.out.path());
 }
 
+/// Regression: with the hospital NHS number no longer `required` (a blank or invalid one
+/// is left blank and the spell kept), a file without the column at all was accepted with
+/// only a warning, every spell without a person — linkage silently lost. The column is
+/// `header_required`: the file is refused, naming it.
+#[test]
+fn regression_a_file_without_its_nhs_number_column_is_refused_though_values_may_be_blank() {
+    let r = run_fixture("missing_nhs_number_column.csv");
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("missing_nhs_number_column.csv:1: required column \"NHS Number\" (or \"NHS_Number\") missing (contract \"sus_apc\")"),
+        "{}",
+        r.stderr
+    );
+    assert_nothing_written(r.out.path());
+}
+
 #[test]
 fn missing_column_leaves_earlier_outputs_untouched() {
     let good = run_fixture("valid.csv");
