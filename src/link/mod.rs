@@ -63,6 +63,7 @@ pub const REQUIRED_FIELDS: &[(&str, &[(&str, ValueType)])] = &[
             ("event_type", Str),
             ("event_start", Date),
             ("event_end", Date),
+            ("event_outcome_group", Str),
             ("route_of_access", Str),
             ("service_type", Str),
             ("service_component", Str),

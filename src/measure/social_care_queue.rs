@@ -5,11 +5,18 @@
 //! service of the same council person starting on or after the request and at most
 //! `window_days` after it. `service_type` is that service's type, or `not_started`.
 //! `still_waiting_at_month_end` counts requests whose service had not started by the last
-//! day of the request's month. Medians and 90th percentiles are in days.
+//! day of the request's month, less those the council closed by then with no further
+//! action (an outcome of [`NO_FURTHER_ACTION`]'s group in `cld_event_outcome`: support
+//! declined, moved away, died, …): they are not waiting. Medians and 90th percentiles
+//! are in days.
 
 use polars::prelude::*;
 
 use super::{days, p90};
+
+/// The `cld_event_outcome` group of the outcomes that close an event with no further
+/// action.
+pub const NO_FURTHER_ACTION: &str = "no_further_action";
 
 /// The queue from resolved `social_care_event` rows.
 pub fn social_care_queue(care: LazyFrame, discharge_route: &str, window_days: i64) -> LazyFrame {
@@ -25,6 +32,12 @@ pub fn social_care_queue(care: LazyFrame, discharge_route: &str, window_days: i6
             col("la_code"),
             col("la_person_id"),
             col("event_start").alias("request_date"),
+            col("event_end").alias("request_end"),
+            col("event_outcome_group")
+                .cast(DataType::String)
+                .eq(lit(NO_FURTHER_ACTION))
+                .fill_null(lit(false))
+                .alias("closed_without_action"),
         ])
         .with_row_index("request_id", None);
     let within = |c: &str| {
@@ -99,7 +112,13 @@ pub fn social_care_queue(care: LazyFrame, discharge_route: &str, window_days: i6
             (days("service_start") - days("request_date")).alias("days_to_service"),
             col("service_start")
                 .is_null()
-                .or(days("service_start").gt(month_end))
+                .or(days("service_start").gt(month_end.clone()))
+                .and(
+                    col("closed_without_action")
+                        .and(days("request_end").lt_eq(month_end))
+                        .fill_null(lit(false))
+                        .not(),
+                )
                 .alias("waiting_at_month_end"),
             col("service_type").fill_null(lit("not_started")),
         ])
@@ -133,4 +152,62 @@ pub fn social_care_queue(care: LazyFrame, discharge_route: &str, window_days: i6
             ["month", "la_code", "service_type"],
             SortMultipleOptions::default(),
         )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Days since 1970 of a November 2026 day.
+    fn nov(day: i32) -> i32 {
+        20_758 + day - 1 // 2026-11-01
+    }
+
+    /// Regression (review): a hospital-discharge request the council closed as "NFA –
+    /// Support declined" was counted as still waiting at month end (the outcome was
+    /// never read). Closed with no further action by month end: not waiting; closed
+    /// after it, open, or closed by progressing: waiting.
+    #[test]
+    fn regression_a_request_closed_with_no_further_action_is_not_still_waiting() {
+        let date = |v: Vec<Option<i32>>| {
+            Series::new("d".into(), v)
+                .cast(&DataType::Date)
+                .unwrap()
+                .into_column()
+        };
+        let text = |name: &str, v: Vec<Option<&str>>| Column::new(name.into(), v);
+        let n = 4;
+        let care = DataFrame::new(
+            n,
+            vec![
+                text("la_code", vec![Some("901"); n]),
+                text("la_person_id", vec![Some("A"), Some("B"), Some("C"), Some("D")]),
+                text("event_type", vec![Some("Request"); n]),
+                text("route_of_access", vec![Some("Discharge from Hospital"); n]),
+                date(vec![Some(nov(3)), Some(nov(5)), Some(nov(6)), Some(nov(7))])
+                    .with_name("event_start".into()),
+                date(vec![Some(nov(10)), Some(nov(40)), None, Some(nov(8))])
+                    .with_name("event_end".into()),
+                text(
+                    "event_outcome_group",
+                    vec![
+                        Some(NO_FURTHER_ACTION),
+                        Some(NO_FURTHER_ACTION),
+                        None,
+                        Some("progressed"),
+                    ],
+                ),
+                text("service_type", vec![None::<&str>; n]),
+            ],
+        )
+        .unwrap();
+        let q = social_care_queue(care.lazy(), "Discharge from Hospital", 90)
+            .collect()
+            .unwrap();
+        assert_eq!(q.height(), 1, "{q}");
+        let int = |c: &str| q.column(c).unwrap().i64().unwrap().get(0);
+        assert_eq!(int("requests"), Some(4));
+        assert_eq!(int("service_started"), Some(0));
+        assert_eq!(int("still_waiting_at_month_end"), Some(3));
+    }
 }

@@ -981,7 +981,7 @@ fn regression_a_broken_contract_does_not_hide_its_mapping_s_unknown_via() {
         &stderr,
         &[
             "cld.toml: contract.encoding",
-            "cld_mapping.toml: fields.service_group.via: unknown attribute \"grp\"; valid values are \"label\", \"group\"",
+            "cld_mapping.toml: fields.event_outcome_group.via: unknown attribute \"grp\"; valid values are \"label\", \"group\"",
         ],
     );
 }
