@@ -5,7 +5,12 @@
 //! last successful run ([`state`]), and then either stops (nothing changed), or reads the
 //! new files (earlier files come from the ingest cache), recomputes the datasets, writes
 //! the partitions whose content changed and switches each dataset into place atomically.
-//! The state is written last, so a run killed at any point is redone by the next one.
+//! Rows are accounted for before the switch (a count that does not add up publishes
+//! nothing); after it the manifest is written, then the state, so a run killed at any
+//! point is redone by the next one, and the run a state names has always described what
+//! it published. A `--full-refresh` is marked in the state before its first switch
+//! ([`state::mark_full_refresh_pending`]). The report comes after the state: a run with
+//! nothing to do writes it again when it is not from the run that published.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -377,6 +382,13 @@ pub(crate) fn compare_with_state(
     let mut changes = state::changes(previous.as_ref(), &now_state);
     changes.full_refresh = opts.full_refresh;
     changes.state_unreadable = unreadable;
+    // The published datasets are those the saved state's run built: without its manifest
+    // nothing describes them (`status`, the report), so they are built again.
+    if let Some(p) = &previous
+        && !run_record::recorded(&opts.out, &p.run_id, !p.outputs.is_empty())
+    {
+        changes.unrecorded_run = Some(p.run_id.clone());
+    }
     let outputs_present = plan.outputs.iter().all(|o| {
         opts.out
             .join(o.dataset.access().folder())
@@ -452,14 +464,15 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
     run_record::in_progress(Some((opts, &id, started)));
     let result = run_as(opts, &id, started);
     run_record::in_progress(None);
-    match &result {
-        Err(e) => run_record::failed(opts, &id, started, e),
-        Ok(report) if !opts.dry_run => {
-            if let Some(keep) = opts.keep_runs {
-                run_retention::prune(&opts.out, &report.manifest.pipeline.name, keep);
-            }
-        }
-        Ok(_) => {}
+    if let Err(e) = &result {
+        run_record::failed(opts, &id, started, e);
+    }
+    // After every run that left a manifest, failed ones too: a night after night of
+    // failures (an extract not delivered for weeks) must not fill runs/.
+    if let Some(keep) = opts.keep_runs
+        && !opts.dry_run
+    {
+        run_retention::prune_after(&opts.out, &id, keep);
     }
     result
 }
@@ -555,9 +568,15 @@ fn run_as(
         );
         let mut manifest = base_manifest("up_to_date", &timer, warnings, &changes);
         let path = write_manifest(&opts.out, &id, &mut manifest)?;
+        // Entries of inputs gone since a run that failed after reading them.
+        ingest_cache::prune(
+            &ingest_cache::folder(&opts.out, &now_state.fingerprint),
+            &cache_used(&plan, &inputs),
+        );
         // Nothing was published, so the report would be the same; but one that is missing
-        // (deleted, or its writing failed after the last run published) is written now.
-        let report = if plan.report && !opts.out.join(crate::report::REPORT_PATH).is_file() {
+        // (deleted) or not from the run that published (its writing failed, or the run
+        // was killed, after that run saved its state) is written now.
+        let report = if plan.report && !crate::report::is_current(&opts.out) {
             write_report(&opts.out)?
         } else {
             None
@@ -577,7 +596,7 @@ fn run_as(
         &opts.out,
         &now_state.fingerprint,
         &state::fingerprints(&opts.out),
-        changes.full_refresh,
+        changes.is_full_refresh(),
     )?;
     let run = RunDir::create(&opts.out, &id)?;
 
@@ -678,31 +697,15 @@ fn run_as(
         fault::point(&format!("publish_staged_{}", rel.replace('/', "_")));
         rels.push(rel);
     }
-    fault::point("run_before_switch");
-    run.commit(&rels)?;
-    timer.lap("publish", Some(outputs.iter().map(|o| o.rows).sum()));
-    fault::point("run_before_state");
-    crate::interrupt::finish(|| state::save(&opts.out, &plan.name, &now_state))?;
-    fault::point("run_after_state");
-    // Only now, with the state naming the inputs read: entries of files replaced or
-    // removed are of no further use.
-    ingest_cache::prune(
-        &cache,
-        &plan
-            .sources
-            .iter()
-            .zip(&inputs)
-            .map(|(s, (_, files))| (s.name.clone(), crate::ingest::cache_entries(files)))
-            .collect(),
-    );
-
-    // Accounting and the exit code.
+    // Accounting and the exit code, before anything is switched into place: a count
+    // that does not add up publishes nothing.
     let mut exit = ExitCode::Ok;
     let mut sources = Vec::new();
     let mut data_quality = Vec::new();
     for (s, r) in plan.sources.iter().zip(&ingested) {
         data_quality.extend(left_blank(s, r));
-        if r.rows_in() != r.accepted() + r.quarantined() {
+        let rows_in = r.rows_in() + u64::from(fault::flag("rows_in_miscounted"));
+        if rows_in != r.accepted() + r.quarantined() {
             return Err(Error::Internal(format!(
                 "source {}: rows in ≠ accepted + quarantined",
                 s.name
@@ -758,6 +761,15 @@ fn run_as(
             max_quarantine_fraction: s.max_quarantine_fraction,
         });
     }
+    // A full refresh is marked in the state before its first switch: stopped part-way, it
+    // is done again by the next run instead of taken for done.
+    if changes.is_full_refresh() {
+        state::mark_full_refresh_pending(&opts.out, &plan.name)?;
+    }
+    fault::point("run_before_switch");
+    run.commit(&rels)?;
+    timer.lap("publish", Some(outputs.iter().map(|o| o.rows).sum()));
+    fault::point("run_before_manifest");
     let mode = if changes.rebuild_all() {
         "full"
     } else {
@@ -787,7 +799,15 @@ fn run_as(
     });
     manifest.sources = sources;
     manifest.outputs = outputs;
+    // The manifest before the state: the run a saved state names has always described
+    // what it published (`status`, the report), however the run ends after this.
     let manifest_path = write_manifest(&opts.out, &id, &mut manifest)?;
+    fault::point("run_before_state");
+    crate::interrupt::finish(|| state::save(&opts.out, &plan.name, &now_state))?;
+    fault::point("run_after_state");
+    // Only now, with the state naming the inputs read: entries of files replaced or
+    // removed are of no further use.
+    ingest_cache::prune(&cache, &cache_used(&plan, &inputs));
     let report = if plan.report {
         write_report(&opts.out)?
     } else {
@@ -800,6 +820,18 @@ fn run_as(
         report,
         dry_run_notes: Vec::new(),
     })
+}
+
+/// The ingest cache entries the current inputs use, by source.
+fn cache_used(
+    plan: &Plan,
+    inputs: &[(String, Vec<InputFile>)],
+) -> BTreeMap<String, std::collections::BTreeSet<String>> {
+    plan.sources
+        .iter()
+        .zip(inputs)
+        .map(|(s, (_, files))| (s.name.clone(), crate::ingest::cache_entries(files)))
+        .collect()
 }
 
 /// Writes the HTML report from what is published and the latest manifest that published

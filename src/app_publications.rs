@@ -494,13 +494,7 @@ pub(crate) fn run_publications(
     } else {
         ExitCode::Ok
     };
-    // The state is written last, and only when every file was loaded: a run with a
-    // failed file is redone (and reported again) by the next run.
-    if failed == 0 {
-        fault::point("run_before_state");
-        crate::interrupt::finish(|| state::save(&opts.out, &plan.name, &now_state))?;
-        fault::point("run_after_state");
-    }
+    fault::point("run_before_manifest");
     let mode = if changes.rebuild_all() {
         "full"
     } else {
@@ -515,6 +509,14 @@ pub(crate) fn run_publications(
     manifest.warnings = warnings;
     manifest.data_quality = data_quality;
     let manifest_path = write_manifest(&opts.out, id, &mut manifest)?;
+    // The state is written last, after the manifest that describes what it says is done,
+    // and only when every file was loaded: a run with a failed file is redone (and
+    // reported again) by the next run.
+    if failed == 0 {
+        fault::point("run_before_state");
+        crate::interrupt::finish(|| state::save(&opts.out, &plan.name, &now_state))?;
+        fault::point("run_after_state");
+    }
     Ok(RunReport {
         manifest,
         manifest_path: Some(manifest_path),

@@ -133,10 +133,15 @@ const REPORT_EXAMPLES: &str = concat!(
   joinedup report --out /data/ju            # writes /data/ju/report/index.html
   joinedup report --out /data/ju --icb QWO  # this ICB beside England
 
+It takes the data directory's lock, as a run does, so it never reads datasets
+a run is switching into place: while a run holds it, it exits 6 at once and
+writes nothing (run it again when the run has finished).
+
 ",
     "Exit codes: 0 ok, 2 command-line error (an --icb not in the sitrep data, or a
 folder it may not write), 3 a run manifest or a published file cannot be read,
-4 nothing published in the data directory yet, 5 internal error."
+4 nothing published in the data directory yet, 5 internal error, 6 a run holds
+the data directory's lock (nothing written)."
 );
 
 const SYNTH_EXAMPLES: &str = concat!(

@@ -9,6 +9,9 @@
 //! - `JOINEDUP_FAULT=enospc:<point>` makes an I/O point ([`io`]) fail as a full disk
 //!   does (`No space left on device (os error 28)`), so tests can prove a failure of this
 //!   machine is reported as one.
+//! - `JOINEDUP_FAULT=flag:<name>` turns on a named misbehaviour ([`flag`]), so tests can
+//!   prove a check catches what cannot otherwise happen (`rows_in_miscounted`: a row
+//!   counted in that is neither accepted nor quarantined).
 //! - Several, comma-separated, arm several points.
 //!
 //! Points are plain strings at the call sites (`grep fault::point src`). In normal runs
@@ -59,4 +62,13 @@ pub fn io(name: &str) -> std::io::Result<()> {
         return Err(std::io::Error::from_raw_os_error(28));
     }
     Ok(())
+}
+
+/// Whether `JOINEDUP_FAULT` turns on the misbehaviour `flag:<name>`.
+pub fn flag(name: &str) -> bool {
+    armed().is_some_and(|faults| {
+        faults
+            .split(',')
+            .any(|f| f.strip_prefix("flag:") == Some(name))
+    })
 }

@@ -220,7 +220,7 @@ fn run(cli: &Cli) -> Result<error::ExitCode, error::Error> {
             Ok(report.exit)
         }
         Command::Report(args) => {
-            let path = joinedup::report::write(
+            let path = joinedup::report::write_locked(
                 &args.out,
                 &joinedup::report::Options {
                     icb: args.icb.clone(),

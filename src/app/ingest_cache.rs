@@ -33,6 +33,11 @@ fn folder_name(fingerprint: &str) -> String {
         .to_ascii_lowercase()
 }
 
+/// The cache folder of the configuration `fingerprint` (which may not exist).
+pub fn folder(out: &Path, fingerprint: &str) -> PathBuf {
+    root(out).join(folder_name(fingerprint))
+}
+
 /// The cache folder for this run's `fingerprint`, made ready: emptied when `rebuild`
 /// (a full refresh), and every other configuration's folder removed unless `keep` (the
 /// fingerprints of the saved states in the data directory) names it.
@@ -59,7 +64,7 @@ pub fn prepare(
             }
         }
     }
-    let dir = root.join(mine);
+    let dir = folder(out, fingerprint);
     std::fs::create_dir_all(&dir).map_err(|e| Error::io("creating", &dir, e))?;
     Ok(dir)
 }
@@ -68,7 +73,9 @@ pub fn prepare(
 /// uses (`used`: source → entry names): a file replaced or removed, a source taken out of
 /// the pipeline. Without it the cache grew by every superseded extract's rows, kept for
 /// nothing. Half-written entries (`.tmp-…`) are left to `publish::staging::remove_stale`.
-/// Failures are logged, not raised: the run has already published.
+/// Called after a run saved its state, and by a run with nothing to do (entries of
+/// inputs gone since a run that failed after reading them). Failures are logged, not
+/// raised: the run has already published.
 pub fn prune(dir: &Path, used: &std::collections::BTreeMap<String, BTreeSet<String>>) {
     let Ok(sources) = std::fs::read_dir(dir) else {
         return;

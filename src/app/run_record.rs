@@ -1,6 +1,12 @@
 //! What a run leaves about itself beyond its work: the span its events are logged in,
 //! its id for events logged after it returned (the binary's error event, a signal's), and
 //! the manifest of a run that failed, so `joinedup status` lists it.
+//!
+//! A run writes its manifest as soon as its datasets are in place, before its state
+//! ([`super::state`]) says they are done: a run that fails after that (its state not
+//! saved, its report not written) keeps what its manifest says it published, with its
+//! error beside it, so `status` and the report still find the run that built what is
+//! published ([`recorded`]).
 
 use std::time::Instant;
 
@@ -119,15 +125,26 @@ fn failed_with(
     let Ok(plan) = validate(&opts.pipeline, &opts.overrides) else {
         return None;
     };
-    let timer = Timer(Vec::new(), Instant::now());
-    let mut m = manifest_skeleton(
-        &plan,
-        id,
-        started,
-        "failed",
-        &timer,
-        &state::Changes::default(),
-    );
+    let mut m = match published_record(&opts.out, id) {
+        // The run had switched its datasets into place and recorded them: what it
+        // published stays described, with its error.
+        Some(mut m) => {
+            m.status = FAILED_AFTER_PUBLISHING.to_string();
+            m.finished_at = super::now_rfc3339();
+            m
+        }
+        None => {
+            let timer = Timer(Vec::new(), Instant::now());
+            manifest_skeleton(
+                &plan,
+                id,
+                started,
+                "failed",
+                &timer,
+                &state::Changes::default(),
+            )
+        }
+    };
     m.error = Some(crate::publish::manifest::RunError {
         exit_code,
         message: message.to_string(),
@@ -141,6 +158,30 @@ fn failed_with(
             None
         }
     }
+}
+
+/// The status of a run that failed after it published and recorded its datasets (its
+/// report, its state or a signal after its manifest).
+pub const FAILED_AFTER_PUBLISHING: &str = "failed_after_publish";
+
+/// The manifest run `id` wrote once its datasets were in place, when it lists them.
+fn published_record(out: &std::path::Path, id: &str) -> Option<crate::publish::manifest::Manifest> {
+    let text = std::fs::read_to_string(out.join("runs").join(id).join("manifest.json")).ok()?;
+    let m: crate::publish::manifest::Manifest = serde_json::from_str(&text).ok()?;
+    (!m.outputs.is_empty()).then_some(m)
+}
+
+/// Whether run `id` (the run a saved state names) left a manifest describing what it
+/// published: one that can be read and, when the state lists dataset folders
+/// (`lists_outputs`), lists its outputs. A state saved by an older joinedup before it
+/// wrote its manifest (killed between the two, or its manifest replaced by a failed
+/// run's record) did not.
+pub(crate) fn recorded(out: &std::path::Path, id: &str, lists_outputs: bool) -> bool {
+    let Ok(text) = std::fs::read_to_string(out.join("runs").join(id).join("manifest.json")) else {
+        return false;
+    };
+    serde_json::from_str::<crate::publish::manifest::Manifest>(&text)
+        .is_ok_and(|m| !lists_outputs || !m.outputs.is_empty())
 }
 
 /// An error and its sources, as one line.

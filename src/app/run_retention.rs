@@ -5,11 +5,29 @@
 //! The newest `N` of the pipeline's runs are kept, and always the newest run of the
 //! pipeline that wrote datasets (the report reads its manifest, and a string of
 //! up-to-date or failed runs must not take it away). Other pipelines' runs, and folders
-//! whose manifest cannot be read, are left alone.
+//! whose manifest cannot be read, are left alone. It is applied after every run,
+//! failed ones too ([`prune_after`]): during an outage runs fail night after night.
 
 use std::path::{Path, PathBuf};
 
 use crate::publish::manifest::Manifest;
+
+/// After run `id`, whatever its outcome: [`prune`] for the pipeline its manifest names,
+/// under the data directory's lock (the run has released it by now; when another run
+/// holds it, that run prunes when it ends). A run that left no manifest (one refused for
+/// the lock, a configuration error) prunes nothing.
+pub fn prune_after(out: &Path, id: &str, keep: usize) -> usize {
+    let Ok(text) = std::fs::read_to_string(out.join("runs").join(id).join("manifest.json")) else {
+        return 0;
+    };
+    let Ok(m) = serde_json::from_str::<Manifest>(&text) else {
+        return 0;
+    };
+    match crate::app::lock::acquire(out) {
+        Ok(_lock) => prune(out, &m.pipeline.name, keep),
+        Err(_) => 0,
+    }
+}
 
 /// Removes the pipeline's run folders beyond the newest `keep` (see the module doc);
 /// returns how many were removed. Failures are logged, not raised: the run itself is

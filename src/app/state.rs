@@ -7,6 +7,16 @@
 //! the content hash of every input file. A run whose fingerprint and inputs equal the
 //! state has nothing to do. A run that is killed before writing it leaves the previous
 //! state, so the next run redoes the work and converges on the same outputs.
+//!
+//! Two things make a saved state not final. A `--full-refresh` marks it
+//! ([`mark_full_refresh_pending`]) before it switches its first dataset, so a refresh
+//! stopped part-way is redone whole by the next run, not taken for done (with
+//! `[incremental] lookback_months`, an incremental run leaves closed months as they are,
+//! so datasets switched by the refresh and those not yet switched would disagree for
+//! good). And the run a state names must have left its manifest, which describes the
+//! published datasets (the manifest is written before the state): one that did not
+//! (a state left by an older joinedup that crashed between the two) is rebuilt
+//! ([`Changes::unrecorded_run`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -40,6 +50,14 @@ pub struct State {
     /// recorded.
     #[serde(default)]
     pub pipeline: String,
+    /// True from the moment a `--full-refresh` starts switching datasets into place until
+    /// it saves its own state: the next run does the full refresh again.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub full_refresh_pending: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// How the current inputs differ from the state.
@@ -63,6 +81,15 @@ pub struct Changes {
     /// everything, as on a first run, and writes the state anew.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state_unreadable: Option<String>,
+    /// True when a `--full-refresh` was stopped after it began switching datasets into
+    /// place ([`State::full_refresh_pending`]): this run does it again.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub full_refresh_unfinished: bool,
+    /// The run the saved state names, when its manifest (which describes the published
+    /// datasets) is missing or lists none: the datasets are rebuilt, so a manifest
+    /// describes them again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unrecorded_run: Option<String>,
 }
 
 impl Changes {
@@ -71,24 +98,38 @@ impl Changes {
         self.new.is_empty()
             && self.changed.is_empty()
             && self.removed.is_empty()
+            && self.unrecorded_run.is_none()
             && !self.rebuild_all()
     }
 
     /// True when every input is read again and every month rewritten.
     pub fn rebuild_all(&self) -> bool {
-        self.configuration_changed || self.full_refresh
+        self.configuration_changed || self.full_refresh || self.full_refresh_unfinished
+    }
+
+    /// True when this run is a full refresh: asked for (`--full-refresh`), or one stopped
+    /// part-way done again. Its ingest cache is emptied first, and its state marked until
+    /// it is done ([`mark_full_refresh_pending`]).
+    pub fn is_full_refresh(&self) -> bool {
+        self.full_refresh || self.full_refresh_unfinished
     }
 
     /// Why everything is rebuilt, when it is.
     pub fn rebuild_reason(&self) -> Option<String> {
         if self.full_refresh {
             Some("--full-refresh".to_string())
+        } else if self.full_refresh_unfinished {
+            Some("a --full-refresh was stopped before it finished; it is done again".to_string())
         } else if let Some(why) = &self.state_unreadable {
             Some(format!("the saved state cannot be read: {why}"))
         } else if self.configuration_changed {
             Some("configuration, key, pseudonym width or version changed, or first run".to_string())
         } else {
-            None
+            self.unrecorded_run.as_ref().map(|id| {
+                format!(
+                    "the manifest of run {id}, which built the published datasets, is missing; they are built again so that a manifest describes them"
+                )
+            })
         }
     }
 
@@ -196,6 +237,20 @@ pub fn save(out: &Path, pipeline: &str, state: &State) -> Result<()> {
     crate::publish::staging::write_atomic(&path(out, pipeline), &json)
 }
 
+/// Marks the pipeline's saved state as a full refresh in progress (durably), before the
+/// refresh switches its first dataset: a refresh stopped after that is redone by the next
+/// run ([`Changes::full_refresh_unfinished`]). Without a readable saved state there is
+/// nothing to mark (the next run rebuilds everything anyway).
+pub fn mark_full_refresh_pending(out: &Path, pipeline: &str) -> Result<()> {
+    match load(out, pipeline) {
+        Ok(Some(mut state)) if !state.full_refresh_pending => {
+            state.full_refresh_pending = true;
+            save(out, pipeline, &state)
+        }
+        _ => Ok(()),
+    }
+}
+
 /// The state the current inputs would leave, for a pipeline writing `outputs`
 /// ([`dataset_folders`]).
 pub fn current(
@@ -207,6 +262,7 @@ pub fn current(
     State {
         outputs,
         pipeline: String::new(),
+        full_refresh_pending: false,
         version: VERSION,
         fingerprint: fingerprint.to_string(),
         inputs: sources
@@ -341,6 +397,7 @@ pub fn changes(previous: Option<&State>, now: &State) -> Changes {
     let empty = BTreeMap::new();
     let mut c = Changes {
         configuration_changed: previous.is_none_or(|p| p.fingerprint != now.fingerprint),
+        full_refresh_unfinished: previous.is_some_and(|p| p.full_refresh_pending),
         ..Changes::default()
     };
     let sources: BTreeSet<&String> = now
@@ -600,6 +657,55 @@ mod tests {
             Some("configuration, key, pseudonym width or version changed, or first run")
         );
         assert_eq!(Changes::default().rebuild_reason(), None);
+    }
+
+    /// Regression (review): `--full-refresh` lived only in the run's `Changes`, so one
+    /// killed part-way through the switch left the next run "up to date" with datasets
+    /// that disagreed (under `lookback_months`). It is marked in the state before the
+    /// first switch, and the next run does it again, cache and all.
+    #[test]
+    fn regression_a_full_refresh_stopped_part_way_is_done_again_by_the_next_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let inputs = [("cld".to_string(), vec![input("/in/a.csv", "1")])];
+        mark_full_refresh_pending(dir.path(), "p").unwrap();
+        assert_eq!(load(dir.path(), "p"), Ok(None), "no state: nothing to mark");
+        let saved = current("f", "r1", &inputs);
+        save(dir.path(), "p", &saved).unwrap();
+        assert!(
+            !std::fs::read_to_string(dir.path().join("state/p.json"))
+                .unwrap()
+                .contains("full_refresh_pending"),
+            "not written while false"
+        );
+        mark_full_refresh_pending(dir.path(), "p").unwrap();
+        let marked = load(dir.path(), "p").unwrap().unwrap();
+        assert!(marked.full_refresh_pending);
+        let c = changes(Some(&marked), &current("f", "r2", &inputs));
+        assert!(c.full_refresh_unfinished && c.rebuild_all() && c.is_full_refresh());
+        assert!(!c.is_empty() && !c.full_refresh);
+        assert_eq!(
+            c.rebuild_reason().as_deref(),
+            Some("a --full-refresh was stopped before it finished; it is done again")
+        );
+        // The run that does it saves a state without the mark.
+        save(dir.path(), "p", &current("f", "r2", &inputs)).unwrap();
+        let done = load(dir.path(), "p").unwrap().unwrap();
+        assert!(changes(Some(&done), &current("f", "r3", &inputs)).is_empty());
+    }
+
+    #[test]
+    fn a_state_whose_run_left_no_manifest_is_not_up_to_date() {
+        let c = Changes {
+            unrecorded_run: Some("r1".to_string()),
+            ..Changes::default()
+        };
+        assert!(!c.is_empty() && !c.rebuild_all() && !c.is_full_refresh());
+        assert_eq!(
+            c.rebuild_reason().as_deref(),
+            Some(
+                "the manifest of run r1, which built the published datasets, is missing; they are built again so that a manifest describes them"
+            )
+        );
     }
 
     /// Regression (review): a state file that was there but could not be parsed was taken

@@ -205,14 +205,30 @@ fn ingest_file_cached(
     let dir = cache_root.join(&source.name);
     let done = dir.join(cache_key(input));
     let report_path = done.join("report.json");
-    if let Ok(text) = std::fs::read_to_string(&report_path)
-        && let Ok(mut report) = serde_json::from_str::<FileIngest>(&text)
-    {
-        report.input = input.clone();
-        report.staged = staged_files(&done)?;
-        report.quarantine = done.join("quarantine.parquet");
-        report.cached = true;
-        return Ok(report);
+    if done.exists() {
+        let reading = std::fs::read_to_string(&report_path)
+            .map_err(|e| format!("report.json: {e}"))
+            .and_then(|text| {
+                serde_json::from_str::<FileIngest>(&text).map_err(|e| format!("report.json: {e}"))
+            });
+        match reading.and_then(|report| Ok((whole_entry(&done, &report)?, report))) {
+            Ok((staged, mut report)) => {
+                report.input = input.clone();
+                report.staged = staged;
+                report.quarantine = done.join("quarantine.parquet");
+                report.cached = true;
+                return Ok(report);
+            }
+            // Trusted, a staged file removed published no rows of the file (the manifest
+            // counting them all the same), and an empty one failed every later run.
+            Err(why) => tracing::warn!(
+                source = %source.name,
+                entry = %quarantine::shown_path(&done),
+                "ingest cache entry {} is damaged ({why}): {} is read again",
+                quarantine::shown_path(&done),
+                quarantine::shown_path(&input.path)
+            ),
+        }
     }
     let tmp = dir.join(format!(".tmp-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&tmp).map_err(|e| Error::io("creating", &tmp, e))?;
@@ -231,11 +247,15 @@ fn ingest_file_cached(
     let json = serde_json::to_vec_pretty(&kept)
         .map_err(|e| Error::Internal(format!("ingest report: {e}")))?;
     crate::publish::staging::write_atomic(&tmp.join("report.json"), &json)?;
+    // On disk before the entry is: a crash must not leave a whole-looking entry whose
+    // files the system never wrote out.
+    sync_entry(&tmp)?;
     crate::fault::point("ingest_before_cache_commit");
     if done.exists() {
         std::fs::remove_dir_all(&done).map_err(|e| Error::io("replacing", &done, e))?;
     }
     std::fs::rename(&tmp, &done).map_err(|e| Error::io("caching", &done, e))?;
+    sync_folder(&dir)?;
     report.staged = staged_files(&done)?;
     report.quarantine = done.join("quarantine.parquet");
     Ok(report)
@@ -903,6 +923,60 @@ fn read_span(path: &Path, offset: u64, len: u64) -> Result<Vec<u8>> {
     file.read_exact_at(&mut bytes, offset)
         .map_err(|e| Error::io("reading", path, e))?;
     Ok(bytes)
+}
+
+/// Syncs every file of a cache entry being made, then its folder.
+fn sync_entry(dir: &Path) -> Result<()> {
+    for entry in std::fs::read_dir(dir).map_err(|e| Error::io("listing", dir, e))? {
+        let path = entry.map_err(|e| Error::io("listing", dir, e))?.path();
+        File::open(&path)
+            .and_then(|f| f.sync_all())
+            .map_err(|e| Error::io("syncing", &path, e))?;
+    }
+    sync_folder(dir)
+}
+
+/// Syncs a folder, so the names made or renamed in it last.
+fn sync_folder(dir: &Path) -> Result<()> {
+    File::open(dir)
+        .and_then(|f| f.sync_all())
+        .map_err(|e| Error::io("syncing", dir, e))
+}
+
+/// A cache entry's staged row files, when the entry is whole: its row files and its
+/// quarantine there, each a Parquet file whose footer reads, holding the rows its
+/// reading (`report.json`) accepted and quarantined, which add up to its rows in. Only
+/// footers are read. Otherwise, what is wrong, naming the file.
+fn whole_entry(dir: &Path, report: &FileIngest) -> std::result::Result<Vec<PathBuf>, String> {
+    let staged = staged_files(dir).map_err(|e| crate::error::chain(&e))?;
+    if staged.is_empty() {
+        return Err("no rows-*.parquet".to_string());
+    }
+    let rows = |path: &Path| -> std::result::Result<u64, String> {
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        let mut file = File::open(path).map_err(|e| format!("{name}: {e}"))?;
+        polars_parquet::read::read_metadata(&mut file)
+            .map(|m| m.num_rows as u64)
+            .map_err(|e| format!("{name}: {e}"))
+    };
+    let mut accepted = 0;
+    for path in &staged {
+        accepted += rows(path)?;
+    }
+    let quarantined = rows(&dir.join("quarantine.parquet"))?;
+    if (accepted, quarantined) != (report.accepted, report.quarantined) {
+        return Err(format!(
+            "its files hold {accepted} accepted and {quarantined} quarantined rows, its reading {} and {}",
+            report.accepted, report.quarantined
+        ));
+    }
+    if report.rows_in != report.accepted + report.quarantined {
+        return Err(format!(
+            "its reading's {} rows in are not its {} accepted and {} quarantined",
+            report.rows_in, report.accepted, report.quarantined
+        ));
+    }
+    Ok(staged)
 }
 
 /// The staged row files of a cached ingest, in order.

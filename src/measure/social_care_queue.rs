@@ -181,7 +181,10 @@ mod tests {
             n,
             vec![
                 text("la_code", vec![Some("901"); n]),
-                text("la_person_id", vec![Some("A"), Some("B"), Some("C"), Some("D")]),
+                text(
+                    "la_person_id",
+                    vec![Some("A"), Some("B"), Some("C"), Some("D")],
+                ),
                 text("event_type", vec![Some("Request"); n]),
                 text("route_of_access", vec![Some("Discharge from Hospital"); n]),
                 date(vec![Some(nov(3)), Some(nov(5)), Some(nov(6)), Some(nov(7))])

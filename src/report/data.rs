@@ -401,7 +401,7 @@ impl ReportData {
 /// the newer runs passed over. Manifests of runs that published none of them are passed
 /// over: an up-to-date run (nothing to do, no outputs) and a publications run writing
 /// NHS England's datasets into the same data directory.
-fn latest_manifest(out: &Path) -> Result<(Option<RunManifest>, BTreeSet<String>)> {
+pub(super) fn latest_manifest(out: &Path) -> Result<(Option<RunManifest>, BTreeSet<String>)> {
     let mut passed_over = BTreeSet::new();
     let runs = out.join("runs");
     let entries = match std::fs::read_dir(&runs) {

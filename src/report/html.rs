@@ -168,7 +168,13 @@ pub struct Page {
     pub sections: Vec<Section>,
     /// The "about this report" paragraphs.
     pub about: Vec<String>,
+    /// The run whose manifest the page describes, recorded in its head
+    /// ([`RUN_META`]) so a later run can tell a page written before it published.
+    pub run_id: Option<String>,
 }
+
+/// The `<meta>` name under which a page records the run it describes.
+pub const RUN_META: &str = "joinedup-run";
 
 impl Page {
     /// Renders the page.
@@ -179,7 +185,11 @@ impl Page {
             "<!DOCTYPE html>\n<html lang=\"en-GB\">\n<head>\n<meta charset=\"utf-8\">\n\
              <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n\
              <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-             <title>{}</title>\n<style>{}</style>\n</head>\n<body>\n",
+             {}<title>{}</title>\n<style>{}</style>\n</head>\n<body>\n",
+            self.run_id
+                .as_ref()
+                .map(|id| format!("<meta name=\"{RUN_META}\" content=\"{}\">\n", esc(id)))
+                .unwrap_or_default(),
             esc(&self.title),
             css()
         );

@@ -82,6 +82,7 @@ pub fn build(out: &Path, opts: &Options) -> Result<String> {
         subtitle,
         sections,
         about,
+        run_id: data.manifest.as_ref().map(|m| m.run_id.clone()),
     };
     Ok(page.render())
 }
@@ -140,6 +141,41 @@ fn about(data: &ReportData, republished: bool) -> Vec<String> {
     }
     about.push("Every chart has a data table: open “Data table” under it. Each published column is defined in schemas/shared/<dataset>.toml of the joinedup repository.".to_string());
     about
+}
+
+/// `joinedup report`: [`write`] under the data directory's lock, so the page never mixes
+/// datasets a run is switching into place with those it has not yet switched (nor the
+/// manifest of the run before). A lock another run holds is [`Error::Busy`] (exit 6),
+/// nothing written. (A run writes its own report while it holds the lock: [`write`].)
+///
+/// [`Error::Busy`]: crate::error::Error::Busy
+pub fn write_locked(out: &Path, opts: &Options) -> Result<PathBuf> {
+    // A data directory that is not there has nothing published: `write` says so (exit
+    // 4); none is made to hold a lock.
+    let _lock = if out.is_dir() {
+        Some(crate::app::lock::acquire(out)?)
+    } else {
+        None
+    };
+    write(out, opts)
+}
+
+/// Whether `<out>/report/index.html` is there and describes the run it would describe if
+/// written now (the latest that published: [`data`]). A run with nothing to do writes
+/// the report again when it is not (deleted, or not written by the run that published:
+/// its writing failed, or the run was killed, after that run saved its state).
+pub fn is_current(out: &Path) -> bool {
+    let Ok(page) = std::fs::read_to_string(out.join(REPORT_PATH)) else {
+        return false;
+    };
+    let Ok((manifest, _)) = data::latest_manifest(out) else {
+        return false;
+    };
+    let recorded = page
+        .split_once(&format!("<meta name=\"{}\" content=\"", html::RUN_META))
+        .and_then(|(_, rest)| rest.split_once('"'))
+        .map(|(id, _)| id);
+    recorded == manifest.as_ref().map(|m| html::esc(&m.run_id)).as_deref()
 }
 
 /// Builds the report and writes it atomically to `<out>/report/index.html`.

@@ -233,6 +233,7 @@ fn a_publications_run_killed_anywhere_leaves_whole_datasets_and_the_next_run_com
         "run_before_switch",
         "publish_switched_published_sitrep_bed_days",
         "publish_switched_published_sitrep_daily",
+        "run_before_manifest",
         "run_before_state",
         "run_after_state",
     ] {

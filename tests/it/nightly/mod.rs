@@ -7,6 +7,8 @@ use std::process::{Command, Stdio};
 
 use crate::util::*;
 
+mod recovery;
+
 /// A working copy: a pipeline over `inputs/`, with cld_903 held back in `late/`.
 struct Night {
     dir: tempfile::TempDir,
@@ -69,18 +71,7 @@ impl Night {
     /// Starts a run into `out` with `fault`, sends it SIGTERM once it announces its pause
     /// at `point`, and returns its exit code and all it wrote to stderr.
     fn sigterm_when_paused(&self, out: &Path, fault: &str, point: &str) -> (Option<i32>, String) {
-        use std::io::BufRead;
-        let mut run = self.spawn_paused(out, fault, &[]);
-        let mut stderr = std::io::BufReader::new(run.stderr.take().unwrap());
-        let mut seen = String::new();
-        loop {
-            let mut line = String::new();
-            assert!(stderr.read_line(&mut line).unwrap() > 0, "no pause: {seen}");
-            seen.push_str(&line);
-            if line.contains(&format!("fault: pausing at {point}")) {
-                break;
-            }
-        }
+        let (mut run, mut stderr, mut seen) = self.paused_at(out, fault, point, &[]);
         let pid = run.id().to_string();
         assert!(
             Command::new("kill")
@@ -91,6 +82,34 @@ impl Night {
         );
         std::io::Read::read_to_string(&mut stderr, &mut seen).unwrap();
         (run.wait().unwrap().code(), seen)
+    }
+
+    /// Starts a run into `out` with `fault` and returns once it announces its pause at
+    /// `point`: the run, the rest of its stderr, and what it wrote there until then.
+    fn paused_at(
+        &self,
+        out: &Path,
+        fault: &str,
+        point: &str,
+        args: &[&str],
+    ) -> (
+        std::process::Child,
+        std::io::BufReader<std::process::ChildStderr>,
+        String,
+    ) {
+        use std::io::BufRead;
+        let mut run = self.spawn_paused(out, fault, args);
+        let mut stderr = std::io::BufReader::new(run.stderr.take().unwrap());
+        let mut seen = String::new();
+        loop {
+            let mut line = String::new();
+            assert!(stderr.read_line(&mut line).unwrap() > 0, "no pause: {seen}");
+            seen.push_str(&line);
+            if line.contains(&format!("fault: pausing at {point}")) {
+                break;
+            }
+        }
+        (run, stderr, seen)
     }
 
     /// Starts a run into `out` that `fault` (`sleep:<point>:<ms>`) holds at a point;
@@ -200,6 +219,7 @@ const CRASH_POINTS: &[&str] = &[
     "publish_switched_published_social_care_queue",
     "publish_switched_quarantine_apc",
     "publish_switched_quarantine_cld",
+    "run_before_manifest",
     "run_before_state",
     "run_after_state",
 ];
