@@ -400,6 +400,15 @@ impl Loader {
                 }
             };
             // The column a broken rule blanks: one of its two, not required.
+            let blankable: Vec<&String> = [&r.column, &r.reference]
+                .into_iter()
+                .filter(|n| columns.iter().any(|c| &c.name == *n && !c.required))
+                .collect();
+            let blank_choices = if blankable.is_empty() {
+                "neither of its columns can be left blank (both are required): use on_fail = \"quarantine\"".to_string()
+            } else {
+                alternatives(&blankable)
+            };
             let blank = match (on_fail, r.blank.as_deref()) {
                 (Some(OnInvalid::Blank), Some(name)) => {
                     let pair = [&r.column, &r.reference];
@@ -418,8 +427,7 @@ impl Loader {
                                 &path,
                                 format!("{key}.blank"),
                                 format!(
-                                    "\"{name}\" is not one of the rule's columns; {}",
-                                    alternatives(pair)
+                                    "\"{name}\" is not one of the rule's columns that may be left blank; {blank_choices}"
                                 ),
                             );
                             None
@@ -431,8 +439,7 @@ impl Loader {
                         &path,
                         key.clone(),
                         format!(
-                            "on_fail = \"blank\" needs blank = the column to leave blank; {}",
-                            alternatives([&r.column, &r.reference])
+                            "on_fail = \"blank\" needs blank = the column to leave blank; {blank_choices}"
                         ),
                     );
                     None

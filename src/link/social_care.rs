@@ -283,6 +283,13 @@ const CLUSTER_GAP_DAYS: i32 = 4;
 /// The events keep every request (a later one of a cluster can be the one a spell links
 /// to); `social_care_queue` counts clusters ([`without_clustered_requests`]).
 pub fn clustered_requests(resolved: &DataFrame) -> PolarsResult<Vec<bool>> {
+    Ok(clusters(resolved)?.0)
+}
+
+/// [`clustered_requests`], and for each row the row whose end and outcome are its
+/// cluster's: a cluster's first request ends as its last request ends (a person who asked
+/// again after a request closed is still waiting), every other row its own.
+fn clusters(resolved: &DataFrame) -> PolarsResult<(Vec<bool>, Vec<IdxSize>)> {
     // Each value as a number to compare: a category's number, a date's day, and text
     // numbered as it is first met (a text column cast to a number would be all null).
     let physical = |c: &str| -> PolarsResult<Vec<Option<i64>>> {
@@ -340,32 +347,51 @@ pub fn clustered_requests(resolved: &DataFrame) -> PolarsResult<Vec<bool>> {
         .collect();
     rows.sort_by_key(|&i| (key(i), start[i]));
     let mut clustered = vec![false; resolved.height()];
-    let mut cluster: Option<([Option<i64>; 5], i64)> = None;
+    let mut closing: Vec<IdxSize> = (0..resolved.height() as IdxSize).collect();
+    // The cluster's key, how far it reaches, and its first row.
+    let mut cluster: Option<([Option<i64>; 5], i64, usize)> = None;
     for i in rows {
         let (k, s) = (key(i), start[i].unwrap_or_default());
         let e = end[i].unwrap_or(s).max(s);
         match &mut cluster {
-            Some((ck, cluster_end))
+            Some((ck, cluster_end, first))
                 if *ck == k && s <= *cluster_end + i64::from(CLUSTER_GAP_DAYS) =>
             {
                 clustered[i] = true;
                 *cluster_end = (*cluster_end).max(e);
+                // Rows come by start: the latest request so far closes the cluster.
+                closing[*first] = i as IdxSize;
             }
-            _ => cluster = Some((k, e)),
+            _ => cluster = Some((k, e, i)),
         }
     }
-    Ok(clustered)
+    Ok((clustered, closing))
 }
 
-/// `resolved` without the requests [`clustered_requests`] folds into an earlier one: what
-/// counting requests reads.
+/// The columns a cluster's first request takes from the cluster's last
+/// ([`without_clustered_requests`]).
+const CLOSING_COLUMNS: [&str; 3] = ["event_end", "event_outcome", "event_outcome_group"];
+
+/// `resolved` without the requests [`clustered_requests`] folds into an earlier one, each
+/// cluster's first request ending (`event_end`) with the outcome (`event_outcome`,
+/// `event_outcome_group`, those of them present) of the cluster's last: what counting
+/// requests reads. (A request closed "NFA" and asked again two days later is one request,
+/// still open.)
 pub fn without_clustered_requests(resolved: &DataFrame) -> PolarsResult<DataFrame> {
-    let clustered = clustered_requests(resolved)?;
+    let (clustered, closing) = clusters(resolved)?;
     if !clustered.contains(&true) {
         return Ok(resolved.clone());
     }
+    let mut closed = resolved.clone();
+    let closing = IdxCa::from_vec("closing".into(), closing);
+    for name in CLOSING_COLUMNS {
+        if let Ok(column) = resolved.column(name) {
+            let taken = column.take(&closing)?;
+            closed.replace(name, taken)?;
+        }
+    }
     let keep: Vec<bool> = clustered.iter().map(|c| !c).collect();
-    resolved.filter(&BooleanChunked::from_slice("keep".into(), &keep))
+    closed.filter(&BooleanChunked::from_slice("keep".into(), &keep))
 }
 
 #[cfg(test)]
@@ -590,6 +616,73 @@ mod tests {
         // 5 Aug joins 1 Aug's cluster (extending it to 9 Aug); 14 Aug is 5 days after.
         assert_eq!(kept, [Some(day(1)), Some(day(6)), Some(day(14))]);
         assert_eq!((r.requests_clustered, r.superseded), (1, 0));
+    }
+
+    /// Regression (review): a request closed "NFA - Support declined" and asked again two
+    /// days later (one request by rule 4) was counted by the first's outcome and end, so
+    /// the person, still waiting, was counted as closed. The cluster's first request now
+    /// ends as its last does.
+    #[test]
+    fn regression_a_cluster_ends_as_its_last_request_ends() {
+        let n = 3;
+        let date = |name: &str, v: Vec<Option<i32>>| {
+            Column::new(name.into(), v).cast(&DataType::Date).unwrap()
+        };
+        let df = df!(
+            "la_code" => vec!["E06000001"; n],
+            PERSON => vec![Some(7u32), Some(7), Some(8)],
+            "la_person_id" => vec!["A", "A", "B"],
+            "client_type" => vec!["Service User"; n],
+            "event_type" => vec!["Request"; n],
+            "route_of_access" => vec!["Discharge from Hospital"; n],
+            "event_outcome" => vec![Some("NFA - Support declined"), None, Some("NFA - Other")],
+            "event_outcome_group" => vec![Some("no_further_action"), None, Some("no_further_action")],
+        )
+        .unwrap()
+        .hstack(&[
+            date("event_start", vec![Some(20_000), Some(20_004), Some(20_000)]),
+            date("event_end", vec![Some(20_002), None, Some(20_002)]),
+        ])
+        .unwrap();
+        let counted = without_clustered_requests(&df).unwrap();
+        assert_eq!(counted.height(), 2, "{counted}");
+        let text = |c: &str| -> Vec<Option<String>> {
+            counted
+                .column(c)
+                .unwrap()
+                .str()
+                .unwrap()
+                .iter()
+                .map(|v| v.map(str::to_string))
+                .collect()
+        };
+        // Person 7's cluster (days 0 and 4, the first ending on day 2) is open,
+        // with no outcome; person 8's lone request keeps its own.
+        assert_eq!(
+            text("event_outcome_group"),
+            [None, Some("no_further_action".into())]
+        );
+        assert_eq!(text("event_outcome"), [None, Some("NFA - Other".into())]);
+        let ends: Vec<Option<i32>> = counted
+            .column("event_end")
+            .unwrap()
+            .cast(&DataType::Int32)
+            .unwrap()
+            .i32()
+            .unwrap()
+            .iter()
+            .collect();
+        assert_eq!(ends, [None, Some(20_002)]);
+        let starts: Vec<Option<i32>> = counted
+            .column("event_start")
+            .unwrap()
+            .cast(&DataType::Int32)
+            .unwrap()
+            .i32()
+            .unwrap()
+            .iter()
+            .collect();
+        assert_eq!(starts, [Some(20_000), Some(20_000)]);
     }
 
     /// Regressions (review of rule 3): pulled files are named `<stem>__<sha12>.csv`, and

@@ -285,8 +285,10 @@ fn leaving_values_blank_is_checked_with_the_valid_choices() {
         &[
             "sus_apc.toml: columns[2].on_invalid: unknown action \"blanc\"; valid values are \"quarantine\", \"blank\"",
             "sus_apc.toml: columns[15].on_invalid: a required column cannot be left blank: set required = false, or on_invalid = \"quarantine\"",
-            "sus_apc.toml: rules[1].blank: \"discharge_date\" is not one of the rule's columns; valid values are \"discharge_ready_date\", \"admission_date\"",
-            "sus_apc.toml: rules[2]: on_fail = \"blank\" needs blank = the column to leave blank; valid values are \"discharge_ready_date\", \"discharge_date\"",
+            // Regression (review): the choices offered included required columns, each
+            // then refused as required; only columns that may be left blank are offered.
+            "sus_apc.toml: rules[1].blank: \"discharge_date\" is not one of the rule's columns that may be left blank; neither of its columns can be left blank (both are required): use on_fail = \"quarantine\"",
+            "sus_apc.toml: rules[2]: on_fail = \"blank\" needs blank = the column to leave blank; valid values are \"discharge_date\"",
         ],
     );
 }
