@@ -86,7 +86,10 @@ mod tests {
         assert!(sniff("text/html", &[b"\xEF\xBB", b"\xBF\r\n", b"<html>"]));
         assert!(sniff("text/html", &[b"\xEF", b"\xBB\xBF", b"  <html>"]));
         // A first chunk of whitespace only.
-        assert!(sniff("text/html", &[b"\r\n\r\n   ", b"\n", b"<!DOCTYPE html>"]));
+        assert!(sniff(
+            "text/html",
+            &[b"\r\n\r\n   ", b"\n", b"<!DOCTYPE html>"]
+        ));
         assert!(sniff("text/html", &[&[b' '; 10_000], b"<html>"]));
         // Data after a BOM or whitespace is not a page; nor a BOM that is not at the start.
         assert!(!sniff("text/html", &[b"\xEF\xBB\xBFspell_id\n"]));

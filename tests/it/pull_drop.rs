@@ -501,7 +501,10 @@ fn regression_a_drop_file_name_that_is_not_utf8_is_landed_and_named() {
     let record: serde_json::Value = serde_json::from_str(manifest.trim()).unwrap();
     assert_eq!(record["original_name"], "cld_901_%E9.csv");
     assert!(
-        record["file"].as_str().unwrap().starts_with("cld_901__E9__"),
+        record["file"]
+            .as_str()
+            .unwrap()
+            .starts_with("cld_901__E9__"),
         "{record}"
     );
     assert!(drop.join("processed").join(raw).exists());

@@ -719,7 +719,12 @@ fn regression_a_local_failure_while_landing_is_not_the_sources() {
 }
 
 /// Pulls one URL of `server` as source `pubs` into `dir/out` with `env` set.
-fn pull_env(dir: &Path, server: &Server, path: &str, env: &[(&str, &str)]) -> (i32, String, String) {
+fn pull_env(
+    dir: &Path,
+    server: &Server,
+    path: &str,
+    env: &[(&str, &str)],
+) -> (i32, String, String) {
     let p = one_url_pipeline(dir, server, path, "retries = 0\n");
     let out = dir.join("out");
     result(&joinedup_env(
@@ -769,12 +774,15 @@ fn regression_an_empty_http_body_is_not_landed_and_the_earlier_version_stays_cur
         assert_eq!(counts(&stdout), [1, 0, 0, 0, 0, 1], "{stdout}");
     }
     assert_eq!(server.hits("/apc.csv"), 3);
-    let current = joinedup::pull::landing::current_files(&dir.path().join("out"), "pubs", "*")
-        .unwrap();
+    let current =
+        joinedup::pull::landing::current_files(&dir.path().join("out"), "pubs", "*").unwrap();
     assert_eq!(current.len(), 1);
     assert_eq!(std::fs::read(&current[0]).unwrap(), b"v1,1\n");
     let state = std::fs::read_to_string(dir.path().join("out/landing/http_state.json")).unwrap();
-    assert!(state.contains("\"\\\"v1\\\"\"") && !state.contains("v2"), "{state}");
+    assert!(
+        state.contains("\"\\\"v1\\\"\"") && !state.contains("v2"),
+        "{state}"
+    );
 }
 
 fn page_after_bom(_: usize, _: &HashMap<String, String>, s: &mut TcpStream) {

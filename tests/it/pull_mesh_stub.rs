@@ -429,12 +429,7 @@ fn m1_after_503(hit: usize, headers: &HashMap<String, String>, s: &mut TcpStream
 fn regression_mesh_retry_events_name_the_source_and_message_and_count_from_1() {
     let server = stub(vec![(M1, m1_after_503)]);
     let dir = tempfile::tempdir().unwrap();
-    let (code, stdout, stderr) = pull(
-        dir.path(),
-        &server,
-        "",
-        &[("JOINEDUP_LOG_FORMAT", "json")],
-    );
+    let (code, stdout, stderr) = pull(dir.path(), &server, "", &[("JOINEDUP_LOG_FORMAT", "json")]);
     assert_eq!(code, 0, "{stdout}{stderr}");
     let retrying: Vec<serde_json::Value> = stderr
         .lines()

@@ -324,8 +324,7 @@ impl MeshClient {
     /// through one message's retries, and the next message probes whether it is back
     /// ([`super::breaker`]).
     pub fn set_probing(&self, on: bool) {
-        self.probing
-            .store(on, std::sync::atomic::Ordering::Relaxed);
+        self.probing.store(on, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// The mailbox id.
