@@ -6,7 +6,13 @@
 //! durable, so a crash in between lands it again on the next pull — recognised by its
 //! SHA-256 and not landed twice. Office lock files (`~$name`) and hidden files are passed
 //! over; a transfer's partial file and an empty file are left where they are and named.
+//! A file written to while it was being landed is not landed (compared before the
+//! commit), but left for the next pull. A name that is not UTF-8 is taken with its other
+//! bytes as `%XX`, and named in a note. A failure of this machine while landing (a full
+//! disk) is kept as [`SourcePull::local`], and the rest of the folder left for the next
+//! pull.
 
+use std::ffi::OsStr;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -19,6 +25,48 @@ use crate::config::fetch::FileDropFetch;
 fn snapshot(path: &Path) -> Option<(u64, SystemTime)> {
     let m = std::fs::metadata(path).ok()?;
     Some((m.len(), m.modified().ok()?))
+}
+
+/// What became of one settled file.
+#[derive(Debug, PartialEq, Eq)]
+enum Took {
+    /// Landed.
+    New,
+    /// Its content was landed before under its name.
+    AlreadyHad,
+    /// Written to while it was being landed: not landed, left for the next pull.
+    Changed,
+}
+
+/// Why a file was not landed: the drop folder's (it cannot be read), or this machine's
+/// (the landing zone cannot be written: a full disk).
+#[derive(Debug)]
+enum Failed {
+    Source(String),
+    Local(crate::error::Error),
+}
+
+/// The name of a dropped file as shown and recorded: itself when it is UTF-8, else its
+/// UTF-8 parts with every other byte as `%XX` (a Latin-1 `cld_é.csv` is `cld_%E9.csv`),
+/// so that two such names stay apart. `true` when it had to be escaped.
+fn shown_name(name: &OsStr) -> (String, bool) {
+    if let Some(n) = name.to_str() {
+        return (n.to_string(), false);
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let mut shown = String::new();
+        for chunk in name.as_bytes().utf8_chunks() {
+            shown.push_str(chunk.valid());
+            for b in chunk.invalid() {
+                shown.push_str(&format!("%{b:02X}"));
+            }
+        }
+        (shown, true)
+    }
+    #[cfg(not(unix))]
+    (name.to_string_lossy().into_owned(), true)
 }
 
 /// Picks up a drop folder.
@@ -34,23 +82,31 @@ pub async fn pull_folder(source: &str, cfg: &FileDropFetch, zone: &LandingZone) 
             return report;
         }
     };
-    let mut files: Vec<PathBuf> = entries
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.is_file())
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| !is_hidden_or_lock(n) && wildcard_match(&cfg.pattern, n))
-        })
-        .collect();
+    // A name that is not UTF-8 (a Latin-1 name from an old Windows share) is taken under
+    // its escaped form and named in a note: passed over, the file was never landed and
+    // nothing said so.
+    let mut files: Vec<(PathBuf, String)> = Vec::new();
+    for path in entries.flatten().map(|e| e.path()).filter(|p| p.is_file()) {
+        let Some(os_name) = path.file_name() else {
+            continue;
+        };
+        let (name, escaped) = shown_name(os_name);
+        if is_hidden_or_lock(&name) || !wildcard_match(&cfg.pattern, &name) {
+            continue;
+        }
+        if escaped {
+            report.note(format!(
+                "{name} in the drop folder has a name that is not UTF-8 (shown with its other bytes as %XX): taken under that name"
+            ));
+        }
+        files.push((path, name));
+    }
     files.sort();
     report.found = files.len() as u64;
     // Not data yet: a transfer's partial file (renamed when complete) and an empty file
     // (a stalled upload) are left where they are and named. Landed, they failed the run
     // as unreadable, and every run after it (landed files are kept).
-    files.retain(|p| {
-        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    files.retain(|(p, name)| {
         let why = if is_partial(name) {
             "is a partial transfer (renamed when complete)"
         } else if std::fs::metadata(p).is_ok_and(|m| m.len() == 0) {
@@ -63,43 +119,55 @@ pub async fn pull_folder(source: &str, cfg: &FileDropFetch, zone: &LandingZone) 
         ));
         false
     });
-    let before: Vec<_> = files.iter().map(|p| snapshot(p)).collect();
+    let before: Vec<_> = files.iter().map(|(p, _)| snapshot(p)).collect();
     if !files.is_empty() && cfg.settle_seconds > 0 {
         tokio::time::sleep(Duration::from_secs(cfg.settle_seconds)).await;
     }
-    for (path, was) in files.iter().zip(before) {
-        let name = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("file")
-            .to_string();
-        if was.is_none() || snapshot(path) != was {
-            report.waiting += 1;
-            continue;
+    let total = files.len();
+    for (done, ((path, name), was)) in files.iter().zip(before).enumerate() {
+        // This machine cannot land (a full disk): every later file would fail the same
+        // way. They stay in the drop folder for the next pull.
+        if report.local.is_some() {
+            report.note(format!(
+                "{} file(s) left in the drop folder for the next pull: landing failed on this machine",
+                total - done
+            ));
+            break;
         }
-        match land_one(source, path, &name, zone) {
-            Ok(new) => {
-                if new {
-                    report.landed += 1;
-                } else {
-                    report.already_had += 1;
-                }
+        let was = match was {
+            Some(w) if snapshot(path) == Some(w) => w,
+            _ => {
+                report.waiting += 1;
+                continue;
             }
-            Err(e) => {
-                report.fail(&name, e);
+        };
+        match land_one(source, path, name, was, zone) {
+            Ok(Took::New) => report.landed += 1,
+            Ok(Took::AlreadyHad) => report.already_had += 1,
+            Ok(Took::Changed) => {
+                report.waiting += 1;
+                continue;
+            }
+            Err(Failed::Source(reason)) => {
+                report.fail(name, reason);
+                continue;
+            }
+            Err(Failed::Local(e)) => {
+                report.fail_local(name, e);
                 continue;
             }
         }
         crate::fault::point("file_drop_before_move");
-        // Written to after it settled (while it was being landed): what was landed is not
+        // Written to in the instant between landing and moving: what was landed is not
         // the whole file, so it stays for the next pull, whose copy supersedes this one.
-        if snapshot(path) != was {
+        if snapshot(path) != Some(was) {
             report.waiting += 1;
             continue;
         }
-        if let Err(e) = move_aside(path, &name, &cfg.processed_folder) {
+        let os_name = path.file_name().unwrap_or(name.as_ref());
+        if let Err(e) = move_aside(path, os_name, &cfg.processed_folder) {
             report.fail(
-                &name,
+                name,
                 format!("landed, but could not move it to the processed folder: {e}"),
             );
         }
@@ -124,42 +192,57 @@ fn is_partial(name: &str) -> bool {
     PARTIAL_SUFFIXES.iter().any(|s| lower.ends_with(s))
 }
 
-fn land_one(source: &str, path: &Path, name: &str, zone: &LandingZone) -> Result<bool, String> {
-    let mut file = std::fs::File::open(path).map_err(|e| format!("cannot open: {e}"))?;
-    let mut incoming = zone.incoming(source).map_err(|e| e.to_string())?;
+/// Lands one settled file whose size and time were `was`. A file written to while it
+/// was read is not landed (its Incoming is discarded) but left for the next pull: landed,
+/// a part of it would have become the file's current version.
+fn land_one(
+    source: &str,
+    path: &Path,
+    name: &str,
+    was: (u64, SystemTime),
+    zone: &LandingZone,
+) -> Result<Took, Failed> {
+    let mut file =
+        std::fs::File::open(path).map_err(|e| Failed::Source(format!("cannot open: {e}")))?;
+    let mut incoming = zone.incoming(source).map_err(Failed::Local)?;
     let mut buf = vec![0u8; 1 << 20];
     loop {
         let n = match file.read(&mut buf) {
             Ok(n) => n,
-            Err(e) => {
-                incoming.discard();
-                return Err(format!("cannot read: {e}"));
-            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(Failed::Source(format!("cannot read: {e}"))),
         };
         if n == 0 {
             break;
         }
-        if let Err(e) = incoming.append(&buf[..n]) {
-            incoming.discard();
-            return Err(e.to_string());
-        }
+        incoming.append(&buf[..n]).map_err(Failed::Local)?;
+    }
+    crate::fault::point("file_drop_before_commit");
+    if snapshot(path) != Some(was) {
+        incoming.discard();
+        return Ok(Took::Changed);
     }
     let origin = Origin::FileDrop {
         path: path.display().to_string(),
     };
     match zone.commit(source, incoming, name, origin) {
-        Ok(super::landing::Landed::New(_)) => Ok(true),
-        Ok(super::landing::Landed::AlreadyHad { .. }) => Ok(false),
-        Err(e) => Err(e.to_string()),
+        Ok(super::landing::Landed::New(_)) => Ok(Took::New),
+        Ok(super::landing::Landed::AlreadyHad { .. }) => Ok(Took::AlreadyHad),
+        Err(e) => Err(Failed::Local(e)),
     }
 }
 
-fn move_aside(path: &Path, name: &str, processed: &Path) -> std::io::Result<()> {
+/// Moves a landed file to the processed folder under its own name (its bytes as they
+/// are, UTF-8 or not), `<name>.<n>` beside one of the same name.
+fn move_aside(path: &Path, name: impl AsRef<OsStr>, processed: &Path) -> std::io::Result<()> {
+    let name = name.as_ref();
     std::fs::create_dir_all(processed)?;
     let mut target = processed.join(name);
     let mut n = 1;
     while target.exists() {
-        target = processed.join(format!("{name}.{n}"));
+        let mut numbered = name.to_os_string();
+        numbered.push(format!(".{n}"));
+        target = processed.join(numbered);
         n += 1;
     }
     match std::fs::rename(path, &target) {
@@ -176,6 +259,20 @@ fn move_aside(path: &Path, name: &str, processed: &Path) -> std::io::Result<()> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn regression_a_file_name_that_is_not_utf8_is_shown_escaped() {
+        use std::os::unix::ffi::OsStrExt;
+        assert_eq!(
+            shown_name(OsStr::from_bytes(b"cld_901_\xE9\xFF.csv")),
+            ("cld_901_%E9%FF.csv".to_string(), true)
+        );
+        assert_eq!(
+            shown_name(OsStr::new("cld_901_é.csv")),
+            ("cld_901_é.csv".to_string(), false)
+        );
+    }
 
     #[test]
     fn regression_the_processed_folder_may_be_on_another_file_system() {

@@ -6,7 +6,10 @@
 //! Content-Length, or whose SHA-256 differs from a pinned one, is a failure and never a
 //! landed file. ETag and Last-Modified are kept per source and URL
 //! (`landing/http_state.json`) and sent back, so a publication that has not changed
-//! answers 304 and is not downloaded.
+//! answers 304 and is not downloaded. An empty body, or an HTML page served as the file
+//! ([`super::sniff`]), is refused, not landed. A failure of this machine after the body
+//! arrived (syncing, renaming, the manifest line, `http_state.json`) is kept as
+//! [`SourcePull::local`]: the pull exits as that error does, not as the source's.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -18,8 +21,9 @@ use reqwest::StatusCode;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{Mutex, Semaphore};
 
-use super::landing::{Landed, LandingZone, Origin};
+use super::landing::{CommitError, Landed, LandingZone, Origin};
 use super::report::SourcePull;
+use super::sniff::HtmlSniff;
 use super::{retry, secret};
 use crate::config::fetch::HttpFetch;
 
@@ -55,14 +59,12 @@ pub fn load_state(zone: &LandingZone) -> HttpState {
         .unwrap_or_default()
 }
 
-/// Saves validators atomically.
+/// Saves validators atomically, the owner's only: it names every URL (queries
+/// included), as the landing zone's files do. A failure leaves no temporary file.
 pub fn save_state(zone: &LandingZone, state: &HttpState) -> crate::error::Result<()> {
     let json = serde_json::to_vec_pretty(state)
         .map_err(|e| crate::error::Error::Internal(e.to_string()))?;
-    crate::publish::staging::write_atomic(&state_path(zone), &json)?;
-    // It names every URL (queries included): the owner's only, as the landing zone is.
-    super::landing::owner_only(&state_path(zone), 0o600);
-    Ok(())
+    super::landing::write_private(&state_path(zone), &json)
 }
 
 enum Outcome {
@@ -166,8 +168,9 @@ pub async fn pull_urls(source: &str, cfg: &HttpFetch, zone: Arc<LandingZone>) ->
             Err(e) => report.fail("download task", e.to_string()),
         }
     }
+    // Failing to save it is this machine's failure (a full disk), not the source's.
     if let Err(e) = save_state(&zone, &*state.lock().await) {
-        report.fail("http_state.json", crate::error::chain(&e));
+        report.fail_local("http_state.json", e);
     }
     report
 }
@@ -302,12 +305,14 @@ async fn fetch_once(
         Ok(i) => i,
         Err(e) => return Attempt::Local(e),
     };
+    // A login or error page served with 200 (a proxy, an expired link) is not the file:
+    // landed, it would replace the good version. Its start may come after a BOM, or
+    // after a first chunk of whitespace only.
+    let mut sniff = HtmlSniff::new(content_type.as_deref());
     loop {
         match resp.chunk().await {
             Ok(Some(bytes)) => {
-                // A login or error page served with 200 (a proxy, an expired link) is
-                // not the file: landed, it would replace the good version.
-                if incoming.is_empty() && html_page(content_type.as_deref(), &bytes) {
+                if sniff.feed(&bytes) {
                     return Attempt::Fail(
                         "the server sent an HTML page (Content-Type text/html), not the file: a login or error page?"
                             .to_string(),
@@ -351,6 +356,15 @@ async fn fetch_once(
         incoming.discard();
         return Attempt::Retry(format!("truncated body: {got} of {n} bytes"), None);
     }
+    // An empty 200 (a publisher's failed export, a proxy) is not the file: landed, it
+    // became the URL's current version, and its validators answered 304 every night
+    // after, until the publisher changed the file. Not landed, as an empty drop file is.
+    if incoming.is_empty() {
+        return Attempt::Fail(
+            "the server sent an empty body (HTTP 200, no bytes): not landed; the version landed before stays current"
+                .to_string(),
+        );
+    }
     let landed = match zone.commit_checked(
         source,
         incoming,
@@ -362,20 +376,11 @@ async fn fetch_once(
         cfg.sha256.get(url).map(String::as_str),
     ) {
         Ok(l) => l,
-        Err(reason) => return Attempt::Fail(reason),
+        Err(e @ CommitError::Mismatch { .. }) => return Attempt::Fail(e.to_string()),
+        // Syncing, renaming, the manifest line: this machine's failure, not the source's.
+        Err(CommitError::Local(e)) => return Attempt::Local(e),
     };
     Attempt::Done(Outcome::Landed(Box::new(landed), validators))
-}
-
-/// True when a response declared HTML and its body starts like a page.
-fn html_page(content_type: Option<&str>, first: &[u8]) -> bool {
-    let declared =
-        content_type.is_some_and(|t| t.trim().to_ascii_lowercase().starts_with("text/html"));
-    let start = first
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .map_or(&[][..], |i| &first[i..]);
-    declared && start.first() == Some(&b'<')
 }
 
 /// A count of bytes with thousands separators, `2,147,483,648` (the report's
@@ -487,16 +492,6 @@ mod tests {
         let message = format!("over the limit of {}", bytes_count(2_147_483_648));
         let shown = crate::ingest::quarantine::mask_nhs_numbers(&message);
         assert!(shown.contains("2,147,483,648"), "{shown}");
-    }
-
-    #[test]
-    fn regression_an_html_page_is_told_apart() {
-        assert!(html_page(
-            Some("text/html; charset=utf-8"),
-            b"\n <!DOCTYPE html>"
-        ));
-        assert!(!html_page(Some("text/csv"), b"<not,a,page>"));
-        assert!(!html_page(Some("text/html"), b"spell_id,provider\n"));
     }
 
     #[test]

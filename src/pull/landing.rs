@@ -101,6 +101,23 @@ struct Index {
     messages: HashSet<(String, String)>,
 }
 
+/// Why [`LandingZone::commit_checked`] did not land a file: the source's bytes, or this
+/// machine.
+#[derive(Debug, thiserror::Error)]
+pub enum CommitError {
+    /// The content is not the pinned one (the source's).
+    #[error("SHA-256 {got} differs from the pinned {want}; not landed")]
+    Mismatch {
+        /// The content's SHA-256.
+        got: String,
+        /// The pinned one.
+        want: String,
+    },
+    /// Syncing, renaming or recording failed (a full disk): this machine's failure.
+    #[error("{}", crate::error::chain(.0))]
+    Local(Error),
+}
+
 /// The landing zone of one data directory.
 #[derive(Debug)]
 pub struct LandingZone {
@@ -290,8 +307,15 @@ impl LandingZone {
         let manifest = root.join("manifest.jsonl");
         owner_only(&manifest, 0o600);
         // What a killed pull was downloading: no other pull runs (the data directory's
-        // lock is held), so every `.incoming-*` file is a leftover, raw data included.
+        // lock is held), so every `.incoming-*` file is a leftover, raw data included; so
+        // is a `.<name>.<uuid>.tmp` in the root (`http_state.json` being saved).
         for folder in std::fs::read_dir(&root).into_iter().flatten().flatten() {
+            let name = folder.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with('.') && name.ends_with(".tmp") {
+                let _ = std::fs::remove_file(folder.path());
+                continue;
+            }
             for entry in std::fs::read_dir(folder.path())
                 .into_iter()
                 .flatten()
@@ -484,18 +508,19 @@ impl LandingZone {
         original_name: &str,
         origin: Origin,
         expected: Option<&str>,
-    ) -> std::result::Result<Landed, String> {
+    ) -> std::result::Result<Landed, CommitError> {
         if let Some(want) = expected {
             let got = incoming.sha256();
             if got != want {
                 incoming.discard();
-                return Err(format!(
-                    "SHA-256 {got} differs from the pinned {want}; not landed"
-                ));
+                return Err(CommitError::Mismatch {
+                    got,
+                    want: want.to_string(),
+                });
             }
         }
         self.commit(source, incoming, original_name, origin)
-            .map_err(|e| crate::error::chain(&e))
+            .map_err(CommitError::Local)
     }
 
     fn record(
@@ -534,7 +559,8 @@ impl LandingZone {
         let mut f = options
             .open(&manifest)
             .map_err(|e| Error::io("opening", &manifest, e))?;
-        f.write_all(line.as_bytes())
+        crate::fault::io("landing_manifest")
+            .and_then(|_| f.write_all(line.as_bytes()))
             .map_err(|e| Error::io("writing", &manifest, e))?;
         f.sync_data()
             .map_err(|e| Error::io("syncing", &manifest, e))?;
@@ -760,6 +786,39 @@ fn on_disk_name(dir: &Path, name: &str) -> Option<String> {
         }
     }
     folded.or_else(|| Some(name.to_string()))
+}
+
+/// Writes `bytes` to `path` atomically, the owner's only (a landing zone file naming
+/// URLs or files: `http_state.json`): to `.<name>.<uuid>.tmp` beside it, created 0600,
+/// fsynced, renamed into place. A step that fails (a full disk) removes the temporary
+/// file; one a crash leaves is removed by the next [`LandingZone::open`].
+pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(
+        ".{}.{}.tmp",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("file"),
+        uuid::Uuid::new_v4().simple()
+    ));
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut f = options
+        .open(&tmp)
+        .map_err(|e| Error::io("creating", &tmp, e))?;
+    let written = crate::fault::io("landing_state_write")
+        .and_then(|_| f.write_all(bytes))
+        .map_err(|e| Error::io("writing", &tmp, e))
+        .and_then(|_| f.sync_all().map_err(|e| Error::io("syncing", &tmp, e)))
+        .and_then(|_| std::fs::rename(&tmp, path).map_err(|e| Error::io("renaming into", path, e)));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written?;
+    // An older build's file, made under the umask.
+    owner_only(path, 0o600);
+    sync_dir(dir);
+    Ok(())
 }
 
 fn sync_dir(dir: &Path) {
@@ -1293,6 +1352,38 @@ mod tests {
 
     /// Regression (review): a download a SIGKILL interrupted stayed as `.incoming-…`
     /// (raw data) for a day; the landing manifest, naming files as sent, was 0644.
+    /// Regression (review): saving `http_state.json` on a full disk left
+    /// `.http_state.json.<uuid>.tmp` (0644, naming every URL) in the landing root for
+    /// good. A failed save removes it, one a crash left is removed on open, and the file
+    /// is written 0600 from the start.
+    #[test]
+    fn regression_a_stray_state_temp_file_is_removed_and_state_is_written_owner_only() {
+        let out = tempfile::tempdir().unwrap();
+        let root = out.path().join("landing");
+        std::fs::create_dir_all(&root).unwrap();
+        let stray = root.join(".http_state.json.0123abcd.tmp");
+        std::fs::write(&stray, "{}").unwrap();
+        std::fs::write(root.join("keep.tmp"), "not ours").unwrap();
+        let zone = LandingZone::open(out.path()).unwrap();
+        assert!(!stray.exists());
+        assert!(root.join("keep.tmp").exists());
+        let state = zone.root().join("http_state.json");
+        write_private(&state, b"{\"a\": 1}").unwrap();
+        assert_eq!(std::fs::read(&state).unwrap(), b"{\"a\": 1}");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&state).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let names: Vec<String> = std::fs::read_dir(&root)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|n| n.ends_with(".tmp"))
+            .collect();
+        assert_eq!(names, ["keep.tmp"]);
+    }
+
     #[test]
     fn reopening_removes_leftover_downloads_and_the_zone_is_the_owner_s_only() {
         use std::os::unix::fs::PermissionsExt;

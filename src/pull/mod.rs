@@ -17,6 +17,7 @@ pub mod mesh;
 pub mod report;
 pub mod retry;
 pub mod secret;
+mod sniff;
 
 use std::path::Path;
 use std::sync::Arc;

@@ -372,3 +372,140 @@ fn regression_a_run_names_drop_files_still_being_written() {
         .unwrap();
     assert_eq!(pulled["waiting"], 1, "{pulled}");
 }
+
+/// Regression (review): a full disk while landing a drop file exited 4 (as if the drop
+/// folder had failed), its message naming only a `.incoming-…` temporary file, without
+/// "No space left on device". It is this machine's failure: exit 5 with the OS's words,
+/// the drop file named, and the rest of the folder left for the next pull.
+#[test]
+fn regression_a_full_disk_while_landing_a_drop_file_is_this_machine_s_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let pipeline = pipeline(dir.path(), 0, false);
+    let (drop, out) = (dir.path().join("drop"), dir.path().join("out"));
+    std::fs::write(drop.join("cld_901_a.csv"), "a\n").unwrap();
+    std::fs::write(drop.join("cld_902_b.csv"), "b\n").unwrap();
+    let (code, stdout, stderr) = result(&joinedup_env(
+        &["pull", &pipeline, "--out", out.to_str().unwrap()],
+        &[("JOINEDUP_FAULT", "enospc:landing_write")],
+    ));
+    assert_eq!(code, 5, "{stdout}{stderr}");
+    assert!(
+        stderr.contains("No space left on device (os error 28)"),
+        "{stderr}"
+    );
+    assert!(
+        stdout.contains("failed: cld_901_a.csv: writing ")
+            && stdout.contains("No space left on device (os error 28)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "note: 1 file(s) left in the drop folder for the next pull: landing failed on this machine"
+        ),
+        "{stdout}"
+    );
+    assert_eq!(counts(&stdout), [2, 0, 0, 0, 0, 1], "{stdout}");
+    // Nothing landed, nothing half-written left, both files still to be taken.
+    assert!(names(&out.join("landing/cld")).is_empty());
+    assert_eq!(names(&drop), ["cld_901_a.csv", "cld_902_b.csv"]);
+}
+
+/// Regression (review): a file written to while it was being landed (after it had
+/// settled) was compared only after the commit, so its first part was landed and made
+/// the file's current version. It is compared before: not landed, counted as waiting,
+/// and the next pull takes the whole file.
+#[test]
+fn regression_a_drop_file_changed_while_being_landed_is_not_landed() {
+    use std::io::{BufRead, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let pipeline = pipeline(dir.path(), 0, false);
+    let (drop, out) = (dir.path().join("drop"), dir.path().join("out"));
+    let file = drop.join("cld_901_a.csv");
+    std::fs::write(&file, "a,b\n").unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_joinedup"))
+        .current_dir(root())
+        .args(["pull", &pipeline, "--out", out.to_str().unwrap()])
+        .env_remove("JOINEDUP_LOG")
+        .env_remove("JOINEDUP_OUT")
+        .env("NO_COLOR", "1")
+        .env("JOINEDUP_FAULT", "sleep:file_drop_before_commit:1500")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read, not yet committed: the sender appends the rest.
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut said = String::new();
+    while !said.contains("pausing at file_drop_before_commit") {
+        let mut line = String::new();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "{said}");
+        said.push_str(&line);
+    }
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&file)
+        .unwrap()
+        .write_all(b"1,2\n")
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert_eq!(counts(&stdout), [1, 0, 0, 0, 1, 0], "{stdout}");
+    assert!(names(&out.join("landing/cld")).is_empty());
+    assert_eq!(names(&drop), ["cld_901_a.csv"]);
+
+    // The next pull takes the whole file.
+    let (code, stdout, stderr) = result(&joinedup(&[
+        "pull",
+        &pipeline,
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert_eq!(counts(&stdout), [1, 1, 0, 0, 0, 0], "{stdout}");
+    let landed = names(&out.join("landing/cld"));
+    assert_eq!(landed.len(), 1);
+    assert_eq!(
+        std::fs::read(out.join("landing/cld").join(&landed[0])).unwrap(),
+        b"a,b\n1,2\n"
+    );
+}
+
+/// Regression (review): a dropped file whose name is not UTF-8 (a Latin-1 name from an
+/// old Windows share) was passed over without a word, never landed. It is landed under
+/// its name with the other bytes as `%XX`, named in a note, and moved aside under its
+/// own bytes.
+#[cfg(unix)]
+#[test]
+fn regression_a_drop_file_name_that_is_not_utf8_is_landed_and_named() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let pipeline = pipeline(dir.path(), 0, false);
+    let (drop, out) = (dir.path().join("drop"), dir.path().join("out"));
+    let raw = std::ffi::OsStr::from_bytes(b"cld_901_\xE9.csv");
+    std::fs::write(drop.join(raw), "a,b\n").unwrap();
+    let (code, stdout, stderr) = result(&joinedup(&[
+        "pull",
+        &pipeline,
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert_eq!(counts(&stdout), [1, 1, 0, 0, 0, 0], "{stdout}");
+    assert!(
+        stdout.contains("note: cld_901_%E9.csv in the drop folder has a name that is not UTF-8 (shown with its other bytes as %XX): taken under that name"),
+        "{stdout}"
+    );
+    let manifest = std::fs::read_to_string(out.join("landing/manifest.jsonl")).unwrap();
+    let record: serde_json::Value = serde_json::from_str(manifest.trim()).unwrap();
+    assert_eq!(record["original_name"], "cld_901_%E9.csv");
+    assert!(
+        record["file"]
+            .as_str()
+            .unwrap()
+            .starts_with("cld_901__E9__"),
+        "{record}"
+    );
+    assert!(drop.join("processed").join(raw).exists());
+}

@@ -717,3 +717,173 @@ fn regression_a_local_failure_while_landing_is_not_the_sources() {
     assert_eq!(code, 2, "{stdout}{stderr}");
     assert!(stderr.contains("landing/pubs"), "{stderr}");
 }
+
+/// Pulls one URL of `server` as source `pubs` into `dir/out` with `env` set.
+fn pull_env(
+    dir: &Path,
+    server: &Server,
+    path: &str,
+    env: &[(&str, &str)],
+) -> (i32, String, String) {
+    let p = one_url_pipeline(dir, server, path, "retries = 0\n");
+    let out = dir.join("out");
+    result(&joinedup_env(
+        &["pull", p.to_str().unwrap(), "--out", out.to_str().unwrap()],
+        env,
+    ))
+}
+
+/// The files landed for source `pubs` in `dir/out`.
+fn landed_files(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir.join("out/landing/pubs"))
+        .map(|d| {
+            d.map(|e| e.unwrap().file_name().into_string().unwrap())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+/// `v1,1` with ETag "v1" the first time, then an empty 200 with ETag "v2".
+fn empty_after_v1(hit: usize, _: &HashMap<String, String>, s: &mut TcpStream) {
+    if hit == 1 {
+        respond(s, "200 OK", &[("ETag", "\"v1\"")], b"v1,1\n");
+    } else {
+        respond(s, "200 OK", &[("ETag", "\"v2\"")], b"");
+    }
+}
+
+/// Regression (review): an empty 200 body was landed as the URL's current version, and
+/// its ETag saved, so the next nights got 304 and kept it: every run failed until the
+/// publisher changed the file. It is refused (the source's failure for this pull), and
+/// the version landed before stays current, its validators with it.
+#[test]
+fn regression_an_empty_http_body_is_not_landed_and_the_earlier_version_stays_current() {
+    let server = Server::start(vec![("/apc.csv", empty_after_v1)]);
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = pull_env(dir.path(), &server, "/apc.csv", &[]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    for _ in 0..2 {
+        let (code, stdout, stderr) = pull_env(dir.path(), &server, "/apc.csv", &[]);
+        assert_eq!(code, 4, "{stdout}{stderr}");
+        assert!(
+            stdout.contains("the server sent an empty body (HTTP 200, no bytes): not landed; the version landed before stays current"),
+            "{stdout}"
+        );
+        assert_eq!(counts(&stdout), [1, 0, 0, 0, 0, 1], "{stdout}");
+    }
+    assert_eq!(server.hits("/apc.csv"), 3);
+    let current =
+        joinedup::pull::landing::current_files(&dir.path().join("out"), "pubs", "*").unwrap();
+    assert_eq!(current.len(), 1);
+    assert_eq!(std::fs::read(&current[0]).unwrap(), b"v1,1\n");
+    let state = std::fs::read_to_string(dir.path().join("out/landing/http_state.json")).unwrap();
+    assert!(
+        state.contains("\"\\\"v1\\\"\"") && !state.contains("v2"),
+        "{state}"
+    );
+}
+
+fn page_after_bom(_: usize, _: &HashMap<String, String>, s: &mut TcpStream) {
+    respond(
+        s,
+        "200 OK",
+        &[("Content-Type", "text/html")],
+        b"\xEF\xBB\xBF<!DOCTYPE html><html><body>Please sign in</body></html>",
+    );
+}
+
+/// An HTML page whose first network chunk is whitespace only.
+fn page_after_whitespace(_: usize, _: &HashMap<String, String>, s: &mut TcpStream) {
+    use std::io::Write;
+    let (blank, page): (&[u8], &[u8]) = (b"\r\n\r\n  ", b"<!DOCTYPE html><html>Error</html>");
+    let _ = s.write_all(
+        format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            blank.len() + page.len()
+        )
+        .as_bytes(),
+    );
+    let _ = s.write_all(blank);
+    let _ = s.flush();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let _ = s.write_all(page);
+    let _ = s.flush();
+}
+
+/// Regression (review): an HTML error page was landed as the file when it started with
+/// a UTF-8 BOM, or when the first network chunk held only whitespace (only the first
+/// chunk was looked at, and a BOM was not skipped).
+#[test]
+fn regression_an_html_page_after_a_bom_or_a_chunk_of_whitespace_is_not_landed() {
+    let server = Server::start(vec![
+        ("/bom.csv", page_after_bom),
+        ("/ws.csv", page_after_whitespace),
+    ]);
+    for path in ["/bom.csv", "/ws.csv"] {
+        let dir = tempfile::tempdir().unwrap();
+        let (code, stdout, stderr) = pull_env(dir.path(), &server, path, &[]);
+        assert_eq!(code, 4, "{path}: {stdout}{stderr}");
+        assert!(
+            stdout.contains("the server sent an HTML page (Content-Type text/html), not the file"),
+            "{path}: {stdout}"
+        );
+        assert!(landed_files(dir.path()).is_empty(), "{path}");
+    }
+}
+
+/// Regression (review): a full disk writing `landing/manifest.jsonl` after an HTTP body
+/// had arrived was reported as the source's failure (exit 4). It is this machine's:
+/// exit 5, with the OS's reason and the manifest named.
+#[test]
+fn regression_a_full_disk_recording_an_http_download_is_this_machine_s_failure() {
+    let server = Server::start(vec![("/ok.csv", ok)]);
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = pull_env(
+        dir.path(),
+        &server,
+        "/ok.csv",
+        &[("JOINEDUP_FAULT", "enospc:landing_manifest")],
+    );
+    assert_eq!(code, 5, "{stdout}{stderr}");
+    assert!(
+        stderr.contains("landing/manifest.jsonl")
+            && stderr.contains("No space left on device (os error 28)"),
+        "{stderr}"
+    );
+    assert!(
+        !std::fs::read_to_string(dir.path().join("out/landing/http_state.json"))
+            .unwrap_or_default()
+            .contains("ok.csv")
+    );
+}
+
+/// Regression (review): a full disk saving `http_state.json` was reported as the
+/// source's failure (exit 4), and left `.http_state.json.<uuid>.tmp` (0644) in the
+/// landing root for good. It is this machine's failure (exit 5, the OS's reason), and
+/// no temporary file is left.
+#[test]
+fn regression_a_full_disk_saving_http_state_is_this_machine_s_failure_and_leaves_nothing() {
+    let server = Server::start(vec![("/ok.csv", ok)]);
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = pull_env(
+        dir.path(),
+        &server,
+        "/ok.csv",
+        &[("JOINEDUP_FAULT", "enospc:landing_state_write")],
+    );
+    assert_eq!(code, 5, "{stdout}{stderr}");
+    assert!(
+        stderr.contains("http_state.json")
+            && stderr.contains("No space left on device (os error 28)"),
+        "{stderr}"
+    );
+    assert_eq!(landed_files(dir.path()).len(), 1);
+    let strays: Vec<String> = std::fs::read_dir(dir.path().join("out/landing"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(strays.is_empty(), "{strays:?}");
+}

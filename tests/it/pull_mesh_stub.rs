@@ -378,3 +378,70 @@ fn regression_timeout_seconds_limits_silence_not_a_download_still_flowing() {
     );
     assert!(landed(dir.path()).is_empty());
 }
+
+fn inbox_m1_m2_m3(_: usize, _: &HashMap<String, String>, s: &mut TcpStream) {
+    respond(s, "200 OK", &[], br#"{"messages":["M1","M2","M3"]}"#);
+}
+
+/// Regression (review): a MESH pull had no bound: with every download answering 503,
+/// each message got its full retries (about a minute and a half each with the defaults),
+/// so a 500-message inbox held the data directory's lock for hours. Once a message's
+/// retries are spent, the next is tried once; failing again, the pull of the mailbox
+/// stops and the rest is left in the inbox for the next pull, said in the summary.
+#[test]
+fn regression_a_mesh_server_failing_every_download_stops_the_mailbox_pull() {
+    let server = stub(vec![
+        (INBOX, inbox_m1_m2_m3),
+        (M1, unavailable),
+        (M2, unavailable),
+        (M3, unavailable),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = pull(dir.path(), &server, "", &[]);
+    assert_eq!(code, 4, "{stdout}{stderr}");
+    // M1: the default 6 retries; M2: once; M3: not asked.
+    assert_eq!([M1, M2, M3].map(|p| server.hits(p)), [7, 1, 0]);
+    assert!(
+        stdout.contains("failed: M1: downloading: MESH answered 503 to download of chunk 1: down for maintenance (gave up after 7 attempts)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("note: MESH kept failing transiently (message M1 through its retries, then message M2 tried once): 1 message(s) left in the inbox for the next pull"),
+        "{stdout}"
+    );
+    assert!(landed(dir.path()).is_empty());
+    assert_eq!(server.hits(M1_ACK) + server.hits(M2_ACK), 0);
+}
+
+/// 503 the first time, then M1.
+fn m1_after_503(hit: usize, headers: &HashMap<String, String>, s: &mut TcpStream) {
+    if hit == 1 {
+        unavailable(hit, headers, s);
+    } else {
+        m1(hit, headers, s);
+    }
+}
+
+/// Regression (review): a MESH `retrying` event named neither the source nor the
+/// message, and numbered the first retry 2 (HTTP's carry `source` and `url` and number
+/// from 1). It names the source and the message id, and the first retry is 1.
+#[test]
+fn regression_mesh_retry_events_name_the_source_and_message_and_count_from_1() {
+    let server = stub(vec![(M1, m1_after_503)]);
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = pull(dir.path(), &server, "", &[("JOINEDUP_LOG_FORMAT", "json")]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let retrying: Vec<serde_json::Value> = stderr
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|e| e["message"] == "retrying")
+        .collect();
+    assert_eq!(retrying.len(), 1, "{stderr}");
+    let e = &retrying[0];
+    assert_eq!(e["source"], "mesh", "{e}");
+    assert_eq!(e["message_id"], "M1", "{e}");
+    assert_eq!(e["mailbox"], "X26ABC2", "{e}");
+    assert_eq!(e["call"], "download of chunk 1", "{e}");
+    assert_eq!(e["attempt"], 1, "{e}");
+    assert_eq!(landed(dir.path()), [b"a,b\n1,2\n".to_vec()]);
+}

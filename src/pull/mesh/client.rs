@@ -42,6 +42,10 @@ pub enum MeshError {
     /// The response did not follow the protocol.
     #[error("{0}")]
     Protocol(String),
+    /// A transient failure (a connect error, a timeout, a body cut off, 429, 5xx) that
+    /// lasted through every retry: MESH may be down ([`super::breaker`]).
+    #[error("{0}")]
+    GaveUp(Box<MeshError>),
     /// This machine failed while landing what MESH sent (a full disk): not the source's
     /// fault, and the pull exits as the error does ([`crate::pull::SourcePull::local`]).
     #[error("{}", crate::error::chain(.0))]
@@ -89,6 +93,10 @@ pub struct MeshClient {
     shared_key: String,
     page_size: u32,
     retries: u32,
+    /// The source it is pulled for, named in its events.
+    source: String,
+    /// A call is tried once, not retried ([`MeshClient::set_probing`]).
+    probing: std::sync::atomic::AtomicBool,
 }
 
 /// A failed request, with the server it went to (scheme, host and port: the path holds
@@ -301,7 +309,22 @@ impl MeshClient {
             shared_key,
             page_size: cfg.inbox_page_size,
             retries: cfg.retries,
+            source: String::new(),
+            probing: std::sync::atomic::AtomicBool::new(false),
         })
+    }
+
+    /// The client, naming `source` in its events (retries).
+    pub fn for_source(mut self, source: &str) -> Self {
+        self.source = source.to_string();
+        self
+    }
+
+    /// While `on`, a call is tried once, a transient failure not retried: MESH has failed
+    /// through one message's retries, and the next message probes whether it is back
+    /// ([`super::breaker`]).
+    pub fn set_probing(&self, on: bool) {
+        self.probing.store(on, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// The mailbox id.
@@ -332,7 +355,7 @@ impl MeshClient {
     /// Validates the mailbox (the MESH handshake).
     pub async fn handshake(&self) -> Result<(), MeshError> {
         let url = self.url("");
-        self.call("handshake", || self.request(Method::POST, &url))
+        self.call("handshake", None, || self.request(Method::POST, &url))
             .await
             .map(|_| ())
     }
@@ -347,7 +370,7 @@ impl MeshClient {
         }
         for _page in 0..10_000 {
             let body = self
-                .call("inbox", || self.request(Method::GET, &url))
+                .call("inbox", None, || self.request(Method::GET, &url))
                 .await?;
             let body: serde_json::Value = serde_json::from_slice(&body)
                 .map_err(|e| MeshError::Protocol(format!("inbox listing is not JSON: {e}")))?;
@@ -485,7 +508,8 @@ impl MeshClient {
                     }
                 }
             };
-            self.wait_or_give_up(&what, &mut attempt, failure).await?;
+            self.wait_or_give_up(&what, Some(id), &mut attempt, failure)
+                .await?;
         }
     }
 
@@ -494,7 +518,7 @@ impl MeshClient {
     /// retried like any other call, and one whose answer was lost does no harm.
     pub async fn acknowledge(&self, id: &str) -> Result<(), MeshError> {
         let url = self.url(&format!("/inbox/{id}/status/acknowledged"));
-        self.call("acknowledge", || self.request(Method::PUT, &url))
+        self.call("acknowledge", Some(id), || self.request(Method::PUT, &url))
             .await
             .map(|_| ())
     }
@@ -503,9 +527,11 @@ impl MeshClient {
     /// timeout, a body cut off, 429 or 5xx. The wait is MESH's `Retry-After` (capped), or
     /// exponential backoff (the policy HTTP downloads use: [`crate::pull::retry`]); each
     /// attempt is a new request with a new authorization header (nonce and time).
+    /// `message` is the message id the call is for, if any (named in its events).
     async fn call(
         &self,
         what: &str,
+        message: Option<&str>,
         build: impl Fn() -> RequestBuilder,
     ) -> Result<Vec<u8>, MeshError> {
         let mut attempt = 0;
@@ -520,7 +546,8 @@ impl MeshClient {
                     }
                 }
             };
-            self.wait_or_give_up(what, &mut attempt, failure).await?;
+            self.wait_or_give_up(what, message, &mut attempt, failure)
+                .await?;
         }
     }
 
@@ -549,31 +576,55 @@ impl MeshClient {
     }
 
     /// After failed attempt `attempt` (from 0): waits and counts the attempt when the
-    /// failure is transient and retries are left; otherwise the error to give.
+    /// failure is transient and retries are left; otherwise the error to give (a
+    /// transient one as [`MeshError::GaveUp`]). Each retry is an event naming the source,
+    /// the mailbox, the message (`message_id`, for a download or an acknowledgement) and
+    /// the call, its `attempt` the retry's number from 1, as HTTP's are.
     async fn wait_or_give_up(
         &self,
         what: &str,
+        message: Option<&str>,
         attempt: &mut u32,
         failure: Failure,
     ) -> Result<(), MeshError> {
+        let retries = if self.probing.load(std::sync::atomic::Ordering::Relaxed) {
+            0
+        } else {
+            self.retries
+        };
         match failure {
             Failure::Stop(e) => Err(e),
-            Failure::Retry(e, wait) if *attempt < self.retries => {
+            Failure::Retry(e, wait) if *attempt < retries => {
                 let wait = wait.unwrap_or_else(|| retry::backoff(*attempt));
                 *attempt += 1;
-                tracing::info!(
-                    stage = "pull",
-                    mailbox = %self.mailbox,
-                    call = %what,
-                    attempt = *attempt + 1,
-                    wait_ms = wait.as_millis() as u64,
-                    reason = %e,
-                    "retrying"
-                );
+                let wait_ms = wait.as_millis() as u64;
+                match message {
+                    Some(id) => tracing::info!(
+                        stage = "pull",
+                        source = %self.source,
+                        mailbox = %self.mailbox,
+                        message_id = %id,
+                        call = %what,
+                        attempt = *attempt,
+                        wait_ms,
+                        reason = %e,
+                        "retrying"
+                    ),
+                    None => tracing::info!(
+                        stage = "pull",
+                        source = %self.source,
+                        mailbox = %self.mailbox,
+                        call = %what,
+                        attempt = *attempt,
+                        wait_ms,
+                        reason = %e,
+                        "retrying"
+                    ),
+                }
                 tokio::time::sleep(wait).await;
                 Ok(())
             }
-            Failure::Retry(e, _) => Err(gave_up(e, *attempt + 1)),
+            Failure::Retry(e, _) => Err(MeshError::GaveUp(Box::new(gave_up(e, *attempt + 1)))),
         }
     }
 

@@ -6,22 +6,26 @@
 //! durable. A crash between landing and acknowledging leaves the message in the inbox;
 //! the next pull recognises its message id and acknowledges it without landing it
 //! again, so each message lands exactly once. A message without a `mex-FileName` is
-//! named after its id; its content, if landed before, is not landed again.
+//! named after its id; its content, if landed before, is not landed again. MESH failing
+//! transiently through one message's retries and then again at once stops the pull of
+//! the mailbox ([`breaker`]); the rest of the inbox is left for the next pull, and said.
 
 pub mod auth;
+mod breaker;
 pub mod client;
 pub mod tls;
 
 use super::landing::{Landed, LandingZone, Origin};
 use super::report::SourcePull;
 use crate::config::fetch::MeshFetch;
+use breaker::Breaker;
 use client::{MeshClient, MeshError};
 
 /// Pulls one mailbox into `landing/<source>/`.
 pub async fn pull_mailbox(source: &str, cfg: &MeshFetch, zone: &LandingZone) -> SourcePull {
     let mut report = SourcePull::new(source, "mesh");
     let client = match MeshClient::from_config(cfg) {
-        Ok(c) => c,
+        Ok(c) => c.for_source(source),
         Err(e) => {
             report.fail("mailbox", e.to_string());
             return report;
@@ -40,6 +44,10 @@ pub async fn pull_mailbox(source: &str, cfg: &MeshFetch, zone: &LandingZone) -> 
     };
     report.found = ids.len() as u64;
     let total = ids.len();
+    // MESH failing transiently through one message's retries, then again at once: the
+    // rest of the inbox waits for the next pull rather than hold the lock for hours.
+    let mut breaker = Breaker::default();
+    let mut stopped: Option<String> = None;
     for (done, id) in ids.into_iter().enumerate() {
         // This machine cannot land (a full disk): every later message would fail the
         // same way after downloading it. They stay in the inbox for the next pull.
@@ -50,11 +58,25 @@ pub async fn pull_mailbox(source: &str, cfg: &MeshFetch, zone: &LandingZone) -> 
             ));
             break;
         }
+        if let Some(why) = stopped.take() {
+            report.note(format!(
+                "{why}: {} message(s) left in the inbox for the next pull",
+                total - done
+            ));
+            break;
+        }
+        client.set_probing(breaker.is_open());
         if zone.has_message(source, &id) {
             // Landed by an earlier pull that stopped before acknowledging.
             match client.acknowledge(&id).await {
-                Ok(()) => report.already_had += 1,
-                Err(e) => report.fail(&id, format!("acknowledging: {e}")),
+                Ok(()) => {
+                    breaker.succeeded();
+                    report.already_had += 1;
+                }
+                Err(e) => {
+                    stopped = breaker.failed(&id, &e);
+                    report.fail(&id, format!("acknowledging: {e}"));
+                }
             }
             continue;
         }
@@ -74,10 +96,13 @@ pub async fn pull_mailbox(source: &str, cfg: &MeshFetch, zone: &LandingZone) -> 
             }
             Err(e) => {
                 incoming.discard();
+                stopped = breaker.failed(&id, &e);
                 report.fail(&id, format!("downloading: {e}"));
                 continue;
             }
         };
+        breaker.succeeded();
+        client.set_probing(false);
         // A delivery report is not data: acknowledged (else it stays in the inbox and
         // fails every pull), said, not landed.
         if let Some(what) = &meta.report {
@@ -142,6 +167,7 @@ pub async fn pull_mailbox(source: &str, cfg: &MeshFetch, zone: &LandingZone) -> 
         }
         crate::fault::point("mesh_before_ack");
         if let Err(e) = client.acknowledge(&id).await {
+            stopped = breaker.failed(&id, &e);
             report.fail(
                 &id,
                 format!(

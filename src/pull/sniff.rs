@@ -1,0 +1,101 @@
+//! Whether a body declared HTML starts like a page, decided across network chunks.
+//!
+//! A login or error page served with 200 (a proxy, an expired link) is not the file. The
+//! body's first bytes other than whitespace, after an optional UTF-8 byte order mark,
+//! decide: a page starts with `<`. Those bytes may come in any chunk (a first chunk of
+//! whitespace only, a BOM split across two), so the start is kept until it decides.
+
+/// The UTF-8 byte order mark.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Watches the start of a body (see the module documentation).
+#[derive(Debug)]
+pub struct HtmlSniff {
+    /// The start seen so far, while it has not decided: a BOM or part of one, and
+    /// whitespace (kept to at most a few bytes: only a BOM's place matters).
+    start: Vec<u8>,
+    /// The decision, once made.
+    decided: Option<bool>,
+}
+
+impl HtmlSniff {
+    /// A sniffer for a response with this `Content-Type`.
+    pub fn new(content_type: Option<&str>) -> Self {
+        let declared =
+            content_type.is_some_and(|t| t.trim().to_ascii_lowercase().starts_with("text/html"));
+        HtmlSniff {
+            start: Vec::new(),
+            decided: if declared { None } else { Some(false) },
+        }
+    }
+
+    /// Takes the next chunk; `true` once the body is known to start like a page.
+    pub fn feed(&mut self, chunk: &[u8]) -> bool {
+        if let Some(d) = self.decided {
+            return d;
+        }
+        self.start.extend_from_slice(chunk);
+        match starts_like_page(&self.start) {
+            Some(d) => {
+                self.decided = Some(d);
+                self.start = Vec::new();
+                d
+            }
+            None => {
+                // A BOM (or its first bytes) and whitespace so far: the first three bytes
+                // say where a BOM is; the rest is whitespace and can go.
+                self.start.truncate(BOM.len());
+                false
+            }
+        }
+    }
+}
+
+/// `Some(true)` when `start` (a body's first bytes) begins, after an optional BOM and
+/// whitespace, with `<`; `Some(false)` when with anything else; `None` while only a
+/// BOM, part of one, or whitespace has come.
+fn starts_like_page(start: &[u8]) -> Option<bool> {
+    if start.len() < BOM.len() && BOM.starts_with(start) {
+        return None;
+    }
+    let rest = start.strip_prefix(BOM).unwrap_or(start);
+    let first = rest.iter().find(|b| !b.is_ascii_whitespace())?;
+    Some(*first == b'<')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sniff(content_type: &str, chunks: &[&[u8]]) -> bool {
+        let mut s = HtmlSniff::new(Some(content_type));
+        chunks.iter().fold(false, |_, c| s.feed(c))
+    }
+
+    #[test]
+    fn regression_an_html_page_is_told_apart() {
+        assert!(sniff("text/html; charset=utf-8", &[b"\n <!DOCTYPE html>"]));
+        assert!(!sniff("text/csv", &[b"<not,a,page>"]));
+        assert!(!sniff("text/html", &[b"spell_id,provider\n"]));
+    }
+
+    #[test]
+    fn regression_an_html_page_after_a_bom_or_a_chunk_of_whitespace_is_a_page() {
+        // A BOM before the page, whole or split across chunks.
+        assert!(sniff("text/html", &[b"\xEF\xBB\xBF<!DOCTYPE html>"]));
+        assert!(sniff("text/html", &[b"\xEF\xBB", b"\xBF\r\n", b"<html>"]));
+        assert!(sniff("text/html", &[b"\xEF", b"\xBB\xBF", b"  <html>"]));
+        // A first chunk of whitespace only.
+        assert!(sniff(
+            "text/html",
+            &[b"\r\n\r\n   ", b"\n", b"<!DOCTYPE html>"]
+        ));
+        assert!(sniff("text/html", &[&[b' '; 10_000], b"<html>"]));
+        // Data after a BOM or whitespace is not a page; nor a BOM that is not at the start.
+        assert!(!sniff("text/html", &[b"\xEF\xBB\xBFspell_id\n"]));
+        assert!(!sniff("text/html", &[b"  ", b"spell_id\n", b"<b>"]));
+        assert!(!sniff("text/html", &[b"  \xEF\xBB\xBF<html>"]));
+        // Undeclared, a page is not looked for.
+        assert!(!sniff("text/plain", &[b"\xEF\xBB\xBF<html>"]));
+    }
+}
