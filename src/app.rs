@@ -734,6 +734,26 @@ fn run_as(
                 s.max_quarantine_fraction * 100.0
             ));
         }
+        // Rows that link to nothing: a few are unidentified patients; most of a source is a
+        // broken extract (pseudonyms or blanks where NHS numbers should be).
+        let without = r.without_nhs_number();
+        if r.accepted() > 0
+            && without as f64 / r.accepted() as f64 > s.max_without_nhs_number_fraction
+        {
+            exit = ExitCode::DataQuality;
+            tracing::warn!(
+                source = %s.name,
+                without_nhs_number = without,
+                accepted = r.accepted(),
+                threshold = s.max_without_nhs_number_fraction,
+                "accepted rows without an NHS number above the threshold: they link to nothing; the run exits 1"
+            );
+            warnings.push(format!(
+                "source {}: more accepted rows without a valid NHS number than the threshold of {:.1}%: they link to nothing (is the NHS number column blank or already pseudonymised?); the manifest's sources[] count them",
+                s.name,
+                s.max_without_nhs_number_fraction * 100.0
+            ));
+        }
         sources.push(SourceInfo {
             name: s.name.clone(),
             contract: s.contract.name.clone(),
@@ -759,6 +779,8 @@ fn run_as(
             quarantined: r.quarantined(),
             quarantine_reasons: r.reasons(),
             max_quarantine_fraction: s.max_quarantine_fraction,
+            without_nhs_number: r.without_nhs_number(),
+            max_without_nhs_number_fraction: s.max_without_nhs_number_fraction,
         });
     }
     // A full refresh is marked in the state before its first switch: stopped part-way, it

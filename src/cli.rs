@@ -50,7 +50,8 @@ const EXAMPLES: &str = concat!(
 /// The exit codes of `run` (and of the whole tool), as its help and the top-level help end.
 macro_rules! exit_codes {
     () => {
-        "Exit codes: 0 ok, 1 ok but a source quarantined more than its threshold,
+        "Exit codes: 0 ok, 1 ok but a source quarantined more than its threshold
+(or too many of its rows have no NHS number),
 2 configuration or command-line error (or a folder it may not write),
 3 an input file was rejected,
 4 a source is unavailable, 5 internal error,

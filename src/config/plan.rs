@@ -18,6 +18,12 @@ use crate::schema::{Contract, Entity};
 /// Default share of quarantined rows above which a run exits with code 1.
 pub const DEFAULT_MAX_QUARANTINE_FRACTION: f64 = 0.05;
 
+/// Default share of a source's accepted rows without an NHS number (where its contract
+/// lets the linkage key be blank) above which a run exits with code 1: unidentified A&E
+/// patients are a few per cent in national ECDS; far more is a broken extract (a column
+/// of pseudonyms or blanks where numbers should be), whose rows would link to nothing.
+pub const DEFAULT_MAX_WITHOUT_NHS_NUMBER_FRACTION: f64 = 0.1;
+
 /// A checked pipeline.
 #[derive(Debug, Clone)]
 pub struct Plan {
@@ -126,6 +132,9 @@ pub struct SourcePlan {
     pub mapping: Mapping,
     /// Share of quarantined rows above which the run exits with code 1.
     pub max_quarantine_fraction: f64,
+    /// Share of accepted rows without an NHS number above which the run exits with code 1
+    /// (`[quality] max_without_nhs_number_fraction`).
+    pub max_without_nhs_number_fraction: f64,
     /// Whether the source may hold no data rows (`allow_empty`); otherwise a run whose
     /// files of the source hold none is refused (exit 3).
     pub allow_empty: bool,
@@ -323,6 +332,16 @@ pub fn load_plan(file: &Path, overrides: &[SourceOverride]) -> Result<Plan, Conf
         default_fraction,
         &mut loader.errors,
     );
+    let without_nhs_number_fraction = raw
+        .quality
+        .max_without_nhs_number_fraction
+        .unwrap_or(DEFAULT_MAX_WITHOUT_NHS_NUMBER_FRACTION);
+    check_fraction(
+        file,
+        "quality.max_without_nhs_number_fraction",
+        without_nhs_number_fraction,
+        &mut loader.errors,
+    );
 
     for (i, o) in overrides.iter().enumerate() {
         // Given twice: the second would silently win over the first.
@@ -497,6 +516,7 @@ pub fn load_plan(file: &Path, overrides: &[SourceOverride]) -> Result<Plan, Conf
                 contract,
                 mapping,
                 max_quarantine_fraction: fraction,
+                max_without_nhs_number_fraction: without_nhs_number_fraction,
                 allow_empty: allow_empty.unwrap_or(false),
             });
         }

@@ -277,6 +277,9 @@ pub struct RawOutput {
 pub struct RawQuality {
     /// Default largest quarantined share per source before exit code 1 (default 0.05).
     pub max_quarantine_fraction: Option<f64>,
+    /// Largest share of a source's accepted rows without an NHS number (where the contract
+    /// lets the linkage key be blank) before exit code 1 (default 0.1).
+    pub max_without_nhs_number_fraction: Option<f64>,
 }
 
 /// `schemas/sources/<name>.toml`: what a source file must look like.

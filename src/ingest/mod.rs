@@ -69,6 +69,10 @@ pub struct FileIngest {
     /// column → reason code → count.
     #[serde(default)]
     pub blanked: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Accepted rows without an NHS number (blank, or left blank as invalid) where the
+    /// contract lets it be blank: rows that link to nothing.
+    #[serde(default)]
+    pub without_nhs_number: u64,
     /// Columns the contract does not declare.
     pub extra_columns: Vec<String>,
     /// Warnings for the run report (schema drift and the like).
@@ -105,6 +109,10 @@ impl SourceIngest {
     /// Rows quarantined.
     pub fn quarantined(&self) -> u64 {
         self.files.iter().map(|f| f.quarantined).sum()
+    }
+    /// Accepted rows without an NHS number.
+    pub fn without_nhs_number(&self) -> u64 {
+        self.files.iter().map(|f| f.without_nhs_number).sum()
     }
     /// Quarantined rows with each reason, over all files (a row with several counts under
     /// each).
@@ -481,6 +489,7 @@ fn read_file(
         quarantined: 0,
         reasons: BTreeMap::new(),
         blanked: BTreeMap::new(),
+        without_nhs_number: 0,
         extra_columns: opened
             .header
             .extra
@@ -498,6 +507,7 @@ fn read_file(
         report.rows_in += r.rows_in;
         report.accepted += r.accepted;
         report.quarantined += r.quarantine.len();
+        report.without_nhs_number += r.without_nhs_number;
         quarantine.append(r.quarantine);
         for ((column, reason), n) in r.blanked {
             *report
@@ -738,6 +748,7 @@ struct RangeIngest {
     rows_in: u64,
     accepted: u64,
     blanked: row::Blanked,
+    without_nhs_number: u64,
     quarantine: Quarantine,
 }
 
@@ -801,11 +812,13 @@ fn read_range(
         last_accepted: Default::default(),
         read: &read,
         blanked: Default::default(),
+        without_nhs_number: Default::default(),
     };
     let mut out = RangeIngest {
         rows_in: 0,
         accepted: 0,
         blanked: Default::default(),
+        without_nhs_number: 0,
         quarantine: Quarantine::default(),
     };
     let mut reported = 0u64;
@@ -885,6 +898,7 @@ fn read_range(
         write(&mut builder)?;
     }
     out.blanked = checker.blanked.take();
+    out.without_nhs_number = checker.without_nhs_number.get();
     let (_, mut sink) = writer
         .finish()
         .map_err(|e| io_error.or_engine("finishing", staged, e))?;

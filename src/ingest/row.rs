@@ -45,6 +45,10 @@ pub struct RowChecker<'a> {
     pub read: &'a [bool],
     /// Values left blank in the rows accepted so far (`on_invalid`/`on_fail = "blank"`).
     pub blanked: std::cell::RefCell<Blanked>,
+    /// Rows accepted so far without an NHS number (blank, or left blank as invalid) in a
+    /// `nhs_number` column whose header is required and values are not: rows with no
+    /// person, where the number is the linkage key.
+    pub without_nhs_number: std::cell::Cell<u64>,
 }
 
 /// A `string` column's value against its contract `pattern`. A value of another shape
@@ -315,6 +319,17 @@ impl RowChecker<'_> {
             }
         }
         if q.reasons.is_empty() {
+            if c.columns.iter().zip(&cells).any(|(col, cell)| {
+                // The linkage key (its header required, its values not): CLD's optional
+                // NHS number, beside the council's own id, is not counted.
+                matches!(col.kind, ColumnType::NhsNumber)
+                    && col.header_required
+                    && !col.required
+                    && matches!(cell, Cell::Null)
+            }) {
+                self.without_nhs_number
+                    .set(self.without_nhs_number.get() + 1);
+            }
             if !blanks.is_empty() {
                 let mut blanked = self.blanked.borrow_mut();
                 for b in blanks {
@@ -497,6 +512,7 @@ mod tests {
                 last_accepted: Default::default(),
                 read: &self.read,
                 blanked: Default::default(),
+                without_nhs_number: Default::default(),
             }
         }
     }

@@ -241,6 +241,13 @@ pub struct SourceInfo {
     pub quarantine_reasons: BTreeMap<String, u64>,
     /// Threshold used for exit code 1.
     pub max_quarantine_fraction: f64,
+    /// Accepted rows without an NHS number (blank, or left blank as invalid) where the
+    /// contract lets the linkage key be blank: rows that link to nothing.
+    #[serde(default)]
+    pub without_nhs_number: u64,
+    /// Their threshold for exit code 1 (a share of `accepted`).
+    #[serde(default)]
+    pub max_without_nhs_number_fraction: f64,
 }
 
 /// One input file.

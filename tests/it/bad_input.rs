@@ -113,6 +113,43 @@ fn regression_a_file_without_its_nhs_number_column_is_refused_though_values_may_
     assert_nothing_written(r.out.path());
 }
 
+/// Regression (review): with blank or invalid hospital NHS numbers left blank (the spell
+/// kept, with no person), an extract whose NHS number column was all blank — or held
+/// pseudonyms — ran with exit 0 and no warning, every row linking to nothing. Rows
+/// without an NHS number above `[quality] max_without_nhs_number_fraction` (0.1) exit 1
+/// with a warning; the manifest counts them. The rows are still accepted.
+#[test]
+fn regression_a_source_mostly_without_nhs_numbers_exits_1_and_says_why() {
+    let r = run_fixture("nhs_numbers_all_blank.csv");
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("accepted rows without an NHS number above the threshold"),
+        "{}",
+        r.stderr
+    );
+    let m = manifest(r.out.path());
+    let source = &m["sources"][0];
+    assert_eq!(source["accepted"], 3);
+    assert_eq!(source["without_nhs_number"], 3);
+    assert_eq!(source["max_without_nhs_number_fraction"], 0.1);
+    assert_eq!(m["status"], "data_quality_warning");
+    assert!(
+        warnings(r.out.path()).iter().any(|w| w.starts_with(
+            "source apc: more accepted rows without a valid NHS number than the threshold of 10.0%"
+        )),
+        "{:?}",
+        warnings(r.out.path())
+    );
+    assert_eq!(read_parquet(&spells(r.out.path())).rows, 3);
+    // A valid extract counts none.
+    let ok = run_fixture("valid.csv");
+    assert_eq!(
+        manifest(ok.out.path())["sources"][0]["without_nhs_number"],
+        0
+    );
+}
+
 #[test]
 fn missing_column_leaves_earlier_outputs_untouched() {
     let good = run_fixture("valid.csv");
