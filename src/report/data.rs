@@ -242,6 +242,23 @@ pub struct Resolution {
     /// Requests folded into an earlier one (request clustering).
     #[serde(default)]
     pub requests_clustered: u64,
+    /// The latest reporting period end of the submissions read: how far the social-care
+    /// data cover. Absent from manifests of earlier versions (then not known).
+    #[serde(default, deserialize_with = "optional_date")]
+    pub reporting_period_end: Option<NaiveDate>,
+}
+
+/// An optional `YYYY-MM-DD` date of the manifest; anything else makes it no manifest the
+/// report can read (its line named).
+fn optional_date<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<NaiveDate>, D::Error> {
+    match Option::<String>::deserialize(d)? {
+        None => Ok(None),
+        Some(t) => NaiveDate::parse_from_str(&t, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| serde::de::Error::custom(format!("\"{t}\" is not a date (yyyy-mm-dd)"))),
+    }
 }
 
 /// One dataset the run wrote.

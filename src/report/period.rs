@@ -28,8 +28,11 @@ pub struct Period {
     /// The headline month is not known to be covered to its last day (no complete month
     /// exists).
     pub month_incomplete: bool,
-    /// First day of the last month of social-care data (`social_care_queue`), when it is
-    /// published: after it, a delay cannot be seen to be waiting for a care service.
+    /// The last day the social-care data (the CLD submissions) cover, as the run
+    /// manifest records it (their latest reporting period end): after it, a delay cannot
+    /// be seen to be waiting for a care service. Not known (`None`) without a manifest
+    /// that records it; the last month of `social_care_queue` is no measure of it (with
+    /// few people it can be months before the files end).
     pub care_end: Option<NaiveDate>,
 }
 
@@ -121,9 +124,10 @@ impl Period {
         };
         let first_month = add_months(month, -(MONTHS_BEFORE as i32)).max(months[0]);
         let care_end = data
-            .queue
+            .manifest
             .as_ref()
-            .and_then(|q| q.iter().map(|r| r.month).max());
+            .and_then(|m| m.social_care_resolution.as_ref())
+            .and_then(|r| r.reporting_period_end);
         Some(Period {
             month,
             first_month,
@@ -135,18 +139,21 @@ impl Period {
         })
     }
 
-    /// Whether social-care data reach month `m` (unknown coverage counts as reaching).
+    /// Whether social-care data cover month `m` to its end (unknown coverage counts as
+    /// covering).
     pub fn care_covers(&self, m: NaiveDate) -> bool {
-        self.care_end.is_none_or(|end| m <= end)
+        self.care_end.is_none_or(|end| month_end(m) <= end)
     }
 
-    /// "social-care data end in November 2025", when month `m` is after them.
+    /// "social-care data end in November 2025" (or "on 15 November 2025", when they end
+    /// within a month), when they do not cover month `m`.
     pub fn care_gap(&self, m: NaiveDate) -> Option<String> {
         let end = self.care_end.filter(|_| !self.care_covers(m))?;
-        Some(format!(
-            "social-care data end in {}",
-            super::format::month(end)
-        ))
+        Some(if end == month_end(end) {
+            format!("social-care data end in {}", super::format::month(end))
+        } else {
+            format!("social-care data end on {}", super::format::day(end))
+        })
     }
 
     /// The month before the headline month.
@@ -486,7 +493,7 @@ mod tests {
             data_end: None,
             daily_end: None,
             month_incomplete: false,
-            care_end: Some(d(2025, 11, 1)),
+            care_end: Some(d(2025, 11, 30)),
         };
         assert!(p.care_covers(d(2025, 11, 1)) && !p.care_covers(d(2025, 12, 1)));
         assert_eq!(
@@ -499,5 +506,74 @@ mod tests {
             ..p
         };
         assert!(unknown.care_covers(d(2026, 3, 1)));
+        // Ending within a month: that month is not covered, and the day is named.
+        let mid = Period {
+            care_end: Some(d(2025, 11, 15)),
+            ..p
+        };
+        assert!(mid.care_covers(d(2025, 10, 1)) && !mid.care_covers(d(2025, 11, 1)));
+        assert_eq!(
+            mid.care_gap(d(2025, 11, 1)).as_deref(),
+            Some("social-care data end on 15 November 2025")
+        );
+    }
+
+    fn queue_row(month: NaiveDate) -> crate::report::data::QueueRow {
+        crate::report::data::QueueRow {
+            month,
+            la_code: "902".to_string(),
+            service_type: "home_care".to_string(),
+            requests: Cell::Shown(10),
+            assessed: Cell::Shown(10),
+            median_days_to_assessment: Cell::Shown(2.0),
+            service_started: Cell::Shown(10),
+            median_days_to_service: Cell::Shown(5.0),
+            p90_days_to_service: Cell::Shown(9.0),
+            still_waiting_at_month_end: Cell::Shown(0),
+        }
+    }
+
+    /// Regression (review, synth 300/2/7): with few people the last month of requests
+    /// was September 2025, and the page said "social-care data end in September 2025"
+    /// of CLD files running to March 2026. Where the social-care data end comes from the
+    /// manifest's latest reporting period end, never from the last month of requests.
+    #[test]
+    fn regression_social_care_data_end_where_the_cld_files_end_not_with_the_last_request() {
+        let manifest = |end: Option<&str>| -> crate::report::data::RunManifest {
+            let end = end.map_or("null".to_string(), |e| format!("\"{e}\""));
+            serde_json::from_str(&format!(
+                r#"{{"run_id": "r", "status": "ok", "pipeline": {{"name": "p"}}, "finished_at": "t",
+                "social_care_resolution": {{"events_in": 1, "superseded_by_later_submission": 0,
+                "person_key_backfilled": 0, "without_nhs_key": 0, "reporting_period_end": {end}}}}}"#
+            ))
+            .unwrap()
+        };
+        let mut data = data(None);
+        data.bottlenecks = Some(
+            (0..7)
+                .map(|i| bottleneck(add_months(d(2025, 9, 1), i)))
+                .collect(),
+        );
+        data.queue = Some(vec![queue_row(d(2025, 9, 1))]);
+        data.manifest = Some(manifest(Some("2026-03-31")));
+        let p = Period::choose(&data).unwrap();
+        assert_eq!(p.care_end, Some(d(2026, 3, 31)));
+        assert_eq!(p.care_gap(p.month), None);
+        assert!(p.care_covers(d(2026, 3, 1)));
+        // Not recorded (a manifest of an earlier version): not known, so not claimed.
+        data.manifest = Some(manifest(None));
+        let p = Period::choose(&data).unwrap();
+        assert_eq!((p.care_end, p.care_gap(p.month)), (None, None));
+        // A manifest whose date is not one is no manifest to read.
+        let bad: Result<crate::report::data::RunManifest, _> = serde_json::from_str(
+            r#"{"run_id": "r", "status": "ok", "pipeline": {"name": "p"}, "finished_at": "t",
+            "social_care_resolution": {"events_in": 1, "superseded_by_later_submission": 0,
+            "person_key_backfilled": 0, "without_nhs_key": 0, "reporting_period_end": "March"}}"#,
+        );
+        assert!(
+            bad.unwrap_err()
+                .to_string()
+                .contains("\"March\" is not a date")
+        );
     }
 }

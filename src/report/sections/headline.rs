@@ -460,7 +460,7 @@ mod tests {
             bottlenecks: Some(vec![row("none", Cell::Shown(480))]),
             ..Default::default()
         };
-        let period = Period::one_month(m, NaiveDate::from_ymd_opt(2026, 6, 1));
+        let period = Period::one_month(m, NaiveDate::from_ymd_opt(2026, 6, 30));
         let cx = Context {
             data: &data,
             period: Some(period),

@@ -234,7 +234,7 @@ mod tests {
                 data_end: None,
                 daily_end: None,
                 month_incomplete: false,
-                care_end: Some(month(4)),
+                care_end: Some(crate::report::period::month_end(month(4))),
             }),
             icb: None,
         };
