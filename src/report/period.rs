@@ -1,5 +1,9 @@
 //! Which period the report covers: the headline month (the latest month the data covers
 //! completely), the months shown beside it, and calendar arithmetic on months.
+//!
+//! A month is incomplete at either end of the hospital data: after they end (or may end),
+//! and the first month of them, which cannot hold the patients admitted before the
+//! extract begins (the sample's July: occupied beds climb from 1–7 on 1 July).
 
 use chrono::{Datelike, NaiveDate};
 
@@ -25,6 +29,13 @@ pub struct Period {
     pub data_end: Option<NaiveDate>,
     /// The last day of any daily data (may be after `data_end`).
     pub daily_end: Option<NaiveDate>,
+    /// The first day of the hospital data: with daily data, the first day with an
+    /// admission, a discharge or an occupied bed; without, the first day of the first
+    /// month of delayed discharges. Its month, and any before it, are incomplete: the
+    /// extract cannot see patients admitted before it begins, so their beds and delays
+    /// are missing (regression: a comparison with such a month read "190 more than in
+    /// August 2026" where the full extract had September fall).
+    pub data_start: Option<NaiveDate>,
     /// The headline month is not known to be covered to its last day (no complete month
     /// exists).
     pub month_incomplete: bool,
@@ -53,6 +64,20 @@ fn some(c: Cell<i64>) -> bool {
     c.is_suppressed() || c.shown().is_some_and(|v| v > 0)
 }
 
+/// The first day of `flow_daily` with any hospital activity: an admission, a discharge, an
+/// occupied bed or a patient ready to leave (A&E alone is not the hospital data).
+pub fn hospital_start(rows: &[FlowDay]) -> Option<NaiveDate> {
+    rows.iter()
+        .filter(|r| {
+            has_admission(r)
+                || some(r.discharges)
+                || some(r.occupied_beds_midnight)
+                || some(r.ready_to_leave_in_hospital)
+        })
+        .map(|r| r.date)
+        .min()
+}
+
 /// The last day of `flow_daily` with an admission, and the last with a discharge. The
 /// daily rows run to the last day with any activity, so a hospital extract of spells
 /// admitted to 30 September gives days to late October holding only the discharges of
@@ -73,6 +98,7 @@ impl Period {
             last_month: m,
             data_end: None,
             daily_end: None,
+            data_start: None,
             month_incomplete: false,
             care_end,
         }
@@ -82,7 +108,8 @@ impl Period {
     /// last day. With daily data, that is the latest month the daily hospital data cover
     /// completely (to `data_end`). Without, coverage is not known: the latest month of
     /// delayed discharges may hold only part of its days (an extract to 27 October), so
-    /// only the months before it count as complete — the data reach past their end.
+    /// only the months before it count as complete — the data reach past their end. The
+    /// first month of the hospital data is never complete (see [`Period::data_start`]).
     pub fn choose(data: &ReportData) -> Option<Period> {
         let mut months: Vec<NaiveDate> = Vec::new();
         if let Some(b) = &data.bottlenecks {
@@ -113,9 +140,20 @@ impl Period {
             .as_ref()
             .and_then(|b| b.iter().map(|r| r.month).max())
             .unwrap_or(last_month);
-        let complete = |m: &NaiveDate| match data_end {
-            Some(end) => month_end(*m) <= end,
-            None => *m < basis_last,
+        let data_start = match &data.flow {
+            Some(f) => hospital_start(f),
+            None => data
+                .bottlenecks
+                .as_ref()
+                .and_then(|b| b.iter().map(|r| r.month).min()),
+        };
+        let starts_after = |m: &NaiveDate| data_start.is_some_and(|s| *m <= month_start(s));
+        let complete = |m: &NaiveDate| {
+            !starts_after(m)
+                && match data_end {
+                    Some(end) => month_end(*m) <= end,
+                    None => *m < basis_last,
+                }
         };
         let (month, month_incomplete) = match months.iter().rev().find(|m| complete(m)) {
             Some(m) => (*m, false),
@@ -134,9 +172,55 @@ impl Period {
             last_month,
             data_end,
             daily_end,
+            data_start,
             month_incomplete,
             care_end,
         })
+    }
+
+    /// Whether month `m` is the first month of the hospital data, or before it: the
+    /// extract cannot see patients admitted before it begins.
+    pub fn before_start(&self, m: NaiveDate) -> bool {
+        self.data_start.is_some_and(|s| m <= month_start(s))
+    }
+
+    /// Why month `m` is not complete, to follow "{month} is incomplete: " (or "may
+    /// be"), or `None` when it is: `the hospital data start on 1 August 2026`, `the
+    /// hospital data are complete only to 30 September 2026`, `it is the first month of
+    /// the data`, `there is no daily data to tell`.
+    pub fn partial_why(&self, m: NaiveDate) -> Option<String> {
+        use super::format::day;
+        if !self.is_partial(m) {
+            return None;
+        }
+        Some(match (self.data_end, self.data_start) {
+            (Some(_), Some(s)) if self.before_start(m) => {
+                format!("the hospital data start on {}", day(s))
+            }
+            (Some(end), _) => format!("the hospital data are complete only to {}", day(end)),
+            (None, _) if self.before_start(m) && m < self.month => {
+                "it is the first month of the data".to_string()
+            }
+            (None, _) if self.daily_end.is_some() => {
+                "the daily data hold no admissions to tell".to_string()
+            }
+            (None, _) => "there is no daily data to tell".to_string(),
+        })
+    }
+
+    /// "August 2026 is incomplete: the hospital data start on 1 August 2026" (or "may be
+    /// incomplete" without daily data to tell), when month `m` is not complete.
+    pub fn incomplete_note(&self, m: NaiveDate) -> Option<String> {
+        let why = self.partial_why(m)?;
+        Some(format!(
+            "{} {}: {why}",
+            super::format::month(m),
+            if self.data_end.is_some() {
+                "is incomplete"
+            } else {
+                "may be incomplete"
+            }
+        ))
     }
 
     /// Whether social-care data cover month `m` to its end (unknown coverage counts as
@@ -172,10 +256,14 @@ impl Period {
         out
     }
 
-    /// Whether the data stop, or may stop, before the end of month `m`: with daily
-    /// data, when it ends before; without, every month after the headline month, and the
-    /// headline month itself when it is the only one (coverage is not known).
+    /// Whether the data stop, or may stop, before the end of month `m`, or begin in it or
+    /// after it ([`Period::before_start`]): with daily data, when they end before; without,
+    /// every month after the headline month, and the headline month itself when it is the
+    /// only one (coverage is not known).
     pub fn is_partial(&self, m: NaiveDate) -> bool {
+        if self.before_start(m) {
+            return true;
+        }
         match self.data_end {
             Some(end) => month_end(m) > end,
             None => m > self.month || (m == self.month && self.month_incomplete),
@@ -185,13 +273,34 @@ impl Period {
     /// Month `m` named by `name` (long or short), said to be incomplete when the data do
     /// not cover it to its last day: `September 2026 (to 14 Sep)` when the complete
     /// daily data end within it, `October 2026 (incomplete: data to 30 Sep)` when they
-    /// end before it, `October 2026 (may be incomplete)` when there is no daily data to
+    /// end before it, `July 2026 (incomplete: data from 1 Jul)` when the hospital data
+    /// begin in it, `October 2026 (may be incomplete)` when there is no daily data to
     /// tell. Charts and tables name a month alike, so a part month never reads as a
     /// whole one.
     pub fn month_label(&self, m: NaiveDate, name: fn(NaiveDate) -> String) -> String {
+        use super::format::day_short;
         if !self.is_partial(m) {
             return name(m);
         }
+        match (self.data_end, self.data_start) {
+            (Some(end), Some(s)) if self.before_start(m) => {
+                if end < month_end(m) && m == month_start(s) {
+                    format!(
+                        "{} (incomplete: data {}–{})",
+                        name(m),
+                        s.format("%-d"),
+                        day_short(end)
+                    )
+                } else {
+                    format!("{} (incomplete: data from {})", name(m), day_short(s))
+                }
+            }
+            _ => self.end_label(m, name),
+        }
+    }
+
+    /// [`Period::month_label`] of a month the data end in, after, or may end in.
+    fn end_label(&self, m: NaiveDate, name: fn(NaiveDate) -> String) -> String {
         match self.data_end {
             // A month starting after the complete data end has only part of its activity,
             // or none (regression: it read "November 2026 (to 27 Oct)").
@@ -403,6 +512,83 @@ mod tests {
         );
     }
 
+    /// Regression (review): an extract of spells admitted from 1 August made August the
+    /// comparison month, and the page read "190 more than in August 2026" where, with
+    /// the full extract, September fell: August's delays of patients admitted before 1
+    /// August were missing. The first month of the hospital data is incomplete.
+    #[test]
+    fn regression_the_first_month_of_the_hospital_data_is_incomplete() {
+        let mut days = Vec::new();
+        let mut x = d(2026, 7, 1);
+        while x <= d(2026, 10, 27) {
+            let mut r = day("RX1", x);
+            // A&E from 1 July; the hospital from 1 August.
+            r.ae_arrivals = Cell::Shown(100);
+            if x >= d(2026, 8, 1) {
+                r.occupied_beds_midnight = Cell::Suppressed;
+                r.discharges = Cell::Shown(10);
+            }
+            if (d(2026, 8, 1)..=d(2026, 9, 30)).contains(&x) {
+                r.admissions_emergency = Cell::Shown(10);
+            }
+            days.push(r);
+            x = x.succ_opt().unwrap();
+        }
+        assert_eq!(hospital_start(&days), Some(d(2026, 8, 1)));
+        let p = Period::choose(&data(Some(days.clone()))).unwrap();
+        assert_eq!((p.month, p.month_incomplete), (d(2026, 9, 1), false));
+        assert_eq!(p.data_start, Some(d(2026, 8, 1)));
+        assert!(p.is_partial(d(2026, 8, 1)) && p.is_partial(d(2026, 7, 1)));
+        assert!(!p.is_partial(d(2026, 9, 1)));
+        let name = crate::report::format::month;
+        assert_eq!(
+            p.month_label(d(2026, 8, 1), name),
+            "August 2026 (incomplete: data from 1 Aug)"
+        );
+        assert_eq!(
+            p.month_label(d(2026, 7, 1), name),
+            "July 2026 (incomplete: data from 1 Aug)"
+        );
+        assert_eq!(
+            p.incomplete_note(d(2026, 8, 1)).as_deref(),
+            Some("August 2026 is incomplete: the hospital data start on 1 August 2026")
+        );
+        assert_eq!(p.incomplete_note(d(2026, 9, 1)), None);
+
+        // Hospital data from 1 August to 30 August only: August is the only month, and
+        // incomplete at both ends.
+        let p = Period::choose(&data(Some(
+            days.into_iter()
+                .filter(|r| r.date <= d(2026, 8, 30))
+                .collect(),
+        )))
+        .unwrap();
+        assert_eq!((p.month, p.month_incomplete), (d(2026, 8, 1), true));
+        assert_eq!(
+            p.month_label(d(2026, 8, 1), name),
+            "August 2026 (incomplete: data 1–30 Aug)"
+        );
+
+        // Without daily data, the first month of delayed discharges may be incomplete.
+        let mut data = data(None);
+        data.bottlenecks = Some(
+            [d(2026, 8, 1), d(2026, 9, 1), d(2026, 10, 1)]
+                .iter()
+                .map(|m| bottleneck(*m))
+                .collect(),
+        );
+        let p = Period::choose(&data).unwrap();
+        assert_eq!((p.month, p.month_incomplete), (d(2026, 9, 1), false));
+        assert_eq!(
+            p.month_label(d(2026, 8, 1), name),
+            "August 2026 (may be incomplete)"
+        );
+        assert_eq!(
+            p.incomplete_note(d(2026, 8, 1)).as_deref(),
+            Some("August 2026 may be incomplete: it is the first month of the data")
+        );
+    }
+
     fn bottleneck(month: NaiveDate) -> crate::report::data::Bottleneck {
         crate::report::data::Bottleneck {
             month,
@@ -492,6 +678,7 @@ mod tests {
             last_month: d(2026, 3, 1),
             data_end: None,
             daily_end: None,
+            data_start: None,
             month_incomplete: false,
             care_end: Some(d(2025, 11, 30)),
         };

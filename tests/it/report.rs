@@ -441,6 +441,77 @@ fn regression_the_sample_s_october_is_said_to_be_partial() {
     assert_eq!(rows[3][0], "October 2026 (incomplete: data to 30 Sep)");
 }
 
+/// Regression (review): with the sample's hospital extract cut to spells admitted from
+/// 1 August, the page read "190 more than in August 2026" where with the full extract
+/// September fell: August, the extract's first month, misses the delays of patients
+/// admitted before it. Such a month is labelled incomplete and never compared against.
+#[test]
+fn regression_the_first_month_of_the_hospital_extract_is_incomplete_and_not_compared() {
+    let dir = tempfile::tempdir().unwrap();
+    let apc = dir.path().join("apc");
+    std::fs::create_dir(&apc).unwrap();
+    let full =
+        std::fs::read_to_string(root().join("data-samples/apc/apc_spells_2026Q3.csv")).unwrap();
+    let kept: Vec<&str> = full
+        .lines()
+        .enumerate()
+        .filter(|(i, line)| {
+            // The sixth field is the admission date, dd/mm/yyyy (rows the sample plants
+            // with a broken one are quarantined either way).
+            *i == 0 || {
+                let admitted = line.split(',').nth(5).unwrap_or_default();
+                NaiveDate::parse_from_str(admitted, "%d/%m/%Y")
+                    .map_or(true, |d| d >= date("2026-08-01"))
+            }
+        })
+        .map(|(_, line)| line)
+        .collect();
+    std::fs::write(apc.join("apc_spells_2026Q3.csv"), kept.join("\n") + "\n").unwrap();
+    let out = dir.path().join("out");
+    let source = format!("apc={}", apc.display());
+    let (code, stdout, stderr) = result(&joinedup(&[
+        "run",
+        "pipelines/sample.toml",
+        "--source",
+        &source,
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    let html = report_html(&out);
+    let headline = in_section(&html, "headline");
+    let reading = para(headline, "reading");
+    assert!(
+        reading.starts_with(
+            "In September 2026, patients who were ready to leave hospital spent 480 days waiting to go;"
+        ),
+        "{reading}"
+    );
+    assert!(!reading.contains("August"), "{reading}");
+    assert_eq!(
+        para(headline, "period"),
+        "Period: patients discharged in September 2026, not compared with August 2026 (incomplete)"
+    );
+    assert!(
+        headline.contains(
+            "<dd class=\"big\">not compared</dd><dd class=\"small\">August 2026 is incomplete: the hospital data start on 1 August 2026</dd>"
+        ),
+        "{headline}"
+    );
+    let rows = table(&html, "table-headline");
+    assert_eq!(rows[0][0], "July 2026 (incomplete: data from 1 Aug)");
+    assert_eq!(rows[1][0], "August 2026 (incomplete: data from 1 Aug)");
+    assert_eq!(rows[2][0], "September 2026");
+    let waits = in_section(&html, "waits");
+    assert!(!waits.contains("Change on previous month"), "{waits}");
+    assert!(
+        waits.contains(
+            "No change on the previous month is shown: August 2026 is incomplete: the hospital data start on 1 August 2026."
+        ),
+        "{waits}"
+    );
+}
+
 /// Regression (review): without `flow_daily` the latest month was taken as complete:
 /// "Headline month: October 2026" and "205 days …, 275 fewer than in September 2026
 /// (−57%)", though October holds discharges only to 27 October.

@@ -142,8 +142,16 @@ pub fn section(cx: &Context) -> Section {
     // After the social-care data end, no delay can be seen to wait for a care service.
     let share = social_care_share(rows, month);
     let has_prev = rows.iter().any(|r| r.month == prev);
+    // A month the hospital data cover only in part (the first month of the extract) is
+    // no baseline: its delays are undercounted, so a change on it would be false.
+    let prev_incomplete = p.incomplete_note(prev);
+    let compared = has_prev && prev_incomplete.is_none();
 
     let change = match (total, prev_total) {
+        _ if has_prev && prev_incomplete.is_some() => (
+            "not compared".to_string(),
+            prev_incomplete.clone().unwrap_or_default(),
+        ),
         (Cell::Shown(t), Cell::Shown(pt)) if has_prev => {
             let pct = if pt > 0 {
                 format!(" ({})", format::share_pct(t - pt, pt))
@@ -286,19 +294,23 @@ pub fn section(cx: &Context) -> Section {
         id: ID,
         title: TITLE.to_string(),
         period: format!(
-            "patients discharged in {}{}, compared with {}",
+            "patients discharged in {}{}, {}",
             format::month(month),
             match (p.month_incomplete, p.data_end) {
                 (false, _) => "",
                 (true, Some(_)) => " (incomplete month)",
                 (true, None) => " (may be incomplete: no daily data to tell)",
             },
-            format::month(prev)
+            if prev_incomplete.is_some() {
+                format!("not compared with {} (incomplete)", format::month(prev))
+            } else {
+                format!("compared with {}", format::month(prev))
+            }
         ),
         reading: text::headline(
             month,
             total,
-            has_prev.then_some((prev, prev_total)),
+            compared.then_some((prev, prev_total)),
             match share {
                 _ if !p.care_covers(month) => None,
                 Share::Unknown(_) => None,
@@ -447,6 +459,52 @@ mod tests {
             s.body
         );
         assert!(!s.body.contains("at least"), "{}", s.body);
+    }
+
+    /// Regression (review): with the hospital data starting on 1 August, the card and
+    /// reading compared September with August ("190 more than in August 2026"), whose
+    /// delays of patients admitted before 1 August were missing.
+    #[test]
+    fn regression_no_change_on_the_first_month_of_the_hospital_data() {
+        use crate::report::data::ReportData;
+        use crate::report::period::Period;
+        let (aug, sep) = (
+            NaiveDate::from_ymd_opt(2026, 8, 1).unwrap(),
+            NaiveDate::from_ymd_opt(2026, 9, 1).unwrap(),
+        );
+        let mut august = row("none", Cell::Shown(290));
+        august.month = aug;
+        august.system_delayed_bed_days = Cell::Shown(290);
+        let data = ReportData {
+            bottlenecks: Some(vec![august, row("none", Cell::Shown(480))]),
+            ..Default::default()
+        };
+        let period = Period {
+            first_month: aug,
+            data_start: Some(aug),
+            data_end: NaiveDate::from_ymd_opt(2026, 9, 30),
+            ..Period::one_month(sep, None)
+        };
+        let cx = Context {
+            data: &data,
+            period: Some(period),
+            icb: None,
+        };
+        let s = section(&cx);
+        assert_eq!(
+            s.reading,
+            "In September 2026, patients who were ready to leave hospital spent 480 days waiting to go; about 0% of those days were spent waiting for a social-care service to start."
+        );
+        assert_eq!(
+            s.period,
+            "patients discharged in September 2026, not compared with August 2026 (incomplete)"
+        );
+        assert!(
+            s.body.contains("<dt>Change on August 2026</dt><dd class=\"big\">not compared</dd><dd class=\"small\">August 2026 is incomplete: the hospital data start on 1 August 2026</dd>"),
+            "{}",
+            s.body
+        );
+        assert!(s.body.contains("August 2026 (incomplete: data from 1 Aug)"));
     }
 
     /// Regression (review of the share's rewrite): after the social-care data end the

@@ -233,6 +233,7 @@ mod tests {
                 last_month: month(4),
                 data_end: None,
                 daily_end: None,
+                data_start: None,
                 month_incomplete: false,
                 care_end: Some(crate::report::period::month_end(month(4))),
             }),
