@@ -155,6 +155,22 @@ impl Peak {
     /// be larger (the hidden range reaches above it).
     fn said(&self, hidden: Option<(i64, i64)>) -> Option<String> {
         let (v, p, d) = self.shown.as_ref()?;
+        // Every suppressed day held more than any day shown: the peak was on one of
+        // them (regression: "peaked at 0" when every day shown was 0).
+        if let Some((lo, hi)) = hidden.filter(|(lo, _)| self.suppressed > 0 && lo > v) {
+            return Some(format!(
+                "between {lo} and {hi}, on {} whose figure is suppressed ({})",
+                match self.suppressed {
+                    1 => "the one day".to_string(),
+                    n => format!("one of the {} days", format::int(n as i64)),
+                },
+                if *v == 0 {
+                    "every day shown was 0".to_string()
+                } else {
+                    format!("no day shown had more than {}", format::int(*v))
+                }
+            ));
+        }
         let at = format!("{} ({p}, {})", format::int(*v), format::day(*d));
         let could_be_more = self.suppressed > 0 && hidden.is_none_or(|(_, hi)| hi > *v);
         Some(if could_be_more {
@@ -550,10 +566,10 @@ mod tests {
             shown: Some((v, "RX1".to_string(), d(1))),
             suppressed,
         };
-        let s = flow(d(1), d(3), &peak(75, 3), &peak(0, 139), Some((1, 7)));
+        let s = flow(d(1), d(3), &peak(75, 3), &peak(3, 139), Some((1, 7)));
         assert_eq!(
             s,
-            "Between 1 January 2026 and 1 March 2026, occupied beds at midnight peaked at 75 (RX1, 1 January 2026), and the most patients ready to leave but still in hospital on one day was 0 (RX1, 1 January 2026) among the days shown (139 days suppressed, 1 to 7 each)."
+            "Between 1 January 2026 and 1 March 2026, occupied beds at midnight peaked at 75 (RX1, 1 January 2026), and the most patients ready to leave but still in hospital on one day was 3 (RX1, 1 January 2026) among the days shown (139 days suppressed, 1 to 7 each)."
         );
         let none = Peak {
             shown: None,
@@ -562,6 +578,21 @@ mod tests {
         assert!(
             flow(d(1), d(3), &none, &peak(9, 0), Some((1, 7)))
                 .ends_with("was 9 (RX1, 1 January 2026).")
+        );
+    }
+
+    /// Regression (review, synth 300/1/1): every day shown was 0 and the others were
+    /// suppressed (each 1 to 7), and the reading said beds "peaked at 0".
+    #[test]
+    fn regression_a_peak_on_suppressed_days_is_not_said_to_be_0() {
+        let peak = |v: i64, suppressed: usize| Peak {
+            shown: Some((v, "RX1".to_string(), d(1))),
+            suppressed,
+        };
+        let s = flow(d(1), d(3), &peak(0, 40), &peak(0, 1), Some((1, 7)));
+        assert_eq!(
+            s,
+            "Between 1 January 2026 and 1 March 2026, occupied beds at midnight peaked at between 1 and 7, on one of the 40 days whose figure is suppressed (every day shown was 0), and the most patients ready to leave but still in hospital on one day was between 1 and 7, on the one day whose figure is suppressed (every day shown was 0)."
         );
     }
 }
