@@ -125,6 +125,50 @@ pub fn social_care_share(rows: &[Bottleneck], month: NaiveDate) -> Share {
     }
 }
 
+/// The "Change on {previous month}" card: its value and the line under it, each case
+/// with its own reason (regression, review: with no delays published for the headline
+/// month, it said "a monthly total is suppressed" though nothing was). `previous` is the
+/// month before and its total, `None` when it has no rows; `incomplete` says why the
+/// month before is incomplete, when it is (it is then no baseline).
+pub fn change_card(
+    (month, total): (NaiveDate, Cell<i64>),
+    (prev, prev_total): (NaiveDate, Option<Cell<i64>>),
+    incomplete: Option<&str>,
+) -> (String, String) {
+    let (m, pm) = (format::month(month), format::month(prev));
+    let not_known = |why: String| ("not known".to_string(), why);
+    match (total, prev_total) {
+        (Cell::Empty, _) => (
+            format::EMPTY.to_string(),
+            format!("no delayed discharges published for {m}"),
+        ),
+        (_, None) => (format::EMPTY.to_string(), format!("no figures for {pm}")),
+        (_, Some(_)) if incomplete.is_some() => (
+            "not compared".to_string(),
+            incomplete.unwrap_or_default().to_string(),
+        ),
+        (Cell::Shown(t), Some(Cell::Shown(pt))) => {
+            let pct = if pt > 0 {
+                format!(" ({})", format::share_pct(t - pt, pt))
+            } else {
+                String::new()
+            };
+            (
+                format!("{}{pct}", format::signed(t - pt)),
+                format!("{} in {pm}", format::int(pt)),
+            )
+        }
+        (Cell::Suppressed, Some(Cell::Suppressed)) => {
+            not_known(format!("the totals of {m} and {pm} are suppressed"))
+        }
+        (Cell::Suppressed, Some(_)) => not_known(format!("the total of {m} is suppressed")),
+        (Cell::Shown(_), Some(Cell::Suppressed)) => {
+            not_known(format!("the total of {pm} is suppressed"))
+        }
+        (Cell::Shown(_), Some(Cell::Empty)) => not_known(format!("no total published for {pm}")),
+    }
+}
+
 pub fn section(cx: &Context) -> Section {
     let (Some(rows), Some(p)) = (&cx.data.bottlenecks, cx.period) else {
         return missing(
@@ -147,31 +191,11 @@ pub fn section(cx: &Context) -> Section {
     let prev_incomplete = p.incomplete_note(prev);
     let compared = has_prev && prev_incomplete.is_none();
 
-    let change = match (total, prev_total) {
-        _ if has_prev && prev_incomplete.is_some() => (
-            "not compared".to_string(),
-            prev_incomplete.clone().unwrap_or_default(),
-        ),
-        (Cell::Shown(t), Cell::Shown(pt)) if has_prev => {
-            let pct = if pt > 0 {
-                format!(" ({})", format::share_pct(t - pt, pt))
-            } else {
-                String::new()
-            };
-            (
-                format!("{}{pct}", format::signed(t - pt)),
-                format!("{} in {}", format::int(pt), format::month(prev)),
-            )
-        }
-        _ if !has_prev => (
-            format::EMPTY.to_string(),
-            format!("no figures for {}", format::month(prev)),
-        ),
-        _ => (
-            "not known".to_string(),
-            "a monthly total is suppressed".to_string(),
-        ),
-    };
+    let change = change_card(
+        (month, total),
+        (prev, has_prev.then_some(prev_total)),
+        prev_incomplete.as_deref(),
+    );
     let tiles = html::tiles(&[
         (
             "Delayed bed-days".to_string(),
@@ -505,6 +529,55 @@ mod tests {
             s.body
         );
         assert!(s.body.contains("August 2026 (incomplete: data from 1 Aug)"));
+    }
+
+    /// Regression (review): with September's delayed discharges missing, the card read
+    /// "not known — a monthly total is suppressed" though nothing was suppressed: every
+    /// case but a comparison fell into one catch-all.
+    #[test]
+    fn regression_the_change_card_gives_each_case_its_own_reason() {
+        let (sep, aug) = (
+            NaiveDate::from_ymd_opt(2026, 9, 1).unwrap(),
+            NaiveDate::from_ymd_opt(2026, 8, 1).unwrap(),
+        );
+        let card = |t: Cell<i64>, pt: Option<Cell<i64>>, why: Option<&str>| {
+            let (a, b) = change_card((sep, t), (aug, pt), why);
+            format!("{a} | {b}")
+        };
+        let (shown, hidden) = (Cell::Shown(480), Cell::Suppressed);
+        assert_eq!(
+            card(Cell::Empty, Some(Cell::Shown(525)), None),
+            "– | no delayed discharges published for September 2026"
+        );
+        assert_eq!(card(shown, None, None), "– | no figures for August 2026");
+        assert_eq!(
+            card(shown, Some(Cell::Shown(525)), None),
+            "−45 (−9%) | 525 in August 2026"
+        );
+        assert_eq!(
+            card(
+                shown,
+                Some(Cell::Shown(525)),
+                Some("August 2026 is incomplete: why")
+            ),
+            "not compared | August 2026 is incomplete: why"
+        );
+        assert_eq!(
+            card(hidden, Some(Cell::Shown(525)), None),
+            "not known | the total of September 2026 is suppressed"
+        );
+        assert_eq!(
+            card(shown, Some(hidden), None),
+            "not known | the total of August 2026 is suppressed"
+        );
+        assert_eq!(
+            card(hidden, Some(hidden), None),
+            "not known | the totals of September 2026 and August 2026 are suppressed"
+        );
+        assert_eq!(
+            card(shown, Some(Cell::Empty), None),
+            "not known | no total published for August 2026"
+        );
     }
 
     /// Regression (review of the share's rewrite): after the social-care data end the
