@@ -330,11 +330,13 @@ const RUN_DATASETS: [&str; 5] = [
 impl ReportData {
     /// Reads the published datasets and the latest manifest under the data directory.
     pub fn load(out: &Path) -> Result<Self> {
-        let read = |rel: &str| -> Result<Option<Frame>> { Frame::open(&out.join(rel)) };
         let (manifest, other_pipelines) = latest_manifest(out)?;
+        let read = |rel: &str| -> Result<Option<Frame>> {
+            let dataset = rel.trim_start_matches("published/");
+            Frame::open(&out.join(rel), flags_required(manifest.as_ref(), dataset))
+        };
+        // The manifest last: `read` borrows it until then.
         let data = ReportData {
-            manifest,
-            other_pipelines,
             bottlenecks: read(BOTTLENECKS)?.map(|f| bottlenecks(&f)).transpose()?,
             flow: read(FLOW_DAILY)?.map(|f| flow(&f)).transpose()?,
             queue: read(SOCIAL_CARE_QUEUE)?.map(|f| queue(&f)).transpose()?,
@@ -346,6 +348,8 @@ impl ReportData {
                     e.to_string()
                 })),
             },
+            manifest,
+            other_pipelines,
         };
         if data.manifest.is_none()
             && data.bottlenecks.is_none()
@@ -411,6 +415,18 @@ impl ReportData {
             RuleRef::None => None,
         }
     }
+}
+
+/// Whether `dataset`'s gated columns must come with their `<column>_suppressed` flags: unless
+/// the manifest records that its rule suppresses nothing. Without a flag a suppressed
+/// cell (null) would read as no value, shown as "–" and added up as 0 (regression,
+/// review: flow_daily and bottlenecks with their flag columns dropped gave exact-looking
+/// totals); a rule not recorded is taken to suppress, as the default rule does.
+fn flags_required(manifest: Option<&RunManifest>, dataset: &str) -> bool {
+    let rule = manifest
+        .and_then(|m| m.outputs.iter().find(|o| o.dataset == dataset))
+        .and_then(|o| o.disclosure);
+    !matches!(rule, Some(RuleRef::None))
 }
 
 /// The newest `runs/<id>/manifest.json` that lists one of the published datasets (run ids
@@ -601,6 +617,8 @@ fn sitrep(f: &Frame) -> Result<Vec<SitrepRow>> {
 struct Frame {
     path: PathBuf,
     df: DataFrame,
+    /// Whether a gated column without its `_suppressed` flag is a rejected input.
+    flags_required: bool,
 }
 
 /// Days from 0001-01-01 (chrono's day 1) to 1970-01-01.
@@ -713,7 +731,8 @@ fn unreadable(dir: &Path, files: &[PathBuf], e: PolarsError) -> Error {
 impl Frame {
     /// Reads every file of the dataset folder `dir` as one frame; `None` when the folder
     /// does not exist or holds no Parquet file (the pipeline does not write the dataset).
-    fn open(dir: &Path) -> Result<Option<Self>> {
+    /// `flags_required`: see [`flags_required`].
+    fn open(dir: &Path, flags_required: bool) -> Result<Option<Self>> {
         let files = dataset_files(dir)?;
         if files.is_empty() {
             return Ok(None);
@@ -728,6 +747,7 @@ impl Frame {
         Ok(Some(Frame {
             path: dir.to_path_buf(),
             df,
+            flags_required,
         }))
     }
 
@@ -848,10 +868,20 @@ impl Frame {
         Ok(v.iter().collect())
     }
 
-    /// The `<name>_suppressed` flags; all false when the dataset has no such column.
+    /// The `<name>_suppressed` flags. A dataset without the column is a rejected input
+    /// when its rule suppresses ([`flags_required`]); otherwise nothing in it is
+    /// suppressed.
     fn flags(&self, name: &str) -> Result<Vec<bool>> {
         let flag = format!("{name}_suppressed");
         let Ok(c) = self.df.column(&flag) else {
+            if self.flags_required {
+                return Err(self.bad(
+                    &flag,
+                    format!(
+                        "column missing from a published dataset: without it a suppressed {name} could not be told from no value (the disclosure rule suppresses small counts)"
+                    ),
+                ));
+            }
             return Ok(vec![false; self.height()]);
         };
         let b = c.bool().map_err(|e| self.engine(&flag, e))?;

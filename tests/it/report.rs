@@ -993,6 +993,80 @@ fn regression_a_published_file_that_cannot_be_read_is_rejected_with_exit_3_namin
     );
 }
 
+/// Rewrites the Parquet file `path` without the columns `drop` picks (arrow-rs, as
+/// another tool — pyarrow, say — would leave it).
+fn drop_columns(path: &Path, drop: impl Fn(&str) -> bool) {
+    use parquet::arrow::ProjectionMask;
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    let builder =
+        ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(path).unwrap()).unwrap();
+    let keep: Vec<usize> = builder
+        .schema()
+        .fields()
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| !drop(f.name()))
+        .map(|(i, _)| i)
+        .collect();
+    let mask = ProjectionMask::roots(builder.parquet_schema(), keep);
+    let batches: Vec<_> = builder
+        .with_projection(mask)
+        .build()
+        .unwrap()
+        .map(|b| b.unwrap())
+        .collect();
+    let schema = batches[0].schema();
+    let mut w =
+        parquet::arrow::ArrowWriter::try_new(std::fs::File::create(path).unwrap(), schema, None)
+            .unwrap();
+    for b in &batches {
+        w.write(b).unwrap();
+    }
+    w.close().unwrap();
+}
+
+/// Regression (review): with every `*_suppressed` column dropped from flow_daily and
+/// bottlenecks, the report exited 0 and showed suppressed cells as "–", adding them up
+/// as 0 into exact-looking totals. Under a rule that suppresses, a gated column without
+/// its flag is a rejected input, as a missing value column is.
+#[test]
+fn regression_published_files_without_suppressed_flags_are_rejected_with_exit_3() {
+    let copy = copy_published_only(sample_out());
+    for dataset in ["flow_daily", "bottlenecks"] {
+        for f in files_under(&copy.path().join("published").join(dataset)) {
+            drop_columns(&f, |c| c.ends_with("_suppressed"));
+        }
+    }
+    let run = || {
+        result(&joinedup(&[
+            "report",
+            "--out",
+            copy.path().to_str().unwrap(),
+        ]))
+    };
+    let (code, _, stderr) = run();
+    assert_eq!(code, 3, "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "{} column \"delayed_discharges_suppressed\": column missing from a published dataset: without it a suppressed delayed_discharges could not be told from no value",
+            copy.path().join("published/bottlenecks").display()
+        )),
+        "{stderr}"
+    );
+    assert!(!copy.path().join("report").exists());
+    // flow_daily alike, once bottlenecks are gone.
+    std::fs::remove_dir_all(copy.path().join("published/bottlenecks")).unwrap();
+    let (code, _, stderr) = run();
+    assert_eq!(code, 3, "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "{} column \"admissions_elective_suppressed\"",
+            copy.path().join("published/flow_daily").display()
+        )),
+        "{stderr}"
+    );
+}
+
 // ---- NHS England sitrep ----------------------------------------------------------------
 
 /// One sitrep row: (level, code, name, icb, region, date, nctr, discharged, remaining).
