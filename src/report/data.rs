@@ -648,11 +648,15 @@ fn dataset_files(dir: &Path) -> Result<Vec<PathBuf>> {
 }
 
 /// Why a dataset folder could not be read, naming the file at fault: one that is not a
-/// readable Parquet file, or one whose columns differ from the first file's. A published
-/// file the report cannot use is a rejected input (exit 3), as a column of the wrong type
-/// or a broken manifest is, not a fault of joinedup (regression: a corrupt month file
-/// exited 5, "internal error", naming only its folder). Each file is read on its own
-/// here, only when reading them together failed.
+/// readable Parquet file, or one whose columns differ from the rest of its dataset. A
+/// published file the report cannot use is a rejected input (exit 3), as a column of the
+/// wrong type or a broken manifest is, not a fault of joinedup (regression: a corrupt
+/// month file exited 5, "internal error", naming only its folder). Each file is read on
+/// its own here, only when reading them together failed.
+///
+/// The files are compared with the columns most of them have (the newest file's among
+/// equals), so the odd one out is named with what it lacks: comparing every file with
+/// the oldest named the wrong file when the oldest was the odd one (regression, review).
 fn unreadable(dir: &Path, files: &[PathBuf], e: PolarsError) -> Error {
     let rejected = |file: &Path, message: String| Error::InputRejected {
         location: Location {
@@ -662,14 +666,15 @@ fn unreadable(dir: &Path, files: &[PathBuf], e: PolarsError) -> Error {
         },
         message,
     };
-    let mut first: Option<(&PathBuf, Vec<(String, String)>)> = None;
+    // Each file's columns and their types.
+    let mut schemas: Vec<BTreeMap<String, String>> = Vec::new();
     for f in files {
         let file = match std::fs::File::open(f) {
             Ok(file) => file,
             Err(e) => return Error::io("opening", f, e),
         };
         let mut reader = ParquetReader::new(file);
-        let columns: Vec<(String, String)> = match reader.schema() {
+        let columns = match reader.schema() {
             Ok(schema) => schema
                 .iter()
                 .map(|(name, field)| (name.to_string(), format!("{:?}", field.dtype)))
@@ -679,53 +684,78 @@ fn unreadable(dir: &Path, files: &[PathBuf], e: PolarsError) -> Error {
         if let Err(e) = reader.finish() {
             return rejected(f, format!("not a readable Parquet file ({e})"));
         }
-        let Some((first_file, first_columns)) = &first else {
-            first = Some((f, columns));
-            continue;
-        };
-        let names = |c: &[(String, String)]| -> BTreeSet<String> {
-            c.iter().map(|(n, _)| n.clone()).collect()
-        };
-        let (here, there) = (names(&columns), names(first_columns));
-        let first_name = first_file
-            .file_name()
-            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-        if here != there {
-            let list =
-                |s: Vec<&String>| s.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ");
-            let lacks = list(there.difference(&here).collect());
-            let extra = list(here.difference(&there).collect());
-            return rejected(
-                f,
-                format!(
-                    "its columns differ from those of {first_name} in the same dataset{}{}",
-                    if lacks.is_empty() {
-                        String::new()
-                    } else {
-                        format!("; it lacks {lacks}")
-                    },
-                    if extra.is_empty() {
-                        String::new()
-                    } else {
-                        format!("; it has {extra} besides")
-                    }
-                ),
-            );
-        }
-        if let Some((name, t)) = columns
-            .iter()
-            .find(|c| first_columns.iter().any(|f| f.0 == c.0 && f.1 != c.1))
-        {
-            return rejected(
-                f,
-                format!("column {name} is of another type ({t}) than in {first_name}"),
-            );
-        }
+        schemas.push(columns);
     }
-    rejected(
-        dir,
-        format!("the dataset's files cannot be read together ({e})"),
-    )
+    let Some(reference) = (0..schemas.len())
+        .max_by_key(|&i| (schemas.iter().filter(|s| **s == schemas[i]).count(), i))
+    else {
+        return rejected(
+            dir,
+            format!("the dataset's files cannot be read together ({e})"),
+        );
+    };
+    let name = |i: usize| {
+        files[i]
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+    };
+    let odd: Vec<usize> = (0..schemas.len())
+        .filter(|&i| schemas[i] != schemas[reference])
+        .collect();
+    let Some(&first) = odd.first() else {
+        return rejected(
+            dir,
+            format!("the dataset's files cannot be read together ({e})"),
+        );
+    };
+    let (here, there) = (&schemas[first], &schemas[reference]);
+    let list = |a: &BTreeMap<String, String>, b: &BTreeMap<String, String>| {
+        a.keys()
+            .filter(|c| !b.contains_key(*c))
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let (lacks, extra) = (list(there, here), list(here, there));
+    let others = match &odd[1..] {
+        [] => String::new(),
+        rest => format!(
+            "; {} of the same dataset differ too",
+            rest.iter().map(|&i| name(i)).collect::<Vec<_>>().join(", ")
+        ),
+    };
+    let like = match schemas.iter().filter(|s| **s == schemas[reference]).count() - 1 {
+        0 => format!("{}, the newest file of the same dataset", name(reference)),
+        k => format!(
+            "{} and {k} other file{} of the same dataset",
+            name(reference),
+            if k == 1 { "" } else { "s" }
+        ),
+    };
+    let message = if lacks.is_empty() && extra.is_empty() {
+        let (column, t) = here
+            .iter()
+            .find(|(c, t)| there.get(*c) != Some(*t))
+            .map_or((String::new(), String::new()), |(c, t)| {
+                (c.clone(), t.clone())
+            });
+        format!("column {column} is of another type ({t}) than in {like}{others}")
+    } else {
+        format!(
+            "its columns differ from those of {like}{}{}{others}",
+            if lacks.is_empty() {
+                String::new()
+            } else {
+                format!("; it lacks {lacks}")
+            },
+            if extra.is_empty() {
+                String::new()
+            } else {
+                format!("; it has {extra} besides")
+            }
+        )
+    };
+    rejected(&files[first], message)
 }
 
 impl Frame {

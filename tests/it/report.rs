@@ -986,7 +986,7 @@ fn regression_a_published_file_that_cannot_be_read_is_rejected_with_exit_3_namin
     assert_eq!(code, 3, "{stderr}");
     assert!(
         stderr.contains(&format!(
-            "{}: its columns differ from those of 2026-07.parquet in the same dataset; it lacks awaited_service,",
+            "{}: its columns differ from those of 2026-10.parquet and 2 other files of the same dataset; it lacks awaited_service,",
             month.display()
         )),
         "{stderr}"
@@ -1065,6 +1065,30 @@ fn regression_published_files_without_suppressed_flags_are_rejected_with_exit_3(
         )),
         "{stderr}"
     );
+}
+
+/// Regression (review): every file of a dataset was compared with the oldest, so when
+/// the oldest lacked a column the next file was named, as having it "besides". The file
+/// that lacks what the others have is named.
+#[test]
+fn regression_a_mixed_schema_dataset_names_the_file_that_lacks_columns() {
+    let copy = copy_published_only(sample_out());
+    let oldest = copy.path().join("published/bottlenecks/2026-07.parquet");
+    drop_columns(&oldest, |c| c.starts_with("change_in_delayed_bed_days"));
+    let (code, _, stderr) = result(&joinedup(&[
+        "report",
+        "--out",
+        copy.path().to_str().unwrap(),
+    ]));
+    assert_eq!(code, 3, "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "{}: its columns differ from those of 2026-10.parquet and 2 other files of the same dataset; it lacks change_in_delayed_bed_days, change_in_delayed_bed_days_suppressed\n",
+            oldest.display()
+        )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("2026-08.parquet"), "{stderr}");
 }
 
 // ---- NHS England sitrep ----------------------------------------------------------------
