@@ -288,6 +288,12 @@ pub fn ae(
     )
 }
 
+/// Section 5, when the daily figures hold no A&E arrival on any day: no A&E data (a
+/// pipeline without an A&E source), not months without attendances.
+pub fn no_ae_data() -> String {
+    "There are no A&E data: the published daily figures hold no A&E arrivals on any day, so there is nothing to show here.".to_string()
+}
+
 /// Section 5, for a month after the A&E data end.
 pub fn ae_not_covered(month: NaiveDate, ae_end: NaiveDate) -> String {
     format!(

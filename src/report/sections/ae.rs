@@ -109,6 +109,18 @@ pub fn section(cx: &Context) -> Section {
         .map(|r| r.date)
         .collect();
     let (ae_start, ae_end) = (ae_days.iter().min().copied(), ae_days.iter().max().copied());
+    // No A&E arrival on any day: no A&E data (a pipeline without an A&E source), not
+    // months of no attendances (regression, review: "No A&E attendances were published
+    // for March 2026" under "A&E arrivals by month, January 2026 to March 2026").
+    if ae_end.is_none() {
+        return Section {
+            id: ID,
+            title: TITLE.to_string(),
+            period: "none".to_string(),
+            reading: text::no_ae_data(),
+            body: String::new(),
+        };
+    }
     let covered = |m: NaiveDate| {
         ae_start.is_some_and(|start| month_end(m) >= start) && ae_end.is_some_and(|end| m <= end)
     };
@@ -163,23 +175,7 @@ pub fn section(cx: &Context) -> Section {
     let reading = match (headline, ae_end) {
         (Some((part, a, o4, o12)), _) => text::ae(p.month, part, a, o4, o12, rounded),
         (None, Some(end)) => text::ae_not_covered(p.month, end),
-        (None, None) => text::ae(
-            p.month,
-            None,
-            Bounded {
-                low: 0,
-                high: Some(0),
-            },
-            Bounded {
-                low: 0,
-                high: Some(0),
-            },
-            Bounded {
-                low: 0,
-                high: Some(0),
-            },
-            false,
-        ),
+        (None, None) => text::no_ae_data(),
     };
     let table = Table {
         id: "table-ae".to_string(),
@@ -325,6 +321,38 @@ mod tests {
             td(b, n),
             Td::Num("at least 11 (1 day suppressed, 1 day without a figure)".to_string())
         );
+    }
+
+    /// Regression (review): with no A&E source the section read "No A&E attendances were
+    /// published for March 2026" under "A&E arrivals by month, January 2026 to March
+    /// 2026", as if there had been none.
+    #[test]
+    fn regression_without_ae_data_the_section_says_there_are_none() {
+        use crate::report::data::ReportData;
+        let mut rows = Vec::new();
+        for date in 1..=30 {
+            let mut r = day(date, Cell::Shown(0));
+            r.ae_arrivals = Cell::Shown(0);
+            r.admissions_emergency = Cell::Shown(10);
+            r.discharges = Cell::Shown(10);
+            rows.push(r);
+        }
+        let data = ReportData {
+            flow: Some(rows),
+            ..Default::default()
+        };
+        let cx = Context {
+            data: &data,
+            period: crate::report::period::Period::choose(&data),
+            icb: None,
+        };
+        let s = section(&cx);
+        assert_eq!(s.period, "none");
+        assert_eq!(
+            s.reading,
+            "There are no A&E data: the published daily figures hold no A&E arrivals on any day, so there is nothing to show here."
+        );
+        assert_eq!(s.body, "");
     }
 
     /// Regression (review): a month before the A&E data start read as real zeros ("July
