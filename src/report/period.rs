@@ -130,8 +130,13 @@ impl Period {
             .and_then(|f| f.iter().map(|r| r.date).max());
         let data_end = data.flow.as_ref().and_then(|f| match hospital_ends(f) {
             (Some(a), Some(d)) => Some(a.min(d)),
+            (Some(a), None) => Some(a),
+            // Discharges but no admissions (the tail of an extract, say): not known to be
+            // complete anywhere (regression, review: October's discharges alone read
+            // "data to 27 October 2026", admissions as real zeros).
+            (None, Some(_)) => None,
             // No hospital activity at all (A&E only): the daily data's own end.
-            (a, d) => a.or(d).or(daily_end),
+            (None, None) => daily_end,
         });
         // Without daily data, the months the headline is chosen among: those of delayed
         // discharges (its subject), else every month.
@@ -187,7 +192,7 @@ impl Period {
     /// Why month `m` is not complete, to follow "{month} is incomplete: " (or "may
     /// be"), or `None` when it is: `the hospital data start on 1 August 2026`, `the
     /// hospital data are complete only to 30 September 2026`, `it is the first month of
-    /// the data`, `there is no daily data to tell`.
+    /// the data`, or [`Period::unknown_why`].
     pub fn partial_why(&self, m: NaiveDate) -> Option<String> {
         use super::format::day;
         if !self.is_partial(m) {
@@ -201,11 +206,25 @@ impl Period {
             (None, _) if self.before_start(m) && m < self.month => {
                 "it is the first month of the data".to_string()
             }
-            (None, _) if self.daily_end.is_some() => {
-                "the daily data hold no admissions to tell".to_string()
-            }
-            (None, _) => "there is no daily data to tell".to_string(),
+            (None, _) => self.unknown_why().to_string(),
         })
+    }
+
+    /// Why coverage is not known, when there is no complete daily data (`data_end` is
+    /// `None`): `no daily data to tell`, or, with discharges only, `the daily data hold
+    /// no admissions`.
+    pub fn unknown_why(&self) -> &'static str {
+        if self.no_admissions() {
+            "the daily data hold no admissions"
+        } else {
+            "no daily data to tell"
+        }
+    }
+
+    /// Whether the daily data hold discharges but no admissions, so are not known to be
+    /// complete on any day.
+    pub fn no_admissions(&self) -> bool {
+        self.data_end.is_none() && self.daily_end.is_some()
     }
 
     /// "August 2026 is incomplete: the hospital data start on 1 August 2026" (or "may be
@@ -326,18 +345,25 @@ impl Period {
                 day(last)
             ),
             (Some(end), _) => format!(" · data to {}", day(end)),
-            (None, _) if self.month_incomplete => {
-                " · no daily data, so whether this month is complete is not known".to_string()
+            (None, _) => {
+                let why = if self.no_admissions() {
+                    "the daily data hold no admissions"
+                } else {
+                    "no daily data"
+                };
+                if self.month_incomplete {
+                    format!(" · {why}, so whether this month is complete is not known")
+                } else if self.last_month == add_months(self.month, 1) {
+                    format!(" · {why}, so {} may be incomplete", month(self.last_month))
+                } else if self.last_month > self.month {
+                    format!(
+                        " · {why}, so the months after {} may be incomplete",
+                        month(self.month)
+                    )
+                } else {
+                    String::new()
+                }
             }
-            (None, _) if self.last_month == add_months(self.month, 1) => format!(
-                " · no daily data, so {} may be incomplete",
-                month(self.last_month)
-            ),
-            (None, _) if self.last_month > self.month => format!(
-                " · no daily data, so the months after {} may be incomplete",
-                month(self.month)
-            ),
-            (None, _) => String::new(),
         }
     }
 }
@@ -587,6 +613,36 @@ mod tests {
             p.incomplete_note(d(2026, 8, 1)).as_deref(),
             Some("August 2026 may be incomplete: it is the first month of the data")
         );
+    }
+
+    /// Regression (review): the sample's October alone (discharges to 27 October, no
+    /// admissions) read "data to 27 October 2026", its admissions as real zeros. Without
+    /// admissions the daily data are not known to be complete.
+    #[test]
+    fn regression_discharges_without_admissions_are_not_taken_as_complete() {
+        let mut days = Vec::new();
+        let mut x = d(2026, 10, 1);
+        while x <= d(2026, 10, 27) {
+            let mut r = day("RX1", x);
+            r.discharges = Cell::Shown(10);
+            days.push(r);
+            x = x.succ_opt().unwrap();
+        }
+        let mut data = data(Some(days));
+        data.bottlenecks = Some(vec![bottleneck(d(2026, 10, 1))]);
+        let p = Period::choose(&data).unwrap();
+        assert_eq!((p.month, p.month_incomplete), (d(2026, 10, 1), true));
+        assert_eq!((p.data_end, p.daily_end), (None, Some(d(2026, 10, 27))));
+        assert!(p.no_admissions());
+        assert_eq!(
+            p.data_end_note(),
+            " · the daily data hold no admissions, so whether this month is complete is not known"
+        );
+        assert_eq!(
+            p.month_label(d(2026, 10, 1), crate::report::format::month),
+            "October 2026 (may be incomplete)"
+        );
+        assert_eq!(p.unknown_why(), "the daily data hold no admissions");
     }
 
     fn bottleneck(month: NaiveDate) -> crate::report::data::Bottleneck {

@@ -949,6 +949,42 @@ fn regression_one_month_of_data_reads_as_one_month() {
     assert_eq!(table(&html, "table-waits")[0].len(), 7);
 }
 
+/// Regression (review): with only October's files (discharges to 27 October, no
+/// admissions), the page said "data to 27 October 2026" and showed admissions as real
+/// zeros. Without admissions the daily data are not known to be complete.
+#[test]
+fn regression_discharge_only_daily_data_are_not_taken_as_complete() {
+    let copy = copy_published_only(sample_out());
+    for f in files_under(&copy.path().join("published")) {
+        if f.file_name().unwrap() != "2026-10.parquet" {
+            std::fs::remove_file(f).unwrap();
+        }
+    }
+    let (code, _, stderr) = result(&joinedup(&[
+        "report",
+        "--out",
+        copy.path().to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let html = report_html(copy.path());
+    assert!(
+        html.contains(
+            "<p class=\"subtitle\">Headline month: October 2026 · the daily data hold no admissions, so whether this month is complete is not known</p>"
+        ),
+        "{}",
+        &html[..html.find("<section").unwrap()]
+    );
+    assert!(!html.contains("data to 27 October"));
+    let flow = in_section(&html, "flow");
+    assert!(
+        flow.contains("The hospital data hold discharges but no admissions"),
+        "{flow}"
+    );
+    for row in table(&html, "table-flow-0") {
+        assert_eq!(row[3..6], ["–", "–", "–"], "{row:?}");
+    }
+}
+
 /// Regression (review): a corrupt published Parquet file exited 5 ("internal error")
 /// naming only its folder; a published file the report cannot use is a rejected input,
 /// exit 3 as a broken manifest is, and the message names the file.

@@ -117,6 +117,16 @@ pub fn section(cx: &Context) -> Section {
     if let Some(note) = left_out(all, to) {
         body.push_str(&html::para("note", &note));
     }
+    // Discharges but no admissions on any day: the admissions are not known, not zero
+    // (regression, review: the sample's October alone showed admissions 0 every day).
+    let no_admissions = p.no_admissions();
+    if no_admissions {
+        body.push_str(&html::para(
+            "note",
+            "The hospital data hold discharges but no admissions, so they are not known to be complete: admissions are not shown (– in the tables), and beds and patients ready to leave count only patients admitted before the data begin.",
+        ));
+    }
+    let adm = |c: Cell<i64>| if no_admissions { Cell::Empty } else { c };
     for (i, (provider, mut days)) in by_provider.into_iter().enumerate() {
         days.sort_by_key(|r| r.date);
         let dates: Vec<NaiveDate> = days.iter().map(|r| r.date).collect();
@@ -151,7 +161,7 @@ pub fn section(cx: &Context) -> Section {
                 Some("8 4"),
                 &|r| r.ready_to_leave_in_hospital,
             ),
-            series_of("Admissions", GREEN, Some("2 3"), &admissions),
+            series_of("Admissions", GREEN, Some("2 3"), &|r| adm(admissions(r))),
             series_of("Discharges", PURPLE, Some("10 3 2 3"), &|r| r.discharges),
         ];
         let svg = svg::line_chart(&LineChart {
@@ -187,9 +197,9 @@ pub fn section(cx: &Context) -> Section {
                         Td::Head(r.date.format("%Y-%m-%d").to_string()),
                         td(r.occupied_beds_midnight, hidden, format::int),
                         td(r.ready_to_leave_in_hospital, hidden, format::int),
-                        td(r.admissions_elective, hidden, format::int),
-                        td(r.admissions_emergency, hidden, format::int),
-                        td(r.admissions_other, hidden, format::int),
+                        td(adm(r.admissions_elective), hidden, format::int),
+                        td(adm(r.admissions_emergency), hidden, format::int),
+                        td(adm(r.admissions_other), hidden, format::int),
                         td(r.discharges, hidden, format::int),
                     ]
                 })
@@ -277,5 +287,46 @@ mod tests {
         );
         assert!(s.body.contains("<th scope=\"row\">2026-09-30</th>"));
         assert!(!s.body.contains("2026-10-"), "{}", s.body);
+    }
+
+    /// Regression (review): with discharges but no admissions in the daily data (the
+    /// sample's October alone), the flow table showed admissions 0 every day, as if real.
+    #[test]
+    fn regression_admissions_are_not_shown_as_zeros_when_the_data_hold_none() {
+        let rows: Vec<FlowDay> = (1..=27)
+            .map(|day| FlowDay {
+                provider_code: "RX1".to_string(),
+                date: d(10, day),
+                admissions_elective: Cell::Shown(0),
+                admissions_emergency: Cell::Shown(0),
+                admissions_other: Cell::Shown(0),
+                discharges: Cell::Shown(10),
+                occupied_beds_midnight: Cell::Shown(20),
+                ready_to_leave_in_hospital: Cell::Shown(10),
+                ae_arrivals: Cell::Shown(0),
+                ae_over_4h: Cell::Shown(0),
+                ae_over_12h: Cell::Shown(0),
+            })
+            .collect();
+        let data = ReportData {
+            flow: Some(rows),
+            ..Default::default()
+        };
+        let cx = Context {
+            data: &data,
+            period: Period::choose(&data),
+            icb: None,
+        };
+        let s = section(&cx);
+        assert!(
+            s.body.contains("The hospital data hold discharges but no admissions, so they are not known to be complete"),
+            "{}",
+            s.body
+        );
+        assert!(
+            s.body.contains("<th scope=\"row\">2026-10-01</th><td class=\"num\">20</td><td class=\"num\">10</td><td class=\"num empty\">–</td><td class=\"num empty\">–</td><td class=\"num empty\">–</td><td class=\"num\">10</td>"),
+            "{}",
+            s.body
+        );
     }
 }

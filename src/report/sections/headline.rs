@@ -321,9 +321,9 @@ pub fn section(cx: &Context) -> Section {
             "patients discharged in {}{}, {}",
             format::month(month),
             match (p.month_incomplete, p.data_end) {
-                (false, _) => "",
-                (true, Some(_)) => " (incomplete month)",
-                (true, None) => " (may be incomplete: no daily data to tell)",
+                (false, _) => String::new(),
+                (true, Some(_)) => " (incomplete month)".to_string(),
+                (true, None) => format!(" (may be incomplete: {})", p.unknown_why()),
             },
             if prev_incomplete.is_some() {
                 format!("not compared with {} (incomplete)", format::month(prev))
