@@ -65,17 +65,23 @@ fn left_out(all: &[FlowDay], to: NaiveDate) -> Option<String> {
         },
         format::day(last)
     );
+    // One day "is" left out (regression, review: "the day after it … are left out").
+    let (are, their) = if days == 1 {
+        ("is", "its")
+    } else {
+        ("are", "their")
+    };
     Some(match (admissions, discharges) {
         (Some(a), _) if a == to => format!(
-            "The hospital data hold no admissions after {}, so {span} are left out: their beds, patients ready to leave and discharges would count only patients admitted by then.",
+            "The hospital data hold no admissions after {}, so {span} {are} left out: {their} beds, patients ready to leave and discharges would count only patients admitted by then.",
             format::day(to)
         ),
         (_, Some(d)) if d == to => format!(
-            "The hospital data hold no discharges after {}, so {span} are left out: their figures would be incomplete.",
+            "The hospital data hold no discharges after {}, so {span} {are} left out: {their} figures would be incomplete.",
             format::day(to)
         ),
         _ => format!(
-            "The hospital data are complete only to {}, so {span} are left out.",
+            "The hospital data are complete only to {}, so {span} {are} left out.",
             format::day(to)
         ),
     })
@@ -327,6 +333,31 @@ mod tests {
             s.body.contains("<th scope=\"row\">2026-10-01</th><td class=\"num\">20</td><td class=\"num\">10</td><td class=\"num empty\">–</td><td class=\"num empty\">–</td><td class=\"num empty\">–</td><td class=\"num\">10</td>"),
             "{}",
             s.body
+        );
+    }
+
+    /// Regression (review): "so the day after it, to 30 March 2025, are left out".
+    #[test]
+    fn regression_one_day_left_out_is_singular() {
+        let row = |date: NaiveDate, admissions: i64| FlowDay {
+            provider_code: "RX1".to_string(),
+            date,
+            admissions_elective: Cell::Shown(0),
+            admissions_emergency: Cell::Shown(admissions),
+            admissions_other: Cell::Shown(0),
+            discharges: Cell::Shown(10),
+            occupied_beds_midnight: Cell::Shown(20),
+            ready_to_leave_in_hospital: Cell::Shown(10),
+            ae_arrivals: Cell::Shown(0),
+            ae_over_4h: Cell::Shown(0),
+            ae_over_12h: Cell::Shown(0),
+        };
+        let all = vec![row(d(3, 29), 5), row(d(3, 30), 0)];
+        assert_eq!(
+            left_out(&all, d(3, 29)).as_deref(),
+            Some(
+                "The hospital data hold no admissions after 29 March 2026, so the day after it, to 30 March 2026, is left out: its beds, patients ready to leave and discharges would count only patients admitted by then."
+            )
         );
     }
 }
