@@ -144,8 +144,10 @@ pub fn waits(
 /// The largest shown daily value, where and when, and how many days were suppressed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Peak {
-    /// (value, provider, day) of the largest shown value.
+    /// (value, provider, day) of the largest shown value (its first day, when tied).
     pub shown: Option<(i64, String, NaiveDate)>,
+    /// Other provider-days shown with the same value.
+    pub ties: usize,
     /// Days whose value is suppressed (each within the hidden range).
     pub suppressed: usize,
 }
@@ -171,7 +173,16 @@ impl Peak {
                 }
             ));
         }
-        let at = format!("{} ({p}, {})", format::int(*v), format::day(*d));
+        // Tied peaks are all counted (regression, review: one day was named as if alone).
+        let at = match self.ties {
+            0 => format!("{} ({p}, {})", format::int(*v), format::day(*d)),
+            n => format!(
+                "{} on {} days (first {p}, {})",
+                format::int(*v),
+                format::int(n as i64 + 1),
+                format::day(*d)
+            ),
+        };
         let could_be_more = self.suppressed > 0 && hidden.is_none_or(|(_, hi)| hi > *v);
         Some(if could_be_more {
             format!(
@@ -570,6 +581,7 @@ mod tests {
     fn a_peak_a_suppressed_day_could_exceed_is_said_to_be_among_the_days_shown() {
         let peak = |v: i64, suppressed: usize| Peak {
             shown: Some((v, "RX1".to_string(), d(1))),
+            ties: 0,
             suppressed,
         };
         let s = flow(d(1), d(3), &peak(75, 3), &peak(3, 139), Some((1, 7)));
@@ -579,6 +591,7 @@ mod tests {
         );
         let none = Peak {
             shown: None,
+            ties: 0,
             suppressed: 4,
         };
         assert!(
@@ -593,12 +606,32 @@ mod tests {
     fn regression_a_peak_on_suppressed_days_is_not_said_to_be_0() {
         let peak = |v: i64, suppressed: usize| Peak {
             shown: Some((v, "RX1".to_string(), d(1))),
+            ties: 0,
             suppressed,
         };
         let s = flow(d(1), d(3), &peak(0, 40), &peak(0, 1), Some((1, 7)));
         assert_eq!(
             s,
             "Between 1 January 2026 and 1 March 2026, occupied beds at midnight peaked at between 1 and 7, on one of the 40 days whose figure is suppressed (every day shown was 0), and the most patients ready to leave but still in hospital on one day was between 1 and 7, on the one day whose figure is suppressed (every day shown was 0)."
+        );
+    }
+
+    /// Regression (review): tied peaks named only one day, as if it alone held the peak.
+    #[test]
+    fn regression_tied_peaks_are_counted_not_one_named_alone() {
+        let peak = |v: i64, ties: usize, suppressed: usize| Peak {
+            shown: Some((v, "RX1".to_string(), d(1))),
+            ties,
+            suppressed,
+        };
+        assert_eq!(
+            flow(d(1), d(3), &peak(75, 2, 0), &peak(75, 0, 0), Some((1, 7))),
+            "Between 1 January 2026 and 1 March 2026, occupied beds at midnight peaked at 75 on 3 days (first RX1, 1 January 2026), and the most patients ready to leave but still in hospital on one day was 75 (RX1, 1 January 2026)."
+        );
+        assert!(
+            flow(d(1), d(3), &peak(5, 1, 2), &peak(75, 0, 0), Some((1, 7))).contains(
+                "peaked at 5 on 2 days (first RX1, 1 January 2026) among the days shown (2 days suppressed, 1 to 7 each)"
+            )
         );
     }
 }

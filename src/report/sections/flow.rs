@@ -37,12 +37,24 @@ pub fn admissions(r: &FlowDay) -> Cell<i64> {
 fn peak(rows: &[&FlowDay], f: impl Fn(&FlowDay) -> Cell<i64>) -> text::Peak {
     let mut peak = text::Peak {
         shown: None,
+        ties: 0,
         suppressed: 0,
     };
     for r in rows {
         match f(r) {
             Cell::Shown(v) if peak.shown.as_ref().is_none_or(|(b, _, _)| v > *b) => {
                 peak.shown = Some((v, r.provider_code.clone(), r.date));
+                peak.ties = 0;
+            }
+            Cell::Shown(v) if peak.shown.as_ref().is_some_and(|(b, _, _)| v == *b) => {
+                // The first of tied days is named: the earliest, or the first provider.
+                if let Some((_, p, d)) = &mut peak.shown
+                    && (r.date, r.provider_code.as_str()) < (*d, p.as_str())
+                {
+                    *p = r.provider_code.clone();
+                    *d = r.date;
+                }
+                peak.ties += 1;
             }
             Cell::Suppressed => peak.suppressed += 1,
             _ => {}
@@ -359,5 +371,29 @@ mod tests {
                 "The hospital data hold no admissions after 29 March 2026, so the day after it, to 30 March 2026, is left out: its beds, patients ready to leave and discharges would count only patients admitted by then."
             )
         );
+    }
+
+    /// Tied peaks: counted, and the earliest day named (regression, review: one was
+    /// named as if alone).
+    #[test]
+    fn regression_tied_peaks_are_counted_and_the_first_is_named() {
+        let row = |day: u32, provider: &str, beds: i64| FlowDay {
+            provider_code: provider.to_string(),
+            date: d(3, day),
+            admissions_elective: Cell::Shown(0),
+            admissions_emergency: Cell::Shown(0),
+            admissions_other: Cell::Shown(0),
+            discharges: Cell::Shown(0),
+            occupied_beds_midnight: Cell::Shown(beds),
+            ready_to_leave_in_hospital: Cell::Shown(0),
+            ae_arrivals: Cell::Shown(0),
+            ae_over_4h: Cell::Shown(0),
+            ae_over_12h: Cell::Shown(0),
+        };
+        let rows = [row(2, "RX1", 70), row(3, "RX2", 75), row(1, "RX1", 75)];
+        let refs: Vec<&FlowDay> = rows.iter().collect();
+        let p = peak(&refs, |r| r.occupied_beds_midnight);
+        assert_eq!(p.shown, Some((75, "RX1".to_string(), d(3, 1))));
+        assert_eq!((p.ties, p.suppressed), (1, 0));
     }
 }
