@@ -818,6 +818,10 @@ fn run_as(
             .map(|f| crate::ingest::quarantine::mask_file_name(f))
             .collect(),
         requests_clustered: built.resolution.requests_clustered,
+        reporting_period_end: built
+            .resolution
+            .reporting_period_end
+            .map(|d| d.format("%Y-%m-%d").to_string()),
     });
     manifest.sources = sources;
     manifest.outputs = outputs;

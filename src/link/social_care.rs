@@ -56,6 +56,10 @@ pub struct Resolution {
     /// Requests folded into an earlier request of the same person, council and route
     /// (rule 4).
     pub requests_clustered: u64,
+    /// The latest reporting period end of the events kept: how far the social-care data
+    /// cover, whatever events happen to fall in the last months (the report says where
+    /// they end from this, not from its own last month of requests).
+    pub reporting_period_end: Option<chrono::NaiveDate>,
 }
 
 /// The columns that identify an event (rule 2): the common ones, then the route of
@@ -259,6 +263,7 @@ pub fn resolve(events: DataFrame) -> PolarsResult<(DataFrame, Resolution)> {
         .count() as u64;
     let without_nhs_key = resolved.column(PERSON)?.null_count() as u64;
     let superseded = events_in - resolved.height() as u64;
+    let reporting_period_end = latest_day(resolved.column("reporting_period_end")?)?;
     Ok((
         resolved,
         Resolution {
@@ -268,8 +273,26 @@ pub fn resolve(events: DataFrame) -> PolarsResult<(DataFrame, Resolution)> {
             without_nhs_key,
             replaced_files,
             requests_clustered,
+            reporting_period_end,
         },
     ))
+}
+
+/// The latest date of a date column, when it has any.
+fn latest_day(column: &Column) -> PolarsResult<Option<chrono::NaiveDate>> {
+    /// Days from 0001-01-01 (chrono's day 1) to 1970-01-01.
+    const UNIX_EPOCH_DAYS_FROM_CE: i32 = 719_163;
+    let days = column
+        .as_materialized_series()
+        .to_physical_repr()
+        .cast(&DataType::Int32)?
+        .i32()?
+        .max();
+    Ok(
+        days.and_then(|d| {
+            chrono::NaiveDate::from_num_days_from_ce_opt(d + UNIX_EPOCH_DAYS_FROM_CE)
+        }),
+    )
 }
 
 /// Days between one request's end (else its start) and the next one's start within
@@ -539,6 +562,30 @@ mod tests {
         assert_eq!(kept_files(&out), ["cld_903_2026Q3-v2.csv"]);
         assert_eq!(r.superseded, 2);
         assert_eq!(r.replaced_files, ["cld_903_2026Q3.csv (council E06000001)"]);
+    }
+
+    /// Regression (report review): with few people, the report said "social-care data
+    /// end in September 2025" (its last month of requests) of CLD files running to March
+    /// 2026. Resolution records the latest reporting period end, which says how far the
+    /// files cover whatever events fall in them.
+    #[test]
+    fn regression_the_social_care_data_end_with_their_latest_reporting_period() {
+        let (_, r) = resolve(events(&[
+            (
+                "Request",
+                "Discharge from hospital",
+                "",
+                100,
+                "cld_903_2026Q1.csv",
+            ),
+            ("Assessment", "", "", 190, "cld_903_2026Q2.csv"),
+        ]))
+        .unwrap();
+        // Day 190 after 1 January 1970.
+        assert_eq!(
+            r.reporting_period_end,
+            chrono::NaiveDate::from_ymd_opt(1970, 7, 10)
+        );
     }
 
     /// Regression (analytics review): events were identified by council person id, so a

@@ -407,4 +407,9 @@ pub struct ResolutionInfo {
     /// (NHS England's request clustering). Events in = kept + superseded + clustered.
     #[serde(default)]
     pub requests_clustered: u64,
+    /// The latest reporting period end of the submissions read (`YYYY-MM-DD`): how far
+    /// the social-care data cover. The report says where they end from this, not from
+    /// its last month of requests, which with few people can be months earlier.
+    #[serde(default)]
+    pub reporting_period_end: Option<String>,
 }

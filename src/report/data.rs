@@ -242,6 +242,23 @@ pub struct Resolution {
     /// Requests folded into an earlier one (request clustering).
     #[serde(default)]
     pub requests_clustered: u64,
+    /// The latest reporting period end of the submissions read: how far the social-care
+    /// data cover. Absent from manifests of earlier versions (then not known).
+    #[serde(default, deserialize_with = "optional_date")]
+    pub reporting_period_end: Option<NaiveDate>,
+}
+
+/// An optional `YYYY-MM-DD` date of the manifest; anything else makes it no manifest the
+/// report can read (its line named).
+fn optional_date<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<NaiveDate>, D::Error> {
+    match Option::<String>::deserialize(d)? {
+        None => Ok(None),
+        Some(t) => NaiveDate::parse_from_str(&t, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| serde::de::Error::custom(format!("\"{t}\" is not a date (yyyy-mm-dd)"))),
+    }
 }
 
 /// One dataset the run wrote.
@@ -313,11 +330,13 @@ const RUN_DATASETS: [&str; 5] = [
 impl ReportData {
     /// Reads the published datasets and the latest manifest under the data directory.
     pub fn load(out: &Path) -> Result<Self> {
-        let read = |rel: &str| -> Result<Option<Frame>> { Frame::open(&out.join(rel)) };
         let (manifest, other_pipelines) = latest_manifest(out)?;
+        let read = |rel: &str| -> Result<Option<Frame>> {
+            let dataset = rel.trim_start_matches("published/");
+            Frame::open(&out.join(rel), flags_required(manifest.as_ref(), dataset))
+        };
+        // The manifest last: `read` borrows it until then.
         let data = ReportData {
-            manifest,
-            other_pipelines,
             bottlenecks: read(BOTTLENECKS)?.map(|f| bottlenecks(&f)).transpose()?,
             flow: read(FLOW_DAILY)?.map(|f| flow(&f)).transpose()?,
             queue: read(SOCIAL_CARE_QUEUE)?.map(|f| queue(&f)).transpose()?,
@@ -329,6 +348,8 @@ impl ReportData {
                     e.to_string()
                 })),
             },
+            manifest,
+            other_pipelines,
         };
         if data.manifest.is_none()
             && data.bottlenecks.is_none()
@@ -394,6 +415,18 @@ impl ReportData {
             RuleRef::None => None,
         }
     }
+}
+
+/// Whether `dataset`'s gated columns must come with their `<column>_suppressed` flags: unless
+/// the manifest records that its rule suppresses nothing. Without a flag a suppressed
+/// cell (null) would read as no value, shown as "–" and added up as 0 (regression,
+/// review: flow_daily and bottlenecks with their flag columns dropped gave exact-looking
+/// totals); a rule not recorded is taken to suppress, as the default rule does.
+fn flags_required(manifest: Option<&RunManifest>, dataset: &str) -> bool {
+    let rule = manifest
+        .and_then(|m| m.outputs.iter().find(|o| o.dataset == dataset))
+        .and_then(|o| o.disclosure);
+    !matches!(rule, Some(RuleRef::None))
 }
 
 /// The newest `runs/<id>/manifest.json` that lists one of the published datasets (run ids
@@ -584,6 +617,8 @@ fn sitrep(f: &Frame) -> Result<Vec<SitrepRow>> {
 struct Frame {
     path: PathBuf,
     df: DataFrame,
+    /// Whether a gated column without its `_suppressed` flag is a rejected input.
+    flags_required: bool,
 }
 
 /// Days from 0001-01-01 (chrono's day 1) to 1970-01-01.
@@ -613,11 +648,15 @@ fn dataset_files(dir: &Path) -> Result<Vec<PathBuf>> {
 }
 
 /// Why a dataset folder could not be read, naming the file at fault: one that is not a
-/// readable Parquet file, or one whose columns differ from the first file's. A published
-/// file the report cannot use is a rejected input (exit 3), as a column of the wrong type
-/// or a broken manifest is, not a fault of joinedup (regression: a corrupt month file
-/// exited 5, "internal error", naming only its folder). Each file is read on its own
-/// here, only when reading them together failed.
+/// readable Parquet file, or one whose columns differ from the rest of its dataset. A
+/// published file the report cannot use is a rejected input (exit 3), as a column of the
+/// wrong type or a broken manifest is, not a fault of joinedup (regression: a corrupt
+/// month file exited 5, "internal error", naming only its folder). Each file is read on
+/// its own here, only when reading them together failed.
+///
+/// The files are compared with the columns most of them have (the newest file's among
+/// equals), so the odd one out is named with what it lacks: comparing every file with
+/// the oldest named the wrong file when the oldest was the odd one (regression, review).
 fn unreadable(dir: &Path, files: &[PathBuf], e: PolarsError) -> Error {
     let rejected = |file: &Path, message: String| Error::InputRejected {
         location: Location {
@@ -627,14 +666,15 @@ fn unreadable(dir: &Path, files: &[PathBuf], e: PolarsError) -> Error {
         },
         message,
     };
-    let mut first: Option<(&PathBuf, Vec<(String, String)>)> = None;
+    // Each file's columns and their types.
+    let mut schemas: Vec<BTreeMap<String, String>> = Vec::new();
     for f in files {
         let file = match std::fs::File::open(f) {
             Ok(file) => file,
             Err(e) => return Error::io("opening", f, e),
         };
         let mut reader = ParquetReader::new(file);
-        let columns: Vec<(String, String)> = match reader.schema() {
+        let columns = match reader.schema() {
             Ok(schema) => schema
                 .iter()
                 .map(|(name, field)| (name.to_string(), format!("{:?}", field.dtype)))
@@ -644,59 +684,85 @@ fn unreadable(dir: &Path, files: &[PathBuf], e: PolarsError) -> Error {
         if let Err(e) = reader.finish() {
             return rejected(f, format!("not a readable Parquet file ({e})"));
         }
-        let Some((first_file, first_columns)) = &first else {
-            first = Some((f, columns));
-            continue;
-        };
-        let names = |c: &[(String, String)]| -> BTreeSet<String> {
-            c.iter().map(|(n, _)| n.clone()).collect()
-        };
-        let (here, there) = (names(&columns), names(first_columns));
-        let first_name = first_file
-            .file_name()
-            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-        if here != there {
-            let list =
-                |s: Vec<&String>| s.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ");
-            let lacks = list(there.difference(&here).collect());
-            let extra = list(here.difference(&there).collect());
-            return rejected(
-                f,
-                format!(
-                    "its columns differ from those of {first_name} in the same dataset{}{}",
-                    if lacks.is_empty() {
-                        String::new()
-                    } else {
-                        format!("; it lacks {lacks}")
-                    },
-                    if extra.is_empty() {
-                        String::new()
-                    } else {
-                        format!("; it has {extra} besides")
-                    }
-                ),
-            );
-        }
-        if let Some((name, t)) = columns
-            .iter()
-            .find(|c| first_columns.iter().any(|f| f.0 == c.0 && f.1 != c.1))
-        {
-            return rejected(
-                f,
-                format!("column {name} is of another type ({t}) than in {first_name}"),
-            );
-        }
+        schemas.push(columns);
     }
-    rejected(
-        dir,
-        format!("the dataset's files cannot be read together ({e})"),
-    )
+    let Some(reference) = (0..schemas.len())
+        .max_by_key(|&i| (schemas.iter().filter(|s| **s == schemas[i]).count(), i))
+    else {
+        return rejected(
+            dir,
+            format!("the dataset's files cannot be read together ({e})"),
+        );
+    };
+    let name = |i: usize| {
+        files[i]
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+    };
+    let odd: Vec<usize> = (0..schemas.len())
+        .filter(|&i| schemas[i] != schemas[reference])
+        .collect();
+    let Some(&first) = odd.first() else {
+        return rejected(
+            dir,
+            format!("the dataset's files cannot be read together ({e})"),
+        );
+    };
+    let (here, there) = (&schemas[first], &schemas[reference]);
+    let list = |a: &BTreeMap<String, String>, b: &BTreeMap<String, String>| {
+        a.keys()
+            .filter(|c| !b.contains_key(*c))
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let (lacks, extra) = (list(there, here), list(here, there));
+    let others = match &odd[1..] {
+        [] => String::new(),
+        rest => format!(
+            "; {} of the same dataset differ too",
+            rest.iter().map(|&i| name(i)).collect::<Vec<_>>().join(", ")
+        ),
+    };
+    let like = match schemas.iter().filter(|s| **s == schemas[reference]).count() - 1 {
+        0 => format!("{}, the newest file of the same dataset", name(reference)),
+        k => format!(
+            "{} and {k} other file{} of the same dataset",
+            name(reference),
+            if k == 1 { "" } else { "s" }
+        ),
+    };
+    let message = if lacks.is_empty() && extra.is_empty() {
+        let (column, t) = here
+            .iter()
+            .find(|(c, t)| there.get(*c) != Some(*t))
+            .map_or((String::new(), String::new()), |(c, t)| {
+                (c.clone(), t.clone())
+            });
+        format!("column {column} is of another type ({t}) than in {like}{others}")
+    } else {
+        format!(
+            "its columns differ from those of {like}{}{}{others}",
+            if lacks.is_empty() {
+                String::new()
+            } else {
+                format!("; it lacks {lacks}")
+            },
+            if extra.is_empty() {
+                String::new()
+            } else {
+                format!("; it has {extra} besides")
+            }
+        )
+    };
+    rejected(&files[first], message)
 }
 
 impl Frame {
     /// Reads every file of the dataset folder `dir` as one frame; `None` when the folder
     /// does not exist or holds no Parquet file (the pipeline does not write the dataset).
-    fn open(dir: &Path) -> Result<Option<Self>> {
+    /// `flags_required`: see [`flags_required`].
+    fn open(dir: &Path, flags_required: bool) -> Result<Option<Self>> {
         let files = dataset_files(dir)?;
         if files.is_empty() {
             return Ok(None);
@@ -711,6 +777,7 @@ impl Frame {
         Ok(Some(Frame {
             path: dir.to_path_buf(),
             df,
+            flags_required,
         }))
     }
 
@@ -831,10 +898,20 @@ impl Frame {
         Ok(v.iter().collect())
     }
 
-    /// The `<name>_suppressed` flags; all false when the dataset has no such column.
+    /// The `<name>_suppressed` flags. A dataset without the column is a rejected input
+    /// when its rule suppresses ([`flags_required`]); otherwise nothing in it is
+    /// suppressed.
     fn flags(&self, name: &str) -> Result<Vec<bool>> {
         let flag = format!("{name}_suppressed");
         let Ok(c) = self.df.column(&flag) else {
+            if self.flags_required {
+                return Err(self.bad(
+                    &flag,
+                    format!(
+                        "column missing from a published dataset: without it a suppressed {name} could not be told from no value (the disclosure rule suppresses small counts)"
+                    ),
+                ));
+            }
             return Ok(vec![false; self.height()]);
         };
         let b = c.bool().map_err(|e| self.engine(&flag, e))?;

@@ -1,5 +1,9 @@
 //! Which period the report covers: the headline month (the latest month the data covers
 //! completely), the months shown beside it, and calendar arithmetic on months.
+//!
+//! A month is incomplete at either end of the hospital data: after they end (or may end),
+//! and the first month of them, which cannot hold the patients admitted before the
+//! extract begins (the sample's July: occupied beds climb from 1–7 on 1 July).
 
 use chrono::{Datelike, NaiveDate};
 
@@ -25,11 +29,21 @@ pub struct Period {
     pub data_end: Option<NaiveDate>,
     /// The last day of any daily data (may be after `data_end`).
     pub daily_end: Option<NaiveDate>,
+    /// The first day of the hospital data: with daily data, the first day with an
+    /// admission, a discharge or an occupied bed; without, the first day of the first
+    /// month of delayed discharges. Its month, and any before it, are incomplete: the
+    /// extract cannot see patients admitted before it begins, so their beds and delays
+    /// are missing (regression: a comparison with such a month read "190 more than in
+    /// August 2026" where the full extract had September fall).
+    pub data_start: Option<NaiveDate>,
     /// The headline month is not known to be covered to its last day (no complete month
     /// exists).
     pub month_incomplete: bool,
-    /// First day of the last month of social-care data (`social_care_queue`), when it is
-    /// published: after it, a delay cannot be seen to be waiting for a care service.
+    /// The last day the social-care data (the CLD submissions) cover, as the run
+    /// manifest records it (their latest reporting period end): after it, a delay cannot
+    /// be seen to be waiting for a care service. Not known (`None`) without a manifest
+    /// that records it; the last month of `social_care_queue` is no measure of it (with
+    /// few people it can be months before the files end).
     pub care_end: Option<NaiveDate>,
 }
 
@@ -48,6 +62,20 @@ fn has_admission(r: &FlowDay) -> bool {
 /// Whether a count is at least 1: shown above zero, or suppressed.
 fn some(c: Cell<i64>) -> bool {
     c.is_suppressed() || c.shown().is_some_and(|v| v > 0)
+}
+
+/// The first day of `flow_daily` with any hospital activity: an admission, a discharge, an
+/// occupied bed or a patient ready to leave (A&E alone is not the hospital data).
+pub fn hospital_start(rows: &[FlowDay]) -> Option<NaiveDate> {
+    rows.iter()
+        .filter(|r| {
+            has_admission(r)
+                || some(r.discharges)
+                || some(r.occupied_beds_midnight)
+                || some(r.ready_to_leave_in_hospital)
+        })
+        .map(|r| r.date)
+        .min()
 }
 
 /// The last day of `flow_daily` with an admission, and the last with a discharge. The
@@ -70,6 +98,7 @@ impl Period {
             last_month: m,
             data_end: None,
             daily_end: None,
+            data_start: None,
             month_incomplete: false,
             care_end,
         }
@@ -79,7 +108,8 @@ impl Period {
     /// last day. With daily data, that is the latest month the daily hospital data cover
     /// completely (to `data_end`). Without, coverage is not known: the latest month of
     /// delayed discharges may hold only part of its days (an extract to 27 October), so
-    /// only the months before it count as complete — the data reach past their end.
+    /// only the months before it count as complete — the data reach past their end. The
+    /// first month of the hospital data is never complete (see [`Period::data_start`]).
     pub fn choose(data: &ReportData) -> Option<Period> {
         let mut months: Vec<NaiveDate> = Vec::new();
         if let Some(b) = &data.bottlenecks {
@@ -100,8 +130,13 @@ impl Period {
             .and_then(|f| f.iter().map(|r| r.date).max());
         let data_end = data.flow.as_ref().and_then(|f| match hospital_ends(f) {
             (Some(a), Some(d)) => Some(a.min(d)),
+            (Some(a), None) => Some(a),
+            // Discharges but no admissions (the tail of an extract, say): not known to be
+            // complete anywhere (regression, review: October's discharges alone read
+            // "data to 27 October 2026", admissions as real zeros).
+            (None, Some(_)) => None,
             // No hospital activity at all (A&E only): the daily data's own end.
-            (a, d) => a.or(d).or(daily_end),
+            (None, None) => daily_end,
         });
         // Without daily data, the months the headline is chosen among: those of delayed
         // discharges (its subject), else every month.
@@ -110,9 +145,20 @@ impl Period {
             .as_ref()
             .and_then(|b| b.iter().map(|r| r.month).max())
             .unwrap_or(last_month);
-        let complete = |m: &NaiveDate| match data_end {
-            Some(end) => month_end(*m) <= end,
-            None => *m < basis_last,
+        let data_start = match &data.flow {
+            Some(f) => hospital_start(f),
+            None => data
+                .bottlenecks
+                .as_ref()
+                .and_then(|b| b.iter().map(|r| r.month).min()),
+        };
+        let starts_after = |m: &NaiveDate| data_start.is_some_and(|s| *m <= month_start(s));
+        let complete = |m: &NaiveDate| {
+            !starts_after(m)
+                && match data_end {
+                    Some(end) => month_end(*m) <= end,
+                    None => *m < basis_last,
+                }
         };
         let (month, month_incomplete) = match months.iter().rev().find(|m| complete(m)) {
             Some(m) => (*m, false),
@@ -121,32 +167,96 @@ impl Period {
         };
         let first_month = add_months(month, -(MONTHS_BEFORE as i32)).max(months[0]);
         let care_end = data
-            .queue
+            .manifest
             .as_ref()
-            .and_then(|q| q.iter().map(|r| r.month).max());
+            .and_then(|m| m.social_care_resolution.as_ref())
+            .and_then(|r| r.reporting_period_end);
         Some(Period {
             month,
             first_month,
             last_month,
             data_end,
             daily_end,
+            data_start,
             month_incomplete,
             care_end,
         })
     }
 
-    /// Whether social-care data reach month `m` (unknown coverage counts as reaching).
-    pub fn care_covers(&self, m: NaiveDate) -> bool {
-        self.care_end.is_none_or(|end| m <= end)
+    /// Whether month `m` is the first month of the hospital data, or before it: the
+    /// extract cannot see patients admitted before it begins.
+    pub fn before_start(&self, m: NaiveDate) -> bool {
+        self.data_start.is_some_and(|s| m <= month_start(s))
     }
 
-    /// "social-care data end in November 2025", when month `m` is after them.
+    /// Why month `m` is not complete, to follow "{month} is incomplete: " (or "may
+    /// be"), or `None` when it is: `the hospital data start on 1 August 2026`, `the
+    /// hospital data are complete only to 30 September 2026`, `it is the first month of
+    /// the data`, or [`Period::unknown_why`].
+    pub fn partial_why(&self, m: NaiveDate) -> Option<String> {
+        use super::format::day;
+        if !self.is_partial(m) {
+            return None;
+        }
+        Some(match (self.data_end, self.data_start) {
+            (Some(_), Some(s)) if self.before_start(m) => {
+                format!("the hospital data start on {}", day(s))
+            }
+            (Some(end), _) => format!("the hospital data are complete only to {}", day(end)),
+            (None, _) if self.before_start(m) && m < self.month => {
+                "it is the first month of the data".to_string()
+            }
+            (None, _) => self.unknown_why().to_string(),
+        })
+    }
+
+    /// Why coverage is not known, when there is no complete daily data (`data_end` is
+    /// `None`): `no daily data to tell`, or, with discharges only, `the daily data hold
+    /// no admissions`.
+    pub fn unknown_why(&self) -> &'static str {
+        if self.no_admissions() {
+            "the daily data hold no admissions"
+        } else {
+            "no daily data to tell"
+        }
+    }
+
+    /// Whether the daily data hold discharges but no admissions, so are not known to be
+    /// complete on any day.
+    pub fn no_admissions(&self) -> bool {
+        self.data_end.is_none() && self.daily_end.is_some()
+    }
+
+    /// "August 2026 is incomplete: the hospital data start on 1 August 2026" (or "may be
+    /// incomplete" without daily data to tell), when month `m` is not complete.
+    pub fn incomplete_note(&self, m: NaiveDate) -> Option<String> {
+        let why = self.partial_why(m)?;
+        Some(format!(
+            "{} {}: {why}",
+            super::format::month(m),
+            if self.data_end.is_some() {
+                "is incomplete"
+            } else {
+                "may be incomplete"
+            }
+        ))
+    }
+
+    /// Whether social-care data cover month `m` to its end (unknown coverage counts as
+    /// covering).
+    pub fn care_covers(&self, m: NaiveDate) -> bool {
+        self.care_end.is_none_or(|end| month_end(m) <= end)
+    }
+
+    /// "social-care data end in November 2025" (or "on 15 November 2025", when they end
+    /// within a month), when they do not cover month `m`.
     pub fn care_gap(&self, m: NaiveDate) -> Option<String> {
         let end = self.care_end.filter(|_| !self.care_covers(m))?;
-        Some(format!(
-            "social-care data end in {}",
-            super::format::month(end)
-        ))
+        Some(if end == month_end(end) {
+            format!("social-care data end in {}", super::format::month(end))
+        } else {
+            format!("social-care data end on {}", super::format::day(end))
+        })
     }
 
     /// The month before the headline month.
@@ -165,10 +275,14 @@ impl Period {
         out
     }
 
-    /// Whether the data stop, or may stop, before the end of month `m`: with daily
-    /// data, when it ends before; without, every month after the headline month, and the
-    /// headline month itself when it is the only one (coverage is not known).
+    /// Whether the data stop, or may stop, before the end of month `m`, or begin in it or
+    /// after it ([`Period::before_start`]): with daily data, when they end before; without,
+    /// every month after the headline month, and the headline month itself when it is the
+    /// only one (coverage is not known).
     pub fn is_partial(&self, m: NaiveDate) -> bool {
+        if self.before_start(m) {
+            return true;
+        }
         match self.data_end {
             Some(end) => month_end(m) > end,
             None => m > self.month || (m == self.month && self.month_incomplete),
@@ -178,13 +292,34 @@ impl Period {
     /// Month `m` named by `name` (long or short), said to be incomplete when the data do
     /// not cover it to its last day: `September 2026 (to 14 Sep)` when the complete
     /// daily data end within it, `October 2026 (incomplete: data to 30 Sep)` when they
-    /// end before it, `October 2026 (may be incomplete)` when there is no daily data to
+    /// end before it, `July 2026 (incomplete: data from 1 Jul)` when the hospital data
+    /// begin in it, `October 2026 (may be incomplete)` when there is no daily data to
     /// tell. Charts and tables name a month alike, so a part month never reads as a
     /// whole one.
     pub fn month_label(&self, m: NaiveDate, name: fn(NaiveDate) -> String) -> String {
+        use super::format::day_short;
         if !self.is_partial(m) {
             return name(m);
         }
+        match (self.data_end, self.data_start) {
+            (Some(end), Some(s)) if self.before_start(m) => {
+                if end < month_end(m) && m == month_start(s) {
+                    format!(
+                        "{} (incomplete: data {}–{})",
+                        name(m),
+                        s.format("%-d"),
+                        day_short(end)
+                    )
+                } else {
+                    format!("{} (incomplete: data from {})", name(m), day_short(s))
+                }
+            }
+            _ => self.end_label(m, name),
+        }
+    }
+
+    /// [`Period::month_label`] of a month the data end in, after, or may end in.
+    fn end_label(&self, m: NaiveDate, name: fn(NaiveDate) -> String) -> String {
         match self.data_end {
             // A month starting after the complete data end has only part of its activity,
             // or none (regression: it read "November 2026 (to 27 Oct)").
@@ -210,18 +345,25 @@ impl Period {
                 day(last)
             ),
             (Some(end), _) => format!(" · data to {}", day(end)),
-            (None, _) if self.month_incomplete => {
-                " · no daily data, so whether this month is complete is not known".to_string()
+            (None, _) => {
+                let why = if self.no_admissions() {
+                    "the daily data hold no admissions"
+                } else {
+                    "no daily data"
+                };
+                if self.month_incomplete {
+                    format!(" · {why}, so whether this month is complete is not known")
+                } else if self.last_month == add_months(self.month, 1) {
+                    format!(" · {why}, so {} may be incomplete", month(self.last_month))
+                } else if self.last_month > self.month {
+                    format!(
+                        " · {why}, so the months after {} may be incomplete",
+                        month(self.month)
+                    )
+                } else {
+                    String::new()
+                }
             }
-            (None, _) if self.last_month == add_months(self.month, 1) => format!(
-                " · no daily data, so {} may be incomplete",
-                month(self.last_month)
-            ),
-            (None, _) if self.last_month > self.month => format!(
-                " · no daily data, so the months after {} may be incomplete",
-                month(self.month)
-            ),
-            (None, _) => String::new(),
         }
     }
 }
@@ -396,6 +538,113 @@ mod tests {
         );
     }
 
+    /// Regression (review): an extract of spells admitted from 1 August made August the
+    /// comparison month, and the page read "190 more than in August 2026" where, with
+    /// the full extract, September fell: August's delays of patients admitted before 1
+    /// August were missing. The first month of the hospital data is incomplete.
+    #[test]
+    fn regression_the_first_month_of_the_hospital_data_is_incomplete() {
+        let mut days = Vec::new();
+        let mut x = d(2026, 7, 1);
+        while x <= d(2026, 10, 27) {
+            let mut r = day("RX1", x);
+            // A&E from 1 July; the hospital from 1 August.
+            r.ae_arrivals = Cell::Shown(100);
+            if x >= d(2026, 8, 1) {
+                r.occupied_beds_midnight = Cell::Suppressed;
+                r.discharges = Cell::Shown(10);
+            }
+            if (d(2026, 8, 1)..=d(2026, 9, 30)).contains(&x) {
+                r.admissions_emergency = Cell::Shown(10);
+            }
+            days.push(r);
+            x = x.succ_opt().unwrap();
+        }
+        assert_eq!(hospital_start(&days), Some(d(2026, 8, 1)));
+        let p = Period::choose(&data(Some(days.clone()))).unwrap();
+        assert_eq!((p.month, p.month_incomplete), (d(2026, 9, 1), false));
+        assert_eq!(p.data_start, Some(d(2026, 8, 1)));
+        assert!(p.is_partial(d(2026, 8, 1)) && p.is_partial(d(2026, 7, 1)));
+        assert!(!p.is_partial(d(2026, 9, 1)));
+        let name = crate::report::format::month;
+        assert_eq!(
+            p.month_label(d(2026, 8, 1), name),
+            "August 2026 (incomplete: data from 1 Aug)"
+        );
+        assert_eq!(
+            p.month_label(d(2026, 7, 1), name),
+            "July 2026 (incomplete: data from 1 Aug)"
+        );
+        assert_eq!(
+            p.incomplete_note(d(2026, 8, 1)).as_deref(),
+            Some("August 2026 is incomplete: the hospital data start on 1 August 2026")
+        );
+        assert_eq!(p.incomplete_note(d(2026, 9, 1)), None);
+
+        // Hospital data from 1 August to 30 August only: August is the only month, and
+        // incomplete at both ends.
+        let p = Period::choose(&data(Some(
+            days.into_iter()
+                .filter(|r| r.date <= d(2026, 8, 30))
+                .collect(),
+        )))
+        .unwrap();
+        assert_eq!((p.month, p.month_incomplete), (d(2026, 8, 1), true));
+        assert_eq!(
+            p.month_label(d(2026, 8, 1), name),
+            "August 2026 (incomplete: data 1–30 Aug)"
+        );
+
+        // Without daily data, the first month of delayed discharges may be incomplete.
+        let mut data = data(None);
+        data.bottlenecks = Some(
+            [d(2026, 8, 1), d(2026, 9, 1), d(2026, 10, 1)]
+                .iter()
+                .map(|m| bottleneck(*m))
+                .collect(),
+        );
+        let p = Period::choose(&data).unwrap();
+        assert_eq!((p.month, p.month_incomplete), (d(2026, 9, 1), false));
+        assert_eq!(
+            p.month_label(d(2026, 8, 1), name),
+            "August 2026 (may be incomplete)"
+        );
+        assert_eq!(
+            p.incomplete_note(d(2026, 8, 1)).as_deref(),
+            Some("August 2026 may be incomplete: it is the first month of the data")
+        );
+    }
+
+    /// Regression (review): the sample's October alone (discharges to 27 October, no
+    /// admissions) read "data to 27 October 2026", its admissions as real zeros. Without
+    /// admissions the daily data are not known to be complete.
+    #[test]
+    fn regression_discharges_without_admissions_are_not_taken_as_complete() {
+        let mut days = Vec::new();
+        let mut x = d(2026, 10, 1);
+        while x <= d(2026, 10, 27) {
+            let mut r = day("RX1", x);
+            r.discharges = Cell::Shown(10);
+            days.push(r);
+            x = x.succ_opt().unwrap();
+        }
+        let mut data = data(Some(days));
+        data.bottlenecks = Some(vec![bottleneck(d(2026, 10, 1))]);
+        let p = Period::choose(&data).unwrap();
+        assert_eq!((p.month, p.month_incomplete), (d(2026, 10, 1), true));
+        assert_eq!((p.data_end, p.daily_end), (None, Some(d(2026, 10, 27))));
+        assert!(p.no_admissions());
+        assert_eq!(
+            p.data_end_note(),
+            " · the daily data hold no admissions, so whether this month is complete is not known"
+        );
+        assert_eq!(
+            p.month_label(d(2026, 10, 1), crate::report::format::month),
+            "October 2026 (may be incomplete)"
+        );
+        assert_eq!(p.unknown_why(), "the daily data hold no admissions");
+    }
+
     fn bottleneck(month: NaiveDate) -> crate::report::data::Bottleneck {
         crate::report::data::Bottleneck {
             month,
@@ -485,8 +734,9 @@ mod tests {
             last_month: d(2026, 3, 1),
             data_end: None,
             daily_end: None,
+            data_start: None,
             month_incomplete: false,
-            care_end: Some(d(2025, 11, 1)),
+            care_end: Some(d(2025, 11, 30)),
         };
         assert!(p.care_covers(d(2025, 11, 1)) && !p.care_covers(d(2025, 12, 1)));
         assert_eq!(
@@ -499,5 +749,74 @@ mod tests {
             ..p
         };
         assert!(unknown.care_covers(d(2026, 3, 1)));
+        // Ending within a month: that month is not covered, and the day is named.
+        let mid = Period {
+            care_end: Some(d(2025, 11, 15)),
+            ..p
+        };
+        assert!(mid.care_covers(d(2025, 10, 1)) && !mid.care_covers(d(2025, 11, 1)));
+        assert_eq!(
+            mid.care_gap(d(2025, 11, 1)).as_deref(),
+            Some("social-care data end on 15 November 2025")
+        );
+    }
+
+    fn queue_row(month: NaiveDate) -> crate::report::data::QueueRow {
+        crate::report::data::QueueRow {
+            month,
+            la_code: "902".to_string(),
+            service_type: "home_care".to_string(),
+            requests: Cell::Shown(10),
+            assessed: Cell::Shown(10),
+            median_days_to_assessment: Cell::Shown(2.0),
+            service_started: Cell::Shown(10),
+            median_days_to_service: Cell::Shown(5.0),
+            p90_days_to_service: Cell::Shown(9.0),
+            still_waiting_at_month_end: Cell::Shown(0),
+        }
+    }
+
+    /// Regression (review, synth 300/2/7): with few people the last month of requests
+    /// was September 2025, and the page said "social-care data end in September 2025"
+    /// of CLD files running to March 2026. Where the social-care data end comes from the
+    /// manifest's latest reporting period end, never from the last month of requests.
+    #[test]
+    fn regression_social_care_data_end_where_the_cld_files_end_not_with_the_last_request() {
+        let manifest = |end: Option<&str>| -> crate::report::data::RunManifest {
+            let end = end.map_or("null".to_string(), |e| format!("\"{e}\""));
+            serde_json::from_str(&format!(
+                r#"{{"run_id": "r", "status": "ok", "pipeline": {{"name": "p"}}, "finished_at": "t",
+                "social_care_resolution": {{"events_in": 1, "superseded_by_later_submission": 0,
+                "person_key_backfilled": 0, "without_nhs_key": 0, "reporting_period_end": {end}}}}}"#
+            ))
+            .unwrap()
+        };
+        let mut data = data(None);
+        data.bottlenecks = Some(
+            (0..7)
+                .map(|i| bottleneck(add_months(d(2025, 9, 1), i)))
+                .collect(),
+        );
+        data.queue = Some(vec![queue_row(d(2025, 9, 1))]);
+        data.manifest = Some(manifest(Some("2026-03-31")));
+        let p = Period::choose(&data).unwrap();
+        assert_eq!(p.care_end, Some(d(2026, 3, 31)));
+        assert_eq!(p.care_gap(p.month), None);
+        assert!(p.care_covers(d(2026, 3, 1)));
+        // Not recorded (a manifest of an earlier version): not known, so not claimed.
+        data.manifest = Some(manifest(None));
+        let p = Period::choose(&data).unwrap();
+        assert_eq!((p.care_end, p.care_gap(p.month)), (None, None));
+        // A manifest whose date is not one is no manifest to read.
+        let bad: Result<crate::report::data::RunManifest, _> = serde_json::from_str(
+            r#"{"run_id": "r", "status": "ok", "pipeline": {"name": "p"}, "finished_at": "t",
+            "social_care_resolution": {"events_in": 1, "superseded_by_later_submission": 0,
+            "person_key_backfilled": 0, "without_nhs_key": 0, "reporting_period_end": "March"}}"#,
+        );
+        assert!(
+            bad.unwrap_err()
+                .to_string()
+                .contains("\"March\" is not a date")
+        );
     }
 }

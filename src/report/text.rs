@@ -144,8 +144,10 @@ pub fn waits(
 /// The largest shown daily value, where and when, and how many days were suppressed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Peak {
-    /// (value, provider, day) of the largest shown value.
+    /// (value, provider, day) of the largest shown value (its first day, when tied).
     pub shown: Option<(i64, String, NaiveDate)>,
+    /// Other provider-days shown with the same value.
+    pub ties: usize,
     /// Days whose value is suppressed (each within the hidden range).
     pub suppressed: usize,
 }
@@ -155,7 +157,32 @@ impl Peak {
     /// be larger (the hidden range reaches above it).
     fn said(&self, hidden: Option<(i64, i64)>) -> Option<String> {
         let (v, p, d) = self.shown.as_ref()?;
-        let at = format!("{} ({p}, {})", format::int(*v), format::day(*d));
+        // Every suppressed day held more than any day shown: the peak was on one of
+        // them (regression: "peaked at 0" when every day shown was 0).
+        if let Some((lo, hi)) = hidden.filter(|(lo, _)| self.suppressed > 0 && lo > v) {
+            return Some(format!(
+                "between {lo} and {hi}, on {} whose figure is suppressed ({})",
+                match self.suppressed {
+                    1 => "the one day".to_string(),
+                    n => format!("one of the {} days", format::int(n as i64)),
+                },
+                if *v == 0 {
+                    "every day shown was 0".to_string()
+                } else {
+                    format!("no day shown had more than {}", format::int(*v))
+                }
+            ));
+        }
+        // Tied peaks are all counted (regression, review: one day was named as if alone).
+        let at = match self.ties {
+            0 => format!("{} ({p}, {})", format::int(*v), format::day(*d)),
+            n => format!(
+                "{} on {} days (first {p}, {})",
+                format::int(*v),
+                format::int(n as i64 + 1),
+                format::day(*d)
+            ),
+        };
         let could_be_more = self.suppressed > 0 && hidden.is_none_or(|(_, hi)| hi > *v);
         Some(if could_be_more {
             format!(
@@ -270,6 +297,12 @@ pub fn ae(
             ""
         }
     )
+}
+
+/// Section 5, when the daily figures hold no A&E arrival on any day: no A&E data (a
+/// pipeline without an A&E source), not months without attendances.
+pub fn no_ae_data() -> String {
+    "There are no A&E data: the published daily figures hold no A&E arrivals on any day, so there is nothing to show here.".to_string()
 }
 
 /// Section 5, for a month after the A&E data end.
@@ -548,20 +581,57 @@ mod tests {
     fn a_peak_a_suppressed_day_could_exceed_is_said_to_be_among_the_days_shown() {
         let peak = |v: i64, suppressed: usize| Peak {
             shown: Some((v, "RX1".to_string(), d(1))),
+            ties: 0,
             suppressed,
         };
-        let s = flow(d(1), d(3), &peak(75, 3), &peak(0, 139), Some((1, 7)));
+        let s = flow(d(1), d(3), &peak(75, 3), &peak(3, 139), Some((1, 7)));
         assert_eq!(
             s,
-            "Between 1 January 2026 and 1 March 2026, occupied beds at midnight peaked at 75 (RX1, 1 January 2026), and the most patients ready to leave but still in hospital on one day was 0 (RX1, 1 January 2026) among the days shown (139 days suppressed, 1 to 7 each)."
+            "Between 1 January 2026 and 1 March 2026, occupied beds at midnight peaked at 75 (RX1, 1 January 2026), and the most patients ready to leave but still in hospital on one day was 3 (RX1, 1 January 2026) among the days shown (139 days suppressed, 1 to 7 each)."
         );
         let none = Peak {
             shown: None,
+            ties: 0,
             suppressed: 4,
         };
         assert!(
             flow(d(1), d(3), &none, &peak(9, 0), Some((1, 7)))
                 .ends_with("was 9 (RX1, 1 January 2026).")
+        );
+    }
+
+    /// Regression (review, synth 300/1/1): every day shown was 0 and the others were
+    /// suppressed (each 1 to 7), and the reading said beds "peaked at 0".
+    #[test]
+    fn regression_a_peak_on_suppressed_days_is_not_said_to_be_0() {
+        let peak = |v: i64, suppressed: usize| Peak {
+            shown: Some((v, "RX1".to_string(), d(1))),
+            ties: 0,
+            suppressed,
+        };
+        let s = flow(d(1), d(3), &peak(0, 40), &peak(0, 1), Some((1, 7)));
+        assert_eq!(
+            s,
+            "Between 1 January 2026 and 1 March 2026, occupied beds at midnight peaked at between 1 and 7, on one of the 40 days whose figure is suppressed (every day shown was 0), and the most patients ready to leave but still in hospital on one day was between 1 and 7, on the one day whose figure is suppressed (every day shown was 0)."
+        );
+    }
+
+    /// Regression (review): tied peaks named only one day, as if it alone held the peak.
+    #[test]
+    fn regression_tied_peaks_are_counted_not_one_named_alone() {
+        let peak = |v: i64, ties: usize, suppressed: usize| Peak {
+            shown: Some((v, "RX1".to_string(), d(1))),
+            ties,
+            suppressed,
+        };
+        assert_eq!(
+            flow(d(1), d(3), &peak(75, 2, 0), &peak(75, 0, 0), Some((1, 7))),
+            "Between 1 January 2026 and 1 March 2026, occupied beds at midnight peaked at 75 on 3 days (first RX1, 1 January 2026), and the most patients ready to leave but still in hospital on one day was 75 (RX1, 1 January 2026)."
+        );
+        assert!(
+            flow(d(1), d(3), &peak(5, 1, 2), &peak(75, 0, 0), Some((1, 7))).contains(
+                "peaked at 5 on 2 days (first RX1, 1 January 2026) among the days shown (2 days suppressed, 1 to 7 each)"
+            )
         );
     }
 }

@@ -17,31 +17,43 @@ use super::{Context, missing};
 const ID: &str = "ae";
 const TITLE: &str = "A&E long waits";
 
+/// Days of a month total whose figure is not shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Unshown {
+    /// Days whose figure is suppressed (each within the hidden range).
+    pub suppressed: usize,
+    /// Days with no figure at all (null, not suppressed): anything from 0 up.
+    pub empty: usize,
+}
+
 /// The month's total of `f` over every provider and day: shown values added, each
-/// suppressed day counted as 1 up to the top of the hidden range.
+/// suppressed day counted as 1 up to the top of the hidden range, and a day with no
+/// figure as 0 with no top (regression, review: such days were skipped and the total
+/// said to be exact).
 pub fn month_total(
     rows: &[FlowDay],
     month: NaiveDate,
     hidden: Option<(i64, i64)>,
     f: impl Fn(&FlowDay) -> Cell<i64>,
-) -> (Bounded, usize) {
-    let (mut shown, mut suppressed) = (0_i64, 0_i64);
+) -> (Bounded, Unshown) {
+    let (mut shown, mut days) = (0_i64, Unshown::default());
     for r in rows.iter().filter(|r| month_start(r.date) == month) {
         match f(r) {
             Cell::Shown(v) => shown += v,
-            Cell::Suppressed => suppressed += 1,
-            Cell::Empty => {}
+            Cell::Suppressed => days.suppressed += 1,
+            Cell::Empty => days.empty += 1,
         }
     }
+    let suppressed = days.suppressed as i64;
     let bounded = Bounded {
         low: shown + suppressed * hidden.map_or(1, |(lo, _)| lo),
-        high: if suppressed == 0 {
-            Some(shown)
-        } else {
-            hidden.map(|(_, hi)| shown + suppressed * hi)
+        high: match (suppressed, days.empty) {
+            (_, 1..) => None,
+            (0, 0) => Some(shown),
+            _ => hidden.map(|(_, hi)| shown + suppressed * hi),
         },
     };
-    (bounded, suppressed as usize)
+    (bounded, days)
 }
 
 fn bar(label: String, b: Bounded, colour: &'static str) -> Bar {
@@ -62,16 +74,19 @@ fn bar(label: String, b: Bounded, colour: &'static str) -> Bar {
     }
 }
 
-fn td(b: Bounded, days: usize) -> Td {
+fn td(b: Bounded, days: Unshown) -> Td {
     if b.is_exact() {
-        Td::Num(format::int(b.low))
-    } else {
-        Td::Num(format!(
-            "{} ({days} {} suppressed)",
-            format::bounded(b),
-            if days == 1 { "day" } else { "days" }
-        ))
+        return Td::Num(format::int(b.low));
     }
+    let n = |k: usize| format!("{k} {}", if k == 1 { "day" } else { "days" });
+    let mut why = Vec::new();
+    if days.suppressed > 0 {
+        why.push(format!("{} suppressed", n(days.suppressed)));
+    }
+    if days.empty > 0 {
+        why.push(format!("{} without a figure", n(days.empty)));
+    }
+    Td::Num(format!("{} ({})", format::bounded(b), why.join(", ")))
 }
 
 pub fn section(cx: &Context) -> Section {
@@ -94,6 +109,18 @@ pub fn section(cx: &Context) -> Section {
         .map(|r| r.date)
         .collect();
     let (ae_start, ae_end) = (ae_days.iter().min().copied(), ae_days.iter().max().copied());
+    // No A&E arrival on any day: no A&E data (a pipeline without an A&E source), not
+    // months of no attendances (regression, review: "No A&E attendances were published
+    // for March 2026" under "A&E arrivals by month, January 2026 to March 2026").
+    if ae_end.is_none() {
+        return Section {
+            id: ID,
+            title: TITLE.to_string(),
+            period: "none".to_string(),
+            reading: text::no_ae_data(),
+            body: String::new(),
+        };
+    }
     let covered = |m: NaiveDate| {
         ae_start.is_some_and(|start| month_end(m) >= start) && ae_end.is_some_and(|end| m <= end)
     };
@@ -148,23 +175,7 @@ pub fn section(cx: &Context) -> Section {
     let reading = match (headline, ae_end) {
         (Some((part, a, o4, o12)), _) => text::ae(p.month, part, a, o4, o12, rounded),
         (None, Some(end)) => text::ae_not_covered(p.month, end),
-        (None, None) => text::ae(
-            p.month,
-            None,
-            Bounded {
-                low: 0,
-                high: Some(0),
-            },
-            Bounded {
-                low: 0,
-                high: Some(0),
-            },
-            Bounded {
-                low: 0,
-                high: Some(0),
-            },
-            false,
-        ),
+        (None, None) => text::no_ae_data(),
     };
     let table = Table {
         id: "table-ae".to_string(),
@@ -250,13 +261,14 @@ mod tests {
         ];
         let (b, n) = month_total(&rows, m, Some((1, 7)), |r| r.ae_over_4h);
         assert_eq!(
-            (b, n),
+            (b, n.suppressed, n.empty),
             (
                 Bounded {
                     low: 12,
                     high: Some(24)
                 },
-                2
+                2,
+                0
             )
         );
         let (b, _) = month_total(&rows, m, None, |r| r.ae_over_4h);
@@ -275,9 +287,72 @@ mod tests {
                     low: 400,
                     high: Some(400)
                 },
-                0
+                Unshown::default()
             )
         );
+    }
+
+    /// Regression (review): a day with no figure (null, not flagged suppressed) was
+    /// skipped and the month's total reported as exact.
+    #[test]
+    fn regression_a_day_without_a_figure_makes_the_month_total_open_not_exact() {
+        let m = NaiveDate::from_ymd_opt(2026, 9, 1).unwrap();
+        let rows = vec![
+            day(1, Cell::Shown(10)),
+            day(2, Cell::Empty),
+            day(3, Cell::Suppressed),
+        ];
+        let (b, n) = month_total(&rows, m, Some((1, 7)), |r| r.ae_over_4h);
+        assert_eq!(
+            (b, n),
+            (
+                Bounded {
+                    low: 11,
+                    high: None
+                },
+                Unshown {
+                    suppressed: 1,
+                    empty: 1
+                }
+            )
+        );
+        assert!(!b.is_exact());
+        assert_eq!(
+            td(b, n),
+            Td::Num("at least 11 (1 day suppressed, 1 day without a figure)".to_string())
+        );
+    }
+
+    /// Regression (review): with no A&E source the section read "No A&E attendances were
+    /// published for March 2026" under "A&E arrivals by month, January 2026 to March
+    /// 2026", as if there had been none.
+    #[test]
+    fn regression_without_ae_data_the_section_says_there_are_none() {
+        use crate::report::data::ReportData;
+        let mut rows = Vec::new();
+        for date in 1..=30 {
+            let mut r = day(date, Cell::Shown(0));
+            r.ae_arrivals = Cell::Shown(0);
+            r.admissions_emergency = Cell::Shown(10);
+            r.discharges = Cell::Shown(10);
+            rows.push(r);
+        }
+        let data = ReportData {
+            flow: Some(rows),
+            ..Default::default()
+        };
+        let cx = Context {
+            data: &data,
+            period: crate::report::period::Period::choose(&data),
+            icb: None,
+        };
+        let s = section(&cx);
+        assert_eq!(s.period, "none");
+        assert_eq!(
+            s.reading,
+            "There are no A&E data: the published daily figures hold no A&E arrivals on any day, so there is nothing to show here."
+        );
+        assert_eq!(s.body, "");
     }
 
     /// Regression (review): a month before the A&E data start read as real zeros ("July

@@ -37,12 +37,24 @@ pub fn admissions(r: &FlowDay) -> Cell<i64> {
 fn peak(rows: &[&FlowDay], f: impl Fn(&FlowDay) -> Cell<i64>) -> text::Peak {
     let mut peak = text::Peak {
         shown: None,
+        ties: 0,
         suppressed: 0,
     };
     for r in rows {
         match f(r) {
             Cell::Shown(v) if peak.shown.as_ref().is_none_or(|(b, _, _)| v > *b) => {
                 peak.shown = Some((v, r.provider_code.clone(), r.date));
+                peak.ties = 0;
+            }
+            Cell::Shown(v) if peak.shown.as_ref().is_some_and(|(b, _, _)| v == *b) => {
+                // The first of tied days is named: the earliest, or the first provider.
+                if let Some((_, p, d)) = &mut peak.shown
+                    && (r.date, r.provider_code.as_str()) < (*d, p.as_str())
+                {
+                    *p = r.provider_code.clone();
+                    *d = r.date;
+                }
+                peak.ties += 1;
             }
             Cell::Suppressed => peak.suppressed += 1,
             _ => {}
@@ -65,17 +77,23 @@ fn left_out(all: &[FlowDay], to: NaiveDate) -> Option<String> {
         },
         format::day(last)
     );
+    // One day "is" left out (regression, review: "the day after it … are left out").
+    let (are, their) = if days == 1 {
+        ("is", "its")
+    } else {
+        ("are", "their")
+    };
     Some(match (admissions, discharges) {
         (Some(a), _) if a == to => format!(
-            "The hospital data hold no admissions after {}, so {span} are left out: their beds, patients ready to leave and discharges would count only patients admitted by then.",
+            "The hospital data hold no admissions after {}, so {span} {are} left out: {their} beds, patients ready to leave and discharges would count only patients admitted by then.",
             format::day(to)
         ),
         (_, Some(d)) if d == to => format!(
-            "The hospital data hold no discharges after {}, so {span} are left out: their figures would be incomplete.",
+            "The hospital data hold no discharges after {}, so {span} {are} left out: {their} figures would be incomplete.",
             format::day(to)
         ),
         _ => format!(
-            "The hospital data are complete only to {}, so {span} are left out.",
+            "The hospital data are complete only to {}, so {span} {are} left out.",
             format::day(to)
         ),
     })
@@ -117,6 +135,16 @@ pub fn section(cx: &Context) -> Section {
     if let Some(note) = left_out(all, to) {
         body.push_str(&html::para("note", &note));
     }
+    // Discharges but no admissions on any day: the admissions are not known, not zero
+    // (regression, review: the sample's October alone showed admissions 0 every day).
+    let no_admissions = p.no_admissions();
+    if no_admissions {
+        body.push_str(&html::para(
+            "note",
+            "The hospital data hold discharges but no admissions, so they are not known to be complete: admissions are not shown (– in the tables), and beds and patients ready to leave count only patients admitted before the data begin.",
+        ));
+    }
+    let adm = |c: Cell<i64>| if no_admissions { Cell::Empty } else { c };
     for (i, (provider, mut days)) in by_provider.into_iter().enumerate() {
         days.sort_by_key(|r| r.date);
         let dates: Vec<NaiveDate> = days.iter().map(|r| r.date).collect();
@@ -151,7 +179,7 @@ pub fn section(cx: &Context) -> Section {
                 Some("8 4"),
                 &|r| r.ready_to_leave_in_hospital,
             ),
-            series_of("Admissions", GREEN, Some("2 3"), &admissions),
+            series_of("Admissions", GREEN, Some("2 3"), &|r| adm(admissions(r))),
             series_of("Discharges", PURPLE, Some("10 3 2 3"), &|r| r.discharges),
         ];
         let svg = svg::line_chart(&LineChart {
@@ -187,9 +215,9 @@ pub fn section(cx: &Context) -> Section {
                         Td::Head(r.date.format("%Y-%m-%d").to_string()),
                         td(r.occupied_beds_midnight, hidden, format::int),
                         td(r.ready_to_leave_in_hospital, hidden, format::int),
-                        td(r.admissions_elective, hidden, format::int),
-                        td(r.admissions_emergency, hidden, format::int),
-                        td(r.admissions_other, hidden, format::int),
+                        td(adm(r.admissions_elective), hidden, format::int),
+                        td(adm(r.admissions_emergency), hidden, format::int),
+                        td(adm(r.admissions_other), hidden, format::int),
                         td(r.discharges, hidden, format::int),
                     ]
                 })
@@ -277,5 +305,95 @@ mod tests {
         );
         assert!(s.body.contains("<th scope=\"row\">2026-09-30</th>"));
         assert!(!s.body.contains("2026-10-"), "{}", s.body);
+    }
+
+    /// Regression (review): with discharges but no admissions in the daily data (the
+    /// sample's October alone), the flow table showed admissions 0 every day, as if real.
+    #[test]
+    fn regression_admissions_are_not_shown_as_zeros_when_the_data_hold_none() {
+        let rows: Vec<FlowDay> = (1..=27)
+            .map(|day| FlowDay {
+                provider_code: "RX1".to_string(),
+                date: d(10, day),
+                admissions_elective: Cell::Shown(0),
+                admissions_emergency: Cell::Shown(0),
+                admissions_other: Cell::Shown(0),
+                discharges: Cell::Shown(10),
+                occupied_beds_midnight: Cell::Shown(20),
+                ready_to_leave_in_hospital: Cell::Shown(10),
+                ae_arrivals: Cell::Shown(0),
+                ae_over_4h: Cell::Shown(0),
+                ae_over_12h: Cell::Shown(0),
+            })
+            .collect();
+        let data = ReportData {
+            flow: Some(rows),
+            ..Default::default()
+        };
+        let cx = Context {
+            data: &data,
+            period: Period::choose(&data),
+            icb: None,
+        };
+        let s = section(&cx);
+        assert!(
+            s.body.contains("The hospital data hold discharges but no admissions, so they are not known to be complete"),
+            "{}",
+            s.body
+        );
+        assert!(
+            s.body.contains("<th scope=\"row\">2026-10-01</th><td class=\"num\">20</td><td class=\"num\">10</td><td class=\"num empty\">–</td><td class=\"num empty\">–</td><td class=\"num empty\">–</td><td class=\"num\">10</td>"),
+            "{}",
+            s.body
+        );
+    }
+
+    /// Regression (review): "so the day after it, to 30 March 2025, are left out".
+    #[test]
+    fn regression_one_day_left_out_is_singular() {
+        let row = |date: NaiveDate, admissions: i64| FlowDay {
+            provider_code: "RX1".to_string(),
+            date,
+            admissions_elective: Cell::Shown(0),
+            admissions_emergency: Cell::Shown(admissions),
+            admissions_other: Cell::Shown(0),
+            discharges: Cell::Shown(10),
+            occupied_beds_midnight: Cell::Shown(20),
+            ready_to_leave_in_hospital: Cell::Shown(10),
+            ae_arrivals: Cell::Shown(0),
+            ae_over_4h: Cell::Shown(0),
+            ae_over_12h: Cell::Shown(0),
+        };
+        let all = vec![row(d(3, 29), 5), row(d(3, 30), 0)];
+        assert_eq!(
+            left_out(&all, d(3, 29)).as_deref(),
+            Some(
+                "The hospital data hold no admissions after 29 March 2026, so the day after it, to 30 March 2026, is left out: its beds, patients ready to leave and discharges would count only patients admitted by then."
+            )
+        );
+    }
+
+    /// Tied peaks: counted, and the earliest day named (regression, review: one was
+    /// named as if alone).
+    #[test]
+    fn regression_tied_peaks_are_counted_and_the_first_is_named() {
+        let row = |day: u32, provider: &str, beds: i64| FlowDay {
+            provider_code: provider.to_string(),
+            date: d(3, day),
+            admissions_elective: Cell::Shown(0),
+            admissions_emergency: Cell::Shown(0),
+            admissions_other: Cell::Shown(0),
+            discharges: Cell::Shown(0),
+            occupied_beds_midnight: Cell::Shown(beds),
+            ready_to_leave_in_hospital: Cell::Shown(0),
+            ae_arrivals: Cell::Shown(0),
+            ae_over_4h: Cell::Shown(0),
+            ae_over_12h: Cell::Shown(0),
+        };
+        let rows = [row(2, "RX1", 70), row(3, "RX2", 75), row(1, "RX1", 75)];
+        let refs: Vec<&FlowDay> = rows.iter().collect();
+        let p = peak(&refs, |r| r.occupied_beds_midnight);
+        assert_eq!(p.shown, Some((75, "RX1".to_string(), d(3, 1))));
+        assert_eq!((p.ties, p.suppressed), (1, 0));
     }
 }

@@ -125,6 +125,50 @@ pub fn social_care_share(rows: &[Bottleneck], month: NaiveDate) -> Share {
     }
 }
 
+/// The "Change on {previous month}" card: its value and the line under it, each case
+/// with its own reason (regression, review: with no delays published for the headline
+/// month, it said "a monthly total is suppressed" though nothing was). `previous` is the
+/// month before and its total, `None` when it has no rows; `incomplete` says why the
+/// month before is incomplete, when it is (it is then no baseline).
+pub fn change_card(
+    (month, total): (NaiveDate, Cell<i64>),
+    (prev, prev_total): (NaiveDate, Option<Cell<i64>>),
+    incomplete: Option<&str>,
+) -> (String, String) {
+    let (m, pm) = (format::month(month), format::month(prev));
+    let not_known = |why: String| ("not known".to_string(), why);
+    match (total, prev_total) {
+        (Cell::Empty, _) => (
+            format::EMPTY.to_string(),
+            format!("no delayed discharges published for {m}"),
+        ),
+        (_, None) => (format::EMPTY.to_string(), format!("no figures for {pm}")),
+        (_, Some(_)) if incomplete.is_some() => (
+            "not compared".to_string(),
+            incomplete.unwrap_or_default().to_string(),
+        ),
+        (Cell::Shown(t), Some(Cell::Shown(pt))) => {
+            let pct = if pt > 0 {
+                format!(" ({})", format::share_pct(t - pt, pt))
+            } else {
+                String::new()
+            };
+            (
+                format!("{}{pct}", format::signed(t - pt)),
+                format!("{} in {pm}", format::int(pt)),
+            )
+        }
+        (Cell::Suppressed, Some(Cell::Suppressed)) => {
+            not_known(format!("the totals of {m} and {pm} are suppressed"))
+        }
+        (Cell::Suppressed, Some(_)) => not_known(format!("the total of {m} is suppressed")),
+        (Cell::Shown(_), Some(Cell::Suppressed)) => {
+            not_known(format!("the total of {pm} is suppressed"))
+        }
+        (Cell::Shown(_), Some(Cell::Empty)) => not_known(format!("no total published for {pm}")),
+    }
+}
+
 pub fn section(cx: &Context) -> Section {
     let (Some(rows), Some(p)) = (&cx.data.bottlenecks, cx.period) else {
         return missing(
@@ -142,28 +186,16 @@ pub fn section(cx: &Context) -> Section {
     // After the social-care data end, no delay can be seen to wait for a care service.
     let share = social_care_share(rows, month);
     let has_prev = rows.iter().any(|r| r.month == prev);
+    // A month the hospital data cover only in part (the first month of the extract) is
+    // no baseline: its delays are undercounted, so a change on it would be false.
+    let prev_incomplete = p.incomplete_note(prev);
+    let compared = has_prev && prev_incomplete.is_none();
 
-    let change = match (total, prev_total) {
-        (Cell::Shown(t), Cell::Shown(pt)) if has_prev => {
-            let pct = if pt > 0 {
-                format!(" ({})", format::share_pct(t - pt, pt))
-            } else {
-                String::new()
-            };
-            (
-                format!("{}{pct}", format::signed(t - pt)),
-                format!("{} in {}", format::int(pt), format::month(prev)),
-            )
-        }
-        _ if !has_prev => (
-            format::EMPTY.to_string(),
-            format!("no figures for {}", format::month(prev)),
-        ),
-        _ => (
-            "not known".to_string(),
-            "a monthly total is suppressed".to_string(),
-        ),
-    };
+    let change = change_card(
+        (month, total),
+        (prev, has_prev.then_some(prev_total)),
+        prev_incomplete.as_deref(),
+    );
     let tiles = html::tiles(&[
         (
             "Delayed bed-days".to_string(),
@@ -286,19 +318,23 @@ pub fn section(cx: &Context) -> Section {
         id: ID,
         title: TITLE.to_string(),
         period: format!(
-            "patients discharged in {}{}, compared with {}",
+            "patients discharged in {}{}, {}",
             format::month(month),
             match (p.month_incomplete, p.data_end) {
-                (false, _) => "",
-                (true, Some(_)) => " (incomplete month)",
-                (true, None) => " (may be incomplete: no daily data to tell)",
+                (false, _) => String::new(),
+                (true, Some(_)) => " (incomplete month)".to_string(),
+                (true, None) => format!(" (may be incomplete: {})", p.unknown_why()),
             },
-            format::month(prev)
+            if prev_incomplete.is_some() {
+                format!("not compared with {} (incomplete)", format::month(prev))
+            } else {
+                format!("compared with {}", format::month(prev))
+            }
         ),
         reading: text::headline(
             month,
             total,
-            has_prev.then_some((prev, prev_total)),
+            compared.then_some((prev, prev_total)),
             match share {
                 _ if !p.care_covers(month) => None,
                 Share::Unknown(_) => None,
@@ -449,6 +485,101 @@ mod tests {
         assert!(!s.body.contains("at least"), "{}", s.body);
     }
 
+    /// Regression (review): with the hospital data starting on 1 August, the card and
+    /// reading compared September with August ("190 more than in August 2026"), whose
+    /// delays of patients admitted before 1 August were missing.
+    #[test]
+    fn regression_no_change_on_the_first_month_of_the_hospital_data() {
+        use crate::report::data::ReportData;
+        use crate::report::period::Period;
+        let (aug, sep) = (
+            NaiveDate::from_ymd_opt(2026, 8, 1).unwrap(),
+            NaiveDate::from_ymd_opt(2026, 9, 1).unwrap(),
+        );
+        let mut august = row("none", Cell::Shown(290));
+        august.month = aug;
+        august.system_delayed_bed_days = Cell::Shown(290);
+        let data = ReportData {
+            bottlenecks: Some(vec![august, row("none", Cell::Shown(480))]),
+            ..Default::default()
+        };
+        let period = Period {
+            first_month: aug,
+            data_start: Some(aug),
+            data_end: NaiveDate::from_ymd_opt(2026, 9, 30),
+            ..Period::one_month(sep, None)
+        };
+        let cx = Context {
+            data: &data,
+            period: Some(period),
+            icb: None,
+        };
+        let s = section(&cx);
+        assert_eq!(
+            s.reading,
+            "In September 2026, patients who were ready to leave hospital spent 480 days waiting to go; about 0% of those days were spent waiting for a social-care service to start."
+        );
+        assert_eq!(
+            s.period,
+            "patients discharged in September 2026, not compared with August 2026 (incomplete)"
+        );
+        assert!(
+            s.body.contains("<dt>Change on August 2026</dt><dd class=\"big\">not compared</dd><dd class=\"small\">August 2026 is incomplete: the hospital data start on 1 August 2026</dd>"),
+            "{}",
+            s.body
+        );
+        assert!(s.body.contains("August 2026 (incomplete: data from 1 Aug)"));
+    }
+
+    /// Regression (review): with September's delayed discharges missing, the card read
+    /// "not known — a monthly total is suppressed" though nothing was suppressed: every
+    /// case but a comparison fell into one catch-all.
+    #[test]
+    fn regression_the_change_card_gives_each_case_its_own_reason() {
+        let (sep, aug) = (
+            NaiveDate::from_ymd_opt(2026, 9, 1).unwrap(),
+            NaiveDate::from_ymd_opt(2026, 8, 1).unwrap(),
+        );
+        let card = |t: Cell<i64>, pt: Option<Cell<i64>>, why: Option<&str>| {
+            let (a, b) = change_card((sep, t), (aug, pt), why);
+            format!("{a} | {b}")
+        };
+        let (shown, hidden) = (Cell::Shown(480), Cell::Suppressed);
+        assert_eq!(
+            card(Cell::Empty, Some(Cell::Shown(525)), None),
+            "– | no delayed discharges published for September 2026"
+        );
+        assert_eq!(card(shown, None, None), "– | no figures for August 2026");
+        assert_eq!(
+            card(shown, Some(Cell::Shown(525)), None),
+            "−45 (−9%) | 525 in August 2026"
+        );
+        assert_eq!(
+            card(
+                shown,
+                Some(Cell::Shown(525)),
+                Some("August 2026 is incomplete: why")
+            ),
+            "not compared | August 2026 is incomplete: why"
+        );
+        assert_eq!(
+            card(hidden, Some(Cell::Shown(525)), None),
+            "not known | the total of September 2026 is suppressed"
+        );
+        assert_eq!(
+            card(shown, Some(hidden), None),
+            "not known | the total of August 2026 is suppressed"
+        );
+        assert_eq!(
+            card(hidden, Some(hidden), None),
+            "not known | the totals of September 2026 and August 2026 are suppressed"
+        );
+        assert_eq!(
+            card(shown, Some(Cell::Empty), None),
+            "not known | no total published for August 2026"
+        );
+    }
+
     /// Regression (review of the share's rewrite): after the social-care data end the
     /// card read "about 0%" beside "social-care data end …: not yet known".
     #[test]
@@ -460,7 +591,7 @@ mod tests {
             bottlenecks: Some(vec![row("none", Cell::Shown(480))]),
             ..Default::default()
         };
-        let period = Period::one_month(m, NaiveDate::from_ymd_opt(2026, 6, 1));
+        let period = Period::one_month(m, NaiveDate::from_ymd_opt(2026, 6, 30));
         let cx = Context {
             data: &data,
             period: Some(period),

@@ -177,7 +177,7 @@ pub fn section(cx: &Context) -> Section {
             ),
             &svg,
             &table,
-            "Bar: median (half waited longer). Whisker: 90th percentile (one in ten waited longer). Requests made late in the month may not have a service yet; they count as still waiting.",
+            "Bar: median (half waited this long or more). Whisker: 90th percentile (one in ten waited this long or more). Requests made late in the month may not have a service yet; they count as still waiting.",
         )
     };
     Section {
@@ -233,8 +233,9 @@ mod tests {
                 last_month: month(4),
                 data_end: None,
                 daily_end: None,
+                data_start: None,
                 month_incomplete: false,
-                care_end: Some(month(4)),
+                care_end: Some(crate::report::period::month_end(month(4))),
             }),
             icb: None,
         };
@@ -262,5 +263,29 @@ mod tests {
             s.reading,
             "No hospital-discharge requests were published for February 2026."
         );
+    }
+
+    /// Regression (review): the chart note said the median is where "half waited longer"
+    /// while the reading said "half waited 15 days or more".
+    #[test]
+    fn regression_the_chart_note_and_reading_both_say_or_more() {
+        let mut started = not_started(month(3), "902");
+        started.service_type = "home_care".to_string();
+        started.service_started = Cell::Shown(10);
+        started.median_days_to_service = Cell::Shown(15.0);
+        started.p90_days_to_service = Cell::Shown(30.0);
+        let s = reading(vec![started], month(3));
+        assert!(
+            s.reading
+                .contains("half waited 15 days or more (one in ten waited 30 days or more)"),
+            "{}",
+            s.reading
+        );
+        assert!(
+            s.body.contains("Bar: median (half waited this long or more). Whisker: 90th percentile (one in ten waited this long or more)."),
+            "{}",
+            s.body
+        );
+        assert!(!s.body.contains("waited longer"), "{}", s.body);
     }
 }

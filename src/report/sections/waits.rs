@@ -81,15 +81,19 @@ pub fn section(cx: &Context) -> Section {
     // The change on the previous month only beside that month's figures: with none
     // published here, its values would stand next to "no figures for August 2026" in
     // section 1 (regression, review), so the column is left out and the note says why.
+    // Nor beside a month the hospital data cover only in part (the first month of the
+    // extract), whose delays are undercounted (regression, review).
     let prev = p.previous_month();
-    let has_prev = all.iter().any(|r| r.month == prev);
-    let no_change_note = if has_prev {
-        String::new()
-    } else {
-        format!(
+    let incomplete = p.incomplete_note(prev);
+    let has_rows = all.iter().any(|r| r.month == prev);
+    let has_prev = has_rows && incomplete.is_none();
+    let no_change_note = match incomplete {
+        _ if has_prev => String::new(),
+        Some(why) if has_rows => format!(" No change on the previous month is shown: {why}."),
+        _ => format!(
             " No change on the previous month is shown: there are no figures for {}.",
             format::month(prev)
-        )
+        ),
     };
     let mut head: Vec<String> = [
         "Rank",
