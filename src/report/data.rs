@@ -226,6 +226,10 @@ pub struct SourceCounts {
     /// Quarantined rows per reason code.
     #[serde(default)]
     pub quarantine_reasons: BTreeMap<String, u64>,
+    /// Accepted rows without an NHS number where the contract lets the linkage key be
+    /// blank (hospital, A&E); 0 in manifests from before it was counted.
+    #[serde(default)]
+    pub without_nhs_number: u64,
 }
 
 /// CLD resolution counts.

@@ -89,6 +89,23 @@ fn sources_table(m: &RunManifest, rule: Rule) -> Table {
     }
 }
 
+/// A note per source with accepted rows without a valid NHS number (hospital and A&E
+/// rows kept with no person): they count in flow, occupancy and waits but link to
+/// nothing, which the linkage rates alone do not say.
+fn without_nhs_number_notes(m: &RunManifest, rule: Rule) -> Vec<String> {
+    m.sources
+        .iter()
+        .filter(|s| s.without_nhs_number > 0)
+        .map(|s| {
+            format!(
+                "{}: {} accepted without a valid NHS number (blank or failing its check digit): counted in admissions, beds and A&E waits, but they cannot link to another source.",
+                s.name,
+                records(rule, s.without_nhs_number)
+            )
+        })
+        .collect()
+}
+
 /// The reading when no run published the person-level datasets. A data directory of NHS
 /// England publications only holds their runs' manifests: "no run manifest was found"
 /// was untrue there.
@@ -261,7 +278,7 @@ pub fn section(cx: &Context) -> Section {
                 ),
                 &svg,
                 &table,
-                "A hospital spell links when the same person has an A&E attendance or a social-care record; social-care records without an NHS number cannot link.",
+                "A hospital spell links when the same person has an A&E attendance or a social-care record; records without a valid NHS number, in any source, cannot link.",
             ));
         }
     }
@@ -277,7 +294,7 @@ pub fn section(cx: &Context) -> Section {
         let t = suppression_table(m);
         body.push_str(&html::h3("What was suppressed"));
         body.push_str(&html::table(&t));
-        let mut notes = Vec::new();
+        let mut notes = without_nhs_number_notes(m, rule);
         if let Some(r) = &m.social_care_resolution {
             notes.push(format!(
                 "Social care: {} events received; {} replaced by a later submission; {} requests folded into an earlier request of the same person within four days; {} given an NHS number from another record of the same person; {} without an NHS number, so they cannot link to hospital records.",
@@ -335,6 +352,7 @@ mod tests {
         }))
         .unwrap();
         let t = sources_table(&m, Rule::HES);
+        assert!(without_nhs_number_notes(&m, Rule::HES).is_empty());
         assert_eq!(
             t.head,
             [
@@ -349,5 +367,32 @@ mod tests {
             t.caption,
             "Rows received, accepted and quarantined per source, run r1"
         );
+    }
+
+    /// Regression (review): hospital and A&E rows kept without a valid NHS number were
+    /// never mentioned, and the page said only social-care records could not link.
+    #[test]
+    fn regression_rows_without_an_nhs_number_are_noted_per_source() {
+        let m: RunManifest = serde_json::from_value(serde_json::json!({
+            "run_id": "r1",
+            "status": "ok",
+            "pipeline": {"name": "sample"},
+            "finished_at": "2026-11-27T18:27:04.335Z",
+            "sources": [
+                {"name": "apc", "rows_in": 1600, "accepted": 1582, "quarantined": 18, "without_nhs_number": 42},
+                {"name": "ecds", "rows_in": 900, "accepted": 900, "quarantined": 0, "without_nhs_number": 3},
+                {"name": "cld", "rows_in": 90, "accepted": 90, "quarantined": 0}
+            ],
+            "social_care_resolution": null
+        }))
+        .unwrap();
+        let notes = without_nhs_number_notes(&m, Rule::HES);
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        assert!(
+            notes[0].starts_with("apc: 40 accepted without a valid NHS number"),
+            "{notes:?}"
+        );
+        // 1-7 is suppressed under the HES rule, never shown.
+        assert!(notes[1].starts_with("ecds: 1–7 accepted"), "{notes:?}");
     }
 }
