@@ -421,6 +421,18 @@ pub fn without_clustered_requests(resolved: &DataFrame) -> PolarsResult<DataFram
 mod tests {
     use super::*;
 
+    /// A date column's days since 1970.
+    fn days_of(df: &DataFrame, column: &str) -> Vec<Option<i32>> {
+        df.column(column)
+            .unwrap()
+            .cast(&DataType::Int32)
+            .unwrap()
+            .i32()
+            .unwrap()
+            .iter()
+            .collect()
+    }
+
     /// Events of one council person; each row is (event type, route of access, service
     /// type, reporting period end day, source file).
     type Row<'a> = (&'a str, &'a str, &'a str, i32, &'a str);
@@ -651,15 +663,7 @@ mod tests {
         // every request; counting reads them without the clustered ones.
         assert_eq!(out.height(), 4);
         let counted = without_clustered_requests(&out).unwrap();
-        let kept: Vec<Option<i32>> = counted
-            .column("event_start")
-            .unwrap()
-            .cast(&DataType::Int32)
-            .unwrap()
-            .i32()
-            .unwrap()
-            .iter()
-            .collect();
+        let kept = days_of(&counted, "event_start");
         // 5 Aug joins 1 Aug's cluster (extending it to 9 Aug); 14 Aug is 5 days after.
         assert_eq!(kept, [Some(day(1)), Some(day(6)), Some(day(14))]);
         assert_eq!((r.requests_clustered, r.superseded), (1, 0));
@@ -710,25 +714,9 @@ mod tests {
             [None, Some("no_further_action".into())]
         );
         assert_eq!(text("event_outcome"), [None, Some("NFA - Other".into())]);
-        let ends: Vec<Option<i32>> = counted
-            .column("event_end")
-            .unwrap()
-            .cast(&DataType::Int32)
-            .unwrap()
-            .i32()
-            .unwrap()
-            .iter()
-            .collect();
+        let ends = days_of(&counted, "event_end");
         assert_eq!(ends, [None, Some(20_002)]);
-        let starts: Vec<Option<i32>> = counted
-            .column("event_start")
-            .unwrap()
-            .cast(&DataType::Int32)
-            .unwrap()
-            .i32()
-            .unwrap()
-            .iter()
-            .collect();
+        let starts = days_of(&counted, "event_start");
         assert_eq!(starts, [Some(20_000), Some(20_000)]);
     }
 
