@@ -42,6 +42,7 @@ pub mod state;
 pub use ingest_cache::source_folders as ingest_cache_sources;
 pub use inputs::{check_here, list_inputs};
 pub use run_record::interrupted as record_interrupted;
+pub use run_record::{FAILED_AFTER_PUBLISHING, PUBLISHING};
 pub use run_record::{error_chain, last_run_id, log_finished as log_run_finished, run_span};
 
 /// What `joinedup run` was asked to do.
@@ -389,6 +390,13 @@ pub(crate) fn compare_with_state(
     {
         changes.unrecorded_run = Some(p.run_id.clone());
     }
+    // A later run that began switching datasets into place and did not save its state
+    // (killed, or failed after its first switch): what is published may be its data.
+    changes.switched_unsaved = run_record::switched_since(
+        &opts.out,
+        &plan.name,
+        previous.as_ref().map(|p| p.run_id.as_str()),
+    );
     let outputs_present = plan.outputs.iter().all(|o| {
         opts.out
             .join(o.dataset.access().folder())
@@ -788,22 +796,18 @@ fn run_as(
     if changes.is_full_refresh() {
         state::mark_full_refresh_pending(&opts.out, &plan.name)?;
     }
-    fault::point("run_before_switch");
-    run.commit(&rels)?;
-    timer.lap("publish", Some(outputs.iter().map(|o| o.rows).sum()));
-    fault::point("run_before_manifest");
     let mode = if changes.rebuild_all() {
         "full"
     } else {
         "incremental"
     };
     let mut manifest = base_manifest(mode, &timer, warnings, &changes);
-    manifest.status = if exit == ExitCode::Ok {
+    let final_status = if exit == ExitCode::Ok {
         "ok"
     } else {
         "data_quality_warning"
-    }
-    .to_string();
+    };
+    manifest.status = run_record::PUBLISHING.to_string();
     manifest.repeated_records = built.repeats.clone();
     manifest.data_quality = data_quality;
     manifest.social_care_resolution = Some(ResolutionInfo {
@@ -825,6 +829,22 @@ fn run_as(
     });
     manifest.sources = sources;
     manifest.outputs = outputs;
+    // The whole manifest, status `publishing`, durably before the first switch: whenever
+    // a dataset holds this run's data, the run's record lists it (a signal or a failure
+    // from here on leaves it `failed_after_publish`; a kill -9 leaves it `publishing`,
+    // which the next run, `status` and the report read as a run that may have switched
+    // some datasets).
+    write_manifest(&opts.out, &id, &mut manifest)?;
+    fault::point("run_before_switch");
+    run.commit(&rels)?;
+    timer.lap(
+        "publish",
+        Some(manifest.outputs.iter().map(|o| o.rows).sum()),
+    );
+    fault::point("run_before_manifest");
+    manifest.status = final_status.to_string();
+    manifest.stages = timer.0.clone();
+    manifest.finished_at = now_rfc3339();
     // The manifest before the state: the run a saved state names has always described
     // what it published (`status`, the report), however the run ends after this.
     let manifest_path = write_manifest(&opts.out, &id, &mut manifest)?;

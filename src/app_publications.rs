@@ -453,10 +453,6 @@ pub(crate) fn run_publications(
         fault::point(&format!("publish_staged_{}", rel.replace('/', "_")));
         rels.push(rel);
     }
-    fault::point("run_before_switch");
-    run.commit(&rels)?;
-    timer.lap("publish", Some(outputs.iter().map(|o| o.rows).sum()));
-
     let failed = inputs
         .iter()
         .filter(|i| matches!(i.loaded, Loaded::Failed(_)))
@@ -494,20 +490,32 @@ pub(crate) fn run_publications(
     } else {
         ExitCode::Ok
     };
-    fault::point("run_before_manifest");
     let mode = if changes.rebuild_all() {
         "full"
     } else {
         "incremental"
     };
     let mut manifest = base_manifest(mode, &timer, &changes);
-    manifest.status = if failed > 0 { "files_failed" } else { "ok" }.to_string();
+    manifest.status = crate::app::PUBLISHING.to_string();
     // The exit code and why, as a failed run's manifest gives them, so `status` shows them.
     manifest.error = failures(&inputs, exit);
     manifest.publications = publications;
     manifest.outputs = outputs;
     manifest.warnings = warnings;
     manifest.data_quality = data_quality;
+    // The whole manifest, status `publishing`, durably before the first switch, as a
+    // person-level run writes it (`app::run_record`): whatever is switched is described.
+    write_manifest(&opts.out, id, &mut manifest)?;
+    fault::point("run_before_switch");
+    run.commit(&rels)?;
+    timer.lap(
+        "publish",
+        Some(manifest.outputs.iter().map(|o| o.rows).sum()),
+    );
+    fault::point("run_before_manifest");
+    manifest.status = if failed > 0 { "files_failed" } else { "ok" }.to_string();
+    manifest.stages = timer.0.clone();
+    manifest.finished_at = crate::app::now_rfc3339();
     let manifest_path = write_manifest(&opts.out, id, &mut manifest)?;
     // The state is written last, after the manifest that describes what it says is done,
     // and only when every file was loaded: a run with a failed file is redone (and

@@ -328,6 +328,14 @@ fn runs_table(runs: &[RunEntry], only: Option<&str>) -> String {
         if let Some(e) = &m.error {
             let _ = writeln!(s, "    exit {}: {}", e.exit_code, e.message);
         }
+        // A run killed outright while switching its datasets into place left its
+        // manifest as it was written before the first switch.
+        if m.status == crate::app::PUBLISHING {
+            let _ = writeln!(
+                s,
+                "    stopped while switching its datasets into place (unless a run is in progress now): the outputs it lists may hold its data, others not; the next run builds them again"
+            );
+        }
     }
     if !shown.is_empty() {
         let _ = writeln!(

@@ -2,11 +2,15 @@
 //! its id for events logged after it returned (the binary's error event, a signal's), and
 //! the manifest of a run that failed, so `joinedup status` lists it.
 //!
-//! A run writes its manifest as soon as its datasets are in place, before its state
-//! ([`super::state`]) says they are done: a run that fails after that (its state not
-//! saved, its report not written) keeps what its manifest says it published, with its
-//! error beside it, so `status` and the report still find the run that built what is
-//! published ([`recorded`]).
+//! A run writes its whole manifest, status [`PUBLISHING`], durably before it switches
+//! its first dataset into place, and again with its final status once they are all in
+//! place, before its state ([`super::state`]) says they are done: a run that fails or is
+//! stopped by a signal after that first write (its switch, its state, its report) keeps
+//! what its manifest says it published, status [`FAILED_AFTER_PUBLISHING`], with its
+//! error beside it, so `status` and the report still find the run whose data may be
+//! published ([`recorded`]). A run killed outright (`kill -9`, power) leaves it
+//! `publishing`: the next run of the pipeline finds it newer than the saved state's run
+//! and builds the datasets again ([`switched_since`]).
 
 use std::time::Instant;
 
@@ -77,23 +81,32 @@ pub(super) fn in_progress(run: Option<(&RunOptions, &str, chrono::DateTime<chron
     }
 }
 
-/// Writes the manifest of the run a signal stopped (status `failed`, exit 130 or 143), so
-/// `status` lists it like any failed run, and logs the run's last event, `run finished`,
-/// as every run that is not a dry run ends its log.
+/// Writes the manifest of the run a signal stopped (exit 130 or 143), so `status` lists it
+/// like any failed run, and logs the run's last event, `run finished`, as every run that
+/// is not a dry run ends its log. Before the run began switching its datasets into place
+/// the status is `failed` and nothing was switched; from then on it is
+/// [`FAILED_AFTER_PUBLISHING`], its outputs kept listed, and the message says so.
 pub fn interrupted(exit_code: u8, signal: &str) {
     let current = CURRENT.lock().ok().and_then(|c| c.clone());
     if let Some((opts, id, started)) = current {
-        let manifest = failed_with(
-            &opts,
-            &id,
-            started,
-            exit_code,
-            &format!(
-                "interrupted by {signal}: datasets not yet switched into place are as before this run; the next run redoes the work"
-            ),
-        );
+        let switching = published_record(&opts.out, &id).is_some();
+        let message = if switching {
+            format!(
+                "interrupted by {signal} after it began switching its datasets into place: the outputs listed may hold this run's data, though its state was not saved; the next run builds them again"
+            )
+        } else {
+            format!(
+                "interrupted by {signal} before switching any dataset into place: the datasets are as before this run; the next run redoes the work"
+            )
+        };
+        let manifest = failed_with(&opts, &id, started, exit_code, &message);
+        let status = if switching {
+            FAILED_AFTER_PUBLISHING
+        } else {
+            "failed"
+        };
         if !opts.dry_run {
-            log_finished(&id, exit_code, "failed", manifest.as_deref());
+            log_finished(&id, exit_code, status, manifest.as_deref());
         }
     }
 }
@@ -160,9 +173,44 @@ fn failed_with(
     }
 }
 
-/// The status of a run that failed after it published and recorded its datasets (its
-/// report, its state or a signal after its manifest).
+/// The status of a run that failed after it recorded its datasets and began switching
+/// them into place (the switch itself, its final manifest, its state, its report, or a
+/// signal in any of these).
 pub const FAILED_AFTER_PUBLISHING: &str = "failed_after_publish";
+
+/// The status of a run's manifest while its datasets are switched into place: written
+/// whole, outputs listed, before the first switch. Left as it is only by a run killed
+/// outright (`kill -9`, power) or one still switching: some of its datasets may be in
+/// place, others not.
+pub const PUBLISHING: &str = "publishing";
+
+/// The newest run of `pipeline` after run `since` (the run its saved state names; `None`
+/// when there is no state) whose manifest says it may have switched datasets into place
+/// without saving its state (status [`PUBLISHING`] or [`FAILED_AFTER_PUBLISHING`]): the
+/// published datasets may hold its data, not the state's, so they are built again even
+/// when the inputs equal the state.
+pub(crate) fn switched_since(
+    out: &std::path::Path,
+    pipeline: &str,
+    since: Option<&str>,
+) -> Option<String> {
+    let mut ids: Vec<String> = std::fs::read_dir(out.join("runs"))
+        .ok()?
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|id| since.is_none_or(|s| id.as_str() > s))
+        .collect();
+    ids.sort();
+    ids.into_iter().rev().find(|id| {
+        std::fs::read_to_string(out.join("runs").join(id).join("manifest.json"))
+            .ok()
+            .and_then(|t| serde_json::from_str::<crate::publish::manifest::Manifest>(&t).ok())
+            .is_some_and(|m| {
+                m.pipeline.name == pipeline
+                    && (m.status == PUBLISHING || m.status == FAILED_AFTER_PUBLISHING)
+                    && !m.outputs.is_empty()
+            })
+    })
+}
 
 /// The manifest run `id` wrote once its datasets were in place, when it lists them.
 fn published_record(out: &std::path::Path, id: &str) -> Option<crate::publish::manifest::Manifest> {

@@ -16,7 +16,10 @@
 //! good). And the run a state names must have left its manifest, which describes the
 //! published datasets (the manifest is written before the state): one that did not
 //! (a state left by an older joinedup that crashed between the two) is rebuilt
-//! ([`Changes::unrecorded_run`]).
+//! ([`Changes::unrecorded_run`]). Nor may a later run have begun switching datasets
+//! into place without saving its state (its manifest `publishing` or
+//! `failed_after_publish`): the published datasets may hold its data, so they are
+//! rebuilt even when the inputs equal the state ([`Changes::switched_unsaved`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -90,6 +93,12 @@ pub struct Changes {
     /// describes them again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unrecorded_run: Option<String>,
+    /// A run after the one the saved state names that may have switched datasets into
+    /// place without saving its state (its manifest `publishing`: killed outright; or
+    /// `failed_after_publish`): the published datasets may hold its data, so they are
+    /// built again even when the inputs equal the state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub switched_unsaved: Option<String>,
 }
 
 impl Changes {
@@ -99,6 +108,7 @@ impl Changes {
             && self.changed.is_empty()
             && self.removed.is_empty()
             && self.unrecorded_run.is_none()
+            && self.switched_unsaved.is_none()
             && !self.rebuild_all()
     }
 
@@ -124,10 +134,14 @@ impl Changes {
             Some(format!("the saved state cannot be read: {why}"))
         } else if self.configuration_changed {
             Some("configuration, key, pseudonym width or version changed, or first run".to_string())
+        } else if let Some(id) = &self.unrecorded_run {
+            Some(format!(
+                "the manifest of run {id}, which built the published datasets, is missing; they are built again so that a manifest describes them"
+            ))
         } else {
-            self.unrecorded_run.as_ref().map(|id| {
+            self.switched_unsaved.as_ref().map(|id| {
                 format!(
-                    "the manifest of run {id}, which built the published datasets, is missing; they are built again so that a manifest describes them"
+                    "run {id} was stopped after it began switching its datasets into place, so some may hold its data; they are built again"
                 )
             })
         }

@@ -73,6 +73,14 @@ pub fn build(out: &Path, opts: &Options) -> Result<String> {
             "Run {} ({}), finished {}",
             m.run_id, m.status, m.finished_at
         ));
+        // Stopped while or after switching its datasets into place, its state unsaved:
+        // the data may mix its datasets with an earlier run's until the next run.
+        if m.status == crate::app::PUBLISHING || m.status == crate::app::FAILED_AFTER_PUBLISHING {
+            subtitle.push(
+                "This run stopped after it began switching its datasets into place: some datasets may still be an earlier run's; the next run builds them all again"
+                    .to_string(),
+            );
+        }
     }
     // Section 7, when shown, is NHS England's figures as published: not this run's rule.
     let republished = sections.iter().any(|s| s.id == sections::SITREP_ID);

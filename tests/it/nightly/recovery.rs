@@ -400,3 +400,123 @@ fn regression_a_run_with_nothing_to_do_prunes_cache_entries_no_input_uses() {
     assert!(stdout.contains("up to date"), "{stdout}");
     assert_eq!(cache_entries(&out, "cld").len(), 2);
 }
+
+/// Regression (review): a SIGTERM between the switch and the manifest exited 143 with
+/// every dataset holding the new data, but recorded the run `failed` with no outputs and
+/// "datasets not yet switched into place are as before this run", and `status` and the
+/// report paired the new data with the previous run's manifest. The manifest is written
+/// whole (`publishing`) before the switch, so the signal leaves it
+/// `failed_after_publish` with its outputs, and the next run builds them again.
+#[test]
+fn regression_sigterm_between_the_switch_and_the_manifest_records_what_was_switched() {
+    let night = Night::new();
+    let out = night.dir.path().join("out");
+    assert_eq!(night.run(&out, &[]).0, 0);
+    night.deliver_late_file();
+    let point = "run_before_manifest";
+    let (code, stderr) = night.sigterm_when_paused(&out, &format!("sleep:{point}:4000"), point);
+    assert_eq!(code, Some(143), "{stderr}");
+    let m = manifest_of_last_run(&out);
+    let stopped = id_of(&m);
+    assert_eq!(
+        (m["status"].as_str(), m["error"]["exit_code"].as_i64()),
+        (Some("failed_after_publish"), Some(143)),
+        "{m}"
+    );
+    assert_eq!(m["outputs"].as_array().unwrap().len(), 12, "{m}");
+    assert_eq!(m["sources"].as_array().unwrap().len(), 3, "{m}");
+    let message = m["error"]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("interrupted by SIGTERM after it began switching")
+            && !message.contains("as before this run"),
+        "{message}"
+    );
+    let (_, stdout, _) = night.status(&out);
+    assert!(
+        stdout.contains(&format!("  {stopped} ")) && stdout.contains(" failed_after_publish "),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "run {stopped} was stopped after it began switching"
+        )),
+        "{stdout}"
+    );
+    let (code, _, stderr) = result(&joinedup(&["report", "--out", out.to_str().unwrap()]));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        report_run(&out),
+        Some(stopped.clone()),
+        "the new data's run"
+    );
+
+    let (code, _, stderr) = night.run(&out, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(data(&out), clean_run(&night, "clean"));
+    assert_ne!(id_of(&manifest_of_last_run(&out)), stopped);
+    assert_eq!(report_run(&out), Some(id_of(&manifest_of_last_run(&out))));
+}
+
+/// Regression (review): a run killed outright (`kill -9`) between the switch and its
+/// manifest left no record of the data it had switched into place. It leaves its
+/// manifest `publishing`, outputs listed; `status` says what that means, and the next
+/// run builds the datasets again, even with the inputs put back as the saved state has
+/// them, to what a clean run publishes.
+#[test]
+fn regression_a_run_killed_between_the_switch_and_the_manifest_leaves_it_publishing() {
+    let night = Night::new();
+    let out = night.dir.path().join("out");
+    assert_eq!(night.run(&out, &[]).0, 0);
+    let first_night = data(&out);
+    night.deliver_late_file();
+    let point = "run_before_manifest";
+    let (code, _, stderr) = night.run(&out, &[("JOINEDUP_FAULT", point)]);
+    assert!(
+        code != 0 && stderr.contains(&format!("fault injected at {point}")),
+        "{code} {stderr}"
+    );
+    let m = manifest_of_last_run(&out);
+    let killed = id_of(&m);
+    assert_eq!(m["status"], "publishing", "{m}");
+    assert_eq!(m["outputs"].as_array().unwrap().len(), 12, "{m}");
+    assert_ne!(data(&out), first_night, "the late file's data are in place");
+
+    let (_, stdout, _) = night.status(&out);
+    assert!(
+        stdout.contains(&format!("  {killed} ")) && stdout.contains(" publishing "),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("stopped while switching its datasets into place")
+            && stdout.contains(&format!(
+                "run {killed} was stopped after it began switching"
+            )),
+        "{stdout}"
+    );
+
+    // The late file taken away again: the inputs equal the saved state, but what is
+    // published is the killed run's, so the run still builds.
+    for f in std::fs::read_dir(night.dir.path().join("late")).unwrap() {
+        std::fs::remove_file(
+            night
+                .dir
+                .path()
+                .join("inputs/cld")
+                .join(f.unwrap().file_name()),
+        )
+        .unwrap();
+    }
+    let (code, stdout, stderr) = night.run_with_summary(&out);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains(&format!(
+            "run {killed} was stopped after it began switching"
+        )),
+        "{stdout}"
+    );
+    assert_eq!(data(&out), first_night);
+    assert_eq!(data(&out), clean_run(&night, "clean"));
+    let (code, stdout, _) = night.run_with_summary(&out);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("up to date"), "{stdout}");
+}
