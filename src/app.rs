@@ -6,9 +6,10 @@
 //! new files (earlier files come from the ingest cache), recomputes the datasets, writes
 //! the partitions whose content changed and switches each dataset into place atomically.
 //! Rows are accounted for before the switch (a count that does not add up publishes
-//! nothing); after it the manifest is written, then the state, so a run killed at any
-//! point is redone by the next one, and the run a state names has always described what
-//! it published. A `--full-refresh` is marked in the state before its first switch
+//! nothing); the manifest is written whole (status `publishing`) before it and with its
+//! final status after it, then the state, so a run killed at any point is redone by the
+//! next one, whatever is switched is described by its run's manifest, and the run a state
+//! names has always described what it published. A `--full-refresh` is marked in the state before its first switch
 //! ([`state::mark_full_refresh_pending`]). The report comes after the state: a run with
 //! nothing to do writes it again when it is not from the run that published.
 

@@ -9,7 +9,9 @@
 //! created under staging ([`creating`]; none is created after), removes the staging
 //! folders registered with [`StagingGuard`] and exits. What was switched stays switched, and
 //! the state is not saved, as after a crash at the same place: the next run redoes the
-//! work. A signal after the state was saved ([`finish`]) stops nothing: the run's work is
+//! work. The run's manifest says which: `failed` before the switch began, and
+//! `failed_after_publish`, its outputs listed, from then on (it was written `publishing`
+//! before the first switch). A signal after the state was saved ([`finish`]) stops nothing: the run's work is
 //! whole, so it goes on to record itself (a second signal stops the process at once).
 
 use std::path::PathBuf;

@@ -707,6 +707,24 @@ mod tests {
         assert!(changes(Some(&done), &current("f", "r3", &inputs)).is_empty());
     }
 
+    /// Regression (review): a run killed while switching datasets into place left them
+    /// holding its data with the previous run's state; with the inputs put back as the
+    /// state has them the next run found nothing to do.
+    #[test]
+    fn regression_a_later_run_that_switched_without_saving_its_state_is_not_up_to_date() {
+        let c = Changes {
+            switched_unsaved: Some("r2".to_string()),
+            ..Changes::default()
+        };
+        assert!(!c.is_empty() && !c.rebuild_all() && !c.is_full_refresh());
+        assert_eq!(
+            c.rebuild_reason().as_deref(),
+            Some(
+                "run r2 was stopped after it began switching its datasets into place, so some may hold its data; they are built again"
+            )
+        );
+    }
+
     #[test]
     fn a_state_whose_run_left_no_manifest_is_not_up_to_date() {
         let c = Changes {
