@@ -67,7 +67,10 @@ pub fn record(dir: &Path) -> Result<BTreeMap<String, FileRecord>> {
 /// Checks the data files of the entry in `dir` against `recorded`: the same files, each
 /// of its recorded size and SHA-256. Otherwise, what is wrong, naming the file. An entry
 /// with no record (made by an older version) is not trusted.
-pub fn check(dir: &Path, recorded: &BTreeMap<String, FileRecord>) -> std::result::Result<(), String> {
+pub fn check(
+    dir: &Path,
+    recorded: &BTreeMap<String, FileRecord>,
+) -> std::result::Result<(), String> {
     if recorded.is_empty() {
         return Err("no record of its files' sizes and hashes".to_string());
     }
@@ -134,7 +137,11 @@ mod tests {
         std::fs::remove_file(d.join("rows-001.parquet")).unwrap();
 
         std::fs::remove_file(d.join("quarantine.parquet")).unwrap();
-        assert!(check(d, &rec).unwrap_err().starts_with("quarantine.parquet: "));
+        assert!(
+            check(d, &rec)
+                .unwrap_err()
+                .starts_with("quarantine.parquet: ")
+        );
         assert_eq!(
             check(d, &BTreeMap::new()).unwrap_err(),
             "no record of its files' sizes and hashes"

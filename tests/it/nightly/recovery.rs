@@ -328,10 +328,15 @@ fn regression_ingest_cache_entries_with_swapped_row_files_are_read_again() {
     let out = night.dir.path().join("out");
     // Two local authorities' files of 60 rows, none quarantined: equal counts.
     for (la, first) in [("901", 101), ("902", 1)] {
-        let path = night.dir.path().join(format!("inputs/cld/cld_{la}_2026Q3.csv"));
+        let path = night
+            .dir
+            .path()
+            .join(format!("inputs/cld/cld_{la}_2026Q3.csv"));
         let bytes = std::fs::read(&path).unwrap(); // Windows-1252
         let lines: Vec<&[u8]> = bytes.split(|b| *b == b'\n').collect();
-        let kept = [&lines[..1], &lines[first..first + 60]].concat().join(&b'\n');
+        let kept = [&lines[..1], &lines[first..first + 60]]
+            .concat()
+            .join(&b'\n');
         std::fs::write(&path, [kept, b"\n".to_vec()].concat()).unwrap();
     }
     assert_eq!(night.run(&out, &[]).0, 0);
