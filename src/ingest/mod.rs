@@ -15,6 +15,7 @@ pub mod batch;
 pub mod chunks;
 pub mod dates;
 pub mod decode;
+pub mod entry_files;
 pub mod header;
 pub mod lines;
 pub mod nhs_number;
@@ -77,6 +78,11 @@ pub struct FileIngest {
     pub extra_columns: Vec<String>,
     /// Warnings for the run report (schema drift and the like).
     pub warnings: Vec<String>,
+    /// In the ingest cache: the size and SHA-256 of each of the entry's data files as
+    /// written ([`entry_files`]), checked before the entry is reused. Empty in an entry
+    /// made by an older version, which is therefore read again.
+    #[serde(default)]
+    pub entry_files: BTreeMap<String, entry_files::FileRecord>,
     /// Accepted rows (Parquet, identifiers pseudonymised): one file per byte range read.
     #[serde(skip)]
     pub staged: Vec<PathBuf>,
@@ -252,6 +258,8 @@ fn ingest_file_cached(
     // reused for): its name may hold an NHS number.
     let mut kept = report.clone();
     kept.input.path = PathBuf::from(quarantine::shown_path(&input.path));
+    // Hashed as written (still in the page cache), so a reuse can tell the same bytes.
+    kept.entry_files = entry_files::record(&tmp)?;
     let json = serde_json::to_vec_pretty(&kept)
         .map_err(|e| Error::Internal(format!("ingest report: {e}")))?;
     crate::publish::staging::write_atomic(&tmp.join("report.json"), &json)?;
@@ -497,6 +505,7 @@ fn read_file(
             .map(|h| quarantine::mask_data_value(h))
             .collect(),
         warnings: opened.warnings.clone(),
+        entry_files: BTreeMap::new(),
         staged: Vec::new(),
         quarantine: PathBuf::new(),
         cached: false,
@@ -957,15 +966,18 @@ fn sync_folder(dir: &Path) -> Result<()> {
         .map_err(|e| Error::io("syncing", dir, e))
 }
 
-/// A cache entry's staged row files, when the entry is whole: its row files and its
-/// quarantine there, each a Parquet file whose footer reads, holding the rows its
-/// reading (`report.json`) accepted and quarantined, which add up to its rows in. Only
-/// footers are read. Otherwise, what is wrong, naming the file.
+/// A cache entry's staged row files, when the entry is whole: its data files those its
+/// reading (`report.json`) recorded, each of the size and SHA-256 written
+/// ([`entry_files::check`]: one sequential read of each), and its row files and its
+/// quarantine Parquet files whose footers read, holding the rows its reading accepted
+/// and quarantined, which add up to its rows in. Otherwise, what is wrong, naming the
+/// file.
 fn whole_entry(dir: &Path, report: &FileIngest) -> std::result::Result<Vec<PathBuf>, String> {
     let staged = staged_files(dir).map_err(|e| crate::error::chain(&e))?;
     if staged.is_empty() {
         return Err("no rows-*.parquet".to_string());
     }
+    entry_files::check(dir, &report.entry_files)?;
     let rows = |path: &Path| -> std::result::Result<u64, String> {
         let name = path.file_name().unwrap_or_default().to_string_lossy();
         let mut file = File::open(path).map_err(|e| format!("{name}: {e}"))?;

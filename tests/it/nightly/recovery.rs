@@ -288,6 +288,95 @@ fn regression_a_damaged_ingest_cache_entry_is_read_again_not_trusted() {
     assert!(std::fs::metadata(&rows).unwrap().len() > 0, "written again");
 }
 
+/// Regression (review): the entry check read only footers and counts, so 300 bytes
+/// overwritten in the middle of an entry's `rows-000.parquet` (footer intact) passed it,
+/// and every later run failed (exit 5, "Invalid thrift: protocol error") naming no entry,
+/// until a `--full-refresh`. Each data file's size and SHA-256 are recorded when the
+/// entry is written and checked on reuse: the entry is named and its file read again.
+#[test]
+fn regression_an_ingest_cache_entry_damaged_mid_file_is_read_again() {
+    let night = Night::new();
+    let out = night.dir.path().join("out");
+    assert_eq!(night.run(&out, &[]).0, 0);
+    let [apc] = cache_entries(&out, "apc").try_into().unwrap();
+    let rows = apc.join("rows-000.parquet");
+    let mut bytes = std::fs::read(&rows).unwrap();
+    let mid = bytes.len() / 2 - 150;
+    bytes[mid..mid + 300].fill(0xA5);
+    std::fs::write(&rows, &bytes).unwrap();
+
+    night.deliver_late_file();
+    let (code, _, stderr) = night.run(&out, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "ingest cache entry {} is damaged (rows-000.parquet: its SHA-256 is not the one written): ",
+            apc.display()
+        )) && stderr.contains("apc_spells_2026Q3.csv is read again"),
+        "{stderr}"
+    );
+    assert_eq!(data(&out), clean_run(&night, "clean_late"));
+}
+
+/// Regression (review): two entries of equal counts whose `rows-000.parquet` files were
+/// swapped passed the footer and count check, and each file's rows were published as
+/// the other's (exit 0). Each entry's files are checked against the sizes and SHA-256
+/// recorded when it was written: both entries are named and their files read again.
+#[test]
+fn regression_ingest_cache_entries_with_swapped_row_files_are_read_again() {
+    let night = Night::new();
+    let out = night.dir.path().join("out");
+    // Two local authorities' files of 60 rows, none quarantined: equal counts.
+    for (la, first) in [("901", 101), ("902", 1)] {
+        let path = night
+            .dir
+            .path()
+            .join(format!("inputs/cld/cld_{la}_2026Q3.csv"));
+        let bytes = std::fs::read(&path).unwrap(); // Windows-1252
+        let lines: Vec<&[u8]> = bytes.split(|b| *b == b'\n').collect();
+        let kept = [&lines[..1], &lines[first..first + 60]]
+            .concat()
+            .join(&b'\n');
+        std::fs::write(&path, [kept, b"\n".to_vec()].concat()).unwrap();
+    }
+    assert_eq!(night.run(&out, &[]).0, 0);
+    let entries = cache_entries(&out, "cld");
+    let entry = |la: &str| -> PathBuf {
+        let name = format!("cld_{la}_2026Q3__");
+        entries
+            .iter()
+            .find(|e| e.file_name().unwrap().to_str().unwrap().starts_with(&name))
+            .unwrap()
+            .clone()
+    };
+    let (a, b) = (entry("901"), entry("902"));
+    let counts = |e: &Path| {
+        let r: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(e.join("report.json")).unwrap()).unwrap();
+        (r["accepted"].clone(), r["quarantined"].clone())
+    };
+    assert_eq!(counts(&a), counts(&b), "the swap must pass a count check");
+    let (ra, rb) = (a.join("rows-000.parquet"), b.join("rows-000.parquet"));
+    let tmp = a.join("swap");
+    std::fs::rename(&ra, &tmp).unwrap();
+    std::fs::rename(&rb, &ra).unwrap();
+    std::fs::rename(&tmp, &rb).unwrap();
+
+    night.deliver_late_file();
+    let (code, _, stderr) = night.run(&out, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    for (e, la) in [(&a, "901"), (&b, "902")] {
+        assert!(
+            stderr.contains(&format!(
+                "ingest cache entry {} is damaged (rows-000.parquet: ",
+                e.display()
+            )) && stderr.contains(&format!("cld_{la}_2026Q3.csv is read again")),
+            "{stderr}"
+        );
+    }
+    assert_eq!(data(&out), clean_run(&night, "clean_late"));
+}
+
 /// Regression (review): `joinedup report` took no lock, so one run while a run switched
 /// datasets into place wrote a page mixing the old data and the new. It refuses (exit 6,
 /// nothing written) while a run holds the lock, as a second run does.
