@@ -8,7 +8,8 @@
 //! over; a transfer's partial file and an empty file are left where they are and named.
 //! A file written to while it was being landed is not landed (compared before the
 //! commit), but left for the next pull. A name that is not UTF-8 is taken with its other
-//! bytes as `%XX`, and named in a note. A failure of this machine while landing (a full
+//! bytes as `%XX`, and named in a note; a `%` in any name is taken as `%25`, so that a
+//! file literally named `caf%E9.csv` is not taken for a Latin-1 `café.csv`. A failure of this machine while landing (a full
 //! disk) is kept as [`SourcePull::local`], and the rest of the folder left for the next
 //! pull.
 
@@ -46,19 +47,21 @@ enum Failed {
     Local(crate::error::Error),
 }
 
-/// The name of a dropped file as shown and recorded: itself when it is UTF-8, else its
-/// UTF-8 parts with every other byte as `%XX` (a Latin-1 `cld_é.csv` is `cld_%E9.csv`),
-/// so that two such names stay apart. `true` when it had to be escaped.
+/// The name of a dropped file as shown and recorded: itself when it is UTF-8 without a
+/// `%`, else its UTF-8 parts with every `%` as `%25` and every other byte as `%XX` (a
+/// Latin-1 `cld_é.csv` is `cld_%E9.csv`, a file named `cld_%E9.csv` is `cld_%25E9.csv`),
+/// so that no two names are recorded as one. `true` when it is not UTF-8.
 fn shown_name(name: &OsStr) -> (String, bool) {
+    let escape_percent = |s: &str| s.replace('%', "%25");
     if let Some(n) = name.to_str() {
-        return (n.to_string(), false);
+        return (escape_percent(n), false);
     }
     #[cfg(unix)]
     {
         use std::os::unix::ffi::OsStrExt;
         let mut shown = String::new();
         for chunk in name.as_bytes().utf8_chunks() {
-            shown.push_str(chunk.valid());
+            shown.push_str(&escape_percent(chunk.valid()));
             for b in chunk.invalid() {
                 shown.push_str(&format!("%{b:02X}"));
             }
@@ -66,7 +69,16 @@ fn shown_name(name: &OsStr) -> (String, bool) {
         (shown, true)
     }
     #[cfg(not(unix))]
-    (name.to_string_lossy().into_owned(), true)
+    (escape_percent(&name.to_string_lossy()), true)
+}
+
+/// The name a drop folder's `pattern` (and the hidden and lock file test) is matched
+/// against: the file's own name, a byte that is not UTF-8 as `%XX` and `%` as itself.
+fn matched_name(shown: &str, os_name: &OsStr) -> String {
+    match os_name.to_str() {
+        Some(n) => n.to_string(),
+        None => shown.replace("%25", "%"),
+    }
 }
 
 /// Picks up a drop folder.
@@ -91,12 +103,17 @@ pub async fn pull_folder(source: &str, cfg: &FileDropFetch, zone: &LandingZone) 
             continue;
         };
         let (name, escaped) = shown_name(os_name);
-        if is_hidden_or_lock(&name) || !wildcard_match(&cfg.pattern, &name) {
+        let matched = matched_name(&name, os_name);
+        if is_hidden_or_lock(&matched) || !wildcard_match(&cfg.pattern, &matched) {
             continue;
         }
         if escaped {
             report.note(format!(
-                "{name} in the drop folder has a name that is not UTF-8 (shown with its other bytes as %XX): taken under that name"
+                "{name} in the drop folder has a name that is not UTF-8 (shown with its other bytes as %XX and % as %25): taken under that name"
+            ));
+        } else if name.contains("%25") {
+            report.note(format!(
+                "{matched} in the drop folder has a % in its name: taken as {name} (% as %25, so that it is not taken for a name that is not UTF-8)"
             ));
         }
         files.push((path, name));
@@ -271,6 +288,29 @@ mod tests {
         assert_eq!(
             shown_name(OsStr::new("cld_901_é.csv")),
             ("cld_901_é.csv".to_string(), false)
+        );
+    }
+
+    /// Regression (review): `b"caf\xE9.csv"` and a file literally named `caf%E9.csv`
+    /// were both recorded as `caf%E9.csv`, so one became an older version of the other
+    /// and was never read. A `%` is escaped too: the mapping is one to one.
+    #[cfg(unix)]
+    #[test]
+    fn regression_an_escaped_name_is_not_taken_for_a_name_literally_like_it() {
+        use std::os::unix::ffi::OsStrExt;
+        let latin1 = OsStr::from_bytes(b"caf\xE9.csv");
+        let literal = OsStr::new("caf%E9.csv");
+        assert_eq!(shown_name(latin1), ("caf%E9.csv".to_string(), true));
+        assert_eq!(shown_name(literal), ("caf%25E9.csv".to_string(), false));
+        assert_eq!(
+            shown_name(OsStr::from_bytes(b"50%_\xE9.csv")),
+            ("50%25_%E9.csv".to_string(), true)
+        );
+        // The pattern still sees the file's own name.
+        assert_eq!(matched_name("caf%25E9.csv", literal), "caf%E9.csv");
+        assert_eq!(
+            matched_name("50%25_%E9.csv", OsStr::from_bytes(b"50%_\xE9.csv")),
+            "50%_%E9.csv"
         );
     }
 

@@ -6,7 +6,7 @@
 //! Content-Length, or whose SHA-256 differs from a pinned one, is a failure and never a
 //! landed file. ETag and Last-Modified are kept per source and URL
 //! (`landing/http_state.json`) and sent back, so a publication that has not changed
-//! answers 304 and is not downloaded. An empty body, or an HTML page served as the file
+//! answers 304 and is not downloaded. An empty body (or one of only a BOM and whitespace), or an HTML page served as the file
 //! ([`super::sniff`]), is refused, not landed. A failure of this machine after the body
 //! arrived (syncing, renaming, the manifest line, `http_state.json`) is kept as
 //! [`SourcePull::local`]: the pull exits as that error does, not as the source's.
@@ -23,7 +23,7 @@ use tokio::sync::{Mutex, Semaphore};
 
 use super::landing::{CommitError, Landed, LandingZone, Origin};
 use super::report::SourcePull;
-use super::sniff::HtmlSniff;
+use super::sniff::{Blank, HtmlSniff};
 use super::{retry, secret};
 use crate::config::fetch::HttpFetch;
 
@@ -309,9 +309,11 @@ async fn fetch_once(
     // landed, it would replace the good version. Its start may come after a BOM, or
     // after a first chunk of whitespace only.
     let mut sniff = HtmlSniff::new(content_type.as_deref());
+    let mut blank = Blank::default();
     loop {
         match resp.chunk().await {
             Ok(Some(bytes)) => {
+                blank.feed(&bytes);
                 if sniff.feed(&bytes) {
                     return Attempt::Fail(
                         "the server sent an HTML page (Content-Type text/html), not the file: a login or error page?"
@@ -364,6 +366,13 @@ async fn fetch_once(
             "the server sent an empty body (HTTP 200, no bytes): not landed; the version landed before stays current"
                 .to_string(),
         );
+    }
+    // Nor is a body of only a byte order mark and whitespace: no rows either.
+    if blank.is_blank() {
+        return Attempt::Fail(format!(
+            "the server sent a body of only a byte order mark or whitespace (HTTP 200, {} bytes): not landed; the version landed before stays current",
+            incoming.len()
+        ));
     }
     let landed = match zone.commit_checked(
         source,

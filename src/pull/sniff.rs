@@ -1,9 +1,11 @@
-//! Whether a body declared HTML starts like a page, decided across network chunks.
+//! What a body's start says, decided across network chunks: whether a body declared
+//! HTML starts like a page ([`HtmlSniff`]), and whether a body is blank ([`Blank`]).
 //!
 //! A login or error page served with 200 (a proxy, an expired link) is not the file. The
 //! body's first bytes other than whitespace, after an optional UTF-8 byte order mark,
 //! decide: a page starts with `<`. Those bytes may come in any chunk (a first chunk of
-//! whitespace only, a BOM split across two), so the start is kept until it decides.
+//! whitespace only, a BOM split across two), so the start is kept until it decides. A
+//! body of only a BOM and whitespace is as empty as one of no bytes: no rows.
 
 /// The UTF-8 byte order mark.
 const BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -63,9 +65,70 @@ fn starts_like_page(start: &[u8]) -> Option<bool> {
     Some(*first == b'<')
 }
 
+/// Whether a whole body is blank: nothing but an optional UTF-8 byte order mark at its
+/// start and ASCII whitespace (an empty body is blank too).
+#[derive(Debug)]
+pub struct Blank {
+    /// The body's first bytes, up to a BOM's length: where a BOM may be.
+    head: Vec<u8>,
+    /// False once a byte after the head is not whitespace.
+    rest_blank: bool,
+}
+
+impl Default for Blank {
+    fn default() -> Self {
+        Blank {
+            head: Vec::new(),
+            rest_blank: true,
+        }
+    }
+}
+
+impl Blank {
+    /// Takes the next chunk.
+    pub fn feed(&mut self, chunk: &[u8]) {
+        if !self.rest_blank {
+            return;
+        }
+        let take = (BOM.len() - self.head.len()).min(chunk.len());
+        self.head.extend_from_slice(&chunk[..take]);
+        if !chunk[take..].iter().all(u8::is_ascii_whitespace) {
+            self.rest_blank = false;
+        }
+    }
+
+    /// Whether the body fed so far is blank.
+    pub fn is_blank(&self) -> bool {
+        let head = self.head.strip_prefix(BOM).unwrap_or(&self.head);
+        self.rest_blank && head.iter().all(u8::is_ascii_whitespace)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn blank(chunks: &[&[u8]]) -> bool {
+        let mut b = Blank::default();
+        chunks.iter().for_each(|c| b.feed(c));
+        b.is_blank()
+    }
+
+    /// Regression (review): a body of only a BOM and/or whitespace was landed as the
+    /// URL's current version (only a body of no bytes was refused).
+    #[test]
+    fn regression_a_body_of_only_a_bom_or_whitespace_is_blank() {
+        assert!(blank(&[]));
+        assert!(blank(&[b"\xEF\xBB\xBF"]));
+        assert!(blank(&[b"\xEF", b"\xBB", b"\xBF\r\n", b"  \t\n"]));
+        assert!(blank(&[b"\r\n", b"\n \n"]));
+        assert!(!blank(&[b"\xEF\xBB\xBFa,b\n"]));
+        assert!(!blank(&[b"\xEF\xBB\xBF\n", b"\n", b"x"]));
+        assert!(!blank(&[b"a"]));
+        // A partial BOM, or one that is not at the start, is not blank.
+        assert!(!blank(&[b"\xEF\xBB"]));
+        assert!(!blank(&[b" \xEF\xBB\xBF"]));
+    }
 
     fn sniff(content_type: &str, chunks: &[&[u8]]) -> bool {
         let mut s = HtmlSniff::new(Some(content_type));

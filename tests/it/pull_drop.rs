@@ -494,7 +494,7 @@ fn regression_a_drop_file_name_that_is_not_utf8_is_landed_and_named() {
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert_eq!(counts(&stdout), [1, 1, 0, 0, 0, 0], "{stdout}");
     assert!(
-        stdout.contains("note: cld_901_%E9.csv in the drop folder has a name that is not UTF-8 (shown with its other bytes as %XX): taken under that name"),
+        stdout.contains("note: cld_901_%E9.csv in the drop folder has a name that is not UTF-8 (shown with its other bytes as %XX and % as %25): taken under that name"),
         "{stdout}"
     );
     let manifest = std::fs::read_to_string(out.join("landing/manifest.jsonl")).unwrap();
@@ -508,4 +508,48 @@ fn regression_a_drop_file_name_that_is_not_utf8_is_landed_and_named() {
         "{record}"
     );
     assert!(drop.join("processed").join(raw).exists());
+}
+
+/// Regression (review): a Latin-1 `caf\xE9.csv` and a file literally named `caf%E9.csv`
+/// were both recorded as `caf%E9.csv`: one became an older version of the other and was
+/// never read. A `%` is recorded as `%25`, so the two stay two files.
+#[cfg(unix)]
+#[test]
+fn regression_a_non_utf8_drop_name_does_not_collide_with_its_escaped_spelling() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let pipeline = pipeline(dir.path(), 0, false);
+    let (drop, out) = (dir.path().join("drop"), dir.path().join("out"));
+    std::fs::write(
+        drop.join(std::ffi::OsStr::from_bytes(b"cld_caf\xE9.csv")),
+        "a,b\n1,2\n",
+    )
+    .unwrap();
+    std::fs::write(drop.join("cld_caf%E9.csv"), "a,b\n3,4\n").unwrap();
+    let (code, stdout, stderr) = result(&joinedup(&[
+        "pull",
+        &pipeline,
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert_eq!(counts(&stdout), [2, 2, 0, 0, 0, 0], "{stdout}");
+    assert!(
+        stdout.contains(
+            "note: cld_caf%E9.csv in the drop folder has a % in its name: taken as cld_caf%25E9.csv"
+        ),
+        "{stdout}"
+    );
+    let manifest = std::fs::read_to_string(out.join("landing/manifest.jsonl")).unwrap();
+    let mut names: Vec<String> = manifest
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["original_name"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    names.sort();
+    assert_eq!(names, ["cld_caf%25E9.csv", "cld_caf%E9.csv"]);
 }

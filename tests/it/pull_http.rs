@@ -785,6 +785,42 @@ fn regression_an_empty_http_body_is_not_landed_and_the_earlier_version_stays_cur
     );
 }
 
+/// `v1,1` with ETag "v1" the first time, then 200s of only a BOM and whitespace.
+fn blank_after_v1(hit: usize, _: &HashMap<String, String>, s: &mut TcpStream) {
+    match hit {
+        1 => respond(s, "200 OK", &[("ETag", "\"v1\"")], b"v1,1\n"),
+        2 => respond(s, "200 OK", &[("ETag", "\"v2\"")], b"\xEF\xBB\xBF"),
+        _ => respond(s, "200 OK", &[("ETag", "\"v3\"")], b"\xEF\xBB\xBF\r\n \n"),
+    }
+}
+
+/// Regression (review): a 200 body of only a UTF-8 BOM and/or whitespace (an export
+/// with no rows) was landed as the URL's current version, replacing good data: only a
+/// body of no bytes was refused. It is refused as an empty one is, and the version
+/// landed before stays current, its validators with it.
+#[test]
+fn regression_an_http_body_of_only_a_bom_or_whitespace_is_not_landed() {
+    let server = Server::start(vec![("/apc.csv", blank_after_v1)]);
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = pull_env(dir.path(), &server, "/apc.csv", &[]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    for bytes in [3, 7] {
+        let (code, stdout, stderr) = pull_env(dir.path(), &server, "/apc.csv", &[]);
+        assert_eq!(code, 4, "{stdout}{stderr}");
+        let said = format!(
+            "the server sent a body of only a byte order mark or whitespace (HTTP 200, {bytes} bytes): not landed; the version landed before stays current"
+        );
+        assert!(stdout.contains(&said), "{stdout}");
+        assert_eq!(counts(&stdout), [1, 0, 0, 0, 0, 1], "{stdout}");
+    }
+    let current =
+        joinedup::pull::landing::current_files(&dir.path().join("out"), "pubs", "*").unwrap();
+    assert_eq!(current.len(), 1);
+    assert_eq!(std::fs::read(&current[0]).unwrap(), b"v1,1\n");
+    let state = std::fs::read_to_string(dir.path().join("out/landing/http_state.json")).unwrap();
+    assert!(!state.contains("v2") && !state.contains("v3"), "{state}");
+}
+
 fn page_after_bom(_: usize, _: &HashMap<String, String>, s: &mut TcpStream) {
     respond(
         s,

@@ -399,18 +399,86 @@ fn regression_a_mesh_server_failing_every_download_stops_the_mailbox_pull() {
     let dir = tempfile::tempdir().unwrap();
     let (code, stdout, stderr) = pull(dir.path(), &server, "", &[]);
     assert_eq!(code, 4, "{stdout}{stderr}");
-    // M1: the default 6 retries; M2: once; M3: not asked.
-    assert_eq!([M1, M2, M3].map(|p| server.hits(p)), [7, 1, 0]);
+    // M1: the default 6 retries; M2: once; M3 (the last, tried out of order): once.
+    assert_eq!([M1, M2, M3].map(|p| server.hits(p)), [7, 1, 1]);
     assert!(
         stdout.contains("failed: M1: downloading: MESH answered 503 to download of chunk 1: down for maintenance (gave up after 7 attempts)"),
         "{stdout}"
     );
     assert!(
-        stdout.contains("note: MESH kept failing transiently (message M1 through its retries, then message M2 tried once): 1 message(s) left in the inbox for the next pull"),
+        stdout.contains("note: MESH kept failing transiently (message M1 through its retries, then message M2 tried once), and message M3 further along failed too: 0 message(s) left in the inbox for the next pull"),
         "{stdout}"
     );
     assert!(landed(dir.path()).is_empty());
     assert_eq!(server.hits(M1_ACK) + server.hits(M2_ACK), 0);
+
+    // A longer inbox: still M1's retries, M2 once and the last once, then stopped.
+    let server = stub(vec![
+        (INBOX, inbox_m1_to_m4),
+        (M1, unavailable),
+        (M2, unavailable),
+        (M3, unavailable),
+        (M4, unavailable),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = pull(dir.path(), &server, "", &[]);
+    assert_eq!(code, 4, "{stdout}{stderr}");
+    assert_eq!([M1, M2, M3, M4].map(|p| server.hits(p)), [7, 1, 0, 1]);
+    assert!(
+        stdout.contains("and message M4 further along failed too: 1 message(s) left in the inbox for the next pull"),
+        "{stdout}"
+    );
+    assert!(landed(dir.path()).is_empty());
+}
+
+const M4: &str = "/messageexchange/X26ABC2/inbox/M4";
+const M4_ACK: &str = "/messageexchange/X26ABC2/inbox/M4/status/acknowledged";
+
+fn inbox_m1_to_m4(_: usize, _: &HashMap<String, String>, s: &mut TcpStream) {
+    respond(s, "200 OK", &[], br#"{"messages":["M1","M2","M3","M4"]}"#);
+}
+fn m3_whole(_: usize, _: &HashMap<String, String>, s: &mut TcpStream) {
+    message(s, "cld_903.csv", b"a,b\n5,6\n");
+}
+fn m4(_: usize, _: &HashMap<String, String>, s: &mut TcpStream) {
+    message(s, "cld_904.csv", b"a,b\n7,8\n");
+}
+
+/// Regression (review): two messages that fail for good at the head of the inbox (each
+/// 503 every time) tripped the breaker (M1 through its retries, M2 once), and as the
+/// inbox's order is stable, M3 and M4 were never landed, night after night. The last
+/// message not yet tried is tried once out of order: MESH answering it, the failures
+/// were M1's and M2's own, and the pull goes on; M1 and M2 stay in the inbox, named.
+#[test]
+fn regression_two_failing_messages_at_the_head_of_the_inbox_do_not_block_the_rest() {
+    let server = stub(vec![
+        (INBOX, inbox_m1_to_m4),
+        (M1, unavailable),
+        (M2, unavailable),
+        (M3, m3_whole),
+        (M3_ACK, ok),
+        (M4, m4),
+        (M4_ACK, ok),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = pull(dir.path(), &server, "", &[]);
+    assert_eq!(code, 4, "{stdout}{stderr}");
+    assert_eq!([M1, M2, M3, M4].map(|p| server.hits(p)), [7, 1, 1, 1]);
+    assert_eq!(
+        [M1_ACK, M2_ACK, M3_ACK, M4_ACK].map(|p| server.hits(p)),
+        [0, 0, 1, 1]
+    );
+    assert_eq!(
+        landed(dir.path()),
+        [b"a,b\n5,6\n".to_vec(), b"a,b\n7,8\n".to_vec()]
+    );
+    for named in [
+        "failed: M1: downloading: MESH answered 503 to download of chunk 1: down for maintenance (gave up after 7 attempts)",
+        "failed: M2: downloading: MESH answered 503 to download of chunk 1: down for maintenance",
+        "note: MESH kept failing transiently (message M1 through its retries, then message M2 tried once), but MESH answered for message M4, tried out of order: their failures are their own; they stay in the inbox for the next pull, and the pull went on",
+    ] {
+        assert!(stdout.contains(named), "{named}\n{stdout}");
+    }
 }
 
 /// 503 the first time, then M1.

@@ -4,9 +4,12 @@
 //! and a half of retries a message with the defaults: with MESH answering 503 to every
 //! download, a 500-message inbox held the data directory's lock for hours. Once a
 //! transient failure has lasted through one message's retries, the breaker is open: the
-//! next message is tried once, without retries. If that fails transiently too, the pull
-//! of the mailbox stops, the rest left in the inbox for the next pull; if it succeeds,
-//! MESH is back and the breaker closes.
+//! next message is tried once, without retries. If that fails transiently too, the
+//! breaker trips; if it succeeds, MESH is back and the breaker closes. A tripped
+//! breaker is checked by [`super::pull_mailbox`] against one message further along (two
+//! messages that fail for good at the head of a stable inbox are not an outage): MESH
+//! answering it, the breaker closes and the pull goes on; failing too, the pull of the
+//! mailbox stops, the rest left in the inbox for the next pull.
 
 use super::client::MeshError;
 

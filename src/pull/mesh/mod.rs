@@ -7,13 +7,18 @@
 //! the next pull recognises its message id and acknowledges it without landing it
 //! again, so each message lands exactly once. A message without a `mex-FileName` is
 //! named after its id; its content, if landed before, is not landed again. MESH failing
-//! transiently through one message's retries and then again at once stops the pull of
-//! the mailbox ([`breaker`]); the rest of the inbox is left for the next pull, and said.
+//! transiently through one message's retries and then again at once trips the
+//! [`breaker`]: the last message not yet tried is then tried once, out of order. MESH
+//! answering it, the failures were those messages' own (they stay in the inbox, named)
+//! and the pull goes on; failing too, the pull of the mailbox stops, and the rest of the
+//! inbox is left for the next pull, and said.
 
 pub mod auth;
 mod breaker;
 pub mod client;
 pub mod tls;
+
+use std::collections::HashSet;
 
 use super::landing::{Landed, LandingZone, Origin};
 use super::report::SourcePull;
@@ -43,140 +48,193 @@ pub async fn pull_mailbox(source: &str, cfg: &MeshFetch, zone: &LandingZone) -> 
         }
     };
     report.found = ids.len() as u64;
-    let total = ids.len();
     // MESH failing transiently through one message's retries, then again at once: the
-    // rest of the inbox waits for the next pull rather than hold the lock for hours.
+    // breaker trips. The inbox's order is stable, so two messages that always fail at
+    // its head would otherwise stop every pull before the rest: the last message not
+    // yet tried is tried once out of order. MESH answering it, the failures were the
+    // messages' own: they stay in the inbox, and the pull goes on. Failing too, the rest
+    // of the inbox waits for the next pull rather than hold the lock for hours.
     let mut breaker = Breaker::default();
-    let mut stopped: Option<String> = None;
-    for (done, id) in ids.into_iter().enumerate() {
+    let mut probed: HashSet<&str> = HashSet::new();
+    let mut i = 0;
+    while i < ids.len() {
         // This machine cannot land (a full disk): every later message would fail the
         // same way after downloading it. They stay in the inbox for the next pull.
         if report.local.is_some() {
-            report.note(format!(
-                "{} message(s) left in the inbox for the next pull: landing failed on this machine",
-                total - done
-            ));
+            let left = untried(&ids[i..], &probed);
+            if left > 0 {
+                report.note(format!(
+                    "{left} message(s) left in the inbox for the next pull: landing failed on this machine"
+                ));
+            }
             break;
         }
-        if let Some(why) = stopped.take() {
-            report.note(format!(
-                "{why}: {} message(s) left in the inbox for the next pull",
-                total - done
-            ));
+        let id = ids[i].as_str();
+        i += 1;
+        if probed.contains(id) {
+            continue;
+        }
+        let Some(why) = pull_message(source, &client, zone, id, &mut breaker, &mut report).await
+        else {
+            continue;
+        };
+        let probe = ids[i..]
+            .iter()
+            .map(String::as_str)
+            .rev()
+            .find(|p| !probed.contains(p));
+        let Some(probe) = probe else {
             break;
-        }
-        client.set_probing(breaker.is_open());
-        if zone.has_message(source, &id) {
-            // Landed by an earlier pull that stopped before acknowledging.
-            match client.acknowledge(&id).await {
-                Ok(()) => {
-                    breaker.succeeded();
-                    report.already_had += 1;
-                }
-                Err(e) => {
-                    stopped = breaker.failed(&id, &e);
-                    report.fail(&id, format!("acknowledging: {e}"));
-                }
-            }
-            continue;
-        }
-        let mut incoming = match zone.incoming(source) {
-            Ok(i) => i,
-            Err(e) => {
-                report.fail_local(&id, e);
-                continue;
-            }
         };
-        let meta = match client.download(&id, &mut incoming).await {
-            Ok(m) => m,
-            Err(MeshError::Local(e)) => {
-                incoming.discard();
-                report.fail_local(&id, e);
-                continue;
+        probed.insert(probe);
+        match pull_message(source, &client, zone, probe, &mut breaker, &mut report).await {
+            None if report.local.is_none() => {
+                breaker.succeeded();
+                report.note(format!(
+                    "{why}, but MESH answered for message {probe}, tried out of order: their failures are their own; they stay in the inbox for the next pull, and the pull went on"
+                ));
             }
-            Err(e) => {
-                incoming.discard();
-                stopped = breaker.failed(&id, &e);
-                report.fail(&id, format!("downloading: {e}"));
-                continue;
+            None => {}
+            Some(_) => {
+                report.note(format!(
+                    "{why}, and message {probe} further along failed too: {} message(s) left in the inbox for the next pull",
+                    untried(&ids[i..], &probed)
+                ));
+                break;
             }
-        };
-        breaker.succeeded();
-        client.set_probing(false);
-        // A delivery report is not data: acknowledged (else it stays in the inbox and
-        // fails every pull), said, not landed.
-        if let Some(what) = &meta.report {
-            incoming.discard();
-            match client.acknowledge(&id).await {
-                Ok(()) => report.note(format!(
-                    "message {id} is a MESH delivery report ({what}), not data: acknowledged, not landed"
-                )),
-                Err(e) => report.fail(&id, format!("a delivery report ({what}); acknowledging it failed: {e}")),
-            }
-            continue;
-        }
-        // The sender's MD5, where it set one: a message that does not match it is not
-        // landed and not acknowledged (the next pull downloads it again).
-        if let Some(want) = declared_md5(meta.checksum.as_deref()) {
-            match incoming.md5_hex() {
-                Ok(got) if got == want => {}
-                Ok(got) => {
-                    incoming.discard();
-                    report.fail(
-                        &id,
-                        format!("its MD5 {got} differs from the {want} its sender declared (mex-Content-Checksum): not landed, not acknowledged"),
-                    );
-                    continue;
-                }
-                Err(e) => {
-                    incoming.discard();
-                    report.fail_local(&id, e);
-                    continue;
-                }
-            }
-        }
-        let origin = Origin::Mesh {
-            mailbox: client.mailbox().to_string(),
-            message_id: id.clone(),
-            received_at: meta.received_at.clone(),
-        };
-        let name = meta.filename.unwrap_or_else(|| format!("{id}.dat"));
-        match zone.commit(source, incoming, &name, origin) {
-            Ok(Landed::New(record)) => {
-                report.landed += 1;
-                // Landed late (a download that failed last night): a version of its file
-                // that MESH received after it stays the one read. Said, as it is unusual.
-                if let Ok(Some(newer)) = zone.superseded_by(&record)
-                    && let Origin::Mesh {
-                        message_id: newer_id,
-                        received_at: Some(newer_at),
-                        ..
-                    } = &newer.origin
-                {
-                    report.note(format!(
-                        "message {id} reached MESH at {}, before message {newer_id} ({newer_at}) sent under the same file name, which has landed already: landed for the record; the later version stays the one read",
-                        meta.received_at.as_deref().unwrap_or("?")
-                    ));
-                }
-            }
-            Ok(Landed::AlreadyHad { .. }) => report.already_had += 1,
-            Err(e) => {
-                report.fail_local(&id, e);
-                continue;
-            }
-        }
-        crate::fault::point("mesh_before_ack");
-        if let Err(e) = client.acknowledge(&id).await {
-            stopped = breaker.failed(&id, &e);
-            report.fail(
-                &id,
-                format!(
-                    "landed, but acknowledging failed (it will be acknowledged next time): {e}"
-                ),
-            );
         }
     }
     report
+}
+
+/// How many of `ids` are not among `probed`: messages not yet tried.
+fn untried(ids: &[String], probed: &HashSet<&str>) -> usize {
+    ids.iter()
+        .filter(|id| !probed.contains(id.as_str()))
+        .count()
+}
+
+/// Pulls message `id`: lands and acknowledges it, or says in `report` why not. When
+/// the breaker trips (MESH failing transiently again while open), what to say about it.
+async fn pull_message(
+    source: &str,
+    client: &MeshClient,
+    zone: &LandingZone,
+    id: &str,
+    breaker: &mut Breaker,
+    report: &mut SourcePull,
+) -> Option<String> {
+    client.set_probing(breaker.is_open());
+    if zone.has_message(source, id) {
+        // Landed by an earlier pull that stopped before acknowledging.
+        match client.acknowledge(id).await {
+            Ok(()) => {
+                breaker.succeeded();
+                report.already_had += 1;
+            }
+            Err(e) => {
+                let stop = breaker.failed(id, &e);
+                report.fail(id, format!("acknowledging: {e}"));
+                return stop;
+            }
+        }
+        return None;
+    }
+    let mut incoming = match zone.incoming(source) {
+        Ok(i) => i,
+        Err(e) => {
+            report.fail_local(id, e);
+            return None;
+        }
+    };
+    let meta = match client.download(id, &mut incoming).await {
+        Ok(m) => m,
+        Err(MeshError::Local(e)) => {
+            incoming.discard();
+            report.fail_local(id, e);
+            return None;
+        }
+        Err(e) => {
+            incoming.discard();
+            let stop = breaker.failed(id, &e);
+            report.fail(id, format!("downloading: {e}"));
+            return stop;
+        }
+    };
+    breaker.succeeded();
+    client.set_probing(false);
+    // A delivery report is not data: acknowledged (else it stays in the inbox and
+    // fails every pull), said, not landed.
+    if let Some(what) = &meta.report {
+        incoming.discard();
+        match client.acknowledge(id).await {
+            Ok(()) => report.note(format!(
+                "message {id} is a MESH delivery report ({what}), not data: acknowledged, not landed"
+            )),
+            Err(e) => report.fail(id, format!("a delivery report ({what}); acknowledging it failed: {e}")),
+        }
+        return None;
+    }
+    // The sender's MD5, where it set one: a message that does not match it is not
+    // landed and not acknowledged (the next pull downloads it again).
+    if let Some(want) = declared_md5(meta.checksum.as_deref()) {
+        match incoming.md5_hex() {
+            Ok(got) if got == want => {}
+            Ok(got) => {
+                incoming.discard();
+                report.fail(
+                    id,
+                    format!("its MD5 {got} differs from the {want} its sender declared (mex-Content-Checksum): not landed, not acknowledged"),
+                );
+                return None;
+            }
+            Err(e) => {
+                incoming.discard();
+                report.fail_local(id, e);
+                return None;
+            }
+        }
+    }
+    let origin = Origin::Mesh {
+        mailbox: client.mailbox().to_string(),
+        message_id: id.to_string(),
+        received_at: meta.received_at.clone(),
+    };
+    let name = meta.filename.unwrap_or_else(|| format!("{id}.dat"));
+    match zone.commit(source, incoming, &name, origin) {
+        Ok(Landed::New(record)) => {
+            report.landed += 1;
+            // Landed late (a download that failed last night): a version of its file
+            // that MESH received after it stays the one read. Said, as it is unusual.
+            if let Ok(Some(newer)) = zone.superseded_by(&record)
+                && let Origin::Mesh {
+                    message_id: newer_id,
+                    received_at: Some(newer_at),
+                    ..
+                } = &newer.origin
+            {
+                report.note(format!(
+                    "message {id} reached MESH at {}, before message {newer_id} ({newer_at}) sent under the same file name, which has landed already: landed for the record; the later version stays the one read",
+                    meta.received_at.as_deref().unwrap_or("?")
+                ));
+            }
+        }
+        Ok(Landed::AlreadyHad { .. }) => report.already_had += 1,
+        Err(e) => {
+            report.fail_local(id, e);
+            return None;
+        }
+    }
+    crate::fault::point("mesh_before_ack");
+    if let Err(e) = client.acknowledge(id).await {
+        let stop = breaker.failed(id, &e);
+        report.fail(
+            id,
+            format!("landed, but acknowledging failed (it will be acknowledged next time): {e}"),
+        );
+        return stop;
+    }
+    None
 }
 
 /// The MD5 a sender declared in `mex-Content-Checksum` (`md5:<32 hex digits>`, either
