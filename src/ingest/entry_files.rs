@@ -9,11 +9,9 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::Read;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 
@@ -28,23 +26,7 @@ pub struct FileRecord {
 
 /// The size and SHA-256 of a file, read once from start to end.
 fn record_of(path: &Path) -> std::io::Result<FileRecord> {
-    let mut file = File::open(path)?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    let mut bytes = 0u64;
-    loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        bytes += n as u64;
-        hasher.update(&buf[..n]);
-    }
-    let sha256 = hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let (bytes, sha256) = crate::pull::local::sha256_to_end(&mut File::open(path)?)?;
     Ok(FileRecord { bytes, sha256 })
 }
 

@@ -147,9 +147,9 @@ pub(crate) fn is_hidden_or_lock(name: &str) -> bool {
     name.starts_with('.') || name.starts_with("~$")
 }
 
-fn fingerprint(path: &Path) -> std::io::Result<InputFile> {
-    let mut file = std::fs::File::open(path)?;
-    let before = FileStamp::of(&file.metadata()?);
+/// The bytes read from `file` to its end, and their SHA-256 in lower-case hex: input
+/// fingerprints and the ingest cache's record of its files.
+pub(crate) fn sha256_to_end(file: &mut impl Read) -> std::io::Result<(u64, String)> {
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     let mut bytes = 0u64;
@@ -166,6 +166,13 @@ fn fingerprint(path: &Path) -> std::io::Result<InputFile> {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
+    Ok((bytes, sha256))
+}
+
+fn fingerprint(path: &Path) -> std::io::Result<InputFile> {
+    let mut file = std::fs::File::open(path)?;
+    let before = FileStamp::of(&file.metadata()?);
+    let (bytes, sha256) = sha256_to_end(&mut file)?;
     // Still being written (or rewritten) while hashed: the hash is of no one version.
     let after = FileStamp::of(&std::fs::metadata(path)?);
     if after != before || bytes != after.len {

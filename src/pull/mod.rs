@@ -12,7 +12,7 @@
 pub mod file_drop;
 pub mod http;
 pub mod landing;
-mod local;
+pub(crate) mod local;
 pub mod mesh;
 pub mod report;
 pub mod retry;
