@@ -4,7 +4,10 @@
 //!
 //! The newest `N` of the pipeline's runs are kept, and always the newest run of the
 //! pipeline that wrote datasets (the report reads its manifest, and a string of
-//! up-to-date or failed runs must not take it away). Other pipelines' runs, and folders
+//! up-to-date or failed runs must not take it away), and the run the pipeline's saved
+//! state names (after a crash between a run's manifest and its state, that is an older
+//! run: without its manifest the next run would take the state for unrecorded and build
+//! everything again). Other pipelines' runs, and folders
 //! whose manifest cannot be read, are left alone. It is applied after every run,
 //! failed ones too ([`prune_after`]): during an outage runs fail night after night.
 
@@ -49,10 +52,19 @@ pub fn prune(out: &Path, pipeline: &str, keep: usize) -> usize {
         })
         .collect();
     let last_that_wrote = mine.iter().rposition(|(_, wrote)| *wrote);
+    let saved = crate::app::state::load(out, pipeline)
+        .ok()
+        .flatten()
+        .map(|s| s.run_id);
+    let is_saved = |dir: &Path| {
+        saved
+            .as_deref()
+            .is_some_and(|id| dir.file_name().is_some_and(|n| n == id))
+    };
     let first_kept = mine.len().saturating_sub(keep.max(1));
     let mut removed = 0;
     for (i, (dir, _)) in mine.iter().enumerate() {
-        if i >= first_kept || Some(i) == last_that_wrote {
+        if i >= first_kept || Some(i) == last_that_wrote || is_saved(dir) {
             continue;
         }
         match std::fs::remove_dir_all(dir) {

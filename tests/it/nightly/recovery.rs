@@ -609,3 +609,35 @@ fn regression_a_run_killed_between_the_switch_and_the_manifest_leaves_it_publish
     assert_eq!(code, 0);
     assert!(stdout.contains("up to date"), "{stdout}");
 }
+
+/// Regression (review): after a crash between a run's manifest and its state, the state
+/// names an older run; `--keep-runs 1` on a later failing run removed that older run's
+/// folder, so the next run found a state naming no manifest and built everything again.
+/// The run the state names is kept too.
+#[test]
+fn regression_keep_runs_keeps_the_run_the_saved_state_names() {
+    let night = Night::new();
+    let out = night.dir.path().join("out");
+    assert_eq!(run_args(&night, &out, &["--keep-runs", "1"], &[]).0, 0);
+    let first = id_of(&manifest_of_last_run(&out));
+    night.deliver_late_file();
+    let (code, _) = run_args(
+        &night,
+        &out,
+        &["--keep-runs", "1"],
+        &[("JOINEDUP_FAULT", "run_before_state")],
+    );
+    assert_ne!(code, 0);
+    let apc = night.dir.path().join("inputs/apc");
+    std::fs::rename(&apc, night.dir.path().join("apc-away")).unwrap();
+    assert_eq!(run_args(&night, &out, &["--keep-runs", "1"], &[]).0, 4);
+    let runs: Vec<String> = std::fs::read_dir(out.join("runs"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(runs.len(), 3, "{runs:?}");
+    assert!(
+        runs.contains(&first),
+        "the state's run {first} stays: {runs:?}"
+    );
+}
