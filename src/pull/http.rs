@@ -315,10 +315,15 @@ async fn fetch_once(
             Ok(Some(bytes)) => {
                 blank.feed(&bytes);
                 if sniff.feed(&bytes) {
-                    return Attempt::Fail(
+                    return Attempt::Fail(if sniff.declared() {
                         "the server sent an HTML page (Content-Type text/html), not the file: a login or error page?"
-                            .to_string(),
-                    );
+                            .to_string()
+                    } else {
+                        format!(
+                            "the server sent an HTML page (it starts like one, though served as {}), not the file: a login or error page?",
+                            content_type.as_deref().unwrap_or("no Content-Type")
+                        )
+                    });
                 }
                 if incoming.len() + bytes.len() as u64 > cfg.max_bytes {
                     incoming.discard();

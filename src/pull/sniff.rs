@@ -3,7 +3,9 @@
 //!
 //! A login or error page served with 200 (a proxy, an expired link) is not the file. The
 //! body's first bytes other than whitespace, after an optional UTF-8 byte order mark,
-//! decide: a page starts with `<`. Those bytes may come in any chunk (a first chunk of
+//! decide: a body declared HTML is a page when it starts with `<`; any other body when it
+//! starts with a page's own opening, `<!DOCTYPE html` or `<html` (any case): a proxy may
+//! label its page `text/csv`, and no extract starts so. Those bytes may come in any chunk (a first chunk of
 //! whitespace only, a BOM split across two), so the start is kept until it decides. A
 //! body of only a BOM and whitespace is as empty as one of no bytes: no rows.
 
@@ -18,6 +20,8 @@ pub struct HtmlSniff {
     start: Vec<u8>,
     /// The decision, once made.
     decided: Option<bool>,
+    /// Whether the response declared HTML (`Content-Type: text/html`).
+    declared: bool,
 }
 
 impl HtmlSniff {
@@ -27,8 +31,14 @@ impl HtmlSniff {
             content_type.is_some_and(|t| t.trim().to_ascii_lowercase().starts_with("text/html"));
         HtmlSniff {
             start: Vec::new(),
-            decided: if declared { None } else { Some(false) },
+            decided: None,
+            declared,
         }
+    }
+
+    /// Whether the response declared HTML.
+    pub fn declared(&self) -> bool {
+        self.declared
     }
 
     /// Takes the next chunk; `true` once the body is known to start like a page.
@@ -37,32 +47,57 @@ impl HtmlSniff {
             return d;
         }
         self.start.extend_from_slice(chunk);
-        match starts_like_page(&self.start) {
+        match starts_like_page(&self.start, self.declared) {
             Some(d) => {
                 self.decided = Some(d);
                 self.start = Vec::new();
                 d
             }
             None => {
-                // A BOM (or its first bytes) and whitespace so far: the first three bytes
-                // say where a BOM is; the rest is whitespace and can go.
-                self.start.truncate(BOM.len());
+                // A BOM (or its first bytes), whitespace, and perhaps the first bytes of
+                // a page's opening so far: the whitespace can go.
+                let bom = if self.start.starts_with(BOM) {
+                    BOM.len()
+                } else if BOM.starts_with(&self.start) {
+                    self.start.len()
+                } else {
+                    0
+                };
+                let first = self.start[bom..]
+                    .iter()
+                    .position(|b| !b.is_ascii_whitespace())
+                    .map_or(self.start.len(), |i| bom + i);
+                self.start.drain(bom..first);
                 false
             }
         }
     }
 }
 
+/// The openings that say a body is a page whatever it was declared as.
+const PAGE_OPENINGS: [&[u8]; 2] = [b"<!doctype html", b"<html"];
+
 /// `Some(true)` when `start` (a body's first bytes) begins, after an optional BOM and
-/// whitespace, with `<`; `Some(false)` when with anything else; `None` while only a
-/// BOM, part of one, or whitespace has come.
-fn starts_like_page(start: &[u8]) -> Option<bool> {
+/// whitespace, with `<` (`declared` HTML) or with one of [`PAGE_OPENINGS`], any case
+/// (otherwise); `Some(false)` when with anything else; `None` while only a BOM, part of
+/// one, whitespace, or the first bytes of an opening have come.
+fn starts_like_page(start: &[u8], declared: bool) -> Option<bool> {
     if start.len() < BOM.len() && BOM.starts_with(start) {
         return None;
     }
     let rest = start.strip_prefix(BOM).unwrap_or(start);
-    let first = rest.iter().find(|b| !b.is_ascii_whitespace())?;
-    Some(*first == b'<')
+    let at = rest.iter().position(|b| !b.is_ascii_whitespace())?;
+    let rest = &rest[at..];
+    if declared {
+        return Some(rest[0] == b'<');
+    }
+    for opening in PAGE_OPENINGS {
+        let n = rest.len().min(opening.len());
+        if rest[..n].eq_ignore_ascii_case(&opening[..n]) {
+            return (n == opening.len()).then_some(true);
+        }
+    }
+    Some(false)
 }
 
 /// Whether a whole body is blank: nothing but an optional UTF-8 byte order mark at its
@@ -158,7 +193,32 @@ mod tests {
         assert!(!sniff("text/html", &[b"\xEF\xBB\xBFspell_id\n"]));
         assert!(!sniff("text/html", &[b"  ", b"spell_id\n", b"<b>"]));
         assert!(!sniff("text/html", &[b"  \xEF\xBB\xBF<html>"]));
-        // Undeclared, a page is not looked for.
-        assert!(!sniff("text/plain", &[b"\xEF\xBB\xBF<html>"]));
+        // Undeclared, a page is told by its own opening only (see below).
+        assert!(sniff("text/plain", &[b"\xEF\xBB\xBF<html>"]));
+        assert!(!sniff("text/plain", &[b"\xEF\xBB\xBF<b>"]));
+    }
+
+    fn page(content_type: Option<&str>, chunks: &[&[u8]]) -> bool {
+        let mut sniff = HtmlSniff::new(content_type);
+        chunks.iter().any(|c| sniff.feed(c))
+    }
+
+    /// Regression (review): a proxy's page served as `text/csv` (after a BOM and
+    /// whitespace) was landed as the file: only a body declared HTML was looked at. A
+    /// body of any type starting with a page's own opening is a page; one starting with
+    /// any other `<` is not, unless declared HTML.
+    #[test]
+    fn regression_a_page_served_as_csv_is_told_by_its_opening() {
+        let csv = Some("text/csv");
+        assert!(page(csv, &[b"\xEF\xBB\xBF  \r\n<!DOCTYPE html><html>"]));
+        assert!(page(
+            csv,
+            &[b"\xEF\xBB", b"\xBF\n", b"  <!doc", b"TYPE HTML>"]
+        ));
+        assert!(page(None, &[b"<HTML><body>Sign in</body></HTML>"]));
+        assert!(!page(csv, &[b"APCS_Ident,NHS_Number\r\n1,999\r\n"]));
+        assert!(!page(csv, &[b"<note>", b"not a page</note>"]));
+        assert!(!page(csv, &[b"<ht", b"x,y\n"]));
+        assert!(page(Some("text/html; charset=utf-8"), &[b"  <p>error</p>"]));
     }
 }

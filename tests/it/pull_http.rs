@@ -923,3 +923,30 @@ fn regression_a_full_disk_saving_http_state_is_this_machine_s_failure_and_leaves
         .collect();
     assert!(strays.is_empty(), "{strays:?}");
 }
+
+fn page_as_csv(_: usize, _: &HashMap<String, String>, s: &mut TcpStream) {
+    respond(
+        s,
+        "200 OK",
+        &[("Content-Type", "text/csv")],
+        b"\xEF\xBB\xBF\r\n<!DOCTYPE html><html><body>Your session has expired</body></html>",
+    );
+}
+
+/// Regression (review): a proxy's page labelled `text/csv` was landed as the file (only
+/// a body declared HTML was looked at), replacing the good version. A body starting
+/// with a page's own opening is refused whatever it is declared as.
+#[test]
+fn regression_an_html_page_served_as_csv_is_not_landed() {
+    let server = Server::start(vec![("/expired.csv", page_as_csv)]);
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = pull_env(dir.path(), &server, "/expired.csv", &[]);
+    assert_eq!(code, 4, "{stdout}{stderr}");
+    assert!(
+        stdout.contains(
+            "the server sent an HTML page (it starts like one, though served as text/csv), not the file"
+        ),
+        "{stdout}"
+    );
+    assert!(landed_files(dir.path()).is_empty());
+}
