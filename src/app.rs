@@ -830,25 +830,17 @@ fn run_as(
     });
     manifest.sources = sources;
     manifest.outputs = outputs;
-    // The whole manifest, status `publishing`, durably before the first switch: whenever
-    // a dataset holds this run's data, the run's record lists it (a signal or a failure
-    // from here on leaves it `failed_after_publish`; a kill -9 leaves it `publishing`,
-    // which the next run, `status` and the report read as a run that may have switched
-    // some datasets).
-    write_manifest(&opts.out, &id, &mut manifest)?;
-    fault::point("run_before_switch");
-    run.commit(&rels)?;
-    timer.lap(
-        "publish",
-        Some(manifest.outputs.iter().map(|o| o.rows).sum()),
-    );
-    fault::point("run_before_manifest");
-    manifest.status = final_status.to_string();
-    manifest.stages = timer.0.clone();
-    manifest.finished_at = now_rfc3339();
     // The manifest before the state: the run a saved state names has always described
     // what it published (`status`, the report), however the run ends after this.
-    let manifest_path = write_manifest(&opts.out, &id, &mut manifest)?;
+    let manifest_path = switch_and_record(
+        &opts.out,
+        &id,
+        run,
+        &rels,
+        &mut manifest,
+        &mut timer,
+        final_status,
+    )?;
     fault::point("run_before_state");
     crate::interrupt::finish(|| state::save(&opts.out, &plan.name, &now_state))?;
     fault::point("run_after_state");
@@ -896,6 +888,35 @@ fn write_report(out: &Path) -> Result<Option<PathBuf>> {
 
 /// Writes a run's manifest, NHS numbers withheld from it first
 /// ([`Manifest::withhold_nhs_numbers`]: what is then shown of it shows none either).
+/// Switches a run's staged datasets (`rels`) into place, recorded: the whole manifest,
+/// status `publishing`, durably before the first switch, so whenever a dataset holds the
+/// run's data the run's record lists it (a signal or a failure from here on leaves it
+/// `failed_after_publish`; a kill -9 leaves it `publishing`, which the next run, `status`
+/// and the report read as a run that may have switched some datasets); then the manifest
+/// again with `status` and the run's times. Person-level and publications runs alike.
+pub(crate) fn switch_and_record(
+    out: &Path,
+    id: &str,
+    run: RunDir,
+    rels: &[String],
+    manifest: &mut Manifest,
+    timer: &mut Timer,
+    status: &str,
+) -> Result<PathBuf> {
+    write_manifest(out, id, manifest)?;
+    fault::point("run_before_switch");
+    run.commit(rels)?;
+    timer.lap(
+        "publish",
+        Some(manifest.outputs.iter().map(|o| o.rows).sum()),
+    );
+    fault::point("run_before_manifest");
+    manifest.status = status.to_string();
+    manifest.stages = timer.0.clone();
+    manifest.finished_at = now_rfc3339();
+    write_manifest(out, id, manifest)
+}
+
 pub(crate) fn write_manifest(out: &Path, id: &str, manifest: &mut Manifest) -> Result<PathBuf> {
     manifest.withhold_nhs_numbers();
     let path = out.join("runs").join(id).join("manifest.json");

@@ -503,20 +503,16 @@ pub(crate) fn run_publications(
     manifest.outputs = outputs;
     manifest.warnings = warnings;
     manifest.data_quality = data_quality;
-    // The whole manifest, status `publishing`, durably before the first switch, as a
-    // person-level run writes it (`app::run_record`): whatever is switched is described.
-    write_manifest(&opts.out, id, &mut manifest)?;
-    fault::point("run_before_switch");
-    run.commit(&rels)?;
-    timer.lap(
-        "publish",
-        Some(manifest.outputs.iter().map(|o| o.rows).sum()),
-    );
-    fault::point("run_before_manifest");
-    manifest.status = if failed > 0 { "files_failed" } else { "ok" }.to_string();
-    manifest.stages = timer.0.clone();
-    manifest.finished_at = crate::app::now_rfc3339();
-    let manifest_path = write_manifest(&opts.out, id, &mut manifest)?;
+    // Switched into place with the run's record before and after, as a person-level run.
+    let manifest_path = crate::app::switch_and_record(
+        &opts.out,
+        id,
+        run,
+        &rels,
+        &mut manifest,
+        &mut timer,
+        if failed > 0 { "files_failed" } else { "ok" },
+    )?;
     // The state is written last, after the manifest that describes what it says is done,
     // and only when every file was loaded: a run with a failed file is redone (and
     // reported again) by the next run.

@@ -137,6 +137,13 @@ impl Night {
     }
 
     /// Runs the pipeline into `out` with the summary on stdout.
+    /// A run now has nothing to do: exit 0, "up to date" in its summary.
+    fn assert_up_to_date(&self, out: &Path) {
+        let (code, stdout, stderr) = self.run_with_summary(out);
+        assert_eq!(code, 0, "{stderr}");
+        assert!(stdout.contains("up to date"), "{stdout}");
+    }
+
     fn run_with_summary(&self, out: &Path) -> (i32, String, String) {
         result(&joinedup(&[
             "run",
