@@ -160,8 +160,8 @@ pub struct EntityParts {
 }
 
 /// Numbers the persons of several entities, whose parts stack, in order, to the entity's
-/// rows: read one at a time, `person_id` (and the record key) only, so no more than one
-/// part's pseudonyms are held at once. Each entity's record keys are checked in the same
+/// rows: read one at a time, `person_id` (and the record key) only, so no more than two
+/// parts' pseudonyms are held at once (the one numbered and the next, read meanwhile). Each entity's record keys are checked in the same
 /// read. Returns the pseudonym table, each entity's rows, and the records repeated, per
 /// pair of files. A row without a `person_id` (no valid NHS number, or a council person
 /// without one) gets no number.
@@ -172,26 +172,11 @@ pub fn number_persons(parts: Vec<EntityParts>) -> Result<(Persons, Vec<EntityRow
     let mut repeats = Vec::new();
     let mut entities = Vec::with_capacity(parts.len());
     for mut entity in parts {
-        let mut rows = Vec::with_capacity(entity.frames.len());
         let mut read = vec![col(PERSON_ID)];
         if let Some(r) = &entity.repeated {
             read.extend(r.key().iter().map(|k| col(k.as_str())));
         }
-        for (part, file) in entity.frames.iter().zip(&entity.files) {
-            let before = numbering.rows();
-            part.clone()
-                .select(read.clone())
-                .collect()
-                .and_then(|df| {
-                    numbering.push(df.column(PERSON_ID)?.str()?)?;
-                    match entity.repeated.as_mut() {
-                        Some(r) => r.add(&file.0, &file.1, &df),
-                        None => Ok(()),
-                    }
-                })
-                .map_err(|e| Error::engine("numbering persons", e))?;
-            rows.push(numbering.rows() - before);
-        }
+        let rows = number_entity(&mut numbering, &mut entity, &read)?;
         if let Some(r) = entity.repeated.take() {
             repeats.extend(r.repeats());
         }
@@ -227,6 +212,66 @@ pub fn number_persons(parts: Vec<EntityParts>) -> Result<(Persons, Vec<EntityRow
         "persons numbered"
     );
     Ok((persons, entities, repeats))
+}
+
+/// Numbers the persons of one entity's parts and checks their record keys; returns the
+/// rows of each part. The next part is read while one is numbered, and a part's record
+/// keys are checked while its persons are numbered (each on its own thread), so the
+/// reading, the numbering and the check overlap: two parts' columns are held at most.
+fn number_entity(
+    numbering: &mut Numbering,
+    entity: &mut EntityParts,
+    read: &[Expr],
+) -> Result<Vec<usize>> {
+    let engine = |e| Error::engine("numbering persons", e);
+    let frames = &entity.frames;
+    let mut rows = Vec::with_capacity(frames.len());
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<PolarsResult<DataFrame>>(1);
+        let reader = scope.spawn(move || {
+            for part in frames {
+                let df = part.clone().select(read).collect();
+                let failed = df.is_err();
+                // A closed channel: the numbering stopped at an error of its own.
+                if tx.send(df).is_err() || failed {
+                    break;
+                }
+            }
+        });
+        let mut numbered = || -> Result<()> {
+            for file in &entity.files {
+                let df = rx
+                    .recv()
+                    .map_err(|_| Error::Internal("a part of an entity was not read".into()))?
+                    .map_err(engine)?;
+                let before = numbering.rows();
+                let ids = df.column(PERSON_ID).and_then(|c| c.str()).map_err(engine)?;
+                let repeated = entity.repeated.as_mut();
+                std::thread::scope(|inner| {
+                    let check = repeated.map(|r| inner.spawn(|| r.add(&file.0, &file.1, &df)));
+                    let pushed = numbering.push(ids);
+                    let checked = match check.map(|h| h.join()) {
+                        Some(Ok(r)) => r,
+                        Some(Err(_)) => Err(PolarsError::ComputeError(
+                            "checking repeated records panicked".into(),
+                        )),
+                        None => Ok(()),
+                    };
+                    pushed.and(checked)
+                })
+                .map_err(engine)?;
+                rows.push(numbering.rows() - before);
+            }
+            Ok(())
+        };
+        let result = numbered();
+        drop(rx);
+        reader
+            .join()
+            .map_err(|_| Error::Internal("reading parts of an entity panicked".into()))?;
+        result
+    })?;
+    Ok(rows)
 }
 
 /// The entities after normalise, ready to link.

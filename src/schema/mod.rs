@@ -4,6 +4,9 @@
 //! these checked types.
 
 pub mod fold;
+mod pattern;
+
+pub use pattern::Pattern;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -184,38 +187,6 @@ impl OnInvalid {
             "blank" => Some(OnInvalid::Blank),
             _ => None,
         }
-    }
-}
-
-/// A `string` column's declared shape: a regular expression that must match a whole value.
-#[derive(Debug, Clone)]
-pub struct Pattern {
-    /// As written in the contract (shown in quarantine details).
-    pub text: String,
-    /// `^(?:text)$`.
-    regex: regex::Regex,
-}
-
-impl Pattern {
-    /// Compiles `text` to match whole values; the error is the regex crate's first line.
-    pub fn new(text: &str) -> Result<Self, String> {
-        regex::Regex::new(&format!("^(?:{text})$"))
-            .map(|regex| Pattern {
-                text: text.to_string(),
-                regex,
-            })
-            .map_err(|e| {
-                e.to_string()
-                    .lines()
-                    .rfind(|l| l.starts_with("error:"))
-                    .map(|l| l.trim_start_matches("error:").trim().to_string())
-                    .unwrap_or_else(|| e.to_string())
-            })
-    }
-
-    /// Whether the whole of `value` has the shape.
-    pub fn matches(&self, value: &str) -> bool {
-        self.regex.is_match(value)
     }
 }
 
