@@ -109,6 +109,8 @@ pub struct MeshFetch {
     /// Seconds allowed without a byte from MESH: for an answer, or between two bytes of
     /// one (connecting: at most 30 of them). Not a limit on a whole request.
     pub timeout_seconds: u64,
+    /// Seconds the whole pull of the mailbox may take, retries and waits included.
+    pub deadline_seconds: u64,
     /// Messages per inbox page.
     pub inbox_page_size: u32,
     /// Retries of a request (or of one chunk of a download) after a transient failure.
@@ -347,8 +349,13 @@ pub fn mesh(
         );
     }
     // As HTTP's: 0 would time every call out at once.
-    if raw.timeout_seconds == Some(0) {
-        errors.push(file, format!("{key}.timeout_seconds"), "must be 1 or more");
+    for (name, value) in [
+        ("timeout_seconds", raw.timeout_seconds),
+        ("deadline_seconds", raw.deadline_seconds),
+    ] {
+        if value == Some(0) {
+            errors.push(file, format!("{key}.{name}"), "must be 1 or more");
+        }
     }
     let client_identity = match (&raw.client_cert_file, &raw.client_key_file) {
         (Some(c), Some(k)) => Some((base.join(c), base.join(k))),
@@ -389,6 +396,7 @@ pub fn mesh(
             client_identity,
             ca_file: raw.ca_file.as_ref().map(|f| base.join(f)),
             timeout_seconds: raw.timeout_seconds.unwrap_or(120),
+            deadline_seconds: raw.deadline_seconds.unwrap_or(3600),
             inbox_page_size: raw.inbox_page_size.unwrap_or(500),
             retries: raw.retries.unwrap_or(6),
         }),

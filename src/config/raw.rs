@@ -175,6 +175,11 @@ pub struct RawMeshSource {
     /// bytes of one (default 120; connecting is allowed at most 30). A download that is
     /// still flowing is never cut off, however long it takes.
     pub timeout_seconds: Option<u64>,
+    /// Seconds the whole pull of the mailbox may take, retries and waits included
+    /// (default 3600): a server trickling a message a byte at a time, or answering every
+    /// request just inside `timeout_seconds`, cannot hold the run and its lock past it.
+    /// What is left at the deadline stays in the inbox for the next pull.
+    pub deadline_seconds: Option<u64>,
     /// Messages per inbox page, 10 to 5000 (default 500).
     pub inbox_page_size: Option<u32>,
     /// Retries of a request, or of one chunk of a download, after a connect error, a

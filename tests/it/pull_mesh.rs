@@ -705,15 +705,20 @@ fn regression_unusable_mesh_tls_files_are_configuration_errors() {
 }
 
 /// Regression (review): `timeout_seconds = 0` passed `validate`, and every MESH call then
-/// timed out at once (exit 4); HTTP's timeouts of 0 are refused. So is MESH's.
+/// timed out at once (exit 4); HTTP's timeouts of 0 are refused. So is MESH's, and a
+/// `deadline_seconds` of 0, in the same report.
 #[test]
 fn regression_a_mesh_timeout_of_zero_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let pipeline = mesh_inbox_with(dir.path(), "timeout_seconds = 0\n");
+    let pipeline = mesh_inbox_with(dir.path(), "timeout_seconds = 0\ndeadline_seconds = 0\n");
     let (code, _, stderr) = result(&joinedup(&["validate", pipeline.to_str().unwrap()]));
     assert_eq!(code, 2, "{stderr}");
-    assert!(
-        stderr.contains("mesh_inbox.toml: sources.mesh.timeout_seconds: must be 1 or more"),
-        "{stderr}"
-    );
+    for key in ["timeout_seconds", "deadline_seconds"] {
+        assert!(
+            stderr.contains(&format!(
+                "mesh_inbox.toml: sources.mesh.{key}: must be 1 or more"
+            )),
+            "{key}: {stderr}"
+        );
+    }
 }

@@ -379,6 +379,55 @@ fn regression_timeout_seconds_limits_silence_not_a_download_still_flowing() {
     assert!(landed(dir.path()).is_empty());
 }
 
+/// 4 s in all, a piece every 0.4 s: never silent for a second.
+fn trickling(_: usize, _: &HashMap<String, String>, s: &mut TcpStream) {
+    trickle(s, 10, std::time::Duration::from_millis(400));
+}
+
+/// Regression (known limit of session 17): a MESH pull had no overall bound:
+/// `timeout_seconds` limits silence only, so a server trickling a message a piece at a
+/// time held the run, and the data directory's lock, for as long as it went on.
+/// `deadline_seconds` bounds the whole pull of the mailbox: the message under way is
+/// abandoned (not landed, not acknowledged), the rest left in the inbox, both said.
+#[test]
+fn regression_deadline_seconds_bounds_a_mesh_pull_that_never_goes_silent() {
+    let server = stub(vec![(INBOX, inbox_m1_m2), (M1, trickling)]);
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = pull(
+        dir.path(),
+        &server,
+        "timeout_seconds = 1\ndeadline_seconds = 1\nretries = 0\n",
+        &[],
+    );
+    assert_eq!(code, 4, "{stdout}{stderr}");
+    assert!(
+        stdout.contains(
+            "M1: the pull of the mailbox reached its deadline_seconds (1 s) while on this message: not landed, not acknowledged: it stays in the inbox for the next pull"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "1 message(s) left in the inbox for the next pull: the pull reached its deadline_seconds (1 s)"
+        ),
+        "{stdout}"
+    );
+    assert!(landed(dir.path()).is_empty());
+    assert_eq!([M1_ACK, M2, M2_ACK].map(|p| server.hits(p)), [0, 0, 0]);
+
+    // Without the deadline in the way, the same message lands.
+    let server = stub(vec![(M1, trickling)]);
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = pull(
+        dir.path(),
+        &server,
+        "timeout_seconds = 1\ndeadline_seconds = 30\nretries = 0\n",
+        &[],
+    );
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert_eq!(landed(dir.path()).len(), 1);
+}
+
 fn inbox_m1_m2_m3(_: usize, _: &HashMap<String, String>, s: &mut TcpStream) {
     respond(s, "200 OK", &[], br#"{"messages":["M1","M2","M3"]}"#);
 }

@@ -11,7 +11,10 @@
 //! [`breaker`]: the last message not yet tried is then tried once, out of order. MESH
 //! answering it, the failures were those messages' own (they stay in the inbox, named)
 //! and the pull goes on; failing too, the pull of the mailbox stops, and the rest of the
-//! inbox is left for the next pull, and said.
+//! inbox is left for the next pull, and said. The whole pull of a mailbox ends at its
+//! `deadline_seconds`, whatever the server does (a message trickling in a byte at a time
+//! never trips `timeout_seconds`): the message under way is abandoned, and it and the
+//! rest of the inbox wait for the next pull.
 
 pub mod auth;
 mod breaker;
@@ -36,14 +39,33 @@ pub async fn pull_mailbox(source: &str, cfg: &MeshFetch, zone: &LandingZone) -> 
             return report;
         }
     };
-    if let Err(e) = client.handshake().await {
-        report.fail("handshake", e.to_string());
-        return report;
+    // One deadline for the whole mailbox, retries and waits included: `timeout_seconds`
+    // bounds silence only, so a server trickling a message (or answering each request
+    // just inside it) would otherwise hold the run, and the data directory's lock, for
+    // as long as it liked.
+    let deadline = Deadline::new(cfg.deadline_seconds);
+    match deadline.within(client.handshake()).await {
+        Some(Ok(())) => {}
+        Some(Err(e)) => {
+            report.fail("handshake", e.to_string());
+            return report;
+        }
+        None => {
+            report.fail("handshake", deadline.passed("the handshake"));
+            return report;
+        }
     }
-    let ids = match client.inbox(cfg.workflow_filter.as_deref()).await {
-        Ok(ids) => ids,
-        Err(e) => {
+    let ids = match deadline
+        .within(client.inbox(cfg.workflow_filter.as_deref()))
+        .await
+    {
+        Some(Ok(ids)) => ids,
+        Some(Err(e)) => {
             report.fail("inbox", e.to_string());
+            return report;
+        }
+        None => {
+            report.fail("inbox", deadline.passed("listing the inbox"));
             return report;
         }
     };
@@ -74,8 +96,21 @@ pub async fn pull_mailbox(source: &str, cfg: &MeshFetch, zone: &LandingZone) -> 
         if probed.contains(id) {
             continue;
         }
-        let Some(why) = pull_message(source, &client, zone, id, &mut breaker, &mut report).await
-        else {
+        let pulled = deadline
+            .within(pull_message(
+                source,
+                &client,
+                zone,
+                id,
+                &mut breaker,
+                &mut report,
+            ))
+            .await;
+        let Some(pulled) = pulled else {
+            deadline.stopped_at(source, zone, id, &ids[i..], &probed, &mut report);
+            break;
+        };
+        let Some(why) = pulled else {
             continue;
         };
         let probe = ids[i..]
@@ -87,7 +122,21 @@ pub async fn pull_mailbox(source: &str, cfg: &MeshFetch, zone: &LandingZone) -> 
             break;
         };
         probed.insert(probe);
-        match pull_message(source, &client, zone, probe, &mut breaker, &mut report).await {
+        let pulled = deadline
+            .within(pull_message(
+                source,
+                &client,
+                zone,
+                probe,
+                &mut breaker,
+                &mut report,
+            ))
+            .await;
+        let Some(pulled) = pulled else {
+            deadline.stopped_at(source, zone, probe, &ids[i..], &probed, &mut report);
+            break;
+        };
+        match pulled {
             None if report.local.is_none() => {
                 breaker.succeeded();
                 report.note(format!(
@@ -105,6 +154,65 @@ pub async fn pull_mailbox(source: &str, cfg: &MeshFetch, zone: &LandingZone) -> 
         }
     }
     report
+}
+
+/// The end of a mailbox's pull (`deadline_seconds` from its start).
+struct Deadline {
+    at: tokio::time::Instant,
+    seconds: u64,
+}
+
+impl Deadline {
+    fn new(seconds: u64) -> Self {
+        Deadline {
+            at: tokio::time::Instant::now() + std::time::Duration::from_secs(seconds),
+            seconds,
+        }
+    }
+
+    /// `work`'s outcome, or `None` when the deadline came first (the work is dropped: a
+    /// download under way is removed with its landing file, never committed).
+    async fn within<T>(&self, work: impl std::future::Future<Output = T>) -> Option<T> {
+        tokio::time::timeout_at(self.at, work).await.ok()
+    }
+
+    /// What was under way when the deadline passed, said.
+    fn passed(&self, doing: &str) -> String {
+        format!(
+            "the pull of the mailbox reached its deadline_seconds ({} s) while {doing}",
+            self.seconds
+        )
+    }
+
+    /// Says that the deadline passed on message `id`: whether it had landed (and is
+    /// acknowledged by the next pull) or stays in the inbox, and how many messages after
+    /// it (`rest`, less those already `probed`) were left for the next pull.
+    fn stopped_at(
+        &self,
+        source: &str,
+        zone: &LandingZone,
+        id: &str,
+        rest: &[String],
+        probed: &HashSet<&str>,
+        report: &mut SourcePull,
+    ) {
+        let state = if zone.has_message(source, id) {
+            "landed, not yet acknowledged (the next pull acknowledges it)"
+        } else {
+            "not landed, not acknowledged: it stays in the inbox for the next pull"
+        };
+        report.fail(id, format!("{}: {state}", self.passed("on this message")));
+        let left = rest
+            .iter()
+            .filter(|r| r.as_str() != id && !probed.contains(r.as_str()))
+            .count();
+        if left > 0 {
+            report.note(format!(
+                "{left} message(s) left in the inbox for the next pull: the pull reached its deadline_seconds ({} s)",
+                self.seconds
+            ));
+        }
+    }
 }
 
 /// How many of `ids` are not among `probed`: messages not yet tried.
