@@ -292,6 +292,10 @@ pub(crate) fn versions() -> BTreeMap<String, String> {
             "joinedup".to_string(),
             env!("CARGO_PKG_VERSION").to_string(),
         ),
+        (
+            "joinedup_build".to_string(),
+            env!("JOINEDUP_BUILD").to_string(),
+        ),
         ("polars".to_string(), "0.55.2".to_string()),
     ])
 }

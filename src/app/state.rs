@@ -75,7 +75,7 @@ pub struct Changes {
     pub removed: Vec<String>,
     /// Files unchanged since the state.
     pub unchanged: usize,
-    /// True when configuration, key, pseudonym width or version changed (or there is no state).
+    /// True when configuration, key, pseudonym width or joinedup build changed (or there is no state).
     pub configuration_changed: bool,
     /// True when the run was asked to rebuild everything (`--full-refresh`).
     #[serde(default)]
@@ -133,7 +133,10 @@ impl Changes {
         } else if let Some(why) = &self.state_unreadable {
             Some(format!("the saved state cannot be read: {why}"))
         } else if self.configuration_changed {
-            Some("configuration, key, pseudonym width or version changed, or first run".to_string())
+            Some(
+                "configuration, key, pseudonym width or joinedup build changed, or first run"
+                    .to_string(),
+            )
         } else if let Some(id) = &self.unrecorded_run {
             Some(format!(
                 "the manifest of run {id}, which built the published datasets, is missing; they are built again so that a manifest describes them"
@@ -460,6 +463,14 @@ fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
 ///
 /// [`Pseudonymiser::provenance`]: crate::normalise::pseudonym::Pseudonymiser::provenance
 pub fn fingerprint(plan: &Plan, pseudonyms: &str) -> Result<String> {
+    fingerprint_of_build(plan, pseudonyms, BUILD)
+}
+
+/// This build of joinedup: its crate version and a hash of its sources (`build.rs`).
+pub const BUILD: &str = concat!(env!("CARGO_PKG_VERSION"), " ", env!("JOINEDUP_BUILD"));
+
+/// [`fingerprint`] as the build `build` would take it.
+fn fingerprint_of_build(plan: &Plan, pseudonyms: &str, build: &str) -> Result<String> {
     let mut files = vec![plan.file.clone()];
     files_under(&plan.schemas_dir, &mut files);
     let mut mappings: Vec<PathBuf> = plan
@@ -475,7 +486,9 @@ pub fn fingerprint(plan: &Plan, pseudonyms: &str) -> Result<String> {
     files.extend(schema_files);
     files.extend(mappings);
     let mut h = Sha256::new();
-    h.update(concat!("joinedup ", env!("CARGO_PKG_VERSION"), "\n").as_bytes());
+    // The build, not only the version: another commit under the same version may check
+    // or map rows differently, and its cached rows must not be reused.
+    h.update(format!("joinedup {build}\n").as_bytes());
     h.update(pseudonyms.as_bytes());
     for f in files {
         let bytes = std::fs::read(&f).map_err(|e| Error::io("reading", &f, e))?;
@@ -528,6 +541,30 @@ mod tests {
         assert_ne!(now, fingerprint(&plan, &whole.provenance()).unwrap());
         assert_ne!(now, fingerprint(&plan, &other_key.provenance()).unwrap());
         assert!(short.provenance().starts_with("HMAC-SHA-256-128"));
+    }
+
+    /// Regression (known limit since session 12): the fingerprint carried the crate
+    /// version only, so a data directory written by another commit under the same
+    /// version reused its ingest cache and state: rows checked or mapped by other code
+    /// were mixed with new ones. It now carries the build (a hash of the sources).
+    #[test]
+    fn regression_the_configuration_fingerprint_covers_the_build() {
+        let plan = crate::config::load_plan(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines/sample.toml"),
+            &[],
+        )
+        .unwrap();
+        let now = fingerprint(&plan, "p").unwrap();
+        assert_eq!(now, fingerprint_of_build(&plan, "p", BUILD).unwrap());
+        let version = env!("CARGO_PKG_VERSION");
+        assert_ne!(
+            now,
+            fingerprint_of_build(&plan, "p", &format!("{version} 0000000000000000")).unwrap()
+        );
+        // The build is the version and 16 hex digits of the sources' hash.
+        let hash = BUILD.strip_prefix(&format!("{version} ")).unwrap();
+        assert_eq!(hash.len(), 16);
+        assert!(hash.bytes().all(|b| b.is_ascii_hexdigit()), "{hash}");
     }
 
     #[test]
@@ -668,7 +705,7 @@ mod tests {
         };
         assert_eq!(
             c.rebuild_reason().as_deref(),
-            Some("configuration, key, pseudonym width or version changed, or first run")
+            Some("configuration, key, pseudonym width or joinedup build changed, or first run")
         );
         assert_eq!(Changes::default().rebuild_reason(), None);
     }

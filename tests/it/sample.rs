@@ -695,6 +695,17 @@ fn the_manifest_says_how_long_each_dataset_took() {
     );
 }
 
+/// The manifest names the build that wrote it, not only the version: another commit
+/// under the same version is another build, and its data directory is rebuilt.
+#[test]
+fn the_manifest_names_the_build() {
+    let versions = &manifest(sample_out())["versions"];
+    assert_eq!(versions["joinedup"], env!("CARGO_PKG_VERSION"));
+    let build = versions["joinedup_build"].as_str().unwrap();
+    assert_eq!(build.len(), 16, "{build}");
+    assert!(build.bytes().all(|b| b.is_ascii_hexdigit()), "{build}");
+}
+
 #[test]
 fn every_dataset_matches_its_schema_file_column_for_column() {
     let out = sample_out();
