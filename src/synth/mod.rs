@@ -1166,9 +1166,11 @@ fn write_cld(
 }
 
 /// The `pipeline.toml` that reads the extracts: a source with no data rows (a tiny
-/// population's) may be empty, and the quarantine threshold is at least the largest share
-/// of a source's rows given a defect, so a run passes on what synth planted however small
-/// the population (one defect among ten rows is 10 %).
+/// population's) may be empty, the quarantine threshold is at least the largest share
+/// of a source's rows given a defect, and the threshold of accepted rows without an NHS
+/// number at least the largest share of a source's accepted rows whose invalid NHS
+/// number was planted (and left blank), so a run passes on what synth planted however
+/// small the population or high the defect rate (one defect among ten rows is 10 %).
 fn write_pipeline(opts: &SynthOptions, truth: &Truth) -> Result<()> {
     let repo =
         std::fs::canonicalize(&opts.repo).map_err(|e| Error::io("resolving", &opts.repo, e))?;
@@ -1185,6 +1187,26 @@ fn write_pipeline(opts: &SynthOptions, truth: &Truth) -> Result<()> {
         .filter(|(_, n)| **n > 0)
         .map(|(s, n)| {
             truth.defects.get(s).map_or(0, |d| d.values().sum::<u64>()) as f64 / *n as f64
+        })
+        .fold(0.0, f64::max);
+    // The largest share of a source's accepted rows left without an NHS number: the
+    // planted invalid ones of a contract that leaves them blank.
+    let without_nhs_number = truth
+        .rows
+        .iter()
+        .map(|(s, n)| {
+            let quarantined = truth.defects.get(s).map_or(0, |d| d.values().sum::<u64>());
+            let blank = truth
+                .left_blank
+                .get(s)
+                .and_then(|c| c.get("nhs_number"))
+                .map_or(0, |r| r.values().sum::<u64>());
+            let accepted = n.saturating_sub(quarantined);
+            if accepted == 0 {
+                0.0
+            } else {
+                blank as f64 / accepted as f64
+            }
         })
         .fold(0.0, f64::max);
     let empty = |s: &str| {
@@ -1224,6 +1246,7 @@ mapping = "{cld}"{cld_empty}
 
 [quality]
 max_quarantine_fraction = {fraction}
+max_without_nhs_number_fraction = {without}
 
 [outputs.hospital_spell]
 [outputs.ed_attendance]
@@ -1247,6 +1270,7 @@ max_quarantine_fraction = {fraction}
         ecds_empty = empty("ecds"),
         cld_empty = empty("cld"),
         fraction = (opts.defect_rate * 3.0).clamp(0.05, 1.0).max(planted),
+        without = without_nhs_number.max(0.1),
     );
     let path = opts.out.join("pipeline.toml");
     std::fs::write(&path, text).map_err(|e| Error::io("writing", &path, e))

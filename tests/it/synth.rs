@@ -984,24 +984,39 @@ fn regression_people_age_and_die_so_nobody_passes_105() {
 /// event was copied into each of its quarterly submissions. Defects are now drawn per
 /// submitted row, a source with no rows may be empty, and the threshold is at least the
 /// largest planted share; what is quarantined is still exactly what the truth says.
+/// Regression (review, session 18): the pipeline's threshold of rows without an NHS
+/// number stayed at its default 10 %, so `--people 10 --seed 74` (one A&E row, its
+/// planted NHS number invalid, left blank) and `--defect-rate 0.5` exited 1; it is now
+/// at least the largest planted share too.
 #[test]
 fn regression_the_written_pipeline_runs_cleanly_at_any_population() {
     let dir = tempfile::tempdir().unwrap();
-    for (people, years, seed) in [
-        ("1", "1", "1"),
-        ("3", "1", "1"),
-        ("10", "1", "1"),
-        ("500", "2", "10"),
-        ("500", "2", "33"),
+    for (people, years, seed, rate) in [
+        ("1", "1", "1", "0.01"),
+        ("3", "1", "1", "0.01"),
+        ("10", "1", "1", "0.01"),
+        ("10", "1", "74", "0.01"),
+        ("500", "2", "10", "0.01"),
+        ("500", "2", "33", "0.01"),
+        ("2000", "1", "1", "0.5"),
     ] {
-        let case = format!("{people}-{years}-{seed}");
+        let case = format!("{people}-{years}-{seed}-{rate}");
         let (data, out) = (
             dir.path().join(format!("data-{case}")),
             dir.path().join(format!("out-{case}")),
         );
         let truth = synth_args(
             &data,
-            &["--people", people, "--years", years, "--seed", seed],
+            &[
+                "--people",
+                people,
+                "--years",
+                years,
+                "--seed",
+                seed,
+                "--defect-rate",
+                rate,
+            ],
         );
         let pipeline = std::fs::read_to_string(data.join("pipeline.toml")).unwrap();
         for source in ["apc", "ecds", "cld"] {
