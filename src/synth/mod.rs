@@ -574,6 +574,7 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
                 provider,
                 &nhs,
                 sex,
+                age,
                 adm,
                 minute,
                 method,
@@ -895,6 +896,22 @@ impl CldEvent {
     }
 }
 
+/// A spell's treatment function, as the patient's sex (`1` male, `2` female) and age
+/// allow: children are mostly under paediatrics, gynaecology is for women and girls,
+/// geriatric medicine for people aged 65 or more.
+fn treatment_function(r: &mut Rng, sex: &str, age: i64) -> &'static str {
+    if age < 16 && r.chance(0.7) {
+        return PAEDIATRICS;
+    }
+    if sex == "2" && age >= 12 && r.chance(0.1) {
+        return GYNAECOLOGY;
+    }
+    if age >= 65 && r.chance(0.25) {
+        return GERIATRIC;
+    }
+    TREATMENT[r.range(0, TREATMENT.len() as i64 - 1) as usize]
+}
+
 #[allow(clippy::too_many_arguments)]
 fn write_spell(
     o: &mut Out,
@@ -903,6 +920,7 @@ fn write_spell(
     provider: &str,
     nhs: &str,
     sex: &str,
+    age: i64,
     adm: i64,
     minute: i64,
     method: &str,
@@ -957,9 +975,15 @@ fn write_spell(
     } else {
         o.field(method);
     }
-    o.field(if r.chance(0.95) { "19" } else { "51" });
+    // Source of admission: an emergency transfer from another provider (2B) comes from
+    // another hospital's ward (51); anyone else mostly from home (19).
+    o.field(if method == "2B" || !r.chance(0.95) {
+        "51"
+    } else {
+        "19"
+    });
     o.field(if day_case { "2" } else { "1" });
-    o.field(TREATMENT[r.range(0, 9) as usize]);
+    o.field(treatment_function(r, sex, age));
     if open {
         // Still in hospital at the extract: no discharge yet, but a ready date once the
         // patient was ready (a delayed discharge in progress).

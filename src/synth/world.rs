@@ -59,12 +59,18 @@ pub fn councils() -> Vec<Council> {
 /// A&E attendances per year not admitted), by a person's age each year (past the last
 /// band's highest age, the last band's rates). About 270 spells a year per 1,000 people
 /// of the first day's age mix, as in England (day cases included), half of them of people
-/// aged 65 or more; 260 over two years, as some die.
-pub const AGE_BANDS: [(f64, i64, i64, f64, f64); 4] = [
+/// aged 65 or more; 260 over two years, as some die. Ages within a band are uniform, so
+/// the 80s are three bands thinning out as England's do (ONS mid-2022: about 4.5 % of
+/// people in their 80s, 0.9 % in their 90s, 0.03 % aged 100 or more); one 80-100 band
+/// made centenarians as common as 80-year-olds (a review found 1 % of A&E attendances
+/// by people aged 100 or more).
+pub const AGE_BANDS: [(f64, i64, i64, f64, f64); 6] = [
     (0.21, 0, 17, 0.13, 0.30),
     (0.60, 18, 64, 0.17, 0.28),
     (0.13, 65, 79, 0.57, 0.45),
-    (0.06, 80, 100, 1.10, 0.70),
+    (0.0487, 80, 89, 1.10, 0.70),
+    (0.011, 90, 99, 1.10, 0.70),
+    (0.0003, 100, 104, 1.10, 0.70),
 ];
 
 /// Providers.
@@ -74,10 +80,14 @@ pub const PROVIDERS: [&str; 2] = ["RX1", "RX2"];
 pub const EMERGENCY_OTHER: [&str; 5] = ["22", "23", "2A", "2B", "2D"];
 /// Elective admission methods.
 pub const ELECTIVE: [&str; 3] = ["11", "12", "13"];
-/// Treatment functions.
-pub const TREATMENT: [&str; 10] = [
-    "100", "101", "110", "130", "300", "301", "320", "340", "430", "502",
-];
+/// Treatment functions anyone may be under.
+pub const TREATMENT: [&str; 8] = ["100", "101", "110", "130", "300", "301", "320", "340"];
+/// Gynaecology: women and girls aged 12 or more only.
+pub const GYNAECOLOGY: &str = "502";
+/// Geriatric medicine: people aged 65 or more only.
+pub const GERIATRIC: &str = "430";
+/// Paediatrics: children (under 16) only.
+pub const PAEDIATRICS: &str = "420";
 /// Acuity SNOMED codes (1 immediate … 5 low) and their weights.
 pub const ACUITY: [(&str, f64); 5] = [
     ("1064891000000107", 0.03),

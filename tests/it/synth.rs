@@ -917,12 +917,65 @@ fn regression_long_term_support_from_hospital_ends_and_nothing_outlives_a_death(
     assert!(most < 120, "{most} copies of one service");
 }
 
+/// Regression (review, session 18): the oldest age band was 80-100 drawn evenly, so 1 %
+/// of A&E attendances were by people aged 100 or more (England: about 0.03 % of people);
+/// gynaecology went to men as often as to women; and an emergency transfer from another
+/// provider (2B) came "from home" (19). Ages now thin out past 80, treatment functions
+/// follow sex and age, and a 2B admission comes from another hospital's ward (51).
+#[test]
+fn regression_ages_thin_out_past_80_and_codes_agree_with_each_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    synth(&data, "20000", "5");
+    let ecds = std::fs::read_to_string(data.join("ecds/ecds_attendances.csv")).unwrap();
+    let ages: Vec<i64> = ecds
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(5).unwrap().parse().unwrap())
+        .collect();
+    let share =
+        |f: &dyn Fn(i64) -> bool| ages.iter().filter(|&&a| f(a)).count() as f64 / ages.len() as f64;
+    let (eighties, nineties, hundreds) = (
+        share(&|a| (80..90).contains(&a)),
+        share(&|a| (90..100).contains(&a)),
+        share(&|a| a >= 100),
+    );
+    assert!(ages.len() > 5000, "{}", ages.len());
+    assert!(eighties > 2.0 * nineties, "{eighties} {nineties}");
+    assert!(nineties > 0.005 && nineties < 0.05, "{nineties}");
+    assert!(hundreds < 0.002, "{hundreds}");
+    let (apc, at) = apc_rows(&data);
+    let (sex, method, source, treatment) = (
+        at("Sex"),
+        at("Admission Method (Hospital Provider Spell)"),
+        at("Source of Admission (Hospital Provider Spell)"),
+        at("Treatment Function Code"),
+    );
+    let gynaecology = |s: &str| {
+        apc.iter()
+            .filter(|f| f[treatment] == "502" && f[sex] == s)
+            .count()
+    };
+    assert_eq!(gynaecology("1"), 0);
+    assert!(gynaecology("2") > 20, "{}", gynaecology("2"));
+    let transfers: Vec<&str> = apc
+        .iter()
+        .filter(|f| f[method] == "2B")
+        .map(|f| f[source].as_str())
+        .collect();
+    assert!(transfers.len() > 10, "{}", transfers.len());
+    assert!(transfers.iter().all(|s| *s == "51"), "{transfers:?}");
+}
+
 /// Regression (review): ages were fixed at the start and nobody died outside hospital, so
 /// over `--years 50` (3,000 people, seed 3) people went on attending A&E past 150, 2,895
 /// attendances at 120 or more, and were admitted at the rates of their starting age.
 /// People now age (every rate and rule goes by their age on the day, the same age ECDS
 /// gives and the councils' dates of birth imply) and die by age-dependent mortality, in
-/// hospital or outside it, nobody past 105; after a death there is nothing in any source.
+/// hospital or outside it, nobody past 105; after a death there is nothing in any source
+/// (on its day, only the stay they die in and the attendance that led to it: a test that
+/// allowed nothing on the day failed once the age mix changed, on people admitted and
+/// dying the same day, which is no defect).
 #[test]
 fn regression_people_age_and_die_so_nobody_passes_105() {
     let data = fifty_years();
@@ -962,18 +1015,30 @@ fn regression_people_age_and_die_so_nobody_passes_105() {
     assert!(compared > 1000, "{compared}");
     // A death outside hospital ends the person's services ('NFA - Deceased') and nothing
     // of theirs happens after it, in any source.
+    // On the day of death itself, only the stay they die in (admitted and dying that
+    // day), and the attendance that brought them to it.
     let (apc, at) = apc_rows(data);
     let (nhs, admitted) = (at("NHS Number"), at("Start Date (Hospital Provider Spell)"));
+    let (discharged, how) = (
+        at("Discharge Date (From Hospital Provider Spell)"),
+        at("Discharge Method (Hospital Provider Spell)"),
+    );
     let mut died: BTreeMap<&str, String> = BTreeMap::new();
     for f in cld.iter().filter(|f| f[17] == "NFA - Deceased") {
         died.insert(&f[4], iso_day(&f[16]));
     }
     assert!(died.len() > 50, "{} deaths known to councils", died.len());
     let mut after = Vec::new();
+    let mut fatal_on_the_day = std::collections::BTreeSet::new();
     for f in &apc {
-        if let Some(d) = died.get(f[nhs].as_str())
-            && iso_day(&f[admitted]) >= *d
-        {
+        let Some(d) = died.get(f[nhs].as_str()) else {
+            continue;
+        };
+        let day = iso_day(&f[admitted]);
+        let dies_in_it = f[how] == "4" && iso_day(&f[discharged]) == *d;
+        if day == *d && dies_in_it {
+            fatal_on_the_day.insert(f[nhs].as_str());
+        } else if day >= *d {
             after.push(format!("died {d}: {}", f.join(",")));
         }
     }
@@ -981,7 +1046,9 @@ fn regression_people_age_and_die_so_nobody_passes_105() {
         if let Some(d) = died.get(n.as_str()) {
             after.extend(
                 list.iter()
-                    .filter(|(day, _)| day >= d)
+                    .filter(|(day, _)| {
+                        day > d || (day == d && !fatal_on_the_day.contains(n.as_str()))
+                    })
                     .map(|(day, _)| format!("{n} died {d}, attended {day}")),
             );
         }
