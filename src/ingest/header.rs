@@ -70,7 +70,7 @@ fn delimiter_name(d: u8) -> String {
 /// joined to it (a line break lost) would put names, dates of birth and postcodes in the
 /// message, so only the count is given.
 pub fn listed_unless_data(headers: &[String]) -> String {
-    if headers.iter().any(|h| looks_like_data(h)) {
+    if holds_data(headers) {
         format!(
             "{} column(s) (not named: some look like data values rather than names; is the line break after the header row missing?)",
             headers.len()
@@ -78,6 +78,11 @@ pub fn listed_unless_data(headers: &[String]) -> String {
     } else {
         format!("column(s) {}", listed(headers))
     }
+}
+
+/// Whether some of `headers` looks like a value from a row ([`looks_like_data`]).
+pub fn holds_data(headers: &[String]) -> bool {
+    headers.iter().any(|h| looks_like_data(h))
 }
 
 /// Whether a header cell looks like a value from a row: six or more digits in a run, a
@@ -120,6 +125,9 @@ pub struct HeaderMap {
     /// Columns found under more than one of their names (header, aliases): one line
     /// each, naming the one read (the first in the contract's order) and those ignored.
     pub repeated: Vec<String>,
+    /// Some header looks like a data value ([`holds_data`]): a patient's row may be
+    /// joined to the header row (its line break lost), so no header is named anywhere.
+    pub holds_data: bool,
     /// Number of fields in the header row.
     pub width: usize,
 }
@@ -339,11 +347,16 @@ pub fn match_header(
         return Err(rejected(
             None,
             format!(
-                "required column{} {} missing (contract \"{}\"); the file has columns: {}",
+                "required column{} {} missing (contract \"{}\"); the file has {}",
                 if missing.len() == 1 { "" } else { "s" },
                 names.join(", "),
                 contract.name,
-                listed(headers)
+                // Not the headers when a patient's row may be joined to them.
+                if holds_data(headers) {
+                    listed_unless_data(headers)
+                } else {
+                    format!("columns: {}", listed(headers))
+                }
             ),
         ));
     }
@@ -357,6 +370,7 @@ pub fn match_header(
         positions,
         extra,
         repeated,
+        holds_data: holds_data(headers),
         width: headers.len(),
     })
 }

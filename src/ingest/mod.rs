@@ -499,11 +499,19 @@ fn read_file(
         reasons: BTreeMap::new(),
         blanked: BTreeMap::new(),
         without_nhs_number: 0,
+        // Named unless a patient's row may be joined to the header row: then names,
+        // dates of birth and council ids would be recorded as "columns".
         extra_columns: opened
             .header
             .extra
             .iter()
-            .map(|h| quarantine::mask_data_value(h))
+            .map(|h| {
+                if opened.header.holds_data {
+                    "<withheld>".to_string()
+                } else {
+                    quarantine::mask_data_value(h)
+                }
+            })
             .collect(),
         warnings: opened.warnings.clone(),
         entry_files: BTreeMap::new(),
@@ -533,18 +541,50 @@ fn read_file(
     // Not how many: warnings reach the report, which shows counts under the disclosure
     // rule (the file's reasons count them in the manifest).
     let not_utf8 = quarantine.rows_with_detail(&row::invalid_bytes(&opened.contract));
+    let shown = quarantine::shown_path(&input.path);
     if opened.contract.encoding == Encoding::Utf8 && not_utf8 > 0 {
+        tracing::warn!(source = %source.name, file = %shown, contract = %opened.contract.name, "rows not valid UTF-8 quarantined: if the file was saved as Windows-1252, set encoding = \"windows-1252\" in the contract");
         report.warnings.push(format!(
-            "{}: rows that are not valid UTF-8 were quarantined (invalid_encoding); if the file was saved as Windows-1252 (as Excel on Windows saves CSV), set encoding = \"windows-1252\" in contract \"{}\"",
-            quarantine::shown_path(&input.path),
+            "{shown}: rows that are not valid UTF-8 were quarantined (invalid_encoding); if the file was saved as Windows-1252 (as Excel on Windows saves CSV), set encoding = \"windows-1252\" in contract \"{}\"",
             opened.contract.name
         ));
     }
     if report.rows_in == 0 {
+        tracing::warn!(source = %source.name, file = %shown, "a header and no data rows");
         report.warnings.push(format!(
-            "{}: a header and no data rows (source {})",
-            quarantine::shown_path(&input.path),
+            "{shown}: a header and no data rows (source {})",
             source.name
+        ));
+    }
+    // Every row one width, the header another: the file's rows do not fit its header.
+    let misfit = report.rows_in > 0
+        && report.accepted == 0
+        && quarantine
+            .counts()
+            .keys()
+            .all(|r| *r == Reason::WrongFieldCount.code());
+    if misfit && opened.header.holds_data {
+        // The signature of a lost line break after the header: the first row is joined
+        // to it (its values taken for column names, and the row counted nowhere), and
+        // every other row is one row's width short. Refused whole, so no row is lost
+        // and the council's data are not dropped behind a passing quarantine threshold.
+        return Err(Error::InputRejected {
+            location: Location {
+                file: input.path.clone(),
+                line: Some(opened.data_line.saturating_sub(1).max(1)),
+                column: None,
+            },
+            message: format!(
+                "the header row has {} fields, some of them data values rather than names, and none of the file's {} row(s) has as many: the line break after the header row is probably missing (the first row joined to it). Nothing read from the file is kept; put the header on a line of its own",
+                opened.header.width, report.rows_in
+            ),
+        });
+    }
+    if misfit {
+        tracing::warn!(source = %source.name, file = %shown, rows = report.rows_in, fields = opened.header.width, "no row has as many fields as the header: every row quarantined (wrong_field_count)");
+        report.warnings.push(format!(
+            "{shown}: no row has as many fields as its header ({}): every row was quarantined (wrong_field_count); check the delimiter and the header row",
+            opened.header.width
         ));
     }
     let mut qdf = quarantine

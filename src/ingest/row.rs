@@ -491,6 +491,7 @@ mod tests {
                     positions: (0..width).map(Some).collect(),
                     extra: Vec::new(),
                     repeated: Vec::new(),
+                    holds_data: false,
                     width,
                 },
                 pseudo: Pseudonymiser::new(

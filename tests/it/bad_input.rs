@@ -97,6 +97,116 @@ fn missing_required_column_rejects_the_file_naming_the_column_and_writes_nothing
     assert_nothing_written(r.out.path());
 }
 
+/// Regression (review, session 18): a file whose header row lost its line break (the
+/// first row joined to it) had every row quarantined as wrong_field_count, the first row
+/// counted nowhere, and the run could pass under its quarantine threshold with a
+/// council's quarter silently missing. Such a file (a header holding data values, no row
+/// as wide) is refused whole, saying why, without any of the joined row's values.
+#[test]
+fn regression_a_header_row_that_lost_its_line_break_refuses_the_file() {
+    let r = run_fixture("header_line_break_lost.csv");
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("header_line_break_lost.csv:1: the header row has 31 fields, some of them data values rather than names, and none of the file's 2 row(s) has as many: the line break after the header row is probably missing"),
+        "{}",
+        r.stderr
+    );
+    assert_nothing_written(r.out.path());
+    assert_no_file_holds(r.out.path(), &["9991000003", "RX19000001", "01/08/2026"]);
+    assert!(!r.stderr.contains("9991000003") && !r.stderr.contains("01/08/2026"));
+}
+
+/// Regression (review, session 18): a required column missing from a header row joined
+/// to a patient's row listed "the file has columns:" with the row's values — names,
+/// dates of birth — in the error, the log, the manifest and `status`. They are counted,
+/// not named, as the extra-column warning already did.
+#[test]
+fn regression_a_missing_column_message_does_not_list_a_joined_row_s_values() {
+    let r = run_fixture("header_line_break_lost_missing_column.csv");
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("missing (contract \"sus_apc\"); the file has 29 column(s) (not named: some look like data values rather than names; is the line break after the header row missing?)"),
+        "{}",
+        r.stderr
+    );
+    for value in ["9991000003", "RX19000001", "10:00:00", "11/08/2026"] {
+        assert!(!r.stderr.contains(value), "{value}: {}", r.stderr);
+    }
+    assert_no_file_holds(r.out.path(), &["9991000003", "RX19000001", "11/08/2026"]);
+}
+
+/// Regression (review, session 18): the manifest's `extra_columns` named undeclared
+/// headers that look like data values (a date of birth, here) though the warning did
+/// not: they are recorded as `<withheld>`, one per column.
+#[test]
+fn regression_extra_columns_that_look_like_data_are_withheld_in_the_manifest() {
+    let r = run_fixture("extra_column_named_like_data.csv");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let m = manifest(r.out.path());
+    assert_eq!(
+        m["sources"][0]["files"][0]["extra_columns"],
+        serde_json::json!(["<withheld>"])
+    );
+    assert_no_file_holds(r.out.path(), &["01/10/1996"]);
+    assert!(!r.stderr.contains("01/10/1996"), "{}", r.stderr);
+}
+
+/// Regression (review, session 18): some run warnings reached stdout and the manifest
+/// but were never log events, so under cron (stdout to /dev/null) the hint to set
+/// `encoding = "windows-1252"` was lost. Each is a warning event, with its file.
+#[test]
+fn regression_file_warnings_are_log_events_too() {
+    let out = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = result(&joinedup(&[
+        "--log-format",
+        "json",
+        "run",
+        PIPELINE,
+        "--source",
+        "apc=tests/fixtures/bad/apc/invalid_utf8.csv",
+        "--out",
+        out.path().to_str().unwrap(),
+        "-q",
+    ]));
+    assert!(code == 0 || code == 1, "{stderr}");
+    let events: Vec<serde_json::Value> = stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(
+        events.iter().any(|e| e["level"] == "WARN"
+            && e["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("rows not valid UTF-8 quarantined")
+            && e["file"].as_str().unwrap().ends_with("invalid_utf8.csv")
+            && e["contract"] == "sus_apc"),
+        "{stderr}"
+    );
+}
+
+/// A file none of whose rows is as wide as its header (no data values in it: not a lost
+/// line break) is quarantined row by row as before, and now said in a warning and a log
+/// event, so a council's quarter lost under a passing threshold is seen.
+#[test]
+fn regression_a_file_whose_rows_all_miss_its_header_width_is_warned_about() {
+    let r = run_fixture("rows_narrower_than_header.csv");
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("no row has as many fields as the header"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        warnings(r.out.path()).iter().any(|w| w.ends_with(
+            "rows_narrower_than_header.csv: no row has as many fields as its header (17): every row was quarantined (wrong_field_count); check the delimiter and the header row"
+        )),
+        "{:?}",
+        warnings(r.out.path())
+    );
+    assert_eq!(quarantine(r.out.path()).rows, 3);
+}
+
 /// Regression: with the hospital NHS number no longer `required` (a blank or invalid one
 /// is left blank and the spell kept), a file without the column at all was accepted with
 /// only a warning, every spell without a person — linkage silently lost. The column is
