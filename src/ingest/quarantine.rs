@@ -148,12 +148,14 @@ pub fn mask_data_value(text: &str) -> String {
 }
 
 /// Replaces every NHS number in a file name or path (a shape as [`mask_nhs_like`] finds
-/// them whose digits pass Modulus 11) with `<withheld>`: a file named after its patient
-/// keeps its name otherwise, and names that only look like one (a time stamp, a batch
-/// number) stay apart.
+/// them whose digits pass Modulus 11) and every full UK postcode ([`mask_postcodes`])
+/// with `<withheld>`: a file named after its patient keeps its name otherwise, and names
+/// that only look like one (a time stamp, a batch number) stay apart. Dates are kept: a
+/// date of birth in a name cannot be told from the reporting dates most names carry.
 pub fn mask_file_name(name: &str) -> String {
     let ranges = nhs_shapes(name, Text::Value, passes_modulus_11);
-    withhold(name, &ranges).into_owned()
+    let masked = withhold(name, &ranges);
+    super::shapes::mask_postcodes(&masked).into_owned()
 }
 
 /// A path as messages, warnings and logs show it: every NHS number in it withheld

@@ -868,6 +868,43 @@ fn regression_an_nhs_number_in_a_text_column_is_quarantined_and_never_written() 
     assert!(!r.stderr.contains("943 476 5919"));
 }
 
+/// Regression (review, session 18): a postcode in an input file's name reached the
+/// summary, the manifest, the logs, the quarantine's `file` and restricted `source_file`
+/// (only NHS numbers were masked in file names). It is withheld like one.
+#[test]
+fn regression_a_postcode_in_a_file_name_is_withheld_everywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let named = dir.path().join("apc LS1 4AP.csv");
+    std::fs::copy("tests/fixtures/bad/apc/two_bad_rows.csv", &named).unwrap();
+    let out = dir.path().join("out");
+    let (code, stdout, stderr) = result(&joinedup_env(
+        &[
+            "--log-format",
+            "json",
+            "run",
+            PIPELINE,
+            "--source",
+            &format!("apc={}", named.display()),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &[("JOINEDUP_LOG", "debug")],
+    ));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stdout.contains("apc <withheld>.csv"), "{stdout}");
+    for (what, text) in [("stdout", &stdout), ("stderr", &stderr)] {
+        assert!(!text.contains("LS1 4AP"), "{what}: {text}");
+    }
+    // Outputs and run records (the saved state keeps each input's real path, to know
+    // it next time: the data directory's own bookkeeping, as the landing zone is).
+    for dir in ["restricted", "quarantine", "runs"] {
+        assert!(out.join(dir).is_dir(), "{dir}");
+        assert_no_file_holds(&out.join(dir), &["LS1 4AP"]);
+    }
+    let q = quarantine(&out);
+    assert_eq!(q.col("file")[0].as_deref(), Some("apc <withheld>.csv"));
+}
+
 /// Regression: a file named with an NHS number put it in `source_file` of restricted/ and
 /// the quarantine's `file` column; then in the log lines that name the file (debug level
 /// names every file), the manifest's input paths and the ingest cache's folder names.
