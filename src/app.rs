@@ -183,11 +183,13 @@ impl Timer {
             }
             None => tracing::info!(stage, seconds, rss_mb, peak_rss_mb, "stage finished"),
         }
-        self.0.push(StageTiming {
+        let timing = StageTiming {
             stage: stage.to_string(),
             seconds: (now - self.1).as_secs_f64(),
             rows_out,
-        });
+        };
+        run_record::stage_finished(&timing);
+        self.0.push(timing);
         self.1 = now;
     }
 }
@@ -241,6 +243,39 @@ pub(crate) fn manifest_skeleton(
         warnings: Vec::new(),
         data_quality: Vec::new(),
         error: None,
+    }
+}
+
+/// A source's record in the manifest: its files (path, SHA-256, rows in, accepted,
+/// quarantined and why) and their totals against its thresholds.
+fn source_info(s: &crate::config::SourcePlan, r: &SourceIngest) -> SourceInfo {
+    SourceInfo {
+        name: s.name.clone(),
+        contract: s.contract.name.clone(),
+        contract_version: s.contract.version,
+        files: r
+            .files
+            .iter()
+            .map(|f| FileInfo {
+                path: f.input.path.display().to_string(),
+                sha256: f.input.sha256.clone(),
+                bytes: f.input.bytes,
+                encoding: f.encoding.clone(),
+                rows_in: f.rows_in,
+                accepted: f.accepted,
+                quarantined: f.quarantined,
+                quarantine_reasons: f.reasons.clone(),
+                extra_columns: f.extra_columns.clone(),
+                read_this_run: !f.cached,
+            })
+            .collect(),
+        rows_in: r.rows_in(),
+        accepted: r.accepted(),
+        quarantined: r.quarantined(),
+        quarantine_reasons: r.reasons(),
+        max_quarantine_fraction: s.max_quarantine_fraction,
+        without_nhs_number: r.without_nhs_number(),
+        max_without_nhs_number_fraction: s.max_without_nhs_number_fraction,
     }
 }
 
@@ -544,6 +579,7 @@ fn run_as(
     let inputs = list_inputs(&plan, &opts.out, opts.dry_run)?;
     let (now_state, changes, outputs_present) =
         compare_with_state(&plan, opts, &fingerprint, &id, &inputs);
+    run_record::changes_found(&changes);
     warnings.extend(unclaimed_warnings(&opts.out, &plan));
     warnings.extend(state_warning(opts, &changes));
     timer.lap("pull", None);
@@ -660,6 +696,14 @@ fn run_as(
             });
         }
     }
+    run_record::sources_read(
+        &plan
+            .sources
+            .iter()
+            .zip(&ingested)
+            .map(|(s, r)| source_info(s, r))
+            .collect::<Vec<_>>(),
+    );
     timer.lap(
         "ingest",
         Some(ingested.iter().map(SourceIngest::accepted).sum()),
@@ -767,34 +811,7 @@ fn run_as(
                 s.max_without_nhs_number_fraction * 100.0
             ));
         }
-        sources.push(SourceInfo {
-            name: s.name.clone(),
-            contract: s.contract.name.clone(),
-            contract_version: s.contract.version,
-            files: r
-                .files
-                .iter()
-                .map(|f| FileInfo {
-                    path: f.input.path.display().to_string(),
-                    sha256: f.input.sha256.clone(),
-                    bytes: f.input.bytes,
-                    encoding: f.encoding.clone(),
-                    rows_in: f.rows_in,
-                    accepted: f.accepted,
-                    quarantined: f.quarantined,
-                    quarantine_reasons: f.reasons.clone(),
-                    extra_columns: f.extra_columns.clone(),
-                    read_this_run: !f.cached,
-                })
-                .collect(),
-            rows_in: r.rows_in(),
-            accepted: r.accepted(),
-            quarantined: r.quarantined(),
-            quarantine_reasons: r.reasons(),
-            max_quarantine_fraction: s.max_quarantine_fraction,
-            without_nhs_number: r.without_nhs_number(),
-            max_without_nhs_number_fraction: s.max_without_nhs_number_fraction,
-        });
+        sources.push(source_info(s, r));
     }
     // A full refresh is marked in the state before its first switch: stopped part-way, it
     // is done again by the next run instead of taken for done.

@@ -38,6 +38,43 @@ pub(super) fn started(id: &str) {
     if let Ok(mut last) = LAST_RUN_ID.lock() {
         *last = Some(id.to_string());
     }
+    if let Ok(mut so_far) = SO_FAR.lock() {
+        *so_far = None;
+    }
+}
+
+/// What the run in progress has done so far, for the manifest of a run that fails
+/// before it writes its own: what changed since the last run, the stages finished and
+/// the sources read (files, rows in, accepted, quarantined). A failure after ingest (a
+/// full disk while writing a dataset) otherwise left a manifest with none of it.
+#[derive(Default)]
+struct SoFar {
+    changes: Option<state::Changes>,
+    stages: Vec<crate::publish::manifest::StageTiming>,
+    sources: Vec<crate::publish::manifest::SourceInfo>,
+}
+
+static SO_FAR: std::sync::Mutex<Option<SoFar>> = std::sync::Mutex::new(None);
+
+fn so_far(f: impl FnOnce(&mut SoFar)) {
+    if let Ok(mut s) = SO_FAR.lock() {
+        f(s.get_or_insert_with(SoFar::default));
+    }
+}
+
+/// Records what changed since the last run.
+pub(super) fn changes_found(changes: &state::Changes) {
+    so_far(|s| s.changes = Some(changes.clone()));
+}
+
+/// Records a finished stage.
+pub(super) fn stage_finished(stage: &crate::publish::manifest::StageTiming) {
+    so_far(|s| s.stages.push(stage.clone()));
+}
+
+/// Records the sources read.
+pub(super) fn sources_read(sources: &[crate::publish::manifest::SourceInfo]) {
+    so_far(|s| s.sources = sources.to_vec());
 }
 
 /// The id of the run this process started last, if any.
@@ -146,16 +183,25 @@ fn failed_with(
             m.finished_at = super::now_rfc3339();
             m
         }
+        // What the run had done before it failed: what changed, its finished stages
+        // and the sources it read.
         None => {
-            let timer = Timer(Vec::new(), Instant::now());
-            manifest_skeleton(
+            let done = SO_FAR
+                .lock()
+                .ok()
+                .and_then(|mut s| s.take())
+                .unwrap_or_default();
+            let timer = Timer(done.stages, Instant::now());
+            let mut m = manifest_skeleton(
                 &plan,
                 id,
                 started,
                 "failed",
                 &timer,
-                &state::Changes::default(),
-            )
+                &done.changes.unwrap_or_default(),
+            );
+            m.sources = done.sources;
+            m
         }
     };
     m.error = Some(crate::publish::manifest::RunError {

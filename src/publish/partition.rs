@@ -93,7 +93,8 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
     let created = crate::interrupt::creating();
     let mut f = std::fs::File::create(path).map_err(|e| Error::io("creating", path, e))?;
     drop(created);
-    f.write_all(bytes)
+    crate::fault::io("dataset_write")
+        .and_then(|()| f.write_all(bytes))
         .map_err(|e| Error::io("writing", path, e))?;
     super::durable::sync_later(f, path.to_path_buf())
 }

@@ -637,3 +637,54 @@ fn regression_keep_runs_keeps_the_run_the_saved_state_names() {
         "the state's run {first} stays: {runs:?}"
     );
 }
+
+/// Regression (review, session 18): a run that failed after ingest (a full disk while
+/// writing a dataset) left a manifest with no changes, no stages and no sources, as if it
+/// had read nothing, and `status` showed "–" rows read: at 3 a.m. it could not say which
+/// inputs the run was processing. The manifest now keeps what it had done: what changed,
+/// the stages finished and every source's files and counts.
+#[test]
+fn regression_a_run_failing_after_ingest_records_what_it_read() {
+    let night = Night::new();
+    let out = night.dir.path().join("out");
+    let (code, stderr) = run_args(
+        &night,
+        &out,
+        &[],
+        &[("JOINEDUP_FAULT", "enospc:dataset_write")],
+    );
+    assert_eq!(code, 5, "{stderr}");
+    assert!(
+        stderr.contains("No space left on device (os error 28)"),
+        "{stderr}"
+    );
+    let m = manifest_of_last_run(&out);
+    assert_eq!(m["status"], "failed", "{m}");
+    assert_eq!(m["error"]["exit_code"], 5);
+    let stages: Vec<&str> = m["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["stage"].as_str().unwrap())
+        .collect();
+    assert_eq!(stages, ["config", "pull", "ingest"], "{m}");
+    assert_eq!(m["changes"]["new"].as_array().unwrap().len(), 4, "{m}");
+    let sources = m["sources"].as_array().unwrap();
+    assert_eq!(
+        sources
+            .iter()
+            .map(|s| s["name"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["apc", "cld", "ecds"]
+    );
+    for s in sources {
+        let (rows_in, accepted, quarantined) = (
+            s["rows_in"].as_u64().unwrap(),
+            s["accepted"].as_u64().unwrap(),
+            s["quarantined"].as_u64().unwrap(),
+        );
+        assert!(rows_in > 0 && rows_in == accepted + quarantined, "{s}");
+    }
+    // The next run, with room, completes and reads nothing twice over.
+    assert_eq!(night.run(&out, &[]).0, 0);
+}
