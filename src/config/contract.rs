@@ -484,6 +484,17 @@ impl Loader {
             }
         }
         self.errors.drop_follow_ons(before, &path, &partial.blanked);
+        // `columns[10]` counts from 0: each of a column's problems names the column too.
+        for e in self.errors.0[before..].iter_mut() {
+            let index = e
+                .key
+                .strip_prefix("columns[")
+                .and_then(|k| k.split_once(']'))
+                .and_then(|(i, _)| i.parse::<usize>().ok());
+            if let Some(c) = index.and_then(|i| raw.columns.get(i)) {
+                e.message = format!("{} (column \"{}\")", e.message, c.name);
+            }
+        }
         if self.errors.len() > before || !partial.blanked.is_empty() {
             return None;
         }

@@ -39,8 +39,14 @@ pub(crate) fn read_toml_partial<T: DeserializeOwned>(
     file: &Path,
     errors: &mut ConfigErrors,
 ) -> Option<Partial<T>> {
-    let text = match std::fs::read_to_string(file) {
-        Ok(t) => t,
+    let text = match std::fs::read(file) {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(t) => t,
+            Err(e) => {
+                errors.push(file, "", not_utf8(e.as_bytes(), e.utf8_error()));
+                return None;
+            }
+        },
         Err(e) => {
             errors.push(file, "", format!("cannot read: {e}"));
             return None;
@@ -58,6 +64,24 @@ pub(crate) fn read_toml_partial<T: DeserializeOwned>(
     let mut blanked: Vec<String> = blanked;
     blanked.extend(set_aside);
     Some(Partial { value, blanked })
+}
+
+/// Where a configuration file stops being UTF-8, and what to do: TOML is UTF-8, and a
+/// file saved as Windows-1252 (a curly quote or a dash typed in Excel or Word) holds
+/// bytes that are not.
+fn not_utf8(bytes: &[u8], e: std::str::Utf8Error) -> String {
+    let at = e.valid_up_to();
+    let line = bytes[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+    let column = at
+        - bytes[..at]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |p| p + 1)
+        + 1;
+    format!(
+        "line {line}, column {column}: byte 0x{:02X} is not UTF-8 text (the file may have been saved as Windows-1252, where a curly quote or a dash is such a byte): save it as UTF-8",
+        bytes[at]
+    )
 }
 
 /// Reads `text` as `T`, adding each error as (line, key path, message) to `found`.

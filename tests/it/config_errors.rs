@@ -598,12 +598,40 @@ fn regression_one_check_reports_errors_of_every_kind_in_every_file() {
             "sus_apc.toml: columns[5].formats: format \"%y %Q\" uses %y",
             "cld.toml: contract.encoding: unknown encoding \"latin-9\"",
             "cld.toml: columns[2].type: unknown type \"strng\"",
+            "(column \"reporting_period_start\")",
             "mappings/cld.toml: fields.event_type.from: no column \"event_typ\" in contract \"cld\"; valid values are \"la_code\"",
         ],
     );
     // Not reported: the formats of the column of unknown type, or the window's default.
     assert!(!stderr.contains("columns[2].formats"), "{stderr}");
     assert_eq!(stderr.matches("care_window_days").count(), 1, "{stderr}");
+}
+
+/// Regression (review, session 18): a contract saved as Windows-1252 (a curly quote typed
+/// in a label) was refused as "cannot read: stream did not contain valid UTF-8", with no
+/// place and no way out; a column's problem was named `columns[10]`, counting from 0,
+/// without the column. The first byte that is not UTF-8 is placed by line and column,
+/// with the fix; a column's problem names the column too.
+#[test]
+fn regression_a_contract_that_is_not_utf8_is_placed_and_a_column_s_problem_names_it() {
+    let copy = ConfigCopy::new();
+    let contract = copy.dir.path().join("schemas/sources/cld.toml");
+    let mut bytes = std::fs::read(&contract).unwrap();
+    let at = bytes.windows(8).position(|w| w == b"LA Code\"").unwrap();
+    bytes.splice(at..at + 2, b"L\x92A".iter().copied());
+    let line = bytes[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+    let column = at - bytes[..at].iter().rposition(|&b| b == b'\n').unwrap();
+    std::fs::write(&contract, &bytes).unwrap();
+    let pipeline = copy.dir.path().join("pipelines/sample.toml");
+    let (code, _, stderr) = result(&joinedup(&["validate", pipeline.to_str().unwrap()]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "cld.toml: line {line}, column {}: byte 0x92 is not UTF-8 text (the file may have been saved as Windows-1252, where a curly quote or a dash is such a byte): save it as UTF-8",
+            column + 1
+        )),
+        "{stderr}"
+    );
 }
 
 /// Regression (a second review): errors still came in rounds where a contract or mapping
