@@ -792,3 +792,94 @@ fn regression_nhs_numbers_in_paths_are_withheld_from_standard_output() {
     assert!(!stdout.contains("9990000026"), "{stdout}");
     assert!(stdout.contains("<withheld>"), "{stdout}");
 }
+
+/// Regression (review): with two sources' paths wrong, `run`, `explain`, `status` and
+/// `validate --source` named only the first (`source \`apc\`: cannot open …`, exit 4), so
+/// the second came to light only after the first was fixed. Every unavailable source is
+/// named in one error, each with its path and reason; still exit 4, and the failed run's
+/// manifest and `status` carry the whole message.
+#[test]
+fn regression_every_unavailable_source_is_named_in_one_error() {
+    let out = tempfile::tempdir().unwrap();
+    let out_dir = out.path().to_str().unwrap();
+    let both = "2 sources are unavailable: source `apc`: cannot open /nonexistent/apc: No such file or directory (os error 2); source `cld`: cannot open /nonexistent/cld: No such file or directory (os error 2)";
+    let wrong = [
+        "--source",
+        "apc=/nonexistent/apc",
+        "--source",
+        "cld=/nonexistent/cld",
+    ];
+    for command in ["run", "explain"] {
+        let mut args = vec![command, "pipelines/sample.toml", "--out", out_dir];
+        args.extend(wrong);
+        let (code, _, stderr) = result(&joinedup(&args));
+        assert_eq!(code, 4, "{command}: {stderr}");
+        assert!(
+            stderr.contains(&format!("error: {both}\n")),
+            "{command}: {stderr}"
+        );
+    }
+    let runs: Vec<_> = std::fs::read_dir(out.path().join("runs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(runs[0].join("manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        (
+            &manifest["status"],
+            &manifest["error"]["exit_code"],
+            &manifest["error"]["message"]
+        ),
+        (
+            &serde_json::json!("failed"),
+            &serde_json::json!(4),
+            &serde_json::json!(both)
+        )
+    );
+    let mut args = vec!["status", "pipelines/sample.toml", "--out", out_dir];
+    args.extend(wrong);
+    let (code, stdout, stderr) = result(&joinedup(&args));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains(&format!("    exit 4: {both}\n")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.ends_with(&format!("  cannot tell: a run now would exit 4: {both}\n")),
+        "{stdout}"
+    );
+
+    let (code, _, stderr) = result(&joinedup(&[
+        "validate",
+        "pipelines/sample.toml",
+        "--source",
+        "apc=/nonexistent/apc",
+        "--source",
+        "cld=/nonexistent/cld",
+    ]));
+    assert_eq!(code, 4, "{stderr}");
+    assert!(
+        stderr.contains("error: 2 sources are unavailable: source `apc`: --source /nonexistent/apc: no such file or folder; source `cld`: --source /nonexistent/cld: no such file or folder\n"),
+        "{stderr}"
+    );
+
+    // A publications pipeline lists its sources so too.
+    let (code, _, stderr) = result(&joinedup(&[
+        "explain",
+        "pipelines/nhse_publications.toml",
+        "--out",
+        out_dir,
+        "--source",
+        "sitrep=/nonexistent/sitrep",
+        "--source",
+        "ae=/nonexistent/ae",
+    ]));
+    assert_eq!(code, 4, "{stderr}");
+    assert!(
+        stderr.contains("error: 2 sources are unavailable: source `ae`: cannot open /nonexistent/ae: No such file or directory (os error 2); source `sitrep`: cannot open /nonexistent/sitrep: No such file or directory (os error 2)\n"),
+        "{stderr}"
+    );
+}
