@@ -1514,6 +1514,8 @@ fn regression_a_key_gives_the_same_pseudonyms_from_the_environment_and_a_file() 
 fn dry_runs_log_without_a_run_id() {
     let night = Night::new();
     let out = night.dir.path().join("out");
+    // `status` refuses a data directory that is not there.
+    std::fs::create_dir(&out).unwrap();
     for command in ["explain", "status"] {
         let (code, _, stderr) = result(&joinedup(&[
             command,
