@@ -673,8 +673,8 @@ fn run_as(
         );
         warnings.extend(r.warnings().cloned());
     }
-    // An extract of headers only is a failed extract far more often than an empty
-    // week: it would empty every dataset the source feeds.
+    // An extract of headers only, or of empty files, is a failed extract far more often
+    // than an empty week: it would empty every dataset the source feeds.
     for (s, r) in plan.sources.iter().zip(&ingested) {
         if r.rows_in() == 0 && !s.allow_empty {
             return Err(Error::InputRejected {
@@ -688,7 +688,7 @@ fn run_as(
                     column: None,
                 },
                 message: format!(
-                    "source {}: its {} file(s) hold a header and no data rows, which would empty every dataset it feeds; nothing was published. If the source may be empty, set allow_empty = true under [sources.{}]",
+                    "source {}: its {} file(s) hold no data rows (a header only, or nothing at all), which would empty every dataset it feeds; nothing was published. If the source may be empty, set allow_empty = true under [sources.{}]",
                     s.name,
                     r.files.len(),
                     s.name

@@ -83,15 +83,25 @@ fn period_words(key: &PeriodKey) -> String {
     )
 }
 
-/// Lists and fingerprints the files of every publication source.
+/// Lists and fingerprints the files of every publication source; the sources
+/// unavailable are one error naming each ([`Error::unavailable`]).
 pub fn list_inputs(plan: &Plan) -> Result<Vec<(String, Vec<InputFile>)>> {
     let mut listed = Vec::new();
+    let mut unavailable = Vec::new();
     for s in &plan.publications {
-        let files = crate::pull::list_inputs(&s.name, &s.path, &s.pattern)?;
-        tracing::info!(stage = "pull", source = %s.name, files = files.len(), "inputs found");
-        listed.push((s.name.clone(), files));
+        match crate::pull::list_inputs(&s.name, &s.path, &s.pattern) {
+            Ok(files) => {
+                tracing::info!(stage = "pull", source = %s.name, files = files.len(), "inputs found");
+                listed.push((s.name.clone(), files));
+            }
+            Err(e @ Error::SourceUnavailable { .. }) => unavailable.push(e),
+            Err(e) => return Err(e),
+        }
     }
-    Ok(listed)
+    match Error::unavailable(unavailable) {
+        Some(e) => Err(e),
+        None => Ok(listed),
+    }
 }
 
 /// Runs a publications-only pipeline (called by [`crate::app::run`], which has checked

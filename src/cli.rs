@@ -126,7 +126,8 @@ What would stop a run now (a source missing, a run in progress) is printed
 under \"pending\", not returned as the exit code.
 
 ",
-    "Exit codes: 0 ok, 2 command-line error, 5 internal error."
+    "Exit codes: 0 ok, 2 command-line error (a pipeline file or data directory
+that is not there), 5 internal error."
 );
 
 const REPORT_EXAMPLES: &str = concat!(

@@ -92,6 +92,11 @@ pub enum Error {
         /// What failed.
         message: String,
     },
+    /// Several sources are missing or unreadable: every one named, each with its path and
+    /// reason ([`Error::SourceUnavailable`] each), so one run or `validate` says all that
+    /// needs fixing. Made by [`Error::unavailable`].
+    #[error("{} sources are unavailable: {}", .0.len(), .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    SourcesUnavailable(Vec<Error>),
     /// Reading or writing a file failed.
     #[error("{action} {}", path.display())]
     Io {
@@ -129,7 +134,9 @@ impl Error {
         match self {
             Error::Config(_) | Error::Usage(_) => ExitCode::Config,
             Error::InputRejected { .. } => ExitCode::InputRejected,
-            Error::SourceUnavailable { .. } => ExitCode::SourceUnavailable,
+            Error::SourceUnavailable { .. } | Error::SourcesUnavailable(_) => {
+                ExitCode::SourceUnavailable
+            }
             // A folder joinedup may not write (an --out on a read-only share, owned by
             // another user), or a file where it keeps a folder (or the reverse), is the
             // operator's setting to fix, not a fault.
@@ -147,6 +154,17 @@ impl Error {
             }
             Error::Io { .. } | Error::Engine { .. } | Error::Internal(_) => ExitCode::Internal,
             Error::Busy { .. } => ExitCode::Busy,
+        }
+    }
+
+    /// One error for the sources found unavailable (each an [`Error::SourceUnavailable`],
+    /// in the pipeline's order): `None` when there are none, the error itself when there
+    /// is one, else [`Error::SourcesUnavailable`] naming them all.
+    pub fn unavailable(mut errors: Vec<Error>) -> Option<Error> {
+        match errors.len() {
+            0 => None,
+            1 => errors.pop(),
+            _ => Some(Error::SourcesUnavailable(errors)),
         }
     }
 
@@ -174,6 +192,34 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Regression (review): a pipeline with two unavailable sources named only the first
+    /// (exit 4), so an operator fixed one path, ran again and only then learnt of the
+    /// other. The sources found unavailable are one error naming each, still exit 4.
+    #[test]
+    fn regression_every_unavailable_source_is_named_in_one_error() {
+        let gone = |name: &str, path: &str| Error::SourceUnavailable {
+            source_name: name.to_string(),
+            message: format!("cannot open {path}: No such file or directory (os error 2)"),
+        };
+        assert!(Error::unavailable(Vec::new()).is_none());
+        let one = Error::unavailable(vec![gone("apc", "p1/data/apcx")]).unwrap();
+        assert!(matches!(one, Error::SourceUnavailable { .. }));
+        assert_eq!(
+            one.to_string(),
+            "source `apc`: cannot open p1/data/apcx: No such file or directory (os error 2)"
+        );
+        let two = Error::unavailable(vec![
+            gone("apc", "p1/data/apcx"),
+            gone("cld", "p1/data/cldx"),
+        ])
+        .unwrap();
+        assert_eq!(two.exit_code(), ExitCode::SourceUnavailable);
+        assert_eq!(
+            two.to_string(),
+            "2 sources are unavailable: source `apc`: cannot open p1/data/apcx: No such file or directory (os error 2); source `cld`: cannot open p1/data/cldx: No such file or directory (os error 2)"
+        );
+    }
 
     /// Regression (found by a review, as a non-root user): `--out` on a read-only folder
     /// exited 5, "internal error", where a folder that could not be created exited 2.

@@ -1,6 +1,7 @@
-//! `joinedup explain` (the resolved plan and what a run would do now) and
-//! `joinedup status` (the last runs of a data directory and what is pending).
-//! Neither changes anything.
+//! `joinedup explain` (the resolved plan and what a run would do now, saying so when the
+//! data directory is not there yet) and `joinedup status` (the last runs of a data
+//! directory and what is pending; a pipeline file or data directory that is not there is
+//! a command-line error). Neither changes anything.
 
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
@@ -171,6 +172,15 @@ pub fn explain(pipeline: &Path, overrides: &[SourceOverride], out: &Path) -> Res
         );
     }
     let _ = writeln!(s, "\nnow");
+    // A run would create a data directory that is not there, so what it would do is
+    // still told; but a mistyped or forgotten --out must not pass for a first run.
+    if !out.exists() {
+        let _ = writeln!(
+            s,
+            "  data directory {} does not exist: a run would create it (to look at an existing one, give --out DIR or JOINEDUP_OUT)",
+            out.display()
+        );
+    }
     // A pipeline that only fetches has no run to describe: `joinedup pull` is its work.
     let now = if plan.sources.is_empty() && plan.publications.is_empty() {
         "nothing to run: no source has a contract and mapping; `joinedup pull` fetches the sources above".to_string()
@@ -217,8 +227,9 @@ enum RunEntry {
 /// start time, so name order is time order). A folder whose manifest cannot be read or
 /// parsed is listed as such, not left out: an older run would otherwise look like the
 /// latest.
-/// A data directory that is not there has no runs; one whose `runs/` cannot be listed
-/// is an error (it was "no runs yet").
+/// A data directory without `runs/` has no runs (one that is not there at all is refused
+/// before: [`status_arguments`]); one whose `runs/` cannot be listed is an error (it was
+/// "no runs yet").
 fn run_entries(out: &Path) -> Result<Vec<RunEntry>> {
     app::lock::refuse_a_file(out)?;
     let runs = out.join("runs");
@@ -362,9 +373,37 @@ fn runs_table(runs: &[RunEntry], only: Option<&str>) -> String {
     s
 }
 
+/// What makes `status`'s arguments unusable: a pipeline file or a data directory that is
+/// not there (a mistyped path, or `--out`/`JOINEDUP_OUT` forgotten, so the default `out`
+/// is looked at). Either was said to be fine ("no runs yet", or "cannot tell" under
+/// "pending" after every pipeline's runs, exit 0); now it is a command-line error
+/// (exit 2) naming each. A data directory that is there but holds no runs is not wrong.
+fn status_arguments(pipeline: Option<&Path>, out: &Path) -> Result<()> {
+    let mut wrong = Vec::new();
+    if let Some(p) = pipeline.filter(|p| !p.exists()) {
+        wrong.push(format!(
+            "pipeline {} not found: name an existing pipeline file, or none to list every pipeline's runs",
+            p.display()
+        ));
+    }
+    if !out.exists() {
+        wrong.push(format!(
+            "--out {}: no such data directory: name the one the runs write to with --out DIR or JOINEDUP_OUT (the default is ./out)",
+            out.display()
+        ));
+    }
+    if wrong.is_empty() {
+        Ok(())
+    } else {
+        Err(crate::error::Error::Usage(wrong.join("; ")))
+    }
+}
+
 /// The last runs of a data directory: of `pipeline` when given (and what a run of it
-/// would do now), else of every pipeline, each with its name.
+/// would do now), else of every pipeline, each with its name. A pipeline file or data
+/// directory that is not there is a command-line error ([`status_arguments`]).
 pub fn status(pipeline: Option<&Path>, overrides: &[SourceOverride], out: &Path) -> Result<String> {
+    status_arguments(pipeline, out)?;
     // The name the pipeline's manifests record; a pipeline that cannot be loaded is
     // said to be so under "pending", and every pipeline's runs are listed.
     let name = pipeline.and_then(|p| app::validate(p, overrides).ok().map(|plan| plan.name));
@@ -378,26 +417,17 @@ pub fn status(pipeline: Option<&Path>, overrides: &[SourceOverride], out: &Path)
         );
         return Ok(s.trim_end().to_string());
     };
-    if !pipeline.exists() {
-        // Asked about a pipeline that is not there: say so rather than leave out pending.
-        let _ = write!(
-            s,
-            "\npending: cannot tell: pipeline {} not found",
-            pipeline.display()
-        );
-    } else {
-        let _ = writeln!(s, "\npending ({})", pipeline.display());
-        // What stops a run (a source gone missing) must not hide the runs above.
-        let now = match pending(pipeline, overrides, out) {
-            Ok(p) => p,
-            Err(e) => format!(
-                "cannot tell: a run now would exit {}: {}",
-                e.exit_code() as u8,
-                crate::ingest::quarantine::mask_nhs_numbers(&crate::error::chain(&e))
-            ),
-        };
-        let _ = write!(s, "  {}", now.trim_end().replace('\n', "\n  "));
-    }
+    let _ = writeln!(s, "\npending ({})", pipeline.display());
+    // What stops a run (a source gone missing) must not hide the runs above.
+    let now = match pending(pipeline, overrides, out) {
+        Ok(p) => p,
+        Err(e) => format!(
+            "cannot tell: a run now would exit {}: {}",
+            e.exit_code() as u8,
+            crate::ingest::quarantine::mask_nhs_numbers(&crate::error::chain(&e))
+        ),
+    };
+    let _ = write!(s, "  {}", now.trim_end().replace('\n', "\n  "));
     Ok(s.trim_end().to_string())
 }
 

@@ -287,12 +287,19 @@ fn run(cli: &Cli) -> Result<error::ExitCode, error::Error> {
         }
         Command::Validate(args) => {
             let plan = app::validate(&args.pipeline, &args.sources)?;
-            // What --source points at must exist, as a run would need it to.
-            if let Some(o) = args.sources.iter().find(|o| !o.path.exists()) {
-                return Err(error::Error::SourceUnavailable {
+            // What --source points at must exist, as a run would need it to: every one
+            // that does not is named.
+            let missing = args
+                .sources
+                .iter()
+                .filter(|o| !o.path.exists())
+                .map(|o| error::Error::SourceUnavailable {
                     source_name: o.name.clone(),
                     message: format!("--source {}: no such file or folder", o.path.display()),
-                });
+                })
+                .collect();
+            if let Some(e) = error::Error::unavailable(missing) {
+                return Err(e);
             }
             for m in app::check_here(&plan)? {
                 tracing::warn!("not found here: {m}");

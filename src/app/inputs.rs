@@ -1,5 +1,6 @@
 //! The run's inputs: each ingested source's files listed and fingerprinted, every file
-//! once, and what a run here would lack (for `validate`).
+//! once (every unavailable source named in one error), and what a run here would lack
+//! (for `validate`).
 
 use std::path::{Path, PathBuf};
 
@@ -116,26 +117,38 @@ fn one_source_per_file(
 
 /// Lists and fingerprints the input files of every ingested source. Every file is read
 /// to hash it, on every run (that is how unchanged files are recognised), so the files
-/// are hashed on one thread per core, largest first.
+/// are hashed on one thread per core, largest first. Every source is listed before any
+/// is refused: the sources unavailable are one error naming each
+/// ([`Error::unavailable`]; it named the first only, so a second wrong path came to
+/// light only on the next run).
 pub fn list_inputs(
     plan: &Plan,
     out: &Path,
     dry_run: bool,
 ) -> Result<Vec<(String, Vec<InputFile>)>> {
     let mut listed = Vec::new();
+    let mut unavailable = Vec::new();
     for s in &plan.sources {
         let paths = if s.landed {
             // A dry run does not pull: a fetched source nothing has landed for yet has no
             // files, not a missing folder (a run would pull first). So too a folder a
             // failed first download left empty.
             match crate::pull::landing::current_files(out, &s.name, &s.pattern) {
-                Err(Error::SourceUnavailable { .. }) if dry_run => Vec::new(),
-                listed => listed?,
+                Err(Error::SourceUnavailable { .. }) if dry_run => Ok(Vec::new()),
+                listed => listed,
             }
         } else {
-            crate::pull::list_paths(&s.name, &s.path, &s.pattern)?
+            crate::pull::list_paths(&s.name, &s.path, &s.pattern)
         };
-        listed.push((s, paths));
+        match paths {
+            Ok(paths) => listed.push((s, paths)),
+            Err(e @ Error::SourceUnavailable { .. }) => unavailable.push(e),
+            // Not the source's: this machine's (the landing manifest unreadable).
+            Err(e) => return Err(e),
+        }
+    }
+    if let Some(e) = Error::unavailable(std::mem::take(&mut unavailable)) {
+        return Err(e);
     }
     one_source_per_file(plan, &mut listed)?;
     let jobs: Vec<(&str, &Path)> = listed
@@ -152,12 +165,20 @@ pub fn list_inputs(
         .into_iter();
     let mut inputs = Vec::new();
     for (s, paths) in &listed {
-        let files = hashed
-            .by_ref()
-            .take(paths.len())
-            .collect::<Result<Vec<_>>>()?;
+        let mut files = Vec::with_capacity(paths.len());
+        for file in hashed.by_ref().take(paths.len()) {
+            match file {
+                Ok(f) => files.push(f),
+                // A file that cannot be read: its source is unavailable, as is any other's.
+                Err(e @ Error::SourceUnavailable { .. }) => unavailable.push(e),
+                Err(e) => return Err(e),
+            }
+        }
         tracing::info!(stage = "pull", source = %s.name, files = files.len(), "inputs found");
         inputs.push((s.name.clone(), files));
     }
-    Ok(inputs)
+    match Error::unavailable(unavailable) {
+        Some(e) => Err(e),
+        None => Ok(inputs),
+    }
 }

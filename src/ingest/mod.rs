@@ -1,7 +1,9 @@
 //! Stage 2, ingest: read each source's files against its contract.
 //!
 //! Per file: sniff the byte-order mark, match the header row to the contract (a missing
-//! required column rejects the file), then check every row ([`row::RowChecker`]).
+//! required column rejects the file), then check every row ([`row::RowChecker`]). A
+//! file of no rows — a header only, or nothing at all (zero bytes) — is a warning naming
+//! it; whether a source of no rows may run is the caller's (`allow_empty`).
 //! Accepted rows are written in batches to Parquet with identifiers already
 //! pseudonymised; rejected rows go to the file's [`quarantine::Quarantine`] with reason
 //! codes. Rows in = rows accepted + rows quarantined, per file and source. A large file
@@ -550,11 +552,15 @@ fn read_file(
         ));
     }
     if report.rows_in == 0 {
-        tracing::warn!(source = %source.name, file = %shown, "a header and no data rows");
-        report.warnings.push(format!(
-            "{shown}: a header and no data rows (source {})",
-            source.name
-        ));
+        let what = if opened.empty {
+            "is empty: no header and no data rows"
+        } else {
+            "a header and no data rows"
+        };
+        tracing::warn!(source = %source.name, file = %shown, "{what}");
+        report
+            .warnings
+            .push(format!("{shown}: {what} (source {})", source.name));
     }
     // Every row one width, the header another: the file's rows do not fit its header.
     let misfit = report.rows_in > 0
@@ -615,6 +621,8 @@ struct OpenedFile {
     data_line: u64,
     /// True when the file is a workbook sheet's copy.
     sheet: bool,
+    /// True when the file holds no header row (zero bytes): read as no rows.
+    empty: bool,
 }
 
 /// The csv reader settings for every read of a contract's files.
@@ -708,17 +716,39 @@ fn open_file(source: &SourcePlan, input: &InputFile) -> Result<OpenedFile> {
     }
     let mut csv = csv_builder(contract.delimiter).from_reader(reader);
     let mut record = csv::ByteRecord::new();
-    let has_header = csv
+    let mut has_header = csv
         .read_byte_record(&mut record)
         .map_err(|e| rejected(None, format!("cannot read the header row: {e}")))?;
+    if has_header && lines::is_blank(&record) && !lines::spans_lines(&record) {
+        // Blank lines only (CRLF ones are a field of "\r" to the reader) are no header.
+        has_header = !only_blank_lines(path, bom_len, contract.delimiter)?;
+    }
     if !has_header {
-        return Err(rejected(
-            None,
-            format!(
-                "is empty: expected a header row with the columns of contract \"{}\"",
-                contract.name
-            ),
-        ));
+        // Zero bytes (or a byte-order mark, or blank lines, only): no header and no rows.
+        // Like a header without rows, it holds no data, and is a warning, not a file
+        // rejected (which stopped the run, whatever `allow_empty` said); a source none of
+        // whose files hold rows is refused unless it allows empty, as for headers only.
+        let next = csv.position();
+        return Ok(OpenedFile {
+            data_start: bom_len + next.byte(),
+            data_line: next.line(),
+            sheet: false,
+            empty: true,
+            header: header::HeaderMap {
+                positions: vec![None; contract.columns.len()],
+                extra: Vec::new(),
+                repeated: Vec::new(),
+                holds_data: false,
+                width: 0,
+            },
+            contract,
+            warnings,
+            file_name: path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("?")
+                .to_string(),
+        });
     }
     let headers =
         header::header_texts(&record, contract.encoding).map_err(|m| rejected(Some(1), m))?;
@@ -786,11 +816,31 @@ fn open_file(source: &SourcePlan, input: &InputFile) -> Result<OpenedFile> {
         data_start: bom_len + next.byte(),
         data_line: next.line(),
         sheet: false,
+        empty: false,
         contract,
         header,
         warnings,
         file_name,
     })
+}
+
+/// True when every line of the file at `path` after its first `skip` bytes (a
+/// byte-order mark) is blank ([`lines::is_blank`]): a file of no header and no rows.
+fn only_blank_lines(path: &Path, skip: u64, delimiter: u8) -> Result<bool> {
+    use std::io::{Seek, SeekFrom};
+    let mut file = File::open(path).map_err(|e| Error::io("opening", path, e))?;
+    file.seek(SeekFrom::Start(skip))
+        .map_err(|e| Error::io("reading", path, e))?;
+    let mut csv = csv_builder(delimiter).from_reader(BufReader::with_capacity(1 << 16, file));
+    let mut record = csv::ByteRecord::new();
+    loop {
+        match csv.read_byte_record(&mut record) {
+            Ok(false) => return Ok(true),
+            Ok(true) if lines::is_blank(&record) && !lines::spans_lines(&record) => {}
+            Ok(true) => return Ok(false),
+            Err(e) => return Err(Error::io("reading", path, std::io::Error::other(e))),
+        }
+    }
 }
 
 /// What checking one byte range gave.
@@ -1127,6 +1177,51 @@ mod tests {
                 if message.ends_with("apc.csv was removed while the run was reading it: nothing read from it is kept; run again once it is complete")),
             "{err:?}"
         );
+    }
+
+    /// Regression (review): a file with no header row — zero bytes, a byte-order mark
+    /// only, line breaks only — was rejected as a whole ("is empty: expected a header
+    /// row", exit 3), stopping the run however many good files were beside it. It is read
+    /// as no rows, with a warning naming it, and cached as such: its cache entry (an empty
+    /// staged file) is whole, and reused.
+    #[test]
+    fn regression_a_file_without_a_header_row_is_read_as_no_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let (source, _) = apc_copy(dir.path());
+        let cache = dir.path().join("cache");
+        for (name, bytes) in [
+            ("zero.csv", &b""[..]),
+            ("bom.csv", &b"\xEF\xBB\xBF"[..]),
+            ("breaks.csv", &b"\n\r\n\n"[..]),
+        ] {
+            let path = dir.path().join(name);
+            std::fs::write(&path, bytes).unwrap();
+            let input = crate::pull::fingerprint_input("apc", &path).unwrap();
+            for cached in [false, true] {
+                let got = ingest_source(&source, std::slice::from_ref(&input), &pseudo(), &cache)
+                    .unwrap();
+                let f = &got.files[0];
+                assert_eq!(
+                    (
+                        f.cached,
+                        f.rows_in,
+                        f.accepted,
+                        f.quarantined,
+                        f.staged.len()
+                    ),
+                    (cached, 0, 0, 0, 1),
+                    "{name}"
+                );
+                assert_eq!(
+                    f.warnings,
+                    [format!(
+                        "{}: is empty: no header and no data rows (source apc)",
+                        path.display()
+                    )],
+                    "{name}"
+                );
+            }
+        }
     }
 
     #[test]

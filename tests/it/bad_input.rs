@@ -317,18 +317,77 @@ fn unexpected_extra_column_is_ignored_with_a_warning_by_default() {
     assert!(!t.names.iter().any(|n| n.contains("ward")));
 }
 
+/// Regression (review): a zero-byte file was rejected as a whole ("is empty: expected a
+/// header row", exit 3, nothing published) even beside good files and under
+/// `allow_empty = true`, where a header-only file was a warning. It holds no data rows as
+/// a header-only file does, and is treated so: a source of only such files is refused
+/// (exit 3, nothing written) unless it allows empty; then it gives zero rows and a
+/// warning naming the file.
 #[test]
-fn empty_file_is_rejected() {
+fn regression_an_empty_file_holds_no_rows_like_a_header_only_file() {
     let r = run_fixture("empty.csv");
     assert_eq!(r.code, 3, "{}", r.stderr);
     assert!(
-        r.stderr.contains(
-            "empty.csv: is empty: expected a header row with the columns of contract \"sus_apc\""
-        ),
+        r.stderr.contains("empty.csv: source apc: its 1 file(s) hold no data rows (a header only, or nothing at all), which would empty every dataset it feeds; nothing was published. If the source may be empty, set allow_empty = true under [sources.apc]\n"),
         "{}",
         r.stderr
     );
     assert_nothing_written(r.out.path());
+
+    let dir = tempfile::tempdir().unwrap();
+    let pipeline = allow_empty_pipeline(dir.path(), "bad/apc/empty.csv");
+    let out = dir.path().join("out");
+    let (code, _, stderr) = result(&joinedup(&[
+        "run",
+        pipeline.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("WARN") && stderr.contains("is empty: no header and no data rows"),
+        "{stderr}"
+    );
+    let m = manifest(&out);
+    assert_eq!(
+        (
+            m["sources"][0]["rows_in"].as_u64(),
+            m["sources"][0]["accepted"].as_u64(),
+            m["sources"][0]["quarantined"].as_u64(),
+            m["sources"][0]["files"][0]["rows_in"].as_u64(),
+        ),
+        (Some(0), Some(0), Some(0), Some(0))
+    );
+    let warned = m["warnings"].as_array().unwrap();
+    assert!(
+        warned.iter().any(|w| w
+            .as_str()
+            .unwrap()
+            .ends_with("bad/apc/empty.csv: is empty: no header and no data rows (source apc)")),
+        "{warned:?}"
+    );
+    assert_eq!(read_parquet(&spells(&out)).rows, 0);
+    assert_eq!(quarantine(&out).rows, 0);
+}
+
+/// The APC-only pipeline in `dir`, reading the fixture at `fixture` (relative to
+/// `tests/fixtures/`) with `allow_empty = true`.
+fn allow_empty_pipeline(dir: &Path, fixture: &str) -> PathBuf {
+    let fixtures = root().join("tests/fixtures");
+    let text = std::fs::read_to_string(fixtures.join("apc_only.toml"))
+        .unwrap()
+        .replace("\"../../", &format!("\"{}/", root().display()))
+        .replace(
+            "path = \"bad/apc/valid.csv\"",
+            &format!(
+                "path = \"{}\"\nallow_empty = true",
+                fixtures.join(fixture).display()
+            ),
+        );
+    assert!(text.contains("allow_empty = true"));
+    let pipeline = dir.join("p.toml");
+    std::fs::write(&pipeline, text).unwrap();
+    pipeline
 }
 
 /// Regression (found by a review): a failed extract that arrived as a header only ran
@@ -340,27 +399,14 @@ fn regression_a_header_only_extract_is_refused_unless_the_source_allows_empty() 
     let r = run_fixture("header_only.csv");
     assert_eq!(r.code, 3, "{}", r.stderr);
     assert!(
-        r.stderr.contains("header_only.csv: source apc: its 1 file(s) hold a header and no data rows, which would empty every dataset it feeds; nothing was published. If the source may be empty, set allow_empty = true under [sources.apc]"),
+        r.stderr.contains("header_only.csv: source apc: its 1 file(s) hold no data rows (a header only, or nothing at all), which would empty every dataset it feeds; nothing was published. If the source may be empty, set allow_empty = true under [sources.apc]"),
         "{}",
         r.stderr
     );
     assert_nothing_written(r.out.path());
 
     let dir = tempfile::tempdir().unwrap();
-    let fixtures = root().join("tests/fixtures");
-    let text = std::fs::read_to_string(fixtures.join("apc_only.toml"))
-        .unwrap()
-        .replace("\"../../", &format!("\"{}/", root().display()))
-        .replace(
-            "path = \"bad/apc/valid.csv\"",
-            &format!(
-                "path = \"{}\"\nallow_empty = true",
-                fixtures.join("bad/apc/header_only.csv").display()
-            ),
-        );
-    assert!(text.contains("allow_empty = true"));
-    let pipeline = dir.path().join("p.toml");
-    std::fs::write(&pipeline, text).unwrap();
+    let pipeline = allow_empty_pipeline(dir.path(), "bad/apc/header_only.csv");
     let out = dir.path().join("out");
     run_ok(Some(&pipeline), &out, &[]);
     let m = manifest(&out);

@@ -404,24 +404,87 @@ fn regression_a_run_s_last_json_event_says_how_it_ended() {
     assert_eq!(manifest["status"], "failed");
 }
 
-/// Regression (review): `status` given a pipeline file that is not there printed the runs
-/// and nothing else, as if nothing were pending.
+/// Regression (review, twice): `status` given a pipeline file that is not there printed
+/// the runs and nothing else, as if nothing were pending; then it said "pending: cannot
+/// tell: pipeline … not found" after every pipeline's runs, still exit 0, and for a data
+/// directory that is not there (`--out` mistyped, or forgotten so the default `out` was
+/// read) "no runs yet", exit 0. Each is a command-line error now (exit 2, as `status
+/// --help` says), naming the file or folder, both when both are wrong; a data directory
+/// that is there with no runs is still "no runs yet", exit 0. `explain` already refused
+/// a pipeline that is not there; for a data directory that is not there it still says
+/// what a first run would do (a run creates it), but says that it is not there.
 #[test]
-fn regression_status_says_when_its_pipeline_is_not_there() {
-    let out = tempfile::tempdir().unwrap();
+fn regression_status_refuses_a_pipeline_or_data_directory_that_is_not_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().to_str().unwrap();
+    let nodir = dir.path().join("nodir");
+    let nodir = nodir.to_str().unwrap();
+    let no_pipeline = "error: pipeline pipelines/no_such.toml not found: name an existing pipeline file, or none to list every pipeline's runs";
+    let no_out = format!(
+        "--out {nodir}: no such data directory: name the one the runs write to with --out DIR or JOINEDUP_OUT (the default is ./out)"
+    );
     let (code, stdout, stderr) = result(&joinedup(&[
         "status",
         "pipelines/no_such.toml",
         "--out",
-        out.path().to_str().unwrap(),
+        out,
     ]));
+    assert_eq!((code, stdout.as_str()), (2, ""), "{stderr}");
+    assert!(stderr.contains(&format!("{no_pipeline}\n")), "{stderr}");
+    for args in [
+        vec!["status", "--out", nodir],
+        vec!["status", "pipelines/sample.toml", "--out", nodir],
+    ] {
+        let (code, stdout, stderr) = result(&joinedup(&args));
+        assert_eq!((code, stdout.as_str()), (2, ""), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(&format!("error: {no_out}\n")),
+            "{args:?}: {stderr}"
+        );
+    }
+    let (code, _, stderr) = result(&joinedup(&[
+        "status",
+        "pipelines/no_such.toml",
+        "--out",
+        nodir,
+    ]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains(&format!("{no_pipeline}; {no_out}\n")),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("nodir").exists(), "status made its --out");
+
+    // There, with no runs: nothing is wrong.
+    let (code, stdout, stderr) = result(&joinedup(&["status", "--out", out]));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        stdout,
+        format!(
+            "data directory {out}\nno runs yet\n\npending: name a pipeline file (joinedup status PIPELINE --out DIR) to see what a run of it would do now\n"
+        )
+    );
+
+    let (code, _, stderr) = result(&joinedup(&[
+        "explain",
+        "pipelines/no_such.toml",
+        "--out",
+        out,
+    ]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("pipelines/no_such.toml: cannot read: No such file or directory"),
+        "{stderr}"
+    );
+    let (code, stdout, stderr) = result(&joinedup(&["explain", "--out", nodir]));
     assert_eq!(code, 0, "{stderr}");
     assert!(
-        stdout.ends_with(
-            "no runs yet\n\npending: cannot tell: pipeline pipelines/no_such.toml not found\n"
-        ),
-        "{stdout:?}"
+        stdout.contains(&format!(
+            "\nnow\n  data directory {nodir} does not exist: a run would create it (to look at an existing one, give --out DIR or JOINEDUP_OUT)\n  a run now would rebuild everything"
+        )),
+        "{stdout}"
     );
+    assert!(!dir.path().join("nodir").exists(), "explain made its --out");
 }
 
 /// Regression (review): `explain` printed a MESH source's settings as Rust debug output
@@ -590,8 +653,18 @@ fn regression_environment_variables_set_to_nothing_count_as_unset() {
         "pipelines/sample.toml: ok (3 sources, 9 datasets)"
     );
     let (code, stdout, stderr) = result(&joinedup_env(&["status"], &[("JOINEDUP_OUT", "")]));
-    assert_eq!(code, 0, "{stderr}");
-    assert!(stdout.starts_with("data directory out\n"), "{stdout}");
+    // The default data directory, ./out: there after the quick start, else refused by
+    // its name (a data directory that is not there is a command-line error).
+    if root().join("out").is_dir() {
+        assert_eq!(code, 0, "{stderr}");
+        assert!(stdout.starts_with("data directory out\n"), "{stdout}");
+    } else {
+        assert_eq!(code, 2, "{stderr}");
+        assert!(
+            stderr.contains("error: --out out: no such data directory"),
+            "{stderr}"
+        );
+    }
 }
 
 /// Regression (review): `explain`, `run --dry-run` and `status` said all was well (exit
@@ -787,8 +860,108 @@ fn regression_a_schemas_folder_that_cannot_be_read_is_not_called_empty() {
 fn regression_nhs_numbers_in_paths_are_withheld_from_standard_output() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("9990000026");
+    // Not there: refused, naming it without the number.
+    let (code, _, stderr) = result(&joinedup(&["status", "--out", out.to_str().unwrap()]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(!stderr.contains("9990000026"), "{stderr}");
+    assert!(
+        stderr.contains("<withheld>: no such data directory"),
+        "{stderr}"
+    );
+    std::fs::create_dir(&out).unwrap();
     let (code, stdout, stderr) = result(&joinedup(&["status", "--out", out.to_str().unwrap()]));
     assert_eq!(code, 0, "{stderr}");
     assert!(!stdout.contains("9990000026"), "{stdout}");
     assert!(stdout.contains("<withheld>"), "{stdout}");
+}
+
+/// Regression (review): with two sources' paths wrong, `run`, `explain`, `status` and
+/// `validate --source` named only the first (`source \`apc\`: cannot open …`, exit 4), so
+/// the second came to light only after the first was fixed. Every unavailable source is
+/// named in one error, each with its path and reason; still exit 4, and the failed run's
+/// manifest and `status` carry the whole message.
+#[test]
+fn regression_every_unavailable_source_is_named_in_one_error() {
+    let out = tempfile::tempdir().unwrap();
+    let out_dir = out.path().to_str().unwrap();
+    let both = "2 sources are unavailable: source `apc`: cannot open /nonexistent/apc: No such file or directory (os error 2); source `cld`: cannot open /nonexistent/cld: No such file or directory (os error 2)";
+    let wrong = [
+        "--source",
+        "apc=/nonexistent/apc",
+        "--source",
+        "cld=/nonexistent/cld",
+    ];
+    for command in ["run", "explain"] {
+        let mut args = vec![command, "pipelines/sample.toml", "--out", out_dir];
+        args.extend(wrong);
+        let (code, _, stderr) = result(&joinedup(&args));
+        assert_eq!(code, 4, "{command}: {stderr}");
+        assert!(
+            stderr.contains(&format!("error: {both}\n")),
+            "{command}: {stderr}"
+        );
+    }
+    let runs: Vec<_> = std::fs::read_dir(out.path().join("runs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(runs[0].join("manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        (
+            &manifest["status"],
+            &manifest["error"]["exit_code"],
+            &manifest["error"]["message"]
+        ),
+        (
+            &serde_json::json!("failed"),
+            &serde_json::json!(4),
+            &serde_json::json!(both)
+        )
+    );
+    let mut args = vec!["status", "pipelines/sample.toml", "--out", out_dir];
+    args.extend(wrong);
+    let (code, stdout, stderr) = result(&joinedup(&args));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains(&format!("    exit 4: {both}\n")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.ends_with(&format!("  cannot tell: a run now would exit 4: {both}\n")),
+        "{stdout}"
+    );
+
+    let (code, _, stderr) = result(&joinedup(&[
+        "validate",
+        "pipelines/sample.toml",
+        "--source",
+        "apc=/nonexistent/apc",
+        "--source",
+        "cld=/nonexistent/cld",
+    ]));
+    assert_eq!(code, 4, "{stderr}");
+    assert!(
+        stderr.contains("error: 2 sources are unavailable: source `apc`: --source /nonexistent/apc: no such file or folder; source `cld`: --source /nonexistent/cld: no such file or folder\n"),
+        "{stderr}"
+    );
+
+    // A publications pipeline lists its sources so too.
+    let (code, _, stderr) = result(&joinedup(&[
+        "explain",
+        "pipelines/nhse_publications.toml",
+        "--out",
+        out_dir,
+        "--source",
+        "sitrep=/nonexistent/sitrep",
+        "--source",
+        "ae=/nonexistent/ae",
+    ]));
+    assert_eq!(code, 4, "{stderr}");
+    assert!(
+        stderr.contains("error: 2 sources are unavailable: source `ae`: cannot open /nonexistent/ae: No such file or directory (os error 2); source `sitrep`: cannot open /nonexistent/sitrep: No such file or directory (os error 2)\n"),
+        "{stderr}"
+    );
 }

@@ -1514,6 +1514,8 @@ fn regression_a_key_gives_the_same_pseudonyms_from_the_environment_and_a_file() 
 fn dry_runs_log_without_a_run_id() {
     let night = Night::new();
     let out = night.dir.path().join("out");
+    // `status` refuses a data directory that is not there.
+    std::fs::create_dir(&out).unwrap();
     for command in ["explain", "status"] {
         let (code, _, stderr) = result(&joinedup(&[
             command,
@@ -1612,4 +1614,183 @@ fn the_same_inputs_are_unchanged_however_the_pipeline_path_is_spelled() {
     ]));
     assert_eq!(code, 0);
     assert!(!stdout.contains("new"), "{stdout}");
+}
+
+/// Regression (review): a zero-byte council file beside good ones stopped the whole run
+/// ("is empty: expected a header row", exit 3, nothing published), though a header-only
+/// file there is a warning. It is read as a file of no rows: a warning naming it (also a
+/// log event), the other files read and published, rows accounted as before; the ingest
+/// cache keeps its (empty) reading, so a later run with it unchanged is up to date, one
+/// where another file changed reuses it, and once it has content its rows are read.
+#[test]
+fn regression_a_zero_byte_file_among_good_ones_is_a_warning_and_the_rest_are_read() {
+    let night = Night::new();
+    let out = night.dir.path().join("out");
+    let empty = night.dir.path().join("inputs/cld/cld_904_2026Q3.csv");
+    std::fs::write(&empty, "").unwrap();
+    let warning = format!(
+        "{}: is empty: no header and no data rows (source cld)",
+        empty.display()
+    );
+    let cld = |m: &serde_json::Value| -> (u64, u64, u64, Vec<(String, u64)>) {
+        let s = m["sources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == "cld")
+            .unwrap();
+        let files = s["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                let path = f["path"].as_str().unwrap();
+                (
+                    path.rsplit('/').next().unwrap().to_string(),
+                    f["rows_in"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        (
+            s["rows_in"].as_u64().unwrap(),
+            s["accepted"].as_u64().unwrap(),
+            s["quarantined"].as_u64().unwrap(),
+            files,
+        )
+    };
+    let file_rows = |names: &[(&str, u64)]| -> Vec<(String, u64)> {
+        names.iter().map(|(n, r)| (n.to_string(), *r)).collect()
+    };
+
+    let (code, _, stderr) = result(&joinedup(&[
+        "run",
+        &night.pipeline(),
+        "--out",
+        out.to_str().unwrap(),
+        "--log-format",
+        "json",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let event = stderr
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|v| v["message"] == "is empty: no header and no data rows")
+        .unwrap_or_else(|| panic!("no event: {stderr}"));
+    assert_eq!(
+        (&event["level"], &event["source"], &event["file"]),
+        (
+            &serde_json::json!("WARN"),
+            &serde_json::json!("cld"),
+            &serde_json::json!(empty.display().to_string())
+        )
+    );
+    let m = manifest_of_last_run(&out);
+    assert_eq!(m["status"], "ok");
+    assert!(
+        m["warnings"]
+            .as_array()
+            .unwrap()
+            .contains(&warning.clone().into()),
+        "{}",
+        m["warnings"]
+    );
+    let (rows_in, accepted, quarantined, files) = cld(&m);
+    assert_eq!(rows_in, accepted + quarantined);
+    assert_eq!(
+        (rows_in, files),
+        (
+            989,
+            file_rows(&[
+                ("cld_901_2026Q3.csv", 458),
+                ("cld_902_2026Q3.csv", 531),
+                ("cld_904_2026Q3.csv", 0)
+            ])
+        )
+    );
+    assert!(read_parquet(&out.join("restricted/social_care_event")).rows > 0);
+
+    // Unchanged: nothing to do.
+    night.assert_up_to_date(&out);
+
+    // Another file new: the empty file's reading comes from the ingest cache, whole.
+    night.deliver_late_file();
+    let (code, _, stderr) = night.run(&out, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stderr.contains("ingest cache entry"), "{stderr}");
+    let m = manifest_of_last_run(&out);
+    let read_this_run: Vec<(&str, bool)> = m["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["name"] == "cld")
+        .flat_map(|s| s["files"].as_array().unwrap())
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().rsplit('/').next().unwrap(),
+                f["read_this_run"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        read_this_run,
+        [
+            ("cld_901_2026Q3.csv", false),
+            ("cld_902_2026Q3.csv", false),
+            ("cld_903_2026Q3.csv", true),
+            ("cld_904_2026Q3.csv", false)
+        ]
+    );
+    assert!(
+        m["warnings"]
+            .as_array()
+            .unwrap()
+            .contains(&warning.clone().into()),
+        "{}",
+        m["warnings"]
+    );
+    let (rows_in, _, _, files) = cld(&m);
+    assert_eq!(
+        (rows_in, files),
+        (
+            1463,
+            file_rows(&[
+                ("cld_901_2026Q3.csv", 458),
+                ("cld_902_2026Q3.csv", 531),
+                ("cld_903_2026Q3.csv", 474),
+                ("cld_904_2026Q3.csv", 0)
+            ])
+        )
+    );
+
+    // Content arrives: council 904's one row is read.
+    let sample = std::fs::read(root().join("data-samples/cld/cld_901_2026Q3.csv")).unwrap();
+    let mut lines = sample.split_inclusive(|&b| b == b'\n');
+    let (header, row) = (lines.next().unwrap(), lines.next().unwrap());
+    assert!(row.starts_with(b"901,Northshire,"));
+    let mut text = header.to_vec();
+    text.extend_from_slice(b"904,Westvale,");
+    text.extend_from_slice(&row[b"901,Northshire,".len()..]);
+    std::fs::write(&empty, text).unwrap();
+    let (code, _, stderr) = night.run(&out, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let m = manifest_of_last_run(&out);
+    assert!(
+        !m["warnings"].as_array().unwrap().contains(&warning.into()),
+        "{}",
+        m["warnings"]
+    );
+    let (rows_in, accepted, quarantined, files) = cld(&m);
+    assert_eq!(
+        (rows_in, accepted + quarantined, files),
+        (
+            1464,
+            1464,
+            file_rows(&[
+                ("cld_901_2026Q3.csv", 458),
+                ("cld_902_2026Q3.csv", 531),
+                ("cld_903_2026Q3.csv", 474),
+                ("cld_904_2026Q3.csv", 1)
+            ])
+        )
+    );
 }
