@@ -39,7 +39,10 @@ pub(super) fn started(id: &str) {
         *last = Some(id.to_string());
     }
     if let Ok(mut so_far) = SO_FAR.lock() {
-        *so_far = None;
+        *so_far = Some(SoFar {
+            id: id.to_string(),
+            ..SoFar::default()
+        });
     }
 }
 
@@ -49,6 +52,8 @@ pub(super) fn started(id: &str) {
 /// full disk while writing a dataset) otherwise left a manifest with none of it.
 #[derive(Default)]
 struct SoFar {
+    /// The run it is of ([`started`]): another run's record is never used.
+    id: String,
     changes: Option<state::Changes>,
     stages: Vec<crate::publish::manifest::StageTiming>,
     sources: Vec<crate::publish::manifest::SourceInfo>,
@@ -56,9 +61,12 @@ struct SoFar {
 
 static SO_FAR: std::sync::Mutex<Option<SoFar>> = std::sync::Mutex::new(None);
 
+/// Updates the record of the run started last, if any (a dry run keeps none).
 fn so_far(f: impl FnOnce(&mut SoFar)) {
-    if let Ok(mut s) = SO_FAR.lock() {
-        f(s.get_or_insert_with(SoFar::default));
+    if let Ok(mut s) = SO_FAR.lock()
+        && let Some(s) = s.as_mut()
+    {
+        f(s);
     }
 }
 
@@ -189,7 +197,7 @@ fn failed_with(
             let done = SO_FAR
                 .lock()
                 .ok()
-                .and_then(|mut s| s.take())
+                .and_then(|mut s| s.take_if(|s| s.id == id))
                 .unwrap_or_default();
             let timer = Timer(done.stages, Instant::now());
             let mut m = manifest_skeleton(
