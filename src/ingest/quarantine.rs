@@ -148,14 +148,15 @@ pub fn mask_data_value(text: &str) -> String {
 }
 
 /// Replaces every NHS number in a file name or path (a shape as [`mask_nhs_like`] finds
-/// them whose digits pass Modulus 11) and every full UK postcode ([`mask_postcodes`])
-/// with `<withheld>`: a file named after its patient keeps its name otherwise, and names
-/// that only look like one (a time stamp, a batch number) stay apart. Dates are kept: a
-/// date of birth in a name cannot be told from the reporting dates most names carry.
+/// them whose digits pass Modulus 11) with `<withheld>`: a file named after its patient
+/// keeps its name otherwise, and names that only look like one (a time stamp, a batch
+/// number) stay apart. Postcodes and dates are kept: their shapes are common in the
+/// names of ordinary files (`Q3 1st`, `wk1 2nd`, a hex id, a reporting date), and
+/// masking them made two submissions' names equal, so the later could no longer replace
+/// the earlier (CLD's latest-submission rule goes by name).
 pub fn mask_file_name(name: &str) -> String {
     let ranges = nhs_shapes(name, Text::Value, passes_modulus_11);
-    let masked = withhold(name, &ranges);
-    super::shapes::mask_postcodes(&masked).into_owned()
+    withhold(name, &ranges).into_owned()
 }
 
 /// A path as messages, warnings and logs show it: every NHS number in it withheld
