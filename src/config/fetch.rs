@@ -109,8 +109,9 @@ pub struct MeshFetch {
     /// Seconds allowed without a byte from MESH: for an answer, or between two bytes of
     /// one (connecting: at most 30 of them). Not a limit on a whole request.
     pub timeout_seconds: u64,
-    /// Seconds the whole pull of the mailbox may take, retries and waits included.
-    pub deadline_seconds: u64,
+    /// Seconds the whole pull of the mailbox may take, retries and waits included (`None`:
+    /// no limit).
+    pub deadline_seconds: Option<u64>,
     /// Messages per inbox page.
     pub inbox_page_size: u32,
     /// Retries of a request (or of one chunk of a download) after a transient failure.
@@ -396,7 +397,7 @@ pub fn mesh(
             client_identity,
             ca_file: raw.ca_file.as_ref().map(|f| base.join(f)),
             timeout_seconds: raw.timeout_seconds.unwrap_or(120),
-            deadline_seconds: raw.deadline_seconds.unwrap_or(3600),
+            deadline_seconds: raw.deadline_seconds,
             inbox_page_size: raw.inbox_page_size.unwrap_or(500),
             retries: raw.retries.unwrap_or(6),
         }),

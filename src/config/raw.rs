@@ -173,12 +173,15 @@ pub struct RawMeshSource {
     pub ca_file: Option<String>,
     /// Seconds allowed without a byte from MESH, waiting for an answer or between two
     /// bytes of one (default 120; connecting is allowed at most 30). A download that is
-    /// still flowing is never cut off, however long it takes.
+    /// still flowing is never cut off by it, however long it takes (only by
+    /// `deadline_seconds`, when set).
     pub timeout_seconds: Option<u64>,
-    /// Seconds the whole pull of the mailbox may take, retries and waits included
-    /// (default 3600): a server trickling a message a byte at a time, or answering every
-    /// request just inside `timeout_seconds`, cannot hold the run and its lock past it.
-    /// What is left at the deadline stays in the inbox for the next pull.
+    /// Seconds the whole pull of the mailbox may take, retries and waits included (not
+    /// set by default: no limit): a server trickling a message a byte at a time, or
+    /// answering every request just inside `timeout_seconds`, cannot hold the run and
+    /// its lock past it. What is left at the deadline stays in the inbox; a message that
+    /// cannot download within it never lands, and holds up those behind it, so set it
+    /// well above the time the largest message takes.
     pub deadline_seconds: Option<u64>,
     /// Messages per inbox page, 10 to 5000 (default 500).
     pub inbox_page_size: Option<u32>,

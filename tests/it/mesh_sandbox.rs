@@ -186,7 +186,7 @@ impl Sandbox {
             client_identity: None,
             ca_file: None,
             timeout_seconds: 30,
-            deadline_seconds: 600,
+            deadline_seconds: Some(600),
             inbox_page_size: page_size,
             retries: 0,
         })

@@ -11,10 +11,11 @@
 //! [`breaker`]: the last message not yet tried is then tried once, out of order. MESH
 //! answering it, the failures were those messages' own (they stay in the inbox, named)
 //! and the pull goes on; failing too, the pull of the mailbox stops, and the rest of the
-//! inbox is left for the next pull, and said. The whole pull of a mailbox ends at its
-//! `deadline_seconds`, whatever the server does (a message trickling in a byte at a time
-//! never trips `timeout_seconds`): the message under way is abandoned, and it and the
-//! rest of the inbox wait for the next pull.
+//! inbox is left for the next pull, and said. With `deadline_seconds` set, the whole pull
+//! of a mailbox ends at it, whatever the server does (a message trickling in a byte at a
+//! time never trips `timeout_seconds`): the message under way is abandoned, and it and
+//! the rest of the inbox wait for the next pull. Not set by default: a message that
+//! cannot download within it would never land and would hold up those behind it.
 
 pub mod auth;
 mod breaker;
@@ -156,24 +157,29 @@ pub async fn pull_mailbox(source: &str, cfg: &MeshFetch, zone: &LandingZone) -> 
     report
 }
 
-/// The end of a mailbox's pull (`deadline_seconds` from its start).
+/// The end of a mailbox's pull (`deadline_seconds` from its start), if it has one.
 struct Deadline {
-    at: tokio::time::Instant,
+    /// `None`: no deadline set, or one too far off to reckon (`u64::MAX` seconds, say).
+    at: Option<tokio::time::Instant>,
     seconds: u64,
 }
 
 impl Deadline {
-    fn new(seconds: u64) -> Self {
+    fn new(seconds: Option<u64>) -> Self {
+        let now = tokio::time::Instant::now();
         Deadline {
-            at: tokio::time::Instant::now() + std::time::Duration::from_secs(seconds),
-            seconds,
+            at: seconds.and_then(|s| now.checked_add(std::time::Duration::from_secs(s))),
+            seconds: seconds.unwrap_or(0),
         }
     }
 
     /// `work`'s outcome, or `None` when the deadline came first (the work is dropped: a
     /// download under way is removed with its landing file, never committed).
     async fn within<T>(&self, work: impl std::future::Future<Output = T>) -> Option<T> {
-        tokio::time::timeout_at(self.at, work).await.ok()
+        match self.at {
+            Some(at) => tokio::time::timeout_at(at, work).await.ok(),
+            None => Some(work.await),
+        }
     }
 
     /// What was under way when the deadline passed, said.
@@ -199,7 +205,7 @@ impl Deadline {
         let state = if zone.has_message(source, id) {
             "landed, not yet acknowledged (the next pull acknowledges it)"
         } else {
-            "not landed, not acknowledged: it stays in the inbox for the next pull"
+            "not landed, not acknowledged: it stays in the inbox and is tried first again by the next pull, so if it is large, raise deadline_seconds above the time it takes to download, or it never lands and holds up the messages behind it"
         };
         report.fail(id, format!("{}: {state}", self.passed("on this message")));
         let left = rest
