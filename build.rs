@@ -1,4 +1,5 @@
-//! Build identity: a hash of the crate's sources, manifest and lock file, as
+//! Build identity: a hash of the crate's Rust sources (`src/**/*.rs`), manifest and lock
+//! file, as
 //! `JOINEDUP_BUILD` (16 hex digits). The configuration fingerprint carries it
 //! (`app::state::fingerprint`), so a data directory written by another build of joinedup
 //! — a different commit under the same crate version — is rebuilt from its inputs, and
@@ -17,7 +18,9 @@ fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
         let path = entry.path();
         if path.is_dir() {
             files_under(&path, out);
-        } else {
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            // Sources only: an editor's swap file or a patch's .orig/.rej left beside
+            // them would make two builds of one commit differ (code review).
             out.push(path);
         }
     }

@@ -227,7 +227,9 @@ fn number_entity(
     let frames = &entity.frames;
     let mut rows = Vec::with_capacity(frames.len());
     std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<PolarsResult<DataFrame>>(1);
+        // A rendezvous: the reader holds the next part until it is taken, so two parts
+        // are held at most (a slot of one held three, code review).
+        let (tx, rx) = std::sync::mpsc::sync_channel::<PolarsResult<DataFrame>>(0);
         let reader = scope.spawn(move || {
             for part in frames {
                 let df = part.clone().select(read).collect();

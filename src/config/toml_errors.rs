@@ -72,12 +72,15 @@ pub(crate) fn read_toml_partial<T: DeserializeOwned>(
 fn not_utf8(bytes: &[u8], e: std::str::Utf8Error) -> String {
     let at = e.valid_up_to();
     let line = bytes[..at].iter().filter(|&&b| b == b'\n').count() + 1;
-    let column = at
-        - bytes[..at]
-            .iter()
-            .rposition(|&b| b == b'\n')
-            .map_or(0, |p| p + 1)
-        + 1;
+    let start = bytes[..at]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |p| p + 1);
+    // In characters, as an editor counts them (the bytes before are valid UTF-8), a
+    // byte-order mark not counted.
+    let column = std::str::from_utf8(&bytes[start..at]).map_or(at - start, |s| {
+        s.trim_start_matches('\u{feff}').chars().count()
+    }) + 1;
     format!(
         "line {line}, column {column}: byte 0x{:02X} is not UTF-8 text (the file may have been saved as Windows-1252, where a curly quote or a dash is such a byte): save it as UTF-8",
         bytes[at]
@@ -422,6 +425,22 @@ fn table_header(line: &str) -> Option<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Regression (code review): the place of a byte that is not UTF-8 was counted in
+    /// bytes, so `é` and `–` before it, or a byte-order mark, put it columns too far
+    /// right; it is counted in characters.
+    #[test]
+    fn regression_a_byte_that_is_not_utf8_is_placed_by_characters() {
+        let mut bytes = "a = 1\n\u{feff}b = \"Café – x\"\n".as_bytes().to_vec();
+        let at = bytes.iter().position(|&b| b == b'x').unwrap();
+        bytes[at] = 0x92;
+        let e = std::str::from_utf8(&bytes).unwrap_err();
+        let message = not_utf8(&bytes, e);
+        assert!(
+            message.starts_with("line 2, column 13: byte 0x92 is not UTF-8 text"),
+            "{message}"
+        );
+    }
 
     #[test]
     fn the_key_path_of_a_position() {

@@ -27,14 +27,18 @@ pub struct Pattern {
 impl Pattern {
     /// Compiles `text` to match whole values; the error is the regex crate's first line.
     pub fn new(text: &str) -> Result<Self, String> {
-        let whole = format!("^(?:{text})$");
-        let regex = regex::Regex::new(&whole).map_err(|e| {
+        let first_line = |e: regex::Error| {
             e.to_string()
                 .lines()
                 .rfind(|l| l.starts_with("error:"))
                 .map(|l| l.trim_start_matches("error:").trim().to_string())
                 .unwrap_or_else(|| e.to_string())
-        })?;
+        };
+        // A whole expression of its own: `0)|(1` would otherwise close the wrapping
+        // group and mean "starts with 0 or ends with 1" (and the DFA another thing).
+        regex::Regex::new(text).map_err(first_line)?;
+        let whole = format!("^(?:{text})$");
+        let regex = regex::Regex::new(&whole).map_err(first_line)?;
         let dfa = dense::Builder::new()
             .configure(
                 dense::Config::new()
@@ -161,5 +165,14 @@ mod tests {
     fn an_invalid_pattern_names_the_error() {
         let e = Pattern::new("[A-Z").unwrap_err();
         assert_eq!(e, "unclosed character class");
+    }
+
+    /// Regression (code review): `0)|(1` closed the group the pattern is wrapped in,
+    /// so the regex read "starts with 0 or ends with 1" while the DFA refused "01": a
+    /// pattern must be a whole expression on its own.
+    #[test]
+    fn regression_a_pattern_that_breaks_out_of_its_group_is_refused() {
+        let e = Pattern::new("0)|(1").unwrap_err();
+        assert_eq!(e, "unopened group");
     }
 }
