@@ -87,21 +87,16 @@ fn period_words(key: &PeriodKey) -> String {
 /// unavailable are one error naming each ([`Error::unavailable`]).
 pub fn list_inputs(plan: &Plan) -> Result<Vec<(String, Vec<InputFile>)>> {
     let mut listed = Vec::new();
-    let mut unavailable = Vec::new();
+    let mut unavailable = Error::gather_unavailable();
     for s in &plan.publications {
-        match crate::pull::list_inputs(&s.name, &s.path, &s.pattern) {
-            Ok(files) => {
-                tracing::info!(stage = "pull", source = %s.name, files = files.len(), "inputs found");
-                listed.push((s.name.clone(), files));
-            }
-            Err(e @ Error::SourceUnavailable { .. }) => unavailable.push(e),
-            Err(e) => return Err(e),
+        let files = crate::pull::list_inputs(&s.name, &s.path, &s.pattern);
+        if let Some(files) = unavailable.keep(files)? {
+            tracing::info!(stage = "pull", source = %s.name, files = files.len(), "inputs found");
+            listed.push((s.name.clone(), files));
         }
     }
-    match Error::unavailable(unavailable) {
-        Some(e) => Err(e),
-        None => Ok(listed),
-    }
+    unavailable.check()?;
+    Ok(listed)
 }
 
 /// Runs a publications-only pipeline (called by [`crate::app::run`], which has checked

@@ -168,6 +168,12 @@ impl Error {
         }
     }
 
+    /// Gathers the sources found unavailable while the others are listed
+    /// ([`Unavailable`]).
+    pub fn gather_unavailable() -> Unavailable {
+        Unavailable(Vec::new())
+    }
+
     /// Shorthand for an [`Error::Io`].
     pub fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {
@@ -182,6 +188,34 @@ impl Error {
         Error::Engine {
             context: context.into(),
             source,
+        }
+    }
+}
+
+/// Sources found unavailable while the others are still listed, so that one error names
+/// them all ([`Error::unavailable`]).
+pub struct Unavailable(Vec<Error>);
+
+impl Unavailable {
+    /// `r`'s value; a source's being unavailable kept for [`Unavailable::check`]
+    /// (`None`); any other error returned at once (this machine's, not the source's).
+    pub fn keep<T>(&mut self, r: Result<T>) -> Result<Option<T>> {
+        match r {
+            Ok(v) => Ok(Some(v)),
+            Err(e @ Error::SourceUnavailable { .. }) => {
+                self.0.push(e);
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Ok when every source was available so far, else one error naming each that was
+    /// not (and none kept after).
+    pub fn check(&mut self) -> Result<()> {
+        match Error::unavailable(std::mem::take(&mut self.0)) {
+            Some(e) => Err(e),
+            None => Ok(()),
         }
     }
 }

@@ -127,7 +127,7 @@ pub fn list_inputs(
     dry_run: bool,
 ) -> Result<Vec<(String, Vec<InputFile>)>> {
     let mut listed = Vec::new();
-    let mut unavailable = Vec::new();
+    let mut unavailable = Error::gather_unavailable();
     for s in &plan.sources {
         let paths = if s.landed {
             // A dry run does not pull: a fetched source nothing has landed for yet has no
@@ -140,16 +140,12 @@ pub fn list_inputs(
         } else {
             crate::pull::list_paths(&s.name, &s.path, &s.pattern)
         };
-        match paths {
-            Ok(paths) => listed.push((s, paths)),
-            Err(e @ Error::SourceUnavailable { .. }) => unavailable.push(e),
-            // Not the source's: this machine's (the landing manifest unreadable).
-            Err(e) => return Err(e),
+        // An error not the source's (the landing manifest unreadable) is returned.
+        if let Some(paths) = unavailable.keep(paths)? {
+            listed.push((s, paths));
         }
     }
-    if let Some(e) = Error::unavailable(std::mem::take(&mut unavailable)) {
-        return Err(e);
-    }
+    unavailable.check()?;
     one_source_per_file(plan, &mut listed)?;
     let jobs: Vec<(&str, &Path)> = listed
         .iter()
@@ -166,19 +162,13 @@ pub fn list_inputs(
     let mut inputs = Vec::new();
     for (s, paths) in &listed {
         let mut files = Vec::with_capacity(paths.len());
+        // A file that cannot be read: its source is unavailable, as is any other's.
         for file in hashed.by_ref().take(paths.len()) {
-            match file {
-                Ok(f) => files.push(f),
-                // A file that cannot be read: its source is unavailable, as is any other's.
-                Err(e @ Error::SourceUnavailable { .. }) => unavailable.push(e),
-                Err(e) => return Err(e),
-            }
+            files.extend(unavailable.keep(file)?);
         }
         tracing::info!(stage = "pull", source = %s.name, files = files.len(), "inputs found");
         inputs.push((s.name.clone(), files));
     }
-    match Error::unavailable(unavailable) {
-        Some(e) => Err(e),
-        None => Ok(inputs),
-    }
+    unavailable.check()?;
+    Ok(inputs)
 }

@@ -202,16 +202,6 @@ fn journey() -> Table {
     read_parquet(&sample_out().join("restricted/patient_journey"))
 }
 
-fn median(mut v: Vec<i64>) -> f64 {
-    v.sort_unstable();
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2] as f64
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) as f64 / 2.0
-    }
-}
-
 #[test]
 fn planted_social_care_delays_are_recovered_exactly() {
     let j = journey();
@@ -245,7 +235,7 @@ fn planted_social_care_delays_are_recovered_exactly() {
             "{key:?}"
         );
         assert_eq!(
-            median(got.clone()),
+            median(got),
             t["median_delay_days"].as_f64().unwrap(),
             "{key:?}"
         );
@@ -253,11 +243,7 @@ fn planted_social_care_delays_are_recovered_exactly() {
     // The planted bottleneck, pinned: Easton (902) home care waits 8–12 days, median 11.
     let easton = &groups[&("902".to_string(), "home_care".to_string())];
     assert_eq!(
-        (
-            easton.len(),
-            easton.iter().sum::<i64>(),
-            median(easton.clone())
-        ),
+        (easton.len(), easton.iter().sum::<i64>(), median(easton)),
         (44, 459, 11.0)
     );
     assert_eq!(groups.values().map(Vec::len).sum::<usize>(), 277);

@@ -317,16 +317,6 @@ fn recovers_what_was_planted_over(seed: &str, years: &str) {
                 .push(j.i64s("delay_days")[i].unwrap());
         }
     }
-    let median_of = |v: &[i64]| {
-        let mut v = v.to_vec();
-        v.sort_unstable();
-        let n = v.len();
-        if n % 2 == 1 {
-            v[n / 2] as f64
-        } else {
-            (v[n / 2 - 1] + v[n / 2]) as f64 / 2.0
-        }
-    };
     let planted = truth["delays"].as_array().unwrap();
     assert_eq!(groups.len(), planted.len());
     for t in planted {
@@ -335,7 +325,7 @@ fn recovers_what_was_planted_over(seed: &str, years: &str) {
             t["awaited_service"].as_str().unwrap().to_string(),
         );
         let got = &groups[&key];
-        let median = median_of(got);
+        let median = median(got);
         assert_eq!(got.len() as u64, t["spells"].as_u64().unwrap(), "{key:?}");
         assert_eq!(
             got.iter().sum::<i64>(),
@@ -351,7 +341,7 @@ fn recovers_what_was_planted_over(seed: &str, years: &str) {
     // measured it (a review found this read from the truth file only).
     let measured = groups
         .iter()
-        .max_by(|a, b| median_of(a.1).partial_cmp(&median_of(b.1)).unwrap())
+        .max_by(|a, b| median(a.1).partial_cmp(&median(b.1)).unwrap())
         .map(|(k, _)| (k.0.as_str(), k.1.as_str()))
         .unwrap();
     assert_eq!(measured, ("902", "home_care"));

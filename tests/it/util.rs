@@ -360,3 +360,15 @@ pub fn sample_pipeline_anywhere(text: &str) -> String {
 pub fn sample_pipeline_text() -> String {
     std::fs::read_to_string(root().join("pipelines/sample.toml")).unwrap()
 }
+
+/// The median of `v` (the mean of the middle two for an even count).
+pub fn median(v: &[i64]) -> f64 {
+    let mut v = v.to_vec();
+    v.sort_unstable();
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2] as f64
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) as f64 / 2.0
+    }
+}
