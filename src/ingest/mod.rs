@@ -295,7 +295,7 @@ fn ingest_into(
         if workbook_sheet::is_workbook(&head) {
             read_workbook(source, input, pseudo, dir, min_chunk_bytes)
         } else {
-            read_file(source, input, pseudo, dir, min_chunk_bytes, false)
+            read_file(source, input, pseudo, dir, min_chunk_bytes, None)
         }
     });
     // What was read is kept under the hash taken before: only when the file is still the
@@ -349,7 +349,14 @@ fn read_workbook(
         sha256: input.sha256.clone(),
         stamp: None,
     };
-    let read = read_file(&plain, &as_csv, pseudo, dir, min_chunk_bytes, true);
+    let read = read_file(
+        &plain,
+        &as_csv,
+        pseudo,
+        dir,
+        min_chunk_bytes,
+        Some(&input.path),
+    );
     let _ = std::fs::remove_dir_all(&scratch);
     // Messages name the workbook, not the sheet's copy.
     let (copy, original) = (
@@ -416,18 +423,21 @@ fn read_workbook(
     Ok(report)
 }
 
-/// [`ingest_into`]'s reading, before the file is checked against its hash; `sheet` when
-/// the file is a workbook sheet's copy (fields are named by cell, not byte offset).
+/// [`ingest_into`]'s reading, before the file is checked against its hash; `workbook`
+/// when the file is that workbook's sheet's copy (fields are named by cell, not byte
+/// offset, and log events name the workbook).
 fn read_file(
     source: &SourcePlan,
     input: &InputFile,
     pseudo: &Pseudonymiser,
     dir: &Path,
     min_chunk_bytes: u64,
-    sheet: bool,
+    workbook: Option<&Path>,
 ) -> Result<FileIngest> {
-    let mut opened = open_file(source, input)?;
-    opened.sheet = sheet;
+    // Log events name the file as its owner knows it: a workbook, not its sheet's copy.
+    let named = workbook.unwrap_or(&input.path);
+    let mut opened = open_file(source, input, named)?;
+    opened.sheet = workbook.is_some();
     // One range per core, and at least two, so a one-core machine still exercises the
     // split (the ranges' threads then share the core).
     let parts = std::thread::available_parallelism()
@@ -543,7 +553,7 @@ fn read_file(
     // Not how many: warnings reach the report, which shows counts under the disclosure
     // rule (the file's reasons count them in the manifest).
     let not_utf8 = quarantine.rows_with_detail(&row::invalid_bytes(&opened.contract));
-    let shown = quarantine::shown_path(&input.path);
+    let shown = quarantine::shown_path(named);
     if opened.contract.encoding == Encoding::Utf8 && not_utf8 > 0 {
         tracing::warn!(source = %source.name, file = %shown, contract = %opened.contract.name, "rows not valid UTF-8 quarantined: if the file was saved as Windows-1252, set encoding = \"windows-1252\" in the contract");
         report.warnings.push(format!(
@@ -653,7 +663,8 @@ fn file_start(path: &Path, n: u64) -> Result<Vec<u8>> {
     Ok(out)
 }
 
-fn open_file(source: &SourcePlan, input: &InputFile) -> Result<OpenedFile> {
+/// Opens `input` (named `named` in log events: a workbook's sheet's copy by the workbook).
+fn open_file(source: &SourcePlan, input: &InputFile, named: &Path) -> Result<OpenedFile> {
     let path = &input.path;
     let rejected = |line: Option<u64>, message: String| Error::InputRejected {
         location: Location {
@@ -771,7 +782,7 @@ fn open_file(source: &SourcePlan, input: &InputFile) -> Result<OpenedFile> {
                     quarantine::shown_path(path),
                     contract.name
                 );
-                tracing::warn!(source = %source.name, file = %quarantine::shown_path(path), columns = %cols, "ignored undeclared columns");
+                tracing::warn!(source = %source.name, file = %quarantine::shown_path(named), columns = %cols, "ignored undeclared columns");
                 warnings.push(msg);
             }
             DriftPolicy::Ignore => {}
@@ -790,7 +801,7 @@ fn open_file(source: &SourcePlan, input: &InputFile) -> Result<OpenedFile> {
                 ));
             }
             DriftPolicy::Warn => {
-                tracing::warn!(source = %source.name, file = %quarantine::shown_path(path), columns = %what, "a column under two of its names");
+                tracing::warn!(source = %source.name, file = %quarantine::shown_path(named), columns = %what, "a column under two of its names");
                 warnings.push(format!("{}: {what}", quarantine::shown_path(path)));
             }
             DriftPolicy::Ignore => {}
@@ -799,7 +810,7 @@ fn open_file(source: &SourcePlan, input: &InputFile) -> Result<OpenedFile> {
     let absent = header::absent_optional(&contract, &header);
     if !absent.is_empty() {
         let cols = header::listed(&absent);
-        tracing::warn!(source = %source.name, file = %quarantine::shown_path(path), columns = %cols, "optional columns missing");
+        tracing::warn!(source = %source.name, file = %quarantine::shown_path(named), columns = %cols, "optional columns missing");
         warnings.push(format!(
             "{}: optional column(s) {cols} of contract \"{}\" missing: read as blank in every row",
             quarantine::shown_path(path),

@@ -201,12 +201,19 @@ pub fn to_csv(path: &Path, contract: &Contract, dir: &Path) -> Result<SheetCsv, 
     let finished = writer.finish().map_err(cannot_write)?;
     let first_row = match finished {
         Ok(Some(first_row)) => first_row,
-        Ok(None) => {
+        // No cell with a value: the first visible sheet of a workbook with others is
+        // probably not the one holding the data, so refused naming them; the sheet the
+        // contract names, or a workbook's only sheet, holds no rows, read as a CSV file
+        // of zero bytes is (a warning; a source none of whose files hold rows is refused
+        // unless it allows empty).
+        Ok(None) if contract.sheet.is_none() && sheets.len() > 1 => {
             return Err(format!(
-                "sheet \"{sheet}\" is empty: expected a header row with the columns of contract \"{}\"",
-                contract.name
+                "sheet \"{sheet}\" is empty (read as the first visible sheet; contract \"{}\" names none); its sheets: {}; a contract's `sheet` names the one to read",
+                contract.name,
+                quoted(&sheets)
             ));
         }
+        Ok(None) => 0,
         Err(looked) => {
             let rows = match looked.rows {
                 1 => format!("its one row with a value (row {})", looked.from + 1),

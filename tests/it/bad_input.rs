@@ -1566,6 +1566,104 @@ fn apc_workbook(dir: &Path, top: u32, more: impl Fn(&mut rust_xlsxwriter::Worksh
     book
 }
 
+/// Regression: a workbook whose only sheet has no cell with a value was refused ("sheet
+/// is empty: expected a header row", exit 3, nothing published), where a zero-byte CSV
+/// file beside good ones is a warning. It holds no rows as that file does: the other
+/// files are published, and the warning (in the manifest and as a log event) names the
+/// workbook, not its scratch copy.
+#[test]
+fn regression_a_workbook_with_one_empty_sheet_holds_no_rows_like_an_empty_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        root().join("tests/fixtures/bad/apc/valid.csv"),
+        dir.path().join("apc_valid.csv"),
+    )
+    .unwrap();
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    wb.add_worksheet().set_name("Spells").unwrap();
+    let book = dir.path().join("apc_empty.xlsx");
+    wb.save(&book).unwrap();
+    let text = std::fs::read_to_string(root().join("tests/fixtures/apc_only.toml"))
+        .unwrap()
+        .replace("\"../../", &format!("\"{}/", root().display()))
+        .replace(
+            "path = \"bad/apc/valid.csv\"",
+            &format!("path = \"{}\"\npattern = \"*\"", dir.path().display()),
+        );
+    assert!(text.contains("pattern = \"*\""));
+    let out = tempfile::tempdir().unwrap();
+    let pipeline = out.path().join("p.toml");
+    std::fs::write(&pipeline, text).unwrap();
+    let (code, _, stderr) = result(&joinedup(&[
+        "--log-format",
+        "json",
+        "run",
+        pipeline.to_str().unwrap(),
+        "--out",
+        out.path().to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let event = stderr
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|e| e["message"] == "is empty: no header and no data rows")
+        .unwrap_or_else(|| panic!("no event: {stderr}"));
+    assert_eq!(
+        (&event["level"], &event["source"], event["file"].as_str()),
+        (
+            &serde_json::json!("WARN"),
+            &serde_json::json!("apc"),
+            Some(book.to_str().unwrap())
+        )
+    );
+    assert!(
+        warnings(out.path()).contains(&format!(
+            "{}: is empty: no header and no data rows (source apc)",
+            book.display()
+        )),
+        "{:?}",
+        warnings(out.path())
+    );
+    let m = manifest(out.path());
+    let valid_rows = std::fs::read_to_string(dir.path().join("apc_valid.csv"))
+        .unwrap()
+        .lines()
+        .count() as u64
+        - 1;
+    assert_eq!(
+        (
+            m["sources"][0]["rows_in"].as_u64(),
+            m["sources"][0]["accepted"].as_u64()
+        ),
+        (Some(valid_rows), Some(valid_rows))
+    );
+    assert_eq!(read_parquet(&spells(out.path())).rows as u64, valid_rows);
+}
+
+/// An empty first sheet of a workbook with others, read because the contract names no
+/// sheet, is probably not the sheet holding the data: the file is refused naming the
+/// workbook's sheets and the setting that picks one.
+#[test]
+fn an_empty_first_sheet_of_a_workbook_with_others_is_refused_naming_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    wb.add_worksheet().set_name("Notes").unwrap();
+    wb.add_worksheet()
+        .set_name("Spells")
+        .unwrap()
+        .write_string(0, 0, "Hospital Provider Spell Number")
+        .unwrap();
+    let book = dir.path().join("apc.xlsx");
+    wb.save(&book).unwrap();
+    let (code, _, stderr, out) = run_apc(book.to_str().unwrap());
+    assert_eq!(code, 3, "{stderr}");
+    assert!(
+        stderr.contains("apc.xlsx: sheet \"Notes\" is empty (read as the first visible sheet; contract \"sus_apc\" names none); its sheets: \"Notes\", \"Spells\"; a contract's `sheet` names the one to read"),
+        "{stderr}"
+    );
+    assert_nothing_written(out.path());
+}
+
 /// Regression (review): every workbook's copy writes empty sheet rows as empty lines,
 /// and a row after them was reported lines early (sheet row 10 as line 5); and a field's
 /// bad bytes were placed by a byte offset into the deleted copy ("the row starts at byte
