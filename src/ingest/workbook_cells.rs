@@ -45,8 +45,10 @@ pub fn is_blank(cell: &Data) -> bool {
     }
 }
 
-/// A cell as text, for a column read as `kind`.
-pub fn cell_text(cell: &Data, kind: Option<&ColumnType>) -> CellText {
+/// A cell as text, for a column read as `kind`, in a workbook using the 1904 date system
+/// when `date1904` (a date cell carries its workbook's system; a plain number in a date
+/// column is a serial day number of that system).
+pub fn cell_text(cell: &Data, kind: Option<&ColumnType>, date1904: bool) -> CellText {
     let typed = CellText::Typed;
     match cell {
         Data::Empty => typed(String::new()),
@@ -59,7 +61,7 @@ pub fn cell_text(cell: &Data, kind: Option<&ColumnType>) -> CellText {
             iso_time(s).map_or_else(|| typed(s.clone()), |at| datetime_text(at, kind))
         }
         Data::Int(i) => typed(i.to_string()),
-        Data::Float(f) => match (kind, super::nhse::workbook::serial_date(*f)) {
+        Data::Float(f) => match (kind, super::nhse::workbook::serial_date_in(*f, date1904)) {
             (Some(ColumnType::Date(_)), Some(day)) if f.fract() == 0.0 => {
                 datetime_text(day.and_time(NaiveTime::MIN), kind)
             }
@@ -173,7 +175,7 @@ mod tests {
     use super::*;
 
     fn text(cell: &Data, kind: Option<&ColumnType>) -> String {
-        match cell_text(cell, kind) {
+        match cell_text(cell, kind, false) {
             CellText::Typed(t) => t,
             CellText::Unheld(t) => panic!("unheld: {t}"),
         }
@@ -243,27 +245,27 @@ mod tests {
         let ten_past = excel(46204.0 + (10.0 * 3600.0 + 10.0) / 86400.0);
         let on_the_hour = excel(46204.0 + 10.0 / 24.0);
         assert_eq!(
-            cell_text(&ten_past, Some(&ecds)),
+            cell_text(&ten_past, Some(&ecds), false),
             CellText::Typed("2026-07-01 10:00:10".into())
         );
         assert_eq!(
-            cell_text(&on_the_hour, Some(&ecds)),
+            cell_text(&on_the_hour, Some(&ecds), false),
             CellText::Typed("2026-07-01 10:00".into())
         );
         let minutes_only = ColumnType::DateTime(formats(&["%d/%m/%Y %H:%M"]));
         assert_eq!(
-            cell_text(&ten_past, Some(&minutes_only)),
+            cell_text(&ten_past, Some(&minutes_only), false),
             CellText::Unheld("2026-07-01 10:00:10".into())
         );
         let time = ColumnType::Time(formats(&["%H:%M"]));
         assert_eq!(
-            cell_text(&Data::DurationIso("PT01H06M30S".into()), Some(&time)),
+            cell_text(&Data::DurationIso("PT01H06M30S".into()), Some(&time), false),
             CellText::Unheld("01:06:30".into())
         );
         // A date column holds the day: a time of day in it is not a value lost.
         let date = ColumnType::Date(formats(&["%d/%m/%Y"]));
         assert_eq!(
-            cell_text(&ten_past, Some(&date)),
+            cell_text(&ten_past, Some(&date), false),
             CellText::Typed("01/07/2026".into())
         );
     }

@@ -116,6 +116,13 @@ pub fn to_csv(path: &Path, contract: &Contract, dir: &Path) -> Result<SheetCsv, 
             .cloned()
             .ok_or_else(|| "is a workbook without worksheets".to_string())?,
     };
+    // A plain number in a date column is a serial day of the workbook's date system.
+    let date1904 = match &wb {
+        calamine::Sheets::Xlsx(x) => x.has_1904_epoch(),
+        calamine::Sheets::Xls(x) => x.has_1904_epoch(),
+        calamine::Sheets::Xlsb(x) => x.has_1904_epoch(),
+        calamine::Sheets::Ods(_) => false,
+    };
     let out = dir.join(path.file_name().unwrap_or_default());
     let cannot_write = |e: std::io::Error| format!("cannot write {}: {e}", out.display());
     let mut writer = SheetWriter {
@@ -130,6 +137,7 @@ pub fn to_csv(path: &Path, contract: &Contract, dir: &Path) -> Result<SheetCsv, 
         pending: Vec::new(),
         no_header: None,
         unheld: Cells::default(),
+        date1904,
     };
     let mut uncalculated = Cells::default();
     let sheet_error = |e: String| format!("sheet \"{sheet}\" cannot be read: {e}");
@@ -310,6 +318,8 @@ struct SheetWriter<'a> {
     no_header: Option<LookedAt>,
     /// Date and time cells no format of their column holds exactly.
     unheld: Cells,
+    /// Whether the workbook uses the 1904 date system.
+    date1904: bool,
 }
 
 impl SheetWriter<'_> {
@@ -390,7 +400,7 @@ impl SheetWriter<'_> {
                 fields.push(if is_blank(cell) { "" } else { WITHHELD }.to_string());
                 continue;
             }
-            let text = match cell_text(cell, self.kinds.get(i).copied().flatten()) {
+            let text = match cell_text(cell, self.kinds.get(i).copied().flatten(), self.date1904) {
                 CellText::Typed(t) => t,
                 CellText::Unheld(t) => {
                     self.unheld.add(r, i as u32);
@@ -440,7 +450,7 @@ fn texts(cells: &[Data]) -> Vec<String> {
         .map_or(0, |l| l + 1);
     cells[..last]
         .iter()
-        .map(|c| one_line(cell_text(c, None).text()))
+        .map(|c| one_line(cell_text(c, None, false).text()))
         .collect()
 }
 
@@ -589,6 +599,69 @@ mod tests {
             "\nHospital Provider Spell Number,Organisation code  Sender of transaction\nRX1,\"said \"\"no\"\", twice\"\n\nRX2,\nRX3,b,*\n"
         );
         assert_eq!(sheet.uncalculated, Cells::default());
+    }
+
+    /// The workbook at `book` saved again in the 1904 date system (`date1904` on its
+    /// `workbookPr`, as older Excel for Mac saves it): the same serial numbers, other dates.
+    fn in_1904_date_system(book: &Path) -> PathBuf {
+        use std::io::{Read, Write};
+        let mut archive = zip::ZipArchive::new(std::fs::File::open(book).unwrap()).unwrap();
+        let out = book.with_file_name("in_1904.xlsx");
+        let mut w = zip::ZipWriter::new(std::fs::File::create(&out).unwrap());
+        for i in 0..archive.len() {
+            let mut entry = archive.by_index(i).unwrap();
+            let mut bytes = Vec::new();
+            entry.read_to_end(&mut bytes).unwrap();
+            let name = entry.name().unwrap().to_string();
+            if name == "xl/workbook.xml" {
+                let xml = String::from_utf8(bytes).unwrap();
+                assert!(xml.contains("<workbookPr "), "{xml}");
+                bytes = xml
+                    .replace("<workbookPr ", "<workbookPr date1904=\"1\" ")
+                    .into_bytes();
+            }
+            w.start_file(name, zip::write::SimpleFileOptions::default())
+                .unwrap();
+            w.write_all(&bytes).unwrap();
+        }
+        w.finish().unwrap();
+        out
+    }
+
+    /// Regression: a workbook saved in the 1904 date system had a date typed as a number
+    /// in a date column (a cell formatted as a number, or in a format calamine does not
+    /// take for a date) read in the 1900 system, four years and a day early, and accepted.
+    /// Both kinds of date cell are read in the workbook's own system.
+    #[test]
+    fn regression_dates_of_a_1904_workbook_are_read_in_its_date_system() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        let as_date = rust_xlsxwriter::Format::new().set_num_format("dd/mm/yyyy");
+        ws.write_string(0, 0, "Hospital Provider Spell Number")
+            .unwrap();
+        ws.write_string(0, 1, "Start Date (Hospital Provider Spell)")
+            .unwrap();
+        ws.write_string(1, 0, "RX1").unwrap();
+        ws.write_number_with_format(1, 1, 45170.0, &as_date)
+            .unwrap();
+        ws.write_string(2, 0, "RX2").unwrap();
+        ws.write_number(2, 1, 45170.0).unwrap();
+        let book = dir.path().join("in.xlsx");
+        wb.save(&book).unwrap();
+        let read = |book: &Path, out: &str| {
+            let sheet = to_csv(book, &apc_contract(), &dir.path().join(out)).unwrap();
+            std::fs::read_to_string(&sheet.path).unwrap()
+        };
+        let header = "Hospital Provider Spell Number,Start Date (Hospital Provider Spell)\n";
+        assert_eq!(
+            read(&book, "out1900"),
+            format!("{header}RX1,01/09/2023\nRX2,01/09/2023\n")
+        );
+        assert_eq!(
+            read(&in_1904_date_system(&book), "out1904"),
+            format!("{header}RX1,02/09/2027\nRX2,02/09/2027\n")
+        );
     }
 
     /// A workbook of text cells (row, column, text) read under the APC contract: the

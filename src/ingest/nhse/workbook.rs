@@ -130,10 +130,19 @@ pub fn a1(row: u32, col: u32) -> String {
 /// The date of an Excel serial day number (1900 date system), for date cells whose
 /// format calamine does not recognise as a date (they arrive as plain numbers).
 pub fn serial_date(serial: f64) -> Option<NaiveDate> {
-    if !(1.0..=2_958_465.0).contains(&serial) {
+    serial_date_in(serial, false)
+}
+
+/// The date of an Excel serial day number in a workbook's date system: day 0 is
+/// 1900-01-00 (1899-12-31, with Excel's 29 February 1900), or 1904-01-01 when the
+/// workbook uses the 1904 date system (`date1904`, saved by older Excel for Mac), where
+/// the same number is a date four years and a day later.
+pub fn serial_date_in(serial: f64, date1904: bool) -> Option<NaiveDate> {
+    let last = if date1904 { 2_957_003.0 } else { 2_958_465.0 };
+    if !(1.0..=last).contains(&serial) {
         return None;
     }
-    let dt = calamine::ExcelDateTime::new(serial, calamine::ExcelDateTimeType::DateTime, false);
+    let dt = calamine::ExcelDateTime::new(serial, calamine::ExcelDateTimeType::DateTime, date1904);
     let (y, m, d, ..) = dt.to_ymd_hms_milli();
     NaiveDate::from_ymd_opt(i32::from(y), u32::from(m), u32::from(d))
 }
@@ -264,6 +273,16 @@ mod tests {
     fn serial_dates() {
         assert_eq!(serial_date(45170.0), NaiveDate::from_ymd_opt(2023, 9, 1));
         assert_eq!(serial_date(0.0), None);
+        // The 1904 date system: the same number is 1,462 days later.
+        assert_eq!(
+            serial_date_in(45170.0, true),
+            NaiveDate::from_ymd_opt(2027, 9, 2)
+        );
+        assert_eq!(
+            serial_date_in(1.0, true),
+            NaiveDate::from_ymd_opt(1904, 1, 2)
+        );
+        assert_eq!(serial_date_in(2_957_004.0, true), None);
     }
 
     #[test]
