@@ -133,7 +133,7 @@ pub struct SourcePlan {
     /// Share of quarantined rows above which the run exits with code 1.
     pub max_quarantine_fraction: f64,
     /// Share of accepted rows without an NHS number above which the run exits with code 1
-    /// (`[quality] max_without_nhs_number_fraction`).
+    /// (its own `max_without_nhs_number_fraction`, else `[quality]`'s).
     pub max_without_nhs_number_fraction: f64,
     /// Whether the source may hold no data rows (`allow_empty`); otherwise a run whose
     /// files of the source hold none is refused (exit 3).
@@ -382,12 +382,16 @@ pub fn load_plan(file: &Path, overrides: &[SourceOverride]) -> Result<Plan, Conf
         let key_path = format!("sources.{name}");
         let overridden = overrides.iter().rev().find(|o| &o.name == name);
         // What to ingest: contract, mapping, pattern, threshold, and where files are.
-        let (contract, mapping, pattern, (fraction, allow_empty), landed) = match source {
+        let (contract, mapping, pattern, (fraction, without, allow_empty), landed) = match source {
             RawSource::Local(s) => (
                 Some(&s.contract),
                 Some(&s.mapping),
                 s.pattern.clone().unwrap_or_else(|| "*.csv".to_string()),
-                (s.max_quarantine_fraction, s.allow_empty),
+                (
+                    s.max_quarantine_fraction,
+                    s.max_without_nhs_number_fraction,
+                    s.allow_empty,
+                ),
                 None,
             ),
             RawSource::Http(s) => {
@@ -396,7 +400,11 @@ pub fn load_plan(file: &Path, overrides: &[SourceOverride]) -> Result<Plan, Conf
                     s.contract.as_ref(),
                     s.mapping.as_ref(),
                     s.pattern.clone().unwrap_or_else(|| "*".into()),
-                    (s.max_quarantine_fraction, s.allow_empty),
+                    (
+                        s.max_quarantine_fraction,
+                        s.max_without_nhs_number_fraction,
+                        s.allow_empty,
+                    ),
                     Some(()),
                 )
             }
@@ -406,7 +414,11 @@ pub fn load_plan(file: &Path, overrides: &[SourceOverride]) -> Result<Plan, Conf
                     s.contract.as_ref(),
                     s.mapping.as_ref(),
                     s.pattern.clone().unwrap_or_else(|| "*".into()),
-                    (s.max_quarantine_fraction, s.allow_empty),
+                    (
+                        s.max_quarantine_fraction,
+                        s.max_without_nhs_number_fraction,
+                        s.allow_empty,
+                    ),
                     Some(()),
                 )
             }
@@ -416,7 +428,11 @@ pub fn load_plan(file: &Path, overrides: &[SourceOverride]) -> Result<Plan, Conf
                     s.contract.as_ref(),
                     s.mapping.as_ref(),
                     "*".to_string(),
-                    (s.max_quarantine_fraction, s.allow_empty),
+                    (
+                        s.max_quarantine_fraction,
+                        s.max_without_nhs_number_fraction,
+                        s.allow_empty,
+                    ),
                     Some(()),
                 )
             }
@@ -490,6 +506,15 @@ pub fn load_plan(file: &Path, overrides: &[SourceOverride]) -> Result<Plan, Conf
             );
         }
         let fraction = fraction.unwrap_or(default_fraction);
+        if let Some(own) = without {
+            check_fraction(
+                file,
+                &format!("{key_path}.max_without_nhs_number_fraction"),
+                own,
+                &mut loader.errors,
+            );
+        }
+        let without = without.unwrap_or(without_nhs_number_fraction);
         let mapping_file = base.join(mapping_name);
         // A mapping file that is not there is the pipeline's error, at the key naming it.
         if !mapping_file.is_file() {
@@ -516,7 +541,7 @@ pub fn load_plan(file: &Path, overrides: &[SourceOverride]) -> Result<Plan, Conf
                 contract,
                 mapping,
                 max_quarantine_fraction: fraction,
-                max_without_nhs_number_fraction: without_nhs_number_fraction,
+                max_without_nhs_number_fraction: without,
                 allow_empty: allow_empty.unwrap_or(false),
             });
         }

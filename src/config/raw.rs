@@ -136,6 +136,9 @@ pub struct RawHttpSource {
     pub pattern: Option<String>,
     /// Largest share of rows that may be quarantined before the run exits with code 1.
     pub max_quarantine_fraction: Option<f64>,
+    /// Largest share of accepted rows without an NHS number before the run exits with
+    /// code 1 (default `[quality] max_without_nhs_number_fraction`).
+    pub max_without_nhs_number_fraction: Option<f64>,
     /// Whether the source may hold no data rows at all (default false: an extract of
     /// headers only is refused, as it would empty every dataset the source feeds).
     pub allow_empty: Option<bool>,
@@ -197,6 +200,9 @@ pub struct RawMeshSource {
     pub pattern: Option<String>,
     /// Largest share of rows that may be quarantined before the run exits with code 1.
     pub max_quarantine_fraction: Option<f64>,
+    /// Largest share of accepted rows without an NHS number before the run exits with
+    /// code 1 (default `[quality] max_without_nhs_number_fraction`).
+    pub max_without_nhs_number_fraction: Option<f64>,
     /// Whether the source may hold no data rows at all (default false: an extract of
     /// headers only is refused, as it would empty every dataset the source feeds).
     pub allow_empty: Option<bool>,
@@ -220,6 +226,9 @@ pub struct RawFileDropSource {
     pub mapping: Option<String>,
     /// Largest share of rows that may be quarantined before the run exits with code 1.
     pub max_quarantine_fraction: Option<f64>,
+    /// Largest share of accepted rows without an NHS number before the run exits with
+    /// code 1 (default `[quality] max_without_nhs_number_fraction`).
+    pub max_without_nhs_number_fraction: Option<f64>,
     /// Whether the source may hold no data rows at all (default false: an extract of
     /// headers only is refused, as it would empty every dataset the source feeds).
     pub allow_empty: Option<bool>,
@@ -251,6 +260,9 @@ pub struct RawLocalSource {
     pub mapping: String,
     /// Largest share of rows that may be quarantined before the run exits with code 1.
     pub max_quarantine_fraction: Option<f64>,
+    /// Largest share of accepted rows without an NHS number before the run exits with
+    /// code 1 (default `[quality] max_without_nhs_number_fraction`).
+    pub max_without_nhs_number_fraction: Option<f64>,
     /// Whether the source may hold no data rows at all (default false: an extract of
     /// headers only is refused, as it would empty every dataset the source feeds).
     pub allow_empty: Option<bool>,

@@ -73,6 +73,10 @@ pub struct Truth {
     /// row is accepted and the value counted as `value_left_blank`), per source, column
     /// and reason code.
     pub left_blank: BTreeMap<String, BTreeMap<String, BTreeMap<String, u64>>>,
+    /// Accepted rows without an NHS number, per source (the manifest's
+    /// `sources[].without_nhs_number`): hospital and A&E rows whose invalid number was
+    /// left blank, council rows of clients the council holds no number for.
+    pub without_nhs_number: BTreeMap<String, u64>,
     /// Spells with the A&E attendance that led to them.
     pub ed_linked_spells: u64,
     /// Spells whose discharge waited for a social-care service.
@@ -174,6 +178,13 @@ impl Out {
             .entry(source.into())
             .or_default()
             .entry(reason.into())
+            .or_default() += 1;
+    }
+    fn without_nhs_number(&mut self, source: &str) {
+        *self
+            .truth
+            .without_nhs_number
+            .entry(source.into())
             .or_default() += 1;
     }
     fn left_blank(&mut self, source: &str, column: &str, reason: &str) {
@@ -941,6 +952,7 @@ fn write_spell(
             // nhs_number_invalid: the wrong check digit.
             let bad = wrong_check_digit(nhs);
             o.left_blank("apc", "nhs_number", "nhs_number_invalid");
+            o.without_nhs_number("apc");
             o.field(&spell_id);
             o.field(provider);
             o.field(&bad);
@@ -1046,6 +1058,7 @@ fn write_ed(
     o.line.push(b',');
     if defect == Some(0) {
         o.left_blank("ecds", "nhs_number", "nhs_number_invalid");
+        o.without_nhs_number("ecds");
         let bad = wrong_check_digit(nhs);
         o.field(&bad);
     } else {
@@ -1128,7 +1141,13 @@ fn write_cld(
             o.field(&bad);
         }
         (Some(n), _) => o.field(n),
-        (None, _) => o.field("NULL"),
+        (None, defect) => {
+            // Every CLD defect quarantines its row: one without is accepted, unnumbered.
+            if defect.is_none() {
+                o.without_nhs_number("cld");
+            }
+            o.field("NULL");
+        }
     }
     if defect == Some(2) {
         o.defect("cld", "missing_required");
@@ -1192,8 +1211,8 @@ fn write_cld(
 /// The `pipeline.toml` that reads the extracts: a source with no data rows (a tiny
 /// population's) may be empty, the quarantine threshold is at least the largest share
 /// of a source's rows given a defect, and the threshold of accepted rows without an NHS
-/// number at least the largest share of a source's accepted rows whose invalid NHS
-/// number was planted (and left blank), so a run passes on what synth planted however
+/// number at least the largest share of a source's accepted rows planted without one
+/// (`Truth::without_nhs_number`), so a run passes on what synth planted however
 /// small the population or high the defect rate (one defect among ten rows is 10 %).
 fn write_pipeline(opts: &SynthOptions, truth: &Truth) -> Result<()> {
     let repo =
@@ -1213,18 +1232,14 @@ fn write_pipeline(opts: &SynthOptions, truth: &Truth) -> Result<()> {
             truth.defects.get(s).map_or(0, |d| d.values().sum::<u64>()) as f64 / *n as f64
         })
         .fold(0.0, f64::max);
-    // The largest share of a source's accepted rows left without an NHS number: the
-    // planted invalid ones of a contract that leaves them blank.
+    // The largest share of a source's accepted rows without an NHS number: the planted
+    // invalid ones of a contract that leaves them blank, and council clients without one.
     let without_nhs_number = truth
         .rows
         .iter()
         .map(|(s, n)| {
             let quarantined = truth.defects.get(s).map_or(0, |d| d.values().sum::<u64>());
-            let blank = truth
-                .left_blank
-                .get(s)
-                .and_then(|c| c.get("nhs_number"))
-                .map_or(0, |r| r.values().sum::<u64>());
+            let blank = truth.without_nhs_number.get(s).copied().unwrap_or(0);
             let accepted = n.saturating_sub(quarantined);
             if accepted == 0 {
                 0.0

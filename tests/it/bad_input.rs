@@ -260,6 +260,93 @@ fn regression_a_source_mostly_without_nhs_numbers_exits_1_and_says_why() {
     );
 }
 
+/// A source's own `max_without_nhs_number_fraction` (a council feed whose clients often
+/// have no number) replaces the `[quality]` default for it, and is recorded as its
+/// threshold in the manifest.
+#[test]
+fn a_source_s_own_threshold_of_rows_without_nhs_numbers_replaces_the_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(root().join("tests/fixtures/apc_only.toml"))
+        .unwrap()
+        .replace("\"../../", &format!("\"{}/", root().display()))
+        .replace(
+            "path = \"bad/apc/valid.csv\"",
+            &format!(
+                "path = \"{}\"\nmax_without_nhs_number_fraction = 1.0",
+                root()
+                    .join("tests/fixtures/bad/apc/nhs_numbers_all_blank.csv")
+                    .display()
+            ),
+        );
+    assert!(text.contains("max_without_nhs_number_fraction = 1.0"));
+    let pipeline = dir.path().join("p.toml");
+    std::fs::write(&pipeline, text).unwrap();
+    let out = dir.path().join("out");
+    let (code, _, stderr) = result(&joinedup(&[
+        "run",
+        pipeline.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let m = manifest(&out);
+    let source = &m["sources"][0];
+    assert_eq!(
+        (
+            &source["without_nhs_number"],
+            &source["max_without_nhs_number_fraction"],
+            &m["status"]
+        ),
+        (
+            &serde_json::json!(3),
+            &serde_json::json!(1.0),
+            &serde_json::json!("ok")
+        )
+    );
+}
+
+/// Regression (review): a council's CLD file whose NHS number column is headed otherwise
+/// (`NHS No` for `NHS Number`) ran with status ok, every client linking to no hospital
+/// stay and the manifest counting none without an NHS number (the column was optional).
+/// The shipped CLD contract requires the header (values may still be blank): the file is
+/// refused naming the column it lacks.
+#[test]
+fn regression_a_cld_file_without_its_nhs_number_column_is_refused() {
+    let sample = root().join("data-samples/cld");
+    let first = std::fs::read_dir(&sample)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "csv"))
+        .min()
+        .unwrap();
+    // Bytes: a council's file may be Windows-1252.
+    let bytes = std::fs::read(&first).unwrap();
+    let end = bytes.iter().position(|&b| b == b'\n').unwrap();
+    let header = String::from_utf8(bytes[..end].to_vec()).unwrap();
+    assert!(header.contains(",NHS Number,"), "{header}");
+    let dir = tempfile::tempdir().unwrap();
+    let renamed = dir.path().join("cld_901_2026Q1.csv");
+    let mut edited = header.replace(",NHS Number,", ",NHS No,").into_bytes();
+    edited.extend_from_slice(&bytes[end..]);
+    std::fs::write(&renamed, edited).unwrap();
+    let out = dir.path().join("out");
+    let source = format!("cld={}", renamed.display());
+    let (code, _, stderr) = result(&joinedup(&[
+        "run",
+        "pipelines/sample.toml",
+        "--source",
+        &source,
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 3, "{stderr}");
+    assert!(
+        stderr.contains("cld_901_2026Q1.csv:1: ") && stderr.contains("\"NHS Number\""),
+        "{stderr}"
+    );
+    assert_nothing_written(&out);
+}
+
 #[test]
 fn missing_column_leaves_earlier_outputs_untouched() {
     let good = run_fixture("valid.csv");

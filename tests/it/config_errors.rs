@@ -592,8 +592,8 @@ fn regression_one_check_reports_errors_of_every_kind_in_every_file() {
         &stderr,
         &[
             "7 configuration errors found",
-            "sample.toml: link.care_window_days: line 43: invalid type: string \"90\", expected i64",
-            "sample.toml: quality.max_quarantine_fractin: line 48: unknown field",
+            "sample.toml: link.care_window_days: line 46: invalid type: string \"90\", expected i64",
+            "sample.toml: quality.max_quarantine_fractin: line 51: unknown field",
             "sample.toml: disclosure.min_shown: must be 1 or more",
             "sus_apc.toml: columns[5].formats: format \"%y %Q\" uses %y",
             "cld.toml: contract.encoding: unknown encoding \"latin-9\"",
@@ -892,7 +892,7 @@ fn regression_a_missing_required_key_does_not_hide_the_files_other_errors() {
             "sample.toml: pipeline.name: line 8: missing field `name` in this table",
             "sample.toml: sources.cld.path: line ",
             "missing field `path` in this table",
-            "sample.toml: disclosure.min_shown: line 58: invalid type",
+            "sample.toml: disclosure.min_shown: line 61: invalid type",
             "sample.toml: outputs.bogus: unknown dataset",
         ],
     );

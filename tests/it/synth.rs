@@ -302,6 +302,16 @@ fn recovers_what_was_planted_over(seed: &str, years: &str) {
             .cloned()
             .unwrap_or(serde_json::json!({}));
         assert_eq!(left_blank(&manifest, name), planted, "{name}: left blank");
+        // Accepted rows without an NHS number: hospital and A&E rows left blank, and
+        // council clients without one (the CLD contract requires the column, not values).
+        assert_eq!(
+            s["without_nhs_number"],
+            truth["without_nhs_number"]
+                .get(name)
+                .cloned()
+                .unwrap_or(serde_json::json!(0)),
+            "{name}: without an NHS number"
+        );
     }
 
     // Planted delays per council and awaited service. Tolerance: the spell counts and
