@@ -142,9 +142,11 @@ pub struct SourcePlan {
 
 impl SourcePlan {
     /// Which contract columns this source's rows are read for: those its mapping fills a
-    /// field from, those its rules compare and those scoping an identifier. A `string` column read for neither never
-    /// leaves ingest: it is not stored, nor checked for NHS-number and postcode shapes
-    /// (a row is not lost over text nobody reads); its contract `pattern` still applies.
+    /// field from, those its rules compare and those scoping an identifier. A column
+    /// read for none of these (of any type but `nhs_number`, `identifier` and
+    /// `sensitive`) never leaves ingest: it is not stored, nor copied into a quarantine
+    /// record, nor checked for its type, code list, NHS-number and postcode shapes (a row
+    /// is not lost over a value nobody reads); its contract `pattern` still applies.
     pub fn columns_read(&self) -> Vec<bool> {
         let mut read = vec![false; self.contract.columns.len()];
         for (_, how) in &self.mapping.fields {

@@ -40,8 +40,8 @@ pub struct RowChecker<'a> {
     /// Each `string` column's last accepted value (see [`RowChecker::string_shape`]).
     pub last_accepted: std::cell::RefCell<Vec<Option<String>>>,
     /// Which contract columns the source reads ([`crate::config::SourcePlan::columns_read`]):
-    /// a `string` column it does not read is neither stored nor checked for identifying
-    /// shapes.
+    /// a column it does not read (of any type but the identifying ones) is neither
+    /// stored, nor checked but for its `pattern`, nor copied into a quarantine record.
     pub read: &'a [bool],
     /// Values left blank in the rows accepted so far (`on_invalid`/`on_fail = "blank"`).
     pub blanked: std::cell::RefCell<Blanked>,
@@ -172,7 +172,18 @@ impl RowChecker<'_> {
                 continue;
             };
             let parsed = match &col.kind {
-                ColumnType::String if !self.read.get(i).copied().unwrap_or(true) => {
+                // A column the source never reads (no field filled from it, no rule
+                // comparing it, no identifier scoped by it) is not stored and not
+                // checked, whatever its type — a date of birth declared `date` rather
+                // than `sensitive` reaches no file — only its `pattern` applies.
+                ColumnType::String
+                | ColumnType::Integer
+                | ColumnType::Date(_)
+                | ColumnType::DateTime(_)
+                | ColumnType::Time(_)
+                | ColumnType::Code(_)
+                    if !self.read.get(i).copied().unwrap_or(true) =>
+                {
                     pattern_check(col, text).map(|()| Cell::Null)
                 }
                 ColumnType::String => self
@@ -402,8 +413,10 @@ impl RowChecker<'_> {
     /// to mask.
     fn record_json(&self, texts: &[Option<Cow<'_, str>>]) -> String {
         let mut map = serde_json::Map::new();
-        for (col, text) in self.contract.columns.iter().zip(texts) {
-            if col.kind.is_identifying() {
+        for (i, (col, text)) in self.contract.columns.iter().zip(texts).enumerate() {
+            // Nor a value of a column the source never reads (a date of birth declared
+            // `date`): it is kept nowhere else either.
+            if col.kind.is_identifying() || !self.read.get(i).copied().unwrap_or(true) {
                 continue;
             }
             if let Some(t) = text {

@@ -347,6 +347,87 @@ fn regression_a_cld_file_without_its_nhs_number_column_is_refused() {
     assert_nothing_written(&out);
 }
 
+/// Regression (review): a contract declaring the date of birth `type = "date"` rather
+/// than `sensitive` put the real dates of birth in the ingest cache's staged rows and in
+/// every quarantine record of the source, though its mapping never read the column. A
+/// column the source never reads is kept nowhere, whatever its type.
+#[test]
+fn regression_an_unread_date_of_birth_declared_as_a_date_is_kept_nowhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let schemas = dir.path().join("schemas");
+    copy_tree(&root().join("schemas"), &schemas);
+    let cld = schemas.join("sources/cld.toml");
+    let text = std::fs::read_to_string(&cld).unwrap();
+    let declared = "header = \"Date of Birth\"\ntype = \"sensitive\"";
+    assert!(text.contains(declared));
+    std::fs::write(
+        &cld,
+        text.replace(
+            declared,
+            "header = \"Date of Birth\"\ntype = \"date\"\nformats = [\"%d/%m/%Y\"]",
+        ),
+    )
+    .unwrap();
+    let pipeline = dir.path().join("p.toml");
+    let text = sample_pipeline_anywhere(&sample_pipeline_text()).replace(
+        &format!("\"{}/schemas\"", root().display()),
+        &format!("\"{}\"", schemas.display()),
+    );
+    assert!(text.contains(&schemas.display().to_string()));
+    std::fs::write(&pipeline, text).unwrap();
+    let out = dir.path().join("out");
+    let (code, _, stderr) = result(&joinedup(&[
+        "run",
+        pipeline.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+
+    // The sample's dates of birth before 2000 (no event is that early), both ways.
+    let mut births: Vec<String> = Vec::new();
+    for f in files_under(&root().join("data-samples/cld")) {
+        let text = String::from_utf8_lossy(&std::fs::read(&f).unwrap()).into_owned();
+        for line in text.lines().skip(1) {
+            let Some(dob) = line.split(',').nth(8) else {
+                continue;
+            };
+            let parts: Vec<&str> = dob.split('/').collect();
+            if let [d, m, y] = parts[..]
+                && y.len() == 4
+                && y < "2000"
+            {
+                births.push(dob.to_string());
+                births.push(format!("{y}-{m}-{d}"));
+            }
+        }
+    }
+    assert!(births.len() > 1000, "{}", births.len());
+    let quarantined = read_parquet(&out.join("quarantine/cld"));
+    assert!(quarantined.rows > 0);
+    let mut looked = 0;
+    for f in files_under(&out) {
+        if f.extension().is_none_or(|e| e != "parquet") {
+            continue;
+        }
+        let t = read_parquet(&f);
+        for (name, values) in &t.columns {
+            for v in values.iter().flatten() {
+                looked += 1;
+                assert!(
+                    !births.iter().any(|b| v.contains(b.as_str())),
+                    "{}: {name} holds a date of birth: {v}",
+                    f.display()
+                );
+            }
+        }
+    }
+    assert!(looked > 10_000, "{looked}");
+    for record in quarantined.col("record").iter().flatten() {
+        assert!(!record.contains("date_of_birth"), "{record}");
+    }
+}
+
 #[test]
 fn missing_column_leaves_earlier_outputs_untouched() {
     let good = run_fixture("valid.csv");
