@@ -84,16 +84,37 @@ pub fn validate(pipeline: &Path, overrides: &[SourceOverride]) -> Result<Plan> {
     load_plan(pipeline, overrides).map_err(Error::Config)
 }
 
-/// Reads the pseudonymisation key named by the plan.
+/// Reads the pseudonymisation key named by the plan: the demo key pseudonymises
+/// synthetic (999 test range) NHS numbers only.
 pub fn load_key(plan: &Plan) -> Result<(Pseudonymiser, &'static str)> {
     let (bytes, kind) = key_bytes(plan)?;
-    Ok((pseudonymiser(plan, &bytes)?, kind))
+    let pseudo = pseudonymiser(plan, &bytes, kind)?;
+    Ok(if kind == "demo" {
+        (pseudo.for_test_data_only(), kind)
+    } else {
+        (pseudo, kind)
+    })
 }
 
-/// The pseudonymiser of a key read: a key too short for it is a configuration error.
-pub(crate) fn pseudonymiser(plan: &Plan, key: &[u8]) -> Result<Pseudonymiser> {
-    Pseudonymiser::new(key, plan.pseudonym_width)
-        .map_err(|m| key_error(plan, "pseudonymisation", m))
+/// The pseudonymiser of a key read from `kind` (`env`, `file`, `demo`): a key too short,
+/// or a secret one that is public or too regular ([`key_weakness`]), is a configuration
+/// error, wherever the pipeline runs.
+///
+/// [`key_weakness`]: crate::normalise::pseudonym::key_weakness
+pub(crate) fn pseudonymiser(plan: &Plan, key: &[u8], kind: &str) -> Result<Pseudonymiser> {
+    let pseudo = Pseudonymiser::new(key, plan.pseudonym_width)
+        .map_err(|m| key_error(plan, "pseudonymisation", m))?;
+    if kind != "demo"
+        && let Some(why) = crate::normalise::pseudonym::key_weakness(key)
+    {
+        let setting = if kind == "file" {
+            "pseudonymisation.key_file"
+        } else {
+            "pseudonymisation.key_env"
+        };
+        return Err(key_error(plan, setting, why));
+    }
+    Ok(pseudo)
 }
 
 fn key_error(plan: &Plan, key: &str, message: String) -> Error {
@@ -136,7 +157,10 @@ pub(crate) fn key_bytes(plan: &Plan) -> Result<(Vec<u8>, &'static str)> {
             }
         },
         KeySource::File(path) => match std::fs::read(path) {
-            Ok(b) => (trimmed(b), "file"),
+            Ok(b) => {
+                warn_if_others_read(path);
+                (trimmed(b), "file")
+            }
             Err(e) => {
                 return Err(config_error(
                     "pseudonymisation.key_file",
@@ -152,6 +176,21 @@ pub(crate) fn key_bytes(plan: &Plan) -> Result<(Vec<u8>, &'static str)> {
         }
     };
     Ok((bytes, kind))
+}
+
+/// Warns when a key file can be read by users other than its owner (a Kubernetes secret
+/// is mounted 0644 by default, where no other user may exist, so not refused).
+fn warn_if_others_read(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    if let Ok(meta) = std::fs::metadata(path)
+        && meta.permissions().mode() & 0o077 != 0
+    {
+        tracing::warn!(
+            file = %path.display(),
+            mode = %format!("{:o}", meta.permissions().mode() & 0o777),
+            "the pseudonymisation key file can be read by other users than its owner: chmod 600 it"
+        );
+    }
 }
 
 fn run_id(now: chrono::DateTime<chrono::Utc>) -> String {

@@ -22,10 +22,11 @@ pub fn check_here(plan: &Plan) -> Result<Vec<String>> {
         match key_bytes(plan) {
             Err(Error::Config(e)) => config.0.extend(e.0),
             Err(e) => return Err(e),
-            // A key that is here but unusable (too short) is not something this machine
-            // lacks: it is wrong wherever the pipeline runs (exit 2, as a run).
-            Ok((key, _)) => {
-                pseudonymiser(plan, &key)?;
+            // A key that is here but unusable (too short, public, too regular) is not
+            // something this machine lacks: it is wrong wherever the pipeline runs (exit
+            // 2, as a run).
+            Ok((key, kind)) => {
+                pseudonymiser(plan, &key, kind)?;
             }
         }
     }

@@ -532,8 +532,10 @@ fn read_file(
         cached: false,
     };
     let mut quarantine = Quarantine::default();
+    let mut outside_test_range = 0;
     for r in results {
         let r = r?;
+        outside_test_range += r.outside_test_range;
         report.rows_in += r.rows_in;
         report.accepted += r.accepted;
         report.quarantined += r.quarantine.len();
@@ -547,6 +549,18 @@ fn read_file(
                 .entry(reason.code().to_string())
                 .or_default() += n;
         }
+    }
+    if outside_test_range > 0 {
+        return Err(Error::InputRejected {
+            location: Location {
+                file: input.path.clone(),
+                line: None,
+                column: None,
+            },
+            message: format!(
+                "holds {outside_test_range} valid NHS number(s) outside the 999 test range, and the pipeline pseudonymises with its demo key ([pseudonymisation] demo_key), which is public: pseudonyms of real patients made with it can be reversed, so nothing read from the file is kept. Give a secret key (key_env or key_file) to read real data"
+            ),
+        });
     }
     // A file declared UTF-8 with rows that are not: most often a council's extract saved
     // as Windows-1252 (a dash or a pound sign in a few rows), so say which setting to try.
@@ -860,6 +874,7 @@ struct RangeIngest {
     accepted: u64,
     blanked: row::Blanked,
     without_nhs_number: u64,
+    outside_test_range: u64,
     quarantine: Quarantine,
 }
 
@@ -924,12 +939,14 @@ fn read_range(
         read: &read,
         blanked: Default::default(),
         without_nhs_number: Default::default(),
+        outside_test_range: Default::default(),
     };
     let mut out = RangeIngest {
         rows_in: 0,
         accepted: 0,
         blanked: Default::default(),
         without_nhs_number: 0,
+        outside_test_range: 0,
         quarantine: Quarantine::default(),
     };
     let mut reported = 0u64;
@@ -1010,6 +1027,7 @@ fn read_range(
     }
     out.blanked = checker.blanked.take();
     out.without_nhs_number = checker.without_nhs_number.get();
+    out.outside_test_range = checker.outside_test_range.get();
     let (_, mut sink) = writer
         .finish()
         .map_err(|e| io_error.or_engine("finishing", staged, e))?;

@@ -49,6 +49,9 @@ pub struct RowChecker<'a> {
     /// `nhs_number` column whose header is required and values are not: rows with no
     /// person, where the number is the linkage key.
     pub without_nhs_number: std::cell::Cell<u64>,
+    /// Valid NHS numbers outside the 999 test range read under a pseudonymiser for test
+    /// data only (the demo key): the file is refused when there is one.
+    pub outside_test_range: std::cell::Cell<u64>,
 }
 
 /// A `string` column's value against its contract `pattern`. A value of another shape
@@ -255,6 +258,13 @@ impl RowChecker<'_> {
                     )),
                 },
                 ColumnType::NhsNumber => match nhs_number::validate(text) {
+                    // A real patient's number under the public demo key: counted, and
+                    // the file refused once read (never hashed with that key).
+                    Ok(digits) if self.pseudo.test_range_only() && !digits.starts_with(b"999") => {
+                        self.outside_test_range
+                            .set(self.outside_test_range.get() + 1);
+                        Ok(Cell::Null)
+                    }
                     Ok(digits) => Ok(Cell::Pseudonym(self.pseudo.nhs_number_hex(&digits))),
                     Err(d) => Err((
                         Reason::NhsNumberInvalid,
@@ -527,6 +537,7 @@ mod tests {
                 read: &self.read,
                 blanked: Default::default(),
                 without_nhs_number: Default::default(),
+                outside_test_range: Default::default(),
             }
         }
     }

@@ -80,12 +80,35 @@ const HEX_PAIRS: [[u8; 2]; 256] = {
     t
 };
 
+/// Why a key given as a secret (`key_env`, `key_file`) must not be used, if it must not:
+/// a `DEMO-` key is public (joinedup's own files hold them), and one of few distinct
+/// bytes (`aaaa…`, `0000…`, `abab…`) is guessed as easily. Pseudonyms are an HMAC of a
+/// 10-digit number, so whoever holds or guesses the key reverses every one of them in
+/// minutes.
+pub fn key_weakness(key: &[u8]) -> Option<String> {
+    const MIN_DISTINCT: usize = 8;
+    if key.starts_with(b"DEMO-") {
+        return Some(
+            "the key starts with \"DEMO-\": demonstration keys are public (joinedup's own files hold them), so pseudonyms made with it can be reversed; generate a secret one, e.g. `openssl rand -hex 32`".into(),
+        );
+    }
+    let mut seen = [false; 256];
+    key.iter().for_each(|&b| seen[usize::from(b)] = true);
+    let distinct = seen.iter().filter(|&&s| s).count();
+    (distinct < MIN_DISTINCT).then(|| {
+        format!(
+            "the key has only {distinct} distinct character(s) (at least {MIN_DISTINCT} are required): a key so regular is guessed, and pseudonyms made with it reversed; generate a secret one, e.g. `openssl rand -hex 32`"
+        )
+    })
+}
+
 /// A keyed pseudonymiser. Its `Debug` output never shows the key.
 #[derive(Clone)]
 pub struct Pseudonymiser {
     keyed: HmacSha256,
     width: Width,
     fingerprint: String,
+    test_range_only: bool,
 }
 
 impl std::fmt::Debug for Pseudonymiser {
@@ -114,7 +137,21 @@ impl Pseudonymiser {
             keyed,
             width,
             fingerprint,
+            test_range_only: false,
         })
+    }
+
+    /// The same pseudonymiser, for synthetic data only: a key written in a pipeline file
+    /// (`demo_key`) is public, so ingest refuses a file holding an NHS number outside
+    /// the 999 test range rather than pseudonymise a real patient's number with it.
+    pub fn for_test_data_only(mut self) -> Self {
+        self.test_range_only = true;
+        self
+    }
+
+    /// Whether only test-range NHS numbers (`999…`) may be pseudonymised.
+    pub fn test_range_only(&self) -> bool {
+        self.test_range_only
     }
 
     /// A short, non-reversible identifier of the key, for the manifest: two runs with the
@@ -211,6 +248,25 @@ fn hex_upper(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn public_and_regular_keys_are_weak_and_random_ones_are_not() {
+        let weak = |k: &str| key_weakness(k.as_bytes());
+        assert!(
+            weak("DEMO-joinedup-sample-key-not-secret")
+                .unwrap()
+                .starts_with("the key starts with \"DEMO-\"")
+        );
+        assert_eq!(
+            weak("aaaaaaaaaaaaaaaa").unwrap(),
+            "the key has only 1 distinct character(s) (at least 8 are required): a key so regular is guessed, and pseudonyms made with it reversed; generate a secret one, e.g. `openssl rand -hex 32`"
+        );
+        assert!(weak("0000000000000000000000000000000000000000").is_some());
+        assert!(weak("abcabcabcabcabcabcabc").is_some());
+        assert!(weak("a1b2c3d4a1b2c3d4").is_none()); // 8 distinct
+        assert!(weak("3f9c1e7a0b5d2846e1c9a7f30b6d4e28").is_none());
+        assert!(weak("a-real-deployment-key-of-enough-length").is_none());
+    }
 
     #[test]
     fn rfc_4231_case_2_known_vector() {

@@ -428,6 +428,32 @@ fn regression_an_unread_date_of_birth_declared_as_a_date_is_kept_nowhere() {
     }
 }
 
+/// Regression (review): with the demo key (written in the pipeline file, public), a file
+/// of real patients' NHS numbers ran with exit 0 and only the usual demo-key warning,
+/// its pseudonyms reversible by anyone with the repository. A valid number outside the
+/// 999 test range refuses the file (exit 3), never hashed, nothing published, and the
+/// number is not shown.
+#[test]
+fn regression_real_nhs_numbers_under_the_demo_key_refuse_the_file() {
+    let valid = std::fs::read_to_string(root().join("tests/fixtures/bad/apc/valid.csv")).unwrap();
+    let mut lines: Vec<String> = valid.lines().map(String::from).collect();
+    // The NHS Data Dictionary's example number: valid, outside the test range.
+    let fields: Vec<&str> = lines[2].split(',').collect();
+    assert!(fields[2].starts_with("999"), "{}", lines[2]);
+    lines[2] = lines[2].replacen(fields[2], "9434765919", 1);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("apc_real.csv");
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+    let (code, stdout, stderr, out) = run_apc(file.to_str().unwrap());
+    assert_eq!(code, 3, "{stderr}");
+    assert!(
+        stderr.contains("apc_real.csv: holds 1 valid NHS number(s) outside the 999 test range, and the pipeline pseudonymises with its demo key ([pseudonymisation] demo_key), which is public"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("9434765919") && !stdout.contains("9434765919"));
+    assert_nothing_written(out.path());
+}
+
 #[test]
 fn missing_column_leaves_earlier_outputs_untouched() {
     let good = run_fixture("valid.csv");

@@ -138,6 +138,54 @@ fn a_missing_key_environment_variable_refuses_to_run() {
     );
 }
 
+/// Regression (review): a secret key that was the repository's public demo key, or as
+/// regular as sixteen `a`s, was accepted from key_env or key_file without a word, and
+/// every pseudonym was reversible by whoever knew it or guessed it (HMAC over 10-digit
+/// numbers). Both are refused, naming the setting, before anything is read.
+#[test]
+fn regression_a_public_or_regular_secret_key_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = sample_pipeline_anywhere(&sample_pipeline_text().replace(
+        "demo_key = \"DEMO-joinedup-sample-key-not-secret\"",
+        "key_env = \"JOINEDUP_TEST_KEY\"",
+    ));
+    let pipeline = write(dir.path(), "real.toml", &text);
+    let out = dir.path().join("out");
+    for (key, why) in [
+        (
+            "DEMO-synthetic-data-key-not-secret",
+            "pseudonymisation.key_env: the key starts with \"DEMO-\": demonstration keys are public",
+        ),
+        (
+            "aaaaaaaaaaaaaaaa",
+            "pseudonymisation.key_env: the key has only 1 distinct character(s) (at least 8 are required)",
+        ),
+    ] {
+        let (code, _, stderr) = result(&joinedup_env(
+            &["run", &pipeline, "--out", out.to_str().unwrap()],
+            &[("JOINEDUP_TEST_KEY", key)],
+        ));
+        assert_eq!(code, 2, "{stderr}");
+        assert!(stderr.contains(why), "{stderr}");
+        assert!(!stderr.contains(key), "the key is never shown: {stderr}");
+        assert!(!out.exists());
+    }
+    // From a file too, named by its own setting.
+    let key_file = dir.path().join("key.txt");
+    std::fs::write(&key_file, "0000000000000000000000000000000000000000\n").unwrap();
+    let text = text.replace(
+        "key_env = \"JOINEDUP_TEST_KEY\"",
+        &format!("key_file = \"{}\"", key_file.display()),
+    );
+    let pipeline = write(dir.path(), "file.toml", &text);
+    let (code, _, stderr) = result(&joinedup(&["validate", &pipeline]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("pseudonymisation.key_file: the key has only 1 distinct character(s)"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn only_a_string_field_can_be_an_identifier_and_a_record_key_names_fields() {
     let dir = tempfile::tempdir().unwrap();
