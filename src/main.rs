@@ -53,6 +53,11 @@ fn main() -> ExitCode {
     let code = match run(&cli) {
         Ok(code) => code,
         Err(e) => {
+            // A failure caused by a signal's clean-up (a folder removed under a thread
+            // writing it) is not the run's: the signal thread exits with its own code.
+            if joinedup::interrupt::interrupted() {
+                joinedup::interrupt::wait_for_exit();
+            }
             let code = e.exit_code();
             let finished = finished_event(&cli, code);
             if cli.log_format == LogFormat::Json {

@@ -247,7 +247,13 @@ fn ingest_file_cached(
         }
     }
     let tmp = dir.join(format!(".tmp-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&tmp).map_err(|e| Error::io("creating", &tmp, e))?;
+    // Removed if a signal stops the run while the file is read: it holds pseudonymised
+    // rows, and a workbook's sheet copied out with its NHS numbers.
+    let _removed_on_signal = {
+        let _creating = crate::interrupt::creating();
+        std::fs::create_dir_all(&tmp).map_err(|e| Error::io("creating", &tmp, e))?;
+        crate::interrupt::StagingGuard::new(tmp.clone())
+    };
     let result = ingest_into(source, input, pseudo, &tmp, chunks::min_chunk_bytes());
     let mut report = match result {
         Ok(r) => r,
@@ -334,6 +340,7 @@ fn read_workbook(
     let scratch = dir.join("workbook");
     let sheet =
         workbook_sheet::to_csv(&input.path, &source.contract, &scratch).map_err(rejected)?;
+    crate::fault::point("ingest_workbook_copied");
     // The sheet as the contract's rows: UTF-8, comma-delimited, whatever the contract says
     // of the text files it reads.
     let mut contract = source.contract.as_ref().clone();

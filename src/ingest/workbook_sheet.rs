@@ -266,6 +266,9 @@ pub fn to_csv(path: &Path, contract: &Contract, dir: &Path) -> Result<SheetCsv, 
 /// NHS numbers in plain text.
 fn owner_only_file(dir: &Path, file: &Path) -> std::io::Result<std::fs::File> {
     use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+    // Not created inside an ingest folder a signal is removing (it would be made again
+    // and left behind, holding NHS numbers).
+    let _creating = crate::interrupt::creating();
     std::fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)

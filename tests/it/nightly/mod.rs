@@ -392,6 +392,81 @@ fn a_run_stopped_by_sigint_or_sigterm_says_so_leaves_no_staging_and_the_outputs_
     assert_ne!(data(&out), before);
 }
 
+/// Regression (review): a SIGTERM while a workbook was read exited 143 saying nothing
+/// half-written was left, but left the ingest folder under `.cache/ingest`, holding the
+/// sheet copied out as CSV with its NHS numbers in plain text, until the next run. The
+/// folder is removed with the staging folders.
+#[test]
+fn regression_sigterm_while_a_workbook_is_read_leaves_no_copy_of_it() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let csv = std::fs::read_to_string(root().join("tests/fixtures/bad/apc/valid.csv")).unwrap();
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    for (r, line) in csv.lines().enumerate() {
+        for (c, v) in line.split(',').enumerate() {
+            ws.write_string(r as u32, c as u16, v).unwrap();
+        }
+    }
+    let book = dir.path().join("apc.xlsx");
+    wb.save(&book).unwrap();
+    let out = dir.path().join("out");
+    let mut run = Command::new(env!("CARGO_BIN_EXE_joinedup"))
+        .current_dir(root())
+        .args(["run", "tests/fixtures/apc_only.toml", "--source"])
+        .arg(format!("apc={}", book.display()))
+        .args(["--out", out.to_str().unwrap()])
+        .env("JOINEDUP_FAULT", "sleep:ingest_workbook_copied:20000")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(run.stderr.take().unwrap());
+    let mut seen = String::new();
+    loop {
+        let mut line = String::new();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "no pause: {seen}");
+        seen.push_str(&line);
+        if line.contains("fault: pausing at ingest_workbook_copied") {
+            break;
+        }
+    }
+    // Every file and folder of an ingest folder in progress.
+    let copies = || -> Vec<PathBuf> {
+        let mut found = Vec::new();
+        let mut stack = vec![out.join(".cache/ingest")];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).into_iter().flatten() {
+                let p = e.unwrap().path();
+                if p.to_string_lossy().contains("/.tmp-") {
+                    found.push(p.clone());
+                }
+                if p.is_dir() {
+                    stack.push(p);
+                }
+            }
+        }
+        found.sort();
+        found
+    };
+    assert!(
+        copies().iter().any(|p| p.ends_with("workbook/apc.xlsx")),
+        "{:?}",
+        copies()
+    );
+    let pid = run.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    std::io::Read::read_to_string(&mut stderr, &mut seen).unwrap();
+    assert_eq!(run.wait().unwrap().code(), Some(143), "{seen}");
+    assert_eq!(copies(), Vec::<PathBuf>::new());
+}
+
 /// Regression (found by a review: 2 of 55 SIGTERMs): a writer thread creating a staged
 /// file after the signal had removed the staging folder left files behind (or failed,
 /// and its error raced the signal's exit code). Now creation waits for the signal's
