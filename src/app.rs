@@ -416,6 +416,7 @@ pub(crate) fn open_data_dir(
         return Err(e);
     }
     remove_stale(&opts.out);
+    crate::publish::staging::close_private_folders(&opts.out);
     let pulled = crate::pull::fetch_all(plan, &opts.out)?;
     if let Some(e) = crate::pull::failures_error(&pulled) {
         return Err(e);
@@ -966,6 +967,8 @@ pub(crate) fn switch_and_record(
     write_manifest(out, id, manifest)?;
     fault::point("run_before_switch");
     run.commit(rels)?;
+    // Folders this run created (a first run's) are closed too.
+    crate::publish::staging::close_private_folders(out);
     timer.lap(
         "publish",
         Some(manifest.outputs.iter().map(|o| o.rows).sum()),

@@ -251,7 +251,10 @@ pub fn load(out: &Path, pipeline: &str) -> std::result::Result<Option<State>, St
 pub fn save(out: &Path, pipeline: &str, state: &State) -> Result<()> {
     let json =
         serde_json::to_vec_pretty(state).map_err(|e| Error::Internal(format!("state: {e}")))?;
-    crate::publish::staging::write_atomic(&path(out, pipeline), &json)
+    crate::publish::staging::write_atomic(&path(out, pipeline), &json)?;
+    // It keeps each input's path (a name may hold a patient's NHS number).
+    crate::publish::staging::close_to_others(&out.join("state"));
+    Ok(())
 }
 
 /// Marks the pipeline's saved state as a full refresh in progress (durably), before the

@@ -164,6 +164,33 @@ fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
     std::fs::rename(&aside, a)
 }
 
+/// The data directory's folders that hold person-level data or its traces: pseudonymised
+/// rows (`restricted/`, the ingest cache `.cache/`), quarantined rows (`quarantine/`), and
+/// the saved state (`state/`, which keeps each input's path). Others on the machine may
+/// not enter them ([`close_to_others`]); `published/` and `runs/` keep the umask's modes.
+pub const PRIVATE_FOLDERS: [&str; 4] = ["restricted", "quarantine", "state", ".cache"];
+
+/// Takes every permission of users other than the owner and the group away from `path`,
+/// if it exists (`chmod o-rwx`): with the usual umask (022) a folder is created open to
+/// every user of the machine. The group's permissions are left as they are, so a group
+/// an administrator gave access keeps it.
+pub fn close_to_others(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    if let Ok(meta) = std::fs::metadata(path) {
+        let mode = meta.permissions().mode();
+        if mode & 0o007 != 0 {
+            let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode & !0o007));
+        }
+    }
+}
+
+/// [`close_to_others`] for each of the data directory's [`PRIVATE_FOLDERS`] there is.
+pub fn close_private_folders(out: &Path) {
+    for name in PRIVATE_FOLDERS {
+        close_to_others(&out.join(name));
+    }
+}
+
 /// Removes what runs that were killed left behind (call with the lock held): staging
 /// folders, and half-written ingest cache entries.
 pub fn remove_stale(out: &Path) {

@@ -1919,3 +1919,40 @@ fn regression_a_workbook_header_below_the_rows_looked_at_is_said_not_found() {
     );
     assert_nothing_written(out.path());
 }
+
+/// Regression (review): with the usual umask (022) `restricted/`, `quarantine/`,
+/// `state/` and the ingest cache were open to every user of the machine (0755), while
+/// `landing/` was the owner's only: pseudonymised person-level rows, quarantined values
+/// and the inputs' paths readable by anyone. A run takes other users' permissions away
+/// from them (folders it creates, and ones an earlier version left open), leaving the
+/// group's as they are.
+#[test]
+fn regression_person_level_folders_are_closed_to_other_users() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    for open in ["restricted", "quarantine"] {
+        std::fs::create_dir_all(out.join(open)).unwrap();
+        std::fs::set_permissions(out.join(open), std::fs::Permissions::from_mode(0o775)).unwrap();
+    }
+    let (code, _, stderr) = result(&joinedup(&[
+        "run",
+        "pipelines/sample.toml",
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let mode = |name: &str| {
+        std::fs::metadata(out.join(name))
+            .unwrap_or_else(|e| panic!("{name}: {e}"))
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    for private in ["restricted", "quarantine", "state", ".cache"] {
+        assert_eq!(mode(private) & 0o007, 0, "{private}: {:o}", mode(private));
+    }
+    // The group's permissions stay.
+    assert_eq!(mode("restricted"), 0o770);
+}
