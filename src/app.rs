@@ -502,6 +502,35 @@ pub(crate) fn unclaimed_warnings(out: &Path, plan: &Plan) -> Vec<String> {
         .collect()
 }
 
+/// For each local source reading a folder: the files there its pattern leaves unread
+/// (and no other source of the pipeline reads), in a warning and a log event. A council's
+/// workbook dropped beside its CSV files (`*.csv`, the default) was otherwise passed over
+/// without a word.
+pub(crate) fn unmatched_warnings(plan: &Plan) -> Vec<String> {
+    let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let local = || plan.sources.iter().filter(|s| !s.landed && s.path.is_dir());
+    local()
+        .filter_map(|s| {
+            let folder = canonical(&s.path);
+            let patterns: Vec<&str> = local()
+                .filter(|o| canonical(&o.path) == folder)
+                .map(|o| o.pattern.as_str())
+                .collect();
+            let left = crate::pull::local::unmatched(&s.path, &patterns);
+            let first = crate::ingest::quarantine::mask_file_name(left.first()?);
+            let shown = crate::ingest::quarantine::shown_path(&s.path);
+            tracing::warn!(source = %s.name, folder = %shown, files = left.len(), first = %first, pattern = %s.pattern, "files in the source's folder its pattern does not match are not read");
+            Some(format!(
+                "source {}: {} file(s) in {shown} do not match its pattern \"{}\" and are not read (the first: \"{first}\"); to read them, widen `pattern` under [sources.{}] (a workbook is read whatever its name, e.g. pattern = \"*\"), else move them out of the folder",
+                s.name,
+                left.len(),
+                s.pattern,
+                s.name
+            ))
+        })
+        .collect()
+}
+
 /// The warning for a saved state that cannot be read, logged unless this is a dry run
 /// (whose summary, `explain` and `status` give it), for the manifest.
 pub(crate) fn state_warning(opts: &RunOptions, changes: &state::Changes) -> Option<String> {
@@ -621,6 +650,7 @@ fn run_as(
         compare_with_state(&plan, opts, &fingerprint, &id, &inputs);
     run_record::changes_found(&changes);
     warnings.extend(unclaimed_warnings(&opts.out, &plan));
+    warnings.extend(unmatched_warnings(&plan));
     warnings.extend(state_warning(opts, &changes));
     timer.lap("pull", None);
     fault::point("run_after_pull");

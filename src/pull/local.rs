@@ -143,6 +143,30 @@ pub fn list_paths(source: &str, path: &Path, pattern: &str) -> Result<Vec<PathBu
 /// Hidden files (`.name`), and the owner files Excel and other Office programs leave
 /// beside a document while it is open (`~$name.xlsx`): a few bytes naming the user, not
 /// data, and gone once the document is closed.
+/// The files of folder `path` that none of `patterns` matches (hidden files and Excel's
+/// lock files aside), names as the file system has them (lossy where not UTF-8), in
+/// name order: what a source reading the folder leaves unread. Empty for a file or a
+/// folder that cannot be listed.
+pub fn unmatched(path: &Path, patterns: &[&str]) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(path)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.path().is_file())
+        .filter_map(|e| {
+            let name = e.file_name();
+            match name.to_str() {
+                Some(n) if is_hidden_or_lock(n) => None,
+                Some(n) if patterns.iter().any(|p| wildcard_match(p, n)) => None,
+                // A name that is not UTF-8 is never listed, whatever the pattern.
+                _ => Some(name.to_string_lossy().into_owned()),
+            }
+        })
+        .collect();
+    names.sort();
+    names
+}
+
 pub(crate) fn is_hidden_or_lock(name: &str) -> bool {
     name.starts_with('.') || name.starts_with("~$")
 }

@@ -1956,3 +1956,49 @@ fn regression_person_level_folders_are_closed_to_other_users() {
     // The group's permissions stay.
     assert_eq!(mode("restricted"), 0o770);
 }
+
+/// Regression (review): a council's workbook dropped beside its CSV files, in a folder
+/// read with the default pattern `*.csv`, was passed over without a word (the run read
+/// the CSV alone and exited 0). Files a source's folder holds that its pattern (and no
+/// other source's) leaves unread are named in a warning and a log event.
+#[test]
+fn regression_files_a_folder_s_pattern_leaves_unread_are_warned_about() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("apc");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::copy(
+        root().join("tests/fixtures/bad/apc/valid.csv"),
+        folder.join("apc_2026Q1.csv"),
+    )
+    .unwrap();
+    std::fs::write(folder.join("apc_2026Q2.xlsx"), "a workbook").unwrap();
+    std::fs::write(folder.join("Notes.txt"), "notes").unwrap();
+    // Excel's lock file and hidden files are not data.
+    std::fs::write(folder.join("~$apc_2026Q2.xlsx"), "owner").unwrap();
+    std::fs::write(folder.join(".DS_Store"), "").unwrap();
+    let (code, _, stderr, out) = run_apc(folder.to_str().unwrap());
+    assert_eq!(code, 0, "{stderr}");
+    let expected = format!(
+        "source apc: 2 file(s) in {} do not match its pattern \"*.csv\" and are not read (the first: \"Notes.txt\"); to read them, widen `pattern` under [sources.apc] (a workbook is read whatever its name, e.g. pattern = \"*\"), else move them out of the folder",
+        folder.display()
+    );
+    assert!(
+        warnings(out.path()).contains(&expected),
+        "{:?}",
+        warnings(out.path())
+    );
+    assert!(
+        stderr.contains("files in the source's folder its pattern does not match are not read"),
+        "{stderr}"
+    );
+    // A folder whose files the pattern all reads: no warning.
+    std::fs::remove_file(folder.join("apc_2026Q2.xlsx")).unwrap();
+    std::fs::remove_file(folder.join("Notes.txt")).unwrap();
+    let (code, _, stderr, out) = run_apc(folder.to_str().unwrap());
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        !warnings(out.path()).iter().any(|w| w.contains("not read")),
+        "{:?}",
+        warnings(out.path())
+    );
+}
