@@ -166,7 +166,7 @@ impl Loader {
                                     "an incomplete date or time (a date needs %d, %m and %Y; a time %H and %M)"
                                 }
                                 (false, false) => {
-                                    "no directive (%d %m %Y %H %M %S; \"yyyy\" is read as text)"
+                                    "no directive (%d %m %b %B %Y %H %M %S; \"yyyy\" is read as text)"
                                 }
                                 (true, true) => "a date and a time",
                                 (true, false) => "a date only",

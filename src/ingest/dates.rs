@@ -4,8 +4,10 @@
 //! never guessed, and a value that fits none of a column's formats is a defect.
 //! Supported fields: `%d`, `%m` and `%H` (1–2 digits when a separator or the end of the
 //! value delimits them, as spreadsheets write `3/9/2026`; exactly 2 in compact formats
-//! such as `%Y%m%d`), `%Y` (4 digits), `%M` and `%S` (2 digits), `%%`; any other
-//! character must appear literally.
+//! such as `%Y%m%d`), `%Y` (4 digits), `%M` and `%S` (2 digits), `%b` and `%B` (an
+//! English month name, abbreviated — `Sep` — or in full — `September` — in any case, as
+//! councils' spreadsheets write `06-Sep-2024`), `%%`; any other character must appear
+//! literally.
 
 /// A compiled format.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,6 +22,10 @@ pub struct DateFormat {
 enum Item {
     Day,
     Month,
+    /// `%b`: `Jan`…`Dec`.
+    MonthAbbreviated,
+    /// `%B`: `January`…`December`.
+    MonthName,
     Year,
     Hour,
     Minute,
@@ -58,6 +64,8 @@ impl DateFormat {
                 items.push(match d {
                     b'd' => Item::Day,
                     b'm' => Item::Month,
+                    b'b' => Item::MonthAbbreviated,
+                    b'B' => Item::MonthName,
                     b'Y' => Item::Year,
                     b'H' => Item::Hour,
                     b'M' => Item::Minute,
@@ -65,7 +73,7 @@ impl DateFormat {
                     b'%' => Item::Literal(b'%'),
                     other => {
                         return Err(format!(
-                            "format \"{text}\" uses %{}; supported directives are %d %m %Y %H %M %S %%",
+                            "format \"{text}\" uses %{}; supported directives are %d %m %b %B %Y %H %M %S %%",
                             other as char
                         ));
                     }
@@ -76,7 +84,13 @@ impl DateFormat {
                 i += 1;
             }
         }
-        let is_sep = |i: Option<&Item>| matches!(i, None | Some(Item::Literal(_)));
+        // A literal, a month name or the value's end delimits a number's digits.
+        let is_sep = |i: Option<&Item>| {
+            matches!(
+                i,
+                None | Some(Item::Literal(_) | Item::MonthAbbreviated | Item::MonthName)
+            )
+        };
         let flexible = (0..items.len())
             .map(|i| {
                 is_sep(i.checked_sub(1).and_then(|p| items.get(p))) && is_sep(items.get(i + 1))
@@ -94,14 +108,16 @@ impl DateFormat {
         &self.text
     }
 
-    /// True when the format has a day, a month and a year.
+    /// True when the format has a day, a month (as a number or a name) and a year.
     pub fn has_date(&self) -> bool {
-        [Item::Day, Item::Month, Item::Year]
+        let month = [Item::Month, Item::MonthAbbreviated, Item::MonthName]
             .iter()
-            .all(|i| self.items.contains(i))
+            .any(|i| self.items.contains(i));
+        month && self.items.contains(&Item::Day) && self.items.contains(&Item::Year)
     }
 
-    /// True when the format has a directive at all (`%d`, `%m`, `%Y`, `%H`, `%M`, `%S`).
+    /// True when the format has a directive at all (`%d`, `%m`, `%b`, `%B`, `%Y`, `%H`,
+    /// `%M`, `%S`).
     pub fn has_directive(&self) -> bool {
         self.items.iter().any(|i| !matches!(i, Item::Literal(_)))
     }
@@ -127,6 +143,8 @@ impl DateFormat {
                 }
                 Item::Year => p.year = digits(b, &mut pos, 4, 4)? as i32,
                 Item::Month => p.month = digits(b, &mut pos, short, 2)?,
+                Item::MonthAbbreviated => p.month = month_name(b, &mut pos, false)?,
+                Item::MonthName => p.month = month_name(b, &mut pos, true)?,
                 Item::Day => p.day = digits(b, &mut pos, short, 2)?,
                 Item::Hour => p.hour = digits(b, &mut pos, short, 2)?,
                 Item::Minute => p.minute = digits(b, &mut pos, 2, 2)?,
@@ -146,6 +164,39 @@ impl DateFormat {
         }
         Some(p)
     }
+}
+
+const MONTHS: [&str; 12] = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+];
+
+/// Reads an English month name in any case, its first three letters (`%b`) or in full
+/// (`%B`): its number 1–12.
+fn month_name(b: &[u8], pos: &mut usize, full: bool) -> Option<u32> {
+    let rest = &b[*pos..];
+    MONTHS.iter().zip(1..).find_map(|(name, number)| {
+        let want = if full {
+            name.as_bytes()
+        } else {
+            &name.as_bytes()[..3]
+        };
+        let found = rest.get(..want.len())?;
+        found.eq_ignore_ascii_case(want).then(|| {
+            *pos += want.len();
+            number
+        })
+    })
 }
 
 /// Reads between `min` and `max` ASCII digits.
@@ -241,6 +292,26 @@ mod tests {
         assert!(f("%d/%m/%Y").parse("03/09/2026 ").is_none());
     }
 
+    /// Regression (review): a council's `06-Sep-2024` could not be declared (`%b` was
+    /// refused), so such a feed needed code or a conversion first.
+    #[test]
+    fn regression_month_names_are_read_in_any_case() {
+        let ymd =
+            |format: &str, value: &str| f(format).parse(value).map(|p| (p.year, p.month, p.day));
+        assert_eq!(ymd("%d-%b-%Y", "06-Sep-2024"), Some((2024, 9, 6)));
+        assert_eq!(ymd("%d-%b-%Y", "6-SEP-2024"), Some((2024, 9, 6)));
+        assert_eq!(ymd("%d %b %Y", "31 dec 2025"), Some((2025, 12, 31)));
+        assert_eq!(ymd("%d%b%Y", "6Sep2024"), Some((2024, 9, 6)));
+        assert_eq!(ymd("%d %B %Y", "1 February 2024"), Some((2024, 2, 1)));
+        assert_eq!(ymd("%B %d, %Y", "may 5, 2026"), Some((2026, 5, 5)));
+        assert_eq!(ymd("%d-%b-%Y", "06-Sept-2024"), None);
+        assert_eq!(ymd("%d-%b-%Y", "31-Feb-2024"), None);
+        assert_eq!(ymd("%d %B %Y", "1 Feb 2024"), None);
+        assert_eq!(ymd("%d-%b-%Y", "06-Spe-2024"), None);
+        assert!(f("%d-%b-%Y").has_date());
+        assert!(f("%d %B %Y").has_date());
+    }
+
     #[test]
     fn iso_and_compact_dates() {
         assert_eq!(
@@ -279,8 +350,11 @@ mod tests {
 
     #[test]
     fn compile_errors_name_the_directive() {
-        let e = DateFormat::compile("%d/%b/%Y").unwrap_err();
-        assert!(e.contains("%b"), "{e}");
+        let e = DateFormat::compile("%d/%m/%y").unwrap_err();
+        assert_eq!(
+            e,
+            "format \"%d/%m/%y\" uses %y; supported directives are %d %m %b %B %Y %H %M %S %%"
+        );
         assert!(DateFormat::compile("%d%").is_err());
     }
 

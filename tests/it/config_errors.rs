@@ -517,7 +517,7 @@ fn a_two_character_delimiter_and_a_format_without_directives_say_what_to_write()
         &stderr,
         &[
             "cld.toml: contract.delimiter: must be one ASCII character; got \"\\\\t\" (2 characters); for a tab write delimiter = \"\\t\" (double quotes: '\\t' in single quotes is two characters)",
-            "formats: format \"yyyy-mm-dd\" does not fit type \"date\": it needs a date and no time (e.g. \"%d/%m/%Y\"); this one has no directive (%d %m %Y %H %M %S; \"yyyy\" is read as text)",
+            "formats: format \"yyyy-mm-dd\" does not fit type \"date\": it needs a date and no time (e.g. \"%d/%m/%Y\"); this one has no directive (%d %m %b %B %Y %H %M %S; \"yyyy\" is read as text)",
             // Regression: an alias repeating its own column's header said it was "also
             // accepted for columns[0]", the column itself.
             "cld.toml: columns[0].aliases: \"la code\" names this column twice",
