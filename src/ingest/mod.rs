@@ -28,6 +28,7 @@ pub mod row;
 pub mod shapes;
 pub mod workbook_cells;
 pub mod workbook_extent;
+pub mod workbook_merged;
 pub mod workbook_sheet;
 
 use std::collections::BTreeMap;
@@ -418,6 +419,19 @@ fn read_workbook(
                 sheet.sheet
             ),
         );
+    }
+    if let Some(first) = &sheet.filled_down.first {
+        report.warnings.push(format!(
+            "{original}: {} merged cell region(s) of sheet \"{}\" (the first from {first}) one column wide: each row a region spans takes its value, as a person reading the sheet sees it",
+            sheet.filled_down.count, sheet.sheet
+        ));
+    }
+    if let Some(first) = &sheet.merged_across.first {
+        tracing::warn!(source = %source.name, file = %original, cell = %first, "merged cells across columns read as their first cell only");
+        report.warnings.push(format!(
+            "{original}: {} merged cell region(s) of sheet \"{}\" (the first from {first}) span several columns: their value is read in the first column only; unmerge them in the workbook if it belongs to another",
+            sheet.merged_across.count, sheet.sheet
+        ));
     }
     if let Some(first) = &sheet.unheld.first {
         let msg = format!(

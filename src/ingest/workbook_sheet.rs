@@ -28,6 +28,7 @@ use std::path::{Path, PathBuf};
 use calamine::{Data, Reader};
 
 use super::workbook_cells::{CellText, cell_text, is_blank, one_line};
+use super::workbook_merged::Merged;
 use crate::schema::{ColumnType, Contract};
 
 /// Whether a file starting with `head` is a workbook this can read: a zip archive (the
@@ -56,6 +57,12 @@ pub struct SheetCsv {
     /// Date and time cells no format of their column holds exactly (written in full, so
     /// their rows are quarantined): how many, and the first's address.
     pub unheld: Cells,
+    /// Merged regions one column wide whose value fills every row they span: how many,
+    /// and the first's first cell.
+    pub filled_down: Cells,
+    /// Merged regions wider than one column below the header, read as their first cell
+    /// only: how many, and the first's first cell.
+    pub merged_across: Cells,
 }
 
 /// Cells of one kind: how many, and the first's address (`B2`).
@@ -68,7 +75,8 @@ pub struct Cells {
 }
 
 impl Cells {
-    fn add(&mut self, row: u32, col: u32) {
+    /// Counts the cell at sheet row `row`, column `col` (0-based).
+    pub(super) fn add(&mut self, row: u32, col: u32) {
         self.count += 1;
         self.first
             .get_or_insert_with(|| super::nhse::workbook::a1(row, col));
@@ -138,12 +146,18 @@ pub fn to_csv(path: &Path, contract: &Contract, dir: &Path) -> Result<SheetCsv, 
         no_header: None,
         unheld: Cells::default(),
         date1904,
+        merged: Merged::default(),
     };
     let mut uncalculated = Cells::default();
     let sheet_error = |e: String| format!("sheet \"{sheet}\" cannot be read: {e}");
     if let calamine::Sheets::Xlsx(xlsx) = &mut wb {
         // Cell by cell, values and formulas in one pass, a row at a time: the sheet is
         // never held whole, however far its last cell is.
+        // The merged regions come after the cells in the sheet's XML: read first.
+        writer.merged = Merged::new(
+            xlsx.merge_cells_by_sheet_name(&sheet)
+                .map_err(|e| sheet_error(e.to_string()))?,
+        );
         let mut reader = xlsx
             .worksheet_cells_reader(&sheet)
             .map_err(|e| sheet_error(e.to_string()))?;
@@ -181,6 +195,12 @@ pub fn to_csv(path: &Path, contract: &Contract, dir: &Path) -> Result<SheetCsv, 
             writer.row(done, &row).map_err(cannot_write)?;
         }
     } else {
+        if let calamine::Sheets::Xls(xls) = &wb {
+            writer.merged = Merged::new(
+                xls.merge_cells_by_sheet_name(&sheet)
+                    .map_err(|e| sheet_error(e.to_string()))?,
+            );
+        }
         let range = wb
             .worksheet_range(&sheet)
             .map_err(|e| sheet_error(e.to_string()))?;
@@ -206,6 +226,7 @@ pub fn to_csv(path: &Path, contract: &Contract, dir: &Path) -> Result<SheetCsv, 
         }
     }
     let unheld = std::mem::take(&mut writer.unheld);
+    let merged = std::mem::take(&mut writer.merged);
     let finished = writer.finish().map_err(cannot_write)?;
     let first_row = match finished {
         Ok(Some(first_row)) => first_row,
@@ -259,6 +280,8 @@ pub fn to_csv(path: &Path, contract: &Contract, dir: &Path) -> Result<SheetCsv, 
         first_row: first_row + 1,
         uncalculated,
         unheld,
+        filled_down: merged.filled,
+        merged_across: merged.wide,
     })
 }
 
@@ -323,6 +346,8 @@ struct SheetWriter<'a> {
     unheld: Cells,
     /// Whether the workbook uses the 1904 date system.
     date1904: bool,
+    /// The sheet's merged regions.
+    merged: Merged,
 }
 
 impl SheetWriter<'_> {
@@ -393,6 +418,16 @@ impl SheetWriter<'_> {
     }
 
     fn write_row(&mut self, r: u32, cells: &[Data]) -> std::io::Result<()> {
+        let filled;
+        let cells = if self.merged.is_empty() {
+            cells
+        } else {
+            let mut row = cells.to_vec();
+            self.merged
+                .fill(r, self.first_row.unwrap_or_default(), &mut row);
+            filled = row;
+            &filled[..]
+        };
         let last = cells.iter().rposition(|c| !is_blank(c)).unwrap_or(0);
         let mut fields = Vec::with_capacity(self.width.max(last + 1));
         for i in 0..self.width.max(last + 1) {

@@ -2002,3 +2002,52 @@ fn regression_files_a_folder_s_pattern_leaves_unread_are_warned_about() {
         warnings(out.path())
     );
 }
+
+/// Regression (known limit): a council's sheet with the provider merged down its rows
+/// (the value in the first cell only, as Excel keeps it) had every row but the first
+/// quarantined for a blank provider. A merged region one column wide gives each row it
+/// spans its value, as a person reading the sheet sees it, and a warning says so; one
+/// spanning columns is read as its first cell and warned about.
+#[test]
+fn regression_a_column_merged_down_its_rows_gives_each_row_its_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let book = apc_workbook(dir.path(), 0, |ws| {
+        let plain = rust_xlsxwriter::Format::new();
+        ws.merge_range(1, 1, 3, 1, "RX1", &plain).unwrap();
+    });
+    let (code, _, stderr, out) = run_apc(book.to_str().unwrap());
+    assert_eq!(code, 0, "{stderr}");
+    let spells = read_parquet(&spells(out.path()));
+    assert_eq!(spells.rows, 3);
+    assert_eq!(
+        spells.col("provider_code"),
+        [
+            Some("RX1".to_string()),
+            Some("RX1".to_string()),
+            Some("RX1".to_string())
+        ]
+    );
+    assert!(
+        warnings(out.path()).contains(&format!(
+            "{}: 1 merged cell region(s) of sheet \"Spells\" (the first from B2) one column wide: each row a region spans takes its value, as a person reading the sheet sees it",
+            book.display()
+        )),
+        "{:?}",
+        warnings(out.path())
+    );
+
+    // Across columns: the value stays in the first, and the warning says so.
+    let book = apc_workbook(dir.path(), 0, |ws| {
+        let plain = rust_xlsxwriter::Format::new();
+        ws.merge_range(2, 12, 2, 13, "1", &plain).unwrap();
+    });
+    let (code, _, stderr, out) = run_apc(book.to_str().unwrap());
+    assert!(code == 0 || code == 1, "{stderr}");
+    assert!(
+        warnings(out.path()).iter().any(|w| w.contains(
+            "1 merged cell region(s) of sheet \"Spells\" (the first from M3) span several columns"
+        )),
+        "{:?}",
+        warnings(out.path())
+    );
+}
