@@ -112,7 +112,7 @@ mod tests {
             region(0, 2, 1, 2),
             region(6, 0, 6, 0),
         ]);
-        let mut rows = vec![
+        let mut rows = [
             vec![text("North"), text("a")],
             vec![Data::Empty, text("b")],
             vec![Data::Empty, text("c"), Data::Empty],
