@@ -1082,3 +1082,40 @@ fn regression_files_given_for_a_pull_only_source_are_refused() {
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("<PIPELINE>"), "{stderr}");
 }
+
+/// Regression (review, a second council's feed): `pattern = ["*.csv", "*.xlsx"]` under a
+/// source said "sources.cld: invalid type: sequence, expected a string", and a key given
+/// twice "line 38: duplicate key", neither naming the key.
+#[test]
+fn regression_a_wrongly_typed_or_repeated_source_key_is_named() {
+    let copy = ConfigCopy::new();
+    let pipeline = copy.dir.path().join("pipelines/sample.toml");
+    copy.edit(
+        "pipelines/sample.toml",
+        "pattern = \"cld_*.csv\"",
+        "pattern = [\"cld_*.csv\", \"cld_*.xlsx\"]",
+    );
+    let (code, _, stderr) = result(&joinedup(&["validate", pipeline.to_str().unwrap()]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains(
+            "sample.toml: sources.cld.pattern: line 37: invalid type: sequence, expected a string\n"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains("1 configuration error found"), "{stderr}");
+
+    copy.edit(
+        "pipelines/sample.toml",
+        "pattern = [\"cld_*.csv\", \"cld_*.xlsx\"]",
+        "pattern = \"cld_*.csv\"\npattern = \"cld_*.xlsx\"",
+    );
+    let (code, _, stderr) = result(&joinedup(&["validate", pipeline.to_str().unwrap()]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains(
+            "sample.toml: sources.cld.pattern: line 38: duplicate key `pattern`: set twice in one table (first on line 37); keep one\n"
+        ),
+        "{stderr}"
+    );
+}
