@@ -7,26 +7,13 @@ use std::sync::Arc;
 
 use super::errors::alternatives;
 use super::loader::Loader;
-use super::raw::RawContract;
+use super::raw::{COLUMN_TYPES, ENCODINGS, ON_EXTRA_COLUMN, RULES, RawContract};
 use super::toml_errors::read_toml_partial;
 use crate::ingest::dates::DateFormat;
 use crate::schema::{
     Column, ColumnType, Contract, DriftPolicy, Encoding, OnInvalid, Pattern, Rule, RuleKind,
     ValueType,
 };
-
-/// The column types a contract may declare.
-const COLUMN_TYPES: [&str; 9] = [
-    "string",
-    "integer",
-    "date",
-    "datetime",
-    "time",
-    "code",
-    "nhs_number",
-    "identifier",
-    "sensitive",
-];
 
 impl Loader {
     pub(super) fn contract(&mut self, name: &str, from: &Path, key: &str) -> Option<Arc<Contract>> {
@@ -66,10 +53,7 @@ impl Loader {
                 self.errors.push(
                     &path,
                     "contract.encoding",
-                    format!(
-                        "unknown encoding \"{other}\"; {}",
-                        alternatives(["utf-8", "windows-1252"])
-                    ),
+                    format!("unknown encoding \"{other}\"; {}", alternatives(ENCODINGS)),
                 );
                 Encoding::Utf8
             }
@@ -111,7 +95,7 @@ impl Loader {
                     "contract.on_extra_column",
                     format!(
                         "unknown policy \"{other}\"; {}",
-                        alternatives(["warn", "ignore", "error"])
+                        alternatives(ON_EXTRA_COLUMN)
                     ),
                 );
                 DriftPolicy::Warn
@@ -361,10 +345,7 @@ impl Loader {
                     self.errors.push(
                         &path,
                         format!("{key}.rule"),
-                        format!(
-                            "unknown rule \"{other}\"; {}",
-                            alternatives(["not_before", "not_after"])
-                        ),
+                        format!("unknown rule \"{other}\"; {}", alternatives(RULES)),
                     );
                     None
                 }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use super::errors::{ConfigErrors, alternatives};
 use super::plan::read_toml;
-use super::raw::{RawCodeList, RawEntity};
+use super::raw::{FIELD_TYPES, MATCHING, PSEUDONYMS, RawCodeList, RawEntity};
 use crate::schema::{Code, CodeList, Contract, Entity, Field, Matching, PseudonymOf, ValueType};
 
 /// Loads schema files once each and records every problem.
@@ -123,10 +123,7 @@ impl Loader {
                 self.errors.push(
                     &path,
                     "match",
-                    format!(
-                        "unknown rule \"{other}\"; {}",
-                        alternatives(["exact", "folded"])
-                    ),
+                    format!("unknown rule \"{other}\"; {}", alternatives(MATCHING)),
                 );
                 Matching::Exact
             }
@@ -209,12 +206,7 @@ impl Loader {
                     self.errors.push(
                         &path,
                         format!("fields[{i}].type"),
-                        format!(
-                            "unknown type \"{other}\"; {}",
-                            alternatives([
-                                "string", "integer", "date", "datetime", "float", "boolean"
-                            ])
-                        ),
+                        format!("unknown type \"{other}\"; {}", alternatives(FIELD_TYPES)),
                     );
                     ValueType::String
                 }
@@ -247,10 +239,7 @@ impl Loader {
                     self.errors.push(
                         &path,
                         format!("fields[{i}].pseudonym"),
-                        format!(
-                            "unknown value \"{other}\"; {}",
-                            alternatives(["nhs_number", "identifier"])
-                        ),
+                        format!("unknown value \"{other}\"; {}", alternatives(PSEUDONYMS)),
                     );
                     None
                 }

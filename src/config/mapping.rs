@@ -6,7 +6,7 @@ use std::path::Path;
 use super::errors::alternatives;
 use super::loader::Loader;
 use super::plan::{FieldSource, Mapping, Via};
-use super::raw::{RawFieldMapping, RawMapping};
+use super::raw::{RawFieldMapping, RawMapping, VIA};
 use super::toml_errors::read_toml_partial;
 use crate::schema::{ColumnType, Contract, Field, PseudonymOf, ValueType};
 
@@ -92,10 +92,7 @@ impl Loader {
                 self.errors.push(
                     file,
                     format!("{key}.via"),
-                    format!(
-                        "unknown attribute \"{other}\"; {}",
-                        alternatives(["label", "group"])
-                    ),
+                    format!("unknown attribute \"{other}\"; {}", alternatives(VIA)),
                 );
                 None
             }

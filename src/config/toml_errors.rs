@@ -13,13 +13,28 @@ use std::path::Path;
 
 use serde::de::DeserializeOwned;
 
-use super::errors::ConfigErrors;
+use super::errors::{ConfigErrors, alternatives};
 
 /// Errors reported per file before giving up (a file that is not the kind expected).
 const MAX_ERRORS: usize = 20;
 
+/// The keys of a kind of configuration file that take one of a fixed set of values, so a
+/// message that one is missing or not a string lists them (`contract.encoding: line 5:
+/// missing field `encoding` in this table; valid values are "utf-8", "windows-1252"`).
+pub(crate) trait ValidValues {
+    /// The values `key` takes, when a fixed set: `key` is its path with each array index
+    /// written `[]` (`columns[].type`).
+    fn valid_values(key: &str) -> Option<&'static [&'static str]> {
+        let _ = key;
+        None
+    }
+}
+
 /// Reads `file` as `T`, recording every problem in `errors`; `None` when there was any.
-pub(crate) fn read_toml<T: DeserializeOwned>(file: &Path, errors: &mut ConfigErrors) -> Option<T> {
+pub(crate) fn read_toml<T: DeserializeOwned + ValidValues>(
+    file: &Path,
+    errors: &mut ConfigErrors,
+) -> Option<T> {
     read_toml_partial(file, errors).and_then(|p| p.blanked.is_empty().then_some(p.value))
 }
 
@@ -38,7 +53,7 @@ pub(crate) struct Partial<T> {
 /// entry of a map of tables, `[sources.apc]` of an unknown kind) is missing from the
 /// value, and its path is among the blanked keys, so what is checked after can drop the
 /// follow-ons of its absence.
-pub(crate) fn read_toml_partial<T: DeserializeOwned>(
+pub(crate) fn read_toml_partial<T: DeserializeOwned + ValidValues>(
     file: &Path,
     errors: &mut ConfigErrors,
 ) -> Option<Partial<T>> {
@@ -61,12 +76,57 @@ pub(crate) fn read_toml_partial<T: DeserializeOwned>(
     found.sort_by_key(|(line, _, _)| *line);
     let blanked: Vec<String> = found.iter().map(|(_, key, _)| key.clone()).collect();
     for (_, key, message) in found {
+        let message = with_valid_values::<T>(&key, message);
         errors.push(file, key, message);
     }
     let (value, set_aside) = value?;
     let mut blanked: Vec<String> = blanked;
     blanked.extend(set_aside);
     Some(Partial { value, blanked })
+}
+
+/// `message` about the value at `key` (or a field missing from the table at `key`), with
+/// the values it takes when they are a fixed set ([`ValidValues`]) and the value is
+/// missing or of the wrong type.
+fn with_valid_values<T: ValidValues>(key: &str, message: String) -> String {
+    let missing = message
+        .split("missing field `")
+        .nth(1)
+        .and_then(|m| m.split('`').next());
+    let value_key = match missing {
+        Some(m) if key.is_empty() => m.to_string(),
+        // A table read as one value (a source by its `kind`) is named, not the key.
+        Some(m) if key != m && !key.ends_with(&format!(".{m}")) => format!("{key}.{m}"),
+        _ => key.to_string(),
+    };
+    let unusable = missing.is_some()
+        || message.contains("invalid type: ")
+        || message.contains("invalid value: ");
+    match T::valid_values(&without_indices(&value_key)) {
+        Some(values) if unusable => format!("{message}; {}", alternatives(values)),
+        _ => message,
+    }
+}
+
+/// `key` with each array index written `[]`: `columns[4].type` → `columns[].type`.
+fn without_indices(key: &str) -> String {
+    let mut out = String::with_capacity(key.len());
+    let mut in_index = false;
+    for c in key.chars() {
+        match c {
+            '[' => {
+                in_index = true;
+                out.push('[');
+            }
+            ']' => {
+                in_index = false;
+                out.push(']');
+            }
+            _ if in_index => {}
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 /// Where a configuration file stops being UTF-8, and what to do: TOML is UTF-8, and a
@@ -93,7 +153,7 @@ fn not_utf8(bytes: &[u8], e: std::str::Utf8Error) -> String {
 /// Reads `text` as `T`, adding each error as (line, key path, message) to `found`.
 /// Returns the value read once every error's lines were blanked, and the key paths of
 /// the tables set aside whole (`sources.apc`).
-fn read_all<T: DeserializeOwned>(
+fn read_all<T: DeserializeOwned + ValidValues>(
     mut text: String,
     found: &mut Vec<(usize, String, String)>,
 ) -> Option<(T, Vec<String>)> {
@@ -655,6 +715,8 @@ mod tests {
         name: Option<String>,
     }
 
+    impl ValidValues for File {}
+
     #[test]
     fn every_structural_error_of_a_file_is_reported_with_its_line_and_key() {
         let dir = tempfile::tempdir().unwrap();
@@ -722,7 +784,9 @@ mod tests {
         sources: std::collections::BTreeMap<String, Source>,
     }
 
-    fn errors_of<T: DeserializeOwned>(text: &str) -> Vec<(String, String)> {
+    impl ValidValues for Pipeline {}
+
+    fn errors_of<T: DeserializeOwned + ValidValues>(text: &str) -> Vec<(String, String)> {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("p.toml");
         std::fs::write(&path, text).unwrap();
@@ -800,6 +864,7 @@ mod tests {
         struct Top {
             pipeline: Named,
         }
+        impl ValidValues for Top {}
         let got = errors_of::<Top>("[pipeline]\nname = 3\nextra = 1\n");
         assert_eq!(got.len(), 1, "{got:?}");
         assert_eq!(got[0].0, "pipeline.name");
