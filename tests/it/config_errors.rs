@@ -1119,3 +1119,43 @@ fn regression_a_wrongly_typed_or_repeated_source_key_is_named() {
         "{stderr}"
     );
 }
+
+/// Regression (review, a second council's feed): an `identifier` column with no `scope`
+/// passed `validate`, though its ids were then pseudonymised under an empty scope, so the
+/// same id from two councils became one person; and the scopes offered for one named
+/// wrongly were every column, `first_name`, `postcode` and `date_of_birth` among them
+/// (a `sensitive` column is never read: the scope would be empty too). A scope is a
+/// required string or code column, and only those are offered.
+#[test]
+fn regression_an_identifier_needs_a_required_text_scope_and_only_those_are_offered() {
+    let valid = "valid values are \"la_code\", \"event_type\" (column \"la_person_id\")";
+    let scope = "scope = \"la_code\"\n";
+    let cases: [(&dyn Fn(String) -> String, String); 4] = [
+        (
+            &|t: String| t.replacen(scope, "", 1),
+            format!(
+                "cld.toml: columns[5].scope: an identifier needs a scope: the column holding the code of the organisation that issued it (a council's code), which the id is pseudonymised under, so the same id from two councils stays two people; {valid}"
+            ),
+        ),
+        (
+            &|t: String| t.replacen(scope, "scope = \"la_cod\"\n", 1),
+            format!("cld.toml: columns[5].scope: no other column \"la_cod\"; {valid}"),
+        ),
+        (
+            &|t: String| t.replacen(scope, "scope = \"postcode\"\n", 1),
+            format!(
+                "cld.toml: columns[5].scope: column \"postcode\" is type \"sensitive\": a scope is a required string or code column holding the code of the organisation that issued the id, which the id is pseudonymised under; {valid}"
+            ),
+        ),
+        (
+            &|t: String| t.replacen("pattern = \"[0-9]{3}\"\nrequired = true\n", "pattern = \"[0-9]{3}\"\n", 1),
+            "cld.toml: columns[5].scope: column \"la_code\" may be blank: ids are pseudonymised under their scope's value, and under a blank one the same id from two councils would be one person; set required = true on column \"la_code\" (column \"la_person_id\")".to_string(),
+        ),
+    ];
+    for (edit, expected) in cases {
+        let (code, stderr) = validate_with_cld_contract(edit, "");
+        assert_eq!(code, 2, "{stderr}");
+        assert_eq!(stderr.matches("cld.toml: ").count(), 1, "{stderr}");
+        assert!(stderr.contains(&format!("{expected}\n")), "{stderr}");
+    }
+}
