@@ -1159,3 +1159,48 @@ fn regression_an_identifier_needs_a_required_text_scope_and_only_those_are_offer
         assert!(stderr.contains(&format!("{expected}\n")), "{stderr}");
     }
 }
+
+/// Regression (review, a second council's feed): a constant for a coded field was
+/// compared with the list's codes exactly, though the list matches file values folded
+/// (`match = "folded"`), so `{ value = "Direct payment" }` was refused; and the message
+/// did not list the codes. A constant is matched as the list matches values and stored
+/// as the list spells it; one not in the list names the codes (the first twelve).
+#[test]
+fn regression_a_constant_code_is_matched_as_its_list_matches_and_the_codes_are_listed() {
+    let copy = ConfigCopy::new();
+    let pipeline = copy.dir.path().join("pipelines/sample.toml");
+    copy.edit(
+        "pipelines/mappings/cld.toml",
+        "delivery_mechanism = { from = \"delivery_mechanism\" }",
+        "delivery_mechanism = { value = \"direct  payment\" }",
+    );
+    let plan = joinedup::config::load_plan(&pipeline, &[]).unwrap();
+    let cld = plan.sources.iter().find(|s| s.name == "cld").unwrap();
+    let filled = cld
+        .mapping
+        .fields
+        .iter()
+        .find(|(name, _)| name == "delivery_mechanism")
+        .and_then(|(_, how)| how.clone());
+    assert_eq!(
+        filled,
+        Some(joinedup::config::plan::FieldSource::Value(
+            "Direct Payment".to_string()
+        ))
+    );
+
+    copy.edit(
+        "pipelines/mappings/cld.toml",
+        "event_outcome = { from = \"event_outcome\" }",
+        "event_outcome = { value = \"Moved away\" }",
+    );
+    let (code, _, stderr) = result(&joinedup(&["validate", pipeline.to_str().unwrap()]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains(
+            "cld.toml: fields.event_outcome: field \"event_outcome\" holds codes of list \"cld_event_outcome\": fill it from a code column with that list (codes = \"cld_event_outcome\") or a constant code of it; \"Moved away\" is not one of its codes; valid values are \"Progress to Reablement/ST-Max\", \"Progress to Assessment\", \"Admitted to hospital\", \"Progress to Re-assessment / Unplanned Review\", \"Progress to Support Planning / Services\", \"Progress to End of Life Care\", \"No change in package\", \"Service ended as planned\", \"NFA - Moved to another LA\", \"NFA - 100% NHS funded care\", \"NFA - Self-funded client (Inc. 12wk disregard)\", \"NFA - Support declined\" and 10 more\n"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains("1 configuration error found"), "{stderr}");
+}
