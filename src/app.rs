@@ -450,7 +450,7 @@ pub(crate) fn open_data_dir(
 pub(crate) fn compare_with_state(
     plan: &Plan,
     opts: &RunOptions,
-    fingerprint: &str,
+    configuration: &state::Configuration,
     id: &str,
     inputs: &[(String, Vec<InputFile>)],
 ) -> (state::State, state::Changes, bool) {
@@ -458,10 +458,14 @@ pub(crate) fn compare_with_state(
         Ok(previous) => (previous, None),
         Err(why) => (None, Some(why)),
     };
-    let mut now_state = state::current(fingerprint, id, inputs, state::dataset_folders(plan));
+    let mut now_state = state::current(configuration, id, inputs, state::dataset_folders(plan));
     now_state.pipeline = plan.name.clone();
     let mut changes = state::changes(previous.as_ref(), &now_state);
     changes.full_refresh = opts.full_refresh;
+    if unreadable.is_some() {
+        // Not a first run: what changed is not known.
+        changes.configuration_changes.clear();
+    }
     changes.state_unreadable = unreadable;
     // The published datasets are those the saved state's run built: without its manifest
     // nothing describes them (`status`, the report), so they are built again.
@@ -640,14 +644,14 @@ fn run_as(
         tracing::warn!("{w}");
         warnings.push(w);
     }
-    let fingerprint = state::fingerprint(&plan, &pseudo.provenance())?;
+    let configuration = state::configuration(&plan, Some(&pseudo))?;
     timer.lap("config", None);
 
     let (_lock, pull_warnings) = open_data_dir(&plan, opts)?;
     warnings.extend(pull_warnings);
     let inputs = list_inputs(&plan, &opts.out, opts.dry_run)?;
     let (now_state, changes, outputs_present) =
-        compare_with_state(&plan, opts, &fingerprint, &id, &inputs);
+        compare_with_state(&plan, opts, &configuration, &id, &inputs);
     run_record::changes_found(&changes);
     warnings.extend(unclaimed_warnings(&opts.out, &plan));
     warnings.extend(unmatched_warnings(&plan));
@@ -709,7 +713,7 @@ fn run_as(
         });
     }
     if let Some(why) = changes.rebuild_reason() {
-        tracing::info!("{why}: rebuilding from every input");
+        tracing::info!("rebuilding from every input ({why})");
     }
     let cache = ingest_cache::prepare(
         &opts.out,

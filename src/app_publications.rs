@@ -108,15 +108,15 @@ pub(crate) fn run_publications(
     started: chrono::DateTime<chrono::Utc>,
     mut timer: Timer,
 ) -> Result<RunReport> {
-    // No key: the state's fingerprint covers configuration, label mappings and version.
-    let fingerprint = state::fingerprint(plan, "")?;
+    // No key: the state's fingerprint covers configuration, label mappings and build.
+    let configuration = state::configuration(plan, None)?;
     timer.lap("config", None);
 
     // Publications are read from local folders: nothing is pulled, so no pull warnings.
     let (_lock, _) = crate::app::open_data_dir(plan, opts)?;
     let listed = list_inputs(plan)?;
     let (now_state, changes, outputs_present) =
-        crate::app::compare_with_state(plan, opts, &fingerprint, id, &listed);
+        crate::app::compare_with_state(plan, opts, &configuration, id, &listed);
     timer.lap("pull", None);
     fault::point("run_after_pull");
 
@@ -152,6 +152,9 @@ pub(crate) fn run_publications(
             report: None,
             dry_run_notes: Vec::new(),
         });
+    }
+    if let Some(why) = changes.rebuild_reason() {
+        tracing::info!("rebuilding from every input ({why})");
     }
     let run = RunDir::create(&opts.out, id)?;
 

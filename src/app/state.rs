@@ -1,10 +1,12 @@
 //! Incremental state: which inputs the published outputs were built from.
 //!
 //! `<out>/state/<pipeline>.json` is written last, after every output is in place. It records a
-//! fingerprint of everything that shapes the outputs (joinedup's version, the pipeline
-//! file, every schema, mapping and label mapping file, and the pseudonymisation key's
-//! fingerprint, when there is a key) and
-//! the content hash of every input file. A run whose fingerprint and inputs equal the
+//! fingerprint of everything that shapes the outputs ([`Configuration`]: joinedup's build,
+//! the pipeline file, the schema files the plan reads — not every file of the schemas
+//! folder, so a draft contract left there changes nothing —, its mapping and label mapping
+//! files, and the pseudonymisation key's fingerprint and pseudonym width, when there is a
+//! key), the SHA-256 of each of those parts by name, so a rebuild can say which changed,
+//! and the content hash of every input file. A run whose fingerprint and inputs equal the
 //! state has nothing to do. A run that is killed before writing it leaves the previous
 //! state, so the next run redoes the work and converges on the same outputs.
 //!
@@ -29,6 +31,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::Plan;
 use crate::error::{Error, Result};
+use crate::normalise::pseudonym::Pseudonymiser;
 use crate::pull::InputFile;
 
 /// The saved state.
@@ -36,8 +39,12 @@ use crate::pull::InputFile;
 pub struct State {
     /// Format version.
     pub version: u32,
-    /// Fingerprint of configuration, key and joinedup version.
+    /// Fingerprint of configuration, key and joinedup build ([`Configuration`]).
     pub fingerprint: String,
+    /// The parts of the configuration by name, each with its SHA-256 ([`Configuration`]).
+    /// Empty in states written before it was recorded: a change is then not named.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub configuration: BTreeMap<String, String>,
     /// Input files per source: path → SHA-256. (Version 1 kept SHA-256 → path, which
     /// lost a file whose bytes equal another's: [`load`] reads it the new way round.)
     pub inputs: BTreeMap<String, BTreeMap<String, String>>,
@@ -77,6 +84,13 @@ pub struct Changes {
     pub unchanged: usize,
     /// True when configuration, key, pseudonym width or joinedup build changed (or there is no state).
     pub configuration_changed: bool,
+    /// What changed when `configuration_changed`: each part named as [`Configuration`]
+    /// names it (`pipeline file`, a schema or mapping file by its path, `key`, `pseudonym
+    /// width`, `joinedup build`; one read only now or no longer `(now used)`, `(no longer
+    /// used)`), or `first run`. Empty when the saved state predates the record of parts, or
+    /// cannot be read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub configuration_changes: Vec<String>,
     /// True when the run was asked to rebuild everything (`--full-refresh`).
     #[serde(default)]
     pub full_refresh: bool,
@@ -133,10 +147,7 @@ impl Changes {
         } else if let Some(why) = &self.state_unreadable {
             Some(format!("the saved state cannot be read: {why}"))
         } else if self.configuration_changed {
-            Some(
-                "configuration, key, pseudonym width or joinedup build changed, or first run"
-                    .to_string(),
-            )
+            Some(self.configuration_reason())
         } else if let Some(id) = &self.unrecorded_run {
             Some(format!(
                 "the manifest of run {id}, which built the published datasets, is missing; they are built again so that a manifest describes them"
@@ -147,6 +158,23 @@ impl Changes {
                     "run {id} was stopped after it began switching its datasets into place, so some may hold its data; they are built again"
                 )
             })
+        }
+    }
+
+    /// Why the configuration counts as changed: the parts that did, when the saved state
+    /// records them ([`Changes::configuration_changes`]), at most [`PARTS_NAMED`] of them.
+    fn configuration_reason(&self) -> String {
+        match self.configuration_changes.as_slice() {
+            [] => "configuration, key, pseudonym width or joinedup build changed, or first run"
+                .to_string(),
+            [only] if only == FIRST_RUN => FIRST_RUN.to_string(),
+            parts => {
+                let mut named = parts[..parts.len().min(PARTS_NAMED)].join(", ");
+                if parts.len() > PARTS_NAMED {
+                    named.push_str(&format!(" and {} more", parts.len() - PARTS_NAMED));
+                }
+                format!("changed since the last run: {named}")
+            }
         }
     }
 
@@ -271,10 +299,10 @@ pub fn mark_full_refresh_pending(out: &Path, pipeline: &str) -> Result<()> {
     }
 }
 
-/// The state the current inputs would leave, for a pipeline writing `outputs`
-/// ([`dataset_folders`]).
+/// The state the current inputs would leave under `configuration`, for a pipeline writing
+/// `outputs` ([`dataset_folders`]).
 pub fn current(
-    fingerprint: &str,
+    configuration: &Configuration,
     run_id: &str,
     sources: &[(String, Vec<InputFile>)],
     outputs: Vec<String>,
@@ -284,7 +312,8 @@ pub fn current(
         pipeline: String::new(),
         full_refresh_pending: false,
         version: VERSION,
-        fingerprint: fingerprint.to_string(),
+        fingerprint: configuration.fingerprint.clone(),
+        configuration: configuration.parts.clone(),
         inputs: sources
             .iter()
             .map(|(name, files)| {
@@ -415,8 +444,14 @@ fn key_of(path: &Path) -> String {
 /// Compares the current inputs with the saved state.
 pub fn changes(previous: Option<&State>, now: &State) -> Changes {
     let empty = BTreeMap::new();
+    let configuration_changed = previous.is_none_or(|p| p.fingerprint != now.fingerprint);
     let mut c = Changes {
-        configuration_changed: previous.is_none_or(|p| p.fingerprint != now.fingerprint),
+        configuration_changed,
+        configuration_changes: match previous {
+            _ if !configuration_changed => Vec::new(),
+            None => vec![FIRST_RUN.to_string()],
+            Some(p) => parts_changed(&p.configuration, &now.configuration),
+        },
         full_refresh_unfinished: previous.is_some_and(|p| p.full_refresh_pending),
         ..Changes::default()
     };
@@ -447,73 +482,146 @@ pub fn changes(previous: Option<&State>, now: &State) -> Changes {
     c
 }
 
-fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
-    if let Ok(rd) = std::fs::read_dir(dir) {
-        for e in rd.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                files_under(&p, out);
-            } else if p.extension().is_some_and(|x| x == "toml") {
-                out.push(p);
-            }
-        }
+/// What [`Changes::configuration_changes`] says when there is no saved state.
+pub const FIRST_RUN: &str = "first run";
+
+/// Parts named in a rebuild's reason at most; the rest are counted.
+const PARTS_NAMED: usize = 5;
+
+/// The parts that differ between two configurations, by name: changed, `(now used)` or
+/// `(no longer used)`. Empty when `before` has none (a state written before they were
+/// recorded): what changed is then not known.
+fn parts_changed(before: &BTreeMap<String, String>, now: &BTreeMap<String, String>) -> Vec<String> {
+    if before.is_empty() {
+        return Vec::new();
     }
+    let names: BTreeSet<&String> = before.keys().chain(now.keys()).collect();
+    names
+        .into_iter()
+        .filter_map(|name| match (before.get(name), now.get(name)) {
+            (Some(a), Some(b)) if a == b => None,
+            (Some(_), Some(_)) => Some(name.clone()),
+            (None, _) => Some(format!("{name} (now used)")),
+            (_, None) => Some(format!("{name} (no longer used)")),
+        })
+        .collect()
 }
 
-/// Fingerprint of everything that shapes the outputs besides the input files.
-/// `pseudonyms` is what decides the pseudonyms ([`Pseudonymiser::provenance`]), empty
-/// when the pipeline makes none.
-///
-/// [`Pseudonymiser::provenance`]: crate::normalise::pseudonym::Pseudonymiser::provenance
-pub fn fingerprint(plan: &Plan, pseudonyms: &str) -> Result<String> {
-    fingerprint_of_build(plan, pseudonyms, BUILD)
+/// Everything that shapes the outputs besides the input files, part by part, and the
+/// fingerprint of them all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Configuration {
+    /// The fingerprint of every part (name and hash): a run under another one rebuilds
+    /// everything, and uses another ingest cache.
+    pub fingerprint: String,
+    /// Each part by name → the SHA-256 of what it is: `pipeline file`; each schema file
+    /// the plan reads, by its path from the schemas folder's parent
+    /// (`schemas/sources/cld.toml`); each mapping and label mapping file, by its path from
+    /// the pipeline file's folder (`mappings/cld.toml`); `key` (its fingerprint) and
+    /// `pseudonym width`, when the pipeline makes pseudonyms; `joinedup build`.
+    pub parts: BTreeMap<String, String>,
+}
+
+/// The configuration of `plan` under the pseudonymiser that would make its pseudonyms
+/// (`None` when the pipeline makes none).
+pub fn configuration(plan: &Plan, pseudonyms: Option<&Pseudonymiser>) -> Result<Configuration> {
+    configuration_of_build(plan, pseudonyms, BUILD)
 }
 
 /// This build of joinedup: its crate version and a hash of its sources (`build.rs`).
 pub const BUILD: &str = concat!(env!("CARGO_PKG_VERSION"), " ", env!("JOINEDUP_BUILD"));
 
-/// [`fingerprint`] as the build `build` would take it.
-fn fingerprint_of_build(plan: &Plan, pseudonyms: &str, build: &str) -> Result<String> {
-    let mut files = vec![plan.file.clone()];
-    files_under(&plan.schemas_dir, &mut files);
-    let mut mappings: Vec<PathBuf> = plan
-        .sources
-        .iter()
-        .map(|s| s.mapping.file.clone())
-        .chain(plan.publications.iter().map(|p| p.labels.file.clone()))
-        .collect();
-    mappings.sort();
-    mappings.dedup();
-    let mut schema_files = files.split_off(1);
-    schema_files.sort();
-    files.extend(schema_files);
-    files.extend(mappings);
-    let mut h = Sha256::new();
+/// [`configuration`] as the build `build` would take it.
+fn configuration_of_build(
+    plan: &Plan,
+    pseudonyms: Option<&Pseudonymiser>,
+    build: &str,
+) -> Result<Configuration> {
+    let mut parts = BTreeMap::new();
     // The build, not only the version: another commit under the same version may check
     // or map rows differently, and its cached rows must not be reused.
-    h.update(format!("joinedup {build}\n").as_bytes());
-    h.update(pseudonyms.as_bytes());
-    for f in files {
-        let bytes = std::fs::read(&f).map_err(|e| Error::io("reading", &f, e))?;
-        h.update(
-            f.file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default()
-                .as_bytes(),
+    parts.insert("joinedup build".to_string(), sha256_hex(build.as_bytes()));
+    if let Some(p) = pseudonyms {
+        parts.insert("key".to_string(), sha256_hex(p.fingerprint().as_bytes()));
+        parts.insert(
+            "pseudonym width".to_string(),
+            sha256_hex(p.scheme().as_bytes()),
         );
-        h.update((bytes.len() as u64).to_le_bytes());
-        h.update(&bytes);
     }
-    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+    parts.insert("pipeline file".to_string(), file_sha256(&plan.file)?);
+    for f in &plan.schema_files {
+        parts.insert(schema_file_name(plan, f), file_sha256(f)?);
+    }
+    let beside_pipeline = plan
+        .sources
+        .iter()
+        .map(|s| &s.mapping.file)
+        .chain(plan.publications.iter().map(|p| &p.labels.file));
+    for f in beside_pipeline {
+        parts.insert(pipeline_file_name(plan, f), file_sha256(f)?);
+    }
+    let mut h = Sha256::new();
+    h.update(b"joinedup configuration 2\n");
+    for (name, sha) in &parts {
+        h.update(name.as_bytes());
+        h.update(b"\0");
+        h.update(sha.as_bytes());
+        h.update(b"\n");
+    }
+    Ok(Configuration {
+        fingerprint: hex(&h.finalize()),
+        parts,
+    })
+}
+
+/// A schema file's name as a part: its path from the schemas folder's parent, the same
+/// however the pipeline names the folder (`../schemas`, an absolute path).
+fn schema_file_name(plan: &Plan, file: &Path) -> String {
+    let folder = std::fs::canonicalize(&plan.schemas_dir)
+        .ok()
+        .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "schemas".to_string());
+    match file.strip_prefix(&plan.schemas_dir) {
+        Ok(rel) => format!("{folder}/{}", rel.display()),
+        Err(_) => file.display().to_string(),
+    }
+}
+
+/// A mapping or label mapping file's name as a part: its path as the pipeline file names
+/// it (from the pipeline file's folder).
+fn pipeline_file_name(plan: &Plan, file: &Path) -> String {
+    let base = plan.file.parent().unwrap_or(Path::new(""));
+    file.strip_prefix(base)
+        .unwrap_or(file)
+        .display()
+        .to_string()
+}
+
+fn file_sha256(file: &Path) -> Result<String> {
+    let bytes = std::fs::read(file).map_err(|e| Error::io("reading", file, e))?;
+    Ok(sha256_hex(&bytes))
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// The state of a pipeline writing no datasets.
+    /// The state of a pipeline writing no datasets, under a configuration whose parts are
+    /// not recorded (as in a state written before they were).
     fn current(fingerprint: &str, run_id: &str, sources: &[(String, Vec<InputFile>)]) -> State {
-        super::current(fingerprint, run_id, sources, Vec::new())
+        let configuration = Configuration {
+            fingerprint: fingerprint.to_string(),
+            parts: BTreeMap::new(),
+        };
+        super::current(&configuration, run_id, sources, Vec::new())
     }
 
     fn input(path: &str, sha: &str) -> InputFile {
@@ -539,10 +647,16 @@ mod tests {
         let short = Pseudonymiser::new(key, Width::Bits128).unwrap();
         let whole = Pseudonymiser::new(key, Width::Bits256).unwrap();
         let other_key = Pseudonymiser::new(b"DEMO-key-9876543210", Width::Bits128).unwrap();
-        let now = fingerprint(&plan, &short.provenance()).unwrap();
-        assert_eq!(now, fingerprint(&plan, &short.provenance()).unwrap());
-        assert_ne!(now, fingerprint(&plan, &whole.provenance()).unwrap());
-        assert_ne!(now, fingerprint(&plan, &other_key.provenance()).unwrap());
+        let of = |p: &Pseudonymiser| configuration(&plan, Some(p)).unwrap();
+        let now = of(&short);
+        assert_eq!(now, of(&short));
+        assert_ne!(now.fingerprint, of(&whole).fingerprint);
+        assert_ne!(now.fingerprint, of(&other_key).fingerprint);
+        assert_eq!(
+            parts_changed(&now.parts, &of(&whole).parts),
+            ["pseudonym width"]
+        );
+        assert_eq!(parts_changed(&now.parts, &of(&other_key).parts), ["key"]);
         assert!(short.provenance().starts_with("HMAC-SHA-256-128"));
     }
 
@@ -557,13 +671,13 @@ mod tests {
             &[],
         )
         .unwrap();
-        let now = fingerprint(&plan, "p").unwrap();
-        assert_eq!(now, fingerprint_of_build(&plan, "p", BUILD).unwrap());
+        let now = configuration(&plan, None).unwrap();
+        assert_eq!(now, configuration_of_build(&plan, None, BUILD).unwrap());
         let version = env!("CARGO_PKG_VERSION");
-        assert_ne!(
-            now,
-            fingerprint_of_build(&plan, "p", &format!("{version} 0000000000000000")).unwrap()
-        );
+        let other =
+            configuration_of_build(&plan, None, &format!("{version} 0000000000000000")).unwrap();
+        assert_ne!(now.fingerprint, other.fingerprint);
+        assert_eq!(parts_changed(&now.parts, &other.parts), ["joinedup build"]);
         // The build is the version and 16 hex digits of the sources' hash.
         let hash = BUILD.strip_prefix(&format!("{version} ")).unwrap();
         assert_eq!(hash.len(), 16);
@@ -812,5 +926,224 @@ mod tests {
                 "the saved state cannot be read: {why}; every input is read and every dataset rebuilt, as on a first run, and the state is written anew"
             ))
         );
+    }
+
+    /// The repository's `pipelines/` and `schemas/` copied into a temporary folder.
+    fn copied_configuration() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        for sub in [
+            "pipelines",
+            "pipelines/mappings",
+            "schemas/sources",
+            "schemas/shared",
+            "schemas/codes",
+        ] {
+            std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+            for f in std::fs::read_dir(root.join(sub)).unwrap() {
+                let f = f.unwrap().path();
+                if f.is_file() {
+                    std::fs::copy(&f, dir.path().join(sub).join(f.file_name().unwrap())).unwrap();
+                }
+            }
+        }
+        dir
+    }
+
+    fn configuration_of(pipeline: &Path) -> Configuration {
+        let plan = crate::config::load_plan(pipeline, &[]).unwrap();
+        configuration(&plan, None).unwrap()
+    }
+
+    fn append(file: &Path, text: &str) {
+        let mut was = std::fs::read_to_string(file).unwrap();
+        was.push_str(text);
+        std::fs::write(file, was).unwrap();
+    }
+
+    /// The parts are every file the plan reads: its contracts, the code lists they and
+    /// the entities name, the entities its mappings and the link stage read, its mappings
+    /// (or label mapping) and the pipeline file; no file of the schemas folder it does not
+    /// read (the published datasets' own files there document their columns and are read
+    /// by no code).
+    #[test]
+    fn the_configuration_names_every_file_the_plan_reads() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let names = |pipeline: &str| -> Vec<String> {
+            configuration_of(&root.join(pipeline))
+                .parts
+                .into_keys()
+                .collect()
+        };
+        let codes = [
+            "admission_method",
+            "admission_source",
+            "cld_client_type",
+            "cld_delivery_mechanism",
+            "cld_event_outcome",
+            "cld_event_type",
+            "cld_primary_support_reason",
+            "cld_route_of_access",
+            "cld_service_component",
+            "cld_service_type",
+            "discharge_destination",
+            "discharge_method",
+            "ecds_acuity",
+            "ecds_department_type",
+            "ecds_discharge_destination",
+            "ecds_discharge_status",
+            "patient_classification",
+            "person_sex",
+        ];
+        let mut expected: Vec<String> = [
+            "joinedup build",
+            "mappings/cld.toml",
+            "mappings/ecds.toml",
+            "mappings/sus_apc.toml",
+            "pipeline file",
+        ]
+        .map(String::from)
+        .to_vec();
+        expected.extend(codes.map(|c| format!("schemas/codes/{c}.toml")));
+        expected.extend(
+            [
+                "schemas/shared/ed_attendance.toml",
+                "schemas/shared/hospital_spell.toml",
+                "schemas/shared/social_care_event.toml",
+                "schemas/sources/cld.toml",
+                "schemas/sources/ecds.toml",
+                "schemas/sources/sus_apc.toml",
+            ]
+            .map(String::from),
+        );
+        assert_eq!(names("pipelines/sample.toml"), expected);
+        assert_eq!(
+            names("pipelines/nhse_publications.toml"),
+            [
+                "joinedup build",
+                "mappings/nhse_labels.toml",
+                "pipeline file"
+            ]
+        );
+    }
+
+    /// Regression (review): the fingerprint hashed every file under the schemas folder, so
+    /// a draft contract for a second council's feed, which the pipeline does not use, made
+    /// the next run rebuild every dataset from every input, saying only "configuration …
+    /// changed". Only the files the plan reads count, and a change names them.
+    #[test]
+    fn regression_a_schema_file_the_plan_does_not_read_changes_nothing() {
+        let dir = copied_configuration();
+        let pipeline = dir.path().join("pipelines/sample.toml");
+        let before = configuration_of(&pipeline);
+        let schemas = dir.path().join("schemas");
+        let draft = std::fs::read_to_string(schemas.join("sources/cld.toml"))
+            .unwrap()
+            .replace("name = \"cld\"", "name = \"westbury_t\"");
+        std::fs::write(schemas.join("sources/westbury_t.toml"), draft).unwrap();
+        std::fs::write(
+            schemas.join("codes/westbury_reason.toml"),
+            "name = \"westbury_reason\"\ncodes = [{ code = \"A\" }]\n",
+        )
+        .unwrap();
+        assert_eq!(configuration_of(&pipeline), before);
+
+        append(&schemas.join("sources/cld.toml"), "# edited\n");
+        let edited = configuration_of(&pipeline);
+        assert_ne!(edited.fingerprint, before.fingerprint);
+        assert_eq!(
+            parts_changed(&before.parts, &edited.parts),
+            ["schemas/sources/cld.toml"]
+        );
+        // A code list named by a contract column and an entity field, a mapping, the
+        // pipeline file: each named.
+        append(
+            &schemas.join("codes/cld_route_of_access.toml"),
+            "# edited\n",
+        );
+        append(
+            &dir.path().join("pipelines/mappings/cld.toml"),
+            "# edited\n",
+        );
+        append(&pipeline, "# edited\n");
+        assert_eq!(
+            parts_changed(&edited.parts, &configuration_of(&pipeline).parts),
+            [
+                "mappings/cld.toml",
+                "pipeline file",
+                "schemas/codes/cld_route_of_access.toml"
+            ]
+        );
+    }
+
+    fn parts(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn state_with(parts: BTreeMap<String, String>) -> State {
+        let configuration = Configuration {
+            fingerprint: sha256_hex(format!("{parts:?}").as_bytes()),
+            parts,
+        };
+        super::current(&configuration, "r", &[], Vec::new())
+    }
+
+    #[test]
+    fn a_configuration_change_names_the_parts_that_changed() {
+        let before = state_with(parts(&[("a.toml", "1"), ("b.toml", "2"), ("key", "3")]));
+        let now = state_with(parts(&[("a.toml", "1"), ("b.toml", "9"), ("c.toml", "4")]));
+        let c = changes(Some(&before), &now);
+        assert!(c.configuration_changed);
+        assert_eq!(
+            c.configuration_changes,
+            ["b.toml", "c.toml (now used)", "key (no longer used)"]
+        );
+        assert_eq!(
+            c.rebuild_reason().as_deref(),
+            Some("changed since the last run: b.toml, c.toml (now used), key (no longer used)")
+        );
+        assert!(changes(Some(&now), &now).configuration_changes.is_empty());
+        // Many: the first five named, the rest counted.
+        let many = state_with((0..7).map(|i| (format!("{i}.toml"), "x".into())).collect());
+        let c = changes(Some(&before), &many);
+        assert_eq!(c.configuration_changes.len(), 10);
+        assert_eq!(
+            c.rebuild_reason().as_deref(),
+            Some(
+                "changed since the last run: 0.toml (now used), 1.toml (now used), 2.toml (now used), 3.toml (now used), 4.toml (now used) and 5 more"
+            )
+        );
+        // No saved state: a first run.
+        let c = changes(None, &now);
+        assert_eq!(c.configuration_changes, ["first run"]);
+        assert_eq!(c.rebuild_reason().as_deref(), Some("first run"));
+    }
+
+    /// A state saved before the parts were recorded still reads; a change is then given
+    /// the generic reason.
+    #[test]
+    fn a_state_without_the_record_of_parts_gives_the_generic_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("state")).unwrap();
+        std::fs::write(
+            dir.path().join("state/p.json"),
+            r#"{"version":2,"fingerprint":"f","inputs":{},"run_id":"r"}"#,
+        )
+        .unwrap();
+        let old = load(dir.path(), "p").unwrap().unwrap();
+        assert!(old.configuration.is_empty());
+        let c = changes(Some(&old), &state_with(parts(&[("a.toml", "1")])));
+        assert!(c.configuration_changed && c.configuration_changes.is_empty());
+        assert_eq!(
+            c.rebuild_reason().as_deref(),
+            Some("configuration, key, pseudonym width or joinedup build changed, or first run")
+        );
+        // Saved with its parts, read back with them.
+        let now = state_with(parts(&[("a.toml", "1")]));
+        save(dir.path(), "p", &now).unwrap();
+        assert_eq!(load(dir.path(), "p").unwrap().unwrap(), now);
     }
 }

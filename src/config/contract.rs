@@ -7,26 +7,13 @@ use std::sync::Arc;
 
 use super::errors::alternatives;
 use super::loader::Loader;
-use super::raw::RawContract;
+use super::raw::{COLUMN_TYPES, ENCODINGS, ON_EXTRA_COLUMN, RULES, RawColumn, RawContract};
 use super::toml_errors::read_toml_partial;
 use crate::ingest::dates::DateFormat;
 use crate::schema::{
     Column, ColumnType, Contract, DriftPolicy, Encoding, OnInvalid, Pattern, Rule, RuleKind,
     ValueType,
 };
-
-/// The column types a contract may declare.
-const COLUMN_TYPES: [&str; 9] = [
-    "string",
-    "integer",
-    "date",
-    "datetime",
-    "time",
-    "code",
-    "nhs_number",
-    "identifier",
-    "sensitive",
-];
 
 impl Loader {
     pub(super) fn contract(&mut self, name: &str, from: &Path, key: &str) -> Option<Arc<Contract>> {
@@ -66,10 +53,7 @@ impl Loader {
                 self.errors.push(
                     &path,
                     "contract.encoding",
-                    format!(
-                        "unknown encoding \"{other}\"; {}",
-                        alternatives(["utf-8", "windows-1252"])
-                    ),
+                    format!("unknown encoding \"{other}\"; {}", alternatives(ENCODINGS)),
                 );
                 Encoding::Utf8
             }
@@ -111,7 +95,7 @@ impl Loader {
                     "contract.on_extra_column",
                     format!(
                         "unknown policy \"{other}\"; {}",
-                        alternatives(["warn", "ignore", "error"])
+                        alternatives(ON_EXTRA_COLUMN)
                     ),
                 );
                 DriftPolicy::Warn
@@ -325,32 +309,7 @@ impl Loader {
                 pattern,
             });
         }
-        // Identifier scopes refer to other columns.
-        for (i, c) in raw.columns.iter().enumerate() {
-            match (&c.scope, c.kind.as_str()) {
-                (Some(scope), "identifier") => {
-                    match columns.iter().position(|x| &x.name == scope) {
-                        Some(j) if j != i => {
-                            columns[i].kind = ColumnType::Identifier { scope: Some(j) }
-                        }
-                        _ => self.errors.push(
-                            &path,
-                            format!("columns[{i}].scope"),
-                            format!(
-                                "no other column \"{scope}\"; {}",
-                                alternatives(columns.iter().map(|x| &x.name))
-                            ),
-                        ),
-                    }
-                }
-                (Some(_), _) => self.errors.push(
-                    &path,
-                    format!("columns[{i}].scope"),
-                    "only an identifier column takes a scope",
-                ),
-                _ => {}
-            }
-        }
+        self.check_scopes(&path, &raw.columns, &mut columns);
         let mut rules = Vec::new();
         for (i, r) in raw.rules.iter().enumerate() {
             let key = format!("rules[{i}]");
@@ -361,10 +320,7 @@ impl Loader {
                     self.errors.push(
                         &path,
                         format!("{key}.rule"),
-                        format!(
-                            "unknown rule \"{other}\"; {}",
-                            alternatives(["not_before", "not_after"])
-                        ),
+                        format!("unknown rule \"{other}\"; {}", alternatives(RULES)),
                     );
                     None
                 }
@@ -511,6 +467,55 @@ impl Loader {
             rules,
         }))
     }
+}
+
+impl Loader {
+    /// Each `identifier` column's `scope`: another column's value, read as text, under
+    /// which its ids are pseudonymised (`LA:<scope>:<id>`), so the same id from two
+    /// councils is two people. So every identifier has one, and it is a `string` or
+    /// `code` column (a council code) that is `required`: a scope left out, or blank, or
+    /// of a type whose value is not read as text (a `sensitive` column is never read, a
+    /// date is not text), is the same empty scope for every council, and the valid values
+    /// offered are those columns.
+    fn check_scopes(&mut self, path: &Path, raw: &[RawColumn], columns: &mut [Column]) {
+        let can_scope = |j: usize| is_scope_type(&raw[j].kind) && raw[j].required;
+        let valid: Vec<&str> = (0..raw.len())
+            .filter(|&j| can_scope(j))
+            .map(|j| raw[j].name.as_str())
+            .collect();
+        let valid = alternatives(&valid);
+        for (i, c) in raw.iter().enumerate() {
+            let message = match (&c.scope, c.kind.as_str()) {
+                (Some(scope), "identifier") => match raw.iter().position(|x| &x.name == scope) {
+                    Some(j) if can_scope(j) => {
+                        columns[i].kind = ColumnType::Identifier { scope: Some(j) };
+                        continue;
+                    }
+                    Some(j) if is_scope_type(&raw[j].kind) => format!(
+                        "column \"{scope}\" may be blank: ids are pseudonymised under their scope's value, and under a blank one the same id from two councils would be one person; set required = true on column \"{scope}\""
+                    ),
+                    Some(j) => format!(
+                        "column \"{scope}\" is type \"{}\": a scope is a required string or code column holding the code of the organisation that issued the id, which the id is pseudonymised under; {valid}",
+                        raw[j].kind
+                    ),
+                    None => format!("no other column \"{scope}\"; {valid}"),
+                },
+                (None, "identifier") => format!(
+                    "an identifier needs a scope: the column holding the code of the organisation that issued it (a council's code), which the id is pseudonymised under, so the same id from two councils stays two people; {valid}"
+                ),
+                (Some(_), _) => "only an identifier column takes a scope".to_string(),
+                (None, _) => continue,
+            };
+            self.errors
+                .push(path, format!("columns[{i}].scope"), message);
+        }
+    }
+}
+
+/// Whether a column of contract type `kind` can scope an identifier: its value is read as
+/// text (a council code, as written or as its code list spells it).
+fn is_scope_type(kind: &str) -> bool {
+    matches!(kind, "string" | "code")
 }
 
 /// The `name` of every `[[columns]]` entry of a contract file that is valid TOML.

@@ -114,3 +114,36 @@ where
         format!("valid values are {}", v.join(", "))
     }
 }
+
+/// [`alternatives`] naming the first `at_most` of `items` and counting the rest:
+/// `valid values are "A", "B" and 14 more`.
+pub(crate) fn first_alternatives<I, S>(items: I, at_most: usize) -> String
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<str>,
+{
+    let all: Vec<S> = items.into_iter().collect();
+    let shown = alternatives(all.iter().take(at_most));
+    match all.len().saturating_sub(at_most) {
+        0 => shown,
+        more => format!("{shown} and {more} more"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_alternatives_are_named_and_the_rest_counted() {
+        assert_eq!(
+            first_alternatives(["a", "b", "c"], 2),
+            "valid values are \"a\", \"b\" and 1 more"
+        );
+        assert_eq!(
+            first_alternatives(["a", "b"], 2),
+            "valid values are \"a\", \"b\""
+        );
+        assert_eq!(first_alternatives(Vec::<&str>::new(), 2), "there are none");
+    }
+}

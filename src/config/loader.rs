@@ -1,14 +1,16 @@
 //! Loading schema files for the plan: each code list, source contract and shared entity is
-//! read once (cached by name, a broken one as `None`, so it is reported once), and every
-//! problem goes to the one [`ConfigErrors`] the plan returns.
+//! read once (cached by name, a broken one as `None`, so it is reported once), every
+//! problem goes to the one [`ConfigErrors`] the plan returns, and every file read is
+//! recorded ([`Loader::read`]): the plan's configuration fingerprint covers those files
+//! and no other file of the schemas folder.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::errors::{ConfigErrors, alternatives};
 use super::plan::read_toml;
-use super::raw::{RawCodeList, RawEntity};
+use super::raw::{FIELD_TYPES, MATCHING, PSEUDONYMS, RawCodeList, RawEntity};
 use crate::schema::{Code, CodeList, Contract, Entity, Field, Matching, PseudonymOf, ValueType};
 
 /// Loads schema files once each and records every problem.
@@ -20,6 +22,9 @@ pub(super) struct Loader {
     pub(super) entities: BTreeMap<String, Option<Arc<Entity>>>,
     /// The column names of each contract read as TOML, broken or not.
     pub(super) contract_columns: HashMap<String, Vec<String>>,
+    /// Every schema file found for the plan (contracts, code lists, entities), whatever
+    /// named it: a source, a contract column, an entity field, the link stage.
+    pub(super) read: BTreeSet<PathBuf>,
 }
 
 impl Loader {
@@ -32,6 +37,7 @@ impl Loader {
             contracts: HashMap::new(),
             entities: BTreeMap::new(),
             contract_columns: HashMap::new(),
+            read: BTreeSet::new(),
         }
     }
 
@@ -61,7 +67,10 @@ impl Loader {
         let folder = self.schemas_dir.join(sub);
         let path = folder.join(format!("{name}.toml"));
         let message = match std::fs::metadata(&path) {
-            Ok(m) if m.is_file() => return Some(path),
+            Ok(m) if m.is_file() => {
+                self.read.insert(path.clone());
+                return Some(path);
+            }
             Ok(_) => format!("{} is not a file", path.display()),
             // A folder this user cannot list (or that is a file) is not an empty one: it
             // was reported as "there are none".
@@ -114,10 +123,7 @@ impl Loader {
                 self.errors.push(
                     &path,
                     "match",
-                    format!(
-                        "unknown rule \"{other}\"; {}",
-                        alternatives(["exact", "folded"])
-                    ),
+                    format!("unknown rule \"{other}\"; {}", alternatives(MATCHING)),
                 );
                 Matching::Exact
             }
@@ -200,12 +206,7 @@ impl Loader {
                     self.errors.push(
                         &path,
                         format!("fields[{i}].type"),
-                        format!(
-                            "unknown type \"{other}\"; {}",
-                            alternatives([
-                                "string", "integer", "date", "datetime", "float", "boolean"
-                            ])
-                        ),
+                        format!("unknown type \"{other}\"; {}", alternatives(FIELD_TYPES)),
                     );
                     ValueType::String
                 }
@@ -238,10 +239,7 @@ impl Loader {
                     self.errors.push(
                         &path,
                         format!("fields[{i}].pseudonym"),
-                        format!(
-                            "unknown value \"{other}\"; {}",
-                            alternatives(["nhs_number", "identifier"])
-                        ),
+                        format!("unknown value \"{other}\"; {}", alternatives(PSEUDONYMS)),
                     );
                     None
                 }

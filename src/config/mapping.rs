@@ -3,12 +3,15 @@
 
 use std::path::Path;
 
-use super::errors::alternatives;
+use super::errors::{alternatives, first_alternatives};
 use super::loader::Loader;
 use super::plan::{FieldSource, Mapping, Via};
-use super::raw::{RawFieldMapping, RawMapping};
+use super::raw::{RawFieldMapping, RawMapping, VIA};
 use super::toml_errors::read_toml_partial;
 use crate::schema::{ColumnType, Contract, Field, PseudonymOf, ValueType};
+
+/// Codes of a list named at most in a message about a constant not in it.
+const CODES_SHOWN: usize = 12;
 
 impl Loader {
     /// Reads and checks a mapping: its target entity's fields, and, when its contract
@@ -92,10 +95,7 @@ impl Loader {
                 self.errors.push(
                     file,
                     format!("{key}.via"),
-                    format!(
-                        "unknown attribute \"{other}\"; {}",
-                        alternatives(["label", "group"])
-                    ),
+                    format!("unknown attribute \"{other}\"; {}", alternatives(VIA)),
                 );
                 None
             }
@@ -272,7 +272,7 @@ impl Loader {
                     );
                     return None;
                 }
-                Some(FieldSource::Value(v.clone()))
+                Some(FieldSource::Value(self.as_coded(field, v)))
             }
             _ => {
                 self.errors.push(
@@ -283,6 +283,20 @@ impl Loader {
                 None
             }
         }
+    }
+
+    /// A constant for `field` as stored: for a field with a code list, the code it stands
+    /// for, matched as the list matches a file's values (`match = "folded"`: "Direct
+    /// payment" is "Direct Payment") and spelled as the list spells it, as a column's
+    /// codes are; as written otherwise, or when the list has no such code
+    /// ([`Self::fills_meaning`] says so).
+    fn as_coded(&self, field: &Field, value: &str) -> String {
+        field
+            .codes
+            .as_ref()
+            .and_then(|name| self.code_lists.get(name).cloned().flatten())
+            .and_then(|list| list.lookup(value).map(|c| c.code.clone()))
+            .unwrap_or_else(|| value.to_string())
     }
 
     /// Whether `source` gives the field values of what it holds, beyond their type: a
@@ -347,7 +361,15 @@ impl Loader {
                     }
                     kind => format!("column \"{}\" is type \"{}\"", c.name, kind.name()),
                 },
-                (FieldSource::Value(v), None) => format!("\"{v}\" is not one of its codes"),
+                (FieldSource::Value(v), None) => format!(
+                    "\"{v}\" is not one of its codes; {}",
+                    self.code_lists
+                        .get(list)
+                        .cloned()
+                        .flatten()
+                        .map(|l| first_alternatives(l.codes.iter().map(|c| &c.code), CODES_SHOWN))
+                        .unwrap_or_default()
+                ),
                 (FieldSource::Column { .. }, None) => {
                     "via gives a code's label or group, not the code".into()
                 }

@@ -21,3 +21,4 @@ pub use plan::{
     KeySource, LinkPlan, OutputPlan, Plan, PublicationSourcePlan, SourceOverride, SourcePlan,
     load_plan,
 };
+pub(crate) use toml_errors::ValidValues;

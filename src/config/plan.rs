@@ -33,6 +33,10 @@ pub struct Plan {
     pub name: String,
     /// The schemas folder.
     pub schemas_dir: PathBuf,
+    /// The files of the schemas folder the plan reads (its contracts, the code lists and
+    /// shared entities they and its mappings, outputs and link stage name), sorted: what
+    /// of the folder shapes the outputs. Another file there (a draft contract) does not.
+    pub schema_files: Vec<PathBuf>,
     /// Where the pseudonymisation key comes from (`None` when nothing person-level is
     /// ingested, e.g. a pipeline of NHS England publications).
     pub key: Option<KeySource>,
@@ -716,6 +720,7 @@ pub fn load_plan(file: &Path, overrides: &[SourceOverride]) -> Result<Plan, Conf
         file: file.to_path_buf(),
         name: raw.pipeline.name,
         schemas_dir,
+        schema_files: loader.read.into_iter().collect(),
         key,
         pseudonym_width,
         sources,

@@ -1,11 +1,52 @@
 //! Serde mirrors of the TOML files, exactly as written: no defaults resolved, no I/O.
 //!
 //! Every struct denies unknown fields, so a misspelt key is an error that lists the
-//! valid keys. `#[serde(flatten)]` is avoided on purpose: it disables that check.
+//! valid keys. `#[serde(flatten)]` is avoided on purpose: it disables that check. A key
+//! that takes one of a fixed set of values has the set here, and its file's mirror lists
+//! it ([`ValidValues`]), so a message that it is missing or not a string gives the values.
 
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
+
+use super::toml_errors::ValidValues;
+use crate::schema::OnInvalid;
+
+/// `[sources.<name>] kind`.
+pub const SOURCE_KINDS: [&str; 6] = [
+    "local",
+    "http",
+    "mesh",
+    "file_drop",
+    "nhse_sitrep",
+    "nhse_ae",
+];
+/// A contract's `encoding` (`utf8` and `cp1252` are read too).
+pub const ENCODINGS: [&str; 2] = ["utf-8", "windows-1252"];
+/// A contract's `on_extra_column`.
+pub const ON_EXTRA_COLUMN: [&str; 3] = ["warn", "ignore", "error"];
+/// The `type` of a contract column.
+pub const COLUMN_TYPES: [&str; 9] = [
+    "string",
+    "integer",
+    "date",
+    "datetime",
+    "time",
+    "code",
+    "nhs_number",
+    "identifier",
+    "sensitive",
+];
+/// The `rule` of a contract rule.
+pub const RULES: [&str; 2] = ["not_before", "not_after"];
+/// The `type` of a shared entity's field.
+pub const FIELD_TYPES: [&str; 6] = ["string", "integer", "date", "datetime", "float", "boolean"];
+/// What a shared entity's `pseudonym` field holds the pseudonym of.
+pub const PSEUDONYMS: [&str; 2] = ["nhs_number", "identifier"];
+/// A code list's `match`.
+pub const MATCHING: [&str; 2] = ["exact", "folded"];
+/// A mapping's `via`.
+pub const VIA: [&str; 2] = ["label", "group"];
 
 /// `pipelines/*.toml`: what runs.
 #[derive(Debug, Deserialize)]
@@ -519,4 +560,115 @@ pub struct RawFieldMapping {
     pub value: Option<String>,
     /// Lineage: `file` (the input file name the row came from).
     pub meta: Option<String>,
+}
+
+impl ValidValues for RawPipeline {
+    fn valid_values(key: &str) -> Option<&'static [&'static str]> {
+        let name = key.strip_prefix("sources.")?.strip_suffix(".kind")?;
+        (!name.is_empty()).then_some(&SOURCE_KINDS)
+    }
+}
+
+impl ValidValues for RawContract {
+    fn valid_values(key: &str) -> Option<&'static [&'static str]> {
+        match key {
+            "contract.encoding" => Some(&ENCODINGS),
+            "contract.on_extra_column" => Some(&ON_EXTRA_COLUMN),
+            "columns[].type" => Some(&COLUMN_TYPES),
+            "columns[].on_invalid" | "rules[].on_fail" => Some(&OnInvalid::NAMES),
+            "rules[].rule" => Some(&RULES),
+            _ => None,
+        }
+    }
+}
+
+impl ValidValues for RawEntity {
+    fn valid_values(key: &str) -> Option<&'static [&'static str]> {
+        match key {
+            "fields[].type" => Some(&FIELD_TYPES),
+            "fields[].pseudonym" => Some(&PSEUDONYMS),
+            _ => None,
+        }
+    }
+}
+
+impl ValidValues for RawCodeList {
+    fn valid_values(key: &str) -> Option<&'static [&'static str]> {
+        (key == "match").then_some(&MATCHING)
+    }
+}
+
+impl ValidValues for RawMapping {
+    fn valid_values(key: &str) -> Option<&'static [&'static str]> {
+        key.strip_prefix("fields.")?
+            .strip_suffix(".via")
+            .map(|_| &VIA[..])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::ConfigErrors;
+
+    fn errors_of<T: serde::de::DeserializeOwned + ValidValues>(text: &str) -> Vec<String> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.toml");
+        std::fs::write(&path, text).unwrap();
+        let mut errors = ConfigErrors::default();
+        assert!(super::super::toml_errors::read_toml::<T>(&path, &mut errors).is_none());
+        errors
+            .0
+            .iter()
+            .map(|e| format!("{}: {}", e.key, e.message))
+            .collect()
+    }
+
+    /// Regression (review): a contract without `encoding` said "missing field `encoding`"
+    /// without the values it takes; so did a column without its `type` and a source
+    /// without its `kind`.
+    #[test]
+    fn regression_a_missing_key_of_a_fixed_set_lists_its_values() {
+        assert_eq!(
+            errors_of::<RawContract>(
+                "[contract]\nname = \"c\"\nversion = 1\ndescription = \"d\"\n\n[[columns]]\nname = \"a\"\nheader = \"A\"\n"
+            ),
+            [
+                "contract.encoding: line 1: missing field `encoding` in this table; valid values are \"utf-8\", \"windows-1252\"",
+                "columns[0].type: line 6: missing field `type` in this table; valid values are \"string\", \"integer\", \"date\", \"datetime\", \"time\", \"code\", \"nhs_number\", \"identifier\", \"sensitive\"",
+            ]
+        );
+        assert_eq!(
+            errors_of::<RawContract>(
+                "[contract]\nname = \"c\"\nversion = 1\ndescription = \"d\"\nencoding = 1252\n[[columns]]\nname = \"a\"\nheader = \"A\"\ntype = \"string\"\n"
+            ),
+            [
+                "contract.encoding: line 5: invalid type: integer `1252`, expected a string; valid values are \"utf-8\", \"windows-1252\"",
+            ]
+        );
+        assert_eq!(
+            errors_of::<RawPipeline>(
+                "[pipeline]\nname = \"p\"\nschemas = \"s\"\n[sources.a]\npath = \"a\"\n[sources.b]\nkind = \"local\"\npath = \"b\"\ncontract = \"c\"\nmapping = \"m\"\n"
+            ),
+            [
+                "sources.a: line 4: missing field `kind`; valid values are \"local\", \"http\", \"mesh\", \"file_drop\", \"nhse_sitrep\", \"nhse_ae\""
+            ]
+        );
+        // Other keys are as they were.
+        assert_eq!(
+            errors_of::<RawPipeline>("[pipeline]\nname = \"p\"\n"),
+            ["pipeline.schemas: line 1: missing field `schemas` in this table"]
+        );
+    }
+
+    /// The kinds listed are the ones serde reads.
+    #[test]
+    fn the_source_kinds_listed_are_those_read() {
+        let e = toml::from_str::<RawSource>("kind = \"x\"").unwrap_err();
+        let listed: Vec<String> = SOURCE_KINDS.iter().map(|k| format!("`{k}`")).collect();
+        assert_eq!(
+            e.message(),
+            format!("unknown variant `x`, expected one of {}", listed.join(", "))
+        );
+    }
 }

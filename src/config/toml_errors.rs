@@ -3,20 +3,38 @@
 //!
 //! serde stops at the first error. So a file that is valid TOML is read again with the
 //! failing line blanked (line numbers stay put) until it reads or an error has no line;
-//! what the blanked lines held is reported, not read. A TOML syntax error stops at once:
-//! what follows it cannot be trusted.
+//! what the blanked lines held is reported, not read. serde reads a table chosen by a tag
+//! (a source by its `kind`) whole before its keys, so its errors point at its header: the
+//! key holding the unknown field or the wrongly typed value is found in the table. A TOML
+//! syntax error stops at once: what follows it cannot be trusted (a duplicate key is named,
+//! with the line it was first set on).
 
 use std::path::Path;
 
 use serde::de::DeserializeOwned;
 
-use super::errors::ConfigErrors;
+use super::errors::{ConfigErrors, alternatives};
 
 /// Errors reported per file before giving up (a file that is not the kind expected).
 const MAX_ERRORS: usize = 20;
 
+/// The keys of a kind of configuration file that take one of a fixed set of values, so a
+/// message that one is missing or not a string lists them (`contract.encoding: line 5:
+/// missing field `encoding` in this table; valid values are "utf-8", "windows-1252"`).
+pub(crate) trait ValidValues {
+    /// The values `key` takes, when a fixed set: `key` is its path with each array index
+    /// written `[]` (`columns[].type`).
+    fn valid_values(key: &str) -> Option<&'static [&'static str]> {
+        let _ = key;
+        None
+    }
+}
+
 /// Reads `file` as `T`, recording every problem in `errors`; `None` when there was any.
-pub(crate) fn read_toml<T: DeserializeOwned>(file: &Path, errors: &mut ConfigErrors) -> Option<T> {
+pub(crate) fn read_toml<T: DeserializeOwned + ValidValues>(
+    file: &Path,
+    errors: &mut ConfigErrors,
+) -> Option<T> {
     read_toml_partial(file, errors).and_then(|p| p.blanked.is_empty().then_some(p.value))
 }
 
@@ -35,7 +53,7 @@ pub(crate) struct Partial<T> {
 /// entry of a map of tables, `[sources.apc]` of an unknown kind) is missing from the
 /// value, and its path is among the blanked keys, so what is checked after can drop the
 /// follow-ons of its absence.
-pub(crate) fn read_toml_partial<T: DeserializeOwned>(
+pub(crate) fn read_toml_partial<T: DeserializeOwned + ValidValues>(
     file: &Path,
     errors: &mut ConfigErrors,
 ) -> Option<Partial<T>> {
@@ -58,12 +76,57 @@ pub(crate) fn read_toml_partial<T: DeserializeOwned>(
     found.sort_by_key(|(line, _, _)| *line);
     let blanked: Vec<String> = found.iter().map(|(_, key, _)| key.clone()).collect();
     for (_, key, message) in found {
+        let message = with_valid_values::<T>(&key, message);
         errors.push(file, key, message);
     }
     let (value, set_aside) = value?;
     let mut blanked: Vec<String> = blanked;
     blanked.extend(set_aside);
     Some(Partial { value, blanked })
+}
+
+/// `message` about the value at `key` (or a field missing from the table at `key`), with
+/// the values it takes when they are a fixed set ([`ValidValues`]) and the value is
+/// missing or of the wrong type.
+fn with_valid_values<T: ValidValues>(key: &str, message: String) -> String {
+    let missing = message
+        .split("missing field `")
+        .nth(1)
+        .and_then(|m| m.split('`').next());
+    let value_key = match missing {
+        Some(m) if key.is_empty() => m.to_string(),
+        // A table read as one value (a source by its `kind`) is named, not the key.
+        Some(m) if key != m && !key.ends_with(&format!(".{m}")) => format!("{key}.{m}"),
+        _ => key.to_string(),
+    };
+    let unusable = missing.is_some()
+        || message.contains("invalid type: ")
+        || message.contains("invalid value: ");
+    match T::valid_values(&without_indices(&value_key)) {
+        Some(values) if unusable => format!("{message}; {}", alternatives(values)),
+        _ => message,
+    }
+}
+
+/// `key` with each array index written `[]`: `columns[4].type` → `columns[].type`.
+fn without_indices(key: &str) -> String {
+    let mut out = String::with_capacity(key.len());
+    let mut in_index = false;
+    for c in key.chars() {
+        match c {
+            '[' => {
+                in_index = true;
+                out.push('[');
+            }
+            ']' => {
+                in_index = false;
+                out.push(']');
+            }
+            _ if in_index => {}
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 /// Where a configuration file stops being UTF-8, and what to do: TOML is UTF-8, and a
@@ -90,7 +153,7 @@ fn not_utf8(bytes: &[u8], e: std::str::Utf8Error) -> String {
 /// Reads `text` as `T`, adding each error as (line, key path, message) to `found`.
 /// Returns the value read once every error's lines were blanked, and the key paths of
 /// the tables set aside whole (`sources.apc`).
-fn read_all<T: DeserializeOwned>(
+fn read_all<T: DeserializeOwned + ValidValues>(
     mut text: String,
     found: &mut Vec<(usize, String, String)>,
 ) -> Option<(T, Vec<String>)> {
@@ -182,6 +245,17 @@ fn read_all<T: DeserializeOwned>(
         if !syntax && let Some(at) = unknown_key_line(&text, span.start, e.message()) {
             span = at;
         }
+        // So is a value of the wrong type there (serde reads such a table whole before it
+        // reads its keys): the key that holds it is found, so it is named and blanked.
+        if !syntax
+            && let Some(at) = wrongly_typed_key_line(&text, span.start, e.message(), |t| {
+                toml::from_str::<T>(t)
+                    .err()
+                    .map(|e| (e.message().to_string(), e.span()))
+            })
+        {
+            span = at;
+        }
         let line = text[..span.start].matches('\n').count() + 1;
         // A placeholder that does not fit its key (the error on its line, or on a table
         // read as one value, which errors at its header): back to the text without it.
@@ -199,6 +273,14 @@ fn read_all<T: DeserializeOwned>(
             }
         }
         let line = as_in_file(line, &inserted);
+        if syntax && e.message() == "duplicate key" {
+            // A syntax error like the others, but one whose key can be named.
+            let key = key_path_at(&text, span.start);
+            let first = first_line_of(&text, &key, span.start).map(|l| as_in_file(l, &inserted));
+            let message = duplicate_key(&text, span.start, &key, first);
+            found.push((line, key, format!("line {line}: {message}")));
+            return None;
+        }
         let key = if syntax {
             String::new()
         } else {
@@ -320,6 +402,158 @@ fn unknown_key_line(text: &str, at: usize, message: &str) -> Option<std::ops::Ra
         if line.contains('=') && key == field {
             let indent = line.len() - line.trim_start().len();
             return Some(offset + indent..offset + line.trim_end().len());
+        }
+        offset += line.len();
+    }
+    None
+}
+
+/// For an "invalid type" or "invalid value" error whose position is a table header (a
+/// table serde reads whole before its keys, as a source by its `kind`), the span of the
+/// key's value in that table that holds it: the one key whose value is the one the error
+/// names (`sequence` for `pattern = ["*.csv", "*.xlsx"]`, `integer `3`` for `path = 3`);
+/// else, of those (or of all its keys when none is), the first whose absence changes the
+/// error `reread` finds, other than to say it is missing. `None` when none is found.
+fn wrongly_typed_key_line(
+    text: &str,
+    at: usize,
+    message: &str,
+    reread: impl Fn(&str) -> Option<(String, Option<std::ops::Range<usize>>)>,
+) -> Option<std::ops::Range<usize>> {
+    let unexpected = message
+        .strip_prefix("invalid type: ")
+        .or_else(|| message.strip_prefix("invalid value: "))?
+        .split(", expected")
+        .next()?;
+    let header_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    table_header(text[header_start..].split('\n').next()?)?;
+    let pairs = table_values(text, header_start);
+    let named: Vec<&std::ops::Range<usize>> = pairs
+        .iter()
+        .filter(|r| described(&text[(*r).clone()]).as_deref() == Some(unexpected))
+        .collect();
+    if let [only] = named.as_slice() {
+        return Some((*only).clone());
+    }
+    let candidates: Vec<&std::ops::Range<usize>> = if named.is_empty() {
+        pairs.iter().collect()
+    } else {
+        named
+    };
+    let before = reread(text);
+    candidates.into_iter().find_map(|r| {
+        let pair = &text[r.clone()];
+        let key = pair
+            .split('=')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .trim_matches('"');
+        let blanked: String = pair
+            .chars()
+            .map(|c| if c == '\n' { '\n' } else { ' ' })
+            .collect();
+        let after = reread(&format!("{}{blanked}{}", &text[..r.start], &text[r.end..]));
+        // Taking out the key that chooses the table's kind says it is missing, as taking
+        // out any required key would: that tells nothing.
+        let missing = format!("missing field `{key}`");
+        (after != before && after.as_ref().is_none_or(|(m, _)| *m != missing)).then(|| r.clone())
+    })
+}
+
+/// A `key = value` pair's value as serde describes it in an "invalid type" error
+/// (`string "x"`, `integer `3``, `sequence`); `None` for a date or time.
+fn described(pair: &str) -> Option<String> {
+    let value = pair.split_once('=')?.1;
+    let table: toml::Table = format!("v = {value}").parse().ok()?;
+    Some(match table.get("v")? {
+        toml::Value::String(s) => format!("string {s:?}"),
+        toml::Value::Integer(i) => format!("integer `{i}`"),
+        toml::Value::Float(f) => {
+            let mut shown = f.to_string();
+            if f.is_finite() && !shown.contains(['.', 'e']) {
+                shown.push_str(".0");
+            }
+            format!("floating point `{shown}`")
+        }
+        toml::Value::Boolean(b) => format!("boolean `{b}`"),
+        toml::Value::Array(_) => "sequence".to_string(),
+        toml::Value::Table(_) => "map".to_string(),
+        toml::Value::Datetime(_) => return None,
+    })
+}
+
+/// The spans of the key-value pairs of the table whose header starts at `header_start`:
+/// each from its key to the end of its value's last line (a value may span lines).
+fn table_values(text: &str, header_start: usize) -> Vec<std::ops::Range<usize>> {
+    let mut spans: Vec<std::ops::Range<usize>> = Vec::new();
+    let mut offset = header_start;
+    for (i, line) in text[header_start..].split_inclusive('\n').enumerate() {
+        let start = offset;
+        offset += line.len();
+        if i == 0 {
+            continue;
+        }
+        if table_header(line).is_some() {
+            break;
+        }
+        let content = line.trim();
+        if content.is_empty() || content.starts_with('#') {
+            continue;
+        }
+        let end = start + line.trim_end().len();
+        let indent = line.len() - line.trim_start().len();
+        if is_key_line(line) {
+            spans.push(start + indent..end);
+        } else if let Some(last) = spans.last_mut() {
+            // A line of a value begun above (an array over several lines).
+            last.end = end;
+        }
+    }
+    spans
+}
+
+/// Whether a line starts with a key and `=` (`pattern = …`, `"a b" = …`, `a.b = …`).
+fn is_key_line(line: &str) -> bool {
+    let l = line.trim_start();
+    let key_len = l
+        .find(|c: char| !(c.is_ascii_alphanumeric() || "_-.\"' ".contains(c)))
+        .unwrap_or(l.len());
+    key_len > 0 && l[key_len..].starts_with('=') && !l[..key_len].trim().is_empty()
+}
+
+/// What is wrong with the duplicate `key` at byte `at`, first on line `first`: a table
+/// declared twice, or a key set twice in one table.
+fn duplicate_key(text: &str, at: usize, key: &str, first: Option<usize>) -> String {
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let first = first
+        .map(|l| format!(" (first on line {l})"))
+        .unwrap_or_default();
+    if table_header(text[line_start..].split('\n').next().unwrap_or("")).is_some() {
+        format!(
+            "duplicate key: table [{key}] is declared twice{first}; declare it once, with all its keys"
+        )
+    } else {
+        let name = key.rsplit('.').next().unwrap_or_default();
+        format!("duplicate key `{name}`: set twice in one table{first}; keep one")
+    }
+}
+
+/// The line (from 1) of the first key or table header before byte `before` whose key
+/// path is `key`.
+fn first_line_of(text: &str, key: &str, before: usize) -> Option<usize> {
+    let mut offset = 0;
+    for (i, line) in text[..before].split_inclusive('\n').enumerate() {
+        let indent = line.len() - line.trim_start().len();
+        let path = if table_header(line).is_some() {
+            indexed_header(text, offset).join(".")
+        } else if is_key_line(line) {
+            key_path_at(text, offset + indent)
+        } else {
+            String::new()
+        };
+        if path == key {
+            return Some(i + 1);
         }
         offset += line.len();
     }
@@ -481,6 +715,8 @@ mod tests {
         name: Option<String>,
     }
 
+    impl ValidValues for File {}
+
     #[test]
     fn every_structural_error_of_a_file_is_reported_with_its_line_and_key() {
         let dir = tempfile::tempdir().unwrap();
@@ -535,6 +771,8 @@ mod tests {
         Local {
             path: String,
             pattern: Option<String>,
+            urls: Option<Vec<String>>,
+            n: Option<u32>,
         },
     }
 
@@ -546,7 +784,9 @@ mod tests {
         sources: std::collections::BTreeMap<String, Source>,
     }
 
-    fn errors_of<T: DeserializeOwned>(text: &str) -> Vec<(String, String)> {
+    impl ValidValues for Pipeline {}
+
+    fn errors_of<T: DeserializeOwned + ValidValues>(text: &str) -> Vec<(String, String)> {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("p.toml");
         std::fs::write(&path, text).unwrap();
@@ -624,6 +864,7 @@ mod tests {
         struct Top {
             pipeline: Named,
         }
+        impl ValidValues for Top {}
         let got = errors_of::<Top>("[pipeline]\nname = 3\nextra = 1\n");
         assert_eq!(got.len(), 1, "{got:?}");
         assert_eq!(got[0].0, "pipeline.name");
@@ -632,5 +873,85 @@ mod tests {
         let got = errors_of::<Top>("[pipeline]\nextra = 1\n");
         assert_eq!(got.len(), 1, "{got:?}");
         assert!(got[0].1.contains("missing field `name`"), "{got:?}");
+    }
+
+    /// Regression (review): `pattern = ["*.csv", "*.xlsx"]` in a source said
+    /// "sources.westbury: invalid type: sequence, expected a string", not which key: serde
+    /// reads a table chosen by its `kind` whole, and its error points at the header. The
+    /// key holding the value is found, named, and its lines blanked so reading goes on.
+    #[test]
+    fn regression_a_value_of_the_wrong_type_in_a_source_names_its_key() {
+        let text = "[link]\nwindow = 1\n[sources.westbury]\nkind = \"local\"\npath = \"a\"\npattern = [\"*.csv\", \"*.xlsx\"]\n[sources.b]\nkind = \"local\"\npath = \"b\"\npattern = 3\n";
+        assert_eq!(
+            errors_of::<Pipeline>(text),
+            [
+                (
+                    "sources.westbury.pattern".to_string(),
+                    "line 6: invalid type: sequence, expected a string".to_string()
+                ),
+                (
+                    "sources.b.pattern".to_string(),
+                    "line 10: invalid type: integer `3`, expected a string".to_string()
+                ),
+            ]
+        );
+        // A string where a number goes, among other strings.
+        let text = "[link]\nwindow = 1\n[sources.a]\nkind = \"local\"\npath = \"a\"\nn = \"x\"\n";
+        assert_eq!(
+            errors_of::<Pipeline>(text),
+            [(
+                "sources.a.n".to_string(),
+                "line 6: invalid type: string \"x\", expected u32".to_string()
+            )]
+        );
+        // Over several lines, beside a list that is right, and followed by another error.
+        let text = "[link]\nwindow = 1\n[sources.a]\nkind = \"local\"\nurls = [\"u\"]\npath = \"a\"\npattern = [\n  \"*.csv\",\n  \"*.xlsx\",\n]\nextra = 1\n";
+        assert_eq!(
+            errors_of::<Pipeline>(text),
+            [
+                (
+                    "sources.a.pattern".to_string(),
+                    "line 7: invalid type: sequence, expected a string".to_string()
+                ),
+                (
+                    "sources.a.extra".to_string(),
+                    "line 11: unknown field `extra`, expected one of `path`, `pattern`, `urls`, `n`"
+                        .to_string()
+                ),
+            ]
+        );
+    }
+
+    /// Regression (review): a key given twice said "line 22: duplicate key", naming
+    /// neither the key nor where it was first.
+    #[test]
+    fn regression_a_duplicate_key_is_named_with_its_first_line() {
+        let text = "[link]\nwindow = 1\n[sources.a]\nkind = \"local\"\npath = \"a\"\npattern = \"*.csv\"\n# the workbooks too\npattern = \"*.xlsx\"\n";
+        assert_eq!(
+            errors_of::<Pipeline>(text),
+            [(
+                "sources.a.pattern".to_string(),
+                "line 8: duplicate key `pattern`: set twice in one table (first on line 6); keep one"
+                    .to_string()
+            )]
+        );
+        let text = "[sources.a]\nkind = \"local\"\npath = \"a\"\n[link]\nwindow = 1\n[sources.a]\nkind = \"local\"\n";
+        assert_eq!(
+            errors_of::<Pipeline>(text),
+            [(
+                "sources.a".to_string(),
+                "line 6: duplicate key: table [sources.a] is declared twice (first on line 1); declare it once, with all its keys"
+                    .to_string()
+            )]
+        );
+        let text = "[link]\nwindow = 1\nhours = 2\nwindow = 3\n";
+        assert_eq!(
+            errors_of::<File>(text),
+            [(
+                "link.window".to_string(),
+                "line 4: duplicate key `window`: set twice in one table (first on line 2); keep one"
+                    .to_string()
+            )]
+        );
     }
 }

@@ -1130,3 +1130,125 @@ fn regression_files_given_for_a_pull_only_source_are_refused() {
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("<PIPELINE>"), "{stderr}");
 }
+
+/// Regression (review, a second council's feed): `pattern = ["*.csv", "*.xlsx"]` under a
+/// source said "sources.cld: invalid type: sequence, expected a string", and a key given
+/// twice "line 38: duplicate key", neither naming the key.
+#[test]
+fn regression_a_wrongly_typed_or_repeated_source_key_is_named() {
+    let copy = ConfigCopy::new();
+    let pipeline = copy.dir.path().join("pipelines/sample.toml");
+    copy.edit(
+        "pipelines/sample.toml",
+        "pattern = \"cld_*.csv\"",
+        "pattern = [\"cld_*.csv\", \"cld_*.xlsx\"]",
+    );
+    let (code, _, stderr) = result(&joinedup(&["validate", pipeline.to_str().unwrap()]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains(
+            "sample.toml: sources.cld.pattern: line 37: invalid type: sequence, expected a string\n"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains("1 configuration error found"), "{stderr}");
+
+    copy.edit(
+        "pipelines/sample.toml",
+        "pattern = [\"cld_*.csv\", \"cld_*.xlsx\"]",
+        "pattern = \"cld_*.csv\"\npattern = \"cld_*.xlsx\"",
+    );
+    let (code, _, stderr) = result(&joinedup(&["validate", pipeline.to_str().unwrap()]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains(
+            "sample.toml: sources.cld.pattern: line 38: duplicate key `pattern`: set twice in one table (first on line 37); keep one\n"
+        ),
+        "{stderr}"
+    );
+}
+
+/// Regression (review, a second council's feed): an `identifier` column with no `scope`
+/// passed `validate`, though its ids were then pseudonymised under an empty scope, so the
+/// same id from two councils became one person; and the scopes offered for one named
+/// wrongly were every column, `first_name`, `postcode` and `date_of_birth` among them
+/// (a `sensitive` column is never read: the scope would be empty too). A scope is a
+/// required string or code column, and only those are offered.
+#[test]
+fn regression_an_identifier_needs_a_required_text_scope_and_only_those_are_offered() {
+    let valid = "valid values are \"la_code\", \"event_type\" (column \"la_person_id\")";
+    let scope = "scope = \"la_code\"\n";
+    let cases: [(&dyn Fn(String) -> String, String); 4] = [
+        (
+            &|t: String| t.replacen(scope, "", 1),
+            format!(
+                "cld.toml: columns[5].scope: an identifier needs a scope: the column holding the code of the organisation that issued it (a council's code), which the id is pseudonymised under, so the same id from two councils stays two people; {valid}"
+            ),
+        ),
+        (
+            &|t: String| t.replacen(scope, "scope = \"la_cod\"\n", 1),
+            format!("cld.toml: columns[5].scope: no other column \"la_cod\"; {valid}"),
+        ),
+        (
+            &|t: String| t.replacen(scope, "scope = \"postcode\"\n", 1),
+            format!(
+                "cld.toml: columns[5].scope: column \"postcode\" is type \"sensitive\": a scope is a required string or code column holding the code of the organisation that issued the id, which the id is pseudonymised under; {valid}"
+            ),
+        ),
+        (
+            &|t: String| t.replacen("pattern = \"[0-9]{3}\"\nrequired = true\n", "pattern = \"[0-9]{3}\"\n", 1),
+            "cld.toml: columns[5].scope: column \"la_code\" may be blank: ids are pseudonymised under their scope's value, and under a blank one the same id from two councils would be one person; set required = true on column \"la_code\" (column \"la_person_id\")".to_string(),
+        ),
+    ];
+    for (edit, expected) in cases {
+        let (code, stderr) = validate_with_cld_contract(edit, "");
+        assert_eq!(code, 2, "{stderr}");
+        assert_eq!(stderr.matches("cld.toml: ").count(), 1, "{stderr}");
+        assert!(stderr.contains(&format!("{expected}\n")), "{stderr}");
+    }
+}
+
+/// Regression (review, a second council's feed): a constant for a coded field was
+/// compared with the list's codes exactly, though the list matches file values folded
+/// (`match = "folded"`), so `{ value = "Direct payment" }` was refused; and the message
+/// did not list the codes. A constant is matched as the list matches values and stored
+/// as the list spells it; one not in the list names the codes (the first twelve).
+#[test]
+fn regression_a_constant_code_is_matched_as_its_list_matches_and_the_codes_are_listed() {
+    let copy = ConfigCopy::new();
+    let pipeline = copy.dir.path().join("pipelines/sample.toml");
+    copy.edit(
+        "pipelines/mappings/cld.toml",
+        "delivery_mechanism = { from = \"delivery_mechanism\" }",
+        "delivery_mechanism = { value = \"direct  payment\" }",
+    );
+    let plan = joinedup::config::load_plan(&pipeline, &[]).unwrap();
+    let cld = plan.sources.iter().find(|s| s.name == "cld").unwrap();
+    let filled = cld
+        .mapping
+        .fields
+        .iter()
+        .find(|(name, _)| name == "delivery_mechanism")
+        .and_then(|(_, how)| how.clone());
+    assert_eq!(
+        filled,
+        Some(joinedup::config::plan::FieldSource::Value(
+            "Direct Payment".to_string()
+        ))
+    );
+
+    copy.edit(
+        "pipelines/mappings/cld.toml",
+        "event_outcome = { from = \"event_outcome\" }",
+        "event_outcome = { value = \"Moved away\" }",
+    );
+    let (code, _, stderr) = result(&joinedup(&["validate", pipeline.to_str().unwrap()]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains(
+            "cld.toml: fields.event_outcome: field \"event_outcome\" holds codes of list \"cld_event_outcome\": fill it from a code column with that list (codes = \"cld_event_outcome\") or a constant code of it; \"Moved away\" is not one of its codes; valid values are \"Progress to Reablement/ST-Max\", \"Progress to Assessment\", \"Admitted to hospital\", \"Progress to Re-assessment / Unplanned Review\", \"Progress to Support Planning / Services\", \"Progress to End of Life Care\", \"No change in package\", \"Service ended as planned\", \"NFA - Moved to another LA\", \"NFA - 100% NHS funded care\", \"NFA - Self-funded client (Inc. 12wk disregard)\", \"NFA - Support declined\" and 10 more\n"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains("1 configuration error found"), "{stderr}");
+}

@@ -225,6 +225,8 @@ struct RawLabels {
     ae_msitae: RawAeMsitae,
 }
 
+impl crate::config::ValidValues for RawLabels {}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawSettings {

@@ -126,6 +126,20 @@ impl Night {
             .unwrap()
     }
 
+    /// Gives the pipeline a copy of the schemas folder of its own, in `schemas/`, and
+    /// returns it.
+    fn own_schemas(&self) -> PathBuf {
+        let schemas = self.dir.path().join("schemas");
+        copy_tree(&root().join("schemas"), &schemas);
+        let text = std::fs::read_to_string(self.pipeline()).unwrap().replace(
+            &format!("\"{}\"", root().join("schemas").display()),
+            "\"schemas\"",
+        );
+        assert!(text.contains("schemas = \"schemas\""), "{text}");
+        std::fs::write(self.pipeline(), text).unwrap();
+        schemas
+    }
+
     /// `joinedup status` of the pipeline and `out`.
     fn status(&self, out: &Path) -> (i32, String, String) {
         result(&joinedup(&[
@@ -1056,6 +1070,66 @@ fn warnings_and_the_error_of_a_failed_run_carry_the_run_id_when_quiet() {
         .expect("an error event");
     assert!(error["span"]["run_id"].as_str().is_some(), "{error}");
     assert_eq!(error["exit_code"], 2);
+}
+
+/// Regression (review, a second council's feed): the configuration fingerprint hashed
+/// every file under the schemas folder, so a draft contract the pipeline does not use
+/// rebuilt every dataset from every input on the next run, saying only "configuration,
+/// key, pseudonym width or joinedup build changed, or first run", and `status` gave no
+/// pending file. Only the schema files the plan reads count, and a change is named.
+#[test]
+fn regression_an_unused_contract_changes_nothing_and_an_edited_one_is_named() {
+    let night = Night::new();
+    let schemas = night.own_schemas();
+    let out = night.dir.path().join("out");
+    assert_eq!(night.run(&out, &[]).0, 0);
+    let draft = std::fs::read_to_string(schemas.join("sources/cld.toml"))
+        .unwrap()
+        .replace("name = \"cld\"", "name = \"westbury_t\"");
+    std::fs::write(schemas.join("sources/westbury_t.toml"), draft).unwrap();
+    night.assert_up_to_date(&out);
+    night.deliver_late_file();
+    let (code, stdout, stderr) = night.status(&out);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains(
+            "a run now would read 1 new, 0 changed and 0 removed input file(s) (4 unchanged):"
+        ) && stdout.contains("new      cld: "),
+        "{stdout}"
+    );
+    assert_eq!(night.run(&out, &[]).0, 0);
+    assert_eq!(manifest_of_last_run(&out)["mode"], "incremental");
+
+    // The contract the pipeline reads, edited: everything rebuilt, and the file named in
+    // the log, the summary, the manifest and `status`.
+    let contract = schemas.join("sources/cld.toml");
+    let text = std::fs::read_to_string(&contract).unwrap();
+    std::fs::write(&contract, format!("{text}# edited\n")).unwrap();
+    let why = "changed since the last run: schemas/sources/cld.toml";
+    let (code, stdout, _) = night.status(&out);
+    assert_eq!(code, 0);
+    assert!(
+        stdout.contains(&format!("a run now would rebuild everything ({why})")),
+        "{stdout}"
+    );
+    let (code, stdout, stderr) = night.run_with_summary(&out);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains(&format!("rebuilding from every input ({why})")),
+        "{stderr}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "rebuilt from everything ({why}); 5 file(s) unchanged"
+        )),
+        "{stdout}"
+    );
+    let changes = &manifest_of_last_run(&out)["changes"];
+    assert_eq!(changes["configuration_changed"], true);
+    assert_eq!(
+        changes["configuration_changes"],
+        serde_json::json!(["schemas/sources/cld.toml"])
+    );
 }
 
 #[test]
