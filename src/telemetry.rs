@@ -301,6 +301,36 @@ mod tests {
         );
     }
 
+    /// Regression (review): log lines kept NHS numbers joined by two spaces, a tab, one
+    /// digit at a time or under escapes (`%A0`); seconds, grouped byte counts and clock
+    /// times stay.
+    #[test]
+    fn regression_log_lines_lose_nhs_numbers_under_any_short_run_of_separators() {
+        use std::io::Write;
+        let logged = |json: bool, line: &str| {
+            let mut sink = Vec::new();
+            {
+                let mut event = MaskedEvent::new(&mut sink, json);
+                write!(event, "{line}").unwrap();
+            }
+            String::from_utf8(sink).unwrap()
+        };
+        assert_eq!(
+            logged(
+                false,
+                "10:00:00 file=/in/apc_999  395  3768.csv took 999.3953768 s, 9,993,953,768 bytes"
+            ),
+            "10:00:00 file=/in/apc_<withheld>.csv took 999.3953768 s, 9,993,953,768 bytes"
+        );
+        assert_eq!(
+            logged(
+                true,
+                r#"{"file":"apc_9 9 9 3 9 5 3 7 6 8.csv","url":"/apc_999%A0395%A03768.csv","sheet":"999\t395\t3768","bytes":9993953768}"#
+            ),
+            r#"{"file":"apc_<withheld>.csv","url":"/apc_<withheld>.csv","sheet":"<withheld>","bytes":9993953768}"#
+        );
+    }
+
     #[test]
     fn regression_a_mistyped_log_level_keeps_the_default_and_says_so() {
         // "verbose" was read as a target name: every event, warnings included, vanished.

@@ -263,10 +263,7 @@ fn ingest_file_cached(
             return Err(e);
         }
     };
-    // The cache keeps the reading, not where the file was (a reuse takes the input it is
-    // reused for): its name may hold an NHS number.
-    let mut kept = report.clone();
-    kept.input.path = PathBuf::from(quarantine::shown_path(&input.path));
+    let mut kept = cache_record(&report);
     // Hashed as written (still in the page cache), so a reuse can tell the same bytes.
     kept.entry_files = entry_files::record(&tmp)?;
     let json = serde_json::to_vec_pretty(&kept)
@@ -285,6 +282,21 @@ fn ingest_file_cached(
     report.staged = staged_files(&done)?;
     report.quarantine = done.join("quarantine.parquet");
     Ok(report)
+}
+
+/// What the ingest cache's `report.json` keeps of a reading: not where the file was (a
+/// reuse takes the input it is reused for), its name holding no NHS number, and its
+/// warnings with NHS numbers withheld as the manifest's are (a workbook's sheet may be
+/// named after its patient).
+fn cache_record(report: &FileIngest) -> FileIngest {
+    let mut kept = report.clone();
+    kept.input.path = PathBuf::from(quarantine::shown_path(&report.input.path));
+    for w in &mut kept.warnings {
+        if let std::borrow::Cow::Owned(masked) = quarantine::mask_nhs_numbers(w) {
+            *w = masked;
+        }
+    }
+    kept
 }
 
 /// Reads one file into `dir/rows-NNN.parquet` (one file per byte range, in order) and
@@ -1177,6 +1189,41 @@ mod tests {
 
     fn pseudo() -> Pseudonymiser {
         Pseudonymiser::new(b"DEMO-key-0123456789", Width::Bits128).unwrap()
+    }
+
+    /// Regression (review): the ingest cache's `report.json` kept a warning naming a sheet
+    /// called after its patient (`read from sheet "Mr Ebenezer 9434765919"`) where stdout
+    /// and the manifest withheld the number.
+    #[test]
+    fn regression_the_cache_record_withholds_nhs_numbers_from_warnings() {
+        let dir = tempfile::tempdir().unwrap();
+        let (source, csv) = apc_copy(dir.path());
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        ws.set_name("Mr Ebenezer 9434765919").unwrap();
+        for (r, line) in std::fs::read_to_string(&csv).unwrap().lines().enumerate() {
+            for (c, v) in line.split(',').enumerate() {
+                ws.write_string(r as u32, c as u16, v).unwrap();
+            }
+        }
+        let book = dir.path().join("apc.xlsx");
+        wb.save(&book).unwrap();
+        let input = crate::pull::fingerprint_input("apc", &book).unwrap();
+        let cache = dir.path().join("cache");
+        ingest_source(&source, std::slice::from_ref(&input), &pseudo(), &cache).unwrap();
+        let entry = cache
+            .join("apc")
+            .join(cache_key(&input))
+            .join("report.json");
+        let kept: FileIngest =
+            serde_json::from_str(&std::fs::read_to_string(entry).unwrap()).unwrap();
+        assert_eq!(
+            kept.warnings[0],
+            format!(
+                "{}: an Excel workbook: read from sheet \"Mr Ebenezer <withheld>\" (line numbers are its rows)",
+                book.display()
+            )
+        );
     }
 
     /// Regression: a local file rewritten between hashing and reading was kept under the

@@ -127,10 +127,11 @@ impl Quarantine {
     }
 }
 
-/// Replaces anything shaped like an NHS number ([`super::shapes`]: ten digits in groups
-/// under one separator, or eleven with a leading zero) with `<withheld>`: for values from
-/// the data (quarantine records and details, headers), where a number with a wrong check
-/// digit is still somebody's mistyped number.
+/// Replaces anything shaped like an NHS number ([`super::shapes`]: ten digits, or eleven
+/// with a leading zero, grouped under single separators or a run of digits joined by
+/// short runs of separators, not a date or a time) with `<withheld>`: for values from the
+/// data (quarantine records and details, headers), where a number with a wrong check digit
+/// is still somebody's mistyped number.
 pub fn mask_nhs_like(text: &str) -> String {
     let ranges = nhs_shapes(text, Text::Value, |_| true);
     withhold(text, &ranges).into_owned()
@@ -166,8 +167,8 @@ pub fn shown_path(path: &std::path::Path) -> String {
 }
 
 /// Replaces every NHS number in free text such as log lines and error messages (a shape
-/// whose digits pass Modulus 11, dots and commas not taken for separators, not joined to
-/// other numbers) with `<withheld>`, leaving other numbers as they are: byte counts,
+/// whose digits pass Modulus 11, dots and commas not taken for separators) with
+/// `<withheld>`, leaving other numbers as they are: byte counts,
 /// seconds (`123.4567891`) and other ten-digit numbers are common there. Borrowed when
 /// nothing is masked.
 pub fn mask_nhs_numbers(text: &str) -> std::borrow::Cow<'_, str> {
@@ -291,13 +292,15 @@ mod tests {
         // In data any split into groups of three digits or more is somebody's number.
         assert_eq!(mask_nhs_like("943476 5919"), "<withheld>");
         assert_eq!(mask_nhs_like("943 4765919"), "<withheld>");
-        assert_eq!(mask_nhs_like("943 47 65919"), "943 47 65919");
+        // Ten digits in any grouping: a group of two no longer keeps them (only a date's
+        // or a time's does).
+        assert_eq!(mask_nhs_like("943 47 65919"), "<withheld>");
         // Regression: groups of three or more under any separators (a review put numbers
         // split 4-3-3 into published group keys, and 3-3-4 with a space and a dash into
-        // quarantine). A group of two is a date's or a time's.
+        // quarantine).
         assert_eq!(mask_nhs_like("9434-765-919"), "<withheld>");
         assert_eq!(mask_nhs_like("943 476-5919"), "<withheld>");
-        assert_eq!(mask_nhs_like("94 3476 5919"), "94 3476 5919");
+        assert_eq!(mask_nhs_like("94 3476 5919"), "<withheld>");
         assert_eq!(mask_nhs_like("2026.08.01 1000"), "2026.08.01 1000");
         // SNOMED codes, dates and short numbers stay.
         assert_eq!(mask_nhs_like("1064891000000107"), "1064891000000107");

@@ -22,6 +22,7 @@ use super::landing::{LandingZone, Origin};
 use super::local::{is_hidden_or_lock, wildcard_match};
 use super::report::SourcePull;
 use crate::config::fetch::FileDropFetch;
+use crate::ingest::quarantine::mask_file_name;
 
 fn snapshot(path: &Path) -> Option<(u64, SystemTime)> {
     let m = std::fs::metadata(path).ok()?;
@@ -107,13 +108,15 @@ pub async fn pull_folder(source: &str, cfg: &FileDropFetch, zone: &LandingZone) 
         if is_hidden_or_lock(&matched) || !wildcard_match(&cfg.pattern, &matched) {
             continue;
         }
+        // Notes reach the manifest, the logs and the report: a name shows no NHS number.
+        let (shown, shown_matched) = (mask_file_name(&name), mask_file_name(&matched));
         if escaped {
             report.note(format!(
-                "{name} in the drop folder has a name that is not UTF-8 (shown with its other bytes as %XX and % as %25): taken under that name"
+                "{shown} in the drop folder has a name that is not UTF-8 (shown with its other bytes as %XX and % as %25): taken under that name"
             ));
         } else if name.contains("%25") {
             report.note(format!(
-                "{matched} in the drop folder has a % in its name: taken as {name} (% as %25, so that it is not taken for a name that is not UTF-8)"
+                "{shown_matched} in the drop folder has a % in its name: taken as {shown} (% as %25, so that it is not taken for a name that is not UTF-8)"
             ));
         }
         files.push((path, name));
@@ -132,7 +135,8 @@ pub async fn pull_folder(source: &str, cfg: &FileDropFetch, zone: &LandingZone) 
             return true;
         };
         report.note(format!(
-            "{name} in the drop folder {why}: not landed, left for a later pull"
+            "{} in the drop folder {why}: not landed, left for a later pull",
+            mask_file_name(name)
         ));
         false
     });

@@ -916,6 +916,38 @@ mod tests {
         }
     }
 
+    /// Regression (review): a name holding an NHS number under two spaces, or under the
+    /// escapes of a drop-folder name that is not UTF-8 (`%A0`), landed with it: the
+    /// escapes became `_A0`, whose hex digits hid the number from every later mask. The
+    /// name is masked before it is made safe; a number failing Modulus 11
+    /// (`999 244 9634`) is not an NHS number and stays, as in any file name.
+    #[test]
+    fn regression_landed_names_lose_nhs_numbers_under_any_short_run_of_separators() {
+        for name in [
+            "apc_999  395  3768.csv",
+            "apc_999%A0893%A04850.csv",
+            "apc_999%96819%963036.csv",
+            // A URL's `%A0`, decoded as UTF-8.
+            "apc_999\u{FFFD}893\u{FFFD}4850.csv",
+            "apc_9-9-9-3-0-5-6-4-1-3.csv",
+        ] {
+            assert_eq!(
+                landed_name(name, SHA),
+                "apc__withheld___0123456789ab.csv",
+                "{name}"
+            );
+        }
+        assert_eq!(
+            landed_name("apc_999 244 9634.csv", SHA),
+            "apc_999_244_9634__0123456789ab.csv"
+        );
+        // The hash's digits are not read as part of a number before it (9993 95 3768).
+        let sha = "3768abcdef12".to_string() + &SHA[12..];
+        let landed = landed_name("cld_9993 95.csv", &sha);
+        assert_eq!(landed, "cld_9993_95__3768abcdef12.csv");
+        assert_eq!(crate::ingest::quarantine::mask_file_name(&landed), landed);
+    }
+
     #[test]
     fn same_content_lands_once_and_message_ids_are_remembered() {
         let out = tempfile::tempdir().unwrap();

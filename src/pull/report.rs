@@ -2,6 +2,8 @@
 
 use serde::Serialize;
 
+use crate::ingest::quarantine::mask_file_name;
+
 /// One source's pull.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct SourcePull {
@@ -98,13 +100,12 @@ impl SourcePull {
         }
     }
 
-    /// Records a failure (also logged, without secrets: reasons never carry them).
+    /// Records a failure (also logged, without secrets: reasons never carry them). The
+    /// item, often a file's name or URL, shows no NHS number ([`mask_file_name`]).
     pub fn fail(&mut self, item: &str, reason: String) {
+        let item = mask_file_name(item);
         tracing::warn!(stage = "pull", source = %self.source, item = %item, reason = %reason, "pull failed");
-        self.failed.push(Failure {
-            item: item.to_string(),
-            reason,
-        });
+        self.failed.push(Failure { item, reason });
     }
 }
 
@@ -137,15 +138,34 @@ pub fn render(pulls: &[SourcePull]) -> String {
             );
         }
         for f in &p.failed {
-            // A file's name and the reason naming it: no NHS number (a file named after
-            // its patient).
+            // A file's name (masked as it was recorded) and the reason naming it: no NHS
+            // number (a file named after its patient).
             let _ = writeln!(
                 s,
                 "    failed: {}: {}",
-                crate::ingest::quarantine::mask_file_name(&f.item),
+                f.item,
                 crate::ingest::quarantine::mask_nhs_numbers(&f.reason)
             );
         }
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression (review): a failed item (a dropped file's name) was recorded as written,
+    /// and the error a failed pull ends with, masked as free text, kept a number written
+    /// with commas (`9,998,193,036`, Modulus 11 valid).
+    #[test]
+    fn regression_a_failed_item_is_recorded_without_its_nhs_number() {
+        let mut pull = SourcePull::new("cld", "file_drop");
+        pull.fail("cld_9,998,193,036.csv", "gone".to_string());
+        assert_eq!(pull.failed[0].item, "cld_<withheld>.csv");
+        assert!(
+            render(&[pull]).contains("    failed: cld_<withheld>.csv: gone\n"),
+            "rendered"
+        );
+    }
 }

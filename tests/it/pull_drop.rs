@@ -333,6 +333,93 @@ fn regression_an_nhs_number_in_a_dropped_file_s_name_reaches_no_output_or_log() 
     clean("a usage error", &format!("{stdout}{stderr}"));
 }
 
+/// Regression (review): dropped files named with an NHS number spelt digit by digit,
+/// under two spaces, or in a name that is not UTF-8 (reaching the run percent-encoded:
+/// `%A0` a no-break space, `%96` a Windows-1252 en dash) landed as
+/// `cld_943_A0476_A05919__…`, their number in `source_file`, the manifest, the summary,
+/// the notes and both logs. Every spelling is withheld, and the files land apart.
+#[cfg(unix)]
+#[test]
+fn regression_an_nhs_number_spelt_any_way_in_a_dropped_file_s_name_reaches_no_output() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let pipeline = pipeline(dir.path(), 0, true);
+    let (drop, out) = (dir.path().join("drop"), dir.path().join("out"));
+    let sample = std::fs::read(root().join("data-samples/cld/cld_901_2026Q3.csv")).unwrap();
+    let dropped: [&[u8]; 4] = [
+        b"cld_943\xA0476\xA05919.csv",
+        b"cld_943\x96476\x965919.csv",
+        b"cld_9-4-3-4-7-6-5-9-1-9.csv",
+        b"cld_943  476  5919.csv",
+    ];
+    for (k, name) in dropped.iter().enumerate() {
+        // Each its own content, so each lands.
+        let mut bytes = sample.clone();
+        bytes.extend(std::iter::repeat_n(b'\n', k));
+        std::fs::write(drop.join(std::ffi::OsStr::from_bytes(name)), bytes).unwrap();
+    }
+    // An empty file is named in a note; its name's commas are not number punctuation.
+    std::fs::write(drop.join("cld_9,434,765,919.csv"), "").unwrap();
+    // The number however it is spelt: escapes and separators dropped.
+    let clean = |what: &str, text: &str| {
+        let mut bare = text.to_string();
+        for escape in ["%A0", "%96", "_A0", "_96"] {
+            bare = bare.replace(escape, "");
+        }
+        let digits: String = bare.chars().filter(|c| c.is_alphanumeric()).collect();
+        assert!(!digits.contains("9434765919"), "{what}: {text}");
+    };
+    for (command, format) in [("pull", "text"), ("run", "json")] {
+        let (code, stdout, stderr) = result(&joinedup(&[
+            command,
+            &pipeline,
+            "--out",
+            out.to_str().unwrap(),
+            "--log-format",
+            format,
+        ]));
+        // The sample's rows without an NHS number are over the threshold (exit 1).
+        assert!(code == 0 || code == 1, "{command}: {stdout}{stderr}");
+        assert!(
+            stdout.contains("cld_<withheld>.csv in the drop folder is empty"),
+            "{stdout}"
+        );
+        clean(command, &stdout);
+        clean(command, &stderr);
+    }
+    let landed = names(&out.join("landing/cld"));
+    assert_eq!(landed.len(), 4, "{landed:?}");
+    assert!(
+        landed.iter().all(|n| n.starts_with("cld__withheld___")),
+        "{landed:?}"
+    );
+    for f in files_under(&out) {
+        let rel = f.strip_prefix(&out).unwrap().to_string_lossy().into_owned();
+        clean("a path in the data directory", &rel);
+        // Landing keeps what came in (the raw extract and its origin), and the saved
+        // state keys inputs by their real paths.
+        if rel.starts_with("landing/") || rel.starts_with("state/") {
+            continue;
+        }
+        if !rel.ends_with(".parquet") {
+            clean(&rel, &String::from_utf8_lossy(&std::fs::read(&f).unwrap()));
+        }
+    }
+    let events = read_parquet(&out.join("restricted/social_care_event"));
+    let files: std::collections::BTreeSet<String> = events
+        .col("source_file")
+        .iter()
+        .flatten()
+        .cloned()
+        .collect();
+    // The four are one council's one period: the latest submission is read.
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert!(
+        files.iter().all(|f| f.starts_with("cld__withheld___")),
+        "{files:?}"
+    );
+}
+
 /// Regression (review): a run that found only a file still being written in the drop
 /// folder said "up to date; nothing to do", with no word about it anywhere (the pull's
 /// JSON event had no `waiting` either).
