@@ -284,6 +284,24 @@ impl std::str::FromStr for SourceOverride {
     }
 }
 
+/// The pipeline's and its sources' names reach outputs (the `source` column of
+/// `restricted/` and `published/` datasets, quarantine folders, the report, the state's
+/// file name): one holding an NHS number (a source named after a test patient) is
+/// refused, named with the number withheld.
+fn names_without_nhs_numbers(file: &Path, raw: &RawPipeline, errors: &mut ConfigErrors) {
+    use crate::ingest::quarantine::mask_file_name;
+    let why = "holds what looks like an NHS number, and names reach outputs, the report and file names: choose another name";
+    if mask_file_name(&raw.pipeline.name) != raw.pipeline.name {
+        errors.push(file, "pipeline.name", why);
+    }
+    for name in raw.sources.keys() {
+        let shown = mask_file_name(name);
+        if shown != *name {
+            errors.push(file, format!("sources.{shown}"), why);
+        }
+    }
+}
+
 /// Reads and checks a pipeline and everything it references.
 pub fn load_plan(file: &Path, overrides: &[SourceOverride]) -> Result<Plan, ConfigErrors> {
     let mut errors = ConfigErrors::default();
@@ -312,6 +330,7 @@ pub fn load_plan(file: &Path, overrides: &[SourceOverride]) -> Result<Plan, Conf
         return Err(errors);
     }
     let mut loader = Loader::new(schemas_dir.clone(), errors);
+    names_without_nhs_numbers(file, &raw, &mut loader.errors);
 
     // Only person-level sources that are ingested read identifiers, so only they need a
     // key; NHS England publications are aggregates and need none.

@@ -186,6 +186,34 @@ fn regression_a_public_or_regular_secret_key_is_refused() {
     );
 }
 
+/// Regression (review): a source named `apc_9990011532` (an operator's test patient) put
+/// the number in `restricted/` and `published/` (`source` columns), the quarantine
+/// folder's name, the report and the manifest; a pipeline named so, in the state's file
+/// name and the report's title. Both are refused, the number withheld in the key path.
+#[test]
+fn regression_a_pipeline_or_source_name_holding_an_nhs_number_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = sample_pipeline_anywhere(&sample_pipeline_text())
+        .replace("[sources.apc]", "[sources.apc_9990011532]")
+        .replacen("name = \"sample\"", "name = \"case_999 001 1532\"", 1);
+    assert!(text.contains("case_999 001 1532"), "{text}");
+    let pipeline = write(dir.path(), "named.toml", &text);
+    let (code, _, stderr) = result(&joinedup(&["validate", &pipeline]));
+    assert_eq!(code, 2, "{stderr}");
+    let why = "holds what looks like an NHS number, and names reach outputs, the report and file names: choose another name";
+    assert_all_reported(
+        &stderr,
+        &[
+            &format!("named.toml: pipeline.name: {why}"),
+            &format!("named.toml: sources.apc_<withheld>: {why}"),
+        ],
+    );
+    assert!(
+        !stderr.contains("9990011532") && !stderr.contains("999 001 1532"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn only_a_string_field_can_be_an_identifier_and_a_record_key_names_fields() {
     let dir = tempfile::tempdir().unwrap();
