@@ -59,7 +59,8 @@ const BATCH_ROWS: usize = 16_384;
 pub struct FileIngest {
     /// The file and its fingerprint.
     pub input: InputFile,
-    /// Encoding used to decode it.
+    /// Encoding used to decode it (`utf-8`, `windows-1252`), or `workbook` for an Excel
+    /// workbook (whose cells are text already).
     pub encoding: String,
     /// Data rows read (header excluded).
     pub rows_in: u64,
@@ -412,6 +413,8 @@ fn read_workbook(
         other => other,
     })?;
     report.input = input.clone();
+    // Its cells are text: no encoding of the contract's applied (the copy's UTF-8 is ours).
+    report.encoding = "workbook".to_string();
     for w in &mut report.warnings {
         *w = w.replace(&copy, &original);
     }

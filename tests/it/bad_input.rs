@@ -1819,6 +1819,22 @@ fn regression_a_workbook_with_one_empty_sheet_holds_no_rows_like_an_empty_file()
         warnings(out.path())
     );
     let m = manifest(out.path());
+    // A workbook's cells are text: it has no encoding of its own.
+    let encodings: Vec<(&str, &str)> = m["sources"][0]["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().rsplit('/').next().unwrap(),
+                f["encoding"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        encodings,
+        [("apc_empty.xlsx", "workbook"), ("apc_valid.csv", "utf-8")]
+    );
     let valid_rows = std::fs::read_to_string(dir.path().join("apc_valid.csv"))
         .unwrap()
         .lines()
