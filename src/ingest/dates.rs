@@ -166,7 +166,8 @@ impl DateFormat {
     }
 }
 
-const MONTHS: [&str; 12] = [
+/// English month names, lower case, January first.
+pub const MONTHS: [&str; 12] = [
     "january",
     "february",
     "march",

@@ -266,21 +266,11 @@ fn regression_a_source_mostly_without_nhs_numbers_exits_1_and_says_why() {
 #[test]
 fn a_source_s_own_threshold_of_rows_without_nhs_numbers_replaces_the_default() {
     let dir = tempfile::tempdir().unwrap();
-    let text = std::fs::read_to_string(root().join("tests/fixtures/apc_only.toml"))
-        .unwrap()
-        .replace("\"../../", &format!("\"{}/", root().display()))
-        .replace(
-            "path = \"bad/apc/valid.csv\"",
-            &format!(
-                "path = \"{}\"\nmax_without_nhs_number_fraction = 1.0",
-                root()
-                    .join("tests/fixtures/bad/apc/nhs_numbers_all_blank.csv")
-                    .display()
-            ),
-        );
-    assert!(text.contains("max_without_nhs_number_fraction = 1.0"));
-    let pipeline = dir.path().join("p.toml");
-    std::fs::write(&pipeline, text).unwrap();
+    let pipeline = apc_pipeline(
+        dir.path(),
+        &root().join("tests/fixtures/bad/apc/nhs_numbers_all_blank.csv"),
+        "max_without_nhs_number_fraction = 1.0",
+    );
     let out = dir.path().join("out");
     let (code, _, stderr) = result(&joinedup(&[
         "run",
@@ -567,18 +557,24 @@ fn regression_an_empty_file_holds_no_rows_like_a_header_only_file() {
 /// The APC-only pipeline in `dir`, reading the fixture at `fixture` (relative to
 /// `tests/fixtures/`) with `allow_empty = true`.
 fn allow_empty_pipeline(dir: &Path, fixture: &str) -> PathBuf {
-    let fixtures = root().join("tests/fixtures");
-    let text = std::fs::read_to_string(fixtures.join("apc_only.toml"))
+    apc_pipeline(
+        dir,
+        &root().join("tests/fixtures").join(fixture),
+        "allow_empty = true",
+    )
+}
+
+/// The APC-only pipeline written to `dir/p.toml`, its source reading `path` with the
+/// source settings `extra` (a line of TOML) added.
+fn apc_pipeline(dir: &Path, path: &Path, extra: &str) -> PathBuf {
+    let text = std::fs::read_to_string(root().join("tests/fixtures/apc_only.toml"))
         .unwrap()
         .replace("\"../../", &format!("\"{}/", root().display()))
         .replace(
             "path = \"bad/apc/valid.csv\"",
-            &format!(
-                "path = \"{}\"\nallow_empty = true",
-                fixtures.join(fixture).display()
-            ),
+            &format!("path = \"{}\"\n{extra}", path.display()),
         );
-    assert!(text.contains("allow_empty = true"));
+    assert!(text.contains(extra));
     let pipeline = dir.join("p.toml");
     std::fs::write(&pipeline, text).unwrap();
     pipeline
@@ -1777,17 +1773,9 @@ fn regression_a_workbook_with_one_empty_sheet_holds_no_rows_like_an_empty_file()
     wb.add_worksheet().set_name("Spells").unwrap();
     let book = dir.path().join("apc_empty.xlsx");
     wb.save(&book).unwrap();
-    let text = std::fs::read_to_string(root().join("tests/fixtures/apc_only.toml"))
-        .unwrap()
-        .replace("\"../../", &format!("\"{}/", root().display()))
-        .replace(
-            "path = \"bad/apc/valid.csv\"",
-            &format!("path = \"{}\"\npattern = \"*\"", dir.path().display()),
-        );
-    assert!(text.contains("pattern = \"*\""));
+    // The pipeline beside the data directory: a file of the folder would be read.
     let out = tempfile::tempdir().unwrap();
-    let pipeline = out.path().join("p.toml");
-    std::fs::write(&pipeline, text).unwrap();
+    let pipeline = apc_pipeline(out.path(), dir.path(), "pattern = \"*\"");
     let (code, _, stderr) = result(&joinedup(&[
         "--log-format",
         "json",

@@ -4,6 +4,7 @@
 //! `dd/mm/yyyy` or `yyyy-mm-dd` (`w/c 27/05/2022 (daily snapshot)`); a month is a month
 //! name and a four-digit year (`June 2022 - Total number …`, `MSitAE-MARCH-2026`).
 
+use crate::ingest::dates::MONTHS;
 use chrono::{Datelike, NaiveDate};
 
 use super::workbook::Value;
@@ -86,21 +87,6 @@ pub fn date_in_text(s: &str) -> Option<NaiveDate> {
     }
     None
 }
-
-const MONTHS: [&str; 12] = [
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-];
 
 /// The first day of the month a text names by month name (full or three letters) and a
 /// four-digit year after it: `June 2022 - …`, `MSitAE-MARCH-2026`, `Sep-2024`.

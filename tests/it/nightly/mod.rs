@@ -97,18 +97,8 @@ impl Night {
         std::io::BufReader<std::process::ChildStderr>,
         String,
     ) {
-        use std::io::BufRead;
         let mut run = self.spawn_paused(out, fault, args);
-        let mut stderr = std::io::BufReader::new(run.stderr.take().unwrap());
-        let mut seen = String::new();
-        loop {
-            let mut line = String::new();
-            assert!(stderr.read_line(&mut line).unwrap() > 0, "no pause: {seen}");
-            seen.push_str(&line);
-            if line.contains(&format!("fault: pausing at {point}")) {
-                break;
-            }
-        }
+        let (stderr, seen) = until_paused(&mut run, point);
         (run, stderr, seen)
     }
 
@@ -406,13 +396,31 @@ fn a_run_stopped_by_sigint_or_sigterm_says_so_leaves_no_staging_and_the_outputs_
     assert_ne!(data(&out), before);
 }
 
+/// Reads `run`'s stderr (piped) until it announces its pause at fault point `point`: the
+/// rest of its stderr, and what it wrote there until then.
+fn until_paused(
+    run: &mut std::process::Child,
+    point: &str,
+) -> (std::io::BufReader<std::process::ChildStderr>, String) {
+    use std::io::BufRead;
+    let mut stderr = std::io::BufReader::new(run.stderr.take().unwrap());
+    let mut seen = String::new();
+    loop {
+        let mut line = String::new();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "no pause: {seen}");
+        seen.push_str(&line);
+        if line.contains(&format!("fault: pausing at {point}")) {
+            return (stderr, seen);
+        }
+    }
+}
+
 /// Regression (review): a SIGTERM while a workbook was read exited 143 saying nothing
 /// half-written was left, but left the ingest folder under `.cache/ingest`, holding the
 /// sheet copied out as CSV with its NHS numbers in plain text, until the next run. The
 /// folder is removed with the staging folders.
 #[test]
 fn regression_sigterm_while_a_workbook_is_read_leaves_no_copy_of_it() {
-    use std::io::BufRead;
     let dir = tempfile::tempdir().unwrap();
     let csv = std::fs::read_to_string(root().join("tests/fixtures/bad/apc/valid.csv")).unwrap();
     let mut wb = rust_xlsxwriter::Workbook::new();
@@ -435,16 +443,7 @@ fn regression_sigterm_while_a_workbook_is_read_leaves_no_copy_of_it() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut stderr = std::io::BufReader::new(run.stderr.take().unwrap());
-    let mut seen = String::new();
-    loop {
-        let mut line = String::new();
-        assert!(stderr.read_line(&mut line).unwrap() > 0, "no pause: {seen}");
-        seen.push_str(&line);
-        if line.contains("fault: pausing at ingest_workbook_copied") {
-            break;
-        }
-    }
+    let (mut stderr, mut seen) = until_paused(&mut run, "ingest_workbook_copied");
     // Every file and folder of an ingest folder in progress.
     let copies = || -> Vec<PathBuf> {
         let mut found = Vec::new();
