@@ -81,19 +81,39 @@ pub(crate) fn build(
             files: Vec::new(),
             repeated: RepeatedRecords::new(entity),
         };
+        let file_name = |f: &crate::ingest::FileIngest| {
+            f.input
+                .path
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned()
+        };
+        // Social-care events: each file's place in submission order by its own name (the
+        // name shown in `source_file` withholds NHS-number shapes, which can reorder it).
+        let submissions: BTreeMap<String, i64> = if name == "social_care_event" {
+            let mut names: Vec<String> = plan
+                .sources
+                .iter()
+                .zip(ingested)
+                .filter(|(s, _)| &s.mapping.target == name)
+                .flat_map(|(_, r)| r.files.iter().map(file_name))
+                .collect();
+            names.sort_by(|a, b| crate::link::social_care::submission_order(a, b));
+            names.dedup();
+            names.into_iter().zip(0..).collect()
+        } else {
+            BTreeMap::new()
+        };
         for (s, r) in plan.sources.iter().zip(ingested) {
             if &s.mapping.target == name {
                 for f in &r.files {
-                    let input = f
-                        .input
-                        .path
-                        .file_name()
-                        .unwrap_or_default()
-                        .to_string_lossy();
+                    let input = file_name(f);
+                    let submission = submissions.get(&input).copied();
                     for staged in &f.staged {
                         parts
                             .frames
-                            .push(normalise_source(s, entity, staged, &input)?);
+                            .push(normalise_source(s, entity, staged, &input, submission)?);
                         parts.files.push((
                             f.input.path.to_string_lossy().into_owned(),
                             mask_file_name(&input),

@@ -145,6 +145,27 @@ pub struct SourcePlan {
 }
 
 impl SourcePlan {
+    /// The contract column the mapping fills `person_id` from, when it is an
+    /// `nhs_number` column: the linkage key, whose blank values are the source's rows
+    /// without an NHS number (`max_without_nhs_number_fraction`).
+    pub fn person_column(&self) -> Option<usize> {
+        self.mapping
+            .fields
+            .iter()
+            .find_map(|(field, how)| match how {
+                Some(FieldSource::Column { index, .. })
+                    if field == crate::link::person_index::PERSON_ID
+                        && matches!(
+                            self.contract.columns[*index].kind,
+                            crate::schema::ColumnType::NhsNumber
+                        ) =>
+                {
+                    Some(*index)
+                }
+                _ => None,
+            })
+    }
+
     /// Which contract columns this source's rows are read for: those its mapping fills a
     /// field from, those its rules compare and those scoping an identifier. A column
     /// read for none of these (of any type but `nhs_number`, `identifier` and

@@ -974,6 +974,7 @@ fn read_range(
         last_accepted: Default::default(),
         read: &read,
         blanked: Default::default(),
+        person_column: source.person_column(),
         without_nhs_number: Default::default(),
         outside_test_range: Default::default(),
     };

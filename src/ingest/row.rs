@@ -45,9 +45,12 @@ pub struct RowChecker<'a> {
     pub read: &'a [bool],
     /// Values left blank in the rows accepted so far (`on_invalid`/`on_fail = "blank"`).
     pub blanked: std::cell::RefCell<Blanked>,
-    /// Rows accepted so far without an NHS number (blank, or left blank as invalid) in a
-    /// `nhs_number` column whose header is required and values are not: rows with no
-    /// person, where the number is the linkage key.
+    /// The contract column the source's `person_id` comes from, when it is an NHS number
+    /// ([`crate::config::SourcePlan::person_column`]).
+    pub person_column: Option<usize>,
+    /// Rows accepted so far without an NHS number in [`RowChecker::person_column`]
+    /// (blank, left blank as invalid, or the column missing from the file): rows with no
+    /// person, linking to nothing.
     pub without_nhs_number: std::cell::Cell<u64>,
     /// Valid NHS numbers outside the 999 test range read under a pseudonymiser for test
     /// data only (the demo key): the file is refused when there is one.
@@ -340,14 +343,11 @@ impl RowChecker<'_> {
             }
         }
         if q.reasons.is_empty() {
-            if c.columns.iter().zip(&cells).any(|(col, cell)| {
-                // The linkage key (its header required, its values not): CLD's optional
-                // NHS number, beside the council's own id, is not counted.
-                matches!(col.kind, ColumnType::NhsNumber)
-                    && col.header_required
-                    && !col.required
-                    && matches!(cell, Cell::Null)
-            }) {
+            // The linkage key blank (left blank as invalid, or its column not in the file).
+            if self
+                .person_column
+                .is_some_and(|i| matches!(cells[i], Cell::Null))
+            {
                 self.without_nhs_number
                     .set(self.without_nhs_number.get() + 1);
             }
@@ -536,6 +536,7 @@ mod tests {
                 last_accepted: Default::default(),
                 read: &self.read,
                 blanked: Default::default(),
+                person_column: None,
                 without_nhs_number: Default::default(),
                 outside_test_range: Default::default(),
             }

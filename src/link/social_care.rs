@@ -149,30 +149,48 @@ fn identity_parts() -> [Expr; 5] {
     ]
 }
 
-/// Applies the CLD rules to a collected `social_care_event` frame (with [`PERSON`]).
+/// The column holding each event's file's place in [`submission_order`] of the files'
+/// own names ([`crate::normalise::normalise_source`]'s `submission`), when the caller
+/// knows them: `source_file` shows a name with any NHS number withheld, so two files'
+/// shown names can sort otherwise than the files (`…_2024-25_3` shown as
+/// `…_<withheld>`), or be the same. Not kept in the resolved events.
+pub const SUBMISSION: &str = "_submission";
+
+/// Applies the CLD rules to a collected `social_care_event` frame (with [`PERSON`], and
+/// [`SUBMISSION`] when the files' own names are known).
 pub fn resolve(events: DataFrame) -> PolarsResult<(DataFrame, Resolution)> {
-    let columns: Vec<PlSmallStr> = events.get_column_names().into_iter().cloned().collect();
+    let columns: Vec<PlSmallStr> = events
+        .get_column_names()
+        .into_iter()
+        .filter(|n| n.as_str() != SUBMISSION)
+        .cloned()
+        .collect();
     let events_in = events.height() as u64;
 
-    // Each file's place in submission order by name, for rule 3 (a few files: ranked in
-    // Rust, mapped by polars).
-    // Distinct names first: the order's comparison is costly, and there is a name a row.
-    let distinct: std::collections::HashSet<&str> =
-        super::by_person::text_iter(events.column("source_file")?)?
-            .flatten()
-            .collect();
-    let mut files: Vec<&str> = distinct.into_iter().collect();
-    files.sort_unstable_by(|a, b| submission_order(a, b));
-    let ranks: Vec<i64> = (0..files.len() as i64).collect();
-    let rank = col("source_file")
-        .cast(DataType::String)
-        .replace_strict(
-            lit(Series::new("file".into(), files)),
-            lit(Series::new("rank".into(), ranks)),
-            Some(lit(NULL).cast(DataType::Int64)),
-            Some(DataType::Int64),
-        )
-        .alias("_rank");
+    // Each file's place in submission order, for rule 3: given, else by its shown name (a
+    // few files: ranked in Rust, mapped by polars).
+    let by_file = events.column(SUBMISSION).is_ok();
+    let rank = if by_file {
+        col(SUBMISSION).cast(DataType::Int64).alias("_rank")
+    } else {
+        // Distinct names first: the order's comparison is costly, and there is a name a row.
+        let distinct: std::collections::HashSet<&str> =
+            super::by_person::text_iter(events.column("source_file")?)?
+                .flatten()
+                .collect();
+        let mut files: Vec<&str> = distinct.into_iter().collect();
+        files.sort_unstable_by(|a, b| submission_order(a, b));
+        let ranks: Vec<i64> = (0..files.len() as i64).collect();
+        col("source_file")
+            .cast(DataType::String)
+            .replace_strict(
+                lit(Series::new("file".into(), files)),
+                lit(Series::new("rank".into(), ranks)),
+                Some(lit(NULL).cast(DataType::Int64)),
+                Some(DataType::Int64),
+            )
+            .alias("_rank")
+    };
     let latest_rank = col("_rank").max().over([
         col("la_code"),
         col("reporting_period_start"),
@@ -188,12 +206,17 @@ pub fn resolve(events: DataFrame) -> PolarsResult<(DataFrame, Resolution)> {
     let replaced = events
         .clone()
         .lazy()
-        .select([
-            col("la_code").cast(DataType::String),
-            col("reporting_period_start"),
-            col("reporting_period_end"),
-            col("source_file").cast(DataType::String),
-        ])
+        .select(
+            [
+                col("la_code").cast(DataType::String),
+                col("reporting_period_start"),
+                col("reporting_period_end"),
+                col("source_file").cast(DataType::String),
+            ]
+            .into_iter()
+            .chain(by_file.then(|| col(SUBMISSION)))
+            .collect::<Vec<_>>(),
+        )
         .unique(None, UniqueKeepStrategy::First)
         .with_column(rank.clone())
         .filter(kept.clone().not())

@@ -76,12 +76,16 @@ pub fn scan_stacked(files: &[PathBuf]) -> PolarsResult<LazyFrame> {
 
 /// One staged file of the source's rows, mapped onto `entity` (lazy). `input_file` is the
 /// name of the input file the rows were read from (a staged file holds one input file's
-/// rows, so the name is not stored per row).
+/// rows, so the name is not stored per row); `submission`, when given, is the file's
+/// place in submission order by that name, kept as
+/// [`crate::link::social_care::SUBMISSION`] (the name is shown with any NHS number
+/// withheld, which can change its order).
 pub fn normalise_source(
     source: &SourcePlan,
     entity: &Entity,
     staged: &Path,
     input_file: &str,
+    submission: Option<i64>,
 ) -> Result<LazyFrame> {
     let reading = |e| {
         Error::engine(
@@ -139,6 +143,9 @@ pub fn normalise_source(
             None => lit(NULL),
         };
         exprs.push(e.cast(target).cast(held).alias(field.name.as_str()));
+    }
+    if let Some(place) = submission {
+        exprs.push(lit(place).alias(crate::link::social_care::SUBMISSION));
     }
     Ok(lf.select(exprs))
 }

@@ -302,23 +302,8 @@ fn a_source_s_own_threshold_of_rows_without_nhs_numbers_replaces_the_default() {
 /// refused naming the column it lacks.
 #[test]
 fn regression_a_cld_file_without_its_nhs_number_column_is_refused() {
-    let sample = root().join("data-samples/cld");
-    let first = std::fs::read_dir(&sample)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "csv"))
-        .min()
-        .unwrap();
-    // Bytes: a council's file may be Windows-1252.
-    let bytes = std::fs::read(&first).unwrap();
-    let end = bytes.iter().position(|&b| b == b'\n').unwrap();
-    let header = String::from_utf8(bytes[..end].to_vec()).unwrap();
-    assert!(header.contains(",NHS Number,"), "{header}");
     let dir = tempfile::tempdir().unwrap();
-    let renamed = dir.path().join("cld_901_2026Q1.csv");
-    let mut edited = header.replace(",NHS Number,", ",NHS No,").into_bytes();
-    edited.extend_from_slice(&bytes[end..]);
-    std::fs::write(&renamed, edited).unwrap();
+    let renamed = cld_with_nhs_number_headed(dir.path(), "NHS No");
     let out = dir.path().join("out");
     let source = format!("cld={}", renamed.display());
     let (code, _, stderr) = result(&joinedup(&[
@@ -442,6 +427,73 @@ fn regression_real_nhs_numbers_under_the_demo_key_refuse_the_file() {
     );
     assert!(!stderr.contains("9434765919") && !stdout.contains("9434765919"));
     assert_nothing_written(out.path());
+}
+
+/// The sample's first CLD file written to `dir/cld_901_2026Q1.csv` with its NHS number
+/// column headed `header`.
+fn cld_with_nhs_number_headed(dir: &Path, header: &str) -> PathBuf {
+    let first = root().join("data-samples/cld/cld_901_2026Q3.csv");
+    // Bytes: a council's file may be Windows-1252.
+    let bytes = std::fs::read(&first).unwrap();
+    let end = bytes.iter().position(|&b| b == b'\n').unwrap();
+    let names = String::from_utf8(bytes[..end].to_vec()).unwrap();
+    assert!(names.contains(",NHS Number,"), "{names}");
+    let renamed = dir.join("cld_901_2026Q1.csv");
+    let mut edited = names
+        .replace(",NHS Number,", &format!(",{header},"))
+        .into_bytes();
+    edited.extend_from_slice(&bytes[end..]);
+    std::fs::write(&renamed, edited).unwrap();
+    renamed
+}
+
+/// Regression (review): under a council's own contract that does not require the NHS
+/// number's header, a file whose column was headed otherwise linked no client with
+/// status ok, the manifest counting none without an NHS number and the source's
+/// threshold never applied (only a `header_required` column was counted). Rows are
+/// counted by the column `person_id` is mapped from, whether blank or not in the file.
+#[test]
+fn regression_rows_without_the_linkage_column_count_against_the_threshold() {
+    let dir = tempfile::tempdir().unwrap();
+    let schemas = dir.path().join("schemas");
+    copy_tree(&root().join("schemas"), &schemas);
+    let contract = schemas.join("sources/cld.toml");
+    let text = std::fs::read_to_string(&contract).unwrap();
+    let required = "type = \"nhs_number\"\n# Blank";
+    assert!(text.contains(required));
+    let text = text.replacen("header_required = true\n", "", 1);
+    std::fs::write(&contract, text).unwrap();
+    let pipeline = dir.path().join("p.toml");
+    std::fs::write(
+        &pipeline,
+        sample_pipeline_anywhere(&sample_pipeline_text()).replace(
+            &format!("\"{}/schemas\"", root().display()),
+            &format!("\"{}\"", schemas.display()),
+        ),
+    )
+    .unwrap();
+    let renamed = cld_with_nhs_number_headed(dir.path(), "NHS No");
+    let out = dir.path().join("out");
+    let source = format!("cld={}", renamed.display());
+    let (code, _, stderr) = result(&joinedup(&[
+        "run",
+        pipeline.to_str().unwrap(),
+        "--source",
+        &source,
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 1, "{stderr}");
+    let m = manifest(&out);
+    let cld = m["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "cld")
+        .unwrap();
+    assert_eq!(cld["without_nhs_number"], cld["accepted"]);
+    assert!(cld["accepted"].as_u64().unwrap() > 100, "{cld}");
+    assert_eq!(m["status"], "data_quality_warning");
 }
 
 #[test]
@@ -2053,5 +2105,44 @@ fn regression_a_column_merged_down_its_rows_gives_each_row_its_value() {
         )),
         "{:?}",
         warnings(out.path())
+    );
+}
+
+/// Regression (review): "latest submission wins" ordered a council's files by their shown
+/// names, in which an NHS-number shape is withheld: `cld_902_2024-25_3.csv` (its digits
+/// 9022024253 pass Modulus 11) is shown as `cld_<withheld>.csv`, which sorts after
+/// `cld_902_2024-25_4.csv`, so the earlier submission replaced the later one. Files are
+/// ordered by their own names.
+#[test]
+fn regression_a_later_submission_wins_though_an_earlier_name_is_shown_withheld() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("cld");
+    std::fs::create_dir_all(&folder).unwrap();
+    let bytes = std::fs::read(root().join("data-samples/cld/cld_902_2026Q3.csv")).unwrap();
+    std::fs::write(folder.join("cld_902_2024-25_3.csv"), &bytes).unwrap();
+    // The resubmission: the header and the first half of the rows.
+    let lines: Vec<&[u8]> = bytes.split(|&b| b == b'\n').collect();
+    let half = lines[..lines.len() / 2].join(&b'\n');
+    std::fs::write(
+        folder.join("cld_902_2024-25_4.csv"),
+        [half, b"\n".to_vec()].concat(),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let source = format!("cld={}", folder.display());
+    let (code, stdout, stderr) = result(&joinedup(&[
+        "run",
+        "pipelines/sample.toml",
+        "--source",
+        &source,
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert!(code == 0 || code == 1, "{stderr}");
+    assert!(stdout.contains("cld_<withheld>.csv"), "{stdout}");
+    let m = manifest(&out);
+    assert_eq!(
+        m["social_care_resolution"]["replaced_files"],
+        serde_json::json!(["cld_<withheld>.csv (council 902)"])
     );
 }
