@@ -136,11 +136,17 @@ pub(crate) fn key_bytes(plan: &Plan) -> Result<(Vec<u8>, &'static str)> {
     };
     // Trailing whitespace is never part of a key, from a file or the environment alike: a
     // secret mounted with a final newline must give the same pseudonyms as one without.
+    // Nor is a byte-order mark (Notepad writes one) or leading whitespace.
     let trimmed = |mut b: Vec<u8>| {
         while b.last().is_some_and(|c| c.is_ascii_whitespace()) {
             b.pop();
         }
-        b
+        let bom = if b.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
+        let lead = b[bom..]
+            .iter()
+            .take_while(|c| c.is_ascii_whitespace())
+            .count();
+        b.split_off(bom + lead)
     };
     let (bytes, kind) = match key {
         KeySource::Env(var) => match std::env::var_os(var).map(|v| trimmed(v.into_encoded_bytes()))

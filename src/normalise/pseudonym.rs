@@ -87,7 +87,7 @@ const HEX_PAIRS: [[u8; 2]; 256] = {
 /// minutes.
 pub fn key_weakness(key: &[u8]) -> Option<String> {
     const MIN_DISTINCT: usize = 8;
-    if key.starts_with(b"DEMO-") {
+    if key.len() >= 5 && key[..5].eq_ignore_ascii_case(b"DEMO-") {
         return Some(
             "the key starts with \"DEMO-\": demonstration keys are public (joinedup's own files hold them), so pseudonyms made with it can be reversed; generate a secret one, e.g. `openssl rand -hex 32`".into(),
         );
@@ -262,6 +262,8 @@ mod tests {
             "the key has only 1 distinct character(s) (at least 8 are required): a key so regular is guessed, and pseudonyms made with it reversed; generate a secret one, e.g. `openssl rand -hex 32`"
         );
         assert!(weak("0000000000000000000000000000000000000000").is_some());
+        // Regression (review): in another case too.
+        assert!(weak("demo-synthetic-data-key-not-secret").is_some());
         assert!(weak("abcabcabcabcabcabcabc").is_some());
         assert!(weak("a1b2c3d4a1b2c3d4").is_none()); // 8 distinct
         assert!(weak("3f9c1e7a0b5d2846e1c9a7f30b6d4e28").is_none());

@@ -160,6 +160,11 @@ fn regression_a_public_or_regular_secret_key_is_refused() {
             "aaaaaaaaaaaaaaaa",
             "pseudonymisation.key_env: the key has only 1 distinct character(s) (at least 8 are required)",
         ),
+        // Regression (second review): leading spaces, or another case, hid the prefix.
+        (
+            "  demo-synthetic-data-key-not-secret",
+            "pseudonymisation.key_env: the key starts with \"DEMO-\"",
+        ),
     ] {
         let (code, _, stderr) = result(&joinedup_env(
             &["run", &pipeline, "--out", out.to_str().unwrap()],
@@ -170,9 +175,14 @@ fn regression_a_public_or_regular_secret_key_is_refused() {
         assert!(!stderr.contains(key), "the key is never shown: {stderr}");
         assert!(!out.exists());
     }
-    // From a file too, named by its own setting.
+    // From a file too, named by its own setting; a byte-order mark (Notepad's) is not
+    // part of the key.
     let key_file = dir.path().join("key.txt");
-    std::fs::write(&key_file, "0000000000000000000000000000000000000000\n").unwrap();
+    std::fs::write(
+        &key_file,
+        "\u{feff}DEMO-synthetic-data-key-not-secret\n",
+    )
+    .unwrap();
     let text = text.replace(
         "key_env = \"JOINEDUP_TEST_KEY\"",
         &format!("key_file = \"{}\"", key_file.display()),
@@ -181,7 +191,7 @@ fn regression_a_public_or_regular_secret_key_is_refused() {
     let (code, _, stderr) = result(&joinedup(&["validate", &pipeline]));
     assert_eq!(code, 2, "{stderr}");
     assert!(
-        stderr.contains("pseudonymisation.key_file: the key has only 1 distinct character(s)"),
+        stderr.contains("pseudonymisation.key_file: the key starts with \"DEMO-\""),
         "{stderr}"
     );
 }
