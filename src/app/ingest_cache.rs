@@ -66,6 +66,8 @@ pub fn prepare(
     }
     let dir = folder(out, fingerprint);
     std::fs::create_dir_all(&dir).map_err(|e| Error::io("creating", &dir, e))?;
+    // Closed before a row is written into it (a first run's, or a failed one's).
+    crate::publish::staging::close_to_others(&out.join(".cache"));
     Ok(dir)
 }
 

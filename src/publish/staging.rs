@@ -28,6 +28,8 @@ impl RunDir {
         let _created = crate::interrupt::creating();
         std::fs::create_dir_all(staging.join("ingest"))
             .map_err(|e| Error::io("creating", &staging, e))?;
+        // Person-level rows are written here before they are switched into place.
+        close_to_others(&out.join(".staging"));
         Ok(RunDir {
             out: out.to_path_buf(),
             run_id: run_id.to_string(),
@@ -166,9 +168,11 @@ fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
 
 /// The data directory's folders that hold person-level data or its traces: pseudonymised
 /// rows (`restricted/`, the ingest cache `.cache/`), quarantined rows (`quarantine/`), and
-/// the saved state (`state/`, which keeps each input's path). Others on the machine may
-/// not enter them ([`close_to_others`]); `published/` and `runs/` keep the umask's modes.
-pub const PRIVATE_FOLDERS: [&str; 4] = ["restricted", "quarantine", "state", ".cache"];
+/// the saved state (`state/`, which keeps each input's path), and a run's staging
+/// (`.staging/`, its datasets before they are switched into place). Others on the
+/// machine may not enter them ([`close_to_others`]); `published/` and `runs/` keep the
+/// umask's modes.
+pub const PRIVATE_FOLDERS: [&str; 5] = ["restricted", "quarantine", "state", ".cache", ".staging"];
 
 /// Takes every permission of users other than the owner and the group away from `path`,
 /// if it exists (`chmod o-rwx`): with the usual umask (022) a folder is created open to

@@ -427,6 +427,11 @@ fn regression_real_nhs_numbers_under_the_demo_key_refuse_the_file() {
     );
     assert!(!stderr.contains("9434765919") && !stdout.contains("9434765919"));
     assert_nothing_written(out.path());
+    // Regression (second review): a failed first run left its ingest cache open to
+    // every user (it was closed only after a switch).
+    use std::os::unix::fs::PermissionsExt;
+    let cache = std::fs::metadata(out.path().join(".cache")).unwrap();
+    assert_eq!(cache.permissions().mode() & 0o007, 0);
 }
 
 /// The sample's first CLD file written to `dir/cld_901_2026Q1.csv` with its NHS number

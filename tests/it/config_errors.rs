@@ -178,11 +178,7 @@ fn regression_a_public_or_regular_secret_key_is_refused() {
     // From a file too, named by its own setting; a byte-order mark (Notepad's) is not
     // part of the key.
     let key_file = dir.path().join("key.txt");
-    std::fs::write(
-        &key_file,
-        "\u{feff}DEMO-synthetic-data-key-not-secret\n",
-    )
-    .unwrap();
+    std::fs::write(&key_file, "\u{feff}DEMO-synthetic-data-key-not-secret\n").unwrap();
     let text = text.replace(
         "key_env = \"JOINEDUP_TEST_KEY\"",
         &format!("key_file = \"{}\"", key_file.display()),

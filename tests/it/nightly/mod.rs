@@ -432,52 +432,55 @@ fn regression_sigterm_while_a_workbook_is_read_leaves_no_copy_of_it() {
     }
     let book = dir.path().join("apc.xlsx");
     wb.save(&book).unwrap();
-    let out = dir.path().join("out");
-    let mut run = Command::new(env!("CARGO_BIN_EXE_joinedup"))
-        .current_dir(root())
-        .args(["run", "tests/fixtures/apc_only.toml", "--source"])
-        .arg(format!("apc={}", book.display()))
-        .args(["--out", out.to_str().unwrap()])
-        .env("JOINEDUP_FAULT", "sleep:ingest_workbook_copied:20000")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (mut stderr, mut seen) = until_paused(&mut run, "ingest_workbook_copied");
-    // Every file and folder of an ingest folder in progress.
-    let copies = || -> Vec<PathBuf> {
-        let mut found = Vec::new();
-        let mut stack = vec![out.join(".cache/ingest")];
-        while let Some(d) = stack.pop() {
-            for e in std::fs::read_dir(&d).into_iter().flatten() {
-                let p = e.unwrap().path();
-                if p.to_string_lossy().contains("/.tmp-") {
-                    found.push(p.clone());
-                }
-                if p.is_dir() {
-                    stack.push(p);
+    // SIGHUP too (second review): a closed terminal left the copy (exit 129).
+    for (signal, code) in [("-TERM", 143), ("-HUP", 129)] {
+        let out = dir.path().join(format!("out{signal}"));
+        let mut run = Command::new(env!("CARGO_BIN_EXE_joinedup"))
+            .current_dir(root())
+            .args(["run", "tests/fixtures/apc_only.toml", "--source"])
+            .arg(format!("apc={}", book.display()))
+            .args(["--out", out.to_str().unwrap()])
+            .env("JOINEDUP_FAULT", "sleep:ingest_workbook_copied:20000")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (mut stderr, mut seen) = until_paused(&mut run, "ingest_workbook_copied");
+        // Every file and folder of an ingest folder in progress.
+        let copies = || -> Vec<PathBuf> {
+            let mut found = Vec::new();
+            let mut stack = vec![out.join(".cache/ingest")];
+            while let Some(d) = stack.pop() {
+                for e in std::fs::read_dir(&d).into_iter().flatten() {
+                    let p = e.unwrap().path();
+                    if p.to_string_lossy().contains("/.tmp-") {
+                        found.push(p.clone());
+                    }
+                    if p.is_dir() {
+                        stack.push(p);
+                    }
                 }
             }
-        }
-        found.sort();
-        found
-    };
-    assert!(
-        copies().iter().any(|p| p.ends_with("workbook/apc.xlsx")),
-        "{:?}",
-        copies()
-    );
-    let pid = run.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    std::io::Read::read_to_string(&mut stderr, &mut seen).unwrap();
-    assert_eq!(run.wait().unwrap().code(), Some(143), "{seen}");
-    assert_eq!(copies(), Vec::<PathBuf>::new());
+            found.sort();
+            found
+        };
+        assert!(
+            copies().iter().any(|p| p.ends_with("workbook/apc.xlsx")),
+            "{:?}",
+            copies()
+        );
+        let pid = run.id().to_string();
+        assert!(
+            Command::new("kill")
+                .args([signal, &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+        std::io::Read::read_to_string(&mut stderr, &mut seen).unwrap();
+        assert_eq!(run.wait().unwrap().code(), Some(code), "{seen}");
+        assert_eq!(copies(), Vec::<PathBuf>::new());
+    }
 }
 
 /// Regression (found by a review: 2 of 55 SIGTERMs): a writer thread creating a staged
