@@ -435,6 +435,15 @@ fn read_workbook(
             ),
         );
     }
+    if let (Some(first), DriftPolicy::Warn) =
+        (&sheet.headless.first, source.contract.on_extra_column)
+    {
+        tracing::warn!(source = %source.name, file = %original, cell = %first, "values in columns without a header not read");
+        report.warnings.push(format!(
+            "{original}: {} row(s) of sheet \"{}\" have values in columns without a header (the first {first}): not read, as a column the contract does not declare; give the column a header in the workbook if it is wanted",
+            sheet.headless.count, sheet.sheet
+        ));
+    }
     if let Some(first) = &sheet.filled_down.first {
         report.warnings.push(format!(
             "{original}: {} merged cell region(s) of sheet \"{}\" (the first from {first}) one column wide: each row a region spans takes its value, as a person reading the sheet sees it",

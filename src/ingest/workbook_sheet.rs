@@ -29,7 +29,7 @@ use calamine::{Data, Reader};
 
 use super::workbook_cells::{CellText, cell_text, is_blank, one_line};
 use super::workbook_merged::Merged;
-use crate::schema::{ColumnType, Contract};
+use crate::schema::{ColumnType, Contract, DriftPolicy};
 
 /// Whether a file starting with `head` is a workbook this can read: a zip archive (the
 /// `.xlsx`, `.xlsm` and `.ods` container) or an OLE compound file (`.xls`).
@@ -63,6 +63,9 @@ pub struct SheetCsv {
     /// Merged regions wider than one column below the header, read as their first cell
     /// only: how many, and the first's first cell.
     pub merged_across: Cells,
+    /// Rows with a value in a column beyond the header's last name (not read): how many,
+    /// and the first such cell.
+    pub headless: Cells,
 }
 
 /// Cells of one kind: how many, and the first's address (`B2`).
@@ -147,6 +150,7 @@ pub fn to_csv(path: &Path, contract: &Contract, dir: &Path) -> Result<SheetCsv, 
         unheld: Cells::default(),
         date1904,
         merged: Merged::default(),
+        headless: Cells::default(),
     };
     let mut uncalculated = Cells::default();
     let sheet_error = |e: String| format!("sheet \"{sheet}\" cannot be read: {e}");
@@ -225,8 +229,14 @@ pub fn to_csv(path: &Path, contract: &Contract, dir: &Path) -> Result<SheetCsv, 
             writer.row(r0 + i as u32, &row).map_err(cannot_write)?;
         }
     }
+    // Rows still pending (no row named every required column) are written first, so
+    // what they hold is counted.
+    if writer.first_row.is_none() && writer.no_header.is_none() {
+        writer.settle_header().map_err(cannot_write)?;
+    }
     let unheld = std::mem::take(&mut writer.unheld);
     let merged = std::mem::take(&mut writer.merged);
+    let headless = std::mem::take(&mut writer.headless);
     let finished = writer.finish().map_err(cannot_write)?;
     let first_row = match finished {
         Ok(Some(first_row)) => first_row,
@@ -271,6 +281,12 @@ pub fn to_csv(path: &Path, contract: &Contract, dir: &Path) -> Result<SheetCsv, 
             ));
         }
     };
+    if let (Some(first), DriftPolicy::Error) = (&headless.first, contract.on_extra_column) {
+        return Err(format!(
+            "sheet \"{sheet}\" has values in columns without a header (the first {first}), and contract \"{}\" refuses columns it does not declare (on_extra_column = \"error\")",
+            contract.name
+        ));
+    }
     let bytes = std::fs::metadata(&out).map_err(cannot_write)?.len();
     Ok(SheetCsv {
         path: out,
@@ -282,6 +298,7 @@ pub fn to_csv(path: &Path, contract: &Contract, dir: &Path) -> Result<SheetCsv, 
         unheld,
         filled_down: merged.filled,
         merged_across: merged.wide,
+        headless,
     })
 }
 
@@ -322,9 +339,11 @@ struct LookedAt {
 
 /// Writes a sheet's rows as CSV as they are read: the first row with a value naming
 /// every required column is the header (rows above it, and empty rows below, are blank
-/// lines, which ingest passes over, so line numbers are the sheet's rows); cells beyond
-/// the header's width are withheld too (ingest quarantines such a row), and rows
-/// shorter than it are filled out.
+/// lines, which ingest passes over, so line numbers are the sheet's rows); values in
+/// columns beyond the header's last name are a column without a header, not written
+/// (counted, for the contract's `on_extra_column`: a cell's column is its own, so unlike
+/// a CSV row's extra field it is no sign of a shifted row), and rows shorter than the
+/// header are filled out.
 struct SheetWriter<'a> {
     file: std::io::BufWriter<std::fs::File>,
     contract: &'a Contract,
@@ -348,6 +367,8 @@ struct SheetWriter<'a> {
     date1904: bool,
     /// The sheet's merged regions.
     merged: Merged,
+    /// Rows with a value in a column beyond the header's last name.
+    headless: Cells,
 }
 
 impl SheetWriter<'_> {
@@ -418,6 +439,15 @@ impl SheetWriter<'_> {
     }
 
     fn write_row(&mut self, r: u32, cells: &[Data]) -> std::io::Result<()> {
+        if let Some(c) = cells
+            .iter()
+            .enumerate()
+            .skip(self.width)
+            .find(|(_, c)| !is_blank(c))
+            .map(|(c, _)| c)
+        {
+            self.headless.add(r, c as u32);
+        }
         let filled;
         let cells = if self.merged.is_empty() {
             cells
@@ -428,9 +458,8 @@ impl SheetWriter<'_> {
             filled = row;
             &filled[..]
         };
-        let last = cells.iter().rposition(|c| !is_blank(c)).unwrap_or(0);
-        let mut fields = Vec::with_capacity(self.width.max(last + 1));
-        for i in 0..self.width.max(last + 1) {
+        let mut fields = Vec::with_capacity(self.width);
+        for i in 0..self.width {
             let cell = cells.get(i).unwrap_or(&Data::Empty);
             if !self.keep.get(i).copied().unwrap_or(false) {
                 // A value not written is marked, so a row holding only such values is
@@ -617,8 +646,8 @@ mod tests {
 
     /// The sheet as CSV: rows above the header and empty rows are blank lines (so line
     /// numbers are the sheet's rows), text with a comma or a quote is quoted, short rows
-    /// are filled out, and a value beyond the header's width is withheld (`*`: ingest
-    /// quarantines the row for its field count).
+    /// are filled out, and a value beyond the header's width (a column without a header)
+    /// is not written, but counted.
     #[test]
     fn a_sheet_is_written_row_for_row() {
         let (sheet, text) = sheet_of(&[
@@ -634,9 +663,16 @@ mod tests {
         assert_eq!((sheet.sheet.as_str(), sheet.first_row), ("Sheet1", 2));
         assert_eq!(
             text,
-            "\nHospital Provider Spell Number,Organisation code  Sender of transaction\nRX1,\"said \"\"no\"\", twice\"\n\nRX2,\nRX3,b,*\n"
+            "\nHospital Provider Spell Number,Organisation code  Sender of transaction\nRX1,\"said \"\"no\"\", twice\"\n\nRX2,\nRX3,b\n"
         );
         assert_eq!(sheet.uncalculated, Cells::default());
+        assert_eq!(
+            sheet.headless,
+            Cells {
+                count: 1,
+                first: Some("C6".into())
+            }
+        );
     }
 
     /// The workbook at `book` saved again in the 1904 date system (`date1904` on its
@@ -822,10 +858,17 @@ mod tests {
         let text = std::fs::read_to_string(&sheet.path).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 1_048_576);
-        // The helper column beside the data is beyond the header: withheld, so ingest
-        // quarantines the row for its field count without the value being in the copy.
-        assert!(lines[1].ends_with(",11/08/2026,*"), "{}", lines[1]);
-        assert_eq!(lines[1_048_575], format!("{}*", ",".repeat(16_383)));
+        // The helper column beside the data, and the stray cell, are beyond the header:
+        // columns without a header, not written but counted.
+        assert!(lines[1].ends_with(",11/08/2026"), "{}", lines[1]);
+        assert_eq!(lines[1_048_575], ",".repeat(15));
+        assert_eq!(
+            sheet.headless,
+            Cells {
+                count: 2,
+                first: Some("Q2".into())
+            }
+        );
     }
 
     /// Regression (review): a header below 20 rows of notes gave "the first line is not

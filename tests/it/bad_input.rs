@@ -2151,3 +2151,31 @@ fn regression_a_later_submission_wins_though_an_earlier_name_is_shown_withheld()
         serde_json::json!(["cld_<withheld>.csv (council 902)"])
     );
 }
+
+/// Regression (second review): a note typed in a column without a header (or a value
+/// under a header cell merged over two columns) quarantined its row for its field count,
+/// though a cell's column is its own and no sign of a shifted row, as a CSV row's extra
+/// field is. Such a column is read as an undeclared one: not read, and a warning names
+/// its first cell.
+#[test]
+fn regression_a_value_in_a_workbook_column_without_a_header_is_not_a_wrong_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let book = apc_workbook(dir.path(), 0, |ws| {
+        ws.write_string(2, 17, "rang the ward").unwrap();
+    });
+    let (code, _, stderr, out) = run_apc(book.to_str().unwrap());
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(read_parquet(&spells(out.path())).rows, 3);
+    assert!(
+        warnings(out.path()).contains(&format!(
+            "{}: 1 row(s) of sheet \"Spells\" have values in columns without a header (the first R3): not read, as a column the contract does not declare; give the column a header in the workbook if it is wanted",
+            book.display()
+        )),
+        "{:?}",
+        warnings(out.path())
+    );
+    assert!(
+        stderr.contains("values in columns without a header not read"),
+        "{stderr}"
+    );
+}
