@@ -512,30 +512,46 @@ pub(crate) fn unclaimed_warnings(out: &Path, plan: &Plan) -> Vec<String> {
         .collect()
 }
 
-/// For each local source reading a folder: the files there its pattern leaves unread
-/// (and no other source of the pipeline reads), in a warning and a log event. A council's
-/// workbook dropped beside its CSV files (`*.csv`, the default) was otherwise passed over
-/// without a word.
+/// For each folder local sources read: the files there no source's pattern matches, in
+/// one warning naming the first few (and a log event). A council's workbook dropped
+/// beside its CSV files (`*.csv`, the default) was otherwise passed over without a word.
 pub(crate) fn unmatched_warnings(plan: &Plan) -> Vec<String> {
+    const NAMED: usize = 3;
     let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
-    let local = || plan.sources.iter().filter(|s| !s.landed && s.path.is_dir());
-    local()
-        .filter_map(|s| {
-            let folder = canonical(&s.path);
-            let patterns: Vec<&str> = local()
-                .filter(|o| canonical(&o.path) == folder)
-                .map(|o| o.pattern.as_str())
+    // Folders in the pipeline's order, each with its sources.
+    let mut folders: Vec<(PathBuf, &Path, Vec<&crate::config::SourcePlan>)> = Vec::new();
+    for s in plan.sources.iter().filter(|s| !s.landed && s.path.is_dir()) {
+        let folder = canonical(&s.path);
+        match folders.iter_mut().find(|(f, _, _)| *f == folder) {
+            Some((_, _, sources)) => sources.push(s),
+            None => folders.push((folder, &s.path, vec![s])),
+        }
+    }
+    folders
+        .into_iter()
+        .filter_map(|(_, path, sources)| {
+            let patterns: Vec<&str> = sources.iter().map(|s| s.pattern.as_str()).collect();
+            let left = crate::pull::local::unmatched(path, &patterns);
+            let first = left.first()?;
+            let named: Vec<String> = left
+                .iter()
+                .take(NAMED)
+                .map(|n| format!("\"{}\"", crate::ingest::quarantine::mask_file_name(n)))
                 .collect();
-            let left = crate::pull::local::unmatched(&s.path, &patterns);
-            let first = crate::ingest::quarantine::mask_file_name(left.first()?);
-            let shown = crate::ingest::quarantine::shown_path(&s.path);
-            tracing::warn!(source = %s.name, folder = %shown, files = left.len(), first = %first, pattern = %s.pattern, "files in the source's folder its pattern does not match are not read");
+            let more = match left.len().saturating_sub(NAMED) {
+                0 => String::new(),
+                n => format!(" and {n} more"),
+            };
+            let shown = crate::ingest::quarantine::shown_path(path);
+            let names: Vec<&str> = sources.iter().map(|s| s.name.as_str()).collect();
+            let patterns: Vec<String> = patterns.iter().map(|p| format!("\"{p}\"")).collect();
+            tracing::warn!(sources = %names.join(", "), folder = %shown, files = left.len(), first = %crate::ingest::quarantine::mask_file_name(first), "files in a source's folder no pattern matches are not read");
             Some(format!(
-                "source {}: {} file(s) in {shown} do not match its pattern \"{}\" and are not read (the first: \"{first}\"); to read them, widen `pattern` under [sources.{}] (a workbook is read whatever its name, e.g. pattern = \"*\"), else move them out of the folder",
-                s.name,
+                "{} file(s) in {shown} match no pattern of source {} ({}) and are not read: {}{more}; to read one, widen the pattern of its source so it matches (a workbook is read whatever its name: \"cld_*\" matches both cld_q1.csv and cld_q2.xlsx), else move it out of the folder",
                 left.len(),
-                s.pattern,
-                s.name
+                names.join(", "),
+                patterns.join(", "),
+                named.join(", ")
             ))
         })
         .collect()

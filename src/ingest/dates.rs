@@ -5,7 +5,7 @@
 //! Supported fields: `%d`, `%m` and `%H` (1–2 digits when a separator or the end of the
 //! value delimits them, as spreadsheets write `3/9/2026`; exactly 2 in compact formats
 //! such as `%Y%m%d`), `%Y` (4 digits), `%M` and `%S` (2 digits), `%b` and `%B` (an
-//! English month name, abbreviated — `Sep` — or in full — `September` — in any case, as
+//! English month name, abbreviated — `Sep`, and `Sept` — or in full — `September` — in any case, as
 //! councils' spreadsheets write `06-Sep-2024`), `%%`; any other character must appear
 //! literally.
 
@@ -182,11 +182,11 @@ pub const MONTHS: [&str; 12] = [
     "december",
 ];
 
-/// Reads an English month name in any case, its first three letters (`%b`) or in full
-/// (`%B`): its number 1–12.
+/// Reads an English month name in any case, its first three letters (`%b`; `Sept` too,
+/// as often written in England) or in full (`%B`): its number 1–12.
 fn month_name(b: &[u8], pos: &mut usize, full: bool) -> Option<u32> {
     let rest = &b[*pos..];
-    MONTHS.iter().zip(1..).find_map(|(name, number)| {
+    let number = MONTHS.iter().zip(1..).find_map(|(name, number)| {
         let want = if full {
             name.as_bytes()
         } else {
@@ -197,7 +197,16 @@ fn month_name(b: &[u8], pos: &mut usize, full: bool) -> Option<u32> {
             *pos += want.len();
             number
         })
-    })
+    })?;
+    let letter = |i: usize| b.get(i).is_some_and(u8::is_ascii_alphabetic);
+    if !full
+        && number == 9
+        && b.get(*pos).is_some_and(|c| c.eq_ignore_ascii_case(&b't'))
+        && !letter(*pos + 1)
+    {
+        *pos += 1;
+    }
+    Some(number)
 }
 
 /// Reads between `min` and `max` ASCII digits.
@@ -305,7 +314,11 @@ mod tests {
         assert_eq!(ymd("%d%b%Y", "6Sep2024"), Some((2024, 9, 6)));
         assert_eq!(ymd("%d %B %Y", "1 February 2024"), Some((2024, 2, 1)));
         assert_eq!(ymd("%B %d, %Y", "may 5, 2026"), Some((2026, 5, 5)));
-        assert_eq!(ymd("%d-%b-%Y", "06-Sept-2024"), None);
+        // Regression (second review): "Sept", as often written in England.
+        assert_eq!(ymd("%d-%b-%Y", "06-Sept-2024"), Some((2024, 9, 6)));
+        assert_eq!(ymd("%d %b %Y", "6 SEPT 2024"), Some((2024, 9, 6)));
+        assert_eq!(ymd("%d-%b-%Y", "06-Septe-2024"), None);
+        assert_eq!(ymd("%d-%b-%Y", "06-Octt-2024"), None);
         assert_eq!(ymd("%d-%b-%Y", "31-Feb-2024"), None);
         assert_eq!(ymd("%d %B %Y", "1 Feb 2024"), None);
         assert_eq!(ymd("%d-%b-%Y", "06-Spe-2024"), None);

@@ -426,6 +426,7 @@ fn read_workbook(
         ),
     );
     if let Some(first) = &sheet.uncalculated.first {
+        tracing::warn!(source = %source.name, file = %original, cell = %first, "formula cells without a saved result read as blank");
         report.warnings.insert(
             1,
             format!(
@@ -445,6 +446,7 @@ fn read_workbook(
         ));
     }
     if let Some(first) = &sheet.filled_down.first {
+        tracing::warn!(source = %source.name, file = %original, cell = %first, "merged cells filled down the rows they span");
         report.warnings.push(format!(
             "{original}: {} merged cell region(s) of sheet \"{}\" (the first from {first}) one column wide: each row a region spans takes its value, as a person reading the sheet sees it",
             sheet.filled_down.count, sheet.sheet

@@ -2040,7 +2040,7 @@ fn regression_files_a_folder_s_pattern_leaves_unread_are_warned_about() {
     let (code, _, stderr, out) = run_apc(folder.to_str().unwrap());
     assert_eq!(code, 0, "{stderr}");
     let expected = format!(
-        "source apc: 2 file(s) in {} do not match its pattern \"*.csv\" and are not read (the first: \"Notes.txt\"); to read them, widen `pattern` under [sources.apc] (a workbook is read whatever its name, e.g. pattern = \"*\"), else move them out of the folder",
+        "2 file(s) in {} match no pattern of source apc (\"*.csv\") and are not read: \"Notes.txt\", \"apc_2026Q2.xlsx\"; to read one, widen the pattern of its source so it matches (a workbook is read whatever its name: \"cld_*\" matches both cld_q1.csv and cld_q2.xlsx), else move it out of the folder",
         folder.display()
     );
     assert!(
@@ -2049,7 +2049,7 @@ fn regression_files_a_folder_s_pattern_leaves_unread_are_warned_about() {
         warnings(out.path())
     );
     assert!(
-        stderr.contains("files in the source's folder its pattern does not match are not read"),
+        stderr.contains("files in a source's folder no pattern matches are not read"),
         "{stderr}"
     );
     // A folder whose files the pattern all reads: no warning.
@@ -2097,6 +2097,11 @@ fn regression_a_column_merged_down_its_rows_gives_each_row_its_value() {
         warnings(out.path())
     );
 
+    // A log event too (second review), for a run under a scheduler.
+    assert!(
+        stderr.contains("merged cells filled down the rows they span"),
+        "{stderr}"
+    );
     // Across columns: the value stays in the first, and the warning says so.
     let book = apc_workbook(dir.path(), 0, |ws| {
         let plain = rust_xlsxwriter::Format::new();
