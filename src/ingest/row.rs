@@ -286,7 +286,8 @@ impl RowChecker<'_> {
                 Err((reason, _)) if col.on_invalid == OnInvalid::Blank => blanks.push((i, reason)),
                 Err((reason, detail)) => {
                     q.reasons.push(reason);
-                    q.details.push(mask_data_value(&detail));
+                    q.details
+                        .push(mask_data_value(&withhold_long_number(&detail, text)));
                 }
             }
         }
@@ -421,6 +422,24 @@ impl RowChecker<'_> {
     /// and postcode shapes masked. Identifying columns are never decoded; free text (a
     /// `string` column without a pattern) is left out, as a name typed in it has no shape
     /// to mask.
+    /// A value of the row as its quarantine record shows it: one failing its column's
+    /// type with ten digits or more is withheld whole ([`withhold_long_number`]).
+    fn shown_value(col: &Column, text: &str) -> String {
+        let valid = match &col.kind {
+            ColumnType::Date(f) | ColumnType::DateTime(f) | ColumnType::Time(f) => {
+                parse_any(f, text).is_some()
+            }
+            ColumnType::Code(list) => list.position(text).is_some(),
+            ColumnType::Integer => text.parse::<i64>().is_ok() && !holds_ten_digits(text),
+            _ => true,
+        };
+        if valid {
+            mask_data_value(text)
+        } else {
+            mask_data_value(&withhold_long_number(text, text))
+        }
+    }
+
     fn record_json(&self, texts: &[Option<Cow<'_, str>>]) -> String {
         let mut map = serde_json::Map::new();
         for (i, (col, text)) in self.contract.columns.iter().zip(texts).enumerate() {
@@ -438,11 +457,29 @@ impl RowChecker<'_> {
                 }
                 map.insert(
                     col.name.clone(),
-                    serde_json::Value::String(mask_data_value(t)),
+                    serde_json::Value::String(Self::shown_value(col, t)),
                 );
             }
         }
         serde_json::Value::Object(map).to_string()
+    }
+}
+
+/// Whether `text` holds ten digits or more, in any grouping.
+fn holds_ten_digits(text: &str) -> bool {
+    text.chars().filter(|c| c.is_numeric()).count() >= 10
+}
+
+/// `shown` with `value` withheld whole when `value` holds ten digits or more: a value that
+/// failed its column's check may hold an NHS number run together with other digits
+/// (`999  251  8693 1`, a date beside it), which no shape recognises; such a value is
+/// never quoted. A value with fewer digits (a mistyped date or code) is shown, its
+/// NHS-number and postcode shapes masked.
+fn withhold_long_number(shown: &str, value: &str) -> String {
+    if holds_ten_digits(value) && !value.is_empty() {
+        shown.replace(value, "<withheld>")
+    } else {
+        shown.to_string()
     }
 }
 

@@ -2188,3 +2188,57 @@ fn regression_a_value_in_a_workbook_column_without_a_header_is_not_a_wrong_row()
         "values in columns without a header not read",
     );
 }
+
+/// Regression (second privacy review): an NHS number run together with other digits in a
+/// value failing its check (`999  251  8693 1` in a code column, a date beside one in a
+/// date column) has no shape masking finds, and was quoted in the quarantine record and
+/// detail as written. A failing value holding ten digits or more is withheld whole; one
+/// with fewer (a mistyped code or date) is still shown.
+#[test]
+fn regression_a_failing_value_holding_ten_digits_is_never_quoted() {
+    let valid = std::fs::read_to_string(root().join("tests/fixtures/bad/apc/valid.csv")).unwrap();
+    let mut lines: Vec<String> = valid.lines().map(String::from).collect();
+    let edit = |line: &str, column: usize, value: &str| -> String {
+        let mut fields: Vec<String> = line.split(',').map(String::from).collect();
+        fields[column] = value.to_string();
+        fields.join(",")
+    };
+    // Admission method (a code), the admission date, and a mistyped code kept shown.
+    lines[1] = edit(&lines[1], 7, "999  251  8693 1");
+    lines[2] = edit(&lines[2], 5, "1/2/2024 9 9 9 8 2 4 9 0 3 1");
+    lines[3] = edit(&lines[3], 7, "2X");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("apc.csv");
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+    let (code, _, stderr, out) = run_apc(file.to_str().unwrap());
+    assert!(code == 0 || code == 1, "{stderr}");
+    let q = quarantine(out.path());
+    assert_eq!(q.rows, 3);
+    let texts: Vec<String> = (0..q.rows)
+        .map(|i| {
+            let r = q.row(i);
+            format!(
+                "{} | {}",
+                r["detail"].unwrap_or(""),
+                r["record"].unwrap_or("")
+            )
+        })
+        .collect();
+    for t in &texts {
+        let digits: String = t.chars().filter(char::is_ascii_digit).collect();
+        assert!(
+            !digits.contains("9992518693") && !digits.contains("9998249031"),
+            "{t}"
+        );
+    }
+    assert!(
+        texts[0].contains("\"Admission Method (Hospital Provider Spell)\" value \"<withheld>\""),
+        "{}",
+        texts[0]
+    );
+    assert!(
+        texts[2].contains("value \"2X\" is not in code list"),
+        "{}",
+        texts[2]
+    );
+}
