@@ -1,6 +1,6 @@
-//! SIGINT, SIGTERM and SIGHUP: a run stopped by a person (Ctrl-C, a terminal closed) or
-//! a scheduler (a timeout, a systemd stop) says so in its log, leaves no staging folder
-//! behind and exits 130, 143 or 129, the shell's codes for those signals.
+//! SIGINT and SIGTERM: a run stopped by a person (Ctrl-C) or a scheduler (a timeout, a
+//! systemd stop) says so in its log, leaves no staging folder behind and exits 130 or
+//! 143, the shell's codes for those signals.
 //!
 //! A signal thread does the work while the run's threads go on: it marks the process
 //! interrupted, waits for any switch of datasets into place to finish (a dataset is never
@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
-use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+use signal_hook::consts::{SIGINT, SIGTERM};
 
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 static SWITCH: Mutex<()> = Mutex::new(());
@@ -30,8 +30,9 @@ static FINISHED: Mutex<bool> = Mutex::new(false);
 
 /// Handles SIGINT and SIGTERM from now on (call once, from the binary).
 pub fn install() -> std::io::Result<()> {
-    // SIGHUP too: a terminal closed on a run (an ssh session dropped) stops it as cleanly.
-    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])?;
+    // Not SIGHUP: a handler would replace the ignoring `nohup` sets, and a run started
+    // under it would stop when the terminal closes.
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])?;
     std::thread::Builder::new()
         .name("joinedup-signals".into())
         .spawn(move || {
@@ -51,10 +52,10 @@ pub fn install() -> std::io::Result<()> {
 /// Stops the process for `signal` (see the module docs); returns, stopping nothing, when
 /// the run has already finished its work ([`finish`]).
 fn stop(signal: i32) {
-    let name = match signal {
-        SIGINT => "SIGINT",
-        SIGHUP => "SIGHUP",
-        _ => "SIGTERM",
+    let name = if signal == SIGINT {
+        "SIGINT"
+    } else {
+        "SIGTERM"
     };
     // Decided under the lock [`finish`] saves the state under: either the run finished
     // before the signal (its outputs and state are whole: it goes on to record itself),

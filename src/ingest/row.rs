@@ -417,11 +417,6 @@ impl RowChecker<'_> {
         }
     }
 
-    /// The row's values whose shape the contract checks (codes, dates, numbers, strings
-    /// whose value has their `pattern`), as JSON keyed by contract column name, NHS-number
-    /// and postcode shapes masked. Identifying columns are never decoded; free text (a
-    /// `string` column without a pattern) is left out, as a name typed in it has no shape
-    /// to mask.
     /// A value of the row as its quarantine record shows it: one failing its column's
     /// type with ten digits or more is withheld whole ([`withhold_long_number`]).
     fn shown_value(col: &Column, text: &str) -> String {
@@ -440,6 +435,11 @@ impl RowChecker<'_> {
         }
     }
 
+    /// The row's values whose shape the contract checks (codes, dates, numbers, strings
+    /// whose value has their `pattern`), as JSON keyed by contract column name, NHS-number
+    /// and postcode shapes masked. Identifying columns are never decoded; free text (a
+    /// `string` column without a pattern) is left out, as a name typed in it has no shape
+    /// to mask.
     fn record_json(&self, texts: &[Option<Cow<'_, str>>]) -> String {
         let mut map = serde_json::Map::new();
         for (i, (col, text)) in self.contract.columns.iter().zip(texts).enumerate() {

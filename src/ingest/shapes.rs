@@ -51,21 +51,29 @@ pub(crate) fn nhs_shapes(
     in_decoded(text, |t| shapes_in(t, mode, &keep))
 }
 
-/// The ranges `find` finds in `text` read with its `%XX` escapes decoded, placed back on
-/// the text as written: a URL or a name that is not UTF-8 writes a separator as an escape
-/// (`943%20476%205919`, `999%A0893%A04850`), whose hex digits would otherwise join the
-/// groups.
-fn in_decoded(text: &str, find: impl FnOnce(&str) -> Vec<(usize, usize)>) -> Vec<(usize, usize)> {
+/// The ranges `find` finds in `text` as written and read with its `%XX` escapes decoded
+/// (placed back on the text as written), merged: a URL or a name that is not UTF-8
+/// writes a separator as an escape (`943%20476%205919`, `999%A0893%A04850`), whose hex
+/// digits would otherwise join the groups; and a literal `%` before digits
+/// (`943%476%5919`, `ref %9434765919`) would otherwise be decoded with two of them.
+fn in_decoded(text: &str, find: impl Fn(&str) -> Vec<(usize, usize)>) -> Vec<(usize, usize)> {
+    let mut ranges = find(text);
     if text.contains('%')
         && let Some((decoded, origin)) = escapes_decoded(text)
     {
         let at = |i: usize| origin.get(i).copied().unwrap_or(text.len());
-        return find(&decoded)
-            .into_iter()
-            .map(|(s, e)| (at(s), at(e)))
-            .collect();
+        ranges.extend(find(&decoded).into_iter().map(|(s, e)| (at(s), at(e))));
+        ranges.sort_unstable();
+        let mut merged: Vec<(usize, usize)> = Vec::with_capacity(ranges.len());
+        for (s, e) in ranges {
+            match merged.last_mut() {
+                Some(last) if s <= last.1 => last.1 = last.1.max(e),
+                _ => merged.push((s, e)),
+            }
+        }
+        return merged;
     }
-    find(text)
+    ranges
 }
 
 /// `text` with each run of `%XX` escapes decoded, as UTF-8 where it is and byte by byte
@@ -603,6 +611,10 @@ mod tests {
             ("999 / 952 / 8902", "<withheld>"),
             ("999:159:0137", "<withheld>"),
             ("999%20%20628%20%201949", "<withheld>"),
+            // Regression (code review): a literal `%` before digits was decoded with two
+            // of them, hiding the number the text as written shows.
+            ("943%476%5919", "<withheld>"),
+            ("ref %9434765919", "ref %<withheld>"),
             // Fails Modulus 11: still somebody's mistyped number.
             ("999  628  1948", "<withheld>"),
             // Pairs are no date or time however they are joined.

@@ -13,15 +13,21 @@ use calamine::{Data, Dimensions};
 
 use super::workbook_sheet::Cells;
 
-/// The merged regions of one sheet, and what filling them did.
+/// The merged regions of one sheet, and what filling them did. Rows come in order, so
+/// each region is looked at only while it spans the row at hand (a cursor into each
+/// list, sorted by first row): a sheet of many merged blocks costs a row only its own.
 #[derive(Debug, Default)]
 pub struct Merged {
     /// Regions one column wide and more than one row tall, by first row.
     down: Vec<Dimensions>,
-    /// Regions wider than one column.
+    /// Regions wider than one column, by first row.
     across: Vec<Dimensions>,
-    /// The value of each region of `down` once its first row has been read.
-    values: Vec<Option<Data>>,
+    /// The first regions of `down` and `across` not yet reached.
+    next_down: usize,
+    next_across: usize,
+    /// The regions of `down` reached and not yet passed, each with its value once its
+    /// first row has been read.
+    active: Vec<(usize, Option<Data>)>,
     /// Regions filled down (their first cell held a value and a row below it was read).
     pub filled: Cells,
     /// Regions wider than one column in the rows read below the header.
@@ -31,18 +37,16 @@ pub struct Merged {
 impl Merged {
     /// The regions of a sheet as calamine lists them.
     pub fn new(regions: Vec<Dimensions>) -> Self {
-        let (mut down, across): (Vec<Dimensions>, Vec<Dimensions>) = regions
+        let (mut down, mut across): (Vec<Dimensions>, Vec<Dimensions>) = regions
             .into_iter()
             .filter(|m| m.end.0 > m.start.0 || m.end.1 > m.start.1)
             .partition(|m| m.start.1 == m.end.1);
         down.sort_by_key(|m| m.start);
-        let values = vec![None; down.len()];
+        across.sort_by_key(|m| m.start);
         Merged {
             down,
             across,
-            values,
-            filled: Cells::default(),
-            wide: Cells::default(),
+            ..Merged::default()
         }
     }
 
@@ -51,23 +55,48 @@ impl Merged {
         self.down.is_empty() && self.across.is_empty()
     }
 
-    /// Takes sheet row `r` (0-based), a data row below the header at `header`: a region
-    /// starting on it keeps its value; an empty cell of a region above it takes the
-    /// region's value.
+    /// Moves on to sheet row `r` (rows come in order): whether a region reaches it, so
+    /// [`Merged::fill`] has something to do.
+    pub fn reaches(&mut self, r: u32) -> bool {
+        while self
+            .down
+            .get(self.next_down)
+            .is_some_and(|m| m.start.0 <= r)
+        {
+            self.active.push((self.next_down, None));
+            self.next_down += 1;
+        }
+        let down = &self.down;
+        self.active.retain(|(i, _)| down[*i].end.0 >= r);
+        while self
+            .across
+            .get(self.next_across)
+            .is_some_and(|m| m.start.0 < r)
+        {
+            self.next_across += 1;
+        }
+        !self.active.is_empty()
+            || self
+                .across
+                .get(self.next_across)
+                .is_some_and(|m| m.start.0 == r)
+    }
+
+    /// Takes sheet row `r` (0-based), a data row below the header at `header`, after
+    /// [`Merged::reaches`]: a region starting on it keeps its value; an empty cell of a
+    /// region above it takes the region's value.
     pub fn fill(&mut self, r: u32, header: u32, row: &mut Vec<Data>) {
-        for (i, m) in self.down.iter().enumerate() {
-            if m.start.0 > r {
-                break;
-            }
-            if m.end.0 < r || m.start.0 <= header {
+        for (i, value) in &mut self.active {
+            let m = &self.down[*i];
+            if m.start.0 <= header {
                 continue;
             }
             let col = m.start.1 as usize;
             if m.start.0 == r {
-                self.values[i] = row.get(col).cloned().filter(|v| *v != Data::Empty);
+                *value = row.get(col).cloned().filter(|v| *v != Data::Empty);
                 continue;
             }
-            let Some(value) = &self.values[i] else {
+            let Some(value) = value else {
                 continue;
             };
             if row.len() <= col {
@@ -80,8 +109,11 @@ impl Merged {
                 row[col] = value.clone();
             }
         }
-        for m in &self.across {
-            if m.start.0 == r && r > header {
+        if r > header {
+            for m in self.across[self.next_across..]
+                .iter()
+                .take_while(|m| m.start.0 == r)
+            {
                 self.wide.add(m.start.0, m.start.1);
             }
         }
@@ -119,6 +151,7 @@ mod tests {
             vec![Data::Empty, text("wide"), Data::Empty],
         ];
         for (i, row) in rows.iter_mut().enumerate() {
+            m.reaches(i as u32 + 1);
             m.fill(i as u32 + 1, 0, row);
         }
         assert_eq!(rows[1][0], text("North"));
@@ -139,9 +172,13 @@ mod tests {
             }
         );
         // The region reaching into the header's row is not filled into row 2.
+        let mut m = Merged::new(vec![region(0, 2, 1, 2)]);
         let mut row = vec![text("x"), text("y")];
+        assert!(m.reaches(1));
         m.fill(1, 0, &mut row);
         assert_eq!(row.len(), 2);
+        // Past every region, a row is not reached.
+        assert!(!m.reaches(2));
     }
 
     #[test]
@@ -149,7 +186,9 @@ mod tests {
         let mut m = Merged::new(vec![region(1, 0, 2, 0)]);
         let mut first = vec![Data::Empty, text("a")];
         let mut second = vec![Data::Empty, text("b")];
+        m.reaches(1);
         m.fill(1, 0, &mut first);
+        m.reaches(2);
         m.fill(2, 0, &mut second);
         assert_eq!(second[0], Data::Empty);
         assert_eq!(m.filled, Cells::default());

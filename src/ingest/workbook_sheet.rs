@@ -449,7 +449,8 @@ impl SheetWriter<'_> {
             self.headless.add(r, c as u32);
         }
         let filled;
-        let cells = if self.merged.is_empty() {
+        // Copied only for a row a merged region reaches.
+        let cells = if self.merged.is_empty() || !self.merged.reaches(r) {
             cells
         } else {
             let mut row = cells.to_vec();

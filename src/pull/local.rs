@@ -140,9 +140,6 @@ pub fn list_paths(source: &str, path: &Path, pattern: &str) -> Result<Vec<PathBu
     Ok(paths)
 }
 
-/// Hidden files (`.name`), and the owner files Excel and other Office programs leave
-/// beside a document while it is open (`~$name.xlsx`): a few bytes naming the user, not
-/// data, and gone once the document is closed.
 /// The files of folder `path` that none of `patterns` matches (hidden files and Excel's
 /// lock files aside), names as the file system has them (lossy where not UTF-8), in
 /// name order: what a source reading the folder leaves unread. Empty for a file or a
@@ -167,6 +164,9 @@ pub fn unmatched(path: &Path, patterns: &[&str]) -> Vec<String> {
     names
 }
 
+/// Hidden files (`.name`), and the owner files Excel and other Office programs leave
+/// beside a document while it is open (`~$name.xlsx`): a few bytes naming the user, not
+/// data, and gone once the document is closed.
 pub(crate) fn is_hidden_or_lock(name: &str) -> bool {
     name.starts_with('.') || name.starts_with("~$")
 }
