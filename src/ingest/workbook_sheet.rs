@@ -157,11 +157,14 @@ pub fn to_csv(path: &Path, contract: &Contract, dir: &Path) -> Result<SheetCsv, 
     if let calamine::Sheets::Xlsx(xlsx) = &mut wb {
         // Cell by cell, values and formulas in one pass, a row at a time: the sheet is
         // never held whole, however far its last cell is.
-        // The merged regions come after the cells in the sheet's XML: read first.
-        writer.merged = Merged::new(
-            xlsx.merge_cells_by_sheet_name(&sheet)
-                .map_err(|e| sheet_error(e.to_string()))?,
-        );
+        // The merged regions come after the cells in the sheet's XML: read first, which
+        // reads the XML twice, so only when the workbook has any.
+        if mentions_merged_cells(&content) {
+            writer.merged = Merged::new(
+                xlsx.merge_cells_by_sheet_name(&sheet)
+                    .map_err(|e| sheet_error(e.to_string()))?,
+            );
+        }
         let mut reader = xlsx
             .worksheet_cells_reader(&sheet)
             .map_err(|e| sheet_error(e.to_string()))?;
@@ -300,6 +303,44 @@ pub fn to_csv(path: &Path, contract: &Contract, dir: &Path) -> Result<SheetCsv, 
         merged_across: merged.wide,
         headless,
     })
+}
+
+/// Whether any XML part of the `.xlsx` archive `content` mentions `mergeCell`: one that
+/// does not (most workbooks) has no merged region, and its sheet's XML is not read a
+/// second time for them. A mention elsewhere (a cell's text) costs only that read; an
+/// archive that cannot be read here is taken to have some (calamine says what is wrong).
+fn mentions_merged_cells(content: &[u8]) -> bool {
+    use std::io::Read;
+    const WORD: &[u8] = b"mergeCell";
+    let Ok(mut zip) = zip::ZipArchive::new(std::io::Cursor::new(content)) else {
+        return true;
+    };
+    let finder = memchr::memmem::Finder::new(WORD);
+    let mut buf = vec![0u8; 1 << 16];
+    for i in 0..zip.len() {
+        let Ok(mut entry) = zip.by_index(i) else {
+            return true;
+        };
+        if !entry.name().is_ok_and(|n| n.ends_with(".xml")) {
+            continue;
+        }
+        // A chunk at a time, keeping the end of the last in case the word spans two.
+        let mut carry = 0;
+        loop {
+            let n = match entry.read(&mut buf[carry..]) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(_) => return true,
+            };
+            let filled = carry + n;
+            if finder.find(&buf[..filled]).is_some() {
+                return true;
+            }
+            carry = (WORD.len() - 1).min(filled);
+            buf.copy_within(filled - carry..filled, 0);
+        }
+    }
+    false
 }
 
 /// Creates `file` in `dir` (made if missing) readable by its owner only: the copy holds
@@ -737,6 +778,27 @@ mod tests {
             read(&in_1904_date_system(&book), "out1904"),
             format!("{header}RX1,02/09/2027\nRX2,02/09/2027\n")
         );
+    }
+
+    /// A workbook's merged regions are looked for only when its XML mentions them.
+    #[test]
+    fn merged_cells_are_looked_for_only_in_a_workbook_that_has_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let save = |merge: bool| {
+            let mut wb = rust_xlsxwriter::Workbook::new();
+            let ws = wb.add_worksheet();
+            ws.write_string(0, 0, "a").unwrap();
+            if merge {
+                ws.merge_range(1, 0, 3, 0, "x", &rust_xlsxwriter::Format::new())
+                    .unwrap();
+            }
+            let path = dir.path().join(format!("{merge}.xlsx"));
+            wb.save(&path).unwrap();
+            std::fs::read(path).unwrap()
+        };
+        assert!(!mentions_merged_cells(&save(false)));
+        assert!(mentions_merged_cells(&save(true)));
+        assert!(mentions_merged_cells(b"not a zip"));
     }
 
     /// A workbook of text cells (row, column, text) read under the APC contract: the
