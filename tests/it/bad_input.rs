@@ -1203,12 +1203,7 @@ fn regression_ordinal_submission_names_stay_apart_and_the_later_replaces_the_ear
         "{warnings}"
     );
     let events = read_parquet(&out.join("restricted/social_care_event"));
-    let files: std::collections::BTreeSet<String> = events
-        .col("source_file")
-        .iter()
-        .flatten()
-        .cloned()
-        .collect();
+    let files = events.distinct("source_file");
     assert_eq!(
         files,
         std::collections::BTreeSet::from(["cld_901_Q3 2nd submission.csv".to_string()])

@@ -74,6 +74,11 @@ impl Table {
             .unwrap_or_else(|| panic!("no column {name}; have {:?}", self.names))
     }
 
+    /// The distinct non-null values of column `name`, in order.
+    pub fn distinct(&self, name: &str) -> std::collections::BTreeSet<String> {
+        self.col(name).iter().flatten().cloned().collect()
+    }
+
     /// Row `i` as a map.
     pub fn row(&self, i: usize) -> BTreeMap<&str, Option<&str>> {
         self.names
