@@ -17,6 +17,17 @@ use crate::util::root;
 pub const SHARED_KEY: &str = "TestKey";
 pub const PASSWORD: &str = "password";
 
+/// The files a sandbox serving HTTPS uses (PEM).
+struct Tls<'a> {
+    cert: &'a Path,
+    key: &'a Path,
+    /// The CA that signed `cert`, which the readiness probes trust.
+    ca: &'a Path,
+    /// Mutual TLS: the CA client certificates must be signed by, and the probes'
+    /// (certificate, key).
+    clients: Option<(&'a Path, (&'a Path, &'a Path))>,
+}
+
 pub struct Sandbox {
     child: Child,
     pub url: String,
@@ -50,7 +61,30 @@ impl Sandbox {
     /// Starts a sandbox serving HTTPS with `tls` (`cert`, `key` and the CA that signed
     /// the certificate, PEM files), as [`Sandbox::start`] does otherwise.
     pub fn start_tls(cert: &Path, key: &Path, ca: &Path) -> Option<Sandbox> {
-        Sandbox::start_with(Some((cert, key, ca)))
+        Sandbox::start_with(Some(Tls {
+            cert,
+            key,
+            ca,
+            clients: None,
+        }))
+    }
+
+    /// Starts a sandbox serving HTTPS as [`Sandbox::start_tls`] does, that also requires
+    /// every client to present a certificate `client_ca` signed (mutual TLS, as the live
+    /// MESH does); its own readiness probes present `probe` (certificate, key).
+    pub fn start_mutual_tls(
+        cert: &Path,
+        key: &Path,
+        ca: &Path,
+        client_ca: &Path,
+        probe: (&Path, &Path),
+    ) -> Option<Sandbox> {
+        Sandbox::start_with(Some(Tls {
+            cert,
+            key,
+            ca,
+            clients: Some((client_ca, probe)),
+        }))
     }
 
     /// The virtual environment's Python, when there is one (as [`Sandbox::start`] says).
@@ -72,7 +106,7 @@ impl Sandbox {
         None
     }
 
-    fn start_with(tls: Option<(&Path, &Path, &Path)>) -> Option<Sandbox> {
+    fn start_with(tls: Option<Tls<'_>>) -> Option<Sandbox> {
         let python = Sandbox::python()?;
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -93,24 +127,41 @@ impl Sandbox {
             "--workers",
             "1",
         ]);
-        if let Some((cert, key, _)) = tls {
+        if let Some(tls) = &tls {
             command
                 .arg("--ssl-certfile")
-                .arg(cert)
+                .arg(tls.cert)
                 .arg("--ssl-keyfile")
-                .arg(key);
+                .arg(tls.key);
+            if let Some((client_ca, _)) = tls.clients {
+                // ssl.CERT_REQUIRED: a client without a certificate client_ca signed
+                // is refused in the handshake.
+                command
+                    .arg("--ssl-ca-certs")
+                    .arg(client_ca)
+                    .args(["--ssl-cert-reqs", "2"]);
+            }
         }
-        // Probes over TLS trust only the sandbox's CA.
-        let https = tls.map(|(_, _, ca)| {
-            let ca = reqwest::Certificate::from_pem(&std::fs::read(ca).unwrap()).unwrap();
+        // Probes over TLS trust only the sandbox's CA (and present the probe's
+        // certificate when the sandbox requires one).
+        let https = tls.as_ref().map(|tls| {
+            let ca = reqwest::Certificate::from_pem(&std::fs::read(tls.ca).unwrap()).unwrap();
+            let identity = tls.clients.map(|(_, (cert, key))| {
+                let mut pem = std::fs::read(cert).unwrap();
+                pem.push(b'\n');
+                pem.extend(std::fs::read(key).unwrap());
+                reqwest::Identity::from_pem(&pem).unwrap()
+            });
             let rt = tokio::runtime::Runtime::new().unwrap();
             let client = rt.block_on(async {
-                reqwest::Client::builder()
+                let mut builder = reqwest::Client::builder()
                     .tls_built_in_root_certs(false)
                     .add_root_certificate(ca)
-                    .timeout(Duration::from_secs(2))
-                    .build()
-                    .unwrap()
+                    .timeout(Duration::from_secs(2));
+                if let Some(identity) = identity {
+                    builder = builder.identity(identity);
+                }
+                builder.build().unwrap()
             });
             (rt, client)
         });
@@ -177,14 +228,35 @@ impl Sandbox {
 
     /// A client whose inbox listing asks for `page_size` messages per page.
     pub fn client_paged(&self, mailbox: &str, page_size: u32) -> MeshClient {
+        self.client_with(mailbox, page_size, None, None)
+    }
+
+    /// A client for a mailbox of a sandbox serving HTTPS: trusting only `ca`, and
+    /// presenting `identity` (certificate, key) when given.
+    pub fn client_tls(
+        &self,
+        mailbox: &str,
+        ca: &Path,
+        identity: Option<(PathBuf, PathBuf)>,
+    ) -> MeshClient {
+        self.client_with(mailbox, 500, Some(ca.to_path_buf()), identity)
+    }
+
+    fn client_with(
+        &self,
+        mailbox: &str,
+        page_size: u32,
+        ca_file: Option<PathBuf>,
+        client_identity: Option<(PathBuf, PathBuf)>,
+    ) -> MeshClient {
         MeshClient::from_config(&MeshFetch {
             url: Setting::Literal(self.url.clone()),
             mailbox: Setting::Literal(mailbox.to_string()),
             password: Secret::File(self.secrets.path().join("password")),
             shared_key: Secret::File(self.secrets.path().join("key")),
             workflow_filter: None,
-            client_identity: None,
-            ca_file: None,
+            client_identity,
+            ca_file,
             timeout_seconds: 30,
             deadline_seconds: Some(600),
             inbox_page_size: page_size,

@@ -1,6 +1,7 @@
 //! A MESH API client over reqwest (rustls), API version 2.
 
 use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use flate2::write::MultiGzDecoder;
@@ -97,6 +98,9 @@ pub struct MeshClient {
     source: String,
     /// A call is tried once, not retried ([`MeshClient::set_probing`]).
     probing: std::sync::atomic::AtomicBool,
+    /// The client certificate presented (its file), if any: named when a server closes
+    /// the connection at the handshake ([`tls_refusal_hint`]).
+    client_certificate: Option<PathBuf>,
 }
 
 /// A failed request, with the server it went to (scheme, host and port: the path holds
@@ -110,9 +114,54 @@ fn transport(what: &str, e: reqwest::Error) -> MeshError {
             format!(" at {}://{}{port}", u.scheme(), u.host_str().unwrap_or(""))
         })
         .unwrap_or_default();
+    // Connected, then closed without an answer (how it shows — a reset, no close_notify,
+    // a cancelled request — depends on timing).
+    let closed = !e.is_connect()
+        && !e.is_timeout()
+        && !e.is_body()
+        && !e.is_decode()
+        && e.status().is_none();
+    let mut detail = crate::error::chain(&e.without_url());
+    if closed {
+        detail.push_str(CLOSED);
+    }
     MeshError::Transport {
         what: format!("{what}{server}"),
-        detail: crate::error::chain(&e.without_url()),
+        detail,
+    }
+}
+
+/// Said of a request whose connection the server closed without answering.
+const CLOSED: &str = " (the server closed the connection without answering)";
+
+/// `error` with a hint added when the server closed the connection without answering
+/// ([`CLOSED`]) or sent a fatal TLS alert: what a MESH server does to a client
+/// presenting no certificate, or one it does not accept.
+fn tls_refusal_hint(error: MeshError, certificate: Option<&Path>) -> MeshError {
+    match error {
+        MeshError::GaveUp(inner) => {
+            MeshError::GaveUp(Box::new(tls_refusal_hint(*inner, certificate)))
+        }
+        MeshError::Transport { what, detail }
+            if detail.contains(CLOSED) || detail.contains("received fatal alert") =>
+        {
+            let hint = match certificate {
+                None => "a MESH server closes the connection of a client that presents no \
+                         certificate: set client_cert_file and client_key_file"
+                    .to_string(),
+                Some(cert) => format!(
+                    "the server may not accept the client certificate {} (issued for \
+                     another environment or mailbox, expired, or not signed by a CA it \
+                     trusts)",
+                    cert.display()
+                ),
+            };
+            MeshError::Transport {
+                what,
+                detail: format!("{detail}; {hint}"),
+            }
+        }
+        other => other,
     }
 }
 
@@ -311,6 +360,7 @@ impl MeshClient {
             retries: cfg.retries,
             source: String::new(),
             probing: std::sync::atomic::AtomicBool::new(false),
+            client_certificate: cfg.client_identity.as_ref().map(|(cert, _)| cert.clone()),
         })
     }
 
@@ -352,12 +402,22 @@ impl MeshClient {
         format!("{}/messageexchange/{}{path}", self.base, self.mailbox)
     }
 
-    /// Validates the mailbox (the MESH handshake).
+    /// Validates the mailbox (the MESH handshake). A server that closes an HTTPS
+    /// connection without an answer is said to be likely refusing the client's
+    /// certificate (or its lack of one): the live MESH requires mutual TLS, and that is
+    /// all rustls can tell of it.
     pub async fn handshake(&self) -> Result<(), MeshError> {
         let url = self.url("");
         self.call("handshake", None, || self.request(Method::POST, &url))
             .await
             .map(|_| ())
+            .map_err(|e| {
+                if self.base.starts_with("https://") {
+                    tls_refusal_hint(e, self.client_certificate.as_deref())
+                } else {
+                    e
+                }
+            })
     }
 
     /// Every message id in the inbox, following `links.next` pages.
