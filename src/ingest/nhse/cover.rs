@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 
 use super::labels::label_key;
 use super::period::date_in_text;
-use super::workbook::{Sheet, Value, serial_date};
+use super::workbook::{Sheet, Value, serial_date_in};
 
 /// What the Cover Sheet says.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,8 +66,10 @@ fn read(sheet: &Sheet) -> Option<Cover> {
                 }
                 "period" if !has_period => {
                     has_period = true;
-                    let dates: Vec<NaiveDate> =
-                        values.iter().filter_map(|(_, v)| date(v)).collect();
+                    let dates: Vec<NaiveDate> = values
+                        .iter()
+                        .filter_map(|(_, v)| date(v, sheet.date1904))
+                        .collect();
                     if let (Some(first), Some(last)) = (dates.first(), dates.last()) {
                         cover.period = Some((*first, *last));
                         cover.period_cell = Some(sheet.cell_ref(r, values[0].0));
@@ -75,10 +77,10 @@ fn read(sheet: &Sheet) -> Option<Cover> {
                 }
                 "published" if !has_published => {
                     has_published = true;
-                    cover.published = values.iter().find_map(|(_, v)| date(v));
+                    cover.published = values.iter().find_map(|(_, v)| date(v, sheet.date1904));
                 }
                 "revised" if cover.revised.is_none() => {
-                    cover.revised = values.iter().find_map(|(_, v)| date(v));
+                    cover.revised = values.iter().find_map(|(_, v)| date(v, sheet.date1904));
                 }
                 _ => {}
             }
@@ -88,11 +90,12 @@ fn read(sheet: &Sheet) -> Option<Cover> {
 }
 
 /// A cover value as a date: a date cell, a serial number in a date-formatted cell that
-/// was not recognised as one, or text holding a date.
-fn date(v: &Value<'_>) -> Option<NaiveDate> {
+/// was not recognised as one (a serial day of the workbook's date system: 1904 when
+/// `date1904`), or text holding a date.
+fn date(v: &Value<'_>, date1904: bool) -> Option<NaiveDate> {
     match v {
         Value::Date(d) => Some(*d),
-        Value::Number(n) => serial_date(*n),
+        Value::Number(n) => serial_date_in(*n, date1904),
         Value::Text(t) => date_in_text(t),
         _ => None,
     }
@@ -140,6 +143,26 @@ mod tests {
         assert_eq!(c.period_cell.as_deref(), Some("'Cover Sheet'!C4"));
         assert_eq!(c.published, Some(d(2023, 7, 13)));
         assert_eq!(c.revised, None);
+    }
+
+    /// Regression (known limit of session 19): a cover date held as a plain number was
+    /// read in the 1900 date system whatever the workbook's, four years and a day early
+    /// in a workbook saved in the 1904 system. The same serial is 2023-07-13 in one and
+    /// 2027-07-14 in the other.
+    #[test]
+    fn regression_a_cover_serial_date_is_read_in_its_workbooks_date_system() {
+        let cover = |date1904: bool| {
+            let mut r = Range::new((0, 0), (2, 2));
+            r.set_value((0, 1), Data::String("Period:".into()));
+            r.set_value((0, 2), Data::String("June 2023".into()));
+            r.set_value((1, 1), Data::String("Published:".into()));
+            r.set_value((1, 2), Data::Float(45120.0));
+            find(&[Sheet::new("Cover", r).in_date_system(date1904)])
+                .unwrap()
+                .published
+        };
+        assert_eq!(cover(false), NaiveDate::from_ymd_opt(2023, 7, 13));
+        assert_eq!(cover(true), NaiveDate::from_ymd_opt(2027, 7, 14));
     }
 
     #[test]

@@ -45,15 +45,26 @@ pub struct Sheet {
     /// The sheet's name as written in the workbook.
     pub name: String,
     range: Range<Data>,
+    /// Whether its workbook uses the 1904 date system (a plain number in a date's place
+    /// is a serial day of it: [`serial_date_in`]).
+    pub date1904: bool,
 }
 
 impl Sheet {
-    /// A sheet built from a calamine range (used by the reader and by tests).
+    /// A sheet built from a calamine range (used by the reader and by tests), of a
+    /// workbook in the 1900 date system.
     pub fn new(name: impl Into<String>, range: Range<Data>) -> Self {
         Sheet {
             name: name.into(),
             range,
+            date1904: false,
         }
+    }
+
+    /// The sheet, of a workbook in the 1904 date system when `date1904`.
+    pub fn in_date_system(mut self, date1904: bool) -> Self {
+        self.date1904 = date1904;
+        self
     }
 
     /// The first and last used row (0-based, inclusive), or `None` for an empty sheet.
@@ -127,12 +138,6 @@ pub fn a1(row: u32, col: u32) -> String {
     format!("{}{}", String::from_utf8_lossy(&letters), row + 1)
 }
 
-/// The date of an Excel serial day number (1900 date system), for date cells whose
-/// format calamine does not recognise as a date (they arrive as plain numbers).
-pub fn serial_date(serial: f64) -> Option<NaiveDate> {
-    serial_date_in(serial, false)
-}
-
 /// The date of an Excel serial day number in a workbook's date system: day 0 is
 /// 1900-01-00 (1899-12-31, with Excel's 29 February 1900), or 1904-01-01 when the
 /// workbook uses the 1904 date system (`date1904`, saved by older Excel for Mac), where
@@ -178,12 +183,18 @@ pub fn read_workbook(path: &Path) -> Result<Vec<Sheet>, OpenError> {
         return read_xlsx(path);
     }
     let mut wb = calamine::open_workbook_auto(path).map_err(|e| OpenError(e.to_string()))?;
+    let date1904 = match &wb {
+        calamine::Sheets::Xlsx(x) => x.has_1904_epoch(),
+        calamine::Sheets::Xls(x) => x.has_1904_epoch(),
+        calamine::Sheets::Xlsb(x) => x.has_1904_epoch(),
+        calamine::Sheets::Ods(_) => false,
+    };
     let mut sheets = Vec::new();
     for name in wb.sheet_names() {
         let range = wb
             .worksheet_range(&name)
             .map_err(|e| OpenError(format!("sheet \"{name}\": {e}")))?;
-        sheets.push(Sheet::new(name, range));
+        sheets.push(Sheet::new(name, range).in_date_system(date1904));
     }
     Ok(sheets)
 }
@@ -192,6 +203,7 @@ pub fn read_workbook(path: &Path) -> Result<Vec<Sheet>, OpenError> {
 fn read_xlsx(path: &Path) -> Result<Vec<Sheet>, OpenError> {
     let mut wb: calamine::Xlsx<_> =
         calamine::open_workbook(path).map_err(|e: calamine::XlsxError| OpenError(e.to_string()))?;
+    let date1904 = wb.has_1904_epoch();
     let mut sheets = Vec::new();
     for name in wb.sheet_names() {
         let sheet_error = |e: calamine::XlsxError| OpenError(format!("sheet \"{name}\": {e}"));
@@ -225,7 +237,7 @@ fn read_xlsx(path: &Path) -> Result<Vec<Sheet>, OpenError> {
         }
         let merged = wb.merge_cells_by_sheet_name(&name).map_err(sheet_error)?;
         fill_merged(&mut cells, &merged);
-        sheets.push(Sheet::new(name, Range::from_sparse(cells)));
+        sheets.push(Sheet::new(name, Range::from_sparse(cells)).in_date_system(date1904));
     }
     Ok(sheets)
 }
@@ -271,8 +283,11 @@ mod tests {
 
     #[test]
     fn serial_dates() {
-        assert_eq!(serial_date(45170.0), NaiveDate::from_ymd_opt(2023, 9, 1));
-        assert_eq!(serial_date(0.0), None);
+        assert_eq!(
+            serial_date_in(45170.0, false),
+            NaiveDate::from_ymd_opt(2023, 9, 1)
+        );
+        assert_eq!(serial_date_in(0.0, false), None);
         // The 1904 date system: the same number is 1,462 days later.
         assert_eq!(
             serial_date_in(45170.0, true),
