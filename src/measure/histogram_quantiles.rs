@@ -4,33 +4,24 @@
 //! (measured: ~180 MB of transient memory for `discharge_delays` over 2.1 M journeys,
 //! the run's peak). Delays are whole days in a small range, so a group's values are
 //! held exactly as (value, count) pairs: a `len()` group-by, which polars streams. The
-//! quantile is then read off the cumulative counts with polars' own rule (linear
-//! interpolation between the two order statistics around `(n - 1) * q`, in `f64`), so
-//! the results are bit-for-bit those of `col(x).cast(Float64).quantile(q, Linear)`.
+//! quantile is then read off the cumulative counts with polars' `Lower` rule (the lower
+//! of the two order statistics around `(n - 1) * q`: one of the values, never an
+//! interpolation between two, whose fraction would tell how many values there are —
+//! see [`crate::publish::disclosure`]), so the results are those of
+//! `col(x).cast(Float64).quantile(q, Lower)`, as the other measures' ([`super::p90`]).
 
 use polars::prelude::*;
 
-/// The `q` quantile (linear interpolation) of the multiset given by ascending distinct
+/// The `q` quantile (polars' `Lower` rule) of the multiset given by ascending distinct
 /// `values` with positive `counts`; `None` when the multiset is empty.
 pub fn quantile_of_counts(values: &[i64], counts: &[u64], q: f64) -> Option<f64> {
     let n: u64 = counts.iter().sum();
     if n == 0 {
         return None;
     }
-    // As polars-core's `quantile_idx` and `linear_interpol`.
-    let float_idx = (n as f64 - 1.0) * q;
-    let base = (float_idx as u64).min(n - 1);
-    let top = float_idx.ceil() as u64;
-    let lower = order_statistic(values, counts, base) as f64;
-    if top == base {
-        return Some(lower);
-    }
-    let upper = order_statistic(values, counts, top.min(n - 1)) as f64;
-    if lower == upper {
-        Some(lower)
-    } else {
-        Some((float_idx - base as f64) * (upper - lower) + lower)
-    }
+    // As polars-core's `quantile_idx` for `QuantileMethod::Lower`.
+    let index = (((n as f64 - 1.0) * q).floor() as u64).min(n - 1);
+    Some(order_statistic(values, counts, index) as f64)
 }
 
 /// The `k`-th smallest (0-based) value of the multiset.
@@ -99,7 +90,7 @@ mod tests {
             .lazy()
             .select([col("v")
                 .cast(DataType::Float64)
-                .quantile(lit(q), QuantileMethod::Linear)])
+                .quantile(lit(q), QuantileMethod::Lower)])
             .collect()
             .unwrap();
         out.column("v").unwrap().f64().unwrap().get(0)
@@ -113,16 +104,18 @@ mod tests {
             .collect()
     }
 
+    /// Regression (disclosure review): an interpolated p90 (1.6999999999999993 of 24
+    /// delays) had a fraction only one count of values could give, recovering the
+    /// count and the delays that rounding hid. An order statistic is one of the values.
     #[test]
     fn pinned_quantiles() {
-        // 1, 2, 2, 10: median between the 2nd and 3rd values; p90 at (4 - 1) * 0.9 of
-        // 0..3, in f64 as polars computes it (7.600000000000001).
+        // 1, 2, 2, 10: the median is the 2nd value (index 1.5, lower), the p90 the 3rd
+        // (index 2.7, lower): not 7.6, between the 3rd and 4th.
         assert_eq!(quantile_of_counts(&[1, 2, 10], &[1, 2, 1], 0.5), Some(2.0));
-        assert_eq!(
-            quantile_of_counts(&[1, 2, 10], &[1, 2, 1], 0.9),
-            Some((3.0 * 0.9 - 2.0) * 8.0 + 2.0)
-        );
-        assert_eq!(quantile_of_counts(&[3, 4], &[1, 1], 0.5), Some(3.5));
+        assert_eq!(quantile_of_counts(&[1, 2, 10], &[1, 2, 1], 0.9), Some(2.0));
+        assert_eq!(quantile_of_counts(&[3, 4], &[1, 1], 0.5), Some(3.0));
+        // 21 delays of 1 day and 3 of 2: p90 at index 20.7 is 1, never 1.7.
+        assert_eq!(quantile_of_counts(&[1, 2], &[21, 3], 0.9), Some(1.0));
         assert_eq!(quantile_of_counts(&[7], &[5], 0.9), Some(7.0));
         assert_eq!(quantile_of_counts(&[], &[], 0.5), None);
         assert_eq!(quantile_of_counts(&[-2, 5], &[1, 0], 1.0), Some(-2.0));
@@ -186,10 +179,7 @@ mod tests {
             out.column(name).unwrap().f64().unwrap().iter().collect()
         };
         assert_eq!(floats("median"), [Some(2.0), None, Some(4.0)]);
-        assert_eq!(
-            floats("p90"),
-            [Some((3.0 * 0.9 - 2.0) * 8.0 + 2.0), None, Some(4.0)]
-        );
+        assert_eq!(floats("p90"), [Some(2.0), None, Some(4.0)]);
     }
 
     #[test]

@@ -11,12 +11,17 @@
 //!   after their ready date, and those with a linked social-care service.
 //! - `linked_pct`, `delayed_linked_to_social_care_pct`: the two rates, in percent.
 //!
+//! Each count of records comes with the people behind it (helper columns in [`PEOPLE`],
+//! which the disclosure gate rests the counts on and drops): the fewest people the rows
+//! can be ([`super::people`]), a council's clients by their council person id.
+//!
 //! `la_code` is the council of the event for social care, the council of the linked
 //! service or request for hospital spells, and null for A&E attendances and unlinked
 //! spells. The month is the admission, arrival or event start month.
 
 use polars::prelude::*;
 
+use super::people;
 use crate::link::journey::SOURCE;
 use crate::link::person_index::{PERSON, PersonSet};
 
@@ -47,10 +52,22 @@ const COUNTS: [&str; 5] = [
     "delayed_spells_linked_to_social_care",
 ];
 
+/// The people behind each of [`COUNTS`], in its order: helper columns the disclosure
+/// gate rests the counts on, and drops.
+pub const PEOPLE: [&str; 5] = [
+    "people",
+    "people_with_valid_nhs_number",
+    "people_linked_to_other_source",
+    "people_delayed",
+    "people_delayed_linked_to_social_care",
+];
+
 /// A&E attendances per source × arrival month: `source`, `month`, `records`,
 /// `with_valid_nhs_number` and `linked_to_other_source` (their person is in `others`: the
-/// persons of hospital spells and resolved social-care events). Attendances can be
-/// counted a part at a time: [`linkage_quality`] adds the parts up.
+/// persons of hospital spells and resolved social-care events), and the people behind
+/// the first three ([`PEOPLE`]). Attendances can be counted a part at a time:
+/// [`linkage_quality`] adds the parts' counts up and takes the largest of their people
+/// (a person seen in two parts is one; the largest is the fewest they can be).
 pub fn ae_counts(ed: &DataFrame, others: &PersonSet) -> PolarsResult<DataFrame> {
     let linked = others.flag(ed.column(PERSON)?.u32()?, "linked");
     let mut df = ed.select([PERSON, "source", "arrival"])?;
@@ -72,6 +89,9 @@ pub fn ae_counts(ed: &DataFrame, others: &PersonSet) -> PolarsResult<DataFrame> 
                 .cast(DataType::Int64)
                 .sum()
                 .alias("linked_to_other_source"),
+            people(col(PERSON)).alias(PEOPLE[0]),
+            people(col(PERSON).drop_nulls()).alias(PEOPLE[1]),
+            people(col(PERSON).filter(col("linked"))).alias(PEOPLE[2]),
         ])
         .with_column(text("source"))
         .collect()
@@ -93,11 +113,13 @@ pub fn linkage_quality(
     let flag = |e: Expr| e.cast(DataType::Int64);
     let n = |v: i64| lit(v).cast(DataType::Int64);
     let delayed = col("delay_days").gt(lit(0i64)).fill_null(lit(false));
-    let counted = |lf: LazyFrame, counts: [Expr; 5]| {
+    let delayed_linked = delayed.clone().and(col("awaited_service").neq(lit("none")));
+    let counted = |lf: LazyFrame, counts: [Expr; 10]| {
         lf.group_by([col("source"), col("la_code"), col("month")])
             .agg(counts)
             .with_columns([text("source"), text("la_code")])
     };
+    let zero_people = || [n(0).alias(PEOPLE[3]), n(0).alias(PEOPLE[4])];
     let hospital = counted(
         with_linked(
             journey,
@@ -120,15 +142,20 @@ pub fn linkage_quality(
             flag(col(PERSON).is_not_null()).sum().alias(COUNTS[1]),
             flag(col("linked")).sum().alias(COUNTS[2]),
             flag(delayed.clone()).sum().alias(COUNTS[3]),
-            flag(delayed.and(col("awaited_service").neq(lit("none"))))
-                .sum()
-                .alias(COUNTS[4]),
+            flag(delayed_linked.clone()).sum().alias(COUNTS[4]),
+            people(col(PERSON)).alias(PEOPLE[0]),
+            people(col(PERSON).drop_nulls()).alias(PEOPLE[1]),
+            people(col(PERSON).filter(col("linked"))).alias(PEOPLE[2]),
+            people(col(PERSON).filter(delayed)).alias(PEOPLE[3]),
+            people(col(PERSON).filter(delayed_linked)).alias(PEOPLE[4]),
         ],
     );
+    // A council's clients are counted by their council person id (rows without an NHS
+    // number have one too); those with an NHS number, by it.
     let council = counted(
         with_linked(
             care,
-            &["source", "la_code", "event_start", PERSON],
+            &["source", "la_code", "event_start", PERSON, "la_person_id"],
             // The journey has one row per spell, with the spell's person.
             &PersonSet::of(&[persons(journey)?, persons(ae_persons)?]),
         )?
@@ -139,31 +166,39 @@ pub fn linkage_quality(
             flag(col("linked")).sum().alias(COUNTS[2]),
             n(0).alias(COUNTS[3]),
             n(0).alias(COUNTS[4]),
+            people(col("la_person_id")).alias(PEOPLE[0]),
+            people(col(PERSON).drop_nulls()).alias(PEOPLE[1]),
+            people(col(PERSON).filter(col("linked"))).alias(PEOPLE[2]),
+            zero_people()[0].clone(),
+            zero_people()[1].clone(),
         ],
     );
     let columns = |lf: LazyFrame| {
-        lf.select([
-            col("source"),
-            col("la_code"),
-            col("month"),
-            col(COUNTS[0]),
-            col(COUNTS[1]),
-            col(COUNTS[2]),
-            col(COUNTS[3]),
-            col(COUNTS[4]),
-        ])
+        lf.select(
+            [col("source"), col("la_code"), col("month")]
+                .into_iter()
+                .chain(COUNTS.map(col))
+                .chain(PEOPLE.map(col))
+                .collect::<Vec<_>>(),
+        )
     };
     let attendances = ae.into_iter().map(|counts| {
-        counts.lazy().select([
-            col("source"),
-            lit(NULL).cast(DataType::String).alias("la_code"),
-            col("month"),
-            col(COUNTS[0]),
-            col(COUNTS[1]),
-            col(COUNTS[2]),
-            n(0).alias(COUNTS[3]),
-            n(0).alias(COUNTS[4]),
-        ])
+        counts.lazy().select(
+            [
+                col("source"),
+                lit(NULL).cast(DataType::String).alias("la_code"),
+                col("month"),
+                col(COUNTS[0]),
+                col(COUNTS[1]),
+                col(COUNTS[2]),
+                n(0).alias(COUNTS[3]),
+                n(0).alias(COUNTS[4]),
+            ]
+            .into_iter()
+            .chain(PEOPLE[..3].iter().map(|p| col(*p)))
+            .chain(zero_people())
+            .collect::<Vec<_>>(),
+        )
     });
     let rows: Vec<LazyFrame> = [columns(hospital), columns(council)]
         .into_iter()
@@ -171,7 +206,13 @@ pub fn linkage_quality(
         .collect();
     Ok(concat(rows, UnionArgs::default())?
         .group_by([col("source"), col("la_code"), col("month")])
-        .agg(COUNTS.map(|c| col(c).sum()))
+        .agg(
+            COUNTS
+                .map(|c| col(c).sum())
+                .into_iter()
+                .chain(PEOPLE.map(|p| col(p).max()))
+                .collect::<Vec<_>>(),
+        )
         .with_columns([
             (col("linked_to_other_source").cast(DataType::Float64) * lit(100.0)
                 / col("records").cast(DataType::Float64))
@@ -185,18 +226,23 @@ pub fn linkage_quality(
                 .otherwise(lit(NULL).cast(DataType::Float64))
                 .alias("delayed_linked_to_social_care_pct"),
         ])
-        .select([
-            col("source"),
-            col("la_code"),
-            col("month"),
-            col("records"),
-            col("with_valid_nhs_number"),
-            col("linked_to_other_source"),
-            col("linked_pct"),
-            col("delayed_spells"),
-            col("delayed_spells_linked_to_social_care"),
-            col("delayed_linked_to_social_care_pct"),
-        ])
+        .select(
+            [
+                col("source"),
+                col("la_code"),
+                col("month"),
+                col("records"),
+                col("with_valid_nhs_number"),
+                col("linked_to_other_source"),
+                col("linked_pct"),
+                col("delayed_spells"),
+                col("delayed_spells_linked_to_social_care"),
+                col("delayed_linked_to_social_care_pct"),
+            ]
+            .into_iter()
+            .chain(PEOPLE.map(col))
+            .collect::<Vec<_>>(),
+        )
         .sort(
             ["source", "la_code", "month"],
             SortMultipleOptions::default().with_nulls_last(true),
@@ -253,6 +299,7 @@ mod tests {
         let care = df!(
             "person_id" => [Some("P1"), None],
             PERSON => [Some(0u32), None],
+            "la_person_id" => ["L1", "L2"],
             "source" => ["cld", "cld"],
             "la_code" => ["901", "901"],
         )
@@ -298,6 +345,95 @@ mod tests {
                 row("cld", Some("901"), 2, 1, 1, 0, 0),
                 row("ecds", None, 1, 1, 1, 0, 0),
             ]
+        );
+        // The people behind them: the council's two clients by council id, one of them
+        // without an NHS number.
+        let people: Vec<Vec<i64>> = PEOPLE
+            .iter()
+            .map(|p| {
+                out.column(p)
+                    .unwrap()
+                    .i64()
+                    .unwrap()
+                    .into_no_null_iter()
+                    .collect()
+            })
+            .collect();
+        assert_eq!(
+            people,
+            [
+                vec![1, 2, 2, 1],
+                vec![1, 2, 1, 1],
+                vec![1, 0, 1, 1],
+                vec![1, 0, 0, 0],
+                vec![1, 0, 0, 0],
+            ]
+        );
+    }
+
+    /// Regression (disclosure review): records were gated as if each were a person, so
+    /// one council client with nine events in a month was published as 10 records,
+    /// 10 with an NHS number, 10 linked, 100 % linked. The people behind them are one:
+    /// every count of the row is suppressed, and the rate with them.
+    #[test]
+    fn regression_one_clients_nine_events_are_not_published_as_ten_people() {
+        let nine = |v: &str| vec![v.to_string(); 9];
+        let care = df!(
+            "person_id" => nine("P1"),
+            PERSON => vec![0u32; 9],
+            "la_person_id" => nine("L1"),
+            "source" => nine("cld"),
+            "la_code" => nine("904"),
+        )
+        .unwrap()
+        .lazy()
+        .with_column(lit(20_000).cast(DataType::Date).alias("event_start"))
+        .collect()
+        .unwrap();
+        let journey = df!(
+            "spell_id" => ["S1"],
+            PERSON => [0u32],
+            SOURCE => ["apc"],
+            "la_code" => [Some("904")],
+            "delay_days" => [Some(0i64)],
+            "awaited_service" => ["none"],
+        )
+        .unwrap()
+        .lazy()
+        .with_column(lit(20_000).cast(DataType::Date).alias("admission_date"))
+        .collect()
+        .unwrap();
+        let ae_persons = PersonSet::of(&[]).to_frame().unwrap();
+        let out = linkage_quality(&journey, &ae_persons, vec![], &care)
+            .unwrap()
+            .filter(col("source").eq(lit("cld")))
+            .collect()
+            .unwrap();
+        let count = |c: &str| out.column(c).unwrap().i64().unwrap().get(0);
+        assert_eq!(
+            (
+                count("records"),
+                count("linked_to_other_source"),
+                count("people")
+            ),
+            (Some(9), Some(9), Some(1))
+        );
+        let spec = crate::publish::Dataset::LinkageQuality.gate();
+        let (gated, _) =
+            crate::publish::disclosure::apply(out, &spec, crate::publish::disclosure::Rule::HES)
+                .unwrap();
+        for c in ["records", "with_valid_nhs_number", "linked_to_other_source"] {
+            assert_eq!(gated.column(c).unwrap().i64().unwrap().get(0), None, "{c}");
+            let flag = gated.column(&format!("{c}_suppressed")).unwrap();
+            assert_eq!(flag.bool().unwrap().get(0), Some(true), "{c}");
+        }
+        assert_eq!(
+            gated.column("linked_pct").unwrap().f64().unwrap().get(0),
+            None
+        );
+        assert!(
+            gated.column("people").is_err(),
+            "the people behind the counts are not published"
         );
     }
 }

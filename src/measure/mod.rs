@@ -15,8 +15,8 @@ pub mod uk_clock;
 pub use bottlenecks::bottlenecks;
 pub use discharge_delays::discharge_delays;
 pub use flow_daily::{NAMES as FLOW_DAILY_COUNTS, add_ae_daily, ae_daily, flow_daily};
-pub use linkage_quality::{ae_counts, linkage_quality};
-pub use social_care_queue::social_care_queue;
+pub use linkage_quality::{PEOPLE as LINKAGE_QUALITY_PEOPLE, ae_counts, linkage_quality};
+pub use social_care_queue::{PEOPLE as SOCIAL_CARE_QUEUE_PEOPLE, social_care_queue};
 
 use polars::prelude::*;
 
@@ -25,10 +25,35 @@ pub(crate) fn days(name: &str) -> Expr {
     col(name).cast(DataType::Int32)
 }
 
-/// The 90th percentile by linear interpolation (R type 7, NumPy's default).
+/// The 90th percentile as published: the lower of the two values around position
+/// `(n - 1) × 0.9` (no interpolation, so it is one of the values, and its fraction
+/// cannot tell how many there are: [`crate::publish::disclosure`]).
 pub(crate) fn p90(e: Expr) -> Expr {
+    quantile(e, 0.9)
+}
+
+/// The median as published: the lower middle value of an even count (see [`p90`]).
+pub(crate) fn median(e: Expr) -> Expr {
+    quantile(e, 0.5)
+}
+
+/// The `q` quantile as an order statistic (polars' `Lower` method), as `Float64`.
+fn quantile(e: Expr, q: f64) -> Expr {
     e.cast(DataType::Float64)
-        .quantile(lit(0.9), QuantileMethod::Linear)
+        .quantile(lit(q), QuantileMethod::Lower)
+}
+
+/// The fewest people a group's rows can stand for, as `Int64`: their distinct `person`
+/// values, and rows without one (no NHS number) may be any of those people, or one
+/// more person when there are none. The base a count of records is gated on
+/// ([`crate::publish::disclosure`]): a count of nine events of one client rests on one
+/// person.
+pub(crate) fn people(person: Expr) -> Expr {
+    let known = person.clone().drop_nulls().n_unique().cast(DataType::Int64);
+    let unknown = person.is_null().any(true).cast(DataType::Int64);
+    when(known.clone().gt(lit(0i64)))
+        .then(known)
+        .otherwise(unknown)
 }
 
 /// Finished spells with a ready date: the population of the delay measures.

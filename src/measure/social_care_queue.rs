@@ -12,11 +12,21 @@
 
 use polars::prelude::*;
 
-use super::{days, p90};
+use super::{days, median, p90, people};
 
 /// The `cld_event_outcome` group of the outcomes that close an event with no further
 /// action.
 pub const NO_FURTHER_ACTION: &str = "no_further_action";
+
+/// The people behind `requests`, `assessed`, `service_started` and
+/// `still_waiting_at_month_end` (council persons: a client with two requests is one):
+/// helper columns the disclosure gate rests those counts on, and drops.
+pub const PEOPLE: [&str; 4] = [
+    "people_requesting",
+    "people_assessed",
+    "people_started",
+    "people_waiting",
+];
 
 /// The queue from resolved `social_care_event` rows.
 pub fn social_care_queue(care: LazyFrame, discharge_route: &str, window_days: i64) -> LazyFrame {
@@ -129,24 +139,25 @@ pub fn social_care_queue(care: LazyFrame, discharge_route: &str, window_days: i6
                 .count()
                 .cast(DataType::Int64)
                 .alias("assessed"),
-            col("days_to_assessment")
-                .cast(DataType::Float64)
-                .median()
-                .alias("median_days_to_assessment"),
+            median(col("days_to_assessment")).alias("median_days_to_assessment"),
             p90(col("days_to_assessment")).alias("p90_days_to_assessment"),
             col("days_to_service")
                 .count()
                 .cast(DataType::Int64)
                 .alias("service_started"),
-            col("days_to_service")
-                .cast(DataType::Float64)
-                .median()
-                .alias("median_days_to_service"),
+            median(col("days_to_service")).alias("median_days_to_service"),
             p90(col("days_to_service")).alias("p90_days_to_service"),
             col("waiting_at_month_end")
                 .cast(DataType::Int64)
                 .sum()
                 .alias("still_waiting_at_month_end"),
+            // The people behind each count of requests (helpers the gate drops).
+            people(col("la_person_id")).alias(PEOPLE[0]),
+            people(col("la_person_id").filter(col("days_to_assessment").is_not_null()))
+                .alias(PEOPLE[1]),
+            people(col("la_person_id").filter(col("days_to_service").is_not_null()))
+                .alias(PEOPLE[2]),
+            people(col("la_person_id").filter(col("waiting_at_month_end"))).alias(PEOPLE[3]),
         ])
         .sort(
             ["month", "la_code", "service_type"],

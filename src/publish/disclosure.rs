@@ -12,6 +12,17 @@
 //! (a suppressed count), and this month's bed-days minus the change is last month's,
 //! suppressed or not.
 //!
+//! What a count rests on is what protects it: a count of records (events, requests,
+//! spells) is gated as a count of things people account for, with the number of people
+//! behind it as its base (a helper column the measure adds, not published), so one
+//! client's nine events are not shown as "10". A count that is part of another (records
+//! with an NHS number, of records) is suppressed whenever that one is, zeros included:
+//! "none of these 1–7 patients was delayed" is a fact about each of them. A statistic
+//! is an order statistic (no interpolation, so its fraction cannot tell how many values
+//! lie under it) shown only when its base is shown, and a 90th percentile only when its
+//! published base is at least [`P90_MIN_BASE`] (below that it is within a value or two
+//! of the group's largest).
+//!
 //! Suppression is explicit: the value becomes null and a boolean `<column>_suppressed`
 //! flag, placed right after it, is true. A null with a false flag means "no value" (for
 //! example a median over zero delayed discharges). Shares are percentages, shown to one
@@ -28,16 +39,29 @@ pub const MIN_SHOWN: i64 = 8;
 /// Denominator from which a percentage may be shown to one decimal place.
 pub const ONE_DECIMAL_DENOMINATOR: i64 = 4_000;
 
+/// Smallest published base a 90th percentile is shown on: below 20 values, at most one
+/// lies above it, so it is close to publishing the group's largest value.
+pub const P90_MIN_BASE: i64 = 20;
+
 /// Which columns of a published dataset count people, and which statistics rest on them.
 #[derive(Debug, Clone, Default)]
 pub struct GateSpec {
     /// Counts of people: suppressed at 1–7, rounded to 5 from 8.
     pub counts: Vec<&'static str>,
-    /// `(count, base count of people)`: a count of things people account for (bed-days),
-    /// suppressed when it or its base is 1–7, rounded to 5 otherwise.
+    /// `(count, base count of people)`: a count of things people account for (bed-days,
+    /// records, requests), suppressed when it or its base is 1–7, rounded to 5
+    /// otherwise.
     pub counts_of_people_things: Vec<(&'static str, &'static str)>,
-    /// `(statistic, base count)`: the statistic is suppressed when its base is 1–7.
-    pub statistics: Vec<(&'static str, &'static str)>,
+    /// Helper columns gated counts rest on (counts of people behind counts of records),
+    /// dropped from what is published.
+    pub helpers: Vec<&'static str>,
+    /// `(part, whole)`, both gated counts: the part is suppressed whenever the whole is,
+    /// zeros included. Listed whole before part where one is both.
+    pub parts: Vec<(&'static str, &'static str)>,
+    /// `(statistic, base count, smallest published base)`: the statistic is suppressed
+    /// when its base is, or when its base as published is under the smallest (0 for
+    /// none; [`P90_MIN_BASE`] for a 90th percentile).
+    pub statistics: Vec<(&'static str, &'static str, i64)>,
     /// `(percentage, numerator, denominator)`, both gated above: the percentage of the
     /// published numerator in the published denominator, suppressed when either is, to 1
     /// decimal or a whole percent by denominator.
@@ -55,7 +79,7 @@ impl GateSpec {
             .iter()
             .copied()
             .chain(self.counts_of_people_things.iter().map(|(c, _)| *c))
-            .chain(self.statistics.iter().map(|(s, _)| *s))
+            .chain(self.statistics.iter().map(|(s, _, _)| *s))
             .chain(self.rates.iter().map(|(r, _, _)| *r))
             .chain(self.changes.iter().map(|c| c.column))
             .chain(self.ranks.iter().map(|r| r.column))
@@ -178,6 +202,7 @@ pub fn apply(df: DataFrame, spec: &GateSpec, rule: Rule) -> PolarsResult<(DataFr
         .changes
         .iter()
         .flat_map(|c| [c.previous, c.previous_base])
+        .chain(spec.helpers.iter().copied())
         .collect();
     let Rule::Threshold {
         min_shown,
@@ -194,15 +219,7 @@ pub fn apply(df: DataFrame, spec: &GateSpec, rule: Rule) -> PolarsResult<(DataFr
     let mut flags: Vec<(String, Expr)> = Vec::new();
     let mut hidden_helpers: Vec<(String, Expr)> = Vec::new();
     let mut derived_flags: Vec<(String, Expr)> = Vec::new();
-    for (stat, base) in &spec.statistics {
-        let hide = small(base)
-            .and(col(*stat).is_not_null())
-            .fill_null(lit(false));
-        let value = when(hide.clone()).then(lit(NULL)).otherwise(col(*stat));
-        exprs.push(value.alias(*stat));
-        flags.push((stat.to_string(), hide));
-    }
-    let counts = spec
+    let counts: Vec<(&str, Option<&str>)> = spec
         .counts
         .iter()
         .map(|c| (*c, None))
@@ -215,13 +232,40 @@ pub fn apply(df: DataFrame, spec: &GateSpec, rule: Rule) -> PolarsResult<(DataFr
             spec.changes
                 .iter()
                 .map(|c| (c.previous, Some(c.previous_base))),
-        );
-    for (c, base) in counts {
-        let mut hide = small(c);
-        if let Some(b) = base {
-            hide = hide.or(small(b));
-        }
-        let hide = hide.fill_null(lit(false));
+        )
+        .collect();
+    // Each count's own reason to hide (1–7, or a base of 1–7 people), then a part's
+    // whole's.
+    let mut hides: BTreeMap<&str, Expr> = counts
+        .iter()
+        .map(|&(c, base)| {
+            let hide = match base {
+                Some(b) => small(c).or(small(b)),
+                None => small(c),
+            };
+            (c, hide.fill_null(lit(false)))
+        })
+        .collect();
+    for (part, whole) in &spec.parts {
+        let (Some(p), Some(w)) = (hides.get(part), hides.get(whole)) else {
+            polars_bail!(ComputeError: "the gate's part {part} or whole {whole} is not a count");
+        };
+        let hide = p.clone().or(w.clone());
+        hides.insert(part, hide);
+    }
+    for (stat, base, min_base) in &spec.statistics {
+        let base_hidden = hides.get(base).cloned().unwrap_or_else(|| small(base));
+        let published_base = ((col(*base) + lit(round_to / 2)) / lit(round_to)) * lit(round_to);
+        let hide = base_hidden
+            .or(published_base.lt(lit(*min_base)))
+            .and(col(*stat).is_not_null())
+            .fill_null(lit(false));
+        let value = when(hide.clone()).then(lit(NULL)).otherwise(col(*stat));
+        exprs.push(value.alias(*stat));
+        flags.push((stat.to_string(), hide));
+    }
+    for (c, _) in counts {
+        let hide = hides[c].clone();
         exprs.push(
             when(hide.clone())
                 .then(lit(NULL).cast(DataType::Int64))
@@ -395,7 +439,7 @@ mod tests {
     fn spec() -> GateSpec {
         GateSpec {
             counts: vec!["n", "denominator"],
-            statistics: vec![("median", "n")],
+            statistics: vec![("median", "n", 0)],
             rates: vec![("share", "n", "denominator")],
             ..Default::default()
         }
@@ -556,6 +600,80 @@ mod tests {
         // Unrounded (NHS England's own figures), the helpers are still not published.
         let (all, _) = apply(df, &spec, Rule::None).unwrap();
         assert_eq!(all.width(), 3);
+    }
+
+    /// Regression (disclosure review): a zero beside a suppressed base was shown —
+    /// "of these 1–7 patients none was delayed" is a fact about each of them. A part is
+    /// suppressed with its whole, zeros included, and down a chain (the bed-days of the
+    /// delayed, of the discharged); a part of a shown whole keeps its own rule.
+    #[test]
+    fn regression_a_part_is_suppressed_with_its_whole_zeros_included() {
+        let df = df!(
+            "discharges" => [5i64, 5, 40, 40, 0],
+            "delayed" => [0i64, 3, 0, 9, 0],
+            "bed_days" => [0i64, 30, 0, 90, 0],
+        )
+        .unwrap();
+        let spec = GateSpec {
+            counts: vec!["discharges", "delayed"],
+            counts_of_people_things: vec![("bed_days", "delayed")],
+            parts: vec![("delayed", "discharges"), ("bed_days", "delayed")],
+            ..Default::default()
+        };
+        let (out, suppressed) = apply(df, &spec, Rule::HES).unwrap();
+        assert_eq!(
+            i64s(&out, "delayed"),
+            [None, None, Some(0), Some(10), Some(0)]
+        );
+        assert_eq!(flags(&out, "delayed"), [true, true, false, false, false]);
+        assert_eq!(
+            i64s(&out, "bed_days"),
+            [None, None, Some(0), Some(90), Some(0)]
+        );
+        assert_eq!(flags(&out, "bed_days"), [true, true, false, false, false]);
+        assert_eq!((suppressed["delayed"], suppressed["bed_days"]), (2, 2));
+    }
+
+    /// Regression (disclosure review): records were gated as people. A count of records
+    /// rests on the people behind it (a helper, not published): nine events of one
+    /// person are suppressed, and twelve of nine people shown (rounded).
+    #[test]
+    fn regression_records_rest_on_the_people_behind_them() {
+        let df = df!("records" => [9i64, 12], "people" => [1i64, 9]).unwrap();
+        let spec = GateSpec {
+            counts_of_people_things: vec![("records", "people")],
+            helpers: vec!["people"],
+            ..Default::default()
+        };
+        let (out, _) = apply(df.clone(), &spec, Rule::HES).unwrap();
+        assert_eq!(i64s(&out, "records"), [None, Some(10)]);
+        assert_eq!(flags(&out, "records"), [true, false]);
+        let names: Vec<&str> = out.get_column_names().iter().map(|s| s.as_str()).collect();
+        assert_eq!(names, ["records", "records_suppressed"]);
+        let (all, _) = apply(df, &spec, Rule::None).unwrap();
+        assert_eq!(all.width(), 1, "helpers are dropped under no rule too");
+    }
+
+    /// Regression (disclosure review): a 90th percentile of 8–11 values is at or next to
+    /// the group's largest. It is shown only on a published base of 20 or more (18 values
+    /// round to 20); the median of the same groups is shown from 8.
+    #[test]
+    fn regression_a_p90_needs_a_published_base_of_twenty() {
+        let df = df!(
+            "n" => [8i64, 17, 18, 30],
+            "median" => [2.0f64, 2.0, 2.0, 2.0],
+            "p90" => [9.0f64, 9.0, 9.0, 9.0],
+        )
+        .unwrap();
+        let spec = GateSpec {
+            counts: vec!["n"],
+            statistics: vec![("median", "n", 0), ("p90", "n", P90_MIN_BASE)],
+            ..Default::default()
+        };
+        let (out, _) = apply(df, &spec, Rule::HES).unwrap();
+        assert_eq!(f64s(&out, "median"), [Some(2.0); 4]);
+        assert_eq!(f64s(&out, "p90"), [None, None, Some(9.0), Some(9.0)]);
+        assert_eq!(flags(&out, "p90"), [true, true, false, false]);
     }
 
     #[test]

@@ -166,14 +166,19 @@ impl Dataset {
 
     /// Which columns the disclosure gate treats as counts of people and statistics.
     pub fn gate(self) -> disclosure::GateSpec {
-        use disclosure::GateSpec;
+        use disclosure::{GateSpec, P90_MIN_BASE};
         match self {
             Dataset::DischargeDelays => GateSpec {
                 counts: vec!["discharges", "delayed_discharges"],
                 counts_of_people_things: vec![("delayed_bed_days", "delayed_discharges")],
+                helpers: vec![],
+                parts: vec![
+                    ("delayed_discharges", "discharges"),
+                    ("delayed_bed_days", "delayed_discharges"),
+                ],
                 statistics: vec![
-                    ("median_delay_days", "delayed_discharges"),
-                    ("p90_delay_days", "delayed_discharges"),
+                    ("median_delay_days", "delayed_discharges", 0),
+                    ("p90_delay_days", "delayed_discharges", P90_MIN_BASE),
                 ],
                 rates: vec![],
                 changes: vec![],
@@ -181,35 +186,45 @@ impl Dataset {
             },
             Dataset::FlowDaily => GateSpec {
                 counts: crate::measure::FLOW_DAILY_COUNTS.to_vec(),
-                counts_of_people_things: vec![],
-                statistics: vec![],
-                rates: vec![],
-                changes: vec![],
-                ranks: vec![],
+                ..GateSpec::default()
             },
-            Dataset::SocialCareQueue => GateSpec {
-                counts: vec![
-                    "requests",
-                    "assessed",
-                    "service_started",
-                    "still_waiting_at_month_end",
-                ],
-                counts_of_people_things: vec![],
-                statistics: vec![
-                    ("median_days_to_assessment", "assessed"),
-                    ("p90_days_to_assessment", "assessed"),
-                    ("median_days_to_service", "service_started"),
-                    ("p90_days_to_service", "service_started"),
-                ],
-                rates: vec![],
-                changes: vec![],
-                ranks: vec![],
-            },
+            Dataset::SocialCareQueue => {
+                use crate::measure::SOCIAL_CARE_QUEUE_PEOPLE as PEOPLE;
+                GateSpec {
+                    counts: vec![],
+                    counts_of_people_things: vec![
+                        ("requests", PEOPLE[0]),
+                        ("assessed", PEOPLE[1]),
+                        ("service_started", PEOPLE[2]),
+                        ("still_waiting_at_month_end", PEOPLE[3]),
+                    ],
+                    helpers: PEOPLE.to_vec(),
+                    parts: vec![
+                        ("assessed", "requests"),
+                        ("service_started", "requests"),
+                        ("still_waiting_at_month_end", "requests"),
+                    ],
+                    statistics: vec![
+                        ("median_days_to_assessment", "assessed", 0),
+                        ("p90_days_to_assessment", "assessed", P90_MIN_BASE),
+                        ("median_days_to_service", "service_started", 0),
+                        ("p90_days_to_service", "service_started", P90_MIN_BASE),
+                    ],
+                    rates: vec![],
+                    changes: vec![],
+                    ranks: vec![],
+                }
+            }
             Dataset::Bottlenecks => GateSpec {
                 counts: vec!["delayed_discharges", "system_delayed_discharges"],
                 counts_of_people_things: vec![
                     ("delayed_bed_days", "delayed_discharges"),
                     ("system_delayed_bed_days", "system_delayed_discharges"),
+                ],
+                helpers: vec![],
+                parts: vec![
+                    ("delayed_discharges", "system_delayed_discharges"),
+                    ("delayed_bed_days", "delayed_discharges"),
                 ],
                 statistics: vec![],
                 rates: vec![(
@@ -230,27 +245,37 @@ impl Dataset {
                     then: vec!["la_code", "awaited_service", "provider_code"],
                 }],
             },
-            Dataset::LinkageQuality => GateSpec {
-                counts: vec![
-                    "records",
-                    "with_valid_nhs_number",
-                    "linked_to_other_source",
-                    "delayed_spells",
-                    "delayed_spells_linked_to_social_care",
-                ],
-                counts_of_people_things: vec![],
-                statistics: vec![],
-                rates: vec![
-                    ("linked_pct", "linked_to_other_source", "records"),
-                    (
-                        "delayed_linked_to_social_care_pct",
-                        "delayed_spells_linked_to_social_care",
-                        "delayed_spells",
-                    ),
-                ],
-                changes: vec![],
-                ranks: vec![],
-            },
+            Dataset::LinkageQuality => {
+                use crate::measure::LINKAGE_QUALITY_PEOPLE as PEOPLE;
+                GateSpec {
+                    counts: vec![],
+                    counts_of_people_things: vec![
+                        ("records", PEOPLE[0]),
+                        ("with_valid_nhs_number", PEOPLE[1]),
+                        ("linked_to_other_source", PEOPLE[2]),
+                        ("delayed_spells", PEOPLE[3]),
+                        ("delayed_spells_linked_to_social_care", PEOPLE[4]),
+                    ],
+                    helpers: PEOPLE.to_vec(),
+                    parts: vec![
+                        ("with_valid_nhs_number", "records"),
+                        ("linked_to_other_source", "records"),
+                        ("delayed_spells", "records"),
+                        ("delayed_spells_linked_to_social_care", "delayed_spells"),
+                    ],
+                    statistics: vec![],
+                    rates: vec![
+                        ("linked_pct", "linked_to_other_source", "records"),
+                        (
+                            "delayed_linked_to_social_care_pct",
+                            "delayed_spells_linked_to_social_care",
+                            "delayed_spells",
+                        ),
+                    ],
+                    changes: vec![],
+                    ranks: vec![],
+                }
+            }
             _ => GateSpec::default(),
         }
     }

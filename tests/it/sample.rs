@@ -355,9 +355,11 @@ fn no_published_file_holds_a_count_of_one_to_seven_people() {
                 counts_checked += 1;
             }
         }
-        // Every suppressed statistic is null.
-        for (s, _) in &gate.statistics {
+        // Every suppressed statistic is null, and shown only on a base shown of at
+        // least its smallest.
+        for (s, base, min_base) in &gate.statistics {
             let (vals, flags) = (t.col(s), t.col(&format!("{s}_suppressed")));
+            let bases = t.i64s(base);
             for i in 0..t.rows {
                 if flags[i].as_deref() == Some("true") {
                     assert!(
@@ -366,7 +368,40 @@ fn no_published_file_holds_a_count_of_one_to_seven_people() {
                         d.name()
                     );
                 }
+                if vals[i].is_some() {
+                    assert!(
+                        bases[i].is_some_and(|b| b >= (*min_base).max(1)),
+                        "{}.{s} row {i} shown on base {:?}",
+                        d.name(),
+                        bases[i]
+                    );
+                }
             }
+        }
+        // A part of a suppressed whole is suppressed (zeros too).
+        for (part, whole) in &gate.parts {
+            let (parts, wholes) = (
+                t.col(&format!("{part}_suppressed")),
+                t.col(&format!("{whole}_suppressed")),
+            );
+            for i in 0..t.rows {
+                if wholes[i].as_deref() == Some("true") {
+                    assert_eq!(
+                        parts[i].as_deref(),
+                        Some("true"),
+                        "{}.{part} row {i}",
+                        d.name()
+                    );
+                }
+            }
+        }
+        // The people behind counts are not published.
+        for helper in &gate.helpers {
+            assert!(
+                !t.names.iter().any(|n| n == helper),
+                "{}.{helper}",
+                d.name()
+            );
         }
     }
     assert!(counts_checked > 4_000, "{counts_checked}");
