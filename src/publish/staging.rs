@@ -168,11 +168,20 @@ fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
 
 /// The data directory's folders that hold person-level data or its traces: pseudonymised
 /// rows (`restricted/`, the ingest cache `.cache/`), quarantined rows (`quarantine/`), and
-/// the saved state (`state/`, which keeps each input's path), and a run's staging
-/// (`.staging/`, its datasets before they are switched into place). Others on the
-/// machine may not enter them ([`close_to_others`]); `published/` and `runs/` keep the
-/// umask's modes.
-pub const PRIVATE_FOLDERS: [&str; 5] = ["restricted", "quarantine", "state", ".cache", ".staging"];
+/// the saved state (`state/`, which keeps each input's path), a run's staging
+/// (`.staging/`, its datasets before they are switched into place), and the runs' records
+/// (`runs/`: manifests hold exact, unrounded row counts per month of the restricted
+/// datasets and quarantine, one row in a month of a small population being one person's
+/// event). Others on the machine may not enter them ([`close_to_others`]); `published/`
+/// and `report/` keep the umask's modes.
+pub const PRIVATE_FOLDERS: [&str; 6] = [
+    "restricted",
+    "quarantine",
+    "state",
+    ".cache",
+    ".staging",
+    "runs",
+];
 
 /// Takes every permission of users other than the owner and the group away from `path`,
 /// if it exists (`chmod o-rwx`): with the usual umask (022) a folder is created open to

@@ -2017,7 +2017,8 @@ fn regression_person_level_folders_are_closed_to_other_users() {
             .mode()
             & 0o777
     };
-    for private in ["restricted", "quarantine", "state", ".cache"] {
+    // `runs/` too (disclosure review): manifests hold exact row counts per month.
+    for private in ["restricted", "quarantine", "state", ".cache", "runs"] {
         assert_eq!(mode(private) & 0o007, 0, "{private}: {:o}", mode(private));
     }
     // The group's permissions stay.
