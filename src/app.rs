@@ -666,6 +666,10 @@ fn run_as(
         tracing::warn!("{w}");
         warnings.push(w);
     }
+    if let Some(w) = crate::measure::daily_population::weaker_than_default(&plan) {
+        tracing::warn!("{w}");
+        warnings.push(w);
+    }
     let configuration = state::configuration(&plan, Some(&pseudo))?;
     timer.lap("config", None);
 

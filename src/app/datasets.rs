@@ -488,8 +488,11 @@ pub fn dataset(d: Dataset, linked: &Linked, plan: &LinkPlan) -> Result<DataFrame
                 crate::measure::discharge_delays(journey)
             })
         }
-        Dataset::FlowDaily => crate::measure::flow_daily(linked.journey()?, &linked.ed()?.daily)
-            .map_err(|e| Error::engine("measuring daily flow", e)),
+        Dataset::FlowDaily => {
+            let ed = linked.ed()?;
+            crate::measure::flow_daily(linked.journey()?, &ed.daily, &ed.population)
+                .map_err(|e| Error::engine("measuring daily flow", e))
+        }
         Dataset::SocialCareQueue => collect(
             crate::measure::social_care_queue(
                 crate::link::social_care::without_clustered_requests(linked.care()?)
@@ -568,6 +571,7 @@ mod tests {
                 daily: DataFrame::empty(),
                 counts: Vec::new(),
                 persons: DataFrame::empty(),
+                population: Default::default(),
             }),
             journey: frame(),
         };

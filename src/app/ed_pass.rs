@@ -3,8 +3,8 @@
 //! held after they are written:
 //!
 //! - the attendances that can link to a spell ([`EdCandidates`]), for the journey;
-//! - arrivals and long waits per provider × day ([`crate::measure::ae_daily`]), for
-//!   `flow_daily`;
+//! - arrivals and long waits per provider × day ([`crate::measure::ae_daily`]), and
+//!   patients per provider × month (`Population`), for `flow_daily`;
 //! - records, valid NHS numbers and links per source × month
 //!   ([`crate::measure::ae_counts`]), and the persons seen in A&E, for `linkage_quality`.
 //!
@@ -17,6 +17,7 @@ use crate::config::LinkPlan;
 use crate::error::{Error, Result};
 use crate::link::journey::EdCandidates;
 use crate::link::person_index::{PERSON, PersonSet};
+use crate::measure::daily_population::Population;
 
 /// What the run keeps of the A&E attendances.
 pub struct EdSummary {
@@ -28,6 +29,8 @@ pub struct EdSummary {
     pub counts: Vec<DataFrame>,
     /// The persons seen in A&E: one column, [`PERSON`].
     pub persons: DataFrame,
+    /// A&E patients per provider × arrival month ([`Population`]), for `flow_daily`.
+    pub population: Population,
 }
 
 /// The pass: [`EdPass::add`] each part, in any order, then [`EdPass::finish`].
@@ -40,6 +43,8 @@ pub struct EdPass {
     candidates: Vec<DataFrame>,
     daily: Vec<DataFrame>,
     counts: Vec<DataFrame>,
+    /// Patients per provider × month, for which days `flow_daily` may publish.
+    population: Population,
 }
 
 fn engine(e: PolarsError) -> Error {
@@ -47,8 +52,14 @@ fn engine(e: PolarsError) -> Error {
 }
 
 impl EdPass {
-    /// A pass for linking to `spells`, with `care` the resolved social-care events.
-    pub fn new(spells: &DataFrame, care: &DataFrame, link: &LinkPlan) -> Result<Self> {
+    /// A pass for linking to `spells`, with `care` the resolved social-care events,
+    /// counting A&E patients per provider-month up to `daily_min_patients`.
+    pub fn new(
+        spells: &DataFrame,
+        care: &DataFrame,
+        link: &LinkPlan,
+        daily_min_patients: usize,
+    ) -> Result<Self> {
         let persons = |df: &DataFrame| -> PolarsResult<UInt32Chunked> {
             Ok(df.column(PERSON)?.u32()?.clone())
         };
@@ -62,6 +73,7 @@ impl EdPass {
             candidates: Vec::new(),
             daily: Vec::new(),
             counts: Vec::new(),
+            population: Population::new(daily_min_patients),
         })
     }
 
@@ -76,6 +88,7 @@ impl EdPass {
             .push(crate::measure::ae_daily(part).map_err(engine)?);
         self.counts
             .push(crate::measure::ae_counts(part, &self.others).map_err(engine)?);
+        self.population.add_attendances(part).map_err(engine)?;
         Ok(())
     }
 
@@ -98,6 +111,7 @@ impl EdPass {
             daily: crate::measure::add_ae_daily(self.daily).map_err(engine)?,
             counts: self.counts,
             persons: self.seen.to_frame().map_err(engine)?,
+            population: self.population,
         })
     }
 }

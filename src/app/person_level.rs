@@ -177,6 +177,7 @@ pub(crate) fn build(
             )?,
             &care,
             &plan.link,
+            plan.daily_min_patients,
         )?;
         // Read and written in pieces (kept by month, compressed), so the attendances are
         // never held whole.

@@ -60,6 +60,10 @@ pub struct Plan {
     pub report: bool,
     /// ODS code of the ICB this pipeline serves (`[pipeline] icb_code`).
     pub icb_code: Option<String>,
+    /// Fewest distinct patients a provider needs in a month for `flow_daily` to publish
+    /// its days (`[disclosure] daily_min_patients`;
+    /// [`crate::measure::daily_population`]).
+    pub daily_min_patients: usize,
 }
 
 impl Plan {
@@ -675,6 +679,19 @@ pub fn load_plan(file: &Path, overrides: &[SourceOverride]) -> Result<Plan, Conf
             .errors
             .push(file, "disclosure.round_to", "must be 1 or more");
     }
+    if raw.disclosure.daily_min_patients.is_some_and(|v| v < 1) {
+        loader.errors.push(
+            file,
+            "disclosure.daily_min_patients",
+            "must be 1 or more (1 publishes every provider's days)",
+        );
+    }
+    let daily_min_patients = raw
+        .disclosure
+        .daily_min_patients
+        .and_then(|v| usize::try_from(v).ok())
+        .filter(|v| *v >= 1)
+        .unwrap_or(crate::measure::daily_population::DAILY_MIN_PATIENTS);
     // The smallest count shown must not round to 0: a count of people would read as none.
     // (Not checked against a default standing in for a value set aside with an error.)
     let set_aside = |key: &str| blanked.iter().any(|b| b == key);
@@ -779,6 +796,7 @@ pub fn load_plan(file: &Path, overrides: &[SourceOverride]) -> Result<Plan, Conf
         lookback_months: raw.incremental.lookback_months,
         report: raw.pipeline.report.unwrap_or(false),
         icb_code: raw.pipeline.icb_code,
+        daily_min_patients,
     })
 }
 

@@ -93,6 +93,9 @@ pub struct RawDisclosure {
     pub min_shown: Option<i64>,
     /// Shown counts are rounded to the nearest multiple of this (default 5).
     pub round_to: Option<i64>,
+    /// Fewest distinct patients a provider needs in a month for `flow_daily` to publish
+    /// its days one by one (default 50); 1 publishes every provider's days.
+    pub daily_min_patients: Option<i64>,
 }
 
 /// `[pipeline]`.

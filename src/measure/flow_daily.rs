@@ -20,10 +20,16 @@
 //!
 //! Occupancy is computed with difference arrays (one pass over spells, one over days),
 //! not by expanding each spell into days.
+//!
+//! Each row also says whether its provider-month had fewer patients than its days may be
+//! published for (`small_population`, [`super::daily_population`]): a helper the
+//! disclosure gate suppresses the row's counts by, and drops.
 
 use std::collections::BTreeMap;
 
 use polars::prelude::*;
+
+use super::daily_population::{Population, month_of_day};
 
 #[derive(Default, Clone, Copy)]
 struct Day {
@@ -212,8 +218,17 @@ pub fn add_ae_daily(parts: Vec<DataFrame>) -> PolarsResult<DataFrame> {
         .collect()
 }
 
-/// Daily flow per provider from `patient_journey` and the A&E counts of [`ae_daily`].
-pub fn flow_daily(journey: &DataFrame, ae: &DataFrame) -> PolarsResult<DataFrame> {
+/// The helper column saying a row's provider-month has too few patients to publish its
+/// days ([`super::daily_population`]).
+pub const SMALL_POPULATION: &str = "small_population";
+
+/// Daily flow per provider from `patient_journey`, the A&E counts of [`ae_daily`] and the
+/// A&E patients per provider-month (`ae_patients`).
+pub fn flow_daily(
+    journey: &DataFrame,
+    ae: &DataFrame,
+    ae_patients: &Population,
+) -> PolarsResult<DataFrame> {
     // Which linked service starts count needs the starts and admissions by row; the rest
     // is read in place, a spell at a time.
     let care_counted = services_once(
@@ -257,6 +272,8 @@ pub fn flow_daily(journey: &DataFrame, ae: &DataFrame) -> PolarsResult<DataFrame
         by_provider: BTreeMap::new(),
     };
     let via_ae = journey.column("ed_attendance_id")?.is_not_null();
+    let mut population = ae_patients.clone();
+    let persons = person_numbers(journey)?;
     let spells = crate::link::by_person::text_iter(journey.column("provider_code")?)?
         .zip(days(journey, "admission_date")?)
         .zip(days(journey, "discharge_date")?)
@@ -266,12 +283,21 @@ pub fn flow_daily(journey: &DataFrame, ae: &DataFrame) -> PolarsResult<DataFrame
         )?)
         .zip(via_ae.iter())
         .zip(days(journey, "care_service_start")?)
-        .zip(&care_counted);
-    for (((((((provider, admitted), discharged), ready), kind), via_ae), care), &counted) in spells
+        .zip(&care_counted)
+        .zip(&persons);
+    for (
+        (((((((provider, admitted), discharged), ready), kind), via_ae), care), &counted),
+        &person,
+    ) in spells
     {
         let (Some(p), Some(adm)) = (provider, admitted) else {
             continue;
         };
+        // In a bed (or a day case) from admission to discharge, or to the last day.
+        population.add_days(p, adm, discharged.unwrap_or(last), person);
+        if let (Some(c), true) = (care, counted) {
+            population.add_days(p, c, c, person);
+        }
         let today = grid.at(p, adm);
         match kind {
             Some("elective") => today.elective += 1,
@@ -317,13 +343,21 @@ pub fn flow_daily(journey: &DataFrame, ae: &DataFrame) -> PolarsResult<DataFrame
     let rows = by_provider.len() * n;
     let mut cols: Vec<Vec<i64>> = (0..NAMES.len()).map(|_| Vec::with_capacity(rows)).collect();
     let (mut providers, mut day_col) = (Vec::with_capacity(rows), Vec::with_capacity(rows));
+    let mut small = Vec::with_capacity(rows);
     for (p, days) in &by_provider {
         let (mut occupied, mut ready_now) = (0i64, 0i64);
+        let mut month = None;
         for (d, x) in days.iter().enumerate() {
             occupied += x.occupancy_change;
             ready_now += x.ready_change;
             providers.push(*p);
-            day_col.push(first + d as i32);
+            let day = first + d as i32;
+            day_col.push(day);
+            let m = month_of_day(day);
+            if month.is_none_or(|(known, _)| known != m) {
+                month = Some((m, population.is_small(p, m)));
+            }
+            small.push(month.is_some_and(|(_, is)| is));
             let values = [
                 x.elective,
                 x.emergency,
@@ -350,7 +384,24 @@ pub fn flow_daily(journey: &DataFrame, ae: &DataFrame) -> PolarsResult<DataFrame
     for (name, values) in NAMES.iter().zip(cols) {
         columns.push(Column::new((*name).into(), values));
     }
+    columns.push(Column::new(SMALL_POPULATION.into(), small));
     DataFrame::new(rows, columns)
+}
+
+/// Each spell's person: its number ([`crate::link::person_index::PERSON`]) in a run, or,
+/// in a frame built without one, its `person_id` numbered here; `None` without one.
+fn person_numbers(journey: &DataFrame) -> PolarsResult<Vec<Option<u32>>> {
+    if let Ok(numbers) = journey.column(crate::link::person_index::PERSON) {
+        return Ok(numbers.u32()?.iter().collect());
+    }
+    let mut ids: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
+    Ok(strings(journey, crate::link::person_index::PERSON_ID)?
+        .into_iter()
+        .map(|id| {
+            let next = ids.len() as u32;
+            id.map(|id| *ids.entry(id).or_insert(next))
+        })
+        .collect())
 }
 
 /// The count columns, in output order (all counts of people).
@@ -377,6 +428,10 @@ fn empty() -> PolarsResult<DataFrame> {
     for name in NAMES {
         columns.push(Column::new_empty(name.into(), &DataType::Int64));
     }
+    columns.push(Column::new_empty(
+        SMALL_POPULATION.into(),
+        &DataType::Boolean,
+    ));
     DataFrame::new(0, columns)
 }
 
@@ -482,7 +537,12 @@ mod tests {
             ],
         )
         .unwrap();
-        let flow = flow_daily(&journey, &add_ae_daily(Vec::new()).unwrap()).unwrap();
+        let flow = flow_daily(
+            &journey,
+            &add_ae_daily(Vec::new()).unwrap(),
+            &Population::default(),
+        )
+        .unwrap();
         let ints = |c: &str| -> Vec<i64> {
             flow.column(c)
                 .unwrap()
@@ -523,7 +583,7 @@ mod tests {
         )
         .unwrap();
         let ae = add_ae_daily(Vec::new()).unwrap();
-        let flow = flow_daily(&journey, &ae).unwrap();
+        let flow = flow_daily(&journey, &ae, &Population::default()).unwrap();
         let starts: i64 = flow
             .column("social_care_starts_from_hospital")
             .unwrap()
@@ -539,5 +599,75 @@ mod tests {
         )
         .unwrap();
         assert_eq!(counted, [false, true]);
+    }
+
+    /// Regression (disclosure review): one patient at a provider of no other patients
+    /// (admitted on the 5th, ready on the 12th, discharged on the 20th) showed as the only
+    /// days its columns were suppressed rather than 0: the patient's timeline. Every day
+    /// of a provider-month with fewer than 50 patients is suppressed whole, zeros
+    /// included; a provider-month with 50 is published cell by cell.
+    #[test]
+    fn regression_the_days_of_a_provider_month_of_few_patients_are_suppressed_whole() {
+        use crate::measure::daily_population::DAILY_MIN_PATIENTS;
+        use crate::publish::disclosure::{Rule, apply};
+        let day = |d: u32| crate::ingest::dates::days_from_civil(2025, 11, d);
+        // RX9: one patient. RX1: fifty, each a day case on the 3rd.
+        let n = 1 + DAILY_MIN_PATIENTS;
+        let mut provider = vec!["RX9"];
+        provider.extend(std::iter::repeat_n("RX1", DAILY_MIN_PATIENTS));
+        let persons: Vec<String> = (0..n).map(|i| format!("P{i}")).collect();
+        let mut admitted = vec![Some(day(5))];
+        admitted.extend(std::iter::repeat_n(Some(day(3)), DAILY_MIN_PATIENTS));
+        let mut discharged = vec![Some(day(20))];
+        discharged.extend(std::iter::repeat_n(Some(day(3)), DAILY_MIN_PATIENTS));
+        let mut ready = vec![Some(day(12))];
+        ready.extend(std::iter::repeat_n(None, DAILY_MIN_PATIENTS));
+        let dates = |name: &str, v: Vec<Option<i32>>| {
+            Column::new(name.into(), v).cast(&DataType::Date).unwrap()
+        };
+        let journey = DataFrame::new(
+            n,
+            vec![
+                Column::new("provider_code".into(), provider),
+                Column::new("person_id".into(), persons),
+                dates("admission_date", admitted),
+                dates("discharge_date", discharged),
+                dates("discharge_ready_date", ready),
+                Column::new("admission_type".into(), vec!["emergency"; n]),
+                Column::new("ed_attendance_id".into(), vec![None::<&str>; n]),
+                dates("care_service_start", vec![None; n]),
+                Column::new("la_code".into(), vec![None::<&str>; n]),
+                Column::new("awaited_service".into(), vec!["none"; n]),
+            ],
+        )
+        .unwrap();
+        let ae = add_ae_daily(Vec::new()).unwrap();
+        let flow = flow_daily(&journey, &ae, &Population::default()).unwrap();
+        let spec = crate::publish::Dataset::FlowDaily.gate();
+        let (gated, _) = apply(flow, &spec, Rule::HES).unwrap();
+        let rows = |p: &str| {
+            gated
+                .clone()
+                .lazy()
+                .filter(col("provider_code").eq(lit(p)))
+                .collect()
+                .unwrap()
+        };
+        let (small, large) = (rows("RX9"), rows("RX1"));
+        assert_eq!(small.height(), 18, "3 to 20 November");
+        for c in NAMES {
+            let values = small.column(c).unwrap().i64().unwrap();
+            assert_eq!(values.null_count(), 18, "{c}");
+            let flags = small.column(&format!("{c}_suppressed")).unwrap();
+            assert!(flags.bool().unwrap().all(), "{c}");
+        }
+        // Fifty day cases on the 3rd: shown (rounded); the days without any, 0.
+        let admissions = large.column("admissions_emergency").unwrap().i64().unwrap();
+        assert_eq!(admissions.get(0), Some(50));
+        assert_eq!(admissions.get(1), Some(0));
+        assert!(
+            gated.column(SMALL_POPULATION).is_err(),
+            "the helper is not published"
+        );
     }
 }

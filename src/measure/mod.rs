@@ -5,6 +5,7 @@
 //! field by field in `schemas/shared/<dataset>.toml` and in ARCHITECTURE.md.
 
 mod bottlenecks;
+pub mod daily_population;
 mod discharge_delays;
 mod flow_daily;
 pub mod histogram_quantiles;
@@ -14,7 +15,9 @@ pub mod uk_clock;
 
 pub use bottlenecks::bottlenecks;
 pub use discharge_delays::discharge_delays;
-pub use flow_daily::{NAMES as FLOW_DAILY_COUNTS, add_ae_daily, ae_daily, flow_daily};
+pub use flow_daily::{
+    NAMES as FLOW_DAILY_COUNTS, SMALL_POPULATION, add_ae_daily, ae_daily, flow_daily,
+};
 pub use linkage_quality::{PEOPLE as LINKAGE_QUALITY_PEOPLE, ae_counts, linkage_quality};
 pub use social_care_queue::{PEOPLE as SOCIAL_CARE_QUEUE_PEOPLE, social_care_queue};
 

@@ -55,6 +55,10 @@ pub struct GateSpec {
     /// Helper columns gated counts rest on (counts of people behind counts of records),
     /// dropped from what is published.
     pub helpers: Vec<&'static str>,
+    /// A helper boolean column: where true, the row's population is too small for its
+    /// grain (a provider's day in a month of few patients), and every gated count of the
+    /// row is suppressed, zeros included. Dropped from what is published.
+    pub population: Option<&'static str>,
     /// `(part, whole)`, both gated counts: the part is suppressed whenever the whole is,
     /// zeros included. Listed whole before part where one is both.
     pub parts: Vec<(&'static str, &'static str)>,
@@ -203,6 +207,7 @@ pub fn apply(df: DataFrame, spec: &GateSpec, rule: Rule) -> PolarsResult<(DataFr
         .iter()
         .flat_map(|c| [c.previous, c.previous_base])
         .chain(spec.helpers.iter().copied())
+        .chain(spec.population)
         .collect();
     let Rule::Threshold {
         min_shown,
@@ -239,10 +244,13 @@ pub fn apply(df: DataFrame, spec: &GateSpec, rule: Rule) -> PolarsResult<(DataFr
     let mut hides: BTreeMap<&str, Expr> = counts
         .iter()
         .map(|&(c, base)| {
-            let hide = match base {
+            let mut hide = match base {
                 Some(b) => small(c).or(small(b)),
                 None => small(c),
             };
+            if let Some(population) = spec.population {
+                hide = hide.or(col(population));
+            }
             (c, hide.fill_null(lit(false)))
         })
         .collect();

@@ -689,6 +689,48 @@ fn regression_one_check_reports_errors_of_every_kind_in_every_file() {
     assert_eq!(stderr.matches("care_window_days").count(), 1, "{stderr}");
 }
 
+/// `[disclosure] daily_min_patients` below 1 is refused by its key path; one below the
+/// default 50 is a warning (flow_daily would publish the days of providers with few
+/// patients).
+#[test]
+fn a_daily_minimum_of_patients_below_one_is_refused_and_below_fifty_warned() {
+    let copy = ConfigCopy::new();
+    copy.edit(
+        "pipelines/sample.toml",
+        "[disclosure]\n",
+        "[disclosure]\ndaily_min_patients = 0\n",
+    );
+    let pipeline = copy.dir.path().join("pipelines/sample.toml");
+    let (code, _, stderr) = result(&joinedup(&["validate", pipeline.to_str().unwrap()]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains(
+            "sample.toml: disclosure.daily_min_patients: must be 1 or more (1 publishes every provider's days)"
+        ),
+        "{stderr}"
+    );
+    copy.edit(
+        "pipelines/sample.toml",
+        "daily_min_patients = 0",
+        "daily_min_patients = 10",
+    );
+    copy_tree(
+        &root().join("data-samples"),
+        &copy.dir.path().join("data-samples"),
+    );
+    let out = copy.dir.path().join("out");
+    let (code, stdout, stderr) = result(&joinedup(&[
+        "run",
+        pipeline.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let warning = "disclosure.daily_min_patients 10 is below the default 50";
+    assert!(stderr.contains(warning), "{stderr}");
+    assert!(stdout.contains(warning), "{stdout}");
+}
+
 /// Regression (review, session 18): a contract saved as Windows-1252 (a curly quote typed
 /// in a label) was refused as "cannot read: stream did not contain valid UTF-8", with no
 /// place and no way out; a column's problem was named `columns[10]`, counting from 0,
