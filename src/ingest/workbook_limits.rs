@@ -10,6 +10,19 @@
 //! the cell; and the cell text read from a sheet (what its copy and the rows read from it
 //! hold) is counted against a [`Budget`] set by the workbook's size, refusing it once
 //! spent.
+//!
+//! Counting cells as they are read bounds what joinedup holds and writes, not what
+//! calamine holds before a cell reaches it. So what calamine reads whole is measured
+//! first: an `.xlsx`'s shared strings ([`check_shared_strings`]) and an `.ods`'s cells
+//! with their repeats ([`super::workbook_extent`]). Not bounded beforehand: an `.xls`,
+//! which calamine expands as it opens it (each cell referring to the shared-string table
+//! a copy of its string: bounded only by the format, 65,536 × 256 cells a sheet of up to
+//! 32,767 characters, until its cells are counted here), and one `.xlsx` cell's inline
+//! text (`<is>`), held whole before its length is checked (at most what the archive
+//! unpacks to, about 1,000 times its size). A cell address whose column or row overflows
+//! 32 bits is wrapped by calamine's parser (a release build) and may land inside the
+//! limits, in the wrong
+//! place; only a hostile file has one.
 
 /// Excel's last row (1,048,576).
 pub const MAX_ROWS: u32 = 1 << 20;

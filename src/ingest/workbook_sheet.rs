@@ -19,8 +19,15 @@
 //! An `.xlsx` is read a cell at a time (values and formulas in one pass) and written a
 //! row at a time, never held whole, whatever its extent. `.xls` and `.ods` workbooks are
 //! read whole by calamine as they are opened; an `.ods` is measured first and refused
-//! beyond [`super::workbook_extent::MAX_GRID_CELLS`] (an `.xls` sheet is at most 65,536
-//! rows by 256 columns).
+//! beyond [`super::workbook_extent::MAX_GRID_CELLS`] cells or its text budget (an `.xls`
+//! sheet is at most 65,536 rows by 256 columns).
+//!
+//! Every cell read is checked against Excel's limits and counted against the workbook's
+//! text budget ([`super::workbook_limits`]) before it is kept or anything is sized by its
+//! position: a cell beyond row 1,048,576 or column XFD, or longer than 32,767
+//! characters, or the cell at which the sheet's text passes the budget, refuses the
+//! workbook, naming the sheet and the cell. An `.xlsx`'s shared strings, which calamine
+//! holds whole as it opens the workbook, are measured against the budget first.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
