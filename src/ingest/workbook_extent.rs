@@ -20,6 +20,8 @@ use std::io::{BufReader, Read, Seek};
 
 use quick_xml::events::{BytesStart, Event};
 
+use super::workbook_limits::size;
+
 /// The most cells (rows × columns of filled extent, over every sheet) an `.ods` workbook
 /// may span: about 160 MB as calamine holds them (80 bytes a cell); 80,000 rows of 25
 /// columns.
@@ -76,10 +78,13 @@ pub fn check_ods(content: &[u8], budget: u64) -> Result<(), String> {
     {
         let (cost, r, c) = e.costliest;
         return Err(format!(
-            "is a workbook too large to read: its cells unpack to about {bytes} bytes of text, more than the {budget} read from a workbook of {} bytes (100 times its size, at least 256 MiB, at most 4 GiB; an `.ods` is read whole); sheet \"{}\" cell {}, with its repeats across columns and rows, unpacks to about {cost}: a value repeated by the sheet's XML does this; save the sheet as CSV",
-            content.len(),
+            "is a workbook too large to read: its cells unpack to about {} of text, more than the {} read from a workbook of {} (100 times its size, at least 256 MiB, at most 4 GiB; an `.ods` is read whole); sheet \"{}\" cell {}, with its repeats across columns and rows, unpacks to about {}: a value repeated by the sheet's XML does this; save the sheet as CSV",
+            size(bytes),
+            size(budget),
+            size(content.len() as u64),
             e.sheet,
             a1(r, c),
+            size(cost),
         ));
     }
     let total: u64 = extents.iter().map(Extent::cells).sum();
@@ -364,7 +369,7 @@ mod tests {
             "{err}"
         );
         assert!(
-            err.contains("more than the 1048576 read from a workbook of ")
+            err.contains("more than the 1 MiB read from a workbook of ")
                 && err.contains("sheet \"Spells\" cell B2, with its repeats across columns and rows, unpacks to about "),
             "{err}"
         );

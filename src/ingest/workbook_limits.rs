@@ -21,8 +21,7 @@
 //! text (`<is>`), held whole before its length is checked (at most what the archive
 //! unpacks to, about 1,000 times its size). A cell address whose column or row overflows
 //! 32 bits is wrapped by calamine's parser (a release build) and may land inside the
-//! limits, in the wrong
-//! place; only a hostile file has one.
+//! limits, in the wrong place; only a hostile file has one.
 
 /// Excel's last row (1,048,576).
 pub const MAX_ROWS: u32 = 1 << 20;
@@ -68,7 +67,9 @@ pub enum Refused {
     },
     /// A sheet whose cells unpack to more text than its workbook's budget.
     #[error(
-        "sheet \"{sheet}\" unpacks to more than {budget} bytes of cell text (reached at cell {cell}), the most read from a workbook of {workbook} bytes (100 times its size, at least 256 MiB, at most 4 GiB): text repeated from one stored copy does this; save the sheet as CSV"
+        "sheet \"{sheet}\" unpacks to more than {} of cell text (reached at cell {cell}), the most read from a workbook of {} (100 times its size, at least 256 MiB, at most 4 GiB): text repeated from one stored copy does this; save the sheet as CSV",
+        size(*budget),
+        size(*workbook)
     )]
     Budget {
         /// The sheet.
@@ -82,7 +83,9 @@ pub enum Refused {
     },
     /// An `.xlsx` whose shared strings unpack to more than its budget.
     #[error(
-        "its shared strings (the text its cells share, read whole as it is opened) unpack to more than {budget} bytes, the most read from a workbook of {workbook} bytes (100 times its size, at least 256 MiB, at most 4 GiB); save the sheet as CSV"
+        "its shared strings (the text its cells share, read whole as it is opened) unpack to more than {}, the most read from a workbook of {} (100 times its size, at least 256 MiB, at most 4 GiB); save the sheet as CSV",
+        size(*budget),
+        size(*workbook)
     )]
     SharedStrings {
         /// The budget, in bytes.
@@ -90,6 +93,16 @@ pub enum Refused {
         /// The workbook's size, in bytes.
         workbook: u64,
     },
+}
+
+/// A size as a message gives it: bytes, KiB or MiB (rounded up), never a run of ten
+/// digits that message masking would take for an NHS number.
+pub fn size(bytes: u64) -> String {
+    match bytes {
+        0..1024 => format!("{bytes} bytes"),
+        1024..1_048_576 => format!("{} KiB", bytes.div_ceil(1024)),
+        _ => format!("{} MiB", bytes.div_ceil(1 << 20)),
+    }
 }
 
 /// Cell text a workbook of `bytes` bytes may unpack to: [`BUDGET_PER_BYTE`] times its
@@ -224,6 +237,14 @@ mod tests {
         assert_eq!(budget_for(2_600), BUDGET_FLOOR);
         assert_eq!(budget_for(10 << 20), 1000 << 20);
         assert_eq!(budget_for(u64::MAX), BUDGET_CEILING);
+    }
+
+    #[test]
+    fn sizes_are_given_in_units_without_long_runs_of_digits() {
+        assert_eq!(size(1023), "1023 bytes");
+        assert_eq!(size(2560), "3 KiB");
+        assert_eq!(size(BUDGET_FLOOR), "256 MiB");
+        assert_eq!(size(2_097_369_042), "2001 MiB");
     }
 
     #[test]

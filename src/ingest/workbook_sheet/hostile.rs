@@ -145,8 +145,8 @@ fn regression_a_shared_string_repeated_past_the_budget_refuses_the_workbook() {
     assert_eq!(
         err,
         format!(
-            "sheet \"Spells\" unpacks to more than 1048576 bytes of cell text (reached at cell AG8), the most read from a workbook of {} bytes (100 times its size, at least 256 MiB, at most 4 GiB): text repeated from one stored copy does this; save the sheet as CSV",
-            std::fs::metadata(&book).unwrap().len()
+            "sheet \"Spells\" unpacks to more than 1 MiB of cell text (reached at cell AG8), the most read from a workbook of {} (100 times its size, at least 256 MiB, at most 4 GiB): text repeated from one stored copy does this; save the sheet as CSV",
+            limits::size(std::fs::metadata(&book).unwrap().len())
         )
     );
     // The default budget of so small a workbook is 256 MiB: read.
@@ -161,7 +161,7 @@ fn shared_strings_past_the_budget_refuse_the_workbook_before_it_is_opened() {
     let budget = |_| 20_000;
     let err = to_csv_within(&book, &apc_contract(), &dir.path().join("out"), budget).unwrap_err();
     assert!(
-        err.starts_with("its shared strings (the text its cells share, read whole as it is opened) unpack to more than 20000 bytes, the most read from a workbook of "),
+        err.starts_with("its shared strings (the text its cells share, read whole as it is opened) unpack to more than 20 KiB, the most read from a workbook of "),
         "{err}"
     );
     let content = std::fs::read(&book).unwrap();
