@@ -28,6 +28,7 @@ pub mod row;
 pub mod shapes;
 pub mod workbook_cells;
 pub mod workbook_extent;
+pub mod workbook_limits;
 pub mod workbook_merged;
 pub mod workbook_sheet;
 

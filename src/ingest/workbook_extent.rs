@@ -7,12 +7,20 @@
 //! grid billions of cells, and the process aborts for want of memory, taking every other
 //! file with it. So `content.xml` is read once as a stream (no grid, a few kilobytes), the
 //! extent of each sheet's filled cells worked out, and a workbook whose sheets add up to
-//! more than [`MAX_GRID_CELLS`] is refused, naming the sheet and its extent. An `.xls`
-//! sheet cannot be larger than 65,536 rows by 256 columns (the format's own limit).
+//! more than [`MAX_GRID_CELLS`] is refused, naming the sheet and its extent. A cell's
+//! text costs more than those 80 bytes, and one stored once is copied for each column and
+//! row it is repeated across (`table:number-columns-repeated`, `…-rows-repeated`): a
+//! 1 MB cell repeated across 2,000 columns is 2 GB. So the text each filled cell unpacks
+//! to (its XML, times its repeats) is added up too, and a workbook beyond its budget
+//! ([`super::workbook_limits::budget_for`]) refused, naming the sheet and the cell that
+//! costs most. An `.xls` sheet cannot be larger than 65,536 rows by 256 columns (the
+//! format's own limit).
 
 use std::io::{BufReader, Read, Seek};
 
 use quick_xml::events::{BytesStart, Event};
+
+use super::workbook_limits::size;
 
 /// The most cells (rows × columns of filled extent, over every sheet) an `.ods` workbook
 /// may span: about 160 MB as calamine holds them (80 bytes a cell); 80,000 rows of 25
@@ -30,6 +38,11 @@ pub struct Extent {
     pub cols: u64,
     /// The last filled cell's row and column (0-based), where the extent ends.
     pub last: (u64, u64),
+    /// The bytes its filled cells unpack to: each cell's XML (its text, and a little
+    /// more) and 8 bytes, times the columns and rows it is repeated across.
+    pub bytes: u64,
+    /// The cell that unpacks to most: how many bytes, its row and column (0-based).
+    pub costliest: (u64, u64, u64),
 }
 
 impl Extent {
@@ -50,13 +63,30 @@ pub fn is_ods(content: &[u8]) -> bool {
         .is_some()
 }
 
-/// Checks an `.ods` workbook's extent against [`MAX_GRID_CELLS`]; the error says which
-/// sheet is too large. A workbook whose `content.xml` cannot be read passes: calamine
-/// then says what is wrong with it.
-pub fn check_ods(content: &[u8]) -> Result<(), String> {
+/// Checks an `.ods` workbook's extent against [`MAX_GRID_CELLS`], and the text its cells
+/// unpack to against `budget` bytes; the error says which sheet is too large. A workbook
+/// whose `content.xml` cannot be read passes: calamine then says what is wrong with it.
+pub fn check_ods(content: &[u8], budget: u64) -> Result<(), String> {
     let Ok(extents) = ods_extents(std::io::Cursor::new(content)) else {
         return Ok(());
     };
+    let bytes = extents.iter().fold(0u64, |n, e| n.saturating_add(e.bytes));
+    if let Some(e) = extents
+        .iter()
+        .max_by_key(|e| e.bytes)
+        .filter(|_| bytes > budget)
+    {
+        let (cost, r, c) = e.costliest;
+        return Err(format!(
+            "is a workbook too large to read: its cells unpack to about {} of text, more than the {} read from a workbook of {} (100 times its size, at least 256 MiB, at most 4 GiB; an `.ods` is read whole); sheet \"{}\" cell {}, with its repeats across columns and rows, unpacks to about {}: a value repeated by the sheet's XML does this; save the sheet as CSV",
+            size(bytes),
+            size(budget),
+            size(content.len() as u64),
+            e.sheet,
+            a1(r, c),
+            size(cost),
+        ));
+    }
     let total: u64 = extents.iter().map(Extent::cells).sum();
     if total <= MAX_GRID_CELLS {
         return Ok(());
@@ -68,12 +98,15 @@ pub fn check_ods(content: &[u8]) -> Result<(), String> {
         e.sheet,
         e.rows,
         e.cols,
-        super::nhse::workbook::a1(
-            e.last.0.min(u64::from(u32::MAX)) as u32,
-            e.last.1.min(u64::from(u32::MAX)) as u32
-        ),
+        a1(e.last.0, e.last.1),
         e.cells()
     ))
+}
+
+/// A cell's address.
+fn a1(row: u64, col: u64) -> String {
+    let at = |n: u64| n.min(u64::from(u32::MAX)) as u32;
+    super::nhse::workbook::a1(at(row), at(col))
 }
 
 /// The filled extent of every sheet of an `.ods` archive, read from `content.xml` as a
@@ -131,13 +164,18 @@ pub fn ods_extents<R: Read + Seek>(archive: R) -> Result<Vec<Extent>, String> {
                         .ok()
                         .flatten()
                         .is_some();
-                s.cells(repeated(e, "table:number-columns-repeated"), filled);
+                let repeats = repeated(e, "table:number-columns-repeated");
+                // The cell's XML: its attributes (a value) and its content (text).
+                let mut size = e.len() as u64;
                 if open {
                     let end = e.to_end().into_owned();
                     skip.clear();
-                    xml.read_to_end_into(end.name(), &mut skip)
+                    let content = xml
+                        .read_to_end_into(end.name(), &mut skip)
                         .map_err(|e| e.to_string())?;
+                    size += content.end.saturating_sub(content.start);
                 }
+                s.cells(repeats, filled, size);
             }
             _ => {}
         }
@@ -173,6 +211,9 @@ struct Sheet {
     cols: Option<(u64, u64)>,
     /// The last filled cell seen.
     last: (u64, u64),
+    /// What its filled cells unpack to, and the cell that unpacks to most.
+    bytes: u64,
+    costliest: (u64, u64, u64),
 }
 
 impl Sheet {
@@ -186,6 +227,8 @@ impl Sheet {
             rows: None,
             cols: None,
             last: (0, 0),
+            bytes: 0,
+            costliest: (0, 0, 0),
         }
     }
 
@@ -193,8 +236,17 @@ impl Sheet {
         (self.repeats, self.col, self.row_filled) = (repeats, 0, false);
     }
 
-    fn cells(&mut self, repeats: u64, filled: bool) {
+    /// Counts a cell of `size` bytes of XML repeated across `repeats` columns.
+    fn cells(&mut self, repeats: u64, filled: bool, size: u64) {
         if filled {
+            let cost = size
+                .saturating_add(8)
+                .saturating_mul(repeats)
+                .saturating_mul(self.repeats);
+            self.bytes = self.bytes.saturating_add(cost);
+            if cost > self.costliest.0 {
+                self.costliest = (cost, self.row, self.col);
+            }
             let (first, last) = (self.col, self.col.saturating_add(repeats - 1));
             self.cols = Some(
                 self.cols
@@ -222,6 +274,8 @@ impl Sheet {
             rows: r1 - r0 + 1,
             cols: c1 - c0 + 1,
             last: self.last,
+            bytes: self.bytes,
+            costliest: self.costliest,
         })
     }
 }
@@ -263,10 +317,13 @@ mod tests {
                 sheet: "Spells".into(),
                 rows: 4,
                 cols: 3,
-                last: (5, 0)
+                last: (5, 0),
+                // 69 bytes a cell of `CELL`, the last repeated over three rows.
+                bytes: 345,
+                costliest: (207, 3, 0),
             }]
         );
-        assert_eq!(check_ods(&book), Ok(()));
+        assert_eq!(check_ods(&book, 1 << 20), Ok(()));
     }
 
     /// Regression (review): a stray value at row 20,000, column 200 of an `.ods` made a
@@ -278,8 +335,62 @@ mod tests {
             r#"<table:table-row>{CELL}</table:table-row><table:table-row table:number-rows-repeated="99998"><table:table-cell/></table:table-row><table:table-row><table:table-cell table:number-columns-repeated="999"/>{CELL}</table:table-row>"#
         ));
         assert_eq!(
-            check_ods(&book).unwrap_err(),
+            check_ods(&book, 1 << 20).unwrap_err(),
             "is a workbook too large to read: sheet \"Spells\" spans 100000 rows by 1000 columns to its last filled cell ALL100000 (100000000 cells; at most 2000000 are read, as an `.ods` is read whole); a stray value far from the table does this: delete the rows and columns after the table, or save the sheet as CSV"
         );
+    }
+
+    /// A cell of 1,000 characters, repeated as `repeats` says (`table:number-…`).
+    fn long_cell(repeats: &str) -> String {
+        format!(
+            r#"<table:table-cell office:value-type="string" {repeats}><text:p>{}</text:p></table:table-cell>"#,
+            "y".repeat(1000)
+        )
+    }
+
+    /// Regression (review, F3): one 1 MB cell repeated across 2,000 columns
+    /// (`table:number-columns-repeated`) in a 2.5 KB `.ods` peaked at 6.2 GB as calamine
+    /// copied it into every column; its text is measured first, and the workbook refused
+    /// beyond its budget, naming the cell (here 1,000 characters across 2,000 columns
+    /// against a budget of 1 MiB).
+    #[test]
+    fn regression_a_cell_repeated_across_columns_is_measured_by_its_text() {
+        let header = format!("<table:table-row>{CELL}</table:table-row>");
+        let book = ods(&format!(
+            r#"{header}<table:table-row>{CELL}{}</table:table-row>"#,
+            long_cell(r#"table:number-columns-repeated="2000""#)
+        ));
+        let extents = ods_extents(std::io::Cursor::new(&book[..])).unwrap();
+        assert!(extents[0].bytes > 2_000_000, "{extents:?}");
+        assert_eq!(check_ods(&book, 4_000_000), Ok(()));
+        let err = check_ods(&book, 1 << 20).unwrap_err();
+        assert!(
+            err.starts_with("is a workbook too large to read: its cells unpack to about "),
+            "{err}"
+        );
+        assert!(
+            err.contains("more than the 1 MiB read from a workbook of ")
+                && err.contains("sheet \"Spells\" cell B2, with its repeats across columns and rows, unpacks to about "),
+            "{err}"
+        );
+        assert!(!err.contains("yyy"), "{err}");
+    }
+
+    /// Regression (review, F3): the same cell in a row repeated 3,000 times
+    /// (`table:number-rows-repeated`) peaked at 6.2 GB; rows' repeats count as columns'.
+    #[test]
+    fn regression_a_row_repeated_down_the_sheet_is_measured_by_its_text() {
+        let book = ods(&format!(
+            r#"<table:table-row>{CELL}</table:table-row><table:table-row table:number-rows-repeated="3000">{CELL}{}</table:table-row>"#,
+            long_cell("")
+        ));
+        let err = check_ods(&book, 1 << 20).unwrap_err();
+        assert!(
+            err.contains("sheet \"Spells\" cell B2, with its repeats"),
+            "{err}"
+        );
+        // Within the cell count: the text is what refuses it.
+        let extents = ods_extents(std::io::Cursor::new(&book[..])).unwrap();
+        assert!(extents[0].cells() <= MAX_GRID_CELLS);
     }
 }

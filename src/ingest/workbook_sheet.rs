@@ -19,8 +19,15 @@
 //! An `.xlsx` is read a cell at a time (values and formulas in one pass) and written a
 //! row at a time, never held whole, whatever its extent. `.xls` and `.ods` workbooks are
 //! read whole by calamine as they are opened; an `.ods` is measured first and refused
-//! beyond [`super::workbook_extent::MAX_GRID_CELLS`] (an `.xls` sheet is at most 65,536
-//! rows by 256 columns).
+//! beyond [`super::workbook_extent::MAX_GRID_CELLS`] cells or its text budget (an `.xls`
+//! sheet is at most 65,536 rows by 256 columns).
+//!
+//! Every cell read is checked against Excel's limits and counted against the workbook's
+//! text budget ([`super::workbook_limits`]) before it is kept or anything is sized by its
+//! position: a cell beyond row 1,048,576 or column XFD, or longer than 32,767
+//! characters, or the cell at which the sheet's text passes the budget, refuses the
+//! workbook, naming the sheet and the cell. An `.xlsx`'s shared strings, which calamine
+//! holds whole as it opens the workbook, are measured against the budget first.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -28,6 +35,7 @@ use std::path::{Path, PathBuf};
 use calamine::{Data, Reader};
 
 use super::workbook_cells::{CellText, cell_text, is_blank, one_line};
+use super::workbook_limits::{self as limits, Budget};
 use super::workbook_merged::Merged;
 use crate::schema::{ColumnType, Contract, DriftPolicy};
 
@@ -89,12 +97,26 @@ impl Cells {
 /// Writes the sheet of the workbook at `path` that `contract` reads into `dir`, as a CSV
 /// file of the workbook's file name. The error says why the workbook cannot be read.
 pub fn to_csv(path: &Path, contract: &Contract, dir: &Path) -> Result<SheetCsv, String> {
+    to_csv_within(path, contract, dir, limits::budget_for)
+}
+
+/// [`to_csv`], reading at most `budget(workbook bytes)` bytes of cell text
+/// ([`limits::Budget`]).
+fn to_csv_within(
+    path: &Path,
+    contract: &Contract,
+    dir: &Path,
+    budget: impl Fn(u64) -> u64,
+) -> Result<SheetCsv, String> {
     let content = std::fs::read(path).map_err(|e| format!("cannot be read: {e}"))?;
+    let budget_bytes = budget(content.len() as u64);
     let ods = super::workbook_extent::is_ods(&content);
     if ods {
         // Measured before calamine builds its grid of every sheet.
-        super::workbook_extent::check_ods(&content)?;
+        super::workbook_extent::check_ods(&content, budget_bytes)?;
     }
+    // The text calamine holds whole as it opens the workbook, measured first.
+    limits::check_shared_strings(&content, budget_bytes).map_err(|e| e.to_string())?;
     // The format from the content, not the name (a system's export named `.xls` is often
     // an `.xlsx`).
     let mut wb = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(&content[..]))
@@ -154,6 +176,10 @@ pub fn to_csv(path: &Path, contract: &Contract, dir: &Path) -> Result<SheetCsv, 
     };
     let mut uncalculated = Cells::default();
     let sheet_error = |e: String| format!("sheet \"{sheet}\" cannot be read: {e}");
+    // Every cell's position is checked before anything is sized by it, and its text
+    // counted, before it is kept.
+    let mut budget = Budget::of(&sheet, content.len() as u64, budget_bytes);
+    let refused = |e: limits::Refused| e.to_string();
     if let calamine::Sheets::Xlsx(xlsx) = &mut wb {
         // Cell by cell, values and formulas in one pass, a row at a time: the sheet is
         // never held whole, however far its last cell is.
@@ -175,14 +201,18 @@ pub fn to_csv(path: &Path, contract: &Contract, dir: &Path) -> Result<SheetCsv, 
             .map_err(|e| sheet_error(e.to_string()))?
         {
             let (r, c) = cell.pos;
-            let value: Data = cell.value.into();
-            if value == Data::Empty {
+            budget.position(r, c).map_err(refused)?;
+            if cell.value == calamine::DataRef::Empty {
                 // A formula written by a script (not saved by Excel) has no result.
                 if cell.formula.is_some() {
                     uncalculated.add(r, c);
                 }
                 continue;
             }
+            budget
+                .cell(r, c, limits::ref_text(&cell.value))
+                .map_err(refused)?;
+            let value: Data = cell.value.into();
             if at_row != Some(r) {
                 if let Some(done) = at_row {
                     writer.row(done, &row).map_err(cannot_write)?;
@@ -228,8 +258,18 @@ pub fn to_csv(path: &Path, contract: &Contract, dir: &Path) -> Result<SheetCsv, 
             if writer.no_header.is_some() {
                 break;
             }
+            let r = r0 + i as u32;
+            for (j, cell) in cells.iter().enumerate() {
+                if *cell != Data::Empty {
+                    let c = c0 + j as u32;
+                    budget.position(r, c).map_err(refused)?;
+                    budget
+                        .cell(r, c, limits::data_text(cell))
+                        .map_err(refused)?;
+                }
+            }
             let row: Vec<Data> = lead.iter().chain(cells).cloned().collect();
-            writer.row(r0 + i as u32, &row).map_err(cannot_write)?;
+            writer.row(r, &row).map_err(cannot_write)?;
         }
     }
     // Rows still pending (no row named every required column) are written first, so
@@ -634,18 +674,21 @@ fn column_kinds<'c>(
 }
 
 #[cfg(test)]
+mod hostile;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
     /// A contract of the sample pipeline (`apc`, `cld`).
-    fn contract(source: &str) -> std::sync::Arc<Contract> {
+    pub(super) fn contract(source: &str) -> std::sync::Arc<Contract> {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let plan = crate::config::load_plan(&root.join("pipelines/sample.toml"), &[]).unwrap();
         let found = plan.sources.into_iter().find(|s| s.name == source);
         found.unwrap().contract
     }
 
-    fn apc_contract() -> std::sync::Arc<Contract> {
+    pub(super) fn apc_contract() -> std::sync::Arc<Contract> {
         contract("apc")
     }
 
@@ -818,7 +861,7 @@ mod tests {
     }
 
     /// The APC fixture on a sheet from row `top` (0-based), under rows written by `more`.
-    fn apc_book(
+    pub(super) fn apc_book(
         top: u32,
         more: impl Fn(&mut rust_xlsxwriter::Worksheet),
     ) -> (tempfile::TempDir, PathBuf) {

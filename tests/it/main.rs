@@ -7,6 +7,7 @@ mod config_errors;
 mod duckdb;
 mod fault_proxy;
 mod golden;
+mod hostile_workbooks;
 mod http_server;
 mod mesh_sandbox;
 mod nhse;
