@@ -280,6 +280,8 @@ struct Block {
     level: Option<Level>,
     region_col: Option<u32>,
     code_col: Option<u32>,
+    /// Where the block's names are, when its header says (else the England row's column).
+    name_col: Option<u32>,
 }
 
 fn organisation_rows(
@@ -296,6 +298,7 @@ fn organisation_rows(
         level: None,
         region_col: None,
         code_col: None,
+        name_col: None,
     };
     let first_col = sheet.first_col();
     let text_at = |r: u32, c: Option<u32>| -> Option<String> {
@@ -314,7 +317,7 @@ fn organisation_rows(
             continue;
         }
         let has_data = columns.iter().any(|c| !sheet.value(r, c.col).is_empty());
-        let name = text_at(r, Some(name_col));
+        let name = text_at(r, Some(block.name_col.unwrap_or(name_col)));
         let code = text_at(r, block.code_col);
         // An organisation with every cell blank did not submit: it stays, with nulls
         // (left out, it vanished from the dataset and from the missing-value count).
@@ -376,16 +379,17 @@ fn organisation_rows(
     Ok((rows, totals))
 }
 
-/// `Region | ICB Code | ICB Name` or `Region | Org Code | Org Name`.
+/// `Region | ICB Code | ICB Name` or `Region | Org Code | Org Name`, the columns found
+/// by their labels up to the England row's column (the names), in whatever order: a
+/// block with its code and name columns the other way round (`ICB Name | ICB Code`)
+/// reads its names and codes from where its header puts them (regression: read by
+/// position, every ICB and trust was published as a region named by its code).
 fn block_header(sheet: &Sheet, r: u32, first_col: u32, name_col: u32) -> Option<Block> {
-    let name_key = label_key(sheet.value(r, name_col).text()?);
-    if !name_key.ends_with("name") {
-        return None;
-    }
     let mut code_col = None;
+    let mut block_name_col = None;
     let mut region_col = None;
     let mut level = Level::Trust;
-    for c in first_col..name_col {
+    for c in first_col..=name_col {
         if let Value::Text(t) = sheet.value(r, c) {
             let k = label_key(t);
             if k.ends_with("code") {
@@ -393,16 +397,20 @@ fn block_header(sheet: &Sheet, r: u32, first_col: u32, name_col: u32) -> Option<
                 if k.contains("icb") {
                     level = Level::Icb;
                 }
+            } else if k.ends_with("name") {
+                block_name_col = Some(c);
             } else if k == "region" || k.ends_with("region") {
                 region_col = Some(c);
             }
         }
     }
+    block_name_col?;
     code_col?;
     Some(Block {
         level: Some(level),
         region_col,
         code_col,
+        name_col: block_name_col,
     })
 }
 

@@ -125,9 +125,24 @@ pub struct SitrepWorkbook {
     pub quality: Vec<crate::publish::manifest::DataQualityResult>,
 }
 
-/// Reads one workbook. `name` is how the file is named in results.
+/// Reads one workbook. `name` is how the file is named in results. A workbook with
+/// formula cells that have no saved result is refused: their values are not in the file
+/// (a workbook written by a script, not saved by Excel), and read as blanks they would
+/// publish a month of nulls — replacing a month loaded before.
 pub fn load(path: &Path, name: &str, labels: &Labels) -> Result<SitrepWorkbook, FileError> {
     let sheets = read_workbook(path).map_err(|e| FileError::Unreadable(e.to_string()))?;
+    if let Some((sheet, (n, (row, col)))) =
+        sheets.iter().find_map(|s| s.uncalculated.map(|u| (s, u)))
+    {
+        return Err(FileError::Layout(LayoutError::at(
+            sheet,
+            row,
+            col,
+            format!(
+                "{n} formula cell(s) of this sheet have no saved result (the workbook was written by a program, not saved by Excel), so their values are not in the file: open it in Excel and save it, or use NHS England's published file"
+            ),
+        )));
+    }
     read(&sheets, name, labels)
 }
 

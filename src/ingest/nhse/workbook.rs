@@ -48,6 +48,9 @@ pub struct Sheet {
     /// Whether its workbook uses the 1904 date system (a plain number in a date's place
     /// is a serial day of it: [`serial_date_in`]).
     pub date1904: bool,
+    /// Formula cells without a saved result (a workbook written by a script, not saved
+    /// by Excel): how many, and the first (0-based row and column). Read, they are blank.
+    pub uncalculated: Option<(usize, (u32, u32))>,
 }
 
 impl Sheet {
@@ -58,6 +61,15 @@ impl Sheet {
             name: name.into(),
             range,
             date1904: false,
+            uncalculated: None,
+        }
+    }
+
+    /// Notes a formula cell without a saved result at `(row, col)`.
+    fn uncalculated_at(&mut self, row: u32, col: u32) {
+        match &mut self.uncalculated {
+            Some((n, _)) => *n += 1,
+            None => self.uncalculated = Some((1, (row, col))),
         }
     }
 
@@ -194,7 +206,23 @@ pub fn read_workbook(path: &Path) -> Result<Vec<Sheet>, OpenError> {
         let range = wb
             .worksheet_range(&name)
             .map_err(|e| OpenError(format!("sheet \"{name}\": {e}")))?;
-        sheets.push(Sheet::new(name, range).in_date_system(date1904));
+        // Formula cells without a result, as the person-level reader finds them.
+        let formulas = wb.worksheet_formula(&name).ok();
+        let mut sheet = Sheet::new(name, range).in_date_system(date1904);
+        if let Some(f) = formulas {
+            let (r0, c0) = f.start().unwrap_or((0, 0));
+            for (r, c, _) in f.used_cells().filter(|(_, _, text)| !text.is_empty()) {
+                let (r, c) = (r0 + r as u32, c0 + c as u32);
+                if sheet
+                    .range
+                    .get_value((r, c))
+                    .is_none_or(|v| *v == Data::Empty)
+                {
+                    sheet.uncalculated_at(r, c);
+                }
+            }
+        }
+        sheets.push(sheet);
     }
     Ok(sheets)
 }
@@ -209,18 +237,25 @@ fn read_xlsx(path: &Path) -> Result<Vec<Sheet>, OpenError> {
         let sheet_error = |e: calamine::XlsxError| OpenError(format!("sheet \"{name}\": {e}"));
         let mut cells = Vec::new();
         let mut beyond: Option<(u32, u32)> = None;
+        let mut uncalculated = Vec::new();
         {
             let mut reader = match wb.worksheet_cells_reader(&name) {
                 // A chart sheet has no cells.
                 Err(calamine::XlsxError::NotAWorksheet(_)) => continue,
                 other => other.map_err(sheet_error)?,
             };
-            while let Some(cell) = reader.next_cell().map_err(sheet_error)? {
-                let (row, col) = cell.get_position();
-                let value: Data = cell.get_value().clone().into();
-                if value == Data::Empty {
+            while let Some(cell) = reader
+                .next_cell_with_formula_metadata()
+                .map_err(sheet_error)?
+            {
+                let (row, col) = cell.pos;
+                if cell.value == calamine::DataRef::Empty {
+                    if cell.formula.is_some() {
+                        uncalculated.push((row, col));
+                    }
                     continue;
                 }
+                let value: Data = cell.value.into();
                 if row >= MAX_ROWS || col >= MAX_COLS {
                     beyond.get_or_insert((row, col));
                     continue;
@@ -237,7 +272,11 @@ fn read_xlsx(path: &Path) -> Result<Vec<Sheet>, OpenError> {
         }
         let merged = wb.merge_cells_by_sheet_name(&name).map_err(sheet_error)?;
         fill_merged(&mut cells, &merged);
-        sheets.push(Sheet::new(name, Range::from_sparse(cells)).in_date_system(date1904));
+        let mut sheet = Sheet::new(name, Range::from_sparse(cells)).in_date_system(date1904);
+        for (row, col) in uncalculated {
+            sheet.uncalculated_at(row, col);
+        }
+        sheets.push(sheet);
     }
     Ok(sheets)
 }

@@ -320,6 +320,63 @@ fn a_workbook_that_cannot_be_understood_fails_alone_naming_sheet_and_cell() {
     );
 }
 
+/// Regression (hostile-input review): a sitrep whose figures are formulas without saved
+/// results (written by a program, not saved by Excel) loaded with exit 0 as a month of
+/// nulls, its England and region rows gone; put in place of the workbook loaded before,
+/// it replaced that month with the nulls. It is refused (exit 3, naming the sheet and
+/// the first such cell), and the month loaded before stays as it was.
+#[test]
+fn regression_a_workbook_of_unsaved_formulas_is_refused_and_the_month_before_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, code, stderr) = load(dir.path(), &[("june.xlsx", Fixture::default())]);
+    assert_eq!(code, 0, "{stderr}");
+    let formulas = Fixture {
+        unsaved_formulas: true,
+        ..Fixture::default()
+    };
+    write(&dir.path().join("sitrep/june.xlsx"), &formulas);
+    let ae = dir.path().join("ae");
+    let sitrep = dir.path().join("sitrep");
+    let (code, _, stderr) = run(&out, &[("sitrep", &sitrep), ("ae", &ae)]);
+    assert_eq!(code, 3, "{stderr}");
+    let m = manifest(&out);
+    let file = &m["publications"][1]["files"][0];
+    assert_eq!(file["status"], "failed");
+    let error = file["error"].as_str().unwrap();
+    assert!(
+        error.starts_with("sheet \"Table 2\" cell ")
+            && error.contains("formula cell(s) of this sheet have no saved result"),
+        "{error}"
+    );
+    assert_baseline(&out, "june.xlsx");
+}
+
+/// Regression (hostile-input review): with the ICB and trust blocks' code and name
+/// columns the other way round, every ICB and trust was published as a region named by
+/// its code (`org_level = "region"`, `region = "QRV"`, no `org_code`), exit 0. The
+/// columns are found by their headers' labels: the same values as the usual layout.
+#[test]
+fn regression_names_before_codes_are_read_by_their_labels() {
+    let dir = tempfile::tempdir().unwrap();
+    let swapped = Fixture {
+        names_before_codes: true,
+        ..Fixture::default()
+    };
+    let (out, code, stderr) = load(dir.path(), &[("swapped.xlsx", swapped)]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_baseline(&out, "swapped.xlsx");
+    let daily = dataset(&out, "sitrep_daily");
+    let levels: std::collections::BTreeSet<Option<String>> =
+        daily.col("org_level").iter().cloned().collect();
+    assert_eq!(
+        levels,
+        ["england", "icb", "region", "trust"]
+            .map(|l| Some(l.to_string()))
+            .into_iter()
+            .collect()
+    );
+}
+
 #[test]
 fn a_revised_workbook_replaces_its_period_in_the_run_and_across_runs() {
     let dir = tempfile::tempdir().unwrap();

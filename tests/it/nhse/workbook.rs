@@ -36,6 +36,12 @@ pub struct Fixture {
     pub bump: f64,
     /// A "Total" row (no code, 999 in every cell) after the trusts of every table.
     pub trust_total_row: bool,
+    /// Every figure a formula without a saved result, as a program (not Excel) writes
+    /// one: `<c><f>=…</f></c>`, no `<v>`.
+    pub unsaved_formulas: bool,
+    /// The ICB and trust blocks with their code and name columns the other way round
+    /// (`Region | ICB Name | ICB Code`), headers and values.
+    pub names_before_codes: bool,
 }
 
 impl Default for Fixture {
@@ -53,6 +59,8 @@ impl Default for Fixture {
             reworded_table_3: false,
             bump: 0.0,
             trust_total_row: false,
+            unsaved_formulas: false,
+            names_before_codes: false,
         }
     }
 }
@@ -223,8 +231,10 @@ fn sum(values: &[&Vec<Option<f64>>], j: usize) -> Option<f64> {
     (!present.is_empty()).then(|| present.iter().sum())
 }
 
-fn write_value(ws: &mut Worksheet, r: u32, c: u16, v: Option<f64>) {
+/// Writes a figure (`-` for none), as a formula when `formulas`.
+fn write_value(ws: &mut Worksheet, r: u32, c: u16, v: Option<f64>, formulas: bool) {
     match v {
+        Some(n) if formulas => ws.write_formula(r, c, format!("={n}").as_str()).map(|_| ()),
         Some(n) => ws.write_number(r, c, n).map(|_| ()),
         None => ws.write_string(r, c, "-").map(|_| ()),
     }
@@ -277,15 +287,21 @@ fn table(ws: &mut Worksheet, f: &Fixture, spec: &Spec, with_england: bool, date_
         ws.write_string(r, name_c, "ENGLAND (Type 1 Trusts)")
             .unwrap();
         for j in 0..n {
-            write_value(ws, r, data_c + j as u16, sum(&all, j));
+            write_value(ws, r, data_c + j as u16, sum(&all, j), f.unsaved_formulas);
         }
         r += 1;
     }
     ws.write_string(r, name_c, "LONDON").unwrap();
     for j in 0..n {
-        write_value(ws, r, data_c + j as u16, sum(&all, j));
+        write_value(ws, r, data_c + j as u16, sum(&all, j), f.unsaved_formulas);
     }
     r += 2;
+    // The blocks' code and name columns (the England row's names stay where they are).
+    let (code_c, name_c) = if f.names_before_codes {
+        (name_c, code_c)
+    } else {
+        (code_c, name_c)
+    };
     for (header, level) in [(("ICB Code", "ICB Name"), 0), (("Org Code", "Org Name"), 1)] {
         ws.write_string(r, region_c, "Region").unwrap();
         ws.write_string(r, code_c, header.0).unwrap();
@@ -303,7 +319,7 @@ fn table(ws: &mut Worksheet, f: &Fixture, spec: &Spec, with_england: bool, date_
                     .map(|(_, v)| v)
                     .collect();
                 for j in 0..n {
-                    write_value(ws, r, data_c + j as u16, sum(&parts, j));
+                    write_value(ws, r, data_c + j as u16, sum(&parts, j), f.unsaved_formulas);
                 }
                 r += 1;
             }
@@ -313,14 +329,14 @@ fn table(ws: &mut Worksheet, f: &Fixture, spec: &Spec, with_england: bool, date_
                 ws.write_string(r, code_c, *code).unwrap();
                 ws.write_string(r, name_c, *name).unwrap();
                 for (j, v) in values.iter().enumerate() {
-                    write_value(ws, r, data_c + j as u16, *v);
+                    write_value(ws, r, data_c + j as u16, *v, f.unsaved_formulas);
                 }
                 r += 1;
             }
             if f.trust_total_row {
                 ws.write_string(r, name_c, "Total").unwrap();
                 for j in 0..n {
-                    write_value(ws, r, data_c + j as u16, Some(999.0));
+                    write_value(ws, r, data_c + j as u16, Some(999.0), f.unsaved_formulas);
                 }
                 r += 1;
             }
@@ -407,8 +423,42 @@ pub fn write(path: &Path, f: &Fixture) {
     for (name, spec) in &specs {
         let ws = wb.add_worksheet();
         ws.set_name(*name).unwrap();
+        ws.set_formula_result_default("");
         let with_england = !(f.broken_table_5 && *name == "Table 5");
         table(ws, f, spec, with_england, &date_format);
     }
     wb.save(path).unwrap();
+    if f.unsaved_formulas {
+        strip_formula_results(path);
+    }
+}
+
+/// Takes the (empty) saved results off every formula cell of the workbook at `path`:
+/// `<c r="E5" t="str"><f>=5</f><v></v></c>` becomes `<c r="E5"><f>=5</f></c>`, a
+/// formula never calculated.
+fn strip_formula_results(path: &Path) {
+    use std::io::{Read, Write};
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+    let mut parts: Vec<(String, Vec<u8>)> = Vec::new();
+    for i in 0..archive.len() {
+        let mut part = archive.by_index(i).unwrap();
+        let mut bytes = Vec::new();
+        part.read_to_end(&mut bytes).unwrap();
+        let name = part.name().unwrap().to_string();
+        if name.starts_with("xl/worksheets/") {
+            let text = String::from_utf8(bytes).unwrap();
+            bytes = text
+                .replace(" t=\"str\"><f>", "><f>")
+                .replace("</f><v></v>", "</f>")
+                .into_bytes();
+        }
+        parts.push((name, bytes));
+    }
+    let mut out = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+    for (name, bytes) in parts {
+        out.start_file(name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        out.write_all(&bytes).unwrap();
+    }
+    out.finish().unwrap();
 }
