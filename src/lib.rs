@@ -37,6 +37,7 @@ pub mod fault;
 pub mod interrupt;
 pub mod memory;
 pub mod parallel;
+pub mod run_date;
 pub mod summary;
 pub mod synth;
 pub mod telemetry;

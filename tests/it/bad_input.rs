@@ -2237,3 +2237,101 @@ fn regression_a_failing_value_holding_ten_digits_is_never_quoted() {
         texts[2]
     );
 }
+
+/// Runs the APC-only pipeline over fixture `name` into `out` as of `today`
+/// (`JOINEDUP_TODAY`): exit code and stderr.
+fn run_fixture_on(name: &str, out: &Path, today: &str) -> (i32, String) {
+    let source = format!("apc=tests/fixtures/bad/apc/{name}");
+    let (code, _, stderr) = result(&joinedup_env(
+        &[
+            "run",
+            PIPELINE,
+            "--source",
+            &source,
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &[("JOINEDUP_TODAY", today)],
+    ));
+    (code, stderr)
+}
+
+/// The manifest of the newest run in `out`.
+fn last_manifest(out: &Path) -> serde_json::Value {
+    let mut runs: Vec<PathBuf> = std::fs::read_dir(out.join("runs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    runs.sort();
+    let run = runs.last().unwrap();
+    serde_json::from_str(&std::fs::read_to_string(run.join("manifest.json")).unwrap()).unwrap()
+}
+
+/// Regression (review F5): a discharge dated 15/07/2099, inside the contract's years, was
+/// accepted (exit 0, no warning), and `flow_daily` grew a month file for every month up
+/// to it. A date of activity after the run's date (beyond the column's
+/// `not_after_run_days`) is `date_in_future`; the manifest records the run's date. A run
+/// on a later date, with nothing else changed, reads the file again (its cached reading
+/// held only up to the day the date fell due) and takes the row in.
+#[test]
+fn regression_a_discharge_after_the_run_is_quarantined_until_it_falls_due() {
+    let out = tempfile::tempdir().unwrap();
+    let (code, stderr) = run_fixture_on("discharge_in_future.csv", out.path(), "2026-11-28");
+    assert_eq!(code, 0, "{stderr}");
+    let q = quarantine(out.path());
+    assert_eq!(q.rows, 1);
+    let r = q.row(0);
+    assert_eq!(
+        (r["line"], r["reasons"]),
+        (Some("3"), Some("date_in_future"))
+    );
+    assert_eq!(
+        r["detail"],
+        Some(
+            "\"Discharge Date (From Hospital Provider Spell)\" value \"15/07/2099\" is after the run's date 2026-11-28 (more than 1 day(s) ahead): activity not yet happened, most likely a typing error"
+        )
+    );
+    let m = last_manifest(out.path());
+    assert_eq!(m["run_date"], "2026-11-28");
+    assert_eq!(m["sources"][0]["accepted"], 2);
+    assert_eq!(read_parquet(&spells(out.path())).rows, 2);
+    let months: Vec<String> = std::fs::read_dir(spells(out.path()))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert!(months.iter().all(|m| m.as_str() < "2027"), "{months:?}");
+
+    // The same day again: nothing to do.
+    let (code, stderr) = run_fixture_on("discharge_in_future.csv", out.path(), "2026-11-29");
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(last_manifest(out.path())["mode"], "up_to_date");
+
+    // Once the date has come, the unchanged file is read again and the row taken in.
+    let (code, stderr) = run_fixture_on("discharge_in_future.csv", out.path(), "2099-07-14");
+    assert_eq!(code, 0, "{stderr}");
+    let m = last_manifest(out.path());
+    assert_eq!(m["changes"]["unchanged"], 1);
+    assert!(
+        m["changes"]["run_date_moved"]
+            .as_str()
+            .unwrap()
+            .contains("due from 2099-07-14"),
+        "{}",
+        m["changes"]
+    );
+    assert!(stderr.contains("read again"), "{stderr}");
+    assert_eq!(m["sources"][0]["accepted"], 3);
+    assert_eq!(read_parquet(&spells(out.path())).rows, 3);
+}
+
+/// A run's date that is not one is refused before anything is read (exit 2).
+#[test]
+fn a_run_date_that_is_not_a_date_is_refused() {
+    let out = tempfile::tempdir().unwrap();
+    let (code, stderr) = run_fixture_on("valid.csv", out.path(), "28/11/2026");
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("JOINEDUP_TODAY=\"28/11/2026\" is not a date"),
+        "{stderr}"
+    );
+}
