@@ -32,6 +32,7 @@ pub mod background;
 pub mod baseline;
 pub mod cli;
 pub mod error;
+pub mod escape;
 pub mod explain;
 pub mod fault;
 pub mod interrupt;

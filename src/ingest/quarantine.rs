@@ -154,10 +154,20 @@ pub fn mask_data_value(text: &str) -> String {
 /// number) stay apart. Postcodes and dates are kept: their shapes are common in the
 /// names of ordinary files (`Q3 1st`, `wk1 2nd`, a hex id, a reporting date), and
 /// masking them made two submissions' names equal, so the later could no longer replace
-/// the earlier (CLD's latest-submission rule goes by name).
+/// the earlier (CLD's latest-submission rule goes by name). Control characters are then
+/// shown as escapes ([`crate::escape::one_line`]): a name holding a line break and a
+/// forged log line, or ANSI sequences, is shown on one line as what it is.
 pub fn mask_file_name(name: &str) -> String {
+    // Masked first: an escape's letters (`\t`) would join digits a tab kept apart.
+    let masked = withhold_in_name(name);
+    crate::escape::one_line(&masked).into_owned()
+}
+
+/// [`mask_file_name`] without the escapes: for a name made safe another way
+/// ([`crate::pull::landing::landed_name`] keeps only letters, digits, `.`, `_`, `-`).
+pub fn withhold_in_name(name: &str) -> std::borrow::Cow<'_, str> {
     let ranges = nhs_shapes(name, Text::Value, passes_modulus_11);
-    withhold(name, &ranges).into_owned()
+    withhold(name, &ranges)
 }
 
 /// A path as messages, warnings and logs show it: every NHS number in it withheld

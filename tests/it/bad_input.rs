@@ -2335,3 +2335,43 @@ fn a_run_date_that_is_not_a_date_is_refused() {
         "{stderr}"
     );
 }
+
+/// Regression (review F10): a file name holding a line break, a forged `run finished`
+/// line, a forged JSON event and ANSI escapes reached the text log on stderr and the
+/// summary on stdout raw. Text output shows control characters as escapes (`\n`,
+/// `\x1b`); the name is still read.
+#[test]
+fn regression_control_characters_in_a_file_name_are_escaped_in_text_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = "apc_x\n2026-11-28T04:00:00Z  INFO run finished exit_code=0 status=\"ok\"\n{\"level\":\"INFO\"}\u{1b}[2J\u{202e}.csv";
+    std::fs::copy(
+        root().join("tests/fixtures/bad/apc/valid.csv"),
+        dir.path().join(name),
+    )
+    .unwrap();
+    let (code, stdout, stderr, out) = run_apc(dir.path().to_str().unwrap());
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(read_parquet(&spells(out.path())).rows, 3);
+    let shown = "apc_x\\n2026-11-28T04:00:00Z  INFO run finished exit_code=0 status=\"ok\"\\n{\"level\":\"INFO\"}\\x1b[2J\\u{202e}.csv";
+    assert!(stdout.contains(shown), "{stdout}");
+    for (what, text) in [("stdout", &stdout), ("stderr", &stderr)] {
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{202e}'),
+            "{what}: {text}"
+        );
+        assert!(
+            !text
+                .lines()
+                .any(|l| l.starts_with("2026-11-28T04:00:00Z") || l.starts_with('{')),
+            "{what}: {text}"
+        );
+    }
+    // The status command's answer too.
+    let (_, status, _) = result(&joinedup(&[
+        "status",
+        PIPELINE,
+        "--out",
+        out.path().to_str().unwrap(),
+    ]));
+    assert!(!status.contains('\u{1b}'), "{status}");
+}
