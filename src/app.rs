@@ -684,6 +684,11 @@ fn run_as(
     run_record::changes_found(&changes);
     warnings.extend(unclaimed_warnings(&opts.out, &plan));
     warnings.extend(unmatched_warnings(&plan));
+    warnings.extend(crate::app::inputs::refused_entries(
+        &plan,
+        &changes,
+        opts.dry_run,
+    )?);
     warnings.extend(state_warning(opts, &changes));
     timer.lap("pull", None);
     fault::point("run_after_pull");

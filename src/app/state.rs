@@ -452,11 +452,12 @@ pub fn unclaimed_datasets(out: &Path, pipeline: &str, mine: &[String]) -> Vec<St
 /// a symlinked folder). Spelled as given, a cron job and an operator's `status` from
 /// another directory each saw every file as new.
 fn key_of(path: &Path) -> String {
-    std::fs::canonicalize(path)
-        .or_else(|_| std::path::absolute(path))
-        .unwrap_or_else(|_| path.to_path_buf())
-        .display()
-        .to_string()
+    // Bytes that are not UTF-8 as `%XX`: two such names are two keys.
+    crate::ingest::quarantine::path_text(
+        &std::fs::canonicalize(path)
+            .or_else(|_| std::path::absolute(path))
+            .unwrap_or_else(|_| path.to_path_buf()),
+    )
 }
 
 /// Compares the current inputs with the saved state.

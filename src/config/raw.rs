@@ -307,6 +307,10 @@ pub struct RawLocalSource {
     /// Whether the source may hold no data rows at all (default false: an extract of
     /// headers only is refused, as it would empty every dataset the source feeds).
     pub allow_empty: Option<bool>,
+    /// For a folder: whether a symbolic link in it to a file outside it is read (default
+    /// false: named in a warning and not read, as a link planted to a system file would
+    /// be read as an extract).
+    pub follow_links_outside: Option<bool>,
 }
 
 /// `[link]`.

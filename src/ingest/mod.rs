@@ -211,12 +211,8 @@ pub fn cache_entries(inputs: &[InputFile]) -> std::collections::BTreeSet<String>
 /// The cache folder name of an input: content hash and file name, without an NHS-number
 /// shape (a file named after its patient; the hash keeps files apart).
 fn cache_key(input: &InputFile) -> String {
-    let name = input
-        .path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("file");
-    crate::pull::landing::landed_name(&quarantine::mask_file_name(name), &input.sha256)
+    let name = quarantine::file_name_text(&input.path);
+    crate::pull::landing::landed_name(&quarantine::mask_file_name(&name), &input.sha256)
 }
 
 fn ingest_file_cached(
@@ -832,11 +828,7 @@ fn open_file(source: &SourcePlan, input: &InputFile, named: &Path) -> Result<Ope
             },
             contract,
             warnings,
-            file_name: path
-                .file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or("?")
-                .to_string(),
+            file_name: quarantine::file_name_text(path),
         });
     }
     let headers =
@@ -895,11 +887,7 @@ fn open_file(source: &SourcePlan, input: &InputFile, named: &Path) -> Result<Ope
             contract.name
         ));
     }
-    let file_name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("?")
-        .to_string();
+    let file_name = quarantine::file_name_text(path);
     let next = csv.position();
     Ok(OpenedFile {
         data_start: bom_len + next.byte(),

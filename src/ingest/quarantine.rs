@@ -173,7 +173,34 @@ pub fn withhold_in_name(name: &str) -> std::borrow::Cow<'_, str> {
 /// A path as messages, warnings and logs show it: every NHS number in it withheld
 /// ([`mask_file_name`]).
 pub fn shown_path(path: &std::path::Path) -> String {
-    mask_file_name(&path.display().to_string())
+    mask_file_name(&path_text(path))
+}
+
+/// The last part of a path as text ([`path_text`]): `?` when there is none.
+pub fn file_name_text(path: &std::path::Path) -> String {
+    match path.file_name() {
+        Some(n) => path_text(std::path::Path::new(n)),
+        None => "?".to_string(),
+    }
+}
+
+/// A path as text: bytes that are not UTF-8 as `%XX` (a Latin-1 `cld_903_Sept\xe9.csv`
+/// is `cld_903_Sept%E9.csv`, as a drop folder takes it), not all as one `\u{fffd}`.
+pub fn path_text(path: &std::path::Path) -> String {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let mut text = String::new();
+        for chunk in path.as_os_str().as_bytes().utf8_chunks() {
+            text.push_str(chunk.valid());
+            for b in chunk.invalid() {
+                text.push_str(&format!("%{b:02X}"));
+            }
+        }
+        text
+    }
+    #[cfg(not(unix))]
+    path.display().to_string()
 }
 
 /// Replaces every NHS number in free text such as log lines and error messages (a shape

@@ -2375,3 +2375,152 @@ fn regression_control_characters_in_a_file_name_are_escaped_in_text_output() {
     ]));
     assert!(!status.contains('\u{1b}'), "{status}");
 }
+
+/// Runs `pipeline` into `out`: exit code, stdout and stderr.
+fn run_pipeline(pipeline: &Path, out: &Path) -> (i32, String, String) {
+    result(&joinedup(&[
+        "run",
+        pipeline.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]))
+}
+
+/// A folder holding `valid.csv` as `apc_a.csv`, and beside it the entry `make` makes.
+fn folder_with(dir: &Path, make: impl FnOnce(&Path)) -> PathBuf {
+    let folder = dir.join("in");
+    std::fs::create_dir(&folder).unwrap();
+    std::fs::copy(
+        root().join("tests/fixtures/bad/apc/valid.csv"),
+        folder.join("apc_a.csv"),
+    )
+    .unwrap();
+    make(&folder);
+    folder
+}
+
+/// Regression (review F8): entries of a source's folder its pattern matches but that are
+/// not regular files were passed over without a word, a FIFO or `/dev/zero` as a source
+/// path hung the run, and a symbolic link anywhere was followed (one to `/etc/passwd` was
+/// read and failed the nightly run, one to `/proc/kmsg` hung it). Each such entry is named
+/// in a warning and not read; a link out of the folder is not followed unless the source
+/// says `follow_links_outside = true`.
+#[test]
+fn regression_folder_entries_that_are_not_regular_files_are_named_and_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = folder_with(dir.path(), |f| {
+        std::fs::create_dir(f.join("apc_dir.csv")).unwrap();
+        let made = std::process::Command::new("mkfifo")
+            .arg(f.join("apc_fifo.csv"))
+            .status()
+            .unwrap();
+        assert!(made.success());
+        std::os::unix::fs::symlink("/dev/zero", f.join("apc_zero.csv")).unwrap();
+        std::os::unix::fs::symlink("/nonexistent/x.csv", f.join("apc_gone.csv")).unwrap();
+        std::os::unix::fs::symlink("apc_a.csv", f.join("apc_same.csv")).unwrap();
+    });
+    let pipeline = apc_pipeline(dir.path(), &folder, "");
+    let out = dir.path().join("out");
+    let (code, _, stderr) = run_pipeline(&pipeline, &out);
+    assert_eq!(code, 0, "{stderr}");
+    let shown = folder.display().to_string();
+    let all = warnings(&out);
+    for (entry, why) in [
+        ("apc_dir.csv", "is a folder, not a file"),
+        ("apc_fifo.csv", "is a named pipe (FIFO), not a file"),
+        (
+            "apc_zero.csv",
+            "is a symbolic link to /dev/zero, outside the source's folder, which is not followed (set follow_links_outside = true under the source to read it)",
+        ),
+        (
+            "apc_gone.csv",
+            "is a symbolic link whose target cannot be reached",
+        ),
+    ] {
+        let start = format!("source apc: {shown}/{entry} matches its pattern but {why}");
+        assert!(
+            all.iter().any(|w| w.starts_with(&start)),
+            "{start}\nnot in {all:?}"
+        );
+        assert!(stderr.contains(&start), "{stderr}");
+    }
+    // The link inside the folder is its target, read once.
+    assert_eq!(read_parquet(&spells(&out)).rows, 3);
+
+    // A FIFO as the source's path is refused (exit 4), not waited on.
+    let fifo = folder.join("apc_fifo.csv");
+    let (code, _, stderr) = run_pipeline(&apc_pipeline(dir.path(), &fifo, ""), &out);
+    assert_eq!(code, 4, "{stderr}");
+    assert!(
+        stderr.contains("is not a file or a folder (a named pipe or a device): not read"),
+        "{stderr}"
+    );
+}
+
+/// Regression (review F8): a council's file behind a symbolic link to a mounted share
+/// was read; once the share was unmounted, the next run exited 0 "ok", said only
+/// "removed", and dropped the council from every dataset. An input of the last run gone
+/// while a link of its source's folder cannot be reached is not taken as removed: the
+/// run is refused (exit 4) naming the link.
+#[test]
+fn regression_an_input_behind_a_broken_link_is_not_taken_as_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let share = dir.path().join("share");
+    std::fs::create_dir(&share).unwrap();
+    std::fs::copy(
+        root().join("tests/fixtures/bad/apc/two_bad_rows.csv"),
+        share.join("apc_b.csv"),
+    )
+    .unwrap();
+    let folder = folder_with(dir.path(), |f| {
+        std::os::unix::fs::symlink(share.join("apc_b.csv"), f.join("apc_b.csv")).unwrap();
+    });
+    let pipeline = apc_pipeline(dir.path(), &folder, "follow_links_outside = true");
+    let out = dir.path().join("out");
+    let (code, _, stderr) = run_pipeline(&pipeline, &out);
+    assert_eq!(code, 0, "{stderr}");
+    let before = read_parquet(&spells(&out)).rows;
+    assert!(before > 3, "{before}");
+
+    std::fs::remove_dir_all(&share).unwrap();
+    let (code, _, stderr) = run_pipeline(&pipeline, &out);
+    assert_eq!(code, 4, "{stderr}");
+    assert!(
+        stderr.contains("apc_b.csv matches its pattern but is a symbolic link whose target cannot be reached")
+            && stderr.contains("an input the last run read is gone: it may be behind the link, so it is not taken as removed"),
+        "{stderr}"
+    );
+    assert_eq!(read_parquet(&spells(&out)).rows, before);
+}
+
+/// Regression (review F9): a file whose name is not UTF-8 (`apc_Sept\xe9.csv`) was not
+/// read, and the warning said it matched no pattern. It is matched and shown with its
+/// other bytes as `%XX`, as a drop folder takes it, and read.
+#[test]
+fn regression_a_file_name_that_is_not_utf8_is_read_and_shown_escaped() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let folder = folder_with(dir.path(), |f| {
+        let name = std::ffi::OsStr::from_bytes(b"apc_Sept\xe9.csv");
+        std::fs::copy(
+            root().join("tests/fixtures/bad/apc/two_bad_rows.csv"),
+            f.join(name),
+        )
+        .unwrap();
+    });
+    let out = dir.path().join("out");
+    let (code, stdout, stderr) = run_pipeline(&apc_pipeline(dir.path(), &folder, ""), &out);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("apc_Sept%E9.csv"), "{stdout}");
+    assert!(
+        !stdout.contains('\u{fffd}') && !stderr.contains("match no pattern"),
+        "{stdout}{stderr}"
+    );
+    assert_eq!(
+        manifest(&out)["sources"][0]["files"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+}
