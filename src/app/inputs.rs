@@ -37,8 +37,8 @@ pub fn check_here(plan: &Plan) -> Result<Vec<String>> {
         .collect();
     let mut listed = Vec::new();
     for s in plan.sources.iter().filter(|s| !s.landed) {
-        match crate::pull::list_paths(&s.name, &s.path, &s.pattern) {
-            Ok(paths) => listed.push((s, paths)),
+        match crate::pull::list_paths_with(&s.name, &s.path, &s.pattern, s.follow_links_outside) {
+            Ok((paths, _)) => listed.push((s, paths)),
             Err(e) => missing.push(format!("{e} (a run here would stop, exit 4)")),
         }
     }
