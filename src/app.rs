@@ -277,6 +277,7 @@ pub(crate) fn manifest_skeleton(
         },
         versions: versions(),
         started_at: started.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        run_date: crate::run_date::iso(crate::run_date::today_or_now()),
         finished_at: now_rfc3339(),
         pseudonymisation: None,
         sources: Vec::new(),
@@ -482,6 +483,9 @@ pub(crate) fn compare_with_state(
     }
     // A later run that began switching datasets into place and did not save its state
     // (killed, or failed after its first switch): what is published may be its data.
+    changes.run_date_moved = previous
+        .as_ref()
+        .and_then(|p| p.run_dates.why_not(crate::run_date::today_or_now()));
     changes.switched_unsaved = run_record::switched_since(
         &opts.out,
         &plan.name,
@@ -627,6 +631,9 @@ fn run_as(
 ) -> Result<RunReport> {
     let id = id.to_string();
     let mut timer = Timer(Vec::new(), Instant::now());
+    // Rows are checked against the run's date: one given that is not a date is refused
+    // before anything is read.
+    crate::run_date::today().map_err(Error::Usage)?;
     let plan = validate(&opts.pipeline, &opts.overrides)?;
     if !plan.publications.is_empty() {
         // NHS England publications only: no person-level data, no key, no linkage.
@@ -676,11 +683,16 @@ fn run_as(
     let (_lock, pull_warnings) = open_data_dir(&plan, opts)?;
     warnings.extend(pull_warnings);
     let inputs = list_inputs(&plan, &opts.out, opts.dry_run)?;
-    let (now_state, changes, outputs_present) =
+    let (mut now_state, changes, outputs_present) =
         compare_with_state(&plan, opts, &configuration, &id, &inputs);
     run_record::changes_found(&changes);
     warnings.extend(unclaimed_warnings(&opts.out, &plan));
     warnings.extend(unmatched_warnings(&plan));
+    warnings.extend(crate::app::inputs::refused_entries(
+        &plan,
+        &changes,
+        opts.dry_run,
+    )?);
     warnings.extend(state_warning(opts, &changes));
     timer.lap("pull", None);
     fault::point("run_after_pull");
@@ -760,6 +772,10 @@ fn run_as(
         .map(|n| n.get())
         .unwrap_or(2);
     let ingested: Vec<SourceIngest> = ingest_all(&jobs, &pseudo, &cache, workers)?;
+    now_state.run_dates = ingested
+        .iter()
+        .flat_map(|s| &s.files)
+        .fold(Default::default(), |d, f| f.run_dates.and(d));
     for (s, r) in plan.sources.iter().zip(&ingested) {
         tracing::info!(
             stage = "ingest",

@@ -34,7 +34,11 @@ fn main() -> ExitCode {
                 telemetry::init(LogFormat::Json, true);
                 tracing::error!(exit_code = e.exit_code() as u8, "{}", rendered.trim_end());
             } else if e.use_stderr() {
-                eprint!("{masked}");
+                let keep = joinedup::escape::Keep {
+                    layout: true,
+                    colours: false,
+                };
+                eprint!("{}", joinedup::escape::escape(&masked, keep));
             } else {
                 write_out(format_args!("{masked}"));
             }
@@ -68,10 +72,12 @@ fn main() -> ExitCode {
             } else {
                 // Messages name files, and a file may be named after its patient.
                 let message = app::error_chain(&e);
-                eprintln!(
-                    "error: {}",
-                    joinedup::ingest::quarantine::mask_nhs_numbers(&message)
-                );
+                let masked = joinedup::ingest::quarantine::mask_nhs_numbers(&message);
+                let keep = joinedup::escape::Keep {
+                    layout: true,
+                    colours: false,
+                };
+                eprintln!("error: {}", joinedup::escape::escape(&masked, keep));
             }
             finished();
             code
@@ -118,6 +124,15 @@ fn write_out(text: std::fmt::Arguments) {
     use std::io::Write;
     let text = text.to_string();
     let text = joinedup::ingest::quarantine::mask_nhs_numbers(&text);
+    // Control characters but the answer's own line breaks and tabs are shown as escapes:
+    // a value (a name) cannot drive the terminal.
+    let text = joinedup::escape::escape(
+        &text,
+        joinedup::escape::Keep {
+            layout: true,
+            colours: false,
+        },
+    );
     let mut out = std::io::stdout().lock();
     if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush())
         && e.kind() != std::io::ErrorKind::BrokenPipe

@@ -64,6 +64,7 @@ pub fn init(format: LogFormat, quiet: bool) {
         .with_env_filter(filter)
         .with_writer(MaskedStderr {
             json: format == LogFormat::Json,
+            ansi,
         })
         .with_target(false);
     enable_progress(format == LogFormat::Text && !quiet && std::io::stderr().is_terminal());
@@ -85,16 +86,20 @@ pub fn init(format: LogFormat, quiet: bool) {
 /// formatter writes one event per writer it makes) and written masked in one write when
 /// the writer is dropped, so a number split across two writes cannot slip through. In
 /// JSON, only string values are masked (a path is a string; a number outside quotes is
-/// a count or a time, and masking it would break the line's JSON).
+/// a count or a time, and masking it would break the line's JSON). In text, every control
+/// character is escaped ([`crate::escape`]) but the event's closing line break and, on a
+/// colour terminal, its colours: a value cannot forge a line or drive the terminal (JSON
+/// escapes them itself).
 pub struct MaskedStderr {
     json: bool,
+    ansi: bool,
 }
 
 impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for MaskedStderr {
     type Writer = MaskedEvent<std::io::Stderr>;
 
     fn make_writer(&'a self) -> Self::Writer {
-        MaskedEvent::new(std::io::stderr(), self.json)
+        MaskedEvent::new(std::io::stderr(), self.json).with_colours(self.ansi)
     }
 }
 
@@ -102,6 +107,7 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for MaskedStderr {
 pub struct MaskedEvent<W: std::io::Write> {
     sink: W,
     json: bool,
+    colours: bool,
     event: Vec<u8>,
 }
 
@@ -111,8 +117,15 @@ impl<W: std::io::Write> MaskedEvent<W> {
         MaskedEvent {
             sink,
             json,
+            colours: false,
             event: Vec::new(),
         }
+    }
+
+    /// Keeps ANSI colour sequences in a text event (the formatter's own, on a terminal).
+    pub fn with_colours(mut self, colours: bool) -> Self {
+        self.colours = colours;
+        self
     }
 }
 
@@ -169,7 +182,19 @@ impl<W: std::io::Write> Drop for MaskedEvent<W> {
         let masked = if self.json {
             std::borrow::Cow::Owned(mask_json_strings(&text))
         } else {
-            crate::ingest::quarantine::mask_nhs_numbers(&text)
+            let masked = crate::ingest::quarantine::mask_nhs_numbers(&text);
+            let (line, end) = match masked.strip_suffix('\n') {
+                Some(line) => (line, "\n"),
+                None => (masked.as_ref(), ""),
+            };
+            let keep = crate::escape::Keep {
+                layout: false,
+                colours: self.colours,
+            };
+            match crate::escape::escape(line, keep) {
+                std::borrow::Cow::Borrowed(_) => masked,
+                std::borrow::Cow::Owned(escaped) => std::borrow::Cow::Owned(escaped + end),
+            }
         };
         // A log line that cannot be written has nowhere to be reported.
         let _ = self.sink.write_all(masked.as_bytes());
@@ -299,6 +324,32 @@ mod tests {
             String::from_utf8(sink).unwrap(),
             "reading /drop/<withheld>.csv bytes=9434765918\n"
         );
+    }
+
+    /// Regression (review F10): a value holding a line break and a forged event, or an
+    /// ANSI sequence, reached a text log raw; it is escaped, the event's own closing line
+    /// break and (on a colour terminal) its colours kept, and a tab between the digits of
+    /// an NHS number masked before it is escaped.
+    #[test]
+    fn a_text_log_event_shows_control_characters_as_escapes() {
+        use std::io::Write;
+        for colours in [false, true] {
+            let mut sink = Vec::new();
+            {
+                let mut event = MaskedEvent::new(&mut sink, false).with_colours(colours);
+                writeln!(
+                    event,
+                    "\u{1b}[2mWARN\u{1b}[0m file=a\nINFO run finished\u{1b}[2J 943\t476\t5919"
+                )
+                .unwrap();
+            }
+            let line = String::from_utf8(sink).unwrap();
+            let own = if colours { "\u{1b}" } else { "\\x1b" };
+            assert_eq!(
+                line,
+                format!("{own}[2mWARN{own}[0m file=a\\nINFO run finished\\x1b[2J <withheld>\n")
+            );
+        }
     }
 
     /// Regression (review): log lines kept NHS numbers joined by two spaces, a tab, one

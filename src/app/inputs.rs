@@ -37,8 +37,8 @@ pub fn check_here(plan: &Plan) -> Result<Vec<String>> {
         .collect();
     let mut listed = Vec::new();
     for s in plan.sources.iter().filter(|s| !s.landed) {
-        match crate::pull::list_paths(&s.name, &s.path, &s.pattern) {
-            Ok(paths) => listed.push((s, paths)),
+        match crate::pull::list_paths_with(&s.name, &s.path, &s.pattern, s.follow_links_outside) {
+            Ok((paths, _)) => listed.push((s, paths)),
             Err(e) => missing.push(format!("{e} (a run here would stop, exit 4)")),
         }
     }
@@ -139,7 +139,8 @@ pub fn list_inputs(
                 listed => listed,
             }
         } else {
-            crate::pull::list_paths(&s.name, &s.path, &s.pattern)
+            crate::pull::list_paths_with(&s.name, &s.path, &s.pattern, s.follow_links_outside)
+                .map(|(paths, _)| paths)
         };
         // An error not the source's (the landing manifest unreadable) is returned.
         if let Some(paths) = unavailable.keep(paths)? {
@@ -172,4 +173,47 @@ pub fn list_inputs(
     }
     unavailable.check()?;
     Ok(inputs)
+}
+
+/// A warning (logged, and for the manifest) for each entry of a local folder source its
+/// pattern matches but that is not read: a folder, a FIFO, a device, a symbolic link out
+/// of the folder or to nothing ([`crate::pull::folder_entry`]). They were passed over
+/// without a word. A link whose target cannot be reached, in a source that has lost an
+/// input since the last run, refuses the run (exit 4): the input may be behind it (a share
+/// unmounted), and taken for a removal it would drop a council's data from every dataset.
+pub fn refused_entries(
+    plan: &Plan,
+    changes: &crate::app::state::Changes,
+    dry_run: bool,
+) -> Result<Vec<String>> {
+    let mut warnings = Vec::new();
+    let mut unavailable = Error::gather_unavailable();
+    for s in plan.sources.iter().filter(|s| !s.landed) {
+        let Ok((_, refused)) =
+            crate::pull::list_paths_with(&s.name, &s.path, &s.pattern, s.follow_links_outside)
+        else {
+            continue;
+        };
+        let lost = changes
+            .removed
+            .iter()
+            .any(|r| r.starts_with(&format!("{}: ", s.name)));
+        for r in &refused {
+            let w = crate::pull::folder_entry::warning(&s.name, &r.shown, &r.why);
+            if r.broken && lost && !dry_run {
+                let e: Result<()> = Err(Error::SourceUnavailable {
+                    source_name: s.name.clone(),
+                    message: format!(
+                        "{w}, and an input the last run read is gone: it may be behind the link, so it is not taken as removed; restore the link's target, or remove the link if the file is meant to go"
+                    ),
+                });
+                unavailable.keep(e)?;
+            } else {
+                tracing::warn!(source = %s.name, entry = %r.shown, "{w}");
+                warnings.push(w);
+            }
+        }
+    }
+    unavailable.check()?;
+    Ok(warnings)
 }

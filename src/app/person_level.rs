@@ -81,13 +81,9 @@ pub(crate) fn build(
             files: Vec::new(),
             repeated: RepeatedRecords::new(entity),
         };
+        // A name that is not UTF-8 with its other bytes as `%XX`, as it is shown.
         let file_name = |f: &crate::ingest::FileIngest| {
-            f.input
-                .path
-                .file_name()
-                .unwrap_or_default()
-                .to_string_lossy()
-                .into_owned()
+            crate::ingest::quarantine::file_name_text(&f.input.path)
         };
         // Social-care events: each file's place in submission order by its own name (the
         // name shown in `source_file` withholds NHS-number shapes, which can reorder it).

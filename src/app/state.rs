@@ -64,6 +64,15 @@ pub struct State {
     /// it saves its own state: the next run does the full refresh again.
     #[serde(default, skip_serializing_if = "is_false")]
     pub full_refresh_pending: bool,
+    /// The run dates the run's readings hold for (every file's dates checked against the
+    /// run's date: [`crate::run_date::RunDates`]): a run with the same inputs on a date
+    /// outside them builds again.
+    #[serde(default, skip_serializing_if = "is_unbounded")]
+    pub run_dates: crate::run_date::RunDates,
+}
+
+fn is_unbounded(d: &crate::run_date::RunDates) -> bool {
+    *d == crate::run_date::RunDates::default()
 }
 
 fn is_false(b: &bool) -> bool {
@@ -113,6 +122,11 @@ pub struct Changes {
     /// built again even when the inputs equal the state.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub switched_unsaved: Option<String>,
+    /// Why the saved state's readings do not hold on this run's date (a row held back as
+    /// dated after the run is now due): the datasets are built again, files whose
+    /// readings hold coming from the ingest cache.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_date_moved: Option<String>,
 }
 
 impl Changes {
@@ -123,6 +137,7 @@ impl Changes {
             && self.removed.is_empty()
             && self.unrecorded_run.is_none()
             && self.switched_unsaved.is_none()
+            && self.run_date_moved.is_none()
             && !self.rebuild_all()
     }
 
@@ -152,12 +167,14 @@ impl Changes {
             Some(format!(
                 "the manifest of run {id}, which built the published datasets, is missing; they are built again so that a manifest describes them"
             ))
+        } else if let Some(id) = &self.switched_unsaved {
+            Some(format!(
+                "run {id} was stopped after it began switching its datasets into place, so some may hold its data; they are built again"
+            ))
         } else {
-            self.switched_unsaved.as_ref().map(|id| {
-                format!(
-                    "run {id} was stopped after it began switching its datasets into place, so some may hold its data; they are built again"
-                )
-            })
+            self.run_date_moved
+                .as_ref()
+                .map(|why| format!("the last run's readings depend on its date: {why}"))
         }
     }
 
@@ -311,6 +328,7 @@ pub fn current(
         outputs,
         pipeline: String::new(),
         full_refresh_pending: false,
+        run_dates: Default::default(),
         version: VERSION,
         fingerprint: configuration.fingerprint.clone(),
         configuration: configuration.parts.clone(),
@@ -434,11 +452,12 @@ pub fn unclaimed_datasets(out: &Path, pipeline: &str, mine: &[String]) -> Vec<St
 /// a symlinked folder). Spelled as given, a cron job and an operator's `status` from
 /// another directory each saw every file as new.
 fn key_of(path: &Path) -> String {
-    std::fs::canonicalize(path)
-        .or_else(|_| std::path::absolute(path))
-        .unwrap_or_else(|_| path.to_path_buf())
-        .display()
-        .to_string()
+    // Bytes that are not UTF-8 as `%XX`: two such names are two keys.
+    crate::ingest::quarantine::path_text(
+        &std::fs::canonicalize(path)
+            .or_else(|_| std::path::absolute(path))
+            .unwrap_or_else(|_| path.to_path_buf()),
+    )
 }
 
 /// Compares the current inputs with the saved state.

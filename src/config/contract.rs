@@ -250,6 +250,25 @@ impl Loader {
                     crate::ingest::dates::PLAUSIBLE_YEARS
                 }
             };
+            let not_after_run_days = match c.not_after_run_days {
+                None => None,
+                Some(n)
+                    if (0..=3660).contains(&n)
+                        && (!known || matches!(c.kind.as_str(), "date" | "datetime")) =>
+                {
+                    i32::try_from(n).ok()
+                }
+                Some(n) => {
+                    self.errors.push(
+                        &path,
+                        format!("{key}.not_after_run_days"),
+                        format!(
+                            "{n}: the most days a date of activity may be after the run's date, 0 to 3660 (e.g. 1), on a date or datetime column"
+                        ),
+                    );
+                    None
+                }
+            };
             let pattern = match (&c.pattern, c.kind.as_str()) {
                 (None, _) => None,
                 (Some(text), "string") => match Pattern::new(text) {
@@ -305,6 +324,7 @@ impl Loader {
                 required: c.required,
                 header_required: c.required || c.header_required,
                 years,
+                not_after_run_days,
                 allow_nhs_number_shape: c.allow_nhs_number_shape,
                 pattern,
             });

@@ -146,6 +146,9 @@ pub struct SourcePlan {
     /// Whether the source may hold no data rows (`allow_empty`); otherwise a run whose
     /// files of the source hold none is refused (exit 3).
     pub allow_empty: bool,
+    /// A local folder's symbolic links to files outside it are read
+    /// (`follow_links_outside`); otherwise each is named in a warning and not read.
+    pub follow_links_outside: bool,
 }
 
 impl SourcePlan {
@@ -593,6 +596,10 @@ pub fn load_plan(file: &Path, overrides: &[SourceOverride]) -> Result<Plan, Conf
                 max_quarantine_fraction: fraction,
                 max_without_nhs_number_fraction: without,
                 allow_empty: allow_empty.unwrap_or(false),
+                follow_links_outside: matches!(
+                    source,
+                    RawSource::Local(s) if s.follow_links_outside == Some(true)
+                ),
             });
         }
     }

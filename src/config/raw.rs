@@ -310,6 +310,10 @@ pub struct RawLocalSource {
     /// Whether the source may hold no data rows at all (default false: an extract of
     /// headers only is refused, as it would empty every dataset the source feeds).
     pub allow_empty: Option<bool>,
+    /// For a folder: whether a symbolic link in it to a file outside it is read (default
+    /// false: named in a warning and not read, as a link planted to a system file would
+    /// be read as an extract).
+    pub follow_links_outside: Option<bool>,
 }
 
 /// `[link]`.
@@ -415,6 +419,11 @@ pub struct RawColumn {
     /// `[1900, 2100]`; activity dates are better bounded, so a `1900-01-01` placeholder
     /// is quarantined).
     pub years: Option<Vec<i32>>,
+    /// For `date` and `datetime` columns of activity that has happened (an admission, a
+    /// discharge, an arrival): the most days a value may be after the run's date
+    /// (`JOINEDUP_TODAY`, else today). A later value is impossible, so it is unusable
+    /// (`date_in_future`, then as `on_invalid` says). Unset: no bound but `years`.
+    pub not_after_run_days: Option<i64>,
     /// For `string` and `integer`: values shaped like a valid NHS number are kept (numeric record ids
     /// that may pass Modulus 11 by chance). Otherwise such a row is quarantined
     /// (`nhs_number_in_text`): a column kept as written must not carry NHS numbers.

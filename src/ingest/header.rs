@@ -143,6 +143,13 @@ pub fn header_texts(record: &ByteRecord, encoding: Encoding) -> Result<Vec<Strin
         let end = f.len() - f.iter().rev().take_while(|&&b| b == b'\r').count();
         f[..end].contains(&b'\r')
     };
+    // UTF-16 without a byte-order mark: every other byte of its ASCII text is zero (and
+    // its CRLF is CR NUL LF NUL, which looked like CR-only line endings).
+    let bytes = record.as_slice();
+    let zeros = bytes.iter().filter(|&&b| b == 0).count();
+    if zeros >= 2 && zeros * 3 >= bytes.len() {
+        return Err("looks like UTF-16 without a byte-order mark (every other byte of the header is zero), which joinedup does not read; save the file as UTF-8 or Windows-1252".into());
+    }
     if record.iter().any(inner_cr) {
         return Err("lines end in CR only (as classic Mac OS and some Excel for Mac exports write them); save the file with CRLF or LF line endings".into());
     }
@@ -417,6 +424,26 @@ mod tests {
             err.to_string().contains(
                 "header \"NHS number\" appears twice (fields 3 and 17); the file is ambiguous"
             ),
+            "{err}"
+        );
+    }
+
+    /// Review (minor): UTF-16 without a byte-order mark was said to have lines ending
+    /// in CR only (its CRLF is CR NUL LF NUL); it is named as what it looks like.
+    #[test]
+    fn utf16_without_a_bom_is_named_as_such() {
+        let text: Vec<u8> = "NHS Number,Sex\r\n"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        let mut csv = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(text.as_slice());
+        let mut record = ByteRecord::new();
+        csv.read_byte_record(&mut record).unwrap();
+        let err = header_texts(&record, Encoding::Utf8).unwrap_err();
+        assert!(
+            err.starts_with("looks like UTF-16 without a byte-order mark"),
             "{err}"
         );
     }

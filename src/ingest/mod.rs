@@ -88,6 +88,11 @@ pub struct FileIngest {
     /// made by an older version, which is therefore read again.
     #[serde(default)]
     pub entry_files: BTreeMap<String, entry_files::FileRecord>,
+    /// The run dates this reading holds for (its dates checked against the run's date by
+    /// a column's `not_after_run_days`): a cached reading is reused only on a run date
+    /// inside them ([`crate::run_date`]).
+    #[serde(default)]
+    pub run_dates: crate::run_date::RunDates,
     /// Accepted rows (Parquet, identifiers pseudonymised): one file per byte range read.
     #[serde(skip)]
     pub staged: Vec<PathBuf>,
@@ -207,12 +212,8 @@ pub fn cache_entries(inputs: &[InputFile]) -> std::collections::BTreeSet<String>
 /// The cache folder name of an input: content hash and file name, without an NHS-number
 /// shape (a file named after its patient; the hash keeps files apart).
 fn cache_key(input: &InputFile) -> String {
-    let name = input
-        .path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("file");
-    crate::pull::landing::landed_name(&quarantine::mask_file_name(name), &input.sha256)
+    let name = quarantine::file_name_text(&input.path);
+    crate::pull::landing::landed_name(&quarantine::mask_file_name(&name), &input.sha256)
 }
 
 fn ingest_file_cached(
@@ -230,6 +231,15 @@ fn ingest_file_cached(
             .and_then(|text| {
                 serde_json::from_str::<FileIngest>(&text).map_err(|e| format!("report.json: {e}"))
             });
+        let today = crate::run_date::today_or_now();
+        let reading = reading.and_then(|report| match report.run_dates.why_not(today) {
+            // Not damaged: read again, as its dates were checked against another day.
+            Some(why) => {
+                tracing::info!(source = %source.name, file = %quarantine::shown_path(&input.path), "read again: {why}");
+                Err(String::new())
+            }
+            None => Ok(report),
+        });
         match reading.and_then(|report| Ok((whole_entry(&done, &report)?, report))) {
             Ok((staged, mut report)) => {
                 report.input = input.clone();
@@ -238,6 +248,7 @@ fn ingest_file_cached(
                 report.cached = true;
                 return Ok(report);
             }
+            Err(why) if why.is_empty() => {}
             // Trusted, a staged file removed published no rows of the file (the manifest
             // counting them all the same), and an empty one failed every later run.
             Err(why) => tracing::warn!(
@@ -575,6 +586,7 @@ fn read_file(
             .collect(),
         warnings: opened.warnings.clone(),
         entry_files: BTreeMap::new(),
+        run_dates: Default::default(),
         staged: Vec::new(),
         quarantine: PathBuf::new(),
         cached: false,
@@ -584,6 +596,7 @@ fn read_file(
     for r in results {
         let r = r?;
         outside_test_range += r.outside_test_range;
+        report.run_dates = report.run_dates.and(r.run_dates);
         report.rows_in += r.rows_in;
         report.accepted += r.accepted;
         report.quarantined += r.quarantine.len();
@@ -816,11 +829,7 @@ fn open_file(source: &SourcePlan, input: &InputFile, named: &Path) -> Result<Ope
             },
             contract,
             warnings,
-            file_name: path
-                .file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or("?")
-                .to_string(),
+            file_name: quarantine::file_name_text(path),
         });
     }
     let headers =
@@ -879,11 +888,7 @@ fn open_file(source: &SourcePlan, input: &InputFile, named: &Path) -> Result<Ope
             contract.name
         ));
     }
-    let file_name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("?")
-        .to_string();
+    let file_name = quarantine::file_name_text(path);
     let next = csv.position();
     Ok(OpenedFile {
         data_start: bom_len + next.byte(),
@@ -923,6 +928,7 @@ struct RangeIngest {
     blanked: row::Blanked,
     without_nhs_number: u64,
     outside_test_range: u64,
+    run_dates: crate::run_date::RunDates,
     quarantine: Quarantine,
 }
 
@@ -989,6 +995,8 @@ fn read_range(
         person_column: source.person_column(),
         without_nhs_number: Default::default(),
         outside_test_range: Default::default(),
+        run_day: crate::run_date::today_or_now(),
+        run_dates: Default::default(),
     };
     let mut out = RangeIngest {
         rows_in: 0,
@@ -996,6 +1004,7 @@ fn read_range(
         blanked: Default::default(),
         without_nhs_number: 0,
         outside_test_range: 0,
+        run_dates: Default::default(),
         quarantine: Quarantine::default(),
     };
     let mut reported = 0u64;
@@ -1077,6 +1086,7 @@ fn read_range(
     out.blanked = checker.blanked.take();
     out.without_nhs_number = checker.without_nhs_number.get();
     out.outside_test_range = checker.outside_test_range.get();
+    out.run_dates = checker.run_dates.get();
     let (_, mut sink) = writer
         .finish()
         .map_err(|e| io_error.or_engine("finishing", staged, e))?;

@@ -154,16 +154,53 @@ pub fn mask_data_value(text: &str) -> String {
 /// number) stay apart. Postcodes and dates are kept: their shapes are common in the
 /// names of ordinary files (`Q3 1st`, `wk1 2nd`, a hex id, a reporting date), and
 /// masking them made two submissions' names equal, so the later could no longer replace
-/// the earlier (CLD's latest-submission rule goes by name).
+/// the earlier (CLD's latest-submission rule goes by name). Control characters are then
+/// shown as escapes ([`crate::escape::one_line`]): a name holding a line break and a
+/// forged log line, or ANSI sequences, is shown on one line as what it is.
 pub fn mask_file_name(name: &str) -> String {
+    // Masked first: an escape's letters (`\t`) would join digits a tab kept apart.
+    let masked = withhold_in_name(name);
+    crate::escape::one_line(&masked).into_owned()
+}
+
+/// [`mask_file_name`] without the escapes: for a name made safe another way
+/// ([`crate::pull::landing::landed_name`] keeps only letters, digits, `.`, `_`, `-`).
+pub fn withhold_in_name(name: &str) -> std::borrow::Cow<'_, str> {
     let ranges = nhs_shapes(name, Text::Value, passes_modulus_11);
-    withhold(name, &ranges).into_owned()
+    withhold(name, &ranges)
 }
 
 /// A path as messages, warnings and logs show it: every NHS number in it withheld
 /// ([`mask_file_name`]).
 pub fn shown_path(path: &std::path::Path) -> String {
-    mask_file_name(&path.display().to_string())
+    mask_file_name(&path_text(path))
+}
+
+/// The last part of a path as text ([`path_text`]): `?` when there is none.
+pub fn file_name_text(path: &std::path::Path) -> String {
+    match path.file_name() {
+        Some(n) => path_text(std::path::Path::new(n)),
+        None => "?".to_string(),
+    }
+}
+
+/// A path as text: bytes that are not UTF-8 as `%XX` (a Latin-1 `cld_903_Sept\xe9.csv`
+/// is `cld_903_Sept%E9.csv`, as a drop folder takes it), not all as one `\u{fffd}`.
+pub fn path_text(path: &std::path::Path) -> String {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let mut text = String::new();
+        for chunk in path.as_os_str().as_bytes().utf8_chunks() {
+            text.push_str(chunk.valid());
+            for b in chunk.invalid() {
+                text.push_str(&format!("%{b:02X}"));
+            }
+        }
+        text
+    }
+    #[cfg(not(unix))]
+    path.display().to_string()
 }
 
 /// Replaces every NHS number in free text such as log lines and error messages (a shape

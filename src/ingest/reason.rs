@@ -15,6 +15,9 @@ pub enum Reason {
     NhsNumberInvalid,
     /// A date, datetime or time fits none of the column's formats, or is not a real date.
     InvalidDate,
+    /// A date of activity that has happened is after the run's date (beyond its
+    /// column's `not_after_run_days`).
+    DateInFuture,
     /// An integer column holds something else.
     InvalidInteger,
     /// A code column holds a value missing from its code list.
@@ -31,13 +34,14 @@ pub enum Reason {
 
 impl Reason {
     /// All reasons, in report order.
-    pub const ALL: [Reason; 12] = [
+    pub const ALL: [Reason; 13] = [
         Reason::WrongFieldCount,
         Reason::UnbalancedQuote,
         Reason::InvalidEncoding,
         Reason::MissingRequired,
         Reason::NhsNumberInvalid,
         Reason::InvalidDate,
+        Reason::DateInFuture,
         Reason::InvalidInteger,
         Reason::UnknownCode,
         Reason::NhsNumberInText,
@@ -55,6 +59,7 @@ impl Reason {
             Reason::MissingRequired => "missing_required",
             Reason::NhsNumberInvalid => "nhs_number_invalid",
             Reason::InvalidDate => "invalid_date",
+            Reason::DateInFuture => "date_in_future",
             Reason::InvalidInteger => "invalid_integer",
             Reason::UnknownCode => "unknown_code",
             Reason::NhsNumberInText => "nhs_number_in_text",

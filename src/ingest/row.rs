@@ -55,6 +55,11 @@ pub struct RowChecker<'a> {
     /// Valid NHS numbers outside the 999 test range read under a pseudonymiser for test
     /// data only (the demo key): the file is refused when there is one.
     pub outside_test_range: std::cell::Cell<u64>,
+    /// The run's date, days since 1970-01-01 ([`crate::run_date`]): a column's
+    /// `not_after_run_days` counts from it.
+    pub run_day: i32,
+    /// The run dates the values checked against it so far hold for.
+    pub run_dates: std::cell::Cell<crate::run_date::RunDates>,
 }
 
 /// A `string` column's value against its contract `pattern`. A value of another shape
@@ -73,6 +78,37 @@ fn pattern_check(col: &Column, text: &str) -> Result<(), (Reason, String)> {
 }
 
 impl RowChecker<'_> {
+    /// A date or date-time of activity that has happened, against the run's date: more
+    /// than the column's `not_after_run_days` after it, it is impossible (a typing error
+    /// such as 2099 for 2029 would otherwise make a month file for every month up to it).
+    fn not_after_run<'r>(
+        &self,
+        col: &Column,
+        text: &str,
+        p: &super::dates::Parts,
+    ) -> Result<Cell<'r>, (Reason, String)> {
+        let bound = col.not_after_run_days.unwrap_or(0);
+        let day = days_from_civil(p.year, p.month, p.day);
+        let ok = i64::from(day) <= i64::from(self.run_day) + i64::from(bound);
+        let mut dates = self.run_dates.get();
+        dates.saw(day, bound, ok);
+        self.run_dates.set(dates);
+        if !ok {
+            return Err((
+                Reason::DateInFuture,
+                format!(
+                    "\"{}\" value \"{text}\" is after the run's date {} (more than {bound} day(s) ahead): activity not yet happened, most likely a typing error",
+                    col.header,
+                    crate::run_date::iso(self.run_day)
+                ),
+            ));
+        }
+        Ok(match col.kind {
+            ColumnType::Date(_) => Cell::Date(day),
+            _ => Cell::DateTime(datetime_ms(p)),
+        })
+    }
+
     /// Returns the row's cells (indexed by contract column) or its quarantine entry.
     pub fn check<'r>(
         &'r self,
@@ -229,6 +265,12 @@ impl RowChecker<'_> {
                                     col.years.end()
                                 ),
                             ))
+                        }
+                        Some((p, _))
+                            if !matches!(col.kind, ColumnType::Time(_))
+                                && col.not_after_run_days.is_some() =>
+                        {
+                            self.not_after_run(col, text, &p)
                         }
                         Some((p, _)) => Ok(match col.kind {
                             ColumnType::Date(_) => {
@@ -527,6 +569,7 @@ mod tests {
             required: true,
             header_required: true,
             years: crate::ingest::dates::PLAUSIBLE_YEARS,
+            not_after_run_days: None,
             allow_nhs_number_shape: false,
             pattern: None,
             on_invalid: OnInvalid::Quarantine,
@@ -576,8 +619,67 @@ mod tests {
                 person_column: None,
                 without_nhs_number: Default::default(),
                 outside_test_range: Default::default(),
+                run_day: crate::run_date::parse_iso("2026-11-28").unwrap(),
+                run_dates: Default::default(),
             }
         }
+    }
+
+    /// Regression (review F5): a discharge dated 15/07/2099, inside the contract's years,
+    /// was accepted, and `flow_daily` grew a month file for every month up to it. A date
+    /// of activity more than its column's `not_after_run_days` after the run's date is
+    /// `date_in_future`, or left blank under `on_invalid = "blank"`; the dates checked
+    /// record the run dates the reading holds for.
+    #[test]
+    fn a_date_of_activity_after_the_run_is_date_in_future() {
+        let formats = vec![crate::ingest::dates::DateFormat::compile("%d/%m/%Y").unwrap()];
+        let dated = |name: &str, on_invalid| Column {
+            not_after_run_days: Some(1),
+            on_invalid,
+            required: false,
+            header_required: false,
+            ..column(name, ColumnType::Date(formats.clone()))
+        };
+        let mut contract = contract();
+        contract.columns.extend([
+            dated("discharge", OnInvalid::Quarantine),
+            dated("ready", OnInvalid::Blank),
+            // Not bound: a planned end may be ahead.
+            column("planned_end", ColumnType::Date(formats.clone())),
+        ]);
+        let fixture = Fixture::new(contract);
+        let day = |s| crate::run_date::parse_iso(s).unwrap();
+        let check = |discharge: &str, ready: &str| {
+            let checker = fixture.checker();
+            let record = ByteRecord::from(vec!["E06000001", "1", discharge, ready, "01/01/2099"]);
+            let result = checker.check(&record, 2, 1).map(|c| c[3] == Cell::Null);
+            (
+                result.map_err(|q| (q.reasons, q.details)),
+                checker.run_dates.get(),
+                checker.blanked.take(),
+            )
+        };
+        // The run's date and the day after it are allowed; the planned end is not bound.
+        let (ok, dates, _) = check("29/11/2026", "28/11/2026");
+        assert_eq!(ok, Ok(false));
+        assert_eq!(dates.from, Some(day("2026-11-28")));
+        assert_eq!(dates.before, None);
+        // Two days ahead: quarantined, naming the column, the value and the run's date.
+        let (q, dates, _) = check("15/07/2099", "");
+        let (reasons, details) = q.unwrap_err();
+        assert_eq!(reasons, vec![Reason::DateInFuture]);
+        assert!(
+            details[0]
+                .contains("\"discharge\" value \"15/07/2099\" is after the run's date 2026-11-28"),
+            "{details:?}"
+        );
+        assert_eq!(dates.before, Some(day("2099-07-14")));
+        assert_eq!(Reason::DateInFuture.code(), "date_in_future");
+        // Under on_invalid = "blank": the value is left blank and counted, the row kept.
+        let (ok, dates, blanked) = check("28/11/2026", "30/11/2026");
+        assert_eq!(ok, Ok(true));
+        assert_eq!(blanked.get(&(3, Reason::DateInFuture)), Some(&1));
+        assert_eq!(dates.before, Some(day("2026-11-29")));
     }
 
     /// A council code (from a code list) and a council person id scoped by it.

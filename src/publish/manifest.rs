@@ -25,6 +25,11 @@ pub struct Manifest {
     pub versions: BTreeMap<String, String>,
     /// UTC start, RFC 3339.
     pub started_at: String,
+    /// The run's date (`YYYY-MM-DD`: today's, UTC, or `JOINEDUP_TODAY`), which dates of
+    /// activity are checked against ([`crate::run_date`]); the report's headline month
+    /// is never after it.
+    #[serde(default)]
+    pub run_date: String,
     /// UTC end, RFC 3339.
     pub finished_at: String,
     /// Pseudonymisation key source and fingerprint (never the key); absent when the

@@ -62,9 +62,9 @@ fn reference_month<'n>(names: impl Iterator<Item = &'n str>, this_month: &str) -
         .to_string()
 }
 
-/// The run's month (UTC), `YYYY-MM`.
+/// The run's month (UTC, or `JOINEDUP_TODAY`'s: [`crate::run_date`]), `YYYY-MM`.
 fn this_month() -> String {
-    chrono::Utc::now().format("%Y-%m").to_string()
+    crate::run_date::this_month()
 }
 
 /// `YYYY-MM` that is `n` months before `month`.

@@ -52,7 +52,7 @@ enum Failed {
 /// `%`, else its UTF-8 parts with every `%` as `%25` and every other byte as `%XX` (a
 /// Latin-1 `cld_é.csv` is `cld_%E9.csv`, a file named `cld_%E9.csv` is `cld_%25E9.csv`),
 /// so that no two names are recorded as one. `true` when it is not UTF-8.
-fn shown_name(name: &OsStr) -> (String, bool) {
+pub(crate) fn shown_name(name: &OsStr) -> (String, bool) {
     let escape_percent = |s: &str| s.replace('%', "%25");
     if let Some(n) = name.to_str() {
         return (escape_percent(n), false);
@@ -75,7 +75,7 @@ fn shown_name(name: &OsStr) -> (String, bool) {
 
 /// The name a drop folder's `pattern` (and the hidden and lock file test) is matched
 /// against: the file's own name, a byte that is not UTF-8 as `%XX` and `%` as itself.
-fn matched_name(shown: &str, os_name: &OsStr) -> String {
+pub(crate) fn matched_name(shown: &str, os_name: &OsStr) -> String {
     match os_name.to_str() {
         Some(n) => n.to_string(),
         None => shown.replace("%25", "%"),

@@ -833,7 +833,7 @@ fn sync_dir(dir: &Path) {
 /// hex digits of the SHA-256.
 pub fn landed_name(original: &str, sha256: &str) -> String {
     let last = original.rsplit(['/', '\\']).next().unwrap_or("");
-    let last = crate::ingest::quarantine::mask_file_name(last);
+    let last = crate::ingest::quarantine::withhold_in_name(last);
     let safe: String = last
         .chars()
         .map(|c| {

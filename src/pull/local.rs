@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+use super::folder_entry::{self, Entry};
 use crate::error::{Error, Result};
 
 /// One input file, fingerprinted.
@@ -93,8 +94,20 @@ pub fn fingerprint_input(source: &str, path: &Path) -> Result<InputFile> {
 }
 
 /// The files of a source (one file, or the folder's files matching `pattern`, in name
-/// order), not yet read.
+/// order), not yet read; links leaving the folder not followed.
 pub fn list_paths(source: &str, path: &Path, pattern: &str) -> Result<Vec<PathBuf>> {
+    list_paths_with(source, path, pattern, false).map(|(paths, _)| paths)
+}
+
+/// [`list_paths`], following symbolic links out of the folder when
+/// `follow_links_outside`, and with the entries the pattern matches but that are not read
+/// ([`folder_entry`]; `app::inputs::refused_entries` warns of them).
+pub fn list_paths_with(
+    source: &str,
+    path: &Path,
+    pattern: &str,
+    follow_links_outside: bool,
+) -> Result<(Vec<PathBuf>, Vec<Refused>)> {
     let unavailable = |message: String| Error::SourceUnavailable {
         source_name: source.to_string(),
         message,
@@ -106,6 +119,7 @@ pub fn list_paths(source: &str, path: &Path, pattern: &str) -> Result<Vec<PathBu
         ))
     })?;
     let mut paths = Vec::new();
+    let mut refused = Vec::new();
     if meta.is_dir() {
         let entries = std::fs::read_dir(path).map_err(|e| {
             unavailable(format!(
@@ -113,6 +127,7 @@ pub fn list_paths(source: &str, path: &Path, pattern: &str) -> Result<Vec<PathBu
                 crate::ingest::quarantine::shown_path(path)
             ))
         })?;
+        let folder = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
         for entry in entries {
             let entry = entry.map_err(|e| {
                 unavailable(format!(
@@ -120,24 +135,48 @@ pub fn list_paths(source: &str, path: &Path, pattern: &str) -> Result<Vec<PathBu
                     crate::ingest::quarantine::shown_path(path)
                 ))
             })?;
-            let p = entry.path();
-            let name = entry.file_name();
-            let Some(name) = name.to_str() else { continue };
-            if p.is_file() && !is_hidden_or_lock(name) && wildcard_match(pattern, name) {
-                paths.push(p);
+            match folder_entry::classify(&folder, &entry, pattern, follow_links_outside) {
+                Entry::Read(p) => paths.push(p),
+                Entry::Skip => {}
+                Entry::Refused { shown, why, broken } => {
+                    refused.push(Refused { shown, why, broken });
+                }
             }
         }
         paths.sort();
+        refused.sort_by(|a, b| a.shown.cmp(&b.shown));
         if paths.is_empty() {
+            let besides = match refused.first() {
+                Some(r) => format!(" it can read ({} matches but {})", r.shown, r.why),
+                None => String::new(),
+            };
             return Err(unavailable(format!(
-                "folder {} has no files matching \"{pattern}\"",
+                "folder {} has no files matching \"{pattern}\"{besides}",
                 crate::ingest::quarantine::shown_path(path)
             )));
         }
-    } else {
+    } else if meta.is_file() {
         paths.push(path.to_path_buf());
+    } else {
+        // A FIFO or a device (`/dev/zero`) would hang the run or never end.
+        return Err(unavailable(format!(
+            "{} is not a file or a folder (a named pipe or a device): not read",
+            crate::ingest::quarantine::shown_path(path)
+        )));
     }
-    Ok(paths)
+    Ok((paths, refused))
+}
+
+/// An entry of a source's folder its pattern matches but that is not read
+/// ([`folder_entry::Entry::Refused`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused {
+    /// The entry as shown.
+    pub shown: String,
+    /// Why it is not read.
+    pub why: String,
+    /// A symbolic link whose target cannot be reached.
+    pub broken: bool,
 }
 
 /// The files of folder `path` that none of `patterns` matches (hidden files and Excel's
@@ -151,12 +190,15 @@ pub fn unmatched(path: &Path, patterns: &[&str]) -> Vec<String> {
         .flatten()
         .filter(|e| e.path().is_file())
         .filter_map(|e| {
-            let name = e.file_name();
-            match name.to_str() {
-                Some(n) if is_hidden_or_lock(n) => None,
-                Some(n) if patterns.iter().any(|p| wildcard_match(p, n)) => None,
-                // A name that is not UTF-8 is never listed, whatever the pattern.
-                _ => Some(name.to_string_lossy().into_owned()),
+            // A name that is not UTF-8 is matched and shown with its other bytes as
+            // `%XX`, as a source's listing matches it (it was said to match no pattern).
+            let os_name = e.file_name();
+            let (shown, _) = super::file_drop::shown_name(&os_name);
+            let n = super::file_drop::matched_name(&shown, &os_name);
+            if is_hidden_or_lock(&n) || patterns.iter().any(|p| wildcard_match(p, &n)) {
+                None
+            } else {
+                Some(shown)
             }
         })
         .collect();
@@ -194,8 +236,23 @@ pub(crate) fn sha256_to_end(file: &mut impl Read) -> std::io::Result<(u64, Strin
 }
 
 fn fingerprint(path: &Path) -> std::io::Result<InputFile> {
-    let mut file = std::fs::File::open(path)?;
-    let before = FileStamp::of(&file.metadata()?);
+    // Opened without blocking, and refused unless a regular file: a FIFO put in a file's
+    // place after the listing would otherwise wait for a writer for ever.
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(
+        &mut options,
+        rustix::fs::OFlags::NONBLOCK.bits() as i32,
+    );
+    let mut file = options.open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(std::io::Error::other(
+            "it is not a regular file (a named pipe, a device or a folder)",
+        ));
+    }
+    let before = FileStamp::of(&meta);
     let (bytes, sha256) = sha256_to_end(&mut file)?;
     // Still being written (or rewritten) while hashed: the hash is of no one version.
     let after = FileStamp::of(&std::fs::metadata(path)?);

@@ -10,6 +10,7 @@
 //! is async.
 
 pub mod file_drop;
+pub mod folder_entry;
 pub mod http;
 pub mod landing;
 pub(crate) mod local;
@@ -22,7 +23,9 @@ mod sniff;
 use std::path::Path;
 use std::sync::Arc;
 
-pub use local::{InputFile, fingerprint_input, list_inputs, list_paths, wildcard_match};
+pub use local::{
+    InputFile, fingerprint_input, list_inputs, list_paths, list_paths_with, wildcard_match,
+};
 pub use report::SourcePull;
 
 use crate::config::Plan;

@@ -190,6 +190,9 @@ pub struct RunManifest {
     pub pipeline: PipelineRef,
     /// UTC end.
     pub finished_at: String,
+    /// The run's date, `YYYY-MM-DD` (absent from older manifests: then `finished_at`'s).
+    #[serde(default)]
+    pub run_date: String,
     /// Per-source accounting.
     #[serde(default)]
     pub sources: Vec<SourceCounts>,
@@ -201,6 +204,19 @@ pub struct RunManifest {
     /// Warnings.
     #[serde(default)]
     pub warnings: Vec<String>,
+}
+
+impl RunManifest {
+    /// The run's date: its `run_date`, else the day it finished (an older manifest);
+    /// `None` when neither reads as a date.
+    pub fn run_day(&self) -> Option<chrono::NaiveDate> {
+        [
+            self.run_date.as_str(),
+            self.finished_at.get(..10).unwrap_or(""),
+        ]
+        .into_iter()
+        .find_map(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+    }
 }
 
 /// Pipeline identity.

@@ -87,6 +87,20 @@ pub fn hospital_ends(rows: &[FlowDay]) -> (Option<NaiveDate>, Option<NaiveDate>)
     (last(&has_admission), last(&|r| some(r.discharges)))
 }
 
+/// `m`, or when it is after the run's month the latest of `months` that is not (the
+/// earliest month when none is).
+fn latest_by_run_with(months: &[NaiveDate], m: NaiveDate, ran: Option<NaiveDate>) -> NaiveDate {
+    match ran.map(month_start) {
+        Some(r) if m > r => months
+            .iter()
+            .rev()
+            .find(|x| **x <= r)
+            .copied()
+            .unwrap_or(months[0]),
+        _ => m,
+    }
+}
+
 impl Period {
     /// One month shown on its own (tests): headline, first and last month `m`, no daily
     /// data, complete, social-care data to `care_end`.
@@ -123,12 +137,22 @@ impl Period {
         }
         months.sort();
         months.dedup();
+        // Nothing after the run's date has happened: a month after its month is never the
+        // headline, nor is the data's end after it (regression, review F5: one discharge
+        // typed 2099 made the headline "June 2099 · data complete to 1 July 2099").
+        let ran = data.manifest.as_ref().and_then(|m| m.run_day());
+        let after_run = |m: &NaiveDate| ran.is_some_and(|r| *m > month_start(r));
+        let latest_by_run = |months: &[NaiveDate], m| latest_by_run_with(months, m, ran);
         let last_month = *months.last()?;
-        let daily_end = data
-            .flow
-            .as_ref()
-            .and_then(|f| f.iter().map(|r| r.date).max());
-        let data_end = data.flow.as_ref().and_then(|f| match hospital_ends(f) {
+        // Days after the run's date are left out of how far the data reach.
+        let flow: Option<Vec<FlowDay>> = data.flow.as_ref().map(|f| {
+            f.iter()
+                .filter(|r| ran.is_none_or(|x| r.date <= x))
+                .cloned()
+                .collect()
+        });
+        let daily_end = flow.as_ref().and_then(|f| f.iter().map(|r| r.date).max());
+        let data_end = flow.as_ref().and_then(|f| match hospital_ends(f) {
             (Some(a), Some(d)) => Some(a.min(d)),
             (Some(a), None) => Some(a),
             // Discharges but no admissions (the tail of an extract, say): not known to be
@@ -143,9 +167,9 @@ impl Period {
         let basis_last = data
             .bottlenecks
             .as_ref()
-            .and_then(|b| b.iter().map(|r| r.month).max())
+            .and_then(|b| b.iter().map(|r| r.month).filter(|m| !after_run(m)).max())
             .unwrap_or(last_month);
-        let data_start = match &data.flow {
+        let data_start = match &flow {
             Some(f) => hospital_start(f),
             None => data
                 .bottlenecks
@@ -155,6 +179,8 @@ impl Period {
         let starts_after = |m: &NaiveDate| data_start.is_some_and(|s| *m <= month_start(s));
         let complete = |m: &NaiveDate| {
             !starts_after(m)
+                && !after_run(m)
+                && ran.is_none_or(|r| month_end(*m) < r)
                 && match data_end {
                     Some(end) => month_end(*m) <= end,
                     None => *m < basis_last,
@@ -162,10 +188,12 @@ impl Period {
         };
         let (month, month_incomplete) = match months.iter().rev().find(|m| complete(m)) {
             Some(m) => (*m, false),
-            None if data_end.is_some() => (last_month, true),
-            None => (basis_last, true),
+            None if data_end.is_some() => (latest_by_run(&months, last_month), true),
+            None => (latest_by_run(&months, basis_last), true),
         };
         let first_month = add_months(month, -(MONTHS_BEFORE as i32)).max(months[0]);
+        // Shown months end with the run's month: those after it are not drawn.
+        let last_month = latest_by_run(&months, last_month).max(month);
         let care_end = data
             .manifest
             .as_ref()
@@ -487,6 +515,43 @@ mod tests {
         assert_eq!((p.month, p.month_incomplete), (d(2026, 7, 1), true));
 
         assert_eq!(Period::choose(&data(None)), None);
+    }
+
+    /// Regression (review F5): one spell typed as admitted 1 July 2099 and discharged
+    /// 15 July 2099 made the headline "June 2099 · data complete to 1 July 2099". Nothing
+    /// after the run's date (the manifest's `run_date`) is the headline or the data's
+    /// end, nor a month shown.
+    #[test]
+    fn regression_no_month_after_the_run_is_the_headline() {
+        let busy = |date| FlowDay {
+            admissions_elective: Cell::Shown(3),
+            discharges: Cell::Shown(3),
+            ..day("RX1", date)
+        };
+        let mut days = Vec::new();
+        let mut x = d(2026, 7, 1);
+        while x <= d(2026, 10, 27) {
+            days.push(busy(x));
+            x = x.succ_opt().unwrap();
+        }
+        days.extend([busy(d(2099, 7, 1)), busy(d(2099, 7, 15))]);
+        let mut data = data(Some(days));
+        data.manifest = Some(
+            serde_json::from_str(
+                r#"{"run_id": "r", "status": "ok", "pipeline": {"name": "p"},
+                "finished_at": "2026-11-28T02:00:00Z", "run_date": "2026-11-28"}"#,
+            )
+            .unwrap(),
+        );
+        let p = Period::choose(&data).unwrap();
+        assert_eq!((p.month, p.month_incomplete), (d(2026, 9, 1), false));
+        assert_eq!(p.data_end, Some(d(2026, 10, 27)));
+        assert_eq!(p.last_month, d(2026, 10, 1));
+        // A month that has not ended by the run's date is not complete either.
+        let m = data.manifest.as_mut().unwrap();
+        m.run_date = "2026-09-30".into();
+        let p = Period::choose(&data).unwrap();
+        assert_eq!((p.month, p.last_month), (d(2026, 8, 1), d(2026, 9, 1)));
     }
 
     /// Regression (review): the sample's hospital extract holds spells admitted to 30

@@ -152,6 +152,9 @@ pub struct Column {
     pub header_required: bool,
     /// Years a date or date-time may be in.
     pub years: std::ops::RangeInclusive<i32>,
+    /// For a date or date-time of activity that has happened: the most days a value may
+    /// be after the run's date ([`crate::run_date`]); a later one is `date_in_future`.
+    pub not_after_run_days: Option<i32>,
     /// A `string` or `integer` column may hold values shaped like a valid NHS number (else such a row
     /// is quarantined as `nhs_number_in_text`).
     pub allow_nhs_number_shape: bool,

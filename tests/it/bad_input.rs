@@ -2238,3 +2238,290 @@ fn regression_a_failing_value_holding_ten_digits_is_never_quoted() {
         texts[2]
     );
 }
+
+/// Runs the APC-only pipeline over fixture `name` into `out` as of `today`
+/// (`JOINEDUP_TODAY`): exit code and stderr.
+fn run_fixture_on(name: &str, out: &Path, today: &str) -> (i32, String) {
+    let source = format!("apc=tests/fixtures/bad/apc/{name}");
+    let (code, _, stderr) = result(&joinedup_env(
+        &[
+            "run",
+            PIPELINE,
+            "--source",
+            &source,
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &[("JOINEDUP_TODAY", today)],
+    ));
+    (code, stderr)
+}
+
+/// The manifest of the newest run in `out`.
+fn last_manifest(out: &Path) -> serde_json::Value {
+    let mut runs: Vec<PathBuf> = std::fs::read_dir(out.join("runs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    runs.sort();
+    let run = runs.last().unwrap();
+    serde_json::from_str(&std::fs::read_to_string(run.join("manifest.json")).unwrap()).unwrap()
+}
+
+/// Regression (review F5): a discharge dated 15/07/2099, inside the contract's years, was
+/// accepted (exit 0, no warning), and `flow_daily` grew a month file for every month up
+/// to it. A date of activity after the run's date (beyond the column's
+/// `not_after_run_days`) is `date_in_future`; the manifest records the run's date. A run
+/// on a later date, with nothing else changed, reads the file again (its cached reading
+/// held only up to the day the date fell due) and takes the row in.
+#[test]
+fn regression_a_discharge_after_the_run_is_quarantined_until_it_falls_due() {
+    let out = tempfile::tempdir().unwrap();
+    let (code, stderr) = run_fixture_on("discharge_in_future.csv", out.path(), "2026-11-28");
+    assert_eq!(code, 0, "{stderr}");
+    let q = quarantine(out.path());
+    assert_eq!(q.rows, 1);
+    let r = q.row(0);
+    assert_eq!(
+        (r["line"], r["reasons"]),
+        (Some("3"), Some("date_in_future"))
+    );
+    assert_eq!(
+        r["detail"],
+        Some(
+            "\"Discharge Date (From Hospital Provider Spell)\" value \"15/07/2099\" is after the run's date 2026-11-28 (more than 1 day(s) ahead): activity not yet happened, most likely a typing error"
+        )
+    );
+    let m = last_manifest(out.path());
+    assert_eq!(m["run_date"], "2026-11-28");
+    assert_eq!(m["sources"][0]["accepted"], 2);
+    assert_eq!(read_parquet(&spells(out.path())).rows, 2);
+    let months: Vec<String> = std::fs::read_dir(spells(out.path()))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert!(months.iter().all(|m| m.as_str() < "2027"), "{months:?}");
+
+    // The same day again: nothing to do.
+    let (code, stderr) = run_fixture_on("discharge_in_future.csv", out.path(), "2026-11-29");
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(last_manifest(out.path())["mode"], "up_to_date");
+
+    // Once the date has come, the unchanged file is read again and the row taken in.
+    let (code, stderr) = run_fixture_on("discharge_in_future.csv", out.path(), "2099-07-14");
+    assert_eq!(code, 0, "{stderr}");
+    let m = last_manifest(out.path());
+    assert_eq!(m["changes"]["unchanged"], 1);
+    assert!(
+        m["changes"]["run_date_moved"]
+            .as_str()
+            .unwrap()
+            .contains("due from 2099-07-14"),
+        "{}",
+        m["changes"]
+    );
+    assert!(stderr.contains("read again"), "{stderr}");
+    assert_eq!(m["sources"][0]["accepted"], 3);
+    assert_eq!(read_parquet(&spells(out.path())).rows, 3);
+}
+
+/// A run's date that is not one is refused before anything is read (exit 2).
+#[test]
+fn a_run_date_that_is_not_a_date_is_refused() {
+    let out = tempfile::tempdir().unwrap();
+    let (code, stderr) = run_fixture_on("valid.csv", out.path(), "28/11/2026");
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("JOINEDUP_TODAY=\"28/11/2026\" is not a date"),
+        "{stderr}"
+    );
+}
+
+/// Regression (review F10): a file name holding a line break, a forged `run finished`
+/// line, a forged JSON event and ANSI escapes reached the text log on stderr and the
+/// summary on stdout raw. Text output shows control characters as escapes (`\n`,
+/// `\x1b`); the name is still read.
+#[test]
+fn regression_control_characters_in_a_file_name_are_escaped_in_text_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = "apc_x\n2026-11-28T04:00:00Z  INFO run finished exit_code=0 status=\"ok\"\n{\"level\":\"INFO\"}\u{1b}[2J\u{202e}.csv";
+    std::fs::copy(
+        root().join("tests/fixtures/bad/apc/valid.csv"),
+        dir.path().join(name),
+    )
+    .unwrap();
+    let (code, stdout, stderr, out) = run_apc(dir.path().to_str().unwrap());
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(read_parquet(&spells(out.path())).rows, 3);
+    let shown = "apc_x\\n2026-11-28T04:00:00Z  INFO run finished exit_code=0 status=\"ok\"\\n{\"level\":\"INFO\"}\\x1b[2J\\u{202e}.csv";
+    assert!(stdout.contains(shown), "{stdout}");
+    for (what, text) in [("stdout", &stdout), ("stderr", &stderr)] {
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{202e}'),
+            "{what}: {text}"
+        );
+        assert!(
+            !text
+                .lines()
+                .any(|l| l.starts_with("2026-11-28T04:00:00Z") || l.starts_with('{')),
+            "{what}: {text}"
+        );
+    }
+    // The status command's answer too.
+    let (_, status, _) = result(&joinedup(&[
+        "status",
+        PIPELINE,
+        "--out",
+        out.path().to_str().unwrap(),
+    ]));
+    assert!(!status.contains('\u{1b}'), "{status}");
+}
+
+/// Runs `pipeline` into `out`: exit code, stdout and stderr.
+fn run_pipeline(pipeline: &Path, out: &Path) -> (i32, String, String) {
+    result(&joinedup(&[
+        "run",
+        pipeline.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]))
+}
+
+/// A folder holding `valid.csv` as `apc_a.csv`, and beside it the entry `make` makes.
+fn folder_with(dir: &Path, make: impl FnOnce(&Path)) -> PathBuf {
+    let folder = dir.join("in");
+    std::fs::create_dir(&folder).unwrap();
+    std::fs::copy(
+        root().join("tests/fixtures/bad/apc/valid.csv"),
+        folder.join("apc_a.csv"),
+    )
+    .unwrap();
+    make(&folder);
+    folder
+}
+
+/// Regression (review F8): entries of a source's folder its pattern matches but that are
+/// not regular files were passed over without a word, a FIFO or `/dev/zero` as a source
+/// path hung the run, and a symbolic link anywhere was followed (one to `/etc/passwd` was
+/// read and failed the nightly run, one to `/proc/kmsg` hung it). Each such entry is named
+/// in a warning and not read; a link out of the folder is not followed unless the source
+/// says `follow_links_outside = true`.
+#[test]
+fn regression_folder_entries_that_are_not_regular_files_are_named_and_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = folder_with(dir.path(), |f| {
+        std::fs::create_dir(f.join("apc_dir.csv")).unwrap();
+        let made = std::process::Command::new("mkfifo")
+            .arg(f.join("apc_fifo.csv"))
+            .status()
+            .unwrap();
+        assert!(made.success());
+        std::os::unix::fs::symlink("/dev/zero", f.join("apc_zero.csv")).unwrap();
+        std::os::unix::fs::symlink("/nonexistent/x.csv", f.join("apc_gone.csv")).unwrap();
+        std::os::unix::fs::symlink("apc_a.csv", f.join("apc_same.csv")).unwrap();
+    });
+    let pipeline = apc_pipeline(dir.path(), &folder, "");
+    let out = dir.path().join("out");
+    let (code, _, stderr) = run_pipeline(&pipeline, &out);
+    assert_eq!(code, 0, "{stderr}");
+    let shown = folder.display().to_string();
+    let all = warnings(&out);
+    for (entry, why) in [
+        ("apc_dir.csv", "is a folder, not a file"),
+        ("apc_fifo.csv", "is a named pipe (FIFO), not a file"),
+        (
+            "apc_zero.csv",
+            "is a symbolic link to /dev/zero, outside the source's folder, which is not followed (set follow_links_outside = true under the source to read it)",
+        ),
+        (
+            "apc_gone.csv",
+            "is a symbolic link whose target cannot be reached",
+        ),
+    ] {
+        let start = format!("source apc: {shown}/{entry} matches its pattern but {why}");
+        assert!(
+            all.iter().any(|w| w.starts_with(&start)),
+            "{start}\nnot in {all:?}"
+        );
+        assert!(stderr.contains(&start), "{stderr}");
+    }
+    // The link inside the folder is its target, read once.
+    assert_eq!(read_parquet(&spells(&out)).rows, 3);
+
+    // A FIFO as the source's path is refused (exit 4), not waited on.
+    let fifo = folder.join("apc_fifo.csv");
+    let (code, _, stderr) = run_pipeline(&apc_pipeline(dir.path(), &fifo, ""), &out);
+    assert_eq!(code, 4, "{stderr}");
+    assert!(
+        stderr.contains("is not a file or a folder (a named pipe or a device): not read"),
+        "{stderr}"
+    );
+}
+
+/// Regression (review F8): a council's file behind a symbolic link to a mounted share
+/// was read; once the share was unmounted, the next run exited 0 "ok", said only
+/// "removed", and dropped the council from every dataset. An input of the last run gone
+/// while a link of its source's folder cannot be reached is not taken as removed: the
+/// run is refused (exit 4) naming the link.
+#[test]
+fn regression_an_input_behind_a_broken_link_is_not_taken_as_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let share = dir.path().join("share");
+    std::fs::create_dir(&share).unwrap();
+    std::fs::copy(
+        root().join("tests/fixtures/bad/apc/two_bad_rows.csv"),
+        share.join("apc_b.csv"),
+    )
+    .unwrap();
+    let folder = folder_with(dir.path(), |f| {
+        std::os::unix::fs::symlink(share.join("apc_b.csv"), f.join("apc_b.csv")).unwrap();
+    });
+    let pipeline = apc_pipeline(dir.path(), &folder, "follow_links_outside = true");
+    let out = dir.path().join("out");
+    let (code, _, stderr) = run_pipeline(&pipeline, &out);
+    assert_eq!(code, 0, "{stderr}");
+    let before = read_parquet(&spells(&out)).rows;
+    assert!(before > 3, "{before}");
+
+    std::fs::remove_dir_all(&share).unwrap();
+    let (code, _, stderr) = run_pipeline(&pipeline, &out);
+    assert_eq!(code, 4, "{stderr}");
+    assert!(
+        stderr.contains("apc_b.csv matches its pattern but is a symbolic link whose target cannot be reached")
+            && stderr.contains("an input the last run read is gone: it may be behind the link, so it is not taken as removed"),
+        "{stderr}"
+    );
+    assert_eq!(read_parquet(&spells(&out)).rows, before);
+}
+
+/// Regression (review F9): a file whose name is not UTF-8 (`apc_Sept\xe9.csv`) was not
+/// read, and the warning said it matched no pattern. It is matched and shown with its
+/// other bytes as `%XX`, as a drop folder takes it, and read.
+#[test]
+fn regression_a_file_name_that_is_not_utf8_is_read_and_shown_escaped() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let folder = folder_with(dir.path(), |f| {
+        let name = std::ffi::OsStr::from_bytes(b"apc_Sept\xe9.csv");
+        std::fs::copy(
+            root().join("tests/fixtures/bad/apc/two_bad_rows.csv"),
+            f.join(name),
+        )
+        .unwrap();
+    });
+    let out = dir.path().join("out");
+    let (code, stdout, stderr) = run_pipeline(&apc_pipeline(dir.path(), &folder, ""), &out);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("apc_Sept%E9.csv"), "{stdout}");
+    assert!(
+        !stdout.contains('\u{fffd}') && !stderr.contains("match no pattern"),
+        "{stdout}{stderr}"
+    );
+    assert_eq!(
+        manifest(&out)["sources"][0]["files"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+}

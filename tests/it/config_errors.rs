@@ -343,6 +343,28 @@ fn a_column_s_years_must_be_two_years_in_order_on_a_date() {
     );
 }
 
+/// `not_after_run_days` takes a number of days, 0 to 3660, on a date or datetime column
+/// only (review F5: the bound on dates of activity after the run's date).
+#[test]
+fn a_column_s_bound_after_the_run_is_days_on_a_date() {
+    let (code, stderr) = validate_apc_with_contract(|text| {
+        text.replacen("not_after_run_days = 1", "not_after_run_days = -1", 1)
+            .replacen(
+                "name = \"sex\"",
+                "name = \"sex\"\nnot_after_run_days = 1",
+                1,
+            )
+    });
+    assert_eq!(code, 2, "{stderr}");
+    assert_all_reported(
+        &stderr,
+        &[
+            "sus_apc.toml: columns[5].not_after_run_days: -1: the most days a date of activity may be after the run's date, 0 to 3660",
+            "sus_apc.toml: columns[4].not_after_run_days: 1: the most days a date of activity may be after the run's date, 0 to 3660 (e.g. 1), on a date or datetime column",
+        ],
+    );
+}
+
 /// `on_invalid` and a rule's `on_fail` name an action from a fixed list; a rule that
 /// blanks names one of its two columns; a required column cannot be left blank.
 #[test]

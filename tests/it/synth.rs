@@ -245,14 +245,20 @@ fn the_planted_facts_are_recovered_over_three_years_of_history() {
 
 /// Runs the pipeline synth wrote in `data` into `out` (a new folder), asserts it exits 0
 /// (`case` names it in the failure), and returns its run's manifest.
+///
+/// Synthetic history starts in April 2024 and runs up to 50 years: the run is dated after
+/// all of it (`JOINEDUP_TODAY`), as rows dated after the run's date are held back.
 fn run_written_pipeline(data: &Path, out: &Path, case: &str) -> serde_json::Value {
-    let (code, stdout, stderr) = result(&joinedup(&[
-        "run",
-        data.join("pipeline.toml").to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "-q",
-    ]));
+    let (code, stdout, stderr) = result(&joinedup_env(
+        &[
+            "run",
+            data.join("pipeline.toml").to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "-q",
+        ],
+        &[("JOINEDUP_TODAY", "2075-01-01")],
+    ));
     assert_eq!(code, 0, "{case}: {stdout}{stderr}");
     let run = std::fs::read_dir(out.join("runs"))
         .unwrap()

@@ -23,6 +23,7 @@ fn reason(code: &str) -> &str {
         "missing_required" => "required value missing",
         "nhs_number_invalid" => "invalid NHS number",
         "invalid_date" => "invalid date",
+        "date_in_future" => "date after the run",
         "invalid_integer" => "invalid number",
         "unknown_code" => "code not in its list",
         "nhs_number_in_text" => "NHS number in a text column",
