@@ -214,7 +214,8 @@ pub struct SynthArgs {
     /// People in the population (at most 909,090, the valid numbers of the 999 test range).
     #[arg(long, default_value_t = 10_000)]
     pub people: usize,
-    /// Years of activity, from April 2024 (at most 50).
+    /// Years of activity (at most 50): from April 2024, or, for more than two, the years to
+    /// March 2026.
     #[arg(long, default_value_t = 1)]
     pub years: u32,
     /// Random seed: the same seed writes the same bytes.

@@ -41,7 +41,8 @@ use world::*;
 pub struct SynthOptions {
     /// People in the population (at most 909,090: the valid numbers of the 999 range).
     pub people: usize,
-    /// Years of activity, from 1 April 2024.
+    /// Years of activity: from 1 April 2024, or, for more than two, the years to 31 March
+    /// 2026 ([`first_year`]).
     pub years: u32,
     /// Seed.
     pub seed: u64,
@@ -100,7 +101,20 @@ pub struct DelayTruth {
     pub median_delay_days: f64,
 }
 
+/// The first day of activity of a history of up to two years: 1 April 2024.
 const START: (i32, u32, u32) = (2024, 4, 1);
+
+/// The last year of activity ends by 31 March of this year: a longer history starts
+/// earlier, so synthetic activity is never after today (a date after the run's date is
+/// held back as `date_in_future`), and the same options write the same bytes whenever
+/// they are run.
+const LAST_YEAR_ENDS: i32 = 2026;
+
+/// The year (from 1 April) a history of `years` starts in: 2024, or earlier when
+/// `years` would run past [`LAST_YEAR_ENDS`].
+fn first_year(years: u32) -> i32 {
+    START.0.min(LAST_YEAR_ENDS - years as i32)
+}
 const APC_HEADER: &str = "Hospital Provider Spell Number,Organisation code  Sender of transaction,NHS Number,NHS Number Status Indicator Code,Sex,Start Date (Hospital Provider Spell),Start Time (Hospital Provider Spell),Admission Method (Hospital Provider Spell),Source of Admission (Hospital Provider Spell),Patient Classification,Treatment Function Code,Discharge Date (From Hospital Provider Spell),Discharge Time (Hospital Provider Spell),Discharge Method (Hospital Provider Spell),Discharge Destination (Hospital Provider Spell),Hospital Provider Spell Discharge Ready Date";
 const ECDS_HEADER: &str = "EC_Ident,NHS_Number,Der_Provider_Code,Der_Provider_Site_Code,EC_Department_Type,Age_At_Arrival,Sex,EC_AttendanceCategory,Der_EC_Arrival_Date_Time,EC_Decision_To_Admit_Date,EC_Decision_To_Admit_Time,Der_EC_Departure_Date_Time,EC_Acuity_SNOMED_CT,EC_Discharge_Status_SNOMED_CT,Discharge_Destination_SNOMED_CT";
 const CLD_HEADER: &str = "LA Code,LA Name,Reporting Period Start Date,Reporting Period End Date,NHS Number,LA Person Unique Identifier,First Name,Last Name,Date of Birth,Postcode,Gender,Client Type,Primary Support Reason,Event Type,Event Reference,Event Start Date,Event End Date,Event Outcome,Request: Route of Access,Service Type,Service Component,Delivery Mechanism";
@@ -303,7 +317,7 @@ fn check_options(opts: &SynthOptions) -> Result<()> {
     }
 }
 
-/// The most `--years` of activity (from April 2024).
+/// The most `--years` of activity (from April 2024, or ending by March 2026).
 pub const MAX_YEARS: u32 = 50;
 
 /// What synth writes into `--out`.
@@ -338,11 +352,12 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
     let numbers = nhs_numbers(opts.seed);
     debug_assert_eq!(numbers.len(), MAX_PEOPLE);
     let councils = councils();
+    let first = first_year(opts.years);
     let start = i64::from(crate::ingest::dates::days_from_civil(
-        START.0, START.1, START.2,
+        first, START.1, START.2,
     ));
     let end = i64::from(crate::ingest::dates::days_from_civil(
-        START.0 + opts.years as i32,
+        first + opts.years as i32,
         START.1,
         START.2,
     ));
@@ -395,7 +410,7 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
     let year_starts: Vec<i64> = (0..=opts.years)
         .map(|y| {
             i64::from(crate::ingest::dates::days_from_civil(
-                START.0 + y as i32,
+                first + y as i32,
                 START.1,
                 START.2,
             ))
@@ -1325,6 +1340,18 @@ mod tests {
     fn max_people_is_the_count_of_valid_test_range_numbers() {
         assert_eq!(nhs_numbers(1).len(), MAX_PEOPLE);
         assert_eq!(nhs_numbers(2).len(), MAX_PEOPLE);
+    }
+
+    /// Regression (session 20): a history of more than two years ran past today from
+    /// April 2024 (16 years to 2040), and its rows dated after the run's date were held
+    /// back as `date_in_future`. A longer history ends by March 2026 instead.
+    #[test]
+    fn regression_a_long_history_ends_by_march_2026() {
+        assert_eq!(first_year(1), 2024);
+        assert_eq!(first_year(2), 2024);
+        assert_eq!(first_year(3), 2023);
+        assert_eq!(first_year(16), 2010);
+        assert_eq!(first_year(MAX_YEARS) + MAX_YEARS as i32, LAST_YEAR_ENDS);
     }
 
     /// Mortality: someone of 80 dies at a median 88 (England's life tables: about 89), and
