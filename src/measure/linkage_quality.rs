@@ -22,16 +22,10 @@
 use polars::prelude::*;
 
 use super::people;
+use super::people_tally::Tally;
+use crate::link::by_person::text_iter;
 use crate::link::journey::SOURCE;
 use crate::link::person_index::{PERSON, PersonSet};
-
-/// `columns` of `df` and `linked`: whether the row's person is in `others`.
-fn with_linked(df: &DataFrame, columns: &[&str], others: &PersonSet) -> PolarsResult<LazyFrame> {
-    let linked = others.flag(df.column(PERSON)?.u32()?, "linked");
-    let mut out = df.select(columns.iter().copied())?;
-    out.with_column(linked.into_series().into_column())?;
-    Ok(out.lazy())
-}
 
 /// The persons of a frame's [`PERSON`] column.
 fn persons(df: &DataFrame) -> PolarsResult<&UInt32Chunked> {
@@ -97,6 +91,70 @@ pub fn ae_counts(ed: &DataFrame, others: &PersonSet) -> PolarsResult<DataFrame> 
         .collect()
 }
 
+/// A date column's days since 1970.
+fn days(df: &DataFrame, c: &str) -> PolarsResult<Int32Chunked> {
+    Ok(df.column(c)?.date()?.physical().clone())
+}
+
+/// Hospital spells' [`COUNTS`] and [`PEOPLE`] per source × council × admission month
+/// ([`Tally`]): spells, with an NHS number, whose person is in `others`, delayed, and
+/// delayed with a linked social-care service.
+fn hospital_rows(journey: &DataFrame, others: &PersonSet) -> PolarsResult<DataFrame> {
+    let persons = persons(journey)?;
+    let delay = journey.column("delay_days")?.cast(&DataType::Int64)?;
+    let admitted = days(journey, "admission_date")?;
+    let rows = text_iter(journey.column(SOURCE)?)?
+        .zip(text_iter(journey.column("la_code")?)?)
+        .zip(admitted.iter())
+        .zip(persons.iter())
+        .zip(delay.i64()?.iter())
+        .zip(text_iter(journey.column("awaited_service")?)?);
+    let mut tally = Tally::default();
+    for (((((source, la), day), person), delay), awaited) in rows {
+        let (Some(source), Some(day)) = (source, day) else {
+            continue;
+        };
+        let delayed = delay.is_some_and(|d| d > 0);
+        let flags = 1
+            | u8::from(person.is_some()) << 1
+            | u8::from(person.is_some_and(|p| others.contains(p))) << 2
+            | u8::from(delayed) << 3
+            | u8::from(delayed && awaited.is_some_and(|a| a != "none")) << 4;
+        tally.add(source, la, day, person, flags);
+    }
+    tally.finish(COUNTS, PEOPLE)
+}
+
+/// Council events' [`COUNTS`] and [`PEOPLE`] per source × council × event start month
+/// ([`Tally`]): events, with an NHS number, whose person is in `others` (none delayed).
+/// A council's clients are counted by their council person id: rows without an NHS
+/// number have one too.
+fn council_rows(care: &DataFrame, others: &PersonSet) -> PolarsResult<DataFrame> {
+    let persons = persons(care)?;
+    let mut clients: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
+    let started = days(care, "event_start")?;
+    let rows = text_iter(care.column("source")?)?
+        .zip(text_iter(care.column("la_code")?)?)
+        .zip(started.iter())
+        .zip(persons.iter())
+        .zip(text_iter(care.column("la_person_id")?)?);
+    let mut tally = Tally::default();
+    for ((((source, la), day), person), client) in rows {
+        let (Some(source), Some(day)) = (source, day) else {
+            continue;
+        };
+        let client = client.map(|c| {
+            let next = clients.len() as u32;
+            *clients.entry(c).or_insert(next)
+        });
+        let flags = 1
+            | u8::from(person.is_some()) << 1
+            | u8::from(person.is_some_and(|p| others.contains(p))) << 2;
+        tally.add(source, la, day, client, flags);
+    }
+    tally.finish(COUNTS, PEOPLE)
+}
+
 /// Match rates from the journeys, A&E attendances (the persons seen in A&E and the
 /// [`ae_counts`] of its parts) and resolved social-care events.
 ///
@@ -110,69 +168,16 @@ pub fn linkage_quality(
     ae: Vec<DataFrame>,
     care: &DataFrame,
 ) -> PolarsResult<LazyFrame> {
-    let flag = |e: Expr| e.cast(DataType::Int64);
     let n = |v: i64| lit(v).cast(DataType::Int64);
-    let delayed = col("delay_days").gt(lit(0i64)).fill_null(lit(false));
-    let delayed_linked = delayed.clone().and(col("awaited_service").neq(lit("none")));
-    let counted = |lf: LazyFrame, counts: [Expr; 10]| {
-        lf.group_by([col("source"), col("la_code"), col("month")])
-            .agg(counts)
-            .with_columns([text("source"), text("la_code")])
-    };
     let zero_people = || [n(0).alias(PEOPLE[3]), n(0).alias(PEOPLE[4])];
-    let hospital = counted(
-        with_linked(
-            journey,
-            &[
-                SOURCE,
-                "la_code",
-                "admission_date",
-                PERSON,
-                "delay_days",
-                "awaited_service",
-            ],
-            &PersonSet::of(&[persons(ae_persons)?, persons(care)?]),
-        )?
-        .with_columns([
-            col(SOURCE).alias("source"),
-            col("admission_date").dt().month_start().alias("month"),
-        ]),
-        [
-            len().cast(DataType::Int64).alias(COUNTS[0]),
-            flag(col(PERSON).is_not_null()).sum().alias(COUNTS[1]),
-            flag(col("linked")).sum().alias(COUNTS[2]),
-            flag(delayed.clone()).sum().alias(COUNTS[3]),
-            flag(delayed_linked.clone()).sum().alias(COUNTS[4]),
-            people(col(PERSON)).alias(PEOPLE[0]),
-            people(col(PERSON).drop_nulls()).alias(PEOPLE[1]),
-            people(col(PERSON).filter(col("linked"))).alias(PEOPLE[2]),
-            people(col(PERSON).filter(delayed)).alias(PEOPLE[3]),
-            people(col(PERSON).filter(delayed_linked)).alias(PEOPLE[4]),
-        ],
-    );
-    // A council's clients are counted by their council person id (rows without an NHS
-    // number have one too); those with an NHS number, by it.
-    let council = counted(
-        with_linked(
-            care,
-            &["source", "la_code", "event_start", PERSON, "la_person_id"],
-            // The journey has one row per spell, with the spell's person.
-            &PersonSet::of(&[persons(journey)?, persons(ae_persons)?]),
-        )?
-        .with_column(col("event_start").dt().month_start().alias("month")),
-        [
-            len().cast(DataType::Int64).alias(COUNTS[0]),
-            flag(col(PERSON).is_not_null()).sum().alias(COUNTS[1]),
-            flag(col("linked")).sum().alias(COUNTS[2]),
-            n(0).alias(COUNTS[3]),
-            n(0).alias(COUNTS[4]),
-            people(col("la_person_id")).alias(PEOPLE[0]),
-            people(col(PERSON).drop_nulls()).alias(PEOPLE[1]),
-            people(col(PERSON).filter(col("linked"))).alias(PEOPLE[2]),
-            zero_people()[0].clone(),
-            zero_people()[1].clone(),
-        ],
-    );
+    let hospital = hospital_rows(
+        journey,
+        &PersonSet::of(&[persons(ae_persons)?, persons(care)?]),
+    )?;
+    let council = council_rows(
+        care,
+        &PersonSet::of(&[persons(journey)?, persons(ae_persons)?]),
+    )?;
     let columns = |lf: LazyFrame| {
         lf.select(
             [col("source"), col("la_code"), col("month")]
@@ -200,7 +205,7 @@ pub fn linkage_quality(
             .collect::<Vec<_>>(),
         )
     });
-    let rows: Vec<LazyFrame> = [columns(hospital), columns(council)]
+    let rows: Vec<LazyFrame> = [columns(hospital.lazy()), columns(council.lazy())]
         .into_iter()
         .chain(attendances)
         .collect();

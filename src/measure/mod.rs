@@ -10,6 +10,7 @@ mod discharge_delays;
 mod flow_daily;
 pub mod histogram_quantiles;
 mod linkage_quality;
+mod people_tally;
 mod social_care_queue;
 pub mod uk_clock;
 
