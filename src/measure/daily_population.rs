@@ -23,6 +23,8 @@ use polars::prelude::*;
 
 use crate::link::person_index::PERSON;
 
+type Fast = foldhash::fast::RandomState;
+
 /// Fewest distinct patients a provider must have in a month for its days to be
 /// published one by one, unless a pipeline sets its own: at fewer, most of a day's counts
 /// are 1–7 or 0, and which are which traces the patients' days.
@@ -70,7 +72,10 @@ impl Seen {
 #[derive(Debug, Clone)]
 pub struct Population {
     minimum: usize,
-    by_provider: HashMap<String, HashMap<i32, Seen>>,
+    by_provider: HashMap<String, HashMap<i32, Seen, Fast>, Fast>,
+    /// The last provider-month found to have the minimum (its buffer reused): rows come
+    /// in time order, most of large providers, whose patients need no more counting.
+    enough: (String, Option<i32>),
 }
 
 impl Default for Population {
@@ -91,13 +96,17 @@ impl Population {
     pub fn new(minimum: usize) -> Self {
         Population {
             minimum: minimum.max(1),
-            by_provider: HashMap::new(),
+            by_provider: HashMap::default(),
+            enough: (String::new(), None),
         }
     }
 
     /// A patient (`None`: a row without a person) seen at `provider` in `month`
     /// ([`month_of_day`]).
     pub fn add(&mut self, provider: &str, month: i32, person: Option<u32>) {
+        if self.enough.1 == Some(month) && self.enough.0 == provider {
+            return;
+        }
         let months = match self.by_provider.get_mut(provider) {
             Some(m) => m,
             None => self.by_provider.entry(provider.to_string()).or_default(),
@@ -116,6 +125,11 @@ impl Population {
             if persons.len() >= self.minimum {
                 *seen = Seen::Enough;
             }
+        }
+        if matches!(seen, Seen::Enough) {
+            self.enough.0.clear();
+            self.enough.0.push_str(provider);
+            self.enough.1 = Some(month);
         }
     }
 

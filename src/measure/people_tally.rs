@@ -26,7 +26,10 @@ type Key<'a> = (&'a str, Option<&'a str>, i32);
 /// Rows and people per group, as rows are added.
 #[derive(Default)]
 pub struct Tally<'a> {
-    index: HashMap<Key<'a>, u32>,
+    index: HashMap<Key<'a>, u32, foldhash::fast::RandomState>,
+    /// The last row's source and council, its month's first day and the next month's,
+    /// and its group: rows come in month order, mostly of one source and council.
+    last: Option<(&'a str, Option<&'a str>, i32, i32, u32)>,
     keys: Vec<Key<'a>>,
     rows: Vec<[i64; FLAGS]>,
     /// Group, person and flags of each row with a person.
@@ -53,15 +56,23 @@ impl<'a> Tally<'a> {
         person: Option<u32>,
         flags: u8,
     ) {
-        let key = (source, la, month_start(day));
-        let group = match self.index.get(&key) {
-            Some(&g) => g,
-            None => {
-                let g = self.keys.len() as u32;
-                self.index.insert(key, g);
-                self.keys.push(key);
-                self.rows.push([0; FLAGS]);
-                self.unknown.push(0);
+        let group = match self.last {
+            Some((s, l, from, to, g)) if s == source && l == la && (from..to).contains(&day) => g,
+            _ => {
+                let month = month_start(day);
+                let key = (source, la, month);
+                let g = match self.index.get(&key) {
+                    Some(&g) => g,
+                    None => {
+                        let g = self.keys.len() as u32;
+                        self.index.insert(key, g);
+                        self.keys.push(key);
+                        self.rows.push([0; FLAGS]);
+                        self.unknown.push(0);
+                        g
+                    }
+                };
+                self.last = Some((source, la, month, month_start(month + 31), g));
                 g
             }
         };
