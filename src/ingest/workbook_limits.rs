@@ -40,7 +40,7 @@ pub const BUDGET_CEILING: u64 = 4 << 30;
 
 /// What a counted cell costs beside its text (its separator in the copy; a number's or
 /// a date's text is counted as this many bytes more).
-const CELL_COST: u64 = 8;
+pub const CELL_COST: u64 = 8;
 
 /// Why a sheet is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -195,7 +195,13 @@ impl Budget {
                 cell: super::nhse::workbook::a1(row, col),
             });
         }
-        self.spent = self.spent.saturating_add(len as u64 + CELL_COST);
+        self.spend(row, col, len as u64 + CELL_COST)
+    }
+
+    /// Spends `bytes` of the budget on cells from `row`, `col` (text a merged region
+    /// copies into the rows it covers): refused when that spends the last of it.
+    pub fn spend(&mut self, row: u32, col: u32, bytes: u64) -> Result<(), Refused> {
+        self.spent = self.spent.saturating_add(bytes);
         if self.spent > self.budget {
             return Err(Refused::Budget {
                 sheet: self.sheet.clone(),

@@ -172,6 +172,7 @@ fn to_csv_within(
         unheld: Cells::default(),
         date1904,
         merged: Merged::default(),
+        filled: None,
         headless: Cells::default(),
     };
     let mut uncalculated = Cells::default();
@@ -216,6 +217,7 @@ fn to_csv_within(
             if at_row != Some(r) {
                 if let Some(done) = at_row {
                     writer.row(done, &row).map_err(cannot_write)?;
+                    writer.charge_filled(&mut budget).map_err(refused)?;
                 }
                 if writer.no_header.is_some() {
                     break;
@@ -230,6 +232,7 @@ fn to_csv_within(
         }
         if let Some(done) = at_row {
             writer.row(done, &row).map_err(cannot_write)?;
+            writer.charge_filled(&mut budget).map_err(refused)?;
         }
     } else {
         if let calamine::Sheets::Xls(xls) = &wb {
@@ -270,6 +273,7 @@ fn to_csv_within(
             }
             let row: Vec<Data> = lead.iter().chain(cells).cloned().collect();
             writer.row(r, &row).map_err(cannot_write)?;
+            writer.charge_filled(&mut budget).map_err(refused)?;
         }
     }
     // Rows still pending (no row named every required column) are written first, so
@@ -446,6 +450,11 @@ struct SheetWriter<'a> {
     unheld: Cells,
     /// Whether the workbook uses the 1904 date system.
     date1904: bool,
+    /// Text bytes a merged region copied into rows since the budget last counted them,
+    /// with the first such cell: charged to the sheet's budget as the file's own cells
+    /// are (a region merged down a whole column would otherwise copy its text into every
+    /// row uncounted).
+    filled: Option<(u32, u32, u64)>,
     /// The sheet's merged regions.
     merged: Merged,
     /// Rows with a value in a column beyond the header's last name.
@@ -453,6 +462,15 @@ struct SheetWriter<'a> {
 }
 
 impl SheetWriter<'_> {
+    /// Charges `budget` with the text merged regions copied into rows since the last
+    /// call ([`SheetWriter::filled`]).
+    fn charge_filled(&mut self, budget: &mut limits::Budget) -> Result<(), limits::Refused> {
+        match self.filled.take() {
+            Some((r, c, bytes)) => budget.spend(r, c, bytes),
+            None => Ok(()),
+        }
+    }
+
     /// Takes sheet row `r` (0-based; rows come in order), its cells from column A. The
     /// header is the first row naming every required column of the contract (title rows
     /// above a table become blank lines), else the row naming most of its columns (which
@@ -537,6 +555,13 @@ impl SheetWriter<'_> {
             let mut row = cells.to_vec();
             self.merged
                 .fill(r, self.first_row.unwrap_or_default(), &mut row);
+            for (c, value) in row.iter().enumerate() {
+                if *value != Data::Empty && cells.get(c).is_none_or(|v| *v == Data::Empty) {
+                    let bytes = limits::data_text(value).map_or(0, str::len) as u64;
+                    let (_, _, total) = self.filled.get_or_insert((r, c as u32, 0));
+                    *total += bytes + limits::CELL_COST;
+                }
+            }
             filled = row;
             &filled[..]
         };

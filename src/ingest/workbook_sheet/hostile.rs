@@ -167,3 +167,30 @@ fn shared_strings_past_the_budget_refuse_the_workbook_before_it_is_opened() {
     let content = std::fs::read(&book).unwrap();
     assert_eq!(limits::check_shared_strings(&content, 1 << 20), Ok(()));
 }
+
+/// Regression (session review): text a region merged down the sheet copies into every
+/// row it covers was not counted, so one 32,000-character cell merged down a column of
+/// a million rows would write 34 GB into the sheet copy within any budget. What a merged
+/// region fills in is charged as the file's own cells are: here one cell merged down 60
+/// rows of a column with a value in every row, against a budget of 1 MiB.
+#[test]
+fn regression_text_a_merged_region_fills_in_is_counted_against_the_budget() {
+    let long = "D".repeat(32_000);
+    let (dir, book) = apc_book(0, |ws| {
+        for r in 7..67u32 {
+            ws.write_string(r, 1, "x").unwrap();
+        }
+        ws.merge_range(7, 0, 66, 0, &long, &rust_xlsxwriter::Format::new())
+            .unwrap();
+    });
+    let budget = |_| 1 << 20;
+    let err = to_csv_within(&book, &apc_contract(), &dir.path().join("out"), budget).unwrap_err();
+    assert!(
+        err.starts_with(
+            "sheet \"Spells\" unpacks to more than 1 MiB of cell text (reached at cell A"
+        ),
+        "{err}"
+    );
+    // Within the default budget of so small a workbook (256 MiB): read.
+    to_csv(&book, &apc_contract(), &dir.path().join("out2")).unwrap();
+}
