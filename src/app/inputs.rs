@@ -178,9 +178,10 @@ pub fn list_inputs(
 /// A warning (logged, and for the manifest) for each entry of a local folder source its
 /// pattern matches but that is not read: a folder, a FIFO, a device, a symbolic link out
 /// of the folder or to nothing ([`crate::pull::folder_entry`]). They were passed over
-/// without a word. A link whose target cannot be reached, in a source that has lost an
-/// input since the last run, refuses the run (exit 4): the input may be behind it (a share
-/// unmounted), and taken for a removal it would drop a council's data from every dataset.
+/// without a word. A link not followed (its target unreachable, outside the folder, or
+/// not a file), in a source that has lost an input since the last run, refuses the run
+/// (exit 4): the input may be behind it (a share unmounted, a link an upgrade no longer
+/// follows), and taken for a removal it would drop a council's data from every dataset.
 pub fn refused_entries(
     plan: &Plan,
     changes: &crate::app::state::Changes,

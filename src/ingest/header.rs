@@ -22,15 +22,16 @@ const SHOWN_CHARS: usize = 60;
 /// Headers listed in a message.
 const LISTED: usize = 40;
 
-/// A header as a message shows it: quoted, NHS-number and postcode shapes masked, cut at
-/// [`SHOWN_CHARS`] characters.
+/// A header as a message shows it: quoted, NHS-number and postcode shapes masked,
+/// control characters escaped (a quoted header holding a line break cannot forge a line
+/// of the log), cut at [`SHOWN_CHARS`] characters.
 pub fn shown(h: &str) -> String {
     format!("\"{}\"", bare(h))
 }
 
 /// A header as [`shown`], without the quotes (for a location's column, which adds its own).
 fn bare(h: &str) -> String {
-    let masked = mask_data_value(h);
+    let masked = crate::escape::one_line(&mask_data_value(h)).into_owned();
     match masked.char_indices().nth(SHOWN_CHARS) {
         Some((cut, _)) => format!("{}…", &masked[..cut]),
         None => masked,
@@ -409,6 +410,16 @@ mod tests {
 
     /// Regression (review): the same undeclared column name twice (`Notes`, `Notes`)
     /// refused the whole file as ambiguous; only a contract column's name twice is.
+    /// Regression (code review): a quoted header holding a line break reached the
+    /// `error:` line raw, so it could forge a log line.
+    #[test]
+    fn regression_a_header_s_line_break_is_shown_escaped() {
+        assert_eq!(
+            shown("LA Code\n2026-11-28T00:00:00Z  INFO run finished"),
+            "\"LA Code\\n2026-11-28T00:00:00Z  INFO run finished\""
+        );
+    }
+
     #[test]
     fn regression_an_undeclared_column_name_twice_is_two_extra_columns() {
         let apc = apc();

@@ -185,14 +185,17 @@ pub fn file_name_text(path: &std::path::Path) -> String {
 }
 
 /// A path as text: bytes that are not UTF-8 as `%XX` (a Latin-1 `cld_903_Sept\xe9.csv`
-/// is `cld_903_Sept%E9.csv`, as a drop folder takes it), not all as one `\u{fffd}`.
+/// is `cld_903_Sept%E9.csv`, as a drop folder takes it), not all as one `\u{fffd}`, and
+/// `%` itself as `%25`, so no two names are one text (regression, code review: the
+/// state keyed `cld_\xe9.csv` and a file named `cld_%E9.csv` alike, and an edit of one
+/// was taken as no change).
 pub fn path_text(path: &std::path::Path) -> String {
     #[cfg(unix)]
     {
         use std::os::unix::ffi::OsStrExt;
         let mut text = String::new();
         for chunk in path.as_os_str().as_bytes().utf8_chunks() {
-            text.push_str(chunk.valid());
+            text.push_str(&chunk.valid().replace('%', "%25"));
             for b in chunk.invalid() {
                 text.push_str(&format!("%{b:02X}"));
             }
@@ -233,6 +236,22 @@ fn may_hold_ten_digits(text: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    /// Regression (code review): a name that is not UTF-8 and a name holding the same
+    /// text with `%` were one key of the saved state.
+    #[cfg(unix)]
+    #[test]
+    fn regression_a_percent_sign_is_escaped_so_no_two_names_are_one_text() {
+        use std::os::unix::ffi::OsStrExt;
+        let latin1 = std::path::Path::new(std::ffi::OsStr::from_bytes(b"cld_\xe9.csv"));
+        let percent = std::path::Path::new("cld_%E9.csv");
+        assert_eq!(super::path_text(latin1), "cld_%E9.csv");
+        assert_eq!(super::path_text(percent), "cld_%25E9.csv");
+        assert_eq!(
+            super::path_text(std::path::Path::new("apc_2026Q3.csv")),
+            "apc_2026Q3.csv"
+        );
+    }
+
     #[test]
     fn postcodes_of_every_shape_are_found_and_masked_but_codes_and_ids_are_not() {
         for pc in [

@@ -12,10 +12,12 @@
 //! (a suppressed count), and this month's bed-days minus the change is last month's,
 //! suppressed or not.
 //!
-//! What a count rests on is what protects it: a count of records (events, requests,
-//! spells) is gated as a count of things people account for, with the number of people
-//! behind it as its base (a helper column the measure adds, not published), so one
-//! client's nine events are not shown as "10". A count that is part of another (records
+//! What a count rests on is what protects it: a count of records (`linkage_quality`'s
+//! records, events and spells; `social_care_queue`'s requests) is gated as a count of
+//! things people account for, with the number of people behind it as its base (a helper
+//! column the measure adds, not published), so one client's nine events are not shown
+//! as "10". (`discharge_delays` and `bottlenecks` count spells, and `flow_daily`
+//! attendances, as people: one person's several in one group is rare, and not guarded.) A count that is part of another (records
 //! with an NHS number, of records) is suppressed whenever that one is, zeros included:
 //! "none of these 1–7 patients was delayed" is a fact about each of them. A statistic
 //! is an order statistic (no interpolation, so its fraction cannot tell how many values

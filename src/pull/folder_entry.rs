@@ -28,8 +28,9 @@ pub enum Entry {
         shown: String,
         /// Why it is not read.
         why: String,
-        /// A symbolic link whose target cannot be reached: a file that was read may be
-        /// behind it, so its absence is not a removal.
+        /// A symbolic link not followed (its target cannot be reached, is outside the
+        /// folder, or is not a file): a file that was read may be behind it, so its
+        /// absence is not a removal.
         broken: bool,
     },
 }
@@ -98,7 +99,7 @@ pub fn classify(
                         "is a symbolic link to {}, outside the source's folder, which is not followed (set follow_links_outside = true under the source to read it)",
                         crate::ingest::quarantine::shown_path(&target)
                     ),
-                    false,
+                    true,
                 );
             }
             Ok(_) => {}
@@ -112,7 +113,7 @@ pub fn classify(
                 if link { "a symbolic link to " } else { "" },
                 kind(m.file_type())
             ),
-            false,
+            link,
         ),
         Err(e) => refused(format!("cannot be read: {e}"), link),
     }

@@ -2494,6 +2494,39 @@ fn regression_an_input_behind_a_broken_link_is_not_taken_as_removed() {
     assert_eq!(read_parquet(&spells(&out)).rows, before);
 }
 
+/// Regression (code review): an input read through a link out of the folder, no longer
+/// followed (a pipeline without `follow_links_outside`, as after the upgrade that made it
+/// a setting), was taken as removed: exit 0, its rows gone from every dataset. A link not
+/// followed is refused as a broken one is, while the source has lost an input.
+#[test]
+fn regression_an_input_behind_a_link_no_longer_followed_is_not_taken_as_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let share = dir.path().join("share");
+    std::fs::create_dir(&share).unwrap();
+    std::fs::copy(
+        root().join("tests/fixtures/bad/apc/two_bad_rows.csv"),
+        share.join("apc_b.csv"),
+    )
+    .unwrap();
+    let folder = folder_with(dir.path(), |f| {
+        std::os::unix::fs::symlink(share.join("apc_b.csv"), f.join("apc_b.csv")).unwrap();
+    });
+    let out = dir.path().join("out");
+    let following = apc_pipeline(dir.path(), &folder, "follow_links_outside = true");
+    let (code, _, stderr) = run_pipeline(&following, &out);
+    assert_eq!(code, 0, "{stderr}");
+    let before = read_parquet(&spells(&out)).rows;
+    let not_following = apc_pipeline(dir.path(), &folder, "follow_links_outside = false");
+    let (code, _, stderr) = run_pipeline(&not_following, &out);
+    assert_eq!(code, 4, "{stderr}");
+    assert!(
+        stderr.contains("outside the source's folder, which is not followed")
+            && stderr.contains("it may be behind the link, so it is not taken as removed"),
+        "{stderr}"
+    );
+    assert_eq!(read_parquet(&spells(&out)).rows, before);
+}
+
 /// Regression (review F9): a file whose name is not UTF-8 (`apc_Sept\xe9.csv`) was not
 /// read, and the warning said it matched no pattern. It is matched and shown with its
 /// other bytes as `%XX`, as a drop folder takes it, and read.

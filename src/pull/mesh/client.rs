@@ -118,6 +118,8 @@ fn transport(what: &str, e: reqwest::Error) -> MeshError {
     // a cancelled request — depends on timing).
     let closed = !e.is_connect()
         && !e.is_timeout()
+        && !e.is_builder()
+        && !e.is_redirect()
         && !e.is_body()
         && !e.is_decode()
         && e.status().is_none();
