@@ -125,25 +125,34 @@ pub struct SitrepWorkbook {
     pub quality: Vec<crate::publish::manifest::DataQualityResult>,
 }
 
-/// Reads one workbook. `name` is how the file is named in results. A workbook with
-/// formula cells that have no saved result is refused: their values are not in the file
-/// (a workbook written by a script, not saved by Excel), and read as blanks they would
-/// publish a month of nulls — replacing a month loaded before.
+/// Reads one workbook. `name` is how the file is named in results.
 pub fn load(path: &Path, name: &str, labels: &Labels) -> Result<SitrepWorkbook, FileError> {
     let sheets = read_workbook(path).map_err(|e| FileError::Unreadable(e.to_string()))?;
-    if let Some((sheet, (n, (row, col)))) =
-        sheets.iter().find_map(|s| s.uncalculated.map(|u| (s, u)))
-    {
-        return Err(FileError::Layout(LayoutError::at(
-            sheet,
-            row,
-            col,
-            format!(
-                "{n} formula cell(s) of this sheet have no saved result (the workbook was written by a program, not saved by Excel), so their values are not in the file: open it in Excel and save it, or use NHS England's published file"
-            ),
-        )));
-    }
     read(&sheets, name, labels)
+}
+
+/// Refuses a workbook whose Cover Sheet or tables have formula cells without a saved
+/// result: their values are not in the file (a workbook written by a program, not saved
+/// by Excel), and read as blanks they would publish a month of nulls — replacing a month
+/// loaded before. Sheets nothing is read from (a Contents sheet of links) do not count.
+fn refuse_uncalculated<'s>(used: impl Iterator<Item = &'s Sheet>) -> Result<(), LayoutError> {
+    let mut seen = std::collections::BTreeSet::new();
+    for sheet in used {
+        if !seen.insert(sheet.name.as_str()) {
+            continue;
+        }
+        if let Some((n, (row, col))) = sheet.uncalculated {
+            return Err(LayoutError::at(
+                sheet,
+                row,
+                col,
+                format!(
+                    "{n} formula cell(s) of this sheet have no saved result (the workbook was written by a program, not saved by Excel), so their values are not in the file: open it in Excel and save it, or use NHS England's published file"
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Reads a workbook's sheets.
@@ -151,6 +160,14 @@ pub fn read(sheets: &[Sheet], name: &str, labels: &Labels) -> Result<SitrepWorkb
     let mut q = Quality::new(name);
     let cover = cover::find(sheets);
     let tables = find_tables(sheets, labels, &mut q)?;
+    let cover_sheet = cover
+        .as_ref()
+        .and_then(|c| sheets.iter().find(|s| s.name == c.sheet));
+    refuse_uncalculated(
+        cover_sheet
+            .into_iter()
+            .chain(tables.values().map(|t| t.sheet)),
+    )?;
     let daily = tables.get(&TableKind::Daily).ok_or_else(|| {
         LayoutError {
             sheet: sheets.first().map(|s| s.name.clone()).unwrap_or_default(),

@@ -250,7 +250,8 @@ fn read_xlsx(path: &Path) -> Result<Vec<Sheet>, OpenError> {
             {
                 let (row, col) = cell.pos;
                 if cell.value == calamine::DataRef::Empty {
-                    if cell.formula.is_some() {
+                    // Beyond the cells read, a formula is ignored as a value would be.
+                    if cell.formula.is_some() && row < MAX_ROWS && col < MAX_COLS {
                         uncalculated.push((row, col));
                     }
                     continue;

@@ -349,6 +349,18 @@ fn regression_a_workbook_of_unsaved_formulas_is_refused_and_the_month_before_kep
         "{error}"
     );
     assert_baseline(&out, "june.xlsx");
+
+    // A formula without a result on a sheet nothing is read from (a Contents sheet of
+    // links a program wrote) refuses nothing (code review: every sheet was checked).
+    let contents = Fixture {
+        extra_sheets: true,
+        contents_formula: true,
+        ..Fixture::default()
+    };
+    write(&dir.path().join("sitrep/june.xlsx"), &contents);
+    let (code, _, stderr) = run(&out, &[("sitrep", &sitrep), ("ae", &ae)]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_baseline(&out, "june.xlsx");
 }
 
 /// Regression (hostile-input review): with the ICB and trust blocks' code and name

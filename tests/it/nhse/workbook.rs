@@ -39,6 +39,9 @@ pub struct Fixture {
     /// Every figure a formula without a saved result, as a program (not Excel) writes
     /// one: `<c><f>=…</f></c>`, no `<v>`.
     pub unsaved_formulas: bool,
+    /// With `extra_sheets`, a formula without a saved result on the Contents sheet (a link
+    /// a program wrote), which no table is read from.
+    pub contents_formula: bool,
     /// The ICB and trust blocks with their code and name columns the other way round
     /// (`Region | ICB Name | ICB Code`), headers and values.
     pub names_before_codes: bool,
@@ -60,6 +63,7 @@ impl Default for Fixture {
             bump: 0.0,
             trust_total_row: false,
             unsaved_formulas: false,
+            contents_formula: false,
             names_before_codes: false,
         }
     }
@@ -406,6 +410,11 @@ pub fn write(path: &Path, f: &Fixture) {
     if f.extra_sheets {
         let ws = wb.add_worksheet();
         ws.set_name("Contents").unwrap();
+        ws.set_formula_result_default("");
+        if f.contents_formula {
+            ws.write_formula(4, 1, "=HYPERLINK(\"#'Table 2'!A1\",\"Table 2\")")
+                .unwrap();
+        }
         ws.write_string(3, 1, "Table 2").unwrap();
         ws.write_string(
             3,
@@ -428,7 +437,7 @@ pub fn write(path: &Path, f: &Fixture) {
         table(ws, f, spec, with_england, &date_format);
     }
     wb.save(path).unwrap();
-    if f.unsaved_formulas {
+    if f.unsaved_formulas || f.contents_formula {
         strip_formula_results(path);
     }
 }
