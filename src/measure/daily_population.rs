@@ -6,8 +6,9 @@
 //! discharged on the 20th shows as the only days those columns are suppressed rather
 //! than 0 — their timeline. So the days of a provider-month whose distinct patients are
 //! fewer than a minimum (`[disclosure] daily_min_patients`, default
-//! [`DAILY_MIN_PATIENTS`]) are suppressed whole (every count, zeros included:
-//! [`crate::publish::disclosure::GateSpec::population`]).
+//! [`DAILY_MIN_PATIENTS`]) are suppressed (every count of the group, zeros included:
+//! [`crate::publish::disclosure::GateSpec::population`]); spells and A&E are counted
+//! apart, each for its own columns.
 //!
 //! Patients are counted as they are seen (spells in a bed during the month, their
 //! social-care starts, A&E arrivals), a provider-month at a time, and only up to the
@@ -99,6 +100,11 @@ impl Population {
             by_provider: HashMap::default(),
             enough: (String::new(), None),
         }
+    }
+
+    /// The minimum counted up to.
+    pub fn minimum(&self) -> usize {
+        self.minimum
     }
 
     /// A patient (`None`: a row without a person) seen at `provider` in `month`

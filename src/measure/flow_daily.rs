@@ -22,8 +22,10 @@
 //! not by expanding each spell into days.
 //!
 //! Each row also says whether its provider-month had fewer patients than its days may be
-//! published for (`small_population`, [`super::daily_population`]): a helper the
-//! disclosure gate suppresses the row's counts by, and drops.
+//! published for, once for its inpatients (spells and their social-care starts) and once
+//! for its A&E ([`SMALL_POPULATIONS`], [`super::daily_population`]): helpers the
+//! disclosure gate suppresses each group of counts by, and drops. Counted apart, so 49
+//! A&E patients do not make one inpatient's days publishable, nor the other way round.
 
 use std::collections::BTreeMap;
 
@@ -218,9 +220,23 @@ pub fn add_ae_daily(parts: Vec<DataFrame>) -> PolarsResult<DataFrame> {
         .collect()
 }
 
-/// The helper column saying a row's provider-month has too few patients to publish its
-/// days ([`super::daily_population`]).
-pub const SMALL_POPULATION: &str = "small_population";
+/// The A&E counts of [`NAMES`]; the others count spells (inpatients and day cases) and
+/// their social-care starts.
+pub const AE_NAMES: [&str; 3] = ["ae_arrivals", "ae_over_4h", "ae_over_12h"];
+
+/// The helper columns saying a row's provider-month has too few patients to publish its
+/// days ([`super::daily_population`]): of spells, then of A&E, each with the counts it
+/// suppresses.
+pub const SMALL_POPULATIONS: [&str; 2] = ["small_inpatient_population", "small_ae_population"];
+
+/// The counts each of [`SMALL_POPULATIONS`] suppresses: the spells' and the A&E's.
+pub fn counts_of(helper: &str) -> Vec<&'static str> {
+    NAMES
+        .iter()
+        .copied()
+        .filter(|c| AE_NAMES.contains(c) == (helper == SMALL_POPULATIONS[1]))
+        .collect()
+}
 
 /// Daily flow per provider from `patient_journey`, the A&E counts of [`ae_daily`] and the
 /// A&E patients per provider-month (`ae_patients`).
@@ -272,7 +288,7 @@ pub fn flow_daily(
         by_provider: BTreeMap::new(),
     };
     let via_ae = journey.column("ed_attendance_id")?.is_not_null();
-    let mut population = ae_patients.clone();
+    let mut inpatients = Population::new(ae_patients.minimum());
     let persons = person_numbers(journey)?;
     let spells = crate::link::by_person::text_iter(journey.column("provider_code")?)?
         .zip(days(journey, "admission_date")?)
@@ -294,9 +310,9 @@ pub fn flow_daily(
             continue;
         };
         // In a bed (or a day case) from admission to discharge, or to the last day.
-        population.add_days(p, adm, discharged.unwrap_or(last), person);
+        inpatients.add_days(p, adm, discharged.unwrap_or(last), person);
         if let (Some(c), true) = (care, counted) {
-            population.add_days(p, c, c, person);
+            inpatients.add_days(p, c, c, person);
         }
         let today = grid.at(p, adm);
         match kind {
@@ -343,7 +359,7 @@ pub fn flow_daily(
     let rows = by_provider.len() * n;
     let mut cols: Vec<Vec<i64>> = (0..NAMES.len()).map(|_| Vec::with_capacity(rows)).collect();
     let (mut providers, mut day_col) = (Vec::with_capacity(rows), Vec::with_capacity(rows));
-    let mut small = Vec::with_capacity(rows);
+    let (mut small, mut small_ae) = (Vec::with_capacity(rows), Vec::with_capacity(rows));
     for (p, days) in &by_provider {
         let (mut occupied, mut ready_now) = (0i64, 0i64);
         let mut month = None;
@@ -354,10 +370,11 @@ pub fn flow_daily(
             let day = first + d as i32;
             day_col.push(day);
             let m = month_of_day(day);
-            if month.is_none_or(|(known, _)| known != m) {
-                month = Some((m, population.is_small(p, m)));
+            if month.is_none_or(|(known, _, _)| known != m) {
+                month = Some((m, inpatients.is_small(p, m), ae_patients.is_small(p, m)));
             }
-            small.push(month.is_some_and(|(_, is)| is));
+            small.push(month.is_some_and(|(_, is, _)| is));
+            small_ae.push(month.is_some_and(|(_, _, is)| is));
             let values = [
                 x.elective,
                 x.emergency,
@@ -384,7 +401,8 @@ pub fn flow_daily(
     for (name, values) in NAMES.iter().zip(cols) {
         columns.push(Column::new((*name).into(), values));
     }
-    columns.push(Column::new(SMALL_POPULATION.into(), small));
+    columns.push(Column::new(SMALL_POPULATIONS[0].into(), small));
+    columns.push(Column::new(SMALL_POPULATIONS[1].into(), small_ae));
     DataFrame::new(rows, columns)
 }
 
@@ -428,10 +446,9 @@ fn empty() -> PolarsResult<DataFrame> {
     for name in NAMES {
         columns.push(Column::new_empty(name.into(), &DataType::Int64));
     }
-    columns.push(Column::new_empty(
-        SMALL_POPULATION.into(),
-        &DataType::Boolean,
-    ));
+    for helper in SMALL_POPULATIONS {
+        columns.push(Column::new_empty(helper.into(), &DataType::Boolean));
+    }
     DataFrame::new(0, columns)
 }
 
@@ -657,17 +674,87 @@ mod tests {
         assert_eq!(small.height(), 18, "3 to 20 November");
         for c in NAMES {
             let values = small.column(c).unwrap().i64().unwrap();
-            assert_eq!(values.null_count(), 18, "{c}");
             let flags = small.column(&format!("{c}_suppressed")).unwrap();
-            assert!(flags.bool().unwrap().all(), "{c}");
+            if AE_NAMES.contains(&c) {
+                // No A&E patient: nothing to protect, its zeros are shown.
+                assert_eq!(values.into_no_null_iter().sum::<i64>(), 0, "{c}");
+                assert!(!flags.bool().unwrap().any(), "{c}");
+            } else {
+                assert_eq!(values.null_count(), 18, "{c}");
+                assert!(flags.bool().unwrap().all(), "{c}");
+            }
         }
         // Fifty day cases on the 3rd: shown (rounded); the days without any, 0.
         let admissions = large.column("admissions_emergency").unwrap().i64().unwrap();
         assert_eq!(admissions.get(0), Some(50));
         assert_eq!(admissions.get(1), Some(0));
         assert!(
-            gated.column(SMALL_POPULATION).is_err(),
+            SMALL_POPULATIONS.iter().all(|h| gated.column(h).is_err()),
             "the helper is not published"
+        );
+    }
+
+    /// Regression (disclosure re-review): inpatients and A&E patients were counted
+    /// together, so one inpatient beside 49 A&E patients made 50 and the inpatient's
+    /// days were published (admitted the 5th, discharged the 20th). Each group of counts
+    /// rests on its own patients: here the inpatient's columns are suppressed whole and
+    /// the A&E's, of 50 patients, shown.
+    #[test]
+    fn regression_inpatients_and_ae_patients_are_counted_apart() {
+        use crate::measure::daily_population::DAILY_MIN_PATIENTS;
+        use crate::publish::disclosure::{Rule, apply};
+        let day = |d: u32| crate::ingest::dates::days_from_civil(2025, 10, d);
+        let dates = |name: &str, v: Option<i32>| {
+            Column::new(name.into(), [v]).cast(&DataType::Date).unwrap()
+        };
+        let journey = DataFrame::new(
+            1,
+            vec![
+                Column::new("provider_code".into(), ["RX4"]),
+                Column::new("person_id".into(), ["P"]),
+                dates("admission_date", Some(day(5))),
+                dates("discharge_date", Some(day(20))),
+                dates("discharge_ready_date", Some(day(12))),
+                Column::new("admission_type".into(), ["emergency"]),
+                Column::new("ed_attendance_id".into(), [None::<&str>]),
+                dates("care_service_start", None),
+                Column::new("la_code".into(), [None::<&str>]),
+                Column::new("awaited_service".into(), ["none"]),
+            ],
+        )
+        .unwrap();
+        let mut ae_patients = Population::default();
+        for person in 0..DAILY_MIN_PATIENTS as u32 {
+            ae_patients.add("RX4", month_of_day(day(5)), Some(person + 1));
+        }
+        let ae = DataFrame::new(
+            1,
+            vec![
+                Column::new("provider_code".into(), ["RX4"]),
+                Column::new("day".into(), [day(5)])
+                    .cast(&DataType::Date)
+                    .unwrap(),
+                Column::new("ae_arrivals".into(), [50i64]),
+                Column::new("ae_over_4h".into(), [10i64]),
+                Column::new("ae_over_12h".into(), [0i64]),
+            ],
+        )
+        .unwrap();
+        let flow = flow_daily(&journey, &ae, &ae_patients).unwrap();
+        let spec = crate::publish::Dataset::FlowDaily.gate();
+        let (gated, _) = apply(flow, &spec, Rule::HES).unwrap();
+        assert_eq!(gated.height(), 16, "5 to 20 October");
+        for c in NAMES {
+            let values = gated.column(c).unwrap().i64().unwrap();
+            if AE_NAMES.contains(&c) {
+                assert_eq!(values.null_count(), 0, "{c}: 50 A&E patients, shown");
+            } else {
+                assert_eq!(values.null_count(), 16, "{c}: one inpatient, suppressed");
+            }
+        }
+        assert_eq!(
+            gated.column("ae_arrivals").unwrap().i64().unwrap().get(0),
+            Some(50)
         );
     }
 }

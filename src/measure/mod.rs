@@ -17,7 +17,8 @@ pub mod uk_clock;
 pub use bottlenecks::bottlenecks;
 pub use discharge_delays::discharge_delays;
 pub use flow_daily::{
-    NAMES as FLOW_DAILY_COUNTS, SMALL_POPULATION, add_ae_daily, ae_daily, flow_daily,
+    NAMES as FLOW_DAILY_COUNTS, SMALL_POPULATIONS, add_ae_daily, ae_daily,
+    counts_of as flow_daily_counts_of, flow_daily,
 };
 pub use linkage_quality::{PEOPLE as LINKAGE_QUALITY_PEOPLE, ae_counts, linkage_quality};
 pub use social_care_queue::{PEOPLE as SOCIAL_CARE_QUEUE_PEOPLE, social_care_queue};

@@ -57,10 +57,11 @@ pub struct GateSpec {
     /// Helper columns gated counts rest on (counts of people behind counts of records),
     /// dropped from what is published.
     pub helpers: Vec<&'static str>,
-    /// A helper boolean column: where true, the row's population is too small for its
-    /// grain (a provider's day in a month of few patients), and every gated count of the
-    /// row is suppressed, zeros included. Dropped from what is published.
-    pub population: Option<&'static str>,
+    /// Helper boolean columns, each with the gated counts it covers: where true, the
+    /// row's population behind those counts is too small for its grain (a provider's day
+    /// in a month of few inpatients, or of few A&E patients), and they are suppressed,
+    /// zeros included. Dropped from what is published.
+    pub population: Vec<(&'static str, Vec<&'static str>)>,
     /// `(part, whole)`, both gated counts: the part is suppressed whenever the whole is,
     /// zeros included. Listed whole before part where one is both.
     pub parts: Vec<(&'static str, &'static str)>,
@@ -209,7 +210,7 @@ pub fn apply(df: DataFrame, spec: &GateSpec, rule: Rule) -> PolarsResult<(DataFr
         .iter()
         .flat_map(|c| [c.previous, c.previous_base])
         .chain(spec.helpers.iter().copied())
-        .chain(spec.population)
+        .chain(spec.population.iter().map(|(h, _)| *h))
         .collect();
     let Rule::Threshold {
         min_shown,
@@ -250,8 +251,10 @@ pub fn apply(df: DataFrame, spec: &GateSpec, rule: Rule) -> PolarsResult<(DataFr
                 Some(b) => small(c).or(small(b)),
                 None => small(c),
             };
-            if let Some(population) = spec.population {
-                hide = hide.or(col(population));
+            for (helper, covered) in &spec.population {
+                if covered.contains(&c) {
+                    hide = hide.or(col(*helper));
+                }
             }
             (c, hide.fill_null(lit(false)))
         })

@@ -172,7 +172,7 @@ impl Dataset {
                 counts: vec!["discharges", "delayed_discharges"],
                 counts_of_people_things: vec![("delayed_bed_days", "delayed_discharges")],
                 helpers: vec![],
-                population: None,
+                population: vec![],
                 parts: vec![
                     ("delayed_discharges", "discharges"),
                     ("delayed_bed_days", "delayed_discharges"),
@@ -187,7 +187,10 @@ impl Dataset {
             },
             Dataset::FlowDaily => GateSpec {
                 counts: crate::measure::FLOW_DAILY_COUNTS.to_vec(),
-                population: Some(crate::measure::SMALL_POPULATION),
+                population: crate::measure::SMALL_POPULATIONS
+                    .iter()
+                    .map(|h| (*h, crate::measure::flow_daily_counts_of(h)))
+                    .collect(),
                 ..GateSpec::default()
             },
             Dataset::SocialCareQueue => {
@@ -201,7 +204,7 @@ impl Dataset {
                         ("still_waiting_at_month_end", PEOPLE[3]),
                     ],
                     helpers: PEOPLE.to_vec(),
-                    population: None,
+                    population: vec![],
                     parts: vec![
                         ("assessed", "requests"),
                         ("service_started", "requests"),
@@ -225,7 +228,7 @@ impl Dataset {
                     ("system_delayed_bed_days", "system_delayed_discharges"),
                 ],
                 helpers: vec![],
-                population: None,
+                population: vec![],
                 parts: vec![
                     ("delayed_discharges", "system_delayed_discharges"),
                     ("delayed_bed_days", "delayed_discharges"),
@@ -261,7 +264,7 @@ impl Dataset {
                         ("delayed_spells_linked_to_social_care", PEOPLE[4]),
                     ],
                     helpers: PEOPLE.to_vec(),
-                    population: None,
+                    population: vec![],
                     parts: vec![
                         ("with_valid_nhs_number", "records"),
                         ("linked_to_other_source", "records"),
