@@ -2458,6 +2458,22 @@ fn regression_folder_entries_that_are_not_regular_files_are_named_and_not_read()
     );
 }
 
+/// A `share` folder outside the source's folder holding an APC file, and the source's
+/// folder holding a symbolic link to it, `apc_b.csv`.
+fn linked_share(dir: &Path) -> (PathBuf, PathBuf) {
+    let share = dir.join("share");
+    std::fs::create_dir(&share).unwrap();
+    std::fs::copy(
+        root().join("tests/fixtures/bad/apc/two_bad_rows.csv"),
+        share.join("apc_b.csv"),
+    )
+    .unwrap();
+    let folder = folder_with(dir, |f| {
+        std::os::unix::fs::symlink(share.join("apc_b.csv"), f.join("apc_b.csv")).unwrap();
+    });
+    (share, folder)
+}
+
 /// Regression (review F8): a council's file behind a symbolic link to a mounted share
 /// was read; once the share was unmounted, the next run exited 0 "ok", said only
 /// "removed", and dropped the council from every dataset. An input of the last run gone
@@ -2466,16 +2482,7 @@ fn regression_folder_entries_that_are_not_regular_files_are_named_and_not_read()
 #[test]
 fn regression_an_input_behind_a_broken_link_is_not_taken_as_removed() {
     let dir = tempfile::tempdir().unwrap();
-    let share = dir.path().join("share");
-    std::fs::create_dir(&share).unwrap();
-    std::fs::copy(
-        root().join("tests/fixtures/bad/apc/two_bad_rows.csv"),
-        share.join("apc_b.csv"),
-    )
-    .unwrap();
-    let folder = folder_with(dir.path(), |f| {
-        std::os::unix::fs::symlink(share.join("apc_b.csv"), f.join("apc_b.csv")).unwrap();
-    });
+    let (share, folder) = linked_share(dir.path());
     let pipeline = apc_pipeline(dir.path(), &folder, "follow_links_outside = true");
     let out = dir.path().join("out");
     let (code, _, stderr) = run_pipeline(&pipeline, &out);
@@ -2501,16 +2508,7 @@ fn regression_an_input_behind_a_broken_link_is_not_taken_as_removed() {
 #[test]
 fn regression_an_input_behind_a_link_no_longer_followed_is_not_taken_as_removed() {
     let dir = tempfile::tempdir().unwrap();
-    let share = dir.path().join("share");
-    std::fs::create_dir(&share).unwrap();
-    std::fs::copy(
-        root().join("tests/fixtures/bad/apc/two_bad_rows.csv"),
-        share.join("apc_b.csv"),
-    )
-    .unwrap();
-    let folder = folder_with(dir.path(), |f| {
-        std::os::unix::fs::symlink(share.join("apc_b.csv"), f.join("apc_b.csv")).unwrap();
-    });
+    let (_share, folder) = linked_share(dir.path());
     let out = dir.path().join("out");
     let following = apc_pipeline(dir.path(), &folder, "follow_links_outside = true");
     let (code, _, stderr) = run_pipeline(&following, &out);
