@@ -84,6 +84,20 @@ pub fn validate(pipeline: &Path, overrides: &[SourceOverride]) -> Result<Plan> {
     load_plan(pipeline, overrides).map_err(Error::Config)
 }
 
+/// Warnings of a disclosure rule weaker than the default: published datasets of one
+/// pipeline share its rule (one warning), and `flow_daily`'s minimum of patients. Said by
+/// every run, and by `validate`, allowed but never silently.
+pub fn disclosure_warnings(plan: &Plan) -> Vec<String> {
+    let rule = plan
+        .outputs
+        .iter()
+        .filter(|o| o.dataset.access() == crate::publish::Access::Published)
+        .find_map(|o| crate::publish::disclosure::weaker_than_hes(o.disclosure));
+    rule.into_iter()
+        .chain(crate::measure::daily_population::weaker_than_default(plan))
+        .collect()
+}
+
 /// Reads the pseudonymisation key named by the plan: the demo key pseudonymises
 /// synthetic (999 test range) NHS numbers only.
 pub fn load_key(plan: &Plan) -> Result<(Pseudonymiser, &'static str)> {
@@ -663,17 +677,7 @@ fn run_as(
         tracing::warn!("{w}");
         warnings.push(w);
     }
-    // Published datasets of one pipeline share its rule: one warning.
-    if let Some(w) = plan
-        .outputs
-        .iter()
-        .filter(|o| o.dataset.access() == crate::publish::Access::Published)
-        .find_map(|o| crate::publish::disclosure::weaker_than_hes(o.disclosure))
-    {
-        tracing::warn!("{w}");
-        warnings.push(w);
-    }
-    if let Some(w) = crate::measure::daily_population::weaker_than_default(&plan) {
+    for w in disclosure_warnings(&plan) {
         tracing::warn!("{w}");
         warnings.push(w);
     }

@@ -324,7 +324,11 @@ fn run(cli: &Cli) -> Result<error::ExitCode, error::Error> {
             for m in app::check_here(&plan)? {
                 tracing::warn!("not found here: {m}");
             }
-            for w in plan.unfed_outputs() {
+            for w in plan
+                .unfed_outputs()
+                .into_iter()
+                .chain(app::disclosure_warnings(&plan))
+            {
                 tracing::warn!("{w}");
             }
             if !cli.quiet {

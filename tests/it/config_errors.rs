@@ -740,6 +740,13 @@ fn a_daily_minimum_of_patients_below_one_is_refused_and_below_fifty_warned() {
         &root().join("data-samples"),
         &copy.dir.path().join("data-samples"),
     );
+    // `validate` says so too (disclosure re-review: only `run` and `explain` did).
+    let (code, _, stderr) = result(&joinedup(&["validate", pipeline.to_str().unwrap()]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("disclosure.daily_min_patients 10 is below the default 50"),
+        "{stderr}"
+    );
     let out = copy.dir.path().join("out");
     let (code, stdout, stderr) = result(&joinedup(&[
         "run",
