@@ -190,20 +190,7 @@ pub fn file_name_text(path: &std::path::Path) -> String {
 /// state keyed `cld_\xe9.csv` and a file named `cld_%E9.csv` alike, and an edit of one
 /// was taken as no change).
 pub fn path_text(path: &std::path::Path) -> String {
-    #[cfg(unix)]
-    {
-        use std::os::unix::ffi::OsStrExt;
-        let mut text = String::new();
-        for chunk in path.as_os_str().as_bytes().utf8_chunks() {
-            text.push_str(&chunk.valid().replace('%', "%25"));
-            for b in chunk.invalid() {
-                text.push_str(&format!("%{b:02X}"));
-            }
-        }
-        text
-    }
-    #[cfg(not(unix))]
-    path.display().to_string()
+    crate::pull::file_drop::shown_name(path.as_os_str()).0
 }
 
 /// Replaces every NHS number in free text such as log lines and error messages (a shape

@@ -247,12 +247,8 @@ fn to_csv_within(
         // Formula cells without a result; calamine already holds them (as it holds the
         // values), within the extent checked above.
         if let Ok(f) = wb.worksheet_formula(&sheet) {
-            let (r0, c0) = f.start().unwrap_or((0, 0));
-            for (r, c, _) in f.used_cells().filter(|(_, _, text)| !text.is_empty()) {
-                let (r, c) = (r0 + r as u32, c0 + c as u32);
-                if range.get_value((r, c)).is_none_or(|v| *v == Data::Empty) {
-                    uncalculated.add(r, c);
-                }
+            for (r, c) in super::nhse::workbook::uncalculated_cells(&range, &f) {
+                uncalculated.add(r, c);
             }
         }
         let (r0, c0) = range.start().unwrap_or((0, 0));

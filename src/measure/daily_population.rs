@@ -19,7 +19,6 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::Datelike;
 use polars::prelude::*;
 
 use crate::link::person_index::PERSON;
@@ -88,8 +87,8 @@ impl Default for Population {
 
 /// A month as `year × 12 + month − 1`, from days since 1970-01-01.
 pub fn month_of_day(day: i32) -> i32 {
-    let date = chrono::NaiveDate::default() + chrono::Duration::days(i64::from(day));
-    date.year() * 12 + date.month0() as i32
+    let (y, m, _) = crate::ingest::dates::civil_from_days(i64::from(day));
+    y as i32 * 12 + m as i32 - 1
 }
 
 impl Population {

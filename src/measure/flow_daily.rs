@@ -89,19 +89,11 @@ fn day_range(df: &DataFrame, c: &str) -> PolarsResult<(Option<i32>, Option<i32>)
 /// service, start day) linked to several spells counts at the one admitted last.
 fn services_once(
     journey: &DataFrame,
+    persons: &[Option<u32>],
     care: &[Option<i32>],
     admitted: &[Option<i32>],
 ) -> PolarsResult<Vec<bool>> {
     use std::collections::hash_map::Entry;
-    // Persons by number in a run (`_person`), by `person_id` in a frame built without one.
-    let numbers = journey
-        .column(crate::link::person_index::PERSON)
-        .ok()
-        .and_then(|c| c.u32().ok());
-    let ids = match numbers {
-        Some(_) => None,
-        None => Some(strings(journey, crate::link::person_index::PERSON_ID)?),
-    };
     let (la, service) = (
         crate::link::by_person::text_iter(journey.column("la_code")?)?,
         crate::link::by_person::text_iter(journey.column("awaited_service")?)?,
@@ -109,11 +101,7 @@ fn services_once(
     let mut chosen: std::collections::HashMap<_, usize> = std::collections::HashMap::new();
     for (i, ((start, la), service)) in care.iter().zip(la).zip(service).enumerate() {
         let Some(start) = start else { continue };
-        let person = (
-            numbers.and_then(|n| n.get(i)),
-            ids.as_ref().and_then(|ids| ids[i]),
-        );
-        let key = (person, la, service, *start);
+        let key = (persons[i], la, service, *start);
         match chosen.entry(key) {
             Entry::Vacant(v) => {
                 v.insert(i);
@@ -247,8 +235,10 @@ pub fn flow_daily(
 ) -> PolarsResult<DataFrame> {
     // Which linked service starts count needs the starts and admissions by row; the rest
     // is read in place, a spell at a time.
+    let persons = person_numbers(journey)?;
     let care_counted = services_once(
         journey,
+        &persons,
         &dates(journey, "care_service_start")?,
         &dates(journey, "admission_date")?,
     )?;
@@ -289,7 +279,6 @@ pub fn flow_daily(
     };
     let via_ae = journey.column("ed_attendance_id")?.is_not_null();
     let mut inpatients = Population::new(ae_patients.minimum());
-    let persons = person_numbers(journey)?;
     let spells = crate::link::by_person::text_iter(journey.column("provider_code")?)?
         .zip(days(journey, "admission_date")?)
         .zip(days(journey, "discharge_date")?)
@@ -611,6 +600,7 @@ mod tests {
         assert_eq!(starts, 1);
         let counted = services_once(
             &journey,
+            &person_numbers(&journey).unwrap(),
             &[Some(day(14)), Some(day(14))],
             &[Some(day(1)), Some(day(10))],
         )

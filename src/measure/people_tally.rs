@@ -11,7 +11,6 @@
 
 use std::collections::HashMap;
 
-use chrono::Datelike;
 use polars::prelude::*;
 
 /// Flags a row can carry, in the order of the counts they make.
@@ -40,9 +39,8 @@ pub struct Tally<'a> {
 
 /// The first day of `day`'s month, in days since 1970.
 pub fn month_start(day: i32) -> i32 {
-    let date = chrono::NaiveDate::default() + chrono::Duration::days(i64::from(day));
-    let first = date.with_day(1).unwrap_or(date);
-    (first - chrono::NaiveDate::default()).num_days() as i32
+    let (y, m, _) = crate::ingest::dates::civil_from_days(i64::from(day));
+    crate::ingest::dates::days_from_civil(y as i32, m, 1)
 }
 
 impl<'a> Tally<'a> {

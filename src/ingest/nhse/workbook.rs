@@ -206,25 +206,30 @@ pub fn read_workbook(path: &Path) -> Result<Vec<Sheet>, OpenError> {
         let range = wb
             .worksheet_range(&name)
             .map_err(|e| OpenError(format!("sheet \"{name}\": {e}")))?;
-        // Formula cells without a result, as the person-level reader finds them.
         let formulas = wb.worksheet_formula(&name).ok();
         let mut sheet = Sheet::new(name, range).in_date_system(date1904);
         if let Some(f) = formulas {
-            let (r0, c0) = f.start().unwrap_or((0, 0));
-            for (r, c, _) in f.used_cells().filter(|(_, _, text)| !text.is_empty()) {
-                let (r, c) = (r0 + r as u32, c0 + c as u32);
-                if sheet
-                    .range
-                    .get_value((r, c))
-                    .is_none_or(|v| *v == Data::Empty)
-                {
-                    sheet.uncalculated_at(r, c);
-                }
+            for (r, c) in uncalculated_cells(&sheet.range, &f).collect::<Vec<_>>() {
+                sheet.uncalculated_at(r, c);
             }
         }
         sheets.push(sheet);
     }
     Ok(sheets)
+}
+
+/// The cells (0-based row and column) of `formulas` with a formula but no value in
+/// `values`: formulas without a saved result, as calamine gives `.xls` and `.ods` sheets.
+pub fn uncalculated_cells<'a>(
+    values: &'a Range<Data>,
+    formulas: &'a Range<String>,
+) -> impl Iterator<Item = (u32, u32)> + 'a {
+    let (r0, c0) = formulas.start().unwrap_or((0, 0));
+    formulas
+        .used_cells()
+        .filter(|(_, _, text)| !text.is_empty())
+        .map(move |(r, c, _)| (r0 + r as u32, c0 + c as u32))
+        .filter(|&(r, c)| values.get_value((r, c)).is_none_or(|v| *v == Data::Empty))
 }
 
 /// [`read_workbook`] for `.xlsx`/`.xlsm`: each sheet's cells one at a time.
