@@ -6,7 +6,18 @@ use std::collections::HashMap;
 
 use polars::prelude::*;
 
-use super::discharged_with_ready_date;
+use super::{discharged_with_ready_date, people_by_group};
+
+/// The people behind a group's `delayed_discharges` (and its bed-days) and behind the
+/// month's `system_delayed_discharges`: helper columns the disclosure gate rests those
+/// counts on and drops (one patient's eight delayed spells in a group are suppressed,
+/// not published as 10). The system's people are the month's distinct patients, not the
+/// sum of its groups' (a patient can be in two groups).
+pub const PEOPLE: [&str; 2] = ["people_delayed", "system_people_delayed"];
+
+/// The previous month's people behind the group's delayed discharges: the base the gate
+/// gates the previous month's bed-days on, as it gated them when publishing that month.
+pub const PREVIOUS_PEOPLE: &str = "previous_people_delayed";
 
 /// Month, council, awaited service, provider.
 type GroupKey<'a> = (i32, Option<&'a str>, Option<&'a str>, Option<&'a str>);
@@ -15,10 +26,11 @@ type GroupKey<'a> = (i32, Option<&'a str>, Option<&'a str>, Option<&'a str>);
 /// the system total under `awaited_service = "none"`. `change_in_delayed_bed_days` is
 /// against the same group in the previous calendar month (0 when the group had none
 /// then; null in the first month of the data: the first discharge month of
-/// `discharge_delays`, a month with discharges even when none was delayed). The previous month's delayed bed-days
-/// and discharges are kept as `previous_delayed_bed_days` and
-/// `previous_delayed_discharges`, so the disclosure gate can publish the change as the
-/// difference of published values (it drops them).
+/// `discharge_delays`, a month with discharges even when none was delayed). The previous
+/// month's delayed bed-days and the people behind them are kept as
+/// `previous_delayed_bed_days` and [`PREVIOUS_PEOPLE`], so the disclosure gate can
+/// publish the change as the difference of published values (it drops them), and the
+/// people behind the counts as [`PEOPLE`].
 pub fn bottlenecks(journey: LazyFrame) -> PolarsResult<DataFrame> {
     let discharged = discharged_with_ready_date(journey);
     // The first month of the data is `discharge_delays`' first, delayed or not: a group's
@@ -32,13 +44,16 @@ pub fn bottlenecks(journey: LazyFrame) -> PolarsResult<DataFrame> {
         .get(0);
     let delayed = discharged.filter(col("delay_days").gt(lit(0i64)));
     let system = |c: &str| col(c).sum().over([col("month")]);
+    const KEYS: [&str; 4] = ["month", "la_code", "awaited_service", "provider_code"];
+    let keys = || KEYS.iter().map(|k| col(*k)).collect::<Vec<_>>();
+    let nulls_equal = JoinArgs {
+        nulls_equal: true,
+        ..JoinArgs::new(JoinType::Left)
+    };
+    let people = people_by_group(delayed.clone(), &KEYS, PEOPLE[0], &[]);
+    let system_people = people_by_group(delayed.clone(), &["month"], PEOPLE[1], &[]);
     let groups = delayed
-        .group_by([
-            col("month"),
-            col("la_code"),
-            col("awaited_service"),
-            col("provider_code"),
-        ])
+        .group_by(keys())
         .agg([
             len().cast(DataType::Int64).alias("delayed_discharges"),
             col("delay_days")
@@ -55,6 +70,8 @@ pub fn bottlenecks(journey: LazyFrame) -> PolarsResult<DataFrame> {
                 / col("system_delayed_bed_days").cast(DataType::Float64))
             .alias("share_of_system_pct"),
         )
+        .join(people, keys(), keys(), nulls_equal.clone())
+        .join(system_people, [col("month")], [col("month")], nulls_equal)
         .sort(
             [
                 "month",
@@ -94,7 +111,7 @@ pub fn bottlenecks(journey: LazyFrame) -> PolarsResult<DataFrame> {
             .map(|v| v.unwrap_or(0))
             .collect())
     };
-    let (bed_days, discharges) = (values("delayed_bed_days")?, values("delayed_discharges")?);
+    let (bed_days, people) = (values("delayed_bed_days")?, values(PEOPLE[0])?);
     let months: Vec<i32> = month.iter().map(|m| m.unwrap_or(0)).collect();
     let mut by_key: HashMap<GroupKey, (i64, i64)> = HashMap::new();
     for i in 0..groups.height() {
@@ -105,13 +122,13 @@ pub fn bottlenecks(journey: LazyFrame) -> PolarsResult<DataFrame> {
                 service[i].as_deref(),
                 provider[i].as_deref(),
             ),
-            (bed_days[i], discharges[i]),
+            (bed_days[i], people[i]),
         );
     }
     let mut rank = Vec::with_capacity(groups.height());
     let mut change = Vec::with_capacity(groups.height());
     let mut previous_bed_days = Vec::with_capacity(groups.height());
-    let mut previous_discharges = Vec::with_capacity(groups.height());
+    let mut previous_people = Vec::with_capacity(groups.height());
     let (mut current, mut r) = (None, 0i64);
     for i in 0..groups.height() {
         if current != Some(months[i]) {
@@ -134,7 +151,7 @@ pub fn bottlenecks(journey: LazyFrame) -> PolarsResult<DataFrame> {
         });
         change.push(before.map(|(b, _)| bed_days[i] - b));
         previous_bed_days.push(before.map(|(b, _)| b));
-        previous_discharges.push(before.map(|(_, d)| d));
+        previous_people.push(before.map(|(_, p)| p));
     }
     let mut out = groups;
     out.with_column(Column::new("rank".into(), rank))?;
@@ -143,10 +160,7 @@ pub fn bottlenecks(journey: LazyFrame) -> PolarsResult<DataFrame> {
         "previous_delayed_bed_days".into(),
         previous_bed_days,
     ))?;
-    out.with_column(Column::new(
-        "previous_delayed_discharges".into(),
-        previous_discharges,
-    ))?;
+    out.with_column(Column::new(PREVIOUS_PEOPLE.into(), previous_people))?;
     out.select([
         "month",
         "rank",
@@ -160,7 +174,9 @@ pub fn bottlenecks(journey: LazyFrame) -> PolarsResult<DataFrame> {
         "share_of_system_pct",
         "change_in_delayed_bed_days",
         "previous_delayed_bed_days",
-        "previous_delayed_discharges",
+        PREVIOUS_PEOPLE,
+        PEOPLE[0],
+        PEOPLE[1],
     ])
 }
 
@@ -181,6 +197,7 @@ fn civil_year_month(days: i32) -> (i32, u32) {
 mod tests {
     use super::*;
     use crate::ingest::dates::days_from_civil;
+    use crate::link::person_index::PERSON;
 
     #[test]
     fn previous_month_crosses_years() {
@@ -209,6 +226,7 @@ mod tests {
             "la_code" => ["901", "901"],
             "awaited_service" => ["none", "none"],
             "provider_code" => ["RX1", "RX1"],
+            PERSON => [Some(1u32), Some(1)],
         )
         .unwrap()
         .lazy()
@@ -222,6 +240,71 @@ mod tests {
         assert_eq!(int("delayed_bed_days"), Some(5));
         assert_eq!(int("change_in_delayed_bed_days"), Some(5));
         assert_eq!(int("previous_delayed_bed_days"), Some(0));
-        assert_eq!(int("previous_delayed_discharges"), Some(0));
+        assert_eq!(int(PREVIOUS_PEOPLE), Some(0));
+    }
+
+    /// Regression (known limit of session 20: delayed spells were gated as if each were a
+    /// person): one patient's eight delayed spells at RX1 for council 901 are one person
+    /// behind the group's 8 delayed discharges, and the month's system holds that patient
+    /// and two more (one of them also in another group, counted once; a spell without a
+    /// person is one more only where no person is known). The previous month's people
+    /// are carried for the change's gate.
+    #[test]
+    fn regression_the_people_behind_delayed_spells_are_counted_once() {
+        let day = |d| days_from_civil(2026, 11, d);
+        let mut discharge = vec![day(20); 8];
+        let mut people = vec![Some(7u32); 8];
+        let mut la = vec!["901"; 8];
+        let mut provider = vec!["RX1"; 8];
+        // Person 8 in two groups, person 9 in one; then a spell of no person in a group of its own.
+        discharge.extend([day(21), day(22), day(23), day(24)]);
+        people.extend([Some(8), Some(8), Some(9), None]);
+        la.extend(["902", "901", "902", "903"]);
+        provider.extend(["RX2", "RX1", "RX2", "RX3"]);
+        let n = discharge.len();
+        let journey = df!(
+            "discharge_date" => discharge,
+            "discharge_ready_date" => vec![day(10); n],
+            "delay_days" => vec![3i64; n],
+            "la_code" => la,
+            "awaited_service" => vec!["home_care"; n],
+            "provider_code" => provider,
+            PERSON => people,
+        )
+        .unwrap()
+        .lazy()
+        .with_columns([
+            col("discharge_date").cast(DataType::Date),
+            col("discharge_ready_date").cast(DataType::Date),
+        ]);
+        let out = bottlenecks(journey).unwrap();
+        let ints = |c: &str| -> Vec<Option<i64>> {
+            out.column(c).unwrap().i64().unwrap().iter().collect()
+        };
+        // Ranked by delayed bed-days: RX1/901 (9 spells, 27), RX2/902 (2, 6), RX3/903 (1, 3).
+        assert_eq!(ints("delayed_discharges"), [Some(9), Some(2), Some(1)]);
+        assert_eq!(ints(PEOPLE[0]), [Some(2), Some(2), Some(1)]);
+        assert_eq!(ints(PEOPLE[1]), [Some(3), Some(3), Some(3)]);
+        assert_eq!(ints("system_delayed_discharges"), [Some(12); 3]);
+        assert_eq!(ints(PREVIOUS_PEOPLE), [None, None, None]);
+        // Published: every group rests on 1–7 people, and so does the system's month, so
+        // nothing is shown (9 delayed spells were published as 10), and none is ranked.
+        let spec = crate::publish::Dataset::Bottlenecks.gate();
+        let (gated, _) =
+            crate::publish::disclosure::apply(out, &spec, crate::publish::disclosure::Rule::HES)
+                .unwrap();
+        for c in [
+            "delayed_discharges",
+            "delayed_bed_days",
+            "system_delayed_discharges",
+            "system_delayed_bed_days",
+            "rank",
+        ] {
+            let shown: Vec<Option<i64>> = gated.column(c).unwrap().i64().unwrap().iter().collect();
+            assert_eq!(shown, [None, None, None], "{c}");
+        }
+        for p in PEOPLE.iter().chain([&PREVIOUS_PEOPLE]) {
+            assert!(gated.column(p).is_err(), "{p} is not published");
+        }
     }
 }

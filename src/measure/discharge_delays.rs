@@ -3,12 +3,18 @@
 
 use polars::prelude::*;
 
-use super::discharged_with_ready_date;
 use super::histogram_quantiles::quantile_columns;
+use super::{discharged_with_ready_date, people_by_group};
+
+/// The people behind `discharges` and behind `delayed_discharges` (and its bed-days),
+/// helper columns the disclosure gate rests those counts on and drops: one patient's
+/// eight spells in a group are suppressed, not published as 10.
+pub const PEOPLE: [&str; 2] = ["people_discharged", "people_delayed"];
 
 /// Discharges, delayed discharges (`delay_days > 0`), delayed bed-days (sum of
 /// `delay_days`), and the median and 90th-percentile delay over delayed discharges.
-/// `la_code` is null for spells with no linked social-care event.
+/// `la_code` is null for spells with no linked social-care event. With them, the people
+/// behind the counts ([`PEOPLE`]).
 ///
 /// Computed from a histogram of `delay_days` per group (a `len()` group-by), not by
 /// gathering every group's rows: see [`super::histogram_quantiles`].
@@ -23,7 +29,16 @@ pub fn discharge_delays(journey: LazyFrame) -> PolarsResult<DataFrame> {
     let keys = || KEYS.iter().map(|k| col(*k)).collect::<Vec<_>>();
     let delayed = col("delay_days").gt(lit(0i64));
     let count = col("n").cast(DataType::Int64);
-    let histogram = discharged_with_ready_date(journey)
+    let discharged = discharged_with_ready_date(journey);
+    let people = people_by_group(
+        discharged.clone(),
+        &KEYS,
+        PEOPLE[0],
+        &[(PEOPLE[1], delayed.clone())],
+    )
+    .collect_with_engine(Engine::Streaming)?
+    .unwrap_single();
+    let histogram = discharged
         .group_by(
             keys()
                 .into_iter()
@@ -59,6 +74,15 @@ pub fn discharge_delays(journey: LazyFrame) -> PolarsResult<DataFrame> {
         &[("median_delay_days", 0.5), ("p90_delay_days", 0.9)],
     )?
     .lazy()
+    .join(
+        people.lazy(),
+        keys(),
+        keys(),
+        JoinArgs {
+            nulls_equal: true,
+            ..JoinArgs::new(JoinType::Left)
+        },
+    )
     .rename(["discharge_pathway"], ["pathway"], true)
     .sort(
         [
@@ -71,4 +95,94 @@ pub fn discharge_delays(journey: LazyFrame) -> PolarsResult<DataFrame> {
         SortMultipleOptions::default().with_nulls_last(true),
     )
     .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::dates::days_from_civil;
+    use crate::link::person_index::PERSON;
+
+    /// Regression (known limit of session 20: discharges were gated as if each spell were
+    /// a person): a provider-month of one patient's nine discharges, three of them
+    /// delayed, rests on one person for both counts; the council's group beside it on two
+    /// (a spell without a person is one more only where no person is known, and a group
+    /// of only such spells is one person).
+    #[test]
+    fn regression_discharges_rest_on_the_people_behind_them() {
+        let day = |d| days_from_civil(2026, 11, d);
+        let mut people = vec![Some(4u32); 9];
+        let mut la = vec![None; 9];
+        let mut delay = vec![0i64, 0, 0, 0, 0, 0, 2, 3, 9];
+        people.extend([Some(5), Some(6), None, None, None]);
+        la.extend([
+            Some("901"),
+            Some("901"),
+            Some("901"),
+            Some("902"),
+            Some("902"),
+        ]);
+        delay.extend([1, 0, 4, 1, 0]);
+        let n = people.len();
+        let journey = df!(
+            "discharge_date" => vec![day(20); n],
+            "discharge_ready_date" => vec![day(10); n],
+            "delay_days" => delay,
+            "provider_code" => vec!["RX1"; n],
+            "la_code" => la,
+            "discharge_pathway" => vec![Some("P1"); n],
+            "awaited_service" => vec!["home_care"; n],
+            PERSON => people,
+        )
+        .unwrap()
+        .lazy()
+        .with_columns([
+            col("discharge_date").cast(DataType::Date),
+            col("discharge_ready_date").cast(DataType::Date),
+        ]);
+        let out = discharge_delays(journey).unwrap();
+        let ints = |c: &str| -> Vec<Option<i64>> {
+            out.column(c).unwrap().i64().unwrap().iter().collect()
+        };
+        let text = |c: &str| -> Vec<Option<String>> {
+            out.column(c)
+                .unwrap()
+                .str()
+                .unwrap()
+                .iter()
+                .map(|v| v.map(String::from))
+                .collect()
+        };
+        assert_eq!(
+            text("la_code"),
+            [Some("901".into()), Some("902".into()), None]
+        );
+        assert_eq!(ints("discharges"), [Some(3), Some(2), Some(9)]);
+        assert_eq!(ints("delayed_discharges"), [Some(2), Some(1), Some(3)]);
+        assert_eq!(ints("delayed_bed_days"), [Some(5), Some(1), Some(14)]);
+        assert_eq!(ints(PEOPLE[0]), [Some(2), Some(1), Some(1)]);
+        // 901: person 5 delayed, person 6 not, and a delayed spell of no person (5 is known).
+        assert_eq!(ints(PEOPLE[1]), [Some(1), Some(1), Some(1)]);
+        // Published: the nine discharges of one patient are suppressed, not shown as 10,
+        // with every part of them; the people behind them are not published.
+        let spec = crate::publish::Dataset::DischargeDelays.gate();
+        let (gated, _) =
+            crate::publish::disclosure::apply(out, &spec, crate::publish::disclosure::Rule::HES)
+                .unwrap();
+        for c in ["discharges", "delayed_discharges", "delayed_bed_days"] {
+            let shown: Vec<Option<i64>> = gated.column(c).unwrap().i64().unwrap().iter().collect();
+            assert_eq!(shown, [None, None, None], "{c}");
+            let flag: Vec<Option<bool>> = gated
+                .column(&format!("{c}_suppressed"))
+                .unwrap()
+                .bool()
+                .unwrap()
+                .iter()
+                .collect();
+            assert_eq!(flag, [Some(true); 3], "{c}");
+        }
+        for p in PEOPLE {
+            assert!(gated.column(p).is_err(), "{p} is not published");
+        }
+    }
 }

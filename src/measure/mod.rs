@@ -14,8 +14,10 @@ mod people_tally;
 mod social_care_queue;
 pub mod uk_clock;
 
-pub use bottlenecks::bottlenecks;
-pub use discharge_delays::discharge_delays;
+pub use bottlenecks::{
+    PEOPLE as BOTTLENECKS_PEOPLE, PREVIOUS_PEOPLE as BOTTLENECKS_PREVIOUS_PEOPLE, bottlenecks,
+};
+pub use discharge_delays::{PEOPLE as DISCHARGE_DELAYS_PEOPLE, discharge_delays};
 pub use flow_daily::{
     NAMES as FLOW_DAILY_COUNTS, SMALL_POPULATIONS, add_ae_daily, ae_daily,
     counts_of as flow_daily_counts_of, flow_daily,
@@ -59,6 +61,60 @@ pub(crate) fn people(person: Expr) -> Expr {
     when(known.clone().gt(lit(0i64)))
         .then(known)
         .otherwise(unknown)
+}
+
+/// The fewest people behind each group's rows, as [`people`] counts them, but from one
+/// row per group and person rather than by gathering each group's rows: per group of
+/// `keys`, `all` (every row) and, for each `(name, flag)`, the people with a row where
+/// the flag holds, as `Int64` columns. `rows` carries the person number
+/// ([`PERSON`](crate::link::person_index::PERSON)), null for a row without one.
+pub(crate) fn people_by_group(
+    rows: LazyFrame,
+    keys: &[&str],
+    all: &str,
+    flags: &[(&str, Expr)],
+) -> LazyFrame {
+    use crate::link::person_index::PERSON;
+    let key_cols = || keys.iter().map(|k| col(*k)).collect::<Vec<_>>();
+    let per_person = rows
+        .group_by(
+            key_cols()
+                .into_iter()
+                .chain([col(PERSON)])
+                .collect::<Vec<_>>(),
+        )
+        .agg(
+            flags
+                .iter()
+                .map(|(name, flag)| flag.clone().fill_null(lit(false)).any(true).alias(*name))
+                .collect::<Vec<_>>(),
+        );
+    // Known persons counted; rows without one are one person only where none is known.
+    let fewest = |mask: Expr| {
+        let known = col(PERSON)
+            .is_not_null()
+            .and(mask.clone())
+            .sum()
+            .cast(DataType::Int64);
+        let unknown = col(PERSON)
+            .is_null()
+            .and(mask)
+            .any(true)
+            .cast(DataType::Int64);
+        when(known.clone().gt(lit(0i64)))
+            .then(known)
+            .otherwise(unknown)
+    };
+    per_person.group_by(key_cols()).agg(
+        [fewest(lit(true)).alias(all)]
+            .into_iter()
+            .chain(
+                flags
+                    .iter()
+                    .map(|(name, _)| fewest(col(*name)).alias(*name)),
+            )
+            .collect::<Vec<_>>(),
+    )
 }
 
 /// Finished spells with a ready date: the population of the delay measures.

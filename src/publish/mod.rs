@@ -169,9 +169,16 @@ impl Dataset {
         use disclosure::{GateSpec, P90_MIN_BASE};
         match self {
             Dataset::DischargeDelays => GateSpec {
-                counts: vec!["discharges", "delayed_discharges"],
-                counts_of_people_things: vec![("delayed_bed_days", "delayed_discharges")],
-                helpers: vec![],
+                counts: vec![],
+                counts_of_people_things: {
+                    use crate::measure::DISCHARGE_DELAYS_PEOPLE as PEOPLE;
+                    vec![
+                        ("discharges", PEOPLE[0]),
+                        ("delayed_discharges", PEOPLE[1]),
+                        ("delayed_bed_days", PEOPLE[1]),
+                    ]
+                },
+                helpers: crate::measure::DISCHARGE_DELAYS_PEOPLE.to_vec(),
                 population: vec![],
                 parts: vec![
                     ("delayed_discharges", "discharges"),
@@ -222,12 +229,17 @@ impl Dataset {
                 }
             }
             Dataset::Bottlenecks => GateSpec {
-                counts: vec!["delayed_discharges", "system_delayed_discharges"],
-                counts_of_people_things: vec![
-                    ("delayed_bed_days", "delayed_discharges"),
-                    ("system_delayed_bed_days", "system_delayed_discharges"),
-                ],
-                helpers: vec![],
+                counts: vec![],
+                counts_of_people_things: {
+                    use crate::measure::BOTTLENECKS_PEOPLE as PEOPLE;
+                    vec![
+                        ("delayed_discharges", PEOPLE[0]),
+                        ("delayed_bed_days", PEOPLE[0]),
+                        ("system_delayed_discharges", PEOPLE[1]),
+                        ("system_delayed_bed_days", PEOPLE[1]),
+                    ]
+                },
+                helpers: crate::measure::BOTTLENECKS_PEOPLE.to_vec(),
                 population: vec![],
                 parts: vec![
                     ("delayed_discharges", "system_delayed_discharges"),
@@ -243,7 +255,7 @@ impl Dataset {
                     column: "change_in_delayed_bed_days",
                     current: "delayed_bed_days",
                     previous: "previous_delayed_bed_days",
-                    previous_base: "previous_delayed_discharges",
+                    previous_base: crate::measure::BOTTLENECKS_PREVIOUS_PEOPLE,
                 }],
                 ranks: vec![disclosure::RankSpec {
                     column: "rank",
