@@ -246,6 +246,10 @@ fn ingest_file_cached(
                 report.staged = staged;
                 report.quarantine = done.join("quarantine.parquet");
                 report.cached = true;
+                // A scheduler's log says each time what the file holds, read or reused.
+                for w in &report.warnings {
+                    tracing::warn!(source = %source.name, file = %quarantine::shown_path(&input.path), "{w} (read in an earlier run; its rows reused)");
+                }
                 return Ok(report);
             }
             Err(why) if why.is_empty() => {}

@@ -622,6 +622,50 @@ fn regression_an_empty_file_holds_no_rows_like_a_header_only_file() {
     assert_eq!(quarantine(&out).rows, 0);
 }
 
+/// Regression (known limit: a file's warning was logged only in the run that read it,
+/// not in a later run that reused its ingest cache entry because another file of the
+/// source changed, so a scheduler's log of that run lacked what its manifest said).
+#[test]
+fn regression_a_reused_files_warning_is_logged_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("in");
+    std::fs::create_dir(&folder).unwrap();
+    let fixtures = root().join("tests/fixtures/bad/apc");
+    std::fs::copy(fixtures.join("empty.csv"), folder.join("empty.csv")).unwrap();
+    let valid = std::fs::read_to_string(fixtures.join("valid.csv")).unwrap();
+    std::fs::write(folder.join("valid.csv"), &valid).unwrap();
+    let pipeline = apc_pipeline(dir.path(), &folder, "pattern = \"*.csv\"");
+    let out = dir.path().join("out");
+    let run = || {
+        let (code, _, stderr) = result(&joinedup(&[
+            "run",
+            pipeline.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]));
+        assert_eq!(code, 0, "{stderr}");
+        stderr
+    };
+    let first = run();
+    assert!(
+        first.contains("WARN") && first.contains("is empty: no header and no data rows"),
+        "{first}"
+    );
+    // The other file changes (its last row dropped): it is read again, the empty one reused.
+    let fewer: String = valid.lines().take(3).map(|l| format!("{l}\n")).collect();
+    std::fs::write(folder.join("valid.csv"), fewer).unwrap();
+    let second = run();
+    assert!(second.contains("files_read=1"), "{second}");
+    let warning = second
+        .lines()
+        .find(|l| l.contains("WARN") && l.contains("(read in an earlier run; its rows reused)"))
+        .unwrap_or_else(|| panic!("{second}"));
+    assert!(
+        warning.contains("empty.csv: is empty: no header and no data rows (source apc)"),
+        "{warning}"
+    );
+}
+
 /// The APC-only pipeline in `dir`, reading the fixture at `fixture` (relative to
 /// `tests/fixtures/`) with `allow_empty = true`.
 fn allow_empty_pipeline(dir: &Path, fixture: &str) -> PathBuf {
