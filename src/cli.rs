@@ -55,7 +55,7 @@ macro_rules! exit_codes {
 2 configuration or command-line error (or a folder it may not write),
 3 an input file was rejected,
 4 a source is unavailable, 5 internal error,
-6 another run holds the data directory, 130/143 stopped by SIGINT/SIGTERM."
+6 another run holds the data directory, 130/143/129 stopped by SIGINT/SIGTERM/SIGHUP."
     };
 }
 use exit_codes;
@@ -102,7 +102,7 @@ const PULL_EXAMPLES: &str = concat!(
 ",
     "Exit codes: 0 ok, 2 configuration or command-line error (or a folder it may
 not write), 4 a source or an item failed to pull (the rest landed), 5 internal
-error, 6 another run holds the data directory, 130/143 stopped by a signal."
+error, 6 another run holds the data directory, 130/143/129 stopped by a signal."
 );
 
 const EXPLAIN_EXAMPLES: &str = concat!(

@@ -1,6 +1,9 @@
-//! SIGINT and SIGTERM: a run stopped by a person (Ctrl-C) or a scheduler (a timeout, a
-//! systemd stop) says so in its log, leaves no staging folder behind and exits 130 or
-//! 143, the shell's codes for those signals.
+//! SIGINT, SIGTERM and SIGHUP: a run stopped by a person (Ctrl-C), a scheduler (a
+//! timeout, a systemd stop) or a closed terminal (an SSH session dropped) says so in its
+//! log, leaves no staging folder behind and exits 130, 143 or 129, the shell's codes for
+//! those signals. SIGHUP is handled only when it was not ignored at start (`nohup`, a
+//! service manager): a handler would replace the ignoring, and a run started to outlive
+//! its terminal would stop when it closed.
 //!
 //! A signal thread does the work while the run's threads go on: it marks the process
 //! interrupted, waits for any switch of datasets into place to finish (a dataset is never
@@ -18,7 +21,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
-use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 static SWITCH: Mutex<()> = Mutex::new(());
@@ -28,11 +31,14 @@ static CREATING: RwLock<()> = RwLock::new(());
 /// nothing, and must not record the run as failed.
 static FINISHED: Mutex<bool> = Mutex::new(false);
 
-/// Handles SIGINT and SIGTERM from now on (call once, from the binary).
+/// Handles SIGINT, SIGTERM and, unless it is ignored, SIGHUP from now on (call once,
+/// from the binary).
 pub fn install() -> std::io::Result<()> {
-    // Not SIGHUP: a handler would replace the ignoring `nohup` sets, and a run started
-    // under it would stop when the terminal closes.
-    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])?;
+    let mut handled = vec![SIGINT, SIGTERM];
+    if !ignored_at_start(SIGHUP) {
+        handled.push(SIGHUP);
+    }
+    let mut signals = signal_hook::iterator::Signals::new(handled)?;
     std::thread::Builder::new()
         .name("joinedup-signals".into())
         .spawn(move || {
@@ -49,14 +55,39 @@ pub fn install() -> std::io::Result<()> {
     Ok(())
 }
 
+/// Whether `signal` is ignored by this process, as `nohup` leaves SIGHUP: read from the
+/// `SigIgn` mask of `/proc/self/status` (bit `signal - 1`). Where that cannot be read
+/// (not Linux), taken as ignored, so a handler never replaces an ignoring.
+fn ignored_at_start(signal: i32) -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| ignored_in_status(&status, signal))
+        .unwrap_or(true)
+}
+
+/// Whether the `SigIgn` line of a `/proc/<pid>/status` text has `signal`'s bit set;
+/// `None` without a readable line.
+fn ignored_in_status(status: &str, signal: i32) -> Option<bool> {
+    let mask = status
+        .lines()
+        .find_map(|l| l.strip_prefix("SigIgn:"))
+        .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())?;
+    Some((1..=64).contains(&signal) && mask >> (signal - 1) & 1 == 1)
+}
+
+/// The signal's name, as logged and recorded.
+fn signal_name(signal: i32) -> &'static str {
+    match signal {
+        SIGINT => "SIGINT",
+        SIGHUP => "SIGHUP",
+        _ => "SIGTERM",
+    }
+}
+
 /// Stops the process for `signal` (see the module docs); returns, stopping nothing, when
 /// the run has already finished its work ([`finish`]).
 fn stop(signal: i32) {
-    let name = if signal == SIGINT {
-        "SIGINT"
-    } else {
-        "SIGTERM"
-    };
+    let name = signal_name(signal);
     // Decided under the lock [`finish`] saves the state under: either the run finished
     // before the signal (its outputs and state are whole: it goes on to record itself),
     // or it never will.
@@ -183,5 +214,16 @@ mod tests {
         drop(guard);
         assert!(!registered());
         assert!(!interrupted());
+    }
+
+    #[test]
+    fn an_ignored_signal_is_read_from_the_sigign_mask() {
+        // SIGHUP (1) and SIGPIPE (13) ignored, as under `nohup` with a closed pipe ignored.
+        let status = "Name:\tjoinedup\nSigBlk:\t0000000000000000\nSigIgn:\t0000000000001001\nSigCgt:\t0000000000004002\n";
+        assert_eq!(ignored_in_status(status, SIGHUP), Some(true));
+        assert_eq!(ignored_in_status(status, 13), Some(true));
+        assert_eq!(ignored_in_status(status, SIGTERM), Some(false));
+        assert_eq!(ignored_in_status("Name:\tjoinedup\n", SIGHUP), None);
+        assert_eq!(signal_name(SIGHUP), "SIGHUP");
     }
 }
