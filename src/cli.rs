@@ -55,7 +55,8 @@ macro_rules! exit_codes {
 2 configuration or command-line error (or a folder it may not write),
 3 an input file was rejected,
 4 a source is unavailable, 5 internal error,
-6 another run holds the data directory, 130/143/129 stopped by SIGINT/SIGTERM/SIGHUP."
+6 another run holds the data directory,
+130/143/129 stopped by SIGINT/SIGTERM/SIGHUP."
     };
 }
 use exit_codes;
