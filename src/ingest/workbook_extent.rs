@@ -15,6 +15,11 @@
 //! ([`super::workbook_limits::budget_for`]) refused, naming the sheet and the cell that
 //! costs most. An `.xls` sheet cannot be larger than 65,536 rows by 256 columns (the
 //! format's own limit).
+//!
+//! The same reading lists each sheet's merged regions (a cell's
+//! `table:number-rows-spanned` and `…-columns-spanned`), which calamine does not give for
+//! an `.ods`, so its merged cells are filled as an `.xlsx`'s are
+//! ([`super::workbook_merged`]).
 
 use std::io::{BufReader, Read, Seek};
 
@@ -43,6 +48,8 @@ pub struct Extent {
     pub bytes: u64,
     /// The cell that unpacks to most: how many bytes, its row and column (0-based).
     pub costliest: (u64, u64, u64),
+    /// Its merged regions, as calamine lists an `.xlsx` sheet's (0-based, inclusive).
+    pub merged: Vec<calamine::Dimensions>,
 }
 
 impl Extent {
@@ -65,10 +72,11 @@ pub fn is_ods(content: &[u8]) -> bool {
 
 /// Checks an `.ods` workbook's extent against [`MAX_GRID_CELLS`], and the text its cells
 /// unpack to against `budget` bytes; the error says which sheet is too large. A workbook
-/// whose `content.xml` cannot be read passes: calamine then says what is wrong with it.
-pub fn check_ods(content: &[u8], budget: u64) -> Result<(), String> {
+/// whose `content.xml` cannot be read passes (no extents): calamine then says what is
+/// wrong with it. Returns the extents (with each sheet's merged regions).
+pub fn check_ods(content: &[u8], budget: u64) -> Result<Vec<Extent>, String> {
     let Ok(extents) = ods_extents(std::io::Cursor::new(content)) else {
-        return Ok(());
+        return Ok(Vec::new());
     };
     let bytes = extents.iter().fold(0u64, |n, e| n.saturating_add(e.bytes));
     if let Some(e) = extents
@@ -89,10 +97,12 @@ pub fn check_ods(content: &[u8], budget: u64) -> Result<(), String> {
     }
     let total: u64 = extents.iter().map(Extent::cells).sum();
     if total <= MAX_GRID_CELLS {
-        return Ok(());
+        return Ok(extents);
     }
     let largest = extents.iter().max_by_key(|e| e.cells()).cloned();
-    let Some(e) = largest else { return Ok(()) };
+    let Some(e) = largest else {
+        return Ok(extents);
+    };
     Err(format!(
         "is a workbook too large to read: sheet \"{}\" spans {} rows by {} columns to its last filled cell {} ({} cells; at most {MAX_GRID_CELLS} are read, as an `.ods` is read whole); a stray value far from the table does this: delete the rows and columns after the table, or save the sheet as CSV",
         e.sheet,
@@ -165,6 +175,12 @@ pub fn ods_extents<R: Read + Seek>(archive: R) -> Result<Vec<Extent>, String> {
                         .flatten()
                         .is_some();
                 let repeats = repeated(e, "table:number-columns-repeated");
+                if matches!(e.name().as_ref(), "table:table-cell") {
+                    s.merge(
+                        repeated(e, "table:number-rows-spanned"),
+                        repeated(e, "table:number-columns-spanned"),
+                    );
+                }
                 // The cell's XML: its attributes (a value) and its content (text).
                 let mut size = e.len() as u64;
                 if open {
@@ -214,6 +230,7 @@ struct Sheet {
     /// What its filled cells unpack to, and the cell that unpacks to most.
     bytes: u64,
     costliest: (u64, u64, u64),
+    merged: Vec<calamine::Dimensions>,
 }
 
 impl Sheet {
@@ -229,7 +246,27 @@ impl Sheet {
             last: (0, 0),
             bytes: 0,
             costliest: (0, 0, 0),
+            merged: Vec::new(),
         }
+    }
+
+    /// A region starting at the next cell, `rows` by `cols` (1 by 1 is no region). A
+    /// region beyond the largest sheet calamine reads is left out.
+    fn merge(&mut self, rows: u64, cols: u64) {
+        if rows == 1 && cols == 1 {
+            return;
+        }
+        let at = |n: u64| u32::try_from(n).ok();
+        let (Some(r0), Some(c0), Some(r1), Some(c1)) = (
+            at(self.row),
+            at(self.col),
+            at(self.row.saturating_add(rows - 1)),
+            at(self.col.saturating_add(cols - 1)),
+        ) else {
+            return;
+        };
+        self.merged
+            .push(calamine::Dimensions::new((r0, c0), (r1, c1)));
     }
 
     fn start_row(&mut self, repeats: u64) {
@@ -276,6 +313,7 @@ impl Sheet {
             last: self.last,
             bytes: self.bytes,
             costliest: self.costliest,
+            merged: self.merged,
         })
     }
 }
@@ -321,9 +359,10 @@ mod tests {
                 // 69 bytes a cell of `CELL`, the last repeated over three rows.
                 bytes: 345,
                 costliest: (207, 3, 0),
+                merged: vec![],
             }]
         );
-        assert_eq!(check_ods(&book, 1 << 20), Ok(()));
+        assert!(check_ods(&book, 1 << 20).is_ok());
     }
 
     /// Regression (review): a stray value at row 20,000, column 200 of an `.ods` made a
@@ -362,7 +401,7 @@ mod tests {
         ));
         let extents = ods_extents(std::io::Cursor::new(&book[..])).unwrap();
         assert!(extents[0].bytes > 2_000_000, "{extents:?}");
-        assert_eq!(check_ods(&book, 4_000_000), Ok(()));
+        assert!(check_ods(&book, 4_000_000).is_ok());
         let err = check_ods(&book, 1 << 20).unwrap_err();
         assert!(
             err.starts_with("is a workbook too large to read: its cells unpack to about "),

@@ -110,11 +110,13 @@ fn to_csv_within(
 ) -> Result<SheetCsv, String> {
     let content = std::fs::read(path).map_err(|e| format!("cannot be read: {e}"))?;
     let budget_bytes = budget(content.len() as u64);
-    let ods = super::workbook_extent::is_ods(&content);
-    if ods {
-        // Measured before calamine builds its grid of every sheet.
-        super::workbook_extent::check_ods(&content, budget_bytes)?;
-    }
+    // An `.ods` is measured before calamine builds its grid of every sheet; the same
+    // reading lists its merged regions, which calamine does not.
+    let ods_sheets = if super::workbook_extent::is_ods(&content) {
+        super::workbook_extent::check_ods(&content, budget_bytes)?
+    } else {
+        Vec::new()
+    };
     // The text calamine holds whole as it opens the workbook, measured first.
     limits::check_shared_strings(&content, budget_bytes).map_err(|e| e.to_string())?;
     // The format from the content, not the name (a system's export named `.xls` is often
@@ -235,11 +237,18 @@ fn to_csv_within(
             writer.charge_filled(&mut budget).map_err(refused)?;
         }
     } else {
-        if let calamine::Sheets::Xls(xls) = &wb {
-            writer.merged = Merged::new(
-                xls.merge_cells_by_sheet_name(&sheet)
-                    .map_err(|e| sheet_error(e.to_string()))?,
-            );
+        match &wb {
+            calamine::Sheets::Xls(xls) => {
+                writer.merged = Merged::new(
+                    xls.merge_cells_by_sheet_name(&sheet)
+                        .map_err(|e| sheet_error(e.to_string()))?,
+                );
+            }
+            calamine::Sheets::Ods(_) => {
+                let regions = ods_sheets.into_iter().find(|e| e.sheet == sheet);
+                writer.merged = Merged::new(regions.map(|e| e.merged).unwrap_or_default());
+            }
+            _ => {}
         }
         let range = wb
             .worksheet_range(&sheet)
@@ -879,6 +888,100 @@ mod tests {
         let sheet = to_csv(&book, &apc_contract(), &dir.path().join("out")).unwrap();
         let text = std::fs::read_to_string(&sheet.path).unwrap();
         (sheet, text)
+    }
+
+    /// An `.ods` workbook of one sheet, "Spells", of `rows` (each cell's XML), under
+    /// one empty row; the archive as LibreOffice writes it, as calamine needs it.
+    fn ods_book(dir: &Path, rows: &[Vec<String>]) -> PathBuf {
+        use std::io::Write;
+        let book = dir.join("in.ods");
+        let mut zip = zip::ZipWriter::new(std::fs::File::create(&book).unwrap());
+        let stored = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        zip.start_file("mimetype", stored).unwrap();
+        zip.write_all(b"application/vnd.oasis.opendocument.spreadsheet")
+            .unwrap();
+        zip.start_file("META-INF/manifest.xml", stored).unwrap();
+        zip.write_all(br#"<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"><manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>"#).unwrap();
+        zip.start_file("content.xml", stored).unwrap();
+        let body: String = rows
+            .iter()
+            .map(|cells| format!("<table:table-row>{}</table:table-row>", cells.concat()))
+            .collect();
+        write!(
+            zip,
+            r#"<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.3"><office:body><office:spreadsheet><table:table table:name="Spells"><table:table-row><table:table-cell/></table:table-row>{body}</table:table></office:spreadsheet></office:body></office:document-content>"#
+        )
+        .unwrap();
+        zip.finish().unwrap();
+        book
+    }
+
+    /// A text cell of an `.ods` sheet, with `attrs` (a span) on it.
+    fn ods_cell(value: &str, attrs: &str) -> String {
+        format!(
+            r#"<table:table-cell office:value-type="string" {attrs}><text:p>{value}</text:p></table:table-cell>"#
+        )
+    }
+
+    /// Regression (known limit: an `.ods` sheet's merged cells were not filled, as
+    /// calamine does not list an `.ods`'s merged regions): a provider merged down the
+    /// rows (B3:B5) and a value merged across two columns (M4:N4) read as the same sheet
+    /// saved as `.xlsx` reads — the provider given to every row, the wide region left in
+    /// its first column — and are counted for the run's warnings.
+    #[test]
+    fn regression_an_ods_sheets_merged_cells_are_read_as_an_xlsxs() {
+        let dir = tempfile::tempdir().unwrap();
+        let apc = valid_apc();
+        let rows: Vec<Vec<String>> = apc
+            .iter()
+            .enumerate()
+            .map(|(r, row)| {
+                row.iter()
+                    .enumerate()
+                    .map(|(c, v)| match (r, c) {
+                        (1, 1) => ods_cell(v, r#"table:number-rows-spanned="3""#),
+                        (2 | 3, 1) | (2, 13) => "<table:covered-table-cell/>".to_string(),
+                        (2, 12) => ods_cell(v, r#"table:number-columns-spanned="2""#),
+                        _ => ods_cell(v, ""),
+                    })
+                    .collect()
+            })
+            .collect();
+        let ods = to_csv(
+            &ods_book(dir.path(), &rows),
+            &apc_contract(),
+            &dir.path().join("ods"),
+        )
+        .unwrap();
+        let (_xlsx_dir, xlsx_book) = apc_book(1, |ws| {
+            let plain = rust_xlsxwriter::Format::new();
+            ws.merge_range(2, 1, 4, 1, "RX1", &plain).unwrap();
+            ws.merge_range(3, 12, 3, 13, &apc[2][12], &plain).unwrap();
+        });
+        let xlsx = to_csv(&xlsx_book, &apc_contract(), &dir.path().join("xlsx")).unwrap();
+        let text = |s: &SheetCsv| std::fs::read_to_string(&s.path).unwrap();
+        assert_eq!(text(&ods), text(&xlsx));
+        assert_eq!(
+            text(&ods)
+                .lines()
+                .skip(2)
+                .map(|l| l.split(',').nth(1).unwrap())
+                .collect::<Vec<_>>(),
+            ["RX1", "RX1", "RX1"]
+        );
+        let cells = |count, first: &str| Cells {
+            count,
+            first: Some(first.into()),
+        };
+        assert_eq!(
+            (&ods.filled_down, &ods.merged_across, ods.first_row),
+            (&cells(1, "B3"), &cells(1, "M4"), 2)
+        );
+        assert_eq!(
+            (&xlsx.filled_down, &xlsx.merged_across),
+            (&ods.filled_down, &ods.merged_across)
+        );
     }
 
     /// The APC fixture on a sheet from row `top` (0-based), under rows written by `more`.
