@@ -1676,6 +1676,14 @@ fn the_manifest_records_the_disclosure_rule_of_every_published_dataset() {
             serde_json::Value::Null
         };
         assert_eq!(o["disclosure"], want, "{}", o["dataset"]);
+        // flow_daily's population rule, for the report's "suppressed (0–49)": the
+        // sample's every count so suppressed is below its minimum.
+        let small = if o["dataset"] == "flow_daily" {
+            serde_json::json!({"daily_min_patients": 50, "counts_below_minimum": true})
+        } else {
+            serde_json::Value::Null
+        };
+        assert_eq!(o["small_populations"], small, "{}", o["dataset"]);
     }
     // NHS England's datasets are republished as published.
     let publications = manifest(with_nhs_england_publications());
