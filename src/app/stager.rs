@@ -23,7 +23,7 @@ use crate::error::{Error, Result};
 use crate::fault;
 use crate::publish::Access;
 use crate::publish::disclosure;
-use crate::publish::manifest::OutputInfo;
+use crate::publish::manifest::{OutputInfo, SmallPopulations};
 use crate::publish::partition::write_dataset_with;
 use crate::publish::pieces::PieceWriter;
 use crate::publish::staging::RunDir;
@@ -73,9 +73,13 @@ impl Stager<'_> {
         let rel = format!("{}/{}", access.folder(), o.dataset.name());
         let (staged_dir, current_dir) = (self.run.staged(&rel), self.out.join(&rel));
         let lookback = self.lookback_months;
+        let mut populations_checked = None;
         let (partitions, suppressed) = match (job.rows, access) {
             (Rows::Frame(df), access) => {
                 self.staged.rows += df.height() as u64;
+                if access == Access::Published {
+                    populations_checked = self.small_populations(o, &df)?;
+                }
                 let (df, suppressed) = match access {
                     Access::Published => disclosure::apply(df, &o.dataset.gate(), o.disclosure)
                         .map_err(|e| {
@@ -120,6 +124,11 @@ impl Stager<'_> {
         }
         // A withheld month has no file: the manifest lists the files published.
         let some_kept = partitions.iter().any(|p| p.closed_changed);
+        // A closed month kept as published holds rows of an earlier run, not checked here.
+        let small_populations = populations_checked.map(|mut s| {
+            s.counts_below_minimum &= !some_kept;
+            s
+        });
         let partitions: Vec<crate::publish::partition::PartitionInfo> =
             partitions.into_iter().filter(|p| !p.withheld).collect();
         // Closed months kept as published, or withheld: the cells suppressed are those of
@@ -139,6 +148,7 @@ impl Stager<'_> {
             suppressed,
             (access == Access::Published).then(|| o.disclosure.into()),
         )
+        .with_small_populations(small_populations)
         .with_timing(job.computed, written);
         let (rss_mb, peak_rss_mb) = crate::telemetry::resident_mb().unwrap_or_default();
         tracing::debug!(
@@ -152,6 +162,30 @@ impl Stager<'_> {
         fault::point(&format!("publish_staged_{}", rel.replace('/', "_")));
         self.staged.outputs.push((job.index, info, rel));
         Ok(())
+    }
+
+    /// What the population rule of `o`'s gate will suppress in `df` (ungated), for the
+    /// manifest: `None` when its gate has no such rule or its rule suppresses nothing.
+    fn small_populations(
+        &self,
+        o: &crate::config::OutputPlan,
+        df: &DataFrame,
+    ) -> Result<Option<SmallPopulations>> {
+        let spec = o.dataset.gate();
+        if spec.population.is_empty() || o.disclosure == disclosure::Rule::None {
+            return Ok(None);
+        }
+        let minimum = self.plan.daily_min_patients as i64;
+        let below = disclosure::population_counts_below(df, &spec, minimum).map_err(|e| {
+            Error::engine(
+                format!("checking the small populations of {}", o.dataset.name()),
+                e,
+            )
+        })?;
+        Ok(Some(SmallPopulations {
+            daily_min_patients: minimum,
+            counts_below_minimum: below,
+        }))
     }
 }
 

@@ -188,8 +188,10 @@ impl Rule {
         }
     }
 
-    /// The true values a suppressed count stands for (1–7 under HES); `None` when
-    /// nothing is suppressed.
+    /// The true values a count this rule itself suppresses stands for (1–7 under HES);
+    /// `None` when nothing is suppressed. A published cell can be suppressed for other
+    /// reasons too (a small provider-month, a suppressed whole, few people behind it),
+    /// and then stand for other values (the report's `hidden` says which).
     pub fn hidden_range(self) -> Option<(i64, i64)> {
         match self {
             Rule::Threshold { min_shown, .. } if min_shown > 1 => Some((1, min_shown - 1)),
@@ -396,6 +398,45 @@ pub fn apply(df: DataFrame, spec: &GateSpec, rule: Rule) -> PolarsResult<(DataFr
         }
     }
     Ok((gated.select(order)?, suppressed))
+}
+
+/// Whether every count `spec`'s population rule covers is below `minimum` (the fewest
+/// patients a provider-month needs, `[disclosure] daily_min_patients`) on the rows of the
+/// ungated `df` whose population is small: what lets a reader bound each such suppressed
+/// cell by `minimum − 1`. A daily count of patients in a provider-month of fewer patients
+/// is below it, but the gate counts a provider-month's patients as the fewest its rows
+/// can be (rows without an NHS number are one patient at most:
+/// [`crate::measure::daily_population`]), and counts a patient's several spells or
+/// attendances on one day apart, so the bound is checked here, never assumed. True when
+/// the rule covers nothing.
+pub fn population_counts_below(
+    df: &DataFrame,
+    spec: &GateSpec,
+    minimum: i64,
+) -> PolarsResult<bool> {
+    let largest: Vec<Expr> = spec
+        .population
+        .iter()
+        .flat_map(|(helper, covered)| {
+            covered.iter().map(move |c| {
+                when(col(*helper))
+                    .then(col(*c).cast(DataType::Int64))
+                    .otherwise(lit(NULL).cast(DataType::Int64))
+                    .max()
+                    .alias(format!("{helper}/{c}"))
+            })
+        })
+        .collect();
+    if largest.is_empty() {
+        return Ok(true);
+    }
+    let maxima = df.clone().lazy().select(largest).collect()?;
+    for c in maxima.columns() {
+        if c.i64()?.get(0).is_some_and(|v| v >= minimum) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 /// Rounds a percentage to 1 decimal place when its denominator is ≥ 4,000, else to a
@@ -645,6 +686,36 @@ mod tests {
         );
         assert_eq!(flags(&out, "bed_days"), [true, true, false, false, false]);
         assert_eq!((suppressed["delayed"], suppressed["bed_days"]), (2, 2));
+    }
+
+    /// What lets the report say "suppressed (0–49)" of a small provider-month's daily
+    /// counts: every count the population rule hides is below the minimum, checked on the
+    /// unrounded rows, since rows without an NHS number count as one patient at most (a
+    /// provider-month of 60 such arrivals a day is "small"). Rows of a large population
+    /// are not the rule's, whatever their counts.
+    #[test]
+    fn regression_population_suppressed_counts_are_checked_against_the_minimum() {
+        let spec = GateSpec {
+            counts: vec!["beds", "arrivals"],
+            population: vec![("small_beds", vec!["beds"]), ("small_ae", vec!["arrivals"])],
+            ..Default::default()
+        };
+        let df = |beds: [i64; 3], arrivals: [i64; 3]| {
+            df!(
+                "beds" => beds,
+                "arrivals" => arrivals,
+                "small_beds" => [true, true, false],
+                "small_ae" => [true, false, false],
+            )
+            .unwrap()
+        };
+        let below = |d: DataFrame| population_counts_below(&d, &spec, 50).unwrap();
+        assert!(below(df([0, 49, 400], [12, 900, 900])));
+        assert!(!below(df([0, 50, 400], [12, 900, 900])));
+        assert!(!below(df([0, 3, 400], [60, 900, 900])));
+        assert!(
+            population_counts_below(&df([0, 3, 4], [5, 6, 7]), &GateSpec::default(), 1).unwrap()
+        );
     }
 
     /// Regression (disclosure review): records were gated as people. A count of records

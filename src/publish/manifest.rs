@@ -316,6 +316,12 @@ pub struct OutputInfo {
     /// The disclosure rule a published dataset passed (absent for other outputs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disclosure: Option<DisclosureInfo>,
+    /// For a dataset whose gate suppresses the counts of small provider-months
+    /// (`flow_daily`): the smallest population published and whether every count so
+    /// suppressed lies below it. Absent for other outputs, and from manifests written
+    /// before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub small_populations: Option<SmallPopulations>,
     /// Seconds spent computing the dataset's rows (a measure; reading, for an entity).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compute_seconds: Option<f64>,
@@ -344,9 +350,16 @@ impl OutputInfo {
             suppressed,
             partitions,
             disclosure,
+            small_populations: None,
             compute_seconds: None,
             write_seconds: None,
         }
+    }
+
+    /// Records what the gate's population rule did to the dataset.
+    pub fn with_small_populations(mut self, small: Option<SmallPopulations>) -> Self {
+        self.small_populations = small;
+        self
     }
 
     /// Records how long the dataset took to compute and to write (the per-dataset part
@@ -361,6 +374,22 @@ impl OutputInfo {
     pub fn rewritten(&self) -> usize {
         self.partitions.iter().filter(|p| p.rewritten).count()
     }
+}
+
+/// The population rule of a published dataset's gate
+/// ([`crate::publish::disclosure::GateSpec::population`]), as recorded in the manifest:
+/// what a reader needs to say what a cell it suppressed can hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SmallPopulations {
+    /// `[disclosure] daily_min_patients`: a provider-month with fewer distinct patients
+    /// has every count of its days suppressed, zeros included.
+    pub daily_min_patients: i64,
+    /// Whether every count so suppressed was below `daily_min_patients`, checked on the
+    /// rows published ([`crate::publish::disclosure::population_counts_below`]): each such
+    /// cell then holds 0 to `daily_min_patients − 1`. False when a count was not (rows
+    /// without an NHS number count as one patient at most), or when a closed month kept
+    /// its earlier file, whose rows this run did not check.
+    pub counts_below_minimum: bool,
 }
 
 /// The disclosure rule applied to a published dataset, as recorded in the manifest.

@@ -2,7 +2,9 @@
 //! latest run manifest, into typed rows. Never opens `restricted/` or `quarantine/`.
 //!
 //! A gated column is read together with its `<column>_suppressed` flag into a [`Cell`], so
-//! a suppressed value can never be mistaken for zero or for "no value".
+//! a suppressed value can never be mistaken for zero or for "no value"; what a suppressed
+//! cell can stand for comes from the manifest's record of the rule ([`ReportData::bounds`],
+//! worked out in `hidden`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -11,7 +13,10 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 use serde::Deserialize;
 
+use super::hidden::{Bounds, GatedRow, Recorded};
 use crate::error::{Error, Location, Result};
+use crate::publish::Dataset;
+use crate::publish::manifest::SmallPopulations;
 
 /// The published datasets the report reads: folders under the data directory, each
 /// holding one Parquet file per month (`<YYYY-MM>.parquet`, or `undated.parquet` /
@@ -31,7 +36,8 @@ pub const SITREP_DAILY: &str = "published/sitrep_daily";
 pub enum Cell<T> {
     /// The published value.
     Shown(T),
-    /// Null with its `_suppressed` flag true: a small number, hidden.
+    /// Null with its `_suppressed` flag true: hidden by disclosure control (what it can
+    /// stand for depends on why: `hidden`).
     Suppressed,
     /// Null with no flag set: there is no value (e.g. a median over nobody).
     Empty,
@@ -107,6 +113,99 @@ pub struct FlowDay {
     pub ae_over_12h: Cell<i64>,
 }
 
+/// The counts of a `published/flow_daily` row the report reads, by their column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlowColumn {
+    /// `admissions_elective`.
+    AdmissionsElective,
+    /// `admissions_emergency`.
+    AdmissionsEmergency,
+    /// `admissions_other`.
+    AdmissionsOther,
+    /// `discharges`.
+    Discharges,
+    /// `occupied_beds_midnight`.
+    OccupiedBedsMidnight,
+    /// `ready_to_leave_in_hospital`.
+    ReadyToLeaveInHospital,
+    /// `ae_arrivals`.
+    AeArrivals,
+    /// `ae_over_4h`.
+    AeOver4h,
+    /// `ae_over_12h`.
+    AeOver12h,
+}
+
+impl FlowColumn {
+    /// Every count of [`FlowDay`].
+    pub const ALL: [FlowColumn; 9] = [
+        FlowColumn::AdmissionsElective,
+        FlowColumn::AdmissionsEmergency,
+        FlowColumn::AdmissionsOther,
+        FlowColumn::Discharges,
+        FlowColumn::OccupiedBedsMidnight,
+        FlowColumn::ReadyToLeaveInHospital,
+        FlowColumn::AeArrivals,
+        FlowColumn::AeOver4h,
+        FlowColumn::AeOver12h,
+    ];
+
+    /// The published column.
+    pub fn name(self) -> &'static str {
+        match self {
+            FlowColumn::AdmissionsElective => "admissions_elective",
+            FlowColumn::AdmissionsEmergency => "admissions_emergency",
+            FlowColumn::AdmissionsOther => "admissions_other",
+            FlowColumn::Discharges => "discharges",
+            FlowColumn::OccupiedBedsMidnight => "occupied_beds_midnight",
+            FlowColumn::ReadyToLeaveInHospital => "ready_to_leave_in_hospital",
+            FlowColumn::AeArrivals => "ae_arrivals",
+            FlowColumn::AeOver4h => "ae_over_4h",
+            FlowColumn::AeOver12h => "ae_over_12h",
+        }
+    }
+}
+
+impl FlowDay {
+    /// The cell of `column`.
+    pub fn get(&self, column: FlowColumn) -> Cell<i64> {
+        match column {
+            FlowColumn::AdmissionsElective => self.admissions_elective,
+            FlowColumn::AdmissionsEmergency => self.admissions_emergency,
+            FlowColumn::AdmissionsOther => self.admissions_other,
+            FlowColumn::Discharges => self.discharges,
+            FlowColumn::OccupiedBedsMidnight => self.occupied_beds_midnight,
+            FlowColumn::ReadyToLeaveInHospital => self.ready_to_leave_in_hospital,
+            FlowColumn::AeArrivals => self.ae_arrivals,
+            FlowColumn::AeOver4h => self.ae_over_4h,
+            FlowColumn::AeOver12h => self.ae_over_12h,
+        }
+    }
+}
+
+impl GatedRow for FlowDay {
+    fn suppressed(&self, column: &str) -> Option<bool> {
+        FlowColumn::ALL
+            .into_iter()
+            .find(|c| c.name() == column)
+            .map(|c| self.get(c).is_suppressed())
+    }
+}
+
+impl GatedRow for Bottleneck {
+    fn suppressed(&self, column: &str) -> Option<bool> {
+        Some(match column {
+            "delayed_discharges" => self.delayed_discharges.is_suppressed(),
+            "delayed_bed_days" => self.delayed_bed_days.is_suppressed(),
+            "system_delayed_discharges" => self.system_delayed_discharges.is_suppressed(),
+            "system_delayed_bed_days" => self.system_delayed_bed_days.is_suppressed(),
+            "share_of_system_pct" => self.share_of_system_pct.is_suppressed(),
+            "change_in_delayed_bed_days" => self.change_in_delayed_bed_days.is_suppressed(),
+            _ => return None,
+        })
+    }
+}
+
 /// A row of `published/social_care_queue`.
 #[derive(Debug, Clone)]
 pub struct QueueRow {
@@ -132,6 +231,21 @@ pub struct QueueRow {
     pub still_waiting_at_month_end: Cell<i64>,
 }
 
+impl GatedRow for QueueRow {
+    fn suppressed(&self, column: &str) -> Option<bool> {
+        Some(match column {
+            "requests" => self.requests.is_suppressed(),
+            "assessed" => self.assessed.is_suppressed(),
+            "median_days_to_assessment" => self.median_days_to_assessment.is_suppressed(),
+            "service_started" => self.service_started.is_suppressed(),
+            "median_days_to_service" => self.median_days_to_service.is_suppressed(),
+            "p90_days_to_service" => self.p90_days_to_service.is_suppressed(),
+            "still_waiting_at_month_end" => self.still_waiting_at_month_end.is_suppressed(),
+            _ => return None,
+        })
+    }
+}
+
 /// A row of `published/linkage_quality`.
 #[derive(Debug, Clone)]
 pub struct LinkageRow {
@@ -151,6 +265,21 @@ pub struct LinkageRow {
     pub delayed_spells: Cell<i64>,
     /// Of those, linked to a social-care service.
     pub delayed_spells_linked_to_social_care: Cell<i64>,
+}
+
+impl GatedRow for LinkageRow {
+    fn suppressed(&self, column: &str) -> Option<bool> {
+        Some(match column {
+            "records" => self.records.is_suppressed(),
+            "linked_to_other_source" => self.linked_to_other_source.is_suppressed(),
+            "linked_pct" => self.linked_pct.is_suppressed(),
+            "delayed_spells" => self.delayed_spells.is_suppressed(),
+            "delayed_spells_linked_to_social_care" => {
+                self.delayed_spells_linked_to_social_care.is_suppressed()
+            }
+            _ => return None,
+        })
+    }
 }
 
 /// A row of NHS England's daily discharge sitrep (`published/sitrep_daily`).
@@ -298,6 +427,10 @@ pub struct OutputRef {
     pub suppressed: BTreeMap<String, u64>,
     /// The disclosure rule, when the manifest records it.
     pub disclosure: Option<RuleRef>,
+    /// What the gate's population rule did (`flow_daily`), when the manifest records it
+    /// (absent from older manifests: then a cell it suppressed has no known top).
+    #[serde(default)]
+    pub small_populations: Option<SmallPopulations>,
 }
 
 /// A disclosure rule as recorded in the manifest.
@@ -390,15 +523,34 @@ impl ReportData {
         Ok(data)
     }
 
-    /// The range of true values a suppressed count of `dataset` stands for, e.g. (1, 7)
-    /// under the HES rule; `None` when the manifest does not record the rule.
-    pub fn hidden_range(&self, dataset: &str) -> Option<(i64, i64)> {
-        let m = self.manifest.as_ref()?;
-        let o = m.outputs.iter().find(|o| o.dataset == dataset)?;
-        match o.disclosure? {
-            RuleRef::Threshold { min_shown, .. } if min_shown > 1 => Some((1, min_shown - 1)),
-            _ => None,
+    /// What the manifest records of the rule `dataset` was written under (nothing, without
+    /// a manifest or with one that does not record it, or under a rule that suppresses
+    /// nothing).
+    pub fn recorded(&self, dataset: Dataset) -> Recorded {
+        let Some(o) = self
+            .manifest
+            .iter()
+            .flat_map(|m| &m.outputs)
+            .find(|o| o.dataset == dataset.name())
+        else {
+            return Recorded::default();
+        };
+        match o.disclosure {
+            Some(RuleRef::Threshold {
+                min_shown,
+                round_to,
+            }) => Recorded {
+                min_shown: Some(min_shown),
+                round_to: Some(round_to),
+                small_populations: o.small_populations,
+            },
+            _ => Recorded::default(),
         }
+    }
+
+    /// What the suppressed cells of `dataset` can stand for.
+    pub fn bounds(&self, dataset: Dataset) -> Bounds {
+        Bounds::new(dataset, self.recorded(dataset))
     }
 
     /// The rule for counts the report takes from the manifest (rows received, quarantined,
@@ -433,6 +585,24 @@ impl ReportData {
         match o.disclosure? {
             RuleRef::Threshold { round_to, .. } => Some(round_to),
             RuleRef::None => None,
+        }
+    }
+}
+
+#[cfg(test)]
+impl ReportData {
+    /// Data with a manifest whose `outputs` are as given (JSON, as a run writes them).
+    pub fn with_outputs(outputs: serde_json::Value) -> Self {
+        let manifest = serde_json::json!({
+            "run_id": "20261101T000000.000Z-1",
+            "status": "ok",
+            "pipeline": {"name": "sample"},
+            "finished_at": "2026-11-01T00:00:00Z",
+            "outputs": outputs,
+        });
+        ReportData {
+            manifest: Some(serde_json::from_value(manifest).expect("a manifest")),
+            ..Default::default()
         }
     }
 }

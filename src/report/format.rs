@@ -1,9 +1,12 @@
 //! How numbers, dates, published cells and codes are written in the report: thousands
-//! separators, a true minus sign, British dates, "suppressed (1–7)" for hidden values.
+//! separators, a true minus sign, British dates, and a suppressed value with what it can
+//! stand for ([`Hidden`]): "suppressed (1–7)", "suppressed (0–49)", "suppressed (1–7
+//! people)" or "suppressed".
 
 use chrono::{Datelike, NaiveDate};
 
 use super::data::Cell;
+use super::hidden::Hidden;
 
 const MONTHS: [&str; 12] = [
     "January",
@@ -152,32 +155,52 @@ pub fn span(from: NaiveDate, to: NaiveDate) -> String {
     }
 }
 
-/// The words for a suppressed value: `suppressed (1–7)` when the rule is known.
-pub fn suppressed(range: Option<(i64, i64)>) -> String {
-    match range {
-        Some((lo, hi)) => format!("suppressed ({lo}–{hi})"),
-        None => "suppressed".to_string(),
+/// The words for a suppressed value: `suppressed (1–7)` or `suppressed (0–49)` for a
+/// count known to lie in a range; `suppressed (1–7 people)` for a value known only by the
+/// people it rests on (bed-days, records, a median: 5 patients can stand for 49
+/// bed-days); `suppressed` when neither is known (a share, a change, a count with no
+/// top).
+pub fn suppressed(h: Hidden) -> String {
+    match (h.count, h.people) {
+        (
+            Some(Bounded {
+                low,
+                high: Some(high),
+            }),
+            _,
+        ) => format!("suppressed ({}–{})", int(low), int(high)),
+        (
+            _,
+            Some(Bounded {
+                low,
+                high: Some(high),
+            }),
+        ) => format!("suppressed ({}–{} people)", int(low), int(high)),
+        _ => "suppressed".to_string(),
     }
 }
 
-/// The words for a suppressed value that is not itself a count of people (bed-days, a
-/// share, a change, a median): hidden because the people behind it number 1–7, which
-/// says nothing of its own size (5 patients can stand for 49 bed-days).
-pub fn suppressed_of_people(range: Option<(i64, i64)>) -> String {
-    match range {
-        Some((lo, hi)) => format!("suppressed ({lo}–{hi} people)"),
-        None => "suppressed".to_string(),
+/// Patients in groups whose count lies in `b`, in words: `1–7 patients`, `at most 7
+/// patients` (a group suppressed with its whole can hold none), or `few patients`.
+pub fn patients(b: Option<Bounded>) -> String {
+    match b {
+        Some(Bounded {
+            low: 0,
+            high: Some(h),
+        }) => format!("at most {} patients", int(h)),
+        Some(Bounded { low, high: Some(h) }) => format!("{}–{} patients", int(low), int(h)),
+        _ => "few patients".to_string(),
     }
 }
 
 /// Text for "no value" (a null that is not suppressed).
 pub const EMPTY: &str = "–";
 
-/// A published count as text.
-pub fn count_cell(c: Cell<i64>, range: Option<(i64, i64)>) -> String {
+/// A published count as text; `hidden`: what it stands for when suppressed.
+pub fn count_cell(c: Cell<i64>, hidden: Hidden) -> String {
     match c {
         Cell::Shown(v) => int(v),
-        Cell::Suppressed => suppressed(range),
+        Cell::Suppressed => suppressed(hidden),
         Cell::Empty => EMPTY.to_string(),
     }
 }
@@ -192,9 +215,33 @@ pub struct Bounded {
 }
 
 impl Bounded {
+    /// A value known exactly.
+    pub fn exact(v: i64) -> Self {
+        Bounded {
+            low: v,
+            high: Some(v),
+        }
+    }
+
     /// Whether the value is known exactly.
     pub fn is_exact(self) -> bool {
         self.high == Some(self.low)
+    }
+
+    /// The sum of two values within bounds: no top once either has none.
+    pub fn plus(self, other: Bounded) -> Bounded {
+        Bounded {
+            low: self.low + other.low,
+            high: self.high.zip(other.high).map(|(a, b)| a + b),
+        }
+    }
+
+    /// A value within one bound or the other: the range holding both.
+    pub fn either(self, other: Bounded) -> Bounded {
+        Bounded {
+            low: self.low.min(other.low),
+            high: self.high.zip(other.high).map(|(a, b)| a.max(b)),
+        }
     }
 }
 
@@ -315,17 +362,71 @@ mod tests {
         assert_eq!(span(a, a.with_day(3).unwrap()), "1–3 July 2026");
     }
 
+    fn hidden(count: Option<(i64, Option<i64>)>, people: Option<(i64, Option<i64>)>) -> Hidden {
+        let b = |(low, high)| Bounded { low, high };
+        Hidden {
+            count: count.map(b),
+            people: people.map(b),
+        }
+    }
+
     #[test]
     fn suppressed_cells_never_read_as_zero() {
-        let r = Some((1, 7));
+        let r = hidden(Some((1, Some(7))), Some((1, Some(7))));
         assert_eq!(count_cell(Cell::Suppressed, r), "suppressed (1–7)");
-        assert_eq!(count_cell(Cell::Suppressed, None), "suppressed");
+        assert_eq!(count_cell(Cell::Suppressed, Hidden::UNKNOWN), "suppressed");
         assert_eq!(count_cell(Cell::Shown(0), r), "0");
         assert_eq!(count_cell(Cell::Empty, r), "–");
+        let nine = hidden(Some((1, Some(9))), Some((1, Some(9))));
+        assert_eq!(count_cell(Cell::Suppressed, nine), "suppressed (1–9)");
+    }
+
+    /// Regression (re-review): every suppressed cell read "suppressed (1–7)", a small
+    /// provider-month's zeros and a count of records resting on 1–7 people (30) among
+    /// them. The label says what is known, and no range where none is.
+    #[test]
+    fn regression_a_suppressed_label_claims_only_the_range_known() {
+        let label = |count, people| suppressed(hidden(count, people));
         assert_eq!(
-            count_cell(Cell::Suppressed, Some((1, 9))),
-            "suppressed (1–9)"
+            label(Some((0, Some(49))), Some((0, Some(49)))),
+            "suppressed (0–49)"
         );
+        assert_eq!(
+            label(Some((0, Some(999))), Some((0, Some(999)))),
+            "suppressed (0–999)"
+        );
+        assert_eq!(
+            label(Some((1, None)), Some((1, Some(7)))),
+            "suppressed (1–7 people)"
+        );
+        assert_eq!(label(None, Some((1, Some(17)))), "suppressed (1–17 people)");
+        assert_eq!(label(Some((0, None)), Some((0, None))), "suppressed");
+        assert_eq!(label(None, None), "suppressed");
+        assert_eq!(
+            patients(Some(Bounded {
+                low: 1,
+                high: Some(7)
+            })),
+            "1–7 patients"
+        );
+        assert_eq!(
+            patients(Some(Bounded {
+                low: 0,
+                high: Some(7)
+            })),
+            "at most 7 patients"
+        );
+        assert_eq!(patients(None), "few patients");
+    }
+
+    #[test]
+    fn bounds_add_up_and_join() {
+        let b = |low, high| Bounded { low, high };
+        assert_eq!(b(3, Some(5)).plus(b(0, Some(49))), b(3, Some(54)));
+        assert_eq!(b(3, Some(5)).plus(b(1, None)), b(4, None));
+        assert_eq!(b(1, Some(7)).either(b(0, Some(49))), b(0, Some(49)));
+        assert_eq!(b(1, Some(7)).either(b(0, None)), b(0, None));
+        assert_eq!(Bounded::exact(12), b(12, Some(12)));
     }
 
     #[test]

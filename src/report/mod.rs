@@ -18,10 +18,12 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::Result;
+use crate::publish::Dataset;
 use crate::publish::staging::write_atomic;
 
 mod data;
 pub(crate) mod format;
+mod hidden;
 mod html;
 pub mod palette;
 mod period;
@@ -100,9 +102,13 @@ pub fn build(out: &Path, opts: &Options) -> Result<String> {
 /// republished as published (unsuppressed, unrounded): the privacy note is then said of
 /// sections 1 to 6 only (it was said of the whole report, untrue for section 7).
 fn about(data: &ReportData, republished: bool) -> Vec<String> {
-    let rule = data
-        .hidden_range("bottlenecks")
-        .or(data.hidden_range("flow_daily"));
+    // The primary rule's range: 1 to min_shown − 1.
+    let top = data
+        .recorded(Dataset::Bottlenecks)
+        .min_shown
+        .or(data.recorded(Dataset::FlowDaily).min_shown)
+        .filter(|m| *m > 1)
+        .map(|m| m - 1);
     let rounding = data
         .round_to("bottlenecks")
         .or(data.round_to("flow_daily"))
@@ -123,10 +129,10 @@ fn about(data: &ReportData, republished: bool) -> Vec<String> {
             "Built by joinedup {} from {built_from} and the run manifest only. It holds no person-level data and makes no network requests.",
             env!("CARGO_PKG_VERSION")
         ),
-        match rule {
-            Some((lo, hi)) => format!(
-                "{scope}, counts of {lo} to {hi} people, and figures based on them, are suppressed: they are shown as “{}”, never as zero, and drawn hatched.{} A dash (–) means there is no value, for example a median over nobody.",
-                format::suppressed(rule),
+        match top {
+            Some(hi) => format!(
+                "{scope}, counts of 1 to {hi} people, and figures based on them, are suppressed: they are shown as “suppressed (1–{hi})”, or “suppressed (1–{hi} people)” where the range is of the people a figure rests on (bed-days, records, a median), never as zero, and drawn hatched. A figure that is part of a suppressed one (the delayed discharges of a suppressed total) is suppressed with it, even when it is 0, so its range starts at 0.{} A share, a change, or a figure with no known top is shown as “suppressed”.{} A dash (–) means there is no value, for example a median over nobody.",
+                small_populations(data),
                 rounding
                     .map(|r| format!(
                         " Other counts are rounded to the nearest {r}, so figures need not add up."
@@ -141,14 +147,36 @@ fn about(data: &ReportData, republished: bool) -> Vec<String> {
     if republished {
         about.push(format!(
             "Section 7 republishes NHS England's published figures as NHS England published them: joinedup neither suppresses nor rounds them, so {} appear as published.",
-            match rule {
-                Some((lo, hi)) => format!("counts of {lo} to {hi}"),
+            match top {
+                Some(hi) => format!("counts of 1 to {hi}"),
                 None => "small counts".to_string(),
             }
         ));
     }
     about.push("Every chart has a data table: open “Data table” under it. Each published column is defined in schemas/shared/<dataset>.toml of the joinedup repository.".to_string());
     about
+}
+
+/// The privacy note's sentence on `flow_daily`'s small provider-months, when its gate
+/// suppresses them: ` Every daily figure of a provider in a month it had fewer than 50
+/// patients is suppressed too, zeros included: “suppressed (0–49)”.`; empty without
+/// daily data.
+fn small_populations(data: &ReportData) -> String {
+    let bounds = data.bounds(Dataset::FlowDaily);
+    let (Some(_), Some(small)) = (&data.flow, bounds.small_population()) else {
+        return String::new();
+    };
+    let fewer = match bounds.recorded().small_populations {
+        Some(s) => format!("fewer than {} patients", format::int(s.daily_min_patients)),
+        None => "too few patients".to_string(),
+    };
+    let shown = match small.high {
+        Some(h) => format!("“suppressed (0–{})”", format::int(h)),
+        None => "“suppressed”, as no top is known".to_string(),
+    };
+    format!(
+        " Every daily figure of a provider in a month it had {fewer} is suppressed too, zeros included: {shown}."
+    )
 }
 
 /// `joinedup report`: [`write`] under the data directory's lock, so the page never mixes

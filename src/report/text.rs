@@ -84,17 +84,16 @@ pub fn group(la_code: Option<&str>, awaited_service: &str, provider: &str) -> Gr
 
 /// Section 2: the biggest bottleneck of the month. `largest_shown` is the first ranked
 /// group (only groups large enough to show are ranked); `unranked` counts the groups too
-/// small to show, whose bed-days could be more or fewer than any shown.
+/// small to show, whose bed-days could be more or fewer than any shown; `patients`: how
+/// many patients each of those can hold (1–7, or from 0 when suppressed with a suppressed
+/// total), when known.
 pub fn waits(
     month: NaiveDate,
     largest_shown: Option<(Group, i64, Cell<f64>)>,
     unranked: usize,
-    hidden: Option<(i64, i64)>,
+    patients: Option<Bounded>,
 ) -> String {
-    let few = match hidden {
-        Some((lo, hi)) => format!("{lo}–{hi} patients"),
-        None => "few patients".to_string(),
-    };
+    let few = format::patients(patients);
     let m = format::month(month);
     let share = |c: Cell<f64>| match c {
         Cell::Shown(v) => format!(", {} of the total", format::pct(v)),
@@ -141,27 +140,59 @@ pub fn waits(
     }
 }
 
-/// The largest shown daily value, where and when, and how many days were suppressed.
+/// The largest shown daily value, where and when, and what the suppressed days can hold.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Peak {
     /// (value, provider, day) of the largest shown value (its first day, when tied).
     pub shown: Option<(i64, String, NaiveDate)>,
     /// Other provider-days shown with the same value.
     pub ties: usize,
-    /// Days whose value is suppressed (each within the hidden range).
+    /// Days whose value is suppressed.
     pub suppressed: usize,
+    /// What each suppressed day can hold: from the least of their lows to the largest of
+    /// their tops (no top once one has none).
+    pub each: Bounded,
+    /// The largest of their lows: the least the largest suppressed day holds.
+    pub floor: i64,
 }
 
 impl Peak {
+    /// No day counted yet.
+    pub fn none() -> Self {
+        Peak {
+            shown: None,
+            ties: 0,
+            suppressed: 0,
+            each: Bounded::exact(0),
+            floor: 0,
+        }
+    }
+
+    /// Counts a day whose value is suppressed, within `b`.
+    pub fn add_suppressed(&mut self, b: Bounded) {
+        (self.each, self.floor) = match self.suppressed {
+            0 => (b, b.low),
+            _ => (self.each.either(b), self.floor.max(b.low)),
+        };
+        self.suppressed += 1;
+    }
+
     /// "… {v} ({provider}, {day})", said as the largest shown when a suppressed day could
-    /// be larger (the hidden range reaches above it).
-    fn said(&self, hidden: Option<(i64, i64)>) -> Option<String> {
+    /// be larger (its range reaches above it).
+    fn said(&self) -> Option<String> {
         let (v, p, d) = self.shown.as_ref()?;
-        // Every suppressed day held more than any day shown: the peak was on one of
-        // them (regression: "peaked at 0" when every day shown was 0).
-        if let Some((lo, hi)) = hidden.filter(|(lo, _)| self.suppressed > 0 && lo > v) {
+        // A suppressed day held more than any day shown: the peak was on one of them
+        // (regression: "peaked at 0" when every day shown was 0).
+        if self.suppressed > 0 && self.floor > *v {
+            let peak = match self.each.high {
+                Some(high) => format::bounded(Bounded {
+                    low: self.floor,
+                    high: Some(high),
+                }),
+                None => format!("{} or more", format::int(self.floor)),
+            };
             return Some(format!(
-                "between {lo} and {hi}, on {} whose figure is suppressed ({})",
+                "{peak}, on {} whose figure is suppressed ({})",
                 match self.suppressed {
                     1 => "the one day".to_string(),
                     n => format!("one of the {} days", format::int(n as i64)),
@@ -183,13 +214,22 @@ impl Peak {
                 format::day(*d)
             ),
         };
-        let could_be_more = self.suppressed > 0 && hidden.is_none_or(|(_, hi)| hi > *v);
+        let could_be_more = self.suppressed > 0 && self.each.high.is_none_or(|hi| hi > *v);
         Some(if could_be_more {
             format!(
-                "{at} among the days shown ({} day{} suppressed, {} each)",
+                "{at} among the days shown ({} day{} suppressed, {})",
                 format::int(self.suppressed as i64),
                 if self.suppressed == 1 { "" } else { "s" },
-                hidden.map_or("at least 1".to_string(), |(lo, hi)| format!("{lo} to {hi}"))
+                match self.each {
+                    Bounded {
+                        low,
+                        high: Some(hi),
+                    } => format!("{} to {} each", format::int(low), format::int(hi)),
+                    Bounded { low, high: None } if low > 0 => {
+                        format!("at least {} each", format::int(low))
+                    }
+                    Bounded { high: None, .. } => "of no known size".to_string(),
+                }
             )
         } else {
             at
@@ -198,19 +238,13 @@ impl Peak {
 }
 
 /// Section 3: peak occupancy and peak patients ready to leave.
-pub fn flow(
-    from: NaiveDate,
-    to: NaiveDate,
-    peak_beds: &Peak,
-    peak_ready: &Peak,
-    hidden: Option<(i64, i64)>,
-) -> String {
+pub fn flow(from: NaiveDate, to: NaiveDate, peak_beds: &Peak, peak_ready: &Peak) -> String {
     let span = format!("{} and {}", format::day(from), format::day(to));
-    let beds = match peak_beds.said(hidden) {
+    let beds = match peak_beds.said() {
         Some(at) => format!("occupied beds at midnight peaked at {at}"),
         None => "daily occupied beds are all suppressed".to_string(),
     };
-    let ready = match peak_ready.said(hidden) {
+    let ready = match peak_ready.said() {
         Some(at) => {
             format!("the most patients ready to leave but still in hospital on one day was {at}")
         }
@@ -386,6 +420,28 @@ mod tests {
         NaiveDate::from_ymd_opt(2026, m, 1).unwrap()
     }
 
+    fn seven() -> Option<Bounded> {
+        Some(Bounded {
+            low: 1,
+            high: Some(7),
+        })
+    }
+
+    /// A peak of `v` shown (`ties` days besides), with `suppressed` days of `each`.
+    fn peak_of(v: Option<i64>, ties: usize, suppressed: &[Bounded]) -> Peak {
+        let mut p = Peak::none();
+        p.shown = v.map(|v| (v, "RX1".to_string(), d(1)));
+        p.ties = ties;
+        for b in suppressed {
+            p.add_suppressed(*b);
+        }
+        p
+    }
+
+    fn days(n: usize, low: i64, high: Option<i64>) -> Vec<Bounded> {
+        vec![Bounded { low, high }; n]
+    }
+
     #[test]
     fn headline_reads_as_one_sentence() {
         let s = headline(
@@ -420,20 +476,35 @@ mod tests {
     fn the_largest_shown_group_is_not_called_the_largest_when_groups_are_suppressed() {
         let who = || group(Some("902"), "home_care", "RX2");
         assert_eq!(
-            waits(d(10), Some((who(), 40, Cell::Shown(8.0))), 2, Some((1, 7))),
+            waits(d(10), Some((who(), 40, Cell::Shown(8.0))), 2, seven()),
             "Of the groups large enough to show, the largest cause of delay in October 2026 was patients waiting for home care from council 902 at RX2: 40 delayed bed-days, 8% of the total (2 groups of 1–7 patients are suppressed to protect privacy and not ranked, and any could have more)."
         );
         assert_eq!(
-            waits(d(10), Some((who(), 40, Cell::Suppressed)), 0, Some((1, 7))),
+            waits(d(10), Some((who(), 40, Cell::Suppressed)), 0, seven()),
             "The largest single cause of delay in October 2026 was patients waiting for home care from council 902 at RX2: 40 delayed bed-days."
         );
         assert_eq!(
-            waits(d(10), None, 1, Some((1, 7))),
+            waits(d(10), None, 1, seven()),
             "Every group of delayed discharges in October 2026 (1 group) is small enough to be suppressed to protect privacy."
         );
         assert_eq!(
-            waits(d(10), None, 0, Some((1, 7))),
+            waits(d(10), None, 0, seven()),
             "No delayed discharges were published for October 2026."
+        );
+    }
+
+    /// Regression (re-review): "2 groups of 1–7 patients are suppressed" of groups
+    /// suppressed with their month's suppressed total, which can hold none.
+    #[test]
+    fn regression_groups_suppressed_with_their_total_are_of_at_most_7_patients() {
+        let who = group(Some("902"), "home_care", "RX2");
+        let up_to_7 = Some(Bounded {
+            low: 0,
+            high: Some(7),
+        });
+        assert_eq!(
+            waits(d(10), Some((who, 40, Cell::Shown(8.0))), 2, up_to_7),
+            "Of the groups large enough to show, the largest cause of delay in October 2026 was patients waiting for home care from council 902 at RX2: 40 delayed bed-days, 8% of the total (2 groups of at most 7 patients are suppressed to protect privacy and not ranked, and any could have more)."
         );
     }
 
@@ -446,7 +517,7 @@ mod tests {
                 d(9),
                 Some((group(None, "none", "RX2"), 40, Cell::Shown(8.0))),
                 0,
-                Some((1, 7))
+                seven()
             ),
             "The largest single group of delays in September 2026 was patients at RX2 with no linked social-care service: 40 delayed bed-days, 8% of the total."
         );
@@ -455,7 +526,7 @@ mod tests {
                 d(9),
                 Some((group(None, "none", "RX2"), 40, Cell::Shown(8.0))),
                 3,
-                Some((1, 7))
+                seven()
             ),
             "Of the groups large enough to show, the largest group of delays in September 2026 was patients at RX2 with no linked social-care service: 40 delayed bed-days, 8% of the total (3 groups of 1–7 patients are suppressed to protect privacy and not ranked, and any could have more)."
         );
@@ -485,7 +556,10 @@ mod tests {
                 d(10),
                 Some((group(Some("902"), "home_care", "RX2"), 40, Cell::Empty)),
                 1,
-                rule.hidden_range()
+                Some(Bounded {
+                    low: 1,
+                    high: Some(9)
+                })
             )
             .contains("(1 group of 1–9 patients is suppressed")
         );
@@ -579,23 +653,19 @@ mod tests {
     /// leave on one day "was 0", though each suppressed day held 1 to 7.
     #[test]
     fn a_peak_a_suppressed_day_could_exceed_is_said_to_be_among_the_days_shown() {
-        let peak = |v: i64, suppressed: usize| Peak {
-            shown: Some((v, "RX1".to_string(), d(1))),
-            ties: 0,
-            suppressed,
-        };
-        let s = flow(d(1), d(3), &peak(75, 3), &peak(3, 139), Some((1, 7)));
+        let s = flow(
+            d(1),
+            d(3),
+            &peak_of(Some(75), 0, &days(3, 1, Some(7))),
+            &peak_of(Some(3), 0, &days(139, 1, Some(7))),
+        );
         assert_eq!(
             s,
             "Between 1 January 2026 and 1 March 2026, occupied beds at midnight peaked at 75 (RX1, 1 January 2026), and the most patients ready to leave but still in hospital on one day was 3 (RX1, 1 January 2026) among the days shown (139 days suppressed, 1 to 7 each)."
         );
-        let none = Peak {
-            shown: None,
-            ties: 0,
-            suppressed: 4,
-        };
+        let none = peak_of(None, 0, &days(4, 1, Some(7)));
         assert!(
-            flow(d(1), d(3), &none, &peak(9, 0), Some((1, 7)))
+            flow(d(1), d(3), &none, &peak_of(Some(9), 0, &[]))
                 .ends_with("was 9 (RX1, 1 January 2026).")
         );
     }
@@ -604,32 +674,69 @@ mod tests {
     /// suppressed (each 1 to 7), and the reading said beds "peaked at 0".
     #[test]
     fn regression_a_peak_on_suppressed_days_is_not_said_to_be_0() {
-        let peak = |v: i64, suppressed: usize| Peak {
-            shown: Some((v, "RX1".to_string(), d(1))),
-            ties: 0,
-            suppressed,
-        };
-        let s = flow(d(1), d(3), &peak(0, 40), &peak(0, 1), Some((1, 7)));
+        let s = flow(
+            d(1),
+            d(3),
+            &peak_of(Some(0), 0, &days(40, 1, Some(7))),
+            &peak_of(Some(0), 0, &days(1, 1, Some(7))),
+        );
         assert_eq!(
             s,
             "Between 1 January 2026 and 1 March 2026, occupied beds at midnight peaked at between 1 and 7, on one of the 40 days whose figure is suppressed (every day shown was 0), and the most patients ready to leave but still in hospital on one day was between 1 and 7, on the one day whose figure is suppressed (every day shown was 0)."
         );
     }
 
+    /// Regression (re-review): days of a small provider-month (0 to 49 each, zeros
+    /// included) were said to hold 1 to 7, so a peak of 0 shown was said to lie on them
+    /// ("peaked at between 1 and 7"), and a peak of 20 shown to be the largest. Days of
+    /// either kind: the peak may be on a suppressed day, or none at all; with no top
+    /// recorded, none is claimed.
+    #[test]
+    fn regression_a_peak_beside_days_of_a_small_provider_month_claims_no_1_to_7() {
+        let mixed = [days(2, 1, Some(7)), days(30, 0, Some(49))].concat();
+        let s = flow(
+            d(1),
+            d(3),
+            &peak_of(Some(0), 0, &mixed),
+            &peak_of(Some(20), 0, &mixed),
+        );
+        assert_eq!(
+            s,
+            "Between 1 January 2026 and 1 March 2026, occupied beds at midnight peaked at between 1 and 49, on one of the 32 days whose figure is suppressed (every day shown was 0), and the most patients ready to leave but still in hospital on one day was 20 (RX1, 1 January 2026) among the days shown (32 days suppressed, 0 to 49 each)."
+        );
+        let open = [days(2, 1, Some(7)), days(30, 0, None)].concat();
+        let s = flow(
+            d(1),
+            d(3),
+            &peak_of(Some(0), 0, &open),
+            &peak_of(Some(0), 0, &days(3, 0, None)),
+        );
+        assert_eq!(
+            s,
+            "Between 1 January 2026 and 1 March 2026, occupied beds at midnight peaked at 1 or more, on one of the 32 days whose figure is suppressed (every day shown was 0), and the most patients ready to leave but still in hospital on one day was 0 (RX1, 1 January 2026) among the days shown (3 days suppressed, of no known size)."
+        );
+    }
+
     /// Regression (review): tied peaks named only one day, as if it alone held the peak.
     #[test]
     fn regression_tied_peaks_are_counted_not_one_named_alone() {
-        let peak = |v: i64, ties: usize, suppressed: usize| Peak {
-            shown: Some((v, "RX1".to_string(), d(1))),
-            ties,
-            suppressed,
-        };
         assert_eq!(
-            flow(d(1), d(3), &peak(75, 2, 0), &peak(75, 0, 0), Some((1, 7))),
+            flow(
+                d(1),
+                d(3),
+                &peak_of(Some(75), 2, &[]),
+                &peak_of(Some(75), 0, &[])
+            ),
             "Between 1 January 2026 and 1 March 2026, occupied beds at midnight peaked at 75 on 3 days (first RX1, 1 January 2026), and the most patients ready to leave but still in hospital on one day was 75 (RX1, 1 January 2026)."
         );
         assert!(
-            flow(d(1), d(3), &peak(5, 1, 2), &peak(75, 0, 0), Some((1, 7))).contains(
+            flow(
+                d(1),
+                d(3),
+                &peak_of(Some(5), 1, &days(2, 1, Some(7))),
+                &peak_of(Some(75), 0, &[])
+            )
+            .contains(
                 "peaked at 5 on 2 days (first RX1, 1 January 2026) among the days shown (2 days suppressed, 1 to 7 each)"
             )
         );

@@ -16,19 +16,6 @@ use chrono::{Datelike, NaiveDate};
 use crate::util::*;
 
 const SECTIONS: [&str; 6] = ["headline", "waits", "flow", "queue", "ae", "quality"];
-const SUPPRESSED: &str = "suppressed (1–7)";
-/// A suppressed value that is not a count of people: the range is of the people behind it.
-const SUPPRESSED_PEOPLE: &str = "suppressed (1–7 people)";
-/// Published columns that are not counts of people.
-const VALUE_COLUMNS: [&str; 6] = [
-    "delayed_bed_days",
-    "share_of_system_pct",
-    "change_in_delayed_bed_days",
-    "median_days_to_assessment",
-    "median_days_to_service",
-    "p90_days_to_service",
-];
-
 /// The sample pipeline run once (it has `report = true`).
 fn sample_out() -> &'static Path {
     static OUT: OnceLock<tempfile::TempDir> = OnceLock::new();
@@ -165,25 +152,100 @@ fn plain(s: &str) -> String {
     s.replace([',', '%'], "").replace('−', "-")
 }
 
-/// What the report must show for a published cell (value and its suppressed flag).
-fn expected(t: &Table, col: &str, i: usize) -> String {
-    let flag = t
-        .columns
+/// Whether a published cell is suppressed (its `_suppressed` flag true).
+fn suppressed(t: &Table, col: &str, i: usize) -> bool {
+    t.columns
         .get(&format!("{col}_suppressed"))
-        .and_then(|f| f[i].clone());
-    match (&t.col(col)[i], flag.as_deref()) {
-        (None, Some("true")) if VALUE_COLUMNS.contains(&col) => SUPPRESSED_PEOPLE.to_string(),
-        (None, Some("true")) => SUPPRESSED.to_string(),
-        (None, _) => "–".to_string(),
-        (Some(v), _) => v.clone(),
+        .and_then(|f| f[i].as_deref())
+        == Some("true")
+}
+
+/// The counts of `flow_daily` the report reads, by population: the inpatients', the
+/// A&E's.
+const FLOW_GROUPS: [&[&str]; 2] = [
+    &[
+        "admissions_elective",
+        "admissions_emergency",
+        "admissions_other",
+        "discharges",
+        "occupied_beds_midnight",
+        "ready_to_leave_in_hospital",
+    ],
+    &["ae_arrivals", "ae_over_4h", "ae_over_12h"],
+];
+
+/// Whether row `i` of `flow_daily` may be of a small provider-month for `col`'s
+/// population: every count of its group read is suppressed on every day of the month (a
+/// small provider-month has them all suppressed, zeros included).
+fn small_month(f: &Table, col: &str, i: usize) -> bool {
+    let group = FLOW_GROUPS.iter().find(|g| g.contains(&col)).unwrap();
+    let key = |j: usize| {
+        (
+            f.col("provider_code")[j].clone(),
+            f.col("date")[j].as_deref().unwrap()[..7].to_string(),
+        )
+    };
+    (0..f.rows)
+        .filter(|&j| key(j) == key(i))
+        .all(|j| group.iter().all(|c| suppressed(f, c, j)))
+}
+
+/// What the report must write for a suppressed cell of `dataset`'s `col` in row `i`,
+/// worked out here from the gate's rules under the sample's (HES; `flow_daily`'s
+/// daily_min_patients 50, every count so suppressed below it, as its manifest records):
+/// a count of people 1–7; a count of things (records, spells, bed-days, requests) resting
+/// on 1–7 people, or the people behind it; a part of a suppressed whole in the same row from 0;
+/// a small provider-month's day 0–49; a statistic the people it rests on (a 90th
+/// percentile on a published base under 20 too: 17 at most); a share or a change
+/// nothing.
+fn suppressed_label(t: &Table, dataset: &str, col: &str, i: usize) -> String {
+    let from = |whole: &str| if suppressed(t, whole, i) { 0 } else { 1 };
+    let people = |low: i64| format!("suppressed ({low}–7 people)");
+    match (dataset, col) {
+        // Delayed spells rest on the people behind them (one patient's nine delayed spells
+        // are suppressed, not 10).
+        ("bottlenecks", "system_delayed_discharges") => people(1),
+        ("bottlenecks", "delayed_discharges") => people(from("system_delayed_discharges")),
+        ("bottlenecks", "system_delayed_bed_days") => people(1),
+        // The bed-days of the delayed rest on them: they are its people.
+        ("bottlenecks", "delayed_bed_days") if suppressed(t, "delayed_discharges", i) => {
+            people(from("system_delayed_discharges"))
+        }
+        ("bottlenecks", "delayed_bed_days") => people(1),
+        ("flow_daily", c) if small_month(t, c, i) => "suppressed (0–49)".to_string(),
+        ("flow_daily", _) => "suppressed (1–7)".to_string(),
+        ("social_care_queue", "requests") => people(1),
+        ("social_care_queue", "assessed" | "service_started" | "still_waiting_at_month_end") => {
+            people(from("requests"))
+        }
+        ("social_care_queue", "median_days_to_assessment" | "median_days_to_service") => people(1),
+        ("social_care_queue", "p90_days_to_service") => "suppressed (1–17 people)".to_string(),
+        ("linkage_quality", "records") => people(1),
+        ("linkage_quality", "linked_to_other_source" | "delayed_spells") => people(from("records")),
+        ("linkage_quality", "delayed_spells_linked_to_social_care") => {
+            people(from("delayed_spells"))
+        }
+        (
+            "bottlenecks" | "linkage_quality",
+            "share_of_system_pct" | "change_in_delayed_bed_days" | "linked_pct",
+        ) => "suppressed".to_string(),
+        other => panic!("no label worked out for {other:?}"),
     }
+}
+
+/// What the report must show for a cell of the published `dataset`.
+fn expected(t: &Table, dataset: &str, col: &str, i: usize) -> String {
+    if suppressed(t, col, i) {
+        return suppressed_label(t, dataset, col, i);
+    }
+    t.col(col)[i].clone().unwrap_or_else(|| "–".to_string())
 }
 
 /// Compares a report cell with a published cell: suppressed and empty exactly, numbers by
 /// value (the report drops separators and trailing `.0`).
-fn assert_cell(got: &str, t: &Table, col: &str, i: usize, context: &str) {
-    let want = expected(t, col, i);
-    if want == SUPPRESSED || want == SUPPRESSED_PEOPLE || want == "–" {
+fn assert_cell(got: &str, t: &Table, dataset: &str, col: &str, i: usize, context: &str) {
+    let want = expected(t, dataset, col, i);
+    if want.starts_with("suppressed") || want == "–" {
         assert_eq!(got, want, "{context}: {col}");
         return;
     }
@@ -220,8 +282,10 @@ fn hospital_data_end() -> NaiveDate {
         (0..f.rows)
             .filter(|&i| {
                 cols.iter().any(|c| {
-                    let v = expected(&f, c, i);
-                    v == SUPPRESSED || v.parse::<i64>().is_ok_and(|n| n > 0)
+                    suppressed(&f, c, i)
+                        || f.col(c)[i]
+                            .as_deref()
+                            .is_some_and(|v| v.parse::<i64>().is_ok_and(|n| n > 0))
                 })
             })
             .map(|i| date(f.col("date")[i].as_deref().unwrap()))
@@ -305,8 +369,8 @@ fn the_headline_equals_the_published_monthly_totals() {
         totals.insert(
             b.col("month")[i].clone().unwrap(),
             (
-                expected(&b, "system_delayed_discharges", i),
-                expected(&b, "system_delayed_bed_days", i),
+                expected(&b, "bottlenecks", "system_delayed_discharges", i),
+                expected(&b, "bottlenecks", "system_delayed_bed_days", i),
             ),
         );
     }
@@ -556,7 +620,7 @@ fn where_patients_wait_lists_the_months_bottlenecks_in_rank_order_with_suppressi
     idx.sort_by_key(|i| (b.i64s("rank")[*i].is_none(), b.i64s("rank")[*i]));
     let rows = table(&html, "table-waits");
     assert_eq!(rows.len(), idx.len());
-    let mut suppressed = 0;
+    let mut hidden = 0;
     for (row, &i) in rows.iter().zip(&idx) {
         let ctx = format!("rank {}", row[0]);
         assert_eq!(row[0], b.col("rank")[i].clone().unwrap_or("–".into()));
@@ -571,11 +635,11 @@ fn where_patients_wait_lists_the_months_bottlenecks_in_rank_order_with_suppressi
         .iter()
         .enumerate()
         {
-            assert_cell(&row[4 + j], &b, col, i, &ctx);
-            suppressed += usize::from(row[4 + j] == SUPPRESSED);
+            assert_cell(&row[4 + j], &b, "bottlenecks", col, i, &ctx);
+            hidden += usize::from(row[4 + j].starts_with("suppressed"));
         }
     }
-    assert!(suppressed > 0, "the sample has suppressed groups");
+    assert!(hidden > 0, "the sample has suppressed groups");
     // Suppressed groups are not ranked, so not drawn (their place in the chart would give
     // their size away); the note counts them and the reading does not call the first
     // ranked group the largest.
@@ -583,10 +647,16 @@ fn where_patients_wait_lists_the_months_bottlenecks_in_rank_order_with_suppressi
     assert_eq!(section.matches("fill=\"url(#hatch)\"").count(), 0);
     let unranked = idx.iter().filter(|i| b.i64s("rank")[**i].is_none()).count();
     assert!(unranked > 0, "the sample's month has suppressed groups");
+    // Groups of 1–7 patients, unless one is suppressed with its month's total (then it
+    // can hold none).
+    let with_total = idx
+        .iter()
+        .any(|i| b.i64s("rank")[*i].is_none() && suppressed(&b, "system_delayed_discharges", *i));
     assert!(
         section.contains(&format!(
-            " {unranked} suppressed group{} of 1–7 patients",
-            if unranked == 1 { "" } else { "s" }
+            " {unranked} suppressed group{} of {} patients",
+            if unranked == 1 { "" } else { "s" },
+            if with_total { "at most 7" } else { "1–7" }
         )),
         "{section}"
     );
@@ -634,7 +704,14 @@ fn flow_queue_and_linkage_tables_equal_the_published_rows() {
             .iter()
             .enumerate()
             {
-                assert_cell(&row[1 + j], &f, col, i, &format!("{provider} {}", row[0]));
+                assert_cell(
+                    &row[1 + j],
+                    &f,
+                    "flow_daily",
+                    col,
+                    i,
+                    &format!("{provider} {}", row[0]),
+                );
             }
         }
     }
@@ -668,7 +745,14 @@ fn flow_queue_and_linkage_tables_equal_the_published_rows() {
         .iter()
         .enumerate()
         {
-            assert_cell(&row[2 + j], &q, col, i, &format!("{row:?}"));
+            assert_cell(
+                &row[2 + j],
+                &q,
+                "social_care_queue",
+                col,
+                i,
+                &format!("{row:?}"),
+            );
         }
     }
 
@@ -698,7 +782,14 @@ fn flow_queue_and_linkage_tables_equal_the_published_rows() {
         .iter()
         .enumerate()
         {
-            assert_cell(&row[2 + j], &l, col, i, &format!("{row:?}"));
+            assert_cell(
+                &row[2 + j],
+                &l,
+                "linkage_quality",
+                col,
+                i,
+                &format!("{row:?}"),
+            );
         }
     }
 }
@@ -733,8 +824,10 @@ fn ae_months_add_up_published_days_and_show_suppressed_days_as_ranges() {
     // The last day with an A&E arrival published (shown above zero, or suppressed).
     let ae_end = (0..f.rows)
         .filter(|&i| {
-            let v = expected(&f, "ae_arrivals", i);
-            v == SUPPRESSED || v.parse::<i64>().is_ok_and(|n| n > 0)
+            suppressed(&f, "ae_arrivals", i)
+                || f.col("ae_arrivals")[i]
+                    .as_deref()
+                    .is_some_and(|v| v.parse::<i64>().is_ok_and(|n| n > 0))
         })
         .map(|i| date(f.col("date")[i].as_deref().unwrap()))
         .max()
@@ -750,14 +843,28 @@ fn ae_months_add_up_published_days_and_show_suppressed_days_as_ranges() {
             .iter()
             .enumerate()
         {
-            let (mut shown, mut hidden) = (0_i64, 0_i64);
+            // Each suppressed day within the range its label gives (1–7; 0–49 in a
+            // small provider-month).
+            let (mut low, mut high, mut hidden) = (0_i64, 0_i64, 0);
             for i in 0..f.rows {
                 if !f.col("date")[i].as_deref().unwrap().starts_with(&prefix) {
                     continue;
                 }
-                match expected(&f, col, i).as_str() {
-                    SUPPRESSED => hidden += 1,
-                    v => shown += v.parse::<i64>().unwrap(),
+                let v = expected(&f, "flow_daily", col, i);
+                match v
+                    .strip_prefix("suppressed (")
+                    .and_then(|r| r.strip_suffix(')'))
+                {
+                    Some(range) => {
+                        let (lo, hi) = range.split_once('–').unwrap();
+                        low += lo.parse::<i64>().unwrap();
+                        high += hi.parse::<i64>().unwrap();
+                        hidden += 1;
+                    }
+                    None => {
+                        let n = v.parse::<i64>().unwrap();
+                        (low, high) = (low + n, high + n);
+                    }
                 }
             }
             // Regression: a month after the A&E data end (the sample's ECDS ends on 30
@@ -765,12 +872,10 @@ fn ae_months_add_up_published_days_and_show_suppressed_days_as_ranges() {
             let want = if m > ae_end {
                 "no A&E data".to_string()
             } else if hidden == 0 {
-                shown.to_string()
+                low.to_string()
             } else {
                 format!(
-                    "between {} and {} ({hidden} day{} suppressed)",
-                    shown + hidden,
-                    shown + 7 * hidden,
+                    "between {low} and {high} ({hidden} day{} suppressed)",
                     if hidden == 1 { "" } else { "s" }
                 )
             };
@@ -1495,7 +1600,7 @@ fn regression_the_privacy_note_says_section_7_is_republished_as_published() {
     );
     assert_eq!(
         with[1],
-        "In sections 1 to 6, to protect privacy, counts of 1 to 7 people, and figures based on them, are suppressed: they are shown as “suppressed (1–7)”, never as zero, and drawn hatched. Other counts are rounded to the nearest 5, so figures need not add up. A dash (–) means there is no value, for example a median over nobody."
+        "In sections 1 to 6, to protect privacy, counts of 1 to 7 people, and figures based on them, are suppressed: they are shown as “suppressed (1–7)”, or “suppressed (1–7 people)” where the range is of the people a figure rests on (bed-days, records, a median), never as zero, and drawn hatched. A figure that is part of a suppressed one (the delayed discharges of a suppressed total) is suppressed with it, even when it is 0, so its range starts at 0. Every daily figure of a provider in a month it had fewer than 50 patients is suppressed too, zeros included: “suppressed (0–49)”. A share, a change, or a figure with no known top is shown as “suppressed”. Other counts are rounded to the nearest 5, so figures need not add up. A dash (–) means there is no value, for example a median over nobody."
     );
     assert_eq!(
         with[2],
@@ -1676,6 +1781,14 @@ fn the_manifest_records_the_disclosure_rule_of_every_published_dataset() {
             serde_json::Value::Null
         };
         assert_eq!(o["disclosure"], want, "{}", o["dataset"]);
+        // flow_daily's population rule, for the report's "suppressed (0–49)": the
+        // sample's every count so suppressed is below its minimum.
+        let small = if o["dataset"] == "flow_daily" {
+            serde_json::json!({"daily_min_patients": 50, "counts_below_minimum": true})
+        } else {
+            serde_json::Value::Null
+        };
+        assert_eq!(o["small_populations"], small, "{}", o["dataset"]);
     }
     // NHS England's datasets are republished as published.
     let publications = manifest(with_nhs_england_publications());

@@ -1,18 +1,22 @@
 //! Section 5, A&E: attendances lasting more than 4 and more than 12 hours, by month,
 //! added up from the published daily figures (`published/flow_daily`). A day whose figure
-//! is suppressed stands for 1 to 7 (under the HES rule), so a month with such days is a
-//! range: the known part drawn solid, the uncertain part hatched.
+//! is suppressed stands for what its reason allows ([`FlowHidden`]: 1 to 7 under the HES
+//! rule; 0 to 49 in a month its provider had fewer than 50 A&E patients; from 0 with no
+//! top when the manifest does not say), so a month with such days is a range: the known
+//! part drawn solid, the uncertain part hatched.
 
 use chrono::NaiveDate;
 
-use super::super::data::{Cell, FlowDay};
+use super::super::data::{Cell, FlowColumn, FlowDay};
 use super::super::format::{self, Bounded};
+use super::super::hidden::FlowHidden;
 use super::super::html::{self, Section, Table, Td};
 use super::super::palette::{BLUE, PINK};
 use super::super::period::{covered_label, month_end, month_start};
 use super::super::svg::{self, Bar, BarChart, BarValue};
 use super::super::text;
 use super::{Context, missing};
+use crate::publish::Dataset;
 
 const ID: &str = "ae";
 const TITLE: &str = "A&E long waits";
@@ -20,40 +24,59 @@ const TITLE: &str = "A&E long waits";
 /// Days of a month total whose figure is not shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Unshown {
-    /// Days whose figure is suppressed (each within the hidden range).
+    /// Days whose figure is suppressed (each within what its reason allows).
     pub suppressed: usize,
     /// Days with no figure at all (null, not suppressed): anything from 0 up.
     pub empty: usize,
 }
 
-/// The month's total of `f` over every provider and day: shown values added, each
-/// suppressed day counted as 1 up to the top of the hidden range, and a day with no
-/// figure as 0 with no top (regression, review: such days were skipped and the total
-/// said to be exact).
+/// The month's total of `column` over every provider and day: shown values added, each
+/// suppressed day counted within what its reason allows (`hidden`: regression,
+/// re-review: a small provider-month's suppressed zeros were counted as 1 to 7 each, and
+/// "714–1,128 arrivals" stood for 710), and a day with no figure as 0 with no top
+/// (regression, review: such days were skipped and the total said to be exact).
 pub fn month_total(
     rows: &[FlowDay],
     month: NaiveDate,
-    hidden: Option<(i64, i64)>,
-    f: impl Fn(&FlowDay) -> Cell<i64>,
+    column: FlowColumn,
+    hidden: &FlowHidden,
 ) -> (Bounded, Unshown) {
-    let (mut shown, mut days) = (0_i64, Unshown::default());
+    let (mut total, mut days) = (Bounded::exact(0), Unshown::default());
     for r in rows.iter().filter(|r| month_start(r.date) == month) {
-        match f(r) {
-            Cell::Shown(v) => shown += v,
+        match r.get(column) {
+            Cell::Shown(_) => {}
             Cell::Suppressed => days.suppressed += 1,
             Cell::Empty => days.empty += 1,
         }
+        total = total.plus(hidden.in_sum(r, column));
     }
-    let suppressed = days.suppressed as i64;
-    let bounded = Bounded {
-        low: shown + suppressed * hidden.map_or(1, |(lo, _)| lo),
-        high: match (suppressed, days.empty) {
-            (_, 1..) => None,
-            (0, 0) => Some(shown),
-            _ => hidden.map(|(_, hi)| shown + suppressed * hi),
-        },
+    (total, days)
+}
+
+/// What a suppressed day counts as in the totals, in words: `1 to 7, or 0 to 49 in a
+/// month its provider had fewer than 50 A&E patients`.
+fn suppressed_day(hidden: &FlowHidden) -> String {
+    let range = |b: Bounded| match b.high {
+        Some(h) => format!("{} to {}", format::int(b.low), format::int(h)),
+        None if b.low > 0 => format!("at least {}", format::int(b.low)),
+        None => "any number from 0 up".to_string(),
     };
-    (bounded, days)
+    let bounds = hidden.bounds();
+    let mut words = range(bounds.not_small(FlowColumn::AeArrivals.name()).in_sum());
+    if let Some(small) = bounds.small_population() {
+        let fewer = match bounds.recorded().small_populations {
+            Some(s) => format!(
+                "fewer than {} A&E patients",
+                format::int(s.daily_min_patients)
+            ),
+            None => "too few A&E patients for its days to be shown".to_string(),
+        };
+        words.push_str(&format!(
+            ", or {} in a month its provider had {fewer} (every figure of that month suppressed)",
+            range(small)
+        ));
+    }
+    words
 }
 
 fn bar(label: String, b: Bounded, colour: &'static str) -> Bar {
@@ -93,7 +116,7 @@ pub fn section(cx: &Context) -> Section {
     let (Some(rows), Some(p)) = (&cx.data.flow, cx.period) else {
         return missing(ID, TITLE, "published/flow_daily", cx.data.flow.is_some());
     };
-    let hidden = cx.hidden("flow_daily");
+    let hidden = FlowHidden::new(cx.data.bounds(Dataset::FlowDaily), rows);
     // Without a manifest the rule is not known: published counts are taken as rounded
     // (the default rule rounds them), so their totals are never stated as hard bounds.
     let rounded = cx.data.round_to("flow_daily").is_none_or(|r| r > 1);
@@ -157,9 +180,9 @@ pub fn section(cx: &Context) -> Section {
         );
         let part = (from > *m || to < month_end(*m)).then_some((from, to));
         let label = covered_label(*m, from, to, format::month_short);
-        let (arrivals, da) = month_total(rows, *m, hidden, |r| r.ae_arrivals);
-        let (over_4h, d4) = month_total(rows, *m, hidden, |r| r.ae_over_4h);
-        let (over_12h, d12) = month_total(rows, *m, hidden, |r| r.ae_over_12h);
+        let (arrivals, da) = month_total(rows, *m, FlowColumn::AeArrivals, &hidden);
+        let (over_4h, d4) = month_total(rows, *m, FlowColumn::AeOver4h, &hidden);
+        let (over_12h, d12) = month_total(rows, *m, FlowColumn::AeOver12h, &hidden);
         bars.push(bar(format!("{label} · over 4 hours"), over_4h, BLUE));
         bars.push(bar(format!("{label} · over 12 hours"), over_12h, PINK));
         table_rows.push(vec![
@@ -210,7 +233,7 @@ pub fn section(cx: &Context) -> Section {
     };
     let note = format!(
         "Monthly totals add up the published daily figures of every provider{rounding}. A day whose figure is suppressed counts as {}, which makes the total a range (hatched).",
-        hidden.map_or("at least 1".to_string(), |(lo, hi)| format!("{lo} to {hi}"))
+        suppressed_day(&hidden)
     );
     Section {
         id: ID,
@@ -232,6 +255,7 @@ pub fn section(cx: &Context) -> Section {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::data::ReportData;
 
     fn day(date: u32, over_4h: Cell<i64>) -> FlowDay {
         let c = Cell::Shown(0);
@@ -250,6 +274,24 @@ mod tests {
         }
     }
 
+    /// `flow_daily` written under the HES rule, with `small` its population rule
+    /// (daily_min_patients, every count below it) when recorded.
+    fn hes(small: Option<(i64, bool)>) -> ReportData {
+        let mut output = serde_json::json!({
+            "dataset": "flow_daily",
+            "access": "published",
+            "rows": 0,
+            "disclosure": {"rule": "threshold", "min_shown": 8, "round_to": 5},
+        });
+        if let Some((d, below)) = small {
+            output["small_populations"] = serde_json::json!({
+                "daily_min_patients": d,
+                "counts_below_minimum": below,
+            });
+        }
+        ReportData::with_outputs(serde_json::json!([output]))
+    }
+
     #[test]
     fn suppressed_days_make_a_range_never_a_zero() {
         let m = NaiveDate::from_ymd_opt(2026, 9, 1).unwrap();
@@ -259,7 +301,9 @@ mod tests {
             day(3, Cell::Suppressed),
             day(4, Cell::Shown(0)),
         ];
-        let (b, n) = month_total(&rows, m, Some((1, 7)), |r| r.ae_over_4h);
+        let data = hes(Some((50, true)));
+        let hidden = FlowHidden::new(data.bounds(Dataset::FlowDaily), &rows);
+        let (b, n) = month_total(&rows, m, FlowColumn::AeOver4h, &hidden);
         assert_eq!(
             (b, n.suppressed, n.empty),
             (
@@ -271,7 +315,9 @@ mod tests {
                 0
             )
         );
-        let (b, _) = month_total(&rows, m, None, |r| r.ae_over_4h);
+        let unknown = ReportData::default();
+        let hidden = FlowHidden::new(unknown.bounds(Dataset::FlowDaily), &rows);
+        let (b, _) = month_total(&rows, m, FlowColumn::AeOver4h, &hidden);
         assert_eq!(
             b,
             Bounded {
@@ -279,7 +325,7 @@ mod tests {
                 high: None
             }
         );
-        let (b, n) = month_total(&rows, m, Some((1, 7)), |r| r.ae_arrivals);
+        let (b, n) = month_total(&rows, m, FlowColumn::AeArrivals, &hidden);
         assert_eq!(
             (b, n),
             (
@@ -302,7 +348,9 @@ mod tests {
             day(2, Cell::Empty),
             day(3, Cell::Suppressed),
         ];
-        let (b, n) = month_total(&rows, m, Some((1, 7)), |r| r.ae_over_4h);
+        let data = hes(Some((50, true)));
+        let hidden = FlowHidden::new(data.bounds(Dataset::FlowDaily), &rows);
+        let (b, n) = month_total(&rows, m, FlowColumn::AeOver4h, &hidden);
         assert_eq!(
             (b, n),
             (
@@ -323,12 +371,123 @@ mod tests {
         );
     }
 
+    /// September 2026's rows of a large provider, RX1 (arrivals 24 a day, one day of 2
+    /// suppressed), and a small one, RX9 (fewer than 50 A&E patients: every A&E figure
+    /// suppressed, 27 days of 0 and 3 of 4): 696 + 2 + 12 = 710 arrivals.
+    fn large_and_small_provider() -> Vec<FlowDay> {
+        let mut rows = Vec::new();
+        for date in 1..=30 {
+            let mut r = day(date, Cell::Shown(3));
+            r.admissions_emergency = Cell::Shown(5);
+            r.discharges = Cell::Shown(5);
+            r.ae_arrivals = if date == 30 {
+                Cell::Suppressed
+            } else {
+                Cell::Shown(24)
+            };
+            rows.push(r);
+            let mut small = day(date, Cell::Suppressed);
+            small.provider_code = "RX9".to_string();
+            small.ae_arrivals = Cell::Suppressed;
+            small.ae_over_12h = Cell::Suppressed;
+            rows.push(small);
+        }
+        rows
+    }
+
+    /// Regression (re-review): a small provider-month's suppressed days, zeros included,
+    /// were added as 1–7 each, so the range given for a month's arrivals lay above the
+    /// true count ("714–1,128 arrivals" for 710). Here 710 arrivals were said to be
+    /// 727–913; each RX9 day is 0 to 49 and RX1's suppressed day 1 to 7: 697–2,173,
+    /// which holds them.
+    #[test]
+    fn regression_a_small_provider_month_s_suppressed_zeros_keep_the_true_total_in_range() {
+        let rows = large_and_small_provider();
+        let m = NaiveDate::from_ymd_opt(2026, 9, 1).unwrap();
+        let data = hes(Some((50, true)));
+        let hidden = FlowHidden::new(data.bounds(Dataset::FlowDaily), &rows);
+        let (arrivals, n) = month_total(&rows, m, FlowColumn::AeArrivals, &hidden);
+        assert_eq!(
+            (arrivals, n.suppressed),
+            (
+                Bounded {
+                    low: 697,
+                    high: Some(2_173)
+                },
+                31
+            )
+        );
+        assert!((arrivals.low..=arrivals.high.unwrap()).contains(&710));
+        let flow = ReportData {
+            flow: Some(rows),
+            ..data
+        };
+        let cx = Context {
+            data: &flow,
+            period: crate::report::period::Period::choose(&flow),
+            icb: None,
+        };
+        let s = section(&cx);
+        assert_eq!(
+            s.reading,
+            "In September 2026, roughly between 90 and 1,560 A&E attendances lasted more than 4 hours and between 0 and 1,470 more than 12 hours, out of 697–2,173 arrivals (added up from rounded daily figures)."
+        );
+        assert!(
+            s.body.contains(
+                "A day whose figure is suppressed counts as 1 to 7, or 0 to 49 in a month its provider had fewer than 50 A&amp;E patients (every figure of that month suppressed), which makes the total a range (hatched)."
+            ),
+            "{}",
+            s.body
+        );
+    }
+
+    /// Regression (re-review): with a manifest from before the population rule was
+    /// recorded, a small provider-month's days have no known top: the total is "at
+    /// least", never a range claiming 1–7 a day.
+    #[test]
+    fn regression_an_older_manifest_without_daily_min_patients_gives_no_top() {
+        let rows = large_and_small_provider();
+        let m = NaiveDate::from_ymd_opt(2026, 9, 1).unwrap();
+        let data = hes(None);
+        let hidden = FlowHidden::new(data.bounds(Dataset::FlowDaily), &rows);
+        let (arrivals, _) = month_total(&rows, m, FlowColumn::AeArrivals, &hidden);
+        assert_eq!(
+            arrivals,
+            Bounded {
+                low: 697,
+                high: None
+            }
+        );
+        let flow = ReportData {
+            flow: Some(rows),
+            ..data
+        };
+        let cx = Context {
+            data: &flow,
+            period: crate::report::period::Period::choose(&flow),
+            icb: None,
+        };
+        let s = section(&cx);
+        assert!(
+            s.reading
+                .ends_with("out of at least 697 arrivals (added up from rounded daily figures)."),
+            "{}",
+            s.reading
+        );
+        assert!(
+            s.body.contains(
+                "counts as 1 to 7, or any number from 0 up in a month its provider had too few A&amp;E patients for its days to be shown (every figure of that month suppressed)"
+            ),
+            "{}",
+            s.body
+        );
+    }
+
     /// Regression (review): with no A&E source the section read "No A&E attendances were
     /// published for March 2026" under "A&E arrivals by month, January 2026 to March
     /// 2026", as if there had been none.
     #[test]
     fn regression_without_ae_data_the_section_says_there_are_none() {
-        use crate::report::data::ReportData;
         let mut rows = Vec::new();
         for date in 1..=30 {
             let mut r = day(date, Cell::Shown(0));
@@ -359,7 +518,6 @@ mod tests {
     /// 2026 | 0 | 0 | 0"), while months after their end said "no A&E data".
     #[test]
     fn regression_months_before_the_ae_data_start_have_no_ae_data() {
-        use crate::report::data::ReportData;
         use chrono::Datelike;
         let mut rows = Vec::new();
         // Daily data from 1 July to 30 September; A&E arrivals from 1 September only.
@@ -403,7 +561,6 @@ mod tests {
     /// the daily data's end, not the A&E data's.
     #[test]
     fn regression_a_month_the_ae_data_cover_in_part_says_so() {
-        use crate::report::data::ReportData;
         let mut rows = Vec::new();
         let mut x = NaiveDate::from_ymd_opt(2026, 8, 1).unwrap();
         while x <= NaiveDate::from_ymd_opt(2026, 9, 30).unwrap() {

@@ -1,19 +1,23 @@
 //! Section 3, flow: per provider and day, occupied beds at midnight, patients ready to
 //! leave but still in hospital, admissions and discharges (`published/flow_daily`), one
-//! line chart per provider. A suppressed day is a gap in its line, never a zero.
+//! line chart per provider. A suppressed day is a gap in its line, never a zero, and its
+//! table cell says what it can hold ([`FlowHidden`]: 1–7, or 0–49 in a month its provider
+//! had fewer than 50 patients).
 
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 
-use super::super::data::{Cell, FlowDay};
+use super::super::data::{Cell, FlowColumn, FlowDay};
 use super::super::format;
+use super::super::hidden::FlowHidden;
 use super::super::html::{self, Section, Table, Td};
 use super::super::palette::{BLUE, GREEN, PINK, PURPLE};
 use super::super::period::{hospital_ends, month_end};
 use super::super::svg::{self, LineChart, Series};
 use super::super::text;
 use super::{Context, missing, td};
+use crate::publish::Dataset;
 
 const ID: &str = "flow";
 const TITLE: &str = "Flow through hospital";
@@ -34,14 +38,12 @@ pub fn admissions(r: &FlowDay) -> Cell<i64> {
     }
 }
 
-fn peak(rows: &[&FlowDay], f: impl Fn(&FlowDay) -> Cell<i64>) -> text::Peak {
-    let mut peak = text::Peak {
-        shown: None,
-        ties: 0,
-        suppressed: 0,
-    };
+/// The largest shown value of `column` over `rows`, and what its suppressed days can hold
+/// (`hidden`).
+fn peak(rows: &[&FlowDay], column: FlowColumn, hidden: &FlowHidden) -> text::Peak {
+    let mut peak = text::Peak::none();
     for r in rows {
-        match f(r) {
+        match r.get(column) {
             Cell::Shown(v) if peak.shown.as_ref().is_none_or(|(b, _, _)| v > *b) => {
                 peak.shown = Some((v, r.provider_code.clone(), r.date));
                 peak.ties = 0;
@@ -56,7 +58,7 @@ fn peak(rows: &[&FlowDay], f: impl Fn(&FlowDay) -> Cell<i64>) -> text::Peak {
                 }
                 peak.ties += 1;
             }
-            Cell::Suppressed => peak.suppressed += 1,
+            Cell::Suppressed => peak.add_suppressed(hidden.of(r, column).in_sum()),
             _ => {}
         }
     }
@@ -103,7 +105,8 @@ pub fn section(cx: &Context) -> Section {
     let (Some(all), Some(p)) = (&cx.data.flow, cx.period) else {
         return missing(ID, TITLE, "published/flow_daily", cx.data.flow.is_some());
     };
-    let hidden = cx.hidden("flow_daily");
+    // From every row: a month's days outside the period tell whether it is small.
+    let hidden = FlowHidden::new(cx.data.bounds(Dataset::FlowDaily), all);
     // Only the days the hospital data cover completely: after the last admission (or the
     // last discharge), beds and patients ready to leave count only some patients, and
     // admissions would read as real zeros (regression: the sample's October, with
@@ -126,9 +129,8 @@ pub fn section(cx: &Context) -> Section {
     let reading = text::flow(
         from,
         to,
-        &peak(&rows, |r| r.occupied_beds_midnight),
-        &peak(&rows, |r| r.ready_to_leave_in_hospital),
-        hidden,
+        &peak(&rows, FlowColumn::OccupiedBedsMidnight, &hidden),
+        &peak(&rows, FlowColumn::ReadyToLeaveInHospital, &hidden),
     );
 
     let mut body = String::new();
@@ -211,14 +213,16 @@ pub fn section(cx: &Context) -> Section {
             rows: days
                 .iter()
                 .map(|r| {
+                    let cell = |c: FlowColumn| td(r.get(c), hidden.of(r, c), format::int);
+                    let admitted = |c: FlowColumn| td(adm(r.get(c)), hidden.of(r, c), format::int);
                     vec![
                         Td::Head(r.date.format("%Y-%m-%d").to_string()),
-                        td(r.occupied_beds_midnight, hidden, format::int),
-                        td(r.ready_to_leave_in_hospital, hidden, format::int),
-                        td(adm(r.admissions_elective), hidden, format::int),
-                        td(adm(r.admissions_emergency), hidden, format::int),
-                        td(adm(r.admissions_other), hidden, format::int),
-                        td(r.discharges, hidden, format::int),
+                        cell(FlowColumn::OccupiedBedsMidnight),
+                        cell(FlowColumn::ReadyToLeaveInHospital),
+                        admitted(FlowColumn::AdmissionsElective),
+                        admitted(FlowColumn::AdmissionsEmergency),
+                        admitted(FlowColumn::AdmissionsOther),
+                        cell(FlowColumn::Discharges),
                     ]
                 })
                 .collect(),
@@ -373,6 +377,80 @@ mod tests {
         );
     }
 
+    /// Regression (re-review): every suppressed day read "suppressed (1–7)", a small
+    /// provider-month's zeros too. A provider with a count shown in the month is not
+    /// small: its suppressed days are 1–7; a provider all of whose days are suppressed
+    /// may be small: 0–49.
+    #[test]
+    fn regression_a_small_provider_month_s_days_read_0_to_49_the_others_1_to_7() {
+        let row = |provider: &str, day: u32, c: Cell<i64>| FlowDay {
+            provider_code: provider.to_string(),
+            date: d(9, day),
+            admissions_elective: c,
+            admissions_emergency: if provider == "RX1" {
+                Cell::Shown(10)
+            } else {
+                c
+            },
+            admissions_other: c,
+            discharges: if provider == "RX1" {
+                Cell::Shown(10)
+            } else {
+                c
+            },
+            occupied_beds_midnight: c,
+            ready_to_leave_in_hospital: c,
+            ae_arrivals: Cell::Shown(0),
+            ae_over_4h: Cell::Shown(0),
+            ae_over_12h: Cell::Shown(0),
+        };
+        let mut rows = Vec::new();
+        for day in 1..=30 {
+            let large = if day == 2 {
+                Cell::Suppressed
+            } else {
+                Cell::Shown(40)
+            };
+            rows.push(row("RX1", day, large));
+            rows.push(row("RX9", day, Cell::Suppressed));
+        }
+        let mut data = ReportData::with_outputs(serde_json::json!([{
+            "dataset": "flow_daily",
+            "access": "published",
+            "rows": 60,
+            "disclosure": {"rule": "threshold", "min_shown": 8, "round_to": 5},
+            "small_populations": {"daily_min_patients": 50, "counts_below_minimum": true},
+        }]));
+        data.flow = Some(rows);
+        let cx = Context {
+            data: &data,
+            period: Period::choose(&data),
+            icb: None,
+        };
+        let s = section(&cx);
+        let seven = "<td class=\"num sup\">suppressed (1–7)</td>";
+        let forty_nine = "<td class=\"num sup\">suppressed (0–49)</td>";
+        assert!(
+            s.body.contains(&format!(
+                "<th scope=\"row\">2026-09-02</th>{seven}{seven}{seven}<td class=\"num\">10</td>{seven}<td class=\"num\">10</td>"
+            )),
+            "{}",
+            s.body
+        );
+        assert!(
+            s.body.contains(&format!(
+                "<th scope=\"row\">2026-09-02</th>{}",
+                forty_nine.repeat(6)
+            )),
+            "{}",
+            s.body
+        );
+        assert_eq!(
+            s.reading,
+            "Between 1 September 2026 and 30 September 2026, occupied beds at midnight peaked at 40 on 29 days (first RX1, 1 September 2026) among the days shown (31 days suppressed, 0 to 49 each), and the most patients ready to leave but still in hospital on one day was 40 on 29 days (first RX1, 1 September 2026) among the days shown (31 days suppressed, 0 to 49 each)."
+        );
+    }
+
     /// Tied peaks: counted, and the earliest day named (regression, review: one was
     /// named as if alone).
     #[test]
@@ -392,7 +470,9 @@ mod tests {
         };
         let rows = [row(2, "RX1", 70), row(3, "RX2", 75), row(1, "RX1", 75)];
         let refs: Vec<&FlowDay> = rows.iter().collect();
-        let p = peak(&refs, |r| r.occupied_beds_midnight);
+        let data = ReportData::default();
+        let hidden = FlowHidden::new(data.bounds(Dataset::FlowDaily), &rows);
+        let p = peak(&refs, FlowColumn::OccupiedBedsMidnight, &hidden);
         assert_eq!(p.shown, Some((75, "RX1".to_string(), d(3, 1))));
         assert_eq!((p.ties, p.suppressed), (1, 0));
     }

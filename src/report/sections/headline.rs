@@ -10,7 +10,8 @@ use super::super::html::{self, Section, Table, Td};
 use super::super::palette::{BAR_GREY, BLUE, DARK_BLUE};
 use super::super::svg::{self, Bar, BarChart, BarValue};
 use super::super::text;
-use super::{Context, missing, td, td_value};
+use super::{Context, missing, td};
+use crate::publish::Dataset;
 
 const ID: &str = "headline";
 const TITLE: &str = "Headline: delayed discharges";
@@ -178,7 +179,11 @@ pub fn section(cx: &Context) -> Section {
             cx.data.bottlenecks.is_some(),
         );
     };
-    let hidden = cx.hidden("bottlenecks");
+    let bounds = cx.data.bounds(Dataset::Bottlenecks);
+    let (bed_days_hidden, discharges_hidden) = (
+        bounds.of("system_delayed_bed_days"),
+        bounds.of("system_delayed_discharges"),
+    );
     let month = p.month;
     let prev = p.previous_month();
     let total = month_total(rows, month);
@@ -199,10 +204,7 @@ pub fn section(cx: &Context) -> Section {
     let tiles = html::tiles(&[
         (
             "Delayed bed-days".to_string(),
-            match total {
-                Cell::Suppressed => format::suppressed_of_people(hidden),
-                total => format::count_cell(total, hidden),
-            },
+            format::count_cell(total, bed_days_hidden),
             format!(
                 "days patients waited after they were ready to leave, {}",
                 format::month(month)
@@ -235,7 +237,7 @@ pub fn section(cx: &Context) -> Section {
         ),
         (
             "Delayed discharges".to_string(),
-            format::count_cell(month_discharges(rows, month), hidden),
+            format::count_cell(month_discharges(rows, month), discharges_hidden),
             "patients who left after their ready date".to_string(),
         ),
     ]);
@@ -260,7 +262,7 @@ pub fn section(cx: &Context) -> Section {
                 BarValue::Value(v as f64),
                 format!("{} bed-days", format::int(v)),
             ),
-            Cell::Suppressed => (BarValue::Suppressed, format::suppressed_of_people(hidden)),
+            Cell::Suppressed => (BarValue::Suppressed, format::suppressed(bed_days_hidden)),
             Cell::Empty => (
                 BarValue::Empty,
                 "no delayed discharges published".to_string(),
@@ -276,8 +278,8 @@ pub fn section(cx: &Context) -> Section {
         let share = social_care_share(rows, *m);
         table_rows.push(vec![
             Td::Head(label),
-            td(month_discharges(rows, *m), hidden, format::int),
-            td_value(t, hidden, format::int),
+            td(month_discharges(rows, *m), discharges_hidden, format::int),
+            td(t, bed_days_hidden, format::int),
             match (share, p.care_gap(*m)) {
                 (_, Some(gap)) => Td::Empty(format!("not known: {gap}")),
                 (Share::Unknown(why), None) => Td::Empty(format!("not known: {why}")),

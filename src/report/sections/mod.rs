@@ -3,6 +3,7 @@
 
 use super::data::{Cell, ReportData};
 use super::format;
+use super::hidden::Hidden;
 use super::html::{Section, Td};
 use super::period::Period;
 
@@ -23,13 +24,6 @@ pub struct Context<'a> {
     pub period: Option<Period>,
     /// The ICB to compare in NHS England's sitrep, when given.
     pub icb: Option<&'a str>,
-}
-
-impl Context<'_> {
-    /// The range a suppressed count of `dataset` stands for (e.g. 1–7).
-    pub fn hidden(&self, dataset: &str) -> Option<(i64, i64)> {
-        self.data.hidden_range(dataset)
-    }
 }
 
 /// The id of section 7, NHS England's sitrep (shown only when its data is loaded).
@@ -74,22 +68,13 @@ fn missing(id: &'static str, title: &str, dataset: &str, present: bool) -> Secti
     }
 }
 
-/// A published count of people as a table cell: the value formatted by `f`,
-/// "suppressed (1–7)", or "–" for no value.
-fn td<T>(c: Cell<T>, hidden: Option<(i64, i64)>, f: impl Fn(T) -> String) -> Td {
+/// A published value as a table cell: the value formatted by `f`, what it stands for when
+/// suppressed (`hidden`: "suppressed (1–7)", "suppressed (1–7 people)", …), or "–" for no
+/// value.
+fn td<T>(c: Cell<T>, hidden: Hidden, f: impl Fn(T) -> String) -> Td {
     match c {
         Cell::Shown(v) => Td::Num(f(v)),
         Cell::Suppressed => Td::Suppressed(format::suppressed(hidden)),
         Cell::Empty => Td::Empty(format::EMPTY.to_string()),
-    }
-}
-
-/// A published value that is not a count of people (bed-days, a share, a change, a
-/// median) as a table cell: as [`td`], but a suppressed one says the range is of people
-/// ([`format::suppressed_of_people`]), not of the value.
-fn td_value<T>(c: Cell<T>, hidden: Option<(i64, i64)>, f: impl Fn(T) -> String) -> Td {
-    match c {
-        Cell::Suppressed => Td::Suppressed(format::suppressed_of_people(hidden)),
-        c => td(c, hidden, f),
     }
 }

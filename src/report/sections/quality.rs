@@ -9,6 +9,7 @@ use super::super::palette::{BAR_GREY, BLUE};
 use super::super::svg::{self, Bar, BarChart, BarValue};
 use super::super::text;
 use super::{Context, td};
+use crate::publish::Dataset;
 use crate::publish::disclosure::Rule;
 
 const ID: &str = "quality";
@@ -184,7 +185,7 @@ pub fn section(cx: &Context) -> Section {
 
     // Linkage in the headline month.
     if let (Some(all), Some(p)) = (&cx.data.linkage, cx.period) {
-        let hidden = cx.hidden("linkage_quality");
+        let bounds = cx.data.bounds(Dataset::LinkageQuality);
         let mut rows: Vec<&LinkageRow> = all.iter().filter(|r| r.month == p.month).collect();
         rows.sort_by(|a, b| {
             a.source
@@ -197,23 +198,21 @@ pub fn section(cx: &Context) -> Section {
             let bars: Vec<Bar> = rows
                 .iter()
                 .map(|r| {
+                    let records = format::count_cell(r.records, bounds.in_row("records", *r));
                     let (value, text) = match r.linked_pct.shown() {
                         Some(v) => (
                             BarValue::Value(v),
-                            format!(
-                                "{} of {} records",
-                                format::pct(v),
-                                format::count_cell(r.records, hidden)
-                            ),
+                            format!("{} of {records} records", format::pct(v)),
                         ),
                         // The share is suppressed when the linked count is small, whatever
                         // the records: say so, with the records as published.
+                        None if r.linked_pct.is_suppressed() && r.records.is_suppressed() => (
+                            BarValue::Suppressed,
+                            format!("share linked suppressed, records {records}"),
+                        ),
                         None if r.linked_pct.is_suppressed() => (
                             BarValue::Suppressed,
-                            format!(
-                                "share linked suppressed, of {} records",
-                                format::count_cell(r.records, hidden)
-                            ),
+                            format!("share linked suppressed, of {records} records"),
                         ),
                         None => (BarValue::Empty, "no records".to_string()),
                     };
@@ -246,14 +245,23 @@ pub fn section(cx: &Context) -> Section {
                 rows: rows
                     .iter()
                     .map(|r| {
+                        let h = |c: &str| bounds.in_row(c, *r);
                         vec![
                             Td::Head(r.source.clone()),
                             Td::Text(r.la_code.clone().unwrap_or_else(|| "none".to_string())),
-                            td(r.records, hidden, format::int),
-                            td(r.linked_to_other_source, hidden, format::int),
-                            td(r.linked_pct, hidden, format::pct),
-                            td(r.delayed_spells, hidden, format::int),
-                            td(r.delayed_spells_linked_to_social_care, hidden, format::int),
+                            td(r.records, h("records"), format::int),
+                            td(
+                                r.linked_to_other_source,
+                                h("linked_to_other_source"),
+                                format::int,
+                            ),
+                            td(r.linked_pct, h("linked_pct"), format::pct),
+                            td(r.delayed_spells, h("delayed_spells"), format::int),
+                            td(
+                                r.delayed_spells_linked_to_social_care,
+                                h("delayed_spells_linked_to_social_care"),
+                                format::int,
+                            ),
                         ]
                     })
                     .collect(),

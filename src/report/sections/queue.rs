@@ -10,7 +10,8 @@ use super::super::html::{self, Section, Table, Td};
 use super::super::palette::BLUE;
 use super::super::svg::{self, Bar, BarChart, BarValue};
 use super::super::text;
-use super::{Context, missing, td, td_value};
+use super::{Context, missing, td};
+use crate::publish::Dataset;
 
 const ID: &str = "queue";
 const TITLE: &str = "Social-care queue";
@@ -34,7 +35,7 @@ pub fn section(cx: &Context) -> Section {
             cx.data.queue.is_some(),
         );
     };
-    let hidden = cx.hidden("social_care_queue");
+    let bounds = cx.data.bounds(Dataset::SocialCareQueue);
     let rows: Vec<&QueueRow> = all.iter().filter(|r| r.month == p.month).collect();
 
     // Bars: services that started, longest median first, suppressed after.
@@ -71,7 +72,7 @@ pub fn section(cx: &Context) -> Section {
                 ),
                 Cell::Suppressed => (
                     BarValue::Suppressed,
-                    format!("{} requests", format::suppressed(hidden)),
+                    format::suppressed(bounds.in_row("median_days_to_service", *r)),
                 ),
                 Cell::Empty => (BarValue::Empty, "no service started".to_string()),
             };
@@ -138,16 +139,29 @@ pub fn section(cx: &Context) -> Section {
         rows: sorted
             .iter()
             .map(|r| {
+                let h = |c: &str| bounds.in_row(c, *r);
                 vec![
                     Td::Head(r.la_code.clone()),
                     Td::Text(service_label(&r.service_type)),
-                    td(r.requests, hidden, format::int),
-                    td(r.assessed, hidden, format::int),
-                    td_value(r.median_days_to_assessment, hidden, format::num),
-                    td(r.service_started, hidden, format::int),
-                    td_value(r.median_days_to_service, hidden, format::num),
-                    td_value(r.p90_days_to_service, hidden, format::num),
-                    td(r.still_waiting_at_month_end, hidden, format::int),
+                    td(r.requests, h("requests"), format::int),
+                    td(r.assessed, h("assessed"), format::int),
+                    td(
+                        r.median_days_to_assessment,
+                        h("median_days_to_assessment"),
+                        format::num,
+                    ),
+                    td(r.service_started, h("service_started"), format::int),
+                    td(
+                        r.median_days_to_service,
+                        h("median_days_to_service"),
+                        format::num,
+                    ),
+                    td(r.p90_days_to_service, h("p90_days_to_service"), format::num),
+                    td(
+                        r.still_waiting_at_month_end,
+                        h("still_waiting_at_month_end"),
+                        format::int,
+                    ),
                 ]
             })
             .collect(),

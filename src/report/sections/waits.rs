@@ -3,11 +3,14 @@
 
 use super::super::data::{Bottleneck, Cell};
 use super::super::format;
+use super::super::format::Bounded;
+use super::super::hidden::Bounds;
 use super::super::html::{self, Section, Table, Td};
 use super::super::palette::{BAR_GREY, BLUE};
 use super::super::svg::{self, Bar, BarChart, BarValue};
 use super::super::text;
-use super::{Context, missing, td, td_value};
+use super::{Context, missing, td};
+use crate::publish::Dataset;
 
 const ID: &str = "waits";
 const TITLE: &str = "Where patients wait";
@@ -36,7 +39,7 @@ pub fn section(cx: &Context) -> Section {
             cx.data.bottlenecks.is_some(),
         );
     };
-    let hidden = cx.hidden("bottlenecks");
+    let bounds = cx.data.bounds(Dataset::Bottlenecks);
     let mut rows: Vec<&Bottleneck> = all.iter().filter(|r| r.month == p.month).collect();
     // Ranked groups in rank order, then the unranked (suppressed) ones as published.
     rows.sort_by_key(|r| (r.rank.is_none(), r.rank));
@@ -45,6 +48,7 @@ pub fn section(cx: &Context) -> Section {
     // chart's order a suppressed group would give its size away.
     let ranked: Vec<&Bottleneck> = rows.iter().copied().filter(|r| r.rank.is_some()).collect();
     let unranked = rows.len() - ranked.len();
+    let few = unranked_patients(&bounds, &rows);
     let bars: Vec<Bar> = ranked
         .iter()
         .take(TOP)
@@ -61,7 +65,7 @@ pub fn section(cx: &Context) -> Section {
                 ),
                 Cell::Suppressed => (
                     BarValue::Suppressed,
-                    format!("{} patients", format::suppressed(hidden)),
+                    format::suppressed(bounds.in_row("delayed_bed_days", *r)),
                 ),
                 Cell::Empty => (BarValue::Empty, format::EMPTY.to_string()),
             };
@@ -127,14 +131,26 @@ pub fn section(cx: &Context) -> Section {
                     Td::Text(r.la_code.clone().unwrap_or_else(|| "none".to_string())),
                     Td::Text(format::service(&r.awaited_service)),
                     Td::Text(r.provider_code.clone()),
-                    td(r.delayed_discharges, hidden, format::int),
-                    td_value(r.delayed_bed_days, hidden, format::int),
-                    td_value(r.share_of_system_pct, hidden, format::pct),
+                    td(
+                        r.delayed_discharges,
+                        bounds.in_row("delayed_discharges", *r),
+                        format::int,
+                    ),
+                    td(
+                        r.delayed_bed_days,
+                        bounds.in_row("delayed_bed_days", *r),
+                        format::int,
+                    ),
+                    td(
+                        r.share_of_system_pct,
+                        bounds.in_row("share_of_system_pct", *r),
+                        format::pct,
+                    ),
                 ];
                 if has_prev {
-                    row.push(td_value(
+                    row.push(td(
                         r.change_in_delayed_bed_days,
-                        hidden,
+                        bounds.in_row("change_in_delayed_bed_days", *r),
                         format::signed,
                     ));
                 }
@@ -149,7 +165,7 @@ pub fn section(cx: &Context) -> Section {
             .shown()
             .map(|v| (who(r), v, r.share_of_system_pct))
     });
-    let mut reading = text::waits(p.month, largest_shown, unranked, hidden);
+    let mut reading = text::waits(p.month, largest_shown, unranked, few);
     if let Some(gap) = p.care_gap(p.month) {
         // Every delay then shows as having no linked care service.
         reading.push_str(&format!(
@@ -181,9 +197,7 @@ pub fn section(cx: &Context) -> Section {
                 format!(
                     " {unranked} suppressed group{} of {} {} not ranked or drawn (a rank would give {} size away) and {} listed last in the table.",
                     if unranked == 1 { "" } else { "s" },
-                    hidden.map_or("few patients".to_string(), |(lo, hi)| format!(
-                        "{lo}–{hi} patients"
-                    )),
+                    format::patients(few),
                     if unranked == 1 { "is" } else { "are" },
                     if unranked == 1 { "its" } else { "their" },
                     if unranked == 1 { "is" } else { "are" }
@@ -218,6 +232,18 @@ pub fn section(cx: &Context) -> Section {
         reading,
         body,
     }
+}
+
+/// How many patients each unranked group (its delayed bed-days suppressed) can hold: the
+/// people its bed-days rest on, over every such group — 1–7 where the month's total is
+/// shown, from 0 where a group is suppressed with a suppressed total. `None` when there
+/// is none, or no top is known.
+fn unranked_patients(bounds: &Bounds, rows: &[&Bottleneck]) -> Option<Bounded> {
+    rows.iter()
+        .filter(|r| r.rank.is_none())
+        .map(|r| bounds.in_row("delayed_bed_days", *r).people)
+        .reduce(|a, b| Some(a?.either(b?)))
+        .flatten()
 }
 
 #[cfg(test)]
