@@ -50,8 +50,8 @@ pub fn bottlenecks(journey: LazyFrame) -> PolarsResult<DataFrame> {
         nulls_equal: true,
         ..JoinArgs::new(JoinType::Left)
     };
-    let people = people_by_group(delayed.clone(), &KEYS, PEOPLE[0], &[]);
-    let system_people = people_by_group(delayed.clone(), &["month"], PEOPLE[1], &[]);
+    let people = people_by_group(delayed.clone(), &KEYS, PEOPLE[0], &[])?.lazy();
+    let system_people = people_by_group(delayed.clone(), &["month"], PEOPLE[1], &[])?.lazy();
     let groups = delayed
         .group_by(keys())
         .agg([

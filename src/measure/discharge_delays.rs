@@ -35,9 +35,7 @@ pub fn discharge_delays(journey: LazyFrame) -> PolarsResult<DataFrame> {
         &KEYS,
         PEOPLE[0],
         &[(PEOPLE[1], delayed.clone())],
-    )
-    .collect_with_engine(Engine::Streaming)?
-    .unwrap_single();
+    )?;
     let histogram = discharged
         .group_by(
             keys()

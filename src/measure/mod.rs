@@ -8,6 +8,7 @@ mod bottlenecks;
 pub mod daily_population;
 mod discharge_delays;
 mod flow_daily;
+mod group_people;
 pub mod histogram_quantiles;
 mod linkage_quality;
 mod people_tally;
@@ -26,6 +27,8 @@ pub use linkage_quality::{PEOPLE as LINKAGE_QUALITY_PEOPLE, ae_counts, linkage_q
 pub use social_care_queue::{PEOPLE as SOCIAL_CARE_QUEUE_PEOPLE, social_care_queue};
 
 use polars::prelude::*;
+
+pub(crate) use group_people::people_by_group;
 
 /// Days since 1970-01-01 of a date column, as Int32, for arithmetic.
 pub(crate) fn days(name: &str) -> Expr {
@@ -61,60 +64,6 @@ pub(crate) fn people(person: Expr) -> Expr {
     when(known.clone().gt(lit(0i64)))
         .then(known)
         .otherwise(unknown)
-}
-
-/// The fewest people behind each group's rows, as [`people`] counts them, but from one
-/// row per group and person rather than by gathering each group's rows: per group of
-/// `keys`, `all` (every row) and, for each `(name, flag)`, the people with a row where
-/// the flag holds, as `Int64` columns. `rows` carries the person number
-/// ([`PERSON`](crate::link::person_index::PERSON)), null for a row without one.
-pub(crate) fn people_by_group(
-    rows: LazyFrame,
-    keys: &[&str],
-    all: &str,
-    flags: &[(&str, Expr)],
-) -> LazyFrame {
-    use crate::link::person_index::PERSON;
-    let key_cols = || keys.iter().map(|k| col(*k)).collect::<Vec<_>>();
-    let per_person = rows
-        .group_by(
-            key_cols()
-                .into_iter()
-                .chain([col(PERSON)])
-                .collect::<Vec<_>>(),
-        )
-        .agg(
-            flags
-                .iter()
-                .map(|(name, flag)| flag.clone().fill_null(lit(false)).any(true).alias(*name))
-                .collect::<Vec<_>>(),
-        );
-    // Known persons counted; rows without one are one person only where none is known.
-    let fewest = |mask: Expr| {
-        let known = col(PERSON)
-            .is_not_null()
-            .and(mask.clone())
-            .sum()
-            .cast(DataType::Int64);
-        let unknown = col(PERSON)
-            .is_null()
-            .and(mask)
-            .any(true)
-            .cast(DataType::Int64);
-        when(known.clone().gt(lit(0i64)))
-            .then(known)
-            .otherwise(unknown)
-    };
-    per_person.group_by(key_cols()).agg(
-        [fewest(lit(true)).alias(all)]
-            .into_iter()
-            .chain(
-                flags
-                    .iter()
-                    .map(|(name, _)| fewest(col(*name)).alias(*name)),
-            )
-            .collect::<Vec<_>>(),
-    )
 }
 
 /// Finished spells with a ready date: the population of the delay measures.
