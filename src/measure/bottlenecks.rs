@@ -198,6 +198,7 @@ mod tests {
     use super::*;
     use crate::ingest::dates::days_from_civil;
     use crate::link::person_index::PERSON;
+    use crate::measure::test_frames::{ints, spells_with_dates};
 
     #[test]
     fn previous_month_crosses_years() {
@@ -228,12 +229,8 @@ mod tests {
             "provider_code" => ["RX1", "RX1"],
             PERSON => [Some(1u32), Some(1)],
         )
-        .unwrap()
-        .lazy()
-        .with_columns([
-            col("discharge_date").cast(DataType::Date),
-            col("discharge_ready_date").cast(DataType::Date),
-        ]);
+        .unwrap();
+        let journey = spells_with_dates(journey);
         let out = bottlenecks(journey).unwrap();
         assert_eq!(out.height(), 1);
         let int = |c: &str| out.column(c).unwrap().i64().unwrap().get(0);
@@ -271,16 +268,10 @@ mod tests {
             "provider_code" => provider,
             PERSON => people,
         )
-        .unwrap()
-        .lazy()
-        .with_columns([
-            col("discharge_date").cast(DataType::Date),
-            col("discharge_ready_date").cast(DataType::Date),
-        ]);
+        .unwrap();
+        let journey = spells_with_dates(journey);
         let out = bottlenecks(journey).unwrap();
-        let ints = |c: &str| -> Vec<Option<i64>> {
-            out.column(c).unwrap().i64().unwrap().iter().collect()
-        };
+        let ints = |c: &str| ints(&out, c);
         // Ranked by delayed bed-days: RX1/901 (9 spells, 27), RX2/902 (2, 6), RX3/903 (1, 3).
         assert_eq!(ints("delayed_discharges"), [Some(9), Some(2), Some(1)]);
         assert_eq!(ints(PEOPLE[0]), [Some(2), Some(2), Some(1)]);

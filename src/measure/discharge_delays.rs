@@ -100,6 +100,7 @@ mod tests {
     use super::*;
     use crate::ingest::dates::days_from_civil;
     use crate::link::person_index::PERSON;
+    use crate::measure::test_frames::{ints, spells_with_dates};
 
     /// Regression (known limit of session 20: discharges were gated as if each spell were
     /// a person): a provider-month of one patient's nine discharges, three of them
@@ -132,16 +133,10 @@ mod tests {
             "awaited_service" => vec!["home_care"; n],
             PERSON => people,
         )
-        .unwrap()
-        .lazy()
-        .with_columns([
-            col("discharge_date").cast(DataType::Date),
-            col("discharge_ready_date").cast(DataType::Date),
-        ]);
+        .unwrap();
+        let journey = spells_with_dates(journey);
         let out = discharge_delays(journey).unwrap();
-        let ints = |c: &str| -> Vec<Option<i64>> {
-            out.column(c).unwrap().i64().unwrap().iter().collect()
-        };
+        let ints = |c: &str| ints(&out, c);
         let text = |c: &str| -> Vec<Option<String>> {
             out.column(c)
                 .unwrap()

@@ -76,3 +76,23 @@ pub(crate) fn discharged_with_ready_date(journey: LazyFrame) -> LazyFrame {
         )
         .with_column(col("discharge_date").dt().month_start().alias("month"))
 }
+
+/// Test helpers shared by the measures' tests.
+#[cfg(test)]
+pub(crate) mod test_frames {
+    use polars::prelude::*;
+
+    /// A journey frame for the delay measures: `df` with its discharge and ready dates
+    /// (days since 1970) as dates.
+    pub fn spells_with_dates(df: DataFrame) -> LazyFrame {
+        df.lazy().with_columns([
+            col("discharge_date").cast(DataType::Date),
+            col("discharge_ready_date").cast(DataType::Date),
+        ])
+    }
+
+    /// An `Int64` column's values.
+    pub fn ints(df: &DataFrame, c: &str) -> Vec<Option<i64>> {
+        df.column(c).unwrap().i64().unwrap().iter().collect()
+    }
+}

@@ -257,6 +257,16 @@ mod tests {
     use super::*;
     use crate::report::data::ReportData;
 
+    /// The section as the report writes it from `data`, in the month it chooses.
+    fn section_of(data: ReportData) -> Section {
+        let cx = Context {
+            data: &data,
+            period: crate::report::period::Period::choose(&data),
+            icb: None,
+        };
+        section(&cx)
+    }
+
     fn day(date: u32, over_4h: Cell<i64>) -> FlowDay {
         let c = Cell::Shown(0);
         FlowDay {
@@ -418,16 +428,10 @@ mod tests {
             )
         );
         assert!((arrivals.low..=arrivals.high.unwrap()).contains(&710));
-        let flow = ReportData {
+        let s = section_of(ReportData {
             flow: Some(rows),
             ..data
-        };
-        let cx = Context {
-            data: &flow,
-            period: crate::report::period::Period::choose(&flow),
-            icb: None,
-        };
-        let s = section(&cx);
+        });
         assert_eq!(
             s.reading,
             "In September 2026, roughly between 90 and 1,560 A&E attendances lasted more than 4 hours and between 0 and 1,470 more than 12 hours, out of 697–2,173 arrivals (added up from rounded daily figures)."
@@ -458,16 +462,10 @@ mod tests {
                 high: None
             }
         );
-        let flow = ReportData {
+        let s = section_of(ReportData {
             flow: Some(rows),
             ..data
-        };
-        let cx = Context {
-            data: &flow,
-            period: crate::report::period::Period::choose(&flow),
-            icb: None,
-        };
-        let s = section(&cx);
+        });
         assert!(
             s.reading
                 .ends_with("out of at least 697 arrivals (added up from rounded daily figures)."),
@@ -496,16 +494,10 @@ mod tests {
             r.discharges = Cell::Shown(10);
             rows.push(r);
         }
-        let data = ReportData {
+        let s = section_of(ReportData {
             flow: Some(rows),
             ..Default::default()
-        };
-        let cx = Context {
-            data: &data,
-            period: crate::report::period::Period::choose(&data),
-            icb: None,
-        };
-        let s = section(&cx);
+        });
         assert_eq!(s.period, "none");
         assert_eq!(
             s.reading,
@@ -529,16 +521,10 @@ mod tests {
             rows.push(r);
             x = x.succ_opt().unwrap();
         }
-        let data = ReportData {
+        let s = section_of(ReportData {
             flow: Some(rows),
             ..Default::default()
-        };
-        let cx = Context {
-            data: &data,
-            period: crate::report::period::Period::choose(&data),
-            icb: None,
-        };
-        let s = section(&cx);
+        });
         // Regression (review): without a manifest the rounding is unknown, and totals of
         // rounded daily figures were stated as hard bounds ("at least 66").
         assert!(s.reading.contains("roughly"), "{}", s.reading);
