@@ -159,7 +159,11 @@ pub fn explain(pipeline: &Path, overrides: &[SourceOverride], out: &Path) -> Res
     let _ = writeln!(s, "\noutputs");
     for o in &plan.outputs {
         let rule = if o.dataset.access() == crate::publish::Access::Published {
-            rule_text(o.disclosure, o.dataset.is_publication())
+            let population = population_text(o.dataset, o.disclosure, plan.daily_min_patients);
+            format!(
+                "{}{population}",
+                rule_text(o.disclosure, o.dataset.is_publication())
+            )
         } else {
             String::new()
         };
@@ -214,6 +218,23 @@ fn rule_text(rule: Rule, publication: bool) -> String {
             "; republished as NHS England published it (disclosure = \"none\")".to_string()
         }
         Rule::None => String::new(),
+    }
+}
+
+/// The population rule of a dataset whose gate has one (`flow_daily`), as `explain`
+/// lists it after the dataset's rule: "; a provider-month's days suppressed under 50
+/// patients". Nothing for other datasets, under a rule that suppresses nothing, or with a
+/// minimum of 1 patient (no provider-month has fewer).
+fn population_text(
+    dataset: crate::publish::Dataset,
+    rule: Rule,
+    daily_min_patients: usize,
+) -> String {
+    let gated = !dataset.gate().population.is_empty() && rule.hidden_range().is_some();
+    if gated && daily_min_patients > 1 {
+        format!("; a provider-month's days suppressed under {daily_min_patients} patients")
+    } else {
+        String::new()
     }
 }
 
@@ -434,6 +455,20 @@ pub fn status(pipeline: Option<&Path>, overrides: &[SourceOverride], out: &Path)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Regression (known limit): `explain` described `flow_daily`'s rule as "1–7
+    /// suppressed", without the days of small provider-months it suppresses too.
+    #[test]
+    fn regression_explain_names_flow_daily_s_population_rule() {
+        use crate::publish::Dataset;
+        assert_eq!(
+            population_text(Dataset::FlowDaily, Rule::HES, 50),
+            "; a provider-month's days suppressed under 50 patients"
+        );
+        assert_eq!(population_text(Dataset::FlowDaily, Rule::HES, 1), "");
+        assert_eq!(population_text(Dataset::FlowDaily, Rule::None, 50), "");
+        assert_eq!(population_text(Dataset::DischargeDelays, Rule::HES, 50), "");
+    }
 
     /// Regression (review): `explain` printed "1–0 suppressed" for `min_shown = 1`.
     #[test]
