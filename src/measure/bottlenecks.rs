@@ -291,7 +291,7 @@ mod tests {
             "system_delayed_bed_days",
             "rank",
         ] {
-            let shown: Vec<Option<i64>> = gated.column(c).unwrap().i64().unwrap().iter().collect();
+            let shown = crate::measure::test_frames::ints(&gated, c);
             assert_eq!(shown, [None, None, None], "{c}");
         }
         for p in PEOPLE.iter().chain([&PREVIOUS_PEOPLE]) {

@@ -163,7 +163,7 @@ mod tests {
             crate::publish::disclosure::apply(out, &spec, crate::publish::disclosure::Rule::HES)
                 .unwrap();
         for c in ["discharges", "delayed_discharges", "delayed_bed_days"] {
-            let shown: Vec<Option<i64>> = gated.column(c).unwrap().i64().unwrap().iter().collect();
+            let shown = crate::measure::test_frames::ints(&gated, c);
             assert_eq!(shown, [None, None, None], "{c}");
             let flag: Vec<Option<bool>> = gated
                 .column(&format!("{c}_suppressed"))

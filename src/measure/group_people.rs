@@ -5,22 +5,20 @@
 //! counted) held a hash table and a frame of about a row per spell: at 10 M input rows it
 //! raised the run's peak from 0.94 to 1.25 GB and took a second, and polars' group-by on
 //! the keys alone, with a row index each, 1.11 GB. Here each row's group is numbered from
-//! its keys' physical values (codes are categories), and each row is one `u64` — its
-//! group, person and flags packed — sorted once: a run of equal group and person is one person, whose
-//! flags are the run's (as [`super::people_tally`] does for `linkage_quality`). Rows
-//! without a person are one more person for a flag only when the group has no other
-//! ([`super::people`]).
+//! its keys' physical values (codes are categories), and the rows are counted as
+//! `linkage_quality`'s are ([`super::people_tally::PackedPeople`]: one packed `u64` a row,
+//! sorted once; rows without a person one more person only where the group has no other,
+//! as [`super::people`] counts them).
 
 use std::collections::HashMap;
 
 use polars::prelude::*;
 
+use super::people_tally::PackedPeople;
 use crate::link::person_index::PERSON;
 
-/// Flags a group can be counted by, besides every row.
+/// Flags a group can be counted by, besides every row (five flag bits a packed row).
 const MAX_FLAGS: usize = 4;
-const FLAG_BITS: u32 = MAX_FLAGS as u32 + 1;
-const PERSON_BITS: u32 = 32;
 
 /// Per group of `keys` in `rows` (which carry the person number
 /// [`PERSON`](crate::link::person_index::PERSON), null for a row without one): the key
@@ -61,55 +59,13 @@ pub(crate) fn people_by_group(
     }
     let (group_of, firsts) = dense_groups(&narrow, keys)?;
     let groups = firsts.len();
-    let mut packed: Vec<u64> = Vec::with_capacity(narrow.height());
-    // Per group, the flags of its rows without a person.
-    let mut unknown = vec![0u8; groups];
+    let mut packed = PackedPeople::with_capacity(narrow.height());
     let persons = narrow.column(PERSON)?.u32()?;
     for (i, person) in persons.iter().enumerate() {
-        let g = group_of[i];
-        match person {
-            Some(p) => packed.push(
-                (u64::from(g) << (PERSON_BITS + FLAG_BITS))
-                    | (u64::from(p) << FLAG_BITS)
-                    | u64::from(row_flags[i]),
-            ),
-            None => unknown[g as usize] |= row_flags[i],
-        }
+        packed.add(group_of[i], person, row_flags[i]);
     }
     drop((row_flags, group_of));
-    packed.sort_unstable();
-    let counted = flags.len() + 1;
-    let mut people = vec![vec![0i64; groups]; counted];
-    let mut close = |id: u64, seen: u8| {
-        let g = (id >> PERSON_BITS) as usize;
-        for (b, count) in people.iter_mut().enumerate() {
-            count[g] += i64::from(seen >> b & 1);
-        }
-    };
-    let mut run: Option<(u64, u8)> = None;
-    for &row in &packed {
-        let (id, f) = (row >> FLAG_BITS, (row & ((1 << FLAG_BITS) - 1)) as u8);
-        match &mut run {
-            Some((current, seen)) if *current == id => *seen |= f,
-            _ => {
-                if let Some((id, seen)) = run {
-                    close(id, seen);
-                }
-                run = Some((id, f));
-            }
-        }
-    }
-    if let Some((id, seen)) = run {
-        close(id, seen);
-    }
-    drop(packed);
-    for (b, count) in people.iter_mut().enumerate() {
-        for (g, n) in count.iter_mut().enumerate() {
-            if *n == 0 && unknown[g] >> b & 1 == 1 {
-                *n = 1;
-            }
-        }
-    }
+    let people = packed.count(groups, flags.len() + 1);
     let names = std::iter::once(all).chain(flags.iter().map(|(name, _)| *name));
     let firsts = IdxCa::from_vec("first".into(), firsts);
     let mut out = narrow.select(keys.iter().copied())?.take(&firsts)?;

@@ -31,10 +31,87 @@ pub struct Tally<'a> {
     last: Option<(&'a str, Option<&'a str>, i32, i32, u32)>,
     keys: Vec<Key<'a>>,
     rows: Vec<[i64; FLAGS]>,
+    people: PackedPeople,
+}
+
+/// Rows counted as the fewest people behind each group: each row with a person is one
+/// `u64`, its group, person and flags packed, sorted once when counted (a run of equal
+/// group and person is one person, whose flags are the run's); rows without a person are
+/// one more person for a flag only when the group has no other. Shared with
+/// [`super::group_people`].
+#[derive(Default)]
+pub(super) struct PackedPeople {
     /// Group, person and flags of each row with a person.
     packed: Vec<u64>,
     /// Per group, the flags of its rows without a person.
     unknown: Vec<u8>,
+}
+
+impl PackedPeople {
+    /// Room for `rows` rows.
+    pub fn with_capacity(rows: usize) -> Self {
+        PackedPeople {
+            packed: Vec::with_capacity(rows),
+            unknown: Vec::new(),
+        }
+    }
+
+    /// A row of `group`, of `person`, with `flags` (bit `i`: the row counts under count
+    /// `i`; at most [`FLAG_BITS`] of them).
+    pub fn add(&mut self, group: u32, person: Option<u32>, flags: u8) {
+        match person {
+            Some(p) => self.packed.push(
+                (u64::from(group) << (PERSON_BITS + FLAG_BITS))
+                    | (u64::from(p) << FLAG_BITS)
+                    | u64::from(flags),
+            ),
+            None => {
+                let g = group as usize;
+                if self.unknown.len() <= g {
+                    self.unknown.resize(g + 1, 0);
+                }
+                self.unknown[g] |= flags;
+            }
+        }
+    }
+
+    /// The fewest people behind each of `groups` groups for each of the first `flags`
+    /// flags: `[flag][group]`.
+    pub fn count(mut self, groups: usize, flags: usize) -> Vec<Vec<i64>> {
+        self.packed.sort_unstable();
+        let mut people = vec![vec![0i64; groups]; flags];
+        let mut close = |id: u64, seen: u8| {
+            let g = (id >> PERSON_BITS) as usize;
+            for (b, count) in people.iter_mut().enumerate() {
+                count[g] += i64::from(seen >> b & 1);
+            }
+        };
+        let mut run: Option<(u64, u8)> = None;
+        for &row in &self.packed {
+            let (id, f) = (row >> FLAG_BITS, (row & ((1 << FLAG_BITS) - 1)) as u8);
+            match &mut run {
+                Some((current, seen)) if *current == id => *seen |= f,
+                _ => {
+                    if let Some((id, seen)) = run {
+                        close(id, seen);
+                    }
+                    run = Some((id, f));
+                }
+            }
+        }
+        if let Some((id, seen)) = run {
+            close(id, seen);
+        }
+        drop(self.packed);
+        for (b, count) in people.iter_mut().enumerate() {
+            for (n, unknown) in count.iter_mut().zip(&self.unknown) {
+                if *n == 0 && unknown >> b & 1 == 1 {
+                    *n = 1;
+                }
+            }
+        }
+        people
+    }
 }
 
 /// The first day of `day`'s month, in days since 1970.
@@ -66,7 +143,6 @@ impl<'a> Tally<'a> {
                         self.index.insert(key, g);
                         self.keys.push(key);
                         self.rows.push([0; FLAGS]);
-                        self.unknown.push(0);
                         g
                     }
                 };
@@ -78,14 +154,7 @@ impl<'a> Tally<'a> {
         for (i, count) in counts.iter_mut().enumerate() {
             *count += i64::from(flags >> i & 1);
         }
-        match person {
-            Some(p) => self.packed.push(
-                (u64::from(group) << (PERSON_BITS + FLAG_BITS))
-                    | (u64::from(p) << FLAG_BITS)
-                    | u64::from(flags),
-            ),
-            None => self.unknown[group as usize] |= flags,
-        }
+        self.people.add(group, person, flags);
     }
 
     /// One row per group: `source`, `la_code`, `month` (Date), then `counts` and
@@ -95,36 +164,7 @@ impl<'a> Tally<'a> {
         counts: [&str; FLAGS],
         people: [&str; FLAGS],
     ) -> PolarsResult<DataFrame> {
-        self.packed.sort_unstable();
-        let mut persons = vec![[0i64; FLAGS]; self.keys.len()];
-        let mut run: Option<(u64, u8)> = None;
-        let mut close = |run: Option<(u64, u8)>| {
-            if let Some((id, flags)) = run {
-                let group = (id >> PERSON_BITS) as usize;
-                for (i, n) in persons[group].iter_mut().enumerate() {
-                    *n += i64::from(flags >> i & 1);
-                }
-            }
-        };
-        for &row in &self.packed {
-            let (id, flags) = (row >> FLAG_BITS, (row & ((1 << FLAG_BITS) - 1)) as u8);
-            match &mut run {
-                Some((current, seen)) if *current == id => *seen |= flags,
-                _ => {
-                    close(run);
-                    run = Some((id, flags));
-                }
-            }
-        }
-        close(run);
-        drop(self.packed);
-        for (group, flags) in self.unknown.iter().enumerate() {
-            for (i, n) in persons[group].iter_mut().enumerate() {
-                if *n == 0 && flags >> i & 1 == 1 {
-                    *n = 1;
-                }
-            }
-        }
+        let persons = std::mem::take(&mut self.people).count(self.keys.len(), FLAGS);
         let mut columns = vec![
             Column::new(
                 "source".into(),
@@ -144,8 +184,7 @@ impl<'a> Tally<'a> {
             let values: Vec<i64> = self.rows.iter().map(|r| r[i]).collect();
             columns.push(Column::new((*name).into(), values));
         }
-        for (i, name) in people.iter().enumerate() {
-            let values: Vec<i64> = persons.iter().map(|r| r[i]).collect();
+        for (name, values) in people.iter().zip(persons) {
             columns.push(Column::new((*name).into(), values));
         }
         DataFrame::new(self.keys.len(), columns)
