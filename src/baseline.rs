@@ -4,6 +4,13 @@
 //! run's outputs are (a run's files are durable before it reports them; a lower bound
 //! left in the page cache would be timed for less I/O than the work it bounds). A full
 //! run cannot be faster than this; `scripts/bench` reports the ratio between the two.
+//!
+//! Two parts of a floor under any implementation of the pipeline, measured beside it:
+//! [`read_only`], the lower bound's reading alone (every CSV parsed, nothing written),
+//! and [`rewrite_outputs`], writing the files a run wrote (its `restricted/` and
+//! `published/` datasets, file for file) from memory as a run writes them, timed
+//! without the reading. Every run must read its inputs and write those files, so the two
+//! together say how much of a run's time no implementation can avoid.
 
 use std::path::{Path, PathBuf};
 
@@ -12,34 +19,44 @@ use polars::prelude::*;
 use crate::error::{Error, Result};
 use crate::publish::parquet::ROW_GROUP_ROWS;
 
-fn csv_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    if let Ok(rd) = std::fs::read_dir(dir) {
-        for e in rd.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                csv_files(&p, out);
-            } else if p.extension().is_some_and(|x| x == "csv") {
-                out.push(p);
+/// Every file under `dir` (nested too) whose extension is `ext`, in path order.
+fn files_ending(dir: &Path, ext: &str) -> Vec<PathBuf> {
+    fn walk(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {
+        if let Ok(rd) = std::fs::read_dir(dir) {
+            for e in rd.flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    walk(&p, ext, out);
+                } else if p.extension().is_some_and(|x| x == ext) {
+                    out.push(p);
+                }
             }
         }
     }
+    let mut out = Vec::new();
+    walk(dir, ext, &mut out);
+    out.sort();
+    out
+}
+
+/// `f` scanned as the lower bound reads it: a header, every column as text.
+fn scan_csv(f: &Path) -> Result<LazyFrame> {
+    LazyCsvReader::new(PlRefPath::new(f.to_string_lossy().as_ref()))
+        .with_has_header(true)
+        .with_infer_schema_length(Some(0))
+        .with_encoding(CsvEncoding::LossyUtf8)
+        .finish()
+        .map_err(|e| Error::engine(format!("scanning {}", f.display()), e))
 }
 
 /// Converts every CSV under `input` to Parquet under `out`; returns the rows read.
 pub fn run(input: &Path, out: &Path) -> Result<u64> {
-    let mut files = Vec::new();
-    csv_files(input, &mut files);
-    files.sort();
+    let files = files_ending(input, "csv");
     std::fs::create_dir_all(out).map_err(|e| Error::io("creating", out, e))?;
     let mut rows = 0u64;
     for (i, f) in files.iter().enumerate() {
         let target = out.join(format!("{i:03}.parquet"));
-        let lf = LazyCsvReader::new(PlRefPath::new(f.to_string_lossy().as_ref()))
-            .with_has_header(true)
-            .with_infer_schema_length(Some(0))
-            .with_encoding(CsvEncoding::LossyUtf8)
-            .finish()
-            .map_err(|e| Error::engine(format!("scanning {}", f.display()), e))?;
+        let lf = scan_csv(f)?;
         let options = ParquetWriteOptions {
             compression: crate::publish::parquet::compression(),
             row_group_size: Some(ROW_GROUP_ROWS),
@@ -74,6 +91,172 @@ pub fn run(input: &Path, out: &Path) -> Result<u64> {
         .and_then(|d| d.sync_all())
         .map_err(|e| Error::io("syncing", out, e))?;
     Ok(rows)
+}
+
+/// A name no CSV column of the benchmark's inputs has.
+const LEN_COLUMN: &str = "__joinedup_rows";
+
+/// Reads every CSV under `input` as [`run`] does (streamed, every column parsed as
+/// text) and writes nothing; returns the rows read.
+pub fn read_only(input: &Path) -> Result<u64> {
+    let mut rows = 0u64;
+    for f in files_ending(input, "csv") {
+        // Streamed as the lower bound streams it; counting each column's nulls needs every
+        // value of every column parsed, and holds none of them.
+        let counts = scan_csv(&f)?
+            .select([len().alias(LEN_COLUMN), all().as_expr().null_count()])
+            .collect_with_engine(Engine::Streaming)
+            .map(|r| r.unwrap_single())
+            .map_err(|e| Error::engine(format!("reading {}", f.display()), e))?;
+        rows += counts
+            .column(LEN_COLUMN)
+            .and_then(|c| c.cast(&DataType::UInt64))
+            .ok()
+            .and_then(|c| c.u64().ok().and_then(|c| c.get(0)))
+            .unwrap_or(0);
+    }
+    Ok(rows)
+}
+
+/// `df` (read from `file`) with its code columns as categoricals, as a run holds them
+/// (`normalise::held_dtype`): every text column but the pseudonyms whose values repeat
+/// (at most one distinct value per two rows). A run holds identifiers (spell and
+/// attendance numbers) as text, and so does this: they seldom repeat.
+fn held_as_a_run_holds(mut df: DataFrame, file: &Path) -> Result<DataFrame> {
+    let failed =
+        |name: &PlSmallStr, e| Error::engine(format!("holding {} of {}", name, file.display()), e);
+    let text: Vec<PlSmallStr> = df
+        .schema()
+        .iter()
+        .filter(|(name, dtype)| {
+            **dtype == DataType::String
+                && !crate::publish::encoder::PSEUDONYM_FIELDS.contains(&name.as_str())
+        })
+        .map(|(name, _)| name.clone())
+        .collect();
+    for name in text {
+        let column = df.column(&name).map_err(|e| failed(&name, e))?;
+        let distinct = column.n_unique().map_err(|e| failed(&name, e))?;
+        if distinct * 2 > df.height() {
+            continue;
+        }
+        let held = column
+            .cast(&crate::normalise::categorical())
+            .map_err(|e| failed(&name, e))?;
+        df.with_column(held).map_err(|e| failed(&name, e))?;
+    }
+    Ok(df)
+}
+
+/// What [`rewrite_outputs`] wrote, and how long the writing took.
+#[derive(Debug, serde::Serialize)]
+pub struct Rewrite {
+    /// Files written.
+    pub files: usize,
+    /// Rows in them.
+    pub rows: u64,
+    /// Their bytes.
+    pub bytes: u64,
+    /// Seconds spent writing and syncing them (not reading them).
+    pub write_seconds: f64,
+    /// CPU seconds (user and system, every thread) the writing took, when the system
+    /// says (`/proc/self/stat`).
+    pub write_cpu_seconds: Option<f64>,
+}
+
+/// CPU seconds (user + system) this process has used so far, every thread's, from
+/// `/proc/self/stat` (clock ticks of 1/100 s, Linux's `USER_HZ` on every architecture).
+fn cpu_seconds() -> Option<f64> {
+    cpu_seconds_of(&std::fs::read_to_string("/proc/self/stat").ok()?)
+}
+
+/// The CPU seconds of a `/proc/<pid>/stat` line.
+fn cpu_seconds_of(stat: &str) -> Option<f64> {
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are the 14th and 15th fields of the line, the 12th and 13th after
+    // the name (the 1st after it is the state).
+    let ticks = |i: usize| fields.get(i)?.parse::<u64>().ok();
+    Some((ticks(11)? + ticks(12)?) as f64 / 100.0)
+}
+
+/// The datasets' files a run wrote under `data` (`restricted/` and `published/`), each
+/// read into memory, then written under `out` at the same relative path the way a run
+/// writes its files: the run's encoder ([`crate::publish::encoder::to_bytes`], polars'
+/// own encoding functions with one zstd context per thread, columns on every core), its
+/// compression and row groups, each file synced by background threads
+/// ([`crate::publish::durable`]). Only the writing is timed. (A run writes its code
+/// columns from their categorical codes; read back they are text, which this encodes
+/// by hashing, so this part can only be slower than a run's own writing, never faster.)
+pub fn rewrite_outputs(data: &Path, out: &Path) -> Result<Rewrite> {
+    let files: Vec<PathBuf> = ["restricted", "published"]
+        .iter()
+        .flat_map(|part| files_ending(&data.join(part), "parquet"))
+        .collect();
+    if files.is_empty() {
+        return Err(Error::Usage(format!(
+            "no Parquet files under {}/restricted or {}/published: give the data directory of a run",
+            data.display(),
+            data.display()
+        )));
+    }
+    let mut frames = Vec::with_capacity(files.len());
+    for f in &files {
+        let df = LazyFrame::scan_parquet(
+            PlRefPath::new(f.to_string_lossy().as_ref()),
+            ScanArgsParquet::default(),
+        )
+        .and_then(|lf| lf.collect())
+        .map_err(|e| Error::engine(format!("reading {}", f.display()), e))?;
+        let relative = f.strip_prefix(data).unwrap_or(f).to_path_buf();
+        frames.push((relative, held_as_a_run_holds(df, f)?));
+    }
+    let began = std::time::Instant::now();
+    let cpu_before = cpu_seconds();
+    let mut done = Rewrite {
+        files: frames.len(),
+        rows: 0,
+        bytes: 0,
+        write_seconds: 0.0,
+        write_cpu_seconds: None,
+    };
+    let mut folders = std::collections::BTreeSet::new();
+    for (relative, mut df) in frames {
+        let target = out.join(&relative);
+        let folder = target.parent().unwrap_or(out).to_path_buf();
+        std::fs::create_dir_all(&folder).map_err(|e| Error::io("creating", &folder, e))?;
+        let metadata = crate::publish::encoder::string_schema(df.schema());
+        let bytes = crate::publish::encoder::to_bytes(
+            &mut df,
+            ROW_GROUP_ROWS,
+            crate::publish::parquet::compression(),
+            Some(vec![metadata]),
+            true,
+        )
+        .map_err(|e| Error::engine(format!("encoding {}", target.display()), e))?;
+        let mut file =
+            std::fs::File::create(&target).map_err(|e| Error::io("creating", &target, e))?;
+        std::io::Write::write_all(&mut file, &bytes)
+            .map_err(|e| Error::io("writing", &target, e))?;
+        let bytes = bytes.len() as u64;
+        // Synced as a run syncs its files: by background threads, waited for once.
+        crate::publish::durable::sync_later(file, target)?;
+        done.rows += df.height() as u64;
+        done.bytes += bytes;
+        folders.insert(folder);
+    }
+    crate::publish::durable::wait()?;
+    for folder in folders {
+        std::fs::File::open(&folder)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| Error::io("syncing", &folder, e))?;
+    }
+    done.write_seconds = began.elapsed().as_secs_f64();
+    done.write_cpu_seconds = cpu_before
+        .zip(cpu_seconds())
+        .map(|(before, after)| after - before);
+    Ok(done)
 }
 
 #[cfg(test)]
@@ -125,5 +308,130 @@ mod tests {
             rows("001.parquet"),
             [r#"{n: "1"}"#, r#"{n: "2"}"#, r#"{n: "3"}"#]
         );
+    }
+
+    /// The reading part of the floor: every CSV the lower bound reads (nested too, other
+    /// files not), parsed whole; nothing written.
+    #[test]
+    fn read_only_parses_every_csv_the_lower_bound_reads_and_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("in");
+        std::fs::create_dir_all(input.join("b")).unwrap();
+        std::fs::write(input.join("a.csv"), "id,code\n007,X\n008,\n").unwrap();
+        std::fs::write(input.join("b/c.csv"), "n\n1\n2\n3\n").unwrap();
+        std::fs::write(input.join("notes.txt"), "not,a\ncsv,file\n").unwrap();
+        assert_eq!(super::read_only(&input).unwrap(), 5);
+        let mut left: Vec<_> = walk_names(dir.path());
+        left.sort();
+        assert_eq!(left, ["in/a.csv", "in/b/c.csv", "in/notes.txt"]);
+    }
+
+    /// The writing part of the floor: each Parquet file of a run's `restricted/` and
+    /// `published/` is written again at the same relative path, with the same rows (a code
+    /// column, held as a categorical for the writing, written as text), zstd; other folders (the run's records, the
+    /// quarantine) are not rewritten, and a folder without outputs is refused.
+    #[test]
+    fn rewrite_outputs_writes_each_output_file_again_at_its_path() {
+        use polars::prelude::*;
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let write = |rel: &str, mut df: DataFrame| {
+            let path = data.join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            ParquetWriter::new(std::fs::File::create(&path).unwrap())
+                .finish(&mut df)
+                .unwrap();
+        };
+        write(
+            "restricted/spells/2024-01.parquet",
+            df!("person_id" => ["A", "B", "C"], "provider" => ["R1", "R1", "R2"], "days" => [1i64, 2, 3])
+                .unwrap(),
+        );
+        write(
+            "restricted/spells/2024-02.parquet",
+            df!("person_id" => ["D"], "provider" => ["R2"], "days" => [4i64]).unwrap(),
+        );
+        write(
+            "published/flow/2024-01.parquet",
+            df!("count" => [10i64, 15]).unwrap(),
+        );
+        write("quarantine/apc/rows.parquet", df!("x" => [1i64]).unwrap());
+        let out = dir.path().join("again");
+        let done = super::rewrite_outputs(&data, &out).unwrap();
+        assert_eq!((done.files, done.rows), (3, 6));
+        let mut names = walk_names(&out);
+        names.sort();
+        assert_eq!(
+            names,
+            [
+                "published/flow/2024-01.parquet",
+                "restricted/spells/2024-01.parquet",
+                "restricted/spells/2024-02.parquet"
+            ]
+        );
+        let on_disk: u64 = names
+            .iter()
+            .map(|n| std::fs::metadata(out.join(n)).unwrap().len())
+            .sum();
+        assert_eq!(done.bytes, on_disk);
+        let reader = SerializedFileReader::new(
+            std::fs::File::open(out.join("restricted/spells/2024-01.parquet")).unwrap(),
+        )
+        .unwrap();
+        let c = reader.metadata().row_group(0).column(0).compression();
+        assert!(matches!(c, parquet::basic::Compression::ZSTD(_)), "{c:?}");
+        let rows: Vec<String> = reader
+            .get_row_iter(None)
+            .unwrap()
+            .map(|r| r.unwrap().to_string())
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                r#"{person_id: "A", provider: "R1", days: 1}"#,
+                r#"{person_id: "B", provider: "R1", days: 2}"#,
+                r#"{person_id: "C", provider: "R2", days: 3}"#
+            ]
+        );
+        let err =
+            super::rewrite_outputs(&out.join("published/flow"), &dir.path().join("x")).unwrap_err();
+        assert!(
+            err.to_string().contains("give the data directory of a run"),
+            "{err}"
+        );
+    }
+
+    /// The process's CPU time is read from `/proc/self/stat` and grows with work done; a
+    /// command name with spaces and parentheses does not shift the fields.
+    #[test]
+    fn cpu_seconds_grows_with_work() {
+        let line = "4242 (my (odd) prog) R 1 4242 4242 0 -1 4194560 500 0 0 0 250 125 0 0 20 0 3 0";
+        assert_eq!(super::cpu_seconds_of(line), Some(3.75));
+        assert_eq!(super::cpu_seconds_of("4242 (prog) R 1"), None);
+        let before = super::cpu_seconds().unwrap();
+        let began = std::time::Instant::now();
+        let mut x = 0u64;
+        while began.elapsed() < std::time::Duration::from_millis(300) {
+            x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+        }
+        let used = super::cpu_seconds().unwrap() - before;
+        assert!((0.2..5.0).contains(&used), "{used}");
+    }
+
+    /// Every file under `dir`, as paths relative to it.
+    fn walk_names(dir: &std::path::Path) -> Vec<String> {
+        fn walk(root: &std::path::Path, dir: &std::path::Path, out: &mut Vec<String>) {
+            for e in std::fs::read_dir(dir).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    walk(root, &p, out);
+                } else {
+                    out.push(p.strip_prefix(root).unwrap().to_string_lossy().into_owned());
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(dir, dir, &mut out);
+        out
     }
 }

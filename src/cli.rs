@@ -202,11 +202,25 @@ pub struct ReportArgs {
 /// `joinedup baseline`.
 #[derive(Debug, clap::Args)]
 pub struct BaselineArgs {
-    /// Folder of CSV files.
+    /// Folder of CSV files (with `--part outputs`: the data directory of a run).
     pub input: PathBuf,
-    /// Where the Parquet files go.
-    #[arg(long)]
-    pub out: PathBuf,
+    /// Where the Parquet files go (not used by `--part read`).
+    #[arg(long, required_unless_present = "part")]
+    pub out: Option<PathBuf>,
+    /// One part of the floor instead of the lower bound: `read` parses every CSV and
+    /// writes nothing (prints the rows); `outputs` writes the files a run wrote again
+    /// from memory, timing only the writing (prints JSON).
+    #[arg(long, value_enum)]
+    pub part: Option<BaselinePart>,
+}
+
+/// A part of the benchmark's floor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BaselinePart {
+    /// Read every CSV, write nothing.
+    Read,
+    /// Write a run's outputs again from memory.
+    Outputs,
 }
 
 /// `joinedup synth`.

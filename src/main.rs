@@ -280,8 +280,27 @@ fn run(cli: &Cli) -> Result<error::ExitCode, error::Error> {
             Ok(error::ExitCode::Ok)
         }
         Command::Baseline(args) => {
-            let rows = joinedup::baseline::run(&args.input, &args.out)?;
-            say!("{rows}");
+            let out = || {
+                args.out
+                    .as_deref()
+                    .ok_or_else(|| error::Error::Usage("--out is required".into()))
+            };
+            match args.part {
+                None => {
+                    let rows = joinedup::baseline::run(&args.input, out()?)?;
+                    say!("{rows}");
+                }
+                Some(joinedup::cli::BaselinePart::Read) => {
+                    let rows = joinedup::baseline::read_only(&args.input)?;
+                    say!("{rows}");
+                }
+                Some(joinedup::cli::BaselinePart::Outputs) => {
+                    let done = joinedup::baseline::rewrite_outputs(&args.input, out()?)?;
+                    let json = serde_json::to_string(&done)
+                        .map_err(|e| error::Error::Internal(e.to_string()))?;
+                    say!("{json}");
+                }
+            }
             Ok(error::ExitCode::Ok)
         }
         Command::Explain(args) => {
