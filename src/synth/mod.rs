@@ -228,6 +228,16 @@ fn wrong_check_digit(nhs: &str) -> String {
 /// The mean length of a long-term support service, in days.
 const LONG_TERM_MEAN_DAYS: f64 = 3.0 * 365.25;
 
+/// The share of adults aged 65 and over in long-term support from their council.
+const KNOWN_SHARE_65_AND_OVER: f64 = 0.12;
+
+/// The share of adults under 65 in long-term support from their council.
+const KNOWN_SHARE_UNDER_65: f64 = 0.03;
+
+/// Days after a stay's discharge that a community referral's service keeps clear of (a
+/// spell's care window, 90 days by default, with room to spare).
+const CLEAR_OF_A_STAY_DAYS: i64 = 131;
+
 /// Mixed into the seed for the defect streams.
 const DEFECT_SEED: u64 = 0x5DEE_CE66_D1CE_D0E5;
 
@@ -443,6 +453,8 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
         let la_id = format!("{}{:07}", councils[council].id_prefix, p);
         // Hospital stays, one after another.
         let mut busy: Vec<(i64, i64)> = Vec::new();
+        // Each stay's admission and discharge days (the end of the data for an open one).
+        let mut stays: Vec<(i64, i64)> = Vec::new();
         // The minute the person's latest stay ended (the midnight after its discharge day):
         // no A&E attendance of theirs starts before it.
         let mut last_out = i64::MIN;
@@ -616,6 +628,7 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
                 adm_abs - 48 * 60,
                 (if open { end } else { discharge } + 1) * 1440,
             ));
+            stays.push((adm, if open { end } else { discharge }));
             last_out = (if open { end } else { discharge } + 1) * 1440;
             if let Some(s) = service {
                 had_social = true;
@@ -703,10 +716,17 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
             );
         }
         // Long-term clients known to the council at the start (some by council id only).
-        let known = age_at_start >= 18 && r.chance(if age_at_start >= 65 { 0.12 } else { 0.03 });
+        let known = age_at_start >= 18
+            && r.chance(if age_at_start >= 65 {
+                KNOWN_SHARE_65_AND_OVER
+            } else {
+                KNOWN_SHARE_UNDER_65
+            });
         // Someone discharged into a package was known by NHS number (the planted links
         // must be linkable: truth counts them).
         let council_only = known && !had_social && r.chance(0.04);
+        // The last day of the long-term service the person has (none yet: before the data).
+        let mut client_until = i64::MIN;
         if known {
             let began = start - r.range(30, 3000);
             let (stype, component) = if r.chance(0.7) {
@@ -721,6 +741,7 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
             // ends in; a death ends it (below).
             let lasts = (-(1.0 - r.unit()).ln() * LONG_TERM_MEAN_DAYS) as i64;
             let ends = Some(began.max(start) + 1 + lasts);
+            client_until = began.max(start) + 1 + lasts;
             let mut ev = CldEvent::service(began, ends, stype, component);
             ev.background = true;
             cld_rows.push(ev);
@@ -739,6 +760,68 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
                     CldEvent::request(start + r.range(0, end - start - 1), "Community/Other route");
                 req.background = true;
                 cld_rows.push(req);
+            }
+        }
+        // Long-term clients who come to the council during the data (a community
+        // referral, not a hospital discharge), at the rate that keeps the share of adults
+        // in long-term support where it is at the start: a share p in services lasting D
+        // years on average needs p / ((1 - p) D) new clients a year among the rest.
+        // Without them the clients known at the start were never replaced as their
+        // services ended, and the councils' data thinned out year by year.
+        for y in year_starts.windows(2) {
+            let age = age_on(born, y[0]);
+            let share = match age {
+                ..18 => continue,
+                18..65 => KNOWN_SHARE_UNDER_65,
+                _ => KNOWN_SHARE_65_AND_OVER,
+            };
+            let rate = share / ((1.0 - share) * LONG_TERM_MEAN_DAYS / 365.25);
+            if !r.chance(rate) {
+                continue;
+            }
+            let request = y[0] + r.range(0, y[1] - y[0] - 1);
+            let began = request + r.range(14, 60);
+            let lasts = (-(1.0 - r.unit()).ln() * LONG_TERM_MEAN_DAYS) as i64;
+            let assessment = r.range(request, began);
+            let (stype, component) = if r.chance(0.7) {
+                SERVICE_ROWS[1]
+            } else {
+                SERVICE_ROWS[3]
+            };
+            // Not while a service of theirs runs, and never near a stay, where a spell's
+            // care window could take the service for the one it waited for (only those
+            // planted are in the truth).
+            let near_a_stay = stays.iter().any(|&(admitted, discharged)| {
+                request <= discharged + CLEAR_OF_A_STAY_DAYS && began >= admitted
+            });
+            if request <= client_until || began >= end || near_a_stay {
+                continue;
+            }
+            client_until = began + 1 + lasts;
+            let mut events = vec![
+                CldEvent::request(request, "Community/Other route"),
+                CldEvent::simple(
+                    "Assessment",
+                    assessment,
+                    None,
+                    "Progress to Support Planning / Services",
+                ),
+                CldEvent::service(began, Some(client_until), stype, component),
+            ];
+            // A yearly review while the service lasts.
+            let mut review = began + 365;
+            while review < client_until.min(end) {
+                events.push(CldEvent::simple(
+                    "Review",
+                    review,
+                    None,
+                    "No change in package",
+                ));
+                review += 365;
+            }
+            for mut ev in events {
+                ev.background = true;
+                cld_rows.push(ev);
             }
         }
         let mut details = Vec::new();

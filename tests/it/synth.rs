@@ -919,6 +919,52 @@ fn regression_long_term_support_from_hospital_ends_and_nothing_outlives_a_death(
     assert!(most < 120, "{most} copies of one service");
 }
 
+/// Regression (known limit, sessions 19-21): the councils' long-term clients known at the
+/// start were never replaced as their services ended (about three years each), so the
+/// clients in long-term support fell year by year: at 20,000 people over 16 years (seed
+/// 5), 808 in the first April submission and 207 in the last, and CLD thinned from a fifth
+/// of the input rows to an eighth. New clients now come to the councils through the years
+/// (a community referral: request, assessment, service) at the rate that keeps the share
+/// of adults in long-term support where it starts, and never near a stay, so the planted
+/// delays stay the only services a spell waited for.
+#[test]
+fn regression_council_clients_are_replaced_as_their_services_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    synth_args(
+        &data,
+        &["--people", "20000", "--years", "16", "--seed", "5"],
+    );
+    // CLD fields: 2 period start, 5 council person id, 13 event type, 18 request route,
+    // 19 service type.
+    let cld = cld_rows(&data);
+    let mut clients: BTreeMap<String, std::collections::BTreeSet<&str>> = BTreeMap::new();
+    let mut community_requests: std::collections::BTreeSet<&str> = Default::default();
+    for f in &cld {
+        let period = iso_day(&f[2]);
+        if f[13] == "Service" && f[19].starts_with("Long Term Support") {
+            clients.entry(period.clone()).or_default().insert(&f[5]);
+        }
+        if f[13] == "Request" && f[18] == "Community/Other route" && period.as_str() >= "2011-04-01"
+        {
+            community_requests.insert(&f[5]);
+        }
+    }
+    let first = clients["2010-04-01"].len() as f64;
+    let last = clients["2025-04-01"].len() as f64;
+    assert!(first > 600.0, "{first} clients in the first April");
+    assert!(
+        (0.8..1.25).contains(&(last / first)),
+        "{last} clients in the last April against {first} in the first"
+    );
+    // Clients who came after the first year, by a referral of their own.
+    assert!(
+        community_requests.len() > 1000,
+        "{} clients referred after the first year",
+        community_requests.len()
+    );
+}
+
 /// Regression (review, session 18): the oldest age band was 80-100 drawn evenly, so 1 %
 /// of A&E attendances were by people aged 100 or more (England: about 0.03 % of people);
 /// gynaecology went to men as often as to women; and an emergency transfer from another
