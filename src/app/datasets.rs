@@ -407,8 +407,13 @@ pub fn resolve_care(care: EntityRows) -> Result<(DataFrame, Resolution)> {
         resolve(care).map_err(|e| Error::engine("resolving social-care events (CLD rules)", e))?;
     crate::publish::partition::rechunk_lean(&mut care)
         .map_err(|e| Error::engine("making frames contiguous", e))?;
+    // Memory too: the resolution's joins, sorts and uniques copy the events (the
+    // run's peak at 2.8 M CLD rows).
+    let (rss_mb, peak_rss_mb) = crate::telemetry::resident_mb().unwrap_or_default();
     tracing::debug!(
         seconds = began.elapsed().as_secs_f64(),
+        rss_mb,
+        peak_rss_mb,
         "social care resolved"
     );
     Ok((care, resolution))
