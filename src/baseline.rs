@@ -108,12 +108,15 @@ pub fn read_only(input: &Path) -> Result<u64> {
             .collect_with_engine(Engine::Streaming)
             .map(|r| r.unwrap_single())
             .map_err(|e| Error::engine(format!("reading {}", f.display()), e))?;
-        rows += counts
+        let counted = counts
             .column(LEN_COLUMN)
             .and_then(|c| c.cast(&DataType::UInt64))
+            .map_err(|e| Error::engine(format!("counting the rows of {}", f.display()), e))?;
+        rows += counted
+            .u64()
             .ok()
-            .and_then(|c| c.u64().ok().and_then(|c| c.get(0)))
-            .unwrap_or(0);
+            .and_then(|c| c.get(0))
+            .ok_or_else(|| Error::Internal(format!("no row count for {}", f.display())))?;
     }
     Ok(rows)
 }
@@ -319,8 +322,12 @@ mod tests {
         };
         write(
             "restricted/spells/2024-01.parquet",
-            df!("person_id" => ["A", "B", "C"], "provider" => ["R1", "R1", "R2"], "days" => [1i64, 2, 3])
-                .unwrap(),
+            df!(
+                "person_id" => ["A", "B", "C", "E"],
+                "provider" => ["R1", "R1", "R2", "R1"],
+                "days" => [1i64, 2, 3, 5]
+            )
+            .unwrap(),
         );
         write(
             "restricted/spells/2024-02.parquet",
@@ -333,7 +340,7 @@ mod tests {
         write("quarantine/apc/rows.parquet", df!("x" => [1i64]).unwrap());
         let out = dir.path().join("again");
         let done = super::rewrite_outputs(&data, &out).unwrap();
-        assert_eq!((done.files, done.rows), (3, 6));
+        assert_eq!((done.files, done.rows), (3, 7));
         let mut names = walk_names(&out);
         names.sort();
         assert_eq!(
@@ -354,7 +361,8 @@ mod tests {
             [
                 r#"{person_id: "A", provider: "R1", days: 1}"#,
                 r#"{person_id: "B", provider: "R1", days: 2}"#,
-                r#"{person_id: "C", provider: "R2", days: 3}"#
+                r#"{person_id: "C", provider: "R2", days: 3}"#,
+                r#"{person_id: "E", provider: "R1", days: 5}"#
             ]
         );
         let err =
@@ -380,6 +388,24 @@ mod tests {
         }
         let used = super::cpu_seconds().unwrap() - before;
         assert!((0.2..5.0).contains(&used), "{used}");
+    }
+
+    /// A run holds code columns as categoricals and identifiers as text: text columns
+    /// whose values repeat (at most one distinct value per two rows) are held as
+    /// categoricals, others and pseudonyms (however often they repeat) stay text.
+    #[test]
+    fn code_columns_are_held_as_categoricals_and_identifiers_as_text() {
+        use polars::prelude::*;
+        let df = df!(
+            "person_id" => ["A", "A", "A", "A"],
+            "spell_id" => ["S1", "S2", "S3", "S3"],
+            "provider" => ["R1", "R1", "R2", "R1"],
+            "days" => [1i64, 2, 3, 4],
+        )
+        .unwrap();
+        let held = super::held_as_a_run_holds(df, std::path::Path::new("f.parquet")).unwrap();
+        let types: Vec<String> = held.dtypes().iter().map(|t| t.to_string()).collect();
+        assert_eq!(types, ["str", "str", "cat", "i64"]);
     }
 
     /// A folder of inputs under `dir`: two CSV files (one nested) of 5 rows in all, and a
