@@ -186,12 +186,11 @@ fn cpu_seconds_of(stat: &str) -> Option<f64> {
 
 /// The datasets' files a run wrote under `data` (`restricted/` and `published/`), each
 /// read into memory, then written under `out` at the same relative path the way a run
-/// writes its files: the run's encoder ([`crate::publish::encoder::to_bytes`], polars'
-/// own encoding functions with one zstd context per thread, columns on every core), its
-/// compression and row groups, each file synced by background threads
-/// ([`crate::publish::durable`]). Only the writing is timed. (A run writes its code
-/// columns from their categorical codes; read back they are text, which this encodes
-/// by hashing, so this part can only be slower than a run's own writing, never faster.)
+/// writes its files (`publish::partition`'s encoding and writing: polars' own encoding
+/// functions with one zstd context per thread, columns on every core, each file synced
+/// by background threads, [`crate::publish::durable`]). Code columns are held as
+/// categoricals first, as a run holds them ([`held_as_a_run_holds`]), so they are
+/// written from their codes. Only the writing is timed.
 pub fn rewrite_outputs(data: &Path, out: &Path) -> Result<Rewrite> {
     let files: Vec<PathBuf> = ["restricted", "published"]
         .iter()
@@ -229,22 +228,10 @@ pub fn rewrite_outputs(data: &Path, out: &Path) -> Result<Rewrite> {
         let target = out.join(&relative);
         let folder = target.parent().unwrap_or(out).to_path_buf();
         std::fs::create_dir_all(&folder).map_err(|e| Error::io("creating", &folder, e))?;
-        let metadata = crate::publish::encoder::string_schema(df.schema());
-        let bytes = crate::publish::encoder::to_bytes(
-            &mut df,
-            ROW_GROUP_ROWS,
-            crate::publish::parquet::compression(),
-            Some(vec![metadata]),
-            true,
-        )
-        .map_err(|e| Error::engine(format!("encoding {}", target.display()), e))?;
-        let mut file =
-            std::fs::File::create(&target).map_err(|e| Error::io("creating", &target, e))?;
-        std::io::Write::write_all(&mut file, &bytes)
-            .map_err(|e| Error::io("writing", &target, e))?;
+        // Encoded and written as a run writes an output file, synced in the background.
+        let bytes = crate::publish::partition::to_bytes(&mut df, true)?;
+        crate::publish::partition::write_file(&target, &bytes)?;
         let bytes = bytes.len() as u64;
-        // Synced as a run syncs its files: by background threads, waited for once.
-        crate::publish::durable::sync_later(file, target)?;
         done.rows += df.height() as u64;
         done.bytes += bytes;
         folders.insert(folder);

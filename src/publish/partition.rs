@@ -81,7 +81,9 @@ fn months_before(month: &str, n: u32) -> String {
     )
 }
 
-fn to_bytes(df: &mut DataFrame, parallel: bool) -> Result<Vec<u8>> {
+/// `df` as an output file's bytes: the run's encoder, compression, row groups and schema
+/// (code columns declared as text).
+pub(crate) fn to_bytes(df: &mut DataFrame, parallel: bool) -> Result<Vec<u8>> {
     let metadata = vec![super::encoder::string_schema(df.schema())];
     super::encoder::to_bytes(df, ROW_GROUP_ROWS, compression(), Some(metadata), parallel)
         .map_err(|e| Error::engine("serialising a partition", e))
@@ -89,7 +91,7 @@ fn to_bytes(df: &mut DataFrame, parallel: bool) -> Result<Vec<u8>> {
 
 /// Writes a staged file; it is synced to disk in the background before the run commits
 /// ([`super::durable`]).
-fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
     let created = crate::interrupt::creating();
     let mut f = std::fs::File::create(path).map_err(|e| Error::io("creating", path, e))?;
     drop(created);
