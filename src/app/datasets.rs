@@ -419,6 +419,24 @@ pub fn resolve_care(care: EntityRows) -> Result<(DataFrame, Resolution)> {
     Ok((care, resolution))
 }
 
+/// The columns of the resolved events that clustering and the queue read: leaving out
+/// the rest before clustering copies the events (its filter) halves the copy.
+fn queue_columns(care: &DataFrame) -> Result<DataFrame> {
+    use crate::link::social_care::{CLOSING_COLUMNS, CLUSTER_READS};
+    let mut reads: Vec<&str> = Vec::new();
+    for c in CLUSTER_READS
+        .iter()
+        .chain(&CLOSING_COLUMNS)
+        .chain(&crate::measure::SOCIAL_CARE_QUEUE_READS)
+    {
+        if !reads.contains(c) && care.column(c).is_ok() {
+            reads.push(c);
+        }
+    }
+    care.select(reads)
+        .map_err(|e| Error::engine("choosing the social-care queue's columns", e))
+}
+
 pub(crate) fn collect(lf: LazyFrame, what: &str) -> Result<DataFrame> {
     measured(what, || {
         lf.collect_with_engine(Engine::Streaming)
@@ -500,9 +518,11 @@ pub fn dataset(d: Dataset, linked: &Linked, plan: &LinkPlan) -> Result<DataFrame
         }
         Dataset::SocialCareQueue => collect(
             crate::measure::social_care_queue(
-                crate::link::social_care::without_clustered_requests(linked.care()?)
-                    .map_err(|e| Error::engine("clustering social-care requests", e))?
-                    .lazy(),
+                crate::link::social_care::without_clustered_requests(&queue_columns(
+                    linked.care()?,
+                )?)
+                .map_err(|e| Error::engine("clustering social-care requests", e))?
+                .lazy(),
                 &plan.discharge_route,
                 plan.care_window_days,
             ),

@@ -12,6 +12,7 @@
 //!   [`person_index::Persons::restore`] puts pseudonyms back as files are written.
 
 pub mod by_person;
+pub mod codes;
 pub mod journey;
 pub mod person_index;
 pub mod social_care;

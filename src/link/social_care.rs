@@ -35,8 +35,11 @@
 //!    ([`without_clustered_requests`]). The events keep every request: a later one of a
 //!    cluster can be the one a hospital spell links to.
 
+use std::collections::HashMap;
+
 use polars::prelude::*;
 
+use super::codes::{Codes, Dense, Packer, Values, codes};
 use super::person_index::PERSON;
 
 /// The resolved events and what resolution did.
@@ -61,37 +64,6 @@ pub struct Resolution {
     /// they end from this, not from its own last month of requests).
     pub reporting_period_end: Option<chrono::NaiveDate>,
 }
-
-/// The columns that identify an event (rule 2): the common ones, then the route of
-/// access (requests only) and service type, component and delivery mechanism (services
-/// only), each null where it does not apply. Compared as columns (category numbers,
-/// days), not joined into one string: that cost ~40 % of resolution's time, most of it
-/// formatting every date.
-const IDENTITY: [&str; 10] = [
-    "la_code",
-    PERSON,
-    "_la_id",
-    "client_type",
-    "event_type",
-    "event_start",
-    "_route",
-    "_service_type",
-    "_service_component",
-    "_delivery_mechanism",
-];
-
-/// [`IDENTITY`] with the council person id in the person's place.
-const IDENTITY_BY_COUNCIL_ID: [&str; 9] = [
-    "la_code",
-    "la_person_id",
-    "client_type",
-    "event_type",
-    "event_start",
-    "_route",
-    "_service_type",
-    "_service_component",
-    "_delivery_mechanism",
-];
 
 /// The order in which a council's files for one period were submitted, by name: the
 /// landing zone's `__<sha12>` suffix and the extension left out (`cld_903_2026Q3-v2`
@@ -128,27 +100,6 @@ pub fn submission_order(a: &str, b: &str) -> std::cmp::Ordering {
     parts(stem(a)).cmp(&parts(stem(b))).then_with(|| a.cmp(b))
 }
 
-/// The event-type-specific parts of [`IDENTITY`], and the council id of a person
-/// without an NHS key (with one, the key alone is the person).
-fn identity_parts() -> [Expr; 5] {
-    let only = |event_type: &str, c: &str, alias: &str| {
-        when(col("event_type").eq(lit(event_type)))
-            .then(col(c))
-            .otherwise(lit(NULL).cast(crate::normalise::categorical()))
-            .alias(alias)
-    };
-    [
-        when(col(PERSON).is_null())
-            .then(col("la_person_id"))
-            .otherwise(lit(NULL).cast(crate::normalise::categorical()))
-            .alias("_la_id"),
-        only("Request", "route_of_access", "_route"),
-        only("Service", "service_type", "_service_type"),
-        only("Service", "service_component", "_service_component"),
-        only("Service", "delivery_mechanism", "_delivery_mechanism"),
-    ]
-}
-
 /// The column holding each event's file's place in [`submission_order`] of the files'
 /// own names ([`crate::normalise::normalise_source`]'s `submission`), when the caller
 /// knows them: `source_file` shows a name with any NHS number withheld, so two files'
@@ -158,128 +109,237 @@ pub const SUBMISSION: &str = "_submission";
 
 /// Applies the CLD rules to a collected `social_care_event` frame (with [`PERSON`], and
 /// [`SUBMISSION`] when the files' own names are known).
-pub fn resolve(events: DataFrame) -> PolarsResult<(DataFrame, Resolution)> {
+///
+/// The rules group, deduplicate and order the events by keys packed from column codes
+/// ([`super::codes`]), one sort of row numbers each; the kept rows are then gathered
+/// column by column, each source column dropped as soon as it is gathered, so the events
+/// are never held twice. (Polars' joins, sorts and `unique`s copied them several times:
+/// the run's peak memory at 2.8 M CLD rows.)
+pub fn resolve(mut events: DataFrame) -> PolarsResult<(DataFrame, Resolution)> {
     let columns: Vec<PlSmallStr> = events
         .get_column_names()
         .into_iter()
         .filter(|n| n.as_str() != SUBMISSION)
         .cloned()
         .collect();
-    let events_in = events.height() as u64;
+    let n = events.height();
+    let events_in = n as u64;
+    let code = |events: &DataFrame, c: &str| -> PolarsResult<Codes> { codes(events.column(c)?) };
 
-    // Each file's place in submission order, for rule 3: given, else by its shown name (a
-    // few files: ranked in Rust, mapped by polars).
-    let by_file = events.column(SUBMISSION).is_ok();
-    let rank = if by_file {
-        col(SUBMISSION).cast(DataType::Int64).alias("_rank")
-    } else {
-        // Distinct names first: the order's comparison is costly, and there is a name a row.
-        let distinct: std::collections::HashSet<&str> =
-            super::by_person::text_iter(events.column("source_file")?)?
-                .flatten()
-                .collect();
-        let mut files: Vec<&str> = distinct.into_iter().collect();
-        files.sort_unstable_by(|a, b| submission_order(a, b));
-        let ranks: Vec<i64> = (0..files.len() as i64).collect();
-        col("source_file")
-            .cast(DataType::String)
-            .replace_strict(
-                lit(Series::new("file".into(), files)),
-                lit(Series::new("rank".into(), ranks)),
-                Some(lit(NULL).cast(DataType::Int64)),
-                Some(DataType::Int64),
-            )
-            .alias("_rank")
+    // Rule 3: each row's file's place in submission order (0: not known), and whether it
+    // is the latest of its council and period.
+    let la = code(&events, "la_code")?;
+    let mut source_file: Option<Codes> = None;
+    let rank: Vec<u32> = match events.drop_in_place(SUBMISSION) {
+        Ok(submission) => codes(&submission)?.codes,
+        Err(_) => {
+            let files = code(&events, "source_file")?;
+            let ranks = submission_ranks(&files);
+            let rank = files.codes.iter().map(|&c| ranks[c as usize]).collect();
+            source_file = Some(files);
+            rank
+        }
     };
-    let latest_rank = col("_rank").max().over([
-        col("la_code"),
-        col("reporting_period_start"),
-        col("reporting_period_end"),
-    ])?;
-    // Kept: the latest file of its council and period, and any row without a period (no
-    // period to replace) or without a file name.
-    let kept = col("_rank")
-        .eq(latest_rank)
-        .or(col("_rank").is_null())
-        .or(col("reporting_period_start").is_null())
-        .or(col("reporting_period_end").is_null());
-    let replaced = events
-        .clone()
-        .lazy()
-        .select(
-            [
-                col("la_code").cast(DataType::String),
-                col("reporting_period_start"),
-                col("reporting_period_end"),
-                col("source_file").cast(DataType::String),
-            ]
-            .into_iter()
-            .chain(by_file.then(|| col(SUBMISSION)))
-            .collect::<Vec<_>>(),
+    let (start_of_period, end_of_period) = (
+        code(&events, "reporting_period_start")?,
+        code(&events, "reporting_period_end")?,
+    );
+    let period = |i: usize| {
+        (
+            la.codes[i],
+            start_of_period.codes[i],
+            end_of_period.codes[i],
         )
-        .unique(None, UniqueKeepStrategy::First)
-        .with_column(rank.clone())
-        .filter(kept.clone().not())
-        .sort(["source_file", "la_code"], Default::default())
-        .collect()?;
-    // Named with the council: a file of several councils is replaced only for those a
-    // later file covers.
-    let replaced_files: Vec<String> = replaced
-        .column("source_file")?
-        .str()?
-        .iter()
-        .zip(replaced.column("la_code")?.str()?.iter())
-        .map(|(f, la)| {
-            format!(
-                "{} (council {})",
-                f.unwrap_or_default(),
-                la.unwrap_or("unknown")
-            )
+    };
+    let mut latest: HashMap<(u32, u32, u32), u32, foldhash::fast::FixedState> = HashMap::default();
+    for (i, &r) in rank.iter().enumerate() {
+        let l = latest.entry(period(i)).or_insert(r);
+        *l = (*l).max(r);
+    }
+    // Kept: the latest file of its council and period, and any row without a period (no
+    // period to replace) or without a file.
+    let kept: Vec<bool> = (0..n)
+        .map(|i| {
+            let (_, s, e) = period(i);
+            rank[i] == 0 || s == 0 || e == 0 || rank[i] == latest[&period(i)]
         })
         .collect();
-    let keys = events
-        .clone()
-        .lazy()
-        .filter(col(PERSON).is_not_null())
-        .group_by([col("la_code"), col("la_person_id")])
-        .agg([col(PERSON).min().alias("person_key")]);
-    let order = SortMultipleOptions::default()
-        .with_maintain_order(true)
-        .with_nulls_last(false);
-    let resolved = events
-        .lazy()
-        .join(
-            keys,
-            [col("la_code"), col("la_person_id")],
-            [col("la_code"), col("la_person_id")],
-            JoinArgs::new(JoinType::Left),
-        )
-        .with_column(
-            col(PERSON)
-                .is_null()
-                .and(col("person_key").is_not_null())
-                .alias("_backfilled"),
-        )
-        .with_column(col(PERSON).fill_null(col("person_key")))
-        .with_columns(identity_parts())
-        .with_column(rank)
-        // Rule 3: a council's latest file for a period replaces the others for it.
-        .filter(kept)
-        .sort(
-            ["reporting_period_end", "reporting_period_start", "_rank"],
-            order,
-        )
-        // Rule 2, twice: by council id (a corrected NHS number is the same event), then by
-        // person (a person registered again under a new council id is too).
-        .unique_stable(Some(cols(IDENTITY_BY_COUNCIL_ID)), UniqueKeepStrategy::Last)
-        .unique_stable(Some(cols(IDENTITY)), UniqueKeepStrategy::Last)
-        .sort(
-            ["la_code", "la_person_id", "event_start", "event_type"],
-            SortMultipleOptions::default().with_maintain_order(true),
-        )
-        .collect()?;
-    let person_key_backfilled = resolved.column("_backfilled")?.bool()?.sum().unwrap_or(0) as u64;
-    let resolved = resolved.select(columns)?;
+    drop(latest);
+    let replaced_files = if kept.contains(&false) {
+        let files = match source_file.take() {
+            Some(files) => files,
+            None => code(&events, "source_file")?,
+        };
+        replaced_files(&files, &la, &kept)
+    } else {
+        Vec::new()
+    };
+    drop(source_file);
+
+    // The kept rows in submission order: by reporting period end, then start, then file
+    // (nulls first), rows that tie in their order. A row's place in it is its position.
+    let packer = Packer::new(&[
+        end_of_period.count(),
+        start_of_period.count(),
+        rank.iter().max().map_or(1, |&m| u64::from(m) + 1),
+        n as u64,
+    ])?;
+    let mut keys: Vec<u128> = (0..n)
+        .filter(|&i| kept[i])
+        .map(|i| {
+            packer.pack(&[
+                end_of_period.codes[i].into(),
+                start_of_period.codes[i].into(),
+                rank[i].into(),
+                i as u64,
+            ])
+        })
+        .collect();
+    drop((kept, rank, start_of_period, end_of_period));
+    keys.sort_unstable();
+    let by_submission: Vec<IdxSize> = keys.iter().map(|&k| packer.last(k) as IdxSize).collect();
+    drop(keys);
+    let mut position = vec![0u32; n];
+    for (place, &row) in by_submission.iter().enumerate() {
+        position[row as usize] = place as u32;
+    }
+
+    // Rule 1: a council person's smallest person number, on every row of theirs.
+    let la_id = code(&events, "la_person_id")?;
+    let person: Vec<Option<u32>> = events.column(PERSON)?.u32()?.iter().collect();
+    let mut key_of: HashMap<(u32, u32), u32, foldhash::fast::FixedState> = HashMap::default();
+    for (i, p) in person.iter().enumerate() {
+        if let (Some(p), l, id) = (*p, la.codes[i], la_id.codes[i])
+            && l != 0
+            && id != 0
+        {
+            let k = key_of.entry((l, id)).or_insert(p);
+            *k = (*k).min(p);
+        }
+    }
+    let filled: Vec<Option<u32>> = person
+        .iter()
+        .enumerate()
+        .map(|(i, p)| p.or_else(|| key_of.get(&(la.codes[i], la_id.codes[i])).copied()))
+        .collect();
+    drop(key_of);
+
+    // Rule 2: the identity of an event but its person and start, as one dense number.
+    let event_type = code(&events, "event_type")?;
+    let (request, service) = (event_type.code_of("Request"), event_type.code_of("Service"));
+    let mut identity: Vec<u32> = la.codes.clone();
+    for (c, only) in [
+        ("client_type", None),
+        ("event_type", None),
+        ("route_of_access", Some(request)),
+        ("service_type", Some(service)),
+        ("service_component", Some(service)),
+        ("delivery_mechanism", Some(service)),
+    ] {
+        let values = if c == "event_type" {
+            None
+        } else {
+            Some(code(&events, c)?.codes)
+        };
+        let mut dense = Dense::new();
+        for (i, id) in identity.iter_mut().enumerate() {
+            let value = match (&values, only) {
+                (None, _) => event_type.codes[i],
+                (Some(_), Some(t)) if event_type.codes[i] != t || t == 0 => 0,
+                (Some(v), _) => v[i],
+            };
+            *id = dense.id((*id, value));
+        }
+    }
+    let identities = identity.iter().max().map_or(1, |&m| u64::from(m) + 1);
+    let start = code(&events, "event_start")?;
+    // Twice, keeping the latest submission's row of each event: by council id (a
+    // corrected NHS number is the same event), then by person, their NHS key when they
+    // have one, else their council id (a person registered again under a new council id
+    // is the same person).
+    let by_council_id = latest_of_each(
+        by_submission.len(),
+        &[identities, la_id.count(), start.count()],
+        |pos| {
+            let i = by_submission[pos as usize] as usize;
+            [
+                identity[i].into(),
+                la_id.codes[i].into(),
+                start.codes[i].into(),
+            ]
+        },
+        (0..by_submission.len() as u32).collect(),
+    )?;
+    let persons = filled
+        .iter()
+        .flatten()
+        .max()
+        .map_or(0, |&m| u64::from(m) + 1);
+    let by_person = latest_of_each(
+        by_submission.len(),
+        &[identities, persons + la_id.count(), start.count()],
+        |pos| {
+            let i = by_submission[pos as usize] as usize;
+            let who = match filled[i] {
+                Some(p) => u64::from(p),
+                None => persons + u64::from(la_id.codes[i]),
+            };
+            [identity[i].into(), who, start.codes[i].into()]
+        },
+        by_council_id,
+    )?;
+    drop((identity, position));
+
+    // Ordered by council, council id, start and event type (nulls first; text by its
+    // bytes, as polars sorts), events that tie in submission order.
+    let packer = Packer::new(&[
+        la.count(),
+        la_id.count(),
+        start.count(),
+        event_type.count(),
+        by_submission.len() as u64,
+    ])?;
+    let mut keys: Vec<u128> = by_person
+        .iter()
+        .map(|&pos| {
+            let i = by_submission[pos as usize] as usize;
+            packer.pack(&[
+                la.codes[i].into(),
+                la_id.codes[i].into(),
+                start.codes[i].into(),
+                event_type.codes[i].into(),
+                pos.into(),
+            ])
+        })
+        .collect();
+    drop((by_person, la, la_id, start, event_type));
+    keys.sort_unstable();
+    let order: Vec<IdxSize> = keys
+        .iter()
+        .map(|&k| by_submission[packer.last(k) as usize])
+        .collect();
+    drop((keys, by_submission));
+
+    let person_key_backfilled = order
+        .iter()
+        .filter(|&&i| person[i as usize].is_none() && filled[i as usize].is_some())
+        .count() as u64;
+    let person_column =
+        UInt32Chunked::from_iter_options(PERSON.into(), order.iter().map(|&i| filled[i as usize]));
+    drop((person, filled));
+    // Gathered column by column, each dropped once gathered.
+    let order = IdxCa::from_vec("order".into(), order);
+    let mut gathered: Vec<Column> = Vec::with_capacity(columns.len());
+    for name in &columns {
+        let column = events.drop_in_place(name)?;
+        gathered.push(if name.as_str() == PERSON {
+            person_column.clone().into_column()
+        } else {
+            column.take(&order)?
+        });
+    }
+    drop(events);
+    let resolved = DataFrame::new(order.len(), gathered)?;
     let requests_clustered = clustered_requests(&resolved)?
         .iter()
         .filter(|&&c| c)
@@ -299,6 +359,77 @@ pub fn resolve(events: DataFrame) -> PolarsResult<(DataFrame, Resolution)> {
             reporting_period_end,
         },
     ))
+}
+
+/// Each file name's place in [`submission_order`], by the name's code (code 0, no name:
+/// place 0, not known).
+fn submission_ranks(files: &Codes) -> Vec<u32> {
+    let Values::Text(names) = &files.values else {
+        return vec![0; files.count() as usize];
+    };
+    let mut by_order: Vec<usize> = (0..names.len()).collect();
+    by_order.sort_by(|&a, &b| submission_order(&names[a], &names[b]));
+    let mut ranks = vec![0u32; names.len() + 1];
+    for (place, &c) in by_order.iter().enumerate() {
+        ranks[c + 1] = place as u32 + 1;
+    }
+    ranks
+}
+
+/// The files (with their council) rule 3 left out, by name then council: a file of
+/// several councils is replaced only for those a later file covers.
+fn replaced_files(files: &Codes, la: &Codes, kept: &[bool]) -> Vec<String> {
+    let pairs: std::collections::BTreeSet<(u32, u32)> = kept
+        .iter()
+        .enumerate()
+        .filter(|(_, k)| !**k)
+        .map(|(i, _)| (files.codes[i], la.codes[i]))
+        .collect();
+    let text = |codes: &Codes, c: u32| match &codes.values {
+        Values::Text(v) if c > 0 => Some(v[c as usize - 1].clone()),
+        _ => None,
+    };
+    pairs
+        .into_iter()
+        .map(|(f, l)| {
+            format!(
+                "{} (council {})",
+                text(files, f).unwrap_or_default(),
+                text(la, l).as_deref().unwrap_or("unknown")
+            )
+        })
+        .collect()
+}
+
+/// Of `positions` (places `0..places` in submission order), the last of each group of
+/// equal `key`s, in submission order.
+fn latest_of_each(
+    places: usize,
+    counts: &[u64; 3],
+    key: impl Fn(u32) -> [u64; 3],
+    positions: Vec<u32>,
+) -> PolarsResult<Vec<u32>> {
+    let packer = Packer::new(&[counts[0], counts[1], counts[2], places as u64])?;
+    let mut keys: Vec<u128> = positions
+        .into_iter()
+        .map(|pos| {
+            let [a, b, c] = key(pos);
+            packer.pack(&[a, b, c, pos.into()])
+        })
+        .collect();
+    keys.sort_unstable();
+    let group = packer.low_bits(1);
+    let mut latest: Vec<u32> = keys
+        .iter()
+        .enumerate()
+        .filter(|(k, key)| {
+            keys.get(k + 1)
+                .is_none_or(|next| next >> group != *key >> group)
+        })
+        .map(|(_, &key)| packer.last(key) as u32)
+        .collect();
+    latest.sort_unstable();
+    Ok(latest)
 }
 
 /// The latest date of a date column, when it has any.
@@ -336,87 +467,90 @@ pub fn clustered_requests(resolved: &DataFrame) -> PolarsResult<Vec<bool>> {
 /// cluster's: a cluster's first request ends as its last request ends (a person who asked
 /// again after a request closed is still waiting), every other row its own.
 fn clusters(resolved: &DataFrame) -> PolarsResult<(Vec<bool>, Vec<IdxSize>)> {
-    // Each value as a number to compare: a category's number, a date's day, and text
-    // numbered as it is first met (a text column cast to a number would be all null).
-    let physical = |c: &str| -> PolarsResult<Vec<Option<i64>>> {
-        let column = resolved.column(c)?;
-        if column.dtype() == &DataType::String {
-            let mut ids: std::collections::HashMap<&str, i64, foldhash::fast::FixedState> =
-                Default::default();
-            return Ok(column
-                .str()?
-                .iter()
-                .map(|v| {
-                    v.map(|v| {
-                        let next = ids.len() as i64;
-                        *ids.entry(v).or_insert(next)
-                    })
-                })
-                .collect());
-        }
-        let s = column
-            .as_materialized_series()
-            .to_physical_repr()
-            .cast(&DataType::Int64)?;
-        Ok(s.i64()?.iter().collect())
-    };
-    let is_request: Vec<bool> = resolved
-        .column("event_type")?
-        .as_materialized_series()
-        .cast(&DataType::String)?
-        .str()?
+    let n = resolved.height();
+    let code = |c: &str| -> PolarsResult<Codes> { codes(resolved.column(c)?) };
+    let event_type = code("event_type")?;
+    let request = event_type.code_of("Request");
+    let start = code("event_start")?;
+    // The requests, each with its cluster's council, client type and route of access (as
+    // one dense number) and its person: their NHS key, else their council id.
+    let requests: Vec<usize> = (0..n)
+        .filter(|&i| request != 0 && event_type.codes[i] == request && start.codes[i] != 0)
+        .collect();
+    drop(event_type);
+    let (la, client, route) = (
+        code("la_code")?,
+        code("client_type")?,
+        code("route_of_access")?,
+    );
+    let mut dense = Dense::new();
+    let kinds: Vec<u32> = requests
         .iter()
-        .map(|t| t == Some("Request"))
+        .map(|&i| dense.id((la.codes[i], client.codes[i], route.codes[i])))
         .collect();
-    let mut keys: Vec<Vec<Option<i64>>> = [
-        "la_code",
-        PERSON,
-        "la_person_id",
-        "client_type",
-        "route_of_access",
-    ]
-    .iter()
-    .map(|c| physical(c))
-    .collect::<PolarsResult<_>>()?;
-    // The person: their NHS key, else their council id.
-    let (person, la_id) = keys.split_at_mut(2);
-    for (p, la) in person[1].iter().zip(la_id[0].iter_mut()) {
-        if p.is_some() {
-            *la = None;
-        }
-    }
-    let (start, end) = (physical("event_start")?, physical("event_end")?);
-    let key = |i: usize| -> [Option<i64>; 5] { std::array::from_fn(|k| keys[k][i]) };
-    // Requests in key order, then by start (rows that tie keep their order).
-    let mut rows: Vec<usize> = (0..resolved.height())
-        .filter(|&i| is_request[i] && start[i].is_some())
+    drop((la, client, route));
+    let person = resolved.column(PERSON)?.u32()?.rechunk();
+    let persons = person.max().map_or(0, |m| u64::from(m) + 1);
+    let la_id = code("la_person_id")?;
+    let who = |i: usize| match person.get(i) {
+        Some(p) => u64::from(p),
+        None => persons + u64::from(la_id.codes[i]),
+    };
+    // Requests by cluster kind, person and start; rows that tie in their order.
+    let packer = Packer::new(&[
+        dense.count(),
+        persons + la_id.count(),
+        start.count(),
+        n as u64,
+    ])?;
+    let mut keys: Vec<u128> = requests
+        .iter()
+        .zip(&kinds)
+        .map(|(&i, &k)| packer.pack(&[k.into(), who(i), start.codes[i].into(), i as u64]))
         .collect();
-    rows.sort_by_key(|&i| (key(i), start[i]));
-    let mut clustered = vec![false; resolved.height()];
-    let mut closing: Vec<IdxSize> = (0..resolved.height() as IdxSize).collect();
-    // The cluster's key, how far it reaches, and its first row.
-    let mut cluster: Option<([Option<i64>; 5], i64, usize)> = None;
-    for i in rows {
-        let (k, s) = (key(i), start[i].unwrap_or_default());
-        let e = end[i].unwrap_or(s).max(s);
+    drop((requests, kinds));
+    keys.sort_unstable();
+    let end = code("event_end")?;
+    let mut clustered = vec![false; n];
+    let mut closing: Vec<IdxSize> = (0..n as IdxSize).collect();
+    // The cluster's kind and person, how far it reaches, and its first row.
+    let same = packer.low_bits(2);
+    let mut cluster: Option<(u128, i64, usize)> = None;
+    for key in keys {
+        let i = packer.last(key) as usize;
+        let s = start.number(i).unwrap_or_default();
+        let e = end.number(i).unwrap_or(s).max(s);
         match &mut cluster {
-            Some((ck, cluster_end, first))
-                if *ck == k && s <= *cluster_end + i64::from(CLUSTER_GAP_DAYS) =>
+            Some((kind, cluster_end, first))
+                if *kind == key >> same && s <= *cluster_end + i64::from(CLUSTER_GAP_DAYS) =>
             {
                 clustered[i] = true;
                 *cluster_end = (*cluster_end).max(e);
                 // Rows come by start: the latest request so far closes the cluster.
                 closing[*first] = i as IdxSize;
             }
-            _ => cluster = Some((k, e, i)),
+            _ => cluster = Some((key >> same, e, i)),
         }
     }
     Ok((clustered, closing))
 }
 
+/// The columns [`without_clustered_requests`] reads (with [`CLOSING_COLUMNS`], those
+/// present).
+pub const CLUSTER_READS: [&str; 8] = [
+    "la_code",
+    PERSON,
+    "la_person_id",
+    "client_type",
+    "event_type",
+    "route_of_access",
+    "event_start",
+    "event_end",
+];
+
 /// The columns a cluster's first request takes from the cluster's last
 /// ([`without_clustered_requests`]).
-const CLOSING_COLUMNS: [&str; 3] = ["event_end", "event_outcome", "event_outcome_group"];
+pub const CLOSING_COLUMNS: [&str; 3] = ["event_end", "event_outcome", "event_outcome_group"];
 
 /// `resolved` without the requests [`clustered_requests`] folds into an earlier one, each
 /// cluster's first request ending (`event_end`) with the outcome (`event_outcome`,
@@ -561,6 +695,34 @@ mod tests {
             ["b.csv"],
             "the later submission wins"
         );
+    }
+
+    /// Regression (found by the reference test of this session's rewrite): of two rows of
+    /// one event in one file, which was kept depended on the order a polars join happened
+    /// to give its rows. The later row of the file is kept.
+    #[test]
+    fn regression_of_one_event_twice_in_a_file_the_later_row_is_kept() {
+        let mut df = events(&[
+            ("Assessment", "", "", 100, "a.csv"),
+            ("Assessment", "", "", 100, "a.csv"),
+            ("Assessment", "", "", 100, "a.csv"),
+        ]);
+        // The council person of the second row has no NHS number on it (rule 1 gives
+        // them one); the third row is the later one.
+        df.replace(
+            "_person",
+            Column::new("_person".into(), [Some(7u32), None, Some(7)]),
+        )
+        .unwrap();
+        let outcome = Column::new(
+            "event_outcome".into(),
+            [Some("first"), Some("second"), Some("third")],
+        );
+        df.with_column(outcome).unwrap();
+        let (out, r) = resolve(df).unwrap();
+        assert_eq!(r.superseded, 2);
+        let kept = out.column("event_outcome").unwrap().str().unwrap().get(0);
+        assert_eq!(kept, Some("third"));
     }
 
     /// Regression (analytics review): a council's resubmission for the same reporting
@@ -822,3 +984,7 @@ mod tests {
         assert_eq!(r.superseded, 1);
     }
 }
+
+#[cfg(test)]
+#[path = "social_care_tests.rs"]
+mod reference_tests;

@@ -24,7 +24,9 @@ pub use flow_daily::{
     counts_of as flow_daily_counts_of, flow_daily,
 };
 pub use linkage_quality::{PEOPLE as LINKAGE_QUALITY_PEOPLE, ae_counts, linkage_quality};
-pub use social_care_queue::{PEOPLE as SOCIAL_CARE_QUEUE_PEOPLE, social_care_queue};
+pub use social_care_queue::{
+    PEOPLE as SOCIAL_CARE_QUEUE_PEOPLE, READS as SOCIAL_CARE_QUEUE_READS, social_care_queue,
+};
 
 use polars::prelude::*;
 

@@ -28,6 +28,18 @@ pub const PEOPLE: [&str; 4] = [
     "people_waiting",
 ];
 
+/// The columns of `social_care_event` the queue reads.
+pub const READS: [&str; 8] = [
+    "la_code",
+    "la_person_id",
+    "event_type",
+    "event_start",
+    "event_end",
+    "event_outcome_group",
+    "route_of_access",
+    "service_type",
+];
+
 /// The queue from resolved `social_care_event` rows.
 pub fn social_care_queue(care: LazyFrame, discharge_route: &str, window_days: i64) -> LazyFrame {
     let person = [col("la_code"), col("la_person_id")];
