@@ -222,34 +222,72 @@ fn run_id(now: chrono::DateTime<chrono::Utc>) -> String {
 }
 
 /// Stage timings: each lap logs a "stage finished" event and records it for the manifest.
-pub(crate) struct Timer(pub(crate) Vec<StageTiming>, pub(crate) Instant);
+/// The event also says how much CPU the stage used and how many cores that kept busy
+/// (CPU seconds / wall seconds), which shows where a run leaves a core idle.
+pub(crate) struct Timer {
+    pub(crate) stages: Vec<StageTiming>,
+    began: Instant,
+    cpu: Option<f64>,
+}
 
 impl Timer {
+    /// A timer whose next lap starts now, after the `stages` already done.
+    pub(crate) fn new(stages: Vec<StageTiming>) -> Self {
+        Timer {
+            stages,
+            began: Instant::now(),
+            cpu: crate::telemetry::cpu_seconds(),
+        }
+    }
+
     pub(crate) fn lap(&mut self, stage: &str, rows_out: Option<u64>) {
         let now = Instant::now();
-        let seconds = (now - self.1).as_secs_f64();
+        let seconds = (now - self.began).as_secs_f64();
         let (rss_mb, peak_rss_mb) = crate::telemetry::resident_mb().unwrap_or_default();
+        let cpu = crate::telemetry::cpu_seconds();
+        let cpu_seconds = cpu.zip(self.cpu).map_or(0.0, |(now, then)| now - then);
+        let cores_busy = if seconds > 0.0 {
+            cpu_seconds / seconds
+        } else {
+            0.0
+        };
+        // To the hundredth (CPU time is counted in clock ticks of 1/100 s).
+        let (cpu_seconds, cores_busy) = (
+            (cpu_seconds * 100.0).round() / 100.0,
+            (cores_busy * 100.0).round() / 100.0,
+        );
         match rows_out {
             Some(rows) => {
                 tracing::info!(
                     stage,
                     seconds,
+                    cpu_seconds,
+                    cores_busy,
                     rows_out = rows,
                     rss_mb,
                     peak_rss_mb,
                     "stage finished"
                 )
             }
-            None => tracing::info!(stage, seconds, rss_mb, peak_rss_mb, "stage finished"),
+            None => tracing::info!(
+                stage,
+                seconds,
+                cpu_seconds,
+                cores_busy,
+                rss_mb,
+                peak_rss_mb,
+                "stage finished"
+            ),
         }
         let timing = StageTiming {
             stage: stage.to_string(),
-            seconds: (now - self.1).as_secs_f64(),
+            seconds,
             rows_out,
         };
         run_record::stage_finished(&timing);
-        self.0.push(timing);
-        self.1 = now;
+        self.stages.push(timing);
+        self.began = now;
+        self.cpu = cpu;
     }
 }
 
@@ -298,7 +336,7 @@ pub(crate) fn manifest_skeleton(
         social_care_resolution: None,
         publications: Vec::new(),
         repeated_records: Vec::new(),
-        stages: timer.0.clone(),
+        stages: timer.stages.clone(),
         outputs: Vec::new(),
         warnings: Vec::new(),
         data_quality: Vec::new(),
@@ -644,7 +682,7 @@ fn run_as(
     started: chrono::DateTime<chrono::Utc>,
 ) -> Result<RunReport> {
     let id = id.to_string();
-    let mut timer = Timer(Vec::new(), Instant::now());
+    let mut timer = Timer::new(Vec::new());
     // Rows are checked against the run's date: one given that is not a date is refused
     // before anything is read.
     crate::run_date::today().map_err(Error::Usage)?;
@@ -1055,7 +1093,7 @@ pub(crate) fn switch_and_record(
     );
     fault::point("run_before_manifest");
     manifest.status = status.to_string();
-    manifest.stages = timer.0.clone();
+    manifest.stages = timer.stages.clone();
     manifest.finished_at = now_rfc3339();
     write_manifest(out, id, manifest)
 }

@@ -267,6 +267,23 @@ pub fn resident_mb() -> Option<(u64, u64)> {
     Some((field("VmRSS:")?, field("VmHWM:")?))
 }
 
+/// CPU seconds (user + system) this process has used so far, every thread's, from
+/// `/proc/self/stat` (clock ticks of 1/100 s, Linux's `USER_HZ` on every architecture).
+pub fn cpu_seconds() -> Option<f64> {
+    cpu_seconds_of(&std::fs::read_to_string("/proc/self/stat").ok()?)
+}
+
+/// The CPU seconds of a `/proc/<pid>/stat` line.
+fn cpu_seconds_of(stat: &str) -> Option<f64> {
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are the 14th and 15th fields of the line, the 12th and 13th after
+    // the name (the 1st after it is the state).
+    let ticks = |i: usize| fields.get(i)?.parse::<u64>().ok();
+    Some((ticks(11)? + ticks(12)?) as f64 / 100.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::{MaskedEvent, filter_directives};
@@ -412,5 +429,22 @@ mod tests {
     fn resident_memory_is_read_and_the_peak_is_at_least_the_current() {
         let (now, peak) = super::resident_mb().expect("Linux has /proc/self/status");
         assert!(now > 0 && peak >= now, "{now} {peak}");
+    }
+
+    /// The process's CPU time is read from `/proc/self/stat` and grows with work done; a
+    /// command name with spaces and parentheses does not shift the fields.
+    #[test]
+    fn cpu_seconds_grows_with_work() {
+        let line = "4242 (my (odd) prog) R 1 4242 4242 0 -1 4194560 500 0 0 0 250 125 0 0 20 0 3 0";
+        assert_eq!(super::cpu_seconds_of(line), Some(3.75));
+        assert_eq!(super::cpu_seconds_of("4242 (prog) R 1"), None);
+        let before = super::cpu_seconds().unwrap();
+        let began = std::time::Instant::now();
+        let mut x = 0u64;
+        while began.elapsed() < std::time::Duration::from_millis(300) {
+            x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+        }
+        let used = super::cpu_seconds().unwrap() - before;
+        assert!((0.2..5.0).contains(&used), "{used}");
     }
 }

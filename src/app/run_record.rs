@@ -12,8 +12,6 @@
 //! `publishing`: the next run of the pipeline finds it newer than the saved state's run
 //! and builds the datasets again ([`switched_since`]).
 
-use std::time::Instant;
-
 use super::{RunOptions, Timer, manifest_skeleton, state, validate, write_manifest};
 use crate::error::Error;
 
@@ -199,7 +197,7 @@ fn failed_with(
                 .ok()
                 .and_then(|mut s| s.take_if(|s| s.id == id))
                 .unwrap_or_default();
-            let timer = Timer(done.stages, Instant::now());
+            let timer = Timer::new(done.stages);
             let mut m = manifest_skeleton(
                 &plan,
                 id,

@@ -128,20 +128,66 @@ pub fn codes(column: &Column) -> PolarsResult<Codes> {
         }
         _ => {
             let physical = series.to_physical_repr().cast(&DataType::Int64)?;
-            let ca = physical.i64()?;
-            let mut values: Vec<i64> = ca.iter().flatten().collect();
-            values.sort_unstable();
-            values.dedup();
-            let codes = ca
-                .iter()
-                .map(|v| v.map_or(0, |v| values.binary_search(&v).unwrap_or(0) as u32 + 1))
-                .collect();
-            Ok(Codes {
-                codes,
-                values: Values::Numbers(values),
-            })
+            Ok(number_codes(physical.i64()?))
         }
     }
+}
+
+/// Codes of numbers: by a table over their range when it is small next to the rows
+/// (dates: a few thousand days), else by sorting the distinct values.
+fn number_codes(ca: &Int64Chunked) -> Codes {
+    let table_limit = (4 * ca.len() as u64).max(1 << 16);
+    if let (Some(lo), Some(hi)) = (ca.min(), ca.max())
+        && (hi as i128 - lo as i128) < i128::from(table_limit)
+    {
+        let mut rank = vec![0u32; (hi - lo) as usize + 1];
+        for v in ca.iter().flatten() {
+            rank[(v - lo) as usize] = 1;
+        }
+        let mut values = Vec::new();
+        for (k, r) in rank.iter_mut().enumerate() {
+            if *r != 0 {
+                values.push(lo + k as i64);
+                *r = values.len() as u32;
+            }
+        }
+        let codes = ca
+            .iter()
+            .map(|v| v.map_or(0, |v| rank[(v - lo) as usize]))
+            .collect();
+        return Codes {
+            codes,
+            values: Values::Numbers(values),
+        };
+    }
+    let mut values: Vec<i64> = ca.iter().flatten().collect();
+    values.sort_unstable();
+    values.dedup();
+    let codes = ca
+        .iter()
+        .map(|v| v.map_or(0, |v| values.binary_search(&v).unwrap_or(0) as u32 + 1))
+        .collect();
+    Codes {
+        codes,
+        values: Values::Numbers(values),
+    }
+}
+
+/// The codes of `df`'s columns `names`, in that order, each column on its own core.
+pub fn codes_of(df: &DataFrame, names: &[&str]) -> PolarsResult<Vec<Codes>> {
+    use polars_core::utils::rayon::prelude::*;
+    polars_core::runtime::THREAD_POOL.install(|| {
+        names
+            .par_iter()
+            .map(|c| codes(df.column(c)?))
+            .collect::<PolarsResult<Vec<Codes>>>()
+    })
+}
+
+/// Sorts packed keys on every core.
+pub fn sort_keys(keys: &mut [u128]) {
+    use polars_core::utils::rayon::prelude::*;
+    polars_core::runtime::THREAD_POOL.install(|| keys.par_sort_unstable());
 }
 
 /// Codes from first-seen numbers: `distinct` holds each value, in order, with its
@@ -279,6 +325,14 @@ mod tests {
             (codes.number(0), codes.number(1), codes.number(2)),
             (Some(20_000), Some(-5), None)
         );
+    }
+
+    #[test]
+    fn numbers_too_far_apart_for_a_table_are_coded_by_sorting() {
+        let c = Column::new("n".into(), [Some(i64::MAX), Some(i64::MIN), None, Some(0)]);
+        let codes = codes(&c).unwrap();
+        assert_eq!(codes.codes, [3, 1, 0, 2]);
+        assert_eq!(codes.number(0), Some(i64::MAX));
     }
 
     #[test]

@@ -39,7 +39,7 @@ use std::collections::HashMap;
 
 use polars::prelude::*;
 
-use super::codes::{Codes, Dense, Packer, Values, codes};
+use super::codes::{Codes, Dense, Packer, Values, codes, codes_of, sort_keys};
 use super::person_index::PERSON;
 
 /// The resolved events and what resolution did.
@@ -124,26 +124,49 @@ pub fn resolve(mut events: DataFrame) -> PolarsResult<(DataFrame, Resolution)> {
         .collect();
     let n = events.height();
     let events_in = n as u64;
-    let code = |events: &DataFrame, c: &str| -> PolarsResult<Codes> { codes(events.column(c)?) };
+    // Every column a rule reads, as codes, each column on its own core.
+    let submission = events.drop_in_place(SUBMISSION).ok();
+    let mut read = vec![
+        "la_code",
+        "reporting_period_start",
+        "reporting_period_end",
+        "la_person_id",
+        "event_type",
+        "client_type",
+        "route_of_access",
+        "service_type",
+        "service_component",
+        "delivery_mechanism",
+        "event_start",
+    ];
+    if submission.is_none() {
+        read.push("source_file");
+    }
+    let mut coded = codes_of(&events, &read)?.into_iter();
+    let mut next = || {
+        coded
+            .next()
+            .ok_or_else(|| polars_err!(ComputeError: "a column's codes are missing"))
+    };
+    let (la, start_of_period, end_of_period, la_id, event_type) =
+        (next()?, next()?, next()?, next()?, next()?);
+    let identity_columns = [next()?, next()?, next()?, next()?, next()?];
+    let start = next()?;
 
     // Rule 3: each row's file's place in submission order (0: not known), and whether it
     // is the latest of its council and period.
-    let la = code(&events, "la_code")?;
     let mut source_file: Option<Codes> = None;
-    let rank: Vec<u32> = match events.drop_in_place(SUBMISSION) {
-        Ok(submission) => codes(&submission)?.codes,
-        Err(_) => {
-            let files = code(&events, "source_file")?;
+    let rank: Vec<u32> = match &submission {
+        Some(submission) => codes(submission)?.codes,
+        None => {
+            let files = next()?;
             let ranks = submission_ranks(&files);
             let rank = files.codes.iter().map(|&c| ranks[c as usize]).collect();
             source_file = Some(files);
             rank
         }
     };
-    let (start_of_period, end_of_period) = (
-        code(&events, "reporting_period_start")?,
-        code(&events, "reporting_period_end")?,
-    );
+    drop(submission);
     let period = |i: usize| {
         (
             la.codes[i],
@@ -168,7 +191,7 @@ pub fn resolve(mut events: DataFrame) -> PolarsResult<(DataFrame, Resolution)> {
     let replaced_files = if kept.contains(&false) {
         let files = match source_file.take() {
             Some(files) => files,
-            None => code(&events, "source_file")?,
+            None => codes(events.column("source_file")?)?,
         };
         replaced_files(&files, &la, &kept)
     } else {
@@ -196,7 +219,7 @@ pub fn resolve(mut events: DataFrame) -> PolarsResult<(DataFrame, Resolution)> {
         })
         .collect();
     drop((kept, rank, start_of_period, end_of_period));
-    keys.sort_unstable();
+    sort_keys(&mut keys);
     let by_submission: Vec<IdxSize> = keys.iter().map(|&k| packer.last(k) as IdxSize).collect();
     drop(keys);
     let mut position = vec![0u32; n];
@@ -205,7 +228,6 @@ pub fn resolve(mut events: DataFrame) -> PolarsResult<(DataFrame, Resolution)> {
     }
 
     // Rule 1: a council person's smallest person number, on every row of theirs.
-    let la_id = code(&events, "la_person_id")?;
     let person: Vec<Option<u32>> = events.column(PERSON)?.u32()?.iter().collect();
     let mut key_of: HashMap<(u32, u32), u32, foldhash::fast::FixedState> = HashMap::default();
     for (i, p) in person.iter().enumerate() {
@@ -224,35 +246,29 @@ pub fn resolve(mut events: DataFrame) -> PolarsResult<(DataFrame, Resolution)> {
         .collect();
     drop(key_of);
 
-    // Rule 2: the identity of an event but its person and start, as one dense number.
-    let event_type = code(&events, "event_type")?;
+    // Rule 2: the identity of an event but its person and start, as one dense number:
+    // council, client type, event type, then the route of access of a request and the
+    // service type, component and delivery mechanism of a service (null otherwise).
     let (request, service) = (event_type.code_of("Request"), event_type.code_of("Service"));
-    let mut identity: Vec<u32> = la.codes.clone();
-    for (c, only) in [
-        ("client_type", None),
-        ("event_type", None),
-        ("route_of_access", Some(request)),
-        ("service_type", Some(service)),
-        ("service_component", Some(service)),
-        ("delivery_mechanism", Some(service)),
-    ] {
-        let values = if c == "event_type" {
-            None
-        } else {
-            Some(code(&events, c)?.codes)
-        };
-        let mut dense = Dense::new();
-        for (i, id) in identity.iter_mut().enumerate() {
-            let value = match (&values, only) {
-                (None, _) => event_type.codes[i],
-                (Some(_), Some(t)) if event_type.codes[i] != t || t == 0 => 0,
-                (Some(v), _) => v[i],
-            };
-            *id = dense.id((*id, value));
-        }
-    }
-    let identities = identity.iter().max().map_or(1, |&m| u64::from(m) + 1);
-    let start = code(&events, "event_start")?;
+    let [client, route, service_type, component, mechanism] = &identity_columns;
+    let mut dense = Dense::new();
+    let identity: Vec<u32> = (0..n)
+        .map(|i| {
+            let t = event_type.codes[i];
+            let only = |of: u32, c: &Codes| if t == of && of != 0 { c.codes[i] } else { 0 };
+            dense.id([
+                la.codes[i],
+                client.codes[i],
+                t,
+                only(request, route),
+                only(service, service_type),
+                only(service, component),
+                only(service, mechanism),
+            ])
+        })
+        .collect();
+    let identities = dense.count().max(1);
+    drop((dense, identity_columns));
     // Twice, keeping the latest submission's row of each event: by council id (a
     // corrected NHS number is the same event), then by person, their NHS key when they
     // have one, else their council id (a person registered again under a new council id
@@ -313,7 +329,7 @@ pub fn resolve(mut events: DataFrame) -> PolarsResult<(DataFrame, Resolution)> {
         })
         .collect();
     drop((by_person, la, la_id, start, event_type));
-    keys.sort_unstable();
+    sort_keys(&mut keys);
     let order: Vec<IdxSize> = keys
         .iter()
         .map(|&k| by_submission[packer.last(k) as usize])
@@ -417,7 +433,7 @@ fn latest_of_each(
             packer.pack(&[a, b, c, pos.into()])
         })
         .collect();
-    keys.sort_unstable();
+    sort_keys(&mut keys);
     let group = packer.low_bits(1);
     let mut latest: Vec<u32> = keys
         .iter()
@@ -468,21 +484,27 @@ pub fn clustered_requests(resolved: &DataFrame) -> PolarsResult<Vec<bool>> {
 /// again after a request closed is still waiting), every other row its own.
 fn clusters(resolved: &DataFrame) -> PolarsResult<(Vec<bool>, Vec<IdxSize>)> {
     let n = resolved.height();
-    let code = |c: &str| -> PolarsResult<Codes> { codes(resolved.column(c)?) };
-    let event_type = code("event_type")?;
+    let [event_type, start, end, la, client, route, la_id]: [Codes; 7] = codes_of(
+        resolved,
+        &[
+            "event_type",
+            "event_start",
+            "event_end",
+            "la_code",
+            "client_type",
+            "route_of_access",
+            "la_person_id",
+        ],
+    )?
+    .try_into()
+    .map_err(|_| polars_err!(ComputeError: "a column's codes are missing"))?;
     let request = event_type.code_of("Request");
-    let start = code("event_start")?;
     // The requests, each with its cluster's council, client type and route of access (as
     // one dense number) and its person: their NHS key, else their council id.
     let requests: Vec<usize> = (0..n)
         .filter(|&i| request != 0 && event_type.codes[i] == request && start.codes[i] != 0)
         .collect();
     drop(event_type);
-    let (la, client, route) = (
-        code("la_code")?,
-        code("client_type")?,
-        code("route_of_access")?,
-    );
     let mut dense = Dense::new();
     let kinds: Vec<u32> = requests
         .iter()
@@ -491,7 +513,6 @@ fn clusters(resolved: &DataFrame) -> PolarsResult<(Vec<bool>, Vec<IdxSize>)> {
     drop((la, client, route));
     let person = resolved.column(PERSON)?.u32()?.rechunk();
     let persons = person.max().map_or(0, |m| u64::from(m) + 1);
-    let la_id = code("la_person_id")?;
     let who = |i: usize| match person.get(i) {
         Some(p) => u64::from(p),
         None => persons + u64::from(la_id.codes[i]),
@@ -509,8 +530,7 @@ fn clusters(resolved: &DataFrame) -> PolarsResult<(Vec<bool>, Vec<IdxSize>)> {
         .map(|(&i, &k)| packer.pack(&[k.into(), who(i), start.codes[i].into(), i as u64]))
         .collect();
     drop((requests, kinds));
-    keys.sort_unstable();
-    let end = code("event_end")?;
+    sort_keys(&mut keys);
     let mut clustered = vec![false; n];
     let mut closing: Vec<IdxSize> = (0..n as IdxSize).collect();
     // The cluster's kind and person, how far it reaches, and its first row.

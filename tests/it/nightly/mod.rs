@@ -1036,6 +1036,12 @@ fn json_logs_carry_the_run_id() {
         .lines()
         .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
         .filter(|v| v["message"] == "stage finished" && v["seconds"].as_f64().is_some())
+        // Each stage says the CPU it used and the cores that kept busy.
+        .inspect(|v| {
+            let (cpu, cores) = (v["cpu_seconds"].as_f64(), v["cores_busy"].as_f64());
+            assert!(cpu.is_some_and(|c| c >= 0.0), "{v}");
+            assert!(cores.is_some_and(|c| c >= 0.0), "{v}");
+        })
         .map(|v| v["stage"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(
