@@ -26,6 +26,10 @@ pub struct EntityRows {
     pub persons: UInt32Chunked,
 }
 
+/// Rows a part of an entity holds on average below which parts are read a part on each
+/// core ([`EntityRows::stack`]).
+const SMALL_PART_ROWS: usize = 100_000;
+
 impl EntityRows {
     /// The rows with [`PERSON`](crate::link::person_index::PERSON) in `person_id`'s place (the pseudonyms are not read), one
     /// chunk per column. Parts are read one at a time and columns made contiguous one at
@@ -62,18 +66,29 @@ impl EntityRows {
         Ok(df)
     }
 
-    /// Every part read by `read` (in order, one at a time) and stacked, with the person
-    /// numbers inserted as column `at`.
+    /// Every part read by `read` and stacked in order, with the person numbers inserted
+    /// as column `at`. Small parts are read a part on each core (polars reads a small
+    /// file with little parallelism: the 156 files of a CLD history kept a core idle);
+    /// large ones one at a time, each on every core already (two at once held both
+    /// reads' buffers: the spells took the peak from 0.83 to 0.99 GB at 10 M rows).
     fn stack(
         &self,
         what: &str,
         at: usize,
-        read: impl Fn(&LazyFrame) -> PolarsResult<DataFrame>,
+        read: impl Fn(&LazyFrame) -> PolarsResult<DataFrame> + Sync,
     ) -> Result<DataFrame> {
         let engine = |e| Error::engine(what.to_string(), e);
+        let order: Vec<usize> = (0..self.parts.len()).collect();
+        let rows: usize = self.part_rows.iter().sum();
+        let workers = if rows < SMALL_PART_ROWS * self.parts.len() {
+            crate::parallel::cores()
+        } else {
+            1
+        };
+        let frames = crate::parallel::map_in_order(&self.parts, &order, workers, &read);
         let mut stacked: Option<DataFrame> = None;
-        for part in &self.parts {
-            let df = read(part).map_err(engine)?;
+        for df in frames {
+            let df = df.map_err(engine)?;
             match &mut stacked {
                 None => stacked = Some(df),
                 Some(s) => {
