@@ -674,6 +674,18 @@ mod tests {
             .collect()
     }
 
+    /// No events (a pipeline without social-care sources): nothing resolved, the
+    /// columns and their types kept.
+    #[test]
+    fn no_events_resolve_to_no_events() {
+        let all = events(&[("Request", "Community", "", 100, "a.csv")]);
+        let (out, r) = resolve(all.head(Some(0))).unwrap();
+        assert_eq!(out.height(), 0);
+        assert_eq!(out.schema(), all.schema());
+        assert_eq!(r, Resolution::default());
+        assert_eq!(without_clustered_requests(&out).unwrap().height(), 0);
+    }
+
     #[test]
     fn the_route_of_access_tells_requests_apart_but_not_services() {
         let (out, r) = resolve(events(&[
