@@ -200,7 +200,8 @@ pub fn resolve(mut events: DataFrame) -> PolarsResult<(DataFrame, Resolution)> {
     drop(source_file);
 
     // The kept rows in submission order: by reporting period end, then start, then file
-    // (nulls first), rows that tie in their order. A row's place in it is its position.
+    // (nulls first), rows that tie in their order. A row's place in it is its position
+    // (`pos` below).
     let packer = Packer::new(&[
         end_of_period.count(),
         start_of_period.count(),
@@ -222,10 +223,6 @@ pub fn resolve(mut events: DataFrame) -> PolarsResult<(DataFrame, Resolution)> {
     sort_keys(&mut keys);
     let by_submission: Vec<IdxSize> = keys.iter().map(|&k| packer.last(k) as IdxSize).collect();
     drop(keys);
-    let mut position = vec![0u32; n];
-    for (place, &row) in by_submission.iter().enumerate() {
-        position[row as usize] = place as u32;
-    }
 
     // Rule 1: a council person's smallest person number, on every row of theirs.
     let person: Vec<Option<u32>> = events.column(PERSON)?.u32()?.iter().collect();
@@ -304,7 +301,7 @@ pub fn resolve(mut events: DataFrame) -> PolarsResult<(DataFrame, Resolution)> {
         },
         by_council_id,
     )?;
-    drop((identity, position));
+    drop(identity);
 
     // Ordered by council, council id, start and event type (nulls first; text by its
     // bytes, as polars sorts), events that tie in submission order.
@@ -599,7 +596,7 @@ mod tests {
     use super::*;
 
     /// A date column's days since 1970.
-    fn days_of(df: &DataFrame, column: &str) -> Vec<Option<i32>> {
+    pub(super) fn days_of(df: &DataFrame, column: &str) -> Vec<Option<i32>> {
         df.column(column)
             .unwrap()
             .cast(&DataType::Int32)

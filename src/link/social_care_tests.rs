@@ -129,16 +129,7 @@ fn reference_clustered(df: &DataFrame) -> Vec<bool> {
             .map(|v| v.map(str::to_string))
             .collect()
     };
-    let days = |c: &str| -> Vec<Option<i32>> {
-        df.column(c)
-            .unwrap()
-            .cast(&DataType::Int32)
-            .unwrap()
-            .i32()
-            .unwrap()
-            .iter()
-            .collect()
-    };
+    let days = |c: &str| super::tests::days_of(df, c);
     let (la, id, client, kind, route) = (
         text("la_code"),
         text("la_person_id"),
