@@ -116,12 +116,7 @@ pub const SUBMISSION: &str = "_submission";
 /// are never held twice. (Polars' joins, sorts and `unique`s copied them several times:
 /// the run's peak memory at 2.8 M CLD rows.)
 pub fn resolve(mut events: DataFrame) -> PolarsResult<(DataFrame, Resolution)> {
-    let columns: Vec<PlSmallStr> = events
-        .get_column_names()
-        .into_iter()
-        .filter(|n| n.as_str() != SUBMISSION)
-        .cloned()
-        .collect();
+    let columns = resolved_columns(&events);
     let n = events.height();
     let events_in = n as u64;
     // Every column a rule reads, as codes, each column on its own core.
@@ -372,6 +367,16 @@ pub fn resolve(mut events: DataFrame) -> PolarsResult<(DataFrame, Resolution)> {
             reporting_period_end,
         },
     ))
+}
+
+/// The columns of the resolved events: the events' own, [`SUBMISSION`] left out.
+fn resolved_columns(events: &DataFrame) -> Vec<PlSmallStr> {
+    events
+        .get_column_names()
+        .into_iter()
+        .filter(|n| n.as_str() != SUBMISSION)
+        .cloned()
+        .collect()
 }
 
 /// Each file name's place in [`submission_order`], by the name's code (code 0, no name:

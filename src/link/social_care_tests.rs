@@ -31,12 +31,7 @@ fn identity_parts() -> [Expr; 5] {
 
 /// Rules 1–3 in polars: the resolved events and how many were backfilled.
 fn reference(events: DataFrame) -> (DataFrame, u64) {
-    let columns: Vec<PlSmallStr> = events
-        .get_column_names()
-        .into_iter()
-        .filter(|n| n.as_str() != SUBMISSION)
-        .cloned()
-        .collect();
+    let columns = resolved_columns(&events);
     let latest = col("_rank")
         .max()
         .over([
