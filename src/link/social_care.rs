@@ -600,6 +600,19 @@ pub fn without_clustered_requests(resolved: &DataFrame) -> PolarsResult<DataFram
 mod tests {
     use super::*;
 
+    /// A text or categorical column's values as text.
+    pub(super) fn texts_of(df: &DataFrame, column: &str) -> Vec<Option<String>> {
+        df.column(column)
+            .unwrap()
+            .cast(&DataType::String)
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .map(|v| v.map(str::to_string))
+            .collect()
+    }
+
     /// A date column's days since 1970.
     pub(super) fn days_of(df: &DataFrame, column: &str) -> Vec<Option<i32>> {
         df.column(column)
@@ -916,16 +929,7 @@ mod tests {
         .unwrap();
         let counted = without_clustered_requests(&df).unwrap();
         assert_eq!(counted.height(), 2, "{counted}");
-        let text = |c: &str| -> Vec<Option<String>> {
-            counted
-                .column(c)
-                .unwrap()
-                .str()
-                .unwrap()
-                .iter()
-                .map(|v| v.map(str::to_string))
-                .collect()
-        };
+        let text = |c: &str| texts_of(&counted, c);
         // Person 7's cluster (days 0 and 4, the first ending on day 2) is open,
         // with no outcome; person 8's lone request keeps its own.
         assert_eq!(

@@ -113,17 +113,7 @@ fn reference(events: DataFrame) -> (DataFrame, u64) {
 /// person (NHS key, else council id), client type and route of access ends (or starts)
 /// at most four days before it starts, counting cluster by cluster in start order.
 fn reference_clustered(df: &DataFrame) -> Vec<bool> {
-    let text = |c: &str| -> Vec<Option<String>> {
-        df.column(c)
-            .unwrap()
-            .cast(&DataType::String)
-            .unwrap()
-            .str()
-            .unwrap()
-            .iter()
-            .map(|v| v.map(str::to_string))
-            .collect()
-    };
+    let text = |c: &str| super::tests::texts_of(df, c);
     let days = |c: &str| super::tests::days_of(df, c);
     let (la, id, client, kind, route) = (
         text("la_code"),
