@@ -895,11 +895,7 @@ fn run_as(
     for r in &ingested {
         let rel = format!("quarantine/{}", r.name);
         let files: Vec<PathBuf> = r.files.iter().map(|f| f.quarantine.clone()).collect();
-        let df = datasets::collect(
-            crate::normalise::scan_stacked(&files)
-                .map_err(|e| Error::engine("reading quarantine", e))?,
-            "stacking quarantine",
-        )?;
+        let df = datasets::stack_files(&files, "stacking quarantine")?;
         let partitions = write_dataset(df, None, &run.staged(&rel), &opts.out.join(&rel), None)?;
         outputs.push(OutputInfo::new(
             &r.name,

@@ -459,6 +459,29 @@ pub(crate) fn collect(lf: LazyFrame, what: &str) -> Result<DataFrame> {
     })
 }
 
+/// Small Parquet files of one schema (a source's quarantine, one file per input), read a
+/// file on each core and stacked in order: polars reads many small files one after
+/// another (the 156 quarantine files of a CLD history took 0.7 s on one core).
+pub(crate) fn stack_files(files: &[std::path::PathBuf], what: &str) -> Result<DataFrame> {
+    measured(what, || {
+        let order: Vec<usize> = (0..files.len()).collect();
+        let frames = crate::parallel::map_in_order(files, &order, crate::parallel::cores(), |f| {
+            crate::normalise::scan_stacked(std::slice::from_ref(f))?.collect()
+        });
+        let mut frames = frames.into_iter();
+        let Some(first) = frames.next() else {
+            // No files: the error polars gives for stacking nothing.
+            return crate::normalise::scan_stacked(files)?.collect();
+        };
+        let mut stacked = first?;
+        for df in frames {
+            stacked.vstack_mut_owned(df?)?;
+        }
+        stacked.rechunk_mut();
+        Ok(stacked)
+    })
+}
+
 /// The frame `compute` gives, with its debug line ([`log_collected`]).
 fn measured(what: &str, compute: impl FnOnce() -> PolarsResult<DataFrame>) -> Result<DataFrame> {
     let began = std::time::Instant::now();
@@ -569,6 +592,41 @@ pub fn dataset(d: Dataset, linked: &Linked, plan: &LinkPlan) -> Result<DataFrame
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn files_stack_in_their_order_whichever_core_reads_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let files: Vec<std::path::PathBuf> = (0..23)
+            .map(|i| {
+                let path = dir.path().join(format!("q{i}.parquet"));
+                let mut df = df!(
+                    "file" => vec![format!("f{i}.csv"); i % 4],
+                    "line" => (0..(i % 4) as u64).map(|l| l + 2).collect::<Vec<_>>(),
+                )
+                .unwrap();
+                let f = std::fs::File::create(&path).unwrap();
+                ParquetWriter::new(f).finish(&mut df).unwrap();
+                path
+            })
+            .collect();
+        let df = stack_files(&files, "stacking").unwrap();
+        let expected: Vec<String> = (0..23)
+            .flat_map(|i| vec![format!("f{i}.csv"); i % 4])
+            .collect();
+        let got: Vec<&str> = df
+            .column("file")
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .flatten()
+            .collect();
+        assert_eq!(got, expected);
+        assert_eq!(df.column("line").unwrap().u64().unwrap().get(1), Some(2));
+        assert!(stack_files(&[], "stacking").is_err());
+        let missing = [dir.path().join("gone.parquet")];
+        assert!(stack_files(&missing, "stacking").is_err());
+    }
 
     #[test]
     fn spells_are_narrowed_to_the_fields_linkage_reads_in_their_order() {
