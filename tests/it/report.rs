@@ -37,8 +37,16 @@ fn report_html(out: &Path) -> String {
 
 /// A published dataset of the sample: every month file of its folder, in month order.
 fn published(name: &str) -> Table {
-    read_parquet(&sample_out().join("published").join(name))
+    published_in(sample_out(), name)
 }
+
+/// A published dataset of the data directory `out`.
+fn published_in(out: &Path, name: &str) -> Table {
+    read_parquet(&out.join("published").join(name))
+}
+
+/// The sample's `[disclosure] daily_min_patients` (the default).
+const SAMPLE_DAILY_MIN: i64 = 50;
 
 /// Every run's manifest under `out`, oldest first (run ids start with the time).
 fn manifests(out: &Path) -> Vec<serde_json::Value> {
@@ -192,13 +200,14 @@ fn small_month(f: &Table, col: &str, i: usize) -> bool {
 
 /// What the report must write for a suppressed cell of `dataset`'s `col` in row `i`,
 /// worked out here from the gate's rules under the sample's (HES; `flow_daily`'s
-/// daily_min_patients 50, every count so suppressed below it, as its manifest records):
+/// `daily_min` patients a provider-month, every count so suppressed below it, as its
+/// manifest records):
 /// a count of people 1–7; a count of things (records, spells, bed-days, requests) resting
 /// on 1–7 people, or the people behind it; a part of a suppressed whole in the same row from 0;
-/// a small provider-month's day 0–49; a statistic the people it rests on (a 90th
+/// a small provider-month's day 0 to `daily_min` − 1; a statistic the people it rests on (a 90th
 /// percentile on a published base under 20 too: 17 at most); a share or a change
 /// nothing.
-fn suppressed_label(t: &Table, dataset: &str, col: &str, i: usize) -> String {
+fn suppressed_label(t: &Table, dataset: &str, col: &str, i: usize, daily_min: i64) -> String {
     let from = |whole: &str| if suppressed(t, whole, i) { 0 } else { 1 };
     let people = |low: i64| format!("suppressed ({low}–7 people)");
     match (dataset, col) {
@@ -212,7 +221,9 @@ fn suppressed_label(t: &Table, dataset: &str, col: &str, i: usize) -> String {
             people(from("system_delayed_discharges"))
         }
         ("bottlenecks", "delayed_bed_days") => people(1),
-        ("flow_daily", c) if small_month(t, c, i) => "suppressed (0–49)".to_string(),
+        ("flow_daily", c) if small_month(t, c, i) => {
+            format!("suppressed (0–{})", daily_min - 1)
+        }
         ("flow_daily", _) => "suppressed (1–7)".to_string(),
         ("social_care_queue", "requests") => people(1),
         ("social_care_queue", "assessed" | "service_started" | "still_waiting_at_month_end") => {
@@ -233,10 +244,16 @@ fn suppressed_label(t: &Table, dataset: &str, col: &str, i: usize) -> String {
     }
 }
 
-/// What the report must show for a cell of the published `dataset`.
+/// What the report must show for a cell of the sample's published `dataset`.
 fn expected(t: &Table, dataset: &str, col: &str, i: usize) -> String {
+    expected_in(t, dataset, col, i, SAMPLE_DAILY_MIN)
+}
+
+/// What the report must show for a cell of a published `dataset` written under
+/// `daily_min_patients = daily_min`.
+fn expected_in(t: &Table, dataset: &str, col: &str, i: usize, daily_min: i64) -> String {
     if suppressed(t, col, i) {
-        return suppressed_label(t, dataset, col, i);
+        return suppressed_label(t, dataset, col, i, daily_min);
     }
     t.col(col)[i].clone().unwrap_or_else(|| "–".to_string())
 }
@@ -244,7 +261,20 @@ fn expected(t: &Table, dataset: &str, col: &str, i: usize) -> String {
 /// Compares a report cell with a published cell: suppressed and empty exactly, numbers by
 /// value (the report drops separators and trailing `.0`).
 fn assert_cell(got: &str, t: &Table, dataset: &str, col: &str, i: usize, context: &str) {
-    let want = expected(t, dataset, col, i);
+    assert_cell_in(got, t, dataset, col, i, context, SAMPLE_DAILY_MIN);
+}
+
+/// [`assert_cell`] for a dataset written under `daily_min_patients = daily_min`.
+fn assert_cell_in(
+    got: &str,
+    t: &Table,
+    dataset: &str,
+    col: &str,
+    i: usize,
+    context: &str,
+    daily_min: i64,
+) {
+    let want = expected_in(t, dataset, col, i, daily_min);
     if want.starts_with("suppressed") || want == "–" {
         assert_eq!(got, want, "{context}: {col}");
         return;
@@ -277,7 +307,12 @@ fn month_end(m: NaiveDate) -> NaiveDate {
 /// the last day with an admission and the last day with a discharge (shown above zero,
 /// or suppressed).
 fn hospital_data_end() -> NaiveDate {
-    let f = published("flow_daily");
+    hospital_data_end_in(sample_out())
+}
+
+/// [`hospital_data_end`] of the data directory `out`.
+fn hospital_data_end_in(out: &Path) -> NaiveDate {
+    let f = published_in(out, "flow_daily");
     let last = |cols: &[&str]| {
         (0..f.rows)
             .filter(|&i| {
@@ -303,8 +338,13 @@ fn hospital_data_end() -> NaiveDate {
 /// The headline month, worked out independently: the latest month of `bottlenecks` that
 /// `flow_daily` covers completely to its last day.
 fn headline_month() -> String {
-    let end = hospital_data_end();
-    let b = published("bottlenecks");
+    headline_month_in(sample_out())
+}
+
+/// [`headline_month`] of the data directory `out`.
+fn headline_month_in(out: &Path) -> String {
+    let end = hospital_data_end_in(out);
+    let b = published_in(out, "bottlenecks");
     let mut months: Vec<NaiveDate> = b.col("month").iter().flatten().map(|d| date(d)).collect();
     months.sort();
     months.dedup();
@@ -666,22 +706,20 @@ fn where_patients_wait_lists_the_months_bottlenecks_in_rank_order_with_suppressi
     );
 }
 
-#[test]
-fn flow_queue_and_linkage_tables_equal_the_published_rows() {
-    let html = report_html(sample_out());
-    let month = headline_month();
-
+/// Flow: one table per provider, one row per day, from the first month shown, each cell
+/// the published one (suppressed as the rules for `daily_min_patients = daily_min` say).
+fn assert_flow_tables(out: &Path, html: &str, daily_min: i64) {
     // Flow: one table per provider, one row per day, from the first month shown.
-    let f = published("flow_daily");
+    let f = published_in(out, "flow_daily");
     let mut providers: Vec<String> = f.col("provider_code").iter().flatten().cloned().collect();
     providers.sort();
     providers.dedup();
-    let first_day = first_day_shown();
+    let first_day = first_day_shown_in(out);
     // Regression (review): days after the hospital data end (the sample's October, with
     // discharges but no admissions) were shown, admissions as real zeros.
-    let last_day = hospital_data_end().format("%Y-%m-%d").to_string();
+    let last_day = hospital_data_end_in(out).format("%Y-%m-%d").to_string();
     for (p, provider) in providers.iter().enumerate() {
-        let rows = table(&html, &format!("table-flow-{p}"));
+        let rows = table(html, &format!("table-flow-{p}"));
         let idx: Vec<usize> = (0..f.rows)
             .filter(|i| {
                 let day = f.col("date")[*i].as_deref().unwrap();
@@ -704,17 +742,25 @@ fn flow_queue_and_linkage_tables_equal_the_published_rows() {
             .iter()
             .enumerate()
             {
-                assert_cell(
+                assert_cell_in(
                     &row[1 + j],
                     &f,
                     "flow_daily",
                     col,
                     i,
                     &format!("{provider} {}", row[0]),
+                    daily_min,
                 );
             }
         }
     }
+}
+
+#[test]
+fn flow_queue_and_linkage_tables_equal_the_published_rows() {
+    let html = report_html(sample_out());
+    let month = headline_month();
+    assert_flow_tables(sample_out(), &html, SAMPLE_DAILY_MIN);
 
     // Queue: the headline month, by council and service.
     let q = published("social_care_queue");
@@ -796,15 +842,15 @@ fn flow_queue_and_linkage_tables_equal_the_published_rows() {
 
 /// The first day the report shows: two months before the headline month, or the first
 /// day of data if later.
-fn first_day_shown() -> String {
-    let m = date(&headline_month());
+fn first_day_shown_in(out: &Path) -> String {
+    let m = date(&headline_month_in(out));
     let first = if m.month() > 2 {
         NaiveDate::from_ymd_opt(m.year(), m.month() - 2, 1)
     } else {
         NaiveDate::from_ymd_opt(m.year() - 1, m.month() + 10, 1)
     }
     .unwrap();
-    let f = published("flow_daily");
+    let f = published_in(out, "flow_daily");
     let start = f
         .col("date")
         .iter()
@@ -818,8 +864,21 @@ fn first_day_shown() -> String {
 #[test]
 fn ae_months_add_up_published_days_and_show_suppressed_days_as_ranges() {
     let html = report_html(sample_out());
-    let f = published("flow_daily");
-    let rows = table(&html, "table-ae");
+    assert!(
+        table(&html, "table-ae")
+            .iter()
+            .any(|r| r[1] == "no A&E data"),
+        "the sample's October"
+    );
+    assert_ae_months(sample_out(), &html, SAMPLE_DAILY_MIN);
+}
+
+/// A&E: each month's arrivals and waits add up the published days, a suppressed day
+/// within the range its label gives (1–7; 0 to `daily_min` − 1 in a small
+/// provider-month).
+fn assert_ae_months(out: &Path, html: &str, daily_min: i64) {
+    let f = published_in(out, "flow_daily");
+    let rows = table(html, "table-ae");
     assert!(!rows.is_empty());
     // The last day with an A&E arrival published (shown above zero, or suppressed).
     let ae_end = (0..f.rows)
@@ -832,10 +891,6 @@ fn ae_months_add_up_published_days_and_show_suppressed_days_as_ranges() {
         .map(|i| date(f.col("date")[i].as_deref().unwrap()))
         .max()
         .unwrap();
-    assert!(
-        rows.iter().any(|r| r[1] == "no A&E data"),
-        "the sample's October"
-    );
     for row in &rows {
         let m = NaiveDate::parse_from_str(&format!("1 {}", row[0]), "%d %B %Y").unwrap();
         let prefix = m.format("%Y-%m").to_string();
@@ -843,14 +898,12 @@ fn ae_months_add_up_published_days_and_show_suppressed_days_as_ranges() {
             .iter()
             .enumerate()
         {
-            // Each suppressed day within the range its label gives (1–7; 0–49 in a
-            // small provider-month).
             let (mut low, mut high, mut hidden) = (0_i64, 0_i64, 0);
             for i in 0..f.rows {
                 if !f.col("date")[i].as_deref().unwrap().starts_with(&prefix) {
                     continue;
                 }
-                let v = expected(&f, "flow_daily", col, i);
+                let v = expected_in(&f, "flow_daily", col, i, daily_min);
                 match v
                     .strip_prefix("suppressed (")
                     .and_then(|r| r.strip_suffix(')'))
@@ -882,6 +935,93 @@ fn ae_months_add_up_published_days_and_show_suppressed_days_as_ranges() {
             assert_eq!(plain(&row[1 + j]), want, "{} {col}", row[0]);
         }
     }
+}
+
+/// The sample with `[disclosure] daily_min_patients = 300`: RX1's months and RX2's July
+/// and September have fewer patients, so every count of their days is suppressed, zeros
+/// included, and the report reads each such day "suppressed (0–299)"; RX2's August keeps
+/// its days. (The sample under the default 50 has no small provider-month shown, so this
+/// path is otherwise met only in unit tests.)
+#[test]
+fn small_provider_months_read_0_to_the_minimum_less_one_in_flow_and_ae_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let pipeline = dir.path().join("small_months.toml");
+    let text = sample_pipeline_anywhere(&sample_pipeline_text());
+    assert!(text.contains("\n[disclosure]\n"));
+    let text = text.replace(
+        "\n[disclosure]\n",
+        "\n[disclosure]\ndaily_min_patients = 300\n",
+    );
+    std::fs::write(&pipeline, text).unwrap();
+    let out = dir.path().join("out");
+    let (code, _, stderr) = result(&joinedup(&[
+        "run",
+        pipeline.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let rule = manifest(&out)["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["dataset"] == "flow_daily")
+        .map(|o| o["small_populations"].clone())
+        .unwrap();
+    assert_eq!(
+        rule,
+        serde_json::json!({"daily_min_patients": 300, "counts_below_minimum": true})
+    );
+    // Both kinds of month are shown: the small ones' days all read 0–299, the others'
+    // never.
+    let html = report_html(&out);
+    let f = published_in(&out, "flow_daily");
+    let first_day = first_day_shown_in(&out);
+    let mut small_days = 0;
+    let mut other_days = 0;
+    for (p, provider) in ["RX1", "RX2"].iter().enumerate() {
+        for row in table(&html, &format!("table-flow-{p}")) {
+            let i = (0..f.rows)
+                .find(|&i| {
+                    f.col("provider_code")[i].as_deref() == Some(*provider)
+                        && f.col("date")[i].as_ref() == Some(&row[0])
+                })
+                .unwrap();
+            assert!(row[0] >= first_day);
+            if *provider == "RX2" && row[0].starts_with("2026-08") {
+                other_days += 1;
+                assert!(!row.iter().any(|c| c == "suppressed (0–299)"), "{row:?}");
+            } else {
+                small_days += 1;
+                assert!(small_month(&f, "discharges", i), "{provider} {row:?}");
+                assert!(
+                    row[1..].iter().all(|c| c == "suppressed (0–299)"),
+                    "{provider} {row:?}"
+                );
+            }
+        }
+    }
+    assert!(
+        small_days > 0 && other_days > 0,
+        "{small_days} {other_days}"
+    );
+    assert_flow_tables(&out, &html, 300);
+    assert_ae_months(&out, &html, 300);
+    // Only the 0–299 range can make a month's range wider than 7 a suppressed day.
+    let ae = table(&html, "table-ae");
+    let widths: Vec<bool> = ae
+        .iter()
+        .filter_map(|r| {
+            let t = plain(&r[1]);
+            let rest = t.strip_prefix("between ")?;
+            let (low, rest) = rest.split_once(" and ")?;
+            let (high, rest) = rest.split_once(" (")?;
+            let days: i64 = rest.split_once(' ')?.0.parse().ok()?;
+            let (low, high): (i64, i64) = (low.parse().ok()?, high.parse().ok()?);
+            Some(high - low > 7 * days)
+        })
+        .collect();
+    assert!(!widths.is_empty() && widths.iter().all(|w| *w), "{ae:?}");
 }
 
 /// Regression: the report showed the manifest's exact record counts (one quarantined
