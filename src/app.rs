@@ -711,7 +711,11 @@ fn run_as(
                 .to_string(),
         );
     }
-    for w in plan.unfed_outputs() {
+    for w in plan
+        .unfed_outputs()
+        .into_iter()
+        .chain(plan.person_key_warnings())
+    {
         tracing::warn!("{w}");
         warnings.push(w);
     }
@@ -960,7 +964,7 @@ fn run_as(
                 "accepted rows without an NHS number above the threshold: they link to nothing; the run exits 1"
             );
             warnings.push(format!(
-                "source {}: more accepted rows without a valid NHS number than the threshold of {:.1}%: they link to nothing (is the NHS number column blank or already pseudonymised?); the manifest's sources[] count them",
+                "source {}: more accepted rows without a valid NHS number than the threshold of {:.1}%: they link to nothing (is the NHS number column blank, or already pseudonymised? a column of pseudonyms is declared type = \"pseudonym\" with its scheme, and one of NHS numbers type = \"nhs_number\"); the manifest's sources[] count them",
                 s.name,
                 s.max_without_nhs_number_fraction * 100.0
             ));

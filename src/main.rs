@@ -346,6 +346,7 @@ fn run(cli: &Cli) -> Result<error::ExitCode, error::Error> {
             for w in plan
                 .unfed_outputs()
                 .into_iter()
+                .chain(plan.person_key_warnings())
                 .chain(app::disclosure_warnings(&plan))
             {
                 tracing::warn!("{w}");

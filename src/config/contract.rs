@@ -197,6 +197,24 @@ impl Loader {
                     }
                 },
                 "nhs_number" => ColumnType::NhsNumber,
+                "pseudonym" => match c.scheme.as_deref().map(str::trim) {
+                    Some(s) if is_scheme_name(s) => ColumnType::Pseudonym {
+                        scheme: s.to_string(),
+                    },
+                    given => {
+                        self.errors.push(
+                            &path,
+                            format!("{key}.scheme"),
+                            match given {
+                                None => "a pseudonym column needs the scheme that pseudonymised its NHS numbers upstream, e.g. scheme = \"ncdr\" (only pseudonyms of one scheme link with each other)".to_string(),
+                                Some(s) => format!(
+                                    "\"{s}\" is not a scheme name: 1 to 64 letters, digits, '-', '_' or '.', e.g. \"ncdr\""
+                                ),
+                            },
+                        );
+                        ColumnType::String
+                    }
+                },
                 "identifier" => ColumnType::Identifier { scope: None },
                 "sensitive" => ColumnType::Sensitive,
                 other => {
@@ -210,6 +228,13 @@ impl Loader {
             };
             // An unknown type has its own error: what the column may take is unknown.
             let known = COLUMN_TYPES.contains(&c.kind.as_str());
+            if known && c.scheme.is_some() && c.kind != "pseudonym" {
+                self.errors.push(
+                    &path,
+                    format!("{key}.scheme"),
+                    "only a column of type \"pseudonym\" takes a scheme",
+                );
+            }
             if known && c.codes.is_some() && c.kind != "code" {
                 self.errors.push(
                     &path,
@@ -271,7 +296,7 @@ impl Loader {
             };
             let pattern = match (&c.pattern, c.kind.as_str()) {
                 (None, _) => None,
-                (Some(text), "string") => match Pattern::new(text) {
+                (Some(text), "string" | "pseudonym") => match Pattern::new(text) {
                     Ok(p) => Some(p),
                     Err(e) => {
                         self.errors.push(
@@ -286,7 +311,7 @@ impl Loader {
                     self.errors.push(
                         &path,
                         format!("{key}.pattern"),
-                        "only a column of type \"string\" takes a pattern (a code column is checked against its list, the others by their type)",
+                        "only a column of type \"string\" or \"pseudonym\" takes a pattern (a code column is checked against its list, the others by their type)",
                     );
                     None
                 }
@@ -549,4 +574,12 @@ fn column_names_as_written(path: &Path) -> Option<Vec<String>> {
             .filter_map(|c| c.get("name")?.as_str().map(String::from))
             .collect(),
     )
+}
+
+/// Whether `s` may name a pseudonym scheme: 1 to 64 letters, digits, `-`, `_` or `.`
+/// (it is part of what is hashed, `PSEUDO:<scheme>:<value>`, so it holds no `:`).
+fn is_scheme_name(s: &str) -> bool {
+    (1..=64).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }

@@ -95,6 +95,33 @@ impl Plan {
             .collect()
     }
 
+    /// A warning when the sources key their persons differently: some by NHS numbers and
+    /// some by pseudonyms made upstream, or by pseudonyms of two schemes. Persons link
+    /// only between sources of one key (each key is pseudonymised in a domain of its
+    /// own), so such a pipeline runs, as a pipeline of one key's sources would, but its
+    /// journeys link nobody across the keys: said by `validate` and by each run.
+    pub fn person_key_warnings(&self) -> Vec<String> {
+        let mut keys: Vec<(String, Vec<&str>)> = Vec::new();
+        for s in &self.sources {
+            let Some(key) = s.person_key() else { continue };
+            match keys.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, names)) => names.push(&s.name),
+                None => keys.push((key, vec![&s.name])),
+            }
+        }
+        if keys.len() < 2 {
+            return Vec::new();
+        }
+        let each: Vec<String> = keys
+            .iter()
+            .map(|(key, names)| format!("{} by {key}", names.join(", ")))
+            .collect();
+        vec![format!(
+            "sources key their persons differently ({}): persons link only between sources of one key, so no journey links a person across them",
+            each.join("; ")
+        )]
+    }
+
     /// Sources the pipeline declares: ingested, publications, and fetched only (a MESH
     /// mailbox landed without a contract).
     pub fn source_count(&self) -> usize {
@@ -153,8 +180,8 @@ pub struct SourcePlan {
 
 impl SourcePlan {
     /// The contract column the mapping fills `person_id` from, when it is an
-    /// `nhs_number` column: the linkage key, whose blank values are the source's rows
-    /// without an NHS number (`max_without_nhs_number_fraction`).
+    /// `nhs_number` or `pseudonym` column: the linkage key, whose blank values are the
+    /// source's rows without an NHS number (`max_without_nhs_number_fraction`).
     pub fn person_column(&self) -> Option<usize> {
         self.mapping
             .fields
@@ -165,12 +192,24 @@ impl SourcePlan {
                         && matches!(
                             self.contract.columns[*index].kind,
                             crate::schema::ColumnType::NhsNumber
+                                | crate::schema::ColumnType::Pseudonym { .. }
                         ) =>
                 {
                     Some(*index)
                 }
                 _ => None,
             })
+    }
+
+    /// What the source keys its persons by, in words: `NHS numbers`, or `pseudonyms of
+    /// scheme "ncdr"`; `None` when its `person_id` is not filled from either.
+    pub fn person_key(&self) -> Option<String> {
+        match &self.contract.columns[self.person_column()?].kind {
+            crate::schema::ColumnType::Pseudonym { scheme } => {
+                Some(format!("pseudonyms of scheme \"{scheme}\""))
+            }
+            _ => Some("NHS numbers".to_string()),
+        }
     }
 
     /// Which contract columns this source's rows are read for: those its mapping fills a

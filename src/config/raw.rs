@@ -26,7 +26,7 @@ pub const ENCODINGS: [&str; 2] = ["utf-8", "windows-1252"];
 /// A contract's `on_extra_column`.
 pub const ON_EXTRA_COLUMN: [&str; 3] = ["warn", "ignore", "error"];
 /// The `type` of a contract column.
-pub const COLUMN_TYPES: [&str; 9] = [
+pub const COLUMN_TYPES: [&str; 10] = [
     "string",
     "integer",
     "date",
@@ -34,6 +34,7 @@ pub const COLUMN_TYPES: [&str; 9] = [
     "time",
     "code",
     "nhs_number",
+    "pseudonym",
     "identifier",
     "sensitive",
 ];
@@ -406,6 +407,10 @@ pub struct RawColumn {
     pub codes: Option<String>,
     /// Column that scopes an `identifier` (e.g. the council code).
     pub scope: Option<String>,
+    /// For `pseudonym`: the scheme that pseudonymised the NHS numbers upstream (a name,
+    /// e.g. `"ncdr"` for NCDR/UDAL's `Der_Pseudo_NHS_Number`). Only pseudonyms of one
+    /// scheme link with each other.
+    pub scheme: Option<String>,
     /// The header must be present and every value non-blank.
     #[serde(default)]
     pub required: bool,
@@ -426,7 +431,9 @@ pub struct RawColumn {
     pub not_after_run_days: Option<i64>,
     /// For `string` and `integer`: values shaped like a valid NHS number are kept (numeric record ids
     /// that may pass Modulus 11 by chance). Otherwise such a row is quarantined
-    /// (`nhs_number_in_text`): a column kept as written must not carry NHS numbers.
+    /// (`nhs_number_in_text`): a column kept as written must not carry NHS numbers. For
+    /// `pseudonym`: ten-digit values are taken as pseudonyms (a scheme whose pseudonyms
+    /// are ten digits); otherwise they are NHS numbers, not pseudonymised, and unusable.
     #[serde(default)]
     pub allow_nhs_number_shape: bool,
     /// For `string`: a regular expression every value must match as a whole (e.g.

@@ -76,6 +76,19 @@ pub fn validate(value: &str) -> Result<[u8; 10], NhsNumberDefect> {
     Ok(digits)
 }
 
+/// Whether a value is written as an NHS number is (ten digits, in groups or not),
+/// whether or not its check digit is right: in a column of pseudonyms it is an NHS
+/// number, mistyped or not, never a pseudonym.
+pub fn is_shaped_like(value: &str) -> bool {
+    matches!(
+        validate(value),
+        Ok(_)
+            | Err(NhsNumberDefect::CheckDigitTen
+                | NhsNumberDefect::WrongCheckDigit
+                | NhsNumberDefect::Placeholder)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::{NhsNumberDefect as D, validate};

@@ -316,6 +316,23 @@ impl RowChecker<'_> {
                         format!("\"{}\" {}", col.header, d.describe()),
                     )),
                 },
+                // An NHS number where a pseudonym was declared (its check digit right or
+                // not): an extract sent before it was pseudonymised, whose persons would
+                // link to no one of the scheme. A scheme of ten-digit pseudonyms sets
+                // `allow_nhs_number_shape`.
+                ColumnType::Pseudonym { .. }
+                    if !col.allow_nhs_number_shape && nhs_number::is_shaped_like(text) =>
+                {
+                    Err((
+                        Reason::NhsNumberInText,
+                        format!(
+                            "\"{}\" holds an NHS number (ten digits), in a column declared to hold pseudonyms (was the extract pseudonymised?)",
+                            col.header
+                        ),
+                    ))
+                }
+                ColumnType::Pseudonym { scheme } => pattern_check(col, text)
+                    .map(|()| Cell::Pseudonym(self.pseudo.upstream_pseudonym_hex(scheme, text))),
                 // Scoped identifiers are hashed below, once their scope is known.
                 ColumnType::Identifier { .. } => {
                     Ok(Cell::Str(texts[i].clone().unwrap_or_default()))
@@ -771,6 +788,72 @@ mod tests {
         assert_eq!(
             q.record.as_deref(),
             Some(r#"{"la_code":"<withheld>","reference":"EV-12"}"#)
+        );
+    }
+
+    /// A pseudonym column (an NHS number pseudonymised upstream) is stored as joinedup's
+    /// pseudonym of it in its scheme's domain; a blank one leaves the row without a
+    /// person, counted; one not of its declared shape is unusable (and not shown); a
+    /// valid NHS number in it is an extract not pseudonymised, unusable, never hashed
+    /// as a pseudonym.
+    #[test]
+    fn a_pseudonym_column_is_hashed_in_its_scheme_and_refuses_nhs_numbers() {
+        let contract = Contract {
+            columns: vec![Column {
+                required: false,
+                header_required: true,
+                pattern: Some(crate::schema::Pattern::new("[0-9A-F]{8}").unwrap()),
+                ..column(
+                    "nhs_pseudo",
+                    ColumnType::Pseudonym {
+                        scheme: "ncdr".into(),
+                    },
+                )
+            }],
+            ..contract()
+        };
+        let fixture = Fixture::new(contract);
+        let mut checker = fixture.checker();
+        checker.person_column = Some(0);
+        let pseudo = &fixture.pseudo;
+        let record = ByteRecord::from(vec![" A541CAF1 "]);
+        let cells = checker.check(&record, 2, 1).unwrap();
+        assert_eq!(
+            cells[0],
+            Cell::Pseudonym(pseudo.upstream_pseudonym_hex("ncdr", "A541CAF1"))
+        );
+        assert_eq!(checker.without_nhs_number.get(), 0);
+        let blank = ByteRecord::from(vec![""]);
+        assert_eq!(checker.check(&blank, 3, 2).unwrap()[0], Cell::Null);
+        assert_eq!(checker.without_nhs_number.get(), 1);
+        let q = checker
+            .check(&ByteRecord::from(vec!["not-a-pseudonym"]), 4, 3)
+            .unwrap_err();
+        assert_eq!(q.reasons, vec![Reason::PatternMismatch]);
+        assert!(!q.details[0].contains("not-a-pseudonym"), "{:?}", q.details);
+        // Valid, grouped, and with a wrong check digit: NHS numbers all.
+        for nhs in ["9434765919", "943 476 5919", "9434765918"] {
+            let q = checker
+                .check(&ByteRecord::from(vec![nhs]), 5, 4)
+                .unwrap_err();
+            assert_eq!(q.reasons, vec![Reason::NhsNumberInText], "{nhs}");
+            assert_eq!(
+                q.details,
+                vec![
+                    "\"nhs_pseudo\" holds an NHS number (ten digits), in a column declared to hold pseudonyms (was the extract pseudonymised?)"
+                ]
+            );
+            assert_eq!(q.record.as_deref(), Some("{}"));
+        }
+        // A scheme whose pseudonyms are ten digits says so.
+        let mut contract = fixture.contract.clone();
+        contract.columns[0].allow_nhs_number_shape = true;
+        contract.columns[0].pattern = None;
+        let digits = Fixture::new(contract);
+        let record = ByteRecord::from(vec!["9434765919"]);
+        assert_eq!(
+            digits.checker().check(&record, 2, 1).unwrap()[0],
+            Cell::Pseudonym(pseudo.upstream_pseudonym_hex("ncdr", "9434765919"))
         );
     }
 

@@ -15,7 +15,10 @@
 //! reference/performance.md §5).
 //!
 //! Domains keep identifier kinds apart: an NHS number is hashed as its 10 digits; a
-//! council person identifier as `LA:<scope>:<id>`, so it can never equal an NHS pseudonym.
+//! council person identifier as `LA:<scope>:<id>`; an NHS number pseudonymised upstream
+//! (NCDR's `Der_Pseudo_NHS_Number`, a DSCRO's) as `PSEUDO:<scheme>:<pseudonym>`. So none
+//! can equal another kind's pseudonym, and the upstream pseudonym (which its issuer can
+//! reverse) never reaches an output: only joinedup's keyed pseudonym of it does.
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -191,6 +194,18 @@ impl Pseudonymiser {
         self.hash_hex(&[b"LA:", scope.as_bytes(), b":", id.as_bytes()])
     }
 
+    /// Pseudonym of an NHS number pseudonymised upstream under `scheme`.
+    pub fn upstream_pseudonym(&self, scheme: &str, pseudonym: &str) -> String {
+        self.upstream_pseudonym_hex(scheme, pseudonym)
+            .as_str()
+            .to_string()
+    }
+
+    /// [`Self::upstream_pseudonym`] without a heap allocation.
+    pub fn upstream_pseudonym_hex(&self, scheme: &str, pseudonym: &str) -> Hex {
+        self.hash_hex(&[b"PSEUDO:", scheme.as_bytes(), b":", pseudonym.as_bytes()])
+    }
+
     #[cfg(test)]
     fn hash(&self, parts: &[&[u8]]) -> String {
         self.hash_hex(parts).as_str().to_string()
@@ -330,6 +345,29 @@ mod tests {
         );
         assert_ne!(a.fingerprint(), b.fingerprint());
         assert!(!format!("{a:?}").contains("DEMO"));
+    }
+
+    /// An upstream pseudonym is hashed as `PSEUDO:<scheme>:<pseudonym>`: pinned to the
+    /// HMAC of that text, apart from an NHS number's, a council id's and another
+    /// scheme's pseudonym of the same text.
+    #[test]
+    fn upstream_pseudonyms_are_hashed_in_a_domain_of_their_scheme() {
+        let key: Vec<u8> = (1..=25).collect();
+        let p = Pseudonymiser::new(&key, Width::Bits256).unwrap();
+        let mut mac = HmacSha256::new_from_slice(&key).unwrap();
+        mac.update(b"PSEUDO:ncdr:A541CAF13D");
+        assert_eq!(
+            p.upstream_pseudonym("ncdr", "A541CAF13D"),
+            hex_upper(&mac.finalize().into_bytes())
+        );
+        let p = Pseudonymiser::new(&key, Width::default()).unwrap();
+        let digits = *b"9434765919";
+        let upstream = p.upstream_pseudonym("ncdr", "9434765919");
+        assert_eq!(upstream.len(), 32);
+        assert_ne!(upstream, p.nhs_number(&digits));
+        assert_ne!(upstream, p.upstream_pseudonym("dscro", "9434765919"));
+        assert_ne!(upstream, p.scoped_identifier("ncdr", "9434765919"));
+        assert_eq!(upstream, p.upstream_pseudonym("ncdr", "9434765919"));
     }
 
     #[test]

@@ -51,6 +51,14 @@ pub enum ColumnType {
     Code(Arc<CodeList>),
     /// An NHS number: checked with Modulus 11, stored only as its pseudonym.
     NhsNumber,
+    /// An NHS number pseudonymised before it reached joinedup (NCDR/UDAL's
+    /// `Der_Pseudo_NHS_Number`, a DSCRO's pseudonym): stored only as joinedup's keyed
+    /// pseudonym of it, in a domain of its scheme's own, so it links with the pseudonyms
+    /// of the same scheme and never with an NHS number's.
+    Pseudonym {
+        /// The scheme's name, as the contract gives it.
+        scheme: String,
+    },
     /// Another person identifier: stored only as its pseudonym, scoped by another column.
     Identifier {
         /// Index of the column whose value scopes the identifier (e.g. the council code).
@@ -68,6 +76,7 @@ impl ColumnType {
             ColumnType::String
             | ColumnType::Code(_)
             | ColumnType::NhsNumber
+            | ColumnType::Pseudonym { .. }
             | ColumnType::Identifier { .. } => ValueType::String,
             ColumnType::Integer => ValueType::Integer,
             ColumnType::Date(_) => ValueType::Date,
@@ -87,6 +96,7 @@ impl ColumnType {
             ColumnType::Time(_) => "time",
             ColumnType::Code(_) => "code",
             ColumnType::NhsNumber => "nhs_number",
+            ColumnType::Pseudonym { .. } => "pseudonym",
             ColumnType::Identifier { .. } => "identifier",
             ColumnType::Sensitive => "sensitive",
         }
@@ -96,7 +106,10 @@ impl ColumnType {
     pub fn is_identifying(&self) -> bool {
         matches!(
             self,
-            ColumnType::NhsNumber | ColumnType::Identifier { .. } | ColumnType::Sensitive
+            ColumnType::NhsNumber
+                | ColumnType::Pseudonym { .. }
+                | ColumnType::Identifier { .. }
+                | ColumnType::Sensitive
         )
     }
 }
@@ -354,7 +367,8 @@ pub(crate) fn trim(s: &str) -> &str {
 /// it must be filled from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PseudonymOf {
-    /// An NHS number (column type `nhs_number`): the key persons are linked on.
+    /// An NHS number (column type `nhs_number`, or `pseudonym` for one pseudonymised
+    /// upstream): the key persons are linked on.
     NhsNumber,
     /// Another person identifier (column type `identifier`), such as a council's.
     Identifier,
@@ -375,6 +389,7 @@ impl PseudonymOf {
         matches!(
             (self, kind),
             (PseudonymOf::NhsNumber, ColumnType::NhsNumber)
+                | (PseudonymOf::NhsNumber, ColumnType::Pseudonym { .. })
                 | (PseudonymOf::Identifier, ColumnType::Identifier { .. })
         )
     }

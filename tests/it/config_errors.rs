@@ -905,7 +905,7 @@ fn a_column_s_pattern_must_be_a_regular_expression_on_a_string_column() {
         &stderr,
         &[
             "sus_apc.toml: columns[1].pattern: \"[A-Z0-9{3,6}\" is not a regular expression: unclosed character class",
-            "sus_apc.toml: columns[2].pattern: only a column of type \"string\" takes a pattern",
+            "sus_apc.toml: columns[2].pattern: only a column of type \"string\" or \"pseudonym\" takes a pattern",
         ],
     );
 }
@@ -1356,4 +1356,94 @@ fn regression_a_constant_code_is_matched_as_its_list_matches_and_the_codes_are_l
         "{stderr}"
     );
     assert!(stderr.contains("1 configuration error found"), "{stderr}");
+}
+
+/// A `pseudonym` column (an NHS number pseudonymised upstream) needs its scheme, a plain
+/// name (it is part of what is hashed); only a pseudonym column takes one. All reported
+/// in one run, each at its key path.
+#[test]
+fn a_pseudonym_column_needs_a_scheme_of_plain_characters_and_only_it_takes_one() {
+    let (code, stderr) = validate_apc_with_contract(|text| {
+        text.replacen("type = \"nhs_number\"\n", "type = \"pseudonym\"\n", 1)
+            .replacen(
+                "pattern = \"[A-Z0-9]{3,6}\"",
+                "pattern = \"[A-Z0-9]{3,6}\"\nscheme = \"ncdr\"",
+                1,
+            )
+    });
+    assert_eq!(code, 2, "{stderr}");
+    assert_all_reported(
+        &stderr,
+        &[
+            "sus_apc.toml: columns[2].scheme: a pseudonym column needs the scheme that pseudonymised its NHS numbers upstream, e.g. scheme = \"ncdr\"",
+            "sus_apc.toml: columns[1].scheme: only a column of type \"pseudonym\" takes a scheme",
+        ],
+    );
+    let (code, stderr) = validate_apc_with_contract(|text| {
+        text.replacen(
+            "type = \"nhs_number\"\n",
+            "type = \"pseudonym\"\nscheme = \"nc:dr\"\n",
+            1,
+        )
+    });
+    assert_eq!(code, 2, "{stderr}");
+    assert_all_reported(
+        &stderr,
+        &[
+            "sus_apc.toml: columns[2].scheme: \"nc:dr\" is not a scheme name: 1 to 64 letters, digits, '-', '_' or '.'",
+        ],
+    );
+}
+
+/// `person_id` may be filled from a `pseudonym` column, as from an `nhs_number` one; a
+/// pipeline whose sources key their persons differently validates, with a warning that
+/// persons link only between sources of one key (said by `validate` and by a run).
+#[test]
+fn sources_keying_persons_by_different_schemes_are_warned_of() {
+    let copy = ConfigCopy::new();
+    copy.edit(
+        "schemas/sources/sus_apc.toml",
+        "type = \"nhs_number\"\n",
+        "type = \"pseudonym\"\nscheme = \"ncdr\"\n",
+    );
+    copy_tree(
+        &root().join("data-samples"),
+        &copy.dir.path().join("data-samples"),
+    );
+    let pipeline = copy.dir.path().join("pipelines/sample.toml");
+    let (code, _, stderr) = result(&joinedup(&["validate", pipeline.to_str().unwrap()]));
+    assert_eq!(code, 0, "{stderr}");
+    let warning = "sources key their persons differently (apc by pseudonyms of scheme \"ncdr\"; cld, ecds by NHS numbers): persons link only between sources of one key, so no journey links a person across them";
+    assert!(stderr.contains(warning), "{stderr}");
+    // A run says it too. The sample's APC holds NHS numbers, not pseudonyms: none is
+    // hashed as a pseudonym, each is left blank (the contract's on_invalid) as a valid
+    // NHS number in a pseudonym column, so the spells link to nobody and the run exits 1
+    // saying what to declare.
+    let out = copy.dir.path().join("out");
+    let (code, stdout, stderr) = result(&joinedup(&[
+        "run",
+        pipeline.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains(warning), "{stderr}");
+    assert!(
+        stdout.contains("a column of pseudonyms is declared type = \"pseudonym\" with its scheme"),
+        "{stdout}"
+    );
+    let runs: Vec<_> = std::fs::read_dir(out.join("runs")).unwrap().collect();
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(runs[0].as_ref().unwrap().path().join("manifest.json")).unwrap(),
+    )
+    .unwrap();
+    let blanked: Vec<&serde_json::Value> = manifest["data_quality"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["source"] == "apc" && d["reason"] == "nhs_number_in_text")
+        .collect();
+    assert_eq!(blanked.len(), 1, "{:#}", manifest["data_quality"]);
+    // Every accepted spell's: the sample's valid numbers, and its few mistyped ones.
+    assert_eq!(blanked[0]["count"], 1589, "{:#}", blanked[0]);
 }
