@@ -436,7 +436,7 @@ pub struct RawColumn {
     /// are ten digits); otherwise they are NHS numbers, not pseudonymised, and unusable.
     #[serde(default)]
     pub allow_nhs_number_shape: bool,
-    /// For `string`: a regular expression every value must match as a whole (e.g.
+    /// For `string` and `pseudonym`: a regular expression every value must match as a whole (e.g.
     /// `"[A-Z0-9]{3,5}"` for an ODS code). Other values are quarantined
     /// (`pattern_mismatch`) and not quoted; only columns with a pattern are copied into
     /// quarantine records.

@@ -12,6 +12,7 @@ mod http_server;
 mod mesh_sandbox;
 mod nhse;
 mod nightly;
+mod pseudonymised;
 mod pull_drop;
 mod pull_http;
 mod pull_mesh;
