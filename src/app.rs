@@ -374,6 +374,7 @@ fn source_info(s: &crate::config::SourcePlan, r: &SourceIngest) -> SourceInfo {
         max_quarantine_fraction: s.max_quarantine_fraction,
         without_nhs_number: r.without_nhs_number(),
         max_without_nhs_number_fraction: s.max_without_nhs_number_fraction,
+        person_key: s.person_key_code(),
     }
 }
 

@@ -115,7 +115,7 @@ pub fn explain(pipeline: &Path, overrides: &[SourceOverride], out: &Path) -> Res
         };
         let _ = writeln!(
             s,
-            "  {:<10} {} ({}) with contract {} v{} ({}, delimiter {}) → mapping {} → {}",
+            "  {:<10} {} ({}) with contract {} v{} ({}, delimiter {}) → mapping {} → {}{}",
             src.name,
             crate::ingest::quarantine::mask_file_name(&path.display().to_string()),
             src.pattern,
@@ -130,7 +130,10 @@ pub fn explain(pipeline: &Path, overrides: &[SourceOverride], out: &Path) -> Res
                 d => format!("\"{}\"", d as char),
             },
             src.mapping.file.display(),
-            src.mapping.target
+            src.mapping.target,
+            src.person_key()
+                .map(|k| format!(", persons by {k}"))
+                .unwrap_or_default()
         );
     }
     if !plan.publications.is_empty() {

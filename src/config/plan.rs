@@ -212,6 +212,14 @@ impl SourcePlan {
         }
     }
 
+    /// [`Self::person_key`] for the manifest: `nhs_number`, or `pseudonym:<scheme>`.
+    pub fn person_key_code(&self) -> Option<String> {
+        match &self.contract.columns[self.person_column()?].kind {
+            crate::schema::ColumnType::Pseudonym { scheme } => Some(format!("pseudonym:{scheme}")),
+            _ => Some("nhs_number".to_string()),
+        }
+    }
+
     /// Which contract columns this source's rows are read for: those its mapping fills a
     /// field from, those its rules compare and those scoping an identifier. A column
     /// read for none of these (of any type but `nhs_number`, `identifier` and

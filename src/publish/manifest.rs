@@ -253,6 +253,11 @@ pub struct SourceInfo {
     /// Their threshold for exit code 1 (a share of `accepted`).
     #[serde(default)]
     pub max_without_nhs_number_fraction: f64,
+    /// What the source keys its persons by: `nhs_number`, or `pseudonym:<scheme>` for
+    /// NHS numbers pseudonymised upstream; null when it fills no `person_id`. Persons
+    /// link only between sources of one key.
+    #[serde(default)]
+    pub person_key: Option<String>,
 }
 
 /// One input file.

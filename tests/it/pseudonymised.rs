@@ -62,8 +62,8 @@ fn files_with_bytes(dir: &Path) -> Vec<(String, Vec<u8>)> {
     files
 }
 
-/// The sources' rows in, accepted and quarantined, from a run's manifest.
-fn source_counts(out: &Path) -> Vec<(String, u64, u64, u64)> {
+/// The sources of a run's manifest.
+fn sources(out: &Path) -> Vec<serde_json::Value> {
     let run = std::fs::read_dir(out.join("runs"))
         .unwrap()
         .next()
@@ -72,9 +72,12 @@ fn source_counts(out: &Path) -> Vec<(String, u64, u64, u64)> {
         .path();
     let m: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(run.join("manifest.json")).unwrap()).unwrap();
-    m["sources"]
-        .as_array()
-        .unwrap()
+    m["sources"].as_array().unwrap().clone()
+}
+
+/// The sources' rows in, accepted and quarantined, from a run's manifest.
+fn source_counts(out: &Path) -> Vec<(String, u64, u64, u64)> {
+    sources(out)
         .iter()
         .map(|s| {
             let n = |k: &str| s[k].as_u64().unwrap();
@@ -140,6 +143,15 @@ fn the_sample_pseudonymised_upstream_publishes_what_the_sample_publishes() {
     // The same rows in, accepted and quarantined (a mistyped number: Modulus 11 in the
     // sample, the pseudonym's pattern here)...
     assert_eq!(source_counts(&pseudonymised), source_counts(&sample));
+    // The manifest says what each source keys its persons by.
+    let keys = |out: &Path| -> Vec<String> {
+        sources(out)
+            .iter()
+            .map(|s| s["person_key"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(keys(&pseudonymised), vec!["pseudonym:test-dscro"; 3]);
+    assert_eq!(keys(&sample), vec!["nhs_number"; 3]);
     // ...and the same published datasets, byte for byte: the same persons linked.
     let (got, want) = (
         files_with_bytes(&pseudonymised.join("published")),

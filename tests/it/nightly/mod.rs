@@ -1187,6 +1187,7 @@ fn explain_and_status_describe_without_changing_anything() {
     for s in [
         "ingested sources",
         "with contract sus_apc v1 (utf-8, delimiter \",\")",
+        "→ hospital_spell, persons by NHS numbers\n",
         "key      DEMO key written in the pipeline (synthetic data only)\npseudonyms HMAC-SHA-256-128, upper-case hex\n",
         "published/discharge_delays/<YYYY-MM>.parquet by month; 1–7 suppressed, rounded to 5",
         "a run now would rebuild everything",
