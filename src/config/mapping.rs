@@ -333,12 +333,12 @@ impl Loader {
                 file,
                 key,
                 format!(
-                    "field \"{}\" holds the pseudonym of {what}: fill it from a column of type \"{}\"{} (pseudonymised as it is read); {given}",
+                    "field \"{}\" holds the pseudonym of {what}: fill it from a column of type \"{}\" (pseudonymised as it is read){}; {given}",
                     field.name,
                     of.column_type(),
                     match of {
                         PseudonymOf::NhsNumber => {
-                            ", or \"pseudonym\" for one pseudonymised before it reached joinedup"
+                            ", or of type \"pseudonym\" (one pseudonymised before it reached joinedup)"
                         }
                         PseudonymOf::Identifier => "",
                     }

@@ -222,7 +222,7 @@ impl SourcePlan {
 
     /// Which contract columns this source's rows are read for: those its mapping fills a
     /// field from, those its rules compare and those scoping an identifier. A column
-    /// read for none of these (of any type but `nhs_number`, `identifier` and
+    /// read for none of these (of any type but `nhs_number`, `pseudonym`, `identifier` and
     /// `sensitive`) never leaves ingest: it is not stored, nor copied into a quarantine
     /// record, nor checked for its type, code list, NHS-number and postcode shapes (a row
     /// is not lost over a value nobody reads); its contract `pattern` still applies.

@@ -654,7 +654,7 @@ mod tests {
             ),
             [
                 "contract.encoding: line 1: missing field `encoding` in this table; valid values are \"utf-8\", \"windows-1252\"",
-                "columns[0].type: line 6: missing field `type` in this table; valid values are \"string\", \"integer\", \"date\", \"datetime\", \"time\", \"code\", \"nhs_number\", \"identifier\", \"sensitive\"",
+                "columns[0].type: line 6: missing field `type` in this table; valid values are \"string\", \"integer\", \"date\", \"datetime\", \"time\", \"code\", \"nhs_number\", \"pseudonym\", \"identifier\", \"sensitive\"",
             ]
         );
         assert_eq!(

@@ -436,7 +436,7 @@ fn pseudonym_and_coded_fields_are_filled_only_from_columns_that_hold_them() {
     assert_all_reported(
         &stderr,
         &[
-            "cld.toml: fields.person_id: field \"person_id\" holds the pseudonym of an NHS number: fill it from a column of type \"nhs_number\" (pseudonymised as it is read); column \"la_code\" is type \"string\"",
+            "cld.toml: fields.person_id: field \"person_id\" holds the pseudonym of an NHS number: fill it from a column of type \"nhs_number\" (pseudonymised as it is read), or of type \"pseudonym\" (one pseudonymised before it reached joinedup); column \"la_code\" is type \"string\"",
             "cld.toml: fields.la_person_id: field \"la_person_id\" holds the pseudonym of a person identifier: fill it from a column of type \"identifier\" (pseudonymised as it is read); column \"la_person_id\" is type \"string\"",
             "cld.toml: fields.event_outcome: field \"event_outcome\" holds codes of list \"cld_event_outcome\": fill it from a code column with that list (codes = \"cld_event_outcome\") or a constant code of it; column \"service_type\" has codes of \"cld_service_type\"",
             "cld.toml: fields.client_type: field \"client_type\" holds codes of list \"cld_client_type\": fill it from a code column with that list (codes = \"cld_client_type\") or a constant code of it; \"Someone\" is not one of its codes",
