@@ -36,13 +36,7 @@ fn run_apc(apc: &str) -> (i32, String, String, tempfile::TempDir) {
 }
 
 fn manifest(out: &Path) -> serde_json::Value {
-    let run = std::fs::read_dir(out.join("runs"))
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
-    serde_json::from_str(&std::fs::read_to_string(run.join("manifest.json")).unwrap()).unwrap()
+    only_manifest(out)
 }
 
 /// The warnings of the one run's manifest.

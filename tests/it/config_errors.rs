@@ -1432,11 +1432,7 @@ fn sources_keying_persons_by_different_schemes_are_warned_of() {
         stdout.contains("a column of pseudonyms is declared type = \"pseudonym\" with its scheme"),
         "{stdout}"
     );
-    let runs: Vec<_> = std::fs::read_dir(out.join("runs")).unwrap().collect();
-    let manifest: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(runs[0].as_ref().unwrap().path().join("manifest.json")).unwrap(),
-    )
-    .unwrap();
+    let manifest = only_manifest(&out);
     let blanked: Vec<&serde_json::Value> = manifest["data_quality"]
         .as_array()
         .unwrap()

@@ -954,13 +954,7 @@ fn small_provider_months_read_0_to_the_minimum_less_one_in_flow_and_ae_tables() 
     );
     std::fs::write(&pipeline, text).unwrap();
     let out = dir.path().join("out");
-    let (code, _, stderr) = result(&joinedup(&[
-        "run",
-        pipeline.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]));
-    assert_eq!(code, 0, "{stderr}");
+    run_ok(Some(&pipeline), &out, &[]);
     let rule = manifest(&out)["outputs"]
         .as_array()
         .unwrap()

@@ -21,14 +21,7 @@ fn sample_out() -> &'static Path {
 }
 
 fn manifest(out: &Path) -> serde_json::Value {
-    let runs = out.join("runs");
-    let run = std::fs::read_dir(&runs)
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
-    serde_json::from_str(&std::fs::read_to_string(run.join("manifest.json")).unwrap()).unwrap()
+    only_manifest(out)
 }
 
 /// Source, rows in, rows quarantined, quarantined per reason.

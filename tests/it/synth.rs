@@ -255,13 +255,7 @@ fn run_written_pipeline(data: &Path, out: &Path, case: &str) -> serde_json::Valu
         "-q",
     ]));
     assert_eq!(code, 0, "{case}: {stdout}{stderr}");
-    let run = std::fs::read_dir(out.join("runs"))
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
-    serde_json::from_str(&std::fs::read_to_string(run.join("manifest.json")).unwrap()).unwrap()
+    only_manifest(out)
 }
 
 /// The manifest's `value_left_blank` counts of source `name`, as column → reason → count

@@ -59,6 +59,17 @@ pub fn run_ok(pipeline: Option<&Path>, out: &Path, args: &[&str]) {
     assert_eq!(code, 0, "{}\n{stdout}{stderr}", all.join(" "));
 }
 
+/// The manifest of the one run under `out/runs/` (the first listed, where there are more).
+pub fn only_manifest(out: &Path) -> serde_json::Value {
+    let run = std::fs::read_dir(out.join("runs"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    serde_json::from_str(&std::fs::read_to_string(run.join("manifest.json")).unwrap()).unwrap()
+}
+
 /// A Parquet file read back as columns of display strings (`None` = null).
 #[derive(Debug)]
 pub struct Table {
