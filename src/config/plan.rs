@@ -201,23 +201,23 @@ impl SourcePlan {
             })
     }
 
-    /// What the source keys its persons by, in words: `NHS numbers`, or `pseudonyms of
-    /// scheme "ncdr"`; `None` when its `person_id` is not filled from either.
-    pub fn person_key(&self) -> Option<String> {
-        match &self.contract.columns[self.person_column()?].kind {
-            crate::schema::ColumnType::Pseudonym { scheme } => {
-                Some(format!("pseudonyms of scheme \"{scheme}\""))
-            }
-            _ => Some("NHS numbers".to_string()),
-        }
-    }
-
-    /// [`Self::person_key`] for the manifest: `nhs_number`, or `pseudonym:<scheme>`.
+    /// What the source keys its persons by, for the manifest: `nhs_number`, or
+    /// `pseudonym:<scheme>`; `None` when its `person_id` is not filled from either.
     pub fn person_key_code(&self) -> Option<String> {
         match &self.contract.columns[self.person_column()?].kind {
             crate::schema::ColumnType::Pseudonym { scheme } => Some(format!("pseudonym:{scheme}")),
             _ => Some("nhs_number".to_string()),
         }
+    }
+
+    /// [`Self::person_key_code`] in words: `NHS numbers`, or `pseudonyms of scheme
+    /// "ncdr"`.
+    pub fn person_key(&self) -> Option<String> {
+        let code = self.person_key_code()?;
+        Some(match code.strip_prefix("pseudonym:") {
+            Some(scheme) => format!("pseudonyms of scheme \"{scheme}\""),
+            None => "NHS numbers".to_string(),
+        })
     }
 
     /// Which contract columns this source's rows are read for: those its mapping fills a

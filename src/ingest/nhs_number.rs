@@ -76,9 +76,9 @@ pub fn validate(value: &str) -> Result<[u8; 10], NhsNumberDefect> {
     Ok(digits)
 }
 
-/// Whether a value is written as an NHS number is (ten digits, in groups or not),
-/// whether or not its check digit is right: in a column of pseudonyms it is an NHS
-/// number, mistyped or not, never a pseudonym.
+/// Whether a value is written as NHS numbers are (ten digits, in groups or not), whether
+/// or not its check digit is right: in a column of pseudonyms it is an NHS number,
+/// mistyped or not, never a pseudonym.
 pub fn is_shaped_like(value: &str) -> bool {
     matches!(
         validate(value),
