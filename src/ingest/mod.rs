@@ -421,9 +421,20 @@ fn read_workbook(
             if location.line == Some(1) {
                 location.line = Some(u64::from(sheet.first_row));
             }
+            // A header cell merged across columns names only the first of them: said
+            // beside a refusal, which is most often of a column so left without a name.
+            let merged = match &sheet.merged_header.first {
+                Some(first) => format!(
+                    "; merged cells span several columns of its header row (the first from {first}): a merged cell's name is its first column's only"
+                ),
+                None => String::new(),
+            };
             Error::InputRejected {
                 location,
-                message: format!("{} ({read_from})", message.replace(&copy, &original)),
+                message: format!(
+                    "{} ({read_from}{merged})",
+                    message.replace(&copy, &original)
+                ),
             }
         }
         other => other,
@@ -466,6 +477,13 @@ fn read_workbook(
         report.warnings.push(format!(
             "{original}: {} merged cell region(s) of sheet \"{}\" (the first from {first}) one column wide: each row a region spans takes its value, as a person reading the sheet sees it",
             sheet.filled_down.count, sheet.sheet
+        ));
+    }
+    if let Some(first) = &sheet.merged_header.first {
+        tracing::warn!(source = %source.name, file = %original, cell = %first, "merged cells across columns of the header row");
+        report.warnings.push(format!(
+            "{original}: {} merged cell region(s) of sheet \"{}\" span several columns of its header row (the first from {first}): a merged cell's name is its first column's only, and the columns under the rest have none (values there are not read); unmerge them in the workbook",
+            sheet.merged_header.count, sheet.sheet
         ));
     }
     if let Some(first) = &sheet.merged_across.first {

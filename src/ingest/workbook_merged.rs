@@ -50,6 +50,20 @@ impl Merged {
         }
     }
 
+    /// The regions wider than one column that span sheet row `r` (0-based): on the header
+    /// row, each leaves the columns under all but its first cell without a name.
+    pub fn across_row(&self, r: u32) -> Cells {
+        let mut cells = Cells::default();
+        for m in self
+            .across
+            .iter()
+            .filter(|m| m.start.0 <= r && r <= m.end.0)
+        {
+            cells.add(m.start.0, m.start.1);
+        }
+        cells
+    }
+
     /// Whether the sheet has no region that [`Merged::fill`] would fill or count.
     pub fn is_empty(&self) -> bool {
         self.down.is_empty() && self.across.is_empty()
@@ -133,6 +147,20 @@ mod tests {
 
     fn text(s: &str) -> Data {
         Data::String(s.into())
+    }
+
+    #[test]
+    fn regions_across_columns_of_a_row_are_counted_for_it_and_no_others() {
+        let merged = Merged::new(vec![
+            region(0, 0, 1, 3), // a title over the header, down into it
+            region(1, 5, 1, 6), // a header cell over two columns
+            region(1, 8, 4, 8), // one column wide: not across
+            region(3, 1, 3, 2), // below the header
+        ]);
+        let header = merged.across_row(1);
+        assert_eq!((header.count, header.first.as_deref()), (2, Some("A1")));
+        assert_eq!(merged.across_row(2).count, 0);
+        assert_eq!(merged.across_row(3).first.as_deref(), Some("B4"));
     }
 
     #[test]

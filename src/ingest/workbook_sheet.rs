@@ -71,6 +71,9 @@ pub struct SheetCsv {
     /// Merged regions wider than one column below the header, read as their first cell
     /// only: how many, and the first's first cell.
     pub merged_across: Cells,
+    /// Merged regions wider than one column on the header row: the columns under all but
+    /// a region's first cell have no name. How many, and the first's first cell.
+    pub merged_header: Cells,
     /// Rows with a value in a column beyond the header's last name (not read): how many,
     /// and the first such cell.
     pub headless: Cells,
@@ -290,6 +293,7 @@ fn to_csv_within(
     let merged = std::mem::take(&mut writer.merged);
     let headless = std::mem::take(&mut writer.headless);
     let finished = writer.finish().map_err(cannot_write)?;
+    let has_header = matches!(finished, Ok(Some(_)));
     let first_row = match finished {
         Ok(Some(first_row)) => first_row,
         // No cell with a value: the first visible sheet of a workbook with others is
@@ -348,6 +352,11 @@ fn to_csv_within(
         first_row: first_row + 1,
         uncalculated,
         unheld,
+        merged_header: if has_header {
+            merged.across_row(first_row)
+        } else {
+            Cells::default()
+        },
         filled_down: merged.filled,
         merged_across: merged.wide,
         headless,

@@ -2594,3 +2594,62 @@ fn regression_a_file_name_that_is_not_utf8_is_read_and_shown_escaped() {
         2
     );
 }
+
+/// A header cell merged across columns names only its first column (a known limit until
+/// now, unsaid): a run says so, naming the region's first cell, and values under the rest
+/// of it are not read, as under any column without a header.
+#[test]
+fn a_header_cell_merged_across_columns_is_warned_of() {
+    let dir = tempfile::tempdir().unwrap();
+    let book = apc_workbook(dir.path(), 0, |ws| {
+        let plain = rust_xlsxwriter::Format::new();
+        ws.merge_range(
+            0,
+            15,
+            0,
+            16,
+            "Hospital Provider Spell Discharge Ready Date",
+            &plain,
+        )
+        .unwrap();
+        ws.write_string(2, 16, "see notes").unwrap();
+    });
+    let (code, _, stderr, out) = run_apc(book.to_str().unwrap());
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(read_parquet(&spells(out.path())).rows, 3);
+    assert_warned(
+        out.path(),
+        &stderr,
+        &format!(
+            "{}: 1 merged cell region(s) of sheet \"Spells\" span several columns of its header row (the first from P1): a merged cell's name is its first column's only, and the columns under the rest have none (values there are not read); unmerge them in the workbook",
+            book.display()
+        ),
+        "merged cells across columns of the header row",
+    );
+}
+
+/// A required column whose header is hidden under a merged header cell: the refusal says
+/// the header row has merged cells, the likeliest reason a named column is missing.
+#[test]
+fn a_required_header_hidden_under_a_merged_cell_is_refused_saying_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let book = apc_workbook(dir.path(), 0, |ws| {
+        let plain = rust_xlsxwriter::Format::new();
+        ws.merge_range(
+            0,
+            1,
+            0,
+            2,
+            "Organisation code  Sender of transaction",
+            &plain,
+        )
+        .unwrap();
+    });
+    let (code, _, stderr, _out) = run_apc(book.to_str().unwrap());
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.contains("NHS Number"), "{stderr}");
+    assert!(
+        stderr.contains("; merged cells span several columns of its header row (the first from B1): a merged cell's name is its first column's only)"),
+        "{stderr}"
+    );
+}
