@@ -125,16 +125,11 @@ fn a_missing_key_environment_variable_refuses_to_run() {
         )],
     ));
     assert_eq!(code, 0, "{stderr}");
-    let run = std::fs::read_dir(out.join("runs"))
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
-    let m = std::fs::read_to_string(run.join("manifest.json")).unwrap();
+    let m = only_manifest(&out);
     assert!(
-        m.contains("\"key_source\": \"env\"") && !m.contains("a-real-deployment-key"),
-        "{m}"
+        m["pseudonymisation"]["key_source"] == "env"
+            && !m.to_string().contains("a-real-deployment-key"),
+        "{m:#}"
     );
 }
 
