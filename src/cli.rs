@@ -245,6 +245,11 @@ pub struct SynthArgs {
     /// The joinedup checkout whose schemas/ and pipelines/mappings/ the pipeline uses.
     #[arg(long, default_value = ".")]
     pub repo: PathBuf,
+    /// Write each NHS number pseudonymised upstream under this scheme (64 hex digits), as
+    /// NCDR and DSCRO extracts arrive; the pipeline reads them with a copy of the
+    /// schemas (OUT/schemas) whose contracts declare them type = "pseudonym".
+    #[arg(long, value_name = "SCHEME")]
+    pub pseudonymise: Option<String>,
 }
 
 /// `joinedup pull`.

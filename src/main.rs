@@ -260,6 +260,7 @@ fn run(cli: &Cli) -> Result<error::ExitCode, error::Error> {
                 out: args.out.clone(),
                 defect_rate: args.defect_rate,
                 repo: args.repo.clone(),
+                pseudonymise: args.pseudonymise.clone(),
             })?;
             let rows: u64 = truth.rows.values().sum();
             let seconds = started.elapsed().as_secs_f64();

@@ -52,6 +52,29 @@ pub struct SynthOptions {
     pub defect_rate: f64,
     /// The joinedup checkout (for `schemas/` and `pipelines/mappings/` in the pipeline).
     pub repo: PathBuf,
+    /// Write NHS numbers pseudonymised upstream under this scheme, as NCDR and DSCRO
+    /// extracts arrive ([`upstream_pseudonym`]); the pipeline then reads a copy of the
+    /// schemas whose contracts declare them `type = "pseudonym"`.
+    pub pseudonymise: Option<String>,
+}
+
+/// A person's NHS number as the extracts write it, and mistyped (its check digit wrong:
+/// the invalid-number defect).
+struct Nhs {
+    written: String,
+    mistyped: String,
+}
+
+/// An upstream scheme's pseudonym of NHS number `number`: SHA-256 of the scheme, the
+/// seed and the number, as 64 upper-case hex digits (Open Pseudonymiser's look).
+fn upstream_pseudonym(scheme: &str, seed: u64, number: u64) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::new()
+        .chain_update(scheme.as_bytes())
+        .chain_update(seed.to_le_bytes())
+        .chain_update(number.to_string().as_bytes())
+        .finalize();
+    digest.iter().map(|b| format!("{b:02X}")).collect()
 }
 
 /// What was planted, for tests and benchmarks.
@@ -161,6 +184,10 @@ struct Out {
     line: Vec<u8>,
     truth: Truth,
     delays: BTreeMap<(usize, usize), Vec<i64>>,
+    /// The reason a mistyped NHS number is refused for: `nhs_number_invalid`, or
+    /// `nhs_number_in_text` where pseudonyms are written (ten digits in a pseudonym
+    /// column).
+    mistyped_reason: &'static str,
 }
 
 fn create(path: &Path) -> Result<BufWriter<File>> {
@@ -389,6 +416,11 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
             })
             .collect::<Result<_>>()?,
         line: Vec::with_capacity(512),
+        mistyped_reason: if opts.pseudonymise.is_some() {
+            "nhs_number_in_text"
+        } else {
+            "nhs_number_invalid"
+        },
         truth: Truth {
             seed: opts.seed,
             people: opts.people,
@@ -432,7 +464,13 @@ pub fn generate(opts: &SynthOptions) -> Result<Truth> {
         // Defects are drawn from a stream of their own, so the population (every draw
         // from `r`) is the same at any --defect-rate.
         let mut d = Rng::new(opts.seed ^ DEFECT_SEED, p as u64);
-        let nhs = number.to_string();
+        let nhs = Nhs {
+            written: match &opts.pseudonymise {
+                Some(scheme) => upstream_pseudonym(scheme, opts.seed, *number),
+                None => number.to_string(),
+            },
+            mistyped: wrong_check_digit(&number.to_string()),
+        };
         let council = r.range(0, councils.len() as i64 - 1) as usize;
         let band = AGE_BANDS[r.weighted(&band_weights)];
         // Age on the first day; people age as the years go by: what happens to them goes
@@ -949,7 +987,7 @@ fn quarters(start: i64, end: i64) -> Vec<(i64, i64)> {
 
 struct CldPerson<'a> {
     council: &'a Council,
-    nhs: Option<&'a str>,
+    nhs: Option<&'a Nhs>,
     la_id: &'a str,
     sex: &'a str,
     /// The person's primary support reason, the same in every submission.
@@ -1027,7 +1065,7 @@ fn write_spell(
     r: &mut Rng,
     seq: u64,
     provider: &str,
-    nhs: &str,
+    nhs: &Nhs,
     sex: &str,
     age: i64,
     adm: i64,
@@ -1048,8 +1086,9 @@ fn write_spell(
     match defect {
         Some(0) => {
             // nhs_number_invalid: the wrong check digit.
-            let bad = wrong_check_digit(nhs);
-            o.left_blank("apc", "nhs_number", "nhs_number_invalid");
+            let bad = nhs.mistyped.clone();
+            let reason = o.mistyped_reason;
+            o.left_blank("apc", "nhs_number", reason);
             o.without_nhs_number("apc");
             o.field(&spell_id);
             o.field(provider);
@@ -1059,12 +1098,12 @@ fn write_spell(
             o.defect("apc", "missing_required");
             o.field("");
             o.field(provider);
-            o.field(nhs);
+            o.field(&nhs.written);
         }
         _ => {
             o.field(&spell_id);
             o.field(provider);
-            o.field(nhs);
+            o.field(&nhs.written);
         }
     }
     o.field("01");
@@ -1141,7 +1180,7 @@ fn write_ed(
     o: &mut Out,
     r: &mut Rng,
     seq: u64,
-    nhs: &str,
+    nhs: &Nhs,
     provider: &str,
     (born, sex): (i64, &str),
     arrival: i64,
@@ -1155,12 +1194,13 @@ fn write_ed(
     int(&mut o.line, 500_000_000 + seq);
     o.line.push(b',');
     if defect == Some(0) {
-        o.left_blank("ecds", "nhs_number", "nhs_number_invalid");
+        let reason = o.mistyped_reason;
+        o.left_blank("ecds", "nhs_number", reason);
         o.without_nhs_number("ecds");
-        let bad = wrong_check_digit(nhs);
+        let bad = nhs.mistyped.clone();
         o.field(&bad);
     } else {
-        o.field(nhs);
+        o.field(&nhs.written);
     }
     o.field(provider);
     o.field(&format!("{provider}01"));
@@ -1234,11 +1274,11 @@ fn write_cld(
     // Defect kinds: 0 invalid date, 1 unknown event type, 2 missing LA id, 3 bad NHS number.
     match (p.nhs, defect) {
         (Some(n), Some(3)) => {
-            o.defect("cld", "nhs_number_invalid");
-            let bad = wrong_check_digit(n);
-            o.field(&bad);
+            let reason = o.mistyped_reason;
+            o.defect("cld", reason);
+            o.field(&n.mistyped);
         }
-        (Some(n), _) => o.field(n),
+        (Some(n), _) => o.field(&n.written),
         (None, defect) => {
             // Every CLD defect quarantines its row: one without is accepted, unnumbered.
             if defect.is_none() {
@@ -1306,6 +1346,46 @@ fn write_cld(
     let _ = o.cld[council][quarter].write_all(&o.line);
 }
 
+/// The contracts synth's extracts are read with, when they hold pseudonyms of `scheme`:
+/// a copy of the checkout's `schemas/` in `out/schemas/`, the NHS number column of each
+/// contract declared `type = "pseudonym"` with the scheme and the pseudonyms' shape.
+fn pseudonymised_schemas(from: &Path, out: &Path, scheme: &str) -> Result<PathBuf> {
+    let to = out.join("schemas");
+    copy_folder(from, &to)?;
+    for contract in ["sus_apc", "ecds", "cld"] {
+        let path = to.join("sources").join(format!("{contract}.toml"));
+        let text = std::fs::read_to_string(&path).map_err(|e| Error::io("reading", &path, e))?;
+        let column = "type = \"nhs_number\"\n";
+        if text.matches(column).count() != 1 {
+            return Err(Error::Internal(format!(
+                "{}: not one NHS number column to declare a pseudonym",
+                path.display()
+            )));
+        }
+        let text = text.replace(
+            column,
+            &format!("type = \"pseudonym\"\nscheme = \"{scheme}\"\npattern = \"[0-9A-F]{{64}}\"\n"),
+        );
+        std::fs::write(&path, text).map_err(|e| Error::io("writing", &path, e))?;
+    }
+    Ok(to)
+}
+
+/// Copies every file under `from` to the same place under `to`.
+fn copy_folder(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to).map_err(|e| Error::io("creating", to, e))?;
+    for entry in std::fs::read_dir(from).map_err(|e| Error::io("reading", from, e))? {
+        let entry = entry.map_err(|e| Error::io("reading", from, e))?;
+        let (source, target) = (entry.path(), to.join(entry.file_name()));
+        if source.is_dir() {
+            copy_folder(&source, &target)?;
+        } else {
+            std::fs::copy(&source, &target).map_err(|e| Error::io("copying", &source, e))?;
+        }
+    }
+    Ok(())
+}
+
 /// The `pipeline.toml` that reads the extracts: a source with no data rows (a tiny
 /// population's) may be empty, the quarantine threshold is at least the largest share
 /// of a source's rows given a defect, and the threshold of accepted rows without an NHS
@@ -1315,6 +1395,10 @@ fn write_cld(
 fn write_pipeline(opts: &SynthOptions, truth: &Truth) -> Result<()> {
     let repo =
         std::fs::canonicalize(&opts.repo).map_err(|e| Error::io("resolving", &opts.repo, e))?;
+    let schemas = match &opts.pseudonymise {
+        None => repo.join("schemas"),
+        Some(scheme) => pseudonymised_schemas(&repo.join("schemas"), &opts.out, scheme)?,
+    };
     let mapping = |m: &str| {
         repo.join("pipelines/mappings")
             .join(format!("{m}.toml"))
@@ -1354,7 +1438,7 @@ fn write_pipeline(opts: &SynthOptions, truth: &Truth) -> Result<()> {
         }
     };
     let text = format!(
-        r#"# Written by `joinedup synth --people {people} --years {years} --seed {seed} --defect-rate {defect_rate}`:
+        r#"# Written by `joinedup synth --people {people} --years {years} --seed {seed} --defect-rate {defect_rate}{pseudonymise}`:
 # reads the synthetic extracts beside it. truth.json says what was planted.
 [pipeline]
 name = "synth"
@@ -1399,7 +1483,12 @@ max_without_nhs_number_fraction = {without}
         years = opts.years,
         seed = opts.seed,
         defect_rate = opts.defect_rate,
-        schemas = repo.join("schemas").display(),
+        pseudonymise = opts
+            .pseudonymise
+            .as_ref()
+            .map(|s| format!(" --pseudonymise {s}"))
+            .unwrap_or_default(),
+        schemas = schemas.display(),
         apc = mapping("sus_apc"),
         ecds = mapping("ecds"),
         cld = mapping("cld"),
