@@ -42,3 +42,5 @@ pub mod run_date;
 pub mod summary;
 pub mod synth;
 pub mod telemetry;
+#[cfg(test)]
+mod test_support;

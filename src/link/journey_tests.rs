@@ -745,15 +745,7 @@ fn care_home_residents_discharged_back_are_p3b_and_deaths_by_method_have_no_path
         "awaited".into(),
         [None, None, None, Some("home_care"), Some("home_care"), None],
     );
-    let got: Vec<Option<String>> = pathways(&spells, &awaited)
-        .unwrap()
-        .cast(&DataType::String)
-        .unwrap()
-        .str()
-        .unwrap()
-        .iter()
-        .map(|x| x.map(String::from))
-        .collect();
+    let got = crate::test_support::texts(&pathways(&spells, &awaited).unwrap());
     let s = |x: &str| Some(x.to_string());
     assert_eq!(got, [s("P3b"), s("P3"), None, None, s("P1"), None]);
 }

@@ -602,15 +602,7 @@ mod tests {
 
     /// A text or categorical column's values as text.
     pub(super) fn texts_of(df: &DataFrame, column: &str) -> Vec<Option<String>> {
-        df.column(column)
-            .unwrap()
-            .cast(&DataType::String)
-            .unwrap()
-            .str()
-            .unwrap()
-            .iter()
-            .map(|v| v.map(str::to_string))
-            .collect()
+        crate::test_support::texts(df.column(column).unwrap())
     }
 
     /// A date column's days since 1970.

@@ -852,17 +852,7 @@ mod tests {
         )
         .unwrap();
         let (out, s) = apply(df, &spec, Rule::HES).unwrap();
-        let col = |c: &str| -> Vec<Option<String>> {
-            out.column(c)
-                .unwrap()
-                .cast(&DataType::String)
-                .unwrap()
-                .str()
-                .unwrap()
-                .iter()
-                .map(|v| v.map(String::from))
-                .collect()
-        };
+        let col = |c: &str| crate::test_support::texts(out.column(c).unwrap());
         let text = |v: &[Option<&str>]| -> Vec<Option<String>> {
             v.iter().map(|x| x.map(String::from)).collect()
         };
