@@ -200,6 +200,7 @@ impl Loader {
                 "pseudonym" => match c.scheme.as_deref().map(str::trim) {
                     Some(s) if is_scheme_name(s) => ColumnType::Pseudonym {
                         scheme: s.to_string(),
+                        ignore_case: c.ignore_case.unwrap_or(false),
                     },
                     given => {
                         self.errors.push(
@@ -233,6 +234,13 @@ impl Loader {
                     &path,
                     format!("{key}.scheme"),
                     "only a column of type \"pseudonym\" takes a scheme",
+                );
+            }
+            if known && c.ignore_case.is_some() && c.kind != "pseudonym" {
+                self.errors.push(
+                    &path,
+                    format!("{key}.ignore_case"),
+                    "only a column of type \"pseudonym\" takes ignore_case",
                 );
             }
             if known && c.codes.is_some() && c.kind != "code" {

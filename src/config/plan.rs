@@ -205,7 +205,9 @@ impl SourcePlan {
     /// `pseudonym:<scheme>`; `None` when its `person_id` is not filled from either.
     pub fn person_key_code(&self) -> Option<String> {
         match &self.contract.columns[self.person_column()?].kind {
-            crate::schema::ColumnType::Pseudonym { scheme } => Some(format!("pseudonym:{scheme}")),
+            crate::schema::ColumnType::Pseudonym { scheme, .. } => {
+                Some(format!("pseudonym:{scheme}"))
+            }
             _ => Some("nhs_number".to_string()),
         }
     }
@@ -651,6 +653,8 @@ pub fn load_plan(file: &Path, overrides: &[SourceOverride]) -> Result<Plan, Conf
         }
     }
 
+    scheme_cases_agree(&sources, &mut loader.errors);
+
     let person_level: Vec<&String> = raw
         .sources
         .iter()
@@ -852,6 +856,47 @@ pub fn load_plan(file: &Path, overrides: &[SourceOverride]) -> Result<Plan, Conf
         icb_code: raw.pipeline.icb_code,
         daily_min_patients,
     })
+}
+
+/// Every contract column of one pseudonym scheme compares its letters alike
+/// (`ignore_case`): hashed in upper case by one source and as written by another, one
+/// person's pseudonyms written in lower case would be two persons. A disagreement is
+/// reported at each column that differs from the scheme's first.
+fn scheme_cases_agree(sources: &[SourcePlan], errors: &mut ConfigErrors) {
+    let mut first: BTreeMap<&str, (bool, &Path)> = BTreeMap::new();
+    for s in sources {
+        for (i, c) in s.contract.columns.iter().enumerate() {
+            let crate::schema::ColumnType::Pseudonym {
+                scheme,
+                ignore_case,
+            } = &c.kind
+            else {
+                continue;
+            };
+            let (case, file) = *first
+                .entry(scheme)
+                .or_insert((*ignore_case, &s.contract.file));
+            if case != *ignore_case {
+                let said = |folds: bool| {
+                    if folds {
+                        "regardless of case (ignore_case = true)"
+                    } else {
+                        "exactly"
+                    }
+                };
+                errors.push(
+                    &s.contract.file,
+                    format!("columns[{i}].ignore_case"),
+                    format!(
+                        "pseudonyms of scheme \"{scheme}\" are compared {} here but {} in {}: every contract of one scheme must compare them alike, or one person's pseudonyms written in two cases would be two persons",
+                        said(*ignore_case),
+                        said(case),
+                        crate::ingest::quarantine::shown_path(file)
+                    ),
+                );
+            }
+        }
+    }
 }
 
 /// Loads a label mapping file named by `sources.<name>.labels`.

@@ -411,6 +411,10 @@ pub struct RawColumn {
     /// e.g. `"ncdr"` for NCDR/UDAL's `Der_Pseudo_NHS_Number`). Only pseudonyms of one
     /// scheme link with each other.
     pub scheme: Option<String>,
+    /// For `pseudonym`: letters are compared regardless of case (as upper case, ASCII),
+    /// for a scheme whose pseudonyms one system writes in upper case and another in lower
+    /// case (hex pseudonyms). Every contract of one scheme must say the same.
+    pub ignore_case: Option<bool>,
     /// The header must be present and every value non-blank.
     #[serde(default)]
     pub required: bool,

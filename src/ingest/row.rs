@@ -331,8 +331,21 @@ impl RowChecker<'_> {
                         ),
                     ))
                 }
-                ColumnType::Pseudonym { scheme } => pattern_check(col, text)
-                    .map(|()| Cell::Pseudonym(self.pseudo.upstream_pseudonym_hex(scheme, text))),
+                ColumnType::Pseudonym {
+                    scheme,
+                    ignore_case,
+                } => {
+                    // Folded before its shape is checked, so a pattern is written for one
+                    // case; allocated only for a value with a lower-case letter.
+                    let text = if *ignore_case && text.bytes().any(|b| b.is_ascii_lowercase()) {
+                        std::borrow::Cow::Owned(text.to_ascii_uppercase())
+                    } else {
+                        std::borrow::Cow::Borrowed(text)
+                    };
+                    pattern_check(col, &text).map(|()| {
+                        Cell::Pseudonym(self.pseudo.upstream_pseudonym_hex(scheme, &text))
+                    })
+                }
                 // Scoped identifiers are hashed below, once their scope is known.
                 ColumnType::Identifier { .. } => {
                     Ok(Cell::Str(texts[i].clone().unwrap_or_default()))
@@ -807,6 +820,7 @@ mod tests {
                     "nhs_pseudo",
                     ColumnType::Pseudonym {
                         scheme: "ncdr".into(),
+                        ignore_case: false,
                     },
                 )
             }],
@@ -855,6 +869,40 @@ mod tests {
             digits.checker().check(&record, 2, 1).unwrap()[0],
             Cell::Pseudonym(pseudo.upstream_pseudonym_hex("ncdr", "9434765919"))
         );
+    }
+
+    /// A scheme that ignores case hashes each pseudonym in upper case: written in lower,
+    /// upper or mixed case it is one person's; the pattern is checked on the folded
+    /// value. Without `ignore_case` a lower-case one is another value (here, of another
+    /// shape).
+    #[test]
+    fn a_pseudonym_column_ignoring_case_hashes_every_case_as_upper_case() {
+        let folded = |ignore_case| Contract {
+            columns: vec![Column {
+                pattern: Some(crate::schema::Pattern::new("[0-9A-F]{8}").unwrap()),
+                ..column(
+                    "nhs_pseudo",
+                    ColumnType::Pseudonym {
+                        scheme: "ncdr".into(),
+                        ignore_case,
+                    },
+                )
+            }],
+            ..contract()
+        };
+        let fixture = Fixture::new(folded(true));
+        let checker = fixture.checker();
+        let want = Cell::Pseudonym(fixture.pseudo.upstream_pseudonym_hex("ncdr", "A541CAF1"));
+        for written in ["A541CAF1", "a541caf1", " a541CaF1 "] {
+            let record = ByteRecord::from(vec![written]);
+            assert_eq!(checker.check(&record, 2, 1).unwrap()[0], want, "{written}");
+        }
+        let exact = Fixture::new(folded(false));
+        let q = exact
+            .checker()
+            .check(&ByteRecord::from(vec!["a541caf1"]), 2, 1)
+            .unwrap_err();
+        assert_eq!(q.reasons, vec![Reason::PatternMismatch]);
     }
 
     /// Regression (review): a number column took a ten-digit NHS number as a whole

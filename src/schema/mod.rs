@@ -58,6 +58,9 @@ pub enum ColumnType {
     Pseudonym {
         /// The scheme's name, as the contract gives it.
         scheme: String,
+        /// Letters are compared regardless of case: each value is hashed in upper case
+        /// (ASCII letters only), so `a541caf1` and `A541CAF1` are one person.
+        ignore_case: bool,
     },
     /// Another person identifier: stored only as its pseudonym, scoped by another column.
     Identifier {

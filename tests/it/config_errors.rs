@@ -1390,6 +1390,40 @@ fn a_pseudonym_column_needs_a_scheme_of_plain_characters_and_only_it_takes_one()
     );
 }
 
+/// `ignore_case` is for pseudonym columns only, and every contract of one scheme must
+/// say the same: hashed in upper case by one source and as written by another, one
+/// person's lower-case pseudonyms would be two persons. Both reported at once.
+#[test]
+fn a_scheme_compares_case_alike_in_every_contract_and_only_pseudonyms_ignore_case() {
+    let copy = ConfigCopy::new();
+    copy.edit(
+        "schemas/sources/sus_apc.toml",
+        "type = \"nhs_number\"\n",
+        "type = \"pseudonym\"\nscheme = \"ncdr\"\nignore_case = true\n",
+    );
+    copy.edit(
+        "schemas/sources/ecds.toml",
+        "type = \"nhs_number\"\n",
+        "type = \"pseudonym\"\nscheme = \"ncdr\"\n",
+    );
+    copy.edit(
+        "schemas/sources/cld.toml",
+        "type = \"nhs_number\"\n",
+        "type = \"nhs_number\"\nignore_case = false\n",
+    );
+    let pipeline = copy.dir.path().join("pipelines/sample.toml");
+    let (code, _, stderr) = result(&joinedup(&["validate", pipeline.to_str().unwrap()]));
+    assert_eq!(code, 2, "{stderr}");
+    assert_all_reported(
+        &stderr,
+        &[
+            "ecds.toml: columns[1].ignore_case: pseudonyms of scheme \"ncdr\" are compared exactly here but regardless of case (ignore_case = true) in ",
+            "sus_apc.toml: every contract of one scheme must compare them alike, or one person's pseudonyms written in two cases would be two persons",
+            "cld.toml: columns[4].ignore_case: only a column of type \"pseudonym\" takes ignore_case",
+        ],
+    );
+}
+
 /// `person_id` may be filled from a `pseudonym` column, as from an `nhs_number` one; a
 /// pipeline whose sources key their persons differently validates, with a warning that
 /// persons link only between sources of one key (said by `validate` and by a run).

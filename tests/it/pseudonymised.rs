@@ -3,7 +3,7 @@
 //! the NHS numbers behind them would. The sample with every valid NHS number replaced by
 //! an upstream pseudonym of one scheme publishes what the sample publishes.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
@@ -22,8 +22,9 @@ fn upstream(digits: &[u8; 10]) -> String {
 /// the sample's) by its upstream pseudonym, byte for byte otherwise (BOM, encoding, line
 /// ends). Other values (blank, `NULL`, a wrong check digit) are left as they are: the
 /// pseudonym column's pattern refuses them, as Modulus 11 refuses them in the sample.
+/// Written in lower case when `lower` (another system's way of writing the scheme's hex).
 /// Returns how many were replaced.
-fn pseudonymise(path: &Path, header: &str) -> usize {
+fn pseudonymise(path: &Path, header: &str, lower: bool) -> usize {
     let bytes = std::fs::read(path).unwrap();
     let mut lines = bytes.split_inclusive(|&b| b == b'\n');
     let head = lines.next().unwrap();
@@ -40,7 +41,13 @@ fn pseudonymise(path: &Path, header: &str) -> usize {
         let mut fields: Vec<Vec<u8>> = line.split(|&b| b == b',').map(<[u8]>::to_vec).collect();
         let value = std::str::from_utf8(&fields[at]).unwrap_or_default();
         if let Ok(digits) = joinedup::ingest::nhs_number::validate(value) {
-            fields[at] = upstream(&digits).into_bytes();
+            let pseudonym = upstream(&digits);
+            fields[at] = if lower {
+                pseudonym.to_ascii_lowercase()
+            } else {
+                pseudonym
+            }
+            .into_bytes();
             replaced += 1;
         }
         out.extend(fields.join(&b','));
@@ -83,8 +90,12 @@ fn source_counts(out: &Path) -> Vec<(String, u64, u64, u64)> {
         .collect()
 }
 
-#[test]
-fn the_sample_pseudonymised_upstream_publishes_what_the_sample_publishes() {
+/// The sample in a temporary folder, every valid NHS number replaced by its upstream
+/// pseudonym (in lower case in the folders of `lower`), each contract declaring the
+/// column a pseudonym of one scheme with `declared` added; run, and the sample run
+/// beside it. Returns the folder, the pseudonymised run's data directory and the
+/// sample's.
+fn run_pseudonymised(lower: &[&str], declared: &str) -> (tempfile::TempDir, PathBuf, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     for sub in ["schemas", "pipelines", "data-samples"] {
@@ -100,7 +111,9 @@ fn the_sample_pseudonymised_upstream_publishes_what_the_sample_publishes() {
         );
         let text = text.replace(
             "type = \"nhs_number\"\n",
-            "type = \"pseudonym\"\nscheme = \"test-dscro\"\npattern = \"[0-9A-F]{64}\"\n",
+            &format!(
+                "type = \"pseudonym\"\nscheme = \"test-dscro\"\npattern = \"[0-9A-F]{{64}}\"\n{declared}"
+            ),
         );
         std::fs::write(&path, text).unwrap();
     }
@@ -111,7 +124,7 @@ fn the_sample_pseudonymised_upstream_publishes_what_the_sample_publishes() {
         ("cld", "NHS Number"),
     ] {
         for f in files_under(&d.join("data-samples").join(folder)) {
-            replaced += pseudonymise(&f, header);
+            replaced += pseudonymise(&f, header, lower.contains(&folder));
         }
     }
     assert!(replaced > 4000, "{replaced}");
@@ -130,20 +143,15 @@ fn the_sample_pseudonymised_upstream_publishes_what_the_sample_publishes() {
     );
     let sample = d.join("sample-out");
     run_ok(None, &sample, &[]);
+    (dir, pseudonymised, sample)
+}
 
+/// Both runs accepted and quarantined the same rows of each source, and published the
+/// same files, byte for byte: the same persons linked.
+fn assert_published_alike(pseudonymised: &Path, sample: &Path) {
     // The same rows in, accepted and quarantined (a mistyped number: Modulus 11 in the
     // sample, the pseudonym's pattern here)...
-    assert_eq!(source_counts(&pseudonymised), source_counts(&sample));
-    // The manifest says what each source keys its persons by.
-    let keys = |out: &Path| -> Vec<String> {
-        sources(out)
-            .iter()
-            .map(|s| s["person_key"].as_str().unwrap().to_string())
-            .collect()
-    };
-    assert_eq!(keys(&pseudonymised), vec!["pseudonym:test-dscro"; 3]);
-    assert_eq!(keys(&sample), vec!["nhs_number"; 3]);
-    // ...and the same published datasets, byte for byte: the same persons linked.
+    assert_eq!(source_counts(pseudonymised), source_counts(sample));
     let (got, want) = (
         files_with_bytes(&pseudonymised.join("published")),
         files_with_bytes(&sample.join("published")),
@@ -155,6 +163,21 @@ fn the_sample_pseudonymised_upstream_publishes_what_the_sample_publishes() {
     for ((file, a), (_, b)) in got.iter().zip(&want) {
         assert!(a == b, "published/{file} differs");
     }
+}
+
+#[test]
+fn the_sample_pseudonymised_upstream_publishes_what_the_sample_publishes() {
+    let (_dir, pseudonymised, sample) = run_pseudonymised(&[], "");
+    assert_published_alike(&pseudonymised, &sample);
+    // The manifest says what each source keys its persons by.
+    let keys = |out: &Path| -> Vec<String> {
+        sources(out)
+            .iter()
+            .map(|s| s["person_key"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(keys(&pseudonymised), vec!["pseudonym:test-dscro"; 3]);
+    assert_eq!(keys(&sample), vec!["nhs_number"; 3]);
     // No upstream pseudonym reaches an output: each is hashed again under the run's key.
     let one = upstream(b"9997555422");
     for f in files_under(&pseudonymised) {
@@ -165,4 +188,14 @@ fn the_sample_pseudonymised_upstream_publishes_what_the_sample_publishes() {
             f.display()
         );
     }
+}
+
+/// One system writes the scheme's hex pseudonyms in upper case and another in lower case
+/// (the A&E extract here): declared `ignore_case`, they are one person's, and the run
+/// publishes what the sample publishes. The pattern is checked on the value folded to
+/// upper case, so `[0-9A-F]{64}` accepts the lower-case extract.
+#[test]
+fn pseudonyms_written_in_lower_case_by_one_source_link_when_the_scheme_ignores_case() {
+    let (_dir, pseudonymised, sample) = run_pseudonymised(&["ecds"], "ignore_case = true\n");
+    assert_published_alike(&pseudonymised, &sample);
 }
