@@ -29,6 +29,8 @@ use crate::publish::partition::write_dataset;
 use crate::publish::staging::{RunDir, remove_stale, write_atomic};
 use crate::pull::InputFile;
 
+pub mod check;
+mod check_text;
 mod datasets;
 mod ed_pass;
 mod ingest_cache;

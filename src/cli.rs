@@ -39,6 +39,7 @@ const EXAMPLES: &str = concat!(
   joinedup run pipelines/icb.toml --out /data/ju
   joinedup status pipelines/icb.toml --out /data/ju  # runs, inputs pending
   joinedup validate pipelines/icb.toml   # config and contracts; reads no data
+  joinedup check pipelines/icb.toml --source cld=new.csv  # a new extract
   joinedup pull pipelines/mesh_inbox.toml --out /data/ju   # land a MESH mailbox
   joinedup run pipelines/nhse_publications.toml --out /data/ju
   joinedup report --out /data/ju  # the HTML report from the published datasets
@@ -118,6 +119,27 @@ replace another pipeline's datasets), 4 a source is unavailable, 5 internal
 error, 6 a run holds the data directory now."
 );
 
+const CHECK_EXAMPLES: &str = concat!(
+    "Examples:
+  joinedup check pipelines/icb.toml --source cld=/drop/cld_new_council.csv
+  joinedup check pipelines/icb.toml --only apc --show 20
+  joinedup check pipelines/icb.toml --json > check.json
+
+Reads files against their contracts exactly as a run reads them and says what a run
+would make of them: rows accepted and quarantined by reason, values left blank, rows
+without an NHS number, undeclared columns, the first quarantined rows (row, line,
+reasons, and details naming the column, never an identifying value), and each source's
+shares against its thresholds. Writes nothing to the data directory, and needs no
+pseudonymisation key: NHS numbers are hashed under a random key of its own and the
+rows discarded. Checks the sources named with --only, else those given a file with
+--source, else every source the pipeline reads against a contract.
+
+",
+    "Exit codes: 0 a run would accept the files, 1 a source would be over a threshold,
+2 configuration or command-line error, 3 a file would be rejected as a whole, 4 a
+source is unavailable, 5 internal error."
+);
+
 const STATUS_EXAMPLES: &str = concat!(
     "Examples:
   joinedup status pipelines/icb.toml --out /data/ju  # its runs, and pending
@@ -175,6 +197,9 @@ pub enum Command {
     /// Show the last runs of a data directory and what is pending.
     #[command(after_help = STATUS_EXAMPLES)]
     Status(StatusArgs),
+    /// Read files against their contracts as a run would and say what it would make of them.
+    #[command(after_help = CHECK_EXAMPLES)]
+    Check(CheckArgs),
     /// Write DIR/report/index.html from the published datasets and the latest run manifest.
     #[command(after_help = REPORT_EXAMPLES)]
     Report(ReportArgs),
@@ -304,6 +329,34 @@ pub struct InspectArgs {
     pub sources: Vec<SourceOverride>,
 
     /// Data directory.
+    #[arg(long, default_value = "out", env = "JOINEDUP_OUT")]
+    pub out: PathBuf,
+}
+
+/// `joinedup check`.
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// Pipeline file.
+    #[arg(default_value = DEFAULT_PIPELINE)]
+    pub pipeline: PathBuf,
+
+    /// Check this file or folder as the named source's: NAME=PATH (repeatable).
+    #[arg(long = "source", value_name = "NAME=PATH")]
+    pub sources: Vec<SourceOverride>,
+
+    /// Check only this source (repeatable; default: those given --source, else all).
+    #[arg(long, value_name = "NAME")]
+    pub only: Vec<String>,
+
+    /// Quarantined rows to list per file.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub show: usize,
+
+    /// Print the report as JSON (one object) instead of text.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Data directory, for sources fetched into its landing zone (nothing is written).
     #[arg(long, default_value = "out", env = "JOINEDUP_OUT")]
     pub out: PathBuf,
 }

@@ -45,9 +45,12 @@ fn main() -> ExitCode {
             return ExitCode::from(e.exit_code() as u8);
         }
     };
-    // `status` and `explain` only read: their answer is stdout, and a dry run's stage
+    // `status`, `explain` and `check` only read: their answer is stdout, and a dry run's stage
     // timings on stderr are noise (warnings still show).
-    let read_only = matches!(cli.command, Command::Status(_) | Command::Explain(_));
+    let read_only = matches!(
+        cli.command,
+        Command::Status(_) | Command::Explain(_) | Command::Check(_)
+    );
     telemetry::init(cli.log_format, cli.quiet || read_only);
     if let Err(e) = joinedup::interrupt::install() {
         tracing::warn!(
@@ -303,6 +306,30 @@ fn run(cli: &Cli) -> Result<error::ExitCode, error::Error> {
                 }
             }
             Ok(error::ExitCode::Ok)
+        }
+        Command::Check(args) => {
+            // The sources given a file, when none is named: checking a new file should
+            // not read every other source's history too.
+            let only = if args.only.is_empty() {
+                args.sources.iter().map(|o| o.name.clone()).collect()
+            } else {
+                args.only.clone()
+            };
+            let report = app::check::check(&app::check::CheckOptions {
+                pipeline: args.pipeline.clone(),
+                overrides: args.sources.clone(),
+                only,
+                out: args.out.clone(),
+                show: args.show,
+            })?;
+            if args.json {
+                let json = serde_json::to_string_pretty(&report)
+                    .map_err(|e| error::Error::Internal(e.to_string()))?;
+                say!("{json}");
+            } else {
+                say!("{}", report.render());
+            }
+            Ok(report.exit())
         }
         Command::Explain(args) => {
             let text = joinedup::explain::explain(&args.pipeline, &args.sources, &args.out)?;

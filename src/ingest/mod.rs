@@ -301,11 +301,26 @@ fn ingest_file_cached(
     Ok(report)
 }
 
+/// Reads one file against its source's contract into `dir` (its staged rows and
+/// quarantine, as a run's cache entry holds them), without the cache: what
+/// `joinedup check` reads a file with, so it says what a run would make of it.
+pub fn ingest_uncached(
+    source: &SourcePlan,
+    input: &InputFile,
+    pseudo: &Pseudonymiser,
+    dir: &Path,
+) -> Result<FileIngest> {
+    let mut report = ingest_into(source, input, pseudo, dir, chunks::min_chunk_bytes())?;
+    report.staged = staged_files(dir)?;
+    report.quarantine = dir.join("quarantine.parquet");
+    Ok(report)
+}
+
 /// What the ingest cache's `report.json` keeps of a reading: not where the file was (a
 /// reuse takes the input it is reused for), its name holding no NHS number, and its
 /// warnings with NHS numbers withheld as the manifest's are (a workbook's sheet may be
 /// named after its patient).
-fn cache_record(report: &FileIngest) -> FileIngest {
+pub fn cache_record(report: &FileIngest) -> FileIngest {
     let mut kept = report.clone();
     kept.input.path = PathBuf::from(quarantine::shown_path(&report.input.path));
     for w in &mut kept.warnings {

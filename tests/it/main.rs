@@ -2,6 +2,7 @@
 //! an implementation independent of the polars writer.
 
 mod bad_input;
+mod check;
 mod cli;
 mod config_errors;
 mod duckdb;

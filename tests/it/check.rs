@@ -1,0 +1,312 @@
+//! `joinedup check`: files read against their contracts as a run reads them, what a run
+//! would make of them said, and nothing kept — not in the data directory, not in the
+//! temporary folder.
+
+use std::path::Path;
+
+use crate::util::*;
+
+/// `joinedup check` with `TMPDIR` set to `tmp` (so what it leaves there can be seen).
+fn check(args: &[&str], tmp: &Path) -> (i32, String, String) {
+    let mut all = vec!["check"];
+    all.extend(args);
+    result(&joinedup_env(&all, &[("TMPDIR", tmp.to_str().unwrap())]))
+}
+
+/// A source's name, rows in, accepted, quarantined, rows without an NHS number, and
+/// quarantine reasons with their counts.
+type Counts = (String, u64, u64, u64, u64, Vec<(String, u64)>);
+
+/// Per source of a check's JSON: name, rows in, accepted, quarantined, rows without an
+/// NHS number and the quarantine reasons, summed over its files.
+fn check_counts(json: &serde_json::Value) -> Vec<Counts> {
+    json["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let files = s["files"].as_array().unwrap();
+            let sum = |k: &str| files.iter().map(|f| f[k].as_u64().unwrap()).sum::<u64>();
+            let mut reasons = std::collections::BTreeMap::<String, u64>::new();
+            for f in files {
+                for (k, v) in f["reasons"].as_object().unwrap() {
+                    *reasons.entry(k.clone()).or_default() += v.as_u64().unwrap();
+                }
+            }
+            (
+                s["source"].as_str().unwrap().to_string(),
+                sum("rows_in"),
+                sum("accepted"),
+                sum("quarantined"),
+                sum("without_nhs_number"),
+                reasons.into_iter().collect(),
+            )
+        })
+        .collect()
+}
+
+/// The same per source, from a run's manifest.
+fn manifest_counts(manifest: &serde_json::Value) -> Vec<Counts> {
+    manifest["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let n = |k: &str| s[k].as_u64().unwrap();
+            (
+                s["name"].as_str().unwrap().to_string(),
+                n("rows_in"),
+                n("accepted"),
+                n("quarantined"),
+                n("without_nhs_number"),
+                s["quarantine_reasons"]
+                    .as_object()
+                    .unwrap()
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.as_u64().unwrap()))
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn check_counts_the_sample_as_its_run_does_and_keeps_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (tmp, out) = (dir.path().join("tmp"), dir.path().join("out"));
+    std::fs::create_dir(&tmp).unwrap();
+    let (code, stdout, stderr) = check(&["--json", "--out", out.to_str().unwrap()], &tmp);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+
+    let ran = dir.path().join("ran");
+    run_ok(None, &ran, &[]);
+    let want = manifest_counts(&only_manifest(&ran));
+    assert_eq!(check_counts(&json), want);
+    // The sample's counts, pinned: a check that read nothing would agree with nothing.
+    let totals: Vec<(&str, u64, u64)> = want
+        .iter()
+        .map(|(name, rows, accepted, ..)| (name.as_str(), *rows, *accepted))
+        .collect();
+    assert_eq!(
+        totals,
+        [
+            ("apc", 1600, 1589),
+            ("cld", 1463, 1450),
+            ("ecds", 2200, 2192)
+        ]
+    );
+    // Each file named with the size and hash the run's manifest records.
+    let apc = &json["sources"][0]["files"][0];
+    let recorded = &only_manifest(&ran)["sources"][0]["files"][0];
+    assert_eq!(
+        (&apc["file"], &apc["sha256"]),
+        (&recorded["path"], &recorded["sha256"])
+    );
+    // Five quarantined rows listed per file by default, with where and why.
+    let listed = apc["first_quarantined"].as_array().unwrap();
+    assert_eq!(listed.len(), 5);
+    assert_eq!(
+        listed[2],
+        serde_json::json!({
+            "line": 292,
+            "row": 291,
+            "reasons": "unknown_code",
+            "detail": "\"Admission Method (Hospital Provider Spell)\" value \"X9\" is not in code list \"admission_method\""
+        })
+    );
+    // Nothing kept: no data directory, and the temporary folder left as it was.
+    assert!(!out.exists());
+    assert_eq!(std::fs::read_dir(&tmp).unwrap().count(), 0);
+}
+
+/// A file named with `--source` is checked as that source's, and only that source is
+/// read: its rows, reasons and quarantined rows (row, line, details naming the column),
+/// and whether its source stays within its threshold (here not: a run would exit 1).
+#[test]
+fn a_file_given_with_source_is_checked_alone_and_its_threshold_judged() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = check(
+        &[
+            "--source",
+            "apc=tests/fixtures/bad/apc/two_bad_rows.csv",
+            "--out",
+            dir.path().join("out").to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert_eq!(code, 1, "{stdout}\n{stderr}");
+    assert_eq!(
+        stdout,
+        "joinedup check pipelines/sample.toml: files read against their contracts as a run reads them; nothing kept
+
+apc (contract sus_apc v1): 1 file(s)
+  tests/fixtures/bad/apc/two_bad_rows.csv (utf-8): 3 rows: 1 accepted, 2 quarantined
+    quarantined for: unknown_code 2
+    quarantined rows:
+      row 2 (line 3): unknown_code: \"Admission Method (Hospital Provider Spell)\" value \"X9\" is not in code list \"admission_method\"
+      row 3 (line 4): unknown_code: \"Admission Method (Hospital Provider Spell)\" value \"X9\" is not in code list \"admission_method\"
+  apc: 66.67% of rows quarantined (threshold 5.0%: over: a run exits 1); 0.00% of accepted rows without an NHS number (threshold 10.0%: within)
+
+a run would publish, with a source over its threshold (exit 1)
+"
+    );
+}
+
+/// A file a run would refuse as a whole is named with the run's reason (exit 3); the
+/// source's other files are still checked; `--show 0` lists no rows.
+#[test]
+fn a_file_a_run_would_refuse_is_named_with_why_and_the_others_still_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("apc");
+    std::fs::create_dir(&folder).unwrap();
+    for f in ["missing_required_column.csv", "two_bad_rows.csv"] {
+        std::fs::copy(
+            root().join("tests/fixtures/bad/apc").join(f),
+            folder.join(f),
+        )
+        .unwrap();
+    }
+    let (code, stdout, stderr) = check(
+        &[
+            "--source",
+            &format!("apc={}", folder.display()),
+            "--show",
+            "0",
+            "--out",
+            dir.path().join("out").to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert_eq!(code, 3, "{stdout}\n{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    let rejected = folder.join("missing_required_column.csv");
+    assert_eq!(
+        lines[3],
+        format!(
+            "  {0}: REJECTED: {0}:1: required column \"Start Date (Hospital Provider Spell)\" (or \"Admission_Date\") missing (contract \"sus_apc\"); the file has columns: \"Hospital Provider Spell Number\", \"Organisation code  Sender of transaction\", \"NHS Number\", \"NHS Number Status Indicator Code\", \"Sex\", \"Start Time (Hospital Provider Spell)\", \"Admission Method (Hospital Provider Spell)\", \"Source of Admission (Hospital Provider Spell)\", \"Patient Classification\", \"Treatment Function Code\", \"Discharge Date (From Hospital Provider Spell)\", \"Discharge Time (Hospital Provider Spell)\", \"Discharge Method (Hospital Provider Spell)\", \"Discharge Destination (Hospital Provider Spell)\", \"Hospital Provider Spell Discharge Ready Date\"",
+            rejected.display()
+        )
+    );
+    assert!(
+        lines[4].ends_with("two_bad_rows.csv (utf-8): 3 rows: 1 accepted, 2 quarantined"),
+        "{stdout}"
+    );
+    assert_eq!(lines[5], "    quarantined for: unknown_code 2");
+    assert!(
+        lines[6].starts_with("  apc: 66.67% of rows quarantined"),
+        "{stdout}"
+    );
+    assert_eq!(
+        lines.last(),
+        Some(&"a run would be refused: a file breaks its contract as a whole (exit 3)")
+    );
+}
+
+/// Under the pipeline's `DEMO-` key, a file of real NHS numbers is refused as a run
+/// refuses it; the number itself is never printed.
+#[test]
+fn under_a_demo_key_a_file_of_real_nhs_numbers_is_refused_as_a_run_refuses_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("real.csv");
+    let text = std::fs::read_to_string(root().join("tests/fixtures/bad/apc/two_bad_rows.csv"))
+        .unwrap()
+        .replace("9991000003", "9434765919");
+    std::fs::write(&file, text).unwrap();
+    let out = dir.path().join("out");
+    let source = format!("apc={}", file.display());
+    let (code, stdout, stderr) = check(
+        &["--source", &source, "--out", out.to_str().unwrap()],
+        dir.path(),
+    );
+    let (run_code, run_stdout, run_stderr) = result(&joinedup(&[
+        "run",
+        "--source",
+        &source,
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert_eq!(run_code, 3, "{run_stdout}\n{run_stderr}");
+    assert_eq!(code, 3, "{stdout}\n{stderr}");
+    assert!(stdout.contains("real.csv: REJECTED: "), "{stdout}");
+    assert!(!stdout.contains("9434765919") && !stderr.contains("9434765919"));
+}
+
+/// `--only` names sources the pipeline reads against a contract; another name is a
+/// command-line error listing them.
+#[test]
+fn only_an_ingested_source_may_be_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = check(&["--only", "apcc"], dir.path());
+    assert_eq!(code, 2, "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("\"apcc\" is not a source the pipeline reads against a contract; "),
+        "{stderr}"
+    );
+    assert!(stderr.contains("\"apc\""), "{stderr}");
+}
+
+/// A fetched source is checked from what has landed in the data directory; before
+/// anything has, the check says so and how to name a file instead.
+#[test]
+fn a_fetched_source_is_checked_from_what_has_landed() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let drop = d.join("drop");
+    std::fs::create_dir(&drop).unwrap();
+    let pipeline = d.join("drop.toml");
+    std::fs::write(
+        &pipeline,
+        format!(
+            r#"[pipeline]
+name = "drop"
+schemas = "{root}/schemas"
+[pseudonymisation]
+demo_key = "DEMO-joinedup-sample-key-not-secret"
+[sources.apc]
+kind = "file_drop"
+folder = "{drop}"
+settle_seconds = 0
+contract = "sus_apc"
+mapping = "{root}/pipelines/mappings/sus_apc.toml"
+[outputs.hospital_spell]
+"#,
+            root = root().display(),
+            drop = drop.display()
+        ),
+    )
+    .unwrap();
+    let out = d.join("out");
+    let args = [pipeline.to_str().unwrap(), "--out", out.to_str().unwrap()];
+    let (code, stdout, stderr) = check(&args, d);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines[2..],
+        [
+            "apc (contract sus_apc v1): 0 file(s)",
+            &format!(
+                "  no files: fetched, and nothing has landed for it in {}: name a file with --source apc=PATH",
+                out.display()
+            ),
+            "",
+            "no file was checked",
+        ]
+    );
+    std::fs::copy(
+        root().join("tests/fixtures/bad/apc/two_bad_rows.csv"),
+        drop.join("two_bad_rows.csv"),
+    )
+    .unwrap();
+    let (code, stdout, stderr) = result(&joinedup(&["pull", args[0], "--out", args[2]]));
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let (code, stdout, stderr) = check(&args, d);
+    assert_eq!(code, 1, "{stdout}\n{stderr}");
+    // The landed copy (named with its hash) is what a run would read.
+    let line = stdout.lines().nth(3).unwrap();
+    assert!(
+        line.starts_with(&format!("  {}/landing/apc/two_bad_rows__", out.display()))
+            && line.ends_with(".csv (utf-8): 3 rows: 1 accepted, 2 quarantined"),
+        "{stdout}"
+    );
+}
