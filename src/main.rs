@@ -49,7 +49,7 @@ fn main() -> ExitCode {
     // timings on stderr are noise (warnings still show).
     let read_only = matches!(
         cli.command,
-        Command::Status(_) | Command::Explain(_) | Command::Check(_)
+        Command::Status(_) | Command::Explain(_) | Command::Check(_) | Command::Draft(_)
     );
     telemetry::init(cli.log_format, cli.quiet || read_only);
     if let Err(e) = joinedup::interrupt::install() {
@@ -330,6 +330,19 @@ fn run(cli: &Cli) -> Result<error::ExitCode, error::Error> {
                 say!("{}", report.render());
             }
             Ok(report.exit())
+        }
+        Command::Draft(args) => {
+            let lists =
+                joinedup::config::all_code_lists(&args.schemas).map_err(error::Error::Config)?;
+            let name = args
+                .name
+                .clone()
+                .unwrap_or_else(|| joinedup::schema::draft::name_from_file(&args.file));
+            say!(
+                "{}",
+                joinedup::schema::draft::draft(&args.file, &name, &lists)?.trim_end()
+            );
+            Ok(error::ExitCode::Ok)
         }
         Command::Explain(args) => {
             let text = joinedup::explain::explain(&args.pipeline, &args.sources, &args.out)?;

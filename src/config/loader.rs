@@ -350,3 +350,20 @@ impl Loader {
         }
     }
 }
+
+/// Every code list under `schemas_dir/codes/`, in name order, for drafting a contract
+/// (`schema::draft`): a list that does not load is an error naming its file and key, as
+/// when a contract names it.
+pub fn all_code_lists(schemas_dir: &Path) -> Result<Vec<Arc<CodeList>>, ConfigErrors> {
+    let mut loader = Loader::new(schemas_dir.to_path_buf(), ConfigErrors::default());
+    let from = schemas_dir.join("codes");
+    let mut lists = Vec::new();
+    for name in loader.available("codes") {
+        lists.extend(loader.code_list(&name, &from, "codes"));
+    }
+    if loader.errors.is_empty() {
+        Ok(lists)
+    } else {
+        Err(loader.errors)
+    }
+}

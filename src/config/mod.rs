@@ -17,6 +17,7 @@ mod toml_errors;
 
 pub(crate) use errors::alternatives;
 pub use errors::{ConfigError, ConfigErrors};
+pub use loader::all_code_lists;
 pub use plan::{
     KeySource, LinkPlan, OutputPlan, Plan, PublicationSourcePlan, SourceOverride, SourcePlan,
     load_plan,

@@ -3,6 +3,7 @@
 //! These are built from the raw TOML by [`crate::config::plan`]; stages only ever see
 //! these checked types.
 
+pub mod draft;
 pub mod fold;
 mod pattern;
 

@@ -1,0 +1,821 @@
+//! `joinedup draft`: a first source contract for a new feed, drafted from one of its CSV
+//! files, for a person to review and `joinedup check` to try.
+//!
+//! What is inferred: the encoding (UTF-8, else Windows-1252), the delimiter, the blank
+//! values (`NULL`), and per column its type — `sensitive` for a header that names a
+//! person's name, date of birth, address, postcode or contact details (never looked
+//! at); `nhs_number` where the values pass Modulus 11; `pseudonym` for a header naming a
+//! pseudonym over hex values; `identifier` for a person id when a council-code column
+//! can scope it; `date`, `datetime` or `time` with the formats the values are written
+//! in (the formats the contract reader itself parses); `code` with an existing code
+//! list (`schemas/codes/`) nearly every value is in, preferring the list named like the
+//! header; `integer`; else `string`, with a `pattern` of its characters and lengths when
+//! it holds few distinct values — and `required` where no value was blank.
+//!
+//! Nothing of a value is written: types, formats, list names, counts. A header row that
+//! looks like data (a file without one) is refused, as ingest refuses it.
+
+use std::collections::{BTreeSet, HashMap};
+use std::fmt::Write;
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::error::{Error, Location, Result};
+use crate::ingest::dates::DateFormat;
+use crate::ingest::nhs_number;
+use crate::schema::CodeList;
+
+/// Rows read to infer types from (the rest of the file is not read).
+pub const ROWS_READ: usize = 200_000;
+
+/// Distinct values counted per column; a column with more is not a code.
+const DISTINCT_KEPT: usize = 500;
+
+/// Share of non-blank values a type or list must take for the column to be given it.
+const NEARLY_ALL: f64 = 0.99;
+
+const DATE_FORMATS: [&str; 7] = [
+    "%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y", "%Y/%m/%d", "%m/%d/%Y", "%Y%m%d",
+];
+const DATETIME_FORMATS: [&str; 8] = [
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%dT%H:%M",
+    "%d/%m/%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M",
+    "%d-%m-%Y %H:%M:%S",
+    "%d-%m-%Y %H:%M",
+];
+const TIME_FORMATS: [&str; 2] = ["%H:%M:%S", "%H:%M"];
+
+/// Header words (letters and digits only, lower case) that name personal data joinedup
+/// never keeps.
+const SENSITIVE: [&str; 17] = [
+    "name",
+    "forename",
+    "surname",
+    "firstname",
+    "lastname",
+    "givenname",
+    "familyname",
+    "fullname",
+    "dateofbirth",
+    "dob",
+    "birthdate",
+    "postcode",
+    "address",
+    "telephone",
+    "phone",
+    "mobile",
+    "email",
+];
+
+/// What was seen of one column's values.
+#[derive(Default)]
+struct Seen {
+    blank: u64,
+    values: u64,
+    nhs_valid: u64,
+    hex: u64,
+    lower_hex: u64,
+    integer: u64,
+    dates: Vec<u64>,
+    datetimes: Vec<u64>,
+    times: Vec<u64>,
+    distinct: HashMap<String, u64>,
+    too_many: bool,
+    min_len: usize,
+    max_len: usize,
+    chars: CharClasses,
+}
+
+/// The characters a column's values use, for its pattern.
+#[derive(Default, Clone, Copy)]
+struct CharClasses {
+    upper: bool,
+    lower: bool,
+    digit: bool,
+    other: bool,
+    punct: [bool; 4],
+}
+
+const PUNCT: [char; 4] = ['-', '_', '/', '.'];
+
+impl CharClasses {
+    fn add(&mut self, v: &str) {
+        for c in v.chars() {
+            match c {
+                'A'..='Z' => self.upper = true,
+                'a'..='z' => self.lower = true,
+                '0'..='9' => self.digit = true,
+                _ => match PUNCT.iter().position(|&p| p == c) {
+                    Some(i) => self.punct[i] = true,
+                    None => self.other = true,
+                },
+            }
+        }
+    }
+
+    /// `[A-Z0-9]{3}`-like, or `None` when a value holds another character (a space).
+    fn pattern(&self, min: usize, max: usize) -> Option<String> {
+        if self.other || min == 0 {
+            return None;
+        }
+        let mut class = String::new();
+        for (on, text) in [
+            (self.upper, "A-Z"),
+            (self.lower, "a-z"),
+            (self.digit, "0-9"),
+        ] {
+            if on {
+                class.push_str(text);
+            }
+        }
+        // '-' last, so it is a literal.
+        for (i, p) in PUNCT.iter().enumerate().rev() {
+            if self.punct[i] {
+                class.push(*p);
+            }
+        }
+        let count = if min == max {
+            format!("{{{min}}}")
+        } else {
+            format!("{{{min},{max}}}")
+        };
+        Some(format!("[{class}]{count}"))
+    }
+}
+
+/// One column as drafted.
+struct Drafted {
+    name: String,
+    header: String,
+    lines: Vec<String>,
+}
+
+/// Drafts a contract named `name` from the CSV file at `path`, with the code lists of
+/// `lists`; returns its TOML.
+pub fn draft(path: &Path, name: &str, lists: &[Arc<CodeList>]) -> Result<String> {
+    let rejected = |message: String| Error::InputRejected {
+        location: Location {
+            file: path.to_path_buf(),
+            line: None,
+            column: None,
+        },
+        message,
+    };
+    let bytes = std::fs::read(path).map_err(|e| {
+        Error::Usage(format!(
+            "cannot read {}: {e}",
+            crate::ingest::quarantine::shown_path(path)
+        ))
+    })?;
+    if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
+        return Err(rejected(
+            "is a workbook (or another archive), not a CSV file: save the sheet as CSV to draft a contract from it"
+                .into(),
+        ));
+    }
+    if let Some(kind) = crate::ingest::decode::sniff_binary(&bytes) {
+        return Err(rejected(format!(
+            "is {kind}, not a CSV file: draft a contract from the CSV file itself"
+        )));
+    }
+    let body = match crate::ingest::decode::sniff_bom(&bytes) {
+        crate::ingest::decode::Bom::Utf8 => &bytes[3..],
+        crate::ingest::decode::Bom::None => &bytes[..],
+        crate::ingest::decode::Bom::Utf16 => {
+            return Err(rejected(
+                "is UTF-16 text, which joinedup does not read: save it as UTF-8".into(),
+            ));
+        }
+    };
+    let utf8 = std::str::from_utf8(body).is_ok();
+    let text: String = if utf8 {
+        String::from_utf8_lossy(body).into_owned()
+    } else {
+        encoding_rs::WINDOWS_1252
+            .decode_without_bom_handling(body)
+            .0
+            .into_owned()
+    };
+    let first_line = text.lines().next().unwrap_or_default();
+    let delimiter = [b',', b';', b'|', b'\t']
+        .into_iter()
+        .max_by_key(|d| first_line.bytes().filter(|b| b == d).count())
+        .filter(|d| first_line.as_bytes().contains(d))
+        .unwrap_or(b',');
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| rejected(format!("its header row cannot be read: {e}")))?
+        .iter()
+        .map(|h| h.trim().to_string())
+        .collect();
+    if headers.iter().all(String::is_empty) {
+        return Err(rejected("has no header row".into()));
+    }
+    if crate::ingest::header::holds_data(&headers) {
+        return Err(rejected(
+            "its first row looks like data, not a header (a contract reads files by their headers)"
+                .into(),
+        ));
+    }
+    let formats = |list: &[&str]| -> Vec<DateFormat> {
+        list.iter()
+            .map(|f| DateFormat::compile(f).expect("built-in format"))
+            .collect()
+    };
+    let (dates, datetimes, times) = (
+        formats(&DATE_FORMATS),
+        formats(&DATETIME_FORMATS),
+        formats(&TIME_FORMATS),
+    );
+    let mut seen: Vec<Seen> = headers
+        .iter()
+        .map(|_| Seen {
+            dates: vec![0; dates.len()],
+            datetimes: vec![0; datetimes.len()],
+            times: vec![0; times.len()],
+            min_len: usize::MAX,
+            ..Seen::default()
+        })
+        .collect();
+    let mut nulls = false;
+    let mut rows = 0usize;
+    for record in reader.records().take(ROWS_READ) {
+        let record = record.map_err(|e| rejected(format!("cannot be read as CSV: {e}")))?;
+        rows += 1;
+        for (s, value) in seen.iter_mut().zip(record.iter()) {
+            let v = value.trim();
+            if v.is_empty() || v.eq_ignore_ascii_case("NULL") {
+                nulls |= !v.is_empty();
+                s.blank += 1;
+                continue;
+            }
+            s.add(v, &dates, &datetimes, &times);
+        }
+        // A row narrower than the header leaves its last columns blank.
+        for s in seen.iter_mut().skip(record.len()) {
+            s.blank += 1;
+        }
+    }
+    let mut taken = BTreeSet::new();
+    let names: Vec<String> = headers.iter().map(|h| unique_name(h, &mut taken)).collect();
+    // A council-code column scopes the person ids councils issue.
+    let scope = headers
+        .iter()
+        .position(|h| is_council_code(h))
+        .map(|i| names[i].as_str());
+    let columns: Vec<Drafted> = headers
+        .iter()
+        .zip(&seen)
+        .zip(&names)
+        .map(|((h, s), name)| Drafted {
+            lines: column_lines(h, s, &dates, &datetimes, &times, lists, scope),
+            name: name.clone(),
+            header: h.clone(),
+        })
+        .collect();
+    Ok(render(path, name, rows, utf8, delimiter, nulls, &columns))
+}
+
+impl Seen {
+    fn add(
+        &mut self,
+        v: &str,
+        dates: &[DateFormat],
+        datetimes: &[DateFormat],
+        times: &[DateFormat],
+    ) {
+        self.values += 1;
+        if nhs_number::validate(v).is_ok() {
+            self.nhs_valid += 1;
+        }
+        if v.len() >= 16 && v.bytes().all(|b| b.is_ascii_hexdigit()) {
+            self.hex += 1;
+            if v.bytes().any(|b| b.is_ascii_lowercase()) {
+                self.lower_hex += 1;
+            }
+        }
+        let digits = v.strip_prefix('-').unwrap_or(v);
+        if !digits.is_empty()
+            && digits.len() <= 9
+            && digits.bytes().all(|b| b.is_ascii_digit())
+            && (digits == "0" || !digits.starts_with('0'))
+        {
+            self.integer += 1;
+        }
+        for (n, f) in self.dates.iter_mut().zip(dates) {
+            *n += u64::from(f.parse(v).is_some());
+        }
+        for (n, f) in self.datetimes.iter_mut().zip(datetimes) {
+            *n += u64::from(f.parse(v).is_some());
+        }
+        for (n, f) in self.times.iter_mut().zip(times) {
+            *n += u64::from(f.parse(v).is_some());
+        }
+        let len = v.chars().count();
+        self.min_len = self.min_len.min(len);
+        self.max_len = self.max_len.max(len);
+        self.chars.add(v);
+        if !self.too_many {
+            let room = self.distinct.len() < DISTINCT_KEPT;
+            match self.distinct.get_mut(v) {
+                Some(n) => *n += 1,
+                None if room => {
+                    self.distinct.insert(v.to_string(), 1);
+                }
+                None => {
+                    self.too_many = true;
+                    self.distinct.clear();
+                }
+            }
+        }
+    }
+
+    fn nearly_all(&self, n: u64) -> bool {
+        self.values > 0 && n as f64 >= self.values as f64 * NEARLY_ALL
+    }
+}
+
+/// The formats (of `formats`, by their counts `counts`) that together take nearly every
+/// value, most used first; empty when they do not.
+fn covering(counts: &[u64], formats: &[DateFormat], s: &Seen) -> Vec<String> {
+    let mut order: Vec<usize> = (0..formats.len()).filter(|&i| counts[i] > 0).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(counts[i]));
+    // Formats do not overlap (each fixes its separators), so counts add up.
+    let mut taken = 0;
+    let mut chosen = Vec::new();
+    for i in order {
+        if s.nearly_all(taken) {
+            break;
+        }
+        taken += counts[i];
+        chosen.push(formats[i].as_str().to_string());
+    }
+    if s.nearly_all(taken) {
+        chosen
+    } else {
+        Vec::new()
+    }
+}
+
+/// A contract name from a file's name: its stem in lower-case letters, digits and `_`,
+/// without the digits and separators that end it (a date or period): `CLD_904_2026Q3.csv`
+/// → `cld`.
+pub fn name_from_file(path: &Path) -> String {
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut taken = BTreeSet::new();
+    let name = unique_name(&stem, &mut taken);
+    let mut parts: Vec<&str> = name.split('_').collect();
+    while parts.len() > 1
+        && parts
+            .last()
+            .is_some_and(|p| p.bytes().any(|b| b.is_ascii_digit()))
+    {
+        parts.pop();
+    }
+    parts.join("_")
+}
+
+/// Letters and digits of a header, lower case: `Date of Birth` → `dateofbirth`.
+fn squashed(h: &str) -> String {
+    h.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+/// Words of a header, lower case.
+fn words(h: &str) -> Vec<String> {
+    h.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_lowercase)
+        .collect()
+}
+
+/// A header naming personal data joinedup never keeps.
+fn is_sensitive(h: &str) -> bool {
+    let squashed = squashed(h);
+    let ws = words(h);
+    // "LA Name", "Provider Name", "Team Name": an organisation's, not a person's.
+    let organisation = ws.iter().any(|w| {
+        [
+            "la",
+            "provider",
+            "organisation",
+            "org",
+            "team",
+            "site",
+            "ccg",
+            "icb",
+            "trust",
+            "council",
+            "service",
+            "practice",
+            "gp",
+            "ward",
+            "hospital",
+        ]
+        .contains(&w.as_str())
+    });
+    SENSITIVE.iter().any(|s| {
+        if *s == "name" {
+            ws.iter().any(|w| w == "name") && !organisation
+        } else {
+            squashed.contains(s)
+        }
+    })
+}
+
+/// Header words of an id, a reference or a code: its digits are not a quantity, so it is
+/// a string (leading zeros and all), not an integer.
+fn names_an_id(ws: &[String]) -> bool {
+    ws.iter().any(|w| {
+        [
+            "id",
+            "ident",
+            "identifier",
+            "ref",
+            "reference",
+            "number",
+            "no",
+            "code",
+            "key",
+        ]
+        .contains(&w.as_str())
+    })
+}
+
+/// A header of the council (local authority) code: `LA Code`, `LA_Code`, `Council Code`.
+fn is_council_code(h: &str) -> bool {
+    let ws = words(h);
+    ws.iter().any(|w| w == "code")
+        && ws
+            .iter()
+            .any(|w| ["la", "council", "authority"].contains(&w.as_str()))
+}
+
+/// A header of a person's id other than the NHS number: `LA Person Unique Identifier`,
+/// `Client ID`, `Person_ID`.
+fn is_person_id(h: &str) -> bool {
+    let ws = words(h);
+    let who = ws
+        .iter()
+        .any(|w| ["person", "client", "patient", "user"].contains(&w.as_str()));
+    let id = ws
+        .iter()
+        .any(|w| ["id", "identifier", "ref", "reference"].contains(&w.as_str()));
+    who && id && !ws.iter().any(|w| w == "nhs")
+}
+
+/// A column name from its header: lower-case letters, digits and `_`, unique.
+fn unique_name(h: &str, names: &mut BTreeSet<String>) -> String {
+    let mut base = String::new();
+    for c in h.chars() {
+        if c.is_ascii_alphanumeric() {
+            base.push(c.to_ascii_lowercase());
+        } else if !base.ends_with('_') && !base.is_empty() {
+            base.push('_');
+        }
+    }
+    let mut base = base.trim_end_matches('_').to_string();
+    if base.is_empty() || base.starts_with(|c: char| c.is_ascii_digit()) {
+        base = format!("column_{base}").trim_end_matches('_').to_string();
+    }
+    let mut name = base.clone();
+    let mut n = 2;
+    while !names.insert(name.clone()) {
+        name = format!("{base}_{n}");
+        n += 1;
+    }
+    name
+}
+
+/// The contract lines of one column after its name and header: type, its settings, and
+/// `required` when no value was blank.
+#[allow(clippy::too_many_arguments)]
+fn column_lines(
+    h: &str,
+    s: &Seen,
+    dates: &[DateFormat],
+    datetimes: &[DateFormat],
+    times: &[DateFormat],
+    lists: &[Arc<CodeList>],
+    scope: Option<&str>,
+) -> Vec<String> {
+    let quoted = |v: &str| toml::Value::String(v.to_string()).to_string();
+    let list_of = |fs: &[String]| {
+        format!(
+            "[{}]",
+            fs.iter().map(|f| quoted(f)).collect::<Vec<_>>().join(", ")
+        )
+    };
+    let mut lines = Vec::new();
+    let required = s.values > 0 && s.blank == 0;
+    if is_sensitive(h) {
+        lines.push("type = \"sensitive\"  # personal data: recognised, never read".into());
+        return lines;
+    }
+    let ws = words(h);
+    if s.nearly_all(s.nhs_valid) || (ws.iter().any(|w| w == "nhs") && s.values == 0) {
+        lines.push("type = \"nhs_number\"".into());
+        lines.push("header_required = true".into());
+        if s.blank > 0 || s.nhs_valid < s.values {
+            lines.push(
+                "on_invalid = \"blank\"  # a row without a valid number still counts, linked to no one"
+                    .into(),
+            );
+        }
+        return lines;
+    }
+    if ws.iter().any(|w| w.starts_with("pseudo")) && s.nearly_all(s.hex) {
+        lines.push("type = \"pseudonym\"".into());
+        lines.push(
+            "scheme = \"upstream\"  # name the scheme that pseudonymised them (the same on every contract of its pseudonyms)"
+                .into(),
+        );
+        if s.lower_hex > 0 && s.lower_hex < s.hex {
+            lines.push("ignore_case = true  # written in both cases".into());
+        }
+        lines.push("header_required = true".into());
+        return lines;
+    }
+    if is_person_id(h) {
+        match scope {
+            Some(scope) => {
+                lines.push("type = \"identifier\"".into());
+                lines.push(format!("scope = {}", quoted(scope)));
+                lines.push("required = true".into());
+            }
+            None => lines.push(
+                "type = \"sensitive\"  # a person's id: declare type = \"identifier\" with scope = the column holding the code of the organisation that issued it (none was recognised)"
+                    .into(),
+            ),
+        }
+        return lines;
+    }
+    let mut typed = |kind: &str, fs: Vec<String>| {
+        lines.push(format!("type = \"{kind}\""));
+        lines.push(format!("formats = {}", list_of(&fs)));
+    };
+    let found = covering(&s.datetimes, datetimes, s);
+    if !found.is_empty() {
+        typed("datetime", found);
+    } else {
+        let found = covering(&s.dates, dates, s);
+        if !found.is_empty() {
+            typed("date", found);
+        } else {
+            let found = covering(&s.times, times, s);
+            if !found.is_empty() {
+                typed("time", found);
+            } else if let Some(list) = code_list(h, s, lists) {
+                lines.push("type = \"code\"".into());
+                lines.push(format!("codes = {}", quoted(&list)));
+            } else if s.integer == s.values && s.values > 0 && !names_an_id(&ws) {
+                lines.push("type = \"integer\"".into());
+            } else {
+                lines.push("type = \"string\"".into());
+                // A code-like value (short, with a digit) of few distinct values: its
+                // shape is checked. Names and free text are not.
+                if !s.too_many
+                    && s.max_len <= 10
+                    && s.chars.digit
+                    && let Some(p) = s.chars.pattern(s.min_len, s.max_len)
+                {
+                    lines.push(format!("pattern = {}", quoted(&p)));
+                }
+            }
+        }
+    }
+    if required {
+        lines.push("required = true".into());
+    }
+    lines
+}
+
+/// The code list nearly every value of the column is in: of those, the one whose name
+/// shares most of its words with the header, then the shortest.
+fn code_list(h: &str, s: &Seen, lists: &[Arc<CodeList>]) -> Option<String> {
+    if s.too_many || s.values == 0 {
+        return None;
+    }
+    let ws = words(h);
+    lists
+        .iter()
+        .filter(|l| {
+            let inside: u64 = s
+                .distinct
+                .iter()
+                .filter(|(v, _)| l.position(v).is_some())
+                .map(|(_, n)| n)
+                .sum();
+            s.nearly_all(inside)
+        })
+        .map(|l| {
+            let name_words: Vec<&str> = l.name.split('_').collect();
+            let shared = name_words
+                .iter()
+                .filter(|w| ws.iter().any(|h| h == *w))
+                .count();
+            (shared as f64 / name_words.len() as f64, l)
+        })
+        .filter(|(share, _)| *share > 0.0)
+        .max_by(|(a, la), (b, lb)| {
+            a.total_cmp(b)
+                .then_with(|| lb.codes.len().cmp(&la.codes.len()))
+        })
+        .map(|(_, l)| l.name.clone())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn render(
+    path: &Path,
+    name: &str,
+    rows: usize,
+    utf8: bool,
+    delimiter: u8,
+    nulls: bool,
+    columns: &[Drafted],
+) -> String {
+    let quoted = |v: &str| toml::Value::String(v.to_string()).to_string();
+    let file = crate::ingest::quarantine::file_name_text(path);
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "# Drafted by `joinedup draft` from {} ({rows} rows read{}): review every column.",
+        crate::ingest::quarantine::mask_file_name(&file),
+        if rows == ROWS_READ { ", the first" } else { "" }
+    );
+    s.push_str(
+        "# Types, formats and code lists were inferred from the values; no value is written here.\n\
+         # Save as schemas/sources/<name>.toml, map it (pipelines/mappings/), then try it:\n\
+         #   joinedup check PIPELINE --source SOURCE=FILE\n",
+    );
+    let _ = writeln!(s, "[contract]\nname = {}\nversion = 1", quoted(name));
+    let _ = writeln!(
+        s,
+        "description = {}",
+        quoted(&format!(
+            "Drafted from {}: say what the extract is",
+            crate::ingest::quarantine::mask_file_name(&file)
+        ))
+    );
+    let _ = writeln!(
+        s,
+        "encoding = \"{}\"",
+        if utf8 { "utf-8" } else { "windows-1252" }
+    );
+    if delimiter != b',' {
+        let shown = if delimiter == b'\t' {
+            "\\t".to_string()
+        } else {
+            (delimiter as char).to_string()
+        };
+        let _ = writeln!(s, "delimiter = \"{shown}\"");
+    }
+    let _ = writeln!(
+        s,
+        "null_values = {}",
+        if nulls { "[\"\", \"NULL\"]" } else { "[\"\"]" }
+    );
+    s.push_str("on_extra_column = \"warn\"\n");
+    for c in columns {
+        let _ = writeln!(
+            s,
+            "\n[[columns]]\nname = {}\nheader = {}",
+            quoted(&c.name),
+            quoted(&c.header)
+        );
+        for line in &c.lines {
+            let _ = writeln!(s, "{line}");
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_contract_is_named_after_its_file_without_its_period() {
+        for (file, name) in [
+            ("/drop/CLD_904_2026Q3.csv", "cld"),
+            ("apc_spells_2026Q3.csv", "apc_spells"),
+            ("Acute Discharges (Oct).csv", "acute_discharges_oct"),
+            ("2026-10.csv", "column"),
+        ] {
+            assert_eq!(name_from_file(Path::new(file)), name, "{file}");
+        }
+    }
+
+    #[test]
+    fn column_names_are_lower_case_words_and_unique() {
+        let mut taken = BTreeSet::new();
+        let names: Vec<String> = [
+            "Start Date (Hospital Provider Spell)",
+            "Request: Route of Access",
+            "start date hospital provider spell",
+            "1st Contact",
+            "",
+        ]
+        .iter()
+        .map(|h| unique_name(h, &mut taken))
+        .collect();
+        assert_eq!(
+            names,
+            [
+                "start_date_hospital_provider_spell",
+                "request_route_of_access",
+                "start_date_hospital_provider_spell_2",
+                "column_1st_contact",
+                "column",
+            ]
+        );
+    }
+
+    /// A person's name, birth date, address or contact details by the header; an
+    /// organisation's name is not a person's.
+    #[test]
+    fn headers_of_personal_data_are_sensitive_and_an_organisation_s_name_is_not() {
+        for h in [
+            "First Name",
+            "Surname",
+            "Date of Birth",
+            "DOB",
+            "Postcode",
+            "Address Line 1",
+            "Telephone",
+            "Name",
+            "Client Name",
+            "Email",
+        ] {
+            assert!(is_sensitive(h), "{h}");
+        }
+        for h in [
+            "LA Name",
+            "Provider Name",
+            "Service Type",
+            "NHS Number",
+            "Gender",
+        ] {
+            assert!(!is_sensitive(h), "{h}");
+        }
+    }
+
+    #[test]
+    fn a_pattern_holds_the_characters_and_lengths_seen() {
+        let mut c = CharClasses::default();
+        for v in ["RX1", "RYJ02", "R-1"] {
+            c.add(v);
+        }
+        assert_eq!(c.pattern(3, 5).as_deref(), Some("[A-Z0-9-]{3,5}"));
+        let mut spaced = CharClasses::default();
+        spaced.add("A 1");
+        assert_eq!(spaced.pattern(3, 3), None);
+    }
+
+    #[test]
+    fn formats_are_chosen_together_until_nearly_every_value_parses() {
+        let datetimes: Vec<DateFormat> = DATETIME_FORMATS
+            .iter()
+            .map(|f| DateFormat::compile(f).unwrap())
+            .collect();
+        let dates: Vec<DateFormat> = DATE_FORMATS
+            .iter()
+            .map(|f| DateFormat::compile(f).unwrap())
+            .collect();
+        let times: Vec<DateFormat> = TIME_FORMATS
+            .iter()
+            .map(|f| DateFormat::compile(f).unwrap())
+            .collect();
+        let mut s = Seen {
+            dates: vec![0; dates.len()],
+            datetimes: vec![0; datetimes.len()],
+            times: vec![0; times.len()],
+            min_len: usize::MAX,
+            ..Seen::default()
+        };
+        for _ in 0..60 {
+            s.add("2026-07-01 10:00", &dates, &datetimes, &times);
+        }
+        for _ in 0..40 {
+            s.add("2026-07-01 10:00:59", &dates, &datetimes, &times);
+        }
+        assert_eq!(
+            covering(&s.datetimes, &datetimes, &s),
+            ["%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
+        );
+        assert!(covering(&s.dates, &dates, &s).is_empty());
+    }
+}

@@ -1,0 +1,153 @@
+//! `joinedup draft`: a first contract drafted from a feed's CSV file. The sample's
+//! extracts draft the types, formats and code lists their shipped contracts declare; a
+//! drafted contract, mapped, reads its file with `joinedup check`; no value of the file
+//! is written.
+
+use crate::util::*;
+
+/// `joinedup draft` with `args`: exit code, stdout, stderr.
+fn draft(args: &[&str]) -> (i32, String, String) {
+    let mut all = vec!["draft"];
+    all.extend(args);
+    result(&joinedup(&all))
+}
+
+/// The sample's APC extract drafts, column by column, what the shipped `sus_apc`
+/// contract declares (its code lists, date and time formats, NHS number), pinned as a
+/// golden file; none of the file's values is in it.
+#[test]
+fn the_sample_apc_extract_drafts_its_shipped_contract_s_types() {
+    let (code, stdout, stderr) = draft(&[
+        "data-samples/apc/apc_spells_2026Q3.csv",
+        "--name",
+        "sus_apc",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let want = std::fs::read_to_string(root().join("tests/fixtures/draft/sus_apc.toml")).unwrap();
+    assert_eq!(stdout, want);
+    // Every shipped code list column is drafted with its list.
+    for list in [
+        "person_sex",
+        "admission_method",
+        "admission_source",
+        "patient_classification",
+        "discharge_method",
+        "discharge_destination",
+    ] {
+        assert!(stdout.contains(&format!("codes = \"{list}\"\n")), "{list}");
+    }
+    // No value: a spell number, an NHS number, a date.
+    for value in ["RX10037461", "9997555422", "01/07/2026"] {
+        assert!(!stdout.contains(value), "{value}");
+    }
+}
+
+/// A council's CLD file: Windows-1252, `NULL` blanks, names, date of birth and postcode
+/// declared sensitive by their headers, the council's person id an identifier scoped by
+/// its council code; the name of the contract from the file's (period dropped).
+#[test]
+fn a_council_s_file_drafts_its_encoding_blanks_sensitive_columns_and_scoped_id() {
+    let (code, stdout, stderr) = draft(&["data-samples/cld/cld_902_2026Q3.csv"]);
+    assert_eq!(code, 0, "{stderr}");
+    for part in [
+        "[contract]\nname = \"cld\"\n",
+        "encoding = \"windows-1252\"\nnull_values = [\"\", \"NULL\"]\n",
+        "header = \"First Name\"\ntype = \"sensitive\"",
+        "header = \"Last Name\"\ntype = \"sensitive\"",
+        "header = \"Date of Birth\"\ntype = \"sensitive\"",
+        "header = \"Postcode\"\ntype = \"sensitive\"",
+        "name = \"la_code\"\nheader = \"LA Code\"\ntype = \"string\"\npattern = \"[0-9]{3}\"\nrequired = true\n",
+        "header = \"LA Name\"\ntype = \"string\"\nrequired = true\n",
+        "header = \"LA Person Unique Identifier\"\ntype = \"identifier\"\nscope = \"la_code\"\nrequired = true\n",
+        "header = \"NHS Number\"\ntype = \"nhs_number\"\nheader_required = true\non_invalid = \"blank\"",
+        "header = \"Event Type\"\ntype = \"code\"\ncodes = \"cld_event_type\"\n",
+    ] {
+        assert!(stdout.contains(part), "{part}\n---\n{stdout}");
+    }
+}
+
+/// The drafted APC contract, with a mapping onto its drafted column names, is a contract
+/// a pipeline runs: `joinedup check` reads the sample's file with it.
+#[test]
+fn a_drafted_contract_mapped_reads_its_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for sub in ["schemas", "pipelines", "data-samples"] {
+        copy_tree(&root().join(sub), &d.join(sub));
+    }
+    std::fs::copy(
+        root().join("tests/fixtures/draft/sus_apc.toml"),
+        d.join("schemas/sources/sus_apc.toml"),
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("pipelines/mappings/sus_apc.toml"),
+        r#"[mapping]
+target = "hospital_spell"
+
+[fields]
+spell_id = { from = "hospital_provider_spell_number" }
+person_id = { from = "nhs_number" }
+provider_code = { from = "organisation_code_sender_of_transaction" }
+admission_date = { from = "start_date_hospital_provider_spell" }
+admission_datetime = { date = "start_date_hospital_provider_spell", time = "start_time_hospital_provider_spell" }
+admission_method = { from = "admission_method_hospital_provider_spell" }
+admission_type = { from = "admission_method_hospital_provider_spell", via = "group" }
+treatment_function = { from = "treatment_function_code" }
+discharge_date = { from = "discharge_date_from_hospital_provider_spell" }
+discharge_method = { from = "discharge_method_hospital_provider_spell" }
+discharge_destination = { from = "discharge_destination_hospital_provider_spell" }
+discharge_destination_group = { from = "discharge_destination_hospital_provider_spell", via = "group" }
+discharge_ready_date = { from = "hospital_provider_spell_discharge_ready_date" }
+admission_source = { from = "source_of_admission_hospital_provider_spell" }
+source_file = { meta = "file" }
+"#,
+    )
+    .unwrap();
+    let pipeline = d.join("pipelines/sample.toml");
+    let (code, stdout, stderr) = result(&joinedup(&[
+        "check",
+        pipeline.to_str().unwrap(),
+        "--only",
+        "apc",
+        "--show",
+        "0",
+    ]));
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    // The shipped contract quarantines 11 of these rows; the draft quarantines the same
+    // bad codes and impossible dates, but has no row rules (date order) and requires no
+    // spell number (one is blank in the sample).
+    assert!(
+        stdout.contains("apc_spells_2026Q3.csv (utf-8): 1600 rows: 1594 accepted, 6 quarantined\n    quarantined for: invalid_date 3, unknown_code 3\n"),
+        "{stdout}"
+    );
+}
+
+/// What cannot be drafted from is refused with why (exit 3): a workbook, a file whose
+/// first row is data; a file that cannot be read is a command-line error (exit 2).
+#[test]
+fn a_workbook_a_headerless_file_and_a_missing_file_are_refused_with_why() {
+    for (file, code, why) in [
+        (
+            "tests/fixtures/bad/apc/excel_workbook.xlsx",
+            3,
+            "is a workbook (or another archive), not a CSV file: save the sheet as CSV to draft a contract from it",
+        ),
+        (
+            "tests/fixtures/bad/apc/no_header.csv",
+            3,
+            "its first row looks like data, not a header (a contract reads files by their headers)",
+        ),
+        (
+            "tests/fixtures/bad/apc/no_such_file.csv",
+            2,
+            "cannot read tests/fixtures/bad/apc/no_such_file.csv: ",
+        ),
+    ] {
+        let (got, stdout, stderr) = draft(&[file]);
+        assert_eq!((got, stdout.as_str()), (code, ""), "{file}: {stderr}");
+        assert!(stderr.contains(why), "{file}: {stderr}");
+        // A headerless file's first row holds an NHS number: never shown.
+        assert!(!stderr.contains("9991000003"), "{stderr}");
+    }
+}
