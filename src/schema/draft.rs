@@ -28,6 +28,10 @@ use crate::schema::CodeList;
 /// Rows read to infer types from (the rest of the file is not read).
 pub const ROWS_READ: usize = 200_000;
 
+/// Bytes read from the file's start, at most (cut at a line's end): a file of
+/// [`ROWS_READ`] rows of 300 bytes.
+const BYTES_READ: u64 = 64 << 20;
+
 /// Distinct values counted per column; a column with more is not a code.
 const DISTINCT_KEPT: usize = 500;
 
@@ -165,12 +169,29 @@ pub fn draft(path: &Path, name: &str, lists: &[Arc<CodeList>]) -> Result<String>
         },
         message,
     };
-    let bytes = std::fs::read(path).map_err(|e| {
+    let unreadable = |e: std::io::Error| {
         Error::Usage(format!(
             "cannot read {}: {e}",
             crate::ingest::quarantine::shown_path(path)
         ))
-    })?;
+    };
+    // The file's start, whole lines of it: more than enough for the rows read.
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(
+            std::fs::File::open(path).map_err(unreadable)?,
+            BYTES_READ + 1,
+        ),
+        &mut bytes,
+    )
+    .map_err(unreadable)?;
+    if bytes.len() as u64 > BYTES_READ {
+        let end = bytes
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .unwrap_or(bytes.len());
+        bytes.truncate(end + 1);
+    }
     if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
         return Err(rejected(
             "is a workbook (or another archive), not a CSV file: save the sheet as CSV to draft a contract from it"
