@@ -86,6 +86,13 @@ pub fn validate(pipeline: &Path, overrides: &[SourceOverride]) -> Result<Plan> {
     load_plan(pipeline, overrides).map_err(Error::Config)
 }
 
+/// Why a run refuses a source whose files hold no data rows (unless `allow_empty`).
+pub(crate) fn no_data_rows(source: &str, files: usize) -> String {
+    format!(
+        "source {source}: its {files} file(s) hold no data rows (a header only, or nothing at all), which would empty every dataset it feeds"
+    )
+}
+
 /// Warnings of a disclosure rule weaker than the default: published datasets of one
 /// pipeline share its rule (one warning), and `flow_daily`'s minimum of patients. Said by
 /// every run, and by `validate`, allowed but never silently.
@@ -853,9 +860,8 @@ fn run_as(
                     column: None,
                 },
                 message: format!(
-                    "source {}: its {} file(s) hold no data rows (a header only, or nothing at all), which would empty every dataset it feeds; nothing was published. If the source may be empty, set allow_empty = true under [sources.{}]",
-                    s.name,
-                    r.files.len(),
+                    "{}; nothing was published. If the source may be empty, set allow_empty = true under [sources.{}]",
+                    no_data_rows(&s.name, r.files.len()),
                     s.name
                 ),
             });

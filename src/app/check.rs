@@ -140,6 +140,10 @@ pub struct SourceCheck {
     pub without_nhs_number_fraction: f64,
     /// The source's `max_without_nhs_number_fraction`.
     pub max_without_nhs_number_fraction: f64,
+    /// Why a run would refuse the source though no file is refused: its files hold no
+    /// data rows, and it does not allow that (`allow_empty`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refused: Option<String>,
     /// Why no file was checked, for a source with none (a fetched source nothing has
     /// landed for, unless a file is named with `--source`; a folder of no matching file).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -153,11 +157,13 @@ impl SourceCheck {
             || self.without_nhs_number_fraction > self.max_without_nhs_number_fraction
     }
 
-    /// True when a file was refused as a whole.
+    /// True when a file, or the source, would be refused as a whole.
     pub fn rejected(&self) -> bool {
-        self.files
-            .iter()
-            .any(|f| matches!(f, FileCheck::Rejected { .. }))
+        self.refused.is_some()
+            || self
+                .files
+                .iter()
+                .any(|f| matches!(f, FileCheck::Rejected { .. }))
     }
 }
 
@@ -344,7 +350,16 @@ fn summarise(s: &SourcePlan, files: Vec<FileCheck>, none_because: Option<String>
             part as f64 / whole as f64
         }
     };
+    let read_all = files.iter().all(|f| matches!(f, FileCheck::Read(_)));
+    let refused = (!files.is_empty() && read_all && rows_in == 0 && !s.allow_empty).then(|| {
+        format!(
+            "{}: a run refuses it (set allow_empty = true under [sources.{}] if it may be empty)",
+            crate::app::no_data_rows(&s.name, files.len()),
+            s.name
+        )
+    });
     SourceCheck {
+        refused,
         source: s.name.clone(),
         contract: format!("{} v{}", s.contract.name, s.contract.version),
         files,

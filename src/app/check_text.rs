@@ -21,7 +21,7 @@ impl CheckReport {
         }
         let verdict = match self.exit() {
             crate::error::ExitCode::InputRejected => {
-                "a run would be refused: a file breaks its contract as a whole (exit 3)"
+                "a run would be refused: a file breaks its contract as a whole, or a source holds no rows (exit 3)"
             }
             crate::error::ExitCode::DataQuality => {
                 "a run would publish, with a source over its threshold (exit 1)"
@@ -48,6 +48,10 @@ fn render_source(s: &mut String, c: &SourceCheck) {
     }
     for f in &c.files {
         render_file(s, f);
+    }
+    if let Some(why) = &c.refused {
+        let _ = writeln!(s, "  REFUSED: {why}");
+        return;
     }
     // Shares of the files read; a source whose every file was rejected has none.
     if !c.files.iter().any(|f| matches!(f, FileCheck::Read { .. })) {

@@ -199,7 +199,9 @@ fn a_file_a_run_would_refuse_is_named_with_why_and_the_others_still_checked() {
     );
     assert_eq!(
         lines.last(),
-        Some(&"a run would be refused: a file breaks its contract as a whole (exit 3)")
+        Some(
+            &"a run would be refused: a file breaks its contract as a whole, or a source holds no rows (exit 3)"
+        )
     );
 }
 
@@ -308,5 +310,28 @@ mapping = "{root}/pipelines/mappings/sus_apc.toml"
         line.starts_with(&format!("  {}/landing/apc/two_bad_rows__", out.display()))
             && line.ends_with(".csv (utf-8): 3 rows: 1 accepted, 2 quarantined"),
         "{stdout}"
+    );
+}
+
+/// A source whose files hold no data rows is refused by a run unless it allows that
+/// (`allow_empty`): the check says so, with the run's reason, and exits 3.
+#[test]
+fn a_source_of_no_data_rows_is_refused_as_a_run_refuses_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = check(
+        &["--source", "apc=tests/fixtures/bad/apc/header_only.csv"],
+        dir.path(),
+    );
+    assert_eq!(code, 3, "{stdout}\n{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines[3..],
+        [
+            "  tests/fixtures/bad/apc/header_only.csv (utf-8): 0 rows: 0 accepted, 0 quarantined",
+            "    warning: tests/fixtures/bad/apc/header_only.csv: a header and no data rows (source apc)",
+            "  REFUSED: source apc: its 1 file(s) hold no data rows (a header only, or nothing at all), which would empty every dataset it feeds: a run refuses it (set allow_empty = true under [sources.apc] if it may be empty)",
+            "",
+            "a run would be refused: a file breaks its contract as a whole, or a source holds no rows (exit 3)",
+        ]
     );
 }
