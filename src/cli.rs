@@ -124,6 +124,7 @@ const CHECK_EXAMPLES: &str = concat!(
   joinedup check pipelines/icb.toml --source cld=/drop/cld_new_council.csv
   joinedup check pipelines/icb.toml --only apc --show 20
   joinedup check pipelines/icb.toml --json > check.json
+  joinedup check --contract schemas/sources/cld_904.toml --file new.csv
 
 Reads files against their contracts exactly as a run reads them and says what a run
 would make of them: rows accepted and quarantined by reason, values left blank, rows
@@ -376,6 +377,15 @@ pub struct CheckArgs {
     /// Print the report as JSON (one object) instead of text.
     #[arg(long)]
     pub json: bool,
+
+    /// Check the --file files against this contract alone (schemas/sources/NAME.toml),
+    /// every column of it, before it has a mapping or a pipeline.
+    #[arg(long, value_name = "CONTRACT", requires = "files", conflicts_with_all = ["sources", "only"])]
+    pub contract: Option<PathBuf>,
+
+    /// A file or folder to check against --contract (repeatable).
+    #[arg(long = "file", value_name = "PATH", requires = "contract")]
+    pub files: Vec<PathBuf>,
 
     /// Data directory, for sources fetched into its landing zone (nothing is written).
     #[arg(long, default_value = "out", env = "JOINEDUP_OUT")]

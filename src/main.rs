@@ -321,6 +321,8 @@ fn run(cli: &Cli) -> Result<error::ExitCode, error::Error> {
                 only,
                 out: args.out.clone(),
                 show: args.show,
+                contract: args.contract.clone(),
+                files: args.files.clone(),
             })?;
             if args.json {
                 let json = serde_json::to_string_pretty(&report)

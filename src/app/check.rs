@@ -40,6 +40,11 @@ pub struct CheckOptions {
     pub out: PathBuf,
     /// Quarantined rows to list per file.
     pub show: usize,
+    /// A contract file to check `files` against alone, instead of the pipeline's
+    /// sources ([`crate::config::alone`]).
+    pub contract: Option<PathBuf>,
+    /// The files (or folders) to check against `contract`.
+    pub files: Vec<PathBuf>,
 }
 
 /// One quarantined row as listed: where it was and why (no values).
@@ -190,12 +195,49 @@ impl CheckReport {
     }
 }
 
-/// Checks the files of the sources `opts` names (every ingested source when none).
+/// Checks the files of the sources `opts` names (every ingested source when none), or
+/// its files against its contract alone.
 pub fn check(opts: &CheckOptions) -> Result<CheckReport> {
+    let scratch = Scratch::new()?;
+    let Some(contract) = &opts.contract else {
+        return check_pipeline(opts, &scratch);
+    };
+    if opts.files.is_empty() {
+        return Err(Error::Usage(
+            "--contract checks the files named with --file PATH (a file or a folder)".into(),
+        ));
+    }
+    let mut source = None;
+    let mut files = Vec::new();
+    for path in &opts.files {
+        let s = crate::config::alone::contract_source(contract, path).map_err(Error::Config)?;
+        for p in crate::pull::list_paths(&s.name, &s.path, &s.pattern)? {
+            files.push(crate::pull::fingerprint_input(&s.name, &p)?);
+        }
+        source.get_or_insert(s);
+    }
+    let source = source.ok_or_else(|| Error::Internal("no file to check".into()))?;
+    // No pipeline, so no key of its own: every number is hashed under the check's.
+    let pseudo = random_pseudonymiser(crate::normalise::pseudonym::Width::default())?;
+    Ok(CheckReport {
+        pipeline: shown_path(contract),
+        sources: vec![check_source(
+            &source, files, &pseudo, &scratch, opts.show, None,
+        )?],
+    })
+}
+
+/// Checks the files of the pipeline's sources `opts` names.
+fn check_pipeline(opts: &CheckOptions, scratch: &Scratch) -> Result<CheckReport> {
     let plan = load_plan(&opts.pipeline, &opts.overrides).map_err(Error::Config)?;
     let chosen = chosen_sources(&plan, &opts.only)?;
-    let pseudo = check_pseudonymiser(&plan)?;
-    let scratch = Scratch::new()?;
+    let pseudo = random_pseudonymiser(plan.pseudonym_width)?;
+    // Under a `DEMO-` key a run refuses real NHS numbers: so does its check.
+    let pseudo = if matches!(plan.key, Some(KeySource::Demo(_))) {
+        pseudo.for_test_data_only()
+    } else {
+        pseudo
+    };
     let mut sources = Vec::new();
     for s in chosen {
         let one = Plan {
@@ -219,41 +261,57 @@ pub fn check(opts: &CheckOptions) -> Result<CheckReport> {
                 )
             }
         });
-        let order: Vec<usize> = {
-            let mut o: Vec<usize> = (0..files.len()).collect();
-            o.sort_by_key(|&i| std::cmp::Reverse(files[i].bytes));
-            o
-        };
-        let checked = crate::parallel::map_in_order(
-            &files,
-            &order,
-            crate::parallel::cores(),
-            |input| -> Result<FileCheck> {
-                let dir = scratch.folder()?;
-                let reading = crate::ingest::ingest_uncached(s, input, &pseudo, &dir);
-                let checked = match reading {
-                    Ok(report) => Ok(FileCheck::Read(FileReading::new(
-                        &report,
-                        first_quarantined(&report.quarantine, opts.show)?,
-                    ))),
-                    Err(e @ Error::InputRejected { .. }) => Ok(FileCheck::Rejected {
-                        file: shown_path(&input.path),
-                        rejected: crate::ingest::quarantine::mask_nhs_numbers(&e.to_string())
-                            .into_owned(),
-                    }),
-                    Err(e) => Err(e),
-                };
-                let _ = std::fs::remove_dir_all(&dir);
-                checked
-            },
-        );
-        let files = checked.into_iter().collect::<Result<Vec<_>>>()?;
-        sources.push(summarise(s, files, none_because));
+        sources.push(check_source(
+            s,
+            files,
+            &pseudo,
+            scratch,
+            opts.show,
+            none_because,
+        )?);
     }
     Ok(CheckReport {
         pipeline: shown_path(&plan.file),
         sources,
     })
+}
+
+/// Reads each of `files` as `s`'s, one per core, into its own folder of `scratch`
+/// (removed once read), and sums the source's shares.
+fn check_source(
+    s: &SourcePlan,
+    files: Vec<InputFile>,
+    pseudo: &Pseudonymiser,
+    scratch: &Scratch,
+    show: usize,
+    none_because: Option<String>,
+) -> Result<SourceCheck> {
+    let mut order: Vec<usize> = (0..files.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(files[i].bytes));
+    let checked = crate::parallel::map_in_order(
+        &files,
+        &order,
+        crate::parallel::cores(),
+        |input| -> Result<FileCheck> {
+            let dir = scratch.folder()?;
+            let checked = match crate::ingest::ingest_uncached(s, input, pseudo, &dir) {
+                Ok(report) => Ok(FileCheck::Read(FileReading::new(
+                    &report,
+                    first_quarantined(&report.quarantine, show)?,
+                ))),
+                Err(e @ Error::InputRejected { .. }) => Ok(FileCheck::Rejected {
+                    file: shown_path(&input.path),
+                    rejected: crate::ingest::quarantine::mask_nhs_numbers(&e.to_string())
+                        .into_owned(),
+                }),
+                Err(e) => Err(e),
+            };
+            let _ = std::fs::remove_dir_all(&dir);
+            checked
+        },
+    );
+    let files = checked.into_iter().collect::<Result<Vec<_>>>()?;
+    Ok(summarise(s, files, none_because))
 }
 
 /// The sources named in `only`, in the pipeline's order (every ingested source when
@@ -278,18 +336,12 @@ fn chosen_sources<'a>(plan: &'a Plan, only: &[String]) -> Result<Vec<&'a SourceP
 }
 
 /// A pseudonymiser of a random key, used for the check only: nothing it makes is kept.
-/// Under a `DEMO-` key, restricted to the test range as the run's would be.
-fn check_pseudonymiser(plan: &Plan) -> Result<Pseudonymiser> {
+fn random_pseudonymiser(width: crate::normalise::pseudonym::Width) -> Result<Pseudonymiser> {
     let key: Vec<u8> = [uuid::Uuid::new_v4(), uuid::Uuid::new_v4()]
         .iter()
         .flat_map(|u| *u.as_bytes())
         .collect();
-    let pseudo = Pseudonymiser::new(&key, plan.pseudonym_width).map_err(Error::Internal)?;
-    Ok(if matches!(plan.key, Some(KeySource::Demo(_))) {
-        pseudo.for_test_data_only()
-    } else {
-        pseudo
-    })
+    Pseudonymiser::new(&key, width).map_err(Error::Internal)
 }
 
 /// The first `n` rows of a file's quarantine.

@@ -6,6 +6,7 @@
 //! every cross-reference. All errors found are returned together ([`ConfigErrors`]),
 //! each naming the file, the key path and the valid alternatives.
 
+pub mod alone;
 mod contract;
 mod errors;
 pub mod fetch;

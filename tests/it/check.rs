@@ -335,3 +335,67 @@ fn a_source_of_no_data_rows_is_refused_as_a_run_refuses_it() {
         ]
     );
 }
+
+/// A contract being written is checked alone, before it has a mapping or a pipeline:
+/// here a contract drafted from one council's file, against every council's files. Every
+/// column is checked, with the default thresholds (this CLD's 12.6 % of clients without
+/// an NHS number is over the default 10 %, where the sample pipeline allows 20 %).
+#[test]
+fn a_drafted_contract_is_checked_alone_before_it_has_a_mapping() {
+    let dir = tempfile::tempdir().unwrap();
+    let schemas = dir.path().join("schemas");
+    copy_tree(&root().join("schemas/codes"), &schemas.join("codes"));
+    std::fs::create_dir_all(schemas.join("sources")).unwrap();
+    let (code, drafted, stderr) = result(&joinedup(&[
+        "draft",
+        "data-samples/cld/cld_901_2026Q3.csv",
+        "--name",
+        "cld_901",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let contract = schemas.join("sources/cld_901.toml");
+    std::fs::write(&contract, drafted).unwrap();
+    let (code, stdout, stderr) = check(
+        &[
+            "--contract",
+            contract.to_str().unwrap(),
+            "--file",
+            "data-samples/cld",
+            "--show",
+            "0",
+        ],
+        dir.path(),
+    );
+    assert_eq!(code, 1, "{stdout}\n{stderr}");
+    let counts: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.contains(" rows: ") || l.starts_with("  cld_901: "))
+        .collect();
+    assert_eq!(
+        counts,
+        [
+            "  data-samples/cld/cld_901_2026Q3.csv (windows-1252): 458 rows: 454 accepted, 4 quarantined",
+            "  data-samples/cld/cld_902_2026Q3.csv (windows-1252): 531 rows: 529 accepted, 2 quarantined",
+            "  data-samples/cld/cld_903_2026Q3.csv (windows-1252): 474 rows: 472 accepted, 2 quarantined",
+            "  cld_901: 0.55% of rows quarantined (threshold 5.0%: within); 12.58% of accepted rows without an NHS number (threshold 10.0%: over: a run exits 1)",
+        ]
+    );
+
+    // A contract is read where its code lists are: <schemas>/sources/<name>.toml.
+    let elsewhere = dir.path().join("cld_901.toml");
+    std::fs::copy(&contract, &elsewhere).unwrap();
+    let (code, stdout, stderr) = check(
+        &[
+            "--contract",
+            elsewhere.to_str().unwrap(),
+            "--file",
+            "data-samples/cld",
+        ],
+        dir.path(),
+    );
+    assert_eq!(code, 2, "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("a contract is read as <schemas>/sources/<name>.toml, beside the code lists it names in <schemas>/codes/"),
+        "{stderr}"
+    );
+}
