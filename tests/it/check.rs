@@ -399,3 +399,64 @@ fn a_drafted_contract_is_checked_alone_before_it_has_a_mapping() {
         "{stderr}"
     );
 }
+
+/// A check stopped by a signal while a workbook is read leaves nothing in the temporary
+/// folder: the sheet copied out there, with its NHS numbers, is removed with it.
+#[test]
+fn a_check_stopped_by_a_signal_leaves_no_copy_of_a_workbook() {
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    let csv = std::fs::read_to_string(root().join("tests/fixtures/bad/apc/valid.csv")).unwrap();
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    for (r, line) in csv.lines().enumerate() {
+        for (c, v) in line.split(',').enumerate() {
+            ws.write_string(r as u32, c as u16, v).unwrap();
+        }
+    }
+    let book = dir.path().join("apc.xlsx");
+    wb.save(&book).unwrap();
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let mut check = Command::new(env!("CARGO_BIN_EXE_joinedup"))
+        .current_dir(root())
+        .args(["check", "--source"])
+        .arg(format!("apc={}", book.display()))
+        .env("TMPDIR", &tmp)
+        .env("JOINEDUP_FAULT", "sleep:ingest_workbook_copied:20000")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (mut stderr, mut seen) = until_paused(&mut check, "ingest_workbook_copied");
+    // The sheet's copy is there while it is read.
+    let copies = || -> Vec<std::path::PathBuf> {
+        let mut found = Vec::new();
+        let mut stack = vec![tmp.clone()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).into_iter().flatten() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    stack.push(p.clone());
+                }
+                found.push(p);
+            }
+        }
+        found
+    };
+    assert!(
+        copies().iter().any(|p| p.ends_with("workbook/apc.xlsx")),
+        "{:?}",
+        copies()
+    );
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &check.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    std::io::Read::read_to_string(&mut stderr, &mut seen).unwrap();
+    assert_eq!(check.wait().unwrap().code(), Some(143), "{seen}");
+    assert_eq!(copies(), Vec::<std::path::PathBuf>::new());
+}

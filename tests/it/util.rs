@@ -388,3 +388,22 @@ pub fn median(v: &[i64]) -> f64 {
         (v[n / 2 - 1] + v[n / 2]) as f64 / 2.0
     }
 }
+
+/// Reads `run`'s stderr (piped) until it announces its pause at fault point `point`: the
+/// rest of its stderr, and what it wrote there until then.
+pub fn until_paused(
+    run: &mut std::process::Child,
+    point: &str,
+) -> (std::io::BufReader<std::process::ChildStderr>, String) {
+    use std::io::BufRead;
+    let mut stderr = std::io::BufReader::new(run.stderr.take().unwrap());
+    let mut seen = String::new();
+    loop {
+        let mut line = String::new();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "no pause: {seen}");
+        seen.push_str(&line);
+        if line.contains(&format!("fault: pausing at {point}")) {
+            return (stderr, seen);
+        }
+    }
+}

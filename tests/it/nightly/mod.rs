@@ -430,25 +430,6 @@ fn a_run_under_nohup_goes_on_after_sighup() {
     assert_eq!(manifest_of_last_run(&out)["status"], "ok");
 }
 
-/// Reads `run`'s stderr (piped) until it announces its pause at fault point `point`: the
-/// rest of its stderr, and what it wrote there until then.
-fn until_paused(
-    run: &mut std::process::Child,
-    point: &str,
-) -> (std::io::BufReader<std::process::ChildStderr>, String) {
-    use std::io::BufRead;
-    let mut stderr = std::io::BufReader::new(run.stderr.take().unwrap());
-    let mut seen = String::new();
-    loop {
-        let mut line = String::new();
-        assert!(stderr.read_line(&mut line).unwrap() > 0, "no pause: {seen}");
-        seen.push_str(&line);
-        if line.contains(&format!("fault: pausing at {point}")) {
-            return (stderr, seen);
-        }
-    }
-}
-
 /// Regression (review): a SIGTERM while a workbook was read exited 143 saying nothing
 /// half-written was left, but left the ingest folder under `.cache/ingest`, holding the
 /// sheet copied out as CSV with its NHS numbers in plain text, until the next run. The
