@@ -14,7 +14,7 @@
 //! run would. Details name columns and codes, never an identifying value (they are the
 //! quarantine's, which withholds NHS numbers, names, dates of birth and postcodes).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
@@ -83,6 +83,10 @@ pub struct FileReading {
     pub blanked: BTreeMap<String, BTreeMap<String, u64>>,
     /// Accepted rows without an NHS number.
     pub without_nhs_number: u64,
+    /// Per column the source reads, its blank values in accepted rows (left blank as
+    /// invalid, or blank in the file), where there are any: a field a feed leaves empty
+    /// (a trust not recording discharge ready dates) measures nothing.
+    pub blank_in_accepted: BTreeMap<String, u64>,
     /// Columns the contract does not declare.
     pub extra_columns: Vec<String>,
     /// The file's warnings, NHS-number shapes withheld.
@@ -92,7 +96,11 @@ pub struct FileReading {
 }
 
 impl FileReading {
-    fn new(reading: &FileIngest, first_quarantined: Vec<ListedRow>) -> Self {
+    fn new(
+        reading: &FileIngest,
+        blank_in_accepted: BTreeMap<String, u64>,
+        first_quarantined: Vec<ListedRow>,
+    ) -> Self {
         // As the ingest cache keeps it: the path shown, warnings with NHS numbers withheld.
         let r = crate::ingest::cache_record(reading);
         FileReading {
@@ -106,6 +114,7 @@ impl FileReading {
             reasons: r.reasons,
             blanked: r.blanked,
             without_nhs_number: r.without_nhs_number,
+            blank_in_accepted,
             extra_columns: r.extra_columns,
             warnings: r.warnings,
             first_quarantined,
@@ -288,6 +297,15 @@ fn check_source(
 ) -> Result<SourceCheck> {
     let mut order: Vec<usize> = (0..files.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(files[i].bytes));
+    // The columns the source reads: the others are not stored, so blank in every row.
+    let read: BTreeSet<&str> = s
+        .contract
+        .columns
+        .iter()
+        .zip(s.columns_read())
+        .filter(|(_, read)| *read)
+        .map(|(c, _)| c.name.as_str())
+        .collect();
     let checked = crate::parallel::map_in_order(
         &files,
         &order,
@@ -297,6 +315,7 @@ fn check_source(
             let checked = match crate::ingest::ingest_uncached(s, input, pseudo, &dir) {
                 Ok(report) => Ok(FileCheck::Read(FileReading::new(
                     &report,
+                    blank_counts(&report.staged, &read)?,
                     first_quarantined(&report.quarantine, show)?,
                 ))),
                 Err(e @ Error::InputRejected { .. }) => Ok(FileCheck::Rejected {
@@ -342,6 +361,27 @@ fn random_pseudonymiser(width: crate::normalise::pseudonym::Width) -> Result<Pse
         .flat_map(|u| *u.as_bytes())
         .collect();
     Pseudonymiser::new(&key, width).map_err(Error::Internal)
+}
+
+/// Per column of `read` in a file's staged (accepted) rows, its nulls, where there are
+/// any.
+fn blank_counts(staged: &[PathBuf], read: &BTreeSet<&str>) -> Result<BTreeMap<String, u64>> {
+    let mut counts = BTreeMap::new();
+    if staged.is_empty() {
+        return Ok(counts);
+    }
+    let engine = |e| Error::engine("counting blank values", e);
+    let nulls = crate::normalise::scan_stacked(staged)
+        .and_then(|lf| lf.select([all().as_expr().null_count()]).collect())
+        .map_err(engine)?;
+    for c in nulls.columns() {
+        let n = c.cast(&DataType::UInt64).map_err(engine)?;
+        let n = n.u64().map_err(engine)?.get(0).unwrap_or_default();
+        if n > 0 && read.contains(c.name().as_str()) {
+            counts.insert(c.name().to_string(), n);
+        }
+    }
+    Ok(counts)
 }
 
 /// The first `n` rows of a file's quarantine.

@@ -102,6 +102,16 @@ fn render_file(s: &mut String, f: &FileCheck) {
         let each: Vec<String> = reasons.iter().map(|(k, n)| format!("{k} {n}")).collect();
         let _ = writeln!(s, "    left blank in {column}: {}", each.join(", "));
     }
+    if !r.blank_in_accepted.is_empty() && r.accepted > 0 {
+        let mut blank: Vec<(&String, &u64)> = r.blank_in_accepted.iter().collect();
+        // Emptiest first.
+        blank.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        let each: Vec<String> = blank
+            .iter()
+            .map(|(c, n)| format!("{c} {:.1}%", **n as f64 * 100.0 / r.accepted as f64))
+            .collect();
+        let _ = writeln!(s, "    blank in accepted rows: {}", each.join(", "));
+    }
     if r.without_nhs_number > 0 {
         let _ = writeln!(
             s,

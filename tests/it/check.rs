@@ -103,6 +103,13 @@ fn check_counts_the_sample_as_its_run_does_and_keeps_nothing() {
         (&apc["file"], &apc["sha256"]),
         (&recorded["path"], &recorded["sha256"])
     );
+    // Blank values of the columns the source reads, in accepted rows: the spells still
+    // in hospital (no discharge date), those without a ready date, and the NHS numbers
+    // left blank as invalid (the manifest's without_nhs_number).
+    assert_eq!(
+        apc["blank_in_accepted"],
+        serde_json::json!({"discharge_date": 32, "discharge_ready_date": 48, "nhs_number": 5})
+    );
     // Five quarantined rows listed per file by default, with where and why.
     let listed = apc["first_quarantined"].as_array().unwrap();
     assert_eq!(listed.len(), 5);
@@ -369,7 +376,7 @@ fn a_drafted_contract_is_checked_alone_before_it_has_a_mapping() {
     assert_eq!(code, 1, "{stdout}\n{stderr}");
     let counts: Vec<&str> = stdout
         .lines()
-        .filter(|l| l.contains(" rows: ") || l.starts_with("  cld_901: "))
+        .filter(|l| l.contains(" accepted, ") || l.starts_with("  cld_901: "))
         .collect();
     assert_eq!(
         counts,
