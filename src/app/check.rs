@@ -127,7 +127,7 @@ impl FileReading {
 #[serde(untagged)]
 pub enum FileCheck {
     /// Read: its counts, as a run's manifest would give them.
-    Read(FileReading),
+    Read(Box<FileReading>),
     /// Refused as a whole, as a run would refuse it.
     Rejected {
         /// The file, shown as a run shows it.
@@ -313,11 +313,11 @@ fn check_source(
         |input| -> Result<FileCheck> {
             let dir = scratch.folder()?;
             let checked = match crate::ingest::ingest_uncached(s, input, pseudo, &dir) {
-                Ok(report) => Ok(FileCheck::Read(FileReading::new(
+                Ok(report) => Ok(FileCheck::Read(Box::new(FileReading::new(
                     &report,
                     blank_counts(&report.staged, &read)?,
                     first_quarantined(&report.quarantine, show)?,
-                ))),
+                )))),
                 Err(e @ Error::InputRejected { .. }) => Ok(FileCheck::Rejected {
                     file: shown_path(&input.path),
                     rejected: crate::ingest::quarantine::mask_nhs_numbers(&e.to_string())
