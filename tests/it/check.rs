@@ -13,13 +13,8 @@ fn check(args: &[&str], tmp: &Path) -> (i32, String, String) {
     result(&joinedup_env(&all, &[("TMPDIR", tmp.to_str().unwrap())]))
 }
 
-/// A source's name, rows in, accepted, quarantined, rows without an NHS number, and
-/// quarantine reasons with their counts.
-type Counts = (String, u64, u64, u64, u64, Vec<(String, u64)>);
-
-/// Per source of a check's JSON: name, rows in, accepted, quarantined, rows without an
-/// NHS number and the quarantine reasons, summed over its files.
-fn check_counts(json: &serde_json::Value) -> Vec<Counts> {
+/// [`SourceCounts`] of every source of a check's JSON, summed over its files.
+fn check_counts(json: &serde_json::Value) -> Vec<SourceCounts> {
     json["sources"]
         .as_array()
         .unwrap()
@@ -45,31 +40,6 @@ fn check_counts(json: &serde_json::Value) -> Vec<Counts> {
         .collect()
 }
 
-/// The same per source, from a run's manifest.
-fn manifest_counts(manifest: &serde_json::Value) -> Vec<Counts> {
-    manifest["sources"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| {
-            let n = |k: &str| s[k].as_u64().unwrap();
-            (
-                s["name"].as_str().unwrap().to_string(),
-                n("rows_in"),
-                n("accepted"),
-                n("quarantined"),
-                n("without_nhs_number"),
-                s["quarantine_reasons"]
-                    .as_object()
-                    .unwrap()
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.as_u64().unwrap()))
-                    .collect(),
-            )
-        })
-        .collect()
-}
-
 #[test]
 fn check_counts_the_sample_as_its_run_does_and_keeps_nothing() {
     let dir = tempfile::tempdir().unwrap();
@@ -81,7 +51,7 @@ fn check_counts_the_sample_as_its_run_does_and_keeps_nothing() {
 
     let ran = dir.path().join("ran");
     run_ok(None, &ran, &[]);
-    let want = manifest_counts(&only_manifest(&ran));
+    let want = manifest_source_counts(&only_manifest(&ran));
     assert_eq!(check_counts(&json), want);
     // The sample's counts, pinned: a check that read nothing would agree with nothing.
     let totals: Vec<(&str, u64, u64)> = want
@@ -413,16 +383,8 @@ fn a_drafted_contract_is_checked_alone_before_it_has_a_mapping() {
 fn a_check_stopped_by_a_signal_leaves_no_copy_of_a_workbook() {
     use std::process::{Command, Stdio};
     let dir = tempfile::tempdir().unwrap();
-    let csv = std::fs::read_to_string(root().join("tests/fixtures/bad/apc/valid.csv")).unwrap();
-    let mut wb = rust_xlsxwriter::Workbook::new();
-    let ws = wb.add_worksheet();
-    for (r, line) in csv.lines().enumerate() {
-        for (c, v) in line.split(',').enumerate() {
-            ws.write_string(r as u32, c as u16, v).unwrap();
-        }
-    }
     let book = dir.path().join("apc.xlsx");
-    wb.save(&book).unwrap();
+    csv_as_workbook(&root().join("tests/fixtures/bad/apc/valid.csv"), &book);
     let tmp = dir.path().join("tmp");
     std::fs::create_dir(&tmp).unwrap();
     let mut check = Command::new(env!("CARGO_BIN_EXE_joinedup"))

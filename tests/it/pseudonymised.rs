@@ -76,17 +76,9 @@ fn sources(out: &Path) -> Vec<serde_json::Value> {
 
 /// The sources' rows in, accepted and quarantined, from a run's manifest.
 fn source_counts(out: &Path) -> Vec<(String, u64, u64, u64)> {
-    sources(out)
-        .iter()
-        .map(|s| {
-            let n = |k: &str| s[k].as_u64().unwrap();
-            (
-                s["name"].as_str().unwrap().to_string(),
-                n("rows_in"),
-                n("accepted"),
-                n("quarantined"),
-            )
-        })
+    manifest_source_counts(&only_manifest(out))
+        .into_iter()
+        .map(|(name, rows_in, accepted, quarantined, ..)| (name, rows_in, accepted, quarantined))
         .collect()
 }
 

@@ -407,3 +407,46 @@ pub fn until_paused(
         }
     }
 }
+
+/// A source's counts in a run's manifest: name, rows in, accepted, quarantined, accepted
+/// rows without an NHS number, and quarantine reasons with their counts.
+pub type SourceCounts = (String, u64, u64, u64, u64, Vec<(String, u64)>);
+
+/// [`SourceCounts`] of every source of a run's manifest, in its order.
+pub fn manifest_source_counts(manifest: &serde_json::Value) -> Vec<SourceCounts> {
+    manifest["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let n = |k: &str| s[k].as_u64().unwrap();
+            (
+                s["name"].as_str().unwrap().to_string(),
+                n("rows_in"),
+                n("accepted"),
+                n("quarantined"),
+                n("without_nhs_number"),
+                s["quarantine_reasons"]
+                    .as_object()
+                    .unwrap()
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.as_u64().unwrap()))
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+/// Writes the comma-separated file `csv` (no quoted fields) as the first sheet of the
+/// workbook `book`, every cell a string.
+pub fn csv_as_workbook(csv: &Path, book: &Path) {
+    let text = std::fs::read_to_string(csv).unwrap();
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    for (r, line) in text.lines().enumerate() {
+        for (c, v) in line.split(',').enumerate() {
+            ws.write_string(r as u32, c as u16, v).unwrap();
+        }
+    }
+    wb.save(book).unwrap();
+}

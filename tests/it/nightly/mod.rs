@@ -437,16 +437,8 @@ fn a_run_under_nohup_goes_on_after_sighup() {
 #[test]
 fn regression_sigterm_while_a_workbook_is_read_leaves_no_copy_of_it() {
     let dir = tempfile::tempdir().unwrap();
-    let csv = std::fs::read_to_string(root().join("tests/fixtures/bad/apc/valid.csv")).unwrap();
-    let mut wb = rust_xlsxwriter::Workbook::new();
-    let ws = wb.add_worksheet();
-    for (r, line) in csv.lines().enumerate() {
-        for (c, v) in line.split(',').enumerate() {
-            ws.write_string(r as u32, c as u16, v).unwrap();
-        }
-    }
     let book = dir.path().join("apc.xlsx");
-    wb.save(&book).unwrap();
+    csv_as_workbook(&root().join("tests/fixtures/bad/apc/valid.csv"), &book);
     for (signal, code) in [("-TERM", 143), ("-INT", 130)] {
         let out = dir.path().join(format!("out{signal}"));
         let mut run = Command::new(env!("CARGO_BIN_EXE_joinedup"))
