@@ -126,19 +126,24 @@ const CHECK_EXAMPLES: &str = concat!(
   joinedup check pipelines/icb.toml --json > check.json
   joinedup check --contract schemas/sources/cld_904.toml --file new.csv
 
-Reads files against their contracts exactly as a run reads them and says what a run
-would make of them: rows accepted and quarantined by reason, values left blank, rows
-without an NHS number, undeclared columns, the first quarantined rows (row, line,
-reasons, and details naming the column, never an identifying value), and each source's
-shares against its thresholds. Writes nothing to the data directory, and needs no
-pseudonymisation key: NHS numbers are hashed under a random key of its own and the
-rows discarded. Checks the sources named with --only, else those given a file with
---source, else every source the pipeline reads against a contract.
+Reads files against their contracts exactly as a run reads them and says what a
+run would make of them: rows accepted and quarantined by reason, values left
+blank, the share of accepted rows blank in each column read, rows without an NHS
+number, undeclared columns, the first quarantined rows (row, line, reasons, and
+the quarantine's details: the column, and a failing code, date or number, never
+an NHS number or postcode; columns declared sensitive are never read), and each
+source's shares against its thresholds. Writes nothing to the data directory,
+and needs no pseudonymisation key: NHS numbers are hashed under a random key of
+its own and the rows discarded. Checks the sources named with --only, else those
+given a file with --source, else every source the pipeline reads against a
+contract. With --contract it checks the --file files against that contract
+alone: every column of it, with the default thresholds, for a contract being
+written, before it has a mapping.
 
 ",
-    "Exit codes: 0 a run would accept the files, 1 a source would be over a threshold,
-2 configuration or command-line error, 3 a file would be rejected as a whole, 4 a
-source is unavailable, 5 internal error."
+    "Exit codes: 0 a run would accept the files, 1 a source would be over a
+threshold, 2 configuration or command-line error, 3 a file (or a source of no
+rows) would be refused as a whole, 4 a source is unavailable, 5 internal error."
 );
 
 const DRAFT_EXAMPLES: &str = concat!(
@@ -146,12 +151,12 @@ const DRAFT_EXAMPLES: &str = concat!(
   joinedup draft /drop/cld_904_2026Q3.csv > schemas/sources/cld_904.toml
   joinedup draft extract.csv --name ncdr_apc --schemas /etc/joinedup/schemas
 
-Reads the file's header and first rows and prints a first contract for a person to
-review: encoding, delimiter, blank values, and each column's type (names, dates of
-birth, addresses and postcodes declared sensitive by their headers and never read;
-NHS numbers; dates with their formats; codes of an existing code list; integers;
-strings with a pattern), with required where no value was blank. No value of the file
-is printed. Then map it and try it with joinedup check.
+Reads the file's header and first rows and prints a first contract for a person
+to review: encoding, delimiter, blank values, and each column's type (names,
+dates of birth, addresses and postcodes declared sensitive by their headers and
+never read; NHS numbers; dates with their formats; codes of an existing code
+list; integers; strings with a pattern), with required where no value was blank.
+No value of the file is printed. Then map it and try it with joinedup check.
 
 ",
     "Exit codes: 0 drafted, 2 command-line error (the file cannot be read, or the

@@ -11,8 +11,11 @@
 //! signal), because a workbook's sheet is copied out there with its NHS numbers. NHS
 //! numbers are pseudonymised under a random key of the check's own, so the pipeline's
 //! secret key is not needed; under a `DEMO-` key the check refuses real NHS numbers as a
-//! run would. Details name columns and codes, never an identifying value (they are the
-//! quarantine's, which withholds NHS numbers, names, dates of birth and postcodes).
+//! run would. Details are the quarantine's: they name the column and quote a failing
+//! code, date or number, never an NHS number or postcode shape, and a column declared
+//! `sensitive` (names, dates of birth) is never decoded. With `--contract` every column
+//! is checked, so a date of birth declared `date` would be quoted: `joinedup draft`
+//! declares such headers `sensitive`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -154,6 +157,9 @@ pub struct SourceCheck {
     pub without_nhs_number_fraction: f64,
     /// The source's `max_without_nhs_number_fraction`.
     pub max_without_nhs_number_fraction: f64,
+    /// Whether the source has an NHS number or pseudonym column its persons are keyed
+    /// by (without one, no row has an NHS number, and none is counted as lacking one).
+    pub keyed: bool,
     /// Why a run would refuse the source though no file is refused: its files hold no
     /// data rows, and it does not allow that (`allow_empty`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -247,14 +253,17 @@ fn check_pipeline(opts: &CheckOptions, scratch: &Scratch) -> Result<CheckReport>
     } else {
         pseudo
     };
-    let mut sources = Vec::new();
-    for s in chosen {
-        let one = Plan {
-            sources: vec![s.clone()],
+    // Listed together, as a run lists them: a file two sources read is refused.
+    let listed = crate::app::list_inputs(
+        &Plan {
+            sources: chosen.iter().map(|s| (*s).clone()).collect(),
             ..plan.clone()
-        };
-        let inputs = crate::app::list_inputs(&one, &opts.out, true)?;
-        let files: Vec<InputFile> = inputs.into_iter().flat_map(|(_, f)| f).collect();
+        },
+        &opts.out,
+        true,
+    )?;
+    let mut sources = Vec::new();
+    for (s, (_, files)) in chosen.into_iter().zip(listed) {
         let none_because = files.is_empty().then(|| {
             if s.landed {
                 format!(
@@ -459,6 +468,7 @@ fn summarise(s: &SourcePlan, files: Vec<FileCheck>, none_because: Option<String>
         max_quarantine_fraction: s.max_quarantine_fraction,
         without_nhs_number_fraction: share(without, accepted),
         max_without_nhs_number_fraction: s.max_without_nhs_number_fraction,
+        keyed: s.person_column().is_some(),
         none_because,
     }
 }

@@ -64,19 +64,26 @@ fn render_source(s: &mut String, c: &SourceCheck) {
             "within"
         }
     };
+    let keyed = if c.keyed {
+        format!(
+            "{:.2}% of accepted rows without an NHS number (threshold {:.1}%: {})",
+            c.without_nhs_number_fraction * 100.0,
+            c.max_without_nhs_number_fraction * 100.0,
+            verdict(
+                c.without_nhs_number_fraction,
+                c.max_without_nhs_number_fraction
+            ),
+        )
+    } else {
+        "no NHS number or pseudonym column keys its persons".to_string()
+    };
     let _ = writeln!(
         s,
-        "  {}: {:.2}% of rows quarantined (threshold {:.1}%: {}); {:.2}% of accepted rows without an NHS number (threshold {:.1}%: {})",
+        "  {}: {:.2}% of rows quarantined (threshold {:.1}%: {}); {keyed}",
         c.source,
         c.quarantined_fraction * 100.0,
         c.max_quarantine_fraction * 100.0,
         verdict(c.quarantined_fraction, c.max_quarantine_fraction),
-        c.without_nhs_number_fraction * 100.0,
-        c.max_without_nhs_number_fraction * 100.0,
-        verdict(
-            c.without_nhs_number_fraction,
-            c.max_without_nhs_number_fraction
-        ),
     );
 }
 

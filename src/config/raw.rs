@@ -413,7 +413,9 @@ pub struct RawColumn {
     pub scheme: Option<String>,
     /// For `pseudonym`: letters are compared regardless of case (as upper case, ASCII),
     /// for a scheme whose pseudonyms one system writes in upper case and another in lower
-    /// case (hex pseudonyms). Every contract of one scheme must say the same.
+    /// case (hex pseudonyms). The `pattern` is checked on the upper-case value, so it is
+    /// written for upper case (`[0-9A-F]{64}`). Every contract of one scheme must say the
+    /// same.
     pub ignore_case: Option<bool>,
     /// The header must be present and every value non-blank.
     #[serde(default)]

@@ -2,18 +2,23 @@
 //! files, for a person to review and `joinedup check` to try.
 //!
 //! What is inferred: the encoding (UTF-8, else Windows-1252), the delimiter, the blank
-//! values (`NULL`), and per column its type — `sensitive` for a header that names a
-//! person's name, date of birth, address, postcode or contact details (never looked
-//! at); `nhs_number` where the values pass Modulus 11; `pseudonym` for a header naming a
-//! pseudonym over hex values; `identifier` for a person id when a council-code column
-//! can scope it; `date`, `datetime` or `time` with the formats the values are written
-//! in (the formats the contract reader itself parses); `code` with an existing code
-//! list (`schemas/codes/`) nearly every value is in, preferring the list named like the
-//! header; `integer`; else `string`, with a `pattern` of its characters and lengths when
-//! it holds few distinct values — and `required` where no value was blank.
+//! values (each spelling of `NULL` seen), and per column its type — `sensitive` for a
+//! header that names a person's name, date of birth, address, postcode or contact
+//! details (its values never looked at); `nhs_number` for a header naming one or values
+//! most of which pass Modulus 11 (blanked, not quarantined, when some are blank or
+//! invalid); `pseudonym` for a header naming a pseudonym over hex values; `identifier`
+//! (required) for a person id when a council-code column can scope it; `date`,
+//! `datetime` or `time` with the formats the values are written in (the formats the
+//! contract reader itself parses, each value counted under the first that reads it);
+//! `code` with an existing code list (`schemas/codes/`) that nearly every value is in
+//! and that shares a word with the header; `integer`; else `string`, with a `pattern` of
+//! its characters and lengths when it is a short code — and `required` where no value
+//! was blank.
 //!
 //! Nothing of a value is written: types, formats, list names, counts. A header row that
-//! looks like data (a file without one) is refused, as ingest refuses it.
+//! cannot be one is refused before anything is printed: a cell holding a line break (a
+//! quote left open) or longer than 128 characters, or a cell that is itself a value of
+//! its column's type or one of the values below it (the file has no header).
 
 use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write;
@@ -31,6 +36,9 @@ pub const ROWS_READ: usize = 200_000;
 /// Bytes read from the file's start, at most (cut at a line's end): a file of
 /// [`ROWS_READ`] rows of 300 bytes.
 const BYTES_READ: u64 = 64 << 20;
+
+/// The longest header cell drafted from.
+const MAX_HEADER_CHARS: usize = 128;
 
 /// Distinct values counted per column; a column with more is not a code.
 const DISTINCT_KEPT: usize = 500;
@@ -53,28 +61,6 @@ const DATETIME_FORMATS: [&str; 8] = [
 ];
 const TIME_FORMATS: [&str; 2] = ["%H:%M:%S", "%H:%M"];
 
-/// Header words (letters and digits only, lower case) that name personal data joinedup
-/// never keeps.
-const SENSITIVE: [&str; 17] = [
-    "name",
-    "forename",
-    "surname",
-    "firstname",
-    "lastname",
-    "givenname",
-    "familyname",
-    "fullname",
-    "dateofbirth",
-    "dob",
-    "birthdate",
-    "postcode",
-    "address",
-    "telephone",
-    "phone",
-    "mobile",
-    "email",
-];
-
 /// What was seen of one column's values.
 #[derive(Default)]
 struct Seen {
@@ -83,6 +69,7 @@ struct Seen {
     nhs_valid: u64,
     hex: u64,
     lower_hex: u64,
+    upper_hex: u64,
     integer: u64,
     dates: Vec<u64>,
     datetimes: Vec<u64>,
@@ -185,7 +172,8 @@ pub fn draft(path: &Path, name: &str, lists: &[Arc<CodeList>]) -> Result<String>
         &mut bytes,
     )
     .map_err(unreadable)?;
-    if bytes.len() as u64 > BYTES_READ {
+    let read_cut = bytes.len() as u64 > BYTES_READ;
+    if read_cut {
         let end = bytes
             .iter()
             .rposition(|&b| b == b'\n')
@@ -240,6 +228,18 @@ pub fn draft(path: &Path, name: &str, lists: &[Arc<CodeList>]) -> Result<String>
     if headers.iter().all(String::is_empty) {
         return Err(rejected("has no header row".into()));
     }
+    // A quote left open in the header takes the rest of the file into one cell: never a
+    // header, and printed as one it would be the file's values.
+    if let Some(at) = headers
+        .iter()
+        .position(|h| h.chars().count() > MAX_HEADER_CHARS || h.chars().any(char::is_control))
+    {
+        // Not shown: such a cell holds the rows after it.
+        return Err(rejected(format!(
+            "the cell of its header row in column {} holds a line break or more than {MAX_HEADER_CHARS} characters (a quote left open?)",
+            at + 1
+        )));
+    }
     if crate::ingest::header::holds_data(&headers) {
         return Err(rejected(
             "its first row looks like data, not a header (a contract reads files by their headers)"
@@ -266,15 +266,24 @@ pub fn draft(path: &Path, name: &str, lists: &[Arc<CodeList>]) -> Result<String>
             ..Seen::default()
         })
         .collect();
-    let mut nulls = false;
-    let mut rows = 0usize;
+    // Personal data is recognised by its header and never looked at.
+    let sensitive: Vec<bool> = headers.iter().map(|h| is_sensitive(h)).collect();
+    let mut nulls: BTreeSet<String> = BTreeSet::new();
+    let (mut rows, mut wider) = (0usize, 0usize);
     for record in reader.records().take(ROWS_READ) {
         let record = record.map_err(|e| rejected(format!("cannot be read as CSV: {e}")))?;
         rows += 1;
-        for (s, value) in seen.iter_mut().zip(record.iter()) {
+        wider += usize::from(record.len() > headers.len());
+        for ((s, value), &skip) in seen.iter_mut().zip(record.iter()).zip(&sensitive) {
+            if skip {
+                continue;
+            }
             let v = value.trim();
             if v.is_empty() || v.eq_ignore_ascii_case("NULL") {
-                nulls |= !v.is_empty();
+                // Blank values are compared as written (after trimming): each spelling.
+                if !v.is_empty() && !nulls.contains(v) {
+                    nulls.insert(v.to_string());
+                }
                 s.blank += 1;
                 continue;
             }
@@ -292,17 +301,101 @@ pub fn draft(path: &Path, name: &str, lists: &[Arc<CodeList>]) -> Result<String>
         .iter()
         .position(|h| is_council_code(h))
         .map(|i| names[i].as_str());
-    let columns: Vec<Drafted> = headers
-        .iter()
-        .zip(&seen)
-        .zip(&names)
-        .map(|((h, s), name)| Drafted {
-            lines: column_lines(h, s, &dates, &datetimes, &times, lists, scope),
+    // A header matches its column case- and space-folded: a second column of one header,
+    // or one without a header, cannot be declared (ingest warns of it as undeclared).
+    let mut folded = BTreeSet::new();
+    let (mut unnamed, mut repeated) = (Vec::new(), Vec::new());
+    let mut columns = Vec::new();
+    for (i, ((h, s), name)) in headers.iter().zip(&seen).zip(&names).enumerate() {
+        if h.is_empty() {
+            unnamed.push(i + 1);
+            continue;
+        }
+        if !folded.insert(crate::schema::fold::fold(h)) {
+            repeated.push(i + 1);
+            continue;
+        }
+        let lines = if sensitive[i] {
+            vec![
+                "type = \"sensitive\"  # personal data: recognised by its header, never read"
+                    .to_string(),
+            ]
+        } else {
+            column_lines(h, s, &dates, &datetimes, &times, lists, scope)
+        };
+        // The first row is data, not a header, when a cell of it is a value of the type
+        // its column was given (a date in a date column) or one of the values below it
+        // (`F` over a column of `F` and `M`): refused before it is printed.
+        if header_is_a_value(h, &lines, &dates, &datetimes, &times, lists)
+            || (!s.too_many && s.distinct.contains_key(h.as_str()))
+        {
+            return Err(rejected(
+                "its first row looks like data, not a header (a cell of it is a value of its column): a contract reads files by their headers".into(),
+            ));
+        }
+        columns.push(Drafted {
+            lines,
             name: name.clone(),
             header: h.clone(),
-        })
-        .collect();
-    Ok(render(path, name, rows, utf8, delimiter, nulls, &columns))
+        });
+    }
+    let notes = Notes {
+        rows,
+        cut: rows == ROWS_READ || read_cut,
+        wider,
+        unnamed,
+        repeated,
+        no_lists: lists.is_empty(),
+    };
+    Ok(render(
+        path, name, &notes, utf8, delimiter, &nulls, &columns,
+    ))
+}
+
+/// What the draft says of its reading, in comments at its top.
+struct Notes {
+    rows: usize,
+    cut: bool,
+    wider: usize,
+    /// Columns (1-based) without a header.
+    unnamed: Vec<usize>,
+    /// Columns (1-based) whose header an earlier column has.
+    repeated: Vec<usize>,
+    no_lists: bool,
+}
+
+/// Whether header cell `h` is itself a value of the type its column's `lines` give it.
+fn header_is_a_value(
+    h: &str,
+    lines: &[String],
+    dates: &[DateFormat],
+    datetimes: &[DateFormat],
+    times: &[DateFormat],
+    lists: &[Arc<CodeList>],
+) -> bool {
+    let kind = lines
+        .first()
+        .and_then(|l| l.strip_prefix("type = \""))
+        .and_then(|l| l.split('"').next())
+        .unwrap_or_default();
+    let parses = |formats: &[DateFormat]| formats.iter().any(|f| f.parse(h).is_some());
+    match kind {
+        "nhs_number" => nhs_number::is_shaped_like(h),
+        "date" => parses(dates),
+        "datetime" => parses(datetimes),
+        "time" => parses(times),
+        "integer" => h
+            .trim_start_matches('-')
+            .bytes()
+            .all(|b| b.is_ascii_digit()),
+        "code" => lines.iter().any(|l| {
+            l.strip_prefix("codes = \"")
+                .and_then(|n| n.strip_suffix('"'))
+                .and_then(|n| lists.iter().find(|c| c.name == n))
+                .is_some_and(|c| c.position(h).is_some())
+        }),
+        _ => false,
+    }
 }
 
 impl Seen {
@@ -319,9 +412,8 @@ impl Seen {
         }
         if v.len() >= 16 && v.bytes().all(|b| b.is_ascii_hexdigit()) {
             self.hex += 1;
-            if v.bytes().any(|b| b.is_ascii_lowercase()) {
-                self.lower_hex += 1;
-            }
+            self.lower_hex += u64::from(v.bytes().any(|b| b.is_ascii_lowercase()));
+            self.upper_hex += u64::from(v.bytes().any(|b| b.is_ascii_uppercase()));
         }
         let digits = v.strip_prefix('-').unwrap_or(v);
         if !digits.is_empty()
@@ -331,14 +423,16 @@ impl Seen {
         {
             self.integer += 1;
         }
-        for (n, f) in self.dates.iter_mut().zip(dates) {
-            *n += u64::from(f.parse(v).is_some());
-        }
-        for (n, f) in self.datetimes.iter_mut().zip(datetimes) {
-            *n += u64::from(f.parse(v).is_some());
-        }
-        for (n, f) in self.times.iter_mut().zip(times) {
-            *n += u64::from(f.parse(v).is_some());
+        // Each value counted under the first format that reads it (formats overlap:
+        // `05/07/2026` is both `%d/%m/%Y` and `%m/%d/%Y`), so counts add up.
+        for (counts, formats) in [
+            (&mut self.dates, dates),
+            (&mut self.datetimes, datetimes),
+            (&mut self.times, times),
+        ] {
+            if let Some(i) = formats.iter().position(|f| f.parse(v).is_some()) {
+                counts[i] += 1;
+            }
         }
         let len = v.chars().count();
         self.min_len = self.min_len.min(len);
@@ -369,7 +463,7 @@ impl Seen {
 fn covering(counts: &[u64], formats: &[DateFormat], s: &Seen) -> Vec<String> {
     let mut order: Vec<usize> = (0..formats.len()).filter(|&i| counts[i] > 0).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(counts[i]));
-    // Formats do not overlap (each fixes its separators), so counts add up.
+    // Each value is counted under one format only ([`Seen::add`]), so counts add up.
     let mut taken = 0;
     let mut chosen = Vec::new();
     for i in order {
@@ -387,15 +481,25 @@ fn covering(counts: &[u64], formats: &[DateFormat], s: &Seen) -> Vec<String> {
 }
 
 /// A contract name from a file's name: its stem in lower-case letters, digits and `_`,
-/// without the digits and separators that end it (a date or period): `CLD_904_2026Q3.csv`
-/// → `cld`.
+/// without the parts with digits that end it (a date or period: `CLD_904_2026Q3.csv` →
+/// `cld`) or any part with six digits in a row; `contract` when nothing is left.
 pub fn name_from_file(path: &Path) -> String {
     let stem = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
+    // A run of six or more digits may be an NHS number, a date or a batch: never a name.
+    let long_digits = |p: &str| {
+        p.as_bytes()
+            .split(|b| !b.is_ascii_digit())
+            .any(|run| run.len() >= 6)
+    };
+    let parts: Vec<&str> = stem
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|p| !p.is_empty() && !long_digits(p))
+        .collect();
     let mut taken = BTreeSet::new();
-    let name = unique_name(&stem, &mut taken);
+    let name = unique_name(&parts.join("_"), &mut taken);
     let mut parts: Vec<&str> = name.split('_').collect();
     while parts.len() > 1
         && parts
@@ -404,7 +508,10 @@ pub fn name_from_file(path: &Path) -> String {
     {
         parts.pop();
     }
-    parts.join("_")
+    match parts.join("_").as_str() {
+        "" | "column" => "contract".to_string(),
+        name => name.to_string(),
+    }
 }
 
 /// Letters and digits of a header, lower case: `Date of Birth` → `dateofbirth`.
@@ -415,46 +522,101 @@ fn squashed(h: &str) -> String {
         .collect()
 }
 
-/// Words of a header, lower case.
+/// Words of a header, lower case: split at anything but a letter or digit, and where a
+/// lower-case letter meets a capital (`PatientName` → `patient`, `name`).
 fn words(h: &str) -> Vec<String> {
-    h.split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_ascii_lowercase)
-        .collect()
+    let mut out: Vec<String> = Vec::new();
+    let mut word = String::new();
+    let mut lower_before = false;
+    for c in h.chars() {
+        if (!c.is_ascii_alphanumeric() || (lower_before && c.is_ascii_uppercase()))
+            && !word.is_empty()
+        {
+            out.push(std::mem::take(&mut word));
+        }
+        if c.is_ascii_alphanumeric() {
+            word.push(c.to_ascii_lowercase());
+        }
+        lower_before = c.is_ascii_lowercase();
+    }
+    if !word.is_empty() {
+        out.push(word);
+    }
+    out
 }
 
-/// A header naming personal data joinedup never keeps.
+/// A header naming personal data joinedup never keeps: a person's name, date of birth,
+/// address, postcode or contact details. An organisation's name (`LA Name`, `Provider
+/// Name`) is not a person's, unless the header names a person too (`Service User Name`).
 fn is_sensitive(h: &str) -> bool {
     let squashed = squashed(h);
     let ws = words(h);
-    // "LA Name", "Provider Name", "Team Name": an organisation's, not a person's.
-    let organisation = ws.iter().any(|w| {
-        [
-            "la",
-            "provider",
-            "organisation",
-            "org",
-            "team",
-            "site",
-            "ccg",
-            "icb",
-            "trust",
-            "council",
-            "service",
-            "practice",
-            "gp",
-            "ward",
-            "hospital",
+    let has = |list: &[&str]| ws.iter().any(|w| list.contains(&w.as_str()));
+    let named = ws.iter().any(|w| w.ends_with("name"));
+    let person = has(&[
+        "patient",
+        "client",
+        "person",
+        "user",
+        "first",
+        "last",
+        "given",
+        "family",
+        "full",
+        "middle",
+        "maiden",
+        "preferred",
+        "known",
+        "carer",
+        "child",
+        "mother",
+        "father",
+    ]);
+    let organisation = has(&[
+        "la",
+        "provider",
+        "organisation",
+        "org",
+        "team",
+        "site",
+        "ccg",
+        "icb",
+        "trust",
+        "council",
+        "service",
+        "practice",
+        "gp",
+        "ward",
+        "hospital",
+        "department",
+        "unit",
+        "file",
+        "sheet",
+        "field",
+        "column",
+        "code",
+    ]);
+    (named && (person || !organisation))
+        || has(&["birth", "born", "dob"])
+        || [
+            "dateofbirth",
+            "birthdate",
+            "postcode",
+            "postalcode",
+            "zipcode",
+            "address",
         ]
-        .contains(&w.as_str())
-    });
-    SENSITIVE.iter().any(|s| {
-        if *s == "name" {
-            ws.iter().any(|w| w == "name") && !organisation
-        } else {
-            squashed.contains(s)
-        }
-    })
+        .iter()
+        .any(|p| squashed.contains(p))
+        || has(&[
+            "telephone",
+            "phone",
+            "mobile",
+            "email",
+            "tel",
+            "fax",
+            "postal",
+        ])
 }
 
 /// Header words of an id, a reference or a code: its digits are not a quantity, so it is
@@ -542,12 +704,15 @@ fn column_lines(
     };
     let mut lines = Vec::new();
     let required = s.values > 0 && s.blank == 0;
-    if is_sensitive(h) {
-        lines.push("type = \"sensitive\"  # personal data: recognised, never read".into());
-        return lines;
-    }
     let ws = words(h);
-    if s.nearly_all(s.nhs_valid) || (ws.iter().any(|w| w == "nhs") && s.values == 0) {
+    // By its header (`NHS Number`, `NHS_No`), or by values most of which pass Modulus 11:
+    // a column of NHS numbers with a few mistyped is still one, never kept as text.
+    let named = ws.iter().any(|w| w == "nhs")
+        && ws
+            .iter()
+            .any(|w| ["number", "no", "num", "nbr"].contains(&w.as_str()))
+        && !ws.iter().any(|w| w.starts_with("pseudo") || w == "status");
+    if named || (s.values > 0 && s.nhs_valid * 2 > s.values) {
         lines.push("type = \"nhs_number\"".into());
         lines.push("header_required = true".into());
         if s.blank > 0 || s.nhs_valid < s.values {
@@ -564,7 +729,7 @@ fn column_lines(
             "scheme = \"upstream\"  # name the scheme that pseudonymised them (the same on every contract of its pseudonyms)"
                 .into(),
         );
-        if s.lower_hex > 0 && s.lower_hex < s.hex {
+        if s.lower_hex > 0 && s.upper_hex > 0 {
             lines.push("ignore_case = true  # written in both cases".into());
         }
         lines.push("header_required = true".into());
@@ -658,14 +823,13 @@ fn code_list(h: &str, s: &Seen, lists: &[Arc<CodeList>]) -> Option<String> {
         .map(|(_, l)| l.name.clone())
 }
 
-#[allow(clippy::too_many_arguments)]
 fn render(
     path: &Path,
     name: &str,
-    rows: usize,
+    notes: &Notes,
     utf8: bool,
     delimiter: u8,
-    nulls: bool,
+    nulls: &BTreeSet<String>,
     columns: &[Drafted],
 ) -> String {
     let quoted = |v: &str| toml::Value::String(v.to_string()).to_string();
@@ -673,15 +837,50 @@ fn render(
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "# Drafted by `joinedup draft` from {} ({rows} rows read{}): review every column.",
+        "# Drafted by `joinedup draft` from {} ({} rows read{}): review every column.",
         crate::ingest::quarantine::mask_file_name(&file),
-        if rows == ROWS_READ { ", the first" } else { "" }
+        notes.rows,
+        if notes.cut { ", the first" } else { "" }
     );
     s.push_str(
         "# Types, formats and code lists were inferred from the values; no value is written here.\n\
-         # Save as schemas/sources/<name>.toml, map it (pipelines/mappings/), then try it:\n\
-         #   joinedup check PIPELINE --source SOURCE=FILE\n",
+         # Save as schemas/sources/<name>.toml and try it on the feed's files:\n\
+         #   joinedup check --contract schemas/sources/<name>.toml --file FILE\n\
+         # then map it onto an entity (pipelines/mappings/) and add the source to a pipeline.\n",
     );
+    if notes.rows == 0 {
+        s.push_str("# The file has no data rows: every type below is a guess from its header.\n");
+    }
+    if notes.wider > 0 {
+        let _ = writeln!(
+            s,
+            "# {} row(s) have more fields than the header: a run quarantines them (too_many_fields).",
+            notes.wider
+        );
+    }
+    let listed = |at: &[usize]| {
+        at.iter()
+            .map(usize::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if !notes.unnamed.is_empty() {
+        let _ = writeln!(
+            s,
+            "# Column(s) {} have no header: not declared (a run warns of them as undeclared).",
+            listed(&notes.unnamed)
+        );
+    }
+    if !notes.repeated.is_empty() {
+        let _ = writeln!(
+            s,
+            "# Column(s) {} repeat an earlier column's header: a run refuses such a file as ambiguous; rename them in the extract.",
+            listed(&notes.repeated)
+        );
+    }
+    if notes.no_lists {
+        s.push_str("# No code lists were found (--schemas): no column was matched to one.\n");
+    }
     let _ = writeln!(s, "[contract]\nname = {}\nversion = 1", quoted(name));
     let _ = writeln!(
         s,
@@ -704,11 +903,11 @@ fn render(
         };
         let _ = writeln!(s, "delimiter = \"{shown}\"");
     }
-    let _ = writeln!(
-        s,
-        "null_values = {}",
-        if nulls { "[\"\", \"NULL\"]" } else { "[\"\"]" }
-    );
+    let blanks: Vec<String> = std::iter::once(String::new())
+        .chain(nulls.iter().cloned())
+        .map(|v| quoted(&v))
+        .collect();
+    let _ = writeln!(s, "null_values = [{}]", blanks.join(", "));
     s.push_str("on_extra_column = \"warn\"\n");
     for c in columns {
         let _ = writeln!(
@@ -734,7 +933,8 @@ mod tests {
             ("/drop/CLD_904_2026Q3.csv", "cld"),
             ("apc_spells_2026Q3.csv", "apc_spells"),
             ("Acute Discharges (Oct).csv", "acute_discharges_oct"),
-            ("2026-10.csv", "column"),
+            ("2026-10.csv", "contract"),
+            ("9434765919_extract.csv", "extract"),
         ] {
             assert_eq!(name_from_file(Path::new(file)), name, "{file}");
         }
@@ -774,11 +974,17 @@ mod tests {
             "Surname",
             "Date of Birth",
             "DOB",
+            "Birth Dt",
+            "Date_Birth",
             "Postcode",
+            "Postal Code",
             "Address Line 1",
             "Telephone",
             "Name",
             "Client Name",
+            "PatientName",
+            "Service User Name",
+            "Ward Patient Name",
             "Email",
         ] {
             assert!(is_sensitive(h), "{h}");
@@ -789,6 +995,7 @@ mod tests {
             "Service Type",
             "NHS Number",
             "Gender",
+            "Team Name",
         ] {
             assert!(!is_sensitive(h), "{h}");
         }

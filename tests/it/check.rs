@@ -429,3 +429,49 @@ fn a_check_stopped_by_a_signal_leaves_no_copy_of_a_workbook() {
     assert_eq!(check.wait().unwrap().code(), Some(143), "{seen}");
     assert_eq!(copies(), Vec::<std::path::PathBuf>::new());
 }
+
+/// Regression (review): each source's files were listed alone, so a file two sources
+/// read, which a run refuses (its rows would count twice), was checked twice instead.
+#[test]
+fn regression_a_file_two_sources_read_is_refused_as_a_run_refuses_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = "tests/fixtures/bad/apc/valid.csv";
+    let (code, stdout, stderr) = check(
+        &[
+            "--source",
+            &format!("apc={file}"),
+            "--source",
+            &format!("ecds={file}"),
+        ],
+        dir.path(),
+    );
+    assert_eq!(code, 2, "{stdout}\n{stderr}");
+    assert!(stderr.contains("which sources.apc reads too"), "{stderr}");
+}
+
+/// Regression (review): a contract with no NHS number or pseudonym column was said to
+/// have "0.00% of accepted rows without an NHS number": it has no such column at all.
+#[test]
+fn regression_a_contract_without_an_nhs_number_column_is_said_to_have_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let sources = dir.path().join("schemas/sources");
+    std::fs::create_dir_all(&sources).unwrap();
+    copy_tree(
+        &root().join("schemas/codes"),
+        &dir.path().join("schemas/codes"),
+    );
+    let fixture = "tests/fixtures/draft/dates_tbc_and_lower_case_null.csv";
+    let (code, drafted, stderr) = result(&joinedup(&["draft", fixture, "--name", "counts"]));
+    assert_eq!(code, 0, "{stderr}");
+    let contract = sources.join("counts.toml");
+    std::fs::write(&contract, drafted).unwrap();
+    let (code, stdout, stderr) = check(
+        &["--contract", contract.to_str().unwrap(), "--file", fixture],
+        dir.path(),
+    );
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("  counts: 0.00% of rows quarantined (threshold 5.0%: within); no NHS number or pseudonym column keys its persons\n"),
+        "{stdout}"
+    );
+}

@@ -151,3 +151,63 @@ fn a_workbook_a_headerless_file_and_a_missing_file_are_refused_with_why() {
         assert!(!stderr.contains("9991000003"), "{stderr}");
     }
 }
+
+/// Regressions (review): what draft must not print or misread, one defect per fixture
+/// in `tests/fixtures/draft/`.
+/// - A file without a header (its first row names, a sex code) is refused: its first row
+///   would be printed as headers.
+/// - A quote left open in the header takes the rest of the file into a cell: refused
+///   without showing it.
+/// - An NHS number column with one number in 40 mistyped was drafted `string` (its valid
+///   numbers then quarantined as NHS numbers in text, the mistyped one kept as text): it
+///   is `nhs_number`, the mistyped one left blank.
+/// - A second column of one header, and a column without a header, cannot be declared
+///   (the contract would not load): they are left out, and what a run does with such a
+///   file said.
+/// - Blanks spelled `null` were declared as `NULL` (compared exactly, so not blank); a
+///   column of dates and `TBC` was a date column quarantining a third of its rows.
+#[test]
+fn regression_draft_refuses_what_is_not_a_header_and_declares_what_a_run_reads() {
+    let fixture = |f: &str| format!("tests/fixtures/draft/{f}");
+    let (code, stdout, stderr) = draft(&[&fixture("headerless_names.csv")]);
+    assert_eq!((code, stdout.as_str()), (3, ""), "{stderr}");
+    assert!(
+        stderr.contains("its first row looks like data, not a header"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("Smith"), "{stderr}");
+
+    let (code, stdout, stderr) = draft(&[&fixture("header_quote_open.csv")]);
+    assert_eq!((code, stdout.as_str()), (3, ""), "{stderr}");
+    assert!(
+        stderr.contains("the cell of its header row in column 1 holds a line break or more than 128 characters (a quote left open?)"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("Smith"), "{stderr}");
+
+    let (code, stdout, stderr) = draft(&[&fixture("nhs_numbers_one_mistyped.csv")]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("header = \"NHS Number\"\ntype = \"nhs_number\"\nheader_required = true\non_invalid = \"blank\""),
+        "{stdout}"
+    );
+
+    let (code, stdout, stderr) = draft(&[&fixture("duplicate_and_empty_headers.csv")]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("# Column(s) 3 have no header: not declared (a run warns of them as undeclared).\n# Column(s) 2 repeat an earlier column's header: a run refuses such a file as ambiguous; rename them in the extract.\n"),
+        "{stdout}"
+    );
+    assert_eq!(stdout.matches("[[columns]]").count(), 2, "{stdout}");
+
+    let (code, stdout, stderr) = draft(&[&fixture("dates_tbc_and_lower_case_null.csv")]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("null_values = [\"\", \"null\"]\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("header = \"Review Date\"\ntype = \"string\""),
+        "{stdout}"
+    );
+}
