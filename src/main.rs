@@ -52,6 +52,10 @@ fn main() -> ExitCode {
         Command::Status(_) | Command::Explain(_) | Command::Check(_) | Command::Draft(_)
     );
     telemetry::init(cli.log_format, cli.quiet || read_only);
+    // A check of large files reads for a while: its bars, when a person is watching.
+    if matches!(cli.command, Command::Check(_)) {
+        telemetry::show_progress(cli.log_format, cli.quiet);
+    }
     if let Err(e) = joinedup::interrupt::install() {
         tracing::warn!(
             "cannot handle SIGINT/SIGTERM ({e}): an interrupted run leaves its staging folder to the next run"

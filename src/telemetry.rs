@@ -209,6 +209,12 @@ fn enable_progress(on: bool) {
     PROGRESS.store(on, std::sync::atomic::Ordering::Relaxed);
 }
 
+/// Shows progress bars for a command whose log is kept to warnings (`check`: its answer is
+/// stdout), when a person is watching: text logs, not `--quiet`, stderr a terminal.
+pub fn show_progress(format: LogFormat, quiet: bool) {
+    enable_progress(format == LogFormat::Text && !quiet && std::io::stderr().is_terminal());
+}
+
 /// A progress bar over the bytes of one file, shown only on an interactive terminal with
 /// text logs; otherwise a no-op, so schedulers get clean logs.
 pub struct FileProgress(Option<indicatif::ProgressBar>);
