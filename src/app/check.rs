@@ -1,8 +1,9 @@
 //! `joinedup check`: a source's files read against its contract exactly as a run reads
 //! them, and what the run would make of them said — rows accepted and quarantined, by
-//! reason; values left blank; accepted rows without an NHS number; columns the contract
-//! does not declare; the file's warnings; its first quarantined rows with their details;
-//! and whether the source stays within its thresholds — with nothing kept.
+//! reason; values left blank; each read column's blanks in accepted rows; accepted rows
+//! without an NHS number; columns the contract does not declare; the file's warnings;
+//! its first quarantined rows with their details; and whether the source stays within
+//! its thresholds (or would be refused) — with nothing kept.
 //!
 //! For onboarding a feed: a new council's file is checked against a draft contract,
 //! the contract mended and the file checked again, before a run publishes anything.
@@ -50,7 +51,8 @@ pub struct CheckOptions {
     pub files: Vec<PathBuf>,
 }
 
-/// One quarantined row as listed: where it was and why (no values).
+/// One quarantined row as listed: where it was and why (its detail as the quarantine
+/// has it).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ListedRow {
     /// 1-based line where the row starts.
@@ -190,7 +192,7 @@ impl SourceCheck {
 /// What the check found, source by source.
 #[derive(Debug, Clone, Serialize)]
 pub struct CheckReport {
-    /// The pipeline file.
+    /// The pipeline file, or with `--contract` the contract file.
     pub pipeline: String,
     /// Per source checked, in the pipeline's order.
     pub sources: Vec<SourceCheck>,
