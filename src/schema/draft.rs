@@ -9,7 +9,10 @@
 //! invalid); `pseudonym` for a header naming a pseudonym over hex values; `identifier`
 //! (required) for a person id when a council-code column can scope it; `date`,
 //! `datetime` or `time` with the formats the values are written in (the formats the
-//! contract reader itself parses, each value counted under the first that reads it);
+//! contract reader itself parses, each value counted under the first that reads it and
+//! only within the years a run accepts; day first or month first as the values with a
+//! day over 12 say, never both); `sensitive` too for values that look like postcodes or
+//! hold NHS numbers written in another form;
 //! `code` with an existing code list (`schemas/codes/`) that nearly every value is in
 //! and that shares a word with the header; `integer`; else `string`, with a `pattern` of
 //! its characters and lengths when it is a short code — and `required` where no value
@@ -46,6 +49,13 @@ const DISTINCT_KEPT: usize = 500;
 /// Share of non-blank values a type or list must take for the column to be given it.
 const NEARLY_ALL: f64 = 0.99;
 
+/// The years a date column accepts unless its contract says otherwise.
+const DEFAULT_YEARS: (i32, i32) = (1900, 2100);
+
+/// Where day-first and month-first slashed dates are in [`DATE_FORMATS`].
+const UK_DATE: usize = 0;
+const US_DATE: usize = 5;
+
 const DATE_FORMATS: [&str; 7] = [
     "%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y", "%Y/%m/%d", "%m/%d/%Y", "%Y%m%d",
 ];
@@ -70,6 +80,10 @@ struct Seen {
     hex: u64,
     lower_hex: u64,
     upper_hex: u64,
+    uk_only: u64,
+    us_only: u64,
+    postcodes: u64,
+    nhs_in_text: u64,
     integer: u64,
     dates: Vec<u64>,
     datetimes: Vec<u64>,
@@ -200,7 +214,8 @@ pub fn draft(path: &Path, name: &str, lists: &[Arc<CodeList>]) -> Result<String>
             ));
         }
     };
-    let utf8 = std::str::from_utf8(body).is_ok();
+    // A byte-order mark makes a run read the file as UTF-8, whatever the contract says.
+    let utf8 = body.len() < bytes.len() || std::str::from_utf8(body).is_ok();
     let text: String = if utf8 {
         String::from_utf8_lossy(body).into_owned()
     } else {
@@ -209,7 +224,10 @@ pub fn draft(path: &Path, name: &str, lists: &[Arc<CodeList>]) -> Result<String>
             .0
             .into_owned()
     };
-    let first_line = text.lines().next().unwrap_or_default();
+    let first_line = text
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or_default();
     let delimiter = [b',', b';', b'|', b'\t']
         .into_iter()
         .max_by_key(|d| first_line.bytes().filter(|b| b == d).count())
@@ -240,7 +258,13 @@ pub fn draft(path: &Path, name: &str, lists: &[Arc<CodeList>]) -> Result<String>
             at + 1
         )));
     }
-    if crate::ingest::header::holds_data(&headers) {
+    if crate::ingest::header::holds_data(&headers)
+        || headers.iter().any(|h| {
+            h.contains('@')
+                || crate::ingest::quarantine::holds_postcode(h)
+                || crate::ingest::quarantine::holds_valid_nhs_number(h)
+        })
+    {
         return Err(rejected(
             "its first row looks like data, not a header (a contract reads files by their headers)"
                 .into(),
@@ -297,10 +321,8 @@ pub fn draft(path: &Path, name: &str, lists: &[Arc<CodeList>]) -> Result<String>
     let mut taken = BTreeSet::new();
     let names: Vec<String> = headers.iter().map(|h| unique_name(h, &mut taken)).collect();
     // A council-code column scopes the person ids councils issue.
-    let scope = headers
-        .iter()
-        .position(|h| is_council_code(h))
-        .map(|i| names[i].as_str());
+    let scope_at = headers.iter().position(|h| is_council_code(h));
+    let scope = scope_at.map(|i| names[i].as_str());
     // A header matches its column case- and space-folded: a second column of one header,
     // or one without a header, cannot be declared (ingest warns of it as undeclared).
     let mut folded = BTreeSet::new();
@@ -315,7 +337,7 @@ pub fn draft(path: &Path, name: &str, lists: &[Arc<CodeList>]) -> Result<String>
             repeated.push(i + 1);
             continue;
         }
-        let lines = if sensitive[i] {
+        let mut lines = if sensitive[i] {
             vec![
                 "type = \"sensitive\"  # personal data: recognised by its header, never read"
                     .to_string(),
@@ -332,6 +354,13 @@ pub fn draft(path: &Path, name: &str, lists: &[Arc<CodeList>]) -> Result<String>
             return Err(rejected(
                 "its first row looks like data, not a header (a cell of it is a value of its column): a contract reads files by their headers".into(),
             ));
+        }
+        // A scope is required (a blank one would make one person of two councils' ids).
+        if scope_at == Some(i) && !lines.iter().any(|l| l.starts_with("required")) {
+            lines.push(
+                "required = true  # it scopes the person ids: a row without it is quarantined"
+                    .into(),
+            );
         }
         columns.push(Drafted {
             lines,
@@ -425,15 +454,30 @@ impl Seen {
         }
         // Each value counted under the first format that reads it (formats overlap:
         // `05/07/2026` is both `%d/%m/%Y` and `%m/%d/%Y`), so counts add up.
-        for (counts, formats) in [
-            (&mut self.dates, dates),
-            (&mut self.datetimes, datetimes),
-            (&mut self.times, times),
+        // A date outside the years a run accepts by default (a `9999-12-31` placeholder)
+        // is not counted as one: the column would quarantine it.
+        let years = DEFAULT_YEARS.0..=DEFAULT_YEARS.1;
+        for (counts, formats, dated) in [
+            (&mut self.dates, dates, true),
+            (&mut self.datetimes, datetimes, true),
+            (&mut self.times, times, false),
         ] {
-            if let Some(i) = formats.iter().position(|f| f.parse(v).is_some()) {
+            if let Some(i) = formats.iter().position(|f| {
+                f.parse(v)
+                    .is_some_and(|p| !dated || years.contains(&p.year))
+            }) {
                 counts[i] += 1;
             }
         }
+        // Day first or month first: only a value with a day over 12 tells.
+        let (uk, us) = (&dates[UK_DATE], &dates[US_DATE]);
+        match (uk.parse(v).is_some(), us.parse(v).is_some()) {
+            (true, false) => self.uk_only += 1,
+            (false, true) => self.us_only += 1,
+            _ => {}
+        }
+        self.postcodes += u64::from(crate::ingest::quarantine::holds_postcode(v));
+        self.nhs_in_text += u64::from(crate::ingest::quarantine::holds_valid_nhs_number(v));
         let len = v.chars().count();
         self.min_len = self.min_len.min(len);
         self.max_len = self.max_len.max(len);
@@ -552,9 +596,12 @@ fn is_sensitive(h: &str) -> bool {
     let squashed = squashed(h);
     let ws = words(h);
     let has = |list: &[&str]| ws.iter().any(|w| list.contains(&w.as_str()));
-    let named = ws.iter().any(|w| w.ends_with("name"));
+    let named = ws
+        .iter()
+        .any(|w| w.ends_with("name") || w.ends_with("names") || w == "initials");
     let person = has(&[
         "patient",
+        "pt",
         "client",
         "person",
         "user",
@@ -599,12 +646,17 @@ fn is_sensitive(h: &str) -> bool {
     (named && (person || !organisation))
         || has(&["birth", "born", "dob"])
         || [
+            "dob",
             "dateofbirth",
             "birthdate",
             "postcode",
             "postalcode",
             "zipcode",
             "address",
+            "email",
+            "ninumber",
+            "nino",
+            "nationalinsurance",
         ]
         .iter()
         .any(|p| squashed.contains(p))
@@ -612,11 +664,14 @@ fn is_sensitive(h: &str) -> bool {
             "telephone",
             "phone",
             "mobile",
-            "email",
+            "mob",
             "tel",
             "fax",
             "postal",
+            "street",
+            "addr",
         ])
+        || (has(&["contact"]) && has(&["no", "number", "num", "tel", "details"]))
 }
 
 /// Header words of an id, a reference or a code: its digits are not a quantity, so it is
@@ -707,11 +762,27 @@ fn column_lines(
     let ws = words(h);
     // By its header (`NHS Number`, `NHS_No`), or by values most of which pass Modulus 11:
     // a column of NHS numbers with a few mistyped is still one, never kept as text.
+    // A flag about the number (`NHS Number Traced Flag`), or pseudonyms under an NHS
+    // number's header (64 hex digits), is not one.
     let named = ws.iter().any(|w| w == "nhs")
         && ws
             .iter()
             .any(|w| ["number", "no", "num", "nbr"].contains(&w.as_str()))
-        && !ws.iter().any(|w| w.starts_with("pseudo") || w == "status");
+        && !ws.iter().any(|w| {
+            w.starts_with("pseudo")
+                || [
+                    "status",
+                    "flag",
+                    "traced",
+                    "trace",
+                    "verified",
+                    "indicator",
+                    "valid",
+                    "code",
+                ]
+                .contains(&w.as_str())
+        })
+        && !(s.values > 0 && s.nearly_all(s.hex));
     if named || (s.values > 0 && s.nhs_valid * 2 > s.values) {
         lines.push("type = \"nhs_number\"".into());
         lines.push("header_required = true".into());
@@ -723,7 +794,9 @@ fn column_lines(
         }
         return lines;
     }
-    if ws.iter().any(|w| w.starts_with("pseudo")) && s.nearly_all(s.hex) {
+    let pseudonyms = ws.iter().any(|w| w.starts_with("pseudo"))
+        || (ws.iter().any(|w| w == "nhs") && s.values > 0);
+    if pseudonyms && s.nearly_all(s.hex) {
         lines.push("type = \"pseudonym\"".into());
         lines.push(
             "scheme = \"upstream\"  # name the scheme that pseudonymised them (the same on every contract of its pseudonyms)"
@@ -740,7 +813,9 @@ fn column_lines(
             Some(scope) => {
                 lines.push("type = \"identifier\"".into());
                 lines.push(format!("scope = {}", quoted(scope)));
-                lines.push("required = true".into());
+                if required {
+                    lines.push("required = true".into());
+                }
             }
             None => lines.push(
                 "type = \"sensitive\"  # a person's id: declare type = \"identifier\" with scope = the column holding the code of the organisation that issued it (none was recognised)"
@@ -748,6 +823,30 @@ fn column_lines(
             ),
         }
         return lines;
+    }
+    // Values a run refuses in a kept column: postcodes, and NHS numbers written in another
+    // form (`9434765919.0`). Never kept: declared sensitive, said why.
+    if s.values > 0 && s.postcodes * 2 > s.values {
+        lines.push(
+            "type = \"sensitive\"  # its values look like postcodes: personal data, never read"
+                .into(),
+        );
+        return lines;
+    }
+    if s.values > 0 && s.nhs_in_text * 2 > s.values {
+        lines.push("type = \"sensitive\"  # its values hold NHS numbers in another form (e.g. with a decimal point): mend the extract and declare it nhs_number".into());
+        return lines;
+    }
+    // Day first or month first: the values with a day over 12 decide; both seen, the
+    // column is not read as dates (its values are ambiguous).
+    let mut date_counts = s.dates.clone();
+    let ambiguous = s.uk_only > 0 && s.us_only > 0;
+    if ambiguous {
+        date_counts[UK_DATE] = 0;
+        date_counts[US_DATE] = 0;
+    } else if s.us_only > 0 {
+        date_counts[US_DATE] += date_counts[UK_DATE];
+        date_counts[UK_DATE] = 0;
     }
     let mut typed = |kind: &str, fs: Vec<String>| {
         lines.push(format!("type = \"{kind}\""));
@@ -757,9 +856,11 @@ fn column_lines(
     if !found.is_empty() {
         typed("datetime", found);
     } else {
-        let found = covering(&s.dates, dates, s);
+        let found = covering(&date_counts, dates, s);
         if !found.is_empty() {
             typed("date", found);
+        } else if ambiguous {
+            lines.push("type = \"string\"  # dates written day first and month first (both have days over 12): mend the extract, then declare the date".into());
         } else {
             let found = covering(&s.times, times, s);
             if !found.is_empty() {
@@ -854,7 +955,7 @@ fn render(
     if notes.wider > 0 {
         let _ = writeln!(
             s,
-            "# {} row(s) have more fields than the header: a run quarantines them (too_many_fields).",
+            "# {} row(s) have more fields than the header: a run quarantines them (wrong_field_count).",
             notes.wider
         );
     }
@@ -986,6 +1087,18 @@ mod tests {
             "Service User Name",
             "Ward Patient Name",
             "Email",
+            "DoB",
+            "D.O.B.",
+            "E-mail",
+            "Forenames",
+            "Given Names",
+            "Addr Line 1",
+            "Street",
+            "Contact No",
+            "Mob",
+            "NI Number",
+            "Initials",
+            "Pt_Forenames",
         ] {
             assert!(is_sensitive(h), "{h}");
         }

@@ -211,3 +211,93 @@ fn regression_draft_refuses_what_is_not_a_header_and_declares_what_a_run_reads()
         "{stdout}"
     );
 }
+
+/// Regressions (second review), one defect per fixture in `tests/fixtures/draft/`:
+/// - month-first dates were drafted with both slashed formats, so a run read every date
+///   with a day of 12 or less day first: the values with a day over 12 decide, and a
+///   column with both kinds is not drafted as dates;
+/// - a council-code column with one blank scoped an identifier without being required,
+///   so the draft did not load: the scope is required;
+/// - a flag about the NHS number was drafted `nhs_number`, and pseudonyms under an NHS
+///   number's header were blanked as invalid numbers;
+/// - postcodes under another header were drafted `string`, quarantining every row;
+/// - `9999-12-31` placeholders were drafted as dates, outside the years a run accepts;
+/// - a file without a header whose first row is an email address was printed.
+#[test]
+fn regression_draft_reads_dates_scopes_flags_postcodes_and_placeholders_as_a_run_would() {
+    let drafted = |f: &str| {
+        let (code, stdout, stderr) = draft(&[&format!("tests/fixtures/draft/{f}")]);
+        assert_eq!(code, 0, "{f}: {stderr}");
+        stdout
+    };
+    let month_first = drafted("dates_month_first.csv");
+    assert!(
+        month_first
+            .contains("header = \"Referral Date\"\ntype = \"date\"\nformats = [\"%m/%d/%Y\"]\n"),
+        "{month_first}"
+    );
+    let both = drafted("dates_day_first_and_month_first.csv");
+    assert!(
+        both.contains("header = \"Referral Date\"\ntype = \"string\"  # dates written day first and month first"),
+        "{both}"
+    );
+    let scoped = drafted("council_code_blank_once.csv");
+    assert!(
+        scoped.contains("header = \"LA Code\"\ntype = \"string\"\npattern = \"[0-9]{3}\"\nrequired = true  # it scopes the person ids"),
+        "{scoped}"
+    );
+    assert!(
+        scoped.contains(
+            "header = \"Person ID\"\ntype = \"identifier\"\nscope = \"la_code\"\nrequired = true\n"
+        ),
+        "{scoped}"
+    );
+    let flags = drafted("nhs_flag_and_pseudonyms_under_an_nhs_header.csv");
+    assert!(
+        flags.contains("header = \"NHS Number Traced Flag\"\ntype = \"string\"\n"),
+        "{flags}"
+    );
+    assert!(
+        flags.contains("header = \"NHS_Number\"\ntype = \"pseudonym\"\n"),
+        "{flags}"
+    );
+    let postcodes = drafted("postcodes_under_another_header.csv");
+    assert!(
+        postcodes
+            .contains("header = \"Pcode\"\ntype = \"sensitive\"  # its values look like postcodes"),
+        "{postcodes}"
+    );
+    let placeholders = drafted("placeholder_end_dates.csv");
+    assert!(
+        placeholders.contains("header = \"End Date\"\ntype = \"string\""),
+        "{placeholders}"
+    );
+    let (code, stdout, stderr) = draft(&["tests/fixtures/draft/headerless_email_first.csv"]);
+    assert_eq!((code, stdout.as_str()), (3, ""), "{stderr}");
+    assert!(!stderr.contains("example.com"), "{stderr}");
+
+    // The scoped draft loads: check reads its file with it (one row without a council
+    // code quarantined as missing_required).
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(
+        &root().join("schemas/codes"),
+        &dir.path().join("schemas/codes"),
+    );
+    std::fs::create_dir_all(dir.path().join("schemas/sources")).unwrap();
+    let contract = dir
+        .path()
+        .join("schemas/sources/council_code_blank_once.toml");
+    std::fs::write(&contract, scoped).unwrap();
+    let (code, stdout, stderr) = result(&joinedup(&[
+        "check",
+        "--contract",
+        contract.to_str().unwrap(),
+        "--file",
+        "tests/fixtures/draft/council_code_blank_once.csv",
+    ]));
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("council_code_blank_once.csv (utf-8): 20 rows: 19 accepted, 1 quarantined\n    quarantined for: missing_required 1\n"),
+        "{stdout}"
+    );
+}
