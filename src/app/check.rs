@@ -224,16 +224,15 @@ pub fn check(opts: &CheckOptions) -> Result<CheckReport> {
             "--contract checks the files named with --file PATH (a file or a folder)".into(),
         ));
     }
-    let mut source = None;
+    // Loaded once; each --file listed as its path.
+    let source =
+        crate::config::alone::contract_source(contract, &opts.files[0]).map_err(Error::Config)?;
     let mut files = Vec::new();
     for path in &opts.files {
-        let s = crate::config::alone::contract_source(contract, path).map_err(Error::Config)?;
-        for p in crate::pull::list_paths(&s.name, &s.path, &s.pattern)? {
-            files.push(crate::pull::fingerprint_input(&s.name, &p)?);
+        for p in crate::pull::list_paths(&source.name, path, &source.pattern)? {
+            files.push(crate::pull::fingerprint_input(&source.name, &p)?);
         }
-        source.get_or_insert(s);
     }
-    let source = source.ok_or_else(|| Error::Internal("no file to check".into()))?;
     // No pipeline, so no key of its own: every number is hashed under the check's.
     let pseudo = random_pseudonymiser(crate::normalise::pseudonym::Width::default())?;
     Ok(CheckReport {

@@ -152,6 +152,21 @@ impl CharClasses {
     }
 }
 
+/// The type a column was drafted with, as far as it tells a value of the column: what a
+/// header cell is tested against ([`header_is_a_value`]).
+#[derive(Debug, Clone, PartialEq)]
+enum ValueKind {
+    NhsNumber,
+    Date,
+    DateTime,
+    Time,
+    Integer,
+    /// A code of the named list.
+    Code(String),
+    /// Any other type: a text can be anything.
+    Other,
+}
+
 /// One column as drafted.
 struct Drafted {
     name: String,
@@ -337,18 +352,17 @@ pub fn draft(path: &Path, name: &str, lists: &[Arc<CodeList>]) -> Result<String>
             repeated.push(i + 1);
             continue;
         }
-        let mut lines = if sensitive[i] {
-            vec![
-                "type = \"sensitive\"  # personal data: recognised by its header, never read"
-                    .to_string(),
-            ]
+        let (mut lines, kind) = if sensitive[i] {
+            let line =
+                "type = \"sensitive\"  # personal data: recognised by its header, never read";
+            (vec![line.to_string()], ValueKind::Other)
         } else {
             column_lines(h, s, &dates, &datetimes, &times, lists, scope)
         };
         // The first row is data, not a header, when a cell of it is a value of the type
         // its column was given (a date in a date column) or one of the values below it
         // (`F` over a column of `F` and `M`): refused before it is printed.
-        if header_is_a_value(h, &lines, &dates, &datetimes, &times, lists)
+        if header_is_a_value(h, &kind, &dates, &datetimes, &times, lists)
             || (!s.too_many && s.distinct.contains_key(h.as_str()))
         {
             return Err(rejected(
@@ -393,37 +407,30 @@ struct Notes {
     no_lists: bool,
 }
 
-/// Whether header cell `h` is itself a value of the type its column's `lines` give it.
+/// Whether header cell `h` is itself a value of the kind its column was given.
 fn header_is_a_value(
     h: &str,
-    lines: &[String],
+    kind: &ValueKind,
     dates: &[DateFormat],
     datetimes: &[DateFormat],
     times: &[DateFormat],
     lists: &[Arc<CodeList>],
 ) -> bool {
-    let kind = lines
-        .first()
-        .and_then(|l| l.strip_prefix("type = \""))
-        .and_then(|l| l.split('"').next())
-        .unwrap_or_default();
     let parses = |formats: &[DateFormat]| formats.iter().any(|f| f.parse(h).is_some());
     match kind {
-        "nhs_number" => nhs_number::is_shaped_like(h),
-        "date" => parses(dates),
-        "datetime" => parses(datetimes),
-        "time" => parses(times),
-        "integer" => h
+        ValueKind::NhsNumber => nhs_number::is_shaped_like(h),
+        ValueKind::Date => parses(dates),
+        ValueKind::DateTime => parses(datetimes),
+        ValueKind::Time => parses(times),
+        ValueKind::Integer => h
             .trim_start_matches('-')
             .bytes()
             .all(|b| b.is_ascii_digit()),
-        "code" => lines.iter().any(|l| {
-            l.strip_prefix("codes = \"")
-                .and_then(|n| n.strip_suffix('"'))
-                .and_then(|n| lists.iter().find(|c| c.name == n))
-                .is_some_and(|c| c.position(h).is_some())
-        }),
-        _ => false,
+        ValueKind::Code(name) => lists
+            .iter()
+            .find(|c| &c.name == name)
+            .is_some_and(|c| c.position(h).is_some()),
+        ValueKind::Other => false,
     }
 }
 
@@ -738,8 +745,8 @@ fn unique_name(h: &str, names: &mut BTreeSet<String>) -> String {
     name
 }
 
-/// The contract lines of one column after its name and header: type, its settings, and
-/// `required` when no value was blank.
+/// The contract lines of one column after its name and header — type, its settings, and
+/// `required` when no value was blank — and the kind of value the type takes.
 #[allow(clippy::too_many_arguments)]
 fn column_lines(
     h: &str,
@@ -749,7 +756,7 @@ fn column_lines(
     times: &[DateFormat],
     lists: &[Arc<CodeList>],
     scope: Option<&str>,
-) -> Vec<String> {
+) -> (Vec<String>, ValueKind) {
     let quoted = |v: &str| toml::Value::String(v.to_string()).to_string();
     let list_of = |fs: &[String]| {
         format!(
@@ -792,7 +799,7 @@ fn column_lines(
                     .into(),
             );
         }
-        return lines;
+        return (lines, ValueKind::NhsNumber);
     }
     let pseudonyms = ws.iter().any(|w| w.starts_with("pseudo"))
         || (ws.iter().any(|w| w == "nhs") && s.values > 0);
@@ -806,7 +813,7 @@ fn column_lines(
             lines.push("ignore_case = true  # written in both cases".into());
         }
         lines.push("header_required = true".into());
-        return lines;
+        return (lines, ValueKind::Other);
     }
     if is_person_id(h) {
         match scope {
@@ -822,7 +829,7 @@ fn column_lines(
                     .into(),
             ),
         }
-        return lines;
+        return (lines, ValueKind::Other);
     }
     // Values a run refuses in a kept column: postcodes, and NHS numbers written in another
     // form (`9434765919.0`). Never kept: declared sensitive, said why.
@@ -831,11 +838,11 @@ fn column_lines(
             "type = \"sensitive\"  # its values look like postcodes: personal data, never read"
                 .into(),
         );
-        return lines;
+        return (lines, ValueKind::Other);
     }
     if s.values > 0 && s.nhs_in_text * 2 > s.values {
         lines.push("type = \"sensitive\"  # its values hold NHS numbers in another form (e.g. with a decimal point): mend the extract and declare it nhs_number".into());
-        return lines;
+        return (lines, ValueKind::Other);
     }
     // Day first or month first: the values with a day over 12 decide; both seen, the
     // column is not read as dates (its values are ambiguous).
@@ -848,28 +855,34 @@ fn column_lines(
         date_counts[US_DATE] += date_counts[UK_DATE];
         date_counts[UK_DATE] = 0;
     }
-    let mut typed = |kind: &str, fs: Vec<String>| {
-        lines.push(format!("type = \"{kind}\""));
+    let mut kind = ValueKind::Other;
+    let mut typed = |name: &str, fs: Vec<String>| {
+        lines.push(format!("type = \"{name}\""));
         lines.push(format!("formats = {}", list_of(&fs)));
     };
     let found = covering(&s.datetimes, datetimes, s);
     if !found.is_empty() {
         typed("datetime", found);
+        kind = ValueKind::DateTime;
     } else {
         let found = covering(&date_counts, dates, s);
         if !found.is_empty() {
             typed("date", found);
+            kind = ValueKind::Date;
         } else if ambiguous {
             lines.push("type = \"string\"  # dates written day first and month first (both have days over 12): mend the extract, then declare the date".into());
         } else {
             let found = covering(&s.times, times, s);
             if !found.is_empty() {
                 typed("time", found);
+                kind = ValueKind::Time;
             } else if let Some(list) = code_list(h, s, lists) {
                 lines.push("type = \"code\"".into());
                 lines.push(format!("codes = {}", quoted(&list)));
+                kind = ValueKind::Code(list);
             } else if s.integer == s.values && s.values > 0 && !names_an_id(&ws) {
                 lines.push("type = \"integer\"".into());
+                kind = ValueKind::Integer;
             } else {
                 lines.push("type = \"string\"".into());
                 // A code-like value (short, with a digit) of few distinct values: its
@@ -887,7 +900,7 @@ fn column_lines(
     if required {
         lines.push("required = true".into());
     }
-    lines
+    (lines, kind)
 }
 
 /// The code list nearly every value of the column is in: of those, the one whose name

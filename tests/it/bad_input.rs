@@ -49,6 +49,16 @@ fn warnings(out: &Path) -> Vec<String> {
         .collect()
 }
 
+/// Runs the APC pipeline on workbook `book`: it succeeds, its 3 spells are read, and
+/// `warning` (after the workbook's path and `: `) is warned of as event `event`.
+fn assert_workbook_read_with_warning(book: &Path, warning: &str, event: &str) {
+    let (code, _, stderr, out) = run_apc(book.to_str().unwrap());
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(read_parquet(&spells(out.path())).rows, 3);
+    let warning = format!("{}: {warning}", book.display());
+    assert_warned(out.path(), &stderr, &warning, event);
+}
+
 /// The one run's manifest holds `warning`, and its log (`stderr`) the event `event`: a
 /// warning reaches a run under a scheduler too.
 fn assert_warned(out: &Path, stderr: &str, warning: &str, event: &str) {
@@ -2209,16 +2219,9 @@ fn regression_a_value_in_a_workbook_column_without_a_header_is_not_a_wrong_row()
     let book = apc_workbook(dir.path(), 0, |ws| {
         ws.write_string(2, 17, "rang the ward").unwrap();
     });
-    let (code, _, stderr, out) = run_apc(book.to_str().unwrap());
-    assert_eq!(code, 0, "{stderr}");
-    assert_eq!(read_parquet(&spells(out.path())).rows, 3);
-    assert_warned(
-        out.path(),
-        &stderr,
-        &format!(
-            "{}: 1 row(s) of sheet \"Spells\" have values in columns without a header (the first R3): not read, as a column the contract does not declare; give the column a header in the workbook if it is wanted",
-            book.display()
-        ),
+    assert_workbook_read_with_warning(
+        &book,
+        "1 row(s) of sheet \"Spells\" have values in columns without a header (the first R3): not read, as a column the contract does not declare; give the column a header in the workbook if it is wanted",
         "values in columns without a header not read",
     );
 }
@@ -2614,16 +2617,9 @@ fn a_header_cell_merged_across_columns_is_warned_of() {
         .unwrap();
         ws.write_string(2, 16, "see notes").unwrap();
     });
-    let (code, _, stderr, out) = run_apc(book.to_str().unwrap());
-    assert_eq!(code, 0, "{stderr}");
-    assert_eq!(read_parquet(&spells(out.path())).rows, 3);
-    assert_warned(
-        out.path(),
-        &stderr,
-        &format!(
-            "{}: 1 merged cell region(s) of sheet \"Spells\" span several columns of its header row (the first from P1): a merged cell's name is its first column's only, and the columns under the rest have none (values there are not read); unmerge them in the workbook",
-            book.display()
-        ),
+    assert_workbook_read_with_warning(
+        &book,
+        "1 merged cell region(s) of sheet \"Spells\" span several columns of its header row (the first from P1): a merged cell's name is its first column's only, and the columns under the rest have none (values there are not read); unmerge them in the workbook",
         "merged cells across columns of the header row",
     );
 }
