@@ -32,11 +32,12 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use calamine::{Data, Reader};
+use calamine::Data;
 
 use super::workbook_cells::{CellText, cell_text, is_blank, one_line};
-use super::workbook_limits::{self as limits, Budget};
+use super::workbook_limits as limits;
 use super::workbook_merged::Merged;
+use super::workbook_rows::{self as rows, quoted};
 use crate::schema::{ColumnType, Contract, DriftPolicy};
 
 /// Whether a file starting with `head` is a workbook this can read: a zip archive (the
@@ -113,54 +114,14 @@ fn to_csv_within(
 ) -> Result<SheetCsv, String> {
     let content = std::fs::read(path).map_err(|e| format!("cannot be read: {e}"))?;
     let budget_bytes = budget(content.len() as u64);
-    // An `.ods` is measured before calamine builds its grid of every sheet; the same
-    // reading lists its merged regions, which calamine does not.
-    let ods_sheets = if super::workbook_extent::is_ods(&content) {
-        super::workbook_extent::check_ods(&content, budget_bytes)?
-    } else {
-        Vec::new()
-    };
-    // The text calamine holds whole as it opens the workbook, measured first.
-    limits::check_shared_strings(&content, budget_bytes).map_err(|e| e.to_string())?;
-    // The format from the content, not the name (a system's export named `.xls` is often
-    // an `.xlsx`).
-    let mut wb = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(&content[..]))
-        .map_err(|_| not_a_workbook(&content))?;
-    let worksheets = |visible_only: bool| -> Vec<String> {
-        wb.sheets_metadata()
-            .iter()
-            .filter(|m| m.typ == calamine::SheetType::WorkSheet)
-            .filter(|m| !visible_only || m.visible == calamine::SheetVisible::Visible)
-            .map(|m| m.name.clone())
-            .collect()
-    };
-    let (sheets, visible) = (worksheets(false), worksheets(true));
-    let sheet = match &contract.sheet {
-        Some(wanted) => sheets
-            .iter()
-            .find(|n| n.trim().eq_ignore_ascii_case(wanted.trim()))
-            .cloned()
-            .ok_or_else(|| {
-                format!(
-                    "has no sheet \"{wanted}\" (contract \"{}\" reads it); its sheets: {}",
-                    contract.name,
-                    quoted(&sheets)
-                )
-            })?,
-        // The first sheet a person opening the workbook sees.
-        None => visible
-            .first()
-            .or(sheets.first())
-            .cloned()
-            .ok_or_else(|| "is a workbook without worksheets".to_string())?,
-    };
-    // A plain number in a date column is a serial day of the workbook's date system.
-    let date1904 = match &wb {
-        calamine::Sheets::Xlsx(x) => x.has_1904_epoch(),
-        calamine::Sheets::Xls(x) => x.has_1904_epoch(),
-        calamine::Sheets::Xlsb(x) => x.has_1904_epoch(),
-        calamine::Sheets::Ods(_) => false,
-    };
+    let wanted_by = format!("contract \"{}\" reads it", contract.name);
+    let mut open = rows::open(
+        &content,
+        contract.sheet.as_deref(),
+        &wanted_by,
+        budget_bytes,
+    )?;
+    let (sheet, sheets) = (open.sheet.clone(), open.sheets.clone());
     let out = dir.join(path.file_name().unwrap_or_default());
     let cannot_write = |e: std::io::Error| format!("cannot write {}: {e}", out.display());
     let mut writer = SheetWriter {
@@ -175,115 +136,17 @@ fn to_csv_within(
         pending: Vec::new(),
         no_header: None,
         unheld: Cells::default(),
-        date1904,
-        merged: Merged::default(),
+        date1904: open.date1904,
+        merged: std::mem::take(&mut open.merged),
         filled: None,
         headless: Cells::default(),
     };
-    let mut uncalculated = Cells::default();
-    let sheet_error = |e: String| format!("sheet \"{sheet}\" cannot be read: {e}");
-    // Every cell's position is checked before anything is sized by it, and its text
-    // counted, before it is kept.
-    let mut budget = Budget::of(&sheet, content.len() as u64, budget_bytes);
     let refused = |e: limits::Refused| e.to_string();
-    if let calamine::Sheets::Xlsx(xlsx) = &mut wb {
-        // Cell by cell, values and formulas in one pass, a row at a time: the sheet is
-        // never held whole, however far its last cell is.
-        // The merged regions come after the cells in the sheet's XML: read first, which
-        // reads the XML twice, so only when the workbook has any.
-        if mentions_merged_cells(&content) {
-            writer.merged = Merged::new(
-                xlsx.merge_cells_by_sheet_name(&sheet)
-                    .map_err(|e| sheet_error(e.to_string()))?,
-            );
-        }
-        let mut reader = xlsx
-            .worksheet_cells_reader(&sheet)
-            .map_err(|e| sheet_error(e.to_string()))?;
-        let mut row: Vec<Data> = Vec::new();
-        let mut at_row = None;
-        while let Some(cell) = reader
-            .next_cell_with_formula_metadata()
-            .map_err(|e| sheet_error(e.to_string()))?
-        {
-            let (r, c) = cell.pos;
-            budget.position(r, c).map_err(refused)?;
-            if cell.value == calamine::DataRef::Empty {
-                // A formula written by a script (not saved by Excel) has no result.
-                if cell.formula.is_some() {
-                    uncalculated.add(r, c);
-                }
-                continue;
-            }
-            budget
-                .cell(r, c, limits::ref_text(&cell.value))
-                .map_err(refused)?;
-            let value: Data = cell.value.into();
-            if at_row != Some(r) {
-                if let Some(done) = at_row {
-                    writer.row(done, &row).map_err(cannot_write)?;
-                    writer.charge_filled(&mut budget).map_err(refused)?;
-                }
-                if writer.no_header.is_some() {
-                    break;
-                }
-                row.clear();
-                at_row = Some(r);
-            }
-            if row.len() <= c as usize {
-                row.resize(c as usize + 1, Data::Empty);
-            }
-            row[c as usize] = value;
-        }
-        if let Some(done) = at_row {
-            writer.row(done, &row).map_err(cannot_write)?;
-            writer.charge_filled(&mut budget).map_err(refused)?;
-        }
-    } else {
-        match &wb {
-            calamine::Sheets::Xls(xls) => {
-                writer.merged = Merged::new(
-                    xls.merge_cells_by_sheet_name(&sheet)
-                        .map_err(|e| sheet_error(e.to_string()))?,
-                );
-            }
-            calamine::Sheets::Ods(_) => {
-                let regions = ods_sheets.into_iter().find(|e| e.sheet == sheet);
-                writer.merged = Merged::new(regions.map(|e| e.merged).unwrap_or_default());
-            }
-            _ => {}
-        }
-        let range = wb
-            .worksheet_range(&sheet)
-            .map_err(|e| sheet_error(e.to_string()))?;
-        // Formula cells without a result; calamine already holds them (as it holds the
-        // values), within the extent checked above.
-        if let Ok(f) = wb.worksheet_formula(&sheet) {
-            for (r, c) in super::nhse::workbook::uncalculated_cells(&range, &f) {
-                uncalculated.add(r, c);
-            }
-        }
-        let (r0, c0) = range.start().unwrap_or((0, 0));
-        let lead = vec![Data::Empty; c0 as usize];
-        for (i, cells) in range.rows().enumerate() {
-            if writer.no_header.is_some() {
-                break;
-            }
-            let r = r0 + i as u32;
-            for (j, cell) in cells.iter().enumerate() {
-                if *cell != Data::Empty {
-                    let c = c0 + j as u32;
-                    budget.position(r, c).map_err(refused)?;
-                    budget
-                        .cell(r, c, limits::data_text(cell))
-                        .map_err(refused)?;
-                }
-            }
-            let row: Vec<Data> = lead.iter().chain(cells).cloned().collect();
-            writer.row(r, &row).map_err(cannot_write)?;
-            writer.charge_filled(&mut budget).map_err(refused)?;
-        }
-    }
+    let uncalculated = rows::each_row(&mut open, |r, cells, budget| {
+        writer.row(r, cells).map_err(cannot_write)?;
+        writer.charge_filled(budget).map_err(refused)?;
+        Ok(writer.no_header.is_none())
+    })?;
     // Rows still pending (no row named every required column) are written first, so
     // what they hold is counted.
     if writer.first_row.is_none() && writer.no_header.is_none() {
@@ -361,44 +224,6 @@ fn to_csv_within(
         merged_across: merged.wide,
         headless,
     })
-}
-
-/// Whether any XML part of the `.xlsx` archive `content` mentions `mergeCell`: one that
-/// does not (most workbooks) has no merged region, and its sheet's XML is not read a
-/// second time for them. A mention elsewhere (a cell's text) costs only that read; an
-/// archive that cannot be read here is taken to have some (calamine says what is wrong).
-fn mentions_merged_cells(content: &[u8]) -> bool {
-    use std::io::Read;
-    const WORD: &[u8] = b"mergeCell";
-    let Ok(mut zip) = zip::ZipArchive::new(std::io::Cursor::new(content)) else {
-        return true;
-    };
-    let finder = memchr::memmem::Finder::new(WORD);
-    let mut buf = vec![0u8; 1 << 16];
-    for i in 0..zip.len() {
-        let Ok(mut entry) = zip.by_index(i) else {
-            return true;
-        };
-        if !entry.name().is_ok_and(|n| n.ends_with(".xml")) {
-            continue;
-        }
-        // A chunk at a time, keeping the end of the last in case the word spans two.
-        let mut carry = 0;
-        loop {
-            let n = match entry.read(&mut buf[carry..]) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(_) => return true,
-            };
-            let filled = carry + n;
-            if finder.find(&buf[..filled]).is_some() {
-                return true;
-            }
-            carry = (WORD.len() - 1).min(filled);
-            buf.copy_within(filled - carry..filled, 0);
-        }
-    }
-    false
 }
 
 /// Creates `file` in `dir` (made if missing) readable by its owner only: the copy holds
@@ -652,46 +477,6 @@ fn write_field(out: &mut impl Write, field: &str) -> std::io::Result<()> {
     }
 }
 
-/// Why a file that starts like a zip archive or an Office file is not a workbook, with
-/// calamine's reason when it is one it cannot read (damaged, password-protected).
-fn not_a_workbook(content: &[u8]) -> String {
-    let cursor = || std::io::Cursor::new(content);
-    if super::workbook_extent::is_ods(content) {
-        let why = calamine::open_workbook_from_rs::<calamine::Ods<_>, _>(cursor())
-            .err()
-            .map_or_else(String::new, |e| format!(": {e}"));
-        format!(
-            "is an OpenDocument spreadsheet that cannot be read (damaged, or password-protected{why}); save the sheet as CSV"
-        )
-    } else if memchr::memmem::find(content, b"[Content_Types].xml").is_some() {
-        // An Office Open XML package calamine cannot read: say what it said.
-        let why = calamine::open_workbook_from_rs::<calamine::Xlsx<_>, _>(cursor())
-            .err()
-            .map_or_else(String::new, |e| format!(": Xlsx error: {e}"));
-        format!(
-            "is an Excel workbook that cannot be read (damaged, or not saved by Excel{why}); save the sheet as CSV"
-        )
-    } else if content.starts_with(b"PK") {
-        "is a zip archive, not a workbook: unzip it and give the file inside".into()
-    } else {
-        let why = calamine::open_workbook_from_rs::<calamine::Xls<_>, _>(cursor())
-            .err()
-            .map_or_else(String::new, |e| format!(" ({e})"));
-        format!(
-            "is an Office file that cannot be read as a workbook{why} (a password-protected workbook is one: save it without a password, or as CSV)"
-        )
-    }
-}
-
-/// `"a", "b"`.
-fn quoted(names: &[String]) -> String {
-    names
-        .iter()
-        .map(|n| format!("\"{n}\""))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// For each column of the sheet, the contract column type it is read as (by the header,
 /// as ingest matches it), if any, and whether its values are written: those of contract
 /// columns ingest checks, not a `sensitive` column, an undeclared one or a column's
@@ -878,9 +663,9 @@ mod tests {
             wb.save(&path).unwrap();
             std::fs::read(path).unwrap()
         };
-        assert!(!mentions_merged_cells(&save(false)));
-        assert!(mentions_merged_cells(&save(true)));
-        assert!(mentions_merged_cells(b"not a zip"));
+        assert!(!rows::mentions_merged_cells(&save(false)));
+        assert!(rows::mentions_merged_cells(&save(true)));
+        assert!(rows::mentions_merged_cells(b"not a zip"));
     }
 
     /// A workbook of text cells (row, column, text) read under the APC contract: the
@@ -1200,10 +985,10 @@ mod tests {
         // Regression (review): a zip holding a CSV was "a zip or Office file but cannot
         // be read as a workbook (Cannot detect file format)".
         assert_eq!(
-            not_a_workbook(b"PK\x03\x04rest"),
+            rows::not_a_workbook(b"PK\x03\x04rest"),
             "is a zip archive, not a workbook: unzip it and give the file inside"
         );
-        assert!(not_a_workbook(&[0xD0, 0xCF, 0x11, 0xE0]).contains("password-protected"));
+        assert!(rows::not_a_workbook(&[0xD0, 0xCF, 0x11, 0xE0]).contains("password-protected"));
     }
 
     /// Regression (review): an `.ods` calamine could not read was "a zip archive, not a
@@ -1220,7 +1005,7 @@ mod tests {
             .unwrap();
         let book = zip.finish().unwrap().into_inner();
         assert_eq!(
-            not_a_workbook(&book),
+            rows::not_a_workbook(&book),
             "is an OpenDocument spreadsheet that cannot be read (damaged, or password-protected: 'META-INF/manifest.xml' file not found in archive); save the sheet as CSV"
         );
     }
