@@ -150,9 +150,10 @@ const DRAFT_EXAMPLES: &str = concat!(
     "Examples:
   joinedup draft /drop/cld_904_2026Q3.csv > schemas/sources/cld_904.toml
   joinedup draft extract.csv --name ncdr_apc --schemas /etc/joinedup/schemas
+  joinedup draft /drop/discharges_oct.xlsx --sheet Data --name council_discharges
 
 Reads the file's header and first rows and prints a first contract for a person
-to review: encoding, delimiter, blank values, and each column's type (names,
+to review: encoding and delimiter (or a workbook's sheet), blank values, and each column's type (names,
 dates of birth, addresses and postcodes declared sensitive by their headers and
 never read; NHS numbers; dates with their formats; codes of an existing code
 list; integers; strings with a pattern), with required where no value was blank.
@@ -160,8 +161,8 @@ No value of the file is printed. Then map it and try it with joinedup check.
 
 ",
     "Exit codes: 0 drafted, 2 command-line error (the file cannot be read, or the
-schemas' code lists do not load), 3 the file cannot be drafted from (a workbook,
-UTF-16, no header row)."
+schemas' code lists do not load), 3 the file cannot be drafted from (UTF-16, a
+workbook that cannot be read, no header row)."
 );
 
 const STATUS_EXAMPLES: &str = concat!(
@@ -400,8 +401,12 @@ pub struct CheckArgs {
 /// `joinedup draft`.
 #[derive(Debug, clap::Args)]
 pub struct DraftArgs {
-    /// A CSV file of the feed.
+    /// A CSV file or an Excel workbook (.xlsx, .xlsm, .xls, .ods) of the feed.
     pub file: PathBuf,
+
+    /// The workbook's sheet to draft from (default: its first visible sheet).
+    #[arg(long)]
+    pub sheet: Option<String>,
 
     /// The contract's name (default: the file's name in lower case, without the parts
     /// with digits that end it, such as a period).

@@ -346,7 +346,8 @@ fn run(cli: &Cli) -> Result<error::ExitCode, error::Error> {
                 .unwrap_or_else(|| joinedup::schema::draft::name_from_file(&args.file));
             say!(
                 "{}",
-                joinedup::schema::draft::draft(&args.file, &name, &lists)?.trim_end()
+                joinedup::schema::draft::draft(&args.file, &name, &lists, args.sheet.as_deref())?
+                    .trim_end()
             );
             Ok(error::ExitCode::Ok)
         }

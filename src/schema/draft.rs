@@ -1,7 +1,9 @@
 //! `joinedup draft`: a first source contract for a new feed, drafted from one of its CSV
-//! files, for a person to review and `joinedup check` to try.
+//! files or a workbook's sheet ([`super::draft_sheet`]), for a person to review and
+//! `joinedup check` to try.
 //!
-//! What is inferred: the encoding (UTF-8, else Windows-1252), the delimiter, the blank
+//! What is inferred: the encoding (UTF-8, else Windows-1252), the delimiter (or the
+//! sheet read, and its header's row), the blank
 //! values (each spelling of `NULL` seen), and per column its type — `sensitive` for a
 //! header that names a person's name, date of birth, address, postcode or contact
 //! details (its values never looked at); `nhs_number` for a header naming one or values
@@ -174,17 +176,41 @@ struct Drafted {
     lines: Vec<String>,
 }
 
-/// Drafts a contract named `name` from the CSV file at `path`, with the code lists of
-/// `lists`; returns its TOML.
-pub fn draft(path: &Path, name: &str, lists: &[Arc<CodeList>]) -> Result<String> {
-    let rejected = |message: String| Error::InputRejected {
+/// How the file drafted from is laid out: what the contract says of it besides its
+/// columns.
+enum Layout {
+    /// Delimited text.
+    Csv { utf8: bool, delimiter: u8 },
+    /// A workbook's sheet, with its header's row and the workbook's other sheets.
+    Sheet {
+        sheet: String,
+        header_row: u32,
+        others: Vec<String>,
+    },
+}
+
+/// The error refusing the file at `path` as a whole.
+fn rejected(path: &Path) -> impl Fn(String) -> Error + '_ {
+    move |message| Error::InputRejected {
         location: Location {
             file: path.to_path_buf(),
             line: None,
             column: None,
         },
         message,
-    };
+    }
+}
+
+/// Drafts a contract named `name` from the CSV file or workbook at `path` (its sheet
+/// `sheet`, else its first visible sheet), with the code lists of `lists`; returns its
+/// TOML.
+pub fn draft(
+    path: &Path,
+    name: &str,
+    lists: &[Arc<CodeList>],
+    sheet: Option<&str>,
+) -> Result<String> {
+    let rejected = rejected(path);
     let unreadable = |e: std::io::Error| {
         Error::Usage(format!(
             "cannot read {}: {e}",
@@ -209,11 +235,31 @@ pub fn draft(path: &Path, name: &str, lists: &[Arc<CodeList>]) -> Result<String>
             .unwrap_or(bytes.len());
         bytes.truncate(end + 1);
     }
-    if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
-        return Err(rejected(
-            "is a workbook (or another archive), not a CSV file: save the sheet as CSV to draft a contract from it"
-                .into(),
-        ));
+    if crate::ingest::workbook_sheet::is_workbook(&bytes) {
+        drop(bytes);
+        let table = super::draft_sheet::read(path, sheet, ROWS_READ).map_err(&rejected)?;
+        let layout = Layout::Sheet {
+            others: table
+                .sheets
+                .iter()
+                .filter(|s| **s != table.sheet)
+                .cloned()
+                .collect(),
+            sheet: table.sheet,
+            header_row: table.header_row,
+        };
+        let header = table.header.iter().map(|h| h.trim().to_string()).collect();
+        let records = table
+            .rows
+            .into_iter()
+            .map(|r| Ok(csv::StringRecord::from(r)));
+        return infer(path, name, lists, header, records, layout, table.cut);
+    }
+    if let Some(sheet) = sheet {
+        return Err(Error::Usage(format!(
+            "--sheet \"{sheet}\" is for a workbook, and {} is not one",
+            crate::ingest::quarantine::shown_path(path)
+        )));
     }
     if let Some(kind) = crate::ingest::decode::sniff_binary(&bytes) {
         return Err(rejected(format!(
@@ -258,6 +304,30 @@ pub fn draft(path: &Path, name: &str, lists: &[Arc<CodeList>]) -> Result<String>
         .iter()
         .map(|h| h.trim().to_string())
         .collect();
+    let layout = Layout::Csv { utf8, delimiter };
+    infer(
+        path,
+        name,
+        lists,
+        headers,
+        reader.into_records(),
+        layout,
+        read_cut,
+    )
+}
+
+/// Drafts the contract from a file's `headers` and `records` (the rows below it), laid
+/// out as `layout`; `read_cut` when the file was read only in part.
+fn infer(
+    path: &Path,
+    name: &str,
+    lists: &[Arc<CodeList>],
+    headers: Vec<String>,
+    records: impl Iterator<Item = std::result::Result<csv::StringRecord, csv::Error>>,
+    layout: Layout,
+    read_cut: bool,
+) -> Result<String> {
+    let rejected = rejected(path);
     if headers.iter().all(String::is_empty) {
         return Err(rejected("has no header row".into()));
     }
@@ -309,7 +379,7 @@ pub fn draft(path: &Path, name: &str, lists: &[Arc<CodeList>]) -> Result<String>
     let sensitive: Vec<bool> = headers.iter().map(|h| is_sensitive(h)).collect();
     let mut nulls: BTreeSet<String> = BTreeSet::new();
     let (mut rows, mut wider) = (0usize, 0usize);
-    for record in reader.records().take(ROWS_READ) {
+    for record in records.take(ROWS_READ) {
         let record = record.map_err(|e| rejected(format!("cannot be read as CSV: {e}")))?;
         rows += 1;
         wider += usize::from(record.len() > headers.len());
@@ -390,9 +460,7 @@ pub fn draft(path: &Path, name: &str, lists: &[Arc<CodeList>]) -> Result<String>
         repeated,
         no_lists: lists.is_empty(),
     };
-    Ok(render(
-        path, name, &notes, utf8, delimiter, &nulls, &columns,
-    ))
+    Ok(render(path, name, &notes, &layout, &nulls, &columns))
 }
 
 /// What the draft says of its reading, in comments at its top.
@@ -941,8 +1009,7 @@ fn render(
     path: &Path,
     name: &str,
     notes: &Notes,
-    utf8: bool,
-    delimiter: u8,
+    layout: &Layout,
     nulls: &BTreeSet<String>,
     columns: &[Drafted],
 ) -> String {
@@ -1004,18 +1071,40 @@ fn render(
             crate::ingest::quarantine::mask_file_name(&file)
         ))
     );
-    let _ = writeln!(
-        s,
-        "encoding = \"{}\"",
-        if utf8 { "utf-8" } else { "windows-1252" }
-    );
-    if delimiter != b',' {
-        let shown = if delimiter == b'\t' {
-            "\\t".to_string()
-        } else {
-            (delimiter as char).to_string()
-        };
-        let _ = writeln!(s, "delimiter = \"{shown}\"");
+    match layout {
+        Layout::Csv { utf8, delimiter } => {
+            let _ = writeln!(
+                s,
+                "encoding = \"{}\"",
+                if *utf8 { "utf-8" } else { "windows-1252" }
+            );
+            if *delimiter != b',' {
+                let shown = if *delimiter == b'\t' {
+                    "\\t".to_string()
+                } else {
+                    (*delimiter as char).to_string()
+                };
+                let _ = writeln!(s, "delimiter = \"{shown}\"");
+            }
+        }
+        Layout::Sheet {
+            sheet,
+            header_row,
+            others,
+        } => {
+            let beside = if others.is_empty() {
+                String::new()
+            } else {
+                format!("; the workbook's other sheets: {}", others.join(", "))
+            };
+            // The sheet is read as the UTF-8 text its copy is written in.
+            s.push_str("encoding = \"utf-8\"\n");
+            let _ = writeln!(
+                s,
+                "sheet = {}  # its header is row {header_row}; rows above it are passed over{beside}",
+                quoted(sheet)
+            );
+        }
     }
     let blanks: Vec<String> = std::iter::once(String::new())
         .chain(nulls.iter().cloned())

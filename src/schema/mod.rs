@@ -4,6 +4,7 @@
 //! these checked types.
 
 pub mod draft;
+pub mod draft_sheet;
 pub mod fold;
 mod pattern;
 

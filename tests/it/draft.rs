@@ -123,15 +123,16 @@ source_file = { meta = "file" }
     );
 }
 
-/// What cannot be drafted from is refused with why (exit 3): a workbook, a file whose
-/// first row is data; a file that cannot be read is a command-line error (exit 2).
+/// What cannot be drafted from is refused with why (exit 3): a workbook that cannot be
+/// read, a file whose first row is data; a file that cannot be read is a command-line
+/// error (exit 2).
 #[test]
-fn a_workbook_a_headerless_file_and_a_missing_file_are_refused_with_why() {
+fn a_broken_workbook_a_headerless_file_and_a_missing_file_are_refused_with_why() {
     for (file, code, why) in [
         (
             "tests/fixtures/bad/apc/excel_workbook.xlsx",
             3,
-            "is a workbook (or another archive), not a CSV file: save the sheet as CSV to draft a contract from it",
+            "is an Excel workbook that cannot be read (damaged, or not saved by Excel",
         ),
         (
             "tests/fixtures/bad/apc/no_header.csv",
@@ -298,6 +299,159 @@ fn regression_draft_reads_dates_scopes_flags_postcodes_and_placeholders_as_a_run
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert!(
         stdout.contains("council_code_blank_once.csv (utf-8): 20 rows: 19 accepted, 1 quarantined\n    quarantined for: missing_required 1\n"),
+        "{stdout}"
+    );
+}
+
+/// The sample's APC extract saved as a workbook (every cell text, as Excel keeps a CSV
+/// file it opened) drafts what its CSV file drafts, the golden file, with its sheet.
+#[test]
+fn the_sample_apc_extract_as_a_workbook_drafts_what_its_csv_file_drafts() {
+    let dir = tempfile::tempdir().unwrap();
+    let book = dir.path().join("apc_spells_2026Q3.xlsx");
+    csv_as_workbook(
+        &root().join("data-samples/apc/apc_spells_2026Q3.csv"),
+        &book,
+    );
+    let (code, stdout, stderr) = draft(&[book.to_str().unwrap(), "--name", "sus_apc"]);
+    assert_eq!(code, 0, "{stderr}");
+    let want = std::fs::read_to_string(root().join("tests/fixtures/draft/sus_apc.toml"))
+        .unwrap()
+        .replace("apc_spells_2026Q3.csv", "apc_spells_2026Q3.xlsx")
+        .replace(
+            "encoding = \"utf-8\"\n",
+            "encoding = \"utf-8\"\nsheet = \"Sheet1\"  # its header is row 1; rows above it are passed over\n",
+        );
+    assert_eq!(stdout, want);
+}
+
+/// A council's workbook as a person saves it: a notes sheet first, and on the data sheet
+/// a title above the header, NHS numbers typed as numbers, dates, date-times and times
+/// typed as Excel's, a date of birth. `--sheet` picks the sheet; the title is passed
+/// over; each date column is drafted in the format a run writes its cells in, so the
+/// drafted contract, checked alone, accepts every row. No value is printed.
+#[test]
+fn a_council_s_workbook_drafts_its_sheet_header_and_typed_cells_and_reads_back() {
+    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+    let dir = tempfile::tempdir().unwrap();
+    let book = dir.path().join("discharges_oct.xlsx");
+    let mut wb = Workbook::new();
+    wb.add_worksheet()
+        .set_name("Notes")
+        .unwrap()
+        .write_string(0, 0, "Read me first")
+        .unwrap();
+    let ws = wb.add_worksheet().set_name("Data").unwrap();
+    ws.write_string(0, 0, "Discharges awaiting care, October 2026")
+        .unwrap();
+    let header = [
+        "LA Code",
+        "Person ID",
+        "NHS Number",
+        "Date of Birth",
+        "Referral Date",
+        "Referral Received",
+        "Arrival Time",
+        "Hours of Care",
+    ];
+    for (c, h) in header.iter().enumerate() {
+        ws.write_string(2, c as u16, *h).unwrap();
+    }
+    let (date, datetime, time) = (
+        Format::new().set_num_format("dd/mm/yyyy"),
+        Format::new().set_num_format("dd/mm/yyyy hh:mm"),
+        Format::new().set_num_format("hh:mm"),
+    );
+    for (i, nhs) in [9434765919u64, 9991000003, 9991000011, 9991000038]
+        .into_iter()
+        .enumerate()
+    {
+        let r = 3 + i as u32;
+        let day = 1 + i as u8;
+        ws.write_string(r, 0, "902").unwrap();
+        ws.write_string(r, 1, format!("C{}", 100 + i)).unwrap();
+        ws.write_number(r, 2, nhs as f64).unwrap();
+        let born = ExcelDateTime::from_ymd(1940, 3, day).unwrap();
+        ws.write_datetime_with_format(r, 3, &born, &date).unwrap();
+        let referred = ExcelDateTime::from_ymd(2026, 10, day).unwrap();
+        ws.write_datetime_with_format(r, 4, &referred, &date)
+            .unwrap();
+        let received = ExcelDateTime::from_ymd(2026, 10, day)
+            .unwrap()
+            .and_hms(9 + i as u16, 30, 0)
+            .unwrap();
+        ws.write_datetime_with_format(r, 5, &received, &datetime)
+            .unwrap();
+        let arrival = ExcelDateTime::from_hms(14, 5 * i as u8, 0).unwrap();
+        ws.write_datetime_with_format(r, 6, &arrival, &time)
+            .unwrap();
+        ws.write_number(r, 7, 10.0 + i as f64).unwrap();
+    }
+    wb.save(&book).unwrap();
+
+    // The first visible sheet holds no table: refused, naming the others.
+    let (code, stdout, stderr) = draft(&[book.to_str().unwrap()]);
+    assert_eq!((code, stdout.as_str()), (3, ""), "{stderr}");
+    assert!(
+        stderr.contains("sheet \"Notes\" has no rows below its header (read as the first visible sheet); its sheets: \"Notes\", \"Data\"; --sheet names the one to draft from"),
+        "{stderr}"
+    );
+    let (code, stdout, stderr) = draft(&[book.to_str().unwrap(), "--sheet", "Elsewhere"]);
+    assert_eq!((code, stdout.as_str()), (3, ""), "{stderr}");
+    assert!(
+        stderr.contains(
+            "has no sheet \"Elsewhere\" (--sheet names it); its sheets: \"Notes\", \"Data\""
+        ),
+        "{stderr}"
+    );
+
+    let (code, drafted, stderr) = draft(&[
+        book.to_str().unwrap(),
+        "--sheet",
+        "data",
+        "--name",
+        "council_discharges",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    for part in [
+        "# Drafted by `joinedup draft` from discharges_oct.xlsx (4 rows read): review every column.\n",
+        "encoding = \"utf-8\"\nsheet = \"Data\"  # its header is row 3; rows above it are passed over; the workbook's other sheets: Notes\nnull_values = [\"\"]\n",
+        "header = \"Person ID\"\ntype = \"identifier\"\nscope = \"la_code\"\nrequired = true\n",
+        "header = \"NHS Number\"\ntype = \"nhs_number\"\nheader_required = true\n\n",
+        "header = \"Date of Birth\"\ntype = \"sensitive\"",
+        "header = \"Referral Date\"\ntype = \"date\"\nformats = [\"%Y-%m-%d\"]\nrequired = true\n",
+        "header = \"Referral Received\"\ntype = \"datetime\"\nformats = [\"%Y-%m-%d %H:%M:%S\"]\nrequired = true\n",
+        "header = \"Arrival Time\"\ntype = \"time\"\nformats = [\"%H:%M:%S\"]\nrequired = true\n",
+        "header = \"Hours of Care\"\ntype = \"integer\"\nrequired = true\n",
+    ] {
+        assert!(drafted.contains(part), "{part}\n---\n{drafted}");
+    }
+    for value in [
+        "9434765919",
+        "1940",
+        "2026-10",
+        "C100",
+        "Discharges awaiting",
+    ] {
+        assert!(!drafted.contains(value), "{value}\n{drafted}");
+    }
+
+    // Checked alone, the drafted contract reads every row of the workbook.
+    let schemas = dir.path().join("schemas");
+    copy_tree(&root().join("schemas/codes"), &schemas.join("codes"));
+    std::fs::create_dir_all(schemas.join("sources")).unwrap();
+    let contract = schemas.join("sources/council_discharges.toml");
+    std::fs::write(&contract, &drafted).unwrap();
+    let (code, stdout, stderr) = result(&joinedup(&[
+        "check",
+        "--contract",
+        contract.to_str().unwrap(),
+        "--file",
+        book.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains(": 4 rows: 4 accepted, 0 quarantined\n"),
         "{stdout}"
     );
 }
