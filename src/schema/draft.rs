@@ -179,8 +179,12 @@ struct Drafted {
 /// How the file drafted from is laid out: what the contract says of it besides its
 /// columns.
 enum Layout {
-    /// Delimited text.
-    Csv { utf8: bool, delimiter: u8 },
+    /// Delimited text; in UTF-8, with `not_utf8` bytes that are not.
+    Csv {
+        utf8: bool,
+        not_utf8: usize,
+        delimiter: u8,
+    },
     /// A workbook's sheet, with its header's row and the workbook's other sheets.
     Sheet {
         sheet: String,
@@ -276,7 +280,11 @@ pub fn draft(
         }
     };
     // A byte-order mark makes a run read the file as UTF-8, whatever the contract says.
-    let utf8 = body.len() < bytes.len() || std::str::from_utf8(body).is_ok();
+    // UTF-8 when the file says so, or holds more characters written in UTF-8 than bytes
+    // that are not (a stray byte among accented names is a row a run quarantines, not a
+    // Windows-1252 file: read so, every `é` would become `Ã©`).
+    let (written_utf8, not_utf8) = utf8_spread(body);
+    let utf8 = body.len() < bytes.len() || not_utf8 == 0 || written_utf8 > not_utf8;
     let text: String = if utf8 {
         String::from_utf8_lossy(body).into_owned()
     } else {
@@ -289,6 +297,13 @@ pub fn draft(
         .lines()
         .find(|l| !l.trim().is_empty())
         .unwrap_or_default();
+    // As a run reads lines: a carriage return that does not end a line makes the file one
+    // line, which a run refuses.
+    if first_line.trim_end_matches('\r').contains('\r') {
+        return Err(rejected(
+            "its lines end in CR only (as classic Mac OS and some Excel for Mac exports write them), which a run refuses; save the file with CRLF or LF line endings".into(),
+        ));
+    }
     let delimiter = [b',', b';', b'|', b'\t']
         .into_iter()
         .max_by_key(|d| first_line.bytes().filter(|b| b == d).count())
@@ -304,7 +319,11 @@ pub fn draft(
         .iter()
         .map(|h| h.trim().to_string())
         .collect();
-    let layout = Layout::Csv { utf8, delimiter };
+    let layout = Layout::Csv {
+        utf8,
+        not_utf8: if utf8 { not_utf8 } else { 0 },
+        delimiter,
+    };
     infer(
         path,
         name,
@@ -378,11 +397,18 @@ fn infer(
     // Personal data is recognised by its header and never looked at.
     let sensitive: Vec<bool> = headers.iter().map(|h| is_sensitive(h)).collect();
     let mut nulls: BTreeSet<String> = BTreeSet::new();
-    let (mut rows, mut wider) = (0usize, 0usize);
+    let (mut rows, mut wider, mut narrower) = (0usize, 0usize, 0usize);
     for record in records.take(ROWS_READ) {
         let record = record.map_err(|e| rejected(format!("cannot be read as CSV: {e}")))?;
         rows += 1;
-        wider += usize::from(record.len() > headers.len());
+        // A row of another width is quarantined by a run (wrong_field_count): said, and
+        // not counted (its fields are not the header's columns, and its missing ones
+        // would make columns look optional).
+        if record.len() != headers.len() {
+            wider += usize::from(record.len() > headers.len());
+            narrower += usize::from(record.len() < headers.len());
+            continue;
+        }
         for ((s, value), &skip) in seen.iter_mut().zip(record.iter()).zip(&sensitive) {
             if skip {
                 continue;
@@ -398,10 +424,6 @@ fn infer(
             }
             s.add(v, &dates, &datetimes, &times);
         }
-        // A row narrower than the header leaves its last columns blank.
-        for s in seen.iter_mut().skip(record.len()) {
-            s.blank += 1;
-        }
     }
     let mut taken = BTreeSet::new();
     let names: Vec<String> = headers.iter().map(|h| unique_name(h, &mut taken)).collect();
@@ -414,7 +436,8 @@ fn infer(
     let (mut unnamed, mut repeated) = (Vec::new(), Vec::new());
     let mut columns = Vec::new();
     for (i, ((h, s), name)) in headers.iter().zip(&seen).zip(&names).enumerate() {
-        if h.is_empty() {
+        // A header of invisible characters only (a zero-width space) names nothing.
+        if h.chars().all(is_invisible) {
             unnamed.push(i + 1);
             continue;
         }
@@ -456,6 +479,7 @@ fn infer(
         rows,
         cut: rows == ROWS_READ || read_cut,
         wider,
+        narrower,
         unnamed,
         repeated,
         no_lists: lists.is_empty(),
@@ -463,11 +487,29 @@ fn infer(
     Ok(render(path, name, &notes, &layout, &nulls, &columns))
 }
 
+/// Whether `c` takes no room when shown: a zero-width space, joiner or non-joiner, a word
+/// joiner, a byte-order mark.
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}')
+}
+
+/// In `bytes` (whole lines): the characters beyond ASCII written in UTF-8, and the bytes
+/// that are not UTF-8.
+fn utf8_spread(bytes: &[u8]) -> (usize, usize) {
+    bytes.utf8_chunks().fold((0, 0), |(written, not), chunk| {
+        (
+            written + chunk.valid().chars().filter(|c| !c.is_ascii()).count(),
+            not + chunk.invalid().len(),
+        )
+    })
+}
+
 /// What the draft says of its reading, in comments at its top.
 struct Notes {
     rows: usize,
     cut: bool,
     wider: usize,
+    narrower: usize,
     /// Columns (1-based) without a header.
     unnamed: Vec<usize>,
     /// Columns (1-based) whose header an earlier column has.
@@ -1032,6 +1074,13 @@ fn render(
     if notes.rows == 0 {
         s.push_str("# The file has no data rows: every type below is a guess from its header.\n");
     }
+    if notes.narrower > 0 {
+        let _ = writeln!(
+            s,
+            "# {} row(s) have fewer fields than the header: a run quarantines them (wrong_field_count); they were not read.",
+            notes.narrower
+        );
+    }
     if notes.wider > 0 {
         let _ = writeln!(
             s,
@@ -1072,7 +1121,17 @@ fn render(
         ))
     );
     match layout {
-        Layout::Csv { utf8, delimiter } => {
+        Layout::Csv {
+            utf8,
+            not_utf8,
+            delimiter,
+        } => {
+            if *not_utf8 > 0 {
+                let _ = writeln!(
+                    s,
+                    "# {not_utf8} byte(s) of the rows read are not UTF-8: a run quarantines their rows (invalid_encoding) where it reads their column."
+                );
+            }
             let _ = writeln!(
                 s,
                 "encoding = \"{}\"",

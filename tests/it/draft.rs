@@ -455,3 +455,75 @@ fn a_council_s_workbook_drafts_its_sheet_header_and_typed_cells_and_reads_back()
         "{stdout}"
     );
 }
+
+/// Regressions (known limits of session 25), one defect per fixture in
+/// `tests/fixtures/draft/`:
+/// - a UTF-8 file with one stray byte was drafted `windows-1252`, so a run read every
+///   accented name wrongly (`Renée` as `RenÃ©e`): it is UTF-8, the stray byte said, and
+///   the drafted contract quarantines its row alone;
+/// - a file of CR-only lines was drafted, where a run refuses it: refused with the run's
+///   reason;
+/// - a row shorter than the header counted as blanks, so its columns were not required,
+///   where a run quarantines the row: said, and not counted;
+/// - a header of a zero-width space only was drafted as a column named by it: it has no
+///   header, left out as an empty one is.
+#[test]
+fn regression_draft_reads_encodings_line_ends_and_short_rows_as_a_run_would() {
+    let fixture = |f: &str| format!("tests/fixtures/draft/{f}");
+    let (code, stray, stderr) =
+        draft(&[&fixture("utf8_with_one_stray_byte.csv"), "--name", "stray"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stray.contains("# 1 byte(s) of the rows read are not UTF-8: a run quarantines their rows (invalid_encoding) where it reads their column.\nencoding = \"utf-8\"\n"),
+        "{stray}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let schemas = dir.path().join("schemas");
+    copy_tree(&root().join("schemas/codes"), &schemas.join("codes"));
+    std::fs::create_dir_all(schemas.join("sources")).unwrap();
+    let contract = schemas.join("sources/stray.toml");
+    std::fs::write(&contract, &stray).unwrap();
+    let (_, stdout, stderr) = result(&joinedup(&[
+        "check",
+        "--contract",
+        contract.to_str().unwrap(),
+        "--file",
+        &fixture("utf8_with_one_stray_byte.csv"),
+    ]));
+    assert!(
+        stdout.contains(
+            "(utf-8): 4 rows: 3 accepted, 1 quarantined\n    quarantined for: invalid_encoding 1\n"
+        ),
+        "{stdout}\n{stderr}"
+    );
+
+    let (code, stdout, stderr) = draft(&[&fixture("cr_only_lines.csv")]);
+    assert_eq!((code, stdout.as_str()), (3, ""), "{stderr}");
+    assert!(
+        stderr.contains("its lines end in CR only (as classic Mac OS and some Excel for Mac exports write them), which a run refuses; save the file with CRLF or LF line endings"),
+        "{stderr}"
+    );
+
+    let (code, short, stderr) = draft(&[&fixture("one_short_row.csv")]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        short.contains("# 1 row(s) have fewer fields than the header: a run quarantines them (wrong_field_count); they were not read.\n"),
+        "{short}"
+    );
+    assert!(
+        short.contains(
+            "header = \"Start Date\"\ntype = \"date\"\nformats = [\"%d/%m/%Y\"]\nrequired = true\n"
+        ),
+        "{short}"
+    );
+
+    let (code, invisible, stderr) = draft(&[&fixture("zero_width_space_header.csv")]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        invisible.contains(
+            "# Column(s) 3 have no header: not declared (a run warns of them as undeclared).\n"
+        ),
+        "{invisible}"
+    );
+    assert_eq!(invisible.matches("[[columns]]").count(), 3, "{invisible}");
+}
