@@ -164,8 +164,9 @@ pub fn explain(pipeline: &Path, overrides: &[SourceOverride], out: &Path) -> Res
         let rule = if o.dataset.access() == crate::publish::Access::Published {
             let population = population_text(o.dataset, o.disclosure, plan.daily_min_patients);
             format!(
-                "{}{population}",
-                rule_text(o.disclosure, o.dataset.is_publication())
+                "{}{population}{}",
+                rule_text(o.disclosure, o.dataset.is_publication()),
+                dominance_text(o.dataset, o.disclosure)
             )
         } else {
             String::new()
@@ -222,6 +223,39 @@ fn rule_text(rule: Rule, publication: bool) -> String {
         }
         Rule::None => String::new(),
     }
+}
+
+/// The dominance rule, for a dataset with totals it applies to: "; delayed_bed_days
+/// suppressed where its largest patient holds over 50 %". Nothing without one.
+fn dominance_text(dataset: crate::publish::Dataset, rule: Rule) -> String {
+    let Rule::Threshold {
+        dominance: Some(d), ..
+    } = rule
+    else {
+        return String::new();
+    };
+    // The published totals (not an earlier period's, kept for a change).
+    let spec = dataset.gate();
+    let published = spec.flagged();
+    let totals: Vec<&str> = spec
+        .magnitudes
+        .iter()
+        .map(|m| m.column)
+        .filter(|c| published.contains(c))
+        .collect();
+    if totals.is_empty() {
+        return String::new();
+    }
+    let who = if d.top == 1 {
+        "its largest patient holds"
+    } else {
+        "its two largest patients hold"
+    };
+    format!(
+        "; {} suppressed where {who} over {} %",
+        totals.join(" and "),
+        d.max_share_pct
+    )
 }
 
 /// The population rule of a dataset whose gate has one (`flow_daily`), as `explain`
@@ -479,6 +513,7 @@ mod tests {
         let rule = |min_shown, round_to| Rule::Threshold {
             min_shown,
             round_to,
+            dominance: None,
         };
         assert_eq!(
             rule_text(rule(1, 1), false),

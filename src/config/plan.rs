@@ -726,6 +726,7 @@ pub fn load_plan(file: &Path, overrides: &[SourceOverride]) -> Result<Plan, Conf
             .min_shown
             .unwrap_or(crate::publish::disclosure::MIN_SHOWN),
         round_to: raw.disclosure.round_to.unwrap_or(5),
+        dominance: dominance(raw.disclosure.dominance.as_ref(), file, &mut loader.errors),
     };
     if raw.disclosure.min_shown.is_some_and(|v| v < 1) {
         loader
@@ -756,6 +757,7 @@ pub fn load_plan(file: &Path, overrides: &[SourceOverride]) -> Result<Plan, Conf
     if let crate::publish::disclosure::Rule::Threshold {
         min_shown,
         round_to,
+        ..
     } = rule
         && !set_aside("disclosure.min_shown")
         && !set_aside("disclosure.round_to")
@@ -932,6 +934,43 @@ fn is_person_level(s: &RawSource) -> bool {
 /// True for an NHS England publication source.
 fn is_publication(s: &RawSource) -> bool {
     matches!(s, RawSource::NhseSitrep(_) | RawSource::NhseAe(_))
+}
+
+/// The `[disclosure.dominance]` rule, if given and valid; its errors pushed to `errors`.
+fn dominance(
+    raw: Option<&super::raw::RawDominance>,
+    file: &Path,
+    errors: &mut ConfigErrors,
+) -> Option<crate::publish::disclosure::Dominance> {
+    let raw = raw?;
+    let top = u8::try_from(raw.top).ok().filter(|t| (1..=2).contains(t));
+    if top.is_none() {
+        errors.push(
+            file,
+            "disclosure.dominance.top",
+            format!(
+                "{} is not a number of patients the rule sums; valid values are 1 (the largest patient) and 2 (the two largest)",
+                raw.top
+            ),
+        );
+    }
+    let max_share_pct = u8::try_from(raw.max_share_pct)
+        .ok()
+        .filter(|p| (1..=99).contains(p));
+    if max_share_pct.is_none() {
+        errors.push(
+            file,
+            "disclosure.dominance.max_share_pct",
+            format!(
+                "{} is not a share the rule can hold to; give a whole percentage from 1 to 99",
+                raw.max_share_pct
+            ),
+        );
+    }
+    Some(crate::publish::disclosure::Dominance {
+        top: top?,
+        max_share_pct: max_share_pct?,
+    })
 }
 
 /// Checks one `[outputs.<dataset>]`: its disclosure rule and that the pipeline has the

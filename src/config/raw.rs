@@ -97,6 +97,19 @@ pub struct RawDisclosure {
     /// Fewest distinct patients a provider needs in a month for `flow_daily` to publish
     /// its days one by one (default 50); 1 publishes every provider's days.
     pub daily_min_patients: Option<i64>,
+    /// `[disclosure.dominance]`: the (n, k) rule for totals of what people account for
+    /// (delayed bed-days); none by default, as in the HES rule.
+    pub dominance: Option<RawDominance>,
+}
+
+/// `[disclosure.dominance]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDominance {
+    /// How many of the largest patients are summed: 1 or 2.
+    pub top: i64,
+    /// The share of a total (per cent) they may hold at most: 1 to 99.
+    pub max_share_pct: i64,
 }
 
 /// `[pipeline]`.

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use polars::prelude::*;
 
+use super::largest_patients::{Largest, largest_patients};
 use super::{discharged_with_ready_date, people_by_group};
 
 /// The people behind a group's `delayed_discharges` (and its bed-days) and behind the
@@ -19,6 +20,22 @@ pub const PEOPLE: [&str; 2] = ["people_delayed", "system_people_delayed"];
 /// gates the previous month's bed-days on, as it gated them when publishing that month.
 pub const PREVIOUS_PEOPLE: &str = "previous_people_delayed";
 
+/// The parts of a group's `delayed_bed_days` its largest two patients account for, of
+/// the month's `system_delayed_bed_days`, and of the previous month's bed-days of the
+/// group: helper columns the gate's dominance rule reads and drops
+/// ([`super::largest_patients`]).
+pub const LARGEST: Largest = ["largest_delayed_bed_days", "second_delayed_bed_days"];
+/// See [`LARGEST`].
+pub const SYSTEM_LARGEST: Largest = [
+    "system_largest_delayed_bed_days",
+    "system_second_delayed_bed_days",
+];
+/// See [`LARGEST`].
+pub const PREVIOUS_LARGEST: Largest = [
+    "previous_largest_delayed_bed_days",
+    "previous_second_delayed_bed_days",
+];
+
 /// Month, council, awaited service, provider.
 type GroupKey<'a> = (i32, Option<&'a str>, Option<&'a str>, Option<&'a str>);
 
@@ -29,8 +46,9 @@ type GroupKey<'a> = (i32, Option<&'a str>, Option<&'a str>, Option<&'a str>);
 /// `discharge_delays`, a month with discharges even when none was delayed). The previous
 /// month's delayed bed-days and the people behind them are kept as
 /// `previous_delayed_bed_days` and [`PREVIOUS_PEOPLE`], so the disclosure gate can
-/// publish the change as the difference of published values (it drops them), and the
-/// people behind the counts as [`PEOPLE`].
+/// publish the change as the difference of published values (it drops them), the
+/// people behind the counts as [`PEOPLE`], and the parts of the bed-days the largest two
+/// patients account for as [`LARGEST`], [`SYSTEM_LARGEST`] and [`PREVIOUS_LARGEST`].
 pub fn bottlenecks(journey: LazyFrame) -> PolarsResult<DataFrame> {
     let discharged = discharged_with_ready_date(journey);
     // The first month of the data is `discharge_delays`' first, delayed or not: a group's
@@ -52,6 +70,9 @@ pub fn bottlenecks(journey: LazyFrame) -> PolarsResult<DataFrame> {
     };
     let people = people_by_group(delayed.clone(), &KEYS, PEOPLE[0], &[])?.lazy();
     let system_people = people_by_group(delayed.clone(), &["month"], PEOPLE[1], &[])?.lazy();
+    let largest = largest_patients(delayed.clone(), &KEYS, "delay_days", LARGEST)?.lazy();
+    let system_largest =
+        largest_patients(delayed.clone(), &["month"], "delay_days", SYSTEM_LARGEST)?.lazy();
     let groups = delayed
         .group_by(keys())
         .agg([
@@ -71,7 +92,14 @@ pub fn bottlenecks(journey: LazyFrame) -> PolarsResult<DataFrame> {
             .alias("share_of_system_pct"),
         )
         .join(people, keys(), keys(), nulls_equal.clone())
-        .join(system_people, [col("month")], [col("month")], nulls_equal)
+        .join(largest, keys(), keys(), nulls_equal.clone())
+        .join(
+            system_people,
+            [col("month")],
+            [col("month")],
+            nulls_equal.clone(),
+        )
+        .join(system_largest, [col("month")], [col("month")], nulls_equal)
         .sort(
             [
                 "month",
@@ -112,8 +140,10 @@ pub fn bottlenecks(journey: LazyFrame) -> PolarsResult<DataFrame> {
             .collect())
     };
     let (bed_days, people) = (values("delayed_bed_days")?, values(PEOPLE[0])?);
+    let (largest, second) = (values(LARGEST[0])?, values(LARGEST[1])?);
     let months: Vec<i32> = month.iter().map(|m| m.unwrap_or(0)).collect();
-    let mut by_key: HashMap<GroupKey, (i64, i64)> = HashMap::new();
+    // A group's bed-days, people, and largest two patients' parts (0 for none).
+    let mut by_key: HashMap<GroupKey, (i64, i64, i64, i64)> = HashMap::new();
     for i in 0..groups.height() {
         by_key.insert(
             (
@@ -122,13 +152,14 @@ pub fn bottlenecks(journey: LazyFrame) -> PolarsResult<DataFrame> {
                 service[i].as_deref(),
                 provider[i].as_deref(),
             ),
-            (bed_days[i], people[i]),
+            (bed_days[i], people[i], largest[i], second[i]),
         );
     }
     let mut rank = Vec::with_capacity(groups.height());
     let mut change = Vec::with_capacity(groups.height());
     let mut previous_bed_days = Vec::with_capacity(groups.height());
     let mut previous_people = Vec::with_capacity(groups.height());
+    let (mut previous_largest, mut previous_second) = (Vec::new(), Vec::new());
     let (mut current, mut r) = (None, 0i64);
     for i in 0..groups.height() {
         if current != Some(months[i]) {
@@ -147,11 +178,13 @@ pub fn bottlenecks(journey: LazyFrame) -> PolarsResult<DataFrame> {
                     provider[i].as_deref(),
                 ))
                 .copied()
-                .unwrap_or((0, 0))
+                .unwrap_or((0, 0, 0, 0))
         });
-        change.push(before.map(|(b, _)| bed_days[i] - b));
-        previous_bed_days.push(before.map(|(b, _)| b));
-        previous_people.push(before.map(|(_, p)| p));
+        change.push(before.map(|(b, ..)| bed_days[i] - b));
+        previous_bed_days.push(before.map(|(b, ..)| b));
+        previous_people.push(before.map(|(_, p, ..)| p));
+        previous_largest.push(before.map(|(.., l, _)| l));
+        previous_second.push(before.map(|(.., s)| s));
     }
     let mut out = groups;
     out.with_column(Column::new("rank".into(), rank))?;
@@ -161,6 +194,8 @@ pub fn bottlenecks(journey: LazyFrame) -> PolarsResult<DataFrame> {
         previous_bed_days,
     ))?;
     out.with_column(Column::new(PREVIOUS_PEOPLE.into(), previous_people))?;
+    out.with_column(Column::new(PREVIOUS_LARGEST[0].into(), previous_largest))?;
+    out.with_column(Column::new(PREVIOUS_LARGEST[1].into(), previous_second))?;
     out.select([
         "month",
         "rank",
@@ -177,6 +212,12 @@ pub fn bottlenecks(journey: LazyFrame) -> PolarsResult<DataFrame> {
         PREVIOUS_PEOPLE,
         PEOPLE[0],
         PEOPLE[1],
+        LARGEST[0],
+        LARGEST[1],
+        SYSTEM_LARGEST[0],
+        SYSTEM_LARGEST[1],
+        PREVIOUS_LARGEST[0],
+        PREVIOUS_LARGEST[1],
     ])
 }
 
@@ -238,6 +279,7 @@ mod tests {
         assert_eq!(int("change_in_delayed_bed_days"), Some(5));
         assert_eq!(int("previous_delayed_bed_days"), Some(0));
         assert_eq!(int(PREVIOUS_PEOPLE), Some(0));
+        assert_eq!(int(PREVIOUS_LARGEST[0]), Some(0));
     }
 
     /// Regression (known limit of session 20: delayed spells were gated as if each were a
@@ -278,6 +320,14 @@ mod tests {
         assert_eq!(ints(PEOPLE[1]), [Some(3), Some(3), Some(3)]);
         assert_eq!(ints("system_delayed_discharges"), [Some(12); 3]);
         assert_eq!(ints(PREVIOUS_PEOPLE), [None, None, None]);
+        // The largest patients' parts: patient 7's 24 bed-days and patient 8's 3 at
+        // RX1/901; 3 and 3 at RX2/902; the spell of no person at RX3/903; the month's
+        // 24 and patient 8's 6; no previous month.
+        assert_eq!(ints(LARGEST[0]), [Some(24), Some(3), Some(3)]);
+        assert_eq!(ints(LARGEST[1]), [Some(3), Some(3), None]);
+        assert_eq!(ints(SYSTEM_LARGEST[0]), [Some(24); 3]);
+        assert_eq!(ints(SYSTEM_LARGEST[1]), [Some(6); 3]);
+        assert_eq!(ints(PREVIOUS_LARGEST[0]), [None, None, None]);
         // Published: every group rests on 1–7 people, and so does the system's month, so
         // nothing is shown (9 delayed spells were published as 10), and none is ranked.
         let spec = crate::publish::Dataset::Bottlenecks.gate();
@@ -294,7 +344,13 @@ mod tests {
             let shown = crate::measure::test_frames::ints(&gated, c);
             assert_eq!(shown, [None, None, None], "{c}");
         }
-        for p in PEOPLE.iter().chain([&PREVIOUS_PEOPLE]) {
+        for p in PEOPLE
+            .iter()
+            .chain([&PREVIOUS_PEOPLE])
+            .chain(&LARGEST)
+            .chain(&SYSTEM_LARGEST)
+            .chain(&PREVIOUS_LARGEST)
+        {
             assert!(gated.column(p).is_err(), "{p} is not published");
         }
     }

@@ -4,6 +4,7 @@
 use polars::prelude::*;
 
 use super::histogram_quantiles::quantile_columns;
+use super::largest_patients::{Largest, largest_patients};
 use super::{discharged_with_ready_date, people_by_group};
 
 /// The people behind `discharges` and behind `delayed_discharges` (and its bed-days),
@@ -11,10 +12,15 @@ use super::{discharged_with_ready_date, people_by_group};
 /// eight spells in a group are suppressed, not published as 10.
 pub const PEOPLE: [&str; 2] = ["people_discharged", "people_delayed"];
 
+/// The parts of `delayed_bed_days` its largest two patients account for: helper columns
+/// the gate's dominance rule reads and drops ([`super::largest_patients`]).
+pub const LARGEST: Largest = ["largest_delayed_bed_days", "second_delayed_bed_days"];
+
 /// Discharges, delayed discharges (`delay_days > 0`), delayed bed-days (sum of
 /// `delay_days`), and the median and 90th-percentile delay over delayed discharges.
 /// `la_code` is null for spells with no linked social-care event. With them, the people
-/// behind the counts ([`PEOPLE`]).
+/// behind the counts ([`PEOPLE`]) and the parts of the bed-days their largest two
+/// patients account for ([`LARGEST`]; null in a group with no delayed discharge).
 ///
 /// Computed from a histogram of `delay_days` per group (a `len()` group-by), not by
 /// gathering every group's rows: see [`super::histogram_quantiles`].
@@ -35,6 +41,12 @@ pub fn discharge_delays(journey: LazyFrame) -> PolarsResult<DataFrame> {
         &KEYS,
         PEOPLE[0],
         &[(PEOPLE[1], delayed.clone())],
+    )?;
+    let largest = largest_patients(
+        discharged.clone().filter(delayed.clone()),
+        &KEYS,
+        "delay_days",
+        LARGEST,
     )?;
     let histogram = discharged
         .group_by(
@@ -74,6 +86,15 @@ pub fn discharge_delays(journey: LazyFrame) -> PolarsResult<DataFrame> {
     .lazy()
     .join(
         people.lazy(),
+        keys(),
+        keys(),
+        JoinArgs {
+            nulls_equal: true,
+            ..JoinArgs::new(JoinType::Left)
+        },
+    )
+    .join(
+        largest.lazy(),
         keys(),
         keys(),
         JoinArgs {
@@ -156,6 +177,11 @@ mod tests {
         assert_eq!(ints(PEOPLE[0]), [Some(2), Some(1), Some(1)]);
         // 901: person 5 delayed, person 6 not, and a delayed spell of no person (5 is known).
         assert_eq!(ints(PEOPLE[1]), [Some(1), Some(1), Some(1)]);
+        // The largest patients' parts of the delayed bed-days: 901's patient 5 (1) and
+        // its spell of no person (4); 902's spells of no person, one patient (1); the
+        // patient of nine spells (14).
+        assert_eq!(ints(LARGEST[0]), [Some(4), Some(1), Some(14)]);
+        assert_eq!(ints(LARGEST[1]), [Some(1), None, None]);
         // Published: the nine discharges of one patient are suppressed, not shown as 10,
         // with every part of them; the people behind them are not published.
         let spec = crate::publish::Dataset::DischargeDelays.gate();
@@ -174,7 +200,7 @@ mod tests {
                 .collect();
             assert_eq!(flag, [Some(true); 3], "{c}");
         }
-        for p in PEOPLE {
+        for p in PEOPLE.iter().chain(&LARGEST) {
             assert!(gated.column(p).is_err(), "{p} is not published");
         }
     }

@@ -10,15 +10,21 @@ mod discharge_delays;
 mod flow_daily;
 mod group_people;
 pub mod histogram_quantiles;
+pub mod largest_patients;
 mod linkage_quality;
 mod people_tally;
 mod social_care_queue;
 pub mod uk_clock;
 
 pub use bottlenecks::{
-    PEOPLE as BOTTLENECKS_PEOPLE, PREVIOUS_PEOPLE as BOTTLENECKS_PREVIOUS_PEOPLE, bottlenecks,
+    LARGEST as BOTTLENECKS_LARGEST, PEOPLE as BOTTLENECKS_PEOPLE,
+    PREVIOUS_LARGEST as BOTTLENECKS_PREVIOUS_LARGEST,
+    PREVIOUS_PEOPLE as BOTTLENECKS_PREVIOUS_PEOPLE, SYSTEM_LARGEST as BOTTLENECKS_SYSTEM_LARGEST,
+    bottlenecks,
 };
-pub use discharge_delays::{PEOPLE as DISCHARGE_DELAYS_PEOPLE, discharge_delays};
+pub use discharge_delays::{
+    LARGEST as DISCHARGE_DELAYS_LARGEST, PEOPLE as DISCHARGE_DELAYS_PEOPLE, discharge_delays,
+};
 pub use flow_daily::{
     NAMES as FLOW_DAILY_COUNTS, SMALL_POPULATIONS, add_ae_daily, ae_daily,
     counts_of as flow_daily_counts_of, flow_daily,

@@ -77,6 +77,36 @@ pub struct GateSpec {
     pub changes: Vec<ChangeSpec>,
     /// Ranks by a gated value, renumbered among the rows where it is shown.
     pub ranks: Vec<RankSpec>,
+    /// Totals of what people account for (delayed bed-days), each with the helper columns
+    /// holding its two largest patients' shares: what a rule's [`Dominance`] test reads.
+    pub magnitudes: Vec<Magnitude>,
+}
+
+/// A total of what people account for (bed-days), and its helper columns: the part of it
+/// the patient accounting for most holds, and the part the next holds (null with one
+/// patient). Rows without a person count as one patient, the fewest they can be. The
+/// helpers are the measure's, not published.
+#[derive(Debug, Clone)]
+pub struct Magnitude {
+    /// The gated total.
+    pub column: &'static str,
+    /// The largest patient's part of it (helper).
+    pub largest: &'static str,
+    /// The second largest patient's part (helper).
+    pub second: &'static str,
+}
+
+/// The (n, k) dominance rule for totals of what people account for: a total is
+/// suppressed when its `top` largest patients (1 or 2) hold more than `max_share_pct`
+/// per cent of it. One patient's long delay can otherwise be most of a group's delayed
+/// bed-days (20 discharges, median 1 day, 55 bed-days: one patient waited about five
+/// weeks), which the HES rule, a rule on counts, does not look at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Dominance {
+    /// How many of the largest patients are summed (1 or 2).
+    pub top: u8,
+    /// The share of the total (per cent, 1-99) they may hold at most.
+    pub max_share_pct: u8,
 }
 
 impl GateSpec {
@@ -91,6 +121,11 @@ impl GateSpec {
             .chain(self.changes.iter().map(|c| c.column))
             .chain(self.ranks.iter().map(|r| r.column))
             .collect()
+    }
+
+    /// The helper columns of [`GateSpec::magnitudes`].
+    fn magnitude_helpers(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.magnitudes.iter().flat_map(|m| [m.largest, m.second])
     }
 }
 
@@ -139,6 +174,8 @@ pub enum Rule {
         min_shown: i64,
         /// Rounding base (HES: 5).
         round_to: i64,
+        /// The dominance rule for totals of what people account for, if any (HES: none).
+        dominance: Option<Dominance>,
     },
     /// No suppression: only for statistics NHS England has already published.
     None,
@@ -149,6 +186,7 @@ impl Rule {
     pub const HES: Rule = Rule::Threshold {
         min_shown: MIN_SHOWN,
         round_to: 5,
+        dominance: None,
     };
 }
 
@@ -159,6 +197,7 @@ pub fn weaker_than_hes(rule: Rule) -> Option<String> {
         Rule::Threshold {
             min_shown,
             round_to,
+            ..
         } if min_shown < MIN_SHOWN || round_to < 5 => Some(format!(
             "the disclosure rule (min_shown {min_shown}, round_to {round_to}) is weaker than NHS England's HES rule (8, 5): check the data sharing agreement before sharing published/"
         )),
@@ -200,6 +239,18 @@ impl Rule {
     }
 }
 
+/// Whether `m`'s total is dominated: its `d.top` largest patients hold more than
+/// `d.max_share_pct` per cent of it (a total of 0 is not).
+fn dominated(m: &Magnitude, d: Dominance) -> Expr {
+    let mut top = col(m.largest).fill_null(lit(0i64));
+    if d.top >= 2 {
+        top = top + col(m.second).fill_null(lit(0i64));
+    }
+    (top * lit(100i64))
+        .gt(col(m.column) * lit(i64::from(d.max_share_pct)))
+        .and(col(m.column).gt(lit(0i64)))
+}
+
 fn small(c: &str, min_shown: i64) -> Expr {
     col(c).gt_eq(lit(1i64)).and(col(c).lt(lit(min_shown)))
 }
@@ -213,10 +264,12 @@ pub fn apply(df: DataFrame, spec: &GateSpec, rule: Rule) -> PolarsResult<(DataFr
         .flat_map(|c| [c.previous, c.previous_base])
         .chain(spec.helpers.iter().copied())
         .chain(spec.population.iter().map(|(h, _)| *h))
+        .chain(spec.magnitude_helpers())
         .collect();
     let Rule::Threshold {
         min_shown,
         round_to,
+        dominance,
     } = rule
     else {
         return Ok((df.drop_many(helpers), Suppressed::new()));
@@ -257,6 +310,10 @@ pub fn apply(df: DataFrame, spec: &GateSpec, rule: Rule) -> PolarsResult<(DataFr
                 if covered.contains(&c) {
                     hide = hide.or(col(*helper));
                 }
+            }
+            if let (Some(d), Some(m)) = (dominance, spec.magnitudes.iter().find(|m| m.column == c))
+            {
+                hide = hide.or(dominated(m, d));
             }
             (c, hide.fill_null(lit(false)))
         })
@@ -456,6 +513,7 @@ mod tests {
         let rule = Rule::Threshold {
             min_shown: 10,
             round_to: 10,
+            dominance: None,
         };
         let got: Vec<Option<i64>> = [0, 1, 9, 10, 14, 15, 1_465].map(|v| rule.count(v)).to_vec();
         assert_eq!(
@@ -488,6 +546,94 @@ mod tests {
         assert_eq!(hes_count(17), Some(15));
         assert_eq!(hes_count(18), Some(20));
         assert_eq!(hes_count(1234), Some(1235));
+    }
+
+    /// The dominance rule on `bottlenecks`' gate, on three groups of 60 delayed bed-days
+    /// whose largest patients hold 20 (and 15), 40 (and 5) and 30 of them. Under (1, 50 %)
+    /// the second group is suppressed, with its share, its change and its rank (the third
+    /// moves up); the third, at exactly half, is not, but its previous month (30 of 50) is,
+    /// and with it its change. Under (2, 55 %) the two largest dominate the first two; the
+    /// month's total (40 + 35 of 180) only under (2, 40 %). Without the rule nothing is
+    /// suppressed, and the helper columns are never published.
+    #[test]
+    fn a_total_its_largest_patients_dominate_is_suppressed_with_what_rests_on_it() {
+        use crate::measure::{
+            BOTTLENECKS_LARGEST as LARGEST, BOTTLENECKS_PEOPLE as PEOPLE,
+            BOTTLENECKS_PREVIOUS_LARGEST as PREVIOUS_LARGEST,
+            BOTTLENECKS_PREVIOUS_PEOPLE as PREVIOUS_PEOPLE,
+            BOTTLENECKS_SYSTEM_LARGEST as SYSTEM_LARGEST,
+        };
+        let df = df!(
+            "month" => [1i32, 1, 1],
+            "rank" => [1i64, 2, 3],
+            "la_code" => ["901", "902", "903"],
+            "awaited_service" => ["home_care"; 3],
+            "provider_code" => ["RX1"; 3],
+            "delayed_discharges" => [20i64, 20, 20],
+            "delayed_bed_days" => [60i64, 60, 60],
+            "system_delayed_discharges" => [60i64; 3],
+            "system_delayed_bed_days" => [180i64; 3],
+            "share_of_system_pct" => [33.3f64; 3],
+            "change_in_delayed_bed_days" => [10i64, 10, 10],
+            "previous_delayed_bed_days" => [50i64, 50, 50],
+            PREVIOUS_PEOPLE => [20i64, 20, 20],
+            PEOPLE[0] => [20i64, 20, 20],
+            PEOPLE[1] => [60i64; 3],
+            LARGEST[0] => [20i64, 40, 30],
+            LARGEST[1] => [Some(15i64), Some(5), None],
+            SYSTEM_LARGEST[0] => [40i64; 3],
+            SYSTEM_LARGEST[1] => [35i64; 3],
+            PREVIOUS_LARGEST[0] => [5i64, 5, 30],
+            PREVIOUS_LARGEST[1] => [5i64, 5, 5],
+        )
+        .unwrap();
+        let spec = crate::publish::Dataset::Bottlenecks.gate();
+        let gated = |top, max_share_pct| {
+            let rule = Rule::Threshold {
+                min_shown: MIN_SHOWN,
+                round_to: 5,
+                dominance: Some(Dominance { top, max_share_pct }),
+            };
+            let (out, suppressed) = apply(df.clone(), &spec, rule).unwrap();
+            // Unranked rows come last: compared in council order.
+            let out = out
+                .sort(["la_code"], SortMultipleOptions::default())
+                .unwrap();
+            (out, suppressed)
+        };
+        let (out, suppressed) = gated(1, 50);
+        assert_eq!(i64s(&out, "delayed_bed_days"), [Some(60), None, Some(60)]);
+        assert_eq!(flags(&out, "delayed_bed_days"), [false, true, false]);
+        assert_eq!(flags(&out, "share_of_system_pct"), [false, true, false]);
+        assert_eq!(
+            i64s(&out, "change_in_delayed_bed_days"),
+            [Some(10), None, None]
+        );
+        assert_eq!(i64s(&out, "rank"), [Some(1), None, Some(2)]);
+        assert_eq!(flags(&out, "system_delayed_bed_days"), [false; 3]);
+        assert_eq!(suppressed["delayed_bed_days"], 1);
+        assert_eq!(suppressed["change_in_delayed_bed_days"], 2);
+        for helper in LARGEST
+            .iter()
+            .chain(&SYSTEM_LARGEST)
+            .chain(&PREVIOUS_LARGEST)
+        {
+            assert!(out.column(helper).is_err(), "{helper} is not published");
+        }
+        // 40 of 60 is over 66 % and not over 67 %.
+        assert_eq!(
+            flags(&gated(1, 66).0, "delayed_bed_days"),
+            [false, true, false]
+        );
+        assert_eq!(flags(&gated(1, 67).0, "delayed_bed_days"), [false; 3]);
+        let (out, _) = gated(2, 55);
+        assert_eq!(flags(&out, "delayed_bed_days"), [true, true, false]);
+        assert_eq!(flags(&out, "system_delayed_bed_days"), [false; 3]);
+        assert_eq!(flags(&gated(2, 40).0, "system_delayed_bed_days"), [true; 3]);
+        let (out, _) = apply(df, &spec, Rule::HES).unwrap();
+        assert_eq!(flags(&out, "delayed_bed_days"), [false; 3]);
+        assert_eq!(flags(&out, "change_in_delayed_bed_days"), [false; 3]);
+        assert!(out.column(LARGEST[0]).is_err());
     }
 
     fn spec() -> GateSpec {
@@ -790,6 +936,7 @@ mod tests {
         let rule = Rule::Threshold {
             min_shown: 10,
             round_to: 10,
+            dominance: None,
         };
         let (out, _) = apply(df, &spec, rule).unwrap();
         let n: Vec<Option<i64>> = out.column("n").unwrap().i64().unwrap().iter().collect();
@@ -805,11 +952,13 @@ mod tests {
         let stricter = Rule::Threshold {
             min_shown: 10,
             round_to: 10,
+            dominance: None,
         };
         assert_eq!(weaker_than_hes(stricter), None);
         let none = Rule::Threshold {
             min_shown: 1,
             round_to: 1,
+            dominance: None,
         };
         assert!(
             weaker_than_hes(none)

@@ -407,6 +407,9 @@ pub enum DisclosureInfo {
         min_shown: i64,
         /// Rounding base.
         round_to: i64,
+        /// The dominance rule for totals of what people account for, if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        dominance: Option<crate::publish::disclosure::Dominance>,
     },
     /// No suppression.
     None,
@@ -418,9 +421,11 @@ impl From<crate::publish::disclosure::Rule> for DisclosureInfo {
             crate::publish::disclosure::Rule::Threshold {
                 min_shown,
                 round_to,
+                dominance,
             } => DisclosureInfo::Threshold {
                 min_shown,
                 round_to,
+                dominance,
             },
             crate::publish::disclosure::Rule::None => DisclosureInfo::None,
         }

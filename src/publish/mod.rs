@@ -191,6 +191,10 @@ impl Dataset {
                 rates: vec![],
                 changes: vec![],
                 ranks: vec![],
+                magnitudes: vec![magnitude(
+                    "delayed_bed_days",
+                    crate::measure::DISCHARGE_DELAYS_LARGEST,
+                )],
             },
             Dataset::FlowDaily => GateSpec {
                 counts: crate::measure::FLOW_DAILY_COUNTS.to_vec(),
@@ -226,6 +230,7 @@ impl Dataset {
                     rates: vec![],
                     changes: vec![],
                     ranks: vec![],
+                    magnitudes: vec![],
                 }
             }
             Dataset::Bottlenecks => GateSpec {
@@ -263,6 +268,17 @@ impl Dataset {
                     within: "month",
                     then: vec!["la_code", "awaited_service", "provider_code"],
                 }],
+                magnitudes: vec![
+                    magnitude("delayed_bed_days", crate::measure::BOTTLENECKS_LARGEST),
+                    magnitude(
+                        "system_delayed_bed_days",
+                        crate::measure::BOTTLENECKS_SYSTEM_LARGEST,
+                    ),
+                    magnitude(
+                        "previous_delayed_bed_days",
+                        crate::measure::BOTTLENECKS_PREVIOUS_LARGEST,
+                    ),
+                ],
             },
             Dataset::LinkageQuality => {
                 use crate::measure::LINKAGE_QUALITY_PEOPLE as PEOPLE;
@@ -294,6 +310,7 @@ impl Dataset {
                     ],
                     changes: vec![],
                     ranks: vec![],
+                    magnitudes: vec![],
                 }
             }
             _ => GateSpec::default(),
@@ -313,5 +330,18 @@ impl Dataset {
                 | Dataset::SitrepDelayReasons
                 | Dataset::AeMonthly
         )
+    }
+}
+
+/// A total of what people account for, with the measure's helper columns holding its
+/// largest two patients' parts.
+fn magnitude(
+    column: &'static str,
+    largest: crate::measure::largest_patients::Largest,
+) -> disclosure::Magnitude {
+    disclosure::Magnitude {
+        column,
+        largest: largest[0],
+        second: largest[1],
     }
 }

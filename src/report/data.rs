@@ -443,6 +443,9 @@ pub enum RuleRef {
         min_shown: i64,
         /// Rounding base.
         round_to: i64,
+        /// The dominance rule for totals, when one applied.
+        #[serde(default)]
+        dominance: Option<crate::publish::disclosure::Dominance>,
     },
     /// No suppression.
     None,
@@ -539,10 +542,12 @@ impl ReportData {
             Some(RuleRef::Threshold {
                 min_shown,
                 round_to,
+                dominance,
             }) => Recorded {
                 min_shown: Some(min_shown),
                 round_to: Some(round_to),
                 small_populations: o.small_populations,
+                dominance,
             },
             _ => Recorded::default(),
         }
@@ -567,6 +572,7 @@ impl ReportData {
                 RuleRef::Threshold {
                     min_shown,
                     round_to,
+                    ..
                 } => Some((min_shown, round_to)),
                 RuleRef::None => None,
             });
@@ -575,6 +581,7 @@ impl ReportData {
             .map_or(Rule::HES, |(min_shown, round_to)| Rule::Threshold {
                 min_shown,
                 round_to,
+                dominance: None,
             })
     }
 

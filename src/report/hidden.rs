@@ -20,6 +20,9 @@
 //! - a statistic (a median, a 90th percentile) whose base is suppressed, or whose base as
 //!   published is under its smallest: not a count; what is known is the people it rests
 //!   on (a 90th percentile on a published base under 20: up to 17 of them);
+//! - a total of what people account for (bed-days) its largest patients dominate, under
+//!   a rule with [`Dominance`](crate::publish::disclosure::Dominance): at least 1, with
+//!   no top, on any number of people;
 //! - a rate, change or rank, suppressed with what it rests on: nothing of its size.
 //!
 //! [`Bounds::of`] takes every reason the gate has for a column (the union of their
@@ -86,6 +89,8 @@ pub struct Recorded {
     pub round_to: Option<i64>,
     /// What the gate's population rule did, when recorded.
     pub small_populations: Option<SmallPopulations>,
+    /// The dominance rule for totals, when one applied.
+    pub dominance: Option<crate::publish::disclosure::Dominance>,
 }
 
 /// What the suppressed cells of one dataset can stand for.
@@ -186,6 +191,16 @@ impl Bounds {
             }
         } else {
             return None;
+        }
+        // A total its largest patients dominate: at least 1 (a total of 0 is not), on
+        // any number of people.
+        if self.recorded.dominance.is_some()
+            && self.spec.magnitudes.iter().any(|m| m.column == column)
+        {
+            add(Hidden {
+                count: Some(Bounded { low: 1, high: None }),
+                people: Some(Bounded { low: 1, high: None }),
+            });
         }
         let small_population = self
             .spec
@@ -363,6 +378,7 @@ mod tests {
         min_shown: Some(8),
         round_to: Some(5),
         small_populations: None,
+        dominance: None,
     };
 
     fn b(low: i64, high: Option<i64>) -> Option<Bounded> {
@@ -402,6 +418,7 @@ mod tests {
                     min_shown,
                     round_to,
                     small_populations: none_small,
+                    dominance: None,
                 },
             )
         };

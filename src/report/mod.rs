@@ -153,6 +153,21 @@ fn about(data: &ReportData, republished: bool) -> Vec<String> {
             }
         ));
     }
+    if let Some(d) = data
+        .recorded(Dataset::Bottlenecks)
+        .dominance
+        .or(data.recorded(Dataset::DischargeDelays).dominance)
+    {
+        let who = if d.top == 1 {
+            "one patient accounts"
+        } else {
+            "two patients account"
+        };
+        about.push(format!(
+            "Delayed bed-days are also suppressed where {who} for more than {} % of them, so that one patient's long wait cannot be read from a total; they are shown as “suppressed”.",
+            d.max_share_pct
+        ));
+    }
     about.push("Every chart has a data table: open “Data table” under it. Each published column is defined in schemas/shared/<dataset>.toml of the joinedup repository.".to_string());
     about
 }

@@ -542,6 +542,7 @@ mod tests {
         let rule = Rule::Threshold {
             min_shown: 10,
             round_to: 10,
+            dominance: None,
         };
         assert_eq!(
             quality(1_465, 13, 4, rule),

@@ -1472,3 +1472,38 @@ fn sources_keying_persons_by_different_schemes_are_warned_of() {
     // Every accepted spell's: the sample's valid numbers, and its few mistyped ones.
     assert_eq!(blanked[0]["count"], 1589, "{:#}", blanked[0]);
 }
+
+/// A dominance rule sums the largest patient or the two largest, up to a whole percentage
+/// from 1 to 99: both of its errors are reported at once, with their key paths; a missing
+/// key is named.
+#[test]
+fn a_dominance_rule_outside_its_range_is_refused_with_both_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let with = |rule: &str| {
+        sample_pipeline_anywhere(&sample_pipeline_text().replace(
+            "[disclosure]\n",
+            &format!("[disclosure]\ndominance = {{ {rule} }}\n"),
+        ))
+    };
+    let pipeline = write(
+        dir.path(),
+        "dominance.toml",
+        &with("top = 3, max_share_pct = 100"),
+    );
+    let (code, _, stderr) = result(&joinedup(&["validate", &pipeline]));
+    assert_eq!(code, 2, "{stderr}");
+    assert_all_reported(
+        &stderr,
+        &[
+            "dominance.toml: disclosure.dominance.top: 3 is not a number of patients the rule sums; valid values are 1 (the largest patient) and 2 (the two largest)",
+            "dominance.toml: disclosure.dominance.max_share_pct: 100 is not a share the rule can hold to; give a whole percentage from 1 to 99",
+        ],
+    );
+    let pipeline = write(dir.path(), "dominance.toml", &with("top = 1"));
+    let (code, _, stderr) = result(&joinedup(&["validate", &pipeline]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("dominance.toml: disclosure.dominance.max_share_pct: line 61: missing field `max_share_pct` in this table"),
+        "{stderr}"
+    );
+}

@@ -5,6 +5,7 @@ mod bad_input;
 mod check;
 mod cli;
 mod config_errors;
+mod dominance;
 mod draft;
 mod duckdb;
 mod fault_proxy;
