@@ -160,9 +160,9 @@ list; integers; strings with a pattern), with required where no value was blank.
 No value of the file is printed. Then map it and try it with joinedup check.
 
 ",
-    "Exit codes: 0 drafted, 2 command-line error (the file cannot be read, or the
-schemas' code lists do not load), 3 the file cannot be drafted from (UTF-16, a
-workbook that cannot be read, no header row)."
+    "Exit codes: 0 drafted, 2 command-line error (the file cannot be read, a --sheet
+the workbook does not have, or the schemas' code lists do not load), 3 the file
+cannot be drafted from (UTF-16, a workbook that cannot be read, no header row)."
 );
 
 const STATUS_EXAMPLES: &str = concat!(

@@ -121,11 +121,17 @@ fn holds(format: &DateFormat, text: &str, at: NaiveDateTime, date: bool, time: b
         && (!time || (p.hour, p.minute, p.second) == (at.hour(), at.minute(), at.second()))
 }
 
-/// An ISO 8601 date or date and time (`2026-07-01`, `2026-07-15T00:00:00`).
+/// An ISO 8601 date or date and time (`2026-07-01`, `2026-07-15T00:00:00`), to the
+/// nearest second: a spreadsheet holds a time as a fraction of a day, and writes
+/// 13:37 as `13:36:59.999999999`, which it shows, and a person reads, as 13:37.
 fn iso_datetime(s: &str) -> Option<NaiveDateTime> {
     let s = s.trim();
     NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f")
         .ok()
+        .and_then(|at| {
+            let rounded = at.checked_add_signed(chrono::TimeDelta::milliseconds(500))?;
+            rounded.with_nanosecond(0)
+        })
         .or_else(|| {
             NaiveDate::parse_from_str(s, "%Y-%m-%d")
                 .ok()
@@ -147,7 +153,11 @@ fn iso_time(s: &str) -> Option<NaiveDateTime> {
             _ => return None,
         }
     }
-    let time = NaiveTime::from_hms_opt(h, m, sec as u32)?;
+    // To the nearest second, as [`iso_datetime`]; a duration of a day or more is not a
+    // time of day.
+    let seconds = f64::from(h) * 3600.0 + f64::from(m) * 60.0 + sec.round();
+    let time = NaiveTime::from_num_seconds_from_midnight_opt(seconds as u32, 0)
+        .filter(|_| seconds < 86_400.0)?;
     Some(NaiveDate::from_ymd_opt(1899, 12, 30)?.and_time(time))
 }
 
@@ -178,6 +188,26 @@ mod tests {
         match cell_text(cell, kind, false) {
             CellText::Typed(t) => t,
             CellText::Unheld(t) => panic!("unheld: {t}"),
+        }
+    }
+
+    /// Regression (review of the workbook drafts): an `.ods` time or date-time a hair
+    /// under a minute (`13:36:59.999999999`, as spreadsheets store 13:37) was cut to
+    /// 13:36:59, so `%H:%M` quarantined it: it is read to the nearest second. A duration
+    /// of a day or more, or of absurd hours, is no time of day.
+    #[test]
+    fn regression_ods_times_are_read_to_the_nearest_second() {
+        let time = Data::DurationIso("PT13H36M59.999999999S".into());
+        let t = Some(ColumnType::Time(formats(&["%H:%M"])));
+        assert_eq!(text(&time, t.as_ref()), "13:37");
+        let at = Data::DateTimeIso("2026-10-01T13:36:59.999999999".into());
+        let dt = Some(ColumnType::DateTime(formats(&["%d/%m/%Y %H:%M"])));
+        assert_eq!(text(&at, dt.as_ref()), "01/10/2026 13:37");
+        let late = Data::DateTimeIso("2026-10-01T23:59:59.7".into());
+        assert_eq!(text(&late, None), "2026-10-02");
+        for long in ["PT24H00M00S", "PT4294967295H00M00S"] {
+            let d = Data::DurationIso(long.into());
+            assert_eq!(text(&d, t.as_ref()), long);
         }
     }
 

@@ -15,6 +15,29 @@ use super::workbook_limits::{self as limits, Budget};
 use super::workbook_merged::Merged;
 use super::workbook_sheet::Cells;
 
+/// Why a sheet cannot be opened.
+#[derive(Debug)]
+pub enum OpenError {
+    /// The workbook has no sheet of the name asked for (the message lists its sheets).
+    NoSuchSheet(String),
+    /// The workbook cannot be read (why).
+    Unreadable(String),
+}
+
+impl From<OpenError> for String {
+    fn from(e: OpenError) -> String {
+        match e {
+            OpenError::NoSuchSheet(m) | OpenError::Unreadable(m) => m,
+        }
+    }
+}
+
+impl From<String> for OpenError {
+    fn from(m: String) -> OpenError {
+        OpenError::Unreadable(m)
+    }
+}
+
 /// One sheet of a workbook, opened.
 pub struct OpenSheet<'a> {
     workbook: Sheets<Cursor<&'a [u8]>>,
@@ -42,7 +65,7 @@ pub fn open<'a>(
     wanted: Option<&str>,
     wanted_by: &str,
     budget_bytes: u64,
-) -> Result<OpenSheet<'a>, String> {
+) -> Result<OpenSheet<'a>, OpenError> {
     // An `.ods` is measured before calamine builds its grid of every sheet; the same
     // reading lists its merged regions, which calamine does not.
     let ods_sheets = if super::workbook_extent::is_ods(content) {
@@ -72,10 +95,10 @@ pub fn open<'a>(
             .find(|n| n.trim().eq_ignore_ascii_case(wanted.trim()))
             .cloned()
             .ok_or_else(|| {
-                format!(
+                OpenError::NoSuchSheet(format!(
                     "has no sheet \"{wanted}\" ({wanted_by}); its sheets: {}",
                     quoted(&sheets)
-                )
+                ))
             })?,
         // The first sheet a person opening the workbook sees.
         None => visible
@@ -91,7 +114,7 @@ pub fn open<'a>(
         Sheets::Xlsb(x) => x.has_1904_epoch(),
         Sheets::Ods(_) => false,
     };
-    let sheet_error = |e: String| format!("sheet \"{sheet}\" cannot be read: {e}");
+    let sheet_error = |e: String| format!("sheet \"{sheet}\" cannot be read: {}", reason(&e));
     let merged = match &mut workbook {
         // The merged regions come after the cells in the sheet's XML: read first, which
         // reads the XML twice, so only when the workbook has any.
@@ -131,7 +154,14 @@ pub fn each_row(
 ) -> Result<Cells, String> {
     let mut uncalculated = Cells::default();
     let sheet = open.sheet.clone();
-    let sheet_error = |e: String| format!("sheet \"{sheet}\" cannot be read: {e}");
+    // The last cell read, which the reader's error follows.
+    let mut last: Option<(u32, u32)> = None;
+    let sheet_error = |e: String, last: Option<(u32, u32)>| {
+        let after = last.map_or_else(String::new, |(r, c)| {
+            format!(" (after cell {})", super::nhse::workbook::a1(r, c))
+        });
+        format!("sheet \"{sheet}\" cannot be read: {}{after}", reason(&e))
+    };
     let refused = |e: limits::Refused| e.to_string();
     let budget = &mut open.budget;
     if let (true, Sheets::Xlsx(xlsx)) = (open.streamed, &mut open.workbook) {
@@ -139,14 +169,15 @@ pub fn each_row(
         // never held whole, however far its last cell is.
         let mut reader = xlsx
             .worksheet_cells_reader(&sheet)
-            .map_err(|e| sheet_error(e.to_string()))?;
+            .map_err(|e| sheet_error(e.to_string(), None))?;
         let mut row: Vec<Data> = Vec::new();
         let mut at_row = None;
         while let Some(cell) = reader
             .next_cell_with_formula_metadata()
-            .map_err(|e| sheet_error(e.to_string()))?
+            .map_err(|e| sheet_error(e.to_string(), last))?
         {
             let (r, c) = cell.pos;
+            last = Some((r, c));
             budget.position(r, c).map_err(refused)?;
             if cell.value == calamine::DataRef::Empty {
                 // A formula written by a script (not saved by Excel) has no result.
@@ -181,7 +212,7 @@ pub fn each_row(
     let range = open
         .workbook
         .worksheet_range(&sheet)
-        .map_err(|e| sheet_error(e.to_string()))?;
+        .map_err(|e| sheet_error(e.to_string(), None))?;
     // Formula cells without a result; calamine already holds them (as it holds the
     // values), within the extent checked before it was opened.
     if let Ok(f) = open.workbook.worksheet_formula(&sheet) {
@@ -208,6 +239,13 @@ pub fn each_row(
         }
     }
     Ok(uncalculated)
+}
+
+/// The reader's reason without what follows its first `:` or quote: the reader quotes
+/// the cell it could not read (`Unrecognized boolean cell value: Jane Smith`), and a
+/// cell's value never reaches a message.
+fn reason(e: &str) -> &str {
+    e.split([':', '\'', '"']).next().unwrap_or_default().trim()
 }
 
 /// Whether any XML part of the `.xlsx` archive `content` mentions `mergeCell`: one that

@@ -190,6 +190,8 @@ enum Layout {
         sheet: String,
         header_row: u32,
         others: Vec<String>,
+        /// Formula cells without a saved result (read as blank).
+        uncalculated: crate::ingest::workbook_sheet::Cells,
     },
 }
 
@@ -241,7 +243,14 @@ pub fn draft(
     }
     if crate::ingest::workbook_sheet::is_workbook(&bytes) {
         drop(bytes);
-        let table = super::draft_sheet::read(path, sheet, ROWS_READ).map_err(&rejected)?;
+        let table = super::draft_sheet::read(path, sheet, ROWS_READ).map_err(|e| match e {
+            // A sheet named on the command line that is not there: a command-line error.
+            super::draft_sheet::SheetError::NoSuchSheet(m) => Error::Usage(format!(
+                "{} {m}",
+                crate::ingest::quarantine::shown_path(path)
+            )),
+            super::draft_sheet::SheetError::Refused(m) => rejected(m),
+        })?;
         let layout = Layout::Sheet {
             others: table
                 .sheets
@@ -251,6 +260,7 @@ pub fn draft(
                 .collect(),
             sheet: table.sheet,
             header_row: table.header_row,
+            uncalculated: table.uncalculated,
         };
         let header = table.header.iter().map(|h| h.trim().to_string()).collect();
         let records = table
@@ -347,6 +357,20 @@ fn infer(
     read_cut: bool,
 ) -> Result<String> {
     let rejected = rejected(path);
+    // Where the header is, as the refusals below name it.
+    let (first_row, header_row, quote_hint) = match &layout {
+        Layout::Csv { .. } => (
+            "its first row".to_string(),
+            "its header row".to_string(),
+            " (a quote left open?)",
+        ),
+        Layout::Sheet {
+            sheet, header_row, ..
+        } => {
+            let row = format!("row {header_row} of sheet \"{sheet}\", taken as its header,");
+            (row.clone(), row, "")
+        }
+    };
     if headers.iter().all(String::is_empty) {
         return Err(rejected("has no header row".into()));
     }
@@ -358,7 +382,7 @@ fn infer(
     {
         // Not shown: such a cell holds the rows after it.
         return Err(rejected(format!(
-            "the cell of its header row in column {} holds a line break or more than {MAX_HEADER_CHARS} characters (a quote left open?)",
+            "the cell of {header_row} in column {} holds a line break or more than {MAX_HEADER_CHARS} characters{quote_hint}",
             at + 1
         )));
     }
@@ -369,10 +393,9 @@ fn infer(
                 || crate::ingest::quarantine::holds_valid_nhs_number(h)
         })
     {
-        return Err(rejected(
-            "its first row looks like data, not a header (a contract reads files by their headers)"
-                .into(),
-        ));
+        return Err(rejected(format!(
+            "{first_row} looks like data, not a header (a contract reads files by their headers)"
+        )));
     }
     let formats = |list: &[&str]| -> Vec<DateFormat> {
         list.iter()
@@ -398,7 +421,8 @@ fn infer(
     let sensitive: Vec<bool> = headers.iter().map(|h| is_sensitive(h)).collect();
     let mut nulls: BTreeSet<String> = BTreeSet::new();
     let (mut rows, mut wider, mut narrower) = (0usize, 0usize, 0usize);
-    for record in records.take(ROWS_READ) {
+    let mut records = records;
+    for record in records.by_ref().take(ROWS_READ) {
         let record = record.map_err(|e| rejected(format!("cannot be read as CSV: {e}")))?;
         rows += 1;
         // A row of another width is quarantined by a run (wrong_field_count): said, and
@@ -458,9 +482,9 @@ fn infer(
         if header_is_a_value(h, &kind, &dates, &datetimes, &times, lists)
             || (!s.too_many && s.distinct.contains_key(h.as_str()))
         {
-            return Err(rejected(
-                "its first row looks like data, not a header (a cell of it is a value of its column): a contract reads files by their headers".into(),
-            ));
+            return Err(rejected(format!(
+                "{first_row} looks like data, not a header (a cell of it is a value of its column): a contract reads files by their headers"
+            )));
         }
         // A scope is required (a blank one would make one person of two councils' ids).
         if scope_at == Some(i) && !lines.iter().any(|l| l.starts_with("required")) {
@@ -477,7 +501,7 @@ fn infer(
     }
     let notes = Notes {
         rows,
-        cut: rows == ROWS_READ || read_cut,
+        cut: read_cut || records.next().is_some(),
         wider,
         narrower,
         unnamed,
@@ -789,6 +813,25 @@ fn is_sensitive(h: &str) -> bool {
             "addr",
         ])
         || (has(&["contact"]) && has(&["no", "number", "num", "tel", "details"]))
+        // Other names and ways to reach a person (review): a birthday, an alias, the name
+        // a person is known as, next of kin, an emergency contact, a carer, a numbered
+        // address line (`Add1`), a residence.
+        || has(&["birthday", "alias", "aka", "kin", "nok", "residence", "flat"])
+        // A header that only names the person (`Client`, `Service User`) holds who they
+        // are: a name, most often.
+        || (has(&["client", "patient", "user", "resident", "person", "customer"])
+            && ws.iter().all(|w| {
+                ["client", "patient", "service", "user", "resident", "person", "customer"]
+                    .contains(&w.as_str())
+            }))
+        || (has(&["known"]) && has(&["as"]))
+        || (has(&["emergency"]) && has(&["contact"]))
+        || (has(&["main", "primary", "informal", "unpaid"]) && has(&["carer"]))
+        || ws.iter().any(|w| {
+            w.strip_prefix("add")
+                .or_else(|| w.strip_prefix("address"))
+                .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        })
 }
 
 /// Header words of an id, a reference or a code: its digits are not a quantity, so it is
@@ -1150,7 +1193,15 @@ fn render(
             sheet,
             header_row,
             others,
+            uncalculated,
         } => {
+            if let Some(first) = &uncalculated.first {
+                let _ = writeln!(
+                    s,
+                    "# {} formula cell(s) have no saved result (the first {first}; a workbook written by a script, not saved by Excel): read as blank, as a run reads them. Open and save it in Excel, then draft again.",
+                    uncalculated.count
+                );
+            }
             let beside = if others.is_empty() {
                 String::new()
             } else {
@@ -1260,6 +1311,20 @@ mod tests {
             "NI Number",
             "Initials",
             "Pt_Forenames",
+            // Review of the workbook drafts.
+            "Birthday",
+            "Known As",
+            "Alias",
+            "Next of Kin",
+            "NOK",
+            "Emergency Contact",
+            "Main Carer",
+            "Add1",
+            "Address2",
+            "Residence",
+            "Client",
+            "Service User",
+            "Flat/House",
         ] {
             assert!(is_sensitive(h), "{h}");
         }
@@ -1270,6 +1335,12 @@ mod tests {
             "NHS Number",
             "Gender",
             "Team Name",
+            "Additional Hours",
+            "Carer Support Offered",
+            "Service",
+            "Client ID",
+            "Client Type",
+            "Patient Classification",
         ] {
             assert!(!is_sensitive(h), "{h}");
         }

@@ -5,9 +5,11 @@
 //! A run takes as the header the first row naming every required column; a draft has no
 //! contract yet, so it takes the first of the first
 //! [`HEADER_SEARCH_ROWS`](crate::ingest::workbook_sheet::HEADER_SEARCH_ROWS) rows with
-//! a value whose cells are all text and that names at least half as many columns as the
-//! widest of them (a title or a note above a table names one or two). The columns the
-//! draft makes required are named in that row, so a run finds the same one.
+//! a value whose cells are all text and that fills nearly as many cells as the widest of
+//! them (all but one in ten, and at least two): a title, a note, a "Prepared by: | Jane
+//! Smith" line or a row of group labels above a table fills fewer, and is never printed
+//! as headers. The columns the draft makes required are named in that row, so a run
+//! finds the same one.
 //!
 //! Date cells are written as a run writes them in a date column (`%Y-%m-%d`), a
 //! date-time column (`%Y-%m-%d %H:%M:%S`) or a time column (`%H:%M:%S`): a column
@@ -22,8 +24,20 @@ use calamine::Data;
 use crate::ingest::dates::DateFormat;
 use crate::ingest::workbook_cells::{cell_text, is_blank, one_line};
 use crate::ingest::workbook_rows;
-use crate::ingest::workbook_sheet::HEADER_SEARCH_ROWS;
+use crate::ingest::workbook_sheet::{Cells, HEADER_SEARCH_ROWS};
 use crate::schema::ColumnType;
+
+/// Why a sheet cannot be drafted from.
+#[derive(Debug)]
+pub enum SheetError {
+    /// The sheet named on the command line is not in the workbook.
+    NoSuchSheet(String),
+    /// The workbook or its sheet cannot be read, or holds no table.
+    Refused(String),
+}
+
+/// The fewest columns a header names: a feed's table has more than one.
+const MIN_HEADER_COLUMNS: usize = 2;
 
 /// A sheet's header and rows, as text.
 #[derive(Debug)]
@@ -40,6 +54,8 @@ pub struct SheetRows {
     pub rows: Vec<Vec<String>>,
     /// Whether the sheet has more rows than were read.
     pub cut: bool,
+    /// Formula cells with no saved result, read as blank (as a run reads them).
+    pub uncalculated: Cells,
 }
 
 /// How a column's date cells are written.
@@ -97,16 +113,28 @@ impl DateStyle {
 /// Reads sheet `wanted` (else the first visible sheet) of the workbook at `path`: its
 /// header and up to `max_rows` rows below it. The error says why it cannot be drafted
 /// from.
-pub fn read(path: &Path, wanted: Option<&str>, max_rows: usize) -> Result<SheetRows, String> {
-    let content = std::fs::read(path).map_err(|e| format!("cannot be read: {e}"))?;
+pub fn read(path: &Path, wanted: Option<&str>, max_rows: usize) -> Result<SheetRows, SheetError> {
+    read_rows(path, wanted, max_rows).map_err(|e| match e {
+        workbook_rows::OpenError::NoSuchSheet(m) => SheetError::NoSuchSheet(m),
+        workbook_rows::OpenError::Unreadable(m) => SheetError::Refused(m),
+    })
+}
+
+fn read_rows(
+    path: &Path,
+    wanted: Option<&str>,
+    max_rows: usize,
+) -> Result<SheetRows, workbook_rows::OpenError> {
+    let refused = workbook_rows::OpenError::Unreadable;
+    let content = std::fs::read(path).map_err(|e| refused(format!("cannot be read: {e}")))?;
     let budget = crate::ingest::workbook_limits::budget_for(content.len() as u64);
     let mut open = workbook_rows::open(&content, wanted, "--sheet names it", budget)?;
-    let sheet = open.sheet.clone();
+    let (sheet, open_sheets) = (open.sheet.clone(), open.sheets.clone());
     // Rows with a value: the first ones looked at for the header, then enough below it.
     let mut kept: Vec<(u32, Vec<Data>)> = Vec::new();
     let mut header_at: Option<usize> = None;
     let mut cut = false;
-    workbook_rows::each_row(&mut open, |r, cells, _| {
+    let uncalculated = workbook_rows::each_row(&mut open, |r, cells, _| {
         if cells.iter().all(is_blank) {
             return Ok(true);
         }
@@ -118,19 +146,21 @@ pub fn read(path: &Path, wanted: Option<&str>, max_rows: usize) -> Result<SheetR
         }
         kept.push((r, cells.to_vec()));
         if header_at.is_none() && kept.len() == HEADER_SEARCH_ROWS {
-            header_at = Some(header_of(&kept).ok_or_else(|| no_header(&sheet, &kept))?);
+            header_at =
+                Some(header_of(&kept).ok_or_else(|| no_header(&sheet, &kept, &open_sheets))?);
         }
         Ok(true)
-    })?;
+    })
+    .map_err(refused)?;
     if kept.is_empty() {
-        return Err(format!(
+        return Err(refused(format!(
             "sheet \"{sheet}\" holds no value{}",
             others(&open.sheets, &sheet)
-        ));
+        )));
     }
     let at = match header_at {
         Some(at) => at,
-        None => header_of(&kept).ok_or_else(|| no_header(&sheet, &kept))?,
+        None => header_of(&kept).ok_or_else(|| refused(no_header(&sheet, &kept, &open.sheets)))?,
     };
     let mut rows = kept.split_off(at);
     let (header_row, header_cells) = rows.remove(0);
@@ -141,10 +171,10 @@ pub fn read(path: &Path, wanted: Option<&str>, max_rows: usize) -> Result<SheetR
     // The first visible sheet of a workbook with others may well not be the one holding
     // the table (a notes sheet): refused naming them, not drafted from a title.
     if rows.is_empty() && wanted.is_none() && open.sheets.len() > 1 {
-        return Err(format!(
+        return Err(refused(format!(
             "sheet \"{sheet}\" has no rows below its header (read as the first visible sheet){}",
             others(&open.sheets, &sheet)
-        ));
+        )));
     }
     let header = texts(&header_cells);
     // Merged regions fill their rows below the header, as in a run.
@@ -176,29 +206,38 @@ pub fn read(path: &Path, wanted: Option<&str>, max_rows: usize) -> Result<SheetR
         header,
         rows,
         cut,
+        uncalculated,
     })
 }
 
 /// Which of `rows` (the first rows with a value) is the header: the first whose cells
-/// are all text and that names at least half as many columns as the widest.
+/// are all text and that fills all but one in ten of the cells the widest fills, and at
+/// least [`MIN_HEADER_COLUMNS`].
 fn header_of(rows: &[(u32, Vec<Data>)]) -> Option<usize> {
     let filled = |cells: &[Data]| cells.iter().filter(|c| !is_blank(c)).count();
     let looked = &rows[..rows.len().min(HEADER_SEARCH_ROWS)];
     let widest = looked.iter().map(|(_, c)| filled(c)).max()?;
+    let least = (widest - (widest / 10).max(1)).max(MIN_HEADER_COLUMNS);
     looked.iter().position(|(_, cells)| {
-        let n = filled(cells);
-        n > 0
-            && n * 2 >= widest
+        filled(cells) >= least
             && cells
                 .iter()
                 .all(|c| is_blank(c) || matches!(c, Data::String(_)))
     })
 }
 
-fn no_header(sheet: &str, rows: &[(u32, Vec<Data>)]) -> String {
+fn no_header(sheet: &str, rows: &[(u32, Vec<Data>)], sheets: &[String]) -> String {
     let looked = rows.len().min(HEADER_SEARCH_ROWS);
+    let rows = if looked == HEADER_SEARCH_ROWS {
+        format!(
+            "its first {looked} rows with a value (a header further down is not looked for, by a run either: remove the rows above it)"
+        )
+    } else {
+        format!("its {looked} row(s) with a value")
+    };
     format!(
-        "sheet \"{sheet}\" has no header row: none of its first {looked} rows with a value is a row of text naming most of its columns (a header further down is not looked for: remove the rows above it)"
+        "sheet \"{sheet}\" has no header row: none of {rows} is a row of text naming at least {MIN_HEADER_COLUMNS} columns and nearly as many as the widest{}",
+        others(sheets, sheet)
     )
 }
 
@@ -263,6 +302,29 @@ mod tests {
         // A row holding a number is data, not a header.
         let rows = vec![(0, vec![Data::Float(1.0), text("902")])];
         assert_eq!(header_of(&rows), None);
+        // Regressions (review): a "Prepared by: | Jane Smith" line and a row of group
+        // labels above a table of eight columns are not its header; nor is a notes
+        // sheet's line of one cell.
+        let row = |cells: &[&str]| -> Vec<Data> {
+            cells
+                .iter()
+                .map(|c| if c.is_empty() { Data::Empty } else { text(c) })
+                .collect()
+        };
+        let header = row(&["A", "B", "C", "D", "E", "F", "G", "H"]);
+        let data: Vec<Data> = (0..8).map(|i| Data::Float(f64::from(i))).collect();
+        let rows = vec![
+            (0, row(&["Report:", "Delays", "Run by:", "Jane Smith"])),
+            (
+                1,
+                row(&["Person", "", "", "Referral", "", "", "Outcome", ""]),
+            ),
+            (2, header),
+            (3, data),
+        ];
+        assert_eq!(header_of(&rows), Some(2));
+        let notes = vec![(0, row(&["About this extract"])), (1, row(&["Jane Smith"]))];
+        assert_eq!(header_of(&notes), None);
     }
 
     #[test]

@@ -194,3 +194,29 @@ fn regression_text_a_merged_region_fills_in_is_counted_against_the_budget() {
     // Within the default budget of so small a workbook (256 MiB): read.
     to_csv(&book, &apc_contract(), &dir.path().join("out2")).unwrap();
 }
+
+/// Regression (review of the workbook drafts): a cell the reader cannot read (a boolean
+/// cell holding text, as no Excel writes it) was refused with the reader's message, which
+/// quotes the cell's value: a patient's name reached the run's error, its log and
+/// `check`. The refusal names the sheet, the kind of fault and the cell before it.
+#[test]
+fn regression_a_cell_the_reader_cannot_read_is_refused_without_its_value() {
+    let (dir, book) = marked();
+    let book = edited(&book, "boolean.xlsx", "xl/worksheets/sheet1.xml", |xml| {
+        let at = xml.find(r#"<c r="A8" t="s">"#).unwrap();
+        let end = at + xml[at..].find("</c>").unwrap() + 4;
+        format!(
+            r#"{}<c r="A8" t="b"><v>Jane Smith</v></c>{}"#,
+            &xml[..at],
+            &xml[end..]
+        )
+    });
+    let why = refused(&book, dir.path());
+    assert!(!why.contains("Jane"), "{why}");
+    assert!(
+        why.starts_with(
+            "sheet \"Spells\" cannot be read: Unrecognized boolean cell value (after cell "
+        ),
+        "{why}"
+    );
+}
