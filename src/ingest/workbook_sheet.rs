@@ -455,8 +455,8 @@ impl SheetWriter<'_> {
     }
 }
 
-/// A row's cells as text, up to its last value (a header).
-fn texts(cells: &[Data]) -> Vec<String> {
+/// A row's cells as text, up to its last value (a header), as a run reads a header.
+pub fn texts(cells: &[Data]) -> Vec<String> {
     let last = cells
         .iter()
         .rposition(|c| !is_blank(c))

@@ -24,7 +24,7 @@ use calamine::Data;
 use crate::ingest::dates::DateFormat;
 use crate::ingest::workbook_cells::{cell_text, is_blank, one_line};
 use crate::ingest::workbook_rows;
-use crate::ingest::workbook_sheet::{Cells, HEADER_SEARCH_ROWS};
+use crate::ingest::workbook_sheet::{Cells, HEADER_SEARCH_ROWS, texts};
 use crate::schema::ColumnType;
 
 /// Why a sheet cannot be drafted from.
@@ -251,18 +251,6 @@ fn others(sheets: &[String], sheet: &str) -> String {
     } else {
         String::new()
     }
-}
-
-/// A row's cells as text, up to its last with a value (a header), as a run reads them.
-fn texts(cells: &[Data]) -> Vec<String> {
-    let last = cells
-        .iter()
-        .rposition(|c| !is_blank(c))
-        .map_or(0, |l| l + 1);
-    cells[..last]
-        .iter()
-        .map(|c| one_line(cell_text(c, None, false).text()))
-        .collect()
 }
 
 /// Each column's date style, from its date cells (`None`: no date cell, or times mixed

@@ -320,9 +320,6 @@ fn a_source_of_no_data_rows_is_refused_as_a_run_refuses_it() {
 #[test]
 fn a_drafted_contract_is_checked_alone_before_it_has_a_mapping() {
     let dir = tempfile::tempdir().unwrap();
-    let schemas = dir.path().join("schemas");
-    copy_tree(&root().join("schemas/codes"), &schemas.join("codes"));
-    std::fs::create_dir_all(schemas.join("sources")).unwrap();
     let (code, drafted, stderr) = result(&joinedup(&[
         "draft",
         "data-samples/cld/cld_901_2026Q3.csv",
@@ -330,8 +327,7 @@ fn a_drafted_contract_is_checked_alone_before_it_has_a_mapping() {
         "cld_901",
     ]));
     assert_eq!(code, 0, "{stderr}");
-    let contract = schemas.join("sources/cld_901.toml");
-    std::fs::write(&contract, drafted).unwrap();
+    let contract = contract_alone(dir.path(), "cld_901", &drafted);
     let (code, stdout, stderr) = check(
         &[
             "--contract",
@@ -454,17 +450,10 @@ fn regression_a_file_two_sources_read_is_refused_as_a_run_refuses_it() {
 #[test]
 fn regression_a_contract_without_an_nhs_number_column_is_said_to_have_none() {
     let dir = tempfile::tempdir().unwrap();
-    let sources = dir.path().join("schemas/sources");
-    std::fs::create_dir_all(&sources).unwrap();
-    copy_tree(
-        &root().join("schemas/codes"),
-        &dir.path().join("schemas/codes"),
-    );
     let fixture = "tests/fixtures/draft/dates_tbc_and_lower_case_null.csv";
     let (code, drafted, stderr) = result(&joinedup(&["draft", fixture, "--name", "counts"]));
     assert_eq!(code, 0, "{stderr}");
-    let contract = sources.join("counts.toml");
-    std::fs::write(&contract, drafted).unwrap();
+    let contract = contract_alone(dir.path(), "counts", &drafted);
     let (code, stdout, stderr) = check(
         &["--contract", contract.to_str().unwrap(), "--file", fixture],
         dir.path(),

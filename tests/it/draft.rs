@@ -445,11 +445,7 @@ fn a_council_s_workbook_drafts_its_sheet_header_and_typed_cells_and_reads_back()
     }
 
     // Checked alone, the drafted contract reads every row of the workbook.
-    let schemas = dir.path().join("schemas");
-    copy_tree(&root().join("schemas/codes"), &schemas.join("codes"));
-    std::fs::create_dir_all(schemas.join("sources")).unwrap();
-    let contract = schemas.join("sources/council_discharges.toml");
-    std::fs::write(&contract, &drafted).unwrap();
+    let contract = contract_alone(dir.path(), "council_discharges", &drafted);
     let (code, stdout, stderr) = result(&joinedup(&[
         "check",
         "--contract",
@@ -486,11 +482,7 @@ fn regression_draft_reads_encodings_line_ends_and_short_rows_as_a_run_would() {
         "{stray}"
     );
     let dir = tempfile::tempdir().unwrap();
-    let schemas = dir.path().join("schemas");
-    copy_tree(&root().join("schemas/codes"), &schemas.join("codes"));
-    std::fs::create_dir_all(schemas.join("sources")).unwrap();
-    let contract = schemas.join("sources/stray.toml");
-    std::fs::write(&contract, &stray).unwrap();
+    let contract = contract_alone(dir.path(), "stray", &stray);
     let (_, stdout, stderr) = result(&joinedup(&[
         "check",
         "--contract",

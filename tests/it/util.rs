@@ -450,3 +450,15 @@ pub fn csv_as_workbook(csv: &Path, book: &Path) {
     }
     wb.save(book).unwrap();
 }
+
+/// `contract` (a contract's TOML) saved as `<dir>/schemas/sources/<name>.toml`, beside a
+/// copy of the shipped code lists, as `check --contract` reads a contract alone; returns
+/// its path.
+pub fn contract_alone(dir: &Path, name: &str, contract: &str) -> PathBuf {
+    let schemas = dir.join("schemas");
+    copy_tree(&root().join("schemas/codes"), &schemas.join("codes"));
+    std::fs::create_dir_all(schemas.join("sources")).unwrap();
+    let path = schemas.join(format!("sources/{name}.toml"));
+    std::fs::write(&path, contract).unwrap();
+    path
+}
