@@ -943,28 +943,37 @@ fn dominance(
     errors: &mut ConfigErrors,
 ) -> Option<crate::publish::disclosure::Dominance> {
     let raw = raw?;
-    let top = u8::try_from(raw.top).ok().filter(|t| (1..=2).contains(t));
+    let top = raw
+        .top
+        .and_then(|t| u8::try_from(t).ok())
+        .filter(|t| (1..=2).contains(t));
     if top.is_none() {
         errors.push(
             file,
             "disclosure.dominance.top",
             format!(
-                "{} is not a number of patients the rule sums; valid values are 1 (the largest patient) and 2 (the two largest)",
-                raw.top
+                "{}; valid values are 1 (the largest patient) and 2 (the two largest)",
+                match raw.top {
+                    Some(t) => format!("{t} is not a number of patients the rule sums"),
+                    None => "missing: say how many of the largest patients the rule sums".into(),
+                }
             ),
         );
     }
-    let max_share_pct = u8::try_from(raw.max_share_pct)
-        .ok()
+    let max_share_pct = raw
+        .max_share_pct
+        .and_then(|p| u8::try_from(p).ok())
         .filter(|p| (1..=99).contains(p));
     if max_share_pct.is_none() {
         errors.push(
             file,
             "disclosure.dominance.max_share_pct",
-            format!(
-                "{} is not a share the rule can hold to; give a whole percentage from 1 to 99",
-                raw.max_share_pct
-            ),
+            match raw.max_share_pct {
+                Some(p) => format!(
+                    "{p} is not a share the rule can hold to; give a whole percentage from 1 to 99"
+                ),
+                None => "missing: give the share of a total (a whole percentage from 1 to 99) the largest patients may hold".to_string(),
+            },
         );
     }
     Some(crate::publish::disclosure::Dominance {

@@ -106,10 +106,11 @@ pub struct RawDisclosure {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawDominance {
-    /// How many of the largest patients are summed: 1 or 2.
-    pub top: i64,
+    /// How many of the largest patients are summed: 1 or 2. (Both keys are optional to
+    /// serde, so a missing one is reported with the file's other errors.)
+    pub top: Option<i64>,
     /// The share of a total (per cent) they may hold at most: 1 to 99.
-    pub max_share_pct: i64,
+    pub max_share_pct: Option<i64>,
 }
 
 /// `[pipeline]`.

@@ -164,7 +164,7 @@ fn about(data: &ReportData, republished: bool) -> Vec<String> {
             "two patients account"
         };
         about.push(format!(
-            "Delayed bed-days are also suppressed where {who} for more than {} % of them, so that one patient's long wait cannot be read from a total; they are shown as “suppressed”.",
+            "Delayed bed-days are also suppressed where {who} for more than {} % of them, so that a total is not shown where one patient's long wait makes most of it; they are shown as “suppressed”.",
             d.max_share_pct
         ));
     }

@@ -8,12 +8,14 @@ use super::data::Cell;
 use super::format::{self, Bounded};
 
 /// Section 1: delayed bed-days this month, the change, and the share waiting for social care
-/// as section 1 words it (`about 86%`, `between 31% and 86%`).
+/// as section 1 words it (`about 86%`, `between 31% and 86%`); `dominance`: a dominance
+/// rule applied, so a suppressed total need not be of few patients.
 pub fn headline(
     month: NaiveDate,
     bed_days: Cell<i64>,
     previous: Option<(NaiveDate, Cell<i64>)>,
     social_care_share: Option<String>,
+    dominance: bool,
 ) -> String {
     let m = format::month(month);
     let total = match bed_days {
@@ -21,6 +23,11 @@ pub fn headline(
             return format!("No patient's discharge was delayed in {m}.");
         }
         Cell::Shown(v) => v,
+        Cell::Suppressed if dominance => {
+            return format!(
+                "The delays in {m} are suppressed to protect privacy: they involved few patients, or one or two patients account for most of the days."
+            );
+        }
         Cell::Suppressed => {
             return format!(
                 "Delays in {m} involved so few patients that the total is suppressed to protect privacy."
@@ -86,14 +93,22 @@ pub fn group(la_code: Option<&str>, awaited_service: &str, provider: &str) -> Gr
 /// group (only groups large enough to show are ranked); `unranked` counts the groups too
 /// small to show, whose bed-days could be more or fewer than any shown; `patients`: how
 /// many patients each of those can hold (1–7, or from 0 when suppressed with a suppressed
-/// total), when known.
+/// total), when known; `dominance`: a dominance rule applied, so a group can also be
+/// suppressed for one or two patients holding most of its days.
 pub fn waits(
     month: NaiveDate,
     largest_shown: Option<(Group, i64, Cell<f64>)>,
     unranked: usize,
     patients: Option<Bounded>,
+    dominance: bool,
 ) -> String {
-    let few = format::patients(patients);
+    // Under a dominance rule a group is also suppressed for one or two patients holding
+    // most of its days, whatever their number.
+    let few = if dominance {
+        "few patients or dominated by one or two".to_string()
+    } else {
+        format::patients(patients)
+    };
     let m = format::month(month);
     let share = |c: Cell<f64>| match c {
         Cell::Shown(v) => format!(", {} of the total", format::pct(v)),
@@ -117,6 +132,10 @@ pub fn waits(
     };
     match (largest_shown, unranked) {
         (None, 0) => format!("No delayed discharges were published for {m}."),
+        (None, n) if dominance => format!(
+            "Every group of delayed discharges in {m} ({}) is suppressed to protect privacy: each has few patients, or one or two patients account for most of its days.",
+            groups(n)
+        ),
         (None, n) => format!(
             "Every group of delayed discharges in {m} ({}) is small enough to be suppressed to protect privacy.",
             groups(n)
@@ -449,6 +468,7 @@ mod tests {
             Cell::Shown(480),
             Some((d(8), Cell::Shown(525))),
             Some("about 86%".to_string()),
+            false,
         );
         assert_eq!(
             s,
@@ -459,12 +479,13 @@ mod tests {
             Cell::Shown(480),
             None,
             Some("between 25% and 86%".to_string()),
+            false,
         );
         assert_eq!(
             s,
             "In September 2026, patients who were ready to leave hospital spent 480 days waiting to go; between 25% and 86% of those days were spent waiting for a social-care service to start."
         );
-        let s = headline(d(9), Cell::Suppressed, None, None);
+        let s = headline(d(9), Cell::Suppressed, None, None, false);
         assert!(s.contains("suppressed"), "{s}");
         assert!(!s.contains(" 0 "), "{s}");
     }
@@ -476,20 +497,53 @@ mod tests {
     fn the_largest_shown_group_is_not_called_the_largest_when_groups_are_suppressed() {
         let who = || group(Some("902"), "home_care", "RX2");
         assert_eq!(
-            waits(d(10), Some((who(), 40, Cell::Shown(8.0))), 2, seven()),
+            waits(
+                d(10),
+                Some((who(), 40, Cell::Shown(8.0))),
+                2,
+                seven(),
+                false
+            ),
             "Of the groups large enough to show, the largest cause of delay in October 2026 was patients waiting for home care from council 902 at RX2: 40 delayed bed-days, 8% of the total (2 groups of 1–7 patients are suppressed to protect privacy and not ranked, and any could have more)."
         );
         assert_eq!(
-            waits(d(10), Some((who(), 40, Cell::Suppressed)), 0, seven()),
+            waits(
+                d(10),
+                Some((who(), 40, Cell::Suppressed)),
+                0,
+                seven(),
+                false
+            ),
             "The largest single cause of delay in October 2026 was patients waiting for home care from council 902 at RX2: 40 delayed bed-days."
         );
         assert_eq!(
-            waits(d(10), None, 1, seven()),
+            waits(d(10), None, 1, seven(), false),
             "Every group of delayed discharges in October 2026 (1 group) is small enough to be suppressed to protect privacy."
         );
         assert_eq!(
-            waits(d(10), None, 0, seven()),
+            waits(d(10), None, 0, seven(), false),
             "No delayed discharges were published for October 2026."
+        );
+    }
+
+    /// Regression (review of the dominance rule): under a dominance rule a month's
+    /// bed-days, or a group's, can be suppressed beside 130 delayed discharges: the
+    /// reading said they "involved so few patients"; it gives both reasons.
+    #[test]
+    fn regression_under_a_dominance_rule_a_suppressed_total_is_not_said_to_be_of_few_patients() {
+        let s = headline(d(9), Cell::Suppressed, None, None, true);
+        assert_eq!(
+            s,
+            "The delays in September 2026 are suppressed to protect privacy: they involved few patients, or one or two patients account for most of the days."
+        );
+        assert_eq!(
+            waits(d(10), None, 20, seven(), true),
+            "Every group of delayed discharges in October 2026 (20 groups) is suppressed to protect privacy: each has few patients, or one or two patients account for most of its days."
+        );
+        let who = group(Some("902"), "home_care", "RX2");
+        assert_eq!(
+            waits(d(10), Some((who, 40, Cell::Shown(8.0))), 2, seven(), true),
+            "Of the groups large enough to show, the largest cause of delay in October 2026 was patients waiting for home care from council 902 at RX2: 40 delayed bed-days, 8% of the total (2 groups of few patients or dominated by one or two are suppressed to protect privacy and not ranked, and any could have more)."
         );
     }
 
@@ -503,7 +557,7 @@ mod tests {
             high: Some(7),
         });
         assert_eq!(
-            waits(d(10), Some((who, 40, Cell::Shown(8.0))), 2, up_to_7),
+            waits(d(10), Some((who, 40, Cell::Shown(8.0))), 2, up_to_7, false),
             "Of the groups large enough to show, the largest cause of delay in October 2026 was patients waiting for home care from council 902 at RX2: 40 delayed bed-days, 8% of the total (2 groups of at most 7 patients are suppressed to protect privacy and not ranked, and any could have more)."
         );
     }
@@ -517,7 +571,8 @@ mod tests {
                 d(9),
                 Some((group(None, "none", "RX2"), 40, Cell::Shown(8.0))),
                 0,
-                seven()
+                seven(),
+                false
             ),
             "The largest single group of delays in September 2026 was patients at RX2 with no linked social-care service: 40 delayed bed-days, 8% of the total."
         );
@@ -526,7 +581,8 @@ mod tests {
                 d(9),
                 Some((group(None, "none", "RX2"), 40, Cell::Shown(8.0))),
                 3,
-                seven()
+                seven(),
+                false
             ),
             "Of the groups large enough to show, the largest group of delays in September 2026 was patients at RX2 with no linked social-care service: 40 delayed bed-days, 8% of the total (3 groups of 1–7 patients are suppressed to protect privacy and not ranked, and any could have more)."
         );
@@ -560,7 +616,8 @@ mod tests {
                 Some(Bounded {
                     low: 1,
                     high: Some(9)
-                })
+                }),
+                false
             )
             .contains("(1 group of 1–9 patients is suppressed")
         );

@@ -1475,7 +1475,7 @@ fn sources_keying_persons_by_different_schemes_are_warned_of() {
 
 /// A dominance rule sums the largest patient or the two largest, up to a whole percentage
 /// from 1 to 99: both of its errors are reported at once, with their key paths; a missing
-/// key is named.
+/// key is named, with the file's other errors.
 #[test]
 fn a_dominance_rule_outside_its_range_is_refused_with_both_errors() {
     let dir = tempfile::tempdir().unwrap();
@@ -1499,11 +1499,17 @@ fn a_dominance_rule_outside_its_range_is_refused_with_both_errors() {
             "dominance.toml: disclosure.dominance.max_share_pct: 100 is not a share the rule can hold to; give a whole percentage from 1 to 99",
         ],
     );
-    let pipeline = write(dir.path(), "dominance.toml", &with("top = 1"));
+    // Regression (review): a missing key of the inline table hid the file's other
+    // errors; it is reported with them.
+    let text = with("top = 1").replace("min_shown = 8\n", "min_shown = 0\n");
+    let pipeline = write(dir.path(), "dominance.toml", &text);
     let (code, _, stderr) = result(&joinedup(&["validate", &pipeline]));
     assert_eq!(code, 2, "{stderr}");
-    assert!(
-        stderr.contains("dominance.toml: disclosure.dominance.max_share_pct: line 61: missing field `max_share_pct` in this table"),
-        "{stderr}"
+    assert_all_reported(
+        &stderr,
+        &[
+            "dominance.toml: disclosure.dominance.max_share_pct: missing: give the share of a total (a whole percentage from 1 to 99) the largest patients may hold",
+            "dominance.toml: disclosure.min_shown: must be 1 or more",
+        ],
     );
 }

@@ -342,6 +342,7 @@ pub fn section(cx: &Context) -> Section {
                 Share::Unknown(_) => None,
                 share => Some(share.value()),
             },
+            bounds.recorded().dominance.is_some(),
         ),
         body,
     }

@@ -165,7 +165,8 @@ pub fn section(cx: &Context) -> Section {
             .shown()
             .map(|v| (who(r), v, r.share_of_system_pct))
     });
-    let mut reading = text::waits(p.month, largest_shown, unranked, few);
+    let dominance = bounds.recorded().dominance.is_some();
+    let mut reading = text::waits(p.month, largest_shown, unranked, few, dominance);
     if let Some(gap) = p.care_gap(p.month) {
         // Every delay then shows as having no linked care service.
         reading.push_str(&format!(
