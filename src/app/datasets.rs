@@ -530,8 +530,21 @@ pub fn link(entities: Entities, plan: &LinkPlan) -> Result<Linked> {
 }
 
 /// The unrounded frame for one dataset.
-pub fn dataset(d: Dataset, linked: &Linked, plan: &LinkPlan) -> Result<DataFrame> {
+pub fn dataset(
+    d: Dataset,
+    linked: &Linked,
+    plan: &LinkPlan,
+    rule: crate::publish::disclosure::Rule,
+) -> Result<DataFrame> {
     let journey = || linked.journey().map(|j| j.clone().lazy());
+    // The largest patients' parts of the bed-days, only for a dominance rule to read.
+    let with_largest = matches!(
+        rule,
+        crate::publish::disclosure::Rule::Threshold {
+            dominance: Some(_),
+            ..
+        }
+    );
     match d {
         d @ (Dataset::HospitalSpell | Dataset::EdAttendance | Dataset::SocialCareEvent) => {
             Err(Error::Internal(format!(
@@ -546,7 +559,7 @@ pub fn dataset(d: Dataset, linked: &Linked, plan: &LinkPlan) -> Result<DataFrame
         Dataset::DischargeDelays => {
             let journey = journey()?;
             measured("measuring discharge delays", || {
-                crate::measure::discharge_delays(journey)
+                crate::measure::discharge_delays(journey, with_largest)
             })
         }
         Dataset::FlowDaily => {
@@ -566,7 +579,7 @@ pub fn dataset(d: Dataset, linked: &Linked, plan: &LinkPlan) -> Result<DataFrame
             ),
             "measuring the social-care queue",
         ),
-        Dataset::Bottlenecks => crate::measure::bottlenecks(journey()?)
+        Dataset::Bottlenecks => crate::measure::bottlenecks(journey()?, with_largest)
             .map_err(|e| Error::engine("ranking bottlenecks", e)),
         Dataset::LinkageQuality => collect(
             crate::measure::linkage_quality(

@@ -246,7 +246,8 @@ pub(crate) fn build(
         for (n, &k) in order.iter().enumerate() {
             let (index, dataset) = after_link[k];
             let began = Instant::now();
-            let df = datasets::dataset(dataset, &linked, &plan.link)?;
+            let rule = plan.outputs[index].disclosure;
+            let df = datasets::dataset(dataset, &linked, &plan.link, rule)?;
             let remaining: Vec<Dataset> = order[n + 1..].iter().map(|&k| kinds[k]).collect();
             linked.release_unneeded(&remaining);
             writer.send(Job {

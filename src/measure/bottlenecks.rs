@@ -49,7 +49,10 @@ type GroupKey<'a> = (i32, Option<&'a str>, Option<&'a str>, Option<&'a str>);
 /// publish the change as the difference of published values (it drops them), the
 /// people behind the counts as [`PEOPLE`], and the parts of the bed-days the largest two
 /// patients account for as [`LARGEST`], [`SYSTEM_LARGEST`] and [`PREVIOUS_LARGEST`].
-pub fn bottlenecks(journey: LazyFrame) -> PolarsResult<DataFrame> {
+///
+/// The largest patients' parts are worked out only `with_largest` (a pipeline with a
+/// dominance rule); otherwise their columns are null.
+pub fn bottlenecks(journey: LazyFrame, with_largest: bool) -> PolarsResult<DataFrame> {
     let discharged = discharged_with_ready_date(journey);
     // The first month of the data is `discharge_delays`' first, delayed or not: a group's
     // first delayed month after a month without delays is a change from 0, not unknown.
@@ -70,10 +73,8 @@ pub fn bottlenecks(journey: LazyFrame) -> PolarsResult<DataFrame> {
     };
     let people = people_by_group(delayed.clone(), &KEYS, PEOPLE[0], &[])?.lazy();
     let system_people = people_by_group(delayed.clone(), &["month"], PEOPLE[1], &[])?.lazy();
-    let largest = largest_patients(delayed.clone(), &KEYS, "delay_days", LARGEST)?.lazy();
-    let system_largest =
-        largest_patients(delayed.clone(), &["month"], "delay_days", SYSTEM_LARGEST)?.lazy();
     let groups = delayed
+        .clone()
         .group_by(keys())
         .agg([
             len().cast(DataType::Int64).alias("delayed_discharges"),
@@ -92,14 +93,22 @@ pub fn bottlenecks(journey: LazyFrame) -> PolarsResult<DataFrame> {
             .alias("share_of_system_pct"),
         )
         .join(people, keys(), keys(), nulls_equal.clone())
-        .join(largest, keys(), keys(), nulls_equal.clone())
         .join(
             system_people,
             [col("month")],
             [col("month")],
             nulls_equal.clone(),
-        )
-        .join(system_largest, [col("month")], [col("month")], nulls_equal)
+        );
+    let groups = if with_largest {
+        let largest = largest_patients(delayed.clone(), &KEYS, "delay_days", LARGEST)?;
+        let system = largest_patients(delayed, &["month"], "delay_days", SYSTEM_LARGEST)?;
+        groups
+            .join(largest.lazy(), keys(), keys(), nulls_equal.clone())
+            .join(system.lazy(), [col("month")], [col("month")], nulls_equal)
+    } else {
+        groups.with_columns(super::largest_patients::none_of(&[LARGEST, SYSTEM_LARGEST]))
+    };
+    let groups = groups
         .sort(
             [
                 "month",
@@ -272,7 +281,7 @@ mod tests {
         )
         .unwrap();
         let journey = spells_with_dates(journey);
-        let out = bottlenecks(journey).unwrap();
+        let out = bottlenecks(journey, true).unwrap();
         assert_eq!(out.height(), 1);
         let int = |c: &str| out.column(c).unwrap().i64().unwrap().get(0);
         assert_eq!(int("delayed_bed_days"), Some(5));
@@ -312,7 +321,18 @@ mod tests {
         )
         .unwrap();
         let journey = spells_with_dates(journey);
-        let out = bottlenecks(journey).unwrap();
+        let out = bottlenecks(journey.clone(), true).unwrap();
+        // Without a dominance rule the parts are not worked out: null, the rest alike.
+        let plain = bottlenecks(journey, false).unwrap();
+        let helpers: Vec<&str> = LARGEST.into_iter().chain(SYSTEM_LARGEST).collect();
+        for h in &helpers {
+            assert_eq!(plain.column(h).unwrap().null_count(), plain.height(), "{h}");
+        }
+        assert!(
+            plain
+                .drop_many(helpers.clone())
+                .equals_missing(&out.clone().drop_many(helpers))
+        );
         let ints = |c: &str| ints(&out, c);
         // Ranked by delayed bed-days: RX1/901 (9 spells, 27), RX2/902 (2, 6), RX3/903 (1, 3).
         assert_eq!(ints("delayed_discharges"), [Some(9), Some(2), Some(1)]);

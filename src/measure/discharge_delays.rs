@@ -24,7 +24,10 @@ pub const LARGEST: Largest = ["largest_delayed_bed_days", "second_delayed_bed_da
 ///
 /// Computed from a histogram of `delay_days` per group (a `len()` group-by), not by
 /// gathering every group's rows: see [`super::histogram_quantiles`].
-pub fn discharge_delays(journey: LazyFrame) -> PolarsResult<DataFrame> {
+///
+/// The largest patients' parts are worked out only `with_largest` (a pipeline with a
+/// dominance rule); otherwise their columns are null.
+pub fn discharge_delays(journey: LazyFrame, with_largest: bool) -> PolarsResult<DataFrame> {
     const KEYS: [&str; 5] = [
         "month",
         "provider_code",
@@ -42,12 +45,16 @@ pub fn discharge_delays(journey: LazyFrame) -> PolarsResult<DataFrame> {
         PEOPLE[0],
         &[(PEOPLE[1], delayed.clone())],
     )?;
-    let largest = largest_patients(
-        discharged.clone().filter(delayed.clone()),
-        &KEYS,
-        "delay_days",
-        LARGEST,
-    )?;
+    let largest = with_largest
+        .then(|| {
+            largest_patients(
+                discharged.clone().filter(delayed.clone()),
+                &KEYS,
+                "delay_days",
+                LARGEST,
+            )
+        })
+        .transpose()?;
     let histogram = discharged
         .group_by(
             keys()
@@ -77,43 +84,35 @@ pub fn discharge_delays(journey: LazyFrame) -> PolarsResult<DataFrame> {
             col("n").filter(delayed).alias("counts"),
         ])
         .collect()?;
-    quantile_columns(
+    let nulls_equal = JoinArgs {
+        nulls_equal: true,
+        ..JoinArgs::new(JoinType::Left)
+    };
+    let measured = quantile_columns(
         groups,
         "values",
         "counts",
         &[("median_delay_days", 0.5), ("p90_delay_days", 0.9)],
     )?
     .lazy()
-    .join(
-        people.lazy(),
-        keys(),
-        keys(),
-        JoinArgs {
-            nulls_equal: true,
-            ..JoinArgs::new(JoinType::Left)
-        },
-    )
-    .join(
-        largest.lazy(),
-        keys(),
-        keys(),
-        JoinArgs {
-            nulls_equal: true,
-            ..JoinArgs::new(JoinType::Left)
-        },
-    )
-    .rename(["discharge_pathway"], ["pathway"], true)
-    .sort(
-        [
-            "month",
-            "provider_code",
-            "la_code",
-            "pathway",
-            "awaited_service",
-        ],
-        SortMultipleOptions::default().with_nulls_last(true),
-    )
-    .collect()
+    .join(people.lazy(), keys(), keys(), nulls_equal.clone());
+    let measured = match largest {
+        Some(largest) => measured.join(largest.lazy(), keys(), keys(), nulls_equal),
+        None => measured.with_columns(super::largest_patients::none_of(&[LARGEST])),
+    };
+    measured
+        .rename(["discharge_pathway"], ["pathway"], true)
+        .sort(
+            [
+                "month",
+                "provider_code",
+                "la_code",
+                "pathway",
+                "awaited_service",
+            ],
+            SortMultipleOptions::default().with_nulls_last(true),
+        )
+        .collect()
 }
 
 #[cfg(test)]
@@ -156,7 +155,17 @@ mod tests {
         )
         .unwrap();
         let journey = spells_with_dates(journey);
-        let out = discharge_delays(journey).unwrap();
+        let out = discharge_delays(journey.clone(), true).unwrap();
+        // Without a dominance rule the parts are not worked out: null, the rest alike.
+        let plain = discharge_delays(journey, false).unwrap();
+        for h in LARGEST {
+            assert_eq!(plain.column(h).unwrap().null_count(), plain.height(), "{h}");
+        }
+        assert!(
+            plain
+                .drop_many(LARGEST)
+                .equals_missing(&out.clone().drop_many(LARGEST))
+        );
         let ints = |c: &str| ints(&out, c);
         let text = |c: &str| -> Vec<Option<String>> {
             out.column(c)

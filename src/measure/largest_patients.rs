@@ -46,6 +46,16 @@ pub(crate) fn largest_patients(
         .unwrap_single())
 }
 
+/// The helper columns `names`, null: for a pipeline without a dominance rule, which
+/// has no use for them (the gate drops them unread).
+pub(crate) fn none_of(names: &[Largest]) -> Vec<Expr> {
+    names
+        .iter()
+        .flatten()
+        .map(|n| lit(NULL).cast(DataType::Int64).alias(*n))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
