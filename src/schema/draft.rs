@@ -828,9 +828,10 @@ fn is_sensitive(h: &str) -> bool {
         || (has(&["emergency"]) && has(&["contact"]))
         || (has(&["main", "primary", "informal", "unpaid"]) && has(&["carer"]))
         || ws.iter().any(|w| {
-            w.strip_prefix("add")
-                .or_else(|| w.strip_prefix("address"))
-                .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+            ["address", "addr", "add"].iter().any(|p| {
+                w.strip_prefix(p)
+                    .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+            })
         })
 }
 
@@ -1320,6 +1321,7 @@ mod tests {
             "Emergency Contact",
             "Main Carer",
             "Add1",
+            "Addr3",
             "Address2",
             "Residence",
             "Client",
