@@ -4,6 +4,8 @@
 //! declares, ISO 8601 in a column that is not a date, an error cell's text (`#N/A`), a
 //! line break typed in a cell as a space.
 //!
+//! A duration of a day or more (`[h]:mm`) is written as Excel shows it (`26:30:00`).
+//!
 //! A date-time is written in the first of its column's formats that holds it exactly
 //! (`%Y-%m-%d %H:%M:%S` for 10:00:10 when the column declares `%Y-%m-%d %H:%M` first):
 //! writing it in a format without seconds would cut them off and change a four-hour
@@ -57,9 +59,10 @@ pub fn cell_text(cell: &Data, kind: Option<&ColumnType>, date1904: bool) -> Cell
         Data::DateTimeIso(s) => {
             iso_datetime(s).map_or_else(|| typed(s.clone()), |at| datetime_text(at, kind))
         }
-        Data::DurationIso(s) => {
-            iso_time(s).map_or_else(|| typed(s.clone()), |at| datetime_text(at, kind))
-        }
+        Data::DurationIso(s) => match iso_time(s) {
+            Some(at) => datetime_text(at, kind),
+            None => typed(iso_seconds(s).map_or_else(|| s.clone(), duration_text)),
+        },
         Data::Int(i) => typed(i.to_string()),
         Data::Float(f) => match (kind, super::nhse::workbook::serial_date_in(*f, date1904)) {
             (Some(ColumnType::Date(_)), Some(day)) if f.fract() == 0.0 => {
@@ -69,6 +72,11 @@ pub fn cell_text(cell: &Data, kind: Option<&ColumnType>, date1904: bool) -> Cell
         },
         Data::Bool(b) => typed(if *b { "TRUE" } else { "FALSE" }.to_string()),
         Data::Error(e) => typed(e.to_string()),
+        // A duration of a day or more (`[h]:mm`, hours of care) as Excel shows it: it is
+        // no time of day, and no date either.
+        Data::DateTime(dt) if dt.is_duration() && dt.as_f64() >= 1.0 => {
+            typed(duration_text(dt.as_f64() * 86_400.0))
+        }
         Data::DateTime(dt) => {
             let (y, mo, d, h, mi, s, _) = dt.to_ymd_hms_milli();
             NaiveDate::from_ymd_opt(i32::from(y), u32::from(mo), u32::from(d))
@@ -140,10 +148,19 @@ fn iso_datetime(s: &str) -> Option<NaiveDateTime> {
 }
 
 /// An ISO 8601 duration within a day as a time of day (`PT01H06M00S` is 01:06), on
-/// Excel's day 0.
+/// Excel's day 0, to the nearest second, as [`iso_datetime`]; a duration of a day or
+/// more is not a time of day.
 fn iso_time(s: &str) -> Option<NaiveDateTime> {
+    let seconds = iso_seconds(s)?.round();
+    let time = NaiveTime::from_num_seconds_from_midnight_opt(seconds as u32, 0)
+        .filter(|_| seconds < 86_400.0)?;
+    Some(NaiveDate::from_ymd_opt(1899, 12, 30)?.and_time(time))
+}
+
+/// An ISO 8601 duration of hours, minutes and seconds (`PT26H30M00S`) in seconds.
+fn iso_seconds(s: &str) -> Option<f64> {
     let rest = s.trim().strip_prefix("PT")?;
-    let (mut h, mut m, mut sec, mut number) = (0u32, 0u32, 0f64, String::new());
+    let (mut h, mut m, mut sec, mut number) = (0f64, 0f64, 0f64, String::new());
     for ch in rest.chars() {
         match ch {
             'H' => h = std::mem::take(&mut number).parse().ok()?,
@@ -153,12 +170,13 @@ fn iso_time(s: &str) -> Option<NaiveDateTime> {
             _ => return None,
         }
     }
-    // To the nearest second, as [`iso_datetime`]; a duration of a day or more is not a
-    // time of day.
-    let seconds = f64::from(h) * 3600.0 + f64::from(m) * 60.0 + sec.round();
-    let time = NaiveTime::from_num_seconds_from_midnight_opt(seconds as u32, 0)
-        .filter(|_| seconds < 86_400.0)?;
-    Some(NaiveDate::from_ymd_opt(1899, 12, 30)?.and_time(time))
+    Some(h * 3600.0 + m * 60.0 + sec)
+}
+
+/// A duration as Excel's `[h]:mm:ss` shows it (`26:30:00`), to the nearest second.
+fn duration_text(seconds: f64) -> String {
+    let s = seconds.round() as u64;
+    format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
 }
 
 /// A number as typed: whole numbers without a decimal point.
@@ -205,10 +223,34 @@ mod tests {
         assert_eq!(text(&at, dt.as_ref()), "01/10/2026 13:37");
         let late = Data::DateTimeIso("2026-10-01T23:59:59.7".into());
         assert_eq!(text(&late, None), "2026-10-02");
-        for long in ["PT24H00M00S", "PT4294967295H00M00S"] {
+        for (long, shown) in [
+            ("PT24H00M00S", "24:00:00"),
+            ("PT26H29M59.9S", "26:30:00"),
+            ("PT4294967295H00M00S", "4294967295:00:00"),
+        ] {
             let d = Data::DurationIso(long.into());
-            assert_eq!(text(&d, t.as_ref()), long);
+            assert_eq!(text(&d, t.as_ref()), shown);
         }
+    }
+
+    /// Regression (review of the workbook drafts): a duration of a day or more typed in
+    /// Excel (`[h]:mm`, 26 hours 30 minutes of care) was written as a date-time of 1900
+    /// (`1900-01-01 02:30:00`): it is written as Excel shows it, `26:30:00`, in any
+    /// column; a shorter one is still a time of day.
+    #[test]
+    fn regression_a_duration_of_a_day_or_more_is_written_as_excel_shows_it() {
+        let duration = |days: f64| {
+            Data::DateTime(calamine::ExcelDateTime::new(
+                days,
+                calamine::ExcelDateTimeType::TimeDelta,
+                false,
+            ))
+        };
+        let long = duration(1.0 + 2.5 / 24.0);
+        assert_eq!(text(&long, None), "26:30:00");
+        let t = Some(ColumnType::Time(formats(&["%H:%M"])));
+        assert_eq!(text(&long, t.as_ref()), "26:30:00");
+        assert_eq!(text(&duration(0.5), t.as_ref()), "12:00");
     }
 
     fn formats(f: &[&str]) -> Vec<DateFormat> {

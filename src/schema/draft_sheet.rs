@@ -80,6 +80,8 @@ impl DateStyle {
     /// The style of one date cell, `None` for a cell that is not a date.
     fn of(cell: &Data) -> Option<DateStyle> {
         match cell {
+            // A duration of a day or more is written as such (`26:30:00`), no date.
+            Data::DateTime(dt) if dt.is_duration() && dt.as_f64() >= 1.0 => None,
             Data::DateTime(dt) => Some(if dt.as_f64() < 1.0 {
                 DateStyle::Time
             } else if dt.as_f64().fract() == 0.0 {
@@ -324,22 +326,24 @@ mod tests {
                 false,
             ))
         };
-        let rows = vec![
-            (
-                1,
-                vec![at(46000.0), at(46000.5), at(0.25), at(46000.0), text("x")],
-            ),
-            (
-                2,
-                vec![at(46001.0), at(46001.0), at(0.5), at(0.5), Data::Empty],
-            ),
-        ];
+        // A duration of a day or more (`[h]:mm`) is no date cell: written as a duration.
+        let long = Data::DateTime(calamine::ExcelDateTime::new(
+            1.5,
+            calamine::ExcelDateTimeType::TimeDelta,
+            false,
+        ));
+        let mut first = vec![at(46000.0), at(46000.5), at(0.25), at(46000.0), text("x")];
+        let mut second = vec![at(46001.0), at(46001.0), at(0.5), at(0.5), Data::Empty];
+        first.push(long.clone());
+        second.push(long);
+        let rows = vec![(1, first), (2, second)];
         assert_eq!(
-            date_styles(5, &rows),
+            date_styles(6, &rows),
             [
                 Some(DateStyle::Date),
                 Some(DateStyle::DateTime),
                 Some(DateStyle::Time),
+                None,
                 None,
                 None
             ]
