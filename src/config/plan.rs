@@ -943,39 +943,34 @@ fn dominance(
     errors: &mut ConfigErrors,
 ) -> Option<crate::publish::disclosure::Dominance> {
     let raw = raw?;
-    let top = raw
-        .top
-        .and_then(|t| u8::try_from(t).ok())
-        .filter(|t| (1..=2).contains(t));
-    if top.is_none() {
-        errors.push(
-            file,
-            "disclosure.dominance.top",
-            format!(
-                "{}; valid values are 1 (the largest patient) and 2 (the two largest)",
-                match raw.top {
-                    Some(t) => format!("{t} is not a number of patients the rule sums"),
-                    None => "missing: say how many of the largest patients the rule sums".into(),
-                }
-            ),
-        );
-    }
-    let max_share_pct = raw
-        .max_share_pct
-        .and_then(|p| u8::try_from(p).ok())
-        .filter(|p| (1..=99).contains(p));
-    if max_share_pct.is_none() {
-        errors.push(
-            file,
-            "disclosure.dominance.max_share_pct",
-            match raw.max_share_pct {
-                Some(p) => format!(
-                    "{p} is not a share the rule can hold to; give a whole percentage from 1 to 99"
-                ),
-                None => "missing: give the share of a total (a whole percentage from 1 to 99) the largest patients may hold".to_string(),
-            },
-        );
-    }
+    // A key's value if within `range`, else its error: `bad` of a value, `missing`.
+    let mut within = |key: &str, v: Option<i64>, range, bad: &str, missing: &str| {
+        let ok = v
+            .and_then(|v| u8::try_from(v).ok())
+            .filter(|v| std::ops::RangeInclusive::contains(&range, v));
+        if ok.is_none() {
+            let message = match v {
+                Some(v) => format!("{v} {bad}"),
+                None => format!("missing: {missing}"),
+            };
+            errors.push(file, format!("disclosure.dominance.{key}"), message);
+        }
+        ok
+    };
+    let top = within(
+        "top",
+        raw.top,
+        1..=2,
+        "is not a number of patients the rule sums; valid values are 1 (the largest patient) and 2 (the two largest)",
+        "say how many of the largest patients the rule sums; valid values are 1 (the largest patient) and 2 (the two largest)",
+    );
+    let max_share_pct = within(
+        "max_share_pct",
+        raw.max_share_pct,
+        1..=99,
+        "is not a share the rule can hold to; give a whole percentage from 1 to 99",
+        "give the share of a total (a whole percentage from 1 to 99) the largest patients may hold",
+    );
     Some(crate::publish::disclosure::Dominance {
         top: top?,
         max_share_pct: max_share_pct?,

@@ -157,12 +157,12 @@ fn read_rows(
     if kept.is_empty() {
         return Err(refused(format!(
             "sheet \"{sheet}\" holds no value{}",
-            others(&open.sheets, &sheet)
+            others(&open_sheets, &sheet)
         )));
     }
     let at = match header_at {
         Some(at) => at,
-        None => header_of(&kept).ok_or_else(|| refused(no_header(&sheet, &kept, &open.sheets)))?,
+        None => header_of(&kept).ok_or_else(|| refused(no_header(&sheet, &kept, &open_sheets)))?,
     };
     let mut rows = kept.split_off(at);
     let (header_row, header_cells) = rows.remove(0);
@@ -172,10 +172,10 @@ fn read_rows(
     }
     // The first visible sheet of a workbook with others may well not be the one holding
     // the table (a notes sheet): refused naming them, not drafted from a title.
-    if rows.is_empty() && wanted.is_none() && open.sheets.len() > 1 {
+    if rows.is_empty() && wanted.is_none() && open_sheets.len() > 1 {
         return Err(refused(format!(
             "sheet \"{sheet}\" has no rows below its header (read as the first visible sheet){}",
-            others(&open.sheets, &sheet)
+            others(&open_sheets, &sheet)
         )));
     }
     let header = texts(&header_cells);
@@ -202,7 +202,7 @@ fn read_rows(
         })
         .collect();
     Ok(SheetRows {
-        sheets: open.sheets.clone(),
+        sheets: open_sheets,
         sheet,
         header_row: header_row + 1,
         header,
