@@ -15,8 +15,8 @@
 //! run would. Details are the quarantine's: they name the column and quote a failing
 //! code, date or number, never an NHS number or postcode shape, and a column declared
 //! `sensitive` (names, dates of birth) is never decoded. With `--contract` every column
-//! is checked, so a date of birth declared `date` would be quoted: `joinedup draft`
-//! declares such headers `sensitive`.
+//! is checked, a date of birth declared `date` by mistake included, but a column whose
+//! header names personal data is never quoted (`Column::personal`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

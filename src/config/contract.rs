@@ -360,6 +360,9 @@ impl Loader {
                 not_after_run_days,
                 allow_nhs_number_shape: c.allow_nhs_number_shape,
                 pattern,
+                personal: std::iter::once(&c.header)
+                    .chain(&c.aliases)
+                    .any(|h| crate::schema::personal_headers::names_personal_data(h)),
             });
         }
         self.check_scopes(&path, &raw.columns, &mut columns);

@@ -358,8 +358,12 @@ impl RowChecker<'_> {
                 Err((reason, _)) if col.on_invalid == OnInvalid::Blank => blanks.push((i, reason)),
                 Err((reason, detail)) => {
                     q.reasons.push(reason);
-                    q.details
-                        .push(mask_data_value(&withhold_long_number(&detail, text)));
+                    let detail = if col.personal {
+                        withhold_personal(&detail, text)
+                    } else {
+                        withhold_long_number(&detail, text)
+                    };
+                    q.details.push(mask_data_value(&detail));
                 }
             }
         }
@@ -517,7 +521,11 @@ impl RowChecker<'_> {
         for (i, (col, text)) in self.contract.columns.iter().zip(texts).enumerate() {
             // Nor a value of a column the source never reads (a date of birth declared
             // `date`): it is kept nowhere else either.
-            if col.kind.is_identifying() || !self.read.get(i).copied().unwrap_or(true) {
+            // Nor one whose header names personal data, whatever its type.
+            if col.kind.is_identifying()
+                || col.personal
+                || !self.read.get(i).copied().unwrap_or(true)
+            {
                 continue;
             }
             if let Some(t) = text {
@@ -553,6 +561,17 @@ fn withhold_long_number(shown: &str, value: &str) -> String {
     } else {
         shown.to_string()
     }
+}
+
+/// `detail` without the value it quotes (`value "…"`), for a column whose header names
+/// personal data ([`Column::personal`]): a date of birth declared `date` is never
+/// quoted, whatever it holds.
+fn withhold_personal(detail: &str, value: &str) -> String {
+    detail.replacen(
+        &format!("value \"{value}\""),
+        "value <withheld: personal data>",
+        1,
+    )
 }
 
 /// Trims a decoded field without copying it when it was borrowed.
@@ -603,6 +622,7 @@ mod tests {
             allow_nhs_number_shape: false,
             pattern: None,
             on_invalid: OnInvalid::Quarantine,
+            personal: false,
         }
     }
 
@@ -801,6 +821,51 @@ mod tests {
         assert_eq!(
             q.record.as_deref(),
             Some(r#"{"la_code":"<withheld>","reference":"EV-12"}"#)
+        );
+    }
+
+    /// Regression (known limit of session 26): `check --contract` reads every column, so
+    /// a date of birth declared `date` (not `sensitive`) was quoted in its row's detail
+    /// and copied into its quarantine record. A column whose header names personal data
+    /// is checked as declared, but its value is never quoted nor copied; a value of
+    /// another column in the same row still is.
+    #[test]
+    fn a_column_whose_header_names_personal_data_is_never_quoted() {
+        let formats = vec![crate::ingest::dates::DateFormat::compile("%d/%m/%Y").unwrap()];
+        let mut contract = contract();
+        contract.columns.extend([
+            Column {
+                personal: true,
+                header: "Date of Birth".into(),
+                ..column("dob", ColumnType::Date(formats.clone()))
+            },
+            column("start", ColumnType::Date(formats)),
+        ]);
+        let fixture = Fixture::new(contract);
+        let checker = fixture.checker();
+        let record = ByteRecord::from(vec!["E06000001", "1", "31/02/1941", "31/02/2025"]);
+        let q = checker.check(&record, 2, 1).unwrap_err();
+        assert_eq!(q.reasons, vec![Reason::InvalidDate, Reason::InvalidDate]);
+        assert_eq!(
+            q.details,
+            vec![
+                "\"Date of Birth\" value <withheld: personal data> is not a real date/time in format %d/%m/%Y",
+                "\"start\" value \"31/02/2025\" is not a real date/time in format %d/%m/%Y",
+            ]
+        );
+        assert_eq!(
+            q.record.as_deref(),
+            Some(r#"{"la_code":"E06000001","start":"31/02/2025"}"#)
+        );
+        // A valid date of birth is not copied into the record of a row quarantined for
+        // another column either.
+        let record = ByteRecord::from(vec!["E06000009", "1", "01/02/1941", "01/02/2025"]);
+        let q = checker.check(&record, 2, 1).unwrap_err();
+        assert_eq!(q.reasons, vec![Reason::UnknownCode]);
+        assert!(
+            !q.record.as_deref().unwrap().contains("1941"),
+            "{:?}",
+            q.record
         );
     }
 

@@ -7,6 +7,7 @@ pub mod draft;
 pub mod draft_sheet;
 pub mod fold;
 mod pattern;
+pub mod personal_headers;
 
 pub use pattern::Pattern;
 
@@ -182,6 +183,11 @@ pub struct Column {
     pub pattern: Option<Pattern>,
     /// What an unusable value does to its row (`on_invalid`).
     pub on_invalid: OnInvalid,
+    /// The header (or an alias) names personal data (a date of birth, a name, an
+    /// address: [`personal_headers::names_personal_data`]): whatever the declared type,
+    /// the column's values are left out of quarantine records and never quoted in a
+    /// detail.
+    pub personal: bool,
 }
 
 /// What an unusable value of a column (one failing its type, Modulus 11, years, code

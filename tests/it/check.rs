@@ -373,6 +373,81 @@ fn a_drafted_contract_is_checked_alone_before_it_has_a_mapping() {
     );
 }
 
+/// Regression (known limit of session 26): with `--contract` every column is read, so a
+/// date of birth declared `date` instead of `sensitive` was quoted in the details of
+/// `check`'s listed rows. A column whose header names personal data is checked as
+/// declared, but its values are never shown: not a bad one in its own detail, nor a good
+/// one beside another column's fault.
+#[test]
+fn regression_a_date_of_birth_declared_a_date_is_checked_but_never_quoted() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, drafted, stderr) = result(&joinedup(&[
+        "draft",
+        "data-samples/cld/cld_901_2026Q3.csv",
+        "--name",
+        "dob_date",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let declared = "header = \"Date of Birth\"\ntype = \"sensitive\"  # personal data: recognised by its header, never read";
+    assert!(drafted.contains(declared), "{drafted}");
+    let contract = contract_alone(
+        dir.path(),
+        "dob_date",
+        &drafted.replace(
+            declared,
+            "header = \"Date of Birth\"\ntype = \"date\"\nformats = [\"%d/%m/%Y\"]",
+        ),
+    );
+    // The sample file's first two rows: an impossible date of birth in the first, an
+    // unknown event type beside a real-looking one in the second.
+    let sample = std::fs::read("data-samples/cld/cld_901_2026Q3.csv").unwrap();
+    let mut lines = sample.split(|&b| b == b'\n');
+    let header = lines.next().unwrap();
+    let first = String::from_utf8_lossy(lines.next().unwrap()).replace("01/10/1996", "31/02/1996");
+    let second = String::from_utf8_lossy(lines.next().unwrap()).replace(",Service,", ",Servise,");
+    assert!(
+        first.contains("31/02/1996")
+            && second.contains("15/03/1932,")
+            && second.contains(",Servise,")
+    );
+    let file = dir.path().join("cld_dob.csv");
+    let mut bytes = header.to_vec();
+    for line in [first, second] {
+        bytes.push(b'\n');
+        bytes.extend(line.into_bytes());
+    }
+    std::fs::write(&file, bytes).unwrap();
+    let (code, stdout, stderr) = check(
+        &[
+            "--contract",
+            contract.to_str().unwrap(),
+            "--file",
+            file.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert_eq!(code, 1, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("2 rows: 0 accepted, 2 quarantined"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("\"Date of Birth\" value <withheld: personal data> is not a real date/time in format %d/%m/%Y"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("\"Servise\""), "{stdout}");
+    for date_of_birth in ["1996", "1932"] {
+        assert!(
+            !stdout.contains(date_of_birth),
+            "{date_of_birth} in {stdout}"
+        );
+        assert!(
+            !stderr.contains(date_of_birth),
+            "{date_of_birth} in {stderr}"
+        );
+    }
+}
+
 /// A check stopped by a signal while a workbook is read leaves nothing in the temporary
 /// folder: the sheet copied out there, with its NHS numbers, is removed with it.
 #[test]
