@@ -30,6 +30,7 @@ pub mod workbook_cells;
 pub mod workbook_extent;
 pub mod workbook_limits;
 pub mod workbook_merged;
+mod workbook_padding;
 pub mod workbook_rows;
 pub mod workbook_sheet;
 

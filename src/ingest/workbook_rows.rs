@@ -4,7 +4,8 @@
 //! share, so that a draft reads a workbook exactly as a run will.
 //!
 //! An `.ods` is measured before calamine builds its grid, and an `.xlsx`'s shared strings
-//! before it is opened; an `.xlsx` sheet is then read a cell at a time, never held whole,
+//! before it is opened; an `.xlsx` sheet is then read a cell at a time, never held whole
+//! (a whole number formatted with leading zeros read as shown: [`super::workbook_padding`]),
 //! and `.xls` and `.ods` sheets from calamine's grid.
 
 use std::io::Cursor;
@@ -13,6 +14,7 @@ use calamine::{Data, Reader, Sheets};
 
 use super::workbook_limits::{self as limits, Budget};
 use super::workbook_merged::Merged;
+use super::workbook_padding::Padded;
 use super::workbook_sheet::Cells;
 
 /// Why a sheet cannot be opened.
@@ -49,6 +51,8 @@ pub struct OpenSheet<'a> {
     pub date1904: bool,
     /// The sheet's merged regions.
     pub merged: Merged,
+    /// The cells whose number format pads whole numbers with zeros (`.xlsx`).
+    padded: Padded,
     /// The cell text left to read.
     pub budget: Budget,
     /// Whether the sheet is read a cell at a time (`.xlsx`), else from calamine's grid.
@@ -132,8 +136,14 @@ pub fn open<'a>(
         }
         _ => Merged::default(),
     };
+    // Whole numbers shown with leading zeros (`01`) are read as shown.
+    let padded = match &mut workbook {
+        Sheets::Xlsx(x) => Padded::read(x, &sheet).map_err(sheet_error)?,
+        _ => Padded::default(),
+    };
     let streamed = matches!(workbook, Sheets::Xlsx(_));
     Ok(OpenSheet {
+        padded,
         workbook,
         budget: Budget::of(&sheet, content.len() as u64, budget_bytes),
         sheet,
@@ -164,6 +174,7 @@ pub fn each_row(
     };
     let refused = |e: limits::Refused| e.to_string();
     let budget = &mut open.budget;
+    let padded = &open.padded;
     if let (true, Sheets::Xlsx(xlsx)) = (open.streamed, &mut open.workbook) {
         // Cell by cell, values and formulas in one pass, a row at a time: the sheet is
         // never held whole, however far its last cell is.
@@ -189,7 +200,7 @@ pub fn each_row(
             budget
                 .cell(r, c, limits::ref_text(&cell.value))
                 .map_err(refused)?;
-            let value: Data = cell.value.into();
+            let value = padded.cell(r, c, cell.value);
             if at_row != Some(r) {
                 if let Some(done) = at_row
                     && !take(done, &row, budget)?

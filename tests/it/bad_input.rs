@@ -1529,6 +1529,48 @@ fn a_zip_that_is_not_a_workbook_is_refused_as_one() {
     assert_nothing_written(r.out.path());
 }
 
+/// Regression (known limit of session 26): a code typed as a number in a cell formatted
+/// `00` shows `01` in Excel but is stored as 1, and was read as `1`: the NHS number
+/// status (`[0-9]{2}`) of every row failed its pattern and the file was refused. A whole
+/// number whose format is zeros only is read as it is shown; a cell formatted otherwise
+/// (`0`) is read as stored.
+#[test]
+fn regression_a_number_formatted_with_leading_zeros_is_read_as_shown() {
+    use rust_xlsxwriter::{Format, Workbook};
+    let csv = std::fs::read_to_string(root().join("tests/fixtures/bad/apc/valid.csv")).unwrap();
+    let book_of = |format: &str| {
+        let mut wb = Workbook::new();
+        let ws = wb.add_worksheet();
+        let padded = Format::new().set_num_format(format);
+        for (r, line) in csv.lines().enumerate() {
+            for (c, v) in line.split(',').enumerate() {
+                let (r, c) = (r as u32, c as u16);
+                if r > 0 && c == 3 {
+                    ws.write_number_with_format(r, c, v.parse::<f64>().unwrap(), &padded)
+                        .unwrap();
+                } else {
+                    ws.write_string(r, c, v).unwrap();
+                }
+            }
+        }
+        wb
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let book = dir.path().join("apc_spells.xlsx");
+    book_of("00").save(&book).unwrap();
+    let (code, _, stderr, out) = run_apc(book.to_str().unwrap());
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(read_parquet(&spells(out.path())).rows, 3);
+    assert_eq!(quarantine(out.path()).rows, 0);
+    // Formatted `0`, the same numbers read as stored: `1`, not the status's two digits.
+    book_of("0").save(&book).unwrap();
+    let (code, _, stderr, out) = run_apc(book.to_str().unwrap());
+    assert_eq!(code, 1, "{stderr}");
+    let q = quarantine(out.path());
+    assert_eq!(q.rows, 3);
+    assert_eq!(q.row(0)["reasons"], Some("pattern_mismatch"));
+}
+
 /// A council or trust extract saved from Excel is read from its sheet like the CSV it
 /// would be: numbers as typed (an NHS number without `.0`, a code kept as text with its
 /// leading zero), dates and times in the contract's formats, the same checks, and line
