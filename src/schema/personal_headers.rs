@@ -214,3 +214,39 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod shipped {
+    /// The shipped contracts declare `sensitive` every column whose header names personal
+    /// data (and nothing else is withheld from their quarantine details): the CLD's names,
+    /// date of birth and postcode.
+    #[test]
+    fn the_shipped_contracts_personal_columns_are_the_sensitive_ones() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let plan = crate::config::load_plan(&root.join("pipelines/sample.toml"), &[]).unwrap();
+        let mut personal = Vec::new();
+        for source in &plan.sources {
+            for c in &source.contract.columns {
+                assert_eq!(
+                    c.personal,
+                    matches!(c.kind, crate::schema::ColumnType::Sensitive),
+                    "{}: {}",
+                    source.name,
+                    c.header
+                );
+                if c.personal {
+                    personal.push(format!("{}: {}", source.name, c.header));
+                }
+            }
+        }
+        assert_eq!(
+            personal,
+            [
+                "cld: First Name",
+                "cld: Last Name",
+                "cld: Date of Birth",
+                "cld: Postcode"
+            ]
+        );
+    }
+}
