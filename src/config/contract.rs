@@ -360,7 +360,8 @@ impl Loader {
                 not_after_run_days,
                 allow_nhs_number_shape: c.allow_nhs_number_shape,
                 pattern,
-                personal: std::iter::once(&c.header)
+                personal: [&c.name, &c.header]
+                    .into_iter()
                     .chain(&c.aliases)
                     .any(|h| crate::schema::personal_headers::names_personal_data(h)),
             });

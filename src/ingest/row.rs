@@ -409,14 +409,23 @@ impl RowChecker<'_> {
                 blanks.push((blank, Reason::DateOrder));
             } else if let Some(word) = broken {
                 let (ca, cb) = (&c.columns[rule.column], &c.columns[rule.reference]);
+                // A value of a column whose header names personal data (a date of birth
+                // compared with an admission) is not shown.
+                let shown = |col: &Column, i: usize| {
+                    if col.personal {
+                        "<withheld: personal data>"
+                    } else {
+                        texts[i].as_deref().unwrap_or("")
+                    }
+                };
                 q.reasons.push(Reason::DateOrder);
-                q.details.push(format!(
+                q.details.push(mask_data_value(&format!(
                     "\"{}\" ({}) is {word} \"{}\" ({})",
                     ca.header,
-                    texts[rule.column].as_deref().unwrap_or(""),
+                    shown(ca, rule.column),
                     cb.header,
-                    texts[rule.reference].as_deref().unwrap_or("")
-                ));
+                    shown(cb, rule.reference)
+                )));
             }
         }
         if q.reasons.is_empty() {
@@ -841,8 +850,23 @@ mod tests {
             },
             column("start", ColumnType::Date(formats)),
         ]);
+        // A date of birth after the start is a date-order fault, whose detail shows the
+        // start but not the date of birth.
+        contract.rules.push(crate::schema::Rule {
+            kind: crate::schema::RuleKind::NotAfter,
+            column: 2,
+            reference: 3,
+            blank: None,
+        });
         let fixture = Fixture::new(contract);
         let checker = fixture.checker();
+        let record = ByteRecord::from(vec!["E06000001", "1", "02/02/2030", "01/02/2025"]);
+        let q = checker.check(&record, 2, 1).unwrap_err();
+        assert_eq!(q.reasons, vec![Reason::DateOrder]);
+        assert_eq!(
+            q.details,
+            vec!["\"Date of Birth\" (<withheld: personal data>) is after \"start\" (01/02/2025)"]
+        );
         let record = ByteRecord::from(vec!["E06000001", "1", "31/02/1941", "31/02/2025"]);
         let q = checker.check(&record, 2, 1).unwrap_err();
         assert_eq!(q.reasons, vec![Reason::InvalidDate, Reason::InvalidDate]);

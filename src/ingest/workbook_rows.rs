@@ -14,7 +14,7 @@ use calamine::{Data, Reader, Sheets};
 
 use super::workbook_limits::{self as limits, Budget};
 use super::workbook_merged::Merged;
-use super::workbook_padding::Padded;
+use super::workbook_padding::Padding;
 use super::workbook_sheet::Cells;
 
 /// Why a sheet cannot be opened.
@@ -51,8 +51,9 @@ pub struct OpenSheet<'a> {
     pub date1904: bool,
     /// The sheet's merged regions.
     pub merged: Merged,
-    /// The cells whose number format pads whole numbers with zeros (`.xlsx`).
-    padded: Padded,
+    /// The workbook opened again to read its cells' styles beside their values, when a
+    /// style pads whole numbers with zeros (`.xlsx`).
+    padding: Option<Padding<'a>>,
     /// The cell text left to read.
     pub budget: Budget,
     /// Whether the sheet is read a cell at a time (`.xlsx`), else from calamine's grid.
@@ -137,13 +138,13 @@ pub fn open<'a>(
         _ => Merged::default(),
     };
     // Whole numbers shown with leading zeros (`01`) are read as shown.
-    let padded = match &mut workbook {
-        Sheets::Xlsx(x) => Padded::read(x, &sheet).map_err(sheet_error)?,
-        _ => Padded::default(),
+    let padding = match &mut workbook {
+        Sheets::Xlsx(x) => Padding::of(x, content, &sheet).map_err(sheet_error)?,
+        _ => None,
     };
     let streamed = matches!(workbook, Sheets::Xlsx(_));
     Ok(OpenSheet {
-        padded,
+        padding,
         workbook,
         budget: Budget::of(&sheet, content.len() as u64, budget_bytes),
         sheet,
@@ -174,13 +175,16 @@ pub fn each_row(
     };
     let refused = |e: limits::Refused| e.to_string();
     let budget = &mut open.budget;
-    let padded = &open.padded;
     if let (true, Sheets::Xlsx(xlsx)) = (open.streamed, &mut open.workbook) {
         // Cell by cell, values and formulas in one pass, a row at a time: the sheet is
         // never held whole, however far its last cell is.
         let mut reader = xlsx
             .worksheet_cells_reader(&sheet)
             .map_err(|e| sheet_error(e.to_string(), None))?;
+        let mut padded = match &mut open.padding {
+            Some(p) => Some(p.cells(&sheet).map_err(|e| sheet_error(e, None))?),
+            None => None,
+        };
         let mut row: Vec<Data> = Vec::new();
         let mut at_row = None;
         while let Some(cell) = reader
@@ -190,6 +194,11 @@ pub fn each_row(
             let (r, c) = cell.pos;
             last = Some((r, c));
             budget.position(r, c).map_err(refused)?;
+            // Every cell's style is read beside it, an empty one's too.
+            let pad = match &mut padded {
+                Some(p) => p.pad_at(r, c).map_err(|e| sheet_error(e, last))?,
+                None => None,
+            };
             if cell.value == calamine::DataRef::Empty {
                 // A formula written by a script (not saved by Excel) has no result.
                 if cell.formula.is_some() {
@@ -200,7 +209,7 @@ pub fn each_row(
             budget
                 .cell(r, c, limits::ref_text(&cell.value))
                 .map_err(refused)?;
-            let value = padded.cell(r, c, cell.value);
+            let value = super::workbook_padding::read(cell.value, pad);
             if at_row != Some(r) {
                 if let Some(done) = at_row
                     && !take(done, &row, budget)?

@@ -183,7 +183,7 @@ pub struct Column {
     pub pattern: Option<Pattern>,
     /// What an unusable value does to its row (`on_invalid`).
     pub on_invalid: OnInvalid,
-    /// The header (or an alias) names personal data (a date of birth, a name, an
+    /// The name, header or an alias names personal data (a date of birth, a name, an
     /// address: [`personal_headers::names_personal_data`]): whatever the declared type,
     /// the column's values are left out of quarantine records and never quoted in a
     /// detail.

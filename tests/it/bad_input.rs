@@ -1542,11 +1542,21 @@ fn regression_a_number_formatted_with_leading_zeros_is_read_as_shown() {
         let mut wb = Workbook::new();
         let ws = wb.add_worksheet();
         let padded = Format::new().set_num_format(format);
+        // Cells of other styles around the padded ones (bold text, a red number, empty
+        // cells formatted `00`), which the styles read beside the values pass over.
+        let bold = Format::new().set_bold();
+        let red = Format::new().set_font_color(rust_xlsxwriter::Color::Red);
         for (r, line) in csv.lines().enumerate() {
             for (c, v) in line.split(',').enumerate() {
                 let (r, c) = (r as u32, c as u16);
                 if r > 0 && c == 3 {
                     ws.write_number_with_format(r, c, v.parse::<f64>().unwrap(), &padded)
+                        .unwrap();
+                    ws.write_blank(r, 20, &padded).unwrap();
+                } else if r > 0 && c == 1 {
+                    ws.write_string_with_format(r, c, v, &bold).unwrap();
+                } else if r > 0 && c == 10 {
+                    ws.write_number_with_format(r, c, v.parse::<f64>().unwrap(), &red)
                         .unwrap();
                 } else {
                     ws.write_string(r, c, v).unwrap();
@@ -1560,8 +1570,13 @@ fn regression_a_number_formatted_with_leading_zeros_is_read_as_shown() {
     book_of("00").save(&book).unwrap();
     let (code, _, stderr, out) = run_apc(book.to_str().unwrap());
     assert_eq!(code, 0, "{stderr}");
-    assert_eq!(read_parquet(&spells(out.path())).rows, 3);
+    let from_book = read_parquet(&spells(out.path()));
+    assert_eq!(from_book.rows, 3);
     assert_eq!(quarantine(out.path()).rows, 0);
+    assert_eq!(
+        from_book.col("treatment_function")[0].as_deref(),
+        Some("300")
+    );
     // Formatted `0`, the same numbers read as stored: `1`, not the status's two digits.
     book_of("0").save(&book).unwrap();
     let (code, _, stderr, out) = run_apc(book.to_str().unwrap());
