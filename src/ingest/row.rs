@@ -91,7 +91,17 @@ impl RowChecker<'_> {
         let day = days_from_civil(p.year, p.month, p.day);
         let ok = i64::from(day) <= i64::from(self.run_day) + i64::from(bound);
         let mut dates = self.run_dates.get();
-        dates.saw(day, bound, ok);
+        if col.personal {
+            // The run dates the reading holds for are kept with it (the ingest cache's
+            // record, the state): worked out from a date of birth, the latest accepted
+            // one would be a person's. The run's own date is recorded instead, as if the
+            // value were due today (accepted) or tomorrow (refused): the reading then
+            // holds from today on, or until tomorrow — never for longer than it does.
+            let due = self.run_day.saturating_add(i32::from(!ok));
+            dates.saw(due.saturating_add(bound), bound, ok);
+        } else {
+            dates.saw(day, bound, ok);
+        }
         self.run_dates.set(dates);
         if !ok {
             return Err((
@@ -891,6 +901,35 @@ mod tests {
             "{:?}",
             q.record
         );
+    }
+
+    /// Regression (review): a date of birth bound by `not_after_run_days` set the run
+    /// dates the reading holds for from its own value, so the latest accepted date of
+    /// birth reached the ingest cache's record and the state. A personal column records
+    /// the run's date instead (the reading holds from today), and a refused value
+    /// tomorrow (it holds until then).
+    #[test]
+    fn a_personal_date_is_not_kept_in_the_run_dates() {
+        let formats = vec![crate::ingest::dates::DateFormat::compile("%d/%m/%Y").unwrap()];
+        let mut contract = contract();
+        contract.columns.push(Column {
+            personal: true,
+            not_after_run_days: Some(0),
+            header: "Date of Birth".into(),
+            ..column("dob", ColumnType::Date(formats))
+        });
+        let fixture = Fixture::new(contract);
+        let day = |s| crate::run_date::parse_iso(s).unwrap();
+        let checker = fixture.checker();
+        let record = ByteRecord::from(vec!["E06000001", "1", "15/03/1941"]);
+        assert!(checker.check(&record, 2, 1).is_ok());
+        let record = ByteRecord::from(vec!["E06000001", "1", "15/03/2041"]);
+        let q = checker.check(&record, 3, 2).unwrap_err();
+        assert_eq!(q.reasons, vec![Reason::DateInFuture]);
+        assert!(!q.details[0].contains("2041"), "{:?}", q.details);
+        let dates = checker.run_dates.get();
+        assert_eq!(dates.from, Some(day("2026-11-28")));
+        assert_eq!(dates.before, Some(day("2026-11-29")));
     }
 
     /// A pseudonym column (an NHS number pseudonymised upstream) is stored as joinedup's
