@@ -164,7 +164,12 @@ impl Loader {
                 seen.insert(key, i);
             }
         }
-        let list = CodeList::new(name.to_string(), matching, codes);
+        let mut list = CodeList::new(name.to_string(), matching, codes);
+        if raw.leading_zeros_optional
+            && let Err(why) = list.allow_missing_leading_zeros()
+        {
+            self.errors.push(&path, "leading_zeros_optional", why);
+        }
         Some(Arc::new(list))
     }
 }

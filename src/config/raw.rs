@@ -547,6 +547,10 @@ pub struct RawCodeList {
     /// `exact` (default) or `folded` (trim, case, whitespace and dash variants ignored).
     #[serde(rename = "match")]
     pub matching: Option<String>,
+    /// Codes of digits only, one width: a value of fewer digits is the code it is with
+    /// its leading zeros put back (`1` for `01`), as Excel drops them.
+    #[serde(default)]
+    pub leading_zeros_optional: bool,
     /// The codes.
     pub codes: Vec<RawCode>,
 }

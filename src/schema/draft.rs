@@ -564,7 +564,7 @@ fn header_is_a_value(
         ValueKind::Code(name) => lists
             .iter()
             .find(|c| &c.name == name)
-            .is_some_and(|c| c.position(h).is_some()),
+            .is_some_and(|c| c.position_as_spelt(h).is_some()),
         ValueKind::Other => false,
     }
 }
@@ -935,7 +935,7 @@ fn code_list(h: &str, s: &Seen, lists: &[Arc<CodeList>]) -> Option<String> {
             let inside: u64 = s
                 .distinct
                 .iter()
-                .filter(|(v, _)| l.position(v).is_some())
+                .filter(|(v, _)| l.position_as_spelt(v).is_some())
                 .map(|(_, n)| n)
                 .sum();
             s.nearly_all(inside)

@@ -305,6 +305,9 @@ pub struct CodeList {
     /// Codes as written in the list (trimmed), for folded lists: most file values are
     /// spelled exactly so, and are found without folding (which allocates).
     as_written: HashMap<String, usize, foldhash::fast::FixedState>,
+    /// The width of the codes, every one of digits, when a value of fewer digits is the
+    /// code with its leading zeros put back ([`Self::allow_missing_leading_zeros`]).
+    digits: Option<usize>,
 }
 
 impl CodeList {
@@ -332,7 +335,35 @@ impl CodeList {
             codes,
             index,
             as_written,
+            digits: None,
         }
+    }
+
+    /// Matches a value of fewer digits than the list's codes as the code it is with its
+    /// leading zeros put back (`1` for `01`): Excel drops them from a code it takes for
+    /// a number, and a CSV file saved from it keeps the number. Refused (naming the codes
+    /// that are not) unless every code is digits of one width.
+    pub fn allow_missing_leading_zeros(&mut self) -> Result<(), String> {
+        let width = self.codes.first().map_or(0, |c| c.code.trim().len());
+        let other: Vec<&str> = self
+            .codes
+            .iter()
+            .map(|c| c.code.trim())
+            .filter(|c| c.len() != width || !c.bytes().all(|b| b.is_ascii_digit()))
+            .collect();
+        if width == 0 || !other.is_empty() {
+            return Err(format!(
+                "needs codes of digits only, all {width} long; these are not: {}",
+                other
+                    .iter()
+                    .take(5)
+                    .map(|c| format!("\"{c}\""))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        self.digits = Some(width);
+        Ok(())
     }
 
     fn key(matching: Matching, value: &str) -> String {
@@ -349,6 +380,14 @@ impl CodeList {
 
     /// The position in [`Self::codes`] of the code a file value stands for.
     pub fn position(&self, value: &str) -> Option<usize> {
+        self.position_as_spelt(value)
+            .or_else(|| self.with_zeros_put_back(value))
+    }
+
+    /// [`Self::position`] without putting back leading zeros: the code a value is as it
+    /// is spelt, what `draft` asks (a column of `1` to `4` is not taken for department
+    /// types `01` to `04`).
+    pub fn position_as_spelt(&self, value: &str) -> Option<usize> {
         let found = match self.matching {
             Matching::Exact => self.index.get(trim(value)),
             Matching::Folded => match self.as_written.get(trim(value)) {
@@ -357,6 +396,20 @@ impl CodeList {
             },
         };
         found.copied()
+    }
+
+    /// The code `value` is with its leading zeros put back, for a list whose codes are
+    /// digits of one width that allows it.
+    fn with_zeros_put_back(&self, value: &str) -> Option<usize> {
+        let width = self.digits?;
+        let digits = trim(value);
+        if digits.is_empty() || digits.len() >= width || !digits.bytes().all(|b| b.is_ascii_digit())
+        {
+            return None;
+        }
+        self.index
+            .get(&Self::key(self.matching, &format!("{digits:0>width$}")))
+            .copied()
     }
 }
 
@@ -472,6 +525,64 @@ mod trim_tests {
             "\u{7f}",
         ] {
             assert_eq!(trim(s), s.trim(), "{s:?}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod code_list_tests {
+    use super::*;
+
+    fn list(matching: Matching, codes: &[&str]) -> CodeList {
+        let codes = codes
+            .iter()
+            .map(|c| Code {
+                code: c.to_string(),
+                label: None,
+                group: None,
+            })
+            .collect();
+        CodeList::new("t".into(), matching, codes)
+    }
+
+    /// A value of fewer digits is the code with its zeros put back, only in a list that
+    /// allows it; a value of as many digits, or more, or not of digits, is not padded.
+    #[test]
+    fn a_list_of_digit_codes_can_take_a_value_that_lost_its_leading_zeros() {
+        let strict = list(Matching::Exact, &["01", "02", "10"]);
+        assert_eq!(strict.position("1"), None);
+        for matching in [Matching::Exact, Matching::Folded] {
+            let mut lenient = list(matching, &["01", "02", "10"]);
+            lenient.allow_missing_leading_zeros().unwrap();
+            assert_eq!(lenient.position("01"), Some(0));
+            assert_eq!(lenient.position("1"), Some(0));
+            // As spelt (what `draft` asks), `1` is no code.
+            assert_eq!(lenient.position_as_spelt("1"), None);
+            assert_eq!(lenient.position_as_spelt("01"), Some(0));
+            assert_eq!(lenient.position(" 2 "), Some(1));
+            assert_eq!(lenient.position("10"), Some(2));
+            for other in ["3", "001", "", "1a", "-1", "0"] {
+                assert_eq!(lenient.position(other), None, "{other}");
+            }
+        }
+        let mut three = list(Matching::Exact, &["001", "020"]);
+        three.allow_missing_leading_zeros().unwrap();
+        assert_eq!(three.position("1"), Some(0));
+        assert_eq!(three.position("01"), Some(0));
+        assert_eq!(three.position("20"), Some(1));
+        // Codes that are not digits of one width are refused, naming them.
+        for (codes, why) in [
+            (
+                &["11", "2A"][..],
+                "needs codes of digits only, all 2 long; these are not: \"2A\"",
+            ),
+            (
+                &["1", "01"][..],
+                "needs codes of digits only, all 1 long; these are not: \"01\"",
+            ),
+        ] {
+            let refused = list(Matching::Exact, codes).allow_missing_leading_zeros();
+            assert_eq!(refused, Err(why.to_string()), "{codes:?}");
         }
     }
 }

@@ -448,6 +448,53 @@ fn regression_a_date_of_birth_declared_a_date_is_checked_but_never_quoted() {
     }
 }
 
+/// An ECDS extract saved from Excel has lost the department type's leading zero (`1` for
+/// `01`): the shipped list takes it as the code it is (`leading_zeros_optional`), and a
+/// value that is no code with its zero put back is still unknown.
+#[test]
+fn a_department_type_without_its_leading_zero_is_the_code_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = std::fs::read_to_string("data-samples/ecds/ecds_attendances_2026Q3.csv").unwrap();
+    let mut lines = sample.lines();
+    let header = lines.next().unwrap();
+    let rows: Vec<&str> = lines.take(3).collect();
+    for row in &rows {
+        assert!(row.contains(",01,"), "{row}");
+    }
+    let file = dir.path().join("ecds_from_excel.csv");
+    std::fs::write(
+        &file,
+        [
+            header.to_string(),
+            rows[0].replacen(",01,", ",1,", 1),
+            rows[1].replacen(",01,", ",5,", 1),
+            rows[2].to_string(),
+        ]
+        .join("\n"),
+    )
+    .unwrap();
+    let (code, stdout, stderr) = check(
+        &[
+            "--contract",
+            "schemas/sources/ecds.toml",
+            "--file",
+            file.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert_eq!(code, 1, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("3 rows: 2 accepted, 1 quarantined"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "\"EC_Department_Type\" value \"5\" is not in code list \"ecds_department_type\""
+        ),
+        "{stdout}"
+    );
+}
+
 /// A check stopped by a signal while a workbook is read leaves nothing in the temporary
 /// folder: the sheet copied out there, with its NHS numbers, is removed with it.
 #[test]

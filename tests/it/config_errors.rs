@@ -1513,3 +1513,23 @@ fn a_dominance_rule_outside_its_range_is_refused_with_both_errors() {
         ],
     );
 }
+
+/// `leading_zeros_optional` puts zeros back before a value of fewer digits than the
+/// codes, so it is refused on a list whose codes are not all digits of one width (which
+/// code `1` would stand for is not known), naming the codes that are not.
+#[test]
+fn leading_zeros_are_optional_only_for_codes_of_digits_of_one_width() {
+    let copy = ConfigCopy::new();
+    copy.edit(
+        "schemas/codes/admission_method.toml",
+        "match = ",
+        "leading_zeros_optional = true\nmatch = ",
+    );
+    let pipeline = copy.dir.path().join("pipelines/sample.toml");
+    let (code, _, stderr) = result(&joinedup(&["validate", pipeline.to_str().unwrap()]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("admission_method.toml: leading_zeros_optional: needs codes of digits only, all 2 long; these are not: \"2A\""),
+        "{stderr}"
+    );
+}
