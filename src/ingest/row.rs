@@ -423,7 +423,7 @@ impl RowChecker<'_> {
                 // compared with an admission) is not shown.
                 let shown = |col: &Column, i: usize| {
                     if col.personal {
-                        "<withheld: personal data>"
+                        WITHHELD_PERSONAL
                     } else {
                         texts[i].as_deref().unwrap_or("")
                     }
@@ -588,10 +588,13 @@ fn withhold_long_number(shown: &str, value: &str) -> String {
 fn withhold_personal(detail: &str, value: &str) -> String {
     detail.replacen(
         &format!("value \"{value}\""),
-        "value <withheld: personal data>",
+        &format!("value {WITHHELD_PERSONAL}"),
         1,
     )
 }
+
+/// What a detail shows in place of a personal column's value.
+const WITHHELD_PERSONAL: &str = "<withheld: personal data>";
 
 /// Trims a decoded field without copying it when it was borrowed.
 fn trimmed(t: Cow<'_, str>) -> Cow<'_, str> {

@@ -181,10 +181,12 @@ pub fn each_row(
         let mut reader = xlsx
             .worksheet_cells_reader(&sheet)
             .map_err(|e| sheet_error(e.to_string(), None))?;
-        let mut padded = match &mut open.padding {
-            Some(p) => Some(p.cells(&sheet).map_err(|e| sheet_error(e, None))?),
-            None => None,
-        };
+        let mut padded = open
+            .padding
+            .as_mut()
+            .map(|p| p.cells(&sheet))
+            .transpose()
+            .map_err(|e| sheet_error(e, None))?;
         let mut row: Vec<Data> = Vec::new();
         let mut at_row = None;
         while let Some(cell) = reader
